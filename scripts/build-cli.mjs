@@ -1,0 +1,28 @@
+// Bundles the headless CLI (and, later, its worker entry points) with esbuild into out/cli.
+// Runs on `npm install` (prepare) so `npx dropbox-sync` works straight after install.
+import { build } from 'esbuild'
+import { fileURLToPath } from 'node:url'
+import path from 'node:path'
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
+
+let esbuildOk = true
+try {
+  await build({
+    absWorkingDir: root,
+    entryPoints: { 'dropbox-sync': 'src/cli/index.ts' },
+    outdir: 'out/cli',
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  })
+} catch (err) {
+  esbuildOk = false
+  console.error(`build-cli: ${err.message}`)
+}
+process.exit(esbuildOk ? 0 : 1)

@@ -1,0 +1,131 @@
+// dropbox-sync's command line: the same engine as the desktop app, without a window.
+import { Command, CommanderError, Option } from 'commander'
+import { ClientNode } from '../main/engine/client/client-node'
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS } from '../main/engine/defaults'
+import { RegistryServer } from '../main/engine/registry/registry-server'
+import { createPrinter } from './printer'
+import {
+  bindAddress,
+  existingDirectory,
+  expandLegacyFlags,
+  legacyFlagTerm,
+  hostName,
+  integerIn,
+  listenPort,
+  reachableAddress,
+  remotePort,
+} from './options'
+
+/** Leaving (LOG_OFF and close) must finish inside this, whatever the network does. */
+const SHUTDOWN_LIMIT_MS = 1800
+
+interface Stoppable {
+  stop(): Promise<void>
+}
+
+function exitWhenFlushed(code: number): void {
+  process.stdout.write('', () => process.exit(code))
+}
+
+/** SIGINT / SIGTERM: stop cleanly (LOG_OFF for a client) and exit 0; a second signal exits at once. */
+function stopOnSignals(node: Stoppable): void {
+  let stopping = false
+  const onSignal = (): void => {
+    if (stopping) process.exit(0)
+    stopping = true
+    setTimeout(() => exitWhenFlushed(0), SHUTDOWN_LIMIT_MS).unref()
+    node.stop().finally(() => exitWhenFlushed(0))
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+}
+
+function failToStart(error: unknown, what: string): never {
+  const err = error as NodeJS.ErrnoException
+  const reason =
+    err.code === 'EADDRINUSE' ? 'the port is already in use' : err.code === 'EACCES' ? 'permission denied' : err.message
+  process.stderr.write(`dropbox-sync: cannot start the ${what}: ${reason}\n`)
+  process.exit(1)
+}
+
+const program = new Command()
+  .name('dropbox-sync')
+  .description('Folder sync for machines on one network: a registry server and clients that mirror one another.')
+  .exitOverride()
+
+program
+  .command('server')
+  .description('run the registry: tracks online clients and tells each when another arrives or leaves')
+  .requiredOption('-p, --port <port>', 'port to listen on (0 picks a free one)', listenPort)
+  .option('--host <addr>', 'address to listen on (default: every interface, IPv6 and IPv4)', bindAddress)
+  .option('--json', 'print events as one JSON object per line')
+  .addOption(
+    new Option('--heartbeat <ms>', 'how often clients must ping; 3 missed pings drop a client')
+      .argParser(integerIn(100, 60000, 'the heartbeat'))
+      .default(DEFAULT_HEARTBEAT_MS),
+  )
+  .addOption(
+    new Option('--hello-timeout <ms>', 'time a new connection has to say HELLO')
+      .argParser(integerIn(100, 60000, 'the hello timeout'))
+      .default(DEFAULT_HELLO_TIMEOUT_MS),
+  )
+  .action(async (opts: { port: number; host?: string; json?: boolean; heartbeat: number; helloTimeout: number }) => {
+    const server = new RegistryServer({
+      port: opts.port,
+      host: opts.host,
+      heartbeatMs: opts.heartbeat,
+      helloTimeoutMs: opts.helloTimeout,
+      onEvent: createPrinter(Boolean(opts.json)),
+    })
+    await server.start().catch((error) => failToStart(error, 'server'))
+    stopOnSignals(server)
+  })
+
+program
+  .command('client')
+  .configureHelp({ optionTerm: (option) => legacyFlagTerm(option.flags) })
+  .description('share a folder and mirror every other client')
+  .requiredOption('-d, --dir <dir>', 'the folder to share', existingDirectory)
+  .option('-p, --port <port>', 'port to serve the folder on (0 picks a free one)', listenPort, 0)
+  .option('-w, --workers <n>', 'worker threads that pull files', integerIn(1, 256, 'the number of workers'), 4)
+  .option('-b, --buffer <n>', 'slots in the circular job buffer', integerIn(1, 65536, 'the number of buffer slots'), 64)
+  .requiredOption('--server-port <port>', 'the registry server port', remotePort)
+  .requiredOption('--server-ip <host>', 'the registry server address', hostName)
+  .option('--host <addr>', 'address to listen on (default: every interface)', bindAddress)
+  .option('--advertise <addr>', 'address to announce to other clients (default: the one the server was reached from)', reachableAddress)
+  .option('--json', 'print events as one JSON object per line')
+  .action(
+    async (opts: {
+      dir: string
+      port: number
+      workers: number
+      buffer: number
+      serverPort: number
+      serverIp: string
+      host?: string
+      advertise?: string
+      json?: boolean
+    }) => {
+      const client = new ClientNode({
+        dir: opts.dir,
+        port: opts.port,
+        host: opts.host,
+        serverHost: opts.serverIp,
+        serverPort: opts.serverPort,
+        advertiseHost: opts.advertise,
+        workers: opts.workers,
+        bufferSlots: opts.buffer,
+        onEvent: createPrinter(Boolean(opts.json)),
+      })
+      await client.start().catch((error) => failToStart(error, 'client'))
+      stopOnSignals(client)
+    },
+  )
+
+try {
+  await program.parseAsync(expandLegacyFlags(process.argv.slice(2)), { from: 'user' })
+} catch (error) {
+  if (!(error instanceof CommanderError)) throw error
+  // Help and version exit 0; every usage error has already been printed as one line: exit 2.
+  process.exit(error.exitCode === 0 ? 0 : 2)
+}

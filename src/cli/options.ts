@@ -1,0 +1,72 @@
+// Validation of every CLI value, up front: each parser returns the value or throws one line that
+// names the flag's value and what was wrong with it.
+import { statSync } from 'node:fs'
+import path from 'node:path'
+import { InvalidArgumentError } from 'commander'
+import { normalizeIp, unusableAddressReason } from '../main/engine/protocol/address'
+
+export function integerIn(min: number, max: number, what: string) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${what} must be a whole number from ${min} to ${max}.`)
+    }
+    return n
+  }
+}
+
+export const listenPort = integerIn(0, 65535, 'the port')
+export const remotePort = integerIn(1, 65535, 'the server port')
+
+export function existingDirectory(value: string): string {
+  const dir = path.resolve(value)
+  let isDir = false
+  try {
+    isDir = statSync(dir).isDirectory()
+  } catch {
+    throw new InvalidArgumentError(`no folder at ${dir}.`)
+  }
+  if (!isDir) throw new InvalidArgumentError(`${dir} is a file, not a folder.`)
+  return dir
+}
+
+export function hostName(value: string): string {
+  const host = value.trim()
+  if (!host || /[\s/]/.test(host)) throw new InvalidArgumentError('expected a host name or an IP address.')
+  return host
+}
+
+/** An IP literal the process may bind to. */
+export function bindAddress(value: string): string {
+  try {
+    return normalizeIp(value.trim())
+  } catch {
+    throw new InvalidArgumentError('expected an IPv4 or IPv6 address such as 0.0.0.0, :: or 127.0.0.1.')
+  }
+}
+
+/** An IP literal other clients can reach. */
+export function reachableAddress(value: string): string {
+  const ip = bindAddress(value)
+  const unusable = unusableAddressReason(ip)
+  if (unusable) throw new InvalidArgumentError(`${unusable}.`)
+  return ip
+}
+
+/** The original's two-letter short flags, which no option parser reads as one flag. */
+const LEGACY_FLAGS: Record<string, string> = { '-sp': '--server-port', '-sip': '--server-ip' }
+
+/** Help shows the legacy flag beside its long form: `-sp, --server-port <port>`. */
+export function legacyFlagTerm(flags: string): string {
+  const legacy = Object.entries(LEGACY_FLAGS).find(([, long]) => flags.startsWith(`${long} `))
+  return legacy ? `${legacy[0]}, ${flags}` : flags
+}
+
+export function expandLegacyFlags(argv: string[]): string[] {
+  return argv.map((arg) => {
+    const [flag, ...rest] = arg.split('=')
+    const long = LEGACY_FLAGS[flag!]
+    if (!long) return arg
+    return rest.length ? `${long}=${rest.join('=')}` : long
+  })
+}

@@ -1,0 +1,33 @@
+// Turns engine events into output: readable lines, or with --json one JSON object per line on
+// stdout and nothing else there. Diagnostics always go to stderr.
+import { formatEndpoint } from '../shared/endpoint'
+import type { EngineEvent, EventSink } from '../shared/events'
+
+export function describe(event: EngineEvent): string {
+  switch (event.type) {
+    case 'ready':
+      return `${event.role} listening on ${formatEndpoint(event.host, event.port)}`
+    case 'registered':
+      return `registered with the server ${event.server} as ${formatEndpoint(event.ip, event.port)}`
+    case 'peer-joined':
+      return `peer joined: ${formatEndpoint(event.ip, event.port)}`
+    case 'peer-left':
+      return `peer left: ${formatEndpoint(event.ip, event.port)} (${event.reason})`
+    case 'server-lost':
+      return `lost the server ${event.server}; reconnecting`
+    case 'error':
+      return `error ${event.code}: ${event.message}`
+  }
+}
+
+export function createPrinter(json: boolean): EventSink {
+  return (event) => {
+    if (json) {
+      process.stdout.write(`${JSON.stringify(event)}\n`)
+    } else if (event.type === 'error') {
+      process.stderr.write(`${describe(event)}\n`)
+    } else {
+      process.stdout.write(`${describe(event)}\n`)
+    }
+  }
+}

@@ -1,0 +1,183 @@
+// The client's side of the registry: connect, HELLO, LOG_ON with the address other clients can
+// reach, GET_CLIENTS, then follow USER_ON / USER_OFF. Lost or unreachable server: report it and
+// retry with a capped backoff, forever; on return, register again and reconcile the peer list.
+import { connect } from 'node:net'
+import { endpointKey, formatEndpoint, type Endpoint } from '../../../shared/endpoint'
+import type { EventSink, LeaveReason } from '../../../shared/events'
+import { Connection } from '../net/connection'
+import { errorCodeName } from '../protocol/errors'
+import type { Message } from '../protocol/messages'
+import {
+  DEFAULT_HELLO_TIMEOUT_MS,
+  DEFAULT_MAX_QUEUE_BYTES,
+  LOG_OFF_WAIT_MS,
+  RECONNECT_CAP_MS,
+  RECONNECT_FIRST_MS,
+} from '../defaults'
+
+export interface ServerLinkOptions {
+  serverHost: string
+  serverPort: number
+  /** The port this client serves its folder on. */
+  listenPort: number
+  /** Announce this address instead of the local address of the connection to the server. */
+  advertiseHost?: string
+  nodeId: Buffer
+  onEvent: EventSink
+  helloTimeoutMs?: number
+}
+
+export class ServerLink {
+  /** Other online clients as last known, by `ip:port`. */
+  readonly peers = new Map<string, Endpoint>()
+  private connection: Connection | null = null
+  private registeredAs: Endpoint | null = null
+  private stopped = false
+  private retryTimer: NodeJS.Timeout | null = null
+  private backoffMs = RECONNECT_FIRST_MS
+  /** True while an outage has been reported, so retries do not repeat the report. */
+  private outageReported = false
+  private logOffDone: (() => void) | null = null
+  readonly server: string
+
+  constructor(private readonly options: ServerLinkOptions) {
+    this.server = formatEndpoint(options.serverHost, options.serverPort)
+  }
+
+  get registered(): Endpoint | null {
+    return this.registeredAs
+  }
+
+  start(): void {
+    this.dial()
+  }
+
+  /** LOG_OFF (waiting briefly for the answer), then close. Never rejects. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.retryTimer) clearTimeout(this.retryTimer)
+    const connection = this.connection
+    if (!connection || connection.isClosed) return
+    if (this.registeredAs && connection.isReady) {
+      const answered = new Promise<void>((resolve) => {
+        this.logOffDone = resolve
+        connection.once('close', () => resolve())
+        setTimeout(resolve, LOG_OFF_WAIT_MS).unref()
+      })
+      connection.send({ type: 'LOG_OFF', endpoint: this.registeredAs })
+      await answered
+    }
+    connection.close()
+  }
+
+  private dial(): void {
+    if (this.stopped) return
+    const socket = connect({ host: this.options.serverHost, port: this.options.serverPort })
+    const connection = new Connection(socket, {
+      side: 'initiator',
+      role: 'client',
+      nodeId: this.options.nodeId,
+      heartbeatMs: 0,
+      helloTimeoutMs: this.options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS,
+      maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
+    })
+    this.connection = connection
+    let connectError = ''
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      connectError = error.code ?? error.message
+    })
+    connection.on('ready', () => {
+      const ip = this.options.advertiseHost ?? connection.localIp
+      connection.send({ type: 'LOG_ON', endpoint: { ip, port: this.options.listenPort } })
+      connection.send({ type: 'GET_CLIENTS' })
+    })
+    connection.on('message', (message) => this.onMessage(connection, message))
+    connection.on('close', (info) => {
+      if (this.connection !== connection) return
+      this.connection = null
+      const wasRegistered = this.registeredAs !== null
+      this.registeredAs = null
+      if (this.stopped) return
+      if (wasRegistered) {
+        this.options.onEvent({ type: 'server-lost', server: this.server })
+      } else if (!this.outageReported) {
+        const why = info.code ? `${info.code}: ${info.message}` : connectError || info.reason
+        this.options.onEvent({
+          type: 'error',
+          code: 'server-unreachable',
+          message: `cannot reach the server ${this.server} (${why}); retrying every ${RECONNECT_CAP_MS / 1000} s at most`,
+        })
+      }
+      this.outageReported = true
+      this.scheduleRetry()
+    })
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped) return
+    const delay = this.backoffMs
+    this.backoffMs = Math.min(this.backoffMs * 2, RECONNECT_CAP_MS)
+    this.retryTimer = setTimeout(() => this.dial(), delay)
+  }
+
+  private onMessage(connection: Connection, message: Message): void {
+    switch (message.type) {
+      case 'LOG_ON_OK':
+        this.registeredAs = message.endpoint
+        this.backoffMs = RECONNECT_FIRST_MS
+        this.outageReported = false
+        this.options.onEvent({ type: 'registered', server: this.server, ip: message.endpoint.ip, port: message.endpoint.port })
+        return
+      case 'CLIENT_LIST':
+        // Only a registered client's list counts (a refused LOG_ON is followed by one too).
+        if (this.registeredAs) this.reconcile(message.clients)
+        return
+      case 'USER_ON':
+        return this.join(message.endpoint)
+      case 'USER_OFF':
+        return this.leave(endpointKey(message.endpoint), message.reason)
+      case 'LOG_OFF_OK':
+      case 'ERROR_IP_PORT_NOT_FOUND_IN_LIST':
+        this.logOffDone?.()
+        return
+      case 'ERROR': {
+        const code = errorCodeName(message.code)
+        this.options.onEvent({ type: 'error', code, message: `server ${this.server}: ${message.text}` })
+        // Refused registration (address taken): already reported, so retry quietly later.
+        if (!this.registeredAs) {
+          this.outageReported = true
+          connection.close()
+        }
+        return
+      }
+      default:
+        this.options.onEvent({
+          type: 'error',
+          code: 'unexpected-message',
+          message: `server ${this.server} sent ${message.type}, which a client does not expect`,
+        })
+    }
+  }
+
+  /** The list is the truth as of now: who is missing left while we were away, who is new joined. */
+  private reconcile(clients: Endpoint[]): void {
+    const own = this.registeredAs ? endpointKey(this.registeredAs) : null
+    const current = new Map(clients.map((c) => [endpointKey(c), c]))
+    for (const key of [...this.peers.keys()]) if (!current.has(key)) this.leave(key, 'connection-lost')
+    for (const [key, endpoint] of current) if (key !== own) this.join(endpoint)
+  }
+
+  private join(endpoint: Endpoint): void {
+    const key = endpointKey(endpoint)
+    if (this.peers.has(key)) return
+    this.peers.set(key, endpoint)
+    this.options.onEvent({ type: 'peer-joined', ip: endpoint.ip, port: endpoint.port })
+  }
+
+  private leave(key: string, reason: LeaveReason): void {
+    const endpoint = this.peers.get(key)
+    if (!endpoint) return
+    this.peers.delete(key)
+    this.options.onEvent({ type: 'peer-left', ip: endpoint.ip, port: endpoint.port, reason })
+  }
+}

@@ -1,0 +1,13 @@
+// Engine-wide defaults, in one place so the CLI, the app and the docs agree.
+
+/** How often a client pings the server; silence for 3 intervals ends the connection (15 s < 30 s). */
+export const DEFAULT_HEARTBEAT_MS = 5000
+/** How long a new connection may take to say HELLO. */
+export const DEFAULT_HELLO_TIMEOUT_MS = 5000
+/** Outgoing bytes a peer may leave unread before it is cut off. */
+export const DEFAULT_MAX_QUEUE_BYTES = 4 * 1024 * 1024
+/** Reconnect backoff of a client that lost its server: doubles from the first to the cap. */
+export const RECONNECT_FIRST_MS = 100
+export const RECONNECT_CAP_MS = 2000
+/** How long a leaving client waits for LOG_OFF_OK before it closes anyway. */
+export const LOG_OFF_WAIT_MS = 1000

@@ -1,0 +1,226 @@
+// One framed, handshaken connection: HELLO exchange with version check, frame decoding, a
+// bounded outgoing queue, and the heartbeat. Owners (the registry server, the client's link
+// to it, the client's own listener) only see whole, valid messages.
+import { EventEmitter } from 'node:events'
+import type { Socket } from 'node:net'
+import { encodeMessage, decodeBody } from '../protocol/codec'
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../protocol/constants'
+import { ErrorCodes, ProtocolError, errorCodeName, type ErrorCodeName } from '../protocol/errors'
+import { FrameDecoder } from '../protocol/frame-decoder'
+import type { HelloMessage, Message, PeerRole } from '../protocol/messages'
+import { normalizeIp } from '../protocol/address'
+import { formatEndpoint } from '../../../shared/endpoint'
+
+/** How many heartbeat intervals of silence end a connection. */
+export const HEARTBEAT_MISSES = 3
+
+export interface ConnectionOptions {
+  side: 'initiator' | 'acceptor'
+  role: PeerRole
+  nodeId: Buffer
+  /** Acceptor: how often (ms) the initiator must send PING; 0 turns the heartbeat off. */
+  heartbeatMs: number
+  helloTimeoutMs: number
+  /** Bytes allowed to wait in the outgoing queue before the peer is cut off as too slow. */
+  maxQueueBytes: number
+  maxFrameBytes?: number
+}
+
+export type CloseReason =
+  | 'closed' // the other side ended or reset the connection
+  | 'local' // we closed it
+  | 'protocol-error' // the other side sent something invalid
+  | 'remote-error' // the other side sent ERROR during the handshake and left
+  | 'timeout' // silent past the heartbeat, or no HELLO in time
+  | 'slow-consumer' // it stopped reading and its queue passed the bound
+
+export interface CloseInfo {
+  reason: CloseReason
+  code?: string
+  message?: string
+}
+
+interface ConnectionEvents {
+  ready: [hello: HelloMessage]
+  message: [message: Message]
+  close: [info: CloseInfo]
+}
+
+export class Connection extends EventEmitter<ConnectionEvents> {
+  readonly remote: string
+  readonly remoteIp: string
+  peerHello: HelloMessage | null = null
+  private readonly decoder: FrameDecoder
+  private lastHeard = Date.now()
+  private helloTimer: NodeJS.Timeout | null = null
+  private heartbeatTimer: NodeJS.Timeout | null = null
+  private closeInfo: CloseInfo | null = null
+
+  constructor(
+    readonly socket: Socket,
+    private readonly options: ConnectionOptions,
+  ) {
+    super()
+    this.remoteIp = safeIp(socket.remoteAddress)
+    this.remote = formatEndpoint(this.remoteIp, socket.remotePort ?? 0)
+    this.decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES)
+    socket.setNoDelay(true)
+    socket.on('data', (chunk: Buffer) => this.onData(chunk))
+    socket.on('error', () => this.finish({ reason: 'closed' }))
+    socket.on('close', () => this.finish({ reason: 'closed' }))
+    this.helloTimer = setTimeout(() => {
+      this.fail(new ProtocolError('hello-timeout', `no HELLO within ${options.helloTimeoutMs} ms`), 'timeout')
+    }, options.helloTimeoutMs)
+    if (options.side === 'initiator') this.sendHello()
+  }
+
+  get isReady(): boolean {
+    return this.peerHello !== null && this.closeInfo === null
+  }
+
+  get isClosed(): boolean {
+    return this.closeInfo !== null
+  }
+
+  /** The local address of this connection: the one the other side reached us on. */
+  get localIp(): string {
+    return safeIp(this.socket.localAddress)
+  }
+
+  send(message: Message): boolean {
+    return this.sendFrame(encodeMessage(message))
+  }
+
+  /** Sends an already encoded frame (fan-out encodes once for every receiver). */
+  sendFrame(frame: Buffer): boolean {
+    if (this.closeInfo || this.socket.destroyed) return false
+    if (this.socket.writableLength + frame.length > this.options.maxQueueBytes) {
+      this.finish({
+        reason: 'slow-consumer',
+        code: 'slow-consumer',
+        message: `${this.remote} stopped reading: more than ${this.options.maxQueueBytes} bytes queued`,
+      })
+      this.socket.destroy()
+      return false
+    }
+    this.socket.write(frame)
+    return true
+  }
+
+  sendError(code: ErrorCodeName, text: string): void {
+    this.send({ type: 'ERROR', code: ErrorCodes[code], text })
+  }
+
+  /** Reports the error to the other side, then closes. */
+  fail(error: ProtocolError, reason: CloseReason = 'protocol-error'): void {
+    if (this.closeInfo) return
+    this.sendError(error.code, error.message)
+    this.finish({ reason, code: error.code, message: error.message })
+    this.endSoon()
+  }
+
+  close(): void {
+    if (!this.closeInfo) this.finish({ reason: 'local' })
+    this.endSoon()
+  }
+
+  private endSoon(): void {
+    this.socket.end()
+    // A peer that never reads must not keep the socket alive.
+    setTimeout(() => this.socket.destroy(), 1000).unref()
+  }
+
+  private sendHello(): void {
+    this.send({
+      type: 'HELLO',
+      version: PROTOCOL_VERSION,
+      role: this.options.role,
+      nodeId: this.options.nodeId,
+      heartbeatMs: this.options.side === 'acceptor' ? this.options.heartbeatMs : 0,
+      auth: Buffer.alloc(0),
+    })
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closeInfo) return
+    this.lastHeard = Date.now()
+    try {
+      for (const body of this.decoder.push(chunk)) {
+        this.onMessage(decodeBody(body))
+        if (this.closeInfo) return
+      }
+    } catch (error) {
+      if (error instanceof ProtocolError) this.fail(error)
+      else throw error
+    }
+  }
+
+  private onMessage(message: Message): void {
+    if (this.peerHello) {
+      if (message.type === 'HELLO') throw new ProtocolError('unexpected-message', 'HELLO sent twice')
+      if (message.type === 'PING') {
+        this.send({ type: 'PONG' })
+        return
+      }
+      if (message.type === 'PONG') return
+      this.emit('message', message)
+      return
+    }
+    if (message.type === 'ERROR' && this.options.side === 'initiator') {
+      const code = errorCodeName(message.code)
+      this.finish({ reason: 'remote-error', code, message: message.text })
+      this.endSoon()
+      return
+    }
+    if (message.type !== 'HELLO') {
+      throw new ProtocolError('unexpected-message', `${message.type} before HELLO: every connection starts with HELLO`)
+    }
+    if (message.version !== PROTOCOL_VERSION) {
+      throw new ProtocolError(
+        'version-mismatch',
+        `this node speaks protocol version ${PROTOCOL_VERSION}, the peer version ${message.version}`,
+      )
+    }
+    if (message.auth.length > 0) {
+      throw new ProtocolError('bad-frame', 'HELLO: authentication is not defined in protocol version 1; send it empty')
+    }
+    this.peerHello = message
+    if (this.helloTimer) clearTimeout(this.helloTimer)
+    this.helloTimer = null
+    if (this.options.side === 'acceptor') this.sendHello()
+    this.startHeartbeat()
+    this.emit('ready', message)
+  }
+
+  private startHeartbeat(): void {
+    const interval = this.options.side === 'acceptor' ? this.options.heartbeatMs : this.peerHello!.heartbeatMs
+    if (interval <= 0) return
+    this.heartbeatTimer = setInterval(() => {
+      const silentFor = Date.now() - this.lastHeard
+      if (silentFor > interval * HEARTBEAT_MISSES) {
+        this.finish({ reason: 'timeout', code: 'heartbeat-timeout', message: `${this.remote} silent for ${silentFor} ms` })
+        this.socket.destroy()
+        return
+      }
+      if (this.options.side === 'initiator') this.send({ type: 'PING' })
+    }, interval)
+    this.heartbeatTimer.unref()
+  }
+
+  private finish(info: CloseInfo): void {
+    if (this.closeInfo) return
+    this.closeInfo = info
+    if (this.helloTimer) clearTimeout(this.helloTimer)
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer)
+    this.emit('close', info)
+  }
+}
+
+function safeIp(address: string | undefined): string {
+  if (!address) return '0.0.0.0'
+  try {
+    return normalizeIp(address)
+  } catch {
+    return address
+  }
+}

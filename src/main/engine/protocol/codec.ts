@@ -1,0 +1,265 @@
+// Pure encoding and decoding of message bodies (docs/PROTOCOL.md). No sockets here: encode
+// returns a whole frame, decode takes one frame body and either returns a Message or throws
+// exactly one ProtocolError.
+import type { Endpoint } from '../../../shared/endpoint'
+import type { LeaveReason } from '../../../shared/events'
+import { ipv4ToBytes, ipv6FromBytes, ipv6ToBytes, normalizeIp, unusableAddressReason } from './address'
+import {
+  HELLO_MAGIC,
+  LENGTH_PREFIX_BYTES,
+  LeaveReasonCode,
+  MAX_AUTH_BYTES,
+  MAX_FRAME_BYTES,
+  MessageType,
+  NodeRole,
+  type MessageTypeName,
+} from './constants'
+import { ProtocolError } from './errors'
+import type { Message } from './messages'
+
+const MAX_STRING_BYTES = 0xffff
+const typeNames = new Map<number, MessageTypeName>(
+  Object.entries(MessageType).map(([name, code]) => [code, name as MessageTypeName]),
+)
+const leaveReasons = new Map<number, LeaveReason>(
+  Object.entries(LeaveReasonCode).map(([name, code]) => [code, name as LeaveReason]),
+)
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Appends fields into one growing buffer; the frame's length prefix is filled in at the end. */
+class Writer {
+  private buf: Buffer
+  private size = LENGTH_PREFIX_BYTES
+
+  constructor(type: number, capacity = 64) {
+    this.buf = Buffer.allocUnsafe(Math.max(capacity, 16))
+    this.u8(type)
+  }
+
+  private room(n: number): void {
+    if (this.size + n <= this.buf.length) return
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.size + n))
+    this.buf.copy(bigger, 0, 0, this.size)
+    this.buf = bigger
+  }
+
+  u8(v: number): this {
+    this.room(1)
+    this.buf.writeUInt8(v, this.size)
+    this.size += 1
+    return this
+  }
+
+  u16(v: number): this {
+    this.room(2)
+    this.buf.writeUInt16BE(v, this.size)
+    this.size += 2
+    return this
+  }
+
+  u32(v: number): this {
+    this.room(4)
+    this.buf.writeUInt32BE(v, this.size)
+    this.size += 4
+    return this
+  }
+
+  raw(bytes: Uint8Array): this {
+    this.room(bytes.length)
+    this.buf.set(bytes, this.size)
+    this.size += bytes.length
+    return this
+  }
+
+  blob(bytes: Uint8Array): this {
+    if (bytes.length > MAX_STRING_BYTES) throw new RangeError(`a field of ${bytes.length} bytes exceeds ${MAX_STRING_BYTES}`)
+    return this.u16(bytes.length).raw(bytes)
+  }
+
+  str(text: string): this {
+    return this.blob(Buffer.from(text, 'utf8'))
+  }
+
+  endpoint({ ip, port }: Endpoint): this {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`port ${port} is not 1..65535`)
+    const canonical = normalizeIp(ip)
+    return canonical.includes(':')
+      ? this.u8(6).raw(ipv6ToBytes(canonical)).u16(port)
+      : this.u8(4).raw(ipv4ToBytes(canonical)).u16(port)
+  }
+
+  finish(): Buffer {
+    const bodyLength = this.size - LENGTH_PREFIX_BYTES
+    if (bodyLength > MAX_FRAME_BYTES) throw new RangeError(`a frame of ${bodyLength} bytes exceeds ${MAX_FRAME_BYTES}`)
+    this.buf.writeUInt32BE(bodyLength, 0)
+    return this.buf.subarray(0, this.size)
+  }
+}
+
+/** Reads fields from one frame body; any shortfall or leftover is a `bad-frame` error. */
+class Reader {
+  private offset = 1
+
+  constructor(
+    private readonly body: Buffer,
+    private readonly what: string,
+  ) {}
+
+  take(n: number, field: string): Buffer {
+    if (this.offset + n > this.body.length) {
+      throw new ProtocolError('bad-frame', `${this.what}: frame ends inside ${field}`)
+    }
+    const slice = this.body.subarray(this.offset, this.offset + n)
+    this.offset += n
+    return slice
+  }
+
+  u8(field: string): number {
+    return this.take(1, field).readUInt8(0)
+  }
+
+  u16(field: string): number {
+    return this.take(2, field).readUInt16BE(0)
+  }
+
+  u32(field: string): number {
+    return this.take(4, field).readUInt32BE(0)
+  }
+
+  blob(field: string, max = MAX_STRING_BYTES): Buffer {
+    const length = this.u16(`${field} length`)
+    if (length > max) throw new ProtocolError('bad-frame', `${this.what}: ${field} of ${length} bytes exceeds ${max}`)
+    return this.take(length, field)
+  }
+
+  str(field: string): string {
+    const bytes = this.blob(field)
+    try {
+      return utf8.decode(bytes)
+    } catch {
+      throw new ProtocolError('bad-frame', `${this.what}: ${field} is not valid UTF-8`)
+    }
+  }
+
+  endpoint(field = 'address'): Endpoint {
+    const family = this.u8(`${field} family`)
+    let ip: string
+    if (family === 4) ip = Array.from(this.take(4, field)).join('.')
+    else if (family === 6) ip = normalizeIp(ipv6FromBytes(this.take(16, field)))
+    else throw new ProtocolError('bad-address', `${this.what}: address family ${family} is neither 4 nor 6`)
+    const port = this.u16(`${field} port`)
+    if (port === 0) throw new ProtocolError('bad-address', `${this.what}: port 0 cannot be reached`)
+    const unusable = unusableAddressReason(ip)
+    if (unusable) throw new ProtocolError('bad-address', `${this.what}: ${ip}: ${unusable}`)
+    return { ip, port }
+  }
+
+  end(): void {
+    const extra = this.body.length - this.offset
+    if (extra !== 0) throw new ProtocolError('bad-frame', `${this.what}: ${extra} unexpected bytes after the last field`)
+  }
+}
+
+function roleCode(role: 'server' | 'client'): number {
+  return NodeRole[role]
+}
+
+/** One whole frame (length prefix included) for a message. */
+export function encodeMessage(message: Message): Buffer {
+  const w = new Writer(MessageType[message.type])
+  switch (message.type) {
+    case 'HELLO':
+      return w
+        .raw(HELLO_MAGIC)
+        .u16(message.version)
+        .u8(roleCode(message.role))
+        .raw(message.nodeId)
+        .u32(message.heartbeatMs)
+        .blob(message.auth)
+        .finish()
+    case 'ERROR':
+      return w.u16(message.code).str(message.text).finish()
+    case 'PING':
+    case 'PONG':
+    case 'GET_CLIENTS':
+      return w.finish()
+    case 'LOG_ON':
+    case 'LOG_ON_OK':
+    case 'LOG_OFF':
+    case 'LOG_OFF_OK':
+    case 'USER_ON':
+    case 'ERROR_IP_PORT_NOT_FOUND_IN_LIST':
+      return w.endpoint(message.endpoint).finish()
+    case 'USER_OFF':
+      return w.endpoint(message.endpoint).u8(LeaveReasonCode[message.reason]).finish()
+    case 'CLIENT_LIST': {
+      w.u32(message.clients.length)
+      for (const client of message.clients) w.endpoint(client)
+      return w.finish()
+    }
+  }
+}
+
+function decodeHello(r: Reader): Message {
+  const magic = r.take(HELLO_MAGIC.length, 'magic')
+  if (!magic.equals(HELLO_MAGIC)) {
+    throw new ProtocolError('bad-frame', `HELLO: magic 0x${magic.toString('hex')} is not "DBSY" (not a dropbox-sync peer)`)
+  }
+  const version = r.u16('version')
+  const role = r.u8('role')
+  if (role !== NodeRole.server && role !== NodeRole.client) throw new ProtocolError('bad-frame', `HELLO: unknown role ${role}`)
+  const nodeId = Buffer.from(r.take(16, 'node id'))
+  const heartbeatMs = r.u32('heartbeat')
+  const auth = Buffer.from(r.blob('auth', MAX_AUTH_BYTES))
+  r.end()
+  return { type: 'HELLO', version, role: role === NodeRole.server ? 'server' : 'client', nodeId, heartbeatMs, auth }
+}
+
+/** Decodes one frame body (type byte first). Throws ProtocolError for anything malformed. */
+export function decodeBody(body: Buffer): Message {
+  if (body.length === 0) throw new ProtocolError('bad-frame', 'empty frame: a frame holds at least its type byte')
+  const typeCode = body[0]!
+  const name = typeNames.get(typeCode)
+  if (!name) throw new ProtocolError('unknown-type', `unknown message type 0x${typeCode.toString(16).padStart(2, '0')}`)
+  const r = new Reader(body, name)
+  let message: Message
+  switch (name) {
+    case 'HELLO':
+      return decodeHello(r)
+    case 'ERROR':
+      message = { type: name, code: r.u16('code'), text: r.str('text') }
+      break
+    case 'PING':
+    case 'PONG':
+    case 'GET_CLIENTS':
+      message = { type: name }
+      break
+    case 'LOG_ON':
+    case 'LOG_ON_OK':
+    case 'LOG_OFF':
+    case 'LOG_OFF_OK':
+    case 'USER_ON':
+    case 'ERROR_IP_PORT_NOT_FOUND_IN_LIST':
+      message = { type: name, endpoint: r.endpoint() }
+      break
+    case 'USER_OFF': {
+      const endpoint = r.endpoint()
+      const code = r.u8('reason')
+      const reason = leaveReasons.get(code)
+      if (!reason) throw new ProtocolError('bad-frame', `USER_OFF: unknown reason ${code}`)
+      message = { type: name, endpoint, reason }
+      break
+    }
+    case 'CLIENT_LIST': {
+      const count = r.u32('count')
+      // Each entry takes at least 7 bytes: refuse a count the frame cannot hold before looping.
+      if (count * 7 > body.length) throw new ProtocolError('bad-frame', `CLIENT_LIST: ${count} entries cannot fit in ${body.length} bytes`)
+      const clients: Endpoint[] = []
+      for (let i = 0; i < count; i++) clients.push(r.endpoint(`entry ${i + 1}`))
+      message = { type: name, clients }
+      break
+    }
+  }
+  r.end()
+  return message
+}

@@ -1,0 +1,36 @@
+// Numbers fixed by docs/PROTOCOL.md. Change them there first.
+
+export const PROTOCOL_VERSION = 1
+/** The first four bytes of every HELLO payload: "DBSY". */
+export const HELLO_MAGIC = Buffer.from('DBSY', 'ascii')
+/** Bytes in a frame's length prefix. */
+export const LENGTH_PREFIX_BYTES = 4
+/** Largest frame body (type byte + payload) a peer may announce; checked before allocating. */
+export const MAX_FRAME_BYTES = 1024 * 1024
+/** Largest authentication blob in HELLO; reserved, must be empty in version 1. */
+export const MAX_AUTH_BYTES = 1024
+
+export const MessageType = {
+  HELLO: 0x01,
+  ERROR: 0x02,
+  PING: 0x03,
+  PONG: 0x04,
+  LOG_ON: 0x10,
+  LOG_ON_OK: 0x11,
+  LOG_OFF: 0x12,
+  LOG_OFF_OK: 0x13,
+  GET_CLIENTS: 0x14,
+  CLIENT_LIST: 0x15,
+  USER_ON: 0x16,
+  USER_OFF: 0x17,
+  ERROR_IP_PORT_NOT_FOUND_IN_LIST: 0x18,
+} as const
+
+export type MessageTypeName = keyof typeof MessageType
+export type MessageTypeCode = (typeof MessageType)[MessageTypeName]
+
+/** Who is speaking, carried in HELLO. */
+export const NodeRole = { server: 1, client: 2 } as const
+
+/** USER_OFF's reason byte. */
+export const LeaveReasonCode = { 'log-off': 0, 'connection-lost': 1, timeout: 2 } as const

@@ -1,0 +1,61 @@
+// The engine's event stream: one set of typed objects for every consumer (CLI text, CLI --json,
+// Electron main, the headless dashboard). Field names are a contract: add fields, never rename.
+
+export type Role = 'server' | 'client'
+
+/** Why a peer left: it said LOG_OFF, its connection dropped, or it went silent past the heartbeat. */
+export type LeaveReason = 'log-off' | 'connection-lost' | 'timeout'
+
+export interface ReadyEvent {
+  type: 'ready'
+  role: Role
+  host: string
+  port: number
+}
+
+export interface RegisteredEvent {
+  type: 'registered'
+  /** The registry server as `host:port` (IPv6 in brackets). */
+  server: string
+  /** The address this client announced, as other clients will reach it. */
+  ip: string
+  port: number
+}
+
+export interface PeerJoinedEvent {
+  type: 'peer-joined'
+  ip: string
+  port: number
+}
+
+export interface PeerLeftEvent {
+  type: 'peer-left'
+  ip: string
+  port: number
+  reason: LeaveReason
+}
+
+export interface ServerLostEvent {
+  type: 'server-lost'
+  server: string
+}
+
+export interface ErrorEvent {
+  type: 'error'
+  /** A stable, machine-readable code such as `frame-too-large` or `server-unreachable`. */
+  code: string
+  message: string
+}
+
+export type EngineEvent =
+  | ReadyEvent
+  | RegisteredEvent
+  | PeerJoinedEvent
+  | PeerLeftEvent
+  | ServerLostEvent
+  | ErrorEvent
+
+export type EngineEventType = EngineEvent['type']
+
+/** Anything that accepts engine events: the CLI printer, Electron's forwarder, a test recorder. */
+export type EventSink = (event: EngineEvent) => void
