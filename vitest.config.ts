@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    environment: 'node',
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Tests spawn real processes and sockets; two cores: keep files from starving each other.
+    maxWorkers: 2,
+    env: { ELECTRON_OVERRIDE_DIST_PATH: '/nonexistent' },
+  },
+})
