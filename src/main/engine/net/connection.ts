@@ -13,6 +13,8 @@ import { formatEndpoint } from '../../../shared/endpoint'
 
 /** How many heartbeat intervals of silence end a connection. */
 export const HEARTBEAT_MISSES = 3
+/** Longest a batched frame waits for company before it is written. */
+export const BATCH_WINDOW_MS = 2
 
 export interface ConnectionOptions {
   side: 'initiator' | 'acceptor'
@@ -55,6 +57,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private helloTimer: NodeJS.Timeout | null = null
   private heartbeatTimer: NodeJS.Timeout | null = null
   private closeInfo: CloseInfo | null = null
+  private flushTimer: NodeJS.Timeout | null = null
 
   constructor(
     readonly socket: Socket,
@@ -91,8 +94,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.sendFrame(encodeMessage(message))
   }
 
-  /** Sends an already encoded frame (fan-out encodes once for every receiver). */
-  sendFrame(frame: Buffer): boolean {
+  /**
+   * Sends an already encoded frame (fan-out encodes once for every receiver). A `batched` frame
+   * may wait up to BATCH_WINDOW_MS so that a burst (1,000 clients joining) reaches each client in
+   * a few writes instead of one per frame; an unbatched frame flushes everything before it, in order.
+   */
+  sendFrame(frame: Buffer, batched = false): boolean {
     if (this.closeInfo || this.socket.destroyed) return false
     if (this.socket.writableLength + frame.length > this.options.maxQueueBytes) {
       this.finish({
@@ -103,8 +110,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.socket.destroy()
       return false
     }
+    if (batched && !this.flushTimer) {
+      this.socket.cork()
+      this.flushTimer = setTimeout(() => this.flush(), BATCH_WINDOW_MS)
+    }
     this.socket.write(frame)
+    if (!batched && this.flushTimer) this.flush()
     return true
+  }
+
+  private flush(): void {
+    if (!this.flushTimer) return
+    clearTimeout(this.flushTimer)
+    this.flushTimer = null
+    this.socket.uncork()
   }
 
   sendError(code: ErrorCodeName, text: string): void {
@@ -212,6 +231,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.closeInfo = info
     if (this.helloTimer) clearTimeout(this.helloTimer)
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer)
+    this.flush()
     this.emit('close', info)
   }
 }

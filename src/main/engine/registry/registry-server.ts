@@ -162,7 +162,7 @@ export class RegistryServer {
   /** One encoded frame written to every registered client but the one it is about. */
   private broadcast(frame: Buffer, except: Connection): void {
     for (const registration of [...this.clients.values()]) {
-      if (registration.connection !== except) registration.connection.sendFrame(frame)
+      if (registration.connection !== except) registration.connection.sendFrame(frame, true)
     }
   }
 }

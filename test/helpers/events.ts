@@ -1,0 +1,48 @@
+// Collects engine events and waits for the ones a test expects.
+import type { EngineEvent } from '../../src/shared/events'
+
+export class EventLog {
+  readonly events: EngineEvent[] = []
+  private waiters: Array<() => void> = []
+
+  readonly sink = (event: EngineEvent): void => {
+    this.events.push(event)
+    const waiters = this.waiters
+    this.waiters = []
+    for (const w of waiters) w()
+  }
+
+  find<T extends EngineEvent['type']>(type: T, match: Partial<Extract<EngineEvent, { type: T }>> = {}) {
+    return this.events.find(
+      (e): e is Extract<EngineEvent, { type: T }> =>
+        e.type === type && Object.entries(match).every(([k, v]) => (e as Record<string, unknown>)[k] === v),
+    )
+  }
+
+  count(type: EngineEvent['type']): number {
+    return this.events.filter((e) => e.type === type).length
+  }
+
+  async waitFor<T extends EngineEvent['type']>(
+    type: T,
+    match: Partial<Extract<EngineEvent, { type: T }>> = {},
+    timeoutMs = 5000,
+  ): Promise<Extract<EngineEvent, { type: T }>> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const found = this.find(type, match)
+      if (found) return found
+      const left = deadline - Date.now()
+      if (left <= 0) {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${type} ${JSON.stringify(match)}; saw ${JSON.stringify(this.events)}`)
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 100))
+        this.waiters.push(() => {
+          clearTimeout(timer)
+          resolve()
+        })
+      })
+    }
+  }
+}
