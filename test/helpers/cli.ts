@@ -10,6 +10,8 @@ const running = new Set<ChildProcess>()
 
 export class CliProcess extends EventLog {
   readonly stdoutLines: string[] = []
+  /** stdout lines that were not JSON: --json promises there are none. */
+  readonly notJson: string[] = []
   stderr = ''
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 
@@ -22,7 +24,11 @@ export class CliProcess extends EventLog {
       pending = lines.pop()!
       for (const line of lines) {
         this.stdoutLines.push(line)
-        this.sink(JSON.parse(line) as EngineEvent)
+        try {
+          this.sink(JSON.parse(line) as EngineEvent)
+        } catch {
+          this.notJson.push(line)
+        }
       }
     })
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {

@@ -28,14 +28,16 @@ export class EventLog {
     match: Partial<Extract<EngineEvent, { type: T }>> = {},
     timeoutMs = 5000,
   ): Promise<Extract<EngineEvent, { type: T }>> {
+    await this.until(() => this.find(type, match) !== undefined, timeoutMs, `${type} ${JSON.stringify(match)}`)
+    return this.find(type, match)!
+  }
+
+  /** Waits until `check` holds, re-checking on every event (and every 100 ms). */
+  async until(check: () => boolean, timeoutMs = 5000, what = 'a condition'): Promise<void> {
     const deadline = Date.now() + timeoutMs
-    for (;;) {
-      const found = this.find(type, match)
-      if (found) return found
+    while (!check()) {
       const left = deadline - Date.now()
-      if (left <= 0) {
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${type} ${JSON.stringify(match)}; saw ${JSON.stringify(this.events)}`)
-      }
+      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; saw ${JSON.stringify(this.events)}`)
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 100))
         this.waiters.push(() => {

@@ -11,3 +11,5 @@ export const RECONNECT_FIRST_MS = 100
 export const RECONNECT_CAP_MS = 2000
 /** How long a leaving client waits for LOG_OFF_OK before it closes anyway. */
 export const LOG_OFF_WAIT_MS = 1000
+/** After a reconnect, how long a peer missing from the list may take to reappear before it is reported gone. */
+export const RECONCILE_GRACE_MS = RECONNECT_CAP_MS + 1000

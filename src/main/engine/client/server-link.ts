@@ -13,6 +13,7 @@ import {
   LOG_OFF_WAIT_MS,
   RECONNECT_CAP_MS,
   RECONNECT_FIRST_MS,
+  RECONCILE_GRACE_MS,
 } from '../defaults'
 
 export interface ServerLinkOptions {
@@ -38,6 +39,9 @@ export class ServerLink {
   /** True while an outage has been reported, so retries do not repeat the report. */
   private outageReported = false
   private logOffDone: (() => void) | null = null
+  /** Peers missing from the list after a reconnect, not yet reported as gone. */
+  private readonly unconfirmed = new Set<string>()
+  private graceTimer: NodeJS.Timeout | null = null
   readonly server: string
 
   constructor(private readonly options: ServerLinkOptions) {
@@ -56,6 +60,7 @@ export class ServerLink {
   async stop(): Promise<void> {
     this.stopped = true
     if (this.retryTimer) clearTimeout(this.retryTimer)
+    if (this.graceTimer) clearTimeout(this.graceTimer)
     const connection = this.connection
     if (!connection || connection.isClosed) return
     if (this.registeredAs && connection.isReady) {
@@ -159,22 +164,35 @@ export class ServerLink {
     }
   }
 
-  /** The list is the truth as of now: who is missing left while we were away, who is new joined. */
+  /**
+   * The list is the truth as of now: who is new joined. Who is missing may simply not be back
+   * yet after a server restart, so it gets a grace period to reappear (USER_ON) before it is
+   * reported as gone: a restart does not make every peer flicker.
+   */
   private reconcile(clients: Endpoint[]): void {
     const own = this.registeredAs ? endpointKey(this.registeredAs) : null
     const current = new Map(clients.map((c) => [endpointKey(c), c]))
-    for (const key of [...this.peers.keys()]) if (!current.has(key)) this.leave(key, 'connection-lost')
+    const missing = [...this.peers.keys()].filter((key) => !current.has(key))
     for (const [key, endpoint] of current) if (key !== own) this.join(endpoint)
+    if (missing.length === 0) return
+    for (const key of missing) this.unconfirmed.add(key)
+    if (this.graceTimer) clearTimeout(this.graceTimer)
+    this.graceTimer = setTimeout(() => {
+      this.graceTimer = null
+      for (const key of this.unconfirmed) this.leave(key, 'connection-lost')
+    }, RECONCILE_GRACE_MS)
   }
 
   private join(endpoint: Endpoint): void {
     const key = endpointKey(endpoint)
+    this.unconfirmed.delete(key)
     if (this.peers.has(key)) return
     this.peers.set(key, endpoint)
     this.options.onEvent({ type: 'peer-joined', ip: endpoint.ip, port: endpoint.port })
   }
 
   private leave(key: string, reason: LeaveReason): void {
+    this.unconfirmed.delete(key)
     const endpoint = this.peers.get(key)
     if (!endpoint) return
     this.peers.delete(key)
