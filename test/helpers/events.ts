@@ -15,7 +15,7 @@ export class EventLog {
   find<T extends EngineEvent['type']>(type: T, match: Partial<Extract<EngineEvent, { type: T }>> = {}) {
     return this.events.find(
       (e): e is Extract<EngineEvent, { type: T }> =>
-        e.type === type && Object.entries(match).every(([k, v]) => (e as Record<string, unknown>)[k] === v),
+        e.type === type && Object.entries(match).every(([k, v]) => (e as unknown as Record<string, unknown>)[k] === v),
     )
   }
 

@@ -1,0 +1,9 @@
+import type { Api } from './api'
+
+declare global {
+  interface Window {
+    api: Api
+  }
+}
+
+export {}
