@@ -129,6 +129,13 @@ describe('server and clients as processes', () => {
     expect(await client.waitFor('registered')).toMatchObject({ ip: '127.0.0.7' })
   })
 
+  it('a client listening on one specific address announces that address', async () => {
+    const { port } = await startServer()
+    const client = runCli(['client', '-d', tempDir(), '-sp', String(port), '-sip', '127.0.0.1', '--host', '127.0.0.3'])
+    expect(await client.waitFor('ready')).toMatchObject({ host: '127.0.0.3' })
+    expect(await client.waitFor('registered')).toMatchObject({ ip: '127.0.0.3' })
+  })
+
   it('a second client claiming a taken address is refused and changes nothing', async () => {
     const { server, port } = await startServer()
     const first = await startClient(port, '127.0.0.1', '--host', '127.0.0.1')

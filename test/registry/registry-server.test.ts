@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { RegistryServer } from '../../src/main/engine/registry/registry-server'
 import { ErrorCodes } from '../../src/main/engine/protocol/errors'
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
+import { encodeMessage } from '../../src/main/engine/protocol/codec'
 import { EventLog } from '../helpers/events'
 import { RawPeer } from '../helpers/raw-peer'
 
@@ -169,6 +170,16 @@ describe('bad input touches only its own connection', () => {
     expect((await b.next('ERROR')).code).toBe(ErrorCodes['bad-address'])
     await b.waitClosed()
     expect(await a.next('USER_OFF')).toEqual({ type: 'USER_OFF', endpoint: B, reason: 'connection-lost' })
+  })
+
+  it('handles the whole frames that came before a broken one in the same read', async () => {
+    const a = await logOn(A)
+    const b = await logOn(B)
+    await a.next('USER_ON')
+    b.sendBytes(Buffer.concat([encodeMessage({ type: 'LOG_OFF', endpoint: B }), Buffer.from([0xff, 0xff, 0xff, 0xff])]))
+    expect(await b.next('LOG_OFF_OK')).toEqual({ type: 'LOG_OFF_OK', endpoint: B })
+    expect((await b.next('ERROR')).code).toBe(ErrorCodes['frame-too-large'])
+    expect(await a.next('USER_OFF')).toEqual({ type: 'USER_OFF', endpoint: B, reason: 'log-off' })
   })
 
   it.each([

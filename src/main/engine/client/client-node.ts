@@ -36,7 +36,8 @@ export class ClientNode {
       serverHost: this.options.serverHost,
       serverPort: this.options.serverPort,
       listenPort: port,
-      advertiseHost: this.options.advertiseHost,
+      // Listening on one specific address means that is the one to announce.
+      advertiseHost: this.options.advertiseHost ?? specificHost(this.options.host),
       nodeId: this.nodeId,
       onEvent: this.emit,
     })
@@ -53,4 +54,8 @@ export class ClientNode {
     await this.link?.stop()
     await this.listener?.stop()
   }
+}
+
+function specificHost(host: string | undefined): string | undefined {
+  return host && host !== '0.0.0.0' && host !== '::' ? host : undefined
 }

@@ -14,7 +14,7 @@ import { formatEndpoint } from '../../../shared/endpoint'
 /** How many heartbeat intervals of silence end a connection. */
 export const HEARTBEAT_MISSES = 3
 /** Longest a batched frame waits for company before it is written. */
-export const BATCH_WINDOW_MS = 2
+export const BATCH_WINDOW_MS = 10
 
 export interface ConnectionOptions {
   side: 'initiator' | 'acceptor'
@@ -168,6 +168,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         this.onMessage(decodeBody(body))
         if (this.closeInfo) return
       }
+      if (this.decoder.failure) throw this.decoder.failure
     } catch (error) {
       if (error instanceof ProtocolError) this.fail(error)
       else throw error
@@ -193,12 +194,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }
     if (message.type !== 'HELLO') {
       throw new ProtocolError('unexpected-message', `${message.type} before HELLO: every connection starts with HELLO`)
-    }
-    if (message.version !== PROTOCOL_VERSION) {
-      throw new ProtocolError(
-        'version-mismatch',
-        `this node speaks protocol version ${PROTOCOL_VERSION}, the peer version ${message.version}`,
-      )
     }
     if (message.auth.length > 0) {
       throw new ProtocolError('bad-frame', 'HELLO: authentication is not defined in protocol version 1; send it empty')

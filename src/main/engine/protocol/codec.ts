@@ -12,6 +12,7 @@ import {
   MAX_FRAME_BYTES,
   MessageType,
   NodeRole,
+  PROTOCOL_VERSION,
   type MessageTypeName,
 } from './constants'
 import { ProtocolError } from './errors'
@@ -25,6 +26,25 @@ const leaveReasons = new Map<number, LeaveReason>(
   Object.entries(LeaveReasonCode).map(([name, code]) => [code, name as LeaveReason]),
 )
 const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * Family byte + address bytes of an IP. A registry lists the same few thousand addresses over and
+ * over (1,000 clients ask for 1,000 entries each), so the parsed form is remembered.
+ */
+const addressCache = new Map<string, Buffer>()
+const ADDRESS_CACHE_LIMIT = 65536
+
+function addressBytes(ip: string): Buffer {
+  let bytes = addressCache.get(ip)
+  if (bytes) return bytes
+  const canonical = normalizeIp(ip)
+  bytes = canonical.includes(':')
+    ? Buffer.concat([Buffer.from([6]), ipv6ToBytes(canonical)])
+    : Buffer.concat([Buffer.from([4]), ipv4ToBytes(canonical)])
+  if (addressCache.size >= ADDRESS_CACHE_LIMIT) addressCache.clear()
+  addressCache.set(ip, bytes)
+  return bytes
+}
 
 /** Appends fields into one growing buffer; the frame's length prefix is filled in at the end. */
 class Writer {
@@ -82,10 +102,7 @@ class Writer {
 
   endpoint({ ip, port }: Endpoint): this {
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`port ${port} is not 1..65535`)
-    const canonical = normalizeIp(ip)
-    return canonical.includes(':')
-      ? this.u8(6).raw(ipv6ToBytes(canonical)).u16(port)
-      : this.u8(4).raw(ipv4ToBytes(canonical)).u16(port)
+    return this.raw(addressBytes(ip)).u16(port)
   }
 
   finish(): Buffer {
@@ -206,6 +223,10 @@ function decodeHello(r: Reader): Message {
     throw new ProtocolError('bad-frame', `HELLO: magic 0x${magic.toString('hex')} is not "DBSY" (not a dropbox-sync peer)`)
   }
   const version = r.u16('version')
+  // Checked before any other field, so a later version may change the rest of HELLO freely.
+  if (version !== PROTOCOL_VERSION) {
+    throw new ProtocolError('version-mismatch', `this node speaks protocol version ${PROTOCOL_VERSION}, the peer version ${version}`)
+  }
   const role = r.u8('role')
   if (role !== NodeRole.server && role !== NodeRole.client) throw new ProtocolError('bad-frame', `HELLO: unknown role ${role}`)
   const nodeId = Buffer.from(r.take(16, 'node id'))

@@ -13,10 +13,29 @@ export class FrameDecoder {
 
   constructor(private readonly maxFrameBytes = MAX_FRAME_BYTES) {}
 
-  /** Feeds bytes in; returns every frame body completed by them, in order. Throws once broken. */
+  /**
+   * Feeds bytes in; returns every frame body completed by them, in order. When the stream breaks
+   * after some whole frames, those are still returned and `failure` is set: the caller handles
+   * them, then the failure. A push that completes no frame before breaking throws at once, and
+   * every push after a failure throws it again.
+   */
   push(chunk: Uint8Array): Buffer[] {
     if (this.failed) throw this.failed
     const frames: Buffer[] = []
+    try {
+      this.collect(chunk, frames)
+    } catch (error) {
+      if (frames.length === 0) throw error
+    }
+    return frames
+  }
+
+  /** The error that broke the stream, if it has broken. */
+  get failure(): ProtocolError | null {
+    return this.failed
+  }
+
+  private collect(chunk: Uint8Array, frames: Buffer[]): void {
     const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     let at = 0
     while (at < data.length) {
@@ -50,7 +69,6 @@ export class FrameDecoder {
         this.body = null
       }
     }
-    return frames
   }
 
   /** Bytes of a frame still being collected: non-zero when a stream ends mid-frame. */

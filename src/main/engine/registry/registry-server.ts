@@ -72,8 +72,8 @@ export class RegistryServer {
       try {
         this.onMessage(connection, message)
       } catch (error) {
-        if (!(error instanceof ProtocolError)) throw error
-        connection.fail(error)
+        // One connection's trouble, whatever it is, ends that connection and nothing else.
+        connection.fail(error instanceof ProtocolError ? error : new ProtocolError('internal', String(error)))
       }
     })
     connection.on('close', (info) => this.onClose(connection, info))

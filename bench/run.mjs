@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// `npm run bench`: bundles the benchmarks and prints each one's table.
+// BENCH=registry runs only that one.
+import { build } from 'esbuild'
+import path from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
+const benches = { registry: { file: 'bench/registry.ts', run: 'benchRegistry', title: 'Registry (issue 3)' } }
+const only = process.env.BENCH
+
+function table(title, rows) {
+  const head = ['measure', 'dropbox-sync', 'goal']
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
+  console.log(`\n## ${title}\n`)
+  console.log(line(head))
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
+  for (const r of rows) console.log(line(r))
+}
+
+for (const [name, bench] of Object.entries(benches)) {
+  if (only && only !== name) continue
+  const outfile = path.join(root, 'out/bench', `${name}.mjs`)
+  await build({ absWorkingDir: root, entryPoints: [bench.file], outfile, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' })
+  const mod = await import(pathToFileURL(outfile).href)
+  table(bench.title, await mod[bench.run]())
+}
