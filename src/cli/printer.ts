@@ -17,6 +17,22 @@ export function describe(event: EngineEvent): string {
       return `lost the server ${event.server}; reconnecting`
     case 'error':
       return `error ${event.code}: ${event.message}`
+    case 'transfer-started':
+      return `receiving ${event.peer} ${event.path} (${event.total} bytes)`
+    case 'transfer-progress':
+      return `  ${event.peer} ${event.path}: ${event.bytes}/${event.total} bytes`
+    case 'transfer-failed':
+      return `transfer failed: ${event.peer} ${event.path}: ${event.reason}`
+    case 'file-synced':
+      return `synced ${event.peer} ${event.path} (${event.bytes} bytes)`
+    case 'file-removed':
+      return `removed ${event.peer} ${event.path}`
+    case 'peer-synced':
+      return `mirror of ${event.peer} is up to date: ${event.files} files, ${event.bytes} bytes`
+    case 'buffer':
+      return `buffer ${event.used}/${event.capacity}`
+    case 'workers':
+      return `workers busy ${event.busy}/${event.total}`
   }
 }
 

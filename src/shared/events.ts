@@ -47,6 +47,72 @@ export interface ErrorEvent {
   message: string
 }
 
+/** `peer` fields below name a peer as `ip:port` (IPv6 in brackets), as formatEndpoint does. */
+
+export interface TransferStartedEvent {
+  type: 'transfer-started'
+  peer: string
+  path: string
+  total: number
+}
+
+export interface TransferProgressEvent {
+  type: 'transfer-progress'
+  peer: string
+  path: string
+  bytes: number
+  total: number
+}
+
+export interface TransferFailedEvent {
+  type: 'transfer-failed'
+  peer: string
+  path: string
+  reason: string
+}
+
+export interface FileSyncedEvent {
+  type: 'file-synced'
+  peer: string
+  path: string
+  bytes: number
+  /** SHA-256 of the content, hex. */
+  version: string
+}
+
+export interface FileRemovedEvent {
+  type: 'file-removed'
+  peer: string
+  path: string
+}
+
+export interface PeerSyncedEvent {
+  type: 'peer-synced'
+  peer: string
+  files: number
+  bytes: number
+}
+
+export interface BufferEvent {
+  type: 'buffer'
+  used: number
+  capacity: number
+}
+
+export interface WorkerState {
+  id: number
+  busy: boolean
+  peer?: string
+  path?: string
+}
+
+export interface WorkersEvent {
+  type: 'workers'
+  busy: number
+  total: number
+  states: WorkerState[]
+}
+
 export type EngineEvent =
   | ReadyEvent
   | RegisteredEvent
@@ -54,6 +120,14 @@ export type EngineEvent =
   | PeerLeftEvent
   | ServerLostEvent
   | ErrorEvent
+  | TransferStartedEvent
+  | TransferProgressEvent
+  | TransferFailedEvent
+  | FileSyncedEvent
+  | FileRemovedEvent
+  | PeerSyncedEvent
+  | BufferEvent
+  | WorkersEvent
 
 export type EngineEventType = EngineEvent['type']
 
