@@ -10,7 +10,8 @@ let esbuildOk = true
 try {
   await build({
     absWorkingDir: root,
-    entryPoints: { 'dropbox-sync': 'src/cli/index.ts' },
+    // The transfer worker is its own entry: worker threads load it by file name beside the CLI.
+    entryPoints: { 'dropbox-sync': 'src/cli/index.ts', 'transfer-worker': 'src/main/engine/mirror/transfer-worker.ts' },
     outdir: 'out/cli',
     outExtension: { '.js': '.mjs' },
     bundle: true,

@@ -1,6 +1,7 @@
 // dropbox-sync's command line: the same engine as the desktop app, without a window.
 import { Command, CommanderError, Option } from 'commander'
-import { ClientNode } from '../main/engine/client/client-node'
+import path from 'node:path'
+import { ClientNode, defaultMirrorDir, folderProblem } from '../main/engine/client/client-node'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS } from '../main/engine/defaults'
 import { RegistryServer } from '../main/engine/registry/registry-server'
 import { createPrinter } from './printer'
@@ -48,6 +49,12 @@ function failToStart(error: unknown, what: string): never {
   process.exit(1)
 }
 
+/** A usage problem found after parsing: one line, exit code 2, like the parser's own. */
+function usageError(message: string): never {
+  process.stderr.write(`error: ${message}\n`)
+  process.exit(2)
+}
+
 const program = new Command()
   .name('dropbox-sync')
   .description('Folder sync for machines on one network: a registry server and clients that mirror one another.')
@@ -93,10 +100,12 @@ program
   .requiredOption('--server-ip <host>', 'the registry server address', hostName)
   .option('--host <addr>', 'address to listen on (default: every interface)', bindAddress)
   .option('--advertise <addr>', 'address to announce to other clients (default: the one the server was reached from)', reachableAddress)
+  .option('--mirror <dir>', "where the other clients' folders are mirrored (default: DIR-mirrors beside the shared folder)")
   .option('--json', 'print events as one JSON object per line')
   .action(
     async (opts: {
       dir: string
+      mirror?: string
       port: number
       workers: number
       buffer: number
@@ -106,8 +115,12 @@ program
       advertise?: string
       json?: boolean
     }) => {
+      const mirrorDir = path.resolve(opts.mirror ?? defaultMirrorDir(opts.dir))
+      const problem = folderProblem(opts.dir, mirrorDir)
+      if (problem) usageError(`option '--mirror <dir>' argument '${opts.mirror ?? mirrorDir}' is invalid. ${problem}.`)
       const client = new ClientNode({
         dir: opts.dir,
+        mirrorDir,
         port: opts.port,
         host: opts.host,
         serverHost: opts.serverIp,

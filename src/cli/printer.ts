@@ -36,8 +36,12 @@ export function describe(event: EngineEvent): string {
   }
 }
 
+/** Live-state events for drawing (buffer, workers, progress ticks): too chatty to read as lines. */
+const DRAWING_ONLY = new Set<EngineEvent['type']>(['buffer', 'workers', 'transfer-progress'])
+
 export function createPrinter(json: boolean): EventSink {
   return (event) => {
+    if (!json && DRAWING_ONLY.has(event.type)) return
     if (json) {
       process.stdout.write(`${JSON.stringify(event)}\n`)
     } else if (event.type === 'error') {

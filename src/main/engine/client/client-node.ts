@@ -1,13 +1,21 @@
-// A client: its own listener first (so the port it announces is already open), then the link
-// to the registry server. `stop()` logs off and closes both.
+// A client: indexes and watches its shared folder, serves it to announced peers, registers with
+// the registry server, and mirrors every other client's folder through the worker pool.
+// Order at start: index (so the first list is complete), listener (so the announced port is
+// open), then registration. `stop()` logs off first, then closes everything.
 import { randomBytes } from 'node:crypto'
-import type { EventSink } from '../../../shared/events'
-import { PeerListener } from './peer-listener'
+import path from 'node:path'
+import { endpointKey, type Endpoint } from '../../../shared/endpoint'
+import type { EngineEvent, EventSink } from '../../../shared/events'
+import { FolderIndex } from '../folder/folder-index'
+import { MirrorCoordinator, STATE_FOLDER } from '../mirror/mirror-coordinator'
+import { FolderServer, type PeerDirectory } from './folder-server'
 import { ServerLink } from './server-link'
 
 export interface ClientNodeOptions {
-  /** The shared folder (served by the mirroring work). */
+  /** The shared folder. */
   dir: string
+  /** Where every peer's mirror goes (default: see defaultMirrorDir). Must lie outside `dir`. */
+  mirrorDir?: string
   port: number
   host?: string
   serverHost: string
@@ -15,22 +23,66 @@ export interface ClientNodeOptions {
   advertiseHost?: string
   workers: number
   bufferSlots: number
+  /** The bundled transfer worker; the default is the file beside the running bundle. */
+  workerScript?: string | URL
   onEvent?: EventSink
+}
+
+/** `~/Shared` mirrors into `~/Shared-mirrors`: beside the shared folder, never inside it. */
+export function defaultMirrorDir(dir: string): string {
+  const resolved = path.resolve(dir)
+  return path.join(path.dirname(resolved), `${path.basename(resolved)}-mirrors`)
+}
+
+/** Why this pair of folders cannot work, or null. Mirrors are never served: no nesting either way. */
+export function folderProblem(dir: string, mirrorDir: string): string | null {
+  const shared = path.resolve(dir)
+  const mirrors = path.resolve(mirrorDir)
+  if (shared === mirrors) return 'the mirror folder cannot be the shared folder'
+  if (mirrors.startsWith(shared + path.sep)) return `the mirror folder ${mirrors} is inside the shared folder ${shared}; mirrors are never shared`
+  if (shared.startsWith(mirrors + path.sep)) return `the shared folder ${shared} is inside the mirror folder ${mirrors}`
+  return null
 }
 
 export class ClientNode {
   readonly nodeId = randomBytes(16)
-  private listener: PeerListener | null = null
+  readonly mirrorDir: string
+  private index: FolderIndex | null = null
+  private folderServer: FolderServer | null = null
+  private mirror: MirrorCoordinator | null = null
   private link: ServerLink | null = null
   private readonly emit: EventSink
+  private readonly peerWaiters = new Map<string, Array<() => void>>()
 
   constructor(private readonly options: ClientNodeOptions) {
     this.emit = options.onEvent ?? (() => {})
+    this.mirrorDir = path.resolve(options.mirrorDir ?? defaultMirrorDir(options.dir))
+    const problem = folderProblem(options.dir, this.mirrorDir)
+    if (problem) throw new Error(problem)
   }
 
   async start(): Promise<{ host: string; port: number }> {
-    this.listener = new PeerListener({ port: this.options.port, host: this.options.host, nodeId: this.nodeId, onEvent: this.emit })
-    const { host, port } = await this.listener.start()
+    const stateDir = path.join(this.mirrorDir, STATE_FOLDER)
+    this.index = new FolderIndex(path.resolve(this.options.dir), path.join(stateDir, 'index.json'), this.emit)
+    await this.index.open()
+    this.folderServer = new FolderServer({
+      port: this.options.port,
+      host: this.options.host,
+      nodeId: this.nodeId,
+      index: this.index,
+      peers: this.directory,
+      onEvent: this.emit,
+    })
+    const { host, port } = await this.folderServer.start()
+    this.mirror = new MirrorCoordinator({
+      mirrorRoot: this.mirrorDir,
+      workers: this.options.workers,
+      bufferSlots: this.options.bufferSlots,
+      workerScript: this.options.workerScript ?? new URL('./transfer-worker.mjs', import.meta.url),
+      nodeId: this.nodeId,
+      onEvent: this.emit,
+    })
+    await this.mirror.start()
     this.emit({ type: 'ready', role: 'client', host, port })
     this.link = new ServerLink({
       serverHost: this.options.serverHost,
@@ -39,7 +91,7 @@ export class ClientNode {
       // Listening on one specific address means that is the one to announce.
       advertiseHost: this.options.advertiseHost ?? specificHost(this.options.host),
       nodeId: this.nodeId,
-      onEvent: this.emit,
+      onEvent: (event) => this.onLinkEvent(event),
     })
     this.link.start()
     return { host, port }
@@ -52,7 +104,41 @@ export class ClientNode {
 
   async stop(): Promise<void> {
     await this.link?.stop()
-    await this.listener?.stop()
+    await this.folderServer?.stop()
+    await this.mirror?.stop()
+    await this.index?.close()
+  }
+
+  /** The registry's view of who may read our folder. */
+  private readonly directory: PeerDirectory = {
+    has: (key) => this.link?.peers.has(key) ?? false,
+    waitFor: (key, ms) =>
+      new Promise((resolve) => {
+        const waiters = this.peerWaiters.get(key) ?? []
+        const timer = setTimeout(() => resolve(this.directory.has(key)), ms)
+        waiters.push(() => {
+          clearTimeout(timer)
+          resolve(true)
+        })
+        this.peerWaiters.set(key, waiters)
+      }),
+  }
+
+  private onLinkEvent(event: EngineEvent): void {
+    this.emit(event)
+    if (event.type === 'registered') {
+      this.mirror?.setSelf({ ip: event.ip, port: event.port })
+    } else if (event.type === 'peer-joined') {
+      const endpoint: Endpoint = { ip: event.ip, port: event.port }
+      const key = endpointKey(endpoint)
+      for (const wake of this.peerWaiters.get(key) ?? []) wake()
+      this.peerWaiters.delete(key)
+      this.mirror?.peerJoined(endpoint)
+    } else if (event.type === 'peer-left') {
+      const endpoint: Endpoint = { ip: event.ip, port: event.port }
+      this.folderServer?.peerLeft(endpointKey(endpoint))
+      this.mirror?.peerLeft(endpoint)
+    }
   }
 }
 

@@ -13,6 +13,8 @@ import { formatEndpoint } from '../../../shared/endpoint'
 
 /** How many heartbeat intervals of silence end a connection. */
 export const HEARTBEAT_MISSES = 3
+/** Queued bytes above which a streaming sender waits for the socket to drain. */
+export const PACE_BYTES = 1024 * 1024
 /** Longest a batched frame waits for company before it is written. */
 export const BATCH_WINDOW_MS = 10
 
@@ -124,6 +126,25 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     clearTimeout(this.flushTimer)
     this.flushTimer = null
     this.socket.uncork()
+  }
+
+  /**
+   * Resolves once the outgoing queue has room again (below PACE_BYTES), or the connection is
+   * closed. Streams (file content, long lists) await this between frames, so they never come
+   * near the slow-consumer bound and never buffer a whole file.
+   */
+  async paced(): Promise<void> {
+    while (!this.closeInfo && this.socket.writableLength > PACE_BYTES) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.socket.off('drain', done)
+          this.off('close', done)
+          resolve()
+        }
+        this.socket.on('drain', done)
+        this.on('close', done)
+      })
+    }
   }
 
   sendError(code: ErrorCodeName, text: string): void {

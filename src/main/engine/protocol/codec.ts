@@ -13,10 +13,11 @@ import {
   MessageType,
   NodeRole,
   PROTOCOL_VERSION,
+  VERSION_BYTES,
   type MessageTypeName,
 } from './constants'
 import { ProtocolError } from './errors'
-import type { Message } from './messages'
+import type { FileEntry, IndexChange, Message } from './messages'
 
 const MAX_STRING_BYTES = 0xffff
 const typeNames = new Map<number, MessageTypeName>(
@@ -91,6 +92,22 @@ class Writer {
     return this
   }
 
+  u64(v: number): this {
+    this.room(8)
+    this.buf.writeBigUInt64BE(BigInt(v), this.size)
+    this.size += 8
+    return this
+  }
+
+  version(bytes: Uint8Array): this {
+    if (bytes.length !== VERSION_BYTES) throw new RangeError(`a version has ${VERSION_BYTES} bytes, not ${bytes.length}`)
+    return this.raw(bytes)
+  }
+
+  fileEntry(entry: FileEntry): this {
+    return this.str(entry.path).version(entry.version).u64(entry.size)
+  }
+
   blob(bytes: Uint8Array): this {
     if (bytes.length > MAX_STRING_BYTES) throw new RangeError(`a field of ${bytes.length} bytes exceeds ${MAX_STRING_BYTES}`)
     return this.u16(bytes.length).raw(bytes)
@@ -141,6 +158,35 @@ class Reader {
 
   u32(field: string): number {
     return this.take(4, field).readUInt32BE(0)
+  }
+
+  u64(field: string): number {
+    const value = this.take(8, field).readBigUInt64BE(0)
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtocolError('bad-frame', `${this.what}: ${field} ${value} is too large`)
+    return Number(value)
+  }
+
+  version(field = 'version'): Buffer {
+    return Buffer.from(this.take(VERSION_BYTES, field))
+  }
+
+  bool(field: string): boolean {
+    const v = this.u8(field)
+    if (v > 1) throw new ProtocolError('bad-frame', `${this.what}: ${field} must be 0 or 1, not ${v}`)
+    return v === 1
+  }
+
+  fileEntry(): FileEntry {
+    return { path: this.str('path'), version: this.version(), size: this.u64('size') }
+  }
+
+  /** Bytes not read yet. */
+  get remaining(): number {
+    return this.body.length - this.offset
+  }
+
+  rest(): Buffer {
+    return this.take(this.remaining, 'data')
   }
 
   blob(field: string, max = MAX_STRING_BYTES): Buffer {
@@ -214,6 +260,57 @@ export function encodeMessage(message: Message): Buffer {
       for (const client of message.clients) w.endpoint(client)
       return w.finish()
     }
+    case 'IDENTIFY':
+      return w.endpoint(message.endpoint).finish()
+    case 'IDENTIFY_OK':
+    case 'GET_FILE_LIST':
+    case 'SUBSCRIBE':
+      return w.finish()
+    case 'FILE_LIST': {
+      w.u8(message.last ? 1 : 0).u32(message.files.length)
+      for (const file of message.files) w.fileEntry(file)
+      return w.finish()
+    }
+    case 'GET_FILE':
+      w.str(message.path)
+      return (message.version ? w.u8(1).version(message.version) : w.u8(0)).finish()
+    case 'FILE_UP_TO_DATE':
+    case 'FILE_NOT_FOUND':
+      return w.str(message.path).finish()
+    case 'FILE_SIZE':
+      return w.str(message.path).version(message.version).u64(message.size).finish()
+    case 'FILE_DATA':
+      return w.raw(message.data).finish()
+    case 'FILE_ABORT':
+      return w.str(message.path).str(message.reason).finish()
+    case 'INDEX_CHANGED': {
+      w.u32(message.changes.length)
+      for (const change of message.changes) {
+        if (change.op === 'upsert') w.u8(CHANGE_UPSERT).fileEntry(change)
+        else w.u8(CHANGE_DELETE).str(change.path)
+      }
+      return w.finish()
+    }
+  }
+}
+
+const CHANGE_UPSERT = 1
+const CHANGE_DELETE = 2
+/** The fewest bytes a FILE_LIST entry (empty path) or an INDEX_CHANGED entry can take. */
+const MIN_FILE_ENTRY_BYTES = 2 + VERSION_BYTES + 8
+const MIN_CHANGE_BYTES = 1 + 2
+
+function decodeChange(r: Reader): IndexChange {
+  const op = r.u8('change')
+  if (op === CHANGE_UPSERT) return { op: 'upsert', ...r.fileEntry() }
+  if (op === CHANGE_DELETE) return { op: 'delete', path: r.str('path') }
+  throw new ProtocolError('bad-frame', `INDEX_CHANGED: unknown change ${op}`)
+}
+
+/** Refuses a count the frame cannot hold before looping over it. */
+function checkCount(name: string, count: number, minBytes: number, body: Buffer): void {
+  if (count * minBytes > body.length) {
+    throw new ProtocolError('bad-frame', `${name}: ${count} entries cannot fit in ${body.length} bytes`)
   }
 }
 
@@ -273,11 +370,54 @@ export function decodeBody(body: Buffer): Message {
     }
     case 'CLIENT_LIST': {
       const count = r.u32('count')
-      // Each entry takes at least 7 bytes: refuse a count the frame cannot hold before looping.
-      if (count * 7 > body.length) throw new ProtocolError('bad-frame', `CLIENT_LIST: ${count} entries cannot fit in ${body.length} bytes`)
+      checkCount(name, count, 7, body)
       const clients: Endpoint[] = []
       for (let i = 0; i < count; i++) clients.push(r.endpoint(`entry ${i + 1}`))
       message = { type: name, clients }
+      break
+    }
+    case 'IDENTIFY':
+      message = { type: name, endpoint: r.endpoint() }
+      break
+    case 'IDENTIFY_OK':
+    case 'GET_FILE_LIST':
+    case 'SUBSCRIBE':
+      message = { type: name }
+      break
+    case 'FILE_LIST': {
+      const last = r.bool('last')
+      const count = r.u32('count')
+      checkCount(name, count, MIN_FILE_ENTRY_BYTES, body)
+      const files: FileEntry[] = []
+      for (let i = 0; i < count; i++) files.push(r.fileEntry())
+      message = { type: name, last, files }
+      break
+    }
+    case 'GET_FILE': {
+      const path = r.str('path')
+      message = { type: name, path, version: r.bool('has version') ? r.version() : null }
+      break
+    }
+    case 'FILE_UP_TO_DATE':
+    case 'FILE_NOT_FOUND':
+      message = { type: name, path: r.str('path') }
+      break
+    case 'FILE_SIZE':
+      message = { type: name, path: r.str('path'), version: r.version(), size: r.u64('size') }
+      break
+    case 'FILE_DATA':
+      // The content stays a view of the frame: no copy on the hot path.
+      message = { type: name, data: r.rest() }
+      break
+    case 'FILE_ABORT':
+      message = { type: name, path: r.str('path'), reason: r.str('reason') }
+      break
+    case 'INDEX_CHANGED': {
+      const count = r.u32('count')
+      checkCount(name, count, MIN_CHANGE_BYTES, body)
+      const changes: IndexChange[] = []
+      for (let i = 0; i < count; i++) changes.push(decodeChange(r))
+      message = { type: name, changes }
       break
     }
   }

@@ -24,7 +24,26 @@ export const MessageType = {
   USER_ON: 0x16,
   USER_OFF: 0x17,
   ERROR_IP_PORT_NOT_FOUND_IN_LIST: 0x18,
+  IDENTIFY: 0x20,
+  IDENTIFY_OK: 0x21,
+  GET_FILE_LIST: 0x22,
+  FILE_LIST: 0x23,
+  GET_FILE: 0x24,
+  FILE_UP_TO_DATE: 0x25,
+  FILE_NOT_FOUND: 0x26,
+  FILE_SIZE: 0x27,
+  FILE_DATA: 0x28,
+  FILE_ABORT: 0x29,
+  SUBSCRIBE: 0x2a,
+  INDEX_CHANGED: 0x2b,
 } as const
+
+/** Bytes in a version: the SHA-256 of a file's content. */
+export const VERSION_BYTES = 32
+/** FILE_LIST and INDEX_CHANGED entries are split across frames of about this many bytes. */
+export const LIST_FRAME_TARGET_BYTES = 256 * 1024
+/** File content travels in FILE_DATA frames of at most this many bytes. */
+export const FILE_CHUNK_BYTES = 256 * 1024
 
 export type MessageTypeName = keyof typeof MessageType
 export type MessageTypeCode = (typeof MessageType)[MessageTypeName]

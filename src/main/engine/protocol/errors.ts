@@ -15,6 +15,8 @@ export const ErrorCodes = {
   'shutting-down': 11,
   'already-logged-on': 12,
   internal: 13,
+  'bad-path': 14,
+  'not-identified': 15,
 } as const
 
 export type ErrorCodeName = keyof typeof ErrorCodes

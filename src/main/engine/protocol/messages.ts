@@ -22,6 +22,17 @@ export interface ErrorMessage {
   text: string
 }
 
+/** One file of a shared folder as the wire carries it. */
+export interface FileEntry {
+  /** Relative, `/`-separated; the receiver validates it before using it (see shared/paths.ts). */
+  path: string
+  /** SHA-256 of the content. */
+  version: Buffer
+  size: number
+}
+
+export type IndexChange = ({ op: 'upsert' } & FileEntry) | { op: 'delete'; path: string }
+
 export type Message =
   | HelloMessage
   | ErrorMessage
@@ -36,5 +47,18 @@ export type Message =
   | { type: 'USER_ON'; endpoint: Endpoint }
   | { type: 'USER_OFF'; endpoint: Endpoint; reason: LeaveReason }
   | { type: 'ERROR_IP_PORT_NOT_FOUND_IN_LIST'; endpoint: Endpoint }
+  | { type: 'IDENTIFY'; endpoint: Endpoint }
+  | { type: 'IDENTIFY_OK' }
+  | { type: 'GET_FILE_LIST' }
+  | { type: 'FILE_LIST'; last: boolean; files: FileEntry[] }
+  /** `version` is what the asker already has, or null. */
+  | { type: 'GET_FILE'; path: string; version: Buffer | null }
+  | { type: 'FILE_UP_TO_DATE'; path: string }
+  | { type: 'FILE_NOT_FOUND'; path: string }
+  | { type: 'FILE_SIZE'; path: string; version: Buffer; size: number }
+  | { type: 'FILE_DATA'; data: Buffer }
+  | { type: 'FILE_ABORT'; path: string; reason: string }
+  | { type: 'SUBSCRIBE' }
+  | { type: 'INDEX_CHANGED'; changes: IndexChange[] }
 
 export type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>

@@ -1,0 +1,219 @@
+// The port a client serves its shared folder on. Only peers the registry server announced may
+// use it: a connection first says IDENTIFY with its announced address, which must be a known
+// peer reached from that same IP. Then: GET_FILE_LIST, GET_FILE (streamed), SUBSCRIBE (pushed
+// INDEX_CHANGED). Requests on one connection are answered in order, one at a time.
+import { constants } from 'node:fs'
+import { open } from 'node:fs/promises'
+import path from 'node:path'
+import type { Server, Socket } from 'node:net'
+import { endpointKey, type Endpoint } from '../../../shared/endpoint'
+import type { EventSink } from '../../../shared/events'
+import { relativePathProblem } from '../../../shared/paths'
+import { Connection } from '../net/connection'
+import { closeServer, listen } from '../net/listen'
+import { FILE_CHUNK_BYTES, LIST_FRAME_TARGET_BYTES } from '../protocol/constants'
+import { ProtocolError } from '../protocol/errors'
+import type { FileEntry, IndexChange, Message } from '../protocol/messages'
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_QUEUE_BYTES } from '../defaults'
+import type { FolderIndex } from '../folder/folder-index'
+
+/** Who may connect: the peers the registry server has announced. */
+export interface PeerDirectory {
+  has(key: string): boolean
+  /** Waits up to `ms` for the server to announce `key` (its USER_ON may trail the peer's call). */
+  waitFor(key: string, ms: number): Promise<boolean>
+}
+
+export interface FolderServerOptions {
+  port: number
+  host?: string
+  nodeId: Buffer
+  index: FolderIndex
+  peers: PeerDirectory
+  onEvent: EventSink
+}
+
+const IDENTIFY_WAIT_MS = 3000
+
+interface Session {
+  connection: Connection
+  peer: string | null
+  subscribed: boolean
+  /** Requests are answered strictly in order: each waits for the one before. */
+  queue: Promise<void>
+}
+
+export class FolderServer {
+  private server: Server | null = null
+  private readonly sessions = new Set<Session>()
+  private readonly onChanges = (changes: IndexChange[]): void => this.push(changes)
+
+  constructor(private readonly options: FolderServerOptions) {}
+
+  async start(): Promise<{ host: string; port: number }> {
+    const { server, host, port } = await listen((socket) => this.accept(socket), this.options.port, this.options.host)
+    this.server = server
+    this.options.index.on('changes', this.onChanges)
+    return { host, port }
+  }
+
+  async stop(): Promise<void> {
+    this.options.index.off('changes', this.onChanges)
+    const closing = this.server ? closeServer(this.server) : Promise.resolve()
+    for (const session of this.sessions) session.connection.socket.destroy()
+    await closing
+  }
+
+  /** A peer the server says has left may no longer read our folder. */
+  peerLeft(key: string): void {
+    for (const session of this.sessions) if (session.peer === key) session.connection.close()
+  }
+
+  private accept(socket: Socket): void {
+    const connection = new Connection(socket, {
+      side: 'acceptor',
+      role: 'client',
+      nodeId: this.options.nodeId,
+      heartbeatMs: DEFAULT_HEARTBEAT_MS,
+      helloTimeoutMs: DEFAULT_HELLO_TIMEOUT_MS,
+      maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
+    })
+    const session: Session = { connection, peer: null, subscribed: false, queue: Promise.resolve() }
+    this.sessions.add(session)
+    connection.on('message', (message) => {
+      session.queue = session.queue.then(() => this.answer(session, message)).catch((error) => this.fail(session, error))
+    })
+    connection.on('close', (info) => {
+      this.sessions.delete(session)
+      if (info.code && info.reason !== 'remote-error') {
+        this.options.onEvent({ type: 'error', code: info.code, message: `${session.peer ?? connection.remote}: ${info.message ?? info.reason}` })
+      }
+    })
+  }
+
+  private fail(session: Session, error: unknown): void {
+    const problem = error instanceof ProtocolError ? error : new ProtocolError('internal', String(error))
+    session.connection.fail(problem)
+  }
+
+  private async answer(session: Session, message: Message): Promise<void> {
+    const { connection } = session
+    if (connection.isClosed) return
+    if (message.type === 'IDENTIFY') return this.identify(session, message.endpoint)
+    if (!session.peer) {
+      // Not an announced peer: the original protocol's refusal, then goodbye.
+      const endpoint: Endpoint = { ip: connection.remoteIp, port: connection.socket.remotePort ?? 1 }
+      connection.send({ type: 'ERROR_IP_PORT_NOT_FOUND_IN_LIST', endpoint })
+      connection.close()
+      return
+    }
+    switch (message.type) {
+      case 'GET_FILE_LIST':
+        return this.sendList(connection)
+      case 'GET_FILE':
+        return this.sendFile(connection, message.path, message.version)
+      case 'SUBSCRIBE':
+        // Acknowledged with an empty INDEX_CHANGED: from here on every change is pushed.
+        session.subscribed = true
+        connection.send({ type: 'INDEX_CHANGED', changes: [] })
+        return
+      default:
+        throw new ProtocolError('unexpected-message', `${message.type} is not a request a client answers`)
+    }
+  }
+
+  private async identify(session: Session, endpoint: Endpoint): Promise<void> {
+    const key = endpointKey(endpoint)
+    const { connection } = session
+    const known =
+      endpoint.ip === connection.remoteIp &&
+      (this.options.peers.has(key) || (await this.options.peers.waitFor(key, IDENTIFY_WAIT_MS)))
+    if (!known) {
+      connection.send({ type: 'ERROR_IP_PORT_NOT_FOUND_IN_LIST', endpoint })
+      connection.close()
+      this.options.onEvent({
+        type: 'error',
+        code: 'unknown-peer',
+        message: `refused ${connection.remote} claiming to be ${key}: not a client the server announced`,
+      })
+      return
+    }
+    session.peer = key
+    connection.send({ type: 'IDENTIFY_OK' })
+  }
+
+  private async sendList(connection: Connection): Promise<void> {
+    const files = this.options.index.list()
+    let batch: FileEntry[] = []
+    let bytes = 0
+    for (const file of files) {
+      batch.push(file)
+      bytes += file.path.length * 3 + 42
+      if (bytes >= LIST_FRAME_TARGET_BYTES) {
+        connection.send({ type: 'FILE_LIST', last: false, files: batch })
+        await connection.paced()
+        batch = []
+        bytes = 0
+      }
+    }
+    connection.send({ type: 'FILE_LIST', last: true, files: batch })
+  }
+
+  private async sendFile(connection: Connection, relPath: string, have: Buffer | null): Promise<void> {
+    const file = relativePathProblem(relPath) ? undefined : this.options.index.get(relPath)
+    if (!file) {
+      connection.send({ type: 'FILE_NOT_FOUND', path: relPath })
+      return
+    }
+    if (have && have.equals(file.version)) {
+      connection.send({ type: 'FILE_UP_TO_DATE', path: relPath })
+      return
+    }
+    // O_NOFOLLOW: a file swapped for a link since it was indexed is not followed out of the folder.
+    const abs = path.join(this.options.index.root, relPath)
+    const handle = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => null)
+    const stats = await handle?.stat().catch(() => null)
+    if (!handle || !stats?.isFile() || stats.size !== file.size || stats.mtimeMs !== file.mtimeMs) {
+      await handle?.close()
+      this.options.index.recheck(relPath)
+      connection.send({ type: 'FILE_ABORT', path: relPath, reason: 'the file changed since it was indexed; a new version follows' })
+      return
+    }
+    try {
+      connection.send({ type: 'FILE_SIZE', path: relPath, version: file.version, size: file.size })
+      let sent = 0
+      while (sent < file.size && !connection.isClosed) {
+        const chunk = Buffer.allocUnsafe(Math.min(FILE_CHUNK_BYTES, file.size - sent))
+        const { bytesRead } = await handle.read(chunk, 0, chunk.length, sent)
+        if (bytesRead === 0) {
+          this.options.index.recheck(relPath)
+          connection.send({ type: 'FILE_ABORT', path: relPath, reason: 'the file shrank while being sent' })
+          return
+        }
+        connection.send({ type: 'FILE_DATA', data: chunk.subarray(0, bytesRead) })
+        sent += bytesRead
+        await connection.paced()
+      }
+    } finally {
+      await handle.close()
+    }
+  }
+
+  private push(changes: IndexChange[]): void {
+    // Split so no frame nears the maximum, however many files changed at once.
+    const frames: IndexChange[][] = [[]]
+    let bytes = 0
+    for (const change of changes) {
+      frames[frames.length - 1]!.push(change)
+      bytes += change.path.length * 3 + 43
+      if (bytes >= LIST_FRAME_TARGET_BYTES) {
+        frames.push([])
+        bytes = 0
+      }
+    }
+    for (const session of this.sessions) {
+      if (!session.subscribed || !session.peer) continue
+      for (const batch of frames) if (batch.length) session.connection.send({ type: 'INDEX_CHANGED', changes: batch })
+    }
+  }
+}

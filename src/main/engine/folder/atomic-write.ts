@@ -1,0 +1,27 @@
+// Writes a small file so that readers see the old content or the new, never a torn one, even if
+// the process dies mid-write: temp file in the same folder, fsync, rename, fsync the folder.
+import { open, rename, rm } from 'node:fs/promises'
+import path from 'node:path'
+
+export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+  const temp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
+  try {
+    const handle = await open(temp, 'w')
+    try {
+      await handle.writeFile(data)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temp, file)
+  } catch (error) {
+    await rm(temp, { force: true })
+    throw error
+  }
+  const dir = await open(path.dirname(file), 'r')
+  try {
+    await dir.sync()
+  } finally {
+    await dir.close()
+  }
+}

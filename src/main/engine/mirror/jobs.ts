@@ -1,0 +1,62 @@
+// What travels between the main thread and the transfer workers. Plain data (structured clone).
+import type { Endpoint } from '../../../shared/endpoint'
+
+export interface PeerRef {
+  ip: string
+  port: number
+  /** `ip:port`, the name events use. */
+  key: string
+  /** Absolute path of this peer's mirror folder. */
+  folder: string
+}
+
+/** Fetch a peer's file list. */
+export interface ListJob {
+  kind: 'list'
+  id: number
+  peer: PeerRef
+  /** Our own announced address, for IDENTIFY. */
+  self: Endpoint
+}
+
+/** Bring one file of a peer into its mirror. */
+export interface FileJob {
+  kind: 'file'
+  id: number
+  peer: PeerRef
+  self: Endpoint
+  path: string
+  /** Expected SHA-256 (hex) and size, from the peer's list. */
+  version: string
+  size: number
+  /** The version the mirror holds now, if any (hex). */
+  have: string | null
+  /** A file on disk already holding this content (a rename or copy): copied instead of fetched. */
+  reuseFrom: string | null
+}
+
+export type Job = ListJob | FileJob
+
+export interface ListEntry {
+  path: string
+  version: string
+  size: number
+}
+
+export type JobResult =
+  | { kind: 'list'; ok: true; files: ListEntry[] }
+  | { kind: 'file'; ok: true; outcome: 'fetched' | 'reused' | 'up-to-date'; version: string; size: number; transferred: number }
+  | { kind: 'file'; ok: false; outcome: 'not-found' }
+  | { kind: Job['kind']; ok: false; outcome: 'failed'; code: string; reason: string; retry: boolean }
+
+export interface WorkerInit {
+  workerId: number
+  /** Where temp files are written: same file system as the mirrors, so rename is atomic. */
+  tmpDir: string
+  nodeId: Uint8Array
+}
+
+export type WorkerToMain =
+  | { type: 'started'; id: number; total: number; version: string }
+  | { type: 'progress'; id: number; bytes: number; total: number }
+  | { type: 'done'; id: number; result: JobResult }

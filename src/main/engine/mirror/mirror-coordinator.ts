@@ -1,0 +1,443 @@
+// The main thread's side of mirroring. For each peer the registry announces it subscribes to the
+// peer's changes, puts a list job in the ring, turns the list (and every pushed change) into one
+// file job per file that differs, applies deletions and renames itself, and reports progress.
+// It is the only producer of jobs; the workers only consume them (see job-ring.ts).
+import { mkdir, readdir, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { endpointKey, type Endpoint } from '../../../shared/endpoint'
+import type { EventSink } from '../../../shared/events'
+import { mirrorFolderName } from '../../../shared/paths'
+import type { IndexChange } from '../protocol/messages'
+import { Throttle } from '../util/throttle'
+import { JobRing } from './job-ring'
+import type { FileJob, Job, JobResult, ListEntry, PeerRef, WorkerToMain } from './jobs'
+import { MirrorManifest } from './mirror-manifest'
+import { moveIntoMirror, pathInMirror, removeFromMirror } from './mirror-path'
+import { PeerSession } from './peer-session'
+import { WorkerPool } from './worker-pool'
+
+export interface MirrorOptions {
+  mirrorRoot: string
+  workers: number
+  bufferSlots: number
+  workerScript: string | URL
+  nodeId: Buffer
+  onEvent: EventSink
+}
+
+/** Where the engine keeps its own files inside the mirror folder (never a peer folder name). */
+export const STATE_FOLDER = '.dropbox-sync'
+const STATE_EVENTS_EVERY_MS = 250
+const MAX_ATTEMPTS = 5
+const RETRY_FIRST_MS = 200
+const CONTROL_RETRY_MS = 1000
+
+interface PeerState {
+  ref: PeerRef
+  endpoint: Endpoint
+  online: boolean
+  /** Bumped on every join and leave: jobs of an older generation are dropped. */
+  generation: number
+  manifest: MirrorManifest
+  ready: Promise<void>
+  /** The peer's files as it last told us; null until its list arrives. */
+  remote: Map<string, ListEntry> | null
+  /** Paths with a job queued or running, and the version that job brings. */
+  pending: Map<string, string>
+  listPending: boolean
+  control: PeerSession | null
+  /** Changes pushed before the list arrived, applied after it. */
+  early: IndexChange[]
+  /** Versions a peer sent wrong (bad hash, bad size): not asked for again. */
+  refused: Map<string, string>
+  attempts: Map<string, number>
+  synced: boolean
+}
+
+export class MirrorCoordinator {
+  private readonly ring: JobRing<Job>
+  private pool: WorkerPool | null = null
+  private readonly peers = new Map<string, PeerState>()
+  private readonly jobGenerations = new Map<number, number>()
+  private self: Endpoint | null = null
+  private nextJobId = 1
+  private stopped = false
+  private readonly stateEvents: Throttle
+  private readonly stateDir: string
+  private readonly tmpDir: string
+
+  constructor(private readonly options: MirrorOptions) {
+    this.ring = new JobRing<Job>(options.bufferSlots)
+    this.stateDir = path.join(options.mirrorRoot, STATE_FOLDER)
+    this.tmpDir = path.join(this.stateDir, 'tmp')
+    this.stateEvents = new Throttle(STATE_EVENTS_EVERY_MS, () => this.emitState())
+  }
+
+  async start(): Promise<void> {
+    // Temp files left by a crash are never finished files: start with an empty temp folder.
+    await rm(this.tmpDir, { recursive: true, force: true })
+    await mkdir(this.tmpDir, { recursive: true })
+    this.pool = new WorkerPool(
+      this.options.workers,
+      this.options.workerScript,
+      { tmpDir: this.tmpDir, nodeId: new Uint8Array(this.options.nodeId) },
+      this.ring,
+      {
+        accept: (job) => this.isCurrent(job),
+        message: (job, message) => this.onWorkerMessage(job, message),
+        done: (job, result) => void this.onDone(job, result),
+        changed: () => this.stateEvents.schedule(),
+      },
+    )
+    this.emitState()
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.stateEvents.cancel()
+    for (const state of this.peers.values()) state.control?.close()
+    await this.pool?.stop()
+    await Promise.all([...this.peers.values()].map((s) => s.manifest.flush().catch(() => {})))
+  }
+
+  /** Our own announced address: peers check it when we IDENTIFY. */
+  setSelf(self: Endpoint): void {
+    this.self = self
+  }
+
+  peerJoined(endpoint: Endpoint): void {
+    if (this.stopped) return
+    const key = endpointKey(endpoint)
+    let state = this.peers.get(key)
+    if (!state) {
+      const name = mirrorFolderName(endpoint.ip, endpoint.port)
+      const folder = path.join(this.options.mirrorRoot, name)
+      const manifest = new MirrorManifest(folder, path.join(this.stateDir, 'mirrors', `${name}.json`))
+      state = {
+        ref: { ip: endpoint.ip, port: endpoint.port, key, folder },
+        endpoint,
+        online: false,
+        generation: 0,
+        manifest,
+        ready: mkdir(folder, { recursive: true }).then(() => manifest.load()),
+        remote: null,
+        pending: new Map(),
+        listPending: false,
+        control: null,
+        early: [],
+        refused: new Map(),
+        attempts: new Map(),
+        synced: false,
+      }
+      this.peers.set(key, state)
+    }
+    if (state.online) return
+    state.online = true
+    state.generation++
+    state.remote = null
+    state.synced = false
+    void state.ready.then(() => this.subscribe(state, state.generation))
+  }
+
+  peerLeft(endpoint: Endpoint): void {
+    const key = endpointKey(endpoint)
+    const state = this.peers.get(key)
+    if (!state?.online) return
+    state.online = false
+    state.generation++
+    state.control?.close()
+    state.control = null
+    state.pending.clear()
+    state.listPending = false
+    state.early = []
+    this.ring.retain((job) => job.peer.key !== key)
+    this.pool?.forget(key)
+    this.stateEvents.schedule()
+  }
+
+  // --- subscribing and listing ------------------------------------------------------------
+
+  /** Subscribes first, then lists: a change made while the list is read is pushed, not lost. */
+  private async subscribe(state: PeerState, generation: number): Promise<void> {
+    if (!this.live(state, generation) || !this.self) return
+    let session: PeerSession
+    try {
+      session = await PeerSession.open(state.endpoint, this.self, this.options.nodeId)
+    } catch (error) {
+      this.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
+      if (!String((error as Error).message).includes('does not know us')) this.report('peer-unreachable', String((error as Error).message))
+      return
+    }
+    if (!this.live(state, generation)) return session.close()
+    state.control = session
+    session.connection.on('close', () => {
+      if (state.control !== session) return
+      state.control = null
+      // Lost the subscription while the peer is still announced: subscribe and list again.
+      this.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
+    })
+    let acknowledged = false
+    session.onUnrequested = (message) => {
+      if (message.type !== 'INDEX_CHANGED') return
+      if (!acknowledged) {
+        acknowledged = true
+        void this.enqueueList(state, generation)
+      }
+      if (message.changes.length) void this.applyChanges(state, generation, message.changes)
+    }
+    session.connection.send({ type: 'SUBSCRIBE' })
+  }
+
+  private async enqueueList(state: PeerState, generation: number): Promise<void> {
+    if (!this.live(state, generation) || state.listPending) return
+    state.listPending = true
+    state.synced = false
+    await this.produce(state, { kind: 'list', id: 0, peer: state.ref, self: this.self! })
+  }
+
+  private async applyList(state: PeerState, generation: number, files: ListEntry[]): Promise<void> {
+    const remote = new Map<string, ListEntry>()
+    for (const file of files) {
+      if (this.acceptable(state, file.path)) remote.set(file.path, file)
+    }
+    state.remote = remote
+    for (const rel of [...state.manifest.files.keys()]) {
+      if (!remote.has(rel)) await this.removeLocal(state, rel)
+    }
+    await this.removeStrays(state, remote)
+    const early = state.early.splice(0)
+    for (const rel of remote.keys()) {
+      if (!this.live(state, generation)) return
+      await this.consider(state, generation, rel)
+    }
+    if (early.length) await this.applyChanges(state, generation, early)
+    this.checkSynced(state)
+  }
+
+  /** Files in the mirror folder that neither the peer lists nor we wrote (a crash, a user) go. */
+  private async removeStrays(state: PeerState, remote: Map<string, ListEntry>): Promise<void> {
+    const walk = async (dir: string, prefix: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+        const rel = prefix ? `${prefix}/${entry.name}` : entry.name
+        if (entry.isDirectory()) await walk(path.join(dir, entry.name), rel)
+        else if (!remote.has(rel) && !state.manifest.files.has(rel)) await removeFromMirror(path.join(dir, entry.name), state.ref.folder)
+      }
+    }
+    await walk(state.ref.folder, '')
+  }
+
+  // --- changes ----------------------------------------------------------------------------
+
+  private async applyChanges(state: PeerState, generation: number, changes: IndexChange[]): Promise<void> {
+    if (!this.live(state, generation)) return
+    if (!state.remote) {
+      state.early.push(...changes)
+      return
+    }
+    state.synced = false
+    const deleted = new Set<string>()
+    const upserts: string[] = []
+    for (const change of changes) {
+      if (!this.acceptable(state, change.path)) continue
+      if (change.op === 'delete') {
+        state.remote.delete(change.path)
+        deleted.add(change.path)
+      } else {
+        state.remote.set(change.path, { path: change.path, version: change.version.toString('hex'), size: change.size })
+        deleted.delete(change.path)
+        upserts.push(change.path)
+      }
+    }
+    // A rename arrives as delete + upsert of the same content: move the file we have.
+    for (const rel of upserts) {
+      const want = state.remote.get(rel)
+      if (!want || state.manifest.files.get(rel)?.version === want.version || state.pending.has(rel)) continue
+      const from = [...deleted].find((d) => state.manifest.files.get(d)?.version === want.version && !state.pending.has(d))
+      if (from && (await this.renameLocal(state, from, rel))) deleted.delete(from)
+    }
+    for (const rel of upserts) await this.consider(state, generation, rel)
+    for (const rel of deleted) if (!state.pending.has(rel)) await this.removeLocal(state, rel)
+    this.checkSynced(state)
+  }
+
+  /** Decides whether `rel` needs a job, and if so waits for a slot in the ring and queues it. */
+  private async consider(state: PeerState, generation: number, rel: string): Promise<void> {
+    if (!this.live(state, generation) || !state.remote) return
+    const want = state.remote.get(rel)
+    const have = state.manifest.files.get(rel)
+    if (!want) {
+      if (have && !state.pending.has(rel)) await this.removeLocal(state, rel)
+      return
+    }
+    if (have?.version === want.version || state.pending.has(rel) || state.refused.get(rel) === want.version) return
+    const where = pathInMirror(state.ref.folder, rel)
+    if ('problem' in where) return
+    state.pending.set(rel, want.version)
+    const job: FileJob = {
+      kind: 'file',
+      id: 0,
+      peer: state.ref,
+      self: this.self!,
+      path: rel,
+      version: want.version,
+      size: want.size,
+      have: have?.version ?? null,
+      reuseFrom: want.size > 0 ? this.localCopyOf(want.version, where.path) : null,
+    }
+    await this.produce(state, job)
+  }
+
+  /** The only place jobs enter the ring; waits while it is full. */
+  private async produce(state: PeerState, job: Job): Promise<void> {
+    job.id = this.nextJobId++
+    this.jobGenerations.set(job.id, state.generation)
+    this.stateEvents.schedule()
+    await this.ring.put(job)
+    this.stateEvents.schedule()
+  }
+
+  private isCurrent(job: Job): boolean {
+    const state = this.peers.get(job.peer.key)
+    const current = state !== undefined && state.online && this.jobGenerations.get(job.id) === state.generation
+    if (!current) this.jobGenerations.delete(job.id)
+    return current
+  }
+
+  // --- results ----------------------------------------------------------------------------
+
+  private onWorkerMessage(job: Job, message: WorkerToMain): void {
+    if (job.kind !== 'file') return
+    if (message.type === 'started') {
+      this.options.onEvent({ type: 'transfer-started', peer: job.peer.key, path: job.path, total: message.total })
+    } else if (message.type === 'progress') {
+      this.options.onEvent({ type: 'transfer-progress', peer: job.peer.key, path: job.path, bytes: message.bytes, total: message.total })
+    }
+  }
+
+  private async onDone(job: Job, result: JobResult): Promise<void> {
+    const generation = this.jobGenerations.get(job.id)
+    this.jobGenerations.delete(job.id)
+    const state = this.peers.get(job.peer.key)
+    if (!state) return
+    const current = state.online && generation === state.generation
+    if (job.kind === 'list') {
+      if (!current) return
+      state.listPending = false
+      if (result.kind === 'list' && result.ok) return this.applyList(state, state.generation, result.files)
+      if (result.outcome === 'failed') {
+        this.report(result.code, result.reason)
+        if (result.retry) this.retryLater(() => this.enqueueList(state, state.generation), CONTROL_RETRY_MS, state, state.generation)
+      }
+      return
+    }
+    if (current) state.pending.delete(job.path)
+    if (result.kind === 'file' && result.ok) {
+      // Whatever the generation, the file is on disk now: the manifest must say so.
+      await state.manifest.set(job.path, result.version, result.size)
+      state.attempts.delete(job.path)
+      if (result.outcome !== 'up-to-date') {
+        this.options.onEvent({ type: 'file-synced', peer: job.peer.key, path: job.path, bytes: result.size, version: result.version })
+      }
+    } else if (!result.ok && result.outcome === 'failed' && current) {
+      this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason })
+      this.report(result.code, result.reason)
+      const attempts = (state.attempts.get(job.path) ?? 0) + 1
+      state.attempts.set(job.path, attempts)
+      if (result.retry && attempts < MAX_ATTEMPTS) {
+        state.pending.set(job.path, job.version)
+        const again = (): Promise<void> => {
+          state.pending.delete(job.path)
+          return this.consider(state, state.generation, job.path).then(() => this.checkSynced(state))
+        }
+        this.retryLater(again, RETRY_FIRST_MS * 2 ** (attempts - 1), state, state.generation)
+        return
+      }
+      state.refused.set(job.path, job.version)
+    }
+    if (!current) return
+    await this.consider(state, state.generation, job.path)
+    this.checkSynced(state)
+  }
+
+  private checkSynced(state: PeerState): void {
+    if (!state.online || !state.remote || state.listPending || state.pending.size > 0 || state.synced) return
+    let bytes = 0
+    for (const [rel, want] of state.remote) {
+      if (state.manifest.files.get(rel)?.version !== want.version) return
+      bytes += want.size
+    }
+    if (state.manifest.files.size !== state.remote.size) return
+    state.synced = true
+    this.options.onEvent({ type: 'peer-synced', peer: state.ref.key, files: state.remote.size, bytes })
+  }
+
+  // --- local file operations --------------------------------------------------------------
+
+  private async removeLocal(state: PeerState, rel: string): Promise<void> {
+    const where = pathInMirror(state.ref.folder, rel)
+    if ('problem' in where) return
+    await removeFromMirror(where.path, state.ref.folder).catch(() => {})
+    const had = state.manifest.files.has(rel)
+    state.manifest.delete(rel)
+    if (had) this.options.onEvent({ type: 'file-removed', peer: state.ref.key, path: rel })
+  }
+
+  private async renameLocal(state: PeerState, from: string, to: string): Promise<boolean> {
+    const source = pathInMirror(state.ref.folder, from)
+    const target = pathInMirror(state.ref.folder, to)
+    const entry = state.manifest.files.get(from)
+    if ('problem' in source || 'problem' in target || !entry) return false
+    try {
+      await moveIntoMirror(source.path, target.path, state.ref.folder)
+    } catch {
+      return false
+    }
+    state.manifest.delete(from)
+    await state.manifest.set(to, entry.version, entry.size)
+    this.options.onEvent({ type: 'file-removed', peer: state.ref.key, path: from })
+    this.options.onEvent({ type: 'file-synced', peer: state.ref.key, path: to, bytes: entry.size, version: entry.version })
+    return true
+  }
+
+  /** A file in any mirror that already holds this content, to copy instead of fetching. */
+  private localCopyOf(version: string, except: string): string | null {
+    for (const state of this.peers.values()) {
+      for (const [rel, entry] of state.manifest.files) {
+        if (entry.version !== version) continue
+        const where = pathInMirror(state.ref.folder, rel)
+        if ('path' in where && where.path !== except) return where.path
+      }
+    }
+    return null
+  }
+
+  /** A peer path we refuse to mirror gets one clear error, and the rest goes on. */
+  private acceptable(state: PeerState, rel: string): boolean {
+    const where = pathInMirror(state.ref.folder, rel)
+    if ('path' in where) return true
+    this.report('bad-path', `${state.ref.key} offered ${JSON.stringify(rel.slice(0, 200))}: ${where.problem}; ignored`)
+    return false
+  }
+
+  // --- plumbing ---------------------------------------------------------------------------
+
+  private live(state: PeerState, generation: number): boolean {
+    return !this.stopped && state.online && state.generation === generation
+  }
+
+  private retryLater(fn: () => unknown, ms: number, state: PeerState, generation: number): void {
+    setTimeout(() => {
+      if (this.live(state, generation)) void fn()
+    }, ms).unref()
+  }
+
+  private report(code: string, message: string): void {
+    this.options.onEvent({ type: 'error', code, message })
+  }
+
+  private emitState(): void {
+    if (!this.pool) return
+    this.options.onEvent({ type: 'buffer', used: this.ring.used, capacity: this.ring.capacity })
+    this.options.onEvent({ type: 'workers', busy: this.pool.busy, total: this.pool.size, states: this.pool.states })
+  }
+}

@@ -1,0 +1,103 @@
+// -w worker threads and the dispatcher that feeds them from the ring: whenever a worker is idle
+// and the ring holds a job, the job goes to that worker. One job per worker at a time.
+import { Worker } from 'node:worker_threads'
+import type { WorkerState } from '../../../shared/events'
+import type { Job, JobResult, WorkerInit, WorkerToMain } from './jobs'
+import type { JobRing } from './job-ring'
+
+export interface PoolHooks {
+  /** The job leaves the ring for a worker; false drops it (its peer left). */
+  accept(job: Job): boolean
+  message(job: Job, message: WorkerToMain): void
+  done(job: Job, result: JobResult): void
+  changed(): void
+}
+
+interface Slot {
+  id: number
+  worker: Worker
+  job: Job | null
+}
+
+export class WorkerPool {
+  private readonly slots: Slot[] = []
+  private stopping = false
+
+  constructor(
+    count: number,
+    private readonly script: string | URL,
+    private readonly init: Omit<WorkerInit, 'workerId'>,
+    private readonly ring: JobRing<Job>,
+    private readonly hooks: PoolHooks,
+  ) {
+    for (let id = 0; id < count; id++) this.slots.push(this.spawn(id))
+    ring.onPut = () => this.dispatch()
+  }
+
+  private spawn(id: number): Slot {
+    const worker = new Worker(this.script, { workerData: { ...this.init, workerId: id } satisfies WorkerInit })
+    const slot: Slot = { id, worker, job: null }
+    worker.on('message', (message: WorkerToMain) => this.onMessage(slot, message))
+    worker.on('error', (error) => this.onCrash(slot, error))
+    return slot
+  }
+
+  get states(): WorkerState[] {
+    return this.slots.map((s) =>
+      s.job
+        ? { id: s.id, busy: true, peer: s.job.peer.key, ...(s.job.kind === 'file' ? { path: s.job.path } : {}) }
+        : { id: s.id, busy: false },
+    )
+  }
+
+  get busy(): number {
+    return this.slots.filter((s) => s.job).length
+  }
+
+  get size(): number {
+    return this.slots.length
+  }
+
+  /** Tells every worker to drop its connection to a peer that left. */
+  forget(peer: string): void {
+    for (const slot of this.slots) slot.worker.postMessage({ kind: 'forget', peer })
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true
+    await Promise.all(this.slots.map((s) => s.worker.terminate()))
+  }
+
+  dispatch(): void {
+    if (this.stopping) return
+    for (const slot of this.slots) {
+      while (!slot.job) {
+        const job = this.ring.take()
+        if (!job) return this.hooks.changed()
+        if (!this.hooks.accept(job)) continue
+        slot.job = job
+        slot.worker.postMessage(job)
+      }
+    }
+    this.hooks.changed()
+  }
+
+  private onMessage(slot: Slot, message: WorkerToMain): void {
+    const job = slot.job
+    if (!job || job.id !== message.id) return
+    if (message.type !== 'done') return this.hooks.message(job, message)
+    slot.job = null
+    this.hooks.done(job, message.result)
+    this.dispatch()
+  }
+
+  private onCrash(slot: Slot, error: Error): void {
+    const job = slot.job
+    slot.job = null
+    if (job) this.hooks.done(job, { kind: job.kind, ok: false, outcome: 'failed', code: 'worker-crashed', reason: String(error), retry: true })
+    if (this.stopping) return
+    // Replace the dead thread so the pool keeps its size.
+    this.slots[this.slots.indexOf(slot)] = this.spawn(slot.id)
+    this.dispatch()
+  }
+}
