@@ -100,7 +100,6 @@ export class FileReceiver {
       if (reply.type !== 'FILE_DATA') throw session.unexpected(reply, `FILE_DATA for ${job.path}`)
       received += reply.data.length
       if (received > expected) {
-        session.close()
         throw new PeerSessionError('size-mismatch', `${job.peer.key} sent more than the ${expected} bytes it announced for ${job.path}`, false)
       }
       hash.update(reply.data)

@@ -14,6 +14,7 @@ import type { FileJob, Job, JobResult, ListEntry, PeerRef, WorkerToMain } from '
 import { MirrorManifest } from './mirror-manifest'
 import { moveIntoMirror, pathInMirror, removeFromMirror } from './mirror-path'
 import { PeerSession } from './peer-session'
+import { Recycler } from './recycler'
 import { WorkerPool } from './worker-pool'
 
 export interface MirrorOptions {
@@ -65,11 +66,13 @@ export class MirrorCoordinator {
   private readonly stateEvents: Throttle
   private readonly stateDir: string
   private readonly tmpDir: string
+  private readonly recycler: Recycler
 
   constructor(private readonly options: MirrorOptions) {
     this.ring = new JobRing<Job>(options.bufferSlots)
     this.stateDir = path.join(options.mirrorRoot, STATE_FOLDER)
     this.tmpDir = path.join(this.stateDir, 'tmp')
+    this.recycler = new Recycler(path.join(this.stateDir, 'recently-deleted'))
     this.stateEvents = new Throttle(STATE_EVENTS_EVERY_MS, () => this.emitState())
   }
 
@@ -77,6 +80,7 @@ export class MirrorCoordinator {
     // Temp files left by a crash are never finished files: start with an empty temp folder.
     await rm(this.tmpDir, { recursive: true, force: true })
     await mkdir(this.tmpDir, { recursive: true })
+    await this.recycler.start()
     this.pool = new WorkerPool(
       this.options.workers,
       this.options.workerScript,
@@ -97,6 +101,7 @@ export class MirrorCoordinator {
     this.stateEvents.cancel()
     for (const state of this.peers.values()) state.control?.close()
     await this.pool?.stop()
+    await this.recycler.clear()
     await Promise.all([...this.peers.values()].map((s) => s.manifest.flush().catch(() => {})))
   }
 
@@ -272,6 +277,7 @@ export class MirrorCoordinator {
     if (have?.version === want.version || state.pending.has(rel) || state.refused.get(rel) === want.version) return
     const where = pathInMirror(state.ref.folder, rel)
     if ('problem' in where) return
+    if (want.size > 0 && (await this.restoreRecycled(state, rel, want, where.path))) return
     state.pending.set(rel, want.version)
     const job: FileJob = {
       kind: 'file',
@@ -376,6 +382,8 @@ export class MirrorCoordinator {
   private async removeLocal(state: PeerState, rel: string): Promise<void> {
     const where = pathInMirror(state.ref.folder, rel)
     if ('problem' in where) return
+    const entry = state.manifest.files.get(rel)
+    if (entry && entry.size > 0) await this.recycler.keep(where.path, entry.version)
     await removeFromMirror(where.path, state.ref.folder).catch(() => {})
     const had = state.manifest.files.has(rel)
     state.manifest.delete(rel)
@@ -396,6 +404,20 @@ export class MirrorCoordinator {
     await state.manifest.set(to, entry.version, entry.size)
     this.options.onEvent({ type: 'file-removed', peer: state.ref.key, path: from })
     this.options.onEvent({ type: 'file-synced', peer: state.ref.key, path: to, bytes: entry.size, version: entry.version })
+    return true
+  }
+
+  /** Brings a just-deleted file with this content back under its new name: a move, no transfer. */
+  private async restoreRecycled(state: PeerState, rel: string, want: ListEntry, target: string): Promise<boolean> {
+    const held = this.recycler.take(want.version)
+    if (!held) return false
+    try {
+      await moveIntoMirror(held, target, state.ref.folder)
+    } catch {
+      return false
+    }
+    await state.manifest.set(rel, want.version, want.size)
+    this.options.onEvent({ type: 'file-synced', peer: state.ref.key, path: rel, bytes: want.size, version: want.version })
     return true
   }
 

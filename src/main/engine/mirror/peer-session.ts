@@ -129,8 +129,8 @@ export class PeerSession {
     return files
   }
 
+  /** The error for a reply out of protocol; the caller drops the session (retry is false). */
   unexpected(reply: Message, wanted: string): PeerSessionError {
-    this.connection.close()
     const detail = reply.type === 'ERROR' ? `ERROR ${errorCodeName(reply.code)}: ${reply.text}` : reply.type
     return new PeerSessionError('bad-peer', `${this.peer} answered ${detail} where ${wanted} was due`, false)
   }

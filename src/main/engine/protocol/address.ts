@@ -70,6 +70,6 @@ export function unusableAddressReason(ip: string): string | null {
   if (ip === '0.0.0.0' || ip === '::') return 'the unspecified address cannot be reached'
   const first = Number(ip.split('.')[0])
   if (isIPv4(ip) && (first >= 224 || ip === '255.255.255.255')) return 'multicast and reserved addresses cannot be reached'
-  if (isIPv6(ip) && ip.toLowerCase().startsWith('ff')) return 'multicast addresses cannot be reached'
+  if (isIPv6(ip) && ipv6ToBytes(ip)[0] === 0xff) return 'multicast addresses cannot be reached'
   return null
 }

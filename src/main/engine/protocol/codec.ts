@@ -26,7 +26,8 @@ const typeNames = new Map<number, MessageTypeName>(
 const leaveReasons = new Map<number, LeaveReason>(
   Object.entries(LeaveReasonCode).map(([name, code]) => [code, name as LeaveReason]),
 )
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM: a leading U+FEFF is part of the text (a file name may start with one).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /**
  * Family byte + address bytes of an IP. A registry lists the same few thousand addresses over and
@@ -93,6 +94,7 @@ class Writer {
   }
 
   u64(v: number): this {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${v} is not a size the protocol carries`)
     this.room(8)
     this.buf.writeBigUInt64BE(BigInt(v), this.size)
     this.size += 8
@@ -232,6 +234,8 @@ export function encodeMessage(message: Message): Buffer {
   const w = new Writer(MessageType[message.type])
   switch (message.type) {
     case 'HELLO':
+      if (message.nodeId.length !== 16) throw new RangeError(`a node id has 16 bytes, not ${message.nodeId.length}`)
+      if (message.auth.length > MAX_AUTH_BYTES) throw new RangeError(`auth of ${message.auth.length} bytes exceeds ${MAX_AUTH_BYTES}`)
       return w
         .raw(HELLO_MAGIC)
         .u16(message.version)

@@ -73,7 +73,7 @@ export class FrameDecoder {
 
   /** Bytes of a frame still being collected: non-zero when a stream ends mid-frame. */
   get pendingBytes(): number {
-    return this.headerFilled + this.bodyFilled
+    return this.body === null ? this.headerFilled : LENGTH_PREFIX_BYTES + this.bodyFilled
   }
 
   private fail(error: ProtocolError): never {

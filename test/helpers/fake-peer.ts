@@ -1,0 +1,91 @@
+// A folder server written by hand for tests: it speaks the protocol itself and answers whatever
+// the test scripts, honest or not.
+import { createServer, type Server, type Socket } from 'node:net'
+import { createHash, randomBytes } from 'node:crypto'
+import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
+import { PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
+import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
+import type { FileEntry, Message } from '../../src/main/engine/protocol/messages'
+
+export interface FakeFile {
+  path: string
+  /** What is announced (version defaults to the SHA-256 of `content`, size to its length). */
+  announce?: { version?: Buffer; size?: number }
+  /** What is actually sent. */
+  content: Buffer
+}
+
+export function sha256(data: Buffer | string): Buffer {
+  return createHash('sha256').update(data).digest()
+}
+
+export class FakePeer {
+  /** Every message received, with the port the sender identified as (0 before IDENTIFY). */
+  readonly requests: Array<{ from: number; message: Message }> = []
+  private server: Server | null = null
+  private readonly sockets = new Set<Socket>()
+  port = 0
+
+  constructor(private readonly files: FakeFile[]) {}
+
+  entries(): FileEntry[] {
+    return this.files.map((f) => ({
+      path: f.path,
+      version: f.announce?.version ?? sha256(f.content),
+      size: f.announce?.size ?? f.content.length,
+    }))
+  }
+
+  async start(): Promise<number> {
+    this.server = createServer((socket) => this.serve(socket))
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
+    this.port = (this.server.address() as { port: number }).port
+    return this.port
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy()
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
+  }
+
+  private serve(socket: Socket): void {
+    this.sockets.add(socket)
+    socket.on('close', () => this.sockets.delete(socket))
+    socket.on('error', () => {})
+    const decoder = new FrameDecoder()
+    const send = (m: Message): void => void socket.write(encodeMessage(m))
+    let from = 0
+    socket.on('data', (chunk) => {
+      for (const body of decoder.push(chunk)) {
+        const message = decodeBody(body)
+        if (message.type === 'IDENTIFY') from = message.endpoint.port
+        this.requests.push({ from, message })
+        switch (message.type) {
+          case 'HELLO':
+            send({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', nodeId: randomBytes(16), heartbeatMs: 0, auth: Buffer.alloc(0) })
+            break
+          case 'IDENTIFY':
+            send({ type: 'IDENTIFY_OK' })
+            break
+          case 'SUBSCRIBE':
+            send({ type: 'INDEX_CHANGED', changes: [] })
+            break
+          case 'GET_FILE_LIST':
+            send({ type: 'FILE_LIST', last: true, files: this.entries() })
+            break
+          case 'GET_FILE': {
+            const file = this.files.find((f) => f.path === message.path)
+            if (!file) {
+              send({ type: 'FILE_NOT_FOUND', path: message.path })
+              break
+            }
+            const entry = this.entries().find((e) => e.path === file.path)!
+            send({ type: 'FILE_SIZE', path: file.path, version: entry.version, size: entry.size })
+            if (file.content.length) send({ type: 'FILE_DATA', data: file.content })
+            break
+          }
+        }
+      }
+    })
+  }
+}

@@ -1,0 +1,247 @@
+// Mirroring as a user runs it: a real server and real clients (CLI processes) on 127.0.0.1,
+// real folders, byte-for-byte comparisons.
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { killAll, runCli, runCliOnce, type CliProcess } from '../helpers/cli'
+import { FakePeer, sha256 } from '../helpers/fake-peer'
+import { freePort } from '../helpers/ports'
+import { RawPeer } from '../helpers/raw-peer'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+import { mirrorOf, treeOf } from '../helpers/tree'
+
+afterEach(() => {
+  killAll()
+  removeTempDirs()
+})
+
+function write(dir: string, rel: string, content: string | Buffer): void {
+  const file = path.join(dir, ...rel.split('/'))
+  mkdirSync(path.dirname(file), { recursive: true })
+  writeFileSync(file, content)
+}
+
+async function startServer(): Promise<number> {
+  const server = runCli(['server', '-p', '0', '--host', '127.0.0.1'])
+  return (await server.waitFor('ready')).port
+}
+
+interface Client {
+  cli: CliProcess
+  dir: string
+  port: number
+}
+
+async function startClient(serverPort: number, dir: string, ...extra: string[]): Promise<Client> {
+  const cli = runCli(['client', '-d', dir, '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1', ...extra])
+  // A client indexes its folder before it listens: thousands of files take a moment.
+  const { port } = await cli.waitFor('ready', { role: 'client' }, 30_000)
+  await cli.waitFor('registered')
+  return { cli, dir, port }
+}
+
+/** Waits until `mirror` holds exactly what `source` holds. */
+async function expectMirrored(source: string, mirror: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const want = treeOf(source)
+    const got = existsSync(mirror) ? treeOf(mirror) : {}
+    if (JSON.stringify(got) === JSON.stringify(want)) return
+    if (Date.now() > deadline) expect(got).toEqual(want)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+const AWKWARD = [
+  'plain.txt',
+  'with space.txt',
+  'comma, and more.txt',
+  'brackets [1] (2) {3} <4>.txt',
+  'ünïcödé/日本語/ファイル.txt',
+  'emoji 🎉.md',
+  'deep/a/b/c/d/e/f.txt',
+  'empty',
+  'nested/empty too',
+]
+
+describe('three clients mirror one another', () => {
+  it('exactly, then follow edits, deletes and renames', async () => {
+    const serverPort = await startServer()
+    const dirs = ['a', 'b', 'c'].map((name) => {
+      const dir = path.join(tempDir('mirror-'), name)
+      mkdirSync(dir)
+      for (const rel of AWKWARD) write(dir, rel, rel.includes('empty') ? '' : `${name}:${rel}\n`.repeat(50))
+      write(dir, `only-${name}/data.bin`, randomBytes(300_000))
+      return dir
+    })
+    const clients: Client[] = []
+    for (const dir of dirs) clients.push(await startClient(serverPort, dir))
+    for (const me of clients) {
+      for (const other of clients) {
+        if (other === me) continue
+        await me.cli.waitFor('peer-synced', { peer: `127.0.0.1:${other.port}` }, 20_000)
+        await expectMirrored(other.dir, mirrorOf(me.dir, other.port))
+      }
+    }
+    const [a, b, c] = clients as [Client, Client, Client]
+    // Mirrors are never served: nobody holds a mirror of a mirror.
+    expect(readdirSync(`${a.dir}-mirrors`).sort()).toEqual(['.dropbox-sync', `127.0.0.1_${b.port}`, `127.0.0.1_${c.port}`].sort())
+
+    write(a.dir, 'plain.txt', 'edited\n')
+    write(a.dir, 'new/folder/file.txt', 'brand new')
+    rmSync(path.join(b.dir, 'with space.txt'))
+    rmSync(path.join(b.dir, 'deep'), { recursive: true })
+    renameSync(path.join(c.dir, 'comma, and more.txt'), path.join(c.dir, 'renamed, still.txt'))
+    renameSync(path.join(c.dir, 'only-c'), path.join(c.dir, 'moved-c'))
+    for (const me of clients) {
+      for (const other of clients) if (other !== me) await expectMirrored(other.dir, mirrorOf(me.dir, other.port))
+    }
+    await a.cli.waitFor('file-removed', { peer: `127.0.0.1:${b.port}`, path: 'with space.txt' })
+    await a.cli.waitFor('file-synced', { peer: `127.0.0.1:${c.port}`, path: 'moved-c/data.bin' })
+    // The renamed 300 kB file was moved on disk, not sent again.
+    expect(a.cli.find('transfer-started', { peer: `127.0.0.1:${c.port}`, path: 'moved-c/data.bin' })).toBeUndefined()
+    expect(b.cli.find('file-synced', { peer: `127.0.0.1:${a.port}`, path: 'plain.txt', version: sha256('edited\n').toString('hex') })).toBeDefined()
+  })
+})
+
+describe('cut transfers and returning peers', () => {
+  it('a sender killed mid-file leaves no partial file; after it restarts the mirror completes', async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    const big = path.join(senderDir, 'big.bin')
+    const fd = openSync(big, 'w')
+    for (let i = 0; i < 64; i++) writeSync(fd, randomBytes(4 * 1024 * 1024))
+    closeSync(fd)
+    const senderPort = await freePort()
+    let sender = await startClient(serverPort, senderDir, '-p', String(senderPort))
+    const receiverDir = tempDir('receiver-')
+    const receiver = await startClient(serverPort, receiverDir)
+
+    await receiver.cli.waitFor('transfer-progress', { path: 'big.bin' }, 20_000)
+    sender.cli.kill('SIGSTOP')
+    sender.cli.kill('SIGKILL')
+    await receiver.cli.waitFor('peer-left', { port: senderPort })
+    await receiver.cli.waitFor('transfer-failed', { path: 'big.bin' })
+    const target = path.join(mirrorOf(receiverDir, senderPort), 'big.bin')
+    expect(existsSync(target)).toBe(false)
+    await receiver.cli.until(() => readdirSync(`${receiverDir}-mirrors/.dropbox-sync/tmp`).length === 0, 5000, 'temp files to go')
+
+    sender = await startClient(serverPort, senderDir, '-p', String(senderPort))
+    await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 1, 30_000, 'the mirror to complete')
+    await expectMirrored(senderDir, mirrorOf(receiverDir, senderPort))
+  })
+
+  it('a peer that comes back moves only what changed while it was away', async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    for (let i = 0; i < 20; i++) write(senderDir, `f${i}.txt`, `file ${i}\n`)
+    const senderPort = await freePort()
+    const sender = await startClient(serverPort, senderDir, '-p', String(senderPort))
+    const receiver = await startClient(serverPort, tempDir('receiver-'))
+    await receiver.cli.waitFor('peer-synced', { files: 20 }, 15_000)
+    sender.cli.kill('SIGINT')
+    expect((await sender.cli.exited).code).toBe(0)
+    await receiver.cli.waitFor('peer-left', { port: senderPort, reason: 'log-off' })
+    write(senderDir, 'f3.txt', 'changed while away\n')
+    rmSync(path.join(senderDir, 'f4.txt'))
+    const before = receiver.cli.count('file-synced')
+
+    await startClient(serverPort, senderDir, '-p', String(senderPort))
+    await receiver.cli.until(() => receiver.cli.count('peer-synced') === 2, 15_000, 'the second sync')
+    await expectMirrored(senderDir, mirrorOf(receiver.dir, senderPort))
+    const synced = receiver.cli.events.slice().filter((e) => e.type === 'file-synced').slice(before)
+    expect(synced.map((e) => e.type === 'file-synced' && e.path)).toEqual(['f3.txt'])
+    expect(receiver.cli.find('file-removed', { path: 'f4.txt' })).toBeDefined()
+  })
+})
+
+describe('the ring and the workers', () => {
+  it('-w 1 -b 1 with thousands of files completes', async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('many-')
+    for (let i = 0; i < 3000; i++) write(senderDir, `d${i % 30}/f${i}.txt`, `${i}`)
+    const sender = await startClient(serverPort, senderDir)
+    const receiver = await startClient(serverPort, tempDir('one-'), '-w', '1', '-b', '1')
+    expect(await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` }, 60_000)).toMatchObject({ files: 3000 })
+    await expectMirrored(senderDir, mirrorOf(receiver.dir, sender.port))
+    const buffers = receiver.cli.events.filter((e) => e.type === 'buffer')
+    expect(buffers.every((e) => e.type === 'buffer' && e.capacity === 1 && e.used <= 1)).toBe(true)
+    expect(receiver.cli.events.filter((e) => e.type === 'workers').every((e) => e.type === 'workers' && e.total === 1)).toBe(true)
+  })
+})
+
+describe('hostile and unknown peers', () => {
+  it('nothing a lying peer sends lands outside its mirror; each lie is reported; others keep syncing', async () => {
+    const serverPort = await startServer()
+    const honestDir = tempDir('honest-')
+    write(honestDir, 'fine.txt', 'honest content')
+    const honest = await startClient(serverPort, honestDir)
+    const liar = new FakePeer([
+      { path: '../escape.txt', content: Buffer.from('x') },
+      { path: '/etc/dropbox-sync-test', content: Buffer.from('x') },
+      { path: 'a/../../b.txt', content: Buffer.from('x') },
+      { path: 'nul\0byte.txt', content: Buffer.from('x') },
+      { path: `${'n'.repeat(300)}.txt`, content: Buffer.from('x') },
+      { path: 'back\\slash.txt', content: Buffer.from('x') },
+      { path: 'ok.txt', content: Buffer.from('the one good file') },
+      { path: 'too-long.txt', content: Buffer.from('twenty bytes of data'), announce: { size: 10 } },
+      { path: 'bad-hash.txt', content: Buffer.from('evil'), announce: { version: sha256('good') } },
+    ])
+    const liarPort = await liar.start()
+    const registration = await RawPeer.logOn(serverPort, { ip: '127.0.0.1', port: liarPort })
+    try {
+      const victimDir = tempDir('victim-')
+      const victim = await startClient(serverPort, victimDir)
+      await victim.cli.waitFor('file-synced', { path: 'ok.txt' }, 15_000)
+      await victim.cli.waitFor('peer-synced', { peer: `127.0.0.1:${honest.port}` }, 15_000)
+      await victim.cli.waitFor('error', { code: 'hash-mismatch' }, 10_000)
+      await victim.cli.waitFor('error', { code: 'size-mismatch' }, 10_000)
+      const badPaths = victim.cli.events.filter((e) => e.type === 'error' && e.code === 'bad-path')
+      expect(badPaths).toHaveLength(6)
+      const mirror = mirrorOf(victimDir, liarPort)
+      expect(treeOf(mirror)).toEqual({ 'ok.txt': sha256('the one good file').toString('hex') })
+      expect(existsSync(path.join(path.dirname(victimDir), 'escape.txt'))).toBe(false)
+      expect(existsSync(path.join(`${victimDir}-mirrors`, 'escape.txt'))).toBe(false)
+      expect(existsSync(path.join(`${victimDir}-mirrors`, 'b.txt'))).toBe(false)
+      expect(existsSync('/etc/dropbox-sync-test')).toBe(false)
+      // A lie is not asked for again and again.
+      const asked = liar.requests.filter(({ from, message: m }) => from === victim.port && m.type === 'GET_FILE' && m.path === 'bad-hash.txt')
+      expect(asked).toHaveLength(1)
+      await expectMirrored(honestDir, mirrorOf(victimDir, honest.port))
+    } finally {
+      registration.close()
+      await liar.stop()
+    }
+  })
+
+  it('refuses to serve anyone the server has not announced', async () => {
+    const serverPort = await startServer()
+    const dir = tempDir('private-')
+    write(dir, 'secret.txt', 'not for strangers')
+    const client = await startClient(serverPort, dir)
+    const stranger = await RawPeer.hello(client.port)
+    stranger.send({ type: 'GET_FILE_LIST' })
+    expect(await stranger.next('ERROR_IP_PORT_NOT_FOUND_IN_LIST')).toMatchObject({ endpoint: { ip: '127.0.0.1' } })
+    await stranger.waitClosed()
+
+    const impostor = await RawPeer.hello(client.port)
+    impostor.send({ type: 'IDENTIFY', endpoint: { ip: '127.0.0.1', port: 1 } })
+    expect(await impostor.next('ERROR_IP_PORT_NOT_FOUND_IN_LIST', 10_000)).toEqual({
+      type: 'ERROR_IP_PORT_NOT_FOUND_IN_LIST',
+      endpoint: { ip: '127.0.0.1', port: 1 },
+    })
+    expect(impostor.has((m) => m.type === 'FILE_LIST')).toBe(false)
+    await client.cli.waitFor('error', { code: 'unknown-peer' })
+  })
+})
+
+describe('folders', () => {
+  it('refuses a mirror folder inside the shared folder', async () => {
+    const dir = tempDir('shared-')
+    const { code, stderr } = await runCliOnce(['client', '-d', dir, '-sp', '1', '-sip', '127.0.0.1', '--mirror', path.join(dir, 'm')])
+    expect(code).toBe(2)
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+    expect(stderr).toContain('inside the shared folder')
+  })
+})
