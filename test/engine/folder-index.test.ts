@@ -1,0 +1,102 @@
+// The shared folder's index over real files: it survives restarts, re-hashing only what changed,
+// and pushes changes as they happen.
+import { mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync, renameSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { FolderIndex } from '../../src/main/engine/folder/folder-index'
+import type { IndexChange } from '../../src/main/engine/protocol/messages'
+import { sha256 } from '../helpers/fake-peer'
+import { EventLog } from '../helpers/events'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+
+const open: FolderIndex[] = []
+
+async function openIndex(root: string, state: string): Promise<{ index: FolderIndex; log: EventLog }> {
+  const log = new EventLog()
+  const index = new FolderIndex(root, state, log.sink)
+  await index.open()
+  open.push(index)
+  return { index, log }
+}
+
+afterEach(async () => {
+  for (const index of open.splice(0)) await index.close()
+  removeTempDirs()
+})
+
+function setup(): { root: string; state: string } {
+  const root = tempDir('index-')
+  for (let i = 0; i < 10; i++) writeFileSync(path.join(root, `f${i}.txt`), `content ${i}`)
+  mkdirSync(path.join(root, 'sub'))
+  writeFileSync(path.join(root, 'sub', 'nested.txt'), 'nested')
+  return { root, state: path.join(tempDir('state-'), 'index.json') }
+}
+
+describe('FolderIndex', () => {
+  it('indexes every regular file with its SHA-256 and size, and leaves links out', async () => {
+    const { root, state } = setup()
+    symlinkSync('/etc/passwd', path.join(root, 'link-out'))
+    const { index } = await openIndex(root, state)
+    expect(index.size).toBe(11)
+    expect(index.get('sub/nested.txt')).toMatchObject({ size: 6, version: sha256('nested') })
+    expect(index.get('link-out')).toBeUndefined()
+    expect(JSON.parse(readFileSync(state, 'utf8')).root).toBe(root)
+  })
+
+  it('after a restart re-hashes only files whose size, mtime or inode changed', async () => {
+    const { root, state } = setup()
+    const first = await openIndex(root, state)
+    expect(first.index.hashed).toBe(11)
+    await first.index.close()
+    open.splice(0)
+
+    writeFileSync(path.join(root, 'f1.txt'), 'longer content now')
+    const f2 = path.join(root, 'f2.txt')
+    utimesSync(f2, new Date(), new Date(Date.now() + 5000))
+    rmSync(path.join(root, 'f3.txt'))
+    writeFileSync(path.join(root, 'added.txt'), 'new')
+    const second = await openIndex(root, state)
+    expect(second.index.hashed).toBe(3)
+    expect(second.index.get('f1.txt')?.version).toEqual(sha256('longer content now'))
+    expect(second.index.get('f3.txt')).toBeUndefined()
+    expect(second.index.size).toBe(11)
+  })
+
+  it('ignores a saved index of another folder', async () => {
+    const { root, state } = setup()
+    await (await openIndex(root, state)).index.close()
+    open.splice(0)
+    const other = tempDir('other-')
+    writeFileSync(path.join(other, 'x'), 'x')
+    const { index } = await openIndex(other, state)
+    expect(index.list().map((f) => f.path)).toEqual(['x'])
+  })
+
+  it('pushes created, changed, deleted and renamed files as they happen', async () => {
+    const { root, state } = setup()
+    const { index } = await openIndex(root, state)
+    const seen: IndexChange[] = []
+    index.on('changes', (changes) => seen.push(...changes))
+    const waitFor = async (check: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 5000
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error(`changes so far: ${JSON.stringify(seen)}`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    }
+    writeFileSync(path.join(root, 'created.txt'), 'hello')
+    await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'created.txt'))
+    writeFileSync(path.join(root, 'f0.txt'), 'changed')
+    await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'f0.txt' && c.version.equals(sha256('changed'))))
+    rmSync(path.join(root, 'f5.txt'))
+    await waitFor(() => seen.some((c) => c.op === 'delete' && c.path === 'f5.txt'))
+    renameSync(path.join(root, 'sub'), path.join(root, 'moved'))
+    await waitFor(
+      () =>
+        seen.some((c) => c.op === 'delete' && c.path === 'sub/nested.txt') &&
+        seen.some((c) => c.op === 'upsert' && c.path === 'moved/nested.txt'),
+    )
+    expect(index.get('moved/nested.txt')?.version).toEqual(sha256('nested'))
+    expect(index.get('sub/nested.txt')).toBeUndefined()
+  })
+})
