@@ -6,11 +6,16 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
-const benches = { registry: { file: 'bench/registry.ts', run: 'benchRegistry', title: 'Registry (issue 3)' } }
+const benches = {
+  registry: { file: 'bench/registry.ts', run: 'benchRegistry', title: 'Registry (issue 3)' },
+  sync: { file: 'bench/sync.ts', run: 'benchSync', title: 'Sync on loopback (issue 4)' },
+}
 const only = process.env.BENCH
 
-function table(title, rows) {
-  const head = ['measure', 'dropbox-sync', 'goal']
+function table(title, result) {
+  // A bench returns rows under the default columns, or { columns, rows }.
+  const head = Array.isArray(result) ? ['measure', 'dropbox-sync', 'goal'] : result.columns
+  const rows = Array.isArray(result) ? result : result.rows
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
   const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
   console.log(`\n## ${title}\n`)

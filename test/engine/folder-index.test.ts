@@ -72,6 +72,25 @@ describe('FolderIndex', () => {
     expect(index.list().map((f) => f.path)).toEqual(['x'])
   })
 
+  it('announces the last of several quick writes to one file', async () => {
+    const { root, state } = setup()
+    const { index } = await openIndex(root, state)
+    const seen: IndexChange[] = []
+    index.on('changes', (changes) => seen.push(...changes))
+    const file = path.join(root, 'f0.txt')
+    for (let i = 0; i < 8; i++) {
+      writeFileSync(file, `quick write ${i}`)
+      await new Promise((r) => setTimeout(r, 15))
+    }
+    const last = sha256('quick write 7')
+    const deadline = Date.now() + 5000
+    while (!seen.some((c) => c.op === 'upsert' && c.version.equals(last))) {
+      if (Date.now() > deadline) throw new Error(`the last write was never announced: ${seen.length} changes`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    expect(index.get('f0.txt')?.version).toEqual(last)
+  })
+
   it('pushes created, changed, deleted and renamed files as they happen', async () => {
     const { root, state } = setup()
     const { index } = await openIndex(root, state)

@@ -29,6 +29,8 @@ interface SavedIndex {
 /** Changes seen by the watcher are gathered this long before they are re-checked and announced. */
 const SETTLE_MS = 10
 const SAVE_DELAY_MS = 500
+/** How long chokidar suppresses repeated 'change' events of one file. */
+const CHOKIDAR_THROTTLE_MS = 50
 
 export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
   private files = new Map<string, IndexedFile>()
@@ -100,9 +102,14 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
       ignorePermissionErrors: true,
     })
     this.watcher = watcher
-    watcher.on('all', (_event, abs) => {
+    watcher.on('all', (event, abs) => {
       const rel = path.relative(this.root, abs).split(path.sep).join('/')
-      if (rel && !rel.startsWith('..')) this.markDirty(rel)
+      if (!rel || rel.startsWith('..')) return
+      this.markDirty(rel)
+      // chokidar drops further 'change' events for 50 ms after one it reports, with no trailing
+      // event: a file written twice in quick succession would keep its first version. Look again
+      // once that window has passed (cheap: it re-hashes only if size or mtime moved).
+      if (event === 'change' || event === 'add') setTimeout(() => this.markDirty(rel), CHOKIDAR_THROTTLE_MS + 15).unref()
     })
     watcher.on('error', (error) => {
       this.onEvent({ type: 'error', code: 'watch-failed', message: `watching ${this.root}: ${String(error)}` })

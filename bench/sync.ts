@@ -1,0 +1,219 @@
+// Sync benchmark (issue 4): the same data moved on loopback by dropbox-sync (server + two
+// clients, timed from the receiver's start until `peer-synced`), by an rsync daemon
+// (../shared/bench/rsync-pair.sh) and by cp (the disk's limit), in one run.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+
+// This file runs bundled from out/bench/.
+const BIN = new URL('../../bin/dropbox-sync.mjs', import.meta.url).pathname
+const SHARED_BENCH = new URL('../../../shared/bench/', import.meta.url).pathname
+const GiB = 1024 * 1024 * 1024
+const SCALE = Number(process.env['BENCH_SCALE'] ?? 1)
+
+interface Proc {
+  child: ChildProcess
+  events: Array<Record<string, unknown>>
+  waitFor(match: (e: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>
+}
+
+function run(args: string[]): Proc {
+  const child = spawn(process.execPath, [BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  const events: Array<Record<string, unknown>> = []
+  const waiters: Array<() => void> = []
+  let pending = ''
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+    pending += text
+    const lines = pending.split('\n')
+    pending = lines.pop()!
+    for (const line of lines) events.push(JSON.parse(line) as Record<string, unknown>)
+    for (const w of waiters.splice(0)) w()
+  })
+  return {
+    child,
+    events,
+    async waitFor(match, timeoutMs = 600_000) {
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const found = events.find(match)
+        if (found) return found
+        if (Date.now() > deadline) throw new Error(`benchmark timed out waiting; events ${JSON.stringify(events.filter((e) => e["type"] !== "buffer" && e["type"] !== "workers"))}`)
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 200)
+          waiters.push(() => {
+            clearTimeout(t)
+            resolve()
+          })
+        })
+      }
+    },
+  }
+}
+
+function rssMb(pid: number): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))
+    return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) / 1024
+  } catch {
+    return 0
+  }
+}
+
+function writeRandom(file: string, bytes: number): void {
+  mkdirSync(path.dirname(file), { recursive: true })
+  const fd = openSync(file, 'w')
+  const chunk = 8 * 1024 * 1024
+  for (let done = 0; done < bytes; done += chunk) writeSync(fd, randomBytes(Math.min(chunk, bytes - done)))
+  closeSync(fd)
+}
+
+interface SyncRun {
+  seconds: number
+  peakRssMb: number
+}
+
+/** Server + sender already up; times a fresh receiver from spawn until it has the sender's folder. */
+async function dropboxSync(src: string, work: string): Promise<SyncRun> {
+  const server = run(['server', '-p', '0', '--host', '127.0.0.1'])
+  const procs: Proc[] = [server]
+  try {
+    const serverPort = (await server.waitFor((e) => e['type'] === 'ready'))['port'] as number
+    const sender = run(['client', '-d', src, '--mirror', path.join(work, 'sender-mirrors'), '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
+    procs.push(sender)
+    const senderPort = (await sender.waitFor((e) => e['type'] === 'ready'))['port'] as number
+    await sender.waitFor((e) => e['type'] === 'registered')
+    const dst = path.join(work, 'receiver')
+    mkdirSync(dst)
+    const t0 = performance.now()
+    const receiver = run(['client', '-d', dst, '--mirror', path.join(work, 'receiver-mirrors'), '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
+    procs.push(receiver)
+    let peak = 0
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMb(receiver.child.pid!))), 50)
+    await receiver.waitFor((e) => e['type'] === 'peer-synced' && e['peer'] === `127.0.0.1:${senderPort}`)
+    const seconds = (performance.now() - t0) / 1000
+    clearInterval(sampler)
+    return { seconds, peakRssMb: peak }
+  } finally {
+    for (const p of procs) p.child.kill('SIGKILL')
+  }
+}
+
+function rsync(src: string): number {
+  const out = execFileSync('bash', [path.join(SHARED_BENCH, 'rsync-pair.sh'), src], { encoding: 'utf8' })
+  return Number(/rsync ([\d.]+) s/.exec(out)?.[1])
+}
+
+function cp(src: string, work: string): number {
+  const t0 = performance.now()
+  execFileSync('cp', ['-r', src, path.join(work, 'cp-copy')])
+  return (performance.now() - t0) / 1000
+}
+
+function syncthing(src: string): string {
+  try {
+    execFileSync('bash', ['-c', 'command -v syncthing'], { stdio: 'ignore' })
+  } catch {
+    return 'not installed'
+  }
+  const out = execFileSync('bash', [path.join(SHARED_BENCH, 'syncthing-pair.sh'), src], { encoding: 'utf8', env: { ...process.env, MAXT: '1200' } })
+  return `${/syncthing ([\d.]+) s/.exec(out)?.[1]} s`
+}
+
+/** Median and 90th percentile of edit-to-mirror times over `count` edits of one file. */
+async function editLatency(work: string, count: number): Promise<number[]> {
+  const src = path.join(work, 'edits')
+  mkdirSync(src)
+  writeFileSync(path.join(src, 'doc.txt'), 'start')
+  const server = run(['server', '-p', '0', '--host', '127.0.0.1'])
+  const procs: Proc[] = [server]
+  try {
+    const serverPort = (await server.waitFor((e) => e['type'] === 'ready'))['port'] as number
+    const sender = run(['client', '-d', src, '--mirror', path.join(work, 'edit-sender-mirrors'), '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
+    procs.push(sender)
+    const senderPort = (await sender.waitFor((e) => e['type'] === 'ready'))['port'] as number
+    const dst = path.join(work, 'edit-receiver')
+    mkdirSync(dst)
+    const receiver = run(['client', '-d', dst, '--mirror', path.join(work, 'edit-receiver-mirrors'), '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
+    procs.push(receiver)
+    await receiver.waitFor((e) => e['type'] === 'peer-synced' && e['peer'] === `127.0.0.1:${senderPort}`)
+    const times: number[] = []
+    for (let i = 0; i < count; i++) {
+      const content = `edit ${i} ${randomBytes(8).toString('hex')}`
+      const seen = receiver.events.length
+      const t0 = performance.now()
+      writeFileSync(path.join(src, 'doc.txt'), content)
+      await receiver.waitFor((e) => receiver.events.indexOf(e) >= seen && e['type'] === 'file-synced' && e['path'] === 'doc.txt', 10_000)
+      times.push(performance.now() - t0)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    return times.sort((a, b) => a - b)
+  } finally {
+    for (const p of procs) p.child.kill('SIGKILL')
+  }
+}
+
+const made: string[] = []
+
+function fresh(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix))
+  made.push(dir)
+  return dir
+}
+
+export async function benchSync(): Promise<{ columns: string[]; rows: string[][] }> {
+  const rows: string[][] = []
+  const ratio = (ours: number, theirs: number): string => `${(ours / theirs).toFixed(2)}×`
+
+  // One 1 GiB file.
+  if (!process.env['BENCH_ONLY'] || process.env['BENCH_ONLY'] === 'big') {
+    const data = fresh('bench-big-')
+    writeRandom(path.join(data, 'src', 'big.bin'), GiB * SCALE)
+    const src = path.join(data, 'src')
+    const ours = await dropboxSync(src, fresh('bench-big-ds-'))
+    const theirs = rsync(src)
+    const disk = cp(src, data)
+    rows.push([`one ${SCALE} GiB file`, `${ours.seconds.toFixed(2)} s`, `${theirs.toFixed(2)} s`, `${disk.toFixed(2)} s`, '—', ratio(ours.seconds, theirs), '≤ 0.5× rsync'])
+    rmSync(data, { recursive: true, force: true })
+  }
+
+  // 10,000 files of 4 KiB in 100 folders.
+  if (!process.env['BENCH_ONLY'] || process.env['BENCH_ONLY'] === 'small') {
+    const data = fresh('bench-small-')
+    const src = path.join(data, 'src')
+    const files = Math.round(10_000 * SCALE)
+    for (let i = 0; i < files; i++) {
+      const file = path.join(src, `dir${String(i % 100).padStart(3, '0')}`, `file${i}.bin`)
+      if (i < 100) mkdirSync(path.dirname(file), { recursive: true })
+      writeFileSync(file, randomBytes(4096))
+    }
+    const ours = await dropboxSync(src, fresh('bench-small-ds-'))
+    const theirs = rsync(src)
+    const disk = cp(src, data)
+    const st = process.env['BENCH_SYNCTHING'] === '0' ? 'skipped' : syncthing(src)
+    rows.push([`${files} files of 4 KiB in 100 folders`, `${ours.seconds.toFixed(2)} s`, `${theirs.toFixed(2)} s`, `${disk.toFixed(2)} s`, st, ratio(ours.seconds, theirs), '≤ 1.0× rsync'])
+    rmSync(data, { recursive: true, force: true })
+  }
+
+  // One edited file, 50 times.
+  if (!process.env['BENCH_ONLY'] || process.env['BENCH_ONLY'] === 'edit') {
+    const work = fresh('bench-edit-')
+    const times = await editLatency(work, 50)
+    const median = times[Math.floor(times.length / 2)]!
+    rows.push(['one edited file → peer mirror (median; p90 of 50)', `${median.toFixed(0)} ms; ${times[Math.floor(times.length * 0.9)]!.toFixed(0)} ms`, '—', '—', '—', '—', 'median < 300 ms'])
+    rmSync(work, { recursive: true, force: true })
+  }
+
+  // 2 GiB: the receiving client's memory throughout.
+  if (!process.env['BENCH_ONLY'] || process.env['BENCH_ONLY'] === 'rss') {
+    const data = fresh('bench-rss-')
+    const src = path.join(data, 'src')
+    for (let i = 0; i < 8; i++) writeRandom(path.join(src, `part${i}.bin`), (GiB * 2 * SCALE) / 8)
+    const ours = await dropboxSync(src, fresh('bench-rss-ds-'))
+    rows.push([`${2 * SCALE} GiB synced: receiving client peak RSS`, `${ours.peakRssMb.toFixed(0)} MB (${ours.seconds.toFixed(2)} s)`, '—', '—', '—', '—', '< 250 MB'])
+    rmSync(data, { recursive: true, force: true })
+  }
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
+  return { columns: ['work', 'dropbox-sync', 'rsync', 'cp', 'syncthing', 'vs rsync', 'goal'], rows }
+}
