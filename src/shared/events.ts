@@ -102,8 +102,11 @@ export interface BufferEvent {
 export interface WorkerState {
   id: number
   busy: boolean
+  /** The peer and file of the oldest job the worker holds. */
   peer?: string
   path?: string
+  /** How many jobs it holds (requests pipelined on its connections). */
+  jobs?: number
 }
 
 export interface WorkersEvent {

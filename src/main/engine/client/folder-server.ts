@@ -2,8 +2,7 @@
 // use it: a connection first says IDENTIFY with its announced address, which must be a known
 // peer reached from that same IP. Then: GET_FILE_LIST, GET_FILE (streamed), SUBSCRIBE (pushed
 // INDEX_CHANGED). Requests on one connection are answered in order, one at a time.
-import { constants } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { closeSync, constants, fstatSync, openSync, read, readSync } from 'node:fs'
 import path from 'node:path'
 import type { Server, Socket } from 'node:net'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
@@ -34,6 +33,8 @@ export interface FolderServerOptions {
 }
 
 const IDENTIFY_WAIT_MS = 3000
+/** Files up to this size are read with one synchronous call. */
+const SMALL_READ_BYTES = 64 * 1024
 
 interface Session {
   connection: Connection
@@ -171,32 +172,52 @@ export class FolderServer {
     }
     // O_NOFOLLOW: a file swapped for a link since it was indexed is not followed out of the folder.
     const abs = path.join(this.options.index.root, relPath)
-    const handle = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => null)
-    const stats = await handle?.stat().catch(() => null)
-    if (!handle || !stats?.isFile() || stats.size !== file.size || stats.mtimeMs !== file.mtimeMs) {
-      await handle?.close()
-      this.options.index.recheck(relPath)
-      connection.send({ type: 'FILE_ABORT', path: relPath, reason: 'the file changed since it was indexed; a new version follows' })
-      return
+    let fd: number
+    try {
+      fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW)
+    } catch {
+      return this.abort(connection, relPath, 'the file could not be opened; a new version follows')
     }
     try {
+      const stats = fstatSync(fd)
+      if (!stats.isFile() || stats.size !== file.size || stats.mtimeMs !== file.mtimeMs) {
+        return this.abort(connection, relPath, 'the file changed since it was indexed; a new version follows')
+      }
       connection.send({ type: 'FILE_SIZE', path: relPath, version: file.version, size: file.size })
+      if (file.size <= SMALL_READ_BYTES) {
+        // One synchronous read: cheaper than a thread-pool round trip for a small file.
+        const chunk = Buffer.allocUnsafe(file.size)
+        const bytesRead = file.size ? readSync(fd, chunk, 0, file.size, 0) : 0
+        if (bytesRead < file.size) return this.abort(connection, relPath, 'the file shrank while being sent')
+        if (file.size) connection.sendFileData(chunk)
+        return
+      }
+      // Large files: the next chunk is read while the socket drains the current one.
+      const readAt = (position: number): Promise<Buffer> => {
+        const chunk = Buffer.allocUnsafe(Math.min(FILE_CHUNK_BYTES, file.size - position))
+        return new Promise((resolve, reject) =>
+          read(fd, chunk, 0, chunk.length, position, (error, n) => (error ? reject(error) : resolve(chunk.subarray(0, n)))),
+        )
+      }
       let sent = 0
-      while (sent < file.size && !connection.isClosed) {
-        const chunk = Buffer.allocUnsafe(Math.min(FILE_CHUNK_BYTES, file.size - sent))
-        const { bytesRead } = await handle.read(chunk, 0, chunk.length, sent)
-        if (bytesRead === 0) {
-          this.options.index.recheck(relPath)
-          connection.send({ type: 'FILE_ABORT', path: relPath, reason: 'the file shrank while being sent' })
-          return
-        }
-        connection.send({ type: 'FILE_DATA', data: chunk.subarray(0, bytesRead) })
-        sent += bytesRead
+      let next: Promise<Buffer> | null = readAt(0)
+      while (next && !connection.isClosed) {
+        const chunk: Buffer = await next
+        if (chunk.length === 0) return this.abort(connection, relPath, 'the file shrank while being sent')
+        sent += chunk.length
+        next = sent < file.size ? readAt(sent) : null
+        connection.sendFileData(chunk)
         await connection.paced()
       }
+      await next?.catch(() => {})
     } finally {
-      await handle.close()
+      closeSync(fd)
     }
+  }
+
+  private abort(connection: Connection, relPath: string, reason: string): void {
+    this.options.index.recheck(relPath)
+    connection.send({ type: 'FILE_ABORT', path: relPath, reason })
   }
 
   private push(changes: IndexChange[]): void {

@@ -45,7 +45,16 @@ export interface ListEntry {
 
 export type JobResult =
   | { kind: 'list'; ok: true; files: ListEntry[] }
-  | { kind: 'file'; ok: true; outcome: 'fetched' | 'reused' | 'up-to-date'; version: string; size: number; transferred: number }
+  | {
+      kind: 'file'
+      ok: true
+      outcome: 'fetched' | 'reused' | 'up-to-date'
+      version: string
+      size: number
+      transferred: number
+      /** The placed file's mtime, for the manifest (read in the worker, off the main thread). */
+      mtimeMs: number
+    }
   | { kind: 'file'; ok: false; outcome: 'not-found' }
   | { kind: Job['kind']; ok: false; outcome: 'failed'; code: string; reason: string; retry: boolean }
 

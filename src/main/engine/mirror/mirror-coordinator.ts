@@ -2,6 +2,7 @@
 // peer's changes, puts a list job in the ring, turns the list (and every pushed change) into one
 // file job per file that differs, applies deletions and renames itself, and reports progress.
 // It is the only producer of jobs; the workers only consume them (see job-ring.ts).
+import { lstatSync } from 'node:fs'
 import { mkdir, readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
@@ -12,7 +13,7 @@ import { Throttle } from '../util/throttle'
 import { JobRing } from './job-ring'
 import type { FileJob, Job, JobResult, ListEntry, PeerRef, WorkerToMain } from './jobs'
 import { MirrorManifest } from './mirror-manifest'
-import { moveIntoMirror, pathInMirror, removeFromMirror } from './mirror-path'
+import { MirrorWriter, pathInMirror, removeFromMirror } from './mirror-path'
 import { PeerSession } from './peer-session'
 import { Recycler } from './recycler'
 import { WorkerPool } from './worker-pool'
@@ -67,6 +68,7 @@ export class MirrorCoordinator {
   private readonly stateDir: string
   private readonly tmpDir: string
   private readonly recycler: Recycler
+  private readonly writer = new MirrorWriter()
 
   constructor(private readonly options: MirrorOptions) {
     this.ring = new JobRing<Job>(options.bufferSlots)
@@ -339,7 +341,7 @@ export class MirrorCoordinator {
     if (current) state.pending.delete(job.path)
     if (result.kind === 'file' && result.ok) {
       // Whatever the generation, the file is on disk now: the manifest must say so.
-      await state.manifest.set(job.path, result.version, result.size)
+      state.manifest.set(job.path, result.version, result.size, result.mtimeMs)
       state.attempts.delete(job.path)
       if (result.outcome !== 'up-to-date') {
         this.options.onEvent({ type: 'file-synced', peer: job.peer.key, path: job.path, bytes: result.size, version: result.version })
@@ -396,12 +398,12 @@ export class MirrorCoordinator {
     const entry = state.manifest.files.get(from)
     if ('problem' in source || 'problem' in target || !entry) return false
     try {
-      await moveIntoMirror(source.path, target.path, state.ref.folder)
+      this.writer.place(source.path, target.path, state.ref.folder)
     } catch {
       return false
     }
     state.manifest.delete(from)
-    await state.manifest.set(to, entry.version, entry.size)
+    state.manifest.set(to, entry.version, entry.size, entry.mtimeMs)
     this.options.onEvent({ type: 'file-removed', peer: state.ref.key, path: from })
     this.options.onEvent({ type: 'file-synced', peer: state.ref.key, path: to, bytes: entry.size, version: entry.version })
     return true
@@ -411,12 +413,14 @@ export class MirrorCoordinator {
   private async restoreRecycled(state: PeerState, rel: string, want: ListEntry, target: string): Promise<boolean> {
     const held = this.recycler.take(want.version)
     if (!held) return false
+    let mtimeMs: number
     try {
-      await moveIntoMirror(held, target, state.ref.folder)
+      this.writer.place(held, target, state.ref.folder)
+      mtimeMs = lstatSync(target).mtimeMs
     } catch {
       return false
     }
-    await state.manifest.set(rel, want.version, want.size)
+    state.manifest.set(rel, want.version, want.size, mtimeMs)
     this.options.onEvent({ type: 'file-synced', peer: state.ref.key, path: rel, bytes: want.size, version: want.version })
     return true
   }

@@ -37,9 +37,9 @@ export class MirrorManifest {
     }
   }
 
-  async set(rel: string, version: string, size: number): Promise<void> {
-    const stats = await lstat(path.join(this.folder, ...rel.split('/'))).catch(() => null)
-    this.files.set(rel, { version, size, mtimeMs: stats?.mtimeMs ?? 0 })
+  /** Records a file just placed in the mirror, with the mtime it got there. */
+  set(rel: string, version: string, size: number, mtimeMs: number): void {
+    this.files.set(rel, { version, size, mtimeMs })
     this.scheduleSave()
   }
 

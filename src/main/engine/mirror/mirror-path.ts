@@ -1,5 +1,6 @@
 // Where a peer's relative path lands inside its mirror folder, or why it may not.
-import { lstat, mkdir, realpath, rename, rm, rmdir, unlink } from 'node:fs/promises'
+import { lstatSync, mkdirSync, realpathSync, renameSync, rmSync, unlinkSync } from 'node:fs'
+import { rm, rmdir } from 'node:fs/promises'
 import path from 'node:path'
 import { relativePathProblem } from '../../../shared/paths'
 import { PeerSessionError } from './peer-session'
@@ -13,44 +14,6 @@ export function pathInMirror(folder: string, rel: string): { path: string } | { 
   return { path: target }
 }
 
-/**
- * Renames `source` (a verified temp file, or a mirror file being renamed) to `target` inside the
- * mirror `folder`, making the folders above it. The peer's truth wins inside its mirror: a file
- * standing where a folder must be, or a folder where the file goes, is removed. Nothing planted
- * in the mirror (a link) may carry the write outside it.
- */
-export async function moveIntoMirror(source: string, target: string, folder: string): Promise<void> {
-  const parent = path.dirname(target)
-  await makeParents(parent, folder)
-  const realFolder = await realpath(folder)
-  const realParent = await realpath(parent)
-  if (realParent !== realFolder && !realParent.startsWith(realFolder + path.sep)) {
-    throw new PeerSessionError('bad-path', `${target} would land outside the mirror ${folder}`, false)
-  }
-  const existing = await lstat(target).catch(() => null)
-  if (existing?.isDirectory()) await rm(target, { recursive: true, force: true })
-  await rename(source, target)
-}
-
-async function makeParents(parent: string, folder: string): Promise<void> {
-  try {
-    await mkdir(parent, { recursive: true })
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code !== 'ENOTDIR' && code !== 'EEXIST') throw error
-    const parts = path.relative(folder, parent).split(path.sep)
-    for (let i = 1; i <= parts.length; i++) {
-      const step = path.join(folder, ...parts.slice(0, i))
-      const stats = await lstat(step).catch(() => null)
-      if (stats && !stats.isDirectory()) {
-        await unlink(step)
-        break
-      }
-    }
-    await mkdir(parent, { recursive: true })
-  }
-}
-
 /** Deletes a mirrored file and the folders it leaves empty, up to the mirror folder. */
 export async function removeFromMirror(target: string, folder: string): Promise<void> {
   await rm(target, { force: true })
@@ -59,6 +22,72 @@ export async function removeFromMirror(target: string, folder: string): Promise<
       await rmdir(dir)
     } catch {
       break
+    }
+  }
+}
+
+/**
+ * The synchronous twin of moveIntoMirror, for worker threads placing many small files: it
+ * remembers folders it has made and checked, so a file in a known folder costs one rename.
+ */
+export class MirrorWriter {
+  private readonly checked = new Set<string>()
+
+  /**
+   * Renames `source` (a verified temp file, or a mirror file being renamed) to `target` inside
+   * the mirror `folder`, making the folders above it. The peer's truth wins inside its mirror:
+   * a file standing where a folder must be, or a folder where the file goes, is removed. Nothing
+   * planted in the mirror (a link) may carry the write outside it.
+   */
+  place(source: string, target: string, folder: string, retried = false): void {
+    const parent = path.dirname(target)
+    if (!this.checked.has(parent)) {
+      this.makeParentsSync(parent, folder)
+      const realFolder = realpathSync(folder)
+      const realParent = realpathSync(parent)
+      if (realParent !== realFolder && !realParent.startsWith(realFolder + path.sep)) {
+        throw new PeerSessionError('bad-path', `${target} would land outside the mirror ${folder}`, false)
+      }
+      this.checked.add(parent)
+    }
+    try {
+      renameSync(source, target)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' && !retried) {
+        // The folder went away since it was checked (the peer deleted it): check again.
+        this.checked.delete(parent)
+        return this.place(source, target, folder, true)
+      }
+      if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error
+      // The peer's truth wins inside its mirror: a folder where the file goes is removed.
+      rmSync(target, { recursive: true, force: true })
+      renameSync(source, target)
+    }
+  }
+
+  private makeParentsSync(parent: string, folder: string): void {
+    try {
+      mkdirSync(parent, { recursive: true })
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code !== 'ENOTDIR' && code !== 'EEXIST') throw error
+      const parts = path.relative(folder, parent).split(path.sep)
+      for (let i = 1; i <= parts.length; i++) {
+        const step = path.join(folder, ...parts.slice(0, i))
+        const stats = (() => {
+          try {
+            return lstatSync(step)
+          } catch {
+            return null
+          }
+        })()
+        if (stats && !stats.isDirectory()) {
+          unlinkSync(step)
+          break
+        }
+      }
+      mkdirSync(parent, { recursive: true })
     }
   }
 }

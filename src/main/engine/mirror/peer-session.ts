@@ -1,6 +1,8 @@
 // One connection from this client to another client's folder server: HELLO, IDENTIFY as the
-// address the registry announced for us, then requests answered in order. Used by each worker
-// for its transfers, and by the main thread to SUBSCRIBE to a peer's changes.
+// address the registry announced for us, then requests. Requests are pipelined: each is sent at
+// once, and since the server answers in order, replies go to the oldest unanswered request until
+// it has all of its answer. Used by the workers for transfers, and by the main thread to
+// SUBSCRIBE to a peer's changes.
 import { connect } from 'node:net'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import { Connection, type CloseInfo } from '../net/connection'
@@ -19,29 +21,30 @@ export class PeerSessionError extends Error {
   }
 }
 
-type Handler = (message: Message) => void
+interface PendingRequest {
+  /** Takes each reply; returns true once the answer is complete. Throws to fail the session. */
+  onReply(reply: Message): boolean
+  resolve(): void
+  reject(error: Error): void
+}
 
 export class PeerSession {
-  private handler: Handler | null = null
-  private closeHandlers: Array<(info: CloseInfo) => void> = []
+  private readonly pending: PendingRequest[] = []
   closed: CloseInfo | null = null
+  /** Messages nobody asked for: INDEX_CHANGED pushes. */
+  onUnrequested: ((message: Message) => void) | null = null
 
   private constructor(
     readonly connection: Connection,
     readonly peer: string,
   ) {
-    connection.on('message', (message) => {
-      if (this.handler) this.handler(message)
-      else this.onUnrequested?.(message)
-    })
+    connection.on('message', (message) => this.route(message))
     connection.on('close', (info) => {
       this.closed = info
-      for (const h of this.closeHandlers.splice(0)) h(info)
+      const error = this.lostError(info)
+      for (const request of this.pending.splice(0)) request.reject(error)
     })
   }
-
-  /** Messages nobody asked for right now: INDEX_CHANGED pushes. */
-  onUnrequested: ((message: Message) => void) | null = null
 
   static open(peer: Endpoint, self: Endpoint, nodeId: Buffer): Promise<PeerSession> {
     const name = endpointKey(peer)
@@ -58,24 +61,30 @@ export class PeerSession {
         maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
       })
       const session = new PeerSession(connection, name)
-      const fail = (info: CloseInfo): void => {
-        const why = info.message ?? (connectError || info.reason)
-        reject(new PeerSessionError(info.code ?? 'peer-unreachable', `cannot open ${name}: ${why}`, true))
+      const onEarlyClose = (info: CloseInfo): void => {
+        reject(new PeerSessionError(info.code ?? 'peer-unreachable', `cannot open ${name}: ${info.message ?? (connectError || info.reason)}`, true))
       }
-      session.closeHandlers.push(fail)
+      connection.once('close', onEarlyClose)
       connection.once('ready', () => {
-        connection.send({ type: 'IDENTIFY', endpoint: self })
-        session.handler = (message) => {
-          session.handler = null
-          session.closeHandlers = session.closeHandlers.filter((h) => h !== fail)
-          if (message.type === 'IDENTIFY_OK') return resolve(session)
-          connection.close()
-          if (message.type === 'ERROR_IP_PORT_NOT_FOUND_IN_LIST') {
-            reject(new PeerSessionError('not-announced', `${name} does not know us as ${endpointKey(self)} yet`, true))
-          } else {
-            reject(new PeerSessionError('unexpected-message', `${name} answered IDENTIFY with ${message.type}`, false))
-          }
-        }
+        session
+          .request({ type: 'IDENTIFY', endpoint: self }, (reply) => {
+            if (reply.type === 'IDENTIFY_OK') return true
+            if (reply.type === 'ERROR_IP_PORT_NOT_FOUND_IN_LIST') {
+              throw new PeerSessionError('not-announced', `${name} does not know us as ${endpointKey(self)} yet`, true)
+            }
+            throw session.unexpected(reply, 'IDENTIFY_OK')
+          })
+          .then(
+            () => {
+              connection.off('close', onEarlyClose)
+              resolve(session)
+            },
+            (error: Error) => {
+              connection.off('close', onEarlyClose)
+              connection.close()
+              reject(error)
+            },
+          )
       })
     })
   }
@@ -89,32 +98,13 @@ export class PeerSession {
   }
 
   /**
-   * Sends a request and feeds every following message to `onMessage` until it returns true.
-   * Rejects (retryable) if the connection ends first.
+   * Sends a request now; its replies (after those of every earlier request) go to `onReply`
+   * until it returns true. Rejects if the connection ends first (retryable) or `onReply` throws.
    */
-  request(message: Message, onMessage: (reply: Message) => boolean): Promise<void> {
+  request(message: Message, onReply: (reply: Message) => boolean): Promise<void> {
     if (this.closed) return Promise.reject(this.lostError(this.closed))
     return new Promise((resolve, reject) => {
-      const onClose = (info: CloseInfo): void => {
-        this.handler = null
-        reject(this.lostError(info))
-      }
-      this.closeHandlers.push(onClose)
-      this.handler = (reply) => {
-        let done: boolean
-        try {
-          done = onMessage(reply)
-        } catch (error) {
-          this.handler = null
-          this.closeHandlers = this.closeHandlers.filter((h) => h !== onClose)
-          reject(error)
-          return
-        }
-        if (!done) return
-        this.handler = null
-        this.closeHandlers = this.closeHandlers.filter((h) => h !== onClose)
-        resolve()
-      }
+      this.pending.push({ onReply, resolve, reject })
       this.connection.send(message)
     })
   }
@@ -129,10 +119,32 @@ export class PeerSession {
     return files
   }
 
-  /** The error for a reply out of protocol; the caller drops the session (retry is false). */
+  /** The error for a reply out of protocol; the session is no longer usable. */
   unexpected(reply: Message, wanted: string): PeerSessionError {
     const detail = reply.type === 'ERROR' ? `ERROR ${errorCodeName(reply.code)}: ${reply.text}` : reply.type
     return new PeerSessionError('bad-peer', `${this.peer} answered ${detail} where ${wanted} was due`, false)
+  }
+
+  private route(message: Message): void {
+    const head = this.pending[0]
+    if (!head) {
+      this.onUnrequested?.(message)
+      return
+    }
+    let done: boolean
+    try {
+      done = head.onReply(message)
+    } catch (error) {
+      // Once a reply is out of step, every later reply on this connection is suspect.
+      this.pending.shift()
+      head.reject(error as Error)
+      this.connection.close()
+      return
+    }
+    if (done) {
+      this.pending.shift()
+      head.resolve()
+    }
   }
 
   private lostError(info: CloseInfo): PeerSessionError {

@@ -8,8 +8,8 @@ import { PeerSession, PeerSessionError } from './peer-session'
 const init = workerData as WorkerInit
 const nodeId = Buffer.from(init.nodeId)
 const receiver = new FileReceiver(init.tmpDir, init.workerId)
-/** One open session per peer, reused across jobs. */
-const sessions = new Map<string, PeerSession>()
+/** One session per peer, shared by all of this worker's jobs (their requests are pipelined). */
+const sessions = new Map<string, Promise<PeerSession>>()
 
 function post(message: WorkerToMain): void {
   parentPort!.postMessage(message)
@@ -17,10 +17,20 @@ function post(message: WorkerToMain): void {
 
 async function sessionFor(job: Job): Promise<PeerSession> {
   const existing = sessions.get(job.peer.key)
-  if (existing?.isOpen) return existing
-  const session = await PeerSession.open({ ip: job.peer.ip, port: job.peer.port }, job.self, nodeId)
-  sessions.set(job.peer.key, session)
-  return session
+  if (existing) {
+    const session = await existing.catch(() => null)
+    if (session?.isOpen) return session
+    if (sessions.get(job.peer.key) !== existing) return sessionFor(job)
+  }
+  const opening = PeerSession.open({ ip: job.peer.ip, port: job.peer.port }, job.self, nodeId)
+  sessions.set(job.peer.key, opening)
+  opening.catch(() => sessions.get(job.peer.key) === opening && sessions.delete(job.peer.key))
+  return opening
+}
+
+function closeSession(peer: string): void {
+  void sessions.get(peer)?.then((s) => s.close(), () => {})
+  sessions.delete(peer)
 }
 
 async function runList(job: ListJob): Promise<JobResult> {
@@ -41,21 +51,14 @@ async function run(job: Job): Promise<JobResult> {
   } catch (error) {
     const failure = error instanceof PeerSessionError ? error : new PeerSessionError('io-error', String(error), true)
     // A peer that misbehaved on this session does not get to keep it.
-    if (!failure.retry) sessions.get(job.peer.key)?.close()
+    if (!failure.retry) closeSession(job.peer.key)
     return { kind: job.kind, ok: false, outcome: 'failed', code: failure.code, reason: failure.message, retry: failure.retry }
   }
 }
 
-parentPort!.on('message', (message: Job | { kind: 'forget'; peer: string } | { kind: 'exit' }) => {
-  if (message.kind === 'forget') {
-    sessions.get(message.peer)?.close()
-    sessions.delete(message.peer)
-    return
-  }
-  if (message.kind === 'exit') {
-    for (const session of sessions.values()) session.close()
-    process.exit(0)
-  }
+// Jobs run concurrently: the pool hands a worker several at once.
+parentPort!.on('message', (message: Job | { kind: 'forget'; peer: string }) => {
+  if (message.kind === 'forget') return closeSession(message.peer)
   void run(message).then((result) => post({ type: 'done', id: message.id, result }))
 })
 

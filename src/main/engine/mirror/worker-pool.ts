@@ -16,8 +16,15 @@ export interface PoolHooks {
 interface Slot {
   id: number
   worker: Worker
-  job: Job | null
+  /** Jobs handed to this worker and not finished, oldest first. */
+  jobs: Map<number, Job>
 }
+
+/**
+ * Jobs one worker holds at once. Its requests to a peer are pipelined on one connection, so
+ * small files do not each wait a round trip; the ring still bounds what waits for a worker.
+ */
+export const JOBS_PER_WORKER = 16
 
 export class WorkerPool {
   private readonly slots: Slot[] = []
@@ -36,22 +43,23 @@ export class WorkerPool {
 
   private spawn(id: number): Slot {
     const worker = new Worker(this.script, { workerData: { ...this.init, workerId: id } satisfies WorkerInit })
-    const slot: Slot = { id, worker, job: null }
+    const slot: Slot = { id, worker, jobs: new Map() }
     worker.on('message', (message: WorkerToMain) => this.onMessage(slot, message))
     worker.on('error', (error) => this.onCrash(slot, error))
     return slot
   }
 
   get states(): WorkerState[] {
-    return this.slots.map((s) =>
-      s.job
-        ? { id: s.id, busy: true, peer: s.job.peer.key, ...(s.job.kind === 'file' ? { path: s.job.path } : {}) }
-        : { id: s.id, busy: false },
-    )
+    return this.slots.map((s) => {
+      const job = s.jobs.values().next().value as Job | undefined
+      return job
+        ? { id: s.id, busy: true, peer: job.peer.key, ...(job.kind === 'file' ? { path: job.path } : {}), jobs: s.jobs.size }
+        : { id: s.id, busy: false, jobs: 0 }
+    })
   }
 
   get busy(): number {
-    return this.slots.filter((s) => s.job).length
+    return this.slots.filter((s) => s.jobs.size > 0).length
   }
 
   get size(): number {
@@ -68,33 +76,36 @@ export class WorkerPool {
     await Promise.all(this.slots.map((s) => s.worker.terminate()))
   }
 
+  /** Hands queued jobs out, one per worker in turn, the least loaded first, until the ring is empty. */
   dispatch(): void {
     if (this.stopping) return
-    for (const slot of this.slots) {
-      while (!slot.job) {
-        const job = this.ring.take()
-        if (!job) return this.hooks.changed()
-        if (!this.hooks.accept(job)) continue
-        slot.job = job
-        slot.worker.postMessage(job)
-      }
+    for (;;) {
+      const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a))
+      if (slot.jobs.size >= JOBS_PER_WORKER) break
+      const job = this.ring.take()
+      if (!job) break
+      if (!this.hooks.accept(job)) continue
+      slot.jobs.set(job.id, job)
+      slot.worker.postMessage(job)
     }
     this.hooks.changed()
   }
 
   private onMessage(slot: Slot, message: WorkerToMain): void {
-    const job = slot.job
-    if (!job || job.id !== message.id) return
+    const job = slot.jobs.get(message.id)
+    if (!job) return
     if (message.type !== 'done') return this.hooks.message(job, message)
-    slot.job = null
+    slot.jobs.delete(message.id)
     this.hooks.done(job, message.result)
     this.dispatch()
   }
 
   private onCrash(slot: Slot, error: Error): void {
-    const job = slot.job
-    slot.job = null
-    if (job) this.hooks.done(job, { kind: job.kind, ok: false, outcome: 'failed', code: 'worker-crashed', reason: String(error), retry: true })
+    const jobs = [...slot.jobs.values()]
+    slot.jobs.clear()
+    for (const job of jobs) {
+      this.hooks.done(job, { kind: job.kind, ok: false, outcome: 'failed', code: 'worker-crashed', reason: String(error), retry: true })
+    }
     if (this.stopping) return
     // Replace the dead thread so the pool keeps its size.
     this.slots[this.slots.indexOf(slot)] = this.spawn(slot.id)

@@ -3,7 +3,7 @@
 // to it, the client's own listener) only see whole, valid messages.
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
-import { encodeMessage, decodeBody } from '../protocol/codec'
+import { encodeFileDataHeader, encodeMessage, decodeBody } from '../protocol/codec'
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../protocol/constants'
 import { ErrorCodes, ProtocolError, errorCodeName, type ErrorCodeName } from '../protocol/errors'
 import { FrameDecoder } from '../protocol/frame-decoder'
@@ -126,6 +126,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     clearTimeout(this.flushTimer)
     this.flushTimer = null
     this.socket.uncork()
+  }
+
+  /** Sends a FILE_DATA frame as header + the caller's buffer, without copying the content. */
+  sendFileData(data: Buffer): boolean {
+    if (!this.sendFrame(encodeFileDataHeader(data.length))) return false
+    this.socket.write(data)
+    return true
   }
 
   /**

@@ -229,6 +229,18 @@ function roleCode(role: 'server' | 'client'): number {
   return NodeRole[role]
 }
 
+/**
+ * The length prefix and type byte of a FILE_DATA frame carrying `length` bytes: sent ahead of
+ * the content itself, so file bytes go from the read buffer to the socket without a copy.
+ */
+export function encodeFileDataHeader(length: number): Buffer {
+  if (length + 1 > MAX_FRAME_BYTES) throw new RangeError(`${length} bytes of file data exceed one frame`)
+  const header = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + 1)
+  header.writeUInt32BE(length + 1, 0)
+  header[LENGTH_PREFIX_BYTES] = MessageType.FILE_DATA
+  return header
+}
+
 /** One whole frame (length prefix included) for a message. */
 export function encodeMessage(message: Message): Buffer {
   const w = new Writer(MessageType[message.type])

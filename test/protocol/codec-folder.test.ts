@@ -1,0 +1,230 @@
+// The client-to-client folder messages (type bytes 0x20 and up): round trips, encoder refusals
+// and malformed bodies. The registry messages are in codec.test.ts; the generic checks there
+// (truncation, trailing bytes, type coverage) include these types too.
+import { describe, expect, it } from 'vitest'
+import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
+import { FILE_CHUNK_BYTES, MAX_FRAME_BYTES, MessageType, VERSION_BYTES } from '../../src/main/engine/protocol/constants'
+import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
+import type { FileEntry, IndexChange, Message } from '../../src/main/engine/protocol/messages'
+import { bodyOf, comparable, expectProtocolError } from './support'
+
+const ver = (byte: number) => Buffer.alloc(VERSION_BYTES, byte)
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4)
+  b.writeUInt32BE(n, 0)
+  return b
+}
+const u64 = (n: bigint) => {
+  const b = Buffer.alloc(8)
+  b.writeBigUInt64BE(n, 0)
+  return b
+}
+const str = (text: string | Buffer) => {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text
+  const b = Buffer.alloc(2)
+  b.writeUInt16BE(bytes.length, 0)
+  return Buffer.concat([b, bytes])
+}
+const type = (name: keyof typeof MessageType) => Buffer.from([MessageType[name]])
+
+function roundTrip(message: Message): Buffer {
+  const frame = encodeMessage(message)
+  expect(frame.readUInt32BE(0)).toBe(frame.length - 4)
+  const bodies = new FrameDecoder().push(frame)
+  expect(bodies).toHaveLength(1)
+  expect(comparable(decodeBody(bodies[0]!))).toStrictEqual(comparable(message))
+  return frame
+}
+
+describe('round trips', () => {
+  it('IDENTIFY, IDENTIFY_OK, GET_FILE_LIST, SUBSCRIBE', () => {
+    roundTrip({ type: 'IDENTIFY', endpoint: { ip: '192.168.1.20', port: 40002 } })
+    roundTrip({ type: 'IDENTIFY', endpoint: { ip: 'fe80::1:2', port: 65535 } })
+    expect(decodeBody(bodyOf({ type: 'IDENTIFY', endpoint: { ip: '::ffff:10.0.0.1', port: 1 } }))).toStrictEqual({
+      type: 'IDENTIFY',
+      endpoint: { ip: '10.0.0.1', port: 1 },
+    })
+    for (const t of ['IDENTIFY_OK', 'GET_FILE_LIST', 'SUBSCRIBE'] as const) expect(roundTrip({ type: t }).length).toBe(5)
+  })
+
+  it('FILE_LIST empty, last or not, and with 1000 entries of every size class', () => {
+    roundTrip({ type: 'FILE_LIST', last: true, files: [] })
+    roundTrip({ type: 'FILE_LIST', last: false, files: [] })
+    const files: FileEntry[] = []
+    const sizes = [0, 1, 255, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER]
+    for (let i = 0; i < 1000; i++) {
+      files.push({ path: i % 7 === 0 ? `dir ${i}/ünïcødé/😀 ${i}.txt` : `f${i}`, version: ver(i & 0xff), size: sizes[i % sizes.length]! })
+    }
+    roundTrip({ type: 'FILE_LIST', last: true, files })
+  })
+
+  it('FILE_LIST entries with an empty path and a 65535-byte path (the codec does not judge paths)', () => {
+    roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: '', version: ver(1), size: 1 }] })
+    roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: 'p'.repeat(0xffff), version: ver(1), size: 1 }] })
+  })
+
+  it('GET_FILE with and without a version', () => {
+    roundTrip({ type: 'GET_FILE', path: 'a/b.txt', version: null })
+    roundTrip({ type: 'GET_FILE', path: 'a/b.txt', version: ver(0xcd) })
+    roundTrip({ type: 'GET_FILE', path: '', version: null })
+  })
+
+  it('FILE_UP_TO_DATE, FILE_NOT_FOUND, FILE_ABORT with unicode', () => {
+    roundTrip({ type: 'FILE_UP_TO_DATE', path: 'x/y' })
+    roundTrip({ type: 'FILE_NOT_FOUND', path: '日本語/ファイル.txt' })
+    roundTrip({ type: 'FILE_ABORT', path: 'a.bin', reason: 'read error: EIO — 🎉' })
+    roundTrip({ type: 'FILE_ABORT', path: '', reason: '' })
+  })
+
+  it('FILE_SIZE at size boundaries; the u64 is big-endian', () => {
+    for (const size of [0, 1, 2 ** 32, Number.MAX_SAFE_INTEGER]) roundTrip({ type: 'FILE_SIZE', path: 'f', version: ver(3), size })
+    const frame = encodeMessage({ type: 'FILE_SIZE', path: 'f', version: ver(3), size: 0x0102030405 })
+    expect(frame.subarray(-8).toString('hex')).toBe('0000000102030405')
+  })
+
+  it('FILE_DATA: empty, small, a full chunk, and the largest that fits a frame', () => {
+    roundTrip({ type: 'FILE_DATA', data: Buffer.alloc(0) })
+    roundTrip({ type: 'FILE_DATA', data: Buffer.from([0, 1, 2, 0xff]) })
+    const chunk = Buffer.alloc(FILE_CHUNK_BYTES)
+    for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31) & 0xff
+    expect(roundTrip({ type: 'FILE_DATA', data: chunk }).length).toBe(4 + 1 + FILE_CHUNK_BYTES)
+    const max = Buffer.alloc(MAX_FRAME_BYTES - 1, 0x77)
+    expect(roundTrip({ type: 'FILE_DATA', data: max }).readUInt32BE(0)).toBe(MAX_FRAME_BYTES)
+    expect(() => encodeMessage({ type: 'FILE_DATA', data: Buffer.alloc(MAX_FRAME_BYTES) })).toThrow(RangeError)
+  })
+
+  it('FILE_DATA: every extension or prefix of the data is still FILE_DATA (the field runs to the end)', () => {
+    const body = bodyOf({ type: 'FILE_DATA', data: Buffer.from('abcdef') })
+    for (let n = 1; n <= body.length; n++) {
+      expect(decodeBody(body.subarray(0, n))).toStrictEqual({ type: 'FILE_DATA', data: Buffer.from('abcdef'.slice(0, n - 1)) })
+    }
+  })
+
+  it('INDEX_CHANGED: empty and mixed upserts and deletes, order kept', () => {
+    roundTrip({ type: 'INDEX_CHANGED', changes: [] })
+    const changes: IndexChange[] = []
+    for (let i = 0; i < 300; i++) {
+      changes.push(i % 3 === 0 ? { op: 'delete', path: `gone/${i}` } : { op: 'upsert', path: `f/${i}.txt`, version: ver(i), size: i * 1000 })
+    }
+    roundTrip({ type: 'INDEX_CHANGED', changes })
+  })
+})
+
+describe('the encoder refuses what it cannot send', () => {
+  it('a version that is not 32 bytes (RangeError)', () => {
+    for (const n of [0, 16, 31, 33, 64]) {
+      expect(() => encodeMessage({ type: 'GET_FILE', path: 'a', version: Buffer.alloc(n) })).toThrow(RangeError)
+      expect(() => encodeMessage({ type: 'FILE_SIZE', path: 'a', version: Buffer.alloc(n), size: 1 })).toThrow(RangeError)
+      expect(() => encodeMessage({ type: 'FILE_LIST', last: true, files: [{ path: 'a', version: Buffer.alloc(n), size: 1 }] })).toThrow(RangeError)
+    }
+  })
+
+  it('a negative or fractional size (RangeError)', () => {
+    for (const size of [-1, 1.5, Number.NaN]) {
+      expect(() => encodeMessage({ type: 'FILE_SIZE', path: 'a', version: ver(1), size })).toThrow(RangeError)
+    }
+  })
+
+  it('a path over 65535 UTF-8 bytes (RangeError)', () => {
+    expect(() => encodeMessage({ type: 'FILE_NOT_FOUND', path: 'é'.repeat(0x8000) })).toThrow(RangeError)
+  })
+
+  it('a size above Number.MAX_SAFE_INTEGER, or not finite, is refused on encode (RangeError)', () => {
+    for (const size of [2 ** 53, Number.MAX_SAFE_INTEGER + 2, 2 ** 63, 2 ** 64, Number.MAX_VALUE, Infinity, -Infinity, -(2 ** 53)]) {
+      expect(() => encodeMessage({ type: 'FILE_SIZE', path: 'a', version: ver(1), size }), String(size)).toThrow(RangeError)
+      expect(() => encodeMessage({ type: 'FILE_LIST', last: true, files: [{ path: 'a', version: ver(1), size }] }), String(size)).toThrow(RangeError)
+      expect(() => encodeMessage({ type: 'INDEX_CHANGED', changes: [{ op: 'upsert', path: 'a', version: ver(1), size }] }), String(size)).toThrow(RangeError)
+    }
+    // the largest sendable size still goes through, and decodes
+    for (const size of [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER - 1, 2 ** 52]) {
+      roundTrip({ type: 'FILE_SIZE', path: 'a', version: ver(1), size })
+      roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: 'a', version: ver(1), size }] })
+      roundTrip({ type: 'INDEX_CHANGED', changes: [{ op: 'upsert', path: 'a', version: ver(1), size }] })
+    }
+  })
+})
+
+describe('malformed folder bodies give the right ProtocolError code', () => {
+  it('FILE_LIST "last" and GET_FILE "has version" flags other than 0 or 1 are bad-frame', () => {
+    for (const flag of [2, 0x80, 0xff]) {
+      expectProtocolError(() => decodeBody(Buffer.concat([type('FILE_LIST'), Buffer.from([flag]), u32(0)])), 'bad-frame')
+      expectProtocolError(() => decodeBody(Buffer.concat([type('GET_FILE'), str('a'), Buffer.from([flag]), ver(1)])), 'bad-frame')
+    }
+  })
+
+  it('GET_FILE announcing a version it does not carry is bad-frame', () => {
+    expectProtocolError(() => decodeBody(Buffer.concat([type('GET_FILE'), str('a'), Buffer.from([1]), Buffer.alloc(VERSION_BYTES - 1)])), 'bad-frame')
+    expectProtocolError(() => decodeBody(Buffer.concat([type('GET_FILE'), str('a'), Buffer.from([0]), ver(1)])), 'bad-frame')
+  })
+
+  it('FILE_LIST and INDEX_CHANGED announcing a huge count in a small frame are refused up front', () => {
+    for (const count of [0xffffffff, 1_000_000, 100]) {
+      const list = Buffer.concat([type('FILE_LIST'), Buffer.from([1]), u32(count), str('a'), ver(1), u64(1n)])
+      expect(expectProtocolError(() => decodeBody(list), 'bad-frame').message).toContain(String(count))
+      const changes = Buffer.concat([type('INDEX_CHANGED'), u32(count), Buffer.from([2]), str('a')])
+      expect(expectProtocolError(() => decodeBody(changes), 'bad-frame').message).toContain(String(count))
+    }
+  })
+
+  it('INDEX_CHANGED with an unknown change op is bad-frame', () => {
+    for (const op of [0, 3, 0xff]) {
+      expectProtocolError(() => decodeBody(Buffer.concat([type('INDEX_CHANGED'), u32(1), Buffer.from([op]), str('a')])), 'bad-frame')
+    }
+  })
+
+  it('a size above Number.MAX_SAFE_INTEGER is bad-frame; MAX_SAFE_INTEGER itself is accepted', () => {
+    const max = BigInt(Number.MAX_SAFE_INTEGER)
+    const fileSize = (n: bigint) => Buffer.concat([type('FILE_SIZE'), str('f'), ver(1), u64(n)])
+    expect(decodeBody(fileSize(max))).toStrictEqual({ type: 'FILE_SIZE', path: 'f', version: ver(1), size: Number.MAX_SAFE_INTEGER })
+    for (const n of [max + 1n, 2n ** 63n, 2n ** 64n - 1n]) {
+      expectProtocolError(() => decodeBody(fileSize(n)), 'bad-frame')
+      expectProtocolError(() => decodeBody(Buffer.concat([type('FILE_LIST'), Buffer.from([1]), u32(1), str('f'), ver(1), u64(n)])), 'bad-frame')
+      expectProtocolError(() => decodeBody(Buffer.concat([type('INDEX_CHANGED'), u32(1), Buffer.from([1]), str('f'), ver(1), u64(n)])), 'bad-frame')
+    }
+  })
+
+  it('invalid UTF-8 in a path or reason is bad-frame', () => {
+    const bad = Buffer.from([0x61, 0xff, 0x62])
+    expectProtocolError(() => decodeBody(Buffer.concat([type('FILE_NOT_FOUND'), str(bad)])), 'bad-frame')
+    expectProtocolError(() => decodeBody(Buffer.concat([type('FILE_UP_TO_DATE'), str(bad)])), 'bad-frame')
+    expectProtocolError(() => decodeBody(Buffer.concat([type('GET_FILE'), str(bad), Buffer.from([0])])), 'bad-frame')
+    expectProtocolError(() => decodeBody(Buffer.concat([type('FILE_ABORT'), str('ok'), str(bad)])), 'bad-frame')
+    expectProtocolError(() => decodeBody(Buffer.concat([type('FILE_SIZE'), str(bad), ver(1), u64(1n)])), 'bad-frame')
+    expectProtocolError(() => decodeBody(Buffer.concat([type('INDEX_CHANGED'), u32(1), Buffer.from([2]), str(bad)])), 'bad-frame')
+  })
+
+  it('IDENTIFY with an unusable address or family is bad-address', () => {
+    expectProtocolError(() => decodeBody(Buffer.concat([type('IDENTIFY'), Buffer.from([4, 0, 0, 0, 0, 0, 1])])), 'bad-address')
+    expectProtocolError(() => decodeBody(Buffer.concat([type('IDENTIFY'), Buffer.from([4, 10, 0, 0, 1, 0, 0])])), 'bad-address')
+    expectProtocolError(() => decodeBody(Buffer.concat([type('IDENTIFY'), Buffer.from([9, 10, 0, 0, 1, 0, 1])])), 'bad-address')
+  })
+
+  it('a path (and an abort reason) starting with U+FEFF arrives unchanged', () => {
+    for (const p of ['\uFEFFa.txt', '\uFEFF', '\uFEFF\uFEFFdir/b', '\uFEFF😀/ü']) {
+      // the BOM is on the wire, as UTF-8 EF BB BF right after the length
+      const body = bodyOf({ type: 'FILE_NOT_FOUND', path: p })
+      expect(body.subarray(3, 6).toString('hex')).toBe('efbbbf')
+      expect(decodeBody(body)).toStrictEqual({ type: 'FILE_NOT_FOUND', path: p })
+      roundTrip({ type: 'FILE_NOT_FOUND', path: p })
+      roundTrip({ type: 'FILE_UP_TO_DATE', path: p })
+      roundTrip({ type: 'GET_FILE', path: p, version: null })
+      roundTrip({ type: 'GET_FILE', path: p, version: ver(4) })
+      roundTrip({ type: 'FILE_SIZE', path: p, version: ver(5), size: 7 })
+      roundTrip({ type: 'FILE_ABORT', path: p, reason: p })
+      roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: 'plain', version: ver(1), size: 1 }, { path: p, version: ver(2), size: 2 }] })
+      roundTrip({
+        type: 'INDEX_CHANGED',
+        changes: [
+          { op: 'upsert', path: p, version: ver(3), size: 3 },
+          { op: 'delete', path: p },
+        ],
+      })
+    }
+    // a BOM in the second string of a body is kept too (not only at the start of a frame)
+    expect(decodeBody(Buffer.concat([type('FILE_ABORT'), str('\uFEFFx'), str('\uFEFFy')]))).toStrictEqual({
+      type: 'FILE_ABORT',
+      path: '\uFEFFx',
+      reason: '\uFEFFy',
+    })
+  })
+})
