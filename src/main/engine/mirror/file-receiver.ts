@@ -7,9 +7,7 @@
 // calls: this runs in a worker thread, where a few microseconds of blocking beat a trip through
 // the thread pool for each of open, write, close and rename.
 import { createHash } from 'node:crypto'
-import { createReadStream, createWriteStream, lstatSync, rmSync, writeFileSync, type WriteStream } from 'node:fs'
-import { rm } from 'node:fs/promises'
-import path from 'node:path'
+import { closeSync, createReadStream, createWriteStream, fstatSync, lstatSync, openSync, rmSync, writeSync, type WriteStream } from 'node:fs'
 import type { FileJob, JobResult } from './jobs'
 import { MirrorWriter, pathInMirror } from './mirror-path'
 import { PeerSessionError, type PeerSession } from './peer-session'
@@ -28,15 +26,9 @@ export interface ReceiverHooks {
 
 type Done = Extract<JobResult, { kind: 'file'; ok: true }>
 
-let tempCounter = 0
-
 export class FileReceiver {
   private readonly writer = new MirrorWriter()
 
-  constructor(
-    private readonly tmpDir: string,
-    private readonly workerId: number,
-  ) {}
 
   /** Where a peer's path lands; throws unless it is inside that peer's mirror folder. */
   finalPath(job: FileJob): string {
@@ -54,16 +46,12 @@ export class FileReceiver {
     return this.fetch(job, target, await session(), hooks)
   }
 
-  private tempPath(): string {
-    return path.join(this.tmpDir, `w${this.workerId}-${process.pid}-${++tempCounter}`)
-  }
-
-  private done(outcome: Done['outcome'], version: string, size: number, target: string, transferred: number): Done {
-    return { kind: 'file', ok: true, outcome, version, size, transferred, mtimeMs: lstatSync(target).mtimeMs }
+  private done(outcome: Done['outcome'], version: string, size: number, target: string, transferred: number, mtimeMs?: number): Done {
+    return { kind: 'file', ok: true, outcome, version, size, transferred, mtimeMs: mtimeMs ?? lstatSync(target).mtimeMs }
   }
 
   private async copyLocal(job: FileJob, target: string): Promise<Done | null> {
-    const temp = this.tempPath()
+    const temp = this.writer.prepare(target, job.peer.folder)
     try {
       const hash = createHash('sha256')
       const out = createWriteStream(temp)
@@ -73,15 +61,15 @@ export class FileReceiver {
       }
       await closeStream(out)
       if (hash.digest('hex') !== job.version) return null
-      this.writer.place(temp, target, job.peer.folder)
+      this.writer.commit(temp, target)
       return this.done('reused', job.version, job.size, target, 0)
     } finally {
-      await rm(temp, { force: true })
+      rmSync(temp, { force: true })
     }
   }
 
   private fetch(job: FileJob, target: string, session: PeerSession, hooks: ReceiverHooks): Promise<JobResult> {
-    const temp = this.tempPath()
+    const temp = this.writer.prepare(target, job.peer.folder)
     const hash = createHash('sha256')
     const socket = session.connection.socket
     let announced: { version: string; size: number } | null = null
@@ -155,10 +143,11 @@ export class FileReceiver {
             false,
           )
         }
+        let mtimeMs: number | undefined
         if (stream) await closeStream(stream)
-        else writeFileSync(temp, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))
-        this.writer.place(temp, target, job.peer.folder)
-        return this.done('fetched', version, size, target, size)
+        else mtimeMs = writeSmall(temp, chunks)
+        this.writer.commit(temp, target)
+        return this.done('fetched', version, size, target, size, mtimeMs)
       })
       .finally(async () => {
         socket.resume()
@@ -166,6 +155,17 @@ export class FileReceiver {
         if (open && !open.closed) await closeStream(open).catch(() => {})
         rmSync(temp, { force: true })
       })
+  }
+}
+
+/** Writes a small file in one go; returns its mtime (kept by the rename that publishes it). */
+function writeSmall(file: string, chunks: Buffer[]): number {
+  const fd = openSync(file, 'w')
+  try {
+    for (const chunk of chunks) writeSync(fd, chunk)
+    return fstatSync(fd).mtimeMs
+  } finally {
+    closeSync(fd)
   }
 }
 

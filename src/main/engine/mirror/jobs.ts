@@ -60,8 +60,6 @@ export type JobResult =
 
 export interface WorkerInit {
   workerId: number
-  /** Where temp files are written: same file system as the mirrors, so rename is atomic. */
-  tmpDir: string
   nodeId: Uint8Array
 }
 

@@ -66,27 +66,22 @@ export class MirrorCoordinator {
   private stopped = false
   private readonly stateEvents: Throttle
   private readonly stateDir: string
-  private readonly tmpDir: string
   private readonly recycler: Recycler
   private readonly writer = new MirrorWriter()
 
   constructor(private readonly options: MirrorOptions) {
     this.ring = new JobRing<Job>(options.bufferSlots)
     this.stateDir = path.join(options.mirrorRoot, STATE_FOLDER)
-    this.tmpDir = path.join(this.stateDir, 'tmp')
     this.recycler = new Recycler(path.join(this.stateDir, 'recently-deleted'))
     this.stateEvents = new Throttle(STATE_EVENTS_EVERY_MS, () => this.emitState())
   }
 
   async start(): Promise<void> {
-    // Temp files left by a crash are never finished files: start with an empty temp folder.
-    await rm(this.tmpDir, { recursive: true, force: true })
-    await mkdir(this.tmpDir, { recursive: true })
     await this.recycler.start()
     this.pool = new WorkerPool(
       this.options.workers,
       this.options.workerScript,
-      { tmpDir: this.tmpDir, nodeId: new Uint8Array(this.options.nodeId) },
+      { nodeId: new Uint8Array(this.options.nodeId) },
       this.ring,
       {
         accept: (job) => this.isCurrent(job),
@@ -213,7 +208,7 @@ export class MirrorCoordinator {
     }
     await this.removeStrays(state, remote)
     const early = state.early.splice(0)
-    for (const rel of remote.keys()) {
+    for (const rel of interleaveFolders(remote.keys())) {
       if (!this.live(state, generation)) return
       await this.consider(state, generation, rel)
     }
@@ -221,7 +216,10 @@ export class MirrorCoordinator {
     this.checkSynced(state)
   }
 
-  /** Files in the mirror folder that neither the peer lists nor we wrote (a crash, a user) go. */
+  /**
+   * Files in the mirror folder that neither the peer lists nor we wrote go: temp files a crash
+   * left behind (TEMP_PREFIX), or anything else put there by hand.
+   */
   private async removeStrays(state: PeerState, remote: Map<string, ListEntry>): Promise<void> {
     const walk = async (dir: string, prefix: string): Promise<void> => {
       for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
@@ -428,11 +426,10 @@ export class MirrorCoordinator {
   /** A file in any mirror that already holds this content, to copy instead of fetching. */
   private localCopyOf(version: string, except: string): string | null {
     for (const state of this.peers.values()) {
-      for (const [rel, entry] of state.manifest.files) {
-        if (entry.version !== version) continue
-        const where = pathInMirror(state.ref.folder, rel)
-        if ('path' in where && where.path !== except) return where.path
-      }
+      const rel = state.manifest.pathWith(version)
+      if (rel === undefined) continue
+      const where = pathInMirror(state.ref.folder, rel)
+      if ('path' in where && where.path !== except) return where.path
     }
     return null
   }
@@ -466,4 +463,24 @@ export class MirrorCoordinator {
     this.options.onEvent({ type: 'buffer', used: this.ring.used, capacity: this.ring.capacity })
     this.options.onEvent({ type: 'workers', busy: this.pool.busy, total: this.pool.size, states: this.pool.states })
   }
+}
+
+/**
+ * Orders paths so that consecutive ones are in different folders (one from each folder in turn):
+ * the workers, each owning some folders, then all have work at once.
+ */
+export function interleaveFolders(paths: Iterable<string>): string[] {
+  const byFolder = new Map<string, string[]>()
+  for (const rel of paths) {
+    const folder = rel.slice(0, Math.max(0, rel.lastIndexOf('/')))
+    let list = byFolder.get(folder)
+    if (!list) byFolder.set(folder, (list = []))
+    list.push(rel)
+  }
+  const lists = [...byFolder.values()]
+  const out: string[] = []
+  for (let i = 0; out.length < lists.reduce((n, l) => n + l.length, 0); i++) {
+    for (const list of lists) if (i < list.length) out.push(list[i]!)
+  }
+  return out
 }

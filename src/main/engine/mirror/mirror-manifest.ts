@@ -15,6 +15,8 @@ const SAVE_DELAY_MS = 1000
 
 export class MirrorManifest {
   readonly files = new Map<string, MirroredFile>()
+  /** Paths by content, to find bytes already on disk (renames, copies) without a scan. */
+  private readonly byVersion = new Map<string, Set<string>>()
   private saveTimer: NodeJS.Timeout | null = null
   private saving: Promise<void> = Promise.resolve()
 
@@ -33,18 +35,42 @@ export class MirrorManifest {
     }
     for (const [rel, entry] of Object.entries(saved)) {
       const stats = await lstat(path.join(this.folder, ...rel.split('/'))).catch(() => null)
-      if (stats?.isFile() && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs) this.files.set(rel, entry)
+      if (stats?.isFile() && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs) this.remember(rel, entry)
     }
   }
 
   /** Records a file just placed in the mirror, with the mtime it got there. */
   set(rel: string, version: string, size: number, mtimeMs: number): void {
-    this.files.set(rel, { version, size, mtimeMs })
+    this.forget(rel)
+    this.remember(rel, { version, size, mtimeMs })
     this.scheduleSave()
   }
 
   delete(rel: string): void {
-    if (this.files.delete(rel)) this.scheduleSave()
+    if (this.forget(rel)) this.scheduleSave()
+  }
+
+  /** A path in this mirror holding this content, other than `except`. */
+  pathWith(version: string, except?: string): string | undefined {
+    for (const rel of this.byVersion.get(version) ?? []) if (rel !== except) return rel
+    return undefined
+  }
+
+  private remember(rel: string, entry: MirroredFile): void {
+    this.files.set(rel, entry)
+    let paths = this.byVersion.get(entry.version)
+    if (!paths) this.byVersion.set(entry.version, (paths = new Set()))
+    paths.add(rel)
+  }
+
+  private forget(rel: string): boolean {
+    const entry = this.files.get(rel)
+    if (!entry) return false
+    this.files.delete(rel)
+    const paths = this.byVersion.get(entry.version)
+    paths?.delete(rel)
+    if (paths?.size === 0) this.byVersion.delete(entry.version)
+    return true
   }
 
   async flush(): Promise<void> {

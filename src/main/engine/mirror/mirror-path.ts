@@ -1,5 +1,6 @@
 // Where a peer's relative path lands inside its mirror folder, or why it may not.
-import { lstatSync, mkdirSync, realpathSync, renameSync, rmSync, unlinkSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, unlinkSync } from 'node:fs'
+import { threadId } from 'node:worker_threads'
 import { rm, rmdir } from 'node:fs/promises'
 import path from 'node:path'
 import { relativePathProblem } from '../../../shared/paths'
@@ -26,23 +27,24 @@ export async function removeFromMirror(target: string, folder: string): Promise<
   }
 }
 
+let tempCounter = 0
+
 /**
- * The synchronous twin of moveIntoMirror, for worker threads placing many small files: it
- * remembers folders it has made and checked, so a file in a known folder costs one rename.
+ * Writes into a mirror folder for a worker thread placing many small files. Temp files are made
+ * beside their final path (same folder: the rename that publishes them is cheap, and workers do
+ * not queue on one temp folder or on the file system's cross-folder rename lock). Folders it has
+ * made and checked are remembered, so a file in a known folder costs one create and one rename.
  */
 export class MirrorWriter {
   private readonly checked = new Set<string>()
 
-  /**
-   * Renames `source` (a verified temp file, or a mirror file being renamed) to `target` inside
-   * the mirror `folder`, making the folders above it. The peer's truth wins inside its mirror:
-   * a file standing where a folder must be, or a folder where the file goes, is removed. Nothing
-   * planted in the mirror (a link) may carry the write outside it.
-   */
-  place(source: string, target: string, folder: string, retried = false): void {
+  /** Makes sure the folder for `target` exists inside `folder`; returns a temp path beside it. */
+  prepare(target: string, folder: string): string {
     const parent = path.dirname(target)
-    if (!this.checked.has(parent)) {
+    // A folder checked before may have been removed since (the peer deleted what was in it).
+    if (!this.checked.has(parent) || !existsSync(parent)) {
       this.makeParentsSync(parent, folder)
+      // Nothing planted in the mirror (a link) may carry the write outside it.
       const realFolder = realpathSync(folder)
       const realParent = realpathSync(parent)
       if (realParent !== realFolder && !realParent.startsWith(realFolder + path.sep)) {
@@ -50,20 +52,28 @@ export class MirrorWriter {
       }
       this.checked.add(parent)
     }
+    return path.join(parent, `${TEMP_PREFIX}${process.pid}-${threadId}-${++tempCounter}`)
+  }
+
+  /**
+   * Renames `source` to `target`. The peer's truth wins inside its mirror: a folder standing
+   * where the file goes is removed.
+   */
+  commit(source: string, target: string): void {
     try {
       renameSync(source, target)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
-      if (code === 'ENOENT' && !retried) {
-        // The folder went away since it was checked (the peer deleted it): check again.
-        this.checked.delete(parent)
-        return this.place(source, target, folder, true)
-      }
       if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error
-      // The peer's truth wins inside its mirror: a folder where the file goes is removed.
       rmSync(target, { recursive: true, force: true })
       renameSync(source, target)
     }
+  }
+
+  /** Moves an existing file (a renamed mirror file) to `target` inside the mirror `folder`. */
+  place(source: string, target: string, folder: string): void {
+    this.prepare(target, folder)
+    this.commit(source, target)
   }
 
   private makeParentsSync(parent: string, folder: string): void {
@@ -72,17 +82,17 @@ export class MirrorWriter {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code !== 'ENOTDIR' && code !== 'EEXIST') throw error
+      // A file stands where the peer now has a folder: remove it, then make the folders.
       const parts = path.relative(folder, parent).split(path.sep)
       for (let i = 1; i <= parts.length; i++) {
         const step = path.join(folder, ...parts.slice(0, i))
-        const stats = (() => {
-          try {
-            return lstatSync(step)
-          } catch {
-            return null
-          }
-        })()
-        if (stats && !stats.isDirectory()) {
+        let isDir = true
+        try {
+          isDir = lstatSync(step).isDirectory()
+        } catch {
+          break
+        }
+        if (!isDir) {
           unlinkSync(step)
           break
         }
@@ -91,3 +101,6 @@ export class MirrorWriter {
     }
   }
 }
+
+/** Temp files in a mirror start with this; any left by a crash are removed with other strays. */
+export const TEMP_PREFIX = '.dbs-tmp-'

@@ -7,7 +7,7 @@ import { PeerSession, PeerSessionError } from './peer-session'
 
 const init = workerData as WorkerInit
 const nodeId = Buffer.from(init.nodeId)
-const receiver = new FileReceiver(init.tmpDir, init.workerId)
+const receiver = new FileReceiver()
 /** One session per peer, shared by all of this worker's jobs (their requests are pipelined). */
 const sessions = new Map<string, Promise<PeerSession>>()
 

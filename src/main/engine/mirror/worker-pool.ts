@@ -2,7 +2,7 @@
 // and the ring holds a job, the job goes to that worker. One job per worker at a time.
 import { Worker } from 'node:worker_threads'
 import type { WorkerState } from '../../../shared/events'
-import type { Job, JobResult, WorkerInit, WorkerToMain } from './jobs'
+import type { FileJob, Job, JobResult, WorkerInit, WorkerToMain } from './jobs'
 import type { JobRing } from './job-ring'
 
 export interface PoolHooks {
@@ -76,15 +76,21 @@ export class WorkerPool {
     await Promise.all(this.slots.map((s) => s.worker.terminate()))
   }
 
-  /** Hands queued jobs out, one per worker in turn, the least loaded first, until the ring is empty. */
+  /**
+   * Hands queued jobs out until the ring is empty or every worker is full. A file goes to the
+   * worker that owns its folder when that one has room: two threads creating files in one
+   * folder queue on the folder's lock in the kernel, and that costs more than it gains.
+   */
   dispatch(): void {
     if (this.stopping) return
     for (;;) {
-      const slot = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a))
-      if (slot.jobs.size >= JOBS_PER_WORKER) break
+      const leastLoaded = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a))
+      if (leastLoaded.jobs.size >= JOBS_PER_WORKER) break
       const job = this.ring.take()
       if (!job) break
       if (!this.hooks.accept(job)) continue
+      const owner = job.kind === 'file' ? this.slots[folderHash(job) % this.slots.length]! : leastLoaded
+      const slot = owner.jobs.size < JOBS_PER_WORKER ? owner : leastLoaded
       slot.jobs.set(job.id, job)
       slot.worker.postMessage(job)
     }
@@ -111,4 +117,13 @@ export class WorkerPool {
     this.slots[this.slots.indexOf(slot)] = this.spawn(slot.id)
     this.dispatch()
   }
+}
+
+/** A stable number for the peer and folder of a file job. */
+function folderHash(job: FileJob): number {
+  const slash = job.path.lastIndexOf('/')
+  const key = `${job.peer.key}/${slash < 0 ? '' : job.path.slice(0, slash)}`
+  let hash = 0
+  for (let i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) >>> 0
+  return hash
 }

@@ -14,7 +14,7 @@ import { formatEndpoint } from '../../../shared/endpoint'
 /** How many heartbeat intervals of silence end a connection. */
 export const HEARTBEAT_MISSES = 3
 /** Queued bytes above which a streaming sender waits for the socket to drain. */
-export const PACE_BYTES = 1024 * 1024
+export const PACE_BYTES = 2 * 1024 * 1024
 /** Longest a batched frame waits for company before it is written. */
 export const BATCH_WINDOW_MS = 10
 

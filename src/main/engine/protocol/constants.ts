@@ -43,7 +43,7 @@ export const VERSION_BYTES = 32
 /** FILE_LIST and INDEX_CHANGED entries are split across frames of about this many bytes. */
 export const LIST_FRAME_TARGET_BYTES = 256 * 1024
 /** File content travels in FILE_DATA frames of at most this many bytes. */
-export const FILE_CHUNK_BYTES = 256 * 1024
+export const FILE_CHUNK_BYTES = 1024 * 1024 - 1024
 
 export type MessageTypeName = keyof typeof MessageType
 export type MessageTypeCode = (typeof MessageType)[MessageTypeName]
