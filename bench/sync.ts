@@ -74,29 +74,64 @@ interface SyncRun {
   peakRssMb: number
 }
 
-/** Server + sender already up; times a fresh receiver from spawn until it has the sender's folder. */
-async function dropboxSync(src: string, work: string): Promise<SyncRun> {
-  const server = run(['server', '-p', '0', '--host', '127.0.0.1'])
-  const procs: Proc[] = [server]
-  try {
-    const serverPort = (await server.waitFor((e) => e['type'] === 'ready'))['port'] as number
-    const sender = run(['client', '-d', src, '--mirror', path.join(work, 'sender-mirrors'), '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
-    procs.push(sender)
-    const senderPort = (await sender.waitFor((e) => e['type'] === 'ready'))['port'] as number
+/** A server, a sender sharing `src` (indexed and registered), and a way to start receivers. */
+class Pair {
+  readonly procs: Proc[] = []
+  serverPort = 0
+  senderPort = 0
+
+  constructor(private readonly work: string) {}
+
+  async start(src: string): Promise<void> {
+    const server = this.spawn(['server', '-p', '0', '--host', '127.0.0.1'])
+    this.serverPort = (await server.waitFor((e) => e['type'] === 'ready'))['port'] as number
+    const sender = this.client(src, 'sender')
+    this.senderPort = (await sender.waitFor((e) => e['type'] === 'ready'))['port'] as number
     await sender.waitFor((e) => e['type'] === 'registered')
-    const dst = path.join(work, 'receiver')
+  }
+
+  /** Starts a client sharing a new empty folder named `name`. */
+  receiver(name: string): Proc {
+    const dst = path.join(this.work, name)
     mkdirSync(dst)
+    return this.client(dst, name)
+  }
+
+  synced(receiver: Proc): Promise<unknown> {
+    return receiver.waitFor((e) => e['type'] === 'peer-synced' && e['peer'] === `127.0.0.1:${this.senderPort}`)
+  }
+
+  stop(): void {
+    for (const p of this.procs) p.child.kill('SIGKILL')
+  }
+
+  private client(dir: string, name: string): Proc {
+    const mirror = path.join(this.work, `${name}-mirrors`)
+    return this.spawn(['client', '-d', dir, '--mirror', mirror, '-sp', String(this.serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
+  }
+
+  private spawn(args: string[]): Proc {
+    const proc = run(args)
+    this.procs.push(proc)
+    return proc
+  }
+}
+
+/** Times a fresh receiver from its spawn until it holds the sender's folder; samples its RSS. */
+async function dropboxSync(src: string, work: string): Promise<SyncRun> {
+  const pair = new Pair(work)
+  try {
+    await pair.start(src)
     const t0 = performance.now()
-    const receiver = run(['client', '-d', dst, '--mirror', path.join(work, 'receiver-mirrors'), '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
-    procs.push(receiver)
+    const receiver = pair.receiver('receiver')
     let peak = 0
     const sampler = setInterval(() => (peak = Math.max(peak, rssMb(receiver.child.pid!))), 50)
-    await receiver.waitFor((e) => e['type'] === 'peer-synced' && e['peer'] === `127.0.0.1:${senderPort}`)
+    await pair.synced(receiver)
     const seconds = (performance.now() - t0) / 1000
     clearInterval(sampler)
     return { seconds, peakRssMb: peak }
   } finally {
-    for (const p of procs) p.child.kill('SIGKILL')
+    pair.stop()
   }
 }
 
@@ -121,23 +156,16 @@ function syncthing(src: string): string {
   return `${/syncthing ([\d.]+) s/.exec(out)?.[1]} s`
 }
 
-/** Median and 90th percentile of edit-to-mirror times over `count` edits of one file. */
+/** Edit-to-mirror times over `count` edits of one file, sorted. */
 async function editLatency(work: string, count: number): Promise<number[]> {
   const src = path.join(work, 'edits')
   mkdirSync(src)
   writeFileSync(path.join(src, 'doc.txt'), 'start')
-  const server = run(['server', '-p', '0', '--host', '127.0.0.1'])
-  const procs: Proc[] = [server]
+  const pair = new Pair(work)
   try {
-    const serverPort = (await server.waitFor((e) => e['type'] === 'ready'))['port'] as number
-    const sender = run(['client', '-d', src, '--mirror', path.join(work, 'edit-sender-mirrors'), '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
-    procs.push(sender)
-    const senderPort = (await sender.waitFor((e) => e['type'] === 'ready'))['port'] as number
-    const dst = path.join(work, 'edit-receiver')
-    mkdirSync(dst)
-    const receiver = run(['client', '-d', dst, '--mirror', path.join(work, 'edit-receiver-mirrors'), '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
-    procs.push(receiver)
-    await receiver.waitFor((e) => e['type'] === 'peer-synced' && e['peer'] === `127.0.0.1:${senderPort}`)
+    await pair.start(src)
+    const receiver = pair.receiver('receiver')
+    await pair.synced(receiver)
     const times: number[] = []
     for (let i = 0; i < count; i++) {
       const content = `edit ${i} ${randomBytes(8).toString('hex')}`
@@ -150,7 +178,7 @@ async function editLatency(work: string, count: number): Promise<number[]> {
     }
     return times.sort((a, b) => a - b)
   } finally {
-    for (const p of procs) p.child.kill('SIGKILL')
+    pair.stop()
   }
 }
 

@@ -115,11 +115,18 @@ export class ClientNode {
     waitFor: (key, ms) =>
       new Promise((resolve) => {
         const waiters = this.peerWaiters.get(key) ?? []
-        const timer = setTimeout(() => resolve(this.directory.has(key)), ms)
-        waiters.push(() => {
+        const wake = (): void => {
           clearTimeout(timer)
           resolve(true)
-        })
+        }
+        const timer = setTimeout(() => {
+          // Timed out: forget this waiter, so unanswered claims do not pile up.
+          const left = (this.peerWaiters.get(key) ?? []).filter((w) => w !== wake)
+          if (left.length) this.peerWaiters.set(key, left)
+          else this.peerWaiters.delete(key)
+          resolve(this.directory.has(key))
+        }, ms)
+        waiters.push(wake)
         this.peerWaiters.set(key, waiters)
       }),
   }

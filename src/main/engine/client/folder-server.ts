@@ -190,6 +190,8 @@ export class FolderServer {
         const bytesRead = file.size ? readSync(fd, chunk, 0, file.size, 0) : 0
         if (bytesRead < file.size) return this.abort(connection, relPath, 'the file shrank while being sent')
         if (file.size) connection.sendFileData(chunk)
+        // Pipelined requests for many small files must not pile up past the queue bound.
+        await connection.paced()
         return
       }
       // Large files: the next chunk is read while the socket drains the current one.
@@ -210,6 +212,10 @@ export class FolderServer {
         await connection.paced()
       }
       await next?.catch(() => {})
+      // Rewritten in place while it was sent? Then the receiver's hash check fails: make sure
+      // the new version is indexed and announced, so it asks again.
+      const after = fstatSync(fd)
+      if (after.mtimeMs !== file.mtimeMs || after.size !== file.size) this.options.index.recheck(relPath)
     } finally {
       closeSync(fd)
     }
@@ -234,7 +240,14 @@ export class FolderServer {
     }
     for (const session of this.sessions) {
       if (!session.subscribed || !session.peer) continue
-      for (const batch of frames) if (batch.length) session.connection.send({ type: 'INDEX_CHANGED', changes: batch })
+      // Queued behind the session's requests and paced: a burst of changes waits for the socket.
+      session.queue = session.queue.then(async () => {
+        for (const batch of frames) {
+          if (!batch.length || session.connection.isClosed) continue
+          session.connection.send({ type: 'INDEX_CHANGED', changes: batch })
+          await session.connection.paced()
+        }
+      })
     }
   }
 }

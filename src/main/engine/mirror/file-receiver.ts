@@ -78,6 +78,8 @@ export class FileReceiver {
     let received = 0
     let lastProgress = 0
     let early: JobResult | null = null
+    /** FILE_ABORT is a complete (if disappointing) answer: the session stays in step. */
+    let aborted: string | null = null
 
     const onReply = (reply: Parameters<Parameters<PeerSession['request']>[1]>[0]): boolean => {
       if (!announced) {
@@ -90,7 +92,8 @@ export class FileReceiver {
           return true
         }
         if (reply.type === 'FILE_ABORT' && reply.path === job.path) {
-          throw new PeerSessionError('peer-aborted', `${job.peer.key} could not send ${job.path}: ${reply.reason}`, true)
+          aborted = `${job.peer.key} could not send ${job.path}: ${reply.reason}`
+          return true
         }
         if (reply.type !== 'FILE_SIZE' || reply.path !== job.path) throw session.unexpected(reply, `FILE_SIZE for ${job.path}`)
         announced = { version: reply.version.toString('hex'), size: reply.size }
@@ -103,7 +106,8 @@ export class FileReceiver {
         return reply.size === 0
       }
       if (reply.type === 'FILE_ABORT' && reply.path === job.path) {
-        throw new PeerSessionError('peer-aborted', `${job.peer.key} stopped sending ${job.path}: ${reply.reason}`, true)
+        aborted = `${job.peer.key} stopped sending ${job.path}: ${reply.reason}`
+        return true
       }
       if (reply.type !== 'FILE_DATA') throw session.unexpected(reply, `FILE_DATA for ${job.path}`)
       received += reply.data.length
@@ -134,6 +138,7 @@ export class FileReceiver {
     return request
       .then(async (): Promise<JobResult> => {
         if (early) return early
+        if (aborted) throw new PeerSessionError('peer-aborted', aborted, true)
         const { version, size } = announced!
         const actual = hash.digest('hex')
         if (actual !== version) {

@@ -203,6 +203,7 @@ export class MirrorCoordinator {
       if (this.acceptable(state, file.path)) remote.set(file.path, file)
     }
     state.remote = remote
+    state.refused.clear()
     for (const rel of [...state.manifest.files.keys()]) {
       if (!remote.has(rel)) await this.removeLocal(state, rel)
     }
@@ -248,6 +249,9 @@ export class MirrorCoordinator {
         state.remote.delete(change.path)
         deleted.add(change.path)
       } else {
+        // A new announcement is a new chance, even for a version refused before (an honest
+        // peer whose file changed under a transfer looks like a liar once).
+        state.refused.delete(change.path)
         state.remote.set(change.path, { path: change.path, version: change.version.toString('hex'), size: change.size })
         deleted.delete(change.path)
         upserts.push(change.path)
@@ -338,12 +342,16 @@ export class MirrorCoordinator {
     }
     if (current) state.pending.delete(job.path)
     if (result.kind === 'file' && result.ok) {
-      // Whatever the generation, the file is on disk now: the manifest must say so.
-      state.manifest.set(job.path, result.version, result.size, result.mtimeMs)
       state.attempts.delete(job.path)
+      // Whatever the generation, the file is on disk now: the manifest must say so.
       if (result.outcome !== 'up-to-date') {
+        state.manifest.set(job.path, result.version, result.size, result.mtimeMs)
         this.options.onEvent({ type: 'file-synced', peer: job.peer.key, path: job.path, bytes: result.size, version: result.version })
       }
+    } else if (!result.ok && result.outcome === 'not-found' && current) {
+      // The peer no longer has it; its delete notice is on the way. Do not ask again until
+      // the peer announces the path anew.
+      state.refused.set(job.path, job.version)
     } else if (!result.ok && result.outcome === 'failed' && current) {
       this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason })
       this.report(result.code, result.reason)

@@ -101,9 +101,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * may wait up to BATCH_WINDOW_MS so that a burst (1,000 clients joining) reaches each client in
    * a few writes instead of one per frame; an unbatched frame flushes everything before it, in order.
    */
-  sendFrame(frame: Buffer, batched = false): boolean {
+  sendFrame(frame: Buffer, batched = false, following = 0): boolean {
     if (this.closeInfo || this.socket.destroyed) return false
-    if (this.socket.writableLength + frame.length > this.options.maxQueueBytes) {
+    // `following`: bytes the caller writes right after this frame (FILE_DATA content).
+    if (this.socket.writableLength + frame.length + following > this.options.maxQueueBytes) {
       this.finish({
         reason: 'slow-consumer',
         code: 'slow-consumer',
@@ -130,7 +131,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** Sends a FILE_DATA frame as header + the caller's buffer, without copying the content. */
   sendFileData(data: Buffer): boolean {
-    if (!this.sendFrame(encodeFileDataHeader(data.length))) return false
+    if (!this.sendFrame(encodeFileDataHeader(data.length), false, data.length)) return false
     this.socket.write(data)
     return true
   }
