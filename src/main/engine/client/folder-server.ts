@@ -108,6 +108,7 @@ export class FolderServer {
       connection.close()
       return
     }
+    connection.coalesceUntilIdle()
     switch (message.type) {
       case 'GET_FILE_LIST':
         return this.sendList(connection)

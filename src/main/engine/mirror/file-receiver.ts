@@ -154,12 +154,14 @@ export class FileReceiver {
         this.writer.commit(temp, target)
         return this.done('fetched', version, size, target, size, mtimeMs)
       })
-      .finally(async () => {
-        socket.resume()
+      .catch(async (error: unknown) => {
+        // Whatever went wrong, nothing half-written stays behind.
         const open = stream as WriteStream | null
         if (open && !open.closed) await closeStream(open).catch(() => {})
         rmSync(temp, { force: true })
+        throw error
       })
+      .finally(() => socket.resume())
   }
 }
 

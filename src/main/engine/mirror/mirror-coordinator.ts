@@ -352,8 +352,10 @@ export class MirrorCoordinator {
       // The peer no longer has it; its delete notice is on the way. Do not ask again until
       // the peer announces the path anew.
       state.refused.set(job.path, job.version)
-    } else if (!result.ok && result.outcome === 'failed' && current) {
+    } else if (!result.ok && result.outcome === 'failed') {
+      // Shown even when the peer has just left: the user saw the transfer start.
       this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason })
+      if (!current) return
       this.report(result.code, result.reason)
       const attempts = (state.attempts.get(job.path) ?? 0) + 1
       state.attempts.set(job.path, attempts)

@@ -60,6 +60,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private heartbeatTimer: NodeJS.Timeout | null = null
   private closeInfo: CloseInfo | null = null
   private flushTimer: NodeJS.Timeout | null = null
+  private coalescing = false
 
   constructor(
     readonly socket: Socket,
@@ -120,6 +121,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.socket.write(frame)
     if (!batched && this.flushTimer) this.flush()
     return true
+  }
+
+  /**
+   * Holds writes until this turn of the event loop ends, then sends them in one syscall: the
+   * replies to a burst of pipelined requests (three frames per small file) leave together.
+   */
+  coalesceUntilIdle(): void {
+    if (this.flushTimer || this.coalescing || this.closeInfo) return
+    this.coalescing = true
+    this.socket.cork()
+    setImmediate(() => {
+      this.coalescing = false
+      this.socket.uncork()
+    })
   }
 
   private flush(): void {
