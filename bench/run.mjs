@@ -9,6 +9,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const benches = {
   registry: { file: 'bench/registry.ts', run: 'benchRegistry', title: 'Registry (issue 3)' },
   sync: { file: 'bench/sync.ts', run: 'benchSync', title: 'Sync on loopback (issue 4)' },
+  ui: { file: 'bench/ui.ts', run: 'benchUi', title: 'The app in a browser (issue 5)' },
 }
 const only = process.env.BENCH
 

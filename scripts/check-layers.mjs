@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Keeps the layers of docs/ARCHITECTURE.md pointing one way:
-//   shared -> main/engine -> main (Electron glue) -> preload -> renderer, and cli beside main.
+//   shared -> main/engine -> main/app (Electron-free app logic) -> main (Electron glue) -> preload
+//   -> renderer, and cli beside main.
 // Reads every import in src/ and fails, naming file, line and rule, on any that crosses a line.
 // usage: node scripts/check-layers.mjs [ROOT]   (ROOT defaults to the project folder)
 import { readdirSync, readFileSync, statSync } from 'node:fs'
@@ -16,6 +17,7 @@ const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]))
 function layerOf(file) {
   const rel = path.relative(src, file).split(path.sep)
   if (rel[0] === 'main' && rel[1] === 'engine') return 'engine'
+  if (rel[0] === 'main' && rel[1] === 'app') return 'app'
   return rel[0]
 }
 
@@ -23,8 +25,9 @@ function layerOf(file) {
 const RULES = {
   shared: { layers: ['shared'], node: false, electron: false, packages: ['zod'] },
   engine: { layers: ['shared', 'engine'], node: true, electron: false, packages: '*' },
-  cli: { layers: ['shared', 'engine', 'cli'], node: true, electron: false, packages: '*' },
-  main: { layers: ['shared', 'engine', 'main'], node: true, electron: true, packages: '*' },
+  app: { layers: ['shared', 'engine', 'app'], node: true, electron: false, packages: '*' },
+  cli: { layers: ['shared', 'engine', 'app', 'cli'], node: true, electron: false, packages: '*' },
+  main: { layers: ['shared', 'engine', 'app', 'main'], node: true, electron: true, packages: '*' },
   preload: { layers: ['shared', 'preload'], node: false, electron: true, packages: [] },
   renderer: { layers: ['shared', 'renderer', 'preload-types'], node: false, electron: false, packages: '*' },
 }

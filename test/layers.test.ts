@@ -38,6 +38,9 @@ describe('layer check', () => {
       'main/engine/e.ts': "import { a } from '../../shared/a'\nimport { readFile } from 'node:fs'\n",
       'main/index.ts': "import { app } from 'electron'\nimport '../main/engine/e'\n",
       'renderer/src/x.ts': "import type { Api } from '../../preload/api'\nimport { ref } from 'vue'\n",
+      'main/app/core.ts': "import { a } from '../../shared/a'\nimport '../engine/e'\nimport { createServer } from 'node:http'\n",
+      'main/window.ts': "import './app/core'\n",
+      'cli/app.ts': "import '../main/app/core'\n",
     })
     expect(runCheck(root).status).toBe(0)
   })
@@ -52,6 +55,11 @@ describe('layer check', () => {
     ['renderer/src/bad.ts', "import { api } from '../../preload/index'\n", 'renderer must not import preload'],
     ['renderer/src/bad.vue', "<script setup>\nimport { x } from '../../main/engine/x'\n</script>\n", 'renderer must not import engine'],
     ['preload/bad.ts', "const m = await import('../main/index')\n", 'preload must not import main'],
+    ['main/app/bad.ts', "import { ipcMain } from 'electron'\n", 'app must not import electron'],
+    ['main/app/bad.ts', "import { x } from '../index'\n", 'app must not import main'],
+    ['main/app/bad.ts', "import { x } from '../../cli/options'\n", 'app must not import cli'],
+    ['main/engine/bad.ts', "import { x } from '../app/core'\n", 'engine must not import app'],
+    ['renderer/src/bad.ts', "import { x } from '../../main/app/core'\n", 'renderer must not import app'],
   ])('%s: %s is refused', (file, text, message) => {
     const result = runCheck(tree({ [file]: text }))
     expect(result.status).toBe(1)

@@ -4,7 +4,8 @@ import path from 'node:path'
 import { ClientNode, defaultMirrorDir, folderProblem } from '../main/engine/client/client-node'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS } from '../main/engine/defaults'
 import { RegistryServer } from '../main/engine/registry/registry-server'
-import { createPrinter } from './printer'
+import { defaultConfigDir, parseUiAddress, runHeadlessApp } from '../main/app/headless/run-headless'
+import { createPrinter, flushPrinters } from './printer'
 import {
   bindAddress,
   existingDirectory,
@@ -25,6 +26,7 @@ interface Stoppable {
 }
 
 function exitWhenFlushed(code: number): void {
+  flushPrinters()
   process.stdout.write('', () => process.exit(code))
 }
 
@@ -134,6 +136,29 @@ program
       stopOnSignals(client)
     },
   )
+
+program
+  .command('app')
+  .description('run the desktop app without Electron: the engine in this process, the window in a browser')
+  .requiredOption('--ui <[host:]port>', 'where to serve the window (loopback unless a host is given; 0 picks a free port)', (value: string) => {
+    const address = parseUiAddress(value)
+    if (typeof address === 'string') throw new CommanderError(2, 'commander.invalidArgument', address)
+    return address
+  })
+  .option('--config <dir>', "the settings folder (default: the desktop app's)")
+  .option('--json', 'print the URL and the events as one JSON object per line')
+  .action(async (opts: { ui: { host: string; port: number }; config?: string; json?: boolean }) => {
+    const json = Boolean(opts.json)
+    const app = await runHeadlessApp({
+      ...opts.ui,
+      configDir: path.resolve(opts.config ?? defaultConfigDir()),
+      json,
+      printEvent: createPrinter(json),
+      writeLine: (line) => process.stdout.write(`${line}\n`),
+      log: (text) => process.stderr.write(text),
+    }).catch((error) => failToStart(error, 'app'))
+    stopOnSignals(app)
+  })
 
 try {
   await program.parseAsync(expandLegacyFlags(process.argv.slice(2)), { from: 'user' })

@@ -1,10 +1,26 @@
-// The typed bridge between the sandboxed renderer and main: one method per operation, nothing
-// else. Operations are added here together with their contract in src/shared.
-import { contextBridge } from 'electron'
+// The typed bridge between the sandboxed window and main over Electron IPC: one method per
+// operation, on the contract's fixed channels only; ipcRenderer itself never reaches the page.
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
+import { EVENTS_CHANNEL, REQUEST } from '../shared/channels'
+import type { AppEvent } from '../shared/contract'
 import type { Api } from './api'
 
 const api: Api = {
-  platform: process.platform,
+  getSettings: () => ipcRenderer.invoke(REQUEST.getSettings),
+  saveSettings: (settings) => ipcRenderer.invoke(REQUEST.saveSettings, settings),
+  chooseFolder: async (field) => ((await ipcRenderer.invoke(REQUEST.chooseFolder, { field })) as { path: string | null }).path,
+  getSnapshot: () => ipcRenderer.invoke(REQUEST.getSnapshot),
+  restartEngine: () => ipcRenderer.invoke(REQUEST.restartEngine),
+  onEvents: (listener) => {
+    // The page gets the batch only, never the IPC event (which holds the sender).
+    const relay = (_event: IpcRendererEvent, batch: AppEvent[]): void => listener(batch)
+    ipcRenderer.on(EVENTS_CHANNEL, relay)
+    return () => {
+      ipcRenderer.removeListener(EVENTS_CHANNEL, relay)
+    }
+  },
+  // The window lives and dies with its main process: there is no disconnect to report.
+  onDisconnect: () => () => {},
 }
 
 contextBridge.exposeInMainWorld('api', api)

@@ -1,0 +1,55 @@
+// What the settings schema cannot know without the disk: the shared folder exists, and the mirror
+// folder is (or can become) a folder that neither contains nor lies inside it, symlinks resolved.
+import { realpathSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { overlaps, type FieldErrors, type Settings } from '../../shared/settings'
+import { defaultMirrorDir } from '../engine/client/client-node'
+
+function kindOf(p: string): 'folder' | 'file' | 'missing' {
+  try {
+    return statSync(p).isDirectory() ? 'folder' : 'file'
+  } catch {
+    return 'missing'
+  }
+}
+
+/** The real path of `p`, or of its nearest existing ancestor joined with the rest. */
+function realish(p: string): string {
+  const missing: string[] = []
+  let current = path.resolve(p)
+  for (;;) {
+    try {
+      return path.join(realpathSync(current), ...missing.reverse())
+    } catch {
+      const parent = path.dirname(current)
+      if (parent === current) return path.resolve(p)
+      missing.push(path.basename(current))
+      current = parent
+    }
+  }
+}
+
+/** The mirror folder the client will use: the one chosen, or the engine's default beside the folder. */
+export function mirrorFolderOf(settings: Settings): string {
+  return settings.mirrorFolder.trim() || defaultMirrorDir(settings.folder)
+}
+
+export function folderProblems(settings: Settings): FieldErrors {
+  if (settings.role !== 'client') return {}
+  const errors: FieldErrors = {}
+  const folder = kindOf(settings.folder)
+  if (folder === 'missing') errors.folder = `There is no folder at ${settings.folder}.`
+  else if (folder === 'file') errors.folder = `${settings.folder} is a file, not a folder.`
+  // A default mirror folder follows the shared folder: nothing more to say until that one is right.
+  if (errors.folder && !settings.mirrorFolder.trim()) return errors
+  const mirrorFolder = mirrorFolderOf(settings)
+  const mirror = kindOf(mirrorFolder)
+  if (mirror === 'file') errors.mirrorFolder = `${mirrorFolder} is a file, not a folder.`
+  else if (mirror === 'missing' && kindOf(path.dirname(mirrorFolder)) !== 'folder') {
+    errors.mirrorFolder = `Cannot create ${mirrorFolder}: the folder it would go in does not exist.`
+  }
+  if (!errors.folder && !errors.mirrorFolder && overlaps(realish(settings.folder), realish(mirrorFolder))) {
+    errors.mirrorFolder = 'The mirror folder must be outside the shared folder (and not contain it).'
+  }
+  return errors
+}

@@ -1,0 +1,39 @@
+// Main's copy of the live state, folded from the same events the windows get, so a window that
+// opens (or reloads) mid-session starts from the present rather than from nothing.
+import type { AppEvent, EngineStatus, Snapshot } from '../../shared/contract'
+import { isActivity, RECENT_ACTIVITY } from '../../shared/live/activity'
+import { applyPeerEvent, pruneOffline, type PeerTable } from '../../shared/live/peer-table'
+import { applyTransferEvent, createTransferTable } from '../../shared/live/transfer-table'
+
+export class LiveSnapshot {
+  private readonly peers: PeerTable = new Map()
+  private readonly transfers = createTransferTable()
+  private recent: AppEvent[] = []
+  private seq = 0
+
+  apply(event: AppEvent): void {
+    this.seq = event.seq
+    applyPeerEvent(this.peers, event)
+    applyTransferEvent(this.transfers, event)
+    if (isActivity(event)) {
+      this.recent.push(event)
+      // Trim in chunks, not on every event.
+      if (this.recent.length > RECENT_ACTIVITY * 2) this.recent = this.recent.slice(-RECENT_ACTIVITY)
+    }
+  }
+
+  take(status: EngineStatus, now = Date.now()): Snapshot {
+    pruneOffline(this.peers, now)
+    return {
+      at: now,
+      seq: this.seq,
+      status,
+      peers: [...this.peers.values()],
+      transfers: [...this.transfers.active.values()],
+      totals: [...this.transfers.totals.values()].map((t) => ({ ...t })),
+      buffer: this.transfers.buffer,
+      workers: this.transfers.workers,
+      recent: this.recent.slice(-RECENT_ACTIVITY),
+    }
+  }
+}

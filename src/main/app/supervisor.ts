@@ -1,0 +1,184 @@
+// The one owner of the engine: starts the registry server or the client node from the settings,
+// stops it cleanly (a client logs off), and restarts it when the settings change. Operations run
+// one after another, so a quick second Save never races the first. Why an engine is not running
+// is kept in the status, in words the window shows.
+import { mkdirSync } from 'node:fs'
+import { ClientNode } from '../engine/client/client-node'
+import { RegistryServer } from '../engine/registry/registry-server'
+import type { EngineStatus, StatusEvent } from '../../shared/contract'
+import { formatEndpoint } from '../../shared/endpoint'
+import type { EngineEvent } from '../../shared/events'
+import { checkSettings, DEFAULT_SETTINGS, type Settings } from '../../shared/settings'
+import { folderProblems, mirrorFolderOf } from './folder-checks'
+import { reachableAddresses } from './network-addresses'
+
+export interface Engine {
+  start(): Promise<{ host: string; port: number }>
+  stop(): Promise<void>
+}
+
+export type SupervisorSink = (event: EngineEvent | StatusEvent) => void
+
+export interface SupervisorOptions {
+  onEvent: SupervisorSink
+  /** Address to listen on; every interface unless set (tests use 127.0.0.1). */
+  host?: string
+  /** Server role: how often clients must ping (tests shorten it). */
+  heartbeatMs?: number
+  addresses?: () => string[]
+  /** The bundled transfer worker, where it is not beside the running bundle (Electron, tests). */
+  workerScript?: string | URL
+}
+
+export class Supervisor {
+  private engine: Engine | null = null
+  private settings: Settings | null = null
+  private generation = 0
+  private queue: Promise<unknown> = Promise.resolve()
+  private current: EngineStatus
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.current = this.blankStatus('client', 'stopped', null)
+  }
+
+  get status(): EngineStatus {
+    return this.current
+  }
+
+  /** Runs the engine these settings describe; a no-op when it already does and is healthy. */
+  apply(settings: Settings): Promise<EngineStatus> {
+    return this.enqueue(async () => {
+      if (this.engine && this.settings && sameSettings(this.settings, settings) && this.current.state === 'running') return
+      await this.stopEngine()
+      this.settings = settings
+      await this.startEngine(settings)
+    })
+  }
+
+  /** Starts again from the last settings (e.g. after the port was freed). */
+  restart(): Promise<EngineStatus> {
+    return this.enqueue(async () => {
+      await this.stopEngine()
+      if (this.settings) await this.startEngine(this.settings)
+    })
+  }
+
+  /** Stops the engine (a client logs off first). */
+  stop(): Promise<EngineStatus> {
+    return this.enqueue(() => this.stopEngine())
+  }
+
+  private enqueue(work: () => Promise<void>): Promise<EngineStatus> {
+    const run = this.queue.then(work)
+    this.queue = run.catch(() => {})
+    return run.then(() => this.current)
+  }
+
+  private async stopEngine(): Promise<void> {
+    const engine = this.engine
+    this.engine = null
+    // Events the old engine emits while leaving belong to no one now.
+    this.generation++
+    if (engine) await engine.stop()
+    if (engine) this.setStatus({ ...this.current, state: 'stopped', listening: null, self: null, connected: false })
+  }
+
+  private async startEngine(settings: Settings): Promise<void> {
+    const role = settings.role
+    const check = checkSettings(settings)
+    const problems = check.ok ? folderProblems(settings) : check.errors
+    const first = Object.values(problems)[0]
+    if (first) {
+      const untouched = sameSettings(settings, DEFAULT_SETTINGS)
+      this.setStatus(this.blankStatus(role, 'unconfigured', untouched ? 'Choose Server or Client in Settings to start.' : `Settings need attention: ${first}`))
+      return
+    }
+    this.setStatus(this.blankStatus(role, 'starting', null))
+    const generation = this.generation
+    const sink = (event: EngineEvent): void => {
+      if (generation !== this.generation) return
+      this.observe(event)
+      this.options.onEvent(event)
+    }
+    let engine: Engine
+    try {
+      engine = role === 'server' ? this.serverEngine(settings, sink) : this.clientEngine(settings, sink)
+    } catch (error) {
+      this.setStatus(this.blankStatus(role, 'failed', startFailure(error, settings)))
+      return
+    }
+    try {
+      const listening = await engine.start()
+      this.engine = engine
+      this.setStatus({ ...this.current, state: 'running', listening, message: role === 'client' && !this.current.connected ? `Contacting the server ${this.current.server}…` : this.current.message })
+    } catch (error) {
+      this.generation++
+      await engine.stop().catch(() => {})
+      this.setStatus(this.blankStatus(role, 'failed', startFailure(error, settings)))
+    }
+  }
+
+  private serverEngine(settings: Settings, onEvent: (event: EngineEvent) => void): Engine {
+    return new RegistryServer({ port: settings.port, host: this.options.host, heartbeatMs: this.options.heartbeatMs, onEvent })
+  }
+
+  private clientEngine(settings: Settings, onEvent: (event: EngineEvent) => void): Engine {
+    const mirrorDir = mirrorFolderOf(settings)
+    mkdirSync(mirrorDir, { recursive: true })
+    return new ClientNode({
+      dir: settings.folder,
+      mirrorDir,
+      port: settings.port,
+      host: this.options.host,
+      serverHost: settings.serverAddress,
+      serverPort: settings.serverPort,
+      workers: settings.workers,
+      bufferSlots: settings.bufferSlots,
+      workerScript: this.options.workerScript,
+      onEvent,
+    })
+  }
+
+  /** Keeps the status in step with what the engine reports. */
+  private observe(event: EngineEvent): void {
+    switch (event.type) {
+      case 'registered':
+        this.setStatus({ ...this.current, connected: true, self: formatEndpoint(event.ip, event.port), message: null })
+        return
+      case 'server-lost':
+        this.setStatus({ ...this.current, connected: false, message: `Lost the server ${event.server}; reconnecting…` })
+        return
+      case 'error':
+        if (event.code === 'server-unreachable' || (this.current.role === 'client' && !this.current.connected)) {
+          this.setStatus({ ...this.current, connected: false, message: event.message })
+        }
+        return
+      default:
+        return
+    }
+  }
+
+  private blankStatus(role: Settings['role'], state: EngineStatus['state'], message: string | null): EngineStatus {
+    const settings = this.settings
+    const server = role === 'client' && settings?.serverAddress ? formatEndpoint(settings.serverAddress, settings.serverPort) : null
+    return { state, role, message, listening: null, self: null, server, connected: false, addresses: (this.options.addresses ?? reachableAddresses)() }
+  }
+
+  private setStatus(status: EngineStatus): void {
+    this.current = status
+    this.options.onEvent({ type: 'status', status })
+  }
+}
+
+function sameSettings(a: Settings, b: Settings): boolean {
+  return (Object.keys(a) as Array<keyof Settings>).every((key) => a[key] === b[key])
+}
+
+function startFailure(error: unknown, settings: Settings): string {
+  const err = error as NodeJS.ErrnoException
+  const what = settings.role === 'server' ? 'the server' : 'the client'
+  if (err.code === 'EADDRINUSE') return `Cannot start ${what}: port ${settings.port} is already in use. Choose another port in Settings (0 picks a free one).`
+  if (err.code === 'EACCES') return `Cannot start ${what}: no permission to use port ${settings.port}. Ports below 1024 need administrator rights.`
+  if (err.code === 'ENOENT') return `Cannot start ${what}: ${err.path ?? 'a folder'} does not exist.`
+  return `Cannot start ${what}: ${err.message ?? String(error)}`
+}

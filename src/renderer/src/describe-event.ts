@@ -1,0 +1,74 @@
+// One line per event for the Activity screen, and the category its filter uses.
+import type { AppEvent } from '../../shared/contract'
+import { formatEndpoint } from '../../shared/endpoint'
+import { formatBytes } from './format'
+
+export type ActivityCategory = 'peers' | 'transfers' | 'problems' | 'engine'
+
+export const CATEGORY_LABELS: Record<ActivityCategory, string> = {
+  peers: 'Peers',
+  transfers: 'Files',
+  problems: 'Problems',
+  engine: 'Engine',
+}
+
+export function categoryOf(event: AppEvent): ActivityCategory {
+  switch (event.type) {
+    case 'peer-joined':
+    case 'peer-left':
+      return 'peers'
+    case 'transfer-started':
+    case 'transfer-progress':
+    case 'file-synced':
+    case 'file-removed':
+    case 'peer-synced':
+      return 'transfers'
+    case 'error':
+    case 'transfer-failed':
+    case 'server-lost':
+      return 'problems'
+    case 'status':
+      return event.status.state === 'failed' ? 'problems' : 'engine'
+    default:
+      return 'engine'
+  }
+}
+
+const LEAVE_REASONS = { 'log-off': 'logged off', 'connection-lost': 'connection lost', timeout: 'timed out' } as const
+
+export function describeEvent(event: AppEvent): string {
+  switch (event.type) {
+    case 'status': {
+      const { role, state, message } = event.status
+      return `${role === 'server' ? 'Server' : 'Client'} ${state}${message ? `: ${message}` : ''}`
+    }
+    case 'ready':
+      return `${event.role === 'server' ? 'Server' : 'Client'} listening on ${formatEndpoint(event.host, event.port)}`
+    case 'registered':
+      return `Registered with the server ${event.server} as ${formatEndpoint(event.ip, event.port)}`
+    case 'peer-joined':
+      return `${formatEndpoint(event.ip, event.port)} joined`
+    case 'peer-left':
+      return `${formatEndpoint(event.ip, event.port)} left (${LEAVE_REASONS[event.reason]})`
+    case 'server-lost':
+      return `Lost the server ${event.server}; reconnecting`
+    case 'error':
+      return `Error ${event.code}: ${event.message}`
+    case 'transfer-started':
+      return `Receiving ${event.path} from ${event.peer} (${formatBytes(event.total)})`
+    case 'transfer-progress':
+      return `${event.path} from ${event.peer}: ${formatBytes(event.bytes)} of ${formatBytes(event.total)}`
+    case 'transfer-failed':
+      return `${event.path} from ${event.peer} failed: ${event.reason}`
+    case 'file-synced':
+      return `${event.path} from ${event.peer} is in the mirror (${formatBytes(event.bytes)})`
+    case 'file-removed':
+      return `${event.path} from ${event.peer} was removed from the mirror`
+    case 'peer-synced':
+      return `The mirror of ${event.peer} is up to date: ${event.files} ${event.files === 1 ? 'file' : 'files'}, ${formatBytes(event.bytes)}`
+    case 'buffer':
+      return `Buffer ${event.used} of ${event.capacity} slots in use`
+    case 'workers':
+      return `${event.busy} of ${event.total} workers busy`
+  }
+}

@@ -1,0 +1,59 @@
+// Who is online and in what state, folded from the event stream. Pure: main keeps one for the
+// snapshot a new window starts from, and the window keeps its own, fed by the same events.
+import type { AppEvent, PeerView } from '../contract'
+import { formatEndpoint } from '../endpoint'
+
+/** How long a peer that left stays on screen, greyed, before it goes. */
+export const OFFLINE_LINGER_MS = 1000
+
+export type PeerTable = Map<string, PeerView>
+
+/** Applies one event; returns true when the table changed. */
+export function applyPeerEvent(table: PeerTable, event: AppEvent): boolean {
+  switch (event.type) {
+    case 'status':
+      // A (re)starting engine knows no one yet.
+      if (event.status.state !== 'starting' || table.size === 0) return false
+      table.clear()
+      return true
+    case 'peer-joined': {
+      const key = formatEndpoint(event.ip, event.port)
+      const known = table.get(key)
+      if (known && known.state !== 'offline') return false
+      table.set(key, { key, ip: event.ip, port: event.port, state: 'online', since: event.at })
+      return true
+    }
+    case 'peer-left': {
+      const key = formatEndpoint(event.ip, event.port)
+      const known = table.get(key)
+      if (!known || known.state === 'offline') return false
+      table.set(key, { ...known, state: 'offline', since: event.at, reason: event.reason })
+      return true
+    }
+    case 'transfer-started':
+      return setState(table, event.peer, 'syncing', event.at)
+    case 'peer-synced':
+      return setState(table, event.peer, 'synced', event.at)
+    default:
+      return false
+  }
+}
+
+function setState(table: PeerTable, key: string, state: PeerView['state'], at: number): boolean {
+  const known = table.get(key)
+  if (!known || known.state === 'offline' || known.state === state) return false
+  table.set(key, { ...known, state, since: at })
+  return true
+}
+
+/** Drops peers that left more than `lingerMs` ago; returns when the next one is due, or null. */
+export function pruneOffline(table: PeerTable, now: number, lingerMs = OFFLINE_LINGER_MS): number | null {
+  let next: number | null = null
+  for (const [key, peer] of table) {
+    if (peer.state !== 'offline') continue
+    const due = peer.since + lingerMs
+    if (due <= now) table.delete(key)
+    else next = next === null ? due : Math.min(next, due)
+  }
+  return next
+}

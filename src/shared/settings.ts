@@ -1,0 +1,145 @@
+// The app's settings: one schema for the form (renderer), the bridge (main) and the store.
+// Every message names what is wrong in words a user can act on; the form shows it next to the field.
+import { z } from 'zod'
+import type { Role } from './events'
+
+/** Bumped with a migration in the settings store whenever the stored shape changes. */
+export const SETTINGS_VERSION = '1.0.0'
+
+export const MAX_WORKERS = 256
+export const MAX_BUFFER_SLOTS = 65536
+
+const wholeNumber = (what: string, min: number, max: number) =>
+  z
+    .number({ error: `${what} must be a whole number from ${min} to ${max}.` })
+    .int({ error: `${what} must be a whole number from ${min} to ${max}.` })
+    .min(min, { error: `${what} must be a whole number from ${min} to ${max}.` })
+    .max(max, { error: `${what} must be a whole number from ${min} to ${max}.` })
+
+const text = (what: string, max = 4096) =>
+  z.string({ error: `${what} must be text.` }).max(max, { error: `${what} is longer than ${max} characters.` })
+
+export const settingsSchema = z
+  .object({
+    role: z.enum(['server', 'client'], { error: 'Choose Server or Client.' }),
+    /** Server: where the registry listens. Client: where it serves its folder. 0 picks a free one. */
+    port: wholeNumber('The port', 0, 65535),
+    serverAddress: text('The server address', 253),
+    serverPort: wholeNumber('The server port', 1, 65535),
+    folder: text('The folder'),
+    mirrorFolder: text('The mirror folder'),
+    workers: wholeNumber('Workers', 1, MAX_WORKERS),
+    bufferSlots: wholeNumber('Buffer slots', 1, MAX_BUFFER_SLOTS),
+  })
+  .strict()
+
+export type Settings = z.infer<typeof settingsSchema>
+export type SettingsField = keyof Settings
+export type FieldErrors = Partial<Record<SettingsField, string>>
+
+export const SETTINGS_FIELDS = Object.keys(settingsSchema.shape) as SettingsField[]
+
+/** The fields each role uses; the others are kept but disabled in the form. */
+export const FIELDS_FOR_ROLE: Record<Role, readonly SettingsField[]> = {
+  server: ['role', 'port'],
+  client: ['role', 'port', 'serverAddress', 'serverPort', 'folder', 'mirrorFolder', 'workers', 'bufferSlots'],
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  role: 'client',
+  port: 0,
+  serverAddress: '',
+  serverPort: 4000,
+  folder: '',
+  mirrorFolder: '',
+  workers: 4,
+  bufferSlots: 64,
+}
+
+export type SettingsCheck = { ok: true; settings: Settings } | { ok: false; errors: FieldErrors }
+
+/**
+ * Judges a candidate without I/O: types and ranges of every field, then what the chosen role
+ * needs. (Whether folders exist is the main process's to check.)
+ */
+export function checkSettings(candidate: unknown): SettingsCheck {
+  const parsed = settingsSchema.safeParse(candidate)
+  const errors: FieldErrors = {}
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const field = issue.path[0]
+      if (typeof field === 'string' && field in DEFAULT_SETTINGS && !errors[field as SettingsField]) {
+        errors[field as SettingsField] = issue.message
+      } else if (issue.code === 'unrecognized_keys') {
+        errors.role ??= `Unknown settings: ${issue.keys.join(', ')}.`
+      }
+    }
+  }
+  // What the role needs is judged even when another field is broken: every message at once.
+  const raw = (typeof candidate === 'object' && candidate !== null ? candidate : {}) as Partial<Record<SettingsField, unknown>>
+  if (raw.role === 'client') Object.assign(errors, clientProblems(raw), errors)
+  if (!parsed.success || Object.keys(errors).length) return { ok: false, errors }
+  return { ok: true, settings: { ...parsed.data, serverAddress: parsed.data.serverAddress.trim() } }
+}
+
+function clientProblems(raw: Partial<Record<SettingsField, unknown>>): FieldErrors {
+  const errors: FieldErrors = {}
+  const text = (value: unknown): string => (typeof value === 'string' ? value.trim() : '')
+  const address = text(raw.serverAddress)
+  const folder = text(raw.folder)
+  const mirror = text(raw.mirrorFolder)
+  if (!address) errors.serverAddress = "Enter the server's IP address or host name."
+  else if (/[\s/]/.test(address)) errors.serverAddress = 'An address has no spaces or slashes, e.g. 192.168.1.20.'
+  if (!folder) errors.folder = 'Choose the folder to share.'
+  else if (!isAbsolutePath(folder)) errors.folder = 'Give the full path of the folder, e.g. /home/you/Shared.'
+  // A blank mirror folder means the engine's default: FOLDER-mirrors beside the shared folder.
+  if (mirror && !isAbsolutePath(mirror)) errors.mirrorFolder = 'Give the full path of the mirror folder, or leave it empty.'
+  else if (mirror && folder && overlaps(folder, mirror)) {
+    // A mirror inside the shared folder would be served back out: mirrors are never re-served.
+    errors.mirrorFolder = 'The mirror folder must be outside the shared folder (and not contain it).'
+  }
+  return errors
+}
+
+function isAbsolutePath(p: string): boolean {
+  return p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\')
+}
+
+function normalized(p: string): string {
+  return p.trim().replace(/\\/g, '/').replace(/\/+$/, '')
+}
+
+/** True when one folder is the other or lies inside it. */
+export function overlaps(a: string, b: string): boolean {
+  const x = normalized(a)
+  const y = normalized(b)
+  return x === y || x.startsWith(`${y}/`) || y.startsWith(`${x}/`)
+}
+
+/** The form edits numbers as text; this turns a draft into the candidate `checkSettings` judges. */
+export type SettingsDraft = { [K in SettingsField]: Settings[K] extends number ? string : Settings[K] }
+
+export function draftOf(settings: Settings): SettingsDraft {
+  return {
+    ...settings,
+    port: String(settings.port),
+    serverPort: String(settings.serverPort),
+    workers: String(settings.workers),
+    bufferSlots: String(settings.bufferSlots),
+  }
+}
+
+/** Text that is not a plain whole number becomes -1, which every numeric field refuses with its message. */
+function toNumber(value: string): number {
+  return /^\s*\d+\s*$/.test(value) ? Number(value) : -1
+}
+
+export function candidateOf(draft: SettingsDraft): Settings {
+  return {
+    ...draft,
+    port: toNumber(draft.port),
+    serverPort: toNumber(draft.serverPort),
+    workers: toNumber(draft.workers),
+    bufferSlots: toNumber(draft.bufferSlots),
+  }
+}

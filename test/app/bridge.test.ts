@@ -1,0 +1,178 @@
+// The bridge handlers run for real: an AppCore with its supervisor starting real registry servers
+// and client nodes on 127.0.0.1, real folders, payloads checked against the contract.
+import { writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { BridgeError } from '../../src/main/app/bridge'
+import type { AppCore } from '../../src/main/app/app-core'
+import { ClientNode } from '../../src/main/engine/client/client-node'
+import { RegistryServer } from '../../src/main/engine/registry/registry-server'
+import { REQUEST } from '../../src/shared/channels'
+import { contract, type AppEvent, type SaveReply, type Snapshot } from '../../src/shared/contract'
+import { DEFAULT_SETTINGS, type Settings } from '../../src/shared/settings'
+import { makeCore, WORKER_SCRIPT } from '../helpers/app-core'
+import { EventLog } from '../helpers/events'
+import { freePort } from '../helpers/ports'
+import { RawPeer } from '../helpers/raw-peer'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+
+const cleanups: Array<() => Promise<void> | void> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  removeTempDirs()
+})
+
+function track(core: AppCore): AppCore {
+  cleanups.push(() => core.stop())
+  return core
+}
+
+async function save(core: AppCore, settings: Settings): Promise<SaveReply> {
+  const reply = await core.handle(REQUEST.saveSettings, settings)
+  return contract[REQUEST.saveSettings].reply.parse(reply)
+}
+
+async function snapshot(core: AppCore): Promise<Snapshot> {
+  return contract[REQUEST.getSnapshot].reply.parse(await core.handle(REQUEST.getSnapshot, undefined))
+}
+
+async function realServer(): Promise<number> {
+  const server = new RegistryServer({ port: 0, host: '127.0.0.1', heartbeatMs: 1000 })
+  cleanups.push(() => server.stop())
+  return (await server.start()).port
+}
+
+const isType = (type: string, extra: (e: AppEvent) => boolean = () => true) => (e: AppEvent) => e.type === type && extra(e)
+
+describe('the bridge', () => {
+  it('answers settings:get with the defaults, in the contract shape', async () => {
+    const { core } = makeCore()
+    track(core)
+    const state = contract[REQUEST.getSettings].reply.parse(await core.handle(REQUEST.getSettings, undefined))
+    expect(state.settings).toEqual(DEFAULT_SETTINGS)
+    expect(state.canChooseFolder).toBe(false)
+    expect(state.file).toMatch(/config\.json$/)
+  })
+
+  it.each([
+    ['an unknown channel', 'settings:delete', undefined, 'unknown-channel'],
+    ['a channel that is not a string', 42, undefined, 'unknown-channel'],
+    ['a missing field', REQUEST.saveSettings, { ...DEFAULT_SETTINGS, workers: undefined }, 'invalid-payload'],
+    ['an extra field', REQUEST.saveSettings, { ...DEFAULT_SETTINGS, nodeIntegration: true }, 'invalid-payload'],
+    ['a number as text', REQUEST.saveSettings, { ...DEFAULT_SETTINGS, port: '4000' }, 'invalid-payload'],
+    ['null settings', REQUEST.saveSettings, null, 'invalid-payload'],
+    ['a payload where none is expected', REQUEST.getSnapshot, { all: true }, 'invalid-payload'],
+    ['a folder field that does not exist', REQUEST.chooseFolder, { field: '../../etc' }, 'invalid-payload'],
+  ])('refuses %s', async (_what, channel, payload, code) => {
+    const { core, store } = makeCore()
+    track(core)
+    const error = await core.handle(channel, payload).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(BridgeError)
+    expect((error as BridgeError).code).toBe(code)
+    expect(store.get()).toEqual(DEFAULT_SETTINGS)
+  })
+
+  it('refuses values the schema or the disk rule out, by field (disk checks once the rest is valid), and stores nothing', async () => {
+    const { core, store } = makeCore()
+    track(core)
+    const reply = await save(core, { ...DEFAULT_SETTINGS, role: 'client', port: 70000, serverAddress: '', folder: '/no/such/folder', workers: 0 })
+    expect(reply).toEqual({
+      ok: false,
+      errors: {
+        port: 'The port must be a whole number from 0 to 65535.',
+        workers: 'Workers must be a whole number from 1 to 256.',
+        serverAddress: "Enter the server's IP address or host name.",
+      },
+    })
+    const missing = await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', folder: '/no/such/folder' })
+    expect(missing).toEqual({ ok: false, errors: { folder: 'There is no folder at /no/such/folder.' } })
+    const folder = tempDir('bridge-share-')
+    const nested = await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', folder, mirrorFolder: path.join(folder, 'mirrors') })
+    expect(nested).toEqual({ ok: false, errors: { mirrorFolder: expect.stringContaining('outside the shared folder') } })
+    expect(store.get()).toEqual(DEFAULT_SETTINGS)
+  })
+
+  it('as the server: Save starts a registry; joins and leaves reach the window and the snapshot', async () => {
+    const { core, log } = makeCore()
+    track(core)
+    const reply = await save(core, { ...DEFAULT_SETTINGS, role: 'server', port: 0 })
+    expect(reply.ok).toBe(true)
+    const running = await log.waitFor(isType('status', (e) => e.type === 'status' && e.status.state === 'running'), 'the server running')
+    const port = running.type === 'status' ? running.status.listening!.port : 0
+    expect(port).toBeGreaterThan(0)
+
+    const peer = await RawPeer.logOn(port, { ip: '127.0.0.1', port: 45001 })
+    await log.waitFor(isType('peer-joined'), 'peer-joined')
+    expect((await snapshot(core)).peers).toEqual([expect.objectContaining({ key: '127.0.0.1:45001', state: 'online' })])
+    peer.close()
+    await log.waitFor(isType('peer-left'), 'peer-left')
+    expect((await snapshot(core)).peers).toEqual([expect.objectContaining({ key: '127.0.0.1:45001', state: 'offline', reason: 'connection-lost' })])
+  })
+
+  it('as a client: Save registers with the server, mirrors a peer, and quitting logs off', async () => {
+    const serverPort = await realServer()
+    const peerFolder = tempDir('bridge-peer-')
+    writeFileSync(path.join(peerFolder, 'notes.txt'), 'from the peer\n')
+    const peerEvents = new EventLog()
+    const peer = new ClientNode({
+      dir: peerFolder,
+      mirrorDir: `${peerFolder}-mirrors`,
+      port: 0,
+      host: '127.0.0.1',
+      serverHost: '127.0.0.1',
+      serverPort,
+      workers: 1,
+      bufferSlots: 2,
+      workerScript: WORKER_SCRIPT,
+      onEvent: peerEvents.sink,
+    })
+    cleanups.push(() => peer.stop())
+    const peerPort = (await peer.start()).port
+    await peerEvents.waitFor('registered')
+
+    const { core, log } = makeCore()
+    const folder = tempDir('bridge-share-')
+    const reply = await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', serverPort, folder })
+    expect(reply.ok).toBe(true)
+    await log.waitFor(isType('registered'), 'registered')
+    await log.waitFor(isType('peer-joined', (e) => e.type === 'peer-joined' && e.port === peerPort), 'the peer')
+    await log.waitFor(isType('file-synced', (e) => e.type === 'file-synced' && e.path === 'notes.txt'), 'the peer file in the mirror', 15_000)
+    const snap = await snapshot(core)
+    expect(snap.status).toMatchObject({ state: 'running', role: 'client', connected: true, server: `127.0.0.1:${serverPort}` })
+    expect(snap.totals).toEqual([expect.objectContaining({ peer: `127.0.0.1:${peerPort}`, files: 1, bytes: 14 })])
+
+    await core.stop()
+    const left = await peerEvents.waitFor('peer-left')
+    expect(left.reason).toBe('log-off')
+  })
+
+  it('shows why the engine cannot start (port taken), and starts on engine:restart once it is free', async () => {
+    const port = await freePort()
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve))
+    const { core } = makeCore()
+    track(core)
+    expect((await save(core, { ...DEFAULT_SETTINGS, role: 'server', port })).ok).toBe(true)
+    expect(core.status).toMatchObject({ state: 'failed', message: expect.stringContaining(`port ${port} is already in use`) })
+    await new Promise<void>((resolve) => blocker.close(() => resolve()))
+    const status = contract[REQUEST.restartEngine].reply.parse(await core.handle(REQUEST.restartEngine, undefined))
+    expect(status).toMatchObject({ state: 'running', listening: { port } })
+  })
+
+  it('starts the next time from the saved settings (a server on its port)', async () => {
+    const port = await freePort()
+    const first = makeCore()
+    expect((await save(first.core, { ...DEFAULT_SETTINGS, role: 'server', port })).ok).toBe(true)
+    await first.core.stop()
+    const second = makeCore(first.configDir)
+    track(second.core)
+    expect(await second.core.start()).toMatchObject({ state: 'running', role: 'server', listening: { port } })
+  })
+
+  it('tells an unset machine what to do instead of starting anything', async () => {
+    const { core } = makeCore()
+    track(core)
+    expect(await core.start()).toMatchObject({ state: 'unconfigured', message: 'Choose Server or Client in Settings to start.' })
+  })
+})

@@ -1,0 +1,72 @@
+// Settings on disk through conf: defaults, validation on write, persistence across restarts,
+// migrations, and a broken file set aside rather than crashing the app.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { openSettingsStore } from '../../src/main/app/settings-store'
+import { DEFAULT_SETTINGS, SETTINGS_VERSION, type Settings } from '../../src/shared/settings'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+
+afterEach(removeTempDirs)
+
+const CLIENT: Settings = {
+  role: 'client',
+  port: 4100,
+  serverAddress: '192.168.1.20',
+  serverPort: 4000,
+  folder: '/home/me/Shared',
+  mirrorFolder: '',
+  workers: 8,
+  bufferSlots: 128,
+}
+
+describe('the settings store', () => {
+  it('starts from the defaults in an empty folder', () => {
+    const store = openSettingsStore(tempDir('settings-'))
+    expect(store.get()).toEqual(DEFAULT_SETTINGS)
+    expect(store.notice).toBeNull()
+  })
+
+  it('keeps what was saved for the next start, in DIR/config.json with its version', () => {
+    const dir = tempDir('settings-')
+    openSettingsStore(dir).save(CLIENT)
+    const reopened = openSettingsStore(dir)
+    expect(reopened.get()).toEqual(CLIENT)
+    expect(reopened.file).toBe(path.join(dir, 'config.json'))
+    const raw = JSON.parse(readFileSync(reopened.file, 'utf8'))
+    expect(raw.__internal__.migrations.version).toBe(SETTINGS_VERSION)
+  })
+
+  it('refuses to write a value outside the schema, and keeps the old one', () => {
+    const dir = tempDir('settings-')
+    const store = openSettingsStore(dir)
+    store.save(CLIENT)
+    expect(() => store.save({ ...CLIENT, workers: 0 })).toThrow(/workers/)
+    expect(() => store.save({ ...CLIENT, port: 70000 })).toThrow(/port/)
+    expect(openSettingsStore(dir).get()).toEqual(CLIENT)
+  })
+
+  it('migrates a hand-written file that uses the CLI flag names', () => {
+    const dir = tempDir('settings-')
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ role: 'client', dir: '/data/share', serverIp: '10.0.0.5', serverPort: 4000, buffer: 16 }))
+    const settings = openSettingsStore(dir).get()
+    expect(settings).toMatchObject({ folder: '/data/share', serverAddress: '10.0.0.5', serverPort: 4000, bufferSlots: 16 })
+    const raw = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'))
+    expect(raw).not.toHaveProperty('dir')
+    expect(raw).not.toHaveProperty('serverIp')
+  })
+
+  it.each([
+    ['not JSON', '{ role: server'],
+    ['outside the schema', JSON.stringify({ role: 'router', port: -1 })],
+  ])('sets aside a file that is %s and starts from the defaults, saying so', (_what, content) => {
+    const dir = tempDir('settings-')
+    writeFileSync(path.join(dir, 'config.json'), content)
+    const store = openSettingsStore(dir)
+    expect(store.get()).toEqual(DEFAULT_SETTINGS)
+    expect(store.notice).toMatch(/moved to .*config\.json\.invalid-\d+/)
+    const aside = readdirSync(dir).find((name) => name.startsWith('config.json.invalid-'))!
+    expect(readFileSync(path.join(dir, aside), 'utf8')).toBe(content)
+    expect(existsSync(path.join(dir, 'config.json'))).toBe(true)
+  })
+})

@@ -1,0 +1,227 @@
+// The desktop app as a person uses it, in Debian's Chromium against the real headless app
+// (`dropbox-sync app`) and real CLI servers and clients on 127.0.0.1: pick a role in Settings,
+// Save, and watch peers come and go on the graph and in the list; a transfer in flight; settings
+// that survive a restart. Screenshots of each screen: `SCREENSHOTS=docs npm test` refreshes docs/screenshots/.
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Browser, Locator, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { killAll, runCli, type CliProcess } from '../helpers/cli'
+import { buildWindow, launchChromium, startApp, stopApp, type RunningApp } from '../helpers/headless-app'
+import { freePort } from '../helpers/ports'
+import { SlowPeer } from '../helpers/slow-peer'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+
+// The README's pictures are refreshed on request (SCREENSHOTS=docs), so a test run leaves the
+// checkout clean; otherwise they go to a temp folder, still taken (a screen that cannot render fails).
+const SCREENSHOTS =
+  process.env['SCREENSHOTS'] === 'docs'
+    ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
+    : mkdtempSync(path.join(tmpdir(), 'dbs-screens-'))
+/** The issue's promise: a peer is on screen, or gone from it, within 2 s. */
+const WITHIN = 2000
+
+let browser: Browser
+const apps: RunningApp[] = []
+const peers: SlowPeer[] = []
+
+beforeAll(async () => {
+  await buildWindow()
+  browser = await launchChromium()
+}, 180_000)
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+afterEach(async () => {
+  for (const peer of peers.splice(0)) await peer.stop()
+  apps.splice(0)
+  killAll()
+  removeTempDirs()
+})
+
+async function open(app: RunningApp): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  const page = await context.newPage()
+  const problems: string[] = []
+  page.on('pageerror', (error) => problems.push(error.message))
+  await page.goto(app.url)
+  await page.getByRole('tab', { name: 'Peers' }).waitFor()
+  expect(problems).toEqual([])
+  return page
+}
+
+async function launch(configDir: string): Promise<RunningApp> {
+  const app = await startApp(configDir)
+  apps.push(app)
+  return app
+}
+
+async function startServer(port = 0): Promise<{ cli: CliProcess; port: number }> {
+  const cli = runCli(['server', '-p', String(port), '--host', '127.0.0.1'])
+  return { cli, port: (await cli.waitFor('ready')).port }
+}
+
+async function startClient(serverPort: number): Promise<{ cli: CliProcess; key: string }> {
+  const dir = tempDir('e2e-share-')
+  writeFileSync(path.join(dir, 'hello.txt'), `hello from ${dir}\n`)
+  const cli = runCli(['client', '-d', dir, '-p', '0', '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1', '-w', '2', '-b', '8'])
+  const registered = await cli.waitFor('registered', {}, 15_000)
+  return { cli, key: `${registered.ip}:${registered.port}` }
+}
+
+/** The text of an element, or null while it is not there (for polling). */
+function textOf(locator: Locator): Promise<string | null> {
+  return locator.first().textContent({ timeout: 250 }).catch(() => null)
+}
+
+function peerRow(page: Page, key: string) {
+  return page.getByRole('table', { name: 'Peers' }).getByRole('rowheader', { name: key, exact: true })
+}
+
+function graphLabel(page: Page, key: string) {
+  return page.getByTestId('peer-graph').locator('text', { hasText: key })
+}
+
+async function expectPeerShown(page: Page, key: string): Promise<void> {
+  await peerRow(page, key).waitFor({ state: 'visible', timeout: WITHIN })
+  await graphLabel(page, key).first().waitFor({ state: 'visible', timeout: WITHIN })
+}
+
+async function expectPeerGone(page: Page, key: string): Promise<void> {
+  await peerRow(page, key).waitFor({ state: 'detached', timeout: WITHIN })
+  await graphLabel(page, key).first().waitFor({ state: 'detached', timeout: WITHIN })
+}
+
+async function fillSettings(page: Page, values: Partial<Record<'Port' | 'Server address' | 'Server port' | 'Folder' | 'Workers' | 'Buffer slots', string>>): Promise<void> {
+  for (const [label, value] of Object.entries(values)) await page.getByLabel(label, { exact: true }).fill(value)
+}
+
+async function save(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Save', exact: true }).click()
+  await page.getByText('Saved. The engine runs with these settings.').waitFor({ timeout: 10_000 })
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  // Let the graph's fade-in finish.
+  await page.waitForTimeout(600)
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) })
+}
+
+describe('the app in a browser', () => {
+  it('as a client: peers appear on the graph and in the list within 2 s, leave within 2 s, and transfers show', async () => {
+    const server = await startServer()
+    const alice = await startClient(server.port)
+    const app = await launch(tempDir('e2e-config-'))
+    const page = await open(app)
+    await expect.poll(() => textOf(page.getByTestId('peers-empty'))).toContain('Settings')
+
+    await page.getByRole('tab', { name: 'Settings' }).click()
+    await page.getByRole('radio', { name: /Client/ }).check()
+    // Invalid values are refused next to their field, before anything is sent.
+    await fillSettings(page, { 'Server address': '', Workers: '0' })
+    await page.getByRole('button', { name: 'Save', exact: true }).click()
+    await expect.poll(() => textOf(page.locator('#serverAddress-error'))).toContain("server's IP address")
+    await expect.poll(() => textOf(page.locator('#workers-error'))).toContain('1 to 256')
+    await expect.poll(() => page.getByLabel('Server address', { exact: true }).getAttribute('aria-invalid', { timeout: 250 })).toBe('true')
+
+    const folder = tempDir('e2e-mine-')
+    await fillSettings(page, { Port: '0', 'Server address': '127.0.0.1', 'Server port': String(server.port), Folder: folder, Workers: '2', 'Buffer slots': '4' })
+    await save(page)
+    await screenshot(page, 'settings')
+
+    await page.getByRole('tab', { name: 'Peers' }).click()
+    await expectPeerShown(page, alice.key)
+    const bob = await startClient(server.port)
+    await expectPeerShown(page, bob.key)
+
+    // A peer whose file trickles in keeps a transfer in flight long enough to see it.
+    const slow = new SlowPeer([{ path: 'photos/big picture.jpg', content: randomBytes(1_500_000) }], 25_000, 100)
+    peers.push(slow)
+    const slowKey = await slow.start(server.port)
+    await expectPeerShown(page, slowKey)
+    await page.getByRole('tab', { name: 'Transfers' }).click()
+    const progress = page.getByRole('progressbar', { name: `photos/big picture.jpg from ${slowKey}` })
+    await progress.waitFor({ timeout: 10_000 })
+    await expect.poll(async () => Number(await progress.getAttribute('value', { timeout: 250 }).catch(() => 0)), { timeout: 5000 }).toBeGreaterThan(0)
+    await expect.poll(() => textOf(page.locator('.transfer-meta').first()), { timeout: 5000 }).toMatch(/B\/s.*left/)
+    await expect.poll(() => textOf(page.getByRole('list', { name: 'Workers' }))).toContain('big picture.jpg')
+    await screenshot(page, 'transfers')
+    // When it is done, the totals say so.
+    await expect
+      .poll(() => textOf(page.getByRole('table', { name: 'Totals per peer' }).getByRole('row', { name: new RegExp(slowKey.replace(/\./g, '\\.')) })), { timeout: 20_000 })
+      .toMatch(/1.5 MB/)
+
+    await page.getByRole('tab', { name: 'Peers' }).click()
+    await screenshot(page, 'peers')
+    bob.cli.kill('SIGTERM')
+    await expectPeerGone(page, bob.key)
+    alice.cli.kill('SIGKILL')
+    await expectPeerGone(page, alice.key)
+    await expectPeerShown(page, slowKey)
+
+    await page.getByRole('tab', { name: 'Activity' }).click()
+    const events = page.getByRole('list', { name: 'Events, newest first' })
+    await expect.poll(() => textOf(events.locator('li').first())).toContain(`${alice.key} left`)
+    await screenshot(page, 'activity')
+    await page.getByRole('combobox', { name: 'Show' }).selectOption({ label: 'Peers' })
+    await page.getByRole('searchbox', { name: 'Filter' }).fill(bob.key)
+    await expect.poll(() => events.locator('li').allTextContents()).toEqual([expect.stringContaining(`${bob.key} left (logged off)`), expect.stringContaining(`${bob.key} joined`)])
+  }, 60_000)
+
+  it('as the server: clients appear within 2 s and leave within 2 s; the settings survive a restart', async () => {
+    const config = tempDir('e2e-config-')
+    const port = await freePort()
+    let app = await launch(config)
+    let page = await open(app)
+    await page.getByRole('tab', { name: 'Settings' }).click()
+    await page.getByRole('radio', { name: /Server/ }).check()
+    // Fields a server does not use are disabled, not left to confuse.
+    for (const label of ['Server address', 'Server port', 'Folder', 'Mirror folder', 'Workers', 'Buffer slots']) {
+      expect(await page.getByLabel(label, { exact: true }).isDisabled()).toBe(true)
+    }
+    await fillSettings(page, { Port: String(port) })
+    await save(page)
+
+    await page.getByRole('tab', { name: 'Peers' }).click()
+    await expect.poll(() => textOf(page.getByTestId('peers-empty'))).toContain(String(port))
+    const alice = await startClient(port)
+    await expectPeerShown(page, alice.key)
+    const bob = await startClient(port)
+    await expectPeerShown(page, bob.key)
+    bob.cli.kill('SIGTERM')
+    await expectPeerGone(page, bob.key)
+
+    // Restart the app on the same settings folder: same role and port, running, alice back on screen.
+    expect(await stopApp(app)).toBe(0)
+    await page.context().close()
+    app = await launch(config)
+    page = await open(app)
+    await expect.poll(() => textOf(page.getByRole('status').first()), { timeout: 5000 }).toContain('Server running')
+    await page.getByRole('tab', { name: 'Settings' }).click()
+    expect(await page.getByRole('radio', { name: /Server/ }).isChecked()).toBe(true)
+    expect(await page.getByLabel('Port', { exact: true }).inputValue()).toBe(String(port))
+    await page.getByRole('tab', { name: 'Peers' }).click()
+    // The client reconnects by itself to the restarted server (backoff capped at 2 s).
+    await peerRow(page, alice.key).waitFor({ timeout: 10_000 })
+  })
+
+  it('refuses the page and the socket without the token', async () => {
+    const app = await launch(tempDir('e2e-config-'))
+    const base = new URL(app.url)
+    const withoutToken = `${base.origin}/`
+    expect((await fetch(withoutToken)).status).toBe(401)
+    expect((await fetch(`${base.origin}/?token=wrong`)).status).toBe(401)
+    expect((await fetch(app.url)).status).toBe(200)
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    const response = await page.goto(withoutToken)
+    expect(response?.status()).toBe(401)
+    expect(await page.textContent('body')).toContain('401')
+    await context.close()
+  })
+})

@@ -1,0 +1,41 @@
+// The headless desktop app as a user starts it (`dropbox-sync app --ui 127.0.0.1:0 --config DIR
+// --json`), and Debian's Chromium to look at it.
+import { existsSync } from 'node:fs'
+import { chromium, type Browser } from 'playwright-core'
+import { ensureRendererBuild, projectRoot } from '../../src/main/app/headless/renderer-build'
+import { runCli, type CliProcess } from './cli'
+
+export const CHROMIUM = '/usr/bin/chromium'
+
+export interface RunningApp {
+  cli: CliProcess
+  url: string
+}
+
+/** Builds the window once up front, so no app start in a test pays for it. */
+export async function buildWindow(): Promise<void> {
+  await ensureRendererBuild(projectRoot(), (text) => process.stderr.write(text))
+}
+
+export async function startApp(configDir: string, timeoutMs = 20_000): Promise<RunningApp> {
+  const cli = runCli(['app', '--ui', '127.0.0.1:0', '--config', configDir])
+  const line = () => cli.stdoutLines.find((l) => l.startsWith('{"type":"ui"'))
+  await cli.until(() => line() !== undefined || cli.child.exitCode !== null, timeoutMs, 'the app to print its URL')
+  const found = line()
+  if (!found) throw new Error(`the app exited without a URL: ${cli.stderr}`)
+  return { cli, url: (JSON.parse(found) as { url: string }).url }
+}
+
+export async function stopApp(app: RunningApp): Promise<number | null> {
+  app.cli.kill('SIGTERM')
+  return (await app.cli.exited).code
+}
+
+export function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`the browser tests need Debian's Chromium at ${CHROMIUM}: apt-get install -y chromium`)
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+}

@@ -1,0 +1,65 @@
+// A window.api for component tests: records what the window asks, answers from a settings state
+// the test controls, and lets the test push event batches as main would.
+import type { Api } from '../../src/preload/api'
+import type { AppEvent, EngineStatus, SaveReply, SettingsState, Snapshot } from '../../src/shared/contract'
+import { DEFAULT_SETTINGS, type Settings } from '../../src/shared/settings'
+
+export const RUNNING_SERVER: EngineStatus = {
+  state: 'running',
+  role: 'server',
+  message: null,
+  listening: { host: '::', port: 4000 },
+  self: null,
+  server: null,
+  connected: false,
+  addresses: ['192.168.1.20'],
+}
+
+export class TestApi implements Api {
+  readonly saved: Settings[] = []
+  state: SettingsState = { settings: DEFAULT_SETTINGS, errors: {}, canChooseFolder: false, file: '/config/config.json', notice: null }
+  snapshot: Snapshot = { at: 0, seq: 0, status: RUNNING_SERVER, peers: [], transfers: [], totals: [], buffer: null, workers: [], recent: [] }
+  /** What saveSettings answers; by default it accepts. */
+  answer: ((settings: Settings) => SaveReply) | null = null
+  folderChoice: string | null = null
+  private readonly listeners = new Set<(batch: AppEvent[]) => void>()
+  private seq = 0
+
+  getSettings = async (): Promise<SettingsState> => structuredClone(this.state)
+  saveSettings = async (settings: Settings): Promise<SaveReply> => {
+    this.saved.push(settings)
+    const reply = this.answer?.(settings) ?? { ok: true as const, state: { ...this.state, settings } }
+    if (reply.ok) this.state = reply.state
+    return reply
+  }
+  chooseFolder = async (): Promise<string | null> => this.folderChoice
+  getSnapshot = async (): Promise<Snapshot> => structuredClone(this.snapshot)
+  restartEngine = async (): Promise<EngineStatus> => this.snapshot.status
+  onEvents = (listener: (batch: AppEvent[]) => void): (() => void) => {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+  onDisconnect = (): (() => void) => () => {}
+
+  get subscribers(): number {
+    return this.listeners.size
+  }
+
+  /** Stamps and sends events as one batch, as main's forwarder does. */
+  emit(...events: Array<Record<string, unknown>>): AppEvent[] {
+    const batch = events.map((e) => ({ at: Date.now(), ...e, seq: ++this.seq }) as AppEvent)
+    for (const listener of this.listeners) listener(batch)
+    return batch
+  }
+
+  /** Continues the sequence after a snapshot's. */
+  startAt(seq: number): void {
+    this.seq = seq
+  }
+}
+
+export function installApi(): TestApi {
+  const api = new TestApi()
+  window.api = api
+  return api
+}

@@ -1,0 +1,229 @@
+// @vitest-environment happy-dom
+// The screens as a person meets them: the names the issue promises (tabs, radios, fields, Save),
+// disabled fields for the other role, messages next to fields, the empty Peers state, the list,
+// transfers, the ring buffer, and the live feed that batches events and unsubscribes on unmount.
+import { flushPromises, mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { defineComponent, h } from 'vue'
+import App from '../../src/renderer/src/App.vue'
+import PeerGraph from '../../src/renderer/src/components/PeerGraph.vue'
+import PeerList from '../../src/renderer/src/components/PeerList.vue'
+import PeersEmpty from '../../src/renderer/src/components/PeersEmpty.vue'
+import RingBuffer from '../../src/renderer/src/components/RingBuffer.vue'
+import { useLiveEvents } from '../../src/renderer/src/composables/use-live-events'
+import { useEngineStore } from '../../src/renderer/src/stores/engine'
+import { usePeersStore } from '../../src/renderer/src/stores/peers'
+import { useTransfersStore } from '../../src/renderer/src/stores/transfers'
+import SettingsView from '../../src/renderer/src/views/SettingsView.vue'
+import TransfersView from '../../src/renderer/src/views/TransfersView.vue'
+import { PEER_COLORS } from '../../src/renderer/src/peer-colors'
+import { installApi, RUNNING_SERVER, type TestApi } from '../helpers/window-api'
+
+let api: TestApi
+let pinia: ReturnType<typeof createPinia>
+beforeEach(() => {
+  pinia = createPinia()
+  setActivePinia(pinia)
+  api = installApi()
+})
+
+// Components here take different props; the tests pass each its own.
+const mountIt = (component: unknown, props: Record<string, unknown> = {}) =>
+  mount(component as Parameters<typeof mount>[0], { props: props as never, global: { plugins: [pinia] }, attachTo: document.body })
+
+/** The control a <label> names, as a screen reader finds it. */
+function byLabel(root: ReturnType<typeof mount>, text: string): HTMLInputElement {
+  const label = root.findAll('label').find((l) => l.text().trim() === text)
+  if (!label) throw new Error(`no label "${text}"`)
+  return document.getElementById(label.attributes('for')!) as HTMLInputElement
+}
+
+describe('the window', () => {
+  it('has the tabs Peers, Transfers, Activity and Settings, and switches between them', async () => {
+    const app = mountIt(App)
+    await flushPromises()
+    const tabs = app.findAll('[role="tab"]')
+    expect(tabs.map((t) => t.text())).toEqual(['Peers', 'Transfers', 'Activity', 'Settings'])
+    expect(tabs[0]!.attributes('aria-selected')).toBe('true')
+    await tabs[3]!.trigger('click')
+    expect(app.find('[role="tabpanel"]').attributes('aria-labelledby')).toBe('tab-settings')
+    expect(app.find('button[type="submit"]').text()).toBe('Save')
+    app.unmount()
+  })
+})
+
+describe('Settings', () => {
+  it('offers Server and Client; a server has only its Port enabled', async () => {
+    await useSettingsLoaded()
+    const view = mountIt(SettingsView)
+    const radios = view.findAll('input[type="radio"]')
+    expect(radios.map((r) => r.element.closest('label')!.textContent!.trim().split(' ')[0])).toEqual(['Server', 'Client'])
+    const labels = ['Port', 'Server address', 'Server port', 'Folder', 'Mirror folder', 'Workers', 'Buffer slots']
+    for (const label of labels) expect(byLabel(view, label).disabled).toBe(false)
+    await radios[0]!.setValue(true)
+    expect(labels.filter((label) => byLabel(view, label).disabled)).toEqual(labels.slice(1))
+    view.unmount()
+  })
+
+  it('shows each refusal next to its field and marks the field invalid', async () => {
+    await useSettingsLoaded()
+    const view = mountIt(SettingsView)
+    await view.find('#workers').setValue('0')
+    await view.find('#serverAddress').setValue('')
+    await view.find('form').trigger('submit')
+    await flushPromises()
+    expect(view.find('#workers-error').text()).toBe('Workers must be a whole number from 1 to 256.')
+    expect(view.find('#workers').attributes('aria-invalid')).toBe('true')
+    expect(view.find('#workers').attributes('aria-describedby')).toContain('workers-error')
+    expect(view.find('#serverAddress-error').text()).toContain("server's IP address")
+    expect(api.saved).toEqual([])
+    view.unmount()
+  })
+
+  it('saves through window.api and says so', async () => {
+    await useSettingsLoaded()
+    const view = mountIt(SettingsView)
+    await view.findAll('input[type="radio"]')[0]!.setValue(true)
+    await view.find('#port').setValue('4000')
+    await view.find('form').trigger('submit')
+    await flushPromises()
+    expect(api.saved).toEqual([expect.objectContaining({ role: 'server', port: 4000 })])
+    expect(view.text()).toContain('Saved. The engine runs with these settings.')
+    view.unmount()
+  })
+})
+
+async function useSettingsLoaded(): Promise<void> {
+  const { useSettingsStore } = await import('../../src/renderer/src/stores/settings')
+  await useSettingsStore().load()
+}
+
+describe('Peers', () => {
+  it('when alone as the server, tells the user the address and port the others should enter', () => {
+    useEngineStore().load(RUNNING_SERVER)
+    const empty = mountIt(PeersEmpty)
+    expect(empty.text()).toContain('choose Client in Settings')
+    expect(empty.text()).toContain('192.168.1.20')
+    expect(empty.text()).toContain('4000')
+    empty.unmount()
+  })
+
+  it('when the client cannot reach its server, says so and points at Settings', () => {
+    useEngineStore().load({ ...RUNNING_SERVER, role: 'client', server: '10.0.0.9:4000', message: 'cannot reach the server 10.0.0.9:4000 (ECONNREFUSED)' })
+    const empty = mountIt(PeersEmpty)
+    expect(empty.text()).toContain('Not connected to the server 10.0.0.9:4000')
+    expect(empty.text()).toContain('ECONNREFUSED')
+    expect(empty.find('button').text()).toBe('Open Settings')
+    empty.unmount()
+  })
+
+  it('lists each peer with its ip:port, state and last change', () => {
+    const at = new Date(2026, 0, 2, 13, 4, 5).getTime()
+    const list = mountIt(PeerList, {
+      peers: [
+        { key: '127.0.0.1:4001', ip: '127.0.0.1', port: 4001, state: 'synced', since: at },
+        { key: '127.0.0.1:4002', ip: '127.0.0.1', port: 4002, state: 'offline', since: at, reason: 'log-off' },
+      ],
+    })
+    const rows = list.findAll('tbody tr').map((r) => r.findAll('th, td').map((c) => c.text()))
+    expect(rows).toEqual([
+      ['127.0.0.1:4001', 'synced', '13:04:05'],
+      ['127.0.0.1:4002', 'offline (logged off)', '13:04:05'],
+    ])
+    expect(list.find('table').attributes('aria-label')).toBe('Peers')
+    list.unmount()
+  })
+})
+
+describe('the graph', () => {
+  it('puts this machine in the middle and each peer around it, labelled ip:port and coloured by state', () => {
+    useEngineStore().load({ ...RUNNING_SERVER, role: 'client', self: '127.0.0.1:5000', connected: true })
+    const graph = mountIt(PeerGraph, {
+      peers: [
+        { key: '127.0.0.1:4001', ip: '127.0.0.1', port: 4001, state: 'syncing', since: 0 },
+        { key: '127.0.0.1:4002', ip: '127.0.0.1', port: 4002, state: 'offline', since: 0, reason: 'timeout' },
+      ],
+    })
+    const nodes = graph.findAll('g.node')
+    expect(nodes.map((n) => n.find('text').text())).toEqual(['127.0.0.1:4001', '127.0.0.1:4002', 'this machine (127.0.0.1:5000)'])
+    expect(nodes[2]!.attributes('transform')).toBeUndefined()
+    expect(nodes[0]!.find('circle').attributes('fill')).toBe(PEER_COLORS.syncing)
+    expect(nodes[1]!.find('circle').attributes('fill')).toBe(PEER_COLORS.offline)
+    expect(graph.findAll('line.edge')).toHaveLength(2)
+    graph.unmount()
+  })
+})
+
+describe('Transfers', () => {
+  it('shows a progress bar with speed and time left per file, totals per peer, the ring and the workers', () => {
+    const transfers = useTransfersStore()
+    let seq = 0
+    const ev = (e: Record<string, unknown>, at: number) => ({ ...e, at, seq: ++seq }) as never
+    transfers.apply([
+      ev({ type: 'transfer-started', peer: '127.0.0.1:4001', path: 'photos/a b.jpg', total: 2_000_000 }, 0),
+      ev({ type: 'transfer-progress', peer: '127.0.0.1:4001', path: 'photos/a b.jpg', bytes: 500_000, total: 2_000_000 }, 1000),
+      ev({ type: 'buffer', used: 2, capacity: 8 }, 1000),
+      ev({ type: 'workers', busy: 1, total: 2, states: [{ id: 0, busy: true, peer: '127.0.0.1:4001', path: 'photos/a b.jpg' }, { id: 1, busy: false }] }, 1000),
+    ])
+    const view = mountIt(TransfersView)
+    const bar = view.find('progress')
+    expect(bar.attributes('aria-label')).toBe('photos/a b.jpg from 127.0.0.1:4001')
+    expect(bar.attributes('value')).toBe('500000')
+    expect(view.find('.transfer-meta').text()).toMatch(/500 KB of 2\.0 MB \(25%\)\s*500 KB\/s\s*3 s left/)
+    expect(view.find('[aria-label="Totals per peer"]').text()).toContain('127.0.0.1:4001')
+    expect(view.find('[aria-label="Ring buffer: 2 of 8 slots in use"]').exists()).toBe(true)
+    expect(view.findAll('.workers li').map((li) => li.text().replace(/\s+/g, ' '))).toEqual([
+      'Worker 1 busy: photos/a b.jpg from 127.0.0.1:4001',
+      'Worker 2 idle',
+    ])
+    view.unmount()
+  })
+
+  it('draws one segment per slot, and groups slots past 128', () => {
+    const small = mountIt(RingBuffer, { used: 3, capacity: 8 })
+    expect(small.findAll('path.slot')).toHaveLength(8)
+    expect(small.findAll('path.slot-full')).toHaveLength(3)
+    const large = mountIt(RingBuffer, { used: 1024, capacity: 65536 })
+    expect(large.findAll('path.slot')).toHaveLength(128)
+    expect(large.findAll('path.slot-full')).toHaveLength(2)
+    expect(large.text()).toContain('each segment is 512 slots')
+  })
+})
+
+describe('the live feed', () => {
+  const Host = defineComponent({
+    setup(_props, { expose }) {
+      // A frame that comes only when the test says: updates wait for it.
+      const frames: Array<() => void> = []
+      const feed = useLiveEvents((callback) => frames.push(callback))
+      expose({ frames, feed })
+      return () => h('div')
+    },
+  })
+
+  it('starts from the snapshot, applies only newer events, in one update per frame, and unsubscribes on unmount', async () => {
+    api.snapshot = { ...api.snapshot, seq: 10, peers: [{ key: '127.0.0.1:1', ip: '127.0.0.1', port: 1, state: 'online', since: 0 }] }
+    const host = mountIt(Host)
+    const { frames } = host.vm as unknown as { frames: Array<() => void> }
+    expect(api.subscribers).toBe(1)
+    // Sent while the snapshot was on its way, and already in it: must not count twice.
+    api.startAt(9)
+    api.emit({ type: 'peer-joined', ip: '127.0.0.1', port: 1 })
+    await flushPromises()
+    const peers = usePeersStore()
+    expect(peers.peers.map((p) => p.key)).toEqual(['127.0.0.1:1'])
+
+    let updates = 0
+    peers.$subscribe(() => updates++, { flush: 'sync' })
+    for (let i = 0; i < 20; i++) api.emit(...Array.from({ length: 100 }, (_, j) => ({ type: 'peer-joined', ip: '127.0.0.1', port: 1000 + i * 100 + j })))
+    expect(peers.peers).toHaveLength(1)
+    frames.splice(0).forEach((frame) => frame())
+    // One update takes the whole burst in; the newcomers then go on screen a few dozen per frame.
+    expect(updates).toBe(1)
+    await vi.waitFor(() => expect(peers.peers).toHaveLength(2001), { timeout: 5000 })
+
+    host.unmount()
+    expect(api.subscribers).toBe(0)
+  })
+})

@@ -1,0 +1,173 @@
+// @vitest-environment happy-dom
+// The window's stores, fed the events main sends: peers and their states, transfers with speed and
+// time left, the activity stream, and the Settings form's checks and refusals.
+import { createPinia, setActivePinia } from 'pinia'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { useActivityStore, SHOWN } from '../../src/renderer/src/stores/activity'
+import { NEW_PEERS_PER_FRAME, usePeersStore } from '../../src/renderer/src/stores/peers'
+import { useSettingsStore } from '../../src/renderer/src/stores/settings'
+import { useTransfersStore } from '../../src/renderer/src/stores/transfers'
+import type { AppEvent } from '../../src/shared/contract'
+import { secondsLeft } from '../../src/shared/live/transfer-table'
+import { OFFLINE_LINGER_MS } from '../../src/shared/live/peer-table'
+import { DEFAULT_SETTINGS } from '../../src/shared/settings'
+import { installApi, type TestApi } from '../helpers/window-api'
+
+let seq = 0
+const ev = (event: Record<string, unknown>, at = Date.now()): AppEvent => ({ ...event, at, seq: ++seq }) as AppEvent
+
+beforeEach(() => {
+  setActivePinia(createPinia())
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+describe('the peers store', () => {
+  it('follows joins, transfers and leaves; a peer that left lingers greyed, then goes', () => {
+    vi.useFakeTimers()
+    const peers = usePeersStore()
+    peers.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4001 }), ev({ type: 'peer-joined', ip: '::1', port: 4002 })])
+    expect(peers.peers.map((p) => [p.key, p.state])).toEqual([
+      ['127.0.0.1:4001', 'online'],
+      ['[::1]:4002', 'online'],
+    ])
+    peers.apply([ev({ type: 'transfer-started', peer: '127.0.0.1:4001', path: 'a', total: 10 })])
+    expect(peers.peers[0]!.state).toBe('syncing')
+    peers.apply([ev({ type: 'peer-synced', peer: '127.0.0.1:4001', files: 1, bytes: 10 })])
+    expect(peers.peers[0]!.state).toBe('synced')
+    peers.apply([ev({ type: 'peer-left', ip: '::1', port: 4002, reason: 'timeout' })])
+    expect(peers.peers[1]).toMatchObject({ state: 'offline', reason: 'timeout' })
+    expect(peers.present).toBe(1)
+    vi.advanceTimersByTime(OFFLINE_LINGER_MS + 50)
+    expect(peers.peers.map((p) => p.key)).toEqual(['127.0.0.1:4001'])
+  })
+
+  it('takes a burst of 5000 events in one update, and draws the newcomers a few dozen per frame', async () => {
+    const peers = usePeersStore()
+    let updates = 0
+    peers.$subscribe(() => updates++, { flush: 'sync' })
+    const burst: AppEvent[] = []
+    for (let i = 0; i < 250; i++) burst.push(ev({ type: 'peer-joined', ip: '127.0.0.1', port: 10000 + i }))
+    for (let i = 0; i < 2500; i++) burst.push(ev({ type: 'peer-left', ip: '127.0.0.1', port: 10000 + (i % 250), reason: 'log-off' }))
+    for (let i = 0; i < 2250; i++) burst.push(ev({ type: 'transfer-started', peer: `127.0.0.1:${10000 + (i % 250)}`, path: `f${i}`, total: 1 }))
+    peers.apply(burst)
+    expect(updates).toBe(1)
+    expect(peers.peers).toHaveLength(NEW_PEERS_PER_FRAME)
+    await vi.waitFor(() => expect(peers.peers).toHaveLength(250))
+    expect(peers.counts.offline).toBe(250)
+    expect(updates).toBe(Math.ceil(250 / NEW_PEERS_PER_FRAME))
+  })
+
+  it('forgets everyone when the engine restarts', () => {
+    const peers = usePeersStore()
+    peers.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 1 })])
+    peers.apply([ev({ type: 'status', status: { state: 'starting', role: 'client' } })])
+    expect(peers.peers).toEqual([])
+  })
+})
+
+describe('the transfers store', () => {
+  it('tracks each file with a smoothed speed and time left, and totals per peer', () => {
+    const transfers = useTransfersStore()
+    const peer = '127.0.0.1:4001'
+    transfers.apply([ev({ type: 'transfer-started', peer, path: 'big.bin', total: 1_000_000 }, 1000)])
+    transfers.apply([ev({ type: 'transfer-progress', peer, path: 'big.bin', bytes: 100_000, total: 1_000_000 }, 2000)])
+    const [file] = transfers.active
+    expect(file).toMatchObject({ bytes: 100_000, rate: 100_000 })
+    expect(secondsLeft(file!)).toBe(9)
+    transfers.apply([ev({ type: 'transfer-progress', peer, path: 'big.bin', bytes: 400_000, total: 1_000_000 }, 3000)])
+    // 100 kB/s, then a 300 kB/s second: the smoothed rate moves part of the way.
+    expect(transfers.active[0]!.rate).toBeCloseTo(160_000)
+    transfers.apply([ev({ type: 'file-synced', peer, path: 'big.bin', bytes: 1_000_000, version: 'ab' }, 4000)])
+    transfers.apply([ev({ type: 'transfer-started', peer, path: 'bad.bin', total: 5 }), ev({ type: 'transfer-failed', peer, path: 'bad.bin', reason: 'hash mismatch' })])
+    expect(transfers.active).toEqual([])
+    expect(transfers.totals).toEqual([{ peer, files: 1, bytes: 1_000_000, failed: 1, active: 0 }])
+  })
+
+  it('keeps the latest ring buffer and worker reports', () => {
+    const transfers = useTransfersStore()
+    transfers.apply([
+      ev({ type: 'buffer', used: 3, capacity: 8 }),
+      ev({ type: 'workers', busy: 1, total: 2, states: [{ id: 0, busy: true, peer: 'p', path: 'x' }, { id: 1, busy: false }] }),
+    ])
+    expect(transfers.buffer).toEqual({ used: 3, capacity: 8 })
+    expect(transfers.workers[0]).toMatchObject({ busy: true, path: 'x' })
+  })
+})
+
+describe('the activity store', () => {
+  it('lists events newest first, leaves out samples, and filters by kind and text', () => {
+    const activity = useActivityStore()
+    activity.apply([
+      ev({ type: 'peer-joined', ip: '127.0.0.1', port: 1 }),
+      ev({ type: 'transfer-progress', peer: '127.0.0.1:1', path: 'a', bytes: 1, total: 2 }),
+      ev({ type: 'error', code: 'server-unreachable', message: 'cannot reach the server' }),
+      ev({ type: 'peer-joined', ip: '127.0.0.1', port: 2 }),
+    ])
+    expect(activity.matching.map((e) => e.text)).toEqual(['127.0.0.1:2 joined', 'Error server-unreachable: cannot reach the server', '127.0.0.1:1 joined'])
+    activity.category = 'problems'
+    expect(activity.matching.map((e) => e.text)).toEqual(['Error server-unreachable: cannot reach the server'])
+    activity.category = 'all'
+    activity.query = ':1 '
+    expect(activity.matching.map((e) => e.text)).toEqual(['127.0.0.1:1 joined'])
+  })
+
+  it(`shows at most the newest ${SHOWN} of a long stream`, () => {
+    const activity = useActivityStore()
+    activity.apply(Array.from({ length: 3000 }, (_, i) => ev({ type: 'peer-joined', ip: '127.0.0.1', port: i + 1 })))
+    expect(activity.total).toBe(3000)
+    expect(activity.matching).toHaveLength(SHOWN)
+    expect(activity.matching[0]!.text).toBe('127.0.0.1:3000 joined')
+  })
+})
+
+describe('the settings store', () => {
+  let api: TestApi
+  beforeEach(() => {
+    api = installApi()
+  })
+
+  it('refuses invalid values next to their fields without asking main', async () => {
+    const settings = useSettingsStore()
+    await settings.load()
+    Object.assign(settings.draft, { role: 'client', port: 'abc', serverAddress: '', folder: 'relative/path', workers: '300' })
+    expect(await settings.save()).toBe(false)
+    expect(api.saved).toEqual([])
+    expect(settings.errors).toEqual({
+      port: 'The port must be a whole number from 0 to 65535.',
+      workers: 'Workers must be a whole number from 1 to 256.',
+      serverAddress: "Enter the server's IP address or host name.",
+      folder: 'Give the full path of the folder, e.g. /home/you/Shared.',
+    })
+    // Editing a field takes its stale message away; the others stay.
+    settings.draft.port = '4100'
+    expect(Object.keys(settings.errors).sort()).toEqual(['folder', 'serverAddress', 'workers'])
+  })
+
+  it("sends valid settings as numbers and shows main's refusals by field", async () => {
+    const settings = useSettingsStore()
+    await settings.load()
+    api.answer = () => ({ ok: false, errors: { folder: 'There is no folder at /gone.' } })
+    Object.assign(settings.draft, { role: 'client', serverAddress: ' 10.0.0.2 ', serverPort: '4000', folder: '/gone' })
+    expect(await settings.save()).toBe(false)
+    expect(api.saved).toEqual([{ ...DEFAULT_SETTINGS, role: 'client', serverAddress: '10.0.0.2', folder: '/gone' }])
+    expect(settings.errors).toEqual({ folder: 'There is no folder at /gone.' })
+    api.answer = null
+    settings.draft.folder = '/home/me'
+    expect(await settings.save()).toBe(true)
+    expect(settings.dirty).toBe(false)
+    expect(settings.errors).toEqual({})
+  })
+
+  it('fills a folder field from the picker, and leaves it when cancelled', async () => {
+    const settings = useSettingsStore()
+    await settings.load()
+    api.folderChoice = '/home/me/Shared'
+    await settings.chooseFolder('folder')
+    expect(settings.draft.folder).toBe('/home/me/Shared')
+    api.folderChoice = null
+    await settings.chooseFolder('folder')
+    expect(settings.draft.folder).toBe('/home/me/Shared')
+  })
+})
