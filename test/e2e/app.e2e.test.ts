@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { killAll, runCli, type CliProcess } from '../helpers/cli'
 import { buildWindow, launchChromium, startApp, stopApp, type RunningApp } from '../helpers/headless-app'
 import { freePort } from '../helpers/ports'
-import { SlowPeer } from '../helpers/slow-peer'
+import { FakePeer } from '../helpers/fake-peer'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
 // The README's pictures are refreshed on request (SCREENSHOTS=docs), so a test run leaves the
@@ -26,7 +26,7 @@ const WITHIN = 2000
 
 let browser: Browser
 const apps: RunningApp[] = []
-const peers: SlowPeer[] = []
+const peers: FakePeer[] = []
 
 beforeAll(async () => {
   await buildWindow()
@@ -140,9 +140,12 @@ describe('the app in a browser', () => {
     await expectPeerShown(page, bob.key)
 
     // A peer whose file trickles in keeps a transfer in flight long enough to see it.
-    const slow = new SlowPeer([{ path: 'photos/big picture.jpg', content: randomBytes(1_500_000) }], 25_000, 100)
+    const slow = new FakePeer([{ path: 'photos/big picture.jpg', content: randomBytes(1_500_000) }], {
+      trickle: { chunkBytes: 25_000, everyMs: 100 },
+    })
     peers.push(slow)
-    const slowKey = await slow.start(server.port)
+    await slow.start()
+    const slowKey = await slow.register(server.port)
     await expectPeerShown(page, slowKey)
     await page.getByRole('tab', { name: 'Transfers' }).click()
     const progress = page.getByRole('progressbar', { name: `photos/big picture.jpg from ${slowKey}` })

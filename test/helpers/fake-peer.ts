@@ -1,11 +1,12 @@
 // A folder server written by hand for tests: it speaks the protocol itself and answers whatever
-// the test scripts, honest or not.
+// the test scripts, honest or not, at full speed or trickling.
 import { createServer, type Server, type Socket } from 'node:net'
 import { createHash, randomBytes } from 'node:crypto'
 import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
 import { PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
 import type { FileEntry, Message } from '../../src/main/engine/protocol/messages'
+import { RawPeer } from './raw-peer'
 
 export interface FakeFile {
   path: string
@@ -13,6 +14,11 @@ export interface FakeFile {
   announce?: { version?: Buffer; size?: number }
   /** What is actually sent. */
   content: Buffer
+}
+
+export interface FakePeerOptions {
+  /** Send file content in chunks of this many bytes, one chunk every `everyMs`. */
+  trickle?: { chunkBytes: number; everyMs: number }
 }
 
 export function sha256(data: Buffer | string): Buffer {
@@ -23,10 +29,15 @@ export class FakePeer {
   /** Every message received, with the port the sender identified as (0 before IDENTIFY). */
   readonly requests: Array<{ from: number; message: Message }> = []
   private server: Server | null = null
+  private registration: RawPeer | null = null
   private readonly sockets = new Set<Socket>()
+  private readonly timers = new Set<NodeJS.Timeout>()
   port = 0
 
-  constructor(private readonly files: FakeFile[]) {}
+  constructor(
+    private readonly files: FakeFile[],
+    private readonly options: FakePeerOptions = {},
+  ) {}
 
   entries(): FileEntry[] {
     return this.files.map((f) => ({
@@ -43,7 +54,15 @@ export class FakePeer {
     return this.port
   }
 
+  /** Logs on with the registry server like any client; returns this peer's `ip:port`. */
+  async register(serverPort: number): Promise<string> {
+    this.registration = await RawPeer.logOn(serverPort, { ip: '127.0.0.1', port: this.port })
+    return `127.0.0.1:${this.port}`
+  }
+
   async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer)
+    this.registration?.close()
     for (const s of this.sockets) s.destroy()
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
   }
@@ -81,11 +100,30 @@ export class FakePeer {
             }
             const entry = this.entries().find((e) => e.path === file.path)!
             send({ type: 'FILE_SIZE', path: file.path, version: entry.version, size: entry.size })
-            if (file.content.length) send({ type: 'FILE_DATA', data: file.content })
+            this.sendContent(socket, file.content, send)
             break
           }
         }
       }
     })
+  }
+
+  private sendContent(socket: Socket, content: Buffer, send: (m: Message) => void): void {
+    const trickle = this.options.trickle
+    if (!trickle) {
+      if (content.length) send({ type: 'FILE_DATA', data: content })
+      return
+    }
+    let offset = 0
+    const timer = setInterval(() => {
+      if (socket.destroyed || offset >= content.length) {
+        clearInterval(timer)
+        this.timers.delete(timer)
+        return
+      }
+      send({ type: 'FILE_DATA', data: content.subarray(offset, offset + trickle.chunkBytes) })
+      offset += trickle.chunkBytes
+    }, trickle.everyMs)
+    this.timers.add(timer)
   }
 }
