@@ -2,7 +2,7 @@
 // use it: a connection first says IDENTIFY with its announced address, which must be a known
 // peer reached from that same IP. Then: GET_FILE_LIST, GET_FILE (streamed), SUBSCRIBE (pushed
 // INDEX_CHANGED). Requests on one connection are answered in order, one at a time.
-import { closeSync, constants, fstatSync, openSync, read, readSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, read, readlinkSync, readSync, realpathSync } from 'node:fs'
 import path from 'node:path'
 import type { Server, Socket } from 'node:net'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
@@ -180,6 +180,11 @@ export class FolderServer {
       return this.abort(connection, relPath, 'the file could not be opened; a new version follows')
     }
     try {
+      // O_NOFOLLOW guards the last name only; a folder on the way swapped for a link must not
+      // lead out either: the file actually opened has to lie inside the shared folder.
+      if (!this.insideRoot(fd, abs)) {
+        return this.abort(connection, relPath, 'the path now leads outside the shared folder')
+      }
       const stats = fstatSync(fd)
       if (!stats.isFile() || stats.size !== file.size || stats.mtimeMs !== file.mtimeMs) {
         return this.abort(connection, relPath, 'the file changed since it was indexed; a new version follows')
@@ -220,6 +225,19 @@ export class FolderServer {
     } finally {
       closeSync(fd)
     }
+  }
+
+  private realRoot: string | null = null
+
+  private insideRoot(fd: number, abs: string): boolean {
+    this.realRoot ??= realpathSync.native(this.options.index.root)
+    let opened: string
+    try {
+      opened = readlinkSync(`/proc/self/fd/${fd}`)
+    } catch {
+      opened = realpathSync.native(abs)
+    }
+    return opened.startsWith(this.realRoot + path.sep)
   }
 
   private abort(connection: Connection, relPath: string, reason: string): void {

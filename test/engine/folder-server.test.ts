@@ -1,0 +1,88 @@
+// The folder server over a real socket: only announced peers, and never a byte from outside the
+// shared folder, even when a folder inside it is swapped for a link after indexing.
+import { mkdirSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { FolderServer } from '../../src/main/engine/client/folder-server'
+import { FolderIndex } from '../../src/main/engine/folder/folder-index'
+import { EventLog } from '../helpers/events'
+import { sha256 } from '../helpers/fake-peer'
+import { RawPeer } from '../helpers/raw-peer'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+
+const cleanup: Array<() => Promise<void> | void> = []
+
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step()
+  removeTempDirs()
+})
+
+async function serve(root: string, peers: Set<string>): Promise<{ port: number; index: FolderIndex }> {
+  const log = new EventLog()
+  const index = new FolderIndex(root, path.join(tempDir('state-'), 'index.json'), log.sink)
+  await index.open()
+  const server = new FolderServer({
+    port: 0,
+    host: '127.0.0.1',
+    nodeId: randomBytes(16),
+    index,
+    peers: { has: (key) => peers.has(key), waitFor: async (key) => peers.has(key) },
+    onEvent: log.sink,
+  })
+  const { port } = await server.start()
+  cleanup.push(() => index.close(), () => server.stop())
+  return { port, index }
+}
+
+async function identified(port: number, as: { ip: string; port: number }): Promise<RawPeer> {
+  const peer = await RawPeer.hello(port)
+  cleanup.push(() => peer.close())
+  peer.send({ type: 'IDENTIFY', endpoint: as })
+  await peer.next('IDENTIFY_OK')
+  return peer
+}
+
+describe('FolderServer', () => {
+  it('serves a file, says when the asker is up to date, and when a path is unknown', async () => {
+    const root = tempDir('shared-')
+    writeFileSync(path.join(root, 'a.txt'), 'hello')
+    const { port } = await serve(root, new Set(['127.0.0.1:40001']))
+    const peer = await identified(port, { ip: '127.0.0.1', port: 40001 })
+    peer.send({ type: 'GET_FILE', path: 'a.txt', version: null })
+    expect(await peer.next('FILE_SIZE')).toMatchObject({ path: 'a.txt', size: 5, version: sha256('hello') })
+    expect((await peer.next('FILE_DATA')).data.toString()).toBe('hello')
+    peer.send({ type: 'GET_FILE', path: 'a.txt', version: sha256('hello') })
+    expect(await peer.next('FILE_UP_TO_DATE')).toEqual({ type: 'FILE_UP_TO_DATE', path: 'a.txt' })
+    peer.send({ type: 'GET_FILE', path: '../etc/passwd', version: null })
+    expect(await peer.next('FILE_NOT_FOUND')).toEqual({ type: 'FILE_NOT_FOUND', path: '../etc/passwd' })
+  })
+
+  it('never sends bytes from outside the folder when a folder in it is swapped for a link', async () => {
+    const root = tempDir('shared-')
+    mkdirSync(path.join(root, 'sub'))
+    writeFileSync(path.join(root, 'sub', 'file.txt'), 'inside!')
+    const outside = tempDir('outside-')
+    writeFileSync(path.join(outside, 'file.txt'), 'SECRET!')
+    // Same size and mtime as the indexed file: only the check of where the open landed stops it.
+    utimesSync(path.join(root, 'sub', 'file.txt'), 1e9, 1e9)
+    utimesSync(path.join(outside, 'file.txt'), 1e9, 1e9)
+    const { port } = await serve(root, new Set(['127.0.0.1:40001']))
+    const peer = await identified(port, { ip: '127.0.0.1', port: 40001 })
+    renameSync(path.join(root, 'sub'), path.join(root, 'gone'))
+    symlinkSync(outside, path.join(root, 'sub'))
+    peer.send({ type: 'GET_FILE', path: 'sub/file.txt', version: null })
+    await peer.until(() => peer.has((m) => m.type === 'FILE_ABORT' || m.type === 'FILE_NOT_FOUND' || m.type === 'FILE_DATA'), 5000, 'an answer')
+    expect(peer.has((m) => m.type === 'FILE_DATA')).toBe(false)
+  })
+
+  it('answers a peer the server has not announced with ERROR_IP_PORT_NOT_FOUND_IN_LIST', async () => {
+    const root = tempDir('shared-')
+    const { port } = await serve(root, new Set())
+    const stranger = await RawPeer.hello(port)
+    cleanup.push(() => stranger.close())
+    stranger.send({ type: 'IDENTIFY', endpoint: { ip: '127.0.0.1', port: 40009 } })
+    expect(await stranger.next('ERROR_IP_PORT_NOT_FOUND_IN_LIST')).toMatchObject({ endpoint: { port: 40009 } })
+    await stranger.waitClosed()
+  })
+})
