@@ -11,8 +11,17 @@ const receiver = new FileReceiver()
 /** One session per peer, shared by all of this worker's jobs (their requests are pipelined). */
 const sessions = new Map<string, Promise<PeerSession>>()
 
+/** Messages of one turn go to the main thread together: one wake-up, not one per file. */
+let outbox: WorkerToMain[] = []
 function post(message: WorkerToMain): void {
-  parentPort!.postMessage(message)
+  outbox.push(message)
+  if (outbox.length === 1) {
+    setImmediate(() => {
+      const messages = outbox
+      outbox = []
+      parentPort!.postMessage(messages)
+    })
+  }
 }
 
 async function sessionFor(job: Job): Promise<PeerSession> {
@@ -56,9 +65,9 @@ async function run(job: Job): Promise<JobResult> {
   }
 }
 
-// Jobs run concurrently: the pool hands a worker several at once.
-parentPort!.on('message', (message: Job | { kind: 'forget'; peer: string }) => {
-  if (message.kind === 'forget') return closeSession(message.peer)
-  void run(message).then((result) => post({ type: 'done', id: message.id, result }))
+// Jobs arrive in batches and run concurrently: the pool hands a worker several at once.
+parentPort!.on('message', (message: Job[] | { kind: 'forget'; peer: string }) => {
+  if (!Array.isArray(message)) return closeSession(message.peer)
+  for (const job of message) void run(job).then((result) => post({ type: 'done', id: job.id, result }))
 })
 

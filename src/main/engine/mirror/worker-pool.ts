@@ -29,6 +29,7 @@ export const JOBS_PER_WORKER = 16
 export class WorkerPool {
   private readonly slots: Slot[] = []
   private stopping = false
+  private dispatchScheduled = false
 
   constructor(
     count: number,
@@ -38,13 +39,13 @@ export class WorkerPool {
     private readonly hooks: PoolHooks,
   ) {
     for (let id = 0; id < count; id++) this.slots.push(this.spawn(id))
-    ring.onPut = () => this.dispatch()
+    ring.onPut = () => this.scheduleDispatch()
   }
 
   private spawn(id: number): Slot {
     const worker = new Worker(this.script, { workerData: { ...this.init, workerId: id } satisfies WorkerInit })
     const slot: Slot = { id, worker, jobs: new Map() }
-    worker.on('message', (message: WorkerToMain) => this.onMessage(slot, message))
+    worker.on('message', (messages: WorkerToMain[]) => this.onMessages(slot, messages))
     worker.on('error', (error) => this.onCrash(slot, error))
     return slot
   }
@@ -82,7 +83,11 @@ export class WorkerPool {
    * folder queue on the folder's lock in the kernel, and that costs more than it gains.
    */
   dispatch(): void {
+    this.dispatchScheduled = false
     if (this.stopping) return
+    // Jobs for one worker travel in one message: every message wakes a thread, and waking
+    // threads costs more than copying a few jobs.
+    const outgoing = new Map<Slot, Job[]>()
     for (;;) {
       const leastLoaded = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a))
       if (leastLoaded.jobs.size >= JOBS_PER_WORKER) break
@@ -92,18 +97,35 @@ export class WorkerPool {
       const owner = job.kind === 'file' ? this.slots[folderHash(job) % this.slots.length]! : leastLoaded
       const slot = owner.jobs.size < JOBS_PER_WORKER ? owner : leastLoaded
       slot.jobs.set(job.id, job)
-      slot.worker.postMessage(job)
+      const batch = outgoing.get(slot)
+      if (batch) batch.push(job)
+      else outgoing.set(slot, [job])
     }
+    for (const [slot, jobs] of outgoing) slot.worker.postMessage(jobs)
     this.hooks.changed()
   }
 
-  private onMessage(slot: Slot, message: WorkerToMain): void {
-    const job = slot.jobs.get(message.id)
-    if (!job) return
-    if (message.type !== 'done') return this.hooks.message(job, message)
-    slot.jobs.delete(message.id)
-    this.hooks.done(job, message.result)
-    this.dispatch()
+  /** Producers put jobs one by one; handing them out once per turn lets them travel together. */
+  private scheduleDispatch(): void {
+    if (this.dispatchScheduled) return
+    this.dispatchScheduled = true
+    setImmediate(() => this.dispatch())
+  }
+
+  private onMessages(slot: Slot, messages: WorkerToMain[]): void {
+    let finished = false
+    for (const message of messages) {
+      const job = slot.jobs.get(message.id)
+      if (!job) continue
+      if (message.type !== 'done') {
+        this.hooks.message(job, message)
+        continue
+      }
+      slot.jobs.delete(message.id)
+      this.hooks.done(job, message.result)
+      finished = true
+    }
+    if (finished) this.dispatch()
   }
 
   private onCrash(slot: Slot, error: Error): void {
