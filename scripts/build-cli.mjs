@@ -19,6 +19,9 @@ try {
     format: 'esm',
     target: 'node20',
     packages: 'external',
+    // The app command's code (web server, settings store) is a chunk of its own, loaded on use.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     sourcemap: 'linked',
     logLevel: 'warning',
   })

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { ClientNode, defaultMirrorDir, folderProblem } from '../main/engine/client/client-node'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS } from '../main/engine/defaults'
 import { RegistryServer } from '../main/engine/registry/registry-server'
-import { defaultConfigDir, parseUiAddress, runHeadlessApp } from '../main/app/headless/run-headless'
+import { defaultConfigDir, parseUiAddress } from '../main/app/headless/ui-address'
 import { createPrinter, flushPrinters } from './printer'
 import {
   bindAddress,
@@ -17,6 +17,9 @@ import {
   reachableAddress,
   remotePort,
 } from './options'
+
+/** The worker threads' code, bundled beside this file (shared code lives in chunks/, so the engine cannot find it itself). */
+const TRANSFER_WORKER = new URL('./transfer-worker.mjs', import.meta.url)
 
 /** Leaving (LOG_OFF and close) must finish inside this, whatever the network does. */
 const SHUTDOWN_LIMIT_MS = 1800
@@ -130,6 +133,7 @@ program
         advertiseHost: opts.advertise,
         workers: opts.workers,
         bufferSlots: opts.buffer,
+        workerScript: TRANSFER_WORKER,
         onEvent: createPrinter(Boolean(opts.json)),
       })
       await client.start().catch((error) => failToStart(error, 'client'))
@@ -149,6 +153,8 @@ program
   .option('--json', 'print the URL and the events as one JSON object per line')
   .action(async (opts: { ui: { host: string; port: number }; config?: string; json?: boolean }) => {
     const json = Boolean(opts.json)
+    // Loaded only for this command: the server and client start without the app's packages.
+    const { runHeadlessApp } = await import('../main/app/headless/run-headless')
     const app = await runHeadlessApp({
       ...opts.ui,
       configDir: path.resolve(opts.config ?? defaultConfigDir()),
@@ -156,6 +162,7 @@ program
       printEvent: createPrinter(json),
       writeLine: (line) => process.stdout.write(`${line}\n`),
       log: (text) => process.stderr.write(text),
+      workerScript: TRANSFER_WORKER,
     }).catch((error) => failToStart(error, 'app'))
     stopOnSignals(app)
   })

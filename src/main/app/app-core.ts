@@ -21,7 +21,8 @@ export interface AppCoreOptions {
   batchMs?: number
   /** Every event as it happens, e.g. for the headless app's --json output. */
   onEvent?: (event: EngineEvent | StatusEvent) => void
-  engine?: Pick<SupervisorOptions, 'host' | 'heartbeatMs' | 'addresses' | 'workerScript'>
+  /** How the engine runs; the host says where the bundled transfer worker is. */
+  engine: Pick<SupervisorOptions, 'host' | 'heartbeatMs' | 'addresses' | 'workerScript'>
 }
 
 export class AppCore {

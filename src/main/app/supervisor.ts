@@ -26,8 +26,8 @@ export interface SupervisorOptions {
   /** Server role: how often clients must ping (tests shorten it). */
   heartbeatMs?: number
   addresses?: () => string[]
-  /** The bundled transfer worker, where it is not beside the running bundle (Electron, tests). */
-  workerScript?: string | URL
+  /** The bundled transfer worker's file (each bundler puts it elsewhere: the host says where). */
+  workerScript: string | URL
 }
 
 export class Supervisor {

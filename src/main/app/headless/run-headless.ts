@@ -1,7 +1,6 @@
 // `dropbox-sync app --ui [HOST:]PORT`: the desktop app's main-process logic without Electron. The
 // settings live in a folder (the desktop app's own by default), the engine runs in this process,
 // and the same window is served to a browser with the bridge on a WebSocket.
-import { homedir } from 'node:os'
 import path from 'node:path'
 import type { StatusEvent } from '../../../shared/contract'
 import type { EngineEvent } from '../../../shared/events'
@@ -9,6 +8,8 @@ import { AppCore } from '../app-core'
 import { openSettingsStore } from '../settings-store'
 import { ensureRendererBuild, projectRoot } from './renderer-build'
 import { UiServer } from './ui-server'
+
+export { defaultConfigDir, parseUiAddress } from './ui-address'
 
 export interface HeadlessAppOptions {
   host: string
@@ -21,27 +22,13 @@ export interface HeadlessAppOptions {
   writeLine: (line: string) => void
   /** Build output and diagnostics (stderr). */
   log: (text: string) => void
+  /** The bundled transfer worker the client engine's threads run. */
+  workerScript: string | URL
 }
 
 export interface HeadlessApp {
   url: string
   stop(): Promise<void>
-}
-
-/** Where the desktop app (Electron's userData for "dropbox-sync") keeps its settings; shared with it. */
-export function defaultConfigDir(): string {
-  if (process.platform === 'darwin') return path.join(homedir(), 'Library', 'Application Support', 'dropbox-sync')
-  if (process.platform === 'win32') return path.join(process.env['APPDATA'] ?? path.join(homedir(), 'AppData', 'Roaming'), 'dropbox-sync')
-  return path.join(process.env['XDG_CONFIG_HOME'] || path.join(homedir(), '.config'), 'dropbox-sync')
-}
-
-/** `[HOST:]PORT`, IPv6 in brackets; the host defaults to loopback. Returns why not, as a string, when invalid. */
-export function parseUiAddress(value: string): { host: string; port: number } | string {
-  const match = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(value.trim())
-  const port = match ? Number(match[2]) : NaN
-  if (!match || port > 65535) return 'expected [HOST:]PORT, e.g. 8080 or 127.0.0.1:8080 (0 picks a free port).'
-  const host = match[1] ? match[1].replace(/^\[|\]$/g, '') : '127.0.0.1'
-  return { host, port }
 }
 
 function describeStatus(event: StatusEvent): string {
@@ -55,6 +42,7 @@ export async function runHeadlessApp(options: HeadlessAppOptions): Promise<Headl
   if (store.notice) options.log(`dropbox-sync: ${store.notice}\n`)
   const core = new AppCore({
     store,
+    engine: { workerScript: options.workerScript },
     onEvent: (event) => {
       if (event.type !== 'status') options.printEvent(event)
       else options.writeLine(options.json ? JSON.stringify(event) : describeStatus(event))

@@ -23,8 +23,8 @@ export interface ClientNodeOptions {
   advertiseHost?: string
   workers: number
   bufferSlots: number
-  /** The bundled transfer worker; the default is the file beside the running bundle. */
-  workerScript?: string | URL
+  /** The bundled transfer worker's file: each bundler puts it somewhere else, so the host says where. */
+  workerScript: string | URL
   onEvent?: EventSink
 }
 
@@ -78,7 +78,7 @@ export class ClientNode {
       mirrorRoot: this.mirrorDir,
       workers: this.options.workers,
       bufferSlots: this.options.bufferSlots,
-      workerScript: this.options.workerScript ?? new URL('./transfer-worker.mjs', import.meta.url),
+      workerScript: this.options.workerScript,
       nodeId: this.nodeId,
       onEvent: this.emit,
     })
