@@ -60,6 +60,14 @@ function usageError(message: string): never {
   process.exit(2)
 }
 
+// Output piped into a reader that goes away (`… --json | head`) is not a crash: stop quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0)
+    throw error
+  })
+}
+
 const program = new Command()
   .name('dropbox-sync')
   .description('Folder sync for machines on one network: a registry server and clients that mirror one another.')

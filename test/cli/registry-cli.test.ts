@@ -1,6 +1,6 @@
 // The registry and client registration as a user runs them: real `dropbox-sync` processes.
 import { afterEach, describe, expect, it } from 'vitest'
-import { killAll, runCli, runCliOnce, type CliProcess } from '../helpers/cli'
+import { BIN, killAll, runCli, runCliOnce, type CliProcess } from '../helpers/cli'
 import { freePort } from '../helpers/ports'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
@@ -183,5 +183,20 @@ describe('flags', () => {
     const { code, stderr } = await runCliOnce(['server', '-p', String(port), '--host', '127.0.0.1'])
     expect(code).toBe(1)
     expect(stderr.trim()).toBe('dropbox-sync: cannot start the server: the port is already in use')
+  })
+})
+
+describe('output', () => {
+  it('stops quietly when the reader of its output goes away', async () => {
+    const { spawn } = await import('node:child_process')
+    const { port } = await startServer()
+    const child = spawn('bash', ['-c', `"${process.execPath}" "${BIN}" client -d "${tempDir()}" -sp ${port} -sip 127.0.0.1 --json | head -n 1`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+    expect(code).toBe(0)
+    expect(stderr).not.toContain('EPIPE')
   })
 })

@@ -105,6 +105,8 @@ export class PeerSession {
     if (this.closed) return Promise.reject(this.lostError(this.closed))
     return new Promise((resolve, reject) => {
       this.pending.push({ onReply, resolve, reject })
+      // Requests made in one turn (a batch of jobs) leave in one write.
+      this.connection.coalesceUntilIdle()
       this.connection.send(message)
     })
   }
