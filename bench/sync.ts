@@ -122,6 +122,7 @@ async function dropboxSync(src: string, work: string): Promise<SyncRun> {
   const pair = new Pair(work)
   try {
     await pair.start(src)
+    settleDisk()
     const t0 = performance.now()
     const receiver = pair.receiver('receiver')
     let peak = 0
@@ -135,12 +136,22 @@ async function dropboxSync(src: string, work: string): Promise<SyncRun> {
   }
 }
 
+/**
+ * Flushes dirty pages before each timed run: data written just before (the test set, the
+ * previous tool's copy) must not be written back on the next tool's time.
+ */
+function settleDisk(): void {
+  execFileSync('sync')
+}
+
 function rsync(src: string): number {
+  settleDisk()
   const out = execFileSync('bash', [path.join(SHARED_BENCH, 'rsync-pair.sh'), src], { encoding: 'utf8' })
   return Number(/rsync ([\d.]+) s/.exec(out)?.[1])
 }
 
 function cp(src: string, work: string): number {
+  settleDisk()
   const t0 = performance.now()
   execFileSync('cp', ['-r', src, path.join(work, 'cp-copy')])
   return (performance.now() - t0) / 1000
