@@ -240,6 +240,24 @@ describe('hostile and unknown peers', () => {
   })
 })
 
+describe('IPv6', () => {
+  it('mirrors between clients on ::1, into a folder name without colons', async () => {
+    const server = runCli(['server', '-p', '0', '--host', '::1'])
+    const { port: serverPort } = await server.waitFor('ready')
+    const dir = tempDir('v6-')
+    write(dir, 'hello.txt', 'over IPv6')
+    const start = async (folder: string): Promise<Client> => {
+      const cli = runCli(['client', '-d', folder, '-sp', String(serverPort), '-sip', '::1', '--host', '::1'])
+      const { port } = await cli.waitFor('ready', { role: 'client' }, 30_000)
+      return { cli, dir: folder, port }
+    }
+    const sender = await start(dir)
+    const receiver = await start(tempDir('v6-'))
+    await receiver.cli.waitFor('peer-synced', { peer: `[::1]:${sender.port}` }, 15_000)
+    await expectMirrored(dir, mirrorOf(receiver.dir, sender.port, '::1'))
+  })
+})
+
 describe('folders', () => {
   it('refuses a mirror folder inside the shared folder', async () => {
     const dir = tempDir('shared-')
