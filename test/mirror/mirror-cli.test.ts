@@ -98,6 +98,9 @@ describe('three clients mirror one another', () => {
       for (const other of clients) if (other !== me) await expectMirrored(other.dir, mirrorOf(me.dir, other.port))
     }
     await a.cli.waitFor('file-removed', { peer: `127.0.0.1:${b.port}`, path: 'with space.txt' })
+    // A folder removed everywhere, then used again: writers that knew it must make it anew.
+    write(b.dir, 'deep/a/b/c/d/e/again.txt', 'back again')
+    for (const me of [a, c]) await expectMirrored(b.dir, mirrorOf(me.dir, b.port))
     await a.cli.waitFor('file-synced', { peer: `127.0.0.1:${c.port}`, path: 'moved-c/data.bin' })
     // The renamed 300 kB file was moved on disk, not sent again.
     expect(a.cli.find('transfer-started', { peer: `127.0.0.1:${c.port}`, path: 'moved-c/data.bin' })).toBeUndefined()

@@ -69,7 +69,8 @@ export class FileReceiver {
   }
 
   private fetch(job: FileJob, target: string, session: PeerSession, hooks: ReceiverHooks): Promise<JobResult> {
-    const temp = this.writer.prepare(target, job.peer.folder)
+    // Small files skip re-checking a known folder (one syscall per file); see writeSmall's retry.
+    let temp = this.writer.prepare(target, job.peer.folder, job.size > SMALL_FILE_BYTES)
     const hash = createHash('sha256')
     const socket = session.connection.socket
     let announced: { version: string; size: number } | null = null
@@ -98,6 +99,8 @@ export class FileReceiver {
         if (reply.type !== 'FILE_SIZE' || reply.path !== job.path) throw session.unexpected(reply, `FILE_SIZE for ${job.path}`)
         announced = { version: reply.version.toString('hex'), size: reply.size }
         if (reply.size > SMALL_FILE_BYTES) {
+          // Streamed to disk: make sure of the folder now (the list may have called it small).
+          temp = this.writer.prepare(target, job.peer.folder)
           // A deep queue lets the disk write while the socket keeps delivering.
           stream = createWriteStream(temp, { highWaterMark: WRITE_QUEUE_BYTES })
           stream.on('error', () => {})
@@ -150,7 +153,17 @@ export class FileReceiver {
         }
         let mtimeMs: number | undefined
         if (stream) await closeStream(stream)
-        else mtimeMs = writeSmall(temp, chunks)
+        else {
+          try {
+            mtimeMs = writeSmall(temp, chunks)
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+            // The folder was removed since it was checked: make it again, once.
+            this.writer.forget(target)
+            temp = this.writer.prepare(target, job.peer.folder)
+            mtimeMs = writeSmall(temp, chunks)
+          }
+        }
         this.writer.commit(temp, target)
         return this.done('fetched', version, size, target, size, mtimeMs)
       })

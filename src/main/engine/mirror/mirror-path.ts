@@ -38,11 +38,14 @@ let tempCounter = 0
 export class MirrorWriter {
   private readonly checked = new Set<string>()
 
-  /** Makes sure the folder for `target` exists inside `folder`; returns a temp path beside it. */
-  prepare(target: string, folder: string): string {
+  /**
+   * Makes sure the folder for `target` exists inside `folder`; returns a temp path beside it.
+   * A folder checked before may have been removed since (the peer deleted what was in it): with
+   * `verify` its existence is checked again; without, the caller retries on ENOENT after `forget`.
+   */
+  prepare(target: string, folder: string, verify = true): string {
     const parent = path.dirname(target)
-    // A folder checked before may have been removed since (the peer deleted what was in it).
-    if (!this.checked.has(parent) || !existsSync(parent)) {
+    if (!this.checked.has(parent) || (verify && !existsSync(parent))) {
       this.makeParentsSync(parent, folder)
       // Nothing planted in the mirror (a link) may carry the write outside it.
       const realFolder = realpathSync(folder)
@@ -53,6 +56,11 @@ export class MirrorWriter {
       this.checked.add(parent)
     }
     return path.join(parent, `${TEMP_PREFIX}${process.pid}-${threadId}-${++tempCounter}`)
+  }
+
+  /** Forgets that the folder of `target` was checked: the next prepare makes and checks it again. */
+  forget(target: string): void {
+    this.checked.delete(path.dirname(target))
   }
 
   /**
