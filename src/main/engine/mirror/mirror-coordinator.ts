@@ -13,7 +13,7 @@ import { Throttle } from '../util/throttle'
 import { JobRing } from './job-ring'
 import type { FileJob, Job, JobResult, ListEntry, PeerRef, WorkerToMain } from './jobs'
 import { MirrorManifest } from './mirror-manifest'
-import { MirrorWriter, pathInMirror, removeFromMirror } from './mirror-path'
+import { MirrorWriter, pathInMirror, removeFromMirror, TEMP_PREFIX } from './mirror-path'
 import { PeerSession } from './peer-session'
 import { Recycler } from './recycler'
 import { WorkerPool } from './worker-pool'
@@ -63,6 +63,7 @@ export class MirrorCoordinator {
   private readonly jobGenerations = new Map<number, number>()
   private self: Endpoint | null = null
   private nextJobId = 1
+  private readonly startedAt = Date.now()
   private stopped = false
   private readonly stateEvents: Throttle
   private readonly stateDir: string
@@ -225,8 +226,12 @@ export class MirrorCoordinator {
     const walk = async (dir: string, prefix: string): Promise<void> => {
       for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
         const rel = prefix ? `${prefix}/${entry.name}` : entry.name
-        if (entry.isDirectory()) await walk(path.join(dir, entry.name), rel)
-        else if (!remote.has(rel) && !state.manifest.files.has(rel)) await removeFromMirror(path.join(dir, entry.name), state.ref.folder)
+        const abs = path.join(dir, entry.name)
+        if (entry.isDirectory()) await walk(abs, rel)
+        else if (remote.has(rel) || state.manifest.files.has(rel)) continue
+        // A temp file of this process belongs to a transfer in flight; only a crash's are strays.
+        else if (entry.name.startsWith(TEMP_PREFIX) && (lstatSync(abs, { throwIfNoEntry: false })?.mtimeMs ?? 0) >= this.startedAt) continue
+        else await removeFromMirror(abs, state.ref.folder)
       }
     }
     await walk(state.ref.folder, '')
