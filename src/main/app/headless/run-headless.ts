@@ -1,7 +1,6 @@
 // `dropbox-sync app --ui [HOST:]PORT`: the desktop app's main-process logic without Electron. The
 // settings live in a folder (the desktop app's own by default), the engine runs in this process,
 // and the same window is served to a browser with the bridge on a WebSocket.
-import path from 'node:path'
 import type { StatusEvent } from '../../../shared/contract'
 import type { EngineEvent } from '../../../shared/events'
 import { AppCore } from '../app-core'

@@ -182,7 +182,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
       const { version, size } = await hashFile(abs)
       this.hashed++
       const after = await lstat(abs)
-      if ((sameStats(statsOf(before), after) && size === after.size) || attempt >= 4) {
+      if ((sameStats(before, after) && size === after.size) || attempt >= 4) {
         return { path: rel, version, size, mtimeMs: after.mtimeMs, ino: after.ino }
       }
     }
@@ -250,10 +250,6 @@ interface FileStats {
   size: number
   mtimeMs: number
   ino: number
-}
-
-function statsOf(s: FileStats): FileStats {
-  return { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino }
 }
 
 function sameStats(a: FileStats, b: FileStats): boolean {

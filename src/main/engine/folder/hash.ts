@@ -22,5 +22,3 @@ export async function hashFile(file: string): Promise<{ version: Buffer; size: n
   }
 }
 
-/** The version of an empty file. */
-export const EMPTY_VERSION = createHash('sha256').digest()

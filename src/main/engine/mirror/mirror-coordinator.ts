@@ -3,7 +3,7 @@
 // file job per file that differs, applies deletions and renames itself, and reports progress.
 // It is the only producer of jobs; the workers only consume them (see job-ring.ts).
 import { lstatSync } from 'node:fs'
-import { mkdir, readdir, rm } from 'node:fs/promises'
+import { mkdir, readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import type { EventSink } from '../../../shared/events'
@@ -262,11 +262,20 @@ export class MirrorCoordinator {
         upserts.push(change.path)
       }
     }
-    // A rename arrives as delete + upsert of the same content: move the file we have.
+    // A rename arrives as delete + upsert of the same content: move the file we have. The deleted
+    // paths are looked up by content, so moving a folder of n files costs n lookups, not n².
+    const deletedByVersion = new Map<string, string[]>()
+    for (const rel of deleted) {
+      const version = state.manifest.files.get(rel)?.version
+      if (version === undefined || state.pending.has(rel)) continue
+      const paths = deletedByVersion.get(version)
+      if (paths) paths.push(rel)
+      else deletedByVersion.set(version, [rel])
+    }
     for (const rel of upserts) {
       const want = state.remote.get(rel)
       if (!want || state.manifest.files.get(rel)?.version === want.version || state.pending.has(rel)) continue
-      const from = [...deleted].find((d) => state.manifest.files.get(d)?.version === want.version && !state.pending.has(d))
+      const from = deletedByVersion.get(want.version)?.pop()
       if (from && (await this.renameLocal(state, from, rel))) deleted.delete(from)
     }
     for (const rel of upserts) await this.consider(state, generation, rel)
@@ -493,8 +502,9 @@ export function interleaveFolders(paths: Iterable<string>): string[] {
     list.push(rel)
   }
   const lists = [...byFolder.values()]
+  const total = lists.reduce((n, l) => n + l.length, 0)
   const out: string[] = []
-  for (let i = 0; out.length < lists.reduce((n, l) => n + l.length, 0); i++) {
+  for (let i = 0; out.length < total; i++) {
     for (const list of lists) if (i < list.length) out.push(list[i]!)
   }
   return out
