@@ -12,7 +12,7 @@ import { Connection } from '../net/connection'
 import { closeServer, listen } from '../net/listen'
 import { FILE_CHUNK_BYTES, LIST_FRAME_TARGET_BYTES } from '../protocol/constants'
 import { ProtocolError } from '../protocol/errors'
-import type { FileEntry, IndexChange, Message } from '../protocol/messages'
+import type { IndexChange, Message } from '../protocol/messages'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_QUEUE_BYTES } from '../defaults'
 import type { FolderIndex } from '../folder/folder-index'
 
@@ -33,6 +33,28 @@ export interface FolderServerOptions {
 }
 
 const IDENTIFY_WAIT_MS = 3000
+
+/**
+ * Splits list entries into frames of about LIST_FRAME_TARGET_BYTES, so no frame nears the maximum
+ * however many files there are (a path costs at most 3 bytes per UTF-16 unit, plus the fixed
+ * fields). Always at least one frame, possibly empty: an empty folder still gets its FILE_LIST.
+ */
+function splitForFrames<T extends { path: string }>(entries: T[]): T[][] {
+  const frames: T[][] = [[]]
+  let bytes = 0
+  for (const entry of entries) {
+    if (bytes >= LIST_FRAME_TARGET_BYTES) {
+      frames.push([])
+      bytes = 0
+    }
+    frames[frames.length - 1]!.push(entry)
+    bytes += entry.path.length * 3 + ENTRY_FIXED_BYTES
+  }
+  return frames
+}
+
+/** Bytes of an entry besides its path: length prefix, version, size (and an upsert's op byte). */
+const ENTRY_FIXED_BYTES = 43
 /** Files up to this size are read with one synchronous call. */
 const SMALL_READ_BYTES = 64 * 1024
 
@@ -145,20 +167,11 @@ export class FolderServer {
   }
 
   private async sendList(connection: Connection): Promise<void> {
-    const files = this.options.index.list()
-    let batch: FileEntry[] = []
-    let bytes = 0
-    for (const file of files) {
-      batch.push(file)
-      bytes += file.path.length * 3 + 42
-      if (bytes >= LIST_FRAME_TARGET_BYTES) {
-        connection.send({ type: 'FILE_LIST', last: false, files: batch })
-        await connection.paced()
-        batch = []
-        bytes = 0
-      }
+    const batches = splitForFrames(this.options.index.list())
+    for (const [i, files] of batches.entries()) {
+      connection.send({ type: 'FILE_LIST', last: i === batches.length - 1, files })
+      await connection.paced()
     }
-    connection.send({ type: 'FILE_LIST', last: true, files: batch })
   }
 
   private async sendFile(connection: Connection, relPath: string, have: Buffer | null): Promise<void> {
@@ -246,23 +259,14 @@ export class FolderServer {
   }
 
   private push(changes: IndexChange[]): void {
-    // Split so no frame nears the maximum, however many files changed at once.
-    const frames: IndexChange[][] = [[]]
-    let bytes = 0
-    for (const change of changes) {
-      frames[frames.length - 1]!.push(change)
-      bytes += change.path.length * 3 + 43
-      if (bytes >= LIST_FRAME_TARGET_BYTES) {
-        frames.push([])
-        bytes = 0
-      }
-    }
+    if (changes.length === 0) return
+    const frames = splitForFrames(changes)
     for (const session of this.sessions) {
       if (!session.subscribed || !session.peer) continue
       // Queued behind the session's requests and paced: a burst of changes waits for the socket.
       session.queue = session.queue.then(async () => {
         for (const batch of frames) {
-          if (!batch.length || session.connection.isClosed) continue
+          if (session.connection.isClosed) return
           session.connection.send({ type: 'INDEX_CHANGED', changes: batch })
           await session.connection.paced()
         }
