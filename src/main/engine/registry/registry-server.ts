@@ -117,16 +117,13 @@ export class RegistryServer {
       }
       this.byConnection.delete(existing.connection)
       existing.connection.close()
-      const registration = { endpoint, connection }
-      this.clients.set(key, registration)
-      this.byConnection.set(connection, registration)
-      connection.send({ type: 'LOG_ON_OK', endpoint })
-      return
     }
     const registration = { endpoint, connection }
     this.clients.set(key, registration)
     this.byConnection.set(connection, registration)
     connection.send({ type: 'LOG_ON_OK', endpoint })
+    // A reconnect of the same node is no news to the others.
+    if (existing) return
     this.broadcast(encodeMessage({ type: 'USER_ON', endpoint }), connection)
     this.emit({ type: 'peer-joined', ip: endpoint.ip, port: endpoint.port })
   }
