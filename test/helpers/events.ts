@@ -1,15 +1,14 @@
 // Collects engine events and waits for the ones a test expects.
 import type { EngineEvent } from '../../src/shared/events'
+import { WakeUp } from './wake-up'
 
 export class EventLog {
   readonly events: EngineEvent[] = []
-  private waiters: Array<() => void> = []
+  private readonly arrivals = new WakeUp()
 
   readonly sink = (event: EngineEvent): void => {
     this.events.push(event)
-    const waiters = this.waiters
-    this.waiters = []
-    for (const w of waiters) w()
+    this.arrivals.notify()
   }
 
   find<T extends EngineEvent['type']>(type: T, match: Partial<Extract<EngineEvent, { type: T }>> = {}) {
@@ -33,18 +32,7 @@ export class EventLog {
   }
 
   /** Waits until `check` holds, re-checking on every event (and every 100 ms). */
-  async until(check: () => boolean, timeoutMs = 5000, what = 'a condition'): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    while (!check()) {
-      const left = deadline - Date.now()
-      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; saw ${JSON.stringify(this.events)}`)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 100))
-        this.waiters.push(() => {
-          clearTimeout(timer)
-          resolve()
-        })
-      })
-    }
+  until(check: () => boolean, timeoutMs = 5000, what = 'a condition'): Promise<void> {
+    return this.arrivals.until(check, timeoutMs, what, () => `saw ${JSON.stringify(this.events)}`)
   }
 }

@@ -7,13 +7,14 @@ import { PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
 import type { Message, MessageOf } from '../../src/main/engine/protocol/messages'
 import type { Endpoint } from '../../src/shared/endpoint'
+import { WakeUp } from './wake-up'
 
 export class RawPeer {
   readonly messages: Message[] = []
   readonly nodeId: Buffer
   closed = false
   private readonly decoder = new FrameDecoder()
-  private waiters: Array<() => void> = []
+  private readonly arrivals = new WakeUp()
 
   private constructor(
     readonly socket: Socket,
@@ -23,11 +24,11 @@ export class RawPeer {
     socket.setNoDelay(true)
     socket.on('data', (chunk) => {
       for (const body of this.decoder.push(chunk)) this.messages.push(decodeBody(body))
-      this.wake()
+      this.arrivals.notify()
     })
     socket.on('close', () => {
       this.closed = true
-      this.wake()
+      this.arrivals.notify()
     })
     socket.on('error', () => {})
   }
@@ -80,28 +81,11 @@ export class RawPeer {
     return this.messages.some(predicate)
   }
 
-  async until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    while (!check()) {
-      const left = deadline - Date.now()
-      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; got ${JSON.stringify(this.messages.map((m) => m.type))}`)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 100))
-        this.waiters.push(() => {
-          clearTimeout(timer)
-          resolve()
-        })
-      })
-    }
+  until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    return this.arrivals.until(check, timeoutMs, what, () => `got ${JSON.stringify(this.messages.map((m) => m.type))}`)
   }
 
   close(): void {
     this.socket.destroy()
-  }
-
-  private wake(): void {
-    const waiters = this.waiters
-    this.waiters = []
-    for (const w of waiters) w()
   }
 }
