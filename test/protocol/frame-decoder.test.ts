@@ -149,6 +149,26 @@ describe('reassembly', () => {
     expect(collect([frameOf(Buffer.alloc(16, 1))], new FrameDecoder(16))).toEqual(['01'.repeat(16)])
     expectProtocolError(() => new FrameDecoder(16).push(header(17)), 'frame-too-large')
   })
+
+  it('puts a body that spans reads in memory from the given allocator, and only such a body', () => {
+    const asked: number[] = []
+    const arena = Buffer.alloc(64, 0xee)
+    const decoder = new FrameDecoder(MAX_FRAME_BYTES, (length) => {
+      asked.push(length)
+      return arena.subarray(0, length)
+    })
+    // Whole in one read: handed out as a view of the read, no allocation.
+    const whole = decoder.push(frameOf(Buffer.from([9, 9])))
+    expect(whole.map(hex)).toEqual(['0909'])
+    expect(asked).toEqual([])
+    // Split across reads: collected into what the allocator gave.
+    const split = frameOf(Buffer.from([1, 2, 3, 4, 5]))
+    expect(decoder.push(split.subarray(0, 6))).toEqual([])
+    const [body] = decoder.push(split.subarray(6))
+    expect(asked).toEqual([5])
+    expect(hex(body!)).toBe('0102030405')
+    expect(body!.buffer).toBe(arena.buffer)
+  })
 })
 
 describe('pendingBytes', () => {

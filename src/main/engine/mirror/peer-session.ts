@@ -46,7 +46,8 @@ export class PeerSession {
     })
   }
 
-  static open(peer: Endpoint, self: Endpoint, nodeId: Buffer): Promise<PeerSession> {
+  /** `allocateBody`: where large frame bodies go (a transfer worker recycles file chunks). */
+  static open(peer: Endpoint, self: Endpoint, nodeId: Buffer, allocateBody?: (length: number) => Buffer): Promise<PeerSession> {
     const name = endpointKey(peer)
     return new Promise((resolve, reject) => {
       const socket = connect({ host: peer.ip, port: peer.port })
@@ -59,6 +60,7 @@ export class PeerSession {
         heartbeatMs: 0,
         helloTimeoutMs: DEFAULT_HELLO_TIMEOUT_MS,
         maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
+        ...(allocateBody ? { allocateBody } : {}),
       })
       const session = new PeerSession(connection, name)
       const onEarlyClose = (info: CloseInfo): void => {

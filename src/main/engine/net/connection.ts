@@ -28,6 +28,8 @@ export interface ConnectionOptions {
   /** Bytes allowed to wait in the outgoing queue before the peer is cut off as too slow. */
   maxQueueBytes: number
   maxFrameBytes?: number
+  /** Memory for frame bodies that span reads (see FrameDecoder); default: fresh each time. */
+  allocateBody?: (length: number) => Buffer
 }
 
 export type CloseReason =
@@ -69,7 +71,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     super()
     this.remoteIp = safeIp(socket.remoteAddress)
     this.remote = formatEndpoint(this.remoteIp, socket.remotePort ?? 0)
-    this.decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES)
+    this.decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES, options.allocateBody)
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.onData(chunk))
     socket.on('error', () => this.finish({ reason: 'closed' }))

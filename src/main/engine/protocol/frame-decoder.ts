@@ -11,7 +11,14 @@ export class FrameDecoder {
   private bodyFilled = 0
   private failed: ProtocolError | null = null
 
-  constructor(private readonly maxFrameBytes = MAX_FRAME_BYTES) {}
+  /**
+   * `allocate` gives the memory for a body that spans reads (called only after the length has
+   * been checked): a caller that recycles large bodies passes its pool here.
+   */
+  constructor(
+    private readonly maxFrameBytes = MAX_FRAME_BYTES,
+    private readonly allocate: (length: number) => Buffer = (length) => Buffer.allocUnsafe(length),
+  ) {}
 
   /**
    * Feeds bytes in; returns every frame body completed by them, in order. When the stream breaks
@@ -57,7 +64,7 @@ export class FrameDecoder {
           at += length
           continue
         }
-        this.body = Buffer.allocUnsafe(length)
+        this.body = this.allocate(length)
         this.bodyFilled = 0
       }
       const n = Math.min(this.body.length - this.bodyFilled, data.length - at)
