@@ -5,19 +5,20 @@
 //
 // Small files (most of a typical folder) are gathered in memory and written with synchronous
 // calls: this runs in a worker thread, where a few microseconds of blocking beat a trip through
-// the thread pool for each of open, write, close and rename.
+// the thread pool for each of open, write, close and rename. Larger files are hashed and written
+// by a helper thread (hash-writer.ts) while this one keeps reading the socket.
 import { createHash } from 'node:crypto'
-import { closeSync, createReadStream, createWriteStream, fstatSync, lstatSync, openSync, rmSync, writeSync, type WriteStream } from 'node:fs'
+import { closeSync, createReadStream, createWriteStream, existsSync, fstatSync, lstatSync, openSync, rmSync, writeSync, type WriteStream } from 'node:fs'
+import type { FileSink, HashWriter } from './hash-writer'
 import type { FileJob, JobResult } from './jobs'
 import { MirrorWriter, pathInMirror } from './mirror-path'
 import { PeerSessionError, type PeerSession } from './peer-session'
 
 const PROGRESS_EVERY_MS = 100
-/** Files up to this size are gathered in memory; larger ones are streamed to disk. */
+/** Files up to this size are gathered in memory; larger ones go to the hash writer. */
 export const SMALL_FILE_BYTES = 1024 * 1024
 /** Files from this size on get transfer-started / transfer-progress events. */
 export const REPORTED_FILE_BYTES = 256 * 1024
-const WRITE_QUEUE_BYTES = 8 * 1024 * 1024
 
 export interface ReceiverHooks {
   started(total: number, version: string): void
@@ -29,6 +30,7 @@ type Done = Extract<JobResult, { kind: 'file'; ok: true }>
 export class FileReceiver {
   private readonly writer = new MirrorWriter()
 
+  constructor(private readonly hashWriter: HashWriter) {}
 
   /** Where a peer's path lands; throws unless it is inside that peer's mirror folder. */
   finalPath(job: FileJob): string {
@@ -39,9 +41,12 @@ export class FileReceiver {
 
   async receive(job: FileJob, session: () => Promise<PeerSession>, hooks: ReceiverHooks): Promise<JobResult> {
     const target = this.finalPath(job)
+    if (job.size > SMALL_FILE_BYTES && !job.reuseFrom) this.hashWriter.warm()
     if (job.reuseFrom) {
       const reused = await this.copyLocal(job, target).catch(() => null)
       if (reused) return reused
+      // Moved away since the job was made: the main thread knows where it went (the recycler).
+      if (!existsSync(job.reuseFrom)) return { kind: 'file', ok: false, outcome: 'source-gone' }
     }
     return this.fetch(job, target, await session(), hooks)
   }
@@ -71,10 +76,11 @@ export class FileReceiver {
   private fetch(job: FileJob, target: string, session: PeerSession, hooks: ReceiverHooks): Promise<JobResult> {
     // Small files skip re-checking a known folder (one syscall per file); see writeSmall's retry.
     let temp = this.writer.prepare(target, job.peer.folder, job.size > SMALL_FILE_BYTES)
+    // Small files are hashed here as they arrive; a large one by its sink's thread.
     const hash = createHash('sha256')
     const socket = session.connection.socket
     let announced: { version: string; size: number } | null = null
-    let stream: WriteStream | null = null
+    let sink: FileSink | null = null
     const chunks: Buffer[] = []
     let received = 0
     let lastProgress = 0
@@ -101,9 +107,7 @@ export class FileReceiver {
         if (reply.size > SMALL_FILE_BYTES) {
           // Streamed to disk: make sure of the folder now (the list may have called it small).
           temp = this.writer.prepare(target, job.peer.folder)
-          // A deep queue lets the disk write while the socket keeps delivering.
-          stream = createWriteStream(temp, { highWaterMark: WRITE_QUEUE_BYTES })
-          stream.on('error', () => {})
+          sink = this.hashWriter.open(temp)
         }
         if (reply.size >= REPORTED_FILE_BYTES) hooks.started(reply.size, announced.version)
         return reply.size === 0
@@ -117,14 +121,15 @@ export class FileReceiver {
       if (received > announced.size) {
         throw new PeerSessionError('size-mismatch', `${job.peer.key} sent more than the ${announced.size} bytes it announced for ${job.path}`, false)
       }
-      hash.update(reply.data)
-      if (stream) {
-        // The disk sets the pace: stop reading the socket while the file's queue is full.
-        if (!stream.write(reply.data)) {
+      if (sink) {
+        // The hash writer sets the pace: stop reading the socket while it is far behind.
+        sink.write(reply.data)
+        if (sink.full) {
           socket.pause()
-          stream.once('drain', () => socket.resume())
+          sink.onDrained(() => socket.resume())
         }
       } else {
+        hash.update(reply.data)
         chunks.push(reply.data)
       }
       if (announced.size >= REPORTED_FILE_BYTES) {
@@ -143,7 +148,18 @@ export class FileReceiver {
         if (early) return early
         if (aborted) throw new PeerSessionError('peer-aborted', aborted, true)
         const { version, size } = announced!
-        const actual = hash.digest('hex')
+        let mtimeMs: number | undefined
+        let actual: string
+        if (sink) {
+          const written = await sink.finish().catch((error: Error) => {
+            throw new PeerSessionError('write-failed', `could not write ${job.path} from ${job.peer.key}: ${error.message}`, true)
+          })
+          sink = null
+          actual = written.digest
+          mtimeMs = written.mtimeMs
+        } else {
+          actual = hash.digest('hex')
+        }
         if (actual !== version) {
           throw new PeerSessionError(
             'hash-mismatch',
@@ -151,9 +167,7 @@ export class FileReceiver {
             false,
           )
         }
-        let mtimeMs: number | undefined
-        if (stream) await closeStream(stream)
-        else {
+        if (size <= SMALL_FILE_BYTES) {
           try {
             mtimeMs = writeSmall(temp, chunks)
           } catch (error) {
@@ -169,8 +183,8 @@ export class FileReceiver {
       })
       .catch(async (error: unknown) => {
         // Whatever went wrong, nothing half-written stays behind.
-        const open = stream as WriteStream | null
-        if (open && !open.closed) await closeStream(open).catch(() => {})
+        const open = sink as FileSink | null
+        if (open) await open.abort()
         rmSync(temp, { force: true })
         throw error
       })

@@ -56,6 +56,8 @@ export type JobResult =
       mtimeMs: number
     }
   | { kind: 'file'; ok: false; outcome: 'not-found' }
+  /** The local file to copy from was moved away meanwhile (the other half of a rename). */
+  | { kind: 'file'; ok: false; outcome: 'source-gone' }
   | { kind: Job['kind']; ok: false; outcome: 'failed'; code: string; reason: string; retry: boolean }
 
 export interface WorkerInit {

@@ -362,6 +362,8 @@ export class MirrorCoordinator {
         state.manifest.set(job.path, result.version, result.size, result.mtimeMs)
         this.options.onEvent({ type: 'file-synced', peer: job.peer.key, path: job.path, bytes: result.size, version: result.version })
       }
+    } else if (!result.ok && result.outcome === 'source-gone') {
+      // Nothing to report: considered again below, the bytes now come out of the recycler.
     } else if (!result.ok && result.outcome === 'not-found' && current) {
       // The peer no longer has it; its delete notice is on the way. Do not ask again until
       // the peer announces the path anew.

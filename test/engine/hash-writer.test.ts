@@ -1,0 +1,133 @@
+// The hash writer: a real helper thread (started from the built worker script, as a transfer
+// worker starts it) that hashes and writes a large incoming file, with its memory recycled.
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ChunkPool, HashWriter, SINK_HIGH_WATER_BYTES } from '../../src/main/engine/mirror/hash-writer'
+import { FileReceiver } from '../../src/main/engine/mirror/file-receiver'
+import type { FileJob } from '../../src/main/engine/mirror/jobs'
+import { WORKER_SCRIPT } from '../helpers/app-core'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+
+const SCRIPT = new URL(`file://${WORKER_SCRIPT}`)
+
+afterEach(() => removeTempDirs())
+
+const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex')
+
+describe('HashWriter', () => {
+  it('writes the chunks in order and gives their SHA-256 and the file mtime', async () => {
+    const writer = new HashWriter(SCRIPT)
+    const file = path.join(tempDir('hw-'), 'out.bin')
+    const sink = writer.open(file)
+    const parts = [randomBytes(1), randomBytes(70_000), randomBytes(3 * 1024 * 1024 + 5), randomBytes(4096)]
+    for (const part of parts) sink.write(Buffer.from(part))
+    const { digest, mtimeMs } = await sink.finish()
+    const whole = Buffer.concat(parts)
+    expect(readFileSync(file).equals(whole)).toBe(true)
+    expect(digest).toBe(sha256(whole))
+    expect(mtimeMs).toBe(statSync(file).mtimeMs)
+    expect(sink.pending).toBe(0)
+  })
+
+  it('moves pooled memory to the thread without a copy and copies anything else', async () => {
+    const writer = new HashWriter(SCRIPT)
+    const file = path.join(tempDir('hw-'), 'out.bin')
+    const sink = writer.open(file)
+    // What the frame decoder does for a large FILE_DATA body: pooled memory, the type byte first.
+    const body = writer.pool.allocate(200_001)
+    randomBytes(200_001).copy(body)
+    const pooled = body.subarray(1)
+    const expected = Buffer.from(pooled)
+    const plain = randomBytes(100_000)
+    sink.write(pooled)
+    sink.write(plain)
+    // The pooled chunk has gone to the thread; the plain one is still ours.
+    expect(pooled.length).toBe(0)
+    expect(plain.length).toBe(100_000)
+    const { digest } = await sink.finish()
+    expect(digest).toBe(sha256(Buffer.concat([expected, plain])))
+    expect(readFileSync(file).equals(Buffer.concat([expected, plain]))).toBe(true)
+  })
+
+  it('says when the caller should stop reading, and when it may go on', async () => {
+    const writer = new HashWriter(SCRIPT)
+    const sink = writer.open(path.join(tempDir('hw-'), 'out.bin'))
+    const chunk = randomBytes(1024 * 1024)
+    let hash = createHash('sha256')
+    for (let sent = 0; !sink.full; sent++) {
+      expect(sent).toBeLessThan(64)
+      sink.write(chunk)
+      hash = hash.update(chunk)
+    }
+    expect(sink.pending).toBeGreaterThanOrEqual(SINK_HIGH_WATER_BYTES)
+    await new Promise<void>((resolve) => sink.onDrained(resolve))
+    expect(sink.pending).toBeLessThanOrEqual(SINK_HIGH_WATER_BYTES / 2)
+    expect((await sink.finish()).digest).toBe(hash.digest('hex'))
+  })
+
+  it('fails a file it cannot create with the reason, and nothing is written', async () => {
+    const writer = new HashWriter(SCRIPT)
+    const file = path.join(tempDir('hw-'), 'no such folder', 'out.bin')
+    const sink = writer.open(file)
+    sink.write(randomBytes(100_000))
+    await expect(sink.finish()).rejects.toThrow(/ENOENT/)
+    expect(existsSync(file)).toBe(false)
+    // The thread keeps serving the next file.
+    const next = writer.open(path.join(tempDir('hw-'), 'next.bin'))
+    next.write(Buffer.from('fine'))
+    expect((await next.finish()).digest).toBe(sha256(Buffer.from('fine')))
+  })
+
+  it('stops and closes a file on abort', async () => {
+    const writer = new HashWriter(SCRIPT)
+    const file = path.join(tempDir('hw-'), 'out.bin')
+    const sink = writer.open(file)
+    sink.write(randomBytes(2 * 1024 * 1024))
+    await sink.abort()
+    // Closed by the thread: the caller may remove it, and later chunks go nowhere.
+    sink.write(randomBytes(10))
+    expect(statSync(file).size).toBeLessThanOrEqual(2 * 1024 * 1024)
+  })
+})
+
+describe('ChunkPool', () => {
+  it('pools only large bodies and reuses memory given back', () => {
+    const pool = new ChunkPool(1024 * 1024)
+    const small = pool.allocate(1000)
+    expect(pool.lentFor(small)).toBe(false)
+    const large = pool.allocate(500_000)
+    expect(large.length).toBe(500_000)
+    expect(pool.lentFor(large)).toBe(true)
+    const memory = large.buffer as ArrayBuffer
+    pool.give(memory)
+    expect(pool.take()).toBe(memory)
+    // Memory of another size is never mixed in.
+    pool.give(new ArrayBuffer(10))
+    expect(pool.take().byteLength).toBe(1024 * 1024)
+  })
+})
+
+describe('FileReceiver', () => {
+  it('answers source-gone, without asking the peer, when the file to copy from has moved away', async () => {
+    const folder = tempDir('mirror-')
+    const job: FileJob = {
+      kind: 'file',
+      id: 1,
+      peer: { ip: '127.0.0.1', port: 40002, key: '127.0.0.1:40002', folder },
+      self: { ip: '127.0.0.1', port: 40001 },
+      path: 'renamed.bin',
+      version: sha256(Buffer.from('x')),
+      size: 1,
+      have: null,
+      reuseFrom: path.join(folder, 'moved-away.bin'),
+    }
+    const receiver = new FileReceiver(new HashWriter(SCRIPT))
+    const noPeer = (): never => {
+      throw new Error('the peer was asked')
+    }
+    await expect(receiver.receive(job, noPeer, { started: noPeer, progress: noPeer })).resolves.toEqual({ kind: 'file', ok: false, outcome: 'source-gone' })
+    expect(existsSync(path.join(folder, 'renamed.bin'))).toBe(false)
+  })
+})
