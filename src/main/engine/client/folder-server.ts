@@ -2,7 +2,7 @@
 // use it: a connection first says IDENTIFY with its announced address, which must be a known
 // peer reached from that same IP. Then: GET_FILE_LIST, GET_FILE (streamed), SUBSCRIBE (pushed
 // INDEX_CHANGED). Requests on one connection are answered in order, one at a time.
-import { closeSync, constants, fstatSync, openSync, read, readlinkSync, readSync, realpathSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, read, readlinkSync, readSync, realpathSync, statSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import type { Server, Socket } from 'node:net'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
@@ -14,7 +14,7 @@ import { FILE_CHUNK_BYTES, LIST_FRAME_TARGET_BYTES } from '../protocol/constants
 import { ProtocolError } from '../protocol/errors'
 import type { IndexChange, Message } from '../protocol/messages'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_QUEUE_BYTES } from '../defaults'
-import type { FolderIndex } from '../folder/folder-index'
+import type { FolderIndex, IndexedFile } from '../folder/folder-index'
 
 /** Who may connect: the peers the registry server has announced. */
 export interface PeerDirectory {
@@ -193,12 +193,12 @@ export class FolderServer {
       return this.abort(connection, relPath, 'the file could not be opened; a new version follows')
     }
     try {
+      const stats = fstatSync(fd)
       // O_NOFOLLOW guards the last name only; a folder on the way swapped for a link must not
       // lead out either: the file actually opened has to lie inside the shared folder.
-      if (!this.insideRoot(fd, abs)) {
+      if (!this.isIndexedInode(stats, file) && !this.insideRoot(fd, abs)) {
         return this.abort(connection, relPath, 'the path now leads outside the shared folder')
       }
-      const stats = fstatSync(fd)
       if (!stats.isFile() || stats.size !== file.size || stats.mtimeMs !== file.mtimeMs) {
         return this.abort(connection, relPath, 'the file changed since it was indexed; a new version follows')
       }
@@ -241,7 +241,19 @@ export class FolderServer {
   }
 
   private realRoot: string | null = null
+  private rootDevice: number | null = null
 
+  /**
+   * The cheap proof: the opened file is the very inode the index found inside the folder (same
+   * device as the folder, same inode, size and mtime). Anything else, such as a mount point
+   * inside the folder, gets the full check of where the descriptor really leads.
+   */
+  private isIndexedInode(stats: Stats, file: IndexedFile): boolean {
+    this.rootDevice ??= statSync(this.options.index.root).dev
+    return stats.dev === this.rootDevice && stats.ino === file.ino && stats.size === file.size && stats.mtimeMs === file.mtimeMs
+  }
+
+  /** Where the descriptor really leads: inside the shared folder, or not. */
   private insideRoot(fd: number, abs: string): boolean {
     this.realRoot ??= realpathSync.native(this.options.index.root)
     let opened: string
