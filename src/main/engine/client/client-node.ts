@@ -62,18 +62,6 @@ export class ClientNode {
   }
 
   async start(): Promise<{ host: string; port: number }> {
-    const stateDir = path.join(this.mirrorDir, STATE_FOLDER)
-    this.index = new FolderIndex(path.resolve(this.options.dir), path.join(stateDir, 'index.json'), this.emit)
-    await this.index.open()
-    this.folderServer = new FolderServer({
-      port: this.options.port,
-      host: this.options.host,
-      nodeId: this.nodeId,
-      index: this.index,
-      peers: this.directory,
-      onEvent: this.emit,
-    })
-    const { host, port } = await this.folderServer.start()
     this.mirror = new MirrorCoordinator({
       mirrorRoot: this.mirrorDir,
       workers: this.options.workers,
@@ -82,7 +70,31 @@ export class ClientNode {
       nodeId: this.nodeId,
       onEvent: this.emit,
     })
-    await this.mirror.start()
+    // Worker threads take a while to boot: they do so while the folder is indexed.
+    const mirrorStarted = this.mirror.start()
+    let listening: { host: string; port: number }
+    try {
+      const stateDir = path.join(this.mirrorDir, STATE_FOLDER)
+      this.index = new FolderIndex(path.resolve(this.options.dir), path.join(stateDir, 'index.json'), this.emit)
+      await this.index.open()
+      this.folderServer = new FolderServer({
+        port: this.options.port,
+        host: this.options.host,
+        nodeId: this.nodeId,
+        index: this.index,
+        peers: this.directory,
+        onEvent: this.emit,
+      })
+      listening = await this.folderServer.start()
+      await mirrorStarted
+    } catch (error) {
+      // Nothing may keep running (threads, a watcher) after a start that failed.
+      await mirrorStarted.catch(() => {})
+      await this.mirror.stop().catch(() => {})
+      await this.index?.close().catch(() => {})
+      throw error
+    }
+    const { host, port } = listening
     this.emit({ type: 'ready', role: 'client', host, port })
     this.link = new ServerLink({
       serverHost: this.options.serverHost,

@@ -78,7 +78,7 @@ export class MirrorCoordinator {
   }
 
   async start(): Promise<void> {
-    await this.recycler.start()
+    // Threads first: they boot in parallel with everything after.
     this.pool = new WorkerPool(
       this.options.workers,
       this.options.workerScript,
@@ -91,6 +91,7 @@ export class MirrorCoordinator {
         changed: () => this.stateEvents.schedule(),
       },
     )
+    await this.recycler.start()
     this.emitState()
   }
 

@@ -24,7 +24,7 @@ interface Slot {
  * Jobs one worker holds at once. Its requests to a peer are pipelined on one connection, so
  * small files do not each wait a round trip; the ring still bounds what waits for a worker.
  */
-export const JOBS_PER_WORKER = 16
+export const JOBS_PER_WORKER = 64
 
 export class WorkerPool {
   private readonly slots: Slot[] = []
