@@ -1,6 +1,6 @@
 // Sync benchmark (issue 4): the same data moved on loopback by dropbox-sync (server + two
 // clients, timed from the receiver's start until `peer-synced`), by an rsync daemon
-// (../shared/bench/rsync-pair.sh) and by cp (the disk's limit), in one run.
+// (../shared/bench/rsync-pair.sh) and by cp (the disk's limit), in interleaved rounds of one run.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs'
@@ -118,22 +118,84 @@ class Pair {
 }
 
 /** Times a fresh receiver from its spawn until it holds the sender's folder; samples its RSS. */
+async function timeReceiver(pair: Pair, name: string): Promise<SyncRun> {
+  settleDisk()
+  const t0 = performance.now()
+  const receiver = pair.receiver(name)
+  let peak = 0
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(receiver.child.pid!))), 50)
+  try {
+    await pair.synced(receiver)
+    return { seconds: (performance.now() - t0) / 1000, peakRssMb: peak }
+  } finally {
+    clearInterval(sampler)
+    receiver.child.kill('SIGKILL')
+  }
+}
+
+/** One receiver syncing `src` from a fresh server and sender. */
 async function dropboxSync(src: string, work: string): Promise<SyncRun> {
   const pair = new Pair(work)
   try {
     await pair.start(src)
-    settleDisk()
-    const t0 = performance.now()
-    const receiver = pair.receiver('receiver')
-    let peak = 0
-    const sampler = setInterval(() => (peak = Math.max(peak, rssMb(receiver.child.pid!))), 50)
-    await pair.synced(receiver)
-    const seconds = (performance.now() - t0) / 1000
-    clearInterval(sampler)
-    return { seconds, peakRssMb: peak }
+    return await timeReceiver(pair, 'receiver')
   } finally {
     pair.stop()
   }
+}
+
+const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3))
+/** Each round runs the tools in another order: none always goes first, or right after another. */
+const ORDERS = [
+  [0, 1, 2],
+  [2, 1, 0],
+  [1, 2, 0],
+  [0, 2, 1],
+  [2, 0, 1],
+  [1, 0, 2],
+]
+
+/**
+ * dropbox-sync, rsync and cp on the same data, ROUNDS times each, interleaved. This machine's
+ * disk and CPU drift two- to three-fold within minutes, so one run of each says little; the
+ * median of interleaved runs compares the tools under the same conditions.
+ */
+async function compare(src: string, work: string): Promise<{ ours: number[]; rsync: number[]; cp: number[] }> {
+  const pair = new Pair(work)
+  const times = { ours: [] as number[], rsync: [] as number[], cp: [] as number[] }
+  try {
+    await pair.start(src)
+    for (let round = 0; round < ROUNDS; round++) {
+      const tools = [
+        async () => times.ours.push((await timeReceiver(pair, `receiver${round}`)).seconds),
+        async () => times.rsync.push(rsync(src)),
+        async () => times.cp.push(cp(src, path.join(work, `cp-copy${round}`))),
+      ]
+      for (const tool of ORDERS[round % ORDERS.length]!) await tools[tool]!()
+    }
+  } finally {
+    pair.stop()
+  }
+  return times
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** "2.61 s (2.50–2.93)": the median, and the range when there are several runs. */
+function seconds(values: number[]): string {
+  const range = values.length > 1 ? ` (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})` : ''
+  return `${median(values).toFixed(2)} s${range}`
+}
+
+/** Median against median, and the range of the rounds' own ratios. */
+function versus(ours: number[], theirs: number[]): string {
+  const perRound = ours.map((t, i) => t / theirs[i]!)
+  const range = perRound.length > 1 ? ` (${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)})` : ''
+  return `${(median(ours) / median(theirs)).toFixed(2)}×${range}`
 }
 
 /**
@@ -150,10 +212,10 @@ function rsync(src: string): number {
   return Number(/rsync ([\d.]+) s/.exec(out)?.[1])
 }
 
-function cp(src: string, work: string): number {
+function cp(src: string, target: string): number {
   settleDisk()
   const t0 = performance.now()
-  execFileSync('cp', ['-r', src, path.join(work, 'cp-copy')])
+  execFileSync('cp', ['-r', src, target])
   return (performance.now() - t0) / 1000
 }
 
@@ -209,11 +271,8 @@ export async function benchSync(): Promise<{ columns: string[]; rows: string[][]
   if (!process.env['BENCH_ONLY'] || process.env['BENCH_ONLY'] === 'big') {
     const data = fresh('bench-big-')
     writeRandom(path.join(data, 'src', 'big.bin'), GiB * SCALE)
-    const src = path.join(data, 'src')
-    const ours = await dropboxSync(src, fresh('bench-big-ds-'))
-    const theirs = rsync(src)
-    const disk = cp(src, data)
-    rows.push([`one ${SCALE} GiB file`, `${ours.seconds.toFixed(2)} s`, `${theirs.toFixed(2)} s`, `${disk.toFixed(2)} s`, '—', ratio(ours.seconds, theirs), '≤ 0.5× rsync'])
+    const t = await compare(path.join(data, 'src'), fresh('bench-big-ds-'))
+    rows.push([`one ${SCALE} GiB file`, seconds(t.ours), seconds(t.rsync), seconds(t.cp), '—', versus(t.ours, t.rsync), '≤ 0.5× rsync'])
     rmSync(data, { recursive: true, force: true })
   }
 
@@ -227,11 +286,9 @@ export async function benchSync(): Promise<{ columns: string[]; rows: string[][]
       if (i < 100) mkdirSync(path.dirname(file), { recursive: true })
       writeFileSync(file, randomBytes(4096))
     }
-    const ours = await dropboxSync(src, fresh('bench-small-ds-'))
-    const theirs = rsync(src)
-    const disk = cp(src, data)
+    const t = await compare(src, fresh('bench-small-ds-'))
     const st = process.env['BENCH_SYNCTHING'] === '0' ? 'skipped' : syncthing(src)
-    rows.push([`${files} files of 4 KiB in 100 folders`, `${ours.seconds.toFixed(2)} s`, `${theirs.toFixed(2)} s`, `${disk.toFixed(2)} s`, st, ratio(ours.seconds, theirs), '≤ 1.0× rsync'])
+    rows.push([`${files} files of 4 KiB in 100 folders`, seconds(t.ours), seconds(t.rsync), seconds(t.cp), st, versus(t.ours, t.rsync), '≤ 1.0× rsync'])
     rmSync(data, { recursive: true, force: true })
   }
 
@@ -254,5 +311,6 @@ export async function benchSync(): Promise<{ columns: string[]; rows: string[][]
     rmSync(data, { recursive: true, force: true })
   }
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
-  return { columns: ['work', 'dropbox-sync', 'rsync', 'cp', 'syncthing', 'vs rsync', 'goal'], rows }
+  const note = ROUNDS > 1 ? `median (min–max) of ${ROUNDS} interleaved runs` : 'one run'
+  return { columns: ['work', `dropbox-sync: ${note}`, 'rsync', 'cp', 'syncthing', 'vs rsync (per-round range)', 'goal'], rows }
 }
