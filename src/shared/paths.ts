@@ -4,7 +4,25 @@
 export const MAX_PATH_BYTES = 4096
 export const MAX_NAME_BYTES = 255
 
-const encoder = new TextEncoder()
+/**
+ * Bytes of `text` in UTF-8, counted without encoding it (this runs for every path of every list).
+ * A UTF-16 unit is at most 3 bytes, so only text longer than a third of the limit is counted.
+ */
+function utf8LongerThan(text: string, limit: number): boolean {
+  if (text.length * 3 <= limit) return false
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit < 0x80) bytes += 1
+    else if (unit < 0x800) bytes += 2
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      // A surrogate pair is one code point: 4 bytes.
+      bytes += 4
+      i++
+    } else bytes += 3
+  }
+  return bytes > limit
+}
 
 /** Why `path` may not be used inside a shared folder or a mirror, or null when it may. */
 export function relativePathProblem(path: string): string | null {
@@ -13,11 +31,11 @@ export function relativePathProblem(path: string): string | null {
   if (path.startsWith('/')) return 'the path is absolute'
   if (/^[A-Za-z]:/.test(path)) return 'the path starts with a drive letter'
   if (path.includes('\\')) return 'the path contains a backslash'
-  if (encoder.encode(path).length > MAX_PATH_BYTES) return `the path is longer than ${MAX_PATH_BYTES} bytes`
+  if (utf8LongerThan(path, MAX_PATH_BYTES)) return `the path is longer than ${MAX_PATH_BYTES} bytes`
   for (const name of path.split('/')) {
     if (name === '') return 'the path has an empty segment'
     if (name === '.' || name === '..') return `the path has a "${name}" segment`
-    if (encoder.encode(name).length > MAX_NAME_BYTES) return `a name in the path is longer than ${MAX_NAME_BYTES} bytes`
+    if (utf8LongerThan(name, MAX_NAME_BYTES)) return `a name in the path is longer than ${MAX_NAME_BYTES} bytes`
   }
   return null
 }

@@ -4,6 +4,22 @@ import { pathInMirror } from '../../src/main/engine/mirror/mirror-path'
 import { mirrorFolderName, relativePathProblem } from '../../src/shared/paths'
 
 describe('relativePathProblem', () => {
+  it('measures names and paths in UTF-8 bytes exactly as an encoder does', () => {
+    const encoder = new TextEncoder()
+    // Names around the limit, from every plane, lone surrogates included (encoded as U+FFFD).
+    const unit = fc.oneof(fc.constantFrom('a', 'é', '日', '🎉', '\ud800', '\udc00'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }))
+    const name = fc.array(unit, { minLength: 60, maxLength: 200 }).map((units) => units.join('').replace(/[\0/\\]/g, 'x'))
+    fc.assert(
+      fc.property(name, (n) => {
+        fc.pre(n !== '.' && n !== '..' && !/^[A-Za-z]:/.test(n))
+        const tooLong = encoder.encode(n).length > 255
+        expect(relativePathProblem(n)?.includes('longer than 255') ?? false).toBe(tooLong)
+        expect(relativePathProblem(`dir/${n}`)?.includes('longer than 255') ?? false).toBe(tooLong)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
   it.each([
     ['a.txt'],
     ['dir/sub/file name, with [brackets] <and> (parens).txt'],
