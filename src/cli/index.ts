@@ -2,7 +2,7 @@
 import { Command, CommanderError, Option } from 'commander'
 import path from 'node:path'
 import { ClientNode, defaultMirrorDir, folderProblem } from '../main/engine/client/client-node'
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS } from '../main/engine/defaults'
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, defaultWorkers } from '../main/engine/defaults'
 import { RegistryServer } from '../main/engine/registry/registry-server'
 import { defaultConfigDir, parseUiAddress } from '../main/app/headless/ui-address'
 import { createPrinter, flushPrinters } from './printer'
@@ -107,7 +107,7 @@ program
   .description('share a folder and mirror every other client')
   .requiredOption('-d, --dir <dir>', 'the folder to share', existingDirectory)
   .option('-p, --port <port>', 'port to serve the folder on (0 picks a free one)', listenPort, 0)
-  .option('-w, --workers <n>', 'worker threads that pull files', integerIn(1, 256, 'the number of workers'), 4)
+  .option('-w, --workers <n>', 'worker threads that pull files (default: 4, or the number of cores if fewer)', integerIn(1, 256, 'the number of workers'), defaultWorkers())
   .option('-b, --buffer <n>', 'slots in the circular job buffer', integerIn(1, 65536, 'the number of buffer slots'), 64)
   .requiredOption('--server-port <port>', 'the registry server port', remotePort)
   .requiredOption('--server-ip <host>', 'the registry server address', hostName)

@@ -2,6 +2,7 @@
 // real folders, byte-for-byte comparisons.
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, openSync, writeSync, closeSync, utimesSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { killAll, runCli, runCliOnce, type CliProcess } from '../helpers/cli'
@@ -262,6 +263,16 @@ describe('IPv6', () => {
     const receiver = await start(tempDir('v6-'))
     await receiver.cli.waitFor('peer-synced', { peer: `[::1]:${sender.port}` }, 15_000)
     await expectMirrored(dir, mirrorOf(receiver.dir, sender.port, '::1'))
+  })
+})
+
+describe('worker threads', () => {
+  it('are 4 by default, or as many as the cores when there are fewer; -w sets them', async () => {
+    const serverPort = await startServer()
+    const plain = await startClient(serverPort, tempDir('w-'))
+    expect((await plain.cli.waitFor('workers')).total).toBe(Math.min(4, availableParallelism()))
+    const asked = await startClient(serverPort, tempDir('w-'), '-w', '3')
+    expect((await asked.cli.waitFor('workers')).total).toBe(3)
   })
 })
 
