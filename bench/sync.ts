@@ -186,6 +186,9 @@ async function compare(src: string, work: string, manyFiles = false): Promise<{ 
         async () => times.cp.push(cp(src, path.join(work, `cp-copy${round}`))),
       ]
       for (const tool of ORDERS[round % ORDERS.length]!) await tools[tool]!()
+      // Per round, on stderr: which tool was slow when, for whoever reads a surprising median.
+      const last = (list: number[]): string => `${list[list.length - 1]!.toFixed(2)} s`
+      console.error(`  ${path.basename(src)} round ${round + 1}: dropbox-sync ${last(times.ours)}, rsync ${last(times.rsync)}, cp ${last(times.cp)}`)
     }
   } finally {
     pair.stop()
