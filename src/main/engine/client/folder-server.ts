@@ -245,12 +245,13 @@ export class FolderServer {
 
   /**
    * The cheap proof: the opened file is the very inode the index found inside the folder (same
-   * device as the folder, same inode, size and mtime). Anything else, such as a mount point
-   * inside the folder, gets the full check of where the descriptor really leads.
+   * device as the folder, same inode; its size and mtime are checked next, for every file).
+   * Anything else, such as a mount point inside the folder, gets the full check of where the
+   * descriptor really leads.
    */
   private isIndexedInode(stats: Stats, file: IndexedFile): boolean {
     this.rootDevice ??= statSync(this.options.index.root).dev
-    return stats.dev === this.rootDevice && stats.ino === file.ino && stats.size === file.size && stats.mtimeMs === file.mtimeMs
+    return stats.dev === this.rootDevice && stats.ino === file.ino
   }
 
   /** Where the descriptor really leads: inside the shared folder, or not. */
