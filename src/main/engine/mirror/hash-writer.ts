@@ -41,11 +41,15 @@ type FromThread =
 
 /** The thread's side: opens, hashes and writes each file it is sent, in the order sent. */
 export function serveHashWriter(port: MessagePort): void {
-  const files = new Map<number, { fd: number; hash: Hash } | { failed: string }>()
+  /** Files being written; a failed one stays as `failed` until its end or abort, taking no chunks. */
+  const files = new Map<number, { fd: number; hash: Hash } | { failed: true }>()
+  const report = (id: number, error: unknown): void => {
+    port.postMessage({ op: 'failed', id, message: String((error as Error).message ?? error) } satisfies FromThread)
+  }
   const fail = (id: number, error: unknown, fd?: number): void => {
     if (fd !== undefined) closeQuietly(fd)
-    files.set(id, { failed: String((error as Error).message ?? error) })
-    port.postMessage({ op: 'failed', id, message: String((error as Error).message ?? error) } satisfies FromThread)
+    files.set(id, { failed: true })
+    report(id, error)
   }
   port.on('message', (message: ToThread) => {
     const file = files.get(message.id)
@@ -73,14 +77,21 @@ export function serveHashWriter(port: MessagePort): void {
       case 'end': {
         files.delete(message.id)
         if (!file || 'failed' in file) return
+        let mtimeMs: number
         try {
-          const { mtimeMs } = fstatSync(file.fd)
-          closeSync(file.fd)
-          port.postMessage({ op: 'done', id: message.id, digest: file.hash.digest('hex'), mtimeMs } satisfies FromThread)
+          mtimeMs = fstatSync(file.fd).mtimeMs
         } catch (error) {
-          fail(message.id, error, file.fd)
-          files.delete(message.id)
+          closeQuietly(file.fd)
+          return report(message.id, error)
         }
+        // Closed once only, even when close reports an error: the descriptor is released either
+        // way, and its number may already belong to a file another thread opened.
+        try {
+          closeSync(file.fd)
+        } catch (error) {
+          return report(message.id, error)
+        }
+        port.postMessage({ op: 'done', id: message.id, digest: file.hash.digest('hex'), mtimeMs } satisfies FromThread)
         return
       }
       case 'abort':
