@@ -68,8 +68,11 @@ export function normalizeIp(ip: string): string {
 /** Why this address cannot name a reachable node, or null when it can. */
 export function unusableAddressReason(ip: string): string | null {
   if (ip === '0.0.0.0' || ip === '::') return 'the unspecified address cannot be reached'
-  const first = Number(ip.split('.')[0])
-  if (isIPv4(ip) && (first >= 224 || ip === '255.255.255.255')) return 'multicast and reserved addresses cannot be reached'
+  if (isIPv4(ip)) {
+    const first = Number(ip.split('.')[0])
+    return first >= 224 || ip === '255.255.255.255' ? 'multicast and reserved addresses cannot be reached' : null
+  }
+  // Node compiles its IPv6 pattern on first use, tens of milliseconds: IPv4 peers never pay it.
   if (isIPv6(ip) && ipv6ToBytes(ip)[0] === 0xff) return 'multicast addresses cannot be reached'
   return null
 }
