@@ -4,7 +4,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ChunkPool, HashWriter, SINK_HIGH_WATER_BYTES } from '../../src/main/engine/mirror/hash-writer'
+import { ChunkPool, HashWriter, POOLED_MIN_BYTES, SINK_HIGH_WATER_BYTES } from '../../src/main/engine/mirror/hash-writer'
+import { BATCH_FILE_BYTES, FILES_FRAME_TARGET_BYTES } from '../../src/main/engine/protocol/constants'
 import { FileReceiver } from '../../src/main/engine/mirror/file-receiver'
 import type { FileJob } from '../../src/main/engine/mirror/jobs'
 import { WORKER_SCRIPT } from '../helpers/app-core'
@@ -36,8 +37,8 @@ describe('HashWriter', () => {
     const file = path.join(tempDir('hw-'), 'out.bin')
     const sink = writer.open(file)
     // What the frame decoder does for a large FILE_DATA body: pooled memory, the type byte first.
-    const body = writer.pool.allocate(200_001)
-    randomBytes(200_001).copy(body)
+    const body = writer.pool.allocate(POOLED_MIN_BYTES + 1)
+    randomBytes(POOLED_MIN_BYTES + 1).copy(body)
     const pooled = body.subarray(1)
     const expected = Buffer.from(pooled)
     const plain = randomBytes(100_000)
@@ -97,8 +98,10 @@ describe('ChunkPool', () => {
     const pool = new ChunkPool(1024 * 1024)
     const small = pool.allocate(1000)
     expect(pool.lentFor(small)).toBe(false)
-    const large = pool.allocate(500_000)
-    expect(large.length).toBe(500_000)
+    // A FILES or FILE_LIST frame (up to ~330 KiB) is read once and dropped: not pooled.
+    expect(pool.lentFor(pool.allocate(FILES_FRAME_TARGET_BYTES + BATCH_FILE_BYTES + 64))).toBe(false)
+    const large = pool.allocate(POOLED_MIN_BYTES)
+    expect(large.length).toBe(POOLED_MIN_BYTES)
     expect(pool.lentFor(large)).toBe(true)
     const memory = large.buffer as ArrayBuffer
     pool.give(memory)

@@ -16,8 +16,12 @@ import { MAX_FRAME_BYTES } from '../protocol/constants'
 export const HASH_WRITER_ROLE = 'hash-writer'
 /** Bytes a file may have in flight to the thread before the socket is paused. */
 export const SINK_HIGH_WATER_BYTES = 16 * 1024 * 1024
-/** Frame bodies from this size on are pooled; smaller ones are not worth the bookkeeping. */
-const POOLED_MIN_BYTES = 64 * 1024
+/**
+ * Frame bodies from this size on are pooled: the FILE_DATA chunks of large files (about 1 MiB),
+ * which go to the thread and come back. FILE_LIST and FILES frames (at most about 330 KiB) are
+ * read once and dropped; a zeroed 1 MiB chunk for each would cost more than it saves.
+ */
+export const POOLED_MIN_BYTES = 512 * 1024
 /** Free chunks kept for reuse: a little more than one file's high-water mark. */
 const POOL_KEEP = 24
 
