@@ -9,6 +9,8 @@ import { FolderIndex } from '../../src/main/engine/folder/folder-index'
 import { EventLog } from '../helpers/events'
 import { sha256 } from '../helpers/fake-peer'
 import { RawPeer } from '../helpers/raw-peer'
+import { BATCH_FILE_BYTES, MAX_BATCH_FILES } from '../../src/main/engine/protocol/constants'
+import type { FileRecord } from '../../src/main/engine/protocol/messages'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
 const cleanup: Array<() => Promise<void> | void> = []
@@ -58,6 +60,64 @@ describe('FolderServer', () => {
     expect(await peer.next('FILE_NOT_FOUND')).toEqual({ type: 'FILE_NOT_FOUND', path: '../etc/passwd' })
   })
 
+  it('answers GET_FILES with one record per file, in order, across as many FILES frames as it takes', async () => {
+    const root = tempDir('shared-')
+    mkdirSync(path.join(root, 'many'))
+    const names = Array.from({ length: MAX_BATCH_FILES - 4 }, (_, i) => `many/f ${i}.bin`)
+    // Every file random and ~20 KiB: more than one FILES frame's worth in all.
+    const contents = new Map(names.map((name) => [name, randomBytes(20_000 + (name.length % 7))]))
+    for (const [name, content] of contents) writeFileSync(path.join(root, name), content)
+    writeFileSync(path.join(root, 'empty.txt'), '')
+    writeFileSync(path.join(root, 'same.txt'), 'unchanged')
+    writeFileSync(path.join(root, 'big.bin'), randomBytes(BATCH_FILE_BYTES + 1))
+    const { port } = await serve(root, new Set(['127.0.0.1:40001']))
+    const peer = await identified(port, { ip: '127.0.0.1', port: 40001 })
+    const files = [
+      ...names.map((name) => ({ path: name, version: null })),
+      { path: 'empty.txt', version: null },
+      { path: 'same.txt', version: sha256('unchanged') },
+      { path: 'big.bin', version: null },
+      { path: '../outside.txt', version: null },
+    ]
+    peer.send({ type: 'GET_FILES', files })
+    const records: FileRecord[] = []
+    let frames = 0
+    for (let last = false; !last; frames++) {
+      const frame = await peer.next('FILES')
+      records.push(...frame.records)
+      last = frame.last
+    }
+    expect(frames).toBeGreaterThan(1)
+    expect(records).toHaveLength(files.length)
+    // Compared as hex: a deep comparison of 250 buffers byte by byte would take seconds.
+    const hex = (r: FileRecord | undefined) => (r?.status === 'content' ? `${r.version.toString('hex')}:${r.data.toString('hex')}` : r?.status)
+    const want = (content: Buffer) => `${sha256(content).toString('hex')}:${content.toString('hex')}`
+    expect(records.slice(0, names.length).map(hex)).toEqual(names.map((name) => want(contents.get(name)!)))
+    expect(records.slice(names.length)).toEqual([
+      { status: 'content', version: sha256(''), data: Buffer.alloc(0) },
+      { status: 'up-to-date' },
+      { status: 'too-large' },
+      { status: 'not-found' },
+    ])
+    // The connection stays in step: a plain request after the batch is answered as usual.
+    peer.send({ type: 'GET_FILE', path: 'same.txt', version: null })
+    expect(await peer.next('FILE_SIZE')).toMatchObject({ path: 'same.txt', size: 9 })
+  })
+
+  it('a file changed since it was indexed gets an abort record; the others in its batch still arrive', async () => {
+    const root = tempDir('shared-')
+    writeFileSync(path.join(root, 'a.txt'), 'first')
+    writeFileSync(path.join(root, 'b.txt'), 'second')
+    const { port } = await serve(root, new Set(['127.0.0.1:40001']))
+    const peer = await identified(port, { ip: '127.0.0.1', port: 40001 })
+    writeFileSync(path.join(root, 'a.txt'), 'first, but longer now')
+    peer.send({ type: 'GET_FILES', files: [{ path: 'a.txt', version: null }, { path: 'b.txt', version: null }] })
+    const reply = await peer.next('FILES')
+    expect(reply.last).toBe(true)
+    expect(reply.records[0]).toMatchObject({ status: 'abort' })
+    expect(reply.records[1]).toEqual({ status: 'content', version: sha256('second'), data: Buffer.from('second') })
+  })
+
   it('never sends bytes from outside the folder when a folder in it is swapped for a link', async () => {
     const root = tempDir('shared-')
     mkdirSync(path.join(root, 'sub'))
@@ -74,6 +134,11 @@ describe('FolderServer', () => {
     peer.send({ type: 'GET_FILE', path: 'sub/file.txt', version: null })
     await peer.until(() => peer.has((m) => m.type === 'FILE_ABORT' || m.type === 'FILE_NOT_FOUND' || m.type === 'FILE_DATA'), 5000, 'an answer')
     expect(peer.has((m) => m.type === 'FILE_DATA')).toBe(false)
+    // The same through GET_FILES: an abort record, no content.
+    peer.send({ type: 'GET_FILES', files: [{ path: 'sub/file.txt', version: null }] })
+    const reply = await peer.next('FILES')
+    expect(reply.records).toHaveLength(1)
+    expect(reply.records[0]!.status).not.toBe('content')
   })
 
   it('answers a peer the server has not announced with ERROR_IP_PORT_NOT_FOUND_IN_LIST', async () => {

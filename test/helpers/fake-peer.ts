@@ -3,9 +3,9 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { createHash, randomBytes } from 'node:crypto'
 import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
-import { PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
+import { BATCH_FILE_BYTES, PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
-import type { FileEntry, Message } from '../../src/main/engine/protocol/messages'
+import type { FileEntry, FileRecord, Message } from '../../src/main/engine/protocol/messages'
 import { RawPeer } from './raw-peer'
 
 export interface FakeFile {
@@ -19,6 +19,8 @@ export interface FakeFile {
 export interface FakePeerOptions {
   /** Send file content in chunks of this many bytes, one chunk every `everyMs`. */
   trickle?: { chunkBytes: number; everyMs: number }
+  /** Replaces the honest FILES reply to a GET_FILES with whatever frames this returns. */
+  filesReply?: (honest: FileRecord[]) => Message[]
 }
 
 export function sha256(data: Buffer | string): Buffer {
@@ -92,6 +94,18 @@ export class FakePeer {
           case 'GET_FILE_LIST':
             send({ type: 'FILE_LIST', last: true, files: this.entries() })
             break
+          case 'GET_FILES': {
+            // Each record carries what is announced (version) and what is actually sent (content).
+            const records = message.files.map((wanted): FileRecord => {
+              const file = this.files.find((f) => f.path === wanted.path)
+              if (!file) return { status: 'not-found' }
+              if (file.content.length > BATCH_FILE_BYTES) return { status: 'too-large' }
+              const entry = this.entries().find((e) => e.path === file.path)!
+              return { status: 'content', version: entry.version, data: file.content }
+            })
+            for (const reply of this.options.filesReply?.(records) ?? [{ type: 'FILES', last: true, records }]) send(reply)
+            break
+          }
           case 'GET_FILE': {
             const file = this.files.find((f) => f.path === message.path)
             if (!file) {

@@ -2,8 +2,8 @@
 // and malformed bodies. The registry messages are in codec.test.ts; the generic checks there
 // (truncation, trailing bytes, type coverage) include these types too.
 import { describe, expect, it } from 'vitest'
-import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
-import { FILE_CHUNK_BYTES, MAX_FRAME_BYTES, MessageType, VERSION_BYTES } from '../../src/main/engine/protocol/constants'
+import { decodeBody, encodeMessage, FilesFrame } from '../../src/main/engine/protocol/codec'
+import { BATCH_FILE_BYTES, FILE_CHUNK_BYTES, FILES_FRAME_TARGET_BYTES, MAX_BATCH_FILES, MAX_FRAME_BYTES, MessageType, VERSION_BYTES } from '../../src/main/engine/protocol/constants'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
 import type { FileEntry, IndexChange, Message } from '../../src/main/engine/protocol/messages'
 import { bodyOf, comparable, expectProtocolError } from './support'
@@ -107,6 +107,81 @@ describe('round trips', () => {
       changes.push(i % 3 === 0 ? { op: 'delete', path: `gone/${i}` } : { op: 'upsert', path: `f/${i}.txt`, version: ver(i), size: i * 1000 })
     }
     roundTrip({ type: 'INDEX_CHANGED', changes })
+  })
+})
+
+describe('GET_FILES and FILES (many small files at once)', () => {
+  it('GET_FILES with 1 and with MAX_BATCH_FILES entries, with and without versions, order kept', () => {
+    roundTrip({ type: 'GET_FILES', files: [{ path: 'only.txt', version: null }] })
+    const files = Array.from({ length: MAX_BATCH_FILES }, (_, i) => ({ path: `dir ${i % 7}/file ✓ ${i}.txt`, version: i % 2 ? ver(i) : null }))
+    roundTrip({ type: 'GET_FILES', files })
+  })
+
+  it('FILES: every record status; content up to BATCH_FILE_BYTES; records are views of the frame', () => {
+    const big = Buffer.alloc(BATCH_FILE_BYTES, 7)
+    const frame = roundTrip({
+      type: 'FILES',
+      last: true,
+      records: [
+        { status: 'content', version: ver(1), data: big },
+        { status: 'content', version: ver(2), data: Buffer.alloc(0) },
+        { status: 'not-found' },
+        { status: 'abort', reason: 'gone ünïcødé' },
+      ],
+    })
+    const decoded = decodeBody(frame.subarray(4))
+    if (decoded.type !== 'FILES' || decoded.records[0]!.status !== 'content') throw new Error('not a content record')
+    expect(decoded.records[0]!.data.buffer).toBe(frame.buffer)
+  })
+
+  it('FilesFrame: a record filled in place; undo takes a record back as if never written', () => {
+    const frame = new FilesFrame()
+    const first = frame.content(ver(1), 3)
+    first.data.set([1, 2, 3])
+    const second = frame.content(ver(2), 5)
+    second.undo()
+    frame.abort('the file shrank while being sent')
+    const message = decodeBody(frame.finish(true).subarray(4))
+    expect(comparable(message)).toStrictEqual(
+      comparable({
+        type: 'FILES',
+        last: true,
+        records: [
+          { status: 'content', version: ver(1), data: Buffer.from([1, 2, 3]) },
+          { status: 'abort', reason: 'the file shrank while being sent' },
+        ],
+      }),
+    )
+  })
+
+  it('a FilesFrame filled to its target plus the largest record stays within one frame', () => {
+    const frame = new FilesFrame()
+    while (frame.bytes < FILES_FRAME_TARGET_BYTES) frame.content(ver(1), BATCH_FILE_BYTES - 1)
+    frame.content(ver(2), BATCH_FILE_BYTES)
+    expect(frame.finish(false).length - 4).toBeLessThanOrEqual(MAX_FRAME_BYTES)
+  })
+
+  it('the encoder refuses an empty or oversized GET_FILES and a record over BATCH_FILE_BYTES (RangeError)', () => {
+    expect(() => encodeMessage({ type: 'GET_FILES', files: [] })).toThrow(RangeError)
+    const tooMany = Array.from({ length: MAX_BATCH_FILES + 1 }, (_, i) => ({ path: `${i}`, version: null }))
+    expect(() => encodeMessage({ type: 'GET_FILES', files: tooMany })).toThrow(RangeError)
+    expect(() => new FilesFrame().content(ver(1), BATCH_FILE_BYTES + 1)).toThrow(RangeError)
+  })
+
+  it('malformed: a count of 0 or above MAX_BATCH_FILES, an unknown status, oversized content, short content', () => {
+    const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff])
+    expectProtocolError(() => decodeBody(Buffer.concat([type('GET_FILES'), u16(0)])), 'bad-frame')
+    expectProtocolError(() => decodeBody(Buffer.concat([type('GET_FILES'), u16(MAX_BATCH_FILES + 1), str('a'), Buffer.from([0])])), 'bad-frame')
+    // A count the frame cannot hold is refused before any entry is read.
+    expect(expectProtocolError(() => decodeBody(Buffer.concat([type('GET_FILES'), u16(200), str('a'), Buffer.from([0])])), 'bad-frame').message).toContain('200')
+    expectProtocolError(() => decodeBody(Buffer.concat([type('FILES'), Buffer.from([1]), u16(1), Buffer.from([9])])), 'bad-frame')
+    expectProtocolError(() => decodeBody(Buffer.concat([type('FILES'), Buffer.from([2]), u16(0)])), 'bad-frame')
+    const oversized = Buffer.concat([type('FILES'), Buffer.from([1]), u16(1), Buffer.from([0]), ver(1), u32(BATCH_FILE_BYTES + 1), Buffer.alloc(BATCH_FILE_BYTES + 1)])
+    expect(expectProtocolError(() => decodeBody(oversized), 'bad-frame').message).toContain(String(BATCH_FILE_BYTES))
+    // Content that claims more bytes than the frame holds (a size lie inside a record).
+    expectProtocolError(() => decodeBody(Buffer.concat([type('FILES'), Buffer.from([1]), u16(1), Buffer.from([0]), ver(1), u32(10), Buffer.from('short')])), 'bad-frame')
+    // More records than the count says: trailing bytes.
+    expectProtocolError(() => decodeBody(Buffer.concat([type('FILES'), Buffer.from([1]), u16(1), Buffer.from([2]), Buffer.from([2])])), 'bad-frame')
   })
 })
 

@@ -548,6 +548,9 @@ it('frameOf helper frames a body like the encoder does', () => {
   expect(hex(frameOf(frame.subarray(4)))).toBe(hex(frame))
 })
 
+/** The SHA-256 of "hi\n", the version in §13's folder examples. */
+const HI_VERSION = Buffer.from('98ea6e4f216f2fb4b69fff9b3a44842c38686ca685f3f55dc48c5d3fb1107be4', 'hex')
+
 describe('the worked examples of docs/PROTOCOL.md §13', () => {
   const examples: Array<[string, Message, string]> = [
     [
@@ -582,6 +585,21 @@ describe('the worked examples of docs/PROTOCOL.md §13', () => {
     ['13.8 PING', { type: 'PING' }, '0000000103'],
     ['13.8 PONG', { type: 'PONG' }, '0000000104'],
     ['13.8 GET_CLIENTS', { type: 'GET_CLIENTS' }, '0000000114'],
+    [
+      '13.19 GET_FILES',
+      { type: 'GET_FILES', files: [{ path: 'docs/a.txt', version: null }, { path: 'b.bin', version: HI_VERSION }] },
+      '000000382c0002000a646f63732f612e747874000005622e62696e01' + HI_VERSION.toString('hex'),
+    ],
+    [
+      '13.19 FILES',
+      { type: 'FILES', last: true, records: [{ status: 'content', version: HI_VERSION, data: Buffer.from('hi\n') }, { status: 'up-to-date' }] },
+      '0000002d2d01000200' + HI_VERSION.toString('hex') + '0000000368690a01',
+    ],
+    [
+      '13.19 FILES, the other statuses',
+      { type: 'FILES', last: true, records: [{ status: 'not-found' }, { status: 'too-large' }, { status: 'abort', reason: 'gone' }] },
+      '0000000d2d0100030203040004676f6e65',
+    ],
   ]
 
   it.each(examples)('%s', (_name, message, expectedHex) => {

@@ -7,7 +7,7 @@ import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
 import { PROTOCOL_VERSION, VERSION_BYTES } from '../../src/main/engine/protocol/constants'
 import { ErrorCodes, ProtocolError, type ErrorCodeName } from '../../src/main/engine/protocol/errors'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
-import type { FileEntry, IndexChange, Message } from '../../src/main/engine/protocol/messages'
+import type { FileEntry, FileRecord, IndexChange, Message } from '../../src/main/engine/protocol/messages'
 import type { Endpoint } from '../../src/shared/endpoint'
 import type { LeaveReason } from '../../src/shared/events'
 
@@ -304,6 +304,12 @@ const changeArb: fc.Arbitrary<IndexChange> = fc.oneof(
   pathArb.map((path): IndexChange => ({ op: 'delete', path })),
 )
 
+const recordArb: fc.Arbitrary<FileRecord> = fc.oneof(
+  fc.record({ version: versionArb, data: fc.oneof(bufferArb(0, 0), bufferArb(1, 300)) }).map((r): FileRecord => ({ status: 'content', ...r })),
+  fc.constantFrom<FileRecord>({ status: 'up-to-date' }, { status: 'not-found' }, { status: 'too-large' }),
+  textArb.map((reason): FileRecord => ({ status: 'abort', reason })),
+)
+
 export interface MessageCase {
   input: Message
   expected: Message
@@ -358,6 +364,10 @@ export const messageCaseArb: fc.Arbitrary<MessageCase> = fc.oneof(
   fc.oneof(bufferArb(0, 0), bufferArb(1, 300)).map((data) => same({ type: 'FILE_DATA', data })),
   fc.record({ path: pathArb, reason: textArb }).map((r) => same({ type: 'FILE_ABORT', ...r })),
   fc.array(changeArb, { maxLength: 8 }).map((changes) => same({ type: 'INDEX_CHANGED', changes })),
+  fc
+    .array(fc.record({ path: pathArb, version: fc.option(versionArb, { nil: null }) }, { noNullPrototype: true }), { minLength: 1, maxLength: 8 })
+    .map((files) => same({ type: 'GET_FILES', files })),
+  fc.record({ last: fc.boolean(), records: fc.array(recordArb, { maxLength: 8 }) }).map((r) => same({ type: 'FILES', ...r })),
 )
 
 /** One or more concrete messages of every type (the codec tests check that none is missing). */
@@ -408,6 +418,20 @@ export function sampleMessages(): Message[] {
       changes: [
         { op: 'upsert', path: 'new.txt', version: v(9), size: 12 },
         { op: 'delete', path: 'old.txt' },
+      ],
+    },
+    { type: 'GET_FILES', files: [{ path: 'a.txt', version: null }, { path: 'dir/ünï.bin', version: v(3) }] },
+    { type: 'FILES', last: true, records: [] },
+    {
+      type: 'FILES',
+      last: false,
+      records: [
+        { status: 'content', version: v(4), data: Buffer.from('small file') },
+        { status: 'content', version: v(5), data: Buffer.alloc(0) },
+        { status: 'up-to-date' },
+        { status: 'not-found' },
+        { status: 'too-large' },
+        { status: 'abort', reason: 'the file shrank while being sent' },
       ],
     },
   ]

@@ -1,7 +1,8 @@
 // The port a client serves its shared folder on. Only peers the registry server announced may
 // use it: a connection first says IDENTIFY with its announced address, which must be a known
 // peer reached from that same IP. Then: GET_FILE_LIST, GET_FILE (streamed), SUBSCRIBE (pushed
-// INDEX_CHANGED). Requests on one connection are answered in order, one at a time.
+// INDEX_CHANGED), GET_FILES (many small files in FILES frames). Requests on one connection are
+// answered in order, one at a time.
 import { closeSync, constants, fstatSync, openSync, read, readlinkSync, readSync, realpathSync, statSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import type { Server, Socket } from 'node:net'
@@ -10,9 +11,10 @@ import type { EventSink } from '../../../shared/events'
 import { relativePathProblem } from '../../../shared/paths'
 import { Connection } from '../net/connection'
 import { closeServer, listen } from '../net/listen'
-import { FILE_CHUNK_BYTES, LIST_FRAME_TARGET_BYTES } from '../protocol/constants'
+import { FilesFrame } from '../protocol/codec'
+import { BATCH_FILE_BYTES, FILE_CHUNK_BYTES, FILES_FRAME_TARGET_BYTES, LIST_FRAME_TARGET_BYTES } from '../protocol/constants'
 import { ProtocolError } from '../protocol/errors'
-import type { IndexChange, Message } from '../protocol/messages'
+import type { IndexChange, Message, WantedFile } from '../protocol/messages'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_QUEUE_BYTES } from '../defaults'
 import type { FolderIndex, IndexedFile } from '../folder/folder-index'
 
@@ -136,6 +138,8 @@ export class FolderServer {
         return this.sendList(connection)
       case 'GET_FILE':
         return this.sendFile(connection, message.path, message.version)
+      case 'GET_FILES':
+        return this.sendFiles(connection, message.files)
       case 'SUBSCRIBE':
         // Acknowledged with an empty INDEX_CHANGED: from here on every change is pushed.
         session.subscribed = true
@@ -175,7 +179,7 @@ export class FolderServer {
   }
 
   private async sendFile(connection: Connection, relPath: string, have: Buffer | null): Promise<void> {
-    const file = relativePathProblem(relPath) ? undefined : this.options.index.get(relPath)
+    const file = this.lookup(relPath)
     if (!file) {
       connection.send({ type: 'FILE_NOT_FOUND', path: relPath })
       return
@@ -184,24 +188,10 @@ export class FolderServer {
       connection.send({ type: 'FILE_UP_TO_DATE', path: relPath })
       return
     }
-    // O_NOFOLLOW: a file swapped for a link since it was indexed is not followed out of the folder.
-    const abs = path.join(this.options.index.root, relPath)
-    let fd: number
+    const opened = this.open(relPath, file)
+    if (typeof opened === 'string') return this.abort(connection, relPath, opened)
+    const fd = opened
     try {
-      fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW)
-    } catch {
-      return this.abort(connection, relPath, 'the file could not be opened; a new version follows')
-    }
-    try {
-      const stats = fstatSync(fd)
-      // O_NOFOLLOW guards the last name only; a folder on the way swapped for a link must not
-      // lead out either: the file actually opened has to lie inside the shared folder.
-      if (!this.isIndexedInode(stats, file) && !this.insideRoot(fd, abs)) {
-        return this.abort(connection, relPath, 'the path now leads outside the shared folder')
-      }
-      if (!stats.isFile() || stats.size !== file.size || stats.mtimeMs !== file.mtimeMs) {
-        return this.abort(connection, relPath, 'the file changed since it was indexed; a new version follows')
-      }
       connection.send({ type: 'FILE_SIZE', path: relPath, version: file.version, size: file.size })
       if (file.size <= SMALL_READ_BYTES) {
         // One synchronous read: cheaper than a thread-pool round trip for a small file.
@@ -238,6 +228,83 @@ export class FolderServer {
     } finally {
       closeSync(fd)
     }
+  }
+
+  /**
+   * GET_FILES: one record per file, in request order, packed into FILES frames of about
+   * FILES_FRAME_TARGET_BYTES. Each file is read with one synchronous call straight into the
+   * frame; the whole batch is one turn of work instead of a promise chain per file.
+   */
+  private async sendFiles(connection: Connection, wanted: WantedFile[]): Promise<void> {
+    let frame = new FilesFrame()
+    for (const want of wanted) {
+      if (frame.bytes >= FILES_FRAME_TARGET_BYTES) {
+        connection.sendFrame(frame.finish(false))
+        await connection.paced()
+        if (connection.isClosed) return
+        frame = new FilesFrame()
+      }
+      this.addRecord(frame, want)
+    }
+    connection.sendFrame(frame.finish(true))
+    await connection.paced()
+  }
+
+  private addRecord(frame: FilesFrame, { path: relPath, version: have }: WantedFile): void {
+    const file = this.lookup(relPath)
+    if (!file) return frame.status('not-found')
+    if (have && have.equals(file.version)) return frame.status('up-to-date')
+    if (file.size > BATCH_FILE_BYTES) return frame.status('too-large')
+    const opened = this.open(relPath, file)
+    if (typeof opened === 'string') {
+      this.options.index.recheck(relPath)
+      return frame.abort(opened)
+    }
+    try {
+      const record = frame.content(file.version, file.size)
+      const bytesRead = file.size ? readSync(opened, record.data, 0, file.size, 0) : 0
+      if (bytesRead < file.size) {
+        record.undo()
+        this.options.index.recheck(relPath)
+        frame.abort('the file shrank while being sent')
+      }
+    } finally {
+      closeSync(opened)
+    }
+  }
+
+  /** The indexed file a peer names, if the path is one we share. */
+  private lookup(relPath: string): IndexedFile | undefined {
+    return relativePathProblem(relPath) ? undefined : this.options.index.get(relPath)
+  }
+
+  /**
+   * Opens an indexed file for sending: its descriptor, or why it cannot be sent. O_NOFOLLOW: a
+   * file swapped for a link since it was indexed is not followed out of the folder.
+   */
+  private open(relPath: string, file: IndexedFile): number | string {
+    const abs = path.join(this.options.index.root, relPath)
+    let fd: number
+    try {
+      fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW)
+    } catch {
+      return 'the file could not be opened; a new version follows'
+    }
+    let problem: string | null = null
+    try {
+      const stats = fstatSync(fd)
+      // O_NOFOLLOW guards the last name only; a folder on the way swapped for a link must not
+      // lead out either: the file actually opened has to lie inside the shared folder.
+      if (!this.isIndexedInode(stats, file) && !this.insideRoot(fd, abs)) problem = 'the path now leads outside the shared folder'
+      else if (!stats.isFile() || stats.size !== file.size || stats.mtimeMs !== file.mtimeMs) {
+        problem = 'the file changed since it was indexed; a new version follows'
+      }
+    } catch (error) {
+      problem = `the file could not be read: ${(error as Error).message}`
+    }
+    if (problem === null) return fd
+    closeSync(fd)
+    return problem
   }
 
   private realRoot: string | null = null

@@ -28,7 +28,8 @@ export interface ReceiverHooks {
 type Done = Extract<JobResult, { kind: 'file'; ok: true }>
 
 export class FileReceiver {
-  private readonly writer = new MirrorWriter()
+  /** Shared with the batch receiver: one record of the folders already made and checked. */
+  readonly writer = new MirrorWriter()
 
   constructor(private readonly hashWriter: HashWriter) {}
 
@@ -167,18 +168,8 @@ export class FileReceiver {
             false,
           )
         }
-        if (size <= SMALL_FILE_BYTES) {
-          try {
-            mtimeMs = writeSmall(temp, chunks)
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-            // The folder was removed since it was checked: make it again, once.
-            this.writer.forget(target)
-            temp = this.writer.prepare(target, job.peer.folder)
-            mtimeMs = writeSmall(temp, chunks)
-          }
-        }
-        this.writer.commit(temp, target)
+        if (size <= SMALL_FILE_BYTES) mtimeMs = placeSmallFile(this.writer, job, target, temp, chunks)
+        else this.writer.commit(temp, target)
         return this.done('fetched', version, size, target, size, mtimeMs)
       })
       .catch(async (error: unknown) => {
@@ -190,6 +181,33 @@ export class FileReceiver {
       })
       .finally(() => socket.resume())
   }
+}
+
+/**
+ * Writes a small, already verified file to `temp` and renames it onto `target`; returns its
+ * mtime. Its folder was made earlier and may have been removed since (the peer deleted what was
+ * in it): then it is made again, once. On failure the caller removes `temp`; a second temp file
+ * made here is removed here.
+ */
+export function placeSmallFile(writer: MirrorWriter, job: FileJob, target: string, temp: string, chunks: Buffer[]): number {
+  let mtimeMs: number
+  try {
+    mtimeMs = writeSmall(temp, chunks)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    writer.forget(target)
+    const again = writer.prepare(target, job.peer.folder)
+    try {
+      mtimeMs = writeSmall(again, chunks)
+      writer.commit(again, target)
+      return mtimeMs
+    } catch (retryError) {
+      rmSync(again, { force: true })
+      throw retryError
+    }
+  }
+  writer.commit(temp, target)
+  return mtimeMs
 }
 
 /** Writes a small file in one go; returns its mtime (kept by the rename that publishes it). */

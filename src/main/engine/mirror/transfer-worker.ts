@@ -2,6 +2,7 @@
 // itself (its own connections to peers, hashing, writing) and reports back. The same script,
 // started with workerData.role = HASH_WRITER_ROLE, is a transfer worker's hash-writer thread.
 import { parentPort, workerData } from 'node:worker_threads'
+import { BatchReceiver, FILES_PER_BATCH, isBatchable } from './batch-receiver'
 import { FileReceiver } from './file-receiver'
 import { HASH_WRITER_ROLE, HashWriter, serveHashWriter } from './hash-writer'
 import type { FileJob, Job, JobResult, ListJob, WorkerInit, WorkerToMain } from './jobs'
@@ -14,6 +15,7 @@ function serveTransfers(init: WorkerInit): void {
   const nodeId = Buffer.from(init.nodeId)
   const hashWriter = new HashWriter(new URL(import.meta.url))
   const receiver = new FileReceiver(hashWriter)
+  const batches = new BatchReceiver(receiver)
   /** One session per peer, shared by all of this worker's jobs (their requests are pipelined). */
   const sessions = new Map<string, Promise<PeerSession>>()
 
@@ -60,20 +62,60 @@ function serveTransfers(init: WorkerInit): void {
     })
   }
 
+  function failure(error: unknown, job: Job): JobResult {
+    const problem = error instanceof PeerSessionError ? error : new PeerSessionError('io-error', String(error), true)
+    // A peer that misbehaved on this session does not get to keep it.
+    if (!problem.retry) closeSession(job.peer.key)
+    return { kind: job.kind, ok: false, outcome: 'failed', code: problem.code, reason: problem.message, retry: problem.retry }
+  }
+
   async function run(job: Job): Promise<JobResult> {
     try {
       return await (job.kind === 'list' ? runList(job) : runFile(job))
     } catch (error) {
-      const failure = error instanceof PeerSessionError ? error : new PeerSessionError('io-error', String(error), true)
-      // A peer that misbehaved on this session does not get to keep it.
-      if (!failure.retry) closeSession(job.peer.key)
-      return { kind: job.kind, ok: false, outcome: 'failed', code: failure.code, reason: failure.message, retry: failure.retry }
+      return failure(error, job)
+    }
+  }
+
+  function start(job: Job): void {
+    void run(job).then((result) => post({ type: 'done', id: job.id, result }))
+  }
+
+  /** Small files of one peer in one GET_FILES; a file that has grown meanwhile goes alone. */
+  async function runBatch(jobs: FileJob[]): Promise<void> {
+    const open = new Set(jobs)
+    const settled = (job: FileJob, outcome: JobResult | null): void => {
+      open.delete(job)
+      if (outcome) post({ type: 'done', id: job.id, result: outcome })
+      else start(job)
+    }
+    const peer = jobs[0]!.peer.key
+    try {
+      const { lied } = await batches.receive(jobs, await sessionFor(jobs[0]!), settled)
+      if (lied) closeSession(peer)
+    } catch (error) {
+      const result = failure(error, jobs[0]!)
+      for (const job of open) post({ type: 'done', id: job.id, result })
     }
   }
 
   // Jobs arrive in batches and run concurrently: the pool hands a worker several at once.
   parentPort!.on('message', (message: Job[] | { kind: 'forget'; peer: string }) => {
     if (!Array.isArray(message)) return closeSession(message.peer)
-    for (const job of message) void run(job).then((result) => post({ type: 'done', id: job.id, result }))
+    const small = new Map<string, FileJob[]>()
+    for (const job of message) {
+      if (job.kind !== 'file' || !isBatchable(job)) {
+        start(job)
+        continue
+      }
+      let batch = small.get(job.peer.key)
+      if (!batch) small.set(job.peer.key, (batch = []))
+      batch.push(job)
+      if (batch.length === FILES_PER_BATCH) {
+        void runBatch(batch)
+        small.delete(job.peer.key)
+      }
+    }
+    for (const batch of small.values()) void runBatch(batch)
   })
 }

@@ -242,7 +242,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       throw new ProtocolError('unexpected-message', `${message.type} before HELLO: every connection starts with HELLO`)
     }
     if (message.auth.length > 0) {
-      throw new ProtocolError('bad-frame', 'HELLO: authentication is not defined in protocol version 1; send it empty')
+      throw new ProtocolError('bad-frame', `HELLO: authentication is not defined in protocol version ${PROTOCOL_VERSION}; send it empty`)
     }
     this.peerHello = message
     if (this.helloTimer) clearTimeout(this.helloTimer)

@@ -5,10 +5,13 @@ import type { Endpoint } from '../../../shared/endpoint'
 import type { LeaveReason } from '../../../shared/events'
 import { ipv4ToBytes, ipv6FromBytes, ipv6ToBytes, normalizeIp, unusableAddressReason } from './address'
 import {
+  BATCH_FILE_BYTES,
+  FILES_FRAME_TARGET_BYTES,
   HELLO_MAGIC,
   LENGTH_PREFIX_BYTES,
   LeaveReasonCode,
   MAX_AUTH_BYTES,
+  MAX_BATCH_FILES,
   MAX_FRAME_BYTES,
   MessageType,
   NodeRole,
@@ -17,7 +20,7 @@ import {
   type MessageTypeName,
 } from './constants'
 import { ProtocolError } from './errors'
-import type { FileEntry, IndexChange, Message } from './messages'
+import type { FileEntry, FileRecord, IndexChange, Message, WantedFile } from './messages'
 
 const MAX_STRING_BYTES = 0xffff
 const typeNames = new Map<number, MessageTypeName>(
@@ -84,6 +87,31 @@ class Writer {
     this.buf.writeUInt32BE(v, this.size)
     this.size += 4
     return this
+  }
+
+  /** `n` bytes at the end of the frame for the caller to fill (a file read straight into it). */
+  reserve(n: number): Buffer {
+    this.room(n)
+    this.size += n
+    return this.buf.subarray(this.size - n, this.size)
+  }
+
+  /** Where the next field goes; `rewind` drops everything written after it. */
+  get mark(): number {
+    return this.size
+  }
+
+  rewind(mark: number): void {
+    this.size = mark
+  }
+
+  /** Overwrites a field written earlier (a count known only at the end). */
+  patchU8(offset: number, v: number): void {
+    this.buf.writeUInt8(v, offset)
+  }
+
+  patchU16(offset: number, v: number): void {
+    this.buf.writeUInt16BE(v, offset)
   }
 
   raw(bytes: Uint8Array): this {
@@ -241,6 +269,84 @@ export function encodeFileDataHeader(length: number): Buffer {
   return header
 }
 
+const RECORD_STATUS = { content: 0, 'up-to-date': 1, 'not-found': 2, 'too-large': 3, abort: 4 } as const
+const recordStatuses = new Map<number, FileRecord['status']>(
+  Object.entries(RECORD_STATUS).map(([name, code]) => [code, name as FileRecord['status']]),
+)
+/** Offsets in a FILES frame (length prefix counted) of `last` and of the record count. */
+const FILES_LAST_AT = LENGTH_PREFIX_BYTES + 1
+const FILES_COUNT_AT = FILES_LAST_AT + 1
+
+/**
+ * Builds one FILES frame record by record. `content` hands out the record's bytes inside the
+ * frame, so a folder server reads a file straight into the frame it sends: no copy.
+ */
+export class FilesFrame {
+  private readonly w = new Writer(MessageType.FILES, FILES_FRAME_TARGET_BYTES + BATCH_FILE_BYTES + 64)
+  count = 0
+
+  constructor() {
+    this.w.u8(0).u16(0)
+  }
+
+  /** Bytes written so far: a sender starts a new frame once this reaches FILES_FRAME_TARGET_BYTES. */
+  get bytes(): number {
+    return this.w.mark
+  }
+
+  /** A content record of `size` bytes; fill the returned view. `undo` takes it back (a short read). */
+  content(version: Uint8Array, size: number): { data: Buffer; undo: () => void } {
+    if (!Number.isInteger(size) || size < 0 || size > BATCH_FILE_BYTES) throw new RangeError(`a FILES record carries at most ${BATCH_FILE_BYTES} bytes, not ${size}`)
+    const mark = this.w.mark
+    this.w.u8(RECORD_STATUS.content).version(version).u32(size)
+    const data = this.w.reserve(size)
+    this.count++
+    return {
+      data,
+      undo: () => {
+        this.w.rewind(mark)
+        this.count--
+      },
+    }
+  }
+
+  status(status: 'up-to-date' | 'not-found' | 'too-large'): void {
+    this.w.u8(RECORD_STATUS[status])
+    this.count++
+  }
+
+  abort(reason: string): void {
+    this.w.u8(RECORD_STATUS.abort).str(reason)
+    this.count++
+  }
+
+  record(record: FileRecord): void {
+    if (record.status === 'content') this.content(record.version, record.data.length).data.set(record.data)
+    else if (record.status === 'abort') this.abort(record.reason)
+    else this.status(record.status)
+  }
+
+  finish(last: boolean): Buffer {
+    if (this.count > MAX_BATCH_FILES) throw new RangeError(`a FILES frame holds at most ${MAX_BATCH_FILES} records, not ${this.count}`)
+    this.w.patchU8(FILES_LAST_AT, last ? 1 : 0)
+    this.w.patchU16(FILES_COUNT_AT, this.count)
+    return this.w.finish()
+  }
+}
+
+function decodeRecord(r: Reader, index: number): FileRecord {
+  const code = r.u8(`record ${index} status`)
+  const status = recordStatuses.get(code)
+  if (status === undefined) throw new ProtocolError('bad-frame', `FILES: record ${index} has unknown status ${code}`)
+  if (status === 'abort') return { status, reason: r.str('reason') }
+  if (status !== 'content') return { status }
+  const version = r.version()
+  const size = r.u32('size')
+  if (size > BATCH_FILE_BYTES) throw new ProtocolError('bad-frame', `FILES: record ${index} of ${size} bytes exceeds ${BATCH_FILE_BYTES}`)
+  // A view of the frame: the receiver hashes and writes it before the frame is let go.
+  return { status, version, data: r.take(size, `record ${index} content`) }
+}
+
 /** One whole frame (length prefix included) for a message. */
 export function encodeMessage(message: Message): Buffer {
   const w = new Writer(MessageType[message.type])
@@ -299,6 +405,22 @@ export function encodeMessage(message: Message): Buffer {
       return w.raw(message.data).finish()
     case 'FILE_ABORT':
       return w.str(message.path).str(message.reason).finish()
+    case 'GET_FILES': {
+      const count = message.files.length
+      if (count < 1 || count > MAX_BATCH_FILES) throw new RangeError(`GET_FILES names 1 to ${MAX_BATCH_FILES} files, not ${count}`)
+      w.u16(count)
+      for (const file of message.files) {
+        w.str(file.path)
+        if (file.version) w.u8(1).version(file.version)
+        else w.u8(0)
+      }
+      return w.finish()
+    }
+    case 'FILES': {
+      const frame = new FilesFrame()
+      for (const record of message.records) frame.record(record)
+      return frame.finish(message.last)
+    }
     case 'INDEX_CHANGED': {
       w.u32(message.changes.length)
       for (const change of message.changes) {
@@ -315,6 +437,8 @@ const CHANGE_DELETE = 2
 /** The fewest bytes a FILE_LIST entry (empty path) or an INDEX_CHANGED entry can take. */
 const MIN_FILE_ENTRY_BYTES = 2 + VERSION_BYTES + 8
 const MIN_CHANGE_BYTES = 1 + 2
+/** A GET_FILES entry: empty path, no version. */
+const MIN_WANTED_BYTES = 2 + 1
 
 function decodeChange(r: Reader): IndexChange {
   const op = r.u8('change')
@@ -428,6 +552,28 @@ export function decodeBody(body: Buffer): Message {
     case 'FILE_ABORT':
       message = { type: name, path: r.str('path'), reason: r.str('reason') }
       break
+    case 'GET_FILES': {
+      const count = r.u16('count')
+      if (count < 1 || count > MAX_BATCH_FILES) throw new ProtocolError('bad-frame', `GET_FILES: ${count} files, not 1 to ${MAX_BATCH_FILES}`)
+      checkCount(name, count, MIN_WANTED_BYTES, body)
+      const files: WantedFile[] = []
+      for (let i = 0; i < count; i++) {
+        const path = r.str('path')
+        files.push({ path, version: r.bool('has version') ? r.version() : null })
+      }
+      message = { type: name, files }
+      break
+    }
+    case 'FILES': {
+      const last = r.bool('last')
+      const count = r.u16('count')
+      if (count > MAX_BATCH_FILES) throw new ProtocolError('bad-frame', `FILES: ${count} records, more than ${MAX_BATCH_FILES}`)
+      checkCount(name, count, 1, body)
+      const records: FileRecord[] = []
+      for (let i = 0; i < count; i++) records.push(decodeRecord(r, i + 1))
+      message = { type: name, last, records }
+      break
+    }
     case 'INDEX_CHANGED': {
       const count = r.u32('count')
       checkCount(name, count, MIN_CHANGE_BYTES, body)

@@ -1,13 +1,14 @@
 // Numbers fixed by docs/PROTOCOL.md. Change them there first.
 
-export const PROTOCOL_VERSION = 1
+/** 2: GET_FILES / FILES, many small files per request and per frame. */
+export const PROTOCOL_VERSION = 2
 /** The first four bytes of every HELLO payload: "DBSY". */
 export const HELLO_MAGIC = Buffer.from('DBSY', 'ascii')
 /** Bytes in a frame's length prefix. */
 export const LENGTH_PREFIX_BYTES = 4
 /** Largest frame body (type byte + payload) a peer may announce; checked before allocating. */
 export const MAX_FRAME_BYTES = 1024 * 1024
-/** Largest authentication blob in HELLO; reserved, must be empty in version 1. */
+/** Largest authentication blob in HELLO; reserved, must be empty (versions 1 and 2). */
 export const MAX_AUTH_BYTES = 1024
 
 export const MessageType = {
@@ -36,6 +37,8 @@ export const MessageType = {
   FILE_ABORT: 0x29,
   SUBSCRIBE: 0x2a,
   INDEX_CHANGED: 0x2b,
+  GET_FILES: 0x2c,
+  FILES: 0x2d,
 } as const
 
 /** Bytes in a version: the SHA-256 of a file's content. */
@@ -44,6 +47,13 @@ export const VERSION_BYTES = 32
 export const LIST_FRAME_TARGET_BYTES = 256 * 1024
 /** File content travels in FILE_DATA frames of at most this many bytes. */
 export const FILE_CHUNK_BYTES = 1024 * 1024 - 1024
+
+/** Files of at most this many bytes travel inside FILES records; larger ones need GET_FILE. */
+export const BATCH_FILE_BYTES = 64 * 1024
+/** Most files one GET_FILES may name. */
+export const MAX_BATCH_FILES = 256
+/** FILES records are added to a frame until it holds about this many bytes. */
+export const FILES_FRAME_TARGET_BYTES = 256 * 1024
 
 export type MessageTypeName = keyof typeof MessageType
 export type MessageTypeCode = (typeof MessageType)[MessageTypeName]

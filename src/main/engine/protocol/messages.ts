@@ -12,7 +12,7 @@ export interface HelloMessage {
   nodeId: Buffer
   /** How often (ms) the speaker wants to hear from the other side; 0 = no wish. */
   heartbeatMs: number
-  /** Reserved for authentication; empty in version 1. */
+  /** Reserved for authentication; empty in versions 1 and 2. */
   auth: Buffer
 }
 
@@ -32,6 +32,22 @@ export interface FileEntry {
 }
 
 export type IndexChange = ({ op: 'upsert' } & FileEntry) | { op: 'delete'; path: string }
+
+/** A file GET_FILES asks for, with the version the asker already has (or null). */
+export interface WantedFile {
+  path: string
+  version: Buffer | null
+}
+
+/** The answer for one file of a GET_FILES, in request order. */
+export type FileRecord =
+  /** The whole content, whose SHA-256 is `version`; `data` is a view of the frame. */
+  | { status: 'content'; version: Buffer; data: Buffer }
+  | { status: 'up-to-date' }
+  | { status: 'not-found' }
+  /** Larger than BATCH_FILE_BYTES now: ask for it alone with GET_FILE. */
+  | { status: 'too-large' }
+  | { status: 'abort'; reason: string }
 
 export type Message =
   | HelloMessage
@@ -60,5 +76,7 @@ export type Message =
   | { type: 'FILE_ABORT'; path: string; reason: string }
   | { type: 'SUBSCRIBE' }
   | { type: 'INDEX_CHANGED'; changes: IndexChange[] }
+  | { type: 'GET_FILES'; files: WantedFile[] }
+  | { type: 'FILES'; last: boolean; records: FileRecord[] }
 
 export type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>
