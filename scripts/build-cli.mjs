@@ -1,10 +1,14 @@
 // Bundles the headless CLI (and, later, its worker entry points) with esbuild into out/cli.
 // Runs on `npm install` (prepare) so `npx dropbox-sync` works straight after install.
 import { build } from 'esbuild'
+import { rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
+
+// Chunk names carry a content hash: without a clean start, every build would leave its old ones.
+rmSync(path.join(root, 'out/cli'), { recursive: true, force: true })
 
 let esbuildOk = true
 try {
