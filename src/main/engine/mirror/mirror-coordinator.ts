@@ -7,7 +7,7 @@ import { mkdir, readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import type { EventSink } from '../../../shared/events'
-import { mirrorFolderName } from '../../../shared/paths'
+import { mirrorFolderName, relativePathProblem } from '../../../shared/paths'
 import type { IndexChange } from '../protocol/messages'
 import { Throttle } from '../util/throttle'
 import { JobRing } from './job-ring'
@@ -461,11 +461,15 @@ export class MirrorCoordinator {
     return null
   }
 
-  /** A peer path we refuse to mirror gets one clear error, and the rest goes on. */
+  /**
+   * A peer path we refuse to mirror gets one clear error, and the rest goes on. The path rules
+   * alone decide (a path that passes them cannot leave the folder; `consider` still checks the
+   * joined path before any job): this runs for every entry of a list before the first job.
+   */
   private acceptable(state: PeerState, rel: string): boolean {
-    const where = pathInMirror(state.ref.folder, rel)
-    if ('path' in where) return true
-    this.report('bad-path', `${state.ref.key} offered ${JSON.stringify(rel.slice(0, 200))}: ${where.problem}; ignored`)
+    const problem = relativePathProblem(rel)
+    if (!problem) return true
+    this.report('bad-path', `${state.ref.key} offered ${JSON.stringify(rel.slice(0, 200))}: ${problem}; ignored`)
     return false
   }
 
