@@ -11,13 +11,27 @@ export interface MirroredFile {
   mtimeMs: number
 }
 
-const SAVE_DELAY_MS = 1000
+/** Saved once changes have stopped for this long... */
+export const SAVE_QUIET_MS = 1000
+/**
+ * ...or once the oldest unsaved change is this old, while changes keep coming. Each save writes
+ * the whole manifest: a save every second through a 100,000-file sync would serialize ~10 MB a
+ * second on the thread that hands out the jobs.
+ */
+export const SAVE_AT_LEAST_EVERY_MS = 5000
+
+/** How long from `now` until a save is due (0: now), given the first and last unsaved change. */
+export function saveDueIn(now: number, firstUnsaved: number, lastChange: number): number {
+  return Math.max(0, Math.min(lastChange + SAVE_QUIET_MS, firstUnsaved + SAVE_AT_LEAST_EVERY_MS) - now)
+}
 
 export class MirrorManifest {
   readonly files = new Map<string, MirroredFile>()
   /** Paths by content, to find bytes already on disk (renames, copies) without a scan. */
   private readonly byVersion = new Map<string, Set<string>>()
   private saveTimer: NodeJS.Timeout | null = null
+  private firstUnsaved = 0
+  private lastChange = 0
   private saving: Promise<void> = Promise.resolve()
 
   constructor(
@@ -82,12 +96,21 @@ export class MirrorManifest {
     await this.saving
   }
 
+  /** Costs one clock read per change; the one timer re-arms itself until a save is due. */
   private scheduleSave(): void {
+    this.lastChange = Date.now()
     if (this.saveTimer) return
+    this.firstUnsaved = this.lastChange
+    this.armSave(SAVE_QUIET_MS)
+  }
+
+  private armSave(ms: number): void {
     this.saveTimer = setTimeout(() => {
+      const wait = saveDueIn(Date.now(), this.firstUnsaved, this.lastChange)
+      if (wait > 0) return this.armSave(wait)
       this.saveTimer = null
       this.saving = this.saving.then(() => this.save()).catch(() => {})
-    }, SAVE_DELAY_MS)
+    }, ms)
   }
 
   private async save(): Promise<void> {

@@ -1,0 +1,49 @@
+// The record of what a mirror holds: when it is saved, and what survives a restart.
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { MirrorManifest, SAVE_AT_LEAST_EVERY_MS, SAVE_QUIET_MS, saveDueIn } from '../../src/main/engine/mirror/mirror-manifest'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+
+afterEach(() => removeTempDirs())
+
+describe('saveDueIn', () => {
+  it('waits for changes to stop for SAVE_QUIET_MS', () => {
+    expect(saveDueIn(1000, 1000, 1000)).toBe(SAVE_QUIET_MS)
+    expect(saveDueIn(1500, 1000, 1400)).toBe(SAVE_QUIET_MS - 100)
+    expect(saveDueIn(1000 + SAVE_QUIET_MS, 1000, 1000)).toBe(0)
+  })
+
+  it('saves anyway once the oldest unsaved change is SAVE_AT_LEAST_EVERY_MS old, however busy', () => {
+    const first = 10_000
+    // A change every millisecond: never quiet, still due when the oldest one is old enough.
+    expect(saveDueIn(first + SAVE_AT_LEAST_EVERY_MS - 200, first, first + SAVE_AT_LEAST_EVERY_MS - 201)).toBe(200)
+    expect(saveDueIn(first + SAVE_AT_LEAST_EVERY_MS, first, first + SAVE_AT_LEAST_EVERY_MS - 1)).toBe(0)
+    expect(saveDueIn(first + 2 * SAVE_AT_LEAST_EVERY_MS, first, first + 2 * SAVE_AT_LEAST_EVERY_MS)).toBe(0)
+  })
+})
+
+describe('MirrorManifest', () => {
+  it('flushes what was set and deleted; a fresh load keeps only entries that still match the disk', async () => {
+    const folder = tempDir('mirror-')
+    const file = path.join(tempDir('state-'), 'mirrors', 'peer.json')
+    mkdirSync(path.join(folder, 'dir'))
+    const put = (rel: string, content: string) => {
+      writeFileSync(path.join(folder, rel), content)
+      return statSync(path.join(folder, rel)).mtimeMs
+    }
+    const manifest = new MirrorManifest(folder, file)
+    manifest.set('a.txt', 'aa'.repeat(32), 1, put('a.txt', 'a'))
+    manifest.set('dir/b.txt', 'bb'.repeat(32), 2, put('dir/b.txt', 'bb'))
+    manifest.set('gone.txt', 'cc'.repeat(32), 1, put('gone.txt', 'c'))
+    manifest.delete('gone.txt')
+    await manifest.flush()
+    expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')) as object).sort()).toEqual(['a.txt', 'dir/b.txt'])
+    // Changed on disk behind the manifest's back: forgotten on load, fetched again later.
+    writeFileSync(path.join(folder, 'dir', 'b.txt'), 'changed')
+    const reloaded = new MirrorManifest(folder, file)
+    await reloaded.load()
+    expect([...reloaded.files.keys()]).toEqual(['a.txt'])
+    expect(reloaded.pathWith('aa'.repeat(32))).toBe('a.txt')
+  })
+})
