@@ -19,6 +19,8 @@ export interface FakeFile {
 export interface FakePeerOptions {
   /** Send file content in chunks of this many bytes, one chunk every `everyMs`. */
   trickle?: { chunkBytes: number; everyMs: number }
+  /** FILE_LIST frames the list is split into (default 1). */
+  listFrames?: number
   /** Replaces the honest FILES reply to a GET_FILES with whatever frames this returns. */
   filesReply?: (honest: FileRecord[]) => Message[]
 }
@@ -91,9 +93,13 @@ export class FakePeer {
           case 'SUBSCRIBE':
             send({ type: 'INDEX_CHANGED', changes: [] })
             break
-          case 'GET_FILE_LIST':
-            send({ type: 'FILE_LIST', last: true, files: this.entries() })
+          case 'GET_FILE_LIST': {
+            const entries = this.entries()
+            const frames = this.options.listFrames ?? 1
+            const per = Math.ceil(entries.length / frames)
+            for (let i = 0; i < frames; i++) send({ type: 'FILE_LIST', last: i === frames - 1, files: entries.slice(i * per, (i + 1) * per) })
             break
+          }
           case 'GET_FILES': {
             // Each record carries what is announced (version) and what is actually sent (content).
             const records = message.files.map((wanted): FileRecord => {

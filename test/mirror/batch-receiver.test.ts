@@ -56,6 +56,16 @@ function filesIn(folder: string): string[] {
     .sort()
 }
 
+describe('PeerSession.fetchList', () => {
+  it('hands over each FILE_LIST frame as it arrives, in order, and resolves with the count', async () => {
+    const files = Array.from({ length: 7 }, (_, i): FakeFile => ({ path: `f${i}`, content: Buffer.from(`${i}`) }))
+    const { session } = await connect(files, { listFrames: 3 })
+    const parts: string[][] = []
+    expect(await session.fetchList((part) => parts.push(part.map((f) => f.path)))).toBe(7)
+    expect(parts).toEqual([['f0', 'f1', 'f2'], ['f3', 'f4', 'f5'], ['f6']])
+  })
+})
+
 describe('BatchReceiver', () => {
   it('places every file of an honest batch, empty and awkward names included; a grown file is handed back', async () => {
     const files: FakeFile[] = [

@@ -170,7 +170,8 @@ describe('the ring and the workers', () => {
   it('-w 1 -b 1 with thousands of files completes', async () => {
     const serverPort = await startServer()
     const senderDir = tempDir('many-')
-    for (let i = 0; i < 3000; i++) write(senderDir, `d${i % 30}/f${i}.txt`, `${i}`)
+    // Names long enough that the list spans two FILE_LIST frames: jobs start from the first.
+    for (let i = 0; i < 3000; i++) write(senderDir, `d${i % 30}/file number ${i} with a longer name.txt`, `${i}`)
     const sender = await startClient(serverPort, senderDir)
     const receiver = await startClient(serverPort, tempDir('one-'), '-w', '1', '-b', '1')
     expect(await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` }, 60_000)).toMatchObject({ files: 3000 })

@@ -44,7 +44,8 @@ export interface ListEntry {
 }
 
 export type JobResult =
-  | { kind: 'list'; ok: true; files: ListEntry[] }
+  /** The entries came ahead in `list-part` messages; `files` counts them. */
+  | { kind: 'list'; ok: true; files: number }
   | {
       kind: 'file'
       ok: true
@@ -66,6 +67,8 @@ export interface WorkerInit {
 }
 
 export type WorkerToMain =
+  /** A list job's entries, one FILE_LIST frame at a time, ahead of its `done`. */
+  | { type: 'list-part'; id: number; files: ListEntry[] }
   | { type: 'started'; id: number; total: number; version: string }
   | { type: 'progress'; id: number; bytes: number; total: number }
   | { type: 'done'; id: number; result: JobResult }

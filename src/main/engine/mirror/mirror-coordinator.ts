@@ -50,6 +50,8 @@ interface PeerState {
   control: PeerSession | null
   /** Changes pushed before the list arrived, applied after it. */
   early: IndexChange[]
+  /** The list arriving frame by frame, for the list job `jobId`; it becomes `remote` when complete. */
+  incoming: { jobId: number; files: Map<string, ListEntry> } | null
   /** Versions a peer sent wrong (bad hash, bad size): not asked for again. */
   refused: Map<string, string>
   attempts: Map<string, number>
@@ -129,6 +131,7 @@ export class MirrorCoordinator {
         listPending: false,
         control: null,
         early: [],
+        incoming: null,
         refused: new Map(),
         attempts: new Map(),
         synced: false,
@@ -154,6 +157,7 @@ export class MirrorCoordinator {
     state.pending.clear()
     state.listPending = false
     state.early = []
+    state.incoming = null
     this.ring.retain((job) => job.peer.key !== key)
     this.pool?.forget(key)
     this.stateEvents.schedule()
@@ -199,18 +203,42 @@ export class MirrorCoordinator {
     await this.produce(state, { kind: 'list', id: 0, peer: state.ref, self: this.self! })
   }
 
-  private async applyList(state: PeerState, generation: number, files: ListEntry[]): Promise<void> {
-    const remote = new Map<string, ListEntry>()
-    for (const file of files) {
-      if (this.acceptable(state, file.path)) remote.set(file.path, file)
+  /**
+   * One frame's worth of a peer's list. Files that differ from the mirror are queued at once: a
+   * job needs only its own entry. What the list as a whole decides (deletions, strays, pushes made
+   * meanwhile) waits for the last frame, in applyList.
+   */
+  private async applyListPart(state: PeerState, job: Job, files: ListEntry[]): Promise<void> {
+    const generation = this.jobGenerations.get(job.id)
+    if (!state.online || generation !== state.generation) return
+    if (state.incoming?.jobId !== job.id) {
+      state.incoming = { jobId: job.id, files: new Map() }
+      // A fresh list is a fresh chance for versions refused before.
+      state.refused.clear()
     }
+    const incoming = state.incoming.files
+    const part: string[] = []
+    for (const file of files) {
+      if (!this.acceptable(state, file.path)) continue
+      incoming.set(file.path, file)
+      part.push(file.path)
+    }
+    for (const rel of interleaveFolders(part)) {
+      if (!this.live(state, generation) || state.incoming?.files !== incoming) return
+      await this.consider(state, generation, rel, incoming)
+    }
+  }
+
+  /** The last frame has come: the list is the peer's truth now. */
+  private async applyList(state: PeerState, generation: number, remote: Map<string, ListEntry>): Promise<void> {
+    state.incoming = null
     state.remote = remote
-    state.refused.clear()
     for (const rel of [...state.manifest.files.keys()]) {
       if (!remote.has(rel)) await this.removeLocal(state, rel)
     }
     await this.removeStrays(state, remote)
     const early = state.early.splice(0)
+    // Most files were queued as their frames came; this catches what could not be then.
     for (const rel of interleaveFolders(remote.keys())) {
       if (!this.live(state, generation)) return
       await this.consider(state, generation, rel)
@@ -284,10 +312,13 @@ export class MirrorCoordinator {
     this.checkSynced(state)
   }
 
-  /** Decides whether `rel` needs a job, and if so waits for a slot in the ring and queues it. */
-  private async consider(state: PeerState, generation: number, rel: string): Promise<void> {
-    if (!this.live(state, generation) || !state.remote) return
-    const want = state.remote.get(rel)
+  /**
+   * Decides whether `rel` needs a job, and if so waits for a slot in the ring and queues it.
+   * `remote`: the peer's files as known (a list still arriving, for its first frames).
+   */
+  private async consider(state: PeerState, generation: number, rel: string, remote = state.remote): Promise<void> {
+    if (!this.live(state, generation) || !remote) return
+    const want = remote.get(rel)
     const have = state.manifest.files.get(rel)
     if (!want) {
       if (have && !state.pending.has(rel)) await this.removeLocal(state, rel)
@@ -331,6 +362,11 @@ export class MirrorCoordinator {
   // --- results ----------------------------------------------------------------------------
 
   private onWorkerMessage(job: Job, message: WorkerToMain): void {
+    if (message.type === 'list-part') {
+      const state = this.peers.get(job.peer.key)
+      if (state) void this.applyListPart(state, job, message.files)
+      return
+    }
     if (job.kind !== 'file') return
     if (message.type === 'started') {
       this.options.onEvent({ type: 'transfer-started', peer: job.peer.key, path: job.path, total: message.total })
@@ -348,7 +384,12 @@ export class MirrorCoordinator {
     if (job.kind === 'list') {
       if (!current) return
       state.listPending = false
-      if (result.kind === 'list' && result.ok) return this.applyList(state, state.generation, result.files)
+      if (result.kind === 'list' && result.ok) {
+        // An empty folder's list is one empty frame: it may leave nothing incoming.
+        const incoming = state.incoming?.jobId === job.id ? state.incoming.files : new Map<string, ListEntry>()
+        return this.applyList(state, state.generation, incoming)
+      }
+      state.incoming = null
       if (result.outcome === 'failed') {
         this.report(result.code, result.reason)
         if (result.retry) this.retryLater(() => this.enqueueList(state, state.generation), CONTROL_RETRY_MS, state, state.generation)

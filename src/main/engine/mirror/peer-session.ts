@@ -113,14 +113,16 @@ export class PeerSession {
     })
   }
 
-  async fetchList(): Promise<FileEntry[]> {
-    const files: FileEntry[] = []
+  /** The peer's list, handed to `part` one FILE_LIST frame at a time; resolves with the count. */
+  async fetchList(part: (files: FileEntry[]) => void): Promise<number> {
+    let count = 0
     await this.request({ type: 'GET_FILE_LIST' }, (reply) => {
       if (reply.type !== 'FILE_LIST') throw this.unexpected(reply, 'FILE_LIST')
-      for (const file of reply.files) files.push(file)
+      count += reply.files.length
+      part(reply.files)
       return reply.last
     })
-    return files
+    return count
   }
 
   /** The error for a reply out of protocol; the session is no longer usable. */

@@ -51,8 +51,11 @@ function serveTransfers(init: WorkerInit): void {
   }
 
   async function runList(job: ListJob): Promise<JobResult> {
-    const files = await (await sessionFor(job)).fetchList()
-    return { kind: 'list', ok: true, files: files.map((f) => ({ path: f.path, version: f.version.toString('hex'), size: f.size })) }
+    // Each frame's entries go to the main thread at once: it starts on them while the rest arrive.
+    const files = await (await sessionFor(job)).fetchList((part) =>
+      post({ type: 'list-part', id: job.id, files: part.map((f) => ({ path: f.path, version: f.version.toString('hex'), size: f.size })) }),
+    )
+    return { kind: 'list', ok: true, files }
   }
 
   function runFile(job: FileJob): Promise<JobResult> {
