@@ -5,10 +5,10 @@
 // then are renamed into place. One request and a few frames instead of a request, a FILE_SIZE
 // and a FILE_DATA per file is what makes ten thousand small files cheap.
 import { hash } from 'node:crypto'
-import { lstatSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { BATCH_FILE_BYTES } from '../protocol/constants'
 import type { FileRecord } from '../protocol/messages'
-import { placeSmallFile, type FileReceiver } from './file-receiver'
+import { placed, placeSmallFile, type FileReceiver } from './file-receiver'
 import type { FileJob, JobResult } from './jobs'
 import { PeerSessionError, type PeerSession } from './peer-session'
 
@@ -75,7 +75,7 @@ export class BatchReceiver {
       case 'up-to-date': {
         if (!job.have) throw new PeerSessionError('bad-peer', `${job.peer.key} called ${job.path} up to date, but no version of it was named`, false)
         const target = this.receiver.finalPath(job)
-        return { kind: 'file', ok: true, outcome: 'up-to-date', version: job.have, size: job.size, transferred: 0, mtimeMs: lstatSync(target).mtimeMs }
+        return placed('up-to-date', job.have, job.size, target, 0)
       }
       case 'content':
         return this.placeContent(job, record.version.toString('hex'), record.data)
@@ -100,7 +100,7 @@ export class BatchReceiver {
     const temp = writer.prepare(target, job.peer.folder, false)
     try {
       const mtimeMs = placeSmallFile(writer, job, target, temp, [data])
-      return { kind: 'file', ok: true, outcome: 'fetched', version, size: data.length, transferred: data.length, mtimeMs }
+      return placed('fetched', version, data.length, target, data.length, mtimeMs)
     } catch (error) {
       rmSync(temp, { force: true })
       throw error

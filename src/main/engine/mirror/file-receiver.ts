@@ -52,10 +52,6 @@ export class FileReceiver {
     return this.fetch(job, target, await session(), hooks)
   }
 
-  private done(outcome: Done['outcome'], version: string, size: number, target: string, transferred: number, mtimeMs?: number): Done {
-    return { kind: 'file', ok: true, outcome, version, size, transferred, mtimeMs: mtimeMs ?? lstatSync(target).mtimeMs }
-  }
-
   private async copyLocal(job: FileJob, target: string): Promise<Done | null> {
     const temp = this.writer.prepare(target, job.peer.folder)
     try {
@@ -68,7 +64,7 @@ export class FileReceiver {
       await closeStream(out)
       if (hash.digest('hex') !== job.version) return null
       this.writer.commit(temp, target)
-      return this.done('reused', job.version, job.size, target, 0)
+      return placed('reused', job.version, job.size, target, 0)
     } finally {
       rmSync(temp, { force: true })
     }
@@ -92,7 +88,7 @@ export class FileReceiver {
     const onReply = (reply: Parameters<Parameters<PeerSession['request']>[1]>[0]): boolean => {
       if (!announced) {
         if (reply.type === 'FILE_UP_TO_DATE' && reply.path === job.path) {
-          early = this.done('up-to-date', job.have!, job.size, target, 0)
+          early = placed('up-to-date', job.have!, job.size, target, 0)
           return true
         }
         if (reply.type === 'FILE_NOT_FOUND' && reply.path === job.path) {
@@ -170,7 +166,7 @@ export class FileReceiver {
         }
         if (size <= SMALL_FILE_BYTES) mtimeMs = placeSmallFile(this.writer, job, target, temp, chunks)
         else this.writer.commit(temp, target)
-        return this.done('fetched', version, size, target, size, mtimeMs)
+        return placed('fetched', version, size, target, size, mtimeMs)
       })
       .catch(async (error: unknown) => {
         // Whatever went wrong, nothing half-written stays behind.
@@ -181,6 +177,11 @@ export class FileReceiver {
       })
       .finally(() => socket.resume())
   }
+}
+
+/** A file now in place at `target`: its result, with its mtime read unless the caller has it. */
+export function placed(outcome: Done['outcome'], version: string, size: number, target: string, transferred: number, mtimeMs?: number): Done {
+  return { kind: 'file', ok: true, outcome, version, size, transferred, mtimeMs: mtimeMs ?? lstatSync(target).mtimeMs }
 }
 
 /**

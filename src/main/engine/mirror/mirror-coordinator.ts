@@ -505,7 +505,7 @@ export class MirrorCoordinator {
   /**
    * A peer path we refuse to mirror gets one clear error, and the rest goes on. The path rules
    * alone decide (a path that passes them cannot leave the folder; `consider` still checks the
-   * joined path before any job): this runs for every entry of a list before the first job.
+   * joined path before any job): this runs for every entry of a list frame before its first job.
    */
   private acceptable(state: PeerState, rel: string): boolean {
     const problem = relativePathProblem(rel)
