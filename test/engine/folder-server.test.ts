@@ -9,7 +9,7 @@ import { FolderIndex } from '../../src/main/engine/folder/folder-index'
 import { EventLog } from '../helpers/events'
 import { sha256 } from '../helpers/fake-peer'
 import { RawPeer } from '../helpers/raw-peer'
-import { BATCH_FILE_BYTES, MAX_BATCH_FILES } from '../../src/main/engine/protocol/constants'
+import { BATCH_FILE_BYTES, LIST_FIRST_FRAME_BYTES, MAX_BATCH_FILES } from '../../src/main/engine/protocol/constants'
 import type { FileRecord } from '../../src/main/engine/protocol/messages'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
@@ -102,6 +102,31 @@ describe('FolderServer', () => {
     // The connection stays in step: a plain request after the batch is answered as usual.
     peer.send({ type: 'GET_FILE', path: 'same.txt', version: null })
     expect(await peer.next('FILE_SIZE')).toMatchObject({ path: 'same.txt', size: 9 })
+  })
+
+  it('sends a long list in frames that start small and grow to the target, every file once', async () => {
+    const root = tempDir('shared-')
+    for (let d = 0; d < 10; d++) {
+      mkdirSync(path.join(root, `d${d}`))
+      for (let i = 0; i < 400; i++) writeFileSync(path.join(root, `d${d}`, `file-${i}.txt`), '')
+    }
+    const { port } = await serve(root, new Set(['127.0.0.1:40001']))
+    const peer = await identified(port, { ip: '127.0.0.1', port: 40001 })
+    peer.send({ type: 'GET_FILE_LIST' })
+    const sizes: number[] = []
+    const seen = new Set<string>()
+    for (let last = false; !last; ) {
+      const frame = await peer.next('FILE_LIST')
+      sizes.push(frame.files.length)
+      for (const file of frame.files) seen.add(file.path)
+      last = frame.last
+    }
+    expect(seen.size).toBe(4000)
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(4000)
+    // The first frame holds a few hundred entries at most; the next ones are each larger.
+    expect(sizes[0]).toBeLessThan(LIST_FIRST_FRAME_BYTES / 43)
+    expect(sizes[1]).toBeGreaterThan(sizes[0]!)
+    expect(sizes[2]).toBeGreaterThan(sizes[1]!)
   })
 
   it('a file changed since it was indexed gets an abort record; the others in its batch still arrive', async () => {

@@ -232,6 +232,24 @@ describe('hostile and unknown peers', () => {
     }
   })
 
+  it('every worker connects to a peer as soon as the peer accepts us, before any file is handed out', async () => {
+    const serverPort = await startServer()
+    const peer = new FakePeer([])
+    await peer.start()
+    await peer.register(serverPort)
+    try {
+      const client = await startClient(serverPort, tempDir('eager-'), '-w', '3')
+      await client.cli.waitFor('peer-synced', { peer: `127.0.0.1:${peer.port}` }, 15_000)
+      // The subscription's connection, and one per worker, though an empty folder needs no files.
+      const identified = (): number => peer.requests.filter(({ from, message }) => from === client.port && message.type === 'IDENTIFY').length
+      const deadline = Date.now() + 5000
+      while (identified() < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      expect(identified()).toBe(4)
+    } finally {
+      await peer.stop()
+    }
+  })
+
   it('refuses to serve anyone the server has not announced', async () => {
     const serverPort = await startServer()
     const dir = tempDir('private-')

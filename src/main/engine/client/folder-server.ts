@@ -12,7 +12,7 @@ import { relativePathProblem } from '../../../shared/paths'
 import { Connection } from '../net/connection'
 import { closeServer, listen } from '../net/listen'
 import { FilesFrame } from '../protocol/codec'
-import { BATCH_FILE_BYTES, FILE_CHUNK_BYTES, FILES_FRAME_TARGET_BYTES, LIST_FRAME_TARGET_BYTES } from '../protocol/constants'
+import { BATCH_FILE_BYTES, FILE_CHUNK_BYTES, FILES_FRAME_TARGET_BYTES, LIST_FIRST_FRAME_BYTES, LIST_FRAME_TARGET_BYTES } from '../protocol/constants'
 import { ProtocolError } from '../protocol/errors'
 import type { IndexChange, Message, WantedFile } from '../protocol/messages'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_QUEUE_BYTES } from '../defaults'
@@ -37,17 +37,21 @@ export interface FolderServerOptions {
 const IDENTIFY_WAIT_MS = 3000
 
 /**
- * Splits list entries into frames of about LIST_FRAME_TARGET_BYTES, so no frame nears the maximum
- * however many files there are (a path costs at most 3 bytes per UTF-16 unit, plus the fixed
- * fields). Always at least one frame, possibly empty: an empty folder still gets its FILE_LIST.
+ * Splits list entries into frames, so no frame nears the maximum however many files there are (a
+ * path costs at most 3 bytes per UTF-16 unit, plus the fixed fields). Frames grow from
+ * LIST_FIRST_FRAME_BYTES, doubling, to LIST_FRAME_TARGET_BYTES: the first entries reach the peer
+ * (and its first requests come back) before the rest is encoded. Always at least one frame,
+ * possibly empty: an empty folder still gets its FILE_LIST.
  */
 function splitForFrames<T extends { path: string }>(entries: T[]): T[][] {
   const frames: T[][] = [[]]
   let bytes = 0
+  let limit = LIST_FIRST_FRAME_BYTES
   for (const entry of entries) {
-    if (bytes >= LIST_FRAME_TARGET_BYTES) {
+    if (bytes >= limit) {
       frames.push([])
       bytes = 0
+      limit = Math.min(limit * 2, LIST_FRAME_TARGET_BYTES)
     }
     frames[frames.length - 1]!.push(entry)
     bytes += entry.path.length * 3 + ENTRY_FIXED_BYTES

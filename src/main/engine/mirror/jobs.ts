@@ -61,6 +61,14 @@ export type JobResult =
   | { kind: 'file'; ok: false; outcome: 'source-gone' }
   | { kind: Job['kind']; ok: false; outcome: 'failed'; code: string; reason: string; retry: boolean }
 
+/** What the main thread posts to a worker: jobs to run, or a word about one peer's connection. */
+export type MainToWorker =
+  | Job[]
+  /** Open the connection to a peer now, so its first job does not wait for the handshake. */
+  | { kind: 'connect'; peer: PeerRef; self: Endpoint }
+  /** The peer left: drop its connection. */
+  | { kind: 'forget'; peer: string }
+
 export interface WorkerInit {
   workerId: number
   nodeId: Uint8Array

@@ -178,6 +178,7 @@ export class MirrorCoordinator {
     }
     if (!this.live(state, generation)) return session.close()
     state.control = session
+    this.pool?.connect(state.ref, this.self)
     session.connection.on('close', () => {
       if (state.control !== session) return
       state.control = null

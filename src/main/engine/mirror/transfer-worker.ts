@@ -5,7 +5,8 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { BatchReceiver, FILES_PER_BATCH, isBatchable } from './batch-receiver'
 import { FileReceiver } from './file-receiver'
 import { HASH_WRITER_ROLE, HashWriter, serveHashWriter } from './hash-writer'
-import type { FileJob, Job, JobResult, ListJob, WorkerInit, WorkerToMain } from './jobs'
+import type { Endpoint } from '../../../shared/endpoint'
+import type { FileJob, Job, JobResult, ListJob, MainToWorker, PeerRef, WorkerInit, WorkerToMain } from './jobs'
 import { PeerSession, PeerSessionError } from './peer-session'
 
 if ((workerData as { role?: string }).role === HASH_WRITER_ROLE) serveHashWriter(parentPort!)
@@ -32,16 +33,16 @@ function serveTransfers(init: WorkerInit): void {
     }
   }
 
-  async function sessionFor(job: Job): Promise<PeerSession> {
-    const existing = sessions.get(job.peer.key)
+  async function sessionFor({ peer, self }: { peer: PeerRef; self: Endpoint }): Promise<PeerSession> {
+    const existing = sessions.get(peer.key)
     if (existing) {
       const session = await existing.catch(() => null)
       if (session?.isOpen) return session
-      if (sessions.get(job.peer.key) !== existing) return sessionFor(job)
+      if (sessions.get(peer.key) !== existing) return sessionFor({ peer, self })
     }
-    const opening = PeerSession.open({ ip: job.peer.ip, port: job.peer.port }, job.self, nodeId, hashWriter.pool.allocate)
-    sessions.set(job.peer.key, opening)
-    opening.catch(() => sessions.get(job.peer.key) === opening && sessions.delete(job.peer.key))
+    const opening = PeerSession.open({ ip: peer.ip, port: peer.port }, self, nodeId, hashWriter.pool.allocate)
+    sessions.set(peer.key, opening)
+    opening.catch(() => sessions.get(peer.key) === opening && sessions.delete(peer.key))
     return opening
   }
 
@@ -103,8 +104,12 @@ function serveTransfers(init: WorkerInit): void {
   }
 
   // Jobs arrive in batches and run concurrently: the pool hands a worker several at once.
-  parentPort!.on('message', (message: Job[] | { kind: 'forget'; peer: string }) => {
-    if (!Array.isArray(message)) return closeSession(message.peer)
+  parentPort!.on('message', (message: MainToWorker) => {
+    if (!Array.isArray(message)) {
+      if (message.kind === 'forget') return closeSession(message.peer)
+      // A failed early connection is no one's error: the first job opens it again and reports.
+      return void sessionFor(message).catch(() => {})
+    }
     const small = new Map<string, FileJob[]>()
     for (const job of message) {
       if (job.kind !== 'file' || !isBatchable(job)) {

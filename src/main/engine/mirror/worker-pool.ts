@@ -2,7 +2,8 @@
 // and the ring holds a job, the job goes to that worker. One job per worker at a time.
 import { Worker } from 'node:worker_threads'
 import type { WorkerState } from '../../../shared/events'
-import type { FileJob, Job, JobResult, WorkerInit, WorkerToMain } from './jobs'
+import type { Endpoint } from '../../../shared/endpoint'
+import type { FileJob, Job, JobResult, MainToWorker, PeerRef, WorkerInit, WorkerToMain } from './jobs'
 import type { JobRing } from './job-ring'
 
 export interface PoolHooks {
@@ -69,9 +70,21 @@ export class WorkerPool {
     return this.slots.length
   }
 
+  /**
+   * Has every worker open its connection to a peer that has just accepted us, while its list is
+   * still to come: the handshake is then out of the way when the first files are handed out.
+   */
+  connect(peer: PeerRef, self: Endpoint): void {
+    this.post({ kind: 'connect', peer, self })
+  }
+
   /** Tells every worker to drop its connection to a peer that left. */
   forget(peer: string): void {
-    for (const slot of this.slots) slot.worker.postMessage({ kind: 'forget', peer })
+    this.post({ kind: 'forget', peer })
+  }
+
+  private post(message: MainToWorker): void {
+    for (const slot of this.slots) slot.worker.postMessage(message)
   }
 
   async stop(): Promise<void> {

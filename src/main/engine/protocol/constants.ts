@@ -45,6 +45,11 @@ export const MessageType = {
 export const VERSION_BYTES = 32
 /** FILE_LIST and INDEX_CHANGED entries are split across frames of about this many bytes. */
 export const LIST_FRAME_TARGET_BYTES = 256 * 1024
+/**
+ * The first frame of a list is this small, and each next one twice the last, up to the target:
+ * the receiver starts fetching after a few hundred entries instead of waiting for thousands.
+ */
+export const LIST_FIRST_FRAME_BYTES = 16 * 1024
 /** File content travels in FILE_DATA frames of at most this many bytes. */
 export const FILE_CHUNK_BYTES = 1024 * 1024 - 1024
 
