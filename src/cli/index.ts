@@ -1,7 +1,8 @@
 // dropbox-sync's command line: the same engine as the desktop app, without a window.
 import { Command, CommanderError, Option } from 'commander'
 import path from 'node:path'
-import { ClientNode, defaultMirrorDir, folderProblem } from '../main/engine/client/client-node'
+import { ClientNode, defaultMirrorDir } from '../main/engine/client/client-node'
+import { folderPairProblem } from '../main/engine/client/folder-pair'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, defaultWorkers } from '../main/engine/defaults'
 import { RegistryServer } from '../main/engine/registry/registry-server'
 import { defaultConfigDir, parseUiAddress } from '../main/app/headless/ui-address'
@@ -9,6 +10,7 @@ import { createPrinter, flushPrinters } from './printer'
 import {
   bindAddress,
   existingDirectory,
+  folderPath,
   expandLegacyFlags,
   legacyFlagTerm,
   hostName,
@@ -49,7 +51,11 @@ function stopOnSignals(node: Stoppable): void {
 function failToStart(error: unknown, what: string): never {
   const err = error as NodeJS.ErrnoException
   const reason =
-    err.code === 'EADDRINUSE' ? 'the port is already in use' : err.code === 'EACCES' ? 'permission denied' : err.message
+    err.code === 'EADDRINUSE'
+      ? `port ${(err as { port?: number }).port ?? '?'} is already in use`
+      : err.code === 'EACCES'
+        ? `permission denied to listen on port ${(err as { port?: number }).port ?? '?'}`
+        : err.message
   process.stderr.write(`dropbox-sync: cannot start the ${what}: ${reason}\n`)
   process.exit(1)
 }
@@ -107,13 +113,13 @@ program
   .description('share a folder and mirror every other client')
   .requiredOption('-d, --dir <dir>', 'the folder to share', existingDirectory)
   .option('-p, --port <port>', 'port to serve the folder on (0 picks a free one)', listenPort, 0)
-  .option('-w, --workers <n>', 'worker threads that pull files (default: 4, or the number of cores if fewer)', integerIn(1, 256, 'the number of workers'), defaultWorkers())
+  .option('-w, --workers <n>', 'worker threads that pull files (by default one per core, at most 4)', integerIn(1, 256, 'the number of workers'), defaultWorkers())
   .option('-b, --buffer <n>', 'slots in the circular job buffer', integerIn(1, 65536, 'the number of buffer slots'), 64)
   .requiredOption('--server-port <port>', 'the registry server port', remotePort)
   .requiredOption('--server-ip <host>', 'the registry server address', hostName)
   .option('--host <addr>', 'address to listen on (default: every interface)', bindAddress)
   .option('--advertise <addr>', 'address to announce to other clients (default: the one the server was reached from)', reachableAddress)
-  .option('--mirror <dir>', "where the other clients' folders are mirrored (default: DIR-mirrors beside the shared folder)")
+  .option('--mirror <dir>', "where the other clients' folders are mirrored (default: DIR-mirrors beside the shared folder)", folderPath)
   .option('--json', 'print events as one JSON object per line')
   .action(
     async (opts: {
@@ -129,8 +135,10 @@ program
       json?: boolean
     }) => {
       const mirrorDir = path.resolve(opts.mirror ?? defaultMirrorDir(opts.dir))
-      const problem = folderProblem(opts.dir, mirrorDir)
-      if (problem) usageError(`option '--mirror <dir>' argument '${opts.mirror ?? mirrorDir}' is invalid. ${problem}.`)
+      const problem = folderPairProblem(opts.dir, mirrorDir)
+      if (problem) {
+        usageError(opts.mirror ? `option '--mirror <dir>' argument '${opts.mirror}' is invalid. ${problem}.` : `${problem}; choose another with --mirror <dir>.`)
+      }
       const client = new ClientNode({
         dir: opts.dir,
         mirrorDir,

@@ -19,6 +19,8 @@ export const listenPort = integerIn(0, 65535, 'the port')
 export const remotePort = integerIn(1, 65535, 'the server port')
 
 export function existingDirectory(value: string): string {
+  // path.resolve('') is the current folder: sharing it by accident could share everything.
+  if (!value.trim()) throw new InvalidArgumentError('the folder is empty; name the folder to share.')
   const dir = path.resolve(value)
   let isDir = false
   try {
@@ -28,6 +30,12 @@ export function existingDirectory(value: string): string {
   }
   if (!isDir) throw new InvalidArgumentError(`${dir} is a file, not a folder.`)
   return dir
+}
+
+/** A folder that may not exist yet (it is made on start). */
+export function folderPath(value: string): string {
+  if (!value.trim()) throw new InvalidArgumentError('the folder is empty; name a folder, or leave the option out for the default.')
+  return path.resolve(value)
 }
 
 export function hostName(value: string): string {

@@ -1,7 +1,7 @@
 // Mirroring as a user runs it: a real server and real clients (CLI processes) on 127.0.0.1,
 // real folders, byte-for-byte comparisons.
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, openSync, writeSync, closeSync, utimesSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, openSync, writeSync, closeSync, utimesSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -306,5 +306,40 @@ describe('folders', () => {
     expect(code).toBe(2)
     expect(stderr.trim().split('\n')).toHaveLength(1)
     expect(stderr).toContain('inside the shared folder')
+  })
+
+  it('sees through symlinks, and refuses an empty folder name, a mirror on a file, and sharing /', async () => {
+    const base = tempDir('folders-')
+    mkdirSync(path.join(base, 'real'))
+    symlinkSync('real', path.join(base, 'link'))
+    writeFileSync(path.join(base, 'file'), '')
+    const refusals: Array<[string[], string]> = [
+      [['-d', path.join(base, 'link'), '--mirror', path.join(base, 'real', 'm')], 'inside the shared folder'],
+      [['-d', ''], 'the folder is empty'],
+      [['-d', base, '--mirror', ''], 'the folder is empty'],
+      [['-d', path.join(base, 'real'), '--mirror', path.join(base, 'file')], 'is a file, not a folder'],
+      [['-d', path.join(base, 'real'), '--mirror', path.join(base, 'file', 'sub')], `cannot be made: ${path.join(base, 'file')} is a file`],
+      [['-d', '/'], 'inside the shared folder /'],
+    ]
+    for (const [args, why] of refusals) {
+      const { code, stderr } = await runCliOnce(['client', ...args, '-sp', '1', '-sip', '127.0.0.1'])
+      expect(code, args.join(' ')).toBe(2)
+      expect(stderr.trim().split('\n'), args.join(' ')).toHaveLength(1)
+      expect(stderr, args.join(' ')).toContain(why)
+    }
+  })
+
+  it('a shared folder given as a symlink is watched through to the real folder', async () => {
+    const serverPort = await startServer()
+    const base = tempDir('linked-')
+    mkdirSync(path.join(base, 'real'))
+    symlinkSync('real', path.join(base, 'link'))
+    write(path.join(base, 'real'), 'before.txt', 'there at start')
+    const sharer = await startClient(serverPort, path.join(base, 'link'))
+    const watcher = await startClient(serverPort, tempDir('watcher-'))
+    const mirror = mirrorOf(watcher.dir, sharer.port)
+    await expectMirrored(path.join(base, 'real'), mirror)
+    write(path.join(base, 'real'), 'after.txt', 'made while running')
+    await expectMirrored(path.join(base, 'real'), mirror)
   })
 })

@@ -1,31 +1,16 @@
 // What the settings schema cannot know without the disk: the shared folder exists, and the mirror
 // folder is (or can become) a folder that neither contains nor lies inside it, symlinks resolved.
-import { realpathSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import path from 'node:path'
 import { overlaps, type FieldErrors, type Settings } from '../../shared/settings'
 import { defaultMirrorDir } from '../engine/client/client-node'
+import { realish } from '../engine/client/folder-pair'
 
 function kindOf(p: string): 'folder' | 'file' | 'missing' {
   try {
     return statSync(p).isDirectory() ? 'folder' : 'file'
   } catch {
     return 'missing'
-  }
-}
-
-/** The real path of `p`, or of its nearest existing ancestor joined with the rest. */
-function realish(p: string): string {
-  const missing: string[] = []
-  let current = path.resolve(p)
-  for (;;) {
-    try {
-      return path.join(realpathSync(current), ...missing.reverse())
-    } catch {
-      const parent = path.dirname(current)
-      if (parent === current) return path.resolve(p)
-      missing.push(path.basename(current))
-      current = parent
-    }
   }
 }
 

@@ -9,6 +9,7 @@ import type { EngineEvent, EventSink } from '../../../shared/events'
 import { FolderIndex } from '../folder/folder-index'
 import { MirrorCoordinator, STATE_FOLDER } from '../mirror/mirror-coordinator'
 import { FolderServer, type PeerDirectory } from './folder-server'
+import { folderPairProblem, realish } from './folder-pair'
 import { ServerLink } from './server-link'
 
 export interface ClientNodeOptions {
@@ -34,16 +35,6 @@ export function defaultMirrorDir(dir: string): string {
   return path.join(path.dirname(resolved), `${path.basename(resolved)}-mirrors`)
 }
 
-/** Why this pair of folders cannot work, or null. Mirrors are never served: no nesting either way. */
-export function folderProblem(dir: string, mirrorDir: string): string | null {
-  const shared = path.resolve(dir)
-  const mirrors = path.resolve(mirrorDir)
-  if (shared === mirrors) return 'the mirror folder cannot be the shared folder'
-  if (mirrors.startsWith(shared + path.sep)) return `the mirror folder ${mirrors} is inside the shared folder ${shared}; mirrors are never shared`
-  if (shared.startsWith(mirrors + path.sep)) return `the shared folder ${shared} is inside the mirror folder ${mirrors}`
-  return null
-}
-
 export class ClientNode {
   readonly nodeId = randomBytes(16)
   readonly mirrorDir: string
@@ -57,7 +48,7 @@ export class ClientNode {
   constructor(private readonly options: ClientNodeOptions) {
     this.emit = options.onEvent ?? (() => {})
     this.mirrorDir = path.resolve(options.mirrorDir ?? defaultMirrorDir(options.dir))
-    const problem = folderProblem(options.dir, this.mirrorDir)
+    const problem = folderPairProblem(options.dir, this.mirrorDir)
     if (problem) throw new Error(problem)
   }
 
@@ -75,7 +66,9 @@ export class ClientNode {
     let listening: { host: string; port: number }
     try {
       const stateDir = path.join(this.mirrorDir, STATE_FOLDER)
-      this.index = new FolderIndex(path.resolve(this.options.dir), path.join(stateDir, 'index.json'), this.emit)
+      // The index and its watcher work on the real folder: a watched symlink to a folder sees no
+      // changes made inside it.
+      this.index = new FolderIndex(realish(this.options.dir), path.join(stateDir, 'index.json'), this.emit)
       await this.index.open()
       this.folderServer = new FolderServer({
         port: this.options.port,

@@ -78,6 +78,11 @@ export class ServerLink {
   private dial(): void {
     if (this.stopped) return
     const socket = connect({ host: this.options.serverHost, port: this.options.serverPort })
+    // Listening before the connection does: its own error handler reports the close at once.
+    let connectError = ''
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      connectError = error.code ?? error.message
+    })
     const connection = new Connection(socket, {
       side: 'initiator',
       role: 'client',
@@ -87,10 +92,6 @@ export class ServerLink {
       maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
     })
     this.connection = connection
-    let connectError = ''
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      connectError = error.code ?? error.message
-    })
     connection.on('ready', () => {
       const ip = this.options.advertiseHost ?? connection.localIp
       connection.send({ type: 'LOG_ON', endpoint: { ip, port: this.options.listenPort } })

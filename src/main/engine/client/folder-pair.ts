@@ -1,0 +1,57 @@
+// The shared folder and the mirror folder, checked as the disk has them: symlinks resolved, and a
+// mirror folder yet to be made judged by where it would be made. Mirrors are never served, so
+// neither folder may be, contain, or lie inside the other, however the paths are spelled.
+import { realpathSync, statSync } from 'node:fs'
+import path from 'node:path'
+
+/** The real path of `p`, or of its nearest existing ancestor joined with the rest. */
+export function realish(p: string): string {
+  const missing: string[] = []
+  let current = path.resolve(p)
+  for (;;) {
+    try {
+      return path.join(realpathSync(current), ...missing.reverse())
+    } catch {
+      const parent = path.dirname(current)
+      if (parent === current) return path.resolve(p)
+      missing.push(path.basename(current))
+      current = parent
+    }
+  }
+}
+
+/** True when `inner` is `outer` or lies inside it (both absolute and normalized). */
+export function within(inner: string, outer: string): boolean {
+  const rel = path.relative(outer, inner)
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel))
+}
+
+/** The nearest of `p` and its ancestors that exists, and whether it is a folder. */
+function nearestExisting(p: string): { path: string; isFolder: boolean } {
+  let current = path.resolve(p)
+  for (;;) {
+    try {
+      return { path: current, isFolder: statSync(current).isDirectory() }
+    } catch {
+      const parent = path.dirname(current)
+      if (parent === current) return { path: current, isFolder: true }
+      current = parent
+    }
+  }
+}
+
+/** Why this pair of folders cannot work, or null. */
+export function folderPairProblem(dir: string, mirrorDir: string): string | null {
+  const blocker = nearestExisting(mirrorDir)
+  if (!blocker.isFolder) {
+    return blocker.path === path.resolve(mirrorDir)
+      ? `the mirror folder ${blocker.path} is a file, not a folder`
+      : `the mirror folder ${path.resolve(mirrorDir)} cannot be made: ${blocker.path} is a file`
+  }
+  const shared = realish(dir)
+  const mirrors = realish(mirrorDir)
+  if (shared === mirrors) return 'the mirror folder cannot be the shared folder'
+  if (within(mirrors, shared)) return `the mirror folder ${mirrors} is inside the shared folder ${shared}; mirrors are never shared`
+  if (within(shared, mirrors)) return `the shared folder ${shared} is inside the mirror folder ${mirrors}`
+  return null
+}
