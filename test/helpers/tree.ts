@@ -31,6 +31,37 @@ export function treeOf(dir: string): Record<string, string> {
   return out
 }
 
+/** Every folder under `dir`, as relative paths, sorted. */
+export function foldersOf(dir: string): string[] {
+  const out: string[] = []
+  const walk = (abs: string, prefix: string): void => {
+    let entries: Dirent[]
+    try {
+      entries = readdirSync(abs, { withFileTypes: true })
+    } catch {
+      return
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue
+      const rel = prefix ? `${prefix}/${entry.name}` : entry.name
+      out.push(rel)
+      walk(path.join(abs, entry.name), rel)
+    }
+  }
+  walk(dir, '')
+  return out.sort()
+}
+
+/** The folders a mirror of these files holds: each file's folder and the folders above it. */
+export function foldersFor(files: string[]): string[] {
+  const out = new Set<string>()
+  for (const rel of files) {
+    const parts = rel.split('/')
+    for (let i = 1; i < parts.length; i++) out.add(parts.slice(0, i).join('/'))
+  }
+  return [...out].sort()
+}
+
 /** Where a client sharing `dir` (default mirror) keeps the mirror of the peer on `port`. */
 export function mirrorOf(dir: string, port: number, ip = '127.0.0.1'): string {
   return `${dir}-mirrors/${ip.replace(/:/g, '-')}_${port}`

@@ -10,7 +10,7 @@ import { FakePeer, sha256 } from '../helpers/fake-peer'
 import { freePort } from '../helpers/ports'
 import { RawPeer } from '../helpers/raw-peer'
 import { removeTempDirs, tempDir } from '../helpers/temp'
-import { mirrorOf, treeOf } from '../helpers/tree'
+import { foldersFor, foldersOf, mirrorOf, treeOf } from '../helpers/tree'
 
 afterEach(() => {
   killAll()
@@ -42,12 +42,16 @@ async function startClient(serverPort: number, dir: string, ...extra: string[]):
   return { cli, dir, port }
 }
 
-/** Waits until `mirror` holds exactly what `source` holds. */
+/**
+ * Waits until `mirror` holds exactly what `source` holds: the same files, and no folder that
+ * holds none of them (a folder moved or emptied at the source must not stay behind, empty).
+ */
 async function expectMirrored(source: string, mirror: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const want = treeOf(source)
-    const got = existsSync(mirror) ? treeOf(mirror) : {}
+    const files = treeOf(source)
+    const want = { files, folders: foldersFor(Object.keys(files)) }
+    const got = existsSync(mirror) ? { files: treeOf(mirror), folders: foldersOf(mirror) } : { files: {}, folders: [] }
     if (JSON.stringify(got) === JSON.stringify(want)) return
     if (Date.now() > deadline) expect(got).toEqual(want)
     await new Promise((r) => setTimeout(r, 100))
@@ -95,6 +99,8 @@ describe('three clients mirror one another', () => {
     rmSync(path.join(b.dir, 'deep'), { recursive: true })
     renameSync(path.join(c.dir, 'comma, and more.txt'), path.join(c.dir, 'renamed, still.txt'))
     renameSync(path.join(c.dir, 'only-c'), path.join(c.dir, 'moved-c'))
+    // A nested folder moved whole: nothing of its old name may stay behind in the mirrors.
+    renameSync(path.join(a.dir, 'deep'), path.join(a.dir, 'deeper'))
     for (const me of clients) {
       for (const other of clients) if (other !== me) await expectMirrored(other.dir, mirrorOf(me.dir, other.port))
     }

@@ -13,7 +13,7 @@ import { Throttle } from '../util/throttle'
 import { JobRing } from './job-ring'
 import type { FileJob, Job, JobResult, ListEntry, PeerRef, WorkerToMain } from './jobs'
 import { MirrorManifest } from './mirror-manifest'
-import { MirrorWriter, pathInMirror, removeFromMirror, TEMP_PREFIX } from './mirror-path'
+import { MirrorWriter, pathInMirror, removeEmptyParents, removeFromMirror, TEMP_PREFIX } from './mirror-path'
 import { PeerSession } from './peer-session'
 import { Recycler } from './recycler'
 import { WorkerPool } from './worker-pool'
@@ -469,6 +469,8 @@ export class MirrorCoordinator {
     } catch {
       return false
     }
+    // A folder the peer moved or emptied must not stay behind, empty, in the mirror.
+    await removeEmptyParents(source.path, state.ref.folder)
     state.manifest.delete(from)
     state.manifest.set(to, entry.version, entry.size, entry.mtimeMs)
     this.options.onEvent({ type: 'file-removed', peer: state.ref.key, path: from })

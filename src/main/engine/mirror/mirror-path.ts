@@ -18,7 +18,12 @@ export function pathInMirror(folder: string, rel: string): { path: string } | { 
 /** Deletes a mirrored file and the folders it leaves empty, up to the mirror folder. */
 export async function removeFromMirror(target: string, folder: string): Promise<void> {
   await rm(target, { force: true })
-  for (let dir = path.dirname(target); dir.startsWith(folder + path.sep); dir = path.dirname(dir)) {
+  await removeEmptyParents(target, folder)
+}
+
+/** Removes the folders above `file` that are left empty, up to (not including) `folder`. */
+export async function removeEmptyParents(file: string, folder: string): Promise<void> {
+  for (let dir = path.dirname(file); dir.startsWith(folder + path.sep); dir = path.dirname(dir)) {
     try {
       await rmdir(dir)
     } catch {
