@@ -17,6 +17,8 @@ export function describe(event: EngineEvent): string {
       return `lost the server ${event.server}; reconnecting`
     case 'error':
       return `error ${event.code}: ${event.message}`
+    case 'folder-restored':
+      return `the shared folder ${event.folder} is back; sharing it again`
     case 'transfer-started':
       return `receiving ${event.peer} ${event.path} (${event.total} bytes)`
     case 'transfer-progress':

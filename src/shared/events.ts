@@ -47,6 +47,12 @@ export interface ErrorEvent {
   message: string
 }
 
+/** The shared folder is back after a `folder-missing` error (or a new one stands at its path). */
+export interface FolderRestoredEvent {
+  type: 'folder-restored'
+  folder: string
+}
+
 /** `peer` fields below name a peer as `ip:port` (IPv6 in brackets), as formatEndpoint does. */
 
 export interface TransferStartedEvent {
@@ -123,6 +129,7 @@ export type EngineEvent =
   | PeerLeftEvent
   | ServerLostEvent
   | ErrorEvent
+  | FolderRestoredEvent
   | TransferStartedEvent
   | TransferProgressEvent
   | TransferFailedEvent

@@ -1,6 +1,6 @@
 // The bridge handlers run for real: an AppCore with its supervisor starting real registry servers
 // and client nodes on 127.0.0.1, real folders, payloads checked against the contract.
-import { writeFileSync } from 'node:fs'
+import { renameSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -145,6 +145,21 @@ describe('the bridge', () => {
     await core.stop()
     const left = await peerEvents.waitFor('peer-left')
     expect(left.reason).toBe('log-off')
+  })
+
+  it('as a client: a shared folder moved away shows in the status until it is back', async () => {
+    const serverPort = await realServer()
+    const { core, log } = makeCore()
+    track(core)
+    const folder = tempDir('bridge-moving-')
+    writeFileSync(path.join(folder, 'kept.txt'), 'kept')
+    expect((await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', serverPort, folder })).ok).toBe(true)
+    await log.waitFor(isType('registered'), 'registered')
+    renameSync(folder, `${folder}-away`)
+    await log.waitFor(isType('status', (e) => e.type === 'status' && /^The shared folder .* is gone/.test(e.status.message ?? '')), 'the gone folder in the status', 5000)
+    renameSync(`${folder}-away`, folder)
+    await log.waitFor(isType('folder-restored'), 'the folder back', 5000)
+    expect(core.status.message).toBeNull()
   })
 
   it('shows why the engine cannot start (port taken), and starts on engine:restart once it is free', async () => {

@@ -32,6 +32,22 @@ function setup(): { root: string; state: string } {
   return { root, state: path.join(tempDir('state-'), 'index.json') }
 }
 
+/** Collects an index's pushed changes; `waitFor` polls (bounded) until they satisfy a check. */
+function watchChanges(index: FolderIndex): { seen: IndexChange[]; waitFor(check: () => boolean): Promise<void> } {
+  const seen: IndexChange[] = []
+  index.on('changes', (changes) => seen.push(...changes))
+  return {
+    seen,
+    async waitFor(check) {
+      const deadline = Date.now() + 5000
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error(`changes so far: ${JSON.stringify(seen)}`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    },
+  }
+}
+
 describe('FolderIndex', () => {
   it('indexes every regular file with its SHA-256 and size, and leaves links out', async () => {
     const { root, state } = setup()
@@ -94,15 +110,7 @@ describe('FolderIndex', () => {
   it('pushes created, changed, deleted and renamed files as they happen', async () => {
     const { root, state } = setup()
     const { index } = await openIndex(root, state)
-    const seen: IndexChange[] = []
-    index.on('changes', (changes) => seen.push(...changes))
-    const waitFor = async (check: () => boolean): Promise<void> => {
-      const deadline = Date.now() + 5000
-      while (!check()) {
-        if (Date.now() > deadline) throw new Error(`changes so far: ${JSON.stringify(seen)}`)
-        await new Promise((r) => setTimeout(r, 20))
-      }
-    }
+    const { seen, waitFor } = watchChanges(index)
     writeFileSync(path.join(root, 'created.txt'), 'hello')
     await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'created.txt'))
     writeFileSync(path.join(root, 'f0.txt'), 'changed')
@@ -117,5 +125,54 @@ describe('FolderIndex', () => {
     )
     expect(index.get('moved/nested.txt')?.version).toEqual(sha256('nested'))
     expect(index.get('sub/nested.txt')).toBeUndefined()
+  })
+
+  it('a shared folder moved away deletes nothing; when it is back, only what changed is pushed', async () => {
+    const { root, state } = setup()
+    const { index, log } = await openIndex(root, state)
+    const { seen, waitFor } = watchChanges(index)
+    renameSync(root, `${root}-away`)
+    await log.waitFor('error', { code: 'folder-missing' })
+    // Still the last index: the peers' mirrors are not emptied.
+    expect(index.size).toBe(11)
+    renameSync(`${root}-away`, root)
+    writeFileSync(path.join(root, 'while-back.txt'), 'new')
+    await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'while-back.txt'))
+    expect(log.find('folder-restored', { folder: root })).toBeDefined()
+    expect(seen.filter((c) => c.op === 'delete')).toEqual([])
+    // And it is watched again.
+    writeFileSync(path.join(root, 'later.txt'), 'later')
+    await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'later.txt'))
+  })
+
+  it('a shared folder deleted and made anew is indexed anew: what is gone is deleted, what is new pushed', async () => {
+    const { root, state } = setup()
+    const { index, log } = await openIndex(root, state)
+    const { seen, waitFor } = watchChanges(index)
+    rmSync(root, { recursive: true })
+    mkdirSync(root)
+    writeFileSync(path.join(root, 'fresh.txt'), 'fresh')
+    await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'fresh.txt') && index.get('f0.txt') === undefined)
+    expect(index.size).toBe(1)
+    writeFileSync(path.join(root, 'watched.txt'), 'again')
+    await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'watched.txt'))
+    expect(log.find('error', { code: 'index-failed' })).toBeUndefined()
+  })
+
+  it('a folder swapped for a link at once is no longer shared', async () => {
+    const { root, state } = setup()
+    const { index } = await openIndex(root, state)
+    const { waitFor } = watchChanges(index)
+    renameSync(path.join(root, 'sub'), path.join(root, 'sub-real'))
+    symlinkSync('sub-real', path.join(root, 'sub'))
+    await waitFor(() => index.get('sub/nested.txt') === undefined && index.get('sub-real/nested.txt') !== undefined)
+  })
+
+  it('reports a file made while running whose name cannot be shared', async () => {
+    const { root, state } = setup()
+    const { log } = await openIndex(root, state)
+    writeFileSync(path.join(root, 'back\\slash.txt'), 'x')
+    const error = await log.waitFor('error', { code: 'unshareable-path' })
+    expect(error.message).toContain('backslash')
   })
 })

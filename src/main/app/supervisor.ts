@@ -149,9 +149,14 @@ export class Supervisor {
         this.setStatus({ ...this.current, connected: false, message: `Lost the server ${event.server}; reconnecting…` })
         return
       case 'error':
-        if (event.code === 'server-unreachable' || (this.current.role === 'client' && !this.current.connected)) {
-          this.setStatus({ ...this.current, connected: false, message: event.message })
+        if (event.code === 'folder-missing') {
+          this.setStatus({ ...this.current, message: capitalized(event.message) })
+        } else if (event.code === 'server-unreachable' || (this.current.role === 'client' && !this.current.connected)) {
+          this.setStatus({ ...this.current, connected: false, message: capitalized(event.message) })
         }
+        return
+      case 'folder-restored':
+        this.setStatus({ ...this.current, message: null })
         return
       default:
         return
@@ -168,6 +173,11 @@ export class Supervisor {
     this.current = status
     this.options.onEvent({ type: 'status', status })
   }
+}
+
+/** Engine messages start in lower case (they follow a code in the log); the banner shows sentences. */
+function capitalized(message: string): string {
+  return message.charAt(0).toUpperCase() + message.slice(1)
 }
 
 function sameSettings(a: Settings, b: Settings): boolean {

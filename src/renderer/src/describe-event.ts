@@ -54,6 +54,8 @@ export function describeEvent(event: AppEvent): string {
       return `Lost the server ${event.server}; reconnecting`
     case 'error':
       return `Error ${event.code}: ${event.message}`
+    case 'folder-restored':
+      return `The shared folder ${event.folder} is back; sharing it again`
     case 'transfer-started':
       return `Receiving ${event.path} from ${event.peer} (${formatBytes(event.total)})`
     case 'transfer-progress':

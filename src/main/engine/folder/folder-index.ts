@@ -31,6 +31,8 @@ const SETTLE_MS = 10
 const SAVE_DELAY_MS = 500
 /** How long chokidar suppresses repeated 'change' events of one file. */
 const CHOKIDAR_THROTTLE_MS = 50
+/** While the shared folder is gone, how often to look whether it is back. */
+const ROOT_POLL_MS = 1000
 
 export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
   private files = new Map<string, IndexedFile>()
@@ -41,6 +43,13 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
   private work: Promise<void> = Promise.resolve()
   private reportedUnshareable = new Set<string>()
   private closed = false
+  /**
+   * Which folder the shared folder is: one made anew at the same path is another folder, though
+   * it often gets the freed inode number back (its birth time tells them apart).
+   */
+  private rootIdentity = ''
+  /** Set while the shared folder is gone: its last index stands, and nothing is deleted. */
+  private rootPoll: NodeJS.Timeout | null = null
   /** Files hashed since this index was created: a restart should hash only what changed. */
   hashed = 0
 
@@ -66,20 +75,33 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
 
   /** Scans the folder, reusing saved hashes of unchanged files, then starts watching it. */
   async open(): Promise<void> {
+    this.rootIdentity = identityOf(await lstat(this.root))
     const saved = await this.load()
+    // Watching starts first: a file made during the scan is then seen by one or the other, and
+    // the watcher's re-checks queue behind the scan.
+    await this.startWatching()
+    this.work = this.scan(saved).then((files) => {
+      this.files = files
+    })
+    await this.work
+    await this.save()
+  }
+
+  /** Every shareable file in the folder; a file whose stats match `known` keeps its hash. */
+  private async scan(known: Map<string, IndexedFile>): Promise<Map<string, IndexedFile>> {
     const next = new Map<string, IndexedFile>()
     for await (const [rel, stats] of this.walk(this.root, '')) {
-      const before = saved.get(rel)
-      next.set(rel, before && sameStats(before, stats) ? before : await this.hashStable(rel))
+      const before = known.get(rel)
+      const file = before && sameStats(before, stats) ? before : await this.hashStable(rel).catch(() => null)
+      if (file) next.set(rel, file)
     }
-    this.files = next
-    await this.save()
-    await this.startWatching()
+    return next
   }
 
   async close(): Promise<void> {
     this.closed = true
     if (this.settleTimer) clearTimeout(this.settleTimer)
+    if (this.rootPoll) clearTimeout(this.rootPoll)
     await this.watcher?.close()
     await this.work
     if (this.saveTimer) {
@@ -132,7 +154,10 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
   }
 
   private async applyDirty(paths: string[]): Promise<void> {
-    if (this.closed) return
+    if (this.closed || this.rootPoll) return
+    // Files that seem gone because the whole folder went (moved, deleted, unmounted) are not
+    // deletions to pass on: peers would empty their mirrors of it.
+    if (!(await this.rootIsThere())) return this.lostRoot()
     const changes: IndexChange[] = []
     for (const rel of paths) {
       const stats = await lstat(path.join(this.root, rel)).catch(() => null)
@@ -143,15 +168,71 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
         }
         continue
       }
-      await this.update(rel, stats?.isFile() ? stats : null, changes)
-      // A folder that vanished takes everything indexed below it.
-      if (!stats) {
-        for (const key of [...this.files.keys()]) if (key.startsWith(`${rel}/`)) await this.update(key, null, changes)
+      if (stats?.isFile()) {
+        const problem = relativePathProblem(rel)
+        if (problem) this.reportUnshareable(rel, problem)
       }
+      await this.update(rel, stats?.isFile() ? stats : null, changes)
+      // A folder that vanished, or became a file or a link, takes everything indexed below it.
+      for (const key of [...this.files.keys()]) if (key.startsWith(`${rel}/`)) await this.update(key, null, changes)
     }
+    this.announce(changes)
+  }
+
+  private announce(changes: IndexChange[]): void {
     if (changes.length === 0) return
     this.emit('changes', changes)
     this.scheduleSave()
+  }
+
+  private async rootIsThere(): Promise<boolean> {
+    const stats = await lstat(this.root).catch(() => null)
+    return stats !== null && stats.isDirectory() && identityOf(stats) === this.rootIdentity
+  }
+
+  /** The shared folder is gone: say so once, keep the last index, and wait for it to return. */
+  private async lostRoot(): Promise<void> {
+    this.onEvent({
+      type: 'error',
+      code: 'folder-missing',
+      message: `the shared folder ${this.root} is gone; peers keep their mirrors of it, and sharing resumes when it is back`,
+    })
+    await this.watcher?.close()
+    this.watcher = null
+    const look = (): void => {
+      this.rootPoll = setTimeout(() => {
+        this.work = this.work.then(async () => {
+          if (this.closed) return
+          const stats = await lstat(this.root).catch(() => null)
+          if (!stats?.isDirectory()) return look()
+          await this.regainRoot(identityOf(stats))
+        }).catch((error) => {
+          this.onEvent({ type: 'error', code: 'index-failed', message: `indexing ${this.root}: ${String(error)}` })
+          look()
+        })
+      }, ROOT_POLL_MS)
+    }
+    look()
+  }
+
+  /** The folder is back (or a new one stands at its path): index it afresh and watch it again. */
+  private async regainRoot(identity: string): Promise<void> {
+    this.rootIdentity = identity
+    this.rootPoll = null
+    // As at open: watch, then scan; what the watcher reports meanwhile is re-checked after.
+    await this.startWatching()
+    const next = await this.scan(this.files)
+    const changes: IndexChange[] = []
+    for (const [rel, file] of next) {
+      const before = this.files.get(rel)
+      if (!before || !before.version.equals(file.version) || before.size !== file.size) {
+        changes.push({ op: 'upsert', path: rel, version: file.version, size: file.size })
+      }
+    }
+    for (const rel of this.files.keys()) if (!next.has(rel)) changes.push({ op: 'delete', path: rel })
+    this.files = next
+    this.onEvent({ type: 'folder-restored', folder: this.root })
+    this.announce(changes)
   }
 
   private async update(rel: string, stats: FileStats | null, changes: IndexChange[]): Promise<void> {
@@ -202,6 +283,8 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
         }
         const stats = await lstat(path.join(dir, entry.name)).catch(() => null)
         if (stats?.isFile()) yield [rel, stats]
+        // Node reads a name that is not UTF-8 with U+FFFD in it, and then cannot find it.
+        else if (!stats && entry.name.includes('\uFFFD')) this.reportUnshareable(rel, 'the name is not valid UTF-8')
       }
     }
   }
@@ -250,6 +333,10 @@ interface FileStats {
   size: number
   mtimeMs: number
   ino: number
+}
+
+function identityOf(stats: { ino: number; birthtimeMs: number }): string {
+  return `${stats.ino}:${stats.birthtimeMs}`
 }
 
 function sameStats(a: FileStats, b: FileStats): boolean {
