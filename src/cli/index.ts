@@ -112,7 +112,7 @@ program
   .configureHelp({ optionTerm: (option) => legacyFlagTerm(option.flags) })
   .description('share a folder and mirror every other client')
   .requiredOption('-d, --dir <dir>', 'the folder to share', existingDirectory)
-  .option('-p, --port <port>', 'port to serve the folder on (0 picks a free one)', listenPort, 0)
+  .option('-p, --port <port>', 'port to serve the folder on (0: the last run\'s port if it is free, else any free one)', listenPort, 0)
   .option('-w, --workers <n>', 'worker threads that pull files (by default one per core, at most 4)', integerIn(1, 256, 'the number of workers'), defaultWorkers())
   .option('-b, --buffer <n>', 'slots in the circular job buffer', integerIn(1, 65536, 'the number of buffer slots'), 64)
   .requiredOption('--server-port <port>', 'the registry server port', remotePort)

@@ -2,6 +2,7 @@
 // real folders, byte-for-byte comparisons.
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync, openSync, writeSync, closeSync, utimesSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -169,6 +170,36 @@ describe('cut transfers and returning peers', () => {
     const synced = receiver.cli.events.slice().filter((e) => e.type === 'file-synced').slice(before)
     expect(synced.map((e) => e.type === 'file-synced' && e.path)).toEqual(['f3.txt'])
     expect(receiver.cli.find('file-removed', { path: 'f4.txt' })).toBeDefined()
+  })
+})
+
+describe('a client restarted without -p', () => {
+  it('keeps its port, so peers keep their mirror of it; takes another when that one is taken', async () => {
+    const serverPort = await startServer()
+    const dir = tempDir('restarted-')
+    write(dir, 'kept.txt', 'kept\n')
+    const receiver = await startClient(serverPort, tempDir('watching-'))
+    const first = await startClient(serverPort, dir)
+    await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${first.port}` }, 15_000)
+    first.cli.kill('SIGINT')
+    expect((await first.cli.exited).code).toBe(0)
+
+    const second = await startClient(serverPort, dir)
+    expect(second.port).toBe(first.port)
+    await receiver.cli.until(() => receiver.cli.count('peer-synced') === 2, 15_000, 'the second sync')
+    // Nothing moved again: the mirror was already complete, under the same name.
+    expect(receiver.cli.count('file-synced')).toBe(1)
+    second.cli.kill('SIGINT')
+    await second.cli.exited
+
+    const squatter = createServer()
+    await new Promise<void>((resolve) => squatter.listen(first.port, resolve))
+    try {
+      const third = await startClient(serverPort, dir)
+      expect(third.port).not.toBe(first.port)
+    } finally {
+      squatter.close()
+    }
   })
 })
 

@@ -3,9 +3,11 @@
 // Order at start: index (so the first list is complete), listener (so the announced port is
 // open), then registration. `stop()` logs off first, then closes everything.
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import type { EngineEvent, EventSink } from '../../../shared/events'
+import { writeFileAtomic } from '../folder/atomic-write'
 import { FolderIndex } from '../folder/folder-index'
 import { MirrorCoordinator, STATE_FOLDER } from '../mirror/mirror-coordinator'
 import { FolderServer, type PeerDirectory } from './folder-server'
@@ -27,6 +29,18 @@ export interface ClientNodeOptions {
   /** The bundled transfer worker's file: each bundler puts it somewhere else, so the host says where. */
   workerScript: string | URL
   onEvent?: EventSink
+}
+
+/** Beside the index in the mirror folder's state folder: the port the last run listened on. */
+const LAST_PORT_FILE = 'listen-port'
+
+function rememberedPort(file: string): number | null {
+  try {
+    const port = Number(readFileSync(file, 'utf8').trim())
+    return Number.isInteger(port) && port >= 1 && port <= 65535 ? port : null
+  } catch {
+    return null
+  }
 }
 
 /** `~/Shared` mirrors into `~/Shared-mirrors`: beside the shared folder, never inside it. */
@@ -70,15 +84,7 @@ export class ClientNode {
       // changes made inside it.
       this.index = new FolderIndex(realish(this.options.dir), path.join(stateDir, 'index.json'), this.emit)
       await this.index.open()
-      this.folderServer = new FolderServer({
-        port: this.options.port,
-        host: this.options.host,
-        nodeId: this.nodeId,
-        index: this.index,
-        peers: this.directory,
-        onEvent: this.emit,
-      })
-      listening = await this.folderServer.start()
+      listening = await this.serveFolder(this.index, path.join(stateDir, LAST_PORT_FILE))
       await mirrorStarted
     } catch (error) {
       // Nothing may keep running (threads, a watcher) after a start that failed.
@@ -100,6 +106,32 @@ export class ClientNode {
     })
     this.link.start()
     return { host, port }
+  }
+
+  /**
+   * Listens for peers. Asked for any port (0), it tries the one of the last run first: peers name
+   * their mirror of this client by ip:port, and a new port on every start would have each of them
+   * fetch the whole folder again, into a new mirror folder.
+   */
+  private async serveFolder(index: FolderIndex, portFile: string): Promise<{ host: string; port: number }> {
+    const anyPort = this.options.port === 0
+    const remembered = anyPort ? rememberedPort(portFile) : null
+    const serve = (port: number): FolderServer =>
+      new FolderServer({ port, host: this.options.host, nodeId: this.nodeId, index, peers: this.directory, onEvent: this.emit })
+    let server = serve(remembered ?? this.options.port)
+    let listening: { host: string; port: number }
+    try {
+      listening = await server.start()
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (remembered === null || (code !== 'EADDRINUSE' && code !== 'EACCES')) throw error
+      // Someone else has it now: any free port will do.
+      server = serve(0)
+      listening = await server.start()
+    }
+    this.folderServer = server
+    if (anyPort) await writeFileAtomic(portFile, `${listening.port}\n`).catch(() => {})
+    return listening
   }
 
   /** Other online clients as this client knows them. */
