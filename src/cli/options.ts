@@ -4,6 +4,7 @@ import { statSync } from 'node:fs'
 import path from 'node:path'
 import { InvalidArgumentError } from 'commander'
 import { normalizeIp, unusableAddressReason } from '../main/engine/protocol/address'
+import { HOST_WITH_PORT } from '../shared/settings'
 
 export function integerIn(min: number, max: number, what: string) {
   return (value: string): number => {
@@ -41,6 +42,7 @@ export function folderPath(value: string): string {
 export function hostName(value: string): string {
   const host = value.trim()
   if (!host || /[\s/]/.test(host)) throw new InvalidArgumentError('expected a host name or an IP address.')
+  if (HOST_WITH_PORT.test(host)) throw new InvalidArgumentError('give only the host here; the port goes in -sp.')
   return host
 }
 

@@ -35,7 +35,7 @@ export type EngineStatus = z.infer<typeof engineStatusSchema>
 // ---- events pushed to the window ----
 
 const leaveReason = z.enum(['log-off', 'connection-lost', 'timeout'])
-const workerState = z.object({ id: count, busy: z.boolean(), peer: z.string().optional(), path: z.string().optional() })
+const workerState = z.object({ id: count, busy: z.boolean(), peer: z.string().optional(), path: z.string().optional(), jobs: count.optional() })
 
 export const engineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), role: z.enum(['server', 'client']), host: z.string(), port: count }),

@@ -63,6 +63,10 @@ export type SettingsCheck = { ok: true; settings: Settings } | { ok: false; erro
  * needs. (Whether folders exist is the main process's to check.)
  */
 export function checkSettings(candidate: unknown): SettingsCheck {
+  const unused = unusedBrokenFields(candidate)
+  // A field the chosen role does not use (disabled in the form) cannot block a save: a broken
+  // value there is put back to its default instead.
+  if (unused.length) candidate = { ...(candidate as object), ...Object.fromEntries(unused.map((f) => [f, DEFAULT_SETTINGS[f]])) }
   const parsed = settingsSchema.safeParse(candidate)
   const errors: FieldErrors = {}
   if (!parsed.success) {
@@ -82,6 +86,20 @@ export function checkSettings(candidate: unknown): SettingsCheck {
   return { ok: true, settings: { ...parsed.data, serverAddress: parsed.data.serverAddress.trim() } }
 }
 
+/** Fields with a value the schema refuses that the candidate's role (when valid) does not use. */
+function unusedBrokenFields(candidate: unknown): SettingsField[] {
+  if (typeof candidate !== 'object' || candidate === null) return []
+  const raw = candidate as Partial<Record<SettingsField, unknown>>
+  const role = raw.role === 'server' || raw.role === 'client' ? raw.role : null
+  if (!role) return []
+  return SETTINGS_FIELDS.filter(
+    (field) => !FIELDS_FOR_ROLE[role].includes(field) && field in raw && !settingsSchema.shape[field].safeParse(raw[field]).success,
+  )
+}
+
+/** `host:port` or `[v6]:port`: a port typed into the address (a bare IPv6 address has two or more colons). */
+export const HOST_WITH_PORT = /^(?:[^:[\]]+|\[[^\]]*\]):\d*$/
+
 function clientProblems(raw: Partial<Record<SettingsField, unknown>>): FieldErrors {
   const errors: FieldErrors = {}
   const text = (value: unknown): string => (typeof value === 'string' ? value.trim() : '')
@@ -90,6 +108,7 @@ function clientProblems(raw: Partial<Record<SettingsField, unknown>>): FieldErro
   const mirror = text(raw.mirrorFolder)
   if (!address) errors.serverAddress = "Enter the server's IP address or host name."
   else if (/[\s/]/.test(address)) errors.serverAddress = 'An address has no spaces or slashes, e.g. 192.168.1.20.'
+  else if (HOST_WITH_PORT.test(address)) errors.serverAddress = 'Give only the address here, and the port under Server port.'
   if (!folder) errors.folder = 'Choose the folder to share.'
   else if (!isAbsolutePath(folder)) errors.folder = 'Give the full path of the folder, e.g. /home/you/Shared.'
   // A blank mirror folder means the engine's default: FOLDER-mirrors beside the shared folder.

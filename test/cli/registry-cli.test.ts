@@ -159,6 +159,8 @@ describe('flags', () => {
     [['client', '-d', '.', '-sp', '1', '-sip', 'h', '-w', '0'], /number of workers must be a whole number from 1/],
     [['client', '-d', '.', '-sp', '1', '-sip', 'h', '-b', 'x'], /buffer slots must be a whole number/],
     [['client', '-d', '.', '-sp', '1'], /required option '--server-ip <host>'/],
+    [['client', '-d', '.', '-sp', '1', '-sip', '127.0.0.1:4000'], /give only the host here; the port goes in -sp/],
+    [['client', '-d', '', '-sp', '1', '-sip', 'h'], /the folder is empty/],
     [['client', '-d', '.', '-sp', '1', '-sip', 'h', '--advertise', '0.0.0.0'], /unspecified address/],
     [['server'], /required option '-p, --port <port>'/],
     [['server', '-p', 'abc'], /port must be a whole number/],

@@ -19,6 +19,7 @@ import SettingsView from '../../src/renderer/src/views/SettingsView.vue'
 import TransfersView from '../../src/renderer/src/views/TransfersView.vue'
 import { PEER_COLORS } from '../../src/renderer/src/peer-colors'
 import { installApi, RUNNING_SERVER, type TestApi } from '../helpers/window-api'
+import { DEFAULT_SETTINGS } from '../../src/shared/settings'
 
 let api: TestApi
 let pinia: ReturnType<typeof createPinia>
@@ -77,7 +78,25 @@ describe('Settings', () => {
     expect(view.find('#workers').attributes('aria-invalid')).toBe('true')
     expect(view.find('#workers').attributes('aria-describedby')).toContain('workers-error')
     expect(view.find('#serverAddress-error').text()).toContain("server's IP address")
+    await view.find('#serverAddress').setValue('127.0.0.1:47200')
+    await view.find('form').trigger('submit')
+    await flushPromises()
+    expect(view.find('#serverAddress-error').text()).toBe('Give only the address here, and the port under Server port.')
     expect(api.saved).toEqual([])
+    view.unmount()
+  })
+
+  it('a broken value in a field the chosen role does not use does not block the save', async () => {
+    await useSettingsLoaded()
+    const view = mountIt(SettingsView)
+    await view.find('#workers').setValue('abc')
+    await view.find('#serverPort').setValue('0')
+    await view.findAll('input[type="radio"]')[0]!.setValue(true)
+    await view.find('#port').setValue('4000')
+    await view.find('form').trigger('submit')
+    await flushPromises()
+    expect(view.find('#workers-error').exists()).toBe(false)
+    expect(api.saved).toEqual([expect.objectContaining({ role: 'server', port: 4000, workers: DEFAULT_SETTINGS.workers, serverPort: DEFAULT_SETTINGS.serverPort })])
     view.unmount()
   })
 
@@ -89,7 +108,17 @@ describe('Settings', () => {
     await view.find('form').trigger('submit')
     await flushPromises()
     expect(api.saved).toEqual([expect.objectContaining({ role: 'server', port: 4000 })])
+    // Saved is not running: until the engine says so, the form says it is starting.
+    expect(view.text()).toContain('Saved. Starting the engine…')
+    useEngineStore().load({ ...RUNNING_SERVER, listening: { host: '::', port: 4000 } })
+    await flushPromises()
     expect(view.text()).toContain('Saved. The engine runs with these settings.')
+    useEngineStore().load({ ...RUNNING_SERVER, state: 'failed', listening: null, message: 'Cannot start the server: port 4000 is already in use.' })
+    await flushPromises()
+    expect(view.find('.form-actions [role="alert"]').text()).toBe(
+      'Saved, but the engine could not start with these settings: Cannot start the server: port 4000 is already in use.',
+    )
+    expect(view.text()).not.toContain('The engine runs with these settings')
     view.unmount()
   })
 })
@@ -177,6 +206,20 @@ describe('Transfers', () => {
       'Worker 1 busy: photos/a b.jpg from 127.0.0.1:4001',
       'Worker 2 idle',
     ])
+    view.unmount()
+  })
+
+  it('counts the small files the workers hold, which have no row of their own', () => {
+    const transfers = useTransfersStore()
+    let seq = 0
+    const ev = (e: Record<string, unknown>, at: number) => ({ ...e, at, seq: ++seq }) as never
+    transfers.apply([
+      ev({ type: 'workers', busy: 2, total: 3, states: [{ id: 0, busy: true, peer: '127.0.0.1:4001', path: 'a/1.txt', jobs: 64 }, { id: 1, busy: true, peer: '127.0.0.1:4001', path: 'b/2.txt', jobs: 32 }, { id: 2, busy: false, jobs: 0 }] }, 0),
+    ])
+    const view = mountIt(TransfersView)
+    expect(view.find('.summary').text()).toBe('96 files in flight')
+    expect(view.find('[data-testid="batched"]').text()).toContain('96 small files on the way in batches')
+    expect(view.text()).not.toContain('Nothing is being copied')
     view.unmount()
   })
 

@@ -43,6 +43,19 @@ describe('the peers store', () => {
     expect(peers.peers.map((p) => p.key)).toEqual(['127.0.0.1:4001'])
   })
 
+  it('a peer whose small files arrive (no transfer-started for them) shows as syncing until it is synced', () => {
+    const peers = usePeersStore()
+    peers.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4001 }), ev({ type: 'peer-synced', peer: '127.0.0.1:4001', files: 0, bytes: 0 })])
+    expect(peers.peers[0]!.state).toBe('synced')
+    peers.apply([ev({ type: 'file-synced', peer: '127.0.0.1:4001', path: 'a.txt', bytes: 4, version: 'ab' })])
+    expect(peers.peers[0]!.state).toBe('syncing')
+    expect(peers.counts.syncing).toBe(1)
+    peers.apply([ev({ type: 'peer-synced', peer: '127.0.0.1:4001', files: 1, bytes: 4 })])
+    expect(peers.peers[0]!.state).toBe('synced')
+    peers.apply([ev({ type: 'file-removed', peer: '127.0.0.1:4001', path: 'a.txt' })])
+    expect(peers.peers[0]!.state).toBe('syncing')
+  })
+
   it('takes a burst of 5000 events in one update, and draws the newcomers a few dozen per frame', async () => {
     const peers = usePeersStore()
     let updates = 0

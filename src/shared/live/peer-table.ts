@@ -3,8 +3,8 @@
 import type { AppEvent, PeerView } from '../contract'
 import { formatEndpoint } from '../endpoint'
 
-/** How long a peer that left stays on screen, greyed, before it goes. */
-export const OFFLINE_LINGER_MS = 1000
+/** How long a peer that left stays on screen, greyed, before it goes: long enough to notice. */
+export const OFFLINE_LINGER_MS = 8000
 
 export type PeerTable = Map<string, PeerView>
 
@@ -30,7 +30,10 @@ export function applyPeerEvent(table: PeerTable, event: AppEvent): boolean {
       table.set(key, { ...known, state: 'offline', since: event.at, reason: event.reason })
       return true
     }
+    // Small files get no transfer-started (they travel in batches): any file is news of a sync.
     case 'transfer-started':
+    case 'file-synced':
+    case 'file-removed':
       return setState(table, event.peer, 'syncing', event.at)
     case 'peer-synced':
       return setState(table, event.peer, 'synced', event.at)
