@@ -78,11 +78,35 @@ export function flushPrinters(): void {
 export function createPrinter(json: boolean): EventSink {
   const out = new LineBuffer(process.stdout)
   const err = new LineBuffer(process.stderr)
+  const quiet = new QuietUpToDate()
   const print = (event: EngineEvent): void => {
-    if (!json && DRAWING_ONLY.has(event.type)) return
-    if (json) out.push(JSON.stringify(event))
-    else if (event.type === 'error') err.push(describe(event))
+    if (json) return out.push(JSON.stringify(event))
+    if (DRAWING_ONLY.has(event.type) || !quiet.shows(event)) return
+    if (event.type === 'error') err.push(describe(event))
     else out.push(describe(event))
   }
   return print
+}
+
+/**
+ * For the readable lines: after the first sync of a peer, one edit prints its own line, and
+ * "mirror … is up to date" after it would only say the same again. It is left out then.
+ */
+class QuietUpToDate {
+  /** Files synced or removed per peer since its last up-to-date line; absent before the first. */
+  private readonly changedSince = new Map<string, number>()
+
+  shows(event: EngineEvent): boolean {
+    if (event.type === 'file-synced' || event.type === 'file-removed') {
+      const changes = this.changedSince.get(event.peer)
+      if (changes !== undefined) this.changedSince.set(event.peer, changes + 1)
+    } else if (event.type === 'peer-synced') {
+      const changes = this.changedSince.get(event.peer)
+      this.changedSince.set(event.peer, 0)
+      return changes !== 1
+    } else if (event.type === 'peer-left') {
+      this.changedSince.delete(formatEndpoint(event.ip, event.port))
+    }
+    return true
+  }
 }

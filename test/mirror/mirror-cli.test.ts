@@ -6,7 +6,7 @@ import { createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { killAll, runCli, runCliOnce, type CliProcess } from '../helpers/cli'
+import { BIN, killAll, runCli, runCliOnce, type CliProcess } from '../helpers/cli'
 import { FakePeer, sha256 } from '../helpers/fake-peer'
 import { freePort } from '../helpers/ports'
 import { RawPeer } from '../helpers/raw-peer'
@@ -170,6 +170,39 @@ describe('cut transfers and returning peers', () => {
     const synced = receiver.cli.events.slice().filter((e) => e.type === 'file-synced').slice(before)
     expect(synced.map((e) => e.type === 'file-synced' && e.path)).toEqual(['f3.txt'])
     expect(receiver.cli.find('file-removed', { path: 'f4.txt' })).toBeDefined()
+  })
+})
+
+describe('the readable output', () => {
+  it('says a mirror is up to date after a sync, and not again after every single edit', async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('talker-')
+    write(senderDir, 'a.txt', 'first')
+    write(senderDir, 'b.txt', 'second')
+    const sender = await startClient(serverPort, senderDir)
+    const { spawn } = await import('node:child_process')
+    const child = spawn(process.execPath, [BIN, 'client', '-d', tempDir('reader-'), '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let text = ''
+    child.stdout.on('data', (d) => (text += d))
+    const until = async (check: () => boolean, what: string): Promise<void> => {
+      for (let i = 0; i < 150 && !check(); i++) await new Promise((r) => setTimeout(r, 100))
+      if (!check()) throw new Error(`waited for ${what}; output so far:\n${text}`)
+    }
+    const upToDate = (): number => text.split('\n').filter((l) => l.startsWith(`mirror of 127.0.0.1:${sender.port} is up to date`)).length
+    try {
+      await until(() => upToDate() === 1, 'the first sync')
+      write(senderDir, 'a.txt', 'edited')
+      await until(() => text.includes(`synced 127.0.0.1:${sender.port} a.txt (6 bytes)`), 'the edit')
+      // Two files in one change (a folder moved in whole): that sync gets its line again.
+      const outside = tempDir('outside-')
+      write(outside, 'c.txt', 'one')
+      write(outside, 'd.txt', 'two')
+      renameSync(outside, path.join(senderDir, 'pair'))
+      await until(() => upToDate() === 2, 'the up-to-date line after two files')
+      expect(text).not.toMatch(/error peer-aborted/)
+    } finally {
+      child.kill('SIGKILL')
+    }
   })
 })
 

@@ -415,10 +415,13 @@ export class MirrorCoordinator {
       // Shown even when the peer has just left: the user saw the transfer start.
       this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason })
       if (!current) return
-      this.report(result.code, result.reason)
       const attempts = (state.attempts.get(job.path) ?? 0) + 1
       state.attempts.set(job.path, attempts)
-      if (result.retry && attempts < MAX_ATTEMPTS) {
+      const again = result.retry && attempts < MAX_ATTEMPTS
+      // A peer that aborts because the file changed as it was read sends the new version next:
+      // the transfer-failed line says so, and an error only once it keeps happening.
+      if (!again || result.code !== 'peer-aborted') this.report(result.code, result.reason)
+      if (again) {
         state.pending.set(job.path, job.version)
         const again = (): Promise<void> => {
           state.pending.delete(job.path)
