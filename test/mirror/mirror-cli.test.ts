@@ -399,6 +399,20 @@ describe('folders', () => {
     }
   })
 
+  it('one client per mirror folder: a second is refused; a lock left by a killed one is taken over', async () => {
+    const serverPort = await startServer()
+    const mirror = path.join(tempDir('one-mirror-'), 'mirrors')
+    const first = await startClient(serverPort, tempDir('first-'), '--mirror', mirror)
+    const second = await runCliOnce(['client', '-d', tempDir('second-'), '--mirror', mirror, '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
+    expect(second.code).toBe(1)
+    expect(second.stderr.trim()).toBe(
+      `dropbox-sync: cannot start the client: the mirror folder ${mirror} is in use by another dropbox-sync client (pid ${first.cli.child.pid}); give this one its own mirror folder`,
+    )
+    first.cli.kill('SIGKILL')
+    await first.cli.exited
+    await startClient(serverPort, tempDir('third-'), '--mirror', mirror)
+  })
+
   it('a shared folder given as a symlink is watched through to the real folder', async () => {
     const serverPort = await startServer()
     const base = tempDir('linked-')

@@ -12,6 +12,7 @@ import { FolderIndex } from '../folder/folder-index'
 import { MirrorCoordinator, STATE_FOLDER } from '../mirror/mirror-coordinator'
 import { FolderServer, type PeerDirectory } from './folder-server'
 import { folderPairProblem, realish } from './folder-pair'
+import { MirrorLock } from './mirror-lock'
 import { ServerLink } from './server-link'
 
 export interface ClientNodeOptions {
@@ -57,16 +58,19 @@ export class ClientNode {
   private mirror: MirrorCoordinator | null = null
   private link: ServerLink | null = null
   private readonly emit: EventSink
+  private readonly lock: MirrorLock
   private readonly peerWaiters = new Map<string, Array<() => void>>()
 
   constructor(private readonly options: ClientNodeOptions) {
     this.emit = options.onEvent ?? (() => {})
     this.mirrorDir = path.resolve(options.mirrorDir ?? defaultMirrorDir(options.dir))
+    this.lock = new MirrorLock(path.join(this.mirrorDir, STATE_FOLDER, 'lock'))
     const problem = folderPairProblem(options.dir, this.mirrorDir)
     if (problem) throw new Error(problem)
   }
 
   async start(): Promise<{ host: string; port: number }> {
+    this.lock.acquire()
     this.mirror = new MirrorCoordinator({
       mirrorRoot: this.mirrorDir,
       workers: this.options.workers,
@@ -91,6 +95,7 @@ export class ClientNode {
       await mirrorStarted.catch(() => {})
       await this.mirror.stop().catch(() => {})
       await this.index?.close().catch(() => {})
+      this.lock.release()
       throw error
     }
     const { host, port } = listening
@@ -144,6 +149,7 @@ export class ClientNode {
     await this.folderServer?.stop()
     await this.mirror?.stop()
     await this.index?.close()
+    this.lock.release()
   }
 
   /** The registry's view of who may read our folder. */

@@ -1,0 +1,64 @@
+// One client per mirror folder. Two clients writing one mirror folder would overwrite each
+// other's index and state, and mix their peers' mirrors: the second to start is refused. The
+// lock is a file naming its owner (pid and a token of its own); one left by a process that died
+// is taken over.
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+
+/** Locks held by this process, by token: a pid alone cannot tell two clients of one process apart. */
+const heldHere = new Set<string>()
+
+export class MirrorLock {
+  private readonly token = randomBytes(8).toString('hex')
+
+  constructor(private readonly file: string) {}
+
+  /** Takes the lock, or throws one line naming the folder and the process that holds it. */
+  acquire(): void {
+    mkdirSync(path.dirname(this.file), { recursive: true })
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        writeFileSync(this.file, `${process.pid} ${this.token}\n`, { flag: 'wx' })
+        heldHere.add(this.token)
+        return
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      }
+      const owner = ownerOf(this.file)
+      const live = owner !== null && (owner.pid === process.pid ? heldHere.has(owner.token) : isAlive(owner.pid))
+      if (live) {
+        const folder = path.dirname(path.dirname(this.file))
+        throw new Error(`the mirror folder ${folder} is in use by another dropbox-sync client (pid ${owner.pid}); give this one its own mirror folder`)
+      }
+      // Left behind by a process that is gone: take it over.
+      rmSync(this.file, { force: true })
+    }
+    throw new Error(`could not lock the mirror folder: ${this.file} keeps coming back`)
+  }
+
+  release(): void {
+    if (!heldHere.delete(this.token)) return
+    if (ownerOf(this.file)?.token === this.token) rmSync(this.file, { force: true })
+  }
+}
+
+function ownerOf(file: string): { pid: number; token: string } | null {
+  try {
+    const [pid, token = ''] = readFileSync(file, 'utf8').trim().split(' ')
+    const n = Number(pid)
+    return Number.isInteger(n) && n > 0 ? { pid: n, token } : null
+  } catch {
+    return null
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it exists, it is just not ours to signal.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
