@@ -92,9 +92,12 @@ async function expectPeerShown(page: Page, key: string): Promise<void> {
   await graphLabel(page, key).first().waitFor({ state: 'visible', timeout: WITHIN })
 }
 
+/** A peer that left stays a few seconds, greyed, so it is seen to go: within 2 s it is offline. */
 async function expectPeerGone(page: Page, key: string): Promise<void> {
-  await peerRow(page, key).waitFor({ state: 'detached', timeout: WITHIN })
-  await graphLabel(page, key).first().waitFor({ state: 'detached', timeout: WITHIN })
+  const row = page.getByRole('table', { name: 'Peers' }).locator('tr.peer-offline', { has: page.getByRole('rowheader', { name: key, exact: true }) })
+  await row.waitFor({ state: 'visible', timeout: WITHIN })
+  const node = page.getByTestId('peer-graph').locator('g.node-offline', { has: page.locator('text', { hasText: key }) })
+  await node.first().waitFor({ state: 'visible', timeout: WITHIN })
 }
 
 async function fillSettings(page: Page, values: Partial<Record<'Port' | 'Server address' | 'Server port' | 'Folder' | 'Workers' | 'Buffer slots', string>>): Promise<void> {

@@ -50,6 +50,13 @@ describe('the window', () => {
     await tabs[3]!.trigger('click')
     expect(app.find('[role="tabpanel"]').attributes('aria-labelledby')).toBe('tab-settings')
     expect(app.find('button[type="submit"]').text()).toBe('Save')
+    // Home and End jump to the first and last tab, arrows wrap around.
+    await app.findAll('[role="tab"]')[3]!.trigger('keydown', { key: 'Home' })
+    expect(app.find('[role="tabpanel"]').attributes('aria-labelledby')).toBe('tab-peers')
+    await app.findAll('[role="tab"]')[0]!.trigger('keydown', { key: 'End' })
+    expect(app.find('[role="tabpanel"]').attributes('aria-labelledby')).toBe('tab-settings')
+    await app.findAll('[role="tab"]')[3]!.trigger('keydown', { key: 'ArrowRight' })
+    expect(app.find('[role="tabpanel"]').attributes('aria-labelledby')).toBe('tab-peers')
     app.unmount()
   })
 })

@@ -43,6 +43,16 @@ describe('the peers store', () => {
     expect(peers.peers.map((p) => p.key)).toEqual(['127.0.0.1:4001'])
   })
 
+  it('when the app stops answering, no peer is drawn as online any more', () => {
+    vi.useFakeTimers()
+    const peers = usePeersStore()
+    peers.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4001 }), ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4002 })])
+    peers.markAllOffline()
+    expect(peers.peers.map((p) => p.state)).toEqual(['offline', 'offline'])
+    vi.advanceTimersByTime(OFFLINE_LINGER_MS + 50)
+    expect(peers.peers).toEqual([])
+  })
+
   it('a peer whose small files arrive (no transfer-started for them) shows as syncing until it is synced', () => {
     const peers = usePeersStore()
     peers.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4001 }), ev({ type: 'peer-synced', peer: '127.0.0.1:4001', files: 0, bytes: 0 })])

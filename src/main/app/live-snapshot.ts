@@ -1,7 +1,7 @@
 // Main's copy of the live state, folded from the same events the windows get, so a window that
 // opens (or reloads) mid-session starts from the present rather than from nothing.
 import type { AppEvent, EngineStatus, Snapshot } from '../../shared/contract'
-import { isActivity, RECENT_ACTIVITY } from '../../shared/live/activity'
+import { isActivity, isProblem, RECENT_ACTIVITY, RECENT_PROBLEMS } from '../../shared/live/activity'
 import { applyPeerEvent, pruneOffline, type PeerTable } from '../../shared/live/peer-table'
 import { applyTransferEvent, createTransferTable } from '../../shared/live/transfer-table'
 
@@ -9,6 +9,7 @@ export class LiveSnapshot {
   private readonly peers: PeerTable = new Map()
   private readonly transfers = createTransferTable()
   private recent: AppEvent[] = []
+  private problems: AppEvent[] = []
   private seq = 0
 
   apply(event: AppEvent): void {
@@ -20,6 +21,18 @@ export class LiveSnapshot {
       // Trim in chunks, not on every event.
       if (this.recent.length > RECENT_ACTIVITY * 2) this.recent = this.recent.slice(-RECENT_ACTIVITY)
     }
+    if (isProblem(event)) {
+      this.problems.push(event)
+      if (this.problems.length > RECENT_PROBLEMS * 2) this.problems = this.problems.slice(-RECENT_PROBLEMS)
+    }
+  }
+
+  /** The latest activity, and the latest problems even when that activity has buried them. */
+  private recentWithProblems(): AppEvent[] {
+    const recent = this.recent.slice(-RECENT_ACTIVITY)
+    const oldest = recent[0]?.seq ?? Infinity
+    const older = this.problems.slice(-RECENT_PROBLEMS).filter((e) => e.seq < oldest)
+    return [...older, ...recent]
   }
 
   take(status: EngineStatus, now = Date.now()): Snapshot {
@@ -33,7 +46,7 @@ export class LiveSnapshot {
       totals: [...this.transfers.totals.values()].map((t) => ({ ...t })),
       buffer: this.transfers.buffer,
       workers: this.transfers.workers,
-      recent: this.recent.slice(-RECENT_ACTIVITY),
+      recent: this.recentWithProblems(),
     }
   }
 }

@@ -1,6 +1,7 @@
 // One line per event for the Activity screen, and the category its filter uses.
 import type { AppEvent } from '../../shared/contract'
 import { formatEndpoint } from '../../shared/endpoint'
+import { isProblem } from '../../shared/live/activity'
 import { formatBytes } from './format'
 
 export type ActivityCategory = 'peers' | 'transfers' | 'problems' | 'engine'
@@ -13,6 +14,7 @@ export const CATEGORY_LABELS: Record<ActivityCategory, string> = {
 }
 
 export function categoryOf(event: AppEvent): ActivityCategory {
+  if (isProblem(event)) return 'problems'
   switch (event.type) {
     case 'peer-joined':
     case 'peer-left':
@@ -23,12 +25,6 @@ export function categoryOf(event: AppEvent): ActivityCategory {
     case 'file-removed':
     case 'peer-synced':
       return 'transfers'
-    case 'error':
-    case 'transfer-failed':
-    case 'server-lost':
-      return 'problems'
-    case 'status':
-      return event.status.state === 'failed' ? 'problems' : 'engine'
     default:
       return 'engine'
   }

@@ -10,3 +10,20 @@ export function isActivity(event: AppEvent): boolean {
 
 /** How many activity entries main keeps for a new window, and a window keeps on screen. */
 export const RECENT_ACTIVITY = 300
+
+/** Problems main keeps for a new window besides those: a burst of files must not push them out. */
+export const RECENT_PROBLEMS = 100
+
+/** What the Activity filter calls a problem. */
+export function isProblem(event: AppEvent): boolean {
+  switch (event.type) {
+    case 'error':
+    case 'transfer-failed':
+    case 'server-lost':
+      return true
+    case 'status':
+      return event.status.state === 'failed'
+    default:
+      return false
+  }
+}

@@ -31,7 +31,11 @@ export function useLiveEvents(frame?: (callback: () => void) => unknown) {
     if (snapshotSeq === null) early.push(...batch)
     else batcher.push(batch)
   })
-  const stopDisconnect = api().onDisconnect(() => engine.markDisconnected())
+  const stopDisconnect = api().onDisconnect(() => {
+    engine.markDisconnected()
+    // With the app gone, who is online is unknown: nobody is drawn as online any more.
+    peers.markAllOffline()
+  })
 
   api()
     .getSnapshot()

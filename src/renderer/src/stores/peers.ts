@@ -68,5 +68,11 @@ export const usePeersStore = defineStore('peers', () => {
     if (changed) publish()
   }
 
-  return { peers, counts, present, load, apply }
+  function markAllOffline(): void {
+    const now = Date.now()
+    for (const [key, peer] of table) if (peer.state !== 'offline') table.set(key, { ...peer, state: 'offline', since: now })
+    publish()
+  }
+
+  return { peers, counts, present, load, apply, markAllOffline }
 })
