@@ -16,19 +16,19 @@ export function describe(event: EngineEvent): string {
     case 'server-lost':
       return `lost the server ${event.server}; reconnecting`
     case 'error':
-      return `error ${event.code}: ${event.message}`
+      return `error ${event.code}: ${shown(event.message)}`
     case 'folder-restored':
       return `the shared folder ${event.folder} is back; sharing it again`
     case 'transfer-started':
-      return `receiving ${event.peer} ${event.path} (${event.total} bytes)`
+      return `receiving ${event.peer} ${shown(event.path)} (${event.total} bytes)`
     case 'transfer-progress':
-      return `  ${event.peer} ${event.path}: ${event.bytes}/${event.total} bytes`
+      return `  ${event.peer} ${shown(event.path)}: ${event.bytes}/${event.total} bytes`
     case 'transfer-failed':
-      return `transfer failed: ${event.peer} ${event.path}: ${event.reason}`
+      return `transfer failed: ${event.peer} ${shown(event.path)}: ${shown(event.reason)}`
     case 'file-synced':
-      return `synced ${event.peer} ${event.path} (${event.bytes} bytes)`
+      return `synced ${event.peer} ${shown(event.path)} (${event.bytes} bytes)`
     case 'file-removed':
-      return `removed ${event.peer} ${event.path}`
+      return `removed ${event.peer} ${shown(event.path)}`
     case 'peer-synced':
       return `mirror of ${event.peer} is up to date: ${event.files} files, ${event.bytes} bytes`
     case 'buffer':
@@ -36,6 +36,11 @@ export function describe(event: EngineEvent): string {
     case 'workers':
       return `workers busy ${event.busy}/${event.total}`
   }
+}
+
+/** One event, one line: a name with a newline or another control character in it is quoted. */
+function shown(text: string): string {
+  return /[\u0000-\u001f\u007f]/.test(text) ? JSON.stringify(text).slice(1, -1) : text
 }
 
 /** Live-state events for drawing (buffer, workers, progress ticks): too chatty to read as lines. */

@@ -200,6 +200,9 @@ describe('the readable output', () => {
       renameSync(outside, path.join(senderDir, 'pair'))
       await until(() => upToDate() === 2, 'the up-to-date line after two files')
       expect(text).not.toMatch(/error peer-aborted/)
+      // A newline in a name does not split its line.
+      write(senderDir, 'two\nlines.txt', 'x')
+      await until(() => text.includes(`synced 127.0.0.1:${sender.port} two\\nlines.txt (1 bytes)`), 'the name quoted on one line')
     } finally {
       child.kill('SIGKILL')
     }
