@@ -4,7 +4,7 @@ import { statSync } from 'node:fs'
 import path from 'node:path'
 import { InvalidArgumentError } from 'commander'
 import { normalizeIp, unusableAddressReason } from '../main/engine/protocol/address'
-import { HOST_WITH_PORT } from '../shared/settings'
+import { HOST_WITH_PORT } from '../shared/endpoint'
 
 export function integerIn(min: number, max: number, what: string) {
   return (value: string): number => {

@@ -13,3 +13,6 @@ export function formatEndpoint(ip: string, port: number): string {
 export function endpointKey(endpoint: Endpoint): string {
   return formatEndpoint(endpoint.ip, endpoint.port)
 }
+
+/** `host:port` or `[v6]:port`: a port typed into an address (a bare IPv6 address has two or more colons). */
+export const HOST_WITH_PORT = /^(?:[^:[\]]+|\[[^\]]*\]):\d*$/

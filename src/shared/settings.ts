@@ -1,6 +1,7 @@
 // The app's settings: one schema for the form (renderer), the bridge (main) and the store.
 // Every message names what is wrong in words a user can act on; the form shows it next to the field.
 import { z } from 'zod'
+import { HOST_WITH_PORT } from './endpoint'
 import type { Role } from './events'
 
 /** Bumped with a migration in the settings store whenever the stored shape changes. */
@@ -96,9 +97,6 @@ function unusedBrokenFields(candidate: unknown): SettingsField[] {
     (field) => !FIELDS_FOR_ROLE[role].includes(field) && field in raw && !settingsSchema.shape[field].safeParse(raw[field]).success,
   )
 }
-
-/** `host:port` or `[v6]:port`: a port typed into the address (a bare IPv6 address has two or more colons). */
-export const HOST_WITH_PORT = /^(?:[^:[\]]+|\[[^\]]*\]):\d*$/
 
 function clientProblems(raw: Partial<Record<SettingsField, unknown>>): FieldErrors {
   const errors: FieldErrors = {}

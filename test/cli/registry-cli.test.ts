@@ -204,3 +204,25 @@ describe('output', () => {
     expect(stderr).not.toContain('EPIPE')
   })
 })
+
+describe('start-up cost', () => {
+  it('the server and client commands load no module only the app needs (zod alone takes ~100 ms to load)', async () => {
+    const { readFileSync } = await import('node:fs')
+    const path = await import('node:path')
+    const entry = path.join(path.dirname(BIN), '..', 'out', 'cli', 'dropbox-sync.mjs')
+    const seen = new Set<string>()
+    const packages = new Set<string>()
+    // Static imports only: the app command's chunk is loaded with import() when it is run.
+    const walk = (file: string): void => {
+      if (seen.has(file)) return
+      seen.add(file)
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/^import\s[^;]*?from\s+"([^"]+)";?$/gm)) {
+        if (spec!.startsWith('.')) walk(path.join(path.dirname(file), spec!))
+        else if (!spec!.startsWith('node:')) packages.add(spec!)
+      }
+    }
+    walk(entry)
+    expect(seen.size).toBeGreaterThan(1)
+    expect([...packages].sort()).toEqual(['chokidar', 'commander'])
+  })
+})

@@ -4,10 +4,10 @@
 // open), then registration. `stop()` logs off first, then closes everything.
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import type { EngineEvent, EventSink } from '../../../shared/events'
-import { writeFileAtomic } from '../folder/atomic-write'
 import { FolderIndex } from '../folder/folder-index'
 import { MirrorCoordinator, STATE_FOLDER } from '../mirror/mirror-coordinator'
 import { FolderServer, type PeerDirectory } from './folder-server'
@@ -135,7 +135,8 @@ export class ClientNode {
       listening = await server.start()
     }
     this.folderServer = server
-    if (anyPort) await writeFileAtomic(portFile, `${listening.port}\n`).catch(() => {})
+    // A hint for next time, not worth an fsync on the way to registering: a torn one is ignored.
+    if (anyPort) void writeFile(portFile, `${listening.port}\n`).catch(() => {})
     return listening
   }
 
