@@ -140,6 +140,9 @@ describe('FolderIndex', () => {
     await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'while-back.txt'))
     expect(log.find('folder-restored', { folder: root })).toBeDefined()
     expect(seen.filter((c) => c.op === 'delete')).toEqual([])
+    // Every file is announced again, changed or not: a peer refused one while it was away asks anew.
+    expect(new Set(seen.filter((c) => c.op === 'upsert').map((c) => c.path))).toEqual(new Set([...Object.keys(Object.fromEntries(index.list().map((f) => [f.path, 1])))]))
+    expect(index.size).toBe(12)
     // And it is watched again.
     writeFileSync(path.join(root, 'later.txt'), 'later')
     await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'later.txt'))
@@ -151,12 +154,33 @@ describe('FolderIndex', () => {
     const { seen, waitFor } = watchChanges(index)
     rmSync(root, { recursive: true })
     mkdirSync(root)
+    // As a person would: a moment later (a folder's times have a few milliseconds' grain).
+    await new Promise((r) => setTimeout(r, 50))
     writeFileSync(path.join(root, 'fresh.txt'), 'fresh')
     await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'fresh.txt') && index.get('f0.txt') === undefined)
     expect(index.size).toBe(1)
     writeFileSync(path.join(root, 'watched.txt'), 'again')
     await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'watched.txt'))
     expect(log.find('error', { code: 'index-failed' })).toBeUndefined()
+  })
+
+  it('closes promptly while the folder is being looked for or taken back, and says nothing after', async () => {
+    for (const waitMs of [0, 1000, 1100, 1200]) {
+      const { root, state } = setup()
+      const log = new EventLog()
+      const index = new FolderIndex(root, state, log.sink)
+      await index.open()
+      renameSync(root, `${root}-away`)
+      await log.waitFor('error', { code: 'folder-missing' })
+      renameSync(`${root}-away`, root)
+      await new Promise((r) => setTimeout(r, waitMs))
+      const closed = index.close()
+      const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('hung'), 4000))])
+      expect(outcome, `closing ${waitMs} ms after the folder came back`).toBe('closed')
+      const events = log.events.length
+      await new Promise((r) => setTimeout(r, 1200))
+      expect(log.events.length).toBe(events)
+    }
   })
 
   it('a folder swapped for a link at once is no longer shared', async () => {

@@ -4,6 +4,7 @@
 //
 // Symlink policy: links are neither followed nor served; only regular files inside the folder are.
 import { EventEmitter } from 'node:events'
+import type { Stats } from 'node:fs'
 import { lstat, mkdir, readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
@@ -31,7 +32,7 @@ const SETTLE_MS = 10
 const SAVE_DELAY_MS = 500
 /** How long chokidar suppresses repeated 'change' events of one file. */
 const CHOKIDAR_THROTTLE_MS = 50
-/** While the shared folder is gone, how often to look whether it is back. */
+/** How often to look whether the shared folder is still there, and while it is gone, whether it is back. */
 const ROOT_POLL_MS = 1000
 
 export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
@@ -43,13 +44,18 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
   private work: Promise<void> = Promise.resolve()
   private reportedUnshareable = new Set<string>()
   private closed = false
-  /**
-   * Which folder the shared folder is: one made anew at the same path is another folder, though
-   * it often gets the freed inode number back (its birth time tells them apart).
-   */
-  private rootIdentity = ''
+  /** Which folder the shared folder is (see sameFolder); its device tells a bare mount point apart. */
+  private rootIdentity: FolderIdentity = { dev: 0, ino: 0, birthtimeMs: 0 }
+  /** Resolves when close() begins: a wait for the watcher cannot outlive the index. */
+  private readonly closing: Promise<void>
+  private markClosing: () => void = () => {}
   /** Set while the shared folder is gone: its last index stands, and nothing is deleted. */
   private rootPoll: NodeJS.Timeout | null = null
+  /**
+   * The watcher says nothing when the shared folder itself is moved away or made anew (its
+   * watch stays on the old folder): the folder is looked at this often, to know.
+   */
+  private rootCheck: NodeJS.Timeout | null = null
   /** Files hashed since this index was created: a restart should hash only what changed. */
   hashed = 0
 
@@ -59,6 +65,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
     private readonly onEvent: EventSink,
   ) {
     super()
+    this.closing = new Promise((resolve) => (this.markClosing = resolve))
   }
 
   get size(): number {
@@ -80,11 +87,20 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
     // Watching starts first: a file made during the scan is then seen by one or the other, and
     // the watcher's re-checks queue behind the scan.
     await this.startWatching()
-    this.work = this.scan(saved).then((files) => {
-      this.files = files
+    this.work = this.work.then(async () => {
+      this.files = await this.scan(saved)
     })
     await this.work
     await this.save()
+    this.rootCheck = setInterval(() => {
+      this.work = this.work
+        .then(async () => {
+          if (this.closed || this.rootPoll) return
+          if (!(await this.rootIsThere()) && !this.closed && !this.rootPoll) await this.lostRoot()
+        })
+        .catch(() => {})
+    }, ROOT_POLL_MS)
+    this.rootCheck.unref()
   }
 
   /** Every shareable file in the folder; a file whose stats match `known` keeps its hash. */
@@ -100,10 +116,15 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
 
   async close(): Promise<void> {
     this.closed = true
+    this.markClosing()
     if (this.settleTimer) clearTimeout(this.settleTimer)
     if (this.rootPoll) clearTimeout(this.rootPoll)
+    if (this.rootCheck) clearInterval(this.rootCheck)
     await this.watcher?.close()
     await this.work
+    // Work under way when close() began may have started a watcher of its own.
+    await this.watcher?.close()
+    this.watcher = null
     if (this.saveTimer) {
       clearTimeout(this.saveTimer)
       await this.save()
@@ -136,7 +157,8 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
     watcher.on('error', (error) => {
       this.onEvent({ type: 'error', code: 'watch-failed', message: `watching ${this.root}: ${String(error)}` })
     })
-    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()))
+    // A watcher closed before it is ready never says so: closing the index ends the wait too.
+    await Promise.race([new Promise<void>((resolve) => watcher.once('ready', () => resolve())), this.closing])
   }
 
   private markDirty(rel: string): void {
@@ -176,6 +198,9 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
       // A folder that vanished, or became a file or a link, takes everything indexed below it.
       for (const key of [...this.files.keys()]) if (key.startsWith(`${rel}/`)) await this.update(key, null, changes)
     }
+    // The folder may have gone while these were looked at: then they say nothing (the index is
+    // made whole again, against the disk, when the folder is back).
+    if (changes.some((c) => c.op === 'delete') && !(await this.rootIsThere())) return this.lostRoot()
     this.announce(changes)
   }
 
@@ -187,7 +212,13 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
 
   private async rootIsThere(): Promise<boolean> {
     const stats = await lstat(this.root).catch(() => null)
-    return stats !== null && stats.isDirectory() && identityOf(stats) === this.rootIdentity
+    return stats !== null && stats.isDirectory() && sameFolder(this.rootIdentity, stats)
+  }
+
+  /** A folder at the root's path that can stand for it: on the same device (not a bare mount point). */
+  private async rootCandidate(): Promise<Stats | null> {
+    const stats = await lstat(this.root).catch(() => null)
+    return stats?.isDirectory() && stats.dev === this.rootIdentity.dev ? stats : null
   }
 
   /** The shared folder is gone: say so once, keep the last index, and wait for it to return. */
@@ -200,35 +231,39 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
     await this.watcher?.close()
     this.watcher = null
     const look = (): void => {
+      if (this.closed) return
       this.rootPoll = setTimeout(() => {
-        this.work = this.work.then(async () => {
-          if (this.closed) return
-          const stats = await lstat(this.root).catch(() => null)
-          if (!stats?.isDirectory()) return look()
-          await this.regainRoot(identityOf(stats))
-        }).catch((error) => {
-          this.onEvent({ type: 'error', code: 'index-failed', message: `indexing ${this.root}: ${String(error)}` })
-          look()
-        })
+        this.work = this.work
+          .then(async () => {
+            if (this.closed) return
+            const stats = await this.rootCandidate()
+            if (this.closed) return
+            if (!stats) return look()
+            await this.regainRoot(identityOf(stats))
+          })
+          .catch((error) => {
+            this.onEvent({ type: 'error', code: 'index-failed', message: `indexing ${this.root}: ${String(error)}` })
+            look()
+          })
       }, ROOT_POLL_MS)
+      this.rootPoll.unref()
     }
     look()
   }
 
   /** The folder is back (or a new one stands at its path): index it afresh and watch it again. */
-  private async regainRoot(identity: string): Promise<void> {
+  private async regainRoot(identity: FolderIdentity): Promise<void> {
     this.rootIdentity = identity
     this.rootPoll = null
     // As at open: watch, then scan; what the watcher reports meanwhile is re-checked after.
     await this.startWatching()
     const next = await this.scan(this.files)
-    const changes: IndexChange[] = []
-    for (const [rel, file] of next) {
-      const before = this.files.get(rel)
-      if (!before || !before.version.equals(file.version) || before.size !== file.size) {
-        changes.push({ op: 'upsert', path: rel, version: file.version, size: file.size })
-      }
-    }
+    if (this.closed) return
+    if (!(await this.rootIsThere())) return this.lostRoot()
+    // Every file is announced, changed or not: a peer that asked for one while the folder was
+    // away was refused it, and only a new announcement makes it ask again. Peers that already
+    // hold a version skip it without a transfer.
+    const changes: IndexChange[] = [...next.values()].map((file) => ({ op: 'upsert', path: file.path, version: file.version, size: file.size }))
     for (const rel of this.files.keys()) if (!next.has(rel)) changes.push({ op: 'delete', path: rel })
     this.files = next
     this.onEvent({ type: 'folder-restored', folder: this.root })
@@ -335,8 +370,25 @@ interface FileStats {
   ino: number
 }
 
-function identityOf(stats: { ino: number; birthtimeMs: number }): string {
-  return `${stats.ino}:${stats.birthtimeMs}`
+interface FolderIdentity {
+  dev: number
+  ino: number
+  birthtimeMs: number
+}
+
+function identityOf(stats: Stats): FolderIdentity {
+  return { dev: stats.dev, ino: stats.ino, birthtimeMs: stats.birthtimeMs }
+}
+
+/**
+ * Whether `now` is still the folder `then` was. One made anew at the same path often gets the
+ * freed inode number back; its birth time tells them apart. Where the file system keeps no birth
+ * time, Node reports the change time in its place (which moves with every entry added): a birth
+ * time equal to the change time is not taken as one.
+ */
+function sameFolder(then: FolderIdentity, now: Stats): boolean {
+  if (now.dev !== then.dev || now.ino !== then.ino) return false
+  return now.birthtimeMs === then.birthtimeMs || now.birthtimeMs === now.ctimeMs
 }
 
 function sameStats(a: FileStats, b: FileStats): boolean {
