@@ -50,11 +50,14 @@ function stopOnSignals(node: Stoppable): void {
 
 function failToStart(error: unknown, what: string): never {
   const err = error as NodeJS.ErrnoException
+  const port = (err as { port?: number }).port
+  // Only a failed listen is about the port: an EACCES while making the mirror folder is not.
+  const listening = err.syscall === 'listen' || err.syscall === 'bind'
   const reason =
-    err.code === 'EADDRINUSE'
-      ? `port ${(err as { port?: number }).port ?? '?'} is already in use`
-      : err.code === 'EACCES'
-        ? `permission denied to listen on port ${(err as { port?: number }).port ?? '?'}`
+    listening && err.code === 'EADDRINUSE'
+      ? `port ${port} is already in use`
+      : listening && err.code === 'EACCES'
+        ? `permission denied to listen on port ${port}`
         : err.message
   process.stderr.write(`dropbox-sync: cannot start the ${what}: ${reason}\n`)
   process.exit(1)

@@ -409,7 +409,7 @@ describe('folders', () => {
     const second = await runCliOnce(['client', '-d', tempDir('second-'), '--mirror', mirror, '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
     expect(second.code).toBe(1)
     expect(second.stderr.trim()).toBe(
-      `dropbox-sync: cannot start the client: the mirror folder ${mirror} is in use by another dropbox-sync client (pid ${first.cli.child.pid}); give this one its own mirror folder`,
+      `dropbox-sync: cannot start the client: the mirror folder ${mirror} is in use by another dropbox-sync client (pid ${first.cli.child.pid}); give this one its own mirror folder, or remove ${mirror}/.dropbox-sync/lock if no client uses it`,
     )
     first.cli.kill('SIGKILL')
     await first.cli.exited

@@ -70,7 +70,17 @@ export class ClientNode {
   }
 
   async start(): Promise<{ host: string; port: number }> {
+    // Taken first and given back on any failure below; nothing is made before it is held.
     this.lock.acquire()
+    try {
+      return await this.startHoldingLock()
+    } catch (error) {
+      this.lock.release()
+      throw error
+    }
+  }
+
+  private async startHoldingLock(): Promise<{ host: string; port: number }> {
     this.mirror = new MirrorCoordinator({
       mirrorRoot: this.mirrorDir,
       workers: this.options.workers,
@@ -95,7 +105,6 @@ export class ClientNode {
       await mirrorStarted.catch(() => {})
       await this.mirror.stop().catch(() => {})
       await this.index?.close().catch(() => {})
-      this.lock.release()
       throw error
     }
     const { host, port } = listening
@@ -145,12 +154,19 @@ export class ClientNode {
     return this.link ? [...this.link.peers.keys()] : []
   }
 
+  /** Stops every part, each even when one before it failed; the first failure is thrown after. */
   async stop(): Promise<void> {
-    await this.link?.stop()
-    await this.folderServer?.stop()
-    await this.mirror?.stop()
-    await this.index?.close()
+    let failure: unknown = null
+    const steps = [() => this.link?.stop(), () => this.folderServer?.stop(), () => this.mirror?.stop(), () => this.index?.close()]
+    for (const step of steps) {
+      try {
+        await step()
+      } catch (error) {
+        failure ??= error
+      }
+    }
     this.lock.release()
+    if (failure) throw failure
   }
 
   /** The registry's view of who may read our folder. */

@@ -3,7 +3,7 @@
 // lock is a file naming its owner (pid and a token of its own); one left by a process that died
 // is taken over.
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
 /** Locks held by this process, by token: a pid alone cannot tell two clients of one process apart. */
@@ -17,24 +17,48 @@ export class MirrorLock {
   /** Takes the lock, or throws one line naming the folder and the process that holds it. */
   acquire(): void {
     mkdirSync(path.dirname(this.file), { recursive: true })
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        writeFileSync(this.file, `${process.pid} ${this.token}\n`, { flag: 'wx' })
-        heldHere.add(this.token)
-        return
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    // Written whole under another name, then linked into place: nobody reads a half-written lock.
+    const mine = `${this.file}.${this.token}`
+    writeFileSync(mine, `${process.pid} ${this.token}\n`)
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        if (this.place(mine)) {
+          heldHere.add(this.token)
+          return
+        }
+        const owner = ownerOf(this.file)
+        const live = owner === null || (owner.pid === process.pid ? heldHere.has(owner.token) : isAlive(owner.pid))
+        if (live) {
+          const folder = path.dirname(path.dirname(this.file))
+          const who = owner ? `pid ${owner.pid}` : 'a lock that cannot be read'
+          throw new Error(`the mirror folder ${folder} is in use by another dropbox-sync client (${who}); give this one its own mirror folder, or remove ${this.file} if no client uses it`)
+        }
+        // Left behind by a process that is gone: take it over, unless another has meanwhile.
+        if (ownerOf(this.file)?.token === owner.token) rmSync(this.file, { force: true })
       }
-      const owner = ownerOf(this.file)
-      const live = owner !== null && (owner.pid === process.pid ? heldHere.has(owner.token) : isAlive(owner.pid))
-      if (live) {
-        const folder = path.dirname(path.dirname(this.file))
-        throw new Error(`the mirror folder ${folder} is in use by another dropbox-sync client (pid ${owner.pid}); give this one its own mirror folder`)
-      }
-      // Left behind by a process that is gone: take it over.
-      rmSync(this.file, { force: true })
+      throw new Error(`could not lock the mirror folder: ${this.file} keeps coming back`)
+    } finally {
+      rmSync(mine, { force: true })
     }
-    throw new Error(`could not lock the mirror folder: ${this.file} keeps coming back`)
+  }
+
+  /** Puts the lock in place from `mine`; false when one is there already. */
+  private place(mine: string): boolean {
+    try {
+      linkSync(mine, this.file)
+      return true
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EEXIST') return false
+      // A file system without hard links (FAT, some network shares): an exclusive create will do.
+      try {
+        writeFileSync(this.file, readFileSync(mine), { flag: 'wx' })
+        return true
+      } catch (fallback) {
+        if ((fallback as NodeJS.ErrnoException).code === 'EEXIST') return false
+        throw fallback
+      }
+    }
   }
 
   release(): void {
