@@ -188,6 +188,6 @@ describe('the bridge', () => {
   it('tells an unset machine what to do instead of starting anything', async () => {
     const { core } = makeCore()
     track(core)
-    expect(await core.start()).toMatchObject({ state: 'unconfigured', message: 'Choose Server or Client in Settings to start.' })
+    expect(await core.start()).toMatchObject({ state: 'unconfigured', message: "Open Settings, choose this machine's role (Server or Client), fill in what it needs and Save." })
   })
 })

@@ -82,6 +82,8 @@ describe('Settings', () => {
     await view.find('form').trigger('submit')
     await flushPromises()
     expect(view.find('#workers-error').text()).toBe('Workers must be a whole number from 1 to 256.')
+    // The first field that needs attention gets the focus (Server address comes before Workers).
+    expect(document.activeElement?.id).toBe('serverAddress')
     expect(view.find('#workers').attributes('aria-invalid')).toBe('true')
     expect(view.find('#workers').attributes('aria-describedby')).toContain('workers-error')
     expect(view.find('#serverAddress-error').text()).toContain("server's IP address")

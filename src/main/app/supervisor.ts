@@ -36,6 +36,8 @@ export class Supervisor {
   private generation = 0
   private queue: Promise<unknown> = Promise.resolve()
   private current: EngineStatus
+  /** What the running engine has said that the user should see, by topic. */
+  private notes: { folder: string | null; link: string | null } = { folder: null, link: null }
 
   constructor(private readonly options: SupervisorOptions) {
     this.current = this.blankStatus('client', 'stopped', null)
@@ -85,12 +87,13 @@ export class Supervisor {
 
   private async startEngine(settings: Settings): Promise<void> {
     const role = settings.role
+    this.notes = { folder: null, link: null }
     const check = checkSettings(settings)
     const problems = check.ok ? folderProblems(settings) : check.errors
     const first = Object.values(problems)[0]
     if (first) {
       const untouched = sameSettings(settings, DEFAULT_SETTINGS)
-      this.setStatus(this.blankStatus(role, 'unconfigured', untouched ? 'Choose Server or Client in Settings to start.' : `Settings need attention: ${first}`))
+      this.setStatus(this.blankStatus(role, 'unconfigured', untouched ? 'Open Settings, choose this machine\'s role (Server or Client), fill in what it needs and Save.' : `Settings need attention: ${first}`))
       return
     }
     this.setStatus(this.blankStatus(role, 'starting', null))
@@ -110,7 +113,8 @@ export class Supervisor {
     try {
       const listening = await engine.start()
       this.engine = engine
-      this.setStatus({ ...this.current, state: 'running', listening, message: role === 'client' && !this.current.connected ? `Contacting the server ${this.current.server}…` : this.current.message })
+      if (role === 'client' && !this.current.connected) this.notes.link ??= `Contacting the server ${this.current.server}…`
+      this.setStatus({ ...this.current, state: 'running', listening, message: this.noted() })
     } catch (error) {
       this.generation++
       await engine.stop().catch(() => {})
@@ -143,24 +147,34 @@ export class Supervisor {
   private observe(event: EngineEvent): void {
     switch (event.type) {
       case 'registered':
-        this.setStatus({ ...this.current, connected: true, self: formatEndpoint(event.ip, event.port), message: null })
+        this.notes.link = null
+        this.setStatus({ ...this.current, connected: true, self: formatEndpoint(event.ip, event.port), message: this.noted() })
         return
       case 'server-lost':
-        this.setStatus({ ...this.current, connected: false, message: `Lost the server ${event.server}; reconnecting…` })
+        this.notes.link = `Lost the server ${event.server}; reconnecting…`
+        this.setStatus({ ...this.current, connected: false, message: this.noted() })
         return
       case 'error':
         if (event.code === 'folder-missing') {
-          this.setStatus({ ...this.current, message: capitalized(event.message) })
+          this.notes.folder = capitalized(event.message)
+          this.setStatus({ ...this.current, message: this.noted() })
         } else if (event.code === 'server-unreachable' || (this.current.role === 'client' && !this.current.connected)) {
-          this.setStatus({ ...this.current, connected: false, message: capitalized(event.message) })
+          this.notes.link = capitalized(event.message)
+          this.setStatus({ ...this.current, connected: false, message: this.noted() })
         }
         return
       case 'folder-restored':
-        this.setStatus({ ...this.current, message: null })
+        this.notes.folder = null
+        this.setStatus({ ...this.current, message: this.noted() })
         return
       default:
         return
     }
+  }
+
+  /** The running engine's message: what is wrong with the shared folder, then with the server link. */
+  private noted(): string | null {
+    return [this.notes.folder, this.notes.link].filter(Boolean).join(' ') || null
   }
 
   private blankStatus(role: Settings['role'], state: EngineStatus['state'], message: string | null): EngineStatus {
@@ -187,8 +201,10 @@ function sameSettings(a: Settings, b: Settings): boolean {
 function startFailure(error: unknown, settings: Settings): string {
   const err = error as NodeJS.ErrnoException
   const what = settings.role === 'server' ? 'the server' : 'the client'
-  if (err.code === 'EADDRINUSE') return `Cannot start ${what}: port ${settings.port} is already in use. Choose another port in Settings (0 picks a free one).`
-  if (err.code === 'EACCES') return `Cannot start ${what}: no permission to use port ${settings.port}. Ports below 1024 need administrator rights.`
+  const listening = err.syscall === 'listen' || err.syscall === 'bind'
+  if (listening && err.code === 'EADDRINUSE') return `Cannot start ${what}: port ${settings.port} is already in use. Choose another port in Settings (0 picks a free one).`
+  if (listening && err.code === 'EACCES') return `Cannot start ${what}: no permission to use port ${settings.port}. Ports below 1024 need administrator rights.`
+  if (err.code === 'EACCES' || err.code === 'EPERM') return `Cannot start ${what}: no permission to write ${err.path ?? 'a folder it needs'}.`
   if (err.code === 'ENOENT') return `Cannot start ${what}: ${err.path ?? 'a folder'} does not exist.`
   return `Cannot start ${what}: ${err.message ?? String(error)}`
 }
