@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, type Dirent } from 'node:fs'
 import path from 'node:path'
 
-export function treeOf(dir: string): Record<string, string> {
-  const out: Record<string, string> = {}
+/** Calls `visit` for every entry under `dir`, depth first, with its path relative to `dir`. */
+function walkTree(dir: string, visit: (rel: string, abs: string, entry: Dirent) => void): void {
   const walk = (abs: string, prefix: string): void => {
     let entries: Dirent[]
     try {
@@ -14,41 +14,36 @@ export function treeOf(dir: string): Record<string, string> {
     }
     for (const entry of entries) {
       const rel = prefix ? `${prefix}/${entry.name}` : entry.name
-      if (entry.isDirectory()) walk(path.join(abs, entry.name), rel)
-      else {
-        // A file may vanish between listing and reading while a sync is under way: skip it.
-        let bytes: Buffer
-        try {
-          bytes = readFileSync(path.join(abs, entry.name))
-        } catch {
-          continue
-        }
-        out[rel] = createHash('sha256').update(bytes).digest('hex')
-      }
+      const child = path.join(abs, entry.name)
+      visit(rel, child, entry)
+      if (entry.isDirectory()) walk(child, rel)
     }
   }
   walk(dir, '')
+}
+
+export function treeOf(dir: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  walkTree(dir, (rel, abs, entry) => {
+    if (entry.isDirectory()) return
+    // A file may vanish between listing and reading while a sync is under way: skip it.
+    let bytes: Buffer
+    try {
+      bytes = readFileSync(abs)
+    } catch {
+      return
+    }
+    out[rel] = createHash('sha256').update(bytes).digest('hex')
+  })
   return out
 }
 
 /** Every folder under `dir`, as relative paths, sorted. */
 export function foldersOf(dir: string): string[] {
   const out: string[] = []
-  const walk = (abs: string, prefix: string): void => {
-    let entries: Dirent[]
-    try {
-      entries = readdirSync(abs, { withFileTypes: true })
-    } catch {
-      return
-    }
-    for (const entry of entries) {
-      if (!entry.isDirectory()) continue
-      const rel = prefix ? `${prefix}/${entry.name}` : entry.name
-      out.push(rel)
-      walk(path.join(abs, entry.name), rel)
-    }
-  }
-  walk(dir, '')
+  walkTree(dir, (rel, _abs, entry) => {
+    if (entry.isDirectory()) out.push(rel)
+  })
   return out.sort()
 }
 
