@@ -1,6 +1,8 @@
 // The shared folder's index over real files: it survives restarts, re-hashing only what changed,
 // and pushes changes as they happen.
-import { mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync, renameSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync, renameSync } from 'node:fs'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FolderIndex } from '../../src/main/engine/folder/folder-index'
@@ -30,6 +32,18 @@ function setup(): { root: string; state: string } {
   mkdirSync(path.join(root, 'sub'))
   writeFileSync(path.join(root, 'sub', 'nested.txt'), 'nested')
   return { root, state: path.join(tempDir('state-'), 'index.json') }
+}
+
+function canMountTmpfs(): boolean {
+  if (process.getuid?.() !== 0) return false
+  const probe = mkdtempSync(path.join(tmpdir(), 'mount-probe-'))
+  try {
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]).status !== 0) return false
+    spawnSync('umount', [probe])
+    return true
+  } finally {
+    rmSync(probe, { recursive: true, force: true })
+  }
 }
 
 /** Collects an index's pushed changes; `waitFor` polls (bounded) until they satisfy a check. */
@@ -162,6 +176,33 @@ describe('FolderIndex', () => {
     writeFileSync(path.join(root, 'watched.txt'), 'again')
     await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'watched.txt'))
     expect(log.find('error', { code: 'index-failed' })).toBeUndefined()
+  })
+
+  // Needs root and a kernel that lets this process mount a tmpfs (CI runs as root).
+  it.skipIf(!canMountTmpfs())('an unmounted disk leaves an empty mount point: not the folder back; nothing is deleted until it is mounted again', async () => {
+    const root = tempDir('mounted-')
+    const state = path.join(tempDir('state-'), 'index.json')
+    const mountWith = (files: string[]): void => {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', root])
+      for (const name of files) writeFileSync(path.join(root, name), `content of ${name}`)
+    }
+    mountWith(['a.txt', 'b.txt'])
+    try {
+      const { index, log } = await openIndex(root, state)
+      const { seen, waitFor } = watchChanges(index)
+      execFileSync('umount', [root])
+      await log.waitFor('error', { code: 'folder-missing' })
+      await new Promise((r) => setTimeout(r, 2500))
+      expect(log.find('folder-restored')).toBeUndefined()
+      expect(index.size).toBe(2)
+      mountWith(['a.txt', 'b.txt'])
+      await log.waitFor('folder-restored', {}, 5000)
+      await waitFor(() => seen.some((c) => c.path === 'b.txt'))
+      expect(seen.filter((c) => c.op === 'delete')).toEqual([])
+    } finally {
+      for (const index of open.splice(0)) await index.close()
+      spawnSync('umount', [root])
+    }
   })
 
   it('closes promptly while the folder is being looked for or taken back, and says nothing after', async () => {

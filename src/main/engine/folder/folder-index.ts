@@ -215,10 +215,17 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
     return stats !== null && stats.isDirectory() && sameFolder(this.rootIdentity, stats)
   }
 
-  /** A folder at the root's path that can stand for it: on the same device (not a bare mount point). */
+  /**
+   * A folder at the root's path that can stand for it. On another device it must hold something:
+   * an unmounted disk leaves an empty mount point behind, and taking that for the folder would
+   * delete everything at the peers. (A disk mounted again may come back as another device.)
+   */
   private async rootCandidate(): Promise<Stats | null> {
     const stats = await lstat(this.root).catch(() => null)
-    return stats?.isDirectory() && stats.dev === this.rootIdentity.dev ? stats : null
+    if (!stats?.isDirectory()) return null
+    if (stats.dev === this.rootIdentity.dev) return stats
+    const entries = await readdir(this.root).catch(() => [])
+    return entries.length > 0 ? stats : null
   }
 
   /** The shared folder is gone: say so once, keep the last index, and wait for it to return. */
