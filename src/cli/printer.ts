@@ -24,7 +24,7 @@ export function describe(event: EngineEvent): string {
     case 'transfer-progress':
       return `  ${event.peer} ${shown(event.path)}: ${event.bytes}/${event.total} bytes`
     case 'transfer-failed':
-      return `transfer failed: ${event.peer} ${shown(event.path)}: ${shown(event.reason)}`
+      return `transfer failed: ${event.peer} ${shown(event.path)}: ${shown(event.reason)}${event.retrying ? ' (trying again)' : ''}`
     case 'file-synced':
       return `synced ${event.peer} ${shown(event.path)} (${event.bytes} bytes)`
     case 'file-removed':

@@ -75,6 +75,8 @@ export interface TransferFailedEvent {
   peer: string
   path: string
   reason: string
+  /** True when the file will be asked for again shortly (a cut connection, a file that changed as it was read). */
+  retrying?: boolean
 }
 
 export interface FileSyncedEvent {

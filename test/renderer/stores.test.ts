@@ -106,6 +106,10 @@ describe('the transfers store', () => {
     transfers.apply([ev({ type: 'transfer-started', peer, path: 'bad.bin', total: 5 }), ev({ type: 'transfer-failed', peer, path: 'bad.bin', reason: 'hash mismatch' })])
     expect(transfers.active).toEqual([])
     expect(transfers.totals).toEqual([{ peer, files: 1, bytes: 1_000_000, failed: 1, active: 0 }])
+    // A transfer that will be tried again leaves its row, but is not counted as failed.
+    transfers.apply([ev({ type: 'transfer-started', peer, path: 'cut.bin', total: 5 }), ev({ type: 'transfer-failed', peer, path: 'cut.bin', reason: 'connection lost', retrying: true })])
+    expect(transfers.active).toEqual([])
+    expect(transfers.totals).toEqual([{ peer, files: 1, bytes: 1_000_000, failed: 1, active: 0 }])
   })
 
   it('keeps the latest ring buffer and worker reports', () => {

@@ -24,6 +24,7 @@ export function categoryOf(event: AppEvent): ActivityCategory {
     case 'file-synced':
     case 'file-removed':
     case 'peer-synced':
+    case 'transfer-failed':
       return 'transfers'
     default:
       return 'engine'
@@ -57,7 +58,7 @@ export function describeEvent(event: AppEvent): string {
     case 'transfer-progress':
       return `${event.path} from ${event.peer}: ${formatBytes(event.bytes)} of ${formatBytes(event.total)}`
     case 'transfer-failed':
-      return `${event.path} from ${event.peer} failed: ${event.reason}`
+      return `${event.path} from ${event.peer} failed: ${event.reason}${event.retrying ? ' (trying again)' : ''}`
     case 'file-synced':
       return `${event.path} from ${event.peer} is in the mirror (${formatBytes(event.bytes)})`
     case 'file-removed':

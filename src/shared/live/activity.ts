@@ -18,9 +18,11 @@ export const RECENT_PROBLEMS = 100
 export function isProblem(event: AppEvent): boolean {
   switch (event.type) {
     case 'error':
-    case 'transfer-failed':
     case 'server-lost':
       return true
+    case 'transfer-failed':
+      // One asked for again (a cut connection, a file that changed as it was read) is news, not trouble.
+      return !event.retrying
     case 'status':
       return event.status.state === 'failed'
     default:

@@ -71,7 +71,8 @@ export function applyTransferEvent(table: TransferTable, event: AppEvent): boole
     case 'transfer-failed': {
       const totals = totalsOf(table, event.peer)
       if (table.active.delete(keyOf(event.peer, event.path))) totals.active = Math.max(0, totals.active - 1)
-      totals.failed++
+      // A file asked for again is not a failure yet: only one given up on counts.
+      if (!event.retrying) totals.failed++
       return true
     }
     case 'peer-left': {

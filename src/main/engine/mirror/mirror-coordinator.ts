@@ -412,12 +412,12 @@ export class MirrorCoordinator {
       // the peer announces the path anew.
       state.refused.set(job.path, job.version)
     } else if (!result.ok && result.outcome === 'failed') {
-      // Shown even when the peer has just left: the user saw the transfer start.
-      this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason })
-      if (!current) return
       const attempts = (state.attempts.get(job.path) ?? 0) + 1
+      const again = current && result.retry && attempts < MAX_ATTEMPTS
+      // Shown even when the peer has just left: the user saw the transfer start.
+      this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: again })
+      if (!current) return
       state.attempts.set(job.path, attempts)
-      const again = result.retry && attempts < MAX_ATTEMPTS
       // A peer that aborts because the file changed as it was read sends the new version next:
       // the transfer-failed line says so, and an error only once it keeps happening.
       if (!again || result.code !== 'peer-aborted') this.report(result.code, result.reason)
