@@ -46,18 +46,23 @@ export function hostName(value: string): string {
   return host
 }
 
-/** An IP literal the process may bind to. */
-export function bindAddress(value: string): string {
+/** An IP literal, or the error that names the examples fit for this flag. */
+function ipLiteral(value: string, examples: string): string {
   try {
     return normalizeIp(value.trim())
   } catch {
-    throw new InvalidArgumentError('expected an IPv4 or IPv6 address such as 0.0.0.0, :: or 127.0.0.1.')
+    throw new InvalidArgumentError(`expected an IPv4 or IPv6 address such as ${examples}.`)
   }
+}
+
+/** An IP literal the process may bind to. */
+export function bindAddress(value: string): string {
+  return ipLiteral(value, '0.0.0.0, :: or 127.0.0.1')
 }
 
 /** An IP literal other clients can reach. */
 export function reachableAddress(value: string): string {
-  const ip = bindAddress(value)
+  const ip = ipLiteral(value, '192.168.1.20 or fd00::20')
   const unusable = unusableAddressReason(ip)
   if (unusable) throw new InvalidArgumentError(`${unusable}.`)
   return ip

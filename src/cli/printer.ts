@@ -30,7 +30,7 @@ export function describe(event: EngineEvent): string {
     case 'file-removed':
       return `removed ${event.peer} ${shown(event.path)}`
     case 'peer-synced':
-      return `mirror of ${event.peer} is up to date: ${event.files} files, ${event.bytes} bytes`
+      return `mirror of ${event.peer} is up to date: ${event.files} ${event.files === 1 ? 'file' : 'files'}, ${event.bytes} bytes`
     case 'buffer':
       return `buffer ${event.used}/${event.capacity}`
     case 'workers':
@@ -83,7 +83,7 @@ export function flushPrinters(): void {
 export function createPrinter(json: boolean): EventSink {
   const out = new LineBuffer(process.stdout)
   const err = new LineBuffer(process.stderr)
-  const quiet = new QuietUpToDate()
+  const quiet = new ReadableFilter()
   const print = (event: EngineEvent): void => {
     if (json) return out.push(JSON.stringify(event))
     if (DRAWING_ONLY.has(event.type) || !quiet.shows(event)) return
@@ -94,14 +94,24 @@ export function createPrinter(json: boolean): EventSink {
 }
 
 /**
- * For the readable lines: after the first sync of a peer, one edit prints its own line, and
- * "mirror … is up to date" after it would only say the same again. It is left out then.
+ * For the readable lines, what would only repeat what another line says:
+ * - after the first sync of a peer, one edit prints its own line, and "mirror … is up to date"
+ *   after it says the same again;
+ * - a small file that will be tried again (it had no "receiving" line) is news only if it fails
+ *   for good, which gets its own line then.
  */
-class QuietUpToDate {
+class ReadableFilter {
   /** Files synced or removed per peer since its last up-to-date line; absent before the first. */
   private readonly changedSince = new Map<string, number>()
+  /** Files with a "receiving" line whose end is not printed yet. */
+  private readonly receiving = new Set<string>()
 
   shows(event: EngineEvent): boolean {
+    if (event.type === 'transfer-started') this.receiving.add(`${event.peer}\0${event.path}`)
+    if (event.type === 'transfer-failed' || event.type === 'file-synced') {
+      const shown = this.receiving.delete(`${event.peer}\0${event.path}`)
+      if (event.type === 'transfer-failed' && event.retrying && !shown) return false
+    }
     if (event.type === 'file-synced' || event.type === 'file-removed') {
       const changes = this.changedSince.get(event.peer)
       if (changes !== undefined) this.changedSince.set(event.peer, changes + 1)

@@ -224,6 +224,24 @@ describe('FolderIndex', () => {
     }
   })
 
+  it('files deleted just before the folder itself went are deleted at the peers once a new folder stands there', async () => {
+    const { root, state } = setup()
+    const { index } = await openIndex(root, state)
+    const { seen, waitFor } = watchChanges(index)
+    for (let i = 0; i < 5; i++) rmSync(path.join(root, `f${i}.txt`))
+    await new Promise((r) => setTimeout(r, 12))
+    renameSync(root, `${root}-away`)
+    await new Promise((r) => setTimeout(r, 1500))
+    rmSync(`${root}-away`, { recursive: true })
+    mkdirSync(root)
+    await new Promise((r) => setTimeout(r, 50))
+    writeFileSync(path.join(root, 'new.txt'), 'new')
+    // However the deletions and the move fell, every file that is gone is announced gone.
+    await waitFor(() => index.size === 1 && seen.some((c) => c.path === 'new.txt'))
+    const deleted = new Set(seen.filter((c) => c.op === 'delete').map((c) => c.path))
+    expect([...deleted].sort()).toEqual([...Array.from({ length: 10 }, (_, i) => `f${i}.txt`), 'sub/nested.txt'].sort())
+  })
+
   it('a folder swapped for a link at once is no longer shared', async () => {
     const { root, state } = setup()
     const { index } = await openIndex(root, state)

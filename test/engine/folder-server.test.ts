@@ -129,6 +129,24 @@ describe('FolderServer', () => {
     expect(sizes[2]).toBeGreaterThan(sizes[1]!)
   })
 
+  it('while the shared folder is gone, files are refused and the list waits until it is back', async () => {
+    const root = tempDir('shared-')
+    writeFileSync(path.join(root, 'a.txt'), 'here')
+    const { port, index } = await serve(root, new Set(['127.0.0.1:40001']))
+    const peer = await identified(port, { ip: '127.0.0.1', port: 40001 })
+    renameSync(root, `${root}-away`)
+    for (let i = 0; i < 100 && !index.missing; i++) await new Promise((r) => setTimeout(r, 50))
+    expect(index.missing).toBe(true)
+    peer.send({ type: 'GET_FILE', path: 'a.txt', version: null })
+    expect((await peer.next('FILE_ABORT')).reason).toContain('not there for now')
+    peer.send({ type: 'GET_FILE_LIST' })
+    await new Promise((r) => setTimeout(r, 500))
+    expect(peer.messages.filter((m) => m.type === 'FILE_LIST')).toEqual([])
+    renameSync(`${root}-away`, root)
+    const list = await peer.next('FILE_LIST')
+    expect(list.files.map((f) => f.path)).toEqual(['a.txt'])
+  })
+
   it('a file changed since it was indexed gets an abort record; the others in its batch still arrive', async () => {
     const root = tempDir('shared-')
     writeFileSync(path.join(root, 'a.txt'), 'first')

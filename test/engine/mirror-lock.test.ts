@@ -1,6 +1,7 @@
 // The mirror folder's lock over real files: one holder at a time, a dead holder's lock taken
 // over, an unreadable one refused with the file to remove named.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { MirrorLock } from '../../src/main/engine/client/mirror-lock'
@@ -40,6 +41,21 @@ describe('MirrorLock', () => {
     lock.acquire()
     expect(readFileSync(file, 'utf8')).toContain(`${process.pid} `)
     lock.release()
+  })
+
+  it('takes over a lock whose pid now belongs to some other program (after a reboot, say)', async () => {
+    const file = lockFile()
+    mkdirSync(path.dirname(file), { recursive: true })
+    const other = spawn('sleep', ['30'])
+    try {
+      writeFileSync(file, `${other.pid} feedface\n`)
+      const lock = new MirrorLock(file)
+      lock.acquire()
+      expect(readFileSync(file, 'utf8')).toContain(`${process.pid} `)
+      lock.release()
+    } finally {
+      other.kill('SIGKILL')
+    }
   })
 
   it('refuses an unreadable lock and names the file to remove', () => {

@@ -175,6 +175,9 @@ export class FolderServer {
   }
 
   private async sendList(connection: Connection): Promise<void> {
+    // While the shared folder is gone its list would name files nobody can have: the answer
+    // waits until the folder is back (later requests on this connection wait behind it).
+    await this.options.index.whenPresent()
     const batches = splitForFrames(this.options.index.list())
     for (const [i, files] of batches.entries()) {
       connection.send({ type: 'FILE_LIST', last: i === batches.length - 1, files })
@@ -287,6 +290,7 @@ export class FolderServer {
    * file swapped for a link since it was indexed is not followed out of the folder.
    */
   private open(relPath: string, file: IndexedFile): number | string {
+    if (this.options.index.missing) return 'the shared folder is not there for now; it is sent again when it is back'
     const abs = path.join(this.options.index.root, relPath)
     let fd: number
     try {

@@ -77,12 +77,21 @@ function ownerOf(file: string): { pid: number; token: string } | null {
   }
 }
 
+/** Whether a dropbox-sync process (Node or Electron) runs under this pid. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
     // EPERM: it exists, it is just not ours to signal.
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
   }
+  // After a reboot (or in a container) the pid may belong to some other program now. Where the
+  // process's command line can be read, it must be ours.
+  let command: string
+  try {
+    command = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+  } catch {
+    return true
+  }
+  return /node|electron|dropbox-sync/i.test(command)
 }

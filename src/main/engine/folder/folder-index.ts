@@ -35,7 +35,7 @@ const CHOKIDAR_THROTTLE_MS = 50
 /** How often to look whether the shared folder is still there, and while it is gone, whether it is back. */
 const ROOT_POLL_MS = 1000
 
-export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
+export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; restored: [] }> {
   private files = new Map<string, IndexedFile>()
   private watcher: FSWatcher | null = null
   private readonly dirty = new Set<string>()
@@ -78,6 +78,17 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
 
   list(): IndexedFile[] {
     return [...this.files.values()]
+  }
+
+  /** True while the shared folder is gone (see lostRoot): its files cannot be read. */
+  get missing(): boolean {
+    return this.rootPoll !== null
+  }
+
+  /** Resolves once the folder is there (at once when it is), or when the index closes. */
+  async whenPresent(): Promise<void> {
+    if (!this.missing) return
+    await Promise.race([new Promise<void>((resolve) => this.once('restored', resolve)), this.closing])
   }
 
   /** Scans the folder, reusing saved hashes of unchanged files, then starts watching it. */
@@ -181,12 +192,13 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
     // deletions to pass on: peers would empty their mirrors of it.
     if (!(await this.rootIsThere())) return this.lostRoot()
     const changes: IndexChange[] = []
+    const removed = new Map<string, IndexedFile>()
     for (const rel of paths) {
       const stats = await lstat(path.join(this.root, rel)).catch(() => null)
       if (stats?.isDirectory()) {
         // A folder appeared (or was renamed in): index what is inside it.
         for await (const [inner, innerStats] of this.walk(path.join(this.root, rel), rel)) {
-          await this.update(inner, innerStats, changes)
+          await this.update(inner, innerStats, changes, removed)
         }
         continue
       }
@@ -194,13 +206,16 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
         const problem = relativePathProblem(rel)
         if (problem) this.reportUnshareable(rel, problem)
       }
-      await this.update(rel, stats?.isFile() ? stats : null, changes)
+      await this.update(rel, stats?.isFile() ? stats : null, changes, removed)
       // A folder that vanished, or became a file or a link, takes everything indexed below it.
-      for (const key of [...this.files.keys()]) if (key.startsWith(`${rel}/`)) await this.update(key, null, changes)
+      for (const key of [...this.files.keys()]) if (key.startsWith(`${rel}/`)) await this.update(key, null, changes, removed)
     }
-    // The folder may have gone while these were looked at: then they say nothing (the index is
-    // made whole again, against the disk, when the folder is back).
-    if (changes.some((c) => c.op === 'delete') && !(await this.rootIsThere())) return this.lostRoot()
+    // The folder may have gone while these were looked at: then they say nothing yet, and go
+    // back in the index, so that the scan when the folder is back weighs them against the disk.
+    if (removed.size && !(await this.rootIsThere())) {
+      for (const [rel, file] of removed) this.files.set(rel, file)
+      return this.lostRoot()
+    }
     this.announce(changes)
   }
 
@@ -275,20 +290,23 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]] }> {
     this.files = next
     this.onEvent({ type: 'folder-restored', folder: this.root })
     this.announce(changes)
+    this.emit('restored')
   }
 
-  private async update(rel: string, stats: FileStats | null, changes: IndexChange[]): Promise<void> {
+  /** Brings one path up to date; a file taken out of the index also goes into `removed`. */
+  private async update(rel: string, stats: FileStats | null, changes: IndexChange[], removed?: Map<string, IndexedFile>): Promise<void> {
     const before = this.files.get(rel)
     if (!stats || relativePathProblem(rel)) {
       if (before) {
         this.files.delete(rel)
+        removed?.set(rel, before)
         changes.push({ op: 'delete', path: rel })
       }
       return
     }
     if (before && sameStats(before, stats)) return
     const file = await this.hashStable(rel).catch(() => null)
-    if (!file) return this.update(rel, null, changes)
+    if (!file) return this.update(rel, null, changes, removed)
     if (before && before.version.equals(file.version) && before.size === file.size) {
       this.files.set(rel, file) // touched, same content: nothing to announce
       return
