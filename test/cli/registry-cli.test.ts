@@ -102,6 +102,25 @@ describe('server and clients as processes', () => {
     await second.server.until(() => second.server.count('peer-joined') === 3, 5000)
   })
 
+  it('a server port that is another client, or not dropbox-sync at all, is named as such', async () => {
+    const { port } = await startServer()
+    const other = await startClient(port)
+    const misled = runCli(['client', '-d', tempDir(), '-sp', String(other.port), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
+    const error = await misled.waitFor('error', { code: 'server-unreachable' })
+    expect(error.message).toContain(`127.0.0.1:${other.port} is a dropbox-sync client, not the server`)
+    const { createServer } = await import('node:net')
+    const web = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'))
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve))
+    try {
+      const webPort = (web.address() as { port: number }).port
+      const lost = runCli(['client', '-d', tempDir(), '-sp', String(webPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
+      const notOurs = await lost.waitFor('error', { code: 'server-unreachable' })
+      expect(notOurs.message).toContain('it does not speak the dropbox-sync protocol')
+    } finally {
+      web.close()
+    }
+  })
+
   it('a client started before its server keeps trying and registers once the server is up', async () => {
     const port = await freePort()
     const client = runCli(['client', '-d', tempDir(), '-sp', String(port), '-sip', '127.0.0.1'])

@@ -80,6 +80,7 @@ export class ServerLink {
     const socket = connect({ host: this.options.serverHost, port: this.options.serverPort })
     // Listening before the connection does: its own error handler reports the close at once.
     let connectError = ''
+    let wrongService = ''
     socket.once('error', (error: NodeJS.ErrnoException) => {
       connectError = error.code ?? error.message
     })
@@ -92,7 +93,13 @@ export class ServerLink {
       maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
     })
     this.connection = connection
-    connection.on('ready', () => {
+    connection.on('ready', (hello: { role: string }) => {
+      // Another client's port answers HELLO too: say so, instead of "cannot reach" it.
+      if (hello.role !== 'server') {
+        wrongService = `${this.server} is a dropbox-sync ${hello.role}, not the server`
+        connection.close()
+        return
+      }
       const ip = this.options.advertiseHost ?? connection.localIp
       connection.send({ type: 'LOG_ON', endpoint: { ip, port: this.options.listenPort } })
       connection.send({ type: 'GET_CLIENTS' })
@@ -107,7 +114,9 @@ export class ServerLink {
       if (wasRegistered) {
         this.options.onEvent({ type: 'server-lost', server: this.server })
       } else if (!this.outageReported) {
-        const why = info.code ? `${info.code}: ${info.message}` : connectError || info.reason
+        // Bytes that are not a HELLO: something answers there, but not dropbox-sync.
+        const foreign = connection.peerHello === null && info.code && info.reason !== 'timeout' ? 'it does not speak the dropbox-sync protocol; ' : ''
+        const why = wrongService || (info.code ? `${foreign}${info.code}: ${info.message}` : connectError || info.reason)
         this.options.onEvent({
           type: 'error',
           code: 'server-unreachable',
