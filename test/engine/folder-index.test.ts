@@ -146,7 +146,9 @@ describe('FolderIndex', () => {
     const { index, log } = await openIndex(root, state)
     const { seen, waitFor } = watchChanges(index)
     renameSync(root, `${root}-away`)
-    await log.waitFor('error', { code: 'folder-missing' })
+    expect((await log.waitFor('error', { code: 'folder-missing' })).message).toBe(
+      `the shared folder ${root} is gone; peers keep their mirrors of it, and sharing resumes when it is back`,
+    )
     // Still the last index: the peers' mirrors are not emptied.
     expect(index.size).toBe(11)
     renameSync(`${root}-away`, root)
@@ -240,6 +242,15 @@ describe('FolderIndex', () => {
     await waitFor(() => index.size === 1 && seen.some((c) => c.path === 'new.txt'))
     const deleted = new Set(seen.filter((c) => c.op === 'delete').map((c) => c.path))
     expect([...deleted].sort()).toEqual([...Array.from({ length: 10 }, (_, i) => `f${i}.txt`), 'sub/nested.txt'].sort())
+  })
+
+  it('a shared folder swapped for a link says so', async () => {
+    const { root, state } = setup()
+    const { log } = await openIndex(root, state)
+    renameSync(root, `${root}-real`)
+    symlinkSync(`${root}-real`, root)
+    const error = await log.waitFor('error', { code: 'folder-missing' })
+    expect(error.message).toContain('a link stands at its path now, and links are not followed')
   })
 
   it('a folder swapped for a link at once is no longer shared', async () => {

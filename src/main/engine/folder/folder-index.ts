@@ -245,10 +245,12 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; restor
 
   /** The shared folder is gone: say so once, keep the last index, and wait for it to return. */
   private async lostRoot(): Promise<void> {
+    const there = await lstat(this.root).catch(() => null)
+    const what = there?.isSymbolicLink() ? ' (a link stands at its path now, and links are not followed)' : ''
     this.onEvent({
       type: 'error',
       code: 'folder-missing',
-      message: `the shared folder ${this.root} is gone; peers keep their mirrors of it, and sharing resumes when it is back`,
+      message: `the shared folder ${this.root} is gone${what}; peers keep their mirrors of it, and sharing resumes when it is back`,
     })
     await this.watcher?.close()
     this.watcher = null
