@@ -4,6 +4,7 @@ import path from 'node:path'
 import { ClientNode, defaultMirrorDir } from '../main/engine/client/client-node'
 import { folderPairProblem } from '../main/engine/client/folder-pair'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, defaultWorkers } from '../main/engine/defaults'
+import { portProblem } from '../main/engine/net/listen'
 import { RegistryServer } from '../main/engine/registry/registry-server'
 import { defaultConfigDir, parseUiAddress } from '../main/app/headless/ui-address'
 import { createPrinter, flushPrinters } from './printer'
@@ -49,16 +50,10 @@ function stopOnSignals(node: Stoppable): void {
 }
 
 function failToStart(error: unknown, what: string): never {
-  const err = error as NodeJS.ErrnoException
-  const port = (err as { port?: number }).port
-  // Only a failed listen is about the port: an EACCES while making the mirror folder is not.
-  const listening = err.syscall === 'listen' || err.syscall === 'bind'
+  const err = error as NodeJS.ErrnoException & { port?: number }
+  const problem = portProblem(err)
   const reason =
-    listening && err.code === 'EADDRINUSE'
-      ? `port ${port} is already in use`
-      : listening && err.code === 'EACCES'
-        ? `permission denied to listen on port ${port}`
-        : err.message
+    problem === 'in-use' ? `port ${err.port} is already in use` : problem === 'denied' ? `permission denied to listen on port ${err.port}` : err.message
   process.stderr.write(`dropbox-sync: cannot start the ${what}: ${reason}\n`)
   process.exit(1)
 }

@@ -4,6 +4,7 @@
 // is kept in the status, in words the window shows.
 import { mkdirSync } from 'node:fs'
 import { ClientNode } from '../engine/client/client-node'
+import { portProblem } from '../engine/net/listen'
 import { RegistryServer } from '../engine/registry/registry-server'
 import type { EngineStatus, StatusEvent } from '../../shared/contract'
 import { formatEndpoint } from '../../shared/endpoint'
@@ -201,9 +202,9 @@ function sameSettings(a: Settings, b: Settings): boolean {
 function startFailure(error: unknown, settings: Settings): string {
   const err = error as NodeJS.ErrnoException
   const what = settings.role === 'server' ? 'the server' : 'the client'
-  const listening = err.syscall === 'listen' || err.syscall === 'bind'
-  if (listening && err.code === 'EADDRINUSE') return `Cannot start ${what}: port ${settings.port} is already in use. Choose another port in Settings (0 picks a free one).`
-  if (listening && err.code === 'EACCES') return `Cannot start ${what}: no permission to use port ${settings.port}. Ports below 1024 need administrator rights.`
+  const problem = portProblem(err)
+  if (problem === 'in-use') return `Cannot start ${what}: port ${settings.port} is already in use. Choose another port in Settings (0 picks a free one).`
+  if (problem === 'denied') return `Cannot start ${what}: no permission to use port ${settings.port}. Ports below 1024 need administrator rights.`
   if (err.code === 'EACCES' || err.code === 'EPERM') return `Cannot start ${what}: no permission to write ${err.path ?? 'a folder it needs'}.`
   if (err.code === 'ENOENT') return `Cannot start ${what}: ${err.path ?? 'a folder'} does not exist.`
   return `Cannot start ${what}: ${err.message ?? String(error)}`

@@ -9,6 +9,7 @@ import path from 'node:path'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import type { EngineEvent, EventSink } from '../../../shared/events'
 import { FolderIndex } from '../folder/folder-index'
+import { portProblem } from '../net/listen'
 import { MirrorCoordinator, STATE_FOLDER } from '../mirror/mirror-coordinator'
 import { FolderServer, type PeerDirectory } from './folder-server'
 import { folderPairProblem, realish } from './folder-pair'
@@ -137,8 +138,7 @@ export class ClientNode {
     try {
       listening = await server.start()
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      if (remembered === null || (code !== 'EADDRINUSE' && code !== 'EACCES')) throw error
+      if (remembered === null || !portProblem(error)) throw error
       // Someone else has it now: any free port will do.
       server = serve(0)
       listening = await server.start()

@@ -4,40 +4,39 @@
 import { realpathSync, statSync } from 'node:fs'
 import path from 'node:path'
 
-/** The real path of `p`, or of its nearest existing ancestor joined with the rest. */
-export function realish(p: string): string {
+/**
+ * The nearest of `p` and its ancestors that exists, whether it is a folder, and the names below
+ * it that do not exist yet.
+ */
+function nearestExisting(p: string): { path: string; isFolder: boolean; missing: string[] } {
   const missing: string[] = []
   let current = path.resolve(p)
   for (;;) {
     try {
-      return path.join(realpathSync(current), ...missing.reverse())
+      return { path: current, isFolder: statSync(current).isDirectory(), missing: missing.reverse() }
     } catch {
       const parent = path.dirname(current)
-      if (parent === current) return path.resolve(p)
+      if (parent === current) return { path: current, isFolder: true, missing: missing.reverse() }
       missing.push(path.basename(current))
       current = parent
     }
   }
 }
 
-/** True when `inner` is `outer` or lies inside it (both absolute and normalized). */
-export function within(inner: string, outer: string): boolean {
-  const rel = path.relative(outer, inner)
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel))
+/** The real path of `p`, or of its nearest existing ancestor joined with the rest. */
+export function realish(p: string): string {
+  const { path: existing, missing } = nearestExisting(p)
+  try {
+    return path.join(realpathSync(existing), ...missing)
+  } catch {
+    return path.resolve(p)
+  }
 }
 
-/** The nearest of `p` and its ancestors that exists, and whether it is a folder. */
-function nearestExisting(p: string): { path: string; isFolder: boolean } {
-  let current = path.resolve(p)
-  for (;;) {
-    try {
-      return { path: current, isFolder: statSync(current).isDirectory() }
-    } catch {
-      const parent = path.dirname(current)
-      if (parent === current) return { path: current, isFolder: true }
-      current = parent
-    }
-  }
+/** True when `inner` is `outer` or lies inside it (both absolute and normalized). */
+function within(inner: string, outer: string): boolean {
+  const rel = path.relative(outer, inner)
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel))
 }
 
 /** Why this pair of folders cannot work, or null. */

@@ -34,6 +34,16 @@ export async function listen(onSocket: (socket: Socket) => void, port: number, h
   throw lastError
 }
 
+/**
+ * When a listen failed because of its port, how: taken, or not this user's to take. Null for any
+ * other error (an EACCES while making a folder is not about the port).
+ */
+export function portProblem(error: unknown): 'in-use' | 'denied' | null {
+  const err = error as NodeJS.ErrnoException
+  if (err.syscall !== 'listen' && err.syscall !== 'bind') return null
+  return err.code === 'EADDRINUSE' ? 'in-use' : err.code === 'EACCES' ? 'denied' : null
+}
+
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()))
 }
