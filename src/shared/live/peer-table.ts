@@ -49,6 +49,11 @@ function setState(table: PeerTable, key: string, state: PeerView['state'], at: n
   return true
 }
 
+/** Every peer still drawn as here goes offline at `at` (the app stopped answering: nobody is known). */
+export function setAllOffline(table: PeerTable, at: number): void {
+  for (const [key, peer] of table) if (peer.state !== 'offline') table.set(key, { ...peer, state: 'offline', since: at })
+}
+
 /** Drops peers that left more than `lingerMs` ago; returns when the next one is due, or null. */
 export function pruneOffline(table: PeerTable, now: number, lingerMs = OFFLINE_LINGER_MS): number | null {
   let next: number | null = null

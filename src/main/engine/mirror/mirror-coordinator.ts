@@ -423,11 +423,11 @@ export class MirrorCoordinator {
       if (!again || result.code !== 'peer-aborted') this.report(result.code, result.reason)
       if (again) {
         state.pending.set(job.path, job.version)
-        const again = (): Promise<void> => {
+        const retry = (): Promise<void> => {
           state.pending.delete(job.path)
           return this.consider(state, state.generation, job.path).then(() => this.checkSynced(state))
         }
-        this.retryLater(again, RETRY_FIRST_MS * 2 ** (attempts - 1), state, state.generation)
+        this.retryLater(retry, RETRY_FIRST_MS * 2 ** (attempts - 1), state, state.generation)
         return
       }
       state.refused.set(job.path, job.version)

@@ -4,7 +4,7 @@
 import { defineStore } from 'pinia'
 import { computed, shallowRef } from 'vue'
 import type { AppEvent, PeerState, PeerView } from '../../../shared/contract'
-import { applyPeerEvent, pruneOffline, type PeerTable } from '../../../shared/live/peer-table'
+import { applyPeerEvent, setAllOffline, pruneOffline, type PeerTable } from '../../../shared/live/peer-table'
 
 /** New peers drawn per frame: each costs a graph node and a list row to create and lay out. */
 export const NEW_PEERS_PER_FRAME = 25
@@ -69,8 +69,7 @@ export const usePeersStore = defineStore('peers', () => {
   }
 
   function markAllOffline(): void {
-    const now = Date.now()
-    for (const [key, peer] of table) if (peer.state !== 'offline') table.set(key, { ...peer, state: 'offline', since: now })
+    setAllOffline(table, Date.now())
     publish()
   }
 
