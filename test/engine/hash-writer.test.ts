@@ -21,8 +21,8 @@ describe('HashWriter', () => {
   it('writes the chunks in order and gives their SHA-256 and the file mtime', async () => {
     const writer = new HashWriter(SCRIPT)
     const file = path.join(tempDir('hw-'), 'out.bin')
-    const sink = writer.open(file)
     const parts = [randomBytes(1), randomBytes(70_000), randomBytes(3 * 1024 * 1024 + 5), randomBytes(4096)]
+    const sink = writer.open(file, parts.reduce((n, p) => n + p.length, 0))
     for (const part of parts) sink.write(Buffer.from(part))
     const { digest, mtimeMs } = await sink.finish()
     const whole = Buffer.concat(parts)
@@ -35,7 +35,7 @@ describe('HashWriter', () => {
   it('moves pooled memory to the thread without a copy and copies anything else', async () => {
     const writer = new HashWriter(SCRIPT)
     const file = path.join(tempDir('hw-'), 'out.bin')
-    const sink = writer.open(file)
+    const sink = writer.open(file, POOLED_MIN_BYTES + 100_000)
     // What the frame decoder does for a large FILE_DATA body: pooled memory, the type byte first.
     const body = writer.pool.allocate(POOLED_MIN_BYTES + 1)
     randomBytes(POOLED_MIN_BYTES + 1).copy(body)
@@ -54,7 +54,7 @@ describe('HashWriter', () => {
 
   it('says when the caller should stop reading, and when it may go on', async () => {
     const writer = new HashWriter(SCRIPT)
-    const sink = writer.open(path.join(tempDir('hw-'), 'out.bin'))
+    const sink = writer.open(path.join(tempDir('hw-'), 'out.bin'), 64 * 1024 * 1024)
     const chunk = randomBytes(1024 * 1024)
     let hash = createHash('sha256')
     for (let sent = 0; !sink.full; sent++) {
@@ -71,12 +71,12 @@ describe('HashWriter', () => {
   it('fails a file it cannot create with the reason, and nothing is written', async () => {
     const writer = new HashWriter(SCRIPT)
     const file = path.join(tempDir('hw-'), 'no such folder', 'out.bin')
-    const sink = writer.open(file)
+    const sink = writer.open(file, 100_000)
     sink.write(randomBytes(100_000))
     await expect(sink.finish()).rejects.toThrow(/ENOENT/)
     expect(existsSync(file)).toBe(false)
     // The thread keeps serving the next file.
-    const next = writer.open(path.join(tempDir('hw-'), 'next.bin'))
+    const next = writer.open(path.join(tempDir('hw-'), 'next.bin'), 4)
     next.write(Buffer.from('fine'))
     expect((await next.finish()).digest).toBe(sha256(Buffer.from('fine')))
   })
@@ -84,7 +84,7 @@ describe('HashWriter', () => {
   it('stops and closes a file on abort', async () => {
     const writer = new HashWriter(SCRIPT)
     const file = path.join(tempDir('hw-'), 'out.bin')
-    const sink = writer.open(file)
+    const sink = writer.open(file, 2 * 1024 * 1024)
     sink.write(randomBytes(2 * 1024 * 1024))
     await sink.abort()
     // Closed by the thread: the caller may remove it, and later chunks go nowhere.

@@ -104,7 +104,7 @@ export class FileReceiver {
         if (reply.size > SMALL_FILE_BYTES) {
           // Streamed to disk: make sure of the folder now (the list may have called it small).
           temp = this.writer.prepare(target, job.peer.folder)
-          sink = this.hashWriter.open(temp)
+          sink = this.hashWriter.open(temp, reply.size)
         }
         if (reply.size >= REPORTED_FILE_BYTES) hooks.started(reply.size, announced.version)
         return reply.size === 0

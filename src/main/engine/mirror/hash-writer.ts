@@ -1,6 +1,7 @@
 // A helper thread that hashes and writes large incoming files while the transfer worker keeps
 // reading the socket. On one thread, SHA-256 (about 1.4 GB/s per core here), the disk write and
-// the socket take turns; on two, they overlap. Chunks cross by transfer, not by copy.
+// the socket take turns; on two, they overlap. Chunks cross by transfer, not by copy. The thread
+// writes each file through direct-file.ts: past the page cache, in the background of its hashing.
 //
 // The transfer worker owns one HashWriter (its thread starts on the first large file it is
 // given); each incoming file is a FileSink: write() its chunks in order, then finish() for the
@@ -8,9 +9,9 @@
 // decoder → thread → back to the decoder, so the kernel does not fault in fresh pages (and the
 // garbage collector does not free them) for every megabyte received.
 import { createHash, type Hash } from 'node:crypto'
-import { closeSync, fstatSync, openSync, writeSync } from 'node:fs'
 import { Worker, type MessagePort } from 'node:worker_threads'
 import { MAX_FRAME_BYTES } from '../protocol/constants'
+import { DirectFile } from './direct-file'
 
 /** workerData.role of a worker thread started as a hash writer. */
 export const HASH_WRITER_ROLE = 'hash-writer'
@@ -33,7 +34,7 @@ interface Moving {
 }
 
 type ToThread =
-  | { op: 'open'; id: number; path: string }
+  | { op: 'open'; id: number; path: string; size: number }
   | ({ op: 'data'; id: number } & Moving)
   | { op: 'end'; id: number }
   | { op: 'abort'; id: number }
@@ -46,73 +47,46 @@ type FromThread =
 /** The thread's side: opens, hashes and writes each file it is sent, in the order sent. */
 export function serveHashWriter(port: MessagePort): void {
   /** Files being written; a failed one stays as `failed` until its end or abort, taking no chunks. */
-  const files = new Map<number, { fd: number; hash: Hash } | { failed: true }>()
+  const files = new Map<number, { file: DirectFile; hash: Hash } | { failed: true }>()
   const report = (id: number, error: unknown): void => {
     port.postMessage({ op: 'failed', id, message: String((error as Error).message ?? error) } satisfies FromThread)
   }
-  const fail = (id: number, error: unknown, fd?: number): void => {
-    if (fd !== undefined) closeQuietly(fd)
-    files.set(id, { failed: true })
-    report(id, error)
-  }
   port.on('message', (message: ToThread) => {
-    const file = files.get(message.id)
+    const entry = files.get(message.id)
     switch (message.op) {
       case 'open':
         try {
-          files.set(message.id, { fd: openSync(message.path, 'w'), hash: createHash('sha256') })
+          files.set(message.id, { file: new DirectFile(message.path, message.size), hash: createHash('sha256') })
         } catch (error) {
-          fail(message.id, error)
+          files.set(message.id, { failed: true })
+          report(message.id, error)
         }
         return
       case 'data': {
         const { memory } = message
         const done = (): void => port.postMessage({ op: 'written', id: message.id, bytes: message.length, memory } satisfies FromThread, [memory])
-        if (!file || 'failed' in file) return done()
+        if (!entry || 'failed' in entry) return done()
         const chunk = new Uint8Array(memory, message.offset, message.length)
-        try {
-          file.hash.update(chunk)
-          for (let at = 0; at < chunk.length; ) at += writeSync(file.fd, chunk, at)
-        } catch (error) {
-          fail(message.id, error, file.fd)
-        }
-        return done()
-      }
-      case 'end': {
-        files.delete(message.id)
-        if (!file || 'failed' in file) return
-        let mtimeMs: number
-        try {
-          mtimeMs = fstatSync(file.fd).mtimeMs
-        } catch (error) {
-          closeQuietly(file.fd)
-          return report(message.id, error)
-        }
-        // Closed once only, even when close reports an error: the descriptor is released either
-        // way, and its number may already belong to a file another thread opened.
-        try {
-          closeSync(file.fd)
-        } catch (error) {
-          return report(message.id, error)
-        }
-        port.postMessage({ op: 'done', id: message.id, digest: file.hash.digest('hex'), mtimeMs } satisfies FromThread)
+        entry.hash.update(chunk)
+        entry.file.write(chunk, done)
         return
       }
+      case 'end':
+        files.delete(message.id)
+        if (!entry || 'failed' in entry) return
+        entry.file.finish().then(
+          (mtimeMs) => port.postMessage({ op: 'done', id: message.id, digest: entry.hash.digest('hex'), mtimeMs } satisfies FromThread),
+          (error: unknown) => report(message.id, error),
+        )
+        return
       case 'abort':
         files.delete(message.id)
-        if (file && !('failed' in file)) closeQuietly(file.fd)
-        port.postMessage({ op: 'failed', id: message.id, message: 'aborted' } satisfies FromThread)
+        void (entry && !('failed' in entry) ? entry.file.abort() : Promise.resolve()).then(() =>
+          port.postMessage({ op: 'failed', id: message.id, message: 'aborted' } satisfies FromThread),
+        )
         return
     }
   })
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd)
-  } catch {
-    // Already closed or never usable: nothing more to release.
-  }
 }
 
 /** Large frame bodies, recycled between the frame decoder and the hash-writer thread. */
@@ -161,12 +135,12 @@ export class HashWriter {
     this.threadNow()
   }
 
-  /** Opens (creates or truncates) `path` for an incoming file's bytes. */
-  open(path: string): FileSink {
+  /** Opens (creates or truncates) `path` for an incoming file of `size` bytes. */
+  open(path: string, size: number): FileSink {
     const id = this.nextId++
     const sink = new FileSink(id, this.pool, (message, transfer) => this.threadNow().postMessage(message, transfer), () => this.sinks.delete(id))
     this.sinks.set(id, sink)
-    this.threadNow().postMessage({ op: 'open', id, path } satisfies ToThread)
+    this.threadNow().postMessage({ op: 'open', id, path, size } satisfies ToThread)
     return sink
   }
 
