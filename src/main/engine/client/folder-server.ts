@@ -64,6 +64,25 @@ const ENTRY_FIXED_BYTES = 43
 /** Files up to this size are read with one synchronous call. */
 const SMALL_READ_BYTES = 64 * 1024
 
+/** Chunk buffers kept for reuse once the socket has sent them: a few files' worth in flight. */
+const CHUNKS_KEPT = 8
+
+/**
+ * Memory for the chunks of large files being sent, reused once the socket is done with each: a
+ * fresh megabyte per read costs more to fault in and collect than reading into it does.
+ */
+class ChunkBuffers {
+  private readonly free: Buffer[] = []
+
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(FILE_CHUNK_BYTES)
+  }
+
+  give(chunk: Buffer): void {
+    if (this.free.length < CHUNKS_KEPT) this.free.push(chunk)
+  }
+}
+
 interface Session {
   connection: Connection
   peer: string | null
@@ -75,6 +94,7 @@ interface Session {
 export class FolderServer {
   private server: Server | null = null
   private readonly sessions = new Set<Session>()
+  private readonly chunks = new ChunkBuffers()
   private readonly onChanges = (changes: IndexChange[]): void => this.push(changes)
 
   constructor(private readonly options: FolderServerOptions) {}
@@ -211,20 +231,25 @@ export class FolderServer {
         return
       }
       // Large files: the next chunk is read while the socket drains the current one.
-      const readAt = (position: number): Promise<Buffer> => {
-        const chunk = Buffer.allocUnsafe(Math.min(FILE_CHUNK_BYTES, file.size - position))
+      const readAt = (position: number): Promise<{ memory: Buffer; chunk: Buffer }> => {
+        const memory = this.chunks.take()
         return new Promise((resolve, reject) =>
-          read(fd, chunk, 0, chunk.length, position, (error, n) => (error ? reject(error) : resolve(chunk.subarray(0, n)))),
+          read(fd, memory, 0, Math.min(memory.length, file.size - position), position, (error, n) => {
+            if (!error) return resolve({ memory, chunk: memory.subarray(0, n) })
+            this.chunks.give(memory)
+            reject(error)
+          }),
         )
       }
       let sent = 0
-      let next: Promise<Buffer> | null = readAt(0)
+      let next: Promise<{ memory: Buffer; chunk: Buffer }> | null = readAt(0)
       while (next && !connection.isClosed) {
-        const chunk: Buffer = await next
+        const { memory, chunk } = await next
         if (chunk.length === 0) return this.abort(connection, relPath, 'the file shrank while being sent')
         sent += chunk.length
         next = sent < file.size ? readAt(sent) : null
-        connection.sendFileData(chunk)
+        // The memory goes back once the socket has the chunk (or never will).
+        connection.sendFileData(chunk, () => this.chunks.give(memory))
         await connection.paced()
       }
       await next?.catch(() => {})

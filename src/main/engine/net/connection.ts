@@ -146,10 +146,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.socket.uncork()
   }
 
-  /** Sends a FILE_DATA frame as header + the caller's buffer, without copying the content. */
-  sendFileData(data: Buffer): boolean {
-    if (!this.sendFrame(encodeFileDataHeader(data.length), false, data.length)) return false
-    this.socket.write(data)
+  /**
+   * Sends a FILE_DATA frame as header + the caller's buffer, without copying the content. `sent`
+   * runs once the socket no longer needs the buffer: written, or never to be.
+   */
+  sendFileData(data: Buffer, sent?: () => void): boolean {
+    if (!this.sendFrame(encodeFileDataHeader(data.length), false, data.length)) {
+      sent?.()
+      return false
+    }
+    this.socket.write(data, sent && (() => sent()))
     return true
   }
 
