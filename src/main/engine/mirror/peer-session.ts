@@ -50,10 +50,24 @@ export class PeerSession {
   static open(peer: Endpoint, self: Endpoint, nodeId: Buffer, allocateBody?: (length: number) => Buffer): Promise<PeerSession> {
     const name = endpointKey(peer)
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: peer.ip, port: peer.port })
+      let connection: Connection | undefined
+      // Reads land straight in the frame being collected (FrameDecoder.readTarget); the first
+      // buffer is asked for before the connection exists, and whatever lands there is copied.
+      const socket = connect({
+        host: peer.ip,
+        port: peer.port,
+        onread: {
+          buffer: () => connection?.readTarget() ?? Buffer.allocUnsafe(64),
+          callback: (n, into) => {
+            connection?.onRead(n, into as Buffer)
+            // Pausing is the receivers' call (socket.pause()), as with 'data' events.
+            return true
+          },
+        },
+      })
       let connectError = ''
       socket.once('error', (error: NodeJS.ErrnoException) => (connectError = error.code ?? error.message))
-      const connection = new Connection(socket, {
+      connection = new Connection(socket, {
         side: 'initiator',
         role: 'client',
         nodeId,

@@ -212,11 +212,25 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     })
   }
 
+  /** For a socket opened with `onread` (see PeerSession): where its next read should land. */
+  readTarget(): Buffer {
+    return this.decoder.readTarget()
+  }
+
+  /** For a socket opened with `onread`: `n` bytes were read into `into`. */
+  onRead(n: number, into: Buffer): void {
+    this.takeFrames(() => this.decoder.landed(n, into))
+  }
+
   private onData(chunk: Buffer): void {
+    this.takeFrames(() => this.decoder.push(chunk))
+  }
+
+  private takeFrames(decode: () => Buffer[]): void {
     if (this.closeInfo) return
     this.lastHeard = Date.now()
     try {
-      for (const body of this.decoder.push(chunk)) {
+      for (const body of decode()) {
         this.onMessage(decodeBody(body))
         if (this.closeInfo) return
       }

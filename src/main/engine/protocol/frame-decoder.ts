@@ -1,11 +1,22 @@
 // Splits a byte stream into frame bodies. A two-state machine (reading the length prefix,
 // reading the body) that accepts the stream split at any byte. The announced length is checked
 // against the maximum before a single byte is allocated for the body.
+//
+// Bytes come in one of two ways: push() takes chunks a socket has read into memory of its own;
+// readTarget() and landed() let a socket opened with `onread` read straight into the body being
+// collected, so the bytes of a large frame are not copied a second time, and no fresh memory is
+// needed per read.
 import { LENGTH_PREFIX_BYTES, MAX_FRAME_BYTES } from './constants'
 import { ProtocolError } from './errors'
 
+/** Memory for reads that start between frames: what libuv would have asked for per read. */
+const READ_SCRATCH_BYTES = 64 * 1024
+
 export class FrameDecoder {
   private readonly header = Buffer.alloc(LENGTH_PREFIX_BYTES)
+  private scratch: Buffer | null = null
+  /** What readTarget() last handed out: the rest of the body, or the scratch memory. */
+  private target: Buffer | null = null
   private headerFilled = 0
   private body: Buffer | null = null
   private bodyFilled = 0
@@ -26,15 +37,37 @@ export class FrameDecoder {
    * them, then the failure. A push that completes no frame before breaking throws at once, and
    * every push after a failure throws it again.
    */
-  push(chunk: Uint8Array): Buffer[] {
+  push(chunk: Uint8Array, reused = false): Buffer[] {
     if (this.failed) throw this.failed
     const frames: Buffer[] = []
     try {
-      this.collect(chunk, frames)
+      this.collect(chunk, frames, reused)
     } catch (error) {
       if (frames.length === 0) throw error
     }
     return frames
+  }
+
+  /** Where the next read should land: the rest of the body being collected, or scratch memory. */
+  readTarget(): Buffer {
+    if (this.body !== null && !this.failed) this.target = this.body.subarray(this.bodyFilled)
+    else this.target = this.scratch ??= Buffer.allocUnsafeSlow(READ_SCRATCH_BYTES)
+    return this.target
+  }
+
+  /**
+   * `n` bytes were read into `into`: returns the frames they complete, as push() does. Memory
+   * that is not the body's is read into again, so whatever is kept from it is copied.
+   */
+  landed(n: number, into: Buffer): Buffer[] {
+    if (this.failed) throw this.failed
+    if (into !== this.target || this.body === null) return this.push(into.subarray(0, n), true)
+    this.target = null
+    this.bodyFilled += n
+    if (this.bodyFilled < this.body.length) return []
+    const body = this.body
+    this.body = null
+    return [body]
   }
 
   /** The error that broke the stream, if it has broken. */
@@ -42,7 +75,7 @@ export class FrameDecoder {
     return this.failed
   }
 
-  private collect(chunk: Uint8Array, frames: Buffer[]): void {
+  private collect(chunk: Uint8Array, frames: Buffer[], reused: boolean): void {
     const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     let at = 0
     while (at < data.length) {
@@ -58,9 +91,11 @@ export class FrameDecoder {
         if (length > this.maxFrameBytes) {
           this.fail(new ProtocolError('frame-too-large', `frame length ${length} exceeds the maximum of ${this.maxFrameBytes} bytes`))
         }
-        // A body that is already whole in this chunk is handed out without a copy.
+        // A body that is already whole in this chunk is handed out without a copy, unless the
+        // chunk's memory is about to be read into again.
         if (data.length - at >= length) {
-          frames.push(data.subarray(at, at + length))
+          const body = data.subarray(at, at + length)
+          frames.push(reused ? Buffer.from(body) : body)
           at += length
           continue
         }
