@@ -17,6 +17,8 @@ export interface PoolHooks {
 interface Slot {
   id: number
   worker: Worker
+  /** Booted: it runs JavaScript. A thread still booting gets no jobs, which would wait there. */
+  online: boolean
   /** Jobs handed to this worker and not finished, oldest first. */
   jobs: Map<number, Job>
 }
@@ -47,7 +49,11 @@ export class WorkerPool {
 
   private spawn(id: number): Slot {
     const worker = new Worker(this.script, { workerData: { ...this.init, workerId: id } satisfies WorkerInit })
-    const slot: Slot = { id, worker, jobs: new Map() }
+    const slot: Slot = { id, worker, online: false, jobs: new Map() }
+    worker.once('online', () => {
+      slot.online = true
+      this.dispatch()
+    })
     worker.on('message', (messages: WorkerToMain[]) => this.onMessages(slot, messages))
     worker.on('error', (error) => this.onCrash(slot, error))
     return slot
@@ -93,24 +99,28 @@ export class WorkerPool {
   }
 
   /**
-   * Hands queued jobs out until the ring is empty or every worker is full. A file goes to the
-   * worker that owns its folder when that one has room: two threads creating files in one
-   * folder queue on the folder's lock in the kernel, and that costs more than it gains.
+   * Hands queued jobs out until the ring is empty or every booted worker is full. A file goes to
+   * the worker that owns its folder when that one has room: two threads creating files in one
+   * folder queue on the folder's lock in the kernel, and that costs more than it gains. Threads
+   * boot one after another on a busy start (100–130 ms each here): the first peer's list goes to
+   * whichever is up first instead of waiting in a thread still booting.
    */
   dispatch(): void {
     this.dispatchScheduled = false
     if (this.stopping) return
+    const online = this.slots.filter((s) => s.online)
+    if (online.length === 0) return
     // Jobs for one worker travel in one message: every message wakes a thread, and waking
     // threads costs more than copying a few jobs.
     const outgoing = new Map<Slot, Job[]>()
     for (;;) {
-      const leastLoaded = this.slots.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a))
+      const leastLoaded = online.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a))
       if (leastLoaded.jobs.size >= JOBS_PER_WORKER) break
       const job = this.ring.take()
       if (!job) break
       if (!this.hooks.accept(job)) continue
       const owner = job.kind === 'file' ? this.slots[folderHash(job) % this.slots.length]! : leastLoaded
-      const slot = owner.jobs.size < JOBS_PER_WORKER ? owner : leastLoaded
+      const slot = owner.online && owner.jobs.size < JOBS_PER_WORKER ? owner : leastLoaded
       slot.jobs.set(job.id, job)
       const batch = outgoing.get(slot)
       if (batch) batch.push(job)

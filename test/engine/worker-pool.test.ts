@@ -1,0 +1,57 @@
+// WorkerPool: real worker threads (a small script that answers every list job with the id of
+// the worker that ran it) fed from a real JobRing.
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { JobRing } from '../../src/main/engine/mirror/job-ring'
+import type { Job, JobResult } from '../../src/main/engine/mirror/jobs'
+import { WorkerPool } from '../../src/main/engine/mirror/worker-pool'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+
+afterEach(() => removeTempDirs())
+
+/** Answers each list job with `files` = the worker's id. */
+const ANSWERING_WORKER = `
+import { parentPort, workerData } from 'node:worker_threads'
+parentPort.on('message', (jobs) => {
+  if (!Array.isArray(jobs)) return
+  parentPort.postMessage(jobs.map((job) => ({ type: 'done', id: job.id, result: { kind: 'list', ok: true, files: workerData.workerId } })))
+})
+`
+
+function listJob(id: number): Job {
+  return { kind: 'list', id, peer: { ip: '127.0.0.1', port: 40002, key: '127.0.0.1:40002', folder: '/nonexistent' }, self: { ip: '127.0.0.1', port: 40001 } }
+}
+
+describe('WorkerPool', () => {
+  it('gives a thread still booting no jobs, and hands them out once one is up', async () => {
+    const script = path.join(tempDir('pool-'), 'worker.mjs')
+    writeFileSync(script, ANSWERING_WORKER)
+    const ring = new JobRing<Job>(8)
+    const done: Array<{ job: Job; result: JobResult }> = []
+    let finished: () => void = () => {}
+    const allDone = new Promise<void>((resolve) => (finished = resolve))
+    const pool = new WorkerPool(2, script, { nodeId: new Uint8Array(16) }, ring, {
+      accept: () => true,
+      message: () => {},
+      done: (job, result) => {
+        done.push({ job, result })
+        if (done.length === 3) finished()
+      },
+      changed: () => {},
+    })
+    try {
+      for (let id = 1; id <= 3; id++) await ring.put(listJob(id))
+      // Both threads were only just started: the jobs wait in the ring, not in a booting thread.
+      pool.dispatch()
+      expect(pool.busy).toBe(0)
+      expect(ring.used).toBe(3)
+      await allDone
+      expect(done.map((d) => d.job.id).sort()).toEqual([1, 2, 3])
+      for (const { result } of done) expect([0, 1]).toContain(result.kind === 'list' && result.ok ? result.files : -1)
+      expect(ring.used).toBe(0)
+    } finally {
+      await pool.stop()
+    }
+  })
+})
