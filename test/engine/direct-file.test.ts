@@ -68,6 +68,24 @@ describe('DirectFile', () => {
     for (const f of files) expect(readFileSync(f.path).equals(f.data)).toBe(true)
   })
 
+  it('does not wait for blocks other files hold half filled: it writes past them, and every file comes out whole', async () => {
+    const dir = tempDir('direct-')
+    // Three files whose peers went quiet after 1 MiB each: every block in the pool is theirs.
+    const stalled = [0, 1, 2].map((i) => ({ path: path.join(dir, `stalled${i}.bin`), data: randomBytes(2 * DIRECT_BLOCK_BYTES + 100) }))
+    const open = stalled.map((f) => new DirectFile(f.path, f.data.length))
+    const MiB = 1024 * 1024
+    stalled.forEach((f, i) => open[i]!.write(f.data.subarray(0, MiB), () => {}))
+    // Another file still gets written, in chunks that are not whole pages.
+    const target = path.join(dir, 'moving.bin')
+    const data = randomBytes(3 * DIRECT_BLOCK_BYTES + 777)
+    await writeInChunks(new DirectFile(target, data.length), data, [MiB - 1024])
+    expect(readFileSync(target).equals(data)).toBe(true)
+    // The quiet ones resume and finish too.
+    stalled.forEach((f, i) => open[i]!.write(f.data.subarray(MiB), () => {}))
+    await Promise.all(open.map((f) => f.finish()))
+    for (const f of stalled) expect(readFileSync(f.path).equals(f.data)).toBe(true)
+  })
+
   it('closes the file on abort once nothing is in flight, and takes no more bytes', async () => {
     const target = path.join(tempDir('direct-'), 'cut.bin')
     const fds = openFds()

@@ -17,6 +17,8 @@
 // some network and FUSE filesystems), at open or at the first write, gets buffered writes.
 import { closeSync, constants, fstatSync, openSync, write, writeSync } from 'node:fs'
 
+/** The alignment O_DIRECT asks of memory, file offsets and lengths (the largest device block). */
+const PAGE_BYTES = 4096
 /** Bytes per block: whole pages (and 64 KiB WebAssembly pages). */
 export const DIRECT_BLOCK_BYTES = 4 * 1024 * 1024
 /** Blocks in the thread's pool: two on their way to the disk while a third fills. */
@@ -72,6 +74,12 @@ export class DirectFile {
   /** The descriptor for the partial last block, and for everything when O_DIRECT is refused. */
   private readonly buffered: number
   private direct: number | null = null
+  /**
+   * False once the filesystem refused an O_DIRECT write: the rest goes buffered. Its descriptor
+   * is closed with the file, when nothing can be in flight on it any more (a number closed early
+   * may be reused by the next open, and a write still queued would land in that file).
+   */
+  private directUsable = false
   private readonly queue: Queued[] = []
   private block: Uint8Array | null = null
   private filled = 0
@@ -91,6 +99,7 @@ export class DirectFile {
     if (O_DIRECT === undefined || size < DIRECT_BLOCK_BYTES) return
     try {
       this.direct = openSync(path, constants.O_WRONLY | O_DIRECT)
+      this.directUsable = true
     } catch {
       // Refused by this filesystem: buffered it is.
     }
@@ -98,12 +107,13 @@ export class DirectFile {
 
   /** How the full blocks are going to the disk (the last, partial one is always buffered). */
   get mode(): 'direct' | 'buffered' {
-    return this.direct === null ? 'buffered' : 'direct'
+    return this.directUsable ? 'direct' : 'buffered'
   }
 
   write(chunk: Uint8Array, done: () => void): void {
     if (this.failure || this.closed) return done()
-    if (this.direct === null && !this.block) return this.writeBuffered(chunk, done)
+    // Straight through only with nothing queued before it: bytes go to the file in order.
+    if (!this.directUsable && !this.block && this.queue.length === 0) return this.writeBuffered(chunk, done)
     this.queue.push({ chunk, done })
     this.pump()
   }
@@ -152,9 +162,21 @@ export class DirectFile {
   private pump(): void {
     while (this.queue.length && !this.failure) {
       if (!this.block) {
+        // A block starts on a page of the file: the bytes before one (after a spill) go buffered.
+        const toPage = (PAGE_BYTES - (this.blockAt % PAGE_BYTES)) % PAGE_BYTES
+        if (toPage) {
+          this.spill(toPage)
+          continue
+        }
         this.block = blocks.take()
         this.filled = 0
-        if (!this.block) return blocks.whenFree(() => this.pump())
+        if (!this.block) {
+          // This file's own writes give a block back soon. Blocks other files hold half filled
+          // may never come back (their peers may have stalled): then write past the blocks.
+          if (this.inFlight > 0) return blocks.whenFree(() => this.pump())
+          this.spill(Infinity)
+          continue
+        }
       }
       const next = this.queue[0]!
       const n = Math.min(next.chunk.length, this.block.length - this.filled)
@@ -171,6 +193,24 @@ export class DirectFile {
     this.settleIdle()
   }
 
+  /** Writes up to `max` bytes of the first queued chunk through the buffered descriptor. */
+  private spill(max: number): void {
+    const next = this.queue[0]!
+    const n = Math.min(max, next.chunk.length)
+    try {
+      writeAll(this.buffered, next.chunk.subarray(0, n), this.blockAt)
+    } catch (error) {
+      return this.fail(error as Error)
+    }
+    this.blockAt += n
+    if (n === next.chunk.length) {
+      this.queue.shift()
+      next.done()
+    } else {
+      next.chunk = next.chunk.subarray(n)
+    }
+  }
+
   private send(): void {
     const block = this.block!
     const at = this.blockAt
@@ -183,25 +223,15 @@ export class DirectFile {
       blocks.give(block)
       this.settleIdle()
     }
-    if (this.direct === null) {
-      try {
-        writeAll(this.buffered, block, at)
-        return landed(null)
-      } catch (error) {
-        return landed(error as Error)
-      }
-    }
-    write(this.direct, block, 0, block.length, at, (error, written) => {
+    // `landed` runs once, outside any try: what it sets going (other files' pumps) may throw.
+    if (!this.directUsable) return landed(writeQuietly(this.buffered, block, at))
+    write(this.direct!, block, 0, block.length, at, (error, written) => {
       if (!error && written === block.length) return landed(null)
       // Accepted at open, refused at write (EINVAL): the rest goes through the buffered one.
       if (error?.code === 'EINVAL' || (!error && written < block.length)) {
-        this.closeDirect()
-        try {
-          writeAll(this.buffered, block.subarray(error ? 0 : written), at + (error ? 0 : written))
-          return landed(null)
-        } catch (retryError) {
-          return landed(retryError as Error)
-        }
+        this.directUsable = false
+        const from = error ? 0 : written
+        return landed(writeQuietly(this.buffered, block.subarray(from), at + from))
       }
       landed(error)
     })
@@ -249,6 +279,16 @@ export class DirectFile {
     } catch (error) {
       this.failure ??= error as Error
     }
+  }
+}
+
+/** writeAll, with the error returned instead of thrown. */
+function writeQuietly(fd: number, data: Uint8Array, position: number): Error | null {
+  try {
+    writeAll(fd, data, position)
+    return null
+  } catch (error) {
+    return error as Error
   }
 }
 
