@@ -17,7 +17,10 @@ export interface PoolHooks {
 interface Slot {
   id: number
   worker: Worker
-  /** Booted: it runs JavaScript. A thread still booting gets no jobs, which would wait there. */
+  /**
+   * Node has booted it ('online': it runs JavaScript; its script may still be loading, the last
+   * ~20 ms). A thread still booting gets no jobs, which would wait there.
+   */
   online: boolean
   /** Jobs handed to this worker and not finished, oldest first. */
   jobs: Map<number, Job>
