@@ -1,7 +1,7 @@
 // The hash writer: a real helper thread (started from the built worker script, as a transfer
 // worker starts it) that hashes and writes a large incoming file, with its memory recycled.
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ChunkPool, HashWriter, POOLED_MIN_BYTES, SINK_HIGH_WATER_BYTES } from '../../src/main/engine/mirror/hash-writer'
@@ -9,11 +9,15 @@ import { BATCH_FILE_BYTES, FILES_FRAME_TARGET_BYTES } from '../../src/main/engin
 import { FileReceiver } from '../../src/main/engine/mirror/file-receiver'
 import type { FileJob } from '../../src/main/engine/mirror/jobs'
 import { WORKER_SCRIPT } from '../helpers/app-core'
+import { canMount, mounted, unmountAll } from '../helpers/mount'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
 const SCRIPT = new URL(`file://${WORKER_SCRIPT}`)
 
-afterEach(() => removeTempDirs())
+afterEach(() => {
+  unmountAll()
+  removeTempDirs()
+})
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex')
 
@@ -79,6 +83,26 @@ describe('HashWriter', () => {
     const next = writer.open(path.join(tempDir('hw-'), 'next.bin'), 4)
     next.write(Buffer.from('fine'))
     expect((await next.finish()).digest).toBe(sha256(Buffer.from('fine')))
+  })
+
+  it.skipIf(!canMount('tmpfs'))('says a file failed as soon as a write fails (the disk is full), and closes it', async () => {
+    const writer = new HashWriter(SCRIPT)
+    // The thread's own descriptors (its event loop) are there before the count is taken.
+    const warmup = writer.open(path.join(tempDir('hw-'), 'warm.bin'), 4)
+    warmup.write(Buffer.from('warm'))
+    await warmup.finish()
+    const openFds = (): number => readdirSync('/proc/self/fd').length
+    const fds = openFds()
+    const sink = writer.open(path.join(mounted('tmpfs', 'size=4m')!, 'big.bin'), 64 * 1024 * 1024)
+    const chunk = randomBytes(1024 * 1024)
+    for (let i = 0; i < 12; i++) sink.write(chunk)
+    // Told without finish(): the receiver cuts the transfer at its next chunk.
+    const deadline = Date.now() + 10_000
+    while (!sink.failed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    expect(sink.failed).toMatch(/ENOSPC/)
+    await sink.abort()
+    while (openFds() > fds && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    expect(openFds()).toBe(fds)
   })
 
   it('stops and closes a file on abort', async () => {

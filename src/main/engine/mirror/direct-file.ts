@@ -90,10 +90,14 @@ export class DirectFile {
   private closed = false
   private whenIdle: (() => void) | null = null
 
-  /** Creates or truncates `path`. Files smaller than one block are simply written. */
+  /**
+   * Creates or truncates `path`. Files smaller than one block are simply written. `onFailure`
+   * hears of the first failed write as it happens (finish() would tell only at the end).
+   */
   constructor(
     private readonly path: string,
     size: number,
+    private readonly onFailure?: (error: Error) => void,
   ) {
     this.buffered = openSync(path, 'w')
     if (O_DIRECT === undefined || size < DIRECT_BLOCK_BYTES) return
@@ -238,7 +242,10 @@ export class DirectFile {
   }
 
   private fail(error: Error): void {
-    this.failure ??= error
+    if (!this.failure) {
+      this.failure = error
+      this.onFailure?.(error)
+    }
     this.dropQueue()
   }
 

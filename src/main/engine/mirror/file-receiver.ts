@@ -119,6 +119,8 @@ export class FileReceiver {
         throw new PeerSessionError('size-mismatch', `${job.peer.key} sent more than the ${announced.size} bytes it announced for ${job.path}`, false)
       }
       if (sink) {
+        // It could not be written (the disk is full): cut the transfer now, not at its end.
+        if (sink.failed) throw new PeerSessionError('write-failed', `could not write ${job.path} from ${job.peer.key}: ${sink.failed}`, true)
         // The hash writer sets the pace: stop reading the socket while it is far behind.
         sink.write(reply.data)
         if (sink.full) {

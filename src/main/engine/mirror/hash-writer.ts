@@ -54,14 +54,25 @@ export function serveHashWriter(port: MessagePort): void {
   port.on('message', (message: ToThread) => {
     const entry = files.get(message.id)
     switch (message.op) {
-      case 'open':
+      case 'open': {
+        const { id } = message
+        // A write failed (the disk is full): the sender hears of it now, so the transfer is cut
+        // instead of running to the end of the file. The file closes once nothing is in flight.
+        const failedMidway = (error: Error): void => {
+          const entry = files.get(id)
+          if (!entry || 'failed' in entry) return
+          files.set(id, { failed: true })
+          void entry.file.abort()
+          report(id, error)
+        }
         try {
-          files.set(message.id, { file: new DirectFile(message.path, message.size), hash: createHash('sha256') })
+          files.set(id, { file: new DirectFile(message.path, message.size, failedMidway), hash: createHash('sha256') })
         } catch (error) {
-          files.set(message.id, { failed: true })
-          report(message.id, error)
+          files.set(id, { failed: true })
+          report(id, error)
         }
         return
+      }
       case 'data': {
         const { memory } = message
         const done = (): void => port.postMessage({ op: 'written', id: message.id, bytes: message.length, memory } satisfies FromThread, [memory])
@@ -204,6 +215,11 @@ export class FileSink {
       this.pending += moving.length
       this.post({ op: 'data', id: this.id, ...moving }, [moving.memory])
     }
+  }
+
+  /** Why the file could not be written, once the thread has said so; null while it is fine. */
+  get failed(): string | null {
+    return this.failure
   }
 
   /** True while the thread is far enough behind that the caller should stop reading. */
