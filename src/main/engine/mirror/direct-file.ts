@@ -186,12 +186,7 @@ export class DirectFile {
       const n = Math.min(next.chunk.length, this.block.length - this.filled)
       this.block.set(next.chunk.subarray(0, n), this.filled)
       this.filled += n
-      if (n === next.chunk.length) {
-        this.queue.shift()
-        next.done()
-      } else {
-        next.chunk = next.chunk.subarray(n)
-      }
+      this.consume(n)
       if (this.filled === this.block.length) this.send()
     }
     this.settleIdle()
@@ -207,12 +202,18 @@ export class DirectFile {
       return this.fail(error as Error)
     }
     this.blockAt += n
-    if (n === next.chunk.length) {
-      this.queue.shift()
-      next.done()
-    } else {
+    this.consume(n)
+  }
+
+  /** The first `n` bytes of the first queued chunk are taken care of. */
+  private consume(n: number): void {
+    const next = this.queue[0]!
+    if (n < next.chunk.length) {
       next.chunk = next.chunk.subarray(n)
+      return
     }
+    this.queue.shift()
+    next.done()
   }
 
   private send(): void {
