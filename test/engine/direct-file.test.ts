@@ -70,20 +70,32 @@ describe('DirectFile', () => {
 
   it('does not wait for blocks other files hold half filled: it writes past them, and every file comes out whole', async () => {
     const dir = tempDir('direct-')
+    const MiB = 1024 * 1024
     // Three files whose peers went quiet after 1 MiB each: every block in the pool is theirs.
     const stalled = [0, 1, 2].map((i) => ({ path: path.join(dir, `stalled${i}.bin`), data: randomBytes(2 * DIRECT_BLOCK_BYTES + 100) }))
     const open = stalled.map((f) => new DirectFile(f.path, f.data.length))
-    const MiB = 1024 * 1024
+    for (const f of open) expect(f.mode).toBe('direct')
     stalled.forEach((f, i) => open[i]!.write(f.data.subarray(0, MiB), () => {}))
-    // Another file still gets written, in chunks that are not whole pages.
+    // Another file still gets written, in chunks that are not whole pages: past the blocks.
     const target = path.join(dir, 'moving.bin')
-    const data = randomBytes(3 * DIRECT_BLOCK_BYTES + 777)
-    await writeInChunks(new DirectFile(target, data.length), data, [MiB - 1024])
-    expect(readFileSync(target).equals(data)).toBe(true)
-    // The quiet ones resume and finish too.
+    const data = randomBytes(5 * DIRECT_BLOCK_BYTES + 777)
+    const moving = new DirectFile(target, data.length)
+    // An odd size: the spilled bytes end off any page (or sector) of the file.
+    const chunk = MiB - 1023
+    let at = 0
+    let released = 0
+    for (; at < 2 * DIRECT_BLOCK_BYTES; at += chunk) moving.write(data.subarray(at, at + chunk), () => released++)
+    // The quiet ones resume and finish, giving their blocks back.
     stalled.forEach((f, i) => open[i]!.write(f.data.subarray(MiB), () => {}))
     await Promise.all(open.map((f) => f.finish()))
     for (const f of stalled) expect(readFileSync(f.path).equals(f.data)).toBe(true)
+    // The rest of the moving file goes through blocks again, each starting on a page of the file
+    // (a block written at an unaligned offset would be refused, and the file fall back).
+    for (; at < data.length; at += chunk) moving.write(data.subarray(at, at + chunk), () => released++)
+    await moving.finish()
+    expect(released).toBe(Math.ceil(data.length / chunk))
+    expect(moving.mode).toBe('direct')
+    expect(readFileSync(target).equals(data)).toBe(true)
   })
 
   it('closes the file on abort once nothing is in flight, and takes no more bytes', async () => {

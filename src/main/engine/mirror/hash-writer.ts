@@ -46,8 +46,11 @@ type FromThread =
 
 /** The thread's side: opens, hashes and writes each file it is sent, in the order sent. */
 export function serveHashWriter(port: MessagePort): void {
-  /** Files being written; a failed one stays as `failed` until its end or abort, taking no chunks. */
-  const files = new Map<number, { file: DirectFile; hash: Hash } | { failed: true }>()
+  /**
+   * Files being written. A failed one is dropped at once (and its failure reported): the chunks,
+   * end or abort still on their way for it find nothing, and are answered as for a failed file.
+   */
+  const files = new Map<number, { file: DirectFile; hash: Hash }>()
   const report = (id: number, error: unknown): void => {
     port.postMessage({ op: 'failed', id, message: String((error as Error).message ?? error) } satisfies FromThread)
   }
@@ -60,15 +63,14 @@ export function serveHashWriter(port: MessagePort): void {
         // instead of running to the end of the file. The file closes once nothing is in flight.
         const failedMidway = (error: Error): void => {
           const entry = files.get(id)
-          if (!entry || 'failed' in entry) return
-          files.set(id, { failed: true })
+          if (!entry) return
+          files.delete(id)
           void entry.file.abort()
           report(id, error)
         }
         try {
           files.set(id, { file: new DirectFile(message.path, message.size, failedMidway), hash: createHash('sha256') })
         } catch (error) {
-          files.set(id, { failed: true })
           report(id, error)
         }
         return
@@ -76,7 +78,7 @@ export function serveHashWriter(port: MessagePort): void {
       case 'data': {
         const { memory } = message
         const done = (): void => port.postMessage({ op: 'written', id: message.id, bytes: message.length, memory } satisfies FromThread, [memory])
-        if (!entry || 'failed' in entry) return done()
+        if (!entry) return done()
         const chunk = new Uint8Array(memory, message.offset, message.length)
         entry.hash.update(chunk)
         entry.file.write(chunk, done)
@@ -84,7 +86,7 @@ export function serveHashWriter(port: MessagePort): void {
       }
       case 'end':
         files.delete(message.id)
-        if (!entry || 'failed' in entry) return
+        if (!entry) return
         entry.file.finish().then(
           (mtimeMs) => port.postMessage({ op: 'done', id: message.id, digest: entry.hash.digest('hex'), mtimeMs } satisfies FromThread),
           (error: unknown) => report(message.id, error),
@@ -92,7 +94,7 @@ export function serveHashWriter(port: MessagePort): void {
         return
       case 'abort':
         files.delete(message.id)
-        void (entry && !('failed' in entry) ? entry.file.abort() : Promise.resolve()).then(() =>
+        void (entry ? entry.file.abort() : Promise.resolve()).then(() =>
           port.postMessage({ op: 'failed', id: message.id, message: 'aborted' } satisfies FromThread),
         )
         return
