@@ -31,7 +31,7 @@ const O_DIRECT: number | undefined = (constants as { O_DIRECT?: number }).O_DIRE
 /** The part of the WebAssembly API used here (Node 20's types do not declare its values). */
 const { Memory } = (globalThis as unknown as { WebAssembly: { Memory: new (size: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly
 
-/** The thread's blocks, made on first use and shared by the files it writes in turn. */
+/** The thread's blocks, made on first use and shared by the files it writes at once. */
 class BlockPool {
   private free: Uint8Array[] | null = null
   private readonly waiting: Array<() => void> = []
@@ -95,7 +95,7 @@ export class DirectFile {
    * hears of the first failed write as it happens (finish() would tell only at the end).
    */
   constructor(
-    private readonly path: string,
+    path: string,
     size: number,
     private readonly onFailure?: (error: Error) => void,
   ) {
@@ -125,13 +125,7 @@ export class DirectFile {
   /** Writes what is left, closes the file and gives its mtime. */
   async finish(): Promise<number> {
     await this.idle()
-    if (!this.failure && this.block) {
-      try {
-        writeAll(this.buffered, this.block.subarray(0, this.filled), this.blockAt)
-      } catch (error) {
-        this.failure = error as Error
-      }
-    }
+    if (!this.failure && this.block) this.failure = writeQuietly(this.buffered, this.block.subarray(0, this.filled), this.blockAt)
     let mtimeMs = 0
     if (!this.failure) {
       try {
@@ -153,12 +147,9 @@ export class DirectFile {
   }
 
   private writeBuffered(chunk: Uint8Array, done: () => void): void {
-    try {
-      writeAll(this.buffered, chunk, this.blockAt)
-      this.blockAt += chunk.length
-    } catch (error) {
-      this.fail(error as Error)
-    }
+    const error = writeQuietly(this.buffered, chunk, this.blockAt)
+    if (error) this.fail(error)
+    else this.blockAt += chunk.length
     done()
   }
 
@@ -196,11 +187,8 @@ export class DirectFile {
   private spill(max: number): void {
     const next = this.queue[0]!
     const n = Math.min(max, next.chunk.length)
-    try {
-      writeAll(this.buffered, next.chunk.subarray(0, n), this.blockAt)
-    } catch (error) {
-      return this.fail(error as Error)
-    }
+    const error = writeQuietly(this.buffered, next.chunk.subarray(0, n), this.blockAt)
+    if (error) return this.fail(error)
     this.blockAt += n
     this.consume(n)
   }
@@ -268,19 +256,13 @@ export class DirectFile {
     resolve()
   }
 
-  private closeDirect(): void {
-    if (this.direct === null) return
-    closeQuietly(this.direct)
-    this.direct = null
-  }
-
   /** Only once nothing is in flight: a closed descriptor's number may already be another file's. */
   private close(): void {
     if (this.closed) return
     this.closed = true
     if (this.block) blocks.give(this.block)
     this.block = null
-    this.closeDirect()
+    if (this.direct !== null) closeQuietly(this.direct)
     // Closed once only, even when close reports an error: the descriptor is released either way.
     try {
       closeSync(this.buffered)
