@@ -155,7 +155,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       sent?.()
       return false
     }
-    this.socket.write(data, sent && (() => sent()))
+    this.socket.write(data, sent)
     return true
   }
 

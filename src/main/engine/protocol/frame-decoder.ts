@@ -37,7 +37,12 @@ export class FrameDecoder {
    * them, then the failure. A push that completes no frame before breaking throws at once, and
    * every push after a failure throws it again.
    */
-  push(chunk: Uint8Array, reused = false): Buffer[] {
+  push(chunk: Uint8Array): Buffer[] {
+    return this.take(chunk, false)
+  }
+
+  /** push(), for a chunk whose memory is `reused` (read into again): what is kept is copied. */
+  private take(chunk: Uint8Array, reused: boolean): Buffer[] {
     if (this.failed) throw this.failed
     const frames: Buffer[] = []
     try {
@@ -61,7 +66,7 @@ export class FrameDecoder {
    */
   landed(n: number, into: Buffer): Buffer[] {
     if (this.failed) throw this.failed
-    if (into !== this.target || this.body === null) return this.push(into.subarray(0, n), true)
+    if (into !== this.target || this.body === null) return this.take(into.subarray(0, n), true)
     this.target = null
     this.bodyFilled += n
     if (this.bodyFilled < this.body.length) return []
