@@ -1,14 +1,14 @@
 // The shared folder's index over real files: it survives restarts, re-hashing only what changed,
 // and pushes changes as they happen.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync, renameSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync, renameSync } from 'node:fs'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FolderIndex } from '../../src/main/engine/folder/folder-index'
 import type { IndexChange } from '../../src/main/engine/protocol/messages'
 import { sha256 } from '../helpers/fake-peer'
 import { EventLog } from '../helpers/events'
+import { canMount } from '../helpers/mount'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
 const open: FolderIndex[] = []
@@ -32,18 +32,6 @@ function setup(): { root: string; state: string } {
   mkdirSync(path.join(root, 'sub'))
   writeFileSync(path.join(root, 'sub', 'nested.txt'), 'nested')
   return { root, state: path.join(tempDir('state-'), 'index.json') }
-}
-
-function canMountTmpfs(): boolean {
-  if (process.getuid?.() !== 0) return false
-  const probe = mkdtempSync(path.join(tmpdir(), 'mount-probe-'))
-  try {
-    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]).status !== 0) return false
-    spawnSync('umount', [probe])
-    return true
-  } finally {
-    rmSync(probe, { recursive: true, force: true })
-  }
 }
 
 /** Collects an index's pushed changes; `waitFor` polls (bounded) until they satisfy a check. */
@@ -181,7 +169,7 @@ describe('FolderIndex', () => {
   })
 
   // Needs root and a kernel that lets this process mount a tmpfs (CI runs as root).
-  it.skipIf(!canMountTmpfs())('an unmounted disk leaves an empty mount point: not the folder back; nothing is deleted until it is mounted again', async () => {
+  it.skipIf(!canMount('tmpfs'))('an unmounted disk leaves an empty mount point: not the folder back; nothing is deleted until it is mounted again', async () => {
     const root = tempDir('mounted-')
     const state = path.join(tempDir('state-'), 'index.json')
     const mountWith = (files: string[]): void => {
