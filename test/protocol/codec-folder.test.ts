@@ -303,3 +303,16 @@ describe('malformed folder bodies give the right ProtocolError code', () => {
     })
   })
 })
+
+describe('FOLDER_STATE (a shared folder gone for now)', () => {
+  it('is the type byte and one flag: 00 00 00 02 2e 00 says gone, … 2e 01 back', () => {
+    expect(roundTrip({ type: 'FOLDER_STATE', present: false }).toString('hex')).toBe('000000022e00')
+    expect(roundTrip({ type: 'FOLDER_STATE', present: true }).toString('hex')).toBe('000000022e01')
+  })
+
+  it('refuses a flag other than 0 or 1, a missing flag and a trailing byte (bad-frame)', () => {
+    expect(expectProtocolError(() => decodeBody(Buffer.concat([type('FOLDER_STATE'), Buffer.from([2])])), 'bad-frame').message).toContain('present')
+    expectProtocolError(() => decodeBody(type('FOLDER_STATE')), 'bad-frame')
+    expectProtocolError(() => decodeBody(Buffer.concat([type('FOLDER_STATE'), Buffer.from([1, 0])])), 'bad-frame')
+  })
+})

@@ -393,6 +393,7 @@ export const messageCaseArb: fc.Arbitrary<MessageCase> = fc.oneof(
     .array(fc.record({ path: pathArb, version: fc.option(versionArb, { nil: null }) }, { noNullPrototype: true }), { minLength: 1, maxLength: 8 })
     .map((files) => same({ type: 'GET_FILES', files })),
   fc.record({ last: fc.boolean(), records: fc.array(recordArb, { maxLength: 8 }) }).map((r) => same({ type: 'FILES', ...r })),
+  fc.boolean().map((present) => same({ type: 'FOLDER_STATE', present })),
 )
 
 /** One or more concrete messages of every type (the codec tests check that none is missing). */
@@ -459,6 +460,8 @@ export function sampleMessages(): Message[] {
         { status: 'abort', reason: 'the file shrank while being sent' },
       ],
     },
+    { type: 'FOLDER_STATE', present: false },
+    { type: 'FOLDER_STATE', present: true },
   ]
 }
 

@@ -405,6 +405,8 @@ export function encodeMessage(message: Message): Buffer {
       return w.raw(message.data).finish()
     case 'FILE_ABORT':
       return w.str(message.path).str(message.reason).finish()
+    case 'FOLDER_STATE':
+      return w.u8(message.present ? 1 : 0).finish()
     case 'GET_FILES': {
       const count = message.files.length
       if (count < 1 || count > MAX_BATCH_FILES) throw new RangeError(`GET_FILES names 1 to ${MAX_BATCH_FILES} files, not ${count}`)
@@ -551,6 +553,9 @@ export function decodeBody(body: Buffer): Message {
       break
     case 'FILE_ABORT':
       message = { type: name, path: r.str('path'), reason: r.str('reason') }
+      break
+    case 'FOLDER_STATE':
+      message = { type: name, present: r.bool('present') }
       break
     case 'GET_FILES': {
       const count = r.u16('count')

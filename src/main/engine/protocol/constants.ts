@@ -1,14 +1,14 @@
 // Numbers fixed by docs/PROTOCOL.md. Change them there first.
 
-/** 2: GET_FILES / FILES, many small files per request and per frame. */
-export const PROTOCOL_VERSION = 2
+/** 3: FOLDER_STATE, a shared folder gone for now. (2: GET_FILES / FILES, many small files at once.) */
+export const PROTOCOL_VERSION = 3
 /** The first four bytes of every HELLO payload: "DBSY". */
 export const HELLO_MAGIC = Buffer.from('DBSY', 'ascii')
 /** Bytes in a frame's length prefix. */
 export const LENGTH_PREFIX_BYTES = 4
 /** Largest frame body (type byte + payload) a peer may announce; checked before allocating. */
 export const MAX_FRAME_BYTES = 1024 * 1024
-/** Largest authentication blob in HELLO; reserved, must be empty (versions 1 and 2). */
+/** Largest authentication blob in HELLO; reserved, must be empty (versions 1 to 3). */
 export const MAX_AUTH_BYTES = 1024
 
 export const MessageType = {
@@ -39,6 +39,7 @@ export const MessageType = {
   INDEX_CHANGED: 0x2b,
   GET_FILES: 0x2c,
   FILES: 0x2d,
+  FOLDER_STATE: 0x2e,
 } as const
 
 /** Bytes in a version: the SHA-256 of a file's content. */

@@ -12,7 +12,7 @@ export interface HelloMessage {
   nodeId: Buffer
   /** How often (ms) the speaker wants to hear from the other side; 0 = no wish. */
   heartbeatMs: number
-  /** Reserved for authentication; empty in versions 1 and 2. */
+  /** Reserved for authentication; empty in versions 1 to 3. */
   auth: Buffer
 }
 
@@ -78,5 +78,7 @@ export type Message =
   | { type: 'INDEX_CHANGED'; changes: IndexChange[] }
   | { type: 'GET_FILES'; files: WantedFile[] }
   | { type: 'FILES'; last: boolean; records: FileRecord[] }
+  /** Pushed to subscribers: whether the shared folder is there (its files can be sent) or gone for now. */
+  | { type: 'FOLDER_STATE'; present: boolean }
 
 export type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>
