@@ -147,6 +147,40 @@ describe('FolderServer', () => {
     expect(list.files.map((f) => f.path)).toEqual(['a.txt'])
   })
 
+  it('tells subscribers when the folder goes and when it is back, after announcing its files again', async () => {
+    const root = tempDir('shared-')
+    writeFileSync(path.join(root, 'a.txt'), 'here')
+    const { port, index } = await serve(root, new Set(['127.0.0.1:40001', '127.0.0.1:40002']))
+    const early = await identified(port, { ip: '127.0.0.1', port: 40001 })
+    early.send({ type: 'SUBSCRIBE' })
+    expect(await early.next('INDEX_CHANGED')).toEqual({ type: 'INDEX_CHANGED', changes: [] })
+    renameSync(root, `${root}-away`)
+    expect(await early.next('FOLDER_STATE')).toEqual({ type: 'FOLDER_STATE', present: false })
+    expect(index.missing).toBe(true)
+
+    // Subscribing while it is away: the acknowledgement, then at once where the folder stands.
+    const late = await identified(port, { ip: '127.0.0.1', port: 40002 })
+    late.send({ type: 'SUBSCRIBE' })
+    await late.until(() => late.messages.length >= 2, 5000, 'two messages')
+    expect(late.messages.splice(0)).toEqual([
+      { type: 'INDEX_CHANGED', changes: [] },
+      { type: 'FOLDER_STATE', present: false },
+    ])
+
+    renameSync(`${root}-away`, root)
+    for (const peer of [early, late]) {
+      await peer.until(() => peer.messages.some((m) => m.type === 'FOLDER_STATE'), 5000, 'the folder back')
+      const pushes = peer.messages.splice(0)
+      expect(pushes.map((m) => m.type)).toEqual(['INDEX_CHANGED', 'FOLDER_STATE'])
+      expect(pushes[0]).toMatchObject({ changes: [{ op: 'upsert', path: 'a.txt', version: sha256('here') }] })
+      expect(pushes[1]).toEqual({ type: 'FOLDER_STATE', present: true })
+    }
+    // A peer that never subscribed hears nothing of it.
+    const other = await identified(port, { ip: '127.0.0.1', port: 40001 })
+    await new Promise((r) => setTimeout(r, 200))
+    expect(other.messages).toEqual([])
+  })
+
   it('a file changed since it was indexed gets an abort record; the others in its batch still arrive', async () => {
     const root = tempDir('shared-')
     writeFileSync(path.join(root, 'a.txt'), 'first')

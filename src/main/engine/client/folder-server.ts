@@ -95,7 +95,13 @@ export class FolderServer {
   private server: Server | null = null
   private readonly sessions = new Set<Session>()
   private readonly chunks = new ChunkBuffers()
-  private readonly onChanges = (changes: IndexChange[]): void => this.push(changes)
+  private readonly onChanges = (changes: IndexChange[]): void => {
+    // Never an empty push: an empty INDEX_CHANGED means "subscribed".
+    if (changes.length) this.push(splitForFrames(changes).map((batch) => ({ type: 'INDEX_CHANGED', changes: batch })))
+  }
+  // Subscribers hear that the folder is gone for now, so they wait for its files instead of giving up.
+  private readonly onMissing = (): void => this.push([{ type: 'FOLDER_STATE', present: false }])
+  private readonly onRestored = (): void => this.push([{ type: 'FOLDER_STATE', present: true }])
 
   constructor(private readonly options: FolderServerOptions) {}
 
@@ -103,11 +109,15 @@ export class FolderServer {
     const { server, host, port } = await listen((socket) => this.accept(socket), this.options.port, this.options.host)
     this.server = server
     this.options.index.on('changes', this.onChanges)
+    this.options.index.on('missing', this.onMissing)
+    this.options.index.on('restored', this.onRestored)
     return { host, port }
   }
 
   async stop(): Promise<void> {
     this.options.index.off('changes', this.onChanges)
+    this.options.index.off('missing', this.onMissing)
+    this.options.index.off('restored', this.onRestored)
     const closing = this.server ? closeServer(this.server) : Promise.resolve()
     for (const session of this.sessions) session.connection.socket.destroy()
     await closing
@@ -168,6 +178,7 @@ export class FolderServer {
         // Acknowledged with an empty INDEX_CHANGED: from here on every change is pushed.
         session.subscribed = true
         connection.send({ type: 'INDEX_CHANGED', changes: [] })
+        if (this.options.index.missing) connection.send({ type: 'FOLDER_STATE', present: false })
         return
       default:
         throw new ProtocolError('unexpected-message', `${message.type} is not a request a client answers`)
@@ -371,16 +382,16 @@ export class FolderServer {
     connection.send({ type: 'FILE_ABORT', path: relPath, reason })
   }
 
-  private push(changes: IndexChange[]): void {
-    if (changes.length === 0) return
-    const frames = splitForFrames(changes)
+  /** Sends `frames` to every subscriber, in order, after what each one is already owed. */
+  private push(frames: Message[]): void {
+    if (frames.length === 0) return
     for (const session of this.sessions) {
       if (!session.subscribed || !session.peer) continue
       // Queued behind the session's requests and paced: a burst of changes waits for the socket.
       session.queue = session.queue.then(async () => {
-        for (const batch of frames) {
+        for (const frame of frames) {
           if (session.connection.isClosed) return
-          session.connection.send({ type: 'INDEX_CHANGED', changes: batch })
+          session.connection.send(frame)
           await session.connection.paced()
         }
       })

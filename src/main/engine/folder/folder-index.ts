@@ -35,7 +35,7 @@ const CHOKIDAR_THROTTLE_MS = 50
 /** How often to look whether the shared folder is still there, and while it is gone, whether it is back. */
 const ROOT_POLL_MS = 1000
 
-export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; restored: [] }> {
+export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missing: []; restored: [] }> {
   private files = new Map<string, IndexedFile>()
   private watcher: FSWatcher | null = null
   private readonly dirty = new Set<string>()
@@ -273,6 +273,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; restor
       this.rootPoll.unref()
     }
     look()
+    if (this.missing) this.emit('missing')
   }
 
   /** The folder is back (or a new one stands at its path): index it afresh and watch it again. */
