@@ -35,6 +35,9 @@ export class FakePeer {
   private server: Server | null = null
   private registration: RawPeer | null = null
   private readonly sockets = new Set<Socket>()
+  private readonly subscribers = new Set<Socket>()
+  /** While true, every file asked for is aborted, as a folder server whose folder is gone does. */
+  away = false
   private readonly timers = new Set<NodeJS.Timeout>()
   port = 0
 
@@ -64,6 +67,14 @@ export class FakePeer {
     return `127.0.0.1:${this.port}`
   }
 
+  /** Tells every subscriber where the folder stands (FOLDER_STATE); `reannounce` pushes every file first. */
+  folderState(present: boolean, reannounce = false): void {
+    for (const socket of this.subscribers) {
+      if (reannounce) socket.write(encodeMessage({ type: 'INDEX_CHANGED', changes: this.entries().map((e) => ({ op: 'upsert', ...e })) }))
+      socket.write(encodeMessage({ type: 'FOLDER_STATE', present }))
+    }
+  }
+
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer)
     this.registration?.close()
@@ -73,7 +84,10 @@ export class FakePeer {
 
   private serve(socket: Socket): void {
     this.sockets.add(socket)
-    socket.on('close', () => this.sockets.delete(socket))
+    socket.on('close', () => {
+      this.sockets.delete(socket)
+      this.subscribers.delete(socket)
+    })
     socket.on('error', () => {})
     const decoder = new FrameDecoder()
     const send = (m: Message): void => void socket.write(encodeMessage(m))
@@ -92,6 +106,7 @@ export class FakePeer {
             break
           case 'SUBSCRIBE':
             send({ type: 'INDEX_CHANGED', changes: [] })
+            this.subscribers.add(socket)
             break
           case 'GET_FILE_LIST': {
             const entries = this.entries()
@@ -103,6 +118,7 @@ export class FakePeer {
           case 'GET_FILES': {
             // Each record carries what is announced (version) and what is actually sent (content).
             const records = message.files.map((wanted): FileRecord => {
+              if (this.away) return { status: 'abort', reason: 'the shared folder is not there for now' }
               const file = this.files.find((f) => f.path === wanted.path)
               if (!file) return { status: 'not-found' }
               if (file.content.length > BATCH_FILE_BYTES) return { status: 'too-large' }
@@ -113,6 +129,10 @@ export class FakePeer {
             break
           }
           case 'GET_FILE': {
+            if (this.away) {
+              send({ type: 'FILE_ABORT', path: message.path, reason: 'the shared folder is not there for now' })
+              break
+            }
             const file = this.files.find((f) => f.path === message.path)
             if (!file) {
               send({ type: 'FILE_NOT_FOUND', path: message.path })

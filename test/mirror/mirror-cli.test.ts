@@ -173,6 +173,59 @@ describe('cut transfers and returning peers', () => {
   })
 })
 
+describe('a peer whose shared folder goes away', () => {
+  it('its files wait for the folder, however long, and none is given up on; they come when it is back', async () => {
+    const serverPort = await startServer()
+    const files = Array.from({ length: 40 }, (_, i) => ({ path: `d${i % 4}/f${i}.txt`, content: Buffer.from(`file ${i}\n`) }))
+    files.push({ path: 'big.bin', content: randomBytes(200_000) })
+    const peer = new FakePeer(files)
+    const peerPort = await peer.start()
+    await peer.register(serverPort)
+    // Gone before it says so, as a real folder server is: the first aborts come before FOLDER_STATE.
+    peer.away = true
+    try {
+      const receiver = await startClient(serverPort, tempDir('receiver-'))
+      await receiver.cli.waitFor('transfer-failed', { retrying: true }, 15_000)
+      peer.folderState(false)
+      await receiver.cli.waitFor('error', { code: 'peer-folder-missing' }, 10_000)
+      // Longer than all the retries of a failing file together (200 + 400 + 800 + 1600 ms).
+      await new Promise((r) => setTimeout(r, 4000))
+      expect(receiver.cli.events.filter((e) => e.type === 'transfer-failed' && !e.retrying)).toEqual([])
+      expect(receiver.cli.find('error', { code: 'peer-aborted' })).toBeUndefined()
+      expect(receiver.cli.find('peer-synced')).toBeUndefined()
+      // Held, not asked for in a loop.
+      const asked = peer.requests.length
+      await new Promise((r) => setTimeout(r, 500))
+      expect(peer.requests.length).toBe(asked)
+
+      peer.away = false
+      peer.folderState(true)
+      await receiver.cli.waitFor('peer-synced', { files: 41 }, 15_000)
+      const want = Object.fromEntries(files.map((f) => [f.path, sha256(f.content).toString('hex')]))
+      expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(want)
+      expect(receiver.cli.events.filter((e) => e.type === 'error' && e.code === 'peer-folder-missing')).toHaveLength(1)
+    } finally {
+      await peer.stop()
+    }
+  })
+
+  it('a real client whose folder is moved away and back: the peer waits, then mirrors it all', async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    for (let i = 0; i < 30; i++) write(senderDir, `s${i % 3}/f${i}.txt`, `content ${i}\n`)
+    const sender = await startClient(serverPort, senderDir)
+    renameSync(senderDir, `${senderDir}-away`)
+    await sender.cli.waitFor('error', { code: 'folder-missing' }, 10_000)
+    const receiver = await startClient(serverPort, tempDir('receiver-'))
+    await receiver.cli.waitFor('error', { code: 'peer-folder-missing' }, 10_000)
+    expect(receiver.cli.find('peer-synced')).toBeUndefined()
+    renameSync(`${senderDir}-away`, senderDir)
+    await receiver.cli.waitFor('peer-synced', { files: 30 }, 15_000)
+    await expectMirrored(senderDir, mirrorOf(receiver.dir, sender.port))
+    expect(receiver.cli.find('transfer-failed')).toBeUndefined()
+  })
+})
+
 describe('the readable output', () => {
   it('says a mirror is up to date after a sync, and not again after every single edit', async () => {
     const serverPort = await startServer()

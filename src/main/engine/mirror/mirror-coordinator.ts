@@ -56,6 +56,10 @@ interface PeerState {
   refused: Map<string, string>
   attempts: Map<string, number>
   synced: boolean
+  /** The peer said its shared folder is gone for now (FOLDER_STATE): its aborts are not failures. */
+  folderAway: boolean
+  /** Files the peer aborted while its folder was away: asked for again when it is back. */
+  held: Set<string>
 }
 
 export class MirrorCoordinator {
@@ -135,6 +139,8 @@ export class MirrorCoordinator {
         refused: new Map(),
         attempts: new Map(),
         synced: false,
+        folderAway: false,
+        held: new Set(),
       }
       this.peers.set(key, state)
     }
@@ -158,6 +164,9 @@ export class MirrorCoordinator {
     state.listPending = false
     state.early = []
     state.incoming = null
+    // Whoever comes back says again where its folder stands.
+    state.folderAway = false
+    state.held.clear()
     this.ring.retain((job) => job.peer.key !== key)
     this.pool?.forget(key)
     this.stateEvents.schedule()
@@ -178,6 +187,10 @@ export class MirrorCoordinator {
     }
     if (!this.live(state, generation)) return session.close()
     state.control = session
+    // A new subscription hears afresh where the peer's folder stands, and its list brings every
+    // held file back into play.
+    state.folderAway = false
+    state.held.clear()
     this.pool?.connect(state.ref, this.self)
     session.connection.on('close', () => {
       if (state.control !== session) return
@@ -187,6 +200,7 @@ export class MirrorCoordinator {
     })
     let acknowledged = false
     session.onUnrequested = (message) => {
+      if (message.type === 'FOLDER_STATE') return void this.folderState(state, generation, message.present)
       if (message.type !== 'INDEX_CHANGED') return
       if (!acknowledged) {
         acknowledged = true
@@ -195,6 +209,20 @@ export class MirrorCoordinator {
       if (message.changes.length) void this.applyChanges(state, generation, message.changes)
     }
     session.connection.send({ type: 'SUBSCRIBE' })
+  }
+
+  /** The peer's shared folder went away, or came back: hold its files meanwhile, then ask again. */
+  private async folderState(state: PeerState, generation: number, present: boolean): Promise<void> {
+    if (!this.live(state, generation) || state.folderAway === !present) return
+    state.folderAway = !present
+    if (!present) {
+      this.report('peer-folder-missing', `the shared folder of ${state.ref.key} is gone for now; its files come once it is back`)
+      return
+    }
+    const held = [...state.held]
+    state.held.clear()
+    for (const rel of held) await this.consider(state, generation, rel)
+    this.checkSynced(state)
   }
 
   private async enqueueList(state: PeerState, generation: number): Promise<void> {
@@ -411,6 +439,11 @@ export class MirrorCoordinator {
       // The peer no longer has it; its delete notice is on the way. Do not ask again until
       // the peer announces the path anew.
       state.refused.set(job.path, job.version)
+    } else if (!result.ok && result.outcome === 'failed' && result.code === 'peer-aborted' && current && state.folderAway) {
+      // Not the file's fault, nor the peer's: it waits for the folder, however long that takes.
+      state.held.add(job.path)
+      this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
+      return
     } else if (!result.ok && result.outcome === 'failed') {
       const attempts = (state.attempts.get(job.path) ?? 0) + 1
       const again = current && result.retry && attempts < MAX_ATTEMPTS

@@ -31,7 +31,7 @@ interface PendingRequest {
 export class PeerSession {
   private readonly pending: PendingRequest[] = []
   closed: CloseInfo | null = null
-  /** Messages nobody asked for: INDEX_CHANGED pushes. */
+  /** Messages nobody asked for: INDEX_CHANGED and FOLDER_STATE pushes. */
   onUnrequested: ((message: Message) => void) | null = null
 
   private constructor(
