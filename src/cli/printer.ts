@@ -19,6 +19,8 @@ export function describe(event: EngineEvent): string {
       return `error ${event.code}: ${shown(event.message)}`
     case 'folder-restored':
       return `the shared folder ${event.folder} is back; sharing it again`
+    case 'peer-folder-restored':
+      return `the shared folder of ${event.peer} is back; mirroring it again`
     case 'transfer-started':
       return `receiving ${event.peer} ${shown(event.path)} (${event.total} bytes)`
     case 'transfer-progress':

@@ -43,8 +43,9 @@ export const engineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('peer-joined'), ip: z.string(), port: count }),
   z.object({ type: z.literal('peer-left'), ip: z.string(), port: count, reason: leaveReason }),
   z.object({ type: z.literal('server-lost'), server: z.string() }),
-  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string(), peer: z.string().optional() }),
   z.object({ type: z.literal('folder-restored'), folder: z.string() }),
+  z.object({ type: z.literal('peer-folder-restored'), peer: z.string() }),
   z.object({ type: z.literal('transfer-started'), peer: z.string(), path: z.string(), total: count }),
   z.object({ type: z.literal('transfer-progress'), peer: z.string(), path: z.string(), bytes: count, total: count }),
   z.object({ type: z.literal('transfer-failed'), peer: z.string(), path: z.string(), reason: z.string(), retrying: z.boolean().optional() }),
@@ -75,6 +76,7 @@ export const FORWARDED_EVENT_TYPES = [
   'server-lost',
   'error',
   'folder-restored',
+  'peer-folder-restored',
   'transfer-started',
   'transfer-progress',
   'transfer-failed',
@@ -87,7 +89,8 @@ export const FORWARDED_EVENT_TYPES = [
 
 // ---- snapshot: the live state a window starts from ----
 
-export const peerStateSchema = z.enum(['online', 'syncing', 'synced', 'offline'])
+/** `waiting`: the peer is here, but its shared folder is gone for now (its files wait for it). */
+export const peerStateSchema = z.enum(['online', 'syncing', 'synced', 'waiting', 'offline'])
 export type PeerState = z.infer<typeof peerStateSchema>
 
 export const peerViewSchema = z.object({

@@ -45,6 +45,8 @@ export interface ErrorEvent {
   /** A stable, machine-readable code such as `frame-too-large` or `server-unreachable`. */
   code: string
   message: string
+  /** The peer it is about, as `ip:port`, when it is about one that stays (`peer-folder-missing`). */
+  peer?: string
 }
 
 /** The shared folder is back after a `folder-missing` error (or a new one stands at its path). */
@@ -54,6 +56,12 @@ export interface FolderRestoredEvent {
 }
 
 /** `peer` fields below name a peer as `ip:port` (IPv6 in brackets), as formatEndpoint does. */
+
+/** A peer's shared folder is back after a `peer-folder-missing` error: its files come now. */
+export interface PeerFolderRestoredEvent {
+  type: 'peer-folder-restored'
+  peer: string
+}
 
 export interface TransferStartedEvent {
   type: 'transfer-started'
@@ -132,6 +140,7 @@ export type EngineEvent =
   | ServerLostEvent
   | ErrorEvent
   | FolderRestoredEvent
+  | PeerFolderRestoredEvent
   | TransferStartedEvent
   | TransferProgressEvent
   | TransferFailedEvent

@@ -198,8 +198,10 @@ describe('a peer whose shared folder goes away', () => {
       await new Promise((r) => setTimeout(r, 500))
       expect(peer.requests.length).toBe(asked)
 
+      expect(receiver.cli.find('error', { code: 'peer-folder-missing' })?.peer).toBe(`127.0.0.1:${peerPort}`)
       peer.away = false
       peer.folderState(true)
+      await receiver.cli.waitFor('peer-folder-restored', { peer: `127.0.0.1:${peerPort}` }, 10_000)
       await receiver.cli.waitFor('peer-synced', { files: 41 }, 15_000)
       const want = Object.fromEntries(files.map((f) => [f.path, sha256(f.content).toString('hex')]))
       expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(want)
@@ -220,6 +222,7 @@ describe('a peer whose shared folder goes away', () => {
     await receiver.cli.waitFor('error', { code: 'peer-folder-missing' }, 10_000)
     expect(receiver.cli.find('peer-synced')).toBeUndefined()
     renameSync(`${senderDir}-away`, senderDir)
+    await receiver.cli.waitFor('peer-folder-restored', { peer: `127.0.0.1:${sender.port}` }, 10_000)
     await receiver.cli.waitFor('peer-synced', { files: 30 }, 15_000)
     await expectMirrored(senderDir, mirrorOf(receiver.dir, sender.port))
     expect(receiver.cli.find('transfer-failed')).toBeUndefined()

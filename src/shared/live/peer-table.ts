@@ -31,12 +31,17 @@ export function applyPeerEvent(table: PeerTable, event: AppEvent): boolean {
       return true
     }
     // Small files get no transfer-started (they travel in batches): any file is news of a sync.
+    // A file already on its way when the peer's folder went does not end the wait for the rest.
     case 'transfer-started':
     case 'file-synced':
     case 'file-removed':
-      return setState(table, event.peer, 'syncing', event.at)
+      return table.get(event.peer)?.state !== 'waiting' && setState(table, event.peer, 'syncing', event.at)
     case 'peer-synced':
       return setState(table, event.peer, 'synced', event.at)
+    case 'error':
+      return event.code === 'peer-folder-missing' && event.peer !== undefined && setState(table, event.peer, 'waiting', event.at)
+    case 'peer-folder-restored':
+      return setState(table, event.peer, 'syncing', event.at)
     default:
       return false
   }

@@ -216,12 +216,16 @@ export class MirrorCoordinator {
     if (!this.live(state, generation) || state.folderAway === !present) return
     state.folderAway = !present
     if (!present) {
-      this.report('peer-folder-missing', `the shared folder of ${state.ref.key} is gone for now; its files come once it is back`)
+      const message = `the shared folder of ${state.ref.key} is gone for now; its files come once it is back`
+      this.options.onEvent({ type: 'error', code: 'peer-folder-missing', message, peer: state.ref.key })
       return
     }
+    this.options.onEvent({ type: 'peer-folder-restored', peer: state.ref.key })
     const held = [...state.held]
     state.held.clear()
     for (const rel of held) await this.consider(state, generation, rel)
+    // Said again once its mirror matches: the app drew the peer as waiting meanwhile.
+    state.synced = false
     this.checkSynced(state)
   }
 
@@ -471,7 +475,8 @@ export class MirrorCoordinator {
   }
 
   private checkSynced(state: PeerState): void {
-    if (!state.online || !state.remote || state.listPending || state.pending.size > 0 || state.synced) return
+    // A peer whose folder is away has a list that may be stale: it is not synced until it is back.
+    if (!state.online || !state.remote || state.listPending || state.pending.size > 0 || state.synced || state.folderAway) return
     let bytes = 0
     for (const [rel, want] of state.remote) {
       if (state.manifest.files.get(rel)?.version !== want.version) return
