@@ -162,7 +162,17 @@ describe('the app in a browser', () => {
       .poll(() => textOf(page.getByRole('table', { name: 'Totals per peer' }).getByRole('row', { name: new RegExp(slowKey.replace(/\./g, '\\.')) })), { timeout: 20_000 })
       .toMatch(/1.5 MB/)
 
+    // A peer whose shared folder goes away is drawn as waiting for it, and synced once it is back.
     await page.getByRole('tab', { name: 'Peers' }).click()
+    slow.away = true
+    slow.folderState(false)
+    const slowIn = (state: string) => page.getByRole('table', { name: 'Peers' }).locator(`tr.peer-${state}`, { has: page.getByRole('rowheader', { name: slowKey, exact: true }) })
+    await slowIn('waiting').waitFor({ state: 'visible', timeout: WITHIN })
+    await expect.poll(() => textOf(slowIn('waiting'))).toContain('folder away')
+    await page.getByTestId('peer-graph').locator('g.node-waiting', { has: page.locator('text', { hasText: slowKey }) }).first().waitFor({ timeout: WITHIN })
+    slow.away = false
+    slow.folderState(true)
+    await slowIn('synced').waitFor({ state: 'visible', timeout: WITHIN })
     await screenshot(page, 'peers')
     bob.cli.kill('SIGTERM')
     await expectPeerGone(page, bob.key)

@@ -66,6 +66,24 @@ describe('the peers store', () => {
     expect(peers.peers[0]!.state).toBe('syncing')
   })
 
+  it('a peer whose shared folder is gone waits, whatever arrives meanwhile, until the folder is back', () => {
+    const peers = usePeersStore()
+    const peer = '127.0.0.1:4001'
+    peers.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4001 }), ev({ type: 'file-synced', peer, path: 'a.txt', bytes: 4, version: 'ab' })])
+    // An error about something else, or about no peer, changes nothing.
+    peers.apply([ev({ type: 'error', code: 'hash-mismatch', message: 'lied', peer }), ev({ type: 'error', code: 'peer-folder-missing', message: 'gone' })])
+    expect(peers.peers[0]!.state).toBe('syncing')
+    peers.apply([ev({ type: 'error', code: 'peer-folder-missing', message: 'gone for now', peer })])
+    expect(peers.peers[0]!.state).toBe('waiting')
+    expect(peers.counts.waiting).toBe(1)
+    peers.apply([ev({ type: 'file-synced', peer, path: 'b.txt', bytes: 4, version: 'cd' })])
+    expect(peers.peers[0]!.state).toBe('waiting')
+    peers.apply([ev({ type: 'peer-folder-restored', peer })])
+    expect(peers.peers[0]!.state).toBe('syncing')
+    peers.apply([ev({ type: 'peer-synced', peer, files: 2, bytes: 8 })])
+    expect(peers.peers[0]!.state).toBe('synced')
+  })
+
   it('takes a burst of 5000 events in one update, and draws the newcomers a few dozen per frame', async () => {
     const peers = usePeersStore()
     let updates = 0

@@ -18,6 +18,7 @@ export function categoryOf(event: AppEvent): ActivityCategory {
   switch (event.type) {
     case 'peer-joined':
     case 'peer-left':
+    case 'peer-folder-restored':
       return 'peers'
     case 'transfer-started':
     case 'transfer-progress':
@@ -53,6 +54,8 @@ export function describeEvent(event: AppEvent): string {
       return `Error ${event.code}: ${event.message}`
     case 'folder-restored':
       return `The shared folder ${event.folder} is back; sharing it again`
+    case 'peer-folder-restored':
+      return `The shared folder of ${event.peer} is back; mirroring it again`
     case 'transfer-started':
       return `Receiving ${event.path} from ${event.peer} (${formatBytes(event.total)})`
     case 'transfer-progress':

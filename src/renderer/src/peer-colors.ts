@@ -6,6 +6,7 @@ export const PEER_COLORS: Record<PeerState | 'self', string> = {
   online: '#2563eb',
   syncing: '#d97706',
   synced: '#16a34a',
+  waiting: '#7c3aed',
   offline: '#9ca3af',
 }
 
@@ -13,5 +14,6 @@ export const PEER_STATE_LABELS: Record<PeerState, string> = {
   online: 'online',
   syncing: 'syncing',
   synced: 'synced',
+  waiting: 'folder away',
   offline: 'offline',
 }

@@ -24,7 +24,7 @@ export const usePeersStore = defineStore('peers', () => {
   let morePending = false
 
   const counts = computed(() => {
-    const byState: Record<PeerState, number> = { online: 0, syncing: 0, synced: 0, offline: 0 }
+    const byState: Record<PeerState, number> = { online: 0, syncing: 0, synced: 0, waiting: 0, offline: 0 }
     for (const peer of peers.value) byState[peer.state]++
     return byState
   })
