@@ -153,12 +153,17 @@ describe('FolderServer', () => {
     const { port, index } = await serve(root, new Set(['127.0.0.1:40001', '127.0.0.1:40002']))
     const early = await identified(port, { ip: '127.0.0.1', port: 40001 })
     early.send({ type: 'SUBSCRIBE' })
-    expect(await early.next('INDEX_CHANGED')).toEqual({ type: 'INDEX_CHANGED', changes: [] })
+    // The acknowledgement, then where the folder stands.
+    await early.until(() => early.messages.length >= 2, 5000, 'two messages')
+    expect(early.messages.splice(0)).toEqual([
+      { type: 'INDEX_CHANGED', changes: [] },
+      { type: 'FOLDER_STATE', present: true },
+    ])
     renameSync(root, `${root}-away`)
     expect(await early.next('FOLDER_STATE')).toEqual({ type: 'FOLDER_STATE', present: false })
     expect(index.missing).toBe(true)
 
-    // Subscribing while it is away: the acknowledgement, then at once where the folder stands.
+    // Subscribing while it is away: the acknowledgement, then that it is gone.
     const late = await identified(port, { ip: '127.0.0.1', port: 40002 })
     late.send({ type: 'SUBSCRIBE' })
     await late.until(() => late.messages.length >= 2, 5000, 'two messages')

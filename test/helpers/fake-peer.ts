@@ -75,6 +75,12 @@ export class FakePeer {
     }
   }
 
+  /** Cuts every subscription: the peer subscribes again, as after a lost connection. */
+  dropSubscribers(): void {
+    for (const socket of this.subscribers) socket.destroy()
+    this.subscribers.clear()
+  }
+
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer)
     this.registration?.close()
@@ -106,6 +112,8 @@ export class FakePeer {
             break
           case 'SUBSCRIBE':
             send({ type: 'INDEX_CHANGED', changes: [] })
+            // "Present" even while `away`: a real folder server notices a moment after its first aborts.
+            send({ type: 'FOLDER_STATE', present: true })
             this.subscribers.add(socket)
             break
           case 'GET_FILE_LIST': {

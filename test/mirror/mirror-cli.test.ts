@@ -211,6 +211,30 @@ describe('a peer whose shared folder goes away', () => {
     }
   })
 
+  it('a subscription lost while the folder is away learns, when made again, that it is back', async () => {
+    const serverPort = await startServer()
+    const files = Array.from({ length: 10 }, (_, i) => ({ path: `f${i}.txt`, content: Buffer.from(`file ${i}\n`) }))
+    const peer = new FakePeer(files)
+    const peerPort = await peer.start()
+    await peer.register(serverPort)
+    peer.away = true
+    try {
+      const receiver = await startClient(serverPort, tempDir('receiver-'))
+      await receiver.cli.waitFor('transfer-failed', { retrying: true }, 10_000)
+      peer.folderState(false)
+      await receiver.cli.waitFor('error', { code: 'peer-folder-missing' }, 10_000)
+      // The folder comes back while no subscription is there to hear it.
+      peer.dropSubscribers()
+      peer.away = false
+      await receiver.cli.waitFor('peer-folder-restored', { peer: `127.0.0.1:${peerPort}` }, 10_000)
+      await receiver.cli.waitFor('peer-synced', { files: 10 }, 15_000)
+      expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(Object.fromEntries(files.map((f) => [f.path, sha256(f.content).toString('hex')])))
+      expect(receiver.cli.events.filter((e) => e.type === 'error' && e.code === 'peer-folder-missing')).toHaveLength(1)
+    } finally {
+      await peer.stop()
+    }
+  })
+
   it('a real client whose folder is moved away and back: the peer waits, then mirrors it all', async () => {
     const serverPort = await startServer()
     const senderDir = tempDir('sender-')

@@ -175,10 +175,11 @@ export class FolderServer {
       case 'GET_FILES':
         return this.sendFiles(connection, message.files)
       case 'SUBSCRIBE':
-        // Acknowledged with an empty INDEX_CHANGED: from here on every change is pushed.
+        // Acknowledged with an empty INDEX_CHANGED: from here on every change is pushed. Then where
+        // the folder stands, so a peer subscribing again after a lost connection knows for sure.
         session.subscribed = true
         connection.send({ type: 'INDEX_CHANGED', changes: [] })
-        if (this.options.index.missing) connection.send({ type: 'FOLDER_STATE', present: false })
+        connection.send({ type: 'FOLDER_STATE', present: !this.options.index.missing })
         return
       default:
         throw new ProtocolError('unexpected-message', `${message.type} is not a request a client answers`)

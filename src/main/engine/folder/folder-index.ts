@@ -252,7 +252,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
       code: 'folder-missing',
       message: `the shared folder ${this.root} is gone${what}; peers keep their mirrors of it, and sharing resumes when it is back`,
     })
-    await this.watcher?.close()
+    const watcher = this.watcher
     this.watcher = null
     const look = (): void => {
       if (this.closed) return
@@ -268,12 +268,16 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
           .catch((error) => {
             this.onEvent({ type: 'error', code: 'index-failed', message: `indexing ${this.root}: ${String(error)}` })
             look()
+            // Missing again after a failed return: anyone who subscribed meanwhile heard "present".
+            if (this.missing) this.emit('missing')
           })
       }, ROOT_POLL_MS)
       this.rootPoll.unref()
     }
     look()
+    // Said before the old watcher is closed: peers stop counting failed attempts sooner.
     if (this.missing) this.emit('missing')
+    await watcher?.close()
   }
 
   /** The folder is back (or a new one stands at its path): index it afresh and watch it again. */

@@ -187,10 +187,6 @@ export class MirrorCoordinator {
     }
     if (!this.live(state, generation)) return session.close()
     state.control = session
-    // A new subscription hears afresh where the peer's folder stands, and its list brings every
-    // held file back into play.
-    state.folderAway = false
-    state.held.clear()
     this.pool?.connect(state.ref, this.self)
     session.connection.on('close', () => {
       if (state.control !== session) return
@@ -216,6 +212,8 @@ export class MirrorCoordinator {
     if (!this.live(state, generation) || state.folderAway === !present) return
     state.folderAway = !present
     if (!present) {
+      // Attempts counted before the notice were the outage's doing, not the files'.
+      state.attempts.clear()
       const message = `the shared folder of ${state.ref.key} is gone for now; its files come once it is back`
       this.options.onEvent({ type: 'error', code: 'peer-folder-missing', message, peer: state.ref.key })
       return
@@ -446,6 +444,7 @@ export class MirrorCoordinator {
     } else if (!result.ok && result.outcome === 'failed' && result.code === 'peer-aborted' && current && state.folderAway) {
       // Not the file's fault, nor the peer's: it waits for the folder, however long that takes.
       state.held.add(job.path)
+      state.attempts.delete(job.path)
       this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
       return
     } else if (!result.ok && result.outcome === 'failed') {
