@@ -135,7 +135,7 @@ describe('FolderIndex', () => {
     const { seen, waitFor } = watchChanges(index)
     renameSync(root, `${root}-away`)
     expect((await log.waitFor('error', { code: 'folder-missing' })).message).toBe(
-      `the shared folder ${root} is gone; peers keep their mirrors of it, and sharing resumes when it is back`,
+      `the shared folder ${root} is gone; peers keep their mirrors of it, and sharing resumes when it is back (a new, empty folder in its place counts once it holds a file)`,
     )
     // Still the last index: the peers' mirrors are not emptied.
     expect(index.size).toBe(11)
@@ -193,6 +193,94 @@ describe('FolderIndex', () => {
       for (const index of open.splice(0)) await index.close()
       spawnSync('umount', [root])
     }
+  })
+
+  it('a new, empty folder where the shared one was is not taken for it; once it holds a file it is', async () => {
+    const { root, state } = setup()
+    const { index, log } = await openIndex(root, state)
+    const { seen, waitFor } = watchChanges(index)
+    renameSync(root, `${root}-away`)
+    await log.waitFor('error', { code: 'folder-missing' })
+    mkdirSync(root)
+    // Longer than two looks at the folder (one a second).
+    await new Promise((r) => setTimeout(r, 2500))
+    expect(index.missing).toBe(true)
+    expect(log.find('folder-restored')).toBeUndefined()
+    expect(seen.filter((c) => c.op === 'delete')).toEqual([])
+    expect(index.size).toBe(11)
+    writeFileSync(path.join(root, 'first.txt'), 'a new start')
+    await log.waitFor('folder-restored', {}, 5000)
+    await waitFor(() => index.size === 1 && seen.some((c) => c.op === 'upsert' && c.path === 'first.txt'))
+    expect(seen.filter((c) => c.op === 'delete')).toHaveLength(11)
+  })
+
+  it('the same folder moved back counts however empty it is', async () => {
+    const { root, state } = setup()
+    const { index, log } = await openIndex(root, state)
+    const { seen, waitFor } = watchChanges(index)
+    renameSync(root, `${root}-away`)
+    await log.waitFor('error', { code: 'folder-missing' })
+    rmSync(path.join(`${root}-away`, 'sub'), { recursive: true })
+    for (let i = 0; i < 10; i++) rmSync(path.join(`${root}-away`, `f${i}.txt`))
+    renameSync(`${root}-away`, root)
+    await log.waitFor('folder-restored', {}, 5000)
+    await waitFor(() => index.size === 0)
+    expect(seen.filter((c) => c.op === 'delete')).toHaveLength(11)
+  })
+
+  it('at start, an empty folder that is not the one indexed last time is not shared as empty; the folder itself is', async () => {
+    const { root, state } = setup()
+    const { index: first } = await openIndex(root, state)
+    await first.close()
+    open.splice(open.indexOf(first), 1)
+    // As if its disk were not mounted yet: an empty folder at its path.
+    renameSync(root, `${root}-disk`)
+    mkdirSync(root)
+    const { index, log } = await openIndex(root, state)
+    const { seen } = watchChanges(index)
+    expect((await log.waitFor('error', { code: 'folder-missing' })).message).toContain(`${root} is empty, and not the folder shared last time (is its disk mounted?)`)
+    expect(index.missing).toBe(true)
+    // The last index stands for the peers: nothing is deleted.
+    expect(index.size).toBe(11)
+    rmSync(root, { recursive: true })
+    renameSync(`${root}-disk`, root)
+    await log.waitFor('folder-restored', {}, 5000)
+    expect(index.missing).toBe(false)
+    expect(index.size).toBe(11)
+    expect(seen.filter((c) => c.op === 'delete')).toEqual([])
+    // Nothing was hashed again: the saved hashes still matched.
+    expect(index.hashed).toBe(0)
+  })
+
+  it('at start, an index saved before folders were told apart and an empty folder: waits for a file', async () => {
+    const { root, state } = setup()
+    const { index: first } = await openIndex(root, state)
+    await first.close()
+    open.splice(open.indexOf(first), 1)
+    const saved = JSON.parse(readFileSync(state, 'utf8')) as { folder?: unknown }
+    expect(saved.folder).toBeDefined()
+    delete saved.folder
+    writeFileSync(state, JSON.stringify(saved))
+    rmSync(root, { recursive: true })
+    mkdirSync(root)
+    const { index, log } = await openIndex(root, state)
+    await log.waitFor('error', { code: 'folder-missing' })
+    expect(index.size).toBe(11)
+    writeFileSync(path.join(root, 'one.txt'), 'one')
+    await log.waitFor('folder-restored', {}, 5000)
+    expect(index.list().map((f) => f.path)).toEqual(['one.txt'])
+  })
+
+  it('shares names that start with two dots, made while running', async () => {
+    const { root, state } = setup()
+    const { index } = await openIndex(root, state)
+    const { seen, waitFor } = watchChanges(index)
+    writeFileSync(path.join(root, '..dots'), 'two dots')
+    mkdirSync(path.join(root, '..d'))
+    writeFileSync(path.join(root, '..d', 'in.txt'), 'inside')
+    await waitFor(() => ['..dots', '..d/in.txt'].every((p) => seen.some((c) => c.op === 'upsert' && c.path === p)))
+    writeFileSync(path.join(root, '..dots'), 'changed')
+    await waitFor(() => index.get('..dots')?.size === 'changed'.length)
   })
 
   it('closes promptly while the folder is being looked for or taken back, and says nothing after', async () => {

@@ -24,6 +24,8 @@ export interface IndexedFile {
 
 interface SavedIndex {
   root: string
+  /** Which folder was indexed (absent in indexes saved before it was kept). */
+  folder?: FolderIdentity
   files: Array<[path: string, version: string, size: number, mtimeMs: number, ino: number]>
 }
 
@@ -93,8 +95,18 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
 
   /** Scans the folder, reusing saved hashes of unchanged files, then starts watching it. */
   async open(): Promise<void> {
-    this.rootIdentity = identityOf(await lstat(this.root))
-    const saved = await this.load()
+    const stats = await lstat(this.root)
+    this.rootIdentity = identityOf(stats)
+    const { files: saved, folder } = await this.load()
+    if (saved.size > 0 && !(folder && sameFolder(folder, stats)) && (await readdir(this.root)).length === 0) {
+      // Not the folder shared last time, and empty: the mount point of a disk not mounted yet, or
+      // a folder made anew in its place. Taking it would delete every file at the peers.
+      this.rootIdentity = folder ?? UNKNOWN_FOLDER
+      this.files = saved
+      await this.lostRoot(`${this.root} is empty, and not the folder shared last time (is its disk mounted?)`)
+      this.checkRootEverySecond()
+      return
+    }
     // Watching starts first: a file made during the scan is then seen by one or the other, and
     // the watcher's re-checks queue behind the scan.
     await this.startWatching()
@@ -103,6 +115,10 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     })
     await this.work
     await this.save()
+    this.checkRootEverySecond()
+  }
+
+  private checkRootEverySecond(): void {
     this.rootCheck = setInterval(() => {
       this.work = this.work
         .then(async () => {
@@ -158,7 +174,8 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     this.watcher = watcher
     watcher.on('all', (event, abs) => {
       const rel = path.relative(this.root, abs).split(path.sep).join('/')
-      if (!rel || rel.startsWith('..')) return
+      // Outside the folder (the root itself, or beyond it); a name like `..notes` is inside.
+      if (!rel || rel === '..' || rel.startsWith('../') || path.isAbsolute(rel)) return
       this.markDirty(rel)
       // chokidar drops further 'change' events for 50 ms after one it reports, with no trailing
       // event: a file written twice in quick succession would keep its first version. Look again
@@ -238,19 +255,21 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
   private async rootCandidate(): Promise<Stats | null> {
     const stats = await lstat(this.root).catch(() => null)
     if (!stats?.isDirectory()) return null
-    if (stats.dev === this.rootIdentity.dev) return stats
+    // The folder itself, moved back, counts however empty: its emptiness is the user's doing.
+    if (sameFolder(this.rootIdentity, stats)) return stats
     const entries = await readdir(this.root).catch(() => [])
     return entries.length > 0 ? stats : null
   }
 
   /** The shared folder is gone: say so once, keep the last index, and wait for it to return. */
-  private async lostRoot(): Promise<void> {
+  /** `why`: what to say instead of "the shared folder … is gone". */
+  private async lostRoot(why?: string): Promise<void> {
     const there = await lstat(this.root).catch(() => null)
     const what = there?.isSymbolicLink() ? ' (a link stands at its path now, and links are not followed)' : ''
     this.onEvent({
       type: 'error',
       code: 'folder-missing',
-      message: `the shared folder ${this.root} is gone${what}; peers keep their mirrors of it, and sharing resumes when it is back`,
+      message: `${why ?? `the shared folder ${this.root} is gone${what}`}; peers keep their mirrors of it, and sharing resumes when it is back (a new, empty folder in its place counts once it holds a file)`,
     })
     const watcher = this.watcher
     this.watcher = null
@@ -362,18 +381,21 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     this.onEvent({ type: 'error', code: 'unshareable-path', message: `not shared: ${JSON.stringify(rel)}: ${problem}` })
   }
 
-  private async load(): Promise<Map<string, IndexedFile>> {
-    const saved = new Map<string, IndexedFile>()
+  private async load(): Promise<{ files: Map<string, IndexedFile>; folder: FolderIdentity | null }> {
+    const files = new Map<string, IndexedFile>()
+    let folder: FolderIdentity | null = null
     try {
       const data = JSON.parse(await readFile(this.statePath, 'utf8')) as SavedIndex
-      if (data.root !== this.root || !Array.isArray(data.files)) return saved
+      if (data.root !== this.root || !Array.isArray(data.files)) return { files, folder }
       for (const [rel, version, size, mtimeMs, ino] of data.files) {
-        saved.set(rel, { path: rel, version: Buffer.from(version, 'hex'), size, mtimeMs, ino })
+        files.set(rel, { path: rel, version: Buffer.from(version, 'hex'), size, mtimeMs, ino })
       }
+      const f = data.folder
+      if (f && typeof f.dev === 'number' && typeof f.ino === 'number' && typeof f.birthtimeMs === 'number') folder = f
     } catch {
       // No index yet, or an unreadable one: everything is hashed afresh.
     }
-    return saved
+    return { files, folder }
   }
 
   private scheduleSave(): void {
@@ -389,6 +411,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
   private async save(): Promise<void> {
     const data: SavedIndex = {
       root: this.root,
+      folder: this.rootIdentity,
       files: [...this.files.values()].map((f) => [f.path, f.version.toString('hex'), f.size, f.mtimeMs, f.ino]),
     }
     await mkdir(path.dirname(this.statePath), { recursive: true })
@@ -407,6 +430,9 @@ interface FolderIdentity {
   ino: number
   birthtimeMs: number
 }
+
+/** Matches no folder: with no saved identity, only a folder holding files counts as back. */
+const UNKNOWN_FOLDER: FolderIdentity = { dev: -1, ino: -1, birthtimeMs: -1 }
 
 function identityOf(stats: Stats): FolderIdentity {
   return { dev: stats.dev, ino: stats.ino, birthtimeMs: stats.birthtimeMs }
