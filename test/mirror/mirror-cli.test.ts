@@ -235,6 +235,34 @@ describe('a peer whose shared folder goes away', () => {
     }
   })
 
+  it('a client started on an empty folder in place of its own (a disk not mounted) empties no mirror', async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    for (let i = 0; i < 20; i++) write(senderDir, `d/f${i}.txt`, `content ${i}\n`)
+    const senderPort = await freePort()
+    const sender = await startClient(serverPort, senderDir, '-p', String(senderPort))
+    const receiver = await startClient(serverPort, tempDir('receiver-'))
+    await receiver.cli.waitFor('peer-synced', { files: 20 }, 15_000)
+    sender.cli.kill('SIGINT')
+    expect((await sender.cli.exited).code).toBe(0)
+    renameSync(senderDir, `${senderDir}-disk`)
+    mkdirSync(senderDir)
+
+    const again = await startClient(serverPort, senderDir, '-p', String(senderPort))
+    expect((await again.cli.waitFor('error', { code: 'folder-missing' })).message).toContain('is empty, and not the folder shared last time')
+    await receiver.cli.waitFor('error', { code: 'peer-folder-missing' }, 10_000)
+    await new Promise((r) => setTimeout(r, 1500))
+    expect(receiver.cli.find('file-removed')).toBeUndefined()
+    expect(Object.keys(treeOf(mirrorOf(receiver.dir, senderPort)))).toHaveLength(20)
+
+    rmSync(senderDir, { recursive: true })
+    renameSync(`${senderDir}-disk`, senderDir)
+    await receiver.cli.waitFor('peer-folder-restored', { peer: `127.0.0.1:${senderPort}` }, 10_000)
+    await receiver.cli.until(() => receiver.cli.count('peer-synced') === 2, 15_000, 'the mirror confirmed again')
+    await expectMirrored(senderDir, mirrorOf(receiver.dir, senderPort))
+    expect(receiver.cli.find('file-removed')).toBeUndefined()
+  })
+
   it('a real client whose folder is moved away and back: the peer waits, then mirrors it all', async () => {
     const serverPort = await startServer()
     const senderDir = tempDir('sender-')
