@@ -5,7 +5,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { JobRing } from '../../src/main/engine/mirror/job-ring'
 import type { Job, JobResult } from '../../src/main/engine/mirror/jobs'
-import { WorkerPool } from '../../src/main/engine/mirror/worker-pool'
+import { BOOTING_AT_ONCE, WorkerPool } from '../../src/main/engine/mirror/worker-pool'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
 afterEach(() => removeTempDirs())
@@ -50,6 +50,39 @@ describe('WorkerPool', () => {
       expect(done.map((d) => d.job.id).sort()).toEqual([1, 2, 3])
       for (const { result } of done) expect([0, 1]).toContain(result.kind === 'list' && result.ok ? result.files : -1)
       expect(ring.used).toBe(0)
+    } finally {
+      await pool.stop()
+    }
+  })
+
+  it('boots one thread per core at a time; the rest start as those come up, and all take jobs', async () => {
+    const script = path.join(tempDir('pool-'), 'worker.mjs')
+    writeFileSync(script, ANSWERING_WORKER)
+    const count = BOOTING_AT_ONCE + 6
+    const ring = new JobRing<Job>(64)
+    const ranOn = new Set<number>()
+    let finished: () => void = () => {}
+    const allDone = new Promise<void>((resolve) => (finished = resolve))
+    const pool = new WorkerPool(count, script, { nodeId: new Uint8Array(16) }, ring, {
+      accept: () => true,
+      message: () => {},
+      done: (_job, result) => {
+        ranOn.add(result.kind === 'list' && result.ok ? (result.files as unknown as number) : -1)
+        if (ranOn.size === count) finished()
+      },
+      changed: () => {},
+    })
+    try {
+      expect(pool.started).toBe(BOOTING_AT_ONCE)
+      expect(pool.size).toBe(count)
+      expect(pool.states.map((s) => s.id)).toEqual(Array.from({ length: count }, (_, id) => id))
+      for (let i = 0; i < 200 && pool.ready < count; i++) await new Promise((r) => setTimeout(r, 50))
+      expect(pool.started).toBe(count)
+      expect(pool.ready).toBe(count)
+      // One job each, handed out in one turn: every thread, booted last or first, takes one.
+      for (let id = 1; id <= count; id++) await ring.put(listJob(id))
+      await allDone
+      expect([...ranOn].sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, id) => id))
     } finally {
       await pool.stop()
     }

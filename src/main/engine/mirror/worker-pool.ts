@@ -1,5 +1,6 @@
 // -w worker threads and the dispatcher that feeds them from the ring: whenever a worker is idle
 // and the ring holds a job, the job goes to that worker. One job per worker at a time.
+import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { WorkerState } from '../../../shared/events'
 import type { Endpoint } from '../../../shared/endpoint'
@@ -34,19 +35,26 @@ interface Slot {
  */
 export const JOBS_PER_WORKER = 256
 
+/**
+ * Threads that boot at once. Each is a V8 isolate that takes ~40 ms of CPU to start: 128 started
+ * together on two cores kept the client from registering for 3.4 s. One core each, the rest
+ * start as these come up.
+ */
+export const BOOTING_AT_ONCE = Math.max(1, availableParallelism())
+
 export class WorkerPool {
   private readonly slots: Slot[] = []
   private stopping = false
   private dispatchScheduled = false
 
   constructor(
-    count: number,
+    private readonly count: number,
     private readonly script: string | URL,
     private readonly init: Omit<WorkerInit, 'workerId'>,
     private readonly ring: JobRing<Job>,
     private readonly hooks: PoolHooks,
   ) {
-    for (let id = 0; id < count; id++) this.slots.push(this.spawn(id))
+    for (let id = 0; id < Math.min(count, BOOTING_AT_ONCE); id++) this.slots.push(this.spawn(id))
     ring.onPut = () => this.scheduleDispatch()
   }
 
@@ -55,6 +63,7 @@ export class WorkerPool {
     const slot: Slot = { id, worker, online: false, jobs: new Map() }
     worker.once('online', () => {
       slot.online = true
+      if (!this.stopping && this.slots.length < this.count) this.slots.push(this.spawn(this.slots.length))
       this.dispatch()
     })
     worker.on('message', (messages: WorkerToMain[]) => this.onMessages(slot, messages))
@@ -63,12 +72,23 @@ export class WorkerPool {
   }
 
   get states(): WorkerState[] {
-    return this.slots.map((s) => {
-      const job = s.jobs.values().next().value as Job | undefined
-      return job
-        ? { id: s.id, busy: true, peer: job.peer.key, ...(job.kind === 'file' ? { path: job.path } : {}), jobs: s.jobs.size }
-        : { id: s.id, busy: false, jobs: 0 }
+    return Array.from({ length: this.count }, (_, id) => {
+      const s = this.slots[id]
+      const job = s?.jobs.values().next().value as Job | undefined
+      return s && job
+        ? { id, busy: true, peer: job.peer.key, ...(job.kind === 'file' ? { path: job.path } : {}), jobs: s.jobs.size }
+        : { id, busy: false, jobs: 0 }
     })
+  }
+
+  /** Threads created so far: the rest wait for one of these to boot (BOOTING_AT_ONCE). */
+  get started(): number {
+    return this.slots.length
+  }
+
+  /** Threads booted, and so given jobs. */
+  get ready(): number {
+    return this.slots.filter((s) => s.online).length
   }
 
   get busy(): number {
@@ -76,7 +96,7 @@ export class WorkerPool {
   }
 
   get size(): number {
-    return this.slots.length
+    return this.count
   }
 
   /**
