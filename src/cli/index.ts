@@ -13,6 +13,7 @@ import {
   existingDirectory,
   folderPath,
   expandLegacyFlags,
+  withLegacyFlagNames,
   legacyFlagTerm,
   hostName,
   integerIn,
@@ -36,14 +37,17 @@ function exitWhenFlushed(code: number): void {
   process.stdout.write('', () => process.exit(code))
 }
 
-/** SIGINT / SIGTERM: stop cleanly (LOG_OFF for a client) and exit 0; a second signal exits at once. */
-function stopOnSignals(node: Stoppable): void {
+/**
+ * SIGINT / SIGTERM: stop cleanly (LOG_OFF for a client) and exit 0; a second signal exits at once.
+ * A signal during `starting` waits for the start to end first (a start that fails exits on its own).
+ */
+function stopOnSignals(node: Stoppable, starting: Promise<unknown> = Promise.resolve()): void {
   let stopping = false
   const onSignal = (): void => {
     if (stopping) process.exit(0)
     stopping = true
     setTimeout(() => exitWhenFlushed(0), SHUTDOWN_LIMIT_MS).unref()
-    node.stop().finally(() => exitWhenFlushed(0))
+    void starting.then(() => node.stop().finally(() => exitWhenFlushed(0)))
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
@@ -76,6 +80,7 @@ const program = new Command()
   .name('dropbox-sync')
   .description('Folder sync for machines on one network: a registry server and clients that mirror one another.')
   .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(withLegacyFlagNames(text)) })
 
 program
   .command('server')
@@ -101,8 +106,9 @@ program
       helloTimeoutMs: opts.helloTimeout,
       onEvent: createPrinter(Boolean(opts.json)),
     })
-    await server.start().catch((error) => failToStart(error, 'server'))
-    stopOnSignals(server)
+    const starting = server.start().catch((error) => failToStart(error, 'server'))
+    stopOnSignals(server, starting)
+    await starting
   })
 
 program
@@ -150,8 +156,9 @@ program
         workerScript: TRANSFER_WORKER,
         onEvent: createPrinter(Boolean(opts.json)),
       })
-      await client.start().catch((error) => failToStart(error, 'client'))
-      stopOnSignals(client)
+      const starting = client.start().catch((error) => failToStart(error, 'client'))
+      stopOnSignals(client, starting)
+      await starting
     },
   )
 

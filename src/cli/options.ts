@@ -77,6 +77,11 @@ export function legacyFlagTerm(flags: string): string {
   return legacy ? `${legacy[0]}, ${flags}` : flags
 }
 
+/** Commander's messages name an option by its long form: give the legacy flag beside it, as help does. */
+export function withLegacyFlagNames(message: string): string {
+  return message.replace(/'(--[a-z-]+ [^']*)'/g, (quoted, flags: string) => `'${legacyFlagTerm(flags)}'`)
+}
+
 export function expandLegacyFlags(argv: string[]): string[] {
   return argv.map((arg) => {
     const [flag, ...rest] = arg.split('=')

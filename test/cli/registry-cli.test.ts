@@ -62,6 +62,8 @@ describe('server and clients as processes', () => {
     try {
       expect(await a.client.waitFor('peer-left', { port: b.port }, 10_000)).toMatchObject({ reason: 'timeout' })
       expect(await server.waitFor('peer-left', { port: b.port })).toMatchObject({ reason: 'timeout' })
+      // Named as the others know it (its listening port), once.
+      expect((await server.waitFor('error', { code: 'heartbeat-timeout' })).message).toMatch(new RegExp(`^client 127\\.0\\.0\\.1:${b.port}: silent for \\d+ ms$`))
     } finally {
       b.client.kill('SIGCONT')
     }
@@ -177,7 +179,8 @@ describe('flags', () => {
     [['client', '-d', '.', '-sp', '0', '-sip', 'h'], /server port must be a whole number from 1 to 65535/],
     [['client', '-d', '.', '-sp', '1', '-sip', 'h', '-w', '0'], /number of workers must be a whole number from 1/],
     [['client', '-d', '.', '-sp', '1', '-sip', 'h', '-b', 'x'], /buffer slots must be a whole number/],
-    [['client', '-d', '.', '-sp', '1'], /required option '--server-ip <host>'/],
+    [['client', '-d', '.', '-sp', '1'], /required option '-sip, --server-ip <host>'/],
+    [['client', '-d', '.', '-sip', 'h'], /required option '-sp, --server-port <port>'/],
     [['client', '-d', '.', '-sp', '1', '-sip', '127.0.0.1:4000'], /give only the host here; the port goes in -sp/],
     [['client', '-d', '', '-sp', '1', '-sip', 'h'], /the folder is empty/],
     [['client', '-d', '.', '-sp', '1', '-sip', 'h', '--advertise', '0.0.0.0'], /unspecified address/],
@@ -206,6 +209,23 @@ describe('flags', () => {
     const { code, stderr } = await runCliOnce(['server', '-p', String(port), '--host', '127.0.0.1'])
     expect(code).toBe(1)
     expect(stderr.trim()).toBe(`dropbox-sync: cannot start the server: port ${port} is already in use`)
+  })
+})
+
+describe('stopping', () => {
+  it('Ctrl-C while a client is still starting (indexing a large file) stops it cleanly: exit 0, not 130', async () => {
+    const { port } = await startServer()
+    const dir = tempDir()
+    // 4 GiB of zeros, sparse: hashing it keeps the start busy for a few seconds here.
+    const { truncateSync, writeFileSync } = await import('node:fs')
+    writeFileSync(`${dir}/big.bin`, '')
+    truncateSync(`${dir}/big.bin`, 4 * 1024 ** 3)
+    const client = runCli(['client', '-d', dir, '-p', '0', '-w', '2', '-sp', String(port), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
+    // Long enough for Node to load the command (its handlers are set before the start begins).
+    await new Promise((r) => setTimeout(r, 700))
+    expect(client.find('ready')).toBeUndefined()
+    client.kill('SIGINT')
+    expect(await client.exited).toEqual({ code: 0, signal: null })
   })
 })
 

@@ -278,7 +278,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.heartbeatTimer = setInterval(() => {
       const silentFor = Date.now() - this.lastHeard
       if (silentFor > interval * HEARTBEAT_MISSES) {
-        this.finish({ reason: 'timeout', code: 'heartbeat-timeout', message: `${this.remote} silent for ${silentFor} ms` })
+        this.finish({ reason: 'timeout', code: 'heartbeat-timeout', message: `silent for ${silentFor} ms` })
         this.socket.destroy()
         return
       }

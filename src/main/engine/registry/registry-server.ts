@@ -141,10 +141,12 @@ export class RegistryServer {
 
   private onClose(connection: Connection, info: CloseInfo): void {
     this.connections.delete(connection)
-    if (info.code && info.reason !== 'remote-error') {
-      this.emit({ type: 'error', code: info.code, message: `${connection.remote}: ${info.message ?? info.reason}` })
-    }
     const registration = this.byConnection.get(connection)
+    if (info.code && info.reason !== 'remote-error') {
+      // Named as the others know it when it had logged on; its connection's own port says little.
+      const who = registration ? `client ${endpointKey(registration.endpoint)}` : connection.remote
+      this.emit({ type: 'error', code: info.code, message: `${who}: ${info.message ?? info.reason}` })
+    }
     if (registration) this.remove(registration, info.reason === 'timeout' ? 'timeout' : 'connection-lost')
   }
 
