@@ -44,6 +44,8 @@ export const BOOTING_AT_ONCE = Math.max(1, availableParallelism())
 
 export class WorkerPool {
   private readonly slots: Slot[] = []
+  /** Peers every worker should be connected to: a thread that boots later connects to them too. */
+  private readonly peers = new Map<string, Extract<MainToWorker, { kind: 'connect' }>>()
   private stopping = false
   private dispatchScheduled = false
 
@@ -61,6 +63,8 @@ export class WorkerPool {
   private spawn(id: number): Slot {
     const worker = new Worker(this.script, { workerData: { ...this.init, workerId: id } satisfies WorkerInit })
     const slot: Slot = { id, worker, online: false, jobs: new Map() }
+    // Booted after the peers were announced (see BOOTING_AT_ONCE): it connects to them at once too.
+    for (const message of this.peers.values()) worker.postMessage(message)
     worker.once('online', () => {
       slot.online = true
       if (!this.stopping && this.slots.length < this.count) this.slots.push(this.spawn(this.slots.length))
@@ -104,11 +108,14 @@ export class WorkerPool {
    * still to come: the handshake is then out of the way when the first files are handed out.
    */
   connect(peer: PeerRef, self: Endpoint): void {
-    this.post({ kind: 'connect', peer, self })
+    const message = { kind: 'connect', peer, self } as const
+    this.peers.set(peer.key, message)
+    this.post(message)
   }
 
   /** Tells every worker to drop its connection to a peer that left. */
   forget(peer: string): void {
+    this.peers.delete(peer)
     this.post({ kind: 'forget', peer })
   }
 
