@@ -1,6 +1,7 @@
 // The shared folder's index over real files: it survives restarts, re-hashing only what changed,
 // and pushes changes as they happen.
-import { mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync, renameSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, renameSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { execFileSync, spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -25,6 +26,16 @@ afterEach(async () => {
   for (const index of open.splice(0)) await index.close()
   removeTempDirs()
 })
+
+/** Whether a folder made in the temp folder gets a birth time (0 where the file system keeps none). */
+function keepsBirthTimes(): boolean {
+  const probe = mkdtempSync(path.join(tmpdir(), 'birth-'))
+  try {
+    return statSync(probe).birthtimeMs !== 0
+  } finally {
+    rmSync(probe, { recursive: true })
+  }
+}
 
 function setup(): { root: string; state: string } {
   const root = tempDir('index-')
@@ -214,7 +225,23 @@ describe('FolderIndex', () => {
     expect(seen.filter((c) => c.op === 'delete')).toHaveLength(11)
   })
 
-  it('the same folder moved back counts however empty it is', async () => {
+  it('a folder deleted and made anew, empty (it gets the freed inode back), is not the shared one back', async () => {
+    const { root, state } = setup()
+    const { index, log } = await openIndex(root, state)
+    const { seen } = watchChanges(index)
+    renameSync(root, `${root}-away`)
+    await log.waitFor('error', { code: 'folder-missing' })
+    rmSync(`${root}-away`, { recursive: true })
+    mkdirSync(root)
+    // What a new disk or a tool may leave in it is no file to share either.
+    mkdirSync(path.join(root, 'lost+found'))
+    await new Promise((r) => setTimeout(r, 2500))
+    expect(index.missing).toBe(true)
+    expect(seen.filter((c) => c.op === 'delete')).toEqual([])
+  })
+
+  // Only where the file system keeps birth times; elsewhere an empty folder waits for a file.
+  it.skipIf(!keepsBirthTimes())('the same folder moved back counts however empty it is', async () => {
     const { root, state } = setup()
     const { index, log } = await openIndex(root, state)
     const { seen, waitFor } = watchChanges(index)
@@ -250,6 +277,19 @@ describe('FolderIndex', () => {
     expect(seen.filter((c) => c.op === 'delete')).toEqual([])
     // Nothing was hashed again: the saved hashes still matched.
     expect(index.hashed).toBe(0)
+  })
+
+  it('at start, a folder deleted and made anew while the client was stopped is not shared as empty', async () => {
+    const { root, state } = setup()
+    const { index: first } = await openIndex(root, state)
+    await first.close()
+    open.splice(open.indexOf(first), 1)
+    rmSync(root, { recursive: true })
+    mkdirSync(root)
+    mkdirSync(path.join(root, 'lost+found'))
+    const { index, log } = await openIndex(root, state)
+    await log.waitFor('error', { code: 'folder-missing' })
+    expect(index.size).toBe(11)
   })
 
   it('at start, an index saved before folders were told apart and an empty folder: waits for a file', async () => {

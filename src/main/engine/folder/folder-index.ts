@@ -98,7 +98,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     const stats = await lstat(this.root)
     this.rootIdentity = identityOf(stats)
     const { files: saved, folder } = await this.load()
-    if (saved.size > 0 && !(folder && sameFolder(folder, stats)) && (await readdir(this.root)).length === 0) {
+    if (saved.size > 0 && !(folder && provablySameFolder(folder, stats)) && !(await holdsAShareableFile(this.root))) {
       // Not the folder shared last time, and empty: the mount point of a disk not mounted yet, or
       // a folder made anew in its place. Taking it would delete every file at the peers.
       this.rootIdentity = folder ?? UNKNOWN_FOLDER
@@ -256,9 +256,8 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     const stats = await lstat(this.root).catch(() => null)
     if (!stats?.isDirectory()) return null
     // The folder itself, moved back, counts however empty: its emptiness is the user's doing.
-    if (sameFolder(this.rootIdentity, stats)) return stats
-    const entries = await readdir(this.root).catch(() => [])
-    return entries.length > 0 ? stats : null
+    if (provablySameFolder(this.rootIdentity, stats)) return stats
+    return (await holdsAShareableFile(this.root)) ? stats : null
   }
 
   /** The shared folder is gone: say so once, keep the last index, and wait for it to return. */
@@ -301,13 +300,25 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
 
   /** The folder is back (or a new one stands at its path): index it afresh and watch it again. */
   private async regainRoot(identity: FolderIdentity): Promise<void> {
+    // Until the return succeeds the folder is still the one lost: a candidate that fails is not
+    // "the folder itself" next time (which would count however empty).
+    const lost = this.rootIdentity
     this.rootIdentity = identity
     this.rootPoll = null
-    // As at open: watch, then scan; what the watcher reports meanwhile is re-checked after.
-    await this.startWatching()
-    const next = await this.scan(this.files)
+    let next: Map<string, IndexedFile>
+    try {
+      // As at open: watch, then scan; what the watcher reports meanwhile is re-checked after.
+      await this.startWatching()
+      next = await this.scan(this.files)
+    } catch (error) {
+      this.rootIdentity = lost
+      throw error
+    }
     if (this.closed) return
-    if (!(await this.rootIsThere())) return this.lostRoot()
+    if (!(await this.rootIsThere())) {
+      this.rootIdentity = lost
+      return this.lostRoot()
+    }
     // Every file is announced, changed or not: a peer that asked for one while the folder was
     // away was refused it, and only a new announcement makes it ask again. Peers that already
     // hold a version skip it without a transfer.
@@ -439,14 +450,35 @@ function identityOf(stats: Stats): FolderIdentity {
 }
 
 /**
- * Whether `now` is still the folder `then` was. One made anew at the same path often gets the
- * freed inode number back; its birth time tells them apart. Where the file system keeps no birth
- * time, Node reports the change time in its place (which moves with every entry added): a birth
- * time equal to the change time is not taken as one.
+ * Whether `now` is still the folder `then` was, for the look once a second while it is shared.
+ * One made anew at the same path often gets the freed inode number back; its birth time tells
+ * them apart. Where the file system keeps no birth time, Node reports the change time in its
+ * place (which moves with every entry added) or 0: a birth time equal to the change time is not
+ * taken as one. Lenient, so: taking an empty folder for the shared one needs provablySameFolder.
  */
 function sameFolder(then: FolderIdentity, now: Stats): boolean {
   if (now.dev !== then.dev || now.ino !== then.ino) return false
   return now.birthtimeMs === then.birthtimeMs || now.birthtimeMs === now.ctimeMs
+}
+
+/**
+ * Whether `now` is, beyond doubt, the folder `then` was: what lets an empty folder stand for the
+ * shared one. A folder made anew usually gets the freed inode back, and one never changed since
+ * it was made has its change time equal to its birth time, so only a real birth time, the same,
+ * will do. Where the file system keeps none (0), an empty folder waits for a file instead.
+ */
+function provablySameFolder(then: FolderIdentity, now: Stats): boolean {
+  return now.dev === then.dev && now.ino === then.ino && now.birthtimeMs !== 0 && now.birthtimeMs === then.birthtimeMs
+}
+
+/** Whether `dir` holds, at any depth, one regular file this index would share. Stops at the first. */
+async function holdsAShareableFile(dir: string, prefix = ''): Promise<boolean> {
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name
+    if (entry.isFile() && !relativePathProblem(rel)) return true
+    if (entry.isDirectory() && (await holdsAShareableFile(path.join(dir, entry.name), rel))) return true
+  }
+  return false
 }
 
 function sameStats(a: FileStats, b: FileStats): boolean {
