@@ -305,7 +305,10 @@ export class MirrorCoordinator {
       state.early.push(...changes)
       return
     }
-    state.synced = false
+    // A re-announcement of what the mirror holds (a folder back) changes nothing: no new peer-synced.
+    const mirror = state.manifest.files
+    const differs = changes.some((c) => (c.op === 'delete' ? mirror.has(c.path) : mirror.get(c.path)?.version !== c.version.toString('hex')))
+    if (differs) state.synced = false
     const deleted = new Set<string>()
     const upserts: string[] = []
     for (const change of changes) {
