@@ -37,6 +37,15 @@ function keepsBirthTimes(): boolean {
   }
 }
 
+/** A folder indexed once and its index closed, as a client stopped: the next open starts from its save. */
+async function indexedThenClosed(): Promise<{ root: string; state: string }> {
+  const { root, state } = setup()
+  const { index } = await openIndex(root, state)
+  await index.close()
+  open.splice(open.indexOf(index), 1)
+  return { root, state }
+}
+
 function setup(): { root: string; state: string } {
   const root = tempDir('index-')
   for (let i = 0; i < 10; i++) writeFileSync(path.join(root, `f${i}.txt`), `content ${i}`)
@@ -256,10 +265,7 @@ describe('FolderIndex', () => {
   })
 
   it('at start, an empty folder that is not the one indexed last time is not shared as empty; the folder itself is', async () => {
-    const { root, state } = setup()
-    const { index: first } = await openIndex(root, state)
-    await first.close()
-    open.splice(open.indexOf(first), 1)
+    const { root, state } = await indexedThenClosed()
     // As if its disk were not mounted yet: an empty folder at its path.
     renameSync(root, `${root}-disk`)
     mkdirSync(root)
@@ -280,10 +286,7 @@ describe('FolderIndex', () => {
   })
 
   it('at start, a folder deleted and made anew while the client was stopped is not shared as empty', async () => {
-    const { root, state } = setup()
-    const { index: first } = await openIndex(root, state)
-    await first.close()
-    open.splice(open.indexOf(first), 1)
+    const { root, state } = await indexedThenClosed()
     rmSync(root, { recursive: true })
     mkdirSync(root)
     mkdirSync(path.join(root, 'lost+found'))
@@ -293,10 +296,7 @@ describe('FolderIndex', () => {
   })
 
   it('at start, an index saved before folders were told apart and an empty folder: waits for a file', async () => {
-    const { root, state } = setup()
-    const { index: first } = await openIndex(root, state)
-    await first.close()
-    open.splice(open.indexOf(first), 1)
+    const { root, state } = await indexedThenClosed()
     const saved = JSON.parse(readFileSync(state, 'utf8')) as { folder?: unknown }
     expect(saved.folder).toBeDefined()
     delete saved.folder

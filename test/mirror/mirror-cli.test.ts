@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BIN, killAll, runCli, runCliOnce, type CliProcess } from '../helpers/cli'
-import { FakePeer, sha256 } from '../helpers/fake-peer'
+import { FakePeer, sha256, type FakeFile } from '../helpers/fake-peer'
 import { freePort } from '../helpers/ports'
 import { RawPeer } from '../helpers/raw-peer'
 import { removeTempDirs, tempDir } from '../helpers/temp'
@@ -57,6 +57,23 @@ async function expectMirrored(source: string, mirror: string, timeoutMs = 15_000
     if (Date.now() > deadline) expect(got).toEqual(want)
     await new Promise((r) => setTimeout(r, 100))
   }
+}
+
+/**
+ * A sender with 20 files (each made by `make`) on a fixed port, mirrored by a receiver; then the
+ * sender is stopped with Ctrl-C (it logs off).
+ */
+async function mirroredThenStopped(make: (dir: string, i: number) => void): Promise<{ serverPort: number; senderDir: string; senderPort: number; receiver: Client }> {
+  const serverPort = await startServer()
+  const senderDir = tempDir('sender-')
+  for (let i = 0; i < 20; i++) make(senderDir, i)
+  const senderPort = await freePort()
+  const sender = await startClient(serverPort, senderDir, '-p', String(senderPort))
+  const receiver = await startClient(serverPort, tempDir('receiver-'))
+  await receiver.cli.waitFor('peer-synced', { files: 20 }, 15_000)
+  sender.cli.kill('SIGINT')
+  expect((await sender.cli.exited).code).toBe(0)
+  return { serverPort, senderDir, senderPort, receiver }
 }
 
 const AWKWARD = [
@@ -150,15 +167,7 @@ describe('cut transfers and returning peers', () => {
   })
 
   it('a peer that comes back moves only what changed while it was away', async () => {
-    const serverPort = await startServer()
-    const senderDir = tempDir('sender-')
-    for (let i = 0; i < 20; i++) write(senderDir, `f${i}.txt`, `file ${i}\n`)
-    const senderPort = await freePort()
-    const sender = await startClient(serverPort, senderDir, '-p', String(senderPort))
-    const receiver = await startClient(serverPort, tempDir('receiver-'))
-    await receiver.cli.waitFor('peer-synced', { files: 20 }, 15_000)
-    sender.cli.kill('SIGINT')
-    expect((await sender.cli.exited).code).toBe(0)
+    const { serverPort, senderDir, senderPort, receiver } = await mirroredThenStopped((dir, i) => write(dir, `f${i}.txt`, `file ${i}\n`))
     await receiver.cli.waitFor('peer-left', { port: senderPort, reason: 'log-off' })
     write(senderDir, 'f3.txt', 'changed while away\n')
     rmSync(path.join(senderDir, 'f4.txt'))
@@ -174,77 +183,68 @@ describe('cut transfers and returning peers', () => {
 })
 
 describe('a peer whose shared folder goes away', () => {
-  it('its files wait for the folder, however long, and none is given up on; they come when it is back', async () => {
+  const fakes: FakePeer[] = []
+  afterEach(async () => {
+    for (const fake of fakes.splice(0)) await fake.stop()
+  })
+
+  /**
+   * A FakePeer whose folder is gone before it says so, as a real folder server's is (the first
+   * aborts come before FOLDER_STATE), and a client mirroring it, once that client has heard.
+   */
+  async function mirroringAPeerGoneSilently(files: FakeFile[]): Promise<{ peer: FakePeer; peerPort: number; receiver: Client }> {
     const serverPort = await startServer()
-    const files = Array.from({ length: 40 }, (_, i) => ({ path: `d${i % 4}/f${i}.txt`, content: Buffer.from(`file ${i}\n`) }))
-    files.push({ path: 'big.bin', content: randomBytes(200_000) })
     const peer = new FakePeer(files)
+    fakes.push(peer)
     const peerPort = await peer.start()
     await peer.register(serverPort)
-    // Gone before it says so, as a real folder server is: the first aborts come before FOLDER_STATE.
     peer.away = true
-    try {
-      const receiver = await startClient(serverPort, tempDir('receiver-'))
-      await receiver.cli.waitFor('transfer-failed', { retrying: true }, 15_000)
-      peer.folderState(false)
-      await receiver.cli.waitFor('error', { code: 'peer-folder-missing' }, 10_000)
-      // Longer than all the retries of a failing file together (200 + 400 + 800 + 1600 ms).
-      await new Promise((r) => setTimeout(r, 4000))
-      expect(receiver.cli.events.filter((e) => e.type === 'transfer-failed' && !e.retrying)).toEqual([])
-      expect(receiver.cli.find('error', { code: 'peer-aborted' })).toBeUndefined()
-      expect(receiver.cli.find('peer-synced')).toBeUndefined()
-      // Held, not asked for in a loop.
-      const asked = peer.requests.length
-      await new Promise((r) => setTimeout(r, 500))
-      expect(peer.requests.length).toBe(asked)
+    const receiver = await startClient(serverPort, tempDir('receiver-'))
+    await receiver.cli.waitFor('transfer-failed', { retrying: true }, 15_000)
+    peer.folderState(false)
+    await receiver.cli.waitFor('error', { code: 'peer-folder-missing' }, 10_000)
+    return { peer, peerPort, receiver }
+  }
 
-      expect(receiver.cli.find('error', { code: 'peer-folder-missing' })?.peer).toBe(`127.0.0.1:${peerPort}`)
-      peer.away = false
-      peer.folderState(true)
-      await receiver.cli.waitFor('peer-folder-restored', { peer: `127.0.0.1:${peerPort}` }, 10_000)
-      await receiver.cli.waitFor('peer-synced', { files: 41 }, 15_000)
-      const want = Object.fromEntries(files.map((f) => [f.path, sha256(f.content).toString('hex')]))
-      expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(want)
-      expect(receiver.cli.events.filter((e) => e.type === 'error' && e.code === 'peer-folder-missing')).toHaveLength(1)
-    } finally {
-      await peer.stop()
-    }
+  const mirrored = (files: FakeFile[]) => Object.fromEntries(files.map((f) => [f.path, sha256(f.content).toString('hex')]))
+
+  it('its files wait for the folder, however long, and none is given up on; they come when it is back', async () => {
+    const files = Array.from({ length: 40 }, (_, i) => ({ path: `d${i % 4}/f${i}.txt`, content: Buffer.from(`file ${i}\n`) }))
+    files.push({ path: 'big.bin', content: randomBytes(200_000) })
+    const { peer, peerPort, receiver } = await mirroringAPeerGoneSilently(files)
+    // Longer than all the retries of a failing file together (200 + 400 + 800 + 1600 ms).
+    await new Promise((r) => setTimeout(r, 4000))
+    expect(receiver.cli.events.filter((e) => e.type === 'transfer-failed' && !e.retrying)).toEqual([])
+    expect(receiver.cli.find('error', { code: 'peer-aborted' })).toBeUndefined()
+    expect(receiver.cli.find('peer-synced')).toBeUndefined()
+    // Held, not asked for in a loop.
+    const asked = peer.requests.length
+    await new Promise((r) => setTimeout(r, 500))
+    expect(peer.requests.length).toBe(asked)
+
+    expect(receiver.cli.find('error', { code: 'peer-folder-missing' })?.peer).toBe(`127.0.0.1:${peerPort}`)
+    peer.away = false
+    peer.folderState(true)
+    await receiver.cli.waitFor('peer-folder-restored', { peer: `127.0.0.1:${peerPort}` }, 10_000)
+    await receiver.cli.waitFor('peer-synced', { files: 41 }, 15_000)
+    expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(mirrored(files))
+    expect(receiver.cli.events.filter((e) => e.type === 'error' && e.code === 'peer-folder-missing')).toHaveLength(1)
   })
 
   it('a subscription lost while the folder is away learns, when made again, that it is back', async () => {
-    const serverPort = await startServer()
     const files = Array.from({ length: 10 }, (_, i) => ({ path: `f${i}.txt`, content: Buffer.from(`file ${i}\n`) }))
-    const peer = new FakePeer(files)
-    const peerPort = await peer.start()
-    await peer.register(serverPort)
-    peer.away = true
-    try {
-      const receiver = await startClient(serverPort, tempDir('receiver-'))
-      await receiver.cli.waitFor('transfer-failed', { retrying: true }, 10_000)
-      peer.folderState(false)
-      await receiver.cli.waitFor('error', { code: 'peer-folder-missing' }, 10_000)
-      // The folder comes back while no subscription is there to hear it.
-      peer.dropSubscribers()
-      peer.away = false
-      await receiver.cli.waitFor('peer-folder-restored', { peer: `127.0.0.1:${peerPort}` }, 10_000)
-      await receiver.cli.waitFor('peer-synced', { files: 10 }, 15_000)
-      expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(Object.fromEntries(files.map((f) => [f.path, sha256(f.content).toString('hex')])))
-      expect(receiver.cli.events.filter((e) => e.type === 'error' && e.code === 'peer-folder-missing')).toHaveLength(1)
-    } finally {
-      await peer.stop()
-    }
+    const { peer, peerPort, receiver } = await mirroringAPeerGoneSilently(files)
+    // The folder comes back while no subscription is there to hear it.
+    peer.dropSubscribers()
+    peer.away = false
+    await receiver.cli.waitFor('peer-folder-restored', { peer: `127.0.0.1:${peerPort}` }, 10_000)
+    await receiver.cli.waitFor('peer-synced', { files: 10 }, 15_000)
+    expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(mirrored(files))
+    expect(receiver.cli.events.filter((e) => e.type === 'error' && e.code === 'peer-folder-missing')).toHaveLength(1)
   })
 
   it('a client started on an empty folder in place of its own (a disk not mounted) empties no mirror', async () => {
-    const serverPort = await startServer()
-    const senderDir = tempDir('sender-')
-    for (let i = 0; i < 20; i++) write(senderDir, `d/f${i}.txt`, `content ${i}\n`)
-    const senderPort = await freePort()
-    const sender = await startClient(serverPort, senderDir, '-p', String(senderPort))
-    const receiver = await startClient(serverPort, tempDir('receiver-'))
-    await receiver.cli.waitFor('peer-synced', { files: 20 }, 15_000)
-    sender.cli.kill('SIGINT')
-    expect((await sender.cli.exited).code).toBe(0)
+    const { serverPort, senderDir, senderPort, receiver } = await mirroredThenStopped((dir, i) => write(dir, `d/f${i}.txt`, `content ${i}\n`))
     renameSync(senderDir, `${senderDir}-disk`)
     mkdirSync(senderDir)
 
@@ -258,7 +258,7 @@ describe('a peer whose shared folder goes away', () => {
     rmSync(senderDir, { recursive: true })
     renameSync(`${senderDir}-disk`, senderDir)
     await receiver.cli.waitFor('peer-folder-restored', { peer: `127.0.0.1:${senderPort}` }, 10_000)
-    await receiver.cli.until(() => receiver.cli.count('peer-synced') === 2, 15_000, 'the mirror confirmed again')
+    await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 2, 15_000, 'the mirror confirmed again')
     await expectMirrored(senderDir, mirrorOf(receiver.dir, senderPort))
     expect(receiver.cli.find('file-removed')).toBeUndefined()
   })
