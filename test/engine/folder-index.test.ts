@@ -271,7 +271,7 @@ describe('FolderIndex', () => {
     mkdirSync(root)
     const { index, log } = await openIndex(root, state)
     const { seen } = watchChanges(index)
-    expect((await log.waitFor('error', { code: 'folder-missing' })).message).toContain(`${root} is empty, and not the folder shared last time (is its disk mounted?)`)
+    expect((await log.waitFor('error', { code: 'folder-missing' })).message).toContain(`${root} holds no file to share and is not the folder shared last time (is its disk mounted?)`)
     expect(index.missing).toBe(true)
     // The last index stands for the peers: nothing is deleted.
     expect(index.size).toBe(11)

@@ -253,7 +253,7 @@ describe('a peer whose shared folder goes away', () => {
     mkdirSync(senderDir)
 
     const again = await startClient(serverPort, senderDir, '-p', String(senderPort))
-    expect((await again.cli.waitFor('error', { code: 'folder-missing' })).message).toContain('is empty, and not the folder shared last time')
+    expect((await again.cli.waitFor('error', { code: 'folder-missing' })).message).toContain('holds no file to share and is not the folder shared last time')
     await receiver.cli.waitFor('error', { code: 'peer-folder-missing' }, 10_000)
     await new Promise((r) => setTimeout(r, 1500))
     expect(receiver.cli.find('file-removed')).toBeUndefined()

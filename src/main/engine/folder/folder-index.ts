@@ -99,11 +99,11 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     this.rootIdentity = identityOf(stats)
     const { files: saved, folder } = await this.load()
     if (saved.size > 0 && !(folder && provablySameFolder(folder, stats)) && !(await holdsAShareableFile(this.root))) {
-      // Not the folder shared last time, and empty: the mount point of a disk not mounted yet, or
-      // a folder made anew in its place. Taking it would delete every file at the peers.
+      // Not the folder shared last time, and no file in it: the mount point of a disk not mounted
+      // yet, or a folder made anew in its place. Taking it would delete every file at the peers.
       this.rootIdentity = folder ?? UNKNOWN_FOLDER
       this.files = saved
-      await this.lostRoot(`${this.root} is empty, and not the folder shared last time (is its disk mounted?)`)
+      await this.lostRoot(`${this.root} holds no file to share and is not the folder shared last time (is its disk mounted?)`)
       this.checkRootEverySecond()
       return
     }
@@ -260,8 +260,10 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     return (await holdsAShareableFile(this.root)) ? stats : null
   }
 
-  /** The shared folder is gone: say so once, keep the last index, and wait for it to return. */
-  /** `why`: what to say instead of "the shared folder … is gone". */
+  /**
+   * The shared folder is gone: say so once, keep the last index, and wait for it to return.
+   * `why`: what to say instead of "the shared folder … is gone".
+   */
   private async lostRoot(why?: string): Promise<void> {
     const there = await lstat(this.root).catch(() => null)
     const what = there?.isSymbolicLink() ? ' (a link stands at its path now, and links are not followed)' : ''
