@@ -1,5 +1,5 @@
 // -w worker threads and the dispatcher that feeds them from the ring: whenever a booted worker
-// has room (JOBS_PER_WORKER) and the ring holds a job, the job goes to the least loaded one.
+// has room (JOBS_PER_WORKER) and the ring holds a job, it goes there (see dispatch for which).
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { WorkerState } from '../../../shared/events'
