@@ -170,10 +170,10 @@ describe('the app in a browser', () => {
     await slowIn('waiting').waitFor({ state: 'visible', timeout: WITHIN })
     await expect.poll(() => textOf(slowIn('waiting'))).toContain('folder away')
     await page.getByTestId('peer-graph').locator('g.node-waiting', { has: page.locator('text', { hasText: slowKey }) }).first().waitFor({ timeout: WITHIN })
+    await screenshot(page, 'peers')
     slow.away = false
     slow.folderState(true)
     await slowIn('synced').waitFor({ state: 'visible', timeout: WITHIN })
-    await screenshot(page, 'peers')
     bob.cli.kill('SIGTERM')
     await expectPeerGone(page, bob.key)
     alice.cli.kill('SIGKILL')
