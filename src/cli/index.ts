@@ -39,15 +39,16 @@ function exitWhenFlushed(code: number): void {
 
 /**
  * SIGINT / SIGTERM: stop cleanly (LOG_OFF for a client) and exit 0; a second signal exits at once.
- * A signal during `starting` waits for the start to end first (a start that fails exits on its own).
+ * Set before the start begins (Node's own handler would kill the process during its first,
+ * synchronous part): a signal meanwhile waits for `starting()` to end (one that fails exits itself).
  */
-function stopOnSignals(node: Stoppable, starting: Promise<unknown> = Promise.resolve()): void {
+function stopOnSignals(node: Stoppable, starting: () => Promise<unknown> = () => Promise.resolve()): void {
   let stopping = false
   const onSignal = (): void => {
     if (stopping) process.exit(0)
     stopping = true
     setTimeout(() => exitWhenFlushed(0), SHUTDOWN_LIMIT_MS).unref()
-    void starting.then(() => node.stop().finally(() => exitWhenFlushed(0)))
+    void starting().then(() => node.stop().finally(() => exitWhenFlushed(0)))
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
@@ -106,8 +107,9 @@ program
       helloTimeoutMs: opts.helloTimeout,
       onEvent: createPrinter(Boolean(opts.json)),
     })
-    const starting = server.start().catch((error) => failToStart(error, 'server'))
-    stopOnSignals(server, starting)
+    let starting: Promise<unknown> = Promise.resolve()
+    stopOnSignals(server, () => starting)
+    starting = server.start().catch((error) => failToStart(error, 'server'))
     await starting
   })
 
@@ -156,8 +158,9 @@ program
         workerScript: TRANSFER_WORKER,
         onEvent: createPrinter(Boolean(opts.json)),
       })
-      const starting = client.start().catch((error) => failToStart(error, 'client'))
-      stopOnSignals(client, starting)
+      let starting: Promise<unknown> = Promise.resolve()
+      stopOnSignals(client, () => starting)
+      starting = client.start().catch((error) => failToStart(error, 'client'))
       await starting
     },
   )

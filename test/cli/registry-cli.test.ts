@@ -221,8 +221,11 @@ describe('stopping', () => {
     writeFileSync(`${dir}/big.bin`, '')
     truncateSync(`${dir}/big.bin`, 4 * 1024 ** 3)
     const client = runCli(['client', '-d', dir, '-p', '0', '-w', '2', '-sp', String(port), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
-    // Long enough for Node to load the command (its handlers are set before the start begins).
-    await new Promise((r) => setTimeout(r, 700))
+    // The start has begun once the mirror folder's lock is taken; the handlers are set before.
+    const { existsSync } = await import('node:fs')
+    const lock = `${dir}-mirrors/.dropbox-sync/lock`
+    for (let i = 0; i < 400 && !existsSync(lock); i++) await new Promise((r) => setTimeout(r, 25))
+    expect(existsSync(lock)).toBe(true)
     expect(client.find('ready')).toBeUndefined()
     client.kill('SIGINT')
     expect(await client.exited).toEqual({ code: 0, signal: null })
