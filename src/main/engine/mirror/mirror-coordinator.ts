@@ -214,8 +214,7 @@ export class MirrorCoordinator {
     if (!present) {
       // Attempts counted before the notice were the outage's doing, not the files'.
       state.attempts.clear()
-      const message = `the shared folder of ${state.ref.key} is gone for now; its files come once it is back`
-      this.options.onEvent({ type: 'error', code: 'peer-folder-missing', message, peer: state.ref.key })
+      this.report('peer-folder-missing', `the shared folder of ${state.ref.key} is gone for now; its files come once it is back`, state.ref.key)
       return
     }
     this.options.onEvent({ type: 'peer-folder-restored', peer: state.ref.key })
@@ -572,8 +571,9 @@ export class MirrorCoordinator {
     }, ms).unref()
   }
 
-  private report(code: string, message: string): void {
-    this.options.onEvent({ type: 'error', code, message })
+  /** `peer`: the peer the error is about, when the app should show it on that peer. */
+  private report(code: string, message: string, peer?: string): void {
+    this.options.onEvent({ type: 'error', code, message, ...(peer === undefined ? {} : { peer }) })
   }
 
   private emitState(): void {
