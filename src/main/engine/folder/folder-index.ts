@@ -98,7 +98,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     const stats = await lstat(this.root)
     this.rootIdentity = identityOf(stats)
     const { files: saved, folder } = await this.load()
-    if (saved.size > 0 && !(folder && provablySameFolder(folder, stats)) && !(await holdsAShareableFile(this.root))) {
+    if (saved.size > 0 && !(folder && provablySameFolder(folder, stats)) && !(await this.holdsAShareableFile())) {
       // Not the folder shared last time, and no file in it: the mount point of a disk not mounted
       // yet, or a folder made anew in its place. Taking it would delete every file at the peers.
       this.rootIdentity = folder ?? UNKNOWN_FOLDER
@@ -257,7 +257,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     if (!stats?.isDirectory()) return null
     // The folder itself, moved back, counts however empty: its emptiness is the user's doing.
     if (provablySameFolder(this.rootIdentity, stats)) return stats
-    return (await holdsAShareableFile(this.root)) ? stats : null
+    return (await this.holdsAShareableFile()) ? stats : null
   }
 
   /**
@@ -388,6 +388,12 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     }
   }
 
+  /** Whether the folder holds, at any depth, one file this index would share. Stops at the first. */
+  private async holdsAShareableFile(): Promise<boolean> {
+    for await (const _file of this.walk(this.root, '')) return true
+    return false
+  }
+
   private reportUnshareable(rel: string, problem: string): void {
     if (this.reportedUnshareable.has(rel)) return
     this.reportedUnshareable.add(rel)
@@ -471,16 +477,6 @@ function sameFolder(then: FolderIdentity, now: Stats): boolean {
  */
 function provablySameFolder(then: FolderIdentity, now: Stats): boolean {
   return now.dev === then.dev && now.ino === then.ino && now.birthtimeMs !== 0 && now.birthtimeMs === then.birthtimeMs
-}
-
-/** Whether `dir` holds, at any depth, one regular file this index would share. Stops at the first. */
-async function holdsAShareableFile(dir: string, prefix = ''): Promise<boolean> {
-  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name
-    if (entry.isFile() && !relativePathProblem(rel)) return true
-    if (entry.isDirectory() && (await holdsAShareableFile(path.join(dir, entry.name), rel))) return true
-  }
-  return false
 }
 
 function sameStats(a: FileStats, b: FileStats): boolean {
