@@ -54,6 +54,14 @@ function stopOnSignals(node: Stoppable, starting: () => Promise<unknown> = () =>
   process.on('SIGTERM', onSignal)
 }
 
+/** Starts `node` with its signal handlers already set: Ctrl-C during the start stops it cleanly. */
+async function startStoppable(node: Stoppable & { start(): Promise<unknown> }, what: string): Promise<void> {
+  let starting: Promise<unknown> = Promise.resolve()
+  stopOnSignals(node, () => starting)
+  starting = node.start().catch((error) => failToStart(error, what))
+  await starting
+}
+
 function failToStart(error: unknown, what: string): never {
   const err = error as NodeJS.ErrnoException & { port?: number }
   const problem = portProblem(err)
@@ -107,10 +115,7 @@ program
       helloTimeoutMs: opts.helloTimeout,
       onEvent: createPrinter(Boolean(opts.json)),
     })
-    let starting: Promise<unknown> = Promise.resolve()
-    stopOnSignals(server, () => starting)
-    starting = server.start().catch((error) => failToStart(error, 'server'))
-    await starting
+    await startStoppable(server, 'server')
   })
 
 program
@@ -158,10 +163,7 @@ program
         workerScript: TRANSFER_WORKER,
         onEvent: createPrinter(Boolean(opts.json)),
       })
-      let starting: Promise<unknown> = Promise.resolve()
-      stopOnSignals(client, () => starting)
-      starting = client.start().catch((error) => failToStart(error, 'client'))
-      await starting
+      await startStoppable(client, 'client')
     },
   )
 
