@@ -385,7 +385,6 @@ export class FolderServer {
 
   /** Sends `frames` to every subscriber, in order, after what each one is already owed. */
   private push(frames: Message[]): void {
-    if (frames.length === 0) return
     for (const session of this.sessions) {
       if (!session.subscribed || !session.peer) continue
       // Queued behind the session's requests and paced: a burst of changes waits for the socket.
