@@ -385,4 +385,83 @@ describe('FolderIndex', () => {
     const error = await log.waitFor('error', { code: 'unshareable-path' })
     expect(error.message).toContain('backslash')
   })
+
+  it('a folder tree moved in is indexed, and its deepest folder is watched from then on', async () => {
+    const { root, state } = setup()
+    const { index } = await openIndex(root, state)
+    const { waitFor } = watchChanges(index)
+    const outside = tempDir('outside-')
+    mkdirSync(path.join(outside, 'tree', 'a', 'b', 'c'), { recursive: true })
+    writeFileSync(path.join(outside, 'tree', 'a', 'top.txt'), 'top')
+    writeFileSync(path.join(outside, 'tree', 'a', 'b', 'c', 'deep.txt'), 'deep')
+    renameSync(path.join(outside, 'tree'), path.join(root, 'tree'))
+    await waitFor(() => index.get('tree/a/top.txt') !== undefined && index.get('tree/a/b/c/deep.txt') !== undefined)
+    writeFileSync(path.join(root, 'tree', 'a', 'b', 'c', 'later.txt'), 'later')
+    await waitFor(() => index.get('tree/a/b/c/later.txt')?.version.equals(sha256('later')) === true)
+  })
+
+  it('folders made and filled at once are indexed whole, however quickly the files follow', async () => {
+    const { root, state } = setup()
+    const { index } = await openIndex(root, state)
+    const { waitFor } = watchChanges(index)
+    for (let i = 0; i < 20; i++) {
+      mkdirSync(path.join(root, 'quick', `d${i}`, 'inner'), { recursive: true })
+      writeFileSync(path.join(root, 'quick', `d${i}`, 'inner', 'f.txt'), `quick ${i}`)
+    }
+    await waitFor(() => Array.from({ length: 20 }, (_, i) => index.get(`quick/d${i}/inner/f.txt`)).every(Boolean))
+    expect(index.get('quick/d19/inner/f.txt')?.version).toEqual(sha256('quick 19'))
+  })
+
+  it('a folder replaced by another of the same name: the old files go, the new ones come, and it is watched', async () => {
+    const { root, state } = setup()
+    mkdirSync(path.join(root, 'swap'))
+    writeFileSync(path.join(root, 'swap', 'old.txt'), 'old')
+    writeFileSync(path.join(root, 'swap', 'kept.txt'), 'kept before')
+    const { index } = await openIndex(root, state)
+    const { seen, waitFor } = watchChanges(index)
+    const outside = tempDir('outside-')
+    mkdirSync(path.join(outside, 'swap'))
+    writeFileSync(path.join(outside, 'swap', 'kept.txt'), 'kept after')
+    writeFileSync(path.join(outside, 'swap', 'new.txt'), 'new')
+    // Moved aside and replaced in one go: only the parent's two events tell of it.
+    renameSync(path.join(root, 'swap'), path.join(outside, 'old-swap'))
+    renameSync(path.join(outside, 'swap'), path.join(root, 'swap'))
+    await waitFor(() => index.get('swap/old.txt') === undefined && index.get('swap/new.txt') !== undefined)
+    expect(seen.some((c) => c.op === 'delete' && c.path === 'swap/old.txt')).toBe(true)
+    expect(index.get('swap/kept.txt')?.version).toEqual(sha256('kept after'))
+    writeFileSync(path.join(root, 'swap', 'then.txt'), 'then')
+    await waitFor(() => index.get('swap/then.txt') !== undefined)
+    // The folder moved out is no longer watched: a change in it is nothing of ours.
+    writeFileSync(path.join(outside, 'old-swap', 'ghost.txt'), 'ghost')
+    await new Promise((r) => setTimeout(r, 200))
+    expect(index.list().some((f) => f.path.endsWith('ghost.txt'))).toBe(false)
+  })
+
+  it('reports a file made while running whose name is not UTF-8', async () => {
+    const { root, state } = setup()
+    const { log } = await openIndex(root, state)
+    writeFileSync(Buffer.concat([Buffer.from(`${root}/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from('.txt')]), 'x')
+    const error = await log.waitFor('error', { code: 'unshareable-path' })
+    expect(error.message).toContain('not valid UTF-8')
+  })
+
+  it('a first start hashes each file once, and a restart none', async () => {
+    const root = tempDir('many-')
+    for (let d = 0; d < 5; d++) {
+      mkdirSync(path.join(root, `d${d}`))
+      for (let i = 0; i < 40; i++) writeFileSync(path.join(root, `d${d}`, `f${i}`), `file ${d} ${i}`)
+    }
+    writeFileSync(path.join(root, 'big.bin'), Buffer.alloc(3 * 1024 * 1024 + 5, 7))
+    const state = path.join(tempDir('state-'), 'index.json')
+    const first = (await openIndex(root, state)).index
+    expect(first.size).toBe(201)
+    expect(first.hashed).toBe(201)
+    expect(first.get('big.bin')?.version).toEqual(sha256(Buffer.alloc(3 * 1024 * 1024 + 5, 7)))
+    expect(first.get('d4/f39')?.size).toBe('file 4 39'.length)
+    await first.close()
+    open.splice(open.indexOf(first), 1)
+    const again = (await openIndex(root, state)).index
+    expect(again.size).toBe(201)
+    expect(again.hashed).toBe(0)
+  })
 })
