@@ -136,6 +136,39 @@ async function timeReceiver(pair: Pair, name: string): Promise<SyncRun> {
   }
 }
 
+/**
+ * A client starting to share `src`: from its spawn until it is registered (its folder indexed,
+ * listening), the first time (every file hashed) and again (hashes reused). Beside it, sha256sum
+ * of every file: what hashing alone costs.
+ */
+async function startUp(src: string, work: string): Promise<{ first: number; again: number; sha256sum: number }> {
+  const server = run(['server', '-p', '0', '--host', '127.0.0.1'])
+  const port = (await server.waitFor((e) => e['type'] === 'ready'))['port'] as number
+  const mirror = path.join(work, 'startup-mirrors')
+  const once = async (): Promise<number> => {
+    settleDisk()
+    const t0 = performance.now()
+    const client = run(['client', '-d', src, '--mirror', mirror, '-sp', String(port), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
+    try {
+      await client.waitFor((e) => e['type'] === 'registered')
+      return (performance.now() - t0) / 1000
+    } finally {
+      client.child.kill('SIGINT')
+      await new Promise((resolve) => client.child.once('exit', resolve))
+    }
+  }
+  try {
+    const first = await once()
+    const again = await once()
+    settleDisk()
+    const t0 = performance.now()
+    execFileSync('bash', ['-c', 'find "$1" -type f -print0 | xargs -0 sha256sum > /dev/null', 'sha', src])
+    return { first, again, sha256sum: (performance.now() - t0) / 1000 }
+  } finally {
+    server.child.kill('SIGKILL')
+  }
+}
+
 /** One receiver syncing `src` from a fresh server and sender. */
 async function dropboxSync(src: string, work: string): Promise<SyncRun> {
   const pair = new Pair(work)
@@ -309,6 +342,8 @@ export async function benchSync(): Promise<{ columns: string[]; rows: string[][]
     const t = await compare(src, fresh('bench-small-ds-'), true)
     const st = process.env['BENCH_SYNCTHING'] === '0' ? 'skipped' : syncthing(src)
     rows.push([`${files} files of 4 KiB in 100 folders`, seconds(t.ours), seconds(t.rsync), seconds(t.cp), st, versus(t.ours, t.rsync), '≤ 1.0× rsync'])
+    const up = await startUp(src, fresh('bench-startup-'))
+    rows.push([`a client sharing them: start → registered (first; restart)`, `${up.first.toFixed(2)} s; ${up.again.toFixed(2)} s`, '—', '—', '—', `sha256sum of all: ${up.sha256sum.toFixed(2)} s`, '—'])
     rmSync(data, { recursive: true, force: true })
   }
 
