@@ -437,6 +437,21 @@ describe('FolderIndex', () => {
     expect(index.list().some((f) => f.path.endsWith('ghost.txt'))).toBe(false)
   })
 
+  it('a folder of 2,000 files copied in while running is indexed whole, and what was there stays', async () => {
+    const { root, state } = setup()
+    const { index } = await openIndex(root, state)
+    const { waitFor } = watchChanges(index)
+    const outside = tempDir('outside-')
+    for (let d = 0; d < 20; d++) {
+      mkdirSync(path.join(outside, 'copied', `d${d}`), { recursive: true })
+      for (let i = 0; i < 100; i++) writeFileSync(path.join(outside, 'copied', `d${d}`, `f${i}`), `copied ${d} ${i}`)
+    }
+    execFileSync('cp', ['-r', path.join(outside, 'copied'), root])
+    await waitFor(() => index.size === 11 + 2000)
+    expect(index.get('copied/d19/f99')?.version).toEqual(sha256('copied 19 99'))
+    expect(index.get('sub/nested.txt')).toBeDefined()
+  })
+
   it('reports a file made while running whose name is not UTF-8', async () => {
     const { root, state } = setup()
     const { log } = await openIndex(root, state)

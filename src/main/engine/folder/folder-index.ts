@@ -228,9 +228,12 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
         // Node reads a name that is not UTF-8 with U+FFFD in it, and then cannot find it.
         this.reportUnshareable(rel, 'the name is not valid UTF-8')
       }
-      this.watcher?.unwatchTree(rel)
+      // Only a folder that was watched can have had files indexed below it (see FolderWatcher).
+      if (this.watcher?.isWatching(rel)) {
+        this.watcher.unwatchTree(rel)
+        gone.add(rel)
+      }
       await this.update(rel, stats?.isFile() ? stats : null, changes, removed)
-      gone.add(rel)
     }
     // A folder that vanished (or became a file or a link) takes everything indexed below it, and
     // one replaced by another what the new one lacks. One pass over the index for all of them.

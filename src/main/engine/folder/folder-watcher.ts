@@ -66,14 +66,20 @@ export class FolderWatcher {
 
   /** Stops watching the folder at `rel` and everything below it (it went, or is not a folder now). */
   unwatchTree(rel: string): void {
-    // Most paths reported are files: nothing to look through for them.
-    if (!this.watched.has(rel)) return
     for (const [key, { watcher }] of this.watched) {
       if (key === rel || rel === '' || key.startsWith(`${rel}/`)) {
         watcher.close()
         this.watched.delete(key)
       }
     }
+  }
+
+  /**
+   * Whether the folder at `rel` is watched. Every folder whose files the index holds is: each is
+   * watched before it is read, and one made meanwhile is reported, and then watched.
+   */
+  isWatching(rel: string): boolean {
+    return this.watched.has(rel)
   }
 
   /** Folders watched now (for tests and diagnostics). */
