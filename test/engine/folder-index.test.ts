@@ -452,6 +452,35 @@ describe('FolderIndex', () => {
     expect(index.get('sub/nested.txt')).toBeDefined()
   })
 
+  it('a write through a memory mapping, which raises no watch event, is found by the rescan', async () => {
+    const { root, state } = setup()
+    const log = new EventLog()
+    const index = new FolderIndex(root, state, log.sink, { rescanEveryMs: 300 })
+    await index.open()
+    open.push(index)
+    const { waitFor } = watchChanges(index)
+    // Same size, new bytes, written through mmap: only the mtime (set as the page is dirtied) tells.
+    const file = path.join(root, 'f3.txt')
+    const script = `import mmap\nf = open(${JSON.stringify(file)}, 'r+b')\nm = mmap.mmap(f.fileno(), 0)\nm[0:7] = b'CONTENT'\nm.flush()\nm.close()\nf.close()`
+    execFileSync('python3', ['-c', script])
+    expect(readFileSync(file, 'utf8')).toBe('CONTENT 3')
+    await waitFor(() => index.get('f3.txt')?.version.equals(sha256('CONTENT 3')) === true)
+  })
+
+  it('a rescan that finds nothing changed announces nothing', async () => {
+    const { root, state } = setup()
+    const { index } = await openIndex(root, state)
+    const { seen } = watchChanges(index)
+    const hashed = index.hashed
+    for (let i = 0; i < 3; i++) {
+      index.rescan()
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(seen).toEqual([])
+    expect(index.hashed).toBe(hashed)
+    expect(index.size).toBe(11)
+  })
+
   it('reports a file made while running whose name is not UTF-8', async () => {
     const { root, state } = setup()
     const { log } = await openIndex(root, state)

@@ -35,6 +35,18 @@ const SETTLE_MS = 10
 const SAVE_DELAY_MS = 500
 /** How often to look whether the shared folder is still there, and while it is gone, whether it is back. */
 const ROOT_POLL_MS = 1000
+/**
+ * How often the whole folder is looked at again, for what the watcher cannot see: writes through
+ * a memory mapping (databases do that) raise no inotify event, nor do changes other machines
+ * make on a network file system, nor any in a folder past the system's watch limit; and the
+ * kernel drops events when its queue overflows. 10,000 unchanged files cost ~0.15 s of CPU.
+ */
+export const RESCAN_EVERY_MS = 10 * 60_000
+
+export interface FolderIndexOptions {
+  /** See RESCAN_EVERY_MS. */
+  rescanEveryMs?: number
+}
 
 export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missing: []; restored: [] }> {
   private files = new Map<string, IndexedFile>()
@@ -57,6 +69,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
    * watch stays on the old folder): the folder is looked at this often, to know.
    */
   private rootCheck: NodeJS.Timeout | null = null
+  private rescanTimer: NodeJS.Timeout | null = null
   /** Files hashed since this index was created: a restart should hash only what changed. */
   hashed = 0
 
@@ -64,6 +77,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     readonly root: string,
     private readonly statePath: string,
     private readonly onEvent: EventSink,
+    private readonly options: FolderIndexOptions = {},
   ) {
     super()
     this.closing = new Promise((resolve) => (this.markClosing = resolve))
@@ -103,7 +117,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
       this.rootIdentity = folder ?? UNKNOWN_FOLDER
       this.files = saved
       await this.lostRoot(`${this.root} holds no file to share and is not the folder shared last time (is its disk mounted?)`)
-      this.checkRootEverySecond()
+      this.startPeriodicLooks()
       return
     }
     // Watching starts first: a file made during the scan is then seen by one or the other, and
@@ -117,10 +131,18 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     const unchanged =
       folder !== null && sameIdentity(folder, this.rootIdentity) && this.files.size === saved.size && [...this.files.values()].every((f) => saved.get(f.path) === f)
     if (!unchanged) await this.save()
-    this.checkRootEverySecond()
+    this.startPeriodicLooks()
   }
 
-  private checkRootEverySecond(): void {
+  /** Looks at the whole folder again now: what changed unseen is announced, nothing else. */
+  rescan(): void {
+    if (!this.closed) this.markDirty('')
+  }
+
+  /** The folder itself once a second (see rootCheck), and all of it every RESCAN_EVERY_MS. */
+  private startPeriodicLooks(): void {
+    this.rescanTimer = setInterval(() => this.rescan(), this.options.rescanEveryMs ?? RESCAN_EVERY_MS)
+    this.rescanTimer.unref()
     this.rootCheck = setInterval(() => {
       this.work = this.work
         .then(async () => {
@@ -149,6 +171,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     if (this.settleTimer) clearTimeout(this.settleTimer)
     if (this.rootPoll) clearTimeout(this.rootPoll)
     if (this.rootCheck) clearInterval(this.rootCheck)
+    if (this.rescanTimer) clearInterval(this.rescanTimer)
     this.watcher?.close()
     await this.work
     // Work under way when close() began may have started a watcher of its own.
@@ -207,8 +230,9 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
       const stats = lstatQuietly(path.join(this.root, rel))
       if (stats?.isDirectory()) {
         // A folder appeared, was renamed in, or another took its place: watch it first (what is
-        // made in it meanwhile is then reported), then index what is inside it.
-        await this.watcher?.watchTree(rel, stats.ino)
+        // made in it meanwhile is then reported), then index what is inside it. The whole folder
+        // (a rescan) also watches any folder below that is not watched yet.
+        await this.watcher?.watchTree(rel, stats.ino, rel === '')
         const unread: string[] = []
         for await (const [inner, innerStats] of this.walk(path.join(this.root, rel), rel, unread)) {
           found.add(inner)

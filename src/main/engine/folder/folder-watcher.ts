@@ -39,29 +39,33 @@ export class FolderWatcher {
 
   /**
    * Watches the folder at `rel` and every folder below it, unless it is watched already as the
-   * same folder (`ino`, when the caller knows it). Each folder is watched before it is read, so
-   * a folder made inside it meanwhile is either read or reported.
+   * same folder (`ino`, when the caller knows it); with `fillGaps`, the folders below one watched
+   * already are looked through too, for any not watched yet. Each folder is watched before it is
+   * read, so a folder made inside it meanwhile is either read or reported.
    */
-  async watchTree(rel: string, ino?: number): Promise<void> {
+  async watchTree(rel: string, ino?: number, fillGaps = false): Promise<void> {
     if (this.closed) return
     const abs = rel ? path.join(this.root, rel) : this.root
     const known = this.watched.get(rel)
-    if (known && (ino === undefined || known.ino === ino)) return
-    if (known) this.unwatchTree(rel)
-    const stats = await lstat(abs).catch(() => null)
-    if (this.closed || !stats?.isDirectory() || this.watched.has(rel)) return
-    let watcher: FSWatcher
-    try {
-      watcher = watch(abs, (_event, name) => this.onEvent(rel, name))
-    } catch (error) {
-      this.failed(rel, error as NodeJS.ErrnoException)
-      return
+    const same = known !== undefined && (ino === undefined || known.ino === ino)
+    if (same && !fillGaps) return
+    if (!same) {
+      if (known) this.unwatchTree(rel)
+      const stats = await lstat(abs).catch(() => null)
+      if (this.closed || !stats?.isDirectory() || this.watched.has(rel)) return
+      let watcher: FSWatcher
+      try {
+        watcher = watch(abs, (_event, name) => this.onEvent(rel, name))
+      } catch (error) {
+        this.failed(rel, error as NodeJS.ErrnoException)
+        return
+      }
+      // The folder went, or its watch broke: its parent's watch reports the path.
+      watcher.on('error', () => this.unwatchTree(rel))
+      this.watched.set(rel, { watcher, ino: stats.ino })
     }
-    // The folder went, or its watch broke: its parent's watch reports the path.
-    watcher.on('error', () => this.unwatchTree(rel))
-    this.watched.set(rel, { watcher, ino: stats.ino })
     const entries = await readdir(abs, { withFileTypes: true }).catch(() => [])
-    await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => this.watchTree(rel ? `${rel}/${e.name}` : e.name)))
+    await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => this.watchTree(rel ? `${rel}/${e.name}` : e.name, undefined, fillGaps)))
   }
 
   /** Stops watching the folder at `rel` and everything below it (it went, or is not a folder now). */
