@@ -130,7 +130,9 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     // A restart that found nothing changed has nothing to save (about 1 MB per 10,000 files).
     const unchanged =
       folder !== null && sameIdentity(folder, this.rootIdentity) && this.files.size === saved.size && [...this.files.values()].every((f) => saved.get(f.path) === f)
-    if (!unchanged) await this.save()
+    // Not awaited: the saved index only spares the next start its hashing (a fsync here cost a
+    // fresh client 10–30 ms before it could listen).
+    if (!unchanged) this.scheduleSave()
     this.startPeriodicLooks()
   }
 
