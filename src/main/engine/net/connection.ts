@@ -62,6 +62,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private heartbeatTimer: NodeJS.Timeout | null = null
   private closeInfo: CloseInfo | null = null
   private flushTimer: NodeJS.Timeout | null = null
+  /** When the last batched frame was sent (performance.now()). */
+  private lastBatchedAt = -Infinity
   private coalescing = false
 
   constructor(
@@ -101,8 +103,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /**
    * Sends an already encoded frame (fan-out encodes once for every receiver). A `batched` frame
-   * may wait up to BATCH_WINDOW_MS so that a burst (1,000 clients joining) reaches each client in
-   * a few writes instead of one per frame; an unbatched frame flushes everything before it, in order.
+   * of a burst (1,000 clients joining) may wait up to BATCH_WINDOW_MS, so that it reaches each
+   * client in a few writes instead of one per frame; one after a quiet spell goes within a
+   * millisecond. An unbatched frame flushes everything before it, in order.
    */
   sendFrame(frame: Buffer, batched = false, following = 0): boolean {
     if (this.closeInfo || this.socket.destroyed) return false
@@ -116,9 +119,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.socket.destroy()
       return false
     }
-    if (batched && !this.flushTimer) {
-      this.socket.cork()
-      this.flushTimer = setTimeout(() => this.flush(), BATCH_WINDOW_MS)
+    if (batched) {
+      // After a quiet spell the first frame goes within a millisecond (with whatever else comes
+      // meanwhile): a lone join reaches everyone without waiting out a window kept for bursts.
+      const now = performance.now()
+      const quiet = now - this.lastBatchedAt >= BATCH_WINDOW_MS
+      this.lastBatchedAt = now
+      if (!this.flushTimer) {
+        this.socket.cork()
+        this.flushTimer = setTimeout(() => this.flush(), quiet ? 0 : BATCH_WINDOW_MS)
+      }
     }
     this.socket.write(frame)
     if (!batched && this.flushTimer) this.flush()
