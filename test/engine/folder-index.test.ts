@@ -484,6 +484,49 @@ describe('FolderIndex', () => {
     expect(index.size).toBe(11)
   })
 
+  it('a folder deleted and made anew (the freed inode back) is watched anew', async () => {
+    const { root, state } = setup()
+    const { index } = await openIndex(root, state)
+    const { waitFor } = watchChanges(index)
+    rmSync(path.join(root, 'sub'), { recursive: true })
+    mkdirSync(path.join(root, 'sub'))
+    await waitFor(() => index.get('sub/nested.txt') === undefined)
+    // The old folder's watch is dead: only a new one sees what is made in the new folder.
+    writeFileSync(path.join(root, 'sub', 'after.txt'), 'after')
+    mkdirSync(path.join(root, 'sub', 'deeper'))
+    writeFileSync(path.join(root, 'sub', 'deeper', 'x.txt'), 'x')
+    await waitFor(() => index.get('sub/after.txt') !== undefined && index.get('sub/deeper/x.txt') !== undefined)
+  })
+
+  it('a folder that cannot be read keeps what is below it, and does not keep a replaced folder’s old files', async () => {
+    const { root, state } = setup()
+    mkdirSync(path.join(root, 'swap'))
+    writeFileSync(path.join(root, 'swap', 'old.txt'), 'old')
+    const { index, log } = await openIndex(root, state)
+    const { waitFor } = watchChanges(index)
+    const outside = tempDir('outside-')
+    mkdirSync(path.join(outside, 'swap'))
+    writeFileSync(path.join(outside, 'swap', 'new.txt'), 'new')
+    // A folder Node cannot open again (its name is not UTF-8) inside the replacement.
+    mkdirSync(Buffer.concat([Buffer.from(`${outside}/swap/bad-`), Buffer.from([0xff])]))
+    renameSync(path.join(root, 'swap'), path.join(outside, 'old-swap'))
+    renameSync(path.join(outside, 'swap'), path.join(root, 'swap'))
+    await waitFor(() => index.get('swap/new.txt') !== undefined && index.get('swap/old.txt') === undefined)
+    await log.waitFor('error', { code: 'unshareable-path' })
+  })
+
+  it('hashes right when a file is larger or smaller than its size a moment ago', async () => {
+    const { hashFile } = await import('../../src/main/engine/folder/hash')
+    const file = path.join(tempDir('hash-'), 'grown.bin')
+    const content = Buffer.alloc(2 * 1024 * 1024 + 3, 5)
+    writeFileSync(file, content)
+    for (const expected of [0, 1, 4096, content.length, content.length + 10, 8 * 1024 * 1024]) {
+      const { version, size } = await hashFile(file, expected)
+      expect(size).toBe(content.length)
+      expect(version).toEqual(sha256(content))
+    }
+  })
+
   it('reports a file made while running whose name is not UTF-8', async () => {
     const { root, state } = setup()
     const { log } = await openIndex(root, state)

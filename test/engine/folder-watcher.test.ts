@@ -63,15 +63,16 @@ describe('FolderWatcher', () => {
     const { watcher } = start(root)
     await watcher.start()
     expect(watcher.folders).toBe(3)
-    const ino = statSync(path.join(root, 'x')).ino
-    await watcher.watchTree('x', ino)
+    const x = statSync(path.join(root, 'x'))
+    await watcher.watchTree('x', x)
     expect(watcher.folders).toBe(3)
     watcher.unwatchTree('x')
     expect(watcher.folders).toBe(1)
-    await watcher.watchTree('x', ino)
+    await watcher.watchTree('x', x)
     expect(watcher.folders).toBe(3)
-    // Another inode at the same path (as the index reports it): the old watches go, new ones come.
-    await watcher.watchTree('x', ino + 1)
+    // Another folder at the same path, with the freed inode (as ext4 gives it back) but another
+    // birth time: the old watches go, new ones come.
+    await watcher.watchTree('x', { dev: x.dev, ino: x.ino, birthtimeMs: x.birthtimeMs + 1 })
     expect(watcher.folders).toBe(3)
     watcher.close()
     expect(watcher.folders).toBe(0)

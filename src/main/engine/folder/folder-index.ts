@@ -11,6 +11,7 @@ import type { EventSink } from '../../../shared/events'
 import { relativePathProblem } from '../../../shared/paths'
 import type { IndexChange } from '../protocol/messages'
 import { writeFileAtomic } from './atomic-write'
+import { enclosingFolders, FileTable } from './file-table'
 import { FolderWatcher } from './folder-watcher'
 import { hashFile } from './hash'
 import { Breather } from '../util/breather'
@@ -43,13 +44,17 @@ const ROOT_POLL_MS = 1000
  */
 export const RESCAN_EVERY_MS = 10 * 60_000
 
+/** Paths reported within one settle window that make a burst (see settle), and the calm after it. */
+const BURST_PATHS = 1000
+const BURST_RESCAN_AFTER_MS = 2000
+
 export interface FolderIndexOptions {
   /** See RESCAN_EVERY_MS. */
   rescanEveryMs?: number
 }
 
 export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missing: []; restored: [] }> {
-  private files = new Map<string, IndexedFile>()
+  private files = new FileTable<IndexedFile>()
   private watcher: FolderWatcher | null = null
   private readonly dirty = new Set<string>()
   private settleTimer: NodeJS.Timeout | null = null
@@ -70,6 +75,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
    */
   private rootCheck: NodeJS.Timeout | null = null
   private rescanTimer: NodeJS.Timeout | null = null
+  private burstRescan: NodeJS.Timeout | null = null
   /** Files hashed since this index was created: a restart should hash only what changed. */
   hashed = 0
 
@@ -156,14 +162,21 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     this.rootCheck.unref()
   }
 
-  /** Every shareable file in the folder; a file whose stats match `known` keeps its hash. */
-  private async scan(known: Map<string, IndexedFile>): Promise<Map<string, IndexedFile>> {
-    const next = new Map<string, IndexedFile>()
-    for await (const [rel, stats] of this.walk(this.root, '')) {
+  /**
+   * Every shareable file in the folder; a file whose stats match `known` keeps its hash. What
+   * could not be looked at (a folder not readable now, a file that could not be read) keeps its
+   * entry in `known`: only a file seen gone is gone.
+   */
+  private async scan(known: Map<string, IndexedFile>): Promise<FileTable<IndexedFile>> {
+    const next = new FileTable<IndexedFile>()
+    const unread = new Set<string>()
+    for await (const [rel, stats] of this.walk(this.root, '', unread)) {
       const before = known.get(rel)
-      const file = before && sameStats(before, stats) ? before : await this.hashStable(rel, stats).catch(() => null)
-      if (file) next.set(rel, file)
+      const file = before && sameStats(before, stats) ? before : await this.hashOrWhy(rel, stats)
+      if (typeof file !== 'string') next.set(rel, file)
+      else if (file === 'unreadable' && before) next.set(rel, before)
     }
+    if (unread.size) for (const [rel, file] of known) if (!next.has(rel) && below(rel, unread)) next.set(rel, file)
     return next
   }
 
@@ -174,6 +187,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     if (this.rootPoll) clearTimeout(this.rootPoll)
     if (this.rootCheck) clearInterval(this.rootCheck)
     if (this.rescanTimer) clearInterval(this.rescanTimer)
+    if (this.burstRescan) clearTimeout(this.burstRescan)
     this.watcher?.close()
     await this.work
     // Work under way when close() began may have started a watcher of its own.
@@ -209,6 +223,13 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     this.settleTimer = null
     const paths = [...this.dirty]
     this.dirty.clear()
+    // A burst this large may have overflowed the kernel's event queue, which drops events without
+    // a word: look at everything once it has calmed down.
+    if (paths.length >= BURST_PATHS) {
+      if (this.burstRescan) clearTimeout(this.burstRescan)
+      this.burstRescan = setTimeout(() => this.rescan(), BURST_RESCAN_AFTER_MS)
+      this.burstRescan.unref()
+    }
     this.work = this.work.then(() => this.applyDirty(paths)).catch((error) => {
       this.onEvent({ type: 'error', code: 'index-failed', message: `indexing ${this.root}: ${String(error)}` })
     })
@@ -222,53 +243,46 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     const changes: IndexChange[] = []
     const removed = new Map<string, IndexedFile>()
     const breather = new Breather()
-    /** Paths that are no folder now: nothing indexed below them stays. */
+    /** Paths that are no folder now (gone, or a file or a link): nothing indexed below them stays. */
     const gone = new Set<string>()
-    /** Folders read whole, and the files found in them: what else the index held below them goes. */
+    /** Folders read again, and the files found in them: what else the index held below them goes. */
     const walked = new Set<string>()
     const found = new Set<string>()
+    /** Folders that could not be read, or a file in them looked at: they prove nothing gone. */
+    const unread = new Set<string>()
     for (const rel of paths) {
       await breather.breathe()
-      const stats = lstatQuietly(path.join(this.root, rel))
-      if (stats?.isDirectory()) {
+      const stats = lstatOrWhy(path.join(this.root, rel))
+      // Not to be looked at now (no permission to look, an I/O error): nothing is known to change.
+      if (stats === 'unreadable') continue
+      if (stats !== 'absent' && stats.isDirectory()) {
         // A folder appeared, was renamed in, or another took its place: watch it first (what is
         // made in it meanwhile is then reported), then index what is inside it. The whole folder
         // (a rescan) also watches any folder below that is not watched yet.
-        await this.watcher?.watchTree(rel, stats.ino, rel === '')
-        const unread: string[] = []
+        await this.watcher?.watchTree(rel, stats, rel === '')
         for await (const [inner, innerStats] of this.walk(path.join(this.root, rel), rel, unread)) {
           found.add(inner)
           await this.update(inner, innerStats, changes, removed)
         }
-        // A folder that could not be read (no descriptor left, say) proves no file gone.
-        if (unread.length === 0) walked.add(rel)
+        walked.add(rel)
         continue
       }
       // The shared folder itself not a folder: rootIsThere said otherwise a moment ago, and the
       // next look settles it; taking it as "everything deleted" would empty every mirror.
       if (!rel) continue
-      if (stats?.isFile()) {
+      const isFile = stats !== 'absent' && stats.isFile()
+      if (isFile) {
         const problem = relativePathProblem(rel)
         if (problem) this.reportUnshareable(rel, problem)
-      } else if (!stats && rel.includes('\uFFFD')) {
+      } else if (stats === 'absent' && rel.includes('\uFFFD')) {
         // Node reads a name that is not UTF-8 with U+FFFD in it, and then cannot find it.
         this.reportUnshareable(rel, 'the name is not valid UTF-8')
       }
-      // Only a folder that was watched can have had files indexed below it (see FolderWatcher).
-      if (this.watcher?.isWatching(rel)) {
-        this.watcher.unwatchTree(rel)
-        gone.add(rel)
-      }
-      await this.update(rel, stats?.isFile() ? stats : null, changes, removed)
+      this.watcher?.unwatchTree(rel)
+      if (this.files.filesBelow(rel) > 0) gone.add(rel)
+      await this.update(rel, isFile ? stats : null, changes, removed)
     }
-    // A folder that vanished (or became a file or a link) takes everything indexed below it, and
-    // one replaced by another what the new one lacks. One pass over the index for all of them.
-    if (gone.size || walked.size) {
-      for (const key of [...this.files.keys()]) {
-        if (found.has(key)) continue
-        if (walked.has('') || enclosingFolders(key).some((folder) => gone.has(folder) || walked.has(folder))) await this.update(key, null, changes, removed)
-      }
-    }
+    await this.dropWhatIsGone(gone, walked, found, unread, changes, removed)
     // The folder may have gone while these were looked at: then they say nothing yet, and go
     // back in the index, so that the scan when the folder is back weighs them against the disk.
     if (removed.size && !(await this.rootIsThere())) {
@@ -276,6 +290,48 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
       return this.lostRoot()
     }
     this.announce(changes)
+  }
+
+  /**
+   * A folder that went (or became a file or a link) takes everything indexed below it; one read
+   * again, what the index held below it and it no longer holds. Only when the counts say there is
+   * something to drop is the index gone through, once for all of them, a turn given now and then.
+   * Nothing below a folder that could not be read goes.
+   */
+  private async dropWhatIsGone(
+    gone: Set<string>,
+    walked: Set<string>,
+    found: Set<string>,
+    unread: Set<string>,
+    changes: IndexChange[],
+    removed: Map<string, IndexedFile>,
+  ): Promise<void> {
+    const foundBelow = (folder: string): number => {
+      let n = 0
+      for (const rel of found) if ((folder === '' || rel.startsWith(`${folder}/`)) && this.files.has(rel)) n++
+      return n
+    }
+    const stale = [...walked].filter((folder) => this.files.filesBelow(folder) > foundBelow(folder))
+    if (gone.size === 0 && stale.length === 0) return
+    const from = new Set([...gone, ...stale])
+    const breather = new Breather()
+    for (const rel of [...this.files.keys()]) {
+      await breather.breathe()
+      if (found.has(rel) || below(rel, unread)) continue
+      if (from.has('') || enclosingFolders(rel).some((folder) => from.has(folder))) await this.update(rel, null, changes, removed)
+    }
+  }
+
+  /**
+   * The file hashed; or 'gone' (not a regular file there any more); or 'unreadable' (there, but
+   * not to be read now: no permission, no descriptor left, an I/O error), which proves nothing.
+   */
+  private async hashOrWhy(rel: string, stats: FileStats): Promise<IndexedFile | 'gone' | 'unreadable'> {
+    try {
+      return await this.hashStable(rel, stats)
+    } catch (error) {
+      return GONE_CODES.has((error as NodeJS.ErrnoException).code ?? '') ? 'gone' : 'unreadable'
+    }
   }
 
   private announce(changes: IndexChange[]): void {
@@ -348,7 +404,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     const lost = this.rootIdentity
     this.rootIdentity = identity
     this.rootPoll = null
-    let next: Map<string, IndexedFile>
+    let next: FileTable<IndexedFile>
     try {
       // As at open: watch, then scan; what the watcher reports meanwhile is re-checked after.
       await this.startWatching()
@@ -385,8 +441,10 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
       return
     }
     if (before && sameStats(before, stats)) return
-    const file = await this.hashStable(rel, stats).catch(() => null)
-    if (!file) return this.update(rel, null, changes, removed)
+    const file = await this.hashOrWhy(rel, stats)
+    if (file === 'gone') return this.update(rel, null, changes, removed)
+    // Looked at again once it can be: its last version stays shared meanwhile.
+    if (file === 'unreadable') return this.reportUnshareable(rel, 'it cannot be read now')
     if (before && before.version.equals(file.version) && before.size === file.size) {
       this.files.set(rel, file) // touched, same content: nothing to announce
       return
@@ -414,15 +472,18 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
 
   /**
    * Every shareable file below `dir`, with synchronous calls (see hash.ts for why), giving the
-   * event loop a turn every few milliseconds, the caller's work on each file included. Folders
-   * that could not be read go into `unread`.
+   * event loop a turn every few milliseconds, the caller's work on each file included. A folder
+   * that could not be read, or in which a file could not be looked at, goes into `unread`.
    */
-  private async *walk(dir: string, prefix: string, unread: string[] = [], breather = new Breather()): AsyncGenerator<[string, FileStats]> {
+  private async *walk(dir: string, prefix: string, unread = new Set<string>(), breather = new Breather()): AsyncGenerator<[string, FileStats]> {
     let entries: Dirent[]
     try {
       entries = readdirSync(dir, { withFileTypes: true })
-    } catch {
-      unread.push(prefix)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? ''
+      // Gone meanwhile, or (a name that is not UTF-8 comes back with U+FFFD) never to be found.
+      if (!GONE_CODES.has(code)) unread.add(prefix)
+      else if (prefix.includes('\uFFFD')) this.reportUnshareable(prefix, 'the name is not valid UTF-8')
       return
     }
     for (const entry of entries) {
@@ -436,10 +497,11 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
           this.reportUnshareable(rel, problem)
           continue
         }
-        const stats = lstatQuietly(path.join(dir, entry.name))
-        if (stats?.isFile()) yield [rel, stats]
+        const stats = lstatOrWhy(path.join(dir, entry.name))
+        if (stats === 'unreadable') unread.add(prefix)
+        else if (stats !== 'absent' && stats.isFile()) yield [rel, stats]
         // Node reads a name that is not UTF-8 with U+FFFD in it, and then cannot find it.
-        else if (!stats && entry.name.includes('\uFFFD')) this.reportUnshareable(rel, 'the name is not valid UTF-8')
+        else if (stats === 'absent' && entry.name.includes('\uFFFD')) this.reportUnshareable(rel, 'the name is not valid UTF-8')
       }
     }
   }
@@ -456,8 +518,8 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     this.onEvent({ type: 'error', code: 'unshareable-path', message: `not shared: ${JSON.stringify(rel)}: ${problem}` })
   }
 
-  private async load(): Promise<{ files: Map<string, IndexedFile>; folder: FolderIdentity | null }> {
-    const files = new Map<string, IndexedFile>()
+  private async load(): Promise<{ files: FileTable<IndexedFile>; folder: FolderIdentity | null }> {
+    const files = new FileTable<IndexedFile>()
     let folder: FolderIdentity | null = null
     try {
       const data = JSON.parse(await readFile(this.statePath, 'utf8')) as SavedIndex
@@ -535,25 +597,27 @@ function provablySameFolder(then: FolderIdentity, now: Stats): boolean {
   return now.dev === then.dev && now.ino === then.ino && now.birthtimeMs !== 0 && now.birthtimeMs === then.birthtimeMs
 }
 
-/** The folders `rel` lies in, outermost first ('a/b/c.txt': 'a', 'a/b'). */
-function enclosingFolders(rel: string): string[] {
-  const folders: string[] = []
-  for (let slash = rel.indexOf('/'); slash !== -1; slash = rel.indexOf('/', slash + 1)) folders.push(rel.slice(0, slash))
-  return folders
-}
-
 /** `name` inside the folder at relative path `prefix` ('' is the shared folder). */
 function childPath(prefix: string, name: string): string {
   return prefix ? `${prefix}/${name}` : name
 }
 
-/** The path's own stats, or null when there is nothing (or nothing this process may look at) there. */
-function lstatQuietly(abs: string): Stats | null {
+/** Errors that say a path is not (or no longer) a regular file or folder there. */
+const GONE_CODES = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'ENOTREG'])
+
+/** The path's own stats; 'absent' when nothing is there; 'unreadable' when it cannot be looked at now. */
+function lstatOrWhy(abs: string): Stats | 'absent' | 'unreadable' {
   try {
-    return lstatSync(abs, { throwIfNoEntry: false }) ?? null
-  } catch {
-    return null
+    return lstatSync(abs, { throwIfNoEntry: false }) ?? 'absent'
+  } catch (error) {
+    return GONE_CODES.has((error as NodeJS.ErrnoException).code ?? '') ? 'absent' : 'unreadable'
   }
+}
+
+/** Whether `rel` lies in (at any depth) one of `folders` ('' holds everything). */
+function below(rel: string, folders: Set<string>): boolean {
+  if (folders.size === 0) return false
+  return folders.has('') || enclosingFolders(rel).some((folder) => folders.has(folder))
 }
 
 function sameIdentity(a: FolderIdentity, b: FolderIdentity): boolean {

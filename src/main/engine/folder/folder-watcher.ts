@@ -15,10 +15,17 @@ export interface FolderWatcherHooks {
   problem(message: string): void
 }
 
+/** Tells one folder from another made at the same path (which often gets the freed inode back). */
+export interface FolderStamp {
+  dev: number
+  ino: number
+  birthtimeMs: number
+}
+
 interface Watched {
   watcher: FSWatcher
-  /** The folder's inode when its watch began: another folder at the same path needs a new watch. */
-  ino: number
+  /** The folder when its watch began: another folder at the same path needs a new watch. */
+  stamp: FolderStamp
 }
 
 export class FolderWatcher {
@@ -39,51 +46,54 @@ export class FolderWatcher {
 
   /**
    * Watches the folder at `rel` and every folder below it, unless it is watched already as the
-   * same folder (`ino`, when the caller knows it); with `fillGaps`, the folders below one watched
-   * already are looked through too, for any not watched yet. Each folder is watched before it is
-   * read, so a folder made inside it meanwhile is either read or reported.
+   * same folder (`stamp`, when the caller has looked; see sameFolder). With `fillGaps`, every
+   * folder below is looked at too, and watched unless it is, as itself. Each folder is watched
+   * before it is read, so a folder made inside it meanwhile is either read or reported.
    */
-  async watchTree(rel: string, ino?: number, fillGaps = false): Promise<void> {
+  async watchTree(rel: string, stamp?: FolderStamp, fillGaps = false): Promise<void> {
     if (this.closed) return
     const abs = rel ? path.join(this.root, rel) : this.root
     const known = this.watched.get(rel)
-    const same = known !== undefined && (ino === undefined || known.ino === ino)
-    if (same && !fillGaps) return
-    if (!same) {
+    // Watched, and no reason to doubt it is still the same folder.
+    if (known && !stamp && !fillGaps) return
+    const now = stamp ?? (await folderStamp(abs))
+    if (this.closed || !now) return
+    if (!known || !sameFolder(known.stamp, now)) {
+      // Another folder at this path (a dead watch stays on the old one), or none watched yet.
       if (known) this.unwatchTree(rel)
-      const stats = await lstat(abs).catch(() => null)
-      if (this.closed || !stats?.isDirectory() || this.watched.has(rel)) return
-      let watcher: FSWatcher
-      try {
-        watcher = watch(abs, (_event, name) => this.onEvent(rel, name))
-      } catch (error) {
-        this.failed(rel, error as NodeJS.ErrnoException)
-        return
-      }
-      // The folder went, or its watch broke: its parent's watch reports the path.
-      watcher.on('error', () => this.unwatchTree(rel))
-      this.watched.set(rel, { watcher, ino: stats.ino })
+      if (this.watched.has(rel) || !this.watchOne(rel, abs, now)) return
+    } else if (!fillGaps) {
+      return
     }
     const entries = await readdir(abs, { withFileTypes: true }).catch(() => [])
     await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => this.watchTree(rel ? `${rel}/${e.name}` : e.name, undefined, fillGaps)))
   }
 
+  private watchOne(rel: string, abs: string, stamp: FolderStamp): boolean {
+    let watcher: FSWatcher
+    try {
+      watcher = watch(abs, (_event, name) => this.onEvent(rel, name))
+    } catch (error) {
+      this.failed(rel, error as NodeJS.ErrnoException)
+      return false
+    }
+    // The folder went, or its watch broke: its parent's watch reports the path.
+    watcher.on('error', () => this.unwatchTree(rel))
+    this.watched.set(rel, { watcher, stamp: { dev: stamp.dev, ino: stamp.ino, birthtimeMs: stamp.birthtimeMs } })
+    return true
+  }
+
   /** Stops watching the folder at `rel` and everything below it (it went, or is not a folder now). */
   unwatchTree(rel: string): void {
+    // Most paths reported are files; and a folder not watched has none watched below it (each is
+    // watched only once its parent is).
+    if (!this.watched.has(rel)) return
     for (const [key, { watcher }] of this.watched) {
       if (key === rel || rel === '' || key.startsWith(`${rel}/`)) {
         watcher.close()
         this.watched.delete(key)
       }
     }
-  }
-
-  /**
-   * Whether the folder at `rel` is watched. Every folder whose files the index holds is: each is
-   * watched before it is read, and one made meanwhile is reported, and then watched.
-   */
-  isWatching(rel: string): boolean {
-    return this.watched.has(rel)
   }
 
   /** Folders watched now (for tests and diagnostics). */
@@ -98,7 +108,8 @@ export class FolderWatcher {
 
   private onEvent(dir: string, name: string | null): void {
     if (this.closed) return
-    // No name (the kernel's queue overflowed, or an event on the folder itself): look at it all.
+    // No name (Node passes none for some events; an overflow of the kernel's queue, though, is
+    // not reported at all: see FolderIndex's rescans): look at the whole folder.
     if (!name) return this.hooks.changed(dir)
     this.hooks.changed(dir ? `${dir}/${name}` : name)
   }
@@ -113,3 +124,19 @@ export class FolderWatcher {
     this.hooks.problem(`cannot watch ${JSON.stringify(rel || '.')} and possibly other folders: ${error.message}${hint}; changes there are seen only at the next start`)
   }
 }
+
+/** The folder at `abs` as it is now; null when no folder is there. */
+async function folderStamp(abs: string): Promise<FolderStamp | null> {
+  const stats = await lstat(abs).catch(() => null)
+  return stats?.isDirectory() ? stats : null
+}
+
+/**
+ * Whether a folder is still the one watched. A folder made anew at the same path often gets the
+ * freed inode back; only its birth time tells it apart, so where there is none (0) it cannot be
+ * told, and counts as another (watched again: cheap, and never wrong).
+ */
+function sameFolder(then: FolderStamp, now: FolderStamp): boolean {
+  return then.dev === now.dev && then.ino === now.ino && now.birthtimeMs !== 0 && then.birthtimeMs === now.birthtimeMs
+}
+

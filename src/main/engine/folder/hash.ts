@@ -18,10 +18,10 @@ const READ_BYTES = 1024 * 1024
 export async function hashFile(file: string, expectedSize = READ_BYTES): Promise<{ version: Buffer; size: number; after: Stats }> {
   const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
   try {
-    if (!fstatSync(fd).isFile()) throw new Error(`${file} is not a regular file`)
+    if (!fstatSync(fd).isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOTREG' })
     const hash = createHash('sha256')
     // One byte more than expected: a read that comes back short is the end, with no second read.
-    const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, expectedSize + 1))
+    let buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, expectedSize + 1))
     let size = 0
     for (;;) {
       const bytesRead = readSync(fd, buffer, 0, buffer.length, null)
@@ -29,6 +29,8 @@ export async function hashFile(file: string, expectedSize = READ_BYTES): Promise
       hash.update(buffer.subarray(0, bytesRead))
       size += bytesRead
       if (bytesRead < buffer.length && size === expectedSize) break
+      // Larger than it was a moment ago: go on in whole pieces, not in pieces of the old size.
+      if (bytesRead === buffer.length && buffer.length < READ_BYTES) buffer = Buffer.allocUnsafe(READ_BYTES)
       // A large file: let the thread serve others between its pieces.
       await nextTurn()
     }

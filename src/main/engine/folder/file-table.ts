@@ -1,0 +1,44 @@
+// The index's files by relative path, counting how many lie below each folder: whether a folder
+// that went (or was replaced) took anything indexed with it is then one lookup, not a pass over
+// every file, and a pass is made only when something below it is really to go.
+
+export class FileTable<V> extends Map<string, V> {
+  /** Files below each folder that holds any, by the folder's relative path ('' is not kept). */
+  private readonly counts = new Map<string, number>()
+
+  override set(rel: string, value: V): this {
+    if (!this.has(rel)) this.count(rel, 1)
+    return super.set(rel, value)
+  }
+
+  override delete(rel: string): boolean {
+    const had = super.delete(rel)
+    if (had) this.count(rel, -1)
+    return had
+  }
+
+  override clear(): void {
+    super.clear()
+    this.counts.clear()
+  }
+
+  /** How many files lie below the folder at `rel`, at any depth ('' is the shared folder). */
+  filesBelow(rel: string): number {
+    return rel === '' ? this.size : (this.counts.get(rel) ?? 0)
+  }
+
+  private count(rel: string, by: number): void {
+    for (const folder of enclosingFolders(rel)) {
+      const n = (this.counts.get(folder) ?? 0) + by
+      if (n > 0) this.counts.set(folder, n)
+      else this.counts.delete(folder)
+    }
+  }
+}
+
+/** The folders `rel` lies in, outermost first ('a/b/c.txt': 'a', 'a/b'). */
+export function enclosingFolders(rel: string): string[] {
+  const folders: string[] = []
+  for (let slash = rel.indexOf('/'); slash !== -1; slash = rel.indexOf('/', slash + 1)) folders.push(rel.slice(0, slash))
+  return folders
+}
