@@ -1,6 +1,6 @@
 // The shared folder's index over real files: it survives restarts, re-hashing only what changed,
 // and pushes changes as they happen.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, renameSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, renameSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { execFileSync, spawnSync } from 'node:child_process'
 import path from 'node:path'
@@ -524,6 +524,36 @@ describe('FolderIndex', () => {
       const { version, size } = await hashFile(file, expected)
       expect(size).toBe(content.length)
       expect(version).toEqual(sha256(content))
+    }
+  })
+
+  it.skipIf(!canMount('tmpfs'))('a disk mounted inside the shared folder and unmounted: its files stay until the empty mount point holds a file', async () => {
+    const { root, state } = setup()
+    const disk = path.join(root, 'disk')
+    mkdirSync(disk)
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk])
+    try {
+      writeFileSync(path.join(disk, 'a.txt'), 'a')
+      writeFileSync(path.join(disk, 'b.txt'), 'b')
+      const { index, log } = await openIndex(root, state)
+      const { seen, waitFor } = watchChanges(index)
+      expect(index.get('disk/a.txt')).toBeDefined()
+      execFileSync('umount', [disk])
+      index.rescan()
+      await log.waitFor('error', { code: 'folder-missing' })
+      // Looked at again, and an event naming the mount point: still nothing deleted.
+      chmodSync(disk, 0o700)
+      index.rescan()
+      await new Promise((r) => setTimeout(r, 300))
+      expect(seen.filter((c) => c.op === 'delete')).toEqual([])
+      expect(index.get('disk/b.txt')).toBeDefined()
+      // Holding a file again, the folder counts: what it lacks is gone.
+      writeFileSync(path.join(disk, 'new.txt'), 'new')
+      index.rescan()
+      await waitFor(() => index.get('disk/a.txt') === undefined && index.get('disk/new.txt') !== undefined)
+      expect(seen.filter((c) => c.op === 'delete').map((c) => c.path).sort()).toEqual(['disk/a.txt', 'disk/b.txt'])
+    } finally {
+      spawnSync('umount', [disk])
     }
   })
 

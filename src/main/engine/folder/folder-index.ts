@@ -76,6 +76,14 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
   private rootCheck: NodeJS.Timeout | null = null
   private rescanTimer: NodeJS.Timeout | null = null
   private burstRescan: NodeJS.Timeout | null = null
+  /**
+   * Folders inside the shared one that were found on another device than before and empty, with
+   * files indexed below them: the mount point of a disk no longer mounted, as for the shared folder
+   * itself (see rootCandidate). Their files are not taken for deleted until they hold a file
+   * again. Only while running: the index does not record where each folder's device changes.
+   */
+  private readonly unmounted = new Set<string>()
+  private readonly unmountedSaid = new Set<string>()
   /** Files hashed since this index was created: a restart should hash only what changed. */
   hashed = 0
 
@@ -259,12 +267,15 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
         // A folder appeared, was renamed in, or another took its place: watch it first (what is
         // made in it meanwhile is then reported), then index what is inside it. The whole folder
         // (a rescan) also watches any folder below that is not watched yet.
-        await this.watcher?.watchTree(rel, stats, rel === '')
+        const otherDevice = new Set<string>()
+        await this.watcher?.watchTree(rel, stats, rel === '', otherDevice)
         for await (const [inner, innerStats] of this.walk(path.join(this.root, rel), rel, unread)) {
           found.add(inner)
           await this.update(inner, innerStats, changes, removed)
         }
         walked.add(rel)
+        for (const folder of otherDevice) if (this.files.filesBelow(folder) > 0) this.unmounted.add(folder)
+        this.holdUnmounted(rel, found, unread)
         continue
       }
       // The shared folder itself not a folder: rootIsThere said otherwise a moment ago, and the
@@ -319,6 +330,29 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
       await breather.breathe()
       if (found.has(rel) || below(rel, unread)) continue
       if (from.has('') || enclosingFolders(rel).some((folder) => from.has(folder))) await this.update(rel, null, changes, removed)
+    }
+  }
+
+  /**
+   * Folders inside the shared one found empty on another device than before, where the index
+   * holds files below them (see `unmounted`), after a walk of `walked`: still empty, they count
+   * as not read (their files are not deleted at the peers); holding a file again, they count.
+   */
+  private holdUnmounted(walked: string, found: Set<string>, unread: Set<string>): void {
+    for (const folder of this.unmounted) {
+      if (walked !== '' && folder !== walked && !folder.startsWith(`${walked}/`)) continue
+      if ([...found].some((rel) => rel.startsWith(`${folder}/`))) {
+        this.unmounted.delete(folder)
+        continue
+      }
+      unread.add(folder)
+      if (this.unmountedSaid.has(folder)) continue
+      this.unmountedSaid.add(folder)
+      this.onEvent({
+        type: 'error',
+        code: 'folder-missing',
+        message: `${path.join(this.root, folder)} is empty, on another device than before (is a disk no longer mounted there?); its files stay shared until it holds a file again`,
+      })
     }
   }
 

@@ -48,9 +48,11 @@ export class FolderWatcher {
    * Watches the folder at `rel` and every folder below it, unless it is watched already as the
    * same folder (`stamp`, when the caller has looked; see sameFolder). With `fillGaps`, every
    * folder below is looked at too, and watched unless it is, as itself. Each folder is watched
-   * before it is read, so a folder made inside it meanwhile is either read or reported.
+   * before it is read, so a folder made inside it meanwhile is either read or reported. Folders
+   * found on another device than when they were watched (a disk mounted there, or no longer)
+   * go into `otherDevice`.
    */
-  async watchTree(rel: string, stamp?: FolderStamp, fillGaps = false): Promise<void> {
+  async watchTree(rel: string, stamp?: FolderStamp, fillGaps = false, otherDevice?: Set<string>): Promise<void> {
     if (this.closed) return
     const abs = rel ? path.join(this.root, rel) : this.root
     const known = this.watched.get(rel)
@@ -60,13 +62,14 @@ export class FolderWatcher {
     if (this.closed || !now) return
     if (!known || !sameFolder(known.stamp, now)) {
       // Another folder at this path (a dead watch stays on the old one), or none watched yet.
+      if (known && known.stamp.dev !== now.dev) otherDevice?.add(rel)
       if (known) this.unwatchTree(rel)
       if (this.watched.has(rel) || !this.watchOne(rel, abs, now)) return
     } else if (!fillGaps) {
       return
     }
     const entries = await readdir(abs, { withFileTypes: true }).catch(() => [])
-    await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => this.watchTree(rel ? `${rel}/${e.name}` : e.name, undefined, fillGaps)))
+    await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => this.watchTree(rel ? `${rel}/${e.name}` : e.name, undefined, fillGaps, otherDevice)))
   }
 
   private watchOne(rel: string, abs: string, stamp: FolderStamp): boolean {
