@@ -141,12 +141,13 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
       this.files = await this.scan(saved)
     })
     await this.work
-    // A restart that found nothing changed has nothing to save (about 1 MB per 10,000 files).
+    // A restart that found nothing changed has nothing to save (about 1 MB per 10,000 files), and
+    // an empty folder never indexed nothing worth a fsync (10–30 ms before a fresh client may
+    // listen; saved later instead, during its first transfers, it slowed a 1 GiB one).
     const unchanged =
       folder !== null && sameIdentity(folder, this.rootIdentity) && this.files.size === saved.size && [...this.files.values()].every((f) => saved.get(f.path) === f)
-    // Not awaited: the saved index only spares the next start its hashing (a fsync here cost a
-    // fresh client 10–30 ms before it could listen).
-    if (!unchanged) this.scheduleSave()
+    const nothingYet = this.files.size === 0 && saved.size === 0
+    if (!unchanged && !nothingYet) await this.save()
     this.startPeriodicLooks()
   }
 
