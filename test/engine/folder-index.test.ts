@@ -554,6 +554,56 @@ describe('FolderIndex', () => {
     }
   })
 
+  it.skipIf(!canMount('tmpfs'))('a disk unmounted inside the shared folder, its folders named as its mount point: nothing deleted', async () => {
+    const { root, state } = setup()
+    const disk = path.join(root, 'm')
+    mkdirSync(disk)
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk])
+    try {
+      // Each dead watch reports its folder by the folder's own name, as if a child of that name.
+      mkdirSync(path.join(disk, 'm', 'm'), { recursive: true })
+      writeFileSync(path.join(disk, 'm', 'a.txt'), 'a')
+      writeFileSync(path.join(disk, 'm', 'm', 'b.txt'), 'b')
+      writeFileSync(path.join(disk, 'top.txt'), 'top')
+      const { index, log } = await openIndex(root, state)
+      const { seen } = watchChanges(index)
+      execFileSync('umount', [disk])
+      await log.waitFor('error', { code: 'folder-missing' })
+      await new Promise((r) => setTimeout(r, 300))
+      index.rescan()
+      await new Promise((r) => setTimeout(r, 300))
+      expect(seen.filter((c) => c.op === 'delete')).toEqual([])
+      expect(index.get('m/m/m/b.txt')).toBeDefined()
+    } finally {
+      spawnSync('umount', [disk])
+    }
+  })
+
+  it.skipIf(!canMount('tmpfs'))('an empty mount point held, then removed: the folder made again there counts as any other', async () => {
+    const { root, state } = setup()
+    const disk = path.join(root, 'm')
+    mkdirSync(disk)
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk])
+    try {
+      writeFileSync(path.join(disk, 'a.txt'), 'a')
+      const { index, log } = await openIndex(root, state)
+      const { waitFor } = watchChanges(index)
+      execFileSync('umount', [disk])
+      await log.waitFor('error', { code: 'folder-missing' })
+      rmSync(disk, { recursive: true })
+      await waitFor(() => index.get('m/a.txt') === undefined)
+      mkdirSync(disk)
+      writeFileSync(path.join(disk, 'z.txt'), 'z')
+      await waitFor(() => index.get('m/z.txt') !== undefined)
+      renameSync(disk, path.join(root, 'm.old'))
+      mkdirSync(disk)
+      index.rescan()
+      await waitFor(() => index.get('m/z.txt') === undefined && index.get('m.old/z.txt') !== undefined)
+    } finally {
+      spawnSync('umount', [disk])
+    }
+  })
+
   it('reports a file made while running whose name is not UTF-8', async () => {
     const { root, state } = setup()
     const { log } = await openIndex(root, state)

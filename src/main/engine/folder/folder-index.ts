@@ -185,6 +185,11 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
       if (typeof file !== 'string') next.set(rel, file)
       else if (file === 'unreadable' && before) next.set(rel, before)
     }
+    // A held folder (see `unmounted`) still empty keeps its files; holding one again, it counts.
+    for (const folder of this.unmounted) {
+      if (next.filesBelow(folder) > 0) this.unmounted.delete(folder)
+      else unread.add(folder)
+    }
     if (unread.size) for (const [rel, file] of known) if (!next.has(rel) && below(rel, unread)) next.set(rel, file)
     return next
   }
@@ -290,10 +295,24 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
         // Node reads a name that is not UTF-8 with U+FFFD in it, and then cannot find it.
         this.reportUnshareable(rel, 'the name is not valid UTF-8')
       }
-      this.watcher?.unwatchTree(rel)
-      if (this.files.filesBelow(rel) > 0) gone.add(rel)
+      // A folder that may have been one (a file now only if it was watched as a folder).
+      if (!isFile || this.watcher?.isWatching(rel)) this.watcher?.unwatchTree(rel)
+      if (this.files.filesBelow(rel) > 0) {
+        // Gone because a disk was unmounted at or above it: held, as holdUnmounted says.
+        const unmountedAt = this.watcher?.deviceChangedAt(rel) ?? null
+        if (unmountedAt !== null) {
+          if (this.files.filesBelow(unmountedAt) > 0) this.unmounted.add(unmountedAt)
+          unread.add(unmountedAt)
+        } else {
+          gone.add(rel)
+        }
+      }
+      if (stats === 'absent') this.forgetUnmounted(rel)
       await this.update(rel, isFile ? stats : null, changes, removed)
+      // Seen here: a walk in this batch that missed it (made meanwhile) does not take it for gone.
+      if (isFile) found.add(rel)
     }
+    for (const folder of unread) if (this.unmounted.has(folder)) this.holdUnmounted(folder, found, unread)
     await this.dropWhatIsGone(gone, walked, found, unread, changes, removed)
     // The folder may have gone while these were looked at: then they say nothing yet, and go
     // back in the index, so that the scan when the folder is back weighs them against the disk.
@@ -344,6 +363,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
       if (walked !== '' && folder !== walked && !folder.startsWith(`${walked}/`)) continue
       if ([...found].some((rel) => rel.startsWith(`${folder}/`))) {
         this.unmounted.delete(folder)
+        this.unmountedSaid.delete(folder)
         continue
       }
       unread.add(folder)
@@ -354,6 +374,16 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
         code: 'folder-missing',
         message: `${path.join(this.root, folder)} is empty, on another device than before (is a disk no longer mounted there?); its files stay shared until it holds a file again`,
       })
+    }
+  }
+
+  /** A held folder (see `unmounted`) that is gone itself is held no more: it holds nothing now. */
+  private forgetUnmounted(rel: string): void {
+    for (const folder of this.unmounted) {
+      if (folder === rel || folder.startsWith(`${rel}/`)) {
+        this.unmounted.delete(folder)
+        this.unmountedSaid.delete(folder)
+      }
     }
   }
 

@@ -5,8 +5,10 @@
 //
 // Links are not followed: a link to a folder is reported as a path like any other, never watched.
 import { watch, type FSWatcher } from 'node:fs'
+import { lstatSync } from 'node:fs'
 import { lstat, readdir } from 'node:fs/promises'
 import path from 'node:path'
+import { enclosingFolders } from './file-table'
 
 export interface FolderWatcherHooks {
   /** A path (of a file or a folder, relative, '/'-separated) that may have changed or gone. */
@@ -88,15 +90,36 @@ export class FolderWatcher {
 
   /** Stops watching the folder at `rel` and everything below it (it went, or is not a folder now). */
   unwatchTree(rel: string): void {
-    // Most paths reported are files; and a folder not watched has none watched below it (each is
-    // watched only once its parent is).
-    if (!this.watched.has(rel)) return
     for (const [key, { watcher }] of this.watched) {
       if (key === rel || rel === '' || key.startsWith(`${rel}/`)) {
         watcher.close()
         this.watched.delete(key)
       }
     }
+  }
+
+  /** Whether the folder at `rel` itself is watched. */
+  isWatching(rel: string): boolean {
+    return this.watched.has(rel)
+  }
+
+  /**
+   * The outermost watched folder at or above `rel` that is on another device now than when its
+   * watch began (a disk mounted there, or no longer), or null.
+   */
+  deviceChangedAt(rel: string): string | null {
+    const folders = [...enclosingFolders(rel), rel]
+    for (const folder of folders) {
+      const known = this.watched.get(folder)
+      if (!known) continue
+      try {
+        const now = lstatSync(path.join(this.root, folder), { throwIfNoEntry: false })
+        if (now?.isDirectory() && now.dev !== known.stamp.dev) return folder
+      } catch {
+        // Not to be looked at: no sign of a device either way.
+      }
+    }
+    return null
   }
 
   /** Folders watched now (for tests and diagnostics). */
@@ -112,8 +135,10 @@ export class FolderWatcher {
   private onEvent(dir: string, name: string | null): void {
     if (this.closed) return
     // No name (Node passes none for some events; an overflow of the kernel's queue, though, is
-    // not reported at all: see FolderIndex's rescans): look at the whole folder.
-    if (!name) return this.hooks.changed(dir)
+    // not reported at all: see FolderIndex's rescans): look at the whole folder. An event on the
+    // folder itself (deleted, moved, unmounted) comes with the folder's own name, as if of a child
+    // of that name: it is the folder that is looked at (which covers such a child too).
+    if (!name || name === path.basename(dir ? path.join(this.root, dir) : this.root)) return this.hooks.changed(dir)
     this.hooks.changed(dir ? `${dir}/${name}` : name)
   }
 
