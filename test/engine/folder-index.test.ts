@@ -70,6 +70,22 @@ function watchChanges(index: FolderIndex): { seen: IndexChange[]; waitFor(check:
   }
 }
 
+/**
+ * A shared folder (from setup) with a tmpfs mounted on its folder `name`, for `run`; unmounted
+ * afterwards whatever happens (the test may unmount it itself).
+ */
+async function withDiskInside(name: string, run: (ctx: { root: string; state: string; disk: string }) => Promise<void>): Promise<void> {
+  const { root, state } = setup()
+  const disk = path.join(root, name)
+  mkdirSync(disk)
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk])
+  try {
+    await run({ root, state, disk })
+  } finally {
+    spawnSync('umount', [disk])
+  }
+}
+
 describe('FolderIndex', () => {
   it('indexes every regular file with its SHA-256 and size, and leaves links out', async () => {
     const { root, state } = setup()
@@ -524,85 +540,64 @@ describe('FolderIndex', () => {
     }
   })
 
-  it.skipIf(!canMount('tmpfs'))('a disk mounted inside the shared folder and unmounted: its files stay until the empty mount point holds a file', async () => {
-    const { root, state } = setup()
-    const disk = path.join(root, 'disk')
-    mkdirSync(disk)
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk])
-    try {
-      writeFileSync(path.join(disk, 'a.txt'), 'a')
-      writeFileSync(path.join(disk, 'b.txt'), 'b')
-      const { index, log } = await openIndex(root, state)
-      const { seen, waitFor } = watchChanges(index)
-      expect(index.get('disk/a.txt')).toBeDefined()
-      execFileSync('umount', [disk])
-      index.rescan()
-      await log.waitFor('error', { code: 'folder-missing' })
-      // Looked at again, and an event naming the mount point: still nothing deleted.
-      chmodSync(disk, 0o700)
-      index.rescan()
-      await new Promise((r) => setTimeout(r, 300))
-      expect(seen.filter((c) => c.op === 'delete')).toEqual([])
-      expect(index.get('disk/b.txt')).toBeDefined()
-      // Holding a file again, the folder counts: what it lacks is gone.
-      writeFileSync(path.join(disk, 'new.txt'), 'new')
-      index.rescan()
-      await waitFor(() => index.get('disk/a.txt') === undefined && index.get('disk/new.txt') !== undefined)
-      expect(seen.filter((c) => c.op === 'delete').map((c) => c.path).sort()).toEqual(['disk/a.txt', 'disk/b.txt'])
-    } finally {
-      spawnSync('umount', [disk])
-    }
-  })
+  it.skipIf(!canMount('tmpfs'))('a disk mounted inside the shared folder and unmounted: its files stay until the empty mount point holds a file', () =>
+    withDiskInside('disk', async ({ root, state, disk }) => {
+    writeFileSync(path.join(disk, 'a.txt'), 'a')
+    writeFileSync(path.join(disk, 'b.txt'), 'b')
+    const { index, log } = await openIndex(root, state)
+    const { seen, waitFor } = watchChanges(index)
+    expect(index.get('disk/a.txt')).toBeDefined()
+    execFileSync('umount', [disk])
+    index.rescan()
+    await log.waitFor('error', { code: 'folder-missing' })
+    // Looked at again, and an event naming the mount point: still nothing deleted.
+    chmodSync(disk, 0o700)
+    index.rescan()
+    await new Promise((r) => setTimeout(r, 300))
+    expect(seen.filter((c) => c.op === 'delete')).toEqual([])
+    expect(index.get('disk/b.txt')).toBeDefined()
+    // Holding a file again, the folder counts: what it lacks is gone.
+    writeFileSync(path.join(disk, 'new.txt'), 'new')
+    index.rescan()
+    await waitFor(() => index.get('disk/a.txt') === undefined && index.get('disk/new.txt') !== undefined)
+    expect(seen.filter((c) => c.op === 'delete').map((c) => c.path).sort()).toEqual(['disk/a.txt', 'disk/b.txt'])
+    }))
 
-  it.skipIf(!canMount('tmpfs'))('a disk unmounted inside the shared folder, its folders named as its mount point: nothing deleted', async () => {
-    const { root, state } = setup()
-    const disk = path.join(root, 'm')
-    mkdirSync(disk)
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk])
-    try {
-      // Each dead watch reports its folder by the folder's own name, as if a child of that name.
-      mkdirSync(path.join(disk, 'm', 'm'), { recursive: true })
-      writeFileSync(path.join(disk, 'm', 'a.txt'), 'a')
-      writeFileSync(path.join(disk, 'm', 'm', 'b.txt'), 'b')
-      writeFileSync(path.join(disk, 'top.txt'), 'top')
-      const { index, log } = await openIndex(root, state)
-      const { seen } = watchChanges(index)
-      execFileSync('umount', [disk])
-      await log.waitFor('error', { code: 'folder-missing' })
-      await new Promise((r) => setTimeout(r, 300))
-      index.rescan()
-      await new Promise((r) => setTimeout(r, 300))
-      expect(seen.filter((c) => c.op === 'delete')).toEqual([])
-      expect(index.get('m/m/m/b.txt')).toBeDefined()
-    } finally {
-      spawnSync('umount', [disk])
-    }
-  })
+  it.skipIf(!canMount('tmpfs'))('a disk unmounted inside the shared folder, its folders named as its mount point: nothing deleted', () =>
+    withDiskInside('m', async ({ root, state, disk }) => {
+    // Each dead watch reports its folder by the folder's own name, as if a child of that name.
+    mkdirSync(path.join(disk, 'm', 'm'), { recursive: true })
+    writeFileSync(path.join(disk, 'm', 'a.txt'), 'a')
+    writeFileSync(path.join(disk, 'm', 'm', 'b.txt'), 'b')
+    writeFileSync(path.join(disk, 'top.txt'), 'top')
+    const { index, log } = await openIndex(root, state)
+    const { seen } = watchChanges(index)
+    execFileSync('umount', [disk])
+    await log.waitFor('error', { code: 'folder-missing' })
+    await new Promise((r) => setTimeout(r, 300))
+    index.rescan()
+    await new Promise((r) => setTimeout(r, 300))
+    expect(seen.filter((c) => c.op === 'delete')).toEqual([])
+    expect(index.get('m/m/m/b.txt')).toBeDefined()
+    }))
 
-  it.skipIf(!canMount('tmpfs'))('an empty mount point held, then removed: the folder made again there counts as any other', async () => {
-    const { root, state } = setup()
-    const disk = path.join(root, 'm')
+  it.skipIf(!canMount('tmpfs'))('an empty mount point held, then removed: the folder made again there counts as any other', () =>
+    withDiskInside('m', async ({ root, state, disk }) => {
+    writeFileSync(path.join(disk, 'a.txt'), 'a')
+    const { index, log } = await openIndex(root, state)
+    const { waitFor } = watchChanges(index)
+    execFileSync('umount', [disk])
+    await log.waitFor('error', { code: 'folder-missing' })
+    rmSync(disk, { recursive: true })
+    await waitFor(() => index.get('m/a.txt') === undefined)
     mkdirSync(disk)
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk])
-    try {
-      writeFileSync(path.join(disk, 'a.txt'), 'a')
-      const { index, log } = await openIndex(root, state)
-      const { waitFor } = watchChanges(index)
-      execFileSync('umount', [disk])
-      await log.waitFor('error', { code: 'folder-missing' })
-      rmSync(disk, { recursive: true })
-      await waitFor(() => index.get('m/a.txt') === undefined)
-      mkdirSync(disk)
-      writeFileSync(path.join(disk, 'z.txt'), 'z')
-      await waitFor(() => index.get('m/z.txt') !== undefined)
-      renameSync(disk, path.join(root, 'm.old'))
-      mkdirSync(disk)
-      index.rescan()
-      await waitFor(() => index.get('m/z.txt') === undefined && index.get('m.old/z.txt') !== undefined)
-    } finally {
-      spawnSync('umount', [disk])
-    }
-  })
+    writeFileSync(path.join(disk, 'z.txt'), 'z')
+    await waitFor(() => index.get('m/z.txt') !== undefined)
+    renameSync(disk, path.join(root, 'm.old'))
+    mkdirSync(disk)
+    index.rescan()
+    await waitFor(() => index.get('m/z.txt') === undefined && index.get('m.old/z.txt') !== undefined)
+    }))
 
   it('reports a file made while running whose name is not UTF-8', async () => {
     const { root, state } = setup()
