@@ -599,6 +599,18 @@ describe('FolderIndex', () => {
       await waitFor(() => index.get('m/z.txt') === undefined && index.get('m.old/z.txt') !== undefined)
     }))
 
+  it('a folder made inside one of the same name is watched: what is deleted in it is deleted', async () => {
+    const { root, state } = setup()
+    const { index } = await openIndex(root, state)
+    const { waitFor } = watchChanges(index)
+    // Its parent's event names it with the parent's own name, as events on the parent itself do.
+    mkdirSync(path.join(root, 'sub', 'sub'))
+    writeFileSync(path.join(root, 'sub', 'sub', 'f.txt'), 'f')
+    await waitFor(() => index.get('sub/sub/f.txt') !== undefined)
+    rmSync(path.join(root, 'sub', 'sub', 'f.txt'))
+    await waitFor(() => index.get('sub/sub/f.txt') === undefined)
+  })
+
   it('reports a file made while running whose name is not UTF-8', async () => {
     const { root, state } = setup()
     const { log } = await openIndex(root, state)

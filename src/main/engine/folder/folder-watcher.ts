@@ -135,10 +135,11 @@ export class FolderWatcher {
   private onEvent(dir: string, name: string | null): void {
     if (this.closed) return
     // No name (Node passes none for some events; an overflow of the kernel's queue, though, is
-    // not reported at all: see FolderIndex's rescans): look at the whole folder. An event on the
-    // folder itself (deleted, moved, unmounted) comes with the folder's own name, as if of a child
-    // of that name: it is the folder that is looked at (which covers such a child too).
-    if (!name || name === path.basename(dir ? path.join(this.root, dir) : this.root)) return this.hooks.changed(dir)
+    // not reported at all: see FolderIndex's rescans): look at the whole folder.
+    if (!name) return this.hooks.changed(dir)
+    // An event on the folder itself (deleted, moved, unmounted) comes with the folder's own name,
+    // as if of a child of that name: both are looked at (a child may well have that name).
+    if (name === path.basename(dir ? path.join(this.root, dir) : this.root)) this.hooks.changed(dir)
     this.hooks.changed(dir ? `${dir}/${name}` : name)
   }
 
