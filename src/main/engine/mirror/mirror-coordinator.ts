@@ -443,6 +443,7 @@ export class MirrorCoordinator {
       // The peer no longer has it; its delete notice is on the way. Do not ask again until
       // the peer announces the path anew.
       state.refused.set(job.path, job.version)
+      await this.removeFoldersMadeFor(state, job.path)
     } else if (!result.ok && result.outcome === 'failed' && result.code === 'peer-aborted' && current && state.folderAway) {
       // Not the file's fault, nor the peer's: it waits for the folder, however long that takes.
       state.held.add(job.path)
@@ -469,6 +470,7 @@ export class MirrorCoordinator {
         return
       }
       state.refused.set(job.path, job.version)
+      await this.removeFoldersMadeFor(state, job.path)
     }
     if (!current) return
     await this.consider(state, state.generation, job.path)
@@ -489,6 +491,16 @@ export class MirrorCoordinator {
   }
 
   // --- local file operations --------------------------------------------------------------
+
+  /**
+   * A transfer that brought nothing may leave behind the folders made for it (the peer deleted
+   * or moved the file meanwhile): a mirror holds no folder the peer's files do not need.
+   */
+  private async removeFoldersMadeFor(state: PeerState, rel: string): Promise<void> {
+    if (state.manifest.files.has(rel)) return
+    const where = pathInMirror(state.ref.folder, rel)
+    if (!('problem' in where)) await removeEmptyParents(where.path, state.ref.folder)
+  }
 
   private async removeLocal(state: PeerState, rel: string): Promise<void> {
     const where = pathInMirror(state.ref.folder, rel)
