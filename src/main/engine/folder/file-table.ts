@@ -42,3 +42,8 @@ export function enclosingFolders(rel: string): string[] {
   for (let slash = rel.indexOf('/'); slash !== -1; slash = rel.indexOf('/', slash + 1)) folders.push(rel.slice(0, slash))
   return folders
 }
+
+/** `name` inside the folder at relative path `prefix` ('' is the shared folder). */
+export function childPath(prefix: string, name: string): string {
+  return prefix ? `${prefix}/${name}` : name
+}

@@ -11,7 +11,8 @@ import type { EventSink } from '../../../shared/events'
 import { relativePathProblem } from '../../../shared/paths'
 import type { IndexChange } from '../protocol/messages'
 import { writeFileAtomic } from './atomic-write'
-import { enclosingFolders, FileTable } from './file-table'
+import { childPath, enclosingFolders, FileTable } from './file-table'
+import { provablySameFolder, type FolderIdentity } from './folder-identity'
 import { FolderWatcher } from './folder-watcher'
 import { hashFile } from './hash'
 import { Breather } from '../util/breather'
@@ -627,12 +628,6 @@ interface FileStats {
   ino: number
 }
 
-interface FolderIdentity {
-  dev: number
-  ino: number
-  birthtimeMs: number
-}
-
 /** Matches no folder: with no saved identity, only a folder holding files counts as back. */
 const UNKNOWN_FOLDER: FolderIdentity = { dev: -1, ino: -1, birthtimeMs: -1 }
 
@@ -650,21 +645,6 @@ function identityOf(stats: Stats): FolderIdentity {
 function sameFolder(then: FolderIdentity, now: Stats): boolean {
   if (now.dev !== then.dev || now.ino !== then.ino) return false
   return now.birthtimeMs === then.birthtimeMs || now.birthtimeMs === now.ctimeMs
-}
-
-/**
- * Whether `now` is, beyond doubt, the folder `then` was: what lets an empty folder stand for the
- * shared one. A folder made anew usually gets the freed inode back, and one never changed since
- * it was made has its change time equal to its birth time, so only a real birth time, the same,
- * will do. Where the file system keeps none (0), an empty folder waits for a file instead.
- */
-function provablySameFolder(then: FolderIdentity, now: Stats): boolean {
-  return now.dev === then.dev && now.ino === then.ino && now.birthtimeMs !== 0 && now.birthtimeMs === then.birthtimeMs
-}
-
-/** `name` inside the folder at relative path `prefix` ('' is the shared folder). */
-function childPath(prefix: string, name: string): string {
-  return prefix ? `${prefix}/${name}` : name
 }
 
 /** Errors that say a path is not (or no longer) a regular file or folder there. */

@@ -8,7 +8,8 @@ import { watch, type FSWatcher } from 'node:fs'
 import { lstatSync } from 'node:fs'
 import { lstat, readdir } from 'node:fs/promises'
 import path from 'node:path'
-import { enclosingFolders } from './file-table'
+import { childPath, enclosingFolders } from './file-table'
+import { provablySameFolder, type FolderIdentity } from './folder-identity'
 
 export interface FolderWatcherHooks {
   /** A path (of a file or a folder, relative, '/'-separated) that may have changed or gone. */
@@ -17,17 +18,10 @@ export interface FolderWatcherHooks {
   problem(message: string): void
 }
 
-/** Tells one folder from another made at the same path (which often gets the freed inode back). */
-export interface FolderStamp {
-  dev: number
-  ino: number
-  birthtimeMs: number
-}
-
 interface Watched {
   watcher: FSWatcher
   /** The folder when its watch began: another folder at the same path needs a new watch. */
-  stamp: FolderStamp
+  stamp: FolderIdentity
 }
 
 export class FolderWatcher {
@@ -48,21 +42,22 @@ export class FolderWatcher {
 
   /**
    * Watches the folder at `rel` and every folder below it, unless it is watched already as the
-   * same folder (`stamp`, when the caller has looked; see sameFolder). With `fillGaps`, every
+   * same folder (`stamp`, when the caller has looked; see provablySameFolder: where that cannot
+   * tell, the folder is watched again, which is cheap and never wrong). With `fillGaps`, every
    * folder below is looked at too, and watched unless it is, as itself. Each folder is watched
    * before it is read, so a folder made inside it meanwhile is either read or reported. Folders
    * found on another device than when they were watched (a disk mounted there, or no longer)
    * go into `otherDevice`.
    */
-  async watchTree(rel: string, stamp?: FolderStamp, fillGaps = false, otherDevice?: Set<string>): Promise<void> {
+  async watchTree(rel: string, stamp?: FolderIdentity, fillGaps = false, otherDevice?: Set<string>): Promise<void> {
     if (this.closed) return
     const abs = rel ? path.join(this.root, rel) : this.root
     const known = this.watched.get(rel)
     // Watched, and no reason to doubt it is still the same folder.
     if (known && !stamp && !fillGaps) return
-    const now = stamp ?? (await folderStamp(abs))
+    const now = stamp ?? (await folderIdentityAt(abs))
     if (this.closed || !now) return
-    if (!known || !sameFolder(known.stamp, now)) {
+    if (!known || !provablySameFolder(known.stamp, now)) {
       // Another folder at this path (a dead watch stays on the old one), or none watched yet.
       if (known && known.stamp.dev !== now.dev) otherDevice?.add(rel)
       if (known) this.unwatchTree(rel)
@@ -71,10 +66,10 @@ export class FolderWatcher {
       return
     }
     const entries = await readdir(abs, { withFileTypes: true }).catch(() => [])
-    await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => this.watchTree(rel ? `${rel}/${e.name}` : e.name, undefined, fillGaps, otherDevice)))
+    await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => this.watchTree(childPath(rel, e.name), undefined, fillGaps, otherDevice)))
   }
 
-  private watchOne(rel: string, abs: string, stamp: FolderStamp): boolean {
+  private watchOne(rel: string, abs: string, stamp: FolderIdentity): boolean {
     let watcher: FSWatcher
     try {
       watcher = watch(abs, (_event, name) => this.onEvent(rel, name))
@@ -140,7 +135,7 @@ export class FolderWatcher {
     // An event on the folder itself (deleted, moved, unmounted) comes with the folder's own name,
     // as if of a child of that name: both are looked at (a child may well have that name).
     if (name === path.basename(dir ? path.join(this.root, dir) : this.root)) this.hooks.changed(dir)
-    this.hooks.changed(dir ? `${dir}/${name}` : name)
+    this.hooks.changed(childPath(dir, name))
   }
 
   private failed(rel: string, error: NodeJS.ErrnoException): void {
@@ -150,22 +145,12 @@ export class FolderWatcher {
     if (this.problemsSaid.has(kind)) return
     this.problemsSaid.add(kind)
     const hint = error.code === 'ENOSPC' ? ' (the system limit of watched folders is reached: raise fs.inotify.max_user_watches)' : ''
-    this.hooks.problem(`cannot watch ${JSON.stringify(rel || '.')} and possibly other folders: ${error.message}${hint}; changes there are seen only at the next start`)
+    this.hooks.problem(`cannot watch ${JSON.stringify(rel || '.')} and possibly other folders: ${error.message}${hint}; changes there are seen only by the rescans of the whole folder`)
   }
 }
 
 /** The folder at `abs` as it is now; null when no folder is there. */
-async function folderStamp(abs: string): Promise<FolderStamp | null> {
+async function folderIdentityAt(abs: string): Promise<FolderIdentity | null> {
   const stats = await lstat(abs).catch(() => null)
   return stats?.isDirectory() ? stats : null
 }
-
-/**
- * Whether a folder is still the one watched. A folder made anew at the same path often gets the
- * freed inode back; only its birth time tells it apart, so where there is none (0) it cannot be
- * told, and counts as another (watched again: cheap, and never wrong).
- */
-function sameFolder(then: FolderStamp, now: FolderStamp): boolean {
-  return then.dev === now.dev && then.ino === now.ino && now.birthtimeMs !== 0 && then.birthtimeMs === now.birthtimeMs
-}
-
