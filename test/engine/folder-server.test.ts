@@ -200,6 +200,36 @@ describe('FolderServer', () => {
     expect(reply.records[1]).toEqual({ status: 'content', version: sha256('second'), data: Buffer.from('second') })
   })
 
+  it('never sends bytes other than the version it names: a rewrite its stats cannot show is aborted, then indexed', async () => {
+    const root = tempDir('shared-')
+    writeFileSync(path.join(root, 'batched.txt'), 'old bytes')
+    writeFileSync(path.join(root, 'single.txt'), 'old bytes')
+    // Rewritten in place, same size, same mtime: as within one tick of the file system's clock.
+    const rewrite = (name: string): void => {
+      writeFileSync(path.join(root, name), 'new bytes')
+      utimesSync(path.join(root, name), 1e9, 1e9)
+    }
+    for (const name of ['batched.txt', 'single.txt']) utimesSync(path.join(root, name), 1e9, 1e9)
+    const { port, index } = await serve(root, new Set(['127.0.0.1:40001']))
+    const peer = await identified(port, { ip: '127.0.0.1', port: 40001 })
+    rewrite('batched.txt')
+    rewrite('single.txt')
+    // The watcher has seen both writes and found the stats as indexed.
+    await new Promise((r) => setTimeout(r, 300))
+    expect(index.get('batched.txt')!.version).toEqual(sha256('old bytes'))
+    peer.send({ type: 'GET_FILES', files: [{ path: 'batched.txt', version: null }] })
+    const reply = await peer.next('FILES')
+    expect(reply.records).toEqual([{ status: 'abort', reason: expect.stringContaining('changed while being read') }])
+    peer.send({ type: 'GET_FILE', path: 'single.txt', version: null })
+    expect(await peer.next('FILE_SIZE')).toMatchObject({ version: sha256('old bytes') })
+    expect((await peer.next('FILE_ABORT')).reason).toContain('changed while being read')
+    expect(peer.has((m) => m.type === 'FILE_DATA')).toBe(false)
+    // Hashed again: the new version is what it shares (and announces) now.
+    await peer.until(() => ['batched.txt', 'single.txt'].every((name) => index.get(name)!.version.equals(sha256('new bytes'))), 5000, 'the new versions indexed')
+    peer.send({ type: 'GET_FILES', files: [{ path: 'batched.txt', version: null }] })
+    expect((await peer.next('FILES')).records).toEqual([{ status: 'content', version: sha256('new bytes'), data: Buffer.from('new bytes') }])
+  })
+
   it('never sends bytes from outside the folder when a folder in it is swapped for a link', async () => {
     const root = tempDir('shared-')
     mkdirSync(path.join(root, 'sub'))

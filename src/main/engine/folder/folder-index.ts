@@ -58,6 +58,8 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
   private files = new FileTable<IndexedFile>()
   private watcher: FolderWatcher | null = null
   private readonly dirty = new Set<string>()
+  /** Paths whose content is known to differ from their entry, whatever their stats say. */
+  private readonly distrusted = new Set<string>()
   private settleTimer: NodeJS.Timeout | null = null
   private saveTimer: NodeJS.Timeout | null = null
   private work: Promise<void> = Promise.resolve()
@@ -216,6 +218,16 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
 
   /** Re-checks these paths now (used when a read finds a file other than the index says). */
   recheck(relPath: string): void {
+    this.markDirty(relPath)
+  }
+
+  /**
+   * Hashes `relPath` again even if its size, mtime and inode are as indexed: the server read
+   * other bytes than the indexed version (rewritten between its check and its read, or within
+   * one tick of the file system's clock, which leaves the mtime as it was).
+   */
+  distrust(relPath: string): void {
+    this.distrusted.add(relPath)
     this.markDirty(relPath)
   }
 
@@ -499,6 +511,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
   private async update(rel: string, stats: FileStats | null, changes: IndexChange[], removed?: Map<string, IndexedFile>): Promise<void> {
     const before = this.files.get(rel)
     if (!stats || relativePathProblem(rel)) {
+      this.distrusted.delete(rel)
       if (before) {
         this.files.delete(rel)
         removed?.set(rel, before)
@@ -506,7 +519,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
       }
       return
     }
-    if (before && sameStats(before, stats)) return
+    if (before && sameStats(before, stats) && !this.distrusted.delete(rel)) return
     const file = await this.hashOrWhy(rel, stats)
     if (file === 'gone') return this.update(rel, null, changes, removed)
     // Looked at again once it can be: its last version stays shared meanwhile.
