@@ -1,6 +1,6 @@
 // The folder server over a real socket: only announced peers, and never a byte from outside the
 // shared folder, even when a folder inside it is swapped for a link after indexing.
-import { mkdirSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { appendFileSync, closeSync, mkdirSync, openSync, renameSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -228,6 +228,91 @@ describe('FolderServer', () => {
     await peer.until(() => ['batched.txt', 'single.txt'].every((name) => index.get(name)!.version.equals(sha256('new bytes'))), 5000, 'the new versions indexed')
     peer.send({ type: 'GET_FILES', files: [{ path: 'batched.txt', version: null }] })
     expect((await peer.next('FILES')).records).toEqual([{ status: 'content', version: sha256('new bytes'), data: Buffer.from('new bytes') }])
+  })
+
+  it('a streamed file hashed within its write’s clock tick is checked as it is read: a rewrite its stats cannot show is aborted', async () => {
+    const root = tempDir('shared-')
+    const file = path.join(root, 'racy.bin')
+    const [before, after] = [randomBytes(200_000), randomBytes(200_000)]
+    // Whole seconds, a second ahead: within the tick of a file system whose clock ticks in seconds.
+    const tick = Math.floor(Date.now() / 1000) + 1
+    writeFileSync(file, before)
+    utimesSync(file, tick, tick)
+    const { port, index } = await serve(root, new Set(['127.0.0.1:40001']))
+    expect(index.isRacy('racy.bin')).toBe(true)
+    writeFileSync(file, after)
+    utimesSync(file, tick, tick)
+    const peer = await identified(port, { ip: '127.0.0.1', port: 40001 })
+    peer.send({ type: 'GET_FILE', path: 'racy.bin', version: null })
+    expect(await peer.next('FILE_SIZE')).toMatchObject({ version: sha256(before) })
+    expect((await peer.next('FILE_ABORT')).reason).toContain('changed while being read')
+    expect(peer.has((m) => m.type === 'FILE_DATA')).toBe(false)
+    await peer.until(() => index.get('racy.bin')!.version.equals(sha256(after)), 5000, 'the new version indexed')
+  })
+
+  /** GET_FILE of `name` while the asker reads nothing: the server is held mid-file, `meanwhile` runs, then all of it arrives. */
+  async function heldMidFile(root: string, name: string, meanwhile: () => void): Promise<{ peer: RawPeer; index: FolderIndex; sent: Buffer; aborted: string | null }> {
+    const { port, index } = await serve(root, new Set(['127.0.0.1:40001']))
+    const peer = await identified(port, { ip: '127.0.0.1', port: 40001 })
+    peer.socket.pause()
+    peer.send({ type: 'GET_FILE', path: name, version: null })
+    // Long enough for the socket buffers and the server's queue to fill.
+    await new Promise((r) => setTimeout(r, 300))
+    meanwhile()
+    peer.socket.resume()
+    const size = (await peer.next('FILE_SIZE')).size
+    const parts: Buffer[] = []
+    let got = 0
+    let aborted: string | null = null
+    while (got < size && aborted === null) {
+      await peer.until(() => peer.has((m) => m.type === 'FILE_DATA' || m.type === 'FILE_ABORT'), 10_000, 'more of the file')
+      const data = peer.has((m) => m.type === 'FILE_DATA') ? await peer.next('FILE_DATA') : null
+      if (data) {
+        parts.push(data.data)
+        got += data.data.length
+      } else aborted = (await peer.next('FILE_ABORT')).reason
+    }
+    return { peer, index, sent: Buffer.concat(parts), aborted }
+  }
+
+  it('a large file rewritten in place while it is streamed: the last chunk is held back and the file aborted', async () => {
+    const root = tempDir('shared-')
+    const file = path.join(root, 'big.bin')
+    const size = 48 * 1024 * 1024
+    writeFileSync(file, randomBytes(size))
+    utimesSync(file, 1e9, 1e9)
+    const fresh = randomBytes(size)
+    const { sent, aborted, index } = await heldMidFile(root, 'big.bin', () => {
+      // Over the same bytes, no truncation: the size never changes, only the mtime.
+      const fd = openSync(file, 'r+')
+      writeSync(fd, fresh, 0, size, 0)
+      closeSync(fd)
+    })
+    expect(aborted).toContain('changed while being read')
+    expect(sent.length).toBeLessThan(size)
+    await new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + 10_000
+      const poll = (): void => {
+        if (index.get('big.bin')!.version.equals(sha256(fresh))) return resolve()
+        if (Date.now() > deadline) return reject(new Error('the new version was not indexed'))
+        setTimeout(poll, 50)
+      }
+      poll()
+    })
+  })
+
+  it('a large file appended to while it is streamed: the indexed size is sent, the old version, and the new one is indexed', async () => {
+    const root = tempDir('shared-')
+    const file = path.join(root, 'log.bin')
+    const old = randomBytes(48 * 1024 * 1024)
+    writeFileSync(file, old)
+    utimesSync(file, 1e9, 1e9)
+    const { sent, aborted, index } = await heldMidFile(root, 'log.bin', () => appendFileSync(file, 'more lines\n'))
+    expect(aborted).toBeNull()
+    expect(sha256(sent)).toEqual(sha256(old))
+    const deadline = Date.now() + 10_000
+    while (index.get('log.bin')!.size === old.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    expect(index.get('log.bin')!.size).toBe(old.length + 'more lines\n'.length)
   })
 
   it('never sends bytes from outside the folder when a folder in it is swapped for a link', async () => {

@@ -3,7 +3,7 @@
 // peer reached from that same IP. Then: GET_FILE_LIST, GET_FILE (streamed), SUBSCRIBE (pushed
 // INDEX_CHANGED), GET_FILES (many small files in FILES frames). Requests on one connection are
 // answered in order, one at a time.
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
 import { closeSync, constants, fstatSync, openSync, read, readlinkSync, readSync, realpathSync, statSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import type { Server, Socket } from 'node:net'
@@ -266,22 +266,31 @@ export class FolderServer {
           }),
         )
       }
+      // Hashed as it is read only while its stats cannot vouch for it (see racy-files.ts).
+      const hash = this.options.index.isRacy(relPath) ? createHash('sha256') : null
       let sent = 0
       let next: Promise<{ memory: Buffer; chunk: Buffer }> | null = readAt(0)
       while (next && !connection.isClosed) {
         const { memory, chunk } = await next
-        if (chunk.length === 0) return this.abort(connection, relPath, 'the file shrank while being sent')
+        if (chunk.length === 0) {
+          this.chunks.give(memory)
+          return this.abort(connection, relPath, 'the file shrank while being sent')
+        }
         sent += chunk.length
         next = sent < file.size ? readAt(sent) : null
+        hash?.update(chunk)
+        // The last chunk waits until what was read is known to be the version named.
+        const problem = next ? null : this.readProblem(fd, file, hash)
+        if (problem) {
+          this.chunks.give(memory)
+          if (problem === 'rewritten') return this.changedWhileRead(connection, relPath)
+          return this.abort(connection, relPath, 'the file shrank while being sent')
+        }
         // The memory goes back once the socket has the chunk (or never will).
         connection.sendFileData(chunk, () => this.chunks.give(memory))
         await connection.paced()
       }
       await next?.catch(() => {})
-      // Rewritten in place while it was sent? Then the receiver's hash check fails: make sure
-      // the new version is indexed and announced, so it asks again.
-      const after = fstatSync(fd)
-      if (after.mtimeMs !== file.mtimeMs || after.size !== file.size) this.options.index.recheck(relPath)
     } finally {
       closeSync(fd)
     }
@@ -393,6 +402,22 @@ export class FolderServer {
       opened = realpathSync.native(abs)
     }
     return opened.startsWith(this.realRoot + path.sep)
+  }
+
+  /**
+   * Whether a streamed file's bytes, all read, may not be the indexed version: rewritten in place
+   * meanwhile (its mtime moved, its size did not grow), or, for a racy file, not hashing to it.
+   * A file that only grew is sent: its first `size` bytes are most likely the version named (a
+   * log being appended to), and the receiver's hash check settles it. Null: send the last chunk.
+   */
+  private readProblem(fd: number, file: IndexedFile, hash: Hash | null): 'shrank' | 'rewritten' | null {
+    const after = fstatSync(fd)
+    if (after.size < file.size) return 'shrank'
+    const written = after.mtimeMs !== file.mtimeMs
+    if (written && after.size === file.size) return 'rewritten'
+    if (written) this.options.index.recheck(file.path)
+    if (hash && !hash.digest().equals(file.version)) return 'rewritten'
+    return null
   }
 
   private changedWhileRead(connection: Connection, relPath: string): void {

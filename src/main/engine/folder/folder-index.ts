@@ -15,6 +15,7 @@ import { childPath, enclosingFolders, FileTable } from './file-table'
 import { provablySameFolder, type FolderIdentity } from './folder-identity'
 import { FolderWatcher } from './folder-watcher'
 import { hashFile } from './hash'
+import { RacyFiles } from './racy-files'
 import { Breather } from '../util/breather'
 
 export interface IndexedFile {
@@ -60,6 +61,8 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
   private readonly dirty = new Set<string>()
   /** Paths whose content is known to differ from their entry, whatever their stats say. */
   private readonly distrusted = new Set<string>()
+  /** See racy-files.ts: hashed again once their write's clock tick is over. */
+  private readonly racy = new RacyFiles((rel) => this.distrust(rel))
   private settleTimer: NodeJS.Timeout | null = null
   private saveTimer: NodeJS.Timeout | null = null
   private work: Promise<void> = Promise.resolve()
@@ -205,6 +208,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     if (this.rootCheck) clearInterval(this.rootCheck)
     if (this.rescanTimer) clearInterval(this.rescanTimer)
     if (this.burstRescan) clearTimeout(this.burstRescan)
+    this.racy.close()
     this.watcher?.close()
     await this.work
     // Work under way when close() began may have started a watcher of its own.
@@ -229,6 +233,14 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
   distrust(relPath: string): void {
     this.distrusted.add(relPath)
     this.markDirty(relPath)
+  }
+
+  /**
+   * Whether `relPath` was hashed within the clock tick of its last write (racy-files.ts): a
+   * rewrite of the same size then leaves its stats as indexed, so they prove nothing yet.
+   */
+  isRacy(relPath: string): boolean {
+    return this.racy.has(relPath)
   }
 
   private async startWatching(): Promise<void> {
@@ -320,6 +332,9 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
           gone.add(rel)
         }
       }
+      // An indexed file gone with the disk it was on (a recheck names a file, not its folder):
+      // held with that disk's folder, not deleted.
+      if (stats === 'absent' && this.files.get(rel) && (below(rel, this.unmounted) || this.watcher?.deviceChangedAt(rel) != null)) continue
       if (stats === 'absent') this.forgetUnmounted(rel)
       await this.update(rel, isFile ? stats : null, changes, removed)
       // Seen here: a walk in this batch that missed it (made meanwhile) does not take it for gone.
@@ -512,6 +527,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     const before = this.files.get(rel)
     if (!stats || relativePathProblem(rel)) {
       this.distrusted.delete(rel)
+      this.racy.forget(rel)
       if (before) {
         this.files.delete(rel)
         removed?.set(rel, before)
@@ -525,7 +541,9 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     // Looked at again once it can be: its last version stays shared meanwhile.
     if (file === 'unreadable') return this.reportUnshareable(rel, 'it cannot be read now')
     if (before && before.version.equals(file.version) && before.size === file.size) {
-      this.files.set(rel, file) // touched, same content: nothing to announce
+      // Touched, same content: nothing to announce, but its new stats are worth keeping.
+      this.files.set(rel, file)
+      this.scheduleSave()
       return
     }
     this.files.set(rel, file)
@@ -543,6 +561,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
       const { version, size, after } = await hashFile(abs, before.size)
       this.hashed++
       if ((sameStats(before, after) && size === after.size) || attempt >= 4) {
+        this.racy.note(rel, after.mtimeMs, Date.now())
         return { path: rel, version, size, mtimeMs: after.mtimeMs, ino: after.ino }
       }
       before = after
@@ -628,7 +647,8 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     const data: SavedIndex = {
       root: this.root,
       folder: this.rootIdentity,
-      files: [...this.files.values()].map((f) => [f.path, f.version.toString('hex'), f.size, f.mtimeMs, f.ino]),
+      // A racy entry is stored with an mtime no file has: after a restart it is hashed again.
+      files: [...this.files.values()].map((f) => [f.path, f.version.toString('hex'), f.size, this.racy.has(f.path) ? -1 : f.mtimeMs, f.ino]),
     }
     await mkdir(path.dirname(this.statePath), { recursive: true })
     await writeFileAtomic(this.statePath, JSON.stringify(data))

@@ -1,0 +1,36 @@
+// When a file's stats stop vouching for its content: within the clock tick of its last write.
+import { describe, expect, it } from 'vitest'
+import { isRacy, RacyFiles } from '../../src/main/engine/folder/racy-files'
+
+describe('racy files', () => {
+  it('a file hashed within its write’s tick is racy; one hashed after it, or stamped far ahead, is not', () => {
+    const fine = 1_700_000_000_123.456
+    expect(isRacy(fine, fine + 5)).toBe(true)
+    expect(isRacy(fine, fine + 500)).toBe(false)
+    // An mtime a little ahead of the clock (another machine's clock, a coarse stamp): racy.
+    expect(isRacy(fine, fine - 5)).toBe(true)
+    expect(isRacy(fine, fine - 60_000)).toBe(false)
+    // Whole seconds: a file system whose clock ticks in seconds; a write 1.5 s later may keep it.
+    const coarse = 1_700_000_000_000
+    expect(isRacy(coarse, coarse + 1500)).toBe(true)
+    expect(isRacy(coarse, coarse + 2500)).toBe(false)
+  })
+
+  it('says when the tick is over, once, and a path hashed again outside it is racy no more', async () => {
+    const over: string[] = []
+    const racy = new RacyFiles((path) => over.push(path))
+    const now = Date.now()
+    racy.note('a', now + 0.5, now)
+    racy.note('b', now - 60_000.5, now)
+    expect(racy.has('a')).toBe(true)
+    expect(racy.has('b')).toBe(false)
+    const deadline = Date.now() + 5000
+    while (over.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    expect(over).toEqual(['a'])
+    // Still racy until it is hashed again.
+    expect(racy.has('a')).toBe(true)
+    racy.note('a', now + 0.5, Date.now() + 1000)
+    expect(racy.has('a')).toBe(false)
+    racy.close()
+  })
+})
