@@ -1,7 +1,8 @@
 // The folder server over a real socket: only announced peers, and never a byte from outside the
 // shared folder, even when a folder inside it is swapped for a link after indexing.
-import { appendFileSync, closeSync, mkdirSync, openSync, renameSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs'
+import { appendFileSync, closeSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
+import { execFileSync, spawn } from 'node:child_process'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FolderServer } from '../../src/main/engine/client/folder-server'
@@ -313,6 +314,33 @@ describe('FolderServer', () => {
     const deadline = Date.now() + 10_000
     while (index.get('log.bin')!.size === old.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
     expect(index.get('log.bin')!.size).toBe(old.length + 'more lines\n'.length)
+  })
+
+  it('a file swapped for a named pipe is turned down at once, without waiting for a writer, and the others are still served', async () => {
+    const root = tempDir('shared-')
+    writeFileSync(path.join(root, 'pipe.txt'), 'a file for now')
+    writeFileSync(path.join(root, 'other.txt'), 'other')
+    const { port, index } = await serve(root, new Set(['127.0.0.1:40001']))
+    // Its watcher stopped: the swap is not seen (as in the moment before it is), the entry stays.
+    await index.close()
+    rmSync(path.join(root, 'pipe.txt'))
+    execFileSync('mkfifo', [path.join(root, 'pipe.txt')])
+    // Should the open wait for a writer (it stops the whole process), this one comes in 20 s and
+    // lets it go on: then the answer came after it had written, and the test says so.
+    const writer = spawn('sh', ['-c', `sleep 20; echo late > '${path.join(root, 'pipe.txt')}'`], { stdio: 'ignore' })
+    const writerDone = new Promise((resolve) => writer.once('exit', resolve))
+    cleanup.push(async () => {
+      writer.kill('SIGKILL')
+      await writerDone
+    })
+    const peer = await identified(port, { ip: '127.0.0.1', port: 40001 })
+    peer.send({ type: 'GET_FILES', files: [{ path: 'pipe.txt', version: null }, { path: 'other.txt', version: null }] })
+    const reply = await peer.next('FILES', 30_000)
+    expect(writer.exitCode).toBeNull()
+    expect(reply.records[0]).toEqual({ status: 'abort', reason: expect.stringContaining('changed since it was indexed') })
+    expect(reply.records[1]).toMatchObject({ status: 'content', data: Buffer.from('other') })
+    peer.send({ type: 'GET_FILE', path: 'pipe.txt', version: null })
+    expect((await peer.next('FILE_ABORT')).reason).toContain('changed since it was indexed')
   })
 
   it('never sends bytes from outside the folder when a folder in it is swapped for a link', async () => {

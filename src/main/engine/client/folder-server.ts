@@ -350,14 +350,16 @@ export class FolderServer {
 
   /**
    * Opens an indexed file for sending: its descriptor, or why it cannot be sent. O_NOFOLLOW: a
-   * file swapped for a link since it was indexed is not followed out of the folder.
+   * file swapped for a link since it was indexed is not followed out of the folder. O_NONBLOCK:
+   * one swapped for a named pipe does not stop this thread, and every peer with it, until some
+   * writer opens the pipe (the fstat below then turns it down).
    */
   private open(relPath: string, file: IndexedFile): number | string {
     if (this.options.index.missing) return 'the shared folder is not there for now; it is sent again when it is back'
     const abs = path.join(this.options.index.root, relPath)
     let fd: number
     try {
-      fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW)
+      fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
     } catch {
       return 'the file could not be opened; a new version follows'
     }

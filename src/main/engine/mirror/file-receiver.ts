@@ -8,7 +8,8 @@
 // the thread pool for each of open, write, close and rename. Larger files are hashed and written
 // by a helper thread (hash-writer.ts) while this one keeps reading the socket.
 import { createHash } from 'node:crypto'
-import { closeSync, createReadStream, createWriteStream, existsSync, fstatSync, lstatSync, openSync, rmSync, writeSync, type WriteStream } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { closeSync, constants, createWriteStream, existsSync, fstatSync, lstatSync, openSync, rmSync, writeSync, type WriteStream } from 'node:fs'
 import type { FileSink, HashWriter } from './hash-writer'
 import type { FileJob, JobResult } from './jobs'
 import { MirrorWriter, pathInMirror } from './mirror-path'
@@ -57,7 +58,9 @@ export class FileReceiver {
     try {
       const hash = createHash('sha256')
       const out = createWriteStream(temp)
-      for await (const chunk of createReadStream(job.reuseFrom!)) {
+      // Not through a link, nor stuck on a named pipe someone put in the mirror.
+      const source = await open(job.reuseFrom!, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
+      for await (const chunk of source.createReadStream()) {
         hash.update(chunk as Buffer)
         if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
       }
