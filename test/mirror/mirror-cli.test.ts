@@ -234,6 +234,40 @@ describe('cut transfers and returning peers', () => {
   })
 })
 
+describe('a mirror changed by hand', () => {
+  it('is made whole again while the client runs: files edited, deleted, moved away, a folder removed', { timeout: 60_000 }, async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    write(senderDir, 'a.txt', 'alpha\n')
+    write(senderDir, 'edited.txt', 'as the peer has it\n')
+    write(senderDir, 'moved.txt', 'moved away\n')
+    write(senderDir, 'dir/b.txt', 'bravo\n')
+    write(senderDir, 'dir/sub/c.txt', 'charlie\n')
+    write(senderDir, 'big.bin', randomBytes(3 * 1024 * 1024))
+    const sender = await startClient(serverPort, senderDir)
+    const receiver = await startClient(serverPort, tempDir('receiver-'))
+    const peer = `127.0.0.1:${sender.port}`
+    await receiver.cli.waitFor('peer-synced', { peer })
+    const mirror = mirrorOf(receiver.dir, sender.port)
+    // Files just placed, big and small, are as the manifest says: nothing is fetched twice.
+    await new Promise((r) => setTimeout(r, 500))
+    expect(receiver.cli.count('file-synced')).toBe(6)
+    const before = receiver.cli.count('file-synced')
+    rmSync(path.join(mirror, 'a.txt'))
+    writeFileSync(path.join(mirror, 'edited.txt'), 'changed here, by hand\n')
+    renameSync(path.join(mirror, 'moved.txt'), path.join(receiver.dir, 'taken-out.txt'))
+    rmSync(path.join(mirror, 'dir'), { recursive: true })
+    await expectMirrored(senderDir, mirror)
+    await receiver.cli.until(() => receiver.cli.count('peer-synced') === 2, 15_000, 'a second peer-synced')
+    const again = receiver.cli.events.filter((e) => e.type === 'file-synced').slice(before).map((e) => e.type === 'file-synced' && e.path)
+    expect(again.sort()).toEqual(['a.txt', 'dir/b.txt', 'dir/sub/c.txt', 'edited.txt', 'moved.txt'])
+    expect(receiver.cli.find('error')).toBeUndefined()
+    // The sender was not asked to change anything, and the restored files are watched as before.
+    rmSync(path.join(mirror, 'dir', 'sub', 'c.txt'))
+    await expectMirrored(senderDir, mirror)
+  })
+})
+
 describe('a peer whose shared folder goes away', () => {
   const fakes: FakePeer[] = []
   afterEach(async () => {

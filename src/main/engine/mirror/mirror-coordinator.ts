@@ -13,6 +13,7 @@ import { Throttle } from '../util/throttle'
 import { JobRing } from './job-ring'
 import type { FileJob, Job, JobResult, ListEntry, PeerRef, WorkerToMain } from './jobs'
 import { MirrorManifest } from './mirror-manifest'
+import { MirrorGuard } from './mirror-guard'
 import { MirrorWriter, pathInMirror, removeEmptyParents, removeFromMirror, TEMP_PREFIX } from './mirror-path'
 import { PeerSession } from './peer-session'
 import { Recycler } from './recycler'
@@ -60,6 +61,8 @@ interface PeerState {
   folderAway: boolean
   /** Files the peer aborted while its folder was away: asked for again when it is back. */
   held: Set<string>
+  /** Watches the mirror for changes made by hand, from its first peer-synced on. */
+  guard: MirrorGuard | null
 }
 
 export class MirrorCoordinator {
@@ -104,7 +107,10 @@ export class MirrorCoordinator {
   async stop(): Promise<void> {
     this.stopped = true
     this.stateEvents.cancel()
-    for (const state of this.peers.values()) state.control?.close()
+    for (const state of this.peers.values()) {
+      state.control?.close()
+      state.guard?.close()
+    }
     await this.pool?.stop()
     await this.recycler.clear()
     await Promise.all([...this.peers.values()].map((s) => s.manifest.flush().catch(() => {})))
@@ -141,6 +147,7 @@ export class MirrorCoordinator {
         synced: false,
         folderAway: false,
         held: new Set(),
+        guard: null,
       }
       this.peers.set(key, state)
     }
@@ -488,6 +495,52 @@ export class MirrorCoordinator {
     if (state.manifest.files.size !== state.remote.size) return
     state.synced = true
     this.options.onEvent({ type: 'peer-synced', peer: state.ref.key, files: state.remote.size, bytes })
+    // Watched only once it is whole: the first sync's own writes are not looked at a second time.
+    if (!state.guard && !this.stopped) this.guard(state)
+  }
+
+  private guard(state: PeerState): void {
+    const guard = new MirrorGuard(state.ref.folder, {
+      suspect: (paths) => void this.repair(state, paths),
+      problem: (message) => this.report('watch-failed', `watching the mirror of ${state.ref.key}: ${message}`, state.ref.key),
+    })
+    state.guard = guard
+    void guard.start()
+  }
+
+  /**
+   * Paths in a mirror that changed on disk: a mirrored file at or below one of them that is no
+   * longer as it was placed (edited, deleted, moved away by hand) leaves the manifest and is
+   * brought again, fetched or copied from another that holds its content. What was put in the
+   * mirror by hand stays until the peer's next list, which removes strays.
+   */
+  private async repair(state: PeerState, paths: string[]): Promise<void> {
+    const mirrored = state.manifest.files
+    const suspects = new Set<string>()
+    for (const rel of paths) {
+      if (mirrored.has(rel)) suspects.add(rel)
+      // A folder gone takes what was below it (one it holds still was reported file by file).
+      else if (!lstatSync(path.join(state.ref.folder, rel), { throwIfNoEntry: false })?.isDirectory()) {
+        for (const file of mirrored.keys()) if (file.startsWith(`${rel}/`)) suspects.add(file)
+      }
+    }
+    const damaged: string[] = []
+    for (const rel of suspects) {
+      const entry = mirrored.get(rel)
+      const where = pathInMirror(state.ref.folder, rel)
+      // Only files the mirror is meant to hold as they are: one the peer no longer lists or has
+      // changed is being removed, moved or replaced by this coordinator right now.
+      if (!entry || state.pending.has(rel) || state.remote?.get(rel)?.version !== entry.version || 'problem' in where) continue
+      const stats = lstatSync(where.path, { throwIfNoEntry: false })
+      if (stats?.isFile() && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs) continue
+      damaged.push(rel)
+    }
+    if (damaged.length === 0) return
+    // All out of the manifest first: none is then taken for a good local copy of another.
+    for (const rel of damaged) state.manifest.delete(rel)
+    state.synced = false
+    for (const rel of damaged) await this.consider(state, state.generation, rel)
+    this.checkSynced(state)
   }
 
   // --- local file operations --------------------------------------------------------------

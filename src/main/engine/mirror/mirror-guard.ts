@@ -1,0 +1,62 @@
+// Watches one peer's mirror folder for changes made to it by hand (a file edited, deleted or
+// moved away, a folder removed): the coordinator weighs each path it names against the
+// manifest and fetches again what no longer matches, so the mirror stays exact while the client
+// runs, not only after its next start. Our own writes raise events too; they match the manifest
+// and cost one lstat each. Temp files of transfers in flight are not looked at.
+import { lstat } from 'node:fs/promises'
+import path from 'node:path'
+import { FolderWatcher } from '../folder/folder-watcher'
+import { TEMP_PREFIX } from './mirror-path'
+
+/** Events are gathered this long: a folder removed by hand is one look, not one per file. */
+const SETTLE_MS = 50
+
+export interface MirrorGuardHooks {
+  /** Paths (files or folders, relative) that may no longer hold what the manifest says. */
+  suspect(paths: string[]): void
+  problem(message: string): void
+}
+
+export class MirrorGuard {
+  private readonly watcher: FolderWatcher
+  private readonly dirty = new Set<string>()
+  private timer: NodeJS.Timeout | null = null
+  private closed = false
+
+  constructor(
+    private readonly folder: string,
+    private readonly hooks: MirrorGuardHooks,
+  ) {
+    this.watcher = new FolderWatcher(folder, { changed: (rel) => this.changed(rel), problem: hooks.problem })
+  }
+
+  start(): Promise<void> {
+    return this.watcher.start()
+  }
+
+  close(): void {
+    this.closed = true
+    if (this.timer) clearTimeout(this.timer)
+    this.watcher.close()
+  }
+
+  private changed(rel: string): void {
+    if (this.closed || path.posix.basename(rel).startsWith(TEMP_PREFIX)) return
+    this.dirty.add(rel)
+    this.timer ??= setTimeout(() => void this.settle(), SETTLE_MS)
+  }
+
+  private async settle(): Promise<void> {
+    this.timer = null
+    const paths = [...this.dirty]
+    this.dirty.clear()
+    // A folder made (by a transfer, or moved in) is watched from now on; one gone drops its watches.
+    for (const rel of paths) {
+      const stats = await lstat(path.join(this.folder, rel)).catch(() => null)
+      if (this.closed) return
+      if (stats?.isDirectory()) await this.watcher.watchTree(rel)
+      else if (this.watcher.isWatching(rel)) this.watcher.unwatchTree(rel)
+    }
+    this.hooks.suspect(paths)
+  }
+}
