@@ -518,7 +518,8 @@ export class MirrorCoordinator {
     const mirrored = state.manifest.files
     const suspects = new Set<string>()
     for (const rel of paths) {
-      if (mirrored.has(rel)) suspects.add(rel)
+      if (rel === '') for (const file of mirrored.keys()) suspects.add(file)
+      else if (mirrored.has(rel)) suspects.add(rel)
       // A folder gone takes what was below it (one it holds still was reported file by file).
       else if (!lstatSync(path.join(state.ref.folder, rel), { throwIfNoEntry: false })?.isDirectory()) {
         for (const file of mirrored.keys()) if (file.startsWith(`${rel}/`)) suspects.add(file)

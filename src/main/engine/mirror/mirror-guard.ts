@@ -5,6 +5,7 @@
 // and cost one lstat each. Temp files of transfers in flight are not looked at.
 import { lstat } from 'node:fs/promises'
 import path from 'node:path'
+import { RESCAN_EVERY_MS } from '../folder/folder-index'
 import { FolderWatcher } from '../folder/folder-watcher'
 import { TEMP_PREFIX } from './mirror-path'
 
@@ -12,31 +13,45 @@ import { TEMP_PREFIX } from './mirror-path'
 const SETTLE_MS = 50
 
 export interface MirrorGuardHooks {
-  /** Paths (files or folders, relative) that may no longer hold what the manifest says. */
+  /** Paths (files or folders, relative; '' is the whole mirror) that may no longer hold what the manifest says. */
   suspect(paths: string[]): void
   problem(message: string): void
+}
+
+export interface MirrorGuardOptions {
+  /**
+   * How often the whole mirror is suspected, for what no watch reports (as for the shared folder:
+   * a write through a memory mapping, a dropped event). Each file costs one lstat.
+   */
+  recheckEveryMs?: number
 }
 
 export class MirrorGuard {
   private readonly watcher: FolderWatcher
   private readonly dirty = new Set<string>()
   private timer: NodeJS.Timeout | null = null
+  private recheck: NodeJS.Timeout | null = null
   private closed = false
 
   constructor(
     private readonly folder: string,
     private readonly hooks: MirrorGuardHooks,
+    private readonly options: MirrorGuardOptions = {},
   ) {
     this.watcher = new FolderWatcher(folder, { changed: (rel) => this.changed(rel), problem: hooks.problem })
   }
 
-  start(): Promise<void> {
-    return this.watcher.start()
+  async start(): Promise<void> {
+    await this.watcher.start()
+    if (this.closed) return
+    this.recheck = setInterval(() => this.changed(''), this.options.recheckEveryMs ?? RESCAN_EVERY_MS)
+    this.recheck.unref()
   }
 
   close(): void {
     this.closed = true
     if (this.timer) clearTimeout(this.timer)
+    if (this.recheck) clearInterval(this.recheck)
     this.watcher.close()
   }
 
@@ -54,7 +69,8 @@ export class MirrorGuard {
     for (const rel of paths) {
       const stats = await lstat(path.join(this.folder, rel)).catch(() => null)
       if (this.closed) return
-      if (stats?.isDirectory()) await this.watcher.watchTree(rel)
+      // The whole mirror: every folder is looked at too, and watched unless it is.
+      if (stats?.isDirectory()) await this.watcher.watchTree(rel, undefined, rel === '')
       else if (this.watcher.isWatching(rel)) this.watcher.unwatchTree(rel)
     }
     this.hooks.suspect(paths)
