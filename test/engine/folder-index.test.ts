@@ -127,20 +127,30 @@ describe('FolderIndex', () => {
     expect(second.index.size).toBe(11)
   })
 
-  it('a file hashed within the clock tick of its last write is hashed again after it: a rewrite its stats cannot show is found', async () => {
+  /**
+   * racy.txt in the setup's folder, written as a file system whose clock ticks in whole seconds
+   * stamps it (FAT's ticks in two), a second ahead; `rewrite` writes it again within that tick:
+   * same size, same mtime, same inode.
+   */
+  function withRacyFile(): { root: string; state: string; rewrite(): void } {
     const { root, state } = setup()
     const file = path.join(root, 'racy.txt')
-    // Whole seconds, as a file system whose clock ticks in seconds stamps them (FAT's ticks in two).
     const tick = Math.floor(Date.now() / 1000) + 1
-    writeFileSync(file, 'old bytes')
-    utimesSync(file, tick, tick)
+    const write = (content: string): void => {
+      writeFileSync(file, content)
+      utimesSync(file, tick, tick)
+    }
+    write('old bytes')
+    return { root, state, rewrite: () => write('new bytes') }
+  }
+
+  it('a file hashed within the clock tick of its last write is hashed again after it: a rewrite its stats cannot show is found', async () => {
+    const { root, state, rewrite } = withRacyFile()
     const { index } = await openIndex(root, state)
     expect(index.get('racy.txt')!.version).toEqual(sha256('old bytes'))
     expect(index.isRacy('racy.txt')).toBe(true)
     expect(index.isRacy('f1.txt')).toBe(false)
-    // Within the same tick: same size, same mtime, same inode.
-    writeFileSync(file, 'new bytes')
-    utimesSync(file, tick, tick)
+    rewrite()
     const { seen, waitFor } = watchChanges(index)
     await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'racy.txt'))
     expect(index.get('racy.txt')!.version).toEqual(sha256('new bytes'))
@@ -148,17 +158,12 @@ describe('FolderIndex', () => {
   })
 
   it('a racy entry is not trusted after a restart either', async () => {
-    const { root, state } = setup()
-    const file = path.join(root, 'racy.txt')
-    const tick = Math.floor(Date.now() / 1000) + 1
-    writeFileSync(file, 'old bytes')
-    utimesSync(file, tick, tick)
+    const { root, state, rewrite } = withRacyFile()
     const first = await openIndex(root, state)
     expect(first.index.isRacy('racy.txt')).toBe(true)
     await first.index.close()
     open.splice(0)
-    writeFileSync(file, 'new bytes')
-    utimesSync(file, tick, tick)
+    rewrite()
     const second = await openIndex(root, state)
     expect(second.index.get('racy.txt')!.version).toEqual(sha256('new bytes'))
     // Only it: the others' stats still vouch for them.
