@@ -1,6 +1,6 @@
 // The shared folder's index over real files: it survives restarts, re-hashing only what changed,
 // and pushes changes as they happen.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, renameSync } from 'node:fs'
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, writeSync, renameSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { execFileSync, spawnSync } from 'node:child_process'
 import path from 'node:path'
@@ -168,6 +168,49 @@ describe('FolderIndex', () => {
     expect(second.index.get('racy.txt')!.version).toEqual(sha256('new bytes'))
     // Only it: the others' stats still vouch for them.
     expect(second.index.hashed).toBe(1)
+  })
+
+  it('a racy entry is saved as racy by a close within its tick', async () => {
+    const { root, state } = setup()
+    const { index } = await openIndex(root, state)
+    // Made while running: as a file system whose clock ticks in whole seconds stamps it.
+    const file = path.join(root, 'racy.txt')
+    const tick = Math.floor(Date.now() / 1000) + 1
+    writeFileSync(file, 'old bytes')
+    utimesSync(file, tick, tick)
+    const { seen, waitFor } = watchChanges(index)
+    await waitFor(() => seen.some((c) => c.path === 'racy.txt'))
+    expect(index.isRacy('racy.txt')).toBe(true)
+    await index.close()
+    open.splice(0)
+    writeFileSync(file, 'new bytes')
+    utimesSync(file, tick, tick)
+    const again = await openIndex(root, state)
+    expect(again.index.get('racy.txt')!.version).toEqual(sha256('new bytes'))
+  })
+
+  it('a file written all through its hashing is not indexed with what the hash read: it is hashed again once it holds still', { timeout: 30_000 }, async () => {
+    const root = tempDir('index-')
+    const file = path.join(root, 'db.img')
+    writeFileSync(file, Buffer.alloc(256 * 1024 * 1024, 1))
+    aged(file)
+    const index = new FolderIndex(root, path.join(tempDir('state-'), 'index.json'), new EventLog().sink)
+    open.push(index)
+    // In place, between the reads of every attempt (the hash gives a turn between its reads), the
+    // last one during the last attempt: no stats the index saw at an attempt's end are the file's.
+    let n = 0
+    const poke = setInterval(() => {
+      const fd = openSync(file, 'r+')
+      writeSync(fd, Buffer.from([++n & 0xff]), 0, 1, 0)
+      closeSync(fd)
+      if (index.hashed >= 4) clearInterval(poke)
+    }, 5)
+    await index.open()
+    clearInterval(poke)
+    const actual = sha256(readFileSync(file))
+    const deadline = Date.now() + 15_000
+    while (!index.get('db.img')!.version.equals(actual) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    expect(index.get('db.img')!.version).toEqual(actual)
   })
 
   it('ignores a saved index of another folder', async () => {

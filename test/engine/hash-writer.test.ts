@@ -1,7 +1,7 @@
 // The hash writer: a real helper thread (started from the built worker script, as a transfer
 // worker starts it) that hashes and writes a large incoming file, with its memory recycled.
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ChunkPool, HashWriter, POOLED_MIN_BYTES, SINK_HIGH_WATER_BYTES } from '../../src/main/engine/mirror/hash-writer'
@@ -156,5 +156,33 @@ describe('FileReceiver', () => {
     }
     await expect(receiver.receive(job, noPeer, { started: noPeer, progress: noPeer })).resolves.toEqual({ kind: 'file', ok: false, outcome: 'source-gone' })
     expect(existsSync(path.join(folder, 'renamed.bin'))).toBe(false)
+  })
+
+  it('leaves no descriptor open when the file to copy from cannot be opened (gone, or a link)', async () => {
+    const folder = tempDir('mirror-')
+    writeFileSync(path.join(folder, 'real.bin'), 'x')
+    symlinkSync(path.join(folder, 'real.bin'), path.join(folder, 'link.bin'))
+    const receiver = new FileReceiver(new HashWriter(SCRIPT))
+    const noPeer = (): Promise<never> => Promise.reject(new Error('no peer here'))
+    const openNow = (): number => readdirSync('/proc/self/fd').length
+    const before = openNow()
+    for (let i = 0; i < 40; i++) {
+      const job: FileJob = {
+        kind: 'file',
+        id: i,
+        peer: { ip: '127.0.0.1', port: 40002, key: '127.0.0.1:40002', folder },
+        self: { ip: '127.0.0.1', port: 40001 },
+        path: `copy${i}.bin`,
+        version: sha256(Buffer.from('x')),
+        size: 1,
+        have: null,
+        reuseFrom: path.join(folder, i % 2 ? 'link.bin' : 'moved-away.bin'),
+      }
+      await receiver.receive(job, noPeer, { started: () => {}, progress: () => {} }).catch(() => null)
+    }
+    // Whatever would close on a later turn has closed by now.
+    await new Promise((r) => setTimeout(r, 200))
+    expect(openNow() - before).toBeLessThan(5)
+    expect(readdirSync(folder).sort()).toEqual(['link.bin', 'real.bin'])
   })
 })

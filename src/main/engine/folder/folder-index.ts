@@ -46,6 +46,9 @@ const ROOT_POLL_MS = 1000
  */
 export const RESCAN_EVERY_MS = 10 * 60_000
 
+/** A file that kept changing while hashed is hashed again this long after. */
+const UNSTABLE_AGAIN_MS = 1000
+
 /** Paths reported within one settle window that make a burst (see settle), and the calm after it. */
 const BURST_PATHS = 1000
 const BURST_RESCAN_AFTER_MS = 2000
@@ -187,7 +190,8 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     const unread = new Set<string>()
     for await (const [rel, stats] of this.walk(this.root, '', unread)) {
       const before = known.get(rel)
-      const file = before && sameStats(before, stats) ? before : await this.hashOrWhy(rel, stats)
+      // A racy entry is hashed again (its re-hash may have been dropped while the folder was away).
+      const file = before && sameStats(before, stats) && !this.racy.has(rel) ? before : await this.hashOrWhy(rel, stats)
       if (typeof file !== 'string') next.set(rel, file)
       else if (file === 'unreadable' && before) next.set(rel, before)
     }
@@ -558,11 +562,18 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     const abs = path.join(this.root, rel)
     let before = known ?? (await lstat(abs))
     for (let attempt = 0; ; attempt++) {
+      const readFrom = Date.now()
       const { version, size, after } = await hashFile(abs, before.size)
       this.hashed++
-      if ((sameStats(before, after) && size === after.size) || attempt >= 4) {
-        this.racy.note(rel, after.mtimeMs, Date.now())
+      if (sameStats(before, after) && size === after.size) {
+        this.racy.note(rel, after.mtimeMs, readFrom)
         return { path: rel, version, size, mtimeMs: after.mtimeMs, ino: after.ino }
+      }
+      if (attempt >= 4) {
+        // Written all along: that hash is of no version the file had. Its entry gets an mtime
+        // no file has (the server then aborts it, and any look hashes it), and a look in a while.
+        this.racy.hashAgainIn(rel, UNSTABLE_AGAIN_MS)
+        return { path: rel, version, size, mtimeMs: -1, ino: after.ino }
       }
       before = after
     }

@@ -15,11 +15,15 @@ function tickOf(mtimeMs: number): number {
   return mtimeMs % 1000 === 0 ? COARSE_TICK_MS : FINE_TICK_MS
 }
 
-/** Whether a file last written at `mtimeMs` and hashed (read to its end) by `hashedAt` is racy. */
-export function isRacy(mtimeMs: number, hashedAt: number): boolean {
-  const since = hashedAt - mtimeMs
+/**
+ * Whether a file last written at `mtimeMs`, whose hash read it from `readFrom` on, is racy: its
+ * tick was not over when the read began, so a write during the read or after it may have kept
+ * its mtime. (A read that found the stats moved is not judged here: it is no hash of anything.)
+ */
+export function isRacy(mtimeMs: number, readFrom: number): boolean {
+  const tick = tickOf(mtimeMs)
   // An mtime ahead of the clock by more than a tick is not racy: a write now would stamp now.
-  return since > -tickOf(mtimeMs) && since < tickOf(mtimeMs)
+  return readFrom < mtimeMs + tick && mtimeMs < readFrom + tick
 }
 
 export class RacyFiles {
@@ -28,11 +32,16 @@ export class RacyFiles {
   /** `tickOver(path)` runs once the tick of its last write has passed: hash it then. */
   constructor(private readonly tickOver: (path: string) => void) {}
 
-  /** A file was just hashed: racy or not, by its mtime and the time the hash finished. */
-  note(path: string, mtimeMs: number, hashedAt: number): void {
-    if (!isRacy(mtimeMs, hashedAt)) return this.forget(path)
+  /** A file was just hashed, read from `readFrom` on: racy or not, by its mtime. */
+  note(path: string, mtimeMs: number, readFrom: number): void {
+    if (!isRacy(mtimeMs, readFrom)) return this.forget(path)
+    this.hashAgainIn(path, mtimeMs + tickOf(mtimeMs) - Date.now() + 1)
+  }
+
+  /** Racy whatever its stats (a file that never held still while hashed): hashed again in `ms`. */
+  hashAgainIn(path: string, ms: number): void {
     clearTimeout(this.timers.get(path))
-    const timer = setTimeout(() => this.tickOver(path), mtimeMs + tickOf(mtimeMs) - hashedAt + 1)
+    const timer = setTimeout(() => this.tickOver(path), Math.max(1, ms))
     timer.unref()
     this.timers.set(path, timer)
   }
@@ -47,8 +56,8 @@ export class RacyFiles {
     this.timers.delete(path)
   }
 
+  /** No more hashing: the timers stop, but what is racy stays so (a last save must say so). */
   close(): void {
     for (const timer of this.timers.values()) clearTimeout(timer)
-    this.timers.clear()
   }
 }

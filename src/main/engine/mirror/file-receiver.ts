@@ -54,22 +54,27 @@ export class FileReceiver {
   }
 
   private async copyLocal(job: FileJob, target: string): Promise<Done | null> {
-    const temp = this.writer.prepare(target, job.peer.folder)
+    // Not through a link, nor stuck on a named pipe someone put in the mirror. Opened first: a
+    // source gone (the other half of a rename) leaves nothing open behind.
+    const source = await open(job.reuseFrom!, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
+    let temp: string | null = null
+    let out: WriteStream | null = null
     try {
+      temp = this.writer.prepare(target, job.peer.folder)
+      out = createWriteStream(temp)
       const hash = createHash('sha256')
-      const out = createWriteStream(temp)
-      // Not through a link, nor stuck on a named pipe someone put in the mirror.
-      const source = await open(job.reuseFrom!, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
       for await (const chunk of source.createReadStream()) {
         hash.update(chunk as Buffer)
-        if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+        if (!out.write(chunk)) await new Promise<void>((resolve) => out!.once('drain', () => resolve()))
       }
       await closeStream(out)
       if (hash.digest('hex') !== job.version) return null
       this.writer.commit(temp, target)
       return placed('reused', job.version, job.size, target, 0)
     } finally {
-      rmSync(temp, { force: true })
+      out?.destroy()
+      await source.close().catch(() => {})
+      if (temp) rmSync(temp, { force: true })
     }
   }
 
