@@ -268,6 +268,34 @@ describe('a mirror changed by hand', () => {
   })
 })
 
+describe('folders that become files', () => {
+  it('a folder the peer replaces with a file of its name, and one replaced so in the mirror by hand: mirrored, nothing stops', { timeout: 60_000 }, async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    write(senderDir, 'sub/a.txt', 'a\n')
+    write(senderDir, 'sub/sub/b.txt', 'b\n')
+    write(senderDir, 'kept/c.txt', 'c\n')
+    const sender = await startClient(serverPort, senderDir)
+    const receiver = await startClient(serverPort, tempDir('receiver-'))
+    const mirror = mirrorOf(receiver.dir, sender.port)
+    await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` })
+    // Its watch on the mirror is up: names under the old folder now lead through a file.
+    await new Promise((r) => setTimeout(r, 300))
+    rmSync(path.join(senderDir, 'sub'), { recursive: true })
+    write(senderDir, 'sub', 'now a file\n')
+    await expectMirrored(senderDir, mirror)
+    // Its watch named paths below the folder that is a file now: looked at, not a crash.
+    await new Promise((r) => setTimeout(r, 300))
+    expect(receiver.cli.child.exitCode).toBeNull()
+    rmSync(path.join(mirror, 'kept'), { recursive: true })
+    writeFileSync(path.join(mirror, 'kept'), 'put here by hand')
+    await expectMirrored(senderDir, mirror)
+    expect(receiver.cli.child.exitCode).toBeNull()
+    expect(receiver.cli.stderr).toBe("")
+    expect(receiver.cli.find('error')).toBeUndefined()
+  })
+})
+
 describe('a peer whose shared folder goes away', () => {
   const fakes: FakePeer[] = []
   afterEach(async () => {

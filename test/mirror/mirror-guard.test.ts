@@ -55,9 +55,11 @@ describe('MirrorGuard', () => {
     expect(suspects.filter((rel) => rel.startsWith('problem'))).toEqual([])
   })
 
-  it('suspects the whole mirror now and then, for what no watch reports', async () => {
+  it('suspects the whole mirror once it starts (what changed while unwatched), then now and then, for what no watch reports', async () => {
     const folder = tempDir('mirror-')
-    const { until } = await guarded(folder, 100)
-    await until('')
+    const { suspects } = await guarded(folder, 100)
+    const deadline = Date.now() + 5000
+    while (suspects.filter((rel) => rel === '').length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    expect(suspects.filter((rel) => rel === '').length).toBeGreaterThanOrEqual(3)
   })
 })

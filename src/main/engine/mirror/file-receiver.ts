@@ -205,7 +205,9 @@ export function placeSmallFile(writer: MirrorWriter, job: FileJob, target: strin
   try {
     mtimeMs = writeSmall(temp, chunks)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    // Its folder was removed since it was made, or a file stands on the way now: make it again.
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error
     writer.forget(target)
     const again = writer.prepare(target, job.peer.folder)
     try {

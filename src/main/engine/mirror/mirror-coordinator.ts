@@ -2,12 +2,13 @@
 // peer's changes, puts a list job in the ring, turns the list (and every pushed change) into one
 // file job per file that differs, applies deletions and renames itself, and reports progress.
 // It is the only producer of jobs; the workers only consume them (see job-ring.ts).
-import { lstatSync } from 'node:fs'
+import { lstatSync, type Stats } from 'node:fs'
 import { mkdir, readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import type { EventSink } from '../../../shared/events'
 import { mirrorFolderName, relativePathProblem } from '../../../shared/paths'
+import { enclosingFolders } from '../folder/file-table'
 import type { IndexChange } from '../protocol/messages'
 import { Throttle } from '../util/throttle'
 import { JobRing } from './job-ring'
@@ -174,6 +175,9 @@ export class MirrorCoordinator {
     // Whoever comes back says again where its folder stands.
     state.folderAway = false
     state.held.clear()
+    // Watched again once it is whole again; its first look then finds what changed meanwhile.
+    state.guard?.close()
+    state.guard = null
     this.ring.retain((job) => job.peer.key !== key)
     this.pool?.forget(key)
     this.stateEvents.schedule()
@@ -501,7 +505,7 @@ export class MirrorCoordinator {
 
   private guard(state: PeerState): void {
     const guard = new MirrorGuard(state.ref.folder, {
-      suspect: (paths) => void this.repair(state, paths),
+      suspect: (paths) => void this.repair(state, paths).catch((error) => this.report('repair-failed', `repairing the mirror of ${state.ref.key}: ${String(error)}`, state.ref.key)),
       problem: (message) => this.report('watch-failed', `watching the mirror of ${state.ref.key}: ${message}`, state.ref.key),
     })
     state.guard = guard
@@ -517,14 +521,15 @@ export class MirrorCoordinator {
   private async repair(state: PeerState, paths: string[]): Promise<void> {
     const mirrored = state.manifest.files
     const suspects = new Set<string>()
+    /** Folders gone (or made files) with mirrored files below them: a user's doing, not ours. */
+    const gone = new Set<string>()
     for (const rel of paths) {
       if (rel === '') for (const file of mirrored.keys()) suspects.add(file)
       else if (mirrored.has(rel)) suspects.add(rel)
-      // A folder gone takes what was below it (one it holds still was reported file by file).
-      else if (!lstatSync(path.join(state.ref.folder, rel), { throwIfNoEntry: false })?.isDirectory()) {
-        for (const file of mirrored.keys()) if (file.startsWith(`${rel}/`)) suspects.add(file)
-      }
+      else if (mirrored.filesBelow(rel) > 0 && lstatOrWhy(path.join(state.ref.folder, rel)) !== 'folder') gone.add(rel)
     }
+    // One pass for all of them, and only when a folder took mirrored files with it.
+    if (gone.size) for (const file of mirrored.keys()) if (enclosingFolders(file).some((folder) => gone.has(folder))) suspects.add(file)
     const damaged: string[] = []
     for (const rel of suspects) {
       const entry = mirrored.get(rel)
@@ -532,8 +537,10 @@ export class MirrorCoordinator {
       // Only files the mirror is meant to hold as they are: one the peer no longer lists or has
       // changed is being removed, moved or replaced by this coordinator right now.
       if (!entry || state.pending.has(rel) || state.remote?.get(rel)?.version !== entry.version || 'problem' in where) continue
-      const stats = lstatSync(where.path, { throwIfNoEntry: false })
-      if (stats?.isFile() && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs) continue
+      const stats = lstatOrWhy(where.path)
+      // Not to be looked at now (no permission, an I/O error): no sign of damage either.
+      if (stats === 'unknown') continue
+      if (typeof stats === 'object' && stats.isFile() && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs) continue
       damaged.push(rel)
     }
     if (damaged.length === 0) return
@@ -668,4 +675,18 @@ export function interleaveFolders(paths: Iterable<string>): string[] {
     for (const list of lists) if (i < list.length) out.push(list[i]!)
   }
   return out
+}
+
+/**
+ * What is at `abs`: a folder, another kind of entry (its stats), nothing ('absent': also when a
+ * folder on the way is a file now), or 'unknown' (not to be looked at: permissions, I/O).
+ */
+function lstatOrWhy(abs: string): 'folder' | Stats | 'absent' | 'unknown' {
+  try {
+    const stats = lstatSync(abs, { throwIfNoEntry: false })
+    if (!stats) return 'absent'
+    return stats.isDirectory() ? 'folder' : stats
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'absent' : 'unknown'
+  }
 }

@@ -41,9 +41,11 @@ export class MirrorGuard {
     this.watcher = new FolderWatcher(folder, { changed: (rel) => this.changed(rel), problem: hooks.problem })
   }
 
+  /** Watches the mirror, then has all of it looked at once: what changed while it was not watched. */
   async start(): Promise<void> {
     await this.watcher.start()
     if (this.closed) return
+    this.changed('')
     this.recheck = setInterval(() => this.changed(''), this.options.recheckEveryMs ?? RESCAN_EVERY_MS)
     this.recheck.unref()
   }
@@ -58,7 +60,7 @@ export class MirrorGuard {
   private changed(rel: string): void {
     if (this.closed || path.posix.basename(rel).startsWith(TEMP_PREFIX)) return
     this.dirty.add(rel)
-    this.timer ??= setTimeout(() => void this.settle(), SETTLE_MS)
+    this.timer ??= setTimeout(() => void this.settle().catch((error) => this.hooks.problem(String(error))), SETTLE_MS)
   }
 
   private async settle(): Promise<void> {

@@ -1,5 +1,5 @@
 // Where a peer's relative path lands inside its mirror folder, or why it may not.
-import { existsSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, unlinkSync } from 'node:fs'
+import { lstatSync, mkdirSync, realpathSync, renameSync, rmSync, unlinkSync } from 'node:fs'
 import { threadId } from 'node:worker_threads'
 import { rm, rmdir } from 'node:fs/promises'
 import path from 'node:path'
@@ -50,7 +50,7 @@ export class MirrorWriter {
    */
   prepare(target: string, folder: string, verify = true): string {
     const parent = path.dirname(target)
-    if (!this.checked.has(parent) || (verify && !existsSync(parent))) {
+    if (!this.checked.has(parent) || (verify && !isFolder(parent))) {
       this.makeParentsSync(parent, folder)
       // Nothing planted in the mirror (a link) may carry the write outside it.
       const realFolder = realpathSync(folder)
@@ -112,6 +112,15 @@ export class MirrorWriter {
       }
       mkdirSync(parent, { recursive: true })
     }
+  }
+}
+
+/** Whether a folder stands at `abs` now (not a file, nor a file on the way to it). */
+function isFolder(abs: string): boolean {
+  try {
+    return lstatSync(abs, { throwIfNoEntry: false })?.isDirectory() ?? false
+  } catch {
+    return false
   }
 }
 
