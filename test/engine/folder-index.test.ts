@@ -213,6 +213,29 @@ describe('FolderIndex', () => {
     expect(index.get('db.img')!.version).toEqual(actual)
   })
 
+  it('a file touched all through its hashing, its content the same, is announced again once it holds still', { timeout: 30_000 }, async () => {
+    const root = tempDir('index-')
+    const file = path.join(root, 'db.img')
+    writeFileSync(file, Buffer.alloc(256 * 1024 * 1024, 1))
+    aged(file)
+    const index = new FolderIndex(root, path.join(tempDir('state-'), 'index.json'), new EventLog().sink)
+    open.push(index)
+    // The same byte written again and again: the mtime moves, the content does not.
+    const poke = setInterval(() => {
+      const fd = openSync(file, 'r+')
+      writeSync(fd, Buffer.from([1]), 0, 1, 0)
+      closeSync(fd)
+      if (index.hashed >= 4) clearInterval(poke)
+    }, 5)
+    const opened = index.open()
+    const { seen, waitFor } = watchChanges(index)
+    await opened
+    clearInterval(poke)
+    // Peers were refused it meanwhile (it had no mtime a file has): they hear of it again.
+    await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'db.img' && index.get('db.img')!.mtimeMs !== -1))
+    expect(index.get('db.img')!.version).toEqual(sha256(readFileSync(file)))
+  })
+
   it('ignores a saved index of another folder', async () => {
     const { root, state } = setup()
     await (await openIndex(root, state)).index.close()

@@ -218,6 +218,19 @@ describe('cut transfers and returning peers', () => {
     await expectMirrored(senderDir, mirrorOf(receiverDir, senderPort))
   })
 
+  it('a mirror file deleted by hand while its peer is away is back before the peer is called synced again', async () => {
+    const { serverPort, senderDir, senderPort, receiver } = await mirroredThenStopped((dir, i) => write(dir, `f${i}.txt`, `file ${i}\n`))
+    await receiver.cli.waitFor('peer-left', { port: senderPort, reason: 'log-off' })
+    const mirror = mirrorOf(receiver.dir, senderPort)
+    rmSync(path.join(mirror, 'f3.txt'))
+    // Seen by the mirror's watch, which stays while its peer is away.
+    await new Promise((r) => setTimeout(r, 500))
+    await startClient(serverPort, senderDir, '-p', String(senderPort))
+    await receiver.cli.until(() => receiver.cli.count('peer-synced') === 2, 15_000, 'the second sync')
+    expect(existsSync(path.join(mirror, 'f3.txt'))).toBe(true)
+    await expectMirrored(senderDir, mirror)
+  })
+
   it('a peer that comes back moves only what changed while it was away', async () => {
     const { serverPort, senderDir, senderPort, receiver } = await mirroredThenStopped((dir, i) => write(dir, `f${i}.txt`, `file ${i}\n`))
     await receiver.cli.waitFor('peer-left', { port: senderPort, reason: 'log-off' })

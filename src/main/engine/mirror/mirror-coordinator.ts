@@ -175,9 +175,8 @@ export class MirrorCoordinator {
     // Whoever comes back says again where its folder stands.
     state.folderAway = false
     state.held.clear()
-    // Watched again once it is whole again; its first look then finds what changed meanwhile.
-    state.guard?.close()
-    state.guard = null
+    // Its mirror stays watched: what is damaged meanwhile leaves the manifest, and the list it
+    // sends when back brings it, before it is called synced.
     this.ring.retain((job) => job.peer.key !== key)
     this.pool?.forget(key)
     this.stateEvents.schedule()
@@ -330,6 +329,7 @@ export class MirrorCoordinator {
         // A new announcement is a new chance, even for a version refused before (an honest
         // peer whose file changed under a transfer looks like a liar once).
         state.refused.delete(change.path)
+        state.attempts.delete(change.path)
         state.remote.set(change.path, { path: change.path, version: change.version.toString('hex'), size: change.size })
         deleted.delete(change.path)
         upserts.push(change.path)
