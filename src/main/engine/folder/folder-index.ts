@@ -215,8 +215,9 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     this.racy.close()
     this.watcher?.close()
     await this.work
-    // Work under way when close() began may have started a watcher of its own.
+    // Work under way when close() began may have started a watcher, or a racy timer, of its own.
     this.watcher?.close()
+    this.racy.close()
     this.watcher = null
     if (this.saveTimer) {
       clearTimeout(this.saveTimer)
