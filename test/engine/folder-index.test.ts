@@ -189,24 +189,34 @@ describe('FolderIndex', () => {
     expect(again.index.get('racy.txt')!.version).toEqual(sha256('new bytes'))
   })
 
-  it('a file written all through its hashing is not indexed with what the hash read: it is hashed again once it holds still', { timeout: 30_000 }, async () => {
+  /**
+   * A 256 MiB file whose first byte is written with `byte()` every 5 ms while the index opens:
+   * between the reads of every hash attempt (the hash gives a turn between its reads), the last
+   * write during the last attempt, so no stats an attempt ends with are the file's.
+   */
+  async function openedWhileWritten(byte: () => number): Promise<{ index: FolderIndex; file: string; seen: IndexChange[]; waitFor(check: () => boolean): Promise<void> }> {
     const root = tempDir('index-')
     const file = path.join(root, 'db.img')
     writeFileSync(file, Buffer.alloc(256 * 1024 * 1024, 1))
     aged(file)
     const index = new FolderIndex(root, path.join(tempDir('state-'), 'index.json'), new EventLog().sink)
     open.push(index)
-    // In place, between the reads of every attempt (the hash gives a turn between its reads), the
-    // last one during the last attempt: no stats the index saw at an attempt's end are the file's.
-    let n = 0
     const poke = setInterval(() => {
       const fd = openSync(file, 'r+')
-      writeSync(fd, Buffer.from([++n & 0xff]), 0, 1, 0)
+      writeSync(fd, Buffer.from([byte()]), 0, 1, 0)
       closeSync(fd)
       if (index.hashed >= 4) clearInterval(poke)
     }, 5)
-    await index.open()
+    const opened = index.open()
+    const changes = watchChanges(index)
+    await opened
     clearInterval(poke)
+    return { index, file, ...changes }
+  }
+
+  it('a file written all through its hashing is not indexed with what the hash read: it is hashed again once it holds still', { timeout: 30_000 }, async () => {
+    let n = 0
+    const { index, file } = await openedWhileWritten(() => ++n & 0xff)
     const actual = sha256(readFileSync(file))
     const deadline = Date.now() + 15_000
     while (!index.get('db.img')!.version.equals(actual) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
@@ -214,23 +224,8 @@ describe('FolderIndex', () => {
   })
 
   it('a file touched all through its hashing, its content the same, is announced again once it holds still', { timeout: 30_000 }, async () => {
-    const root = tempDir('index-')
-    const file = path.join(root, 'db.img')
-    writeFileSync(file, Buffer.alloc(256 * 1024 * 1024, 1))
-    aged(file)
-    const index = new FolderIndex(root, path.join(tempDir('state-'), 'index.json'), new EventLog().sink)
-    open.push(index)
-    // The same byte written again and again: the mtime moves, the content does not.
-    const poke = setInterval(() => {
-      const fd = openSync(file, 'r+')
-      writeSync(fd, Buffer.from([1]), 0, 1, 0)
-      closeSync(fd)
-      if (index.hashed >= 4) clearInterval(poke)
-    }, 5)
-    const opened = index.open()
-    const { seen, waitFor } = watchChanges(index)
-    await opened
-    clearInterval(poke)
+    // The same byte again and again: the mtime moves, the content does not.
+    const { index, file, seen, waitFor } = await openedWhileWritten(() => 1)
     // Peers were refused it meanwhile (it had no mtime a file has): they hear of it again.
     await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'db.img' && index.get('db.img')!.mtimeMs !== -1))
     expect(index.get('db.img')!.version).toEqual(sha256(readFileSync(file)))

@@ -76,6 +76,17 @@ async function mirroredThenStopped(make: (dir: string, i: number) => void): Prom
   return { serverPort, senderDir, senderPort, receiver }
 }
 
+/** A sender sharing `files` and a receiver that has mirrored them. */
+async function syncedPair(files: Record<string, string | Buffer>): Promise<{ senderDir: string; receiver: Client; mirror: string }> {
+  const serverPort = await startServer()
+  const senderDir = tempDir('sender-')
+  for (const [rel, content] of Object.entries(files)) write(senderDir, rel, content)
+  const sender = await startClient(serverPort, senderDir)
+  const receiver = await startClient(serverPort, tempDir('receiver-'))
+  await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` })
+  return { senderDir, receiver, mirror: mirrorOf(receiver.dir, sender.port) }
+}
+
 const AWKWARD = [
   'plain.txt',
   'with space.txt',
@@ -249,19 +260,14 @@ describe('cut transfers and returning peers', () => {
 
 describe('a mirror changed by hand', () => {
   it('is made whole again while the client runs: files edited, deleted, moved away, a folder removed', { timeout: 60_000 }, async () => {
-    const serverPort = await startServer()
-    const senderDir = tempDir('sender-')
-    write(senderDir, 'a.txt', 'alpha\n')
-    write(senderDir, 'edited.txt', 'as the peer has it\n')
-    write(senderDir, 'moved.txt', 'moved away\n')
-    write(senderDir, 'dir/b.txt', 'bravo\n')
-    write(senderDir, 'dir/sub/c.txt', 'charlie\n')
-    write(senderDir, 'big.bin', randomBytes(3 * 1024 * 1024))
-    const sender = await startClient(serverPort, senderDir)
-    const receiver = await startClient(serverPort, tempDir('receiver-'))
-    const peer = `127.0.0.1:${sender.port}`
-    await receiver.cli.waitFor('peer-synced', { peer })
-    const mirror = mirrorOf(receiver.dir, sender.port)
+    const { senderDir, receiver, mirror } = await syncedPair({
+      'a.txt': 'alpha\n',
+      'edited.txt': 'as the peer has it\n',
+      'moved.txt': 'moved away\n',
+      'dir/b.txt': 'bravo\n',
+      'dir/sub/c.txt': 'charlie\n',
+      'big.bin': randomBytes(3 * 1024 * 1024),
+    })
     // Files just placed, big and small, are as the manifest says: nothing is fetched twice.
     await new Promise((r) => setTimeout(r, 500))
     expect(receiver.cli.count('file-synced')).toBe(6)
@@ -283,15 +289,7 @@ describe('a mirror changed by hand', () => {
 
 describe('folders that become files', () => {
   it('a folder the peer replaces with a file of its name, and one replaced so in the mirror by hand: mirrored, nothing stops', { timeout: 60_000 }, async () => {
-    const serverPort = await startServer()
-    const senderDir = tempDir('sender-')
-    write(senderDir, 'sub/a.txt', 'a\n')
-    write(senderDir, 'sub/sub/b.txt', 'b\n')
-    write(senderDir, 'kept/c.txt', 'c\n')
-    const sender = await startClient(serverPort, senderDir)
-    const receiver = await startClient(serverPort, tempDir('receiver-'))
-    const mirror = mirrorOf(receiver.dir, sender.port)
-    await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` })
+    const { senderDir, receiver, mirror } = await syncedPair({ 'sub/a.txt': 'a\n', 'sub/sub/b.txt': 'b\n', 'kept/c.txt': 'c\n' })
     // Its watch on the mirror is up: names under the old folder now lead through a file.
     await new Promise((r) => setTimeout(r, 300))
     rmSync(path.join(senderDir, 'sub'), { recursive: true })
