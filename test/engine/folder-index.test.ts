@@ -231,6 +231,31 @@ describe('FolderIndex', () => {
     expect(index.get('db.img')!.version).toEqual(sha256(readFileSync(file)))
   })
 
+  it('a file touched for a while, its content the same, is not announced on every hash meanwhile: once, when it holds still', { timeout: 30_000 }, async () => {
+    const root = tempDir('index-')
+    const file = path.join(root, 'db.img')
+    writeFileSync(file, Buffer.alloc(32 * 1024 * 1024, 1))
+    aged(file)
+    const { index } = await openIndex(root, path.join(tempDir('state-'), 'index.json'))
+    const { seen, waitFor } = watchChanges(index)
+    // For 2 s the same byte, again and again (each hash of it finds its mtime moved).
+    const until = Date.now() + 2000
+    await new Promise<void>((resolve) => {
+      const poke = setInterval(() => {
+        const fd = openSync(file, 'r+')
+        writeSync(fd, Buffer.from([1]), 0, 1, 0)
+        closeSync(fd)
+        if (Date.now() < until) return
+        clearInterval(poke)
+        resolve()
+      }, 2)
+    })
+    await waitFor(() => index.get('db.img')!.mtimeMs !== -1 && seen.some((c) => c.path === 'db.img'))
+    await new Promise((r) => setTimeout(r, 1500))
+    // Without the rule, one push per hash while it was written (some 15–40 here).
+    expect(seen.filter((c) => c.path === 'db.img').length).toBeLessThanOrEqual(3)
+  })
+
   it('ignores a saved index of another folder', async () => {
     const { root, state } = setup()
     await (await openIndex(root, state)).index.close()

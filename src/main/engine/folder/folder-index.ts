@@ -546,8 +546,8 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     // Looked at again once it can be: its last version stays shared meanwhile.
     if (file === 'unreadable') return this.reportUnshareable(rel, 'it cannot be read now')
     // An entry hashed while its file kept changing was refused to peers (its mtime is no file's):
-    // some may have given up on that version; the same version, now held still, is news to them.
-    if (before && before.version.equals(file.version) && before.size === file.size && before.mtimeMs !== -1) {
+    // some may have given up on that version; the same version, once held still, is news to them.
+    if (before && before.version.equals(file.version) && before.size === file.size && !(before.mtimeMs === -1 && file.mtimeMs !== -1)) {
       // Touched, same content: nothing to announce, but its new stats are worth keeping.
       this.files.set(rel, file)
       this.scheduleSave()

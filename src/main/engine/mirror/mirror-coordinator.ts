@@ -175,8 +175,10 @@ export class MirrorCoordinator {
     // Whoever comes back says again where its folder stands.
     state.folderAway = false
     state.held.clear()
-    // Its mirror stays watched: what is damaged meanwhile leaves the manifest, and the list it
-    // sends when back brings it, before it is called synced.
+    // Watched again once it is whole again; its list, when it is back, is weighed against the
+    // disk first (see applyList), so what was damaged meanwhile comes before it is called synced.
+    state.guard?.close()
+    state.guard = null
     this.ring.retain((job) => job.peer.key !== key)
     this.pool?.forget(key)
     this.stateEvents.schedule()
@@ -276,6 +278,9 @@ export class MirrorCoordinator {
     for (const rel of [...state.manifest.files.keys()]) {
       if (!remote.has(rel)) await this.removeLocal(state, rel)
     }
+    // Whatever changed in the mirror while no guard watched it (the peer away, or the list on
+    // its way) is found now, one lstat per file, and fetched before the peer is called synced.
+    if (!state.guard) await this.repair(state, [''])
     await this.removeStrays(state, remote)
     const early = state.early.splice(0)
     // Most files were queued as their frames came; this catches what could not be then.
