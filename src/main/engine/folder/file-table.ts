@@ -6,6 +6,11 @@ export class FileTable<V> extends Map<string, V> {
   /** Files below each folder that holds any, by the folder's relative path ('' is not kept). */
   private readonly counts = new Map<string, number>()
 
+  /** Always empty at first: Map's constructor would `set` entries before `counts` exists. */
+  constructor() {
+    super()
+  }
+
   override set(rel: string, value: V): this {
     if (!this.has(rel)) this.count(rel, 1)
     return super.set(rel, value)
