@@ -297,7 +297,7 @@ describe('folders that become files', () => {
     await expectMirrored(senderDir, mirror)
     // Its watch named paths below the folder that is a file now: looked at, not a crash.
     await new Promise((r) => setTimeout(r, 300))
-    expect(receiver.cli.child.exitCode).toBeNull()
+    expect(receiver.cli.child.exitCode, receiver.cli.stderr).toBeNull()
     rmSync(path.join(mirror, 'kept'), { recursive: true })
     writeFileSync(path.join(mirror, 'kept'), 'put here by hand')
     await expectMirrored(senderDir, mirror)

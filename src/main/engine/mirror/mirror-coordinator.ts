@@ -97,7 +97,7 @@ export class MirrorCoordinator {
       {
         accept: (job) => this.isCurrent(job),
         message: (job, message) => this.onWorkerMessage(job, message),
-        done: (job, result) => void this.onDone(job, result),
+        done: (job, result) => this.background(this.onDone(job, result), () => `placing ${job.kind === 'file' ? job.path : 'a list'} from ${job.peer.key}`),
         changed: () => this.stateEvents.schedule(),
       },
     )
@@ -157,7 +157,7 @@ export class MirrorCoordinator {
     state.generation++
     state.remote = null
     state.synced = false
-    void state.ready.then(() => this.subscribe(state, state.generation))
+    this.background(state.ready.then(() => this.subscribe(state, state.generation)), () => `subscribing to ${key}`)
   }
 
   peerLeft(endpoint: Endpoint): void {
@@ -208,13 +208,13 @@ export class MirrorCoordinator {
     })
     let acknowledged = false
     session.onUnrequested = (message) => {
-      if (message.type === 'FOLDER_STATE') return void this.folderState(state, generation, message.present)
+      if (message.type === 'FOLDER_STATE') return this.background(this.folderState(state, generation, message.present), () => `a folder notice of ${state.ref.key}`)
       if (message.type !== 'INDEX_CHANGED') return
       if (!acknowledged) {
         acknowledged = true
-        void this.enqueueList(state, generation)
+        this.background(this.enqueueList(state, generation), () => `listing ${state.ref.key}`)
       }
-      if (message.changes.length) void this.applyChanges(state, generation, message.changes)
+      if (message.changes.length) this.background(this.applyChanges(state, generation, message.changes), () => `changes of ${state.ref.key}`)
     }
     session.connection.send({ type: 'SUBSCRIBE' })
   }
@@ -413,7 +413,7 @@ export class MirrorCoordinator {
   private onWorkerMessage(job: Job, message: WorkerToMain): void {
     if (message.type === 'list-part') {
       const state = this.peers.get(job.peer.key)
-      if (state) void this.applyListPart(state, job, message.files)
+      if (state) this.background(this.applyListPart(state, job, message.files), () => `the list of ${state.ref.key}`)
       return
     }
     if (job.kind !== 'file') return
@@ -510,7 +510,7 @@ export class MirrorCoordinator {
 
   private guard(state: PeerState): void {
     const guard = new MirrorGuard(state.ref.folder, {
-      suspect: (paths) => void this.repair(state, paths).catch((error) => this.report('repair-failed', `repairing the mirror of ${state.ref.key}: ${String(error)}`, state.ref.key)),
+      suspect: (paths) => this.background(this.repair(state, paths), () => `repairing the mirror of ${state.ref.key}`),
       problem: (message) => this.report('watch-failed', `watching the mirror of ${state.ref.key}: ${message}`, state.ref.key),
     })
     state.guard = guard
@@ -645,8 +645,16 @@ export class MirrorCoordinator {
 
   private retryLater(fn: () => unknown, ms: number, state: PeerState, generation: number): void {
     setTimeout(() => {
-      if (this.live(state, generation)) void fn()
+      if (this.live(state, generation)) this.background(Promise.resolve().then(fn), () => `retrying for ${state.ref.key}`)
     }, ms).unref()
+  }
+
+  /**
+   * Work started from an event, a message or a timer: a failure nobody foresaw (a file system
+   * surprise) is reported as an error, and the client goes on serving everyone else.
+   */
+  private background(work: Promise<unknown>, what: () => string): void {
+    work.catch((error: unknown) => this.report('internal-error', `${what()}: ${error instanceof Error ? error.message : String(error)}`))
   }
 
   /** `peer`: the peer the error is about, when the app should show it on that peer. */

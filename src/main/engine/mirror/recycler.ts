@@ -23,7 +23,8 @@ export class Recycler {
     try {
       await rename(file, held)
     } catch {
-      await rm(file, { force: true })
+      // Gone already, or a folder on its way is a file now (the peer made it one): nothing to keep.
+      await rm(file, { force: true }).catch(() => {})
       return
     }
     this.forget(version)
