@@ -514,7 +514,7 @@ export class MirrorCoordinator {
       problem: (message) => this.report('watch-failed', `watching the mirror of ${state.ref.key}: ${message}`, state.ref.key),
     })
     state.guard = guard
-    void guard.start()
+    this.background(guard.start(), () => `watching the mirror of ${state.ref.key}`)
   }
 
   /**
