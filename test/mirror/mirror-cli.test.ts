@@ -180,6 +180,12 @@ describe('a burst of random changes', () => {
           const to = `moved ${pick(100)}`
           if (from && !existsSync(at(to)) && !from.startsWith(to)) renameSync(at(from), at(to))
         } else if (pick(3) === 0 && folders().length) rmSync(at(folders()[pick(folders().length)]!), { recursive: true })
+        else if (pick(2) === 0 && folders().length) {
+          // A folder becomes a file of its name: every path below it now leads through a file.
+          const folder = folders()[pick(folders().length)]!
+          rmSync(at(folder), { recursive: true })
+          writeFileSync(at(folder), randomBytes(pick(2000)))
+        }
       } catch (error) {
         // One of this loop's own moves may have taken the path away first.
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
