@@ -4,7 +4,7 @@
 //
 // Symlink policy: links are neither followed nor served; only regular files inside the folder are.
 import { EventEmitter } from 'node:events'
-import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs'
+import { readdirSync, type Dirent, type Stats } from 'node:fs'
 import { lstat, mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { EventSink } from '../../../shared/events'
@@ -15,6 +15,7 @@ import { childPath, enclosingFolders, FileTable } from './file-table'
 import { provablySameFolder, type FolderIdentity } from './folder-identity'
 import { FolderWatcher } from './folder-watcher'
 import { hashFile } from './hash'
+import { GONE_CODES, lstatOrWhy } from './lstat-or-why'
 import { RacyFiles } from './racy-files'
 import { Breather } from '../util/breather'
 
@@ -48,6 +49,11 @@ export const RESCAN_EVERY_MS = 10 * 60_000
 
 /** A file that kept changing while hashed is hashed again this long after. */
 const UNSTABLE_AGAIN_MS = 1000
+/**
+ * The mtime of an entry its stats cannot vouch for (hashed while the file kept changing; saved
+ * while racy): no file has it, so the folder server aborts the file and any look hashes it.
+ */
+const UNTRUSTED_MTIME = -1
 
 /** Paths reported within one settle window that make a burst (see settle), and the calm after it. */
 const BURST_PATHS = 1000
@@ -547,7 +553,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     if (file === 'unreadable') return this.reportUnshareable(rel, 'it cannot be read now')
     // An entry hashed while its file kept changing was refused to peers (its mtime is no file's):
     // some may have given up on that version; the same version, once held still, is news to them.
-    if (before && before.version.equals(file.version) && before.size === file.size && !(before.mtimeMs === -1 && file.mtimeMs !== -1)) {
+    if (before && before.version.equals(file.version) && before.size === file.size && !(before.mtimeMs === UNTRUSTED_MTIME && file.mtimeMs !== UNTRUSTED_MTIME)) {
       // Touched, same content: nothing to announce, but its new stats are worth keeping.
       this.files.set(rel, file)
       this.scheduleSave()
@@ -573,10 +579,10 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
         return { path: rel, version, size, mtimeMs: after.mtimeMs, ino: after.ino }
       }
       if (attempt >= 4) {
-        // Written all along: that hash is of no version the file had. Its entry gets an mtime
-        // no file has (the server then aborts it, and any look hashes it), and a look in a while.
+        // Written all along: that hash is of no version the file had. Untrusted, and looked at
+        // again in a while.
         this.racy.hashAgainIn(rel, UNSTABLE_AGAIN_MS)
-        return { path: rel, version, size, mtimeMs: -1, ino: after.ino }
+        return { path: rel, version, size, mtimeMs: UNTRUSTED_MTIME, ino: after.ino }
       }
       before = after
     }
@@ -661,8 +667,8 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     const data: SavedIndex = {
       root: this.root,
       folder: this.rootIdentity,
-      // A racy entry is stored with an mtime no file has: after a restart it is hashed again.
-      files: [...this.files.values()].map((f) => [f.path, f.version.toString('hex'), f.size, this.racy.has(f.path) ? -1 : f.mtimeMs, f.ino]),
+      // A racy entry is stored untrusted: after a restart it is hashed again.
+      files: [...this.files.values()].map((f) => [f.path, f.version.toString('hex'), f.size, this.racy.has(f.path) ? UNTRUSTED_MTIME : f.mtimeMs, f.ino]),
     }
     await mkdir(path.dirname(this.statePath), { recursive: true })
     await writeFileAtomic(this.statePath, JSON.stringify(data))
@@ -692,18 +698,6 @@ function identityOf(stats: Stats): FolderIdentity {
 function sameFolder(then: FolderIdentity, now: Stats): boolean {
   if (now.dev !== then.dev || now.ino !== then.ino) return false
   return now.birthtimeMs === then.birthtimeMs || now.birthtimeMs === now.ctimeMs
-}
-
-/** Errors that say a path is not (or no longer) a regular file or folder there. */
-const GONE_CODES = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'ENOTREG'])
-
-/** The path's own stats; 'absent' when nothing is there; 'unreadable' when it cannot be looked at now. */
-function lstatOrWhy(abs: string): Stats | 'absent' | 'unreadable' {
-  try {
-    return lstatSync(abs, { throwIfNoEntry: false }) ?? 'absent'
-  } catch (error) {
-    return GONE_CODES.has((error as NodeJS.ErrnoException).code ?? '') ? 'absent' : 'unreadable'
-  }
 }
 
 /** Whether `rel` lies in (at any depth) one of `folders` ('' holds everything). */

@@ -2,13 +2,14 @@
 // peer's changes, puts a list job in the ring, turns the list (and every pushed change) into one
 // file job per file that differs, applies deletions and renames itself, and reports progress.
 // It is the only producer of jobs; the workers only consume them (see job-ring.ts).
-import { lstatSync, type Stats } from 'node:fs'
+import { lstatSync } from 'node:fs'
 import { mkdir, readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import type { EventSink } from '../../../shared/events'
 import { mirrorFolderName, relativePathProblem } from '../../../shared/paths'
 import { enclosingFolders } from '../folder/file-table'
+import { isFolderAt, lstatOrWhy } from '../folder/lstat-or-why'
 import type { IndexChange } from '../protocol/messages'
 import { Throttle } from '../util/throttle'
 import { JobRing } from './job-ring'
@@ -531,7 +532,7 @@ export class MirrorCoordinator {
     for (const rel of paths) {
       if (rel === '') for (const file of mirrored.keys()) suspects.add(file)
       else if (mirrored.has(rel)) suspects.add(rel)
-      else if (mirrored.filesBelow(rel) > 0 && lstatOrWhy(path.join(state.ref.folder, rel)) !== 'folder') gone.add(rel)
+      else if (mirrored.filesBelow(rel) > 0 && !isFolderAt(path.join(state.ref.folder, rel))) gone.add(rel)
     }
     // One pass for all of them, and only when a folder took mirrored files with it.
     if (gone.size) for (const file of mirrored.keys()) if (enclosingFolders(file).some((folder) => gone.has(folder))) suspects.add(file)
@@ -544,8 +545,8 @@ export class MirrorCoordinator {
       if (!entry || state.pending.has(rel) || state.remote?.get(rel)?.version !== entry.version || 'problem' in where) continue
       const stats = lstatOrWhy(where.path)
       // Not to be looked at now (no permission, an I/O error): no sign of damage either.
-      if (stats === 'unknown') continue
-      if (typeof stats === 'object' && stats.isFile() && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs) continue
+      if (stats === 'unreadable') continue
+      if (stats !== 'absent' && stats.isFile() && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs) continue
       damaged.push(rel)
     }
     if (damaged.length === 0) return
@@ -688,18 +689,4 @@ export function interleaveFolders(paths: Iterable<string>): string[] {
     for (const list of lists) if (i < list.length) out.push(list[i]!)
   }
   return out
-}
-
-/**
- * What is at `abs`: a folder, another kind of entry (its stats), nothing ('absent': also when a
- * folder on the way is a file now), or 'unknown' (not to be looked at: permissions, I/O).
- */
-function lstatOrWhy(abs: string): 'folder' | Stats | 'absent' | 'unknown' {
-  try {
-    const stats = lstatSync(abs, { throwIfNoEntry: false })
-    if (!stats) return 'absent'
-    return stats.isDirectory() ? 'folder' : stats
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'absent' : 'unknown'
-  }
 }

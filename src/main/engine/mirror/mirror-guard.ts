@@ -2,7 +2,8 @@
 // moved away, a folder removed): the coordinator weighs each path it names against the
 // manifest and fetches again what no longer matches, so the mirror stays exact while the client
 // runs, not only after its next start. Our own writes raise events too; they match the manifest
-// and cost one lstat each. Temp files of transfers in flight are not looked at.
+// and cost two lstats each (one here, to watch new folders; one in the repair, to compare).
+// Temp files of transfers in flight are not looked at.
 import { lstat } from 'node:fs/promises'
 import path from 'node:path'
 import { RESCAN_EVERY_MS } from '../folder/folder-index'

@@ -3,6 +3,7 @@ import { lstatSync, mkdirSync, realpathSync, renameSync, rmSync, unlinkSync } fr
 import { threadId } from 'node:worker_threads'
 import { rm, rmdir } from 'node:fs/promises'
 import path from 'node:path'
+import { isFolderAt } from '../folder/lstat-or-why'
 import { relativePathProblem } from '../../../shared/paths'
 import { PeerSessionError } from './peer-session'
 
@@ -50,7 +51,7 @@ export class MirrorWriter {
    */
   prepare(target: string, folder: string, verify = true): string {
     const parent = path.dirname(target)
-    if (!this.checked.has(parent) || (verify && !isFolder(parent))) {
+    if (!this.checked.has(parent) || (verify && !isFolderAt(parent))) {
       this.makeParentsSync(parent, folder)
       // Nothing planted in the mirror (a link) may carry the write outside it.
       const realFolder = realpathSync(folder)
@@ -112,15 +113,6 @@ export class MirrorWriter {
       }
       mkdirSync(parent, { recursive: true })
     }
-  }
-}
-
-/** Whether a folder stands at `abs` now (not a file, nor a file on the way to it). */
-function isFolder(abs: string): boolean {
-  try {
-    return lstatSync(abs, { throwIfNoEntry: false })?.isDirectory() ?? false
-  } catch {
-    return false
   }
 }
 
