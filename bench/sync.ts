@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { defaultWorkers } from '../src/main/engine/defaults'
 
 // This file runs bundled from out/bench/.
 const BIN = new URL('../../bin/dropbox-sync.mjs', import.meta.url).pathname
@@ -181,15 +182,14 @@ async function dropboxSync(src: string, work: string): Promise<SyncRun> {
 }
 
 const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3))
-/** Each round runs the tools in another order: none always goes first, or right after another. */
-const ORDERS = [
-  [0, 1, 2],
-  [2, 1, 0],
-  [1, 2, 0],
-  [0, 2, 1],
-  [2, 0, 1],
-  [1, 0, 2],
-]
+/**
+ * The order of `tools` tools in `round`: rotated by one each round and reversed every other
+ * one, so none always goes first, or always right after another.
+ */
+function orderOf(round: number, tools: number): number[] {
+  const order = Array.from({ length: tools }, (_, i) => (i + round) % tools)
+  return round % 2 ? order.reverse() : order
+}
 
 /**
  * How long creating files stays slow after many were deleted. rsync-pair.sh deletes its copy on
@@ -203,11 +203,13 @@ const QUIET_AFTER_DELETE_MS = Number(process.env['BENCH_QUIET_MS'] ?? 65_000)
  * dropbox-sync, rsync and cp on the same data, ROUNDS times each, interleaved. This machine's
  * disk and CPU drift two- to three-fold within minutes, so one run of each says little; the
  * median of interleaved runs compares the tools under the same conditions. With `manyFiles`,
- * every run after rsync's waits (after a sync) until the files it deleted no longer slow anyone.
+ * every run after rsync's waits (after a sync) until the files it deleted no longer slow anyone,
+ * and the rounds also time the bare-Node floor (node-floor/receiver.mjs).
  */
-async function compare(src: string, work: string, manyFiles = false): Promise<{ ours: number[]; rsync: number[]; cp: number[] }> {
+async function compare(src: string, work: string, manyFiles = false): Promise<{ ours: number[]; rsync: number[]; cp: number[]; floor: number[] }> {
   const pair = new Pair(work)
-  const times = { ours: [] as number[], rsync: [] as number[], cp: [] as number[] }
+  const times = { ours: [] as number[], rsync: [] as number[], cp: [] as number[], floor: [] as number[] }
+  const floor = manyFiles ? await FloorSender.start(src) : null
   try {
     await pair.start(src)
     for (let round = 0; round < ROUNDS; round++) {
@@ -221,15 +223,56 @@ async function compare(src: string, work: string, manyFiles = false): Promise<{ 
         },
         async () => times.cp.push(cp(src, path.join(work, `cp-copy${round}`))),
       ]
-      for (const tool of ORDERS[round % ORDERS.length]!) await tools[tool]!()
+      if (floor) tools.push(async () => times.floor.push(await floor.timeReceiver(path.join(work, `floor${round}`))))
+      for (const tool of orderOf(round, tools.length)) await tools[tool]!()
       // Per round, on stderr: which tool was slow when, for whoever reads a surprising median.
       const last = (list: number[]): string => `${list[list.length - 1]!.toFixed(2)} s`
-      console.error(`  ${path.basename(src)} round ${round + 1}: dropbox-sync ${last(times.ours)}, rsync ${last(times.rsync)}, cp ${last(times.cp)}`)
+      const floorTime = floor ? `, bare-Node floor ${last(times.floor)}` : ''
+      console.error(`  ${path.basename(src)} round ${round + 1}: dropbox-sync ${last(times.ours)}, rsync ${last(times.rsync)}, cp ${last(times.cp)}${floorTime}`)
     }
   } finally {
     pair.stop()
+    floor?.stop()
   }
   return times
+}
+
+const FLOOR = new URL('../../bench/node-floor/', import.meta.url).pathname
+
+/**
+ * The sender of the bare-Node floor (node-floor/): the least a Node program shaped like ours (a
+ * receiver process started on the clock, worker threads that each fetch their share over their
+ * own connection, check SHA-256, write a temp file and rename it) takes, without any of the
+ * checks, bookkeeping and events that make dropbox-sync safe to use.
+ */
+class FloorSender {
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly port: number,
+  ) {}
+
+  static async start(src: string): Promise<FloorSender> {
+    const child = spawn(process.execPath, [path.join(FLOOR, 'sender.mjs'), src], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout!.setEncoding('utf8').once('data', (line: string) => resolve(Number(line.trim())))
+      child.once('exit', (code) => reject(new Error(`the floor's sender exited with ${code}`)))
+    })
+    return new FloorSender(child, port)
+  }
+
+  /** Seconds from the floor receiver's spawn to its exit, every file in `dst`. */
+  async timeReceiver(dst: string): Promise<number> {
+    settleDisk()
+    const t0 = performance.now()
+    const child = spawn(process.execPath, [path.join(FLOOR, 'receiver.mjs'), String(this.port), dst, String(defaultWorkers())], { stdio: 'inherit' })
+    const code = await new Promise((resolve) => child.once('exit', resolve))
+    if (code !== 0) throw new Error(`the floor's receiver exited with ${code}`)
+    return (performance.now() - t0) / 1000
+  }
+
+  stop(): void {
+    this.child.kill('SIGKILL')
+  }
 }
 
 function median(values: number[]): number {
@@ -378,6 +421,7 @@ export async function benchSync(): Promise<{ columns: string[]; rows: string[][]
     const t = await compare(src, fresh('bench-small-ds-'), true)
     const st = process.env['BENCH_SYNCTHING'] === '0' ? 'skipped' : syncthing(src)
     rows.push([`${files} files of 4 KiB in 100 folders`, seconds(t.ours), seconds(t.rsync), seconds(t.cp), st, versus(t.ours, t.rsync), '≤ 1.0× rsync'])
+    rows.push([`  its floor: the same pipeline in bare Node, no checks`, seconds(t.floor), '—', '—', '—', versus(t.floor, t.rsync), '—'])
     const up = await startUp(src, fresh('bench-startup-'))
     rows.push([`a client sharing them: start → registered (first; restart)`, `${up.first.toFixed(2)} s; ${up.again.toFixed(2)} s`, '—', '—', '—', `sha256sum of all: ${up.sha256sum.toFixed(2)} s`, '—'])
     rmSync(data, { recursive: true, force: true })
