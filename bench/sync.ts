@@ -377,6 +377,10 @@ async function editLatency(work: string, count: number): Promise<number[]> {
   }
 }
 
+/**
+ * Every folder the benchmark makes, all removed at its very end: a deletion mid-run would slow
+ * the next tool's file creation (see QUIET_AFTER_DELETE_MS). Disk use peaks at about 12 GiB.
+ */
 const made: string[] = []
 
 function fresh(prefix: string): string {
@@ -405,7 +409,6 @@ export async function benchSync(): Promise<{ columns: string[]; rows: string[][]
       `0.5× rsync = ${(median(t.rsync) / 2).toFixed(2)} s`,
       '—',
     ])
-    rmSync(data, { recursive: true, force: true })
   }
 
   // 10,000 files of 4 KiB in 100 folders.
@@ -424,7 +427,6 @@ export async function benchSync(): Promise<{ columns: string[]; rows: string[][]
     rows.push([`  its floor: the same pipeline in bare Node, no checks`, seconds(t.floor), '—', '—', '—', versus(t.floor, t.rsync), '—'])
     const up = await startUp(src, fresh('bench-startup-'))
     rows.push([`a client sharing them: start → registered (first; restart)`, `${up.first.toFixed(2)} s; ${up.again.toFixed(2)} s`, '—', '—', '—', `sha256sum of all: ${up.sha256sum.toFixed(2)} s`, '—'])
-    rmSync(data, { recursive: true, force: true })
   }
 
   // One edited file, 50 times.
@@ -433,7 +435,6 @@ export async function benchSync(): Promise<{ columns: string[]; rows: string[][]
     const times = await editLatency(work, 50)
     const median = times[Math.floor(times.length / 2)]!
     rows.push(['one edited file → peer mirror (median; p90 of 50)', `${median.toFixed(0)} ms; ${times[Math.floor(times.length * 0.9)]!.toFixed(0)} ms`, '—', '—', '—', '—', 'median < 300 ms'])
-    rmSync(work, { recursive: true, force: true })
   }
 
   // 2 GiB: the receiving client's memory throughout.
@@ -443,7 +444,6 @@ export async function benchSync(): Promise<{ columns: string[]; rows: string[][]
     for (let i = 0; i < 8; i++) writeRandom(path.join(src, `part${i}.bin`), (GiB * 2 * SCALE) / 8)
     const ours = await dropboxSync(src, fresh('bench-rss-ds-'))
     rows.push([`${2 * SCALE} GiB synced: receiving client peak RSS`, `${ours.peakRssMb.toFixed(0)} MB (${ours.seconds.toFixed(2)} s)`, '—', '—', '—', '—', '< 250 MB'])
-    rmSync(data, { recursive: true, force: true })
   }
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
   const note = ROUNDS > 1 ? `median (min–max) of ${ROUNDS} interleaved runs` : 'one run'
