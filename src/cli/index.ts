@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander'
 import path from 'node:path'
 import { ClientNode, defaultMirrorDir } from '../main/engine/client/client-node'
 import { folderPairProblem } from '../main/engine/client/folder-pair'
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, defaultWorkers } from '../main/engine/defaults'
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_RESCAN_EVERY_MS, defaultWorkers } from '../main/engine/defaults'
 import { portProblem } from '../main/engine/net/listen'
 import { RegistryServer } from '../main/engine/registry/registry-server'
 import { defaultConfigDir, parseUiAddress } from '../main/app/headless/ui-address'
@@ -131,6 +131,12 @@ program
   .option('--host <addr>', 'address to listen on (default: every interface)', bindAddress)
   .option('--advertise <addr>', 'address to announce to other clients (default: the one the server was reached from)', reachableAddress)
   .option('--mirror <dir>', "where the other clients' folders are mirrored (default: DIR-mirrors beside the shared folder)", folderPath)
+  .option(
+    '--rescan <seconds>',
+    'how often the shared folder and the mirrors are looked at whole, for changes no watch reports',
+    integerIn(1, 86400, 'the rescan interval'),
+    DEFAULT_RESCAN_EVERY_MS / 1000,
+  )
   .option('--json', 'print events as one JSON object per line')
   .action(
     async (opts: {
@@ -143,6 +149,7 @@ program
       serverIp: string
       host?: string
       advertise?: string
+      rescan: number
       json?: boolean
     }) => {
       const mirrorDir = path.resolve(opts.mirror ?? defaultMirrorDir(opts.dir))
@@ -160,6 +167,7 @@ program
         advertiseHost: opts.advertise,
         workers: opts.workers,
         bufferSlots: opts.buffer,
+        rescanEveryMs: opts.rescan * 1000,
         workerScript: TRANSFER_WORKER,
         onEvent: createPrinter(Boolean(opts.json)),
       })

@@ -179,6 +179,7 @@ describe('flags', () => {
     [['client', '-d', '.', '-sp', '0', '-sip', 'h'], /server port must be a whole number from 1 to 65535/],
     [['client', '-d', '.', '-sp', '1', '-sip', 'h', '-w', '0'], /number of workers must be a whole number from 1/],
     [['client', '-d', '.', '-sp', '1', '-sip', 'h', '-b', 'x'], /buffer slots must be a whole number/],
+    [['client', '-d', '.', '-sp', '1', '-sip', 'h', '--rescan', '0'], /rescan interval must be a whole number from 1 to 86400/],
     [['client', '-d', '.', '-sp', '1'], /required option '-sip, --server-ip <host>'/],
     [['client', '-d', '.', '-sip', 'h'], /required option '-sp, --server-port <port>'/],
     [['client', '-d', '.', '-sp', '1', '-sip', '127.0.0.1:4000'], /give only the host here; the port goes in -sp/],

@@ -1,7 +1,8 @@
 // Mirroring as a user runs it: a real server and real clients (CLI processes) on 127.0.0.1,
 // real folders, byte-for-byte comparisons.
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, type Dirent, renameSync, rmSync, symlinkSync, writeFileSync, openSync, writeSync, closeSync, utimesSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, type Dirent, renameSync, rmSync, symlinkSync, writeFileSync, openSync, writeSync, closeSync, utimesSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
@@ -77,12 +78,13 @@ async function mirroredThenStopped(make: (dir: string, i: number) => void): Prom
 }
 
 /** A sender sharing `files` and a receiver that has mirrored them. */
-async function syncedPair(files: Record<string, string | Buffer>): Promise<{ senderDir: string; receiver: Client; mirror: string }> {
+/** `extra`: flags both clients get. */
+async function syncedPair(files: Record<string, string | Buffer>, ...extra: string[]): Promise<{ senderDir: string; receiver: Client; mirror: string }> {
   const serverPort = await startServer()
   const senderDir = tempDir('sender-')
   for (const [rel, content] of Object.entries(files)) write(senderDir, rel, content)
-  const sender = await startClient(serverPort, senderDir)
-  const receiver = await startClient(serverPort, tempDir('receiver-'))
+  const sender = await startClient(serverPort, senderDir, ...extra)
+  const receiver = await startClient(serverPort, tempDir('receiver-'), ...extra)
   await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` })
   return { senderDir, receiver, mirror: mirrorOf(receiver.dir, sender.port) }
 }
@@ -290,6 +292,33 @@ describe('a mirror changed by hand', () => {
     // The sender was not asked to change anything, and the restored files are watched as before.
     rmSync(path.join(mirror, 'dir', 'sub', 'c.txt'))
     await expectMirrored(senderDir, mirror)
+  })
+})
+
+/** Overwrites the start of `file` through a memory mapping: same size, and no watch event. */
+function writeThroughMmap(file: string, bytes: string): void {
+  const script = `import mmap\nf = open(${JSON.stringify(file)}, 'r+b')\nm = mmap.mmap(f.fileno(), 0)\nm[0:${bytes.length}] = ${JSON.stringify(bytes)}.encode()\nm.flush()\nm.close()\nf.close()`
+  execFileSync('python3', ['-c', script])
+}
+
+describe('changes no watch reports (written through a memory mapping), found by the whole look every --rescan seconds', () => {
+  it('a mirror file changed so is fetched again', { timeout: 60_000 }, async () => {
+    const { senderDir, receiver, mirror } = await syncedPair({ 'db.bin': 'the peer has these bytes\n', 'other.txt': 'other\n' }, '--rescan', '1')
+    const before = receiver.cli.count('file-synced')
+    writeThroughMmap(path.join(mirror, 'db.bin'), 'SOMEBODY')
+    expect(readFileSync(path.join(mirror, 'db.bin'), 'utf8')).toBe('SOMEBODY has these bytes\n')
+    await expectMirrored(senderDir, mirror)
+    await receiver.cli.until(() => receiver.cli.count('file-synced') > before, 15_000, 'db.bin fetched again')
+    const again = receiver.cli.events.filter((e) => e.type === 'file-synced').slice(before).map((e) => e.type === 'file-synced' && e.path)
+    expect(again).toEqual(['db.bin'])
+    expect(receiver.cli.find('error')).toBeUndefined()
+  })
+
+  it('a shared file changed so reaches the peer', { timeout: 60_000 }, async () => {
+    const { senderDir, receiver, mirror } = await syncedPair({ 'db.bin': 'version one of the data\n' }, '--rescan', '1')
+    writeThroughMmap(path.join(senderDir, 'db.bin'), 'VERSION TWO')
+    await expectMirrored(senderDir, mirror)
+    expect(readFileSync(path.join(mirror, 'db.bin'), 'utf8')).toBe('VERSION TWO of the data\n')
   })
 })
 

@@ -28,6 +28,11 @@ export interface ClientNodeOptions {
   advertiseHost?: string
   workers: number
   bufferSlots: number
+  /**
+   * How often the shared folder and each mirror are looked at whole, for changes no watch
+   * reports (a write through a memory mapping, a dropped event). Default DEFAULT_RESCAN_EVERY_MS.
+   */
+  rescanEveryMs?: number
   /** The bundled transfer worker's file: each bundler puts it somewhere else, so the host says where. */
   workerScript: string | URL
   onEvent?: EventSink
@@ -88,6 +93,7 @@ export class ClientNode {
       bufferSlots: this.options.bufferSlots,
       workerScript: this.options.workerScript,
       nodeId: this.nodeId,
+      rescanEveryMs: this.options.rescanEveryMs,
       onEvent: this.emit,
     })
     // Worker threads take a while to boot: they do so while the folder is indexed.
@@ -97,7 +103,7 @@ export class ClientNode {
       const stateDir = path.join(this.mirrorDir, STATE_FOLDER)
       // The index and its watcher work on the real folder: a watched symlink to a folder sees no
       // changes made inside it.
-      this.index = new FolderIndex(realish(this.options.dir), path.join(stateDir, 'index.json'), this.emit)
+      this.index = new FolderIndex(realish(this.options.dir), path.join(stateDir, 'index.json'), this.emit, { rescanEveryMs: this.options.rescanEveryMs })
       await this.index.open()
       listening = await this.serveFolder(this.index, path.join(stateDir, LAST_PORT_FILE))
       await mirrorStarted

@@ -18,6 +18,7 @@ import { hashFile } from './hash'
 import { GONE_CODES, lstatOrWhy } from './lstat-or-why'
 import { RacyFiles } from './racy-files'
 import { Breather } from '../util/breather'
+import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
 
 export interface IndexedFile {
   path: string
@@ -39,13 +40,6 @@ const SETTLE_MS = 10
 const SAVE_DELAY_MS = 500
 /** How often to look whether the shared folder is still there, and while it is gone, whether it is back. */
 const ROOT_POLL_MS = 1000
-/**
- * How often the whole folder is looked at again, for what the watcher cannot see: writes through
- * a memory mapping (databases do that) raise no inotify event, nor do changes other machines
- * make on a network file system, nor any in a folder past the system's watch limit; and the
- * kernel drops events when its queue overflows. 10,000 unchanged files cost ~0.15 s of CPU.
- */
-export const RESCAN_EVERY_MS = 10 * 60_000
 
 /** A file that kept changing while hashed is hashed again this long after. */
 const UNSTABLE_AGAIN_MS = 1000
@@ -60,7 +54,7 @@ const BURST_PATHS = 1000
 const BURST_RESCAN_AFTER_MS = 2000
 
 export interface FolderIndexOptions {
-  /** See RESCAN_EVERY_MS. */
+  /** See DEFAULT_RESCAN_EVERY_MS. */
   rescanEveryMs?: number
 }
 
@@ -171,9 +165,9 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     if (!this.closed) this.markDirty('')
   }
 
-  /** The folder itself once a second (see rootCheck), and all of it every RESCAN_EVERY_MS. */
+  /** The folder itself once a second (see rootCheck), and all of it every DEFAULT_RESCAN_EVERY_MS. */
   private startPeriodicLooks(): void {
-    this.rescanTimer = setInterval(() => this.rescan(), this.options.rescanEveryMs ?? RESCAN_EVERY_MS)
+    this.rescanTimer = setInterval(() => this.rescan(), this.options.rescanEveryMs ?? DEFAULT_RESCAN_EVERY_MS)
     this.rescanTimer.unref()
     this.rootCheck = setInterval(() => {
       this.work = this.work

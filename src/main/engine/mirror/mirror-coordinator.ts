@@ -28,6 +28,8 @@ export interface MirrorOptions {
   workerScript: string | URL
   nodeId: Buffer
   onEvent: EventSink
+  /** How often each watched mirror is looked at whole (default DEFAULT_RESCAN_EVERY_MS, see MirrorGuard). */
+  rescanEveryMs?: number
 }
 
 /** Where the engine keeps its own files inside the mirror folder (never a peer folder name). */
@@ -513,7 +515,7 @@ export class MirrorCoordinator {
     const guard = new MirrorGuard(state.ref.folder, {
       suspect: (paths) => this.background(this.repair(state, paths), () => `repairing the mirror of ${state.ref.key}`),
       problem: (message) => this.report('watch-failed', `watching the mirror of ${state.ref.key}: ${message}`, state.ref.key),
-    })
+    }, { recheckEveryMs: this.options.rescanEveryMs })
     state.guard = guard
     this.background(guard.start(), () => `watching the mirror of ${state.ref.key}`)
   }

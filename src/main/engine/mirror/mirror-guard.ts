@@ -6,7 +6,7 @@
 // Temp files of transfers in flight are not looked at.
 import { lstat } from 'node:fs/promises'
 import path from 'node:path'
-import { RESCAN_EVERY_MS } from '../folder/folder-index'
+import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
 import { FolderWatcher } from '../folder/folder-watcher'
 import { TEMP_PREFIX } from './mirror-path'
 
@@ -47,7 +47,7 @@ export class MirrorGuard {
     await this.watcher.start()
     if (this.closed) return
     this.changed('')
-    this.recheck = setInterval(() => this.changed(''), this.options.recheckEveryMs ?? RESCAN_EVERY_MS)
+    this.recheck = setInterval(() => this.changed(''), this.options.recheckEveryMs ?? DEFAULT_RESCAN_EVERY_MS)
     this.recheck.unref()
   }
 
