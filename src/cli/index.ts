@@ -3,7 +3,8 @@ import { Command, CommanderError, Option } from 'commander'
 import path from 'node:path'
 import { ClientNode, defaultMirrorDir } from '../main/engine/client/client-node'
 import { folderPairProblem } from '../main/engine/client/folder-pair'
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_RESCAN_EVERY_MS, defaultWorkers } from '../main/engine/defaults'
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, defaultWorkers } from '../main/engine/defaults'
+import { DEFAULT_RESCAN_SECONDS, MAX_RESCAN_SECONDS } from '../shared/rescan'
 import { portProblem } from '../main/engine/net/listen'
 import { RegistryServer } from '../main/engine/registry/registry-server'
 import { defaultConfigDir, parseUiAddress } from '../main/app/headless/ui-address'
@@ -134,8 +135,8 @@ program
   .option(
     '--rescan <seconds>',
     'how often the shared folder and the mirrors are looked at whole, for changes no watch reports',
-    integerIn(1, 86400, 'the rescan interval'),
-    DEFAULT_RESCAN_EVERY_MS / 1000,
+    integerIn(1, MAX_RESCAN_SECONDS, 'the rescan interval'),
+    DEFAULT_RESCAN_SECONDS,
   )
   .option('--json', 'print events as one JSON object per line')
   .action(

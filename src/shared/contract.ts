@@ -175,6 +175,7 @@ export const contract = {
         mirrorFolder: z.string(),
         workers: z.number(),
         bufferSlots: z.number(),
+        rescanSeconds: z.number(),
       })
       .strict(),
     reply: saveReplySchema,

@@ -3,6 +3,7 @@
 import { z } from 'zod'
 import { HOST_WITH_PORT } from './endpoint'
 import type { Role } from './events'
+import { DEFAULT_RESCAN_SECONDS, MAX_RESCAN_SECONDS } from './rescan'
 
 /** Bumped with a migration in the settings store whenever the stored shape changes. */
 export const SETTINGS_VERSION = '1.0.0'
@@ -31,6 +32,8 @@ export const settingsSchema = z
     mirrorFolder: text('The mirror folder'),
     workers: wholeNumber('Workers', 1, MAX_WORKERS),
     bufferSlots: wholeNumber('Buffer slots', 1, MAX_BUFFER_SLOTS),
+    /** Seconds between looks at the whole folder and every mirror, for changes no watch reports. */
+    rescanSeconds: wholeNumber('The rescan interval', 1, MAX_RESCAN_SECONDS),
   })
   .strict()
 
@@ -43,7 +46,7 @@ export const SETTINGS_FIELDS = Object.keys(settingsSchema.shape) as SettingsFiel
 /** The fields each role uses; the others are kept but disabled in the form. */
 export const FIELDS_FOR_ROLE: Record<Role, readonly SettingsField[]> = {
   server: ['role', 'port'],
-  client: ['role', 'port', 'serverAddress', 'serverPort', 'folder', 'mirrorFolder', 'workers', 'bufferSlots'],
+  client: ['role', 'port', 'serverAddress', 'serverPort', 'folder', 'mirrorFolder', 'workers', 'bufferSlots', 'rescanSeconds'],
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -55,6 +58,7 @@ export const DEFAULT_SETTINGS: Settings = {
   mirrorFolder: '',
   workers: 4,
   bufferSlots: 64,
+  rescanSeconds: DEFAULT_RESCAN_SECONDS,
 }
 
 export type SettingsCheck = { ok: true; settings: Settings } | { ok: false; errors: FieldErrors }
@@ -143,6 +147,7 @@ export function draftOf(settings: Settings): SettingsDraft {
     serverPort: String(settings.serverPort),
     workers: String(settings.workers),
     bufferSlots: String(settings.bufferSlots),
+    rescanSeconds: String(settings.rescanSeconds),
   }
 }
 
@@ -158,5 +163,6 @@ export function candidateOf(draft: SettingsDraft): Settings {
     serverPort: toNumber(draft.serverPort),
     workers: toNumber(draft.workers),
     bufferSlots: toNumber(draft.bufferSlots),
+    rescanSeconds: toNumber(draft.rescanSeconds),
   }
 }

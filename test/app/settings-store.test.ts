@@ -18,6 +18,7 @@ const CLIENT: Settings = {
   mirrorFolder: '',
   workers: 8,
   bufferSlots: 128,
+  rescanSeconds: 60,
 }
 
 describe('the settings store', () => {
@@ -44,6 +45,14 @@ describe('the settings store', () => {
     expect(() => store.save({ ...CLIENT, workers: 0 })).toThrow(/workers/)
     expect(() => store.save({ ...CLIENT, port: 70000 })).toThrow(/port/)
     expect(openSettingsStore(dir).get()).toEqual(CLIENT)
+  })
+
+  it('opens a file saved before the rescan interval was a setting with its default', () => {
+    const dir = tempDir('settings-')
+    const { rescanSeconds: _, ...before } = CLIENT
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...before, __internal__: { migrations: { version: SETTINGS_VERSION } } }))
+    expect(openSettingsStore(dir).get()).toEqual({ ...CLIENT, rescanSeconds: DEFAULT_SETTINGS.rescanSeconds })
+    expect(DEFAULT_SETTINGS.rescanSeconds).toBe(600)
   })
 
   it('migrates a hand-written file that uses the CLI flag names', () => {

@@ -176,18 +176,19 @@ describe('the settings store', () => {
   it('refuses invalid values next to their fields without asking main', async () => {
     const settings = useSettingsStore()
     await settings.load()
-    Object.assign(settings.draft, { role: 'client', port: 'abc', serverAddress: '', folder: 'relative/path', workers: '300' })
+    Object.assign(settings.draft, { role: 'client', port: 'abc', serverAddress: '', folder: 'relative/path', workers: '300', rescanSeconds: '0' })
     expect(await settings.save()).toBe(false)
     expect(api.saved).toEqual([])
     expect(settings.errors).toEqual({
       port: 'The port must be a whole number from 0 to 65535.',
       workers: 'Workers must be a whole number from 1 to 256.',
+      rescanSeconds: 'The rescan interval must be a whole number from 1 to 86400.',
       serverAddress: "Enter the server's IP address or host name.",
       folder: 'Give the full path of the folder, e.g. /home/you/Shared.',
     })
     // Editing a field takes its stale message away; the others stay.
     settings.draft.port = '4100'
-    expect(Object.keys(settings.errors).sort()).toEqual(['folder', 'serverAddress', 'workers'])
+    expect(Object.keys(settings.errors).sort()).toEqual(['folder', 'rescanSeconds', 'serverAddress', 'workers'])
   })
 
   it("sends valid settings as numbers and shows main's refusals by field", async () => {

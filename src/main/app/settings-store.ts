@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import Conf, { type Options, type Schema } from 'conf'
+import { MAX_RESCAN_SECONDS } from '../../shared/rescan'
 import { DEFAULT_SETTINGS, MAX_BUFFER_SLOTS, MAX_WORKERS, SETTINGS_FIELDS, SETTINGS_VERSION, type Settings } from '../../shared/settings'
 
 const CONFIG_NAME = 'config'
@@ -18,6 +19,7 @@ export const SETTINGS_JSON_SCHEMA: Schema<Settings> = {
   mirrorFolder: { type: 'string', maxLength: 4096 },
   workers: { type: 'integer', minimum: 1, maximum: MAX_WORKERS },
   bufferSlots: { type: 'integer', minimum: 1, maximum: MAX_BUFFER_SLOTS },
+  rescanSeconds: { type: 'integer', minimum: 1, maximum: MAX_RESCAN_SECONDS },
 }
 
 /** The CLI's flag names, which people copy into a hand-written settings file, and the fields they mean. */

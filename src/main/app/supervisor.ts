@@ -139,6 +139,7 @@ export class Supervisor {
       serverPort: settings.serverPort,
       workers: settings.workers,
       bufferSlots: settings.bufferSlots,
+      rescanEveryMs: settings.rescanSeconds * 1000,
       workerScript: this.options.workerScript,
       onEvent,
     })

@@ -1,5 +1,6 @@
 // Engine-wide defaults, in one place so the CLI, the app and the docs agree.
 import { availableParallelism } from 'node:os'
+import { DEFAULT_RESCAN_SECONDS } from '../../shared/rescan'
 
 /** How often a client pings the server; silence for 3 intervals ends the connection (15 s < 30 s). */
 export const DEFAULT_HEARTBEAT_MS = 5000
@@ -22,7 +23,7 @@ export const RECONCILE_GRACE_MS = RECONNECT_CAP_MS + 1000
  * watch limit; and the kernel drops events when its queue overflows. 10,000 unchanged files
  * cost ~0.15 s of CPU. `--rescan` sets it.
  */
-export const DEFAULT_RESCAN_EVERY_MS = 10 * 60_000
+export const DEFAULT_RESCAN_EVERY_MS = DEFAULT_RESCAN_SECONDS * 1000
 
 /**
  * Worker threads when none are asked for: 4, or fewer on a machine with fewer cores. Each thread
