@@ -9,6 +9,7 @@ import { FolderIndex } from '../../src/main/engine/folder/folder-index'
 import type { IndexChange } from '../../src/main/engine/protocol/messages'
 import { sha256 } from '../helpers/fake-peer'
 import { EventLog } from '../helpers/events'
+import { writeThroughMmap } from '../helpers/mmap'
 import { canMount } from '../helpers/mount'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
@@ -618,8 +619,7 @@ describe('FolderIndex', () => {
     const { waitFor } = watchChanges(index)
     // Same size, new bytes, written through mmap: only the mtime (set as the page is dirtied) tells.
     const file = path.join(root, 'f3.txt')
-    const script = `import mmap\nf = open(${JSON.stringify(file)}, 'r+b')\nm = mmap.mmap(f.fileno(), 0)\nm[0:7] = b'CONTENT'\nm.flush()\nm.close()\nf.close()`
-    execFileSync('python3', ['-c', script])
+    writeThroughMmap(file, 'CONTENT')
     expect(readFileSync(file, 'utf8')).toBe('CONTENT 3')
     await waitFor(() => index.get('f3.txt')?.version.equals(sha256('CONTENT 3')) === true)
   })

@@ -1,6 +1,5 @@
 // Mirroring as a user runs it: a real server and real clients (CLI processes) on 127.0.0.1,
 // real folders, byte-for-byte comparisons.
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, type Dirent, renameSync, rmSync, symlinkSync, writeFileSync, openSync, writeSync, closeSync, utimesSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -9,6 +8,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BIN, killAll, runCli, runCliOnce, type CliProcess } from '../helpers/cli'
 import { FakePeer, sha256, type FakeFile } from '../helpers/fake-peer'
+import { writeThroughMmap } from '../helpers/mmap'
 import { freePort } from '../helpers/ports'
 import { RawPeer } from '../helpers/raw-peer'
 import { removeTempDirs, tempDir } from '../helpers/temp'
@@ -294,12 +294,6 @@ describe('a mirror changed by hand', () => {
     await expectMirrored(senderDir, mirror)
   })
 })
-
-/** Overwrites the start of `file` through a memory mapping: same size, and no watch event. */
-function writeThroughMmap(file: string, bytes: string): void {
-  const script = `import mmap\nf = open(${JSON.stringify(file)}, 'r+b')\nm = mmap.mmap(f.fileno(), 0)\nm[0:${bytes.length}] = ${JSON.stringify(bytes)}.encode()\nm.flush()\nm.close()\nf.close()`
-  execFileSync('python3', ['-c', script])
-}
 
 describe('changes no watch reports (written through a memory mapping), found by the whole look every --rescan seconds', () => {
   it('a mirror file changed so is fetched again', { timeout: 60_000 }, async () => {

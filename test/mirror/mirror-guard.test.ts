@@ -13,9 +13,9 @@ afterEach(() => {
   removeTempDirs()
 })
 
-async function guarded(folder: string, recheckEveryMs?: number): Promise<{ suspects: string[]; until(rel: string): Promise<void> }> {
+async function guarded(folder: string, rescanEveryMs?: number): Promise<{ suspects: string[]; until(rel: string): Promise<void> }> {
   const suspects: string[] = []
-  const guard = new MirrorGuard(folder, { suspect: (paths) => suspects.push(...paths), problem: (message) => suspects.push(`problem: ${message}`) }, { recheckEveryMs })
+  const guard = new MirrorGuard(folder, { suspect: (paths) => suspects.push(...paths), problem: (message) => suspects.push(`problem: ${message}`) }, { rescanEveryMs })
   guards.push(guard)
   await guard.start()
   return {

@@ -515,7 +515,7 @@ export class MirrorCoordinator {
     const guard = new MirrorGuard(state.ref.folder, {
       suspect: (paths) => this.background(this.repair(state, paths), () => `repairing the mirror of ${state.ref.key}`),
       problem: (message) => this.report('watch-failed', `watching the mirror of ${state.ref.key}: ${message}`, state.ref.key),
-    }, { recheckEveryMs: this.options.rescanEveryMs })
+    }, { rescanEveryMs: this.options.rescanEveryMs })
     state.guard = guard
     this.background(guard.start(), () => `watching the mirror of ${state.ref.key}`)
   }

@@ -24,7 +24,7 @@ export interface MirrorGuardOptions {
    * How often the whole mirror is suspected, for what no watch reports (as for the shared folder:
    * a write through a memory mapping, a dropped event). Each file costs one lstat.
    */
-  recheckEveryMs?: number
+  rescanEveryMs?: number
 }
 
 export class MirrorGuard {
@@ -47,7 +47,7 @@ export class MirrorGuard {
     await this.watcher.start()
     if (this.closed) return
     this.changed('')
-    this.recheck = setInterval(() => this.changed(''), this.options.recheckEveryMs ?? DEFAULT_RESCAN_EVERY_MS)
+    this.recheck = setInterval(() => this.changed(''), this.options.rescanEveryMs ?? DEFAULT_RESCAN_EVERY_MS)
     this.recheck.unref()
   }
 
