@@ -227,7 +227,9 @@ export function placeSmallFile(writer: MirrorWriter, job: FileJob, target: strin
 function writeSmall(file: string, chunks: Buffer[]): number {
   const fd = openSync(file, 'w')
   try {
-    for (const chunk of chunks) writeSync(fd, chunk)
+    // A nearly full disk takes part of a write and says so only in the count: the rest is
+    // written again, which then fails with the disk's reason instead of leaving a short file.
+    for (const chunk of chunks) for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at, chunk.length - at)
     return fstatSync(fd).mtimeMs
   } finally {
     closeSync(fd)

@@ -1,0 +1,47 @@
+// A real server and real clients (CLI processes) on 127.0.0.1, and the wait for a mirror to match.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { expect } from 'vitest'
+import { runCli, type CliProcess } from './cli'
+import { foldersFor, foldersOf, treeOf } from './tree'
+
+export interface Client {
+  cli: CliProcess
+  dir: string
+  port: number
+}
+
+export function write(dir: string, rel: string, content: string | Buffer): void {
+  const file = path.join(dir, ...rel.split('/'))
+  mkdirSync(path.dirname(file), { recursive: true })
+  writeFileSync(file, content)
+}
+
+export async function startServer(): Promise<number> {
+  const server = runCli(['server', '-p', '0', '--host', '127.0.0.1'])
+  return (await server.waitFor('ready')).port
+}
+
+export async function startClient(serverPort: number, dir: string, ...extra: string[]): Promise<Client> {
+  const cli = runCli(['client', '-d', dir, '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1', ...extra])
+  // A client indexes its folder before it listens: thousands of files take a moment.
+  const { port } = await cli.waitFor('ready', { role: 'client' }, 30_000)
+  await cli.waitFor('registered')
+  return { cli, dir, port }
+}
+
+/**
+ * Waits until `mirror` holds exactly what `source` holds: the same files, and no folder that
+ * holds none of them (a folder moved or emptied at the source must not stay behind, empty).
+ */
+export async function expectMirrored(source: string, mirror: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const files = treeOf(source)
+    const want = { files, folders: foldersFor(Object.keys(files)) }
+    const got = existsSync(mirror) ? { files: treeOf(mirror), folders: foldersOf(mirror) } : { files: {}, folders: [] }
+    if (JSON.stringify(got) === JSON.stringify(want)) return
+    if (Date.now() > deadline) expect(got).toEqual(want)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
