@@ -9,6 +9,8 @@ import { portProblem } from '../main/engine/net/listen'
 import { RegistryServer } from '../main/engine/registry/registry-server'
 import { defaultConfigDir, parseUiAddress } from '../main/app/headless/ui-address'
 import { createPrinter, flushPrinters } from './printer'
+import { checkRequiredOptions, requiredOption } from './required-options'
+import { packageVersion } from './version'
 import {
   bindAddress,
   existingDirectory,
@@ -33,34 +35,59 @@ interface Stoppable {
   stop(): Promise<void>
 }
 
-function exitWhenFlushed(code: number): void {
+/** How a stopped command says goodbye: the line, and where it goes. */
+interface Farewell {
+  line: () => string
+  json: boolean
+}
+
+/** Output is buffered per turn of the event loop: everything printed goes out before the exit. */
+function exitWhenFlushed(code: number, farewell?: { line: string; json: boolean }): void {
   flushPrinters()
-  process.stdout.write('', () => process.exit(code))
+  // With --json, stdout holds events only: the farewell is a diagnostic there.
+  const stream = farewell?.json ? process.stderr : process.stdout
+  stream.write(farewell ? `${farewell.line}\n` : '', () => process.exit(code))
+}
+
+/** Stops the command cleanly and exits with `code`, with the farewell line when one is given. */
+type Quit = (code: number, farewell: Farewell | null) => boolean
+
+/** The one way out after a start: a clean stop within the time limit, whatever asked for it. */
+function quitter(node: Stoppable, starting: () => Promise<unknown>): Quit {
+  let stopping = false
+  return (code, farewell) => {
+    if (stopping) return false
+    stopping = true
+    const late = farewell && { line: 'stopped before the shutdown could finish; bye', json: farewell.json }
+    setTimeout(() => exitWhenFlushed(code, late ?? undefined), SHUTDOWN_LIMIT_MS).unref()
+    const done = (): void => exitWhenFlushed(code, farewell ? { line: farewell.line(), json: farewell.json } : undefined)
+    void starting().then(() => node.stop().finally(done))
+    return true
+  }
 }
 
 /**
- * SIGINT / SIGTERM: stop cleanly (LOG_OFF for a client) and exit 0; a second signal exits at once.
- * Set before the start begins (Node's own handler would kill the process during its first,
- * synchronous part): a signal meanwhile waits for `starting()` to end (one that fails exits itself).
+ * SIGINT / SIGTERM: stop cleanly (LOG_OFF for a client), say so in one line, and exit 0; a second
+ * signal exits at once. Set before the start begins (Node's own handler would kill the process
+ * during its first, synchronous part): a signal meanwhile waits for `starting()` to end (one that
+ * fails exits itself).
  */
-function stopOnSignals(node: Stoppable, starting: () => Promise<unknown> = () => Promise.resolve()): void {
-  let stopping = false
+function stopOnSignals(node: Stoppable, farewell: Farewell, starting: () => Promise<unknown> = () => Promise.resolve()): Quit {
+  const quit = quitter(node, starting)
   const onSignal = (): void => {
-    if (stopping) process.exit(0)
-    stopping = true
-    setTimeout(() => exitWhenFlushed(0), SHUTDOWN_LIMIT_MS).unref()
-    void starting().then(() => node.stop().finally(() => exitWhenFlushed(0)))
+    if (!quit(0, farewell)) process.exit(0)
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  return quit
 }
 
 /** Starts `node` with its signal handlers already set: Ctrl-C during the start stops it cleanly. */
-async function startStoppable(node: Stoppable & { start(): Promise<unknown> }, what: string): Promise<void> {
+function startStoppable(node: Stoppable & { start(): Promise<unknown> }, what: string, farewell: Farewell): { quit: Quit; started: Promise<unknown> } {
   let starting: Promise<unknown> = Promise.resolve()
-  stopOnSignals(node, () => starting)
+  const quit = stopOnSignals(node, farewell, () => starting)
   starting = node.start().catch((error) => failToStart(error, what))
-  await starting
+  return { quit, started: starting }
 }
 
 function failToStart(error: unknown, what: string): never {
@@ -91,11 +118,19 @@ const program = new Command()
   .description('Folder sync for machines on one network: a registry server and clients that mirror one another.')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(withLegacyFlagNames(text)) })
+  .hook('preAction', (_program, command) => checkRequiredOptions(command))
+
+/** Every command answers --version / -V, before any check of its other flags. */
+const VERSION = packageVersion()
+const VERSION_FLAGS = '-V, --version'
+const VERSION_HELP = 'print the version of dropbox-sync'
+program.version(VERSION, VERSION_FLAGS, VERSION_HELP)
 
 program
   .command('server')
   .description('run the registry: tracks online clients and tells each when another arrives or leaves')
-  .requiredOption('-p, --port <port>', 'port to listen on (0 picks a free one)', listenPort)
+  .version(VERSION, VERSION_FLAGS, VERSION_HELP)
+  .addOption(requiredOption('-p, --port <port>', 'port to listen on (0 picks a free one)').argParser(listenPort))
   .option('--host <addr>', 'address to listen on (default: every interface, IPv6 and IPv4)', bindAddress)
   .option('--json', 'print events as one JSON object per line')
   .addOption(
@@ -116,19 +151,20 @@ program
       helloTimeoutMs: opts.helloTimeout,
       onEvent: createPrinter(Boolean(opts.json)),
     })
-    await startStoppable(server, 'server')
+    await startStoppable(server, 'server', { line: () => 'server stopped; bye', json: Boolean(opts.json) }).started
   })
 
 program
   .command('client')
   .configureHelp({ optionTerm: (option) => legacyFlagTerm(option.flags) })
   .description('share a folder and mirror every other client')
-  .requiredOption('-d, --dir <dir>', 'the folder to share', existingDirectory)
+  .version(VERSION, VERSION_FLAGS, VERSION_HELP)
+  .addOption(requiredOption('-d, --dir <dir>', 'the folder to share').argParser(existingDirectory))
   .option('-p, --port <port>', 'port to serve the folder on (0: the last run\'s port if it is free, else any free one)', listenPort, 0)
   .option('-w, --workers <n>', 'worker threads that pull files (by default one per core, at most 4)', integerIn(1, 256, 'the number of workers'), defaultWorkers())
   .option('-b, --buffer <n>', 'slots in the circular job buffer', integerIn(1, 65536, 'the number of buffer slots'), 64)
-  .requiredOption('--server-port <port>', 'the registry server port', remotePort)
-  .requiredOption('--server-ip <host>', 'the registry server address', hostName)
+  .addOption(requiredOption('--server-port <port>', 'the registry server port').argParser(remotePort))
+  .addOption(requiredOption('--server-ip <host>', 'the registry server address').argParser(hostName))
   .option('--host <addr>', 'address to listen on (default: every interface)', bindAddress)
   .option('--advertise <addr>', 'address to announce to other clients (default: the one the server was reached from)', reachableAddress)
   .option('--mirror <dir>', "where the other clients' folders are mirrored (default: DIR-mirrors beside the shared folder)", folderPath)
@@ -158,6 +194,10 @@ program
       if (problem) {
         usageError(opts.mirror ? `option '--mirror <dir>' argument '${opts.mirror}' is invalid. ${problem}.` : `${problem}; choose another with --mirror <dir>.`)
       }
+      const print = createPrinter(Boolean(opts.json))
+      // Whom it is registered with when it stops: the farewell says whether it logged off.
+      let registeredWith: string | null = null
+      let quit: Quit = () => false
       const client = new ClientNode({
         dir: opts.dir,
         mirrorDir,
@@ -170,20 +210,34 @@ program
         bufferSlots: opts.buffer,
         rescanEveryMs: opts.rescan * 1000,
         workerScript: TRANSFER_WORKER,
-        onEvent: createPrinter(Boolean(opts.json)),
+        onEvent: (event) => {
+          if (event.type === 'registered') registeredWith = event.server
+          else if (event.type === 'server-lost') registeredWith = null
+          print(event)
+          // A web server at that address is a typo in -sip / -sp: waiting will not fix it.
+          if (event.type === 'error' && event.code === 'server-speaks-http') quit(1, null)
+        },
       })
-      await startStoppable(client, 'client')
+      const running = startStoppable(client, 'client', {
+        line: () => (registeredWith ? `logged off from the server ${registeredWith}; bye` : 'client stopped (it was not registered with the server); bye'),
+        json: Boolean(opts.json),
+      })
+      quit = running.quit
+      await running.started
     },
   )
 
 program
   .command('app')
   .description('run the desktop app without Electron: the engine in this process, the window in a browser')
-  .requiredOption('--ui <[host:]port>', 'where to serve the window (loopback unless a host is given; 0 picks a free port)', (value: string) => {
-    const address = parseUiAddress(value)
-    if (typeof address === 'string') throw new CommanderError(2, 'commander.invalidArgument', address)
-    return address
-  })
+  .version(VERSION, VERSION_FLAGS, VERSION_HELP)
+  .addOption(
+    requiredOption('--ui <[host:]port>', 'where to serve the window (loopback unless a host is given; 0 picks a free port)').argParser((value: string) => {
+      const address = parseUiAddress(value)
+      if (typeof address === 'string') throw new CommanderError(2, 'commander.invalidArgument', address)
+      return address
+    }),
+  )
   .option('--config <dir>', "the settings folder (default: the desktop app's)")
   .option('--json', 'print the URL and the events as one JSON object per line')
   .action(async (opts: { ui: { host: string; port: number }; config?: string; json?: boolean }) => {
@@ -199,7 +253,7 @@ program
       log: (text) => process.stderr.write(text),
       workerScript: TRANSFER_WORKER,
     }).catch((error) => failToStart(error, 'app'))
-    stopOnSignals(app)
+    stopOnSignals(app, { line: () => 'app stopped; bye', json })
   })
 
 try {

@@ -1,6 +1,7 @@
 // Electron's entry: thin glue around the app core in ./app (which runs without Electron too).
 // It owns what only Electron has: the window and its security, electron-store, IPC, the native
 // folder picker, and logging off before the app quits.
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron'
 import ElectronStore from 'electron-store'
@@ -46,6 +47,8 @@ function createWindow(): void {
     width: 1180,
     height: 760,
     title: 'dropbox-sync',
+    // The project folder holds resources/ (the layer check keeps imports out of it, so no ?asset).
+    icon: path.join(app.getAppPath(), 'resources', 'icon.png'),
     webPreferences: {
       preload: fileURLToPath(new URL('../preload/index.cjs', import.meta.url)),
       contextIsolation: true,

@@ -169,6 +169,7 @@ export const contract = {
       .object({
         role: z.string(),
         port: z.number(),
+        listenAddress: z.string(),
         serverAddress: z.string(),
         serverPort: z.number(),
         folder: z.string(),

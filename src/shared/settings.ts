@@ -2,6 +2,7 @@
 // Every message names what is wrong in words a user can act on; the form shows it next to the field.
 import { z } from 'zod'
 import { HOST_WITH_PORT } from './endpoint'
+import { listenAddressProblem } from './listen-address'
 import type { Role } from './events'
 import { DEFAULT_RESCAN_SECONDS, MAX_RESCAN_SECONDS } from './rescan'
 
@@ -26,6 +27,11 @@ export const settingsSchema = z
     role: z.enum(['server', 'client'], { error: 'Choose Server or Client.' }),
     /** Server: where the registry listens. Client: where it serves its folder. 0 picks a free one. */
     port: wholeNumber('The port', 0, 65535),
+    /** The address of this machine to listen on; empty: every interface, IPv6 and IPv4. */
+    listenAddress: text('The listen address', 64).superRefine((value, ctx) => {
+      const problem = listenAddressProblem(value)
+      if (problem) ctx.addIssue({ code: 'custom', message: problem })
+    }),
     serverAddress: text('The server address', 253),
     serverPort: wholeNumber('The server port', 1, 65535),
     folder: text('The folder'),
@@ -45,13 +51,14 @@ export const SETTINGS_FIELDS = Object.keys(settingsSchema.shape) as SettingsFiel
 
 /** The fields each role uses; the others are kept but disabled in the form. */
 export const FIELDS_FOR_ROLE: Record<Role, readonly SettingsField[]> = {
-  server: ['role', 'port'],
-  client: ['role', 'port', 'serverAddress', 'serverPort', 'folder', 'mirrorFolder', 'workers', 'bufferSlots', 'rescanSeconds'],
+  server: ['role', 'port', 'listenAddress'],
+  client: ['role', 'port', 'listenAddress', 'serverAddress', 'serverPort', 'folder', 'mirrorFolder', 'workers', 'bufferSlots', 'rescanSeconds'],
 }
 
 export const DEFAULT_SETTINGS: Settings = {
   role: 'client',
   port: 0,
+  listenAddress: '',
   serverAddress: '',
   serverPort: 4000,
   folder: '',
@@ -88,7 +95,7 @@ export function checkSettings(candidate: unknown): SettingsCheck {
   const raw = (typeof candidate === 'object' && candidate !== null ? candidate : {}) as Partial<Record<SettingsField, unknown>>
   if (raw.role === 'client') Object.assign(errors, clientProblems(raw), errors)
   if (!parsed.success || Object.keys(errors).length) return { ok: false, errors }
-  return { ok: true, settings: { ...parsed.data, serverAddress: parsed.data.serverAddress.trim() } }
+  return { ok: true, settings: { ...parsed.data, serverAddress: parsed.data.serverAddress.trim(), listenAddress: parsed.data.listenAddress.trim() } }
 }
 
 /** Fields with a value the schema refuses that the candidate's role (when valid) does not use. */

@@ -1,6 +1,7 @@
 // The bridge handlers run for real: an AppCore with its supervisor starting real registry servers
 // and client nodes on 127.0.0.1, real folders, payloads checked against the contract.
 import { renameSync, writeFileSync } from 'node:fs'
+import { createServer as createHttpServer } from 'node:http'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -173,6 +174,37 @@ describe('the bridge', () => {
     await new Promise<void>((resolve) => blocker.close(() => resolve()))
     const status = contract[REQUEST.restartEngine].reply.parse(await core.handle(REQUEST.restartEngine, undefined))
     expect(status).toMatchObject({ state: 'running', listening: { port } })
+  })
+
+  it('listens on the Listen address when one is set, and says when it is not this machine\'s', async () => {
+    const { core } = makeCore()
+    track(core)
+    // The supervisor's own default here is 127.0.0.1: the setting wins over it.
+    expect((await save(core, { ...DEFAULT_SETTINGS, role: 'server', port: 0, listenAddress: '127.0.0.2' })).ok).toBe(true)
+    expect(core.status).toMatchObject({ state: 'running', listening: { host: '127.0.0.2' }, addresses: ['127.0.0.2'] })
+    const { port } = core.status.listening!
+    ;(await RawPeer.connect(port, '127.0.0.2')).close()
+    await expect(RawPeer.connect(port, '127.0.0.1')).rejects.toMatchObject({ code: 'ECONNREFUSED' })
+    // 192.0.2.1 is a documentation address: no machine here has it.
+    expect((await save(core, { ...DEFAULT_SETTINGS, role: 'server', port: 0, listenAddress: '192.0.2.1' })).ok).toBe(true)
+    expect(core.status).toMatchObject({
+      state: 'failed',
+      message: 'Cannot start the server: 192.0.2.1 is not an address of this machine. Change the Listen address in Settings, or leave it empty for every interface.',
+    })
+    const refused = await save(core, { ...DEFAULT_SETTINGS, role: 'server', port: 0, listenAddress: 'localhost' })
+    expect(refused).toEqual({ ok: false, errors: { listenAddress: expect.stringContaining('Enter an IP address of this machine') } })
+  })
+
+  it('as a client whose server address answers HTTP: the status says so, not a frame length', async () => {
+    const web = createHttpServer((_req, res) => res.end('a web page\n'))
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => new Promise<void>((resolve) => web.close(() => resolve())))
+    const serverPort = (web.address() as { port: number }).port
+    const { core, log } = makeCore()
+    track(core)
+    expect((await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', serverPort, folder: tempDir('bridge-http-') })).ok).toBe(true)
+    await log.waitFor(isType('error', (e) => e.type === 'error' && e.code === 'server-speaks-http'), 'the HTTP answer')
+    expect(core.status).toMatchObject({ state: 'running', connected: false, message: `Cannot use the server 127.0.0.1:${serverPort}: that address answers HTTP, not dropbox-sync` })
   })
 
   it('starts the next time from the saved settings (a server on its port)', async () => {

@@ -12,6 +12,7 @@ afterEach(removeTempDirs)
 const CLIENT: Settings = {
   role: 'client',
   port: 4100,
+  listenAddress: '192.168.1.21',
   serverAddress: '192.168.1.20',
   serverPort: 4000,
   folder: '/home/me/Shared',
@@ -53,6 +54,14 @@ describe('the settings store', () => {
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...before, __internal__: { migrations: { version: SETTINGS_VERSION } } }))
     expect(openSettingsStore(dir).get()).toEqual({ ...CLIENT, rescanSeconds: DEFAULT_SETTINGS.rescanSeconds })
     expect(DEFAULT_SETTINGS.rescanSeconds).toBe(600)
+  })
+
+  it('opens a file saved before the listen address was a setting with every interface', () => {
+    const dir = tempDir('settings-')
+    const { listenAddress: _, ...before } = CLIENT
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...before, __internal__: { migrations: { version: SETTINGS_VERSION } } }))
+    expect(openSettingsStore(dir).get()).toEqual({ ...CLIENT, listenAddress: '' })
+    expect(DEFAULT_SETTINGS.listenAddress).toBe('')
   })
 
   it('migrates a hand-written file that uses the CLI flag names', () => {

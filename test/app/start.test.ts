@@ -1,6 +1,7 @@
 // `npm start` on a machine without Electron's binary: one clear line, then the same app headless,
 // with the address to open.
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterEach, expect, it } from 'vitest'
 import { buildWindow } from '../helpers/headless-app'
@@ -28,6 +29,10 @@ it('falls back to the headless app, says why in one line, and prints the URL', a
     const { url } = JSON.parse(stdout.split('\n').find((l) => l.includes('"type":"ui"'))!) as { url: string }
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32}$/)
     expect((await fetch(url)).status).toBe(200)
+    // The app icon, as every page load asks for it, with no token.
+    const favicon = await fetch(new URL('/favicon.ico', url))
+    expect(favicon.headers.get('content-type')).toBe('image/png')
+    expect(Buffer.from(await favicon.arrayBuffer()).equals(readFileSync(new URL('../../resources/icon.png', import.meta.url)))).toBe(true)
   } finally {
     child.kill('SIGTERM')
   }

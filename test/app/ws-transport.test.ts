@@ -1,9 +1,10 @@
 // The headless transport for real: the UI server with its token, Host and Origin checks, serving
 // files, and the window's own WebSocket Api (src/renderer/src/bridge/ws-api.ts, here on the `ws`
 // package) driving a real AppCore whose engine real peers join.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { UiServer } from '../../src/main/app/headless/ui-server'
@@ -50,6 +51,18 @@ function get(port: number, pathAndQuery: string, headers: Record<string, string>
   })
 }
 
+function getBytes(port: number, pathAndQuery: string): Promise<{ status: number; body: Buffer; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: pathAndQuery }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (d: Buffer) => chunks.push(d))
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks), headers: res.headers }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
 function socketFactory(headers: Record<string, string> = {}) {
   return (url: string): SocketLike => new WebSocket(url, { headers }) as unknown as SocketLike
 }
@@ -86,6 +99,23 @@ describe('the headless UI server', () => {
     const script = await get(port, '/assets/app.js', { cookie })
     expect(script).toMatchObject({ status: 200, body: 'console.log(1)' })
     expect(script.headers['content-type']).toMatch(/javascript/)
+  })
+
+  it('answers /favicon.ico with the app icon, token or not (a favicon is no secret); nothing else without it', async () => {
+    const { core } = makeCore()
+    cleanups.push(() => core.stop())
+    const iconFile = fileURLToPath(new URL('../../resources/icon.png', import.meta.url))
+    const ui = new UiServer({ backend: core, rendererDir: rendererFolder(), port: 0, iconFile })
+    cleanups.push(() => ui.stop())
+    const { port } = await ui.start()
+    const icon = await getBytes(port, '/favicon.ico')
+    expect(icon.status).toBe(200)
+    expect(icon.headers['content-type']).toBe('image/png')
+    expect(icon.body.equals(readFileSync(iconFile))).toBe(true)
+    expect(icon.body.subarray(1, 4).toString('latin1')).toBe('PNG')
+    expect((await getBytes(port, `/favicon.ico?token=${ui.token}`)).status).toBe(200)
+    expect((await get(port, '/favicon.ico/../index.html')).status).toBe(401)
+    expect((await get(port, '/assets/app.js')).status).toBe(401)
   })
 
   it('refuses a foreign Host header (DNS rebinding) and paths outside the window', async () => {

@@ -111,7 +111,8 @@ describe('server and clients as processes', () => {
     const error = await misled.waitFor('error', { code: 'server-unreachable' })
     expect(error.message).toContain(`127.0.0.1:${other.port} is a dropbox-sync client, not the server`)
     const { createServer } = await import('node:net')
-    const web = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'))
+    // An SSH server greets first; an HTTP server is named as such (test/cli/new-user.test.ts).
+    const web = createServer((socket) => socket.end('SSH-2.0-OpenSSH_9.2\r\n'))
     await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve))
     try {
       const webPort = (web.address() as { port: number }).port

@@ -124,7 +124,7 @@ describe('the app in a browser', () => {
     await expect.poll(() => textOf(page.getByTestId('peers-empty'))).toContain('Settings')
 
     await page.getByRole('tab', { name: 'Settings' }).click()
-    await page.getByRole('radio', { name: /Client/ }).check()
+    await page.getByRole('radio', { name: 'Client', exact: true }).check()
     // Invalid values are refused next to their field, before anything is sent.
     await fillSettings(page, { 'Server address': '', Workers: '0' })
     await page.getByRole('button', { name: 'Save', exact: true }).click()
@@ -195,7 +195,7 @@ describe('the app in a browser', () => {
     let app = await launch(config)
     let page = await open(app)
     await page.getByRole('tab', { name: 'Settings' }).click()
-    await page.getByRole('radio', { name: /Server/ }).check()
+    await page.getByRole('radio', { name: 'Server', exact: true }).check()
     // Fields a server does not use are disabled, not left to confuse.
     for (const label of ['Server address', 'Server port', 'Folder', 'Mirror folder', 'Workers', 'Buffer slots', 'Rescan every (s)']) {
       expect(await page.getByLabel(label, { exact: true }).isDisabled()).toBe(true)
@@ -219,7 +219,7 @@ describe('the app in a browser', () => {
     page = await open(app)
     await expect.poll(() => textOf(page.getByRole('status').first()), { timeout: 5000 }).toContain('Server running')
     await page.getByRole('tab', { name: 'Settings' }).click()
-    expect(await page.getByRole('radio', { name: /Server/ }).isChecked()).toBe(true)
+    expect(await page.getByRole('radio', { name: 'Server', exact: true }).isChecked()).toBe(true)
     expect(await page.getByLabel('Port', { exact: true }).inputValue()).toBe(String(port))
     await page.getByRole('tab', { name: 'Peers' }).click()
     // The client reconnects by itself to the restarted server (backoff capped at 2 s).

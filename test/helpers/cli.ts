@@ -50,6 +50,12 @@ export function runCli(args: string[]): CliProcess {
   return new CliProcess(child)
 }
 
+/** Starts `dropbox-sync ...args` without --json: its readable lines are in `stdoutLines`. */
+export function runCliReadable(args: string[]): CliProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  return new CliProcess(child)
+}
+
 /** Runs the command to completion without --json (for usage errors and help). */
 export function runCliOnce(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

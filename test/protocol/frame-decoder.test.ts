@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
-import { ProtocolError } from '../../src/main/engine/protocol/errors'
+import { ANSWERS_HTTP, ProtocolError } from '../../src/main/engine/protocol/errors'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
 import type { Message } from '../../src/main/engine/protocol/messages'
 import { expectProtocolError, frameOf } from './support'
@@ -345,6 +345,14 @@ describe('bad length prefixes', () => {
     expect(error.message).toContain(String(length))
     expect(sizes.filter((s) => s > 64 * 1024)).toEqual([])
     expect(decoder.failure).toBe(error)
+  })
+
+  it('an HTTP answer where a frame belongs is named as HTTP, not as a frame length', () => {
+    const decoder = new FrameDecoder()
+    const error = expectProtocolError(() => decoder.push(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n')), 'frame-too-large')
+    expect(error.message).toBe(ANSWERS_HTTP)
+    // Other foreign bytes keep the length in their message.
+    expect(expectProtocolError(() => new FrameDecoder().push(Buffer.from('SSH-2.0-x\r\n')), 'frame-too-large').message).toContain('frame length')
   })
 
   it('the prefix arriving one byte at a time: nothing until the 4th byte, which throws', () => {

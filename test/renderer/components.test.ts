@@ -40,6 +40,15 @@ function byLabel(root: ReturnType<typeof mount>, text: string): HTMLInputElement
   return document.getElementById(label.attributes('for')!) as HTMLInputElement
 }
 
+/** Text of the elements an aria-labelledby / aria-describedby list names, as assistive technology joins it. */
+function textOf(ids: string | undefined): string {
+  return (ids ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((id) => document.getElementById(id)?.textContent?.trim() ?? '')
+    .join(' ')
+}
+
 describe('the window', () => {
   it('has the tabs Peers, Transfers, Activity and Settings, and switches between them', async () => {
     const app = mountIt(App)
@@ -62,15 +71,56 @@ describe('the window', () => {
 })
 
 describe('Settings', () => {
-  it('offers Server and Client; a server has only its Port enabled', async () => {
+  it('offers Server and Client; a server has only its Port and Listen address enabled', async () => {
     await useSettingsLoaded()
     const view = mountIt(SettingsView)
     const radios = view.findAll('input[type="radio"]')
     expect(radios.map((r) => r.element.closest('label')!.textContent!.trim().split(' ')[0])).toEqual(['Server', 'Client'])
-    const labels = ['Port', 'Server address', 'Server port', 'Folder', 'Mirror folder', 'Workers', 'Buffer slots', 'Rescan every (s)']
+    const labels = ['Port', 'Listen address', 'Server address', 'Server port', 'Folder', 'Mirror folder', 'Workers', 'Buffer slots', 'Rescan every (s)']
     for (const label of labels) expect(byLabel(view, label).disabled).toBe(false)
     await radios[0]!.setValue(true)
-    expect(labels.filter((label) => byLabel(view, label).disabled)).toEqual(labels.slice(1))
+    expect(labels.filter((label) => byLabel(view, label).disabled)).toEqual(labels.slice(2))
+    view.unmount()
+  })
+
+  it('names the radios Server and Client alone, with their hints as descriptions', async () => {
+    await useSettingsLoaded()
+    const view = mountIt(SettingsView)
+    const radios = view.findAll('input[type="radio"]')
+    // aria-labelledby wins over the wrapping label's whole text (which holds the hint too).
+    expect(radios.map((r) => textOf(r.attributes('aria-labelledby')))).toEqual(['Server', 'Client'])
+    expect(radios.map((r) => textOf(r.attributes('aria-describedby')))).toEqual([
+      'keeps the list of who is online; run it on one machine.',
+      "shares a folder and mirrors every other client's.",
+    ])
+    // Clicking the hint still chooses the role: it stays inside the label.
+    await view.find('#role-server-hint').trigger('click')
+    expect((radios[0]!.element as HTMLInputElement).checked).toBe(true)
+    view.unmount()
+  })
+
+  it('refuses a Listen address that is not one IP address, next to the field', async () => {
+    await useSettingsLoaded()
+    const view = mountIt(SettingsView)
+    await view.findAll('input[type="radio"]')[0]!.setValue(true)
+    await view.find('#port').setValue('4000')
+    for (const [typed, message] of [
+      ['my-laptop', 'Enter an IP address of this machine (e.g. 192.168.1.20, 127.0.0.1 or ::1), or leave it empty for every interface.'],
+      ['127.0.0.1:4000', 'Give only the address here, without a port or brackets, e.g. 192.168.1.20.'],
+      ['[::1]', 'Give only the address here, without a port or brackets, e.g. 192.168.1.20.'],
+      ['256.1.1.1', 'Enter an IP address of this machine (e.g. 192.168.1.20, 127.0.0.1 or ::1), or leave it empty for every interface.'],
+    ]) {
+      await view.find('#listenAddress').setValue(typed)
+      await view.find('form').trigger('submit')
+      await flushPromises()
+      expect(view.find('#listenAddress-error').text()).toBe(message)
+    }
+    expect(view.find('#listenAddress').attributes('aria-describedby')).toBe('listenAddress-error listenAddress-hint')
+    expect(api.saved).toEqual([])
+    await view.find('#listenAddress').setValue(' ::1 ')
+    await view.find('form').trigger('submit')
+    await flushPromises()
+    expect(api.saved).toEqual([expect.objectContaining({ role: 'server', port: 4000, listenAddress: '::1' })])
     view.unmount()
   })
 

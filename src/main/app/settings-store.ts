@@ -13,6 +13,7 @@ const CONFIG_NAME = 'config'
 export const SETTINGS_JSON_SCHEMA: Schema<Settings> = {
   role: { type: 'string', enum: ['server', 'client'] },
   port: { type: 'integer', minimum: 0, maximum: 65535 },
+  listenAddress: { type: 'string', maxLength: 64 },
   serverAddress: { type: 'string', maxLength: 253 },
   serverPort: { type: 'integer', minimum: 1, maximum: 65535 },
   folder: { type: 'string', maxLength: 4096 },

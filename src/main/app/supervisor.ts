@@ -22,7 +22,7 @@ export type SupervisorSink = (event: EngineEvent | StatusEvent) => void
 
 export interface SupervisorOptions {
   onEvent: SupervisorSink
-  /** Address to listen on; every interface unless set (tests use 127.0.0.1). */
+  /** Address to listen on when the settings name none; every interface unless set (tests use 127.0.0.1). */
   host?: string
   /** Server role: how often clients must ping (tests shorten it). */
   heartbeatMs?: number
@@ -124,7 +124,7 @@ export class Supervisor {
   }
 
   private serverEngine(settings: Settings, onEvent: (event: EngineEvent) => void): Engine {
-    return new RegistryServer({ port: settings.port, host: this.options.host, heartbeatMs: this.options.heartbeatMs, onEvent })
+    return new RegistryServer({ port: settings.port, host: this.listenHost(settings), heartbeatMs: this.options.heartbeatMs, onEvent })
   }
 
   private clientEngine(settings: Settings, onEvent: (event: EngineEvent) => void): Engine {
@@ -134,7 +134,7 @@ export class Supervisor {
       dir: settings.folder,
       mirrorDir,
       port: settings.port,
-      host: this.options.host,
+      host: this.listenHost(settings),
       serverHost: settings.serverAddress,
       serverPort: settings.serverPort,
       workers: settings.workers,
@@ -143,6 +143,11 @@ export class Supervisor {
       workerScript: this.options.workerScript,
       onEvent,
     })
+  }
+
+  /** The settings' Listen address, else the host's default (every interface in the app). */
+  private listenHost(settings: Settings): string | undefined {
+    return settings.listenAddress || this.options.host
   }
 
   /** Keeps the status in step with what the engine reports. */
@@ -182,7 +187,10 @@ export class Supervisor {
   private blankStatus(role: Settings['role'], state: EngineStatus['state'], message: string | null): EngineStatus {
     const settings = this.settings
     const server = role === 'client' && settings?.serverAddress ? formatEndpoint(settings.serverAddress, settings.serverPort) : null
-    return { state, role, message, listening: null, self: null, server, connected: false, addresses: (this.options.addresses ?? reachableAddresses)() }
+    // Listening on one address, that is the one other machines can use.
+    const only = settings?.listenAddress && !['0.0.0.0', '::'].includes(settings.listenAddress) ? settings.listenAddress : null
+    const addresses = only ? [only] : (this.options.addresses ?? reachableAddresses)()
+    return { state, role, message, listening: null, self: null, server, connected: false, addresses }
   }
 
   private setStatus(status: EngineStatus): void {
@@ -206,6 +214,9 @@ function startFailure(error: unknown, settings: Settings): string {
   const problem = portProblem(err)
   if (problem === 'in-use') return `Cannot start ${what}: port ${settings.port} is already in use. Choose another port in Settings (0 picks a free one).`
   if (problem === 'denied') return `Cannot start ${what}: no permission to use port ${settings.port}. Ports below 1024 need administrator rights.`
+  if (err.code === 'EADDRNOTAVAIL' && settings.listenAddress) {
+    return `Cannot start ${what}: ${settings.listenAddress} is not an address of this machine. Change the Listen address in Settings, or leave it empty for every interface.`
+  }
   if (err.code === 'EACCES' || err.code === 'EPERM') return `Cannot start ${what}: no permission to write ${err.path ?? 'a folder it needs'}.`
   if (err.code === 'ENOENT') return `Cannot start ${what}: ${err.path ?? 'a folder'} does not exist.`
   return `Cannot start ${what}: ${err.message ?? String(error)}`

@@ -1,6 +1,7 @@
 // `dropbox-sync app --ui [HOST:]PORT`: the desktop app's main-process logic without Electron. The
 // settings live in a folder (the desktop app's own by default), the engine runs in this process,
 // and the same window is served to a browser with the bridge on a WebSocket.
+import path from 'node:path'
 import type { StatusEvent } from '../../../shared/contract'
 import type { EngineEvent } from '../../../shared/events'
 import { AppCore } from '../app-core'
@@ -36,7 +37,8 @@ function describeStatus(event: StatusEvent): string {
 }
 
 export async function runHeadlessApp(options: HeadlessAppOptions): Promise<HeadlessApp> {
-  const rendererDir = await ensureRendererBuild(projectRoot(), options.log)
+  const root = projectRoot()
+  const rendererDir = await ensureRendererBuild(root, options.log)
   const store = openSettingsStore(options.configDir)
   if (store.notice) options.log(`dropbox-sync: ${store.notice}\n`)
   const core = new AppCore({
@@ -47,7 +49,7 @@ export async function runHeadlessApp(options: HeadlessAppOptions): Promise<Headl
       else options.writeLine(options.json ? JSON.stringify(event) : describeStatus(event))
     },
   })
-  const ui = new UiServer({ backend: core, rendererDir, host: options.host, port: options.port })
+  const ui = new UiServer({ backend: core, rendererDir, host: options.host, port: options.port, iconFile: path.join(root, 'resources', 'icon.png') })
   const { url } = await ui.start()
   options.writeLine(options.json ? JSON.stringify({ type: 'ui', url }) : `dropbox-sync app: open ${url}`)
   await core.start()

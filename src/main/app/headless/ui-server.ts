@@ -1,7 +1,8 @@
 // The headless app's front: the built renderer over HTTP and the bridge over a WebSocket, on
 // loopback unless told otherwise. Every request needs the random token, from the URL the app
 // prints or from the cookie the page gets with it: without it, 401. The Host and Origin headers
-// must name this server, so a page on another site cannot reach it through a rebound name.
+// must name this server, so a page on another site cannot reach it through a rebound name. The
+// app icon alone is public (a favicon is not secret, and browsers ask for it without the token).
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createReadStream, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -51,6 +52,8 @@ export interface UiServerOptions {
   port: number
   /** Fixed only by tests; normally random. */
   token?: string
+  /** The app icon (a PNG), answered at /favicon.ico. */
+  iconFile?: string
 }
 
 export class UiServer {
@@ -117,6 +120,10 @@ export class UiServer {
   }
 
   private serve(req: IncomingMessage, res: ServerResponse): void {
+    if (this.options.iconFile && (req.method === 'GET' || req.method === 'HEAD') && new URL(req.url ?? '/', 'http://x').pathname === '/favicon.ico') {
+      this.sendFile(req, res, this.options.iconFile, { 'Content-Type': 'image/png', 'Cache-Control': 'max-age=86400' })
+      return
+    }
     const auth = this.authorized(req)
     if (!auth.ok) {
       res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS })
@@ -130,28 +137,30 @@ export class UiServer {
     const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
     const root = path.resolve(this.options.rendererDir)
     const file = path.resolve(root, `.${pathname === '/' ? '/index.html' : pathname}`)
+    if (!file.startsWith(root + path.sep)) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS }).end('404: no such file\n')
+      return
+    }
+    const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' }
+    // The page's own scripts and the socket carry no token in their URLs: the cookie does.
+    if (auth.fromQuery) headers['Set-Cookie'] = `${COOKIE}=${this.token}; HttpOnly; SameSite=Strict; Path=/`
+    this.sendFile(req, res, file, headers)
+  }
+
+  /** A regular file with these headers, or 404. */
+  private sendFile(req: IncomingMessage, res: ServerResponse, file: string, headers: Record<string, string>): void {
     let size = -1
-    if (file.startsWith(root + path.sep)) {
-      try {
-        const stat = statSync(file)
-        if (stat.isFile()) size = stat.size
-      } catch {
-        // Not there: 404 below.
-      }
+    try {
+      const stat = statSync(file)
+      if (stat.isFile()) size = stat.size
+    } catch {
+      // Not there: 404 below.
     }
     if (size < 0) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS }).end('404: no such file\n')
       return
     }
-    const headers: Record<string, string | number> = {
-      'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'Content-Length': size,
-      'Cache-Control': 'no-store',
-      ...SECURITY_HEADERS,
-    }
-    // The page's own scripts and the socket carry no token in their URLs: the cookie does.
-    if (auth.fromQuery) headers['Set-Cookie'] = `${COOKIE}=${this.token}; HttpOnly; SameSite=Strict; Path=/`
-    res.writeHead(200, headers)
+    res.writeHead(200, { ...headers, 'Content-Length': size, ...SECURITY_HEADERS })
     if (req.method === 'HEAD') res.end()
     else createReadStream(file).pipe(res)
   }

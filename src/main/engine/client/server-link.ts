@@ -1,11 +1,12 @@
 // The client's side of the registry: connect, HELLO, LOG_ON with the address other clients can
 // reach, GET_CLIENTS, then follow USER_ON / USER_OFF. Lost or unreachable server: report it and
 // retry with a capped backoff, forever; on return, register again and reconcile the peer list.
+// An address that answers HTTP is reported as such and tried again only slowly.
 import { connect } from 'node:net'
 import { endpointKey, formatEndpoint, type Endpoint } from '../../../shared/endpoint'
 import type { EventSink, LeaveReason } from '../../../shared/events'
 import { Connection } from '../net/connection'
-import { errorCodeName } from '../protocol/errors'
+import { ANSWERS_HTTP, errorCodeName } from '../protocol/errors'
 import type { Message } from '../protocol/messages'
 import {
   DEFAULT_HELLO_TIMEOUT_MS,
@@ -15,6 +16,9 @@ import {
   RECONNECT_FIRST_MS,
   RECONCILE_GRACE_MS,
 } from '../defaults'
+
+/** A web server at the server's address is a wrong address, not an outage: knock rarely. */
+const HTTP_RETRY_MS = 30_000
 
 export interface ServerLinkOptions {
   serverHost: string
@@ -38,6 +42,8 @@ export class ServerLink {
   private backoffMs = RECONNECT_FIRST_MS
   /** True while an outage has been reported, so retries do not repeat the report. */
   private outageReported = false
+  /** True once an HTTP answer has been reported, until the next registration. */
+  private httpReported = false
   private logOffDone: (() => void) | null = null
   /** Peers missing from the list after a reconnect, not yet reported as gone. */
   private readonly unconfirmed = new Set<string>()
@@ -111,6 +117,15 @@ export class ServerLink {
       const wasRegistered = this.registeredAs !== null
       this.registeredAs = null
       if (this.stopped) return
+      if (info.code === 'frame-too-large' && info.message === ANSWERS_HTTP) {
+        if (!this.httpReported) {
+          this.options.onEvent({ type: 'error', code: 'server-speaks-http', message: `cannot use the server ${this.server}: that address answers HTTP, not dropbox-sync` })
+        }
+        this.httpReported = true
+        this.outageReported = true
+        this.scheduleRetry(HTTP_RETRY_MS)
+        return
+      }
       if (wasRegistered) {
         this.options.onEvent({ type: 'server-lost', server: this.server })
       } else if (!this.outageReported) {
@@ -128,9 +143,8 @@ export class ServerLink {
     })
   }
 
-  private scheduleRetry(): void {
+  private scheduleRetry(delay = this.backoffMs): void {
     if (this.stopped) return
-    const delay = this.backoffMs
     this.backoffMs = Math.min(this.backoffMs * 2, RECONNECT_CAP_MS)
     this.retryTimer = setTimeout(() => this.dial(), delay)
   }
@@ -141,6 +155,7 @@ export class ServerLink {
         this.registeredAs = message.endpoint
         this.backoffMs = RECONNECT_FIRST_MS
         this.outageReported = false
+        this.httpReported = false
         this.options.onEvent({ type: 'registered', server: this.server, ip: message.endpoint.ip, port: message.endpoint.port })
         return
       case 'CLIENT_LIST':

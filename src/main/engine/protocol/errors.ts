@@ -17,6 +17,7 @@ export const ErrorCodes = {
   internal: 13,
   'bad-path': 14,
   'not-identified': 15,
+  'too-many-connections': 16,
 } as const
 
 export type ErrorCodeName = keyof typeof ErrorCodes
@@ -29,6 +30,12 @@ const namesByNumber = new Map<number, ErrorCodeName>(
 export function errorCodeName(code: number): string {
   return namesByNumber.get(code) ?? `error-${code}`
 }
+
+/**
+ * The frame decoder's message when a length prefix spells "HTTP": the other side is an HTTP
+ * server answering. The close keeps the code `frame-too-large`; this text tells the cases apart.
+ */
+export const ANSWERS_HTTP = 'the other side answers HTTP, not dropbox-sync'
 
 export class ProtocolError extends Error {
   constructor(

@@ -7,7 +7,10 @@
 // collected, so the bytes of a large frame are not copied a second time, and no fresh memory is
 // needed per read.
 import { LENGTH_PREFIX_BYTES, MAX_FRAME_BYTES } from './constants'
-import { ProtocolError } from './errors'
+import { ANSWERS_HTTP, ProtocolError } from './errors'
+
+/** The first four bytes of every HTTP response ("HTTP/1.1 …"), read as a length prefix. */
+const HTTP_AS_LENGTH = Buffer.from('HTTP', 'latin1').readUInt32BE(0)
 
 /** Memory for reads that start between frames: what libuv would have asked for per read. */
 const READ_SCRATCH_BYTES = 64 * 1024
@@ -94,6 +97,8 @@ export class FrameDecoder {
         this.headerFilled = 0
         if (length === 0) this.fail(new ProtocolError('bad-frame', 'frame length 0: a frame holds at least its type byte'))
         if (length > this.maxFrameBytes) {
+          // "HTTP" read as a length is 1213486160: a web server's answer, not an oversized frame.
+          if (length === HTTP_AS_LENGTH) this.fail(new ProtocolError('frame-too-large', ANSWERS_HTTP))
           this.fail(new ProtocolError('frame-too-large', `frame length ${length} exceeds the maximum of ${this.maxFrameBytes} bytes`))
         }
         // A body that is already whole in this chunk is handed out without a copy, unless the

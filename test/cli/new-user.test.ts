@@ -1,0 +1,96 @@
+// What a new user meets first, with real `dropbox-sync` processes: --version, every missing flag
+// named at once, a goodbye line on Ctrl-C (exit 0), and a server address that answers HTTP.
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { killAll, runCli, runCliOnce, runCliReadable } from '../helpers/cli'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+
+afterEach(() => {
+  killAll()
+  removeTempDirs()
+})
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+
+describe('--version', () => {
+  it.each([[['--version']], [['-V']], [['server', '--version']], [['client', '--version']], [['client', '-V']], [['app', '--version']], [['client', '-sp', '1', '--version']]])(
+    '%j prints the version of package.json and exits 0, whatever flags are missing',
+    async (args) => {
+      const { code, stdout, stderr } = await runCliOnce(args)
+      expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' })
+    },
+  )
+})
+
+describe('missing flags', () => {
+  it.each([
+    [['client'], "error: required options '-d, --dir <dir>', '-sp, --server-port <port>' and '-sip, --server-ip <host>' not specified"],
+    [['client', '-sp', '4000'], "error: required options '-d, --dir <dir>' and '-sip, --server-ip <host>' not specified"],
+    [['client', '-d', '.', '-sip', 'h'], "error: required option '-sp, --server-port <port>' not specified"],
+    [['server'], "error: required option '-p, --port <port>' not specified"],
+    [['app'], "error: required option '--ui <[host:]port>' not specified"],
+  ])('%j: every one named in one line, exit code 2', async (args, line) => {
+    const { code, stdout, stderr } = await runCliOnce(args)
+    expect({ code, stdout, stderr }).toEqual({ code: 2, stdout: '', stderr: `${line}\n` })
+  })
+})
+
+describe('Ctrl-C', () => {
+  it('a registered client logs off, says so in one line and exits 0; the server says it stopped', async () => {
+    const server = runCliReadable(['server', '-p', '0', '--host', '127.0.0.1'])
+    await server.until(() => server.stdoutLines.some((l) => l.startsWith('server listening on 127.0.0.1:')), 5000, 'the server')
+    const port = Number(server.stdoutLines[0]!.split(':').at(-1))
+    const client = runCliReadable(['client', '-d', tempDir(), '-sp', String(port), '-sip', '127.0.0.1', '--host', '127.0.0.1', '-w', '1'])
+    await client.until(() => client.stdoutLines.some((l) => l.startsWith('registered with the server')), 5000, 'registration')
+    client.kill('SIGINT')
+    expect(await client.exited).toEqual({ code: 0, signal: null })
+    expect(client.stdoutLines.at(-1)).toBe(`logged off from the server 127.0.0.1:${port}; bye`)
+    await server.until(() => server.stdoutLines.some((l) => l.endsWith('(log-off)')), 5000, 'the log-off at the server')
+    server.kill('SIGINT')
+    expect(await server.exited).toEqual({ code: 0, signal: null })
+    expect(server.stdoutLines.at(-1)).toBe('server stopped; bye')
+  })
+
+  it('with --json the goodbye goes to stderr: stdout stays events only', async () => {
+    const server = runCli(['server', '-p', '0', '--host', '127.0.0.1'])
+    const { port } = await server.waitFor('ready')
+    const client = runCli(['client', '-d', tempDir(), '-sp', String(port), '-sip', '127.0.0.1', '--host', '127.0.0.1', '-w', '1'])
+    await client.waitFor('registered')
+    client.kill('SIGINT')
+    expect(await client.exited).toEqual({ code: 0, signal: null })
+    expect(client.notJson).toEqual([])
+    expect(client.stderr).toBe(`logged off from the server 127.0.0.1:${port}; bye\n`)
+  })
+
+  it('a client that never reached its server says it was not registered', async () => {
+    const client = runCliReadable(['client', '-d', tempDir(), '-sp', '1', '-sip', '127.0.0.1', '--host', '127.0.0.1', '-w', '1'])
+    await client.until(() => client.stderr.includes('server-unreachable'), 5000, 'the unreachable server')
+    client.kill('SIGINT')
+    expect(await client.exited).toEqual({ code: 0, signal: null })
+    expect(client.stdoutLines.at(-1)).toBe('client stopped (it was not registered with the server); bye')
+  })
+})
+
+describe('a server address that answers HTTP', () => {
+  it('is named as HTTP in one error, and the client exits 1 after one request, instead of retrying', async () => {
+    // A binary HELLO is no HTTP request: node's own server answers it with 400 Bad Request.
+    const web = createServer((_req, res) => res.end('a web page\n'))
+    let connections = 0
+    web.on('connection', () => connections++)
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = web.address() as AddressInfo
+      const client = runCli(['client', '-d', tempDir(), '-sp', String(port), '-sip', '127.0.0.1', '--host', '127.0.0.1', '-w', '1'])
+      const error = await client.waitFor('error', { code: 'server-speaks-http' })
+      expect(error.message).toBe(`cannot use the server 127.0.0.1:${port}: that address answers HTTP, not dropbox-sync`)
+      expect(error.message).not.toContain('frame')
+      expect(await client.exited).toEqual({ code: 1, signal: null })
+      expect(client.count('error')).toBe(1)
+      expect(connections).toBe(1)
+    } finally {
+      web.close()
+    }
+  })
+})
