@@ -8,7 +8,7 @@ import { existsSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } f
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { killAll } from '../helpers/cli'
-import { expectMirrored, startClient, startServer, write, type Client } from '../helpers/cli-clients'
+import { expectMirrored, startClient, startServer, write, type Client } from '../helpers/mirror-clients'
 import { canMount, mounted, unmountAll } from '../helpers/mount'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 import { treeOf } from '../helpers/tree'

@@ -1,5 +1,5 @@
 // Where deleted mirror files wait a moment (a rename may follow as a create): over real files.
-import { existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Recycler } from '../../src/main/engine/mirror/recycler'
@@ -32,5 +32,33 @@ describe('Recycler', () => {
     expect(recycler.take('v2')).toBeNull()
     expect(readdirSync(mirror)).toEqual(['sub'])
     await recycler.clear()
+  })
+
+  it('a folder standing where the file was is left in place, not taken for the file', async () => {
+    const mirror = tempDir('mirror-')
+    const recycler = new Recycler(path.join(tempDir('state-'), 'recently-deleted'))
+    await recycler.start()
+    mkdirSync(path.join(mirror, 'a'))
+    writeFileSync(path.join(mirror, 'a', 'b.txt'), 'the peer made `a` a folder')
+    await recycler.keep(path.join(mirror, 'a'), 'v1')
+    expect(recycler.take('v1')).toBeNull()
+    expect(statSync(path.join(mirror, 'a', 'b.txt')).isFile()).toBe(true)
+    await recycler.clear()
+  })
+
+  it('a held file that became a folder is removed without an unhandled rejection', async () => {
+    const mirror = tempDir('mirror-')
+    const dir = path.join(tempDir('state-'), 'recently-deleted')
+    const recycler = new Recycler(dir)
+    await recycler.start()
+    writeFileSync(path.join(mirror, 'a.txt'), 'a')
+    await recycler.keep(path.join(mirror, 'a.txt'), 'v1')
+    const [held] = readdirSync(dir)
+    rmSync(path.join(dir, held!))
+    mkdirSync(path.join(dir, held!, 'inner'), { recursive: true })
+    // A rejection nobody handles ends the process (and fails this run).
+    await recycler.clear()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(readdirSync(dir)).toEqual([])
   })
 })

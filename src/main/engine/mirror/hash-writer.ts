@@ -65,7 +65,8 @@ export function serveHashWriter(port: MessagePort): void {
           const entry = files.get(id)
           if (!entry) return
           files.delete(id)
-          void entry.file.abort()
+          // The write failure is what is reported; one from discarding the file adds nothing.
+          entry.file.abort().catch(() => {})
           report(id, error)
         }
         try {
@@ -92,12 +93,14 @@ export function serveHashWriter(port: MessagePort): void {
           (error: unknown) => report(message.id, error),
         )
         return
-      case 'abort':
+      case 'abort': {
         files.delete(message.id)
-        void (entry ? entry.file.abort() : Promise.resolve()).then(() =>
-          port.postMessage({ op: 'failed', id: message.id, message: 'aborted' } satisfies FromThread),
-        )
+        const aborted = (): void => port.postMessage({ op: 'failed', id: message.id, message: 'aborted' } satisfies FromThread)
+        const discarded = entry ? entry.file.abort() : Promise.resolve()
+        // Aborted either way: a failure to discard the partial file changes nothing for the sender.
+        discarded.then(aborted, aborted)
         return
+      }
     }
   })
 }

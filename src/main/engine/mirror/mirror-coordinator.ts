@@ -17,7 +17,9 @@ import type { FileJob, Job, JobResult, ListEntry, PeerRef, WorkerToMain } from '
 import { MirrorManifest } from './mirror-manifest'
 import { MirrorGuard } from './mirror-guard'
 import { MirrorWriter, pathInMirror, removeEmptyParents, removeFromMirror, TEMP_PREFIX } from './mirror-path'
-import { PeerSession } from './peer-session'
+import { clearWay, wayIsReal } from './mirror-way'
+import { Reachability } from './reachability'
+import { PeerSession, PeerSessionError } from './peer-session'
 import { Recycler } from './recycler'
 import { WorkerPool } from './worker-pool'
 
@@ -38,6 +40,11 @@ const STATE_EVENTS_EVERY_MS = 250
 const MAX_ATTEMPTS = 5
 const RETRY_FIRST_MS = 200
 const CONTROL_RETRY_MS = 1000
+/**
+ * Peers that left and are remembered (their manifest in memory, their refusals): the oldest to
+ * leave is forgotten past this. One that comes back loads its manifest from disk again.
+ */
+export const MAX_GONE_PEERS = 64
 
 interface PeerState {
   ref: PeerRef
@@ -67,6 +74,8 @@ interface PeerState {
   held: Set<string>
   /** Watches the mirror for changes made by hand, from its first peer-synced on. */
   guard: MirrorGuard | null
+  /** Whether it answers when dialled, and when to dial again when it does not. */
+  reach: Reachability
 }
 
 export class MirrorCoordinator {
@@ -74,6 +83,8 @@ export class MirrorCoordinator {
   private pool: WorkerPool | null = null
   private readonly peers = new Map<string, PeerState>()
   private readonly jobGenerations = new Map<number, number>()
+  /** Manifests of forgotten peers still being saved: one that comes back loads after the save. */
+  private readonly saving = new Map<string, Promise<void>>()
   private self: Endpoint | null = null
   private nextJobId = 1
   private readonly startedAt = Date.now()
@@ -86,7 +97,7 @@ export class MirrorCoordinator {
   constructor(private readonly options: MirrorOptions) {
     this.ring = new JobRing<Job>(options.bufferSlots)
     this.stateDir = path.join(options.mirrorRoot, STATE_FOLDER)
-    this.recycler = new Recycler(path.join(this.stateDir, 'recently-deleted'))
+    this.recycler = new Recycler(path.join(this.stateDir, 'recently-deleted'), (message) => this.report('io-error', message))
     this.stateEvents = new Throttle(STATE_EVENTS_EVERY_MS, () => this.emitState())
   }
 
@@ -120,6 +131,16 @@ export class MirrorCoordinator {
     await Promise.all([...this.peers.values()].map((s) => s.manifest.flush().catch(() => {})))
   }
 
+  /** Peers remembered, online or gone (see MAX_GONE_PEERS). */
+  get peerCount(): number {
+    return this.peers.size
+  }
+
+  /** Jobs queued or running whose generation is remembered. */
+  get jobsTracked(): number {
+    return this.jobGenerations.size
+  }
+
   /** Our own announced address: peers check it when we IDENTIFY. */
   setSelf(self: Endpoint): void {
     this.self = self
@@ -139,7 +160,9 @@ export class MirrorCoordinator {
         online: false,
         generation: 0,
         manifest,
-        ready: mkdir(folder, { recursive: true }).then(() => manifest.load()),
+        // The folder itself is made once the peer answers (see subscribe): a registration
+        // nobody answers for leaves nothing on disk.
+        ready: (this.saving.get(key) ?? Promise.resolve()).then(() => manifest.load()),
         remote: null,
         pending: new Map(),
         listPending: false,
@@ -152,6 +175,7 @@ export class MirrorCoordinator {
         folderAway: false,
         held: new Set(),
         guard: null,
+        reach: new Reachability(),
       }
       this.peers.set(key, state)
     }
@@ -182,9 +206,33 @@ export class MirrorCoordinator {
     // disk first (see applyList), so what was damaged meanwhile comes before it is called synced.
     state.guard?.close()
     state.guard = null
-    this.ring.retain((job) => job.peer.key !== key)
+    this.ring.retain((job) => {
+      if (job.peer.key === key) this.jobGenerations.delete(job.id)
+      return job.peer.key !== key
+    })
     this.pool?.forget(key)
+    // Last to leave, last to be forgotten.
+    this.peers.delete(key)
+    this.peers.set(key, state)
+    this.forgetGonePeers()
     this.stateEvents.schedule()
+  }
+
+  /** Past MAX_GONE_PEERS peers that left, the ones that left first are forgotten. */
+  private forgetGonePeers(): void {
+    let gone = 0
+    for (const state of this.peers.values()) if (!state.online) gone++
+    for (const [key, state] of this.peers) {
+      if (gone <= MAX_GONE_PEERS) break
+      if (state.online) continue
+      this.peers.delete(key)
+      gone--
+      const saved = state.manifest.flush().catch((error: unknown) => this.report('io-error', `saving the manifest of ${key}: ${String(error)}`))
+      const settled = saved.then(() => {
+        if (this.saving.get(key) === settled) this.saving.delete(key)
+      })
+      this.saving.set(key, settled)
+    }
   }
 
   // --- subscribing and listing ------------------------------------------------------------
@@ -196,9 +244,25 @@ export class MirrorCoordinator {
     try {
       session = await PeerSession.open(state.endpoint, this.self, this.options.nodeId)
     } catch (error) {
-      this.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
-      if (!String((error as Error).message).includes('does not know us')) this.report('peer-unreachable', String((error as Error).message))
+      if (error instanceof PeerSessionError && error.code === 'not-announced') {
+        // It answered, and will know us once the registry has told it.
+        state.reach.answered()
+        this.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
+        return
+      }
+      // Said once until it answers again; dialled less and less often meanwhile.
+      const { news, retryInMs } = state.reach.failed()
+      this.retryLater(() => this.subscribe(state, generation), retryInMs, state, generation)
+      if (news) this.report('peer-unreachable', `${(error as Error).message} (tried again, less and less often, until it answers)`, state.ref.key)
       return
+    }
+    if (!this.live(state, generation)) return session.close()
+    state.reach.answered()
+    try {
+      await mkdir(state.ref.folder, { recursive: true })
+    } catch (error) {
+      session.close()
+      throw error
     }
     if (!this.live(state, generation)) return session.close()
     state.control = session
@@ -545,6 +609,11 @@ export class MirrorCoordinator {
       // Only files the mirror is meant to hold as they are: one the peer no longer lists or has
       // changed is being removed, moved or replaced by this coordinator right now.
       if (!entry || state.pending.has(rel) || state.remote?.get(rel)?.version !== entry.version || 'problem' in where) continue
+      // Seen through a link planted on the way, a file is not in the mirror, however it looks.
+      if (!wayIsReal(where.path, state.ref.folder)) {
+        damaged.push(rel)
+        continue
+      }
       const stats = lstatOrWhy(where.path)
       // Not to be looked at now (no permission, an I/O error): no sign of damage either.
       if (stats === 'unreadable') continue
@@ -575,7 +644,9 @@ export class MirrorCoordinator {
     const where = pathInMirror(state.ref.folder, rel)
     if ('problem' in where) return
     const entry = state.manifest.files.get(rel)
-    if (entry && entry.size > 0) await this.recycler.keep(where.path, entry.version)
+    // Never through a link planted on the way (it is removed instead: see mirror-way.ts).
+    if (entry && entry.size > 0 && clearWay(where.path, state.ref.folder)) await this.recycler.keep(where.path, entry.version)
+    // A folder standing at the path stays: it may hold what the peer has there now.
     await removeFromMirror(where.path, state.ref.folder).catch(() => {})
     const had = state.manifest.files.has(rel)
     state.manifest.delete(rel)
@@ -587,6 +658,9 @@ export class MirrorCoordinator {
     const target = pathInMirror(state.ref.folder, to)
     const entry = state.manifest.files.get(from)
     if ('problem' in source || 'problem' in target || !entry) return false
+    // Only the file itself, reached through real folders: never one a link planted on the way leads to.
+    const stats = clearWay(source.path, state.ref.folder) ? lstatOrWhy(source.path) : 'absent'
+    if (typeof stats !== 'object' || !stats.isFile()) return false
     try {
       this.writer.place(source.path, target.path, state.ref.folder)
     } catch {
@@ -623,7 +697,7 @@ export class MirrorCoordinator {
       const rel = state.manifest.pathWith(version)
       if (rel === undefined) continue
       const where = pathInMirror(state.ref.folder, rel)
-      if ('path' in where && where.path !== except) return where.path
+      if ('path' in where && where.path !== except && wayIsReal(where.path, state.ref.folder)) return where.path
     }
     return null
   }

@@ -1,10 +1,11 @@
 // Where a peer's relative path lands inside its mirror folder, or why it may not.
-import { lstatSync, mkdirSync, realpathSync, renameSync, rmSync, unlinkSync } from 'node:fs'
+import { lstatSync, mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs'
 import { threadId } from 'node:worker_threads'
 import { rm, rmdir } from 'node:fs/promises'
 import path from 'node:path'
 import { isFolderAt } from '../folder/lstat-or-why'
 import { relativePathProblem } from '../../../shared/paths'
+import { clearWay, wayIsReal } from './mirror-way'
 import { PeerSessionError } from './peer-session'
 
 /** The absolute path for `rel` inside `folder`, or a reason it would not stay inside. */
@@ -16,19 +17,29 @@ export function pathInMirror(folder: string, rel: string): { path: string } | { 
   return { path: target }
 }
 
-/** Deletes a mirrored file and the folders it leaves empty, up to the mirror folder. */
+/**
+ * Deletes a mirrored file (a link there is removed itself, not followed) and the folders it
+ * leaves empty, up to the mirror folder. A link planted on the way is removed instead of followed.
+ */
 export async function removeFromMirror(target: string, folder: string): Promise<void> {
-  await rm(target, { force: true })
+  if (clearWay(target, folder)) await rm(target, { force: true })
   await removeEmptyParents(target, folder)
 }
 
-/** Removes the folders above `file` that are left empty, up to (not including) `folder`. */
+/**
+ * Removes the folders above `file` that are left empty, up to (not including) `folder`; one
+ * missing is passed over (a link on the way was removed in its place). Never through a link.
+ */
 export async function removeEmptyParents(file: string, folder: string): Promise<void> {
   for (let dir = path.dirname(file); dir.startsWith(folder + path.sep); dir = path.dirname(dir)) {
+    if (!wayIsReal(dir, folder)) {
+      clearWay(dir, folder)
+      continue
+    }
     try {
       await rmdir(dir)
-    } catch {
-      break
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') break
     }
   }
 }
@@ -52,12 +63,12 @@ export class MirrorWriter {
   prepare(target: string, folder: string, verify = true): string {
     const parent = path.dirname(target)
     if (!this.checked.has(parent) || (verify && !isFolderAt(parent))) {
-      this.makeParentsSync(parent, folder)
-      // Nothing planted in the mirror (a link) may carry the write outside it.
-      const realFolder = realpathSync(folder)
-      const realParent = realpathSync(parent)
-      if (realParent !== realFolder && !realParent.startsWith(realFolder + path.sep)) {
-        throw new PeerSessionError('bad-path', `${target} would land outside the mirror ${folder}`, false)
+      // Nothing planted in the mirror (a link) may carry the write elsewhere: a link on the way
+      // is removed and real folders made in its place.
+      if (!wayIsReal(target, folder)) {
+        clearWay(target, folder)
+        this.makeParentsSync(parent, folder)
+        if (!wayIsReal(target, folder)) throw new PeerSessionError('bad-path', `${target} would land outside the mirror ${folder}`, false)
       }
       this.checked.add(parent)
     }

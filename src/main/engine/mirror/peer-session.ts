@@ -50,6 +50,8 @@ export class PeerSession {
   static open(peer: Endpoint, self: Endpoint, nodeId: Buffer, allocateBody?: (length: number) => Buffer): Promise<PeerSession> {
     const name = endpointKey(peer)
     return new Promise((resolve, reject) => {
+      // Declared before the socket whose callbacks may ask for it before it exists.
+      // eslint-disable-next-line prefer-const
       let connection: Connection | undefined
       // Reads land straight in the frame being collected (FrameDecoder.readTarget); the first
       // buffer is asked for before the connection exists, and whatever lands there is copied.

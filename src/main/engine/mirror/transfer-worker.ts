@@ -56,7 +56,7 @@ function serveTransfers(init: WorkerInit): void {
   }
 
   function closeSession(peer: string): void {
-    void sessions.get(peer)?.then((s) => s.close(), () => {})
+    sessions.get(peer)?.then((s) => s.close(), () => {})
     sessions.delete(peer)
   }
 
@@ -91,7 +91,11 @@ function serveTransfers(init: WorkerInit): void {
   }
 
   function start(job: Job): void {
-    void run(job).then((result) => post({ type: 'done', id: job.id, result }))
+    // run() turns every failure into a result; a throw after that still answers the job.
+    run(job).then(
+      (result) => post({ type: 'done', id: job.id, result }),
+      (error: unknown) => post({ type: 'done', id: job.id, result: failure(error, job) }),
+    )
   }
 
   /** Small files of one peer in one GET_FILES; a file that has grown meanwhile goes alone. */
@@ -112,6 +116,13 @@ function serveTransfers(init: WorkerInit): void {
     }
   }
 
+  /** runBatch answers every job itself; should it throw, each job is answered as failed (a second answer is ignored). */
+  function startBatch(jobs: FileJob[]): void {
+    runBatch(jobs).catch((error: unknown) => {
+      for (const job of jobs) post({ type: 'done', id: job.id, result: failure(error, job) })
+    })
+  }
+
   // Jobs arrive in batches and run concurrently: the pool hands a worker several at once.
   parentPort!.on('message', (message: MainToWorker) => {
     if (!Array.isArray(message)) {
@@ -129,10 +140,10 @@ function serveTransfers(init: WorkerInit): void {
       if (!batch) small.set(job.peer.key, (batch = []))
       batch.push(job)
       if (batch.length === FILES_PER_BATCH) {
-        void runBatch(batch)
+        startBatch(batch)
         small.delete(job.peer.key)
       }
     }
-    for (const batch of small.values()) void runBatch(batch)
+    for (const batch of small.values()) startBatch(batch)
   })
 }

@@ -1,4 +1,5 @@
-// A real server and real clients (CLI processes) on 127.0.0.1, and the wait for a mirror to match.
+// A registry server and clients run as a user runs them (CLI processes on 127.0.0.1), and the
+// wait for a mirror to hold exactly what its source holds.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { expect } from 'vitest'
@@ -17,23 +18,19 @@ export function write(dir: string, rel: string, content: string | Buffer): void 
   writeFileSync(file, content)
 }
 
-export async function startServer(): Promise<number> {
-  const server = runCli(['server', '-p', '0', '--host', '127.0.0.1'])
+export async function startServer(...extra: string[]): Promise<number> {
+  const server = runCli(['server', '-p', '0', '--host', '127.0.0.1', ...extra])
   return (await server.waitFor('ready')).port
 }
 
 export async function startClient(serverPort: number, dir: string, ...extra: string[]): Promise<Client> {
   const cli = runCli(['client', '-d', dir, '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1', ...extra])
-  // A client indexes its folder before it listens: thousands of files take a moment.
   const { port } = await cli.waitFor('ready', { role: 'client' }, 30_000)
   await cli.waitFor('registered')
   return { cli, dir, port }
 }
 
-/**
- * Waits until `mirror` holds exactly what `source` holds: the same files, and no folder that
- * holds none of them (a folder moved or emptied at the source must not stay behind, empty).
- */
+/** Waits until `mirror` holds exactly the files of `source`, and no folder none of them needs. */
 export async function expectMirrored(source: string, mirror: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
