@@ -11,6 +11,7 @@ import type { FileRecord } from '../protocol/messages'
 import { placed, placeSmallFile, type FileReceiver } from './file-receiver'
 import type { FileJob, JobResult } from './jobs'
 import { PeerSessionError, type PeerSession } from './peer-session'
+import { WRITE_FAILED } from './write-failure'
 
 /** Files one GET_FILES of this client names; several batches are pipelined per connection. */
 export const FILES_PER_BATCH = 32
@@ -60,7 +61,7 @@ export class BatchReceiver {
       return this.placeRecord(job, record)
     } catch (error) {
       if (error instanceof PeerSessionError) return failed(error)
-      return failed(new PeerSessionError('write-failed', `could not write ${job.path} from ${job.peer.key}: ${(error as Error).message}`, true))
+      return failed(new PeerSessionError(WRITE_FAILED, `could not write ${job.path} from ${job.peer.key}: ${(error as Error).message}`, true))
     }
   }
 

@@ -14,6 +14,7 @@ import type { FileSink, HashWriter } from './hash-writer'
 import type { FileJob, JobResult } from './jobs'
 import { MirrorWriter, pathInMirror } from './mirror-path'
 import { PeerSessionError, type PeerSession } from './peer-session'
+import { WRITE_FAILED } from './write-failure'
 
 const PROGRESS_EVERY_MS = 100
 /** Files up to this size are gathered in memory; larger ones go to the hash writer. */
@@ -128,7 +129,7 @@ export class FileReceiver {
       }
       if (sink) {
         // It could not be written (the disk is full): cut the transfer now, not at its end.
-        if (sink.failed) throw new PeerSessionError('write-failed', `could not write ${job.path} from ${job.peer.key}: ${sink.failed}`, true)
+        if (sink.failed) throw new PeerSessionError(WRITE_FAILED, `could not write ${job.path} from ${job.peer.key}: ${sink.failed}`, true)
         // The hash writer sets the pace: stop reading the socket while it is far behind.
         sink.write(reply.data)
         if (sink.full) {
@@ -159,7 +160,7 @@ export class FileReceiver {
         let actual: string
         if (sink) {
           const written = await sink.finish().catch((error: Error) => {
-            throw new PeerSessionError('write-failed', `could not write ${job.path} from ${job.peer.key}: ${error.message}`, true)
+            throw new PeerSessionError(WRITE_FAILED, `could not write ${job.path} from ${job.peer.key}: ${error.message}`, true)
           })
           sink = null
           actual = written.digest

@@ -18,7 +18,8 @@ import { MirrorManifest } from './mirror-manifest'
 import { MirrorGuard } from './mirror-guard'
 import { MirrorWriter, pathInMirror, removeEmptyParents, removeFromMirror, TEMP_PREFIX } from './mirror-path'
 import { clearWay, wayIsReal } from './mirror-way'
-import { Reachability } from './reachability'
+import { Reachability, retryDelay } from './reachability'
+import { WRITE_FAILED } from './write-failure'
 import { PeerSession, PeerSessionError } from './peer-session'
 import { Recycler } from './recycler'
 import { WorkerPool } from './worker-pool'
@@ -93,6 +94,8 @@ export class MirrorCoordinator {
   private readonly stateDir: string
   private readonly recycler: Recycler
   private readonly writer = new MirrorWriter()
+  /** Whether the mirror's disk is refusing writes: said once when it starts, not per file. */
+  private readonly mirrorDisk = new Reachability()
 
   constructor(private readonly options: MirrorOptions) {
     this.ring = new JobRing<Job>(options.bufferSlots)
@@ -515,6 +518,7 @@ export class MirrorCoordinator {
     if (current) state.pending.delete(job.path)
     if (result.kind === 'file' && result.ok) {
       state.attempts.delete(job.path)
+      this.mirrorDisk.answered()
       // Whatever the generation, the file is on disk now: the manifest must say so.
       if (result.outcome !== 'up-to-date') {
         state.manifest.set(job.path, result.version, result.size, result.mtimeMs)
@@ -533,6 +537,16 @@ export class MirrorCoordinator {
       state.attempts.delete(job.path)
       this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
       return
+    } else if (!result.ok && result.outcome === 'failed' && result.code === WRITE_FAILED && current) {
+      // The mirror's disk refused (full, read-only): tried again, less and less often, for as
+      // long as that lasts; said once until a write succeeds again.
+      const attempts = (state.attempts.get(job.path) ?? 0) + 1
+      state.attempts.set(job.path, attempts)
+      this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
+      const { news } = this.mirrorDisk.failed()
+      if (news) this.report(WRITE_FAILED, `${result.reason} (${job.path} from ${job.peer.key}); every file waits and is tried again until the disk takes it`)
+      this.retryFile(state, job, retryDelay(attempts))
+      return
     } else if (!result.ok && result.outcome === 'failed') {
       const attempts = (state.attempts.get(job.path) ?? 0) + 1
       const again = current && result.retry && attempts < MAX_ATTEMPTS
@@ -544,12 +558,7 @@ export class MirrorCoordinator {
       // the transfer-failed line says so, and an error only once it keeps happening.
       if (!again || result.code !== 'peer-aborted') this.report(result.code, result.reason)
       if (again) {
-        state.pending.set(job.path, job.version)
-        const retry = (): Promise<void> => {
-          state.pending.delete(job.path)
-          return this.consider(state, state.generation, job.path).then(() => this.checkSynced(state))
-        }
-        this.retryLater(retry, RETRY_FIRST_MS * 2 ** (attempts - 1), state, state.generation)
+        this.retryFile(state, job, RETRY_FIRST_MS * 2 ** (attempts - 1))
         return
       }
       state.refused.set(job.path, job.version)
@@ -558,6 +567,16 @@ export class MirrorCoordinator {
     if (!current) return
     await this.consider(state, state.generation, job.path)
     this.checkSynced(state)
+  }
+
+  /** Holds the path pending (the peer is not synced meanwhile) and considers it again in `ms`. */
+  private retryFile(state: PeerState, job: FileJob, ms: number): void {
+    state.pending.set(job.path, job.version)
+    const retry = (): Promise<void> => {
+      state.pending.delete(job.path)
+      return this.consider(state, state.generation, job.path).then(() => this.checkSynced(state))
+    }
+    this.retryLater(retry, ms, state, state.generation)
   }
 
   private checkSynced(state: PeerState): void {

@@ -106,6 +106,9 @@ export class MirrorWriter {
       mkdirSync(parent, { recursive: true })
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
+      // A recursive mkdir says ENOENT for a folder it could not make (a read-only disk): made
+      // one by one, the disk's own reason comes out.
+      if (code === 'ENOENT' && isFolderAt(folder)) makeEachSync(path.relative(folder, parent).split(path.sep), folder)
       if (code !== 'ENOTDIR' && code !== 'EEXIST') throw error
       // A file stands where the peer now has a folder: remove it, then make the folders.
       const parts = path.relative(folder, parent).split(path.sep)
@@ -123,6 +126,17 @@ export class MirrorWriter {
         }
       }
       mkdirSync(parent, { recursive: true })
+    }
+  }
+}
+
+/** Makes each folder of `parts` below `folder` in turn; what exists already is fine. */
+function makeEachSync(parts: string[], folder: string): void {
+  for (let i = 1; i <= parts.length; i++) {
+    try {
+      mkdirSync(path.join(folder, ...parts.slice(0, i)))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     }
   }
 }

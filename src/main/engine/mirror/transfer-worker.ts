@@ -8,6 +8,7 @@ import { HASH_WRITER_ROLE, HashWriter, serveHashWriter } from './hash-writer'
 import type { Endpoint } from '../../../shared/endpoint'
 import type { FileJob, Job, JobResult, ListJob, MainToWorker, PeerRef, WorkerInit, WorkerToMain } from './jobs'
 import { PeerSession, PeerSessionError } from './peer-session'
+import { asWriteFailure } from './write-failure'
 
 if ((workerData as { role?: string }).role === HASH_WRITER_ROLE) serveHashWriter(parentPort!)
 else serveTransfers(workerData as WorkerInit)
@@ -76,7 +77,7 @@ function serveTransfers(init: WorkerInit): void {
   }
 
   function failure(error: unknown, job: Job): JobResult {
-    const problem = error instanceof PeerSessionError ? error : new PeerSessionError('io-error', String(error), true)
+    const problem = error instanceof PeerSessionError ? error : asWriteFailure(error) ?? new PeerSessionError('io-error', String(error), true)
     // A peer that misbehaved on this session does not get to keep it.
     if (!problem.retry) closeSession(job.peer.key)
     return { kind: job.kind, ok: false, outcome: 'failed', code: problem.code, reason: problem.message, retry: problem.retry }
