@@ -391,7 +391,6 @@ function fresh(prefix: string): string {
 
 export async function benchSync(): Promise<{ columns: string[]; rows: string[][] }> {
   const rows: string[][] = []
-  const ratio = (ours: number, theirs: number): string => `${(ours / theirs).toFixed(2)}×`
 
   // One 1 GiB file.
   if (!process.env['BENCH_ONLY'] || process.env['BENCH_ONLY'] === 'big') {
