@@ -9,6 +9,7 @@ import { portProblem } from '../main/engine/net/listen'
 import { RegistryServer } from '../main/engine/registry/registry-server'
 import { defaultConfigDir, parseUiAddress } from '../main/app/headless/ui-address'
 import { createPrinter, flushPrinters } from './printer'
+import { registerIdentityCommands } from './identity-commands'
 import { checkRequiredOptions, requiredOption } from './required-options'
 import { packageVersion } from './version'
 import {
@@ -255,6 +256,8 @@ program
     }).catch((error) => failToStart(error, 'app'))
     stopOnSignals(app, { line: () => 'app stopped; bye', json })
   })
+
+registerIdentityCommands(program)
 
 try {
   await program.parseAsync(expandLegacyFlags(process.argv.slice(2)), { from: 'user' })

@@ -1,0 +1,27 @@
+// Writes a file whole or not at all (temp beside it, fsync, rename, fsync the folder), created
+// with the given mode from the start: a key must never exist, even briefly, readable by others.
+import { open, rename, rm } from 'node:fs/promises'
+import path from 'node:path'
+
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+  const temp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
+  try {
+    const handle = await open(temp, 'wx', mode)
+    try {
+      await handle.writeFile(data)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temp, file)
+  } catch (error) {
+    await rm(temp, { force: true })
+    throw error
+  }
+  const dir = await open(path.dirname(file), 'r')
+  try {
+    await dir.sync()
+  } finally {
+    await dir.close()
+  }
+}

@@ -1,0 +1,13 @@
+// A device's ID is the SHA-256 of its certificate's DER: what TLS proves, checked by pinning.
+import { createHash } from 'node:crypto'
+import type { TLSSocket } from 'node:tls'
+
+export function certificateDeviceId(der: Uint8Array): Buffer {
+  return createHash('sha256').update(der).digest()
+}
+
+/** The device ID the peer of a finished handshake proved, or null when it showed no certificate. */
+export function peerDeviceId(socket: TLSSocket): Buffer | null {
+  const raw = socket.getPeerCertificate()?.raw
+  return raw && raw.length > 0 ? certificateDeviceId(raw) : null
+}
