@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { execFileSync, spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { FolderIndex } from '../../src/main/engine/folder/folder-index'
+import { FolderIndex, MAX_UNSHAREABLE_REPORTED } from '../../src/main/engine/folder/folder-index'
 import type { IndexChange } from '../../src/main/engine/protocol/messages'
 import { sha256 } from '../helpers/fake-peer'
 import { EventLog } from '../helpers/events'
@@ -675,7 +675,8 @@ describe('FolderIndex', () => {
     const content = Buffer.alloc(2 * 1024 * 1024 + 3, 5)
     writeFileSync(file, content)
     for (const expected of [0, 1, 4096, content.length, content.length + 10, 8 * 1024 * 1024]) {
-      const { version, size } = await hashFile(file, expected)
+      const fd = openSync(file, 'r')
+      const { version, size } = await hashFile(fd, expected).finally(() => closeSync(fd))
       expect(size).toBe(content.length)
       expect(version).toEqual(sha256(content))
     }
@@ -762,6 +763,95 @@ describe('FolderIndex', () => {
     writeFileSync(Buffer.concat([Buffer.from(`${root}/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from('.txt')]), 'x')
     const error = await log.waitFor('error', { code: 'unshareable-path' })
     expect(error.message).toContain('not valid UTF-8')
+  })
+
+  it('a file replaced by a folder of the same name: the file is deleted at the peers, the folder’s files come', async () => {
+    const { root, state } = setup()
+    const { index } = await openIndex(root, state)
+    const { seen, waitFor } = watchChanges(index)
+    rmSync(path.join(root, 'f1.txt'))
+    mkdirSync(path.join(root, 'f1.txt'))
+    writeFileSync(path.join(root, 'f1.txt', 'inner'), 'inner')
+    await waitFor(() => index.get('f1.txt/inner') !== undefined && index.get('f1.txt') === undefined)
+    expect(seen.filter((c) => c.path === 'f1.txt').map((c) => c.op)).toEqual(['delete'])
+  })
+
+  it('a folder replaced by a file of the same name: what was below it is deleted, the file comes, and is watched as a file', async () => {
+    const { root, state } = setup()
+    const { index } = await openIndex(root, state)
+    const { seen, waitFor } = watchChanges(index)
+    rmSync(path.join(root, 'sub'), { recursive: true })
+    writeFileSync(path.join(root, 'sub'), 'a file now')
+    await waitFor(() => index.get('sub')?.version.equals(sha256('a file now')) === true && index.get('sub/nested.txt') === undefined)
+    expect(seen.filter((c) => c.path === 'sub/nested.txt').map((c) => c.op)).toEqual(['delete'])
+    writeFileSync(path.join(root, 'sub'), 'written again')
+    await waitFor(() => index.get('sub')?.version.equals(sha256('written again')) === true)
+  })
+
+  /** A folder indexed once, closed, and its saved index edited by `edit` (its JSON as parsed). */
+  async function withSavedIndex(edit: (saved: { files: unknown[][] } & Record<string, unknown>) => unknown): Promise<{ root: string; state: string }> {
+    const { root, state } = await indexedThenClosed()
+    const edited = edit(JSON.parse(readFileSync(state, 'utf8')))
+    writeFileSync(state, typeof edited === 'string' ? edited : JSON.stringify(edited))
+    return { root, state }
+  }
+
+  for (const [what, edit, said] of [
+    ['a version that is not 64 hex digits', (saved: { files: unknown[][] }) => ((saved.files[0]![1] = 'abc'), saved), 'version'],
+    ['a path that may not be shared', (saved: { files: unknown[][] }) => ((saved.files[0]![0] = '../outside.txt'), saved), 'path'],
+    ['a negative size', (saved: { files: unknown[][] }) => ((saved.files[0]![2] = -5), saved), 'size'],
+    ['a size that is no number', (saved: { files: unknown[][] }) => ((saved.files[0]![2] = '12'), saved), 'size'],
+    ['an mtime below the one for untrusted entries', (saved: { files: unknown[][] }) => ((saved.files[0]![3] = -7), saved), 'mtime'],
+    ['an inode that is no number', (saved: { files: unknown[][] }) => ((saved.files[0]![4] = null), saved), 'inode'],
+    ['an entry that is not a list', (saved: { files: unknown[] }) => ((saved.files[0] = { path: 'f0.txt' }), saved), 'entry'],
+    ['files that are not a list', (saved: Record<string, unknown>) => ({ ...saved, files: 'f0.txt' }), 'files'],
+    ['a folder identity that is no numbers', (saved: Record<string, unknown>) => ({ ...saved, folder: { dev: 'x' } }), 'folder'],
+    ['not JSON at all', () => '{"root": tru', 'JSON'],
+  ] as const) {
+    it(`a saved index with ${what} is not trusted: everything is hashed afresh, with one warning`, async () => {
+      const { root, state } = await withSavedIndex(edit as never)
+      const { index, log } = await openIndex(root, state)
+      expect(index.hashed).toBe(11)
+      expect(index.size).toBe(11)
+      expect(index.list().every((f) => f.version.length === 32)).toBe(true)
+      expect(index.get('f0.txt')?.version).toEqual(sha256('content 0'))
+      const warnings = log.events.filter((e) => e.type === 'error' && e.code === 'index-invalid')
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatchObject({ message: expect.stringContaining(state) })
+      expect(warnings[0]).toMatchObject({ message: expect.stringContaining(said) })
+    })
+  }
+
+  it('an untrusted mtime in a saved index is valid: that file alone is hashed again, without a warning', async () => {
+    const { root, state } = await withSavedIndex((saved) => ((saved.files[0]![3] = -1), saved))
+    const { index, log } = await openIndex(root, state)
+    expect(index.hashed).toBe(1)
+    expect(log.count('error')).toBe(0)
+  })
+
+  it('names that cannot be shared are reported up to a bound, once that is said; one gone is forgotten, and reported again when made again', { timeout: 60_000 }, async () => {
+    const { root, state } = setup()
+    const { index, log } = await openIndex(root, state)
+    const { waitFor } = watchChanges(index)
+    const reported = (): string[] => log.events.flatMap((e) => (e.type === 'error' && e.code === 'unshareable-path' ? [e.message] : []))
+    writeFileSync(path.join(root, 'first\\bad.txt'), 'x')
+    await log.until(() => reported().length === 1, 5000, 'the first name reported')
+    rmSync(path.join(root, 'first\\bad.txt'))
+    writeFileSync(path.join(root, 'marker.txt'), 'x')
+    await waitFor(() => index.get('marker.txt') !== undefined)
+    writeFileSync(path.join(root, 'first\\bad.txt'), 'again')
+    await log.until(() => reported().length === 2, 5000, 'the name made again reported again')
+
+    mkdirSync(path.join(root, 'many'))
+    for (let i = 0; i < MAX_UNSHAREABLE_REPORTED + 50; i++) writeFileSync(path.join(root, 'many', `bad\\${i}`), '')
+    writeFileSync(path.join(root, 'many', 'fine.txt'), 'x')
+    await waitFor(() => index.get('many/fine.txt') !== undefined)
+    index.rescan()
+    writeFileSync(path.join(root, 'after-rescan.txt'), 'x')
+    await waitFor(() => index.get('after-rescan.txt') !== undefined)
+    // The first name twice (forgotten in between), then new ones until the bound: none after it.
+    expect(reported().length).toBe(MAX_UNSHAREABLE_REPORTED + 1)
+    expect(log.events.filter((e) => e.type === 'error' && e.code === 'unshareable-paths-not-reported')).toHaveLength(1)
   })
 
   it('a first start hashes each file once, and a restart none', async () => {

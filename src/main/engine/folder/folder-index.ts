@@ -4,7 +4,7 @@
 //
 // Symlink policy: links are neither followed nor served; only regular files inside the folder are.
 import { EventEmitter } from 'node:events'
-import { readdirSync, type Dirent, type Stats } from 'node:fs'
+import { closeSync, type Dirent, type Stats } from 'node:fs'
 import { lstat, mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { EventSink } from '../../../shared/events'
@@ -16,7 +16,9 @@ import { provablySameFolder, type FolderIdentity } from './folder-identity'
 import { FolderWatcher } from './folder-watcher'
 import { hashFile } from './hash'
 import { GONE_CODES, lstatOrWhy } from './lstat-or-why'
+import { InsideFolder } from './open-inside'
 import { RacyFiles } from './racy-files'
+import { readSavedIndex, UNTRUSTED_MTIME, type SavedIndex } from './saved-index'
 import { Breather } from '../util/breather'
 import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
 
@@ -28,13 +30,6 @@ export interface IndexedFile {
   ino: number
 }
 
-interface SavedIndex {
-  root: string
-  /** Which folder was indexed (absent in indexes saved before it was kept). */
-  folder?: FolderIdentity
-  files: Array<[path: string, version: string, size: number, mtimeMs: number, ino: number]>
-}
-
 /** Changes seen by the watcher are gathered this long before they are re-checked and announced. */
 const SETTLE_MS = 10
 const SAVE_DELAY_MS = 500
@@ -43,11 +38,12 @@ const ROOT_POLL_MS = 1000
 
 /** A file that kept changing while hashed is hashed again this long after. */
 const UNSTABLE_AGAIN_MS = 1000
+
 /**
- * The mtime of an entry its stats cannot vouch for (hashed while the file kept changing; saved
- * while racy): no file has it, so the folder server aborts the file and any look hashes it.
+ * Paths that cannot be shared are reported once each, and remembered until they are gone: past
+ * this many remembered, the rest are not reported one by one (said once), so the set stays bounded.
  */
-const UNTRUSTED_MTIME = -1
+export const MAX_UNSHAREABLE_REPORTED = 1000
 
 /** Paths reported within one settle window that make a burst (see settle), and the calm after it. */
 const BURST_PATHS = 1000
@@ -69,7 +65,9 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
   private settleTimer: NodeJS.Timeout | null = null
   private saveTimer: NodeJS.Timeout | null = null
   private work: Promise<void> = Promise.resolve()
-  private reportedUnshareable = new Set<string>()
+  /** See MAX_UNSHAREABLE_REPORTED. */
+  private readonly reportedUnshareable = new Set<string>()
+  private unreportedSaid = false
   private closed = false
   /** Which folder the shared folder is (see sameFolder); its device tells a bare mount point apart. */
   private rootIdentity: FolderIdentity = { dev: 0, ino: 0, birthtimeMs: 0 }
@@ -95,6 +93,8 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
   private readonly unmountedSaid = new Set<string>()
   /** Files hashed since this index was created: a restart should hash only what changed. */
   hashed = 0
+  /** Every look and open inside the folder: none follows a link (the folder server's opens too). */
+  readonly inside: InsideFolder
 
   constructor(
     readonly root: string,
@@ -104,6 +104,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
   ) {
     super()
     this.closing = new Promise((resolve) => (this.markClosing = resolve))
+    this.inside = new InsideFolder(root, () => this.rootIdentity)
   }
 
   get size(): number {
@@ -296,13 +297,15 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     const unread = new Set<string>()
     for (const rel of paths) {
       await breather.breathe()
-      const stats = lstatOrWhy(path.join(this.root, rel))
+      const stats = this.inside.lstat(rel)
       // Not to be looked at now (no permission to look, an I/O error): nothing is known to change.
       if (stats === 'unreadable') continue
       if (stats !== 'absent' && stats.isDirectory()) {
         // A folder appeared, was renamed in, or another took its place: watch it first (what is
         // made in it meanwhile is then reported), then index what is inside it. The whole folder
         // (a rescan) also watches any folder below that is not watched yet.
+        // A file of that name before is gone: its entry would be asked for in vain until a restart.
+        if (this.files.has(rel)) await this.update(rel, null, changes, removed)
         const otherDevice = new Set<string>()
         await this.watcher?.watchTree(rel, stats, rel === '', otherDevice)
         for await (const [inner, innerStats] of this.walk(path.join(this.root, rel), rel, unread)) {
@@ -341,6 +344,9 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
       // held with that disk's folder, not deleted.
       if (stats === 'absent' && this.files.get(rel) && (below(rel, this.unmounted) || this.watcher?.deviceChangedAt(rel) != null)) continue
       if (stats === 'absent') this.forgetUnmounted(rel)
+      if (stats === 'absent' && !rel.includes('\uFFFD')) this.forgetUnshareable(rel)
+      // A file here: an entry for a file where a folder of its path now stands is stale.
+      if (isFile) for (const folder of enclosingFolders(rel)) if (this.files.has(folder)) await this.update(folder, null, changes, removed)
       await this.update(rel, isFile ? stats : null, changes, removed)
       // Seen here: a walk in this batch that missed it (made meanwhile) does not take it for gone.
       if (isFile) found.add(rel)
@@ -558,15 +564,25 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
   }
 
   /**
-   * Hashes until the file holds still: a file written during hashing is hashed again. `known`:
-   * its stats a moment ago, when the caller has them (one lstat less per file).
+   * Hashes until the file holds still: a file written during hashing is hashed again. `before`:
+   * its stats a moment ago. A file reached through a link is not hashed (open-inside.ts).
    */
-  private async hashStable(rel: string, known?: FileStats): Promise<IndexedFile> {
-    const abs = path.join(this.root, rel)
-    let before = known ?? (await lstat(abs))
+  private async hashStable(rel: string, before: FileStats): Promise<IndexedFile> {
     for (let attempt = 0; ; attempt++) {
       const readFrom = Date.now()
-      const { version, size, after } = await hashFile(abs, before.size)
+      let fd: number
+      try {
+        fd = this.inside.openFile(rel)
+      } catch (error) {
+        // Refused because the file opened lost its name meanwhile (replaced): the one there now.
+        const now = attempt < 4 && (error as NodeJS.ErrnoException).code === 'ELOOP' ? this.inside.lstat(rel) : null
+        if (typeof now === 'object' && now?.isFile()) {
+          before = now
+          continue
+        }
+        throw error
+      }
+      const { version, size, after } = await hashFile(fd, before.size).finally(() => closeSync(fd))
       this.hashed++
       if (sameStats(before, after) && size === after.size) {
         this.racy.note(rel, after.mtimeMs, readFrom)
@@ -590,7 +606,8 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
   private async *walk(dir: string, prefix: string, unread = new Set<string>(), breather = new Breather()): AsyncGenerator<[string, FileStats]> {
     let entries: Dirent[]
     try {
-      entries = readdirSync(dir, { withFileTypes: true })
+      // A folder reached through a link (one on the way swapped for it) holds nothing here.
+      entries = this.inside.readFolder(prefix)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? ''
       // Gone meanwhile, or (a name that is not UTF-8 comes back with U+FFFD) never to be found.
@@ -626,25 +643,45 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
 
   private reportUnshareable(rel: string, problem: string): void {
     if (this.reportedUnshareable.has(rel)) return
+    if (this.reportedUnshareable.size >= MAX_UNSHAREABLE_REPORTED) {
+      if (this.unreportedSaid) return
+      this.unreportedSaid = true
+      this.onEvent({
+        type: 'error',
+        code: 'unshareable-paths-not-reported',
+        message: `more than ${MAX_UNSHAREABLE_REPORTED} paths in ${this.root} cannot be shared; the others are not reported one by one (such as ${JSON.stringify(rel)}: ${problem})`,
+      })
+      return
+    }
     this.reportedUnshareable.add(rel)
     this.onEvent({ type: 'error', code: 'unshareable-path', message: `not shared: ${JSON.stringify(rel)}: ${problem}` })
   }
 
+  /** A path gone: it, and what was below it, is reported again should it come back unshareable. */
+  private forgetUnshareable(rel: string): void {
+    if (this.reportedUnshareable.size === 0) return
+    this.reportedUnshareable.delete(rel)
+    for (const reported of this.reportedUnshareable) if (reported.startsWith(`${rel}/`)) this.reportedUnshareable.delete(reported)
+  }
+
   private async load(): Promise<{ files: FileTable<IndexedFile>; folder: FolderIdentity | null }> {
     const files = new FileTable<IndexedFile>()
-    let folder: FolderIdentity | null = null
+    let text: string
     try {
-      const data = JSON.parse(await readFile(this.statePath, 'utf8')) as SavedIndex
-      if (data.root !== this.root || !Array.isArray(data.files)) return { files, folder }
-      for (const [rel, version, size, mtimeMs, ino] of data.files) {
-        files.set(rel, { path: rel, version: Buffer.from(version, 'hex'), size, mtimeMs, ino })
-      }
-      const f = data.folder
-      if (f && typeof f.dev === 'number' && typeof f.ino === 'number' && typeof f.birthtimeMs === 'number') folder = f
+      text = await readFile(this.statePath, 'utf8')
     } catch {
       // No index yet, or an unreadable one: everything is hashed afresh.
+      return { files, folder: null }
     }
-    return { files, folder }
+    const saved = readSavedIndex(text, this.root)
+    if (saved === 'other-folder') return { files, folder: null }
+    if ('problem' in saved) {
+      // Nothing in it is trusted: a full scan, as on a first start.
+      this.onEvent({ type: 'error', code: 'index-invalid', message: `the saved index ${this.statePath} is not used: ${saved.problem}; every file is hashed afresh` })
+      return { files, folder: null }
+    }
+    for (const entry of saved.entries) files.set(entry.path, entry)
+    return { files, folder: saved.folder }
   }
 
   private scheduleSave(): void {

@@ -4,38 +4,33 @@
 // these machines a trip through the thread pool costs ~20 µs of this thread's time, so hashing
 // 10,000 small files took 1.2–1.9 s with fs/promises and 0.24 s like this.
 import { createHash } from 'node:crypto'
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs'
+import { fstatSync, readSync, type Stats } from 'node:fs'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 
 const READ_BYTES = 1024 * 1024
 
 /**
- * Hashes the regular file at `file`. `expectedSize` (its size a moment ago) sizes the read, so a
- * small file takes one read and no 1 MiB buffer (10,000 of those were most of a first start's
- * garbage). `after`: the opened file's stats once read, for the caller to tell whether it changed
- * meanwhile. Opened non-blocking: a pipe put in the file's place cannot hang the thread.
+ * Hashes the regular file open at `fd` (opened as open-inside.ts does; the caller closes it).
+ * `expectedSize` (its size a moment ago) sizes the read, so a small file takes one read and no
+ * 1 MiB buffer (10,000 of those were most of a first start's garbage). `after`: the opened file's
+ * stats once read, for the caller to tell whether it changed meanwhile.
  */
-export async function hashFile(file: string, expectedSize = READ_BYTES): Promise<{ version: Buffer; size: number; after: Stats }> {
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
-  try {
-    if (!fstatSync(fd).isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: 'ENOTREG' })
-    const hash = createHash('sha256')
-    // One byte more than expected: a read that comes back short is the end, with no second read.
-    let buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, expectedSize + 1))
-    let size = 0
-    for (;;) {
-      const bytesRead = readSync(fd, buffer, 0, buffer.length, null)
-      if (bytesRead === 0) break
-      hash.update(buffer.subarray(0, bytesRead))
-      size += bytesRead
-      if (bytesRead < buffer.length && size === expectedSize) break
-      // Larger than it was a moment ago: go on in whole pieces, not in pieces of the old size.
-      if (bytesRead === buffer.length && buffer.length < READ_BYTES) buffer = Buffer.allocUnsafe(READ_BYTES)
-      // A large file: let the thread serve others between its pieces.
-      await nextTurn()
-    }
-    return { version: hash.digest(), size, after: fstatSync(fd) }
-  } finally {
-    closeSync(fd)
+export async function hashFile(fd: number, expectedSize = READ_BYTES): Promise<{ version: Buffer; size: number; after: Stats }> {
+  if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' })
+  const hash = createHash('sha256')
+  // One byte more than expected: a read that comes back short is the end, with no second read.
+  let buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, expectedSize + 1))
+  let size = 0
+  for (;;) {
+    const bytesRead = readSync(fd, buffer, 0, buffer.length, null)
+    if (bytesRead === 0) break
+    hash.update(buffer.subarray(0, bytesRead))
+    size += bytesRead
+    if (bytesRead < buffer.length && size === expectedSize) break
+    // Larger than it was a moment ago: go on in whole pieces, not in pieces of the old size.
+    if (bytesRead === buffer.length && buffer.length < READ_BYTES) buffer = Buffer.allocUnsafe(READ_BYTES)
+    // A large file: let the thread serve others between its pieces.
+    await nextTurn()
   }
+  return { version: hash.digest(), size, after: fstatSync(fd) }
 }

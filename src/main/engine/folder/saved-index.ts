@@ -1,0 +1,84 @@
+// The index as saved between runs, and the check it passes when read back: a file edited by hand
+// or half written by a failing disk must not become entries that break every list later (a short
+// version buffer did). Checked by hand: zod is the app's, and the client command must not load it.
+import { relativePathProblem } from '../../../shared/paths'
+import type { FolderIdentity } from './folder-identity'
+
+export interface SavedIndex {
+  root: string
+  /** Which folder was indexed (absent in indexes saved before it was kept). */
+  folder?: FolderIdentity
+  files: SavedEntry[]
+}
+
+export type SavedEntry = [path: string, version: string, size: number, mtimeMs: number, ino: number]
+
+/**
+ * The mtime of an entry its stats cannot vouch for (hashed while the file kept changing; saved
+ * while racy): no file has it, so the folder server aborts the file and any look hashes it.
+ */
+export const UNTRUSTED_MTIME = -1
+
+export interface LoadedEntry {
+  path: string
+  version: Buffer
+  size: number
+  mtimeMs: number
+  ino: number
+}
+
+/**
+ * What a saved index says: its entries and folder; 'other-folder' for an index of another shared
+ * folder (not wrong, only not ours); or what is wrong with it.
+ */
+export function readSavedIndex(text: string, root: string): { entries: LoadedEntry[]; folder: FolderIdentity | null } | 'other-folder' | { problem: string } {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (error) {
+    return { problem: `it is not JSON (${(error as Error).message})` }
+  }
+  if (!isObject(data)) return { problem: 'it is not a JSON object' }
+  if (data.root !== root) return typeof data.root === 'string' ? 'other-folder' : { problem: 'its root is not a path' }
+  if (!Array.isArray(data.files)) return { problem: 'its files are not a list' }
+  let folder: FolderIdentity | null = null
+  if (data.folder !== undefined) {
+    const f = data.folder
+    if (!isObject(f) || !isNumber(f.dev) || !isNumber(f.ino) || !isNumber(f.birthtimeMs)) return { problem: 'its folder is not a device, inode and birth time' }
+    folder = { dev: f.dev, ino: f.ino, birthtimeMs: f.birthtimeMs }
+  }
+  const entries: LoadedEntry[] = []
+  for (const [i, entry] of (data.files as unknown[]).entries()) {
+    const problem = entryProblem(entry)
+    if (problem) return { problem: `entry ${i}: ${problem}` }
+    const [path, version, size, mtimeMs, ino] = entry as SavedEntry
+    entries.push({ path, version: Buffer.from(version, 'hex'), size, mtimeMs, ino })
+  }
+  return { entries, folder }
+}
+
+function entryProblem(entry: unknown): string | null {
+  if (!Array.isArray(entry) || entry.length !== 5) return 'the entry is not a list of path, version, size, mtime and inode'
+  const [path, version, size, mtimeMs, ino] = entry as unknown[]
+  if (typeof path !== 'string') return 'the path is not a string'
+  const problem = relativePathProblem(path)
+  if (problem) return `the path ${JSON.stringify(path)} may not be shared: ${problem}`
+  if (typeof version !== 'string' || !/^[0-9a-f]{64}$/i.test(version)) return `the version of ${JSON.stringify(path)} is not 64 hex digits`
+  if (!isCount(size) || !Number.isSafeInteger(size)) return `the size of ${JSON.stringify(path)} is not a whole number of bytes`
+  if (!isCount(mtimeMs) && mtimeMs !== UNTRUSTED_MTIME) return `the mtime of ${JSON.stringify(path)} is not a time`
+  if (!isCount(ino)) return `the inode of ${JSON.stringify(path)} is not a number`
+  return null
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function isNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value)
+}
+
+/** A finite number, not below 0. */
+function isCount(value: unknown): value is number {
+  return isNumber(value) && value >= 0
+}
