@@ -1,12 +1,13 @@
 // Writes a small file so that readers see the old content or the new, never a torn one, even if
 // the process dies mid-write: temp file in the same folder, fsync, rename, fsync the folder.
+// Created with its final mode from the start: a key must never exist, even briefly, readable by others.
 import { open, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 
-export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o666): Promise<void> {
   const temp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
   try {
-    const handle = await open(temp, 'w')
+    const handle = await open(temp, 'wx', mode)
     try {
       await handle.writeFile(data)
       await handle.sync()

@@ -5,7 +5,7 @@ import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto'
 import { chmod, mkdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { formatDeviceId } from '../../../shared/device-id'
-import { writeFileAtomic } from './atomic-file'
+import { writeFileAtomic } from '../folder/atomic-write'
 import { withFileLock } from './file-lock'
 import { certificateDeviceId } from './fingerprint'
 

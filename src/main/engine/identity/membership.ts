@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { watch, type FSWatcher } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import { writeFileAtomic } from './atomic-file'
+import { writeFileAtomic } from '../folder/atomic-write'
 import { withFileLock } from './file-lock'
 import { encodeInvite, TOKEN_BYTES } from './invite'
 import type { InviteAddress } from './invite-address'
@@ -230,9 +230,9 @@ export class Membership {
       if (out.invites) {
         const keepFrom = seconds(now) - KEEP_EXPIRED_SECONDS
         out.invites.invites = out.invites.invites.filter((invite) => invite.expires >= keepFrom)
-        await writeFileAtomic(path.join(this.dir, INVITES_FILE), `${JSON.stringify(out.invites, null, 2)}\n`)
+        await writeFileAtomic(path.join(this.dir, INVITES_FILE), `${JSON.stringify(out.invites, null, 2)}\n`, 0o600)
       }
-      if (out.members) await writeFileAtomic(path.join(this.dir, MEMBERS_FILE), `${JSON.stringify(out.members, null, 2)}\n`)
+      if (out.members) await writeFileAtomic(path.join(this.dir, MEMBERS_FILE), `${JSON.stringify(out.members, null, 2)}\n`, 0o600)
       this.refresh()
       return out.result as T
     })
