@@ -1,0 +1,548 @@
+// The fuzzer's judging side. Each case's bytes go over a real socket; a model of the target
+// (docs/PROTOCOL.md §1, §4, §7, §10, §12) walks the frames the target will see, in order, and says
+// which reply each one earns. The replies that arrive are held against it: every reply decodes,
+// is the documented one (an ERROR with the code the frame earns, then a close; the refusal of an
+// unknown peer; the file's exact bytes), arrives within a generous deadline, and nothing names or
+// carries a file from outside the shared folder.
+import { ProtocolError, ErrorCodes, type ErrorCodeName } from '../../src/main/engine/protocol/errors'
+import { decodeBody } from '../../src/main/engine/protocol/codec'
+import { PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
+import { BATCH_FILE_BYTES } from '../../src/main/engine/protocol/constants'
+import type { FileRecord, Message, MessageOf } from '../../src/main/engine/protocol/messages'
+import { encodeMessage } from '../../src/main/engine/protocol/codec'
+import { endpointKey, type Endpoint } from '../../src/shared/endpoint'
+import { HostilePeer } from '../helpers/hostile-peer'
+import { describeBytes, makeCase, walk, type CaseContext, type FolderFile, type FuzzCase } from './fuzz-cases'
+
+/** Longest any one expected reply may take (a folder server waits up to 3 s on an unknown IDENTIFY). */
+export const REPLY_DEADLINE_MS = Number(process.env.FUZZ_REPLY_DEADLINE_MS ?? 10_000)
+
+export interface Target extends CaseContext {
+  name: string
+  port: number
+  /** What the target's HELLO must say. */
+  role: 'server' | 'client'
+  heartbeatMs: number
+  /** Folder targets: content of a file outside the folder; it must never arrive. */
+  marker?: Buffer
+}
+
+/** A broken promise of the protocol: what was expected, what came. */
+export class Violation extends Error {
+  override name = 'Violation'
+}
+
+interface Lane {
+  peer: HostilePeer | null
+  handshaken: boolean
+  identified: boolean
+  /** The registry entry this connection holds (`ip:port`), if any. */
+  registered: string | null
+  cursor: number
+  pings: number
+  pongs: number
+  probes: number
+  cases: number
+}
+
+interface Step {
+  lane: Lane
+  target: Target
+  /** How cases ended, by kind (`ERROR bad-frame`, `refused`, `kept open`, …). */
+  tally: Map<string, number>
+  /** The case half-closed: the target may end the connection before every reply is out. */
+  fin: boolean
+}
+
+const ERROR_NAMES = new Map<number, string>(Object.entries(ErrorCodes).map(([name, code]) => [code, name]))
+
+function show(m: Message | 'closed'): string {
+  if (m === 'closed') return 'the connection closed'
+  if (m.type === 'ERROR') return `ERROR ${m.code} ${ERROR_NAMES.get(m.code) ?? '?'} "${m.text}"`
+  if ('path' in m) return `${m.type} ${JSON.stringify(m.path)}`
+  if ('endpoint' in m) return `${m.type} ${endpointKey(m.endpoint)}`
+  return m.type
+}
+
+/** The next reply that answers a request, in order (PONGs are counted aside, pushes of the registry skipped). */
+async function next(step: Step, expecting: string): Promise<Message | 'closed'> {
+  const { lane, target } = step
+  const peer = lane.peer!
+  const deadline = Date.now() + REPLY_DEADLINE_MS
+  for (;;) {
+    while (lane.cursor < peer.received.length) {
+      const frame = peer.received[lane.cursor++]!
+      if (frame.problem !== null || frame.message === null) {
+        throw new Violation(`the target sent a frame its own decoder refuses (${frame.problem}): ${frame.body.subarray(0, 200).toString('hex')}`)
+      }
+      const m = frame.message
+      if (m.type === 'PONG') {
+        lane.pongs++
+        continue
+      }
+      // The registry tells every registered connection who comes and goes, whenever it happens.
+      if (target.kind === 'registry' && (m.type === 'USER_ON' || m.type === 'USER_OFF')) continue
+      return m
+    }
+    if (peer.closed) return 'closed'
+    try {
+      await peer.arrival(deadline)
+    } catch {
+      throw new Violation(`no reply within ${REPLY_DEADLINE_MS} ms while expecting ${expecting} (a hang)`)
+    }
+  }
+}
+
+/**
+ * Takes the next reply and checks it. Returns null when the connection closed and the case had
+ * half-closed (then the target may drop what it still owed).
+ */
+async function expectReply<T extends Message['type']>(step: Step, type: T, check: (m: MessageOf<T>) => string | null = () => null, what: string = type): Promise<MessageOf<T> | null> {
+  const m = await next(step, what)
+  if (m === 'closed') {
+    if (step.fin) return null
+    throw new Violation(`expected ${what}, but ${show(m)}`)
+  }
+  if (m.type !== type) throw new Violation(`expected ${what}, got ${show(m)}`)
+  const problem = check(m as MessageOf<T>)
+  if (problem) throw new Violation(`${what}: ${problem}`)
+  return m as MessageOf<T>
+}
+
+/** The connection must end now: nothing but PONGs before the close. */
+async function expectClose(step: Step, after: string): Promise<'closed'> {
+  const m = await next(step, `the close after ${after}`)
+  if (m !== 'closed') throw new Violation(`expected the connection to close after ${after}, got ${show(m)}`)
+  step.lane.peer = null
+  count(step, `closed after ${after.startsWith('ERROR') ? after : after.replace(/^the /, '')}`)
+  return 'closed'
+}
+
+function count(step: Step, outcome: string): void {
+  step.tally.set(outcome, (step.tally.get(outcome) ?? 0) + 1)
+}
+
+async function expectErrorThenClose(step: Step, code: ErrorCodeName, because: string): Promise<'closed'> {
+  const m = await next(step, `ERROR ${code} (${because})`)
+  if (m === 'closed') {
+    if (step.fin) {
+      step.lane.peer = null
+      count(step, 'closed after the FIN')
+      return 'closed'
+    }
+    throw new Violation(`expected ERROR ${ErrorCodes[code]} ${code} (${because}), but the connection closed without it`)
+  }
+  if (m.type !== 'ERROR' || m.code !== ErrorCodes[code]) throw new Violation(`expected ERROR ${ErrorCodes[code]} ${code} (${because}), got ${show(m)}`)
+  return expectClose(step, `ERROR ${code}`)
+}
+
+async function expectRefusal(step: Step, endpoint: Endpoint, because: string): Promise<'closed'> {
+  const key = endpointKey(endpoint)
+  const m = await expectReply(step, 'ERROR_IP_PORT_NOT_FOUND_IN_LIST', (r) => (endpointKey(r.endpoint) === key ? null : `names ${endpointKey(r.endpoint)}, not ${key}`), `ERROR_IP_PORT_NOT_FOUND_IN_LIST ${key} (${because})`)
+  if (m === null) {
+    step.lane.peer = null
+    count(step, 'closed after the FIN')
+    return 'closed'
+  }
+  return expectClose(step, 'the refusal ERROR_IP_PORT_NOT_FOUND_IN_LIST')
+}
+
+function fileOf(target: Target, path: string): FolderFile | undefined {
+  return target.files?.get(path)
+}
+
+/** A reply naming a path must name a shared file (FILE_NOT_FOUND aside: it echoes the question). */
+function sharedPath(target: Target, path: string): string | null {
+  return fileOf(target, path) ? null : `names ${JSON.stringify(path)}, which is not a file of the shared folder`
+}
+
+async function expectFileList(step: Step): Promise<'continue' | 'closed'> {
+  const seen = new Map<string, number>()
+  for (let last = false; !last; ) {
+    const list = await expectReply(step, 'FILE_LIST')
+    if (list === null) return 'closed'
+    for (const entry of list.files) {
+      const problem = sharedPath(step.target, entry.path)
+      if (problem) throw new Violation(`FILE_LIST ${problem}`)
+      const file = fileOf(step.target, entry.path)!
+      if (!entry.version.equals(file.version) || entry.size !== file.content.length) throw new Violation(`FILE_LIST: ${entry.path} announced with the wrong version or size`)
+      seen.set(entry.path, (seen.get(entry.path) ?? 0) + 1)
+    }
+    last = list.last
+  }
+  const want = [...step.target.files!.keys()].sort()
+  const got = [...seen.keys()].sort()
+  if (JSON.stringify(got) !== JSON.stringify(want) || [...seen.values()].some((n) => n !== 1)) {
+    throw new Violation(`FILE_LIST named ${JSON.stringify([...seen])}, not each of ${JSON.stringify(want)} once`)
+  }
+  return 'continue'
+}
+
+async function expectFile(step: Step, request: MessageOf<'GET_FILE'>): Promise<'continue' | 'closed'> {
+  const file = fileOf(step.target, request.path)
+  if (!file) {
+    const r = await expectReply(step, 'FILE_NOT_FOUND', (m) => (m.path === request.path ? null : `echoes ${JSON.stringify(m.path)}`), `FILE_NOT_FOUND ${JSON.stringify(request.path)}`)
+    return r ? 'continue' : 'closed'
+  }
+  if (request.version?.equals(file.version)) {
+    const r = await expectReply(step, 'FILE_UP_TO_DATE', (m) => (m.path === request.path ? null : `echoes ${JSON.stringify(m.path)}`))
+    return r ? 'continue' : 'closed'
+  }
+  const size = await expectReply(
+    step,
+    'FILE_SIZE',
+    (m) =>
+      m.path !== file.path
+        ? (sharedPath(step.target, m.path) ?? `names ${JSON.stringify(m.path)}, not ${file.path}`)
+        : !m.version.equals(file.version) || m.size !== file.content.length
+          ? 'wrong version or size'
+          : null,
+    `FILE_SIZE ${file.path}`,
+  )
+  if (size === null) return 'closed'
+  const parts: Buffer[] = []
+  let received = 0
+  while (received < file.content.length) {
+    const data = await expectReply(step, 'FILE_DATA', () => null, `FILE_DATA of ${file.path} (${received} of ${file.content.length} bytes in)`)
+    if (data === null) return 'closed'
+    parts.push(data.data)
+    received += data.data.length
+  }
+  if (!Buffer.concat(parts).equals(file.content)) throw new Violation(`the bytes served for ${file.path} are not the file's`)
+  return 'continue'
+}
+
+async function expectFiles(step: Step, request: MessageOf<'GET_FILES'>): Promise<'continue' | 'closed'> {
+  const records: FileRecord[] = []
+  for (let last = false; !last; ) {
+    const frame = await expectReply(step, 'FILES')
+    if (frame === null) return 'closed'
+    records.push(...frame.records)
+    last = frame.last
+    if (records.length > request.files.length) throw new Violation(`FILES: ${records.length} records for ${request.files.length} files`)
+  }
+  if (records.length !== request.files.length) throw new Violation(`FILES: ${records.length} records for ${request.files.length} files`)
+  request.files.forEach((want, i) => {
+    const record = records[i]!
+    const file = fileOf(step.target, want.path)
+    const expected: FileRecord['status'] = !file ? 'not-found' : want.version?.equals(file.version) ? 'up-to-date' : file.content.length > BATCH_FILE_BYTES ? 'too-large' : 'content'
+    if (record.status !== expected) throw new Violation(`FILES record ${i + 1} (${JSON.stringify(want.path)}): ${record.status}, expected ${expected}`)
+    if (record.status === 'content' && (!record.data.equals(file!.content) || !record.version.equals(file!.version))) {
+      throw new Violation(`FILES record ${i + 1} (${want.path}): not the file's bytes`)
+    }
+  })
+  return 'continue'
+}
+
+function helloCheck(target: Target) {
+  return (m: MessageOf<'HELLO'>): string | null =>
+    m.version !== PROTOCOL_VERSION ? `version ${m.version}` : m.role !== target.role ? `role ${m.role}` : m.heartbeatMs !== target.heartbeatMs ? `heartbeat ${m.heartbeatMs}` : m.auth.length ? 'auth not empty' : null
+}
+
+/** What the target does with one whole frame body, in its current state; checks the replies. */
+async function frameStep(step: Step, body: Buffer): Promise<'continue' | 'closed'> {
+  const { lane, target } = step
+  let m: Message
+  try {
+    m = decodeBody(body)
+  } catch (error) {
+    if (error instanceof ProtocolError) return expectErrorThenClose(step, error.code, error.message)
+    throw new Violation(`the codec threw ${(error as Error).name} (not a ProtocolError) on this body; a connection would rethrow it: ${(error as Error).message}`)
+  }
+  if (!lane.handshaken) {
+    if (m.type !== 'HELLO') return expectErrorThenClose(step, 'unexpected-message', `${m.type} before HELLO`)
+    if (m.auth.length > 0) return expectErrorThenClose(step, 'bad-frame', 'HELLO with auth')
+    const hello = await expectReply(step, 'HELLO', helloCheck(target))
+    if (hello === null) return 'closed'
+    lane.handshaken = true
+    return 'continue'
+  }
+  if (m.type === 'HELLO') return expectErrorThenClose(step, 'unexpected-message', 'HELLO twice')
+  if (m.type === 'PING') {
+    lane.pings++
+    return 'continue'
+  }
+  if (m.type === 'PONG') return 'continue'
+  return target.kind === 'registry' ? registryStep(step, m) : folderStep(step, m)
+}
+
+async function registryStep(step: Step, m: Message): Promise<'continue' | 'closed'> {
+  const { lane } = step
+  switch (m.type) {
+    case 'ERROR':
+      return 'continue' // logged, no answer, the connection stays
+    case 'GET_CLIENTS': {
+      const list = await expectReply(step, 'CLIENT_LIST', (l) => (lane.registered && l.clients.some((c) => endpointKey(c) === lane.registered) ? 'lists the asker itself' : null))
+      return list ? 'continue' : 'closed'
+    }
+    case 'LOG_ON': {
+      const key = endpointKey(m.endpoint)
+      const reply = await next(step, `the answer to LOG_ON ${key}`)
+      if (reply === 'closed') {
+        if (step.fin) return 'closed'
+        throw new Violation(`LOG_ON ${key}: the connection closed`)
+      }
+      if (lane.registered) {
+        if (reply.type === 'ERROR' && reply.code === ErrorCodes['already-logged-on']) return 'continue'
+        throw new Violation(`LOG_ON ${key} on a connection registered as ${lane.registered}: expected ERROR already-logged-on, got ${show(reply)}`)
+      }
+      if (reply.type === 'LOG_ON_OK' && endpointKey(reply.endpoint) === key) {
+        lane.registered = key
+        return 'continue'
+      }
+      // Another connection (an earlier case's, still closing) may hold that address.
+      if (reply.type === 'ERROR' && reply.code === ErrorCodes.duplicate) return 'continue'
+      throw new Violation(`LOG_ON ${key}: expected LOG_ON_OK or ERROR duplicate, got ${show(reply)}`)
+    }
+    case 'LOG_OFF': {
+      const key = endpointKey(m.endpoint)
+      if (lane.registered === key) {
+        const ok = await expectReply(step, 'LOG_OFF_OK', (r) => (endpointKey(r.endpoint) === key ? null : `echoes ${endpointKey(r.endpoint)}`))
+        if (ok === null) return 'closed'
+        lane.registered = null
+        return 'continue'
+      }
+      const no = await expectReply(step, 'ERROR_IP_PORT_NOT_FOUND_IN_LIST', (r) => (endpointKey(r.endpoint) === key ? null : `echoes ${endpointKey(r.endpoint)}`), `ERROR_IP_PORT_NOT_FOUND_IN_LIST ${key}`)
+      return no ? 'continue' : 'closed'
+    }
+    default:
+      return expectErrorThenClose(step, 'unexpected-message', `${m.type} sent to the server`)
+  }
+}
+
+async function folderStep(step: Step, m: Message): Promise<'continue' | 'closed'> {
+  const { lane, target } = step
+  if (m.type === 'IDENTIFY') {
+    const announced = target.announced!
+    // Accepted only as an announced peer, from that peer's IP (the fuzzer connects from 127.0.0.1).
+    if (m.endpoint.ip === '127.0.0.1' && endpointKey(m.endpoint) === endpointKey(announced)) {
+      const ok = await expectReply(step, 'IDENTIFY_OK')
+      if (ok === null) return 'closed'
+      lane.identified = true
+      return 'continue'
+    }
+    return expectRefusal(step, m.endpoint, `IDENTIFY as ${endpointKey(m.endpoint)}, not announced`)
+  }
+  if (!lane.identified) return expectRefusal(step, { ip: '127.0.0.1', port: lane.peer!.localPort }, `${m.type} before IDENTIFY`)
+  switch (m.type) {
+    case 'GET_FILE_LIST':
+      return expectFileList(step)
+    case 'GET_FILE':
+      return expectFile(step, m)
+    case 'GET_FILES':
+      return expectFiles(step, m)
+    case 'SUBSCRIBE': {
+      const ack = await expectReply(step, 'INDEX_CHANGED', (c) => (c.changes.length ? `${c.changes.length} changes in the acknowledgement` : null), 'the empty INDEX_CHANGED')
+      if (ack === null) return 'closed'
+      const state = await expectReply(step, 'FOLDER_STATE', (s) => (s.present ? null : 'folder said gone'))
+      return state ? 'continue' : 'closed'
+    }
+    default:
+      return expectErrorThenClose(step, 'unexpected-message', `${m.type} is not a request`)
+  }
+}
+
+/** Everything a case's frames earn, in order; then whatever ends the stream. */
+async function judge(step: Step, c: FuzzCase): Promise<void> {
+  const w = walk(c.bytes)
+  for (const body of w.bodies) {
+    if ((await frameStep(step, body)) === 'closed') return
+  }
+  if (w.tail.kind === 'zero') {
+    await expectErrorThenClose(step, 'bad-frame', 'length prefix 0')
+  } else if (w.tail.kind === 'too-large') {
+    await expectErrorThenClose(step, 'frame-too-large', `length prefix ${w.tail.length}`)
+  } else if (w.tail.kind === 'partial') {
+    // Only with FIN: the target never sees that frame whole, then sees the end of the stream.
+    await expectClose(step, 'the FIN inside a frame')
+  } else if (c.fin) {
+    await expectClose(step, 'the FIN')
+  }
+}
+
+/** A request whose answer comes last, so every reply before it must have come: the lane is in step. */
+async function probe(step: Step): Promise<void> {
+  const { lane, target } = step
+  const peer = lane.peer!
+  lane.probes++
+  let message: Message
+  if (target.kind === 'registry') message = { type: 'LOG_OFF', endpoint: { ip: '127.0.0.2', port: 1 + (lane.probes % 65535) } }
+  else if (lane.identified) message = { type: 'GET_FILE', path: `probe-${lane.probes}.missing`, version: null }
+  else message = { type: 'PING' }
+  await peer.send(message)
+  if ((await frameStep(step, encodeMessage(message).subarray(4))) === 'closed') throw new Violation('the connection closed on a probe')
+  // Every PING sent so far is answered (PONGs may overtake queued replies, never go missing).
+  try {
+    await peer.until(() => {
+      while (lane.cursor < peer.received.length && peer.received[lane.cursor]!.message?.type === 'PONG') {
+        lane.cursor++
+        lane.pongs++
+      }
+      return lane.pongs >= lane.pings || peer.closed
+    }, REPLY_DEADLINE_MS, 'PONGs')
+  } catch {
+    throw new Violation(`${lane.pings} PINGs sent, ${lane.pongs} PONGs back within ${REPLY_DEADLINE_MS} ms`)
+  }
+  if (lane.pongs > lane.pings) throw new Violation(`${lane.pongs} PONGs for ${lane.pings} PINGs`)
+}
+
+/** Nothing may be waiting that no request asked for. */
+function noStrays(step: Step): void {
+  const { lane, target } = step
+  const peer = lane.peer
+  if (!peer) return
+  while (lane.cursor < peer.received.length) {
+    const frame = peer.received[lane.cursor++]!
+    const m = frame.message
+    if (m === null) throw new Violation(`the target sent a frame its own decoder refuses (${frame.problem})`)
+    if (m.type === 'PONG') {
+      lane.pongs++
+      continue
+    }
+    if (target.kind === 'registry' && (m.type === 'USER_ON' || m.type === 'USER_OFF')) continue
+    throw new Violation(`a reply nobody asked for: ${show(m)}`)
+  }
+  if (lane.pongs > lane.pings) throw new Violation(`${lane.pongs} PONGs for ${lane.pings} PINGs`)
+}
+
+function freshLane(): Lane {
+  return { peer: null, handshaken: false, identified: false, registered: null, cursor: 0, pings: 0, pongs: 0, probes: 0, cases: 0 }
+}
+
+/** Brings the lane to where the case starts: a new connection when it is elsewhere (or has served long enough). */
+async function ready(step: Step, c: FuzzCase): Promise<void> {
+  const { lane, target } = step
+  const folder = target.kind === 'folder'
+  const fits =
+    lane.peer !== null &&
+    !lane.peer.closed &&
+    lane.cases < 40 &&
+    (c.start === 'ready' ? lane.handshaken && (!folder || lane.identified) : c.start === 'hello' ? lane.handshaken && !lane.identified : false)
+  if (fits) return
+  lane.peer?.destroy()
+  Object.assign(lane, freshLane())
+  lane.peer = await HostilePeer.connect(target.port, '127.0.0.1', { marker: target.marker })
+  if (c.start === 'fresh') return
+  const hello = lane.peer.hello()
+  await lane.peer.send(hello)
+  if ((await frameStep(step, encodeMessage(hello).subarray(4))) === 'closed') throw new Violation('a valid HELLO was refused')
+  if (folder && c.start === 'ready') {
+    const identify: Message = { type: 'IDENTIFY', endpoint: target.announced! }
+    await lane.peer.send(identify)
+    if ((await frameStep(step, encodeMessage(identify).subarray(4))) === 'closed') throw new Violation(`IDENTIFY as the announced ${endpointKey(target.announced!)} was refused`)
+  }
+}
+
+async function send(peer: HostilePeer, c: FuzzCase): Promise<void> {
+  let from = 0
+  for (const at of [...c.splits, c.bytes.length]) {
+    await peer.write(c.bytes.subarray(from, at))
+    from = at
+    if (at < c.bytes.length) await new Promise((r) => setImmediate(r))
+  }
+  if (c.fin) peer.end()
+}
+
+export interface RunOptions {
+  seed: number
+  cases: number
+  /** Connections used side by side; case i runs on lane i mod lanes. */
+  lanes: number
+  /** Stop starting cases after this long (ms). */
+  budgetMs: number
+  /** Only this case index (FUZZ_ONLY=target:index). */
+  only?: number
+  /** Called before each case: throws to stop the run (a crashed process, an unhandled rejection). */
+  checkAlive?: () => void
+}
+
+export interface RunResult {
+  ran: number
+  ms: number
+  markerSeen: number
+  /** How the cases ended: `closed after ERROR bad-frame` 120, `answered, kept open` 90, … */
+  outcomes: Record<string, number>
+}
+
+/** One line for a log: how many cases, how long, how they ended. */
+export function summary(name: string, seed: number, r: RunResult): string {
+  const outcomes = Object.entries(r.outcomes)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ')
+  return `${name}: ${r.ran} cases in ${r.ms} ms (FUZZ_SEED=${seed}): ${outcomes}`
+}
+
+/** Runs the cases against a target; throws the first violation, with everything needed to replay it. */
+export async function fuzzTarget(target: Target, options: RunOptions): Promise<RunResult> {
+  const started = Date.now()
+  const deadline = started + options.budgetMs
+  let ran = 0
+  let markerSeen = 0
+  let failure: Error | null = null
+  const indices = options.only !== undefined ? [options.only] : Array.from({ length: options.cases }, (_, i) => i)
+  const lanes = Array.from({ length: Math.max(1, options.lanes) }, freshLane)
+  const tally = new Map<string, number>()
+
+  const runLane = async (laneIndex: number): Promise<void> => {
+    const lane = lanes[laneIndex]!
+    for (let k = laneIndex; k < indices.length && failure === null && Date.now() < deadline; k += lanes.length) {
+      const c = makeCase(options.seed, target.name, indices[k]!, target)
+      const step: Step = { lane, target, fin: false, tally: new Map() }
+      try {
+        options.checkAlive?.()
+        noStrays(step)
+        await ready(step, c)
+        step.fin = c.fin
+        lane.cases++
+        const peer = lane.peer!
+        await send(peer, c)
+        await judge(step, c)
+        if (lane.peer && !c.fin) await probe(step)
+        markerSeen += peer.markerSeen
+        peer.markerSeen = 0
+        if (markerSeen > 0) throw new Violation('bytes of the file outside the shared folder arrived')
+        if (c.fin) {
+          lane.peer?.destroy()
+          lane.peer = null
+        }
+        if (step.tally.size === 0) count(step, 'answered, connection kept')
+        for (const [k, n] of step.tally) tally.set(k, (tally.get(k) ?? 0) + n)
+        ran++
+      } catch (error) {
+        lane.peer?.destroy()
+        lane.peer = null
+        if (failure === null) {
+          let why = error instanceof Violation ? error.message : `the fuzzer itself failed: ${(error as Error).stack ?? String(error)}`
+          // A process that died (or an unhandled rejection) explains whatever the case saw; its
+          // exit is reported a moment after its sockets close.
+          await new Promise((r) => setTimeout(r, 500))
+          try {
+            options.checkAlive?.()
+          } catch (dead) {
+            why += `\n  and then: ${(dead as Error).message}`
+          }
+          failure = new Error(
+            `fuzz case failed: reproduce with FUZZ_SEED=${options.seed} (FUZZ_ONLY=${target.name}:${c.index} replays this case alone)\n` +
+              `  target: ${target.name}, case ${c.index} (lane ${laneIndex}, case ${lane.cases} on its connection), starting ${c.start}\n` +
+              `  what: ${c.what}\n` +
+              `  bytes: ${describeBytes(c)}\n` +
+              `  failure: ${why}`,
+          )
+        }
+      }
+    }
+    lane.peer?.destroy()
+  }
+  await Promise.all(lanes.map((_, i) => runLane(i)))
+  if (failure) throw failure
+  return { ran, ms: Date.now() - started, markerSeen, outcomes: Object.fromEntries(tally) }
+}
+
+/** Parses FUZZ_ONLY=target:index for `target`. */
+export function onlyCase(target: string): number | undefined {
+  const only = process.env.FUZZ_ONLY
+  if (!only) return undefined
+  const [name, index] = only.split(':')
+  return name === target && index !== undefined ? Number(index) : -1
+}
