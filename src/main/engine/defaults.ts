@@ -8,6 +8,24 @@ export const DEFAULT_HEARTBEAT_MS = 5000
 export const DEFAULT_HELLO_TIMEOUT_MS = 5000
 /** Outgoing bytes a peer may leave unread before it is cut off. */
 export const DEFAULT_MAX_QUEUE_BYTES = 4 * 1024 * 1024
+/**
+ * Outgoing frames a peer may leave unsent before it is cut off: each costs far more memory than
+ * its bytes, and a 5-byte frame is as real as a megabyte. Far above what any burst leaves.
+ */
+export const DEFAULT_MAX_QUEUE_FRAMES = 16 * 1024
+/**
+ * Connections one address may hold open before saying HELLO. Each holds a socket and a timer
+ * for up to the hello timeout; an honest client says HELLO at once, so only a crowd starting
+ * together behind one address (a NAT, the registry benchmark's thousand clients) comes near it.
+ */
+export const DEFAULT_MAX_HANDSHAKES_PER_IP = 1024
+/**
+ * A peer's requests to a folder server waiting to be answered (count and bytes) before the
+ * server stops reading its connection: TCP holds the rest until some are answered. Above what
+ * this client pipelines on one connection (JOBS_PER_WORKER and a list).
+ */
+export const MAX_WAITING_REQUESTS = 1024
+export const MAX_WAITING_REQUEST_BYTES = 4 * 1024 * 1024
 /** Reconnect backoff of a client that lost its server: doubles from the first to the cap. */
 export const RECONNECT_FIRST_MS = 100
 export const RECONNECT_CAP_MS = 2000

@@ -4,20 +4,21 @@
 // INDEX_CHANGED), GET_FILES (many small files in FILES frames). Requests on one connection are
 // answered in order, one at a time.
 import { createHash, type Hash } from 'node:crypto'
-import { closeSync, constants, fstatSync, openSync, read, readlinkSync, readSync, realpathSync, statSync, type Stats } from 'node:fs'
-import path from 'node:path'
+import { closeSync, fstatSync, read, readSync, statSync, type Stats } from 'node:fs'
 import type { Server, Socket } from 'node:net'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import type { EventSink } from '../../../shared/events'
 import { relativePathProblem } from '../../../shared/paths'
 import { Connection } from '../net/connection'
+import { HandshakeLimit } from '../net/handshake-limit'
 import { closeServer, listen } from '../net/listen'
 import { FilesFrame } from '../protocol/codec'
 import { BATCH_FILE_BYTES, FILE_CHUNK_BYTES, FILES_FRAME_TARGET_BYTES, LIST_FIRST_FRAME_BYTES, LIST_FRAME_TARGET_BYTES } from '../protocol/constants'
 import { ProtocolError } from '../protocol/errors'
 import type { IndexChange, Message, WantedFile } from '../protocol/messages'
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_QUEUE_BYTES } from '../defaults'
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_HANDSHAKES_PER_IP, DEFAULT_MAX_QUEUE_BYTES } from '../defaults'
 import type { FolderIndex, IndexedFile } from '../folder/folder-index'
+import { FolderSession } from './folder-session'
 
 /** Who may connect: the peers the registry server has announced. */
 export interface PeerDirectory {
@@ -96,17 +97,10 @@ class ChunkBuffers {
   }
 }
 
-interface Session {
-  connection: Connection
-  peer: string | null
-  subscribed: boolean
-  /** Requests are answered strictly in order: each waits for the one before. */
-  queue: Promise<void>
-}
-
 export class FolderServer {
   private server: Server | null = null
-  private readonly sessions = new Set<Session>()
+  private readonly sessions = new Set<FolderSession>()
+  private readonly handshakes = new HandshakeLimit(DEFAULT_MAX_HANDSHAKES_PER_IP)
   private readonly chunks = new ChunkBuffers()
   private readonly onChanges = (changes: IndexChange[]): void => {
     // Never an empty push: an empty INDEX_CHANGED means "subscribed".
@@ -150,10 +144,10 @@ export class FolderServer {
       helloTimeoutMs: DEFAULT_HELLO_TIMEOUT_MS,
       maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
     })
-    const session: Session = { connection, peer: null, subscribed: false, queue: Promise.resolve() }
+    const session = new FolderSession(connection)
     this.sessions.add(session)
-    connection.on('message', (message) => {
-      session.queue = session.queue.then(() => this.answer(session, message)).catch((error) => this.fail(session, error))
+    connection.on('message', (message, bytes) => {
+      session.request(bytes, () => this.answer(session, message), (error) => this.fail(session, error))
     })
     connection.on('close', (info) => {
       this.sessions.delete(session)
@@ -161,14 +155,15 @@ export class FolderServer {
         this.options.onEvent({ type: 'error', code: info.code, message: `${session.peer ?? connection.remote}: ${info.message ?? info.reason}` })
       }
     })
+    this.handshakes.admit(connection)
   }
 
-  private fail(session: Session, error: unknown): void {
+  private fail(session: FolderSession, error: unknown): void {
     const problem = error instanceof ProtocolError ? error : new ProtocolError('internal', String(error))
     session.connection.fail(problem)
   }
 
-  private async answer(session: Session, message: Message): Promise<void> {
+  private async answer(session: FolderSession, message: Message): Promise<void> {
     const { connection } = session
     if (connection.isClosed) return
     if (message.type === 'IDENTIFY') return this.identify(session, message.endpoint)
@@ -199,7 +194,7 @@ export class FolderServer {
     }
   }
 
-  private async identify(session: Session, endpoint: Endpoint): Promise<void> {
+  private async identify(session: FolderSession, endpoint: Endpoint): Promise<void> {
     const key = endpointKey(endpoint)
     const { connection } = session
     const known =
@@ -350,17 +345,16 @@ export class FolderServer {
   }
 
   /**
-   * Opens an indexed file for sending: its descriptor, or why it cannot be sent. O_NOFOLLOW: a
-   * file swapped for a link since it was indexed is not followed out of the folder. O_NONBLOCK:
-   * one swapped for a named pipe does not stop this thread, and every peer with it, until some
-   * writer opens the pipe (the fstat below then turns it down).
+   * Opens an indexed file for sending: its descriptor, or why it cannot be sent. As open-inside.ts
+   * opens: a link is not followed as its last name; non-blocking, so one swapped for a named pipe
+   * does not stop this thread, and every peer with it (the fstat below then turns it down).
    */
   private open(relPath: string, file: IndexedFile): number | string {
     if (this.options.index.missing) return 'the shared folder is not there for now; it is sent again when it is back'
-    const abs = path.join(this.options.index.root, relPath)
+    const inside = this.options.index.inside
     let fd: number
     try {
-      fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
+      fd = inside.open(relPath)
     } catch {
       return 'the file could not be opened; a new version follows'
     }
@@ -369,7 +363,7 @@ export class FolderServer {
       const stats = fstatSync(fd)
       // O_NOFOLLOW guards the last name only; a folder on the way swapped for a link must not
       // lead out either: the file actually opened has to lie inside the shared folder.
-      if (!this.isIndexedInode(stats, file) && !this.insideRoot(fd, abs)) problem = 'the path now leads outside the shared folder'
+      if (!this.isIndexedInode(stats, file) && !inside.proves(fd, relPath)) problem = 'the path now leads outside the shared folder'
       else if (!stats.isFile() || stats.size !== file.size || stats.mtimeMs !== file.mtimeMs) {
         problem = 'the file changed since it was indexed; a new version follows'
       }
@@ -381,30 +375,18 @@ export class FolderServer {
     return problem
   }
 
-  private realRoot: string | null = null
   private rootDevice: number | null = null
 
   /**
    * The cheap proof: the opened file is the very inode the index found inside the folder (same
    * device as the folder, same inode; its size and mtime are checked next, for every file).
-   * Anything else, such as a mount point inside the folder, gets the full check of where the
-   * descriptor really leads.
+   * Safe since the index hashes only descriptors proven inside (open-inside.ts), and a live
+   * inode's number is no other file's on its device: at worst, that very file moved out since.
+   * Anything else, such as a mount point inside the folder, gets the full proof of where it leads.
    */
   private isIndexedInode(stats: Stats, file: IndexedFile): boolean {
     this.rootDevice ??= statSync(this.options.index.root).dev
     return stats.dev === this.rootDevice && stats.ino === file.ino
-  }
-
-  /** Where the descriptor really leads: inside the shared folder, or not. */
-  private insideRoot(fd: number, abs: string): boolean {
-    this.realRoot ??= realpathSync.native(this.options.index.root)
-    let opened: string
-    try {
-      opened = readlinkSync(`/proc/self/fd/${fd}`)
-    } catch {
-      opened = realpathSync.native(abs)
-    }
-    return opened.startsWith(this.realRoot + path.sep)
   }
 
   /**
@@ -438,7 +420,7 @@ export class FolderServer {
     for (const session of this.sessions) {
       if (!session.subscribed || !session.peer) continue
       // Queued behind the session's requests and paced: a burst of changes waits for the socket.
-      session.queue = session.queue.then(async () => {
+      session.after(async () => {
         for (const frame of frames) {
           if (session.connection.isClosed) return
           session.connection.send(frame)

@@ -10,11 +10,19 @@ import { FrameDecoder } from '../protocol/frame-decoder'
 import type { HelloMessage, Message, PeerRole } from '../protocol/messages'
 import { normalizeIp } from '../protocol/address'
 import { formatEndpoint } from '../../../shared/endpoint'
+import { DEFAULT_MAX_QUEUE_FRAMES } from '../defaults'
+
+const PONG_FRAME = encodeMessage({ type: 'PONG' })
 
 /** How many heartbeat intervals of silence end a connection. */
 export const HEARTBEAT_MISSES = 3
 /** Queued bytes above which a streaming sender waits for the socket to drain. */
 export const PACE_BYTES = 2 * 1024 * 1024
+/**
+ * Frames not yet handed to the kernel above which a streaming sender waits, and the peer's own
+ * frames are no longer read: a peer that asks without reading the answers stops being heard.
+ */
+export const PACE_FRAMES = 1024
 /** Longest a batched frame waits for company before it is written. */
 export const BATCH_WINDOW_MS = 10
 
@@ -55,6 +63,8 @@ export interface ConnectionOptions {
   helloTimeoutMs: number
   /** Bytes allowed to wait in the outgoing queue before the peer is cut off as too slow. */
   maxQueueBytes: number
+  /** Frames allowed to wait in the outgoing queue, likewise (default DEFAULT_MAX_QUEUE_FRAMES). */
+  maxQueueFrames?: number
   maxFrameBytes?: number
   /** Memory for frame bodies that span reads (see FrameDecoder); default: fresh each time. */
   allocateBody?: (length: number) => Buffer
@@ -76,7 +86,8 @@ export interface CloseInfo {
 
 interface ConnectionEvents {
   ready: [hello: HelloMessage]
-  message: [message: Message]
+  /** `bytes`: the size of the frame's body, for owners that bound what waits for an answer. */
+  message: [message: Message, bytes: number]
   close: [info: CloseInfo]
 }
 
@@ -91,12 +102,38 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private closeInfo: CloseInfo | null = null
   private flushTimer: NodeJS.Timeout | null = null
   private coalescing = false
+  private readonly maxQueueFrames: number
+  /** Frames written whose write has not completed yet. */
+  private unsent = 0
+  /** Holds owners have on reading (see hold()). */
+  private holds = 0
+  /** Frames read but not yet handled, while reading is held; null while it is not. */
+  private backlog: Buffer[] | null = null
+  private resumeScheduled = false
+  /** Waiting for unsent to fall to PACE_FRAMES: paced() streams, and held reading. */
+  private roomWaiters: Array<() => void> = []
+  /** A broken frame arrived; its ERROR waits for the answers to the frames before it. */
+  private breaking = false
+  /**
+   * For an owner that answers later than it is handed a message (the folder server's queue):
+   * resolves once every message handed out so far is answered. A broken frame's ERROR and the
+   * close wait for it, so the frames before the broken one are answered first (PROTOCOL §1).
+   */
+  whenAnswered: (() => Promise<unknown>) | null = null
+  /** One callback for every frame written: counts it done, with no closure per write. */
+  private readonly written = (): void => {
+    this.unsent--
+    // While we do not read, a peer taking our frames is the sign of life we can see.
+    if (this.backlog) this.lastHeard = Date.now()
+    if (this.unsent <= PACE_FRAMES && this.roomWaiters.length) this.roomMade()
+  }
 
   constructor(
     readonly socket: Socket,
     private readonly options: ConnectionOptions,
   ) {
     super()
+    this.maxQueueFrames = options.maxQueueFrames ?? DEFAULT_MAX_QUEUE_FRAMES
     this.remoteIp = safeIp(socket.remoteAddress)
     this.remote = formatEndpoint(this.remoteIp, socket.remotePort ?? 0)
     this.decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES, options.allocateBody)
@@ -136,12 +173,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   sendFrame(frame: Buffer, batched = false, following = 0): boolean {
     if (this.closeInfo || this.socket.destroyed) return false
     // `following`: bytes the caller writes right after this frame (FILE_DATA content).
-    if (this.socket.writableLength + frame.length + following > this.options.maxQueueBytes) {
-      this.finish({
-        reason: 'slow-consumer',
-        code: 'slow-consumer',
-        message: `${this.remote} stopped reading: more than ${this.options.maxQueueBytes} bytes queued`,
-      })
+    const overBytes = this.socket.writableLength + frame.length + following > this.options.maxQueueBytes
+    if (overBytes || this.unsent >= this.maxQueueFrames) {
+      const what = overBytes ? `${this.options.maxQueueBytes} bytes` : `${this.maxQueueFrames} frames`
+      this.finish({ reason: 'slow-consumer', code: 'slow-consumer', message: `${this.remote} stopped reading: more than ${what} queued` })
       this.socket.destroy()
       return false
     }
@@ -152,7 +187,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         this.flushTimer = setTimeout(() => this.flush(), wait)
       }
     }
-    this.socket.write(frame)
+    this.unsent++
+    this.socket.write(frame, this.written)
     if (!batched && this.flushTimer) this.flush()
     return true
   }
@@ -192,22 +228,43 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   /**
-   * Resolves once the outgoing queue has room again (below PACE_BYTES), or the connection is
-   * closed. Streams (file content, long lists) await this between frames, so they never come
-   * near the slow-consumer bound and never buffer a whole file.
+   * Resolves once the outgoing queue has room again (at most PACE_BYTES and PACE_FRAMES), or the
+   * connection is closed. Streams (file content, long lists, many small answers) await this
+   * between frames, so they never come near the slow-consumer bounds and never buffer a whole file.
    */
   async paced(): Promise<void> {
-    while (!this.closeInfo && this.socket.writableLength > PACE_BYTES) {
+    while (!this.closeInfo && (this.socket.writableLength > PACE_BYTES || this.unsent > PACE_FRAMES)) {
+      const bytes = this.socket.writableLength > PACE_BYTES
       await new Promise<void>((resolve) => {
         const done = (): void => {
           this.socket.off('drain', done)
           this.off('close', done)
           resolve()
         }
-        this.socket.on('drain', done)
+        // 'drain' follows the bytes; frames are counted by their write callbacks.
+        if (bytes) this.socket.on('drain', done)
+        else this.roomWaiters.push(done)
         this.on('close', done)
       })
     }
+  }
+
+  /**
+   * Stops handling the peer's frames, and reading its socket, until release() has been called as
+   * often: TCP holds back what the peer sends meanwhile. Frames already read wait, in order.
+   */
+  hold(): void {
+    this.holds++
+  }
+
+  release(): void {
+    if (--this.holds === 0) this.scheduleResume()
+  }
+
+  private roomMade(): void {
+    const waiters = this.roomWaiters
+    this.roomWaiters = []
+    for (const wake of waiters) wake()
   }
 
   sendError(code: ErrorCodeName, text: string): void {
@@ -259,29 +316,91 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   private takeFrames(decode: () => Buffer[]): void {
-    if (this.closeInfo) return
+    if (this.closeInfo || this.breaking) return
     this.lastHeard = Date.now()
+    let bodies: Buffer[] = []
     try {
-      for (const body of decode()) {
-        this.onMessage(decodeBody(body))
+      bodies = decode()
+    } catch (error) {
+      // The decoder keeps the failure: it is handled after the frames before it.
+      if (!(error instanceof ProtocolError)) throw error
+    }
+    if (!this.backlog) return this.handle(bodies)
+    for (const body of bodies) this.backlog.push(body)
+  }
+
+  /**
+   * Handles frames in order, until reading is held (the rest wait) or the stream's failure. The
+   * answers to one read leave in one write: a flood of tiny requests costs a syscall per read.
+   */
+  private handle(bodies: Buffer[]): void {
+    this.socket.cork()
+    try {
+      for (let i = 0; i < bodies.length; i++) {
+        if (this.holds > 0 || this.unsent > PACE_FRAMES) return this.holdReading(bodies.slice(i))
+        const body = bodies[i]!
+        this.onMessage(decodeBody(body), body.length)
         if (this.closeInfo) return
       }
       if (this.decoder.failure) throw this.decoder.failure
     } catch (error) {
-      if (error instanceof ProtocolError) this.fail(error)
+      if (error instanceof ProtocolError) this.broken(error)
       else throw error
+    } finally {
+      this.socket.uncork()
     }
   }
 
-  private onMessage(message: Message): void {
+  private holdReading(rest: Buffer[]): void {
+    this.backlog = rest
+    this.socket.pause()
+    if (this.holds === 0) this.roomWaiters.push(() => this.scheduleResume())
+  }
+
+  /** Reading goes on in a turn of its own, not inside a write callback or an owner's call. */
+  private scheduleResume(): void {
+    if (this.resumeScheduled || !this.backlog) return
+    this.resumeScheduled = true
+    setImmediate(() => {
+      this.resumeScheduled = false
+      this.resume()
+    })
+  }
+
+  private resume(): void {
+    if (!this.backlog || this.holds > 0 || this.closeInfo || this.breaking) return
+    if (this.unsent > PACE_FRAMES) {
+      this.roomWaiters.push(() => this.scheduleResume())
+      return
+    }
+    const bodies = this.backlog
+    this.backlog = null
+    this.lastHeard = Date.now()
+    this.socket.resume()
+    this.handle(bodies)
+  }
+
+  /** A frame that breaks the stream: its ERROR follows the answers to the frames before it. */
+  private broken(error: ProtocolError): void {
+    const answered = this.whenAnswered?.()
+    if (!answered) return this.fail(error)
+    this.breaking = true
+    this.socket.pause()
+    answered.then(
+      () => this.fail(error),
+      () => this.fail(error),
+    )
+  }
+
+  private onMessage(message: Message, bytes: number): void {
     if (this.peerHello) {
       if (message.type === 'HELLO') throw new ProtocolError('unexpected-message', 'HELLO sent twice')
       if (message.type === 'PING') {
-        this.send({ type: 'PONG' })
+        this.sendFrame(PONG_FRAME)
         return
       }
       if (message.type === 'PONG') return
-      this.emit('message', message)
+      this.emit('message', message, bytes)
       return
     }
     if (message.type === 'ERROR' && this.options.side === 'initiator') {

@@ -6,11 +6,12 @@ import type { Server, Socket } from 'node:net'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import type { EventSink, LeaveReason } from '../../../shared/events'
 import { Connection, type CloseInfo } from '../net/connection'
+import { HandshakeLimit } from '../net/handshake-limit'
 import { closeServer, listen } from '../net/listen'
 import { encodeMessage } from '../protocol/codec'
 import { ProtocolError } from '../protocol/errors'
 import type { Message } from '../protocol/messages'
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_QUEUE_BYTES } from '../defaults'
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_HANDSHAKES_PER_IP, DEFAULT_MAX_QUEUE_BYTES } from '../defaults'
 
 export interface RegistryServerOptions {
   port: number
@@ -18,6 +19,9 @@ export interface RegistryServerOptions {
   heartbeatMs?: number
   helloTimeoutMs?: number
   maxQueueBytes?: number
+  maxQueueFrames?: number
+  /** Connections one address may hold open before saying HELLO. */
+  maxHandshakesPerIp?: number
   onEvent?: EventSink
 }
 
@@ -35,9 +39,11 @@ export class RegistryServer {
   /** The registration each connection made, if any. */
   private readonly byConnection = new Map<Connection, Registration>()
   private readonly emit: EventSink
+  private readonly handshakes: HandshakeLimit
 
   constructor(private readonly options: RegistryServerOptions) {
     this.emit = options.onEvent ?? (() => {})
+    this.handshakes = new HandshakeLimit(options.maxHandshakesPerIp ?? DEFAULT_MAX_HANDSHAKES_PER_IP)
   }
 
   async start(): Promise<{ host: string; port: number }> {
@@ -66,6 +72,7 @@ export class RegistryServer {
       heartbeatMs: this.options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
       helloTimeoutMs: this.options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS,
       maxQueueBytes: this.options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES,
+      maxQueueFrames: this.options.maxQueueFrames,
     })
     this.connections.add(connection)
     connection.on('message', (message) => {
@@ -77,6 +84,7 @@ export class RegistryServer {
       }
     })
     connection.on('close', (info) => this.onClose(connection, info))
+    this.handshakes.admit(connection)
   }
 
   private onMessage(connection: Connection, message: Message): void {
