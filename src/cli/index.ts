@@ -1,5 +1,7 @@
 // dropbox-sync's command line: the same engine as the desktop app, without a window.
-import { Command, CommanderError, Option } from 'commander'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { existsSync } from 'node:fs'
+import { hostname } from 'node:os'
 import path from 'node:path'
 import { ClientNode, defaultMirrorDir } from '../main/engine/client/client-node'
 import { folderPairProblem } from '../main/engine/client/folder-pair'
@@ -7,6 +9,9 @@ import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, defaultWorkers } from '
 import { DEFAULT_RESCAN_SECONDS, MAX_RESCAN_SECONDS } from '../shared/rescan'
 import { portProblem } from '../main/engine/net/listen'
 import { RegistryServer } from '../main/engine/registry/registry-server'
+import { JoinError, SERVER_FILE } from '../main/engine/client/saved-server'
+import { decodeInvite } from '../main/engine/identity/invite'
+import { deviceNameProblem, toDeviceName } from '../main/engine/protocol/codec'
 import { defaultConfigDir, parseUiAddress } from '../main/app/headless/ui-address'
 import { createPrinter, flushPrinters } from './printer'
 import { registerIdentityCommands } from './identity-commands'
@@ -92,6 +97,8 @@ function startStoppable(node: Stoppable & { start(): Promise<unknown> }, what: s
 }
 
 function failToStart(error: unknown, what: string): never {
+  // Bad input found at the start (how to join the server): a usage error.
+  if (error instanceof JoinError) usageError(error.message)
   const err = error as NodeJS.ErrnoException & { port?: number }
   const problem = portProblem(err)
   const reason =
@@ -114,6 +121,24 @@ for (const stream of [process.stdout, process.stderr]) {
   })
 }
 
+const CONFIG_HELP = "the folder of this device's identity and membership (default: the desktop app's settings folder)"
+
+function configDirOf(opts: { config?: string }): string {
+  return path.resolve(opts.config ?? defaultConfigDir())
+}
+
+/** `--name`: 1 to 64 bytes of UTF-8 without control characters. */
+function deviceName(value: string): string {
+  const problem = deviceNameProblem(value)
+  if (problem) throw new InvalidArgumentError(`${problem}.`)
+  return value
+}
+
+/** The name a device goes by when none is given: this machine's host name. */
+function defaultName(): string {
+  return toDeviceName(hostname())
+}
+
 const program = new Command()
   .name('dropbox-sync')
   .description('Folder sync for machines on one network: a registry server and clients that mirror one another.')
@@ -134,6 +159,8 @@ program
   .addOption(requiredOption('-p, --port <port>', 'port to listen on (0 picks a free one)').argParser(listenPort))
   .option('--host <addr>', 'address to listen on (default: every interface, IPv6 and IPv4)', bindAddress)
   .option('--json', 'print events as one JSON object per line')
+  .option('--config <dir>', CONFIG_HELP)
+  .option('--name <name>', "this device's name, shown to the clients (default: the host name)", deviceName)
   .addOption(
     new Option('--heartbeat <ms>', 'how often clients must ping; 3 missed pings drop a client')
       .argParser(integerIn(100, 60000, 'the heartbeat'))
@@ -144,10 +171,12 @@ program
       .argParser(integerIn(100, 60000, 'the hello timeout'))
       .default(DEFAULT_HELLO_TIMEOUT_MS),
   )
-  .action(async (opts: { port: number; host?: string; json?: boolean; heartbeat: number; helloTimeout: number }) => {
+  .action(async (opts: { port: number; host?: string; json?: boolean; heartbeat: number; helloTimeout: number; config?: string; name?: string }) => {
     const server = new RegistryServer({
       port: opts.port,
       host: opts.host,
+      configDir: configDirOf(opts),
+      name: opts.name ?? defaultName(),
       heartbeatMs: opts.heartbeat,
       helloTimeoutMs: opts.helloTimeout,
       onEvent: createPrinter(Boolean(opts.json)),
@@ -164,8 +193,12 @@ program
   .option('-p, --port <port>', 'port to serve the folder on (0: the last run\'s port if it is free, else any free one)', listenPort, 0)
   .option('-w, --workers <n>', 'worker threads that pull files (by default one per core, at most 4)', integerIn(1, 256, 'the number of workers'), defaultWorkers())
   .option('-b, --buffer <n>', 'slots in the circular job buffer', integerIn(1, 65536, 'the number of buffer slots'), 64)
-  .addOption(requiredOption('--server-port <port>', 'the registry server port').argParser(remotePort))
-  .addOption(requiredOption('--server-ip <host>', 'the registry server address').argParser(hostName))
+  .addOption(requiredOption('--server-port <port>', 'the registry server port (optional with --join or once joined)', knowsServer).argParser(remotePort))
+  .addOption(requiredOption('--server-ip <host>', 'the registry server address (optional with --join or once joined)', knowsServer).argParser(hostName))
+  .option('--config <dir>', CONFIG_HELP)
+  .option('--name <name>', "this device's name, shown to the others (default: the host name)", deviceName)
+  .option('--join <invite>', 'join the server with this invite (made by dropbox-sync invite on the server); once is enough')
+  .option('--server-id <id>', "the server's device ID: ask its operator to accept this device (without an invite)")
   .option('--host <addr>', 'address to listen on (default: every interface)', bindAddress)
   .option('--advertise <addr>', 'address to announce to other clients (default: the one the server was reached from)', reachableAddress)
   .option('--mirror <dir>', "where the other clients' folders are mirrored (default: DIR-mirrors beside the shared folder)", folderPath)
@@ -189,7 +222,16 @@ program
       advertise?: string
       rescan: number
       json?: boolean
+      config?: string
+      name?: string
+      join?: string
+      serverId?: string
     }) => {
+      // A mistyped, forged or expired invite: one line, exit 2, before anything is made or saved.
+      if (opts.join !== undefined) {
+        const invite = decodeInvite(opts.join, Math.floor(Date.now() / 1000))
+        if (!invite.ok) usageError(`--join: ${invite.message}`)
+      }
       const mirrorDir = path.resolve(opts.mirror ?? defaultMirrorDir(opts.dir))
       const problem = folderPairProblem(opts.dir, mirrorDir)
       if (problem) {
@@ -206,6 +248,10 @@ program
         host: opts.host,
         serverHost: opts.serverIp,
         serverPort: opts.serverPort,
+        configDir: configDirOf(opts),
+        name: opts.name ?? defaultName(),
+        ...(opts.join !== undefined ? { join: opts.join } : {}),
+        ...(opts.serverId !== undefined ? { serverId: opts.serverId } : {}),
         advertiseHost: opts.advertise,
         workers: opts.workers,
         bufferSlots: opts.buffer,
@@ -215,8 +261,10 @@ program
           if (event.type === 'registered') registeredWith = event.server
           else if (event.type === 'server-lost') registeredWith = null
           print(event)
-          // A web server at that address is a typo in -sip / -sp: waiting will not fix it.
-          if (event.type === 'error' && event.code === 'server-speaks-http') quit(1, null)
+          // A web server at that address is a typo in -sip / -sp, another device is not the
+          // server this one joined: waiting will not fix either. Nor does it a refusal.
+          if (event.type === 'error' && QUIT_ON.has(event.code)) quit(QUIT_ON.get(event.code)!, null)
+          if (event.type === 'removed') quit(1, null)
         },
       })
       const running = startStoppable(client, 'client', {
@@ -227,6 +275,22 @@ program
       await running.started
     },
   )
+
+/** Errors after which a client stops, and its exit code: 2 for a bad invite, as for any bad input. */
+const QUIT_ON = new Map<string, number>([
+  ['server-speaks-http', 1],
+  ['peer-id-mismatch', 1],
+  ['refused', 1],
+  ['invite-used', 2],
+  ['invite-expired', 2],
+  ['invite-unknown', 2],
+])
+
+/** -sp and -sip may be left out when an invite or the saved membership says where the server is. */
+function knowsServer(command: Command): boolean {
+  const opts = command.opts<{ join?: string; config?: string }>()
+  return opts.join !== undefined || existsSync(path.join(configDirOf(opts), SERVER_FILE))
+}
 
 program
   .command('app')

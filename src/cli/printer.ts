@@ -6,13 +6,21 @@ import type { EngineEvent, EventSink } from '../shared/events'
 export function describe(event: EngineEvent): string {
   switch (event.type) {
     case 'ready':
-      return `${event.role} listening on ${formatEndpoint(event.host, event.port)}`
+      return `${event.role} listening on ${formatEndpoint(event.host, event.port)} as ${shown(event.name)} (device ID ${event.id})`
     case 'registered':
       return `registered with the server ${event.server} as ${formatEndpoint(event.ip, event.port)}`
     case 'peer-joined':
-      return `peer joined: ${formatEndpoint(event.ip, event.port)}`
+      return `peer joined: ${formatEndpoint(event.ip, event.port)} ${shown(event.name)} (${event.id.slice(0, 7)})`
     case 'peer-left':
-      return `peer left: ${formatEndpoint(event.ip, event.port)} (${event.reason})`
+      return `peer left: ${formatEndpoint(event.ip, event.port)} ${shown(event.name)} (${event.id.slice(0, 7)}) (${event.reason})`
+    case 'join-request':
+      return `join request: ${shown(event.name)} from ${event.address}, device ID ${event.id}; accept with: dropbox-sync members accept ${event.id}`
+    case 'member-added':
+      return `member added: ${shown(event.name)} (${event.id})`
+    case 'member-removed':
+      return `member removed: ${shown(event.name)} (${event.id}); its connections are cut`
+    case 'removed':
+      return `removed: ${shown(event.message)}`
     case 'server-lost':
       return `lost the server ${event.server}; reconnecting`
     case 'error':

@@ -2,12 +2,15 @@
 // with three missing would learn them one run at a time.
 import { type Command, Option } from 'commander'
 
-const required = new WeakSet<Option>()
+const required = new WeakMap<Option, (command: Command) => boolean>()
 
-/** An option the command cannot run without (commander is not told: the hook below checks). */
-export function requiredOption(flags: string, description: string): Option {
+/**
+ * An option the command cannot run without (commander is not told: the hook below checks),
+ * unless `optionalWhen` says the command has it from elsewhere (a client's saved membership).
+ */
+export function requiredOption(flags: string, description: string, optionalWhen: (command: Command) => boolean = () => false): Option {
   const option = new Option(flags, description)
-  required.add(option)
+  required.set(option, optionalWhen)
   return option
 }
 
@@ -18,7 +21,10 @@ function quoted(flags: string[]): string {
 
 /** Fails the command, in one line naming every missing required option, before its action runs. */
 export function checkRequiredOptions(command: Command): void {
-  const missing = command.options.filter((option) => required.has(option) && command.getOptionValue(option.attributeName()) === undefined)
+  const missing = command.options.filter((option) => {
+    const optionalWhen = required.get(option)
+    return optionalWhen !== undefined && command.getOptionValue(option.attributeName()) === undefined && !optionalWhen(command)
+  })
   if (missing.length === 0) return
   const what = missing.length === 1 ? 'option' : 'options'
   command.error(`error: required ${what} ${quoted(missing.map((option) => option.flags))} not specified`, {

@@ -34,7 +34,7 @@ export type EngineStatus = z.infer<typeof engineStatusSchema>
 
 // ---- events pushed to the window ----
 
-const leaveReason = z.enum(['log-off', 'connection-lost', 'timeout'])
+const leaveReason = z.enum(['log-off', 'connection-lost', 'timeout', 'removed'])
 const workerState = z.object({ id: count, busy: z.boolean(), peer: z.string().optional(), path: z.string().optional(), jobs: count.optional() })
 
 export const engineEventSchema = z.discriminatedUnion('type', [
@@ -54,6 +54,10 @@ export const engineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('peer-synced'), peer: z.string(), files: count, bytes: count }),
   z.object({ type: z.literal('buffer'), used: count, capacity: count }),
   z.object({ type: z.literal('workers'), busy: count, total: count, states: z.array(workerState) }),
+  z.object({ type: z.literal('join-request'), id: z.string(), name: z.string(), address: z.string() }),
+  z.object({ type: z.literal('member-added'), id: z.string(), name: z.string() }),
+  z.object({ type: z.literal('member-removed'), id: z.string(), name: z.string() }),
+  z.object({ type: z.literal('removed'), message: z.string() }),
 ])
 
 export const statusEventSchema = z.object({ type: z.literal('status'), status: engineStatusSchema })

@@ -3,14 +3,21 @@
 
 export type Role = 'server' | 'client'
 
-/** Why a peer left: it said LOG_OFF, its connection dropped, or it went silent past the heartbeat. */
-export type LeaveReason = 'log-off' | 'connection-lost' | 'timeout'
+/**
+ * Why a peer left: it said LOG_OFF, its connection dropped, it went silent past the heartbeat, or
+ * the server's operator removed it from the members.
+ */
+export type LeaveReason = 'log-off' | 'connection-lost' | 'timeout' | 'removed'
 
 export interface ReadyEvent {
   type: 'ready'
   role: Role
   host: string
   port: number
+  /** This device's ID as people read it (`XXXXXXX-…`). */
+  id: string
+  /** This device's name (a display name, never an identity). */
+  name: string
 }
 
 export interface RegisteredEvent {
@@ -26,6 +33,9 @@ export interface PeerJoinedEvent {
   type: 'peer-joined'
   ip: string
   port: number
+  /** The peer's device ID as people read it. */
+  id: string
+  name: string
 }
 
 export interface PeerLeftEvent {
@@ -33,6 +43,37 @@ export interface PeerLeftEvent {
   ip: string
   port: number
   reason: LeaveReason
+  id: string
+  name: string
+}
+
+/** Server: a device with a valid certificate but no membership asks to join; the operator decides. */
+export interface JoinRequestEvent {
+  type: 'join-request'
+  id: string
+  name: string
+  /** Where it asked from (`ip:port`). */
+  address: string
+}
+
+/** Server: a device became a member (an invite used, or the operator accepted it). */
+export interface MemberAddedEvent {
+  type: 'member-added'
+  id: string
+  name: string
+}
+
+/** Server: a member was removed by the operator; its connections are cut. */
+export interface MemberRemovedEvent {
+  type: 'member-removed'
+  id: string
+  name: string
+}
+
+/** Client: this device was removed from the server's members; it stops trying. */
+export interface RemovedEvent {
+  type: 'removed'
+  message: string
 }
 
 export interface ServerLostEvent {
@@ -149,6 +190,10 @@ export type EngineEvent =
   | PeerSyncedEvent
   | BufferEvent
   | WorkersEvent
+  | JoinRequestEvent
+  | MemberAddedEvent
+  | MemberRemovedEvent
+  | RemovedEvent
 
 export type EngineEventType = EngineEvent['type']
 

@@ -3,6 +3,7 @@
 // one after another, so a quick second Save never races the first. Why an engine is not running
 // is kept in the status, in words the window shows.
 import { mkdirSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { ClientNode } from '../engine/client/client-node'
 import { portProblem } from '../engine/net/listen'
 import { RegistryServer } from '../engine/registry/registry-server'
@@ -11,6 +12,8 @@ import { formatEndpoint } from '../../shared/endpoint'
 import type { EngineEvent } from '../../shared/events'
 import { checkSettings, DEFAULT_SETTINGS, type Settings } from '../../shared/settings'
 import { folderProblems, mirrorFolderOf } from './folder-checks'
+import { defaultConfigDir } from './headless/ui-address'
+import { toDeviceName } from '../engine/protocol/codec'
 import { reachableAddresses } from './network-addresses'
 
 export interface Engine {
@@ -29,6 +32,8 @@ export interface SupervisorOptions {
   addresses?: () => string[]
   /** The bundled transfer worker's file (each bundler puts it elsewhere: the host says where). */
   workerScript: string | URL
+  /** Where the device's identity and membership live (default: the app's settings folder). */
+  configDir?: string
 }
 
 export class Supervisor {
@@ -124,7 +129,7 @@ export class Supervisor {
   }
 
   private serverEngine(settings: Settings, onEvent: (event: EngineEvent) => void): Engine {
-    return new RegistryServer({ port: settings.port, host: this.listenHost(settings), heartbeatMs: this.options.heartbeatMs, onEvent })
+    return new RegistryServer({ port: settings.port, host: this.listenHost(settings), heartbeatMs: this.options.heartbeatMs, onEvent, ...this.device() })
   }
 
   private clientEngine(settings: Settings, onEvent: (event: EngineEvent) => void): Engine {
@@ -142,7 +147,12 @@ export class Supervisor {
       rescanEveryMs: settings.rescanSeconds * 1000,
       workerScript: this.options.workerScript,
       onEvent,
+      ...this.device(),
     })
+  }
+
+  private device(): { configDir: string; name: string } {
+    return { configDir: this.options.configDir ?? defaultConfigDir(), name: toDeviceName(hostname()) }
   }
 
   /** The settings' Listen address, else the host's default (every interface in the app). */

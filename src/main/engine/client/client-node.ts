@@ -1,20 +1,21 @@
 // A client: indexes and watches its shared folder, serves it to announced peers, registers with
 // the registry server, and mirrors every other client's folder through the worker pool.
-// Order at start: index (so the first list is complete), listener (so the announced port is
-// open), then registration. `stop()` logs off first, then closes everything.
-import { randomBytes } from 'node:crypto'
+// Order at start: identity and membership (what to pin, where the server is), index (so the
+// first list is complete), listener (so the announced port is open), then registration.
+// `stop()` logs off first, then closes everything.
 import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { endpointKey, type Endpoint } from '../../../shared/endpoint'
-import type { EngineEvent, EventSink } from '../../../shared/events'
+import type { EventSink } from '../../../shared/events'
 import { FolderIndex } from '../folder/folder-index'
+import { loadOrCreateIdentity, type DeviceIdentity } from '../identity/device-identity'
 import { portProblem } from '../net/listen'
 import { MirrorCoordinator, STATE_FOLDER } from '../mirror/mirror-coordinator'
 import { FolderServer, type PeerDirectory } from './folder-server'
 import { folderPairProblem, realish } from './folder-pair'
 import { MirrorLock } from './mirror-lock'
-import { ServerLink } from './server-link'
+import { planJoin, saveServer, type JoinPlan } from './saved-server'
+import { ServerLink, type PeerEntry } from './server-link'
 
 export interface ClientNodeOptions {
   /** The shared folder. */
@@ -23,8 +24,17 @@ export interface ClientNodeOptions {
   mirrorDir?: string
   port: number
   host?: string
-  serverHost: string
-  serverPort: number
+  /** This device's identity and its saved membership (`server.json`) live here. */
+  configDir: string
+  /** This device's name, shown to others (a display name, never an identity). */
+  name: string
+  /** An invite (`dbs1-…`): join the server it names, once. */
+  join?: string
+  /** The server's device ID, to ask its operator to accept this device (no invite). */
+  serverId?: string
+  /** Where the server is; optional with an invite or a saved membership, which hold addresses. */
+  serverHost?: string
+  serverPort?: number
   advertiseHost?: string
   workers: number
   bufferSlots: number
@@ -57,8 +67,8 @@ export function defaultMirrorDir(dir: string): string {
 }
 
 export class ClientNode {
-  readonly nodeId = randomBytes(16)
   readonly mirrorDir: string
+  private identity: DeviceIdentity | null = null
   private index: FolderIndex | null = null
   private folderServer: FolderServer | null = null
   private mirror: MirrorCoordinator | null = null
@@ -76,23 +86,38 @@ export class ClientNode {
   }
 
   async start(): Promise<{ host: string; port: number }> {
+    // Which server, pinned how: a bad invite or no membership at all fails before anything is made.
+    const { serverHost, serverPort } = this.options
+    const plan = planJoin({
+      configDir: this.options.configDir,
+      join: this.options.join,
+      serverId: this.options.serverId,
+      address: serverHost !== undefined && serverPort !== undefined ? { host: serverHost, port: serverPort } : undefined,
+    })
+    this.identity = await loadOrCreateIdentity(this.options.configDir)
     // Taken first and given back on any failure below; nothing is made before it is held.
     this.lock.acquire()
     try {
-      return await this.startHoldingLock()
+      return await this.startHoldingLock(this.identity, plan)
     } catch (error) {
       this.lock.release()
       throw error
     }
   }
 
-  private async startHoldingLock(): Promise<{ host: string; port: number }> {
+  /** This device's ID as people read it, once started. */
+  get id(): string | null {
+    return this.identity?.idText ?? null
+  }
+
+  private async startHoldingLock(identity: DeviceIdentity, plan: JoinPlan): Promise<{ host: string; port: number }> {
     this.mirror = new MirrorCoordinator({
       mirrorRoot: this.mirrorDir,
       workers: this.options.workers,
       bufferSlots: this.options.bufferSlots,
       workerScript: this.options.workerScript,
-      nodeId: this.nodeId,
+      identity,
+      name: this.options.name,
       rescanEveryMs: this.options.rescanEveryMs,
       onEvent: this.emit,
     })
@@ -105,7 +130,7 @@ export class ClientNode {
       // changes made inside it.
       this.index = new FolderIndex(realish(this.options.dir), path.join(stateDir, 'index.json'), this.emit, { rescanEveryMs: this.options.rescanEveryMs })
       await this.index.open()
-      listening = await this.serveFolder(this.index, path.join(stateDir, LAST_PORT_FILE))
+      listening = await this.serveFolder(this.index, identity, path.join(stateDir, LAST_PORT_FILE))
       await mirrorStarted
     } catch (error) {
       // Nothing may keep running (threads, a watcher) after a start that failed.
@@ -115,15 +140,28 @@ export class ClientNode {
       throw error
     }
     const { host, port } = listening
-    this.emit({ type: 'ready', role: 'client', host, port })
+    this.emit({ type: 'ready', role: 'client', host, port, id: identity.idText, name: this.options.name })
+    let saved = plan.saved
     this.link = new ServerLink({
-      serverHost: this.options.serverHost,
-      serverPort: this.options.serverPort,
+      addresses: plan.addresses,
+      serverId: plan.serverId,
+      identity,
+      name: this.options.name,
+      ...(plan.token ? { joinToken: plan.token } : {}),
       listenPort: port,
       // Listening on one specific address means that is the one to announce.
       advertiseHost: this.options.advertiseHost ?? specificHost(this.options.host),
-      nodeId: this.nodeId,
-      onEvent: (event) => this.onLinkEvent(event),
+      onEvent: this.emit,
+      onPeer: (change, peer) => this.onPeer(change, peer),
+      onJoined: (address) => {
+        // Remembered once the server has let us in: from then on the saved membership suffices.
+        if (saved && address === plan.addresses[0]) return
+        saved = true
+        const addresses = [address, ...plan.addresses.filter((a) => a !== address)]
+        saveServer(this.options.configDir, { id: plan.serverId, addresses }).catch((error: unknown) =>
+          this.emit({ type: 'error', code: 'io-error', message: `cannot save the membership in ${this.options.configDir}: ${(error as Error).message}` }),
+        )
+      },
     })
     this.link.start()
     return { host, port }
@@ -134,11 +172,11 @@ export class ClientNode {
    * their mirror of this client by ip:port, and a new port on every start would have each of them
    * fetch the whole folder again, into a new mirror folder.
    */
-  private async serveFolder(index: FolderIndex, portFile: string): Promise<{ host: string; port: number }> {
+  private async serveFolder(index: FolderIndex, identity: DeviceIdentity, portFile: string): Promise<{ host: string; port: number }> {
     const anyPort = this.options.port === 0
     const remembered = anyPort ? rememberedPort(portFile) : null
     const serve = (port: number): FolderServer =>
-      new FolderServer({ port, host: this.options.host, nodeId: this.nodeId, index, peers: this.directory, onEvent: this.emit })
+      new FolderServer({ port, host: this.options.host, identity, name: this.options.name, index, peers: this.directory, onEvent: this.emit })
     let server = serve(remembered ?? this.options.port)
     let listening: { host: string; port: number }
     try {
@@ -175,42 +213,37 @@ export class ClientNode {
     if (failure) throw failure
   }
 
-  /** The registry's view of who may read our folder. */
+  /** The registry's view of who may read our folder, by device ID (hex). */
   private readonly directory: PeerDirectory = {
-    has: (key) => this.link?.peers.has(key) ?? false,
-    waitFor: (key, ms) =>
+    lookup: (id) => this.link?.lookup(id) ?? null,
+    waitFor: (id, ms) =>
       new Promise((resolve) => {
-        const waiters = this.peerWaiters.get(key) ?? []
+        const waiters = this.peerWaiters.get(id) ?? []
         const wake = (): void => {
           clearTimeout(timer)
-          resolve(true)
+          resolve(this.directory.lookup(id))
         }
         const timer = setTimeout(() => {
           // Timed out: forget this waiter, so unanswered claims do not pile up.
-          const left = (this.peerWaiters.get(key) ?? []).filter((w) => w !== wake)
-          if (left.length) this.peerWaiters.set(key, left)
-          else this.peerWaiters.delete(key)
-          resolve(this.directory.has(key))
+          const left = (this.peerWaiters.get(id) ?? []).filter((w) => w !== wake)
+          if (left.length) this.peerWaiters.set(id, left)
+          else this.peerWaiters.delete(id)
+          resolve(this.directory.lookup(id))
         }, ms)
         waiters.push(wake)
-        this.peerWaiters.set(key, waiters)
+        this.peerWaiters.set(id, waiters)
       }),
   }
 
-  private onLinkEvent(event: EngineEvent): void {
-    this.emit(event)
-    if (event.type === 'registered') {
-      this.mirror?.setSelf({ ip: event.ip, port: event.port })
-    } else if (event.type === 'peer-joined') {
-      const endpoint: Endpoint = { ip: event.ip, port: event.port }
-      const key = endpointKey(endpoint)
-      for (const wake of this.peerWaiters.get(key) ?? []) wake()
-      this.peerWaiters.delete(key)
-      this.mirror?.peerJoined(endpoint)
-    } else if (event.type === 'peer-left') {
-      const endpoint: Endpoint = { ip: event.ip, port: event.port }
-      this.folderServer?.peerLeft(endpointKey(endpoint))
-      this.mirror?.peerLeft(endpoint)
+  private onPeer(change: 'joined' | 'left', peer: PeerEntry): void {
+    if (change === 'joined') {
+      for (const wake of this.peerWaiters.get(peer.id) ?? []) wake()
+      this.peerWaiters.delete(peer.id)
+      this.mirror?.peerJoined(peer.endpoint, peer.id)
+    } else {
+      // Left, timed out or removed: it may no longer read our folder, and we stop mirroring it.
+      this.folderServer?.peerLeft(peer.id)
+      this.mirror?.peerLeft(peer.endpoint)
     }
   }
 }

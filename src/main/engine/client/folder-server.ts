@@ -1,17 +1,18 @@
-// The port a client serves its shared folder on. Only peers the registry server announced may
-// use it: a connection first says IDENTIFY with its announced address, which must be a known
-// peer reached from that same IP. Then: GET_FILE_LIST, GET_FILE (streamed), SUBSCRIBE (pushed
-// INDEX_CHANGED), GET_FILES (many small files in FILES frames). Requests on one connection are
-// answered in order, one at a time.
+// The port a client serves its shared folder on, over mutual TLS. Only devices the registry
+// server announced may use it: the certificate a peer proves is its device ID, which must be one
+// the server listed as online (checked before our HELLO goes; refused with ERROR not-a-member).
+// Then: GET_FILE_LIST, GET_FILE (streamed), SUBSCRIBE (pushed INDEX_CHANGED), GET_FILES (many
+// small files in FILES frames). Requests on one connection are answered in order, one at a time.
 import { createHash, type Hash } from 'node:crypto'
 import { closeSync, fstatSync, read, readSync, statSync, type Stats } from 'node:fs'
 import type { Server, Socket } from 'node:net'
-import { endpointKey, type Endpoint } from '../../../shared/endpoint'
+import { formatDeviceId } from '../../../shared/device-id'
 import type { EventSink } from '../../../shared/events'
 import { relativePathProblem } from '../../../shared/paths'
 import { Connection } from '../net/connection'
 import { HandshakeLimit } from '../net/handshake-limit'
 import { closeServer, listen } from '../net/listen'
+import { acceptTls, type TlsCredentials } from '../net/tls'
 import { FilesFrame } from '../protocol/codec'
 import { BATCH_FILE_BYTES, FILE_CHUNK_BYTES, FILES_FRAME_TARGET_BYTES, LIST_FIRST_FRAME_BYTES, LIST_FRAME_TARGET_BYTES } from '../protocol/constants'
 import { ProtocolError } from '../protocol/errors'
@@ -20,23 +21,28 @@ import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_HANDSHAKES_
 import type { FolderIndex, IndexedFile } from '../folder/folder-index'
 import { FolderSession } from './folder-session'
 
-/** Who may connect: the peers the registry server has announced. */
+/** Who may connect: the devices the registry server has announced, by device ID (hex). */
 export interface PeerDirectory {
-  has(key: string): boolean
-  /** Waits up to `ms` for the server to announce `key` (its USER_ON may trail the peer's call). */
-  waitFor(key: string, ms: number): Promise<boolean>
+  /** The announced `ip:port` of that device, or null. */
+  lookup(id: string): string | null
+  /** Waits up to `ms` for the server to announce the device (its USER_ON may trail its call). */
+  waitFor(id: string, ms: number): Promise<string | null>
 }
 
 export interface FolderServerOptions {
   port: number
   host?: string
-  nodeId: Buffer
+  /** This device's certificate and key: peers pin it. */
+  identity: TlsCredentials
+  /** This device's name, sent in HELLO. */
+  name: string
   index: FolderIndex
   peers: PeerDirectory
   onEvent: EventSink
 }
 
-const IDENTIFY_WAIT_MS = 3000
+/** How long a device not announced yet may wait for its USER_ON before it is refused. */
+export const ANNOUNCE_WAIT_MS = 3000
 
 /**
  * Splits list entries into frames, so no frame nears the maximum however many files there are (a
@@ -100,6 +106,8 @@ class ChunkBuffers {
 export class FolderServer {
   private server: Server | null = null
   private readonly sessions = new Set<FolderSession>()
+  /** Every accepted TCP socket until it closes: stop() ends them all, whatever their stage. */
+  private readonly sockets = new Set<Socket>()
   private readonly handshakes = new HandshakeLimit(DEFAULT_MAX_HANDSHAKES_PER_IP)
   private readonly chunks = new ChunkBuffers()
   private readonly onChanges = (changes: IndexChange[]): void => {
@@ -126,36 +134,66 @@ export class FolderServer {
     this.options.index.off('missing', this.onMissing)
     this.options.index.off('restored', this.onRestored)
     const closing = this.server ? closeServer(this.server) : Promise.resolve()
-    for (const session of this.sessions) session.connection.socket.destroy()
+    for (const socket of this.sockets) socket.destroy()
     await closing
   }
 
-  /** A peer the server says has left may no longer read our folder. */
-  peerLeft(key: string): void {
-    for (const session of this.sessions) if (session.peer === key) session.connection.close()
+  /** A device the server says has left (or was removed) may no longer read our folder. */
+  peerLeft(id: string): void {
+    for (const session of this.sessions) if (session.peerId === id) session.connection.close()
   }
 
-  private accept(socket: Socket): void {
-    const connection = new Connection(socket, {
-      side: 'acceptor',
-      role: 'client',
-      nodeId: this.options.nodeId,
-      heartbeatMs: DEFAULT_HEARTBEAT_MS,
-      helloTimeoutMs: DEFAULT_HELLO_TIMEOUT_MS,
-      maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
+  private accept(raw: Socket): void {
+    if (!this.handshakes.admit(raw)) return
+    this.sockets.add(raw)
+    raw.once('close', () => this.sockets.delete(raw))
+    acceptTls(raw, this.options.identity, DEFAULT_HELLO_TIMEOUT_MS, (socket, id) => {
+      // eslint-disable-next-line prefer-const -- the connection's admit needs the session it is in
+      let session: FolderSession
+      const connection: Connection = new Connection(socket, {
+        side: 'acceptor',
+        role: 'client',
+        name: this.options.name,
+        heartbeatMs: DEFAULT_HEARTBEAT_MS,
+        helloTimeoutMs: DEFAULT_HELLO_TIMEOUT_MS,
+        maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
+        admit: () => this.admit(session, id),
+      })
+      session = new FolderSession(connection)
+      this.sessions.add(session)
+      connection.once('ready', () => this.handshakes.done(raw))
+      connection.on('message', (message, bytes) => {
+        session.request(bytes, () => this.answer(session, message), (error) => this.fail(session, error))
+      })
+      connection.on('close', (info) => {
+        this.sessions.delete(session)
+        if (info.code && info.reason !== 'remote-error' && info.code !== 'not-a-member') {
+          this.options.onEvent({ type: 'error', code: info.code, message: `${session.peer ?? connection.remote}: ${info.message ?? info.reason}` })
+        }
+      })
     })
-    const session = new FolderSession(connection)
-    this.sessions.add(session)
-    connection.on('message', (message, bytes) => {
-      session.request(bytes, () => this.answer(session, message), (error) => this.fail(session, error))
-    })
-    connection.on('close', (info) => {
-      this.sessions.delete(session)
-      if (info.code && info.reason !== 'remote-error') {
-        this.options.onEvent({ type: 'error', code: info.code, message: `${session.peer ?? connection.remote}: ${info.message ?? info.reason}` })
-      }
-    })
-    this.handshakes.admit(connection)
+  }
+
+  /**
+   * Only a device the server announced, and still lists as online, may read the folder. Its
+   * USER_ON may still be on its way to us: it gets ANNOUNCE_WAIT_MS to arrive.
+   */
+  private async admit(session: FolderSession, id: Buffer): Promise<ProtocolError | null> {
+    const hex = id.toString('hex')
+    const peers = this.options.peers
+    const key = peers.lookup(hex) ?? (await peers.waitFor(hex, ANNOUNCE_WAIT_MS))
+    if (key === null) {
+      const idText = formatDeviceId(id)
+      this.options.onEvent({
+        type: 'error',
+        code: 'unknown-peer',
+        message: `refused ${session.connection.remote}, device ${idText}: not a client the server announced`,
+      })
+      return new ProtocolError('not-a-member', `device ${idText} is not a client the server announced as online`)
+    }
+    session.peer = key
+    session.peerId = hex
+    return null
   }
 
   private fail(session: FolderSession, error: unknown): void {
@@ -166,14 +204,6 @@ export class FolderServer {
   private async answer(session: FolderSession, message: Message): Promise<void> {
     const { connection } = session
     if (connection.isClosed) return
-    if (message.type === 'IDENTIFY') return this.identify(session, message.endpoint)
-    if (!session.peer) {
-      // Not an announced peer: the original protocol's refusal, then goodbye.
-      const endpoint: Endpoint = { ip: connection.remoteIp, port: connection.socket.remotePort ?? 1 }
-      connection.send({ type: 'ERROR_IP_PORT_NOT_FOUND_IN_LIST', endpoint })
-      connection.close()
-      return
-    }
     connection.coalesceUntilIdle()
     switch (message.type) {
       case 'GET_FILE_LIST':
@@ -192,26 +222,6 @@ export class FolderServer {
       default:
         throw new ProtocolError('unexpected-message', `${message.type} is not a request a client answers`)
     }
-  }
-
-  private async identify(session: FolderSession, endpoint: Endpoint): Promise<void> {
-    const key = endpointKey(endpoint)
-    const { connection } = session
-    const known =
-      endpoint.ip === connection.remoteIp &&
-      (this.options.peers.has(key) || (await this.options.peers.waitFor(key, IDENTIFY_WAIT_MS)))
-    if (!known) {
-      connection.send({ type: 'ERROR_IP_PORT_NOT_FOUND_IN_LIST', endpoint })
-      connection.close()
-      this.options.onEvent({
-        type: 'error',
-        code: 'unknown-peer',
-        message: `refused ${connection.remote} claiming to be ${key}: not a client the server announced`,
-      })
-      return
-    }
-    session.peer = key
-    connection.send({ type: 'IDENTIFY_OK' })
   }
 
   private async sendList(connection: Connection): Promise<void> {

@@ -5,7 +5,9 @@ import type { Connection } from '../net/connection'
 import { MAX_WAITING_REQUEST_BYTES, MAX_WAITING_REQUESTS } from '../defaults'
 
 export class FolderSession {
+  /** The peer's announced `ip:port` and device ID (hex), once it is admitted. */
   peer: string | null = null
+  peerId: string | null = null
   subscribed = false
   /** Everything owed to the peer, in order: each piece waits for the one before. */
   private queue: Promise<void> = Promise.resolve()

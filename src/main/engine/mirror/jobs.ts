@@ -1,9 +1,9 @@
 // What travels between the main thread and the transfer workers. Plain data (structured clone).
-import type { Endpoint } from '../../../shared/endpoint'
-
 export interface PeerRef {
   ip: string
   port: number
+  /** The device ID (hex) its certificate must hash to: every connection to it pins this. */
+  id: string
   /** `ip:port`, the name events use. */
   key: string
   /** Absolute path of this peer's mirror folder. */
@@ -15,8 +15,6 @@ export interface ListJob {
   kind: 'list'
   id: number
   peer: PeerRef
-  /** Our own announced address, for IDENTIFY. */
-  self: Endpoint
 }
 
 /** Bring one file of a peer into its mirror. */
@@ -24,7 +22,6 @@ export interface FileJob {
   kind: 'file'
   id: number
   peer: PeerRef
-  self: Endpoint
   path: string
   /** Expected SHA-256 (hex) and size, from the peer's list. */
   version: string
@@ -65,13 +62,16 @@ export type JobResult =
 export type MainToWorker =
   | Job[]
   /** Open the connection to a peer now, so its first job does not wait for the handshake. */
-  | { kind: 'connect'; peer: PeerRef; self: Endpoint }
+  | { kind: 'connect'; peer: PeerRef }
   /** The peer left: drop its connection. */
   | { kind: 'forget'; peer: string }
 
 export interface WorkerInit {
   workerId: number
-  nodeId: Uint8Array
+  /** This device's certificate and key (PEM) for its TLS connections, and its name for HELLO. */
+  certPem: string
+  keyPem: string
+  name: string
 }
 
 export type WorkerToMain =

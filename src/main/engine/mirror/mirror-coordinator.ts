@@ -21,6 +21,7 @@ import { clearWay, wayIsReal } from './mirror-way'
 import { Reachability, retryDelay } from './reachability'
 import { WRITE_FAILED } from './write-failure'
 import { PeerSession, PeerSessionError } from './peer-session'
+import type { TlsCredentials } from '../net/tls'
 import { Recycler } from './recycler'
 import { WorkerPool } from './worker-pool'
 
@@ -29,7 +30,10 @@ export interface MirrorOptions {
   workers: number
   bufferSlots: number
   workerScript: string | URL
-  nodeId: Buffer
+  /** This device's certificate and key, for its TLS connections to peers. */
+  identity: TlsCredentials
+  /** This device's name, sent in HELLO. */
+  name: string
   onEvent: EventSink
   /** How often each watched mirror is looked at whole (default DEFAULT_RESCAN_EVERY_MS, see MirrorGuard). */
   rescanEveryMs?: number
@@ -86,7 +90,6 @@ export class MirrorCoordinator {
   private readonly jobGenerations = new Map<number, number>()
   /** Manifests of forgotten peers still being saved: one that comes back loads after the save. */
   private readonly saving = new Map<string, Promise<void>>()
-  private self: Endpoint | null = null
   private nextJobId = 1
   private readonly startedAt = Date.now()
   private stopped = false
@@ -109,7 +112,7 @@ export class MirrorCoordinator {
     this.pool = new WorkerPool(
       this.options.workers,
       this.options.workerScript,
-      { nodeId: new Uint8Array(this.options.nodeId) },
+      { certPem: this.options.identity.certPem, keyPem: this.options.identity.keyPem, name: this.options.name },
       this.ring,
       {
         accept: (job) => this.isCurrent(job),
@@ -144,12 +147,8 @@ export class MirrorCoordinator {
     return this.jobGenerations.size
   }
 
-  /** Our own announced address: peers check it when we IDENTIFY. */
-  setSelf(self: Endpoint): void {
-    this.self = self
-  }
-
-  peerJoined(endpoint: Endpoint): void {
+  /** `id`: the device ID (hex) the registry announced at that endpoint; every connection pins it. */
+  peerJoined(endpoint: Endpoint, id: string): void {
     if (this.stopped) return
     const key = endpointKey(endpoint)
     let state = this.peers.get(key)
@@ -158,7 +157,7 @@ export class MirrorCoordinator {
       const folder = path.join(this.options.mirrorRoot, name)
       const manifest = new MirrorManifest(folder, path.join(this.stateDir, 'mirrors', `${name}.json`))
       state = {
-        ref: { ip: endpoint.ip, port: endpoint.port, key, folder },
+        ref: { ip: endpoint.ip, port: endpoint.port, id, key, folder },
         endpoint,
         online: false,
         generation: 0,
@@ -183,6 +182,8 @@ export class MirrorCoordinator {
       this.peers.set(key, state)
     }
     if (state.online) return
+    // Another device may come back at the same address: it is pinned as the one announced now.
+    state.ref = { ...state.ref, id }
     state.online = true
     state.generation++
     state.remote = null
@@ -242,10 +243,10 @@ export class MirrorCoordinator {
 
   /** Subscribes first, then lists: a change made while the list is read is pushed, not lost. */
   private async subscribe(state: PeerState, generation: number): Promise<void> {
-    if (!this.live(state, generation) || !this.self) return
+    if (!this.live(state, generation)) return
     let session: PeerSession
     try {
-      session = await PeerSession.open(state.endpoint, this.self, this.options.nodeId)
+      session = await PeerSession.open(state.ref, this.options.identity, this.options.name)
     } catch (error) {
       if (error instanceof PeerSessionError && error.code === 'not-announced') {
         // It answered, and will know us once the registry has told it.
@@ -269,7 +270,7 @@ export class MirrorCoordinator {
     }
     if (!this.live(state, generation)) return session.close()
     state.control = session
-    this.pool?.connect(state.ref, this.self)
+    this.pool?.connect(state.ref)
     session.connection.on('close', () => {
       if (state.control !== session) return
       state.control = null
@@ -312,7 +313,7 @@ export class MirrorCoordinator {
     if (!this.live(state, generation) || state.listPending) return
     state.listPending = true
     state.synced = false
-    await this.produce(state, { kind: 'list', id: 0, peer: state.ref, self: this.self! })
+    await this.produce(state, { kind: 'list', id: 0, peer: state.ref })
   }
 
   /**
@@ -452,7 +453,6 @@ export class MirrorCoordinator {
       kind: 'file',
       id: 0,
       peer: state.ref,
-      self: this.self!,
       path: rel,
       version: want.version,
       size: want.size,

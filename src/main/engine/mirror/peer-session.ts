@@ -1,11 +1,12 @@
-// One connection from this client to another client's folder server: HELLO, IDENTIFY as the
-// address the registry announced for us, then requests. Requests are pipelined: each is sent at
+// One connection from this client to another client's folder server: TLS pinned to the device
+// the registry announced, HELLO, then requests. Requests are pipelined: each is sent at
 // once, and since the server answers in order, replies go to the oldest unanswered request until
 // it has all of its answer. Used by the workers for transfers, and by the main thread to
 // SUBSCRIBE to a peer's changes.
-import { connect } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import { Connection, type CloseInfo } from '../net/connection'
+import { dialTls, type DialError, type TlsCredentials } from '../net/tls'
 import { DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_QUEUE_BYTES } from '../defaults'
 import { errorCodeName } from '../protocol/errors'
 import type { FileEntry, Message } from '../protocol/messages'
@@ -46,63 +47,46 @@ export class PeerSession {
     })
   }
 
-  /** `allocateBody`: where large frame bodies go (a transfer worker recycles file chunks). */
-  static open(peer: Endpoint, self: Endpoint, nodeId: Buffer, allocateBody?: (length: number) => Buffer): Promise<PeerSession> {
-    const name = endpointKey(peer)
+  /**
+   * Opens a connection to a peer's folder over TLS, pinned to the device the registry announced
+   * there, and resolves once the peer has answered HELLO: it sends its HELLO only to a device it
+   * knows as announced, and refuses any other with ERROR not-a-member instead (`not-announced`,
+   * retried later). `allocateBody`: where large frame bodies go (a worker recycles file chunks).
+   */
+  static async open(peer: Endpoint & { id: string }, credentials: TlsCredentials, name: string, allocateBody?: (length: number) => Buffer): Promise<PeerSession> {
+    const key = endpointKey(peer)
+    let socket: TLSSocket
+    try {
+      socket = await dialTls({ host: peer.ip, port: peer.port, credentials, expectId: Buffer.from(peer.id, 'hex'), timeoutMs: DEFAULT_HELLO_TIMEOUT_MS })
+    } catch (error) {
+      const dial = error as DialError
+      // Another device at that address is not the peer: not worth a quick retry, nor silence.
+      const code = dial.code === 'peer-id-mismatch' ? 'peer-id-mismatch' : 'peer-unreachable'
+      throw new PeerSessionError(code, `cannot open ${key}: ${dial.message}`, true)
+    }
+    const connection = new Connection(socket, {
+      side: 'initiator',
+      role: 'client',
+      name,
+      heartbeatMs: 0,
+      helloTimeoutMs: DEFAULT_HELLO_TIMEOUT_MS,
+      maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
+      ...(allocateBody ? { allocateBody } : {}),
+    })
+    const session = new PeerSession(connection, key)
     return new Promise((resolve, reject) => {
-      // Declared before the socket whose callbacks may ask for it before it exists.
-      // eslint-disable-next-line prefer-const
-      let connection: Connection | undefined
-      // Reads land straight in the frame being collected (FrameDecoder.readTarget); the first
-      // buffer is asked for before the connection exists, and whatever lands there is copied.
-      const socket = connect({
-        host: peer.ip,
-        port: peer.port,
-        onread: {
-          buffer: () => connection?.readTarget() ?? Buffer.allocUnsafe(64),
-          callback: (n, into) => {
-            connection?.onRead(n, into as Buffer)
-            // Pausing is the receivers' call (socket.pause()), as with 'data' events.
-            return true
-          },
-        },
-      })
-      let connectError = ''
-      socket.once('error', (error: NodeJS.ErrnoException) => (connectError = error.code ?? error.message))
-      connection = new Connection(socket, {
-        side: 'initiator',
-        role: 'client',
-        nodeId,
-        heartbeatMs: 0,
-        helloTimeoutMs: DEFAULT_HELLO_TIMEOUT_MS,
-        maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
-        ...(allocateBody ? { allocateBody } : {}),
-      })
-      const session = new PeerSession(connection, name)
       const onEarlyClose = (info: CloseInfo): void => {
-        reject(new PeerSessionError(info.code ?? 'peer-unreachable', `cannot open ${name}: ${info.message ?? (connectError || info.reason)}`, true))
+        // TLS 1.3: a peer that refuses us does so after our side thinks it is connected.
+        if (info.code === 'not-a-member') {
+          reject(new PeerSessionError('not-announced', `${key} does not know this device as announced yet`, true))
+          return
+        }
+        reject(new PeerSessionError(info.code ?? 'peer-unreachable', `cannot open ${key}: ${info.message ?? info.reason}`, true))
       }
       connection.once('close', onEarlyClose)
       connection.once('ready', () => {
-        session
-          .request({ type: 'IDENTIFY', endpoint: self }, (reply) => {
-            if (reply.type === 'IDENTIFY_OK') return true
-            if (reply.type === 'ERROR_IP_PORT_NOT_FOUND_IN_LIST') {
-              throw new PeerSessionError('not-announced', `${name} does not know us as ${endpointKey(self)} yet`, true)
-            }
-            throw session.unexpected(reply, 'IDENTIFY_OK')
-          })
-          .then(
-            () => {
-              connection.off('close', onEarlyClose)
-              resolve(session)
-            },
-            (error: Error) => {
-              connection.off('close', onEarlyClose)
-              connection.close()
-              reject(error)
-            },
-          )
+        connection.off('close', onEarlyClose)
+        resolve(session)
       })
     })
   }

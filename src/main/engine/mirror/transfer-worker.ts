@@ -5,7 +5,6 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { BatchReceiver, FILES_PER_BATCH, isBatchable } from './batch-receiver'
 import { FileReceiver } from './file-receiver'
 import { HASH_WRITER_ROLE, HashWriter, serveHashWriter } from './hash-writer'
-import type { Endpoint } from '../../../shared/endpoint'
 import type { FileJob, Job, JobResult, ListJob, MainToWorker, PeerRef, WorkerInit, WorkerToMain } from './jobs'
 import { PeerSession, PeerSessionError } from './peer-session'
 import { asWriteFailure } from './write-failure'
@@ -14,7 +13,7 @@ if ((workerData as { role?: string }).role === HASH_WRITER_ROLE) serveHashWriter
 else serveTransfers(workerData as WorkerInit)
 
 function serveTransfers(init: WorkerInit): void {
-  const nodeId = Buffer.from(init.nodeId)
+  const credentials = { certPem: init.certPem, keyPem: init.keyPem }
   const hashWriter = new HashWriter(new URL(import.meta.url))
   const receiver = new FileReceiver(hashWriter)
   const batches = new BatchReceiver(receiver)
@@ -43,14 +42,14 @@ function serveTransfers(init: WorkerInit): void {
     setImmediate(flush)
   }
 
-  async function sessionFor({ peer, self }: { peer: PeerRef; self: Endpoint }): Promise<PeerSession> {
+  async function sessionFor({ peer }: { peer: PeerRef }): Promise<PeerSession> {
     const existing = sessions.get(peer.key)
     if (existing) {
       const session = await existing.catch(() => null)
       if (session?.isOpen) return session
-      if (sessions.get(peer.key) !== existing) return sessionFor({ peer, self })
+      if (sessions.get(peer.key) !== existing) return sessionFor({ peer })
     }
-    const opening = PeerSession.open({ ip: peer.ip, port: peer.port }, self, nodeId, hashWriter.pool.allocate)
+    const opening = PeerSession.open(peer, credentials, init.name, hashWriter.pool.allocate)
     sessions.set(peer.key, opening)
     opening.catch(() => sessions.get(peer.key) === opening && sessions.delete(peer.key))
     return opening

@@ -3,7 +3,6 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { WorkerState } from '../../../shared/events'
-import type { Endpoint } from '../../../shared/endpoint'
 import type { FileJob, Job, JobResult, MainToWorker, PeerRef, WorkerInit, WorkerToMain } from './jobs'
 import type { JobRing } from './job-ring'
 
@@ -107,8 +106,8 @@ export class WorkerPool {
    * Has every worker open its connection to a peer that has just accepted us, while its list is
    * still to come: the handshake is then out of the way when the first files are handed out.
    */
-  connect(peer: PeerRef, self: Endpoint): void {
-    const message = { kind: 'connect', peer, self } as const
+  connect(peer: PeerRef): void {
+    const message = { kind: 'connect', peer } as const
     this.peers.set(peer.key, message)
     this.post(message)
   }

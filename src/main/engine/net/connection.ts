@@ -1,8 +1,10 @@
-// One framed, handshaken connection: HELLO exchange with version check, frame decoding, a
-// bounded outgoing queue, and the heartbeat. Owners (the registry server, the client's link
-// to it, the client's own listener) only see whole, valid messages.
+// One framed, handshaken connection over a TLS socket whose peer is already proved (net/tls.ts):
+// HELLO exchange with version check, frame decoding, a bounded outgoing queue, and the
+// heartbeat. Owners (the registry server, the client's link to it, the client's own listener)
+// only see whole, valid messages, and know the peer's device ID from the start.
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import { encodeFileDataHeader, encodeMessage, decodeBody } from '../protocol/codec'
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../protocol/constants'
 import { ErrorCodes, ProtocolError, errorCodeName, type ErrorCodeName } from '../protocol/errors'
@@ -11,6 +13,7 @@ import type { HelloMessage, Message, PeerRole } from '../protocol/messages'
 import { normalizeIp } from '../protocol/address'
 import { formatEndpoint } from '../../../shared/endpoint'
 import { DEFAULT_MAX_QUEUE_FRAMES } from '../defaults'
+import { peerDeviceId } from './tls'
 
 const PONG_FRAME = encodeMessage({ type: 'PONG' })
 
@@ -57,7 +60,8 @@ function batchWait(): number {
 export interface ConnectionOptions {
   side: 'initiator' | 'acceptor'
   role: PeerRole
-  nodeId: Buffer
+  /** This device's name, sent in HELLO. */
+  name: string
   /** Acceptor: how often (ms) the initiator must send PING; 0 turns the heartbeat off. */
   heartbeatMs: number
   helloTimeoutMs: number
@@ -68,6 +72,11 @@ export interface ConnectionOptions {
   maxFrameBytes?: number
   /** Memory for frame bodies that span reads (see FrameDecoder); default: fresh each time. */
   allocateBody?: (length: number) => Buffer
+  /**
+   * Acceptor: judges the peer once its valid HELLO is in, before our HELLO goes. A ProtocolError
+   * is sent instead of our HELLO, then the connection closes; frames behind the HELLO wait.
+   */
+  admit?: (hello: HelloMessage) => Promise<ProtocolError | null>
 }
 
 export type CloseReason =
@@ -94,6 +103,8 @@ interface ConnectionEvents {
 export class Connection extends EventEmitter<ConnectionEvents> {
   readonly remote: string
   readonly remoteIp: string
+  /** The device ID the peer proved with its certificate (32 bytes); null on a socket without TLS. */
+  readonly peerId: Buffer | null
   peerHello: HelloMessage | null = null
   private readonly decoder: FrameDecoder
   private lastHeard = Date.now()
@@ -136,6 +147,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.maxQueueFrames = options.maxQueueFrames ?? DEFAULT_MAX_QUEUE_FRAMES
     this.remoteIp = safeIp(socket.remoteAddress)
     this.remote = formatEndpoint(this.remoteIp, socket.remotePort ?? 0)
+    this.peerId = 'getPeerCertificate' in socket ? peerDeviceId(socket as TLSSocket) : null
     this.decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES, options.allocateBody)
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.onData(chunk))
@@ -295,32 +307,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       type: 'HELLO',
       version: PROTOCOL_VERSION,
       role: this.options.role,
-      nodeId: this.options.nodeId,
       heartbeatMs: this.options.side === 'acceptor' ? this.options.heartbeatMs : 0,
-      auth: Buffer.alloc(0),
+      name: this.options.name,
     })
   }
 
-  /** For a socket opened with `onread` (see PeerSession): where its next read should land. */
-  readTarget(): Buffer {
-    return this.decoder.readTarget()
-  }
-
-  /** For a socket opened with `onread`: `n` bytes were read into `into`. */
-  onRead(n: number, into: Buffer): void {
-    this.takeFrames(() => this.decoder.landed(n, into))
-  }
-
   private onData(chunk: Buffer): void {
-    this.takeFrames(() => this.decoder.push(chunk))
-  }
-
-  private takeFrames(decode: () => Buffer[]): void {
     if (this.closeInfo || this.breaking) return
     this.lastHeard = Date.now()
     let bodies: Buffer[] = []
     try {
-      bodies = decode()
+      bodies = this.decoder.push(chunk)
     } catch (error) {
       // The decoder keeps the failure: it is handled after the frames before it.
       if (!(error instanceof ProtocolError)) throw error
@@ -412,15 +409,30 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (message.type !== 'HELLO') {
       throw new ProtocolError('unexpected-message', `${message.type} before HELLO: every connection starts with HELLO`)
     }
-    if (message.auth.length > 0) {
-      throw new ProtocolError('bad-frame', `HELLO: authentication is not defined in protocol version ${PROTOCOL_VERSION}; send it empty`)
-    }
-    this.peerHello = message
     if (this.helloTimer) clearTimeout(this.helloTimer)
     this.helloTimer = null
+    const admit = this.options.side === 'acceptor' ? this.options.admit : undefined
+    if (!admit) return this.handshaken(message)
+    // Judged before our HELLO goes; what the peer sent behind its HELLO waits meanwhile.
+    this.hold()
+    admit(message).then(
+      (refusal) => this.admitted(message, refusal),
+      (error: unknown) => this.admitted(message, new ProtocolError('internal', String(error))),
+    )
+  }
+
+  private admitted(hello: HelloMessage, refusal: ProtocolError | null): void {
+    if (this.closeInfo) return
+    if (refusal) return this.fail(refusal)
+    this.handshaken(hello)
+    this.release()
+  }
+
+  private handshaken(hello: HelloMessage): void {
+    this.peerHello = hello
     if (this.options.side === 'acceptor') this.sendHello()
     this.startHeartbeat()
-    this.emit('ready', message)
+    this.emit('ready', hello)
   }
 
   private startHeartbeat(): void {

@@ -9,9 +9,11 @@ import {
   FILES_FRAME_TARGET_BYTES,
   HELLO_MAGIC,
   LENGTH_PREFIX_BYTES,
+  DEVICE_ID_BYTES,
+  JOIN_TOKEN_BYTES,
   LeaveReasonCode,
-  MAX_AUTH_BYTES,
   MAX_BATCH_FILES,
+  MAX_DEVICE_NAME_BYTES,
   MAX_FRAME_BYTES,
   MessageType,
   NodeRole,
@@ -20,7 +22,7 @@ import {
   type MessageTypeName,
 } from './constants'
 import { ProtocolError } from './errors'
-import type { FileEntry, FileRecord, IndexChange, Message, WantedFile } from './messages'
+import type { ClientEntry, FileEntry, FileRecord, IndexChange, Message, WantedFile } from './messages'
 
 const MAX_STRING_BYTES = 0xffff
 const typeNames = new Map<number, MessageTypeName>(
@@ -152,6 +154,21 @@ class Writer {
     return this.raw(addressBytes(ip)).u16(port)
   }
 
+  deviceId(id: Uint8Array): this {
+    if (id.length !== DEVICE_ID_BYTES) throw new RangeError(`a device ID has ${DEVICE_ID_BYTES} bytes, not ${id.length}`)
+    return this.raw(id)
+  }
+
+  deviceName(name: string): this {
+    const problem = deviceNameProblem(name)
+    if (problem) throw new RangeError(problem)
+    return this.str(name)
+  }
+
+  client(entry: ClientEntry): this {
+    return this.endpoint(entry.endpoint).deviceId(entry.id).deviceName(entry.name)
+  }
+
   finish(): Buffer {
     const bodyLength = this.size - LENGTH_PREFIX_BYTES
     if (bodyLength > MAX_FRAME_BYTES) throw new RangeError(`a frame of ${bodyLength} bytes exceeds ${MAX_FRAME_BYTES}`)
@@ -247,10 +264,46 @@ class Reader {
     return { ip, port }
   }
 
+  deviceId(): Buffer {
+    return Buffer.from(this.take(DEVICE_ID_BYTES, 'device ID'))
+  }
+
+  deviceName(field = 'name'): string {
+    const name = this.str(field)
+    const problem = deviceNameProblem(name)
+    if (problem) throw new ProtocolError('bad-frame', `${this.what}: ${problem}`)
+    return name
+  }
+
+  client(field: string): ClientEntry {
+    return { endpoint: this.endpoint(field), id: this.deviceId(), name: this.deviceName(`${field} name`) }
+  }
+
   end(): void {
     const extra = this.body.length - this.offset
     if (extra !== 0) throw new ProtocolError('bad-frame', `${this.what}: ${extra} unexpected bytes after the last field`)
   }
+}
+
+/**
+ * Why a device name cannot travel, or null: 1 to MAX_DEVICE_NAME_BYTES bytes of UTF-8, no
+ * control characters (it is printed to terminals). A name is for display only, never an identity.
+ */
+export function deviceNameProblem(name: string): string | null {
+  const bytes = Buffer.byteLength(name, 'utf8')
+  if (bytes < 1 || bytes > MAX_DEVICE_NAME_BYTES) return `a device name has 1 to ${MAX_DEVICE_NAME_BYTES} bytes, not ${bytes}`
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return 'a device name holds no control characters'
+  return null
+}
+
+/** A name fit for HELLO made from any text (a host name, a user's setting): cleaned and cut. */
+export function toDeviceName(text: string): string {
+  let out = ''
+  for (const char of text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim()) {
+    if (Buffer.byteLength(out + char, 'utf8') > MAX_DEVICE_NAME_BYTES) break
+    out += char
+  }
+  return out || 'device'
 }
 
 function roleCode(role: 'server' | 'client'): number {
@@ -352,39 +405,33 @@ export function encodeMessage(message: Message): Buffer {
   const w = new Writer(MessageType[message.type])
   switch (message.type) {
     case 'HELLO':
-      if (message.nodeId.length !== 16) throw new RangeError(`a node id has 16 bytes, not ${message.nodeId.length}`)
-      if (message.auth.length > MAX_AUTH_BYTES) throw new RangeError(`auth of ${message.auth.length} bytes exceeds ${MAX_AUTH_BYTES}`)
-      return w
-        .raw(HELLO_MAGIC)
-        .u16(message.version)
-        .u8(roleCode(message.role))
-        .raw(message.nodeId)
-        .u32(message.heartbeatMs)
-        .blob(message.auth)
-        .finish()
+      return w.raw(HELLO_MAGIC).u16(message.version).u8(roleCode(message.role)).u32(message.heartbeatMs).deviceName(message.name).finish()
     case 'ERROR':
       return w.u16(message.code).str(message.text).finish()
     case 'PING':
     case 'PONG':
     case 'GET_CLIENTS':
+    case 'JOIN_OK':
+    case 'JOIN_PENDING':
       return w.finish()
+    case 'JOIN':
+      if (message.token.length !== 0 && message.token.length !== JOIN_TOKEN_BYTES) throw new RangeError(`a JOIN token has 0 or ${JOIN_TOKEN_BYTES} bytes, not ${message.token.length}`)
+      return w.blob(message.token).finish()
     case 'LOG_ON':
     case 'LOG_ON_OK':
     case 'LOG_OFF':
     case 'LOG_OFF_OK':
-    case 'USER_ON':
     case 'ERROR_IP_PORT_NOT_FOUND_IN_LIST':
       return w.endpoint(message.endpoint).finish()
+    case 'USER_ON':
+      return w.client(message).finish()
     case 'USER_OFF':
-      return w.endpoint(message.endpoint).u8(LeaveReasonCode[message.reason]).finish()
+      return w.endpoint(message.endpoint).deviceId(message.id).u8(LeaveReasonCode[message.reason]).finish()
     case 'CLIENT_LIST': {
       w.u32(message.clients.length)
-      for (const client of message.clients) w.endpoint(client)
+      for (const client of message.clients) w.client(client)
       return w.finish()
     }
-    case 'IDENTIFY':
-      return w.endpoint(message.endpoint).finish()
-    case 'IDENTIFY_OK':
     case 'GET_FILE_LIST':
     case 'SUBSCRIBE':
       return w.finish()
@@ -439,6 +486,8 @@ const CHANGE_DELETE = 2
 /** The fewest bytes a FILE_LIST entry (empty path) or an INDEX_CHANGED entry can take. */
 const MIN_FILE_ENTRY_BYTES = 2 + VERSION_BYTES + 8
 const MIN_CHANGE_BYTES = 1 + 2
+/** The fewest bytes a CLIENT_LIST entry takes: an IPv4 endpoint, a device ID, a 1-byte name. */
+const MIN_CLIENT_ENTRY_BYTES = 7 + DEVICE_ID_BYTES + 3
 /** A GET_FILES entry: empty path, no version. */
 const MIN_WANTED_BYTES = 2 + 1
 
@@ -468,11 +517,10 @@ function decodeHello(r: Reader): Message {
   }
   const role = r.u8('role')
   if (role !== NodeRole.server && role !== NodeRole.client) throw new ProtocolError('bad-frame', `HELLO: unknown role ${role}`)
-  const nodeId = Buffer.from(r.take(16, 'node id'))
   const heartbeatMs = r.u32('heartbeat')
-  const auth = Buffer.from(r.blob('auth', MAX_AUTH_BYTES))
+  const name = r.deviceName()
   r.end()
-  return { type: 'HELLO', version, role: role === NodeRole.server ? 'server' : 'client', nodeId, heartbeatMs, auth }
+  return { type: 'HELLO', version, role: role === NodeRole.server ? 'server' : 'client', heartbeatMs, name }
 }
 
 /** Decodes one frame body (type byte first). Throws ProtocolError for anything malformed. */
@@ -492,36 +540,43 @@ export function decodeBody(body: Buffer): Message {
     case 'PING':
     case 'PONG':
     case 'GET_CLIENTS':
+    case 'JOIN_OK':
+    case 'JOIN_PENDING':
       message = { type: name }
       break
+    case 'JOIN': {
+      const token = Buffer.from(r.blob('token', JOIN_TOKEN_BYTES))
+      if (token.length !== 0 && token.length !== JOIN_TOKEN_BYTES) throw new ProtocolError('bad-frame', `JOIN: a token has 0 or ${JOIN_TOKEN_BYTES} bytes, not ${token.length}`)
+      message = { type: name, token }
+      break
+    }
     case 'LOG_ON':
     case 'LOG_ON_OK':
     case 'LOG_OFF':
     case 'LOG_OFF_OK':
-    case 'USER_ON':
     case 'ERROR_IP_PORT_NOT_FOUND_IN_LIST':
       message = { type: name, endpoint: r.endpoint() }
       break
+    case 'USER_ON':
+      message = { type: name, ...r.client('address') }
+      break
     case 'USER_OFF': {
       const endpoint = r.endpoint()
+      const id = r.deviceId()
       const code = r.u8('reason')
       const reason = leaveReasons.get(code)
       if (!reason) throw new ProtocolError('bad-frame', `USER_OFF: unknown reason ${code}`)
-      message = { type: name, endpoint, reason }
+      message = { type: name, endpoint, id, reason }
       break
     }
     case 'CLIENT_LIST': {
       const count = r.u32('count')
-      checkCount(name, count, 7, body)
-      const clients: Endpoint[] = []
-      for (let i = 0; i < count; i++) clients.push(r.endpoint(`entry ${i + 1}`))
+      checkCount(name, count, MIN_CLIENT_ENTRY_BYTES, body)
+      const clients: ClientEntry[] = []
+      for (let i = 0; i < count; i++) clients.push(r.client(`entry ${i + 1}`))
       message = { type: name, clients }
       break
     }
-    case 'IDENTIFY':
-      message = { type: name, endpoint: r.endpoint() }
-      break
-    case 'IDENTIFY_OK':
     case 'GET_FILE_LIST':
     case 'SUBSCRIBE':
       message = { type: name }

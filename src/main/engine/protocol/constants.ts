@@ -1,15 +1,23 @@
 // Numbers fixed by docs/PROTOCOL.md. Change them there first.
 
-/** 3: FOLDER_STATE, a shared folder gone for now. (2: GET_FILES / FILES, many small files at once.) */
-export const PROTOCOL_VERSION = 3
+/**
+ * 4: mutual TLS under every connection, HELLO carries a name (no node id, no auth), JOIN /
+ * JOIN_OK / JOIN_PENDING, device IDs in the registry's lists, IDENTIFY gone. (3: FOLDER_STATE;
+ * 2: GET_FILES / FILES.)
+ */
+export const PROTOCOL_VERSION = 4
 /** The first four bytes of every HELLO payload: "DBSY". */
 export const HELLO_MAGIC = Buffer.from('DBSY', 'ascii')
 /** Bytes in a frame's length prefix. */
 export const LENGTH_PREFIX_BYTES = 4
 /** Largest frame body (type byte + payload) a peer may announce; checked before allocating. */
 export const MAX_FRAME_BYTES = 1024 * 1024
-/** Largest authentication blob in HELLO; reserved, must be empty (versions 1 to 3). */
-export const MAX_AUTH_BYTES = 1024
+/** A device name in HELLO and in the registry's lists: 1 to this many UTF-8 bytes. */
+export const MAX_DEVICE_NAME_BYTES = 64
+/** A device ID on the wire: the SHA-256 of its certificate. */
+export const DEVICE_ID_BYTES = 32
+/** JOIN's invite token: absent (0 bytes) or this many. */
+export const JOIN_TOKEN_BYTES = 16
 
 export const MessageType = {
   HELLO: 0x01,
@@ -25,8 +33,9 @@ export const MessageType = {
   USER_ON: 0x16,
   USER_OFF: 0x17,
   ERROR_IP_PORT_NOT_FOUND_IN_LIST: 0x18,
-  IDENTIFY: 0x20,
-  IDENTIFY_OK: 0x21,
+  JOIN: 0x19,
+  JOIN_OK: 0x1a,
+  JOIN_PENDING: 0x1b,
   GET_FILE_LIST: 0x22,
   FILE_LIST: 0x23,
   GET_FILE: 0x24,
@@ -68,4 +77,4 @@ export type MessageTypeCode = (typeof MessageType)[MessageTypeName]
 export const NodeRole = { server: 1, client: 2 } as const
 
 /** USER_OFF's reason byte. */
-export const LeaveReasonCode = { 'log-off': 0, 'connection-lost': 1, timeout: 2 } as const
+export const LeaveReasonCode = { 'log-off': 0, 'connection-lost': 1, timeout: 2, removed: 3 } as const

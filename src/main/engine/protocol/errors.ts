@@ -18,6 +18,12 @@ export const ErrorCodes = {
   'bad-path': 14,
   'not-identified': 15,
   'too-many-connections': 16,
+  'not-a-member': 17,
+  'invite-used': 18,
+  'invite-expired': 19,
+  'invite-unknown': 20,
+  refused: 21,
+  removed: 22,
 } as const
 
 export type ErrorCodeName = keyof typeof ErrorCodes

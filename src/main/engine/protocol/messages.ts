@@ -8,12 +8,18 @@ export interface HelloMessage {
   type: 'HELLO'
   version: number
   role: PeerRole
-  /** 16 random bytes naming the process, so the server can tell a reconnect from an impostor. */
-  nodeId: Buffer
   /** How often (ms) the speaker wants to hear from the other side; 0 = no wish. */
   heartbeatMs: number
-  /** Reserved for authentication; empty in versions 1 to 3. */
-  auth: Buffer
+  /** The sender's device name, for display only: its identity is what TLS proved. */
+  name: string
+}
+
+/** A registered client as the registry lists it: where, which device, and its name. */
+export interface ClientEntry {
+  endpoint: Endpoint
+  /** The device ID (SHA-256 of its certificate), 32 bytes. */
+  id: Buffer
+  name: string
 }
 
 export interface ErrorMessage {
@@ -59,12 +65,14 @@ export type Message =
   | { type: 'LOG_OFF'; endpoint: Endpoint }
   | { type: 'LOG_OFF_OK'; endpoint: Endpoint }
   | { type: 'GET_CLIENTS' }
-  | { type: 'CLIENT_LIST'; clients: Endpoint[] }
-  | { type: 'USER_ON'; endpoint: Endpoint }
-  | { type: 'USER_OFF'; endpoint: Endpoint; reason: LeaveReason }
+  | { type: 'CLIENT_LIST'; clients: ClientEntry[] }
+  | ({ type: 'USER_ON' } & ClientEntry)
+  | { type: 'USER_OFF'; endpoint: Endpoint; id: Buffer; reason: LeaveReason }
   | { type: 'ERROR_IP_PORT_NOT_FOUND_IN_LIST'; endpoint: Endpoint }
-  | { type: 'IDENTIFY'; endpoint: Endpoint }
-  | { type: 'IDENTIFY_OK' }
+  /** `token`: an invite's token (16 bytes), or empty for a member or a request to join. */
+  | { type: 'JOIN'; token: Buffer }
+  | { type: 'JOIN_OK' }
+  | { type: 'JOIN_PENDING' }
   | { type: 'GET_FILE_LIST' }
   | { type: 'FILE_LIST'; last: boolean; files: FileEntry[] }
   /** `version` is what the asker already has, or null. */
