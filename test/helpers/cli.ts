@@ -1,8 +1,12 @@
 // Runs the real `dropbox-sync` command as a child process with --json and reads its events.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { EngineEvent } from '../../src/shared/events'
 import { EventLog } from './events'
+import { tempDir } from './temp'
+import { storeOf } from './test-identity'
 
 export const BIN = fileURLToPath(new URL('../../bin/dropbox-sync.mjs', import.meta.url))
 
@@ -44,22 +48,79 @@ export class CliProcess extends EventLog {
   }
 }
 
+let sharedServerConfig: string | null = null
+
+/**
+ * The config folder of every server a test starts without `--config`: one identity and one member
+ * store for the whole test file, so a client made a member once is a member of each of them.
+ */
+export function cliServerConfig(): string {
+  if (!sharedServerConfig) {
+    sharedServerConfig = tempDir('dbs-cli-server-')
+    execFileSync(process.execPath, [BIN, 'id', '--config', sharedServerConfig], { stdio: 'ignore' })
+  }
+  return sharedServerConfig
+}
+
+/** Client config folders by shared folder: a client started again on its folder is the same device. */
+const clientConfigs = new Map<string, string>()
+
+function valueOf(args: string[], ...flags: string[]): string | undefined {
+  for (const flag of flags) {
+    const at = args.indexOf(flag)
+    if (at >= 0) return args[at + 1]
+  }
+  return undefined
+}
+
+/** An invite to the server at that port (made with its member store), as `dropbox-sync invite` makes it. */
+export function inviteFor(host: string, port: string | number, configDir = storeOf(Number(port)) ?? cliServerConfig()): string {
+  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+  return execFileSync(process.execPath, [BIN, 'invite', '--config', configDir, '--address', address], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+}
+
+/**
+ * What a test's command needs to run as a device, unless it says itself: a server gets the
+ * shared server config folder; a client a config folder of its own (the same one for the same
+ * shared folder) and, until it has joined, an invite to the server named by -sp/-sip.
+ */
+export function asDevice(args: string[]): string[] {
+  if (args.includes('--config') || args.includes('--help') || args.includes('-h')) return args
+  if (args[0] === 'server') return [...args, '--config', cliServerConfig()]
+  if (args[0] !== 'client') return args
+  const dir = valueOf(args, '-d', '--dir')
+  const key = dir ? path.resolve(dir) : ''
+  let config = key ? clientConfigs.get(key) : undefined
+  if (!config) {
+    config = tempDir('dbs-cli-client-')
+    if (key) clientConfigs.set(key, config)
+  }
+  const extra = ['--config', config]
+  const host = valueOf(args, '-sip', '--server-ip')
+  const port = valueOf(args, '-sp', '--server-port')
+  const joined = existsSync(path.join(config, 'server.json'))
+  if (!joined && host !== undefined && port !== undefined && !args.includes('--join') && !args.includes('--server-id')) {
+    extra.push('--join', inviteFor(host, port))
+  }
+  return [...args, ...extra]
+}
+
 /** Starts `dropbox-sync ...args --json`. */
 export function runCli(args: string[]): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, ...asDevice(args), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
   return new CliProcess(child)
 }
 
 /** Starts `dropbox-sync ...args` without --json: its readable lines are in `stdoutLines`. */
 export function runCliReadable(args: string[]): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, ...asDevice(args)], { stdio: ['ignore', 'pipe', 'pipe'] })
   return new CliProcess(child)
 }
 
 /** Runs the command to completion without --json (for usage errors and help). */
 export function runCliOnce(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [BIN, ...asDevice(args)], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))

@@ -1,12 +1,16 @@
 // A folder server written by hand for tests: it speaks the protocol itself and answers whatever
 // the test scripts, honest or not, at full speed or trickling.
-import { createServer, type Server, type Socket } from 'node:net'
-import { createHash, randomBytes } from 'node:crypto'
+import { createServer, type Server, type TLSSocket } from 'node:tls'
+import { createHash } from 'node:crypto'
 import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
 import { BATCH_FILE_BYTES, PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
 import type { FileEntry, FileRecord, Message } from '../../src/main/engine/protocol/messages'
+import { ALPN_PROTOCOL, peerDeviceId } from '../../src/main/engine/net/tls'
 import { RawPeer } from './raw-peer'
+import { newIdentity, type TestIdentity } from './test-identity'
+
+type Socket = TLSSocket
 
 export interface FakeFile {
   path: string
@@ -30,8 +34,10 @@ export function sha256(data: Buffer | string): Buffer {
 }
 
 export class FakePeer {
-  /** Every message received, with the port the sender identified as (0 before IDENTIFY). */
-  readonly requests: Array<{ from: number; message: Message }> = []
+  /** Every message received, with the device ID (hex) of its sender's certificate. */
+  readonly requests: Array<{ from: string; message: Message }> = []
+  /** The device this fake peer is (made at start). */
+  identity: TestIdentity | null = null
   private server: Server | null = null
   private registration: RawPeer | null = null
   private readonly sockets = new Set<Socket>()
@@ -55,7 +61,19 @@ export class FakePeer {
   }
 
   async start(): Promise<number> {
-    this.server = createServer((socket) => this.serve(socket))
+    this.identity = await newIdentity('fake-peer')
+    this.server = createServer(
+      {
+        cert: this.identity.certPem,
+        key: this.identity.keyPem,
+        minVersion: 'TLSv1.3',
+        maxVersion: 'TLSv1.3',
+        requestCert: true,
+        rejectUnauthorized: false,
+        ALPNProtocols: [ALPN_PROTOCOL],
+      },
+      (socket) => this.serve(socket),
+    )
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
     this.port = (this.server.address() as { port: number }).port
     return this.port
@@ -63,7 +81,7 @@ export class FakePeer {
 
   /** Logs on with the registry server like any client; returns this peer's `ip:port`. */
   async register(serverPort: number): Promise<string> {
-    this.registration = await RawPeer.logOn(serverPort, { ip: '127.0.0.1', port: this.port })
+    this.registration = await RawPeer.logOn(serverPort, { ip: '127.0.0.1', port: this.port }, { identity: this.identity! })
     return `127.0.0.1:${this.port}`
   }
 
@@ -97,18 +115,14 @@ export class FakePeer {
     socket.on('error', () => {})
     const decoder = new FrameDecoder()
     const send = (m: Message): void => void socket.write(encodeMessage(m))
-    let from = 0
-    socket.on('data', (chunk) => {
+    const from = peerDeviceId(socket)?.toString('hex') ?? ''
+    socket.on('data', (chunk: Buffer) => {
       for (const body of decoder.push(chunk)) {
         const message = decodeBody(body)
-        if (message.type === 'IDENTIFY') from = message.endpoint.port
         this.requests.push({ from, message })
         switch (message.type) {
           case 'HELLO':
-            send({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', nodeId: randomBytes(16), heartbeatMs: 0, auth: Buffer.alloc(0) })
-            break
-          case 'IDENTIFY':
-            send({ type: 'IDENTIFY_OK' })
+            send({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 0, name: 'fake-peer' })
             break
           case 'SUBSCRIBE':
             send({ type: 'INDEX_CHANGED', changes: [] })

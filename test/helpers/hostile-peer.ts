@@ -1,14 +1,14 @@
 // A peer that sends whatever bytes a test gives it (valid, broken, split, half-closed) over a
-// real socket, and keeps every frame the other side sends back exactly as it came: the raw body,
+// real TLS connection as a test device, and keeps every frame the other side sends back exactly as it came: the raw body,
 // its decoding with the product's codec, or why that decoding failed (a server must never send
 // what its own decoder refuses). Meant for fuzzers, floods and other hostile tests.
-import { randomBytes } from 'node:crypto'
-import { connect, type Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
 import { PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
 import type { Message } from '../../src/main/engine/protocol/messages'
-import type { Endpoint } from '../../src/shared/endpoint'
+import { tlsTo } from './raw-peer'
+import { newIdentity, type TestIdentity } from './test-identity'
 import { WakeUp } from './wake-up'
 
 export interface ReceivedFrame {
@@ -21,11 +21,12 @@ export interface ReceivedFrame {
 export interface HostilePeerOptions {
   /** Bytes that must never arrive (the content of a file outside a shared folder): counted in `markerSeen`. */
   marker?: Buffer
+  /** The device this peer is (default: a new one, a member of nothing). */
+  identity?: TestIdentity
 }
 
 export class HostilePeer {
   readonly received: ReceivedFrame[] = []
-  readonly nodeId = randomBytes(16)
   /** Bytes received in all. */
   bytesIn = 0
   /** How often `marker` appeared in the byte stream (across reads too). */
@@ -39,7 +40,8 @@ export class HostilePeer {
   private carry = Buffer.alloc(0)
 
   private constructor(
-    readonly socket: Socket,
+    readonly socket: TLSSocket,
+    readonly identity: TestIdentity,
     private readonly options: HostilePeerOptions,
   ) {
     socket.setNoDelay(true)
@@ -51,13 +53,10 @@ export class HostilePeer {
     socket.on('error', () => {})
   }
 
+  /** Connects and does TLS as `options.identity` (or a new device); nothing of the protocol sent. */
   static async connect(port: number, host = '127.0.0.1', options: HostilePeerOptions = {}): Promise<HostilePeer> {
-    const socket = connect({ port, host })
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve)
-      socket.once('error', reject)
-    })
-    return new HostilePeer(socket, options)
+    const identity = options.identity ?? (await newIdentity('hostile'))
+    return new HostilePeer(await tlsTo(port, host, identity), identity, options)
   }
 
   /** The local port of this connection: what the other side sees as our source port. */
@@ -77,7 +76,7 @@ export class HostilePeer {
 
   /** The valid HELLO an initiator sends. */
   hello(): Message {
-    return { type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', nodeId: this.nodeId, heartbeatMs: 0, auth: Buffer.alloc(0) }
+    return { type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 0, name: this.identity.name }
   }
 
   /** Half-closes: no more bytes from us (FIN). */
@@ -109,12 +108,12 @@ export class HostilePeer {
     return peer
   }
 
-  /** handshake(), then IDENTIFY as `as`, waiting for IDENTIFY_OK. */
-  static async identified(port: number, as: Endpoint, options: HostilePeerOptions = {}): Promise<HostilePeer> {
+  /** handshake() with a registry server, then JOIN as a member (added to its store first), waiting for JOIN_OK. */
+  static async member(port: number, options: HostilePeerOptions & { identity: TestIdentity }): Promise<HostilePeer> {
     const peer = await HostilePeer.handshake(port, options)
-    await peer.send({ type: 'IDENTIFY', endpoint: as })
-    await peer.until(() => peer.received.some((r) => r.message?.type === 'IDENTIFY_OK') || peer.closed, 10_000, 'IDENTIFY_OK')
-    if (peer.closed) throw new Error(`IDENTIFY as ${as.ip}:${as.port} was refused`)
+    await peer.send({ type: 'JOIN', token: Buffer.alloc(0) })
+    await peer.until(() => peer.received.some((r) => r.message?.type === 'JOIN_OK') || peer.closed, 10_000, 'JOIN_OK')
+    if (peer.closed) throw new Error('JOIN was refused')
     return peer
   }
 

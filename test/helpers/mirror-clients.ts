@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { expect } from 'vitest'
-import { runCli, type CliProcess } from './cli'
+import { cliServerConfig, runCli, type CliProcess } from './cli'
 import { foldersFor, foldersOf, treeOf } from './tree'
 
 export interface Client {
@@ -18,9 +18,17 @@ export function write(dir: string, rel: string, content: string | Buffer): void 
   writeFileSync(file, content)
 }
 
+/** A server process on 127.0.0.1; clients started with startClient become its members by invite. */
 export async function startServer(...extra: string[]): Promise<number> {
-  const server = runCli(['server', '-p', '0', '--host', '127.0.0.1', ...extra])
-  return (await server.waitFor('ready')).port
+  return (await startServerDevice(...extra)).port
+}
+
+/** startServer, with the server's device ID and config folder (its member store). */
+export async function startServerDevice(...extra: string[]): Promise<{ port: number; id: string; configDir: string; cli: CliProcess }> {
+  const configDir = extra.includes('--config') ? extra[extra.indexOf('--config') + 1]! : cliServerConfig()
+  const cli = runCli(['server', '-p', '0', '--host', '127.0.0.1', '--config', configDir, ...extra.filter((_, i) => extra[i] !== '--config' && extra[i - 1] !== '--config')])
+  const ready = await cli.waitFor('ready')
+  return { port: ready.port, id: ready.id, configDir, cli }
 }
 
 export async function startClient(serverPort: number, dir: string, ...extra: string[]): Promise<Client> {

@@ -1,28 +1,55 @@
-// A hand-driven protocol peer for tests: it speaks the wire format itself, so tests can send
-// exactly what a well-behaved, broken or hostile peer would.
-import { randomBytes } from 'node:crypto'
-import { connect, type Socket } from 'node:net'
+// A hand-driven protocol peer for tests: it speaks the wire format itself (inside TLS, with a
+// test device identity), so tests can send exactly what a well-behaved, broken or hostile peer
+// would.
+import type { TLSSocket } from 'node:tls'
+import { connect as tlsConnect } from 'node:tls'
 import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
 import { PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
 import type { Message, MessageOf } from '../../src/main/engine/protocol/messages'
+import { ALPN_PROTOCOL, peerDeviceId } from '../../src/main/engine/net/tls'
 import type { Endpoint } from '../../src/shared/endpoint'
+import { makeMember, newIdentity, type TestIdentity } from './test-identity'
 import { WakeUp } from './wake-up'
+
+export interface RawPeerOptions {
+  host?: string
+  /** The device this peer is (default: a new one). */
+  identity?: TestIdentity
+}
+
+/** Opens a TLS connection as `identity`, the way the product does (but pinning nothing). */
+export async function tlsTo(port: number, host: string, identity: TestIdentity): Promise<TLSSocket> {
+  const socket = tlsConnect({
+    host,
+    port,
+    cert: identity.certPem,
+    key: identity.keyPem,
+    minVersion: 'TLSv1.3',
+    maxVersion: 'TLSv1.3',
+    rejectUnauthorized: false,
+    ALPNProtocols: [ALPN_PROTOCOL],
+    servername: '',
+  })
+  await new Promise<void>((resolve, reject) => {
+    socket.once('secureConnect', resolve)
+    socket.once('error', reject)
+  })
+  return socket
+}
 
 export class RawPeer {
   readonly messages: Message[] = []
-  readonly nodeId: Buffer
   closed = false
   private readonly decoder = new FrameDecoder()
   private readonly arrivals = new WakeUp()
 
   private constructor(
-    readonly socket: Socket,
-    nodeId?: Buffer,
+    readonly socket: TLSSocket,
+    readonly identity: TestIdentity,
   ) {
-    this.nodeId = nodeId ?? randomBytes(16)
     socket.setNoDelay(true)
-    socket.on('data', (chunk) => {
+    socket.on('data', (chunk: Buffer) => {
       for (const body of this.decoder.push(chunk)) this.messages.push(decodeBody(body))
       this.arrivals.notify()
     })
@@ -33,26 +60,38 @@ export class RawPeer {
     socket.on('error', () => {})
   }
 
-  static async connect(port: number, host = '127.0.0.1', nodeId?: Buffer): Promise<RawPeer> {
-    const socket = connect({ port, host })
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve)
-      socket.once('error', reject)
-    })
-    return new RawPeer(socket, nodeId)
+  /** The device ID the other side proved. */
+  get serverId(): Buffer | null {
+    return peerDeviceId(this.socket)
   }
 
-  /** Connects and completes the handshake. */
-  static async hello(port: number, nodeId?: Buffer): Promise<RawPeer> {
-    const peer = await RawPeer.connect(port, '127.0.0.1', nodeId)
-    peer.send({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', nodeId: peer.nodeId, heartbeatMs: 0, auth: Buffer.alloc(0) })
+  /** Connects (TLS done, nothing sent). */
+  static async connect(port: number, options: RawPeerOptions = {}): Promise<RawPeer> {
+    const identity = options.identity ?? (await newIdentity())
+    return new RawPeer(await tlsTo(port, options.host ?? '127.0.0.1', identity), identity)
+  }
+
+  /** Connects and exchanges HELLO, nothing more. */
+  static async handshake(port: number, options: RawPeerOptions = {}): Promise<RawPeer> {
+    const peer = await RawPeer.connect(port, options)
+    peer.send({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 0, name: peer.identity.name })
     await peer.next('HELLO')
     return peer
   }
 
-  /** Connects, says HELLO and logs on as `endpoint`; resolves once LOG_ON_OK arrives. */
-  static async logOn(port: number, endpoint: Endpoint, nodeId?: Buffer): Promise<RawPeer> {
-    const peer = await RawPeer.hello(port, nodeId)
+  /** As a member of the server at `port` (added to its store first): HELLO, JOIN, JOIN_OK. */
+  static async hello(port: number, options: RawPeerOptions = {}): Promise<RawPeer> {
+    const identity = options.identity ?? (await newIdentity())
+    await makeMember(port, identity)
+    const peer = await RawPeer.handshake(port, { ...options, identity })
+    peer.send({ type: 'JOIN', token: Buffer.alloc(0) })
+    await peer.next('JOIN_OK')
+    return peer
+  }
+
+  /** A member that says HELLO, JOIN and logs on as `endpoint`; resolves once LOG_ON_OK arrives. */
+  static async logOn(port: number, endpoint: Endpoint, options: RawPeerOptions = {}): Promise<RawPeer> {
+    const peer = await RawPeer.hello(port, options)
     peer.send({ type: 'LOG_ON', endpoint })
     await peer.next('LOG_ON_OK')
     return peer

@@ -283,8 +283,8 @@ describe('unusableAddressReason', () => {
       ['0ff0::1', 'ff0::1'],
     ]
     for (const [input, canonical] of spellings) {
-      const frame = encodeMessage({ type: 'IDENTIFY', endpoint: { ip: input, port: 40001 } })
-      expect(decodeBody(frame.subarray(4))).toStrictEqual({ type: 'IDENTIFY', endpoint: { ip: canonical, port: 40001 } })
+      const frame = encodeMessage({ type: 'LOG_ON', endpoint: { ip: input, port: 40001 } })
+      expect(decodeBody(frame.subarray(4))).toStrictEqual({ type: 'LOG_ON', endpoint: { ip: canonical, port: 40001 } })
     }
   })
 })

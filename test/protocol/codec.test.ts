@@ -1,12 +1,12 @@
 // The message codec: exact wire bytes, round trips of every message type, encoder refusals and
 // the ProtocolError code for each kind of malformed body.
-import { randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
-import { HELLO_MAGIC, MAX_AUTH_BYTES, MAX_FRAME_BYTES, MessageType, PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
+import { HELLO_MAGIC, MAX_DEVICE_NAME_BYTES, MAX_FRAME_BYTES, MessageType, PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
 import { ProtocolError } from '../../src/main/engine/protocol/errors'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
-import type { Message } from '../../src/main/engine/protocol/messages'
+import type { ClientEntry, Message } from '../../src/main/engine/protocol/messages'
 import type { Endpoint } from '../../src/shared/endpoint'
 import { OPEN_ENDED_TYPES, bodyOf, endpointBytes, expectProtocolError, feed, frameOf, sampleMessages } from './support'
 
@@ -30,7 +30,11 @@ function roundTrip(input: Message, expected: Message = input): Buffer {
   return frame
 }
 
-const ENDPOINT_TYPES = ['LOG_ON', 'LOG_ON_OK', 'LOG_OFF', 'LOG_OFF_OK', 'USER_ON', 'ERROR_IP_PORT_NOT_FOUND_IN_LIST', 'IDENTIFY'] as const
+const ENDPOINT_TYPES = ['LOG_ON', 'LOG_ON_OK', 'LOG_OFF', 'LOG_OFF_OK', 'ERROR_IP_PORT_NOT_FOUND_IN_LIST'] as const
+/** Device IDs for the examples: bytes 0 to 31, and 32 bytes of 0xee. */
+const ID0 = Buffer.from([...Array(32).keys()])
+const IDE = Buffer.alloc(32, 0xee)
+const ID0_HEX = ID0.toString('hex')
 
 /** [ip given to the encoder, ip the decoder must return] */
 const IPS: Array<[string, string]> = [
@@ -70,22 +74,31 @@ describe('wire bytes (known answers)', () => {
       '00000008' + '12' + '04' + '0a000001' + '0002',
     ],
     ['LOG_OFF_OK', { type: 'LOG_OFF_OK', endpoint: { ip: '1.2.3.4', port: 258 } }, '00000008' + '13' + '04' + '01020304' + '0102'],
-    ['USER_ON', { type: 'USER_ON', endpoint: { ip: '1.2.3.4', port: 1 } }, '00000008' + '16' + '04' + '01020304' + '0001'],
+    ['USER_ON', { type: 'USER_ON', endpoint: { ip: '1.2.3.4', port: 1 }, id: ID0, name: 'b' }, '0000002b' + '16' + '04' + '01020304' + '0001' + ID0_HEX + '0001' + '62'],
     [
       'USER_OFF timeout',
-      { type: 'USER_OFF', endpoint: { ip: '192.168.1.2', port: 65535 }, reason: 'timeout' },
-      '00000009' + '17' + '04' + 'c0a80102' + 'ffff' + '02',
+      { type: 'USER_OFF', endpoint: { ip: '192.168.1.2', port: 65535 }, id: ID0, reason: 'timeout' },
+      '00000029' + '17' + '04' + 'c0a80102' + 'ffff' + ID0_HEX + '02',
     ],
     [
       'USER_OFF log-off',
-      { type: 'USER_OFF', endpoint: { ip: '192.168.1.2', port: 1 }, reason: 'log-off' },
-      '00000009' + '17' + '04' + 'c0a80102' + '0001' + '00',
+      { type: 'USER_OFF', endpoint: { ip: '192.168.1.2', port: 1 }, id: ID0, reason: 'log-off' },
+      '00000029' + '17' + '04' + 'c0a80102' + '0001' + ID0_HEX + '00',
     ],
     [
       'USER_OFF connection-lost',
-      { type: 'USER_OFF', endpoint: { ip: '192.168.1.2', port: 1 }, reason: 'connection-lost' },
-      '00000009' + '17' + '04' + 'c0a80102' + '0001' + '01',
+      { type: 'USER_OFF', endpoint: { ip: '192.168.1.2', port: 1 }, id: ID0, reason: 'connection-lost' },
+      '00000029' + '17' + '04' + 'c0a80102' + '0001' + ID0_HEX + '01',
     ],
+    [
+      'USER_OFF removed',
+      { type: 'USER_OFF', endpoint: { ip: '192.168.1.2', port: 1 }, id: ID0, reason: 'removed' },
+      '00000029' + '17' + '04' + 'c0a80102' + '0001' + ID0_HEX + '03',
+    ],
+    ['JOIN without a token', { type: 'JOIN', token: Buffer.alloc(0) }, '00000003' + '19' + '0000'],
+    ['JOIN with a token', { type: 'JOIN', token: Buffer.alloc(16, 0xa5) }, '00000013' + '19' + '0010' + 'a5'.repeat(16)],
+    ['JOIN_OK', { type: 'JOIN_OK' }, '00000001' + '1a'],
+    ['JOIN_PENDING', { type: 'JOIN_PENDING' }, '00000001' + '1b'],
     [
       'ERROR_IP_PORT_NOT_FOUND_IN_LIST',
       { type: 'ERROR_IP_PORT_NOT_FOUND_IN_LIST', endpoint: { ip: '1.2.3.4', port: 1 } },
@@ -95,25 +108,24 @@ describe('wire bytes (known answers)', () => {
     ['empty CLIENT_LIST', { type: 'CLIENT_LIST', clients: [] }, '00000005' + '15' + '00000000'],
     [
       'CLIENT_LIST of two',
-      { type: 'CLIENT_LIST', clients: [{ ip: '10.0.0.1', port: 1 }, { ip: '2001:db8::1', port: 2 }] },
-      '0000001f' + '15' + '00000002' + '04' + '0a000001' + '0001' + '06' + '20010db8000000000000000000000001' + '0002',
+      {
+        type: 'CLIENT_LIST',
+        clients: [
+          { endpoint: { ip: '10.0.0.1', port: 1 }, id: ID0, name: 'a' },
+          { endpoint: { ip: '2001:db8::1', port: 2 }, id: IDE, name: 'é' },
+        ],
+      },
+      '00000066' + '15' + '00000002' + '04' + '0a000001' + '0001' + ID0_HEX + '0001' + '61' + '06' + '20010db8000000000000000000000001' + '0002' + 'ee'.repeat(32) + '0002' + 'c3a9',
     ],
     [
       'HELLO',
-      {
-        type: 'HELLO',
-        version: PROTOCOL_VERSION,
-        role: 'client',
-        nodeId: Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex'),
-        heartbeatMs: 5000,
-        auth: Buffer.alloc(0),
-      },
-      '0000001e' + '01' + hex(Buffer.from('DBSY')) + VERSION_HEX + '02' + '000102030405060708090a0b0c0d0e0f' + '00001388' + '0000',
+      { type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 5000, name: 'alice' },
+      '00000013' + '01' + hex(Buffer.from('DBSY')) + VERSION_HEX + '02' + '00001388' + '0005' + hex(Buffer.from('alice')),
     ],
     [
-      'HELLO server with auth',
-      { type: 'HELLO', version: PROTOCOL_VERSION, role: 'server', nodeId: Buffer.alloc(16, 0xee), heartbeatMs: 0xffffffff, auth: Buffer.from([9, 8]) },
-      '00000020' + '01' + '44425359' + VERSION_HEX + '01' + 'ee'.repeat(16) + 'ffffffff' + '0002' + '0908',
+      'HELLO server, a name of one byte',
+      { type: 'HELLO', version: PROTOCOL_VERSION, role: 'server', heartbeatMs: 0xffffffff, name: 's' },
+      '0000000f' + '01' + '44425359' + VERSION_HEX + '01' + 'ffffffff' + '0001' + '73',
     ],
   ]
 
@@ -139,27 +151,31 @@ describe('wire bytes (known answers)', () => {
 })
 
 describe('round trips of every message type', () => {
-  it('HELLO with a random 16-byte nodeId, both roles, boundary heartbeats', () => {
+  it('HELLO with both roles, boundary heartbeats', () => {
     for (const role of ['server', 'client'] as const) {
       for (const heartbeatMs of [0, 1, 15_000, 0xffffffff]) {
-        const frame = roundTrip({ type: 'HELLO', version: PROTOCOL_VERSION, role, nodeId: randomBytes(16), heartbeatMs, auth: Buffer.alloc(0) })
-        expect(frame.length).toBe(4 + 30)
+        const frame = roundTrip({ type: 'HELLO', version: PROTOCOL_VERSION, role, heartbeatMs, name: 'n' })
+        expect(frame.length).toBe(4 + 15)
       }
     }
   })
 
-  it('HELLO with an auth blob of 1 and of MAX_AUTH_BYTES bytes', () => {
-    const base = { type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', nodeId: randomBytes(16), heartbeatMs: 10 } as const
-    roundTrip({ ...base, auth: Buffer.from([0]) })
-    roundTrip({ ...base, auth: randomBytes(MAX_AUTH_BYTES) })
+  it('HELLO with a name of 1 and of MAX_DEVICE_NAME_BYTES bytes, in any script', () => {
+    const base = { type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 10 } as const
+    roundTrip({ ...base, name: 'x' })
+    roundTrip({ ...base, name: 'a'.repeat(MAX_DEVICE_NAME_BYTES) })
+    roundTrip({ ...base, name: 'Büro-Rechner 日本 ✓' })
   })
 
-  it('a decoded HELLO owns its nodeId and auth (no aliasing of the frame buffer)', () => {
-    const nodeId = Buffer.from('00112233445566778899aabbccddeeff', 'hex')
-    const body = bodyOf({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', nodeId, heartbeatMs: 1, auth: Buffer.from([7, 7]) })
+  it('a decoded HELLO owns its name and a JOIN its token (no aliasing of the frame buffer)', () => {
+    const body = bodyOf({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 1, name: 'alice' })
     const decoded = decodeBody(body)
     body.fill(0xaa)
-    expect(decoded).toStrictEqual({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', nodeId, heartbeatMs: 1, auth: Buffer.from([7, 7]) })
+    expect(decoded).toStrictEqual({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 1, name: 'alice' })
+    const join = bodyOf({ type: 'JOIN', token: Buffer.alloc(16, 7) })
+    const decodedJoin = decodeBody(join)
+    join.fill(0xaa)
+    expect(decodedJoin).toStrictEqual({ type: 'JOIN', token: Buffer.alloc(16, 7) })
   })
 
   it('ERROR with unicode, empty, control-character and maximum-length text', () => {
@@ -208,10 +224,10 @@ describe('round trips of every message type', () => {
   })
 
   it('USER_OFF with every reason, IPv4 and IPv6', () => {
-    for (const reason of ['log-off', 'connection-lost', 'timeout'] as const) {
+    for (const reason of ['log-off', 'connection-lost', 'timeout', 'removed'] as const) {
       for (const [ip, canonical] of IPS) {
         for (const port of PORTS) {
-          roundTrip({ type: 'USER_OFF', endpoint: { ip, port }, reason }, { type: 'USER_OFF', endpoint: { ip: canonical, port }, reason })
+          roundTrip({ type: 'USER_OFF', endpoint: { ip, port }, id: ID0, reason }, { type: 'USER_OFF', endpoint: { ip: canonical, port }, id: ID0, reason })
         }
       }
     }
@@ -225,6 +241,7 @@ describe('round trips of every message type', () => {
   it('a CLIENT_LIST of 1000 mixed IPv4/IPv6 entries, order preserved', () => {
     const input: Endpoint[] = []
     const expected: Endpoint[] = []
+    const entry = (endpoint: Endpoint, i: number) => ({ endpoint, id: Buffer.alloc(32, i & 0xff), name: `device ${i}` })
     for (let i = 0; i < 1000; i++) {
       const port = i === 0 ? 1 : i === 999 ? 65535 : 1 + ((i * 7919) % 65535)
       if (i % 3 === 0) {
@@ -240,18 +257,20 @@ describe('round trips of every message type', () => {
         expected.push({ ip: `192.168.${i >> 8}.${(i & 0xff) || 1}`, port })
       }
     }
-    const frame = roundTrip({ type: 'CLIENT_LIST', clients: input }, { type: 'CLIENT_LIST', clients: expected })
+    const frame = roundTrip({ type: 'CLIENT_LIST', clients: input.map(entry) }, { type: 'CLIENT_LIST', clients: expected.map(entry) })
     expect(frame.readUInt32BE(5)).toBe(1000)
   })
 
   it('a CLIENT_LIST that fills a frame of exactly MAX_FRAME_BYTES; one more entry is refused', () => {
-    // body = 1 (type) + 4 (count) + 7·a (IPv4) + 19·b (IPv6) = MAX_FRAME_BYTES with a = 8
-    const a = 8
-    const b = (MAX_FRAME_BYTES - 5 - 7 * a) / 19
+    // an entry = endpoint (7 IPv4 / 19 IPv6) + 32 (ID) + 2 + 1 (a one-byte name): 42 / 54 bytes.
+    // body = 1 (type) + 4 (count) + 42·a + 54·b = MAX_FRAME_BYTES with a = 9
+    const a = 9
+    const b = (MAX_FRAME_BYTES - 5 - 42 * a) / 54
     expect(Number.isInteger(b)).toBe(true)
-    const clients: Endpoint[] = []
-    for (let i = 0; i < a; i++) clients.push({ ip: `10.0.0.${i + 1}`, port: 1 + i })
-    for (let i = 0; i < b; i++) clients.push({ ip: `2001:db8::${(i >> 12) + 1}:${(i & 0xfff).toString(16)}`, port: 1 + (i % 65535) })
+    const clients: ClientEntry[] = []
+    const id = Buffer.alloc(32, 9)
+    for (let i = 0; i < a; i++) clients.push({ endpoint: { ip: `10.0.0.${i + 1}`, port: 1 + i }, id, name: 'n' })
+    for (let i = 0; i < b; i++) clients.push({ endpoint: { ip: `2001:db8::${(i >> 12) + 1}:${(i & 0xfff).toString(16)}`, port: 1 + (i % 65535) }, id, name: 'n' })
     const frame = encodeMessage({ type: 'CLIENT_LIST', clients })
     expect(frame.readUInt32BE(0)).toBe(MAX_FRAME_BYTES)
     const bodies = new FrameDecoder().push(frame)
@@ -260,10 +279,10 @@ describe('round trips of every message type', () => {
     if (decoded.type !== 'CLIENT_LIST') throw new Error(`decoded a ${decoded.type}`)
     expect(decoded.clients).toHaveLength(clients.length)
     for (const i of [0, 1, a - 1, a, a + 1, a + 4096, a + b - 1]) expect(decoded.clients[i]).toStrictEqual(clients[i])
-    // (a deep-equal of 55 000 entries is slow; the byte-exact re-encoding covers every entry)
+    // (a deep-equal of 19 000 entries is slow; the byte-exact re-encoding covers every entry)
     expect(encodeMessage(decoded).equals(frame)).toBe(true)
 
-    expect(() => encodeMessage({ type: 'CLIENT_LIST', clients: [...clients, { ip: '10.0.0.1', port: 1 }] })).toThrow(RangeError)
+    expect(() => encodeMessage({ type: 'CLIENT_LIST', clients: [...clients, clients[0]!] })).toThrow(RangeError)
   })
 })
 
@@ -271,13 +290,13 @@ describe('the encoder refuses what it cannot send', () => {
   it('ports outside 1..65535 or not integers (RangeError)', () => {
     for (const port of [0, -1, 65536, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => encodeMessage({ type: 'LOG_ON', endpoint: { ip: '10.0.0.1', port } })).toThrow(RangeError)
-      expect(() => encodeMessage({ type: 'CLIENT_LIST', clients: [{ ip: '::1', port }] })).toThrow(RangeError)
+      expect(() => encodeMessage({ type: 'CLIENT_LIST', clients: [{ endpoint: { ip: '::1', port }, id: ID0, name: 'n' }] })).toThrow(RangeError)
     }
   })
 
   it('text that is not an IP (ProtocolError bad-address)', () => {
     for (const ip of ['', 'localhost', '1.2.3.256', '10.0.0', 'fe80::1%eth0', '[::1]']) {
-      expectProtocolError(() => encodeMessage({ type: 'USER_ON', endpoint: { ip, port: 1 } }), 'bad-address')
+      expectProtocolError(() => encodeMessage({ type: 'USER_ON', endpoint: { ip, port: 1 }, id: ID0, name: 'n' }), 'bad-address')
     }
   })
 
@@ -286,38 +305,20 @@ describe('the encoder refuses what it cannot send', () => {
     expect(() => encodeMessage({ type: 'ERROR', code: 1, text: 'é'.repeat(0x8000) })).toThrow(RangeError)
   })
 
-  it('HELLO auth over 65535 bytes (RangeError)', () => {
-    expect(() =>
-      encodeMessage({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', nodeId: Buffer.alloc(16), heartbeatMs: 0, auth: Buffer.alloc(0x10000) }),
-    ).toThrow(RangeError)
+  const hello = (name: string): Message => ({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 1000, name })
+
+  it('HELLO whose name is empty, over MAX_DEVICE_NAME_BYTES or holds a control character (RangeError)', () => {
+    for (const name of ['', 'a'.repeat(MAX_DEVICE_NAME_BYTES + 1), 'é'.repeat(33), 'a\nb', 'tab\there', '\u0085']) {
+      expect(() => encodeMessage(hello(name)), JSON.stringify(name)).toThrow(RangeError)
+    }
+    expect(decodeBody(encodeMessage(hello('a'.repeat(MAX_DEVICE_NAME_BYTES))).subarray(4))).toStrictEqual(hello('a'.repeat(MAX_DEVICE_NAME_BYTES)))
   })
 
-  const hello = (patch: { nodeId?: Buffer; auth?: Buffer }): Message => ({
-    type: 'HELLO',
-    version: PROTOCOL_VERSION,
-    role: 'client',
-    nodeId: patch.nodeId ?? Buffer.alloc(16, 1),
-    heartbeatMs: 1000,
-    auth: patch.auth ?? Buffer.alloc(0),
-  })
-
-  it('HELLO whose nodeId is not 16 bytes (RangeError)', () => {
-    for (const n of [0, 1, 15, 17, 32]) {
-      expect(() => encodeMessage(hello({ nodeId: Buffer.alloc(n, 2) })), `nodeId of ${n} bytes`).toThrow(RangeError)
+  it('a device ID that is not 32 bytes, a JOIN token that is neither 0 nor 16 bytes (RangeError)', () => {
+    for (const n of [0, 16, 31, 33]) {
+      expect(() => encodeMessage({ type: 'USER_OFF', endpoint: { ip: '10.0.0.1', port: 1 }, id: Buffer.alloc(n), reason: 'log-off' })).toThrow(RangeError)
     }
-    expect(decodeBody(encodeMessage(hello({ nodeId: Buffer.alloc(16, 2) })).subarray(4))).toStrictEqual(hello({ nodeId: Buffer.alloc(16, 2) }))
-  })
-
-  it('HELLO auth over MAX_AUTH_BYTES (RangeError); MAX_AUTH_BYTES itself is sent and accepted', () => {
-    for (const n of [MAX_AUTH_BYTES + 1, MAX_AUTH_BYTES + 2, 0x8000, 0xffff]) {
-      expect(() => encodeMessage(hello({ auth: Buffer.alloc(n, 3) })), `auth of ${n} bytes`).toThrow(RangeError)
-    }
-    for (const n of [0, 1, MAX_AUTH_BYTES - 1, MAX_AUTH_BYTES]) {
-      const message = hello({ auth: Buffer.alloc(n, 3) })
-      const result = feed([encodeMessage(message)])
-      expect(result.error).toBeNull()
-      expect(result.messages).toStrictEqual([message])
-    }
+    for (const n of [1, 15, 17, 32]) expect(() => encodeMessage({ type: 'JOIN', token: Buffer.alloc(n) })).toThrow(RangeError)
   })
 })
 
@@ -335,16 +336,15 @@ const u16 = (n: number) => {
   return b
 }
 const v4 = (ip: string) => ip.split('.').map(Number)
-const helloBody = (patch: { magic?: Buffer; version?: number; role?: number; authLength?: number; auth?: Buffer } = {}) =>
+const helloBody = (patch: { magic?: Buffer; version?: number; role?: number; nameLength?: number; name?: Buffer } = {}) =>
   Buffer.concat([
     Buffer.from([MessageType.HELLO]),
     patch.magic ?? HELLO_MAGIC,
     u16(patch.version ?? PROTOCOL_VERSION),
     Buffer.from([patch.role ?? 2]),
-    Buffer.alloc(16, 1),
     u32(1000),
-    u16(patch.authLength ?? patch.auth?.length ?? 0),
-    patch.auth ?? Buffer.alloc(0),
+    u16(patch.nameLength ?? patch.name?.length ?? 4),
+    patch.name ?? Buffer.from('name'),
   ])
 
 describe('malformed bodies give the right ProtocolError code', () => {
@@ -366,7 +366,7 @@ describe('malformed bodies give the right ProtocolError code', () => {
   })
 
   it('every truncation of every message type is bad-frame', () => {
-    const samples = [...sampleMessages(), { type: 'CLIENT_LIST', clients: [{ ip: '10.0.0.1', port: 1 }] } as Message]
+    const samples = [...sampleMessages(), { type: 'CLIENT_LIST', clients: [{ endpoint: { ip: '10.0.0.1', port: 1 }, id: ID0, name: 'n' }] } as Message]
     for (const message of samples) {
       if (OPEN_ENDED_TYPES.has(message.type)) continue
       const body = bodyOf(message)
@@ -493,11 +493,18 @@ describe('malformed bodies give the right ProtocolError code', () => {
     for (const role of [0, 3, 0x7f, 0xff]) expectProtocolError(() => decodeBody(helloBody({ role })), 'bad-frame')
   })
 
-  it('HELLO with an auth blob over MAX_AUTH_BYTES is bad-frame, even when the bytes are present', () => {
-    expect(decodeBody(helloBody({ auth: Buffer.alloc(MAX_AUTH_BYTES, 3) })).type).toBe('HELLO')
-    expectProtocolError(() => decodeBody(helloBody({ auth: Buffer.alloc(MAX_AUTH_BYTES + 1, 3) })), 'bad-frame')
-    expectProtocolError(() => decodeBody(helloBody({ authLength: 0xffff, auth: Buffer.alloc(0xffff) })), 'bad-frame')
-    expectProtocolError(() => decodeBody(helloBody({ authLength: 5, auth: Buffer.alloc(2) })), 'bad-frame')
+  it('HELLO whose name is empty, over MAX_DEVICE_NAME_BYTES, not UTF-8, or holds a control character is bad-frame', () => {
+    expect(decodeBody(helloBody({ name: Buffer.alloc(MAX_DEVICE_NAME_BYTES, 0x61) })).type).toBe('HELLO')
+    for (const name of [Buffer.alloc(0), Buffer.alloc(MAX_DEVICE_NAME_BYTES + 1, 0x61), Buffer.from([0xff]), Buffer.from('a\u0007b'), Buffer.from('\u009b')]) {
+      expectProtocolError(() => decodeBody(helloBody({ name })), 'bad-frame')
+    }
+    expectProtocolError(() => decodeBody(helloBody({ nameLength: 5, name: Buffer.from('ab') })), 'bad-frame')
+  })
+
+  it('JOIN with a token neither 0 nor 16 bytes long is bad-frame', () => {
+    for (const n of [1, 15, 17, 32]) {
+      expectProtocolError(() => decodeBody(Buffer.concat([Buffer.from([MessageType.JOIN]), u16(n), Buffer.alloc(n)])), 'bad-frame')
+    }
   })
 
   it('CLIENT_LIST announcing a huge count in a small frame is refused up front', () => {
@@ -555,28 +562,48 @@ describe('the worked examples of docs/PROTOCOL.md §13', () => {
   const examples: Array<[string, Message, string]> = [
     [
       '13.1 HELLO from a client',
-      { type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', nodeId: Buffer.from('00112233445566778899aabbccddeeff', 'hex'), heartbeatMs: 0, auth: Buffer.alloc(0) },
-      '0000001e0144425359' + VERSION_HEX + '0200112233445566778899aabbccddeeff000000000000',
+      { type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 0, name: 'alice' },
+      '000000130144425359' + VERSION_HEX + '02000000000005616c696365',
     ],
     [
       '13.2 HELLO from the server',
-      { type: 'HELLO', version: PROTOCOL_VERSION, role: 'server', nodeId: Buffer.from('ffeeddccbbaa99887766554433221100', 'hex'), heartbeatMs: 5000, auth: Buffer.alloc(0) },
-      '0000001e0144425359' + VERSION_HEX + '01ffeeddccbbaa99887766554433221100000013880000',
+      { type: 'HELLO', version: PROTOCOL_VERSION, role: 'server', heartbeatMs: 5000, name: 'server' },
+      '000000140144425359' + VERSION_HEX + '01000013880006736572766572',
     ],
     ['13.3 LOG_ON 127.0.0.1:40001', { type: 'LOG_ON', endpoint: { ip: '127.0.0.1', port: 40001 } }, '0000000810047f0000019c41'],
     ['13.3 LOG_ON ::ffff:127.0.0.1:40001', { type: 'LOG_ON', endpoint: { ip: '::ffff:127.0.0.1', port: 40001 } }, '0000000810047f0000019c41'],
     ['13.4 LOG_ON [::1]:40001', { type: 'LOG_ON', endpoint: { ip: '::1', port: 40001 } }, '000000141006000000000000000000000000000000019c41'],
     [
       '13.5 CLIENT_LIST with two entries',
-      { type: 'CLIENT_LIST', clients: [{ ip: '192.168.1.20', port: 40002 }, { ip: '2001:db8::7', port: 40003 }] },
-      '0000001f150000000204c0a801149c420620010db80000000000000000000000079c43',
+      {
+        type: 'CLIENT_LIST',
+        clients: [
+          { endpoint: { ip: '192.168.1.20', port: 40002 }, id: ID0, name: 'bob' },
+          { endpoint: { ip: '2001:db8::7', port: 40003 }, id: createHash('sha256').update('dropbox-sync').digest(), name: 'carol' },
+        ],
+      },
+      '0000006b150000000204c0a801149c42' + ID0_HEX + '0003626f620620010db80000000000000000000000079c43' +
+        'ad16fc009533fe29fb1cc56f5078e13bcb6e762323bdaf8ba2146d63f2d5a0c7' + '00056361726f6c',
     ],
     ['13.5 empty CLIENT_LIST', { type: 'CLIENT_LIST', clients: [] }, '000000051500000000'],
     [
       '13.6 USER_OFF timeout',
-      { type: 'USER_OFF', endpoint: { ip: '192.168.1.20', port: 40002 }, reason: 'timeout' },
-      '000000091704c0a801149c4202',
+      { type: 'USER_OFF', endpoint: { ip: '192.168.1.20', port: 40002 }, id: ID0, reason: 'timeout' },
+      '000000291704c0a801149c42' + ID0_HEX + '02',
     ],
+    [
+      '13.6 USER_ON',
+      { type: 'USER_ON', endpoint: { ip: '192.168.1.20', port: 40002 }, id: ID0, name: 'bob' },
+      '0000002d1604c0a801149c42' + ID0_HEX + '0003626f62',
+    ],
+    ['13.11 JOIN without a token', { type: 'JOIN', token: Buffer.alloc(0) }, '00000003190000'],
+    [
+      '13.11 JOIN with an invite token',
+      { type: 'JOIN', token: Buffer.from([...Array(16).keys()].map((i) => 0xa0 + i)) },
+      '00000013190010a0a1a2a3a4a5a6a7a8a9aaabacadaeaf',
+    ],
+    ['13.11 JOIN_OK', { type: 'JOIN_OK' }, '000000011a'],
+    ['13.11 JOIN_PENDING', { type: 'JOIN_PENDING' }, '000000011b'],
     [
       '13.7 ERROR duplicate',
       { type: 'ERROR', code: 7, text: '127.0.0.1:40001 is already logged on by another client' },
@@ -613,16 +640,21 @@ describe('the worked examples of docs/PROTOCOL.md §13', () => {
   it.each([
     ['00000000', 'bad-frame'],
     ['00100001', 'frame-too-large'],
-    // (the doc's `00 00 00 01 20` → unknown-type no longer holds: 0x20 is now IDENTIFY)
+    // 0x20 and 0x21 were IDENTIFY and IDENTIFY_OK until version 4: unknown types now
+    ['00000001' + '20', 'unknown-type'],
+    ['00000008' + '20' + '04c0a801149c42', 'unknown-type'],
+    ['00000001' + '21', 'unknown-type'],
     ['00000001' + '00', 'unknown-type'],
     ['00000001' + 'ff', 'unknown-type'],
     ['000000020300', 'bad-frame'],
     ['0000000810047f0000010000', 'bad-address'],
     ['000000081004e000000109c4', 'bad-address'],
-    ['00000009170' + '47f0000019c4103', 'bad-frame'],
+    ['00000029' + '17' + '047f0000019c41' + ID0_HEX + '04', 'bad-frame'],
     ['0000000515ffffffff', 'bad-frame'],
     ['00000006020007' + '0001ff', 'bad-frame'],
     ['0000001e0144425359' + (PROTOCOL_VERSION + 1).toString(16).padStart(4, '0') + '02' + '00'.repeat(16) + '00000000' + '0000', 'version-mismatch'],
+    // a version-3 HELLO (node id and auth) is refused by its version, whatever follows
+    ['0000001e0144425359' + '0003' + '02' + '00'.repeat(16) + '00000000' + '0000', 'version-mismatch'],
   ])('13.10 %s → %s', (bytes, code) => {
     const result = feed([Buffer.from(bytes, 'hex')])
     expect(result.messages).toEqual([])

@@ -17,13 +17,20 @@ const header = (length: number) => {
 }
 
 const MESSAGES: Message[] = [
-  { type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', nodeId: Buffer.from('00112233445566778899aabbccddeeff', 'hex'), heartbeatMs: 0, auth: Buffer.alloc(0) },
+  { type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 0, name: 'alice' },
   { type: 'PING' },
   { type: 'LOG_ON', endpoint: { ip: '192.168.1.20', port: 40002 } },
   { type: 'ERROR', code: 7, text: 'déjà vu 🎉' },
   { type: 'GET_CLIENTS' },
-  { type: 'CLIENT_LIST', clients: [{ ip: '10.0.0.1', port: 1 }, { ip: '2001:db8::7', port: 65535 }, { ip: 'fe80::1:2', port: 80 }] },
-  { type: 'USER_OFF', endpoint: { ip: '::1', port: 9 }, reason: 'timeout' },
+  {
+    type: 'CLIENT_LIST',
+    clients: [
+      { endpoint: { ip: '10.0.0.1', port: 1 }, id: Buffer.alloc(32, 1), name: 'a' },
+      { endpoint: { ip: '2001:db8::7', port: 65535 }, id: Buffer.alloc(32, 2), name: 'b' },
+      { endpoint: { ip: 'fe80::1:2', port: 80 }, id: Buffer.alloc(32, 3), name: 'c' },
+    ],
+  },
+  { type: 'USER_OFF', endpoint: { ip: '::1', port: 9 }, id: Buffer.alloc(32, 4), reason: 'timeout' },
   { type: 'PONG' },
   { type: 'CLIENT_LIST', clients: [] },
   { type: 'LOG_OFF_OK', endpoint: { ip: '2001:db8:85a3::8a2e:370:7334', port: 443 } },

@@ -300,7 +300,12 @@ export const endpointCaseArb: fc.Arbitrary<{ input: Endpoint; expected: Endpoint
 const bufferArb = (min: number, max: number) =>
   fc.uint8Array({ minLength: min, maxLength: max }).map((a) => Buffer.from(a))
 
-const reasonArb = fc.constantFrom<LeaveReason>('log-off', 'connection-lost', 'timeout')
+const reasonArb = fc.constantFrom<LeaveReason>('log-off', 'connection-lost', 'timeout', 'removed')
+/** A device name: 1 to 64 bytes of UTF-8, no control characters. */
+const nameArb = fc.string({ minLength: 1, maxLength: 16, unit: 'grapheme' }).filter((t) => {
+  const bytes = Buffer.byteLength(t, 'utf8')
+  return bytes >= 1 && bytes <= 64 && !/[\u0000-\u001f\u007f-\u009f]/.test(t)
+})
 
 /** Text that starts with one or more U+FEFF (a BOM must survive the round trip as text). */
 const leadingBomArb = (rest: fc.Arbitrary<string>) =>
@@ -342,7 +347,13 @@ export interface MessageCase {
 
 const same = (m: Message): MessageCase => ({ input: m, expected: m })
 
-type EndpointMessageType = 'LOG_ON' | 'LOG_ON_OK' | 'LOG_OFF' | 'LOG_OFF_OK' | 'USER_ON' | 'ERROR_IP_PORT_NOT_FOUND_IN_LIST' | 'IDENTIFY'
+type EndpointMessageType = 'LOG_ON' | 'LOG_ON_OK' | 'LOG_OFF' | 'LOG_OFF_OK' | 'ERROR_IP_PORT_NOT_FOUND_IN_LIST'
+
+const deviceIdArb = bufferArb(32, 32)
+const clientCaseArb = fc.tuple(endpointCaseArb, deviceIdArb, nameArb).map(([e, id, name]) => ({
+  input: { endpoint: e.input, id, name },
+  expected: { endpoint: e.expected, id, name },
+}))
 
 const endpointMessage = (type: EndpointMessageType): fc.Arbitrary<MessageCase> =>
   endpointCaseArb.map(({ input, expected }): MessageCase => ({ input: { type, endpoint: input }, expected: { type, endpoint: expected } }))
@@ -353,34 +364,33 @@ export const messageCaseArb: fc.Arbitrary<MessageCase> = fc.oneof(
     .record({
       version: fc.constant(PROTOCOL_VERSION),
       role: fc.constantFrom<'server' | 'client'>('server', 'client'),
-      nodeId: bufferArb(16, 16),
       heartbeatMs: fc.oneof(fc.constantFrom(0, 0xffffffff), fc.tuple(fc.nat(0xffff), fc.nat(0xffff)).map(([hi, lo]) => hi * 0x10000 + lo)),
-      auth: fc.oneof(fc.constant(Buffer.alloc(0)), bufferArb(0, 40), bufferArb(1024, 1024)),
+      name: nameArb,
     })
     .map((r) => same({ type: 'HELLO', ...r })),
   fc.record({ code: fc.nat(0xffff), text: textArb }).map((r) => same({ type: 'ERROR', ...r })),
-  fc.constantFrom<Message['type']>('PING', 'PONG', 'GET_CLIENTS').map((type) => same({ type } as Message)),
+  fc.constantFrom<Message['type']>('PING', 'PONG', 'GET_CLIENTS', 'JOIN_OK', 'JOIN_PENDING').map((type) => same({ type } as Message)),
+  fc.oneof(bufferArb(0, 0), bufferArb(16, 16)).map((token) => same({ type: 'JOIN', token })),
   endpointMessage('LOG_ON'),
   endpointMessage('LOG_ON_OK'),
   endpointMessage('LOG_OFF'),
   endpointMessage('LOG_OFF_OK'),
-  endpointMessage('USER_ON'),
+  clientCaseArb.map((c): MessageCase => ({ input: { type: 'USER_ON', ...c.input }, expected: { type: 'USER_ON', ...c.expected } })),
   endpointMessage('ERROR_IP_PORT_NOT_FOUND_IN_LIST'),
-  fc.tuple(endpointCaseArb, reasonArb).map(
-    ([e, reason]): MessageCase => ({
-      input: { type: 'USER_OFF', endpoint: e.input, reason },
-      expected: { type: 'USER_OFF', endpoint: e.expected, reason },
+  fc.tuple(endpointCaseArb, deviceIdArb, reasonArb).map(
+    ([e, id, reason]): MessageCase => ({
+      input: { type: 'USER_OFF', endpoint: e.input, id, reason },
+      expected: { type: 'USER_OFF', endpoint: e.expected, id, reason },
     }),
   ),
-  fc.array(endpointCaseArb, { maxLength: 24 }).map(
+  fc.array(clientCaseArb, { maxLength: 24 }).map(
     (list): MessageCase => ({
       input: { type: 'CLIENT_LIST', clients: list.map((e) => e.input) },
       expected: { type: 'CLIENT_LIST', clients: list.map((e) => e.expected) },
     }),
   ),
   // folder messages (client ↔ client)
-  endpointMessage('IDENTIFY'),
-  fc.constantFrom<Message['type']>('IDENTIFY_OK', 'GET_FILE_LIST', 'SUBSCRIBE').map((type) => same({ type } as Message)),
+  fc.constantFrom<Message['type']>('GET_FILE_LIST', 'SUBSCRIBE').map((type) => same({ type } as Message)),
   fc.record({ last: fc.boolean(), files: fc.array(fileEntryArb, { maxLength: 8 }) }).map((r) => same({ type: 'FILE_LIST', ...r })),
   fc.record({ path: pathArb, version: fc.option(versionArb, { nil: null }) }).map((r) => same({ type: 'GET_FILE', ...r })),
   pathArb.map((path) => same({ type: 'FILE_UP_TO_DATE', path })),
@@ -400,8 +410,12 @@ export const messageCaseArb: fc.Arbitrary<MessageCase> = fc.oneof(
 export function sampleMessages(): Message[] {
   const v = (byte: number) => Buffer.alloc(VERSION_BYTES, byte)
   return [
-    { type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', nodeId: Buffer.from('00112233445566778899aabbccddeeff', 'hex'), heartbeatMs: 5000, auth: Buffer.alloc(0) },
-    { type: 'HELLO', version: PROTOCOL_VERSION, role: 'server', nodeId: Buffer.alloc(16, 0xff), heartbeatMs: 0, auth: Buffer.from([1, 2, 3]) },
+    { type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 5000, name: 'alice-laptop' },
+    { type: 'HELLO', version: PROTOCOL_VERSION, role: 'server', heartbeatMs: 0, name: 'Bürö ✓' },
+    { type: 'JOIN', token: Buffer.alloc(0) },
+    { type: 'JOIN', token: Buffer.alloc(16, 0xa0) },
+    { type: 'JOIN_OK' },
+    { type: 'JOIN_PENDING' },
     { type: 'ERROR', code: 7, text: 'duplicate: ünïcødé ✓' },
     { type: 'ERROR', code: 0, text: '' },
     { type: 'PING' },
@@ -411,14 +425,18 @@ export function sampleMessages(): Message[] {
     { type: 'LOG_ON_OK', endpoint: { ip: '2001:db8::1', port: 1 } },
     { type: 'LOG_OFF', endpoint: { ip: '::1', port: 65535 } },
     { type: 'LOG_OFF_OK', endpoint: { ip: '192.168.0.7', port: 22 } },
-    { type: 'USER_ON', endpoint: { ip: 'fe80::1:2', port: 8080 } },
-    { type: 'USER_OFF', endpoint: { ip: '10.1.2.3', port: 5 }, reason: 'connection-lost' },
+    { type: 'USER_ON', endpoint: { ip: 'fe80::1:2', port: 8080 }, id: Buffer.alloc(32, 1), name: 'bob' },
+    { type: 'USER_OFF', endpoint: { ip: '10.1.2.3', port: 5 }, id: Buffer.alloc(32, 2), reason: 'connection-lost' },
+    { type: 'USER_OFF', endpoint: { ip: '10.1.2.3', port: 5 }, id: Buffer.alloc(32, 2), reason: 'removed' },
     { type: 'ERROR_IP_PORT_NOT_FOUND_IN_LIST', endpoint: { ip: '172.16.0.1', port: 443 } },
     { type: 'CLIENT_LIST', clients: [] },
-    { type: 'CLIENT_LIST', clients: [{ ip: '10.0.0.1', port: 1 }, { ip: '2001:db8::1', port: 65535 }] },
-    { type: 'IDENTIFY', endpoint: { ip: '192.168.1.20', port: 40002 } },
-    { type: 'IDENTIFY', endpoint: { ip: '2001:db8::7', port: 40003 } },
-    { type: 'IDENTIFY_OK' },
+    {
+      type: 'CLIENT_LIST',
+      clients: [
+        { endpoint: { ip: '10.0.0.1', port: 1 }, id: Buffer.alloc(32, 3), name: 'a' },
+        { endpoint: { ip: '2001:db8::1', port: 65535 }, id: Buffer.alloc(32, 4), name: 'Ünïcødé name' },
+      ],
+    },
     { type: 'GET_FILE_LIST' },
     { type: 'FILE_LIST', last: true, files: [] },
     {
