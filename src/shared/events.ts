@@ -6,7 +6,16 @@ export type Role = 'server' | 'client'
 /** Why a peer left: it said LOG_OFF, its connection dropped, or it went silent past the heartbeat. */
 export type LeaveReason = 'log-off' | 'connection-lost' | 'timeout'
 
-export interface ReadyEvent {
+/**
+ * Who a peer is, once the engine knows (TLS on the wire): its device ID as people read it
+ * (`XXXXXXX-…`, src/shared/device-id.ts) and its name. Optional, since older engines omit them.
+ */
+export interface DeviceFields {
+  id?: string
+  name?: string
+}
+
+export interface ReadyEvent extends DeviceFields {
   type: 'ready'
   role: Role
   host: string
@@ -22,13 +31,13 @@ export interface RegisteredEvent {
   port: number
 }
 
-export interface PeerJoinedEvent {
+export interface PeerJoinedEvent extends DeviceFields {
   type: 'peer-joined'
   ip: string
   port: number
 }
 
-export interface PeerLeftEvent {
+export interface PeerLeftEvent extends DeviceFields {
   type: 'peer-left'
   ip: string
   port: number
@@ -58,7 +67,7 @@ export interface FolderRestoredEvent {
 /** `peer` fields below name a peer as `ip:port` (IPv6 in brackets), as formatEndpoint does. */
 
 /** A peer's shared folder is back after a `peer-folder-missing` error: its files come now. */
-export interface PeerFolderRestoredEvent {
+export interface PeerFolderRestoredEvent extends DeviceFields {
   type: 'peer-folder-restored'
   peer: string
 }
@@ -102,7 +111,7 @@ export interface FileRemovedEvent {
   path: string
 }
 
-export interface PeerSyncedEvent {
+export interface PeerSyncedEvent extends DeviceFields {
   type: 'peer-synced'
   peer: string
   files: number
@@ -132,6 +141,36 @@ export interface WorkersEvent {
   states: WorkerState[]
 }
 
+/** Server: a device with a valid certificate but no membership asks in; the operator answers. */
+export interface JoinRequestEvent {
+  type: 'join-request'
+  /** Its device ID as people read it. */
+  id: string
+  name: string
+  /** Where it asked from, `host:port`. */
+  address: string
+}
+
+/** Server: a device became a member (an invite used, a request accepted). */
+export interface MemberAddedEvent {
+  type: 'member-added'
+  id: string
+  name: string
+}
+
+/** Server: a member was taken out; it is refused from now on. */
+export interface MemberRemovedEvent {
+  type: 'member-removed'
+  id: string
+  name: string
+}
+
+/** This device was removed from the server's members: it stops trying to join. */
+export interface RemovedEvent {
+  type: 'removed'
+  message: string
+}
+
 export type EngineEvent =
   | ReadyEvent
   | RegisteredEvent
@@ -149,6 +188,10 @@ export type EngineEvent =
   | PeerSyncedEvent
   | BufferEvent
   | WorkersEvent
+  | JoinRequestEvent
+  | MemberAddedEvent
+  | MemberRemovedEvent
+  | RemovedEvent
 
 export type EngineEventType = EngineEvent['type']
 

@@ -4,6 +4,7 @@
 // is kept in the status, in words the window shows.
 import { mkdirSync } from 'node:fs'
 import { ClientNode } from '../engine/client/client-node'
+import { loadOrCreateIdentity, type DeviceIdentity } from '../engine/identity/device-identity'
 import { portProblem } from '../engine/net/listen'
 import { RegistryServer } from '../engine/registry/registry-server'
 import type { EngineStatus, StatusEvent } from '../../shared/contract'
@@ -29,6 +30,8 @@ export interface SupervisorOptions {
   addresses?: () => string[]
   /** The bundled transfer worker's file (each bundler puts it elsewhere: the host says where). */
   workerScript: string | URL
+  /** The app's config folder: this device's identity lives there, beside the settings. */
+  configDir: string
 }
 
 export class Supervisor {
@@ -39,6 +42,7 @@ export class Supervisor {
   private current: EngineStatus
   /** What the running engine has said that the user should see, by topic. */
   private notes: { folder: string | null; link: string | null } = { folder: null, link: null }
+  private identityLoad: Promise<DeviceIdentity> | null = null
 
   constructor(private readonly options: SupervisorOptions) {
     this.current = this.blankStatus('client', 'stopped', null)
@@ -46,6 +50,12 @@ export class Supervisor {
 
   get status(): EngineStatus {
     return this.current
+  }
+
+  /** This device's identity, made in the config folder at first use; a damaged one is an IdentityError. */
+  identity(): Promise<DeviceIdentity> {
+    this.identityLoad ??= loadOrCreateIdentity(this.options.configDir)
+    return this.identityLoad
   }
 
   /** Runs the engine these settings describe; a no-op when it already does and is healthy. */
@@ -93,7 +103,8 @@ export class Supervisor {
     const problems = check.ok ? folderProblems(settings) : check.errors
     const first = Object.values(problems)[0]
     if (first) {
-      const untouched = sameSettings(settings, DEFAULT_SETTINGS)
+      // The device name is the host name from the start: a name alone is no setup.
+      const untouched = sameSettings({ ...settings, name: DEFAULT_SETTINGS.name }, DEFAULT_SETTINGS)
       this.setStatus(this.blankStatus(role, 'unconfigured', untouched ? 'Open Settings, choose this machine\'s role (Server or Client), fill in what it needs and Save.' : `Settings need attention: ${first}`))
       return
     }
@@ -173,6 +184,10 @@ export class Supervisor {
       case 'folder-restored':
         this.notes.folder = null
         this.setStatus({ ...this.current, message: this.noted() })
+        return
+      case 'removed':
+        this.notes.link = capitalized(event.message)
+        this.setStatus({ ...this.current, connected: false, message: this.noted() })
         return
       default:
         return
