@@ -10,17 +10,9 @@ export function describe(event: EngineEvent): string {
     case 'registered':
       return `registered with the server ${event.server} as ${formatEndpoint(event.ip, event.port)}`
     case 'peer-joined':
-      return `peer joined: ${formatEndpoint(event.ip, event.port)} ${shown(event.name)} (${event.id.slice(0, 7)})`
+      return `peer joined: ${who(event, formatEndpoint(event.ip, event.port))}`
     case 'peer-left':
-      return `peer left: ${formatEndpoint(event.ip, event.port)} ${shown(event.name)} (${event.id.slice(0, 7)}) (${event.reason})`
-    case 'join-request':
-      return `join request: ${shown(event.name)} from ${event.address}, device ID ${event.id}; accept with: dropbox-sync members accept ${event.id}`
-    case 'member-added':
-      return `member added: ${shown(event.name)} (${event.id})`
-    case 'member-removed':
-      return `member removed: ${shown(event.name)} (${event.id}); its connections are cut`
-    case 'removed':
-      return `removed: ${shown(event.message)}`
+      return `peer left: ${who(event, formatEndpoint(event.ip, event.port))} (${event.reason})`
     case 'server-lost':
       return `lost the server ${event.server}; reconnecting`
     case 'error':
@@ -45,7 +37,24 @@ export function describe(event: EngineEvent): string {
       return `buffer ${event.used}/${event.capacity}`
     case 'workers':
       return `workers busy ${event.busy}/${event.total}`
+    case 'join-request':
+      return `join request: ${named(event.name)} (${event.id}) from ${shown(event.address)}; accept with: dropbox-sync members accept ${event.id}`
+    case 'member-added':
+      return `member added: ${named(event.name)} (${event.id})`
+    case 'member-removed':
+      return `member removed: ${named(event.name)} (${event.id})`
+    case 'removed':
+      return `removed from the server's members: ${shown(event.message)}`
   }
+}
+
+/** A peer by name with its address beside it, once the engine knows its name. */
+function who(event: { name?: string }, address: string): string {
+  return event.name ? `${shown(event.name)} (${address})` : address
+}
+
+function named(name: string): string {
+  return name ? shown(name) : '(no name)'
 }
 
 /** One event, one line: a name with a newline or another control character in it is quoted. */
@@ -97,7 +106,7 @@ export function createPrinter(json: boolean): EventSink {
   const print = (event: EngineEvent): void => {
     if (json) return out.push(JSON.stringify(event))
     if (DRAWING_ONLY.has(event.type) || !quiet.shows(event)) return
-    if (event.type === 'error') err.push(describe(event))
+    if (event.type === 'error' || event.type === 'removed') err.push(describe(event))
     else out.push(describe(event))
   }
   return print

@@ -1,7 +1,18 @@
 // What the window may ask of the main process: `window.api`, one method per operation. The desktop
 // app implements it over Electron IPC (./index.ts), the headless app over a WebSocket
 // (src/renderer/src/bridge/ws-api.ts); the window cannot tell which it has.
-import type { AppEvent, EngineStatus, SaveReply, SettingsState, Snapshot } from '../shared/contract'
+import type {
+  AppEvent,
+  CreatedInvite,
+  DecodedInviteView,
+  DeviceInfo,
+  EngineStatus,
+  MemberActionReply,
+  MembersState,
+  SaveReply,
+  SettingsState,
+  Snapshot,
+} from '../shared/contract'
 import type { Settings } from '../shared/settings'
 
 export type FolderField = 'folder' | 'mirrorFolder'
@@ -16,6 +27,20 @@ export interface Api {
   getSnapshot(): Promise<Snapshot>
   /** Starts the engine again from the saved settings (e.g. after freeing its port). */
   restartEngine(): Promise<EngineStatus>
+  /** This device's ID (made at the app's first start), or why it cannot be read. */
+  getDevice(): Promise<DeviceInfo>
+  /** What a pasted invite says (server, addresses, expiry), or the exact reason it cannot be used. */
+  decodeInvite(text: string): Promise<DecodedInviteView>
+  /** Server: the members, requests, refused and removed devices, as the config folder has them. */
+  listMembers(): Promise<MembersState>
+  /** Server: a single-use invite with this machine's addresses and the server's port. */
+  createInvite(): Promise<CreatedInvite>
+  /** Server: lets in a device that asked (or was refused or removed); `id` is 64 hex digits. */
+  acceptMember(id: string): Promise<MemberActionReply>
+  /** Server: turns down a device that asked to join. */
+  refuseMember(id: string): Promise<MemberActionReply>
+  /** Server: takes a member out (refused from then on), or forgets a request. */
+  removeMember(id: string): Promise<MemberActionReply>
   /** Batches of events from now on; returns the unsubscribe. */
   onEvents(listener: (batch: AppEvent[]) => void): () => void
   /** Called when the main process stops answering (the headless app was stopped); returns the unsubscribe. */

@@ -11,6 +11,13 @@ const api: Api = {
   chooseFolder: async (field) => ((await ipcRenderer.invoke(REQUEST.chooseFolder, { field })) as { path: string | null }).path,
   getSnapshot: () => ipcRenderer.invoke(REQUEST.getSnapshot),
   restartEngine: () => ipcRenderer.invoke(REQUEST.restartEngine),
+  getDevice: () => ipcRenderer.invoke(REQUEST.getDevice),
+  decodeInvite: (text) => ipcRenderer.invoke(REQUEST.decodeInvite, { text }),
+  listMembers: () => ipcRenderer.invoke(REQUEST.listMembers),
+  createInvite: () => ipcRenderer.invoke(REQUEST.createInvite),
+  acceptMember: (id) => ipcRenderer.invoke(REQUEST.acceptMember, { id }),
+  refuseMember: (id) => ipcRenderer.invoke(REQUEST.refuseMember, { id }),
+  removeMember: (id) => ipcRenderer.invoke(REQUEST.removeMember, { id }),
   onEvents: (listener) => {
     // The page gets the batch only, never the IPC event (which holds the sender).
     const relay = (_event: IpcRendererEvent, batch: AppEvent[]): void => listener(batch)

@@ -8,6 +8,13 @@ export const REQUEST = {
   chooseFolder: 'folder:choose',
   getSnapshot: 'snapshot:get',
   restartEngine: 'engine:restart',
+  getDevice: 'device:get',
+  decodeInvite: 'invite:decode',
+  listMembers: 'members:list',
+  createInvite: 'members:invite',
+  acceptMember: 'members:accept',
+  refuseMember: 'members:refuse',
+  removeMember: 'members:remove',
 } as const
 
 export type RequestName = keyof typeof REQUEST

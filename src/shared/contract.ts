@@ -35,23 +35,25 @@ export type EngineStatus = z.infer<typeof engineStatusSchema>
 // ---- events pushed to the window ----
 
 const leaveReason = z.enum(['log-off', 'connection-lost', 'timeout', 'removed'])
+// Who a peer is (its TLS identity and the name it gives); absent from events that predate devices.
+const device = { id: z.string().max(100).optional(), name: z.string().max(300).optional() }
 const workerState = z.object({ id: count, busy: z.boolean(), peer: z.string().optional(), path: z.string().optional(), jobs: count.optional() })
 
 export const engineEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ready'), role: z.enum(['server', 'client']), host: z.string(), port: count }),
+  z.object({ type: z.literal('ready'), role: z.enum(['server', 'client']), host: z.string(), port: count, ...device }),
   z.object({ type: z.literal('registered'), server: z.string(), ip: z.string(), port: count }),
-  z.object({ type: z.literal('peer-joined'), ip: z.string(), port: count }),
-  z.object({ type: z.literal('peer-left'), ip: z.string(), port: count, reason: leaveReason }),
+  z.object({ type: z.literal('peer-joined'), ip: z.string(), port: count, ...device }),
+  z.object({ type: z.literal('peer-left'), ip: z.string(), port: count, reason: leaveReason, ...device }),
   z.object({ type: z.literal('server-lost'), server: z.string() }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string(), peer: z.string().optional() }),
   z.object({ type: z.literal('folder-restored'), folder: z.string() }),
-  z.object({ type: z.literal('peer-folder-restored'), peer: z.string() }),
+  z.object({ type: z.literal('peer-folder-restored'), peer: z.string(), ...device }),
   z.object({ type: z.literal('transfer-started'), peer: z.string(), path: z.string(), total: count }),
   z.object({ type: z.literal('transfer-progress'), peer: z.string(), path: z.string(), bytes: count, total: count }),
   z.object({ type: z.literal('transfer-failed'), peer: z.string(), path: z.string(), reason: z.string(), retrying: z.boolean().optional() }),
   z.object({ type: z.literal('file-synced'), peer: z.string(), path: z.string(), bytes: count, version: z.string() }),
   z.object({ type: z.literal('file-removed'), peer: z.string(), path: z.string() }),
-  z.object({ type: z.literal('peer-synced'), peer: z.string(), files: count, bytes: count }),
+  z.object({ type: z.literal('peer-synced'), peer: z.string(), files: count, bytes: count, ...device }),
   z.object({ type: z.literal('buffer'), used: count, capacity: count }),
   z.object({ type: z.literal('workers'), busy: count, total: count, states: z.array(workerState) }),
   z.object({ type: z.literal('join-request'), id: z.string(), name: z.string(), address: z.string() }),
@@ -63,12 +65,44 @@ export const engineEventSchema = z.discriminatedUnion('type', [
 export const statusEventSchema = z.object({ type: z.literal('status'), status: engineStatusSchema })
 export type StatusEvent = z.infer<typeof statusEventSchema>
 
+// ---- the server's members (members.json in the config folder) ----
+
+/** A device ID as the bridge carries it: 64 lower-case hex digits, as members.json keeps it. */
+export const deviceHexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a device ID as 64 lower-case hex digits')
+
+export const memberViewSchema = z.object({
+  id: deviceHexSchema,
+  /** The ID as people read it, and its first group. */
+  deviceId: z.string(),
+  shortId: z.string(),
+  name: z.string(),
+  state: z.enum(['member', 'pending', 'refused', 'removed']),
+  /** When it became a member or asked to (ISO time). */
+  added: z.string(),
+  /** A join request's `host:port`. */
+  address: z.string().optional(),
+})
+export type MemberView = z.infer<typeof memberViewSchema>
+
+export const membersStateSchema = z.object({
+  /** Grows with every change main sees: a window keeps the newest state it got. */
+  revision: count,
+  members: z.array(memberViewSchema),
+  /** Why the list cannot be read (a damaged members.json), in words for the user. */
+  problem: z.string().nullable(),
+})
+export type MembersState = z.infer<typeof membersStateSchema>
+
+/** The whole member list again, whenever it changes (here or by the CLI): small, and never out of order. */
+export const membersEventSchema = z.object({ type: z.literal('members'), state: membersStateSchema })
+export type MembersEvent = z.infer<typeof membersEventSchema>
+
 /**
- * What the window receives: an engine event or a status change, stamped with main's clock (ms)
- * and a sequence number, so a window can tell which events its snapshot already holds.
+ * What the window receives: an engine event, a status change or the member list, stamped with
+ * main's clock (ms) and a sequence number, so a window can tell which events its snapshot holds.
  */
-export type AppEvent = (EngineEvent | StatusEvent) & { at: number; seq: number }
-export const appEventSchema = z.union([engineEventSchema, statusEventSchema]).and(z.object({ at: z.number(), seq: count }))
+export type AppEvent = (EngineEvent | StatusEvent | MembersEvent) & { at: number; seq: number }
+export const appEventSchema = z.union([engineEventSchema, statusEventSchema, membersEventSchema]).and(z.object({ at: z.number(), seq: count }))
 export const eventBatchSchema = z.array(appEventSchema)
 
 /** The engine events main forwards to windows; anything else the engine may emit stays in main. */
@@ -89,6 +123,10 @@ export const FORWARDED_EVENT_TYPES = [
   'peer-synced',
   'buffer',
   'workers',
+  'join-request',
+  'member-added',
+  'member-removed',
+  'removed',
 ] as const satisfies readonly EngineEvent['type'][]
 
 // ---- snapshot: the live state a window starts from ----
@@ -163,6 +201,48 @@ export type SaveReply = z.infer<typeof saveReplySchema>
 
 export const folderFieldSchema = z.enum(['folder', 'mirrorFolder'])
 
+// ---- this device and invites ----
+
+export const deviceInfoSchema = z.object({
+  /** This device's ID as people read it; null while it cannot be read (see problem). */
+  id: z.string().nullable(),
+  shortId: z.string().nullable(),
+  problem: z.string().nullable(),
+})
+export type DeviceInfo = z.infer<typeof deviceInfoSchema>
+
+export const inviteProblemSchema = z.enum(['not-an-invite', 'newer-version', 'mistyped', 'expired'])
+
+/** What a pasted invite says, or why it cannot be used (the reader's exact message). */
+export const decodedInviteSchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    serverId: z.string(),
+    serverShortId: z.string(),
+    /** `host:port` each, IPv6 in brackets. */
+    addresses: z.array(z.string()),
+    /** When it stops working (ms since the epoch). */
+    expires: z.number(),
+  }),
+  z.object({ ok: z.literal(false), problem: inviteProblemSchema, message: z.string() }),
+])
+export type DecodedInviteView = z.infer<typeof decodedInviteSchema>
+
+export const createdInviteSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), invite: z.string(), expires: z.number(), addresses: z.array(z.string()) }),
+  /** Why no invite could be made (not a server, no port yet, a damaged identity), in words for the user. */
+  z.object({ ok: z.literal(false), message: z.string() }),
+])
+export type CreatedInvite = z.infer<typeof createdInviteSchema>
+
+/** An answer to accept, refuse or remove: what happened (Membership's word for it) and the list after. */
+export const memberActionReplySchema = z.object({
+  result: z.enum(['accepted', 'already-member', 'refused', 'not-pending', 'removed', 'forgotten', 'unknown']),
+  state: membersStateSchema,
+})
+export type MemberActionReply = z.infer<typeof memberActionReplySchema>
+const memberRequest = z.object({ id: deviceHexSchema }).strict()
+
 // ---- the channels ----
 
 export const contract = {
@@ -181,6 +261,8 @@ export const contract = {
         workers: z.number(),
         bufferSlots: z.number(),
         rescanSeconds: z.number(),
+        name: z.string(),
+        invite: z.string(),
       })
       .strict(),
     reply: saveReplySchema,
@@ -191,6 +273,14 @@ export const contract = {
   },
   [REQUEST.getSnapshot]: { request: z.undefined(), reply: snapshotSchema },
   [REQUEST.restartEngine]: { request: z.undefined(), reply: engineStatusSchema },
+  [REQUEST.getDevice]: { request: z.undefined(), reply: deviceInfoSchema },
+  // Invites are a few hundred characters; a chat program's wrapping adds a little.
+  [REQUEST.decodeInvite]: { request: z.object({ text: z.string().max(8192) }).strict(), reply: decodedInviteSchema },
+  [REQUEST.listMembers]: { request: z.undefined(), reply: membersStateSchema },
+  [REQUEST.createInvite]: { request: z.undefined(), reply: createdInviteSchema },
+  [REQUEST.acceptMember]: { request: memberRequest, reply: memberActionReplySchema },
+  [REQUEST.refuseMember]: { request: memberRequest, reply: memberActionReplySchema },
+  [REQUEST.removeMember]: { request: memberRequest, reply: memberActionReplySchema },
 } as const satisfies Record<RequestChannel, { request: z.ZodType; reply: z.ZodType }>
 
 export type RequestOf<C extends RequestChannel> = z.infer<(typeof contract)[C]['request']>

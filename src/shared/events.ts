@@ -9,7 +9,16 @@ export type Role = 'server' | 'client'
  */
 export type LeaveReason = 'log-off' | 'connection-lost' | 'timeout' | 'removed'
 
-export interface ReadyEvent {
+/**
+ * Who a peer is, once the engine knows (TLS on the wire): its device ID as people read it
+ * (`XXXXXXX-…`, src/shared/device-id.ts) and its name. Optional, since older engines omit them.
+ */
+export interface DeviceFields {
+  id?: string
+  name?: string
+}
+
+export interface ReadyEvent extends DeviceFields {
   type: 'ready'
   role: Role
   host: string
@@ -29,7 +38,7 @@ export interface RegisteredEvent {
   port: number
 }
 
-export interface PeerJoinedEvent {
+export interface PeerJoinedEvent extends DeviceFields {
   type: 'peer-joined'
   ip: string
   port: number
@@ -38,7 +47,7 @@ export interface PeerJoinedEvent {
   name: string
 }
 
-export interface PeerLeftEvent {
+export interface PeerLeftEvent extends DeviceFields {
   type: 'peer-left'
   ip: string
   port: number
@@ -99,7 +108,7 @@ export interface FolderRestoredEvent {
 /** `peer` fields below name a peer as `ip:port` (IPv6 in brackets), as formatEndpoint does. */
 
 /** A peer's shared folder is back after a `peer-folder-missing` error: its files come now. */
-export interface PeerFolderRestoredEvent {
+export interface PeerFolderRestoredEvent extends DeviceFields {
   type: 'peer-folder-restored'
   peer: string
 }
@@ -143,7 +152,7 @@ export interface FileRemovedEvent {
   path: string
 }
 
-export interface PeerSyncedEvent {
+export interface PeerSyncedEvent extends DeviceFields {
   type: 'peer-synced'
   peer: string
   files: number
@@ -171,6 +180,36 @@ export interface WorkersEvent {
   busy: number
   total: number
   states: WorkerState[]
+}
+
+/** Server: a device with a valid certificate but no membership asks in; the operator answers. */
+export interface JoinRequestEvent {
+  type: 'join-request'
+  /** Its device ID as people read it. */
+  id: string
+  name: string
+  /** Where it asked from, `host:port`. */
+  address: string
+}
+
+/** Server: a device became a member (an invite used, a request accepted). */
+export interface MemberAddedEvent {
+  type: 'member-added'
+  id: string
+  name: string
+}
+
+/** Server: a member was taken out; it is refused from now on. */
+export interface MemberRemovedEvent {
+  type: 'member-removed'
+  id: string
+  name: string
+}
+
+/** This device was removed from the server's members: it stops trying to join. */
+export interface RemovedEvent {
+  type: 'removed'
+  message: string
 }
 
 export type EngineEvent =

@@ -1,6 +1,7 @@
 // The app's settings: one schema for the form (renderer), the bridge (main) and the store.
 // Every message names what is wrong in words a user can act on; the form shows it next to the field.
 import { z } from 'zod'
+import { deviceNameProblem } from './device-name'
 import { HOST_WITH_PORT } from './endpoint'
 import { listenAddressProblem } from './listen-address'
 import type { Role } from './events'
@@ -40,6 +41,13 @@ export const settingsSchema = z
     bufferSlots: wholeNumber('Buffer slots', 1, MAX_BUFFER_SLOTS),
     /** Seconds between looks at the whole folder and every mirror, for changes no watch reports. */
     rescanSeconds: wholeNumber('The rescan interval', 1, MAX_RESCAN_SECONDS),
+    /** How this device is shown to the others; the settings store's default is the host name. */
+    name: text('The device name').superRefine((value, ctx) => {
+      const problem = deviceNameProblem(value)
+      if (problem) ctx.addIssue({ code: 'custom', message: problem })
+    }),
+    /** Client: an invite (`dbs1-…`) to join the server with; main decodes it, the engine uses it. */
+    invite: text('The invite'),
   })
   .strict()
 
@@ -51,8 +59,8 @@ export const SETTINGS_FIELDS = Object.keys(settingsSchema.shape) as SettingsFiel
 
 /** The fields each role uses; the others are kept but disabled in the form. */
 export const FIELDS_FOR_ROLE: Record<Role, readonly SettingsField[]> = {
-  server: ['role', 'port', 'listenAddress'],
-  client: ['role', 'port', 'listenAddress', 'serverAddress', 'serverPort', 'folder', 'mirrorFolder', 'workers', 'bufferSlots', 'rescanSeconds'],
+  server: ['role', 'name', 'port', 'listenAddress'],
+  client: ['role', 'name', 'port', 'listenAddress', 'serverAddress', 'serverPort', 'folder', 'mirrorFolder', 'workers', 'bufferSlots', 'rescanSeconds', 'invite'],
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -66,6 +74,9 @@ export const DEFAULT_SETTINGS: Settings = {
   workers: 4,
   bufferSlots: 64,
   rescanSeconds: DEFAULT_RESCAN_SECONDS,
+  // What a machine without a host name is called; the settings store puts the host name here.
+  name: 'dropbox-sync',
+  invite: '',
 }
 
 export type SettingsCheck = { ok: true; settings: Settings } | { ok: false; errors: FieldErrors }
@@ -95,7 +106,12 @@ export function checkSettings(candidate: unknown): SettingsCheck {
   const raw = (typeof candidate === 'object' && candidate !== null ? candidate : {}) as Partial<Record<SettingsField, unknown>>
   if (raw.role === 'client') Object.assign(errors, clientProblems(raw), errors)
   if (!parsed.success || Object.keys(errors).length) return { ok: false, errors }
-  return { ok: true, settings: { ...parsed.data, serverAddress: parsed.data.serverAddress.trim(), listenAddress: parsed.data.listenAddress.trim() } }
+  const data = parsed.data
+  // Chat programs wrap a pasted invite: its white space is never part of it.
+  return {
+    ok: true,
+    settings: { ...data, serverAddress: data.serverAddress.trim(), listenAddress: data.listenAddress.trim(), name: data.name.trim(), invite: data.invite.replace(/\s+/g, '') },
+  }
 }
 
 /** Fields with a value the schema refuses that the candidate's role (when valid) does not use. */

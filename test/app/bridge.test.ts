@@ -11,6 +11,7 @@ import { ClientNode } from '../../src/main/engine/client/client-node'
 import { RegistryServer } from '../../src/main/engine/registry/registry-server'
 import { REQUEST } from '../../src/shared/channels'
 import { contract, type AppEvent, type SaveReply, type Snapshot } from '../../src/shared/contract'
+import { machineDefaults } from '../../src/main/app/settings-store'
 import { DEFAULT_SETTINGS, type Settings } from '../../src/shared/settings'
 import { makeCore, WORKER_SCRIPT } from '../helpers/app-core'
 import { EventLog } from '../helpers/events'
@@ -51,7 +52,7 @@ describe('the bridge', () => {
     const { core } = makeCore()
     track(core)
     const state = contract[REQUEST.getSettings].reply.parse(await core.handle(REQUEST.getSettings, undefined))
-    expect(state.settings).toEqual(DEFAULT_SETTINGS)
+    expect(state.settings).toEqual(machineDefaults())
     expect(state.canChooseFolder).toBe(false)
     expect(state.file).toMatch(/config\.json$/)
   })
@@ -71,7 +72,7 @@ describe('the bridge', () => {
     const error = await core.handle(channel, payload).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(BridgeError)
     expect((error as BridgeError).code).toBe(code)
-    expect(store.get()).toEqual(DEFAULT_SETTINGS)
+    expect(store.get()).toEqual(machineDefaults())
   })
 
   it('refuses values the schema or the disk rule out, by field (disk checks once the rest is valid), and stores nothing', async () => {
@@ -91,7 +92,7 @@ describe('the bridge', () => {
     const folder = tempDir('bridge-share-')
     const nested = await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', folder, mirrorFolder: path.join(folder, 'mirrors') })
     expect(nested).toEqual({ ok: false, errors: { mirrorFolder: expect.stringContaining('outside the shared folder') } })
-    expect(store.get()).toEqual(DEFAULT_SETTINGS)
+    expect(store.get()).toEqual(machineDefaults())
   })
 
   it('as the server: Save starts a registry; joins and leaves reach the window and the snapshot', async () => {

@@ -3,8 +3,10 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { openSettingsStore } from '../../src/main/app/settings-store'
-import { DEFAULT_SETTINGS, SETTINGS_VERSION, type Settings } from '../../src/shared/settings'
+import { hostname } from 'node:os'
+import { machineDefaults, openSettingsStore } from '../../src/main/app/settings-store'
+import { deviceNameFromHost } from '../../src/shared/device-name'
+import { checkSettings, DEFAULT_SETTINGS, SETTINGS_VERSION, type Settings } from '../../src/shared/settings'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
 afterEach(removeTempDirs)
@@ -20,13 +22,65 @@ const CLIENT: Settings = {
   workers: 8,
   bufferSlots: 128,
   rescanSeconds: 60,
+  name: 'studio laptop',
+  invite: '',
 }
 
+/** The defaults on this machine: the shared ones with the host name as the device name. */
+const DEFAULTS: Settings = { ...DEFAULT_SETTINGS, name: deviceNameFromHost(hostname()) }
+
 describe('the settings store', () => {
-  it('starts from the defaults in an empty folder', () => {
+  it('starts from the defaults in an empty folder, the host name as the device name', () => {
     const store = openSettingsStore(tempDir('settings-'))
-    expect(store.get()).toEqual(DEFAULT_SETTINGS)
+    expect(store.get()).toEqual(DEFAULTS)
+    expect(store.get().name).toBe(deviceNameFromHost(hostname()))
+    expect(store.get().invite).toBe('')
     expect(store.notice).toBeNull()
+  })
+
+  it('opens a file saved before the device name and the invite were settings with their defaults', () => {
+    const dir = tempDir('settings-')
+    const { name: _n, invite: _i, ...before } = CLIENT
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...before, __internal__: { migrations: { version: SETTINGS_VERSION } } }))
+    const store = openSettingsStore(dir)
+    expect(store.get()).toEqual({ ...CLIENT, name: deviceNameFromHost(hostname()), invite: '' })
+    expect(store.notice).toBeNull()
+  })
+
+  it('keeps a device name and an invite, and refuses an empty name in the file', () => {
+    const dir = tempDir('settings-')
+    const store = openSettingsStore(dir)
+    store.save({ ...CLIENT, invite: 'dbs1-abc' })
+    expect(openSettingsStore(dir).get()).toMatchObject({ name: 'studio laptop', invite: 'dbs1-abc' })
+    expect(() => store.save({ ...CLIENT, name: '' })).toThrow(/name/)
+    expect(() => store.save({ ...CLIENT, name: 'x'.repeat(65) })).toThrow(/name/)
+  })
+
+  it('makes a device name of any host name: control characters out, 64 characters at most, never empty', () => {
+    expect(machineDefaults('studio\tlaptop\n').name).toBe('studio laptop')
+    expect(machineDefaults('h'.repeat(100)).name).toBe('h'.repeat(64))
+    expect(machineDefaults('').name).toBe('dropbox-sync')
+    expect(machineDefaults(' \u0007 ').name).toBe('dropbox-sync')
+    for (const name of ['studio\tlaptop', 'h'.repeat(100), '', '😀'.repeat(40)]) expect(checkSettings({ ...CLIENT, name: machineDefaults(name).name }).ok).toBe(true)
+  })
+
+  it('judges the device name: trimmed, 1 to 64 characters, no control characters', () => {
+    expect(checkSettings({ ...CLIENT, name: '  studio laptop  ' })).toEqual({ ok: true, settings: { ...CLIENT, name: 'studio laptop' } })
+    expect(checkSettings({ ...CLIENT, name: 'x'.repeat(64) }).ok).toBe(true)
+    const refused = (name: string) => {
+      const check = checkSettings({ ...CLIENT, name })
+      return check.ok ? null : check.errors.name
+    }
+    expect(refused('   ')).toMatch(/Give this device a name/)
+    expect(refused('x'.repeat(65))).toMatch(/longer than 64/)
+    expect(refused('two\nlines')).toMatch(/control characters/)
+    // A server uses the name too.
+    expect(checkSettings({ ...CLIENT, role: 'server', name: '' }).ok).toBe(false)
+  })
+
+  it('keeps an invite without the white space a chat program wraps it with', () => {
+    const check = checkSettings({ ...CLIENT, invite: ' dbs1-abcd\n efgh ' })
+    expect(check).toEqual({ ok: true, settings: { ...CLIENT, invite: 'dbs1-abcdefgh' } })
   })
 
   it('keeps what was saved for the next start, in DIR/config.json with its version', () => {
@@ -81,7 +135,7 @@ describe('the settings store', () => {
     const dir = tempDir('settings-')
     writeFileSync(path.join(dir, 'config.json'), content)
     const store = openSettingsStore(dir)
-    expect(store.get()).toEqual(DEFAULT_SETTINGS)
+    expect(store.get()).toEqual(DEFAULTS)
     expect(store.notice).toMatch(/moved to .*config\.json\.invalid-\d+/)
     const aside = readdirSync(dir).find((name) => name.startsWith('config.json.invalid-'))!
     expect(readFileSync(path.join(dir, aside), 'utf8')).toBe(content)

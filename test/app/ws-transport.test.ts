@@ -10,6 +10,7 @@ import { WebSocket } from 'ws'
 import { UiServer } from '../../src/main/app/headless/ui-server'
 import { BridgeRequestError, bridgeUrl, createWebSocketApi, type SocketLike } from '../../src/renderer/src/bridge/ws-api'
 import { contract, type AppEvent } from '../../src/shared/contract'
+import { machineDefaults } from '../../src/main/app/settings-store'
 import { DEFAULT_SETTINGS } from '../../src/shared/settings'
 import { makeCore } from '../helpers/app-core'
 import { RawPeer } from '../helpers/raw-peer'
@@ -149,7 +150,7 @@ describe('the headless UI server', () => {
     api.onEvents((batch) => events.push(...batch))
 
     const state = contract['settings:get'].reply.parse(await api.getSettings())
-    expect(state.settings).toEqual(DEFAULT_SETTINGS)
+    expect(state.settings).toEqual(machineDefaults())
     const saved = await api.saveSettings({ ...DEFAULT_SETTINGS, role: 'server', port: 0 })
     expect(saved.ok).toBe(true)
     const running = await until(() => events.find((e) => e.type === 'status' && e.status.state === 'running'), 'running')
@@ -191,7 +192,7 @@ describe('the headless UI server', () => {
       { kind: 'reply', id: 2, ok: false, error: { code: 'invalid-payload', message: expect.stringContaining('settings:save') } },
       { kind: 'reply', id: 3, ok: false, error: { code: 'unknown-channel', message: expect.any(String) } },
       { kind: 'reply', id: 4, ok: false, error: { code: 'bad-frame', message: expect.any(String) } },
-      { kind: 'reply', id: 5, ok: true, reply: expect.objectContaining({ settings: DEFAULT_SETTINGS }) },
+      { kind: 'reply', id: 5, ok: true, reply: expect.objectContaining({ settings: machineDefaults() }) },
     ])
   })
 

@@ -9,6 +9,9 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, Locator, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { loadOrCreateIdentity } from '../../src/main/engine/identity/device-identity'
+import { decodeInvite } from '../../src/main/engine/identity/invite'
+import { Membership } from '../../src/main/engine/identity/membership'
 import { killAll, runCli, type CliProcess } from '../helpers/cli'
 import { buildWindow, launchChromium, startApp, stopApp, type RunningApp } from '../helpers/headless-app'
 import { freePort } from '../helpers/ports'
@@ -109,10 +112,10 @@ async function save(page: Page): Promise<void> {
   await page.getByText('Saved. The engine runs with these settings.').waitFor({ timeout: 10_000 })
 }
 
-async function screenshot(page: Page, name: string): Promise<void> {
+async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
   // Let the graph's fade-in finish.
   await page.waitForTimeout(600)
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) })
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage })
 }
 
 describe('the app in a browser', () => {
@@ -135,7 +138,8 @@ describe('the app in a browser', () => {
     const folder = tempDir('e2e-mine-')
     await fillSettings(page, { Port: '0', 'Server address': '127.0.0.1', 'Server port': String(server.port), Folder: folder, Workers: '2', 'Buffer slots': '4' })
     await save(page)
-    await screenshot(page, 'settings')
+    // The whole form, from the role to Save: it is taller than the window.
+    await screenshot(page, 'settings', true)
 
     await page.getByRole('tab', { name: 'Peers' }).click()
     await expectPeerShown(page, alice.key)
@@ -225,6 +229,62 @@ describe('the app in a browser', () => {
     // The client reconnects by itself to the restarted server (backoff capped at 2 s).
     await peerRow(page, alice.key).waitFor({ timeout: 10_000 })
   })
+
+  it("as the server: shows this device's ID, invites a device, and a join request is accepted in the page", async () => {
+    const config = tempDir('e2e-config-')
+    const port = await freePort()
+    const app = await launch(config)
+    const page = await open(app)
+    await page.getByRole('tab', { name: 'Settings' }).click()
+    // The ID is made at the app's start in its config folder: the same one `dropbox-sync id` prints.
+    const identity = await loadOrCreateIdentity(config)
+    await expect.poll(() => page.getByLabel("This device's ID", { exact: true }).inputValue({ timeout: 250 }).catch(() => '')).toBe(identity.idText)
+    await page.getByRole('button', { name: "Copy this device's ID" }).waitFor()
+    await page.getByRole('radio', { name: 'Server', exact: true }).check()
+    await page.getByLabel('Device name', { exact: true }).fill('office server')
+    await fillSettings(page, { Port: String(port) })
+    await save(page)
+
+    await page.getByRole('tab', { name: 'Members' }).click()
+    await page.getByRole('button', { name: 'Invite a device' }).click()
+    const inviteText = page.getByLabel('Invite', { exact: true })
+    await expect.poll(() => inviteText.inputValue({ timeout: 250 }).catch(() => '')).toMatch(/^dbs1-/)
+    const invite = await inviteText.inputValue()
+    const decoded = decodeInvite(invite, Math.floor(Date.now() / 1000))
+    if (!decoded.ok) throw new Error(decoded.message)
+    expect(Buffer.from(decoded.invite.serverId).equals(identity.id)).toBe(true)
+    expect(decoded.invite.addresses.at(-1)).toEqual({ host: '127.0.0.1', port })
+    await page.getByRole('button', { name: 'Copy the invite' }).waitFor()
+    await expect.poll(() => textOf(page.locator('#invite-valid'))).toContain(`127.0.0.1:${port}`)
+
+    // A device asks to join (the registry records it so): it shows up without a reload, and is accepted here.
+    const members = await Membership.open(config)
+    const device = randomBytes(32)
+    await members.request(device, 'bob laptop', '127.0.0.1:50123')
+    const accept = page.getByRole('button', { name: 'Accept bob laptop' })
+    await accept.waitFor({ timeout: WITHIN })
+    await page.getByRole('button', { name: 'Refuse bob laptop' }).waitFor()
+    await screenshot(page, 'members')
+    await accept.click()
+    await expect.poll(() => members.get(device)?.state, { timeout: WITHIN }).toBe('member')
+    await page.getByRole('button', { name: 'Remove bob laptop' }).waitFor({ timeout: WITHIN })
+    // A change made from a terminal shows up too.
+    await members.remove(device)
+    await page.getByRole('table', { name: 'Members' }).locator('tr.member-removed', { hasText: 'bob laptop' }).waitFor({ timeout: WITHIN })
+    await page.getByRole('tab', { name: 'Activity' }).click()
+    await expect.poll(() => page.getByRole('list', { name: 'Events, newest first' }).locator('li').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining('bob laptop'), expect.stringContaining('asks to join from 127.0.0.1:50123')]),
+    )
+
+    // On a client, the pasted invite says where it leads before anything is saved.
+    await page.getByRole('tab', { name: 'Settings' }).click()
+    await page.getByRole('radio', { name: 'Client', exact: true }).check()
+    await page.getByLabel('Join with invite', { exact: true }).fill(invite)
+    await expect.poll(() => textOf(page.locator('#invite-details'))).toContain(identity.idText.slice(0, 7))
+    await expect.poll(() => textOf(page.locator('#invite-details'))).toContain(`127.0.0.1:${port}`)
+    await page.getByLabel('Join with invite', { exact: true }).fill(`${invite.slice(0, -1)}${invite.endsWith('a') ? 'b' : 'a'}`)
+    await expect.poll(() => textOf(page.locator('#invite-details'))).toContain('mistyped')
+  }, 60_000)
 
   it('refuses the page and the socket without the token', async () => {
     const app = await launch(tempDir('e2e-config-'))

@@ -366,6 +366,26 @@ describe('FolderServer', () => {
     expect(reply.records[0]!.status).not.toBe('content')
   })
 
+  it('refuses a path .syncignore or the defaults ignore as not found, even when a peer names it', async () => {
+    const root = tempDir('shared-')
+    writeFileSync(path.join(root, 'a.txt'), 'shared')
+    writeFileSync(path.join(root, 'x.log'), 'ignored')
+    writeFileSync(path.join(root, '.DS_Store'), 'junk')
+    mkdirSync(path.join(root, 'build'))
+    writeFileSync(path.join(root, 'build', 'small.bin'), 'built')
+    writeFileSync(path.join(root, '.syncignore'), '*.log\nbuild/\n')
+    const { port } = await serve(root, new Set(['127.0.0.1:40001']))
+    const peer = await identified(port, { ip: '127.0.0.1', port: 40001 })
+    peer.send({ type: 'GET_FILE_LIST' })
+    expect((await peer.next('FILE_LIST')).files.map((f) => f.path)).toEqual(['a.txt'])
+    for (const rel of ['x.log', '.DS_Store', '.syncignore', 'build/small.bin']) {
+      peer.send({ type: 'GET_FILE', path: rel, version: null })
+      expect(await peer.next('FILE_NOT_FOUND')).toEqual({ type: 'FILE_NOT_FOUND', path: rel })
+    }
+    peer.send({ type: 'GET_FILES', files: ['x.log', 'a.txt', '.syncignore', 'build/small.bin'].map((rel) => ({ path: rel, version: null })) })
+    expect((await peer.next('FILES')).records.map((r) => r.status)).toEqual(['not-found', 'content', 'not-found', 'not-found'])
+  })
+
   it('answers a peer the server has not announced with ERROR_IP_PORT_NOT_FOUND_IN_LIST', async () => {
     const root = tempDir('shared-')
     const { port } = await serve(root, new Set())

@@ -1,7 +1,18 @@
 // A window.api for component tests: records what the window asks, answers from a settings state
 // the test controls, and lets the test push event batches as main would.
 import type { Api } from '../../src/preload/api'
-import type { AppEvent, EngineStatus, SaveReply, SettingsState, Snapshot } from '../../src/shared/contract'
+import type {
+  AppEvent,
+  CreatedInvite,
+  DecodedInviteView,
+  DeviceInfo,
+  EngineStatus,
+  MemberActionReply,
+  MembersState,
+  SaveReply,
+  SettingsState,
+  Snapshot,
+} from '../../src/shared/contract'
 import { DEFAULT_SETTINGS, type Settings } from '../../src/shared/settings'
 
 export const RUNNING_SERVER: EngineStatus = {
@@ -22,6 +33,13 @@ export class TestApi implements Api {
   /** What saveSettings answers; by default it accepts. */
   answer: ((settings: Settings) => SaveReply) | null = null
   folderChoice: string | null = null
+  device: DeviceInfo = { id: 'AAAQEAY-EAUDAO5-CAJBIFQ-YDIOB4X-IBCEQTC-QKRMFYM-YDENBWH-A5DYPQS', shortId: 'AAAQEAY', problem: null }
+  /** What decodeInvite answers for a text; by default: not an invite. */
+  invites = new Map<string, DecodedInviteView>()
+  members: MembersState = { revision: 0, members: [], problem: null }
+  inviteAnswer: CreatedInvite = { ok: true, invite: 'dbs1-test', expires: Date.UTC(2030, 0, 1), addresses: ['192.168.1.20:4000', '127.0.0.1:4000'] }
+  /** Member actions asked for, as `action id`. */
+  readonly actions: string[] = []
   private readonly listeners = new Set<(batch: AppEvent[]) => void>()
   private seq = 0
 
@@ -35,11 +53,26 @@ export class TestApi implements Api {
   chooseFolder = async (): Promise<string | null> => this.folderChoice
   getSnapshot = async (): Promise<Snapshot> => structuredClone(this.snapshot)
   restartEngine = async (): Promise<EngineStatus> => this.snapshot.status
+  getDevice = async (): Promise<DeviceInfo> => structuredClone(this.device)
+  decodeInvite = async (text: string): Promise<DecodedInviteView> =>
+    this.invites.get(text) ?? { ok: false, problem: 'not-an-invite', message: 'Not an invite: an invite starts with dbs1-' }
+  listMembers = async (): Promise<MembersState> => structuredClone(this.members)
+  createInvite = async (): Promise<CreatedInvite> => structuredClone(this.inviteAnswer)
+  acceptMember = async (id: string): Promise<MemberActionReply> => this.act('accept', id, 'member', 'accepted')
+  refuseMember = async (id: string): Promise<MemberActionReply> => this.act('refuse', id, 'refused', 'refused')
+  removeMember = async (id: string): Promise<MemberActionReply> => this.act('remove', id, 'removed', 'removed')
   onEvents = (listener: (batch: AppEvent[]) => void): (() => void) => {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }
   onDisconnect = (): (() => void) => () => {}
+
+  /** Changes the member's state as main's store would, and answers with the list after. */
+  private act(action: string, id: string, state: MembersState['members'][number]['state'], result: MemberActionReply['result']): MemberActionReply {
+    this.actions.push(`${action} ${id}`)
+    this.members = { ...this.members, revision: this.members.revision + 1, members: this.members.members.map((m) => (m.id === id ? { ...m, state } : m)) }
+    return { result, state: structuredClone(this.members) }
+  }
 
   get subscribers(): number {
     return this.listeners.size

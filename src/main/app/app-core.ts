@@ -1,15 +1,21 @@
 // The desktop app's main-process logic without Electron: settings, the engine's supervisor, the
 // live snapshot and event forwarding, behind the bridge. Electron's main and the headless app
 // each wrap one AppCore with their own transport and their own folder picker (or none).
-import type { AppEvent, EngineStatus, SettingsState, StatusEvent } from '../../shared/contract'
+import type { AppEvent, DeviceInfo, EngineStatus, MembersEvent, SettingsState, StatusEvent } from '../../shared/contract'
+import { shortDeviceId } from '../../shared/device-id'
 import type { EngineEvent } from '../../shared/events'
 import { checkSettings, type FieldErrors, type Settings } from '../../shared/settings'
 import { createBridge, type BridgeDispatch } from './bridge'
 import { EventForwarder, type BatchSink } from './event-forwarder'
 import { folderProblems } from './folder-checks'
+import { inviteView } from './invite-view'
 import { LiveSnapshot } from './live-snapshot'
+import { MembersService } from './members-service'
+import { makeServerInvite } from './server-invite'
 import type { SettingsStore } from './settings-store'
 import { Supervisor, type SupervisorOptions } from './supervisor'
+
+export type AppCoreEvent = EngineEvent | StatusEvent | MembersEvent
 
 export type FolderPicker = (field: 'folder' | 'mirrorFolder', current: string) => Promise<string | null>
 
@@ -20,7 +26,7 @@ export interface AppCoreOptions {
   /** How often event batches go to windows. */
   batchMs?: number
   /** Every event as it happens, e.g. for the headless app's --json output. */
-  onEvent?: (event: EngineEvent | StatusEvent) => void
+  onEvent?: (event: AppCoreEvent) => void
   /** How the engine runs; the host says where the bundled transfer worker is. */
   engine: Pick<SupervisorOptions, 'host' | 'heartbeatMs' | 'addresses' | 'workerScript'>
 }
@@ -29,25 +35,25 @@ export class AppCore {
   readonly handle: BridgeDispatch
   private readonly supervisor: Supervisor
   private readonly forwarder: EventForwarder
+  private readonly members: MembersService
   private readonly live = new LiveSnapshot()
   private seq = 0
 
   constructor(private readonly options: AppCoreOptions) {
     this.forwarder = new EventForwarder(options.batchMs)
-    this.supervisor = new Supervisor({
-      ...options.engine,
-      onEvent: (event) => {
-        const stamped = { ...event, at: Date.now(), seq: ++this.seq } as AppEvent
-        this.live.apply(stamped)
-        this.forwarder.push(stamped)
-        options.onEvent?.(event)
-      },
-    })
+    const emit = (event: AppCoreEvent): void => {
+      const stamped = { ...event, at: Date.now(), seq: ++this.seq } as AppEvent
+      this.live.apply(stamped)
+      this.forwarder.push(stamped)
+      options.onEvent?.(event)
+    }
+    this.supervisor = new Supervisor({ ...options.engine, configDir: options.store.configDir, onEvent: emit })
+    this.members = new MembersService(options.store.configDir, emit)
     this.handle = createBridge({
       'settings:get': async () => this.settingsState(),
       'settings:save': async (candidate) => {
         const check = checkSettings(candidate)
-        const errors: FieldErrors = check.ok ? folderProblems(check.settings) : check.errors
+        const errors: FieldErrors = check.ok ? { ...folderProblems(check.settings), ...this.inviteProblems(check.settings) } : check.errors
         if (!check.ok || Object.keys(errors).length) return { ok: false, errors }
         this.options.store.save(check.settings)
         await this.supervisor.apply(check.settings)
@@ -59,6 +65,20 @@ export class AppCore {
       },
       'snapshot:get': async () => this.live.take(this.supervisor.status),
       'engine:restart': async () => this.supervisor.restart(),
+      'device:get': async () => this.deviceInfo(),
+      'invite:decode': async ({ text }) => inviteView(text),
+      'members:list': async () => this.members.list(),
+      'members:invite': async () =>
+        makeServerInvite({
+          settings: this.options.store.get(),
+          status: this.supervisor.status,
+          identity: () => this.supervisor.identity(),
+          members: this.members,
+          hosts: this.options.engine.addresses,
+        }),
+      'members:accept': async ({ id }) => this.members.accept(id),
+      'members:refuse': async ({ id }) => this.members.refuse(id),
+      'members:remove': async ({ id }) => this.members.remove(id),
     })
   }
 
@@ -66,8 +86,11 @@ export class AppCore {
     return this.supervisor.status
   }
 
-  /** Starts the engine the saved settings describe. */
-  start(): Promise<EngineStatus> {
+  /** Makes or loads this device's identity, starts watching the members, then the engine the saved settings describe. */
+  async start(): Promise<EngineStatus> {
+    // A damaged identity or member file is shown in the window; the engine runs all the same.
+    await this.supervisor.identity().catch(() => {})
+    await this.members.open()
     return this.supervisor.apply(this.options.store.get())
   }
 
@@ -78,8 +101,29 @@ export class AppCore {
 
   /** Stops the engine (a client logs off) and sends what is left. */
   async stop(): Promise<void> {
+    this.members.close()
     await this.supervisor.stop()
     this.forwarder.close()
+  }
+
+  private async deviceInfo(): Promise<DeviceInfo> {
+    try {
+      const identity = await this.supervisor.identity()
+      return { id: identity.idText, shortId: shortDeviceId(identity.id), problem: null }
+    } catch (error) {
+      return { id: null, shortId: null, problem: error instanceof Error ? error.message : String(error) }
+    }
+  }
+
+  /**
+   * A client's invite must read; an expired one only when it is new, since the one it joined
+   * with expires in a day and must not block every later Save.
+   */
+  private inviteProblems(settings: Settings): FieldErrors {
+    if (settings.role !== 'client' || !settings.invite) return {}
+    const view = inviteView(settings.invite)
+    if (view.ok || (view.problem === 'expired' && settings.invite === this.options.store.get().invite)) return {}
+    return { invite: view.message }
   }
 
   private settingsState(): SettingsState {

@@ -3,7 +3,7 @@
 // dropped, so a burst of thousands of events costs a window one message and one redraw.
 import { FORWARDED_EVENT_TYPES, type AppEvent } from '../../shared/contract'
 
-const FORWARDED = new Set<string>([...FORWARDED_EVENT_TYPES, 'status'])
+const FORWARDED = new Set<string>([...FORWARDED_EVENT_TYPES, 'status', 'members'])
 
 export type BatchSink = (batch: AppEvent[]) => void
 

@@ -2,8 +2,10 @@
 // `conf` (which electron-store extends, so the desktop app hands in an electron-store instance and
 // the headless app and the tests a plain Conf). A file that cannot be read is set aside, not lost.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import path from 'node:path'
 import Conf, { type Options, type Schema } from 'conf'
+import { deviceNameFromHost, MAX_DEVICE_NAME_LENGTH } from '../../shared/device-name'
 import { MAX_RESCAN_SECONDS } from '../../shared/rescan'
 import { DEFAULT_SETTINGS, MAX_BUFFER_SLOTS, MAX_WORKERS, SETTINGS_FIELDS, SETTINGS_VERSION, type Settings } from '../../shared/settings'
 
@@ -21,6 +23,13 @@ export const SETTINGS_JSON_SCHEMA: Schema<Settings> = {
   workers: { type: 'integer', minimum: 1, maximum: MAX_WORKERS },
   bufferSlots: { type: 'integer', minimum: 1, maximum: MAX_BUFFER_SLOTS },
   rescanSeconds: { type: 'integer', minimum: 1, maximum: MAX_RESCAN_SECONDS },
+  name: { type: 'string', minLength: 1, maxLength: MAX_DEVICE_NAME_LENGTH },
+  invite: { type: 'string', maxLength: 4096 },
+}
+
+/** The defaults on this machine: the shared ones, with the host name as the device's name. */
+export function machineDefaults(hostName = hostname()): Settings {
+  return { ...DEFAULT_SETTINGS, name: deviceNameFromHost(hostName) }
 }
 
 /** The CLI's flag names, which people copy into a hand-written settings file, and the fields they mean. */
@@ -44,14 +53,14 @@ export const SETTINGS_MIGRATIONS: NonNullable<Options<Settings>['migrations']> =
   },
 }
 
-export function settingsStoreOptions(cwd: string): Options<Settings> {
+export function settingsStoreOptions(cwd: string, defaults = machineDefaults()): Options<Settings> {
   return {
     cwd,
     configName: CONFIG_NAME,
     projectName: 'dropbox-sync',
     projectVersion: SETTINGS_VERSION,
     schema: SETTINGS_JSON_SCHEMA,
-    defaults: DEFAULT_SETTINGS,
+    defaults,
     migrations: SETTINGS_MIGRATIONS,
   }
 }
@@ -63,15 +72,22 @@ export class SettingsStore {
     private readonly conf: Conf<Settings>,
     /** Set when the file on disk could not be used and was set aside. */
     readonly notice: string | null = null,
+    /** What a field nobody has set holds (a file saved before the field existed opens with these). */
+    readonly defaults: Settings = machineDefaults(),
   ) {}
 
   get file(): string {
     return this.conf.path
   }
 
+  /** The folder the settings file is in: it also holds this device's identity and members. */
+  get configDir(): string {
+    return path.dirname(this.conf.path)
+  }
+
   get(): Settings {
     const stored = this.conf.store
-    return Object.fromEntries(SETTINGS_FIELDS.map((field) => [field, stored[field] ?? DEFAULT_SETTINGS[field]])) as Settings
+    return Object.fromEntries(SETTINGS_FIELDS.map((field) => [field, stored[field] ?? this.defaults[field]])) as Settings
   }
 
   /** Writes every field at once (conf validates against the JSON schema and writes atomically). */
@@ -85,18 +101,19 @@ export class SettingsStore {
  * `config.json.invalid-TIMESTAMP` and the defaults are used, with a notice the UI shows.
  */
 export function openSettingsStore(cwd: string, create: CreateConf = (options) => new Conf(options)): SettingsStore {
-  const options = settingsStoreOptions(cwd)
+  const defaults = machineDefaults()
+  const options = settingsStoreOptions(cwd, defaults)
   const file = path.join(cwd, `${CONFIG_NAME}.json`)
   // Read first: conf may rewrite the file (defaults, migration marks) before it finds it invalid.
   const original = existsSync(file) ? readFileSync(file) : null
   try {
-    return new SettingsStore(create(options))
+    return new SettingsStore(create(options), null, defaults)
   } catch (error) {
     if (original === null) throw error
     const aside = `${file}.invalid-${Date.now()}`
     writeFileSync(aside, original)
     rmSync(file, { force: true })
     const why = error instanceof Error ? error.message : String(error)
-    return new SettingsStore(create(options), `The settings file could not be used (${why}); it was moved to ${aside} and the defaults are in use.`)
+    return new SettingsStore(create(options), `The settings file could not be used (${why}); it was moved to ${aside} and the defaults are in use.`, defaults)
   }
 }

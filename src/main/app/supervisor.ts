@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { ClientNode } from '../engine/client/client-node'
+import { loadOrCreateIdentity, type DeviceIdentity } from '../engine/identity/device-identity'
 import { portProblem } from '../engine/net/listen'
 import { RegistryServer } from '../engine/registry/registry-server'
 import type { EngineStatus, StatusEvent } from '../../shared/contract'
@@ -32,8 +33,8 @@ export interface SupervisorOptions {
   addresses?: () => string[]
   /** The bundled transfer worker's file (each bundler puts it elsewhere: the host says where). */
   workerScript: string | URL
-  /** Where the device's identity and membership live (default: the app's settings folder). */
-  configDir?: string
+  /** The app's config folder: this device's identity and membership live there, beside the settings. */
+  configDir: string
 }
 
 export class Supervisor {
@@ -44,6 +45,7 @@ export class Supervisor {
   private current: EngineStatus
   /** What the running engine has said that the user should see, by topic. */
   private notes: { folder: string | null; link: string | null } = { folder: null, link: null }
+  private identityLoad: Promise<DeviceIdentity> | null = null
 
   constructor(private readonly options: SupervisorOptions) {
     this.current = this.blankStatus('client', 'stopped', null)
@@ -51,6 +53,12 @@ export class Supervisor {
 
   get status(): EngineStatus {
     return this.current
+  }
+
+  /** This device's identity, made in the config folder at first use; a damaged one is an IdentityError. */
+  identity(): Promise<DeviceIdentity> {
+    this.identityLoad ??= loadOrCreateIdentity(this.options.configDir)
+    return this.identityLoad
   }
 
   /** Runs the engine these settings describe; a no-op when it already does and is healthy. */
@@ -98,7 +106,8 @@ export class Supervisor {
     const problems = check.ok ? folderProblems(settings) : check.errors
     const first = Object.values(problems)[0]
     if (first) {
-      const untouched = sameSettings(settings, DEFAULT_SETTINGS)
+      // The device name is the host name from the start: a name alone is no setup.
+      const untouched = sameSettings({ ...settings, name: DEFAULT_SETTINGS.name }, DEFAULT_SETTINGS)
       this.setStatus(this.blankStatus(role, 'unconfigured', untouched ? 'Open Settings, choose this machine\'s role (Server or Client), fill in what it needs and Save.' : `Settings need attention: ${first}`))
       return
     }
@@ -129,7 +138,7 @@ export class Supervisor {
   }
 
   private serverEngine(settings: Settings, onEvent: (event: EngineEvent) => void): Engine {
-    return new RegistryServer({ port: settings.port, host: this.listenHost(settings), heartbeatMs: this.options.heartbeatMs, onEvent, ...this.device() })
+    return new RegistryServer({ port: settings.port, host: this.listenHost(settings), heartbeatMs: this.options.heartbeatMs, onEvent, ...this.device(settings) })
   }
 
   private clientEngine(settings: Settings, onEvent: (event: EngineEvent) => void): Engine {
@@ -147,12 +156,14 @@ export class Supervisor {
       rescanEveryMs: settings.rescanSeconds * 1000,
       workerScript: this.options.workerScript,
       onEvent,
-      ...this.device(),
+      ...this.device(settings),
+      // Used until the server has taken this device in; after that its saved membership suffices.
+      ...(settings.invite ? { join: settings.invite } : {}),
     })
   }
 
-  private device(): { configDir: string; name: string } {
-    return { configDir: this.options.configDir ?? defaultConfigDir(), name: toDeviceName(hostname()) }
+  private device(settings: Settings): { configDir: string; name: string } {
+    return { configDir: this.options.configDir, name: settings.name || toDeviceName(hostname()) }
   }
 
   /** The settings' Listen address, else the host's default (every interface in the app). */
@@ -183,6 +194,10 @@ export class Supervisor {
       case 'folder-restored':
         this.notes.folder = null
         this.setStatus({ ...this.current, message: this.noted() })
+        return
+      case 'removed':
+        this.notes.link = capitalized(event.message)
+        this.setStatus({ ...this.current, connected: false, message: this.noted() })
         return
       default:
         return

@@ -4,10 +4,11 @@ import { formatEndpoint } from '../../shared/endpoint'
 import { isProblem } from '../../shared/live/activity'
 import { formatBytes } from './format'
 
-export type ActivityCategory = 'peers' | 'transfers' | 'problems' | 'engine'
+export type ActivityCategory = 'peers' | 'members' | 'transfers' | 'problems' | 'engine'
 
 export const CATEGORY_LABELS: Record<ActivityCategory, string> = {
   peers: 'Peers',
+  members: 'Members',
   transfers: 'Files',
   problems: 'Problems',
   engine: 'Engine',
@@ -20,6 +21,10 @@ export function categoryOf(event: AppEvent): ActivityCategory {
     case 'peer-left':
     case 'peer-folder-restored':
       return 'peers'
+    case 'join-request':
+    case 'member-added':
+    case 'member-removed':
+      return 'members'
     case 'transfer-started':
     case 'transfer-progress':
     case 'file-synced':
@@ -45,9 +50,9 @@ export function describeEvent(event: AppEvent): string {
     case 'registered':
       return `Registered with the server ${event.server} as ${formatEndpoint(event.ip, event.port)}`
     case 'peer-joined':
-      return `${formatEndpoint(event.ip, event.port)} joined`
+      return `${who(event, formatEndpoint(event.ip, event.port))} joined`
     case 'peer-left':
-      return `${formatEndpoint(event.ip, event.port)} left (${LEAVE_REASONS[event.reason]})`
+      return `${who(event, formatEndpoint(event.ip, event.port))} left (${LEAVE_REASONS[event.reason]})`
     case 'server-lost':
       return `Lost the server ${event.server}; reconnecting`
     case 'error':
@@ -72,5 +77,26 @@ export function describeEvent(event: AppEvent): string {
       return `Buffer ${event.used} of ${event.capacity} slots in use`
     case 'workers':
       return `${event.busy} of ${event.total} workers busy`
+    case 'join-request':
+      return `${named(event.name)} (${event.id}) asks to join from ${event.address}; answer it under Members`
+    case 'member-added':
+      return `${named(event.name)} (${event.id}) is now a member`
+    case 'member-removed':
+      return `${named(event.name)} (${event.id}) was removed from the members`
+    case 'removed':
+      return `This device was removed from the server's members: ${event.message}`
+    case 'members': {
+      const pending = event.state.members.filter((m) => m.state === 'pending').length
+      return `${event.state.members.length} devices listed, ${pending} waiting for an answer`
+    }
   }
+}
+
+/** A peer by name with its address beside it, once the engine knows its name. */
+function who(event: { name?: string }, address: string): string {
+  return event.name ? `${event.name} (${address})` : address
+}
+
+function named(name: string): string {
+  return name || '(no name)'
 }

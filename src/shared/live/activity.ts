@@ -1,8 +1,9 @@
 // Which events belong in the Activity stream. Progress, buffer and worker reports are samples of
-// a state drawn on the Transfers screen; listing each one would bury everything else.
+// a state drawn on the Transfers screen, and the member list is the Members screen's; listing
+// each one would bury everything else (member changes have events of their own).
 import type { AppEvent } from '../contract'
 
-const SAMPLES = new Set<AppEvent['type']>(['transfer-progress', 'buffer', 'workers'])
+const SAMPLES = new Set<AppEvent['type']>(['transfer-progress', 'buffer', 'workers', 'members'])
 
 export function isActivity(event: AppEvent): boolean {
   return !SAMPLES.has(event.type)
@@ -19,6 +20,7 @@ export function isProblem(event: AppEvent): boolean {
   switch (event.type) {
     case 'error':
     case 'server-lost':
+    case 'removed':
       return true
     case 'transfer-failed':
       // One asked for again (a cut connection, a file that changed as it was read) is news, not trouble.

@@ -45,6 +45,8 @@ export async function runHeadlessApp(options: HeadlessAppOptions): Promise<Headl
     store,
     engine: { workerScript: options.workerScript },
     onEvent: (event) => {
+      // The member list goes to windows only; its changes are printed as their own events.
+      if (event.type === 'members') return
       if (event.type !== 'status') options.printEvent(event)
       else options.writeLine(options.json ? JSON.stringify(event) : describeStatus(event))
     },

@@ -349,9 +349,13 @@ export class FolderServer {
     }
   }
 
-  /** The indexed file a peer names, if the path is one we share. */
+  /**
+   * The indexed file a peer names, if the path is one we share. An ignored path is refused even
+   * while the index, re-evaluating new rules, still holds it.
+   */
   private lookup(relPath: string): IndexedFile | undefined {
-    return relativePathProblem(relPath) ? undefined : this.options.index.get(relPath)
+    if (relativePathProblem(relPath) || this.options.index.ignores(relPath)) return undefined
+    return this.options.index.get(relPath)
   }
 
   /**

@@ -79,7 +79,12 @@ export function planJoin(params: { configDir: string; join?: string; serverId?: 
   let serverId: Buffer
   let token: Uint8Array | undefined
   let fromInvite: InviteAddress[] = []
-  if (params.join !== undefined) {
+  // Joined with this invite before (the app keeps it in its settings): the saved membership
+  // suffices, however long ago it expired.
+  const joinedWith = params.join === undefined ? null : decodeInvite(params.join, 0)
+  if (params.join !== undefined && saved && joinedWith?.ok && saved.id.equals(Buffer.from(joinedWith.invite.serverId))) {
+    serverId = saved.id
+  } else if (params.join !== undefined) {
     const decoded = decodeInvite(params.join, Math.floor((params.now ?? new Date()).getTime() / 1000))
     if (!decoded.ok) throw new JoinError(decoded.message)
     serverId = Buffer.from(decoded.invite.serverId)

@@ -15,6 +15,7 @@ import { childPath, enclosingFolders, FileTable } from './file-table'
 import { provablySameFolder, type FolderIdentity } from './folder-identity'
 import { FolderWatcher } from './folder-watcher'
 import { hashFile } from './hash'
+import { IGNORE_FILE, IgnoreFile } from './ignore-rules'
 import { GONE_CODES, lstatOrWhy } from './lstat-or-why'
 import { InsideFolder } from './open-inside'
 import { RacyFiles } from './racy-files'
@@ -93,6 +94,11 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
   private readonly unmountedSaid = new Set<string>()
   /** Files hashed since this index was created: a restart should hash only what changed. */
   hashed = 0
+  /** `.syncignore` and the defaults: what is neither indexed, watched nor served. */
+  private readonly ignoreFile: IgnoreFile
+  /** Paths the rules left out in the last look at the whole folder (see `ignored`), and in this one. */
+  private ignoredInLastLook = 0
+  private ignoredInThisLook = 0
   /** Every look and open inside the folder: none follows a link (the folder server's opens too). */
   readonly inside: InsideFolder
 
@@ -105,6 +111,20 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     super()
     this.closing = new Promise((resolve) => (this.markClosing = resolve))
     this.inside = new InsideFolder(root, () => this.rootIdentity)
+    this.ignoreFile = new IgnoreFile(root, onEvent)
+  }
+
+  /**
+   * Files and folders the ignore rules left out in the last look at the whole folder (at open, a
+   * rescan, a change of the rules); an ignored folder counts once, as it is not looked into.
+   */
+  get ignored(): number {
+    return this.ignoredInLastLook
+  }
+
+  /** Whether the ignore rules leave `relPath` out (a path a peer names is taken for a file's). */
+  ignores(relPath: string, isFolder = false): boolean {
+    return this.ignoreFile.ignores(relPath, isFolder)
   }
 
   get size(): number {
@@ -134,6 +154,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
   async open(): Promise<void> {
     const stats = await lstat(this.root)
     this.rootIdentity = identityOf(stats)
+    await this.ignoreFile.load()
     const { files: saved, folder } = await this.load()
     if (saved.size > 0 && !(folder && provablySameFolder(folder, stats)) && !(await this.holdsAShareableFile())) {
       // Not the folder shared last time, and no file in it: the mount point of a disk not mounted
@@ -189,6 +210,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
   private async scan(known: Map<string, IndexedFile>): Promise<FileTable<IndexedFile>> {
     const next = new FileTable<IndexedFile>()
     const unread = new Set<string>()
+    this.ignoredInThisLook = 0
     for await (const [rel, stats] of this.walk(this.root, '', unread)) {
       const before = known.get(rel)
       // A racy entry is hashed again (its re-hash may have been dropped while the folder was away).
@@ -196,6 +218,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
       if (typeof file !== 'string') next.set(rel, file)
       else if (file === 'unreadable' && before) next.set(rel, before)
     }
+    this.ignoredInLastLook = this.ignoredInThisLook
     // A held folder (see `unmounted`) still empty keeps its files; holding one again, it counts.
     for (const folder of this.unmounted) {
       if (next.filesBelow(folder) > 0) this.unmounted.delete(folder)
@@ -253,6 +276,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     const watcher = new FolderWatcher(this.root, {
       changed: (rel) => this.markDirty(rel),
       problem: (message) => this.onEvent({ type: 'error', code: 'watch-failed', message: `watching ${this.root}: ${message}` }),
+      skip: (rel) => this.ignoreFile.ignores(rel, true),
     })
     this.watcher = watcher
     // Closing the index meanwhile closes the watcher, which ends the wait too.
@@ -285,6 +309,11 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     // Files that seem gone because the whole folder went (moved, deleted, unmounted) are not
     // deletions to pass on: peers would empty their mirrors of it.
     if (!(await this.rootIsThere())) return this.lostRoot()
+    // The rules changed: the whole folder is looked at again under them (and a rescan re-reads them).
+    if ((paths.includes(IGNORE_FILE) || paths.includes('')) && (await this.ignoreFile.load())) {
+      this.watcher?.unwatchSkipped()
+      if (!paths.includes('')) paths.push('')
+    }
     const changes: IndexChange[] = []
     const removed = new Map<string, IndexedFile>()
     const breather = new Breather()
@@ -300,6 +329,13 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
       const stats = this.inside.lstat(rel)
       // Not to be looked at now (no permission to look, an I/O error): nothing is known to change.
       if (stats === 'unreadable') continue
+      if (rel && stats !== 'absent' && this.ignoreFile.ignores(rel, stats.isDirectory())) {
+        // Not shared (nor watched): whatever the index held there goes.
+        this.watcher?.unwatchTree(rel)
+        if (this.files.filesBelow(rel) > 0) gone.add(rel)
+        await this.update(rel, null, changes, removed)
+        continue
+      }
       if (stats !== 'absent' && stats.isDirectory()) {
         // A folder appeared, was renamed in, or another took its place: watch it first (what is
         // made in it meanwhile is then reported), then index what is inside it. The whole folder
@@ -308,10 +344,12 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
         if (this.files.has(rel)) await this.update(rel, null, changes, removed)
         const otherDevice = new Set<string>()
         await this.watcher?.watchTree(rel, stats, rel === '', otherDevice)
+        this.ignoredInThisLook = 0
         for await (const [inner, innerStats] of this.walk(path.join(this.root, rel), rel, unread)) {
           found.add(inner)
           await this.update(inner, innerStats, changes, removed)
         }
+        if (rel === '') this.ignoredInLastLook = this.ignoredInThisLook
         walked.add(rel)
         for (const folder of otherDevice) if (this.files.filesBelow(folder) > 0) this.unmounted.add(folder)
         this.holdUnmounted(rel, found, unread)
@@ -511,6 +549,7 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     let next: FileTable<IndexedFile>
     try {
       // As at open: watch, then scan; what the watcher reports meanwhile is re-checked after.
+      await this.ignoreFile.load()
       await this.startWatching()
       next = await this.scan(this.files)
     } catch (error) {
@@ -618,6 +657,11 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
     for (const entry of entries) {
       await breather.breathe()
       const rel = childPath(prefix, entry.name)
+      // An ignored folder is not looked into: a node_modules costs one lookup.
+      if ((entry.isDirectory() || entry.isFile()) && this.ignoreFile.ignores(rel, entry.isDirectory())) {
+        this.ignoredInThisLook++
+        continue
+      }
       if (entry.isDirectory()) {
         yield* this.walk(path.join(dir, entry.name), rel, unread, breather)
       } else if (entry.isFile()) {

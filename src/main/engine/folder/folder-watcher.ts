@@ -16,6 +16,8 @@ export interface FolderWatcherHooks {
   changed(rel: string): void
   /** A problem that leaves part of the folder unwatched, said once per kind. */
   problem(message: string): void
+  /** Folders not to watch, nor anything below them (ignored: see ignore-rules.ts). */
+  skip?(rel: string): boolean
 }
 
 interface Watched {
@@ -50,7 +52,7 @@ export class FolderWatcher {
    * go into `otherDevice`.
    */
   async watchTree(rel: string, stamp?: FolderIdentity, fillGaps = false, otherDevice?: Set<string>): Promise<void> {
-    if (this.closed) return
+    if (this.closed || (rel && this.hooks.skip?.(rel))) return
     const abs = rel ? path.join(this.root, rel) : this.root
     const known = this.watched.get(rel)
     // Watched, and no reason to doubt it is still the same folder.
@@ -91,6 +93,11 @@ export class FolderWatcher {
         this.watched.delete(key)
       }
     }
+  }
+
+  /** Stops watching the folders `skip` now names (the ignore rules changed), and all below them. */
+  unwatchSkipped(): void {
+    for (const rel of [...this.watched.keys()]) if (rel && this.watched.has(rel) && this.hooks.skip?.(rel)) this.unwatchTree(rel)
   }
 
   /** Whether the folder at `rel` itself is watched. */

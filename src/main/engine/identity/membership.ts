@@ -47,6 +47,8 @@ export interface MembershipOptions {
   onChange?: (changes: MemberChange[]) => void
   /** A file damaged while running: lookups keep what was last read; told once per damage. */
   onProblem?: (message: string) => void
+  /** The damaged file was replaced by one that reads (whether or not anyone's state changed). */
+  onRecovered?: () => void
 }
 
 export class Membership {
@@ -212,10 +214,12 @@ export class Membership {
     const signature = fileSignature(file)
     const next = new Map(readMembers(this.dir).members.map((member) => [member.id, member]))
     const changes = diff(this.members, next)
+    const recovered = this.badSignature !== null
     this.members = next
     this.signature = signature
     this.badSignature = null
     if (changes.length > 0) this.options.onChange?.(changes)
+    if (recovered) this.options.onRecovered?.()
   }
 
   /** Read, change and write both files under the lock; a damaged file is never overwritten. */

@@ -98,6 +98,13 @@ export function createWebSocketApi(url: string, open: SocketFactory = browserSoc
     chooseFolder: async (field) => (await request<{ path: string | null }>(REQUEST.chooseFolder, { field })).path,
     getSnapshot: () => request(REQUEST.getSnapshot),
     restartEngine: () => request(REQUEST.restartEngine),
+    getDevice: () => request(REQUEST.getDevice),
+    decodeInvite: (text) => request(REQUEST.decodeInvite, { text }),
+    listMembers: () => request(REQUEST.listMembers),
+    createInvite: () => request(REQUEST.createInvite),
+    acceptMember: (id) => request(REQUEST.acceptMember, { id }),
+    refuseMember: (id) => request(REQUEST.refuseMember, { id }),
+    removeMember: (id) => request(REQUEST.removeMember, { id }),
     onEvents: (listener) => {
       eventListeners.add(listener)
       return () => eventListeners.delete(listener)

@@ -1,0 +1,167 @@
+// What the shared folder does not share: `.syncignore` at its root, in gitignore syntax (parsed by
+// the `ignore` package), after a built-in list of editor, system and download litter, so a `!`
+// line in the file overrides a default. Paths are relative, '/'-separated; folders are asked
+// about with a trailing slash, so `build/` matches the folder and, through it, all below.
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
+import path from 'node:path'
+import type { Ignore } from 'ignore'
+import type { EventSink } from '../../../shared/events'
+
+export const IGNORE_FILE = '.syncignore'
+
+/** A larger file is refused as not an ignore file (it would be read on every change to it). */
+export const MAX_IGNORE_FILE_BYTES = 1024 * 1024
+
+/**
+ * Applied before the file's lines. Only names that are litter wherever they appear: swap, backup
+ * and lock files of editors and office suites, folder litter of macOS, Windows and desktop trash,
+ * downloads still under way; and the file itself (see docs/ARCHITECTURE.md).
+ */
+export const DEFAULT_IGNORES: readonly string[] = [
+  // Vim's swap files and the file it writes to test a folder; Emacs's backups, autosaves, locks.
+  '*.swp',
+  '*.swo',
+  '4913',
+  '*~',
+  '\\#*#',
+  '.#*',
+  // LibreOffice's and Microsoft Office's lock files.
+  '.~lock.*#',
+  '~$*',
+  // Folder litter of macOS, Windows and desktop trash cans on removable disks.
+  '.DS_Store',
+  '[Tt]humbs.db',
+  '[Dd]esktop.ini',
+  '.Trash-*',
+  '.Trashes',
+  // Downloads under way (Firefox, Chrome).
+  '*.part',
+  '*.crdownload',
+  `/${IGNORE_FILE}`,
+]
+
+/** The `ignore` package caches every path it is asked about: a fresh matcher after this many. */
+const CHECKS_PER_MATCHER = 10_000
+
+type IgnoreFactory = typeof import('ignore')
+
+let factory: Promise<IgnoreFactory> | null = null
+
+/** Loaded on first use: the client command statically loads only commander (a start-up test). */
+function loadIgnore(): Promise<IgnoreFactory> {
+  factory ??= import('ignore').then((m) => m.default)
+  return factory
+}
+
+export class IgnoreRules {
+  private matcher: Ignore
+  private checks = 0
+
+  /** `fileText`: the ignore file's text as read, or null where there is none. */
+  constructor(
+    private readonly make: IgnoreFactory,
+    readonly fileText: string | null,
+  ) {
+    this.matcher = this.build()
+  }
+
+  /** Whether `rel` (relative, '/'-separated, never '') is not to be shared. */
+  ignores(rel: string, isFolder: boolean): boolean {
+    if (++this.checks > CHECKS_PER_MATCHER) {
+      this.checks = 0
+      this.matcher = this.build()
+    }
+    return this.matcher.ignores(isFolder ? `${rel}/` : rel)
+  }
+
+  private build(): Ignore {
+    // Case counts, as for git on Linux; paths are ours, never absolute.
+    const matcher = this.make({ ignoreCase: false, allowRelativePaths: true }).add(DEFAULT_IGNORES)
+    return this.fileText === null ? matcher : matcher.add(this.fileText)
+  }
+}
+
+/** The defaults, and the lines of `fileText` (null: no file) after them. */
+export async function ignoreRules(fileText: string | null): Promise<IgnoreRules> {
+  return new IgnoreRules(await loadIgnore(), fileText)
+}
+
+/**
+ * The ignore file at the folder's root: its text, 'absent', or what is wrong with it. A link is
+ * not followed (no link is, anywhere in the folder); a byte order mark is dropped.
+ */
+export function readIgnoreFile(root: string): { text: string } | 'absent' | { problem: string } {
+  let fd: number
+  try {
+    fd = openSync(path.join(root, IGNORE_FILE), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'absent'
+    if (code === 'ELOOP') return { problem: 'it is a link, and links are not followed' }
+    return { problem: `it cannot be read: ${message}` }
+  }
+  try {
+    const stats = fstatSync(fd)
+    if (!stats.isFile()) return { problem: 'it is not a regular file' }
+    if (stats.size > MAX_IGNORE_FILE_BYTES) return { problem: `it is larger than 1 MiB (${stats.size} bytes)` }
+    // Read to its end, not to the size just seen: a file that grew meanwhile is caught too.
+    const chunks: Buffer[] = []
+    let length = 0
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.max(stats.size + 1, 4096))
+      const n = readSync(fd, chunk, 0, chunk.length, null)
+      if (n === 0) break
+      chunks.push(chunk.subarray(0, n))
+      length += n
+      if (length > MAX_IGNORE_FILE_BYTES) return { problem: 'it is larger than 1 MiB' }
+    }
+    try {
+      return { text: new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks, length)) }
+    } catch {
+      return { problem: 'it is not valid UTF-8' }
+    }
+  } catch (error) {
+    return { problem: `it cannot be read: ${(error as Error).message}` }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * The rules in force for one shared folder. A bad file (unreadable, not UTF-8, too large) leaves
+ * the rules as they were, so a typo never shares or unshares everything; said once per problem.
+ */
+export class IgnoreFile {
+  private current: IgnoreRules | null = null
+  private problemSaid: string | null = null
+
+  constructor(
+    readonly root: string,
+    private readonly onEvent: EventSink,
+  ) {}
+
+  /** Reads the file again; true when the rules in force changed (or were set for the first time). */
+  async load(): Promise<boolean> {
+    const read = readIgnoreFile(this.root)
+    if (typeof read === 'object' && 'problem' in read) {
+      const first = this.current === null
+      this.current ??= await ignoreRules(null)
+      if (this.problemSaid !== read.problem) {
+        this.problemSaid = read.problem
+        const kept = this.current.fileText === null ? 'the built-in defaults stay in force' : 'the previous rules stay in force'
+        this.onEvent({ type: 'error', code: 'ignore-file-invalid', message: `${path.join(this.root, IGNORE_FILE)} is not used: ${read.problem}; ${kept}` })
+      }
+      return first
+    }
+    this.problemSaid = null
+    const text = read === 'absent' ? null : read.text
+    if (this.current && this.current.fileText === text) return false
+    this.current = await ignoreRules(text)
+    return true
+  }
+
+  /** Whether `rel` is not shared; nothing is ignored before the first load (nothing is indexed then). */
+  ignores(rel: string, isFolder: boolean): boolean {
+    return this.current?.ignores(rel, isFolder) ?? false
+  }
+}
