@@ -1,16 +1,20 @@
 // UI benchmark (issue 5): 200 protocol-level clients join, in one burst, the registry run by the
 // headless app (`dropbox-sync app`, server role); the page in Debian's Chromium shows them. Measures
 // the time from the burst until all 200 are in the Peers list and on the graph, and the page's
-// longest frame (requestAnimationFrame gaps) and longest task while it happens.
+// longest frame (requestAnimationFrame gaps) and longest task while it happens. Protocol 4: each
+// client is a device of its own (certificate made before the clock starts), a member of the
+// app's server (its store written before the app starts), over mutual TLS: HELLO, JOIN, LOG_ON.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { connect, createServer, type Socket } from 'node:net'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { chromium } from 'playwright-core'
+import type { TLSSocket } from 'node:tls'
+import { loadOrCreateIdentity } from '../src/main/engine/identity/device-identity'
 import { encodeMessage } from '../src/main/engine/protocol/codec'
 import { PROTOCOL_VERSION } from '../src/main/engine/protocol/constants'
+import { addMembers, dial, makeDevices, type BenchDevice } from './devices'
 
 const PEERS = Number(process.env['BENCH_UI_PEERS'] ?? 200)
 const ROUNDS = 3
@@ -47,12 +51,12 @@ function startApp(configDir: string): Promise<{ app: ChildProcess; url: string }
   })
 }
 
-function join(port: number, peerPort: number): Socket {
-  const socket = connect({ port, host: '127.0.0.1', noDelay: true })
-  socket.on('connect', () => {
+function join(port: number, serverId: Buffer, device: BenchDevice, peerPort: number): TLSSocket {
+  const socket = dial(port, serverId, device, () => {
     socket.write(
       Buffer.concat([
-        encodeMessage({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', nodeId: randomBytes(16), heartbeatMs: 0, auth: Buffer.alloc(0) }),
+        encodeMessage({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 0, name: device.name }),
+        encodeMessage({ type: 'JOIN', token: Buffer.alloc(0) }),
         encodeMessage({ type: 'LOG_ON', endpoint: { ip: '127.0.0.1', port: peerPort } }),
       ]),
     )
@@ -67,13 +71,17 @@ export async function benchUi(): Promise<Array<[string, string, string]>> {
   const registryPort = await freePort()
   // Set up as a server before the start, as a user would have saved it.
   writeFileSync(path.join(configDir, 'config.json'), JSON.stringify({ role: 'server', port: registryPort }))
+  // The app's identity (the server's, pinned by the clients) and its members, before it starts.
+  const serverId = (await loadOrCreateIdentity(configDir)).id
+  const { devices } = await makeDevices(PEERS * ROUNDS, 'bench-ui')
+  await addMembers(configDir, devices)
   const { app, url } = await startApp(configDir)
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   })
-  const sockets: Socket[] = []
+  const sockets: TLSSocket[] = []
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
     await page.goto(url)
@@ -103,7 +111,7 @@ export async function benchUi(): Promise<Array<[string, string, string]>> {
         g.benchTasks.length = 0
       })
       const t0 = performance.now()
-      for (let i = 0; i < PEERS; i++) sockets.push(join(registryPort, 20000 + round * PEERS + i))
+      for (let i = 0; i < PEERS; i++) sockets.push(join(registryPort, serverId, devices[round * PEERS + i]!, 20000 + round * PEERS + i))
       await page.waitForFunction(
         (n) => {
           const { document } = globalThis as unknown as PageGlobals

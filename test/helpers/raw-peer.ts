@@ -1,21 +1,40 @@
 // A hand-driven protocol peer for tests: it speaks the wire format itself (inside TLS, with a
 // test device identity), so tests can send exactly what a well-behaved, broken or hostile peer
 // would.
-import type { TLSSocket } from 'node:tls'
-import { connect as tlsConnect } from 'node:tls'
+import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls'
 import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
 import { PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
 import type { Message, MessageOf } from '../../src/main/engine/protocol/messages'
 import { ALPN_PROTOCOL, peerDeviceId } from '../../src/main/engine/net/tls'
 import type { Endpoint } from '../../src/shared/endpoint'
-import { makeMember, newIdentity, type TestIdentity } from './test-identity'
+import path from 'node:path'
+import { writeFileAtomic } from '../../src/main/engine/folder/atomic-write'
+import { MEMBERS_FILE, readMembers } from '../../src/main/engine/identity/membership-files'
+import { makeMember, newIdentity, storeOf, type TestIdentity } from './test-identity'
 import { WakeUp } from './wake-up'
 
 export interface RawPeerOptions {
   host?: string
   /** The device this peer is (default: a new one). */
   identity?: TestIdentity
+  /**
+   * hello() and logOn(): the device is in the server's member store already (a test added many
+   * at once), so it is not added again before JOIN.
+   */
+  inStore?: boolean
+}
+
+/** One secure context per key: parsing a key costs milliseconds, and tests connect a lot. */
+const contexts = new Map<string, SecureContext>()
+
+function contextOf(identity: TestIdentity): SecureContext {
+  let context = contexts.get(identity.keyPem)
+  if (!context) {
+    context = createSecureContext({ cert: identity.certPem, key: identity.keyPem, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' })
+    contexts.set(identity.keyPem, context)
+  }
+  return context
 }
 
 /** Opens a TLS connection as `identity`, the way the product does (but pinning nothing). */
@@ -23,8 +42,7 @@ export async function tlsTo(port: number, host: string, identity: TestIdentity):
   const socket = tlsConnect({
     host,
     port,
-    cert: identity.certPem,
-    key: identity.keyPem,
+    secureContext: contextOf(identity),
     minVersion: 'TLSv1.3',
     maxVersion: 'TLSv1.3',
     rejectUnauthorized: false,
@@ -36,6 +54,25 @@ export async function tlsTo(port: number, host: string, identity: TestIdentity):
     socket.once('error', reject)
   })
   return socket
+}
+
+/**
+ * Adds many devices to the member store of the server at `port` (or in a config folder) in one
+ * write: makeMember writes the store once per device (under its lock, synced), which for a
+ * thousand devices takes longer than the test. Nothing else may write the store meanwhile.
+ */
+export async function addMembers(where: number | string, identities: Array<{ id: Uint8Array; name: string }>): Promise<void> {
+  const configDir = typeof where === 'string' ? where : storeOf(where)
+  if (!configDir) throw new Error(`no member store known for the server at port ${String(where)}`)
+  const file = readMembers(configDir)
+  const known = new Set(file.members.map((member) => member.id))
+  const added = new Date().toISOString()
+  for (const { id, name } of identities) {
+    const hex = Buffer.from(id).toString('hex')
+    if (!known.has(hex)) file.members.push({ id: hex, name, added, state: 'member' })
+    known.add(hex)
+  }
+  await writeFileAtomic(path.join(configDir, MEMBERS_FILE), `${JSON.stringify(file, null, 2)}\n`, 0o600)
 }
 
 export class RawPeer {
@@ -79,10 +116,13 @@ export class RawPeer {
     return peer
   }
 
-  /** As a member of the server at `port` (added to its store first): HELLO, JOIN, JOIN_OK. */
+  /**
+   * As a member of the server at `port` (added to its store first, unless `inStore`): HELLO,
+   * JOIN, JOIN_OK.
+   */
   static async hello(port: number, options: RawPeerOptions = {}): Promise<RawPeer> {
     const identity = options.identity ?? (await newIdentity())
-    await makeMember(port, identity)
+    if (!options.inStore) await makeMember(port, identity)
     const peer = await RawPeer.handshake(port, { ...options, identity })
     peer.send({ type: 'JOIN', token: Buffer.alloc(0) })
     await peer.next('JOIN_OK')

@@ -1,4 +1,4 @@
-// The client-to-client folder messages (type bytes 0x20 and up): round trips, encoder refusals
+// The client-to-client folder messages (type bytes 0x22 and up): round trips, encoder refusals
 // and malformed bodies. The registry messages are in codec.test.ts; the generic checks there
 // (truncation, trailing bytes, type coverage) include these types too.
 import { describe, expect, it } from 'vitest'
@@ -37,14 +37,8 @@ function roundTrip(message: Message): Buffer {
 }
 
 describe('round trips', () => {
-  it('IDENTIFY, IDENTIFY_OK, GET_FILE_LIST, SUBSCRIBE', () => {
-    roundTrip({ type: 'IDENTIFY', endpoint: { ip: '192.168.1.20', port: 40002 } })
-    roundTrip({ type: 'IDENTIFY', endpoint: { ip: 'fe80::1:2', port: 65535 } })
-    expect(decodeBody(bodyOf({ type: 'IDENTIFY', endpoint: { ip: '::ffff:10.0.0.1', port: 1 } }))).toStrictEqual({
-      type: 'IDENTIFY',
-      endpoint: { ip: '10.0.0.1', port: 1 },
-    })
-    for (const t of ['IDENTIFY_OK', 'GET_FILE_LIST', 'SUBSCRIBE'] as const) expect(roundTrip({ type: t }).length).toBe(5)
+  it('GET_FILE_LIST and SUBSCRIBE', () => {
+    for (const t of ['GET_FILE_LIST', 'SUBSCRIBE'] as const) expect(roundTrip({ type: t }).length).toBe(5)
   })
 
   it('FILE_LIST empty, last or not, and with 1000 entries of every size class', () => {
@@ -266,12 +260,6 @@ describe('malformed folder bodies give the right ProtocolError code', () => {
     expectProtocolError(() => decodeBody(Buffer.concat([type('FILE_ABORT'), str('ok'), str(bad)])), 'bad-frame')
     expectProtocolError(() => decodeBody(Buffer.concat([type('FILE_SIZE'), str(bad), ver(1), u64(1n)])), 'bad-frame')
     expectProtocolError(() => decodeBody(Buffer.concat([type('INDEX_CHANGED'), u32(1), Buffer.from([2]), str(bad)])), 'bad-frame')
-  })
-
-  it('IDENTIFY with an unusable address or family is bad-address', () => {
-    expectProtocolError(() => decodeBody(Buffer.concat([type('IDENTIFY'), Buffer.from([4, 0, 0, 0, 0, 0, 1])])), 'bad-address')
-    expectProtocolError(() => decodeBody(Buffer.concat([type('IDENTIFY'), Buffer.from([4, 10, 0, 0, 1, 0, 0])])), 'bad-address')
-    expectProtocolError(() => decodeBody(Buffer.concat([type('IDENTIFY'), Buffer.from([9, 10, 0, 0, 1, 0, 1])])), 'bad-address')
   })
 
   it('a path (and an abort reason) starting with U+FEFF arrives unchanged', () => {

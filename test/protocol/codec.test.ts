@@ -262,14 +262,18 @@ describe('round trips of every message type', () => {
   })
 
   it('a CLIENT_LIST that fills a frame of exactly MAX_FRAME_BYTES; one more entry is refused', () => {
-    // an entry = endpoint (7 IPv4 / 19 IPv6) + 32 (ID) + 2 + 1 (a one-byte name): 42 / 54 bytes.
-    // body = 1 (type) + 4 (count) + 42·a + 54·b = MAX_FRAME_BYTES with a = 9
+    // An entry = endpoint (7 IPv4 / 19 IPv6) + 32 (ID) + 2 + n (an n-byte name): 41 + n / 53 + n
+    // bytes, so 42 / 54 with one-byte names. Those alone cannot add up to the limit (42 and 54 are
+    // multiples of 6, MAX_FRAME_BYTES - 5 is not): the first entry's name takes the remainder.
+    // body = 1 (type) + 4 (count) + 42·a + 54·b + extra = MAX_FRAME_BYTES
     const a = 9
-    const b = (MAX_FRAME_BYTES - 5 - 42 * a) / 54
-    expect(Number.isInteger(b)).toBe(true)
+    const b = Math.floor((MAX_FRAME_BYTES - 5 - 42 * a) / 54)
+    const extra = MAX_FRAME_BYTES - 5 - 42 * a - 54 * b
+    expect(extra).toBeGreaterThan(0)
+    expect(1 + extra).toBeLessThanOrEqual(MAX_DEVICE_NAME_BYTES)
     const clients: ClientEntry[] = []
     const id = Buffer.alloc(32, 9)
-    for (let i = 0; i < a; i++) clients.push({ endpoint: { ip: `10.0.0.${i + 1}`, port: 1 + i }, id, name: 'n' })
+    for (let i = 0; i < a; i++) clients.push({ endpoint: { ip: `10.0.0.${i + 1}`, port: 1 + i }, id, name: i === 0 ? 'n'.repeat(1 + extra) : 'n' })
     for (let i = 0; i < b; i++) clients.push({ endpoint: { ip: `2001:db8::${(i >> 12) + 1}:${(i & 0xfff).toString(16)}`, port: 1 + (i % 65535) }, id, name: 'n' })
     const frame = encodeMessage({ type: 'CLIENT_LIST', clients })
     expect(frame.readUInt32BE(0)).toBe(MAX_FRAME_BYTES)
@@ -336,6 +340,10 @@ const u16 = (n: number) => {
   return b
 }
 const v4 = (ip: string) => ip.split('.').map(Number)
+/** A device ID and a name as a CLIENT_LIST / USER_ON entry carries them after its endpoint. */
+const idAndName = (id: Buffer = ID0, name = 'n') => Buffer.concat([id, u16(Buffer.byteLength(name)), Buffer.from(name)])
+/** A whole CLIENT_LIST entry: endpoint, device ID, name. */
+const clientBytes = (family: number, address: number[] | Buffer, port: number) => Buffer.concat([endpointBytes(family, address, port), idAndName()])
 const helloBody = (patch: { magic?: Buffer; version?: number; role?: number; nameLength?: number; name?: Buffer } = {}) =>
   Buffer.concat([
     Buffer.from([MessageType.HELLO]),
@@ -403,7 +411,7 @@ describe('malformed bodies give the right ProtocolError code', () => {
       expectProtocolError(() => decodeBody(Buffer.from([LOG_ON, family])), 'bad-address')
     }
     expectProtocolError(
-      () => decodeBody(Buffer.concat([Buffer.from([MessageType.CLIENT_LIST]), u32(2), endpointBytes(4, [1, 2, 3, 4], 1), endpointBytes(5, [1, 2, 3, 4], 1)])),
+      () => decodeBody(Buffer.concat([Buffer.from([MessageType.CLIENT_LIST]), u32(2), clientBytes(4, [1, 2, 3, 4], 1), clientBytes(5, [1, 2, 3, 4], 1)])),
       'bad-address',
     )
   })
@@ -427,12 +435,13 @@ describe('malformed bodies give the right ProtocolError code', () => {
     for (const type of ENDPOINT_TYPES) {
       expectProtocolError(() => decodeBody(Buffer.concat([Buffer.from([MessageType[type]]), endpointBytes(family, addr, 4000)])), 'bad-address')
     }
+    expectProtocolError(() => decodeBody(Buffer.concat([Buffer.from([MessageType.USER_ON]), clientBytes(family, addr, 4000)])), 'bad-address')
     expectProtocolError(
-      () => decodeBody(Buffer.concat([Buffer.from([MessageType.USER_OFF]), endpointBytes(family, addr, 4000), Buffer.from([0])])),
+      () => decodeBody(Buffer.concat([Buffer.from([MessageType.USER_OFF]), endpointBytes(family, addr, 4000), ID0, Buffer.from([0])])),
       'bad-address',
     )
     expectProtocolError(
-      () => decodeBody(Buffer.concat([Buffer.from([MessageType.CLIENT_LIST]), u32(2), endpointBytes(4, [10, 0, 0, 1], 1), endpointBytes(family, addr, 4000)])),
+      () => decodeBody(Buffer.concat([Buffer.from([MessageType.CLIENT_LIST]), u32(2), clientBytes(4, [10, 0, 0, 1], 1), clientBytes(family, addr, 4000)])),
       'bad-address',
     )
   })
@@ -441,7 +450,7 @@ describe('malformed bodies give the right ProtocolError code', () => {
     expectProtocolError(() => decodeBody(Buffer.concat([Buffer.from([LOG_ON]), endpointBytes(4, [10, 0, 0, 1], 0)])), 'bad-address')
     expectProtocolError(() => decodeBody(Buffer.concat([Buffer.from([LOG_ON]), endpointBytes(6, [0x20, 0x01, ...Array(13).fill(0), 1], 0)])), 'bad-address')
     expectProtocolError(
-      () => decodeBody(Buffer.concat([Buffer.from([MessageType.USER_OFF]), endpointBytes(4, [10, 0, 0, 1], 0), Buffer.from([1])])),
+      () => decodeBody(Buffer.concat([Buffer.from([MessageType.USER_OFF]), endpointBytes(4, [10, 0, 0, 1], 0), ID0, Buffer.from([1])])),
       'bad-address',
     )
   })
@@ -508,7 +517,7 @@ describe('malformed bodies give the right ProtocolError code', () => {
   })
 
   it('CLIENT_LIST announcing a huge count in a small frame is refused up front', () => {
-    const entry = endpointBytes(4, [10, 0, 0, 1], 1)
+    const entry = clientBytes(4, [10, 0, 0, 1], 1)
     for (const [count, entries] of [
       [0xffffffff, 0],
       [0xffffffff, 1],
@@ -523,23 +532,28 @@ describe('malformed bodies give the right ProtocolError code', () => {
   })
 
   it('CLIENT_LIST whose count disagrees with its entries is bad-frame', () => {
-    const entry = endpointBytes(4, [10, 0, 0, 1], 1)
+    const entry = clientBytes(4, [10, 0, 0, 1], 1)
     const list = (count: number, n: number) => Buffer.concat([Buffer.from([MessageType.CLIENT_LIST]), u32(count), ...Array<Buffer>(n).fill(entry)])
-    expect(decodeBody(list(2, 2))).toStrictEqual({ type: 'CLIENT_LIST', clients: [{ ip: '10.0.0.1', port: 1 }, { ip: '10.0.0.1', port: 1 }] })
+    const decoded = { endpoint: { ip: '10.0.0.1', port: 1 }, id: ID0, name: 'n' }
+    expect(decodeBody(list(2, 2))).toStrictEqual({ type: 'CLIENT_LIST', clients: [decoded, decoded] })
     expectProtocolError(() => decodeBody(list(3, 2)), 'bad-frame')
     expectProtocolError(() => decodeBody(list(1, 2)), 'bad-frame')
     expectProtocolError(() => decodeBody(list(0, 1)), 'bad-frame')
   })
 
   it('USER_OFF with an unknown or missing reason is bad-frame', () => {
-    const head = Buffer.concat([Buffer.from([MessageType.USER_OFF]), endpointBytes(4, [10, 0, 0, 1], 1)])
-    for (const reason of [3, 4, 0x80, 0xff]) expectProtocolError(() => decodeBody(Buffer.concat([head, Buffer.from([reason])])), 'bad-frame')
+    const head = Buffer.concat([Buffer.from([MessageType.USER_OFF]), endpointBytes(4, [10, 0, 0, 1], 1), ID0])
+    for (const reason of [4, 5, 0x80, 0xff]) expectProtocolError(() => decodeBody(Buffer.concat([head, Buffer.from([reason])])), 'bad-frame')
     expectProtocolError(() => decodeBody(head), 'bad-frame')
+    // a USER_OFF without its device ID: the reason byte is read as the ID's first byte, and short
+    expectProtocolError(() => decodeBody(Buffer.concat([Buffer.from([MessageType.USER_OFF]), endpointBytes(4, [10, 0, 0, 1], 1), Buffer.from([2])])), 'bad-frame')
     expect(decodeBody(Buffer.concat([head, Buffer.from([2])]))).toStrictEqual({
       type: 'USER_OFF',
       endpoint: { ip: '10.0.0.1', port: 1 },
+      id: ID0,
       reason: 'timeout',
     })
+    expect(decodeBody(Buffer.concat([head, Buffer.from([3])]))).toMatchObject({ type: 'USER_OFF', reason: 'removed' })
   })
 
   it('errors are ProtocolError instances, also Errors, carrying a message', () => {

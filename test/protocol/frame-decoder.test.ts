@@ -178,62 +178,6 @@ describe('reassembly', () => {
   })
 })
 
-describe('reading straight into the decoder (a socket opened with onread)', () => {
-  /** One read of up to `limit` bytes of `stream` from `at` into the decoder's target. */
-  const readInto = (decoder: FrameDecoder, stream: Buffer, at: number, limit = Infinity): { n: number; bodies: Buffer[]; into: Buffer } => {
-    const into = decoder.readTarget()
-    const n = Math.min(into.length, limit, stream.length - at)
-    stream.copy(into, 0, at, at + n)
-    return { n, bodies: decoder.landed(n, into), into }
-  }
-
-  it('after the first read of a large frame, the rest lands in the body itself', () => {
-    const arena = new ArrayBuffer(300_000)
-    const decoder = new FrameDecoder(MAX_FRAME_BYTES, (length) => Buffer.from(arena, 0, length))
-    const body = Buffer.alloc(250_000)
-    for (let i = 0; i < body.length; i++) body[i] = i % 251
-    const stream = frameOf(body)
-    const first = readInto(decoder, stream, 0)
-    // Between frames the read goes to scratch memory; the body's start is copied out of it.
-    expect(first.into.buffer).not.toBe(arena)
-    let at = first.n
-    const bodies: Buffer[] = []
-    while (at < stream.length) {
-      const read = readInto(decoder, stream, at, 70_000)
-      expect(read.into.buffer).toBe(arena)
-      at += read.n
-      bodies.push(...read.bodies)
-    }
-    expect(bodies).toHaveLength(1)
-    expect(bodies[0]!.equals(body)).toBe(true)
-    expect(decoder.pendingBytes).toBe(0)
-  })
-
-  it('bodies that were whole in the scratch memory are copied out: later reads do not change them', () => {
-    const decoder = new FrameDecoder()
-    const kept: Buffer[] = []
-    for (let at = 0; at < STREAM.length; ) {
-      const read = readInto(decoder, STREAM, at, 40)
-      kept.push(...read.bodies)
-      at += read.n
-    }
-    expect(kept.map(hex)).toEqual(BODIES)
-  })
-
-  it('bytes read into other memory (asked for before the decoder existed) are taken as a chunk', () => {
-    const decoder = new FrameDecoder()
-    const early = Buffer.from(STREAM.subarray(0, 10))
-    const bodies = decoder.landed(10, early).map(hex)
-    let at = 10
-    while (at < STREAM.length) {
-      const read = readInto(decoder, STREAM, at)
-      bodies.push(...read.bodies.map(hex))
-      at += read.n
-    }
-    expect(bodies).toEqual(BODIES)
-  })
-})
-
 describe('pendingBytes', () => {
   it('is 0 on a fresh decoder and after whole frames', () => {
     const decoder = new FrameDecoder()

@@ -8,7 +8,7 @@ import { MAX_FRAME_BYTES, MessageType } from '../../src/main/engine/protocol/con
 import { ProtocolError } from '../../src/main/engine/protocol/errors'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
 import type { Message } from '../../src/main/engine/protocol/messages'
-import { FC_RUNS, comparable, cut, expectWellFormed, feed, feedByReads, frameOf, messageCaseArb, messageKey, type FeedResult } from './support'
+import { FC_RUNS, comparable, cut, expectWellFormed, feed, frameOf, messageCaseArb, messageKey, type FeedResult } from './support'
 
 const TYPE_CODES = Object.values(MessageType) as number[]
 
@@ -21,16 +21,15 @@ const oneByteAtATime = (stream: Buffer) => Array.from({ length: stream.length },
 const outcome = (r: FeedResult) => ({ messages: r.messages.map(messageKey), error: r.error?.code ?? null })
 
 /**
- * Feeds a stream four ways (given chunks, one push, one byte at a time, and read into the
- * decoder's own memory in reads of the chunks' sizes). Each must give only well-formed messages
- * and at most a ProtocolError (feed() rethrows anything else), and all four must agree.
+ * Feeds a stream three ways (given chunks, one push, one byte at a time). Each must give only
+ * well-formed messages and at most a ProtocolError (feed() rethrows anything else), and all
+ * three must agree.
  */
 function checkStream(stream: Buffer, cuts: number[]): FeedResult {
   const result = feed(chunked(stream, cuts))
   for (const message of result.messages) expectWellFormed(message)
   expect(outcome(feed([stream]))).toEqual(outcome(result))
   expect(outcome(feed(oneByteAtATime(stream)))).toEqual(outcome(result))
-  expect(outcome(feedByReads(stream, chunked(stream, cuts).map((c) => c.length)))).toEqual(outcome(result))
   return result
 }
 

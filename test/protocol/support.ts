@@ -104,31 +104,6 @@ export function feed(chunks: Uint8Array[], decoder = new FrameDecoder()): FeedRe
 }
 
 /**
- * Feeds `stream` as a socket opened with `onread` would: each read lands in whatever the
- * decoder's readTarget() gives, at most `readSizes[i]` bytes at a time (cycled; 0 is taken as
- * "whatever fits"). The messages are compared only once every byte is in, so one that still
- * pointed into memory read into again would show up corrupted.
- */
-export function feedByReads(stream: Buffer, readSizes: number[], decoder = new FrameDecoder()): FeedResult {
-  const messages: Message[] = []
-  try {
-    for (let at = 0, i = 0; at < stream.length; i++) {
-      const into = decoder.readTarget()
-      const limit = readSizes.length ? readSizes[i % readSizes.length]! || into.length : into.length
-      const n = Math.min(into.length, limit, stream.length - at)
-      stream.copy(into, 0, at, at + n)
-      at += n
-      for (const body of decoder.landed(n, into)) messages.push(decodeBody(body))
-      if (decoder.failure) throw decoder.failure
-    }
-  } catch (error) {
-    if (error instanceof ProtocolError) return { messages, error }
-    throw error
-  }
-  return { messages, error: null }
-}
-
-/**
  * A decoded message must be a well-formed Message: it re-encodes without error, and the
  * re-encoded frame decodes to the same message.
  */

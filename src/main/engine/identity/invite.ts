@@ -1,5 +1,5 @@
 // An invite: `dbs1-` and lower-case base32 of a binary payload and 4 bytes of its SHA-256, so a
-// typo is caught as such (never read as another, unknown token). Layout in docs/identity-draft.md.
+// typo is caught as such (never read as another, unknown token). Layout in docs/PROTOCOL.md §16.3.
 import { createHash } from 'node:crypto'
 import { decodeBase32, encodeBase32 } from '../../../shared/base32'
 import { DEVICE_ID_BYTES } from '../../../shared/device-id'

@@ -1,25 +1,14 @@
 // Splits a byte stream into frame bodies. A two-state machine (reading the length prefix,
 // reading the body) that accepts the stream split at any byte. The announced length is checked
 // against the maximum before a single byte is allocated for the body.
-//
-// Bytes come in one of two ways: push() takes chunks a socket has read into memory of its own;
-// readTarget() and landed() let a socket opened with `onread` read straight into the body being
-// collected, so the bytes of a large frame are not copied a second time, and no fresh memory is
-// needed per read.
 import { LENGTH_PREFIX_BYTES, MAX_FRAME_BYTES } from './constants'
 import { ANSWERS_HTTP, ProtocolError } from './errors'
 
 /** The first four bytes of every HTTP response ("HTTP/1.1 …"), read as a length prefix. */
 const HTTP_AS_LENGTH = Buffer.from('HTTP', 'latin1').readUInt32BE(0)
 
-/** Memory for reads that start between frames: what libuv would have asked for per read. */
-const READ_SCRATCH_BYTES = 64 * 1024
-
 export class FrameDecoder {
   private readonly header = Buffer.alloc(LENGTH_PREFIX_BYTES)
-  private scratch: Buffer | null = null
-  /** What readTarget() last handed out: the rest of the body, or the scratch memory. */
-  private target: Buffer | null = null
   private headerFilled = 0
   private body: Buffer | null = null
   private bodyFilled = 0
@@ -41,41 +30,14 @@ export class FrameDecoder {
    * every push after a failure throws it again.
    */
   push(chunk: Uint8Array): Buffer[] {
-    return this.take(chunk, false)
-  }
-
-  /** push(), for a chunk whose memory is `reused` (read into again): what is kept is copied. */
-  private take(chunk: Uint8Array, reused: boolean): Buffer[] {
     if (this.failed) throw this.failed
     const frames: Buffer[] = []
     try {
-      this.collect(chunk, frames, reused)
+      this.collect(chunk, frames)
     } catch (error) {
       if (frames.length === 0) throw error
     }
     return frames
-  }
-
-  /** Where the next read should land: the rest of the body being collected, or scratch memory. */
-  readTarget(): Buffer {
-    if (this.body !== null && !this.failed) this.target = this.body.subarray(this.bodyFilled)
-    else this.target = this.scratch ??= Buffer.allocUnsafeSlow(READ_SCRATCH_BYTES)
-    return this.target
-  }
-
-  /**
-   * `n` bytes were read into `into`: returns the frames they complete, as push() does. Memory
-   * that is not the body's is read into again, so whatever is kept from it is copied.
-   */
-  landed(n: number, into: Buffer): Buffer[] {
-    if (this.failed) throw this.failed
-    if (into !== this.target || this.body === null) return this.take(into.subarray(0, n), true)
-    this.target = null
-    this.bodyFilled += n
-    if (this.bodyFilled < this.body.length) return []
-    const body = this.body
-    this.body = null
-    return [body]
   }
 
   /** The error that broke the stream, if it has broken. */
@@ -83,7 +45,7 @@ export class FrameDecoder {
     return this.failed
   }
 
-  private collect(chunk: Uint8Array, frames: Buffer[], reused: boolean): void {
+  private collect(chunk: Uint8Array, frames: Buffer[]): void {
     const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
     let at = 0
     while (at < data.length) {
@@ -101,11 +63,9 @@ export class FrameDecoder {
           if (length === HTTP_AS_LENGTH) this.fail(new ProtocolError('frame-too-large', ANSWERS_HTTP))
           this.fail(new ProtocolError('frame-too-large', `frame length ${length} exceeds the maximum of ${this.maxFrameBytes} bytes`))
         }
-        // A body that is already whole in this chunk is handed out without a copy, unless the
-        // chunk's memory is about to be read into again.
+        // A body that is already whole in this chunk is handed out without a copy.
         if (data.length - at >= length) {
-          const body = data.subarray(at, at + length)
-          frames.push(reused ? Buffer.from(body) : body)
+          frames.push(data.subarray(at, at + length))
           at += length
           continue
         }
