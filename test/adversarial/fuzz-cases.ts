@@ -1,11 +1,12 @@
 // The fuzzer's input side: a seeded PRNG, a valid frame of every message type, and the mutations
 // applied to them (bit flips, inserted and deleted bytes, length prefixes of 0 / max / max + 1 /
 // off by one, truncated bodies, swapped type bytes, hostile strings and endpoints, huge counts,
-// splices of two frames). Pure: no sockets here. Every case is a function of (seed, target, index),
-// so FUZZ_SEED replays a run exactly.
+// splices of two frames, v4 HELLOs and JOINs with hostile names and tokens, the bytes of v3's
+// IDENTIFY / IDENTIFY_OK, now unknown types). Pure: no sockets here. Every case is a function of
+// (seed, target, index), so FUZZ_SEED replays a run exactly.
 import { createHash } from 'node:crypto'
 import { encodeMessage } from '../../src/main/engine/protocol/codec'
-import { LENGTH_PREFIX_BYTES, MAX_FRAME_BYTES, MessageType, PROTOCOL_VERSION, VERSION_BYTES } from '../../src/main/engine/protocol/constants'
+import { DEVICE_ID_BYTES, JOIN_TOKEN_BYTES, LENGTH_PREFIX_BYTES, MAX_DEVICE_NAME_BYTES, MAX_FRAME_BYTES, MessageType, PROTOCOL_VERSION, VERSION_BYTES } from '../../src/main/engine/protocol/constants'
 import type { Message } from '../../src/main/engine/protocol/messages'
 import type { Endpoint } from '../../src/shared/endpoint'
 import { sampleMessages } from '../protocol/support'
@@ -140,8 +141,20 @@ export interface FolderFile {
   version: Buffer
 }
 
+/**
+ * The type bytes of protocol 3's IDENTIFY and IDENTIFY_OK: no message of protocol 4, so a frame
+ * of either earns ERROR unknown-type like any other unknown type.
+ */
+export const V3_IDENTIFY = 0x20
+export const V3_IDENTIFY_OK = 0x21
+
 export interface CaseContext {
   kind: 'registry' | 'folder'
+  /**
+   * The fuzzing connections are no members: a stranger to the registry (it may only JOIN and
+   * be held), a device the registry never announced to the folder server (refused at HELLO).
+   */
+  outsider?: boolean
   /** Folder targets: the files shared (path → file) and the endpoint the fuzzer is announced as. */
   files?: ReadonlyMap<string, FolderFile>
   announced?: Endpoint
@@ -209,6 +222,27 @@ export function hostilePaths(context: CaseContext): Buffer[] {
   return paths
 }
 
+/** Device names as raw bytes: the valid (1 to 64 bytes of UTF-8), the empty, the too long, control characters, not UTF-8. */
+function hostileNames(): Buffer[] {
+  const t = (x: string) => Buffer.from(x, 'utf8')
+  return [
+    t('laptop'),
+    t('Bürö ✓'),
+    t('x'.repeat(MAX_DEVICE_NAME_BYTES)),
+    t('x'.repeat(MAX_DEVICE_NAME_BYTES + 1)),
+    t('é'.repeat(32)),
+    t(`${'é'.repeat(32)}x`),
+    t(''),
+    t('evil\u001b[2Jname'),
+    t('line\nbreak'),
+    t('\u0085'),
+    t('\u007f'),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from([0x61, 0xc3]),
+    t('\u202eevil'),
+  ]
+}
+
 /** Endpoint encodings: the valid, the refused (family, port 0, unspecified, multicast) and the short. */
 function hostileEndpoints(context: CaseContext, rng: Rng): Buffer[] {
   const port = context.announced?.port ?? 40001
@@ -249,6 +283,8 @@ export function legitimateMessages(context: CaseContext, rng: Rng): Message[] {
       { type: 'PING' },
       { type: 'LOG_ON', endpoint: { ip: '127.0.0.1', port: rng.range(1, 65535) } },
       { type: 'LOG_OFF', endpoint: { ip: '127.0.0.1', port: rng.range(1, 65535) } },
+      { type: 'JOIN', token: Buffer.alloc(0) },
+      { type: 'JOIN', token: rng.bytes(JOIN_TOKEN_BYTES) },
     ]
   }
   const files = [...(context.files?.values() ?? [])]
@@ -259,11 +295,13 @@ export function legitimateMessages(context: CaseContext, rng: Rng): Message[] {
     ...files.map((f): Message => ({ type: 'GET_FILE', path: f.path, version: rng.chance(0.3) ? f.version : null })),
     { type: 'GET_FILES', files: (some.length ? some : files).map((f) => ({ path: f.path, version: rng.chance(0.2) ? f.version : null })) },
     { type: 'SUBSCRIBE' },
-    { type: 'IDENTIFY', endpoint: context.announced ?? { ip: '127.0.0.1', port: 40001 } },
   ]
 }
 
-/** A valid frame of every message type (sampleMessages covers them all), plus this target's own requests. */
+/**
+ * A valid frame of every message type (sampleMessages covers them all: the v4 HELLO, JOIN,
+ * JOIN_OK, JOIN_PENDING, the lists with device IDs and names), plus this target's own requests.
+ */
 function seedMessage(context: CaseContext, rng: Rng): Message {
   return rng.chance(0.5) ? rng.pick(sampleMessages()) : rng.pick(legitimateMessages(context, rng))
 }
@@ -274,6 +312,8 @@ function hostileFrame(context: CaseContext, rng: Rng): { frame: Buffer; what: st
   const endpoint = () => rng.pick(hostileEndpoints(context, rng))
   const wanted = () => (rng.chance(0.5) ? Buffer.concat([str(path()), u8(0)]) : Buffer.concat([str(path()), u8(1), version(rng, context)]))
   const entry = () => Buffer.concat([str(path()), version(rng, context), u64(rng.pick([0n, 3n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 64n - 1n]))])
+  const name = () => rng.pick(hostileNames())
+  const deviceId = () => (rng.chance(0.9) ? rng.bytes(DEVICE_ID_BYTES) : rng.bytes(rng.pick([0, 16, 31])))
   const kinds: Array<[number, () => { frame: Buffer; what: string }]> = [
     [8, () => ({ frame: frameOf(MessageType.GET_FILE, wanted()), what: 'GET_FILE with a hostile path' })],
     [
@@ -298,16 +338,45 @@ function hostileFrame(context: CaseContext, rng: Rng): { frame: Buffer; what: st
     [
       6,
       () => {
-        const type = rng.pick([MessageType.IDENTIFY, MessageType.LOG_ON, MessageType.LOG_OFF, MessageType.USER_ON, MessageType.LOG_ON_OK, MessageType.ERROR_IP_PORT_NOT_FOUND_IN_LIST])
+        const type = rng.pick([MessageType.LOG_ON, MessageType.LOG_OFF, MessageType.LOG_ON_OK, MessageType.ERROR_IP_PORT_NOT_FOUND_IN_LIST])
         return { frame: frameOf(type, endpoint()), what: `type 0x${type.toString(16)} with a hostile endpoint` }
       },
     ],
-    [1, () => ({ frame: frameOf(MessageType.USER_OFF, endpoint(), u8(rng.pick([0, 1, 2, 3, 255]))), what: 'USER_OFF with hostile fields' })],
+    [
+      3,
+      () => {
+        // Protocol 3's IDENTIFY (a registered endpoint) and IDENTIFY_OK: unknown types now.
+        const type = rng.pick([V3_IDENTIFY, V3_IDENTIFY_OK])
+        const announced = context.announced ?? { ip: '127.0.0.1', port: 40001 }
+        const fields = rng.chance(0.7) ? endpointBytes(4, [127, 0, 0, 1], announced.port) : endpoint()
+        return { frame: frameOf(type, fields), what: `protocol 3's ${type === V3_IDENTIFY ? 'IDENTIFY' : 'IDENTIFY_OK'} (type 0x${type.toString(16)}, gone in 4)` }
+      },
+    ],
+    [1, () => ({ frame: frameOf(MessageType.USER_OFF, endpoint(), deviceId(), u8(rng.pick([0, 1, 2, 3, 4, 255]))), what: 'USER_OFF with hostile fields' })],
+    [2, () => ({ frame: frameOf(MessageType.USER_ON, endpoint(), deviceId(), str(name())), what: 'USER_ON with hostile fields' })],
     [
       2,
       () => {
         const n = rng.pick([0, 1, 2, 0xffffffff, 0x7fffffff, 149796])
-        return { frame: frameOf(MessageType.CLIENT_LIST, u32(n), endpoint()), what: `CLIENT_LIST claiming ${n} entries` }
+        return { frame: frameOf(MessageType.CLIENT_LIST, u32(n), endpoint(), deviceId(), str(name())), what: `CLIENT_LIST claiming ${n} entries` }
+      },
+    ],
+    [
+      4,
+      () => {
+        // JOIN's token: 0 or 16 bytes, announced by a u16 length that may lie.
+        const length = rng.pick([0, 0, 1, JOIN_TOKEN_BYTES - 1, JOIN_TOKEN_BYTES, JOIN_TOKEN_BYTES, JOIN_TOKEN_BYTES + 1, 32, 0xffff])
+        const have = rng.chance(0.8) ? length : rng.pick([0, length - 1, length + 1, 3]) & 0xffff
+        const tail = rng.chance(0.15) ? rng.bytes(rng.range(1, 3)) : Buffer.alloc(0)
+        return { frame: frameOf(MessageType.JOIN, u16(length), rng.bytes(Math.min(have, 64)), tail), what: `JOIN with a token said to have ${length} bytes (${Math.min(have, 64)} there)${tail.length ? ' and a tail' : ''}` }
+      },
+    ],
+    [
+      2,
+      () => {
+        const type = rng.pick([MessageType.JOIN_OK, MessageType.JOIN_PENDING])
+        const tail = rng.chance(0.5) ? rng.bytes(rng.range(1, 4)) : Buffer.alloc(0)
+        return { frame: frameOf(type, tail), what: `${type === MessageType.JOIN_OK ? 'JOIN_OK' : 'JOIN_PENDING'} sent to a server${tail.length ? ` with ${tail.length} stray bytes` : ''}` }
       },
     ],
     [
@@ -336,14 +405,15 @@ function hostileFrame(context: CaseContext, rng: Rng): { frame: Buffer; what: st
       5,
       () => {
         const magic = rng.chance(0.8) ? Buffer.from('DBSY') : rng.pick([Buffer.from('DBSX'), Buffer.from('GET '), rng.bytes(4)])
-        const ver = rng.chance(0.6) ? PROTOCOL_VERSION : rng.pick([0, 1, 2, 4, 0xffff])
+        const ver = rng.chance(0.6) ? PROTOCOL_VERSION : rng.pick([0, 1, 2, 3, 5, 0xffff])
         const role = rng.chance(0.6) ? rng.range(1, 2) : rng.pick([0, 3, 0xff])
-        const authLength = rng.pick([0, 0, 1, 1024, 1025, 0xffff])
-        const auth = Buffer.concat([u16(authLength), rng.bytes(rng.chance(0.5) ? Math.min(authLength, 1100) : rng.int(8))])
         const tail = rng.chance(0.2) ? rng.bytes(rng.range(1, 4)) : Buffer.alloc(0)
-        const fields = [magic, u16(ver), u8(role), rng.bytes(rng.chance(0.9) ? 16 : rng.int(20)), u32(rng.u32()), auth, tail]
+        // Protocol 4's layout (a name), or protocol 3's (node id, heartbeat, auth) under either version.
+        const v3 = rng.chance(0.2)
+        const rest = v3 ? [rng.bytes(16), u32(rng.u32()), str(rng.bytes(rng.pick([0, 1, 32])))] : [u32(rng.u32()), str(name())]
+        const fields = [magic, u16(ver), u8(role), ...rest, tail]
         const cut = rng.chance(0.2) ? rng.int(fields.length) : fields.length
-        return { frame: frameOf(MessageType.HELLO, ...fields.slice(0, cut)), what: `HELLO magic ${magic.toString('hex')} version ${ver} role ${role} auth ${authLength}${cut < fields.length ? ` cut after field ${cut}` : ''}` }
+        return { frame: frameOf(MessageType.HELLO, ...fields.slice(0, cut)), what: `HELLO magic ${magic.toString('hex')} version ${ver} role ${role}${v3 ? " in protocol 3's layout" : ''}${cut < fields.length ? ` cut after field ${cut}` : ''}` }
       },
     ],
     [
@@ -475,7 +545,13 @@ function mutate(frame: Buffer, context: CaseContext, rng: Rng): { frame: Buffer;
 // ---------------------------------------------------------------------------------------------
 // Cases
 
-/** Where a case starts: a new connection; handshaken; handshaken and (folder) identified. */
+/**
+ * Where a case starts: `fresh`, a new connection with TLS done and nothing sent; `hello`, HELLO
+ * exchanged (registry only: not joined yet); `ready`, as far as the lane's device gets: a member
+ * joined (JOIN_OK), a stranger held for the operator (JOIN_PENDING), a device announced to a
+ * folder server admitted at its HELLO. A device a folder server was never told of only ever
+ * starts fresh: its HELLO is refused.
+ */
 export type StartState = 'fresh' | 'hello' | 'ready'
 
 export interface FuzzCase {
@@ -515,12 +591,18 @@ export function walk(bytes: Buffer): Walk {
   return { bodies, tail: { kind: 'none' } }
 }
 
+/** The valid HELLO of protocol 4 a fuzzing device says. */
+export function fuzzHello(): Message {
+  return { type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 0, name: 'fuzzer' }
+}
+
 /** Valid frames a peer in `start` may send before or after the case's own frame. */
 function companions(context: CaseContext, start: StartState, rng: Rng): Buffer[] {
-  if (start === 'fresh') return [encodeMessage({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', nodeId: rng.bytes(16), heartbeatMs: 0, auth: Buffer.alloc(0) })]
-  if (context.kind === 'folder' && start === 'hello') return [encodeMessage({ type: 'IDENTIFY', endpoint: context.announced! }), encodeMessage({ type: 'PING' })]
+  if (start === 'fresh') return [encodeMessage(fuzzHello())]
+  // Before JOIN (or while held for the operator) nothing but PING keeps a registry connection open.
+  if (context.kind === 'registry' && (start === 'hello' || context.outsider)) return [encodeMessage({ type: 'PING' })]
   return legitimateMessages(context, rng)
-    .filter((m) => m.type !== 'IDENTIFY' && m.type !== 'SUBSCRIBE')
+    .filter((m) => m.type !== 'SUBSCRIBE' && m.type !== 'JOIN')
     .map((m) => encodeMessage(m))
 }
 
@@ -547,7 +629,7 @@ export function makeCase(seed: number, target: string, index: number, context: C
     // Hundreds of pipelined requests, then a broken frame: all of them are answered first.
     const m = mutate(encodeMessage(seedMessage(context, rng)), context, rng)
     const n = rng.range(50, 700)
-    const pool = legitimateMessages(context, rng).filter((x) => x.type !== 'IDENTIFY' && x.type !== 'SUBSCRIBE' && x.type !== 'GET_FILE_LIST')
+    const pool = legitimateMessages(context, rng).filter((x) => x.type !== 'JOIN' && x.type !== 'SUBSCRIBE' && x.type !== 'GET_FILE_LIST')
     const requests = Array.from({ length: n }, () => encodeMessage(rng.pick(pool)))
     frame = Buffer.concat([...requests, m.frame])
     what = `${n} valid requests, then ${m.what}`
@@ -574,13 +656,15 @@ export function makeCase(seed: number, target: string, index: number, context: C
   let start: StartState
   if (style === 'burst') start = 'ready'
   else if (type === MessageType.HELLO || style === 'garbage') start = rng.chance(0.8) ? 'fresh' : 'ready'
-  else if (type === MessageType.IDENTIFY && context.kind === 'folder') start = rng.chance(0.5) ? 'hello' : 'ready'
+  else if (type === MessageType.JOIN && context.kind === 'registry') start = rng.chance(0.6) ? 'hello' : 'ready'
   else start = rng.weighted<StartState>([
     [85, 'ready'],
     [10, 'hello'],
     [5, 'fresh'],
   ])
-  if (context.kind === 'registry' && start === 'hello') start = 'ready'
+  // A folder server admits (or refuses) at HELLO: there is no state between.
+  if (context.kind === 'folder' && start === 'hello') start = 'ready'
+  if (context.kind === 'folder' && context.outsider) start = 'fresh'
 
   const parts: Buffer[] = []
   const before = rng.chance(0.3) || start === 'fresh' ? rng.range(1, 3) : 0

@@ -1,20 +1,23 @@
-// The fuzzer's judging side. Each case's bytes go over a real socket; a model of the target
-// (docs/PROTOCOL.md §1, §4, §7, §10, §12) walks the frames the target will see, in order, and says
-// which reply each one earns. The replies that arrive are held against it: every reply decodes,
-// is the documented one (an ERROR with the code the frame earns, then a close; the refusal of an
-// unknown peer; the file's exact bytes), arrives within a generous deadline, and nothing names or
-// carries a file from outside the shared folder.
+// The fuzzer's judging side. Each case's bytes go over a real mutual-TLS connection as a test
+// device; a model of the target (protocol 4: framing, HELLO, JOIN / JOIN_OK / JOIN_PENDING and
+// membership, the registry's requests, a folder server that admits only announced devices)
+// walks the frames the target will see, in order, and says which reply each one earns. The
+// replies that arrive are held against it: every reply decodes, is the documented one (an ERROR
+// with the code the frame earns, then a close; not-a-member for whatever a device that is no
+// member asks; the file's exact bytes), arrives within a generous deadline, nothing names or
+// carries a file from outside the shared folder, and a device that is no member learns nothing:
+// no list, no USER_ON, no HELLO from a folder server, no file.
 import { ProtocolError, ErrorCodes, type ErrorCodeName } from '../../src/main/engine/protocol/errors'
 import { decodeBody } from '../../src/main/engine/protocol/codec'
-import { PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
-import { BATCH_FILE_BYTES } from '../../src/main/engine/protocol/constants'
+import { BATCH_FILE_BYTES, MessageType, PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
 import type { FileRecord, Message, MessageOf } from '../../src/main/engine/protocol/messages'
 import { encodeMessage } from '../../src/main/engine/protocol/codec'
-import { endpointKey, type Endpoint } from '../../src/shared/endpoint'
+import { endpointKey } from '../../src/shared/endpoint'
 import { HostilePeer } from '../helpers/hostile-peer'
-import { describeBytes, makeCase, walk, type CaseContext, type FolderFile, type FuzzCase } from './fuzz-cases'
+import type { TestIdentity } from '../helpers/test-identity'
+import { describeBytes, fuzzHello, makeCase, walk, type CaseContext, type FolderFile, type FuzzCase } from './fuzz-cases'
 
-/** Longest any one expected reply may take (a folder server waits up to 3 s on an unknown IDENTIFY). */
+/** Longest any one expected reply may take (a folder server waits up to 3 s for an unannounced device's USER_ON). */
 export const REPLY_DEADLINE_MS = Number(process.env.FUZZ_REPLY_DEADLINE_MS ?? 10_000)
 
 export interface Target extends CaseContext {
@@ -23,9 +26,28 @@ export interface Target extends CaseContext {
   /** What the target's HELLO must say. */
   role: 'server' | 'client'
   heartbeatMs: number
+  /** The device name the target's HELLO must carry. */
+  helloName: string
+  /**
+   * The device of each lane (lane i uses devices[i mod length]): members of the registry (or
+   * announced to the folder server) unless the target is an `outsider` one. Registry lanes need
+   * a device each: a registration belongs to its device, and a LOG_ON takes over its own.
+   */
+  devices: TestIdentity[]
   /** Folder targets: content of a file outside the folder; it must never arrive. */
   marker?: Buffer
 }
+
+/**
+ * Protocol 4's message types, written out here (not taken from the codec): a type byte outside
+ * this table earns ERROR unknown-type. v3's IDENTIFY (0x20) and IDENTIFY_OK (0x21) are not in it.
+ */
+const V4_TYPES: ReadonlySet<number> = new Set([
+  0x01, 0x02, 0x03, 0x04, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e,
+])
+
+/** What a device that is no member may ever receive. */
+const OUTSIDER_MAY_HEAR: ReadonlySet<Message['type']> = new Set(['ERROR', 'PONG', 'HELLO', 'JOIN_PENDING'])
 
 /** A broken promise of the protocol: what was expected, what came. */
 export class Violation extends Error {
@@ -33,9 +55,14 @@ export class Violation extends Error {
 }
 
 interface Lane {
+  /** The device this lane's connections are. */
+  device: TestIdentity
   peer: HostilePeer | null
   handshaken: boolean
-  identified: boolean
+  /** Registry: JOIN_OK came (a member's JOIN). */
+  joined: boolean
+  /** Registry: JOIN_PENDING came (a stranger held for the operator). */
+  pending: boolean
   /** The registry entry this connection holds (`ip:port`), if any. */
   registered: string | null
   cursor: number
@@ -80,8 +107,9 @@ async function next(step: Step, expecting: string): Promise<Message | 'closed'> 
         lane.pongs++
         continue
       }
+      if (target.outsider && !OUTSIDER_MAY_HEAR.has(m.type)) throw new Violation(`a device that is no member was sent ${show(m)}`)
       // The registry tells every registered connection who comes and goes, whenever it happens.
-      if (target.kind === 'registry' && (m.type === 'USER_ON' || m.type === 'USER_OFF')) continue
+      if (target.kind === 'registry' && lane.joined && (m.type === 'USER_ON' || m.type === 'USER_OFF')) continue
       return m
     }
     if (peer.closed) return 'closed'
@@ -134,17 +162,6 @@ async function expectErrorThenClose(step: Step, code: ErrorCodeName, because: st
   }
   if (m.type !== 'ERROR' || m.code !== ErrorCodes[code]) throw new Violation(`expected ERROR ${ErrorCodes[code]} ${code} (${because}), got ${show(m)}`)
   return expectClose(step, `ERROR ${code}`)
-}
-
-async function expectRefusal(step: Step, endpoint: Endpoint, because: string): Promise<'closed'> {
-  const key = endpointKey(endpoint)
-  const m = await expectReply(step, 'ERROR_IP_PORT_NOT_FOUND_IN_LIST', (r) => (endpointKey(r.endpoint) === key ? null : `names ${endpointKey(r.endpoint)}, not ${key}`), `ERROR_IP_PORT_NOT_FOUND_IN_LIST ${key} (${because})`)
-  if (m === null) {
-    step.lane.peer = null
-    count(step, 'closed after the FIN')
-    return 'closed'
-  }
-  return expectClose(step, 'the refusal ERROR_IP_PORT_NOT_FOUND_IN_LIST')
 }
 
 function fileOf(target: Target, path: string): FolderFile | undefined {
@@ -236,7 +253,7 @@ async function expectFiles(step: Step, request: MessageOf<'GET_FILES'>): Promise
 
 function helloCheck(target: Target) {
   return (m: MessageOf<'HELLO'>): string | null =>
-    m.version !== PROTOCOL_VERSION ? `version ${m.version}` : m.role !== target.role ? `role ${m.role}` : m.heartbeatMs !== target.heartbeatMs ? `heartbeat ${m.heartbeatMs}` : m.auth.length ? 'auth not empty' : null
+    m.version !== PROTOCOL_VERSION ? `version ${m.version}` : m.role !== target.role ? `role ${m.role}` : m.heartbeatMs !== target.heartbeatMs ? `heartbeat ${m.heartbeatMs}` : m.name !== target.helloName ? `name ${JSON.stringify(m.name)}` : null
 }
 
 /** What the target does with one whole frame body, in its current state; checks the replies. */
@@ -246,12 +263,20 @@ async function frameStep(step: Step, body: Buffer): Promise<'continue' | 'closed
   try {
     m = decodeBody(body)
   } catch (error) {
-    if (error instanceof ProtocolError) return expectErrorThenClose(step, error.code, error.message)
-    throw new Violation(`the codec threw ${(error as Error).name} (not a ProtocolError) on this body; a connection would rethrow it: ${(error as Error).message}`)
+    if (!(error instanceof ProtocolError)) {
+      throw new Violation(`the codec threw ${(error as Error).name} (not a ProtocolError) on this body; a connection would rethrow it: ${(error as Error).message}`)
+    }
+    // The model's own table: a type byte protocol 4 does not define is unknown-type, nothing else.
+    const known = body.length > 0 && V4_TYPES.has(body[0]!)
+    if (body.length > 0 && !known && error.code !== 'unknown-type') throw new Violation(`type 0x${body[0]!.toString(16)} is no protocol 4 type, but the codec said ${error.code}`)
+    if (known && error.code === 'unknown-type') throw new Violation(`type 0x${body[0]!.toString(16)} is a protocol 4 type, but the codec called it unknown`)
+    return expectErrorThenClose(step, error.code, error.message)
   }
+  if (!V4_TYPES.has(MessageType[m.type])) throw new Violation(`the codec decoded type 0x${body[0]!.toString(16)} (${m.type}), which protocol 4 does not define`)
   if (!lane.handshaken) {
     if (m.type !== 'HELLO') return expectErrorThenClose(step, 'unexpected-message', `${m.type} before HELLO`)
-    if (m.auth.length > 0) return expectErrorThenClose(step, 'bad-frame', 'HELLO with auth')
+    // A folder server judges the device before its HELLO goes: one it was not told of is refused.
+    if (target.kind === 'folder' && target.outsider) return expectErrorThenClose(step, 'not-a-member', 'HELLO from a device the server did not announce')
     const hello = await expectReply(step, 'HELLO', helloCheck(target))
     if (hello === null) return 'closed'
     lane.handshaken = true
@@ -267,12 +292,33 @@ async function frameStep(step: Step, body: Buffer): Promise<'continue' | 'closed
 }
 
 async function registryStep(step: Step, m: Message): Promise<'continue' | 'closed'> {
-  const { lane } = step
+  const { lane, target } = step
+  if (!lane.joined) {
+    // Before JOIN_OK a device may say JOIN once; anything else (ERROR included) is not-a-member.
+    if (m.type === 'JOIN' && !lane.pending) {
+      if (!target.outsider) {
+        // A member is let in whatever token it brings.
+        const ok = await expectReply(step, 'JOIN_OK', () => null, "JOIN_OK (the device is in the server's member store)")
+        if (ok === null) return 'closed'
+        lane.joined = true
+        return 'continue'
+      }
+      if (m.token.length > 0) return expectErrorThenClose(step, 'invite-unknown', 'JOIN with a token the server never made')
+      const held = await expectReply(step, 'JOIN_PENDING', () => null, 'JOIN_PENDING (a stranger is held for the operator)')
+      if (held === null) return 'closed'
+      lane.pending = true
+      count(step, 'held for the operator (JOIN_PENDING)')
+      return 'continue'
+    }
+    return expectErrorThenClose(step, 'not-a-member', `${m.type} from a device that has not joined${lane.pending ? ' (held for the operator)' : ''}`)
+  }
   switch (m.type) {
     case 'ERROR':
       return 'continue' // logged, no answer, the connection stays
     case 'GET_CLIENTS': {
-      const list = await expectReply(step, 'CLIENT_LIST', (l) => (lane.registered && l.clients.some((c) => endpointKey(c) === lane.registered) ? 'lists the asker itself' : null))
+      const list = await expectReply(step, 'CLIENT_LIST', (l) =>
+        l.clients.some((c) => c.id.equals(lane.device.id) || endpointKey(c.endpoint) === lane.registered) ? 'lists the asker itself' : null,
+      )
       return list ? 'continue' : 'closed'
     }
     case 'LOG_ON': {
@@ -290,7 +336,7 @@ async function registryStep(step: Step, m: Message): Promise<'continue' | 'close
         lane.registered = key
         return 'continue'
       }
-      // Another connection (an earlier case's, still closing) may hold that address.
+      // Another device (another lane's) may hold that address: it is that device's.
       if (reply.type === 'ERROR' && reply.code === ErrorCodes.duplicate) return 'continue'
       throw new Violation(`LOG_ON ${key}: expected LOG_ON_OK or ERROR duplicate, got ${show(reply)}`)
     }
@@ -306,24 +352,12 @@ async function registryStep(step: Step, m: Message): Promise<'continue' | 'close
       return no ? 'continue' : 'closed'
     }
     default:
-      return expectErrorThenClose(step, 'unexpected-message', `${m.type} sent to the server`)
+      // JOIN again, JOIN_OK, JOIN_PENDING, a folder request, a reply: nothing a server answers.
+      return expectErrorThenClose(step, 'unexpected-message', `${m.type} sent to the server by a member`)
   }
 }
 
 async function folderStep(step: Step, m: Message): Promise<'continue' | 'closed'> {
-  const { lane, target } = step
-  if (m.type === 'IDENTIFY') {
-    const announced = target.announced!
-    // Accepted only as an announced peer, from that peer's IP (the fuzzer connects from 127.0.0.1).
-    if (m.endpoint.ip === '127.0.0.1' && endpointKey(m.endpoint) === endpointKey(announced)) {
-      const ok = await expectReply(step, 'IDENTIFY_OK')
-      if (ok === null) return 'closed'
-      lane.identified = true
-      return 'continue'
-    }
-    return expectRefusal(step, m.endpoint, `IDENTIFY as ${endpointKey(m.endpoint)}, not announced`)
-  }
-  if (!lane.identified) return expectRefusal(step, { ip: '127.0.0.1', port: lane.peer!.localPort }, `${m.type} before IDENTIFY`)
   switch (m.type) {
     case 'GET_FILE_LIST':
       return expectFileList(step)
@@ -366,8 +400,8 @@ async function probe(step: Step): Promise<void> {
   const peer = lane.peer!
   lane.probes++
   let message: Message
-  if (target.kind === 'registry') message = { type: 'LOG_OFF', endpoint: { ip: '127.0.0.2', port: 1 + (lane.probes % 65535) } }
-  else if (lane.identified) message = { type: 'GET_FILE', path: `probe-${lane.probes}.missing`, version: null }
+  if (target.kind === 'registry') message = lane.joined ? { type: 'LOG_OFF', endpoint: { ip: '127.0.0.2', port: 1 + (lane.probes % 65535) } } : { type: 'PING' }
+  else if (lane.handshaken) message = { type: 'GET_FILE', path: `probe-${lane.probes}.missing`, version: null }
   else message = { type: 'PING' }
   await peer.send(message)
   if ((await frameStep(step, encodeMessage(message).subarray(4))) === 'closed') throw new Violation('the connection closed on a probe')
@@ -399,37 +433,40 @@ function noStrays(step: Step): void {
       lane.pongs++
       continue
     }
-    if (target.kind === 'registry' && (m.type === 'USER_ON' || m.type === 'USER_OFF')) continue
+    if (target.outsider && !OUTSIDER_MAY_HEAR.has(m.type)) throw new Violation(`a device that is no member was sent ${show(m)}`)
+    if (target.kind === 'registry' && lane.joined && (m.type === 'USER_ON' || m.type === 'USER_OFF')) continue
     throw new Violation(`a reply nobody asked for: ${show(m)}`)
   }
   if (lane.pongs > lane.pings) throw new Violation(`${lane.pongs} PONGs for ${lane.pings} PINGs`)
 }
 
-function freshLane(): Lane {
-  return { peer: null, handshaken: false, identified: false, registered: null, cursor: 0, pings: 0, pongs: 0, probes: 0, cases: 0 }
+function freshLane(device: TestIdentity): Lane {
+  return { device, peer: null, handshaken: false, joined: false, pending: false, registered: null, cursor: 0, pings: 0, pongs: 0, probes: 0, cases: 0 }
 }
 
 /** Brings the lane to where the case starts: a new connection when it is elsewhere (or has served long enough). */
 async function ready(step: Step, c: FuzzCase): Promise<void> {
   const { lane, target } = step
-  const folder = target.kind === 'folder'
+  const registry = target.kind === 'registry'
+  const furthest = registry ? lane.joined || lane.pending : lane.handshaken
   const fits =
     lane.peer !== null &&
     !lane.peer.closed &&
     lane.cases < 40 &&
-    (c.start === 'ready' ? lane.handshaken && (!folder || lane.identified) : c.start === 'hello' ? lane.handshaken && !lane.identified : false)
+    (c.start === 'ready' ? lane.handshaken && furthest : c.start === 'hello' ? registry && lane.handshaken && !furthest : false)
   if (fits) return
   lane.peer?.destroy()
-  Object.assign(lane, freshLane())
-  lane.peer = await HostilePeer.connect(target.port, '127.0.0.1', { marker: target.marker })
+  Object.assign(lane, freshLane(lane.device))
+  lane.peer = await HostilePeer.connect(target.port, '127.0.0.1', { marker: target.marker, identity: lane.device })
   if (c.start === 'fresh') return
-  const hello = lane.peer.hello()
+  const hello = fuzzHello()
   await lane.peer.send(hello)
   if ((await frameStep(step, encodeMessage(hello).subarray(4))) === 'closed') throw new Violation('a valid HELLO was refused')
-  if (folder && c.start === 'ready') {
-    const identify: Message = { type: 'IDENTIFY', endpoint: target.announced! }
-    await lane.peer.send(identify)
-    if ((await frameStep(step, encodeMessage(identify).subarray(4))) === 'closed') throw new Violation(`IDENTIFY as the announced ${endpointKey(target.announced!)} was refused`)
+  if (registry && c.start === 'ready') {
+    // A member joins (JOIN_OK); a stranger is held (JOIN_PENDING).
+    const join: Message = { type: 'JOIN', token: Buffer.alloc(0) }
+    await lane.peer.send(join)
+    if ((await frameStep(step, encodeMessage(join).subarray(4))) === 'closed') throw new Violation(`JOIN by ${target.outsider ? 'a stranger' : 'a member'} was refused`)
   }
 }
 
@@ -481,7 +518,7 @@ export async function fuzzTarget(target: Target, options: RunOptions): Promise<R
   let markerSeen = 0
   let failure: Error | null = null
   const indices = options.only !== undefined ? [options.only] : Array.from({ length: options.cases }, (_, i) => i)
-  const lanes = Array.from({ length: Math.max(1, options.lanes) }, freshLane)
+  const lanes = Array.from({ length: Math.max(1, options.lanes) }, (_, i) => freshLane(target.devices[i % target.devices.length]!))
   const tally = new Map<string, number>()
 
   const runLane = async (laneIndex: number): Promise<void> => {

@@ -1,8 +1,7 @@
 // A folder inside the shared one swapped for a link to a folder outside it: neither the index nor
 // the folder server may follow it, at any level of the path. Real files, a real folder server,
-// a hand-driven peer on 127.0.0.1.
+// a hand-driven peer on 127.0.0.1 (mutual TLS, as a device the folder server admits).
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FolderServer } from '../../src/main/engine/client/folder-server'
@@ -12,6 +11,8 @@ import { EventLog } from '../helpers/events'
 import { sha256 } from '../helpers/fake-peer'
 import { RawPeer } from '../helpers/raw-peer'
 import { removeTempDirs, tempDir } from '../helpers/temp'
+import { newIdentity } from '../helpers/test-identity'
+import { directoryOf } from './servers'
 
 const cleanup: Array<() => Promise<void> | void> = []
 
@@ -103,20 +104,14 @@ describe('links inside the shared folder', () => {
     const { root, outside } = folders()
     const { index, changes } = await openIndex(root)
     const log = new EventLog()
-    const server = new FolderServer({
-      port: 0,
-      host: '127.0.0.1',
-      nodeId: randomBytes(16),
-      index,
-      peers: { has: () => true, waitFor: async () => true },
-      onEvent: log.sink,
-    })
+    const own = await newIdentity('sharer')
+    const asker = await newIdentity('asker')
+    const server = new FolderServer({ port: 0, host: '127.0.0.1', identity: own, name: own.name, index, peers: directoryOf([asker]), onEvent: log.sink })
     const { port } = await server.start()
     cleanup.push(() => server.stop())
-    const peer = await RawPeer.hello(port)
+    // An announced device: admitted at its HELLO.
+    const peer = await RawPeer.handshake(port, { identity: asker })
     cleanup.push(() => peer.close())
-    peer.send({ type: 'IDENTIFY', endpoint: { ip: '127.0.0.1', port: 40001 } })
-    await peer.next('IDENTIFY_OK')
     peer.send({ type: 'SUBSCRIBE' })
     await peer.next('FOLDER_STATE')
 

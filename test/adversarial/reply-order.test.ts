@@ -1,20 +1,20 @@
 // §1: frames completed before a broken one — in the same read too — are handled first, in order;
 // then ERROR, then the close. The folder server answers through a queue, so its answers must go
-// out before the ERROR, not be dropped by it.
-import { randomBytes } from 'node:crypto'
+// out before the ERROR, not be dropped by it. Over mutual TLS as a test device: the folder server
+// admits an announced device at its HELLO (no IDENTIFY step), and an unannounced one gets
+// ERROR not-a-member and nothing else, whatever it pipelined behind its HELLO.
 import { writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { FolderServer } from '../../src/main/engine/client/folder-server'
-import { FolderIndex } from '../../src/main/engine/folder/folder-index'
 import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
 import { ErrorCodes } from '../../src/main/engine/protocol/errors'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
 import type { Message } from '../../src/main/engine/protocol/messages'
-import { EventLog } from '../helpers/events'
+import { tlsTo } from '../helpers/raw-peer'
 import { removeTempDirs, tempDir } from '../helpers/temp'
+import { newIdentity, type TestIdentity } from '../helpers/test-identity'
 import { HELLO } from './flooder'
+import { startFolderServer, startRegistry } from './servers'
 
 const cleanup: Array<() => Promise<void> | void> = []
 
@@ -23,33 +23,21 @@ afterEach(async () => {
   removeTempDirs()
 })
 
-const PEER = { ip: '127.0.0.1', port: 40001 }
-
-async function serve(root: string): Promise<number> {
-  const log = new EventLog()
-  const index = new FolderIndex(root, path.join(tempDir('state-'), 'index.json'), log.sink)
-  await index.open()
-  const server = new FolderServer({
-    port: 0,
-    host: '127.0.0.1',
-    nodeId: randomBytes(16),
-    index,
-    peers: { has: (key) => key === '127.0.0.1:40001', waitFor: async (key) => key === '127.0.0.1:40001' },
-    onEvent: log.sink,
-  })
-  const { port } = await server.start()
-  cleanup.push(() => index.close(), () => server.stop())
-  return port
+/** Serves `root` to `announced` only. */
+async function serve(root: string, announced: TestIdentity): Promise<number> {
+  const folder = await startFolderServer(root, [announced])
+  cleanup.push(() => folder.stop())
+  return folder.port
 }
 
-/** Writes `bytes` in one write and collects every message until the connection closes. */
-function exchange(port: number, bytes: Buffer): Promise<Message[]> {
+/** Writes `bytes` in one write, as `identity`, and collects every message until the connection closes. */
+async function exchange(port: number, identity: TestIdentity, bytes: Buffer): Promise<Message[]> {
+  const socket = await tlsTo(port, '127.0.0.1', identity)
   return new Promise((resolve, reject) => {
-    const socket = connect({ port, host: '127.0.0.1' })
     const decoder = new FrameDecoder()
     const got: Message[] = []
     const timer = setTimeout(() => reject(new Error(`not closed within 10 s; got ${got.map((m) => m.type).join(', ')}`)), 10_000)
-    socket.on('data', (chunk) => {
+    socket.on('data', (chunk: Buffer) => {
       for (const body of decoder.push(chunk)) got.push(decodeBody(body))
     })
     socket.on('error', () => {})
@@ -64,7 +52,6 @@ function exchange(port: number, bytes: Buffer): Promise<Message[]> {
 const requests = (): Buffer =>
   Buffer.concat([
     encodeMessage(HELLO),
-    encodeMessage({ type: 'IDENTIFY', endpoint: PEER }),
     encodeMessage({ type: 'GET_FILE_LIST' }),
     encodeMessage({ type: 'GET_FILE', path: 'a.txt', version: null }),
   ])
@@ -78,11 +65,45 @@ describe('a broken frame in the same read as requests before it', () => {
     it(`the folder server answers every request before ${what}, then sends ERROR, then closes`, async () => {
       const root = tempDir('shared-')
       writeFileSync(path.join(root, 'a.txt'), 'hello')
-      const port = await serve(root)
-      const got = await exchange(port, Buffer.concat([requests(), broken, encodeMessage({ type: 'GET_FILE_LIST' })]))
-      expect(got.map((m) => m.type)).toEqual(['HELLO', 'IDENTIFY_OK', 'FILE_LIST', 'FILE_SIZE', 'FILE_DATA', 'ERROR'])
-      expect(got[2]).toMatchObject({ last: true, files: [expect.objectContaining({ path: 'a.txt', size: 5 })] })
-      expect(got[5]).toMatchObject({ type: 'ERROR', code: ErrorCodes[code] })
+      const member = await newIdentity('announced')
+      const port = await serve(root, member)
+      const got = await exchange(port, member, Buffer.concat([requests(), broken, encodeMessage({ type: 'GET_FILE_LIST' })]))
+      expect(got.map((m) => m.type)).toEqual(['HELLO', 'FILE_LIST', 'FILE_SIZE', 'FILE_DATA', 'ERROR'])
+      expect(got[1]).toMatchObject({ last: true, files: [expect.objectContaining({ path: 'a.txt', size: 5 })] })
+      expect(got[4]).toMatchObject({ type: 'ERROR', code: ErrorCodes[code] })
+    })
+
+    it(`a device the server did not announce sending the same, ${what} included, gets ERROR not-a-member and nothing else`, async () => {
+      const root = tempDir('shared-')
+      writeFileSync(path.join(root, 'a.txt'), 'hello')
+      const port = await serve(root, await newIdentity('announced'))
+      const got = await exchange(port, await newIdentity('stranger'), Buffer.concat([requests(), broken, encodeMessage({ type: 'GET_FILE_LIST' })]))
+      expect(got.map((m) => m.type)).toEqual(['ERROR'])
+      expect(got[0]).toMatchObject({ type: 'ERROR', code: ErrorCodes['not-a-member'] })
     })
   }
+})
+
+describe('a broken frame in the same read as a frame still being judged', () => {
+  it('a folder server admits the HELLO first: HELLO, then the ERROR of the broken frame', async () => {
+    const member = await newIdentity('announced')
+    const port = await serve(tempDir('shared-'), member)
+    const got = await exchange(port, member, Buffer.concat([encodeMessage(HELLO), Buffer.from([0xff, 0, 0, 0])]))
+    expect(got.map((m) => m.type)).toEqual(['HELLO', 'ERROR'])
+    expect(got[1]).toMatchObject({ code: ErrorCodes['frame-too-large'] })
+  })
+
+  it('a folder server refuses a device it was not told of first: ERROR not-a-member, nothing about the broken frame', async () => {
+    const port = await serve(tempDir('shared-'), await newIdentity('announced'))
+    const got = await exchange(port, await newIdentity('stranger'), Buffer.concat([encodeMessage(HELLO), Buffer.from([0, 0, 0, 0])]))
+    expect(got.map((m) => (m.type === 'ERROR' ? m.code : m.type))).toEqual([ErrorCodes['not-a-member']])
+  })
+
+  it("the registry server answers a JOIN with an invite it never made before the broken frame's ERROR", async () => {
+    const { server, port } = await startRegistry()
+    cleanup.push(() => server.stop())
+    const join = encodeMessage({ type: 'JOIN', token: Buffer.alloc(16, 0xa5) })
+    const got = await exchange(port, await newIdentity('stranger'), Buffer.concat([encodeMessage(HELLO), join, Buffer.from([0, 0, 0, 0])]))
+    expect(got.map((m) => (m.type === 'ERROR' ? m.code : m.type))).toEqual(['HELLO', ErrorCodes['invite-unknown']])
+  })
 })

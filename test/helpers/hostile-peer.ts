@@ -1,14 +1,16 @@
-// A peer that sends whatever bytes a test gives it (valid, broken, split, half-closed) over a
-// real TLS connection as a test device, and keeps every frame the other side sends back exactly as it came: the raw body,
-// its decoding with the product's codec, or why that decoding failed (a server must never send
-// what its own decoder refuses). Meant for fuzzers, floods and other hostile tests.
+// A peer that sends whatever bytes a test gives it (valid, broken, split, half-closed) over a real
+// mutual-TLS connection as a test device (a real key and certificate), and keeps every frame the
+// other side sends back exactly as it came: the raw body, its decoding with the product's codec,
+// or why that decoding failed (a server must never send what its own decoder refuses). It may be
+// a member of the server it speaks to (member(): added to the server's member store, then JOIN),
+// or an outsider that never becomes one. Meant for fuzzers, floods and other hostile tests.
 import type { TLSSocket } from 'node:tls'
 import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
 import { PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
 import type { Message } from '../../src/main/engine/protocol/messages'
 import { tlsTo } from './raw-peer'
-import { newIdentity, type TestIdentity } from './test-identity'
+import { makeMember, newIdentity, type TestIdentity } from './test-identity'
 import { WakeUp } from './wake-up'
 
 export interface ReceivedFrame {
@@ -108,13 +110,23 @@ export class HostilePeer {
     return peer
   }
 
-  /** handshake() with a registry server, then JOIN as a member (added to its store first), waiting for JOIN_OK. */
-  static async member(port: number, options: HostilePeerOptions & { identity: TestIdentity }): Promise<HostilePeer> {
+  /**
+   * A member of the registry server at `port`: the device is added to the server's member store
+   * (`store`: its config folder, or the port a test registered with knowServer), then HELLO and
+   * JOIN with no token, waiting for JOIN_OK.
+   */
+  static async member(port: number, options: HostilePeerOptions & { identity: TestIdentity; store?: string }): Promise<HostilePeer> {
+    await makeMember(options.store ?? port, options.identity)
     const peer = await HostilePeer.handshake(port, options)
     await peer.send({ type: 'JOIN', token: Buffer.alloc(0) })
     await peer.until(() => peer.received.some((r) => r.message?.type === 'JOIN_OK') || peer.closed, 10_000, 'JOIN_OK')
-    if (peer.closed) throw new Error('JOIN was refused')
+    if (peer.closed || !peer.received.some((r) => r.message?.type === 'JOIN_OK')) throw new Error(`JOIN as the member ${options.identity.idText} was refused`)
     return peer
+  }
+
+  /** The messages received so far, decoded (frames that did not decode left out). */
+  get messages(): Message[] {
+    return this.received.flatMap((r) => (r.message ? [r.message] : []))
   }
 
   private onData(chunk: Buffer): void {

@@ -339,6 +339,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         this.onMessage(decodeBody(body), body.length)
         if (this.closeInfo) return
       }
+      // The last frame is still being judged (a HELLO being admitted, a JOIN): the broken one's
+      // ERROR waits for its answer, and comes from resume() once reading is released.
+      if (this.decoder.failure && this.holds > 0) return this.holdReading([])
       if (this.decoder.failure) throw this.decoder.failure
     } catch (error) {
       if (error instanceof ProtocolError) this.broken(error)
