@@ -240,14 +240,16 @@ program
     }),
   )
   .option('--config <dir>', "the settings folder (default: the desktop app's)")
+  .option('--new-token', 'make a new token for the address (kept in the settings folder); the old one stops working')
   .option('--json', 'print the URL and the events as one JSON object per line')
-  .action(async (opts: { ui: { host: string; port: number }; config?: string; json?: boolean }) => {
+  .action(async (opts: { ui: { host: string; port: number }; config?: string; newToken?: boolean; json?: boolean }) => {
     const json = Boolean(opts.json)
     // Loaded only for this command: the server and client start without the app's packages.
     const { runHeadlessApp } = await import('../main/app/headless/run-headless')
     const app = await runHeadlessApp({
       ...opts.ui,
       configDir: path.resolve(opts.config ?? defaultConfigDir()),
+      newToken: Boolean(opts.newToken),
       json,
       printEvent: createPrinter(json),
       writeLine: (line) => process.stdout.write(`${line}\n`),
