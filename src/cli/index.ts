@@ -15,6 +15,10 @@ import { deviceNameProblem, toDeviceName } from '../main/engine/protocol/codec'
 import { defaultConfigDir, parseUiAddress } from '../main/app/headless/ui-address'
 import { createPrinter, flushPrinters } from './printer'
 import { registerIdentityCommands } from './identity-commands'
+import { registerHistoryCommands } from './history-commands'
+import { registerCtlCommand } from './ctl-command'
+import { DEFAULT_KEEP_DAYS } from '../main/engine/mirror/history-index'
+import { DEFAULT_MASS_DELETE } from '../main/engine/mirror/mass-delete'
 import { checkRequiredOptions, requiredOption } from './required-options'
 import { packageVersion } from './version'
 import {
@@ -208,6 +212,9 @@ program
     integerIn(1, MAX_RESCAN_SECONDS, 'the rescan interval'),
     DEFAULT_RESCAN_SECONDS,
   )
+  .option('--keep-days <n>', 'days the mirror history keeps what peers delete or overwrite (0: keep nothing)', integerIn(0, 3650, 'the days to keep'), DEFAULT_KEEP_DAYS)
+  .option('--max-delete-percent <p>', "hold a peer's deletions when more than this share of its files go at once (100: never hold)", integerIn(0, 100, 'the percentage'), DEFAULT_MASS_DELETE.percent)
+  .option('--max-delete-files <n>', '…and at least this many', integerIn(1, 1_000_000_000, 'the number of files'), DEFAULT_MASS_DELETE.minFiles)
   .option('--json', 'print events as one JSON object per line')
   .action(
     async (opts: {
@@ -221,6 +228,9 @@ program
       host?: string
       advertise?: string
       rescan: number
+      keepDays: number
+      maxDeletePercent: number
+      maxDeleteFiles: number
       json?: boolean
       config?: string
       name?: string
@@ -256,6 +266,8 @@ program
         workers: opts.workers,
         bufferSlots: opts.buffer,
         rescanEveryMs: opts.rescan * 1000,
+        keepDays: opts.keepDays,
+        massDelete: { percent: opts.maxDeletePercent, minFiles: opts.maxDeleteFiles },
         workerScript: TRANSFER_WORKER,
         onEvent: (event) => {
           if (event.type === 'registered') registeredWith = event.server
@@ -304,14 +316,16 @@ program
     }),
   )
   .option('--config <dir>', "the settings folder (default: the desktop app's)")
+  .option('--new-token', 'make a new token for the address (kept in the settings folder); the old one stops working')
   .option('--json', 'print the URL and the events as one JSON object per line')
-  .action(async (opts: { ui: { host: string; port: number }; config?: string; json?: boolean }) => {
+  .action(async (opts: { ui: { host: string; port: number }; config?: string; newToken?: boolean; json?: boolean }) => {
     const json = Boolean(opts.json)
     // Loaded only for this command: the server and client start without the app's packages.
     const { runHeadlessApp } = await import('../main/app/headless/run-headless')
     const app = await runHeadlessApp({
       ...opts.ui,
       configDir: path.resolve(opts.config ?? defaultConfigDir()),
+      newToken: Boolean(opts.newToken),
       json,
       printEvent: createPrinter(json),
       writeLine: (line) => process.stdout.write(`${line}\n`),
@@ -322,6 +336,8 @@ program
   })
 
 registerIdentityCommands(program)
+registerHistoryCommands(program)
+registerCtlCommand(program)
 
 try {
   await program.parseAsync(expandLegacyFlags(process.argv.slice(2)), { from: 'user' })

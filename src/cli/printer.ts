@@ -45,6 +45,12 @@ export function describe(event: EngineEvent): string {
       return `member removed: ${named(event.name)} (${event.id})`
     case 'removed':
       return `removed from the server's members: ${shown(event.message)}`
+    case 'paused':
+      return event.peer ? `paused: the mirror of ${event.peer} is not updated until resumed` : 'paused: no transfers start until resumed; this folder is still served'
+    case 'resumed':
+      return event.peer ? `resumed: mirroring ${event.peer} again` : 'resumed: transfers start again'
+    case 'mass-delete':
+      return `held: ${event.peer} deleted ${event.files} of its ${event.total} files at once; its mirror keeps them until confirmed`
   }
 }
 

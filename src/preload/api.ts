@@ -7,6 +7,7 @@ import type {
   DecodedInviteView,
   DeviceInfo,
   EngineStatus,
+  FolderListing,
   MemberActionReply,
   MembersState,
   SaveReply,
@@ -23,6 +24,8 @@ export interface Api {
   saveSettings(settings: Settings): Promise<SaveReply>
   /** The native folder picker; null when cancelled or when there is none (browser). */
   chooseFolder(field: FolderField): Promise<string | null>
+  /** The sub-folders of an absolute path on the machine running the engine (null: its home folder), or why not. */
+  listFolders(path: string | null): Promise<FolderListing>
   /** Peers, transfers, status and recent activity as they are now. */
   getSnapshot(): Promise<Snapshot>
   /** Starts the engine again from the saved settings (e.g. after freeing its port). */

@@ -9,6 +9,7 @@ const api: Api = {
   getSettings: () => ipcRenderer.invoke(REQUEST.getSettings),
   saveSettings: (settings) => ipcRenderer.invoke(REQUEST.saveSettings, settings),
   chooseFolder: async (field) => ((await ipcRenderer.invoke(REQUEST.chooseFolder, { field })) as { path: string | null }).path,
+  listFolders: (path) => ipcRenderer.invoke(REQUEST.listFolders, { path }),
   getSnapshot: () => ipcRenderer.invoke(REQUEST.getSnapshot),
   restartEngine: () => ipcRenderer.invoke(REQUEST.restartEngine),
   getDevice: () => ipcRenderer.invoke(REQUEST.getDevice),

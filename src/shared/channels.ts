@@ -6,6 +6,7 @@ export const REQUEST = {
   getSettings: 'settings:get',
   saveSettings: 'settings:save',
   chooseFolder: 'folder:choose',
+  listFolders: 'folder:list',
   getSnapshot: 'snapshot:get',
   restartEngine: 'engine:restart',
   getDevice: 'device:get',

@@ -60,6 +60,9 @@ export const engineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('member-added'), id: z.string(), name: z.string() }),
   z.object({ type: z.literal('member-removed'), id: z.string(), name: z.string() }),
   z.object({ type: z.literal('removed'), message: z.string() }),
+  z.object({ type: z.literal('mass-delete'), peer: z.string(), files: count, total: count }),
+  z.object({ type: z.literal('paused'), peer: z.string().optional() }),
+  z.object({ type: z.literal('resumed'), peer: z.string().optional() }),
 ])
 
 export const statusEventSchema = z.object({ type: z.literal('status'), status: engineStatusSchema })
@@ -127,6 +130,9 @@ export const FORWARDED_EVENT_TYPES = [
   'member-added',
   'member-removed',
   'removed',
+  'mass-delete',
+  'paused',
+  'resumed',
 ] as const satisfies readonly EngineEvent['type'][]
 
 // ---- snapshot: the live state a window starts from ----
@@ -184,8 +190,10 @@ export const settingsStateSchema = z.object({
   settings: settingsSchema,
   /** Problems with the saved settings as they stand (e.g. the folder is gone), by field. */
   errors: fieldErrorsSchema,
-  /** A native folder picker exists (desktop) or not (browser: type the path). */
+  /** A native folder picker exists (desktop) or not (browser: type the path or browse the engine's folders). */
   canChooseFolder: z.boolean(),
+  /** Main shows desktop notifications itself (Electron); otherwise the page does, with the browser's. */
+  nativeNotifications: z.boolean(),
   /** Where the settings live on disk. */
   file: z.string(),
   /** Set when the settings file could not be read and was set aside. */
@@ -200,6 +208,25 @@ export const saveReplySchema = z.discriminatedUnion('ok', [
 export type SaveReply = z.infer<typeof saveReplySchema>
 
 export const folderFieldSchema = z.enum(['folder', 'mirrorFolder'])
+
+/** One sub-folder as the folder browser shows it; `readable: false` is shown but not entered. */
+export const folderEntrySchema = z.object({ name: z.string(), path: z.string(), hidden: z.boolean(), readable: z.boolean() })
+export type FolderEntry = z.infer<typeof folderEntrySchema>
+
+/** The sub-folders of one folder on the machine running the engine, or why it cannot be listed. */
+export const folderListingSchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    path: z.string(),
+    /** The folder above, or null at the root. */
+    parent: z.string().nullable(),
+    home: z.string(),
+    /** Names sorted, hidden ones (a leading dot) last. */
+    folders: z.array(folderEntrySchema),
+  }),
+  z.object({ ok: z.literal(false), path: z.string(), home: z.string(), message: z.string() }),
+])
+export type FolderListing = z.infer<typeof folderListingSchema>
 
 // ---- this device and invites ----
 
@@ -263,6 +290,7 @@ export const contract = {
         rescanSeconds: z.number(),
         name: z.string(),
         invite: z.string(),
+        notify: z.boolean(),
       })
       .strict(),
     reply: saveReplySchema,
@@ -271,6 +299,8 @@ export const contract = {
     request: z.object({ field: folderFieldSchema }).strict(),
     reply: z.object({ path: z.string().nullable() }),
   },
+  // null: the home folder of the user running the engine.
+  [REQUEST.listFolders]: { request: z.object({ path: z.string().max(4096).nullable() }).strict(), reply: folderListingSchema },
   [REQUEST.getSnapshot]: { request: z.undefined(), reply: snapshotSchema },
   [REQUEST.restartEngine]: { request: z.undefined(), reply: engineStatusSchema },
   [REQUEST.getDevice]: { request: z.undefined(), reply: deviceInfoSchema },

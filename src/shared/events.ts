@@ -212,6 +212,31 @@ export interface RemovedEvent {
   message: string
 }
 
+/**
+ * A peer deleted more of its files at once than the threshold allows: the deletions are held in
+ * its mirror until the user confirms. `files` is how many it deleted, `total` how many it had.
+ */
+export interface MassDeleteEvent {
+  type: 'mass-delete'
+  peer: string
+  files: number
+  total: number
+}
+
+/**
+ * The user paused or resumed mirroring (`dropbox-sync ctl`, the app): the whole client, or, with
+ * `peer`, one peer's mirror. Said again at start while it lasts (it is kept across restarts).
+ */
+export interface PausedEvent {
+  type: 'paused'
+  peer?: string
+}
+
+export interface ResumedEvent {
+  type: 'resumed'
+  peer?: string
+}
+
 export type EngineEvent =
   | ReadyEvent
   | RegisteredEvent
@@ -233,6 +258,9 @@ export type EngineEvent =
   | MemberAddedEvent
   | MemberRemovedEvent
   | RemovedEvent
+  | MassDeleteEvent
+  | PausedEvent
+  | ResumedEvent
 
 export type EngineEventType = EngineEvent['type']
 

@@ -48,6 +48,8 @@ export const settingsSchema = z
     }),
     /** Client: an invite (`dbs1-…`) to join the server with; main decodes it, the engine uses it. */
     invite: text('The invite'),
+    /** Desktop notifications for what needs the user: a peer's mass delete held, lasting write failures, the folder gone. */
+    notify: z.boolean({ error: 'Notify me is on or off.' }),
   })
   .strict()
 
@@ -59,8 +61,8 @@ export const SETTINGS_FIELDS = Object.keys(settingsSchema.shape) as SettingsFiel
 
 /** The fields each role uses; the others are kept but disabled in the form. */
 export const FIELDS_FOR_ROLE: Record<Role, readonly SettingsField[]> = {
-  server: ['role', 'name', 'port', 'listenAddress'],
-  client: ['role', 'name', 'port', 'listenAddress', 'serverAddress', 'serverPort', 'folder', 'mirrorFolder', 'workers', 'bufferSlots', 'rescanSeconds', 'invite'],
+  server: ['role', 'name', 'port', 'listenAddress', 'notify'],
+  client: ['role', 'name', 'port', 'listenAddress', 'serverAddress', 'serverPort', 'folder', 'mirrorFolder', 'workers', 'bufferSlots', 'rescanSeconds', 'invite', 'notify'],
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -77,6 +79,7 @@ export const DEFAULT_SETTINGS: Settings = {
   // What a machine without a host name is called; the settings store puts the host name here.
   name: 'dropbox-sync',
   invite: '',
+  notify: false,
 }
 
 export type SettingsCheck = { ok: true; settings: Settings } | { ok: false; errors: FieldErrors }

@@ -24,6 +24,7 @@ const CLIENT: Settings = {
   rescanSeconds: 60,
   name: 'studio laptop',
   invite: '',
+  notify: true,
 }
 
 /** The defaults on this machine: the shared ones with the host name as the device name. */

@@ -136,7 +136,15 @@ describe('the app in a browser', () => {
     await expect.poll(() => page.getByLabel('Server address', { exact: true }).getAttribute('aria-invalid', { timeout: 250 })).toBe('true')
 
     const folder = tempDir('e2e-mine-')
-    await fillSettings(page, { Port: '0', 'Server address': '127.0.0.1', 'Server port': String(server.port), Folder: folder, Workers: '2', 'Buffer slots': '4' })
+    await fillSettings(page, { Port: '0', 'Server address': '127.0.0.1', 'Server port': String(server.port), Workers: '2', 'Buffer slots': '4' })
+    // The page cannot open a folder dialog on the engine's machine: its own browser lists the folders there.
+    await fillSettings(page, { Folder: path.dirname(folder) })
+    await page.getByRole('button', { name: 'Browse for Folder' }).click()
+    const browser = page.getByRole('dialog', { name: 'Browse for Folder' })
+    await browser.getByRole('button', { name: path.basename(folder), exact: true }).click()
+    await expect.poll(() => textOf(browser.locator('.browser-path'))).toBe(folder)
+    await browser.getByRole('button', { name: 'Choose this folder' }).click()
+    expect(await page.getByLabel('Folder', { exact: true }).inputValue()).toBe(folder)
     await save(page)
     // The whole form, from the role to Save: it is taller than the window.
     await screenshot(page, 'settings', true)
@@ -159,6 +167,11 @@ describe('the app in a browser', () => {
     await progress.waitFor({ timeout: 10_000 })
     await expect.poll(async () => Number(await progress.getAttribute('value', { timeout: 250 }).catch(() => 0)), { timeout: 5000 }).toBeGreaterThan(0)
     await expect.poll(() => textOf(page.locator('.transfer-meta').first()), { timeout: 5000 }).toMatch(/B\/s.*left/)
+    // The ring and the workers are behind the Engine toggle, closed until opened.
+    const engine = page.getByRole('button', { name: 'Engine' })
+    expect(await engine.getAttribute('aria-expanded')).toBe('false')
+    await engine.click()
+    expect(await engine.getAttribute('aria-expanded')).toBe('true')
     await expect.poll(() => textOf(page.getByRole('list', { name: 'Workers' }))).toContain('big picture.jpg')
     await screenshot(page, 'transfers')
     // When it is done, the totals say so.
@@ -284,6 +297,39 @@ describe('the app in a browser', () => {
     await expect.poll(() => textOf(page.locator('#invite-details'))).toContain(`127.0.0.1:${port}`)
     await page.getByLabel('Join with invite', { exact: true }).fill(`${invite.slice(0, -1)}${invite.endsWith('a') ? 'b' : 'a'}`)
     await expect.poll(() => textOf(page.locator('#invite-details'))).toContain('mistyped')
+  }, 60_000)
+
+  it('the peer list stays readable at 700 px: no cell clipped, "offline (logged off)" whole', async () => {
+    const port = await freePort()
+    const app = await launch(tempDir('e2e-config-'))
+    const page = await open(app)
+    await page.setViewportSize({ width: 700, height: 900 })
+    await page.getByRole('tab', { name: 'Settings' }).click()
+    await page.getByRole('radio', { name: 'Server', exact: true }).check()
+    await fillSettings(page, { Port: String(port) })
+    await save(page)
+    await page.getByRole('tab', { name: 'Peers' }).click()
+    const alice = await startClient(port)
+    const bob = await startClient(port)
+    await expectPeerShown(page, alice.key)
+    await expectPeerShown(page, bob.key)
+    bob.cli.kill('SIGTERM')
+    await expectPeerGone(page, bob.key)
+    const gone = page.getByRole('table', { name: 'Peers' }).getByRole('row').filter({ has: page.getByRole('rowheader', { name: bob.key, exact: true }) })
+    await expect.poll(() => textOf(gone)).toContain('offline (logged off)')
+
+    // Every cell of the list shows all it holds, from 1280 px down to 700: nothing wider than its box.
+    for (const width of [1280, 1000, 860, 700]) {
+      await page.setViewportSize({ width, height: 900 })
+      const cells = await page.getByRole('table', { name: 'Peers' }).locator('th, td').evaluateAll((nodes) =>
+        nodes.map((node) => ({ text: node.textContent?.trim() ?? '', scroll: node.scrollWidth, client: node.clientWidth })),
+      )
+      expect(cells.length).toBe(3 * 3)
+      expect({ width, clipped: cells.filter((cell) => cell.scroll > cell.client) }).toEqual({ width, clipped: [] })
+      // The page itself does not scroll sideways.
+      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true)
+    }
+    await screenshot(page, 'peers-700', true)
   }, 60_000)
 
   it('refuses the page and the socket without the token', async () => {

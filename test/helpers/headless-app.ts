@@ -17,8 +17,8 @@ export async function buildWindow(): Promise<void> {
   await ensureRendererBuild(projectRoot(), (text) => process.stderr.write(text))
 }
 
-export async function startApp(configDir: string, timeoutMs = 20_000): Promise<RunningApp> {
-  const cli = runCli(['app', '--ui', '127.0.0.1:0', '--config', configDir])
+export async function startApp(configDir: string, timeoutMs = 20_000, extraArgs: string[] = []): Promise<RunningApp> {
+  const cli = runCli(['app', '--ui', '127.0.0.1:0', '--config', configDir, ...extraArgs])
   const line = () => cli.stdoutLines.find((l) => l.startsWith('{"type":"ui"'))
   await cli.until(() => line() !== undefined || cli.child.exitCode !== null, timeoutMs, 'the app to print its URL')
   const found = line()

@@ -30,7 +30,8 @@ export function canMount(type: 'tmpfs' | 'ramfs'): boolean {
 
 export function unmountAll(): void {
   for (const dir of mounts.splice(0)) {
-    spawnSync('umount', [dir])
+    // A process killed a moment ago may still hold files there: detached lazily, it goes once they close.
+    if (spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir])
     rmSync(dir, { recursive: true, force: true })
   }
 }

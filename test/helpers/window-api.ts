@@ -7,6 +7,7 @@ import type {
   DecodedInviteView,
   DeviceInfo,
   EngineStatus,
+  FolderListing,
   MemberActionReply,
   MembersState,
   SaveReply,
@@ -28,7 +29,11 @@ export const RUNNING_SERVER: EngineStatus = {
 
 export class TestApi implements Api {
   readonly saved: Settings[] = []
-  state: SettingsState = { settings: DEFAULT_SETTINGS, errors: {}, canChooseFolder: false, file: '/config/config.json', notice: null }
+  state: SettingsState = { settings: DEFAULT_SETTINGS, errors: {}, canChooseFolder: false, nativeNotifications: false, file: '/config/config.json', notice: null }
+  /** What listFolders answers for a path (null: home); by default an empty home folder. */
+  folders = new Map<string | null, FolderListing>()
+  /** The paths listFolders was asked for, in order. */
+  readonly listed: Array<string | null> = []
   snapshot: Snapshot = { at: 0, seq: 0, status: RUNNING_SERVER, peers: [], transfers: [], totals: [], buffer: null, workers: [], recent: [] }
   /** What saveSettings answers; by default it accepts. */
   answer: ((settings: Settings) => SaveReply) | null = null
@@ -51,6 +56,10 @@ export class TestApi implements Api {
     return reply
   }
   chooseFolder = async (): Promise<string | null> => this.folderChoice
+  listFolders = async (path: string | null): Promise<FolderListing> => {
+    this.listed.push(path)
+    return structuredClone(this.folders.get(path) ?? { ok: true, path: '/home/you', parent: '/home', home: '/home/you', folders: [] })
+  }
   getSnapshot = async (): Promise<Snapshot> => structuredClone(this.snapshot)
   restartEngine = async (): Promise<EngineStatus> => this.snapshot.status
   getDevice = async (): Promise<DeviceInfo> => structuredClone(this.device)

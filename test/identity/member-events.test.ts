@@ -15,9 +15,9 @@ describe('the printer', () => {
     expect(describeEvent({ type: 'member-added', id, name: 'evil\nline' })).toBe(`member added: evil\\nline (${id})`)
   })
 
-  it('names a peer beside its address once the engine knows its name, and as before until then', () => {
-    expect(describeEvent({ type: 'peer-joined', ip: '127.0.0.1', port: 4001 })).toBe('peer joined: 127.0.0.1:4001')
+  it('names a peer beside its address, and by its address alone when it gave no name', () => {
+    expect(describeEvent({ type: 'peer-joined', ip: '127.0.0.1', port: 4001, id: 'X', name: '' })).toBe('peer joined: 127.0.0.1:4001')
     expect(describeEvent({ type: 'peer-joined', ip: '127.0.0.1', port: 4001, id: 'X', name: 'bob' })).toBe('peer joined: bob (127.0.0.1:4001)')
-    expect(describeEvent({ type: 'peer-left', ip: '::1', port: 4001, reason: 'log-off', name: 'bob' })).toBe('peer left: bob ([::1]:4001) (log-off)')
+    expect(describeEvent({ type: 'peer-left', ip: '::1', port: 4001, reason: 'log-off', id: 'X', name: 'bob' })).toBe('peer left: bob ([::1]:4001) (log-off)')
   })
 })

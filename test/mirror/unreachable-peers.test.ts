@@ -28,7 +28,11 @@ describe('fake registrations at closed ports', () => {
     const a = await startClient(serverPort, aDir)
     const fakes: RawPeer[] = []
     try {
-      for (let i = 0; i < FAKES; i++) fakes.push(await RawPeer.logOn(serverPort, { ip: '127.0.0.1', port: await freePort() }))
+      // Distinct ports: a port free a moment ago can come back free again, and a second LOG_ON for
+      // it is a duplicate the server refuses.
+      const ports = new Set<number>()
+      while (ports.size < FAKES) ports.add(await freePort())
+      for (const port of ports) fakes.push(await RawPeer.logOn(serverPort, { ip: '127.0.0.1', port }))
       const bDir = tempDir('b-')
       write(bDir, 'hello.txt', 'from b')
       const b = await startClient(serverPort, bDir)

@@ -244,7 +244,8 @@ describe('the graph', () => {
 })
 
 describe('Transfers', () => {
-  it('shows a progress bar with speed and time left per file, totals per peer, the ring and the workers', () => {
+  it('shows a progress bar with speed and time left per file, totals per peer, the ring and the workers', async () => {
+    window.localStorage.clear()
     const transfers = useTransfersStore()
     let seq = 0
     const ev = (e: Record<string, unknown>, at: number) => ({ ...e, at, seq: ++seq }) as never
@@ -260,6 +261,8 @@ describe('Transfers', () => {
     expect(bar.attributes('value')).toBe('500000')
     expect(view.find('.transfer-meta').text()).toMatch(/500 KB of 2\.0 MB \(25%\)\s*500 KB\/s\s*3 s left/)
     expect(view.find('[aria-label="Totals per peer"]').text()).toContain('127.0.0.1:4001')
+    // The ring and the workers sit in the Engine panel, closed until opened.
+    await view.find('button[aria-controls="engine-body"]').trigger('click')
     expect(view.find('[aria-label="Ring buffer: 2 of 8 slots in use"]').exists()).toBe(true)
     expect(view.findAll('.workers li').map((li) => li.text().replace(/\s+/g, ' '))).toEqual([
       'Worker 1 busy: photos/a b.jpg from 127.0.0.1:4001',

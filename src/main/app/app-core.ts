@@ -1,12 +1,13 @@
 // The desktop app's main-process logic without Electron: settings, the engine's supervisor, the
 // live snapshot and event forwarding, behind the bridge. Electron's main and the headless app
 // each wrap one AppCore with their own transport and their own folder picker (or none).
-import type { AppEvent, DeviceInfo, EngineStatus, MembersEvent, SettingsState, StatusEvent } from '../../shared/contract'
+import type { AppEvent, DeviceInfo, EngineStatus, MembersEvent, SettingsState, Snapshot, StatusEvent } from '../../shared/contract'
 import { shortDeviceId } from '../../shared/device-id'
 import type { EngineEvent } from '../../shared/events'
 import { checkSettings, type FieldErrors, type Settings } from '../../shared/settings'
 import { createBridge, type BridgeDispatch } from './bridge'
 import { EventForwarder, type BatchSink } from './event-forwarder'
+import { listFolders } from './folder-browser'
 import { folderProblems } from './folder-checks'
 import { inviteView } from './invite-view'
 import { LiveSnapshot } from './live-snapshot'
@@ -21,8 +22,12 @@ export type FolderPicker = (field: 'folder' | 'mirrorFolder', current: string) =
 
 export interface AppCoreOptions {
   store: SettingsStore
-  /** The native folder dialog; absent in a browser, where the path is typed. */
+  /** The native folder dialog; absent in a browser, where the path is typed or browsed (folder:list). */
   chooseFolder?: FolderPicker
+  /** The host shows desktop notifications itself (Electron); otherwise the page does. */
+  nativeNotifications?: boolean
+  /** The home folder the folder browser starts in (tests give one of their own). */
+  home?: string
   /** How often event batches go to windows. */
   batchMs?: number
   /** Every event as it happens, e.g. for the headless app's --json output. */
@@ -63,7 +68,8 @@ export class AppCore {
         const picker = this.options.chooseFolder
         return { path: picker ? await picker(field, this.options.store.get()[field]) : null }
       },
-      'snapshot:get': async () => this.live.take(this.supervisor.status),
+      'folder:list': async ({ path }) => listFolders(path, this.options.home),
+      'snapshot:get': async () => this.snapshot(),
       'engine:restart': async () => this.supervisor.restart(),
       'device:get': async () => this.deviceInfo(),
       'invite:decode': async ({ text }) => inviteView(text),
@@ -92,6 +98,16 @@ export class AppCore {
     await this.supervisor.identity().catch(() => {})
     await this.members.open()
     return this.supervisor.apply(this.options.store.get())
+  }
+
+  /** The live state as a new window starts from it (also what the desktop app's tray is drawn from). */
+  snapshot(): Snapshot {
+    return this.live.take(this.supervisor.status)
+  }
+
+  /** The saved settings (the desktop app reads Notify me from them). */
+  get settings(): Settings {
+    return this.options.store.get()
   }
 
   /** Event batches for one window; returns the unsubscribe. */
@@ -134,6 +150,7 @@ export class AppCore {
       // Only problems the user did not just cause: a complete setup whose folder has since gone.
       errors: check.ok ? folderProblems(settings) : {},
       canChooseFolder: Boolean(this.options.chooseFolder),
+      nativeNotifications: Boolean(this.options.nativeNotifications),
       file: this.options.store.file,
       notice: this.options.store.notice,
     }

@@ -25,6 +25,7 @@ export const SETTINGS_JSON_SCHEMA: Schema<Settings> = {
   rescanSeconds: { type: 'integer', minimum: 1, maximum: MAX_RESCAN_SECONDS },
   name: { type: 'string', minLength: 1, maxLength: MAX_DEVICE_NAME_LENGTH },
   invite: { type: 'string', maxLength: 4096 },
+  notify: { type: 'boolean' },
 }
 
 /** The defaults on this machine: the shared ones, with the host name as the device's name. */

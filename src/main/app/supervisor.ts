@@ -229,8 +229,11 @@ function capitalized(message: string): string {
   return message.charAt(0).toUpperCase() + message.slice(1)
 }
 
+/** Settings the engine never reads: changing them must not restart it (a client would log off and on). */
+const NOT_FOR_ENGINE: ReadonlySet<keyof Settings> = new Set(['notify'])
+
 function sameSettings(a: Settings, b: Settings): boolean {
-  return (Object.keys(a) as Array<keyof Settings>).every((key) => a[key] === b[key])
+  return (Object.keys(a) as Array<keyof Settings>).every((key) => NOT_FOR_ENGINE.has(key) || a[key] === b[key])
 }
 
 function startFailure(error: unknown, settings: Settings): string {

@@ -85,6 +85,12 @@ export function describeEvent(event: AppEvent): string {
       return `${named(event.name)} (${event.id}) was removed from the members`
     case 'removed':
       return `This device was removed from the server's members: ${event.message}`
+    case 'paused':
+      return event.peer ? `Paused mirroring ${event.peer}` : 'Paused: no transfers start until resumed'
+    case 'resumed':
+      return event.peer ? `Resumed mirroring ${event.peer}` : 'Resumed: transfers start again'
+    case 'mass-delete':
+      return `${event.peer} deleted ${event.files} of its ${event.total} files at once: held in its mirror until you confirm`
     case 'members': {
       const pending = event.state.members.filter((m) => m.state === 'pending').length
       return `${event.state.members.length} devices listed, ${pending} waiting for an answer`

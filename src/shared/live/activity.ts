@@ -21,6 +21,7 @@ export function isProblem(event: AppEvent): boolean {
     case 'error':
     case 'server-lost':
     case 'removed':
+    case 'mass-delete':
       return true
     case 'transfer-failed':
       // One asked for again (a cut connection, a file that changed as it was read) is news, not trouble.

@@ -7,6 +7,7 @@ import type { EngineEvent } from '../../../shared/events'
 import { AppCore } from '../app-core'
 import { openSettingsStore } from '../settings-store'
 import { ensureRendererBuild, projectRoot } from './renderer-build'
+import { loadUiToken } from './ui-token'
 import { UiServer } from './ui-server'
 
 export { defaultConfigDir, parseUiAddress } from './ui-address'
@@ -15,6 +16,8 @@ export interface HeadlessAppOptions {
   host: string
   port: number
   configDir: string
+  /** Make a new token instead of the one kept in the config folder (the old one stops working). */
+  newToken?: boolean
   json: boolean
   /** The engine's events, as the CLI prints them. */
   printEvent: (event: EngineEvent) => void
@@ -51,7 +54,8 @@ export async function runHeadlessApp(options: HeadlessAppOptions): Promise<Headl
       else options.writeLine(options.json ? JSON.stringify(event) : describeStatus(event))
     },
   })
-  const ui = new UiServer({ backend: core, rendererDir, host: options.host, port: options.port, iconFile: path.join(root, 'resources', 'icon.png') })
+  const token = await loadUiToken(options.configDir, options.newToken)
+  const ui = new UiServer({ backend: core, rendererDir, host: options.host, port: options.port, token, iconFile: path.join(root, 'resources', 'icon.png') })
   const { url } = await ui.start()
   options.writeLine(options.json ? JSON.stringify({ type: 'ui', url }) : `dropbox-sync app: open ${url}`)
   await core.start()

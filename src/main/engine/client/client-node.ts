@@ -11,6 +11,9 @@ import { FolderIndex } from '../folder/folder-index'
 import { loadOrCreateIdentity, type DeviceIdentity } from '../identity/device-identity'
 import { portProblem } from '../net/listen'
 import { MirrorCoordinator, STATE_FOLDER } from '../mirror/mirror-coordinator'
+import type { MassDeleteLimits } from '../mirror/mass-delete'
+import { controlSocketPath, type ControlReply, type ControlRequest } from '../control/control-protocol'
+import { ControlServer } from '../control/control-server'
 import { FolderServer, type PeerDirectory } from './folder-server'
 import { folderPairProblem, realish } from './folder-pair'
 import { MirrorLock } from './mirror-lock'
@@ -46,6 +49,12 @@ export interface ClientNodeOptions {
   /** The bundled transfer worker's file: each bundler puts it somewhere else, so the host says where. */
   workerScript: string | URL
   onEvent?: EventSink
+  /** Days the mirror history keeps what peers deleted or overwrote (default 30; 0: off). */
+  keepDays?: number
+  /** When a peer's deletions are held until confirmed (default: over 50% and at least 1,000). */
+  massDelete?: MassDeleteLimits
+  /** Listen on the control socket (`dropbox-sync ctl`); default true. */
+  control?: boolean
 }
 
 /** Beside the index in the mirror folder's state folder: the port the last run listened on. */
@@ -73,6 +82,7 @@ export class ClientNode {
   private folderServer: FolderServer | null = null
   private mirror: MirrorCoordinator | null = null
   private link: ServerLink | null = null
+  private control: ControlServer | null = null
   private readonly emit: EventSink
   private readonly lock: MirrorLock
   private readonly peerWaiters = new Map<string, Array<() => void>>()
@@ -119,6 +129,8 @@ export class ClientNode {
       identity,
       name: this.options.name,
       rescanEveryMs: this.options.rescanEveryMs,
+      keepDays: this.options.keepDays,
+      massDelete: this.options.massDelete,
       onEvent: this.emit,
     })
     // Worker threads take a while to boot: they do so while the folder is indexed.
@@ -140,6 +152,7 @@ export class ClientNode {
       throw error
     }
     const { host, port } = listening
+    if (this.options.control !== false) await this.listenForControl()
     this.emit({ type: 'ready', role: 'client', host, port, id: identity.idText, name: this.options.name })
     let saved = plan.saved
     this.link = new ServerLink({
@@ -193,6 +206,40 @@ export class ClientNode {
     return listening
   }
 
+  /** The control socket; a client that cannot listen there says so and runs without it. */
+  private async listenForControl(): Promise<void> {
+    const control = new ControlServer(controlSocketPath(this.mirrorDir, STATE_FOLDER), (request) => this.command(request))
+    try {
+      await control.start()
+      this.control = control
+    } catch (error) {
+      this.emit({ type: 'error', code: 'control-unavailable', message: `cannot listen on the control socket ${control.socketPath} (dropbox-sync ctl will not reach this client): ${(error as Error).message}` })
+    }
+  }
+
+  /** A request on the control socket. */
+  async command(request: ControlRequest): Promise<ControlReply> {
+    const mirror = this.mirror
+    if (!mirror) return { ok: false, error: 'the client is not running' }
+    const { peer } = request
+    const what = peer === undefined ? 'the client' : `the mirror of ${peer}`
+    switch (request.command) {
+      case 'pause':
+        return { ok: true, message: (await mirror.pause(peer)) ? `paused ${what}` : `${what} was paused already` }
+      case 'resume':
+        if (await mirror.resume(peer)) return { ok: true, message: `resumed ${what}${peer !== undefined && mirror.isPaused() ? ' (the client as a whole is still paused)' : ''}` }
+        return { ok: true, message: `${what} was not paused` }
+      case 'rescan':
+        this.index?.rescan()
+        mirror.rescan()
+        return { ok: true, message: 'looking at the shared folder and every watched mirror now' }
+      case 'confirm': {
+        const result = await mirror.confirm(peer!)
+        return result.ok ? { ok: true, message: result.message } : { ok: false, error: result.message }
+      }
+    }
+  }
+
   /** Other online clients as this client knows them. */
   get peers(): string[] {
     return this.link ? [...this.link.peers.keys()] : []
@@ -201,7 +248,7 @@ export class ClientNode {
   /** Stops every part, each even when one before it failed; the first failure is thrown after. */
   async stop(): Promise<void> {
     let failure: unknown = null
-    const steps = [() => this.link?.stop(), () => this.folderServer?.stop(), () => this.mirror?.stop(), () => this.index?.close()]
+    const steps = [() => this.control?.stop(), () => this.link?.stop(), () => this.folderServer?.stop(), () => this.mirror?.stop(), () => this.index?.close()]
     for (const step of steps) {
       try {
         await step()

@@ -70,7 +70,7 @@ export class FileReceiver {
       }
       await closeStream(out)
       if (hash.digest('hex') !== job.version) return null
-      this.writer.commit(temp, target)
+      this.writer.commit(temp, target, job.keepAs)
       return placed('reused', job.version, job.size, target, 0)
     } finally {
       out?.destroy()
@@ -176,7 +176,7 @@ export class FileReceiver {
           )
         }
         if (size <= SMALL_FILE_BYTES) mtimeMs = placeSmallFile(this.writer, job, target, temp, chunks)
-        else this.writer.commit(temp, target)
+        else this.writer.commit(temp, target, job.keepAs)
         return placed('fetched', version, size, target, size, mtimeMs)
       })
       .catch(async (error: unknown) => {
@@ -213,14 +213,14 @@ export function placeSmallFile(writer: MirrorWriter, job: FileJob, target: strin
     const again = writer.prepare(target, job.peer.folder)
     try {
       mtimeMs = writeSmall(again, chunks)
-      writer.commit(again, target)
+      writer.commit(again, target, job.keepAs)
       return mtimeMs
     } catch (retryError) {
       rmSync(again, { force: true })
       throw retryError
     }
   }
-  writer.commit(temp, target)
+  writer.commit(temp, target, job.keepAs)
   return mtimeMs
 }
 

@@ -30,6 +30,11 @@ export interface FileJob {
   have: string | null
   /** A file on disk already holding this content (a rename or copy): copied instead of fetched. */
   reuseFrom: string | null
+  /**
+   * Where the version the mirror holds now is hard-linked just before the new one replaces it
+   * (the mirror history), or null to keep nothing.
+   */
+  keepAs?: string | null
 }
 
 export type Job = ListJob | FileJob

@@ -23,6 +23,10 @@ import { WRITE_FAILED } from './write-failure'
 import { PeerSession, PeerSessionError } from './peer-session'
 import type { TlsCredentials } from '../net/tls'
 import { Recycler } from './recycler'
+import { DEFAULT_KEEP_DAYS, historyRoot } from './history-index'
+import { HistoryStore } from './history-store'
+import { DEFAULT_MASS_DELETE, MassDeleteHold, type MassDeleteLimits } from './mass-delete'
+import { PAUSE_FILE, PauseState } from './pause-state'
 import { WorkerPool } from './worker-pool'
 
 export interface MirrorOptions {
@@ -37,6 +41,12 @@ export interface MirrorOptions {
   onEvent: EventSink
   /** How often each watched mirror is looked at whole (default DEFAULT_RESCAN_EVERY_MS, see MirrorGuard). */
   rescanEveryMs?: number
+  /** How many days the mirror history keeps what peers deleted or overwrote (default 30; 0: off). */
+  keepDays?: number
+  /** The most the history may hold (default: a tenth of the disk's size). */
+  historyCapBytes?: number
+  /** When a peer's deletions are held (see mass-delete.ts). */
+  massDelete?: MassDeleteLimits
 }
 
 /** Where the engine keeps its own files inside the mirror folder (never a peer folder name). */
@@ -99,11 +109,24 @@ export class MirrorCoordinator {
   private readonly writer = new MirrorWriter()
   /** Whether the mirror's disk is refusing writes: said once when it starts, not per file. */
   private readonly mirrorDisk = new Reachability()
+  private readonly history: HistoryStore
+  /** Each peer's recent deletions and those held, by key; kept while it is away. */
+  private readonly holds = new Map<string, MassDeleteHold>()
+  private readonly pauses: PauseState
+  /** Peers the registry announces now, mirrored or not (paused). */
+  /** Peers the registry announced, by endpoint key, with the device ID each connection pins. */
+  private readonly announced = new Map<string, { endpoint: Endpoint; id: string }>()
 
   constructor(private readonly options: MirrorOptions) {
     this.ring = new JobRing<Job>(options.bufferSlots)
     this.stateDir = path.join(options.mirrorRoot, STATE_FOLDER)
+    this.history = new HistoryStore(historyRoot(this.stateDir), {
+      keepMs: (options.keepDays ?? DEFAULT_KEEP_DAYS) * 24 * 60 * 60 * 1000,
+      capBytes: options.historyCapBytes,
+      problem: (message) => this.report('io-error', message),
+    })
     this.recycler = new Recycler(path.join(this.stateDir, 'recently-deleted'), (message) => this.report('io-error', message))
+    this.pauses = new PauseState(path.join(this.stateDir, PAUSE_FILE))
     this.stateEvents = new Throttle(STATE_EVENTS_EVERY_MS, () => this.emitState())
   }
 
@@ -122,6 +145,11 @@ export class MirrorCoordinator {
       },
     )
     await this.recycler.start()
+    await this.history.start().catch((error: unknown) => this.report('io-error', `opening the mirror history: ${String(error)}`))
+    // Paused before the last stop: still paused, and said so.
+    this.pauses.load()
+    if (this.pauses.all) this.options.onEvent({ type: 'paused' })
+    for (const peer of this.pauses.peers) this.options.onEvent({ type: 'paused', peer })
     this.emitState()
   }
 
@@ -134,6 +162,7 @@ export class MirrorCoordinator {
     }
     await this.pool?.stop()
     await this.recycler.clear()
+    await this.history.stop()
     await Promise.all([...this.peers.values()].map((s) => s.manifest.flush().catch(() => {})))
   }
 
@@ -150,6 +179,69 @@ export class MirrorCoordinator {
   /** `id`: the device ID (hex) the registry announced at that endpoint; every connection pins it. */
   peerJoined(endpoint: Endpoint, id: string): void {
     if (this.stopped) return
+    const key = endpointKey(endpoint)
+    this.announced.set(key, { endpoint, id })
+    if (!this.pauses.isPaused(key)) this.attach(endpoint, id)
+  }
+
+  peerLeft(endpoint: Endpoint): void {
+    const key = endpointKey(endpoint)
+    this.announced.delete(key)
+    this.detach(key)
+  }
+
+  // --- pause, resume, rescan, confirm (the control socket's commands) ----------------------
+
+  /** Pauses the whole client (no peer) or one peer's mirror; false if it already was. */
+  async pause(peer?: string): Promise<boolean> {
+    if (!this.pauses.pause(peer)) return false
+    await this.pauses.save().catch((error: unknown) => this.report('io-error', `saving the paused state: ${String(error)}`))
+    this.options.onEvent(peer === undefined ? { type: 'paused' } : { type: 'paused', peer })
+    // Its jobs leave the ring and its connections close: a transfer under way is cut, its temp
+    // file removed, and fetched again after the resume. Serving our own folder goes on.
+    for (const key of [...this.announced.keys()]) if (this.pauses.isPaused(key)) this.detach(key)
+    return true
+  }
+
+  /** Resumes what pause paused; false if it was not paused. */
+  async resume(peer?: string): Promise<boolean> {
+    if (!this.pauses.resume(peer)) return false
+    await this.pauses.save().catch((error: unknown) => this.report('io-error', `saving the paused state: ${String(error)}`))
+    this.options.onEvent(peer === undefined ? { type: 'resumed' } : { type: 'resumed', peer })
+    // Subscribed and listed again: what changed meanwhile comes now.
+    for (const [key, { endpoint, id }] of this.announced) if (!this.pauses.isPaused(key)) this.attach(endpoint, id)
+    return true
+  }
+
+  isPaused(peer?: string): boolean {
+    return peer === undefined ? this.pauses.all : this.pauses.peers.has(peer)
+  }
+
+  /** Every watched mirror is looked at whole, now. */
+  rescan(): void {
+    for (const state of this.peers.values()) state.guard?.lookNow()
+  }
+
+  /** The user confirms a peer's held mass delete: it is applied (into the history). */
+  async confirm(peer: string): Promise<{ ok: boolean; message: string }> {
+    const hold = this.holds.get(peer)
+    if (!hold || hold.held.size === 0) return { ok: false, message: `no deletions of ${peer} are held` }
+    const state = this.peers.get(peer)
+    const remote = state?.online ? state.remote : null
+    const paths = hold.confirm(remote !== null)
+    if (!state || !remote) return { ok: true, message: `confirmed; ${peer} is not mirrored now: its ${paths.length} deletions are applied when its list arrives` }
+    let applied = 0
+    for (const rel of paths) {
+      if (remote.has(rel) || state.pending.has(rel) || !state.manifest.files.has(rel)) continue
+      await this.removeLocal(state, rel)
+      applied++
+    }
+    this.checkSynced(state)
+    return { ok: true, message: `applied ${applied} deletions of ${peer}${this.history.enabled ? '; the files are in the mirror history' : ''}` }
+  }
+
+  /** Starts mirroring an announced peer (a join, or a resume). */
+  private attach(endpoint: Endpoint, id: string): void {
     const key = endpointKey(endpoint)
     let state = this.peers.get(key)
     if (!state) {
@@ -191,8 +283,8 @@ export class MirrorCoordinator {
     this.background(state.ready.then(() => this.subscribe(state, state.generation)), () => `subscribing to ${key}`)
   }
 
-  peerLeft(endpoint: Endpoint): void {
-    const key = endpointKey(endpoint)
+  /** Stops mirroring a peer (it left, or is paused); its mirror stays as it is. */
+  private detach(key: string): void {
     const state = this.peers.get(key)
     if (!state?.online) return
     state.online = false
@@ -346,9 +438,7 @@ export class MirrorCoordinator {
   private async applyList(state: PeerState, generation: number, remote: Map<string, ListEntry>): Promise<void> {
     state.incoming = null
     state.remote = remote
-    for (const rel of [...state.manifest.files.keys()]) {
-      if (!remote.has(rel)) await this.removeLocal(state, rel)
-    }
+    await this.removeDeleted(state, [...state.manifest.files.keys()].filter((rel) => !remote.has(rel)))
     // Whatever changed in the mirror while no guard watched it (the peer away, or the list on
     // its way) is found now, one lstat per file, and fetched before the peer is called synced.
     if (!state.guard) await this.repair(state, [''])
@@ -428,7 +518,7 @@ export class MirrorCoordinator {
       if (from && (await this.renameLocal(state, from, rel))) deleted.delete(from)
     }
     for (const rel of upserts) await this.consider(state, generation, rel)
-    for (const rel of deleted) if (!state.pending.has(rel)) await this.removeLocal(state, rel)
+    await this.removeDeleted(state, [...deleted].filter((rel) => !state.pending.has(rel)))
     this.checkSynced(state)
   }
 
@@ -441,9 +531,10 @@ export class MirrorCoordinator {
     const want = remote.get(rel)
     const have = state.manifest.files.get(rel)
     if (!want) {
-      if (have && !state.pending.has(rel)) await this.removeLocal(state, rel)
+      if (have && !state.pending.has(rel)) await this.removeDeleted(state, [rel])
       return
     }
+    this.holds.get(state.ref.key)?.release(rel)
     if (have?.version === want.version || state.pending.has(rel) || state.refused.get(rel) === want.version) return
     const where = pathInMirror(state.ref.folder, rel)
     if ('problem' in where) return
@@ -458,6 +549,8 @@ export class MirrorCoordinator {
       size: want.size,
       have: have?.version ?? null,
       reuseFrom: want.size > 0 ? this.localCopyOf(want.version, where.path) : null,
+      // What it replaces goes to the history (the worker links it there before the rename).
+      keepAs: have ? this.history.reserve(path.basename(state.ref.folder)) : null,
     }
     await this.produce(state, job)
   }
@@ -495,6 +588,7 @@ export class MirrorCoordinator {
   }
 
   private async onDone(job: Job, result: JobResult): Promise<void> {
+    if (job.kind === 'file' && job.keepAs) this.settleKept(job, result)
     const generation = this.jobGenerations.get(job.id)
     this.jobGenerations.delete(job.id)
     const state = this.peers.get(job.peer.key)
@@ -659,12 +753,59 @@ export class MirrorCoordinator {
     if (!('problem' in where)) await removeEmptyParents(where.path, state.ref.folder)
   }
 
+  /**
+   * Deletions the peer made: applied, unless they make a mass delete (see mass-delete.ts), which
+   * is held until the user confirms it.
+   */
+  private async removeDeleted(state: PeerState, rels: string[]): Promise<void> {
+    const mirrored = rels.filter((rel) => state.manifest.files.has(rel))
+    let hold = this.holds.get(state.ref.key)
+    if (!hold) this.holds.set(state.ref.key, (hold = new MassDeleteHold(this.options.massDelete ?? DEFAULT_MASS_DELETE)))
+    const admission = hold.admit(mirrored, state.manifest.files.size, Date.now())
+    if (admission.hold && admission.started) {
+      const { files, total } = admission
+      this.options.onEvent({ type: 'mass-delete', peer: state.ref.key, files, total })
+      this.report(
+        'mass-delete',
+        `${state.ref.key} deleted ${files} of its ${total} files at once: its mirror keeps them, and its other changes go on, until you confirm with: dropbox-sync ctl confirm ${state.ref.key}`,
+        state.ref.key,
+      )
+    }
+    const held = admission.hold ? new Set(mirrored) : null
+    for (const rel of rels) if (!held?.has(rel)) await this.removeLocal(state, rel)
+  }
+
+  /** A file job that was to keep the version it replaces: kept in the history if it was replaced. */
+  private settleKept(job: FileJob, result: JobResult): void {
+    const replaced = result.kind === 'file' && result.ok && result.outcome !== 'up-to-date'
+    if (replaced && job.have) this.history.adopt(path.basename(job.peer.folder), job.peer.key, job.path, job.keepAs!, job.have, 'overwritten')
+    else this.history.discard(job.keepAs!)
+  }
+
+  /** Moves `source` onto `target` (`rel` in the mirror), keeping the version it replaces. */
+  private placeKeeping(state: PeerState, rel: string, source: string, target: string): void {
+    const old = state.manifest.files.get(rel)
+    const folderName = path.basename(state.ref.folder)
+    const keepAs = old ? this.history.reserve(folderName) : null
+    try {
+      this.writer.place(source, target, state.ref.folder, keepAs)
+    } catch (error) {
+      if (keepAs) this.history.discard(keepAs)
+      throw error
+    }
+    if (keepAs) this.history.adopt(folderName, state.ref.key, rel, keepAs, old!.version, 'overwritten')
+  }
+
   private async removeLocal(state: PeerState, rel: string): Promise<void> {
     const where = pathInMirror(state.ref.folder, rel)
     if ('problem' in where) return
     const entry = state.manifest.files.get(rel)
-    // Never through a link planted on the way (it is removed instead: see mirror-way.ts).
-    if (entry && entry.size > 0 && clearWay(where.path, state.ref.folder)) await this.recycler.keep(where.path, entry.version)
+    // Never through a link planted on the way (it is removed instead: see mirror-way.ts). Linked
+    // into the history at once; held 10 s in the recycler too, in case a move follows.
+    if (entry && clearWay(where.path, state.ref.folder)) {
+      const kept = this.history.enabled ? this.history.link(path.basename(state.ref.folder), state.ref.key, rel, where.path, entry.version, 'deleted') : null
+      if (entry.size > 0) await this.recycler.keep(where.path, entry.version, kept === null ? undefined : `${path.basename(state.ref.folder)}/${kept}`)
+    }
     // A folder standing at the path stays: it may hold what the peer has there now.
     await removeFromMirror(where.path, state.ref.folder).catch(() => {})
     const had = state.manifest.files.has(rel)
@@ -681,7 +822,7 @@ export class MirrorCoordinator {
     const stats = clearWay(source.path, state.ref.folder) ? lstatOrWhy(source.path) : 'absent'
     if (typeof stats !== 'object' || !stats.isFile()) return false
     try {
-      this.writer.place(source.path, target.path, state.ref.folder)
+      this.placeKeeping(state, to, source.path, target.path)
     } catch {
       return false
     }
@@ -696,11 +837,15 @@ export class MirrorCoordinator {
 
   /** Brings a just-deleted file with this content back under its new name: a move, no transfer. */
   private async restoreRecycled(state: PeerState, rel: string, want: ListEntry, target: string): Promise<boolean> {
+    // A move, not a loss: what the history kept of the deletion goes.
+    const tag = this.recycler.tagOf(want.version)
     const held = this.recycler.take(want.version)
+    const folderName = path.basename(state.ref.folder)
+    if (held && tag?.startsWith(`${folderName}/`)) this.history.drop(folderName, tag.slice(folderName.length + 1))
     if (!held) return false
     let mtimeMs: number
     try {
-      this.writer.place(held, target, state.ref.folder)
+      this.placeKeeping(state, rel, held, target)
       mtimeMs = lstatSync(target).mtimeMs
     } catch {
       return false

@@ -51,6 +51,11 @@ export class MirrorGuard {
     this.recheck.unref()
   }
 
+  /** Looks at the whole mirror now, as the periodic look does (`ctl rescan`). */
+  lookNow(): void {
+    if (this.recheck) this.changed('')
+  }
+
   close(): void {
     this.closed = true
     if (this.timer) clearTimeout(this.timer)

@@ -1,5 +1,5 @@
 // Where a peer's relative path lands inside its mirror folder, or why it may not.
-import { lstatSync, mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs'
+import { linkSync, lstatSync, mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs'
 import { threadId } from 'node:worker_threads'
 import { rm, rmdir } from 'node:fs/promises'
 import path from 'node:path'
@@ -82,23 +82,30 @@ export class MirrorWriter {
 
   /**
    * Renames `source` to `target`. The peer's truth wins inside its mirror: a folder standing
-   * where the file goes is removed.
+   * where the file goes is removed. `keepAs`: the file it replaces is first hard-linked there
+   * (the mirror history; same file system), and the link removed again if the rename fails.
    */
-  commit(source: string, target: string): void {
+  commit(source: string, target: string, keepAs: string | null = null): void {
+    const kept = keepAs !== null && keepPrevious(target, keepAs)
     try {
       renameSync(source, target)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
-      if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error
-      rmSync(target, { recursive: true, force: true })
-      renameSync(source, target)
+      try {
+        if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error
+        rmSync(target, { recursive: true, force: true })
+        renameSync(source, target)
+      } catch (again) {
+        if (kept) rmSync(keepAs, { force: true })
+        throw again
+      }
     }
   }
 
   /** Moves an existing file (a renamed mirror file) to `target` inside the mirror `folder`. */
-  place(source: string, target: string, folder: string): void {
+  place(source: string, target: string, folder: string, keepAs: string | null = null): void {
     this.prepare(target, folder)
-    this.commit(source, target)
+    this.commit(source, target, keepAs)
   }
 
   private makeParentsSync(parent: string, folder: string): void {
@@ -138,6 +145,21 @@ function makeEachSync(parts: string[], folder: string): void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     }
+  }
+}
+
+/**
+ * Hard-links the regular file at `target` to `keepAs` (a path the mirror history reserved).
+ * Nothing there, a folder or a link: nothing to keep. A link that cannot be made (another file
+ * system, no room for the entry) keeps nothing either: the new version goes in regardless.
+ */
+function keepPrevious(target: string, keepAs: string): boolean {
+  try {
+    if (!lstatSync(target).isFile()) return false
+    linkSync(target, keepAs)
+    return true
+  } catch {
+    return false
   }
 }
 

@@ -7,7 +7,7 @@ import path from 'node:path'
 const KEEP_MS = 10_000
 
 export class Recycler {
-  private readonly kept = new Map<string, { file: string; timer: NodeJS.Timeout }>()
+  private readonly kept = new Map<string, { file: string; timer: NodeJS.Timeout; tag?: string }>()
   /** Removals under way, for clear() to wait on. Each settles without rejecting. */
   private readonly removing = new Set<Promise<void>>()
   private counter = 0
@@ -26,9 +26,10 @@ export class Recycler {
   /**
    * Moves a deleted mirror file here, remembered by its content's version. Only a regular file:
    * a folder or a link standing at its path now is not the file (the caller decides about it).
-   * The caller has made sure no folder on the way is a link (see mirror-way.ts).
+   * The caller has made sure no folder on the way is a link (see mirror-way.ts). `tag`: the
+   * caller's name for it (its mirror history entry), given back by tagOf.
    */
-  async keep(file: string, version: string): Promise<void> {
+  async keep(file: string, version: string, tag?: string): Promise<void> {
     // Gone already, or a folder on its way is a file now (the peer made it one): nothing to keep.
     const stats = await lstat(file).catch(() => null)
     if (!stats?.isFile()) return
@@ -41,7 +42,12 @@ export class Recycler {
     this.forget(version)
     const timer = setTimeout(() => this.forget(version), KEEP_MS)
     timer.unref()
-    this.kept.set(version, { file: held, timer })
+    this.kept.set(version, { file: held, timer, tag })
+  }
+
+  /** The tag a held file with this content was kept with. */
+  tagOf(version: string): string | undefined {
+    return this.kept.get(version)?.tag
   }
 
   /** A held file with this content, handed over (the caller moves it away), or null. */

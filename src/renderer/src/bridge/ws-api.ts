@@ -96,6 +96,7 @@ export function createWebSocketApi(url: string, open: SocketFactory = browserSoc
     getSettings: () => request(REQUEST.getSettings),
     saveSettings: (settings) => request(REQUEST.saveSettings, settings),
     chooseFolder: async (field) => (await request<{ path: string | null }>(REQUEST.chooseFolder, { field })).path,
+    listFolders: (path) => request(REQUEST.listFolders, { path }),
     getSnapshot: () => request(REQUEST.getSnapshot),
     restartEngine: () => request(REQUEST.restartEngine),
     getDevice: () => request(REQUEST.getDevice),

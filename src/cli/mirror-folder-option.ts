@@ -1,0 +1,43 @@
+// `--mirror DIR` or `-d DIR` (the shared folder, whose mirrors are beside it): which client's
+// mirror folder `history` and `ctl` are about.
+import type { Command } from 'commander'
+import path from 'node:path'
+import { defaultMirrorDir } from '../main/engine/client/client-node'
+import { peerKey } from '../main/engine/control/control-protocol'
+import { folderPath } from './options'
+
+export interface MirrorFolderOptions {
+  mirror?: string
+  dir?: string
+}
+
+export function withMirrorFolder(command: Command): Command {
+  return command
+    .option('--mirror <dir>', "the client's mirror folder (as given to its --mirror)", folderPath)
+    .option('-d, --dir <dir>', 'the folder the client shares: its mirrors are beside it (DIR-mirrors) unless --mirror says otherwise', folderPath)
+}
+
+/** The mirror folder named, or a usage error (one line, exit 2). */
+export function mirrorFolder(opts: MirrorFolderOptions): string {
+  if (opts.mirror) return path.resolve(opts.mirror)
+  if (opts.dir) return defaultMirrorDir(opts.dir)
+  usage("name the client with --mirror <dir> (its mirror folder) or -d <dir> (the folder it shares)")
+}
+
+/** A peer as `ip:port` (or its mirror folder's name), or a usage error. */
+export function peerOption(value: string): string {
+  const key = peerKey(value)
+  if (key === null) usage(`${JSON.stringify(value)} is not a peer: give its address as IP:PORT, as the events name it`)
+  return key
+}
+
+export function usage(message: string): never {
+  process.stderr.write(`error: ${message}\n`)
+  process.exit(2)
+}
+
+/** A failure that is not a usage error: one line, exit 1. */
+export function fail(message: string): never {
+  process.stderr.write(`dropbox-sync: ${message}\n`)
+  process.exit(1)
+}

@@ -1,0 +1,135 @@
+// The mirror history and the mass-delete hold, as a user meets them: real clients (CLI
+// processes), real files, `dropbox-sync history` and `dropbox-sync ctl confirm`.
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { killAll, runCliOnce } from '../helpers/cli'
+import { expectMirrored, startClient, startServer, write, type Client } from '../helpers/mirror-clients'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+import { mirrorOf, treeOf } from '../helpers/tree'
+
+afterEach(() => {
+  killAll()
+  removeTempDirs()
+})
+
+interface Listed {
+  path: string
+  peer: string
+  at: string
+  size: number
+  sha256: string
+  reason: string
+}
+
+async function historyList(...args: string[]): Promise<Listed[]> {
+  const result = await runCliOnce(['history', 'list', '--json', ...args])
+  expect(result.code).toBe(0)
+  return result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Listed)
+}
+
+/** A sender sharing `files`, and a receiver with `extra` flags that has mirrored it. */
+async function pair(files: Record<string, string | Buffer>, ...extra: string[]): Promise<{ senderDir: string; sender: Client; receiver: Client; mirror: string }> {
+  const serverPort = await startServer()
+  const senderDir = tempDir('hist-sender-')
+  for (const [rel, content] of Object.entries(files)) write(senderDir, rel, content)
+  const sender = await startClient(serverPort, senderDir)
+  const receiver = await startClient(serverPort, tempDir('hist-receiver-'), ...extra)
+  await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` }, 15_000)
+  return { senderDir, sender, receiver, mirror: mirrorOf(receiver.dir, sender.port) }
+}
+
+describe('mirror history', () => {
+  it('a file the peer deleted, and one it overwrote, restore with identical bytes; a mirror folder is refused', async () => {
+    const deleted = randomBytes(3 * 1024 * 1024) // large: through the hash writer
+    const first = randomBytes(5000) // small: through a batch
+    const { senderDir, sender, receiver, mirror } = await pair({ 'docs/deleted.bin': deleted, 'notes/overwritten.txt': first, 'stays.txt': 'stays\n' })
+    const peer = `127.0.0.1:${sender.port}`
+
+    rmSync(path.join(senderDir, 'docs', 'deleted.bin'))
+    await receiver.cli.waitFor('file-removed', { path: 'docs/deleted.bin' }, 15_000)
+    writeFileSync(path.join(senderDir, 'notes', 'overwritten.txt'), 'the new version\n')
+    await receiver.cli.waitFor('file-synced', { path: 'notes/overwritten.txt', bytes: 16 }, 15_000)
+    await expectMirrored(senderDir, mirror)
+
+    // The index is saved a moment after the change.
+    let listed: Listed[] = []
+    for (const deadline = Date.now() + 10_000; listed.length < 2 && Date.now() < deadline; ) {
+      listed = await historyList('-d', receiver.dir)
+    }
+    expect(listed.map(({ path: p, peer: who, size, reason }) => ({ p, who, size, reason })).sort((a, b) => a.p.localeCompare(b.p))).toEqual([
+      { p: 'docs/deleted.bin', who: peer, size: deleted.length, reason: 'deleted' },
+      { p: 'notes/overwritten.txt', who: peer, size: first.length, reason: 'overwritten' },
+    ])
+    // Never inside the mirror itself.
+    expect(Object.keys(treeOf(mirror)).sort()).toEqual(['notes/overwritten.txt', 'stays.txt'])
+
+    const out = tempDir('restored-')
+    const restore = (rel: string, ...more: string[]): ReturnType<typeof runCliOnce> => runCliOnce(['history', 'restore', rel, '--to', out, '-d', receiver.dir, ...more])
+    let result = await restore('docs/deleted.bin')
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(readFileSync(path.join(out, 'deleted.bin')).equals(deleted)).toBe(true)
+    result = await restore('notes/overwritten.txt', '--peer', peer)
+    expect(result.code).toBe(0)
+    expect(readFileSync(path.join(out, 'overwritten.txt')).equals(first)).toBe(true)
+
+    // Never over an existing file unless --force.
+    writeFileSync(path.join(out, 'overwritten.txt'), 'mine\n')
+    result = await restore('notes/overwritten.txt')
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/exists; --force replaces it/)
+    expect(readFileSync(path.join(out, 'overwritten.txt'), 'utf8')).toBe('mine\n')
+    expect((await restore('notes/overwritten.txt', '--force')).code).toBe(0)
+    expect(readFileSync(path.join(out, 'overwritten.txt')).equals(first)).toBe(true)
+
+    // Into the mirror: the next sync would undo it, and the user is told so.
+    result = await runCliOnce(['history', 'restore', 'docs/deleted.bin', '--to', mirror, '-d', receiver.dir])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/inside the mirror folder .* next sync/)
+    expect(existsSync(path.join(mirror, 'deleted.bin'))).toBe(false)
+    // Nothing of the kind.
+    expect((await restore('no/such.txt')).code).toBe(1)
+  })
+
+  it('--keep-days 0 keeps nothing', async () => {
+    const { senderDir, receiver } = await pair({ 'a.txt': 'a\n', 'b.txt': 'b\n' }, '--keep-days', '0')
+    rmSync(path.join(senderDir, 'a.txt'))
+    await receiver.cli.waitFor('file-removed', { path: 'a.txt' }, 15_000)
+    receiver.cli.kill('SIGINT')
+    await receiver.cli.exited
+    expect(await historyList('-d', receiver.dir)).toEqual([])
+  })
+})
+
+describe('mass-delete hold', () => {
+  it('a peer deleting 15 of its 20 files is held (its other changes go on) until ctl confirm; then they go to the history', async () => {
+    const files: Record<string, string> = {}
+    for (let i = 0; i < 20; i++) files[`f${String(i).padStart(2, '0')}.txt`] = `file ${i}\n`
+    const { senderDir, sender, receiver, mirror } = await pair(files, '--max-delete-percent', '50', '--max-delete-files', '10')
+    const peer = `127.0.0.1:${sender.port}`
+    const before = treeOf(mirror)
+
+    for (let i = 0; i < 15; i++) rmSync(path.join(senderDir, `f${String(i).padStart(2, '0')}.txt`))
+    const event = await receiver.cli.waitFor('mass-delete', { peer }, 15_000)
+    expect(event).toEqual({ type: 'mass-delete', peer, files: 15, total: 20 })
+    expect(receiver.cli.find('error', { code: 'mass-delete' })?.message).toMatch(/ctl confirm/)
+    // Its other changes keep coming.
+    mkdirSync(path.join(senderDir, 'new'))
+    write(senderDir, 'new/after.txt', 'made after the deletions\n')
+    await receiver.cli.waitFor('file-synced', { path: 'new/after.txt' }, 15_000)
+    expect(treeOf(mirror)).toEqual({ ...before, 'new/after.txt': treeOf(senderDir)['new/after.txt'] })
+    expect(receiver.cli.find('file-removed')).toBeUndefined()
+
+    const confirmed = await runCliOnce(['ctl', 'confirm', peer, '-d', receiver.dir])
+    expect(confirmed.stderr).toBe('')
+    expect(confirmed.stdout).toMatch(/applied 15 deletions/)
+    await expectMirrored(senderDir, mirror)
+    let listed: Listed[] = []
+    for (const deadline = Date.now() + 10_000; listed.length < 15 && Date.now() < deadline; ) listed = await historyList('--mirror', `${receiver.dir}-mirrors`, '--peer', peer)
+    expect(listed.map((e) => e.path).sort()).toEqual(Object.keys(before).sort().slice(0, 15))
+    // Nothing more is held.
+    expect((await runCliOnce(['ctl', 'confirm', peer, '-d', receiver.dir])).code).toBe(1)
+  })
+})
