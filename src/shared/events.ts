@@ -182,36 +182,6 @@ export interface WorkersEvent {
   states: WorkerState[]
 }
 
-/** Server: a device with a valid certificate but no membership asks in; the operator answers. */
-export interface JoinRequestEvent {
-  type: 'join-request'
-  /** Its device ID as people read it. */
-  id: string
-  name: string
-  /** Where it asked from, `host:port`. */
-  address: string
-}
-
-/** Server: a device became a member (an invite used, a request accepted). */
-export interface MemberAddedEvent {
-  type: 'member-added'
-  id: string
-  name: string
-}
-
-/** Server: a member was taken out; it is refused from now on. */
-export interface MemberRemovedEvent {
-  type: 'member-removed'
-  id: string
-  name: string
-}
-
-/** This device was removed from the server's members: it stops trying to join. */
-export interface RemovedEvent {
-  type: 'removed'
-  message: string
-}
-
 export type EngineEvent =
   | ReadyEvent
   | RegisteredEvent
