@@ -9,6 +9,14 @@ export type Role = 'server' | 'client'
  */
 export type LeaveReason = 'log-off' | 'connection-lost' | 'timeout' | 'removed'
 
+/** How the window says why a peer left. */
+export const LEAVE_REASON_TEXT: Record<LeaveReason, string> = {
+  'log-off': 'logged off',
+  'connection-lost': 'connection lost',
+  timeout: 'timed out',
+  removed: 'removed from the members',
+}
+
 /**
  * Who a peer is, once the engine knows (TLS on the wire): its device ID as people read it
  * (`XXXXXXX-…`, src/shared/device-id.ts) and its name. Optional, since older engines omit them.
