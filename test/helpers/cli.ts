@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { EngineEvent } from '../../src/shared/events'
+import { rememberDevice } from './devices-by-port'
 import { EventLog } from './events'
 import { tempDir } from './temp'
 import { knowServer, storeOf } from './test-identity'
@@ -38,7 +39,10 @@ export class CliProcess extends EventLog {
           this.notJson.push(line)
           continue
         }
-        if (event.type === 'ready') this.onReady?.(event.port)
+        if (event.type === 'ready') {
+          this.onReady?.(event.port)
+          if (event.role === 'client') rememberDevice(event.port, event.id, event.name)
+        }
         this.sink(event)
       }
     })
