@@ -40,7 +40,11 @@ export function relativePathProblem(path: string): string | null {
   return null
 }
 
-/** The folder a peer's mirror lives in: `127.0.0.1_4000`, `2001-db8--1_4000` (no `:` in names). */
+/**
+ * The folder an earlier version kept a peer's mirror in, by address: `127.0.0.1_4000`,
+ * `2001-db8--1_4000` (no `:` in names). Mirrors now follow devices (deviceFolderName); a folder
+ * of this name is adopted by the device first seen at that address and port.
+ */
 export function mirrorFolderName(ip: string, port: number): string {
   return `${ip.replace(/:/g, '-')}_${port}`
 }
