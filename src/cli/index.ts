@@ -8,7 +8,6 @@ import { folderPairProblem } from '../main/engine/client/folder-pair'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, defaultWorkers } from '../main/engine/defaults'
 import { DEFAULT_RESCAN_SECONDS, MAX_RESCAN_SECONDS } from '../shared/rescan'
 import { portProblem } from '../main/engine/net/listen'
-import { RegistryServer } from '../main/engine/registry/registry-server'
 import { JoinError, SERVER_FILE } from '../main/engine/client/saved-server'
 import { decodeInvite } from '../main/engine/identity/invite'
 import { deviceNameProblem, toDeviceName } from '../main/engine/protocol/codec'
@@ -176,6 +175,8 @@ program
       .default(DEFAULT_HELLO_TIMEOUT_MS),
   )
   .action(async (opts: { port: number; host?: string; json?: boolean; heartbeat: number; helloTimeout: number; config?: string; name?: string }) => {
+    // Loaded only for this command: its member store needs zod, which a client does without.
+    const { RegistryServer } = await import('../main/engine/registry/registry-server')
     const server = new RegistryServer({
       port: opts.port,
       host: opts.host,

@@ -35,15 +35,17 @@ export type EngineStatus = z.infer<typeof engineStatusSchema>
 // ---- events pushed to the window ----
 
 const leaveReason = z.enum(['log-off', 'connection-lost', 'timeout', 'removed'])
-// Who a peer is (its TLS identity and the name it gives); absent from events that predate devices.
+// Who a peer is (its TLS identity and the name it gives): always on ready and on a peer's arrival and
+// departure; on other peer events only where the engine knows it.
 const device = { id: z.string().max(100).optional(), name: z.string().max(300).optional() }
+const knownDevice = { id: z.string().max(100), name: z.string().max(300) }
 const workerState = z.object({ id: count, busy: z.boolean(), peer: z.string().optional(), path: z.string().optional(), jobs: count.optional() })
 
 export const engineEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ready'), role: z.enum(['server', 'client']), host: z.string(), port: count, ...device }),
+  z.object({ type: z.literal('ready'), role: z.enum(['server', 'client']), host: z.string(), port: count, ...knownDevice }),
   z.object({ type: z.literal('registered'), server: z.string(), ip: z.string(), port: count }),
-  z.object({ type: z.literal('peer-joined'), ip: z.string(), port: count, ...device }),
-  z.object({ type: z.literal('peer-left'), ip: z.string(), port: count, reason: leaveReason, ...device }),
+  z.object({ type: z.literal('peer-joined'), ip: z.string(), port: count, ...knownDevice }),
+  z.object({ type: z.literal('peer-left'), ip: z.string(), port: count, reason: leaveReason, ...knownDevice }),
   z.object({ type: z.literal('server-lost'), server: z.string() }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string(), peer: z.string().optional() }),
   z.object({ type: z.literal('folder-restored'), folder: z.string() }),

@@ -9,6 +9,14 @@ export type Role = 'server' | 'client'
  */
 export type LeaveReason = 'log-off' | 'connection-lost' | 'timeout' | 'removed'
 
+/** How the window says why a peer left. */
+export const LEAVE_REASON_TEXT: Record<LeaveReason, string> = {
+  'log-off': 'logged off',
+  'connection-lost': 'connection lost',
+  timeout: 'timed out',
+  removed: 'removed from the members',
+}
+
 /**
  * Who a peer is, once the engine knows (TLS on the wire): its device ID as people read it
  * (`XXXXXXX-…`, src/shared/device-id.ts) and its name. Optional, since older engines omit them.
@@ -180,36 +188,6 @@ export interface WorkersEvent {
   busy: number
   total: number
   states: WorkerState[]
-}
-
-/** Server: a device with a valid certificate but no membership asks in; the operator answers. */
-export interface JoinRequestEvent {
-  type: 'join-request'
-  /** Its device ID as people read it. */
-  id: string
-  name: string
-  /** Where it asked from, `host:port`. */
-  address: string
-}
-
-/** Server: a device became a member (an invite used, a request accepted). */
-export interface MemberAddedEvent {
-  type: 'member-added'
-  id: string
-  name: string
-}
-
-/** Server: a member was taken out; it is refused from now on. */
-export interface MemberRemovedEvent {
-  type: 'member-removed'
-  id: string
-  name: string
-}
-
-/** This device was removed from the server's members: it stops trying to join. */
-export interface RemovedEvent {
-  type: 'removed'
-  message: string
 }
 
 /**

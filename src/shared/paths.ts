@@ -40,7 +40,50 @@ export function relativePathProblem(path: string): string | null {
   return null
 }
 
-/** The folder a peer's mirror lives in: `127.0.0.1_4000`, `2001-db8--1_4000` (no `:` in names). */
+/**
+ * The folder an earlier version kept a peer's mirror in, by address: `127.0.0.1_4000`,
+ * `2001-db8--1_4000` (no `:` in names). Mirrors now follow devices (deviceFolderName); a folder
+ * of this name is adopted by the device first seen at that address and port.
+ */
 export function mirrorFolderName(ip: string, port: number): string {
   return `${ip.replace(/:/g, '-')}_${port}`
+}
+
+/** The longest a device's name may be in its mirror folder's name (before `-SHORTID`). */
+export const MAX_SAFE_NAME = 40
+/** What a name with nothing usable in it becomes. */
+export const UNNAMED_DEVICE = 'device'
+
+/** Letters that do not fall apart into a plain letter and marks (NFKD), spelled in ASCII. */
+const SPELLED: Record<string, string> = {
+  ß: 'ss', ẞ: 'SS', æ: 'ae', Æ: 'AE', œ: 'oe', Œ: 'OE', ø: 'o', Ø: 'O', đ: 'd', Đ: 'D', ð: 'd', Ð: 'D',
+  þ: 'th', Þ: 'TH', ł: 'l', Ł: 'L', ı: 'i', ħ: 'h', Ħ: 'H', ŧ: 't', Ŧ: 'T', ŋ: 'ng', Ŋ: 'NG',
+}
+
+/**
+ * A device's name as a folder name every file system takes as it is: ASCII letters and digits,
+ * `-`, `_` and `.`; spaces (any run of white space) become `-`; accented letters lose their
+ * accents (`é` → `e`, `ß` → `ss`); every other character is dropped. At most MAX_SAFE_NAME
+ * characters, never empty, never `.` or `..`, never starting with `.` (a hidden folder) nor
+ * ending with `.` (Windows drops it).
+ */
+export function safeDeviceName(name: string): string {
+  let out = ''
+  for (const char of name.normalize('NFKD')) {
+    if (/^[A-Za-z0-9_.-]$/.test(char)) out += char
+    else if (/^\s$/u.test(char)) out += '-'
+    else if (SPELLED[char] !== undefined) out += SPELLED[char]
+    // Anything else (marks left by NFKD, punctuation, other scripts, controls) is dropped.
+  }
+  out = out.replace(/-{2,}/g, '-').replace(/^[.-]+/, '').slice(0, MAX_SAFE_NAME).replace(/[.-]+$/, '')
+  return out === '' ? UNNAMED_DEVICE : out
+}
+
+/**
+ * The folder a device's mirror lives in: `NAME-SHORTID`, the safe name and the first `idChars`
+ * characters of its device ID as people read it (dashes left out): 7 is the ID's short form;
+ * more when the short form is already another device's (see device-folders.ts).
+ */
+export function deviceFolderName(name: string, idText: string, idChars = 7): string {
+  return `${safeDeviceName(name)}-${idText.replace(/-/g, '').slice(0, idChars)}`
 }

@@ -11,7 +11,7 @@ import { killAll } from '../helpers/cli'
 import { expectMirrored, startClient, startServer, write, type Client } from '../helpers/mirror-clients'
 import { canMount, mounted, unmountAll } from '../helpers/mount'
 import { removeTempDirs, tempDir } from '../helpers/temp'
-import { treeOf } from '../helpers/tree'
+import { mirrorOf, peerFolderName, treeOf } from '../helpers/tree'
 
 afterEach(() => {
   killAll()
@@ -44,7 +44,7 @@ async function pairWithMirrorOn(mirrorRoot: string, files: Record<string, string
   for (const [rel, content] of Object.entries(files)) write(senderDir, rel, content)
   const sender = await startClient(serverPort, senderDir)
   const receiver = await startClient(serverPort, tempDir('receiver-'), '--mirror', mirrorRoot)
-  return { senderDir, sender, receiver, mirror: path.join(mirrorRoot, `127.0.0.1_${sender.port}`) }
+  return { senderDir, sender, receiver, mirror: path.join(mirrorRoot, peerFolderName(sender.port)) }
 }
 
 describe.skipIf(!canMount('tmpfs'))('a hostile disk under the mirror', () => {
@@ -93,7 +93,7 @@ describe('a shared file swapped while it is sent', () => {
     write(senderDir, 'big.bin', randomBytes(4 * 1024 * 1024))
     const sender = await startClient(serverPort, senderDir)
     const receiver = await startClient(serverPort, tempDir('receiver-'))
-    const mirror = `${receiver.dir}-mirrors/127.0.0.1_${sender.port}`
+    const mirror = mirrorOf(receiver.dir, sender.port)
     await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` }, 15_000)
     const big = path.join(senderDir, 'big.bin')
     const aside = path.join(senderDir, '..', `${path.basename(senderDir)}-aside.bin`)

@@ -13,11 +13,12 @@ import { REQUEST } from '../../src/shared/channels'
 import { contract, type AppEvent, type SaveReply, type Snapshot } from '../../src/shared/contract'
 import { machineDefaults } from '../../src/main/app/settings-store'
 import { DEFAULT_SETTINGS, type Settings } from '../../src/shared/settings'
-import { makeCore, WORKER_SCRIPT } from '../helpers/app-core'
+import { inviteTo, makeCore, WORKER_SCRIPT } from '../helpers/app-core'
 import { EventLog } from '../helpers/events'
 import { freePort } from '../helpers/ports'
 import { RawPeer } from '../helpers/raw-peer'
 import { removeTempDirs, tempDir } from '../helpers/temp'
+import { knowServer, serverConfig } from '../helpers/test-identity'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -39,10 +40,12 @@ async function snapshot(core: AppCore): Promise<Snapshot> {
   return contract[REQUEST.getSnapshot].reply.parse(await core.handle(REQUEST.getSnapshot, undefined))
 }
 
-async function realServer(): Promise<number> {
-  const server = new RegistryServer({ port: 0, host: '127.0.0.1', heartbeatMs: 1000 })
+/** A registry server with a config folder of its own; a client joins it with `inviteTo(configDir, port)`. */
+async function realServer(): Promise<{ port: number; configDir: string }> {
+  const { configDir } = await serverConfig()
+  const server = new RegistryServer({ port: 0, host: '127.0.0.1', heartbeatMs: 1000, configDir, name: 'test server' })
   cleanups.push(() => server.stop())
-  return (await server.start()).port
+  return { port: (await server.start()).port, configDir }
 }
 
 const isType = (type: string, extra: (e: AppEvent) => boolean = () => true) => (e: AppEvent) => e.type === type && extra(e)
@@ -96,13 +99,15 @@ describe('the bridge', () => {
   })
 
   it('as the server: Save starts a registry; joins and leaves reach the window and the snapshot', async () => {
-    const { core, log } = makeCore()
+    const { core, log, configDir } = makeCore()
     track(core)
     const reply = await save(core, { ...DEFAULT_SETTINGS, role: 'server', port: 0 })
     expect(reply.ok).toBe(true)
     const running = await log.waitFor(isType('status', (e) => e.type === 'status' && e.status.state === 'running'), 'the server running')
     const port = running.type === 'status' ? running.status.listening!.port : 0
     expect(port).toBeGreaterThan(0)
+    // The peer is made a member in the app's config folder, where the server keeps its members.
+    knowServer(port, configDir)
 
     const peer = await RawPeer.logOn(port, { ip: '127.0.0.1', port: 45001 })
     await log.waitFor(isType('peer-joined'), 'peer-joined')
@@ -113,7 +118,7 @@ describe('the bridge', () => {
   })
 
   it('as a client: Save registers with the server, mirrors a peer, and quitting logs off', async () => {
-    const serverPort = await realServer()
+    const { port: serverPort, configDir: serverDir } = await realServer()
     const peerFolder = tempDir('bridge-peer-')
     writeFileSync(path.join(peerFolder, 'notes.txt'), 'from the peer\n')
     const peerEvents = new EventLog()
@@ -124,6 +129,9 @@ describe('the bridge', () => {
       host: '127.0.0.1',
       serverHost: '127.0.0.1',
       serverPort,
+      configDir: tempDir('bridge-peer-config-'),
+      name: 'peer',
+      join: await inviteTo(serverDir, serverPort),
       workers: 1,
       bufferSlots: 2,
       workerScript: WORKER_SCRIPT,
@@ -135,7 +143,8 @@ describe('the bridge', () => {
 
     const { core, log } = makeCore()
     const folder = tempDir('bridge-share-')
-    const reply = await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', serverPort, folder })
+    // Joined as a user does: the server's invite pasted in Join with invite.
+    const reply = await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', serverPort, folder, invite: await inviteTo(serverDir, serverPort) })
     expect(reply.ok).toBe(true)
     await log.waitFor(isType('registered'), 'registered')
     await log.waitFor(isType('peer-joined', (e) => e.type === 'peer-joined' && e.port === peerPort), 'the peer')
@@ -150,12 +159,13 @@ describe('the bridge', () => {
   })
 
   it('as a client: a shared folder moved away shows in the status until it is back', async () => {
-    const serverPort = await realServer()
+    const { port: serverPort, configDir: serverDir } = await realServer()
     const { core, log } = makeCore()
     track(core)
     const folder = tempDir('bridge-moving-')
     writeFileSync(path.join(folder, 'kept.txt'), 'kept')
-    expect((await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', serverPort, folder })).ok).toBe(true)
+    const invite = await inviteTo(serverDir, serverPort)
+    expect((await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', serverPort, folder, invite })).ok).toBe(true)
     await log.waitFor(isType('registered'), 'registered')
     renameSync(folder, `${folder}-away`)
     await log.waitFor(isType('status', (e) => e.type === 'status' && /^The shared folder .* is gone/.test(e.status.message ?? '')), 'the gone folder in the status', 5000)
@@ -184,8 +194,8 @@ describe('the bridge', () => {
     expect((await save(core, { ...DEFAULT_SETTINGS, role: 'server', port: 0, listenAddress: '127.0.0.2' })).ok).toBe(true)
     expect(core.status).toMatchObject({ state: 'running', listening: { host: '127.0.0.2' }, addresses: ['127.0.0.2'] })
     const { port } = core.status.listening!
-    ;(await RawPeer.connect(port, '127.0.0.2')).close()
-    await expect(RawPeer.connect(port, '127.0.0.1')).rejects.toMatchObject({ code: 'ECONNREFUSED' })
+    ;(await RawPeer.connect(port, { host: '127.0.0.2' })).close()
+    await expect(RawPeer.connect(port, { host: '127.0.0.1' })).rejects.toMatchObject({ code: 'ECONNREFUSED' })
     // 192.0.2.1 is a documentation address: no machine here has it.
     expect((await save(core, { ...DEFAULT_SETTINGS, role: 'server', port: 0, listenAddress: '192.0.2.1' })).ok).toBe(true)
     expect(core.status).toMatchObject({
@@ -203,7 +213,9 @@ describe('the bridge', () => {
     const serverPort = (web.address() as { port: number }).port
     const { core, log } = makeCore()
     track(core)
-    expect((await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', serverPort, folder: tempDir('bridge-http-') })).ok).toBe(true)
+    // An invite from a server that is not there: the address in the settings is the web server's.
+    const invite = await inviteTo((await serverConfig()).configDir, serverPort)
+    expect((await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', serverPort, folder: tempDir('bridge-http-'), invite })).ok).toBe(true)
     await log.waitFor(isType('error', (e) => e.type === 'error' && e.code === 'server-speaks-http'), 'the HTTP answer')
     expect(core.status).toMatchObject({ state: 'running', connected: false, message: `Cannot use the server 127.0.0.1:${serverPort}: that address answers HTTP, not dropbox-sync` })
   })

@@ -14,7 +14,9 @@ import { REQUEST, type RequestChannel } from '../../src/shared/channels'
 import { contract, type AppEvent, type MemberView } from '../../src/shared/contract'
 import { formatDeviceId, shortDeviceId } from '../../src/shared/device-id'
 import { DEFAULT_SETTINGS, type Settings } from '../../src/shared/settings'
-import { makeCore } from '../helpers/app-core'
+import { ClientNode } from '../../src/main/engine/client/client-node'
+import { makeCore, WORKER_SCRIPT } from '../helpers/app-core'
+import { EventLog } from '../helpers/events'
 import { freePort } from '../helpers/ports'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
@@ -121,7 +123,9 @@ describe('invites', () => {
     const membership = await Membership.open(tempDir('server-config-'))
     const addresses = [{ host: '127.0.0.1', port: 4000 }]
     const client = { ...DEFAULT_SETTINGS, role: 'client' as const, serverAddress: '127.0.0.1', folder: configDir }
-    const typo = `${(await membership.createInvite({ addresses, serverId: identity.id })).slice(0, -1)}a`
+    const good = await membership.createInvite({ addresses, serverId: identity.id })
+    // One character changed (whatever the last one was: 1 in 32 times it is already an a).
+    const typo = `${good.slice(0, -1)}${good.endsWith('a') ? 'b' : 'a'}`
     expect(await ask(core, REQUEST.saveSettings, { ...client, invite: typo })).toEqual({ ok: false, errors: { invite: expect.stringMatching(/mistyped/) } })
 
     // Valid for a few seconds more: saved now, expired by the next Save.
@@ -216,6 +220,51 @@ describe('members', () => {
     const recent = (await ask(core, REQUEST.getSnapshot)).recent
     expect(recent.map((e) => e.type)).toEqual(expect.arrayContaining(['join-request', 'member-added', 'member-removed']))
     expect(recent.some((e) => e.type === 'members')).toBe(false)
+  })
+
+  it('a device the server holds, accepted then removed in the window: each of join-request, member-added and member-removed reaches the window once', async () => {
+    // The registry server reports these from the member store as the members service does: the
+    // window must not get both copies.
+    const { core, log } = started()
+    const port = await freePort()
+    await asServer(core, port)
+    const server = await ask(core, REQUEST.getDevice)
+    const deviceEvents = new EventLog()
+    const device = new ClientNode({
+      dir: tempDir('held-share-'),
+      port: 0,
+      host: '127.0.0.1',
+      serverHost: '127.0.0.1',
+      serverPort: port,
+      configDir: tempDir('held-config-'),
+      name: 'held laptop',
+      serverId: server.id!,
+      workers: 1,
+      bufferSlots: 2,
+      workerScript: WORKER_SCRIPT,
+      onEvent: deviceEvents.sink,
+    })
+    cleanups.push(() => device.stop())
+    await device.start()
+    await deviceEvents.waitFor('error', { code: 'join-pending' })
+    await log.waitFor((e) => e.type === 'join-request' && e.name === 'held laptop', 'the join request')
+    const held = (await ask(core, REQUEST.listMembers)).members.find((m: MemberView) => m.name === 'held laptop')!
+    expect(held.state).toBe('pending')
+
+    expect((await ask(core, REQUEST.acceptMember, { id: held.id })).result).toBe('accepted')
+    await deviceEvents.waitFor('registered')
+    // The server lets it in after its own member-added, so its peer-joined comes after that copy.
+    await log.waitFor((e) => e.type === 'peer-joined' && e.id === held.deviceId, 'the device on the server')
+
+    expect((await ask(core, REQUEST.removeMember, { id: held.id })).result).toBe('removed')
+    await deviceEvents.waitFor('removed')
+    // Its peer-left follows the server's own member-removed.
+    await log.waitFor((e) => e.type === 'peer-left' && e.reason === 'removed', 'the device cut off')
+
+    const about = (type: string) => log.events.filter((e) => e.type === type && 'id' in e && e.id === held.deviceId)
+    expect(about('join-request')).toHaveLength(1)
+    expect(about('member-added')).toEqual([expect.objectContaining({ type: 'member-added', name: 'held laptop' })])
+    expect(about('member-removed')).toEqual([expect.objectContaining({ type: 'member-removed', name: 'held laptop' })])
   })
 
   it('says when members.json is damaged, and lists it again once it is fixed', async () => {

@@ -15,6 +15,7 @@ import { DEFAULT_SETTINGS } from '../../src/shared/settings'
 import { makeCore } from '../helpers/app-core'
 import { RawPeer } from '../helpers/raw-peer'
 import { removeTempDirs, tempDir } from '../helpers/temp'
+import { knowServer } from '../helpers/test-identity'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -32,12 +33,12 @@ function rendererFolder(): string {
 }
 
 async function startUi() {
-  const { core, log } = makeCore()
+  const { core, log, configDir } = makeCore()
   cleanups.push(() => core.stop())
   const ui = new UiServer({ backend: core, rendererDir: rendererFolder(), port: 0 })
   cleanups.push(() => ui.stop())
   const { url, port } = await ui.start()
-  return { core, log, ui, url, port }
+  return { core, log, ui, url, port, configDir }
 }
 
 function get(port: number, pathAndQuery: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
@@ -144,7 +145,7 @@ describe('the headless UI server', () => {
   })
 
   it('carries the bridge: settings, the engine restarting as a server, joins and leaves, the snapshot', async () => {
-    const { url } = await startUi()
+    const { url, configDir } = await startUi()
     const api = openApi(url)
     const events: AppEvent[] = []
     api.onEvents((batch) => events.push(...batch))
@@ -156,6 +157,8 @@ describe('the headless UI server', () => {
     const running = await until(() => events.find((e) => e.type === 'status' && e.status.state === 'running'), 'running')
     const port = running.type === 'status' ? running.status.listening!.port : 0
 
+    // A member of the app's server: made so in the app's config folder, where its members live.
+    knowServer(port, configDir)
     const peer = await RawPeer.logOn(port, { ip: '127.0.0.1', port: 46001 })
     await until(() => events.find((e) => e.type === 'peer-joined' && e.port === 46001), 'peer-joined')
     const snapshot = contract['snapshot:get'].reply.parse(await api.getSnapshot())

@@ -15,11 +15,11 @@ async function startServer(port = 0, ...extra: string[]): Promise<{ server: CliP
   return { server, port: ready.port }
 }
 
-async function startClient(serverPort: number, serverIp = '127.0.0.1', ...extra: string[]): Promise<{ client: CliProcess; port: number }> {
+async function startClient(serverPort: number, serverIp = '127.0.0.1', ...extra: string[]): Promise<{ client: CliProcess; port: number; id: string }> {
   const client = runCli(['client', '-d', tempDir(), '-p', '0', '-w', '2', '-b', '4', '-sp', String(serverPort), '-sip', serverIp, ...extra])
   const ready = await client.waitFor('ready', { role: 'client' })
   await client.waitFor('registered')
-  return { client, port: ready.port }
+  return { client, port: ready.port, id: ready.id! }
 }
 
 describe('server and clients as processes', () => {
@@ -107,9 +107,12 @@ describe('server and clients as processes', () => {
   it('a server port that is another client, or not dropbox-sync at all, is named as such', async () => {
     const { port } = await startServer()
     const other = await startClient(port)
+    // Its invite (the server's, naming that port) pins the server's device ID: the client there proves another one.
     const misled = runCli(['client', '-d', tempDir(), '-sp', String(other.port), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
-    const error = await misled.waitFor('error', { code: 'server-unreachable' })
-    expect(error.message).toContain(`127.0.0.1:${other.port} is a dropbox-sync client, not the server`)
+    const error = await misled.waitFor('error', { code: 'peer-id-mismatch' })
+    expect(error.message).toContain(`the server at 127.0.0.1:${other.port} is not the server this device joined`)
+    expect(error.message).toContain(`is device ${other.id.slice(0, 7)}`)
+    expect(await misled.exited).toEqual({ code: 1, signal: null })
     const { createServer } = await import('node:net')
     // An SSH server greets first; an HTTP server is named as such (test/cli/new-user.test.ts).
     const web = createServer((socket) => socket.end('SSH-2.0-OpenSSH_9.2\r\n'))
@@ -118,7 +121,8 @@ describe('server and clients as processes', () => {
       const webPort = (web.address() as { port: number }).port
       const lost = runCli(['client', '-d', tempDir(), '-sp', String(webPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
       const notOurs = await lost.waitFor('error', { code: 'server-unreachable' })
-      expect(notOurs.message).toContain('it does not speak the dropbox-sync protocol')
+      // No TLS answer, and not HTTP either: said once, and the client keeps trying.
+      expect(notOurs.message).toContain(`127.0.0.1:${webPort} does not speak TLS 1.3: not a dropbox-sync v4 peer`)
     } finally {
       web.close()
     }
@@ -250,7 +254,9 @@ describe('output', () => {
 })
 
 describe('start-up cost', () => {
-  it('the server and client commands load no module only the app needs (zod alone takes ~100 ms to load)', async () => {
+  // zod (the app's contract, the server's member store) alone takes ~100 ms to load; @peculiar/x509
+  // only makes a new identity. Both are loaded with import() by the commands that need them.
+  it('the client command loads no package but commander before it runs: not the app\'s, the server\'s or x509', async () => {
     const { readFileSync } = await import('node:fs')
     const path = await import('node:path')
     const entry = path.join(path.dirname(BIN), '..', 'out', 'cli', 'dropbox-sync.mjs')

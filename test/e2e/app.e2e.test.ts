@@ -12,11 +12,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { loadOrCreateIdentity } from '../../src/main/engine/identity/device-identity'
 import { decodeInvite } from '../../src/main/engine/identity/invite'
 import { Membership } from '../../src/main/engine/identity/membership'
-import { killAll, runCli, type CliProcess } from '../helpers/cli'
+import { inviteFor, killAll, runCli, type CliProcess } from '../helpers/cli'
 import { buildWindow, launchChromium, startApp, stopApp, type RunningApp } from '../helpers/headless-app'
 import { freePort } from '../helpers/ports'
 import { FakePeer } from '../helpers/fake-peer'
 import { removeTempDirs, tempDir } from '../helpers/temp'
+import { knowServer } from '../helpers/test-identity'
 
 // The README's pictures are refreshed on request (SCREENSHOTS=docs), so a test run leaves the
 // checkout clean; otherwise they go to a temp folder, still taken (a screen that cannot render fails).
@@ -47,6 +48,19 @@ afterEach(async () => {
   removeTempDirs()
 })
 
+/** `promise`, or a failure naming what did not happen within `ms` (a generous deadline, not a measurement). */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
+  })
+  try {
+    return await Promise.race([promise, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 async function open(app: RunningApp): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
   const page = await context.newPage()
@@ -73,7 +87,9 @@ async function startClient(serverPort: number): Promise<{ cli: CliProcess; key: 
   const dir = tempDir('e2e-share-')
   writeFileSync(path.join(dir, 'hello.txt'), `hello from ${dir}\n`)
   const cli = runCli(['client', '-d', dir, '-p', '0', '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1', '-w', '2', '-b', '8'])
-  const registered = await cli.waitFor('registered', {}, 15_000)
+  const registered = await cli.waitFor('registered', {}, 15_000).catch((error: Error) => {
+    throw new Error(`${error.message}; stderr: ${cli.stderr}`)
+  })
   return { cli, key: `${registered.ip}:${registered.port}` }
 }
 
@@ -109,7 +125,12 @@ async function fillSettings(page: Page, values: Partial<Record<'Port' | 'Server 
 
 async function save(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Save', exact: true }).click()
-  await page.getByText('Saved. The engine runs with these settings.').waitFor({ timeout: 10_000 })
+  await page
+    .getByText('Saved. The engine runs with these settings.')
+    .waitFor({ timeout: 10_000 })
+    .catch(async (error: Error) => {
+      throw new Error(`${error.message}\nthe page says: ${await page.locator('main').innerText({ timeout: 1000 }).catch(() => '?')}`)
+    })
 }
 
 async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
@@ -145,7 +166,12 @@ describe('the app in a browser', () => {
     await expect.poll(() => textOf(browser.locator('.browser-path'))).toBe(folder)
     await browser.getByRole('button', { name: 'Choose this folder' }).click()
     expect(await page.getByLabel('Folder', { exact: true }).inputValue()).toBe(folder)
+    // Joined as a user does: the CLI server's invite (`dropbox-sync invite`) pasted in Settings.
+    await page.getByLabel('Join with invite', { exact: true }).fill(inviteFor('127.0.0.1', server.port))
     await save(page)
+    await app.cli.waitFor('registered', {}, 10_000)
+    const appId = (await app.cli.waitFor('ready', { role: 'client' })).id!
+    expect(await server.cli.waitFor('member-added', { id: appId })).toMatchObject({ type: 'member-added' })
     // The whole form, from the role to Save: it is taller than the window.
     await screenshot(page, 'settings', true)
 
@@ -199,11 +225,12 @@ describe('the app in a browser', () => {
 
     await page.getByRole('tab', { name: 'Activity' }).click()
     const events = page.getByRole('list', { name: 'Events, newest first' })
-    await expect.poll(() => textOf(events.locator('li').first())).toContain(`${alice.key} left`)
+    // Peers go by their device name, the address beside it: `NAME (IP:PORT) left`.
+    await expect.poll(() => textOf(events.locator('li').first())).toContain(`(${alice.key}) left`)
     await screenshot(page, 'activity')
     await page.getByRole('combobox', { name: 'Show' }).selectOption({ label: 'Peers' })
     await page.getByRole('searchbox', { name: 'Filter' }).fill(bob.key)
-    await expect.poll(() => events.locator('li').allTextContents()).toEqual([expect.stringContaining(`${bob.key} left (logged off)`), expect.stringContaining(`${bob.key} joined`)])
+    await expect.poll(() => events.locator('li').allTextContents()).toEqual([expect.stringContaining(`(${bob.key}) left (logged off)`), expect.stringContaining(`(${bob.key}) joined`)])
   }, 60_000)
 
   it('as the server: clients appear within 2 s and leave within 2 s; the settings survive a restart', async () => {
@@ -219,6 +246,8 @@ describe('the app in a browser', () => {
     }
     await fillSettings(page, { Port: String(port) })
     await save(page)
+    // The CLI clients join with invites made in the app's config folder, where its members live.
+    knowServer(port, config)
 
     await page.getByRole('tab', { name: 'Peers' }).click()
     await expect.poll(() => textOf(page.getByTestId('peers-empty'))).toContain(String(port))
@@ -301,13 +330,15 @@ describe('the app in a browser', () => {
 
   it('the peer list stays readable at 700 px: no cell clipped, "offline (logged off)" whole', async () => {
     const port = await freePort()
-    const app = await launch(tempDir('e2e-config-'))
+    const config = tempDir('e2e-config-')
+    const app = await launch(config)
     const page = await open(app)
     await page.setViewportSize({ width: 700, height: 900 })
     await page.getByRole('tab', { name: 'Settings' }).click()
     await page.getByRole('radio', { name: 'Server', exact: true }).check()
     await fillSettings(page, { Port: String(port) })
     await save(page)
+    knowServer(port, config)
     await page.getByRole('tab', { name: 'Peers' }).click()
     const alice = await startClient(port)
     const bob = await startClient(port)
@@ -331,6 +362,56 @@ describe('the app in a browser', () => {
     }
     await screenshot(page, 'peers-700', true)
   }, 60_000)
+
+  it('as the server: a CLI client asks to join, is accepted in the page and registers, then removed in the page: it stops and is refused after', async () => {
+    const config = tempDir('e2e-config-')
+    const port = await freePort()
+    const app = await launch(config)
+    const page = await open(app)
+    await page.getByRole('tab', { name: 'Settings' }).click()
+    await page.getByRole('radio', { name: 'Server', exact: true }).check()
+    await fillSettings(page, { Port: String(port) })
+    await save(page)
+    const serverId = (await app.cli.waitFor('ready', { role: 'server' })).id!
+    // `app --config DIR`: the server engine's identity and members are in DIR, not the default folder.
+    expect(serverId).toBe((await loadOrCreateIdentity(config)).idText)
+
+    // No invite: the device names the server it expects and waits for the operator.
+    const share = tempDir('e2e-asking-')
+    const deviceConfig = tempDir('e2e-asking-config-')
+    const clientArgs = ['client', '-d', share, '-p', '0', '-sp', String(port), '-sip', '127.0.0.1', '--host', '127.0.0.1', '-w', '1', '--config', deviceConfig, '--name', 'cli laptop']
+    const asking = runCli([...clientArgs, '--server-id', serverId])
+    const deviceId = (await asking.waitFor('ready')).id!
+    await asking.waitFor('error', { code: 'join-pending' }, 10_000)
+    await page.getByRole('tab', { name: 'Members' }).click()
+    const accept = page.getByRole('button', { name: 'Accept cli laptop' })
+    await accept.waitFor({ timeout: 10_000 })
+    expect(asking.find('registered')).toBeUndefined()
+    await accept.click()
+    const registered = await asking.waitFor('registered', {}, 10_000)
+    expect(registered.server).toBe(`127.0.0.1:${port}`)
+    expect(await app.cli.waitFor('member-added', { id: deviceId })).toMatchObject({ name: 'cli laptop' })
+    await app.cli.waitFor('peer-joined', { id: deviceId })
+
+    await page.getByRole('button', { name: 'Remove cli laptop' }).click()
+    await page.getByRole('table', { name: 'Members' }).locator('tr.member-removed', { hasText: 'cli laptop' }).waitFor({ timeout: 10_000 })
+    // Told why, and it stops instead of retrying: exit 1.
+    expect(await asking.waitFor('removed', {}, 10_000)).toMatchObject({ message: expect.stringContaining('removed') })
+    expect(await within(asking.exited, 10_000, 'the removed client to exit')).toEqual({ code: 1, signal: null })
+    expect(await app.cli.waitFor('peer-left', { id: deviceId })).toMatchObject({ reason: 'removed' })
+    const members = await Membership.open(config)
+    expect(members.list()).toEqual([expect.objectContaining({ name: 'cli laptop', state: 'removed' })])
+    members.close()
+
+    // Started again on its saved membership, it is turned away at once.
+    const again = runCli(clientArgs)
+    await again.waitFor('removed', {}, 10_000)
+    expect(again.find('registered')).toBeUndefined()
+    expect(await within(again.exited, 10_000, 'the refused client to exit')).toEqual({ code: 1, signal: null })
+    // Activity shows each step once.
+    await page.getByRole('tab', { name: 'Activity' }).click()
+    await expect.poll(() => page.getByRole('list', { name: 'Events, newest first' }).locator('li', { hasText: 'cli laptop' }).count()).toBeGreaterThanOrEqual(3)
+  }, 90_000)
 
   it('refuses the page and the socket without the token', async () => {
     const app = await launch(tempDir('e2e-config-'))

@@ -3,6 +3,8 @@
 import { fileURLToPath } from 'node:url'
 import { AppCore } from '../../src/main/app/app-core'
 import { openSettingsStore } from '../../src/main/app/settings-store'
+import { loadOrCreateIdentity } from '../../src/main/engine/identity/device-identity'
+import { Membership } from '../../src/main/engine/identity/membership'
 import type { AppEvent } from '../../src/shared/contract'
 import { tempDir } from './temp'
 
@@ -40,4 +42,18 @@ export function makeCore(configDir = tempDir('core-config-')) {
   const log = new BatchLog()
   core.subscribe(log.sink)
   return { core, store, log, configDir }
+}
+
+/**
+ * An invite to the server whose config folder is `configDir`, at `host:port`: what its Members
+ * screen or `dropbox-sync invite --config DIR` makes, and a client pastes in Join with invite.
+ */
+export async function inviteTo(configDir: string, port: number, host = '127.0.0.1'): Promise<string> {
+  const identity = await loadOrCreateIdentity(configDir)
+  const membership = await Membership.open(configDir)
+  try {
+    return await membership.createInvite({ addresses: [{ host, port }], serverId: identity.id })
+  } finally {
+    membership.close()
+  }
 }

@@ -1,12 +1,14 @@
 // Runs the real `dropbox-sync` command as a child process with --json and reads its events.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { EngineEvent } from '../../src/shared/events'
+import { rememberDevice } from './devices-by-port'
 import { EventLog } from './events'
 import { tempDir } from './temp'
-import { storeOf } from './test-identity'
+import { knowServer, storeOf } from './test-identity'
 
 export const BIN = fileURLToPath(new URL('../../bin/dropbox-sync.mjs', import.meta.url))
 
@@ -17,6 +19,8 @@ export class CliProcess extends EventLog {
   /** stdout lines that were not JSON: --json promises there are none. */
   readonly notJson: string[] = []
   stderr = ''
+  /** Told the port a `ready` event names, before the event is seen by waiters. */
+  onReady: ((port: number) => void) | null = null
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 
   constructor(readonly child: ChildProcess) {
@@ -28,11 +32,18 @@ export class CliProcess extends EventLog {
       pending = lines.pop()!
       for (const line of lines) {
         this.stdoutLines.push(line)
+        let event: EngineEvent
         try {
-          this.sink(JSON.parse(line) as EngineEvent)
+          event = JSON.parse(line) as EngineEvent
         } catch {
           this.notJson.push(line)
+          continue
         }
+        if (event.type === 'ready') {
+          this.onReady?.(event.port)
+          if (event.role === 'client') rememberDevice(event.port, event.id, event.name)
+        }
+        this.sink(event)
       }
     })
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {
@@ -55,9 +66,13 @@ let sharedServerConfig: string | null = null
  * store for the whole test file, so a client made a member once is a member of each of them.
  */
 export function cliServerConfig(): string {
-  if (!sharedServerConfig) {
-    sharedServerConfig = tempDir('dbs-cli-server-')
-    execFileSync(process.execPath, [BIN, 'id', '--config', sharedServerConfig], { stdio: 'ignore' })
+  if (!sharedServerConfig || !existsSync(sharedServerConfig)) {
+    // Not one of tempDir's, which go after every test: made once (a new identity costs a second
+    // or more under load, enough to miss a test's wait for `ready`), removed when the file is done.
+    const dir = mkdtempSync(path.join(tmpdir(), 'dbs-cli-server-'))
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    execFileSync(process.execPath, [BIN, 'id', '--config', dir], { stdio: 'ignore' })
+    sharedServerConfig = dir
   }
   return sharedServerConfig
 }
@@ -77,6 +92,14 @@ function valueOf(args: string[], ...flags: string[]): string | undefined {
 export function inviteFor(host: string, port: string | number, configDir = storeOf(Number(port)) ?? cliServerConfig()): string {
   const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
   return execFileSync(process.execPath, [BIN, 'invite', '--config', configDir, '--address', address], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+}
+
+function tryInviteFor(host: string, port: string): string | null {
+  try {
+    return inviteFor(host, port)
+  } catch {
+    return null
+  }
 }
 
 /**
@@ -100,15 +123,21 @@ export function asDevice(args: string[]): string[] {
   const port = valueOf(args, '-sp', '--server-port')
   const joined = existsSync(path.join(config, 'server.json'))
   if (!joined && host !== undefined && port !== undefined && !args.includes('--join') && !args.includes('--server-id')) {
-    extra.push('--join', inviteFor(host, port))
+    // A server address no invite can hold (a test of a bad -sp / -sip) is left to the parser.
+    const invite = tryInviteFor(host, port)
+    if (invite) extra.push('--join', invite)
   }
   return [...args, ...extra]
 }
 
-/** Starts `dropbox-sync ...args --json`. */
+/** Starts `dropbox-sync ...args --json`; a server's port is then known to use its config folder's member store. */
 export function runCli(args: string[]): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...asDevice(args), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  return new CliProcess(child)
+  const full = asDevice(args)
+  const child = spawn(process.execPath, [BIN, ...full, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const cli = new CliProcess(child)
+  const config = valueOf(full, '--config')
+  if (full[0] === 'server' && config) cli.onReady = (port) => knowServer(port, config)
+  return cli
 }
 
 /** Starts `dropbox-sync ...args` without --json: its readable lines are in `stdoutLines`. */

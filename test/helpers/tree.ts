@@ -2,6 +2,8 @@
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, type Dirent } from 'node:fs'
 import path from 'node:path'
+import { deviceFolderName } from '../../src/shared/paths'
+import { deviceOnPort } from './devices-by-port'
 
 /** Calls `visit` for every entry under `dir`, depth first, with its path relative to `dir`. */
 function walkTree(dir: string, visit: (rel: string, abs: string, entry: Dirent) => void): void {
@@ -57,7 +59,16 @@ export function foldersFor(files: string[]): string[] {
   return [...out].sort()
 }
 
-/** Where a client sharing `dir` (default mirror) keeps the mirror of the peer on `port`. */
+/**
+ * Where a client sharing `dir` (default mirror) keeps the mirror of the peer on `port`: its
+ * device's folder when a CLI client of this test listened there, else the old `IP_PORT` name.
+ */
 export function mirrorOf(dir: string, port: number, ip = '127.0.0.1'): string {
-  return `${dir}-mirrors/${ip.replace(/:/g, '-')}_${port}`
+  return `${dir}-mirrors/${peerFolderName(port, ip)}`
+}
+
+/** The name of the peer on `port`'s mirror folder inside any mirror root (see mirrorOf). */
+export function peerFolderName(port: number, ip = '127.0.0.1'): string {
+  const device = deviceOnPort(port)
+  return device ? deviceFolderName(device.name, device.id) : `${ip.replace(/:/g, '-')}_${port}`
 }

@@ -18,6 +18,9 @@ import { Supervisor, type SupervisorOptions } from './supervisor'
 
 export type AppCoreEvent = EngineEvent | StatusEvent | MembersEvent
 
+/** What the members service derives from the member store (see the constructor). */
+const MEMBER_EVENTS = new Set<string>(['join-request', 'member-added', 'member-removed'])
+
 export type FolderPicker = (field: 'folder' | 'mirrorFolder', current: string) => Promise<string | null>
 
 export interface AppCoreOptions {
@@ -52,7 +55,16 @@ export class AppCore {
       this.forwarder.push(stamped)
       options.onEvent?.(event)
     }
-    this.supervisor = new Supervisor({ ...options.engine, configDir: options.store.configDir, onEvent: emit })
+    // The registry server reports join-request, member-added and member-removed from the same
+    // member store the members service watches, so a window would see each twice. The service is
+    // the one source while it watches: it runs whether or not the server engine does (a client,
+    // a stopped or failed server) and hears changes made anywhere (the engine, the window, a
+    // terminal). Only when it cannot watch (a damaged file) do the engine's copies go through.
+    const fromEngine = (event: EngineEvent | StatusEvent): void => {
+      if (MEMBER_EVENTS.has(event.type) && this.members.watching) return
+      emit(event)
+    }
+    this.supervisor = new Supervisor({ ...options.engine, configDir: options.store.configDir, onEvent: fromEngine })
     this.members = new MembersService(options.store.configDir, emit)
     this.handle = createBridge({
       'settings:get': async () => this.settingsState(),

@@ -50,6 +50,11 @@ export class MembersService {
     return { result, state: this.state() }
   }
 
+  /** True while the store is open and watched: every change to it becomes this service's events. */
+  get watching(): boolean {
+    return this.membership !== null && !this.closed
+  }
+
   close(): void {
     this.closed = true
     this.membership?.close()

@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { ClientNode } from '../engine/client/client-node'
+import { JoinError } from '../engine/client/saved-server'
 import { loadOrCreateIdentity, type DeviceIdentity } from '../engine/identity/device-identity'
 import { portProblem } from '../engine/net/listen'
 import { RegistryServer } from '../engine/registry/registry-server'
@@ -13,7 +14,6 @@ import { formatEndpoint } from '../../shared/endpoint'
 import type { EngineEvent } from '../../shared/events'
 import { checkSettings, DEFAULT_SETTINGS, type Settings } from '../../shared/settings'
 import { folderProblems, mirrorFolderOf } from './folder-checks'
-import { defaultConfigDir } from './headless/ui-address'
 import { toDeviceName } from '../engine/protocol/codec'
 import { reachableAddresses } from './network-addresses'
 
@@ -237,6 +237,10 @@ function sameSettings(a: Settings, b: Settings): boolean {
 }
 
 function startFailure(error: unknown, settings: Settings): string {
+  // The engine's words name the CLI's flags; the window has a field for it.
+  if (error instanceof JoinError && !settings.invite) {
+    return 'This device is not a member of the server yet. Paste an invite from the server (its Members screen makes one) in Join with invite, and Save.'
+  }
   const err = error as NodeJS.ErrnoException
   const what = settings.role === 'server' ? 'the server' : 'the client'
   const problem = portProblem(err)

@@ -1,6 +1,7 @@
 // One line per event for the Activity screen, and the category its filter uses.
 import type { AppEvent } from '../../shared/contract'
 import { formatEndpoint } from '../../shared/endpoint'
+import { LEAVE_REASON_TEXT } from '../../shared/events'
 import { isProblem } from '../../shared/live/activity'
 import { formatBytes } from './format'
 
@@ -37,8 +38,6 @@ export function categoryOf(event: AppEvent): ActivityCategory {
   }
 }
 
-const LEAVE_REASONS = { 'log-off': 'logged off', 'connection-lost': 'connection lost', timeout: 'timed out' } as const
-
 export function describeEvent(event: AppEvent): string {
   switch (event.type) {
     case 'status': {
@@ -52,7 +51,7 @@ export function describeEvent(event: AppEvent): string {
     case 'peer-joined':
       return `${who(event, formatEndpoint(event.ip, event.port))} joined`
     case 'peer-left':
-      return `${who(event, formatEndpoint(event.ip, event.port))} left (${LEAVE_REASONS[event.reason]})`
+      return `${who(event, formatEndpoint(event.ip, event.port))} left (${LEAVE_REASON_TEXT[event.reason]})`
     case 'server-lost':
       return `Lost the server ${event.server}; reconnecting`
     case 'error':

@@ -181,9 +181,9 @@ export class ClientNode {
   }
 
   /**
-   * Listens for peers. Asked for any port (0), it tries the one of the last run first: peers name
-   * their mirror of this client by ip:port, and a new port on every start would have each of them
-   * fetch the whole folder again, into a new mirror folder.
+   * Listens for peers. Asked for any port (0), it tries the one of the last run first: peers know
+   * this client by its device ID whatever its port, but a mirror folder an earlier version left
+   * (named `ip_port`) is taken over only by the device registering at that address and port.
    */
   private async serveFolder(index: FolderIndex, identity: DeviceIdentity, portFile: string): Promise<{ host: string; port: number }> {
     const anyPort = this.options.port === 0
@@ -286,11 +286,11 @@ export class ClientNode {
     if (change === 'joined') {
       for (const wake of this.peerWaiters.get(peer.id) ?? []) wake()
       this.peerWaiters.delete(peer.id)
-      this.mirror?.peerJoined(peer.endpoint, peer.id)
+      this.mirror?.peerJoined(peer.endpoint, peer.id, peer.name)
     } else {
       // Left, timed out or removed: it may no longer read our folder, and we stop mirroring it.
       this.folderServer?.peerLeft(peer.id)
-      this.mirror?.peerLeft(peer.endpoint)
+      this.mirror?.peerLeft(peer.endpoint, peer.id)
     }
   }
 }

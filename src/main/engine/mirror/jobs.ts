@@ -4,7 +4,7 @@ export interface PeerRef {
   port: number
   /** The device ID (hex) its certificate must hash to: every connection to it pins this. */
   id: string
-  /** `ip:port`, the name events use. */
+  /** `ip:port`, where it is now: the name events use. The coordinator knows peers by `id`. */
   key: string
   /** Absolute path of this peer's mirror folder. */
   folder: string

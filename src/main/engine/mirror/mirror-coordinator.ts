@@ -2,12 +2,14 @@
 // peer's changes, puts a list job in the ring, turns the list (and every pushed change) into one
 // file job per file that differs, applies deletions and renames itself, and reports progress.
 // It is the only producer of jobs; the workers only consume them (see job-ring.ts).
-import { lstatSync } from 'node:fs'
-import { mkdir, readdir } from 'node:fs/promises'
+import { existsSync, lstatSync } from 'node:fs'
+import { mkdir, readdir, rename } from 'node:fs/promises'
 import path from 'node:path'
+import { formatDeviceId } from '../../../shared/device-id'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import type { EventSink } from '../../../shared/events'
-import { mirrorFolderName, relativePathProblem } from '../../../shared/paths'
+import { mirrorFolderName, relativePathProblem, UNNAMED_DEVICE } from '../../../shared/paths'
+import { DeviceFolders, DEVICES_FILE, type DeviceFolder } from './device-folders'
 import { enclosingFolders } from '../folder/file-table'
 import { isFolderAt, lstatOrWhy } from '../folder/lstat-or-why'
 import type { IndexChange } from '../protocol/messages'
@@ -62,8 +64,12 @@ const CONTROL_RETRY_MS = 1000
 export const MAX_GONE_PEERS = 64
 
 interface PeerState {
+  /** Where it is now (`ref.key` names it in events); its folder and manifest follow the device. */
   ref: PeerRef
   endpoint: Endpoint
+  /** Its device ID as people read it, and its name as last announced (for events). */
+  idText: string
+  name: string
   online: boolean
   /** Bumped on every join and leave: jobs of an older generation are dropped. */
   generation: number
@@ -91,12 +97,24 @@ interface PeerState {
   guard: MirrorGuard | null
   /** Whether it answers when dialled, and when to dial again when it does not. */
   reach: Reachability
+  /**
+   * The mirror folder held files its manifest does not know (an adopted folder of an earlier
+   * version without its record, a lost manifest): until the first list is applied, a file of
+   * the announced size already at a path is checked locally (copied onto itself, hash checked)
+   * before anything is fetched.
+   */
+  probeDisk: boolean
 }
 
 export class MirrorCoordinator {
   private readonly ring: JobRing<Job>
   private pool: WorkerPool | null = null
+  /** By device ID (hex): a device that comes back from another address is the same peer. */
   private readonly peers = new Map<string, PeerState>()
+  /** Online peers' device IDs by `ip:port`. */
+  private readonly atEndpoint = new Map<string, string>()
+  /** Which mirror folder is whose (MIRRORROOT/.dropbox-sync/devices.json). */
+  private readonly devices: DeviceFolders
   private readonly jobGenerations = new Map<number, number>()
   /** Manifests of forgotten peers still being saved: one that comes back loads after the save. */
   private readonly saving = new Map<string, Promise<void>>()
@@ -115,7 +133,7 @@ export class MirrorCoordinator {
   private readonly pauses: PauseState
   /** Peers the registry announces now, mirrored or not (paused). */
   /** Peers the registry announced, by endpoint key, with the device ID each connection pins. */
-  private readonly announced = new Map<string, { endpoint: Endpoint; id: string }>()
+  private readonly announced = new Map<string, { endpoint: Endpoint; id: string; name: string }>()
 
   constructor(private readonly options: MirrorOptions) {
     this.ring = new JobRing<Job>(options.bufferSlots)
@@ -125,6 +143,8 @@ export class MirrorCoordinator {
       capBytes: options.historyCapBytes,
       problem: (message) => this.report('io-error', message),
     })
+    this.devices = new DeviceFolders(path.join(this.stateDir, DEVICES_FILE))
+    this.devices.load()
     this.recycler = new Recycler(path.join(this.stateDir, 'recently-deleted'), (message) => this.report('io-error', message))
     this.pauses = new PauseState(path.join(this.stateDir, PAUSE_FILE))
     this.stateEvents = new Throttle(STATE_EVENTS_EVERY_MS, () => this.emitState())
@@ -176,18 +196,23 @@ export class MirrorCoordinator {
     return this.jobGenerations.size
   }
 
-  /** `id`: the device ID (hex) the registry announced at that endpoint; every connection pins it. */
-  peerJoined(endpoint: Endpoint, id: string): void {
+  /**
+   * `id`: the device ID (hex) the registry announced at that endpoint; every connection pins it.
+   * The peer is known by it: one that comes back from another address or port keeps its mirror
+   * folder and manifest, and only what changed moves.
+   */
+  peerJoined(endpoint: Endpoint, id: string, name = UNNAMED_DEVICE): void {
     if (this.stopped) return
     const key = endpointKey(endpoint)
-    this.announced.set(key, { endpoint, id })
-    if (!this.pauses.isPaused(key)) this.attach(endpoint, id)
+    this.announced.set(key, { endpoint, id, name })
+    if (!this.pauses.isPaused(key)) this.attach(endpoint, id, name)
   }
 
-  peerLeft(endpoint: Endpoint): void {
+  /** `id`: the device that left (default: the one online at `endpoint`). */
+  peerLeft(endpoint: Endpoint, id = this.atEndpoint.get(endpointKey(endpoint))): void {
     const key = endpointKey(endpoint)
-    this.announced.delete(key)
-    this.detach(key)
+    if (this.announced.get(key)?.id === id) this.announced.delete(key)
+    this.detach(endpoint, id)
   }
 
   // --- pause, resume, rescan, confirm (the control socket's commands) ----------------------
@@ -199,7 +224,7 @@ export class MirrorCoordinator {
     this.options.onEvent(peer === undefined ? { type: 'paused' } : { type: 'paused', peer })
     // Its jobs leave the ring and its connections close: a transfer under way is cut, its temp
     // file removed, and fetched again after the resume. Serving our own folder goes on.
-    for (const key of [...this.announced.keys()]) if (this.pauses.isPaused(key)) this.detach(key)
+    for (const [key, { endpoint, id }] of [...this.announced]) if (this.pauses.isPaused(key)) this.detach(endpoint, id)
     return true
   }
 
@@ -209,7 +234,7 @@ export class MirrorCoordinator {
     await this.pauses.save().catch((error: unknown) => this.report('io-error', `saving the paused state: ${String(error)}`))
     this.options.onEvent(peer === undefined ? { type: 'resumed' } : { type: 'resumed', peer })
     // Subscribed and listed again: what changed meanwhile comes now.
-    for (const [key, { endpoint, id }] of this.announced) if (!this.pauses.isPaused(key)) this.attach(endpoint, id)
+    for (const [key, { endpoint, id, name }] of this.announced) if (!this.pauses.isPaused(key)) this.attach(endpoint, id, name)
     return true
   }
 
@@ -226,7 +251,8 @@ export class MirrorCoordinator {
   async confirm(peer: string): Promise<{ ok: boolean; message: string }> {
     const hold = this.holds.get(peer)
     if (!hold || hold.held.size === 0) return { ok: false, message: `no deletions of ${peer} are held` }
-    const state = this.peers.get(peer)
+    const id = this.atEndpoint.get(peer)
+    const state = id === undefined ? undefined : this.peers.get(id)
     const remote = state?.online ? state.remote : null
     const paths = hold.confirm(remote !== null)
     if (!state || !remote) return { ok: true, message: `confirmed; ${peer} is not mirrored now: its ${paths.length} deletions are applied when its list arrives` }
@@ -240,42 +266,25 @@ export class MirrorCoordinator {
     return { ok: true, message: `applied ${applied} deletions of ${peer}${this.history.enabled ? '; the files are in the mirror history' : ''}` }
   }
 
-  /** Starts mirroring an announced peer (a join, or a resume). */
-  private attach(endpoint: Endpoint, id: string): void {
+  /** Starts mirroring an announced device at `endpoint` (a join, or a resume). */
+  private attach(endpoint: Endpoint, id: string, name: string): void {
     const key = endpointKey(endpoint)
-    let state = this.peers.get(key)
-    if (!state) {
-      const name = mirrorFolderName(endpoint.ip, endpoint.port)
-      const folder = path.join(this.options.mirrorRoot, name)
-      const manifest = new MirrorManifest(folder, path.join(this.stateDir, 'mirrors', `${name}.json`))
-      state = {
-        ref: { ip: endpoint.ip, port: endpoint.port, id, key, folder },
-        endpoint,
-        online: false,
-        generation: 0,
-        manifest,
-        // The folder itself is made once the peer answers (see subscribe): a registration
-        // nobody answers for leaves nothing on disk.
-        ready: (this.saving.get(key) ?? Promise.resolve()).then(() => manifest.load()),
-        remote: null,
-        pending: new Map(),
-        listPending: false,
-        control: null,
-        early: [],
-        incoming: null,
-        refused: new Map(),
-        attempts: new Map(),
-        synced: false,
-        folderAway: false,
-        held: new Set(),
-        guard: null,
-        reach: new Reachability(),
-      }
-      this.peers.set(key, state)
+    // Another device at this address: the one we knew there is gone.
+    const before = this.atEndpoint.get(key)
+    if (before !== undefined && before !== id) this.detach(endpoint, before)
+    let state = this.peers.get(id)
+    // The same device announced at a new address while still online at the old one: it moved.
+    if (state?.online && state.ref.key !== key) {
+      if (this.announced.get(state.ref.key)?.id === id) this.announced.delete(state.ref.key)
+      this.detach(state.endpoint, id)
     }
+    if (!state) state = this.newPeer(endpoint, id, name)
+    state.name = name
     if (state.online) return
-    // Another device may come back at the same address: it is pinned as the one announced now.
-    state.ref = { ...state.ref, id }
+    // Where it is now: every connection dials this and pins the device announced.
+    state.ref = { ...state.ref, ip: endpoint.ip, port: endpoint.port, key }
+    state.endpoint = endpoint
+    this.atEndpoint.set(key, id)
     state.online = true
     state.generation++
     state.remote = null
@@ -283,10 +292,88 @@ export class MirrorCoordinator {
     this.background(state.ready.then(() => this.subscribe(state, state.generation)), () => `subscribing to ${key}`)
   }
 
-  /** Stops mirroring a peer (it left, or is paused); its mirror stays as it is. */
-  private detach(key: string): void {
-    const state = this.peers.get(key)
+  private newPeer(endpoint: Endpoint, id: string, name: string): PeerState {
+    const known = this.devices.has(id)
+    const entry = this.devices.assign(id, name)
+    const folder = path.join(this.options.mirrorRoot, entry.folder)
+    const manifest = new MirrorManifest(folder, this.manifestFile(entry.folder))
+    const key = endpointKey(endpoint)
+    const state: PeerState = {
+      ref: { ip: endpoint.ip, port: endpoint.port, id, key, folder },
+      endpoint,
+      idText: formatDeviceId(Buffer.from(id, 'hex')),
+      name,
+      online: false,
+      generation: 0,
+      manifest,
+      // The folder itself is made once the peer answers (see subscribe): a registration
+      // nobody answers for leaves nothing on disk.
+      ready: (this.saving.get(id) ?? Promise.resolve())
+        .then(async () => {
+          // Seen for the first time: its folder is named now, and may be one an earlier version left.
+          if (known) return
+          if (await this.adoptLegacy(entry, mirrorFolderName(endpoint.ip, endpoint.port), key)) await this.keepFolder(id)
+        })
+        .then(() => manifest.load())
+        .then(() => {
+          state.probeDisk = manifest.files.size === 0 && isFolderAt(folder)
+        }),
+      remote: null,
+      pending: new Map(),
+      listPending: false,
+      control: null,
+      early: [],
+      incoming: null,
+      refused: new Map(),
+      attempts: new Map(),
+      synced: false,
+      folderAway: false,
+      held: new Set(),
+      guard: null,
+      reach: new Reachability(),
+      probeDisk: false,
+    }
+    this.peers.set(id, state)
+    return state
+  }
+
+  /** Puts the device's folder on record (devices.json); a failure is said, and the mirror goes on. */
+  private async keepFolder(id: string): Promise<void> {
+    await this.devices.keep(id).catch((error: unknown) => this.report('io-error', `saving ${DEVICES_FILE}: ${String(error)}`))
+  }
+
+  private manifestFile(folderName: string): string {
+    return path.join(this.stateDir, 'mirrors', `${folderName}.json`)
+  }
+
+  /**
+   * A mirror folder an earlier version named after this address (`IP_PORT`) becomes this
+   * device's, renamed (with its manifest), when the device is seen for the first time and its
+   * own folder does not exist yet; otherwise it is left where it is.
+   */
+  private async adoptLegacy(entry: DeviceFolder, legacy: string, key: string): Promise<boolean> {
+    const from = path.join(this.options.mirrorRoot, legacy)
+    const to = path.join(this.options.mirrorRoot, entry.folder)
+    if (!isFolderAt(from) || lstatOrWhy(to) !== 'absent') return false
+    try {
+      // The record first: a crash in between leaves the folder to be adopted again next time.
+      const manifest = this.manifestFile(legacy)
+      if (existsSync(manifest) && !existsSync(this.manifestFile(entry.folder))) await rename(manifest, this.manifestFile(entry.folder))
+      await rename(from, to)
+      entry.adopted = legacy
+      return true
+    } catch (error) {
+      this.report('io-error', `taking over the mirror folder ${legacy} for ${key} (as ${entry.folder}): ${(error as Error).message}`)
+      return false
+    }
+  }
+
+  /** Stops mirroring a device (it left, or is paused); its mirror stays as it is. */
+  private detach(endpoint: Endpoint, id = this.atEndpoint.get(endpointKey(endpoint))): void {
+    if (id === undefined) return
+    const state = this.peers.get(id)
     if (!state?.online) return
+    if (this.atEndpoint.get(state.ref.key) === id) this.atEndpoint.delete(state.ref.key)
     state.online = false
     state.generation++
     state.control?.close()
@@ -303,13 +390,13 @@ export class MirrorCoordinator {
     state.guard?.close()
     state.guard = null
     this.ring.retain((job) => {
-      if (job.peer.key === key) this.jobGenerations.delete(job.id)
-      return job.peer.key !== key
+      if (job.peer.id === id) this.jobGenerations.delete(job.id)
+      return job.peer.id !== id
     })
-    this.pool?.forget(key)
+    this.pool?.forget(state.ref.key)
     // Last to leave, last to be forgotten.
-    this.peers.delete(key)
-    this.peers.set(key, state)
+    this.peers.delete(id)
+    this.peers.set(id, state)
     this.forgetGonePeers()
     this.stateEvents.schedule()
   }
@@ -318,16 +405,16 @@ export class MirrorCoordinator {
   private forgetGonePeers(): void {
     let gone = 0
     for (const state of this.peers.values()) if (!state.online) gone++
-    for (const [key, state] of this.peers) {
+    for (const [id, state] of this.peers) {
       if (gone <= MAX_GONE_PEERS) break
       if (state.online) continue
-      this.peers.delete(key)
+      this.peers.delete(id)
       gone--
-      const saved = state.manifest.flush().catch((error: unknown) => this.report('io-error', `saving the manifest of ${key}: ${String(error)}`))
+      const saved = state.manifest.flush().catch((error: unknown) => this.report('io-error', `saving the manifest of ${state.ref.key}: ${String(error)}`))
       const settled = saved.then(() => {
-        if (this.saving.get(key) === settled) this.saving.delete(key)
+        if (this.saving.get(id) === settled) this.saving.delete(id)
       })
-      this.saving.set(key, settled)
+      this.saving.set(id, settled)
     }
   }
 
@@ -360,6 +447,8 @@ export class MirrorCoordinator {
       session.close()
       throw error
     }
+    // Its folder is made: from now on it is this device's, whatever it is called later.
+    if (!this.devices.has(state.ref.id)) await this.keepFolder(state.ref.id)
     if (!this.live(state, generation)) return session.close()
     state.control = session
     this.pool?.connect(state.ref)
@@ -392,7 +481,7 @@ export class MirrorCoordinator {
       this.report('peer-folder-missing', `the shared folder of ${state.ref.key} is gone for now; its files come once it is back`, state.ref.key)
       return
     }
-    this.options.onEvent({ type: 'peer-folder-restored', peer: state.ref.key })
+    this.options.onEvent({ type: 'peer-folder-restored', peer: state.ref.key, id: state.idText, name: state.name })
     const held = [...state.held]
     state.held.clear()
     for (const rel of held) await this.consider(state, generation, rel)
@@ -450,6 +539,8 @@ export class MirrorCoordinator {
       await this.consider(state, generation, rel)
     }
     if (early.length) await this.applyChanges(state, generation, early)
+    // Every file the folder held unrecorded has had its check.
+    state.probeDisk = false
     this.checkSynced(state)
   }
 
@@ -548,7 +639,7 @@ export class MirrorCoordinator {
       version: want.version,
       size: want.size,
       have: have?.version ?? null,
-      reuseFrom: want.size > 0 ? this.localCopyOf(want.version, where.path) : null,
+      reuseFrom: want.size > 0 ? (this.localCopyOf(want.version, where.path) ?? (!have && state.probeDisk ? this.unrecorded(state, where.path, want.size) : null)) : null,
       // What it replaces goes to the history (the worker links it there before the rename).
       keepAs: have ? this.history.reserve(path.basename(state.ref.folder)) : null,
     }
@@ -565,7 +656,7 @@ export class MirrorCoordinator {
   }
 
   private isCurrent(job: Job): boolean {
-    const state = this.peers.get(job.peer.key)
+    const state = this.peers.get(job.peer.id)
     const current = state !== undefined && state.online && this.jobGenerations.get(job.id) === state.generation
     if (!current) this.jobGenerations.delete(job.id)
     return current
@@ -575,7 +666,7 @@ export class MirrorCoordinator {
 
   private onWorkerMessage(job: Job, message: WorkerToMain): void {
     if (message.type === 'list-part') {
-      const state = this.peers.get(job.peer.key)
+      const state = this.peers.get(job.peer.id)
       if (state) this.background(this.applyListPart(state, job, message.files), () => `the list of ${state.ref.key}`)
       return
     }
@@ -591,7 +682,7 @@ export class MirrorCoordinator {
     if (job.kind === 'file' && job.keepAs) this.settleKept(job, result)
     const generation = this.jobGenerations.get(job.id)
     this.jobGenerations.delete(job.id)
-    const state = this.peers.get(job.peer.key)
+    const state = this.peers.get(job.peer.id)
     if (!state) return
     const current = state.online && generation === state.generation
     if (job.kind === 'list') {
@@ -683,7 +774,7 @@ export class MirrorCoordinator {
     }
     if (state.manifest.files.size !== state.remote.size) return
     state.synced = true
-    this.options.onEvent({ type: 'peer-synced', peer: state.ref.key, files: state.remote.size, bytes })
+    this.options.onEvent({ type: 'peer-synced', peer: state.ref.key, id: state.idText, name: state.name, files: state.remote.size, bytes })
     // Watched only once it is whole: the first sync's own writes are not looked at a second time.
     if (!state.guard && !this.stopped) this.guard(state)
   }
@@ -853,6 +944,15 @@ export class MirrorCoordinator {
     state.manifest.set(rel, want.version, want.size, mtimeMs)
     this.options.onEvent({ type: 'file-synced', peer: state.ref.key, path: rel, bytes: want.size, version: want.version })
     return true
+  }
+
+  /**
+   * A file of the announced size already at `target` that the manifest does not know: the job
+   * copies it onto itself and checks its hash, and fetches only when that does not match.
+   */
+  private unrecorded(state: PeerState, target: string, size: number): string | null {
+    const stats = lstatOrWhy(target)
+    return typeof stats === 'object' && stats.isFile() && stats.size === size && wayIsReal(target, state.ref.folder) ? target : null
   }
 
   /** A file in any mirror that already holds this content, to copy instead of fetching. */
