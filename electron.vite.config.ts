@@ -4,6 +4,8 @@ import vue from '@vitejs/plugin-vue'
 
 export default defineConfig({
   main: {
+    // Plain TCP exists only in the bench's own build (bench/build-cli.mjs): compiled out here.
+    define: { __DBS_BENCH_PLAIN_TCP__: 'false' },
     build: {
       rollupOptions: { input: { index: resolve('src/main/index.ts') } },
     },

@@ -4,11 +4,13 @@
 import { build } from 'esbuild'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { buildBenchCli } from './build-cli.mjs'
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 const benches = {
   registry: { file: 'bench/registry.ts', run: 'benchRegistry', title: 'Registry (issue 3)' },
-  sync: { file: 'bench/sync.ts', run: 'benchSync', title: 'Sync on loopback (issue 4)' },
+  // The sync bench also times a plain-TCP build of the CLI (out/bench-cli) against the real one.
+  sync: { file: 'bench/sync.ts', run: 'benchSync', title: 'Sync on loopback (issue 4)', before: buildBenchCli },
   ui: { file: 'bench/ui.ts', run: 'benchUi', title: 'The app in a browser (issue 5)' },
 }
 const only = process.env.BENCH
@@ -27,6 +29,7 @@ function table(title, result) {
 
 for (const [name, bench] of Object.entries(benches)) {
   if (only && only !== name) continue
+  await bench.before?.()
   const outfile = path.join(root, 'out/bench', `${name}.mjs`)
   await build({ absWorkingDir: root, entryPoints: [bench.file], outfile, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' })
   const mod = await import(pathToFileURL(outfile).href)

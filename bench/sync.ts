@@ -1,15 +1,21 @@
 // Sync benchmark (issue 4): the same data moved on loopback by dropbox-sync (server + two
 // clients, timed from the receiver's start until `peer-synced`), by an rsync daemon
 // (../shared/bench/rsync-pair.sh) and by cp (the disk's limit), in interleaved rounds of one run.
+// dropbox-sync runs twice a round: the real CLI (TLS) and the bench's plain-TCP build (issue 19).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { parseDeviceId } from '../src/shared/device-id'
+import { SERVER_FILE } from '../src/main/engine/client/saved-server'
 import { defaultWorkers } from '../src/main/engine/defaults'
+import { Membership } from '../src/main/engine/identity/membership'
 
 // This file runs bundled from out/bench/.
 const BIN = new URL('../../bin/dropbox-sync.mjs', import.meta.url).pathname
+/** The same CLI with plain TCP instead of TLS (bench/build-cli.mjs): never shipped. */
+const PLAIN_BIN = new URL('../bench-cli/dropbox-sync.mjs', import.meta.url).pathname
 const SHARED_BENCH = new URL('../../../shared/bench/', import.meta.url).pathname
 const GiB = 1024 * 1024 * 1024
 const SCALE = Number(process.env['BENCH_SCALE'] ?? 1)
@@ -21,8 +27,10 @@ interface Proc {
   waitFor(match: (e: Record<string, unknown>) => boolean, timeoutMs?: number, from?: number): Promise<Record<string, unknown>>
 }
 
-function run(args: string[]): Proc {
-  const child = spawn(process.execPath, [BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] })
+type Transport = 'tls' | 'plain'
+
+function run(args: string[], transport: Transport = 'tls'): Proc {
+  const child = spawn(process.execPath, [transport === 'tls' ? BIN : PLAIN_BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] })
   const events: Array<Record<string, unknown>> = []
   const waiters: Array<() => void> = []
   let pending = ''
@@ -76,25 +84,54 @@ function writeRandom(file: string, bytes: number): void {
 interface SyncRun {
   seconds: number
   peakRssMb: number
+  /** What the sender wrote meanwhile: the receiver's files as they went on the wire, and a little more. */
+  sentBytes: number
 }
 
-/** A server, a sender sharing `src` (indexed and registered), and a way to start receivers. */
+/** Bytes a process has written through system calls (sockets, pipes, files): /proc/PID/io. */
+function writtenBytes(pid: number): number {
+  try {
+    return Number(/^wchar: (\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN)
+  } catch {
+    return NaN
+  }
+}
+
+/**
+ * A server, a sender sharing `src` (indexed and registered), and a way to start receivers; every
+ * one a device with its own config folder. Receivers join (an invite each, made on the server's
+ * config folder) in `start`, before the sender exists and before any clock starts: a timed
+ * receiver only registers with its saved membership.
+ */
 class Pair {
   readonly procs: Proc[] = []
   serverPort = 0
   senderPort = 0
+  sender: Proc | null = null
+  private serverConfig = ''
+  private serverId: Uint8Array = new Uint8Array()
 
-  constructor(private readonly work: string) {}
+  constructor(
+    private readonly work: string,
+    readonly transport: Transport = 'tls',
+  ) {}
 
-  async start(src: string): Promise<void> {
-    const server = this.spawn(['server', '-p', '0', '--host', '127.0.0.1'])
-    this.serverPort = (await server.waitFor((e) => e['type'] === 'ready'))['port'] as number
-    const sender = this.client(src, 'sender')
+  /** The server, the devices named in `receivers` joined, then the sender sharing `src` (if any). */
+  async start(src: string | null, receivers: string[] = []): Promise<void> {
+    this.serverConfig = path.join(this.work, 'server-config')
+    const server = this.spawn(['server', '-p', '0', '--host', '127.0.0.1', '--config', this.serverConfig, '--name', 'server'])
+    const ready = await server.waitFor((e) => e['type'] === 'ready', 60_000)
+    this.serverPort = ready['port'] as number
+    this.serverId = parseDeviceId(ready['id'] as string).bytes!
+    for (const name of receivers) await this.join(name)
+    if (src === null) return
+    const sender = this.client(src, 'sender', await this.invite())
+    this.sender = sender
     this.senderPort = (await sender.waitFor((e) => e['type'] === 'ready'))['port'] as number
     await sender.waitFor((e) => e['type'] === 'registered')
   }
 
-  /** Starts a client sharing a new empty folder named `name`. */
+  /** Starts a client sharing a new empty folder named `name` (joined in `start`). */
   receiver(name: string): Proc {
     const dst = path.join(this.work, name)
     mkdirSync(dst)
@@ -109,13 +146,40 @@ class Pair {
     for (const p of this.procs) p.child.kill('SIGKILL')
   }
 
-  private client(dir: string, name: string): Proc {
+  /** A client sharing `dir` as device `name`: with `invite`, it joins first. */
+  client(dir: string, name: string, invite?: string): Proc {
     const mirror = path.join(this.work, `${name}-mirrors`)
-    return this.spawn(['client', '-d', dir, '--mirror', mirror, '-sp', String(this.serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
+    const device = ['--config', path.join(this.work, `${name}-config`), '--name', name, ...(invite ? ['--join', invite] : [])]
+    return this.spawn(['client', '-d', dir, '--mirror', mirror, '-sp', String(this.serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1', ...device])
+  }
+
+  /** One single-use invite to this server, as `dropbox-sync invite` makes it. */
+  private async invite(): Promise<string> {
+    const membership = await Membership.open(this.serverConfig)
+    try {
+      return await membership.createInvite({ addresses: [{ host: '127.0.0.1', port: this.serverPort }], serverId: this.serverId })
+    } finally {
+      membership.close()
+    }
+  }
+
+  /** Device `name` joins with an invite, sharing an empty folder, and stops once its membership is saved. */
+  private async join(name: string): Promise<void> {
+    const empty = path.join(this.work, `${name}-join`)
+    mkdirSync(empty)
+    const client = run(['client', '-d', empty, '--mirror', `${empty}-mirrors`, '-sp', String(this.serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1', '--config', path.join(this.work, `${name}-config`), '--name', name, '--join', await this.invite()], this.transport)
+    try {
+      await client.waitFor((e) => e['type'] === 'registered', 60_000)
+      // Saved after JOIN_OK without waiting: the rename makes it whole once it is there.
+      while (!existsSync(path.join(this.work, `${name}-config`, SERVER_FILE))) await new Promise((r) => setTimeout(r, 20))
+    } finally {
+      client.child.kill('SIGINT')
+      await new Promise((resolve) => client.child.once('exit', resolve))
+    }
   }
 
   private spawn(args: string[]): Proc {
-    const proc = run(args)
+    const proc = run(args, this.transport)
     this.procs.push(proc)
     return proc
   }
@@ -124,13 +188,15 @@ class Pair {
 /** Times a fresh receiver from its spawn until it holds the sender's folder; samples its RSS. */
 async function timeReceiver(pair: Pair, name: string): Promise<SyncRun> {
   settleDisk()
+  const sent0 = writtenBytes(pair.sender!.child.pid!)
   const t0 = performance.now()
   const receiver = pair.receiver(name)
   let peak = 0
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(receiver.child.pid!))), 50)
   try {
     await pair.synced(receiver)
-    return { seconds: (performance.now() - t0) / 1000, peakRssMb: peak }
+    const seconds = (performance.now() - t0) / 1000
+    return { seconds, peakRssMb: peak, sentBytes: writtenBytes(pair.sender!.child.pid!) - sent0 }
   } finally {
     clearInterval(sampler)
     receiver.child.kill('SIGKILL')
@@ -143,13 +209,12 @@ async function timeReceiver(pair: Pair, name: string): Promise<SyncRun> {
  * of every file: what hashing alone costs.
  */
 async function startUp(src: string, work: string): Promise<{ first: number; again: number; sha256sum: number }> {
-  const server = run(['server', '-p', '0', '--host', '127.0.0.1'])
-  const port = (await server.waitFor((e) => e['type'] === 'ready'))['port'] as number
-  const mirror = path.join(work, 'startup-mirrors')
+  const pair = new Pair(work)
+  await pair.start(null, ['startup'])
   const once = async (): Promise<number> => {
     settleDisk()
     const t0 = performance.now()
-    const client = run(['client', '-d', src, '--mirror', mirror, '-sp', String(port), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
+    const client = pair.client(src, 'startup')
     try {
       await client.waitFor((e) => e['type'] === 'registered')
       return (performance.now() - t0) / 1000
@@ -166,7 +231,7 @@ async function startUp(src: string, work: string): Promise<{ first: number; agai
     execFileSync('bash', ['-c', 'find "$1" -type f -print0 | xargs -0 sha256sum > /dev/null', 'sha', src])
     return { first, again, sha256sum: (performance.now() - t0) / 1000 }
   } finally {
-    server.child.kill('SIGKILL')
+    pair.stop()
   }
 }
 
@@ -174,7 +239,7 @@ async function startUp(src: string, work: string): Promise<{ first: number; agai
 async function dropboxSync(src: string, work: string): Promise<SyncRun> {
   const pair = new Pair(work)
   try {
-    await pair.start(src)
+    await pair.start(src, ['receiver'])
     return await timeReceiver(pair, 'receiver')
   } finally {
     pair.stop()
@@ -199,22 +264,54 @@ function orderOf(round: number, tools: number): number[] {
  */
 const QUIET_AFTER_DELETE_MS = Number(process.env['BENCH_QUIET_MS'] ?? 65_000)
 
+interface Times {
+  ours: number[]
+  plain: number[]
+  rsync: number[]
+  cp: number[]
+  floor: number[]
+  /** Bytes each sender wrote per round, with TLS and without. */
+  oursSent: number[]
+  plainSent: number[]
+}
+
 /**
  * dropbox-sync, rsync and cp on the same data, ROUNDS times each, interleaved. This machine's
  * disk and CPU drift two- to three-fold within minutes, so one run of each says little; the
- * median of interleaved runs compares the tools under the same conditions. With `manyFiles`,
- * every run after rsync's waits (after a sync) until the files it deleted no longer slow anyone,
- * and the rounds also time the bare-Node floor (node-floor/receiver.mjs).
+ * median of interleaved runs compares the tools under the same conditions. dropbox-sync runs
+ * with TLS and over plain TCP (the bench's own build) back to back, the first of the two
+ * alternating, so their ratio compares like with like. With `manyFiles`, every run after rsync's
+ * waits (after a sync) until the files it deleted no longer slow anyone, and the rounds also
+ * time the bare-Node floor (node-floor/receiver.mjs).
  */
-async function compare(src: string, work: string, manyFiles = false): Promise<{ ours: number[]; rsync: number[]; cp: number[]; floor: number[] }> {
-  const pair = new Pair(work)
-  const times = { ours: [] as number[], rsync: [] as number[], cp: [] as number[], floor: [] as number[] }
+async function compare(src: string, work: string, manyFiles = false): Promise<Times> {
+  const receivers = Array.from({ length: ROUNDS }, (_, round) => `receiver${round}`)
+  const pair = new Pair(path.join(work, 'tls'))
+  const plainPair = new Pair(path.join(work, 'plain'), 'plain')
+  const times: Times = { ours: [], plain: [], rsync: [], cp: [], floor: [], oursSent: [], plainSent: [] }
   const floor = manyFiles ? await FloorSender.start(src) : null
   try {
-    await pair.start(src)
+    mkdirSync(path.join(work, 'tls'))
+    mkdirSync(path.join(work, 'plain'))
+    await pair.start(src, receivers)
+    await plainPair.start(src, receivers)
     for (let round = 0; round < ROUNDS; round++) {
+      const both = [
+        async () => {
+          const run = await timeReceiver(pair, `receiver${round}`)
+          times.ours.push(run.seconds)
+          times.oursSent.push(run.sentBytes)
+        },
+        async () => {
+          const run = await timeReceiver(plainPair, `receiver${round}`)
+          times.plain.push(run.seconds)
+          times.plainSent.push(run.sentBytes)
+        },
+      ]
       const tools = [
-        async () => times.ours.push((await timeReceiver(pair, `receiver${round}`)).seconds),
+        async () => {
+          for (const which of round % 2 ? [1, 0] : [0, 1]) await both[which]!()
+        },
         async () => {
           times.rsync.push(rsync(src))
           if (!manyFiles) return
@@ -228,13 +325,36 @@ async function compare(src: string, work: string, manyFiles = false): Promise<{ 
       // Per round, on stderr: which tool was slow when, for whoever reads a surprising median.
       const last = (list: number[]): string => `${list[list.length - 1]!.toFixed(2)} s`
       const floorTime = floor ? `, bare-Node floor ${last(times.floor)}` : ''
-      console.error(`  ${path.basename(src)} round ${round + 1}: dropbox-sync ${last(times.ours)}, rsync ${last(times.rsync)}, cp ${last(times.cp)}${floorTime}`)
+      console.error(`  ${path.basename(src)} round ${round + 1}: dropbox-sync ${last(times.ours)} (plain TCP ${last(times.plain)}), rsync ${last(times.rsync)}, cp ${last(times.cp)}${floorTime}`)
     }
   } finally {
     pair.stop()
+    plainPair.stop()
     floor?.stop()
   }
   return times
+}
+
+/** TLS's cost: median against median minus one, and the range of the rounds' own ratios. */
+function tlsCost(tls: number[], plain: number[]): string {
+  const percent = (ratio: number): string => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`
+  const perRound = tls.map((t, i) => t / plain[i]!)
+  const range = perRound.length > 1 ? ` (${percent(Math.min(...perRound))} to ${percent(Math.max(...perRound))})` : ''
+  return `${percent(median(tls) / median(plain))}${range}`
+}
+
+/** The senders' bytes per run, with TLS and without: "1074.2 MB; 1073.9 MB". */
+function sentMb(t: Times): string {
+  const mb = (list: number[]): string => (list.some((n) => Number.isNaN(n)) ? '?' : `${(median(list) / 1e6).toFixed(1)} MB`)
+  return `${mb(t.oursSent)}; ${mb(t.plainSent)}`
+}
+
+/** The two rows under a dropbox-sync row: the same without TLS, and what TLS costs. */
+function tlsRows(t: Times, goal: string): string[][] {
+  return [
+    ['  the same over plain TCP (bench-only build, no TLS)', seconds(t.plain), '—', '—', '—', versus(t.plain, t.rsync), '—'],
+    ["  TLS's cost: TLS ÷ plain − 1 (per-round range); sender's bytes written, TLS; plain", `${tlsCost(t.ours, t.plain)}; ${sentMb(t)}`, '—', '—', '—', '—', goal],
+  ]
 }
 
 const FLOOR = new URL('../../bench/node-floor/', import.meta.url).pathname
@@ -358,7 +478,7 @@ async function editLatency(work: string, count: number): Promise<number[]> {
   writeFileSync(path.join(src, 'doc.txt'), 'start')
   const pair = new Pair(work)
   try {
-    await pair.start(src)
+    await pair.start(src, ['receiver'])
     const receiver = pair.receiver('receiver')
     await pair.synced(receiver)
     const times: number[] = []
@@ -398,6 +518,7 @@ export async function benchSync(): Promise<{ columns: string[]; rows: string[][]
     writeRandom(path.join(data, 'src', 'big.bin'), GiB * SCALE)
     const t = await compare(path.join(data, 'src'), fresh('bench-big-ds-'))
     rows.push([`one ${SCALE} GiB file`, seconds(t.ours), seconds(t.rsync), seconds(t.cp), '—', versus(t.ours, t.rsync), '≤ 0.5× rsync'])
+    rows.push(...tlsRows(t, 'TLS ≤ +15%'))
     const floor = bigFileFloor(path.join(data, 'src', 'big.bin'), fresh('bench-floor-'))
     rows.push([
       `  its floor: SHA-256 of it; written past the cache`,
@@ -423,6 +544,7 @@ export async function benchSync(): Promise<{ columns: string[]; rows: string[][]
     const t = await compare(src, fresh('bench-small-ds-'), true)
     const st = process.env['BENCH_SYNCTHING'] === '0' ? 'skipped' : syncthing(src)
     rows.push([`${files} files of 4 KiB in 100 folders`, seconds(t.ours), seconds(t.rsync), seconds(t.cp), st, versus(t.ours, t.rsync), '≤ 1.0× rsync'])
+    rows.push(...tlsRows(t, '—'))
     rows.push([`  its floor: the same pipeline in bare Node, no checks`, seconds(t.floor), '—', '—', '—', versus(t.floor, t.rsync), '—'])
     const up = await startUp(src, fresh('bench-startup-'))
     rows.push([`a client sharing them: start → registered (first; restart)`, `${up.first.toFixed(2)} s; ${up.again.toFixed(2)} s`, '—', '—', '—', `sha256sum of all: ${up.sha256sum.toFixed(2)} s`, '—'])

@@ -27,6 +27,8 @@ try {
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
     sourcemap: 'linked',
+    // Plain TCP exists only in the bench's own build (bench/build-cli.mjs): here it is compiled out.
+    define: { __DBS_BENCH_PLAIN_TCP__: 'false' },
     logLevel: 'warning',
   })
 } catch (err) {

@@ -10,7 +10,9 @@ import { FolderIndex } from '../../src/main/engine/folder/folder-index'
 import { EventLog } from '../helpers/events'
 import { sha256 } from '../helpers/fake-peer'
 import { RawPeer } from '../helpers/raw-peer'
-import { BATCH_FILE_BYTES, LIST_FIRST_FRAME_BYTES, MAX_BATCH_FILES } from '../../src/main/engine/protocol/constants'
+import { cachedIdentity, newIdentity, type TestIdentity } from '../helpers/test-identity'
+import { BATCH_FILE_BYTES, LIST_FIRST_FRAME_BYTES, MAX_BATCH_FILES, PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
+import { errorCodeName } from '../../src/main/engine/protocol/errors'
 import type { FileRecord } from '../../src/main/engine/protocol/messages'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
@@ -21,28 +23,65 @@ afterEach(async () => {
   removeTempDirs()
 })
 
-async function serve(root: string, peers: Set<string>): Promise<{ port: number; index: FolderIndex }> {
+/** Test devices by the `ip:port` a test has the registry announce them at. */
+const devices = new Map<string, Promise<TestIdentity>>()
+
+function deviceAt(endpoint: string): Promise<TestIdentity> {
+  let device = devices.get(endpoint)
+  if (!device) devices.set(endpoint, (device = newIdentity(`peer-${endpoint}`)))
+  return device
+}
+
+/**
+ * A folder server on `root`, as a device of its own; `announced`: the `ip:port` of each test
+ * device the registry has announced as online (its directory maps their IDs to these).
+ * `announce` adds one later, as a USER_ON arriving after the device's call would.
+ */
+async function serve(
+  root: string,
+  announced: Set<string>,
+): Promise<{ port: number; index: FolderIndex; log: EventLog; server: FolderServer; announce: (endpoint: string) => Promise<void> }> {
   const log = new EventLog()
   const index = new FolderIndex(root, path.join(tempDir('state-'), 'index.json'), log.sink)
   await index.open()
+  const directory = new Map<string, string>()
+  const waiting = new Map<string, Array<() => void>>()
+  const announce = async (endpoint: string): Promise<void> => {
+    const id = (await deviceAt(endpoint)).id.toString('hex')
+    directory.set(id, endpoint)
+    for (const wake of waiting.get(id) ?? []) wake()
+    waiting.delete(id)
+  }
+  for (const endpoint of announced) await announce(endpoint)
   const server = new FolderServer({
     port: 0,
     host: '127.0.0.1',
-    nodeId: randomBytes(16),
+    identity: await cachedIdentity('folder-server'),
+    name: 'folder-server',
     index,
-    peers: { has: (key) => peers.has(key), waitFor: async (key) => peers.has(key) },
+    peers: {
+      lookup: (id) => directory.get(id) ?? null,
+      waitFor: (id, ms) =>
+        new Promise((resolve) => {
+          const answer = (): void => {
+            clearTimeout(timer)
+            resolve(directory.get(id) ?? null)
+          }
+          const timer = setTimeout(answer, ms)
+          waiting.set(id, [...(waiting.get(id) ?? []), answer])
+        }),
+    },
     onEvent: log.sink,
   })
   const { port } = await server.start()
   cleanup.push(() => index.close(), () => server.stop())
-  return { port, index }
+  return { port, index, log, server, announce }
 }
 
+/** Connects to the folder server as the test device announced at `as`, HELLO answered. */
 async function identified(port: number, as: { ip: string; port: number }): Promise<RawPeer> {
-  const peer = await RawPeer.hello(port)
+  const peer = await RawPeer.handshake(port, { identity: await deviceAt(`${as.ip}:${as.port}`) })
   cleanup.push(() => peer.close())
-  peer.send({ type: 'IDENTIFY', endpoint: as })
-  await peer.next('IDENTIFY_OK')
   return peer
 }
 
@@ -386,13 +425,41 @@ describe('FolderServer', () => {
     expect((await peer.next('FILES')).records.map((r) => r.status)).toEqual(['not-found', 'content', 'not-found', 'not-found'])
   })
 
-  it('answers a peer the server has not announced with ERROR_IP_PORT_NOT_FOUND_IN_LIST', async () => {
+  it('refuses a device the server has not announced with ERROR not-a-member, before its HELLO', async () => {
     const root = tempDir('shared-')
-    const { port } = await serve(root, new Set())
-    const stranger = await RawPeer.hello(port)
+    writeFileSync(path.join(root, 'a.txt'), 'secret')
+    const { port, log } = await serve(root, new Set(['127.0.0.1:40001']))
+    // A valid certificate, but not one the registry announced.
+    const stranger = await RawPeer.connect(port, { identity: await newIdentity('stranger') })
     cleanup.push(() => stranger.close())
-    stranger.send({ type: 'IDENTIFY', endpoint: { ip: '127.0.0.1', port: 40009 } })
-    expect(await stranger.next('ERROR_IP_PORT_NOT_FOUND_IN_LIST')).toMatchObject({ endpoint: { port: 40009 } })
+    stranger.send({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 0, name: 'stranger' })
+    stranger.send({ type: 'GET_FILE_LIST' })
+    stranger.send({ type: 'GET_FILE', path: 'a.txt', version: null })
+    const error = await stranger.next('ERROR')
+    expect(errorCodeName(error.code)).toBe('not-a-member')
     await stranger.waitClosed()
+    // It learnt nothing: no HELLO, no list, no file.
+    expect(stranger.messages.map((m) => m.type)).toEqual([])
+    expect(log.find('error', { code: 'unknown-peer' })).toBeDefined()
+  })
+
+  it('admits a device whose announcement trails its call, and cuts it off once it has left', async () => {
+    const root = tempDir('shared-')
+    writeFileSync(path.join(root, 'a.txt'), 'for members')
+    const { port, server, announce } = await serve(root, new Set())
+    const late = await deviceAt('127.0.0.1:40005')
+    const peer = await RawPeer.connect(port, { identity: late })
+    cleanup.push(() => peer.close())
+    peer.send({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 0, name: late.name })
+    peer.send({ type: 'GET_FILE_LIST' })
+    // Held until the registry's word comes: nothing is answered meanwhile.
+    await new Promise((r) => setTimeout(r, 200))
+    expect(peer.messages).toEqual([])
+    await announce('127.0.0.1:40005')
+    expect(await peer.next('HELLO')).toMatchObject({ role: 'client', name: 'folder-server' })
+    expect((await peer.next('FILE_LIST')).files.map((f) => f.path)).toEqual(['a.txt'])
+    // The registry says it left: its connection ends.
+    server.peerLeft(late.id.toString('hex'))
+    await peer.waitClosed()
   })
 })

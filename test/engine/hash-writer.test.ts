@@ -142,8 +142,7 @@ describe('FileReceiver', () => {
     const job: FileJob = {
       kind: 'file',
       id: 1,
-      peer: { ip: '127.0.0.1', port: 40002, key: '127.0.0.1:40002', folder },
-      self: { ip: '127.0.0.1', port: 40001 },
+      peer: { ip: '127.0.0.1', port: 40002, id: '00'.repeat(32), key: '127.0.0.1:40002', folder },
       path: 'renamed.bin',
       version: sha256(Buffer.from('x')),
       size: 1,
@@ -170,8 +169,7 @@ describe('FileReceiver', () => {
       const job: FileJob = {
         kind: 'file',
         id: i,
-        peer: { ip: '127.0.0.1', port: 40002, key: '127.0.0.1:40002', folder },
-        self: { ip: '127.0.0.1', port: 40001 },
+        peer: { ip: '127.0.0.1', port: 40002, id: '00'.repeat(32), key: '127.0.0.1:40002', folder },
         path: `copy${i}.bin`,
         version: sha256(Buffer.from('x')),
         size: 1,

@@ -19,8 +19,13 @@ parentPort.on('message', (jobs) => {
 })
 `
 
+/** A device ID (hex) for the peer of the jobs: nobody is dialled here. */
+const PEER_ID = '00'.repeat(32)
+/** What every worker is given: this device's certificate and key (unused by the answering script), and its name. */
+const INIT = { certPem: '', keyPem: '', name: 'pool-test' }
+
 function listJob(id: number): Job {
-  return { kind: 'list', id, peer: { ip: '127.0.0.1', port: 40002, key: '127.0.0.1:40002', folder: '/nonexistent' }, self: { ip: '127.0.0.1', port: 40001 } }
+  return { kind: 'list', id, peer: { ip: '127.0.0.1', port: 40002, id: PEER_ID, key: '127.0.0.1:40002', folder: '/nonexistent' } }
 }
 
 describe('WorkerPool', () => {
@@ -31,7 +36,7 @@ describe('WorkerPool', () => {
     const done: Array<{ job: Job; result: JobResult }> = []
     let finished: () => void = () => {}
     const allDone = new Promise<void>((resolve) => (finished = resolve))
-    const pool = new WorkerPool(2, script, { nodeId: new Uint8Array(16) }, ring, {
+    const pool = new WorkerPool(2, script, INIT, ring, {
       accept: () => true,
       message: () => {},
       done: (job, result) => {
@@ -63,7 +68,7 @@ describe('WorkerPool', () => {
     const ranOn = new Set<number>()
     let finished: () => void = () => {}
     const allDone = new Promise<void>((resolve) => (finished = resolve))
-    const pool = new WorkerPool(count, script, { nodeId: new Uint8Array(16) }, ring, {
+    const pool = new WorkerPool(count, script, INIT, ring, {
       accept: () => true,
       message: () => {},
       done: (_job, result) => {

@@ -7,6 +7,7 @@ import { BATCH_FILE_BYTES, PROTOCOL_VERSION } from '../../src/main/engine/protoc
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
 import type { FileEntry, FileRecord, Message } from '../../src/main/engine/protocol/messages'
 import { ALPN_PROTOCOL, peerDeviceId } from '../../src/main/engine/net/tls'
+import { rememberDevice } from './devices-by-port'
 import { RawPeer } from './raw-peer'
 import { newIdentity, type TestIdentity } from './test-identity'
 
@@ -52,6 +53,17 @@ export class FakePeer {
     private readonly options: FakePeerOptions = {},
   ) {}
 
+  /** This peer's device ID (hex), what a connection to it pins; known once started. */
+  get id(): string {
+    if (!this.identity) throw new Error('the fake peer has no identity before start()')
+    return this.identity.id.toString('hex')
+  }
+
+  /** Where it listens and which device it is: what PeerSession.open and peerJoined take. */
+  get ref(): { ip: string; port: number; id: string } {
+    return { ip: '127.0.0.1', port: this.port, id: this.id }
+  }
+
   entries(): FileEntry[] {
     return this.files.map((f) => ({
       path: f.path,
@@ -82,6 +94,8 @@ export class FakePeer {
   /** Logs on with the registry server like any client; returns this peer's `ip:port`. */
   async register(serverPort: number): Promise<string> {
     this.registration = await RawPeer.logOn(serverPort, { ip: '127.0.0.1', port: this.port }, { identity: this.identity! })
+    // Its mirror folders are named after this device: mirrorOf finds them by this port.
+    rememberDevice(this.port, this.identity!.idText, this.identity!.name)
     return `127.0.0.1:${this.port}`
   }
 

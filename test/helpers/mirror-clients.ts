@@ -3,13 +3,25 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { expect } from 'vitest'
+import { parseDeviceId } from '../../src/shared/device-id'
 import { cliServerConfig, runCli, type CliProcess } from './cli'
+import { knowServer } from './test-identity'
 import { foldersFor, foldersOf, treeOf } from './tree'
 
 export interface Client {
   cli: CliProcess
   dir: string
   port: number
+  /** Its device ID as people read it (the `ready` event's), and in hex (what a certificate hashes to). */
+  id: string
+  idHex: string
+}
+
+/** A device ID as people read it, in hex. */
+export function idToHex(idText: string): string {
+  const parsed = parseDeviceId(idText)
+  if (parsed.error !== undefined) throw new Error(`not a device ID: ${idText} (${parsed.error})`)
+  return Buffer.from(parsed.bytes).toString('hex')
 }
 
 export function write(dir: string, rel: string, content: string | Buffer): void {
@@ -28,14 +40,16 @@ export async function startServerDevice(...extra: string[]): Promise<{ port: num
   const configDir = extra.includes('--config') ? extra[extra.indexOf('--config') + 1]! : cliServerConfig()
   const cli = runCli(['server', '-p', '0', '--host', '127.0.0.1', '--config', configDir, ...extra.filter((_, i) => extra[i] !== '--config' && extra[i - 1] !== '--config')])
   const ready = await cli.waitFor('ready')
+  // Its member store, for hand-written peers made members of it (makeMember, RawPeer.hello).
+  knowServer(ready.port, configDir)
   return { port: ready.port, id: ready.id, configDir, cli }
 }
 
 export async function startClient(serverPort: number, dir: string, ...extra: string[]): Promise<Client> {
   const cli = runCli(['client', '-d', dir, '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1', ...extra])
-  const { port } = await cli.waitFor('ready', { role: 'client' }, 30_000)
+  const { port, id } = await cli.waitFor('ready', { role: 'client' }, 30_000)
   await cli.waitFor('registered')
-  return { cli, dir, port }
+  return { cli, dir, port, id, idHex: idToHex(id) }
 }
 
 /** Waits until `mirror` holds exactly the files of `source`, and no folder none of them needs. */

@@ -14,6 +14,7 @@ import { BATCH_FILE_BYTES } from '../../src/main/engine/protocol/constants'
 import { WORKER_SCRIPT } from '../helpers/app-core'
 import { FakePeer, sha256, type FakeFile, type FakePeerOptions } from '../helpers/fake-peer'
 import { removeTempDirs, tempDir } from '../helpers/temp'
+import { cachedIdentity } from '../helpers/test-identity'
 
 const cleanup: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -21,20 +22,18 @@ afterEach(async () => {
   removeTempDirs()
 })
 
-const SELF = { ip: '127.0.0.1', port: 40123 }
 
 async function connect(files: FakeFile[], options: FakePeerOptions = {}) {
   const peer = new FakePeer(files, options)
   const port = await peer.start()
-  const session = await PeerSession.open({ ip: '127.0.0.1', port }, SELF, randomBytes(16))
+  const session = await PeerSession.open(peer.ref, await cachedIdentity('batch-receiver'), 'batch-receiver')
   cleanup.push(() => peer.stop(), () => session.close())
   const folder = tempDir('mirror-')
   const jobs = peer.entries().map(
     (entry, i): FileJob => ({
       kind: 'file',
       id: i + 1,
-      peer: { ip: '127.0.0.1', port, key: `127.0.0.1:${port}`, folder },
-      self: SELF,
+      peer: { ...peer.ref, key: `127.0.0.1:${port}`, folder },
       path: entry.path,
       version: entry.version.toString('hex'),
       size: entry.size,

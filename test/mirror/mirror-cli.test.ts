@@ -6,14 +6,17 @@ import { createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BIN, killAll, runCli, runCliOnce } from '../helpers/cli'
+import { asDevice, BIN, killAll, runCli, runCliOnce } from '../helpers/cli'
 import { FakePeer, sha256, type FakeFile } from '../helpers/fake-peer'
 import { writeThroughMmap } from '../helpers/mmap'
 import { freePort } from '../helpers/ports'
 import { RawPeer } from '../helpers/raw-peer'
-import { expectMirrored, startClient, startServer, write, type Client } from '../helpers/mirror-clients'
+import { expectMirrored, idToHex, startClient, startServer, startServerDevice, write, type Client } from '../helpers/mirror-clients'
+import { makeMember, newIdentity } from '../helpers/test-identity'
+import { PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
+import { errorCodeName } from '../../src/main/engine/protocol/errors'
 import { removeTempDirs, tempDir } from '../helpers/temp'
-import { foldersOf, mirrorOf, treeOf } from '../helpers/tree'
+import { foldersOf, mirrorOf, peerFolderName, treeOf } from '../helpers/tree'
 
 afterEach(() => {
   killAll()
@@ -82,7 +85,7 @@ describe('three clients mirror one another', () => {
     }
     const [a, b, c] = clients as [Client, Client, Client]
     // Mirrors are never served: nobody holds a mirror of a mirror.
-    expect(readdirSync(`${a.dir}-mirrors`).sort()).toEqual(['.dropbox-sync', `127.0.0.1_${b.port}`, `127.0.0.1_${c.port}`].sort())
+    expect(readdirSync(`${a.dir}-mirrors`).sort()).toEqual(['.dropbox-sync', peerFolderName(b.port), peerFolderName(c.port)].sort())
 
     write(a.dir, 'plain.txt', 'edited\n')
     write(a.dir, 'new/folder/file.txt', 'brand new')
@@ -409,7 +412,8 @@ describe('the readable output', () => {
     write(senderDir, 'b.txt', 'second')
     const sender = await startClient(serverPort, senderDir)
     const { spawn } = await import('node:child_process')
-    const child = spawn(process.execPath, [BIN, 'client', '-d', tempDir('reader-'), '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    // Readable, not --json; as a device of its own that joins with an invite (asDevice).
+    const child = spawn(process.execPath, [BIN, ...asDevice(['client', '-d', tempDir('reader-'), '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])], { stdio: ['ignore', 'pipe', 'pipe'] })
     let text = ''
     child.stdout.on('data', (d) => (text += d))
     const until = async (check: () => boolean, what: string): Promise<void> => {
@@ -522,7 +526,7 @@ describe('hostile and unknown peers', () => {
       expect(victim.cli.events.filter((e) => e.type === 'error' && e.code === 'hash-mismatch')).toHaveLength(1)
       const asked = liar.requests.filter(
         ({ from, message: m }) =>
-          from === victim.port &&
+          from === victim.idHex &&
           ((m.type === 'GET_FILE' && m.path === 'bad-hash.txt') || (m.type === 'GET_FILES' && m.files.some((f) => f.path === 'bad-hash.txt'))),
       )
       // At most one more: a request already in the pipeline when another lie closed the connection.
@@ -541,34 +545,54 @@ describe('hostile and unknown peers', () => {
     try {
       const client = await startClient(serverPort, tempDir('eager-'), '-w', '3')
       await client.cli.waitFor('peer-synced', { peer: `127.0.0.1:${peer.port}` }, 15_000)
-      // The subscription's connection, and one per worker, though an empty folder needs no files.
-      const identified = (): number => peer.requests.filter(({ from, message }) => from === client.port && message.type === 'IDENTIFY').length
+      // The subscription's connection, and one per worker, though an empty folder needs no files:
+      // each says HELLO as the client's device.
+      const connections = (): number => peer.requests.filter(({ from, message }) => from === client.idHex && message.type === 'HELLO').length
       const deadline = Date.now() + 5000
-      while (identified() < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-      expect(identified()).toBe(4)
+      while (connections() < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      expect(connections()).toBe(4)
+      // Nobody else came: every connection was the client's.
+      expect(new Set(peer.requests.map(({ from }) => from))).toEqual(new Set([client.idHex]))
     } finally {
       await peer.stop()
     }
   })
 
-  it('refuses to serve anyone the server has not announced', async () => {
-    const serverPort = await startServer()
+  it('refuses to serve anyone the server has not announced, by the device its certificate proves', async () => {
+    const server = await startServerDevice()
     const dir = tempDir('private-')
     write(dir, 'secret.txt', 'not for strangers')
-    const client = await startClient(serverPort, dir)
-    const stranger = await RawPeer.hello(client.port)
-    stranger.send({ type: 'GET_FILE_LIST' })
-    expect(await stranger.next('ERROR_IP_PORT_NOT_FOUND_IN_LIST')).toMatchObject({ endpoint: { ip: '127.0.0.1' } })
-    await stranger.waitClosed()
+    const client = await startClient(server.port, dir)
+    const refused = async (peer: RawPeer): Promise<void> => {
+      peer.send({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 0, name: peer.identity.name })
+      peer.send({ type: 'GET_FILE_LIST' })
+      peer.send({ type: 'GET_FILE', path: 'secret.txt', version: null })
+      expect(errorCodeName((await peer.next('ERROR', 10_000)).code)).toBe('not-a-member')
+      await peer.waitClosed()
+      // No HELLO, no list, no byte of the file.
+      expect(peer.messages).toEqual([])
+    }
 
-    const impostor = await RawPeer.hello(client.port)
-    impostor.send({ type: 'IDENTIFY', endpoint: { ip: '127.0.0.1', port: 1 } })
-    expect(await impostor.next('ERROR_IP_PORT_NOT_FOUND_IN_LIST', 10_000)).toEqual({
-      type: 'ERROR_IP_PORT_NOT_FOUND_IN_LIST',
-      endpoint: { ip: '127.0.0.1', port: 1 },
-    })
-    expect(impostor.has((m) => m.type === 'FILE_LIST')).toBe(false)
+    // A valid certificate, but no member of the server.
+    await refused(await RawPeer.connect(client.port, { identity: await newIdentity('stranger') }))
     await client.cli.waitFor('error', { code: 'unknown-peer' })
+
+    // A member of the server, but not online: the server has not announced it.
+    const member = await newIdentity('offline-member')
+    await makeMember(server.configDir, member)
+    await refused(await RawPeer.connect(client.port, { identity: member }))
+
+    // Online (announced at an address of its own): served, on a connection it opens itself.
+    const online = await newIdentity('online-member')
+    const registration = await RawPeer.logOn(server.port, { ip: '127.0.0.1', port: 1 }, { identity: online })
+    try {
+      const reader = await RawPeer.handshake(client.port, { identity: online })
+      reader.send({ type: 'GET_FILE_LIST' })
+      expect((await reader.next('FILE_LIST', 10_000)).files.map((f) => f.path)).toEqual(['secret.txt'])
+      reader.close()
+    } finally {
+      registration.close()
+    }
   })
 })
 
@@ -580,8 +604,8 @@ describe('IPv6', () => {
     write(dir, 'hello.txt', 'over IPv6')
     const start = async (folder: string): Promise<Client> => {
       const cli = runCli(['client', '-d', folder, '-sp', String(serverPort), '-sip', '::1', '--host', '::1'])
-      const { port } = await cli.waitFor('ready', { role: 'client' }, 30_000)
-      return { cli, dir: folder, port }
+      const { port, id } = await cli.waitFor('ready', { role: 'client' }, 30_000)
+      return { cli, dir: folder, port, id, idHex: idToHex(id) }
     }
     const sender = await start(dir)
     const receiver = await start(tempDir('v6-'))

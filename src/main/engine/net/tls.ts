@@ -3,14 +3,20 @@
 // its SHA-256, the device ID. Everything about TLS lives here: the acceptor's wrapping of an
 // accepted TCP socket, the initiator's dial with its pin, and the peer ID of a socket. Nothing
 // OpenSSL-only (no PSK, no custom options): Electron's Node runs on BoringSSL.
+import { X509Certificate } from 'node:crypto'
 import { connect as netConnect, type Socket } from 'node:net'
 import { TLSSocket, connect as tlsConnect, createSecureContext, type SecureContext } from 'node:tls'
 import { shortDeviceId } from '../../../shared/device-id'
 import { formatEndpoint } from '../../../shared/endpoint'
-import { peerDeviceId } from '../identity/fingerprint'
+import { certificateDeviceId, peerDeviceId } from '../identity/fingerprint'
 
 export const ALPN_PROTOCOL = 'dropbox-sync/4'
 const VERSIONS = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } as const
+
+// Set only by the bench's own CLI bundle (bench/build-cli.mjs), to time the protocol without TLS
+// in the same run; the shipped bundles never define it, so PLAIN is false there.
+declare const __DBS_BENCH_PLAIN_TCP__: boolean | undefined
+const PLAIN = typeof __DBS_BENCH_PLAIN_TCP__ !== 'undefined' && __DBS_BENCH_PLAIN_TCP__
 
 /** A device's certificate and key (PEM), as loadOrCreateIdentity gives them. */
 export interface TlsCredentials {
@@ -44,6 +50,7 @@ export function shortId(id: Uint8Array): string {
  * before a byte of the protocol is read. The handshake must end within `timeoutMs`.
  */
 export function acceptTls(raw: Socket, credentials: TlsCredentials, timeoutMs: number, secure: (socket: TLSSocket, peerId: Buffer) => void): TLSSocket {
+  if (PLAIN) return benchAcceptPlain(raw, credentials, timeoutMs, secure)
   const socket = new TLSSocket(raw, {
     isServer: true,
     secureContext: contextOf(credentials),
@@ -103,6 +110,7 @@ const NOT_TLS = /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|RE
  * resolves, so a refusal still arrives later (an ERROR frame, or the connection closed).
  */
 export function dialTls(options: DialOptions): Promise<TLSSocket> {
+  if (PLAIN) return benchDialPlain(options)
   const where = formatEndpoint(options.host, options.port)
   return new Promise((resolve, reject) => {
     let settled = false
@@ -144,6 +152,71 @@ export function dialTls(options: DialOptions): Promise<TLSSocket> {
       settled = true
       clearTimeout(timer)
       resolve(socket)
+    })
+  })
+}
+
+// The bench's plain TCP (PLAIN only): each side writes its own device ID first, unproven, and
+// takes the other's 32 bytes as its ID; the frames and the pins compared above are the same.
+const ID_BYTES = 32
+const plainIds = new WeakMap<TlsCredentials, Buffer>()
+
+function plainIdOf(credentials: TlsCredentials): Buffer {
+  let id = plainIds.get(credentials)
+  if (!id) {
+    id = certificateDeviceId(new X509Certificate(credentials.certPem).raw)
+    plainIds.set(credentials, id)
+  }
+  return id
+}
+
+/** Reads the peer's ID; bytes after it stay buffered for whoever reads the socket next. */
+function readPlainId(socket: Socket, got: (id: Buffer) => void): void {
+  const onReadable = (): void => {
+    const id = socket.read(ID_BYTES) as Buffer | null
+    if (id === null) return
+    // With this listener gone, the stream flows again once a 'data' listener is added.
+    socket.off('readable', onReadable)
+    if (id.length !== ID_BYTES) socket.destroy()
+    else got(id)
+  }
+  socket.on('readable', onReadable)
+}
+
+function benchAcceptPlain(raw: Socket, credentials: TlsCredentials, timeoutMs: number, secure: (socket: TLSSocket, peerId: Buffer) => void): TLSSocket {
+  const timer = setTimeout(() => raw.destroy(), timeoutMs)
+  raw.once('close', () => clearTimeout(timer))
+  raw.on('error', () => raw.destroy())
+  raw.write(plainIdOf(credentials))
+  readPlainId(raw, (peerId) => {
+    clearTimeout(timer)
+    secure(raw as TLSSocket, peerId)
+  })
+  return raw as TLSSocket
+}
+
+function benchDialPlain(options: DialOptions): Promise<TLSSocket> {
+  const where = formatEndpoint(options.host, options.port)
+  return new Promise((resolve, reject) => {
+    let settled = false
+    const socket = netConnect({ host: options.host, port: options.port })
+    socket.setNoDelay(true)
+    const fail = (error: DialError): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      socket.destroy()
+      reject(error)
+    }
+    const timer = setTimeout(() => fail(new DialError('timeout', `no ID from ${where} within ${options.timeoutMs} ms`)), options.timeoutMs)
+    socket.on('error', (error: NodeJS.ErrnoException) => fail(new DialError('connect-failed', error.code ?? error.message)))
+    socket.once('close', () => fail(new DialError('tls-failed', `${where} closed the connection before its ID`)))
+    socket.once('connect', () => socket.write(plainIdOf(options.credentials)))
+    readPlainId(socket, (id) => {
+      if (!id.equals(options.expectId)) return fail(new DialError('peer-id-mismatch', `${where} is device ${shortId(id)}, not the expected ${shortId(options.expectId)}: refused`))
+      settled = true
+      clearTimeout(timer)
+      resolve(socket as TLSSocket)
     })
   })
 }
