@@ -33,7 +33,7 @@ describe('the event forwarder', () => {
     const second: AppEvent[][] = []
     forwarder.subscribe((b) => first.push(b))
     const stop = forwarder.subscribe((b) => second.push(b))
-    for (let i = 0; i < 2000; i++) forwarder.push(stamp({ type: 'peer-joined', ip: '127.0.0.1', port: 10000 + i }))
+    for (let i = 0; i < 2000; i++) forwarder.push(stamp({ type: 'peer-joined', ip: '127.0.0.1', port: 10000 + i, id: 'AAAAAAA-BBBBBBB', name: `peer ${i}` }))
     await new Promise((r) => setTimeout(r, 60))
     expect(first).toHaveLength(1)
     expect(first[0]).toHaveLength(2000)
