@@ -103,6 +103,17 @@ function sharedFolder(): { root: string; files: Map<string, FolderFile>; outside
   return { root, files, outsidePath, marker }
 }
 
+/** Runs `cases` at an in-process target (none when FUZZ_ONLY names another), says how they ended. */
+async function fuzzInProcess(target: Target, name: string, cases: number, lanes: number): Promise<RunResult | null> {
+  const options = runOptions(name, cases, lanes, noTrouble)
+  if (options.skip) return null
+  const result = await fuzzTarget(target, options)
+  console.info(summary(name, SEED, result))
+  noTrouble()
+  expect(result.ran).toBeGreaterThan(0)
+  return result
+}
+
 function runOptions(name: string, cases: number, lanes: number, checkAlive: () => void): RunOptions & { skip: boolean } {
   const only = onlyCase(name)
   return { seed: SEED, cases, lanes, budgetMs: BUDGET_MS, only: only !== undefined && only >= 0 ? only : undefined, checkAlive, skip: only === -1 }
@@ -192,12 +203,8 @@ describe(`protocol fuzzer (seed ${SEED}: FUZZ_SEED=${SEED} replays it)`, () => {
       const { server, port, configDir } = await startRegistry()
       cleanup.push(() => server.stop())
       const target: Target = { name: 'registry', kind: 'registry', port, role: 'server', heartbeatMs: DEFAULT_HEARTBEAT_MS, helloName: 'adversarial-server', devices: await members(configDir, 1) }
-      const options = runOptions('registry', CASES, 1, noTrouble)
-      if (options.skip) return
-      const result = await fuzzTarget(target, options)
-      console.info(summary('registry', SEED, result))
-      noTrouble()
-      expect(result.ran).toBeGreaterThan(0)
+      const result = await fuzzInProcess(target, 'registry', CASES, 1)
+      if (!result) return
       await expectRegistryServes(port)
       noTrouble()
     },
@@ -211,12 +218,8 @@ describe(`protocol fuzzer (seed ${SEED}: FUZZ_SEED=${SEED} replays it)`, () => {
       cleanup.push(() => server.stop())
       const devices = await strangers(2)
       const target: Target = { name: 'registry-strangers', kind: 'registry', outsider: true, port, role: 'server', heartbeatMs: DEFAULT_HEARTBEAT_MS, helloName: 'adversarial-server', devices }
-      const options = runOptions('registry-strangers', OUTSIDER_CASES, 2, noTrouble)
-      if (options.skip) return
-      const result = await fuzzTarget(target, options)
-      console.info(summary('registry-strangers', SEED, result))
-      noTrouble()
-      expect(result.ran).toBeGreaterThan(0)
+      const result = await fuzzInProcess(target, 'registry-strangers', OUTSIDER_CASES, 2)
+      if (!result) return
       expectRefusals(result)
       await expectNoneJoined(configDir, devices)
       await expectRegistryServes(port)
@@ -245,12 +248,8 @@ describe(`protocol fuzzer (seed ${SEED}: FUZZ_SEED=${SEED} replays it)`, () => {
         outsidePath,
         marker,
       }
-      const options = runOptions('folder', CASES, 1, noTrouble)
-      if (options.skip) return
-      const result = await fuzzTarget(target, options)
-      console.info(summary('folder', SEED, result))
-      noTrouble()
-      expect(result.ran).toBeGreaterThan(0)
+      const result = await fuzzInProcess(target, 'folder', CASES, 1)
+      if (!result) return
       expect(result.markerSeen).toBe(0)
       await expectFolderServes(folder.port, device, files)
       noTrouble()
@@ -279,12 +278,8 @@ describe(`protocol fuzzer (seed ${SEED}: FUZZ_SEED=${SEED} replays it)`, () => {
         outsidePath,
         marker,
       }
-      const options = runOptions('folder-strangers', OUTSIDER_CASES, 2, noTrouble)
-      if (options.skip) return
-      const result = await fuzzTarget(target, options)
-      console.info(summary('folder-strangers', SEED, result))
-      noTrouble()
-      expect(result.ran).toBeGreaterThan(0)
+      const result = await fuzzInProcess(target, 'folder-strangers', OUTSIDER_CASES, 2)
+      if (!result) return
       expect(result.markerSeen).toBe(0)
       expectRefusals(result)
       await expectFolderServes(folder.port, device, files)
