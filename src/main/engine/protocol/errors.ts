@@ -37,12 +37,6 @@ export function errorCodeName(code: number): string {
   return namesByNumber.get(code) ?? `error-${code}`
 }
 
-/**
- * The frame decoder's message when a length prefix spells "HTTP": the other side is an HTTP
- * server answering. The close keeps the code `frame-too-large`; this text tells the cases apart.
- */
-export const ANSWERS_HTTP = 'the other side answers HTTP, not dropbox-sync'
-
 export class ProtocolError extends Error {
   constructor(
     readonly code: ErrorCodeName,

@@ -2,10 +2,7 @@
 // reading the body) that accepts the stream split at any byte. The announced length is checked
 // against the maximum before a single byte is allocated for the body.
 import { LENGTH_PREFIX_BYTES, MAX_FRAME_BYTES } from './constants'
-import { ANSWERS_HTTP, ProtocolError } from './errors'
-
-/** The first four bytes of every HTTP response ("HTTP/1.1 …"), read as a length prefix. */
-const HTTP_AS_LENGTH = Buffer.from('HTTP', 'latin1').readUInt32BE(0)
+import { ProtocolError } from './errors'
 
 export class FrameDecoder {
   private readonly header = Buffer.alloc(LENGTH_PREFIX_BYTES)
@@ -58,11 +55,7 @@ export class FrameDecoder {
         const length = this.header.readUInt32BE(0)
         this.headerFilled = 0
         if (length === 0) this.fail(new ProtocolError('bad-frame', 'frame length 0: a frame holds at least its type byte'))
-        if (length > this.maxFrameBytes) {
-          // "HTTP" read as a length is 1213486160: a web server's answer, not an oversized frame.
-          if (length === HTTP_AS_LENGTH) this.fail(new ProtocolError('frame-too-large', ANSWERS_HTTP))
-          this.fail(new ProtocolError('frame-too-large', `frame length ${length} exceeds the maximum of ${this.maxFrameBytes} bytes`))
-        }
+        if (length > this.maxFrameBytes) this.fail(new ProtocolError('frame-too-large', `frame length ${length} exceeds the maximum of ${this.maxFrameBytes} bytes`))
         // A body that is already whole in this chunk is handed out without a copy.
         if (data.length - at >= length) {
           frames.push(data.subarray(at, at + length))
