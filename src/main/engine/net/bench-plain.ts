@@ -1,7 +1,5 @@
-// The bench's plain TCP in place of TLS, to time the protocol without it in the same run. Only the
-// bench's own bundle (bench/build-cli.mjs) defines the switch true; the shipped builds define it
-// false, so this code is dead there. Each side writes its own device ID first, unproven, and takes
-// the other's 32 bytes as its ID; the frames and the pins compared are the same as over TLS.
+// Plain TCP in place of TLS, for the bench alone (bench/build-cli.mjs turns it on; shipped builds
+// compile it out): each side sends its device ID first, unproven; frames and pins are unchanged.
 import { X509Certificate } from 'node:crypto'
 import { connect, type Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
