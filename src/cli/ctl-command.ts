@@ -1,36 +1,39 @@
-// `dropbox-sync ctl pause|resume [PEER] | rescan | confirm PEER`: a word to the client that runs
-// with that mirror folder, through its control socket (one JSON line each way).
+// `dropbox-sync ctl pause|resume [PEER] | rescan | confirm PEER [--config DIR]`: a word to the
+// client running with that config folder (the device), through its control socket (one JSON line
+// each way). PEER is judged by the client, which knows its peers (see peer-match.ts).
 import { Argument, type Command } from 'commander'
 import { connect } from 'node:net'
-import { STATE_FOLDER } from '../main/engine/mirror/mirror-coordinator'
+import path from 'node:path'
+import { defaultConfigDir } from '../main/app/headless/ui-address'
 import { CONTROL_COMMANDS, controlSocketPath, type ControlReply, type ControlRequest } from '../main/engine/control/control-protocol'
-import { fail, mirrorFolder, peerOption, usage, withMirrorFolder, type MirrorFolderOptions } from './mirror-folder-option'
+import { fail, usage } from './mirror-folder-option'
 
 /** How long the client has to answer. */
 const REPLY_TIMEOUT_MS = 15_000
 
 export function registerCtlCommand(program: Command): void {
-  withMirrorFolder(
-    program
-      .command('ctl')
-      .description('control a running client: pause or resume it (or one peer\'s mirror), rescan now, confirm a held mass delete')
-      .addArgument(new Argument('<command>', 'what to do').choices(CONTROL_COMMANDS))
-      .argument('[peer]', "a peer's address (IP:PORT) for pause, resume and confirm"),
-  ).action(async (command: ControlRequest['command'], peer: string | undefined, opts: MirrorFolderOptions) => {
-    const mirror = mirrorFolder(opts)
-    if (command === 'confirm' && peer === undefined) usage('confirm needs the peer whose deletions to apply: dropbox-sync ctl confirm IP:PORT')
-    if (command === 'rescan' && peer !== undefined) usage('rescan takes no peer')
-    const request: ControlRequest = peer === undefined ? { command } : { command, peer: peerOption(peer) }
-    const socketPath = controlSocketPath(mirror, STATE_FOLDER)
-    const reply = await ask(socketPath, request).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED' || error.code === 'ENOTDIR') {
-        fail(`no client is running with the mirror folder ${mirror} (nothing listens at ${socketPath})`)
-      }
-      fail(`cannot reach the client at ${socketPath}: ${error.message}`)
+  program
+    .command('ctl')
+    .description("control a running client: pause or resume it (or one peer's mirror), rescan now, confirm a held mass delete")
+    .addArgument(new Argument('<command>', 'what to do').choices(CONTROL_COMMANDS))
+    .argument('[peer]', "for pause, resume and confirm: the peer's device name, device ID (or its first group), mirror folder or IP:PORT")
+    .option('--config <dir>', "the client's config folder, as given to its --config (default: the desktop app's settings folder)")
+    .action(async (command: ControlRequest['command'], peer: string | undefined, opts: { config?: string }) => {
+      const configDir = path.resolve(opts.config ?? defaultConfigDir())
+      if (command === 'confirm' && peer === undefined) usage('confirm needs the peer whose deletions to apply: dropbox-sync ctl confirm PEER')
+      if (command === 'rescan' && peer !== undefined) usage('rescan takes no peer')
+      if (peer !== undefined && peer.trim() === '') usage("the peer is empty: give its device name, device ID, mirror folder or IP:PORT")
+      const request: ControlRequest = peer === undefined ? { command } : { command, peer: peer.trim() }
+      const socketPath = controlSocketPath(configDir)
+      const reply = await ask(socketPath, request).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED' || error.code === 'ENOTDIR') {
+          fail(`no client is running with the config folder ${configDir} (nothing listens at ${socketPath}); name its folder with --config DIR`)
+        }
+        fail(`cannot reach the client at ${socketPath}: ${error.message}`)
+      })
+      if (!reply.ok) fail(reply.error)
+      process.stdout.write(`${reply.message}\n`)
     })
-    if (!reply.ok) fail(reply.error)
-    process.stdout.write(`${reply.message}\n`)
-  })
 }
 
 function ask(socketPath: string, request: ControlRequest): Promise<ControlReply> {

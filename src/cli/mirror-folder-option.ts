@@ -1,5 +1,5 @@
 // `--mirror DIR` or `-d DIR` (the shared folder, whose mirrors are beside it): which client's
-// mirror folder `history` and `ctl` are about.
+// mirror folder `history` is about.
 import type { Command } from 'commander'
 import path from 'node:path'
 import { defaultMirrorDir } from '../main/engine/client/client-node'

@@ -46,12 +46,21 @@ export function describe(event: EngineEvent): string {
     case 'removed':
       return `removed from the server's members: ${shown(event.message)}`
     case 'paused':
-      return event.peer ? `paused: the mirror of ${event.peer} is not updated until resumed` : 'paused: no transfers start until resumed; this folder is still served'
+      return aboutPeer(event) ? `paused: the mirror of ${who(event, event.peer ?? event.id ?? '')} is not updated until resumed` : 'paused: no transfers start until resumed; this folder is still served'
     case 'resumed':
-      return event.peer ? `resumed: mirroring ${event.peer} again` : 'resumed: transfers start again'
+      return aboutPeer(event) ? `resumed: mirroring ${who(event, event.peer ?? event.id ?? '')} again` : 'resumed: transfers start again'
     case 'mass-delete':
-      return `held: ${event.peer} deleted ${event.files} of its ${event.total} files at once; its mirror keeps them until confirmed`
+      return `held: ${who(event, event.peer)} deleted ${event.files} of its ${event.total} files at once; its mirror keeps them until confirmed`
+    case 'mass-delete-cleared':
+      return event.confirmed
+        ? `confirmed: the held deletions of ${who(event, event.peer ?? event.id ?? '')} are applied`
+        : `no deletions of ${who(event, event.peer ?? event.id ?? '')} are held any more: it has those files again`
   }
+}
+
+/** `paused` / `resumed` about one peer rather than the whole client. */
+function aboutPeer(event: { peer?: string; id?: string }): boolean {
+  return event.peer !== undefined || event.id !== undefined
 }
 
 /** A peer by name with its address beside it, once the engine knows its name. */

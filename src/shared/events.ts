@@ -194,7 +194,7 @@ export interface WorkersEvent {
  * A peer deleted more of its files at once than the threshold allows: the deletions are held in
  * its mirror until the user confirms. `files` is how many it deleted, `total` how many it had.
  */
-export interface MassDeleteEvent {
+export interface MassDeleteEvent extends DeviceFields {
   type: 'mass-delete'
   peer: string
   files: number
@@ -202,15 +202,26 @@ export interface MassDeleteEvent {
 }
 
 /**
- * The user paused or resumed mirroring (`dropbox-sync ctl`, the app): the whole client, or, with
- * `peer`, one peer's mirror. Said again at start while it lasts (it is kept across restarts).
+ * A held mass delete is over: the user confirmed it (`confirmed`), or the peer brought every
+ * held file back. `peer` is where the device is, or was last, when known.
  */
-export interface PausedEvent {
+export interface MassDeleteClearedEvent extends DeviceFields {
+  type: 'mass-delete-cleared'
+  peer?: string
+  confirmed: boolean
+}
+
+/**
+ * The user paused or resumed mirroring (`dropbox-sync ctl`, the app): with `id`, one device's
+ * mirror (`peer`: where it is, or was last, when known); without, the whole client. Said again
+ * at start while it lasts (it is kept across restarts).
+ */
+export interface PausedEvent extends DeviceFields {
   type: 'paused'
   peer?: string
 }
 
-export interface ResumedEvent {
+export interface ResumedEvent extends DeviceFields {
   type: 'resumed'
   peer?: string
 }
@@ -237,6 +248,7 @@ export type EngineEvent =
   | MemberRemovedEvent
   | RemovedEvent
   | MassDeleteEvent
+  | MassDeleteClearedEvent
   | PausedEvent
   | ResumedEvent
 

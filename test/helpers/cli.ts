@@ -80,6 +80,13 @@ export function cliServerConfig(): string {
 /** Client config folders by shared folder: a client started again on its folder is the same device. */
 const clientConfigs = new Map<string, string>()
 
+/** The config folder asDevice gave the client sharing `dir` (its device, where its control socket is). */
+export function configOf(dir: string): string {
+  const config = clientConfigs.get(path.resolve(dir))
+  if (!config) throw new Error(`no client was started on ${dir}`)
+  return config
+}
+
 function valueOf(args: string[], ...flags: string[]): string | undefined {
   for (const flag of flags) {
     const at = args.indexOf(flag)

@@ -1,8 +1,8 @@
 // What the mirror history lets go (expiry, then the cap, oldest first), and the control
-// protocol's parsing: tables, no disk.
+// protocol's parsing and socket path: tables, no disk.
 import { describe, expect, it } from 'vitest'
 import { selectForRemoval } from '../../src/main/engine/mirror/history-index'
-import { parseControlRequest, peerKey } from '../../src/main/engine/control/control-protocol'
+import { controlSocketPath, parseControlRequest, peerKey } from '../../src/main/engine/control/control-protocol'
 
 const DAY = 24 * 60 * 60 * 1000
 
@@ -41,7 +41,8 @@ describe('peerKey', () => {
 describe('parseControlRequest', () => {
   it.each([
     ['{"command":"pause"}', { request: { command: 'pause' } }],
-    ['{"command":"resume","peer":"127.0.0.1_4000"}', { request: { command: 'resume', peer: '127.0.0.1:4000' } }],
+    ['{"command":"resume","peer":"127.0.0.1_4000"}', { request: { command: 'resume', peer: '127.0.0.1_4000' } }],
+    ['{"command":"pause","peer":" bob laptop "}', { request: { command: 'pause', peer: 'bob laptop' } }],
     ['{"command":"rescan"}', { request: { command: 'rescan' } }],
     ['{"command":"confirm","peer":"127.0.0.1:4000"}', { request: { command: 'confirm', peer: '127.0.0.1:4000' } }],
     ['garbage', /not a request/],
@@ -51,11 +52,27 @@ describe('parseControlRequest', () => {
     ['{"command":"pause","extra":1}', /unknown field/],
     ['{"command":"confirm"}', /needs the peer/],
     ['{"command":"rescan","peer":"127.0.0.1:1"}', /takes no peer/],
-    ['{"command":"pause","peer":"nobody"}', /is not a peer/],
+    ['{"command":"pause","peer":"  "}', /the peer is empty/],
+    [`{"command":"pause","peer":"${'x'.repeat(301)}"}`, /longer than 300/],
     ['{"command":"pause","peer":5}', /must be a string/],
   ])('%s', (line, want) => {
     const got = parseControlRequest(line)
     if (want instanceof RegExp) expect('error' in got && got.error).toMatch(want)
     else expect(got).toEqual(want)
+  })
+})
+
+describe('controlSocketPath', () => {
+  it('is in the config folder, in a folder of its own', () => {
+    expect(controlSocketPath('/home/me/.config/dropbox-sync')).toBe('/home/me/.config/dropbox-sync/control/control.sock')
+  })
+
+  it('goes to the temp folder, named by a hash of the config folder, when the path is too long for a socket', () => {
+    const long = `/home/me/${'deep/'.repeat(20)}config`
+    const socket = controlSocketPath(long)
+    expect(Buffer.byteLength(socket)).toBeLessThanOrEqual(100)
+    expect(socket).toMatch(/\/dropbox-sync-[^/]+\/[0-9a-f]{24}\.sock$/)
+    expect(controlSocketPath(`${long}/`)).toBe(socket)
+    expect(controlSocketPath(`${long}2`)).not.toBe(socket)
   })
 })

@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { killAll, runCliOnce } from '../helpers/cli'
+import { configOf, killAll, runCliOnce } from '../helpers/cli'
 import { expectMirrored, startClient, startServer, write, type Client } from '../helpers/mirror-clients'
 import { removeTempDirs, tempDir } from '../helpers/temp'
-import { mirrorOf, treeOf } from '../helpers/tree'
+import { mirrorOf, peerFolderName, treeOf } from '../helpers/tree'
 
 afterEach(() => {
   killAll()
@@ -113,8 +113,9 @@ describe('mass-delete hold', () => {
 
     for (let i = 0; i < 15; i++) rmSync(path.join(senderDir, `f${String(i).padStart(2, '0')}.txt`))
     const event = await receiver.cli.waitFor('mass-delete', { peer }, 15_000)
-    expect(event).toEqual({ type: 'mass-delete', peer, files: 15, total: 20 })
-    expect(receiver.cli.find('error', { code: 'mass-delete' })?.message).toMatch(/ctl confirm/)
+    expect(event).toEqual({ type: 'mass-delete', peer, id: sender.id, name: expect.any(String) as unknown, files: 15, total: 20 })
+    // It names the peer by its mirror folder, which outlives an address.
+    expect(receiver.cli.find('error', { code: 'mass-delete' })?.message).toMatch(new RegExp(`ctl confirm ${peerFolderName(sender.port)}$`))
     // Its other changes keep coming.
     mkdirSync(path.join(senderDir, 'new'))
     write(senderDir, 'new/after.txt', 'made after the deletions\n')
@@ -122,14 +123,15 @@ describe('mass-delete hold', () => {
     expect(treeOf(mirror)).toEqual({ ...before, 'new/after.txt': treeOf(senderDir)['new/after.txt'] })
     expect(receiver.cli.find('file-removed')).toBeUndefined()
 
-    const confirmed = await runCliOnce(['ctl', 'confirm', peer, '-d', receiver.dir])
+    const confirmed = await runCliOnce(['ctl', 'confirm', peerFolderName(sender.port), '--config', configOf(receiver.dir)])
     expect(confirmed.stderr).toBe('')
     expect(confirmed.stdout).toMatch(/applied 15 deletions/)
+    expect(await receiver.cli.waitFor('mass-delete-cleared')).toEqual({ type: 'mass-delete-cleared', peer, id: sender.id, name: expect.any(String) as unknown, confirmed: true })
     await expectMirrored(senderDir, mirror)
     let listed: Listed[] = []
     for (const deadline = Date.now() + 10_000; listed.length < 15 && Date.now() < deadline; ) listed = await historyList('--mirror', `${receiver.dir}-mirrors`, '--peer', peer)
     expect(listed.map((e) => e.path).sort()).toEqual(Object.keys(before).sort().slice(0, 15))
     // Nothing more is held.
-    expect((await runCliOnce(['ctl', 'confirm', peer, '-d', receiver.dir])).code).toBe(1)
+    expect((await runCliOnce(['ctl', 'confirm', peer, '--config', configOf(receiver.dir)])).code).toBe(1)
   })
 })

@@ -3,7 +3,7 @@
 // Order at start: identity and membership (what to pin, where the server is), index (so the
 // first list is complete), listener (so the announced port is open), then registration.
 // `stop()` logs off first, then closes everything.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { EventSink } from '../../../shared/events'
@@ -14,6 +14,7 @@ import { MirrorCoordinator, STATE_FOLDER } from '../mirror/mirror-coordinator'
 import type { MassDeleteLimits } from '../mirror/mass-delete'
 import { controlSocketPath, type ControlReply, type ControlRequest } from '../control/control-protocol'
 import { ControlServer } from '../control/control-server'
+import { describePeer, matchPeer, type KnownPeer } from '../control/peer-match'
 import { FolderServer, type PeerDirectory } from './folder-server'
 import { folderPairProblem, realish } from './folder-pair'
 import { MirrorLock } from './mirror-lock'
@@ -206,9 +207,12 @@ export class ClientNode {
     return listening
   }
 
-  /** The control socket; a client that cannot listen there says so and runs without it. */
+  /**
+   * The control socket, in the config folder: that folder is this device, which one client runs
+   * as at a time. A client that cannot listen there says so and runs without it.
+   */
   private async listenForControl(): Promise<void> {
-    const control = new ControlServer(controlSocketPath(this.mirrorDir, STATE_FOLDER), (request) => this.command(request))
+    const control = new ControlServer(controlSocketPath(this.options.configDir), (request) => this.command(request))
     try {
       await control.start()
       this.control = control
@@ -217,27 +221,45 @@ export class ClientNode {
     }
   }
 
-  /** A request on the control socket. */
+  /** A request on the control socket, or from the app; `peer` is whatever names one (see peer-match.ts). */
   async command(request: ControlRequest): Promise<ControlReply> {
     const mirror = this.mirror
     if (!mirror) return { ok: false, error: 'the client is not running' }
-    const { peer } = request
-    const what = peer === undefined ? 'the client' : `the mirror of ${peer}`
+    let peer: KnownPeer | undefined
+    if (request.peer !== undefined) {
+      const found = matchPeer(request.peer, mirror.knownPeers())
+      if ('error' in found) return { ok: false, error: found.error }
+      peer = found.peer
+    }
+    const what = peer === undefined ? 'the client' : `the mirror of ${describePeer(peer)}`
     switch (request.command) {
       case 'pause':
-        return { ok: true, message: (await mirror.pause(peer)) ? `paused ${what}` : `${what} was paused already` }
+        return { ok: true, message: (await mirror.pause(peer?.id)) ? `paused ${what}` : `${what} was paused already` }
       case 'resume':
-        if (await mirror.resume(peer)) return { ok: true, message: `resumed ${what}${peer !== undefined && mirror.isPaused() ? ' (the client as a whole is still paused)' : ''}` }
+        if (await mirror.resume(peer?.id)) return { ok: true, message: `resumed ${what}${peer !== undefined && mirror.isPaused() ? ' (the client as a whole is still paused)' : ''}` }
         return { ok: true, message: `${what} was not paused` }
       case 'rescan':
         this.index?.rescan()
         mirror.rescan()
         return { ok: true, message: 'looking at the shared folder and every watched mirror now' }
       case 'confirm': {
-        const result = await mirror.confirm(peer!)
+        if (!peer) return { ok: false, error: 'confirm needs the peer whose deletions to apply' }
+        const result = await mirror.confirm(peer.id, describePeer(peer))
         return result.ok ? { ok: true, message: result.message } : { ok: false, error: result.message }
       }
     }
+  }
+
+  /** The folder a person means: the shared one (no peer), or the mirror of the peer named. */
+  folderOf(peerText?: string): { path: string } | { error: string } {
+    if (peerText === undefined) return { path: path.resolve(this.options.dir) }
+    const mirror = this.mirror
+    if (!mirror) return { error: 'the client is not running' }
+    const found = matchPeer(peerText, mirror.knownPeers())
+    if ('error' in found) return found
+    const folder = found.peer.folder === undefined ? null : path.join(this.mirrorDir, found.peer.folder)
+    if (!folder || !existsSync(folder)) return { error: `${describePeer(found.peer)} has no mirror folder yet: it is made once the peer answers` }
+    return { path: folder }
   }
 
   /** Other online clients as this client knows them. */

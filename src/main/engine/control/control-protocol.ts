@@ -1,7 +1,9 @@
 // The control socket's protocol, shared by the running client and `dropbox-sync ctl`: one JSON
 // line in, one JSON line out, then the connection closes.
-//   → {"command":"pause"}            {"command":"pause","peer":"192.168.1.31:40002"}
+//   → {"command":"pause"}            {"command":"pause","peer":"bob-laptop"}
 //   ← {"ok":true,"message":"paused"}  {"ok":false,"error":"…"}
+// `peer` is what the person typed (a name, a device ID, a mirror folder, an address): only the
+// client knows its peers, so it decides which one is meant (peer-match.ts).
 import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -20,12 +22,15 @@ export type ControlReply = { ok: true; message: string } | { ok: false; error: s
 /** A request longer than this (without its newline) is refused. */
 export const MAX_REQUEST_BYTES = 4096
 
+/** The longest peer text taken (a device ID with dashes is 63 characters; names are at most 64 bytes). */
+export const MAX_PEER_TEXT = 300
+
 /** Unix socket paths are limited to 107 bytes on Linux (104 on macOS): past this, the fallback. */
 const MAX_SOCKET_PATH_BYTES = 100
 
 /**
- * `ip:port`, `[v6]:port`, or a mirror folder's name (`ip_port`, IPv6 `:` as `-`), as the peer's
- * key (`ip:port`, what events call it); null if it is none of them.
+ * `ip:port`, `[v6]:port`, or a mirror folder's name of an earlier version (`ip_port`, IPv6 `:`
+ * as `-`), as an address key (`ip:port`, what events call it); null if it is none of them.
  */
 export function peerKey(text: string): string | null {
   const value = text.trim()
@@ -63,21 +68,23 @@ export function parseControlRequest(line: string): { request: ControlRequest } |
     return { request: { command: cmd } }
   }
   if (cmd === 'rescan') return { error: 'rescan takes no peer' }
-  if (typeof peer !== 'string') return { error: 'the peer must be a string such as "192.168.1.31:40002"' }
-  const key = peerKey(peer)
-  if (key === null) return { error: `${JSON.stringify(peer.slice(0, 100))} is not a peer: give its address as IP:PORT, as events name it` }
-  return { request: { command: cmd, peer: key } }
+  if (typeof peer !== 'string') return { error: 'the peer must be a string: its name, device ID, mirror folder or IP:PORT' }
+  const text = peer.trim()
+  if (text === '') return { error: 'the peer is empty: give its name, device ID, mirror folder or IP:PORT' }
+  if (text.length > MAX_PEER_TEXT) return { error: `the peer is longer than ${MAX_PEER_TEXT} characters` }
+  return { request: { command: cmd, peer: text } }
 }
 
 /**
- * Where a client with this mirror folder listens: in a folder only its owner can enter, in the
- * mirror's state folder (MIRROR/.dropbox-sync/control/control.sock); a mirror path too long for
- * a socket's name gets one in the temp folder instead, named by a hash of the mirror's path.
+ * Where a client with this config folder listens: in a folder only its owner can enter, in the
+ * config folder (CONFIG/control/control.sock); a config path too long for a socket's name gets
+ * one in the temp folder instead, named by a hash of the config folder's path.
  */
-export function controlSocketPath(mirrorRoot: string, stateFolder: string): string {
-  const preferred = path.join(mirrorRoot, stateFolder, 'control', 'control.sock')
+export function controlSocketPath(configDir: string): string {
+  const resolved = path.resolve(configDir)
+  const preferred = path.join(resolved, 'control', 'control.sock')
   if (Buffer.byteLength(preferred) <= MAX_SOCKET_PATH_BYTES) return preferred
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user'
-  const name = createHash('sha256').update(path.resolve(mirrorRoot)).digest('hex').slice(0, 24)
+  const name = createHash('sha256').update(resolved).digest('hex').slice(0, 24)
   return path.join(tmpdir(), `dropbox-sync-${uid}`, `${name}.sock`)
 }

@@ -2,7 +2,7 @@
 // in a folder of mode 0700 (only the owner can reach it). One JSON line in, one JSON line out
 // (control-protocol.ts); anything else gets an error reply and the connection is closed.
 import { chmodSync, lstatSync, mkdirSync, rmSync } from 'node:fs'
-import { createServer, type Server, type Socket } from 'node:net'
+import { connect, createServer, type Server, type Socket } from 'node:net'
 import path from 'node:path'
 import { MAX_REQUEST_BYTES, parseControlRequest, type ControlReply, type ControlRequest } from './control-protocol'
 
@@ -29,7 +29,9 @@ export class ControlServer {
       throw new Error(`${folder} is not a folder of this user`)
     }
     chmodSync(folder, 0o700)
-    // A socket left by a client that did not stop cleanly: the mirror's lock says none runs now.
+    // Another client of this config folder (the same device) answers there: it keeps its socket.
+    if (await answers(this.socketPath)) throw new Error(`another dropbox-sync client with this config folder answers there`)
+    // A socket left by a client that did not stop cleanly: nobody answers on it.
     rmSync(this.socketPath, { force: true })
     // Half-open allowed: a request whose sender closes its side at once still gets its reply.
     const server = createServer({ allowHalfOpen: true }, (socket) => this.serve(socket))
@@ -96,4 +98,16 @@ export class ControlServer {
     if (socket.destroyed) return
     socket.end(`${JSON.stringify(reply)}\n`)
   }
+}
+
+/** Whether something accepts connections on the socket (a stale one refuses, a missing one is absent). */
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath)
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
 }

@@ -61,6 +61,11 @@ export class DeviceFolders {
     return this.byId.get(id)
   }
 
+  /** Every device on record, by ID (hex). */
+  recorded(): Array<[string, DeviceFolder]> {
+    return [...this.byId].filter(([id]) => this.kept.has(id))
+  }
+
   /** Names the folder of a device seen for the first time (recorded once it is made: see keep). */
   assign(id: string, name: string): DeviceFolder {
     const known = this.byId.get(id)

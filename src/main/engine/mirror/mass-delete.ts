@@ -69,9 +69,9 @@ export class MassDeleteHold {
     return { hold: false, apply: paths }
   }
 
-  /** The peer has this path again: it is no longer a deletion. */
-  release(rel: string): void {
-    this.held.delete(rel)
+  /** The peer has this path again: it is no longer a deletion. True when that ends the hold. */
+  release(rel: string): boolean {
+    return this.held.delete(rel) && this.held.size === 0
   }
 
   /**

@@ -7,9 +7,10 @@ import { mkdir, readdir, rename } from 'node:fs/promises'
 import path from 'node:path'
 import { formatDeviceId } from '../../../shared/device-id'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
-import type { EventSink } from '../../../shared/events'
+import type { EngineEvent, EventSink } from '../../../shared/events'
 import { mirrorFolderName, relativePathProblem, UNNAMED_DEVICE } from '../../../shared/paths'
 import { DeviceFolders, DEVICES_FILE, type DeviceFolder } from './device-folders'
+import type { KnownPeer } from '../control/peer-match'
 import { enclosingFolders } from '../folder/file-table'
 import { isFolderAt, lstatOrWhy } from '../folder/lstat-or-why'
 import type { IndexChange } from '../protocol/messages'
@@ -128,11 +129,10 @@ export class MirrorCoordinator {
   /** Whether the mirror's disk is refusing writes: said once when it starts, not per file. */
   private readonly mirrorDisk = new Reachability()
   private readonly history: HistoryStore
-  /** Each peer's recent deletions and those held, by key; kept while it is away. */
+  /** Each peer's recent deletions and those held, by device ID; kept while it is away. */
   private readonly holds = new Map<string, MassDeleteHold>()
   private readonly pauses: PauseState
-  /** Peers the registry announces now, mirrored or not (paused). */
-  /** Peers the registry announced, by endpoint key, with the device ID each connection pins. */
+  /** Peers the registry announces now, mirrored or not (paused), by endpoint key, with the device ID each connection pins. */
   private readonly announced = new Map<string, { endpoint: Endpoint; id: string; name: string }>()
 
   constructor(private readonly options: MirrorOptions) {
@@ -169,7 +169,7 @@ export class MirrorCoordinator {
     // Paused before the last stop: still paused, and said so.
     this.pauses.load()
     if (this.pauses.all) this.options.onEvent({ type: 'paused' })
-    for (const peer of this.pauses.peers) this.options.onEvent({ type: 'paused', peer })
+    for (const id of this.pauses.peers) this.options.onEvent(this.pauseEvent('paused', id))
     this.emitState()
   }
 
@@ -205,7 +205,11 @@ export class MirrorCoordinator {
     if (this.stopped) return
     const key = endpointKey(endpoint)
     this.announced.set(key, { endpoint, id, name })
-    if (!this.pauses.isPaused(key)) this.attach(endpoint, id, name)
+    if (this.pauses.claim(key, id)) {
+      this.background(this.pauses.save(), () => 'saving the paused state')
+      this.options.onEvent(this.pauseEvent('paused', id))
+    }
+    if (!this.pauses.isPaused(id)) this.attach(endpoint, id, name)
   }
 
   /** `id`: the device that left (default: the one online at `endpoint`). */
@@ -217,29 +221,56 @@ export class MirrorCoordinator {
 
   // --- pause, resume, rescan, confirm (the control socket's commands) ----------------------
 
-  /** Pauses the whole client (no peer) or one peer's mirror; false if it already was. */
-  async pause(peer?: string): Promise<boolean> {
-    if (!this.pauses.pause(peer)) return false
+  /** Pauses the whole client (no device) or one device's mirror (ID, hex); false if it already was. */
+  async pause(id?: string): Promise<boolean> {
+    if (!this.pauses.pause(id)) return false
     await this.pauses.save().catch((error: unknown) => this.report('io-error', `saving the paused state: ${String(error)}`))
-    this.options.onEvent(peer === undefined ? { type: 'paused' } : { type: 'paused', peer })
+    this.options.onEvent(this.pauseEvent('paused', id))
     // Its jobs leave the ring and its connections close: a transfer under way is cut, its temp
     // file removed, and fetched again after the resume. Serving our own folder goes on.
-    for (const [key, { endpoint, id }] of [...this.announced]) if (this.pauses.isPaused(key)) this.detach(endpoint, id)
+    for (const { endpoint, id: each } of [...this.announced.values()]) if (this.pauses.isPaused(each)) this.detach(endpoint, each)
     return true
   }
 
   /** Resumes what pause paused; false if it was not paused. */
-  async resume(peer?: string): Promise<boolean> {
-    if (!this.pauses.resume(peer)) return false
+  async resume(id?: string): Promise<boolean> {
+    if (!this.pauses.resume(id)) return false
     await this.pauses.save().catch((error: unknown) => this.report('io-error', `saving the paused state: ${String(error)}`))
-    this.options.onEvent(peer === undefined ? { type: 'resumed' } : { type: 'resumed', peer })
+    this.options.onEvent(this.pauseEvent('resumed', id))
     // Subscribed and listed again: what changed meanwhile comes now.
-    for (const [key, { endpoint, id, name }] of this.announced) if (!this.pauses.isPaused(key)) this.attach(endpoint, id, name)
+    for (const { endpoint, id: each, name } of [...this.announced.values()]) if (!this.pauses.isPaused(each)) this.attach(endpoint, each, name)
     return true
   }
 
-  isPaused(peer?: string): boolean {
-    return peer === undefined ? this.pauses.all : this.pauses.peers.has(peer)
+  /** Whether the whole client (no device) or that device (ID, hex) is paused by itself. */
+  isPaused(id?: string): boolean {
+    return id === undefined ? this.pauses.all : this.pauses.peers.has(id)
+  }
+
+  /** `paused` / `resumed` about the client, or about a device: its ID, name and (when known) address. */
+  private pauseEvent(type: 'paused' | 'resumed', id?: string): EngineEvent {
+    if (id === undefined) return { type }
+    const { idText, name, endpoint } = this.knownPeers().find((peer) => peer.id === id) ?? { idText: formatDeviceId(Buffer.from(id, 'hex')), name: '' }
+    return { type, ...(endpoint === undefined ? {} : { peer: endpoint }), id: idText, name }
+  }
+
+  /**
+   * Every device this client knows, for finding the one a person names (see peer-match.ts):
+   * announced now, mirrored this run, or on record in devices.json.
+   */
+  knownPeers(): KnownPeer[] {
+    const byId = new Map<string, KnownPeer>()
+    const idText = (id: string): string => formatDeviceId(Buffer.from(id, 'hex'))
+    for (const [id, entry] of this.devices.recorded()) byId.set(id, { id, idText: idText(id), name: entry.name, folder: entry.folder, ...(entry.adopted ? { adopted: entry.adopted } : {}) })
+    for (const state of this.peers.values()) {
+      const known = byId.get(state.ref.id)
+      byId.set(state.ref.id, { ...known, id: state.ref.id, idText: state.idText, name: state.name, folder: path.basename(state.ref.folder), endpoint: state.ref.key })
+    }
+    for (const [key, { id, name }] of this.announced) {
+      const known = byId.get(id)
+      byId.set(id, { ...known, id, idText: known?.idText ?? idText(id), name, endpoint: key })
+    }
+    return [...byId.values()]
   }
 
   /** Every watched mirror is looked at whole, now. */
@@ -247,14 +278,15 @@ export class MirrorCoordinator {
     for (const state of this.peers.values()) state.guard?.lookNow()
   }
 
-  /** The user confirms a peer's held mass delete: it is applied (into the history). */
-  async confirm(peer: string): Promise<{ ok: boolean; message: string }> {
-    const hold = this.holds.get(peer)
+  /** The user confirms a device's held mass delete (ID, hex; `peer` names it): it is applied (into the history). */
+  async confirm(id: string, peer: string): Promise<{ ok: boolean; message: string }> {
+    const hold = this.holds.get(id)
     if (!hold || hold.held.size === 0) return { ok: false, message: `no deletions of ${peer} are held` }
-    const id = this.atEndpoint.get(peer)
-    const state = id === undefined ? undefined : this.peers.get(id)
+    const state = this.peers.get(id)
     const remote = state?.online ? state.remote : null
     const paths = hold.confirm(remote !== null)
+    const who = this.knownPeers().find((known) => known.id === id)
+    this.options.onEvent({ type: 'mass-delete-cleared', ...(who?.endpoint === undefined ? {} : { peer: who.endpoint }), id: who?.idText, name: who?.name, confirmed: true })
     if (!state || !remote) return { ok: true, message: `confirmed; ${peer} is not mirrored now: its ${paths.length} deletions are applied when its list arrives` }
     let applied = 0
     for (const rel of paths) {
@@ -625,7 +657,9 @@ export class MirrorCoordinator {
       if (have && !state.pending.has(rel)) await this.removeDeleted(state, [rel])
       return
     }
-    this.holds.get(state.ref.key)?.release(rel)
+    if (this.holds.get(state.ref.id)?.release(rel)) {
+      this.options.onEvent({ type: 'mass-delete-cleared', peer: state.ref.key, id: state.idText, name: state.name, confirmed: false })
+    }
     if (have?.version === want.version || state.pending.has(rel) || state.refused.get(rel) === want.version) return
     const where = pathInMirror(state.ref.folder, rel)
     if ('problem' in where) return
@@ -850,15 +884,16 @@ export class MirrorCoordinator {
    */
   private async removeDeleted(state: PeerState, rels: string[]): Promise<void> {
     const mirrored = rels.filter((rel) => state.manifest.files.has(rel))
-    let hold = this.holds.get(state.ref.key)
-    if (!hold) this.holds.set(state.ref.key, (hold = new MassDeleteHold(this.options.massDelete ?? DEFAULT_MASS_DELETE)))
+    let hold = this.holds.get(state.ref.id)
+    if (!hold) this.holds.set(state.ref.id, (hold = new MassDeleteHold(this.options.massDelete ?? DEFAULT_MASS_DELETE)))
     const admission = hold.admit(mirrored, state.manifest.files.size, Date.now())
     if (admission.hold && admission.started) {
       const { files, total } = admission
-      this.options.onEvent({ type: 'mass-delete', peer: state.ref.key, files, total })
+      this.options.onEvent({ type: 'mass-delete', peer: state.ref.key, id: state.idText, name: state.name, files, total })
+      const folder = path.basename(state.ref.folder)
       this.report(
         'mass-delete',
-        `${state.ref.key} deleted ${files} of its ${total} files at once: its mirror keeps them, and its other changes go on, until you confirm with: dropbox-sync ctl confirm ${state.ref.key}`,
+        `${state.name || state.ref.key} (${state.ref.key}) deleted ${files} of its ${total} files at once: its mirror keeps them, and its other changes go on, until you confirm with: dropbox-sync ctl confirm ${folder}`,
         state.ref.key,
       )
     }
