@@ -2,7 +2,7 @@
 // whole client, one peer, across a restart), a peer named by device name, ID, short ID, mirror
 // folder or address, rescan now, and the control socket itself, in the client's config folder.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -80,10 +80,14 @@ describe('ctl pause / resume', () => {
     // Restarted, it says the device is paused and still holds its mirror: the pause is the device's.
     receiver.cli.kill('SIGINT')
     expect((await receiver.cli.exited).code).toBe(0)
-    const paused = JSON.parse(readFileSync(path.join(`${receiver.dir}-mirrors`, '.dropbox-sync', 'paused.json'), 'utf8')) as unknown
-    expect(paused).toEqual({ all: false, peers: [held.idHex] })
+    const pausedFile = path.join(`${receiver.dir}-mirrors`, '.dropbox-sync', 'paused.json')
+    expect(JSON.parse(readFileSync(pausedFile, 'utf8'))).toEqual({ all: false, peers: [held.idHex] })
+    // As the first version kept it, by address: the device seen there takes the pause over.
+    writeFileSync(pausedFile, JSON.stringify({ all: false, peers: [key(held)] }))
     const again = await startClient(serverPort, receiver.dir)
-    await again.cli.waitFor('paused', { id: held.id })
+    await again.cli.waitFor('paused', { id: held.id, peer: key(held) })
+    await again.cli.until(() => readFileSync(pausedFile, 'utf8').includes(held.idHex), 5000, 'paused.json rewritten by device ID')
+    expect(JSON.parse(readFileSync(pausedFile, 'utf8'))).toEqual({ all: false, peers: [held.idHex] })
     write(other.dir, 'third.txt', 'after the restart\n')
     await again.cli.waitFor('file-synced', { peer: key(other), path: 'third.txt' }, 15_000)
     expect(existsSync(path.join(mirrorOf(receiver.dir, held.port), 'first.txt'))).toBe(false)
