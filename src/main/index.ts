@@ -11,7 +11,7 @@ import type { Settings } from '../shared/settings'
 import { AppCore, type AppCoreEvent } from './app/app-core'
 import { openSettingsStore } from './app/settings-store'
 import { trayIconBitmap } from './app/tray-icon'
-import { trayModel, type TrayItem, type TrayModel } from './app/tray-model'
+import { trayModel, type TrayAction, type TrayItem, type TrayModel } from './app/tray-model'
 // Bundled as its own file by electron-vite; worker threads load it by path.
 import transferWorker from './engine/mirror/transfer-worker?modulePath'
 
@@ -46,6 +46,8 @@ const core = new AppCore({
     const result = owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options)
     return result.canceled ? null : (result.filePaths[0] ?? null)
   },
+  // The system's file manager: shell.openPath answers '' when it opened the folder, else why not.
+  openFolder: async (folder) => (await shell.openPath(folder)) || null,
 })
 
 for (const channel of REQUEST_CHANNELS) {
@@ -112,7 +114,9 @@ function createTray(): void {
     tray = null
     return
   }
-  const actions: Record<'open' | 'quit', () => void> = { open: showWindow, quit: () => app.quit() }
+  // The answer shows in the window and the tray's state line (the paused / resumed events), so it is not kept here.
+  const control = (command: 'pause' | 'resume') => () => void core.control({ command }).catch(() => {})
+  const actions: Record<TrayAction, () => void> = { open: showWindow, pause: control('pause'), resume: control('resume'), quit: () => app.quit() }
   const toMenu = (item: TrayItem): MenuItemConstructorOptions =>
     item.kind === 'separator'
       ? { type: 'separator' }

@@ -3,6 +3,8 @@
 // (src/renderer/src/bridge/ws-api.ts); the window cannot tell which it has.
 import type {
   AppEvent,
+  ControlReplyView,
+  ControlRequestView,
   CreatedInvite,
   DecodedInviteView,
   DeviceInfo,
@@ -10,6 +12,7 @@ import type {
   FolderListing,
   MemberActionReply,
   MembersState,
+  OpenFolderReply,
   SaveReply,
   SettingsState,
   Snapshot,
@@ -44,6 +47,10 @@ export interface Api {
   refuseMember(id: string): Promise<MemberActionReply>
   /** Server: takes a member out (refused from then on), or forgets a request. */
   removeMember(id: string): Promise<MemberActionReply>
+  /** Client: pause or resume (the whole client, or the peer named), rescan now, or confirm a held mass delete. */
+  control(request: ControlRequestView): Promise<ControlReplyView>
+  /** The shared folder (null) or a peer's mirror in the system's file manager; a browser gets its path to show. */
+  openFolder(peer: string | null): Promise<OpenFolderReply>
   /** Batches of events from now on; returns the unsubscribe. */
   onEvents(listener: (batch: AppEvent[]) => void): () => void
   /** Called when the main process stops answering (the headless app was stopped); returns the unsubscribe. */

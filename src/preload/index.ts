@@ -19,6 +19,8 @@ const api: Api = {
   acceptMember: (id) => ipcRenderer.invoke(REQUEST.acceptMember, { id }),
   refuseMember: (id) => ipcRenderer.invoke(REQUEST.refuseMember, { id }),
   removeMember: (id) => ipcRenderer.invoke(REQUEST.removeMember, { id }),
+  control: (request) => ipcRenderer.invoke(REQUEST.control, request),
+  openFolder: (peer) => ipcRenderer.invoke(REQUEST.openFolder, { peer }),
   onEvents: (listener) => {
     // The page gets the batch only, never the IPC event (which holds the sender).
     const relay = (_event: IpcRendererEvent, batch: AppEvent[]): void => listener(batch)

@@ -16,6 +16,8 @@ export const REQUEST = {
   acceptMember: 'members:accept',
   refuseMember: 'members:refuse',
   removeMember: 'members:remove',
+  control: 'engine:control',
+  openFolder: 'folder:open',
 } as const
 
 export type RequestName = keyof typeof REQUEST

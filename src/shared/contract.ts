@@ -62,9 +62,10 @@ export const engineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('member-added'), id: z.string(), name: z.string() }),
   z.object({ type: z.literal('member-removed'), id: z.string(), name: z.string() }),
   z.object({ type: z.literal('removed'), message: z.string() }),
-  z.object({ type: z.literal('mass-delete'), peer: z.string(), files: count, total: count }),
-  z.object({ type: z.literal('paused'), peer: z.string().optional() }),
-  z.object({ type: z.literal('resumed'), peer: z.string().optional() }),
+  z.object({ type: z.literal('mass-delete'), peer: z.string(), files: count, total: count, ...device }),
+  z.object({ type: z.literal('mass-delete-cleared'), peer: z.string().optional(), confirmed: z.boolean(), ...device }),
+  z.object({ type: z.literal('paused'), peer: z.string().optional(), ...device }),
+  z.object({ type: z.literal('resumed'), peer: z.string().optional(), ...device }),
 ])
 
 export const statusEventSchema = z.object({ type: z.literal('status'), status: engineStatusSchema })
@@ -133,6 +134,7 @@ export const FORWARDED_EVENT_TYPES = [
   'member-removed',
   'removed',
   'mass-delete',
+  'mass-delete-cleared',
   'paused',
   'resumed',
 ] as const satisfies readonly EngineEvent['type'][]
@@ -169,6 +171,46 @@ export type TransferView = z.infer<typeof transferViewSchema>
 export const peerTotalsSchema = z.object({ peer: z.string(), files: count, bytes: count, failed: count, active: count })
 export type PeerTotals = z.infer<typeof peerTotalsSchema>
 
+// ---- control: what the user paused, and the mass deletes that wait for a confirmation ----
+
+/** A paused peer: its device (`id` as people read it) and, when known, where it is (`peer`, `ip:port`). */
+export const pausedPeerSchema = z.object({ id: z.string().optional(), name: z.string().optional(), peer: z.string().optional() })
+export type PausedPeerView = z.infer<typeof pausedPeerSchema>
+
+/** A peer's deletions held in its mirror: `files` of the `total` it had. */
+export const heldDeleteSchema = z.object({ id: z.string().optional(), name: z.string().optional(), peer: z.string(), files: count, total: count })
+export type HeldDeleteView = z.infer<typeof heldDeleteSchema>
+
+export const controlViewSchema = z.object({
+  /** The whole client is paused. */
+  paused: z.boolean(),
+  pausedPeers: z.array(pausedPeerSchema),
+  held: z.array(heldDeleteSchema),
+})
+export type ControlView = z.infer<typeof controlViewSchema>
+
+/** What names a peer: its device name or ID, its mirror folder, or its `ip:port`; the client judges it. */
+const peerText = z.string().trim().min(1).max(300)
+
+/** The app's Pause, Resume, Rescan now and Confirm: what `dropbox-sync ctl` sends, carried by the bridge. */
+export const controlRequestSchema = z.discriminatedUnion('command', [
+  z.object({ command: z.literal('pause'), peer: peerText.optional() }).strict(),
+  z.object({ command: z.literal('resume'), peer: peerText.optional() }).strict(),
+  z.object({ command: z.literal('rescan') }).strict(),
+  z.object({ command: z.literal('confirm'), peer: peerText }).strict(),
+])
+export type ControlRequestView = z.infer<typeof controlRequestSchema>
+
+export const controlReplySchema = z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), message: z.string() }), z.object({ ok: z.literal(false), error: z.string() })])
+export type ControlReplyView = z.infer<typeof controlReplySchema>
+
+/** Open folder: opened by the system's file manager (desktop), or only named (a browser cannot open it). */
+export const openFolderReplySchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), path: z.string(), opened: z.boolean() }),
+  z.object({ ok: z.literal(false), error: z.string() }),
+])
+export type OpenFolderReply = z.infer<typeof openFolderReplySchema>
+
 export const snapshotSchema = z.object({
   at: z.number(),
   /** The sequence number of the last event folded in; later events apply on top. */
@@ -181,6 +223,7 @@ export const snapshotSchema = z.object({
   workers: z.array(workerState),
   /** The latest activity, oldest first. */
   recent: eventBatchSchema,
+  control: controlViewSchema,
 })
 export type Snapshot = z.infer<typeof snapshotSchema>
 
@@ -313,6 +356,9 @@ export const contract = {
   [REQUEST.acceptMember]: { request: memberRequest, reply: memberActionReplySchema },
   [REQUEST.refuseMember]: { request: memberRequest, reply: memberActionReplySchema },
   [REQUEST.removeMember]: { request: memberRequest, reply: memberActionReplySchema },
+  [REQUEST.control]: { request: controlRequestSchema, reply: controlReplySchema },
+  // null: the shared folder; otherwise the mirror of the peer named.
+  [REQUEST.openFolder]: { request: z.object({ peer: peerText.nullable() }).strict(), reply: openFolderReplySchema },
 } as const satisfies Record<RequestChannel, { request: z.ZodType; reply: z.ZodType }>
 
 export type RequestOf<C extends RequestChannel> = z.infer<(typeof contract)[C]['request']>

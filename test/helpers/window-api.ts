@@ -3,6 +3,8 @@
 import type { Api } from '../../src/preload/api'
 import type {
   AppEvent,
+  ControlReplyView,
+  ControlRequestView,
   CreatedInvite,
   DecodedInviteView,
   DeviceInfo,
@@ -10,6 +12,7 @@ import type {
   FolderListing,
   MemberActionReply,
   MembersState,
+  OpenFolderReply,
   SaveReply,
   SettingsState,
   Snapshot,
@@ -34,7 +37,7 @@ export class TestApi implements Api {
   folders = new Map<string | null, FolderListing>()
   /** The paths listFolders was asked for, in order. */
   readonly listed: Array<string | null> = []
-  snapshot: Snapshot = { at: 0, seq: 0, status: RUNNING_SERVER, peers: [], transfers: [], totals: [], buffer: null, workers: [], recent: [] }
+  snapshot: Snapshot = { at: 0, seq: 0, status: RUNNING_SERVER, peers: [], transfers: [], totals: [], buffer: null, workers: [], recent: [], control: { paused: false, pausedPeers: [], held: [] } }
   /** What saveSettings answers; by default it accepts. */
   answer: ((settings: Settings) => SaveReply) | null = null
   folderChoice: string | null = null
@@ -45,6 +48,12 @@ export class TestApi implements Api {
   inviteAnswer: CreatedInvite = { ok: true, invite: 'dbs1-test', expires: Date.UTC(2030, 0, 1), addresses: ['192.168.1.20:4000', '127.0.0.1:4000'] }
   /** Member actions asked for, as `action id`. */
   readonly actions: string[] = []
+  /** Control requests sent (Pause, Resume, Rescan now, Confirm), and what they are answered. */
+  readonly controls: ControlRequestView[] = []
+  controlAnswer: ControlReplyView = { ok: true, message: 'done' }
+  /** Open folder requests (null: the shared folder), and what they are answered. */
+  readonly opened: Array<string | null> = []
+  openAnswer: OpenFolderReply = { ok: true, path: '/home/you/Shared', opened: false }
   private readonly listeners = new Set<(batch: AppEvent[]) => void>()
   private seq = 0
 
@@ -70,6 +79,14 @@ export class TestApi implements Api {
   acceptMember = async (id: string): Promise<MemberActionReply> => this.act('accept', id, 'member', 'accepted')
   refuseMember = async (id: string): Promise<MemberActionReply> => this.act('refuse', id, 'refused', 'refused')
   removeMember = async (id: string): Promise<MemberActionReply> => this.act('remove', id, 'removed', 'removed')
+  control = async (request: ControlRequestView): Promise<ControlReplyView> => {
+    this.controls.push(request)
+    return structuredClone(this.controlAnswer)
+  }
+  openFolder = async (peer: string | null): Promise<OpenFolderReply> => {
+    this.opened.push(peer)
+    return structuredClone(this.openAnswer)
+  }
   onEvents = (listener: (batch: AppEvent[]) => void): (() => void) => {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)

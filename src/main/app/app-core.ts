@@ -1,7 +1,7 @@
 // The desktop app's main-process logic without Electron: settings, the engine's supervisor, the
 // live snapshot and event forwarding, behind the bridge. Electron's main and the headless app
 // each wrap one AppCore with their own transport and their own folder picker (or none).
-import type { AppEvent, DeviceInfo, EngineStatus, MembersEvent, SettingsState, Snapshot, StatusEvent } from '../../shared/contract'
+import type { AppEvent, ControlReplyView, ControlRequestView, DeviceInfo, EngineStatus, MembersEvent, OpenFolderReply, SettingsState, Snapshot, StatusEvent } from '../../shared/contract'
 import { shortDeviceId } from '../../shared/device-id'
 import type { EngineEvent } from '../../shared/events'
 import { checkSettings, type FieldErrors, type Settings } from '../../shared/settings'
@@ -23,10 +23,15 @@ const MEMBER_EVENTS = new Set<string>(['join-request', 'member-added', 'member-r
 
 export type FolderPicker = (field: 'folder' | 'mirrorFolder', current: string) => Promise<string | null>
 
+/** Opens a folder in the system's file manager; resolves to why it could not, or null. */
+export type FolderOpener = (path: string) => Promise<string | null>
+
 export interface AppCoreOptions {
   store: SettingsStore
   /** The native folder dialog; absent in a browser, where the path is typed or browsed (folder:list). */
   chooseFolder?: FolderPicker
+  /** The system's file manager (Electron's shell); absent in a browser, where Open folder shows the path. */
+  openFolder?: FolderOpener
   /** The host shows desktop notifications itself (Electron); otherwise the page does. */
   nativeNotifications?: boolean
   /** The home folder the folder browser starts in (tests give one of their own). */
@@ -97,6 +102,8 @@ export class AppCore {
       'members:accept': async ({ id }) => this.members.accept(id),
       'members:refuse': async ({ id }) => this.members.refuse(id),
       'members:remove': async ({ id }) => this.members.remove(id),
+      'engine:control': async (request) => this.control(request),
+      'folder:open': async ({ peer }) => this.openFolder(peer),
     })
   }
 
@@ -122,6 +129,11 @@ export class AppCore {
     return this.options.store.get()
   }
 
+  /** Pause, resume, rescan or confirm on the running client (the window's buttons, the tray's menu). */
+  control(request: ControlRequestView): Promise<ControlReplyView> {
+    return this.supervisor.control(request)
+  }
+
   /** Event batches for one window; returns the unsubscribe. */
   subscribe(sink: BatchSink): () => void {
     return this.forwarder.subscribe(sink)
@@ -132,6 +144,15 @@ export class AppCore {
     this.members.close()
     await this.supervisor.stop()
     this.forwarder.close()
+  }
+
+  private async openFolder(peer: string | null): Promise<OpenFolderReply> {
+    const found = this.supervisor.folderOf(peer)
+    if ('error' in found) return { ok: false, error: found.error }
+    const open = this.options.openFolder
+    if (!open) return { ok: true, path: found.path, opened: false }
+    const problem = await open(found.path)
+    return problem ? { ok: false, error: `Cannot open ${found.path}: ${problem}` } : { ok: true, path: found.path, opened: true }
   }
 
   private async deviceInfo(): Promise<DeviceInfo> {

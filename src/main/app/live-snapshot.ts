@@ -2,6 +2,7 @@
 // opens (or reloads) mid-session starts from the present rather than from nothing.
 import type { AppEvent, EngineStatus, Snapshot } from '../../shared/contract'
 import { isActivity, isProblem, RECENT_ACTIVITY, RECENT_PROBLEMS } from '../../shared/live/activity'
+import { applyControlEvent, createControlView } from '../../shared/live/control-state'
 import { applyPeerEvent, pruneOffline, type PeerTable } from '../../shared/live/peer-table'
 import { applyTransferEvent, createTransferTable } from '../../shared/live/transfer-table'
 
@@ -11,11 +12,13 @@ export class LiveSnapshot {
   private recent: AppEvent[] = []
   private problems: AppEvent[] = []
   private seq = 0
+  private control = createControlView()
 
   apply(event: AppEvent): void {
     this.seq = event.seq
     applyPeerEvent(this.peers, event)
     applyTransferEvent(this.transfers, event)
+    this.control = applyControlEvent(this.control, event)
     if (isActivity(event)) {
       this.recent.push(event)
       // Trim in chunks, not on every event.
@@ -47,6 +50,7 @@ export class LiveSnapshot {
       buffer: this.transfers.buffer,
       workers: this.transfers.workers,
       recent: this.recentWithProblems(),
+      control: this.control,
     }
   }
 }

@@ -4,12 +4,13 @@
 // is kept in the status, in words the window shows.
 import { mkdirSync } from 'node:fs'
 import { hostname } from 'node:os'
+import path from 'node:path'
 import { ClientNode } from '../engine/client/client-node'
 import { JoinError } from '../engine/client/saved-server'
 import { loadOrCreateIdentity, type DeviceIdentity } from '../engine/identity/device-identity'
 import { portProblem } from '../engine/net/listen'
 import { RegistryServer } from '../engine/registry/registry-server'
-import type { EngineStatus, StatusEvent } from '../../shared/contract'
+import type { ControlReplyView, ControlRequestView, EngineStatus, StatusEvent } from '../../shared/contract'
 import { formatEndpoint } from '../../shared/endpoint'
 import type { EngineEvent } from '../../shared/events'
 import { checkSettings, DEFAULT_SETTINGS, type Settings } from '../../shared/settings'
@@ -82,6 +83,35 @@ export class Supervisor {
   /** Stops the engine (a client logs off first). */
   stop(): Promise<EngineStatus> {
     return this.enqueue(() => this.stopEngine())
+  }
+
+  /** Pause, resume, rescan or confirm, for the running client: what `ctl` asks over its socket, in-process. */
+  async control(request: ControlRequestView): Promise<ControlReplyView> {
+    const client = this.runningClient()
+    if ('error' in client) return { ok: false, error: client.error }
+    const reply = await client.engine.command(request)
+    return reply.ok ? reply : { ok: false, error: capitalized(reply.error) }
+  }
+
+  /** The shared folder (no peer), from the settings, or the mirror of the peer named, from the running client. */
+  folderOf(peer: string | null): { path: string } | { error: string } {
+    const settings = this.settings
+    if (peer === null) {
+      if (settings?.role !== 'client' || !settings.folder) return { error: 'This machine shares no folder: choose the Client role and a Folder in Settings.' }
+      return { path: path.resolve(settings.folder) }
+    }
+    const client = this.runningClient()
+    if ('error' in client) return client
+    const found = client.engine.folderOf(peer)
+    return 'error' in found ? { error: capitalized(found.error) } : found
+  }
+
+  /** The client engine when one runs, or why the request cannot be met. */
+  private runningClient(): { engine: ClientNode } | { error: string } {
+    const engine = this.engine
+    if (this.current.role === 'server') return { error: 'This machine is the server: pausing, rescanning and mirrors are a client\'s.' }
+    if (!(engine instanceof ClientNode) || this.current.state !== 'running') return { error: `The client is not running (${this.current.state}).` }
+    return { engine }
   }
 
   private enqueue(work: () => Promise<void>): Promise<EngineStatus> {

@@ -6,6 +6,7 @@ import type { TrayState } from './tray-model'
 export const TRAY_COLORS: Record<TrayState, readonly [r: number, g: number, b: number]> = {
   synced: [0x16, 0xa3, 0x4a],
   syncing: [0x25, 0x63, 0xeb],
+  paused: [0xd9, 0x77, 0x06],
   problem: [0xdc, 0x26, 0x26],
   stopped: [0x9c, 0xa3, 0xaf],
 }

@@ -85,16 +85,25 @@ export function describeEvent(event: AppEvent): string {
     case 'removed':
       return `This device was removed from the server's members: ${event.message}`
     case 'paused':
-      return event.peer ? `Paused mirroring ${event.peer}` : 'Paused: no transfers start until resumed'
+      return onePeer(event) ? `Paused mirroring ${who(event, event.peer ?? event.id ?? '')}` : 'Paused: no transfers start until resumed'
     case 'resumed':
-      return event.peer ? `Resumed mirroring ${event.peer}` : 'Resumed: transfers start again'
+      return onePeer(event) ? `Resumed mirroring ${who(event, event.peer ?? event.id ?? '')}` : 'Resumed: transfers start again'
     case 'mass-delete':
-      return `${event.peer} deleted ${event.files} of its ${event.total} files at once: held in its mirror until you confirm`
+      return `${who(event, event.peer)} deleted ${event.files} of its ${event.total} files at once: held in its mirror until you confirm`
+    case 'mass-delete-cleared':
+      return event.confirmed
+        ? `Confirmed: the held deletions of ${who(event, event.peer ?? event.id ?? '')} are applied`
+        : `${who(event, event.peer ?? event.id ?? '')} has its held files again: nothing is held any more`
     case 'members': {
       const pending = event.state.members.filter((m) => m.state === 'pending').length
       return `${event.state.members.length} devices listed, ${pending} waiting for an answer`
     }
   }
+}
+
+/** `paused` / `resumed` about one peer rather than the whole client. */
+function onePeer(event: { peer?: string; id?: string }): boolean {
+  return event.peer !== undefined || event.id !== undefined
 }
 
 /** A peer by name with its address beside it, once the engine knows its name. */

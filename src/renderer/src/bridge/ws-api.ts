@@ -106,6 +106,8 @@ export function createWebSocketApi(url: string, open: SocketFactory = browserSoc
     acceptMember: (id) => request(REQUEST.acceptMember, { id }),
     refuseMember: (id) => request(REQUEST.refuseMember, { id }),
     removeMember: (id) => request(REQUEST.removeMember, { id }),
+    control: (payload) => request(REQUEST.control, payload),
+    openFolder: (peer) => request(REQUEST.openFolder, { peer }),
     onEvents: (listener) => {
       eventListeners.add(listener)
       return () => eventListeners.delete(listener)

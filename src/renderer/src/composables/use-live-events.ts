@@ -5,6 +5,7 @@ import { onUnmounted, ref } from 'vue'
 import type { AppEvent } from '../../../shared/contract'
 import { api } from '../bridge/api'
 import { useActivityStore } from '../stores/activity'
+import { useControlStore } from '../stores/control'
 import { useEngineStore } from '../stores/engine'
 import { usePeersStore } from '../stores/peers'
 import { useTransfersStore } from '../stores/transfers'
@@ -15,6 +16,7 @@ export function useLiveEvents(frame?: (callback: () => void) => unknown) {
   const peers = usePeersStore()
   const transfers = useTransfersStore()
   const activity = useActivityStore()
+  const control = useControlStore()
   const loaded = ref(false)
   const loadError = ref<string | null>(null)
 
@@ -25,6 +27,7 @@ export function useLiveEvents(frame?: (callback: () => void) => unknown) {
     peers.apply(events)
     transfers.apply(events)
     activity.apply(events)
+    control.apply(events)
   }, frame)
 
   const stopEvents = api().onEvents((batch) => {
@@ -44,6 +47,7 @@ export function useLiveEvents(frame?: (callback: () => void) => unknown) {
       peers.load(snapshot.peers)
       transfers.load(snapshot)
       activity.load(snapshot.recent)
+      control.load(snapshot.control)
       snapshotSeq = snapshot.seq
       batcher.push(early.splice(0).filter((event) => event.seq > snapshot.seq))
       loaded.value = true
