@@ -50,12 +50,17 @@ export function describe(event: EngineEvent): string {
     case 'resumed':
       return aboutPeer(event) ? `resumed: mirroring ${who(event, event.peer ?? event.id ?? '')} again` : 'resumed: transfers start again'
     case 'mass-delete':
-      return `held: ${who(event, event.peer)} deleted ${event.files} of its ${event.total} files at once; its mirror keeps them until confirmed`
+      return `held: ${who(event, event.peer)} deleted ${event.files} of its ${event.total} files at once; its mirror keeps ${keptOf(event)} until confirmed`
     case 'mass-delete-cleared':
       return event.confirmed
         ? `confirmed: the held deletions of ${who(event, event.peer ?? event.id ?? '')} are applied`
         : `no deletions of ${who(event, event.peer ?? event.id ?? '')} are held any more: it has those files again`
   }
+}
+
+/** What a held mass delete keeps: all of it, or the part after the limit was reached. */
+function keptOf(event: { files: number; held?: number }): string {
+  return event.held === undefined || event.held === event.files ? 'them' : `the last ${event.held} (the first went before the limit was reached, into the history)`
 }
 
 /** `paused` / `resumed` about one peer rather than the whole client. */

@@ -62,7 +62,7 @@ export const engineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('member-added'), id: z.string(), name: z.string() }),
   z.object({ type: z.literal('member-removed'), id: z.string(), name: z.string() }),
   z.object({ type: z.literal('removed'), message: z.string() }),
-  z.object({ type: z.literal('mass-delete'), peer: z.string(), files: count, total: count, ...device }),
+  z.object({ type: z.literal('mass-delete'), peer: z.string(), files: count, held: count.optional(), total: count, ...device }),
   z.object({ type: z.literal('mass-delete-cleared'), peer: z.string().optional(), confirmed: z.boolean(), ...device }),
   z.object({ type: z.literal('paused'), peer: z.string().optional(), ...device }),
   z.object({ type: z.literal('resumed'), peer: z.string().optional(), ...device }),
@@ -177,8 +177,8 @@ export type PeerTotals = z.infer<typeof peerTotalsSchema>
 export const pausedPeerSchema = z.object({ id: z.string().optional(), name: z.string().optional(), peer: z.string().optional() })
 export type PausedPeerView = z.infer<typeof pausedPeerSchema>
 
-/** A peer's deletions held in its mirror: `files` of the `total` it had. */
-export const heldDeleteSchema = z.object({ id: z.string().optional(), name: z.string().optional(), peer: z.string(), files: count, total: count })
+/** A peer's deletions held in its mirror: it deleted `files` of the `total` it had at once; `held` of them wait. */
+export const heldDeleteSchema = z.object({ id: z.string().optional(), name: z.string().optional(), peer: z.string(), files: count, held: count, total: count })
 export type HeldDeleteView = z.infer<typeof heldDeleteSchema>
 
 export const controlViewSchema = z.object({

@@ -192,12 +192,15 @@ export interface WorkersEvent {
 
 /**
  * A peer deleted more of its files at once than the threshold allows: the deletions are held in
- * its mirror until the user confirms. `files` is how many it deleted, `total` how many it had.
+ * its mirror until the user confirms. `files` is how many it deleted, `total` how many it had,
+ * `held` how many of those wait (the ones before the limit was reached were applied). Said again
+ * as the hold grows.
  */
 export interface MassDeleteEvent extends DeviceFields {
   type: 'mass-delete'
   peer: string
   files: number
+  held?: number
   total: number
 }
 

@@ -21,7 +21,7 @@ const transfer: TransferView = { peer: '10.0.0.1:1', path: 'big.iso', bytes: 1, 
 const NOTHING: ControlView = { paused: false, pausedPeers: [], held: [] }
 const PAUSED: ControlView = { ...NOTHING, paused: true }
 const ONE_PEER_PAUSED: ControlView = { ...NOTHING, pausedPeers: [{ id: 'AAAQEAY-…', name: 'bob', peer: '10.0.0.1:2' }] }
-const HELD: ControlView = { ...NOTHING, held: [{ id: 'AAAQEAY-…', name: 'bob', peer: '10.0.0.1:2', files: 1200, total: 2000 }] }
+const HELD: ControlView = { ...NOTHING, held: [{ id: 'AAAQEAY-…', name: 'bob', peer: '10.0.0.1:2', files: 1200, held: 1200, total: 2000 }] }
 const item = (id: 'pause' | 'resume', enabled = true): TrayItem => ({ kind: 'item', id, label: id === 'pause' ? 'Pause syncing' : 'Resume syncing', enabled })
 
 describe('the tray model', () => {

@@ -39,8 +39,19 @@ describe('MassDeleteHold', () => {
 
   it('says when a hold starts and how many of how many; a repeated list adds nothing new', () => {
     const hold = new MassDeleteHold(limits)
-    expect(hold.admit(paths(15), 20, 0)).toEqual({ hold: true, started: true, files: 15, total: 20 })
-    expect(hold.admit(paths(15), 20, 1)).toEqual({ hold: true, started: false, files: 15, total: 20 })
+    expect(hold.admit(paths(15), 20, 0)).toEqual({ hold: true, started: true, files: 15, held: 15, total: 20 })
+    expect(hold.admit(paths(15), 20, 1)).toEqual({ hold: true, started: false, files: 15, held: 15, total: 20 })
+  })
+
+  it('a hold reached over several batches says all the peer deleted, and how many of those wait', () => {
+    const hold = new MassDeleteHold(limits)
+    expect(hold.admit(paths(6, 'a'), 20, 0)).toEqual({ hold: false, apply: paths(6, 'a') })
+    expect(hold.admit(paths(6, 'b'), 14, 1)).toEqual({ hold: true, started: true, files: 12, held: 6, total: 20 })
+    expect(hold.admit(paths(2, 'c'), 14, 2)).toEqual({ hold: true, started: true, files: 14, held: 8, total: 20 })
+    // Brought back one by one: the last release ends the hold.
+    expect([...paths(6, 'b'), 'c0'].map((rel) => hold.release(rel))).toEqual([false, false, false, false, false, false, false])
+    expect(hold.release('c1')).toBe(true)
+    expect(hold.release('c1')).toBe(false)
   })
 
   it('a path the peer has again leaves the hold; confirm hands over the rest and starts afresh', () => {

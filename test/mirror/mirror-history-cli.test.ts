@@ -113,7 +113,7 @@ describe('mass-delete hold', () => {
 
     for (let i = 0; i < 15; i++) rmSync(path.join(senderDir, `f${String(i).padStart(2, '0')}.txt`))
     const event = await receiver.cli.waitFor('mass-delete', { peer }, 15_000)
-    expect(event).toEqual({ type: 'mass-delete', peer, id: sender.id, name: expect.any(String) as unknown, files: 15, total: 20 })
+    expect(event).toEqual({ type: 'mass-delete', peer, id: sender.id, name: expect.any(String) as unknown, files: 15, held: 15, total: 20 })
     // It names the peer by its mirror folder, which outlives an address.
     expect(receiver.cli.find('error', { code: 'mass-delete' })?.message).toMatch(new RegExp(`ctl confirm ${peerFolderName(sender.port)}$`))
     // Its other changes keep coming.

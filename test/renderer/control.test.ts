@@ -125,11 +125,12 @@ describe('Rescan now and Open folder', () => {
 
 describe('a held mass delete', () => {
   it('is shown from the snapshot with Confirm, which names the device; it goes once the engine says so', async () => {
-    api.snapshot = { ...api.snapshot, control: { paused: false, pausedPeers: [], held: [{ id: BOB_ID, name: 'bob', peer: BOB.key, files: 1200, total: 2000 }] } }
+    api.snapshot = { ...api.snapshot, control: { paused: false, pausedPeers: [], held: [{ id: BOB_ID, name: 'bob', peer: BOB.key, files: 1200, held: 300, total: 2000 }] } }
     const app = await openApp()
     const held = app.find('[aria-label="Deletions held"]')
     expect(held.text()).toContain(`bob (${BOB.key}) deleted 1200 of its 2000 files at once.`)
-    expect(row(app, BOB).text()).toContain('1200 deletions held')
+    expect(held.text()).toContain('Its mirror keeps the last 300 until you confirm (the first 900 went before the limit was reached, into the mirror history)')
+    expect(row(app, BOB).text()).toContain('300 deletions held')
     await button(app, `Confirm the deletions of bob (${BOB.key})`).trigger('click')
     await flushPromises()
     expect(api.controls).toEqual([{ command: 'confirm', peer: BOB_ID }])

@@ -89,7 +89,7 @@ export function describeEvent(event: AppEvent): string {
     case 'resumed':
       return onePeer(event) ? `Resumed mirroring ${who(event, event.peer ?? event.id ?? '')}` : 'Resumed: transfers start again'
     case 'mass-delete':
-      return `${who(event, event.peer)} deleted ${event.files} of its ${event.total} files at once: held in its mirror until you confirm`
+      return `${who(event, event.peer)} deleted ${event.files} of its ${event.total} files at once: ${event.held === undefined || event.held === event.files ? 'held' : `the last ${event.held} held`} in its mirror until you confirm`
     case 'mass-delete-cleared':
       return event.confirmed
         ? `Confirmed: the held deletions of ${who(event, event.peer ?? event.id ?? '')} are applied`

@@ -42,7 +42,7 @@ export function applyControlEvent(view: ControlView, event: AppEvent): ControlVi
       }
     }
     case 'mass-delete': {
-      const held: HeldDeleteView = { ...device(event), peer: event.peer, files: event.files, total: event.total }
+      const held: HeldDeleteView = { ...device(event), peer: event.peer, files: event.files, held: event.held ?? event.files, total: event.total }
       return { ...view, held: [...view.held.filter((h) => !sameDevice(h, event)), held] }
     }
     case 'mass-delete-cleared': {

@@ -27,8 +27,11 @@ export function isMassDelete(deleted: number, had: number, limits: MassDeleteLim
 
 export type Admission =
   | { hold: false; apply: string[] }
-  /** `started`: this batch began the hold (or grew it); `files` held in all, of `total` the peer had. */
-  | { hold: true; started: boolean; files: number; total: number }
+  /**
+   * `started`: this batch began the hold (or grew it); `files` the peer deleted in the window, of
+   * `total` it had; `held` of them wait (those before the limit was reached were applied).
+   */
+  | { hold: true; started: boolean; files: number; held: number; total: number }
 
 /** One peer's recent deletions and what is held of them. */
 export class MassDeleteHold {
@@ -36,6 +39,8 @@ export class MassDeleteHold {
   readonly held = new Set<string>()
   /** The files the peer had when the hold began. */
   private total = 0
+  /** Deletions of the window applied before the hold began. */
+  private before = 0
   /** Confirmed while nothing could be applied (the peer away): its next deletions pass once. */
   private passNext = false
 
@@ -50,20 +55,22 @@ export class MassDeleteHold {
     if (this.passNext) {
       this.passNext = false
       this.held.clear()
+      this.before = 0
       return { hold: false, apply: paths }
     }
     if (this.held.size > 0) {
       const before = this.held.size
       for (const rel of paths) this.held.add(rel)
-      return { hold: true, started: this.held.size > before, files: this.held.size, total: this.total }
+      return { hold: true, started: this.held.size > before, files: this.before + this.held.size, held: this.held.size, total: this.total }
     }
     this.recent = this.recent.filter((r) => now - r.at < MASS_DELETE_WINDOW_MS)
     const recently = this.recent.reduce((n, r) => n + r.count, 0)
     const had = filesNow + recently
     if (isMassDelete(recently + paths.length, had, this.limits)) {
       this.total = had
+      this.before = recently
       for (const rel of paths) this.held.add(rel)
-      return { hold: true, started: true, files: this.held.size, total: had }
+      return { hold: true, started: true, files: recently + this.held.size, held: this.held.size, total: had }
     }
     this.recent.push({ at: now, count: paths.length })
     return { hold: false, apply: paths }
@@ -71,7 +78,9 @@ export class MassDeleteHold {
 
   /** The peer has this path again: it is no longer a deletion. True when that ends the hold. */
   release(rel: string): boolean {
-    return this.held.delete(rel) && this.held.size === 0
+    if (!this.held.delete(rel) || this.held.size > 0) return false
+    this.before = 0
+    return true
   }
 
   /**
@@ -82,6 +91,7 @@ export class MassDeleteHold {
     const paths = [...this.held]
     this.held.clear()
     this.recent = []
+    this.before = 0
     if (!applyNow) this.passNext = true
     return paths
   }

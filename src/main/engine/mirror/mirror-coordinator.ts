@@ -94,6 +94,8 @@ interface PeerState {
   folderAway: boolean
   /** Files the peer aborted while its folder was away: asked for again when it is back. */
   held: Set<string>
+  /** Deletions admitted and not yet off the manifest (a batch is removed file by file). */
+  deleting: number
   /** Watches the mirror for changes made by hand, from its first peer-synced on. */
   guard: MirrorGuard | null
   /** Whether it answers when dialled, and when to dial again when it does not. */
@@ -361,6 +363,7 @@ export class MirrorCoordinator {
       synced: false,
       folderAway: false,
       held: new Set(),
+      deleting: 0,
       guard: null,
       reach: new Reachability(),
       probeDisk: false,
@@ -886,10 +889,11 @@ export class MirrorCoordinator {
     const mirrored = rels.filter((rel) => state.manifest.files.has(rel))
     let hold = this.holds.get(state.ref.id)
     if (!hold) this.holds.set(state.ref.id, (hold = new MassDeleteHold(this.options.massDelete ?? DEFAULT_MASS_DELETE)))
-    const admission = hold.admit(mirrored, state.manifest.files.size, Date.now())
+    // Batches come concurrently: one still being removed must count as deleted, not as still there.
+    const admission = hold.admit(mirrored, state.manifest.files.size - state.deleting, Date.now())
     if (admission.hold && admission.started) {
       const { files, total } = admission
-      this.options.onEvent({ type: 'mass-delete', peer: state.ref.key, id: state.idText, name: state.name, files, total })
+      this.options.onEvent({ type: 'mass-delete', peer: state.ref.key, id: state.idText, name: state.name, files, held: admission.held, total })
       const folder = path.basename(state.ref.folder)
       this.report(
         'mass-delete',
@@ -898,7 +902,17 @@ export class MirrorCoordinator {
       )
     }
     const held = admission.hold ? new Set(mirrored) : null
-    for (const rel of rels) if (!held?.has(rel)) await this.removeLocal(state, rel)
+    const applying = new Set(admission.hold ? [] : admission.apply)
+    state.deleting += applying.size
+    try {
+      for (const rel of rels) {
+        if (held?.has(rel)) continue
+        await this.removeLocal(state, rel)
+        if (applying.delete(rel)) state.deleting--
+      }
+    } finally {
+      state.deleting -= applying.size
+    }
   }
 
   /** A file job that was to keep the version it replaces: kept in the history if it was replaced. */
