@@ -19,6 +19,12 @@ const api: Api = {
   acceptMember: (id) => ipcRenderer.invoke(REQUEST.acceptMember, { id }),
   refuseMember: (id) => ipcRenderer.invoke(REQUEST.refuseMember, { id }),
   removeMember: (id) => ipcRenderer.invoke(REQUEST.removeMember, { id }),
+  getIgnorePatterns: () => ipcRenderer.invoke(REQUEST.getIgnorePatterns),
+  saveIgnorePatterns: (text) => ipcRenderer.invoke(REQUEST.saveIgnorePatterns, { text }),
+  listHistoryMirrors: () => ipcRenderer.invoke(REQUEST.listHistoryMirrors),
+  listHistory: (request) => ipcRenderer.invoke(REQUEST.listHistory, request),
+  restoreHistory: (folder, id, to) => ipcRenderer.invoke(REQUEST.restoreHistory, { folder, id, to }),
+  chooseRestoreFolder: async () => ((await ipcRenderer.invoke(REQUEST.chooseRestoreFolder)) as { path: string | null }).path,
   onEvents: (listener) => {
     // The page gets the batch only, never the IPC event (which holds the sender).
     const relay = (_event: IpcRendererEvent, batch: AppEvent[]): void => listener(batch)

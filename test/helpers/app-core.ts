@@ -1,7 +1,7 @@
 // An AppCore as the desktop app builds one, on loopback, with a settings folder of its own, and a
 // recorder of the event batches a window would receive.
 import { fileURLToPath } from 'node:url'
-import { AppCore } from '../../src/main/app/app-core'
+import { AppCore, type AppCoreOptions } from '../../src/main/app/app-core'
 import { openSettingsStore } from '../../src/main/app/settings-store'
 import { loadOrCreateIdentity } from '../../src/main/engine/identity/device-identity'
 import { Membership } from '../../src/main/engine/identity/membership'
@@ -32,12 +32,14 @@ export class BatchLog {
   }
 }
 
-export function makeCore(configDir = tempDir('core-config-')) {
+/** `host`: what the host adds, such as its folder picker. */
+export function makeCore(configDir = tempDir('core-config-'), host: Pick<AppCoreOptions, 'chooseFolder'> = {}) {
   const store = openSettingsStore(configDir)
   const core = new AppCore({
     store,
     batchMs: 20,
     engine: { host: '127.0.0.1', heartbeatMs: 1000, addresses: () => ['192.0.2.10'], workerScript: WORKER_SCRIPT },
+    ...host,
   })
   const log = new BatchLog()
   core.subscribe(log.sink)

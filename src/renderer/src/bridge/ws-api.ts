@@ -106,6 +106,12 @@ export function createWebSocketApi(url: string, open: SocketFactory = browserSoc
     acceptMember: (id) => request(REQUEST.acceptMember, { id }),
     refuseMember: (id) => request(REQUEST.refuseMember, { id }),
     removeMember: (id) => request(REQUEST.removeMember, { id }),
+    getIgnorePatterns: () => request(REQUEST.getIgnorePatterns),
+    saveIgnorePatterns: (text) => request(REQUEST.saveIgnorePatterns, { text }),
+    listHistoryMirrors: () => request(REQUEST.listHistoryMirrors),
+    listHistory: (query) => request(REQUEST.listHistory, query),
+    restoreHistory: (folder, id, to) => request(REQUEST.restoreHistory, { folder, id, to }),
+    chooseRestoreFolder: async () => (await request<{ path: string | null }>(REQUEST.chooseRestoreFolder)).path,
     onEvents: (listener) => {
       eventListeners.add(listener)
       return () => eventListeners.delete(listener)
