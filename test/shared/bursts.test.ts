@@ -208,6 +208,8 @@ describe('burst words', () => {
   ])('count %d reads %s', (n, text) => expect(formatCount(n)).toBe(text))
 
   it.each([
+    [0, 'under 0.01 s'],
+    [9, 'under 0.01 s'],
     [40, '0.04 s'],
     [2400, '2.4 s'],
     [17_300, '17 s'],

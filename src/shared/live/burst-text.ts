@@ -8,9 +8,10 @@ export function formatCount(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',')
 }
 
-/** How long a burst took: "0.04 s", "2.4 s", "17 s", "3 min 5 s". */
+/** How long a burst took: "under 0.01 s", "0.04 s", "2.4 s", "17 s", "3 min 5 s". */
 export function formatSeconds(ms: number): string {
   const s = Math.max(0, ms) / 1000
+  if (s < 0.01) return 'under 0.01 s'
   if (s < 0.1) return `${s.toFixed(2)} s`
   if (s < 10) return `${s.toFixed(1)} s`
   if (s < 60) return `${Math.round(s)} s`
