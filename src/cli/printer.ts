@@ -73,8 +73,8 @@ function shown(text: string): string {
 const DRAWING_ONLY = new Set<EngineEvent['type']>(['buffer', 'workers', 'transfer-progress'])
 
 /**
- * Lines written in one turn of the event loop leave in one write: a sync of 10,000 files prints
- * 10,000 lines, and a write per line would cost the engine's thread more than the files do.
+ * Lines written in one turn of the event loop leave in one write: with --json a sync of 10,000
+ * files prints 10,000 lines, and a write per line would cost the engine's thread more than the files do.
  */
 class LineBuffer {
   private lines: string[] = []
