@@ -94,6 +94,19 @@ describe('the burst summarizer', () => {
       [`${P}: 20 files from ${BOB} so far (2.0 KB)…`, `${7001 + S}: 21 files from ${BOB} in 7.0 s (1.0 MB)`, `${7001 + S}: peer-synced`],
     ],
     [
+      'a few files before a large one: their lines do not wait for it',
+      [
+        [0, synced('a')],
+        [10, started('big')],
+        ...spread(60, 100, 6000, () => ({ type: 'transfer-progress', peer: BOB, path: 'big', bytes: 1, total: 2 })),
+        [10 + Q, 'tick'],
+        [6000, synced('big', 1_000_000)],
+        [6001, upToDate(2)],
+        [6001 + S, 'tick'],
+      ],
+      ['10: transfer-started big', `${10 + Q}: file-synced a`, `${6001 + S}: file-synced big`, `${6001 + S}: peer-synced`],
+    ],
+    [
       'a mirror that catches up between pushes of one live burst: still one summary, the last up-to-date after it',
       [
         ...spread(500, 0, 400, (i) => synced(`a${i}`)),

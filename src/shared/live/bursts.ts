@@ -121,8 +121,9 @@ export class BurstSummarizer<E extends Input> {
         return [{ kind: 'event', event }]
       }
       case 'transfer-progress': {
+        // A large file on its way keeps a large burst whole; a small burst's lines do not wait for it.
         const open = this.open.get(e.peer)
-        if (open) open.newsAt = now
+        if (open && !open.held) open.newsAt = now
         return [{ kind: 'event', event }]
       }
       case 'transfer-failed': {
