@@ -34,7 +34,7 @@ export class BurstPrinter {
     this.disposed = true
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
-    this.emit(this.bursts.flush(this.now()))
+    this.emit(this.bursts.flush())
   }
 
   private emit(outputs: BurstOutput<EngineEvent>[]): void {

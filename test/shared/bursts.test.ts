@@ -37,7 +37,7 @@ function run(steps: Step[], options: Partial<BurstOptions> = {}): string[] {
   const bursts = new BurstSummarizer<EngineEvent>({ ...DEFAULT_BURST_OPTIONS, ...options })
   const lines: string[] = []
   for (const [at, what] of steps.slice().sort((a, b) => a[0] - b[0])) {
-    const outputs = what === 'tick' ? bursts.tick(at) : what === 'flush' ? bursts.flush(at) : bursts.push(what, at)
+    const outputs = what === 'tick' ? bursts.tick(at) : what === 'flush' ? bursts.flush() : bursts.push(what, at)
     // Progress samples pass straight through (a test below says so): the cases leave them out.
     for (const output of outputs) if (output.kind !== 'event' || output.event.type !== 'transfer-progress') lines.push(`${at}: ${shown(output)}`)
   }
@@ -178,7 +178,7 @@ describe('the burst summarizer', () => {
   it('keeps at most keepPaths names per burst and counts the rest', () => {
     const bursts = new BurstSummarizer<EngineEvent>({ ...DEFAULT_BURST_OPTIONS, keepPaths: 300 })
     for (let i = 0; i < 1000; i++) bursts.push(synced(`f${i}`), i)
-    const [summary] = bursts.flush(1000)
+    const [summary] = bursts.flush()
     expect(summary).toMatchObject({ kind: 'summary', burst: { synced: 1000, morePaths: 700 } })
     if (summary?.kind !== 'summary') throw new Error('no summary')
     expect(summary.burst.paths).toHaveLength(300)

@@ -1,5 +1,5 @@
 // Folds a peer's file events into bursts, so a reader meets "20,000 files from bob in 2.4 s"
-// instead of 20,000 lines. Pure: every call is given the time, and the caller runs the timer
+// instead of 20,000 lines. Pure: the caller gives the time (push, tick) and runs the timer
 // (nextDue). The terminal and the Activity screen use it alike; --json never does.
 import type { AppEvent } from '../contract'
 import { formatEndpoint } from '../endpoint'
@@ -165,7 +165,7 @@ export class BurstSummarizer<E extends Input> {
         return [{ kind: 'event', event }]
       case 'status':
         // The engine stopped or started again: its peers' bursts are over.
-        return [...this.flush(now), { kind: 'event', event }]
+        return [...this.flush(), { kind: 'event', event }]
       default:
         return [{ kind: 'event', event }]
     }
@@ -189,7 +189,7 @@ export class BurstSummarizer<E extends Input> {
   }
 
   /** Ends every burst now (the process is leaving). */
-  flush(_now: number): BurstOutput<E>[] {
+  flush(): BurstOutput<E>[] {
     const out: BurstOutput<E>[] = []
     for (const [peer, open] of this.open) out.push(...this.end(peer, open))
     return out
