@@ -16,7 +16,7 @@ import { createPrinter, flushPrinters } from './printer'
 import { registerIdentityCommands } from './identity-commands'
 import { registerHistoryCommands } from './history-commands'
 import { registerCtlCommand } from './ctl-command'
-import { DEFAULT_KEEP_DAYS } from '../main/engine/mirror/history-index'
+import { DEFAULT_KEEP_DAYS, MAX_KEEP_DAYS } from '../shared/keep-days'
 import { DEFAULT_MASS_DELETE } from '../main/engine/mirror/mass-delete'
 import { checkRequiredOptions, requiredOption } from './required-options'
 import { packageVersion } from './version'
@@ -213,7 +213,7 @@ program
     integerIn(1, MAX_RESCAN_SECONDS, 'the rescan interval'),
     DEFAULT_RESCAN_SECONDS,
   )
-  .option('--keep-days <n>', 'days the mirror history keeps what peers delete or overwrite (0: keep nothing)', integerIn(0, 3650, 'the days to keep'), DEFAULT_KEEP_DAYS)
+  .option('--keep-days <n>', 'days the mirror history keeps what peers delete or overwrite (0: keep nothing)', integerIn(0, MAX_KEEP_DAYS, 'the days to keep'), DEFAULT_KEEP_DAYS)
   .option('--max-delete-percent <p>', "hold a peer's deletions when more than this share of its files go at once (100: never hold)", integerIn(0, 100, 'the percentage'), DEFAULT_MASS_DELETE.percent)
   .option('--max-delete-files <n>', '…and at least this many', integerIn(1, 1_000_000_000, 'the number of files'), DEFAULT_MASS_DELETE.minFiles)
   .option('--json', 'print events as one JSON object per line')

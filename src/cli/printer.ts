@@ -2,6 +2,7 @@
 // stdout and nothing else there. Diagnostics always go to stderr.
 import { formatEndpoint } from '../shared/endpoint'
 import type { EngineEvent, EventSink } from '../shared/events'
+import { BurstPrinter } from './burst-printer'
 
 export function describe(event: EngineEvent): string {
   switch (event.type) {
@@ -86,8 +87,8 @@ function shown(text: string): string {
 const DRAWING_ONLY = new Set<EngineEvent['type']>(['buffer', 'workers', 'transfer-progress'])
 
 /**
- * Lines written in one turn of the event loop leave in one write: a sync of 10,000 files prints
- * 10,000 lines, and a write per line would cost the engine's thread more than the files do.
+ * Lines written in one turn of the event loop leave in one write: with --json a sync of 10,000
+ * files prints 10,000 lines, and a write per line would cost the engine's thread more than the files do.
  */
 class LineBuffer {
   private lines: string[] = []
@@ -113,9 +114,11 @@ class LineBuffer {
 }
 
 const buffers = new Set<LineBuffer>()
+const burstPrinters = new Set<BurstPrinter>()
 
-/** Writes out every printer's buffered lines now: call before the process exits. */
+/** Writes out every printer's open bursts and buffered lines now: call before the process exits. */
 export function flushPrinters(): void {
+  for (const bursts of burstPrinters) bursts.dispose()
   for (const buffer of buffers) buffer.flush()
 }
 
@@ -129,7 +132,11 @@ export function createPrinter(json: boolean): EventSink {
     if (event.type === 'error' || event.type === 'removed') err.push(describe(event))
     else out.push(describe(event))
   }
-  return print
+  if (json) return print
+  // Readable lines only: --json keeps every event, as its consumers expect.
+  const bursts = new BurstPrinter(print, (line) => out.push(line))
+  burstPrinters.add(bursts)
+  return (event) => bursts.print(event)
 }
 
 /**

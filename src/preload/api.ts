@@ -10,6 +10,12 @@ import type {
   DeviceInfo,
   EngineStatus,
   FolderListing,
+  HistoryListRequest,
+  HistoryMirrors,
+  HistoryPage,
+  HistoryRestoreReply,
+  IgnorePatterns,
+  IgnoreSaveReply,
   MemberActionReply,
   MembersState,
   OpenFolderReply,
@@ -47,6 +53,18 @@ export interface Api {
   refuseMember(id: string): Promise<MemberActionReply>
   /** Server: takes a member out (refused from then on), or forgets a request. */
   removeMember(id: string): Promise<MemberActionReply>
+  /** Client: the shared folder's .syncignore and the built-in patterns, or why there is none to edit. */
+  getIgnorePatterns(): Promise<IgnorePatterns>
+  /** Client: writes the shared folder's .syncignore (the running engine applies it at once), or says why not. */
+  saveIgnorePatterns(text: string): Promise<IgnoreSaveReply>
+  /** Client: each peer's mirror and what its history keeps. */
+  listHistoryMirrors(): Promise<HistoryMirrors>
+  /** Client: one page of a mirror's history, newest first. */
+  listHistory(request: HistoryListRequest): Promise<HistoryPage>
+  /** Client: copies a kept version into a folder outside the mirror folder, never over a file there. */
+  restoreHistory(folder: string, id: string, to: string): Promise<HistoryRestoreReply>
+  /** The native folder picker for a restore; null when cancelled or when there is none (browser). */
+  chooseRestoreFolder(): Promise<string | null>
   /** Client: pause or resume (the whole client, or the peer named), rescan now, or confirm a held mass delete. */
   control(request: ControlRequestView): Promise<ControlReplyView>
   /** The shared folder (null) or a peer's mirror in the system's file manager; a browser gets its path to show. */

@@ -16,6 +16,12 @@ export const REQUEST = {
   acceptMember: 'members:accept',
   refuseMember: 'members:refuse',
   removeMember: 'members:remove',
+  getIgnorePatterns: 'ignore:get',
+  saveIgnorePatterns: 'ignore:save',
+  listHistoryMirrors: 'history:mirrors',
+  listHistory: 'history:list',
+  restoreHistory: 'history:restore',
+  chooseRestoreFolder: 'history:choose-folder',
   control: 'engine:control',
   openFolder: 'folder:open',
 } as const

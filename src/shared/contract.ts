@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { EVENTS_CHANNEL, REQUEST, type RequestChannel } from './channels'
 import type { EngineEvent } from './events'
 import { settingsSchema } from './settings'
+import { MAX_IGNORE_EDIT_BYTES } from './ignore-patterns'
 
 const endpointText = z.string().max(300)
 const count = z.number().int().nonnegative()
@@ -315,6 +316,114 @@ export const memberActionReplySchema = z.object({
 export type MemberActionReply = z.infer<typeof memberActionReplySchema>
 const memberRequest = z.object({ id: deviceHexSchema }).strict()
 
+// ---- the shared folder's ignore patterns (.syncignore at its root) ----
+
+export const ignorePatternsSchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    /** The file's full path. */
+    file: z.string(),
+    /** Its text; null when there is none (the built-in patterns alone apply). */
+    text: z.string().nullable(),
+    /** Why the file there is not used (a link, not UTF-8, too large); the engine keeps the rules it had. */
+    problem: z.string().nullable(),
+    /** The built-in patterns, applied before the file's lines: a `!pattern` line overrides one. */
+    defaults: z.array(z.string()),
+  }),
+  /** No shared folder to read (a server, a client not set up, the folder gone), in words for the user. */
+  z.object({ ok: z.literal(false), message: z.string() }),
+])
+export type IgnorePatterns = z.infer<typeof ignorePatternsSchema>
+
+export const ignoreSaveReplySchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), patterns: ignorePatternsSchema }),
+  /** Not written: why, in one message (unusable lines, too large, no folder, the disk). */
+  z.object({ ok: z.literal(false), message: z.string() }),
+])
+export type IgnoreSaveReply = z.infer<typeof ignoreSaveReplySchema>
+
+// ---- mirror history: what peers deleted or overwrote, kept beside the mirrors ----
+
+/** A peer's mirror folder as the mirror root names it (`NAME-SHORTID`): one name, never a path. */
+const mirrorNameSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((name) => !/[/\\\0]/.test(name) && name !== '.' && name !== '..', 'expected the name of a mirror folder, not a path')
+/** A kept version's id, as the history index names its file. */
+const historyIdSchema = z.string().regex(/^[\w.-]{1,100}$/, 'expected the id of a kept version')
+
+export const historyMirrorSchema = z.object({
+  folder: z.string(),
+  /** The peer's address as its newest kept version names it; null when nothing is kept. */
+  peer: z.string().nullable(),
+  versions: count,
+  bytes: count,
+  /** When the newest kept version left the mirror (ms); null when nothing is kept. */
+  newest: z.number().nullable(),
+})
+export type HistoryMirror = z.infer<typeof historyMirrorSchema>
+
+export const historyMirrorsSchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    mirrorRoot: z.string(),
+    /** The saved Keep history (days); 0: nothing is kept from now on. */
+    keepDays: count,
+    mirrors: z.array(historyMirrorSchema),
+  }),
+  z.object({ ok: z.literal(false), message: z.string() }),
+])
+export type HistoryMirrors = z.infer<typeof historyMirrorsSchema>
+
+export const historyEntryViewSchema = z.object({
+  id: z.string(),
+  path: z.string(),
+  peer: z.string(),
+  /** When it left the mirror (ms since the epoch). */
+  at: z.number(),
+  size: count,
+  reason: z.enum(['deleted', 'overwritten']),
+})
+export type HistoryEntryView = z.infer<typeof historyEntryViewSchema>
+
+export const historyPageSchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    folder: z.string(),
+    /** Newest first. */
+    entries: z.array(historyEntryViewSchema),
+    /** How many versions match the filter in all. */
+    total: count,
+    /** More, older ones follow: ask again with `before` set to the last entry. */
+    more: z.boolean(),
+  }),
+  z.object({ ok: z.literal(false), message: z.string() }),
+])
+export type HistoryPage = z.infer<typeof historyPageSchema>
+
+/** The most versions one page carries. */
+export const MAX_HISTORY_PAGE = 500
+
+export const historyListRequestSchema = z
+  .object({
+    folder: mirrorNameSchema,
+    /** Only paths containing this text, any case; empty: all. */
+    filter: z.string().max(1000),
+    /** The last entry of the page before; null: from the newest. */
+    before: z.object({ at: z.number(), id: historyIdSchema }).strict().nullable(),
+    limit: z.number().int().min(1).max(MAX_HISTORY_PAGE),
+  })
+  .strict()
+export type HistoryListRequest = z.infer<typeof historyListRequestSchema>
+
+export const historyRestoreReplySchema = z.discriminatedUnion('ok', [
+  /** Where the file now is; `renamed` when a file of its name was there, so it took a free name. */
+  z.object({ ok: z.literal(true), path: z.string(), renamed: z.boolean() }),
+  z.object({ ok: z.literal(false), message: z.string() }),
+])
+export type HistoryRestoreReply = z.infer<typeof historyRestoreReplySchema>
+
 // ---- the channels ----
 
 export const contract = {
@@ -333,6 +442,7 @@ export const contract = {
         workers: z.number(),
         bufferSlots: z.number(),
         rescanSeconds: z.number(),
+        keepDays: z.number(),
         name: z.string(),
         invite: z.string(),
         notify: z.boolean(),
@@ -356,6 +466,20 @@ export const contract = {
   [REQUEST.acceptMember]: { request: memberRequest, reply: memberActionReplySchema },
   [REQUEST.refuseMember]: { request: memberRequest, reply: memberActionReplySchema },
   [REQUEST.removeMember]: { request: memberRequest, reply: memberActionReplySchema },
+  [REQUEST.getIgnorePatterns]: { request: z.undefined(), reply: ignorePatternsSchema },
+  // Bounded by characters here (never fewer bytes than characters); main judges the bytes and lines.
+  [REQUEST.saveIgnorePatterns]: {
+    request: z.object({ text: z.string().max(MAX_IGNORE_EDIT_BYTES, `the patterns are larger than ${MAX_IGNORE_EDIT_BYTES / 1024} KiB`) }).strict(),
+    reply: ignoreSaveReplySchema,
+  },
+  [REQUEST.listHistoryMirrors]: { request: z.undefined(), reply: historyMirrorsSchema },
+  [REQUEST.listHistory]: { request: historyListRequestSchema, reply: historyPageSchema },
+  [REQUEST.restoreHistory]: {
+    request: z.object({ folder: mirrorNameSchema, id: historyIdSchema, to: z.string().min(1).max(4096) }).strict(),
+    reply: historyRestoreReplySchema,
+  },
+  // The native folder picker, for the folder a version is restored into; null when cancelled or where there is none.
+  [REQUEST.chooseRestoreFolder]: { request: z.undefined(), reply: z.object({ path: z.string().nullable() }) },
   [REQUEST.control]: { request: controlRequestSchema, reply: controlReplySchema },
   // null: the shared folder; otherwise the mirror of the peer named.
   [REQUEST.openFolder]: { request: z.object({ peer: peerText.nullable() }).strict(), reply: openFolderReplySchema },

@@ -6,6 +6,7 @@ import { HOST_WITH_PORT } from './endpoint'
 import { listenAddressProblem } from './listen-address'
 import type { Role } from './events'
 import { DEFAULT_RESCAN_SECONDS, MAX_RESCAN_SECONDS } from './rescan'
+import { DEFAULT_KEEP_DAYS, MAX_KEEP_DAYS } from './keep-days'
 
 /** Bumped with a migration in the settings store whenever the stored shape changes. */
 export const SETTINGS_VERSION = '1.0.0'
@@ -19,6 +20,13 @@ const wholeNumber = (what: string, min: number, max: number) =>
     .int({ error: `${what} must be a whole number from ${min} to ${max}.` })
     .min(min, { error: `${what} must be a whole number from ${min} to ${max}.` })
     .max(max, { error: `${what} must be a whole number from ${min} to ${max}.` })
+
+const KEEP_DAYS_MESSAGE = `Keep history must be a whole number of days from 0 (keep nothing) to ${MAX_KEEP_DAYS}.`
+const keepDays = z
+  .number({ error: KEEP_DAYS_MESSAGE })
+  .int({ error: KEEP_DAYS_MESSAGE })
+  .min(0, { error: KEEP_DAYS_MESSAGE })
+  .max(MAX_KEEP_DAYS, { error: KEEP_DAYS_MESSAGE })
 
 const text = (what: string, max = 4096) =>
   z.string({ error: `${what} must be text.` }).max(max, { error: `${what} is longer than ${max} characters.` })
@@ -41,6 +49,8 @@ export const settingsSchema = z
     bufferSlots: wholeNumber('Buffer slots', 1, MAX_BUFFER_SLOTS),
     /** Seconds between looks at the whole folder and every mirror, for changes no watch reports. */
     rescanSeconds: wholeNumber('The rescan interval', 1, MAX_RESCAN_SECONDS),
+    /** Days the mirror history keeps what peers delete or overwrite; 0 keeps nothing. */
+    keepDays,
     /** How this device is shown to the others; the settings store's default is the host name. */
     name: text('The device name').superRefine((value, ctx) => {
       const problem = deviceNameProblem(value)
@@ -62,7 +72,7 @@ export const SETTINGS_FIELDS = Object.keys(settingsSchema.shape) as SettingsFiel
 /** The fields each role uses; the others are kept but disabled in the form. */
 export const FIELDS_FOR_ROLE: Record<Role, readonly SettingsField[]> = {
   server: ['role', 'name', 'port', 'listenAddress', 'notify'],
-  client: ['role', 'name', 'port', 'listenAddress', 'serverAddress', 'serverPort', 'folder', 'mirrorFolder', 'workers', 'bufferSlots', 'rescanSeconds', 'invite', 'notify'],
+  client: ['role', 'name', 'port', 'listenAddress', 'serverAddress', 'serverPort', 'folder', 'mirrorFolder', 'workers', 'bufferSlots', 'rescanSeconds', 'keepDays', 'invite', 'notify'],
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -76,6 +86,7 @@ export const DEFAULT_SETTINGS: Settings = {
   workers: 4,
   bufferSlots: 64,
   rescanSeconds: DEFAULT_RESCAN_SECONDS,
+  keepDays: DEFAULT_KEEP_DAYS,
   // What a machine without a host name is called; the settings store puts the host name here.
   name: 'dropbox-sync',
   invite: '',
@@ -174,6 +185,7 @@ export function draftOf(settings: Settings): SettingsDraft {
     workers: String(settings.workers),
     bufferSlots: String(settings.bufferSlots),
     rescanSeconds: String(settings.rescanSeconds),
+    keepDays: String(settings.keepDays),
   }
 }
 
@@ -190,5 +202,6 @@ export function candidateOf(draft: SettingsDraft): Settings {
     workers: toNumber(draft.workers),
     bufferSlots: toNumber(draft.bufferSlots),
     rescanSeconds: toNumber(draft.rescanSeconds),
+    keepDays: toNumber(draft.keepDays),
   }
 }

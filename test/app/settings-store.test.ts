@@ -22,6 +22,7 @@ const CLIENT: Settings = {
   workers: 8,
   bufferSlots: 128,
   rescanSeconds: 60,
+  keepDays: 7,
   name: 'studio laptop',
   invite: '',
   notify: true,
@@ -109,6 +110,27 @@ describe('the settings store', () => {
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...before, __internal__: { migrations: { version: SETTINGS_VERSION } } }))
     expect(openSettingsStore(dir).get()).toEqual({ ...CLIENT, rescanSeconds: DEFAULT_SETTINGS.rescanSeconds })
     expect(DEFAULT_SETTINGS.rescanSeconds).toBe(600)
+  })
+
+  it('opens a file saved before Keep history was a setting with its default, 30 days', () => {
+    const dir = tempDir('settings-')
+    const { keepDays: _, ...before } = CLIENT
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...before, __internal__: { migrations: { version: SETTINGS_VERSION } } }))
+    expect(openSettingsStore(dir).get()).toEqual({ ...CLIENT, keepDays: 30 })
+  })
+
+  it.each([
+    [0, true],
+    [30, true],
+    [3650, true],
+    [-1, false],
+    [3651, false],
+    [1.5, false],
+    ['30', false],
+  ])('judges Keep history %j days: whole days from 0 (keep nothing) to 3650, said in one sentence', (keepDays, ok) => {
+    const check = checkSettings({ ...CLIENT, keepDays })
+    expect(check.ok).toBe(ok)
+    if (!check.ok) expect(check.errors).toEqual({ keepDays: 'Keep history must be a whole number of days from 0 (keep nothing) to 3650.' })
   })
 
   it('opens a file saved before the listen address was a setting with every interface', () => {

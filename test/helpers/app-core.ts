@@ -32,13 +32,14 @@ export class BatchLog {
   }
 }
 
-export function makeCore(configDir = tempDir('core-config-'), extra: Pick<AppCoreOptions, 'openFolder'> = {}) {
+/** `host`: what the host adds, such as its folder picker or its file manager. */
+export function makeCore(configDir = tempDir('core-config-'), host: Pick<AppCoreOptions, 'chooseFolder' | 'openFolder'> = {}) {
   const store = openSettingsStore(configDir)
   const core = new AppCore({
-    ...extra,
     store,
     batchMs: 20,
     engine: { host: '127.0.0.1', heartbeatMs: 1000, addresses: () => ['192.0.2.10'], workerScript: WORKER_SCRIPT },
+    ...host,
   })
   const log = new BatchLog()
   core.subscribe(log.sink)

@@ -64,3 +64,16 @@ export async function expectMirrored(source: string, mirror: string, timeoutMs =
     await new Promise((r) => setTimeout(r, 100))
   }
 }
+
+/** Waits until `mirror` holds exactly the files `want` of `source`, with their bytes. */
+export async function expectMirrorHolds(source: string, mirror: string, want: string[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const all = treeOf(source)
+    const wanted = Object.fromEntries([...want].sort().map((rel) => [rel, all[rel]]))
+    const got = existsSync(mirror) ? treeOf(mirror) : {}
+    if (JSON.stringify(got) === JSON.stringify(wanted)) return
+    if (Date.now() > deadline) expect(got).toEqual(wanted)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}

@@ -10,6 +10,13 @@ import type {
   DeviceInfo,
   EngineStatus,
   FolderListing,
+  HistoryEntryView,
+  HistoryListRequest,
+  HistoryMirrors,
+  HistoryPage,
+  HistoryRestoreReply,
+  IgnorePatterns,
+  IgnoreSaveReply,
   MemberActionReply,
   MembersState,
   OpenFolderReply,
@@ -48,6 +55,19 @@ export class TestApi implements Api {
   inviteAnswer: CreatedInvite = { ok: true, invite: 'dbs1-test', expires: Date.UTC(2030, 0, 1), addresses: ['192.168.1.20:4000', '127.0.0.1:4000'] }
   /** Member actions asked for, as `action id`. */
   readonly actions: string[] = []
+  /** What getIgnorePatterns answers; saveIgnorePatterns records the text and answers with it in place. */
+  ignore: IgnorePatterns = { ok: true, file: '/home/you/Shared/.syncignore', text: null, problem: null, defaults: ['*.swp', '.DS_Store'] }
+  readonly ignoreSaved: string[] = []
+  /** What saveIgnorePatterns answers instead, when set. */
+  ignoreRefusal: string | null = null
+  historyMirrors: HistoryMirrors = { ok: true, mirrorRoot: '/home/you/Shared-mirrors', keepDays: 30, mirrors: [] }
+  /** Each mirror folder's kept versions, newest first; listHistory pages through them. */
+  history = new Map<string, HistoryEntryView[]>()
+  readonly historyAsked: HistoryListRequest[] = []
+  /** Restores asked for, and what restoreHistory answers (by default: restored under its own name). */
+  readonly restores: Array<{ folder: string; id: string; to: string }> = []
+  restoreAnswer: HistoryRestoreReply | null = null
+  restoreChoice: string | null = null
   /** Control requests sent (Pause, Resume, Rescan now, Confirm), and what they are answered. */
   readonly controls: ControlRequestView[] = []
   controlAnswer: ControlReplyView = { ok: true, message: 'done' }
@@ -79,6 +99,27 @@ export class TestApi implements Api {
   acceptMember = async (id: string): Promise<MemberActionReply> => this.act('accept', id, 'member', 'accepted')
   refuseMember = async (id: string): Promise<MemberActionReply> => this.act('refuse', id, 'refused', 'refused')
   removeMember = async (id: string): Promise<MemberActionReply> => this.act('remove', id, 'removed', 'removed')
+  getIgnorePatterns = async (): Promise<IgnorePatterns> => structuredClone(this.ignore)
+  saveIgnorePatterns = async (text: string): Promise<IgnoreSaveReply> => {
+    this.ignoreSaved.push(text)
+    if (this.ignoreRefusal) return { ok: false, message: this.ignoreRefusal }
+    if (this.ignore.ok) this.ignore = { ...this.ignore, text, problem: null }
+    return { ok: true, patterns: structuredClone(this.ignore) }
+  }
+  listHistoryMirrors = async (): Promise<HistoryMirrors> => structuredClone(this.historyMirrors)
+  listHistory = async (request: HistoryListRequest): Promise<HistoryPage> => {
+    this.historyAsked.push(structuredClone(request))
+    const all = (this.history.get(request.folder) ?? []).filter((e) => e.path.toLowerCase().includes(request.filter.trim().toLowerCase()))
+    const from = request.before ? all.findIndex((e) => e.id === request.before!.id) + 1 : 0
+    const entries = all.slice(from, from + request.limit)
+    return { ok: true, folder: request.folder, entries: structuredClone(entries), total: all.length, more: from + entries.length < all.length }
+  }
+  restoreHistory = async (folder: string, id: string, to: string): Promise<HistoryRestoreReply> => {
+    this.restores.push({ folder, id, to })
+    const name = (this.history.get(folder) ?? []).find((e) => e.id === id)?.path.split('/').at(-1) ?? id
+    return this.restoreAnswer ?? { ok: true, path: `${to}/${name}`, renamed: false }
+  }
+  chooseRestoreFolder = async (): Promise<string | null> => this.restoreChoice
   control = async (request: ControlRequestView): Promise<ControlReplyView> => {
     this.controls.push(request)
     return structuredClone(this.controlAnswer)

@@ -1,30 +1,17 @@
 // `.syncignore` as a user edits it: real CLI processes on 127.0.0.1; what the sender ignores leaves
 // the receiver's mirror, and comes back when it is no longer ignored, while both keep running.
-import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { killAll } from '../helpers/cli'
-import { startClient, startServer, write } from '../helpers/mirror-clients'
+import { expectMirrorHolds, startClient, startServer, write } from '../helpers/mirror-clients'
 import { removeTempDirs, tempDir } from '../helpers/temp'
-import { mirrorOf, treeOf } from '../helpers/tree'
+import { mirrorOf } from '../helpers/tree'
 
 afterEach(() => {
   killAll()
   removeTempDirs()
 })
-
-/** Waits until `mirror` holds exactly the files `want` of `source`, with their bytes. */
-async function expectMirrorHolds(source: string, mirror: string, want: string[], timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const all = treeOf(source)
-    const wanted = Object.fromEntries([...want].sort().map((rel) => [rel, all[rel]]))
-    const got = existsSync(mirror) ? treeOf(mirror) : {}
-    if (JSON.stringify(got) === JSON.stringify(wanted)) return
-    if (Date.now() > deadline) expect(got).toEqual(wanted)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 describe('.syncignore', () => {
   it('edited at the sender, makes files leave the receiver’s mirror and come back', async () => {

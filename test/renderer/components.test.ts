@@ -50,21 +50,21 @@ function textOf(ids: string | undefined): string {
 }
 
 describe('the window', () => {
-  it('has the tabs Peers, Transfers, Activity and Settings, and switches between them', async () => {
+  it('has the tabs Peers, Transfers, Activity, History and Settings, and switches between them', async () => {
     const app = mountIt(App)
     await flushPromises()
     const tabs = app.findAll('[role="tab"]')
-    expect(tabs.map((t) => t.text())).toEqual(['Peers', 'Transfers', 'Activity', 'Settings'])
+    expect(tabs.map((t) => t.text())).toEqual(['Peers', 'Transfers', 'Activity', 'History', 'Settings'])
     expect(tabs[0]!.attributes('aria-selected')).toBe('true')
-    await tabs[3]!.trigger('click')
+    await tabs[4]!.trigger('click')
     expect(app.find('[role="tabpanel"]').attributes('aria-labelledby')).toBe('tab-settings')
     expect(app.find('button[type="submit"]').text()).toBe('Save')
     // Home and End jump to the first and last tab, arrows wrap around.
-    await app.findAll('[role="tab"]')[3]!.trigger('keydown', { key: 'Home' })
+    await app.findAll('[role="tab"]')[4]!.trigger('keydown', { key: 'Home' })
     expect(app.find('[role="tabpanel"]').attributes('aria-labelledby')).toBe('tab-peers')
     await app.findAll('[role="tab"]')[0]!.trigger('keydown', { key: 'End' })
     expect(app.find('[role="tabpanel"]').attributes('aria-labelledby')).toBe('tab-settings')
-    await app.findAll('[role="tab"]')[3]!.trigger('keydown', { key: 'ArrowRight' })
+    await app.findAll('[role="tab"]')[4]!.trigger('keydown', { key: 'ArrowRight' })
     expect(app.find('[role="tabpanel"]').attributes('aria-labelledby')).toBe('tab-peers')
     app.unmount()
   })
@@ -76,7 +76,7 @@ describe('Settings', () => {
     const view = mountIt(SettingsView)
     const radios = view.findAll('input[type="radio"]')
     expect(radios.map((r) => r.element.closest('label')!.textContent!.trim().split(' ')[0])).toEqual(['Server', 'Client'])
-    const labels = ['Port', 'Listen address', 'Server address', 'Server port', 'Folder', 'Mirror folder', 'Workers', 'Buffer slots', 'Rescan every (s)']
+    const labels = ['Port', 'Listen address', 'Server address', 'Server port', 'Folder', 'Mirror folder', 'Workers', 'Buffer slots', 'Rescan every (s)', 'Keep history (days)']
     for (const label of labels) expect(byLabel(view, label).disabled).toBe(false)
     await radios[0]!.setValue(true)
     expect(labels.filter((label) => byLabel(view, label).disabled)).toEqual(labels.slice(2))

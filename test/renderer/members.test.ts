@@ -128,10 +128,10 @@ describe('Settings: Join with invite', () => {
 })
 
 describe('Members', () => {
-  it('is a tab of the Server role only', async () => {
+  it('is a tab of the Server role only (History, of the Client role only)', async () => {
     const app = mountIt(App)
     await flushPromises()
-    expect(app.findAll('[role="tab"]').map((t) => t.text())).toEqual(['Peers', 'Transfers', 'Activity', 'Settings'])
+    expect(app.findAll('[role="tab"]').map((t) => t.text())).toEqual(['Peers', 'Transfers', 'Activity', 'History', 'Settings'])
     app.unmount()
     api.state = { ...api.state, settings: { ...DEFAULT_SETTINGS, role: 'server', port: 4000 } }
     const server = mountIt(App)

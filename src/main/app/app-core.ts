@@ -9,6 +9,8 @@ import { createBridge, type BridgeDispatch } from './bridge'
 import { EventForwarder, type BatchSink } from './event-forwarder'
 import { listFolders } from './folder-browser'
 import { folderProblems } from './folder-checks'
+import { HistoryService } from './history-service'
+import { IgnoreService } from './ignore-service'
 import { inviteView } from './invite-view'
 import { LiveSnapshot } from './live-snapshot'
 import { MembersService } from './members-service'
@@ -21,7 +23,8 @@ export type AppCoreEvent = EngineEvent | StatusEvent | MembersEvent
 /** What the members service derives from the member store (see the constructor). */
 const MEMBER_EVENTS = new Set<string>(['join-request', 'member-added', 'member-removed'])
 
-export type FolderPicker = (field: 'folder' | 'mirrorFolder', current: string) => Promise<string | null>
+/** `restoreTo`: the folder a kept version goes into (History), starting from the home folder. */
+export type FolderPicker = (field: 'folder' | 'mirrorFolder' | 'restoreTo', current: string) => Promise<string | null>
 
 /** Opens a folder in the system's file manager; resolves to why it could not, or null. */
 export type FolderOpener = (path: string) => Promise<string | null>
@@ -49,6 +52,8 @@ export class AppCore {
   private readonly supervisor: Supervisor
   private readonly forwarder: EventForwarder
   private readonly members: MembersService
+  private readonly history: HistoryService
+  private readonly ignore: IgnoreService
   private readonly live = new LiveSnapshot()
   private seq = 0
 
@@ -71,6 +76,8 @@ export class AppCore {
     }
     this.supervisor = new Supervisor({ ...options.engine, configDir: options.store.configDir, onEvent: fromEngine })
     this.members = new MembersService(options.store.configDir, emit)
+    this.history = new HistoryService(() => options.store.get())
+    this.ignore = new IgnoreService(() => options.store.get())
     this.handle = createBridge({
       'settings:get': async () => this.settingsState(),
       'settings:save': async (candidate) => {
@@ -102,6 +109,15 @@ export class AppCore {
       'members:accept': async ({ id }) => this.members.accept(id),
       'members:refuse': async ({ id }) => this.members.refuse(id),
       'members:remove': async ({ id }) => this.members.remove(id),
+      'ignore:get': async () => this.ignore.get(),
+      'ignore:save': async ({ text }) => this.ignore.save(text),
+      'history:mirrors': async () => this.history.mirrors(),
+      'history:list': async (request) => this.history.list(request),
+      'history:restore': async (request) => this.history.restore(request),
+      'history:choose-folder': async () => {
+        const picker = this.options.chooseFolder
+        return { path: picker ? await picker('restoreTo', '') : null }
+      },
       'engine:control': async (request) => this.control(request),
       'folder:open': async ({ peer }) => this.openFolder(peer),
     })

@@ -184,6 +184,7 @@ export class Supervisor {
       workers: settings.workers,
       bufferSlots: settings.bufferSlots,
       rescanEveryMs: settings.rescanSeconds * 1000,
+      keepDays: settings.keepDays,
       workerScript: this.options.workerScript,
       onEvent,
       ...this.device(settings),

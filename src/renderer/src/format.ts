@@ -1,16 +1,8 @@
 // How numbers, times and sizes read on screen.
 
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB']
+import { formatBytes } from '../../shared/format-bytes'
 
-export function formatBytes(bytes: number): string {
-  let value = bytes
-  let unit = 0
-  while (value >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000
-    unit++
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`
-}
+export { formatBytes }
 
 export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(Math.round(bytesPerSecond))}/s`

@@ -4,8 +4,13 @@
 import { open, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 
-export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o666): Promise<void> {
-  const temp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
+/** `temp`: where the new content is written first; in the same folder as `file`, and not there yet. */
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  mode = 0o666,
+  temp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`,
+): Promise<void> {
   try {
     const handle = await open(temp, 'wx', mode)
     try {

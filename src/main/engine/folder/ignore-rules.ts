@@ -2,10 +2,12 @@
 // the `ignore` package), after a built-in list of editor, system and download litter, so a `!`
 // line in the file overrides a default. Paths are relative, '/'-separated; folders are asked
 // about with a trailing slash, so `build/` matches the folder and, through it, all below.
+import { randomBytes } from 'node:crypto'
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import path from 'node:path'
 import type { Ignore } from 'ignore'
 import type { EventSink } from '../../../shared/events'
+import { writeFileAtomic } from './atomic-write'
 
 export const IGNORE_FILE = '.syncignore'
 
@@ -125,6 +127,15 @@ export function readIgnoreFile(root: string): { text: string } | 'absent' | { pr
   } finally {
     closeSync(fd)
   }
+}
+
+/**
+ * Replaces the ignore file at the folder's root with `text`, atomically; a watching index takes
+ * the new rules from there. The temp file has a `.part` name, which the defaults keep unshared.
+ */
+export function writeIgnoreFile(root: string, text: string): Promise<void> {
+  const temp = path.join(root, `${IGNORE_FILE}.${process.pid}-${randomBytes(4).toString('hex')}.part`)
+  return writeFileAtomic(path.join(root, IGNORE_FILE), text, 0o666, temp)
 }
 
 /**

@@ -30,8 +30,6 @@ export interface HistoryIndexFile {
   entries: HistoryEntry[]
 }
 
-/** Kept this many days by default (`--keep-days`; 0 keeps nothing). */
-export const DEFAULT_KEEP_DAYS = 30
 /** By default the history may take this share of the size of the disk the mirrors are on. */
 export const DEFAULT_HISTORY_CAP_PERCENT = 10
 

@@ -15,13 +15,25 @@ const VERSIONS = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } as const
 
 export { DialError, type DialOptions, type TlsCredentials }
 
+/**
+ * AES-128-GCM first (OpenSSL's own order starts with AES-256-GCM): a third less work per byte on
+ * processors with AES instructions, the order BoringSSL (Electron) uses anyway, where TLS 1.3
+ * suites cannot be set and the context falls back to its defaults.
+ */
+export const TLS13_SUITES = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256'
+
 const contexts = new WeakMap<TlsCredentials, SecureContext>()
 
 /** One secure context per identity: the key is parsed once, not per connection. */
 function contextOf(credentials: TlsCredentials): SecureContext {
   let context = contexts.get(credentials)
   if (!context) {
-    context = createSecureContext({ cert: credentials.certPem, key: credentials.keyPem, ...VERSIONS })
+    const base = { cert: credentials.certPem, key: credentials.keyPem, ...VERSIONS }
+    try {
+      context = createSecureContext({ ...base, ciphers: TLS13_SUITES })
+    } catch {
+      context = createSecureContext(base)
+    }
     contexts.set(credentials, context)
   }
   return context

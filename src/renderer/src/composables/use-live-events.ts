@@ -46,7 +46,7 @@ export function useLiveEvents(frame?: (callback: () => void) => unknown) {
       engine.load(snapshot.status)
       peers.load(snapshot.peers)
       transfers.load(snapshot)
-      activity.load(snapshot.recent)
+      activity.load(snapshot.recent, snapshot.at)
       control.load(snapshot.control)
       snapshotSeq = snapshot.seq
       batcher.push(early.splice(0).filter((event) => event.seq > snapshot.seq))

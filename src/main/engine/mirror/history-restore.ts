@@ -1,0 +1,138 @@
+// Putting a kept version back: copied into a folder the user picks (never a mirror, which the next
+// sync makes match its peer again), checked against its SHA-256 before it gets its name. The copy
+// is made under a `.part` name, which the built-in ignore list keeps out of a shared folder's index.
+import { createHash, randomBytes } from 'node:crypto'
+import { createReadStream, createWriteStream, linkSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { KeptVersion } from './history-reader'
+
+/** What to do when the folder has a file of that name: refuse, replace it, or pick a free name. */
+export type OnExisting = 'refuse' | 'replace' | 'keep-both'
+
+export type RestoreProblem = 'not-a-folder' | 'inside-mirror' | 'exists' | 'changed' | 'no-free-name'
+
+export class RestoreError extends Error {
+  constructor(
+    readonly code: RestoreProblem,
+    message: string,
+    /** The file the restore would have made (for 'exists'). */
+    readonly target?: string,
+  ) {
+    super(message)
+    this.name = 'RestoreError'
+  }
+}
+
+/** Names tried beside the original before giving up (`name (restored DATE 2).ext`, …). */
+const FREE_NAMES = 100
+
+export function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child)
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
+}
+
+/** YYYY-MM-DD in local time. */
+export function localDate(at: Date): string {
+  const two = (n: number): string => String(n).padStart(2, '0')
+  return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}`
+}
+
+/**
+ * Pure: the name a restored copy takes beside a file of the same name: `report (restored
+ * 2026-12-06).txt`, then `report (restored 2026-12-06 2).txt`. A leading dot is not an extension.
+ */
+export function restoredName(name: string, date: string, attempt: number): string {
+  const ext = path.posix.extname(name)
+  const stem = name.slice(0, name.length - ext.length)
+  const suffix = attempt <= 1 ? `restored ${date}` : `restored ${date} ${attempt}`
+  return `${stem} (${suffix})${ext}`
+}
+
+function realOrSame(p: string): string {
+  try {
+    return realpathSync(p)
+  } catch {
+    return path.resolve(p)
+  }
+}
+
+/**
+ * The real path of the folder to restore into; refused when it is not a folder or lies inside
+ * the mirror root (the next sync would remove the file again).
+ */
+export function restoreFolder(to: string, mirrorRoot: string): string {
+  let real: string
+  try {
+    real = realpathSync(to)
+    if (!statSync(real).isDirectory()) throw new RestoreError('not-a-folder', `not restoring into ${to}: it is not a folder`)
+  } catch (error) {
+    if (error instanceof RestoreError) throw error
+    throw new RestoreError('not-a-folder', `not restoring into ${to}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'there is no such folder' : (error as Error).message}`)
+  }
+  if (isInside(real, realOrSame(mirrorRoot))) {
+    throw new RestoreError(
+      'inside-mirror',
+      `not restoring into ${to}: it is inside the mirror folder ${mirrorRoot}, which the next sync makes match its peer again (the file would be removed); pick a folder outside it`,
+    )
+  }
+  return real
+}
+
+/**
+ * Copies `version` into the folder `to` under its own name (or, with 'keep-both' and that name
+ * taken, the first free `restoredName`), checked against its SHA-256. The file appears whole or
+ * not at all, and never over an existing one unless 'replace'.
+ */
+export async function restoreVersion(version: KeptVersion, mirrorRoot: string, to: string, onExisting: OnExisting, now = new Date()): Promise<{ target: string; renamed: boolean }> {
+  const folder = restoreFolder(to, mirrorRoot)
+  const name = path.posix.basename(version.path)
+  const temp = path.join(folder, `.dbs-restore-${process.pid}-${randomBytes(4).toString('hex')}.part`)
+  try {
+    const digest = await copyHashing(version.file, temp)
+    if (digest !== version.sha256) {
+      throw new RestoreError(
+        'changed',
+        `the kept copy of ${version.path} no longer has the content recorded for it (SHA-256 ${digest.slice(0, 12)}…, recorded ${version.sha256.slice(0, 12)}…); not restored`,
+      )
+    }
+    return place(temp, folder, name, onExisting, localDate(now))
+  } finally {
+    rmSync(temp, { force: true })
+  }
+}
+
+function place(temp: string, folder: string, name: string, onExisting: OnExisting, date: string): { target: string; renamed: boolean } {
+  const target = path.join(folder, name)
+  if (onExisting === 'replace') {
+    renameSync(temp, target)
+    return { target, renamed: false }
+  }
+  const tries = onExisting === 'keep-both' ? FREE_NAMES : 0
+  for (let attempt = 0; attempt <= tries; attempt++) {
+    const candidate = attempt === 0 ? target : path.join(folder, restoredName(name, date, attempt))
+    try {
+      // A link fails on a name taken, even by a file that appeared meanwhile.
+      linkSync(temp, candidate)
+      return { target: candidate, renamed: attempt > 0 }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+  }
+  if (onExisting === 'refuse') throw new RestoreError('exists', `${target} exists`, target)
+  throw new RestoreError('no-free-name', `not restored: ${target} and ${FREE_NAMES} restored copies of it exist in ${folder}; move some away`)
+}
+
+/** Copies `from` to a new file `to`, returning the SHA-256 of what was copied. */
+async function copyHashing(from: string, to: string): Promise<string> {
+  const hash = createHash('sha256')
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk)
+      done(null, chunk)
+    },
+  })
+  await pipeline(createReadStream(from), tap, createWriteStream(to, { flags: 'wx' }))
+  return hash.digest('hex')
+}

@@ -1,0 +1,184 @@
+// @vitest-environment happy-dom
+// The History screen and the ignore editor as a person meets them: a mirror's kept versions, newest
+// first with Show older, a restore into a folder picked natively or browsed on the engine's machine,
+// History being off; the patterns, a skipped line named before anything is sent, Save patterns.
+import { flushPromises, mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import { beforeEach, describe, expect, it } from 'vitest'
+import IgnoreEditor from '../../src/renderer/src/components/IgnoreEditor.vue'
+import { HISTORY_PAGE_SIZE } from '../../src/renderer/src/stores/history'
+import { useSettingsStore } from '../../src/renderer/src/stores/settings'
+import HistoryView from '../../src/renderer/src/views/HistoryView.vue'
+import type { HistoryEntryView } from '../../src/shared/contract'
+import { installApi, type TestApi } from '../helpers/window-api'
+
+let api: TestApi
+let pinia: ReturnType<typeof createPinia>
+beforeEach(() => {
+  pinia = createPinia()
+  setActivePinia(pinia)
+  api = installApi()
+})
+
+const mountIt = (component: unknown) => mount(component as Parameters<typeof mount>[0], { global: { plugins: [pinia] }, attachTo: document.body })
+
+function button(root: ReturnType<typeof mount>, name: string): HTMLButtonElement {
+  const found = root.findAll('button').find((b) => (b.attributes('aria-label') ?? b.text().trim()) === name)
+  if (!found) throw new Error(`no button "${name}"; there are ${root.findAll('button').map((b) => b.attributes('aria-label') ?? b.text()).join(', ')}`)
+  return found.element as HTMLButtonElement
+}
+
+function byLabel(root: ReturnType<typeof mount>, text: string): HTMLInputElement {
+  const label = root.findAll('label').find((l) => l.text().trim() === text)
+  if (!label) throw new Error(`no label "${text}"`)
+  return document.getElementById(label.attributes('for')!) as HTMLInputElement
+}
+
+const AT = Date.UTC(2026, 11, 6, 12)
+/** `n` versions, newest first, one minute apart. */
+const versions = (n: number): HistoryEntryView[] =>
+  Array.from({ length: n }, (_, i) => ({ id: `v${String(n - i).padStart(4, '0')}`, path: `docs/file ${n - i}.txt`, peer: '127.0.0.1:4001', at: AT - i * 60_000, size: 1000 + i, reason: 'deleted' as const }))
+
+function withHistory(entries: HistoryEntryView[], keepDays = 30): void {
+  api.historyMirrors = {
+    ok: true,
+    mirrorRoot: '/home/you/Shared-mirrors',
+    keepDays,
+    mirrors: [
+      { folder: 'alice-ABCDEFG', peer: null, versions: 0, bytes: 0, newest: null },
+      { folder: 'bob-HIJKLMN', peer: '127.0.0.1:4001', versions: entries.length, bytes: 5000, newest: entries[0]?.at ?? null },
+    ],
+  }
+  api.history.set('bob-HIJKLMN', entries)
+}
+
+const rowPaths = (view: ReturnType<typeof mount>) => view.findAll('tbody th').map((th) => th.text())
+
+describe('History', () => {
+  it('opens on the mirror that keeps something, newest first, a page at a time', async () => {
+    withHistory(versions(HISTORY_PAGE_SIZE + 5))
+    const view = mountIt(HistoryView)
+    await flushPromises()
+    expect((view.find('select').element as HTMLSelectElement).value).toBe('bob-HIJKLMN')
+    expect(view.find('select').text()).toContain('alice-ABCDEFG (0 kept)')
+    expect(view.find('table').attributes('aria-label')).toBe('History of bob-HIJKLMN')
+    expect(rowPaths(view)).toHaveLength(HISTORY_PAGE_SIZE)
+    expect(rowPaths(view)[0]).toBe(`docs/file ${HISTORY_PAGE_SIZE + 5}.txt`)
+    expect(view.text()).toContain(`${HISTORY_PAGE_SIZE} of ${HISTORY_PAGE_SIZE + 5} shown`)
+    button(view, 'Show older').click()
+    await flushPromises()
+    expect(rowPaths(view)).toHaveLength(HISTORY_PAGE_SIZE + 5)
+    expect(rowPaths(view).at(-1)).toBe('docs/file 1.txt')
+    expect(api.historyAsked.at(-1)!.before).toEqual({ at: AT - (HISTORY_PAGE_SIZE - 1) * 60_000, id: 'v0006' })
+    expect(view.findAll('button').some((b) => b.text() === 'Show older')).toBe(false)
+
+    // Another mirror: its own (empty) history, said in words.
+    await view.find('select').setValue('alice-ABCDEFG')
+    await flushPromises()
+    expect(view.find('table').exists()).toBe(false)
+    expect(view.text()).toContain('Nothing of alice-ABCDEFG is kept')
+    view.unmount()
+  })
+
+  it('restores into a folder browsed on the engine’s machine, and says where it went', async () => {
+    withHistory(versions(2))
+    const view = mountIt(HistoryView)
+    await flushPromises()
+    button(view, `Restore docs/file 2.txt (${new Date(AT).toLocaleString()})`).click()
+    await flushPromises()
+    expect(view.text()).toMatch(/removed again by the next sync/)
+    expect(view.text()).toContain('/home/you/Shared-mirrors')
+    // No native dialog in a browser: the engine's folder browser.
+    button(view, 'Browse for the folder to restore into').click()
+    await flushPromises()
+    button(view, 'Choose this folder').click()
+    await flushPromises()
+    expect(byLabel(view, 'Restore into').value).toBe('/home/you')
+    button(view, 'Restore').click()
+    await flushPromises()
+    expect(api.restores).toEqual([{ folder: 'bob-HIJKLMN', id: 'v0002', to: '/home/you' }])
+    expect(view.find('[role="status"].ok').text()).toBe('Restored docs/file 2.txt to /home/you/file 2.txt.')
+    expect(view.find('.restore-panel').exists()).toBe(false)
+    view.unmount()
+  })
+
+  it('uses the native chooser where there is one, and shows why main refused', async () => {
+    withHistory(versions(1))
+    api.state = { ...api.state, canChooseFolder: true }
+    await useSettingsStore().load()
+    api.restoreChoice = '/home/you/Shared-mirrors/bob-HIJKLMN'
+    api.restoreAnswer = { ok: false, message: 'Not restoring into /home/you/Shared-mirrors/bob-HIJKLMN: it is inside the mirror folder.' }
+    const view = mountIt(HistoryView)
+    await flushPromises()
+    button(view, `Restore docs/file 1.txt (${new Date(AT).toLocaleString()})`).click()
+    await flushPromises()
+    button(view, 'Choose the folder to restore into').click()
+    await flushPromises()
+    expect(byLabel(view, 'Restore into').value).toBe('/home/you/Shared-mirrors/bob-HIJKLMN')
+    button(view, 'Restore').click()
+    await flushPromises()
+    expect(view.find('.restore-panel [role="alert"]').text()).toContain('inside the mirror folder')
+    expect(byLabel(view, 'Restore into').getAttribute('aria-invalid')).toBe('true')
+    view.unmount()
+  })
+
+  it('says when history is off, and why there is nothing on a server', async () => {
+    withHistory([], 0)
+    const view = mountIt(HistoryView)
+    await flushPromises()
+    expect(view.text()).toContain('History is off: Keep history is 0 days in Settings')
+    view.unmount()
+    api.historyMirrors = { ok: false, message: 'This machine is the server: it mirrors nothing, so it keeps no history.' }
+    const server = mountIt(HistoryView)
+    await flushPromises()
+    expect(server.find('[role="alert"]').text()).toContain('This machine is the server')
+    server.unmount()
+  })
+})
+
+describe('the ignore editor', () => {
+  it('shows the patterns and the built-in list read-only, names a skipped line before sending, and saves', async () => {
+    api.ignore = { ok: true, file: '/home/you/Shared/.syncignore', text: 'build/\n', problem: null, defaults: ['*.swp', '.DS_Store'] }
+    const view = mountIt(IgnoreEditor)
+    await flushPromises()
+    const text = byLabel(view, 'Patterns in .syncignore') as unknown as HTMLTextAreaElement
+    expect(text.value).toBe('build/\n')
+    const defaults = byLabel(view, 'Built-in patterns (read-only)') as unknown as HTMLTextAreaElement
+    expect(defaults.readOnly).toBe(true)
+    expect(defaults.value).toBe('*.swp\n.DS_Store')
+    expect(view.text()).toContain('!pattern overrides one of them')
+    expect(button(view, 'Save patterns').disabled).toBe(true)
+
+    await view.find('#ignore-text').setValue('build/\n!\n')
+    expect(view.find('#ignore-problem').text()).toBe('Line 2 ("!") is a "!" with no pattern after it: the ignore rules skip such a line, so it ignores nothing. Fix it or take it out.')
+    expect(button(view, 'Save patterns').disabled).toBe(true)
+    await view.find('#ignore-text').setValue('build/\n*.log\n')
+    expect(view.find('#ignore-problem').text()).toBe('')
+    button(view, 'Save patterns').click()
+    await flushPromises()
+    expect(api.ignoreSaved).toEqual(['build/\n*.log\n'])
+    expect(view.text()).toContain('Saved. The engine uses these patterns now.')
+
+    api.ignoreRefusal = 'Could not write /home/you/Shared/.syncignore: EACCES'
+    await view.find('#ignore-text').setValue('build/\n')
+    button(view, 'Save patterns').click()
+    await flushPromises()
+    expect(view.find('#ignore-problem').text()).toBe('Could not write /home/you/Shared/.syncignore: EACCES')
+    view.unmount()
+  })
+
+  it('says why there are no patterns to edit, and when the file there is not used', async () => {
+    api.ignore = { ok: false, message: 'This machine is the server: it shares no folder, so it has no ignore patterns.' }
+    const server = mountIt(IgnoreEditor)
+    await flushPromises()
+    expect(server.text()).toContain('This machine is the server')
+    expect(server.find('textarea').exists()).toBe(false)
+    server.unmount()
+    api.ignore = { ok: true, file: '/s/.syncignore', text: null, problem: '.syncignore is not used: it is a link, and links are not followed. Saving here replaces it.', defaults: [] }
+    const view = mountIt(IgnoreEditor)
+    await flushPromises()
+    expect(view.find('[role="alert"]').text()).toContain('it is a link')
+    expect(view.text()).toContain('not there yet')
+    view.unmount()
+  })
+})
