@@ -290,6 +290,7 @@ export const contract = {
         workers: z.number(),
         bufferSlots: z.number(),
         rescanSeconds: z.number(),
+        limitRateKiB: z.number(),
         name: z.string(),
         invite: z.string(),
         notify: z.boolean(),

@@ -3,6 +3,7 @@
 import { z } from 'zod'
 import { deviceNameProblem } from './device-name'
 import { HOST_WITH_PORT } from './endpoint'
+import { isLimitRate, LIMIT_RATE_RULE } from './limit-rate'
 import { listenAddressProblem } from './listen-address'
 import type { Role } from './events'
 import { DEFAULT_RESCAN_SECONDS, MAX_RESCAN_SECONDS } from './rescan'
@@ -41,6 +42,8 @@ export const settingsSchema = z
     bufferSlots: wholeNumber('Buffer slots', 1, MAX_BUFFER_SLOTS),
     /** Seconds between looks at the whole folder and every mirror, for changes no watch reports. */
     rescanSeconds: wholeNumber('The rescan interval', 1, MAX_RESCAN_SECONDS),
+    /** KiB/s the client may send, and on its own receive, over all peers; 0: no limit. */
+    limitRateKiB: z.number({ error: `The bandwidth limit ${LIMIT_RATE_RULE}.` }).refine(isLimitRate, { error: `The bandwidth limit ${LIMIT_RATE_RULE}.` }),
     /** How this device is shown to the others; the settings store's default is the host name. */
     name: text('The device name').superRefine((value, ctx) => {
       const problem = deviceNameProblem(value)
@@ -62,7 +65,7 @@ export const SETTINGS_FIELDS = Object.keys(settingsSchema.shape) as SettingsFiel
 /** The fields each role uses; the others are kept but disabled in the form. */
 export const FIELDS_FOR_ROLE: Record<Role, readonly SettingsField[]> = {
   server: ['role', 'name', 'port', 'listenAddress', 'notify'],
-  client: ['role', 'name', 'port', 'listenAddress', 'serverAddress', 'serverPort', 'folder', 'mirrorFolder', 'workers', 'bufferSlots', 'rescanSeconds', 'invite', 'notify'],
+  client: ['role', 'name', 'port', 'listenAddress', 'serverAddress', 'serverPort', 'folder', 'mirrorFolder', 'workers', 'bufferSlots', 'rescanSeconds', 'limitRateKiB', 'invite', 'notify'],
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -76,6 +79,7 @@ export const DEFAULT_SETTINGS: Settings = {
   workers: 4,
   bufferSlots: 64,
   rescanSeconds: DEFAULT_RESCAN_SECONDS,
+  limitRateKiB: 0,
   // What a machine without a host name is called; the settings store puts the host name here.
   name: 'dropbox-sync',
   invite: '',
@@ -174,6 +178,7 @@ export function draftOf(settings: Settings): SettingsDraft {
     workers: String(settings.workers),
     bufferSlots: String(settings.bufferSlots),
     rescanSeconds: String(settings.rescanSeconds),
+    limitRateKiB: String(settings.limitRateKiB),
   }
 }
 
@@ -190,5 +195,6 @@ export function candidateOf(draft: SettingsDraft): Settings {
     workers: toNumber(draft.workers),
     bufferSlots: toNumber(draft.bufferSlots),
     rescanSeconds: toNumber(draft.rescanSeconds),
+    limitRateKiB: toNumber(draft.limitRateKiB),
   }
 }
