@@ -73,7 +73,7 @@ function rssMb(pid: number): number {
   }
 }
 
-function writeRandom(file: string, bytes: number): void {
+export function writeRandom(file: string, bytes: number): void {
   mkdirSync(path.dirname(file), { recursive: true })
   const fd = openSync(file, 'w')
   const chunk = 8 * 1024 * 1024
@@ -103,8 +103,10 @@ function writtenBytes(pid: number): number {
  * config folder) in `start`, before the sender exists and before any clock starts: a timed
  * receiver only registers with its saved membership.
  */
-class Pair {
+export class Pair {
   readonly procs: Proc[] = []
+  /** Flags the sender starts with (the limit bench's --limit-rate). */
+  senderFlags: string[] = []
   serverPort = 0
   senderPort = 0
   sender: Proc | null = null
@@ -112,7 +114,7 @@ class Pair {
   private serverId: Uint8Array = new Uint8Array()
 
   constructor(
-    private readonly work: string,
+    readonly work: string,
     readonly transport: Transport = 'tls',
   ) {}
 
@@ -125,17 +127,17 @@ class Pair {
     this.serverId = parseDeviceId(ready['id'] as string).bytes!
     for (const name of receivers) await this.join(name)
     if (src === null) return
-    const sender = this.client(src, 'sender', await this.invite())
+    const sender = this.client(src, 'sender', await this.invite(), this.senderFlags)
     this.sender = sender
     this.senderPort = (await sender.waitFor((e) => e['type'] === 'ready'))['port'] as number
     await sender.waitFor((e) => e['type'] === 'registered')
   }
 
   /** Starts a client sharing a new empty folder named `name` (joined in `start`). */
-  receiver(name: string): Proc {
+  receiver(name: string, flags: string[] = []): Proc {
     const dst = path.join(this.work, name)
     mkdirSync(dst)
-    return this.client(dst, name)
+    return this.client(dst, name, undefined, flags)
   }
 
   synced(receiver: Proc): Promise<unknown> {
@@ -147,10 +149,10 @@ class Pair {
   }
 
   /** A client sharing `dir` as device `name`: with `invite`, it joins first. */
-  client(dir: string, name: string, invite?: string): Proc {
+  client(dir: string, name: string, invite?: string, flags: string[] = []): Proc {
     const mirror = path.join(this.work, `${name}-mirrors`)
     const device = ['--config', path.join(this.work, `${name}-config`), '--name', name, ...(invite ? ['--join', invite] : [])]
-    return this.spawn(['client', '-d', dir, '--mirror', mirror, '-sp', String(this.serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1', ...device])
+    return this.spawn(['client', '-d', dir, '--mirror', mirror, '-sp', String(this.serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1', ...device, ...flags])
   }
 
   /** One single-use invite to this server, as `dropbox-sync invite` makes it. */
@@ -395,7 +397,7 @@ class FloorSender {
   }
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
@@ -418,7 +420,7 @@ function versus(ours: number[], theirs: number[]): string {
  * Flushes dirty pages before each timed run: data written just before (the test set, the
  * previous tool's copy) must not be written back on the next tool's time.
  */
-function settleDisk(): void {
+export function settleDisk(): void {
   execFileSync('sync')
 }
 
