@@ -485,8 +485,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (interval <= 0) return
     this.heartbeatTimer = setInterval(() => {
       const silentFor = Date.now() - this.lastHeard
-      // Not reading for the limit's sake is our silence, not the peer's.
-      if (silentFor > interval * HEARTBEAT_MISSES && !this.rateTimer) {
+      if (silentFor > interval * HEARTBEAT_MISSES) {
         this.finish({ reason: 'timeout', code: 'heartbeat-timeout', message: `silent for ${silentFor} ms` })
         this.socket.destroy()
         return
