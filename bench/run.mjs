@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: bundles the benchmarks and prints each one's table.
-// BENCH=registry runs only that one.
+// BENCH=registry runs only that one (registry, sync, ui, limit).
 import { build } from 'esbuild'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -12,6 +12,7 @@ const benches = {
   // The sync bench also times a plain-TCP build of the CLI (out/bench-cli) against the real one.
   sync: { file: 'bench/sync.ts', run: 'benchSync', title: 'Sync on loopback (issue 4)', before: buildBenchCli },
   ui: { file: 'bench/ui.ts', run: 'benchUi', title: 'The app in a browser (issue 5)' },
+  limit: { file: 'bench/limit-rate.ts', run: 'benchLimitRate', title: 'Bandwidth limit (issue 21)' },
 }
 const only = process.env.BENCH
 

@@ -115,7 +115,7 @@ export class Pair {
   private serverId: Uint8Array = new Uint8Array()
 
   constructor(
-    private readonly work: string,
+    readonly work: string,
     readonly transport: Transport = 'tls',
   ) {}
 

@@ -29,6 +29,7 @@ import {
   legacyFlagTerm,
   hostName,
   integerIn,
+  limitRate,
   listenPort,
   reachableAddress,
   remotePort,
@@ -216,6 +217,7 @@ program
   .option('--keep-days <n>', 'days the mirror history keeps what peers delete or overwrite (0: keep nothing)', integerIn(0, MAX_KEEP_DAYS, 'the days to keep'), DEFAULT_KEEP_DAYS)
   .option('--max-delete-percent <p>', "hold a peer's deletions when more than this share of its files go at once (100: never hold)", integerIn(0, 100, 'the percentage'), DEFAULT_MASS_DELETE.percent)
   .option('--max-delete-files <n>', '…and at least this many', integerIn(1, 1_000_000_000, 'the number of files'), DEFAULT_MASS_DELETE.minFiles)
+  .option('--limit-rate <KiB/s>', 'most this client sends, and on its own receives, per second, over all peers (0: no limit)', limitRate, 0)
   .option('--json', 'print events as one JSON object per line')
   .action(
     async (opts: {
@@ -232,6 +234,7 @@ program
       keepDays: number
       maxDeletePercent: number
       maxDeleteFiles: number
+      limitRate: number
       json?: boolean
       config?: string
       name?: string
@@ -269,6 +272,7 @@ program
         rescanEveryMs: opts.rescan * 1000,
         keepDays: opts.keepDays,
         massDelete: { percent: opts.maxDeletePercent, minFiles: opts.maxDeleteFiles },
+        limitRateKiB: opts.limitRate,
         workerScript: TRANSFER_WORKER,
         onEvent: (event) => {
           if (event.type === 'registered') registeredWith = event.server

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { InvalidArgumentError } from 'commander'
 import { normalizeIp, unusableAddressReason } from '../main/engine/protocol/address'
 import { HOST_WITH_PORT } from '../shared/endpoint'
+import { isLimitRate, LIMIT_RATE_RULE } from '../shared/limit-rate'
 
 export function integerIn(min: number, max: number, what: string) {
   return (value: string): number => {
@@ -17,6 +18,13 @@ export function integerIn(min: number, max: number, what: string) {
 }
 
 export const listenPort = integerIn(0, 65535, 'the port')
+
+/** --limit-rate: KiB/s, 0 for none. */
+export function limitRate(value: string): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN
+  if (!isLimitRate(n)) throw new InvalidArgumentError(`the bandwidth limit ${LIMIT_RATE_RULE}.`)
+  return n
+}
 export const remotePort = integerIn(1, 65535, 'the server port')
 
 export function existingDirectory(value: string): string {

@@ -443,6 +443,7 @@ export const contract = {
         bufferSlots: z.number(),
         rescanSeconds: z.number(),
         keepDays: z.number(),
+        limitRateKiB: z.number(),
         name: z.string(),
         invite: z.string(),
         notify: z.boolean(),

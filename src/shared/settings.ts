@@ -3,6 +3,7 @@
 import { z } from 'zod'
 import { deviceNameProblem } from './device-name'
 import { HOST_WITH_PORT } from './endpoint'
+import { isLimitRate, LIMIT_RATE_RULE } from './limit-rate'
 import { listenAddressProblem } from './listen-address'
 import type { Role } from './events'
 import { DEFAULT_RESCAN_SECONDS, MAX_RESCAN_SECONDS } from './rescan'
@@ -51,6 +52,8 @@ export const settingsSchema = z
     rescanSeconds: wholeNumber('The rescan interval', 1, MAX_RESCAN_SECONDS),
     /** Days the mirror history keeps what peers delete or overwrite; 0 keeps nothing. */
     keepDays,
+    /** KiB/s the client may send, and on its own receive, over all peers; 0: no limit. */
+    limitRateKiB: z.number({ error: `The bandwidth limit ${LIMIT_RATE_RULE}.` }).refine(isLimitRate, { error: `The bandwidth limit ${LIMIT_RATE_RULE}.` }),
     /** How this device is shown to the others; the settings store's default is the host name. */
     name: text('The device name').superRefine((value, ctx) => {
       const problem = deviceNameProblem(value)
@@ -72,7 +75,7 @@ export const SETTINGS_FIELDS = Object.keys(settingsSchema.shape) as SettingsFiel
 /** The fields each role uses; the others are kept but disabled in the form. */
 export const FIELDS_FOR_ROLE: Record<Role, readonly SettingsField[]> = {
   server: ['role', 'name', 'port', 'listenAddress', 'notify'],
-  client: ['role', 'name', 'port', 'listenAddress', 'serverAddress', 'serverPort', 'folder', 'mirrorFolder', 'workers', 'bufferSlots', 'rescanSeconds', 'keepDays', 'invite', 'notify'],
+  client: ['role', 'name', 'port', 'listenAddress', 'serverAddress', 'serverPort', 'folder', 'mirrorFolder', 'workers', 'bufferSlots', 'rescanSeconds', 'keepDays', 'limitRateKiB', 'invite', 'notify'],
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -87,6 +90,7 @@ export const DEFAULT_SETTINGS: Settings = {
   bufferSlots: 64,
   rescanSeconds: DEFAULT_RESCAN_SECONDS,
   keepDays: DEFAULT_KEEP_DAYS,
+  limitRateKiB: 0,
   // What a machine without a host name is called; the settings store puts the host name here.
   name: 'dropbox-sync',
   invite: '',
@@ -186,6 +190,7 @@ export function draftOf(settings: Settings): SettingsDraft {
     bufferSlots: String(settings.bufferSlots),
     rescanSeconds: String(settings.rescanSeconds),
     keepDays: String(settings.keepDays),
+    limitRateKiB: String(settings.limitRateKiB),
   }
 }
 
@@ -203,5 +208,6 @@ export function candidateOf(draft: SettingsDraft): Settings {
     bufferSlots: toNumber(draft.bufferSlots),
     rescanSeconds: toNumber(draft.rescanSeconds),
     keepDays: toNumber(draft.keepDays),
+    limitRateKiB: toNumber(draft.limitRateKiB),
   }
 }

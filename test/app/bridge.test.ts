@@ -1,6 +1,7 @@
 // The bridge handlers run for real: an AppCore with its supervisor starting real registry servers
 // and client nodes on 127.0.0.1, real folders, payloads checked against the contract.
-import { renameSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer } from 'node:net'
 import path from 'node:path'
@@ -157,6 +158,61 @@ describe('the bridge', () => {
     const left = await peerEvents.waitFor('peer-left')
     expect(left.reason).toBe('log-off')
   })
+
+  it('as a client: keeps the bandwidth limit, refuses a bad one by field, and takes a new one live, without reconnecting', async () => {
+    const { port: serverPort, configDir: serverDir } = await realServer()
+    const peerFolder = tempDir('bridge-limit-peer-')
+    const peerEvents = new EventLog()
+    const peer = new ClientNode({
+      dir: peerFolder,
+      mirrorDir: `${peerFolder}-mirrors`,
+      port: 0,
+      host: '127.0.0.1',
+      serverHost: '127.0.0.1',
+      serverPort,
+      configDir: tempDir('bridge-limit-peer-config-'),
+      name: 'peer',
+      join: await inviteTo(serverDir, serverPort),
+      workers: 1,
+      bufferSlots: 2,
+      workerScript: WORKER_SCRIPT,
+      onEvent: peerEvents.sink,
+    })
+    cleanups.push(() => peer.stop())
+    const peerPort = (await peer.start()).port
+    await peerEvents.waitFor('registered')
+
+    const { core, log } = makeCore()
+    track(core)
+    const client: Settings = { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', serverPort, folder: tempDir('bridge-limit-'), workers: 4 }
+    expect((await save(core, { ...client, invite: await inviteTo(serverDir, serverPort) })).ok).toBe(true)
+    await log.waitFor(isType('peer-synced', (e) => e.type === 'peer-synced' && e.peer === `127.0.0.1:${peerPort}`), 'the empty peer mirrored')
+    const saved = contract[REQUEST.getSettings].reply.parse(await core.handle(REQUEST.getSettings, undefined)).settings
+
+    for (const limitRateKiB of [-1, 2.5, 10_000_001]) {
+      expect(await save(core, { ...saved, limitRateKiB })).toEqual({
+        ok: false,
+        errors: { limitRateKiB: 'The bandwidth limit must be a whole number of KiB/s from 0 (no limit) to 10000000.' },
+      })
+    }
+    const seen = log.events.length
+    const reply = await save(core, { ...saved, limitRateKiB: 1024 })
+    expect(reply.ok && reply.state.settings.limitRateKiB).toBe(1024)
+    expect(contract[REQUEST.getSettings].reply.parse(await core.handle(REQUEST.getSettings, undefined)).settings.limitRateKiB).toBe(1024)
+
+    // 6 MiB in folders of their own (each worker takes some) come in at 1 MiB/s at most.
+    const started = performance.now()
+    for (let i = 0; i < 12; i++) {
+      mkdirSync(path.join(peerFolder, `part${i}`))
+      writeFileSync(path.join(peerFolder, `part${i}`, 'data.bin'), randomBytes(512 * 1024))
+    }
+    for (let i = 0; i < 12; i++) await log.waitFor(isType('file-synced', (e) => e.type === 'file-synced' && e.path === `part${i}/data.bin`), `part${i} in the mirror`, 60_000)
+    expect((performance.now() - started) / 1000).toBeGreaterThanOrEqual(5)
+    // The client kept running and registered throughout: the limit changed under it.
+    const after = log.events.slice(seen)
+    expect(after.filter((e) => e.type === 'status' && e.status.state !== 'running')).toEqual([])
+    expect(after.filter((e) => e.type === 'registered' || e.type === 'peer-left')).toEqual([])
+  }, 90_000)
 
   it('as a client: a shared folder moved away shows in the status until it is back', async () => {
     const { port: serverPort, configDir: serverDir } = await realServer()

@@ -23,6 +23,7 @@ const CLIENT: Settings = {
   bufferSlots: 128,
   rescanSeconds: 60,
   keepDays: 7,
+  limitRateKiB: 2048,
   name: 'studio laptop',
   invite: '',
   notify: true,
@@ -131,6 +132,30 @@ describe('the settings store', () => {
     const check = checkSettings({ ...CLIENT, keepDays })
     expect(check.ok).toBe(ok)
     if (!check.ok) expect(check.errors).toEqual({ keepDays: 'Keep history must be a whole number of days from 0 (keep nothing) to 3650.' })
+  })
+
+  it('opens a file saved before the bandwidth limit was a setting with no limit, and refuses a bad one in the file', () => {
+    const dir = tempDir('settings-')
+    const { limitRateKiB: _, ...before } = CLIENT
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...before, __internal__: { migrations: { version: SETTINGS_VERSION } } }))
+    const store = openSettingsStore(dir)
+    expect(store.get()).toEqual({ ...CLIENT, limitRateKiB: 0 })
+    expect(DEFAULT_SETTINGS.limitRateKiB).toBe(0)
+    for (const limitRateKiB of [-1, 1.5, 10_000_001]) expect(() => store.save({ ...CLIENT, limitRateKiB })).toThrow(/limitRateKiB/)
+  })
+
+  it.each([
+    [-1, false],
+    [1.5, false],
+    [Number.NaN, false],
+    [10_000_001, false],
+    [0, true],
+    [1, true],
+    [10_000_000, true],
+  ])('judges a bandwidth limit of %s KiB/s (ok: %s) with one message naming the field', (limitRateKiB, ok) => {
+    const check = checkSettings({ ...CLIENT, limitRateKiB })
+    expect(check.ok).toBe(ok)
+    if (!check.ok) expect(check.errors).toEqual({ limitRateKiB: 'The bandwidth limit must be a whole number of KiB/s from 0 (no limit) to 10000000.' })
   })
 
   it('opens a file saved before the listen address was a setting with every interface', () => {

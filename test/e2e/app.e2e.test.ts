@@ -241,7 +241,7 @@ describe('the app in a browser', () => {
     await page.getByRole('tab', { name: 'Settings' }).click()
     await page.getByRole('radio', { name: 'Server', exact: true }).check()
     // Fields a server does not use are disabled, not left to confuse.
-    for (const label of ['Server address', 'Server port', 'Folder', 'Mirror folder', 'Workers', 'Buffer slots', 'Rescan every (s)']) {
+    for (const label of ['Server address', 'Server port', 'Folder', 'Mirror folder', 'Workers', 'Buffer slots', 'Rescan every (s)', 'Bandwidth limit (KiB/s)']) {
       expect(await page.getByLabel(label, { exact: true }).isDisabled()).toBe(true)
     }
     await fillSettings(page, { Port: String(port) })

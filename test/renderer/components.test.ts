@@ -76,7 +76,7 @@ describe('Settings', () => {
     const view = mountIt(SettingsView)
     const radios = view.findAll('input[type="radio"]')
     expect(radios.map((r) => r.element.closest('label')!.textContent!.trim().split(' ')[0])).toEqual(['Server', 'Client'])
-    const labels = ['Port', 'Listen address', 'Server address', 'Server port', 'Folder', 'Mirror folder', 'Workers', 'Buffer slots', 'Rescan every (s)', 'Keep history (days)']
+    const labels = ['Port', 'Listen address', 'Server address', 'Server port', 'Folder', 'Mirror folder', 'Workers', 'Buffer slots', 'Rescan every (s)', 'Keep history (days)', 'Bandwidth limit (KiB/s)']
     for (const label of labels) expect(byLabel(view, label).disabled).toBe(false)
     await radios[0]!.setValue(true)
     expect(labels.filter((label) => byLabel(view, label).disabled)).toEqual(labels.slice(2))

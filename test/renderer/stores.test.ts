@@ -176,28 +176,29 @@ describe('the settings store', () => {
   it('refuses invalid values next to their fields without asking main', async () => {
     const settings = useSettingsStore()
     await settings.load()
-    Object.assign(settings.draft, { role: 'client', port: 'abc', serverAddress: '', folder: 'relative/path', workers: '300', rescanSeconds: '0' })
+    Object.assign(settings.draft, { role: 'client', port: 'abc', serverAddress: '', folder: 'relative/path', workers: '300', rescanSeconds: '0', limitRateKiB: '-5' })
     expect(await settings.save()).toBe(false)
     expect(api.saved).toEqual([])
     expect(settings.errors).toEqual({
       port: 'The port must be a whole number from 0 to 65535.',
       workers: 'Workers must be a whole number from 1 to 256.',
       rescanSeconds: 'The rescan interval must be a whole number from 1 to 86400.',
+      limitRateKiB: 'The bandwidth limit must be a whole number of KiB/s from 0 (no limit) to 10000000.',
       serverAddress: "Enter the server's IP address or host name.",
       folder: 'Give the full path of the folder, e.g. /home/you/Shared.',
     })
     // Editing a field takes its stale message away; the others stay.
     settings.draft.port = '4100'
-    expect(Object.keys(settings.errors).sort()).toEqual(['folder', 'rescanSeconds', 'serverAddress', 'workers'])
+    expect(Object.keys(settings.errors).sort()).toEqual(['folder', 'limitRateKiB', 'rescanSeconds', 'serverAddress', 'workers'])
   })
 
   it("sends valid settings as numbers and shows main's refusals by field", async () => {
     const settings = useSettingsStore()
     await settings.load()
     api.answer = () => ({ ok: false, errors: { folder: 'There is no folder at /gone.' } })
-    Object.assign(settings.draft, { role: 'client', serverAddress: ' 10.0.0.2 ', serverPort: '4000', folder: '/gone' })
+    Object.assign(settings.draft, { role: 'client', serverAddress: ' 10.0.0.2 ', serverPort: '4000', folder: '/gone', limitRateKiB: '2048' })
     expect(await settings.save()).toBe(false)
-    expect(api.saved).toEqual([{ ...DEFAULT_SETTINGS, role: 'client', serverAddress: '10.0.0.2', folder: '/gone' }])
+    expect(api.saved).toEqual([{ ...DEFAULT_SETTINGS, role: 'client', serverAddress: '10.0.0.2', folder: '/gone', limitRateKiB: 2048 }])
     expect(settings.errors).toEqual({ folder: 'There is no folder at /gone.' })
     api.answer = null
     settings.draft.folder = '/home/me'

@@ -6,6 +6,7 @@ import { hostname } from 'node:os'
 import path from 'node:path'
 import Conf, { type Options, type Schema } from 'conf'
 import { deviceNameFromHost, MAX_DEVICE_NAME_LENGTH } from '../../shared/device-name'
+import { MAX_LIMIT_RATE_KIB } from '../../shared/limit-rate'
 import { MAX_RESCAN_SECONDS } from '../../shared/rescan'
 import { MAX_KEEP_DAYS } from '../../shared/keep-days'
 import { DEFAULT_SETTINGS, MAX_BUFFER_SLOTS, MAX_WORKERS, SETTINGS_FIELDS, SETTINGS_VERSION, type Settings } from '../../shared/settings'
@@ -25,6 +26,7 @@ export const SETTINGS_JSON_SCHEMA: Schema<Settings> = {
   bufferSlots: { type: 'integer', minimum: 1, maximum: MAX_BUFFER_SLOTS },
   rescanSeconds: { type: 'integer', minimum: 1, maximum: MAX_RESCAN_SECONDS },
   keepDays: { type: 'integer', minimum: 0, maximum: MAX_KEEP_DAYS },
+  limitRateKiB: { type: 'integer', minimum: 0, maximum: MAX_LIMIT_RATE_KIB },
   name: { type: 'string', minLength: 1, maxLength: MAX_DEVICE_NAME_LENGTH },
   invite: { type: 'string', maxLength: 4096 },
   notify: { type: 'boolean' },

@@ -21,6 +21,8 @@ import { reachableAddresses } from './network-addresses'
 export interface Engine {
   start(): Promise<{ host: string; port: number }>
   stop(): Promise<void>
+  /** A client's bandwidth limit, changed while it runs. */
+  setLimitRate?(kib: number): void
 }
 
 export type SupervisorSink = (event: EngineEvent | StatusEvent) => void
@@ -65,7 +67,12 @@ export class Supervisor {
   /** Runs the engine these settings describe; a no-op when it already does and is healthy. */
   apply(settings: Settings): Promise<EngineStatus> {
     return this.enqueue(async () => {
-      if (this.engine && this.settings && sameSettings(this.settings, settings) && this.current.state === 'running') return
+      if (this.engine && this.settings && sameSettings(this.settings, settings) && this.current.state === 'running') {
+        // What the engine can take while it runs is handed to it: a client keeps its peers.
+        this.engine.setLimitRate?.(settings.limitRateKiB)
+        this.settings = settings
+        return
+      }
       await this.stopEngine()
       this.settings = settings
       await this.startEngine(settings)
@@ -185,6 +192,7 @@ export class Supervisor {
       bufferSlots: settings.bufferSlots,
       rescanEveryMs: settings.rescanSeconds * 1000,
       keepDays: settings.keepDays,
+      limitRateKiB: settings.limitRateKiB,
       workerScript: this.options.workerScript,
       onEvent,
       ...this.device(settings),
@@ -260,11 +268,14 @@ function capitalized(message: string): string {
   return message.charAt(0).toUpperCase() + message.slice(1)
 }
 
-/** Settings the engine never reads: changing them must not restart it (a client would log off and on). */
-const NOT_FOR_ENGINE: ReadonlySet<keyof Settings> = new Set(['notify'])
+/**
+ * Settings whose change must not restart the engine (a client would log off and on): those it
+ * never reads, and those it takes while running (apply hands them over).
+ */
+const NO_RESTART: ReadonlySet<keyof Settings> = new Set(['notify', 'limitRateKiB'])
 
 function sameSettings(a: Settings, b: Settings): boolean {
-  return (Object.keys(a) as Array<keyof Settings>).every((key) => NOT_FOR_ENGINE.has(key) || a[key] === b[key])
+  return (Object.keys(a) as Array<keyof Settings>).every((key) => NO_RESTART.has(key) || a[key] === b[key])
 }
 
 function startFailure(error: unknown, settings: Settings): string {

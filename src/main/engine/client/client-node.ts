@@ -10,6 +10,8 @@ import type { EventSink } from '../../../shared/events'
 import { FolderIndex } from '../folder/folder-index'
 import { loadOrCreateIdentity, type DeviceIdentity } from '../identity/device-identity'
 import { portProblem } from '../net/listen'
+import { TokenBucket } from '../net/token-bucket'
+import { isLimitRate, LIMIT_RATE_RULE, limitRateBytes } from '../../../shared/limit-rate'
 import { MirrorCoordinator, STATE_FOLDER } from '../mirror/mirror-coordinator'
 import type { MassDeleteLimits } from '../mirror/mass-delete'
 import { controlSocketPath, type ControlReply, type ControlRequest } from '../control/control-protocol'
@@ -56,6 +58,8 @@ export interface ClientNodeOptions {
   massDelete?: MassDeleteLimits
   /** Listen on the control socket (`dropbox-sync ctl`); default true. */
   control?: boolean
+  /** KiB/s this client may send, and on its own receive, summed over every peer (0 or absent: no limit). */
+  limitRateKiB?: number
 }
 
 /** Beside the index in the mirror folder's state folder: the port the last run listened on. */
@@ -87,6 +91,9 @@ export class ClientNode {
   private readonly emit: EventSink
   private readonly lock: MirrorLock
   private readonly peerWaiters = new Map<string, Array<() => void>>()
+  /** One limit per direction for the whole process: every connection and worker thread takes from it. */
+  private readonly upload: TokenBucket
+  private readonly download: TokenBucket
 
   constructor(private readonly options: ClientNodeOptions) {
     this.emit = options.onEvent ?? (() => {})
@@ -94,6 +101,16 @@ export class ClientNode {
     this.lock = new MirrorLock(path.join(this.mirrorDir, STATE_FOLDER, 'lock'))
     const problem = folderPairProblem(options.dir, this.mirrorDir)
     if (problem) throw new Error(problem)
+    const rate = limitRateBytes(checkedLimit(options.limitRateKiB ?? 0))
+    this.upload = TokenBucket.create(rate)
+    this.download = TokenBucket.create(rate)
+  }
+
+  /** Changes the bandwidth limit (KiB/s, 0: none) while running: no connection is touched. */
+  setLimitRate(kib: number): void {
+    checkedLimit(kib)
+    this.upload.setRate(limitRateBytes(kib))
+    this.download.setRate(limitRateBytes(kib))
   }
 
   async start(): Promise<{ host: string; port: number }> {
@@ -132,6 +149,7 @@ export class ClientNode {
       rescanEveryMs: this.options.rescanEveryMs,
       keepDays: this.options.keepDays,
       massDelete: this.options.massDelete,
+      downloadRate: this.download.memory,
       onEvent: this.emit,
     })
     // Worker threads take a while to boot: they do so while the folder is indexed.
@@ -190,7 +208,7 @@ export class ClientNode {
     const anyPort = this.options.port === 0
     const remembered = anyPort ? rememberedPort(portFile) : null
     const serve = (port: number): FolderServer =>
-      new FolderServer({ port, host: this.options.host, identity, name: this.options.name, index, peers: this.directory, onEvent: this.emit })
+      new FolderServer({ port, host: this.options.host, identity, name: this.options.name, index, peers: this.directory, onEvent: this.emit, upload: this.upload })
     let server = serve(remembered ?? this.options.port)
     let listening: { host: string; port: number }
     try {
@@ -315,6 +333,11 @@ export class ClientNode {
       this.mirror?.peerLeft(peer.endpoint, peer.id)
     }
   }
+}
+
+function checkedLimit(kib: number): number {
+  if (!isLimitRate(kib)) throw new RangeError(`the bandwidth limit ${LIMIT_RATE_RULE}, not ${String(kib)}`)
+  return kib
 }
 
 function specificHost(host: string | undefined): string | undefined {

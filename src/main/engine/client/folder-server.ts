@@ -13,7 +13,8 @@ import { Connection } from '../net/connection'
 import { HandshakeLimit } from '../net/handshake-limit'
 import { closeServer, listen } from '../net/listen'
 import { acceptTls, type TlsCredentials } from '../net/tls'
-import { FilesFrame } from '../protocol/codec'
+import type { TokenBucket } from '../net/token-bucket'
+import { encodeMessage, FilesFrame } from '../protocol/codec'
 import { BATCH_FILE_BYTES, FILE_CHUNK_BYTES, FILES_FRAME_TARGET_BYTES, LIST_FIRST_FRAME_BYTES, LIST_FRAME_TARGET_BYTES } from '../protocol/constants'
 import { ProtocolError } from '../protocol/errors'
 import type { IndexChange, Message, WantedFile } from '../protocol/messages'
@@ -39,6 +40,8 @@ export interface FolderServerOptions {
   index: FolderIndex
   peers: PeerDirectory
   onEvent: EventSink
+  /** The upload limit, shared by every connection: file content and lists wait for it. */
+  upload?: TokenBucket
 }
 
 /** How long a device not announced yet may wait for its USER_ON before it is refused. */
@@ -72,6 +75,10 @@ const ENTRY_FIXED_BYTES = 43
 /** Files up to this size are read with one synchronous call. */
 const SMALL_READ_BYTES = 64 * 1024
 const CHANGED_WHILE_READ = 'the file changed while being read; a new version follows'
+/** Under an upload limit, a large file's chunk is at most this long a share of a second... */
+const CHUNKS_PER_SECOND = 4
+/** ...and at least this big, so a low limit costs no more frames than it must. */
+const MIN_LIMITED_CHUNK_BYTES = 16 * 1024
 const SHRANK_WHILE_READ = 'the file shrank while being sent'
 
 /**
@@ -158,6 +165,7 @@ export class FolderServer {
         helloTimeoutMs: DEFAULT_HELLO_TIMEOUT_MS,
         maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
         admit: () => this.admit(session, id),
+        ...(this.options.upload ? { writeRate: this.options.upload } : {}),
       })
       session = new FolderSession(connection)
       this.sessions.add(session)
@@ -230,7 +238,9 @@ export class FolderServer {
     await this.options.index.whenPresent()
     const batches = splitForFrames(this.options.index.list())
     for (const [i, files] of batches.entries()) {
-      connection.send({ type: 'FILE_LIST', last: i === batches.length - 1, files })
+      const frame = encodeMessage({ type: 'FILE_LIST', last: i === batches.length - 1, files })
+      await connection.throttle(frame.length)
+      connection.sendFrame(frame)
       await connection.paced()
     }
   }
@@ -245,6 +255,8 @@ export class FolderServer {
       connection.send({ type: 'FILE_UP_TO_DATE', path: relPath })
       return
     }
+    // A small file is paid for before it is read; a large one chunk by chunk, below.
+    if (file.size <= SMALL_READ_BYTES) await connection.throttle(file.size)
     const opened = this.open(relPath, file)
     if (typeof opened === 'string') return this.abort(connection, relPath, opened)
     const fd = opened
@@ -262,10 +274,11 @@ export class FolderServer {
         return
       }
       // Large files: the next chunk is read while the socket drains the current one.
+      const chunkBytes = this.chunkBytes()
       const readAt = (position: number): Promise<{ memory: Buffer; chunk: Buffer }> => {
         const memory = this.chunks.take()
         return new Promise((resolve, reject) =>
-          read(fd, memory, 0, Math.min(memory.length, file.size - position), position, (error, n) => {
+          read(fd, memory, 0, Math.min(chunkBytes, file.size - position), position, (error, n) => {
             if (!error) return resolve({ memory, chunk: memory.subarray(0, n) })
             this.chunks.give(memory)
             reject(error)
@@ -292,6 +305,7 @@ export class FolderServer {
           if (problem === 'rewritten') return this.changedWhileRead(connection, relPath)
           return this.abort(connection, relPath, SHRANK_WHILE_READ)
         }
+        await connection.throttle(chunk.length)
         // The memory goes back once the socket has the chunk (or never will).
         connection.sendFileData(chunk, () => this.chunks.give(memory))
         await connection.paced()
@@ -311,6 +325,7 @@ export class FolderServer {
     let frame = new FilesFrame()
     for (const want of wanted) {
       if (frame.bytes >= FILES_FRAME_TARGET_BYTES) {
+        await connection.throttle(frame.bytes)
         connection.sendFrame(frame.finish(false))
         await connection.paced()
         if (connection.isClosed) return
@@ -318,8 +333,19 @@ export class FolderServer {
       }
       this.addRecord(frame, want)
     }
+    await connection.throttle(frame.bytes)
     connection.sendFrame(frame.finish(true))
     await connection.paced()
+  }
+
+  /**
+   * How much of a large file one FILE_DATA carries: FILE_CHUNK_BYTES, or under an upload limit a
+   * quarter second's worth, so a file under a low limit moves steadily rather than in bursts.
+   */
+  private chunkBytes(): number {
+    const rate = this.options.upload?.bytesPerSecond ?? 0
+    if (rate === 0) return FILE_CHUNK_BYTES
+    return Math.min(FILE_CHUNK_BYTES, Math.max(MIN_LIMITED_CHUNK_BYTES, Math.floor(rate / CHUNKS_PER_SECOND)))
   }
 
   private addRecord(frame: FilesFrame, { path: relPath, version: have }: WantedFile): void {

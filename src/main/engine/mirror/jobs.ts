@@ -77,6 +77,8 @@ export interface WorkerInit {
   certPem: string
   keyPem: string
   name: string
+  /** The download limit's shared memory (net/token-bucket.ts): every worker takes from it. */
+  downloadRate?: SharedArrayBuffer
 }
 
 export type WorkerToMain =

@@ -51,6 +51,8 @@ export interface MirrorOptions {
   historyCapBytes?: number
   /** When a peer's deletions are held (see mass-delete.ts). */
   massDelete?: MassDeleteLimits
+  /** The download limit's shared memory (net/token-bucket.ts), handed to every worker thread. */
+  downloadRate?: SharedArrayBuffer
 }
 
 /** Where the engine keeps its own files inside the mirror folder (never a peer folder name). */
@@ -158,7 +160,12 @@ export class MirrorCoordinator {
     this.pool = new WorkerPool(
       this.options.workers,
       this.options.workerScript,
-      { certPem: this.options.identity.certPem, keyPem: this.options.identity.keyPem, name: this.options.name },
+      {
+        certPem: this.options.identity.certPem,
+        keyPem: this.options.identity.keyPem,
+        name: this.options.name,
+        ...(this.options.downloadRate ? { downloadRate: this.options.downloadRate } : {}),
+      },
       this.ring,
       {
         accept: (job) => this.isCurrent(job),

@@ -7,6 +7,7 @@ import type { TLSSocket } from 'node:tls'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import { Connection, type CloseInfo } from '../net/connection'
 import { dialTls, type DialError, type TlsCredentials } from '../net/tls'
+import type { TokenBucket } from '../net/token-bucket'
 import { DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_QUEUE_BYTES } from '../defaults'
 import { errorCodeName } from '../protocol/errors'
 import type { FileEntry, Message } from '../protocol/messages'
@@ -51,9 +52,15 @@ export class PeerSession {
    * Opens a connection to a peer's folder over TLS, pinned to the device the registry announced
    * there, and resolves once the peer has answered HELLO: it sends its HELLO only to a device it
    * knows as announced, and refuses any other with ERROR not-a-member instead (`not-announced`,
-   * retried later). `allocateBody`: where large frame bodies go (a worker recycles file chunks).
+   * retried later). `allocateBody`: where large frame bodies go (a worker recycles file chunks);
+   * `readRate`: the download limit every byte read is taken from.
    */
-  static async open(peer: Endpoint & { id: string }, credentials: TlsCredentials, name: string, allocateBody?: (length: number) => Buffer): Promise<PeerSession> {
+  static async open(
+    peer: Endpoint & { id: string },
+    credentials: TlsCredentials,
+    name: string,
+    { allocateBody, readRate }: { allocateBody?: (length: number) => Buffer; readRate?: TokenBucket } = {},
+  ): Promise<PeerSession> {
     const key = endpointKey(peer)
     let socket: TLSSocket
     try {
@@ -72,6 +79,7 @@ export class PeerSession {
       helloTimeoutMs: DEFAULT_HELLO_TIMEOUT_MS,
       maxQueueBytes: DEFAULT_MAX_QUEUE_BYTES,
       ...(allocateBody ? { allocateBody } : {}),
+      ...(readRate ? { readRate } : {}),
     })
     const session = new PeerSession(connection, key)
     return new Promise((resolve, reject) => {

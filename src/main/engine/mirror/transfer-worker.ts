@@ -7,6 +7,7 @@ import { FileReceiver } from './file-receiver'
 import { HASH_WRITER_ROLE, HashWriter, serveHashWriter } from './hash-writer'
 import type { FileJob, Job, JobResult, ListJob, MainToWorker, PeerRef, WorkerInit, WorkerToMain } from './jobs'
 import { PeerSession, PeerSessionError } from './peer-session'
+import { TokenBucket } from '../net/token-bucket'
 import { asWriteFailure } from './write-failure'
 
 if ((workerData as { role?: string }).role === HASH_WRITER_ROLE) serveHashWriter(parentPort!)
@@ -14,6 +15,8 @@ else serveTransfers(workerData as WorkerInit)
 
 function serveTransfers(init: WorkerInit): void {
   const credentials = { certPem: init.certPem, keyPem: init.keyPem }
+  // The main thread's download limit, the same memory in every worker: one limit for them all.
+  const readRate = init.downloadRate ? TokenBucket.attach(init.downloadRate) : undefined
   const hashWriter = new HashWriter(new URL(import.meta.url))
   const receiver = new FileReceiver(hashWriter)
   const batches = new BatchReceiver(receiver)
@@ -49,7 +52,7 @@ function serveTransfers(init: WorkerInit): void {
       if (session?.isOpen) return session
       if (sessions.get(peer.key) !== existing) return sessionFor({ peer })
     }
-    const opening = PeerSession.open(peer, credentials, init.name, hashWriter.pool.allocate)
+    const opening = PeerSession.open(peer, credentials, init.name, { allocateBody: hashWriter.pool.allocate, ...(readRate ? { readRate } : {}) })
     sessions.set(peer.key, opening)
     opening.catch(() => sessions.get(peer.key) === opening && sessions.delete(peer.key))
     return opening

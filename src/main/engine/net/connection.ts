@@ -14,6 +14,7 @@ import { normalizeIp } from '../protocol/address'
 import { formatEndpoint } from '../../../shared/endpoint'
 import { DEFAULT_MAX_QUEUE_FRAMES } from '../defaults'
 import { peerDeviceId } from './tls'
+import type { TokenBucket } from './token-bucket'
 
 const PONG_FRAME = encodeMessage({ type: 'PONG' })
 
@@ -77,6 +78,10 @@ export interface ConnectionOptions {
    * is sent instead of our HELLO, then the connection closes; frames behind the HELLO wait.
    */
   admit?: (hello: HelloMessage) => Promise<ProtocolError | null>
+  /** Every byte read is taken from it: past the limit, the socket is not read for a while. */
+  readRate?: TokenBucket
+  /** What throttle() takes from (the bytes an owner is about to send). */
+  writeRate?: TokenBucket
 }
 
 export type CloseReason =
@@ -121,6 +126,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Frames read but not yet handled, while reading is held; null while it is not. */
   private backlog: Buffer[] | null = null
   private resumeScheduled = false
+  /** Ends the pause of reading that readRate asked for. */
+  private rateTimer: NodeJS.Timeout | null = null
   /** Waiting for unsent to fall to PACE_FRAMES: paced() streams, and held reading. */
   private roomWaiters: Array<() => void> = []
   /** A broken frame arrived; its ERROR waits for the answers to the frames before it. */
@@ -262,6 +269,24 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   /**
+   * Takes `bytes` the owner is about to send from writeRate, and resolves once they may go (or
+   * the connection is closed): the sender waits before reading more, nothing waits in memory.
+   */
+  async throttle(bytes: number): Promise<void> {
+    const waitMs = this.options.writeRate?.take(bytes) ?? 0
+    if (waitMs <= 0 || this.closeInfo) return
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.off('close', done)
+        resolve()
+      }
+      const timer = setTimeout(done, waitMs)
+      this.on('close', done)
+    })
+  }
+
+  /**
    * Stops handling the peer's frames, and reading its socket, until release() has been called as
    * often: TCP holds back what the peer sends meanwhile. Frames already read wait, in order.
    */
@@ -322,8 +347,25 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       // The decoder keeps the failure: it is handled after the frames before it.
       if (!(error instanceof ProtocolError)) throw error
     }
-    if (!this.backlog) return this.handle(bodies)
-    for (const body of bodies) this.backlog.push(body)
+    if (!this.backlog) this.handle(bodies)
+    else for (const body of bodies) this.backlog.push(body)
+    if (this.options.readRate) this.takeRead(this.options.readRate, chunk.length)
+  }
+
+  /** Past the read limit, reading stops (TCP holds the rest back) until the bytes are paid for. */
+  private takeRead(rate: TokenBucket, bytes: number): void {
+    const waitMs = rate.take(bytes)
+    if (waitMs <= 0 || this.closeInfo) return
+    // A later take lies further ahead: its pause replaces the one running.
+    if (this.rateTimer) clearTimeout(this.rateTimer)
+    else {
+      this.hold()
+      if (!this.backlog) this.holdReading([])
+    }
+    this.rateTimer = setTimeout(() => {
+      this.rateTimer = null
+      this.release()
+    }, waitMs)
   }
 
   /**
@@ -458,6 +500,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.closeInfo = info
     if (this.helloTimer) clearTimeout(this.helloTimer)
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer)
+    if (this.rateTimer) clearTimeout(this.rateTimer)
+    this.rateTimer = null
     this.flush()
     this.emit('close', info)
   }
