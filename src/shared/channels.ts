@@ -16,6 +16,7 @@ export const REQUEST = {
   acceptMember: 'members:accept',
   refuseMember: 'members:refuse',
   removeMember: 'members:remove',
+  listToCome: 'mirror:to-come',
 } as const
 
 export type RequestName = keyof typeof REQUEST

@@ -40,6 +40,23 @@ const leaveReason = z.enum(['log-off', 'connection-lost', 'timeout', 'removed'])
 const device = { id: z.string().max(100).optional(), name: z.string().max(300).optional() }
 const knownDevice = { id: z.string().max(100), name: z.string().max(300) }
 const workerState = z.object({ id: count, busy: z.boolean(), peer: z.string().optional(), path: z.string().optional(), jobs: count.optional() })
+// Where the shared folder and each mirror stand (see FolderStateEvent, MirrorStateEvent, PreparingEvent in events.ts).
+const folderStateFields = { folder: z.string(), files: count, bytes: count, ignored: count, scanning: z.boolean(), missing: z.boolean() }
+const mirrorStateFields = {
+  peer: z.string(),
+  phase: z.enum(['connecting', 'listing', 'syncing', 'up-to-date', 'waiting', 'paused']),
+  files: count,
+  bytes: count,
+  peerFiles: count.optional(),
+  peerBytes: count.optional(),
+  needFiles: count,
+  needBytes: count,
+  removeFiles: count,
+  failedFiles: count,
+  lastChange: z.number().nullable(),
+  ...device,
+}
+const preparingFile = z.object({ path: z.string(), bytes: count, total: count })
 
 export const engineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), role: z.enum(['server', 'client']), host: z.string(), port: count, ...knownDevice }),
@@ -65,6 +82,9 @@ export const engineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('mass-delete'), peer: z.string(), files: count, total: count }),
   z.object({ type: z.literal('paused'), peer: z.string().optional() }),
   z.object({ type: z.literal('resumed'), peer: z.string().optional() }),
+  z.object({ type: z.literal('folder-state'), ...folderStateFields }),
+  z.object({ type: z.literal('mirror-state'), ...mirrorStateFields }),
+  z.object({ type: z.literal('preparing'), files: z.array(preparingFile) }),
 ])
 
 export const statusEventSchema = z.object({ type: z.literal('status'), status: engineStatusSchema })
@@ -135,6 +155,9 @@ export const FORWARDED_EVENT_TYPES = [
   'mass-delete',
   'paused',
   'resumed',
+  'folder-state',
+  'mirror-state',
+  'preparing',
 ] as const satisfies readonly EngineEvent['type'][]
 
 // ---- snapshot: the live state a window starts from ----
@@ -169,6 +192,19 @@ export type TransferView = z.infer<typeof transferViewSchema>
 export const peerTotalsSchema = z.object({ peer: z.string(), files: count, bytes: count, failed: count, active: count })
 export type PeerTotals = z.infer<typeof peerTotalsSchema>
 
+export const folderStateViewSchema = z.object(folderStateFields)
+export type FolderStateView = z.infer<typeof folderStateViewSchema>
+export const mirrorStateViewSchema = z.object(mirrorStateFields)
+export type MirrorStateView = z.infer<typeof mirrorStateViewSchema>
+
+/** The shared folder (null until a client reports it), every announced peer's mirror, and large files being hashed. */
+export const folderStatesSchema = z.object({
+  own: folderStateViewSchema.nullable(),
+  mirrors: z.array(mirrorStateViewSchema),
+  preparing: z.array(preparingFile),
+})
+export type FolderStates = z.infer<typeof folderStatesSchema>
+
 export const snapshotSchema = z.object({
   at: z.number(),
   /** The sequence number of the last event folded in; later events apply on top. */
@@ -179,6 +215,7 @@ export const snapshotSchema = z.object({
   totals: z.array(peerTotalsSchema),
   buffer: z.object({ used: count, capacity: count }).nullable(),
   workers: z.array(workerState),
+  folders: folderStatesSchema,
   /** The latest activity, oldest first. */
   recent: eventBatchSchema,
 })
@@ -272,6 +309,28 @@ export const memberActionReplySchema = z.object({
 export type MemberActionReply = z.infer<typeof memberActionReplySchema>
 const memberRequest = z.object({ id: deviceHexSchema }).strict()
 
+// ---- what is still to come from a peer ----
+
+/** How many paths the list of what is still to come shows at most (the count says how many more). */
+export const TO_COME_SHOWN = 500
+
+export const toComeReplySchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    peer: z.string(),
+    /** The first files by path, with their sizes. */
+    files: z.array(z.object({ path: z.string(), size: count })).max(TO_COME_SHOWN),
+    /** All that is still to come, and their bytes. */
+    total: count,
+    bytes: count,
+    /** False while the peer's list is still on its way: more may follow. */
+    complete: z.boolean(),
+  }),
+  /** Why there is no list (not a client, no such peer mirrored), in words for the user. */
+  z.object({ ok: z.literal(false), message: z.string() }),
+])
+export type ToComeReply = z.infer<typeof toComeReplySchema>
+
 // ---- the channels ----
 
 export const contract = {
@@ -313,6 +372,7 @@ export const contract = {
   [REQUEST.acceptMember]: { request: memberRequest, reply: memberActionReplySchema },
   [REQUEST.refuseMember]: { request: memberRequest, reply: memberActionReplySchema },
   [REQUEST.removeMember]: { request: memberRequest, reply: memberActionReplySchema },
+  [REQUEST.listToCome]: { request: z.object({ peer: endpointText }).strict(), reply: toComeReplySchema },
 } as const satisfies Record<RequestChannel, { request: z.ZodType; reply: z.ZodType }>
 
 export type RequestOf<C extends RequestChannel> = z.infer<(typeof contract)[C]['request']>
