@@ -51,6 +51,12 @@ export function describe(event: EngineEvent): string {
       return event.peer ? `resumed: mirroring ${event.peer} again` : 'resumed: transfers start again'
     case 'mass-delete':
       return `held: ${event.peer} deleted ${event.files} of its ${event.total} files at once; its mirror keeps them until confirmed`
+    case 'folder-state':
+      return `folder ${event.folder}: ${event.files} files, ${event.bytes} bytes, ${event.ignored} ignored${event.scanning ? ', scanning' : ''}`
+    case 'mirror-state':
+      return `mirror of ${event.peer}: ${event.phase}, ${event.files} files, ${event.bytes} bytes; ${event.needFiles} files (${event.needBytes} bytes) to come`
+    case 'preparing':
+      return `preparing ${event.files.map((f) => `${shown(f.path)} ${f.bytes}/${f.total}`).join(', ') || 'nothing'}`
   }
 }
 
@@ -68,8 +74,8 @@ function shown(text: string): string {
   return /[\u0000-\u001f\u007f]/.test(text) ? JSON.stringify(text).slice(1, -1) : text
 }
 
-/** Live-state events for drawing (buffer, workers, progress ticks): too chatty to read as lines. */
-const DRAWING_ONLY = new Set<EngineEvent['type']>(['buffer', 'workers', 'transfer-progress'])
+/** Live-state events for drawing (buffer, workers, progress ticks, where folders stand): too chatty to read as lines. */
+const DRAWING_ONLY = new Set<EngineEvent['type']>(['buffer', 'workers', 'transfer-progress', 'folder-state', 'mirror-state', 'preparing'])
 
 /**
  * Lines written in one turn of the event loop leave in one write: a sync of 10,000 files prints

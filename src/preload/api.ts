@@ -13,6 +13,7 @@ import type {
   SaveReply,
   SettingsState,
   Snapshot,
+  ToComeReply,
 } from '../shared/contract'
 import type { Settings } from '../shared/settings'
 
@@ -44,6 +45,8 @@ export interface Api {
   refuseMember(id: string): Promise<MemberActionReply>
   /** Server: takes a member out (refused from then on), or forgets a request. */
   removeMember(id: string): Promise<MemberActionReply>
+  /** Client: the files still to come from a peer (`ip:port`), the first few hundred by path, with the count of all. */
+  listToCome(peer: string): Promise<ToComeReply>
   /** Batches of events from now on; returns the unsubscribe. */
   onEvents(listener: (batch: AppEvent[]) => void): () => void
   /** Called when the main process stops answering (the headless app was stopped); returns the unsubscribe. */

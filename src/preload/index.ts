@@ -19,6 +19,7 @@ const api: Api = {
   acceptMember: (id) => ipcRenderer.invoke(REQUEST.acceptMember, { id }),
   refuseMember: (id) => ipcRenderer.invoke(REQUEST.refuseMember, { id }),
   removeMember: (id) => ipcRenderer.invoke(REQUEST.removeMember, { id }),
+  listToCome: (peer) => ipcRenderer.invoke(REQUEST.listToCome, { peer }),
   onEvents: (listener) => {
     // The page gets the batch only, never the IPC event (which holds the sender).
     const relay = (_event: IpcRendererEvent, batch: AppEvent[]): void => listener(batch)

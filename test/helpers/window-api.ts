@@ -13,6 +13,7 @@ import type {
   SaveReply,
   SettingsState,
   Snapshot,
+  ToComeReply,
 } from '../../src/shared/contract'
 import { DEFAULT_SETTINGS, type Settings } from '../../src/shared/settings'
 
@@ -34,7 +35,22 @@ export class TestApi implements Api {
   folders = new Map<string | null, FolderListing>()
   /** The paths listFolders was asked for, in order. */
   readonly listed: Array<string | null> = []
-  snapshot: Snapshot = { at: 0, seq: 0, status: RUNNING_SERVER, peers: [], transfers: [], totals: [], buffer: null, workers: [], recent: [] }
+  snapshot: Snapshot = {
+    at: 0,
+    seq: 0,
+    status: RUNNING_SERVER,
+    peers: [],
+    transfers: [],
+    totals: [],
+    buffer: null,
+    workers: [],
+    folders: { own: null, mirrors: [], preparing: [] },
+    recent: [],
+  }
+  /** What listToCome answers for a peer; by default: not mirrored. */
+  toCome = new Map<string, ToComeReply>()
+  /** The peers listToCome was asked about, in order. */
+  readonly toComeAsked: string[] = []
   /** What saveSettings answers; by default it accepts. */
   answer: ((settings: Settings) => SaveReply) | null = null
   folderChoice: string | null = null
@@ -70,6 +86,10 @@ export class TestApi implements Api {
   acceptMember = async (id: string): Promise<MemberActionReply> => this.act('accept', id, 'member', 'accepted')
   refuseMember = async (id: string): Promise<MemberActionReply> => this.act('refuse', id, 'refused', 'refused')
   removeMember = async (id: string): Promise<MemberActionReply> => this.act('remove', id, 'removed', 'removed')
+  listToCome = async (peer: string): Promise<ToComeReply> => {
+    this.toComeAsked.push(peer)
+    return structuredClone(this.toCome.get(peer) ?? { ok: false, message: `This client does not mirror ${peer}.` })
+  }
   onEvents = (listener: (batch: AppEvent[]) => void): (() => void) => {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)

@@ -1,7 +1,7 @@
 // The desktop app's main-process logic without Electron: settings, the engine's supervisor, the
 // live snapshot and event forwarding, behind the bridge. Electron's main and the headless app
 // each wrap one AppCore with their own transport and their own folder picker (or none).
-import type { AppEvent, DeviceInfo, EngineStatus, MembersEvent, SettingsState, Snapshot, StatusEvent } from '../../shared/contract'
+import { TO_COME_SHOWN, type AppEvent, type DeviceInfo, type EngineStatus, type MembersEvent, type SettingsState, type Snapshot, type StatusEvent } from '../../shared/contract'
 import { shortDeviceId } from '../../shared/device-id'
 import type { EngineEvent } from '../../shared/events'
 import { checkSettings, type FieldErrors, type Settings } from '../../shared/settings'
@@ -97,6 +97,7 @@ export class AppCore {
       'members:accept': async ({ id }) => this.members.accept(id),
       'members:refuse': async ({ id }) => this.members.refuse(id),
       'members:remove': async ({ id }) => this.members.remove(id),
+      'mirror:to-come': async ({ peer }) => this.supervisor.toCome(peer, TO_COME_SHOWN),
     })
   }
 

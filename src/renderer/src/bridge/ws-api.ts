@@ -106,6 +106,7 @@ export function createWebSocketApi(url: string, open: SocketFactory = browserSoc
     acceptMember: (id) => request(REQUEST.acceptMember, { id }),
     refuseMember: (id) => request(REQUEST.refuseMember, { id }),
     removeMember: (id) => request(REQUEST.removeMember, { id }),
+    listToCome: (peer) => request(REQUEST.listToCome, { peer }),
     onEvents: (listener) => {
       eventListeners.add(listener)
       return () => eventListeners.delete(listener)
