@@ -90,6 +90,12 @@ export function describeEvent(event: AppEvent): string {
       return event.peer ? `Resumed mirroring ${event.peer}` : 'Resumed: transfers start again'
     case 'mass-delete':
       return `${event.peer} deleted ${event.files} of its ${event.total} files at once: held in its mirror until you confirm`
+    case 'folder-state':
+      return `The shared folder ${event.folder}: ${event.files} files, ${formatBytes(event.bytes)}, ${event.ignored} ignored${event.scanning ? ' (scanning)' : ''}`
+    case 'mirror-state':
+      return `The mirror of ${event.peer}: ${event.needFiles} files (${formatBytes(event.needBytes)}) to come`
+    case 'preparing':
+      return event.files.length ? `Preparing ${event.files.map((f) => f.path).join(', ')}` : 'Nothing being prepared'
     case 'members': {
       const pending = event.state.members.filter((m) => m.state === 'pending').length
       return `${event.state.members.length} devices listed, ${pending} waiting for an answer`

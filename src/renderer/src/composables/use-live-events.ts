@@ -6,6 +6,7 @@ import type { AppEvent } from '../../../shared/contract'
 import { api } from '../bridge/api'
 import { useActivityStore } from '../stores/activity'
 import { useEngineStore } from '../stores/engine'
+import { useFoldersStore } from '../stores/folders'
 import { usePeersStore } from '../stores/peers'
 import { useTransfersStore } from '../stores/transfers'
 import { createFrameBatcher } from './frame-batcher'
@@ -15,6 +16,7 @@ export function useLiveEvents(frame?: (callback: () => void) => unknown) {
   const peers = usePeersStore()
   const transfers = useTransfersStore()
   const activity = useActivityStore()
+  const folders = useFoldersStore()
   const loaded = ref(false)
   const loadError = ref<string | null>(null)
 
@@ -24,6 +26,7 @@ export function useLiveEvents(frame?: (callback: () => void) => unknown) {
     engine.apply(events)
     peers.apply(events)
     transfers.apply(events)
+    folders.apply(events)
     activity.apply(events)
   }, frame)
 
@@ -43,6 +46,7 @@ export function useLiveEvents(frame?: (callback: () => void) => unknown) {
       engine.load(snapshot.status)
       peers.load(snapshot.peers)
       transfers.load(snapshot)
+      folders.load(snapshot.folders)
       activity.load(snapshot.recent)
       snapshotSeq = snapshot.seq
       batcher.push(early.splice(0).filter((event) => event.seq > snapshot.seq))
