@@ -6,7 +6,7 @@ import { truncateSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { FolderStateEvent, MirrorStateEvent, PreparingEvent } from '../../src/shared/events'
-import { killAll, type CliProcess } from '../helpers/cli'
+import { killAll, runCliOnce, type CliProcess } from '../helpers/cli'
 import { startClient, startServer, write } from '../helpers/mirror-clients'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
@@ -73,6 +73,14 @@ describe('where each folder stands', () => {
     await sender.cli.until(() => last(folderStates(sender.cli))?.files === 2040, 15_000, 'start/0/ ignored')
     expect(last(folderStates(sender.cli))).toEqual({ ...own, files: 2040, bytes: total - startZero, ignored: 6 })
     await receiver.cli.until(() => last(mirrorStates(receiver.cli, key))?.files === 2040 && last(mirrorStates(receiver.cli, key))?.phase === 'up-to-date', 30_000, 'the mirror without start/0/')
+    expect(last(mirrorStates(receiver.cli, key))).toEqual(settled(2040, total - startZero))
+
+    // Paused from a terminal: the mirror is still reported, as paused; resumed, up to date again.
+    expect((await runCliOnce(['ctl', 'pause', key, '-d', receiver.dir])).code).toBe(0)
+    await receiver.cli.until(() => last(mirrorStates(receiver.cli, key))?.phase === 'paused', 15_000, 'the mirror paused')
+    expect(last(mirrorStates(receiver.cli, key))).toMatchObject({ phase: 'paused', files: 2040, bytes: total - startZero })
+    expect((await runCliOnce(['ctl', 'resume', key, '-d', receiver.dir])).code).toBe(0)
+    await receiver.cli.until(() => last(mirrorStates(receiver.cli, key))?.phase === 'up-to-date', 15_000, 'the mirror resumed')
     expect(last(mirrorStates(receiver.cli, key))).toEqual(settled(2040, total - startZero))
   }, 120_000)
 
