@@ -56,6 +56,12 @@ export function describe(event: EngineEvent): string {
       return event.confirmed
         ? `confirmed: the held deletions of ${who(event, event.peer ?? event.id ?? '')} are applied`
         : `no deletions of ${who(event, event.peer ?? event.id ?? '')} are held any more: it has those files again`
+    case 'folder-state':
+      return `folder ${event.folder}: ${event.files} files, ${event.bytes} bytes, ${event.ignored} ignored${event.scanning ? ', scanning' : ''}`
+    case 'mirror-state':
+      return `mirror of ${event.peer}: ${event.phase}, ${event.files} files, ${event.bytes} bytes; ${event.needFiles} files (${event.needBytes} bytes) to come`
+    case 'preparing':
+      return `preparing ${event.files.map((f) => `${shown(f.path)} ${f.bytes}/${f.total}`).join(', ') || 'nothing'}`
   }
 }
 
@@ -83,8 +89,8 @@ function shown(text: string): string {
   return /[\u0000-\u001f\u007f]/.test(text) ? JSON.stringify(text).slice(1, -1) : text
 }
 
-/** Live-state events for drawing (buffer, workers, progress ticks): too chatty to read as lines. */
-const DRAWING_ONLY = new Set<EngineEvent['type']>(['buffer', 'workers', 'transfer-progress'])
+/** Live-state events for drawing (buffer, workers, progress ticks, where folders stand): too chatty to read as lines. */
+const DRAWING_ONLY = new Set<EngineEvent['type']>(['buffer', 'workers', 'transfer-progress', 'folder-state', 'mirror-state', 'preparing'])
 
 /**
  * Lines written in one turn of the event loop leave in one write: with --json a sync of 10,000

@@ -22,6 +22,7 @@ import type {
   SaveReply,
   SettingsState,
   Snapshot,
+  ToComeReply,
 } from '../shared/contract'
 import type { Settings } from '../shared/settings'
 
@@ -69,6 +70,8 @@ export interface Api {
   control(request: ControlRequestView): Promise<ControlReplyView>
   /** The shared folder (null) or a peer's mirror in the system's file manager; a browser gets its path to show. */
   openFolder(peer: string | null): Promise<OpenFolderReply>
+  /** Client: the files still to come from a peer (`ip:port`), the first few hundred by path, with the count of all. */
+  listToCome(peer: string): Promise<ToComeReply>
   /** Batches of events from now on; returns the unsubscribe. */
   onEvents(listener: (batch: AppEvent[]) => void): () => void
   /** Called when the main process stops answering (the headless app was stopped); returns the unsubscribe. */

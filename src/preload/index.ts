@@ -27,6 +27,7 @@ const api: Api = {
   chooseRestoreFolder: async () => ((await ipcRenderer.invoke(REQUEST.chooseRestoreFolder)) as { path: string | null }).path,
   control: (request) => ipcRenderer.invoke(REQUEST.control, request),
   openFolder: (peer) => ipcRenderer.invoke(REQUEST.openFolder, { peer }),
+  listToCome: (peer) => ipcRenderer.invoke(REQUEST.listToCome, { peer }),
   onEvents: (listener) => {
     // The page gets the batch only, never the IPC event (which holds the sender).
     const relay = (_event: IpcRendererEvent, batch: AppEvent[]): void => listener(batch)

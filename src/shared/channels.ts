@@ -24,6 +24,7 @@ export const REQUEST = {
   chooseRestoreFolder: 'history:choose-folder',
   control: 'engine:control',
   openFolder: 'folder:open',
+  listToCome: 'mirror:to-come',
 } as const
 
 export type RequestName = keyof typeof REQUEST

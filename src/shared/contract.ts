@@ -41,6 +41,23 @@ const leaveReason = z.enum(['log-off', 'connection-lost', 'timeout', 'removed'])
 const device = { id: z.string().max(100).optional(), name: z.string().max(300).optional() }
 const knownDevice = { id: z.string().max(100), name: z.string().max(300) }
 const workerState = z.object({ id: count, busy: z.boolean(), peer: z.string().optional(), path: z.string().optional(), jobs: count.optional() })
+// Where the shared folder and each mirror stand (see FolderStateEvent, MirrorStateEvent, PreparingEvent in events.ts).
+const folderStateFields = { folder: z.string(), files: count, bytes: count, ignored: count, scanning: z.boolean(), missing: z.boolean() }
+const mirrorStateFields = {
+  peer: z.string(),
+  phase: z.enum(['connecting', 'listing', 'syncing', 'up-to-date', 'waiting', 'paused']),
+  files: count,
+  bytes: count,
+  peerFiles: count.optional(),
+  peerBytes: count.optional(),
+  needFiles: count,
+  needBytes: count,
+  removeFiles: count,
+  failedFiles: count,
+  lastChange: z.number().nullable(),
+  ...device,
+}
+const preparingFile = z.object({ path: z.string(), bytes: count, total: count })
 
 export const engineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready'), role: z.enum(['server', 'client']), host: z.string(), port: count, ...knownDevice }),
@@ -67,6 +84,9 @@ export const engineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('mass-delete-cleared'), peer: z.string().optional(), confirmed: z.boolean(), ...device }),
   z.object({ type: z.literal('paused'), peer: z.string().optional(), ...device }),
   z.object({ type: z.literal('resumed'), peer: z.string().optional(), ...device }),
+  z.object({ type: z.literal('folder-state'), ...folderStateFields }),
+  z.object({ type: z.literal('mirror-state'), ...mirrorStateFields }),
+  z.object({ type: z.literal('preparing'), files: z.array(preparingFile) }),
 ])
 
 export const statusEventSchema = z.object({ type: z.literal('status'), status: engineStatusSchema })
@@ -138,6 +158,9 @@ export const FORWARDED_EVENT_TYPES = [
   'mass-delete-cleared',
   'paused',
   'resumed',
+  'folder-state',
+  'mirror-state',
+  'preparing',
 ] as const satisfies readonly EngineEvent['type'][]
 
 // ---- snapshot: the live state a window starts from ----
@@ -212,6 +235,19 @@ export const openFolderReplySchema = z.discriminatedUnion('ok', [
 ])
 export type OpenFolderReply = z.infer<typeof openFolderReplySchema>
 
+export const folderStateViewSchema = z.object(folderStateFields)
+export type FolderStateView = z.infer<typeof folderStateViewSchema>
+export const mirrorStateViewSchema = z.object(mirrorStateFields)
+export type MirrorStateView = z.infer<typeof mirrorStateViewSchema>
+
+/** The shared folder (null until a client reports it), every announced peer's mirror, and large files being hashed. */
+export const folderStatesSchema = z.object({
+  own: folderStateViewSchema.nullable(),
+  mirrors: z.array(mirrorStateViewSchema),
+  preparing: z.array(preparingFile),
+})
+export type FolderStates = z.infer<typeof folderStatesSchema>
+
 export const snapshotSchema = z.object({
   at: z.number(),
   /** The sequence number of the last event folded in; later events apply on top. */
@@ -222,6 +258,7 @@ export const snapshotSchema = z.object({
   totals: z.array(peerTotalsSchema),
   buffer: z.object({ used: count, capacity: count }).nullable(),
   workers: z.array(workerState),
+  folders: folderStatesSchema,
   /** The latest activity, oldest first. */
   recent: eventBatchSchema,
   control: controlViewSchema,
@@ -424,6 +461,28 @@ export const historyRestoreReplySchema = z.discriminatedUnion('ok', [
 ])
 export type HistoryRestoreReply = z.infer<typeof historyRestoreReplySchema>
 
+// ---- what is still to come from a peer ----
+
+/** How many paths the list of what is still to come shows at most (the count says how many more). */
+export const TO_COME_SHOWN = 500
+
+export const toComeReplySchema = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    peer: z.string(),
+    /** The first files by path, with their sizes. */
+    files: z.array(z.object({ path: z.string(), size: count })).max(TO_COME_SHOWN),
+    /** All that is still to come, and their bytes. */
+    total: count,
+    bytes: count,
+    /** False while the peer's list is still on its way: more may follow. */
+    complete: z.boolean(),
+  }),
+  /** Why there is no list (not a client, no such peer mirrored), in words for the user. */
+  z.object({ ok: z.literal(false), message: z.string() }),
+])
+export type ToComeReply = z.infer<typeof toComeReplySchema>
+
 // ---- the channels ----
 
 export const contract = {
@@ -484,6 +543,8 @@ export const contract = {
   [REQUEST.control]: { request: controlRequestSchema, reply: controlReplySchema },
   // null: the shared folder; otherwise the mirror of the peer named.
   [REQUEST.openFolder]: { request: z.object({ peer: peerText.nullable() }).strict(), reply: openFolderReplySchema },
+
+  [REQUEST.listToCome]: { request: z.object({ peer: endpointText }).strict(), reply: toComeReplySchema },
 } as const satisfies Record<RequestChannel, { request: z.ZodType; reply: z.ZodType }>
 
 export type RequestOf<C extends RequestChannel> = z.infer<(typeof contract)[C]['request']>

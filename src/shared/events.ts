@@ -229,6 +229,70 @@ export interface ResumedEvent extends DeviceFields {
   peer?: string
 }
 
+/**
+ * This machine's shared folder as the index holds it: the files it shares and their bytes, how
+ * many paths `.syncignore` (and the built-in list) left out in the last look at the whole folder,
+ * whether such a look is under way, and whether the folder is gone for now. Sent when any of it
+ * changes, at most twice a second, and once more when things settle.
+ */
+export interface FolderStateEvent {
+  type: 'folder-state'
+  folder: string
+  files: number
+  bytes: number
+  ignored: number
+  scanning: boolean
+  missing: boolean
+}
+
+/**
+ * How far a peer's mirror is: `connecting` (no answer yet), `listing` (its list on the way),
+ * `syncing`, `up-to-date`, `waiting` (its shared folder is gone for now), `paused` (not mirrored,
+ * by this client's choice).
+ */
+export type MirrorPhase = 'connecting' | 'listing' | 'syncing' | 'up-to-date' | 'waiting' | 'paused'
+
+/**
+ * Where one peer's mirror stands: what it holds (`files`, `bytes`), what the peer shares as its
+ * list says (absent until the whole list is in), what is still to come (new or changed files at
+ * the peer and their bytes), mirrored files the peer deleted that are still to go (a held mass
+ * delete among them), versions the peer sent wrong (not asked for again until it changes them),
+ * and when the mirror last changed (ms since the epoch; null: never). Sent for peers that are
+ * announced (paused ones too) when any of it changes, at most twice a second per peer, and once
+ * more when things settle.
+ */
+export interface MirrorStateEvent extends DeviceFields {
+  type: 'mirror-state'
+  peer: string
+  phase: MirrorPhase
+  files: number
+  bytes: number
+  peerFiles?: number
+  peerBytes?: number
+  needFiles: number
+  needBytes: number
+  removeFiles: number
+  failedFiles: number
+  lastChange: number | null
+}
+
+export interface PreparingFile {
+  path: string
+  /** Bytes hashed so far, of `total`. */
+  bytes: number
+  total: number
+}
+
+/**
+ * Large files of this machine's shared folder being hashed before they can be announced to peers
+ * (a peer learns of a file only once it is hashed). Each event is the whole list as it stands; an
+ * empty list ends it. At most four a second.
+ */
+export interface PreparingEvent {
+  type: 'preparing'
+  files: PreparingFile[]
+}
+
 export type EngineEvent =
   | ReadyEvent
   | RegisteredEvent
@@ -254,6 +318,9 @@ export type EngineEvent =
   | MassDeleteClearedEvent
   | PausedEvent
   | ResumedEvent
+  | FolderStateEvent
+  | MirrorStateEvent
+  | PreparingEvent
 
 export type EngineEventType = EngineEvent['type']
 

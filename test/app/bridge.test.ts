@@ -70,6 +70,8 @@ describe('the bridge', () => {
     ['null settings', REQUEST.saveSettings, null, 'invalid-payload'],
     ['a payload where none is expected', REQUEST.getSnapshot, { all: true }, 'invalid-payload'],
     ['a folder field that does not exist', REQUEST.chooseFolder, { field: '../../etc' }, 'invalid-payload'],
+    ['a to-come request without a peer', REQUEST.listToCome, {}, 'invalid-payload'],
+    ['a to-come request with an overlong peer', REQUEST.listToCome, { peer: 'x'.repeat(301) }, 'invalid-payload'],
   ])('refuses %s', async (_what, channel, payload, code) => {
     const { core, store } = makeCore()
     track(core)
@@ -153,6 +155,15 @@ describe('the bridge', () => {
     const snap = await snapshot(core)
     expect(snap.status).toMatchObject({ state: 'running', role: 'client', connected: true, server: `127.0.0.1:${serverPort}` })
     expect(snap.totals).toEqual([expect.objectContaining({ peer: `127.0.0.1:${peerPort}`, files: 1, bytes: 14 })])
+    // Where each folder stands: in the snapshot, and what is still to come asked of the engine.
+    const peerKey = `127.0.0.1:${peerPort}`
+    await log.waitFor(isType('mirror-state', (e) => e.type === 'mirror-state' && e.peer === peerKey && e.phase === 'up-to-date' && e.files === 1), 'the mirror up to date', 15_000)
+    const folders = (await snapshot(core)).folders
+    expect(folders.mirrors).toEqual([expect.objectContaining({ peer: peerKey, phase: 'up-to-date', files: 1, bytes: 14, needFiles: 0, peerFiles: 1 })])
+    expect(folders.own).toMatchObject({ files: 0, bytes: 0, scanning: false, missing: false })
+    const toCome = (peer: string) => core.handle(REQUEST.listToCome, { peer }).then((r) => contract[REQUEST.listToCome].reply.parse(r))
+    expect(await toCome(peerKey)).toEqual({ ok: true, peer: peerKey, files: [], total: 0, bytes: 0, complete: true })
+    expect(await toCome('127.0.0.1:1')).toEqual({ ok: false, message: 'This client does not mirror 127.0.0.1:1.' })
 
     await core.stop()
     const left = await peerEvents.waitFor('peer-left')
@@ -284,6 +295,12 @@ describe('the bridge', () => {
     const second = makeCore(first.configDir)
     track(second.core)
     expect(await second.core.start()).toMatchObject({ state: 'running', role: 'server', listening: { port } })
+  })
+
+  it('has no list of what is to come without a running client', async () => {
+    const { core } = makeCore()
+    track(core)
+    expect(await core.handle(REQUEST.listToCome, { peer: '127.0.0.1:4001' })).toEqual({ ok: false, message: 'Only a running client mirrors peers.' })
   })
 
   it('tells an unset machine what to do instead of starting anything', async () => {

@@ -23,6 +23,23 @@ describe('coalesce', () => {
     const buffer2 = stamp({ type: 'buffer', used: 0, capacity: 4 })
     expect(coalesce([joined, a1, b1, buffer1, a2, synced, buffer2])).toEqual([joined, b1, a2, synced, buffer2])
   })
+
+  it('keeps the last folder state, the last preparing list, and the last state of each mirror', () => {
+    const mirror = (peer: string, needFiles: number) =>
+      stamp({ type: 'mirror-state', peer, phase: 'syncing', files: 0, bytes: 0, needFiles, needBytes: 0, removeFiles: 0, failedFiles: 0, lastChange: null })
+    const folder = (files: number) => stamp({ type: 'folder-state', folder: '/f', files, bytes: 0, ignored: 0, scanning: false, missing: false })
+    const preparing = (files: unknown[]) => stamp({ type: 'preparing', files })
+    const a1 = mirror('127.0.0.1:1', 5)
+    const b1 = mirror('127.0.0.1:2', 7)
+    const f1 = folder(1)
+    const p1 = preparing([{ path: 'big', bytes: 1, total: 9 }])
+    const a2 = mirror('127.0.0.1:1', 0)
+    const f2 = folder(2)
+    const p2 = preparing([])
+    const batch = [a1, b1, f1, p1, a2, f2, p2]
+    expect(coalesce(batch)).toEqual([b1, a2, f2, p2])
+    expect(eventBatchSchema.safeParse(batch).success).toBe(true)
+  })
 })
 
 describe('the event forwarder', () => {

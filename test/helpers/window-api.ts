@@ -23,6 +23,7 @@ import type {
   SaveReply,
   SettingsState,
   Snapshot,
+  ToComeReply,
 } from '../../src/shared/contract'
 import { DEFAULT_SETTINGS, type Settings } from '../../src/shared/settings'
 
@@ -44,7 +45,23 @@ export class TestApi implements Api {
   folders = new Map<string | null, FolderListing>()
   /** The paths listFolders was asked for, in order. */
   readonly listed: Array<string | null> = []
-  snapshot: Snapshot = { at: 0, seq: 0, status: RUNNING_SERVER, peers: [], transfers: [], totals: [], buffer: null, workers: [], recent: [], control: { paused: false, pausedPeers: [], held: [] } }
+  snapshot: Snapshot = {
+    at: 0,
+    seq: 0,
+    status: RUNNING_SERVER,
+    peers: [],
+    transfers: [],
+    totals: [],
+    buffer: null,
+    workers: [],
+    folders: { own: null, mirrors: [], preparing: [] },
+    recent: [],
+    control: { paused: false, pausedPeers: [], held: [] },
+  }
+  /** What listToCome answers for a peer; by default: not mirrored. */
+  toCome = new Map<string, ToComeReply>()
+  /** The peers listToCome was asked about, in order. */
+  readonly toComeAsked: string[] = []
   /** What saveSettings answers; by default it accepts. */
   answer: ((settings: Settings) => SaveReply) | null = null
   folderChoice: string | null = null
@@ -127,6 +144,10 @@ export class TestApi implements Api {
   openFolder = async (peer: string | null): Promise<OpenFolderReply> => {
     this.opened.push(peer)
     return structuredClone(this.openAnswer)
+  }
+  listToCome = async (peer: string): Promise<ToComeReply> => {
+    this.toComeAsked.push(peer)
+    return structuredClone(this.toCome.get(peer) ?? { ok: false, message: `This client does not mirror ${peer}.` })
   }
   onEvents = (listener: (batch: AppEvent[]) => void): (() => void) => {
     this.listeners.add(listener)

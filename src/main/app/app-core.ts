@@ -1,7 +1,7 @@
 // The desktop app's main-process logic without Electron: settings, the engine's supervisor, the
 // live snapshot and event forwarding, behind the bridge. Electron's main and the headless app
 // each wrap one AppCore with their own transport and their own folder picker (or none).
-import type { AppEvent, ControlReplyView, ControlRequestView, DeviceInfo, EngineStatus, MembersEvent, OpenFolderReply, SettingsState, Snapshot, StatusEvent } from '../../shared/contract'
+import { TO_COME_SHOWN, type AppEvent, type ControlReplyView, type ControlRequestView, type DeviceInfo, type EngineStatus, type MembersEvent, type OpenFolderReply, type SettingsState, type Snapshot, type StatusEvent } from '../../shared/contract'
 import { shortDeviceId } from '../../shared/device-id'
 import type { EngineEvent } from '../../shared/events'
 import { checkSettings, type FieldErrors, type Settings } from '../../shared/settings'
@@ -120,6 +120,7 @@ export class AppCore {
       },
       'engine:control': async (request) => this.control(request),
       'folder:open': async ({ peer }) => this.openFolder(peer),
+      'mirror:to-come': async ({ peer }) => this.supervisor.toCome(peer, TO_COME_SHOWN),
     })
   }
 

@@ -1,6 +1,7 @@
 // Carries engine events to windows: only the allowlisted types, stamped, in batches at most every
-// `intervalMs`. Within a batch, progress/buffer/worker samples that a later one supersedes are
-// dropped, so a burst of thousands of events costs a window one message and one redraw.
+// `intervalMs`. Within a batch, samples that a later one supersedes (progress, buffer, workers,
+// folder and mirror states) are dropped, so a burst of thousands of events costs a window one
+// message and one redraw.
 import { FORWARDED_EVENT_TYPES, type AppEvent } from '../../shared/contract'
 
 const FORWARDED = new Set<string>([...FORWARDED_EVENT_TYPES, 'status', 'members'])
@@ -16,8 +17,12 @@ function sampleKey(event: AppEvent): string | null {
   switch (event.type) {
     case 'transfer-progress':
       return `progress\0${event.peer}\0${event.path}`
+    case 'mirror-state':
+      return `mirror\0${event.peer}`
     case 'buffer':
     case 'workers':
+    case 'folder-state':
+    case 'preparing':
       return event.type
     default:
       return null

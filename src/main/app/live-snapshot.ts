@@ -3,12 +3,14 @@
 import type { AppEvent, EngineStatus, Snapshot } from '../../shared/contract'
 import { isActivity, isProblem, RECENT_ACTIVITY, RECENT_PROBLEMS } from '../../shared/live/activity'
 import { applyControlEvent, createControlView } from '../../shared/live/control-state'
+import { applyFolderStateEvent, createFolderStateTable, folderStatesOf } from '../../shared/live/folder-states'
 import { applyPeerEvent, pruneOffline, type PeerTable } from '../../shared/live/peer-table'
 import { applyTransferEvent, createTransferTable } from '../../shared/live/transfer-table'
 
 export class LiveSnapshot {
   private readonly peers: PeerTable = new Map()
   private readonly transfers = createTransferTable()
+  private readonly folders = createFolderStateTable()
   private recent: AppEvent[] = []
   private problems: AppEvent[] = []
   private seq = 0
@@ -19,6 +21,7 @@ export class LiveSnapshot {
     applyPeerEvent(this.peers, event)
     applyTransferEvent(this.transfers, event)
     this.control = applyControlEvent(this.control, event)
+    applyFolderStateEvent(this.folders, event)
     if (isActivity(event)) {
       this.recent.push(event)
       // Trim in chunks, not on every event.
@@ -49,6 +52,7 @@ export class LiveSnapshot {
       totals: [...this.transfers.totals.values()].map((t) => ({ ...t })),
       buffer: this.transfers.buffer,
       workers: this.transfers.workers,
+      folders: folderStatesOf(this.folders),
       recent: this.recentWithProblems(),
       control: this.control,
     }

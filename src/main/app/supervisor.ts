@@ -10,7 +10,7 @@ import { JoinError } from '../engine/client/saved-server'
 import { loadOrCreateIdentity, type DeviceIdentity } from '../engine/identity/device-identity'
 import { portProblem } from '../engine/net/listen'
 import { RegistryServer } from '../engine/registry/registry-server'
-import type { ControlReplyView, ControlRequestView, EngineStatus, StatusEvent } from '../../shared/contract'
+import type { ControlReplyView, ControlRequestView, EngineStatus, StatusEvent, ToComeReply } from '../../shared/contract'
 import { formatEndpoint } from '../../shared/endpoint'
 import type { EngineEvent } from '../../shared/events'
 import { checkSettings, DEFAULT_SETTINGS, type Settings } from '../../shared/settings'
@@ -62,6 +62,14 @@ export class Supervisor {
   identity(): Promise<DeviceIdentity> {
     this.identityLoad ??= loadOrCreateIdentity(this.options.configDir)
     return this.identityLoad
+  }
+
+  /** What is still to come from a peer the running client mirrors, the first `limit` files by path. */
+  toCome(peer: string, limit: number): ToComeReply {
+    if (!(this.engine instanceof ClientNode)) return { ok: false, message: 'Only a running client mirrors peers.' }
+    const list = this.engine.toCome(peer, limit)
+    if (!list) return { ok: false, message: `This client does not mirror ${peer}.` }
+    return { ok: true, peer, ...list }
   }
 
   /** Runs the engine these settings describe; a no-op when it already does and is healthy. */

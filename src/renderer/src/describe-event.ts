@@ -94,6 +94,12 @@ export function describeEvent(event: AppEvent): string {
       return event.confirmed
         ? `Confirmed: the held deletions of ${who(event, event.peer ?? event.id ?? '')} are applied`
         : `${who(event, event.peer ?? event.id ?? '')} has its held files again: nothing is held any more`
+    case 'folder-state':
+      return `The shared folder ${event.folder}: ${event.files} files, ${formatBytes(event.bytes)}, ${event.ignored} ignored${event.scanning ? ' (scanning)' : ''}`
+    case 'mirror-state':
+      return `The mirror of ${event.peer}: ${event.needFiles} files (${formatBytes(event.needBytes)}) to come`
+    case 'preparing':
+      return event.files.length ? `Preparing ${event.files.map((f) => f.path).join(', ')}` : 'Nothing being prepared'
     case 'members': {
       const pending = event.state.members.filter((m) => m.state === 'pending').length
       return `${event.state.members.length} devices listed, ${pending} waiting for an answer`

@@ -23,6 +23,21 @@ export function formatClock(at: number): string {
   return clock.format(at)
 }
 
+const sameDay = (a: number, b: number): boolean => new Date(a).toDateString() === new Date(b).toDateString()
+const day = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' })
+
+/** The time for today, the date and the time for another day. */
+export function formatWhen(at: number, now = Date.now()): string {
+  return sameDay(at, now) ? clock.format(at) : `${day.format(at)} ${clock.format(at)}`
+}
+
+const counter = new Intl.NumberFormat()
+
+/** A count with the reader's thousands separators, and the noun in the singular or plural. */
+export function formatCount(n: number, one: string, many: string): string {
+  return `${counter.format(n)} ${n === 1 ? one : many}`
+}
+
 export function percent(part: number, whole: number): number {
   return whole > 0 ? Math.min(100, Math.round((part / whole) * 100)) : 100
 }

@@ -1,9 +1,10 @@
 // Which events belong in the Activity stream. Progress, buffer and worker reports are samples of
-// a state drawn on the Transfers screen, and the member list is the Members screen's; listing
-// each one would bury everything else (member changes have events of their own).
+// a state drawn on the Transfers screen, folder and mirror states the Peers screen's, and the
+// member list is the Members screen's; listing each one would bury everything else (member
+// changes have events of their own).
 import type { AppEvent } from '../contract'
 
-const SAMPLES = new Set<AppEvent['type']>(['transfer-progress', 'buffer', 'workers', 'members'])
+const SAMPLES = new Set<AppEvent['type']>(['transfer-progress', 'buffer', 'workers', 'members', 'folder-state', 'mirror-state', 'preparing'])
 
 export function isActivity(event: AppEvent): boolean {
   return !SAMPLES.has(event.type)

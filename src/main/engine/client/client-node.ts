@@ -8,6 +8,8 @@ import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { EventSink } from '../../../shared/events'
 import { FolderIndex } from '../folder/folder-index'
+import { FolderStats } from '../folder/folder-stats'
+import { PreparingFiles } from '../folder/preparing-files'
 import { loadOrCreateIdentity, type DeviceIdentity } from '../identity/device-identity'
 import { portProblem } from '../net/listen'
 import { TokenBucket } from '../net/token-bucket'
@@ -84,6 +86,9 @@ export class ClientNode {
   readonly mirrorDir: string
   private identity: DeviceIdentity | null = null
   private index: FolderIndex | null = null
+  /** What the app shows of the shared folder: its counts, and large files being hashed. */
+  private folderStats: FolderStats | null = null
+  private preparing: PreparingFiles | null = null
   private folderServer: FolderServer | null = null
   private mirror: MirrorCoordinator | null = null
   private link: ServerLink | null = null
@@ -160,7 +165,11 @@ export class ClientNode {
       // The index and its watcher work on the real folder: a watched symlink to a folder sees no
       // changes made inside it.
       this.index = new FolderIndex(realish(this.options.dir), path.join(stateDir, 'index.json'), this.emit, { rescanEveryMs: this.options.rescanEveryMs })
+      // Listening before the first scan: a large file found then is shown being hashed.
+      this.folderStats = new FolderStats(this.index, this.emit)
+      this.preparing = new PreparingFiles(this.index, this.emit)
       await this.index.open()
+      this.folderStats.changed()
       listening = await this.serveFolder(this.index, identity, path.join(stateDir, LAST_PORT_FILE))
       await mirrorStarted
     } catch (error) {
@@ -168,6 +177,7 @@ export class ClientNode {
       await mirrorStarted.catch(() => {})
       await this.mirror.stop().catch(() => {})
       await this.index?.close().catch(() => {})
+      this.closeStats()
       throw error
     }
     const { host, port } = listening
@@ -280,6 +290,19 @@ export class ClientNode {
     return { path: folder }
   }
 
+  /**
+   * The first `limit` files still to come from the peer at `peer` (`ip:port`), by path, with the
+   * count and bytes of all; null when this client mirrors no such peer.
+   */
+  toCome(peer: string, limit: number): ReturnType<MirrorCoordinator['toCome']> {
+    return this.mirror?.toCome(peer, limit) ?? null
+  }
+
+  private closeStats(): void {
+    this.folderStats?.close()
+    this.preparing?.close()
+  }
+
   /** Other online clients as this client knows them. */
   get peers(): string[] {
     return this.link ? [...this.link.peers.keys()] : []
@@ -288,7 +311,14 @@ export class ClientNode {
   /** Stops every part, each even when one before it failed; the first failure is thrown after. */
   async stop(): Promise<void> {
     let failure: unknown = null
-    const steps = [() => this.control?.stop(), () => this.link?.stop(), () => this.folderServer?.stop(), () => this.mirror?.stop(), () => this.index?.close()]
+    const steps = [
+      () => this.control?.stop(),
+      () => this.link?.stop(),
+      () => this.folderServer?.stop(),
+      () => this.mirror?.stop(),
+      () => this.index?.close(),
+      () => this.closeStats(),
+    ]
     for (const step of steps) {
       try {
         await step()

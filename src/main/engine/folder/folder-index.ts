@@ -55,7 +55,20 @@ export interface FolderIndexOptions {
   rescanEveryMs?: number
 }
 
-export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missing: []; restored: [] }> {
+/**
+ * `look`: a look at the whole folder starts (true) or ends; `hashing`: a file larger than one
+ * piece is being hashed (path, bytes so far, size), until `hashed`.
+ */
+export type FolderIndexEvents = {
+  changes: [IndexChange[]]
+  missing: []
+  restored: []
+  look: [boolean]
+  hashing: [string, number, number]
+  hashed: [string]
+}
+
+export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private files = new FileTable<IndexedFile>()
   private watcher: FolderWatcher | null = null
   private readonly dirty = new Set<string>()
@@ -99,6 +112,8 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
   /** Paths the rules left out in the last look at the whole folder (see `ignored`), and in this one. */
   private ignoredInLastLook = 0
   private ignoredInThisLook = 0
+  /** Looks at the whole folder under way (see `scanning`). */
+  private looks = 0
   /** Every look and open inside the folder: none follows a link (the folder server's opens too). */
   readonly inside: InsideFolder
 
@@ -120,6 +135,11 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
    */
   get ignored(): number {
     return this.ignoredInLastLook
+  }
+
+  /** Whether a look at the whole folder is under way (at open, a rescan, the rules changed, the folder back). */
+  get scanning(): boolean {
+    return this.looks > 0
   }
 
   /** Whether the ignore rules leave `relPath` out (a path a peer names is taken for a file's). */
@@ -207,7 +227,21 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
    * could not be looked at (a folder not readable now, a file that could not be read) keeps its
    * entry in `known`: only a file seen gone is gone.
    */
-  private async scan(known: Map<string, IndexedFile>): Promise<FileTable<IndexedFile>> {
+  private scan(known: Map<string, IndexedFile>): Promise<FileTable<IndexedFile>> {
+    return this.look(() => this.scanAll(known))
+  }
+
+  /** Runs `work`, a look at the whole folder, said with `look` events. */
+  private async look<T>(work: () => Promise<T>): Promise<T> {
+    if (this.looks++ === 0) this.emit('look', true)
+    try {
+      return await work()
+    } finally {
+      if (--this.looks === 0) this.emit('look', false)
+    }
+  }
+
+  private async scanAll(known: Map<string, IndexedFile>): Promise<FileTable<IndexedFile>> {
     const next = new FileTable<IndexedFile>()
     const unread = new Set<string>()
     this.ignoredInThisLook = 0
@@ -299,7 +333,9 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
       this.burstRescan = setTimeout(() => this.rescan(), BURST_RESCAN_AFTER_MS)
       this.burstRescan.unref()
     }
-    this.work = this.work.then(() => this.applyDirty(paths)).catch((error) => {
+    // The whole folder (a rescan, or the rules changed) is a look at it, which the app shows.
+    const whole = paths.includes('') || paths.includes(IGNORE_FILE)
+    this.work = this.work.then(() => (whole ? this.look(() => this.applyDirty(paths)) : this.applyDirty(paths))).catch((error) => {
       this.onEvent({ type: 'error', code: 'index-failed', message: `indexing ${this.root}: ${String(error)}` })
     })
   }
@@ -621,7 +657,17 @@ export class FolderIndex extends EventEmitter<{ changes: [IndexChange[]]; missin
         }
         throw error
       }
-      const { version, size, after } = await hashFile(fd, before.size).finally(() => closeSync(fd))
+      // Said while it lasts: a peer hears of the file only once it is hashed.
+      const total = before.size
+      let told = false
+      const progress = (bytes: number): void => {
+        told = true
+        this.emit('hashing', rel, bytes, total)
+      }
+      const { version, size, after } = await hashFile(fd, total, progress).finally(() => {
+        closeSync(fd)
+        if (told) this.emit('hashed', rel)
+      })
       this.hashed++
       if (sameStats(before, after) && size === after.size) {
         this.racy.note(rel, after.mtimeMs, readFrom)

@@ -13,9 +13,10 @@ const READ_BYTES = 1024 * 1024
  * Hashes the regular file open at `fd` (opened as open-inside.ts does; the caller closes it).
  * `expectedSize` (its size a moment ago) sizes the read, so a small file takes one read and no
  * 1 MiB buffer (10,000 of those were most of a first start's garbage). `after`: the opened file's
- * stats once read, for the caller to tell whether it changed meanwhile.
+ * stats once read, for the caller to tell whether it changed meanwhile. `progress`: told the bytes
+ * hashed so far at each turn given between pieces (only a file larger than one piece gets any).
  */
-export async function hashFile(fd: number, expectedSize = READ_BYTES): Promise<{ version: Buffer; size: number; after: Stats }> {
+export async function hashFile(fd: number, expectedSize = READ_BYTES, progress?: (bytes: number) => void): Promise<{ version: Buffer; size: number; after: Stats }> {
   if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' })
   const hash = createHash('sha256')
   // One byte more than expected: a read that comes back short is the end, with no second read.
@@ -30,6 +31,7 @@ export async function hashFile(fd: number, expectedSize = READ_BYTES): Promise<{
     // Larger than it was a moment ago: go on in whole pieces, not in pieces of the old size.
     if (bytesRead === buffer.length && buffer.length < READ_BYTES) buffer = Buffer.allocUnsafe(READ_BYTES)
     // A large file: let the thread serve others between its pieces.
+    progress?.(size)
     await nextTurn()
   }
   return { version: hash.digest(), size, after: fstatSync(fd) }

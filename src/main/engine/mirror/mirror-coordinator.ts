@@ -19,6 +19,7 @@ import { JobRing } from './job-ring'
 import type { FileJob, Job, JobResult, ListEntry, PeerRef, WorkerToMain } from './jobs'
 import { MirrorManifest } from './mirror-manifest'
 import { MirrorGuard } from './mirror-guard'
+import { MirrorStats, toComeList, type MirrorSource, type ToCome } from './mirror-stats'
 import { MirrorWriter, pathInMirror, removeEmptyParents, removeFromMirror, TEMP_PREFIX } from './mirror-path'
 import { clearWay, wayIsReal } from './mirror-way'
 import { Reachability, retryDelay } from './reachability'
@@ -128,6 +129,8 @@ export class MirrorCoordinator {
   private readonly startedAt = Date.now()
   private stopped = false
   private readonly stateEvents: Throttle
+  /** Where each mirror stands (mirror-state events), told which peers changed. */
+  private readonly stats: MirrorStats
   private readonly stateDir: string
   private readonly recycler: Recycler
   private readonly writer = new MirrorWriter()
@@ -153,6 +156,7 @@ export class MirrorCoordinator {
     this.recycler = new Recycler(path.join(this.stateDir, 'recently-deleted'), (message) => this.report('io-error', message))
     this.pauses = new PauseState(path.join(this.stateDir, PAUSE_FILE))
     this.stateEvents = new Throttle(STATE_EVENTS_EVERY_MS, () => this.emitState())
+    this.stats = new MirrorStats((id) => this.statsSource(id), options.onEvent)
   }
 
   async start(): Promise<void> {
@@ -186,6 +190,7 @@ export class MirrorCoordinator {
   async stop(): Promise<void> {
     this.stopped = true
     this.stateEvents.cancel()
+    this.stats.close()
     for (const state of this.peers.values()) {
       state.control?.close()
       state.guard?.close()
@@ -308,6 +313,35 @@ export class MirrorCoordinator {
     return { ok: true, message: `applied ${applied} deletions of ${peer}${this.history.enabled ? '; the files are in the mirror history' : ''}` }
   }
 
+  /**
+   * The first `limit` files still to come from the peer at `peer` (`ip:port`), by path, and the
+   * count of all; `complete` is false while its list is still on its way. Null: no such peer here.
+   */
+  toCome(peer: string, limit: number): (ToCome & { complete: boolean }) | null {
+    const id = this.atEndpoint.get(peer) ?? this.announced.get(peer)?.id
+    const state = id === undefined ? undefined : this.peers.get(id)
+    if (!state) return null
+    return { ...toComeList(state.manifest.files, state.remote ?? state.incoming?.files ?? null, state.refused, limit), complete: state.remote !== null && !state.listPending }
+  }
+
+  /** A peer as MirrorStats reads it; null once it has left (a paused one is still announced). */
+  private statsSource(id: string): MirrorSource | null {
+    const state = this.peers.get(id)
+    if (!state || (!state.online && this.announced.get(state.ref.key)?.id !== id)) return null
+    const listed = state.remote !== null && !state.listPending
+    return {
+      peer: state.ref.key,
+      id: state.idText,
+      name: state.name,
+      facts: { online: state.online, folderAway: state.folderAway, subscribed: state.control !== null, listed, synced: state.synced },
+      mirrored: state.manifest.files,
+      remote: state.remote ?? state.incoming?.files ?? null,
+      complete: state.remote !== null,
+      refused: state.refused,
+      lastChange: state.manifest.changedAt,
+    }
+  }
+
   /** Starts mirroring an announced device at `endpoint` (a join, or a resume). */
   private attach(endpoint: Endpoint, id: string, name: string): void {
     const key = endpointKey(endpoint)
@@ -331,6 +365,7 @@ export class MirrorCoordinator {
     state.generation++
     state.remote = null
     state.synced = false
+    this.stats.touch(id)
     this.background(state.ready.then(() => this.subscribe(state, state.generation)), () => `subscribing to ${key}`)
   }
 
@@ -442,6 +477,7 @@ export class MirrorCoordinator {
     this.peers.set(id, state)
     this.forgetGonePeers()
     this.stateEvents.schedule()
+    this.stats.touch(id)
   }
 
   /** Past MAX_GONE_PEERS peers that left, the ones that left first are forgotten. */
@@ -494,10 +530,12 @@ export class MirrorCoordinator {
     if (!this.devices.has(state.ref.id)) await this.keepFolder(state.ref.id)
     if (!this.live(state, generation)) return session.close()
     state.control = session
+    this.stats.touch(state.ref.id)
     this.pool?.connect(state.ref)
     session.connection.on('close', () => {
       if (state.control !== session) return
       state.control = null
+      this.stats.touch(state.ref.id)
       // Lost the subscription while the peer is still announced: subscribe and list again.
       this.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
     })
@@ -518,6 +556,7 @@ export class MirrorCoordinator {
   private async folderState(state: PeerState, generation: number, present: boolean): Promise<void> {
     if (!this.live(state, generation) || state.folderAway === !present) return
     state.folderAway = !present
+    this.stats.touch(state.ref.id)
     if (!present) {
       // Attempts counted before the notice were the outage's doing, not the files'.
       state.attempts.clear()
@@ -537,6 +576,7 @@ export class MirrorCoordinator {
     if (!this.live(state, generation) || state.listPending) return
     state.listPending = true
     state.synced = false
+    this.stats.touch(state.ref.id)
     await this.produce(state, { kind: 'list', id: 0, peer: state.ref })
   }
 
@@ -560,6 +600,7 @@ export class MirrorCoordinator {
       incoming.set(file.path, file)
       part.push(file.path)
     }
+    this.stats.touch(state.ref.id)
     for (const rel of interleaveFolders(part)) {
       if (!this.live(state, generation) || state.incoming?.files !== incoming) return
       await this.consider(state, generation, rel, incoming)
@@ -635,6 +676,7 @@ export class MirrorCoordinator {
         upserts.push(change.path)
       }
     }
+    this.stats.touch(state.ref.id)
     // A rename arrives as delete + upsert of the same content: move the file we have. The deleted
     // paths are looked up by content, so moving a folder of n files costs n lookups, not n².
     const deletedByVersion = new Map<string, string[]>()
@@ -724,6 +766,7 @@ export class MirrorCoordinator {
   }
 
   private async onDone(job: Job, result: JobResult): Promise<void> {
+    this.stats.touch(job.peer.id)
     if (job.kind === 'file' && job.keepAs) this.settleKept(job, result)
     const generation = this.jobGenerations.get(job.id)
     this.jobGenerations.delete(job.id)
@@ -810,6 +853,7 @@ export class MirrorCoordinator {
   }
 
   private checkSynced(state: PeerState): void {
+    this.stats.touch(state.ref.id)
     // A peer whose folder is away has a list that may be stale: it is not synced until it is back.
     if (!state.online || !state.remote || state.listPending || state.pending.size > 0 || state.synced || state.folderAway) return
     let bytes = 0

@@ -35,6 +35,11 @@ export class MirrorManifest {
   private firstUnsaved = 0
   private lastChange = 0
   private saving: Promise<void> = Promise.resolve()
+  /**
+   * When the mirror last changed (ms): a file placed or removed, or, after a load, the newest
+   * file placed (a mirror's files get their mtime as they are written). Null: never.
+   */
+  changedAt: number | null = null
 
   constructor(
     /** The peer's mirror folder. */
@@ -51,7 +56,9 @@ export class MirrorManifest {
     }
     for (const [rel, entry] of Object.entries(saved)) {
       const stats = await lstat(path.join(this.folder, ...rel.split('/'))).catch(() => null)
-      if (stats?.isFile() && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs) this.remember(rel, entry)
+      if (!(stats?.isFile() && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs)) continue
+      this.remember(rel, entry)
+      this.changedAt = Math.max(this.changedAt ?? 0, Math.round(entry.mtimeMs))
     }
   }
 
@@ -59,11 +66,14 @@ export class MirrorManifest {
   set(rel: string, version: string, size: number, mtimeMs: number): void {
     this.forget(rel)
     this.remember(rel, { version, size, mtimeMs })
+    this.changedAt = Date.now()
     this.scheduleSave()
   }
 
   delete(rel: string): void {
-    if (this.forget(rel)) this.scheduleSave()
+    if (!this.forget(rel)) return
+    this.changedAt = Date.now()
+    this.scheduleSave()
   }
 
   /** A path in this mirror holding this content, other than `except`. */

@@ -114,6 +114,7 @@ export function createWebSocketApi(url: string, open: SocketFactory = browserSoc
     chooseRestoreFolder: async () => (await request<{ path: string | null }>(REQUEST.chooseRestoreFolder)).path,
     control: (payload) => request(REQUEST.control, payload),
     openFolder: (peer) => request(REQUEST.openFolder, { peer }),
+    listToCome: (peer) => request(REQUEST.listToCome, { peer }),
     onEvents: (listener) => {
       eventListeners.add(listener)
       return () => eventListeners.delete(listener)

@@ -7,6 +7,7 @@ import { api } from '../bridge/api'
 import { useActivityStore } from '../stores/activity'
 import { useControlStore } from '../stores/control'
 import { useEngineStore } from '../stores/engine'
+import { useFoldersStore } from '../stores/folders'
 import { usePeersStore } from '../stores/peers'
 import { useTransfersStore } from '../stores/transfers'
 import { createFrameBatcher } from './frame-batcher'
@@ -17,6 +18,7 @@ export function useLiveEvents(frame?: (callback: () => void) => unknown) {
   const transfers = useTransfersStore()
   const activity = useActivityStore()
   const control = useControlStore()
+  const folders = useFoldersStore()
   const loaded = ref(false)
   const loadError = ref<string | null>(null)
 
@@ -26,6 +28,7 @@ export function useLiveEvents(frame?: (callback: () => void) => unknown) {
     engine.apply(events)
     peers.apply(events)
     transfers.apply(events)
+    folders.apply(events)
     activity.apply(events)
     control.apply(events)
   }, frame)
@@ -48,6 +51,7 @@ export function useLiveEvents(frame?: (callback: () => void) => unknown) {
       transfers.load(snapshot)
       activity.load(snapshot.recent, snapshot.at)
       control.load(snapshot.control)
+      folders.load(snapshot.folders)
       snapshotSeq = snapshot.seq
       batcher.push(early.splice(0).filter((event) => event.seq > snapshot.seq))
       loaded.value = true

@@ -1,0 +1,53 @@
+// This machine's shared folder as the app shows it (folder-state events): files and bytes
+// shared, paths the ignore rules leave out, whether a look at the whole folder is under way, and
+// whether the folder is gone. Fed by the index's own events, at most every FOLDER_STATS_EVERY_MS.
+import type { EventSink, FolderStateEvent } from '../../../shared/events'
+import { Sampler } from '../util/sampler'
+import type { FolderIndex } from './folder-index'
+
+export const FOLDER_STATS_EVERY_MS = 500
+
+export class FolderStats {
+  private readonly sampler: Sampler
+  /** The last report, to send none that says nothing new. */
+  private sent = ''
+  private readonly touch = (): void => this.sampler.schedule()
+
+  constructor(
+    private readonly index: FolderIndex,
+    private readonly emit: EventSink,
+    intervalMs = FOLDER_STATS_EVERY_MS,
+  ) {
+    this.sampler = new Sampler(intervalMs, () => this.report())
+    for (const name of ['changes', 'look', 'missing', 'restored'] as const) index.on(name, this.touch)
+  }
+
+  /** Reports the folder as it is now (soon: see Sampler), e.g. once it is opened. */
+  changed(): void {
+    this.touch()
+  }
+
+  close(): void {
+    for (const name of ['changes', 'look', 'missing', 'restored'] as const) this.index.off(name, this.touch)
+    this.sampler.close()
+  }
+
+  private report(): void {
+    let bytes = 0
+    const files = this.index.list()
+    for (const file of files) bytes += file.size
+    const event: FolderStateEvent = {
+      type: 'folder-state',
+      folder: this.index.root,
+      files: files.length,
+      bytes,
+      ignored: this.index.ignored,
+      scanning: this.index.scanning,
+      missing: this.index.missing,
+    }
+    const text = JSON.stringify(event)
+    if (text === this.sent) return
+    this.sent = text
+    this.emit(event)
+  }
+}
