@@ -6,7 +6,7 @@ import { truncateSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { FolderStateEvent, MirrorStateEvent, PreparingEvent } from '../../src/shared/events'
-import { killAll, runCliOnce, type CliProcess } from '../helpers/cli'
+import { configOf, killAll, runCliOnce, type CliProcess } from '../helpers/cli'
 import { startClient, startServer, write } from '../helpers/mirror-clients'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
@@ -76,10 +76,10 @@ describe('where each folder stands', () => {
     expect(last(mirrorStates(receiver.cli, key))).toEqual(settled(2040, total - startZero))
 
     // Paused from a terminal: the mirror is still reported, as paused; resumed, up to date again.
-    expect((await runCliOnce(['ctl', 'pause', key, '-d', receiver.dir])).code).toBe(0)
+    expect((await runCliOnce(['ctl', 'pause', key, '--config', configOf(receiver.dir)])).code).toBe(0)
     await receiver.cli.until(() => last(mirrorStates(receiver.cli, key))?.phase === 'paused', 15_000, 'the mirror paused')
     expect(last(mirrorStates(receiver.cli, key))).toMatchObject({ phase: 'paused', files: 2040, bytes: total - startZero })
-    expect((await runCliOnce(['ctl', 'resume', key, '-d', receiver.dir])).code).toBe(0)
+    expect((await runCliOnce(['ctl', 'resume', key, '--config', configOf(receiver.dir)])).code).toBe(0)
     await receiver.cli.until(() => last(mirrorStates(receiver.cli, key))?.phase === 'up-to-date', 15_000, 'the mirror resumed')
     expect(last(mirrorStates(receiver.cli, key))).toEqual(settled(2040, total - startZero))
   }, 120_000)

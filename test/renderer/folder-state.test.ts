@@ -113,7 +113,7 @@ describe('the Peers screen', () => {
     expect(rows[0]!.get('.peer-mirror').text()).toMatch(/3 files \(3\.0 MB\) to come\s*List\s*10 files, 1\.0 KB · changed 13:04:05/)
     expect(rows[1]!.get('.peer-mirror').text()).toContain('Up to date')
     // Nothing to list for a mirror that is up to date.
-    expect(rows[1]!.find('button').exists()).toBe(false)
+    expect(rows[1]!.find('.peer-mirror button').exists()).toBe(false)
 
     await rows[0]!.get('button[aria-label="List what is still to come from 127.0.0.1:4001"]').trigger('click')
     await flushPromises()
