@@ -12,6 +12,7 @@ const benches = {
   // The sync bench also times a plain-TCP build of the CLI (out/bench-cli) against the real one.
   sync: { file: 'bench/sync.ts', run: 'benchSync', title: 'Sync on loopback (issue 4)', before: buildBenchCli },
   ui: { file: 'bench/ui.ts', run: 'benchUi', title: 'The app in a browser (issue 5)' },
+  hashes: { file: 'bench/hashes.ts', run: 'benchHashes', title: 'The block hash (issue 20)' },
 }
 const only = process.env.BENCH
 
