@@ -13,6 +13,7 @@ const benches = {
   sync: { file: 'bench/sync.ts', run: 'benchSync', title: 'Sync on loopback (issue 4)', before: buildBenchCli },
   ui: { file: 'bench/ui.ts', run: 'benchUi', title: 'The app in a browser (issue 5)' },
   limit: { file: 'bench/limit-rate.ts', run: 'benchLimitRate', title: 'Bandwidth limit (issue 21)' },
+  hashes: { file: 'bench/hashes.ts', run: 'benchHashes', title: 'The block hash (issue 20)' },
 }
 const only = process.env.BENCH
 
