@@ -134,4 +134,20 @@ describe('mass-delete hold', () => {
     // Nothing more is held.
     expect((await runCliOnce(['ctl', 'confirm', peer, '--config', configOf(receiver.dir)])).code).toBe(1)
   })
+
+  it('holds a deletion that reaches it in several batches whole: none of it is applied before the limit is crossed', async () => {
+    const files: Record<string, string> = {}
+    for (let i = 0; i < 30; i++) files[`f${String(i).padStart(2, '0')}.txt`] = `file ${i}\n`
+    const { senderDir, sender, receiver, mirror } = await pair(files, '--max-delete-percent', '50', '--max-delete-files', '10')
+    const peer = `127.0.0.1:${sender.port}`
+    const before = treeOf(mirror)
+    // Two batches at the sender (its index settles each), neither a mass delete alone, both together one.
+    for (let i = 0; i < 8; i++) rmSync(path.join(senderDir, `f${String(i).padStart(2, '0')}.txt`))
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    for (let i = 8; i < 16; i++) rmSync(path.join(senderDir, `f${String(i).padStart(2, '0')}.txt`))
+    const event = await receiver.cli.waitFor('mass-delete', { peer }, 15_000)
+    expect(event).toMatchObject({ files: 16, held: 16, total: 30 })
+    expect(receiver.cli.find('file-removed')).toBeUndefined()
+    expect(treeOf(mirror)).toEqual(before)
+  })
 })

@@ -31,6 +31,7 @@ import { DEFAULT_KEEP_DAYS } from '../../../shared/keep-days'
 import { historyRoot } from './history-index'
 import { HistoryStore } from './history-store'
 import { DEFAULT_MASS_DELETE, MassDeleteHold, type MassDeleteLimits } from './mass-delete'
+import { DeletionGatherer } from './deletion-gatherer'
 import { PAUSE_FILE, PauseState } from './pause-state'
 import { WorkerPool } from './worker-pool'
 
@@ -100,6 +101,8 @@ interface PeerState {
   held: Set<string>
   /** Deletions admitted and not yet off the manifest (a batch is removed file by file). */
   deleting: number
+  /** Pushed deletions waiting to be judged together (see deletion-gatherer.ts). */
+  gathering: DeletionGatherer
   /** Watches the mirror for changes made by hand, from its first peer-synced on. */
   guard: MirrorGuard | null
   /** Whether it answers when dialled, and when to dial again when it does not. */
@@ -194,6 +197,7 @@ export class MirrorCoordinator {
     for (const state of this.peers.values()) {
       state.control?.close()
       state.guard?.close()
+      state.gathering.dispose()
     }
     await this.pool?.stop()
     await this.recycler.clear()
@@ -406,6 +410,7 @@ export class MirrorCoordinator {
       synced: false,
       folderAway: false,
       held: new Set(),
+      gathering: new DeletionGatherer((paths) => this.background(this.applyGathered(state, paths), () => `deletions of ${state.ref.key}`)),
       deleting: 0,
       guard: null,
       reach: new Reachability(),
@@ -463,6 +468,7 @@ export class MirrorCoordinator {
     // Whoever comes back says again where its folder stands.
     state.folderAway = false
     state.held.clear()
+    state.gathering.dispose()
     // Watched again once it is whole again; its list, when it is back, is weighed against the
     // disk first (see applyList), so what was damaged meanwhile comes before it is called synced.
     state.guard?.close()
@@ -673,14 +679,16 @@ export class MirrorCoordinator {
         state.attempts.delete(change.path)
         state.remote.set(change.path, { path: change.path, version: change.version.toString('hex'), size: change.size })
         deleted.delete(change.path)
+        state.gathering.remove(change.path)
         upserts.push(change.path)
       }
     }
     this.stats.touch(state.ref.id)
-    // A rename arrives as delete + upsert of the same content: move the file we have. The deleted
-    // paths are looked up by content, so moving a folder of n files costs n lookups, not n².
+    // A rename arrives as delete + upsert of the same content (the delete maybe in an earlier
+    // batch, still gathered): move the file we have. The deleted paths are looked up by content,
+    // so moving a folder of n files costs n lookups, not n².
     const deletedByVersion = new Map<string, string[]>()
-    for (const rel of deleted) {
+    for (const rel of [...deleted, ...state.gathering.gathered()]) {
       const version = state.manifest.files.get(rel)?.version
       if (version === undefined || state.pending.has(rel)) continue
       const paths = deletedByVersion.get(version)
@@ -691,10 +699,21 @@ export class MirrorCoordinator {
       const want = state.remote.get(rel)
       if (!want || state.manifest.files.get(rel)?.version === want.version || state.pending.has(rel)) continue
       const from = deletedByVersion.get(want.version)?.pop()
-      if (from && (await this.renameLocal(state, from, rel))) deleted.delete(from)
+      if (from && (await this.renameLocal(state, from, rel))) {
+        deleted.delete(from)
+        state.gathering.remove(from)
+      }
     }
     for (const rel of upserts) await this.consider(state, generation, rel)
-    await this.removeDeleted(state, [...deleted].filter((rel) => !state.pending.has(rel)))
+    state.gathering.add([...deleted].filter((rel) => !state.pending.has(rel)))
+    this.checkSynced(state)
+  }
+
+  /** A burst of pushed deletions, gathered: those the peer still has deleted are judged as one. */
+  private async applyGathered(state: PeerState, paths: string[]): Promise<void> {
+    if (!this.live(state, state.generation) || !state.remote) return
+    const remote = state.remote
+    await this.removeDeleted(state, paths.filter((rel) => !remote.has(rel) && !state.pending.has(rel)))
     this.checkSynced(state)
   }
 
