@@ -39,7 +39,10 @@ export async function withFileLock<T>(lockFile: string, work: () => Promise<T>):
   try {
     return await work()
   } finally {
+    // Checked and removed in one step, and known as held until then: a waiter in this process
+    // that saw the token gone while an asynchronous removal was on its way took the lock for a
+    // dead one's, and that removal then took away the waiter's new lock.
+    if (lockOwner(lockFile)?.token === token) rmSync(lockFile, { force: true })
     heldHere.delete(token)
-    if (lockOwner(lockFile)?.token === token) await rm(lockFile, { force: true })
   }
 }
