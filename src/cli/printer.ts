@@ -2,9 +2,13 @@
 // stdout and nothing else there. Diagnostics always go to stderr.
 import { formatEndpoint } from '../shared/endpoint'
 import type { EngineEvent, EventSink } from '../shared/events'
+import { PeerNames } from '../shared/live/peer-names'
 import { BurstPrinter } from './burst-printer'
 
-export function describe(event: EngineEvent): string {
+/** `nameOf`: a device's name by the address file events call it by (they carry no name). */
+export function describe(event: EngineEvent, nameOf: (peer: string) => string | undefined = () => undefined): string {
+  /** The peer an event is about, by name with its address beside it when the name is known. */
+  const peer = (address: string): string => who({ name: ('name' in event ? event.name : undefined) ?? nameOf(address) }, address)
   switch (event.type) {
     case 'ready':
       return `${event.role} listening on ${formatEndpoint(event.host, event.port)} as ${shown(event.name)} (device ID ${event.id})`
@@ -21,19 +25,19 @@ export function describe(event: EngineEvent): string {
     case 'folder-restored':
       return `the shared folder ${event.folder} is back; sharing it again`
     case 'peer-folder-restored':
-      return `the shared folder of ${event.peer} is back; mirroring it again`
+      return `the shared folder of ${peer(event.peer)} is back; mirroring it again`
     case 'transfer-started':
-      return `receiving ${event.peer} ${shown(event.path)} (${event.total} bytes)`
+      return `receiving ${peer(event.peer)} ${shown(event.path)} (${event.total} bytes)`
     case 'transfer-progress':
-      return `  ${event.peer} ${shown(event.path)}: ${event.bytes}/${event.total} bytes`
+      return `  ${peer(event.peer)} ${shown(event.path)}: ${event.bytes}/${event.total} bytes`
     case 'transfer-failed':
-      return `transfer failed: ${event.peer} ${shown(event.path)}: ${shown(event.reason)}${event.retrying ? ' (trying again)' : ''}`
+      return `transfer failed: ${peer(event.peer)} ${shown(event.path)}: ${shown(event.reason)}${event.retrying ? ' (trying again)' : ''}`
     case 'file-synced':
-      return `synced ${event.peer} ${shown(event.path)} (${event.bytes} bytes)`
+      return `synced ${peer(event.peer)} ${shown(event.path)} (${event.bytes} bytes)`
     case 'file-removed':
-      return `removed ${event.peer} ${shown(event.path)}`
+      return `removed ${peer(event.peer)} ${shown(event.path)}`
     case 'peer-synced':
-      return `mirror of ${event.peer} is up to date: ${event.files} ${event.files === 1 ? 'file' : 'files'}, ${event.bytes} bytes`
+      return `mirror of ${peer(event.peer)} is up to date: ${event.files} ${event.files === 1 ? 'file' : 'files'}, ${event.bytes} bytes`
     case 'buffer':
       return `buffer ${event.used}/${event.capacity}`
     case 'workers':
@@ -59,7 +63,7 @@ export function describe(event: EngineEvent): string {
     case 'folder-state':
       return `folder ${event.folder}: ${event.files} files, ${event.bytes} bytes, ${event.ignored} ignored${event.scanning ? ', scanning' : ''}`
     case 'mirror-state':
-      return `mirror of ${event.peer}: ${event.phase}, ${event.files} files, ${event.bytes} bytes; ${event.needFiles} files (${event.needBytes} bytes) to come`
+      return `mirror of ${peer(event.peer)}: ${event.phase}, ${event.files} files, ${event.bytes} bytes; ${event.needFiles} files (${event.needBytes} bytes) to come`
     case 'preparing':
       return `preparing ${event.files.map((f) => `${shown(f.path)} ${f.bytes}/${f.total}`).join(', ') || 'nothing'}`
   }
@@ -132,11 +136,14 @@ export function createPrinter(json: boolean): EventSink {
   const out = new LineBuffer(process.stdout)
   const err = new LineBuffer(process.stderr)
   const quiet = new ReadableFilter()
+  const names = new PeerNames()
+  const nameOf = (peer: string): string | undefined => names.nameOf(peer)
   const print = (event: EngineEvent): void => {
     if (json) return out.push(JSON.stringify(event))
+    names.learn(event)
     if (DRAWING_ONLY.has(event.type) || !quiet.shows(event)) return
-    if (event.type === 'error' || event.type === 'removed') err.push(describe(event))
-    else out.push(describe(event))
+    if (event.type === 'error' || event.type === 'removed') err.push(describe(event, nameOf))
+    else out.push(describe(event, nameOf))
   }
   if (json) return print
   // Readable lines only: --json keeps every event, as its consumers expect.

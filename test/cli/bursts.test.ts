@@ -5,7 +5,7 @@
 import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { killAll, runCliReadable, type CliProcess } from '../helpers/cli'
+import { defaultDeviceName, killAll, runCliReadable, type CliProcess } from '../helpers/cli'
 import { FakePeer } from '../helpers/fake-peer'
 import { expectMirrored, startClient, startServer } from '../helpers/mirror-clients'
 import { removeTempDirs, tempDir } from '../helpers/temp'
@@ -29,11 +29,16 @@ function dropFiles(sharedDir: string): void {
   renameSync(staging, path.join(sharedDir, 'drop'))
 }
 
+/** How the terminal starts the line saying a peer's mirror is up to date: the peer by name, its address beside it. */
+function upToDateLine(peer: string): string {
+  return `mirror of ${defaultDeviceName()} (${peer}) is up to date`
+}
+
 /** A readable client on `serverPort`, once it has said its mirror of the peer on `peerPort` is up to date. */
 async function readableReceiver(serverPort: number, peerPort: number): Promise<{ cli: CliProcess; dir: string }> {
   const dir = tempDir('reader-')
   const cli = runCliReadable(['client', '-d', dir, '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
-  await cli.until(() => cli.stdoutLines.some((l) => l.startsWith(`mirror of 127.0.0.1:${peerPort} is up to date`)), 30_000, 'the first sync')
+  await cli.until(() => cli.stdoutLines.some((l) => l.startsWith(upToDateLine(`127.0.0.1:${peerPort}`))), 30_000, 'the first sync')
   return { cli, dir }
 }
 
@@ -59,7 +64,7 @@ describe('a burst of 20,000 files', () => {
     await receiver.cli.until(() => receiver.cli.stdoutLines.some(isSummary), 180_000, 'the summary line')
     await expectMirrored(senderDir, mirrorOf(receiver.dir, sender.port), 60_000)
     // The up-to-date line follows the summary once the burst has settled.
-    await receiver.cli.until(() => receiver.cli.stdoutLines.slice(before).some((l) => l.startsWith(`mirror of ${peer} is up to date: ${FILES} files`)), 30_000, 'the up-to-date line')
+    await receiver.cli.until(() => receiver.cli.stdoutLines.slice(before).some((l) => l.startsWith(`${upToDateLine(peer)}: ${FILES} files`)), 30_000, 'the up-to-date line')
 
     const lines = receiver.cli.stdoutLines.slice(before)
     const summaries = lines.filter(isSummary)
@@ -70,7 +75,7 @@ describe('a burst of 20,000 files', () => {
     expect(progress.length).toBeLessThanOrEqual(Math.floor(secondsOf(summaries[0]!) / 3) + 1)
     expect(lines.filter((l) => l.startsWith('synced ') || l.startsWith('receiving '))).toEqual([])
     // Nothing else was said about it: the summary, the progress lines, the up-to-date line.
-    expect(lines.filter((l) => !about(l) && !l.startsWith(`mirror of ${peer} is up to date`))).toEqual([])
+    expect(lines.filter((l) => !about(l) && !l.startsWith(upToDateLine(peer)))).toEqual([])
   }, 300_000)
 
   it('with --json, is every file-synced event, one per file, and nothing else on stdout', async () => {

@@ -1,9 +1,10 @@
 // Runs the real `dropbox-sync` command as a child process with --json and reads its events.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { toDeviceName } from '../../src/main/engine/protocol/codec'
 import type { EngineEvent } from '../../src/shared/events'
 import { rememberDevice } from './devices-by-port'
 import { EventLog } from './events'
@@ -81,6 +82,11 @@ export function cliServerConfig(): string {
 const clientConfigs = new Map<string, string>()
 
 /** The config folder asDevice gave the client sharing `dir` (its device, where its control socket is). */
+/** The name a CLI device started without --name goes by: this machine's host name, made shareable. */
+export function defaultDeviceName(): string {
+  return toDeviceName(hostname())
+}
+
 export function configOf(dir: string): string {
   const config = clientConfigs.get(path.resolve(dir))
   if (!config) throw new Error(`no client was started on ${dir}`)

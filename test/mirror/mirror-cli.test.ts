@@ -6,7 +6,7 @@ import { createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { asDevice, BIN, killAll, runCli, runCliOnce } from '../helpers/cli'
+import { asDevice, BIN, defaultDeviceName, killAll, runCli, runCliOnce } from '../helpers/cli'
 import { FakePeer, sha256, type FakeFile } from '../helpers/fake-peer'
 import { writeThroughMmap } from '../helpers/mmap'
 import { freePort } from '../helpers/ports'
@@ -420,11 +420,11 @@ describe('the readable output', () => {
       for (let i = 0; i < 150 && !check(); i++) await new Promise((r) => setTimeout(r, 100))
       if (!check()) throw new Error(`waited for ${what}; output so far:\n${text}`)
     }
-    const upToDate = (): number => text.split('\n').filter((l) => l.startsWith(`mirror of 127.0.0.1:${sender.port} is up to date`)).length
+    const upToDate = (): number => text.split('\n').filter((l) => l.startsWith(`mirror of ${defaultDeviceName()} (127.0.0.1:${sender.port}) is up to date`)).length
     try {
       await until(() => upToDate() === 1, 'the first sync')
       write(senderDir, 'a.txt', 'edited')
-      await until(() => text.includes(`synced 127.0.0.1:${sender.port} a.txt (6 bytes)`), 'the edit')
+      await until(() => text.includes(`synced ${defaultDeviceName()} (127.0.0.1:${sender.port}) a.txt (6 bytes)`), 'the edit')
       // Two files in one change (a folder moved in whole): that sync gets its line again.
       const outside = tempDir('outside-')
       write(outside, 'c.txt', 'one')
@@ -434,7 +434,7 @@ describe('the readable output', () => {
       expect(text).not.toMatch(/error peer-aborted/)
       // A newline in a name does not split its line.
       write(senderDir, 'two\nlines.txt', 'x')
-      await until(() => text.includes(`synced 127.0.0.1:${sender.port} two\\nlines.txt (1 bytes)`), 'the name quoted on one line')
+      await until(() => text.includes(`synced ${defaultDeviceName()} (127.0.0.1:${sender.port}) two\\nlines.txt (1 bytes)`), 'the name quoted on one line')
     } finally {
       child.kill('SIGKILL')
     }

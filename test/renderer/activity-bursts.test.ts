@@ -44,9 +44,10 @@ describe('the Activity store with bursts', () => {
     expect(activity.matching.map((e) => e.text)).toEqual(['bob (127.0.0.1:4001) joined'])
     vi.advanceTimersByTime(S)
     expect(activity.matching.map((e) => e.text)).toEqual([
-      'The mirror of 127.0.0.1:4001 is up to date: 2 files, 4.8 KB',
-      `b.txt from ${BOB} is in the mirror (7 B)`,
-      `a.txt from ${BOB} is in the mirror (5 B)`,
+      // Named as its join line named it, though file events carry only the address.
+      'The mirror of bob (127.0.0.1:4001) is up to date: 2 files, 4.8 KB',
+      `b.txt from bob (${BOB}) is in the mirror (7 B)`,
+      `a.txt from bob (${BOB}) is in the mirror (5 B)`,
       'bob (127.0.0.1:4001) joined',
     ])
   })
@@ -64,7 +65,7 @@ describe('the Activity store with bursts', () => {
     vi.advanceTimersByTime(S)
     // The same entry, in the same place, now finished; then the up-to-date line.
     expect(activity.matching.map((e) => e.text)).toEqual([
-      'The mirror of 127.0.0.1:4001 is up to date: 20000 files, 48 MB',
+      'The mirror of bob (127.0.0.1:4001) is up to date: 20000 files, 48 MB',
       expect.stringMatching(/^20,000 files from bob \(127\.0\.0\.1:4001\) in 2\.\d s \(48 MB\)$/),
       'bob (127.0.0.1:4001) joined',
     ])

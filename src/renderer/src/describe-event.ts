@@ -38,7 +38,10 @@ export function categoryOf(event: AppEvent): ActivityCategory {
   }
 }
 
-export function describeEvent(event: AppEvent): string {
+/** `nameOf`: a device's name by the address file events call it by (they carry no name). */
+export function describeEvent(event: AppEvent, nameOf: (peer: string) => string | undefined = () => undefined): string {
+  /** The peer an event is about, by name with its address beside it when the name is known. */
+  const peer = (address: string): string => who({ name: ('name' in event ? event.name : undefined) ?? nameOf(address) }, address)
   switch (event.type) {
     case 'status': {
       const { role, state, message } = event.status
@@ -59,19 +62,19 @@ export function describeEvent(event: AppEvent): string {
     case 'folder-restored':
       return `The shared folder ${event.folder} is back; sharing it again`
     case 'peer-folder-restored':
-      return `The shared folder of ${event.peer} is back; mirroring it again`
+      return `The shared folder of ${peer(event.peer)} is back; mirroring it again`
     case 'transfer-started':
-      return `Receiving ${event.path} from ${event.peer} (${formatBytes(event.total)})`
+      return `Receiving ${event.path} from ${peer(event.peer)} (${formatBytes(event.total)})`
     case 'transfer-progress':
-      return `${event.path} from ${event.peer}: ${formatBytes(event.bytes)} of ${formatBytes(event.total)}`
+      return `${event.path} from ${peer(event.peer)}: ${formatBytes(event.bytes)} of ${formatBytes(event.total)}`
     case 'transfer-failed':
-      return `${event.path} from ${event.peer} failed: ${event.reason}${event.retrying ? ' (trying again)' : ''}`
+      return `${event.path} from ${peer(event.peer)} failed: ${event.reason}${event.retrying ? ' (trying again)' : ''}`
     case 'file-synced':
-      return `${event.path} from ${event.peer} is in the mirror (${formatBytes(event.bytes)})`
+      return `${event.path} from ${peer(event.peer)} is in the mirror (${formatBytes(event.bytes)})`
     case 'file-removed':
-      return `${event.path} from ${event.peer} was removed from the mirror`
+      return `${event.path} from ${peer(event.peer)} was removed from the mirror`
     case 'peer-synced':
-      return `The mirror of ${event.peer} is up to date: ${event.files} ${event.files === 1 ? 'file' : 'files'}, ${formatBytes(event.bytes)}`
+      return `The mirror of ${peer(event.peer)} is up to date: ${event.files} ${event.files === 1 ? 'file' : 'files'}, ${formatBytes(event.bytes)}`
     case 'buffer':
       return `Buffer ${event.used} of ${event.capacity} slots in use`
     case 'workers':

@@ -4,6 +4,7 @@
 import type { AppEvent } from '../contract'
 import { formatEndpoint } from '../endpoint'
 import type { EngineEvent } from '../events'
+import { PeerNames } from './peer-names'
 
 export interface BurstOptions {
   /** A burst of at most this many files comes out as the lines it would have been. */
@@ -83,14 +84,14 @@ interface OpenBurst<E> {
 
 export class BurstSummarizer<E extends Input> {
   private readonly open = new Map<string, OpenBurst<E>>()
-  /** Device names by `ip:port`, from the events that carry them. */
-  private readonly names = new Map<string, string>()
+  private readonly names = new PeerNames()
   private nextId = 1
 
   constructor(private readonly options: BurstOptions = DEFAULT_BURST_OPTIONS) {}
 
   push(event: E, now: number): BurstOutput<E>[] {
     const e: Input = event
+    this.names.learn(e)
     switch (e.type) {
       case 'file-synced':
       case 'file-removed': {
@@ -144,25 +145,17 @@ export class BurstSummarizer<E extends Input> {
         return [{ kind: 'event', event }]
       }
       case 'peer-synced': {
-        this.learn(e.peer, e.name)
         const open = this.open.get(e.peer)
         if (!open) return [{ kind: 'event', event }]
         open.upToDate = event
         open.newsAt = now
         return []
       }
-      case 'peer-joined':
-        this.learn(formatEndpoint(e.ip, e.port), e.name)
-        return [{ kind: 'event', event }]
       case 'peer-left': {
         const key = formatEndpoint(e.ip, e.port)
-        this.learn(key, e.name)
         const open = this.open.get(key)
         return [...(open ? this.end(key, open) : []), { kind: 'event', event }]
       }
-      case 'peer-folder-restored':
-        this.learn(e.peer, e.name)
-        return [{ kind: 'event', event }]
       case 'status':
         // The engine stopped or started again: its peers' bursts are over.
         return [...this.flush(), { kind: 'event', event }]
@@ -218,7 +211,7 @@ export class BurstSummarizer<E extends Input> {
   private openFor(peer: string, now: number): OpenBurst<E> {
     let open = this.open.get(peer)
     if (!open) {
-      const burst: Burst = { id: this.nextId++, peer, name: this.names.get(peer), startedAt: now, lastAt: now, synced: 0, bytes: 0, removed: 0, failed: 0, retried: 0, paths: [], morePaths: 0 }
+      const burst: Burst = { id: this.nextId++, peer, name: this.names.nameOf(peer), startedAt: now, lastAt: now, synced: 0, bytes: 0, removed: 0, failed: 0, retried: 0, paths: [], morePaths: 0 }
       open = { burst, held: [], startsShown: 0, newsAt: now, reportedAt: now, reportedFiles: 0, upToDate: null }
       this.open.set(peer, open)
     }
@@ -230,13 +223,9 @@ export class BurstSummarizer<E extends Input> {
     else burst.morePaths++
   }
 
-  private learn(peer: string, name: string | undefined): void {
-    if (name) this.names.set(peer, name)
-  }
-
   private end(peer: string, open: OpenBurst<E>): BurstOutput<E>[] {
     this.open.delete(peer)
-    const name = this.names.get(peer)
+    const name = this.names.nameOf(peer)
     if (name !== undefined) open.burst.name = name
     const out: BurstOutput<E>[] = open.held ? open.held.map((event) => ({ kind: 'event', event })) : [{ kind: 'summary', burst: open.burst }]
     if (open.upToDate) out.push({ kind: 'event', event: open.upToDate })
