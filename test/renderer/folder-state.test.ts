@@ -15,26 +15,15 @@ import PeersView from '../../src/renderer/src/views/PeersView.vue'
 import TransfersView from '../../src/renderer/src/views/TransfersView.vue'
 import type { AppEvent, EngineStatus, MirrorStateView } from '../../src/shared/contract'
 import { RUNNING_SERVER, type TestApi } from '../helpers/window-api'
+import { mirror as syncingMirror, OWN } from '../helpers/folder-states'
 import { freshWindow, mountView } from '../helpers/window-view'
 
 let seq = 0
 const ev = (event: Record<string, unknown>, at = 1000): AppEvent => ({ ...event, at, seq: ++seq }) as AppEvent
 const CLIENT: EngineStatus = { ...RUNNING_SERVER, role: 'client', self: '127.0.0.1:5000', connected: true }
 
-const OWN = { folder: '/home/me/Shared', files: 1234, bytes: 5_600_000, ignored: 12, scanning: false, missing: false }
-const mirror = (peer: string, fields: Partial<MirrorStateView> = {}): MirrorStateView => ({
-  peer,
-  phase: 'syncing',
-  files: 10,
-  bytes: 1000,
-  needFiles: 3,
-  needBytes: 3_000_000,
-  removeFiles: 0,
-  failedFiles: 0,
-  // Today: the list shows a time of day alone (another day gets its date too).
-  lastChange: new Date().setHours(13, 4, 5, 0),
-  ...fields,
-})
+// Today: the list shows a time of day alone (another day gets its date too).
+const mirror = (peer: string, fields: Partial<MirrorStateView> = {}): MirrorStateView => syncingMirror(peer, { lastChange: new Date().setHours(13, 4, 5, 0), ...fields })
 
 let api: TestApi
 beforeEach(() => {
