@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { loadOrCreateIdentity } from '../../src/main/engine/identity/device-identity'
 import { decodeInvite } from '../../src/main/engine/identity/invite'
 import { Membership } from '../../src/main/engine/identity/membership'
-import { browserSuite, openPage, SCREENSHOTS, startCliServer as startServer, textOf } from '../helpers/browser-suite'
+import { browserSuite, expectPeersListFits, openPage, saveSettings, SCREENSHOTS, startCliServer as startServer, textOf } from '../helpers/browser-suite'
 import { inviteFor, runCli, type CliProcess } from '../helpers/cli'
 import { startApp, stopApp, type RunningApp } from '../helpers/headless-app'
 import { freePort } from '../helpers/ports'
@@ -79,16 +79,6 @@ async function fillSettings(page: Page, values: Partial<Record<'Port' | 'Server 
   for (const [label, value] of Object.entries(values)) await page.getByLabel(label, { exact: true }).fill(value)
 }
 
-async function save(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Save', exact: true }).click()
-  await page
-    .getByText('Saved. The engine runs with these settings.')
-    .waitFor({ timeout: 10_000 })
-    .catch(async (error: Error) => {
-      throw new Error(`${error.message}\nthe page says: ${await page.locator('main').innerText({ timeout: 1000 }).catch(() => '?')}`)
-    })
-}
-
 async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
   // Let the graph's fade-in finish.
   await page.waitForTimeout(600)
@@ -124,7 +114,7 @@ describe('the app in a browser', () => {
     expect(await page.getByLabel('Folder', { exact: true }).inputValue()).toBe(folder)
     // Joined as a user does: the CLI server's invite (`dropbox-sync invite`) pasted in Settings.
     await page.getByLabel('Join with invite', { exact: true }).fill(inviteFor('127.0.0.1', server.port))
-    await save(page)
+    await saveSettings(page)
     await app.cli.waitFor('registered', {}, 10_000)
     const appId = (await app.cli.waitFor('ready', { role: 'client' })).id!
     expect(await server.cli.waitFor('member-added', { id: appId })).toMatchObject({ type: 'member-added' })
@@ -201,7 +191,7 @@ describe('the app in a browser', () => {
       expect(await page.getByLabel(label, { exact: true }).isDisabled()).toBe(true)
     }
     await fillSettings(page, { Port: String(port) })
-    await save(page)
+    await saveSettings(page)
     // The CLI clients join with invites made in the app's config folder, where its members live.
     knowServer(port, config)
 
@@ -241,7 +231,7 @@ describe('the app in a browser', () => {
     await page.getByRole('radio', { name: 'Server', exact: true }).check()
     await page.getByLabel('Device name', { exact: true }).fill('office server')
     await fillSettings(page, { Port: String(port) })
-    await save(page)
+    await saveSettings(page)
 
     await page.getByRole('tab', { name: 'Members' }).click()
     await page.getByRole('button', { name: 'Invite a device' }).click()
@@ -293,7 +283,7 @@ describe('the app in a browser', () => {
     await page.getByRole('tab', { name: 'Settings' }).click()
     await page.getByRole('radio', { name: 'Server', exact: true }).check()
     await fillSettings(page, { Port: String(port) })
-    await save(page)
+    await saveSettings(page)
     knowServer(port, config)
     await page.getByRole('tab', { name: 'Peers' }).click()
     const alice = await startClient(port)
@@ -306,16 +296,7 @@ describe('the app in a browser', () => {
     await expect.poll(() => textOf(gone)).toContain('offline (logged off)')
 
     // Every cell of the list shows all it holds, from 1280 px down to 700: nothing wider than its box.
-    for (const width of [1280, 1000, 860, 700]) {
-      await page.setViewportSize({ width, height: 900 })
-      const cells = await page.getByRole('table', { name: 'Peers' }).locator('th, td').evaluateAll((nodes) =>
-        nodes.map((node) => ({ text: node.textContent?.trim() ?? '', scroll: node.scrollWidth, client: node.clientWidth })),
-      )
-      expect(cells.length).toBe(3 * 3)
-      expect({ width, clipped: cells.filter((cell) => cell.scroll > cell.client) }).toEqual({ width, clipped: [] })
-      // The page itself does not scroll sideways.
-      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true)
-    }
+    await expectPeersListFits(page, [1280, 1000, 860, 700], 3 * 3)
     await screenshot(page, 'peers-700', true)
   }, 60_000)
 
@@ -327,7 +308,7 @@ describe('the app in a browser', () => {
     await page.getByRole('tab', { name: 'Settings' }).click()
     await page.getByRole('radio', { name: 'Server', exact: true }).check()
     await fillSettings(page, { Port: String(port) })
-    await save(page)
+    await saveSettings(page)
     const serverId = (await app.cli.waitFor('ready', { role: 'server' })).id!
     // `app --config DIR`: the server engine's identity and members are in DIR, not the default folder.
     expect(serverId).toBe((await loadOrCreateIdentity(config)).idText)

@@ -8,7 +8,7 @@ import path from 'node:path'
 import type { Locator, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { inviteFor, runCli } from '../helpers/cli'
-import { browserSuite, openPage, SCREENSHOTS, startCliServer, textOf } from '../helpers/browser-suite'
+import { browserSuite, expectPeersListFits, openPage, saveSettings, SCREENSHOTS, startCliServer, textOf } from '../helpers/browser-suite'
 import { FakePeer } from '../helpers/fake-peer'
 import { startApp } from '../helpers/headless-app'
 import { tempDir } from '../helpers/temp'
@@ -56,8 +56,7 @@ describe('where each folder stands, in the browser', () => {
     const fields: Record<string, string> = { Port: '0', 'Server address': '127.0.0.1', 'Server port': String(serverPort), Folder: folder, Workers: '2' }
     for (const [label, value] of Object.entries(fields)) await page.getByLabel(label, { exact: true }).fill(value)
     await page.getByLabel('Join with invite', { exact: true }).fill(inviteFor('127.0.0.1', serverPort))
-    await page.getByRole('button', { name: 'Save', exact: true }).click()
-    await page.getByText('Saved. The engine runs with these settings.').waitFor({ timeout: 15_000 })
+    await saveSettings(page)
     await page.getByRole('tab', { name: 'Peers' }).click()
 
     // This machine's folder: three files shared; debug.log and .syncignore itself left out.
@@ -86,15 +85,7 @@ describe('where each folder stands, in the browser', () => {
     await dialog.waitFor({ state: 'hidden', timeout: 5000 })
 
     // Still readable at 700 px: no cell of the list is wider than its box, nor the page.
-    for (const width of [1280, 860, 700]) {
-      await page.setViewportSize({ width, height: 900 })
-      const cells = await page.getByRole('table', { name: 'Peers' }).locator('th, td').evaluateAll((nodes) =>
-        nodes.map((node) => ({ text: node.textContent?.trim() ?? '', scroll: node.scrollWidth, client: node.clientWidth })),
-      )
-      expect(cells.length).toBe(3 * 4)
-      expect({ width, clipped: cells.filter((cell) => cell.scroll > cell.client) }).toEqual({ width, clipped: [] })
-      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true)
-    }
+    await expectPeersListFits(page, [1280, 860, 700], 3 * 4)
 
     // A window opened now starts from the same numbers, before any new event.
     const later = await context.newPage()

@@ -5,10 +5,9 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
-import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { inviteFor, runCli } from '../helpers/cli'
-import { browserSuite, openPage, SCREENSHOTS, startCliServer, textOf } from '../helpers/browser-suite'
+import { browserSuite, openPage, saveSettings, SCREENSHOTS, startCliServer, textOf } from '../helpers/browser-suite'
 import { startApp } from '../helpers/headless-app'
 import { expectMirrorHolds, write } from '../helpers/mirror-clients'
 import { tempDir } from '../helpers/temp'
@@ -19,16 +18,6 @@ const suite = browserSuite()
 async function onlyMirror(root: string): Promise<string> {
   await expect.poll(() => (existsSync(root) ? readdirSync(root).filter((n) => n !== '.dropbox-sync') : []), { timeout: 15_000 }).toHaveLength(1)
   return path.join(root, readdirSync(root).find((n) => n !== '.dropbox-sync')!)
-}
-
-async function saveSettings(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Save', exact: true }).click()
-  await page
-    .getByText('Saved. The engine runs with these settings.')
-    .waitFor({ timeout: 15_000 })
-    .catch(async (error: Error) => {
-      throw new Error(`${error.message}\nthe page says: ${await page.locator('main').innerText({ timeout: 1000 }).catch(() => '?')}`)
-    })
 }
 
 describe('History and ignore patterns in a browser', () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll } from 'vitest'
+import { afterAll, afterEach, beforeAll, expect } from 'vitest'
 import { killAll, runCli, type CliProcess } from './cli'
 import type { FakePeer } from './fake-peer'
 import { buildWindow, launchChromium } from './headless-app'
@@ -68,6 +68,30 @@ export async function openPage(browser: Browser, url: string, viewport = { width
 /** The text of an element, or null while it is not there (for polling). */
 export function textOf(locator: Locator): Promise<string | null> {
   return locator.first().textContent({ timeout: 250 }).catch(() => null)
+}
+
+/** Presses Settings' Save and waits until the page says the engine runs with them; else fails with what the page says. */
+export async function saveSettings(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Save', exact: true }).click()
+  await page
+    .getByText('Saved. The engine runs with these settings.')
+    .waitFor({ timeout: 15_000 })
+    .catch(async (error: Error) => {
+      throw new Error(`${error.message}\nthe page says: ${await page.locator('main').innerText({ timeout: 1000 }).catch(() => '?')}`)
+    })
+}
+
+/** Fails unless every cell of the Peers list (`cells` of them) shows all it holds at each width, and the page does not scroll sideways. */
+export async function expectPeersListFits(page: Page, widths: number[], cells: number): Promise<void> {
+  for (const width of widths) {
+    await page.setViewportSize({ width, height: 900 })
+    const found = await page.getByRole('table', { name: 'Peers' }).locator('th, td').evaluateAll((nodes) =>
+      nodes.map((node) => ({ text: node.textContent?.trim() ?? '', scroll: node.scrollWidth, client: node.clientWidth })),
+    )
+    expect(found.length).toBe(cells)
+    expect({ width, clipped: found.filter((cell) => cell.scroll > cell.client) }).toEqual({ width, clipped: [] })
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true)
+  }
 }
 
 /** A CLI server on 127.0.0.1 (a free port unless one is given), once it is ready. */
