@@ -8,14 +8,12 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BridgeError } from '../../src/main/app/bridge'
 import type { AppCore } from '../../src/main/app/app-core'
-import { ClientNode } from '../../src/main/engine/client/client-node'
-import { RegistryServer } from '../../src/main/engine/registry/registry-server'
 import { REQUEST } from '../../src/shared/channels'
 import { contract, type AppEvent, type SaveReply, type Snapshot } from '../../src/shared/contract'
 import { machineDefaults } from '../../src/main/app/settings-store'
 import { DEFAULT_SETTINGS, type Settings } from '../../src/shared/settings'
-import { inviteTo, makeCore, WORKER_SCRIPT } from '../helpers/app-core'
-import { EventLog } from '../helpers/events'
+import { inviteTo, makeCore } from '../helpers/app-core'
+import { startPeerNode, startRegistry } from '../helpers/app-peers'
 import { freePort } from '../helpers/ports'
 import { RawPeer } from '../helpers/raw-peer'
 import { removeTempDirs, tempDir } from '../helpers/temp'
@@ -39,14 +37,6 @@ async function save(core: AppCore, settings: Settings): Promise<SaveReply> {
 
 async function snapshot(core: AppCore): Promise<Snapshot> {
   return contract[REQUEST.getSnapshot].reply.parse(await core.handle(REQUEST.getSnapshot, undefined))
-}
-
-/** A registry server with a config folder of its own; a client joins it with `inviteTo(configDir, port)`. */
-async function realServer(): Promise<{ port: number; configDir: string }> {
-  const { configDir } = await serverConfig()
-  const server = new RegistryServer({ port: 0, host: '127.0.0.1', heartbeatMs: 1000, configDir, name: 'test server' })
-  cleanups.push(() => server.stop())
-  return { port: (await server.start()).port, configDir }
 }
 
 const isType = (type: string, extra: (e: AppEvent) => boolean = () => true) => (e: AppEvent) => e.type === type && extra(e)
@@ -121,28 +111,11 @@ describe('the bridge', () => {
   })
 
   it('as a client: Save registers with the server, mirrors a peer, and quitting logs off', async () => {
-    const { port: serverPort, configDir: serverDir } = await realServer()
+    const registry = await startRegistry(cleanups)
+    const { port: serverPort, configDir: serverDir } = registry
     const peerFolder = tempDir('bridge-peer-')
     writeFileSync(path.join(peerFolder, 'notes.txt'), 'from the peer\n')
-    const peerEvents = new EventLog()
-    const peer = new ClientNode({
-      dir: peerFolder,
-      mirrorDir: `${peerFolder}-mirrors`,
-      port: 0,
-      host: '127.0.0.1',
-      serverHost: '127.0.0.1',
-      serverPort,
-      configDir: tempDir('bridge-peer-config-'),
-      name: 'peer',
-      join: await inviteTo(serverDir, serverPort),
-      workers: 1,
-      bufferSlots: 2,
-      workerScript: WORKER_SCRIPT,
-      onEvent: peerEvents.sink,
-    })
-    cleanups.push(() => peer.stop())
-    const peerPort = (await peer.start()).port
-    await peerEvents.waitFor('registered')
+    const { port: peerPort, events: peerEvents } = await startPeerNode(cleanups, registry, peerFolder)
 
     const { core, log } = makeCore()
     const folder = tempDir('bridge-share-')
@@ -171,27 +144,10 @@ describe('the bridge', () => {
   })
 
   it('as a client: keeps the bandwidth limit, refuses a bad one by field, and takes a new one live, without reconnecting', async () => {
-    const { port: serverPort, configDir: serverDir } = await realServer()
+    const registry = await startRegistry(cleanups)
+    const { port: serverPort, configDir: serverDir } = registry
     const peerFolder = tempDir('bridge-limit-peer-')
-    const peerEvents = new EventLog()
-    const peer = new ClientNode({
-      dir: peerFolder,
-      mirrorDir: `${peerFolder}-mirrors`,
-      port: 0,
-      host: '127.0.0.1',
-      serverHost: '127.0.0.1',
-      serverPort,
-      configDir: tempDir('bridge-limit-peer-config-'),
-      name: 'peer',
-      join: await inviteTo(serverDir, serverPort),
-      workers: 1,
-      bufferSlots: 2,
-      workerScript: WORKER_SCRIPT,
-      onEvent: peerEvents.sink,
-    })
-    cleanups.push(() => peer.stop())
-    const peerPort = (await peer.start()).port
-    await peerEvents.waitFor('registered')
+    const { port: peerPort } = await startPeerNode(cleanups, registry, peerFolder)
 
     const { core, log } = makeCore()
     track(core)
@@ -226,7 +182,7 @@ describe('the bridge', () => {
   }, 90_000)
 
   it('as a client: a shared folder moved away shows in the status until it is back', async () => {
-    const { port: serverPort, configDir: serverDir } = await realServer()
+    const { port: serverPort, configDir: serverDir } = await startRegistry(cleanups)
     const { core, log } = makeCore()
     track(core)
     const folder = tempDir('bridge-moving-')

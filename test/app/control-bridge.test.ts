@@ -6,15 +6,12 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BridgeError } from '../../src/main/app/bridge'
 import type { AppCore } from '../../src/main/app/app-core'
-import { ClientNode } from '../../src/main/engine/client/client-node'
-import { RegistryServer } from '../../src/main/engine/registry/registry-server'
 import { REQUEST } from '../../src/shared/channels'
 import { contract, type AppEvent, type Snapshot } from '../../src/shared/contract'
 import { DEFAULT_SETTINGS } from '../../src/shared/settings'
-import { inviteTo, makeCore, WORKER_SCRIPT, type BatchLog } from '../helpers/app-core'
-import { EventLog } from '../helpers/events'
+import { inviteTo, makeCore, type BatchLog } from '../helpers/app-core'
+import { startPeerNode, startRegistry } from '../helpers/app-peers'
 import { removeTempDirs, tempDir } from '../helpers/temp'
-import { serverConfig } from '../helpers/test-identity'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -36,31 +33,11 @@ async function openFolder(core: AppCore, peer: string | null) {
 
 /** A registry server, a peer client sharing one file, and an AppCore running as a client of the same server. */
 async function clientBesidePeer(extra: Parameters<typeof makeCore>[1] = {}): Promise<{ core: AppCore; log: BatchLog; folder: string; peerKey: string; peerId: string }> {
-  const { configDir: serverDir } = await serverConfig()
-  const server = new RegistryServer({ port: 0, host: '127.0.0.1', heartbeatMs: 1000, configDir: serverDir, name: 'test server' })
-  cleanups.push(() => server.stop())
-  const serverPort = (await server.start()).port
+  const registry = await startRegistry(cleanups)
+  const { port: serverPort, configDir: serverDir } = registry
   const peerFolder = tempDir('control-peer-')
   writeFileSync(path.join(peerFolder, 'notes.txt'), 'from the peer\n')
-  const peerEvents = new EventLog()
-  const peer = new ClientNode({
-    dir: peerFolder,
-    mirrorDir: `${peerFolder}-mirrors`,
-    port: 0,
-    host: '127.0.0.1',
-    serverHost: '127.0.0.1',
-    serverPort,
-    configDir: tempDir('control-peer-config-'),
-    name: 'the peer',
-    join: await inviteTo(serverDir, serverPort),
-    workers: 1,
-    bufferSlots: 2,
-    workerScript: WORKER_SCRIPT,
-    onEvent: peerEvents.sink,
-  })
-  cleanups.push(() => peer.stop())
-  const peerPort = (await peer.start()).port
-  await peerEvents.waitFor('registered')
+  const { node: peer, port: peerPort } = await startPeerNode(cleanups, registry, peerFolder, 'the peer')
 
   const { core, log } = makeCore(undefined, extra)
   cleanups.push(() => core.stop())

@@ -2,8 +2,9 @@
 // kept in main's snapshot so a window opened later shows the numbers at once.
 import { describe, expect, it } from 'vitest'
 import { LiveSnapshot } from '../../src/main/app/live-snapshot'
-import type { AppEvent, EngineStatus, MirrorStateView } from '../../src/shared/contract'
+import type { AppEvent, EngineStatus } from '../../src/shared/contract'
 import { applyFolderStateEvent, createFolderStateTable, folderStatesOf } from '../../src/shared/live/folder-states'
+import { mirror, OWN } from '../helpers/folder-states'
 
 let seq = 0
 const ev = (event: Record<string, unknown>, at = 1000): AppEvent => ({ ...event, at, seq: ++seq }) as AppEvent
@@ -18,19 +19,6 @@ const CLIENT: EngineStatus = {
   addresses: [],
 }
 const status = (state: EngineStatus['state']) => ev({ type: 'status', status: { ...CLIENT, state } })
-const OWN = { folder: '/home/me/Shared', files: 1234, bytes: 5_600_000, ignored: 12, scanning: false, missing: false }
-const mirror = (peer: string, fields: Partial<MirrorStateView> = {}): MirrorStateView => ({
-  peer,
-  phase: 'syncing',
-  files: 10,
-  bytes: 1000,
-  needFiles: 3,
-  needBytes: 3_000_000,
-  removeFiles: 0,
-  failedFiles: 0,
-  lastChange: 1_700_000_000_000,
-  ...fields,
-})
 
 describe('the folder states, folded from the events', () => {
   it('keeps the latest of each, forgets a mirror whose peer left, and all of it when the engine is not running', () => {

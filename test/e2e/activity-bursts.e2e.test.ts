@@ -1,57 +1,22 @@
 // A burst in the real window: the headless app, as a client, mirrors a CLI client that shares 60
 // files; Activity in Debian's Chromium shows them as one entry, whose files open beneath it.
 // `SCREENSHOTS=docs` keeps its picture in docs/screenshots/activity-burst.png.
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import type { Browser } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
-import { SETTINGS_VERSION } from '../../src/shared/settings'
-import { inviteFor, killAll, runCli } from '../helpers/cli'
-import { buildWindow, launchChromium, startApp } from '../helpers/headless-app'
-import { removeTempDirs, tempDir } from '../helpers/temp'
+import { expect, it } from 'vitest'
+import { runCli } from '../helpers/cli'
+import { browserSuite, openPage, SCREENSHOTS, startCliServer } from '../helpers/browser-suite'
+import { startHeadlessClientApp } from '../helpers/headless-app'
+import { tempDir } from '../helpers/temp'
 
-const SCREENSHOTS = process.env['SCREENSHOTS'] === 'docs' ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : mkdtempSync(path.join(tmpdir(), 'dbs-screens-'))
 const FILES = 60
-
-let browser: Browser
-
-beforeAll(async () => {
-  await buildWindow()
-  browser = await launchChromium()
-}, 180_000)
-
-afterAll(async () => {
-  await browser?.close()
-})
-
-afterEach(() => {
-  killAll()
-  removeTempDirs()
-})
+const suite = browserSuite()
 
 it('Activity shows a burst of files as one entry, and its files when opened', async () => {
-  const server = runCli(['server', '-p', '0', '--host', '127.0.0.1'])
-  const serverPort = (await server.waitFor('ready')).port
+  const { port: serverPort } = await startCliServer()
   // The app starts as a client that joins with an invite, as Settings would have saved it.
-  const config = tempDir('e2e-config-')
-  const settings = {
-    role: 'client',
-    port: 0,
-    listenAddress: '127.0.0.1',
-    serverAddress: '127.0.0.1',
-    serverPort,
-    folder: tempDir('e2e-mine-'),
-    invite: inviteFor('127.0.0.1', serverPort),
-    __internal__: { migrations: { version: SETTINGS_VERSION } },
-  }
-  writeFileSync(path.join(config, 'config.json'), JSON.stringify(settings))
-  const app = await startApp(config)
-  await app.cli.waitFor('registered', {}, 15_000)
-
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage()
-  await page.goto(app.url)
+  const { app } = await startHeadlessClientApp(serverPort, tempDir('e2e-mine-'))
+  const { page } = await openPage(suite.browser, app.url)
   await page.getByRole('tab', { name: 'Activity' }).click()
 
   const dir = tempDir('e2e-burst-')

@@ -3,50 +3,25 @@
 // Save, and watch peers come and go on the graph and in the list; a transfer in flight; settings
 // that survive a restart. Screenshots of each screen: `SCREENSHOTS=docs npm test` refreshes docs/screenshots/.
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import type { Browser, Locator, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import { loadOrCreateIdentity } from '../../src/main/engine/identity/device-identity'
 import { decodeInvite } from '../../src/main/engine/identity/invite'
 import { Membership } from '../../src/main/engine/identity/membership'
-import { inviteFor, killAll, runCli, type CliProcess } from '../helpers/cli'
-import { buildWindow, launchChromium, startApp, stopApp, type RunningApp } from '../helpers/headless-app'
+import { browserSuite, expectPeersListFits, openPage, saveSettings, SCREENSHOTS, startCliServer as startServer, textOf } from '../helpers/browser-suite'
+import { inviteFor, runCli, type CliProcess } from '../helpers/cli'
+import { startApp, stopApp, type RunningApp } from '../helpers/headless-app'
 import { freePort } from '../helpers/ports'
 import { FakePeer } from '../helpers/fake-peer'
-import { removeTempDirs, tempDir } from '../helpers/temp'
+import { tempDir } from '../helpers/temp'
 import { knowServer } from '../helpers/test-identity'
 
-// The README's pictures are refreshed on request (SCREENSHOTS=docs), so a test run leaves the
-// checkout clean; otherwise they go to a temp folder, still taken (a screen that cannot render fails).
-const SCREENSHOTS =
-  process.env['SCREENSHOTS'] === 'docs'
-    ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
-    : mkdtempSync(path.join(tmpdir(), 'dbs-screens-'))
 /** The issue's promise: a peer is on screen, or gone from it, within 2 s. */
 const WITHIN = 2000
 
-let browser: Browser
-const apps: RunningApp[] = []
-const peers: FakePeer[] = []
-
-beforeAll(async () => {
-  await buildWindow()
-  browser = await launchChromium()
-}, 180_000)
-
-afterAll(async () => {
-  await browser?.close()
-})
-
-afterEach(async () => {
-  for (const peer of peers.splice(0)) await peer.stop()
-  apps.splice(0)
-  killAll()
-  removeTempDirs()
-})
+const suite = browserSuite()
 
 /** `promise`, or a failure naming what did not happen within `ms` (a generous deadline, not a measurement). */
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -62,25 +37,10 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 }
 
 async function open(app: RunningApp): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-  const page = await context.newPage()
-  const problems: string[] = []
-  page.on('pageerror', (error) => problems.push(error.message))
-  await page.goto(app.url)
+  const { page, problems } = await openPage(suite.browser, app.url)
   await page.getByRole('tab', { name: 'Peers' }).waitFor()
   expect(problems).toEqual([])
   return page
-}
-
-async function launch(configDir: string): Promise<RunningApp> {
-  const app = await startApp(configDir)
-  apps.push(app)
-  return app
-}
-
-async function startServer(port = 0): Promise<{ cli: CliProcess; port: number }> {
-  const cli = runCli(['server', '-p', String(port), '--host', '127.0.0.1'])
-  return { cli, port: (await cli.waitFor('ready')).port }
 }
 
 async function startClient(serverPort: number): Promise<{ cli: CliProcess; key: string }> {
@@ -93,10 +53,6 @@ async function startClient(serverPort: number): Promise<{ cli: CliProcess; key: 
   return { cli, key: `${registered.ip}:${registered.port}` }
 }
 
-/** The text of an element, or null while it is not there (for polling). */
-function textOf(locator: Locator): Promise<string | null> {
-  return locator.first().textContent({ timeout: 250 }).catch(() => null)
-}
 
 function peerRow(page: Page, key: string) {
   return page.getByRole('table', { name: 'Peers' }).getByRole('rowheader', { name: key, exact: true })
@@ -123,16 +79,6 @@ async function fillSettings(page: Page, values: Partial<Record<'Port' | 'Server 
   for (const [label, value] of Object.entries(values)) await page.getByLabel(label, { exact: true }).fill(value)
 }
 
-async function save(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Save', exact: true }).click()
-  await page
-    .getByText('Saved. The engine runs with these settings.')
-    .waitFor({ timeout: 10_000 })
-    .catch(async (error: Error) => {
-      throw new Error(`${error.message}\nthe page says: ${await page.locator('main').innerText({ timeout: 1000 }).catch(() => '?')}`)
-    })
-}
-
 async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
   // Let the graph's fade-in finish.
   await page.waitForTimeout(600)
@@ -143,7 +89,7 @@ describe('the app in a browser', () => {
   it('as a client: peers appear on the graph and in the list within 2 s, leave within 2 s, and transfers show', async () => {
     const server = await startServer()
     const alice = await startClient(server.port)
-    const app = await launch(tempDir('e2e-config-'))
+    const app = await startApp(tempDir('e2e-config-'))
     const page = await open(app)
     await expect.poll(() => textOf(page.getByTestId('peers-empty'))).toContain('Settings')
 
@@ -168,7 +114,7 @@ describe('the app in a browser', () => {
     expect(await page.getByLabel('Folder', { exact: true }).inputValue()).toBe(folder)
     // Joined as a user does: the CLI server's invite (`dropbox-sync invite`) pasted in Settings.
     await page.getByLabel('Join with invite', { exact: true }).fill(inviteFor('127.0.0.1', server.port))
-    await save(page)
+    await saveSettings(page)
     await app.cli.waitFor('registered', {}, 10_000)
     const appId = (await app.cli.waitFor('ready', { role: 'client' })).id!
     expect(await server.cli.waitFor('member-added', { id: appId })).toMatchObject({ type: 'member-added' })
@@ -184,7 +130,7 @@ describe('the app in a browser', () => {
     const slow = new FakePeer([{ path: 'photos/big picture.jpg', content: randomBytes(1_500_000) }], {
       trickle: { chunkBytes: 25_000, everyMs: 100 },
     })
-    peers.push(slow)
+    suite.peers.push(slow)
     await slow.start()
     const slowKey = await slow.register(server.port)
     await expectPeerShown(page, slowKey)
@@ -236,7 +182,7 @@ describe('the app in a browser', () => {
   it('as the server: clients appear within 2 s and leave within 2 s; the settings survive a restart', async () => {
     const config = tempDir('e2e-config-')
     const port = await freePort()
-    let app = await launch(config)
+    let app = await startApp(config)
     let page = await open(app)
     await page.getByRole('tab', { name: 'Settings' }).click()
     await page.getByRole('radio', { name: 'Server', exact: true }).check()
@@ -245,7 +191,7 @@ describe('the app in a browser', () => {
       expect(await page.getByLabel(label, { exact: true }).isDisabled()).toBe(true)
     }
     await fillSettings(page, { Port: String(port) })
-    await save(page)
+    await saveSettings(page)
     // The CLI clients join with invites made in the app's config folder, where its members live.
     knowServer(port, config)
 
@@ -261,7 +207,7 @@ describe('the app in a browser', () => {
     // Restart the app on the same settings folder: same role and port, running, alice back on screen.
     expect(await stopApp(app)).toBe(0)
     await page.context().close()
-    app = await launch(config)
+    app = await startApp(config)
     page = await open(app)
     await expect.poll(() => textOf(page.getByRole('status').first()), { timeout: 5000 }).toContain('Server running')
     await page.getByRole('tab', { name: 'Settings' }).click()
@@ -275,7 +221,7 @@ describe('the app in a browser', () => {
   it("as the server: shows this device's ID, invites a device, and a join request is accepted in the page", async () => {
     const config = tempDir('e2e-config-')
     const port = await freePort()
-    const app = await launch(config)
+    const app = await startApp(config)
     const page = await open(app)
     await page.getByRole('tab', { name: 'Settings' }).click()
     // The ID is made at the app's start in its config folder: the same one `dropbox-sync id` prints.
@@ -285,7 +231,7 @@ describe('the app in a browser', () => {
     await page.getByRole('radio', { name: 'Server', exact: true }).check()
     await page.getByLabel('Device name', { exact: true }).fill('office server')
     await fillSettings(page, { Port: String(port) })
-    await save(page)
+    await saveSettings(page)
 
     await page.getByRole('tab', { name: 'Members' }).click()
     await page.getByRole('button', { name: 'Invite a device' }).click()
@@ -331,13 +277,13 @@ describe('the app in a browser', () => {
   it('the peer list stays readable at 700 px: no cell clipped, "offline (logged off)" whole', async () => {
     const port = await freePort()
     const config = tempDir('e2e-config-')
-    const app = await launch(config)
+    const app = await startApp(config)
     const page = await open(app)
     await page.setViewportSize({ width: 700, height: 900 })
     await page.getByRole('tab', { name: 'Settings' }).click()
     await page.getByRole('radio', { name: 'Server', exact: true }).check()
     await fillSettings(page, { Port: String(port) })
-    await save(page)
+    await saveSettings(page)
     knowServer(port, config)
     await page.getByRole('tab', { name: 'Peers' }).click()
     const alice = await startClient(port)
@@ -350,28 +296,19 @@ describe('the app in a browser', () => {
     await expect.poll(() => textOf(gone)).toContain('offline (logged off)')
 
     // Every cell of the list shows all it holds, from 1280 px down to 700: nothing wider than its box.
-    for (const width of [1280, 1000, 860, 700]) {
-      await page.setViewportSize({ width, height: 900 })
-      const cells = await page.getByRole('table', { name: 'Peers' }).locator('th, td').evaluateAll((nodes) =>
-        nodes.map((node) => ({ text: node.textContent?.trim() ?? '', scroll: node.scrollWidth, client: node.clientWidth })),
-      )
-      expect(cells.length).toBe(3 * 3)
-      expect({ width, clipped: cells.filter((cell) => cell.scroll > cell.client) }).toEqual({ width, clipped: [] })
-      // The page itself does not scroll sideways.
-      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true)
-    }
+    await expectPeersListFits(page, [1280, 1000, 860, 700], 3 * 3)
     await screenshot(page, 'peers-700', true)
   }, 60_000)
 
   it('as the server: a CLI client asks to join, is accepted in the page and registers, then removed in the page: it stops and is refused after', async () => {
     const config = tempDir('e2e-config-')
     const port = await freePort()
-    const app = await launch(config)
+    const app = await startApp(config)
     const page = await open(app)
     await page.getByRole('tab', { name: 'Settings' }).click()
     await page.getByRole('radio', { name: 'Server', exact: true }).check()
     await fillSettings(page, { Port: String(port) })
-    await save(page)
+    await saveSettings(page)
     const serverId = (await app.cli.waitFor('ready', { role: 'server' })).id!
     // `app --config DIR`: the server engine's identity and members are in DIR, not the default folder.
     expect(serverId).toBe((await loadOrCreateIdentity(config)).idText)
@@ -414,13 +351,13 @@ describe('the app in a browser', () => {
   }, 90_000)
 
   it('refuses the page and the socket without the token', async () => {
-    const app = await launch(tempDir('e2e-config-'))
+    const app = await startApp(tempDir('e2e-config-'))
     const base = new URL(app.url)
     const withoutToken = `${base.origin}/`
     expect((await fetch(withoutToken)).status).toBe(401)
     expect((await fetch(`${base.origin}/?token=wrong`)).status).toBe(401)
     expect((await fetch(app.url)).status).toBe(200)
-    const context = await browser.newContext()
+    const context = await suite.browser.newContext()
     const page = await context.newPage()
     const response = await page.goto(withoutToken)
     expect(response?.status()).toBe(401)

@@ -2,49 +2,26 @@
 // the real headless app (`dropbox-sync app`) running a client, beside real CLI clients on
 // 127.0.0.1. A witness client mirrors the same sender, so "held" is seen against a file that did
 // arrive elsewhere, not against a wait.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULT_SETTINGS } from '../../src/shared/settings'
-import { inviteFor, killAll, runCli, type CliProcess } from '../helpers/cli'
-import { buildWindow, launchChromium, startApp } from '../helpers/headless-app'
+import { describe, expect, it } from 'vitest'
+import { runCli, type CliProcess } from '../helpers/cli'
+import { browserSuite, openPage, SCREENSHOTS, startCliServer } from '../helpers/browser-suite'
+import { startHeadlessClientApp } from '../helpers/headless-app'
 import { expectMirrored } from '../helpers/mirror-clients'
 import { writeThroughMmap } from '../helpers/mmap'
-import { removeTempDirs, tempDir } from '../helpers/temp'
+import { tempDir } from '../helpers/temp'
 import { peerFolderName } from '../helpers/tree'
 
-const SCREENSHOTS = process.env['SCREENSHOTS'] === 'docs' ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : mkdtempSync(path.join(tmpdir(), 'dbs-screens-'))
 /** Files the sender deletes at once: the engine's default hold starts at 1,000 (and over half). */
 const BULK = 1000
-
-let browser: Browser
-
-beforeAll(async () => {
-  await buildWindow()
-  browser = await launchChromium()
-}, 180_000)
-
-afterAll(async () => {
-  await browser?.close()
-})
-
-afterEach(() => {
-  killAll()
-  removeTempDirs()
-})
+const suite = browserSuite()
 
 interface Peer {
   cli: CliProcess
   dir: string
   key: string
   port: number
-}
-
-async function startServer(): Promise<number> {
-  return (await runCli(['server', '-p', '0', '--host', '127.0.0.1']).waitFor('ready')).port
 }
 
 async function startPeer(serverPort: number, dir: string): Promise<Peer> {
@@ -59,7 +36,7 @@ function fileSyncs(cli: CliProcess, peer: string, rel: string): number {
 
 describe('controlling the client from the app', () => {
   it('pause holds transfers until resume (the whole client, then one peer), rescan finds a hidden change, open folder shows the path, confirm applies a held mass delete', async () => {
-    const serverPort = await startServer()
+    const { port: serverPort } = await startCliServer()
     const senderDir = tempDir('e2e-ctl-sender-')
     mkdirSync(path.join(senderDir, 'bulk'))
     for (let i = 0; i < BULK; i++) writeFileSync(path.join(senderDir, 'bulk', `${String(i).padStart(4, '0')}.txt`), `file ${i}\n`)
@@ -70,20 +47,14 @@ describe('controlling the client from the app', () => {
     const witness = await startPeer(serverPort, witnessDir)
 
     // The app, set up as a client by its settings file (the Settings screen has its own tests).
-    const config = tempDir('e2e-ctl-config-')
     const folder = tempDir('e2e-ctl-mine-')
     writeFileSync(path.join(folder, 'db.bin'), 'a'.repeat(64))
-    const settings = { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', serverPort, folder, listenAddress: '127.0.0.1', workers: 2, invite: inviteFor('127.0.0.1', serverPort) }
-    writeFileSync(path.join(config, 'config.json'), JSON.stringify(settings))
-    const app = await startApp(config)
-    const registered = await app.cli.waitFor('registered', {}, 15_000)
-    const appKey = `${registered.ip}:${registered.port}`
+    const { app, key: appKey } = await startHeadlessClientApp(serverPort, folder, { workers: 2 })
     await app.cli.waitFor('peer-synced', { peer: sender.key }, 30_000)
     await app.cli.waitFor('peer-synced', { peer: witness.key }, 15_000)
     const senderMirror = path.join(`${folder}-mirrors`, peerFolderName(sender.port))
 
-    const page: Page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage()
-    await page.goto(app.url)
+    const { page } = await openPage(suite.browser, app.url)
     const status = page.getByRole('status').filter({ hasText: 'Client' }).first()
     const row = (key: string) => page.getByRole('table', { name: 'Peers' }).getByRole('row').filter({ has: page.getByRole('rowheader', { name: key, exact: true }) })
     await row(sender.key).waitFor()

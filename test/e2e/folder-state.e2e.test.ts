@@ -3,45 +3,17 @@
 // machine's folder with what .syncignore leaves out, each peer's mirror up to date or with files
 // still to come, and the list of what is still to come opened from the peer list.
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { truncateSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import type { Browser, Locator, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { inviteFor, killAll, runCli } from '../helpers/cli'
+import type { Locator, Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { inviteFor, runCli } from '../helpers/cli'
+import { browserSuite, expectPeersListFits, openPage, saveSettings, SCREENSHOTS, startCliServer, textOf } from '../helpers/browser-suite'
 import { FakePeer } from '../helpers/fake-peer'
-import { buildWindow, launchChromium, startApp } from '../helpers/headless-app'
-import { removeTempDirs, tempDir } from '../helpers/temp'
+import { startApp } from '../helpers/headless-app'
+import { tempDir } from '../helpers/temp'
 
-// Refreshed for the README on request (SCREENSHOTS=docs), otherwise taken into a temp folder.
-const SCREENSHOTS =
-  process.env['SCREENSHOTS'] === 'docs'
-    ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
-    : mkdtempSync(path.join(tmpdir(), 'dbs-screens-'))
-
-let browser: Browser
-const peers: FakePeer[] = []
-
-beforeAll(async () => {
-  await buildWindow()
-  browser = await launchChromium()
-}, 180_000)
-
-afterAll(async () => {
-  await browser?.close()
-})
-
-afterEach(async () => {
-  for (const peer of peers.splice(0)) await peer.stop()
-  killAll()
-  removeTempDirs()
-})
-
-/** The text of an element, or null while it is not there (for polling). */
-function textOf(locator: Locator): Promise<string | null> {
-  return locator.first().textContent({ timeout: 250 }).catch(() => null)
-}
+const suite = browserSuite()
 
 function mirrorCell(page: Page, key: string): Locator {
   return page.getByRole('table', { name: 'Peers' }).getByRole('row').filter({ has: page.getByRole('rowheader', { name: key, exact: true }) }).locator('.peer-mirror')
@@ -49,8 +21,7 @@ function mirrorCell(page: Page, key: string): Locator {
 
 describe('where each folder stands, in the browser', () => {
   it("shows this machine's folder, each mirror up to date or with files to come, and lists what is to come", async () => {
-    const server = runCli(['server', '-p', '0', '--host', '127.0.0.1'])
-    const serverPort = (await server.waitFor('ready')).port
+    const { port: serverPort } = await startCliServer()
 
     // A CLI client with one file: its mirror is soon up to date.
     const aliceDir = tempDir('e2e-alice-')
@@ -69,7 +40,7 @@ describe('where each folder stands, in the browser', () => {
       ],
       { trickle: { chunkBytes: 1000, everyMs: 500 }, filesReply: () => [] },
     )
-    peers.push(slow)
+    suite.peers.push(slow)
     await slow.start()
     const slowKey = await slow.register(serverPort)
 
@@ -79,18 +50,13 @@ describe('where each folder stands, in the browser', () => {
     writeFileSync(path.join(folder, 'debug.log'), 'noise\n')
     writeFileSync(path.join(folder, '.syncignore'), '*.log\n')
     const app = await startApp(tempDir('e2e-config-'))
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
-    const page = await context.newPage()
-    const problems: string[] = []
-    page.on('pageerror', (error) => problems.push(error.message))
-    await page.goto(app.url)
+    const { context, page, problems } = await openPage(suite.browser, app.url)
     await page.getByRole('tab', { name: 'Settings' }).click()
     await page.getByRole('radio', { name: 'Client', exact: true }).check()
     const fields: Record<string, string> = { Port: '0', 'Server address': '127.0.0.1', 'Server port': String(serverPort), Folder: folder, Workers: '2' }
     for (const [label, value] of Object.entries(fields)) await page.getByLabel(label, { exact: true }).fill(value)
     await page.getByLabel('Join with invite', { exact: true }).fill(inviteFor('127.0.0.1', serverPort))
-    await page.getByRole('button', { name: 'Save', exact: true }).click()
-    await page.getByText('Saved. The engine runs with these settings.').waitFor({ timeout: 15_000 })
+    await saveSettings(page)
     await page.getByRole('tab', { name: 'Peers' }).click()
 
     // This machine's folder: three files shared; debug.log and .syncignore itself left out.
@@ -119,15 +85,7 @@ describe('where each folder stands, in the browser', () => {
     await dialog.waitFor({ state: 'hidden', timeout: 5000 })
 
     // Still readable at 700 px: no cell of the list is wider than its box, nor the page.
-    for (const width of [1280, 860, 700]) {
-      await page.setViewportSize({ width, height: 900 })
-      const cells = await page.getByRole('table', { name: 'Peers' }).locator('th, td').evaluateAll((nodes) =>
-        nodes.map((node) => ({ text: node.textContent?.trim() ?? '', scroll: node.scrollWidth, client: node.clientWidth })),
-      )
-      expect(cells.length).toBe(3 * 4)
-      expect({ width, clipped: cells.filter((cell) => cell.scroll > cell.client) }).toEqual({ width, clipped: [] })
-      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true)
-    }
+    await expectPeersListFits(page, [1280, 860, 700], 3 * 4)
 
     // A window opened now starts from the same numbers, before any new event.
     const later = await context.newPage()

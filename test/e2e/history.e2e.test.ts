@@ -3,42 +3,16 @@
 // Settings take a file out of the peer's mirror; a file the peer deletes is restored from History
 // into a folder browsed on the engine's machine, with identical bytes, and never into the mirror.
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import type { Browser, Locator, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { inviteFor, killAll, runCli } from '../helpers/cli'
-import { buildWindow, launchChromium, startApp } from '../helpers/headless-app'
+import { describe, expect, it } from 'vitest'
+import { inviteFor, runCli } from '../helpers/cli'
+import { browserSuite, openPage, saveSettings, SCREENSHOTS, startCliServer, textOf } from '../helpers/browser-suite'
+import { startApp } from '../helpers/headless-app'
 import { expectMirrorHolds, write } from '../helpers/mirror-clients'
-import { removeTempDirs, tempDir } from '../helpers/temp'
+import { tempDir } from '../helpers/temp'
 
-// As in app.e2e.test.ts: the README's pictures only on request (SCREENSHOTS=docs).
-const SCREENSHOTS =
-  process.env['SCREENSHOTS'] === 'docs'
-    ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
-    : mkdtempSync(path.join(tmpdir(), 'dbs-screens-'))
-
-let browser: Browser
-
-beforeAll(async () => {
-  await buildWindow()
-  browser = await launchChromium()
-}, 180_000)
-
-afterAll(async () => {
-  await browser?.close()
-})
-
-afterEach(() => {
-  killAll()
-  removeTempDirs()
-})
-
-function textOf(locator: Locator): Promise<string | null> {
-  return locator.first().textContent({ timeout: 250 }).catch(() => null)
-}
+const suite = browserSuite()
 
 /** The one peer mirror in a mirror root, once it is there. */
 async function onlyMirror(root: string): Promise<string> {
@@ -46,20 +20,9 @@ async function onlyMirror(root: string): Promise<string> {
   return path.join(root, readdirSync(root).find((n) => n !== '.dropbox-sync')!)
 }
 
-async function saveSettings(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Save', exact: true }).click()
-  await page
-    .getByText('Saved. The engine runs with these settings.')
-    .waitFor({ timeout: 15_000 })
-    .catch(async (error: Error) => {
-      throw new Error(`${error.message}\nthe page says: ${await page.locator('main').innerText({ timeout: 1000 }).catch(() => '?')}`)
-    })
-}
-
 describe('History and ignore patterns in a browser', () => {
   it('patterns saved in Settings leave the peer’s mirror; a file the peer deleted is restored from History into a browsed folder', async () => {
-    const server = runCli(['server', '-p', '0', '--host', '127.0.0.1'])
-    const serverPort = (await server.waitFor('ready')).port
+    const { port: serverPort } = await startCliServer()
     const peerDir = tempDir('e2e-hist-peer-')
     const report = randomBytes(250_000)
     write(peerDir, 'docs/report.bin', report)
@@ -71,11 +34,7 @@ describe('History and ignore patterns in a browser', () => {
     write(mine, 'keep.txt', 'kept\n')
     write(mine, 'notes.log', 'a log\n')
     const app = await startApp(tempDir('e2e-hist-config-'))
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-    const page = await context.newPage()
-    const problems: string[] = []
-    page.on('pageerror', (error) => problems.push(error.message))
-    await page.goto(app.url)
+    const { context, page, problems } = await openPage(suite.browser, app.url, { width: 1280, height: 900 })
 
     await page.getByRole('tab', { name: 'Settings' }).click()
     await page.getByRole('radio', { name: 'Client', exact: true }).check()

@@ -1,9 +1,12 @@
 // The headless desktop app as a user starts it (`dropbox-sync app --ui 127.0.0.1:0 --config DIR
 // --json`), and Debian's Chromium to look at it.
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 import { ensureRendererBuild, projectRoot } from '../../src/main/app/headless/renderer-build'
-import { runCli, type CliProcess } from './cli'
+import { DEFAULT_SETTINGS, type Settings } from '../../src/shared/settings'
+import { inviteFor, runCli, type CliProcess } from './cli'
+import { tempDir } from './temp'
 
 export const CHROMIUM = '/usr/bin/chromium'
 
@@ -24,6 +27,19 @@ export async function startApp(configDir: string, timeoutMs = 20_000, extraArgs:
   const found = line()
   if (!found) throw new Error(`the app exited without a URL: ${cli.stderr}`)
   return { cli, url: (JSON.parse(found) as { url: string }).url }
+}
+
+/**
+ * The app as a client of the CLI server at `serverPort`, sharing `folder`, set up by its settings
+ * file as Settings would save it (the Settings screen has its own tests); once it has registered.
+ */
+export async function startHeadlessClientApp(serverPort: number, folder: string, fields: Partial<Settings> = {}): Promise<{ app: RunningApp; key: string }> {
+  const config = tempDir('e2e-config-')
+  const settings = { ...DEFAULT_SETTINGS, role: 'client', listenAddress: '127.0.0.1', serverAddress: '127.0.0.1', serverPort, folder, invite: inviteFor('127.0.0.1', serverPort), ...fields }
+  writeFileSync(path.join(config, 'config.json'), JSON.stringify(settings))
+  const app = await startApp(config)
+  const registered = await app.cli.waitFor('registered', {}, 15_000)
+  return { app, key: `${registered.ip}:${registered.port}` }
 }
 
 export async function stopApp(app: RunningApp): Promise<number | null> {

@@ -2,8 +2,7 @@
 // The screens as a person meets them: the names the issue promises (tabs, radios, fields, Save),
 // disabled fields for the other role, messages next to fields, the empty Peers state, the list,
 // transfers, the ring buffer, and the live feed that batches events and unsubscribes on unmount.
-import { flushPromises, mount } from '@vue/test-utils'
-import { createPinia, setActivePinia } from 'pinia'
+import { flushPromises } from '@vue/test-utils'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { defineComponent, h } from 'vue'
 import App from '../../src/renderer/src/App.vue'
@@ -18,27 +17,14 @@ import { useTransfersStore } from '../../src/renderer/src/stores/transfers'
 import SettingsView from '../../src/renderer/src/views/SettingsView.vue'
 import TransfersView from '../../src/renderer/src/views/TransfersView.vue'
 import { PEER_COLORS } from '../../src/renderer/src/peer-colors'
-import { installApi, RUNNING_SERVER, type TestApi } from '../helpers/window-api'
+import { RUNNING_SERVER, type TestApi } from '../helpers/window-api'
+import { byLabel, freshWindow, mountView } from '../helpers/window-view'
 import { DEFAULT_SETTINGS } from '../../src/shared/settings'
 
 let api: TestApi
-let pinia: ReturnType<typeof createPinia>
 beforeEach(() => {
-  pinia = createPinia()
-  setActivePinia(pinia)
-  api = installApi()
+  api = freshWindow()
 })
-
-// Components here take different props; the tests pass each its own.
-const mountIt = (component: unknown, props: Record<string, unknown> = {}) =>
-  mount(component as Parameters<typeof mount>[0], { props: props as never, global: { plugins: [pinia] }, attachTo: document.body })
-
-/** The control a <label> names, as a screen reader finds it. */
-function byLabel(root: ReturnType<typeof mount>, text: string): HTMLInputElement {
-  const label = root.findAll('label').find((l) => l.text().trim() === text)
-  if (!label) throw new Error(`no label "${text}"`)
-  return document.getElementById(label.attributes('for')!) as HTMLInputElement
-}
 
 /** Text of the elements an aria-labelledby / aria-describedby list names, as assistive technology joins it. */
 function textOf(ids: string | undefined): string {
@@ -51,7 +37,7 @@ function textOf(ids: string | undefined): string {
 
 describe('the window', () => {
   it('has the tabs Peers, Transfers, Activity, History and Settings, and switches between them', async () => {
-    const app = mountIt(App)
+    const app = mountView(App)
     await flushPromises()
     const tabs = app.findAll('[role="tab"]')
     expect(tabs.map((t) => t.text())).toEqual(['Peers', 'Transfers', 'Activity', 'History', 'Settings'])
@@ -73,7 +59,7 @@ describe('the window', () => {
 describe('Settings', () => {
   it('offers Server and Client; a server has only its Port and Listen address enabled', async () => {
     await useSettingsLoaded()
-    const view = mountIt(SettingsView)
+    const view = mountView(SettingsView)
     const radios = view.findAll('input[type="radio"]')
     expect(radios.map((r) => r.element.closest('label')!.textContent!.trim().split(' ')[0])).toEqual(['Server', 'Client'])
     const labels = ['Port', 'Listen address', 'Server address', 'Server port', 'Folder', 'Mirror folder', 'Workers', 'Buffer slots', 'Rescan every (s)', 'Keep history (days)', 'Bandwidth limit (KiB/s)']
@@ -85,7 +71,7 @@ describe('Settings', () => {
 
   it('names the radios Server and Client alone, with their hints as descriptions', async () => {
     await useSettingsLoaded()
-    const view = mountIt(SettingsView)
+    const view = mountView(SettingsView)
     const radios = view.findAll('input[type="radio"]')
     // aria-labelledby wins over the wrapping label's whole text (which holds the hint too).
     expect(radios.map((r) => textOf(r.attributes('aria-labelledby')))).toEqual(['Server', 'Client'])
@@ -101,7 +87,7 @@ describe('Settings', () => {
 
   it('refuses a Listen address that is not one IP address, next to the field', async () => {
     await useSettingsLoaded()
-    const view = mountIt(SettingsView)
+    const view = mountView(SettingsView)
     await view.findAll('input[type="radio"]')[0]!.setValue(true)
     await view.find('#port').setValue('4000')
     for (const [typed, message] of [
@@ -126,7 +112,7 @@ describe('Settings', () => {
 
   it('shows each refusal next to its field and marks the field invalid', async () => {
     await useSettingsLoaded()
-    const view = mountIt(SettingsView)
+    const view = mountView(SettingsView)
     await view.find('#workers').setValue('0')
     await view.find('#serverAddress').setValue('')
     await view.find('form').trigger('submit')
@@ -147,7 +133,7 @@ describe('Settings', () => {
 
   it('a broken value in a field the chosen role does not use does not block the save', async () => {
     await useSettingsLoaded()
-    const view = mountIt(SettingsView)
+    const view = mountView(SettingsView)
     await view.find('#workers').setValue('abc')
     await view.find('#serverPort').setValue('0')
     await view.findAll('input[type="radio"]')[0]!.setValue(true)
@@ -161,7 +147,7 @@ describe('Settings', () => {
 
   it('saves through window.api and says so', async () => {
     await useSettingsLoaded()
-    const view = mountIt(SettingsView)
+    const view = mountView(SettingsView)
     await view.findAll('input[type="radio"]')[0]!.setValue(true)
     await view.find('#port').setValue('4000')
     await view.find('form').trigger('submit')
@@ -190,7 +176,7 @@ async function useSettingsLoaded(): Promise<void> {
 describe('Peers', () => {
   it('when alone as the server, tells the user the address and port the others should enter', () => {
     useEngineStore().load(RUNNING_SERVER)
-    const empty = mountIt(PeersEmpty)
+    const empty = mountView(PeersEmpty)
     expect(empty.text()).toContain('choose Client in Settings')
     expect(empty.text()).toContain('192.168.1.20')
     expect(empty.text()).toContain('4000')
@@ -199,7 +185,7 @@ describe('Peers', () => {
 
   it('when the client cannot reach its server, says so and points at Settings', () => {
     useEngineStore().load({ ...RUNNING_SERVER, role: 'client', server: '10.0.0.9:4000', message: 'cannot reach the server 10.0.0.9:4000 (ECONNREFUSED)' })
-    const empty = mountIt(PeersEmpty)
+    const empty = mountView(PeersEmpty)
     expect(empty.text()).toContain('Not connected to the server 10.0.0.9:4000')
     expect(empty.text()).toContain('ECONNREFUSED')
     expect(empty.find('button').text()).toBe('Open Settings')
@@ -208,7 +194,7 @@ describe('Peers', () => {
 
   it('lists each peer with its ip:port, state and last change', () => {
     const at = new Date(2026, 0, 2, 13, 4, 5).getTime()
-    const list = mountIt(PeerList, {
+    const list = mountView(PeerList, {
       peers: [
         { key: '127.0.0.1:4001', ip: '127.0.0.1', port: 4001, state: 'synced', since: at },
         { key: '127.0.0.1:4002', ip: '127.0.0.1', port: 4002, state: 'offline', since: at, reason: 'log-off' },
@@ -227,7 +213,7 @@ describe('Peers', () => {
 describe('the graph', () => {
   it('puts this machine in the middle and each peer around it, labelled ip:port and coloured by state', () => {
     useEngineStore().load({ ...RUNNING_SERVER, role: 'client', self: '127.0.0.1:5000', connected: true })
-    const graph = mountIt(PeerGraph, {
+    const graph = mountView(PeerGraph, {
       peers: [
         { key: '127.0.0.1:4001', ip: '127.0.0.1', port: 4001, state: 'syncing', since: 0 },
         { key: '127.0.0.1:4002', ip: '127.0.0.1', port: 4002, state: 'offline', since: 0, reason: 'timeout' },
@@ -255,7 +241,7 @@ describe('Transfers', () => {
       ev({ type: 'buffer', used: 2, capacity: 8 }, 1000),
       ev({ type: 'workers', busy: 1, total: 2, states: [{ id: 0, busy: true, peer: '127.0.0.1:4001', path: 'photos/a b.jpg' }, { id: 1, busy: false }] }, 1000),
     ])
-    const view = mountIt(TransfersView)
+    const view = mountView(TransfersView)
     const bar = view.find('progress')
     expect(bar.attributes('aria-label')).toBe('photos/a b.jpg from 127.0.0.1:4001')
     expect(bar.attributes('value')).toBe('500000')
@@ -278,7 +264,7 @@ describe('Transfers', () => {
     transfers.apply([
       ev({ type: 'workers', busy: 2, total: 3, states: [{ id: 0, busy: true, peer: '127.0.0.1:4001', path: 'a/1.txt', jobs: 64 }, { id: 1, busy: true, peer: '127.0.0.1:4001', path: 'b/2.txt', jobs: 32 }, { id: 2, busy: false, jobs: 0 }] }, 0),
     ])
-    const view = mountIt(TransfersView)
+    const view = mountView(TransfersView)
     expect(view.find('.summary').text()).toBe('96 files in flight')
     expect(view.find('[data-testid="batched"]').text()).toContain('96 small files on the way in batches')
     expect(view.text()).not.toContain('Nothing is being copied')
@@ -286,10 +272,10 @@ describe('Transfers', () => {
   })
 
   it('draws one segment per slot, and groups slots past 128', () => {
-    const small = mountIt(RingBuffer, { used: 3, capacity: 8 })
+    const small = mountView(RingBuffer, { used: 3, capacity: 8 })
     expect(small.findAll('path.slot')).toHaveLength(8)
     expect(small.findAll('path.slot-full')).toHaveLength(3)
-    const large = mountIt(RingBuffer, { used: 1024, capacity: 65536 })
+    const large = mountView(RingBuffer, { used: 1024, capacity: 65536 })
     expect(large.findAll('path.slot')).toHaveLength(128)
     expect(large.findAll('path.slot-full')).toHaveLength(2)
     expect(large.text()).toContain('each segment is 512 slots')
@@ -309,7 +295,7 @@ describe('the live feed', () => {
 
   it('starts from the snapshot, applies only newer events, in one update per frame, and unsubscribes on unmount', async () => {
     api.snapshot = { ...api.snapshot, seq: 10, peers: [{ key: '127.0.0.1:1', ip: '127.0.0.1', port: 1, state: 'online', since: 0 }] }
-    const host = mountIt(Host)
+    const host = mountView(Host)
     const { frames } = host.vm as unknown as { frames: Array<() => void> }
     expect(api.subscribers).toBe(1)
     // Sent while the snapshot was on its way, and already in it: must not count twice.

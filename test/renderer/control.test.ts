@@ -2,12 +2,12 @@
 // Issue 21's control in the window: Pause / Resume for the whole client in the status line and for
 // each peer in its row, shown from the snapshot the window starts from; Rescan now; Open folder
 // (a path with Copy where no file manager opens it); a held mass delete with its Confirm.
-import { flushPromises, mount, type VueWrapper } from '@vue/test-utils'
-import { createPinia, setActivePinia } from 'pinia'
+import { flushPromises, type VueWrapper } from '@vue/test-utils'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import App from '../../src/renderer/src/App.vue'
 import type { EngineStatus, PeerView } from '../../src/shared/contract'
-import { installApi, RUNNING_SERVER, type TestApi } from '../helpers/window-api'
+import { RUNNING_SERVER, type TestApi } from '../helpers/window-api'
+import { buttonNamed as button, freshWindow, mountView } from '../helpers/window-view'
 
 const CLIENT: EngineStatus = { ...RUNNING_SERVER, role: 'client', self: '10.0.0.1:4100', server: '10.0.0.9:4000', connected: true }
 const BOB: PeerView = { key: '10.0.0.2:4001', ip: '10.0.0.2', port: 4001, state: 'synced', since: 0 }
@@ -15,25 +15,17 @@ const ANN: PeerView = { key: '10.0.0.3:4001', ip: '10.0.0.3', port: 4001, state:
 const BOB_ID = 'BOBBBBB-BBBBBBB-BBBBBBB-BBBBBBB-BBBBBBB-BBBBBBB-BBBBBBB-BBBBBBB'
 
 let api: TestApi
-let pinia: ReturnType<typeof createPinia>
 beforeEach(() => {
-  pinia = createPinia()
-  setActivePinia(pinia)
-  api = installApi()
+  api = freshWindow()
   api.snapshot = { ...api.snapshot, status: CLIENT, peers: [BOB, ANN] }
 })
 
 async function openApp(): Promise<VueWrapper> {
-  const app = mount(App, { global: { plugins: [pinia] }, attachTo: document.body })
+  const app = mountView(App)
   await flushPromises()
   return app
 }
 
-const button = (app: VueWrapper, name: string) => {
-  const found = app.findAll('button').find((b) => (b.attributes('aria-label') ?? b.text()) === name)
-  if (!found) throw new Error(`no button "${name}" among ${app.findAll('button').map((b) => b.attributes('aria-label') ?? b.text()).join(', ')}`)
-  return found
-}
 const row = (app: VueWrapper, peer: PeerView) => app.findAll('tbody tr').find((r) => r.find('th').text() === peer.key)!
 const status = (app: VueWrapper) => app.find('[role="status"].status')
 

@@ -2,8 +2,7 @@
 // Issue 21's window parts: the Engine panel (closed by default, remembered, an accessible
 // toggle), the folder browser the headless page offers instead of a native dialog, the Notify me
 // switch asking the browser's permission, and the page's notifications for what needs the user.
-import { flushPromises, mount } from '@vue/test-utils'
-import { createPinia, setActivePinia } from 'pinia'
+import { flushPromises } from '@vue/test-utils'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { defineComponent } from 'vue'
 import EnginePanel from '../../src/renderer/src/components/EnginePanel.vue'
@@ -14,25 +13,20 @@ import SettingsView from '../../src/renderer/src/views/SettingsView.vue'
 import type { FolderListing } from '../../src/shared/contract'
 import type { NotificationText } from '../../src/shared/notifications'
 import { DEFAULT_SETTINGS } from '../../src/shared/settings'
-import { installApi, type TestApi } from '../helpers/window-api'
+import type { TestApi } from '../helpers/window-api'
+import { freshWindow, mountView } from '../helpers/window-view'
 
 let api: TestApi
-let pinia: ReturnType<typeof createPinia>
 beforeEach(() => {
-  pinia = createPinia()
-  setActivePinia(pinia)
-  api = installApi()
+  api = freshWindow()
   window.localStorage.clear()
 })
-
-const mountIt = (component: unknown, props: Record<string, unknown> = {}) =>
-  mount(component as Parameters<typeof mount>[0], { props: props as never, global: { plugins: [pinia] }, attachTo: document.body })
 
 const WORKERS = [{ id: 0, busy: true, peer: '127.0.0.1:4001', path: 'a.txt' }, { id: 1, busy: false }]
 
 describe('the Engine panel', () => {
   it('is closed by default, opens and closes with a button that says so, and remembers it', async () => {
-    const panel = mountIt(EnginePanel, { buffer: { used: 1, capacity: 4 }, workers: WORKERS })
+    const panel = mountView(EnginePanel, { buffer: { used: 1, capacity: 4 }, workers: WORKERS })
     const toggle = panel.get('button')
     expect(toggle.text()).toContain('Engine')
     expect(toggle.attributes('aria-expanded')).toBe('false')
@@ -47,12 +41,12 @@ describe('the Engine panel', () => {
     panel.unmount()
 
     // A reload (a new mount) opens it as it was left; closing it is remembered too.
-    const again = mountIt(EnginePanel, { buffer: null, workers: [] })
+    const again = mountView(EnginePanel, { buffer: null, workers: [] })
     expect(again.get('button').attributes('aria-expanded')).toBe('true')
     expect(again.text()).toContain('Shown once this client mirrors a peer.')
     await again.get('button').trigger('click')
     again.unmount()
-    expect(mountIt(EnginePanel, { buffer: null, workers: [] }).get('button').attributes('aria-expanded')).toBe('false')
+    expect(mountView(EnginePanel, { buffer: null, workers: [] }).get('button').attributes('aria-expanded')).toBe('false')
   })
 })
 
@@ -72,7 +66,7 @@ const DOCUMENTS: FolderListing = { ok: true, path: '/home/you/Documents', parent
 describe('the folder browser', () => {
   it('starts at home, hides hidden folders until asked, does not open unreadable ones, goes in and up, and chooses', async () => {
     api.folders.set(null, HOME).set('/home/you/Documents', DOCUMENTS).set('/home/you', HOME)
-    const browser = mountIt(FolderBrowser, { label: 'Folder', start: '', browserId: 'b' })
+    const browser = mountView(FolderBrowser, { label: 'Folder', start: '', browserId: 'b' })
     await flushPromises()
     expect(api.listed).toEqual([null])
     expect(browser.attributes('role')).toBe('dialog')
@@ -99,7 +93,7 @@ describe('the folder browser', () => {
 
   it("says why a folder cannot be listed and stays where it was; starts at home when the field's folder is gone", async () => {
     api.folders.set(null, HOME).set('/gone', { ok: false, path: '/gone', home: '/home/you', message: 'Cannot list /gone: it does not exist.' })
-    const browser = mountIt(FolderBrowser, { label: 'Folder', start: '/gone', browserId: 'b' })
+    const browser = mountView(FolderBrowser, { label: 'Folder', start: '/gone', browserId: 'b' })
     await flushPromises()
     expect(api.listed).toEqual(['/gone', null])
     expect(browser.get('[role="alert"]').text()).toBe('Cannot list /gone: it does not exist.')
@@ -113,7 +107,7 @@ describe('the folder browser', () => {
     api.state = { ...api.state, settings: { ...DEFAULT_SETTINGS, role: 'client' } }
     api.folders.set(null, HOME).set('/home/you/Documents', DOCUMENTS)
     await useSettingsStore().load()
-    const view = mountIt(SettingsView)
+    const view = mountView(SettingsView)
     expect(view.findAll('button').filter((b) => b.text() === 'Choose…')).toHaveLength(0)
     const browse = view.get('button[aria-label="Browse for Mirror folder"]')
     expect(view.find('button[aria-label="Browse for Folder"]').exists()).toBe(true)
@@ -134,7 +128,7 @@ describe('the folder browser', () => {
   it('the desktop app keeps its native picker: no Browse… button', async () => {
     api.state = { ...api.state, canChooseFolder: true, settings: { ...DEFAULT_SETTINGS, role: 'client' } }
     await useSettingsStore().load()
-    const view = mountIt(SettingsView)
+    const view = mountView(SettingsView)
     expect(view.find('button[aria-label="Choose Folder"]').exists()).toBe(true)
     expect(view.find('button[aria-label="Browse for Folder"]').exists()).toBe(false)
     view.unmount()
@@ -170,7 +164,7 @@ describe('Notify me', () => {
   it('is off by default; turning it on asks the browser once, and a refusal is explained', async () => {
     api.state = { ...api.state, settings: { ...DEFAULT_SETTINGS, role: 'server' } }
     await useSettingsStore().load()
-    const view = mountIt(SettingsView)
+    const view = mountView(SettingsView)
     const toggle = view.get('input#notify')
     expect(toggle.attributes('role')).toBe('switch')
     expect((toggle.element as HTMLInputElement).checked).toBe(false)
@@ -189,7 +183,7 @@ describe('Notify me', () => {
   it('the desktop app notifies natively: the page asks for no permission', async () => {
     api.state = { ...api.state, nativeNotifications: true }
     await useSettingsStore().load()
-    const view = mountIt(SettingsView)
+    const view = mountView(SettingsView)
     await view.get('input#notify').setValue(true)
     await flushPromises()
     expect(FakeNotification.asked).toBe(0)
@@ -210,7 +204,7 @@ describe('Notify me', () => {
 
   it('shows one notification per held mass delete, lasting write failure or missing folder, only while switched on', async () => {
     await useSettingsStore().load()
-    const host = mountIt(Host, { capture: true })
+    const host = mountView(Host, { capture: true })
     const shown = (host.vm as unknown as { shown: NotificationText[] }).shown
     const events = [
       { type: 'mass-delete', peer: '10.0.0.5:4001', files: 1200, total: 2000 },
@@ -233,7 +227,7 @@ describe('Notify me', () => {
     FakeNotification.permission = 'granted'
     api.state = { ...api.state, settings: { ...DEFAULT_SETTINGS, notify: true } }
     await useSettingsStore().load()
-    const page = mountIt(Host)
+    const page = mountView(Host)
     api.emit({ type: 'error', code: 'folder-missing', message: 'the shared folder /s is gone' })
     expect(FakeNotification.shown).toEqual([{ title: 'The shared folder is gone', body: 'the shared folder /s is gone', tag: 'folder-missing' }])
     page.unmount()

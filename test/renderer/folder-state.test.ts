@@ -2,8 +2,7 @@
 // Where each folder stands, in the window: the words for a mirror's state, the Peers screen's
 // own-folder line and Mirror column with its list of what is still to come, a window that opens
 // later starting from the snapshot's numbers, and the Transfers screen's preparing rows.
-import { flushPromises, mount } from '@vue/test-utils'
-import { createPinia, setActivePinia } from 'pinia'
+import { flushPromises } from '@vue/test-utils'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { defineComponent, h } from 'vue'
 import { useLiveEvents } from '../../src/renderer/src/composables/use-live-events'
@@ -15,36 +14,21 @@ import { usePeersStore } from '../../src/renderer/src/stores/peers'
 import PeersView from '../../src/renderer/src/views/PeersView.vue'
 import TransfersView from '../../src/renderer/src/views/TransfersView.vue'
 import type { AppEvent, EngineStatus, MirrorStateView } from '../../src/shared/contract'
-import { installApi, RUNNING_SERVER, type TestApi } from '../helpers/window-api'
+import { RUNNING_SERVER, type TestApi } from '../helpers/window-api'
+import { mirror as syncingMirror, OWN } from '../helpers/folder-states'
+import { freshWindow, mountView } from '../helpers/window-view'
 
 let seq = 0
 const ev = (event: Record<string, unknown>, at = 1000): AppEvent => ({ ...event, at, seq: ++seq }) as AppEvent
 const CLIENT: EngineStatus = { ...RUNNING_SERVER, role: 'client', self: '127.0.0.1:5000', connected: true }
 
-const OWN = { folder: '/home/me/Shared', files: 1234, bytes: 5_600_000, ignored: 12, scanning: false, missing: false }
-const mirror = (peer: string, fields: Partial<MirrorStateView> = {}): MirrorStateView => ({
-  peer,
-  phase: 'syncing',
-  files: 10,
-  bytes: 1000,
-  needFiles: 3,
-  needBytes: 3_000_000,
-  removeFiles: 0,
-  failedFiles: 0,
-  // Today: the list shows a time of day alone (another day gets its date too).
-  lastChange: new Date().setHours(13, 4, 5, 0),
-  ...fields,
-})
+// Today: the list shows a time of day alone (another day gets its date too).
+const mirror = (peer: string, fields: Partial<MirrorStateView> = {}): MirrorStateView => syncingMirror(peer, { lastChange: new Date().setHours(13, 4, 5, 0), ...fields })
 
 let api: TestApi
-let pinia: ReturnType<typeof createPinia>
 beforeEach(() => {
-  pinia = createPinia()
-  setActivePinia(pinia)
-  api = installApi()
+  api = freshWindow()
 })
-
-const mountIt = (component: unknown) => mount(component as Parameters<typeof mount>[0], { global: { plugins: [pinia] }, attachTo: document.body })
 
 describe('the words for a mirror', () => {
   const cases: Array<[Partial<MirrorStateView>, string]> = [
@@ -98,7 +82,7 @@ describe('the Peers screen', () => {
       bytes: 3_000_000,
       complete: true,
     })
-    const view = mountIt(PeersView)
+    const view = mountView(PeersView)
     const own = view.get('[data-testid="own-folder"]')
     expect(own.text()).toContain('/home/me/Shared')
     expect(own.get('[data-testid="own-files"]').text()).toBe(`${(1234).toLocaleString()} files`)
@@ -144,7 +128,7 @@ describe('the Peers screen', () => {
   it('a server has no own folder and no Mirror column', () => {
     useEngineStore().load(RUNNING_SERVER)
     peersWith('127.0.0.1:4001')
-    const view = mountIt(PeersView)
+    const view = mountView(PeersView)
     expect(view.find('[data-testid="own-folder"]').exists()).toBe(false)
     expect(view.findAll('thead th').map((th) => th.text())).toEqual(['Peer', 'State', 'Last change'])
     view.unmount()
@@ -158,7 +142,7 @@ describe('the Peers screen', () => {
         return () => h('div')
       },
     })
-    const host = mountIt(Host)
+    const host = mountView(Host)
     await flushPromises()
     const folders = useFoldersStore()
     expect(folders.own).toEqual(OWN)
@@ -170,7 +154,7 @@ describe('the Peers screen', () => {
 describe('the Transfers screen', () => {
   it('shows a file being hashed as preparing, instead of "nothing is being copied"', async () => {
     useEngineStore().load(CLIENT)
-    const view = mountIt(TransfersView)
+    const view = mountView(TransfersView)
     expect(view.text()).toContain('Nothing is being copied right now')
     useFoldersStore().apply([ev({ type: 'preparing', files: [{ path: 'video/big.iso', bytes: 500_000_000, total: 2_000_000_000 }] })])
     await flushPromises()

@@ -2,37 +2,22 @@
 // The History screen and the ignore editor as a person meets them: a mirror's kept versions, newest
 // first with Show older, a restore into a folder picked natively or browsed on the engine's machine,
 // History being off; the patterns, a skipped line named before anything is sent, Save patterns.
-import { flushPromises, mount } from '@vue/test-utils'
-import { createPinia, setActivePinia } from 'pinia'
+import { flushPromises, type VueWrapper } from '@vue/test-utils'
 import { beforeEach, describe, expect, it } from 'vitest'
 import IgnoreEditor from '../../src/renderer/src/components/IgnoreEditor.vue'
 import { HISTORY_PAGE_SIZE } from '../../src/renderer/src/stores/history'
 import { useSettingsStore } from '../../src/renderer/src/stores/settings'
 import HistoryView from '../../src/renderer/src/views/HistoryView.vue'
 import type { HistoryEntryView } from '../../src/shared/contract'
-import { installApi, type TestApi } from '../helpers/window-api'
+import type { TestApi } from '../helpers/window-api'
+import { buttonNamed, byLabel, freshWindow, mountView } from '../helpers/window-view'
 
 let api: TestApi
-let pinia: ReturnType<typeof createPinia>
 beforeEach(() => {
-  pinia = createPinia()
-  setActivePinia(pinia)
-  api = installApi()
+  api = freshWindow()
 })
 
-const mountIt = (component: unknown) => mount(component as Parameters<typeof mount>[0], { global: { plugins: [pinia] }, attachTo: document.body })
-
-function button(root: ReturnType<typeof mount>, name: string): HTMLButtonElement {
-  const found = root.findAll('button').find((b) => (b.attributes('aria-label') ?? b.text().trim()) === name)
-  if (!found) throw new Error(`no button "${name}"; there are ${root.findAll('button').map((b) => b.attributes('aria-label') ?? b.text()).join(', ')}`)
-  return found.element as HTMLButtonElement
-}
-
-function byLabel(root: ReturnType<typeof mount>, text: string): HTMLInputElement {
-  const label = root.findAll('label').find((l) => l.text().trim() === text)
-  if (!label) throw new Error(`no label "${text}"`)
-  return document.getElementById(label.attributes('for')!) as HTMLInputElement
-}
+const button = (root: VueWrapper, name: string) => buttonNamed(root, name).element as HTMLButtonElement
 
 const AT = Date.UTC(2026, 11, 6, 12)
 /** `n` versions, newest first, one minute apart. */
@@ -52,12 +37,12 @@ function withHistory(entries: HistoryEntryView[], keepDays = 30): void {
   api.history.set('bob-HIJKLMN', entries)
 }
 
-const rowPaths = (view: ReturnType<typeof mount>) => view.findAll('tbody th').map((th) => th.text())
+const rowPaths = (view: VueWrapper) => view.findAll('tbody th').map((th) => th.text())
 
 describe('History', () => {
   it('opens on the mirror that keeps something, newest first, a page at a time', async () => {
     withHistory(versions(HISTORY_PAGE_SIZE + 5))
-    const view = mountIt(HistoryView)
+    const view = mountView(HistoryView)
     await flushPromises()
     expect((view.find('select').element as HTMLSelectElement).value).toBe('bob-HIJKLMN')
     expect(view.find('select').text()).toContain('alice-ABCDEFG (0 kept)')
@@ -82,7 +67,7 @@ describe('History', () => {
 
   it('restores into a folder browsed on the engine’s machine, and says where it went', async () => {
     withHistory(versions(2))
-    const view = mountIt(HistoryView)
+    const view = mountView(HistoryView)
     await flushPromises()
     button(view, `Restore docs/file 2.txt (${new Date(AT).toLocaleString()})`).click()
     await flushPromises()
@@ -108,7 +93,7 @@ describe('History', () => {
     await useSettingsStore().load()
     api.restoreChoice = '/home/you/Shared-mirrors/bob-HIJKLMN'
     api.restoreAnswer = { ok: false, message: 'Not restoring into /home/you/Shared-mirrors/bob-HIJKLMN: it is inside the mirror folder.' }
-    const view = mountIt(HistoryView)
+    const view = mountView(HistoryView)
     await flushPromises()
     button(view, `Restore docs/file 1.txt (${new Date(AT).toLocaleString()})`).click()
     await flushPromises()
@@ -124,12 +109,12 @@ describe('History', () => {
 
   it('says when history is off, and why there is nothing on a server', async () => {
     withHistory([], 0)
-    const view = mountIt(HistoryView)
+    const view = mountView(HistoryView)
     await flushPromises()
     expect(view.text()).toContain('History is off: Keep history is 0 days in Settings')
     view.unmount()
     api.historyMirrors = { ok: false, message: 'This machine is the server: it mirrors nothing, so it keeps no history.' }
-    const server = mountIt(HistoryView)
+    const server = mountView(HistoryView)
     await flushPromises()
     expect(server.find('[role="alert"]').text()).toContain('This machine is the server')
     server.unmount()
@@ -139,7 +124,7 @@ describe('History', () => {
 describe('the ignore editor', () => {
   it('shows the patterns and the built-in list read-only, names a skipped line before sending, and saves', async () => {
     api.ignore = { ok: true, file: '/home/you/Shared/.syncignore', text: 'build/\n', problem: null, defaults: ['*.swp', '.DS_Store'] }
-    const view = mountIt(IgnoreEditor)
+    const view = mountView(IgnoreEditor)
     await flushPromises()
     const text = byLabel(view, 'Patterns in .syncignore') as unknown as HTMLTextAreaElement
     expect(text.value).toBe('build/\n')
@@ -169,13 +154,13 @@ describe('the ignore editor', () => {
 
   it('says why there are no patterns to edit, and when the file there is not used', async () => {
     api.ignore = { ok: false, message: 'This machine is the server: it shares no folder, so it has no ignore patterns.' }
-    const server = mountIt(IgnoreEditor)
+    const server = mountView(IgnoreEditor)
     await flushPromises()
     expect(server.text()).toContain('This machine is the server')
     expect(server.find('textarea').exists()).toBe(false)
     server.unmount()
     api.ignore = { ok: true, file: '/s/.syncignore', text: null, problem: '.syncignore is not used: it is a link, and links are not followed. Saving here replaces it.', defaults: [] }
-    const view = mountIt(IgnoreEditor)
+    const view = mountView(IgnoreEditor)
     await flushPromises()
     expect(view.find('[role="alert"]').text()).toContain('it is a link')
     expect(view.text()).toContain('not there yet')

@@ -2,8 +2,7 @@
 // Devices and members as a person meets them: this device's ID with a Copy button in Settings, the
 // Device name field, Join with invite showing what a pasted invite says (or why not), and the
 // server's Members screen: Invite a device, Accept / Refuse / Remove, live from main's events.
-import { flushPromises, mount } from '@vue/test-utils'
-import { createPinia, setActivePinia } from 'pinia'
+import { flushPromises, type VueWrapper } from '@vue/test-utils'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import App from '../../src/renderer/src/App.vue'
 import { describeEvent, categoryOf } from '../../src/renderer/src/describe-event'
@@ -13,30 +12,15 @@ import MembersView from '../../src/renderer/src/views/MembersView.vue'
 import SettingsView from '../../src/renderer/src/views/SettingsView.vue'
 import type { AppEvent, MemberView } from '../../src/shared/contract'
 import { DEFAULT_SETTINGS } from '../../src/shared/settings'
-import { installApi, type TestApi } from '../helpers/window-api'
+import type { TestApi } from '../helpers/window-api'
+import { buttonNamed, byLabel, freshWindow, mountView } from '../helpers/window-view'
 
 let api: TestApi
-let pinia: ReturnType<typeof createPinia>
 beforeEach(() => {
-  pinia = createPinia()
-  setActivePinia(pinia)
-  api = installApi()
+  api = freshWindow()
 })
 
-const mountIt = (component: unknown) => mount(component as Parameters<typeof mount>[0], { global: { plugins: [pinia] }, attachTo: document.body })
-
-/** A button as a screen reader names it: its aria-label, else its text. */
-function button(root: ReturnType<typeof mount>, name: string): HTMLButtonElement {
-  const found = root.findAll('button').find((b) => (b.attributes('aria-label') ?? b.text().trim()) === name)
-  if (!found) throw new Error(`no button "${name}"; there are ${root.findAll('button').map((b) => b.attributes('aria-label') ?? b.text()).join(', ')}`)
-  return found.element as HTMLButtonElement
-}
-
-function byLabel(root: ReturnType<typeof mount>, text: string): HTMLInputElement {
-  const label = root.findAll('label').find((l) => l.text().trim() === text)
-  if (!label) throw new Error(`no label "${text}"`)
-  return document.getElementById(label.attributes('for')!) as HTMLInputElement
-}
+const button = (root: VueWrapper, name: string) => buttonNamed(root, name).element as HTMLButtonElement
 
 const member = (over: Partial<MemberView>): MemberView => ({
   id: 'a'.repeat(64),
@@ -54,7 +38,7 @@ describe('Settings: this device', () => {
     await useSettingsStore().load()
     const writeText = vi.fn(async () => {})
     Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true })
-    const view = mountIt(SettingsView)
+    const view = mountView(SettingsView)
     await flushPromises()
     const id = byLabel(view, "This device's ID")
     expect(id.value).toBe(api.device.id)
@@ -70,7 +54,7 @@ describe('Settings: this device', () => {
   it('says why the ID cannot be shown', async () => {
     api.device = { id: null, shortId: null, problem: '/config/device-key.pem is not a private key (PEM)' }
     await useSettingsStore().load()
-    const view = mountIt(SettingsView)
+    const view = mountView(SettingsView)
     await flushPromises()
     expect(view.find('[role="alert"]').text()).toContain('device-key.pem is not a private key')
     expect(view.findAll('button').some((b) => b.attributes('aria-label') === "Copy this device's ID")).toBe(false)
@@ -79,7 +63,7 @@ describe('Settings: this device', () => {
 
   it('refuses an empty device name next to the field, for a server too', async () => {
     await useSettingsStore().load()
-    const view = mountIt(SettingsView)
+    const view = mountView(SettingsView)
     await view.find('input[value="server"]').setValue(true)
     const name = byLabel(view, 'Device name')
     expect(name.disabled).toBe(false)
@@ -102,7 +86,7 @@ describe('Settings: Join with invite', () => {
     api.invites.set(`${INVITE.slice(0, -1)}a`, { ok: false, problem: 'mistyped', message: 'This invite is mistyped (a character is wrong, missing or extra): copy it again' })
     api.invites.set('dbs1-old', { ok: false, problem: 'expired', message: 'This invite expired 2020-01-01T00:00:00.000Z; ask for a new one' })
     await useSettingsStore().load()
-    const view = mountIt(SettingsView)
+    const view = mountView(SettingsView)
     const field = byLabel(view, 'Join with invite')
     expect(field.disabled).toBe(false)
     expect(field.getAttribute('aria-describedby')).toContain('invite-details')
@@ -129,19 +113,19 @@ describe('Settings: Join with invite', () => {
 
 describe('Members', () => {
   it('is a tab of the Server role only (History, of the Client role only)', async () => {
-    const app = mountIt(App)
+    const app = mountView(App)
     await flushPromises()
     expect(app.findAll('[role="tab"]').map((t) => t.text())).toEqual(['Peers', 'Transfers', 'Activity', 'History', 'Settings'])
     app.unmount()
     api.state = { ...api.state, settings: { ...DEFAULT_SETTINGS, role: 'server', port: 4000 } }
-    const server = mountIt(App)
+    const server = mountView(App)
     await flushPromises()
     expect(server.findAll('[role="tab"]').map((t) => t.text())).toEqual(['Peers', 'Members', 'Transfers', 'Activity', 'Settings'])
     server.unmount()
   })
 
   it('makes an invite and shows it with a Copy button and its expiry', async () => {
-    const view = mountIt(MembersView)
+    const view = mountView(MembersView)
     await flushPromises()
     expect(view.text()).toContain('No device has joined or asked to yet')
     button(view, 'Invite a device').click()
@@ -162,7 +146,7 @@ describe('Members', () => {
     const bob = member({ id: 'b'.repeat(64), shortId: 'BBBBBBB', name: 'bob desktop', state: 'pending', address: '192.168.1.31:50000' })
     const carol = member({ id: 'c'.repeat(64), shortId: 'CCCCCCC', name: 'carol phone', state: 'pending' })
     api.members = { revision: 1, members: [member({}), bob, carol], problem: null }
-    const view = mountIt(MembersView)
+    const view = mountView(MembersView)
     await flushPromises()
     const rows = view.findAll('tbody tr').map((r) => r.text())
     expect(rows[0]).toMatch(/alice laptop.*AAAAAAA.*member/)
@@ -187,7 +171,7 @@ describe('Members', () => {
 
   it('follows the list main sends (a change from a terminal), keeps the newest, and unsubscribes on unmount', async () => {
     const before = api.subscribers
-    const view = mountIt(MembersView)
+    const view = mountView(MembersView)
     await flushPromises()
     expect(api.subscribers).toBe(before + 1)
     api.emit({ type: 'members', state: { revision: 5, members: [member({ state: 'pending', name: 'dave' })], problem: null } })
