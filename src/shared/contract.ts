@@ -177,6 +177,8 @@ export const peerViewSchema = z.object({
   /** When the state last changed (main's clock, ms). */
   since: z.number(),
   reason: leaveReason.optional(),
+  /** The device at that address, as the registry announced it (ID as people read it, and its name). */
+  ...device,
 })
 export type PeerView = z.infer<typeof peerViewSchema>
 

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { loadOrCreateIdentity } from '../../src/main/engine/identity/device-identity'
 import { decodeInvite } from '../../src/main/engine/identity/invite'
 import { Membership } from '../../src/main/engine/identity/membership'
-import { browserSuite, expectPeersListFits, openPage, saveSettings, SCREENSHOTS, startCliServer as startServer, textOf } from '../helpers/browser-suite'
+import { browserSuite, expectPeersListFits, graphNodeOf, openPage, peerRowOf, saveSettings, SCREENSHOTS, startCliServer as startServer, textOf } from '../helpers/browser-suite'
 import { inviteFor, runCli, type CliProcess } from '../helpers/cli'
 import { startApp, stopApp, type RunningApp } from '../helpers/headless-app'
 import { freePort } from '../helpers/ports'
@@ -55,11 +55,12 @@ async function startClient(serverPort: number): Promise<{ cli: CliProcess; key: 
 
 
 function peerRow(page: Page, key: string) {
-  return page.getByRole('table', { name: 'Peers' }).getByRole('rowheader', { name: key, exact: true })
+  return peerRowOf(page, key).getByRole('rowheader')
 }
 
+/** A peer's label on the graph: its name once known, so found by the address its node carries. */
 function graphLabel(page: Page, key: string) {
-  return page.getByTestId('peer-graph').locator('text', { hasText: key })
+  return graphNodeOf(page, key).locator('text')
 }
 
 async function expectPeerShown(page: Page, key: string): Promise<void> {
@@ -69,10 +70,8 @@ async function expectPeerShown(page: Page, key: string): Promise<void> {
 
 /** A peer that left stays a few seconds, greyed, so it is seen to go: within 2 s it is offline. */
 async function expectPeerGone(page: Page, key: string): Promise<void> {
-  const row = page.getByRole('table', { name: 'Peers' }).locator('tr.peer-offline', { has: page.getByRole('rowheader', { name: key, exact: true }) })
-  await row.waitFor({ state: 'visible', timeout: WITHIN })
-  const node = page.getByTestId('peer-graph').locator('g.node-offline', { has: page.locator('text', { hasText: key }) })
-  await node.first().waitFor({ state: 'visible', timeout: WITHIN })
+  await peerRowOf(page, key, 'offline').waitFor({ state: 'visible', timeout: WITHIN })
+  await graphNodeOf(page, key, 'offline').first().waitFor({ state: 'visible', timeout: WITHIN })
 }
 
 async function fillSettings(page: Page, values: Partial<Record<'Port' | 'Server address' | 'Server port' | 'Folder' | 'Workers' | 'Buffer slots', string>>): Promise<void> {
@@ -155,10 +154,10 @@ describe('the app in a browser', () => {
     await page.getByRole('tab', { name: 'Peers' }).click()
     slow.away = true
     slow.folderState(false)
-    const slowIn = (state: string) => page.getByRole('table', { name: 'Peers' }).locator(`tr.peer-${state}`, { has: page.getByRole('rowheader', { name: slowKey, exact: true }) })
+    const slowIn = (state: string) => peerRowOf(page, slowKey, state)
     await slowIn('waiting').waitFor({ state: 'visible', timeout: WITHIN })
     await expect.poll(() => textOf(slowIn('waiting'))).toContain('folder away')
-    await page.getByTestId('peer-graph').locator('g.node-waiting', { has: page.locator('text', { hasText: slowKey }) }).first().waitFor({ timeout: WITHIN })
+    await graphNodeOf(page, slowKey, 'waiting').first().waitFor({ timeout: WITHIN })
     await screenshot(page, 'peers')
     slow.away = false
     slow.folderState(true)
@@ -292,7 +291,7 @@ describe('the app in a browser', () => {
     await expectPeerShown(page, bob.key)
     bob.cli.kill('SIGTERM')
     await expectPeerGone(page, bob.key)
-    const gone = page.getByRole('table', { name: 'Peers' }).getByRole('row').filter({ has: page.getByRole('rowheader', { name: bob.key, exact: true }) })
+    const gone = peerRowOf(page, bob.key)
     await expect.poll(() => textOf(gone)).toContain('offline (logged off)')
 
     // Every cell of the list shows all it holds, from 1280 px down to 700: nothing wider than its box.

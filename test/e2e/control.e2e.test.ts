@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli, type CliProcess } from '../helpers/cli'
-import { browserSuite, openPage, SCREENSHOTS, startCliServer } from '../helpers/browser-suite'
+import { browserSuite, openPage, peerRowOf, SCREENSHOTS, startCliServer } from '../helpers/browser-suite'
 import { startHeadlessClientApp } from '../helpers/headless-app'
 import { expectMirrored } from '../helpers/mirror-clients'
 import { writeThroughMmap } from '../helpers/mmap'
@@ -56,7 +56,7 @@ describe('controlling the client from the app', () => {
 
     const { page } = await openPage(suite.browser, app.url)
     const status = page.getByRole('status').filter({ hasText: 'Client' }).first()
-    const row = (key: string) => page.getByRole('table', { name: 'Peers' }).getByRole('row').filter({ has: page.getByRole('rowheader', { name: key, exact: true }) })
+    const row = (key: string) => peerRowOf(page, key)
     await row(sender.key).waitFor()
 
     // The whole client: paused, it says so everywhere, also in a window opened afterwards.

@@ -8,7 +8,7 @@ import path from 'node:path'
 import type { Locator, Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { inviteFor, runCli } from '../helpers/cli'
-import { browserSuite, expectPeersListFits, openPage, saveSettings, SCREENSHOTS, startCliServer, textOf } from '../helpers/browser-suite'
+import { browserSuite, expectPeersListFits, openPage, peerRowOf, saveSettings, SCREENSHOTS, startCliServer, textOf } from '../helpers/browser-suite'
 import { FakePeer } from '../helpers/fake-peer'
 import { startApp } from '../helpers/headless-app'
 import { tempDir } from '../helpers/temp'
@@ -16,7 +16,7 @@ import { tempDir } from '../helpers/temp'
 const suite = browserSuite()
 
 function mirrorCell(page: Page, key: string): Locator {
-  return page.getByRole('table', { name: 'Peers' }).getByRole('row').filter({ has: page.getByRole('rowheader', { name: key, exact: true }) }).locator('.peer-mirror')
+  return peerRowOf(page, key).locator('.peer-mirror')
 }
 
 describe('where each folder stands, in the browser', () => {

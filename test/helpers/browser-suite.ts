@@ -66,6 +66,22 @@ export async function openPage(browser: Browser, url: string, viewport = { width
 }
 
 /** The text of an element, or null while it is not there (for polling). */
+/**
+ * A peer's row in the Peers list (in `state` if given), by its address: its header reads
+ * "NAME (ADDRESS)", or the address alone.
+ */
+export function peerRowOf(page: Page, key: string, state?: string): Locator {
+  const address = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const table = page.getByRole('table', { name: 'Peers' })
+  const rows = state ? table.locator(`tr.peer-${state}`) : table.getByRole('row')
+  return rows.filter({ has: page.getByRole('rowheader', { name: new RegExp(`(^|\\()${address}\\)?$`) }) })
+}
+
+/** A peer's node on the graph (in `state` if given), by the address it carries: its label is the device's name. */
+export function graphNodeOf(page: Page, key: string, state?: string): Locator {
+  return page.getByTestId('peer-graph').locator(`g.node${state ? `.node-${state}` : ''}[data-peer="${key}"]`)
+}
+
 export function textOf(locator: Locator): Promise<string | null> {
   return locator.first().textContent({ timeout: 250 }).catch(() => null)
 }

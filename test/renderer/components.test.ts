@@ -192,35 +192,36 @@ describe('Peers', () => {
     empty.unmount()
   })
 
-  it('lists each peer with its ip:port, state and last change', () => {
+  it('lists each peer by its device name with its ip:port beside it (the address alone until the name is known), state and last change', () => {
     const at = new Date(2026, 0, 2, 13, 4, 5).getTime()
     const list = mountView(PeerList, {
       peers: [
-        { key: '127.0.0.1:4001', ip: '127.0.0.1', port: 4001, state: 'synced', since: at },
+        { key: '127.0.0.1:4001', ip: '127.0.0.1', port: 4001, state: 'synced', since: at, id: 'AAAAAAA-BBBBBBB', name: 'bob laptop' },
         { key: '127.0.0.1:4002', ip: '127.0.0.1', port: 4002, state: 'offline', since: at, reason: 'log-off' },
       ],
     })
     const rows = list.findAll('tbody tr').map((r) => r.findAll('th, td').map((c) => c.text()))
     expect(rows).toEqual([
-      ['127.0.0.1:4001', 'synced', '13:04:05'],
+      ['bob laptop127.0.0.1:4001', 'synced', '13:04:05'],
       ['127.0.0.1:4002', 'offline (logged off)', '13:04:05'],
     ])
+    expect(list.find('tbody th').attributes('title')).toBe('bob laptop (127.0.0.1:4001)')
     expect(list.find('table').attributes('aria-label')).toBe('Peers')
     list.unmount()
   })
 })
 
 describe('the graph', () => {
-  it('puts this machine in the middle and each peer around it, labelled ip:port and coloured by state', () => {
+  it('puts this machine in the middle and each peer around it, labelled by name (else ip:port) and coloured by state', () => {
     useEngineStore().load({ ...RUNNING_SERVER, role: 'client', self: '127.0.0.1:5000', connected: true })
     const graph = mountView(PeerGraph, {
       peers: [
-        { key: '127.0.0.1:4001', ip: '127.0.0.1', port: 4001, state: 'syncing', since: 0 },
+        { key: '127.0.0.1:4001', ip: '127.0.0.1', port: 4001, state: 'syncing', since: 0, name: 'bob laptop' },
         { key: '127.0.0.1:4002', ip: '127.0.0.1', port: 4002, state: 'offline', since: 0, reason: 'timeout' },
       ],
     })
     const nodes = graph.findAll('g.node')
-    expect(nodes.map((n) => n.find('text').text())).toEqual(['127.0.0.1:4001', '127.0.0.1:4002', 'this machine (127.0.0.1:5000)'])
+    expect(nodes.map((n) => n.find('text').text())).toEqual(['bob laptop', '127.0.0.1:4002', 'this machine (127.0.0.1:5000)'])
     expect(nodes[2]!.attributes('transform')).toBeUndefined()
     expect(nodes[0]!.find('circle').attributes('fill')).toBe(PEER_COLORS.syncing)
     expect(nodes[1]!.find('circle').attributes('fill')).toBe(PEER_COLORS.offline)

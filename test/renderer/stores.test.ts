@@ -43,6 +43,14 @@ describe('the peers store', () => {
     expect(peers.peers.map((p) => p.key)).toEqual(['127.0.0.1:4001'])
   })
 
+  it('knows each peer as the device the registry announced at its address', () => {
+    const peers = usePeersStore()
+    peers.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4001, id: 'AAAAAAA-BBBBBBB', name: 'bob laptop' })])
+    expect(peers.peers[0]).toMatchObject({ key: '127.0.0.1:4001', id: 'AAAAAAA-BBBBBBB', name: 'bob laptop', state: 'online' })
+    peers.apply([ev({ type: 'peer-synced', peer: '127.0.0.1:4001', files: 1, bytes: 10 })])
+    expect(peers.peers[0]).toMatchObject({ name: 'bob laptop', state: 'synced' })
+  })
+
   it('when the app stops answering, no peer is drawn as online any more', () => {
     vi.useFakeTimers()
     const peers = usePeersStore()

@@ -20,7 +20,7 @@ export function applyPeerEvent(table: PeerTable, event: AppEvent): boolean {
       const key = formatEndpoint(event.ip, event.port)
       const known = table.get(key)
       if (known && known.state !== 'offline') return false
-      table.set(key, { key, ip: event.ip, port: event.port, state: 'online', since: event.at })
+      table.set(key, { key, ip: event.ip, port: event.port, state: 'online', since: event.at, id: event.id, name: event.name })
       return true
     }
     case 'peer-left': {
