@@ -2,8 +2,8 @@
 // peer's changes, puts a list job in the ring, turns the list (and every pushed change) into one
 // file job per file that differs, applies deletions and renames itself, and reports progress.
 // It is the only producer of jobs; the workers only consume them (see job-ring.ts).
-import { existsSync, lstatSync } from 'node:fs'
-import { mkdir, readdir, rename } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdir, rename } from 'node:fs/promises'
 import path from 'node:path'
 import { formatDeviceId } from '../../../shared/device-id'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
@@ -20,16 +20,13 @@ import type { FileJob, Job, JobResult, ListEntry, PeerRef, WorkerToMain } from '
 import { MirrorManifest } from './mirror-manifest'
 import { MirrorGuard } from './mirror-guard'
 import { MirrorStats, toComeList, type MirrorSource, type ToCome } from './mirror-stats'
-import { MirrorWriter, pathInMirror, removeEmptyParents, removeFromMirror, TEMP_PREFIX } from './mirror-path'
-import { clearWay, wayIsReal } from './mirror-way'
+import { MirrorFiles } from './mirror-files'
+import { pathInMirror } from './mirror-path'
+import { wayIsReal } from './mirror-way'
 import { Reachability, retryDelay } from './reachability'
 import { WRITE_FAILED } from './write-failure'
 import { PeerSession, PeerSessionError } from './peer-session'
 import type { TlsCredentials } from '../net/tls'
-import { Recycler } from './recycler'
-import { DEFAULT_KEEP_DAYS } from '../../../shared/keep-days'
-import { historyRoot } from './history-index'
-import { HistoryStore } from './history-store'
 import { DEFAULT_MASS_DELETE, MassDeleteHold, type MassDeleteLimits } from './mass-delete'
 import { DeletionGatherer } from './deletion-gatherer'
 import { PAUSE_FILE, PauseState } from './pause-state'
@@ -129,17 +126,15 @@ export class MirrorCoordinator {
   /** Manifests of forgotten peers still being saved: one that comes back loads after the save. */
   private readonly saving = new Map<string, Promise<void>>()
   private nextJobId = 1
-  private readonly startedAt = Date.now()
   private stopped = false
   private readonly stateEvents: Throttle
   /** Where each mirror stands (mirror-state events), told which peers changed. */
   private readonly stats: MirrorStats
   private readonly stateDir: string
-  private readonly recycler: Recycler
-  private readonly writer = new MirrorWriter()
+  /** Removing, moving and restoring mirror files, with the history and the recycler. */
+  private readonly files: MirrorFiles
   /** Whether the mirror's disk is refusing writes: said once when it starts, not per file. */
   private readonly mirrorDisk = new Reachability()
-  private readonly history: HistoryStore
   /** Each peer's recent deletions and those held, by device ID; kept while it is away. */
   private readonly holds = new Map<string, MassDeleteHold>()
   private readonly pauses: PauseState
@@ -149,14 +144,16 @@ export class MirrorCoordinator {
   constructor(private readonly options: MirrorOptions) {
     this.ring = new JobRing<Job>(options.bufferSlots)
     this.stateDir = path.join(options.mirrorRoot, STATE_FOLDER)
-    this.history = new HistoryStore(historyRoot(this.stateDir), {
-      keepMs: (options.keepDays ?? DEFAULT_KEEP_DAYS) * 24 * 60 * 60 * 1000,
-      capBytes: options.historyCapBytes,
+    this.files = new MirrorFiles({
+      stateDir: this.stateDir,
+      keepDays: options.keepDays,
+      historyCapBytes: options.historyCapBytes,
+      onEvent: options.onEvent,
       problem: (message) => this.report('io-error', message),
+      mirrors: () => this.peers.values(),
     })
     this.devices = new DeviceFolders(path.join(this.stateDir, DEVICES_FILE))
     this.devices.load()
-    this.recycler = new Recycler(path.join(this.stateDir, 'recently-deleted'), (message) => this.report('io-error', message))
     this.pauses = new PauseState(path.join(this.stateDir, PAUSE_FILE))
     this.stateEvents = new Throttle(STATE_EVENTS_EVERY_MS, () => this.emitState())
     this.stats = new MirrorStats((id) => this.statsSource(id), options.onEvent)
@@ -181,8 +178,7 @@ export class MirrorCoordinator {
         changed: () => this.stateEvents.schedule(),
       },
     )
-    await this.recycler.start()
-    await this.history.start().catch((error: unknown) => this.report('io-error', `opening the mirror history: ${String(error)}`))
+    await this.files.start()
     // Paused before the last stop: still paused, and said so.
     this.pauses.load()
     if (this.pauses.all) this.options.onEvent({ type: 'paused' })
@@ -200,8 +196,7 @@ export class MirrorCoordinator {
       state.gathering.dispose()
     }
     await this.pool?.stop()
-    await this.recycler.clear()
-    await this.history.stop()
+    await this.files.stop()
     await Promise.all([...this.peers.values()].map((s) => s.manifest.flush().catch(() => {})))
   }
 
@@ -310,11 +305,11 @@ export class MirrorCoordinator {
     let applied = 0
     for (const rel of paths) {
       if (remote.has(rel) || state.pending.has(rel) || !state.manifest.files.has(rel)) continue
-      await this.removeLocal(state, rel)
+      await this.files.removeLocal(state, rel)
       applied++
     }
     this.checkSynced(state)
-    return { ok: true, message: `applied ${applied} deletions of ${peer}${this.history.enabled ? '; the files are in the mirror history' : ''}` }
+    return { ok: true, message: `applied ${applied} deletions of ${peer}${this.files.history.enabled ? '; the files are in the mirror history' : ''}` }
   }
 
   /**
@@ -621,7 +616,7 @@ export class MirrorCoordinator {
     // Whatever changed in the mirror while no guard watched it (the peer away, or the list on
     // its way) is found now, one lstat per file, and fetched before the peer is called synced.
     if (!state.guard) await this.repair(state, [''])
-    await this.removeStrays(state, remote)
+    await this.files.removeStrays(state, remote)
     const early = state.early.splice(0)
     // Most files were queued as their frames came; this catches what could not be then.
     for (const rel of interleaveFolders(remote.keys())) {
@@ -632,25 +627,6 @@ export class MirrorCoordinator {
     // Every file the folder held unrecorded has had its check.
     state.probeDisk = false
     this.checkSynced(state)
-  }
-
-  /**
-   * Files in the mirror folder that neither the peer lists nor we wrote go: temp files a crash
-   * left behind (TEMP_PREFIX), or anything else put there by hand.
-   */
-  private async removeStrays(state: PeerState, remote: Map<string, ListEntry>): Promise<void> {
-    const walk = async (dir: string, prefix: string): Promise<void> => {
-      for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-        const rel = prefix ? `${prefix}/${entry.name}` : entry.name
-        const abs = path.join(dir, entry.name)
-        if (entry.isDirectory()) await walk(abs, rel)
-        else if (remote.has(rel) || state.manifest.files.has(rel)) continue
-        // A temp file of this process belongs to a transfer in flight; only a crash's are strays.
-        else if (entry.name.startsWith(TEMP_PREFIX) && (lstatSync(abs, { throwIfNoEntry: false })?.mtimeMs ?? 0) >= this.startedAt) continue
-        else await removeFromMirror(abs, state.ref.folder)
-      }
-    }
-    await walk(state.ref.folder, '')
   }
 
   // --- changes ----------------------------------------------------------------------------
@@ -699,7 +675,7 @@ export class MirrorCoordinator {
       const want = state.remote.get(rel)
       if (!want || state.manifest.files.get(rel)?.version === want.version || state.pending.has(rel)) continue
       const from = deletedByVersion.get(want.version)?.pop()
-      if (from && (await this.renameLocal(state, from, rel))) {
+      if (from && (await this.files.renameLocal(state, from, rel))) {
         deleted.delete(from)
         state.gathering.remove(from)
       }
@@ -735,7 +711,7 @@ export class MirrorCoordinator {
     if (have?.version === want.version || state.pending.has(rel) || state.refused.get(rel) === want.version) return
     const where = pathInMirror(state.ref.folder, rel)
     if ('problem' in where) return
-    if (want.size > 0 && (await this.restoreRecycled(state, rel, want, where.path))) return
+    if (want.size > 0 && (await this.files.restoreRecycled(state, rel, want, where.path))) return
     state.pending.set(rel, want.version)
     const job: FileJob = {
       kind: 'file',
@@ -745,9 +721,9 @@ export class MirrorCoordinator {
       version: want.version,
       size: want.size,
       have: have?.version ?? null,
-      reuseFrom: want.size > 0 ? (this.localCopyOf(want.version, where.path) ?? (!have && state.probeDisk ? this.unrecorded(state, where.path, want.size) : null)) : null,
+      reuseFrom: want.size > 0 ? (this.files.localCopyOf(want.version, where.path) ?? (!have && state.probeDisk ? this.files.unrecorded(state, where.path, want.size) : null)) : null,
       // What it replaces goes to the history (the worker links it there before the rename).
-      keepAs: have ? this.history.reserve(path.basename(state.ref.folder)) : null,
+      keepAs: have ? this.files.reserveKeep(state) : null,
     }
     await this.produce(state, job)
   }
@@ -786,7 +762,7 @@ export class MirrorCoordinator {
 
   private async onDone(job: Job, result: JobResult): Promise<void> {
     this.stats.touch(job.peer.id)
-    if (job.kind === 'file' && job.keepAs) this.settleKept(job, result)
+    if (job.kind === 'file' && job.keepAs) this.files.settleKept(job, result)
     const generation = this.jobGenerations.get(job.id)
     this.jobGenerations.delete(job.id)
     const state = this.peers.get(job.peer.id)
@@ -822,7 +798,7 @@ export class MirrorCoordinator {
       // The peer no longer has it; its delete notice is on the way. Do not ask again until
       // the peer announces the path anew.
       state.refused.set(job.path, job.version)
-      await this.removeFoldersMadeFor(state, job.path)
+      await this.files.removeFoldersMadeFor(state, job.path)
     } else if (!result.ok && result.outcome === 'failed' && result.code === 'peer-aborted' && current && state.folderAway) {
       // Not the file's fault, nor the peer's: it waits for the folder, however long that takes.
       state.held.add(job.path)
@@ -854,7 +830,7 @@ export class MirrorCoordinator {
         return
       }
       state.refused.set(job.path, job.version)
-      await this.removeFoldersMadeFor(state, job.path)
+      await this.files.removeFoldersMadeFor(state, job.path)
     }
     if (!current) return
     await this.consider(state, state.generation, job.path)
@@ -943,16 +919,6 @@ export class MirrorCoordinator {
   // --- local file operations --------------------------------------------------------------
 
   /**
-   * A transfer that brought nothing may leave behind the folders made for it (the peer deleted
-   * or moved the file meanwhile): a mirror holds no folder the peer's files do not need.
-   */
-  private async removeFoldersMadeFor(state: PeerState, rel: string): Promise<void> {
-    if (state.manifest.files.has(rel)) return
-    const where = pathInMirror(state.ref.folder, rel)
-    if (!('problem' in where)) await removeEmptyParents(where.path, state.ref.folder)
-  }
-
-  /**
    * Deletions the peer made: applied, unless they make a mass delete (see mass-delete.ts), which
    * is held until the user confirms it.
    */
@@ -978,112 +944,12 @@ export class MirrorCoordinator {
     try {
       for (const rel of rels) {
         if (held?.has(rel)) continue
-        await this.removeLocal(state, rel)
+        await this.files.removeLocal(state, rel)
         if (applying.delete(rel)) state.deleting--
       }
     } finally {
       state.deleting -= applying.size
     }
-  }
-
-  /** A file job that was to keep the version it replaces: kept in the history if it was replaced. */
-  private settleKept(job: FileJob, result: JobResult): void {
-    const replaced = result.kind === 'file' && result.ok && result.outcome !== 'up-to-date'
-    if (replaced && job.have) this.history.adopt(path.basename(job.peer.folder), job.peer.key, job.path, job.keepAs!, job.have, 'overwritten')
-    else this.history.discard(job.keepAs!)
-  }
-
-  /** Moves `source` onto `target` (`rel` in the mirror), keeping the version it replaces. */
-  private placeKeeping(state: PeerState, rel: string, source: string, target: string): void {
-    const old = state.manifest.files.get(rel)
-    const folderName = path.basename(state.ref.folder)
-    const keepAs = old ? this.history.reserve(folderName) : null
-    try {
-      this.writer.place(source, target, state.ref.folder, keepAs)
-    } catch (error) {
-      if (keepAs) this.history.discard(keepAs)
-      throw error
-    }
-    if (keepAs) this.history.adopt(folderName, state.ref.key, rel, keepAs, old!.version, 'overwritten')
-  }
-
-  private async removeLocal(state: PeerState, rel: string): Promise<void> {
-    const where = pathInMirror(state.ref.folder, rel)
-    if ('problem' in where) return
-    const entry = state.manifest.files.get(rel)
-    // Never through a link planted on the way (it is removed instead: see mirror-way.ts). Linked
-    // into the history at once; held 10 s in the recycler too, in case a move follows.
-    if (entry && clearWay(where.path, state.ref.folder)) {
-      const kept = this.history.enabled ? this.history.link(path.basename(state.ref.folder), state.ref.key, rel, where.path, entry.version, 'deleted') : null
-      if (entry.size > 0) await this.recycler.keep(where.path, entry.version, kept === null ? undefined : `${path.basename(state.ref.folder)}/${kept}`)
-    }
-    // A folder standing at the path stays: it may hold what the peer has there now.
-    await removeFromMirror(where.path, state.ref.folder).catch(() => {})
-    const had = state.manifest.files.has(rel)
-    state.manifest.delete(rel)
-    if (had) this.options.onEvent({ type: 'file-removed', peer: state.ref.key, path: rel })
-  }
-
-  private async renameLocal(state: PeerState, from: string, to: string): Promise<boolean> {
-    const source = pathInMirror(state.ref.folder, from)
-    const target = pathInMirror(state.ref.folder, to)
-    const entry = state.manifest.files.get(from)
-    if ('problem' in source || 'problem' in target || !entry) return false
-    // Only the file itself, reached through real folders: never one a link planted on the way leads to.
-    const stats = clearWay(source.path, state.ref.folder) ? lstatOrWhy(source.path) : 'absent'
-    if (typeof stats !== 'object' || !stats.isFile()) return false
-    try {
-      this.placeKeeping(state, to, source.path, target.path)
-    } catch {
-      return false
-    }
-    // A folder the peer moved or emptied must not stay behind, empty, in the mirror.
-    await removeEmptyParents(source.path, state.ref.folder)
-    state.manifest.delete(from)
-    state.manifest.set(to, entry.version, entry.size, entry.mtimeMs)
-    this.options.onEvent({ type: 'file-removed', peer: state.ref.key, path: from })
-    this.options.onEvent({ type: 'file-synced', peer: state.ref.key, path: to, bytes: entry.size, version: entry.version })
-    return true
-  }
-
-  /** Brings a just-deleted file with this content back under its new name: a move, no transfer. */
-  private async restoreRecycled(state: PeerState, rel: string, want: ListEntry, target: string): Promise<boolean> {
-    // A move, not a loss: what the history kept of the deletion goes.
-    const tag = this.recycler.tagOf(want.version)
-    const held = this.recycler.take(want.version)
-    const folderName = path.basename(state.ref.folder)
-    if (held && tag?.startsWith(`${folderName}/`)) this.history.drop(folderName, tag.slice(folderName.length + 1))
-    if (!held) return false
-    let mtimeMs: number
-    try {
-      this.placeKeeping(state, rel, held, target)
-      mtimeMs = lstatSync(target).mtimeMs
-    } catch {
-      return false
-    }
-    state.manifest.set(rel, want.version, want.size, mtimeMs)
-    this.options.onEvent({ type: 'file-synced', peer: state.ref.key, path: rel, bytes: want.size, version: want.version })
-    return true
-  }
-
-  /**
-   * A file of the announced size already at `target` that the manifest does not know: the job
-   * copies it onto itself and checks its hash, and fetches only when that does not match.
-   */
-  private unrecorded(state: PeerState, target: string, size: number): string | null {
-    const stats = lstatOrWhy(target)
-    return typeof stats === 'object' && stats.isFile() && stats.size === size && wayIsReal(target, state.ref.folder) ? target : null
-  }
-
-  /** A file in any mirror that already holds this content, to copy instead of fetching. */
-  private localCopyOf(version: string, except: string): string | null {
-    for (const state of this.peers.values()) {
-      const rel = state.manifest.pathWith(version)
-      if (rel === undefined) continue
-      const where = pathInMirror(state.ref.folder, rel)
-      if ('path' in where && where.path !== except && wayIsReal(where.path, state.ref.folder)) return where.path
-    }
-    return null
   }
 
   /**

@@ -1,0 +1,194 @@
+// What the coordinator does to the files of a mirror itself, not through a worker: removing,
+// moving, restoring from the recycler, finding local copies. Every write keeps the version it
+// replaces in the mirror history, and never goes through a link planted on the way.
+import { lstatSync } from 'node:fs'
+import { readdir } from 'node:fs/promises'
+import path from 'node:path'
+import type { EventSink } from '../../../shared/events'
+import { DEFAULT_KEEP_DAYS } from '../../../shared/keep-days'
+import { lstatOrWhy } from '../folder/lstat-or-why'
+import { historyRoot } from './history-index'
+import { HistoryStore } from './history-store'
+import type { FileJob, JobResult, ListEntry, PeerRef } from './jobs'
+import type { MirrorManifest } from './mirror-manifest'
+import { MirrorWriter, pathInMirror, removeEmptyParents, removeFromMirror, TEMP_PREFIX } from './mirror-path'
+import { clearWay, wayIsReal } from './mirror-way'
+import { Recycler } from './recycler'
+
+/** One peer's mirror: where it is, and what its manifest says it holds. */
+export interface MirrorPlace {
+  readonly ref: PeerRef
+  readonly manifest: MirrorManifest
+}
+
+export interface MirrorFilesOptions {
+  /** MIRRORROOT/.dropbox-sync: the history and the recycler live below it. */
+  stateDir: string
+  keepDays?: number
+  historyCapBytes?: number
+  onEvent: EventSink
+  /** An I/O problem to say (as `io-error`); never thrown. */
+  problem: (message: string) => void
+  /** Every mirror remembered, for content one of them already holds. */
+  mirrors: () => Iterable<MirrorPlace>
+}
+
+export class MirrorFiles {
+  readonly history: HistoryStore
+  private readonly recycler: Recycler
+  private readonly writer = new MirrorWriter()
+  private readonly startedAt = Date.now()
+
+  constructor(private readonly options: MirrorFilesOptions) {
+    this.history = new HistoryStore(historyRoot(options.stateDir), {
+      keepMs: (options.keepDays ?? DEFAULT_KEEP_DAYS) * 24 * 60 * 60 * 1000,
+      capBytes: options.historyCapBytes,
+      problem: options.problem,
+    })
+    this.recycler = new Recycler(path.join(options.stateDir, 'recently-deleted'), options.problem)
+  }
+
+  async start(): Promise<void> {
+    await this.recycler.start()
+    await this.history.start().catch((error: unknown) => this.options.problem(`opening the mirror history: ${String(error)}`))
+  }
+
+  async stop(): Promise<void> {
+    await this.recycler.clear()
+    await this.history.stop()
+  }
+
+  /** Where a file job's replaced version goes (the worker links it there before the rename). */
+  reserveKeep(mirror: MirrorPlace): string | null {
+    return this.history.reserve(path.basename(mirror.ref.folder))
+  }
+
+  /**
+   * A transfer that brought nothing may leave behind the folders made for it (the peer deleted
+   * or moved the file meanwhile): a mirror holds no folder the peer's files do not need.
+   */
+  async removeFoldersMadeFor(mirror: MirrorPlace, rel: string): Promise<void> {
+    if (mirror.manifest.files.has(rel)) return
+    const where = pathInMirror(mirror.ref.folder, rel)
+    if (!('problem' in where)) await removeEmptyParents(where.path, mirror.ref.folder)
+  }
+
+  /** A file job that was to keep the version it replaces: kept in the history if it was replaced. */
+  settleKept(job: FileJob, result: JobResult): void {
+    const replaced = result.kind === 'file' && result.ok && result.outcome !== 'up-to-date'
+    if (replaced && job.have) this.history.adopt(path.basename(job.peer.folder), job.peer.key, job.path, job.keepAs!, job.have, 'overwritten')
+    else this.history.discard(job.keepAs!)
+  }
+
+  /** Moves `source` onto `target` (`rel` in the mirror), keeping the version it replaces. */
+  private placeKeeping(mirror: MirrorPlace, rel: string, source: string, target: string): void {
+    const old = mirror.manifest.files.get(rel)
+    const folderName = path.basename(mirror.ref.folder)
+    const keepAs = old ? this.history.reserve(folderName) : null
+    try {
+      this.writer.place(source, target, mirror.ref.folder, keepAs)
+    } catch (error) {
+      if (keepAs) this.history.discard(keepAs)
+      throw error
+    }
+    if (keepAs) this.history.adopt(folderName, mirror.ref.key, rel, keepAs, old!.version, 'overwritten')
+  }
+
+  async removeLocal(mirror: MirrorPlace, rel: string): Promise<void> {
+    const where = pathInMirror(mirror.ref.folder, rel)
+    if ('problem' in where) return
+    const entry = mirror.manifest.files.get(rel)
+    // Never through a link planted on the way (it is removed instead: see mirror-way.ts). Linked
+    // into the history at once; held 10 s in the recycler too, in case a move follows.
+    if (entry && clearWay(where.path, mirror.ref.folder)) {
+      const kept = this.history.enabled ? this.history.link(path.basename(mirror.ref.folder), mirror.ref.key, rel, where.path, entry.version, 'deleted') : null
+      if (entry.size > 0) await this.recycler.keep(where.path, entry.version, kept === null ? undefined : `${path.basename(mirror.ref.folder)}/${kept}`)
+    }
+    // A folder standing at the path stays: it may hold what the peer has there now.
+    await removeFromMirror(where.path, mirror.ref.folder).catch(() => {})
+    const had = mirror.manifest.files.has(rel)
+    mirror.manifest.delete(rel)
+    if (had) this.options.onEvent({ type: 'file-removed', peer: mirror.ref.key, path: rel })
+  }
+
+  async renameLocal(mirror: MirrorPlace, from: string, to: string): Promise<boolean> {
+    const source = pathInMirror(mirror.ref.folder, from)
+    const target = pathInMirror(mirror.ref.folder, to)
+    const entry = mirror.manifest.files.get(from)
+    if ('problem' in source || 'problem' in target || !entry) return false
+    // Only the file itself, reached through real folders: never one a link planted on the way leads to.
+    const stats = clearWay(source.path, mirror.ref.folder) ? lstatOrWhy(source.path) : 'absent'
+    if (typeof stats !== 'object' || !stats.isFile()) return false
+    try {
+      this.placeKeeping(mirror, to, source.path, target.path)
+    } catch {
+      return false
+    }
+    // A folder the peer moved or emptied must not stay behind, empty, in the mirror.
+    await removeEmptyParents(source.path, mirror.ref.folder)
+    mirror.manifest.delete(from)
+    mirror.manifest.set(to, entry.version, entry.size, entry.mtimeMs)
+    this.options.onEvent({ type: 'file-removed', peer: mirror.ref.key, path: from })
+    this.options.onEvent({ type: 'file-synced', peer: mirror.ref.key, path: to, bytes: entry.size, version: entry.version })
+    return true
+  }
+
+  /** Brings a just-deleted file with this content back under its new name: a move, no transfer. */
+  async restoreRecycled(mirror: MirrorPlace, rel: string, want: ListEntry, target: string): Promise<boolean> {
+    // A move, not a loss: what the history kept of the deletion goes.
+    const tag = this.recycler.tagOf(want.version)
+    const held = this.recycler.take(want.version)
+    const folderName = path.basename(mirror.ref.folder)
+    if (held && tag?.startsWith(`${folderName}/`)) this.history.drop(folderName, tag.slice(folderName.length + 1))
+    if (!held) return false
+    let mtimeMs: number
+    try {
+      this.placeKeeping(mirror, rel, held, target)
+      mtimeMs = lstatSync(target).mtimeMs
+    } catch {
+      return false
+    }
+    mirror.manifest.set(rel, want.version, want.size, mtimeMs)
+    this.options.onEvent({ type: 'file-synced', peer: mirror.ref.key, path: rel, bytes: want.size, version: want.version })
+    return true
+  }
+
+  /**
+   * A file of the announced size already at `target` that the manifest does not know: the job
+   * copies it onto itself and checks its hash, and fetches only when that does not match.
+   */
+  unrecorded(mirror: MirrorPlace, target: string, size: number): string | null {
+    const stats = lstatOrWhy(target)
+    return typeof stats === 'object' && stats.isFile() && stats.size === size && wayIsReal(target, mirror.ref.folder) ? target : null
+  }
+
+  /** A file in any mirror that already holds this content, to copy instead of fetching. */
+  localCopyOf(version: string, except: string): string | null {
+    for (const mirror of this.options.mirrors()) {
+      const rel = mirror.manifest.pathWith(version)
+      if (rel === undefined) continue
+      const where = pathInMirror(mirror.ref.folder, rel)
+      if ('path' in where && where.path !== except && wayIsReal(where.path, mirror.ref.folder)) return where.path
+    }
+    return null
+  }
+
+  /**
+   * Files in the mirror folder that neither the peer lists nor we wrote go: temp files a crash
+   * left behind (TEMP_PREFIX), or anything else put there by hand.
+   */
+  async removeStrays(mirror: MirrorPlace, remote: ReadonlyMap<string, ListEntry>): Promise<void> {
+    const walk = async (dir: string, prefix: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+        const rel = prefix ? `${prefix}/${entry.name}` : entry.name
+        const abs = path.join(dir, entry.name)
+        if (entry.isDirectory()) await walk(abs, rel)
+        else if (remote.has(rel) || mirror.manifest.files.has(rel)) continue
+        // A temp file of this process belongs to a transfer in flight; only a crash's are strays.
+        else if (entry.name.startsWith(TEMP_PREFIX) && (lstatSync(abs, { throwIfNoEntry: false })?.mtimeMs ?? 0) >= this.startedAt) continue
+        else await removeFromMirror(abs, mirror.ref.folder)
+      }
+    }
+    await walk(mirror.ref.folder, '')
+  }
+}
