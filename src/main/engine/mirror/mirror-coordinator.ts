@@ -22,6 +22,7 @@ import { MirrorGuard } from './mirror-guard'
 import { MirrorStats, toComeList, type MirrorSource, type ToCome } from './mirror-stats'
 import { MirrorFiles } from './mirror-files'
 import { pathInMirror } from './mirror-path'
+import { decide } from './reconcile'
 import { wayIsReal } from './mirror-way'
 import { Reachability, retryDelay } from './reachability'
 import { WRITE_FAILED } from './write-failure'
@@ -694,24 +695,27 @@ export class MirrorCoordinator {
   }
 
   /**
-   * Decides whether `rel` needs a job, and if so waits for a slot in the ring and queues it.
+   * Acts on what reconcile.ts decides for `rel`: removes it, or queues its job (waiting for a
+   * slot in the ring), unless the recycler gives it back first.
    * `remote`: the peer's files as known (a list still arriving, for its first frames).
    */
   private async consider(state: PeerState, generation: number, rel: string, remote = state.remote): Promise<void> {
-    if (!this.live(state, generation) || !remote) return
-    const want = remote.get(rel)
-    const have = state.manifest.files.get(rel)
-    if (!want) {
-      if (have && !state.pending.has(rel)) await this.removeDeleted(state, [rel])
-      return
-    }
-    if (this.holds.get(state.ref.id)?.release(rel)) {
+    const decision = decide({
+      live: this.live(state, generation) && remote !== null,
+      want: remote?.get(rel),
+      have: state.manifest.files.get(rel)?.version,
+      record: { pending: state.pending.get(rel), refused: state.refused.get(rel) },
+      probeDisk: state.probeDisk,
+    })
+    if (decision.release && this.holds.get(state.ref.id)?.release(rel)) {
       this.options.onEvent({ type: 'mass-delete-cleared', peer: state.ref.key, id: state.idText, name: state.name, confirmed: false })
     }
-    if (have?.version === want.version || state.pending.has(rel) || state.refused.get(rel) === want.version) return
+    if (decision.do === 'remove') return this.removeDeleted(state, [rel])
+    if (decision.do !== 'fetch') return
+    const { want, have } = decision
     const where = pathInMirror(state.ref.folder, rel)
     if ('problem' in where) return
-    if (want.size > 0 && (await this.files.restoreRecycled(state, rel, want, where.path))) return
+    if (decision.recycled && (await this.files.restoreRecycled(state, rel, want, where.path))) return
     state.pending.set(rel, want.version)
     const job: FileJob = {
       kind: 'file',
@@ -720,10 +724,10 @@ export class MirrorCoordinator {
       path: rel,
       version: want.version,
       size: want.size,
-      have: have?.version ?? null,
-      reuseFrom: want.size > 0 ? (this.files.localCopyOf(want.version, where.path) ?? (!have && state.probeDisk ? this.files.unrecorded(state, where.path, want.size) : null)) : null,
+      have,
+      reuseFrom: decision.reuse ? (this.files.localCopyOf(want.version, where.path) ?? (decision.probe ? this.files.unrecorded(state, where.path, want.size) : null)) : null,
       // What it replaces goes to the history (the worker links it there before the rename).
-      keepAs: have ? this.files.reserveKeep(state) : null,
+      keepAs: have !== null ? this.files.reserveKeep(state) : null,
     }
     await this.produce(state, job)
   }
