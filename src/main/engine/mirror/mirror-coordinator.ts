@@ -22,6 +22,7 @@ import { MirrorGuard } from './mirror-guard'
 import { MirrorStats, toComeList, type MirrorSource, type ToCome } from './mirror-stats'
 import { MirrorFiles } from './mirror-files'
 import { pathInMirror } from './mirror-path'
+import { PathRecords } from './path-records'
 import { decide } from './reconcile'
 import { wayIsReal } from './mirror-way'
 import { Reachability, retryDelay } from './reachability'
@@ -81,22 +82,21 @@ interface PeerState {
   ready: Promise<void>
   /** The peer's files as it last told us; null until its list arrives. */
   remote: Map<string, ListEntry> | null
-  /** Paths with a job queued or running, and the version that job brings. */
-  pending: Map<string, string>
   listPending: boolean
   control: PeerSession | null
   /** Changes pushed before the list arrived, applied after it. */
   early: IndexChange[]
   /** The list arriving frame by frame, for the list job `jobId`; it becomes `remote` when complete. */
   incoming: { jobId: number; files: Map<string, ListEntry> } | null
-  /** Versions a peer sent wrong (bad hash, bad size): not asked for again. */
-  refused: Map<string, string>
-  attempts: Map<string, number>
+  /**
+   * Each path's record beyond the manifest: the version its job brings (queued, running or to be
+   * retried), a version the peer sent wrong (not asked for again), failed attempts, a wait for the
+   * peer's folder.
+   */
+  paths: PathRecords
   synced: boolean
   /** The peer said its shared folder is gone for now (FOLDER_STATE): its aborts are not failures. */
   folderAway: boolean
-  /** Files the peer aborted while its folder was away: asked for again when it is back. */
-  held: Set<string>
   /** Deletions admitted and not yet off the manifest (a batch is removed file by file). */
   deleting: number
   /** Pushed deletions waiting to be judged together (see deletion-gatherer.ts). */
@@ -305,7 +305,7 @@ export class MirrorCoordinator {
     if (!state || !remote) return { ok: true, message: `confirmed; ${peer} is not mirrored now: its ${paths.length} deletions are applied when its list arrives` }
     let applied = 0
     for (const rel of paths) {
-      if (remote.has(rel) || state.pending.has(rel) || !state.manifest.files.has(rel)) continue
+      if (remote.has(rel) || state.paths.isPending(rel) || !state.manifest.files.has(rel)) continue
       await this.files.removeLocal(state, rel)
       applied++
     }
@@ -321,7 +321,7 @@ export class MirrorCoordinator {
     const id = this.atEndpoint.get(peer) ?? this.announced.get(peer)?.id
     const state = id === undefined ? undefined : this.peers.get(id)
     if (!state) return null
-    return { ...toComeList(state.manifest.files, state.remote ?? state.incoming?.files ?? null, state.refused, limit), complete: state.remote !== null && !state.listPending }
+    return { ...toComeList(state.manifest.files, state.remote ?? state.incoming?.files ?? null, state.paths.refused, limit), complete: state.remote !== null && !state.listPending }
   }
 
   /** A peer as MirrorStats reads it; null once it has left (a paused one is still announced). */
@@ -337,7 +337,7 @@ export class MirrorCoordinator {
       mirrored: state.manifest.files,
       remote: state.remote ?? state.incoming?.files ?? null,
       complete: state.remote !== null,
-      refused: state.refused,
+      refused: state.paths.refused,
       lastChange: state.manifest.changedAt,
     }
   }
@@ -396,16 +396,13 @@ export class MirrorCoordinator {
           state.probeDisk = manifest.files.size === 0 && isFolderAt(folder)
         }),
       remote: null,
-      pending: new Map(),
       listPending: false,
       control: null,
       early: [],
       incoming: null,
-      refused: new Map(),
-      attempts: new Map(),
+      paths: new PathRecords(),
       synced: false,
       folderAway: false,
-      held: new Set(),
       gathering: new DeletionGatherer((paths) => this.background(this.applyGathered(state, paths), () => `deletions of ${state.ref.key}`)),
       deleting: 0,
       guard: null,
@@ -457,13 +454,13 @@ export class MirrorCoordinator {
     state.generation++
     state.control?.close()
     state.control = null
-    state.pending.clear()
+    state.paths.forgetAll('pending')
     state.listPending = false
     state.early = []
     state.incoming = null
     // Whoever comes back says again where its folder stands.
     state.folderAway = false
-    state.held.clear()
+    state.paths.forgetAll('held')
     state.gathering.dispose()
     // Watched again once it is whole again; its list, when it is back, is weighed against the
     // disk first (see applyList), so what was damaged meanwhile comes before it is called synced.
@@ -561,13 +558,12 @@ export class MirrorCoordinator {
     this.stats.touch(state.ref.id)
     if (!present) {
       // Attempts counted before the notice were the outage's doing, not the files'.
-      state.attempts.clear()
+      state.paths.forgetAll('attempts')
       this.report('peer-folder-missing', `the shared folder of ${state.ref.key} is gone for now; its files come once it is back`, state.ref.key)
       return
     }
     this.options.onEvent({ type: 'peer-folder-restored', peer: state.ref.key, id: state.idText, name: state.name })
-    const held = [...state.held]
-    state.held.clear()
+    const held = state.paths.takeHeld()
     for (const rel of held) await this.consider(state, generation, rel)
     // Said again once its mirror matches: the app drew the peer as waiting meanwhile.
     state.synced = false
@@ -593,7 +589,7 @@ export class MirrorCoordinator {
     if (state.incoming?.jobId !== job.id) {
       state.incoming = { jobId: job.id, files: new Map() }
       // A fresh list is a fresh chance for versions refused before.
-      state.refused.clear()
+      state.paths.forgetAll('refused')
     }
     const incoming = state.incoming.files
     const part: string[] = []
@@ -652,8 +648,8 @@ export class MirrorCoordinator {
       } else {
         // A new announcement is a new chance, even for a version refused before (an honest
         // peer whose file changed under a transfer looks like a liar once).
-        state.refused.delete(change.path)
-        state.attempts.delete(change.path)
+        state.paths.unrefuse(change.path)
+        state.paths.resetAttempts(change.path)
         state.remote.set(change.path, { path: change.path, version: change.version.toString('hex'), size: change.size })
         deleted.delete(change.path)
         state.gathering.remove(change.path)
@@ -667,14 +663,14 @@ export class MirrorCoordinator {
     const deletedByVersion = new Map<string, string[]>()
     for (const rel of [...deleted, ...state.gathering.gathered()]) {
       const version = state.manifest.files.get(rel)?.version
-      if (version === undefined || state.pending.has(rel)) continue
+      if (version === undefined || state.paths.isPending(rel)) continue
       const paths = deletedByVersion.get(version)
       if (paths) paths.push(rel)
       else deletedByVersion.set(version, [rel])
     }
     for (const rel of upserts) {
       const want = state.remote.get(rel)
-      if (!want || state.manifest.files.get(rel)?.version === want.version || state.pending.has(rel)) continue
+      if (!want || state.manifest.files.get(rel)?.version === want.version || state.paths.isPending(rel)) continue
       const from = deletedByVersion.get(want.version)?.pop()
       if (from && (await this.files.renameLocal(state, from, rel))) {
         deleted.delete(from)
@@ -682,7 +678,7 @@ export class MirrorCoordinator {
       }
     }
     for (const rel of upserts) await this.consider(state, generation, rel)
-    state.gathering.add([...deleted].filter((rel) => !state.pending.has(rel)))
+    state.gathering.add([...deleted].filter((rel) => !state.paths.isPending(rel)))
     this.checkSynced(state)
   }
 
@@ -690,7 +686,7 @@ export class MirrorCoordinator {
   private async applyGathered(state: PeerState, paths: string[]): Promise<void> {
     if (!this.live(state, state.generation) || !state.remote) return
     const remote = state.remote
-    await this.removeDeleted(state, paths.filter((rel) => !remote.has(rel) && !state.pending.has(rel)))
+    await this.removeDeleted(state, paths.filter((rel) => !remote.has(rel) && !state.paths.isPending(rel)))
     this.checkSynced(state)
   }
 
@@ -704,7 +700,7 @@ export class MirrorCoordinator {
       live: this.live(state, generation) && remote !== null,
       want: remote?.get(rel),
       have: state.manifest.files.get(rel)?.version,
-      record: { pending: state.pending.get(rel), refused: state.refused.get(rel) },
+      record: state.paths.of(rel),
       probeDisk: state.probeDisk,
     })
     if (decision.release && this.holds.get(state.ref.id)?.release(rel)) {
@@ -716,7 +712,7 @@ export class MirrorCoordinator {
     const where = pathInMirror(state.ref.folder, rel)
     if ('problem' in where) return
     if (decision.recycled && (await this.files.restoreRecycled(state, rel, want, where.path))) return
-    state.pending.set(rel, want.version)
+    state.paths.setPending(rel, want.version)
     const job: FileJob = {
       kind: 'file',
       id: 0,
@@ -787,9 +783,9 @@ export class MirrorCoordinator {
       }
       return
     }
-    if (current) state.pending.delete(job.path)
+    if (current) state.paths.clearPending(job.path)
     if (result.kind === 'file' && result.ok) {
-      state.attempts.delete(job.path)
+      state.paths.resetAttempts(job.path)
       this.mirrorDisk.answered()
       // Whatever the generation, the file is on disk now: the manifest must say so.
       if (result.outcome !== 'up-to-date') {
@@ -801,31 +797,31 @@ export class MirrorCoordinator {
     } else if (!result.ok && result.outcome === 'not-found' && current) {
       // The peer no longer has it; its delete notice is on the way. Do not ask again until
       // the peer announces the path anew.
-      state.refused.set(job.path, job.version)
+      state.paths.refuse(job.path, job.version)
       await this.files.removeFoldersMadeFor(state, job.path)
     } else if (!result.ok && result.outcome === 'failed' && result.code === 'peer-aborted' && current && state.folderAway) {
       // Not the file's fault, nor the peer's: it waits for the folder, however long that takes.
-      state.held.add(job.path)
-      state.attempts.delete(job.path)
+      state.paths.hold(job.path)
+      state.paths.resetAttempts(job.path)
       this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
       return
     } else if (!result.ok && result.outcome === 'failed' && result.code === WRITE_FAILED && current) {
       // The mirror's disk refused (full, read-only): tried again, less and less often, for as
       // long as that lasts; said once until a write succeeds again.
-      const attempts = (state.attempts.get(job.path) ?? 0) + 1
-      state.attempts.set(job.path, attempts)
+      const attempts = state.paths.attempts(job.path) + 1
+      state.paths.setAttempts(job.path, attempts)
       this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
       const { news } = this.mirrorDisk.failed()
       if (news) this.report(WRITE_FAILED, `${result.reason} (${job.path} from ${job.peer.key}); every file waits and is tried again until the disk takes it`)
       this.retryFile(state, job, retryDelay(attempts))
       return
     } else if (!result.ok && result.outcome === 'failed') {
-      const attempts = (state.attempts.get(job.path) ?? 0) + 1
+      const attempts = state.paths.attempts(job.path) + 1
       const again = current && result.retry && attempts < MAX_ATTEMPTS
       // Shown even when the peer has just left: the user saw the transfer start.
       this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: again })
       if (!current) return
-      state.attempts.set(job.path, attempts)
+      state.paths.setAttempts(job.path, attempts)
       // A peer that aborts because the file changed as it was read sends the new version next:
       // the transfer-failed line says so, and an error only once it keeps happening.
       if (!again || result.code !== 'peer-aborted') this.report(result.code, result.reason)
@@ -833,7 +829,7 @@ export class MirrorCoordinator {
         this.retryFile(state, job, RETRY_FIRST_MS * 2 ** (attempts - 1))
         return
       }
-      state.refused.set(job.path, job.version)
+      state.paths.refuse(job.path, job.version)
       await this.files.removeFoldersMadeFor(state, job.path)
     }
     if (!current) return
@@ -843,9 +839,9 @@ export class MirrorCoordinator {
 
   /** Holds the path pending (the peer is not synced meanwhile) and considers it again in `ms`. */
   private retryFile(state: PeerState, job: FileJob, ms: number): void {
-    state.pending.set(job.path, job.version)
+    state.paths.setPending(job.path, job.version)
     const retry = (): Promise<void> => {
-      state.pending.delete(job.path)
+      state.paths.clearPending(job.path)
       return this.consider(state, state.generation, job.path).then(() => this.checkSynced(state))
     }
     this.retryLater(retry, ms, state, state.generation)
@@ -854,7 +850,7 @@ export class MirrorCoordinator {
   private checkSynced(state: PeerState): void {
     this.stats.touch(state.ref.id)
     // A peer whose folder is away has a list that may be stale: it is not synced until it is back.
-    if (!state.online || !state.remote || state.listPending || state.pending.size > 0 || state.synced || state.folderAway) return
+    if (!state.online || !state.remote || state.listPending || state.paths.anyPending || state.synced || state.folderAway) return
     let bytes = 0
     for (const [rel, want] of state.remote) {
       if (state.manifest.files.get(rel)?.version !== want.version) return
@@ -900,7 +896,7 @@ export class MirrorCoordinator {
       const where = pathInMirror(state.ref.folder, rel)
       // Only files the mirror is meant to hold as they are: one the peer no longer lists or has
       // changed is being removed, moved or replaced by this coordinator right now.
-      if (!entry || state.pending.has(rel) || state.remote?.get(rel)?.version !== entry.version || 'problem' in where) continue
+      if (!entry || state.paths.isPending(rel) || state.remote?.get(rel)?.version !== entry.version || 'problem' in where) continue
       // Seen through a link planted on the way, a file is not in the mirror, however it looks.
       if (!wayIsReal(where.path, state.ref.folder)) {
         damaged.push(rel)

@@ -24,6 +24,9 @@ export interface MirrorFigures {
   failedFiles: number
 }
 
+/** The versions a peer sent wrong, by path (the coordinator's path records answer it). */
+export type RefusedVersions = Pick<ReadonlyMap<string, string>, 'get'>
+
 /**
  * The mirror (`mirrored`) against the peer's list (`remote`). `complete`: the list is whole; a list
  * still arriving tells what is to come so far, but nothing about what is to go. A version in
@@ -33,7 +36,7 @@ export function mirrorFigures(
   mirrored: ReadonlyMap<string, Versioned>,
   remote: ReadonlyMap<string, Versioned> | null,
   complete: boolean,
-  refused: ReadonlyMap<string, string>,
+  refused: RefusedVersions,
 ): MirrorFigures {
   const figures: MirrorFigures = { files: 0, bytes: 0, peerFiles: null, peerBytes: null, needFiles: 0, needBytes: 0, removeFiles: 0, failedFiles: 0 }
   for (const [rel, have] of mirrored) {
@@ -74,7 +77,7 @@ export interface ToCome {
 export function toComeList(
   mirrored: ReadonlyMap<string, Versioned>,
   remote: ReadonlyMap<string, Versioned> | null,
-  refused: ReadonlyMap<string, string>,
+  refused: RefusedVersions,
   limit: number,
 ): ToCome {
   const all: Array<{ path: string; size: number }> = []
@@ -116,7 +119,7 @@ export interface MirrorSource {
   /** Its list: the whole one, or (`complete` false) the part in so far, or none yet. */
   remote: ReadonlyMap<string, Versioned> | null
   complete: boolean
-  refused: ReadonlyMap<string, string>
+  refused: RefusedVersions
   lastChange: number | null
 }
 
