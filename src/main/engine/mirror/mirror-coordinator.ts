@@ -648,8 +648,8 @@ export class MirrorCoordinator {
       } else {
         // A new announcement is a new chance, even for a version refused before (an honest
         // peer whose file changed under a transfer looks like a liar once).
-        state.paths.unrefuse(change.path)
-        state.paths.resetAttempts(change.path)
+        state.paths.forget(change.path, 'refused')
+        state.paths.forget(change.path, 'attempts')
         state.remote.set(change.path, { path: change.path, version: change.version.toString('hex'), size: change.size })
         deleted.delete(change.path)
         state.gathering.remove(change.path)
@@ -785,7 +785,7 @@ export class MirrorCoordinator {
     }
     if (current) state.paths.clearPending(job.path)
     if (result.kind === 'file' && result.ok) {
-      state.paths.resetAttempts(job.path)
+      state.paths.forget(job.path, 'attempts')
       this.mirrorDisk.answered()
       // Whatever the generation, the file is on disk now: the manifest must say so.
       if (result.outcome !== 'up-to-date') {
@@ -802,7 +802,7 @@ export class MirrorCoordinator {
     } else if (!result.ok && result.outcome === 'failed' && result.code === 'peer-aborted' && current && state.folderAway) {
       // Not the file's fault, nor the peer's: it waits for the folder, however long that takes.
       state.paths.hold(job.path)
-      state.paths.resetAttempts(job.path)
+      state.paths.forget(job.path, 'attempts')
       this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
       return
     } else if (!result.ok && result.outcome === 'failed' && result.code === WRITE_FAILED && current) {

@@ -56,11 +56,6 @@ export class PathRecords {
     this.open(rel).refused = version
   }
 
-  unrefuse(rel: string): void {
-    const record = this.records.get(rel)
-    if (record) this.change(rel, record, 'refused')
-  }
-
   attempts(rel: string): number {
     return this.records.get(rel)?.attempts ?? 0
   }
@@ -69,9 +64,10 @@ export class PathRecords {
     this.open(rel).attempts = attempts
   }
 
-  resetAttempts(rel: string): void {
+  /** Forgets a refusal or the attempts counted (a new announcement, a success, a wait). */
+  forget(rel: string, field: 'refused' | 'attempts'): void {
     const record = this.records.get(rel)
-    if (record) this.change(rel, record, 'attempts')
+    if (record) this.change(rel, record, field)
   }
 
   hold(rel: string): void {
