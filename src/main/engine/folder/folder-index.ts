@@ -4,47 +4,35 @@
 //
 // Symlink policy: links are neither followed nor served; only regular files inside the folder are.
 import { EventEmitter } from 'node:events'
-import { closeSync, type Dirent, type Stats } from 'node:fs'
+import type { Stats } from 'node:fs'
 import { lstat, mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { EventSink } from '../../../shared/events'
 import { relativePathProblem } from '../../../shared/paths'
 import type { IndexChange } from '../protocol/messages'
 import { writeFileAtomic } from './atomic-write'
-import { childPath, enclosingFolders, FileTable } from './file-table'
-import { provablySameFolder, type FolderIdentity } from './folder-identity'
+import { FileHasher, isNews, sameStats, type FileStats, type IndexedFile } from './file-hashing'
+import { enclosingFolders, FileTable } from './file-table'
+import { identityOf, provablySameFolder, sameFolder, sameIdentity, UNKNOWN_FOLDER, type FolderIdentity } from './folder-identity'
+import { isMissing, nextPresence, type Presence, type PresenceStep } from './folder-presence'
+import { holdsAShareableFile, walkFolder, type WalkRules } from './folder-walk'
 import { FolderWatcher } from './folder-watcher'
-import { hashFile } from './hash'
 import { IGNORE_FILE, IgnoreFile } from './ignore-rules'
-import { GONE_CODES, lstatOrWhy } from './lstat-or-why'
 import { InsideFolder } from './open-inside'
 import { RacyFiles } from './racy-files'
 import { readSavedIndex, UNTRUSTED_MTIME, type SavedIndex } from './saved-index'
+import { UnshareablePaths } from './unshareable-paths'
 import { Breather } from '../util/breather'
 import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
 
-export interface IndexedFile {
-  path: string
-  version: Buffer
-  size: number
-  mtimeMs: number
-  ino: number
-}
+export type { IndexedFile } from './file-hashing'
+export { MAX_UNSHAREABLE_REPORTED } from './unshareable-paths'
 
 /** Changes seen by the watcher are gathered this long before they are re-checked and announced. */
 const SETTLE_MS = 10
 const SAVE_DELAY_MS = 500
 /** How often to look whether the shared folder is still there, and while it is gone, whether it is back. */
 const ROOT_POLL_MS = 1000
-
-/** A file that kept changing while hashed is hashed again this long after. */
-const UNSTABLE_AGAIN_MS = 1000
-
-/**
- * Paths that cannot be shared are reported once each, and remembered until they are gone: past
- * this many remembered, the rest are not reported one by one (said once), so the set stays bounded.
- */
-export const MAX_UNSHAREABLE_REPORTED = 1000
 
 /** Paths reported within one settle window that make a burst (see settle), and the calm after it. */
 const BURST_PATHS = 1000
@@ -79,16 +67,16 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private settleTimer: NodeJS.Timeout | null = null
   private saveTimer: NodeJS.Timeout | null = null
   private work: Promise<void> = Promise.resolve()
-  /** See MAX_UNSHAREABLE_REPORTED. */
-  private readonly reportedUnshareable = new Set<string>()
-  private unreportedSaid = false
+  private readonly unshareable: UnshareablePaths
   private closed = false
   /** Which folder the shared folder is (see sameFolder); its device tells a bare mount point apart. */
   private rootIdentity: FolderIdentity = { dev: 0, ino: 0, birthtimeMs: 0 }
   /** Resolves when close() begins: a wait for the watcher cannot outlive the index. */
   private readonly closing: Promise<void>
   private markClosing: () => void = () => {}
-  /** Set while the shared folder is gone: its last index stands, and nothing is deleted. */
+  /** See folder-presence.ts: while the shared folder is gone its last index stands, and nothing is deleted. */
+  private presence: Presence = 'present'
+  /** While the shared folder is gone: the next look for it. */
   private rootPoll: NodeJS.Timeout | null = null
   /**
    * The watcher says nothing when the shared folder itself is moved away or made anew (its
@@ -105,8 +93,9 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
    */
   private readonly unmounted = new Set<string>()
   private readonly unmountedSaid = new Set<string>()
-  /** Files hashed since this index was created: a restart should hash only what changed. */
-  hashed = 0
+  private readonly hasher: FileHasher
+  /** How the walks of the folder look, and what they tell this index. */
+  private readonly walkRules: WalkRules
   /** `.syncignore` and the defaults: what is neither indexed, watched nor served. */
   private readonly ignoreFile: IgnoreFile
   /** Paths the rules left out in the last look at the whole folder (see `ignored`), and in this one. */
@@ -127,6 +116,22 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.closing = new Promise((resolve) => (this.markClosing = resolve))
     this.inside = new InsideFolder(root, () => this.rootIdentity)
     this.ignoreFile = new IgnoreFile(root, onEvent)
+    this.unshareable = new UnshareablePaths(root, onEvent)
+    this.hasher = new FileHasher(this.inside, this.racy, {
+      hashing: (rel, bytes, total) => this.emit('hashing', rel, bytes, total),
+      hashed: (rel) => this.emit('hashed', rel),
+    })
+    this.walkRules = {
+      inside: this.inside,
+      ignores: (rel, isFolder) => this.ignoreFile.ignores(rel, isFolder),
+      ignored: () => this.ignoredInThisLook++,
+      unshareable: (rel, problem) => this.unshareable.report(rel, problem),
+    }
+  }
+
+  /** Files hashed since this index was created: a restart should hash only what changed. */
+  get hashed(): number {
+    return this.hasher.hashed
   }
 
   /**
@@ -161,7 +166,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
 
   /** True while the shared folder is gone (see lostRoot): its files cannot be read. */
   get missing(): boolean {
-    return this.rootPoll !== null
+    return isMissing(this.presence)
   }
 
   /** Resolves once the folder is there (at once when it is), or when the index closes. */
@@ -170,13 +175,20 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     await Promise.race([new Promise<void>((resolve) => this.once('restored', resolve)), this.closing])
   }
 
+  /** Moves the folder's presence on (see folder-presence.ts). */
+  private step(step: PresenceStep): void {
+    const next = nextPresence(this.presence, step)
+    if (!next) throw new Error(`the shared folder cannot be ${step} while ${this.presence}`)
+    this.presence = next
+  }
+
   /** Scans the folder, reusing saved hashes of unchanged files, then starts watching it. */
   async open(): Promise<void> {
     const stats = await lstat(this.root)
     this.rootIdentity = identityOf(stats)
     await this.ignoreFile.load()
     const { files: saved, folder } = await this.load()
-    if (saved.size > 0 && !(folder && provablySameFolder(folder, stats)) && !(await this.holdsAShareableFile())) {
+    if (saved.size > 0 && !(folder && provablySameFolder(folder, stats)) && !(await holdsAShareableFile(this.walkRules, this.root))) {
       // Not the folder shared last time, and no file in it: the mount point of a disk not mounted
       // yet, or a folder made anew in its place. Taking it would delete every file at the peers.
       this.rootIdentity = folder ?? UNKNOWN_FOLDER
@@ -214,8 +226,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.rootCheck = setInterval(() => {
       this.work = this.work
         .then(async () => {
-          if (this.closed || this.rootPoll) return
-          if (!(await this.rootIsThere()) && !this.closed && !this.rootPoll) await this.lostRoot()
+          if (this.closed || this.missing) return
+          if (!(await this.rootIsThere()) && !this.closed && !this.missing) await this.lostRoot()
         })
         .catch(() => {})
     }, ROOT_POLL_MS)
@@ -245,10 +257,10 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     const next = new FileTable<IndexedFile>()
     const unread = new Set<string>()
     this.ignoredInThisLook = 0
-    for await (const [rel, stats] of this.walk(this.root, '', unread)) {
+    for await (const [rel, stats] of walkFolder(this.walkRules, this.root, '', unread)) {
       const before = known.get(rel)
       // A racy entry is hashed again (its re-hash may have been dropped while the folder was away).
-      const file = before && sameStats(before, stats) && !this.racy.has(rel) ? before : await this.hashOrWhy(rel, stats)
+      const file = before && sameStats(before, stats) && !this.racy.has(rel) ? before : await this.hasher.hashOrWhy(rel, stats)
       if (typeof file !== 'string') next.set(rel, file)
       else if (file === 'unreadable' && before) next.set(rel, before)
     }
@@ -341,7 +353,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   }
 
   private async applyDirty(paths: string[]): Promise<void> {
-    if (this.closed || this.rootPoll) return
+    if (this.closed || this.missing) return
     // Files that seem gone because the whole folder went (moved, deleted, unmounted) are not
     // deletions to pass on: peers would empty their mirrors of it.
     if (!(await this.rootIsThere())) return this.lostRoot()
@@ -381,7 +393,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
         const otherDevice = new Set<string>()
         await this.watcher?.watchTree(rel, stats, rel === '', otherDevice)
         this.ignoredInThisLook = 0
-        for await (const [inner, innerStats] of this.walk(path.join(this.root, rel), rel, unread)) {
+        for await (const [inner, innerStats] of walkFolder(this.walkRules, path.join(this.root, rel), rel, unread)) {
           found.add(inner)
           await this.update(inner, innerStats, changes, removed)
         }
@@ -397,10 +409,10 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       const isFile = stats !== 'absent' && stats.isFile()
       if (isFile) {
         const problem = relativePathProblem(rel)
-        if (problem) this.reportUnshareable(rel, problem)
+        if (problem) this.unshareable.report(rel, problem)
       } else if (stats === 'absent' && rel.includes('\uFFFD')) {
         // Node reads a name that is not UTF-8 with U+FFFD in it, and then cannot find it.
-        this.reportUnshareable(rel, 'the name is not valid UTF-8')
+        this.unshareable.report(rel, 'the name is not valid UTF-8')
       }
       // A folder that may have been one (a file now only if it was watched as a folder).
       if (!isFile || this.watcher?.isWatching(rel)) this.watcher?.unwatchTree(rel)
@@ -418,7 +430,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       // held with that disk's folder, not deleted.
       if (stats === 'absent' && this.files.get(rel) && (below(rel, this.unmounted) || this.watcher?.deviceChangedAt(rel) != null)) continue
       if (stats === 'absent') this.forgetUnmounted(rel)
-      if (stats === 'absent' && !rel.includes('\uFFFD')) this.forgetUnshareable(rel)
+      if (stats === 'absent' && !rel.includes('\uFFFD')) this.unshareable.forget(rel)
       // A file here: an entry for a file where a folder of its path now stands is stale.
       if (isFile) for (const folder of enclosingFolders(rel)) if (this.files.has(folder)) await this.update(folder, null, changes, removed)
       await this.update(rel, isFile ? stats : null, changes, removed)
@@ -500,18 +512,6 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     }
   }
 
-  /**
-   * The file hashed; or 'gone' (not a regular file there any more); or 'unreadable' (there, but
-   * not to be read now: no permission, no descriptor left, an I/O error), which proves nothing.
-   */
-  private async hashOrWhy(rel: string, stats: FileStats): Promise<IndexedFile | 'gone' | 'unreadable'> {
-    try {
-      return await this.hashStable(rel, stats)
-    } catch (error) {
-      return GONE_CODES.has((error as NodeJS.ErrnoException).code ?? '') ? 'gone' : 'unreadable'
-    }
-  }
-
   private announce(changes: IndexChange[]): void {
     if (changes.length === 0) return
     this.emit('changes', changes)
@@ -533,7 +533,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     if (!stats?.isDirectory()) return null
     // The folder itself, moved back, counts however empty: its emptiness is the user's doing.
     if (provablySameFolder(this.rootIdentity, stats)) return stats
-    return (await this.holdsAShareableFile()) ? stats : null
+    return (await holdsAShareableFile(this.walkRules, this.root)) ? stats : null
   }
 
   /**
@@ -553,6 +553,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     watcher?.close()
     const look = (): void => {
       if (this.closed) return
+      this.step('lost')
       this.rootPoll = setTimeout(() => {
         this.work = this.work
           .then(async () => {
@@ -582,6 +583,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     const lost = this.rootIdentity
     this.rootIdentity = identity
     this.rootPoll = null
+    this.step('seen')
     let next: FileTable<IndexedFile>
     try {
       // As at open: watch, then scan; what the watcher reports meanwhile is re-checked after.
@@ -603,6 +605,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     const changes: IndexChange[] = [...next.values()].map((file) => ({ op: 'upsert', path: file.path, version: file.version, size: file.size }))
     for (const rel of this.files.keys()) if (!next.has(rel)) changes.push({ op: 'delete', path: rel })
     this.files = next
+    this.step('returned')
     this.onEvent({ type: 'folder-restored', folder: this.root })
     this.announce(changes)
     this.emit('restored')
@@ -622,13 +625,11 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       return
     }
     if (before && sameStats(before, stats) && !this.distrusted.delete(rel)) return
-    const file = await this.hashOrWhy(rel, stats)
+    const file = await this.hasher.hashOrWhy(rel, stats)
     if (file === 'gone') return this.update(rel, null, changes, removed)
     // Looked at again once it can be: its last version stays shared meanwhile.
-    if (file === 'unreadable') return this.reportUnshareable(rel, 'it cannot be read now')
-    // An entry hashed while its file kept changing was refused to peers (its mtime is no file's):
-    // some may have given up on that version; the same version, once held still, is news to them.
-    if (before && before.version.equals(file.version) && before.size === file.size && !(before.mtimeMs === UNTRUSTED_MTIME && file.mtimeMs !== UNTRUSTED_MTIME)) {
+    if (file === 'unreadable') return this.unshareable.report(rel, 'it cannot be read now')
+    if (!isNews(before, file)) {
       // Touched, same content: nothing to announce, but its new stats are worth keeping.
       this.files.set(rel, file)
       this.scheduleSave()
@@ -636,122 +637,6 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     }
     this.files.set(rel, file)
     changes.push({ op: 'upsert', path: rel, version: file.version, size: file.size })
-  }
-
-  /**
-   * Hashes until the file holds still: a file written during hashing is hashed again. `before`:
-   * its stats a moment ago. A file reached through a link is not hashed (open-inside.ts).
-   */
-  private async hashStable(rel: string, before: FileStats): Promise<IndexedFile> {
-    for (let attempt = 0; ; attempt++) {
-      const readFrom = Date.now()
-      let fd: number
-      try {
-        fd = this.inside.openFile(rel)
-      } catch (error) {
-        // Refused because the file opened lost its name meanwhile (replaced): the one there now.
-        const now = attempt < 4 && (error as NodeJS.ErrnoException).code === 'ELOOP' ? this.inside.lstat(rel) : null
-        if (typeof now === 'object' && now?.isFile()) {
-          before = now
-          continue
-        }
-        throw error
-      }
-      // Said while it lasts: a peer hears of the file only once it is hashed.
-      const total = before.size
-      let told = false
-      const progress = (bytes: number): void => {
-        told = true
-        this.emit('hashing', rel, bytes, total)
-      }
-      const { version, size, after } = await hashFile(fd, total, progress).finally(() => {
-        closeSync(fd)
-        if (told) this.emit('hashed', rel)
-      })
-      this.hashed++
-      if (sameStats(before, after) && size === after.size) {
-        this.racy.note(rel, after.mtimeMs, readFrom)
-        return { path: rel, version, size, mtimeMs: after.mtimeMs, ino: after.ino }
-      }
-      if (attempt >= 4) {
-        // Written all along: that hash is of no version the file had. Untrusted, and looked at
-        // again in a while.
-        this.racy.hashAgainIn(rel, UNSTABLE_AGAIN_MS)
-        return { path: rel, version, size, mtimeMs: UNTRUSTED_MTIME, ino: after.ino }
-      }
-      before = after
-    }
-  }
-
-  /**
-   * Every shareable file below `dir`, with synchronous calls (see hash.ts for why), giving the
-   * event loop a turn every few milliseconds, the caller's work on each file included. A folder
-   * that could not be read, or in which a file could not be looked at, goes into `unread`.
-   */
-  private async *walk(dir: string, prefix: string, unread = new Set<string>(), breather = new Breather()): AsyncGenerator<[string, FileStats]> {
-    let entries: Dirent[]
-    try {
-      // A folder reached through a link (one on the way swapped for it) holds nothing here.
-      entries = this.inside.readFolder(prefix)
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? ''
-      // Gone meanwhile, or (a name that is not UTF-8 comes back with U+FFFD) never to be found.
-      if (!GONE_CODES.has(code)) unread.add(prefix)
-      else if (prefix.includes('\uFFFD')) this.reportUnshareable(prefix, 'the name is not valid UTF-8')
-      return
-    }
-    for (const entry of entries) {
-      await breather.breathe()
-      const rel = childPath(prefix, entry.name)
-      // An ignored folder is not looked into: a node_modules costs one lookup.
-      if ((entry.isDirectory() || entry.isFile()) && this.ignoreFile.ignores(rel, entry.isDirectory())) {
-        this.ignoredInThisLook++
-        continue
-      }
-      if (entry.isDirectory()) {
-        yield* this.walk(path.join(dir, entry.name), rel, unread, breather)
-      } else if (entry.isFile()) {
-        const problem = relativePathProblem(rel)
-        if (problem) {
-          this.reportUnshareable(rel, problem)
-          continue
-        }
-        const stats = lstatOrWhy(path.join(dir, entry.name))
-        if (stats === 'unreadable') unread.add(prefix)
-        else if (stats !== 'absent' && stats.isFile()) yield [rel, stats]
-        // Node reads a name that is not UTF-8 with U+FFFD in it, and then cannot find it.
-        else if (stats === 'absent' && entry.name.includes('\uFFFD')) this.reportUnshareable(rel, 'the name is not valid UTF-8')
-      }
-    }
-  }
-
-  /** Whether the folder holds, at any depth, one file this index would share. Stops at the first. */
-  private async holdsAShareableFile(): Promise<boolean> {
-    for await (const _file of this.walk(this.root, '')) return true
-    return false
-  }
-
-  private reportUnshareable(rel: string, problem: string): void {
-    if (this.reportedUnshareable.has(rel)) return
-    if (this.reportedUnshareable.size >= MAX_UNSHAREABLE_REPORTED) {
-      if (this.unreportedSaid) return
-      this.unreportedSaid = true
-      this.onEvent({
-        type: 'error',
-        code: 'unshareable-paths-not-reported',
-        message: `more than ${MAX_UNSHAREABLE_REPORTED} paths in ${this.root} cannot be shared; the others are not reported one by one (such as ${JSON.stringify(rel)}: ${problem})`,
-      })
-      return
-    }
-    this.reportedUnshareable.add(rel)
-    this.onEvent({ type: 'error', code: 'unshareable-path', message: `not shared: ${JSON.stringify(rel)}: ${problem}` })
-  }
-
-  /** A path gone: it, and what was below it, is reported again should it come back unshareable. */
-  private forgetUnshareable(rel: string): void {
-    if (this.reportedUnshareable.size === 0) return
-    this.reportedUnshareable.delete(rel)
-    for (const reported of this.reportedUnshareable) if (reported.startsWith(`${rel}/`)) this.reportedUnshareable.delete(reported)
   }
 
   private async load(): Promise<{ files: FileTable<IndexedFile>; folder: FolderIdentity | null }> {
@@ -796,41 +681,9 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   }
 }
 
-interface FileStats {
-  size: number
-  mtimeMs: number
-  ino: number
-}
-
-/** Matches no folder: with no saved identity, only a folder holding files counts as back. */
-const UNKNOWN_FOLDER: FolderIdentity = { dev: -1, ino: -1, birthtimeMs: -1 }
-
-function identityOf(stats: Stats): FolderIdentity {
-  return { dev: stats.dev, ino: stats.ino, birthtimeMs: stats.birthtimeMs }
-}
-
-/**
- * Whether `now` is still the folder `then` was, for the look once a second while it is shared.
- * One made anew at the same path often gets the freed inode number back; its birth time tells
- * them apart. Where the file system keeps no birth time, Node reports the change time in its
- * place (which moves with every entry added) or 0: a birth time equal to the change time is not
- * taken as one. Lenient, so: taking an empty folder for the shared one needs provablySameFolder.
- */
-function sameFolder(then: FolderIdentity, now: Stats): boolean {
-  if (now.dev !== then.dev || now.ino !== then.ino) return false
-  return now.birthtimeMs === then.birthtimeMs || now.birthtimeMs === now.ctimeMs
-}
-
 /** Whether `rel` lies in (at any depth) one of `folders` ('' holds everything). */
 function below(rel: string, folders: Set<string>): boolean {
   if (folders.size === 0) return false
   return folders.has('') || enclosingFolders(rel).some((folder) => folders.has(folder))
 }
 
-function sameIdentity(a: FolderIdentity, b: FolderIdentity): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.birthtimeMs === b.birthtimeMs
-}
-
-function sameStats(a: FileStats, b: FileStats): boolean {
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino
-}
