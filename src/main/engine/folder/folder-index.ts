@@ -5,14 +5,13 @@
 // Symlink policy: links are neither followed nor served; only regular files inside the folder are.
 import { EventEmitter } from 'node:events'
 import type { Stats } from 'node:fs'
-import { lstat, mkdir, readFile } from 'node:fs/promises'
+import { lstat } from 'node:fs/promises'
 import path from 'node:path'
 import type { EventSink } from '../../../shared/events'
 import { relativePathProblem } from '../../../shared/paths'
 import type { IndexChange } from '../protocol/messages'
-import { writeFileAtomic } from './atomic-write'
 import { FileHasher, isNews, sameStats, type FileStats, type IndexedFile } from './file-hashing'
-import { enclosingFolders, FileTable } from './file-table'
+import { enclosingFolders, FileTable, liesBelow } from './file-table'
 import { identityOf, provablySameFolder, sameFolder, sameIdentity, UNKNOWN_FOLDER, type FolderIdentity } from './folder-identity'
 import { isMissing, nextPresence, type Presence, type PresenceStep } from './folder-presence'
 import { holdsAShareableFile, walkFolder, type WalkRules } from './folder-walk'
@@ -20,7 +19,8 @@ import { FolderWatcher } from './folder-watcher'
 import { IGNORE_FILE, IgnoreFile } from './ignore-rules'
 import { InsideFolder } from './open-inside'
 import { RacyFiles } from './racy-files'
-import { readSavedIndex, UNTRUSTED_MTIME, type SavedIndex } from './saved-index'
+import { loadSavedIndex, UNTRUSTED_MTIME, writeSavedIndex, type SavedIndex } from './saved-index'
+import { UnmountedFolders } from './unmounted-folders'
 import { UnshareablePaths } from './unshareable-paths'
 import { Breather } from '../util/breather'
 import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
@@ -85,14 +85,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private rootCheck: NodeJS.Timeout | null = null
   private rescanTimer: NodeJS.Timeout | null = null
   private burstRescan: NodeJS.Timeout | null = null
-  /**
-   * Folders inside the shared one that were found on another device than before and empty, with
-   * files indexed below them: the mount point of a disk no longer mounted, as for the shared folder
-   * itself (see rootCandidate). Their files are not taken for deleted until they hold a file
-   * again. Only while running: the index does not record where each folder's device changes.
-   */
-  private readonly unmounted = new Set<string>()
-  private readonly unmountedSaid = new Set<string>()
+  /** Folders inside the shared one that may be the mount point of a disk no longer mounted. */
+  private readonly unmounted: UnmountedFolders
   private readonly hasher: FileHasher
   /** How the walks of the folder look, and what they tell this index. */
   private readonly walkRules: WalkRules
@@ -117,6 +111,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.inside = new InsideFolder(root, () => this.rootIdentity)
     this.ignoreFile = new IgnoreFile(root, onEvent)
     this.unshareable = new UnshareablePaths(root, onEvent)
+    this.unmounted = new UnmountedFolders(root, onEvent)
     this.hasher = new FileHasher(this.inside, this.racy, {
       hashing: (rel, bytes, total) => this.emit('hashing', rel, bytes, total),
       hashed: (rel) => this.emit('hashed', rel),
@@ -187,7 +182,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     const stats = await lstat(this.root)
     this.rootIdentity = identityOf(stats)
     await this.ignoreFile.load()
-    const { files: saved, folder } = await this.load()
+    const { files: saved, folder } = await loadSavedIndex(this.statePath, this.root, this.onEvent)
     if (saved.size > 0 && !(folder && provablySameFolder(folder, stats)) && !(await holdsAShareableFile(this.walkRules, this.root))) {
       // Not the folder shared last time, and no file in it: the mount point of a disk not mounted
       // yet, or a folder made anew in its place. Taking it would delete every file at the peers.
@@ -266,11 +261,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     }
     this.ignoredInLastLook = this.ignoredInThisLook
     // A held folder (see `unmounted`) still empty keeps its files; holding one again, it counts.
-    for (const folder of this.unmounted) {
-      if (next.filesBelow(folder) > 0) this.unmounted.delete(folder)
-      else unread.add(folder)
-    }
-    if (unread.size) for (const [rel, file] of known) if (!next.has(rel) && below(rel, unread)) next.set(rel, file)
+    this.unmounted.afterScan((folder) => next.filesBelow(folder), unread)
+    if (unread.size) for (const [rel, file] of known) if (!next.has(rel) && liesBelow(rel, unread)) next.set(rel, file)
     return next
   }
 
@@ -399,8 +391,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
         }
         if (rel === '') this.ignoredInLastLook = this.ignoredInThisLook
         walked.add(rel)
-        for (const folder of otherDevice) if (this.files.filesBelow(folder) > 0) this.unmounted.add(folder)
-        this.holdUnmounted(rel, found, unread)
+        for (const folder of otherDevice) if (this.files.filesBelow(folder) > 0) this.unmounted.hold(folder)
+        this.unmounted.afterWalk(rel, found, unread)
         continue
       }
       // The shared folder itself not a folder: rootIsThere said otherwise a moment ago, and the
@@ -417,10 +409,10 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       // A folder that may have been one (a file now only if it was watched as a folder).
       if (!isFile || this.watcher?.isWatching(rel)) this.watcher?.unwatchTree(rel)
       if (this.files.filesBelow(rel) > 0) {
-        // Gone because a disk was unmounted at or above it: held, as holdUnmounted says.
+        // Gone because a disk was unmounted at or above it: held, as UnmountedFolders.afterWalk says.
         const unmountedAt = this.watcher?.deviceChangedAt(rel) ?? null
         if (unmountedAt !== null) {
-          if (this.files.filesBelow(unmountedAt) > 0) this.unmounted.add(unmountedAt)
+          if (this.files.filesBelow(unmountedAt) > 0) this.unmounted.hold(unmountedAt)
           unread.add(unmountedAt)
         } else {
           gone.add(rel)
@@ -428,8 +420,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       }
       // An indexed file gone with the disk it was on (a recheck names a file, not its folder):
       // held with that disk's folder, not deleted.
-      if (stats === 'absent' && this.files.get(rel) && (below(rel, this.unmounted) || this.watcher?.deviceChangedAt(rel) != null)) continue
-      if (stats === 'absent') this.forgetUnmounted(rel)
+      if (stats === 'absent' && this.files.get(rel) && (this.unmounted.holdsPath(rel) || this.watcher?.deviceChangedAt(rel) != null)) continue
+      if (stats === 'absent') this.unmounted.forget(rel)
       if (stats === 'absent' && !rel.includes('\uFFFD')) this.unshareable.forget(rel)
       // A file here: an entry for a file where a folder of its path now stands is stale.
       if (isFile) for (const folder of enclosingFolders(rel)) if (this.files.has(folder)) await this.update(folder, null, changes, removed)
@@ -437,7 +429,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       // Seen here: a walk in this batch that missed it (made meanwhile) does not take it for gone.
       if (isFile) found.add(rel)
     }
-    for (const folder of unread) if (this.unmounted.has(folder)) this.holdUnmounted(folder, found, unread)
+    for (const folder of unread) if (this.unmounted.has(folder)) this.unmounted.afterWalk(folder, found, unread)
     await this.dropWhatIsGone(gone, walked, found, unread, changes, removed)
     // The folder may have gone while these were looked at: then they say nothing yet, and go
     // back in the index, so that the scan when the folder is back weighs them against the disk.
@@ -473,42 +465,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     const breather = new Breather()
     for (const rel of [...this.files.keys()]) {
       await breather.breathe()
-      if (found.has(rel) || below(rel, unread)) continue
+      if (found.has(rel) || liesBelow(rel, unread)) continue
       if (from.has('') || enclosingFolders(rel).some((folder) => from.has(folder))) await this.update(rel, null, changes, removed)
-    }
-  }
-
-  /**
-   * Folders inside the shared one found empty on another device than before, where the index
-   * holds files below them (see `unmounted`), after a walk of `walked`: still empty, they count
-   * as not read (their files are not deleted at the peers); holding a file again, they count.
-   */
-  private holdUnmounted(walked: string, found: Set<string>, unread: Set<string>): void {
-    for (const folder of this.unmounted) {
-      if (walked !== '' && folder !== walked && !folder.startsWith(`${walked}/`)) continue
-      if ([...found].some((rel) => rel.startsWith(`${folder}/`))) {
-        this.unmounted.delete(folder)
-        this.unmountedSaid.delete(folder)
-        continue
-      }
-      unread.add(folder)
-      if (this.unmountedSaid.has(folder)) continue
-      this.unmountedSaid.add(folder)
-      this.onEvent({
-        type: 'error',
-        code: 'folder-missing',
-        message: `${path.join(this.root, folder)} is empty, on another device than before (is a disk no longer mounted there?); its files stay shared until it holds a file again`,
-      })
-    }
-  }
-
-  /** A held folder (see `unmounted`) that is gone itself is held no more: it holds nothing now. */
-  private forgetUnmounted(rel: string): void {
-    for (const folder of this.unmounted) {
-      if (folder === rel || folder.startsWith(`${rel}/`)) {
-        this.unmounted.delete(folder)
-        this.unmountedSaid.delete(folder)
-      }
     }
   }
 
@@ -639,26 +597,6 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     changes.push({ op: 'upsert', path: rel, version: file.version, size: file.size })
   }
 
-  private async load(): Promise<{ files: FileTable<IndexedFile>; folder: FolderIdentity | null }> {
-    const files = new FileTable<IndexedFile>()
-    let text: string
-    try {
-      text = await readFile(this.statePath, 'utf8')
-    } catch {
-      // No index yet, or an unreadable one: everything is hashed afresh.
-      return { files, folder: null }
-    }
-    const saved = readSavedIndex(text, this.root)
-    if (saved === 'other-folder') return { files, folder: null }
-    if ('problem' in saved) {
-      // Nothing in it is trusted: a full scan, as on a first start.
-      this.onEvent({ type: 'error', code: 'index-invalid', message: `the saved index ${this.statePath} is not used: ${saved.problem}; every file is hashed afresh` })
-      return { files, folder: null }
-    }
-    for (const entry of saved.entries) files.set(entry.path, entry)
-    return { files, folder: saved.folder }
-  }
-
   private scheduleSave(): void {
     if (this.saveTimer) return
     this.saveTimer = setTimeout(() => {
@@ -676,14 +614,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       // A racy entry is stored untrusted: after a restart it is hashed again.
       files: [...this.files.values()].map((f) => [f.path, f.version.toString('hex'), f.size, this.racy.has(f.path) ? UNTRUSTED_MTIME : f.mtimeMs, f.ino]),
     }
-    await mkdir(path.dirname(this.statePath), { recursive: true })
-    await writeFileAtomic(this.statePath, JSON.stringify(data))
+    await writeSavedIndex(this.statePath, data)
   }
-}
-
-/** Whether `rel` lies in (at any depth) one of `folders` ('' holds everything). */
-function below(rel: string, folders: Set<string>): boolean {
-  if (folders.size === 0) return false
-  return folders.has('') || enclosingFolders(rel).some((folder) => folders.has(folder))
 }
 
