@@ -4,7 +4,6 @@
 //
 // Symlink policy: links are neither followed nor served; only regular files inside the folder are.
 import { EventEmitter } from 'node:events'
-import type { Stats } from 'node:fs'
 import { lstat } from 'node:fs/promises'
 import path from 'node:path'
 import type { EventSink } from '../../../shared/events'
@@ -12,13 +11,13 @@ import { relativePathProblem } from '../../../shared/paths'
 import type { IndexChange } from '../protocol/messages'
 import { FileHasher, isNews, sameStats, type FileStats, type IndexedFile } from './file-hashing'
 import { enclosingFolders, FileTable, liesBelow } from './file-table'
-import { identityOf, provablySameFolder, sameFolder, sameIdentity, UNKNOWN_FOLDER, type FolderIdentity } from './folder-identity'
-import { isMissing, nextPresence, type Presence, type PresenceStep } from './folder-presence'
+import { identityOf, provablySameFolder, sameIdentity, UNKNOWN_FOLDER } from './folder-identity'
 import { holdsAShareableFile, walkFolder, type WalkRules } from './folder-walk'
 import { FolderWatcher } from './folder-watcher'
 import { IGNORE_FILE, IgnoreFile } from './ignore-rules'
 import { InsideFolder } from './open-inside'
 import { RacyFiles } from './racy-files'
+import { RootPresence } from './root-presence'
 import { loadSavedIndex, UNTRUSTED_MTIME, writeSavedIndex, type SavedIndex } from './saved-index'
 import { UnmountedFolders } from './unmounted-folders'
 import { UnshareablePaths } from './unshareable-paths'
@@ -31,8 +30,6 @@ export { MAX_UNSHAREABLE_REPORTED } from './unshareable-paths'
 /** Changes seen by the watcher are gathered this long before they are re-checked and announced. */
 const SETTLE_MS = 10
 const SAVE_DELAY_MS = 500
-/** How often to look whether the shared folder is still there, and while it is gone, whether it is back. */
-const ROOT_POLL_MS = 1000
 
 /** Paths reported within one settle window that make a burst (see settle), and the calm after it. */
 const BURST_PATHS = 1000
@@ -69,20 +66,11 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private work: Promise<void> = Promise.resolve()
   private readonly unshareable: UnshareablePaths
   private closed = false
-  /** Which folder the shared folder is (see sameFolder); its device tells a bare mount point apart. */
-  private rootIdentity: FolderIdentity = { dev: 0, ino: 0, birthtimeMs: 0 }
   /** Resolves when close() begins: a wait for the watcher cannot outlive the index. */
   private readonly closing: Promise<void>
   private markClosing: () => void = () => {}
-  /** See folder-presence.ts: while the shared folder is gone its last index stands, and nothing is deleted. */
-  private presence: Presence = 'present'
-  /** While the shared folder is gone: the next look for it. */
-  private rootPoll: NodeJS.Timeout | null = null
-  /**
-   * The watcher says nothing when the shared folder itself is moved away or made anew (its
-   * watch stays on the old folder): the folder is looked at this often, to know.
-   */
-  private rootCheck: NodeJS.Timeout | null = null
+  /** Whether the shared folder is there, and which folder it is. */
+  private readonly presence: RootPresence
   private rescanTimer: NodeJS.Timeout | null = null
   private burstRescan: NodeJS.Timeout | null = null
   /** Folders inside the shared one that may be the mount point of a disk no longer mounted. */
@@ -108,7 +96,19 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   ) {
     super()
     this.closing = new Promise((resolve) => (this.markClosing = resolve))
-    this.inside = new InsideFolder(root, () => this.rootIdentity)
+    this.presence = new RootPresence(root, onEvent, {
+      queue: (job, failed) => (this.work = this.work.then(job).catch(failed)),
+      isClosed: () => this.closed,
+      holdsAShareableFile: () => holdsAShareableFile(this.walkRules, this.root),
+      stopWatching: () => {
+        const watcher = this.watcher
+        this.watcher = null
+        watcher?.close()
+      },
+      reindex: () => this.reindex(),
+      missing: () => this.emit('missing'),
+    })
+    this.inside = new InsideFolder(root, () => this.presence.identity)
     this.ignoreFile = new IgnoreFile(root, onEvent)
     this.unshareable = new UnshareablePaths(root, onEvent)
     this.unmounted = new UnmountedFolders(root, onEvent)
@@ -159,9 +159,9 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     return [...this.files.values()]
   }
 
-  /** True while the shared folder is gone (see lostRoot): its files cannot be read. */
+  /** True while the shared folder is gone (see RootPresence.lost): its files cannot be read. */
   get missing(): boolean {
-    return isMissing(this.presence)
+    return this.presence.missing
   }
 
   /** Resolves once the folder is there (at once when it is), or when the index closes. */
@@ -170,25 +170,18 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     await Promise.race([new Promise<void>((resolve) => this.once('restored', resolve)), this.closing])
   }
 
-  /** Moves the folder's presence on (see folder-presence.ts). */
-  private step(step: PresenceStep): void {
-    const next = nextPresence(this.presence, step)
-    if (!next) throw new Error(`the shared folder cannot be ${step} while ${this.presence}`)
-    this.presence = next
-  }
-
   /** Scans the folder, reusing saved hashes of unchanged files, then starts watching it. */
   async open(): Promise<void> {
     const stats = await lstat(this.root)
-    this.rootIdentity = identityOf(stats)
+    this.presence.identity = identityOf(stats)
     await this.ignoreFile.load()
     const { files: saved, folder } = await loadSavedIndex(this.statePath, this.root, this.onEvent)
     if (saved.size > 0 && !(folder && provablySameFolder(folder, stats)) && !(await holdsAShareableFile(this.walkRules, this.root))) {
       // Not the folder shared last time, and no file in it: the mount point of a disk not mounted
       // yet, or a folder made anew in its place. Taking it would delete every file at the peers.
-      this.rootIdentity = folder ?? UNKNOWN_FOLDER
+      this.presence.identity = folder ?? UNKNOWN_FOLDER
       this.files = saved
-      await this.lostRoot(`${this.root} holds no file to share and is not the folder shared last time (is its disk mounted?)`)
+      await this.presence.lost(`${this.root} holds no file to share and is not the folder shared last time (is its disk mounted?)`)
       this.startPeriodicLooks()
       return
     }
@@ -203,7 +196,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     // an empty folder never indexed nothing worth a fsync (10–30 ms before a fresh client may
     // listen; saved later instead, during its first transfers, it slowed a 1 GiB one).
     const unchanged =
-      folder !== null && sameIdentity(folder, this.rootIdentity) && this.files.size === saved.size && [...this.files.values()].every((f) => saved.get(f.path) === f)
+      folder !== null && sameIdentity(folder, this.presence.identity) && this.files.size === saved.size && [...this.files.values()].every((f) => saved.get(f.path) === f)
     const nothingYet = this.files.size === 0 && saved.size === 0
     if (!unchanged && !nothingYet) await this.save()
     this.startPeriodicLooks()
@@ -214,19 +207,11 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     if (!this.closed) this.markDirty('')
   }
 
-  /** The folder itself once a second (see rootCheck), and all of it every DEFAULT_RESCAN_EVERY_MS. */
+  /** The folder itself once a second (see RootPresence), and all of it every DEFAULT_RESCAN_EVERY_MS. */
   private startPeriodicLooks(): void {
     this.rescanTimer = setInterval(() => this.rescan(), this.options.rescanEveryMs ?? DEFAULT_RESCAN_EVERY_MS)
     this.rescanTimer.unref()
-    this.rootCheck = setInterval(() => {
-      this.work = this.work
-        .then(async () => {
-          if (this.closed || this.missing) return
-          if (!(await this.rootIsThere()) && !this.closed && !this.missing) await this.lostRoot()
-        })
-        .catch(() => {})
-    }, ROOT_POLL_MS)
-    this.rootCheck.unref()
+    this.presence.startChecking()
   }
 
   /**
@@ -270,8 +255,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.closed = true
     this.markClosing()
     if (this.settleTimer) clearTimeout(this.settleTimer)
-    if (this.rootPoll) clearTimeout(this.rootPoll)
-    if (this.rootCheck) clearInterval(this.rootCheck)
+    this.presence.stop()
     if (this.rescanTimer) clearInterval(this.rescanTimer)
     if (this.burstRescan) clearTimeout(this.burstRescan)
     this.racy.close()
@@ -348,7 +332,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     if (this.closed || this.missing) return
     // Files that seem gone because the whole folder went (moved, deleted, unmounted) are not
     // deletions to pass on: peers would empty their mirrors of it.
-    if (!(await this.rootIsThere())) return this.lostRoot()
+    if (!(await this.presence.isThere())) return this.presence.lost()
     // The rules changed: the whole folder is looked at again under them (and a rescan re-reads them).
     if ((paths.includes(IGNORE_FILE) || paths.includes('')) && (await this.ignoreFile.load())) {
       this.watcher?.unwatchSkipped()
@@ -395,7 +379,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
         this.unmounted.afterWalk(rel, found, unread)
         continue
       }
-      // The shared folder itself not a folder: rootIsThere said otherwise a moment ago, and the
+      // The shared folder itself not a folder: isThere said otherwise a moment ago, and the
       // next look settles it; taking it as "everything deleted" would empty every mirror.
       if (!rel) continue
       const isFile = stats !== 'absent' && stats.isFile()
@@ -433,9 +417,9 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     await this.dropWhatIsGone(gone, walked, found, unread, changes, removed)
     // The folder may have gone while these were looked at: then they say nothing yet, and go
     // back in the index, so that the scan when the folder is back weighs them against the disk.
-    if (removed.size && !(await this.rootIsThere())) {
+    if (removed.size && !(await this.presence.isThere())) {
       for (const [rel, file] of removed) this.files.set(rel, file)
-      return this.lostRoot()
+      return this.presence.lost()
     }
     this.announce(changes)
   }
@@ -476,94 +460,26 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.scheduleSave()
   }
 
-  private async rootIsThere(): Promise<boolean> {
-    const stats = await lstat(this.root).catch(() => null)
-    return stats !== null && stats.isDirectory() && sameFolder(this.rootIdentity, stats)
-  }
-
   /**
-   * A folder at the root's path that can stand for it. On another device it must hold something:
-   * an unmounted disk leaves an empty mount point behind, and taking that for the folder would
-   * delete everything at the peers. (A disk mounted again may come back as another device.)
+   * The folder is back (or a new one stands at its path): as at open, watch, then scan; what the
+   * watcher reports meanwhile is re-checked after. The new index is taken in once RootPresence
+   * knows the folder is still there.
    */
-  private async rootCandidate(): Promise<Stats | null> {
-    const stats = await lstat(this.root).catch(() => null)
-    if (!stats?.isDirectory()) return null
-    // The folder itself, moved back, counts however empty: its emptiness is the user's doing.
-    if (provablySameFolder(this.rootIdentity, stats)) return stats
-    return (await holdsAShareableFile(this.walkRules, this.root)) ? stats : null
+  private async reindex(): Promise<() => void> {
+    await this.ignoreFile.load()
+    await this.startWatching()
+    const next = await this.scan(this.files)
+    return () => this.takeBack(next)
   }
 
-  /**
-   * The shared folder is gone: say so once, keep the last index, and wait for it to return.
-   * `why`: what to say instead of "the shared folder … is gone".
-   */
-  private async lostRoot(why?: string): Promise<void> {
-    const there = await lstat(this.root).catch(() => null)
-    const what = there?.isSymbolicLink() ? ' (a link stands at its path now, and links are not followed)' : ''
-    this.onEvent({
-      type: 'error',
-      code: 'folder-missing',
-      message: `${why ?? `the shared folder ${this.root} is gone${what}`}; peers keep their mirrors of it, and sharing resumes when it is back (a new, empty folder in its place counts once it holds a file)`,
-    })
-    const watcher = this.watcher
-    this.watcher = null
-    watcher?.close()
-    const look = (): void => {
-      if (this.closed) return
-      this.step('lost')
-      this.rootPoll = setTimeout(() => {
-        this.work = this.work
-          .then(async () => {
-            if (this.closed) return
-            const stats = await this.rootCandidate()
-            if (this.closed) return
-            if (!stats) return look()
-            await this.regainRoot(identityOf(stats))
-          })
-          .catch((error) => {
-            this.onEvent({ type: 'error', code: 'index-failed', message: `indexing ${this.root}: ${String(error)}` })
-            look()
-            // Missing again after a failed return: anyone who subscribed meanwhile heard "present".
-            if (this.missing) this.emit('missing')
-          })
-      }, ROOT_POLL_MS)
-      this.rootPoll.unref()
-    }
-    look()
-    if (this.missing) this.emit('missing')
-  }
-
-  /** The folder is back (or a new one stands at its path): index it afresh and watch it again. */
-  private async regainRoot(identity: FolderIdentity): Promise<void> {
-    // Until the return succeeds the folder is still the one lost: a candidate that fails is not
-    // "the folder itself" next time (which would count however empty).
-    const lost = this.rootIdentity
-    this.rootIdentity = identity
-    this.rootPoll = null
-    this.step('seen')
-    let next: FileTable<IndexedFile>
-    try {
-      // As at open: watch, then scan; what the watcher reports meanwhile is re-checked after.
-      await this.ignoreFile.load()
-      await this.startWatching()
-      next = await this.scan(this.files)
-    } catch (error) {
-      this.rootIdentity = lost
-      throw error
-    }
-    if (this.closed) return
-    if (!(await this.rootIsThere())) {
-      this.rootIdentity = lost
-      return this.lostRoot()
-    }
+  /** The folder back and still there: its new index replaces the last one, and peers hear of it. */
+  private takeBack(next: FileTable<IndexedFile>): void {
     // Every file is announced, changed or not: a peer that asked for one while the folder was
     // away was refused it, and only a new announcement makes it ask again. Peers that already
     // hold a version skip it without a transfer.
     const changes: IndexChange[] = [...next.values()].map((file) => ({ op: 'upsert', path: file.path, version: file.version, size: file.size }))
     for (const rel of this.files.keys()) if (!next.has(rel)) changes.push({ op: 'delete', path: rel })
     this.files = next
-    this.step('returned')
     this.onEvent({ type: 'folder-restored', folder: this.root })
     this.announce(changes)
     this.emit('restored')
@@ -610,7 +526,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private async save(): Promise<void> {
     const data: SavedIndex = {
       root: this.root,
-      folder: this.rootIdentity,
+      folder: this.presence.identity,
       // A racy entry is stored untrusted: after a restart it is hashed again.
       files: [...this.files.values()].map((f) => [f.path, f.version.toString('hex'), f.size, this.racy.has(f.path) ? UNTRUSTED_MTIME : f.mtimeMs, f.ino]),
     }
