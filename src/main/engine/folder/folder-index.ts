@@ -13,6 +13,7 @@ import { FileHasher, isNews, sameStats, type FileStats, type IndexedFile } from 
 import { enclosingFolders, FileTable, liesBelow } from './file-table'
 import { identityOf, provablySameFolder, sameIdentity, UNKNOWN_FOLDER } from './folder-identity'
 import { holdsAShareableFile, walkFolder, type WalkRules } from './folder-walk'
+import { pathsGone } from './gone-paths'
 import { FolderWatcher } from './folder-watcher'
 import { IGNORE_FILE, IgnoreFile } from './ignore-rules'
 import { InsideFolder } from './open-inside'
@@ -414,7 +415,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       if (isFile) found.add(rel)
     }
     for (const folder of unread) if (this.unmounted.has(folder)) this.unmounted.afterWalk(folder, found, unread)
-    await this.dropWhatIsGone(gone, walked, found, unread, changes, removed)
+    // What the index held where a folder went, or below a folder read again and not found there.
+    for await (const rel of pathsGone(this.files, { gone, walked, found, unread })) await this.update(rel, null, changes, removed)
     // The folder may have gone while these were looked at: then they say nothing yet, and go
     // back in the index, so that the scan when the folder is back weighs them against the disk.
     if (removed.size && !(await this.presence.isThere())) {
@@ -422,36 +424,6 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       return this.presence.lost()
     }
     this.announce(changes)
-  }
-
-  /**
-   * A folder that went (or became a file or a link) takes everything indexed below it; one read
-   * again, what the index held below it and it no longer holds. Only when the counts say there is
-   * something to drop is the index gone through, once for all of them, a turn given now and then.
-   * Nothing below a folder that could not be read goes.
-   */
-  private async dropWhatIsGone(
-    gone: Set<string>,
-    walked: Set<string>,
-    found: Set<string>,
-    unread: Set<string>,
-    changes: IndexChange[],
-    removed: Map<string, IndexedFile>,
-  ): Promise<void> {
-    const foundBelow = (folder: string): number => {
-      let n = 0
-      for (const rel of found) if ((folder === '' || rel.startsWith(`${folder}/`)) && this.files.has(rel)) n++
-      return n
-    }
-    const stale = [...walked].filter((folder) => this.files.filesBelow(folder) > foundBelow(folder))
-    if (gone.size === 0 && stale.length === 0) return
-    const from = new Set([...gone, ...stale])
-    const breather = new Breather()
-    for (const rel of [...this.files.keys()]) {
-      await breather.breathe()
-      if (found.has(rel) || liesBelow(rel, unread)) continue
-      if (from.has('') || enclosingFolders(rel).some((folder) => from.has(folder))) await this.update(rel, null, changes, removed)
-    }
   }
 
   private announce(changes: IndexChange[]): void {
