@@ -17,6 +17,7 @@ import { pathsGone } from './gone-paths'
 import { FolderWatcher } from './folder-watcher'
 import { IGNORE_FILE, IgnoreFile } from './ignore-rules'
 import { InsideFolder } from './open-inside'
+import { PathBatches } from './path-batches'
 import { RacyFiles } from './racy-files'
 import { RootPresence } from './root-presence'
 import { loadSavedIndex, UNTRUSTED_MTIME, writeSavedIndex, type SavedIndex } from './saved-index'
@@ -28,13 +29,7 @@ import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
 export type { IndexedFile } from './file-hashing'
 export { MAX_UNSHAREABLE_REPORTED } from './unshareable-paths'
 
-/** Changes seen by the watcher are gathered this long before they are re-checked and announced. */
-const SETTLE_MS = 10
 const SAVE_DELAY_MS = 500
-
-/** Paths reported within one settle window that make a burst (see settle), and the calm after it. */
-const BURST_PATHS = 1000
-const BURST_RESCAN_AFTER_MS = 2000
 
 export interface FolderIndexOptions {
   /** See DEFAULT_RESCAN_EVERY_MS. */
@@ -57,12 +52,15 @@ export type FolderIndexEvents = {
 export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private files = new FileTable<IndexedFile>()
   private watcher: FolderWatcher | null = null
-  private readonly dirty = new Set<string>()
+  /** What the watcher reports, handed on in batches (see settle). */
+  private readonly batches = new PathBatches(
+    (paths) => this.settle(paths),
+    () => this.rescan(),
+  )
   /** Paths whose content is known to differ from their entry, whatever their stats say. */
   private readonly distrusted = new Set<string>()
   /** See racy-files.ts: hashed again once their write's clock tick is over. */
   private readonly racy = new RacyFiles((rel) => this.distrust(rel))
-  private settleTimer: NodeJS.Timeout | null = null
   private saveTimer: NodeJS.Timeout | null = null
   private work: Promise<void> = Promise.resolve()
   private readonly unshareable: UnshareablePaths
@@ -73,7 +71,6 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   /** Whether the shared folder is there, and which folder it is. */
   private readonly presence: RootPresence
   private rescanTimer: NodeJS.Timeout | null = null
-  private burstRescan: NodeJS.Timeout | null = null
   /** Folders inside the shared one that may be the mount point of a disk no longer mounted. */
   private readonly unmounted: UnmountedFolders
   private readonly hasher: FileHasher
@@ -255,10 +252,9 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   async close(): Promise<void> {
     this.closed = true
     this.markClosing()
-    if (this.settleTimer) clearTimeout(this.settleTimer)
+    this.batches.close()
     this.presence.stop()
     if (this.rescanTimer) clearInterval(this.rescanTimer)
-    if (this.burstRescan) clearTimeout(this.burstRescan)
     this.racy.close()
     this.watcher?.close()
     await this.work
@@ -307,21 +303,11 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   }
 
   private markDirty(rel: string): void {
-    this.dirty.add(rel)
-    if (!this.settleTimer) this.settleTimer = setTimeout(() => this.settle(), SETTLE_MS)
+    this.batches.add(rel)
   }
 
-  private settle(): void {
-    this.settleTimer = null
-    const paths = [...this.dirty]
-    this.dirty.clear()
-    // A burst this large may have overflowed the kernel's event queue, which drops events without
-    // a word: look at everything once it has calmed down.
-    if (paths.length >= BURST_PATHS) {
-      if (this.burstRescan) clearTimeout(this.burstRescan)
-      this.burstRescan = setTimeout(() => this.rescan(), BURST_RESCAN_AFTER_MS)
-      this.burstRescan.unref()
-    }
+  /** A batch of paths the watcher reported (or a rescan, or a re-check) is looked at in turn. */
+  private settle(paths: string[]): void {
     // The whole folder (a rescan, or the rules changed) is a look at it, which the app shows.
     const whole = paths.includes('') || paths.includes(IGNORE_FILE)
     this.work = this.work.then(() => (whole ? this.look(() => this.applyDirty(paths)) : this.applyDirty(paths))).catch((error) => {
