@@ -1,6 +1,6 @@
 // Folders inside the shared one that were found on another device than before and empty, with
 // files indexed below them: the mount point of a disk no longer mounted, as for the shared folder
-// itself (see FolderIndex's rootCandidate). Their files are not taken for deleted until they hold
+// itself (see RootPresence's candidate). Their files are not taken for deleted until they hold
 // a file again. Only while running: the index does not record where each folder's device changes.
 import path from 'node:path'
 import type { EventSink } from '../../../shared/events'
