@@ -1,6 +1,6 @@
 // The index's table of files, which counts the files below each folder.
 import { describe, expect, it } from 'vitest'
-import { enclosingFolders, FileTable } from '../../src/main/engine/folder/file-table'
+import { enclosingFolders, FileTable, liesBelow } from '../../src/main/engine/folder/file-table'
 
 describe('FileTable', () => {
   it('counts the files below each folder as they come and go', () => {
@@ -23,5 +23,19 @@ describe('FileTable', () => {
   it('names the folders a path lies in, outermost first', () => {
     expect(enclosingFolders('a/b/c.txt')).toEqual(['a', 'a/b'])
     expect(enclosingFolders('top.txt')).toEqual([])
+  })
+
+  it.each<[string, string[], boolean]>([
+    ['a/b.txt', [], false],
+    ['a/b.txt', [''], true],
+    ['a/b.txt', ['a'], true],
+    ['a/b/c.txt', ['a'], true],
+    ['a/b/c.txt', ['a/b'], true],
+    // The folder itself does not lie in itself; a folder of a longer name is another.
+    ['a', ['a'], false],
+    ['ab/c.txt', ['a'], false],
+    ['top.txt', ['a', 'b'], false],
+  ])('%s lies below one of %o: %s', (rel, folders, below) => {
+    expect(liesBelow(rel, new Set(folders))).toBe(below)
   })
 })

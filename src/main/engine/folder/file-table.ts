@@ -52,3 +52,9 @@ export function enclosingFolders(rel: string): string[] {
 export function childPath(prefix: string, name: string): string {
   return prefix ? `${prefix}/${name}` : name
 }
+
+/** Whether `rel` lies in (at any depth) one of `folders` ('' holds everything). */
+export function liesBelow(rel: string, folders: Set<string>): boolean {
+  if (folders.size === 0) return false
+  return folders.has('') || enclosingFolders(rel).some((folder) => folders.has(folder))
+}

@@ -1,7 +1,12 @@
 // The index as saved between runs, and the check it passes when read back: a file edited by hand
 // or half written by a failing disk must not become entries that break every list later (a short
 // version buffer did). Checked by hand: zod is the app's, and the client command must not load it.
+import { mkdir, readFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import type { EventSink } from '../../../shared/events'
 import { relativePathProblem } from '../../../shared/paths'
+import { writeFileAtomic } from './atomic-write'
+import { FileTable } from './file-table'
 import type { FolderIdentity } from './folder-identity'
 
 export interface SavedIndex {
@@ -55,6 +60,36 @@ export function readSavedIndex(text: string, root: string): { entries: LoadedEnt
     entries.push({ path, version: Buffer.from(version, 'hex'), size, mtimeMs, ino })
   }
   return { entries, folder }
+}
+
+/**
+ * The index saved at `statePath` for the folder at `root`: its files and which folder it was.
+ * None when there is none, or it is of another folder, or it cannot be used (said as an error).
+ */
+export async function loadSavedIndex(statePath: string, root: string, onEvent: EventSink): Promise<{ files: FileTable<LoadedEntry>; folder: FolderIdentity | null }> {
+  const files = new FileTable<LoadedEntry>()
+  let text: string
+  try {
+    text = await readFile(statePath, 'utf8')
+  } catch {
+    // No index yet, or an unreadable one: everything is hashed afresh.
+    return { files, folder: null }
+  }
+  const saved = readSavedIndex(text, root)
+  if (saved === 'other-folder') return { files, folder: null }
+  if ('problem' in saved) {
+    // Nothing in it is trusted: a full scan, as on a first start.
+    onEvent({ type: 'error', code: 'index-invalid', message: `the saved index ${statePath} is not used: ${saved.problem}; every file is hashed afresh` })
+    return { files, folder: null }
+  }
+  for (const entry of saved.entries) files.set(entry.path, entry)
+  return { files, folder: saved.folder }
+}
+
+/** Saves `data` at `statePath`, atomically. */
+export async function writeSavedIndex(statePath: string, data: SavedIndex): Promise<void> {
+  await mkdir(dirname(statePath), { recursive: true })
+  await writeFileAtomic(statePath, JSON.stringify(data))
 }
 
 function entryProblem(entry: unknown): string | null {
