@@ -6,7 +6,8 @@ import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { historyPage, keptVersion, keptVersions, mirrorHistories, historyRootOf } from '../../src/main/engine/mirror/history-reader'
-import { localDate, RestoreError, restoredName, restoreVersion } from '../../src/main/engine/mirror/history-restore'
+import { RestoreError, restoreVersion } from '../../src/main/engine/mirror/history-restore'
+import { localDate, restoredName } from '../../src/shared/restored-name'
 import { HistoryStore } from '../../src/main/engine/mirror/history-store'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 

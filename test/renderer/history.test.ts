@@ -8,6 +8,7 @@ import IgnoreEditor from '../../src/renderer/src/components/IgnoreEditor.vue'
 import { HISTORY_PAGE_SIZE } from '../../src/renderer/src/stores/history'
 import { useSettingsStore } from '../../src/renderer/src/stores/settings'
 import HistoryView from '../../src/renderer/src/views/HistoryView.vue'
+import { localDate } from '../../src/shared/restored-name'
 import type { HistoryEntryView } from '../../src/shared/contract'
 import type { TestApi } from '../helpers/window-api'
 import { buttonNamed, byLabel, freshWindow, mountView } from '../helpers/window-view'
@@ -73,6 +74,8 @@ describe('History', () => {
     await flushPromises()
     expect(view.text()).toMatch(/removed again by the next sync/)
     expect(view.text()).toContain('/home/you/Shared-mirrors')
+    // The name its copy would take beside a file of its name: this version's own.
+    expect(view.find('.restore-panel').text()).toContain(`file 2 (restored ${localDate(new Date())}).txt`)
     // No native dialog in a browser: the engine's folder browser.
     button(view, 'Browse for the folder to restore into').click()
     await flushPromises()

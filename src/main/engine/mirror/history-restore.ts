@@ -6,6 +6,7 @@ import { createReadStream, createWriteStream, linkSync, realpathSync, renameSync
 import path from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { localDate, restoredName } from '../../../shared/restored-name'
 import type { KeptVersion } from './history-reader'
 
 /** What to do when the folder has a file of that name: refuse, replace it, or pick a free name. */
@@ -31,23 +32,6 @@ const FREE_NAMES = 100
 export function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child)
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
-}
-
-/** YYYY-MM-DD in local time. */
-export function localDate(at: Date): string {
-  const two = (n: number): string => String(n).padStart(2, '0')
-  return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}`
-}
-
-/**
- * Pure: the name a restored copy takes beside a file of the same name: `report (restored
- * 2026-12-06).txt`, then `report (restored 2026-12-06 2).txt`. A leading dot is not an extension.
- */
-export function restoredName(name: string, date: string, attempt: number): string {
-  const ext = path.posix.extname(name)
-  const stem = name.slice(0, name.length - ext.length)
-  const suffix = attempt <= 1 ? `restored ${date}` : `restored ${date} ${attempt}`
-  return `${stem} (${suffix})${ext}`
 }
 
 function realOrSame(p: string): string {
