@@ -19,6 +19,7 @@ import { IGNORE_FILE, IgnoreFile } from './ignore-rules'
 import { InsideFolder } from './open-inside'
 import { PathBatches } from './path-batches'
 import { RacyFiles } from './racy-files'
+import { SettleGate } from './settle-gate'
 import { RootPresence } from './root-presence'
 import { loadSavedIndex, UNTRUSTED_MTIME, writeSavedIndex, type SavedIndex } from './saved-index'
 import { UnmountedFolders } from './unmounted-folders'
@@ -61,6 +62,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private readonly distrusted = new Set<string>()
   /** See racy-files.ts: hashed again once their write's clock tick is over. */
   private readonly racy = new RacyFiles((rel) => this.distrust(rel))
+  /** Files still growing wait until they hold still (settle-gate.ts). */
+  private readonly settling = new SettleGate((rel) => this.distrust(rel))
   private saveTimer: NodeJS.Timeout | null = null
   private work: Promise<void> = Promise.resolve()
   private readonly unshareable: UnshareablePaths
@@ -256,11 +259,13 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.presence.stop()
     if (this.rescanTimer) clearInterval(this.rescanTimer)
     this.racy.close()
+    this.settling.close()
     this.watcher?.close()
     await this.work
     // Work under way when close() began may have started a watcher, or a racy timer, of its own.
     this.watcher?.close()
     this.racy.close()
+    this.settling.close()
     this.watcher = null
     if (this.saveTimer) {
       clearTimeout(this.saveTimer)
@@ -449,6 +454,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     if (!stats || relativePathProblem(rel)) {
       this.distrusted.delete(rel)
       this.racy.forget(rel)
+      this.settling.forget(rel)
       if (before) {
         this.files.delete(rel)
         removed?.set(rel, before)
@@ -457,6 +463,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       return
     }
     if (before && sameStats(before, stats) && !this.distrusted.delete(rel)) return
+    // Still growing: its last version stays shared until it holds still.
+    if (!this.settling.ready(rel, before?.size, stats.size, stats.mtimeMs)) return
     const file = await this.hasher.hashOrWhy(rel, stats)
     if (file === 'gone') return this.update(rel, null, changes, removed)
     // Looked at again once it can be: its last version stays shared meanwhile.
