@@ -3,13 +3,13 @@
 // first with Show older, a restore into a folder picked natively or browsed on the engine's machine,
 // History being off; the patterns, a skipped line named before anything is sent, Save patterns.
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import IgnoreEditor from '../../src/renderer/src/components/IgnoreEditor.vue'
-import { HISTORY_PAGE_SIZE } from '../../src/renderer/src/stores/history'
+import { HISTORY_PAGE_SIZE, HISTORY_REFRESH_MS, useHistoryStore } from '../../src/renderer/src/stores/history'
 import { useSettingsStore } from '../../src/renderer/src/stores/settings'
 import HistoryView from '../../src/renderer/src/views/HistoryView.vue'
 import { localDate } from '../../src/shared/restored-name'
-import type { HistoryEntryView } from '../../src/shared/contract'
+import type { AppEvent, HistoryEntryView } from '../../src/shared/contract'
 import type { TestApi } from '../helpers/window-api'
 import { buttonNamed, byLabel, freshWindow, mountView } from '../helpers/window-view'
 
@@ -64,6 +64,31 @@ describe('History', () => {
     expect(view.find('table').exists()).toBe(false)
     expect(view.text()).toContain('Nothing of alice-ABCDEFG is kept')
     view.unmount()
+  })
+
+  it('shows what a peer deletes while the screen is open, a moment after the burst, and stops asking once it is left', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      withHistory(versions(2))
+      const view = mountView(HistoryView)
+      await flushPromises()
+      expect(rowPaths(view)).toHaveLength(2)
+      const asked = api.historyAsked.length
+      // The peer deletes one more: the mirror's file goes, its version into the history.
+      withHistory(versions(3))
+      const removed = (i: number): AppEvent => ({ type: 'file-removed', peer: '127.0.0.1:4001', path: `docs/x${i}`, at: AT, seq: 100 + i })
+      for (let i = 0; i < 5; i++) useHistoryStore().apply([removed(i)])
+      await vi.advanceTimersByTimeAsync(HISTORY_REFRESH_MS)
+      await flushPromises()
+      expect(api.historyAsked.length).toBe(asked + 1)
+      expect(rowPaths(view)[0]).toBe('docs/file 3.txt')
+      view.unmount()
+      useHistoryStore().apply([removed(9)])
+      await vi.advanceTimersByTimeAsync(HISTORY_REFRESH_MS * 2)
+      expect(api.historyAsked.length).toBe(asked + 1)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('restores into a folder browsed on the engine’s machine, and says where it went', async () => {

@@ -7,6 +7,7 @@ import { api } from '../bridge/api'
 import { useActivityStore } from '../stores/activity'
 import { useControlStore } from '../stores/control'
 import { useEngineStore } from '../stores/engine'
+import { useHistoryStore } from '../stores/history'
 import { useFoldersStore } from '../stores/folders'
 import { usePeersStore } from '../stores/peers'
 import { useTransfersStore } from '../stores/transfers'
@@ -19,6 +20,7 @@ export function useLiveEvents(frame?: (callback: () => void) => unknown) {
   const activity = useActivityStore()
   const control = useControlStore()
   const folders = useFoldersStore()
+  const history = useHistoryStore()
   const loaded = ref(false)
   const loadError = ref<string | null>(null)
 
@@ -31,6 +33,7 @@ export function useLiveEvents(frame?: (callback: () => void) => unknown) {
     folders.apply(events)
     activity.apply(events)
     control.apply(events)
+    history.apply(events)
   }, frame)
 
   const stopEvents = api().onEvents((batch) => {

@@ -2,11 +2,14 @@
 // first, "Show older" for more), and restoring a version into a folder the user picks.
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { HistoryEntryView, HistoryMirrors } from '../../../shared/contract'
+import type { AppEvent, HistoryEntryView, HistoryMirrors } from '../../../shared/contract'
 import { api } from '../bridge/api'
 
 /** Versions asked for at a time: enough to scroll, few enough for a quick page. */
 export const HISTORY_PAGE_SIZE = 100
+
+/** How long after a peer's deletion or new version the open screen asks again (a burst is one ask). */
+export const HISTORY_REFRESH_MS = 1000
 
 export const useHistoryStore = defineStore('history', () => {
   const mirrors = shallowRef<HistoryMirrors | null>(null)
@@ -23,6 +26,9 @@ export const useHistoryStore = defineStore('history', () => {
   const restoreProblem = ref<string | null>(null)
   /** Answers to an older question (another mirror, another filter) are dropped. */
   let asked = 0
+  /** Screens showing the history now: only they are kept up to date as peers delete and overwrite. */
+  let shown = 0
+  let refreshTimer: ReturnType<typeof setTimeout> | null = null
 
   const mirrorRoot = computed(() => (mirrors.value?.ok ? mirrors.value.mirrorRoot : null))
 
@@ -77,6 +83,29 @@ export const useHistoryStore = defineStore('history', () => {
     await loadPage()
   }
 
+  /** The screen is shown (true) or left (false): while shown, what peers delete or overwrite appears by itself. */
+  function showing(on: boolean): void {
+    shown = Math.max(0, shown + (on ? 1 : -1))
+    if (shown === 0 && refreshTimer) {
+      clearTimeout(refreshTimer)
+      refreshTimer = null
+    }
+  }
+
+  /**
+   * Events from main: a mirror's file removed or replaced may have put a version in its history.
+   * Asked again once things are quiet for a moment, and only on the first page (a user reading
+   * older ones keeps their place; Refresh is theirs).
+   */
+  function apply(events: readonly AppEvent[]): void {
+    if (shown === 0 || !events.some((e) => e.type === 'file-removed' || e.type === 'file-synced')) return
+    if (refreshTimer) clearTimeout(refreshTimer)
+    refreshTimer = setTimeout(() => {
+      refreshTimer = null
+      if (shown > 0 && entries.value.length <= HISTORY_PAGE_SIZE) void refresh()
+    }, HISTORY_REFRESH_MS)
+  }
+
   async function select(folder: string): Promise<void> {
     selected.value = folder
     await loadPage()
@@ -111,7 +140,7 @@ export const useHistoryStore = defineStore('history', () => {
     }
   }
 
-  return { mirrors, selected, filter, entries, total, more, loading, failure, restoring, outcome, restoreProblem, mirrorRoot, loadMirrors, loadPage, refresh, select, restore }
+  return { mirrors, selected, filter, entries, total, more, loading, failure, restoring, outcome, restoreProblem, mirrorRoot, loadMirrors, loadPage, refresh, select, restore, showing, apply }
 })
 
 function messageOf(error: unknown): string {
