@@ -1,9 +1,5 @@
-// A file that keeps growing is most likely still being written (a download, a copy, a recording):
-// each look at it would announce another partial version, and a peer would fetch them all. Once
-// a file is seen grown since the last look, it is hashed only after it has held still for a while
-// that doubles with each look that finds it grown again (SETTLE_BASE_MS up to MAX_SETTLE_MS); one
-// that never stops is hashed anyway once SNAPSHOT_AFTER_MS have passed, a snapshot of it. A file
-// rewritten at the same size, or seen for the first time, is hashed at once, as before.
+// A file seen growing is most likely still being written: it is hashed only once it has held still
+// for a while that grows with each look finding it grown, so peers do not fetch every partial version.
 
 export const SETTLE_BASE_MS = 100
 export const MAX_SETTLE_MS = 2000

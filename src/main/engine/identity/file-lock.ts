@@ -39,9 +39,8 @@ export async function withFileLock<T>(lockFile: string, work: () => Promise<T>):
   try {
     return await work()
   } finally {
-    // Checked and removed in one step, and known as held until then: a waiter in this process
-    // that saw the token gone while an asynchronous removal was on its way took the lock for a
-    // dead one's, and that removal then took away the waiter's new lock.
+    // Removed in one synchronous step, and known as held until then: a waiter here must not take a
+    // lock whose removal is still on its way for a dead one's.
     if (lockOwner(lockFile)?.token === token) rmSync(lockFile, { force: true })
     heldHere.delete(token)
   }

@@ -1,8 +1,5 @@
-// Deletions a peer pushes wait a moment before they are applied, so that one burst at the peer
-// (an `rm -r` reaching us in several batches) is judged whole by the mass-delete hold: judged
-// batch by batch, everything before the batch that crossed the limit would already be gone.
-// A burst ends after DELETE_QUIET_MS without a new deletion, or DELETE_GATHER_MAX_MS after its
-// first, so a peer that never stops deleting is still judged.
+// Pushed deletions wait until the peer has paused (or a longest time), so that one burst arriving
+// in several batches is judged whole by the mass-delete hold instead of let through batch by batch.
 
 export const DELETE_QUIET_MS = 1000
 export const DELETE_GATHER_MAX_MS = 5000
