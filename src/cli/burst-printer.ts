@@ -22,6 +22,11 @@ export class BurstPrinter {
     this.bursts = new BurstSummarizer(options)
   }
 
+  /** A device's name by its address, as the events printed so far told it. */
+  nameOf(peer: string): string | undefined {
+    return this.bursts.nameOf(peer)
+  }
+
   print(event: EngineEvent): void {
     if (this.disposed) return this.show(event)
     this.emit(this.bursts.push(event, this.now()))

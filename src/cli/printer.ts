@@ -2,7 +2,6 @@
 // stdout and nothing else there. Diagnostics always go to stderr.
 import { formatEndpoint } from '../shared/endpoint'
 import type { EngineEvent, EventSink } from '../shared/events'
-import { PeerNames } from '../shared/live/peer-names'
 import { BurstPrinter } from './burst-printer'
 
 /** `nameOf`: a device's name by the address file events call it by (they carry no name). */
@@ -136,20 +135,21 @@ export function createPrinter(json: boolean): EventSink {
   const out = new LineBuffer(process.stdout)
   const err = new LineBuffer(process.stderr)
   const quiet = new ReadableFilter()
-  const names = new PeerNames()
-  const nameOf = (peer: string): string | undefined => names.nameOf(peer)
+  // File lines name the device as the events before them did; the burst printer has learnt it.
+  let bursts: BurstPrinter | null = null
+  const nameOf = (peer: string): string | undefined => bursts?.nameOf(peer)
   const print = (event: EngineEvent): void => {
     if (json) return out.push(JSON.stringify(event))
-    names.learn(event)
     if (DRAWING_ONLY.has(event.type) || !quiet.shows(event)) return
     if (event.type === 'error' || event.type === 'removed') err.push(describe(event, nameOf))
     else out.push(describe(event, nameOf))
   }
   if (json) return print
   // Readable lines only: --json keeps every event, as its consumers expect.
-  const bursts = new BurstPrinter(print, (line) => out.push(line))
-  burstPrinters.add(bursts)
-  return (event) => bursts.print(event)
+  const readable = new BurstPrinter(print, (line) => out.push(line))
+  bursts = readable
+  burstPrinters.add(readable)
+  return (event) => readable.print(event)
 }
 
 /**

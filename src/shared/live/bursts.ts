@@ -89,6 +89,11 @@ export class BurstSummarizer<E extends Input> {
 
   constructor(private readonly options: BurstOptions = DEFAULT_BURST_OPTIONS) {}
 
+  /** A device's name by the address events call it by, as learnt from the events pushed so far. */
+  nameOf(peer: string): string | undefined {
+    return this.names.nameOf(peer)
+  }
+
   push(event: E, now: number): BurstOutput<E>[] {
     const e: Input = event
     this.names.learn(e)

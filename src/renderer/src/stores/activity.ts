@@ -6,7 +6,6 @@ import { computed, ref, shallowRef } from 'vue'
 import type { AppEvent } from '../../../shared/contract'
 import { isActivity } from '../../../shared/live/activity'
 import { describeBurst, describeBurstProgress } from '../../../shared/live/burst-text'
-import { PeerNames } from '../../../shared/live/peer-names'
 import { BurstSummarizer, DEFAULT_BURST_OPTIONS, type Burst, type BurstOptions, type BurstOutput, type BurstPath } from '../../../shared/live/bursts'
 import { categoryOf, describeEvent, type ActivityCategory } from '../describe-event'
 
@@ -26,8 +25,9 @@ export const SHOWN = 300
 /** As the terminal's, but an entry still going is brought up to date every second. */
 export const ACTIVITY_BURSTS: BurstOptions = { ...DEFAULT_BURST_OPTIONS, progressEveryMs: 1000 }
 
-function eventEntry(event: AppEvent, names: PeerNames): ActivityEntry {
-  return { key: `e${event.seq}`, at: event.at, category: categoryOf(event), text: describeEvent(event, (peer) => names.nameOf(peer)) }
+function eventEntry(event: AppEvent, bursts: BurstSummarizer<AppEvent>): ActivityEntry {
+  // File lines name the device as its join line did: the summarizer has learnt the names.
+  return { key: `e${event.seq}`, at: event.at, category: categoryOf(event), text: describeEvent(event, (peer) => bursts.nameOf(peer)) }
 }
 
 function burstEntry(burst: Burst, going: boolean): ActivityEntry {
@@ -52,8 +52,6 @@ export const useActivityStore = defineStore('activity', () => {
   const category = ref<ActivityCategory | 'all'>('all')
   const query = ref('')
   let bursts = new BurstSummarizer<AppEvent>(ACTIVITY_BURSTS)
-  /** Device names by address, so that file lines name the peer as its join line did. */
-  let names = new PeerNames()
   /** Entries of bursts still going, by burst id: the next report replaces its entry in place. */
   const going = new Map<number, ActivityEntry>()
   /** Main's clock minus ours: events carry main's time, and the bursts are timed by it. */
@@ -82,7 +80,7 @@ export const useActivityStore = defineStore('activity', () => {
     for (const output of outputs) {
       if (output.kind === 'event') {
         if (!isActivity(output.event)) continue
-        history.push(eventEntry(output.event, names))
+        history.push(eventEntry(output.event, bursts))
       } else {
         const entry = burstEntry(output.burst, output.kind === 'progress')
         const shown = going.get(output.burst.id)
@@ -126,13 +124,9 @@ export const useActivityStore = defineStore('activity', () => {
   function load(recent: readonly AppEvent[], at = Date.now()): void {
     skew = at - Date.now()
     bursts = new BurstSummarizer<AppEvent>(ACTIVITY_BURSTS)
-    names = new PeerNames()
     going.clear()
     history = []
-    for (const event of recent) {
-      names.learn(event)
-      take(bursts.push(event, event.at))
-    }
+    for (const event of recent) take(bursts.push(event, event.at))
     // Bursts that were over before the window opened end now.
     take(bursts.tick(now()))
     publish()
@@ -141,10 +135,7 @@ export const useActivityStore = defineStore('activity', () => {
 
   function apply(events: readonly AppEvent[]): void {
     let changed = false
-    for (const event of events) {
-      names.learn(event)
-      changed = take(bursts.push(event, event.at)) || changed
-    }
+    for (const event of events) changed = take(bursts.push(event, event.at)) || changed
     const last = events.at(-1)
     if (last) skew = last.at - Date.now()
     if (changed) publish()
