@@ -13,13 +13,25 @@ afterEach(() => {
   removeTempDirs()
 })
 
-async function guarded(folder: string, rescanEveryMs?: number): Promise<{ suspects: string[]; until(rel: string): Promise<void> }> {
+async function guarded(folder: string, rescanEveryMs?: number): Promise<{ suspects: string[]; unwatched: string[]; until(rel: string): Promise<void> }> {
   const suspects: string[] = []
-  const guard = new MirrorGuard(folder, { suspect: (paths) => suspects.push(...paths), problem: (message) => suspects.push(`problem: ${message}`) }, { rescanEveryMs })
+  const unwatched: string[] = []
+  const guard = new MirrorGuard(
+    folder,
+    {
+      suspect: (paths, fresh) => {
+        suspects.push(...paths)
+        unwatched.push(...fresh)
+      },
+      problem: (message) => suspects.push(`problem: ${message}`),
+    },
+    { rescanEveryMs },
+  )
   guards.push(guard)
   await guard.start()
   return {
     suspects,
+    unwatched,
     async until(rel) {
       const deadline = Date.now() + 5000
       while (!suspects.includes(rel)) {
@@ -36,7 +48,7 @@ describe('MirrorGuard', () => {
     mkdirSync(path.join(folder, 'dir'))
     writeFileSync(path.join(folder, 'a.txt'), 'a')
     writeFileSync(path.join(folder, 'dir', 'b.txt'), 'b')
-    const { suspects, until } = await guarded(folder)
+    const { suspects, unwatched, until } = await guarded(folder)
     writeFileSync(path.join(folder, 'dir', 'b.txt'), 'edited')
     await until('dir/b.txt')
     rmSync(path.join(folder, 'a.txt'))
@@ -47,6 +59,9 @@ describe('MirrorGuard', () => {
     await until('new')
     writeFileSync(path.join(folder, 'new', 'deeper', 'c.txt'), 'c')
     await until('new/deeper/c.txt')
+    // Only the folder made since was not watched before it was named: what happened below it
+    // until then (a file placed and deleted) is for the coordinator to look at.
+    expect(unwatched).toEqual(['new'])
     // A transfer's temp file is no one's business but the transfer's.
     writeFileSync(path.join(folder, `${TEMP_PREFIX}1`), 'in flight')
     writeFileSync(path.join(folder, 'after.txt'), 'after')

@@ -865,7 +865,7 @@ export class MirrorCoordinator {
 
   private guard(state: PeerState): void {
     const guard = new MirrorGuard(state.ref.folder, {
-      suspect: (paths) => this.background(this.repair(state, paths), () => `repairing the mirror of ${state.ref.key}`),
+      suspect: (paths, unwatched) => this.background(this.repair(state, paths, unwatched), () => `repairing the mirror of ${state.ref.key}`),
       problem: (message) => this.report('watch-failed', `watching the mirror of ${state.ref.key}: ${message}`, state.ref.key),
     }, { rescanEveryMs: this.options.rescanEveryMs })
     state.guard = guard
@@ -876,20 +876,24 @@ export class MirrorCoordinator {
    * Paths in a mirror that changed on disk: a mirrored file at or below one of them that is no
    * longer as it was placed (edited, deleted, moved away by hand) leaves the manifest and is
    * brought again, fetched or copied from another that holds its content. What was put in the
-   * mirror by hand stays until the peer's next list, which removes strays.
+   * mirror by hand stays until the peer's next list, which removes strays. Below `unwatched`
+   * folders (watched only now), every mirrored file is looked at.
    */
-  private async repair(state: PeerState, paths: string[]): Promise<void> {
+  private async repair(state: PeerState, paths: string[], unwatched: string[] = []): Promise<void> {
     const mirrored = state.manifest.files
     const suspects = new Set<string>()
-    /** Folders gone (or made files) with mirrored files below them: a user's doing, not ours. */
-    const gone = new Set<string>()
+    /**
+     * Folders with mirrored files below them that are gone (or made files: a user's doing, not
+     * ours), or were not watched until now.
+     */
+    const whole = new Set(unwatched.filter((rel) => rel !== '' && mirrored.filesBelow(rel) > 0))
     for (const rel of paths) {
       if (rel === '') for (const file of mirrored.keys()) suspects.add(file)
       else if (mirrored.has(rel)) suspects.add(rel)
-      else if (mirrored.filesBelow(rel) > 0 && !isFolderAt(path.join(state.ref.folder, rel))) gone.add(rel)
+      else if (mirrored.filesBelow(rel) > 0 && !isFolderAt(path.join(state.ref.folder, rel))) whole.add(rel)
     }
-    // One pass for all of them, and only when a folder took mirrored files with it.
-    if (gone.size) for (const file of mirrored.keys()) if (enclosingFolders(file).some((folder) => gone.has(folder))) suspects.add(file)
+    // One pass for all of them, and only when such a folder holds mirrored files.
+    if (whole.size) for (const file of mirrored.keys()) if (enclosingFolders(file).some((folder) => whole.has(folder))) suspects.add(file)
     const damaged: string[] = []
     for (const rel of suspects) {
       const entry = mirrored.get(rel)

@@ -14,8 +14,12 @@ import { TEMP_PREFIX } from './mirror-path'
 const SETTLE_MS = 50
 
 export interface MirrorGuardHooks {
-  /** Paths (files or folders, relative; '' is the whole mirror) that may no longer hold what the manifest says. */
-  suspect(paths: string[]): void
+  /**
+   * Paths (files or folders, relative; '' is the whole mirror) that may no longer hold what the
+   * manifest says. `unwatched` are folders watched only now: anything below them may have changed
+   * unseen before (a file deleted in a folder just made), so all of it is to be looked at.
+   */
+  suspect(paths: string[], unwatched: string[]): void
   problem(message: string): void
 }
 
@@ -73,14 +77,17 @@ export class MirrorGuard {
     this.timer = null
     const paths = [...this.dirty]
     this.dirty.clear()
+    const unwatched: string[] = []
     // A folder made (by a transfer, or moved in) is watched from now on; one gone drops its watches.
     for (const rel of paths) {
       const stats = await lstat(path.join(this.folder, rel)).catch(() => null)
       if (this.closed) return
+      const watched = this.watcher.isWatching(rel)
       // The whole mirror: every folder is looked at too, and watched unless it is.
       if (stats?.isDirectory()) await this.watcher.watchTree(rel, undefined, rel === '')
-      else if (this.watcher.isWatching(rel)) this.watcher.unwatchTree(rel)
+      else if (watched) this.watcher.unwatchTree(rel)
+      if (!watched && this.watcher.isWatching(rel)) unwatched.push(rel)
     }
-    this.hooks.suspect(paths)
+    this.hooks.suspect(paths, unwatched)
   }
 }
