@@ -33,7 +33,7 @@ export function registerHistoryCommands(program: Command): void {
       const versions = keptVersions(mirror, { peer: opts.peer })
       if (opts.json) {
         for (const v of versions) {
-          process.stdout.write(`${JSON.stringify({ path: v.path, peer: v.peer, at: new Date(v.at).toISOString(), size: v.size, sha256: v.sha256, reason: v.reason })}\n`)
+          process.stdout.write(`${JSON.stringify({ path: v.path, peer: v.peer, at: new Date(v.at).toISOString(), size: v.size, ...(v.version ? { version: v.version } : { sha256: v.sha256 }), reason: v.reason })}\n`)
         }
         return
       }

@@ -150,7 +150,7 @@ export interface FileSyncedEvent {
   peer: string
   path: string
   bytes: number
-  /** SHA-256 of the content, hex. */
+  /** Its version (docs/PROTOCOL.md, blocks), hex. */
   version: string
 }
 

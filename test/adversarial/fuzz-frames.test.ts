@@ -11,7 +11,8 @@
 // against the model in fuzz-oracle.ts. FUZZ_SEED replays a run, FUZZ_CASES / FUZZ_CLI_CASES /
 // FUZZ_OUTSIDER_CASES set how many cases go to each target; `npm run soak` runs this with fresh
 // seeds for minutes.
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
+import { versionOfBytes } from '../../src/main/engine/blocks/version-hasher'
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -73,7 +74,7 @@ function noTrouble(): void {
   if (troubles.length) throw new Error(`the process had an unhandled error: ${troubles[0]}`)
 }
 
-const sha = (b: Buffer) => createHash('sha256').update(b).digest()
+const sha = (b: Buffer) => versionOfBytes(b)
 
 /**
  * A shared folder with small, empty, large (streamed, too large for FILES) and non-ASCII files,

@@ -2,7 +2,7 @@
 // back from another address or port keeps its mirror at the others (nothing fetched again), and
 // a mirror folder an earlier version named IP_PORT is taken over by the device registering there.
 // Real CLI processes on 127.0.0.1 and 127.0.0.2, real folders.
-import { createHash } from 'node:crypto'
+import { versionOfBytes } from '../../src/main/engine/blocks/version-hasher'
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -109,11 +109,11 @@ describe('mirrors follow devices', () => {
     for (const rel of Object.keys(treeOf(folder))) {
       const file = path.join(folder, ...rel.split('/'))
       const stats = lstatSync(file)
-      manifest[rel] = { version: createHash('sha256').update(readFileSync(file)).digest('hex'), size: stats.size, mtimeMs: stats.mtimeMs }
+      manifest[rel] = { version: versionOfBytes(readFileSync(file)).toString('hex'), size: stats.size, mtimeMs: stats.mtimeMs }
     }
     if (withManifest) {
       mkdirSync(path.join(root, '.dropbox-sync', 'mirrors'), { recursive: true })
-      writeFileSync(path.join(root, '.dropbox-sync', 'mirrors', `${legacy}.json`), JSON.stringify(manifest))
+      writeFileSync(path.join(root, '.dropbox-sync', 'mirrors', `${legacy}.json`), JSON.stringify({ versions: 'blocks-5', files: manifest }))
     }
     return root
   }

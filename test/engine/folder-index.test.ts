@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { FolderIndex, MAX_UNSHAREABLE_REPORTED } from '../../src/main/engine/folder/folder-index'
 import type { FolderWatcher } from '../../src/main/engine/folder/folder-watcher'
 import type { IndexChange } from '../../src/main/engine/protocol/messages'
-import { sha256 } from '../helpers/fake-peer'
+import { contentVersion } from '../helpers/fake-peer'
 import { EventLog } from '../helpers/events'
 import { writeThroughMmap } from '../helpers/mmap'
 import { canMount } from '../helpers/mount'
@@ -104,7 +104,7 @@ describe('FolderIndex', () => {
     symlinkSync('/etc/passwd', path.join(root, 'link-out'))
     const { index } = await openIndex(root, state)
     expect(index.size).toBe(11)
-    expect(index.get('sub/nested.txt')).toMatchObject({ size: 6, version: sha256('nested') })
+    expect(index.get('sub/nested.txt')).toMatchObject({ size: 6, version: contentVersion('nested') })
     expect(index.get('link-out')).toBeUndefined()
     expect(JSON.parse(readFileSync(state, 'utf8')).root).toBe(root)
   })
@@ -124,7 +124,7 @@ describe('FolderIndex', () => {
     aged(path.join(root, 'f1.txt'), path.join(root, 'added.txt'))
     const second = await openIndex(root, state)
     expect(second.index.hashed).toBe(3)
-    expect(second.index.get('f1.txt')?.version).toEqual(sha256('longer content now'))
+    expect(second.index.get('f1.txt')?.version).toEqual(contentVersion('longer content now'))
     expect(second.index.get('f3.txt')).toBeUndefined()
     expect(second.index.size).toBe(11)
   })
@@ -149,13 +149,13 @@ describe('FolderIndex', () => {
   it('a file hashed within the clock tick of its last write is hashed again after it: a rewrite its stats cannot show is found', async () => {
     const { root, state, rewrite } = withRacyFile()
     const { index } = await openIndex(root, state)
-    expect(index.get('racy.txt')!.version).toEqual(sha256('old bytes'))
+    expect(index.get('racy.txt')!.version).toEqual(contentVersion('old bytes'))
     expect(index.isRacy('racy.txt')).toBe(true)
     expect(index.isRacy('f1.txt')).toBe(false)
     rewrite()
     const { seen, waitFor } = watchChanges(index)
     await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'racy.txt'))
-    expect(index.get('racy.txt')!.version).toEqual(sha256('new bytes'))
+    expect(index.get('racy.txt')!.version).toEqual(contentVersion('new bytes'))
     expect(index.isRacy('racy.txt')).toBe(false)
   })
 
@@ -167,7 +167,7 @@ describe('FolderIndex', () => {
     open.splice(0)
     rewrite()
     const second = await openIndex(root, state)
-    expect(second.index.get('racy.txt')!.version).toEqual(sha256('new bytes'))
+    expect(second.index.get('racy.txt')!.version).toEqual(contentVersion('new bytes'))
     // Only it: the others' stats still vouch for them.
     expect(second.index.hashed).toBe(1)
   })
@@ -188,7 +188,7 @@ describe('FolderIndex', () => {
     writeFileSync(file, 'new bytes')
     utimesSync(file, tick, tick)
     const again = await openIndex(root, state)
-    expect(again.index.get('racy.txt')!.version).toEqual(sha256('new bytes'))
+    expect(again.index.get('racy.txt')!.version).toEqual(contentVersion('new bytes'))
   })
 
   /**
@@ -219,7 +219,7 @@ describe('FolderIndex', () => {
   it('a file written all through its hashing is not indexed with what the hash read: it is hashed again once it holds still', { timeout: 30_000 }, async () => {
     let n = 0
     const { index, file } = await openedWhileWritten(() => ++n & 0xff)
-    const actual = sha256(readFileSync(file))
+    const actual = contentVersion(readFileSync(file))
     const deadline = Date.now() + 15_000
     while (!index.get('db.img')!.version.equals(actual) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
     expect(index.get('db.img')!.version).toEqual(actual)
@@ -230,7 +230,7 @@ describe('FolderIndex', () => {
     const { index, file, seen, waitFor } = await openedWhileWritten(() => 1)
     // Peers were refused it meanwhile (it had no mtime a file has): they hear of it again.
     await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'db.img' && index.get('db.img')!.mtimeMs !== -1))
-    expect(index.get('db.img')!.version).toEqual(sha256(readFileSync(file)))
+    expect(index.get('db.img')!.version).toEqual(contentVersion(readFileSync(file)))
   })
 
   it('a file touched for a while, its content the same, is not announced on every hash meanwhile: once, when it holds still', { timeout: 30_000 }, async () => {
@@ -278,7 +278,7 @@ describe('FolderIndex', () => {
       writeFileSync(file, `quick write ${i}`)
       await new Promise((r) => setTimeout(r, 15))
     }
-    const last = sha256('quick write 7')
+    const last = contentVersion('quick write 7')
     const deadline = Date.now() + 5000
     while (!seen.some((c) => c.op === 'upsert' && c.version.equals(last))) {
       if (Date.now() > deadline) throw new Error(`the last write was never announced: ${seen.length} changes`)
@@ -294,7 +294,7 @@ describe('FolderIndex', () => {
     writeFileSync(path.join(root, 'created.txt'), 'hello')
     await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'created.txt'))
     writeFileSync(path.join(root, 'f0.txt'), 'changed')
-    await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'f0.txt' && c.version.equals(sha256('changed'))))
+    await waitFor(() => seen.some((c) => c.op === 'upsert' && c.path === 'f0.txt' && c.version.equals(contentVersion('changed'))))
     rmSync(path.join(root, 'f5.txt'))
     await waitFor(() => seen.some((c) => c.op === 'delete' && c.path === 'f5.txt'))
     renameSync(path.join(root, 'sub'), path.join(root, 'moved'))
@@ -303,7 +303,7 @@ describe('FolderIndex', () => {
         seen.some((c) => c.op === 'delete' && c.path === 'sub/nested.txt') &&
         seen.some((c) => c.op === 'upsert' && c.path === 'moved/nested.txt'),
     )
-    expect(index.get('moved/nested.txt')?.version).toEqual(sha256('nested'))
+    expect(index.get('moved/nested.txt')?.version).toEqual(contentVersion('nested'))
     expect(index.get('sub/nested.txt')).toBeUndefined()
   })
 
@@ -555,7 +555,7 @@ describe('FolderIndex', () => {
     renameSync(path.join(outside, 'tree'), path.join(root, 'tree'))
     await waitFor(() => index.get('tree/a/top.txt') !== undefined && index.get('tree/a/b/c/deep.txt') !== undefined)
     writeFileSync(path.join(root, 'tree', 'a', 'b', 'c', 'later.txt'), 'later')
-    await waitFor(() => index.get('tree/a/b/c/later.txt')?.version.equals(sha256('later')) === true)
+    await waitFor(() => index.get('tree/a/b/c/later.txt')?.version.equals(contentVersion('later')) === true)
   })
 
   it('folders made and filled at once are indexed whole, however quickly the files follow', async () => {
@@ -567,7 +567,7 @@ describe('FolderIndex', () => {
       writeFileSync(path.join(root, 'quick', `d${i}`, 'inner', 'f.txt'), `quick ${i}`)
     }
     await waitFor(() => Array.from({ length: 20 }, (_, i) => index.get(`quick/d${i}/inner/f.txt`)).every(Boolean))
-    expect(index.get('quick/d19/inner/f.txt')?.version).toEqual(sha256('quick 19'))
+    expect(index.get('quick/d19/inner/f.txt')?.version).toEqual(contentVersion('quick 19'))
   })
 
   it('a folder replaced by another of the same name: the old files go, the new ones come, and it is watched', async () => {
@@ -587,7 +587,7 @@ describe('FolderIndex', () => {
     // Waits for the announcement, made at the end of the look (the index changes as it goes).
     await waitFor(() => seen.some((c) => c.op === 'delete' && c.path === 'swap/old.txt') && index.get('swap/new.txt') !== undefined)
     expect(index.get('swap/old.txt')).toBeUndefined()
-    expect(index.get('swap/kept.txt')?.version).toEqual(sha256('kept after'))
+    expect(index.get('swap/kept.txt')?.version).toEqual(contentVersion('kept after'))
     writeFileSync(path.join(root, 'swap', 'then.txt'), 'then')
     await waitFor(() => index.get('swap/then.txt') !== undefined)
     // The folder moved out is no longer watched: a change in it is nothing of ours.
@@ -607,7 +607,7 @@ describe('FolderIndex', () => {
     }
     execFileSync('cp', ['-r', path.join(outside, 'copied'), root])
     await waitFor(() => index.size === 11 + 2000)
-    expect(index.get('copied/d19/f99')?.version).toEqual(sha256('copied 19 99'))
+    expect(index.get('copied/d19/f99')?.version).toEqual(contentVersion('copied 19 99'))
     expect(index.get('sub/nested.txt')).toBeDefined()
   })
 
@@ -622,7 +622,7 @@ describe('FolderIndex', () => {
     const file = path.join(root, 'f3.txt')
     writeThroughMmap(file, 'CONTENT')
     expect(readFileSync(file, 'utf8')).toBe('CONTENT 3')
-    await waitFor(() => index.get('f3.txt')?.version.equals(sha256('CONTENT 3')) === true)
+    await waitFor(() => index.get('f3.txt')?.version.equals(contentVersion('CONTENT 3')) === true)
   })
 
   it('a rescan that finds nothing changed announces nothing', async () => {
@@ -679,7 +679,7 @@ describe('FolderIndex', () => {
       const fd = openSync(file, 'r')
       const { version, size } = await hashFile(fd, expected).finally(() => closeSync(fd))
       expect(size).toBe(content.length)
-      expect(version).toEqual(sha256(content))
+      expect(version).toEqual(contentVersion(content))
     }
   })
 
@@ -783,10 +783,10 @@ describe('FolderIndex', () => {
     const { seen, waitFor } = watchChanges(index)
     rmSync(path.join(root, 'sub'), { recursive: true })
     writeFileSync(path.join(root, 'sub'), 'a file now')
-    await waitFor(() => index.get('sub')?.version.equals(sha256('a file now')) === true && index.get('sub/nested.txt') === undefined)
+    await waitFor(() => index.get('sub')?.version.equals(contentVersion('a file now')) === true && index.get('sub/nested.txt') === undefined)
     expect(seen.filter((c) => c.path === 'sub/nested.txt').map((c) => c.op)).toEqual(['delete'])
     writeFileSync(path.join(root, 'sub'), 'written again')
-    await waitFor(() => index.get('sub')?.version.equals(sha256('written again')) === true)
+    await waitFor(() => index.get('sub')?.version.equals(contentVersion('written again')) === true)
   })
 
   /** A folder indexed once, closed, and its saved index edited by `edit` (its JSON as parsed). */
@@ -815,13 +815,24 @@ describe('FolderIndex', () => {
       expect(index.hashed).toBe(11)
       expect(index.size).toBe(11)
       expect(index.list().every((f) => f.version.length === 32)).toBe(true)
-      expect(index.get('f0.txt')?.version).toEqual(sha256('content 0'))
+      expect(index.get('f0.txt')?.version).toEqual(contentVersion('content 0'))
       const warnings = log.events.filter((e) => e.type === 'error' && e.code === 'index-invalid')
       expect(warnings).toHaveLength(1)
       expect(warnings[0]).toMatchObject({ message: expect.stringContaining(state) })
       expect(warnings[0]).toMatchObject({ message: expect.stringContaining(said) })
     })
   }
+
+  it('a saved index of SHA-256 versions (before protocol 5) is of no use: everything is hashed afresh, without a warning', async () => {
+    const { root, state } = await withSavedIndex((saved: Record<string, unknown>) => {
+      delete saved['versions']
+      return saved
+    })
+    const { index, log } = await openIndex(root, state)
+    expect(index.hashed).toBe(11)
+    expect(index.get('f0.txt')?.version).toEqual(contentVersion('content 0'))
+    expect(log.count('error')).toBe(0)
+  })
 
   it('an untrusted mtime in a saved index is valid: that file alone is hashed again, without a warning', async () => {
     const { root, state } = await withSavedIndex((saved) => ((saved.files[0]![3] = -1), saved))
@@ -868,7 +879,7 @@ describe('FolderIndex', () => {
     const first = (await openIndex(root, state)).index
     expect(first.size).toBe(201)
     expect(first.hashed).toBe(201)
-    expect(first.get('big.bin')?.version).toEqual(sha256(Buffer.alloc(3 * 1024 * 1024 + 5, 7)))
+    expect(first.get('big.bin')?.version).toEqual(contentVersion(Buffer.alloc(3 * 1024 * 1024 + 5, 7)))
     expect(first.get('d4/f39')?.size).toBe('file 4 39'.length)
     await first.close()
     open.splice(open.indexOf(first), 1)

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { FolderServer } from '../../src/main/engine/client/folder-server'
 import { FolderIndex } from '../../src/main/engine/folder/folder-index'
 import { EventLog } from '../helpers/events'
-import { sha256 } from '../helpers/fake-peer'
+import { contentVersion } from '../helpers/fake-peer'
 import { RawPeer } from '../helpers/raw-peer'
 import { cachedIdentity, newIdentity, type TestIdentity } from '../helpers/test-identity'
 import { BATCH_FILE_BYTES, LIST_FIRST_FRAME_BYTES, MAX_BATCH_FILES, PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
@@ -92,9 +92,9 @@ describe('FolderServer', () => {
     const { port } = await serve(root, new Set(['127.0.0.1:40001']))
     const peer = await identified(port, { ip: '127.0.0.1', port: 40001 })
     peer.send({ type: 'GET_FILE', path: 'a.txt', version: null })
-    expect(await peer.next('FILE_SIZE')).toMatchObject({ path: 'a.txt', size: 5, version: sha256('hello') })
+    expect(await peer.next('FILE_SIZE')).toMatchObject({ path: 'a.txt', size: 5, version: contentVersion('hello') })
     expect((await peer.next('FILE_DATA')).data.toString()).toBe('hello')
-    peer.send({ type: 'GET_FILE', path: 'a.txt', version: sha256('hello') })
+    peer.send({ type: 'GET_FILE', path: 'a.txt', version: contentVersion('hello') })
     expect(await peer.next('FILE_UP_TO_DATE')).toEqual({ type: 'FILE_UP_TO_DATE', path: 'a.txt' })
     peer.send({ type: 'GET_FILE', path: '../etc/passwd', version: null })
     expect(await peer.next('FILE_NOT_FOUND')).toEqual({ type: 'FILE_NOT_FOUND', path: '../etc/passwd' })
@@ -115,7 +115,7 @@ describe('FolderServer', () => {
     const files = [
       ...names.map((name) => ({ path: name, version: null })),
       { path: 'empty.txt', version: null },
-      { path: 'same.txt', version: sha256('unchanged') },
+      { path: 'same.txt', version: contentVersion('unchanged') },
       { path: 'big.bin', version: null },
       { path: '../outside.txt', version: null },
     ]
@@ -131,10 +131,10 @@ describe('FolderServer', () => {
     expect(records).toHaveLength(files.length)
     // Compared as hex: a deep comparison of 250 buffers byte by byte would take seconds.
     const hex = (r: FileRecord | undefined) => (r?.status === 'content' ? `${r.version.toString('hex')}:${r.data.toString('hex')}` : r?.status)
-    const want = (content: Buffer) => `${sha256(content).toString('hex')}:${content.toString('hex')}`
+    const want = (content: Buffer) => `${contentVersion(content).toString('hex')}:${content.toString('hex')}`
     expect(records.slice(0, names.length).map(hex)).toEqual(names.map((name) => want(contents.get(name)!)))
     expect(records.slice(names.length)).toEqual([
-      { status: 'content', version: sha256(''), data: Buffer.alloc(0) },
+      { status: 'content', version: contentVersion(''), data: Buffer.alloc(0) },
       { status: 'up-to-date' },
       { status: 'too-large' },
       { status: 'not-found' },
@@ -217,7 +217,7 @@ describe('FolderServer', () => {
       await peer.until(() => peer.messages.some((m) => m.type === 'FOLDER_STATE'), 5000, 'the folder back')
       const pushes = peer.messages.splice(0)
       expect(pushes.map((m) => m.type)).toEqual(['INDEX_CHANGED', 'FOLDER_STATE'])
-      expect(pushes[0]).toMatchObject({ changes: [{ op: 'upsert', path: 'a.txt', version: sha256('here') }] })
+      expect(pushes[0]).toMatchObject({ changes: [{ op: 'upsert', path: 'a.txt', version: contentVersion('here') }] })
       expect(pushes[1]).toEqual({ type: 'FOLDER_STATE', present: true })
     }
     // A peer that never subscribed hears nothing of it.
@@ -237,7 +237,7 @@ describe('FolderServer', () => {
     const reply = await peer.next('FILES')
     expect(reply.last).toBe(true)
     expect(reply.records[0]).toMatchObject({ status: 'abort' })
-    expect(reply.records[1]).toEqual({ status: 'content', version: sha256('second'), data: Buffer.from('second') })
+    expect(reply.records[1]).toEqual({ status: 'content', version: contentVersion('second'), data: Buffer.from('second') })
   })
 
   it('never sends bytes other than the version it names: a rewrite its stats cannot show is aborted, then indexed', async () => {
@@ -256,18 +256,18 @@ describe('FolderServer', () => {
     rewrite('single.txt')
     // The watcher has seen both writes and found the stats as indexed.
     await new Promise((r) => setTimeout(r, 300))
-    expect(index.get('batched.txt')!.version).toEqual(sha256('old bytes'))
+    expect(index.get('batched.txt')!.version).toEqual(contentVersion('old bytes'))
     peer.send({ type: 'GET_FILES', files: [{ path: 'batched.txt', version: null }] })
     const reply = await peer.next('FILES')
     expect(reply.records).toEqual([{ status: 'abort', reason: expect.stringContaining('changed while being read') }])
     peer.send({ type: 'GET_FILE', path: 'single.txt', version: null })
-    expect(await peer.next('FILE_SIZE')).toMatchObject({ version: sha256('old bytes') })
+    expect(await peer.next('FILE_SIZE')).toMatchObject({ version: contentVersion('old bytes') })
     expect((await peer.next('FILE_ABORT')).reason).toContain('changed while being read')
     expect(peer.has((m) => m.type === 'FILE_DATA')).toBe(false)
     // Hashed again: the new version is what it shares (and announces) now.
-    await peer.until(() => ['batched.txt', 'single.txt'].every((name) => index.get(name)!.version.equals(sha256('new bytes'))), 5000, 'the new versions indexed')
+    await peer.until(() => ['batched.txt', 'single.txt'].every((name) => index.get(name)!.version.equals(contentVersion('new bytes'))), 5000, 'the new versions indexed')
     peer.send({ type: 'GET_FILES', files: [{ path: 'batched.txt', version: null }] })
-    expect((await peer.next('FILES')).records).toEqual([{ status: 'content', version: sha256('new bytes'), data: Buffer.from('new bytes') }])
+    expect((await peer.next('FILES')).records).toEqual([{ status: 'content', version: contentVersion('new bytes'), data: Buffer.from('new bytes') }])
   })
 
   it('a streamed file hashed within its write’s clock tick is checked as it is read: a rewrite its stats cannot show is aborted', async () => {
@@ -284,10 +284,10 @@ describe('FolderServer', () => {
     utimesSync(file, tick, tick)
     const peer = await identified(port, { ip: '127.0.0.1', port: 40001 })
     peer.send({ type: 'GET_FILE', path: 'racy.bin', version: null })
-    expect(await peer.next('FILE_SIZE')).toMatchObject({ version: sha256(before) })
+    expect(await peer.next('FILE_SIZE')).toMatchObject({ version: contentVersion(before) })
     expect((await peer.next('FILE_ABORT')).reason).toContain('changed while being read')
     expect(peer.has((m) => m.type === 'FILE_DATA')).toBe(false)
-    await peer.until(() => index.get('racy.bin')!.version.equals(sha256(after)), 5000, 'the new version indexed')
+    await peer.until(() => index.get('racy.bin')!.version.equals(contentVersion(after)), 5000, 'the new version indexed')
   })
 
   /** GET_FILE of `name` while the asker reads nothing: the server is held mid-file, `meanwhile` runs, then all of it arrives. */
@@ -333,7 +333,7 @@ describe('FolderServer', () => {
     await new Promise<void>((resolve, reject) => {
       const deadline = Date.now() + 10_000
       const poll = (): void => {
-        if (index.get('big.bin')!.version.equals(sha256(fresh))) return resolve()
+        if (index.get('big.bin')!.version.equals(contentVersion(fresh))) return resolve()
         if (Date.now() > deadline) return reject(new Error('the new version was not indexed'))
         setTimeout(poll, 50)
       }
@@ -349,7 +349,7 @@ describe('FolderServer', () => {
     utimesSync(file, 1e9, 1e9)
     const { sent, aborted, index } = await heldMidFile(root, 'log.bin', () => appendFileSync(file, 'more lines\n'))
     expect(aborted).toBeNull()
-    expect(sha256(sent)).toEqual(sha256(old))
+    expect(contentVersion(sent)).toEqual(contentVersion(old))
     const deadline = Date.now() + 10_000
     while (index.get('log.bin')!.size === old.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
     expect(index.get('log.bin')!.size).toBe(old.length + 'more lines\n'.length)

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { FolderIndex } from '../../src/main/engine/folder/folder-index'
 import { MAX_SETTLE_MS, SETTLE_BASE_MS, SNAPSHOT_AFTER_MS, settle, type SettleState } from '../../src/main/engine/folder/settle-gate'
 import type { IndexChange } from '../../src/main/engine/protocol/messages'
-import { sha256 } from '../helpers/fake-peer'
+import { contentVersion } from '../helpers/fake-peer'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
 const NOW = 1_000_000
@@ -49,7 +49,7 @@ describe('an index watching a file still being written', () => {
       appendFileSync(file, Buffer.alloc(64 * 1024, i))
       await sleep(40)
     }
-    const whole = sha256(readFileSync(file))
+    const whole = contentVersion(readFileSync(file))
     for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(50)) {
       const last = seen.filter((c) => c.op === 'upsert' && c.path === 'recording.bin').at(-1)
       if (last?.op === 'upsert' && last.version.equals(whole)) break

@@ -1,7 +1,6 @@
 // A folder server written by hand for tests: it speaks the protocol itself and answers whatever
 // the test scripts, honest or not, at full speed or trickling.
 import { createServer, type Server, type TLSSocket } from 'node:tls'
-import { createHash } from 'node:crypto'
 import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
 import { BATCH_FILE_BYTES, PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
@@ -10,6 +9,7 @@ import { ALPN_PROTOCOL, peerDeviceId } from '../../src/main/engine/net/tls'
 import { rememberDevice } from './devices-by-port'
 import { RawPeer } from './raw-peer'
 import { newIdentity, type TestIdentity } from './test-identity'
+import { versionOfBytes } from '../../src/main/engine/blocks/version-hasher'
 
 type Socket = TLSSocket
 
@@ -30,8 +30,9 @@ export interface FakePeerOptions {
   filesReply?: (honest: FileRecord[]) => Message[]
 }
 
-export function sha256(data: Buffer | string): Buffer {
-  return createHash('sha256').update(data).digest()
+/** The version of this content (docs/PROTOCOL.md, blocks). */
+export function contentVersion(data: Buffer | string): Buffer {
+  return versionOfBytes(typeof data === 'string' ? Buffer.from(data) : data)
 }
 
 export class FakePeer {
@@ -67,7 +68,7 @@ export class FakePeer {
   entries(): FileEntry[] {
     return this.files.map((f) => ({
       path: f.path,
-      version: f.announce?.version ?? sha256(f.content),
+      version: f.announce?.version ?? contentVersion(f.content),
       size: f.announce?.size ?? f.content.length,
     }))
   }

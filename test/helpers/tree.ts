@@ -24,6 +24,11 @@ function walkTree(dir: string, visit: (rel: string, abs: string, entry: Dirent) 
   walk(dir, '')
 }
 
+/** SHA-256 of content: what treeOf compares trees by (not a version). */
+export function sha256(data: Buffer | string): Buffer {
+  return createHash('sha256').update(data).digest()
+}
+
 export function treeOf(dir: string): Record<string, string> {
   const out: Record<string, string> = {}
   walkTree(dir, (rel, abs, entry) => {
@@ -35,7 +40,7 @@ export function treeOf(dir: string): Record<string, string> {
     } catch {
       return
     }
-    out[rel] = createHash('sha256').update(bytes).digest('hex')
+    out[rel] = sha256(bytes).toString('hex')
   })
   return out
 }

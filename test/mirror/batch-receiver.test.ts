@@ -12,7 +12,7 @@ import type { FileJob } from '../../src/main/engine/mirror/jobs'
 import { PeerSession } from '../../src/main/engine/mirror/peer-session'
 import { BATCH_FILE_BYTES } from '../../src/main/engine/protocol/constants'
 import { WORKER_SCRIPT } from '../helpers/app-core'
-import { FakePeer, sha256, type FakeFile, type FakePeerOptions } from '../helpers/fake-peer'
+import { FakePeer, contentVersion, type FakeFile, type FakePeerOptions } from '../helpers/fake-peer'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 import { cachedIdentity } from '../helpers/test-identity'
 
@@ -77,7 +77,7 @@ describe('BatchReceiver', () => {
     const { folder, outcomes, receive } = await connect(files)
     expect(await receive()).toEqual({ lied: false })
     for (const file of files.slice(0, 3)) {
-      expect(outcomes.get(file.path)).toMatchObject({ ok: true, outcome: 'fetched', version: sha256(file.content).toString('hex'), size: file.content.length })
+      expect(outcomes.get(file.path)).toMatchObject({ ok: true, outcome: 'fetched', version: contentVersion(file.content).toString('hex'), size: file.content.length })
       expect(readFileSync(path.join(folder, file.path)).equals(file.content)).toBe(true)
     }
     expect(outcomes.get('grew.bin')).toBeNull()
@@ -86,7 +86,7 @@ describe('BatchReceiver', () => {
 
   it('a hash lie and a size lie fail only their own files, not retried; the rest of the batch lands', async () => {
     const { folder, outcomes, receive } = await connect([
-      { path: 'bad-hash.txt', content: Buffer.from('evil'), announce: { version: sha256('good') } },
+      { path: 'bad-hash.txt', content: Buffer.from('evil'), announce: { version: contentVersion('good') } },
       { path: 'fine.txt', content: Buffer.from('fine') },
       { path: 'bad-size.txt', content: Buffer.from('twenty bytes of data'), announce: { size: 10 } },
     ])

@@ -1,7 +1,8 @@
 // Reading and restoring the mirror history without a client: names a restored copy takes, the pages
 // the History screen shows (tables), and restores from a history the engine's own store wrote, into
 // real folders.
-import { randomBytes, createHash } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
+import { versionOfBytes } from '../../src/main/engine/blocks/version-hasher'
 import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -69,7 +70,7 @@ async function historyWith(folder: string, files: Record<string, Buffer>): Promi
     const file = path.join(peerMirror, rel)
     mkdirSync(path.dirname(file), { recursive: true })
     writeFileSync(file, bytes)
-    expect(store.link(folder, '127.0.0.1:4001', rel, file, createHash('sha256').update(bytes).digest('hex'), 'deleted')).not.toBeNull()
+    expect(store.link(folder, '127.0.0.1:4001', rel, file, versionOfBytes(bytes).toString('hex'), 'deleted')).not.toBeNull()
   }
   await store.stop()
   return { mirrorRoot }

@@ -7,7 +7,8 @@ import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { asDevice, BIN, defaultDeviceName, killAll, runCli, runCliOnce } from '../helpers/cli'
-import { FakePeer, sha256, type FakeFile } from '../helpers/fake-peer'
+import { contentVersion, FakePeer, type FakeFile } from '../helpers/fake-peer'
+import { sha256 } from '../helpers/tree'
 import { writeThroughMmap } from '../helpers/mmap'
 import { freePort } from '../helpers/ports'
 import { RawPeer } from '../helpers/raw-peer'
@@ -105,7 +106,7 @@ describe('three clients mirror one another', () => {
     await a.cli.waitFor('file-synced', { peer: `127.0.0.1:${c.port}`, path: 'moved-c/data.bin' })
     // The renamed 300 kB file was moved on disk, not sent again.
     expect(a.cli.find('transfer-started', { peer: `127.0.0.1:${c.port}`, path: 'moved-c/data.bin' })).toBeUndefined()
-    expect(b.cli.find('file-synced', { peer: `127.0.0.1:${a.port}`, path: 'plain.txt', version: sha256('edited\n').toString('hex') })).toBeDefined()
+    expect(b.cli.find('file-synced', { peer: `127.0.0.1:${a.port}`, path: 'plain.txt', version: contentVersion('edited\n').toString('hex') })).toBeDefined()
   })
 })
 
@@ -502,7 +503,7 @@ describe('hostile and unknown peers', () => {
       { path: 'back\\slash.txt', content: Buffer.from('x') },
       { path: 'ok.txt', content: Buffer.from('the one good file') },
       { path: 'too-long.txt', content: Buffer.from('twenty bytes of data'), announce: { size: 10 } },
-      { path: 'bad-hash.txt', content: Buffer.from('evil'), announce: { version: sha256('good') } },
+      { path: 'bad-hash.txt', content: Buffer.from('evil'), announce: { version: contentVersion('good') } },
     ])
     const liarPort = await liar.start()
     await liar.register(serverPort)

@@ -19,7 +19,7 @@ interface Listed {
   peer: string
   at: string
   size: number
-  sha256: string
+  version: string
   reason: string
 }
 

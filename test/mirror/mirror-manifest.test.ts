@@ -38,12 +38,25 @@ describe('MirrorManifest', () => {
     manifest.set('gone.txt', 'cc'.repeat(32), 1, put('gone.txt', 'c'))
     manifest.delete('gone.txt')
     await manifest.flush()
-    expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')) as object).sort()).toEqual(['a.txt', 'dir/b.txt'])
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { versions: string; files: object }
+    expect(saved.versions).toBe('blocks-5')
+    expect(Object.keys(saved.files).sort()).toEqual(['a.txt', 'dir/b.txt'])
     // Changed on disk behind the manifest's back: forgotten on load, fetched again later.
     writeFileSync(path.join(folder, 'dir', 'b.txt'), 'changed')
     const reloaded = new MirrorManifest(folder, file)
     await reloaded.load()
     expect([...reloaded.files.keys()]).toEqual(['a.txt'])
     expect(reloaded.pathWith('aa'.repeat(32))).toBe('a.txt')
+  })
+
+  it('forgets a manifest of SHA-256 versions (before protocol 5): its files are checked on disk instead', async () => {
+    const folder = tempDir('mirror-')
+    const file = path.join(tempDir('state-'), 'manifest.json')
+    writeFileSync(path.join(folder, 'a.txt'), 'a')
+    const { mtimeMs } = statSync(path.join(folder, 'a.txt'))
+    writeFileSync(file, JSON.stringify({ 'a.txt': { version: 'aa'.repeat(32), size: 1, mtimeMs } }))
+    const manifest = new MirrorManifest(folder, file)
+    await manifest.load()
+    expect(manifest.files.size).toBe(0)
   })
 })

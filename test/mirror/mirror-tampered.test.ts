@@ -4,7 +4,7 @@ import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync } fr
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { killAll } from '../helpers/cli'
-import { FakePeer, sha256, type FakeFile } from '../helpers/fake-peer'
+import { FakePeer, contentVersion, type FakeFile } from '../helpers/fake-peer'
 import { expectMirrored, startClient, startServer, write } from '../helpers/mirror-clients'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 import { foldersOf, mirrorOf, treeOf } from '../helpers/tree'
@@ -59,7 +59,7 @@ describe('a folder standing where a mirrored file was', () => {
     // mirror before the deletion comes.
     const files: FakeFile[] = [
       { path: 'a', content: Buffer.from('a file for now') },
-      { path: 'bad.txt', content: Buffer.from('evil'), announce: { version: sha256('good') } },
+      { path: 'bad.txt', content: Buffer.from('evil'), announce: { version: contentVersion('good') } },
     ]
     const peer = new FakePeer(files)
     const peerPort = await peer.start()

@@ -9,12 +9,45 @@ export type BlockHashEngine = 'native' | 'wasm'
 
 type HashFn = (data: Uint8Array) => Buffer
 
-let loaded: { engine: BlockHashEngine; hash: HashFn } | null = null
+/** A hash fed in pieces: a block that arrives in several frames or reads. */
+export interface BlockHasher {
+  update(data: Uint8Array): void
+  digest(): Buffer
+}
+
+let loaded: { engine: BlockHashEngine; hash: HashFn; incremental: () => BlockHasher } | null = null
 let loading: Promise<BlockHashEngine> | null = null
+
+const asBuffer = (data: Uint8Array): Buffer => (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength))
 
 async function native(): Promise<HashFn> {
   const { blake3 } = await import('@napi-rs/blake-hash')
-  return (data) => blake3(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+  return (data) => blake3(asBuffer(data))
+}
+
+async function nativeIncremental(): Promise<() => BlockHasher> {
+  const { Blake3Hasher } = await import('@napi-rs/blake-hash')
+  return () => {
+    const hasher = new Blake3Hasher()
+    return {
+      update: (data) => void hasher.update(asBuffer(data)),
+      digest: () => hasher.digestBuffer(),
+    }
+  }
+}
+
+/**
+ * hash-wasm makes a hasher only asynchronously: the fallback gathers a block's pieces and hashes
+ * them at once (a copy per split block; the fallback is the slow path anyway).
+ */
+function gathering(hash: HashFn): () => BlockHasher {
+  return () => {
+    const pieces: Buffer[] = []
+    return {
+      update: (data) => void pieces.push(Buffer.from(data)),
+      digest: () => hash(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces)),
+    }
+  }
 }
 
 async function wasm(): Promise<HashFn> {
@@ -40,13 +73,14 @@ export function loadBlockHash(prefer: BlockHashEngine = process.env['DBS_BLOCK_H
   loading ??= (async () => {
     if (prefer === 'native') {
       try {
-        loaded = { engine: 'native', hash: await native() }
+        loaded = { engine: 'native', hash: await native(), incremental: await nativeIncremental() }
         return 'native'
       } catch {
         // No build for this platform: the WebAssembly one computes the same digest.
       }
     }
-    loaded = { engine: 'wasm', hash: await wasm() }
+    const hash = await wasm()
+    loaded = { engine: 'wasm', hash, incremental: gathering(hash) }
     return 'wasm'
   })()
   return loading
@@ -56,4 +90,22 @@ export function loadBlockHash(prefer: BlockHashEngine = process.env['DBS_BLOCK_H
 export function blockHash(data: Uint8Array): Buffer {
   if (!loaded) throw new Error('the block hash is not loaded yet: await loadBlockHash() first')
   return loaded.hash(data)
+}
+
+/** A hasher for one block fed in pieces; loadBlockHash() must have resolved in this thread first. */
+export function createBlockHasher(): BlockHasher {
+  if (!loaded) throw new Error('the block hash is not loaded yet: await loadBlockHash() first')
+  return loaded.incremental()
+}
+
+/** Whether loadBlockHash() has resolved in this thread. */
+export function blockHashLoaded(): boolean {
+  return loaded !== null
+}
+
+/** For a thread that cannot go on without the hash (neither build loads): fails it visibly. */
+export function crash(error: unknown): void {
+  process.nextTick(() => {
+    throw error
+  })
 }

@@ -3,7 +3,6 @@
 // the server listed as online (checked before our HELLO goes; refused with ERROR not-a-member).
 // Then: GET_FILE_LIST, GET_FILE (streamed), SUBSCRIBE (pushed INDEX_CHANGED), GET_FILES (many
 // small files in FILES frames). Requests on one connection are answered in order, one at a time.
-import { createHash, type Hash } from 'node:crypto'
 import { closeSync, fstatSync, read, readSync, statSync, type Stats } from 'node:fs'
 import type { Server, Socket } from 'node:net'
 import { formatDeviceId } from '../../../shared/device-id'
@@ -21,6 +20,8 @@ import type { IndexChange, Message, WantedFile } from '../protocol/messages'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_HANDSHAKES_PER_IP, DEFAULT_MAX_QUEUE_BYTES } from '../defaults'
 import type { FolderIndex, IndexedFile } from '../folder/folder-index'
 import { FolderSession } from './folder-session'
+import { VersionHasher, versionOfBytes } from '../blocks/version-hasher'
+import { loadBlockHash } from '../blocks/block-hash'
 
 /** Who may connect: the devices the registry server has announced, by device ID (hex). */
 export interface PeerDirectory {
@@ -85,10 +86,10 @@ const SHRANK_WHILE_READ = 'the file shrank while being sent'
  * Whether bytes read for a small file are the indexed version. Its stats were checked just
  * before the read, but a rewrite between that check and the read, or within one tick of the
  * file system's clock (same size, same mtime), passes them: sent under the indexed version, such
- * bytes would make an honest peer look like a liar. Hashing 4 KiB costs about 6 µs here.
+ * bytes would make an honest peer look like a liar.
  */
 function holdsVersion(data: Buffer, file: IndexedFile): boolean {
-  return createHash('sha256').update(data).digest().equals(file.version)
+  return versionOfBytes(data).equals(file.version)
 }
 
 /** Chunk buffers kept for reuse once the socket has sent them: a few files' worth in flight. */
@@ -128,6 +129,7 @@ export class FolderServer {
   constructor(private readonly options: FolderServerOptions) {}
 
   async start(): Promise<{ host: string; port: number }> {
+    await loadBlockHash()
     const { server, host, port } = await listen((socket) => this.accept(socket), this.options.port, this.options.host)
     this.server = server
     this.options.index.on('changes', this.onChanges)
@@ -286,7 +288,7 @@ export class FolderServer {
         )
       }
       // Hashed as it is read only while its stats cannot vouch for it (see racy-files.ts).
-      const hash = this.options.index.isRacy(relPath) ? createHash('sha256') : null
+      const hash = this.options.index.isRacy(relPath) ? new VersionHasher(file.size) : null
       let sent = 0
       let next: Promise<{ memory: Buffer; chunk: Buffer }> | null = readAt(0)
       while (next && !connection.isClosed) {
@@ -435,7 +437,7 @@ export class FolderServer {
    * A file that only grew is sent: its first `size` bytes are most likely the version named (a
    * log being appended to), and the receiver's hash check settles it. Null: send the last chunk.
    */
-  private readProblem(fd: number, file: IndexedFile, hash: Hash | null): 'shrank' | 'rewritten' | null {
+  private readProblem(fd: number, file: IndexedFile, hash: VersionHasher | null): 'shrank' | 'rewritten' | null {
     const after = fstatSync(fd)
     if (after.size < file.size) return 'shrank'
     const written = after.mtimeMs !== file.mtimeMs

@@ -21,11 +21,12 @@ import { PathBatches } from './path-batches'
 import { RacyFiles } from './racy-files'
 import { SettleGate } from './settle-gate'
 import { RootPresence } from './root-presence'
-import { loadSavedIndex, UNTRUSTED_MTIME, writeSavedIndex, type SavedIndex } from './saved-index'
+import { loadSavedIndex, SAVED_VERSIONS, UNTRUSTED_MTIME, writeSavedIndex, type SavedIndex } from './saved-index'
 import { UnmountedFolders } from './unmounted-folders'
 import { UnshareablePaths } from './unshareable-paths'
 import { Breather } from '../util/breather'
 import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
+import { loadBlockHash } from '../blocks/block-hash'
 
 export type { IndexedFile } from './file-hashing'
 export { MAX_UNSHAREABLE_REPORTED } from './unshareable-paths'
@@ -173,6 +174,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
 
   /** Scans the folder, reusing saved hashes of unchanged files, then starts watching it. */
   async open(): Promise<void> {
+    await loadBlockHash()
     const stats = await lstat(this.root)
     this.presence.identity = identityOf(stats)
     await this.ignoreFile.load()
@@ -491,6 +493,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
 
   private async save(): Promise<void> {
     const data: SavedIndex = {
+      versions: SAVED_VERSIONS,
       root: this.root,
       folder: this.presence.identity,
       // A racy entry is stored untrusted: after a restart it is hashed again.

@@ -1,38 +1,69 @@
-// SHA-256 of a file's content, read in pieces: never a whole file in memory.
+// The version of a file's content (blocks/block-plan.ts), read in pieces: never a whole file in
+// memory.
 //
-// With synchronous reads on the calling thread, yielding between the pieces of a large file: on
-// these machines a trip through the thread pool costs ~20 µs of this thread's time, so hashing
-// 10,000 small files took 1.2–1.9 s with fs/promises and 0.24 s like this.
-import { createHash } from 'node:crypto'
+// With synchronous reads on the calling thread, yielding between the pieces of a large file: a
+// trip through the thread pool per read costs more than hashing a small file.
 import { fstatSync, readSync, type Stats } from 'node:fs'
 import { setImmediate as nextTurn } from 'node:timers/promises'
+import { VersionHasher } from '../blocks/version-hasher'
 
+/** A multiple of every block size up to 1 MiB: pieces of a file then hold whole blocks. */
 const READ_BYTES = 1024 * 1024
+/** Passes over a file whose size keeps moving before its first `size` bytes are taken as they are. */
+const PASSES = 3
+/** A file that keeps shrinking under the passes is given up on after this many. */
+const MOST_PASSES = 10
+
+export interface HashedFile {
+  version: Buffer
+  size: number
+  blockSize: number
+  /** The blocks' hashes, in order. */
+  hashes: Buffer[]
+  /** The opened file's stats once read, for the caller to tell whether it changed meanwhile. */
+  after: Stats
+}
 
 /**
- * Hashes the regular file open at `fd` (opened as open-inside.ts does; the caller closes it).
- * `expectedSize` (its size a moment ago) sizes the read, so a small file takes one read and no
- * 1 MiB buffer (10,000 of those were most of a first start's garbage). `after`: the opened file's
- * stats once read, for the caller to tell whether it changed meanwhile. `progress`: told the bytes
- * hashed so far at each turn given between pieces (only a file larger than one piece gets any).
+ * Hashes the regular file open at `fd` (opened as open-inside.ts does; the caller closes it) up
+ * to its end. The block size follows from the size, so `expectedSize` (its size a moment ago)
+ * plans the pass; a file found longer or shorter is read again with its new size. `progress`:
+ * told the bytes hashed so far at each turn given between pieces (only a file larger than one
+ * piece gets any).
  */
-export async function hashFile(fd: number, expectedSize = READ_BYTES, progress?: (bytes: number) => void): Promise<{ version: Buffer; size: number; after: Stats }> {
-  if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' })
-  const hash = createHash('sha256')
-  // One byte more than expected: a read that comes back short is the end, with no second read.
-  let buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, expectedSize + 1))
-  let size = 0
+export async function hashFile(fd: number, expectedSize?: number, progress?: (bytes: number) => void): Promise<HashedFile> {
+  const stats = fstatSync(fd)
+  if (!stats.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' })
+  let plan = expectedSize ?? stats.size
+  for (let pass = 1; ; pass++) {
+    const { hasher, end } = await hashPass(fd, plan, progress)
+    // From the last pass on, a file found longer gets the version of its first `plan` bytes; its
+    // stats (`after`) tell the caller it changed.
+    if (end === plan || (pass >= PASSES && end > plan)) return { version: hasher.digest(), size: plan, blockSize: hasher.blockSize, hashes: hasher.hashes, after: fstatSync(fd) }
+    if (pass >= MOST_PASSES) throw Object.assign(new Error('the file kept changing size while it was read'), { code: 'EAGAIN' })
+    plan = end
+  }
+}
+
+/**
+ * Hashes the first `plan` bytes; `end`: where the file ended (less than `plan`: it is shorter;
+ * more: longer, its size now).
+ */
+async function hashPass(fd: number, plan: number, progress?: (bytes: number) => void): Promise<{ hasher: VersionHasher; end: number }> {
+  const hasher = new VersionHasher(plan)
+  // One byte more than planned: a read that comes back short is the end, with no second read.
+  const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, plan + 1))
+  let at = 0
   for (;;) {
-    const bytesRead = readSync(fd, buffer, 0, buffer.length, null)
-    if (bytesRead === 0) break
-    hash.update(buffer.subarray(0, bytesRead))
-    size += bytesRead
-    if (bytesRead < buffer.length && size === expectedSize) break
-    // Larger than it was a moment ago: go on in whole pieces, not in pieces of the old size.
-    if (bytesRead === buffer.length && buffer.length < READ_BYTES) buffer = Buffer.allocUnsafe(READ_BYTES)
+    const want = Math.min(buffer.length, plan - at + 1)
+    const bytesRead = readSync(fd, buffer, 0, want, at)
+    const taken = Math.min(bytesRead, plan - at)
+    if (taken > 0) hasher.update(buffer.subarray(0, taken))
+    at += taken
+    if (bytesRead > taken) return { hasher, end: Math.max(fstatSync(fd).size, plan + 1) }
+    if (bytesRead < want) return { hasher, end: at }
     // A large file: let the thread serve others between its pieces.
-    progress?.(size)
+    progress?.(at)
     await nextTurn()
   }
-  return { version: hash.digest(), size, after: fstatSync(fd) }
 }

@@ -9,7 +9,11 @@ import { writeFileAtomic } from './atomic-write'
 import { FileTable } from './file-table'
 import type { FolderIdentity } from './folder-identity'
 
+/** What the saved versions are: absent in indexes of SHA-256 versions (before protocol 5). */
+export const SAVED_VERSIONS = 'blocks-5'
+
 export interface SavedIndex {
+  versions: typeof SAVED_VERSIONS
   root: string
   /** Which folder was indexed (absent in indexes saved before it was kept). */
   folder?: FolderIdentity
@@ -34,9 +38,10 @@ export interface LoadedEntry {
 
 /**
  * What a saved index says: its entries and folder; 'other-folder' for an index of another shared
- * folder (not wrong, only not ours); or what is wrong with it.
+ * folder (not wrong, only not ours); 'older-versions' for one of SHA-256 versions (before
+ * protocol 5); or what is wrong with it.
  */
-export function readSavedIndex(text: string, root: string): { entries: LoadedEntry[]; folder: FolderIdentity | null } | 'other-folder' | { problem: string } {
+export function readSavedIndex(text: string, root: string): { entries: LoadedEntry[]; folder: FolderIdentity | null } | 'other-folder' | 'older-versions' | { problem: string } {
   let data: unknown
   try {
     data = JSON.parse(text)
@@ -45,6 +50,7 @@ export function readSavedIndex(text: string, root: string): { entries: LoadedEnt
   }
   if (!isObject(data)) return { problem: 'it is not a JSON object' }
   if (data.root !== root) return typeof data.root === 'string' ? 'other-folder' : { problem: 'its root is not a path' }
+  if (data.versions !== SAVED_VERSIONS) return 'older-versions'
   if (!Array.isArray(data.files)) return { problem: 'its files are not a list' }
   let folder: FolderIdentity | null = null
   if (data.folder !== undefined) {
@@ -76,7 +82,8 @@ export async function loadSavedIndex(statePath: string, root: string, onEvent: E
     return { files, folder: null }
   }
   const saved = readSavedIndex(text, root)
-  if (saved === 'other-folder') return { files, folder: null }
+  // Another folder's, or versions of an older kind: not wrong, only of no use.
+  if (saved === 'other-folder' || saved === 'older-versions') return { files, folder: null }
   if ('problem' in saved) {
     // Nothing in it is trusted: a full scan, as on a first start.
     onEvent({ type: 'error', code: 'index-invalid', message: `the saved index ${statePath} is not used: ${saved.problem}; every file is hashed afresh` })

@@ -4,7 +4,6 @@
 // bytes must hash to the record's version, go to a temp file beside the final path, and only
 // then are renamed into place. One request and a few frames instead of a request, a FILE_SIZE
 // and a FILE_DATA per file is what makes ten thousand small files cheap.
-import { hash } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { BATCH_FILE_BYTES } from '../protocol/constants'
 import type { FileRecord } from '../protocol/messages'
@@ -12,6 +11,7 @@ import { placed, placeSmallFile, type FileReceiver } from './file-receiver'
 import type { FileJob, JobResult } from './jobs'
 import { PeerSessionError, type PeerSession } from './peer-session'
 import { WRITE_FAILED } from './write-failure'
+import { versionOfBytes } from '../blocks/version-hasher'
 
 /** Files one GET_FILES of this client names; several batches are pipelined per connection. */
 export const FILES_PER_BATCH = 32
@@ -88,11 +88,11 @@ export class BatchReceiver {
     if (version === job.version && data.length !== job.size) {
       throw new PeerSessionError('size-mismatch', `${job.peer.key} sent ${data.length} bytes for ${job.path}, whose version it had announced with ${job.size}`, false)
     }
-    const actual = hash('sha256', data, 'hex')
+    const actual = versionOfBytes(data).toString('hex')
     if (actual !== version) {
       throw new PeerSessionError(
         'hash-mismatch',
-        `${job.peer.key} sent bytes for ${job.path} whose SHA-256 ${actual.slice(0, 12)}… is not the ${version.slice(0, 12)}… it announced`,
+        `${job.peer.key} sent bytes for ${job.path} whose version ${actual.slice(0, 12)}… is not the ${version.slice(0, 12)}… it announced`,
         false,
       )
     }

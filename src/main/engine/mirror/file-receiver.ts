@@ -1,13 +1,12 @@
 // Brings one file into a mirror: from bytes already on disk (a rename or copy) or over the
 // peer's connection. Every byte goes to a temp file beside the mirrors, is checked against the
-// announced size and SHA-256, and only then renamed into place: a cut transfer or a lying peer
+// announced size and version, and only then renamed into place: a cut transfer or a lying peer
 // leaves nothing at the final path. No fsync per file: a mirror can always be fetched again.
 //
 // Small files (most of a typical folder) are gathered in memory and written with synchronous
 // calls: this runs in a worker thread, where a few microseconds of blocking beat a trip through
 // the thread pool for each of open, write, close and rename. Larger files are hashed and written
 // by a helper thread (hash-writer.ts) while this one keeps reading the socket.
-import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { closeSync, constants, createWriteStream, existsSync, fstatSync, lstatSync, openSync, rmSync, writeSync, type WriteStream } from 'node:fs'
 import type { FileSink, HashWriter } from './hash-writer'
@@ -15,6 +14,7 @@ import type { FileJob, JobResult } from './jobs'
 import { MirrorWriter, pathInMirror } from './mirror-path'
 import { PeerSessionError, type PeerSession } from './peer-session'
 import { WRITE_FAILED } from './write-failure'
+import { VersionHasher } from '../blocks/version-hasher'
 
 const PROGRESS_EVERY_MS = 100
 /** Files up to this size are gathered in memory; larger ones go to the hash writer. */
@@ -63,13 +63,15 @@ export class FileReceiver {
     try {
       temp = this.writer.prepare(target, job.peer.folder)
       out = createWriteStream(temp)
-      const hash = createHash('sha256')
+      const hash = new VersionHasher(job.size)
       for await (const chunk of source.createReadStream()) {
+        // Longer than the version's size: not that version.
+        if (hash.bytes + (chunk as Buffer).length > job.size) return null
         hash.update(chunk as Buffer)
         if (!out.write(chunk)) await new Promise<void>((resolve) => out!.once('drain', () => resolve()))
       }
       await closeStream(out)
-      if (hash.digest('hex') !== job.version) return null
+      if (hash.bytes !== job.size || hash.digest().toString('hex') !== job.version) return null
       this.writer.commit(temp, target, job.keepAs)
       return placed('reused', job.version, job.size, target, 0)
     } finally {
@@ -82,8 +84,9 @@ export class FileReceiver {
   private fetch(job: FileJob, target: string, session: PeerSession, hooks: ReceiverHooks): Promise<JobResult> {
     // Small files skip re-checking a known folder (one syscall per file); see writeSmall's retry.
     let temp = this.writer.prepare(target, job.peer.folder, job.size > SMALL_FILE_BYTES)
-    // Small files are hashed here as they arrive; a large one by its sink's thread.
-    const hash = createHash('sha256')
+    // Small files are hashed here as they arrive (once their size is announced); a large one by
+    // its sink's thread.
+    let hash: VersionHasher | null = null
     const socket = session.connection.socket
     let announced: { version: string; size: number } | null = null
     let sink: FileSink | null = null
@@ -110,6 +113,7 @@ export class FileReceiver {
         }
         if (reply.type !== 'FILE_SIZE' || reply.path !== job.path) throw session.unexpected(reply, `FILE_SIZE for ${job.path}`)
         announced = { version: reply.version.toString('hex'), size: reply.size }
+        hash = new VersionHasher(reply.size)
         if (reply.size > SMALL_FILE_BYTES) {
           // Streamed to disk: make sure of the folder now (the list may have called it small).
           temp = this.writer.prepare(target, job.peer.folder)
@@ -137,7 +141,7 @@ export class FileReceiver {
           sink.onDrained(() => socket.resume())
         }
       } else {
-        hash.update(reply.data)
+        hash!.update(reply.data)
         chunks.push(reply.data)
       }
       if (announced.size >= REPORTED_FILE_BYTES) {
@@ -166,12 +170,12 @@ export class FileReceiver {
           actual = written.digest
           mtimeMs = written.mtimeMs
         } else {
-          actual = hash.digest('hex')
+          actual = hash!.digest().toString('hex')
         }
         if (actual !== version) {
           throw new PeerSessionError(
             'hash-mismatch',
-            `${job.peer.key} sent bytes for ${job.path} whose SHA-256 ${actual.slice(0, 12)}… is not the ${version.slice(0, 12)}… it announced`,
+            `${job.peer.key} sent bytes for ${job.path} whose version ${actual.slice(0, 12)}… is not the ${version.slice(0, 12)}… it announced`,
             false,
           )
         }

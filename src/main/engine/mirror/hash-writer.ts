@@ -1,17 +1,18 @@
 // A helper thread that hashes and writes large incoming files while the transfer worker keeps
-// reading the socket. On one thread, SHA-256 (about 1.4 GB/s per core here), the disk write and
+// reading the socket. On one thread, hashing, the disk write and
 // the socket take turns; on two, they overlap. Chunks cross by transfer, not by copy. The thread
 // writes each file through direct-file.ts: past the page cache, in the background of its hashing.
 //
 // The transfer worker owns one HashWriter (its thread starts on the first large file it is
 // given); each incoming file is a FileSink: write() its chunks in order, then finish() for the
-// SHA-256 and the mtime, or abort(). The memory of large frames goes round in a ChunkPool:
+// version and the mtime, or abort(). The memory of large frames goes round in a ChunkPool:
 // decoder → thread → back to the decoder, so the kernel does not fault in fresh pages (and the
 // garbage collector does not free them) for every megabyte received.
-import { createHash, type Hash } from 'node:crypto'
 import { Worker, type MessagePort } from 'node:worker_threads'
 import { MAX_FRAME_BYTES } from '../protocol/constants'
 import { DirectFile } from './direct-file'
+import { crash, loadBlockHash } from '../blocks/block-hash'
+import { VersionHasher } from '../blocks/version-hasher'
 
 /** workerData.role of a worker thread started as a hash writer. */
 export const HASH_WRITER_ROLE = 'hash-writer'
@@ -50,11 +51,14 @@ export function serveHashWriter(port: MessagePort): void {
    * Files being written. A failed one is dropped at once (and its failure reported): the chunks,
    * end or abort still on their way for it find nothing, and are answered as for a failed file.
    */
-  const files = new Map<number, { file: DirectFile; hash: Hash }>()
+  const files = new Map<number, { file: DirectFile; hash: VersionHasher }>()
   const report = (id: number, error: unknown): void => {
     port.postMessage({ op: 'failed', id, message: String((error as Error).message ?? error) } satisfies FromThread)
   }
-  port.on('message', (message: ToThread) => {
+  // Hashing needs the block hash loaded in this thread; messages wait for it, in order.
+  const ready = loadBlockHash()
+  port.on('message', (message: ToThread) => ready.then(() => handle(message)).catch(crash))
+  const handle = (message: ToThread): void => {
     const entry = files.get(message.id)
     switch (message.op) {
       case 'open': {
@@ -70,7 +74,7 @@ export function serveHashWriter(port: MessagePort): void {
           report(id, error)
         }
         try {
-          files.set(id, { file: new DirectFile(message.path, message.size, failedMidway), hash: createHash('sha256') })
+          files.set(id, { file: new DirectFile(message.path, message.size, failedMidway), hash: new VersionHasher(message.size) })
         } catch (error) {
           report(id, error)
         }
@@ -81,7 +85,15 @@ export function serveHashWriter(port: MessagePort): void {
         const done = (): void => port.postMessage({ op: 'written', id: message.id, bytes: message.length, memory } satisfies FromThread, [memory])
         if (!entry) return done()
         const chunk = new Uint8Array(memory, message.offset, message.length)
-        entry.hash.update(chunk)
+        try {
+          entry.hash.update(chunk)
+        } catch (error) {
+          // More than the announced size: the receiver checks first, so this is a bug, said as one.
+          files.delete(message.id)
+          entry.file.abort().catch(() => {})
+          report(message.id, error)
+          return done()
+        }
         entry.file.write(chunk, done)
         return
       }
@@ -89,7 +101,15 @@ export function serveHashWriter(port: MessagePort): void {
         files.delete(message.id)
         if (!entry) return
         entry.file.finish().then(
-          (mtimeMs) => port.postMessage({ op: 'done', id: message.id, digest: entry.hash.digest('hex'), mtimeMs } satisfies FromThread),
+          (mtimeMs) => {
+            let digest: string
+            try {
+              digest = entry.hash.digest().toString('hex')
+            } catch (error) {
+              return report(message.id, error)
+            }
+            port.postMessage({ op: 'done', id: message.id, digest, mtimeMs } satisfies FromThread)
+          },
           (error: unknown) => report(message.id, error),
         )
         return
@@ -102,7 +122,7 @@ export function serveHashWriter(port: MessagePort): void {
         return
       }
     }
-  })
+  }
 }
 
 /** Large frame bodies, recycled between the frame decoder and the hash-writer thread. */
@@ -238,7 +258,7 @@ export class FileSink {
     this.checkDrained()
   }
 
-  /** Every chunk is written: the SHA-256 (hex) of all of them, and the file's mtime. */
+  /** Every chunk is written: the version (hex) of all of them, and the file's mtime. */
   finish(): Promise<{ digest: string; mtimeMs: number }> {
     return new Promise((resolve, reject) => {
       this.settle = { resolve, reject }

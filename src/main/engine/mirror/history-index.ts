@@ -19,8 +19,10 @@ export interface HistoryEntry {
   /** When it left the mirror (ms since the epoch). */
   at: number
   size: number
-  /** SHA-256 (hex) of its content, as the mirror held it. */
-  sha256: string
+  /** Its version (hex; docs/PROTOCOL.md, blocks), as the mirror held it. */
+  version?: string
+  /** Kept before versions were made of blocks (protocol 4): the SHA-256 of its content instead. */
+  sha256?: string
   /** Why it left: the peer deleted it, or sent a new version over it. */
   reason: 'deleted' | 'overwritten'
 }
@@ -44,7 +46,7 @@ function isEntry(value: unknown): value is HistoryEntry {
     typeof e.id === 'string' && /^[\w.-]+$/.test(e.id) &&
     typeof e.path === 'string' && typeof e.peer === 'string' &&
     typeof e.at === 'number' && typeof e.size === 'number' &&
-    typeof e.sha256 === 'string' && (e.reason === 'deleted' || e.reason === 'overwritten')
+    (typeof e.version === 'string' || typeof e.sha256 === 'string') && (e.reason === 'deleted' || e.reason === 'overwritten')
   )
 }
 

@@ -1,13 +1,16 @@
 // Putting a kept version back: copied into a folder the user picks (never a mirror, which the next
-// sync makes match its peer again), checked against its SHA-256 before it gets its name. The copy
+// sync makes match its peer again), checked against its version before it gets its name. The copy
 // is made under a `.part` name, which the built-in ignore list keeps out of a shared folder's index.
 import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream, createWriteStream, linkSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs'
+import { createWriteStream, linkSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { Transform } from 'node:stream'
+import { open } from 'node:fs/promises'
 import { pipeline } from 'node:stream/promises'
 import { localDate, restoredName } from '../../../shared/restored-name'
 import type { KeptVersion } from './history-reader'
+import { loadBlockHash } from '../blocks/block-hash'
+import { VersionHasher } from '../blocks/version-hasher'
 
 /** What to do when the folder has a file of that name: refuse, replace it, or pick a free name. */
 export type OnExisting = 'refuse' | 'replace' | 'keep-both'
@@ -66,7 +69,7 @@ export function restoreFolder(to: string, mirrorRoot: string): string {
 
 /**
  * Copies `version` into the folder `to` under its own name (or, with 'keep-both' and that name
- * taken, the first free `restoredName`), checked against its SHA-256. The file appears whole or
+ * taken, the first free `restoredName`), checked against its recorded version (or SHA-256). The file appears whole or
  * not at all, and never over an existing one unless 'replace'.
  */
 export async function restoreVersion(version: KeptVersion, mirrorRoot: string, to: string, onExisting: OnExisting, now = new Date()): Promise<{ target: string; renamed: boolean }> {
@@ -74,11 +77,12 @@ export async function restoreVersion(version: KeptVersion, mirrorRoot: string, t
   const name = path.posix.basename(version.path)
   const temp = path.join(folder, `.dbs-restore-${process.pid}-${randomBytes(4).toString('hex')}.part`)
   try {
-    const digest = await copyHashing(version.file, temp)
-    if (digest !== version.sha256) {
+    const recorded = version.version ?? version.sha256 ?? ''
+    const digest = await copyHashing(version.file, temp, version.version ? 'version' : 'sha256')
+    if (digest !== recorded) {
       throw new RestoreError(
         'changed',
-        `the kept copy of ${version.path} no longer has the content recorded for it (SHA-256 ${digest.slice(0, 12)}…, recorded ${version.sha256.slice(0, 12)}…); not restored`,
+        `the kept copy of ${version.path} no longer has the content recorded for it (${digest.slice(0, 12)}…, recorded ${recorded.slice(0, 12)}…); not restored`,
       )
     }
     return place(temp, folder, name, onExisting, localDate(now))
@@ -108,15 +112,28 @@ function place(temp: string, folder: string, name: string, onExisting: OnExistin
   throw new RestoreError('no-free-name', `not restored: ${target} and ${FREE_NAMES} restored copies of it exist in ${folder}; move some away`)
 }
 
-/** Copies `from` to a new file `to`, returning the SHA-256 of what was copied. */
-async function copyHashing(from: string, to: string): Promise<string> {
-  const hash = createHash('sha256')
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk)
-      done(null, chunk)
-    },
-  })
-  await pipeline(createReadStream(from), tap, createWriteStream(to, { flags: 'wx' }))
-  return hash.digest('hex')
+/**
+ * Copies `from` to a new file `to`, returning the version (or, for a copy kept before versions
+ * were made of blocks, the SHA-256) of what was copied; '' when it changed size meanwhile.
+ */
+async function copyHashing(from: string, to: string, kind: 'version' | 'sha256'): Promise<string> {
+  await loadBlockHash()
+  const source = await open(from, 'r')
+  try {
+    const { size } = await source.stat()
+    const hash = kind === 'version' ? new VersionHasher(size) : createHash('sha256')
+    let taken = 0
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        taken += chunk.length
+        if (taken <= size) hash.update(chunk)
+        done(null, chunk)
+      },
+    })
+    await pipeline(source.createReadStream({ autoClose: false }), tap, createWriteStream(to, { flags: 'wx' }))
+    if (taken !== size) return ''
+    return hash instanceof VersionHasher ? hash.digest().toString('hex') : hash.digest('hex')
+  } finally {
+    await source.close()
+  }
 }

@@ -89,12 +89,12 @@ export class HistoryStore {
   }
 
   /** A reserved path that now holds a version (a worker linked it there): recorded. */
-  adopt(peerFolder: string, peer: string, rel: string, kept: string, sha256: string, reason: HistoryEntry['reason']): void {
+  adopt(peerFolder: string, peer: string, rel: string, kept: string, version: string, reason: HistoryEntry['reason']): void {
     const stats = lstatSync(kept, { throwIfNoEntry: false })
     if (!stats?.isFile()) return
     let entries = this.peers.get(peerFolder)
     if (!entries) this.peers.set(peerFolder, (entries = []))
-    entries.push({ id: path.basename(kept), path: rel, peer, at: Date.now(), size: stats.size, sha256, reason })
+    entries.push({ id: path.basename(kept), path: rel, peer, at: Date.now(), size: stats.size, version, reason })
     this.changed(peerFolder)
   }
 
@@ -102,7 +102,7 @@ export class HistoryStore {
    * Hard-links `file` (a mirror file about to be deleted) into the history and records it; its
    * entry id, or null if it could not be kept.
    */
-  link(peerFolder: string, peer: string, rel: string, file: string, sha256: string, reason: HistoryEntry['reason']): string | null {
+  link(peerFolder: string, peer: string, rel: string, file: string, version: string, reason: HistoryEntry['reason']): string | null {
     const kept = this.reserve(peerFolder)
     if (kept === null) return null
     try {
@@ -112,7 +112,7 @@ export class HistoryStore {
       if (code !== 'ENOENT') this.options.problem(`keeping ${rel} of ${peer} in the history: ${(error as Error).message}`)
       return null
     }
-    this.adopt(peerFolder, peer, rel, kept, sha256, reason)
+    this.adopt(peerFolder, peer, rel, kept, version, reason)
     return path.basename(kept)
   }
 

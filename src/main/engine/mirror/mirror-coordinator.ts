@@ -33,6 +33,7 @@ import { DEFAULT_MASS_DELETE, MassDeleteHold, type MassDeleteLimits } from './ma
 import { DeletionGatherer } from './deletion-gatherer'
 import { PAUSE_FILE, PauseState } from './pause-state'
 import { WorkerPool } from './worker-pool'
+import { loadBlockHash } from '../blocks/block-hash'
 
 export interface MirrorOptions {
   mirrorRoot: string
@@ -161,6 +162,7 @@ export class MirrorCoordinator {
   }
 
   async start(): Promise<void> {
+    await loadBlockHash()
     // Threads first: they boot in parallel with everything after.
     this.pool = new WorkerPool(
       this.options.workers,

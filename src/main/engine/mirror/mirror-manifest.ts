@@ -12,6 +12,14 @@ export interface MirroredFile {
   mtimeMs: number
 }
 
+/** What the saved versions are (see saved-index.ts). */
+export const SAVED_VERSIONS = 'blocks-5'
+
+export interface SavedManifest {
+  versions: typeof SAVED_VERSIONS
+  files: Record<string, MirroredFile>
+}
+
 /** Saved once changes have stopped for this long... */
 export const SAVE_QUIET_MS = 1000
 /**
@@ -50,7 +58,11 @@ export class MirrorManifest {
   async load(): Promise<void> {
     let saved: Record<string, MirroredFile> = {}
     try {
-      saved = JSON.parse(await readFile(this.file, 'utf8')) as Record<string, MirroredFile>
+      const data = JSON.parse(await readFile(this.file, 'utf8')) as Partial<SavedManifest> | null
+      // One of SHA-256 versions (before protocol 5) names no version a peer announces now: the
+      // files are checked on disk as for a lost manifest.
+      if (data?.versions !== SAVED_VERSIONS || typeof data.files !== 'object' || data.files === null) return
+      saved = data.files
     } catch {
       return
     }
@@ -127,6 +139,6 @@ export class MirrorManifest {
 
   private async save(): Promise<void> {
     await mkdir(path.dirname(this.file), { recursive: true })
-    await writeFileAtomic(this.file, JSON.stringify(Object.fromEntries(this.files)))
+    await writeFileAtomic(this.file, JSON.stringify({ versions: SAVED_VERSIONS, files: Object.fromEntries(this.files) } satisfies SavedManifest))
   }
 }

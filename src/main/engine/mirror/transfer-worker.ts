@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { BatchReceiver, FILES_PER_BATCH, isBatchable } from './batch-receiver'
 import { FileReceiver } from './file-receiver'
+import { crash, loadBlockHash } from '../blocks/block-hash'
 import { HASH_WRITER_ROLE, HashWriter, serveHashWriter } from './hash-writer'
 import type { FileJob, Job, JobResult, ListJob, MainToWorker, PeerRef, WorkerInit, WorkerToMain } from './jobs'
 import { PeerSession, PeerSessionError } from './peer-session'
@@ -127,7 +128,10 @@ function serveTransfers(init: WorkerInit): void {
   }
 
   // Jobs arrive in batches and run concurrently: the pool hands a worker several at once.
-  parentPort!.on('message', (message: MainToWorker) => {
+  // Receiving verifies with the block hash: messages wait until this thread has it, in order.
+  const ready = loadBlockHash()
+  parentPort!.on('message', (message: MainToWorker) => ready.then(() => handle(message)).catch(crash))
+  const handle = (message: MainToWorker): void => {
     if (!Array.isArray(message)) {
       if (message.kind === 'forget') return closeSession(message.peer)
       // A failed early connection is no one's error: the first job opens it again and reports.
@@ -148,5 +152,5 @@ function serveTransfers(init: WorkerInit): void {
       }
     }
     for (const batch of small.values()) startBatch(batch)
-  })
+  }
 }
