@@ -211,7 +211,7 @@ describe('a partial file', () => {
   it('takes blocks from a local file when their bytes hash right', async () => {
     const content = contentOf(1 * MiB)
     const old = Buffer.from(content.bytes)
-    old[3 * content.list.blockSize] ^= 0xff
+    old[3 * content.list.blockSize] = old[3 * content.list.blockSize]! ^ 0xff
     const local = path.join(root, 'old-copy')
     writeFileSync(local, old)
     const partial = new PartialFile(folder, 'f', content.version, content.list)

@@ -5,6 +5,7 @@
 // Layout: DIR/<first 2 hex>/<64 hex>, each file MAGIC · format · u64 size · u32 blockSize ·
 // u32 count · count × 32 hash (big-endian). A file of one block needs no entry: its list is the
 // hash of its content, read again at the cost of the block itself; callers store lists of more.
+// Puts and gets hash: loadBlockHash() must have resolved in the calling thread.
 import { constants } from 'node:fs'
 import { lstat, lutimes, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'

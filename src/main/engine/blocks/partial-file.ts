@@ -9,6 +9,7 @@
 // is bit i % 8 of byte i / 8) · the first 8 bytes of the block hash of all that. A trailer, not a
 // second file, so the record cannot be separated from its data (swept, renamed by hand) and
 // finish drops it with the same truncate that sets the size.
+// It hashes (the list, recorded blocks): loadBlockHash() must have resolved in the calling thread.
 import { createHash } from 'node:crypto'
 import { constants, statSync } from 'node:fs'
 import { lstat, open, readdir, rm, type FileHandle } from 'node:fs/promises'
