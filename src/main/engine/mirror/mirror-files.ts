@@ -6,6 +6,7 @@ import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { EventSink } from '../../../shared/events'
 import { DEFAULT_KEEP_DAYS } from '../../../shared/keep-days'
+import { isYoungPartial } from '../blocks/partial-file'
 import { lstatOrWhy } from '../folder/lstat-or-why'
 import { historyRoot } from './history-index'
 import { HistoryStore } from './history-store'
@@ -175,7 +176,8 @@ export class MirrorFiles {
 
   /**
    * Files in the mirror folder that neither the peer lists nor we wrote go: temp files a crash
-   * left behind (TEMP_PREFIX), or anything else put there by hand.
+   * left behind (TEMP_PREFIX; a partial kept to resume goes once a day old), or anything else
+   * put there by hand.
    */
   async removeStrays(mirror: MirrorPlace, remote: ReadonlyMap<string, ListEntry>): Promise<void> {
     const walk = async (dir: string, prefix: string): Promise<void> => {
@@ -184,11 +186,17 @@ export class MirrorFiles {
         const abs = path.join(dir, entry.name)
         if (entry.isDirectory()) await walk(abs, rel)
         else if (remote.has(rel) || mirror.manifest.files.has(rel)) continue
-        // A temp file of this process belongs to a transfer in flight; only a crash's are strays.
-        else if (entry.name.startsWith(TEMP_PREFIX) && (lstatSync(abs, { throwIfNoEntry: false })?.mtimeMs ?? 0) >= this.startedAt) continue
+        // A temp file of this process belongs to a transfer in flight, and a partial younger than
+        // a day to one a later try resumes; only a crash's other temp files are strays.
+        else if (entry.name.startsWith(TEMP_PREFIX) && this.tempInUse(entry.name, abs)) continue
         else await removeFromMirror(abs, mirror.ref.folder)
       }
     }
     await walk(mirror.ref.folder, '')
+  }
+
+  private tempInUse(name: string, abs: string): boolean {
+    const mtimeMs = lstatSync(abs, { throwIfNoEntry: false })?.mtimeMs ?? 0
+    return mtimeMs >= this.startedAt || isYoungPartial(name, mtimeMs, Date.now())
   }
 }

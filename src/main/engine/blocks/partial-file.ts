@@ -1,0 +1,365 @@
+// A file pulled block by block, kept between tries so a cut transfer resumes (issue 20, resume).
+// It grows in a temp file beside its final path, named for (path, version): a temp name, so the
+// mirror guard never looks at it and it is never mirror content. Which blocks are verified is
+// recorded in a trailer after the file's last byte, written every few MiB and on abandon, never
+// synced: on open each recorded block is hashed again, so a record ahead of the data (a crash)
+// only costs that block. finish() cuts the trailer off and hands the file over for the rename.
+//
+// Trailer at offset `size`: MAGIC · format · version (32) · u32 count · bitmap (count bits, block i
+// is bit i % 8 of byte i / 8) · the first 8 bytes of the block hash of all that. A trailer, not a
+// second file, so the record cannot be separated from its data (swept, renamed by hand) and
+// finish drops it with the same truncate that sets the size.
+// It hashes (the list, recorded blocks): loadBlockHash() must have resolved in the calling thread.
+import { createHash } from 'node:crypto'
+import { constants, statSync } from 'node:fs'
+import { lstat, open, readdir, rm, type FileHandle } from 'node:fs/promises'
+import path from 'node:path'
+import { identityOf } from '../folder/folder-identity'
+import { InsideFolder } from '../folder/open-inside'
+import { MirrorWriter, pathInMirror, removeFromMirror, TEMP_PREFIX } from '../mirror/mirror-path'
+import { clearWay } from '../mirror/mirror-way'
+import { PeerSessionError } from '../mirror/peer-session'
+import { BLOCK_HASH_BYTES, blockHash } from './block-hash'
+import { blockCount, blockRange, fileVersion } from './block-plan'
+import type { BlockList } from './block-store'
+
+export const PARTIAL_PREFIX = `${TEMP_PREFIX}part-`
+/** A partial untouched this long is given up: sweepPartials and the strays sweep remove it. */
+export const PARTIAL_MAX_AGE_MS = 24 * 60 * 60 * 1000
+/** The record is written once this many bytes more are verified (and on abandon). */
+export const RECORD_EVERY_BYTES = 4 * 1024 * 1024
+
+const PARTIAL_NAME = new RegExp(`^${PARTIAL_PREFIX.replaceAll('.', '\\.')}[0-9a-f]{16}-[0-9a-f]{8}$`)
+const RECORD_MAGIC = Buffer.from('DBSP', 'ascii')
+const RECORD_FORMAT = 1
+const RECORD_CHECK_BYTES = 8
+const RECORD_HEADER_BYTES = RECORD_MAGIC.length + 1 + BLOCK_HASH_BYTES + 4
+
+/** The partial's name for `rel` at `version`: 16 hex of the version, 8 of a hash of the file name. */
+export function partialName(rel: string, version: Buffer): string {
+  const nameHash = createHash('sha256').update(path.posix.basename(rel)).digest('hex')
+  return `${PARTIAL_PREFIX}${version.toString('hex').slice(0, 16)}-${nameHash.slice(0, 8)}`
+}
+
+export function isPartialTemp(name: string): boolean {
+  return PARTIAL_NAME.test(name)
+}
+
+/** A partial a later try may still resume: the strays sweep leaves it. */
+export function isYoungPartial(name: string, mtimeMs: number, now: number, maxAgeMs = PARTIAL_MAX_AGE_MS): boolean {
+  return isPartialTemp(name) && now - mtimeMs < maxAgeMs
+}
+
+export function recordBytes(count: number): number {
+  return RECORD_HEADER_BYTES + Math.ceil(count / 8) + RECORD_CHECK_BYTES
+}
+
+export interface PartialFileOptions {
+  /** Shared with other writes into the mirror: its record of folders made and checked. */
+  writer?: MirrorWriter
+}
+
+export class PartialFile {
+  /** The final path; the partial lies beside it. */
+  readonly target: string
+  /** The partial's path (the caller renames it onto `target` after finish). */
+  readonly path: string
+  private readonly count: number
+  private readonly verified: Uint8Array
+  private verifiedBlocks = 0
+  private handle: FileHandle | null = null
+  private state: 'new' | 'open' | 'finished' | 'closed' = 'new'
+  private unrecordedBytes = 0
+  private recording: Promise<void> = Promise.resolve()
+
+  /** Throws (RangeError) when `list` is not the block list of `version`, and (bad-path) for a path outside the mirror. */
+  constructor(
+    readonly folder: string,
+    readonly rel: string,
+    readonly version: Buffer,
+    readonly list: BlockList,
+    private readonly options: PartialFileOptions = {},
+  ) {
+    const where = pathInMirror(folder, rel)
+    if ('problem' in where) throw new PeerSessionError('bad-path', `${JSON.stringify(rel)}: ${where.problem}`, false)
+    this.count = blockCount(list.size, list.blockSize)
+    if (list.hashes.length !== this.count * BLOCK_HASH_BYTES) throw new RangeError(`a file of ${list.size} bytes in blocks of ${list.blockSize} has ${this.count} block hashes, not ${list.hashes.length / BLOCK_HASH_BYTES}`)
+    const named = fileVersion(list.size, list.blockSize, this.hashes())
+    if (!named.equals(version)) throw new RangeError(`this block list is version ${named.toString('hex')}, not ${version.toString('hex')}`)
+    this.target = where.path
+    this.path = path.join(path.dirname(where.path), partialName(rel, version))
+    this.verified = new Uint8Array(Math.ceil(this.count / 8))
+  }
+
+  /**
+   * Opens (or makes) the partial and says which blocks it already holds: those its record names
+   * whose bytes still hash right. A partial with no record, or a record of something else, starts
+   * empty. Makes the folders on the way; never writes through a link.
+   */
+  async open(): Promise<number[]> {
+    if (this.state !== 'new') throw new Error(`the partial of ${this.rel} is already open`)
+    const handle = await this.openInside()
+    this.handle = handle
+    this.state = 'open'
+    try {
+      const claimed = await this.readRecord(handle)
+      if (claimed === null) await handle.truncate(0)
+      else await this.recheck(handle, claimed)
+      // Written now: drops claims that failed, and makes the partial young again.
+      await this.writeRecord()
+    } catch (error) {
+      this.state = 'closed'
+      this.handle = null
+      await handle.close().catch(() => {})
+      throw error
+    }
+    return this.verifiedIndexes()
+  }
+
+  get blocks(): number {
+    return this.count
+  }
+
+  get verifiedCount(): number {
+    return this.verifiedBlocks
+  }
+
+  isVerified(index: number): boolean {
+    return (this.verified[index >> 3]! & (1 << (index & 7))) !== 0
+  }
+
+  /** The blocks still to get, in order. */
+  missing(): number[] {
+    const out: number[] = []
+    for (let i = 0; i < this.count; i++) if (!this.isVerified(i)) out.push(i)
+    return out
+  }
+
+  /** Writes block `index` (bytes the caller verified against its hash) at its offset. */
+  async writeBlock(index: number, bytes: Uint8Array): Promise<void> {
+    const handle = this.opened()
+    const { offset, length } = this.range(index)
+    if (bytes.length !== length) throw new RangeError(`block ${index} of ${this.rel} is ${length} bytes, not ${bytes.length}`)
+    let done = 0
+    while (done < length) done += (await handle.write(bytes, done, length - done, offset + done)).bytesWritten
+  }
+
+  /** Records block `index` as verified; the record reaches the disk every RECORD_EVERY_BYTES. */
+  async markVerified(index: number): Promise<void> {
+    this.opened()
+    const { length } = this.range(index)
+    if (this.isVerified(index)) return
+    this.verified[index >> 3]! |= 1 << (index & 7)
+    this.verifiedBlocks++
+    this.unrecordedBytes += length
+    if (this.unrecordedBytes >= RECORD_EVERY_BYTES) await this.writeRecord()
+  }
+
+  /**
+   * Takes block `index` from a local file (an old copy, another mirror) at `offset`, if its bytes
+   * there hash right: written and marked. False when they do not, or the source is gone.
+   */
+  async copyBlockFrom(source: FileHandle | string, offset: number, index: number): Promise<boolean> {
+    this.opened()
+    const { length } = this.range(index)
+    let from: FileHandle
+    try {
+      from = typeof source === 'string' ? await open(source, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK) : source
+    } catch (error) {
+      if (isGone(error)) return false
+      throw error
+    }
+    try {
+      const bytes = Buffer.allocUnsafe(length)
+      if ((await readFully(from, bytes, offset)) !== length || !blockHash(bytes).equals(this.hashOf(index))) return false
+      await this.writeBlock(index, bytes)
+      await this.markVerified(index)
+      return true
+    } finally {
+      if (typeof source === 'string') await from.close()
+    }
+  }
+
+  /**
+   * Once every block is verified: cuts the file to its exact size (the record goes with the
+   * trailer), closes it and returns its path for the caller to rename into place.
+   */
+  async finish(): Promise<string> {
+    const handle = this.opened()
+    if (this.verifiedBlocks !== this.count) throw new Error(`${this.rel}: ${this.count - this.verifiedBlocks} of ${this.count} blocks are not verified yet`)
+    await this.recording
+    this.state = 'finished'
+    this.handle = null
+    try {
+      await handle.truncate(this.list.size)
+    } finally {
+      await handle.close()
+    }
+    return this.path
+  }
+
+  /** Closes the partial and keeps it, with its record, for a later try. */
+  async abandon(): Promise<void> {
+    if (this.state !== 'open') return
+    const handle = this.handle!
+    try {
+      await this.writeRecord()
+    } finally {
+      this.state = 'closed'
+      this.handle = null
+      await handle.close()
+    }
+  }
+
+  /** Closes the partial and removes it (after finish too, if it was not renamed away). */
+  async discard(): Promise<void> {
+    const handle = this.handle
+    this.state = 'closed'
+    this.handle = null
+    try {
+      await handle?.close()
+    } finally {
+      await rm(this.path, { force: true })
+    }
+  }
+
+  private opened(): FileHandle {
+    if (this.state !== 'open' || this.handle === null) throw new Error(`the partial of ${this.rel} is not open`)
+    return this.handle
+  }
+
+  private range(index: number): { offset: number; length: number } {
+    if (!Number.isInteger(index) || index < 0 || index >= this.count) throw new RangeError(`${this.rel} has no block ${index} (it has ${this.count})`)
+    return blockRange(this.list.size, this.list.blockSize, index)
+  }
+
+  private hashOf(index: number): Buffer {
+    return this.list.hashes.subarray(index * BLOCK_HASH_BYTES, (index + 1) * BLOCK_HASH_BYTES)
+  }
+
+  private hashes(): Buffer[] {
+    return Array.from({ length: this.count }, (_, i) => this.hashOf(i))
+  }
+
+  private verifiedIndexes(): number[] {
+    const out: number[] = []
+    for (let i = 0; i < this.count; i++) if (this.isVerified(i)) out.push(i)
+    return out
+  }
+
+  /**
+   * Opens the partial read-write, made if absent, proven to lie inside the mirror folder. A link,
+   * folder or pipe at its name (none of ours) is removed and the open tried once more.
+   */
+  private async openInside(): Promise<FileHandle> {
+    const writer = this.options.writer ?? new MirrorWriter()
+    const rel = path.relative(this.folder, this.path)
+    for (let attempt = 0; attempt < 2; attempt++) {
+      writer.prepare(this.target, this.folder)
+      const identity = identityOf(statSync(this.folder))
+      const inside = new InsideFolder(this.folder, () => identity)
+      let handle: FileHandle | null = null
+      try {
+        handle = await open(this.path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o666)
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        if (attempt > 0 || (code !== 'ELOOP' && code !== 'EISDIR')) throw error
+      }
+      if (handle) {
+        if ((await handle.stat()).isFile() && inside.proves(handle.fd, rel)) return handle
+        await handle.close()
+        writer.forget(this.target)
+      }
+      // Not ours at the name, or a link on the way: removed (never followed), then once more.
+      if (clearWay(this.path, this.folder)) await rm(this.path, { recursive: true, force: true })
+    }
+    throw new PeerSessionError('bad-path', `${this.path} would not stay inside the mirror ${this.folder}`, false)
+  }
+
+  /** The blocks the trailer claims, or null when there is no trailer of this version. */
+  private async readRecord(handle: FileHandle): Promise<number[] | null> {
+    const length = recordBytes(this.count)
+    if ((await handle.stat()).size !== this.list.size + length) return null
+    const record = Buffer.alloc(length)
+    if ((await readFully(handle, record, this.list.size)) !== length) return null
+    const body = record.subarray(0, length - RECORD_CHECK_BYTES)
+    if (!blockHash(body).subarray(0, RECORD_CHECK_BYTES).equals(record.subarray(body.length))) return null
+    if (!body.equals(this.recordBody(record.subarray(RECORD_HEADER_BYTES, body.length)))) return null
+    const claimed: number[] = []
+    for (let i = 0; i < this.count; i++) if ((record[RECORD_HEADER_BYTES + (i >> 3)]! & (1 << (i & 7))) !== 0) claimed.push(i)
+    return claimed
+  }
+
+  /** Hashes each claimed block again; only those that match count as verified. */
+  private async recheck(handle: FileHandle, claimed: number[]): Promise<void> {
+    const buffer = Buffer.allocUnsafe(Math.min(this.list.blockSize, this.list.size))
+    for (const index of claimed) {
+      const { offset, length } = this.range(index)
+      const bytes = buffer.subarray(0, length)
+      if ((await readFully(handle, bytes, offset)) !== length || !blockHash(bytes).equals(this.hashOf(index))) continue
+      this.verified[index >> 3]! |= 1 << (index & 7)
+      this.verifiedBlocks++
+    }
+  }
+
+  /** The record's bytes before its check: what it says for this version with `bitmap`. */
+  private recordBody(bitmap: Uint8Array): Buffer {
+    const header = Buffer.alloc(RECORD_HEADER_BYTES)
+    RECORD_MAGIC.copy(header)
+    header.writeUInt8(RECORD_FORMAT, RECORD_MAGIC.length)
+    this.version.copy(header, RECORD_MAGIC.length + 1)
+    header.writeUInt32BE(this.count, RECORD_MAGIC.length + 1 + BLOCK_HASH_BYTES)
+    return Buffer.concat([header, bitmap])
+  }
+
+  /** Writes the record as it is now; writes queue, so a later one never lands first. */
+  private writeRecord(): Promise<void> {
+    const next = this.recording.then(async () => {
+      const handle = this.opened()
+      const body = this.recordBody(this.verified)
+      const record = Buffer.concat([body, blockHash(body).subarray(0, RECORD_CHECK_BYTES)])
+      this.unrecordedBytes = 0
+      let done = 0
+      while (done < record.length) done += (await handle.write(record, done, record.length - done, this.list.size + done)).bytesWritten
+    })
+    this.recording = next.catch(() => {})
+    return next
+  }
+}
+
+/**
+ * Removes the partials under a mirror folder untouched for `maxAgeMs` (and the folders that
+ * leaves empty), never through a link. Returns how many went.
+ */
+export async function sweepPartials(folder: string, now = Date.now(), maxAgeMs = PARTIAL_MAX_AGE_MS): Promise<number> {
+  let removed = 0
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const abs = path.join(dir, entry.name)
+      if (entry.isDirectory()) await walk(abs)
+      else if (entry.isFile() && isPartialTemp(entry.name)) {
+        const stats = await lstat(abs).catch(() => null)
+        if (!stats || isYoungPartial(entry.name, stats.mtimeMs, now, maxAgeMs)) continue
+        await removeFromMirror(abs, folder)
+        removed++
+      }
+    }
+  }
+  await walk(folder)
+  return removed
+}
+
+async function readFully(handle: FileHandle, into: Uint8Array, position: number): Promise<number> {
+  let done = 0
+  while (done < into.length) {
+    const { bytesRead } = await handle.read(into, done, into.length - done, position + done)
+    if (bytesRead === 0) break
+    done += bytesRead
+  }
+  return done
+}
+
+function isGone(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP'
+}

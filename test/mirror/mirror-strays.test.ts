@@ -1,0 +1,46 @@
+// What the strays sweep of a mirror (MirrorFiles.removeStrays) leaves and removes, over real
+// files: a partial kept to resume a transfer stays until it is a day old.
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { partialName } from '../../src/main/engine/blocks/partial-file'
+import type { ListEntry } from '../../src/main/engine/mirror/jobs'
+import { MirrorFiles } from '../../src/main/engine/mirror/mirror-files'
+import { MirrorManifest } from '../../src/main/engine/mirror/mirror-manifest'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+
+afterEach(() => removeTempDirs())
+
+describe('the strays sweep', () => {
+  it('keeps listed files, temp files of this run and partials younger than a day; removes the rest', async () => {
+    const state = tempDir('state-')
+    const folder = tempDir('mirror-')
+    const files = new MirrorFiles({ stateDir: state, onEvent: () => {}, problem: () => {}, mirrors: () => [] })
+    const manifest = new MirrorManifest(folder, path.join(state, 'manifest.json'))
+    const mirror = { ref: { ip: '127.0.0.1', port: 1, id: 'ab', key: '127.0.0.1:1', folder }, manifest }
+    const version = Buffer.alloc(32, 7)
+    const hoursAgo = (hours: number): Date => new Date(Date.now() - hours * 60 * 60 * 1000)
+    // [path, hours old (null: written now, during this run), stays]
+    const cases: Array<[string, number | null, boolean]> = [
+      ['listed.txt', 48, true],
+      ['by-hand.txt', 1, false],
+      ['.dbs-tmp-999-0-1', 1, false],
+      ['.dbs-tmp-999-0-2', null, true],
+      [partialName('film.mkv', version), 1, true],
+      [`sub/${partialName('song.flac', version)}`, 23, true],
+      [`old/${partialName('song.flac', version)}`, 25, false],
+      [partialName('other.mkv', version), null, true],
+    ]
+    for (const [rel, hours] of cases) {
+      const abs = path.join(folder, rel)
+      mkdirSync(path.dirname(abs), { recursive: true })
+      writeFileSync(abs, 'x')
+      if (hours !== null) utimesSync(abs, hoursAgo(hours), hoursAgo(hours))
+    }
+    const remote = new Map<string, ListEntry>([['listed.txt', { path: 'listed.txt', version: 'v', size: 1 }]])
+
+    await files.removeStrays(mirror, remote)
+    expect(cases.map(([rel]) => [rel, existsSync(path.join(folder, rel))])).toEqual(cases.map(([rel, , stays]) => [rel, stays]))
+    expect(existsSync(path.join(folder, 'old'))).toBe(false)
+  })
+})
