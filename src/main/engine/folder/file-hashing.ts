@@ -65,6 +65,8 @@ export class FileHasher {
     private readonly inside: InsideFolder,
     private readonly racy: RacyFiles,
     private readonly progress: HashProgress,
+    /** Told the blocks of every file hashed. */
+    private readonly blocks?: (file: IndexedFile, blockSize: number, hashes: Buffer[]) => void,
   ) {}
 
   /**
@@ -105,7 +107,7 @@ export class FileHasher {
         told = true
         this.progress.hashing(rel, bytes, total)
       }
-      const { version, size, after } = await hashFile(fd, total, progress).finally(() => {
+      const { version, size, after, blockSize, hashes } = await hashFile(fd, total, progress).finally(() => {
         closeSync(fd)
         if (told) this.progress.hashed(rel)
       })
@@ -113,7 +115,9 @@ export class FileHasher {
       const outcome = hashOutcome(attempt, before, after, size)
       if (outcome === 'held-still') {
         this.racy.note(rel, after.mtimeMs, readFrom)
-        return { path: rel, version, size, mtimeMs: after.mtimeMs, ino: after.ino }
+        const file = { path: rel, version, size, mtimeMs: after.mtimeMs, ino: after.ino }
+        this.blocks?.(file, blockSize, hashes)
+        return file
       }
       if (outcome === 'kept-changing') {
         // Written all along: that hash is of no version the file had. Untrusted, and looked at

@@ -27,6 +27,8 @@ import { UnshareablePaths } from './unshareable-paths'
 import { Breather } from '../util/breather'
 import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
 import { loadBlockHash } from '../blocks/block-hash'
+import { IndexBlockLists } from './block-lists'
+import type { BlockList } from '../blocks/block-store'
 
 export type { IndexedFile } from './file-hashing'
 export { MAX_UNSHAREABLE_REPORTED } from './unshareable-paths'
@@ -89,6 +91,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private looks = 0
   /** Every look and open inside the folder: none follows a link (the folder server's opens too). */
   readonly inside: InsideFolder
+  private readonly blockLists: IndexBlockLists
 
   constructor(
     readonly root: string,
@@ -114,10 +117,18 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.ignoreFile = new IgnoreFile(root, onEvent)
     this.unshareable = new UnshareablePaths(root, onEvent)
     this.unmounted = new UnmountedFolders(root, onEvent)
-    this.hasher = new FileHasher(this.inside, this.racy, {
-      hashing: (rel, bytes, total) => this.emit('hashing', rel, bytes, total),
-      hashed: (rel) => this.emit('hashed', rel),
-    })
+    this.blockLists = new IndexBlockLists(`${statePath.replace(/\.json$/, '')}-blocks`, this.inside, (message) =>
+      this.onEvent({ type: 'error', code: 'io-error', message }),
+    )
+    this.hasher = new FileHasher(
+      this.inside,
+      this.racy,
+      {
+        hashing: (rel, bytes, total) => this.emit('hashing', rel, bytes, total),
+        hashed: (rel) => this.emit('hashed', rel),
+      },
+      (file, blockSize, hashes) => this.blockLists.remember(file, blockSize, hashes),
+    )
     this.walkRules = {
       inside: this.inside,
       ignores: (rel, isFolder) => this.ignoreFile.ignores(rel, isFolder),
@@ -203,6 +214,20 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     const nothingYet = this.files.size === 0 && saved.size === 0
     if (!unchanged && !nothingYet) await this.save()
     this.startPeriodicLooks()
+    // Lists of versions gone while the client was not running; in the background.
+    this.blockLists.prune(new Set([...this.files.values()].map((f) => f.version.toString('hex')))).catch(() => {})
+  }
+
+  /**
+   * The block list of the indexed file at `relPath` (see block-lists.ts); null when none is
+   * indexed there; 'changed' when the file is no longer its indexed version (it is looked at again).
+   */
+  async blockList(relPath: string): Promise<BlockList | 'changed' | null> {
+    const file = this.files.get(relPath)
+    if (!file) return null
+    const list = await this.blockLists.listOf(file)
+    if (list === 'changed') this.recheck(relPath)
+    return list
   }
 
   /** Looks at the whole folder again now: what changed unseen is announced, nothing else. */

@@ -1,0 +1,76 @@
+// The block lists of the shared folder's files, for peers that pull blocks (GET_BLOCK_LIST,
+// GET_BLOCKS). Lists of big files are kept on disk by version as the index hashes them; a
+// smaller file's list is cheaper to hash again when asked than to keep (a store entry takes a
+// disk block), and so is one whose entry went missing.
+import { closeSync } from 'node:fs'
+import { BLOCK_HASH_BYTES } from '../blocks/block-hash'
+import { blockCount } from '../blocks/block-plan'
+import { BlockStore, type BlockList } from '../blocks/block-store'
+import type { InsideFolder } from './open-inside'
+import { hashFile } from './hash'
+
+/** Files of fewer blocks than this (their list under one 4 KiB disk block) are hashed when asked. */
+export const STORED_MIN_BLOCKS = 128
+
+export interface IndexedVersion {
+  path: string
+  version: Buffer
+  size: number
+}
+
+export class IndexBlockLists {
+  private readonly store: BlockStore
+
+  constructor(
+    dir: string,
+    private readonly inside: InsideFolder,
+    private readonly problem: (message: string) => void,
+  ) {
+    this.store = new BlockStore(dir)
+  }
+
+  /** A file the index just hashed: its list is kept if it is big enough to be worth it. */
+  remember(file: IndexedVersion, blockSize: number, hashes: Buffer[]): void {
+    if (hashes.length < STORED_MIN_BLOCKS) return
+    this.store.put(file.version, file.size, blockSize, hashes).catch((error: Error) => {
+      this.problem(`keeping the block list of ${file.path}: ${error.message}`)
+    })
+  }
+
+  /**
+   * The block list of `file` as indexed; 'changed' when the file on disk no longer is that
+   * version (the caller has the index look at it again).
+   */
+  async listOf(file: IndexedVersion): Promise<BlockList | 'changed'> {
+    const kept = await this.store.get(file.version).catch(() => null)
+    if (kept) return kept
+    const fd = this.inside.openFile(file.path)
+    let hashed
+    try {
+      hashed = await hashFile(fd, file.size)
+    } finally {
+      closeSync(fd)
+    }
+    if (!hashed.version.equals(file.version)) return 'changed'
+    this.remember(file, hashed.blockSize, hashed.hashes)
+    return { size: hashed.size, blockSize: hashed.blockSize, hashes: Buffer.concat(hashed.hashes) }
+  }
+
+  /** Removes the lists of versions the index no longer has. */
+  async prune(versions: Set<string>): Promise<void> {
+    await this.store.prune((hex) => versions.has(hex)).catch((error: NodeJS.ErrnoException) => {
+      // None kept yet (or the state folder went with a test's or the user's cleanup): nothing to tidy.
+      if (error.code !== 'ENOENT') this.problem(`tidying the block lists: ${error.message}`)
+    })
+  }
+}
+
+/** Block `index`'s hash in a list. */
+export function hashAt(list: BlockList, index: number): Buffer {
+  return list.hashes.subarray(index * BLOCK_HASH_BYTES, (index + 1) * BLOCK_HASH_BYTES)
+}
+
+/** Blocks in a list. */
+export function blocksIn(list: BlockList): number {
+  return blockCount(list.size, list.blockSize)
+}
