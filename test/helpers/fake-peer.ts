@@ -69,6 +69,7 @@ export class FakePeer {
       path: f.path,
       version: f.announce?.version ?? sha256(f.content),
       size: f.announce?.size ?? f.content.length,
+      snapshot: false,
     }))
   }
 

@@ -236,7 +236,8 @@ export class FolderServer {
     // While the shared folder is gone its list would name files nobody can have: the answer
     // waits until the folder is back (later requests on this connection wait behind it).
     await this.options.index.whenPresent()
-    const batches = splitForFrames(this.options.index.list())
+    // snapshot stays false until the index records which files never held still.
+    const batches = splitForFrames(this.options.index.list().map((file) => ({ path: file.path, version: file.version, size: file.size, snapshot: false })))
     for (const [i, files] of batches.entries()) {
       const frame = encodeMessage({ type: 'FILE_LIST', last: i === batches.length - 1, files })
       await connection.throttle(frame.length)
