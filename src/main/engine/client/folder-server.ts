@@ -70,8 +70,8 @@ function splitForFrames<T extends { path: string }>(entries: T[]): T[][] {
   return frames
 }
 
-/** Bytes of an entry besides its path: length prefix, version, size (and an upsert's op byte). */
-const ENTRY_FIXED_BYTES = 43
+/** Bytes of an entry besides its path: length prefix, version, size, flags (and an upsert's op byte). */
+const ENTRY_FIXED_BYTES = 44
 /** Files up to this size are read with one synchronous call. */
 const SMALL_READ_BYTES = 64 * 1024
 const CHANGED_WHILE_READ = 'the file changed while being read; a new version follows'
