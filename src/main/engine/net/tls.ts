@@ -73,6 +73,8 @@ export function acceptTls(raw: Socket, credentials: TlsCredentials, timeoutMs: n
 
 /** OpenSSL's and BoringSSL's ways of saying the bytes that came back are not TLS at all. */
 const NOT_TLS = /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|RECORD_LAYER_FAILURE|HTTP_REQUEST|wrong version number|packet length too long/i
+/** The acceptor's alert when it offers no ALPN name we offer: another version of dropbox-sync, most likely. */
+const NO_COMMON_ALPN = /NO_APPLICATION_PROTOCOL|no application protocol/i
 
 /**
  * The initiator's side: connects, does TLS with our certificate, and checks the pin on
@@ -102,6 +104,7 @@ export function dialTls(options: DialOptions): Promise<TLSSocket> {
       if (!connected) return fail(new DialError('connect-failed', error.code ?? error.message))
       const text = `${error.code ?? ''} ${error.message}`
       if (NOT_TLS.test(text)) return fail(new DialError('not-tls', `${where} does not speak TLS 1.3: not a dropbox-sync v${PROTOCOL_VERSION} peer`))
+      if (NO_COMMON_ALPN.test(text)) return fail(new DialError('not-dropbox-sync', `${where} speaks TLS but not ${ALPN_PROTOCOL}: another version of dropbox-sync, or another program`))
       fail(new DialError('tls-failed', `TLS with ${where} failed: ${error.code ?? error.message}`))
     })
     socket.once('close', () => fail(new DialError('tls-failed', `${where} closed the connection during the TLS handshake: not a dropbox-sync v${PROTOCOL_VERSION} peer?`)))
