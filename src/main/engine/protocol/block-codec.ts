@@ -1,4 +1,4 @@
-// Encoding and decoding of the block messages (docs/PROTOCOL.md §12.8), which codec.ts hands
+// Encoding and decoding of the block messages (docs/PROTOCOL.md §12.2), which codec.ts hands
 // over to: GET_BLOCK_LIST, BLOCK_LIST, GET_BLOCKS, BLOCKS. Each starts with the path and the
 // version it is about. Only the format is judged here; whether a block list fits its version
 // is the receiver's check (block-list-frames.ts).

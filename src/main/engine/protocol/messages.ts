@@ -94,7 +94,7 @@ export type Message =
 
 export type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>
 
-/** The block hashes of a file, or a run of its blocks (docs/PROTOCOL.md §12.8). */
+/** The block hashes of a file, or a run of its blocks (docs/PROTOCOL.md §12.2; blocks and versions: §12.8). */
 export type BlockMessage =
   /** P→F: the block list of this version of the file. */
   | { type: 'GET_BLOCK_LIST'; path: string; version: Buffer }
