@@ -1,7 +1,7 @@
 // The fuzzer's input side: a seeded PRNG, a valid frame of every message type, and the mutations
 // applied to them (bit flips, inserted and deleted bytes, length prefixes of 0 / max / max + 1 /
 // off by one, truncated bodies, swapped type bytes, hostile strings and endpoints, huge counts,
-// splices of two frames, v4 HELLOs and JOINs with hostile names and tokens, the bytes of v3's
+// splices of two frames, HELLOs and JOINs with hostile names and tokens, the bytes of v3's
 // IDENTIFY / IDENTIFY_OK, now unknown types). Pure: no sockets here. Every case is a function of
 // (seed, target, index), so FUZZ_SEED replays a run exactly.
 import { createHash } from 'node:crypto'
@@ -142,7 +142,7 @@ export interface FolderFile {
 }
 
 /**
- * The type bytes of protocol 3's IDENTIFY and IDENTIFY_OK: no message of protocol 4, so a frame
+ * The type bytes of protocol 3's IDENTIFY and IDENTIFY_OK: no message of protocols 4 and 5, so a frame
  * of either earns ERROR unknown-type like any other unknown type.
  */
 export const V3_IDENTIFY = 0x20
@@ -299,7 +299,7 @@ export function legitimateMessages(context: CaseContext, rng: Rng): Message[] {
 }
 
 /**
- * A valid frame of every message type (sampleMessages covers them all: the v4 HELLO, JOIN,
+ * A valid frame of every message type (sampleMessages covers them all: the HELLO, JOIN,
  * JOIN_OK, JOIN_PENDING, the lists with device IDs and names), plus this target's own requests.
  */
 function seedMessage(context: CaseContext, rng: Rng): Message {
@@ -311,7 +311,9 @@ function hostileFrame(context: CaseContext, rng: Rng): { frame: Buffer; what: st
   const path = () => rng.pick(hostilePaths(context))
   const endpoint = () => rng.pick(hostileEndpoints(context, rng))
   const wanted = () => (rng.chance(0.5) ? Buffer.concat([str(path()), u8(0)]) : Buffer.concat([str(path()), u8(1), version(rng, context)]))
-  const entry = () => Buffer.concat([str(path()), version(rng, context), u64(rng.pick([0n, 3n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 64n - 1n]))])
+  const sized = () => Buffer.concat([str(path()), version(rng, context), u64(rng.pick([0n, 3n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 64n - 1n]))])
+  // A list entry ends with its flags: 0 or 1 (snapshot), any other bit refused, or missing (protocol 4's entry).
+  const entry = () => Buffer.concat([sized(), rng.chance(0.8) ? Buffer.from([rng.pick([0, 1, 2, 0x80, 0xff])]) : Buffer.alloc(0)])
   const name = () => rng.pick(hostileNames())
   const deviceId = () => (rng.chance(0.9) ? rng.bytes(DEVICE_ID_BYTES) : rng.bytes(rng.pick([0, 16, 31])))
   const kinds: Array<[number, () => { frame: Buffer; what: string }]> = [
@@ -326,7 +328,24 @@ function hostileFrame(context: CaseContext, rng: Rng): { frame: Buffer; what: st
     [2, () => ({ frame: frameOf(rng.pick([MessageType.FILE_NOT_FOUND, MessageType.FILE_UP_TO_DATE]), str(path())), what: 'a path reply with a hostile path' })],
     [2, () => ({ frame: frameOf(MessageType.FILE_ABORT, str(path()), str(path())), what: 'FILE_ABORT with hostile strings' })],
     [2, () => ({ frame: frameOf(MessageType.ERROR, u16(rng.int(0x10000)), str(path())), what: 'ERROR with a hostile text' })],
-    [1, () => ({ frame: frameOf(MessageType.FILE_SIZE, entry()), what: 'FILE_SIZE with hostile fields' })],
+    [1, () => ({ frame: frameOf(MessageType.FILE_SIZE, sized()), what: 'FILE_SIZE with hostile fields' })],
+    [
+      3,
+      () => {
+        // Protocol 5's block requests: hostile paths, versions, runs (count 0, past any file).
+        const type = rng.pick([MessageType.GET_BLOCK_LIST, MessageType.GET_BLOCKS, MessageType.BLOCKS])
+        const run = type === MessageType.GET_BLOCK_LIST ? [] : [u32(rng.pick([0, 1, 0xffffffff])), u16(rng.pick([0, 1, 2, 0xffff]))]
+        return { frame: frameOf(type, str(path()), version(rng, context), ...run), what: `type 0x${type.toString(16)} with a hostile path or run` }
+      },
+    ],
+    [
+      1,
+      () => {
+        const n = rng.pick([0, 1, 8192, 8193, 0xffffffff])
+        const fields = [str(path()), version(rng, context), u64(rng.pick([0n, 3n, 2n ** 53n])), u32(rng.pick([0, 131072, 0xffffffff])), u32(0), u32(n), u8(rng.int(3))]
+        return { frame: frameOf(MessageType.BLOCK_LIST, ...fields, rng.bytes(rng.pick([0, 32, 33]))), what: `BLOCK_LIST claiming ${n} hashes` }
+      },
+    ],
     [1, () => ({ frame: frameOf(MessageType.FILE_LIST, u8(rng.int(3)), u32(1), entry()), what: 'FILE_LIST with a hostile entry' })],
     [
       1,
@@ -405,10 +424,10 @@ function hostileFrame(context: CaseContext, rng: Rng): { frame: Buffer; what: st
       5,
       () => {
         const magic = rng.chance(0.8) ? Buffer.from('DBSY') : rng.pick([Buffer.from('DBSX'), Buffer.from('GET '), rng.bytes(4)])
-        const ver = rng.chance(0.6) ? PROTOCOL_VERSION : rng.pick([0, 1, 2, 3, 5, 0xffff])
+        const ver = rng.chance(0.6) ? PROTOCOL_VERSION : rng.pick([0, 1, 2, 3, 4, PROTOCOL_VERSION + 1, 0xffff])
         const role = rng.chance(0.6) ? rng.range(1, 2) : rng.pick([0, 3, 0xff])
         const tail = rng.chance(0.2) ? rng.bytes(rng.range(1, 4)) : Buffer.alloc(0)
-        // Protocol 4's layout (a name), or protocol 3's (node id, heartbeat, auth) under either version.
+        // The layout of protocols 4 and 5 (a name), or protocol 3's (node id, heartbeat, auth) under either version.
         const v3 = rng.chance(0.2)
         const rest = v3 ? [rng.bytes(16), u32(rng.u32()), str(rng.bytes(rng.pick([0, 1, 32])))] : [u32(rng.u32()), str(name())]
         const fields = [magic, u16(ver), u8(role), ...rest, tail]
@@ -591,7 +610,7 @@ export function walk(bytes: Buffer): Walk {
   return { bodies, tail: { kind: 'none' } }
 }
 
-/** The valid HELLO of protocol 4 a fuzzing device says. */
+/** The valid HELLO of this protocol a fuzzing device says. */
 export function fuzzHello(): Message {
   return { type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 0, name: 'fuzzer' }
 }

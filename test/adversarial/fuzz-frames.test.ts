@@ -1,4 +1,4 @@
-// The protocol fuzzer (issue 18, "The suite"; protocol 4 since issue 19): a valid frame of every
+// The protocol fuzzer (issue 18, "The suite"; protocol 4 since issue 19, 5 since issue 20): a valid frame of every
 // message type, mutated (bit flips, inserted and deleted bytes, length prefixes of 0 / max /
 // max + 1 / off by one, truncated bodies, swapped type bytes, hostile strings, names, tokens and
 // endpoints, huge counts, splices of two frames, protocol 3's IDENTIFY bytes), sent over real

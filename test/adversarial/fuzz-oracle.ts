@@ -1,5 +1,5 @@
 // The fuzzer's judging side. Each case's bytes go over a real mutual-TLS connection as a test
-// device; a model of the target (protocol 4: framing, HELLO, JOIN / JOIN_OK / JOIN_PENDING and
+// device; a model of the target (protocol 5: framing, HELLO, JOIN / JOIN_OK / JOIN_PENDING and
 // membership, the registry's requests, a folder server that admits only announced devices)
 // walks the frames the target will see, in order, and says which reply each one earns. The
 // replies that arrive are held against it: every reply decodes, is the documented one (an ERROR
@@ -39,11 +39,13 @@ export interface Target extends CaseContext {
 }
 
 /**
- * Protocol 4's message types, written out here (not taken from the codec): a type byte outside
- * this table earns ERROR unknown-type. v3's IDENTIFY (0x20) and IDENTIFY_OK (0x21) are not in it.
+ * Protocol 5's message types, written out here (not taken from the codec): a type byte outside
+ * this table earns ERROR unknown-type. v3's IDENTIFY (0x20) and IDENTIFY_OK (0x21) are not in it;
+ * 0x2f..0x32 are the block messages of version 5.
  */
-const V4_TYPES: ReadonlySet<number> = new Set([
+const V5_TYPES: ReadonlySet<number> = new Set([
   0x01, 0x02, 0x03, 0x04, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e,
+  0x2f, 0x30, 0x31, 0x32,
 ])
 
 /** What a device that is no member may ever receive. */
@@ -266,13 +268,13 @@ async function frameStep(step: Step, body: Buffer): Promise<'continue' | 'closed
     if (!(error instanceof ProtocolError)) {
       throw new Violation(`the codec threw ${(error as Error).name} (not a ProtocolError) on this body; a connection would rethrow it: ${(error as Error).message}`)
     }
-    // The model's own table: a type byte protocol 4 does not define is unknown-type, nothing else.
-    const known = body.length > 0 && V4_TYPES.has(body[0]!)
-    if (body.length > 0 && !known && error.code !== 'unknown-type') throw new Violation(`type 0x${body[0]!.toString(16)} is no protocol 4 type, but the codec said ${error.code}`)
-    if (known && error.code === 'unknown-type') throw new Violation(`type 0x${body[0]!.toString(16)} is a protocol 4 type, but the codec called it unknown`)
+    // The model's own table: a type byte protocol 5 does not define is unknown-type, nothing else.
+    const known = body.length > 0 && V5_TYPES.has(body[0]!)
+    if (body.length > 0 && !known && error.code !== 'unknown-type') throw new Violation(`type 0x${body[0]!.toString(16)} is no protocol 5 type, but the codec said ${error.code}`)
+    if (known && error.code === 'unknown-type') throw new Violation(`type 0x${body[0]!.toString(16)} is a protocol 5 type, but the codec called it unknown`)
     return expectErrorThenClose(step, error.code, error.message)
   }
-  if (!V4_TYPES.has(MessageType[m.type])) throw new Violation(`the codec decoded type 0x${body[0]!.toString(16)} (${m.type}), which protocol 4 does not define`)
+  if (!V5_TYPES.has(MessageType[m.type])) throw new Violation(`the codec decoded type 0x${body[0]!.toString(16)} (${m.type}), which protocol 5 does not define`)
   if (!lane.handshaken) {
     if (m.type !== 'HELLO') return expectErrorThenClose(step, 'unexpected-message', `${m.type} before HELLO`)
     // A folder server judges the device before its HELLO goes: one it was not told of is refused.

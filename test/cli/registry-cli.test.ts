@@ -1,5 +1,6 @@
 // The registry and client registration as a user runs them: real `dropbox-sync` processes.
 import { afterEach, describe, expect, it } from 'vitest'
+import { PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
 import { BIN, killAll, runCli, runCliOnce, type CliProcess } from '../helpers/cli'
 import { freePort } from '../helpers/ports'
 import { removeTempDirs, tempDir } from '../helpers/temp'
@@ -122,7 +123,7 @@ describe('server and clients as processes', () => {
       const lost = runCli(['client', '-d', tempDir(), '-sp', String(webPort), '-sip', '127.0.0.1', '--host', '127.0.0.1'])
       const notOurs = await lost.waitFor('error', { code: 'server-unreachable' })
       // No TLS answer, and not HTTP either: said once, and the client keeps trying.
-      expect(notOurs.message).toContain(`127.0.0.1:${webPort} does not speak TLS 1.3: not a dropbox-sync v4 peer`)
+      expect(notOurs.message).toContain(`127.0.0.1:${webPort} does not speak TLS 1.3: not a dropbox-sync v${PROTOCOL_VERSION} peer`)
     } finally {
       web.close()
     }

@@ -70,6 +70,7 @@ export class FakePeer {
       path: f.path,
       version: f.announce?.version ?? contentVersion(f.content),
       size: f.announce?.size ?? f.content.length,
+      snapshot: false,
     }))
   }
 

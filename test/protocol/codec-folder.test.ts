@@ -47,14 +47,14 @@ describe('round trips', () => {
     const files: FileEntry[] = []
     const sizes = [0, 1, 255, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER]
     for (let i = 0; i < 1000; i++) {
-      files.push({ path: i % 7 === 0 ? `dir ${i}/ünïcødé/😀 ${i}.txt` : `f${i}`, version: ver(i & 0xff), size: sizes[i % sizes.length]! })
+      files.push({ path: i % 7 === 0 ? `dir ${i}/ünïcødé/😀 ${i}.txt` : `f${i}`, version: ver(i & 0xff), size: sizes[i % sizes.length]!, snapshot: i % 5 === 0 })
     }
     roundTrip({ type: 'FILE_LIST', last: true, files })
   })
 
   it('FILE_LIST entries with an empty path and a 65535-byte path (the codec does not judge paths)', () => {
-    roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: '', version: ver(1), size: 1 }] })
-    roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: 'p'.repeat(0xffff), version: ver(1), size: 1 }] })
+    roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: '', version: ver(1), size: 1, snapshot: false }] })
+    roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: 'p'.repeat(0xffff), version: ver(1), size: 1, snapshot: true }] })
   })
 
   it('GET_FILE with and without a version', () => {
@@ -98,7 +98,7 @@ describe('round trips', () => {
     roundTrip({ type: 'INDEX_CHANGED', changes: [] })
     const changes: IndexChange[] = []
     for (let i = 0; i < 300; i++) {
-      changes.push(i % 3 === 0 ? { op: 'delete', path: `gone/${i}` } : { op: 'upsert', path: `f/${i}.txt`, version: ver(i), size: i * 1000 })
+      changes.push(i % 3 === 0 ? { op: 'delete', path: `gone/${i}` } : { op: 'upsert', path: `f/${i}.txt`, version: ver(i), size: i * 1000, snapshot: i % 2 === 0 })
     }
     roundTrip({ type: 'INDEX_CHANGED', changes })
   })
@@ -184,7 +184,7 @@ describe('the encoder refuses what it cannot send', () => {
     for (const n of [0, 16, 31, 33, 64]) {
       expect(() => encodeMessage({ type: 'GET_FILE', path: 'a', version: Buffer.alloc(n) })).toThrow(RangeError)
       expect(() => encodeMessage({ type: 'FILE_SIZE', path: 'a', version: Buffer.alloc(n), size: 1 })).toThrow(RangeError)
-      expect(() => encodeMessage({ type: 'FILE_LIST', last: true, files: [{ path: 'a', version: Buffer.alloc(n), size: 1 }] })).toThrow(RangeError)
+      expect(() => encodeMessage({ type: 'FILE_LIST', last: true, files: [{ path: 'a', version: Buffer.alloc(n), size: 1, snapshot: false }] })).toThrow(RangeError)
     }
   })
 
@@ -201,14 +201,14 @@ describe('the encoder refuses what it cannot send', () => {
   it('a size above Number.MAX_SAFE_INTEGER, or not finite, is refused on encode (RangeError)', () => {
     for (const size of [2 ** 53, Number.MAX_SAFE_INTEGER + 2, 2 ** 63, 2 ** 64, Number.MAX_VALUE, Infinity, -Infinity, -(2 ** 53)]) {
       expect(() => encodeMessage({ type: 'FILE_SIZE', path: 'a', version: ver(1), size }), String(size)).toThrow(RangeError)
-      expect(() => encodeMessage({ type: 'FILE_LIST', last: true, files: [{ path: 'a', version: ver(1), size }] }), String(size)).toThrow(RangeError)
-      expect(() => encodeMessage({ type: 'INDEX_CHANGED', changes: [{ op: 'upsert', path: 'a', version: ver(1), size }] }), String(size)).toThrow(RangeError)
+      expect(() => encodeMessage({ type: 'FILE_LIST', last: true, files: [{ path: 'a', version: ver(1), size, snapshot: false }] }), String(size)).toThrow(RangeError)
+      expect(() => encodeMessage({ type: 'INDEX_CHANGED', changes: [{ op: 'upsert', path: 'a', version: ver(1), size, snapshot: false }] }), String(size)).toThrow(RangeError)
     }
     // the largest sendable size still goes through, and decodes
     for (const size of [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER - 1, 2 ** 52]) {
       roundTrip({ type: 'FILE_SIZE', path: 'a', version: ver(1), size })
-      roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: 'a', version: ver(1), size }] })
-      roundTrip({ type: 'INDEX_CHANGED', changes: [{ op: 'upsert', path: 'a', version: ver(1), size }] })
+      roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: 'a', version: ver(1), size, snapshot: false }] })
+      roundTrip({ type: 'INDEX_CHANGED', changes: [{ op: 'upsert', path: 'a', version: ver(1), size, snapshot: false }] })
     }
   })
 })
@@ -274,11 +274,11 @@ describe('malformed folder bodies give the right ProtocolError code', () => {
       roundTrip({ type: 'GET_FILE', path: p, version: ver(4) })
       roundTrip({ type: 'FILE_SIZE', path: p, version: ver(5), size: 7 })
       roundTrip({ type: 'FILE_ABORT', path: p, reason: p })
-      roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: 'plain', version: ver(1), size: 1 }, { path: p, version: ver(2), size: 2 }] })
+      roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: 'plain', version: ver(1), size: 1, snapshot: false }, { path: p, version: ver(2), size: 2, snapshot: true }] })
       roundTrip({
         type: 'INDEX_CHANGED',
         changes: [
-          { op: 'upsert', path: p, version: ver(3), size: 3 },
+          { op: 'upsert', path: p, version: ver(3), size: 3, snapshot: false },
           { op: 'delete', path: p },
         ],
       })

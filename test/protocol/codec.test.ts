@@ -569,8 +569,8 @@ it('frameOf helper frames a body like the encoder does', () => {
   expect(hex(frameOf(frame.subarray(4)))).toBe(hex(frame))
 })
 
-/** The SHA-256 of "hi\n", the version in §13's folder examples. */
-const HI_VERSION = Buffer.from('98ea6e4f216f2fb4b69fff9b3a44842c38686ca685f3f55dc48c5d3fb1107be4', 'hex')
+/** The version of "hi\n" (PROTOCOL.md §12.8; doc-examples.test.ts computes it), the one in §13's folder examples. */
+const HI_VERSION = Buffer.from('acea92b4ea653912cf97faf103f19c9ac8ebf0f1f08595afbb994614b803d511', 'hex')
 
 describe('the worked examples of docs/PROTOCOL.md §13', () => {
   const examples: Array<[string, Message, string]> = [
@@ -669,6 +669,14 @@ describe('the worked examples of docs/PROTOCOL.md §13', () => {
     ['0000001e0144425359' + (PROTOCOL_VERSION + 1).toString(16).padStart(4, '0') + '02' + '00'.repeat(16) + '00000000' + '0000', 'version-mismatch'],
     // a version-3 HELLO (node id and auth) is refused by its version, whatever follows
     ['0000001e0144425359' + '0003' + '02' + '00'.repeat(16) + '00000000' + '0000', 'version-mismatch'],
+    // a version-4 HELLO (the same layout) is refused by its version too
+    ['0000000f0144425359' + '0004' + '02' + '00000000' + '0001' + '61', 'version-mismatch'],
+    // a FILE_LIST entry whose flags set a bit other than snapshot, and one of protocol 4 (no flags)
+    ['00000032' + '23' + '01' + '00000001' + '000161' + '00'.repeat(32) + '0000000000000001' + '02', 'bad-frame'],
+    ['00000031' + '23' + '01' + '00000001' + '000161' + '00'.repeat(32) + '0000000000000001', 'bad-frame'],
+    // GET_BLOCKS of 0 blocks; BLOCK_LIST claiming 8193 hashes
+    ['0000002a' + '31' + '000161' + '00'.repeat(32) + '00000000' + '0000', 'bad-frame'],
+    ['00000039' + '30' + '000161' + '00'.repeat(32) + '0000000000000000' + '00020000' + '00000000' + '00002001' + '01', 'bad-frame'],
   ])('13.10 %s → %s', (bytes, code) => {
     const result = feed([Buffer.from(bytes, 'hex')])
     expect(result.messages).toEqual([])

@@ -303,7 +303,9 @@ const pathArb = fc.oneof(
 )
 const versionArb = bufferArb(VERSION_BYTES, VERSION_BYTES)
 const sizeArb = fc.oneof(fc.constantFrom(0, 1, 2 ** 32, Number.MAX_SAFE_INTEGER), fc.nat(), fc.maxSafeNat())
-const fileEntryArb: fc.Arbitrary<FileEntry> = fc.record({ path: pathArb, version: versionArb, size: sizeArb }, { noNullPrototype: true })
+const fileEntryArb: fc.Arbitrary<FileEntry> = fc.record({ path: pathArb, version: versionArb, size: sizeArb, snapshot: fc.boolean() }, { noNullPrototype: true })
+const u32Arb = fc.oneof(fc.constantFrom(0, 1, 0xffffffff), fc.nat(0xffffffff))
+const blockHashesArb = fc.array(versionArb, { maxLength: 20 })
 const changeArb: fc.Arbitrary<IndexChange> = fc.oneof(
   fileEntryArb.map((e): IndexChange => ({ op: 'upsert', ...e })),
   pathArb.map((path): IndexChange => ({ op: 'delete', path })),
@@ -370,7 +372,7 @@ export const messageCaseArb: fc.Arbitrary<MessageCase> = fc.oneof(
   fc.record({ path: pathArb, version: fc.option(versionArb, { nil: null }) }).map((r) => same({ type: 'GET_FILE', ...r })),
   pathArb.map((path) => same({ type: 'FILE_UP_TO_DATE', path })),
   pathArb.map((path) => same({ type: 'FILE_NOT_FOUND', path })),
-  fileEntryArb.map((e) => same({ type: 'FILE_SIZE', ...e })),
+  fc.record({ path: pathArb, version: versionArb, size: sizeArb }).map((e) => same({ type: 'FILE_SIZE', ...e })),
   fc.oneof(bufferArb(0, 0), bufferArb(1, 300)).map((data) => same({ type: 'FILE_DATA', data })),
   fc.record({ path: pathArb, reason: textArb }).map((r) => same({ type: 'FILE_ABORT', ...r })),
   fc.array(changeArb, { maxLength: 8 }).map((changes) => same({ type: 'INDEX_CHANGED', changes })),
@@ -379,6 +381,14 @@ export const messageCaseArb: fc.Arbitrary<MessageCase> = fc.oneof(
     .map((files) => same({ type: 'GET_FILES', files })),
   fc.record({ last: fc.boolean(), records: fc.array(recordArb, { maxLength: 8 }) }).map((r) => same({ type: 'FILES', ...r })),
   fc.boolean().map((present) => same({ type: 'FOLDER_STATE', present })),
+  // block messages
+  fc.record({ path: pathArb, version: versionArb }).map((r) => same({ type: 'GET_BLOCK_LIST', ...r })),
+  fc
+    .record({ path: pathArb, version: versionArb, size: sizeArb, blockSize: u32Arb, first: u32Arb, last: fc.boolean(), hashes: blockHashesArb })
+    .map((r) => same({ type: 'BLOCK_LIST', ...r })),
+  fc
+    .record({ type: fc.constantFrom('GET_BLOCKS' as const, 'BLOCKS' as const), path: pathArb, version: versionArb, first: u32Arb, count: fc.integer({ min: 1, max: 0xffff }) })
+    .map((r) => same(r)),
 )
 
 /** One or more concrete messages of every type (the codec tests check that none is missing). */
@@ -418,8 +428,8 @@ export function sampleMessages(): Message[] {
       type: 'FILE_LIST',
       last: false,
       files: [
-        { path: 'a.txt', version: v(1), size: 0 },
-        { path: 'dir/sub/ünï 😀.bin', version: v(2), size: Number.MAX_SAFE_INTEGER },
+        { path: 'a.txt', version: v(1), size: 0, snapshot: false },
+        { path: 'dir/sub/ünï 😀.bin', version: v(2), size: Number.MAX_SAFE_INTEGER, snapshot: true },
       ],
     },
     { type: 'GET_FILE', path: 'docs/readme.md', version: null },
@@ -435,7 +445,8 @@ export function sampleMessages(): Message[] {
     {
       type: 'INDEX_CHANGED',
       changes: [
-        { op: 'upsert', path: 'new.txt', version: v(9), size: 12 },
+        { op: 'upsert', path: 'new.txt', version: v(9), size: 12, snapshot: false },
+        { op: 'upsert', path: 'growing.log', version: v(10), size: 1 << 20, snapshot: true },
         { op: 'delete', path: 'old.txt' },
       ],
     },
@@ -455,6 +466,11 @@ export function sampleMessages(): Message[] {
     },
     { type: 'FOLDER_STATE', present: false },
     { type: 'FOLDER_STATE', present: true },
+    { type: 'GET_BLOCK_LIST', path: 'big.iso', version: v(0x42) },
+    { type: 'BLOCK_LIST', path: 'big.iso', version: v(0x42), size: 300 * 1024, blockSize: 128 * 1024, first: 0, last: true, hashes: [v(0x61), v(0x62), v(0x63)] },
+    { type: 'BLOCK_LIST', path: 'empty', version: v(0x43), size: 0, blockSize: 128 * 1024, first: 0, last: true, hashes: [] },
+    { type: 'GET_BLOCKS', path: 'big.iso', version: v(0x42), first: 1, count: 2 },
+    { type: 'BLOCKS', path: 'big.iso', version: v(0x42), first: 0xffffffff, count: 0xffff },
   ]
 }
 

@@ -71,8 +71,8 @@ function splitForFrames<T extends { path: string }>(entries: T[]): T[][] {
   return frames
 }
 
-/** Bytes of an entry besides its path: length prefix, version, size (and an upsert's op byte). */
-const ENTRY_FIXED_BYTES = 43
+/** Bytes of an entry besides its path: length prefix, version, size, flags (and an upsert's op byte). */
+const ENTRY_FIXED_BYTES = 44
 /** Files up to this size are read with one synchronous call. */
 const SMALL_READ_BYTES = 64 * 1024
 const CHANGED_WHILE_READ = 'the file changed while being read; a new version follows'
@@ -238,7 +238,8 @@ export class FolderServer {
     // While the shared folder is gone its list would name files nobody can have: the answer
     // waits until the folder is back (later requests on this connection wait behind it).
     await this.options.index.whenPresent()
-    const batches = splitForFrames(this.options.index.list())
+    // snapshot stays false until the index records which files never held still.
+    const batches = splitForFrames(this.options.index.list().map((file) => ({ path: file.path, version: file.version, size: file.size, snapshot: false })))
     for (const [i, files] of batches.entries()) {
       const frame = encodeMessage({ type: 'FILE_LIST', last: i === batches.length - 1, files })
       await connection.throttle(frame.length)

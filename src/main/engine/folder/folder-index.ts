@@ -467,7 +467,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     // Every file is announced, changed or not: a peer that asked for one while the folder was
     // away was refused it, and only a new announcement makes it ask again. Peers that already
     // hold a version skip it without a transfer.
-    const changes: IndexChange[] = [...next.values()].map((file) => ({ op: 'upsert', path: file.path, version: file.version, size: file.size }))
+    const changes: IndexChange[] = [...next.values()].map((file) => ({ op: 'upsert', path: file.path, version: file.version, size: file.size, snapshot: false }))
     for (const rel of this.files.keys()) if (!next.has(rel)) changes.push({ op: 'delete', path: rel })
     this.files = next
     this.onEvent({ type: 'folder-restored', folder: this.root })
@@ -503,7 +503,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       return
     }
     this.files.set(rel, file)
-    changes.push({ op: 'upsert', path: rel, version: file.version, size: file.size })
+    changes.push({ op: 'upsert', path: rel, version: file.version, size: file.size, snapshot: false })
   }
 
   private scheduleSave(): void {

@@ -1,5 +1,5 @@
 // TLS under every connection (docs/PROTOCOL.md §1.1): TLS 1.3 only, a certificate on both sides,
-// ALPN `dropbox-sync/4`, and no certificate authority: each side pins the other's certificate by
+// ALPN `dropbox-sync/<PROTOCOL_VERSION>`, and no certificate authority: each side pins the other's certificate by
 // its SHA-256, the device ID. Everything about TLS lives here: the acceptor's wrapping of an
 // accepted TCP socket, the initiator's dial with its pin, and the peer ID of a socket. Nothing
 // OpenSSL-only (no PSK, no custom options): Electron's Node runs on BoringSSL.
@@ -7,10 +7,12 @@ import type { Socket } from 'node:net'
 import { TLSSocket, connect as tlsConnect, createSecureContext, type SecureContext } from 'node:tls'
 import { formatEndpoint } from '../../../shared/endpoint'
 import { peerDeviceId } from '../identity/fingerprint'
+import { PROTOCOL_VERSION } from '../protocol/constants'
 import { benchAcceptPlain, benchDialPlain, PLAIN } from './bench-plain'
 import { dialEnd, DialError, idMismatch, type DialOptions, type TlsCredentials } from './dial'
 
-export const ALPN_PROTOCOL = 'dropbox-sync/4'
+/** Names the protocol version, so peers of different versions refuse each other in the TLS handshake. */
+export const ALPN_PROTOCOL = `dropbox-sync/${PROTOCOL_VERSION}`
 const VERSIONS = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } as const
 
 export { DialError, type DialOptions, type TlsCredentials }
@@ -71,6 +73,8 @@ export function acceptTls(raw: Socket, credentials: TlsCredentials, timeoutMs: n
 
 /** OpenSSL's and BoringSSL's ways of saying the bytes that came back are not TLS at all. */
 const NOT_TLS = /WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|RECORD_LAYER_FAILURE|HTTP_REQUEST|wrong version number|packet length too long/i
+/** The acceptor's alert when it offers no ALPN name we offer: another version of dropbox-sync, most likely. */
+const NO_COMMON_ALPN = /NO_APPLICATION_PROTOCOL|no application protocol/i
 
 /**
  * The initiator's side: connects, does TLS with our certificate, and checks the pin on
@@ -99,12 +103,13 @@ export function dialTls(options: DialOptions): Promise<TLSSocket> {
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if (!connected) return fail(new DialError('connect-failed', error.code ?? error.message))
       const text = `${error.code ?? ''} ${error.message}`
-      if (NOT_TLS.test(text)) return fail(new DialError('not-tls', `${where} does not speak TLS 1.3: not a dropbox-sync v4 peer`))
+      if (NOT_TLS.test(text)) return fail(new DialError('not-tls', `${where} does not speak TLS 1.3: not a dropbox-sync v${PROTOCOL_VERSION} peer`))
+      if (NO_COMMON_ALPN.test(text)) return fail(new DialError('not-dropbox-sync', `${where} speaks TLS but not ${ALPN_PROTOCOL}: another version of dropbox-sync, or another program`))
       fail(new DialError('tls-failed', `TLS with ${where} failed: ${error.code ?? error.message}`))
     })
-    socket.once('close', () => fail(new DialError('tls-failed', `${where} closed the connection during the TLS handshake: not a dropbox-sync v4 peer?`)))
+    socket.once('close', () => fail(new DialError('tls-failed', `${where} closed the connection during the TLS handshake: not a dropbox-sync v${PROTOCOL_VERSION} peer?`)))
     socket.once('secureConnect', () => {
-      if (socket.alpnProtocol !== ALPN_PROTOCOL) return fail(new DialError('not-dropbox-sync', `${where} speaks TLS but not ${ALPN_PROTOCOL}: not a dropbox-sync v4 peer`))
+      if (socket.alpnProtocol !== ALPN_PROTOCOL) return fail(new DialError('not-dropbox-sync', `${where} speaks TLS but not ${ALPN_PROTOCOL}: not a dropbox-sync v${PROTOCOL_VERSION} peer`))
       const id = peerDeviceId(socket)
       if (!id || !id.equals(options.expectId)) return fail(idMismatch(where, id, options.expectId))
       succeed()

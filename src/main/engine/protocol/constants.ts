@@ -1,11 +1,12 @@
 // Numbers fixed by docs/PROTOCOL.md. Change them there first.
 
 /**
- * 4: mutual TLS under every connection, HELLO carries a name (no node id, no auth), JOIN /
- * JOIN_OK / JOIN_PENDING, device IDs in the registry's lists, IDENTIFY gone. (3: FOLDER_STATE;
- * 2: GET_FILES / FILES.)
+ * 5: a version is the block-plan version (BLAKE3 over size, block size and block hashes), block
+ * lists and runs of blocks (GET_BLOCK_LIST / BLOCK_LIST / GET_BLOCKS / BLOCKS), a flags byte on
+ * list entries and upserts. (4: mutual TLS, HELLO names, JOIN; 3: FOLDER_STATE; 2: GET_FILES.)
+ * The ALPN name follows it (net/tls.ts).
  */
-export const PROTOCOL_VERSION = 4
+export const PROTOCOL_VERSION = 5
 /** The first four bytes of every HELLO payload: "DBSY". */
 export const HELLO_MAGIC = Buffer.from('DBSY', 'ascii')
 /** Bytes in a frame's length prefix. */
@@ -49,10 +50,18 @@ export const MessageType = {
   GET_FILES: 0x2c,
   FILES: 0x2d,
   FOLDER_STATE: 0x2e,
+  GET_BLOCK_LIST: 0x2f,
+  BLOCK_LIST: 0x30,
+  GET_BLOCKS: 0x31,
+  BLOCKS: 0x32,
 } as const
 
-/** Bytes in a version: the SHA-256 of a file's content. */
+/** Bytes in a version: the block-plan version of a file's content (blocks/block-plan.ts, fileVersion). */
 export const VERSION_BYTES = 32
+/** A FILE_LIST entry's and an INDEX_CHANGED upsert's flags; every other bit must be 0. */
+export const FileFlag = { snapshot: 0x01 } as const
+/** Most block hashes one BLOCK_LIST frame carries. */
+export const BLOCK_LIST_FRAME_HASHES = 8192
 /** FILE_LIST and INDEX_CHANGED entries are split across frames of about this many bytes. */
 export const LIST_FRAME_TARGET_BYTES = 256 * 1024
 /**

@@ -28,13 +28,15 @@ export interface ErrorMessage {
   text: string
 }
 
-/** One file of a shared folder as the wire carries it. */
+/** One file of a shared folder as the wire carries it (a FILE_LIST entry, an INDEX_CHANGED upsert). */
 export interface FileEntry {
   /** Relative, `/`-separated; the receiver validates it before using it (see shared/paths.ts). */
   path: string
-  /** SHA-256 of the content. */
+  /** The block-plan version of the content (blocks/block-plan.ts). */
   version: Buffer
   size: number
+  /** The file was still being written when it was indexed: this version is a snapshot of a moving file. */
+  snapshot: boolean
 }
 
 export type IndexChange = ({ op: 'upsert' } & FileEntry) | { op: 'delete'; path: string }
@@ -47,7 +49,7 @@ export interface WantedFile {
 
 /** The answer for one file of a GET_FILES, in request order. */
 export type FileRecord =
-  /** The whole content, whose SHA-256 is `version`; `data` is a view of the frame. */
+  /** The whole content, whose version is `version`; `data` is a view of the frame. */
   | { status: 'content'; version: Buffer; data: Buffer }
   | { status: 'up-to-date' }
   | { status: 'not-found' }
@@ -88,5 +90,20 @@ export type Message =
   | { type: 'FILES'; last: boolean; records: FileRecord[] }
   /** Pushed to subscribers: whether the shared folder is there (its files can be sent) or gone for now. */
   | { type: 'FOLDER_STATE'; present: boolean }
+  | BlockMessage
 
 export type MessageOf<T extends Message['type']> = Extract<Message, { type: T }>
+
+/** The block hashes of a file, or a run of its blocks (docs/PROTOCOL.md §12.2; blocks and versions: §12.8). */
+export type BlockMessage =
+  /** P→F: the block list of this version of the file. */
+  | { type: 'GET_BLOCK_LIST'; path: string; version: Buffer }
+  /**
+   * F→P, one frame of the list of F's version now: `hashes` are blocks `first`.. in order, at most
+   * BLOCK_LIST_FRAME_HASHES of them; `last` on the final frame.
+   */
+  | { type: 'BLOCK_LIST'; path: string; version: Buffer; size: number; blockSize: number; first: number; last: boolean; hashes: Buffer[] }
+  /** P→F: blocks first..first+count-1 of this version (count ≥ 1). */
+  | { type: 'GET_BLOCKS'; path: string; version: Buffer; first: number; count: number }
+  /** F→P: the run asked for follows as FILE_DATA, each frame within one block. */
+  | { type: 'BLOCKS'; path: string; version: Buffer; first: number; count: number }
