@@ -294,6 +294,9 @@ export function legitimateMessages(context: CaseContext, rng: Rng): Message[] {
     { type: 'PING' },
     ...files.map((f): Message => ({ type: 'GET_FILE', path: f.path, version: rng.chance(0.3) ? f.version : null })),
     { type: 'GET_FILES', files: (some.length ? some : files).map((f) => ({ path: f.path, version: rng.chance(0.2) ? f.version : null })) },
+    ...files.map((f): Message => ({ type: 'GET_BLOCK_LIST', path: f.path, version: f.version })),
+    // A run inside the file, or reaching past its last block (refused with FILE_ABORT).
+    ...files.map((f): Message => ({ type: 'GET_BLOCKS', path: f.path, version: f.version, first: rng.range(0, 1), count: rng.range(1, 3) })),
     { type: 'SUBSCRIBE' },
   ]
 }

@@ -16,6 +16,8 @@ import { endpointKey } from '../../src/shared/endpoint'
 import { HostilePeer } from '../helpers/hostile-peer'
 import type { TestIdentity } from '../helpers/test-identity'
 import { describeBytes, fuzzHello, makeCase, walk, type CaseContext, type FolderFile, type FuzzCase } from './fuzz-cases'
+import { blockCount, versionOf } from '../../src/main/engine/blocks/block-plan'
+import { BlockListJoin } from '../../src/main/engine/protocol/block-list-frames'
 
 /** Longest any one expected reply may take (a folder server waits up to 3 s for an unannounced device's USER_ON). */
 export const REPLY_DEADLINE_MS = Number(process.env.FUZZ_REPLY_DEADLINE_MS ?? 10_000)
@@ -231,6 +233,50 @@ async function expectFile(step: Step, request: MessageOf<'GET_FILE'>): Promise<'
   return 'continue'
 }
 
+async function expectBlockList(step: Step, request: MessageOf<'GET_BLOCK_LIST'>): Promise<'continue' | 'closed'> {
+  const file = fileOf(step.target, request.path)
+  if (!file) {
+    const r = await expectReply(step, 'FILE_NOT_FOUND', (m) => (m.path === request.path ? null : `echoes ${JSON.stringify(m.path)}`), `FILE_NOT_FOUND ${JSON.stringify(request.path)}`)
+    return r ? 'continue' : 'closed'
+  }
+  const join = new BlockListJoin(file.path)
+  for (let whole = false; !whole; ) {
+    const frame = await expectReply(step, 'BLOCK_LIST', () => null, `BLOCK_LIST of ${file.path}`)
+    if (frame === null) return 'closed'
+    try {
+      whole = join.add(frame)
+    } catch (error) {
+      throw new Violation(`BLOCK_LIST of ${file.path}: ${(error as Error).message}`)
+    }
+  }
+  const want = versionOf(file.content)
+  if (!join.list.version.equals(file.version) || join.list.hashes.some((h, i) => !h.equals(want.hashes[i]!))) throw new Violation(`the block list served for ${file.path} is not the file's`)
+  return 'continue'
+}
+
+async function expectBlocks(step: Step, request: MessageOf<'GET_BLOCKS'>): Promise<'continue' | 'closed'> {
+  const file = fileOf(step.target, request.path)
+  const echo = (m: { path: string }) => (m.path === request.path ? null : `echoes ${JSON.stringify(m.path)}`)
+  if (!file) return (await expectReply(step, 'FILE_NOT_FOUND', echo, `FILE_NOT_FOUND ${JSON.stringify(request.path)}`)) ? 'continue' : 'closed'
+  const { blockSize } = versionOf(file.content)
+  if (!request.version.equals(file.version) || request.first + request.count > blockCount(file.content.length, blockSize)) {
+    return (await expectReply(step, 'FILE_ABORT', echo, `FILE_ABORT ${JSON.stringify(request.path)}`)) ? 'continue' : 'closed'
+  }
+  const head = await expectReply(step, 'BLOCKS', (m) => echo(m) ?? (m.first === request.first && m.count === request.count && m.version.equals(request.version) ? null : 'does not echo the run'))
+  if (head === null) return 'closed'
+  const from = request.first * blockSize
+  const run = file.content.subarray(from, Math.min(file.content.length, (request.first + request.count) * blockSize))
+  const parts: Buffer[] = []
+  for (let received = 0; received < run.length; ) {
+    const data = await expectReply(step, 'FILE_DATA', () => null, `FILE_DATA of blocks of ${file.path} (${received} of ${run.length} bytes in)`)
+    if (data === null) return 'closed'
+    parts.push(data.data)
+    received += data.data.length
+  }
+  if (!Buffer.concat(parts).equals(run)) throw new Violation(`the blocks served for ${file.path} are not the file's`)
+  return 'continue'
+}
+
 async function expectFiles(step: Step, request: MessageOf<'GET_FILES'>): Promise<'continue' | 'closed'> {
   const records: FileRecord[] = []
   for (let last = false; !last; ) {
@@ -367,6 +413,10 @@ async function folderStep(step: Step, m: Message): Promise<'continue' | 'closed'
       return expectFile(step, m)
     case 'GET_FILES':
       return expectFiles(step, m)
+    case 'GET_BLOCK_LIST':
+      return expectBlockList(step, m)
+    case 'GET_BLOCKS':
+      return expectBlocks(step, m)
     case 'SUBSCRIBE': {
       const ack = await expectReply(step, 'INDEX_CHANGED', (c) => (c.changes.length ? `${c.changes.length} changes in the acknowledgement` : null), 'the empty INDEX_CHANGED')
       if (ack === null) return 'closed'

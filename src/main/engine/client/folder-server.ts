@@ -22,6 +22,7 @@ import type { FolderIndex, IndexedFile } from '../folder/folder-index'
 import { FolderSession } from './folder-session'
 import { VersionHasher, versionOfBytes } from '../blocks/version-hasher'
 import { loadBlockHash } from '../blocks/block-hash'
+import { BlockSender } from './block-sender'
 
 /** Who may connect: the devices the registry server has announced, by device ID (hex). */
 export interface PeerDirectory {
@@ -126,6 +127,17 @@ export class FolderServer {
   private readonly onMissing = (): void => this.push([{ type: 'FOLDER_STATE', present: false }])
   private readonly onRestored = (): void => this.push([{ type: 'FOLDER_STATE', present: true }])
 
+  private readonly blocks = new BlockSender({
+    lookup: (relPath) => this.lookup(relPath),
+    blockList: (relPath) => this.options.index.blockList(relPath),
+    open: (relPath, file) => this.open(relPath, file),
+    abort: (connection, relPath, reason) => this.abort(connection, relPath, reason),
+    changedWhileRead: (connection, relPath) => this.changedWhileRead(connection, relPath),
+    chunkBytes: () => this.chunkBytes(),
+    take: () => this.chunks.take(),
+    give: (chunk) => this.chunks.give(chunk),
+  })
+
   constructor(private readonly options: FolderServerOptions) {}
 
   async start(): Promise<{ host: string; port: number }> {
@@ -222,6 +234,10 @@ export class FolderServer {
         return this.sendFile(connection, message.path, message.version)
       case 'GET_FILES':
         return this.sendFiles(connection, message.files)
+      case 'GET_BLOCK_LIST':
+        return this.blocks.sendList(connection, message.path)
+      case 'GET_BLOCKS':
+        return this.blocks.sendBlocks(connection, message.path, message.version, message.first, message.count)
       case 'SUBSCRIBE':
         // Acknowledged with an empty INDEX_CHANGED: from here on every change is pushed. Then where
         // the folder stands, so a peer subscribing again after a lost connection knows for sure.

@@ -11,6 +11,8 @@ import { hashFile } from './hash'
 
 /** Files of fewer blocks than this (their list under one 4 KiB disk block) are hashed when asked. */
 export const STORED_MIN_BLOCKS = 128
+/** Lists asked for lately, kept in memory: a peer pulling a file asks for its blocks run by run. */
+const RECENT_LISTS = 32
 
 export interface IndexedVersion {
   path: string
@@ -20,6 +22,8 @@ export interface IndexedVersion {
 
 export class IndexBlockLists {
   private readonly store: BlockStore
+  /** By version (hex), oldest first. */
+  private readonly recent = new Map<string, BlockList>()
 
   constructor(
     dir: string,
@@ -42,6 +46,20 @@ export class IndexBlockLists {
    * version (the caller has the index look at it again).
    */
   async listOf(file: IndexedVersion): Promise<BlockList | 'changed'> {
+    const key = file.version.toString('hex')
+    const known = this.recent.get(key)
+    if (known) return known
+    const list = await this.read(file)
+    if (list === 'changed') return list
+    this.recent.set(key, list)
+    for (const old of this.recent.keys()) {
+      if (this.recent.size <= RECENT_LISTS) break
+      this.recent.delete(old)
+    }
+    return list
+  }
+
+  private async read(file: IndexedVersion): Promise<BlockList | 'changed'> {
     const kept = await this.store.get(file.version).catch(() => null)
     if (kept) return kept
     const fd = this.inside.openFile(file.path)

@@ -1,0 +1,111 @@
+// GET_BLOCK_LIST and GET_BLOCKS at a real folder server (client/block-sender.ts): lists that
+// prove their version, runs of blocks in frames that never cross a block, and no block sent
+// under a version its bytes are not.
+import { randomBytes } from 'node:crypto'
+import { closeSync, openSync, utimesSync, writeFileSync, writeSync } from 'node:fs'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { versionOf } from '../../src/main/engine/blocks/block-plan'
+import { BlockListJoin } from '../../src/main/engine/protocol/block-list-frames'
+import { identified, serve } from '../helpers/folder-serving'
+import { tempDir } from '../helpers/temp'
+import type { RawPeer } from '../helpers/raw-peer'
+
+const KiB = 1024
+const ME = { ip: '127.0.0.1', port: 40001 }
+
+async function listOf(peer: RawPeer, rel: string): Promise<BlockListJoin> {
+  const join = new BlockListJoin(rel)
+  while (!join.add(await peer.next('BLOCK_LIST')));
+  return join
+}
+
+/** The FILE_DATA frames of a run: their bytes, and whether any crossed a block's end. */
+async function runOf(peer: RawPeer, bytes: number, blockSize: number, firstOffset: number): Promise<{ data: Buffer; crossed: boolean }> {
+  const parts: Buffer[] = []
+  let crossed = false
+  for (let got = 0; got < bytes; ) {
+    const { data } = await peer.next('FILE_DATA')
+    const at = firstOffset + got
+    if (Math.floor(at / blockSize) !== Math.floor((at + data.length - 1) / blockSize)) crossed = true
+    parts.push(data)
+    got += data.length
+  }
+  return { data: Buffer.concat(parts), crossed }
+}
+
+describe('block serving', () => {
+  it('sends a file’s block list, which proves its version, and any run of its blocks', async () => {
+    const root = tempDir('shared-')
+    // Blocks of 128 KiB; frames of about 1 MiB would cross them if nothing kept them apart.
+    const content = randomBytes(20 * 128 * KiB + 999)
+    writeFileSync(path.join(root, 'big.bin'), content)
+    const { port } = await serve(root, new Set(['127.0.0.1:40001']))
+    const peer = await identified(port, ME)
+    const want = versionOf(content)
+
+    peer.send({ type: 'GET_BLOCK_LIST', path: 'big.bin', version: want.version })
+    const { list } = await listOf(peer, 'big.bin')
+    expect(list.version.equals(want.version)).toBe(true)
+    expect(list.hashes.map((h) => h.toString('hex'))).toEqual(want.hashes.map((h) => h.toString('hex')))
+
+    for (const [first, count] of [[0, 1], [3, 9], [19, 2], [0, 21]] as const) {
+      peer.send({ type: 'GET_BLOCKS', path: 'big.bin', version: want.version, first, count })
+      expect(await peer.next('BLOCKS')).toMatchObject({ path: 'big.bin', first, count })
+      const from = first * want.blockSize
+      const to = Math.min(content.length, (first + count) * want.blockSize)
+      const { data, crossed } = await runOf(peer, to - from, want.blockSize, from)
+      expect(data.equals(content.subarray(from, to))).toBe(true)
+      expect(crossed).toBe(false)
+    }
+  })
+
+  it('answers a path it does not serve, a version it does not have, and a run past the end without a byte of content', async () => {
+    const root = tempDir('shared-')
+    const content = randomBytes(3 * 128 * KiB)
+    writeFileSync(path.join(root, 'big.bin'), content)
+    const { port } = await serve(root, new Set(['127.0.0.1:40001']))
+    const peer = await identified(port, ME)
+    const { version } = versionOf(content)
+    peer.send({ type: 'GET_BLOCK_LIST', path: 'none.bin', version })
+    expect(await peer.next('FILE_NOT_FOUND')).toEqual({ type: 'FILE_NOT_FOUND', path: 'none.bin' })
+    peer.send({ type: 'GET_BLOCKS', path: '../outside', version, first: 0, count: 1 })
+    expect(await peer.next('FILE_NOT_FOUND')).toEqual({ type: 'FILE_NOT_FOUND', path: '../outside' })
+    peer.send({ type: 'GET_BLOCKS', path: 'big.bin', version: randomBytes(32), first: 0, count: 1 })
+    expect(await peer.next('FILE_ABORT')).toMatchObject({ path: 'big.bin', reason: expect.stringContaining('new version follows') })
+    peer.send({ type: 'GET_BLOCKS', path: 'big.bin', version, first: 2, count: 2 })
+    expect(await peer.next('FILE_ABORT')).toMatchObject({ path: 'big.bin', reason: expect.stringContaining('no such blocks') })
+    // Still in step: the next request is answered as usual.
+    peer.send({ type: 'GET_BLOCKS', path: 'big.bin', version, first: 2, count: 1 })
+    expect(await peer.next('BLOCKS')).toMatchObject({ first: 2, count: 1 })
+    expect((await runOf(peer, 128 * KiB, 128 * KiB, 2 * 128 * KiB)).data.equals(content.subarray(2 * 128 * KiB))).toBe(true)
+  })
+
+  it('never completes a block whose bytes changed in place behind the index: it aborts, and indexes the file again', async () => {
+    const root = tempDir('shared-')
+    const file = path.join(root, 'db.bin')
+    const content = randomBytes(4 * 128 * KiB)
+    writeFileSync(file, content)
+    // A whole-second mtime long past, which the rewrite below can set again exactly.
+    utimesSync(file, 1e9, 1e9)
+    const { port, index } = await serve(root, new Set(['127.0.0.1:40001']))
+    const peer = await identified(port, ME)
+    const { version } = versionOf(content)
+    // The list first, as a puller asks for it: the server has it when the blocks are asked for.
+    peer.send({ type: 'GET_BLOCK_LIST', path: 'db.bin', version })
+    await listOf(peer, 'db.bin')
+    // Rewritten in place with the same size and mtime: no stat can tell.
+    const fd = openSync(file, 'r+')
+    writeSync(fd, Buffer.from('CHANGED'), 0, 7, 128 * KiB + 5)
+    closeSync(fd)
+    utimesSync(file, 1e9, 1e9)
+    peer.send({ type: 'GET_BLOCKS', path: 'db.bin', version, first: 0, count: 3 })
+    expect(await peer.next('BLOCKS')).toMatchObject({ first: 0, count: 3 })
+    // Block 0 whole, then the abort instead of block 1's last bytes.
+    const first = await runOf(peer, 128 * KiB, 128 * KiB, 0)
+    expect(first.data.equals(content.subarray(0, 128 * KiB))).toBe(true)
+    expect(await peer.next('FILE_ABORT')).toMatchObject({ path: 'db.bin', reason: expect.stringContaining('changed') })
+    for (const deadline = Date.now() + 10_000; index.get('db.bin')!.version.equals(version) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20))
+    expect(index.get('db.bin')!.version.equals(version)).toBe(false)
+  })
+})
