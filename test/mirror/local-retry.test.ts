@@ -56,7 +56,7 @@ describe('LocalRetry', () => {
     vi.advanceTimersByTime(2000)
     expect(tried[1]).toEqual(['f4', 'f5', 'f6', 'f7'])
     tried = []
-    expect(retry.settled('f4', true)).toBeNull()
+    retry.settled('f4', true)
     // All that are not out at the moment; the ones out have their own answer coming.
     expect(tried).toEqual([['f8', 'f9', 'f0', 'f1', 'f2', 'f3']])
     // A second write hands out nothing more: everything is out.
@@ -68,18 +68,21 @@ describe('LocalRetry', () => {
     expect(tried).toHaveLength(2)
   })
 
-  it('says which cause a write ended once nothing waits for it any more, and stops when nothing waits', () => {
+  it('a cause is over once nothing waits for it any more (news again), and the rounds stop when nothing waits', () => {
     retry.wait('a', 'read-only')
     retry.wait('b', 'read-only')
     retry.wait('c', 'full')
-    expect(retry.settled('a', true)).toBeNull()
-    expect(retry.settled('b', true)).toBe('read-only')
-    // Not wanted any more: it waits no longer, but nothing was written.
-    expect(retry.settled('c', false)).toBeNull()
+    retry.settled('a', true)
+    expect(retry.wait('x', 'read-only').news).toBe(false)
+    retry.settled('x', true)
+    retry.settled('b', true)
+    expect(retry.wait('y', 'read-only').news).toBe(true)
+    retry.settled('y', true)
+    // Not wanted any more: it waits no longer, though nothing was written.
+    retry.settled('c', false)
     expect(retry.size).toBe(0)
     expect(retry.scheduled).toBe(false)
-    expect(retry.settled('c', true)).toBeNull()
-    // Over: the same cause is news again.
+    expect(vi.getTimerCount()).toBe(0)
     expect(retry.wait('d', 'full').news).toBe(true)
   })
 

@@ -61,14 +61,13 @@ export class LocalRetry {
 
   /**
    * `rel` no longer waits: `written` (the disk took it), or it is not wanted any more (the peer
-   * deleted or changed it). A write lets every other waiting file be tried at once. Returns the
-   * cause that nothing waits for any more, once a write ended it (null otherwise).
+   * deleted or changed it). A write lets every other waiting file be tried at once. A cause nothing
+   * waits for any more is over: it is news again.
    */
-  settled(rel: string, written: boolean): WriteCause | null {
+  settled(rel: string, written: boolean): void {
     const entry = this.waiting.get(rel)
-    if (!entry) return null
+    if (!entry) return
     this.remove(rel, entry)
-    const ended = written && !this.perCause.get(entry.cause) ? entry.cause : null
     if (this.waiting.size === 0) {
       this.cancel()
       this.rounds = 0
@@ -78,7 +77,6 @@ export class LocalRetry {
       this.schedule()
       this.handOut(this.idle)
     }
-    return ended
   }
 
   /** Ends the timer and forgets every path (the peer left, the client stops). */
