@@ -74,7 +74,7 @@ describe.skipIf(!canMount('tmpfs'))('a hostile disk under the mirror', () => {
     for (let i = 0; i < 3; i++) files[`big-${i}.bin`] = randomBytes(700 * 1024)
     for (let i = 0; i < 20; i++) files[`small/${i}.bin`] = randomBytes(8 * 1024)
     const { senderDir, receiver, mirror } = await pairWithMirrorOn(mirrorRoot, files)
-    await receiver.cli.until(() => receiver.cli.events.some((e) => e.type === 'error' && /ENOSPC|no space|full/i.test(e.message)), 20_000, 'a disk-full error')
+    await receiver.cli.until(() => receiver.cli.events.some((e) => e.type === 'error' && /ENOSPC|no space|full|not enough free space/i.test(e.message)), 20_000, 'a disk-full error')
     await sleep(5000)
     expect(receiver.cli.child.exitCode).toBeNull()
     expectOnlyWholeFiles(versionsOf(senderDir), mirror)

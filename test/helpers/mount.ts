@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 
 const mounts: string[] = []
+/** Folders bound read-only onto themselves (see readOnly). */
+const binds: string[] = []
 
 /** A fresh folder with a new `type` filesystem mounted on it, or null when this process may not mount. */
 export function mounted(type: 'tmpfs' | 'ramfs', options = ''): string | null {
@@ -28,7 +30,34 @@ export function canMount(type: 'tmpfs' | 'ramfs'): boolean {
   return dir !== null
 }
 
+/**
+ * `dir` itself made read-only (a read-only bind mount of it onto itself: root ignores chmod), or
+ * null when this process may not mount. The returned function makes it writable again.
+ */
+export function readOnly(dir: string): (() => void) | null {
+  if (process.getuid?.() !== 0) return null
+  if (spawnSync('mount', ['--bind', dir, dir]).status !== 0) return null
+  if (spawnSync('mount', ['-o', 'remount,bind,ro', dir]).status !== 0) {
+    spawnSync('umount', [dir])
+    return null
+  }
+  binds.push(dir)
+  return () => {
+    if (binds.includes(dir)) spawnSync('mount', ['-o', 'remount,bind,rw', dir])
+  }
+}
+
+/** Whether a folder can be made read-only here at all (for it.skipIf). */
+export function canMakeReadOnly(): boolean {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ro-'))
+  const made = readOnly(dir) !== null
+  unmountAll()
+  rmSync(dir, { recursive: true, force: true })
+  return made
+}
+
 export function unmountAll(): void {
+  for (const dir of binds.splice(0)) if (spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir])
   for (const dir of mounts.splice(0)) {
     // A process killed a moment ago may still hold files there: detached lazily, it goes once they close.
     if (spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir])

@@ -25,7 +25,8 @@ import { pathInMirror } from './mirror-path'
 import { PathRecords } from './path-records'
 import { decide } from './reconcile'
 import { wayIsReal } from './mirror-way'
-import { Reachability, retryDelay } from './reachability'
+import { Reachability } from './reachability'
+import { LocalWrites } from './local-writes'
 import { WRITE_FAILED } from './write-failure'
 import { PeerSession, PeerSessionError } from './peer-session'
 import type { TlsCredentials } from '../net/tls'
@@ -135,8 +136,8 @@ export class MirrorCoordinator {
   private readonly stateDir: string
   /** Removing, moving and restoring mirror files, with the history and the recycler. */
   private readonly files: MirrorFiles
-  /** Whether the mirror's disk is refusing writes: said once when it starts, not per file. */
-  private readonly mirrorDisk = new Reachability()
+  /** Pulls against the mirror's own disk: free space first, writes it refuses wait for it. */
+  private readonly writes: LocalWrites<PeerState>
   /** Each peer's recent deletions and those held, by device ID; kept while it is away. */
   private readonly holds = new Map<string, MassDeleteHold>()
   private readonly pauses: PauseState
@@ -159,6 +160,11 @@ export class MirrorCoordinator {
     this.pauses = new PauseState(path.join(this.stateDir, PAUSE_FILE))
     this.stateEvents = new Throttle(STATE_EVENTS_EVERY_MS, () => this.emitState())
     this.stats = new MirrorStats((id) => this.statsSource(id), options.onEvent)
+    this.writes = new LocalWrites({
+      report: (message, peer) => this.report(WRITE_FAILED, message, peer),
+      retry: (state, paths) => this.background(this.retryWrites(state, paths), () => `writing again into the mirror of ${state.ref.key}`),
+      toCome: (state) => toComeList(state.manifest.files, state.remote ?? state.incoming?.files ?? null, state.paths.refused, 0).bytes,
+    })
   }
 
   async start(): Promise<void> {
@@ -193,6 +199,7 @@ export class MirrorCoordinator {
     this.stopped = true
     this.stateEvents.cancel()
     this.stats.close()
+    this.writes.dispose()
     for (const state of this.peers.values()) {
       state.control?.close()
       state.guard?.close()
@@ -464,6 +471,7 @@ export class MirrorCoordinator {
     state.folderAway = false
     state.paths.forgetAll('held')
     state.gathering.dispose()
+    this.writes.forget(state)
     // Watched again once it is whole again; its list, when it is back, is weighed against the
     // disk first (see applyList), so what was damaged meanwhile comes before it is called synced.
     state.guard?.close()
@@ -705,6 +713,7 @@ export class MirrorCoordinator {
       record: state.paths.of(rel),
       probeDisk: state.probeDisk,
     })
+    if (decision.do === 'nothing' || decision.do === 'remove') this.writes.unwanted(state, rel)
     if (decision.release && this.holds.get(state.ref.id)?.release(rel)) {
       this.options.onEvent({ type: 'mass-delete-cleared', peer: state.ref.key, id: state.idText, name: state.name, confirmed: false })
     }
@@ -714,6 +723,8 @@ export class MirrorCoordinator {
     const where = pathInMirror(state.ref.folder, rel)
     if ('problem' in where) return
     if (decision.recycled && (await this.files.restoreRecycled(state, rel, want, where.path))) return
+    // Not fetched while it would not fit: it waits for room (local-writes.ts).
+    if (!this.writes.admit(state, rel, want.size)) return
     state.paths.setPending(rel, want.version)
     const job: FileJob = {
       kind: 'file',
@@ -767,6 +778,7 @@ export class MirrorCoordinator {
     if (job.kind === 'file' && job.keepAs) this.files.settleKept(job, result)
     const generation = this.jobGenerations.get(job.id)
     this.jobGenerations.delete(job.id)
+    if (job.kind === 'file') this.writes.ended(job.peer, job.path, result.ok)
     const state = this.peers.get(job.peer.id)
     if (!state) return
     const current = state.online && generation === state.generation
@@ -788,7 +800,6 @@ export class MirrorCoordinator {
     if (current) state.paths.clearPending(job.path)
     if (result.kind === 'file' && result.ok) {
       state.paths.forget(job.path, 'attempts')
-      this.mirrorDisk.answered()
       // Whatever the generation, the file is on disk now: the manifest must say so.
       if (result.outcome !== 'up-to-date') {
         state.manifest.set(job.path, result.version, result.size, result.mtimeMs)
@@ -808,14 +819,9 @@ export class MirrorCoordinator {
       this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
       return
     } else if (!result.ok && result.outcome === 'failed' && result.code === WRITE_FAILED && current) {
-      // The mirror's disk refused (full, read-only): tried again, less and less often, for as
-      // long as that lasts; said once until a write succeeds again.
-      const attempts = state.paths.attempts(job.path) + 1
-      state.paths.setAttempts(job.path, attempts)
-      this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
-      const { news } = this.mirrorDisk.failed()
-      if (news) this.report(WRITE_FAILED, `${result.reason} (${job.path} from ${job.peer.key}); every file waits and is tried again until the disk takes it`)
-      this.retryFile(state, job, retryDelay(attempts))
+      // The mirror's disk refused (full, read-only): not a try of the file's; it waits for the
+      // disk, for as long as that lasts (local-writes.ts).
+      if (this.writes.refused(state, job.path, result.reason)) this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
       return
     } else if (!result.ok && result.outcome === 'failed') {
       const attempts = state.paths.attempts(job.path) + 1
@@ -847,6 +853,12 @@ export class MirrorCoordinator {
       return this.consider(state, state.generation, job.path).then(() => this.checkSynced(state))
     }
     this.retryLater(retry, ms, state, state.generation)
+  }
+
+  /** Files that waited for the mirror's disk: considered again. */
+  private async retryWrites(state: PeerState, paths: string[]): Promise<void> {
+    for (const rel of paths) await this.consider(state, state.generation, rel)
+    this.checkSynced(state)
   }
 
   private checkSynced(state: PeerState): void {

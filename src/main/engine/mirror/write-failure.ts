@@ -14,3 +14,29 @@ export function asWriteFailure(error: unknown): PeerSessionError | null {
   if (!code || !DISK_CODES.has(code)) return null
   return new PeerSessionError(WRITE_FAILED, `cannot write into the mirror: ${(error as Error).message}`, true)
 }
+
+/** Why the disk refused, as the user has to fix it: each is said once per mirror while it lasts. */
+export type WriteCause = 'read-only' | 'no-permission' | 'full' | 'disk-error' | 'open-files' | 'other'
+
+const CAUSES: Readonly<Record<string, WriteCause>> = {
+  EROFS: 'read-only',
+  EACCES: 'no-permission',
+  EPERM: 'no-permission',
+  ENOSPC: 'full',
+  EDQUOT: 'full',
+  EIO: 'disk-error',
+  EMFILE: 'open-files',
+  ENFILE: 'open-files',
+}
+
+/**
+ * The cause a write failure's reason names. It crossed a thread as text (a hash writer's error,
+ * a worker's result), and Node's messages carry the code (`EROFS: read-only file system, …`).
+ */
+export function writeCause(reason: string): WriteCause {
+  for (const [, code] of reason.matchAll(/\b(E[A-Z]{2,}): [a-z]/g)) {
+    const cause = CAUSES[code!]
+    if (cause) return cause
+  }
+  return 'other'
+}
