@@ -32,7 +32,7 @@ export function describe(event: EngineEvent, nameOf: (peer: string) => string | 
     case 'transfer-failed':
       return `transfer failed: ${peer(event.peer)} ${shown(event.path)}: ${shown(event.reason)}${event.retrying ? ' (trying again)' : ''}`
     case 'file-synced':
-      return `synced ${peer(event.peer)} ${shown(event.path)} (${event.bytes} bytes)`
+      return `synced ${peer(event.peer)} ${shown(event.path)} (${event.bytes} bytes${event.transferred !== undefined ? `, ${event.transferred} over the wire` : ''})`
     case 'file-removed':
       return `removed ${peer(event.peer)} ${shown(event.path)}`
     case 'peer-synced':

@@ -150,6 +150,8 @@ export interface FileSyncedEvent {
   peer: string
   path: string
   bytes: number
+  /** Content bytes that came over the wire for it when the rest was on disk already (absent: all of it came). */
+  transferred?: number
   /** Its version (docs/PROTOCOL.md, blocks), hex. */
   version: string
 }

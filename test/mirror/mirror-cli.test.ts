@@ -171,7 +171,7 @@ describe('a burst of random changes', () => {
 })
 
 describe('cut transfers and returning peers', () => {
-  it('a sender killed mid-file leaves no partial file; after it restarts the mirror completes', async () => {
+  it('a sender killed mid-file leaves only a partial beside the final path; restarted, it sends only the blocks still missing', async () => {
     const serverPort = await startServer()
     const senderDir = tempDir('sender-')
     const big = path.join(senderDir, 'big.bin')
@@ -183,24 +183,29 @@ describe('cut transfers and returning peers', () => {
     const receiverDir = tempDir('receiver-')
     const receiver = await startClient(serverPort, receiverDir)
 
-    await receiver.cli.waitFor('transfer-progress', { path: 'big.bin' }, 20_000)
+    // Killed once a quarter of it is in.
+    await receiver.cli.until(() => receiver.cli.events.some((e) => e.type === 'transfer-progress' && e.path === 'big.bin' && e.bytes >= 64 * 1024 * 1024), 30_000, 'a quarter of big.bin')
     sender.cli.kill('SIGSTOP')
     sender.cli.kill('SIGKILL')
     // Generous waits: CI machines are shared and this test moves 256 MiB.
     await receiver.cli.waitFor('peer-left', { port: senderPort }, 15_000)
     await receiver.cli.waitFor('transfer-failed', { path: 'big.bin' }, 15_000)
-    const target = path.join(mirrorOf(receiverDir, senderPort), 'big.bin')
-    expect(existsSync(target)).toBe(false)
-    // The temp file beside the final path is gone too.
-    await receiver.cli.until(() => readdirSync(mirrorOf(receiverDir, senderPort)).length === 0, 15_000, 'temp files to go')
+    const mirror = mirrorOf(receiverDir, senderPort)
+    expect(existsSync(path.join(mirror, 'big.bin'))).toBe(false)
+    // Nothing at the final path; the partial stays for the next try, a temp file no one shows.
+    await receiver.cli.until(() => readdirSync(mirror).length === 1, 15_000, 'only the partial to stay')
+    expect(readdirSync(mirror)[0]).toMatch(/^\.dbs-tmp-part-[0-9a-f]{16}-[0-9a-f]{8}$/)
 
     // A temp file left by an earlier crash of the receiver is a stray; it goes with the next list.
-    const leftover = path.join(mirrorOf(receiverDir, senderPort), '.dbs-tmp-999-0-1')
+    const leftover = path.join(mirror, '.dbs-tmp-999-0-1')
     writeFileSync(leftover, 'half a file from a crash')
     utimesSync(leftover, 1e9, 1e9)
     sender = await startClient(serverPort, senderDir, '-p', String(senderPort))
     await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 1, 60_000, 'the mirror to complete')
-    await expectMirrored(senderDir, mirrorOf(receiverDir, senderPort))
+    await expectMirrored(senderDir, mirror)
+    const synced = receiver.cli.find('file-synced', { path: 'big.bin' })
+    expect(synced?.type === 'file-synced' && synced.transferred).toBeLessThanOrEqual(192 * 1024 * 1024)
+    expect(readdirSync(mirror)).toEqual(['big.bin'])
   })
 
   it('a mirror file deleted by hand while its peer is away is back before the peer is called synced again', async () => {

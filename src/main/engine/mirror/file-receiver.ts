@@ -15,6 +15,7 @@ import { MirrorWriter, pathInMirror } from './mirror-path'
 import { PeerSessionError, type PeerSession } from './peer-session'
 import { WRITE_FAILED } from './write-failure'
 import { VersionHasher } from '../blocks/version-hasher'
+import { pullByBlocks } from './block-puller'
 
 const PROGRESS_EVERY_MS = 100
 /** Files up to this size are gathered in memory; larger ones go to the hash writer. */
@@ -51,7 +52,21 @@ export class FileReceiver {
       // Moved away since the job was made: the main thread knows where it went (the recycler).
       if (!existsSync(job.reuseFrom)) return { kind: 'file', ok: false, outcome: 'source-gone' }
     }
+    if (job.size > SMALL_FILE_BYTES) return this.pull(job, target, await session(), hooks)
     return this.fetch(job, target, await session(), hooks)
+  }
+
+  /** A large file, by blocks: what the mirror holds already is not fetched again (block-puller.ts). */
+  private async pull(job: FileJob, target: string, session: PeerSession, hooks: ReceiverHooks): Promise<JobResult> {
+    const pulled = await pullByBlocks(job, target, session, this.writer, hooks)
+    if ('kind' in pulled) return pulled
+    try {
+      this.writer.commit(pulled.temp, target, job.keepAs)
+    } catch (error) {
+      rmSync(pulled.temp, { force: true })
+      throw new PeerSessionError(WRITE_FAILED, `could not place ${job.path} from ${job.peer.key}: ${(error as Error).message}`, true)
+    }
+    return placed('fetched', pulled.version, pulled.size, target, pulled.transferred)
   }
 
   private async copyLocal(job: FileJob, target: string): Promise<Done | null> {

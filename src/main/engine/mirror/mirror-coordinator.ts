@@ -803,7 +803,7 @@ export class MirrorCoordinator {
       // Whatever the generation, the file is on disk now: the manifest must say so.
       if (result.outcome !== 'up-to-date') {
         state.manifest.set(job.path, result.version, result.size, result.mtimeMs)
-        this.options.onEvent({ type: 'file-synced', peer: job.peer.key, path: job.path, bytes: result.size, version: result.version })
+        this.options.onEvent({ type: 'file-synced', peer: job.peer.key, path: job.path, bytes: result.size, ...(result.transferred < result.size ? { transferred: result.transferred } : {}), version: result.version })
       }
     } else if (!result.ok && result.outcome === 'source-gone') {
       // Nothing to report: considered again below, the bytes now come out of the recycler.

@@ -1,0 +1,251 @@
+// Brings a large file into a mirror block by block (docs/PROTOCOL.md §12.8): the peer's block
+// list first, then every block already on disk is taken from there (a partial left by an earlier
+// try, the old copy at the same path), and only the rest is asked for, in runs pipelined on the
+// worker's connection. Each block is checked against the list before it is written at its offset
+// into the partial file, which is renamed into place once every block is verified; a cut transfer
+// keeps its partial, so the next try moves only what is missing.
+import { lstatSync } from 'node:fs'
+import { createBlockHasher, type BlockHasher } from '../blocks/block-hash'
+import { blockRange } from '../blocks/block-plan'
+import { PartialFile } from '../blocks/partial-file'
+import { BlockListError, BlockListJoin, type BlockList } from '../protocol/block-list-frames'
+import type { Message } from '../protocol/messages'
+import type { FileJob, JobResult } from './jobs'
+import type { MirrorWriter } from './mirror-path'
+import { PeerSessionError, type PeerSession } from './peer-session'
+import { WRITE_FAILED } from './write-failure'
+
+/** Bytes asked for in one GET_BLOCKS (at least one block). */
+export const RUN_BYTES = 8 * 1024 * 1024
+/** Runs asked for ahead of the one arriving: the peer answers in order, so this keeps the link busy. */
+export const RUNS_AHEAD = 4
+/** Bytes received and not yet written at which the socket stops being read. */
+const UNWRITTEN_HIGH_WATER = 32 * 1024 * 1024
+const PROGRESS_EVERY_MS = 100
+
+export interface PullHooks {
+  started(total: number, version: string): void
+  progress(bytes: number, total: number): void
+}
+
+export interface PullOutcome {
+  /** The partial file, complete and verified, to be renamed onto the target. */
+  temp: string
+  version: string
+  size: number
+  /** Content bytes that came over the wire. */
+  transferred: number
+  /** Blocks taken from disk instead. */
+  local: number
+}
+
+/**
+ * Pulls `job`'s file into a partial beside `target`; resolves once it is whole and verified (the
+ * caller renames it), or with a result that needs no pull (not found). Throws PeerSessionError.
+ */
+export async function pullByBlocks(job: FileJob, target: string, session: PeerSession, writer: MirrorWriter, hooks: PullHooks): Promise<PullOutcome | Extract<JobResult, { ok: false }>> {
+  const list = await fetchList(job, session)
+  if ('kind' in list) return list
+  const partial = openPartial(job, list, writer)
+  let local = 0
+  try {
+    await partial.open().catch(writeFailed(job))
+    // The old copy at the same path: an edit leaves most blocks where they were.
+    if (partial.verifiedCount < partial.blocks && isFileAt(target)) local += await takeFromCopy(partial, target, list).catch(writeFailed(job))
+    hooks.started(list.size, list.version.toString('hex'))
+    const transferred = await fetchMissing(job, session, partial, list, hooks)
+    const temp = await partial.finish().catch(writeFailed(job))
+    return { temp, version: list.version.toString('hex'), size: list.size, transferred, local }
+  } catch (error) {
+    // Whatever was verified stays for the next try; a peer that lied gets its blocks checked again then.
+    await partial.abandon().catch(() => {})
+    throw error
+  }
+}
+
+async function fetchList(job: FileJob, session: PeerSession): Promise<BlockList | Extract<JobResult, { ok: false }>> {
+  const join = new BlockListJoin(job.path)
+  let answer: Extract<JobResult, { ok: false }> | 'aborted' | null = null
+  let reason = ''
+  await session.request({ type: 'GET_BLOCK_LIST', path: job.path, version: Buffer.from(job.version, 'hex') }, (reply) => {
+    if (reply.type === 'FILE_NOT_FOUND' && reply.path === job.path) {
+      answer = { kind: 'file', ok: false, outcome: 'not-found' }
+      return true
+    }
+    if (reply.type === 'FILE_ABORT' && reply.path === job.path) {
+      answer = 'aborted'
+      reason = reply.reason
+      return true
+    }
+    if (reply.type !== 'BLOCK_LIST') throw session.unexpected(reply, `BLOCK_LIST for ${job.path}`)
+    try {
+      return join.add(reply)
+    } catch (error) {
+      if (error instanceof BlockListError) throw new PeerSessionError('bad-peer', `${job.peer.key} sent ${error.message}`, false)
+      throw error
+    }
+  })
+  if (answer === 'aborted') throw new PeerSessionError('peer-aborted', `${job.peer.key} could not send ${job.path}: ${reason}`, true)
+  if (answer) return answer
+  const list = join.list
+  // One content has one size: the version the list named, with another size, is a lie.
+  if (list.version.toString('hex') === job.version && list.size !== job.size) {
+    throw new PeerSessionError('size-mismatch', `${job.peer.key} listed ${list.size} bytes for ${job.path}, whose version it had announced with ${job.size}`, false)
+  }
+  return list
+}
+
+function openPartial(job: FileJob, list: BlockList, writer: MirrorWriter): PartialFile {
+  return new PartialFile(job.peer.folder, job.path, list.version, { size: list.size, blockSize: list.blockSize, hashes: Buffer.concat(list.hashes) }, { writer })
+}
+
+function isFileAt(target: string): boolean {
+  try {
+    return lstatSync(target).isFile()
+  } catch {
+    return false
+  }
+}
+
+/** Blocks of the old copy that are blocks of the new version, at the same place. */
+async function takeFromCopy(partial: PartialFile, target: string, list: BlockList): Promise<number> {
+  const size = lstatSync(target).size
+  let taken = 0
+  for (const index of partial.missing()) {
+    const { offset, length } = blockRange(list.size, list.blockSize, index)
+    if (offset + length > size) break
+    if (await partial.copyBlockFrom(target, offset, index)) taken++
+  }
+  return taken
+}
+
+/** Contiguous runs of the blocks still missing, each at most RUN_BYTES (one block at least). */
+export function runsOf(missing: number[], blockSize: number): Array<{ first: number; count: number }> {
+  const most = Math.max(1, Math.floor(RUN_BYTES / blockSize))
+  const runs: Array<{ first: number; count: number }> = []
+  for (const index of missing) {
+    const last = runs.at(-1)
+    if (last && last.first + last.count === index && last.count < most) last.count++
+    else runs.push({ first: index, count: 1 })
+  }
+  return runs
+}
+
+async function fetchMissing(job: FileJob, session: PeerSession, partial: PartialFile, list: BlockList, hooks: PullHooks): Promise<number> {
+  const runs = runsOf(partial.missing(), list.blockSize)
+  const socket = session.connection.socket
+  let transferred = 0
+  let unwritten = 0
+  let writing: Promise<void> = Promise.resolve()
+  let writeError: unknown = null
+  let lastProgress = 0
+  let verifiedBytes = list.size - runs.reduce((n, run) => n + runBytes(list, run.first, run.count), 0)
+
+  const write = (index: number, bytes: Buffer): void => {
+    unwritten += bytes.length
+    if (unwritten >= UNWRITTEN_HIGH_WATER) socket.pause()
+    writing = writing.then(async () => {
+      if (writeError) return
+      try {
+        await partial.writeBlock(index, bytes)
+        await partial.markVerified(index)
+      } catch (error) {
+        writeError = error
+      } finally {
+        unwritten -= bytes.length
+        if (unwritten < UNWRITTEN_HIGH_WATER / 2) socket.resume()
+      }
+    })
+  }
+
+  const fetchRun = (first: number, count: number): Promise<void> => {
+    let started = false
+    let index = first
+    let parts: Buffer[] = []
+    let inBlock = 0
+    let hasher: BlockHasher = createBlockHasher()
+    let aborted: string | null = null
+    const onReply = (reply: Message): boolean => {
+      if (!started) {
+        if (reply.type === 'FILE_ABORT' && reply.path === job.path) {
+          aborted = reply.reason
+          return true
+        }
+        if (reply.type !== 'BLOCKS' || reply.path !== job.path || reply.first !== first || reply.count !== count) throw session.unexpected(reply, `BLOCKS ${first}+${count} of ${job.path}`)
+        started = true
+        return false
+      }
+      if (reply.type === 'FILE_ABORT' && reply.path === job.path) {
+        aborted = reply.reason
+        return true
+      }
+      if (reply.type !== 'FILE_DATA') throw session.unexpected(reply, `FILE_DATA of ${job.path}`)
+      const { length } = blockRange(list.size, list.blockSize, index)
+      if (inBlock + reply.data.length > length) throw new PeerSessionError('bad-peer', `${job.peer.key} sent a FILE_DATA across the end of block ${index} of ${job.path}`, false)
+      hasher.update(reply.data)
+      parts.push(reply.data)
+      inBlock += reply.data.length
+      transferred += reply.data.length
+      if (inBlock < length) return false
+      const actual = hasher.digest()
+      const expected = list.hashes[index]!
+      if (!actual.equals(expected)) {
+        throw new PeerSessionError(
+          'hash-mismatch',
+          `${job.peer.key} sent block ${index} of ${job.path} whose hash ${actual.toString('hex').slice(0, 12)}… is not the ${expected.toString('hex').slice(0, 12)}… its list gives`,
+          false,
+        )
+      }
+      write(index, parts.length === 1 ? parts[0]! : Buffer.concat(parts))
+      verifiedBytes += length
+      const now = Date.now()
+      if (now - lastProgress >= PROGRESS_EVERY_MS && verifiedBytes < list.size) {
+        lastProgress = now
+        hooks.progress(verifiedBytes, list.size)
+      }
+      index++
+      parts = []
+      inBlock = 0
+      hasher = createBlockHasher()
+      return index === first + count
+    }
+    return session.request({ type: 'GET_BLOCKS', path: job.path, version: list.version, first, count }, onReply).then(() => {
+      if (aborted !== null) throw new PeerSessionError('peer-aborted', `${job.peer.key} stopped sending ${job.path}: ${aborted}`, true)
+    })
+  }
+
+  try {
+    // Pipelined, RUNS_AHEAD at a time: the peer answers in order, so they finish in order.
+    const inFlight: Array<Promise<void>> = []
+    for (const run of runs) {
+      if (writeError) break
+      if (inFlight.length >= RUNS_AHEAD) await inFlight.shift()
+      const fetched = fetchRun(run.first, run.count)
+      // Awaited in order below; a later run failing meanwhile (the connection closed) is no crash.
+      fetched.catch(() => {})
+      inFlight.push(fetched)
+    }
+    await Promise.all(inFlight)
+  } finally {
+    await writing
+    socket.resume()
+  }
+  if (writeError) throw asWriteFailure(job, writeError)
+  return transferred
+}
+
+function runBytes(list: BlockList, first: number, count: number): number {
+  const end = Math.min(list.size, (first + count) * list.blockSize)
+  return end - first * list.blockSize
+}
+
+function asWriteFailure(job: FileJob, error: unknown): unknown {
+  if (error instanceof PeerSessionError) return error
+  return new PeerSessionError(WRITE_FAILED, `could not write ${job.path} from ${job.peer.key}: ${(error as Error).message}`, true)
+}
+
+function writeFailed(job: FileJob): (error: unknown) => never {
+  return (error) => {
+    throw asWriteFailure(job, error)
+  }
+}
