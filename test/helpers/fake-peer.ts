@@ -2,9 +2,11 @@
 // the test scripts, honest or not, at full speed or trickling.
 import { createServer, type Server, type TLSSocket } from 'node:tls'
 import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
-import { BATCH_FILE_BYTES, PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
+import { BATCH_FILE_BYTES, FILE_CHUNK_BYTES, PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
-import type { FileEntry, FileRecord, Message } from '../../src/main/engine/protocol/messages'
+import type { FileEntry, FileRecord, Message, MessageOf } from '../../src/main/engine/protocol/messages'
+import { versionOf } from '../../src/main/engine/blocks/block-plan'
+import { blockListFrames } from '../../src/main/engine/protocol/block-list-frames'
 import { ALPN_PROTOCOL, peerDeviceId } from '../../src/main/engine/net/tls'
 import { rememberDevice } from './devices-by-port'
 import { RawPeer } from './raw-peer'
@@ -15,7 +17,7 @@ type Socket = TLSSocket
 
 export interface FakeFile {
   path: string
-  /** What is announced (version defaults to the SHA-256 of `content`, size to its length). */
+  /** What is announced (version defaults to the version of `content`, size to its length). */
   announce?: { version?: Buffer; size?: number }
   /** What is actually sent. */
   content: Buffer
@@ -28,6 +30,8 @@ export interface FakePeerOptions {
   listFrames?: number
   /** Replaces the honest FILES reply to a GET_FILES with whatever frames this returns. */
   filesReply?: (honest: FileRecord[]) => Message[]
+  /** Sends block `index` of `path` with one byte flipped, the first `times` times it is asked for (default always). */
+  corruptBlock?: { path: string; index: number; times?: number }
 }
 
 /** The version of this content (docs/PROTOCOL.md, blocks). */
@@ -130,7 +134,8 @@ export class FakePeer {
     })
     socket.on('error', () => {})
     const decoder = new FrameDecoder()
-    const send = (m: Message): void => void socket.write(encodeMessage(m))
+    const outbox = new Outbox(socket, this.options.trickle?.everyMs ?? 0, this.timers)
+    const send = (m: Message): void => outbox.send(m)
     const from = peerDeviceId(socket)?.toString('hex') ?? ''
     socket.on('data', (chunk: Buffer) => {
       for (const body of decoder.push(chunk)) {
@@ -178,7 +183,15 @@ export class FakePeer {
             }
             const entry = this.entries().find((e) => e.path === file.path)!
             send({ type: 'FILE_SIZE', path: file.path, version: entry.version, size: entry.size })
-            this.sendContent(socket, file.content, send)
+            outbox.data(pieces(file.content, this.options.trickle?.chunkBytes ?? FILE_CHUNK_BYTES))
+            break
+          }
+          case 'GET_BLOCK_LIST':
+          case 'GET_BLOCKS': {
+            const file = this.files.find((f) => f.path === message.path)
+            if (this.away) send({ type: 'FILE_ABORT', path: message.path, reason: 'the shared folder is not there for now' })
+            else if (!file) send({ type: 'FILE_NOT_FOUND', path: message.path })
+            else this.sendBlocks(file, message, send, outbox)
             break
           }
         }
@@ -186,22 +199,80 @@ export class FakePeer {
     })
   }
 
-  private sendContent(socket: Socket, content: Buffer, send: (m: Message) => void): void {
-    const trickle = this.options.trickle
-    if (!trickle) {
-      if (content.length) send({ type: 'FILE_DATA', data: content })
+  /** A block list (claiming the announced version), or a run of blocks as the content has them. */
+  private sendBlocks(file: FakeFile, message: MessageOf<'GET_BLOCK_LIST'> | MessageOf<'GET_BLOCKS'>, send: (m: Message) => void, outbox: Outbox): void {
+    const entry = this.entries().find((e) => e.path === file.path)!
+    const { blockSize, hashes } = versionOf(file.content)
+    if (message.type === 'GET_BLOCK_LIST') {
+      for (const frame of blockListFrames(file.path, { version: entry.version, size: file.content.length, blockSize, hashes })) send(frame)
       return
     }
-    let offset = 0
-    const timer = setInterval(() => {
-      if (socket.destroyed || offset >= content.length) {
-        clearInterval(timer)
-        this.timers.delete(timer)
-        return
+    if (!message.version.equals(entry.version) || message.first + message.count > hashes.length) {
+      send({ type: 'FILE_ABORT', path: file.path, reason: 'no such blocks' })
+      return
+    }
+    send({ type: 'BLOCKS', path: file.path, version: message.version, first: message.first, count: message.count })
+    const chunk = this.options.trickle?.chunkBytes ?? FILE_CHUNK_BYTES
+    for (let index = message.first; index < message.first + message.count; index++) {
+      let block = file.content.subarray(index * blockSize, Math.min(file.content.length, (index + 1) * blockSize))
+      const corrupt = this.options.corruptBlock
+      if (corrupt?.path === file.path && corrupt.index === index && (corrupt.times ?? Infinity) > 0) {
+        corrupt.times = (corrupt.times ?? Infinity) - 1
+        block = Buffer.from(block)
+        block[0]! ^= 0xff
       }
-      send({ type: 'FILE_DATA', data: content.subarray(offset, offset + trickle.chunkBytes) })
-      offset += trickle.chunkBytes
-    }, trickle.everyMs)
-    this.timers.add(timer)
+      outbox.data(pieces(block, chunk))
+    }
+  }
+}
+
+/** `content` cut into pieces of at most `size` bytes (none for empty content). */
+function pieces(content: Buffer, size: number): Buffer[] {
+  const out: Buffer[] = []
+  for (let at = 0; at < content.length; at += size) out.push(content.subarray(at, at + size))
+  return out
+}
+
+/**
+ * What a connection sends, in order: at once, or (trickling) one FILE_DATA every `everyMs` with
+ * whatever was queued behind it waiting its turn, so pipelined replies never interleave.
+ */
+class Outbox {
+  private readonly queue: Message[] = []
+  private timer: NodeJS.Timeout | null = null
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly everyMs: number,
+    private readonly timers: Set<NodeJS.Timeout>,
+  ) {}
+
+  send(m: Message): void {
+    if (this.queue.length) this.queue.push(m)
+    else this.socket.write(encodeMessage(m))
+  }
+
+  data(chunks: Buffer[]): void {
+    if (this.everyMs === 0) {
+      for (const data of chunks) this.send({ type: 'FILE_DATA', data })
+      return
+    }
+    for (const data of chunks) this.queue.push({ type: 'FILE_DATA', data })
+    if (this.timer || this.queue.length === 0) return
+    this.timer = setInterval(() => this.tick(), this.everyMs)
+    this.timers.add(this.timer)
+  }
+
+  private tick(): void {
+    // Everything up to and including the next FILE_DATA.
+    while (this.queue.length && !this.socket.destroyed) {
+      const m = this.queue.shift()!
+      this.socket.write(encodeMessage(m))
+      if (m.type === 'FILE_DATA') break
+    }
+    if (this.queue.length && !this.socket.destroyed) return
+    clearInterval(this.timer!)
+    this.timers.delete(this.timer!)
+    this.timer = null
   }
 }

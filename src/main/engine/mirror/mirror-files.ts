@@ -130,7 +130,7 @@ export class MirrorFiles {
     mirror.manifest.delete(from)
     mirror.manifest.set(to, entry.version, entry.size, entry.mtimeMs)
     this.options.onEvent({ type: 'file-removed', peer: mirror.ref.key, path: from })
-    this.options.onEvent({ type: 'file-synced', peer: mirror.ref.key, path: to, bytes: entry.size, version: entry.version })
+    this.options.onEvent({ type: 'file-synced', peer: mirror.ref.key, path: to, bytes: entry.size, transferred: 0, version: entry.version })
     return true
   }
 
@@ -150,7 +150,7 @@ export class MirrorFiles {
       return false
     }
     mirror.manifest.set(rel, want.version, want.size, mtimeMs)
-    this.options.onEvent({ type: 'file-synced', peer: mirror.ref.key, path: rel, bytes: want.size, version: want.version })
+    this.options.onEvent({ type: 'file-synced', peer: mirror.ref.key, path: rel, bytes: want.size, transferred: 0, version: want.version })
     return true
   }
 
