@@ -17,6 +17,7 @@ import {
   partialName,
   RECORD_EVERY_BYTES,
   recordBytes,
+  removeOtherPartials,
   sweepPartials,
 } from '../../src/main/engine/blocks/partial-file'
 import { canMount, mounted, unmountAll } from '../helpers/mount'
@@ -334,6 +335,23 @@ describe.skipIf(!canMount('tmpfs'))('a disk that refuses', () => {
 })
 
 describe('sweeping', () => {
+  it('a newer version of a file removes the partials of its other versions beside it, and nothing else', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'partials-'))
+    try {
+      const [v1, v2, v3] = [randomBytes(32), randomBytes(32), randomBytes(32)]
+      const names = [partialName('sub/film.mkv', v1), partialName('sub/film.mkv', v2), partialName('sub/other.mkv', v1), 'film.mkv']
+      mkdirSync(path.join(folder, 'sub'))
+      for (const name of names) writeFileSync(path.join(folder, 'sub', name), 'x')
+      await removeOtherPartials(folder, 'sub/film.mkv', v3)
+      expect(readdirSync(path.join(folder, 'sub')).sort()).toEqual([names[2], 'film.mkv'].sort())
+      writeFileSync(path.join(folder, 'sub', names[0]!), 'x')
+      await removeOtherPartials(folder, 'sub/film.mkv', v1)
+      expect(readdirSync(path.join(folder, 'sub')).sort()).toEqual([names[0], names[2], 'film.mkv'].sort())
+    } finally {
+      rmSync(folder, { recursive: true, force: true })
+    }
+  })
+
   const now = Date.now()
   const hoursAgo = (hours: number): Date => new Date(now - hours * 60 * 60 * 1000)
 

@@ -12,13 +12,14 @@ import { removeTempDirs, tempDir } from '../helpers/temp'
 afterEach(() => removeTempDirs())
 
 describe('the strays sweep', () => {
-  it('keeps listed files, temp files of this run and partials younger than a day; removes the rest', async () => {
+  it('keeps listed files, temp files of this run and partials of listed versions younger than a day; removes the rest', async () => {
     const state = tempDir('state-')
     const folder = tempDir('mirror-')
     const files = new MirrorFiles({ stateDir: state, onEvent: () => {}, problem: () => {}, mirrors: () => [] })
     const manifest = new MirrorManifest(folder, path.join(state, 'manifest.json'))
     const mirror = { ref: { ip: '127.0.0.1', port: 1, id: 'ab', key: '127.0.0.1:1', folder }, manifest }
     const version = Buffer.alloc(32, 7)
+    const other = Buffer.alloc(32, 8)
     const hoursAgo = (hours: number): Date => new Date(Date.now() - hours * 60 * 60 * 1000)
     // [path, hours old (null: written now, during this run), stays]
     const cases: Array<[string, number | null, boolean]> = [
@@ -30,6 +31,9 @@ describe('the strays sweep', () => {
       [`sub/${partialName('song.flac', version)}`, 23, true],
       [`old/${partialName('song.flac', version)}`, 25, false],
       [partialName('other.mkv', version), null, true],
+      // Of a version the peer no longer lists, or of a file it no longer has: nothing resumes it.
+      [partialName('film.mkv', other), 1, false],
+      [partialName('gone.mkv', version), null, false],
     ]
     for (const [rel, hours] of cases) {
       const abs = path.join(folder, rel)
@@ -37,7 +41,14 @@ describe('the strays sweep', () => {
       writeFileSync(abs, 'x')
       if (hours !== null) utimesSync(abs, hoursAgo(hours), hoursAgo(hours))
     }
-    const remote = new Map<string, ListEntry>([['listed.txt', { path: 'listed.txt', version: 'v', size: 1 }]])
+    const listed = (rel: string, v = version): [string, ListEntry] => [rel, { path: rel, version: v.toString('hex'), size: 1 << 30 }]
+    const remote = new Map<string, ListEntry>([
+      ['listed.txt', { path: 'listed.txt', version: 'v', size: 1 }],
+      listed('film.mkv'),
+      listed('sub/song.flac'),
+      listed('old/song.flac'),
+      listed('other.mkv'),
+    ])
 
     await files.removeStrays(mirror, remote)
     expect(cases.map(([rel]) => [rel, existsSync(path.join(folder, rel))])).toEqual(cases.map(([rel, , stays]) => [rel, stays]))

@@ -41,6 +41,21 @@ export function partialName(rel: string, version: Buffer): string {
   return `${PARTIAL_PREFIX}${version.toString('hex').slice(0, 16)}-${nameHash.slice(0, 8)}`
 }
 
+/**
+ * Removes the partials beside `rel`'s final path that are of another version than `version`: a
+ * newer version supersedes them, and nothing would ever resume them.
+ */
+export async function removeOtherPartials(folder: string, rel: string, version: Buffer): Promise<void> {
+  const where = pathInMirror(folder, rel)
+  if ('problem' in where) return
+  const keep = partialName(rel, version)
+  const ofThisName = keep.slice(keep.lastIndexOf('-'))
+  const dir = path.dirname(where.path)
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (name !== keep && isPartialTemp(name) && name.endsWith(ofThisName)) await rm(path.join(dir, name), { force: true })
+  }
+}
+
 export function isPartialTemp(name: string): boolean {
   return PARTIAL_NAME.test(name)
 }

@@ -7,7 +7,7 @@
 import { lstatSync } from 'node:fs'
 import { createBlockHasher, type BlockHasher } from '../blocks/block-hash'
 import { blockRange } from '../blocks/block-plan'
-import { PartialFile } from '../blocks/partial-file'
+import { PartialFile, removeOtherPartials } from '../blocks/partial-file'
 import { BlockListError, BlockListJoin, type BlockList } from '../protocol/block-list-frames'
 import type { Message } from '../protocol/messages'
 import type { FileJob, JobResult } from './jobs'
@@ -46,6 +46,7 @@ export interface PullOutcome {
 export async function pullByBlocks(job: FileJob, target: string, session: PeerSession, writer: MirrorWriter, hooks: PullHooks): Promise<PullOutcome | Extract<JobResult, { ok: false }>> {
   const list = await fetchList(job, session)
   if ('kind' in list) return list
+  await removeOtherPartials(job.peer.folder, job.path, list.version).catch(() => {})
   const partial = openPartial(job, list, writer)
   let local = 0
   try {

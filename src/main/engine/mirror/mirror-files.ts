@@ -6,7 +6,7 @@ import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { EventSink } from '../../../shared/events'
 import { DEFAULT_KEEP_DAYS } from '../../../shared/keep-days'
-import { isYoungPartial } from '../blocks/partial-file'
+import { isPartialTemp, isYoungPartial, partialName } from '../blocks/partial-file'
 import { lstatOrWhy } from '../folder/lstat-or-why'
 import { historyRoot } from './history-index'
 import { HistoryStore } from './history-store'
@@ -180,6 +180,13 @@ export class MirrorFiles {
    * put there by hand.
    */
   async removeStrays(mirror: MirrorPlace, remote: ReadonlyMap<string, ListEntry>): Promise<void> {
+    // The partials a pull of the peer's files as listed would resume, by relative path; made once
+    // a partial is found (a hash of each name).
+    let resumable: Set<string> | null = null
+    const wanted = (rel: string): boolean => {
+      resumable ??= new Set([...remote.values()].map((e) => path.posix.join(path.posix.dirname(e.path), partialName(e.path, Buffer.from(e.version, 'hex')))))
+      return resumable.has(rel)
+    }
     const walk = async (dir: string, prefix: string): Promise<void> => {
       for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
         const rel = prefix ? `${prefix}/${entry.name}` : entry.name
@@ -188,7 +195,7 @@ export class MirrorFiles {
         else if (remote.has(rel) || mirror.manifest.files.has(rel)) continue
         // A temp file of this process belongs to a transfer in flight, and a partial younger than
         // a day to one a later try resumes; only a crash's other temp files are strays.
-        else if (entry.name.startsWith(TEMP_PREFIX) && this.tempInUse(entry.name, abs)) continue
+        else if (isPartialTemp(entry.name) ? wanted(rel) && this.tempInUse(entry.name, abs) : entry.name.startsWith(TEMP_PREFIX) && this.tempInUse(entry.name, abs)) continue
         else await removeFromMirror(abs, mirror.ref.folder)
       }
     }
