@@ -168,7 +168,10 @@ export class FakePeer {
               const entry = this.entries().find((e) => e.path === file.path)!
               return { status: 'content', version: entry.version, data: file.content }
             })
-            for (const reply of this.options.filesReply?.(records) ?? [{ type: 'FILES', last: true, records }]) send(reply)
+            const replies = this.options.filesReply?.(records) ?? [{ type: 'FILES', last: true, records }]
+            for (const reply of replies) send(reply)
+            // Never answered: replies go in request order, so nothing after it on this connection is either.
+            if (replies.length === 0) outbox.hold()
             break
           }
           case 'GET_FILE': {
@@ -247,12 +250,21 @@ class Outbox {
     private readonly timers: Set<NodeJS.Timeout>,
   ) {}
 
+  private held = false
+
+  /** From now on nothing more is sent (a request left unanswered holds up every reply behind it). */
+  hold(): void {
+    this.held = true
+  }
+
   send(m: Message): void {
+    if (this.held) return
     if (this.queue.length) this.queue.push(m)
     else this.socket.write(encodeMessage(m))
   }
 
   data(chunks: Buffer[]): void {
+    if (this.held) return
     if (this.everyMs === 0) {
       for (const data of chunks) this.send({ type: 'FILE_DATA', data })
       return
