@@ -3,6 +3,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { atBenchExit } from './at-exit'
 import { median, orderOf } from './sync'
 import { formatBytes, type WireBytes, type WireMark, type WireMeter } from './wire-meter'
 
@@ -107,8 +108,9 @@ export function ratio(ours: Outcome, theirs: Outcome): string {
   return `${(median(a) / median(b)).toFixed(2)}×${range}`
 }
 
-/** Temp folders of this run, removed by cleanUp (at the end: see sync.ts on deleting many files mid-run). */
+/** Temp folders of this run, removed by cleanUp (at the end: see sync.ts on deleting many files mid-run), or when the bench is interrupted. */
 const made: string[] = []
+atBenchExit(() => cleanUp())
 
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), `bench-blocks-${prefix}-`))

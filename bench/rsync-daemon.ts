@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import path from 'node:path'
+import { endWithBench, forget } from './at-exit'
 import { freePort } from './syncthing-node'
 
 /**
@@ -44,6 +45,7 @@ export class RsyncDaemon {
   /** (Re)starts the daemon; resolves once it accepts connections. */
   async restart(): Promise<void> {
     this.child = spawn('rsync', ['--daemon', '--no-detach', `--config=${this.conf}`], { stdio: 'ignore', detached: true })
+    endWithBench(this.child.pid, 'group')
     const deadline = Date.now() + 10_000
     while (!(await accepts(this.port))) {
       if (Date.now() > deadline) throw new Error(`the rsync daemon did not listen on ${this.port}`)
@@ -77,6 +79,7 @@ export class RsyncDaemon {
     const exited = new Promise((resolve) => child.once('exit', resolve))
     process.kill(-child.pid, 'SIGKILL')
     await exited
+    forget(child.pid)
     this.child = null
   }
 }

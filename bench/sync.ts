@@ -11,6 +11,7 @@ import { parseDeviceId } from '../src/shared/device-id'
 import { SERVER_FILE } from '../src/main/engine/client/saved-server'
 import { defaultWorkers } from '../src/main/engine/defaults'
 import { Membership } from '../src/main/engine/identity/membership'
+import { endWithBench, forget } from './at-exit'
 import { tlsFloor } from './tls-floor'
 
 // This file runs bundled from out/bench/.
@@ -32,6 +33,8 @@ type Transport = 'tls' | 'plain'
 
 function run(args: string[], transport: Transport = 'tls'): Proc {
   const child = spawn(process.execPath, [transport === 'tls' ? BIN : PLAIN_BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  endWithBench(child.pid)
+  child.once('exit', () => forget(child.pid))
   const events: Array<Record<string, unknown>> = []
   const waiters: Array<() => void> = []
   let pending = ''
@@ -376,6 +379,7 @@ export class FloorSender {
 
   static async start(src: string): Promise<FloorSender> {
     const child = spawn(process.execPath, [path.join(FLOOR, 'sender.mjs'), src], { stdio: ['ignore', 'pipe', 'inherit'] })
+    endWithBench(child.pid)
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout!.setEncoding('utf8').once('data', (line: string) => resolve(Number(line.trim())))
       child.once('exit', (code) => reject(new Error(`the floor's sender exited with ${code}`)))

@@ -6,6 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { openSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import path from 'node:path'
+import { endWithBench, forget } from './at-exit'
 import { rssTreeMb } from './rss'
 
 export const FOLDER = 'bench'
@@ -93,6 +94,7 @@ ${peers.map((p) => device(p, `tcp://127.0.0.1:${p.listenPort}`)).join('\n')}
     // must reach both.
     const child = spawn('syncthing', ['serve', `--home=${this.home}`, '--no-browser', '--no-restart', '--no-upgrade'], { stdio: ['ignore', log, log], detached: true })
     this.child = child
+    endWithBench(child.pid, 'group')
     await this.until(async () => (await this.get('/rest/system/ping').catch(() => null)) !== null, 60_000, 'its REST API')
   }
 
@@ -127,6 +129,7 @@ ${peers.map((p) => device(p, `tcp://127.0.0.1:${p.listenPort}`)).join('\n')}
       if (Date.now() > deadline + 5_000) throw new Error(`syncthing ${this.home} (process group ${pgid}) did not end`)
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
+    forget(pgid)
   }
 
   async get(what: string): Promise<unknown> {

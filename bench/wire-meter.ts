@@ -5,6 +5,7 @@
 // which reports each destroyed socket's last counters; a poll keeps the last seen value of every
 // socket in case the kernel drops such a report (the total is then marked as a lower bound).
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { endWithBench, forget } from './at-exit'
 
 interface Socket {
   key: string
@@ -80,6 +81,7 @@ export class WireMeter {
   static async start(ports: number[]): Promise<WireMeter> {
     const filter = `( ${ports.map((p) => `sport = :${p}`).join(' or ')} )`
     const events = spawn('stdbuf', ['-oL', 'ss', '-tinHE', filter], { stdio: ['ignore', 'pipe', 'inherit'] })
+    endWithBench(events.pid)
     // ss subscribes within milliseconds; nothing is measured before a mark anyway.
     await new Promise((resolve) => setTimeout(resolve, 200))
     return new WireMeter(filter, events)
@@ -143,6 +145,7 @@ export class WireMeter {
   stop(): void {
     clearInterval(this.poller)
     this.events.kill()
+    forget(this.events.pid)
   }
 
   private sum(mark: WireMark, live: Map<string, number>): WireBytes {
