@@ -18,8 +18,8 @@ export const DEADLINE_MS = 600_000
 export interface Sample {
   seconds: number
   wire: WireBytes
-  /** What else the cell says, e.g. "killed at 51%". */
-  note?: string
+  /** Resume rows: the share of the file on the wire when the sender was killed. */
+  killedAt?: number
   rssMb?: number
 }
 
@@ -70,14 +70,15 @@ export async function interleave(row: string, tools: Record<string, ToolRun>): P
 }
 
 function describe(s: Sample): string {
-  return `${s.seconds.toFixed(2)} s, ${wireText(s.wire)}${s.note ? `, ${s.note}` : ''}${s.rssMb ? `, ${s.rssMb.toFixed(0)} MB RSS` : ''}`
+  const killed = s.killedAt === undefined ? '' : `, killed at ${Math.round(100 * s.killedAt)}%`
+  return `${s.seconds.toFixed(2)} s, ${wireText(s.wire)}${killed}${s.rssMb ? `, ${s.rssMb.toFixed(0)} MB RSS` : ''}`
 }
 
 function wireText(w: WireBytes): string {
   return `${w.lowerBound ? '≥ ' : ''}${formatBytes(w.bytes)}`
 }
 
-/** "2.61 s (2.50–2.93) · 1.07 GB": the median time, its range, the median bytes on the wire (and theirs when they differ). */
+/** "2.61 s (2.50–2.93) · 1.07 GB": the median time, its range, the median bytes on the wire (and their range when it is wide). */
 export function cell(outcome: Outcome | string, show: 'time' | 'rss' = 'time'): string {
   if (typeof outcome === 'string') return outcome
   if (!Array.isArray(outcome)) return `failed: ${outcome.failed}`
@@ -89,8 +90,8 @@ export function cell(outcome: Outcome | string, show: 'time' | 'rss' = 'time'): 
   const low = outcome.some((s) => s.wire.lowerBound) ? '≥ ' : ''
   const spread = Math.max(...bytes) - Math.min(...bytes) > 0.02 * Math.max(1, median(bytes)) ? ` (${formatBytes(Math.min(...bytes))}–${formatBytes(Math.max(...bytes))})` : ''
   const wire = `${low}${formatBytes(median(bytes))}${spread}`
-  const notes = [...new Set(outcome.map((s) => s.note).filter(Boolean))]
-  const noteText = notes.length ? `; ${notes.join(', ')}` : ''
+  const killed = outcome.flatMap((s) => (s.killedAt === undefined ? [] : [Math.round(100 * s.killedAt)]))
+  const noteText = killed.length ? `; killed at ${Math.min(...killed)}${killed.length > 1 && Math.max(...killed) !== Math.min(...killed) ? `–${Math.max(...killed)}` : ''}%` : ''
   if (show === 'rss') {
     const rss = outcome.map((s) => s.rssMb ?? 0)
     return `${median(rss).toFixed(0)} MB${range(rss, 0)} · ${median(times).toFixed(2)} s · ${wire}`

@@ -23,8 +23,6 @@ export interface FreshData {
   dropCopies: boolean
 }
 
-const percent = (part: number, whole: number): string => `killed at ${Math.round((100 * part) / whole)}%`
-
 /** Resolves when `child` has exited. */
 function exited(proc: Proc): Promise<unknown> {
   const child = proc.child
@@ -69,7 +67,7 @@ export function oursFresh(data: FreshData, mode: FreshMode): ToolRun {
         pair.sender = restarted
         await receiver.waitFor((e) => e['type'] === 'file-synced' && e['path'] === data.file, DEADLINE_MS, from)
         const seconds = (performance.now() - t1) / 1000
-        return { seconds, wire: await m.since(again), note: percent(before.bytes, data.bytes) }
+        return { seconds, wire: await m.since(again), killedAt: before.bytes / data.bytes }
       } finally {
         rss?.stop()
         receiver.child.kill('SIGKILL')
@@ -120,7 +118,7 @@ export function rsyncFresh(data: FreshData, mode: FreshMode): ToolRun {
         const again = await m.mark()
         await d.pullOk(dst, ['--partial'])
         const seconds = (performance.now() - t1) / 1000
-        return { seconds, wire: await m.since(again), note: percent(before.bytes, data.bytes) }
+        return { seconds, wire: await m.since(again), killedAt: before.bytes / data.bytes }
       } finally {
         if (data.dropCopies) rmSync(dst, { recursive: true, force: true })
       }
@@ -178,7 +176,7 @@ export function syncthingFresh(data: FreshData, mode: FreshMode): ToolRun {
         await a.start()
         await b.idleWith(data.files, DEADLINE_MS)
         const seconds = (performance.now() - t1) / 1000
-        return { seconds, wire: await m.since(again), note: percent(before.bytes, data.bytes) }
+        return { seconds, wire: await m.since(again), killedAt: before.bytes / data.bytes }
       } finally {
         await b.kill()
         await a.stop()
