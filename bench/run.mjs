@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: bundles the benchmarks and prints each one's table.
-// BENCH=registry runs only that one (registry, sync, ui, limit, hashes, store).
+// BENCH=registry runs only that one (registry, sync, ui, limit, hashes, store, blocks).
 import { build } from 'esbuild'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -15,6 +15,7 @@ const benches = {
   limit: { file: 'bench/limit-rate.ts', run: 'benchLimitRate', title: 'Bandwidth limit (issue 21)' },
   hashes: { file: 'bench/hashes.ts', run: 'benchHashes', title: 'The block hash (issue 20)' },
   store: { file: 'bench/block-store.ts', run: 'benchBlockStore', title: 'Block lists on disk (issue 20)' },
+  blocks: { file: 'bench/blocks.ts', run: 'benchBlocks', title: 'Blocks: edits, resume, renames, beside rsync and Syncthing (issue 20)' },
 }
 const only = process.env.BENCH
 

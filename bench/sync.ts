@@ -11,6 +11,7 @@ import { parseDeviceId } from '../src/shared/device-id'
 import { SERVER_FILE } from '../src/main/engine/client/saved-server'
 import { defaultWorkers } from '../src/main/engine/defaults'
 import { Membership } from '../src/main/engine/identity/membership'
+import { endWithBench, forget } from './at-exit'
 import { tlsFloor } from './tls-floor'
 
 // This file runs bundled from out/bench/.
@@ -21,7 +22,7 @@ const SHARED_BENCH = new URL('../../../shared/bench/', import.meta.url).pathname
 const GiB = 1024 * 1024 * 1024
 const SCALE = Number(process.env['BENCH_SCALE'] ?? 1)
 
-interface Proc {
+export interface Proc {
   child: ChildProcess
   events: Array<Record<string, unknown>>
   /** The first event from index `from` on that matches. */
@@ -32,6 +33,8 @@ type Transport = 'tls' | 'plain'
 
 function run(args: string[], transport: Transport = 'tls'): Proc {
   const child = spawn(process.execPath, [transport === 'tls' ? BIN : PLAIN_BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  endWithBench(child.pid)
+  child.once('exit', () => forget(child.pid))
   const events: Array<Record<string, unknown>> = []
   const waiters: Array<() => void> = []
   let pending = ''
@@ -254,7 +257,7 @@ const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3))
  * The order of `tools` tools in `round`: rotated by one each round and reversed every other
  * one, so none always goes first, or always right after another.
  */
-function orderOf(round: number, tools: number): number[] {
+export function orderOf(round: number, tools: number): number[] {
   const order = Array.from({ length: tools }, (_, i) => (i + round) % tools)
   return round % 2 ? order.reverse() : order
 }
@@ -368,14 +371,15 @@ const FLOOR = new URL('../../bench/node-floor/', import.meta.url).pathname
  * own connection, check SHA-256, write a temp file and rename it) takes, without any of the
  * checks, bookkeeping and events that make dropbox-sync safe to use.
  */
-class FloorSender {
+export class FloorSender {
   private constructor(
     private readonly child: ChildProcess,
-    private readonly port: number,
+    readonly port: number,
   ) {}
 
   static async start(src: string): Promise<FloorSender> {
     const child = spawn(process.execPath, [path.join(FLOOR, 'sender.mjs'), src], { stdio: ['ignore', 'pipe', 'inherit'] })
+    endWithBench(child.pid)
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout!.setEncoding('utf8').once('data', (line: string) => resolve(Number(line.trim())))
       child.once('exit', (code) => reject(new Error(`the floor's sender exited with ${code}`)))
@@ -405,7 +409,7 @@ export function median(values: number[]): number {
 }
 
 /** "2.61 s (2.50–2.93)": the median, and the range when there are several runs. */
-function seconds(values: number[]): string {
+export function seconds(values: number[]): string {
   const range = values.length > 1 ? ` (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})` : ''
   return `${median(values).toFixed(2)} s${range}`
 }
