@@ -125,6 +125,18 @@ for (const stream of [process.stdout, process.stderr]) {
   })
 }
 
+/**
+ * A test knob (DEVELOPERS.md), read here and nowhere else: DBS_SNAPSHOT_AFTER_MS shortens how long
+ * a file still growing is waited for before peers get it as a snapshot (SNAPSHOT_AFTER_MS).
+ */
+function snapshotAfterMs(): number | undefined {
+  const raw = process.env['DBS_SNAPSHOT_AFTER_MS']
+  if (raw === undefined || raw === '') return undefined
+  const ms = Number(raw)
+  if (!Number.isSafeInteger(ms) || ms < 0) usageError(`DBS_SNAPSHOT_AFTER_MS: expected a whole number of milliseconds, got '${raw}'`)
+  return ms
+}
+
 const CONFIG_HELP = "the folder of this device's identity and membership (default: the desktop app's settings folder)"
 
 function configDirOf(opts: { config?: string }): string {
@@ -270,6 +282,7 @@ program
         workers: opts.workers,
         bufferSlots: opts.buffer,
         rescanEveryMs: opts.rescan * 1000,
+        snapshotAfterMs: snapshotAfterMs(),
         keepDays: opts.keepDays,
         massDelete: { percent: opts.maxDeletePercent, minFiles: opts.maxDeleteFiles },
         limitRateKiB: opts.limitRate,

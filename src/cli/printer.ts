@@ -32,7 +32,7 @@ export function describe(event: EngineEvent, nameOf: (peer: string) => string | 
     case 'transfer-failed':
       return `transfer failed: ${peer(event.peer)} ${shown(event.path)}: ${shown(event.reason)}${event.retrying ? ' (trying again)' : ''}`
     case 'file-synced':
-      return `synced ${peer(event.peer)} ${shown(event.path)} (${event.bytes} bytes${event.transferred !== undefined ? `, ${event.transferred} over the wire` : ''})`
+      return `synced ${peer(event.peer)} ${shown(event.path)} (${event.bytes} bytes${event.transferred !== undefined ? `, ${event.transferred} over the wire` : ''})${event.snapshot ? ' (a snapshot: still being written at the peer)' : ''}`
     case 'file-removed':
       return `removed ${peer(event.peer)} ${shown(event.path)}`
     case 'peer-synced':
@@ -63,6 +63,8 @@ export function describe(event: EngineEvent, nameOf: (peer: string) => string | 
       return `folder ${event.folder}: ${event.files} files, ${event.bytes} bytes, ${event.ignored} ignored${event.scanning ? ', scanning' : ''}`
     case 'mirror-state':
       return `mirror of ${peer(event.peer)}: ${event.phase}, ${event.files} files, ${event.bytes} bytes; ${event.needFiles} files (${event.needBytes} bytes) to come`
+    case 'file-snapshot':
+      return `${shown(event.path)} is still being written; peers get it as it is now (a snapshot, ${event.bytes} bytes)`
     case 'preparing':
       return `preparing ${event.files.map((f) => `${shown(f.path)} ${f.bytes}/${f.total}`).join(', ') || 'nothing'}`
   }

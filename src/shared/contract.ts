@@ -71,7 +71,7 @@ export const engineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('transfer-started'), peer: z.string(), path: z.string(), total: count }),
   z.object({ type: z.literal('transfer-progress'), peer: z.string(), path: z.string(), bytes: count, total: count }),
   z.object({ type: z.literal('transfer-failed'), peer: z.string(), path: z.string(), reason: z.string(), retrying: z.boolean().optional() }),
-  z.object({ type: z.literal('file-synced'), peer: z.string(), path: z.string(), bytes: count, transferred: count.optional(), version: z.string() }),
+  z.object({ type: z.literal('file-synced'), peer: z.string(), path: z.string(), bytes: count, transferred: count.optional(), version: z.string(), snapshot: z.boolean().optional() }),
   z.object({ type: z.literal('file-removed'), peer: z.string(), path: z.string() }),
   z.object({ type: z.literal('peer-synced'), peer: z.string(), files: count, bytes: count, ...device }),
   z.object({ type: z.literal('buffer'), used: count, capacity: count }),
@@ -87,6 +87,7 @@ export const engineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('folder-state'), ...folderStateFields }),
   z.object({ type: z.literal('mirror-state'), ...mirrorStateFields }),
   z.object({ type: z.literal('preparing'), files: z.array(preparingFile) }),
+  z.object({ type: z.literal('file-snapshot'), path: z.string(), bytes: count, version: z.string() }),
 ])
 
 export const statusEventSchema = z.object({ type: z.literal('status'), status: engineStatusSchema })
@@ -161,6 +162,7 @@ export const FORWARDED_EVENT_TYPES = [
   'folder-state',
   'mirror-state',
   'preparing',
+  'file-snapshot',
 ] as const satisfies readonly EngineEvent['type'][]
 
 // ---- snapshot: the live state a window starts from ----

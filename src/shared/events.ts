@@ -154,6 +154,8 @@ export interface FileSyncedEvent {
   transferred?: number
   /** Its version (docs/PROTOCOL.md, blocks), hex. */
   version: string
+  /** The peer was still writing the file when it announced this version: a snapshot, another likely follows. */
+  snapshot?: boolean
 }
 
 export interface FileRemovedEvent {
@@ -295,6 +297,18 @@ export interface PreparingEvent {
   files: PreparingFile[]
 }
 
+/**
+ * A file of this machine's shared folder that kept being written past the settle limit is shared
+ * as it is now: peers get a snapshot (`bytes` long, `version` hex). Said when the file becomes a
+ * snapshot, not again for each later one while it keeps moving.
+ */
+export interface FileSnapshotEvent {
+  type: 'file-snapshot'
+  path: string
+  bytes: number
+  version: string
+}
+
 export type EngineEvent =
   | ReadyEvent
   | RegisteredEvent
@@ -323,6 +337,7 @@ export type EngineEvent =
   | FolderStateEvent
   | MirrorStateEvent
   | PreparingEvent
+  | FileSnapshotEvent
 
 export type EngineEventType = EngineEvent['type']
 

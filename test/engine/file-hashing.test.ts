@@ -42,6 +42,9 @@ describe('hashing policy', () => {
     ['untrusted before, held still now', entry('a', { mtimeMs: UNTRUSTED_MTIME }), entry('a'), true],
     ['untrusted before and still', entry('a', { mtimeMs: UNTRUSTED_MTIME }), entry('a', { mtimeMs: UNTRUSTED_MTIME }), false],
     ['trusted before, untrusted now, same content', entry('a'), entry('a', { mtimeMs: UNTRUSTED_MTIME }), false],
+    ['a snapshot before, held still now: the same version without the flag', entry('a', { snapshot: true }), entry('a'), true],
+    ['a snapshot before and again, same content', entry('a', { snapshot: true }), entry('a', { snapshot: true }), false],
+    ['held still before, a snapshot now of the same content', entry('a'), entry('a', { snapshot: true }), false],
   ])('a hash is news to peers: %s', (_what, before, file, news) => {
     expect(isNews(before, file)).toBe(news)
   })

@@ -1,5 +1,7 @@
 // Files still growing wait until they hold still (folder/settle-gate.ts): the pure rule as a
-// table, and a real index watching a file appended to for two seconds.
+// table, a real index watching a file appended to for two seconds, and one watching a file that
+// never stops growing: announced as a snapshot once waited for long enough, then without the flag
+// once it holds still.
 import { appendFileSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -7,25 +9,35 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { FolderIndex } from '../../src/main/engine/folder/folder-index'
 import { MAX_SETTLE_MS, SETTLE_BASE_MS, SNAPSHOT_AFTER_MS, settle, type SettleState } from '../../src/main/engine/folder/settle-gate'
 import type { IndexChange } from '../../src/main/engine/protocol/messages'
+import type { EngineEvent } from '../../src/shared/events'
 import { contentVersion } from '../helpers/fake-peer'
 import { removeTempDirs, tempDir } from '../helpers/temp'
+
+type Upsert = Extract<IndexChange, { op: 'upsert' }>
 
 const NOW = 1_000_000
 const still = (size: number, grown: number, waitingSince: number | null = null): SettleState => ({ size, grown, waitingSince })
 
 describe('the settle rule', () => {
-  it.each<[string, SettleState | undefined, number, number, number, SettleState]>([
-    ['a file never seen: at once', undefined, 100, NOW, 0, still(100, 0)],
-    ['rewritten at the same size: at once', still(100, 0), 100, NOW, 0, still(100, 0)],
-    ['grown once, written just now: the base wait', still(100, 0), 200, NOW, SETTLE_BASE_MS, still(200, 1, NOW)],
-    ['grown once, still for the base wait: now', still(100, 0), 200, NOW - SETTLE_BASE_MS, 0, still(200, 0)],
-    ['grown a third time: four times the base', still(200, 2, NOW - 500), 300, NOW - 10, 4 * SETTLE_BASE_MS - 10, still(300, 3, NOW - 500)],
-    ['no longer growing, not yet still long enough', still(300, 3, NOW - 500), 300, NOW - 100, 4 * SETTLE_BASE_MS - 100, still(300, 3, NOW - 500)],
-    ['grown many times: the longest wait, no more', still(300, 20, NOW - 5000), 400, NOW, MAX_SETTLE_MS, still(400, 21, NOW - 5000)],
-    ['growing for the snapshot time: now, a snapshot', still(300, 20, NOW - SNAPSHOT_AFTER_MS), 400, NOW, 0, still(400, 0)],
-    ['shrunk (rewritten shorter): as still as before', still(300, 0), 100, NOW, 0, still(100, 0)],
-  ])('%s', (_, state, size, mtimeMs, waitMs, next) => {
-    expect(settle(state, size, mtimeMs, NOW)).toEqual({ waitMs, next })
+  it.each<[string, SettleState | undefined, number, number, number, SettleState, boolean]>([
+    ['a file never seen: at once', undefined, 100, NOW, 0, still(100, 0), false],
+    ['rewritten at the same size: at once', still(100, 0), 100, NOW, 0, still(100, 0), false],
+    ['grown once, written just now: the base wait', still(100, 0), 200, NOW, SETTLE_BASE_MS, still(200, 1, NOW), false],
+    ['grown once, still for the base wait: now', still(100, 0), 200, NOW - SETTLE_BASE_MS, 0, still(200, 0), false],
+    ['grown a third time: four times the base', still(200, 2, NOW - 500), 300, NOW - 10, 4 * SETTLE_BASE_MS - 10, still(300, 3, NOW - 500), false],
+    ['no longer growing, not yet still long enough', still(300, 3, NOW - 500), 300, NOW - 100, 4 * SETTLE_BASE_MS - 100, still(300, 3, NOW - 500), false],
+    ['grown many times: the longest wait, no more', still(300, 20, NOW - 5000), 400, NOW, MAX_SETTLE_MS, still(400, 21, NOW - 5000), false],
+    ['growing for the snapshot time: now, a snapshot', still(300, 20, NOW - SNAPSHOT_AFTER_MS), 400, NOW, 0, still(400, 0), true],
+    ['still long enough just as the snapshot time ends: now, no snapshot', still(300, 20, NOW - SNAPSHOT_AFTER_MS), 300, NOW - MAX_SETTLE_MS, 0, still(300, 0), false],
+    ['shrunk (rewritten shorter): as still as before', still(300, 0), 100, NOW, 0, still(100, 0), false],
+  ])('%s', (_, state, size, mtimeMs, waitMs, next, snapshot) => {
+    expect(settle(state, size, mtimeMs, NOW)).toEqual({ waitMs, next, snapshot })
+  })
+
+  it('waits at most the limit it is given', () => {
+    const growing = still(300, 20, NOW - 1000)
+    expect(settle(growing, 400, NOW, NOW, 1000)).toEqual({ waitMs: 0, next: still(400, 0), snapshot: true })
+    expect(settle(growing, 400, NOW, NOW)).toEqual({ waitMs: MAX_SETTLE_MS, next: still(400, 21, NOW - 1000), snapshot: false })
   })
 })
 
@@ -59,5 +71,38 @@ describe('an index watching a file still being written', () => {
     expect((versions.at(-1) as Extract<IndexChange, { op: 'upsert' }>).version.equals(whole)).toBe(true)
     // The first look, one or two as it began to grow, and the whole: never one per append.
     expect(versions.length).toBeLessThanOrEqual(4)
+    expect(versions.every((c) => c.op === 'upsert' && !c.snapshot)).toBe(true)
+  })
+
+  it('announces a file that never stops growing as a snapshot after the limit, and without the flag once it holds still', async () => {
+    const root = tempDir('settle-')
+    const events: EngineEvent[] = []
+    const index = new FolderIndex(root, path.join(tempDir('settle-state-'), 'index.json'), (e) => events.push(e), { snapshotAfterMs: 1000 })
+    open.push(index)
+    await index.open()
+    const upserts: Upsert[] = []
+    index.on('changes', (changes) => upserts.push(...changes.filter((c): c is Upsert => c.op === 'upsert' && c.path === 'big.log')))
+    const file = path.join(root, 'big.log')
+    // Appended to until the index gives up waiting: far longer than the limit, never still for a settle time.
+    appendFileSync(file, 'first line\n')
+    let line = 0
+    for (const deadline = Date.now() + 30_000; !upserts.some((c) => c.snapshot) && Date.now() < deadline; await sleep(15)) {
+      appendFileSync(file, `line ${line++} ${'x'.repeat(200)}\n`)
+    }
+    const snapshot = upserts.find((c) => c.snapshot)
+    expect(snapshot, 'a snapshot announced while the file kept growing').toBeDefined()
+    // What peers are told is what the index holds, and the version of bytes the file had.
+    expect(index.get('big.log')?.snapshot).toBe(true)
+    expect(snapshot!.version.equals(contentVersion(readFileSync(file).subarray(0, snapshot!.size)))).toBe(true)
+    expect(events.filter((e) => e.type === 'file-snapshot')).toEqual([{ type: 'file-snapshot', path: 'big.log', bytes: snapshot!.size, version: snapshot!.version.toString('hex') }])
+    // It stops: the whole file is announced without the flag, a version like any other (the
+    // snapshot's own version again when it stopped just as that was taken).
+    const whole = contentVersion(readFileSync(file))
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(50)) {
+      if (upserts.at(-1)?.version.equals(whole) && !upserts.at(-1)?.snapshot) break
+    }
+    expect(upserts.at(-1)).toMatchObject({ size: readFileSync(file).length, snapshot: false })
+    expect(upserts.at(-1)!.version.equals(whole)).toBe(true)
+    expect(index.get('big.log')?.snapshot).toBeFalsy()
   })
 })

@@ -3,7 +3,7 @@
 import path from 'node:path'
 import { afterEach } from 'vitest'
 import { FolderServer } from '../../src/main/engine/client/folder-server'
-import { FolderIndex } from '../../src/main/engine/folder/folder-index'
+import { FolderIndex, type FolderIndexOptions } from '../../src/main/engine/folder/folder-index'
 import { EventLog } from './events'
 import { RawPeer } from './raw-peer'
 import { cachedIdentity, newIdentity, type TestIdentity } from './test-identity'
@@ -33,9 +33,10 @@ export function deviceAt(endpoint: string): Promise<TestIdentity> {
 export async function serve(
   root: string,
   announced: Set<string>,
+  indexOptions: FolderIndexOptions = {},
 ): Promise<{ port: number; index: FolderIndex; log: EventLog; server: FolderServer; announce: (endpoint: string) => Promise<void> }> {
   const log = new EventLog()
-  const index = new FolderIndex(root, path.join(tempDir('state-'), 'index.json'), log.sink)
+  const index = new FolderIndex(root, path.join(tempDir('state-'), 'index.json'), log.sink, indexOptions)
   await index.open()
   const directory = new Map<string, string>()
   const waiting = new Map<string, Array<() => void>>()

@@ -52,6 +52,22 @@ describe('the Activity store with bursts', () => {
     ])
   })
 
+  it('says which files are snapshots: one a peer was still writing, and one of this folder shared as it is', () => {
+    const activity = useActivityStore()
+    activity.apply([
+      ev({ type: 'file-snapshot', path: 'rec.wav', bytes: 5_000_000, version: 'cd' }),
+      ev({ type: 'file-synced', peer: BOB, path: 'big.log', bytes: 2400, version: 'ab', snapshot: true }),
+      upToDate(1),
+    ])
+    vi.advanceTimersByTime(S)
+    expect(activity.matching.map((e) => e.text)).toEqual([
+      `The mirror of ${BOB} is up to date: 1 file, 2.4 KB`,
+      `big.log from ${BOB} is in the mirror (2.4 KB) (a snapshot: still being written at the peer)`,
+      'rec.wav is still being written; peers get it as it is now (a snapshot, 5.0 MB)',
+    ])
+    expect(activity.matching.map((e) => e.category)).toEqual(['transfers', 'transfers', 'transfers'])
+  })
+
   it('folds 20,000 files into one entry that grows while they come, named as the peer is known', () => {
     const activity = useActivityStore()
     activity.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4001, id: 'X', name: 'bob' })])

@@ -32,6 +32,7 @@ export function categoryOf(event: AppEvent): ActivityCategory {
     case 'file-removed':
     case 'peer-synced':
     case 'transfer-failed':
+    case 'file-snapshot':
       return 'transfers'
     default:
       return 'engine'
@@ -70,7 +71,7 @@ export function describeEvent(event: AppEvent, nameOf: (peer: string) => string 
     case 'transfer-failed':
       return `${event.path} from ${peer(event.peer)} failed: ${event.reason}${event.retrying ? ' (trying again)' : ''}`
     case 'file-synced':
-      return `${event.path} from ${peer(event.peer)} is in the mirror (${formatBytes(event.bytes)})`
+      return `${event.path} from ${peer(event.peer)} is in the mirror (${formatBytes(event.bytes)})${event.snapshot ? ' (a snapshot: still being written at the peer)' : ''}`
     case 'file-removed':
       return `${event.path} from ${peer(event.peer)} was removed from the mirror`
     case 'peer-synced':
@@ -101,6 +102,8 @@ export function describeEvent(event: AppEvent, nameOf: (peer: string) => string 
       return `The shared folder ${event.folder}: ${event.files} files, ${formatBytes(event.bytes)}, ${event.ignored} ignored${event.scanning ? ' (scanning)' : ''}`
     case 'mirror-state':
       return `The mirror of ${event.peer}: ${event.needFiles} files (${formatBytes(event.needBytes)}) to come`
+    case 'file-snapshot':
+      return `${event.path} is still being written; peers get it as it is now (a snapshot, ${formatBytes(event.bytes)})`
     case 'preparing':
       return event.files.length ? `Preparing ${event.files.map((f) => f.path).join(', ')}` : 'Nothing being prepared'
     case 'members': {

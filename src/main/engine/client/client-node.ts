@@ -51,6 +51,8 @@ export interface ClientNodeOptions {
    * reports (a write through a memory mapping, a dropped event). Default DEFAULT_RESCAN_EVERY_MS.
    */
   rescanEveryMs?: number
+  /** How long a file still growing is waited for before peers get it as a snapshot (SNAPSHOT_AFTER_MS; tests shorten it). */
+  snapshotAfterMs?: number
   /** The bundled transfer worker's file: each bundler puts it somewhere else, so the host says where. */
   workerScript: string | URL
   onEvent?: EventSink
@@ -164,7 +166,10 @@ export class ClientNode {
       const stateDir = path.join(this.mirrorDir, STATE_FOLDER)
       // The index and its watcher work on the real folder: a watched symlink to a folder sees no
       // changes made inside it.
-      this.index = new FolderIndex(realish(this.options.dir), path.join(stateDir, 'index.json'), this.emit, { rescanEveryMs: this.options.rescanEveryMs })
+      this.index = new FolderIndex(realish(this.options.dir), path.join(stateDir, 'index.json'), this.emit, {
+        rescanEveryMs: this.options.rescanEveryMs,
+        snapshotAfterMs: this.options.snapshotAfterMs,
+      })
       // Listening before the first scan: a large file found then is shown being hashed.
       this.folderStats = new FolderStats(this.index, this.emit)
       this.preparing = new PreparingFiles(this.index, this.emit)

@@ -89,6 +89,18 @@ const SHRANK_WHILE_READ = 'the file shrank while being sent'
  * file system's clock (same size, same mtime), passes them: sent under the indexed version, such
  * bytes would make an honest peer look like a liar.
  */
+function sameAsIndexed(stats: Stats, file: IndexedFile): boolean {
+  return stats.size === file.size && stats.mtimeMs === file.mtimeMs
+}
+
+/**
+ * A snapshot's file grown since (still being written): its first `size` bytes are most likely the
+ * snapshot (a log appended to), sent only as far as they hash to it.
+ */
+function stillGrowing(stats: Stats, file: IndexedFile): boolean {
+  return file.snapshot === true && stats.size >= file.size
+}
+
 function holdsVersion(data: Buffer, file: IndexedFile): boolean {
   return versionOfBytes(data).equals(file.version)
 }
@@ -254,8 +266,7 @@ export class FolderServer {
     // While the shared folder is gone its list would name files nobody can have: the answer
     // waits until the folder is back (later requests on this connection wait behind it).
     await this.options.index.whenPresent()
-    // snapshot stays false until the index records which files never held still.
-    const batches = splitForFrames(this.options.index.list().map((file) => ({ path: file.path, version: file.version, size: file.size, snapshot: false })))
+    const batches = splitForFrames(this.options.index.list().map((file) => ({ path: file.path, version: file.version, size: file.size, snapshot: file.snapshot === true })))
     for (const [i, files] of batches.entries()) {
       const frame = encodeMessage({ type: 'FILE_LIST', last: i === batches.length - 1, files })
       await connection.throttle(frame.length)
@@ -304,8 +315,9 @@ export class FolderServer {
           }),
         )
       }
-      // Hashed as it is read only while its stats cannot vouch for it (see racy-files.ts).
-      const hash = this.options.index.isRacy(relPath) ? new VersionHasher(file.size) : null
+      // Hashed as it is read only while its stats cannot vouch for it (see racy-files.ts), or a
+      // snapshot's file has grown past it.
+      const hash = this.options.index.isRacy(relPath) || file.snapshot ? new VersionHasher(file.size) : null
       let sent = 0
       let next: Promise<{ memory: Buffer; chunk: Buffer }> | null = readAt(0)
       while (next && !connection.isClosed) {
@@ -423,7 +435,7 @@ export class FolderServer {
       // O_NOFOLLOW guards the last name only; a folder on the way swapped for a link must not
       // lead out either: the file actually opened has to lie inside the shared folder.
       if (!this.isIndexedInode(stats, file) && !inside.proves(fd, relPath)) problem = 'the path now leads outside the shared folder'
-      else if (!stats.isFile() || stats.size !== file.size || stats.mtimeMs !== file.mtimeMs) {
+      else if (!stats.isFile() || !(sameAsIndexed(stats, file) || stillGrowing(stats, file))) {
         problem = 'the file changed since it was indexed; a new version follows'
       }
     } catch (error) {
@@ -458,7 +470,8 @@ export class FolderServer {
     const after = fstatSync(fd)
     if (after.size < file.size) return 'shrank'
     const written = after.mtimeMs !== file.mtimeMs
-    if (written && after.size === file.size) return 'rewritten'
+    // A snapshot's bytes are hashed as read: that hash, not its stats, says what was sent.
+    if (written && after.size === file.size && !file.snapshot) return 'rewritten'
     if (written) this.options.index.recheck(file.path)
     if (hash && !hash.digest().equals(file.version)) return 'rewritten'
     return null

@@ -7,7 +7,7 @@ import { BLOCK_HASH_BYTES } from '../blocks/block-hash'
 import { blockCount } from '../blocks/block-plan'
 import { BlockStore, type BlockList } from '../blocks/block-store'
 import type { InsideFolder } from './open-inside'
-import { hashFile } from './hash'
+import { hashFile, hashPrefix } from './hash'
 
 /** Files of fewer blocks than this (their list under one 4 KiB disk block) are hashed when asked. */
 export const STORED_MIN_BLOCKS = 128
@@ -18,6 +18,8 @@ export interface IndexedVersion {
   path: string
   version: Buffer
   size: number
+  /** A snapshot's file may have grown since: its list is of its first `size` bytes. */
+  snapshot?: boolean
 }
 
 export class IndexBlockLists {
@@ -65,11 +67,11 @@ export class IndexBlockLists {
     const fd = this.inside.openFile(file.path)
     let hashed
     try {
-      hashed = await hashFile(fd, file.size)
+      hashed = file.snapshot ? await hashPrefix(fd, file.size) : await hashFile(fd, file.size)
     } finally {
       closeSync(fd)
     }
-    if (!hashed.version.equals(file.version)) return 'changed'
+    if (!hashed || !hashed.version.equals(file.version)) return 'changed'
     this.remember(file, hashed.blockSize, hashed.hashes)
     return { size: hashed.size, blockSize: hashed.blockSize, hashes: Buffer.concat(hashed.hashes) }
   }

@@ -14,6 +14,8 @@ export interface IndexedFile {
   size: number
   mtimeMs: number
   ino: number
+  /** Hashed while still being written (docs/PROTOCOL.md §12.2, flags): peers get it as a snapshot. */
+  snapshot?: boolean
 }
 
 export interface FileStats {
@@ -45,10 +47,12 @@ export function hashOutcome(attempt: number, before: FileStats, after: FileStats
 /**
  * Whether `file`, just hashed, is news to peers against its entry `before`: a new path or other
  * content. An entry hashed while its file kept changing was refused to peers (its mtime is no
- * file's): some may have given up on that version; the same version, once held still, is news to them.
+ * file's): some may have given up on that version; the same version, once held still, is news to
+ * them. So is a snapshot's version found held still: it is announced again, without the flag.
  */
 export function isNews(before: IndexedFile | undefined, file: IndexedFile): boolean {
-  return !(before && before.version.equals(file.version) && before.size === file.size && !(before.mtimeMs === UNTRUSTED_MTIME && file.mtimeMs !== UNTRUSTED_MTIME))
+  if (!before || !before.version.equals(file.version) || before.size !== file.size) return true
+  return (before.mtimeMs === UNTRUSTED_MTIME && file.mtimeMs !== UNTRUSTED_MTIME) || (before.snapshot === true && file.snapshot !== true)
 }
 
 /** Who hears of a file larger than one piece while it is hashed (path, bytes so far, size), until `hashed`. */
@@ -120,10 +124,10 @@ export class FileHasher {
         return file
       }
       if (outcome === 'kept-changing') {
-        // Written all along: that hash is of no version the file had. Untrusted, and looked at
-        // again in a while.
+        // Written all along: that hash is of no version the file had. Untrusted, a snapshot to
+        // peers, and looked at again in a while.
         this.racy.hashAgainIn(rel, UNSTABLE_AGAIN_MS)
-        return { path: rel, version, size, mtimeMs: UNTRUSTED_MTIME, ino: after.ino }
+        return { path: rel, version, size, mtimeMs: UNTRUSTED_MTIME, ino: after.ino, snapshot: true }
       }
       before = after
     }

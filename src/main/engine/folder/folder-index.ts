@@ -19,7 +19,7 @@ import { IGNORE_FILE, IgnoreFile } from './ignore-rules'
 import { InsideFolder } from './open-inside'
 import { PathBatches } from './path-batches'
 import { RacyFiles } from './racy-files'
-import { SettleGate } from './settle-gate'
+import { MAX_SETTLE_MS, SettleGate } from './settle-gate'
 import { RootPresence } from './root-presence'
 import { loadSavedIndex, SAVED_VERSIONS, UNTRUSTED_MTIME, writeSavedIndex, type SavedIndex } from './saved-index'
 import { UnmountedFolders } from './unmounted-folders'
@@ -38,6 +38,8 @@ const SAVE_DELAY_MS = 500
 export interface FolderIndexOptions {
   /** See DEFAULT_RESCAN_EVERY_MS. */
   rescanEveryMs?: number
+  /** How long a file still growing is waited for before it is announced as a snapshot: SNAPSHOT_AFTER_MS (tests shorten it). */
+  snapshotAfterMs?: number
 }
 
 /**
@@ -66,7 +68,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   /** See racy-files.ts: hashed again once their write's clock tick is over. */
   private readonly racy = new RacyFiles((rel) => this.distrust(rel))
   /** Files still growing wait until they hold still (settle-gate.ts). */
-  private readonly settling = new SettleGate((rel) => this.distrust(rel))
+  private readonly settling: SettleGate
   private saveTimer: NodeJS.Timeout | null = null
   private work: Promise<void> = Promise.resolve()
   private readonly unshareable: UnshareablePaths
@@ -101,6 +103,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   ) {
     super()
     this.closing = new Promise((resolve) => (this.markClosing = resolve))
+    this.settling = new SettleGate((rel) => this.distrust(rel), options.snapshotAfterMs)
     this.presence = new RootPresence(root, onEvent, {
       queue: (job, failed) => (this.work = this.work.then(job).catch(failed)),
       isClosed: () => this.closed,
@@ -269,6 +272,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       const before = known.get(rel)
       // A racy entry is hashed again (its re-hash may have been dropped while the folder was away).
       const file = before && sameStats(before, stats) && !this.racy.has(rel) ? before : await this.hasher.hashOrWhy(rel, stats)
+      if (typeof file !== 'string' && file !== before) this.saySnapshot(before, file)
       if (typeof file !== 'string') next.set(rel, file)
       else if (file === 'unreadable' && before) next.set(rel, before)
     }
@@ -467,7 +471,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     // Every file is announced, changed or not: a peer that asked for one while the folder was
     // away was refused it, and only a new announcement makes it ask again. Peers that already
     // hold a version skip it without a transfer.
-    const changes: IndexChange[] = [...next.values()].map((file) => ({ op: 'upsert', path: file.path, version: file.version, size: file.size, snapshot: false }))
+    const changes: IndexChange[] = [...next.values()].map((file) => ({ op: 'upsert', path: file.path, version: file.version, size: file.size, snapshot: file.snapshot === true }))
     for (const rel of this.files.keys()) if (!next.has(rel)) changes.push({ op: 'delete', path: rel })
     this.files = next
     this.onEvent({ type: 'folder-restored', folder: this.root })
@@ -491,11 +495,16 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     }
     if (before && sameStats(before, stats) && !this.distrusted.delete(rel)) return
     // Still growing: its last version stays shared until it holds still.
-    if (!this.settling.ready(rel, before?.size, stats.size, stats.mtimeMs)) return
-    const file = await this.hasher.hashOrWhy(rel, stats)
-    if (file === 'gone') return this.update(rel, null, changes, removed)
+    const verdict = this.settling.ready(rel, before?.size, stats.size, stats.mtimeMs)
+    if (verdict === 'wait') return
+    const hashed = await this.hasher.hashOrWhy(rel, stats)
+    if (hashed === 'gone') return this.update(rel, null, changes, removed)
     // Looked at again once it can be: its last version stays shared meanwhile.
-    if (file === 'unreadable') return this.unshareable.report(rel, 'it cannot be read now')
+    if (hashed === 'unreadable') return this.unshareable.report(rel, 'it cannot be read now')
+    // Waited for long enough and still growing: shared as it is now. Looked at again once it may
+    // have stopped, so that a file that did is announced without the flag.
+    const file = verdict === 'snapshot' ? { ...hashed, snapshot: true } : hashed
+    if (file.snapshot) this.racy.hashAgainIn(rel, MAX_SETTLE_MS)
     if (!isNews(before, file)) {
       // Touched, same content: nothing to announce, but its new stats are worth keeping.
       this.files.set(rel, file)
@@ -503,7 +512,13 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       return
     }
     this.files.set(rel, file)
-    changes.push({ op: 'upsert', path: rel, version: file.version, size: file.size, snapshot: false })
+    changes.push({ op: 'upsert', path: rel, version: file.version, size: file.size, snapshot: file.snapshot === true })
+    this.saySnapshot(before, file)
+  }
+
+  /** A file that becomes a snapshot is said once, not again for each later snapshot while it keeps moving. */
+  private saySnapshot(before: IndexedFile | undefined, file: IndexedFile): void {
+    if (file.snapshot && !before?.snapshot) this.onEvent({ type: 'file-snapshot', path: file.path, bytes: file.size, version: file.version.toString('hex') })
   }
 
   private scheduleSave(): void {
@@ -521,8 +536,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       versions: SAVED_VERSIONS,
       root: this.root,
       folder: this.presence.identity,
-      // A racy entry is stored untrusted: after a restart it is hashed again.
-      files: [...this.files.values()].map((f) => [f.path, f.version.toString('hex'), f.size, this.racy.has(f.path) ? UNTRUSTED_MTIME : f.mtimeMs, f.ino]),
+      // A racy entry (a snapshot too) is stored untrusted: after a restart it is hashed again.
+      files: [...this.files.values()].map((f) => [f.path, f.version.toString('hex'), f.size, this.racy.has(f.path) || f.snapshot ? UNTRUSTED_MTIME : f.mtimeMs, f.ino]),
     }
     await writeSavedIndex(this.statePath, data)
   }

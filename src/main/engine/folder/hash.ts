@@ -45,6 +45,13 @@ export async function hashFile(fd: number, expectedSize?: number, progress?: (by
   }
 }
 
+/** The version of the first `size` bytes of the file open at `fd` (a snapshot of a file grown since); null when it is shorter now. */
+export async function hashPrefix(fd: number, size: number): Promise<HashedFile | null> {
+  const { hasher, end } = await hashPass(fd, size)
+  if (end < size) return null
+  return { version: hasher.digest(), size, blockSize: hasher.blockSize, hashes: hasher.hashes, after: fstatSync(fd) }
+}
+
 /**
  * Hashes the first `plan` bytes; `end`: where the file ended (less than `plan`: it is shorter;
  * more: longer, its size now).

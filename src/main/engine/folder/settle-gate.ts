@@ -3,6 +3,7 @@
 
 export const SETTLE_BASE_MS = 100
 export const MAX_SETTLE_MS = 2000
+/** A file still growing after this long is hashed as it is, and announced as a snapshot. */
 export const SNAPSHOT_AFTER_MS = 30_000
 
 export interface SettleState {
@@ -14,37 +15,58 @@ export interface SettleState {
   waitingSince: number | null
 }
 
-/** Pure: how long a file of `size`, last written at `mtimeMs`, waits before it is hashed (0: now), and its state after this look. */
-export function settle(state: SettleState | undefined, size: number, mtimeMs: number, now: number): { waitMs: number; next: SettleState } {
+/**
+ * Pure: how long a file of `size`, last written at `mtimeMs`, waits before it is hashed (0: now),
+ * its state after this look, and whether it is hashed now only because it was waited for long
+ * enough (`snapshot`: it never held still).
+ */
+export function settle(
+  state: SettleState | undefined,
+  size: number,
+  mtimeMs: number,
+  now: number,
+  snapshotAfterMs = SNAPSHOT_AFTER_MS,
+): { waitMs: number; next: SettleState; snapshot: boolean } {
   const grew = state !== undefined && size > state.size
   const grown = grew ? state.grown + 1 : (state?.grown ?? 0)
-  if (grown === 0) return { waitMs: 0, next: { size, grown: 0, waitingSince: null } }
+  const hashNow = { size, grown: 0, waitingSince: null }
+  if (grown === 0) return { waitMs: 0, next: hashNow, snapshot: false }
   const waitingSince = state?.waitingSince ?? now
   const stillFor = now - mtimeMs
   const needed = Math.min(MAX_SETTLE_MS, SETTLE_BASE_MS * 2 ** (grown - 1))
-  if (stillFor >= needed || now - waitingSince >= SNAPSHOT_AFTER_MS) return { waitMs: 0, next: { size, grown: 0, waitingSince: null } }
-  return { waitMs: needed - stillFor, next: { size, grown, waitingSince } }
+  if (stillFor >= needed) return { waitMs: 0, next: hashNow, snapshot: false }
+  if (now - waitingSince >= snapshotAfterMs) return { waitMs: 0, next: hashNow, snapshot: true }
+  return { waitMs: needed - stillFor, next: { size, grown, waitingSince }, snapshot: false }
 }
+
+/** What a look at a file decides: hash it now (`settled`, or as a `snapshot` of a file that never held still), or `wait`. */
+export type SettleVerdict = 'settled' | 'snapshot' | 'wait'
 
 /** The settle state of every file under watch, and the timers that look at the postponed ones again. */
 export class SettleGate {
   private readonly states = new Map<string, SettleState>()
   private readonly timers = new Map<string, NodeJS.Timeout>()
 
-  /** `again(path)`: look at a postponed file once its wait is over. */
-  constructor(private readonly again: (path: string) => void) {}
+  /**
+   * `again(path)`: look at a postponed file once its wait is over. `snapshotAfterMs`: how long a
+   * file is waited for at most (SNAPSHOT_AFTER_MS; tests shorten it).
+   */
+  constructor(
+    private readonly again: (path: string) => void,
+    private readonly snapshotAfterMs = SNAPSHOT_AFTER_MS,
+  ) {}
 
   /**
    * Whether to hash `path` now. `known`: the size the index holds for it (a file it never
-   * indexed has none, and is hashed at once). False: it is looked at again when it may have settled.
+   * indexed has none, and is hashed at once). `wait`: it is looked at again when it may have settled.
    */
-  ready(path: string, known: number | undefined, size: number, mtimeMs: number, now = Date.now()): boolean {
+  ready(path: string, known: number | undefined, size: number, mtimeMs: number, now = Date.now()): SettleVerdict {
     const state = this.states.get(path) ?? (known === undefined ? undefined : { size: known, grown: 0, waitingSince: null })
-    const { waitMs, next } = settle(state, size, mtimeMs, now)
+    const { waitMs, next, snapshot } = settle(state, size, mtimeMs, now, this.snapshotAfterMs)
     // Hashed now: the index's entry holds its size for the next look.
     if (waitMs === 0) {
       this.forget(path)
-      return true
+      return snapshot ? 'snapshot' : 'settled'
     }
     this.states.set(path, next)
     clearTimeout(this.timers.get(path))
@@ -54,7 +76,7 @@ export class SettleGate {
     }, waitMs)
     timer.unref()
     this.timers.set(path, timer)
-    return false
+    return 'wait'
   }
 
   forget(path: string): void {

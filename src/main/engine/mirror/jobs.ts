@@ -43,6 +43,8 @@ export interface ListEntry {
   path: string
   version: string
   size: number
+  /** The peer announced this version as a snapshot of a file it was still writing (absent: not one). */
+  snapshot?: boolean
 }
 
 export type JobResult =

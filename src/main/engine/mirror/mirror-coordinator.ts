@@ -660,7 +660,14 @@ export class MirrorCoordinator {
         // peer whose file changed under a transfer looks like a liar once).
         state.paths.forget(change.path, 'refused')
         state.paths.forget(change.path, 'attempts')
-        state.remote.set(change.path, { path: change.path, version: change.version.toString('hex'), size: change.size })
+        const version = change.version.toString('hex')
+        const was = state.remote.get(change.path)
+        state.remote.set(change.path, { path: change.path, version, size: change.size, ...(change.snapshot ? { snapshot: true } : {}) })
+        // The snapshot the mirror holds turned out to be the file's last version: said as whole now.
+        if (was?.snapshot && !change.snapshot && was.version === version && mirror.get(change.path)?.version === version) {
+          state.synced = false
+          this.options.onEvent({ type: 'file-synced', peer: state.ref.key, path: change.path, bytes: change.size, transferred: 0, version })
+        }
         deleted.delete(change.path)
         state.gathering.remove(change.path)
         upserts.push(change.path)
@@ -803,7 +810,10 @@ export class MirrorCoordinator {
       // Whatever the generation, the file is on disk now: the manifest must say so.
       if (result.outcome !== 'up-to-date') {
         state.manifest.set(job.path, result.version, result.size, result.mtimeMs)
-        this.options.onEvent({ type: 'file-synced', peer: job.peer.key, path: job.path, bytes: result.size, ...(result.transferred < result.size ? { transferred: result.transferred } : {}), version: result.version })
+        // The peer was still writing the file when it announced this version.
+        const announced = state.remote?.get(job.path) ?? state.incoming?.files.get(job.path)
+        const snapshot = announced?.version === result.version && announced.snapshot === true
+        this.options.onEvent({ type: 'file-synced', peer: job.peer.key, path: job.path, bytes: result.size, ...(result.transferred < result.size ? { transferred: result.transferred } : {}), version: result.version, ...(snapshot ? { snapshot } : {}) })
       }
     } else if (!result.ok && result.outcome === 'source-gone') {
       // Nothing to report: considered again below, the bytes now come out of the recycler.

@@ -150,7 +150,7 @@ export class MirrorFiles {
       return false
     }
     mirror.manifest.set(rel, want.version, want.size, mtimeMs)
-    this.options.onEvent({ type: 'file-synced', peer: mirror.ref.key, path: rel, bytes: want.size, transferred: 0, version: want.version })
+    this.options.onEvent({ type: 'file-synced', peer: mirror.ref.key, path: rel, bytes: want.size, transferred: 0, version: want.version, ...(want.snapshot ? { snapshot: true } : {}) })
     return true
   }
 

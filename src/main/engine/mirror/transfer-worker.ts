@@ -67,7 +67,7 @@ function serveTransfers(init: WorkerInit): void {
   async function runList(job: ListJob): Promise<JobResult> {
     // Each frame's entries go to the main thread at once: it starts on them while the rest arrive.
     const files = await (await sessionFor(job)).fetchList((part) =>
-      post({ type: 'list-part', id: job.id, files: part.map((f) => ({ path: f.path, version: f.version.toString('hex'), size: f.size })) }, true),
+      post({ type: 'list-part', id: job.id, files: part.map((f) => ({ path: f.path, version: f.version.toString('hex'), size: f.size, ...(f.snapshot ? { snapshot: true } : {}) })) }, true),
     )
     return { kind: 'list', ok: true, files }
   }

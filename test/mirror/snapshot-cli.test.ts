@@ -1,0 +1,71 @@
+// A file still being written, between real CLI clients: the sender says it shares a snapshot,
+// the receiver's file-synced says it got one, and once the file holds still it arrives whole
+// without the flag. The sender's wait is shortened through DBS_SNAPSHOT_AFTER_MS (DEVELOPERS.md).
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { describe as describeLine } from '../../src/cli/printer'
+import type { FileSyncedEvent } from '../../src/shared/events'
+import { startAppender, type Appender } from '../helpers/appender'
+import { killAll } from '../helpers/cli'
+import { contentVersion } from '../helpers/fake-peer'
+import { expectMirrored, startClient, startServer, write } from '../helpers/mirror-clients'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+import { mirrorOf } from '../helpers/tree'
+
+const KiB = 1024
+let appender: Appender | null = null
+
+afterEach(async () => {
+  await appender?.stop()
+  appender = null
+  killAll()
+  removeTempDirs()
+})
+
+describe('the words for a snapshot', () => {
+  it('on the terminal (the Activity screen: test/renderer/activity-bursts.test.ts)', () => {
+    const synced: FileSyncedEvent = { type: 'file-synced', peer: '127.0.0.1:40002', path: 'big.log', bytes: 2048, version: 'ab', snapshot: true }
+    expect(describeLine(synced)).toBe('synced 127.0.0.1:40002 big.log (2048 bytes) (a snapshot: still being written at the peer)')
+    expect(describeLine({ ...synced, snapshot: undefined })).toBe('synced 127.0.0.1:40002 big.log (2048 bytes)')
+    expect(describeLine({ type: 'file-snapshot', path: 'big.log', bytes: 2048, version: 'ab' })).toBe(
+      'big.log is still being written; peers get it as it is now (a snapshot, 2048 bytes)',
+    )
+  })
+})
+
+describe('a file still being written, between real clients', () => {
+  it('reaches the mirror as a snapshot while it grows, and whole without the flag once it holds still', { timeout: 90_000 }, async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    write(senderDir, 'big.log', randomBytes(300 * KiB))
+    process.env['DBS_SNAPSHOT_AFTER_MS'] = '1500'
+    const sender = await startClient(serverPort, senderDir).finally(() => delete process.env['DBS_SNAPSHOT_AFTER_MS'])
+    const receiver = await startClient(serverPort, tempDir('receiver-'))
+    const peer = `127.0.0.1:${sender.port}`
+    await receiver.cli.waitFor('peer-synced', { peer }, 60_000)
+    const synced = () => receiver.cli.events.filter((e): e is FileSyncedEvent => e.type === 'file-synced' && e.path === 'big.log')
+    expect(synced().map((e) => e.snapshot)).toEqual([undefined])
+
+    const file = path.join(senderDir, 'big.log')
+    appender = startAppender(file, 4 * KiB, 5)
+    await sender.cli.waitFor('file-snapshot', { path: 'big.log' }, 30_000)
+    await receiver.cli.until(() => synced().some((e) => e.snapshot), 30_000, 'a snapshot of big.log in the mirror')
+    const snapshot = synced().find((e) => e.snapshot)!
+    expect(snapshot.bytes).toBeGreaterThan(300 * KiB)
+    // The mirror holds what the file held then: its first bytes, as they still are at the sender.
+    const mirror = mirrorOf(receiver.dir, sender.port)
+    const held = readFileSync(path.join(mirror, 'big.log'))
+    expect(held.equals(readFileSync(file).subarray(0, held.length))).toBe(true)
+    expect(await sender.cli.waitFor('file-snapshot', { path: 'big.log' })).toMatchObject({ bytes: expect.any(Number), version: expect.stringMatching(/^[0-9a-f]{64}$/) })
+
+    await appender.stop()
+    const whole = contentVersion(readFileSync(file)).toString('hex')
+    await receiver.cli.until(() => synced().some((e) => e.version === whole && !e.snapshot), 30_000, 'big.log whole, without the flag')
+    expect(synced().at(-1)).toMatchObject({ version: whole, bytes: readFileSync(file).length })
+    expect(synced().at(-1)?.snapshot).toBeUndefined()
+    await expectMirrored(senderDir, mirror)
+    expect(existsSync(path.join(mirror, 'big.log'))).toBe(true)
+  })
+})
