@@ -194,19 +194,32 @@ describe('a partial file', () => {
     ['no record, data of the right length', (file, content) => truncateSync(file, content.list.size)],
     ['a file of the same name put there by hand', (file, content) => writeFileSync(file, content.bytes)],
   ]
-  it.each(noRecord)('with no record of its own (%s) starts empty, its old bytes gone', async (_name, spoil) => {
+  it.each(noRecord)('with no record of its own (%s) keeps the whole blocks whose bytes still hash right, and no more', async (_name, spoil) => {
     const content = contentOf(1 * MiB + 5)
     const first = new PartialFile(folder, 'f', content.version, content.list)
     await first.open()
     await put(first, content, range(0, 9))
     await first.abandon()
     await spoil(first.path, content)
+    const left = Math.min(statSync(first.path).size, content.list.size)
+    const whole = range(0, 9).filter((i) => {
+      const { offset, length } = blockRange(content.list.size, content.list.blockSize, i)
+      return offset + length <= left
+    })
 
     const second = new PartialFile(folder, 'f', content.version, content.list)
-    expect(await second.open()).toEqual([])
+    expect(await second.open()).toEqual(whole)
     expect(statSync(second.path).size).toBe(content.list.size + recordBytes(9))
-    expect(readFileSync(second.path).subarray(0, content.list.size).equals(Buffer.alloc(content.list.size))).toBe(true)
-    await second.discard()
+    await put(second, content, second.missing())
+    expect(readFileSync(await second.finish()).equals(content.bytes)).toBe(true)
+  })
+
+  it('with no record and bytes of something else, keeps none of them', async () => {
+    const content = contentOf(1 * MiB + 5)
+    const partial = new PartialFile(folder, 'f', content.version, content.list)
+    writeFileSync(partial.path, randomBytes(content.list.size))
+    expect(await partial.open()).toEqual([])
+    await partial.discard()
   })
 
   it('takes blocks from a local file when their bytes hash right', async () => {

@@ -35,6 +35,20 @@ const RECORD_FORMAT = 1
 const RECORD_CHECK_BYTES = 8
 const RECORD_HEADER_BYTES = RECORD_MAGIC.length + 1 + BLOCK_HASH_BYTES + 4
 
+/** What is left of `pieces` after their first `done` bytes. */
+function unwritten(pieces: Uint8Array[], done: number): Uint8Array[] {
+  if (done === 0) return pieces
+  const rest: Uint8Array[] = []
+  for (const piece of pieces) {
+    if (done >= piece.length) done -= piece.length
+    else {
+      rest.push(done ? piece.subarray(done) : piece)
+      done = 0
+    }
+  }
+  return rest
+}
+
 /** The partial's name for `rel` at `version`: 16 hex of the version, 8 of a hash of the file name. */
 export function partialName(rel: string, version: Buffer): string {
   const nameHash = createHash('sha256').update(path.posix.basename(rel)).digest('hex')
@@ -108,8 +122,9 @@ export class PartialFile {
 
   /**
    * Opens (or makes) the partial and says which blocks it already holds: those its record names
-   * whose bytes still hash right. A partial with no record, or a record of something else, starts
-   * empty. Makes the folders on the way; never writes through a link.
+   * whose bytes still hash right. Without a record of its own (a whole-file transfer cut short and
+   * kept, a record lost), every whole block the file holds is hashed, and those that match are
+   * kept. Makes the folders on the way; never writes through a link.
    */
   async open(): Promise<number[]> {
     if (this.state !== 'new') throw new Error(`the partial of ${this.rel} is already open`)
@@ -117,9 +132,8 @@ export class PartialFile {
     this.handle = handle
     this.state = 'open'
     try {
-      const claimed = await this.readRecord(handle)
-      if (claimed === null) await handle.truncate(0)
-      else await this.recheck(handle, claimed)
+      const claimed = (await this.readRecord(handle)) ?? (await this.wholeBlocks(handle))
+      await this.recheck(handle, claimed)
       // Written now: drops claims that failed, and makes the partial young again.
       await this.writeRecord()
     } catch (error) {
@@ -150,13 +164,16 @@ export class PartialFile {
     return out
   }
 
-  /** Writes block `index` (bytes the caller verified against its hash) at its offset. */
-  async writeBlock(index: number, bytes: Uint8Array): Promise<void> {
+  /** Writes block `index` (bytes the caller verified against its hash, whole or in pieces) at its offset. */
+  async writeBlock(index: number, bytes: Uint8Array | Uint8Array[]): Promise<void> {
     const handle = this.opened()
     const { offset, length } = this.range(index)
-    if (bytes.length !== length) throw new RangeError(`block ${index} of ${this.rel} is ${length} bytes, not ${bytes.length}`)
+    const pieces = Array.isArray(bytes) ? bytes : [bytes]
+    const total = pieces.reduce((n, piece) => n + piece.length, 0)
+    if (total !== length) throw new RangeError(`block ${index} of ${this.rel} is ${length} bytes, not ${total}`)
     let done = 0
-    while (done < length) done += (await handle.write(bytes, done, length - done, offset + done)).bytesWritten
+    // One call for all the pieces; a short write goes on from where it stopped.
+    while (done < length) done += (await handle.writev(unwritten(pieces, done), offset + done)).bytesWritten
   }
 
   /** Records block `index` as verified; the record reaches the disk every RECORD_EVERY_BYTES. */
@@ -303,6 +320,19 @@ export class PartialFile {
     const claimed: number[] = []
     for (let i = 0; i < this.count; i++) if ((record[RECORD_HEADER_BYTES + (i >> 3)]! & (1 << (i & 7))) !== 0) claimed.push(i)
     return claimed
+  }
+
+  /** The blocks lying whole in the file as it is (cut to the version's size first). */
+  private async wholeBlocks(handle: FileHandle): Promise<number[]> {
+    let length = (await handle.stat()).size
+    if (length > this.list.size) await handle.truncate((length = this.list.size))
+    const whole: number[] = []
+    for (let i = 0; i < this.count; i++) {
+      const { offset, length: bytes } = this.range(i)
+      if (offset + bytes > length) break
+      whole.push(i)
+    }
+    return whole
   }
 
   /** Hashes each claimed block again; only those that match count as verified. */

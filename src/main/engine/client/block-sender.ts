@@ -1,8 +1,8 @@
 // The folder server's answers to GET_BLOCK_LIST and GET_BLOCKS (docs/PROTOCOL.md §12.2, §12.8):
-// a file's block list, and runs of its blocks. Every block is hashed as it is read and its last
-// frame held back until it matches the list, so an honest server never sends a block under a
-// version its bytes are not (a file rewritten in place aborts instead, and is looked at again).
-import { closeSync, read } from 'node:fs'
+// a file's block list, and runs of its blocks. Each block's last frame is held back until the
+// block is vouched for, so an honest server never sends a block under a version its bytes are not
+// (a file rewritten meanwhile aborts instead, and is looked at again).
+import { closeSync, fstatSync, read } from 'node:fs'
 import { createBlockHasher } from '../blocks/block-hash'
 import { blockCount, blockRange } from '../blocks/block-plan'
 import type { BlockList } from '../blocks/block-store'
@@ -22,6 +22,8 @@ export interface BlockSenderHost {
   open(relPath: string, file: IndexedFile): number | string
   abort(connection: Connection, relPath: string, reason: string): void
   changedWhileRead(connection: Connection, relPath: string): void
+  /** Whether the file's bytes must be hashed as read: a racy file, a snapshot (see folder-server.ts). */
+  statsCannotVouch(relPath: string, file: IndexedFile): boolean
   /** Bytes one FILE_DATA may carry now (smaller under an upload limit). */
   chunkBytes(): number
   take(): Buffer
@@ -55,8 +57,9 @@ export class BlockSender {
     if (typeof opened === 'string') return this.host.abort(connection, relPath, opened)
     try {
       connection.send({ type: 'BLOCKS', path: relPath, version, first, count })
+      const hash = this.host.statsCannotVouch(relPath, file)
       for (let index = first; index < first + count && !connection.isClosed; index++) {
-        const sent = await this.sendBlock(connection, opened, list, index)
+        const sent = await this.sendBlock(connection, opened, file, list, index, hash)
         if (sent === 'short') return this.host.abort(connection, relPath, 'the file shrank while being sent')
         if (sent === 'changed') return this.host.changedWhileRead(connection, relPath)
       }
@@ -80,24 +83,50 @@ export class BlockSender {
     return null
   }
 
-  /** One block, in frames of at most chunkBytes(), its last one sent only once the block hashes right. */
-  private async sendBlock(connection: Connection, fd: number, list: BlockList, index: number): Promise<'sent' | 'short' | 'changed'> {
+  /**
+   * One block, in frames of at most chunkBytes(), the next read under way while one is sent. Its
+   * last frame goes only once the block is vouched for: hashed right, where its stats cannot vouch
+   * for it (a racy file, a snapshot of one still written), or else its size and mtime still those
+   * indexed (as GET_FILE's last frame; the receiver checks every block's hash in any case).
+   */
+  private async sendBlock(connection: Connection, fd: number, file: IndexedFile, list: BlockList, index: number, hash: boolean): Promise<'sent' | 'short' | 'changed'> {
     const { offset, length } = blockRange(list.size, list.blockSize, index)
-    const hasher = createBlockHasher()
-    for (let done = 0; done < length; ) {
+    const hasher = hash ? createBlockHasher() : null
+    const chunkBytes = this.host.chunkBytes()
+    const readFrom = (done: number): Promise<{ memory: Buffer; n: number; want: number }> => {
       const memory = this.host.take()
-      const want = Math.min(this.host.chunkBytes(), memory.length, length - done)
-      const n = await readAt(fd, memory, want, offset + done)
+      const want = Math.min(chunkBytes, memory.length, length - done)
+      return readAt(fd, memory, want, offset + done).then(
+        (n) => ({ memory, n, want }),
+        (error: unknown) => {
+          this.host.give(memory)
+          throw error
+        },
+      )
+    }
+    let next: Promise<{ memory: Buffer; n: number; want: number }> | null = readFrom(0)
+    for (let done = 0; next; ) {
+      const { memory, n, want } = await next
+      next = null
       if (n < want) {
         this.host.give(memory)
         return 'short'
       }
       const chunk = memory.subarray(0, n)
-      hasher.update(chunk)
+      hasher?.update(chunk)
       done += n
-      if (done === length && !hasher.digest().equals(hashAt(list, index))) {
+      if (done < length) next = readFrom(done)
+      else {
+        const problem = hasher ? (hasher.digest().equals(hashAt(list, index)) ? null : 'changed') : statsProblem(fd, file)
+        if (problem) {
+          this.host.give(memory)
+          return problem
+        }
+      }
+      if (connection.isClosed) {
         this.host.give(memory)
-        return 'changed'
+        await next?.then(({ memory: m }) => this.host.give(m)).catch(() => {})
+        return 'sent'
       }
       await connection.throttle(n)
       connection.sendFileData(chunk, () => this.host.give(memory))
@@ -105,6 +134,13 @@ export class BlockSender {
     }
     return 'sent'
   }
+}
+
+/** Whether the file open at `fd` is no longer as indexed: shorter, or written since. */
+function statsProblem(fd: number, file: IndexedFile): 'short' | 'changed' | null {
+  const now = fstatSync(fd)
+  if (now.size < file.size) return 'short'
+  return now.mtimeMs === file.mtimeMs ? null : 'changed'
 }
 
 function readAt(fd: number, into: Buffer, length: number, position: number): Promise<number> {

@@ -145,6 +145,7 @@ export class FolderServer {
     open: (relPath, file) => this.open(relPath, file),
     abort: (connection, relPath, reason) => this.abort(connection, relPath, reason),
     changedWhileRead: (connection, relPath) => this.changedWhileRead(connection, relPath),
+    statsCannotVouch: (relPath, file) => this.options.index.isRacy(relPath) || file.snapshot === true,
     chunkBytes: () => this.chunkBytes(),
     take: () => this.chunks.take(),
     give: (chunk) => this.chunks.give(chunk),

@@ -20,12 +20,14 @@ export const RUN_BYTES = 8 * 1024 * 1024
 /** Runs asked for ahead of the one arriving: the peer answers in order, so this keeps the link busy. */
 export const RUNS_AHEAD = 4
 /** Bytes received and not yet written at which the socket stops being read. */
-const UNWRITTEN_HIGH_WATER = 32 * 1024 * 1024
+const UNWRITTEN_HIGH_WATER = 16 * 1024 * 1024
 const PROGRESS_EVERY_MS = 100
 
 export interface PullHooks {
   started(total: number, version: string): void
   progress(bytes: number, total: number): void
+  /** A frame's bytes written to disk: its memory may serve the next frame. */
+  recycle?(chunk: Buffer): void
 }
 
 export interface PullOutcome {
@@ -142,18 +144,19 @@ async function fetchMissing(job: FileJob, session: PeerSession, partial: Partial
   let lastProgress = 0
   let verifiedBytes = list.size - runs.reduce((n, run) => n + runBytes(list, run.first, run.count), 0)
 
-  const write = (index: number, bytes: Buffer): void => {
-    unwritten += bytes.length
+  const write = (index: number, pieces: Buffer[], length: number): void => {
+    unwritten += length
     if (unwritten >= UNWRITTEN_HIGH_WATER) socket.pause()
     writing = writing.then(async () => {
       if (writeError) return
       try {
-        await partial.writeBlock(index, bytes)
+        await partial.writeBlock(index, pieces)
         await partial.markVerified(index)
       } catch (error) {
         writeError = error
       } finally {
-        unwritten -= bytes.length
+        for (const piece of pieces) hooks.recycle?.(piece)
+        unwritten -= length
         if (unwritten < UNWRITTEN_HIGH_WATER / 2) socket.resume()
       }
     })
@@ -197,7 +200,7 @@ async function fetchMissing(job: FileJob, session: PeerSession, partial: Partial
           false,
         )
       }
-      write(index, parts.length === 1 ? parts[0]! : Buffer.concat(parts))
+      write(index, parts, length)
       verifiedBytes += length
       const now = Date.now()
       if (now - lastProgress >= PROGRESS_EVERY_MS && verifiedBytes < list.size) {

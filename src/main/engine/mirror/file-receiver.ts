@@ -8,7 +8,7 @@
 // the thread pool for each of open, write, close and rename. Larger files are hashed and written
 // by a helper thread (hash-writer.ts) while this one keeps reading the socket.
 import { open } from 'node:fs/promises'
-import { closeSync, constants, createWriteStream, existsSync, fstatSync, lstatSync, openSync, rmSync, writeSync, type WriteStream } from 'node:fs'
+import { closeSync, constants, createWriteStream, existsSync, fstatSync, lstatSync, openSync, renameSync, rmSync, writeSync, type WriteStream } from 'node:fs'
 import type { FileSink, HashWriter } from './hash-writer'
 import type { FileJob, JobResult } from './jobs'
 import { MirrorWriter, pathInMirror } from './mirror-path'
@@ -16,6 +16,8 @@ import { PeerSessionError, type PeerSession } from './peer-session'
 import { WRITE_FAILED } from './write-failure'
 import { VersionHasher } from '../blocks/version-hasher'
 import { pullByBlocks } from './block-puller'
+import path from 'node:path'
+import { partialName } from '../blocks/partial-file'
 
 const PROGRESS_EVERY_MS = 100
 /** Files up to this size are gathered in memory; larger ones go to the hash writer. */
@@ -52,13 +54,17 @@ export class FileReceiver {
       // Moved away since the job was made: the main thread knows where it went (the recycler).
       if (!existsSync(job.reuseFrom)) return { kind: 'file', ok: false, outcome: 'source-gone' }
     }
-    if (job.size > SMALL_FILE_BYTES) return this.pull(job, target, await session(), hooks)
+    if (job.size > SMALL_FILE_BYTES && holdsBlocks(job, target)) return this.pull(job, target, await session(), hooks)
     return this.fetch(job, target, await session(), hooks)
   }
 
   /** A large file, by blocks: what the mirror holds already is not fetched again (block-puller.ts). */
   private async pull(job: FileJob, target: string, session: PeerSession, hooks: ReceiverHooks): Promise<JobResult> {
-    const pulled = await pullByBlocks(job, target, session, this.writer, hooks)
+    const pool = this.hashWriter.pool
+    const recycle = (chunk: Buffer): void => {
+      if (pool.lentFor(chunk)) pool.give(chunk.buffer as ArrayBuffer)
+    }
+    const pulled = await pullByBlocks(job, target, session, this.writer, { ...hooks, recycle })
     if ('kind' in pulled) return pulled
     try {
       this.writer.commit(pulled.temp, target, job.keepAs)
@@ -199,13 +205,36 @@ export class FileReceiver {
         return placed('fetched', version, size, target, size, mtimeMs)
       })
       .catch(async (error: unknown) => {
-        // Whatever went wrong, nothing half-written stays behind.
+        // Nothing half-written stays at the final path. What a large file had received stays
+        // beside it as a partial of its version, for the next try to take by blocks; unless the
+        // peer lied, in which case it goes.
         const open = sink as FileSink | null
         if (open) await open.abort()
-        rmSync(temp, { force: true })
+        const keep = announced !== null && announced.size > SMALL_FILE_BYTES && error instanceof PeerSessionError && error.retry && error.code !== WRITE_FAILED
+        if (!keep || !keepAsPartial(temp, job, announced!.version)) rmSync(temp, { force: true })
         throw error
       })
       .finally(() => socket.resume())
+  }
+}
+
+/**
+ * Whether the mirror holds blocks of `job`'s file already: a partial of this version, or an old
+ * copy at the path (an edit leaves most blocks in place). Then it is pulled by blocks; a file
+ * with none comes whole, its blocks hashed on the hash writer's thread.
+ */
+function holdsBlocks(job: FileJob, target: string): boolean {
+  if (existsSync(path.join(path.dirname(target), partialName(job.path, Buffer.from(job.version, 'hex'))))) return true
+  return lstatSync(target, { throwIfNoEntry: false })?.isFile() === true
+}
+
+/** Keeps a cut whole-file transfer as the partial of its version; false if it cannot. */
+function keepAsPartial(temp: string, job: FileJob, version: string): boolean {
+  try {
+    renameSync(temp, path.join(path.dirname(temp), partialName(job.path, Buffer.from(version, 'hex'))))
+    return true
+  } catch {
+    return false
   }
 }
 
