@@ -122,7 +122,10 @@ describe('blocks between real clients', () => {
     const before = receiver.cli.events.length
     const { renameSync, copyFileSync } = await import('node:fs')
     renameSync(path.join(senderDir, 'big.bin'), path.join(senderDir, 'renamed.bin'))
-    copyFileSync(path.join(senderDir, 'renamed.bin'), path.join(senderDir, 'copy.bin'))
+    // Made whole, then moved in (as an editor's save): a copy seen half-written would be another version.
+    const aside = path.join(tempDir('aside-'), 'copy.bin')
+    copyFileSync(path.join(senderDir, 'renamed.bin'), aside)
+    renameSync(aside, path.join(senderDir, 'copy.bin'))
     await expectMirrored(senderDir, mirrorOf(receiver.dir, sender.port), 30_000)
     const moved = receiver.cli.events.slice(before).filter((e) => e.type === 'file-synced')
     expect(moved.map((e) => e.type === 'file-synced' && e.path).sort()).toEqual(['copy.bin', 'renamed.bin'])
