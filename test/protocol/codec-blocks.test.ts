@@ -7,56 +7,30 @@ import { fileVersion, versionOf } from '../../src/main/engine/blocks/block-plan'
 import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
 import { BlockListError, BlockListJoin, blockListFrames, type BlockListFrame } from '../../src/main/engine/protocol/block-list-frames'
 import { BLOCK_LIST_FRAME_HASHES, MAX_FRAME_BYTES, MessageType, VERSION_BYTES } from '../../src/main/engine/protocol/constants'
-import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
 import type { Message } from '../../src/main/engine/protocol/messages'
-import { comparable, expectProtocolError } from './support'
+import { encodeOnce, expectProtocolError, str, u16, u32, u64, u8 } from './support'
 
 const KiB = 1024
 const ver = (byte: number) => Buffer.alloc(VERSION_BYTES, byte)
-const u8 = (n: number) => Buffer.from([n])
-const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff])
-const u32 = (n: number) => {
-  const b = Buffer.alloc(4)
-  b.writeUInt32BE(n, 0)
-  return b
-}
-const u64 = (n: bigint) => {
-  const b = Buffer.alloc(8)
-  b.writeBigUInt64BE(n, 0)
-  return b
-}
-const str = (text: string | Buffer) => {
-  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text
-  return Buffer.concat([u16(bytes.length), bytes])
-}
 const body = (name: keyof typeof MessageType, ...fields: Buffer[]) => Buffer.concat([u8(MessageType[name]), ...fields])
-
-function roundTrip(message: Message): Buffer {
-  const frame = encodeMessage(message)
-  expect(frame.readUInt32BE(0)).toBe(frame.length - 4)
-  const bodies = new FrameDecoder().push(frame)
-  expect(bodies).toHaveLength(1)
-  expect(comparable(decodeBody(bodies[0]!))).toStrictEqual(comparable(message))
-  return frame
-}
 
 describe('round trips', () => {
   it('GET_BLOCK_LIST: path and version, nothing else', () => {
-    const frame = roundTrip({ type: 'GET_BLOCK_LIST', path: 'big.iso', version: ver(1) })
+    const frame = encodeOnce({ type: 'GET_BLOCK_LIST', path: 'big.iso', version: ver(1) })
     expect(frame.length).toBe(4 + 1 + 2 + 7 + VERSION_BYTES)
-    roundTrip({ type: 'GET_BLOCK_LIST', path: '', version: ver(2) })
-    roundTrip({ type: 'GET_BLOCK_LIST', path: '\uFEFFdir/ünï 😀', version: ver(3) })
+    encodeOnce({ type: 'GET_BLOCK_LIST', path: '', version: ver(2) })
+    encodeOnce({ type: 'GET_BLOCK_LIST', path: '\uFEFFdir/ünï 😀', version: ver(3) })
   })
 
   it('BLOCK_LIST: empty (an empty file), one hash, and a full frame of BLOCK_LIST_FRAME_HASHES', () => {
-    roundTrip({ type: 'BLOCK_LIST', path: 'e', version: ver(1), size: 0, blockSize: 128 * KiB, first: 0, last: true, hashes: [] })
-    roundTrip({ type: 'BLOCK_LIST', path: 'a', version: ver(1), size: 3, blockSize: 128 * KiB, first: 0, last: true, hashes: [ver(9)] })
+    encodeOnce({ type: 'BLOCK_LIST', path: 'e', version: ver(1), size: 0, blockSize: 128 * KiB, first: 0, last: true, hashes: [] })
+    encodeOnce({ type: 'BLOCK_LIST', path: 'a', version: ver(1), size: 3, blockSize: 128 * KiB, first: 0, last: true, hashes: [ver(9)] })
     const hashes = Array.from({ length: BLOCK_LIST_FRAME_HASHES }, (_, i) => {
       const h = Buffer.alloc(32)
       h.writeUInt32BE(i, 0)
       return h
     })
-    const frame = roundTrip({ type: 'BLOCK_LIST', path: 'huge', version: ver(2), size: Number.MAX_SAFE_INTEGER, blockSize: 16 * 1024 * KiB, first: 0xffffffff, last: false, hashes })
+    const frame = encodeOnce({ type: 'BLOCK_LIST', path: 'huge', version: ver(2), size: Number.MAX_SAFE_INTEGER, blockSize: 16 * 1024 * KiB, first: 0xffffffff, last: false, hashes })
     expect(frame.length - 4).toBeLessThanOrEqual(MAX_FRAME_BYTES)
   })
 
@@ -75,7 +49,7 @@ describe('round trips', () => {
         [7, 3],
         [0xffffffff, 0xffff],
       ] as const) {
-        const frame = roundTrip({ type, path: 'f', version: ver(4), first, count })
+        const frame = encodeOnce({ type, path: 'f', version: ver(4), first, count })
         expect(frame.subarray(-6).toString('hex')).toBe(u32(first).toString('hex') + u16(count).toString('hex'))
       }
     }
@@ -83,9 +57,9 @@ describe('round trips', () => {
 
   it('the snapshot flag of FILE_LIST entries and INDEX_CHANGED upserts: byte 01 after the size', () => {
     for (const snapshot of [false, true]) {
-      const list = roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: 'a', version: ver(1), size: 5, snapshot }] })
+      const list = encodeOnce({ type: 'FILE_LIST', last: true, files: [{ path: 'a', version: ver(1), size: 5, snapshot }] })
       expect(list.at(-1)).toBe(snapshot ? 1 : 0)
-      const push = roundTrip({ type: 'INDEX_CHANGED', changes: [{ op: 'upsert', path: 'a', version: ver(1), size: 5, snapshot }] })
+      const push = encodeOnce({ type: 'INDEX_CHANGED', changes: [{ op: 'upsert', path: 'a', version: ver(1), size: 5, snapshot }] })
       expect(push.at(-1)).toBe(snapshot ? 1 : 0)
     }
   })

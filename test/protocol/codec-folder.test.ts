@@ -4,86 +4,60 @@
 import { describe, expect, it } from 'vitest'
 import { decodeBody, encodeMessage, FilesFrame } from '../../src/main/engine/protocol/codec'
 import { BATCH_FILE_BYTES, FILE_CHUNK_BYTES, FILES_FRAME_TARGET_BYTES, MAX_BATCH_FILES, MAX_FRAME_BYTES, MessageType, VERSION_BYTES } from '../../src/main/engine/protocol/constants'
-import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
-import type { FileEntry, IndexChange, Message } from '../../src/main/engine/protocol/messages'
-import { bodyOf, comparable, expectProtocolError } from './support'
+import type { FileEntry, IndexChange } from '../../src/main/engine/protocol/messages'
+import { bodyOf, comparable, encodeOnce, expectProtocolError, str, u16, u32, u64 } from './support'
 
 const ver = (byte: number) => Buffer.alloc(VERSION_BYTES, byte)
-const u32 = (n: number) => {
-  const b = Buffer.alloc(4)
-  b.writeUInt32BE(n, 0)
-  return b
-}
-const u64 = (n: bigint) => {
-  const b = Buffer.alloc(8)
-  b.writeBigUInt64BE(n, 0)
-  return b
-}
-const str = (text: string | Buffer) => {
-  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text
-  const b = Buffer.alloc(2)
-  b.writeUInt16BE(bytes.length, 0)
-  return Buffer.concat([b, bytes])
-}
 const type = (name: keyof typeof MessageType) => Buffer.from([MessageType[name]])
-
-function roundTrip(message: Message): Buffer {
-  const frame = encodeMessage(message)
-  expect(frame.readUInt32BE(0)).toBe(frame.length - 4)
-  const bodies = new FrameDecoder().push(frame)
-  expect(bodies).toHaveLength(1)
-  expect(comparable(decodeBody(bodies[0]!))).toStrictEqual(comparable(message))
-  return frame
-}
 
 describe('round trips', () => {
   it('GET_FILE_LIST and SUBSCRIBE', () => {
-    for (const t of ['GET_FILE_LIST', 'SUBSCRIBE'] as const) expect(roundTrip({ type: t }).length).toBe(5)
+    for (const t of ['GET_FILE_LIST', 'SUBSCRIBE'] as const) expect(encodeOnce({ type: t }).length).toBe(5)
   })
 
   it('FILE_LIST empty, last or not, and with 1000 entries of every size class', () => {
-    roundTrip({ type: 'FILE_LIST', last: true, files: [] })
-    roundTrip({ type: 'FILE_LIST', last: false, files: [] })
+    encodeOnce({ type: 'FILE_LIST', last: true, files: [] })
+    encodeOnce({ type: 'FILE_LIST', last: false, files: [] })
     const files: FileEntry[] = []
     const sizes = [0, 1, 255, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER]
     for (let i = 0; i < 1000; i++) {
       files.push({ path: i % 7 === 0 ? `dir ${i}/ünïcødé/😀 ${i}.txt` : `f${i}`, version: ver(i & 0xff), size: sizes[i % sizes.length]!, snapshot: i % 5 === 0 })
     }
-    roundTrip({ type: 'FILE_LIST', last: true, files })
+    encodeOnce({ type: 'FILE_LIST', last: true, files })
   })
 
   it('FILE_LIST entries with an empty path and a 65535-byte path (the codec does not judge paths)', () => {
-    roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: '', version: ver(1), size: 1, snapshot: false }] })
-    roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: 'p'.repeat(0xffff), version: ver(1), size: 1, snapshot: true }] })
+    encodeOnce({ type: 'FILE_LIST', last: true, files: [{ path: '', version: ver(1), size: 1, snapshot: false }] })
+    encodeOnce({ type: 'FILE_LIST', last: true, files: [{ path: 'p'.repeat(0xffff), version: ver(1), size: 1, snapshot: true }] })
   })
 
   it('GET_FILE with and without a version', () => {
-    roundTrip({ type: 'GET_FILE', path: 'a/b.txt', version: null })
-    roundTrip({ type: 'GET_FILE', path: 'a/b.txt', version: ver(0xcd) })
-    roundTrip({ type: 'GET_FILE', path: '', version: null })
+    encodeOnce({ type: 'GET_FILE', path: 'a/b.txt', version: null })
+    encodeOnce({ type: 'GET_FILE', path: 'a/b.txt', version: ver(0xcd) })
+    encodeOnce({ type: 'GET_FILE', path: '', version: null })
   })
 
   it('FILE_UP_TO_DATE, FILE_NOT_FOUND, FILE_ABORT with unicode', () => {
-    roundTrip({ type: 'FILE_UP_TO_DATE', path: 'x/y' })
-    roundTrip({ type: 'FILE_NOT_FOUND', path: '日本語/ファイル.txt' })
-    roundTrip({ type: 'FILE_ABORT', path: 'a.bin', reason: 'read error: EIO — 🎉' })
-    roundTrip({ type: 'FILE_ABORT', path: '', reason: '' })
+    encodeOnce({ type: 'FILE_UP_TO_DATE', path: 'x/y' })
+    encodeOnce({ type: 'FILE_NOT_FOUND', path: '日本語/ファイル.txt' })
+    encodeOnce({ type: 'FILE_ABORT', path: 'a.bin', reason: 'read error: EIO — 🎉' })
+    encodeOnce({ type: 'FILE_ABORT', path: '', reason: '' })
   })
 
   it('FILE_SIZE at size boundaries; the u64 is big-endian', () => {
-    for (const size of [0, 1, 2 ** 32, Number.MAX_SAFE_INTEGER]) roundTrip({ type: 'FILE_SIZE', path: 'f', version: ver(3), size })
+    for (const size of [0, 1, 2 ** 32, Number.MAX_SAFE_INTEGER]) encodeOnce({ type: 'FILE_SIZE', path: 'f', version: ver(3), size })
     const frame = encodeMessage({ type: 'FILE_SIZE', path: 'f', version: ver(3), size: 0x0102030405 })
     expect(frame.subarray(-8).toString('hex')).toBe('0000000102030405')
   })
 
   it('FILE_DATA: empty, small, a full chunk, and the largest that fits a frame', () => {
-    roundTrip({ type: 'FILE_DATA', data: Buffer.alloc(0) })
-    roundTrip({ type: 'FILE_DATA', data: Buffer.from([0, 1, 2, 0xff]) })
+    encodeOnce({ type: 'FILE_DATA', data: Buffer.alloc(0) })
+    encodeOnce({ type: 'FILE_DATA', data: Buffer.from([0, 1, 2, 0xff]) })
     const chunk = Buffer.alloc(FILE_CHUNK_BYTES)
     for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31) & 0xff
-    expect(roundTrip({ type: 'FILE_DATA', data: chunk }).length).toBe(4 + 1 + FILE_CHUNK_BYTES)
+    expect(encodeOnce({ type: 'FILE_DATA', data: chunk }).length).toBe(4 + 1 + FILE_CHUNK_BYTES)
     const max = Buffer.alloc(MAX_FRAME_BYTES - 1, 0x77)
-    expect(roundTrip({ type: 'FILE_DATA', data: max }).readUInt32BE(0)).toBe(MAX_FRAME_BYTES)
+    expect(encodeOnce({ type: 'FILE_DATA', data: max }).readUInt32BE(0)).toBe(MAX_FRAME_BYTES)
     expect(() => encodeMessage({ type: 'FILE_DATA', data: Buffer.alloc(MAX_FRAME_BYTES) })).toThrow(RangeError)
   })
 
@@ -95,25 +69,25 @@ describe('round trips', () => {
   })
 
   it('INDEX_CHANGED: empty and mixed upserts and deletes, order kept', () => {
-    roundTrip({ type: 'INDEX_CHANGED', changes: [] })
+    encodeOnce({ type: 'INDEX_CHANGED', changes: [] })
     const changes: IndexChange[] = []
     for (let i = 0; i < 300; i++) {
       changes.push(i % 3 === 0 ? { op: 'delete', path: `gone/${i}` } : { op: 'upsert', path: `f/${i}.txt`, version: ver(i), size: i * 1000, snapshot: i % 2 === 0 })
     }
-    roundTrip({ type: 'INDEX_CHANGED', changes })
+    encodeOnce({ type: 'INDEX_CHANGED', changes })
   })
 })
 
 describe('GET_FILES and FILES (many small files at once)', () => {
   it('GET_FILES with 1 and with MAX_BATCH_FILES entries, with and without versions, order kept', () => {
-    roundTrip({ type: 'GET_FILES', files: [{ path: 'only.txt', version: null }] })
+    encodeOnce({ type: 'GET_FILES', files: [{ path: 'only.txt', version: null }] })
     const files = Array.from({ length: MAX_BATCH_FILES }, (_, i) => ({ path: `dir ${i % 7}/file ✓ ${i}.txt`, version: i % 2 ? ver(i) : null }))
-    roundTrip({ type: 'GET_FILES', files })
+    encodeOnce({ type: 'GET_FILES', files })
   })
 
   it('FILES: every record status; content up to BATCH_FILE_BYTES; records are views of the frame', () => {
     const big = Buffer.alloc(BATCH_FILE_BYTES, 7)
-    const frame = roundTrip({
+    const frame = encodeOnce({
       type: 'FILES',
       last: true,
       records: [
@@ -163,7 +137,6 @@ describe('GET_FILES and FILES (many small files at once)', () => {
   })
 
   it('malformed: a count of 0 or above MAX_BATCH_FILES, an unknown status, oversized content, short content', () => {
-    const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff])
     expectProtocolError(() => decodeBody(Buffer.concat([type('GET_FILES'), u16(0)])), 'bad-frame')
     expectProtocolError(() => decodeBody(Buffer.concat([type('GET_FILES'), u16(MAX_BATCH_FILES + 1), str('a'), Buffer.from([0])])), 'bad-frame')
     // A count the frame cannot hold is refused before any entry is read.
@@ -206,9 +179,9 @@ describe('the encoder refuses what it cannot send', () => {
     }
     // the largest sendable size still goes through, and decodes
     for (const size of [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER - 1, 2 ** 52]) {
-      roundTrip({ type: 'FILE_SIZE', path: 'a', version: ver(1), size })
-      roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: 'a', version: ver(1), size, snapshot: false }] })
-      roundTrip({ type: 'INDEX_CHANGED', changes: [{ op: 'upsert', path: 'a', version: ver(1), size, snapshot: false }] })
+      encodeOnce({ type: 'FILE_SIZE', path: 'a', version: ver(1), size })
+      encodeOnce({ type: 'FILE_LIST', last: true, files: [{ path: 'a', version: ver(1), size, snapshot: false }] })
+      encodeOnce({ type: 'INDEX_CHANGED', changes: [{ op: 'upsert', path: 'a', version: ver(1), size, snapshot: false }] })
     }
   })
 })
@@ -268,14 +241,14 @@ describe('malformed folder bodies give the right ProtocolError code', () => {
       const body = bodyOf({ type: 'FILE_NOT_FOUND', path: p })
       expect(body.subarray(3, 6).toString('hex')).toBe('efbbbf')
       expect(decodeBody(body)).toStrictEqual({ type: 'FILE_NOT_FOUND', path: p })
-      roundTrip({ type: 'FILE_NOT_FOUND', path: p })
-      roundTrip({ type: 'FILE_UP_TO_DATE', path: p })
-      roundTrip({ type: 'GET_FILE', path: p, version: null })
-      roundTrip({ type: 'GET_FILE', path: p, version: ver(4) })
-      roundTrip({ type: 'FILE_SIZE', path: p, version: ver(5), size: 7 })
-      roundTrip({ type: 'FILE_ABORT', path: p, reason: p })
-      roundTrip({ type: 'FILE_LIST', last: true, files: [{ path: 'plain', version: ver(1), size: 1, snapshot: false }, { path: p, version: ver(2), size: 2, snapshot: true }] })
-      roundTrip({
+      encodeOnce({ type: 'FILE_NOT_FOUND', path: p })
+      encodeOnce({ type: 'FILE_UP_TO_DATE', path: p })
+      encodeOnce({ type: 'GET_FILE', path: p, version: null })
+      encodeOnce({ type: 'GET_FILE', path: p, version: ver(4) })
+      encodeOnce({ type: 'FILE_SIZE', path: p, version: ver(5), size: 7 })
+      encodeOnce({ type: 'FILE_ABORT', path: p, reason: p })
+      encodeOnce({ type: 'FILE_LIST', last: true, files: [{ path: 'plain', version: ver(1), size: 1, snapshot: false }, { path: p, version: ver(2), size: 2, snapshot: true }] })
+      encodeOnce({
         type: 'INDEX_CHANGED',
         changes: [
           { op: 'upsert', path: p, version: ver(3), size: 3, snapshot: false },
@@ -294,8 +267,8 @@ describe('malformed folder bodies give the right ProtocolError code', () => {
 
 describe('FOLDER_STATE (a shared folder gone for now)', () => {
   it('is the type byte and one flag: 00 00 00 02 2e 00 says gone, … 2e 01 back', () => {
-    expect(roundTrip({ type: 'FOLDER_STATE', present: false }).toString('hex')).toBe('000000022e00')
-    expect(roundTrip({ type: 'FOLDER_STATE', present: true }).toString('hex')).toBe('000000022e01')
+    expect(encodeOnce({ type: 'FOLDER_STATE', present: false }).toString('hex')).toBe('000000022e00')
+    expect(encodeOnce({ type: 'FOLDER_STATE', present: true }).toString('hex')).toBe('000000022e01')
   })
 
   it('refuses a flag other than 0 or 1, a missing flag and a trailing byte (bad-frame)', () => {

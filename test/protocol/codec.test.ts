@@ -8,7 +8,7 @@ import { ProtocolError } from '../../src/main/engine/protocol/errors'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
 import type { ClientEntry, Message } from '../../src/main/engine/protocol/messages'
 import type { Endpoint } from '../../src/shared/endpoint'
-import { OPEN_ENDED_TYPES, bodyOf, endpointBytes, expectProtocolError, feed, frameOf, sampleMessages } from './support'
+import { OPEN_ENDED_TYPES, bodyOf, endpointBytes, expectProtocolError, feed, frameOf, sampleMessages, u16, u32 } from './support'
 
 const hex = (b: Buffer) => b.toString('hex')
 /** PROTOCOL_VERSION as the 4 hex digits of HELLO's version field. */
@@ -329,16 +329,6 @@ describe('the encoder refuses what it cannot send', () => {
 // ---------------------------------------------------------------------------------------------
 
 const LOG_ON = MessageType.LOG_ON
-const u32 = (n: number) => {
-  const b = Buffer.alloc(4)
-  b.writeUInt32BE(n, 0)
-  return b
-}
-const u16 = (n: number) => {
-  const b = Buffer.alloc(2)
-  b.writeUInt16BE(n, 0)
-  return b
-}
 const v4 = (ip: string) => ip.split('.').map(Number)
 /** A device ID and a name as a CLIENT_LIST / USER_ON entry carries them after its endpoint. */
 const idAndName = (id: Buffer = ID0, name = 'n') => Buffer.concat([id, u16(Buffer.byteLength(name)), Buffer.from(name)])

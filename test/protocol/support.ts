@@ -11,6 +11,26 @@ import type { FileEntry, FileRecord, IndexChange, Message } from '../../src/main
 import type { Endpoint } from '../../src/shared/endpoint'
 import type { LeaveReason } from '../../src/shared/events'
 
+/** Field bytes for hand-made bodies, big-endian as on the wire. */
+export const u8 = (n: number): Buffer => Buffer.from([n])
+export const u16 = (n: number): Buffer => Buffer.from([(n >> 8) & 0xff, n & 0xff])
+export const u32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4)
+  b.writeUInt32BE(n, 0)
+  return b
+}
+export const u64 = (n: bigint): Buffer => {
+  const b = Buffer.alloc(8)
+  b.writeBigUInt64BE(n, 0)
+  return b
+}
+/** A `str` field: u16 length, then the bytes. */
+export const str = (text: string | Buffer): Buffer => {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text
+  return Buffer.concat([u16(bytes.length), bytes])
+}
+
+
 export const FC_RUNS = Number(process.env.FC_RUNS ?? 2000)
 
 /** Runs fn and returns the code of the ProtocolError it throws; any other outcome fails. */
@@ -476,3 +496,13 @@ export function sampleMessages(): Message[] {
 
 /** Types whose last field runs to the end of the frame: a prefix or extension is still valid. */
 export const OPEN_ENDED_TYPES: ReadonlySet<Message['type']> = new Set(['FILE_DATA'])
+
+/** Encodes `message` as one frame and checks it decodes back to the same; the frame. */
+export function encodeOnce(message: Message): Buffer {
+  const frame = encodeMessage(message)
+  expect(frame.readUInt32BE(0)).toBe(frame.length - 4)
+  const bodies = new FrameDecoder().push(frame)
+  expect(bodies).toHaveLength(1)
+  expect(comparable(decodeBody(bodies[0]!))).toStrictEqual(comparable(message))
+  return frame
+}
