@@ -2,29 +2,28 @@
 // peer's changes, puts a list job in the ring, turns the list (and every pushed change) into one
 // file job per file that differs, applies deletions and renames itself, and reports progress.
 // It is the only producer of jobs; the workers only consume them (see job-ring.ts).
-import { existsSync } from 'node:fs'
-import { mkdir, rename } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { formatDeviceId } from '../../../shared/device-id'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import type { EngineEvent, EventSink } from '../../../shared/events'
-import { mirrorFolderName, relativePathProblem, UNNAMED_DEVICE } from '../../../shared/paths'
-import { DeviceFolders, DEVICES_FILE, type DeviceFolder } from './device-folders'
+import { relativePathProblem, UNNAMED_DEVICE } from '../../../shared/paths'
+import { DeviceMirrors } from './device-mirrors'
 import type { KnownPeer } from '../control/peer-match'
-import { enclosingFolders } from '../folder/file-table'
-import { isFolderAt, lstatOrWhy } from '../folder/lstat-or-why'
+import { isFolderAt } from '../folder/lstat-or-why'
 import type { IndexChange } from '../protocol/messages'
 import { Throttle } from '../util/throttle'
 import { JobRing } from './job-ring'
-import type { FileJob, Job, JobResult, ListEntry, PeerRef, WorkerToMain } from './jobs'
+import type { FileJob, Job, JobResult, ListEntry, WorkerToMain } from './jobs'
 import { MirrorManifest } from './mirror-manifest'
-import { MirrorGuard } from './mirror-guard'
+import { MirrorRepair } from './mirror-repair'
+import { MirrorTasks } from './mirror-tasks'
+import type { PeerState } from './peer-state'
 import { MirrorStats, toComeList, type MirrorSource, type ToCome } from './mirror-stats'
 import { MirrorFiles } from './mirror-files'
 import { pathInMirror } from './mirror-path'
 import { PathRecords } from './path-records'
 import { decide } from './reconcile'
-import { wayIsReal } from './mirror-way'
 import { Reachability } from './reachability'
 import { LocalWrites } from './local-writes'
 import { WRITE_FAILED } from './write-failure'
@@ -70,52 +69,6 @@ const CONTROL_RETRY_MS = 1000
  */
 export const MAX_GONE_PEERS = 64
 
-interface PeerState {
-  /** Where it is now (`ref.key` names it in events); its folder and manifest follow the device. */
-  ref: PeerRef
-  endpoint: Endpoint
-  /** Its device ID as people read it, and its name as last announced (for events). */
-  idText: string
-  name: string
-  online: boolean
-  /** Bumped on every join and leave: jobs of an older generation are dropped. */
-  generation: number
-  manifest: MirrorManifest
-  ready: Promise<void>
-  /** The peer's files as it last told us; null until its list arrives. */
-  remote: Map<string, ListEntry> | null
-  listPending: boolean
-  control: PeerSession | null
-  /** Changes pushed before the list arrived, applied after it. */
-  early: IndexChange[]
-  /** The list arriving frame by frame, for the list job `jobId`; it becomes `remote` when complete. */
-  incoming: { jobId: number; files: Map<string, ListEntry> } | null
-  /**
-   * Each path's record beyond the manifest: the version its job brings (queued, running or to be
-   * retried), a version the peer sent wrong (not asked for again), failed attempts, a wait for the
-   * peer's folder.
-   */
-  paths: PathRecords
-  synced: boolean
-  /** The peer said its shared folder is gone for now (FOLDER_STATE): its aborts are not failures. */
-  folderAway: boolean
-  /** Deletions admitted and not yet off the manifest (a batch is removed file by file). */
-  deleting: number
-  /** Pushed deletions waiting to be judged together (see deletion-gatherer.ts). */
-  gathering: DeletionGatherer
-  /** Watches the mirror for changes made by hand, from its first peer-synced on. */
-  guard: MirrorGuard | null
-  /** Whether it answers when dialled, and when to dial again when it does not. */
-  reach: Reachability
-  /**
-   * The mirror folder held files its manifest does not know (an adopted folder of an earlier
-   * version without its record, a lost manifest): until the first list is applied, a file of
-   * the announced size already at a path is checked locally (copied onto itself, hash checked)
-   * before anything is fetched.
-   */
-  probeDisk: boolean
-}
-
 export class MirrorCoordinator {
   private readonly ring: JobRing<Job>
   private pool: WorkerPool | null = null
@@ -123,13 +76,15 @@ export class MirrorCoordinator {
   private readonly peers = new Map<string, PeerState>()
   /** Online peers' device IDs by `ip:port`. */
   private readonly atEndpoint = new Map<string, string>()
-  /** Which mirror folder is whose (MIRRORROOT/.dropbox-sync/devices.json). */
-  private readonly devices: DeviceFolders
+  /** Each device's mirror folder and manifest file. */
+  private readonly devices: DeviceMirrors
   private readonly jobGenerations = new Map<number, number>()
   /** Manifests of forgotten peers still being saved: one that comes back loads after the save. */
   private readonly saving = new Map<string, Promise<void>>()
   private nextJobId = 1
-  private stopped = false
+  private readonly tasks: MirrorTasks
+  /** The guard on each mirror that is whole, and the repair of what it finds. */
+  private readonly repairs: MirrorRepair
   private readonly stateEvents: Throttle
   /** Where each mirror stands (mirror-state events), told which peers changed. */
   private readonly stats: MirrorStats
@@ -146,23 +101,29 @@ export class MirrorCoordinator {
 
   constructor(private readonly options: MirrorOptions) {
     this.ring = new JobRing<Job>(options.bufferSlots)
+    this.tasks = new MirrorTasks(options.onEvent)
     this.stateDir = path.join(options.mirrorRoot, STATE_FOLDER)
     this.files = new MirrorFiles({
       stateDir: this.stateDir,
       keepDays: options.keepDays,
       historyCapBytes: options.historyCapBytes,
       onEvent: options.onEvent,
-      problem: (message) => this.report('io-error', message),
+      problem: (message) => this.tasks.report('io-error', message),
       mirrors: () => this.peers.values(),
     })
-    this.devices = new DeviceFolders(path.join(this.stateDir, DEVICES_FILE))
-    this.devices.load()
+    this.devices = new DeviceMirrors({ mirrorRoot: options.mirrorRoot, stateDir: this.stateDir, problem: (message) => this.tasks.report('io-error', message) })
+    this.repairs = new MirrorRepair({
+      tasks: this.tasks,
+      rescanEveryMs: options.rescanEveryMs,
+      consider: (state, generation, rel) => this.consider(state, generation, rel),
+      checkSynced: (state) => this.checkSynced(state),
+    })
     this.pauses = new PauseState(path.join(this.stateDir, PAUSE_FILE))
     this.stateEvents = new Throttle(STATE_EVENTS_EVERY_MS, () => this.emitState())
     this.stats = new MirrorStats((id) => this.statsSource(id), options.onEvent)
     this.writes = new LocalWrites({
-      report: (message, peer) => this.report(WRITE_FAILED, message, peer),
-      retry: (state, paths) => this.background(this.retryWrites(state, paths), () => `writing again into the mirror of ${state.ref.key}`),
+      report: (message, peer) => this.tasks.report(WRITE_FAILED, message, peer),
+      retry: (state, paths) => this.tasks.background(this.retryWrites(state, paths), () => `writing again into the mirror of ${state.ref.key}`),
       toCome: (state) => toComeList(state.manifest.files, state.remote ?? state.incoming?.files ?? null, state.paths.refused, 0).bytes,
     })
   }
@@ -183,7 +144,7 @@ export class MirrorCoordinator {
       {
         accept: (job) => this.isCurrent(job),
         message: (job, message) => this.onWorkerMessage(job, message),
-        done: (job, result) => this.background(this.onDone(job, result), () => `placing ${job.kind === 'file' ? job.path : 'a list'} from ${job.peer.key}`),
+        done: (job, result) => this.tasks.background(this.onDone(job, result), () => `placing ${job.kind === 'file' ? job.path : 'a list'} from ${job.peer.key}`),
         changed: () => this.stateEvents.schedule(),
       },
     )
@@ -196,7 +157,7 @@ export class MirrorCoordinator {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true
+    this.tasks.stopped = true
     this.stateEvents.cancel()
     this.stats.close()
     this.writes.dispose()
@@ -226,11 +187,11 @@ export class MirrorCoordinator {
    * folder and manifest, and only what changed moves.
    */
   peerJoined(endpoint: Endpoint, id: string, name = UNNAMED_DEVICE): void {
-    if (this.stopped) return
+    if (this.tasks.stopped) return
     const key = endpointKey(endpoint)
     this.announced.set(key, { endpoint, id, name })
     if (this.pauses.claim(key, id)) {
-      this.background(this.pauses.save(), () => 'saving the paused state')
+      this.tasks.background(this.pauses.save(), () => 'saving the paused state')
       this.options.onEvent(this.pauseEvent('paused', id))
     }
     if (!this.pauses.isPaused(id)) this.attach(endpoint, id, name)
@@ -248,7 +209,7 @@ export class MirrorCoordinator {
   /** Pauses the whole client (no device) or one device's mirror (ID, hex); false if it already was. */
   async pause(id?: string): Promise<boolean> {
     if (!this.pauses.pause(id)) return false
-    await this.pauses.save().catch((error: unknown) => this.report('io-error', `saving the paused state: ${String(error)}`))
+    await this.pauses.save().catch((error: unknown) => this.tasks.report('io-error', `saving the paused state: ${String(error)}`))
     this.options.onEvent(this.pauseEvent('paused', id))
     // Its jobs leave the ring and its connections close: a transfer under way is cut, its temp
     // file removed, and fetched again after the resume. Serving our own folder goes on.
@@ -259,7 +220,7 @@ export class MirrorCoordinator {
   /** Resumes what pause paused; false if it was not paused. */
   async resume(id?: string): Promise<boolean> {
     if (!this.pauses.resume(id)) return false
-    await this.pauses.save().catch((error: unknown) => this.report('io-error', `saving the paused state: ${String(error)}`))
+    await this.pauses.save().catch((error: unknown) => this.tasks.report('io-error', `saving the paused state: ${String(error)}`))
     this.options.onEvent(this.pauseEvent('resumed', id))
     // Subscribed and listed again: what changed meanwhile comes now.
     for (const { endpoint, id: each, name } of [...this.announced.values()]) if (!this.pauses.isPaused(each)) this.attach(endpoint, each, name)
@@ -375,14 +336,12 @@ export class MirrorCoordinator {
     state.remote = null
     state.synced = false
     this.stats.touch(id)
-    this.background(state.ready.then(() => this.subscribe(state, state.generation)), () => `subscribing to ${key}`)
+    this.tasks.background(state.ready.then(() => this.subscribe(state, state.generation)), () => `subscribing to ${key}`)
   }
 
   private newPeer(endpoint: Endpoint, id: string, name: string): PeerState {
-    const known = this.devices.has(id)
-    const entry = this.devices.assign(id, name)
-    const folder = path.join(this.options.mirrorRoot, entry.folder)
-    const manifest = new MirrorManifest(folder, this.manifestFile(entry.folder))
+    const { folder, manifestFile, adopt } = this.devices.assign(id, name, endpoint)
+    const manifest = new MirrorManifest(folder, manifestFile)
     const key = endpointKey(endpoint)
     const state: PeerState = {
       ref: { ip: endpoint.ip, port: endpoint.port, id, key, folder },
@@ -395,11 +354,7 @@ export class MirrorCoordinator {
       // The folder itself is made once the peer answers (see subscribe): a registration
       // nobody answers for leaves nothing on disk.
       ready: (this.saving.get(id) ?? Promise.resolve())
-        .then(async () => {
-          // Seen for the first time: its folder is named now, and may be one an earlier version left.
-          if (known) return
-          if (await this.adoptLegacy(entry, mirrorFolderName(endpoint.ip, endpoint.port), key)) await this.keepFolder(id)
-        })
+        .then(adopt)
         .then(() => manifest.load())
         .then(() => {
           state.probeDisk = manifest.files.size === 0 && isFolderAt(folder)
@@ -412,7 +367,7 @@ export class MirrorCoordinator {
       paths: new PathRecords(),
       synced: false,
       folderAway: false,
-      gathering: new DeletionGatherer((paths) => this.background(this.applyGathered(state, paths), () => `deletions of ${state.ref.key}`)),
+      gathering: new DeletionGatherer((paths) => this.tasks.background(this.applyGathered(state, paths), () => `deletions of ${state.ref.key}`)),
       deleting: 0,
       guard: null,
       reach: new Reachability(),
@@ -420,37 +375,6 @@ export class MirrorCoordinator {
     }
     this.peers.set(id, state)
     return state
-  }
-
-  /** Puts the device's folder on record (devices.json); a failure is said, and the mirror goes on. */
-  private async keepFolder(id: string): Promise<void> {
-    await this.devices.keep(id).catch((error: unknown) => this.report('io-error', `saving ${DEVICES_FILE}: ${String(error)}`))
-  }
-
-  private manifestFile(folderName: string): string {
-    return path.join(this.stateDir, 'mirrors', `${folderName}.json`)
-  }
-
-  /**
-   * A mirror folder an earlier version named after this address (`IP_PORT`) becomes this
-   * device's, renamed (with its manifest), when the device is seen for the first time and its
-   * own folder does not exist yet; otherwise it is left where it is.
-   */
-  private async adoptLegacy(entry: DeviceFolder, legacy: string, key: string): Promise<boolean> {
-    const from = path.join(this.options.mirrorRoot, legacy)
-    const to = path.join(this.options.mirrorRoot, entry.folder)
-    if (!isFolderAt(from) || lstatOrWhy(to) !== 'absent') return false
-    try {
-      // The record first: a crash in between leaves the folder to be adopted again next time.
-      const manifest = this.manifestFile(legacy)
-      if (existsSync(manifest) && !existsSync(this.manifestFile(entry.folder))) await rename(manifest, this.manifestFile(entry.folder))
-      await rename(from, to)
-      entry.adopted = legacy
-      return true
-    } catch (error) {
-      this.report('io-error', `taking over the mirror folder ${legacy} for ${key} (as ${entry.folder}): ${(error as Error).message}`)
-      return false
-    }
   }
 
   /** Stops mirroring a device (it left, or is paused); its mirror stays as it is. */
@@ -498,7 +422,7 @@ export class MirrorCoordinator {
       if (state.online) continue
       this.peers.delete(id)
       gone--
-      const saved = state.manifest.flush().catch((error: unknown) => this.report('io-error', `saving the manifest of ${state.ref.key}: ${String(error)}`))
+      const saved = state.manifest.flush().catch((error: unknown) => this.tasks.report('io-error', `saving the manifest of ${state.ref.key}: ${String(error)}`))
       const settled = saved.then(() => {
         if (this.saving.get(id) === settled) this.saving.delete(id)
       })
@@ -510,7 +434,7 @@ export class MirrorCoordinator {
 
   /** Subscribes first, then lists: a change made while the list is read is pushed, not lost. */
   private async subscribe(state: PeerState, generation: number): Promise<void> {
-    if (!this.live(state, generation)) return
+    if (!this.tasks.live(state, generation)) return
     let session: PeerSession
     try {
       session = await PeerSession.open(state.ref, this.options.identity, this.options.name)
@@ -518,16 +442,16 @@ export class MirrorCoordinator {
       if (error instanceof PeerSessionError && error.code === 'not-announced') {
         // It answered, and will know us once the registry has told it.
         state.reach.answered()
-        this.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
+        this.tasks.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
         return
       }
       // Said once until it answers again; dialled less and less often meanwhile.
       const { news, retryInMs } = state.reach.failed()
-      this.retryLater(() => this.subscribe(state, generation), retryInMs, state, generation)
-      if (news) this.report('peer-unreachable', `${(error as Error).message} (tried again, less and less often, until it answers)`, state.ref.key)
+      this.tasks.retryLater(() => this.subscribe(state, generation), retryInMs, state, generation)
+      if (news) this.tasks.report('peer-unreachable', `${(error as Error).message} (tried again, less and less often, until it answers)`, state.ref.key)
       return
     }
-    if (!this.live(state, generation)) return session.close()
+    if (!this.tasks.live(state, generation)) return session.close()
     state.reach.answered()
     try {
       await mkdir(state.ref.folder, { recursive: true })
@@ -536,8 +460,8 @@ export class MirrorCoordinator {
       throw error
     }
     // Its folder is made: from now on it is this device's, whatever it is called later.
-    if (!this.devices.has(state.ref.id)) await this.keepFolder(state.ref.id)
-    if (!this.live(state, generation)) return session.close()
+    if (!this.devices.has(state.ref.id)) await this.devices.keep(state.ref.id)
+    if (!this.tasks.live(state, generation)) return session.close()
     state.control = session
     this.stats.touch(state.ref.id)
     this.pool?.connect(state.ref)
@@ -546,30 +470,30 @@ export class MirrorCoordinator {
       state.control = null
       this.stats.touch(state.ref.id)
       // Lost the subscription while the peer is still announced: subscribe and list again.
-      this.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
+      this.tasks.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
     })
     let acknowledged = false
     session.onUnrequested = (message) => {
-      if (message.type === 'FOLDER_STATE') return this.background(this.folderState(state, generation, message.present), () => `a folder notice of ${state.ref.key}`)
+      if (message.type === 'FOLDER_STATE') return this.tasks.background(this.folderState(state, generation, message.present), () => `a folder notice of ${state.ref.key}`)
       if (message.type !== 'INDEX_CHANGED') return
       if (!acknowledged) {
         acknowledged = true
-        this.background(this.enqueueList(state, generation), () => `listing ${state.ref.key}`)
+        this.tasks.background(this.enqueueList(state, generation), () => `listing ${state.ref.key}`)
       }
-      if (message.changes.length) this.background(this.applyChanges(state, generation, message.changes), () => `changes of ${state.ref.key}`)
+      if (message.changes.length) this.tasks.background(this.applyChanges(state, generation, message.changes), () => `changes of ${state.ref.key}`)
     }
     session.connection.send({ type: 'SUBSCRIBE' })
   }
 
   /** The peer's shared folder went away, or came back: hold its files meanwhile, then ask again. */
   private async folderState(state: PeerState, generation: number, present: boolean): Promise<void> {
-    if (!this.live(state, generation) || state.folderAway === !present) return
+    if (!this.tasks.live(state, generation) || state.folderAway === !present) return
     state.folderAway = !present
     this.stats.touch(state.ref.id)
     if (!present) {
       // Attempts counted before the notice were the outage's doing, not the files'.
       state.paths.forgetAll('attempts')
-      this.report('peer-folder-missing', `the shared folder of ${state.ref.key} is gone for now; its files come once it is back`, state.ref.key)
+      this.tasks.report('peer-folder-missing', `the shared folder of ${state.ref.key} is gone for now; its files come once it is back`, state.ref.key)
       return
     }
     this.options.onEvent({ type: 'peer-folder-restored', peer: state.ref.key, id: state.idText, name: state.name })
@@ -581,7 +505,7 @@ export class MirrorCoordinator {
   }
 
   private async enqueueList(state: PeerState, generation: number): Promise<void> {
-    if (!this.live(state, generation) || state.listPending) return
+    if (!this.tasks.live(state, generation) || state.listPending) return
     state.listPending = true
     state.synced = false
     this.stats.touch(state.ref.id)
@@ -610,7 +534,7 @@ export class MirrorCoordinator {
     }
     this.stats.touch(state.ref.id)
     for (const rel of interleaveFolders(part)) {
-      if (!this.live(state, generation) || state.incoming?.files !== incoming) return
+      if (!this.tasks.live(state, generation) || state.incoming?.files !== incoming) return
       await this.consider(state, generation, rel, incoming)
     }
   }
@@ -622,12 +546,12 @@ export class MirrorCoordinator {
     await this.removeDeleted(state, [...state.manifest.files.keys()].filter((rel) => !remote.has(rel)))
     // Whatever changed in the mirror while no guard watched it (the peer away, or the list on
     // its way) is found now, one lstat per file, and fetched before the peer is called synced.
-    if (!state.guard) await this.repair(state, [''])
+    if (!state.guard) await this.repairs.repair(state, [''])
     await this.files.removeStrays(state, remote)
     const early = state.early.splice(0)
     // Most files were queued as their frames came; this catches what could not be then.
     for (const rel of interleaveFolders(remote.keys())) {
-      if (!this.live(state, generation)) return
+      if (!this.tasks.live(state, generation)) return
       await this.consider(state, generation, rel)
     }
     if (early.length) await this.applyChanges(state, generation, early)
@@ -639,7 +563,7 @@ export class MirrorCoordinator {
   // --- changes ----------------------------------------------------------------------------
 
   private async applyChanges(state: PeerState, generation: number, changes: IndexChange[]): Promise<void> {
-    if (!this.live(state, generation)) return
+    if (!this.tasks.live(state, generation)) return
     if (!state.remote) {
       state.early.push(...changes)
       return
@@ -701,7 +625,7 @@ export class MirrorCoordinator {
 
   /** A burst of pushed deletions, gathered: those the peer still has deleted are judged as one. */
   private async applyGathered(state: PeerState, paths: string[]): Promise<void> {
-    if (!this.live(state, state.generation) || !state.remote) return
+    if (!this.tasks.live(state, state.generation) || !state.remote) return
     const remote = state.remote
     await this.removeDeleted(state, paths.filter((rel) => !remote.has(rel) && !state.paths.isPending(rel)))
     this.checkSynced(state)
@@ -714,7 +638,7 @@ export class MirrorCoordinator {
    */
   private async consider(state: PeerState, generation: number, rel: string, remote = state.remote): Promise<void> {
     const decision = decide({
-      live: this.live(state, generation) && remote !== null,
+      live: this.tasks.live(state, generation) && remote !== null,
       want: remote?.get(rel),
       have: state.manifest.files.get(rel)?.version,
       record: state.paths.of(rel),
@@ -769,7 +693,7 @@ export class MirrorCoordinator {
   private onWorkerMessage(job: Job, message: WorkerToMain): void {
     if (message.type === 'list-part') {
       const state = this.peers.get(job.peer.id)
-      if (state) this.background(this.applyListPart(state, job, message.files), () => `the list of ${state.ref.key}`)
+      if (state) this.tasks.background(this.applyListPart(state, job, message.files), () => `the list of ${state.ref.key}`)
       return
     }
     if (job.kind !== 'file') return
@@ -799,8 +723,8 @@ export class MirrorCoordinator {
       }
       state.incoming = null
       if (result.outcome === 'failed') {
-        this.report(result.code, result.reason)
-        if (result.retry) this.retryLater(() => this.enqueueList(state, state.generation), CONTROL_RETRY_MS, state, state.generation)
+        this.tasks.report(result.code, result.reason)
+        if (result.retry) this.tasks.retryLater(() => this.enqueueList(state, state.generation), CONTROL_RETRY_MS, state, state.generation)
       }
       return
     }
@@ -842,7 +766,7 @@ export class MirrorCoordinator {
       state.paths.setAttempts(job.path, attempts)
       // A peer that aborts because the file changed as it was read sends the new version next:
       // the transfer-failed line says so, and an error only once it keeps happening.
-      if (!again || result.code !== 'peer-aborted') this.report(result.code, result.reason)
+      if (!again || result.code !== 'peer-aborted') this.tasks.report(result.code, result.reason)
       if (again) {
         this.retryFile(state, job, RETRY_FIRST_MS * 2 ** (attempts - 1))
         return
@@ -862,7 +786,7 @@ export class MirrorCoordinator {
       state.paths.clearPending(job.path)
       return this.consider(state, state.generation, job.path).then(() => this.checkSynced(state))
     }
-    this.retryLater(retry, ms, state, state.generation)
+    this.tasks.retryLater(retry, ms, state, state.generation)
   }
 
   /** Files that waited for the mirror's disk: considered again. */
@@ -884,64 +808,7 @@ export class MirrorCoordinator {
     state.synced = true
     this.options.onEvent({ type: 'peer-synced', peer: state.ref.key, id: state.idText, name: state.name, files: state.remote.size, bytes })
     // Watched only once it is whole: the first sync's own writes are not looked at a second time.
-    if (!state.guard && !this.stopped) this.guard(state)
-  }
-
-  private guard(state: PeerState): void {
-    const guard = new MirrorGuard(state.ref.folder, {
-      suspect: (paths, unwatched) => this.background(this.repair(state, paths, unwatched), () => `repairing the mirror of ${state.ref.key}`),
-      problem: (message) => this.report('watch-failed', `watching the mirror of ${state.ref.key}: ${message}`, state.ref.key),
-    }, { rescanEveryMs: this.options.rescanEveryMs })
-    state.guard = guard
-    this.background(guard.start(), () => `watching the mirror of ${state.ref.key}`)
-  }
-
-  /**
-   * Paths in a mirror that changed on disk: a mirrored file at or below one of them that is no
-   * longer as it was placed (edited, deleted, moved away by hand) leaves the manifest and is
-   * brought again, fetched or copied from another that holds its content. What was put in the
-   * mirror by hand stays until the peer's next list, which removes strays. Below `unwatched`
-   * folders (watched only now), every mirrored file is looked at.
-   */
-  private async repair(state: PeerState, paths: string[], unwatched: string[] = []): Promise<void> {
-    const mirrored = state.manifest.files
-    const suspects = new Set<string>()
-    /**
-     * Folders with mirrored files below them that are gone (or made files: a user's doing, not
-     * ours), or were not watched until now.
-     */
-    const whole = new Set(unwatched.filter((rel) => rel !== '' && mirrored.filesBelow(rel) > 0))
-    for (const rel of paths) {
-      if (rel === '') for (const file of mirrored.keys()) suspects.add(file)
-      else if (mirrored.has(rel)) suspects.add(rel)
-      else if (mirrored.filesBelow(rel) > 0 && !isFolderAt(path.join(state.ref.folder, rel))) whole.add(rel)
-    }
-    // One pass for all of them, and only when such a folder holds mirrored files.
-    if (whole.size) for (const file of mirrored.keys()) if (enclosingFolders(file).some((folder) => whole.has(folder))) suspects.add(file)
-    const damaged: string[] = []
-    for (const rel of suspects) {
-      const entry = mirrored.get(rel)
-      const where = pathInMirror(state.ref.folder, rel)
-      // Only files the mirror is meant to hold as they are: one the peer no longer lists or has
-      // changed is being removed, moved or replaced by this coordinator right now.
-      if (!entry || state.paths.isPending(rel) || state.remote?.get(rel)?.version !== entry.version || 'problem' in where) continue
-      // Seen through a link planted on the way, a file is not in the mirror, however it looks.
-      if (!wayIsReal(where.path, state.ref.folder)) {
-        damaged.push(rel)
-        continue
-      }
-      const stats = lstatOrWhy(where.path)
-      // Not to be looked at now (no permission, an I/O error): no sign of damage either.
-      if (stats === 'unreadable') continue
-      if (stats !== 'absent' && stats.isFile() && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs) continue
-      damaged.push(rel)
-    }
-    if (damaged.length === 0) return
-    // All out of the manifest first: none is then taken for a good local copy of another.
-    for (const rel of damaged) state.manifest.delete(rel)
-    state.synced = false
-    for (const rel of damaged) await this.consider(state, state.generation, rel)
-    this.checkSynced(state)
+    if (!state.guard && !this.tasks.stopped) this.repairs.watch(state)
   }
 
   // --- local file operations --------------------------------------------------------------
@@ -960,7 +827,7 @@ export class MirrorCoordinator {
       const { files, total } = admission
       this.options.onEvent({ type: 'mass-delete', peer: state.ref.key, id: state.idText, name: state.name, files, held: admission.held, total })
       const folder = path.basename(state.ref.folder)
-      this.report(
+      this.tasks.report(
         'mass-delete',
         `${state.name || state.ref.key} (${state.ref.key}) deleted ${files} of its ${total} files at once: its mirror keeps them, and its other changes go on, until you confirm with: dropbox-sync ctl confirm ${folder}`,
         state.ref.key,
@@ -988,34 +855,11 @@ export class MirrorCoordinator {
   private acceptable(state: PeerState, rel: string): boolean {
     const problem = relativePathProblem(rel)
     if (!problem) return true
-    this.report('bad-path', `${state.ref.key} offered ${JSON.stringify(rel.slice(0, 200))}: ${problem}; ignored`)
+    this.tasks.report('bad-path', `${state.ref.key} offered ${JSON.stringify(rel.slice(0, 200))}: ${problem}; ignored`)
     return false
   }
 
   // --- plumbing ---------------------------------------------------------------------------
-
-  private live(state: PeerState, generation: number): boolean {
-    return !this.stopped && state.online && state.generation === generation
-  }
-
-  private retryLater(fn: () => unknown, ms: number, state: PeerState, generation: number): void {
-    setTimeout(() => {
-      if (this.live(state, generation)) this.background(Promise.resolve().then(fn), () => `retrying for ${state.ref.key}`)
-    }, ms).unref()
-  }
-
-  /**
-   * Work started from an event, a message or a timer: a failure nobody foresaw (a file system
-   * surprise) is reported as an error, and the client goes on serving everyone else.
-   */
-  private background(work: Promise<unknown>, what: () => string): void {
-    work.catch((error: unknown) => this.report('internal-error', `${what()}: ${error instanceof Error ? error.message : String(error)}`))
-  }
-
-  /** `peer`: the peer the error is about, when the app should show it on that peer. */
-  private report(code: string, message: string, peer?: string): void {
-    this.options.onEvent({ type: 'error', code, message, ...(peer === undefined ? {} : { peer }) })
-  }
 
   private emitState(): void {
     if (!this.pool) return
