@@ -2,16 +2,14 @@
 // peer's changes, puts a list job in the ring, turns the list (and every pushed change) into one
 // file job per file that differs, applies deletions and renames itself, and reports progress.
 // It is the only producer of jobs; the workers only consume them (see job-ring.ts).
-import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { formatDeviceId } from '../../../shared/device-id'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import type { EngineEvent, EventSink } from '../../../shared/events'
-import { relativePathProblem, UNNAMED_DEVICE } from '../../../shared/paths'
+import { UNNAMED_DEVICE } from '../../../shared/paths'
 import { DeviceMirrors } from './device-mirrors'
 import type { KnownPeer } from '../control/peer-match'
 import { isFolderAt } from '../folder/lstat-or-why'
-import type { IndexChange } from '../protocol/messages'
 import { Throttle } from '../util/throttle'
 import { JobRing } from './job-ring'
 import type { FileJob, Job, JobResult, ListEntry, WorkerToMain } from './jobs'
@@ -27,7 +25,7 @@ import { decide } from './reconcile'
 import { Reachability } from './reachability'
 import { LocalWrites } from './local-writes'
 import { WRITE_FAILED } from './write-failure'
-import { PeerSession, PeerSessionError } from './peer-session'
+import { CONTROL_RETRY_MS, PeerFeed } from './peer-feed'
 import type { TlsCredentials } from '../net/tls'
 import { DEFAULT_MASS_DELETE, MassDeleteHold, type MassDeleteLimits } from './mass-delete'
 import { DeletionGatherer } from './deletion-gatherer'
@@ -62,7 +60,6 @@ export const STATE_FOLDER = '.dropbox-sync'
 const STATE_EVENTS_EVERY_MS = 250
 const MAX_ATTEMPTS = 5
 const RETRY_FIRST_MS = 200
-const CONTROL_RETRY_MS = 1000
 /**
  * Peers that left and are remembered (their manifest in memory, their refusals): the oldest to
  * leave is forgotten past this. One that comes back loads its manifest from disk again.
@@ -85,6 +82,8 @@ export class MirrorCoordinator {
   private readonly tasks: MirrorTasks
   /** The guard on each mirror that is whole, and the repair of what it finds. */
   private readonly repairs: MirrorRepair
+  /** Each peer's subscription, list and pushed changes. */
+  private readonly feed: PeerFeed
   private readonly stateEvents: Throttle
   /** Where each mirror stands (mirror-state events), told which peers changed. */
   private readonly stats: MirrorStats
@@ -117,6 +116,22 @@ export class MirrorCoordinator {
       rescanEveryMs: options.rescanEveryMs,
       consider: (state, generation, rel) => this.consider(state, generation, rel),
       checkSynced: (state) => this.checkSynced(state),
+    })
+    this.feed = new PeerFeed({
+      tasks: this.tasks,
+      identity: options.identity,
+      name: options.name,
+      onEvent: options.onEvent,
+      devices: this.devices,
+      files: this.files,
+      repairs: this.repairs,
+      touch: (id) => this.stats.touch(id),
+      connected: (ref) => this.pool?.connect(ref),
+      generationOf: (jobId) => this.jobGenerations.get(jobId),
+      produce: (state, job) => this.produce(state, job),
+      consider: (state, generation, rel, remote) => this.consider(state, generation, rel, remote),
+      checkSynced: (state) => this.checkSynced(state),
+      removeDeleted: (state, rels) => this.removeDeleted(state, rels),
     })
     this.pauses = new PauseState(path.join(this.stateDir, PAUSE_FILE))
     this.stateEvents = new Throttle(STATE_EVENTS_EVERY_MS, () => this.emitState())
@@ -336,7 +351,7 @@ export class MirrorCoordinator {
     state.remote = null
     state.synced = false
     this.stats.touch(id)
-    this.tasks.background(state.ready.then(() => this.subscribe(state, state.generation)), () => `subscribing to ${key}`)
+    this.tasks.background(state.ready.then(() => this.feed.subscribe(state, state.generation)), () => `subscribing to ${key}`)
   }
 
   private newPeer(endpoint: Endpoint, id: string, name: string): PeerState {
@@ -367,7 +382,7 @@ export class MirrorCoordinator {
       paths: new PathRecords(),
       synced: false,
       folderAway: false,
-      gathering: new DeletionGatherer((paths) => this.tasks.background(this.applyGathered(state, paths), () => `deletions of ${state.ref.key}`)),
+      gathering: new DeletionGatherer((paths) => this.tasks.background(this.feed.applyGathered(state, paths), () => `deletions of ${state.ref.key}`)),
       deleting: 0,
       guard: null,
       reach: new Reachability(),
@@ -428,207 +443,6 @@ export class MirrorCoordinator {
       })
       this.saving.set(id, settled)
     }
-  }
-
-  // --- subscribing and listing ------------------------------------------------------------
-
-  /** Subscribes first, then lists: a change made while the list is read is pushed, not lost. */
-  private async subscribe(state: PeerState, generation: number): Promise<void> {
-    if (!this.tasks.live(state, generation)) return
-    let session: PeerSession
-    try {
-      session = await PeerSession.open(state.ref, this.options.identity, this.options.name)
-    } catch (error) {
-      if (error instanceof PeerSessionError && error.code === 'not-announced') {
-        // It answered, and will know us once the registry has told it.
-        state.reach.answered()
-        this.tasks.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
-        return
-      }
-      // Said once until it answers again; dialled less and less often meanwhile.
-      const { news, retryInMs } = state.reach.failed()
-      this.tasks.retryLater(() => this.subscribe(state, generation), retryInMs, state, generation)
-      if (news) this.tasks.report('peer-unreachable', `${(error as Error).message} (tried again, less and less often, until it answers)`, state.ref.key)
-      return
-    }
-    if (!this.tasks.live(state, generation)) return session.close()
-    state.reach.answered()
-    try {
-      await mkdir(state.ref.folder, { recursive: true })
-    } catch (error) {
-      session.close()
-      throw error
-    }
-    // Its folder is made: from now on it is this device's, whatever it is called later.
-    if (!this.devices.has(state.ref.id)) await this.devices.keep(state.ref.id)
-    if (!this.tasks.live(state, generation)) return session.close()
-    state.control = session
-    this.stats.touch(state.ref.id)
-    this.pool?.connect(state.ref)
-    session.connection.on('close', () => {
-      if (state.control !== session) return
-      state.control = null
-      this.stats.touch(state.ref.id)
-      // Lost the subscription while the peer is still announced: subscribe and list again.
-      this.tasks.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
-    })
-    let acknowledged = false
-    session.onUnrequested = (message) => {
-      if (message.type === 'FOLDER_STATE') return this.tasks.background(this.folderState(state, generation, message.present), () => `a folder notice of ${state.ref.key}`)
-      if (message.type !== 'INDEX_CHANGED') return
-      if (!acknowledged) {
-        acknowledged = true
-        this.tasks.background(this.enqueueList(state, generation), () => `listing ${state.ref.key}`)
-      }
-      if (message.changes.length) this.tasks.background(this.applyChanges(state, generation, message.changes), () => `changes of ${state.ref.key}`)
-    }
-    session.connection.send({ type: 'SUBSCRIBE' })
-  }
-
-  /** The peer's shared folder went away, or came back: hold its files meanwhile, then ask again. */
-  private async folderState(state: PeerState, generation: number, present: boolean): Promise<void> {
-    if (!this.tasks.live(state, generation) || state.folderAway === !present) return
-    state.folderAway = !present
-    this.stats.touch(state.ref.id)
-    if (!present) {
-      // Attempts counted before the notice were the outage's doing, not the files'.
-      state.paths.forgetAll('attempts')
-      this.tasks.report('peer-folder-missing', `the shared folder of ${state.ref.key} is gone for now; its files come once it is back`, state.ref.key)
-      return
-    }
-    this.options.onEvent({ type: 'peer-folder-restored', peer: state.ref.key, id: state.idText, name: state.name })
-    const held = state.paths.takeHeld()
-    for (const rel of held) await this.consider(state, generation, rel)
-    // Said again once its mirror matches: the app drew the peer as waiting meanwhile.
-    state.synced = false
-    this.checkSynced(state)
-  }
-
-  private async enqueueList(state: PeerState, generation: number): Promise<void> {
-    if (!this.tasks.live(state, generation) || state.listPending) return
-    state.listPending = true
-    state.synced = false
-    this.stats.touch(state.ref.id)
-    await this.produce(state, { kind: 'list', id: 0, peer: state.ref })
-  }
-
-  /**
-   * One frame's worth of a peer's list. Files that differ from the mirror are queued at once: a
-   * job needs only its own entry. What the list as a whole decides (deletions, strays, pushes made
-   * meanwhile) waits for the last frame, in applyList.
-   */
-  private async applyListPart(state: PeerState, job: Job, files: ListEntry[]): Promise<void> {
-    const generation = this.jobGenerations.get(job.id)
-    if (!state.online || generation !== state.generation) return
-    if (state.incoming?.jobId !== job.id) {
-      state.incoming = { jobId: job.id, files: new Map() }
-      // A fresh list is a fresh chance for versions refused before.
-      state.paths.forgetAll('refused')
-    }
-    const incoming = state.incoming.files
-    const part: string[] = []
-    for (const file of files) {
-      if (!this.acceptable(state, file.path)) continue
-      incoming.set(file.path, file)
-      part.push(file.path)
-    }
-    this.stats.touch(state.ref.id)
-    for (const rel of interleaveFolders(part)) {
-      if (!this.tasks.live(state, generation) || state.incoming?.files !== incoming) return
-      await this.consider(state, generation, rel, incoming)
-    }
-  }
-
-  /** The last frame has come: the list is the peer's truth now. */
-  private async applyList(state: PeerState, generation: number, remote: Map<string, ListEntry>): Promise<void> {
-    state.incoming = null
-    state.remote = remote
-    await this.removeDeleted(state, [...state.manifest.files.keys()].filter((rel) => !remote.has(rel)))
-    // Whatever changed in the mirror while no guard watched it (the peer away, or the list on
-    // its way) is found now, one lstat per file, and fetched before the peer is called synced.
-    if (!state.guard) await this.repairs.repair(state, [''])
-    await this.files.removeStrays(state, remote)
-    const early = state.early.splice(0)
-    // Most files were queued as their frames came; this catches what could not be then.
-    for (const rel of interleaveFolders(remote.keys())) {
-      if (!this.tasks.live(state, generation)) return
-      await this.consider(state, generation, rel)
-    }
-    if (early.length) await this.applyChanges(state, generation, early)
-    // Every file the folder held unrecorded has had its check.
-    state.probeDisk = false
-    this.checkSynced(state)
-  }
-
-  // --- changes ----------------------------------------------------------------------------
-
-  private async applyChanges(state: PeerState, generation: number, changes: IndexChange[]): Promise<void> {
-    if (!this.tasks.live(state, generation)) return
-    if (!state.remote) {
-      state.early.push(...changes)
-      return
-    }
-    // A re-announcement of what the mirror holds (a folder back) changes nothing: no new peer-synced.
-    const mirror = state.manifest.files
-    const differs = changes.some((c) => (c.op === 'delete' ? mirror.has(c.path) : mirror.get(c.path)?.version !== c.version.toString('hex')))
-    if (differs) state.synced = false
-    const deleted = new Set<string>()
-    const upserts: string[] = []
-    for (const change of changes) {
-      if (!this.acceptable(state, change.path)) continue
-      if (change.op === 'delete') {
-        state.remote.delete(change.path)
-        deleted.add(change.path)
-      } else {
-        // A new announcement is a new chance, even for a version refused before (an honest
-        // peer whose file changed under a transfer looks like a liar once).
-        state.paths.forget(change.path, 'refused')
-        state.paths.forget(change.path, 'attempts')
-        const version = change.version.toString('hex')
-        const was = state.remote.get(change.path)
-        state.remote.set(change.path, { path: change.path, version, size: change.size, ...(change.snapshot ? { snapshot: true } : {}) })
-        // The snapshot the mirror holds turned out to be the file's last version: said as whole now.
-        if (was?.snapshot && !change.snapshot && was.version === version && mirror.get(change.path)?.version === version) {
-          state.synced = false
-          this.options.onEvent({ type: 'file-synced', peer: state.ref.key, path: change.path, bytes: change.size, transferred: 0, version })
-        }
-        deleted.delete(change.path)
-        state.gathering.remove(change.path)
-        upserts.push(change.path)
-      }
-    }
-    this.stats.touch(state.ref.id)
-    // A rename arrives as delete + upsert of the same content (the delete maybe in an earlier
-    // batch, still gathered): move the file we have. The deleted paths are looked up by content,
-    // so moving a folder of n files costs n lookups, not n².
-    const deletedByVersion = new Map<string, string[]>()
-    for (const rel of [...deleted, ...state.gathering.gathered()]) {
-      const version = state.manifest.files.get(rel)?.version
-      if (version === undefined || state.paths.isPending(rel)) continue
-      const paths = deletedByVersion.get(version)
-      if (paths) paths.push(rel)
-      else deletedByVersion.set(version, [rel])
-    }
-    for (const rel of upserts) {
-      const want = state.remote.get(rel)
-      if (!want || state.manifest.files.get(rel)?.version === want.version || state.paths.isPending(rel)) continue
-      const from = deletedByVersion.get(want.version)?.pop()
-      if (from && (await this.files.renameLocal(state, from, rel))) {
-        deleted.delete(from)
-        state.gathering.remove(from)
-      }
-    }
-    for (const rel of upserts) await this.consider(state, generation, rel)
-    state.gathering.add([...deleted].filter((rel) => !state.paths.isPending(rel)))
-    this.checkSynced(state)
-  }
-
-  /** A burst of pushed deletions, gathered: those the peer still has deleted are judged as one. */
-  private async applyGathered(state: PeerState, paths: string[]): Promise<void> {
-    if (!this.tasks.live(state, state.generation) || !state.remote) return
-    const remote = state.remote
-    await this.removeDeleted(state, paths.filter((rel) => !remote.has(rel) && !state.paths.isPending(rel)))
-    this.checkSynced(state)
   }
 
   /**
@@ -693,7 +507,7 @@ export class MirrorCoordinator {
   private onWorkerMessage(job: Job, message: WorkerToMain): void {
     if (message.type === 'list-part') {
       const state = this.peers.get(job.peer.id)
-      if (state) this.tasks.background(this.applyListPart(state, job, message.files), () => `the list of ${state.ref.key}`)
+      if (state) this.tasks.background(this.feed.applyListPart(state, job, message.files), () => `the list of ${state.ref.key}`)
       return
     }
     if (job.kind !== 'file') return
@@ -719,12 +533,12 @@ export class MirrorCoordinator {
       if (result.kind === 'list' && result.ok) {
         // An empty folder's list is one empty frame: it may leave nothing incoming.
         const incoming = state.incoming?.jobId === job.id ? state.incoming.files : new Map<string, ListEntry>()
-        return this.applyList(state, state.generation, incoming)
+        return this.feed.applyList(state, state.generation, incoming)
       }
       state.incoming = null
       if (result.outcome === 'failed') {
         this.tasks.report(result.code, result.reason)
-        if (result.retry) this.tasks.retryLater(() => this.enqueueList(state, state.generation), CONTROL_RETRY_MS, state, state.generation)
+        if (result.retry) this.tasks.retryLater(() => this.feed.enqueueList(state, state.generation), CONTROL_RETRY_MS, state, state.generation)
       }
       return
     }
@@ -847,18 +661,6 @@ export class MirrorCoordinator {
     }
   }
 
-  /**
-   * A peer path we refuse to mirror gets one clear error, and the rest goes on. The path rules
-   * alone decide (a path that passes them cannot leave the folder; `consider` still checks the
-   * joined path before any job): this runs for every entry of a list frame before its first job.
-   */
-  private acceptable(state: PeerState, rel: string): boolean {
-    const problem = relativePathProblem(rel)
-    if (!problem) return true
-    this.tasks.report('bad-path', `${state.ref.key} offered ${JSON.stringify(rel.slice(0, 200))}: ${problem}; ignored`)
-    return false
-  }
-
   // --- plumbing ---------------------------------------------------------------------------
 
   private emitState(): void {
@@ -866,25 +668,4 @@ export class MirrorCoordinator {
     this.options.onEvent({ type: 'buffer', used: this.ring.used, capacity: this.ring.capacity })
     this.options.onEvent({ type: 'workers', busy: this.pool.busy, total: this.pool.size, states: this.pool.states })
   }
-}
-
-/**
- * Orders paths so that consecutive ones are in different folders (one from each folder in turn):
- * the workers, each owning some folders, then all have work at once.
- */
-export function interleaveFolders(paths: Iterable<string>): string[] {
-  const byFolder = new Map<string, string[]>()
-  for (const rel of paths) {
-    const folder = rel.slice(0, Math.max(0, rel.lastIndexOf('/')))
-    let list = byFolder.get(folder)
-    if (!list) byFolder.set(folder, (list = []))
-    list.push(rel)
-  }
-  const lists = [...byFolder.values()]
-  const total = lists.reduce((n, l) => n + l.length, 0)
-  const out: string[] = []
-  for (let i = 0; out.length < total; i++) {
-    for (const list of lists) if (i < list.length) out.push(list[i]!)
-  }
-  return out
 }
