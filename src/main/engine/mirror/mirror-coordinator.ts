@@ -11,8 +11,7 @@ import { DeviceMirrors } from './device-mirrors'
 import type { KnownPeer } from '../control/peer-match'
 import { isFolderAt } from '../folder/lstat-or-why'
 import { Throttle } from '../util/throttle'
-import { JobRing } from './job-ring'
-import type { FileJob, Job, JobResult, ListEntry, WorkerToMain } from './jobs'
+import type { FileJob } from './jobs'
 import { MirrorManifest } from './mirror-manifest'
 import { MirrorRepair } from './mirror-repair'
 import { MirrorTasks } from './mirror-tasks'
@@ -25,7 +24,9 @@ import { decide } from './reconcile'
 import { Reachability } from './reachability'
 import { LocalWrites } from './local-writes'
 import { WRITE_FAILED } from './write-failure'
-import { CONTROL_RETRY_MS, PeerFeed } from './peer-feed'
+import { PeerFeed } from './peer-feed'
+import { JobDispatch } from './job-dispatch'
+import { JobResults } from './job-results'
 import type { TlsCredentials } from '../net/tls'
 import { DEFAULT_MASS_DELETE, MassDeleteHold, type MassDeleteLimits } from './mass-delete'
 import { DeletionGatherer } from './deletion-gatherer'
@@ -58,8 +59,6 @@ export interface MirrorOptions {
 /** Where the engine keeps its own files inside the mirror folder (never a peer folder name). */
 export const STATE_FOLDER = '.dropbox-sync'
 const STATE_EVENTS_EVERY_MS = 250
-const MAX_ATTEMPTS = 5
-const RETRY_FIRST_MS = 200
 /**
  * Peers that left and are remembered (their manifest in memory, their refusals): the oldest to
  * leave is forgotten past this. One that comes back loads its manifest from disk again.
@@ -67,7 +66,8 @@ const RETRY_FIRST_MS = 200
 export const MAX_GONE_PEERS = 64
 
 export class MirrorCoordinator {
-  private readonly ring: JobRing<Job>
+  /** The ring and the generation each job in it was queued in. */
+  private readonly jobs: JobDispatch
   private pool: WorkerPool | null = null
   /** By device ID (hex): a device that comes back from another address is the same peer. */
   private readonly peers = new Map<string, PeerState>()
@@ -75,15 +75,15 @@ export class MirrorCoordinator {
   private readonly atEndpoint = new Map<string, string>()
   /** Each device's mirror folder and manifest file. */
   private readonly devices: DeviceMirrors
-  private readonly jobGenerations = new Map<number, number>()
   /** Manifests of forgotten peers still being saved: one that comes back loads after the save. */
   private readonly saving = new Map<string, Promise<void>>()
-  private nextJobId = 1
   private readonly tasks: MirrorTasks
   /** The guard on each mirror that is whole, and the repair of what it finds. */
   private readonly repairs: MirrorRepair
   /** Each peer's subscription, list and pushed changes. */
   private readonly feed: PeerFeed
+  /** What the workers say about each job, acted on. */
+  private readonly results: JobResults
   private readonly stateEvents: Throttle
   /** Where each mirror stands (mirror-state events), told which peers changed. */
   private readonly stats: MirrorStats
@@ -99,7 +99,7 @@ export class MirrorCoordinator {
   private readonly announced = new Map<string, { endpoint: Endpoint; id: string; name: string }>()
 
   constructor(private readonly options: MirrorOptions) {
-    this.ring = new JobRing<Job>(options.bufferSlots)
+    this.jobs = new JobDispatch(options.bufferSlots, () => this.stateEvents.schedule())
     this.tasks = new MirrorTasks(options.onEvent)
     this.stateDir = path.join(options.mirrorRoot, STATE_FOLDER)
     this.files = new MirrorFiles({
@@ -127,8 +127,8 @@ export class MirrorCoordinator {
       repairs: this.repairs,
       touch: (id) => this.stats.touch(id),
       connected: (ref) => this.pool?.connect(ref),
-      generationOf: (jobId) => this.jobGenerations.get(jobId),
-      produce: (state, job) => this.produce(state, job),
+      generationOf: (jobId) => this.jobs.generationOf(jobId),
+      produce: (state, job) => this.jobs.produce(state.generation, job),
       consider: (state, generation, rel, remote) => this.consider(state, generation, rel, remote),
       checkSynced: (state) => this.checkSynced(state),
       removeDeleted: (state, rels) => this.removeDeleted(state, rels),
@@ -140,6 +140,18 @@ export class MirrorCoordinator {
       report: (message, peer) => this.tasks.report(WRITE_FAILED, message, peer),
       retry: (state, paths) => this.tasks.background(this.retryWrites(state, paths), () => `writing again into the mirror of ${state.ref.key}`),
       toCome: (state) => toComeList(state.manifest.files, state.remote ?? state.incoming?.files ?? null, state.paths.refused, 0).bytes,
+    })
+    this.results = new JobResults({
+      tasks: this.tasks,
+      onEvent: options.onEvent,
+      jobs: this.jobs,
+      files: this.files,
+      writes: this.writes,
+      feed: this.feed,
+      touch: (id) => this.stats.touch(id),
+      peer: (id) => this.peers.get(id),
+      consider: (state, generation, rel) => this.consider(state, generation, rel),
+      checkSynced: (state) => this.checkSynced(state),
     })
   }
 
@@ -155,11 +167,14 @@ export class MirrorCoordinator {
         name: this.options.name,
         ...(this.options.downloadRate ? { downloadRate: this.options.downloadRate } : {}),
       },
-      this.ring,
+      this.jobs.ring,
       {
-        accept: (job) => this.isCurrent(job),
-        message: (job, message) => this.onWorkerMessage(job, message),
-        done: (job, result) => this.tasks.background(this.onDone(job, result), () => `placing ${job.kind === 'file' ? job.path : 'a list'} from ${job.peer.key}`),
+        accept: (job) => {
+          const state = this.peers.get(job.peer.id)
+          return this.jobs.accept(job, state?.online ? state.generation : undefined)
+        },
+        message: (job, message) => this.results.onWorkerMessage(job, message),
+        done: (job, result) => this.tasks.background(this.results.onDone(job, result), () => `placing ${job.kind === 'file' ? job.path : 'a list'} from ${job.peer.key}`),
         changed: () => this.stateEvents.schedule(),
       },
     )
@@ -193,7 +208,7 @@ export class MirrorCoordinator {
 
   /** Jobs queued or running whose generation is remembered. */
   get jobsTracked(): number {
-    return this.jobGenerations.size
+    return this.jobs.tracked
   }
 
   /**
@@ -415,10 +430,7 @@ export class MirrorCoordinator {
     // disk first (see applyList), so what was damaged meanwhile comes before it is called synced.
     state.guard?.close()
     state.guard = null
-    this.ring.retain((job) => {
-      if (job.peer.id === id) this.jobGenerations.delete(job.id)
-      return job.peer.id !== id
-    })
+    this.jobs.dropPeer(id)
     this.pool?.forget(state.ref.key)
     // Last to leave, last to be forgotten.
     this.peers.delete(id)
@@ -483,124 +495,7 @@ export class MirrorCoordinator {
       // What it replaces goes to the history (the worker links it there before the rename).
       keepAs: have !== null ? this.files.reserveKeep(state) : null,
     }
-    await this.produce(state, job)
-  }
-
-  /** The only place jobs enter the ring; waits while it is full. */
-  private async produce(state: PeerState, job: Job): Promise<void> {
-    job.id = this.nextJobId++
-    this.jobGenerations.set(job.id, state.generation)
-    this.stateEvents.schedule()
-    await this.ring.put(job)
-    this.stateEvents.schedule()
-  }
-
-  private isCurrent(job: Job): boolean {
-    const state = this.peers.get(job.peer.id)
-    const current = state !== undefined && state.online && this.jobGenerations.get(job.id) === state.generation
-    if (!current) this.jobGenerations.delete(job.id)
-    return current
-  }
-
-  // --- results ----------------------------------------------------------------------------
-
-  private onWorkerMessage(job: Job, message: WorkerToMain): void {
-    if (message.type === 'list-part') {
-      const state = this.peers.get(job.peer.id)
-      if (state) this.tasks.background(this.feed.applyListPart(state, job, message.files), () => `the list of ${state.ref.key}`)
-      return
-    }
-    if (job.kind !== 'file') return
-    if (message.type === 'started') {
-      this.options.onEvent({ type: 'transfer-started', peer: job.peer.key, path: job.path, total: message.total })
-    } else if (message.type === 'progress') {
-      this.options.onEvent({ type: 'transfer-progress', peer: job.peer.key, path: job.path, bytes: message.bytes, total: message.total })
-    }
-  }
-
-  private async onDone(job: Job, result: JobResult): Promise<void> {
-    this.stats.touch(job.peer.id)
-    if (job.kind === 'file' && job.keepAs) this.files.settleKept(job, result)
-    const generation = this.jobGenerations.get(job.id)
-    this.jobGenerations.delete(job.id)
-    if (job.kind === 'file') this.writes.ended(job.peer, job.path, result.ok)
-    const state = this.peers.get(job.peer.id)
-    if (!state) return
-    const current = state.online && generation === state.generation
-    if (job.kind === 'list') {
-      if (!current) return
-      state.listPending = false
-      if (result.kind === 'list' && result.ok) {
-        // An empty folder's list is one empty frame: it may leave nothing incoming.
-        const incoming = state.incoming?.jobId === job.id ? state.incoming.files : new Map<string, ListEntry>()
-        return this.feed.applyList(state, state.generation, incoming)
-      }
-      state.incoming = null
-      if (result.outcome === 'failed') {
-        this.tasks.report(result.code, result.reason)
-        if (result.retry) this.tasks.retryLater(() => this.feed.enqueueList(state, state.generation), CONTROL_RETRY_MS, state, state.generation)
-      }
-      return
-    }
-    if (current) state.paths.clearPending(job.path)
-    if (result.kind === 'file' && result.ok) {
-      state.paths.forget(job.path, 'attempts')
-      // Whatever the generation, the file is on disk now: the manifest must say so.
-      if (result.outcome !== 'up-to-date') {
-        state.manifest.set(job.path, result.version, result.size, result.mtimeMs)
-        // The peer was still writing the file when it announced this version.
-        const announced = state.remote?.get(job.path) ?? state.incoming?.files.get(job.path)
-        const snapshot = announced?.version === result.version && announced.snapshot === true
-        this.options.onEvent({ type: 'file-synced', peer: job.peer.key, path: job.path, bytes: result.size, ...(result.transferred < result.size ? { transferred: result.transferred } : {}), version: result.version, ...(snapshot ? { snapshot } : {}) })
-      }
-    } else if (!result.ok && result.outcome === 'source-gone') {
-      // Nothing to report: considered again below, the bytes now come out of the recycler.
-    } else if (!result.ok && result.outcome === 'not-found' && current) {
-      // The peer no longer has it; its delete notice is on the way. Do not ask again until
-      // the peer announces the path anew.
-      state.paths.refuse(job.path, job.version)
-      await this.files.removeFoldersMadeFor(state, job.path)
-    } else if (!result.ok && result.outcome === 'failed' && result.code === 'peer-aborted' && current && state.folderAway) {
-      // Not the file's fault, nor the peer's: it waits for the folder, however long that takes.
-      state.paths.hold(job.path)
-      state.paths.forget(job.path, 'attempts')
-      this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
-      return
-    } else if (!result.ok && result.outcome === 'failed' && result.code === WRITE_FAILED && current) {
-      // The mirror's disk refused (full, read-only): not a try of the file's; it waits for the
-      // disk, for as long as that lasts (local-writes.ts).
-      if (this.writes.refused(state, job.path, result.reason)) this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
-      return
-    } else if (!result.ok && result.outcome === 'failed') {
-      const attempts = state.paths.attempts(job.path) + 1
-      const again = current && result.retry && attempts < MAX_ATTEMPTS
-      // Shown even when the peer has just left: the user saw the transfer start.
-      this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: again })
-      if (!current) return
-      state.paths.setAttempts(job.path, attempts)
-      // A peer that aborts because the file changed as it was read sends the new version next:
-      // the transfer-failed line says so, and an error only once it keeps happening.
-      if (!again || result.code !== 'peer-aborted') this.tasks.report(result.code, result.reason)
-      if (again) {
-        this.retryFile(state, job, RETRY_FIRST_MS * 2 ** (attempts - 1))
-        return
-      }
-      state.paths.refuse(job.path, job.version)
-      await this.files.removeFoldersMadeFor(state, job.path)
-    }
-    if (!current) return
-    await this.consider(state, state.generation, job.path)
-    this.checkSynced(state)
-  }
-
-  /** Holds the path pending (the peer is not synced meanwhile) and considers it again in `ms`. */
-  private retryFile(state: PeerState, job: FileJob, ms: number): void {
-    state.paths.setPending(job.path, job.version)
-    const retry = (): Promise<void> => {
-      state.paths.clearPending(job.path)
-      return this.consider(state, state.generation, job.path).then(() => this.checkSynced(state))
-    }
-    this.tasks.retryLater(retry, ms, state, state.generation)
+    await this.jobs.produce(state.generation, job)
   }
 
   /** Files that waited for the mirror's disk: considered again. */
@@ -665,7 +560,7 @@ export class MirrorCoordinator {
 
   private emitState(): void {
     if (!this.pool) return
-    this.options.onEvent({ type: 'buffer', used: this.ring.used, capacity: this.ring.capacity })
+    this.options.onEvent({ type: 'buffer', used: this.jobs.ring.used, capacity: this.jobs.ring.capacity })
     this.options.onEvent({ type: 'workers', busy: this.pool.busy, total: this.pool.size, states: this.pool.states })
   }
 }
