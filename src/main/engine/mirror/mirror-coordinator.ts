@@ -2,6 +2,8 @@
 // peer's changes, puts a list job in the ring, turns the list (and every pushed change) into one
 // file job per file that differs, applies deletions and renames itself, and reports progress.
 // It is the only producer of jobs; the workers only consume them (see job-ring.ts).
+// This file keeps the peers (join, leave, pause) and acts on reconcile.ts's decide; each other
+// job is a part wired in the constructor (peer-feed, job-results, peer-deletions, mirror-repair).
 import path from 'node:path'
 import { formatDeviceId } from '../../../shared/device-id'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
@@ -28,7 +30,8 @@ import { PeerFeed } from './peer-feed'
 import { JobDispatch } from './job-dispatch'
 import { JobResults } from './job-results'
 import type { TlsCredentials } from '../net/tls'
-import { DEFAULT_MASS_DELETE, MassDeleteHold, type MassDeleteLimits } from './mass-delete'
+import type { MassDeleteLimits } from './mass-delete'
+import { PeerDeletions } from './peer-deletions'
 import { DeletionGatherer } from './deletion-gatherer'
 import { PAUSE_FILE, PauseState } from './pause-state'
 import { WorkerPool } from './worker-pool'
@@ -92,8 +95,8 @@ export class MirrorCoordinator {
   private readonly files: MirrorFiles
   /** Pulls against the mirror's own disk: free space first, writes it refuses wait for it. */
   private readonly writes: LocalWrites<PeerState>
-  /** Each peer's recent deletions and those held, by device ID; kept while it is away. */
-  private readonly holds = new Map<string, MassDeleteHold>()
+  /** Each peer's deletions, through its mass-delete hold. */
+  private readonly deletions: PeerDeletions
   private readonly pauses: PauseState
   /** Peers the registry announces now, mirrored or not (paused), by endpoint key, with the device ID each connection pins. */
   private readonly announced = new Map<string, { endpoint: Endpoint; id: string; name: string }>()
@@ -111,6 +114,14 @@ export class MirrorCoordinator {
       mirrors: () => this.peers.values(),
     })
     this.devices = new DeviceMirrors({ mirrorRoot: options.mirrorRoot, stateDir: this.stateDir, problem: (message) => this.tasks.report('io-error', message) })
+    this.deletions = new PeerDeletions({
+      tasks: this.tasks,
+      onEvent: options.onEvent,
+      limits: options.massDelete,
+      files: this.files,
+      who: (id) => this.knownPeers().find((known) => known.id === id),
+      checkSynced: (state) => this.checkSynced(state),
+    })
     this.repairs = new MirrorRepair({
       tasks: this.tasks,
       rescanEveryMs: options.rescanEveryMs,
@@ -131,7 +142,7 @@ export class MirrorCoordinator {
       produce: (state, job) => this.jobs.produce(state.generation, job),
       consider: (state, generation, rel, remote) => this.consider(state, generation, rel, remote),
       checkSynced: (state) => this.checkSynced(state),
-      removeDeleted: (state, rels) => this.removeDeleted(state, rels),
+      removeDeleted: (state, rels) => this.deletions.remove(state, rels),
     })
     this.pauses = new PauseState(path.join(this.stateDir, PAUSE_FILE))
     this.stateEvents = new Throttle(STATE_EVENTS_EVERY_MS, () => this.emitState())
@@ -295,22 +306,7 @@ export class MirrorCoordinator {
 
   /** The user confirms a device's held mass delete (ID, hex; `peer` names it): it is applied (into the history). */
   async confirm(id: string, peer: string): Promise<{ ok: boolean; message: string }> {
-    const hold = this.holds.get(id)
-    if (!hold || hold.held.size === 0) return { ok: false, message: `no deletions of ${peer} are held` }
-    const state = this.peers.get(id)
-    const remote = state?.online ? state.remote : null
-    const paths = hold.confirm(remote !== null)
-    const who = this.knownPeers().find((known) => known.id === id)
-    this.options.onEvent({ type: 'mass-delete-cleared', ...(who?.endpoint === undefined ? {} : { peer: who.endpoint }), id: who?.idText, name: who?.name, confirmed: true })
-    if (!state || !remote) return { ok: true, message: `confirmed; ${peer} is not mirrored now: its ${paths.length} deletions are applied when its list arrives` }
-    let applied = 0
-    for (const rel of paths) {
-      if (remote.has(rel) || state.paths.isPending(rel) || !state.manifest.files.has(rel)) continue
-      await this.files.removeLocal(state, rel)
-      applied++
-    }
-    this.checkSynced(state)
-    return { ok: true, message: `applied ${applied} deletions of ${peer}${this.files.history.enabled ? '; the files are in the mirror history' : ''}` }
+    return this.deletions.confirm(id, peer, this.peers.get(id))
   }
 
   /**
@@ -471,10 +467,10 @@ export class MirrorCoordinator {
       probeDisk: state.probeDisk,
     })
     if (decision.do === 'nothing' || decision.do === 'remove') this.writes.unwanted(state, rel)
-    if (decision.release && this.holds.get(state.ref.id)?.release(rel)) {
+    if (decision.release && this.deletions.release(state, rel)) {
       this.options.onEvent({ type: 'mass-delete-cleared', peer: state.ref.key, id: state.idText, name: state.name, confirmed: false })
     }
-    if (decision.do === 'remove') return this.removeDeleted(state, [rel])
+    if (decision.do === 'remove') return this.deletions.remove(state, [rel])
     if (decision.do !== 'fetch') return
     const { want, have } = decision
     const where = pathInMirror(state.ref.folder, rel)
@@ -518,42 +514,6 @@ export class MirrorCoordinator {
     this.options.onEvent({ type: 'peer-synced', peer: state.ref.key, id: state.idText, name: state.name, files: state.remote.size, bytes })
     // Watched only once it is whole: the first sync's own writes are not looked at a second time.
     if (!state.guard && !this.tasks.stopped) this.repairs.watch(state)
-  }
-
-  // --- local file operations --------------------------------------------------------------
-
-  /**
-   * Deletions the peer made: applied, unless they make a mass delete (see mass-delete.ts), which
-   * is held until the user confirms it.
-   */
-  private async removeDeleted(state: PeerState, rels: string[]): Promise<void> {
-    const mirrored = rels.filter((rel) => state.manifest.files.has(rel))
-    let hold = this.holds.get(state.ref.id)
-    if (!hold) this.holds.set(state.ref.id, (hold = new MassDeleteHold(this.options.massDelete ?? DEFAULT_MASS_DELETE)))
-    // Batches come concurrently: one still being removed must count as deleted, not as still there.
-    const admission = hold.admit(mirrored, state.manifest.files.size - state.deleting, Date.now())
-    if (admission.hold && admission.started) {
-      const { files, total } = admission
-      this.options.onEvent({ type: 'mass-delete', peer: state.ref.key, id: state.idText, name: state.name, files, held: admission.held, total })
-      const folder = path.basename(state.ref.folder)
-      this.tasks.report(
-        'mass-delete',
-        `${state.name || state.ref.key} (${state.ref.key}) deleted ${files} of its ${total} files at once: its mirror keeps them, and its other changes go on, until you confirm with: dropbox-sync ctl confirm ${folder}`,
-        state.ref.key,
-      )
-    }
-    const held = admission.hold ? new Set(mirrored) : null
-    const applying = new Set(admission.hold ? [] : admission.apply)
-    state.deleting += applying.size
-    try {
-      for (const rel of rels) {
-        if (held?.has(rel)) continue
-        await this.files.removeLocal(state, rel)
-        if (applying.delete(rel)) state.deleting--
-      }
-    } finally {
-      state.deleting -= applying.size
-    }
   }
 
   // --- plumbing ---------------------------------------------------------------------------
