@@ -11,19 +11,16 @@ import type { EngineEvent, EventSink } from '../../../shared/events'
 import { UNNAMED_DEVICE } from '../../../shared/paths'
 import { DeviceMirrors } from './device-mirrors'
 import type { KnownPeer } from '../control/peer-match'
-import { isFolderAt } from '../folder/lstat-or-why'
 import { Throttle } from '../util/throttle'
 import type { FileJob } from './jobs'
-import { MirrorManifest } from './mirror-manifest'
 import { MirrorRepair } from './mirror-repair'
 import { MirrorTasks } from './mirror-tasks'
-import type { PeerState } from './peer-state'
+import { stateOffline, stateOnline, type PeerState } from './peer-state'
+import { PeerTable } from './peer-table'
 import { MirrorStats, toComeList, type MirrorSource, type ToCome } from './mirror-stats'
 import { MirrorFiles } from './mirror-files'
 import { pathInMirror } from './mirror-path'
-import { PathRecords } from './path-records'
 import { decide } from './reconcile'
-import { Reachability } from './reachability'
 import { LocalWrites } from './local-writes'
 import { WRITE_FAILED } from './write-failure'
 import { PeerFeed } from './peer-feed'
@@ -32,7 +29,6 @@ import { JobResults } from './job-results'
 import type { TlsCredentials } from '../net/tls'
 import type { MassDeleteLimits } from './mass-delete'
 import { PeerDeletions } from './peer-deletions'
-import { DeletionGatherer } from './deletion-gatherer'
 import { PAUSE_FILE, PauseState } from './pause-state'
 import { WorkerPool } from './worker-pool'
 import { loadBlockHash } from '../blocks/block-hash'
@@ -62,24 +58,18 @@ export interface MirrorOptions {
 /** Where the engine keeps its own files inside the mirror folder (never a peer folder name). */
 export const STATE_FOLDER = '.dropbox-sync'
 const STATE_EVENTS_EVERY_MS = 250
-/**
- * Peers that left and are remembered (their manifest in memory, their refusals): the oldest to
- * leave is forgotten past this. One that comes back loads its manifest from disk again.
- */
-export const MAX_GONE_PEERS = 64
+export { MAX_GONE_PEERS } from './peer-table'
 
 export class MirrorCoordinator {
   /** The ring and the generation each job in it was queued in. */
   private readonly jobs: JobDispatch
   private pool: WorkerPool | null = null
-  /** By device ID (hex): a device that comes back from another address is the same peer. */
-  private readonly peers = new Map<string, PeerState>()
+  /** Every peer remembered, by device ID (hex). */
+  private readonly peers: PeerTable
   /** Online peers' device IDs by `ip:port`. */
   private readonly atEndpoint = new Map<string, string>()
   /** Each device's mirror folder and manifest file. */
   private readonly devices: DeviceMirrors
-  /** Manifests of forgotten peers still being saved: one that comes back loads after the save. */
-  private readonly saving = new Map<string, Promise<void>>()
   private readonly tasks: MirrorTasks
   /** The guard on each mirror that is whole, and the repair of what it finds. */
   private readonly repairs: MirrorRepair
@@ -114,6 +104,11 @@ export class MirrorCoordinator {
       mirrors: () => this.peers.values(),
     })
     this.devices = new DeviceMirrors({ mirrorRoot: options.mirrorRoot, stateDir: this.stateDir, problem: (message) => this.tasks.report('io-error', message) })
+    this.peers = new PeerTable({
+      devices: this.devices,
+      problem: (message) => this.tasks.report('io-error', message),
+      gathered: (state, paths) => this.tasks.background(this.feed.applyGathered(state, paths), () => `deletions of ${state.ref.key}`),
+    })
     this.deletions = new PeerDeletions({
       tasks: this.tasks,
       onEvent: options.onEvent,
@@ -350,57 +345,13 @@ export class MirrorCoordinator {
       if (this.announced.get(state.ref.key)?.id === id) this.announced.delete(state.ref.key)
       this.detach(state.endpoint, id)
     }
-    if (!state) state = this.newPeer(endpoint, id, name)
+    if (!state) state = this.peers.create(endpoint, id, name)
     state.name = name
     if (state.online) return
-    // Where it is now: every connection dials this and pins the device announced.
-    state.ref = { ...state.ref, ip: endpoint.ip, port: endpoint.port, key }
-    state.endpoint = endpoint
+    stateOnline(state, endpoint)
     this.atEndpoint.set(key, id)
-    state.online = true
-    state.generation++
-    state.remote = null
-    state.synced = false
     this.stats.touch(id)
     this.tasks.background(state.ready.then(() => this.feed.subscribe(state, state.generation)), () => `subscribing to ${key}`)
-  }
-
-  private newPeer(endpoint: Endpoint, id: string, name: string): PeerState {
-    const { folder, manifestFile, adopt } = this.devices.assign(id, name, endpoint)
-    const manifest = new MirrorManifest(folder, manifestFile)
-    const key = endpointKey(endpoint)
-    const state: PeerState = {
-      ref: { ip: endpoint.ip, port: endpoint.port, id, key, folder },
-      endpoint,
-      idText: formatDeviceId(Buffer.from(id, 'hex')),
-      name,
-      online: false,
-      generation: 0,
-      manifest,
-      // The folder itself is made once the peer answers (see subscribe): a registration
-      // nobody answers for leaves nothing on disk.
-      ready: (this.saving.get(id) ?? Promise.resolve())
-        .then(adopt)
-        .then(() => manifest.load())
-        .then(() => {
-          state.probeDisk = manifest.files.size === 0 && isFolderAt(folder)
-        }),
-      remote: null,
-      listPending: false,
-      control: null,
-      early: [],
-      incoming: null,
-      paths: new PathRecords(),
-      synced: false,
-      folderAway: false,
-      gathering: new DeletionGatherer((paths) => this.tasks.background(this.feed.applyGathered(state, paths), () => `deletions of ${state.ref.key}`)),
-      deleting: 0,
-      guard: null,
-      reach: new Reachability(),
-      probeDisk: false,
-    }
-    this.peers.set(id, state)
-    return state
   }
 
   /** Stops mirroring a device (it left, or is paused); its mirror stays as it is. */
@@ -409,48 +360,13 @@ export class MirrorCoordinator {
     const state = this.peers.get(id)
     if (!state?.online) return
     if (this.atEndpoint.get(state.ref.key) === id) this.atEndpoint.delete(state.ref.key)
-    state.online = false
-    state.generation++
-    state.control?.close()
-    state.control = null
-    state.paths.forgetAll('pending')
-    state.listPending = false
-    state.early = []
-    state.incoming = null
-    // Whoever comes back says again where its folder stands.
-    state.folderAway = false
-    state.paths.forgetAll('held')
-    state.gathering.dispose()
+    stateOffline(state)
     this.writes.forget(state)
-    // Watched again once it is whole again; its list, when it is back, is weighed against the
-    // disk first (see applyList), so what was damaged meanwhile comes before it is called synced.
-    state.guard?.close()
-    state.guard = null
     this.jobs.dropPeer(id)
     this.pool?.forget(state.ref.key)
-    // Last to leave, last to be forgotten.
-    this.peers.delete(id)
-    this.peers.set(id, state)
-    this.forgetGonePeers()
+    this.peers.left(state)
     this.stateEvents.schedule()
     this.stats.touch(id)
-  }
-
-  /** Past MAX_GONE_PEERS peers that left, the ones that left first are forgotten. */
-  private forgetGonePeers(): void {
-    let gone = 0
-    for (const state of this.peers.values()) if (!state.online) gone++
-    for (const [id, state] of this.peers) {
-      if (gone <= MAX_GONE_PEERS) break
-      if (state.online) continue
-      this.peers.delete(id)
-      gone--
-      const saved = state.manifest.flush().catch((error: unknown) => this.tasks.report('io-error', `saving the manifest of ${state.ref.key}: ${String(error)}`))
-      const settled = saved.then(() => {
-        if (this.saving.get(id) === settled) this.saving.delete(id)
-      })
-      this.saving.set(id, settled)
-    }
   }
 
   /**

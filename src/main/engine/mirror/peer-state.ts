@@ -1,6 +1,6 @@
-// What the mirror side remembers of one peer, in one place: every part of the coordinator
-// (mirror-coordinator.ts, peer-feed.ts, job-results.ts, mirror-repair.ts) reads and writes this record.
-import type { Endpoint } from '../../../shared/endpoint'
+// What the mirror side remembers of one peer, in one place, and what changes in it when the peer
+// comes and goes: every part of the coordinator reads and writes this record.
+import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import type { IndexChange } from '../protocol/messages'
 import type { DeletionGatherer } from './deletion-gatherer'
 import type { ListEntry, PeerRef } from './jobs'
@@ -54,4 +54,35 @@ export interface PeerState {
    * before anything is fetched.
    */
   probeDisk: boolean
+}
+
+/** The peer is mirrored again, at `endpoint`: a new generation, and its list to come. */
+export function stateOnline(state: PeerState, endpoint: Endpoint): void {
+  // Where it is now: every connection dials this and pins the device announced.
+  state.ref = { ...state.ref, ip: endpoint.ip, port: endpoint.port, key: endpointKey(endpoint) }
+  state.endpoint = endpoint
+  state.online = true
+  state.generation++
+  state.remote = null
+  state.synced = false
+}
+
+/** The peer is not mirrored now (it left, or is paused): what its connection began ends; its mirror and manifest stay. */
+export function stateOffline(state: PeerState): void {
+  state.online = false
+  state.generation++
+  state.control?.close()
+  state.control = null
+  state.paths.forgetAll('pending')
+  state.listPending = false
+  state.early = []
+  state.incoming = null
+  // Whoever comes back says again where its folder stands.
+  state.folderAway = false
+  state.paths.forgetAll('held')
+  state.gathering.dispose()
+  // Watched again once it is whole again; its list, when it is back, is weighed against the
+  // disk first (see applyList), so what was damaged meanwhile comes before it is called synced.
+  state.guard?.close()
+  state.guard = null
 }
