@@ -81,8 +81,8 @@ export function stateOffline(state: PeerState): void {
   state.folderAway = false
   state.paths.forgetAll('held')
   state.gathering.dispose()
-  // Watched again once it is whole again; its list, when it is back, is weighed against the
-  // disk first (see applyList), so what was damaged meanwhile comes before it is called synced.
+  // Watched again once it is whole again; its list, when it is back, is weighed against the disk
+  // first (see PeerFeed.applyList), so what was damaged meanwhile comes before it is called synced.
   state.guard?.close()
   state.guard = null
 }

@@ -58,7 +58,7 @@ export class PeerTable {
       online: false,
       generation: 0,
       manifest,
-      // The folder itself is made once the peer answers (see subscribe): a registration
+      // The folder itself is made once the peer answers (see PeerFeed.subscribe): a registration
       // nobody answers for leaves nothing on disk.
       ready: (this.saving.get(id) ?? Promise.resolve())
         .then(adopt)
