@@ -2,36 +2,33 @@
 // peer's changes, puts a list job in the ring, turns the list (and every pushed change) into one
 // file job per file that differs, applies deletions and renames itself, and reports progress.
 // It is the only producer of jobs; the workers only consume them (see job-ring.ts).
-import { existsSync } from 'node:fs'
-import { mkdir, rename } from 'node:fs/promises'
+// This file keeps the peers (join, leave, pause) and acts on reconcile.ts's decide; each other
+// job is a part wired in the constructor (peer-feed, job-results, peer-deletions, mirror-repair).
 import path from 'node:path'
 import { formatDeviceId } from '../../../shared/device-id'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import type { EngineEvent, EventSink } from '../../../shared/events'
-import { mirrorFolderName, relativePathProblem, UNNAMED_DEVICE } from '../../../shared/paths'
-import { DeviceFolders, DEVICES_FILE, type DeviceFolder } from './device-folders'
+import { UNNAMED_DEVICE } from '../../../shared/paths'
+import { DeviceMirrors } from './device-mirrors'
 import type { KnownPeer } from '../control/peer-match'
-import { enclosingFolders } from '../folder/file-table'
-import { isFolderAt, lstatOrWhy } from '../folder/lstat-or-why'
-import type { IndexChange } from '../protocol/messages'
 import { Throttle } from '../util/throttle'
-import { JobRing } from './job-ring'
-import type { FileJob, Job, JobResult, ListEntry, PeerRef, WorkerToMain } from './jobs'
-import { MirrorManifest } from './mirror-manifest'
-import { MirrorGuard } from './mirror-guard'
+import type { FileJob } from './jobs'
+import { MirrorRepair } from './mirror-repair'
+import { MirrorTasks } from './mirror-tasks'
+import { stateOffline, stateOnline, type PeerState } from './peer-state'
+import { PeerTable } from './peer-table'
 import { MirrorStats, toComeList, type MirrorSource, type ToCome } from './mirror-stats'
 import { MirrorFiles } from './mirror-files'
 import { pathInMirror } from './mirror-path'
-import { PathRecords } from './path-records'
 import { decide } from './reconcile'
-import { wayIsReal } from './mirror-way'
-import { Reachability } from './reachability'
 import { LocalWrites } from './local-writes'
 import { WRITE_FAILED } from './write-failure'
-import { PeerSession, PeerSessionError } from './peer-session'
+import { PeerFeed } from './peer-feed'
+import { JobDispatch } from './job-dispatch'
+import { JobResults } from './job-results'
 import type { TlsCredentials } from '../net/tls'
-import { DEFAULT_MASS_DELETE, MassDeleteHold, type MassDeleteLimits } from './mass-delete'
-import { DeletionGatherer } from './deletion-gatherer'
+import type { MassDeleteLimits } from './mass-delete'
+import { PeerDeletions } from './peer-deletions'
 import { PAUSE_FILE, PauseState } from './pause-state'
 import { WorkerPool } from './worker-pool'
 import { loadBlockHash } from '../blocks/block-hash'
@@ -61,75 +58,25 @@ export interface MirrorOptions {
 /** Where the engine keeps its own files inside the mirror folder (never a peer folder name). */
 export const STATE_FOLDER = '.dropbox-sync'
 const STATE_EVENTS_EVERY_MS = 250
-const MAX_ATTEMPTS = 5
-const RETRY_FIRST_MS = 200
-const CONTROL_RETRY_MS = 1000
-/**
- * Peers that left and are remembered (their manifest in memory, their refusals): the oldest to
- * leave is forgotten past this. One that comes back loads its manifest from disk again.
- */
-export const MAX_GONE_PEERS = 64
-
-interface PeerState {
-  /** Where it is now (`ref.key` names it in events); its folder and manifest follow the device. */
-  ref: PeerRef
-  endpoint: Endpoint
-  /** Its device ID as people read it, and its name as last announced (for events). */
-  idText: string
-  name: string
-  online: boolean
-  /** Bumped on every join and leave: jobs of an older generation are dropped. */
-  generation: number
-  manifest: MirrorManifest
-  ready: Promise<void>
-  /** The peer's files as it last told us; null until its list arrives. */
-  remote: Map<string, ListEntry> | null
-  listPending: boolean
-  control: PeerSession | null
-  /** Changes pushed before the list arrived, applied after it. */
-  early: IndexChange[]
-  /** The list arriving frame by frame, for the list job `jobId`; it becomes `remote` when complete. */
-  incoming: { jobId: number; files: Map<string, ListEntry> } | null
-  /**
-   * Each path's record beyond the manifest: the version its job brings (queued, running or to be
-   * retried), a version the peer sent wrong (not asked for again), failed attempts, a wait for the
-   * peer's folder.
-   */
-  paths: PathRecords
-  synced: boolean
-  /** The peer said its shared folder is gone for now (FOLDER_STATE): its aborts are not failures. */
-  folderAway: boolean
-  /** Deletions admitted and not yet off the manifest (a batch is removed file by file). */
-  deleting: number
-  /** Pushed deletions waiting to be judged together (see deletion-gatherer.ts). */
-  gathering: DeletionGatherer
-  /** Watches the mirror for changes made by hand, from its first peer-synced on. */
-  guard: MirrorGuard | null
-  /** Whether it answers when dialled, and when to dial again when it does not. */
-  reach: Reachability
-  /**
-   * The mirror folder held files its manifest does not know (an adopted folder of an earlier
-   * version without its record, a lost manifest): until the first list is applied, a file of
-   * the announced size already at a path is checked locally (copied onto itself, hash checked)
-   * before anything is fetched.
-   */
-  probeDisk: boolean
-}
+export { MAX_GONE_PEERS } from './peer-table'
 
 export class MirrorCoordinator {
-  private readonly ring: JobRing<Job>
+  /** The ring and the generation each job in it was queued in. */
+  private readonly jobs: JobDispatch
   private pool: WorkerPool | null = null
-  /** By device ID (hex): a device that comes back from another address is the same peer. */
-  private readonly peers = new Map<string, PeerState>()
+  /** Every peer remembered, by device ID (hex). */
+  private readonly peers: PeerTable
   /** Online peers' device IDs by `ip:port`. */
   private readonly atEndpoint = new Map<string, string>()
-  /** Which mirror folder is whose (MIRRORROOT/.dropbox-sync/devices.json). */
-  private readonly devices: DeviceFolders
-  private readonly jobGenerations = new Map<number, number>()
-  /** Manifests of forgotten peers still being saved: one that comes back loads after the save. */
-  private readonly saving = new Map<string, Promise<void>>()
-  private nextJobId = 1
-  private stopped = false
+  /** Each device's mirror folder and manifest file. */
+  private readonly devices: DeviceMirrors
+  private readonly tasks: MirrorTasks
+  /** The guard on each mirror that is whole, and the repair of what it finds. */
+  private readonly repairs: MirrorRepair
+  /** Each peer's subscription, list and pushed changes. */
+  private readonly feed: PeerFeed
+  /** What the workers say about each job, acted on. */
+  private readonly results: JobResults
   private readonly stateEvents: Throttle
   /** Where each mirror stands (mirror-state events), told which peers changed. */
   private readonly stats: MirrorStats
@@ -138,32 +85,79 @@ export class MirrorCoordinator {
   private readonly files: MirrorFiles
   /** Pulls against the mirror's own disk: free space first, writes it refuses wait for it. */
   private readonly writes: LocalWrites<PeerState>
-  /** Each peer's recent deletions and those held, by device ID; kept while it is away. */
-  private readonly holds = new Map<string, MassDeleteHold>()
+  /** Each peer's deletions, through its mass-delete hold. */
+  private readonly deletions: PeerDeletions
   private readonly pauses: PauseState
   /** Peers the registry announces now, mirrored or not (paused), by endpoint key, with the device ID each connection pins. */
   private readonly announced = new Map<string, { endpoint: Endpoint; id: string; name: string }>()
 
   constructor(private readonly options: MirrorOptions) {
-    this.ring = new JobRing<Job>(options.bufferSlots)
+    this.jobs = new JobDispatch(options.bufferSlots, () => this.stateEvents.schedule())
+    this.tasks = new MirrorTasks(options.onEvent)
     this.stateDir = path.join(options.mirrorRoot, STATE_FOLDER)
     this.files = new MirrorFiles({
       stateDir: this.stateDir,
       keepDays: options.keepDays,
       historyCapBytes: options.historyCapBytes,
       onEvent: options.onEvent,
-      problem: (message) => this.report('io-error', message),
+      problem: (message) => this.tasks.report('io-error', message),
       mirrors: () => this.peers.values(),
     })
-    this.devices = new DeviceFolders(path.join(this.stateDir, DEVICES_FILE))
-    this.devices.load()
+    this.devices = new DeviceMirrors({ mirrorRoot: options.mirrorRoot, stateDir: this.stateDir, problem: (message) => this.tasks.report('io-error', message) })
+    this.peers = new PeerTable({
+      devices: this.devices,
+      problem: (message) => this.tasks.report('io-error', message),
+      gathered: (state, paths) => this.tasks.background(this.feed.applyGathered(state, paths), () => `deletions of ${state.ref.key}`),
+    })
+    this.deletions = new PeerDeletions({
+      tasks: this.tasks,
+      onEvent: options.onEvent,
+      limits: options.massDelete,
+      files: this.files,
+      who: (id) => this.knownPeers().find((known) => known.id === id),
+      checkSynced: (state) => this.checkSynced(state),
+    })
+    this.repairs = new MirrorRepair({
+      tasks: this.tasks,
+      rescanEveryMs: options.rescanEveryMs,
+      consider: (state, generation, rel) => this.consider(state, generation, rel),
+      checkSynced: (state) => this.checkSynced(state),
+    })
+    this.feed = new PeerFeed({
+      tasks: this.tasks,
+      identity: options.identity,
+      name: options.name,
+      onEvent: options.onEvent,
+      devices: this.devices,
+      files: this.files,
+      repairs: this.repairs,
+      touch: (id) => this.stats.touch(id),
+      connected: (ref) => this.pool?.connect(ref),
+      generationOf: (jobId) => this.jobs.generationOf(jobId),
+      produce: (state, job) => this.jobs.produce(state.generation, job),
+      consider: (state, generation, rel, remote) => this.consider(state, generation, rel, remote),
+      checkSynced: (state) => this.checkSynced(state),
+      removeDeleted: (state, rels) => this.deletions.remove(state, rels),
+    })
     this.pauses = new PauseState(path.join(this.stateDir, PAUSE_FILE))
     this.stateEvents = new Throttle(STATE_EVENTS_EVERY_MS, () => this.emitState())
     this.stats = new MirrorStats((id) => this.statsSource(id), options.onEvent)
     this.writes = new LocalWrites({
-      report: (message, peer) => this.report(WRITE_FAILED, message, peer),
-      retry: (state, paths) => this.background(this.retryWrites(state, paths), () => `writing again into the mirror of ${state.ref.key}`),
+      report: (message, peer) => this.tasks.report(WRITE_FAILED, message, peer),
+      retry: (state, paths) => this.tasks.background(this.retryWrites(state, paths), () => `writing again into the mirror of ${state.ref.key}`),
       toCome: (state) => toComeList(state.manifest.files, state.remote ?? state.incoming?.files ?? null, state.paths.refused, 0).bytes,
+    })
+    this.results = new JobResults({
+      tasks: this.tasks,
+      onEvent: options.onEvent,
+      jobs: this.jobs,
+      files: this.files,
+      writes: this.writes,
+      feed: this.feed,
+      touch: (id) => this.stats.touch(id),
+      peer: (id) => this.peers.get(id),
+      consider: (state, generation, rel) => this.consider(state, generation, rel),
+      checkSynced: (state) => this.checkSynced(state),
     })
   }
 
@@ -179,11 +173,14 @@ export class MirrorCoordinator {
         name: this.options.name,
         ...(this.options.downloadRate ? { downloadRate: this.options.downloadRate } : {}),
       },
-      this.ring,
+      this.jobs.ring,
       {
-        accept: (job) => this.isCurrent(job),
-        message: (job, message) => this.onWorkerMessage(job, message),
-        done: (job, result) => this.background(this.onDone(job, result), () => `placing ${job.kind === 'file' ? job.path : 'a list'} from ${job.peer.key}`),
+        accept: (job) => {
+          const state = this.peers.get(job.peer.id)
+          return this.jobs.accept(job, state?.online ? state.generation : undefined)
+        },
+        message: (job, message) => this.results.onWorkerMessage(job, message),
+        done: (job, result) => this.tasks.background(this.results.onDone(job, result), () => `placing ${job.kind === 'file' ? job.path : 'a list'} from ${job.peer.key}`),
         changed: () => this.stateEvents.schedule(),
       },
     )
@@ -196,7 +193,7 @@ export class MirrorCoordinator {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true
+    this.tasks.stopped = true
     this.stateEvents.cancel()
     this.stats.close()
     this.writes.dispose()
@@ -217,7 +214,7 @@ export class MirrorCoordinator {
 
   /** Jobs queued or running whose generation is remembered. */
   get jobsTracked(): number {
-    return this.jobGenerations.size
+    return this.jobs.tracked
   }
 
   /**
@@ -226,11 +223,11 @@ export class MirrorCoordinator {
    * folder and manifest, and only what changed moves.
    */
   peerJoined(endpoint: Endpoint, id: string, name = UNNAMED_DEVICE): void {
-    if (this.stopped) return
+    if (this.tasks.stopped) return
     const key = endpointKey(endpoint)
     this.announced.set(key, { endpoint, id, name })
     if (this.pauses.claim(key, id)) {
-      this.background(this.pauses.save(), () => 'saving the paused state')
+      this.tasks.background(this.pauses.save(), () => 'saving the paused state')
       this.options.onEvent(this.pauseEvent('paused', id))
     }
     if (!this.pauses.isPaused(id)) this.attach(endpoint, id, name)
@@ -248,7 +245,7 @@ export class MirrorCoordinator {
   /** Pauses the whole client (no device) or one device's mirror (ID, hex); false if it already was. */
   async pause(id?: string): Promise<boolean> {
     if (!this.pauses.pause(id)) return false
-    await this.pauses.save().catch((error: unknown) => this.report('io-error', `saving the paused state: ${String(error)}`))
+    await this.pauses.save().catch((error: unknown) => this.tasks.report('io-error', `saving the paused state: ${String(error)}`))
     this.options.onEvent(this.pauseEvent('paused', id))
     // Its jobs leave the ring and its connections close: a transfer under way is cut, its temp
     // file removed, and fetched again after the resume. Serving our own folder goes on.
@@ -259,7 +256,7 @@ export class MirrorCoordinator {
   /** Resumes what pause paused; false if it was not paused. */
   async resume(id?: string): Promise<boolean> {
     if (!this.pauses.resume(id)) return false
-    await this.pauses.save().catch((error: unknown) => this.report('io-error', `saving the paused state: ${String(error)}`))
+    await this.pauses.save().catch((error: unknown) => this.tasks.report('io-error', `saving the paused state: ${String(error)}`))
     this.options.onEvent(this.pauseEvent('resumed', id))
     // Subscribed and listed again: what changed meanwhile comes now.
     for (const { endpoint, id: each, name } of [...this.announced.values()]) if (!this.pauses.isPaused(each)) this.attach(endpoint, each, name)
@@ -304,22 +301,7 @@ export class MirrorCoordinator {
 
   /** The user confirms a device's held mass delete (ID, hex; `peer` names it): it is applied (into the history). */
   async confirm(id: string, peer: string): Promise<{ ok: boolean; message: string }> {
-    const hold = this.holds.get(id)
-    if (!hold || hold.held.size === 0) return { ok: false, message: `no deletions of ${peer} are held` }
-    const state = this.peers.get(id)
-    const remote = state?.online ? state.remote : null
-    const paths = hold.confirm(remote !== null)
-    const who = this.knownPeers().find((known) => known.id === id)
-    this.options.onEvent({ type: 'mass-delete-cleared', ...(who?.endpoint === undefined ? {} : { peer: who.endpoint }), id: who?.idText, name: who?.name, confirmed: true })
-    if (!state || !remote) return { ok: true, message: `confirmed; ${peer} is not mirrored now: its ${paths.length} deletions are applied when its list arrives` }
-    let applied = 0
-    for (const rel of paths) {
-      if (remote.has(rel) || state.paths.isPending(rel) || !state.manifest.files.has(rel)) continue
-      await this.files.removeLocal(state, rel)
-      applied++
-    }
-    this.checkSynced(state)
-    return { ok: true, message: `applied ${applied} deletions of ${peer}${this.files.history.enabled ? '; the files are in the mirror history' : ''}` }
+    return this.deletions.confirm(id, peer, this.peers.get(id))
   }
 
   /**
@@ -363,94 +345,13 @@ export class MirrorCoordinator {
       if (this.announced.get(state.ref.key)?.id === id) this.announced.delete(state.ref.key)
       this.detach(state.endpoint, id)
     }
-    if (!state) state = this.newPeer(endpoint, id, name)
+    if (!state) state = this.peers.create(endpoint, id, name)
     state.name = name
     if (state.online) return
-    // Where it is now: every connection dials this and pins the device announced.
-    state.ref = { ...state.ref, ip: endpoint.ip, port: endpoint.port, key }
-    state.endpoint = endpoint
+    stateOnline(state, endpoint)
     this.atEndpoint.set(key, id)
-    state.online = true
-    state.generation++
-    state.remote = null
-    state.synced = false
     this.stats.touch(id)
-    this.background(state.ready.then(() => this.subscribe(state, state.generation)), () => `subscribing to ${key}`)
-  }
-
-  private newPeer(endpoint: Endpoint, id: string, name: string): PeerState {
-    const known = this.devices.has(id)
-    const entry = this.devices.assign(id, name)
-    const folder = path.join(this.options.mirrorRoot, entry.folder)
-    const manifest = new MirrorManifest(folder, this.manifestFile(entry.folder))
-    const key = endpointKey(endpoint)
-    const state: PeerState = {
-      ref: { ip: endpoint.ip, port: endpoint.port, id, key, folder },
-      endpoint,
-      idText: formatDeviceId(Buffer.from(id, 'hex')),
-      name,
-      online: false,
-      generation: 0,
-      manifest,
-      // The folder itself is made once the peer answers (see subscribe): a registration
-      // nobody answers for leaves nothing on disk.
-      ready: (this.saving.get(id) ?? Promise.resolve())
-        .then(async () => {
-          // Seen for the first time: its folder is named now, and may be one an earlier version left.
-          if (known) return
-          if (await this.adoptLegacy(entry, mirrorFolderName(endpoint.ip, endpoint.port), key)) await this.keepFolder(id)
-        })
-        .then(() => manifest.load())
-        .then(() => {
-          state.probeDisk = manifest.files.size === 0 && isFolderAt(folder)
-        }),
-      remote: null,
-      listPending: false,
-      control: null,
-      early: [],
-      incoming: null,
-      paths: new PathRecords(),
-      synced: false,
-      folderAway: false,
-      gathering: new DeletionGatherer((paths) => this.background(this.applyGathered(state, paths), () => `deletions of ${state.ref.key}`)),
-      deleting: 0,
-      guard: null,
-      reach: new Reachability(),
-      probeDisk: false,
-    }
-    this.peers.set(id, state)
-    return state
-  }
-
-  /** Puts the device's folder on record (devices.json); a failure is said, and the mirror goes on. */
-  private async keepFolder(id: string): Promise<void> {
-    await this.devices.keep(id).catch((error: unknown) => this.report('io-error', `saving ${DEVICES_FILE}: ${String(error)}`))
-  }
-
-  private manifestFile(folderName: string): string {
-    return path.join(this.stateDir, 'mirrors', `${folderName}.json`)
-  }
-
-  /**
-   * A mirror folder an earlier version named after this address (`IP_PORT`) becomes this
-   * device's, renamed (with its manifest), when the device is seen for the first time and its
-   * own folder does not exist yet; otherwise it is left where it is.
-   */
-  private async adoptLegacy(entry: DeviceFolder, legacy: string, key: string): Promise<boolean> {
-    const from = path.join(this.options.mirrorRoot, legacy)
-    const to = path.join(this.options.mirrorRoot, entry.folder)
-    if (!isFolderAt(from) || lstatOrWhy(to) !== 'absent') return false
-    try {
-      // The record first: a crash in between leaves the folder to be adopted again next time.
-      const manifest = this.manifestFile(legacy)
-      if (existsSync(manifest) && !existsSync(this.manifestFile(entry.folder))) await rename(manifest, this.manifestFile(entry.folder))
-      await rename(from, to)
-      entry.adopted = legacy
-      return true
-    } catch (error) {
-      this.report('io-error', `taking over the mirror folder ${legacy} for ${key} (as ${entry.folder}): ${(error as Error).message}`)
-      return false
-    }
+    this.tasks.background(state.ready.then(() => this.feed.subscribe(state, state.generation)), () => `subscribing to ${key}`)
   }
 
   /** Stops mirroring a device (it left, or is paused); its mirror stays as it is. */
@@ -459,252 +360,13 @@ export class MirrorCoordinator {
     const state = this.peers.get(id)
     if (!state?.online) return
     if (this.atEndpoint.get(state.ref.key) === id) this.atEndpoint.delete(state.ref.key)
-    state.online = false
-    state.generation++
-    state.control?.close()
-    state.control = null
-    state.paths.forgetAll('pending')
-    state.listPending = false
-    state.early = []
-    state.incoming = null
-    // Whoever comes back says again where its folder stands.
-    state.folderAway = false
-    state.paths.forgetAll('held')
-    state.gathering.dispose()
+    stateOffline(state)
     this.writes.forget(state)
-    // Watched again once it is whole again; its list, when it is back, is weighed against the
-    // disk first (see applyList), so what was damaged meanwhile comes before it is called synced.
-    state.guard?.close()
-    state.guard = null
-    this.ring.retain((job) => {
-      if (job.peer.id === id) this.jobGenerations.delete(job.id)
-      return job.peer.id !== id
-    })
+    this.jobs.dropPeer(id)
     this.pool?.forget(state.ref.key)
-    // Last to leave, last to be forgotten.
-    this.peers.delete(id)
-    this.peers.set(id, state)
-    this.forgetGonePeers()
+    this.peers.left(state)
     this.stateEvents.schedule()
     this.stats.touch(id)
-  }
-
-  /** Past MAX_GONE_PEERS peers that left, the ones that left first are forgotten. */
-  private forgetGonePeers(): void {
-    let gone = 0
-    for (const state of this.peers.values()) if (!state.online) gone++
-    for (const [id, state] of this.peers) {
-      if (gone <= MAX_GONE_PEERS) break
-      if (state.online) continue
-      this.peers.delete(id)
-      gone--
-      const saved = state.manifest.flush().catch((error: unknown) => this.report('io-error', `saving the manifest of ${state.ref.key}: ${String(error)}`))
-      const settled = saved.then(() => {
-        if (this.saving.get(id) === settled) this.saving.delete(id)
-      })
-      this.saving.set(id, settled)
-    }
-  }
-
-  // --- subscribing and listing ------------------------------------------------------------
-
-  /** Subscribes first, then lists: a change made while the list is read is pushed, not lost. */
-  private async subscribe(state: PeerState, generation: number): Promise<void> {
-    if (!this.live(state, generation)) return
-    let session: PeerSession
-    try {
-      session = await PeerSession.open(state.ref, this.options.identity, this.options.name)
-    } catch (error) {
-      if (error instanceof PeerSessionError && error.code === 'not-announced') {
-        // It answered, and will know us once the registry has told it.
-        state.reach.answered()
-        this.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
-        return
-      }
-      // Said once until it answers again; dialled less and less often meanwhile.
-      const { news, retryInMs } = state.reach.failed()
-      this.retryLater(() => this.subscribe(state, generation), retryInMs, state, generation)
-      if (news) this.report('peer-unreachable', `${(error as Error).message} (tried again, less and less often, until it answers)`, state.ref.key)
-      return
-    }
-    if (!this.live(state, generation)) return session.close()
-    state.reach.answered()
-    try {
-      await mkdir(state.ref.folder, { recursive: true })
-    } catch (error) {
-      session.close()
-      throw error
-    }
-    // Its folder is made: from now on it is this device's, whatever it is called later.
-    if (!this.devices.has(state.ref.id)) await this.keepFolder(state.ref.id)
-    if (!this.live(state, generation)) return session.close()
-    state.control = session
-    this.stats.touch(state.ref.id)
-    this.pool?.connect(state.ref)
-    session.connection.on('close', () => {
-      if (state.control !== session) return
-      state.control = null
-      this.stats.touch(state.ref.id)
-      // Lost the subscription while the peer is still announced: subscribe and list again.
-      this.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
-    })
-    let acknowledged = false
-    session.onUnrequested = (message) => {
-      if (message.type === 'FOLDER_STATE') return this.background(this.folderState(state, generation, message.present), () => `a folder notice of ${state.ref.key}`)
-      if (message.type !== 'INDEX_CHANGED') return
-      if (!acknowledged) {
-        acknowledged = true
-        this.background(this.enqueueList(state, generation), () => `listing ${state.ref.key}`)
-      }
-      if (message.changes.length) this.background(this.applyChanges(state, generation, message.changes), () => `changes of ${state.ref.key}`)
-    }
-    session.connection.send({ type: 'SUBSCRIBE' })
-  }
-
-  /** The peer's shared folder went away, or came back: hold its files meanwhile, then ask again. */
-  private async folderState(state: PeerState, generation: number, present: boolean): Promise<void> {
-    if (!this.live(state, generation) || state.folderAway === !present) return
-    state.folderAway = !present
-    this.stats.touch(state.ref.id)
-    if (!present) {
-      // Attempts counted before the notice were the outage's doing, not the files'.
-      state.paths.forgetAll('attempts')
-      this.report('peer-folder-missing', `the shared folder of ${state.ref.key} is gone for now; its files come once it is back`, state.ref.key)
-      return
-    }
-    this.options.onEvent({ type: 'peer-folder-restored', peer: state.ref.key, id: state.idText, name: state.name })
-    const held = state.paths.takeHeld()
-    for (const rel of held) await this.consider(state, generation, rel)
-    // Said again once its mirror matches: the app drew the peer as waiting meanwhile.
-    state.synced = false
-    this.checkSynced(state)
-  }
-
-  private async enqueueList(state: PeerState, generation: number): Promise<void> {
-    if (!this.live(state, generation) || state.listPending) return
-    state.listPending = true
-    state.synced = false
-    this.stats.touch(state.ref.id)
-    await this.produce(state, { kind: 'list', id: 0, peer: state.ref })
-  }
-
-  /**
-   * One frame's worth of a peer's list. Files that differ from the mirror are queued at once: a
-   * job needs only its own entry. What the list as a whole decides (deletions, strays, pushes made
-   * meanwhile) waits for the last frame, in applyList.
-   */
-  private async applyListPart(state: PeerState, job: Job, files: ListEntry[]): Promise<void> {
-    const generation = this.jobGenerations.get(job.id)
-    if (!state.online || generation !== state.generation) return
-    if (state.incoming?.jobId !== job.id) {
-      state.incoming = { jobId: job.id, files: new Map() }
-      // A fresh list is a fresh chance for versions refused before.
-      state.paths.forgetAll('refused')
-    }
-    const incoming = state.incoming.files
-    const part: string[] = []
-    for (const file of files) {
-      if (!this.acceptable(state, file.path)) continue
-      incoming.set(file.path, file)
-      part.push(file.path)
-    }
-    this.stats.touch(state.ref.id)
-    for (const rel of interleaveFolders(part)) {
-      if (!this.live(state, generation) || state.incoming?.files !== incoming) return
-      await this.consider(state, generation, rel, incoming)
-    }
-  }
-
-  /** The last frame has come: the list is the peer's truth now. */
-  private async applyList(state: PeerState, generation: number, remote: Map<string, ListEntry>): Promise<void> {
-    state.incoming = null
-    state.remote = remote
-    await this.removeDeleted(state, [...state.manifest.files.keys()].filter((rel) => !remote.has(rel)))
-    // Whatever changed in the mirror while no guard watched it (the peer away, or the list on
-    // its way) is found now, one lstat per file, and fetched before the peer is called synced.
-    if (!state.guard) await this.repair(state, [''])
-    await this.files.removeStrays(state, remote)
-    const early = state.early.splice(0)
-    // Most files were queued as their frames came; this catches what could not be then.
-    for (const rel of interleaveFolders(remote.keys())) {
-      if (!this.live(state, generation)) return
-      await this.consider(state, generation, rel)
-    }
-    if (early.length) await this.applyChanges(state, generation, early)
-    // Every file the folder held unrecorded has had its check.
-    state.probeDisk = false
-    this.checkSynced(state)
-  }
-
-  // --- changes ----------------------------------------------------------------------------
-
-  private async applyChanges(state: PeerState, generation: number, changes: IndexChange[]): Promise<void> {
-    if (!this.live(state, generation)) return
-    if (!state.remote) {
-      state.early.push(...changes)
-      return
-    }
-    // A re-announcement of what the mirror holds (a folder back) changes nothing: no new peer-synced.
-    const mirror = state.manifest.files
-    const differs = changes.some((c) => (c.op === 'delete' ? mirror.has(c.path) : mirror.get(c.path)?.version !== c.version.toString('hex')))
-    if (differs) state.synced = false
-    const deleted = new Set<string>()
-    const upserts: string[] = []
-    for (const change of changes) {
-      if (!this.acceptable(state, change.path)) continue
-      if (change.op === 'delete') {
-        state.remote.delete(change.path)
-        deleted.add(change.path)
-      } else {
-        // A new announcement is a new chance, even for a version refused before (an honest
-        // peer whose file changed under a transfer looks like a liar once).
-        state.paths.forget(change.path, 'refused')
-        state.paths.forget(change.path, 'attempts')
-        const version = change.version.toString('hex')
-        const was = state.remote.get(change.path)
-        state.remote.set(change.path, { path: change.path, version, size: change.size, ...(change.snapshot ? { snapshot: true } : {}) })
-        // The snapshot the mirror holds turned out to be the file's last version: said as whole now.
-        if (was?.snapshot && !change.snapshot && was.version === version && mirror.get(change.path)?.version === version) {
-          state.synced = false
-          this.options.onEvent({ type: 'file-synced', peer: state.ref.key, path: change.path, bytes: change.size, transferred: 0, version })
-        }
-        deleted.delete(change.path)
-        state.gathering.remove(change.path)
-        upserts.push(change.path)
-      }
-    }
-    this.stats.touch(state.ref.id)
-    // A rename arrives as delete + upsert of the same content (the delete maybe in an earlier
-    // batch, still gathered): move the file we have. The deleted paths are looked up by content,
-    // so moving a folder of n files costs n lookups, not n².
-    const deletedByVersion = new Map<string, string[]>()
-    for (const rel of [...deleted, ...state.gathering.gathered()]) {
-      const version = state.manifest.files.get(rel)?.version
-      if (version === undefined || state.paths.isPending(rel)) continue
-      const paths = deletedByVersion.get(version)
-      if (paths) paths.push(rel)
-      else deletedByVersion.set(version, [rel])
-    }
-    for (const rel of upserts) {
-      const want = state.remote.get(rel)
-      if (!want || state.manifest.files.get(rel)?.version === want.version || state.paths.isPending(rel)) continue
-      const from = deletedByVersion.get(want.version)?.pop()
-      if (from && (await this.files.renameLocal(state, from, rel))) {
-        deleted.delete(from)
-        state.gathering.remove(from)
-      }
-    }
-    for (const rel of upserts) await this.consider(state, generation, rel)
-    state.gathering.add([...deleted].filter((rel) => !state.paths.isPending(rel)))
-    this.checkSynced(state)
-  }
-
-  /** A burst of pushed deletions, gathered: those the peer still has deleted are judged as one. */
-  private async applyGathered(state: PeerState, paths: string[]): Promise<void> {
-    if (!this.live(state, state.generation) || !state.remote) return
-    const remote = state.remote
-    await this.removeDeleted(state, paths.filter((rel) => !remote.has(rel) && !state.paths.isPending(rel)))
-    this.checkSynced(state)
   }
 
   /**
@@ -714,17 +376,17 @@ export class MirrorCoordinator {
    */
   private async consider(state: PeerState, generation: number, rel: string, remote = state.remote): Promise<void> {
     const decision = decide({
-      live: this.live(state, generation) && remote !== null,
+      live: this.tasks.live(state, generation) && remote !== null,
       want: remote?.get(rel),
       have: state.manifest.files.get(rel)?.version,
       record: state.paths.of(rel),
       probeDisk: state.probeDisk,
     })
     if (decision.do === 'nothing' || decision.do === 'remove') this.writes.unwanted(state, rel)
-    if (decision.release && this.holds.get(state.ref.id)?.release(rel)) {
+    if (decision.release && this.deletions.release(state, rel)) {
       this.options.onEvent({ type: 'mass-delete-cleared', peer: state.ref.key, id: state.idText, name: state.name, confirmed: false })
     }
-    if (decision.do === 'remove') return this.removeDeleted(state, [rel])
+    if (decision.do === 'remove') return this.deletions.remove(state, [rel])
     if (decision.do !== 'fetch') return
     const { want, have } = decision
     const where = pathInMirror(state.ref.folder, rel)
@@ -745,124 +407,7 @@ export class MirrorCoordinator {
       // What it replaces goes to the history (the worker links it there before the rename).
       keepAs: have !== null ? this.files.reserveKeep(state) : null,
     }
-    await this.produce(state, job)
-  }
-
-  /** The only place jobs enter the ring; waits while it is full. */
-  private async produce(state: PeerState, job: Job): Promise<void> {
-    job.id = this.nextJobId++
-    this.jobGenerations.set(job.id, state.generation)
-    this.stateEvents.schedule()
-    await this.ring.put(job)
-    this.stateEvents.schedule()
-  }
-
-  private isCurrent(job: Job): boolean {
-    const state = this.peers.get(job.peer.id)
-    const current = state !== undefined && state.online && this.jobGenerations.get(job.id) === state.generation
-    if (!current) this.jobGenerations.delete(job.id)
-    return current
-  }
-
-  // --- results ----------------------------------------------------------------------------
-
-  private onWorkerMessage(job: Job, message: WorkerToMain): void {
-    if (message.type === 'list-part') {
-      const state = this.peers.get(job.peer.id)
-      if (state) this.background(this.applyListPart(state, job, message.files), () => `the list of ${state.ref.key}`)
-      return
-    }
-    if (job.kind !== 'file') return
-    if (message.type === 'started') {
-      this.options.onEvent({ type: 'transfer-started', peer: job.peer.key, path: job.path, total: message.total })
-    } else if (message.type === 'progress') {
-      this.options.onEvent({ type: 'transfer-progress', peer: job.peer.key, path: job.path, bytes: message.bytes, total: message.total })
-    }
-  }
-
-  private async onDone(job: Job, result: JobResult): Promise<void> {
-    this.stats.touch(job.peer.id)
-    if (job.kind === 'file' && job.keepAs) this.files.settleKept(job, result)
-    const generation = this.jobGenerations.get(job.id)
-    this.jobGenerations.delete(job.id)
-    if (job.kind === 'file') this.writes.ended(job.peer, job.path, result.ok)
-    const state = this.peers.get(job.peer.id)
-    if (!state) return
-    const current = state.online && generation === state.generation
-    if (job.kind === 'list') {
-      if (!current) return
-      state.listPending = false
-      if (result.kind === 'list' && result.ok) {
-        // An empty folder's list is one empty frame: it may leave nothing incoming.
-        const incoming = state.incoming?.jobId === job.id ? state.incoming.files : new Map<string, ListEntry>()
-        return this.applyList(state, state.generation, incoming)
-      }
-      state.incoming = null
-      if (result.outcome === 'failed') {
-        this.report(result.code, result.reason)
-        if (result.retry) this.retryLater(() => this.enqueueList(state, state.generation), CONTROL_RETRY_MS, state, state.generation)
-      }
-      return
-    }
-    if (current) state.paths.clearPending(job.path)
-    if (result.kind === 'file' && result.ok) {
-      state.paths.forget(job.path, 'attempts')
-      // Whatever the generation, the file is on disk now: the manifest must say so.
-      if (result.outcome !== 'up-to-date') {
-        state.manifest.set(job.path, result.version, result.size, result.mtimeMs)
-        // The peer was still writing the file when it announced this version.
-        const announced = state.remote?.get(job.path) ?? state.incoming?.files.get(job.path)
-        const snapshot = announced?.version === result.version && announced.snapshot === true
-        this.options.onEvent({ type: 'file-synced', peer: job.peer.key, path: job.path, bytes: result.size, ...(result.transferred < result.size ? { transferred: result.transferred } : {}), version: result.version, ...(snapshot ? { snapshot } : {}) })
-      }
-    } else if (!result.ok && result.outcome === 'source-gone') {
-      // Nothing to report: considered again below, the bytes now come out of the recycler.
-    } else if (!result.ok && result.outcome === 'not-found' && current) {
-      // The peer no longer has it; its delete notice is on the way. Do not ask again until
-      // the peer announces the path anew.
-      state.paths.refuse(job.path, job.version)
-      await this.files.removeFoldersMadeFor(state, job.path)
-    } else if (!result.ok && result.outcome === 'failed' && result.code === 'peer-aborted' && current && state.folderAway) {
-      // Not the file's fault, nor the peer's: it waits for the folder, however long that takes.
-      state.paths.hold(job.path)
-      state.paths.forget(job.path, 'attempts')
-      this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
-      return
-    } else if (!result.ok && result.outcome === 'failed' && result.code === WRITE_FAILED && current) {
-      // The mirror's disk refused (full, read-only): not a try of the file's; it waits for the
-      // disk, for as long as that lasts (local-writes.ts).
-      if (this.writes.refused(state, job.path, result.reason)) this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
-      return
-    } else if (!result.ok && result.outcome === 'failed') {
-      const attempts = state.paths.attempts(job.path) + 1
-      const again = current && result.retry && attempts < MAX_ATTEMPTS
-      // Shown even when the peer has just left: the user saw the transfer start.
-      this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: again })
-      if (!current) return
-      state.paths.setAttempts(job.path, attempts)
-      // A peer that aborts because the file changed as it was read sends the new version next:
-      // the transfer-failed line says so, and an error only once it keeps happening.
-      if (!again || result.code !== 'peer-aborted') this.report(result.code, result.reason)
-      if (again) {
-        this.retryFile(state, job, RETRY_FIRST_MS * 2 ** (attempts - 1))
-        return
-      }
-      state.paths.refuse(job.path, job.version)
-      await this.files.removeFoldersMadeFor(state, job.path)
-    }
-    if (!current) return
-    await this.consider(state, state.generation, job.path)
-    this.checkSynced(state)
-  }
-
-  /** Holds the path pending (the peer is not synced meanwhile) and considers it again in `ms`. */
-  private retryFile(state: PeerState, job: FileJob, ms: number): void {
-    state.paths.setPending(job.path, job.version)
-    const retry = (): Promise<void> => {
-      state.paths.clearPending(job.path)
-      return this.consider(state, state.generation, job.path).then(() => this.checkSynced(state))
-    }
-    this.retryLater(retry, ms, state, state.generation)
+    await this.jobs.produce(state.generation, job)
   }
 
   /** Files that waited for the mirror's disk: considered again. */
@@ -884,163 +429,14 @@ export class MirrorCoordinator {
     state.synced = true
     this.options.onEvent({ type: 'peer-synced', peer: state.ref.key, id: state.idText, name: state.name, files: state.remote.size, bytes })
     // Watched only once it is whole: the first sync's own writes are not looked at a second time.
-    if (!state.guard && !this.stopped) this.guard(state)
-  }
-
-  private guard(state: PeerState): void {
-    const guard = new MirrorGuard(state.ref.folder, {
-      suspect: (paths, unwatched) => this.background(this.repair(state, paths, unwatched), () => `repairing the mirror of ${state.ref.key}`),
-      problem: (message) => this.report('watch-failed', `watching the mirror of ${state.ref.key}: ${message}`, state.ref.key),
-    }, { rescanEveryMs: this.options.rescanEveryMs })
-    state.guard = guard
-    this.background(guard.start(), () => `watching the mirror of ${state.ref.key}`)
-  }
-
-  /**
-   * Paths in a mirror that changed on disk: a mirrored file at or below one of them that is no
-   * longer as it was placed (edited, deleted, moved away by hand) leaves the manifest and is
-   * brought again, fetched or copied from another that holds its content. What was put in the
-   * mirror by hand stays until the peer's next list, which removes strays. Below `unwatched`
-   * folders (watched only now), every mirrored file is looked at.
-   */
-  private async repair(state: PeerState, paths: string[], unwatched: string[] = []): Promise<void> {
-    const mirrored = state.manifest.files
-    const suspects = new Set<string>()
-    /**
-     * Folders with mirrored files below them that are gone (or made files: a user's doing, not
-     * ours), or were not watched until now.
-     */
-    const whole = new Set(unwatched.filter((rel) => rel !== '' && mirrored.filesBelow(rel) > 0))
-    for (const rel of paths) {
-      if (rel === '') for (const file of mirrored.keys()) suspects.add(file)
-      else if (mirrored.has(rel)) suspects.add(rel)
-      else if (mirrored.filesBelow(rel) > 0 && !isFolderAt(path.join(state.ref.folder, rel))) whole.add(rel)
-    }
-    // One pass for all of them, and only when such a folder holds mirrored files.
-    if (whole.size) for (const file of mirrored.keys()) if (enclosingFolders(file).some((folder) => whole.has(folder))) suspects.add(file)
-    const damaged: string[] = []
-    for (const rel of suspects) {
-      const entry = mirrored.get(rel)
-      const where = pathInMirror(state.ref.folder, rel)
-      // Only files the mirror is meant to hold as they are: one the peer no longer lists or has
-      // changed is being removed, moved or replaced by this coordinator right now.
-      if (!entry || state.paths.isPending(rel) || state.remote?.get(rel)?.version !== entry.version || 'problem' in where) continue
-      // Seen through a link planted on the way, a file is not in the mirror, however it looks.
-      if (!wayIsReal(where.path, state.ref.folder)) {
-        damaged.push(rel)
-        continue
-      }
-      const stats = lstatOrWhy(where.path)
-      // Not to be looked at now (no permission, an I/O error): no sign of damage either.
-      if (stats === 'unreadable') continue
-      if (stats !== 'absent' && stats.isFile() && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs) continue
-      damaged.push(rel)
-    }
-    if (damaged.length === 0) return
-    // All out of the manifest first: none is then taken for a good local copy of another.
-    for (const rel of damaged) state.manifest.delete(rel)
-    state.synced = false
-    for (const rel of damaged) await this.consider(state, state.generation, rel)
-    this.checkSynced(state)
-  }
-
-  // --- local file operations --------------------------------------------------------------
-
-  /**
-   * Deletions the peer made: applied, unless they make a mass delete (see mass-delete.ts), which
-   * is held until the user confirms it.
-   */
-  private async removeDeleted(state: PeerState, rels: string[]): Promise<void> {
-    const mirrored = rels.filter((rel) => state.manifest.files.has(rel))
-    let hold = this.holds.get(state.ref.id)
-    if (!hold) this.holds.set(state.ref.id, (hold = new MassDeleteHold(this.options.massDelete ?? DEFAULT_MASS_DELETE)))
-    // Batches come concurrently: one still being removed must count as deleted, not as still there.
-    const admission = hold.admit(mirrored, state.manifest.files.size - state.deleting, Date.now())
-    if (admission.hold && admission.started) {
-      const { files, total } = admission
-      this.options.onEvent({ type: 'mass-delete', peer: state.ref.key, id: state.idText, name: state.name, files, held: admission.held, total })
-      const folder = path.basename(state.ref.folder)
-      this.report(
-        'mass-delete',
-        `${state.name || state.ref.key} (${state.ref.key}) deleted ${files} of its ${total} files at once: its mirror keeps them, and its other changes go on, until you confirm with: dropbox-sync ctl confirm ${folder}`,
-        state.ref.key,
-      )
-    }
-    const held = admission.hold ? new Set(mirrored) : null
-    const applying = new Set(admission.hold ? [] : admission.apply)
-    state.deleting += applying.size
-    try {
-      for (const rel of rels) {
-        if (held?.has(rel)) continue
-        await this.files.removeLocal(state, rel)
-        if (applying.delete(rel)) state.deleting--
-      }
-    } finally {
-      state.deleting -= applying.size
-    }
-  }
-
-  /**
-   * A peer path we refuse to mirror gets one clear error, and the rest goes on. The path rules
-   * alone decide (a path that passes them cannot leave the folder; `consider` still checks the
-   * joined path before any job): this runs for every entry of a list frame before its first job.
-   */
-  private acceptable(state: PeerState, rel: string): boolean {
-    const problem = relativePathProblem(rel)
-    if (!problem) return true
-    this.report('bad-path', `${state.ref.key} offered ${JSON.stringify(rel.slice(0, 200))}: ${problem}; ignored`)
-    return false
+    if (!state.guard && !this.tasks.stopped) this.repairs.watch(state)
   }
 
   // --- plumbing ---------------------------------------------------------------------------
 
-  private live(state: PeerState, generation: number): boolean {
-    return !this.stopped && state.online && state.generation === generation
-  }
-
-  private retryLater(fn: () => unknown, ms: number, state: PeerState, generation: number): void {
-    setTimeout(() => {
-      if (this.live(state, generation)) this.background(Promise.resolve().then(fn), () => `retrying for ${state.ref.key}`)
-    }, ms).unref()
-  }
-
-  /**
-   * Work started from an event, a message or a timer: a failure nobody foresaw (a file system
-   * surprise) is reported as an error, and the client goes on serving everyone else.
-   */
-  private background(work: Promise<unknown>, what: () => string): void {
-    work.catch((error: unknown) => this.report('internal-error', `${what()}: ${error instanceof Error ? error.message : String(error)}`))
-  }
-
-  /** `peer`: the peer the error is about, when the app should show it on that peer. */
-  private report(code: string, message: string, peer?: string): void {
-    this.options.onEvent({ type: 'error', code, message, ...(peer === undefined ? {} : { peer }) })
-  }
-
   private emitState(): void {
     if (!this.pool) return
-    this.options.onEvent({ type: 'buffer', used: this.ring.used, capacity: this.ring.capacity })
+    this.options.onEvent({ type: 'buffer', used: this.jobs.ring.used, capacity: this.jobs.ring.capacity })
     this.options.onEvent({ type: 'workers', busy: this.pool.busy, total: this.pool.size, states: this.pool.states })
   }
-}
-
-/**
- * Orders paths so that consecutive ones are in different folders (one from each folder in turn):
- * the workers, each owning some folders, then all have work at once.
- */
-export function interleaveFolders(paths: Iterable<string>): string[] {
-  const byFolder = new Map<string, string[]>()
-  for (const rel of paths) {
-    const folder = rel.slice(0, Math.max(0, rel.lastIndexOf('/')))
-    let list = byFolder.get(folder)
-    if (!list) byFolder.set(folder, (list = []))
-    list.push(rel)
-  }
-  const lists = [...byFolder.values()]
-  const total = lists.reduce((n, l) => n + l.length, 0)
-  const out: string[] = []
-  for (let i = 0; out.length < total; i++) {
-    for (const list of lists) if (i < list.length) out.push(list[i]!)
-  }
-  return out
 }

@@ -1,0 +1,133 @@
+// What the workers say about jobs, acted on: a list's frames and its end, a file placed (into the
+// manifest), refused, waiting for the peer's folder or the mirror's disk, or failed and tried
+// again with backoff until it has failed MAX_ATTEMPTS times.
+import type { EventSink } from '../../../shared/events'
+import type { JobDispatch } from './job-dispatch'
+import type { FileJob, Job, JobResult, ListEntry, WorkerToMain } from './jobs'
+import type { LocalWrites } from './local-writes'
+import type { MirrorFiles } from './mirror-files'
+import type { MirrorTasks } from './mirror-tasks'
+import { CONTROL_RETRY_MS, type PeerFeed } from './peer-feed'
+import type { PeerState } from './peer-state'
+import { WRITE_FAILED } from './write-failure'
+
+const MAX_ATTEMPTS = 5
+const RETRY_FIRST_MS = 200
+
+export interface JobResultsOptions {
+  tasks: MirrorTasks
+  onEvent: EventSink
+  jobs: Pick<JobDispatch, 'finish'>
+  files: Pick<MirrorFiles, 'settleKept' | 'removeFoldersMadeFor'>
+  writes: Pick<LocalWrites<PeerState>, 'ended' | 'refused'>
+  feed: Pick<PeerFeed, 'applyListPart' | 'applyList' | 'enqueueList'>
+  /** Where the peer's mirror stands changed (MirrorStats.touch, by device ID). */
+  touch: (id: string) => void
+  /** The peer remembered by that device ID, online or gone. */
+  peer: (id: string) => PeerState | undefined
+  /** Acts on what reconcile.ts decides for `rel`. */
+  consider: (state: PeerState, generation: number, rel: string) => Promise<void>
+  checkSynced: (state: PeerState) => void
+}
+
+export class JobResults {
+  constructor(private readonly options: JobResultsOptions) {}
+
+  onWorkerMessage(job: Job, message: WorkerToMain): void {
+    if (message.type === 'list-part') {
+      const state = this.options.peer(job.peer.id)
+      if (state) this.options.tasks.background(this.options.feed.applyListPart(state, job, message.files), () => `the list of ${state.ref.key}`)
+      return
+    }
+    if (job.kind !== 'file') return
+    if (message.type === 'started') {
+      this.options.onEvent({ type: 'transfer-started', peer: job.peer.key, path: job.path, total: message.total })
+    } else if (message.type === 'progress') {
+      this.options.onEvent({ type: 'transfer-progress', peer: job.peer.key, path: job.path, bytes: message.bytes, total: message.total })
+    }
+  }
+
+  async onDone(job: Job, result: JobResult): Promise<void> {
+    this.options.touch(job.peer.id)
+    if (job.kind === 'file' && job.keepAs) this.options.files.settleKept(job, result)
+    const generation = this.options.jobs.finish(job.id)
+    if (job.kind === 'file') this.options.writes.ended(job.peer, job.path, result.ok)
+    const state = this.options.peer(job.peer.id)
+    if (!state) return
+    const current = state.online && generation === state.generation
+    if (job.kind === 'list') {
+      if (!current) return
+      state.listPending = false
+      if (result.kind === 'list' && result.ok) {
+        // An empty folder's list is one empty frame: it may leave nothing incoming.
+        const incoming = state.incoming?.jobId === job.id ? state.incoming.files : new Map<string, ListEntry>()
+        return this.options.feed.applyList(state, state.generation, incoming)
+      }
+      state.incoming = null
+      if (result.outcome === 'failed') {
+        this.options.tasks.report(result.code, result.reason)
+        if (result.retry) this.options.tasks.retryLater(() => this.options.feed.enqueueList(state, state.generation), CONTROL_RETRY_MS, state, state.generation)
+      }
+      return
+    }
+    if (current) state.paths.clearPending(job.path)
+    if (result.kind === 'file' && result.ok) {
+      state.paths.forget(job.path, 'attempts')
+      // Whatever the generation, the file is on disk now: the manifest must say so.
+      if (result.outcome !== 'up-to-date') {
+        state.manifest.set(job.path, result.version, result.size, result.mtimeMs)
+        // The peer was still writing the file when it announced this version.
+        const announced = state.remote?.get(job.path) ?? state.incoming?.files.get(job.path)
+        const snapshot = announced?.version === result.version && announced.snapshot === true
+        this.options.onEvent({ type: 'file-synced', peer: job.peer.key, path: job.path, bytes: result.size, ...(result.transferred < result.size ? { transferred: result.transferred } : {}), version: result.version, ...(snapshot ? { snapshot } : {}) })
+      }
+    } else if (!result.ok && result.outcome === 'source-gone') {
+      // Nothing to report: considered again below, the bytes now come out of the recycler.
+    } else if (!result.ok && result.outcome === 'not-found' && current) {
+      // The peer no longer has it; its delete notice is on the way. Do not ask again until
+      // the peer announces the path anew.
+      state.paths.refuse(job.path, job.version)
+      await this.options.files.removeFoldersMadeFor(state, job.path)
+    } else if (!result.ok && result.outcome === 'failed' && result.code === 'peer-aborted' && current && state.folderAway) {
+      // Not the file's fault, nor the peer's: it waits for the folder, however long that takes.
+      state.paths.hold(job.path)
+      state.paths.forget(job.path, 'attempts')
+      this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
+      return
+    } else if (!result.ok && result.outcome === 'failed' && result.code === WRITE_FAILED && current) {
+      // The mirror's disk refused (full, read-only): not a try of the file's; it waits for the
+      // disk, for as long as that lasts (local-writes.ts).
+      if (this.options.writes.refused(state, job.path, result.reason)) this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
+      return
+    } else if (!result.ok && result.outcome === 'failed') {
+      const attempts = state.paths.attempts(job.path) + 1
+      const again = current && result.retry && attempts < MAX_ATTEMPTS
+      // Shown even when the peer has just left: the user saw the transfer start.
+      this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: again })
+      if (!current) return
+      state.paths.setAttempts(job.path, attempts)
+      // A peer that aborts because the file changed as it was read sends the new version next:
+      // the transfer-failed line says so, and an error only once it keeps happening.
+      if (!again || result.code !== 'peer-aborted') this.options.tasks.report(result.code, result.reason)
+      if (again) {
+        this.retryFile(state, job, RETRY_FIRST_MS * 2 ** (attempts - 1))
+        return
+      }
+      state.paths.refuse(job.path, job.version)
+      await this.options.files.removeFoldersMadeFor(state, job.path)
+    }
+    if (!current) return
+    await this.options.consider(state, state.generation, job.path)
+    this.options.checkSynced(state)
+  }
+
+  /** Holds the path pending (the peer is not synced meanwhile) and considers it again in `ms`. */
+  private retryFile(state: PeerState, job: FileJob, ms: number): void {
+    state.paths.setPending(job.path, job.version)
+    const retry = (): Promise<void> => {
+      state.paths.clearPending(job.path)
+      return this.options.consider(state, state.generation, job.path).then(() => this.options.checkSynced(state))
+    }
+    this.options.tasks.retryLater(retry, ms, state, state.generation)
+  }
+}

@@ -1,0 +1,88 @@
+// A mirror that is whole is watched (mirror-guard.ts): a file changed on disk by hand, which the
+// manifest still counts as placed, leaves the manifest and is brought again.
+import path from 'node:path'
+import { enclosingFolders } from '../folder/file-table'
+import { isFolderAt, lstatOrWhy } from '../folder/lstat-or-why'
+import { MirrorGuard } from './mirror-guard'
+import { pathInMirror } from './mirror-path'
+import type { MirrorTasks } from './mirror-tasks'
+import { wayIsReal } from './mirror-way'
+import type { PeerState } from './peer-state'
+
+export interface MirrorRepairOptions {
+  tasks: MirrorTasks
+  /** How often each watched mirror is looked at whole (see MirrorGuard). */
+  rescanEveryMs?: number
+  /** Acts on what reconcile.ts decides for `rel` (the coordinator's consider). */
+  consider: (state: PeerState, generation: number, rel: string) => Promise<void>
+  checkSynced: (state: PeerState) => void
+}
+
+export class MirrorRepair {
+  constructor(private readonly options: MirrorRepairOptions) {}
+
+  /** Watches the peer's mirror from now on (until the peer leaves: see the coordinator's detach). */
+  watch(state: PeerState): void {
+    const { tasks } = this.options
+    const guard = new MirrorGuard(state.ref.folder, {
+      suspect: (paths, unwatched) => tasks.background(this.repair(state, paths, unwatched), () => `repairing the mirror of ${state.ref.key}`),
+      problem: (message) => tasks.report('watch-failed', `watching the mirror of ${state.ref.key}: ${message}`, state.ref.key),
+    }, { rescanEveryMs: this.options.rescanEveryMs })
+    state.guard = guard
+    tasks.background(guard.start(), () => `watching the mirror of ${state.ref.key}`)
+  }
+
+  /**
+   * Paths in a mirror that changed on disk: a mirrored file at or below one of them that is no
+   * longer as it was placed (edited, deleted, moved away by hand) leaves the manifest and is
+   * brought again, fetched or copied from another that holds its content. What was put in the
+   * mirror by hand stays until the peer's next list, which removes strays. Below `unwatched`
+   * folders (watched only now), every mirrored file is looked at.
+   */
+  async repair(state: PeerState, paths: string[], unwatched: string[] = []): Promise<void> {
+    const damaged = this.damaged(state, paths, unwatched)
+    if (damaged.length === 0) return
+    // All out of the manifest first: none is then taken for a good local copy of another.
+    for (const rel of damaged) state.manifest.delete(rel)
+    state.synced = false
+    for (const rel of damaged) await this.options.consider(state, state.generation, rel)
+    this.options.checkSynced(state)
+  }
+
+  /** The mirrored files at or below `paths` and `unwatched` that are not as they were placed. */
+  private damaged(state: PeerState, paths: string[], unwatched: string[]): string[] {
+    const mirrored = state.manifest.files
+    const suspects = new Set<string>()
+    /**
+     * Folders with mirrored files below them that are gone (or made files: a user's doing, not
+     * ours), or were not watched until now.
+     */
+    const whole = new Set(unwatched.filter((rel) => rel !== '' && mirrored.filesBelow(rel) > 0))
+    for (const rel of paths) {
+      if (rel === '') for (const file of mirrored.keys()) suspects.add(file)
+      else if (mirrored.has(rel)) suspects.add(rel)
+      else if (mirrored.filesBelow(rel) > 0 && !isFolderAt(path.join(state.ref.folder, rel))) whole.add(rel)
+    }
+    // One pass for all of them, and only when such a folder holds mirrored files.
+    if (whole.size) for (const file of mirrored.keys()) if (enclosingFolders(file).some((folder) => whole.has(folder))) suspects.add(file)
+    const damaged: string[] = []
+    for (const rel of suspects) {
+      const entry = mirrored.get(rel)
+      const where = pathInMirror(state.ref.folder, rel)
+      // Only files the mirror is meant to hold as they are: one the peer no longer lists or has
+      // changed is being removed, moved or replaced by this coordinator right now.
+      if (!entry || state.paths.isPending(rel) || state.remote?.get(rel)?.version !== entry.version || 'problem' in where) continue
+      // Seen through a link planted on the way, a file is not in the mirror, however it looks.
+      if (!wayIsReal(where.path, state.ref.folder)) {
+        damaged.push(rel)
+        continue
+      }
+      const stats = lstatOrWhy(where.path)
+      // Not to be looked at now (no permission, an I/O error): no sign of damage either.
+      if (stats === 'unreadable') continue
+      if (stats !== 'absent' && stats.isFile() && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs) continue
+      damaged.push(rel)
+    }
+    return damaged
+  }
+}

@@ -1,0 +1,277 @@
+// What a peer tells us, kept up to date: subscribe first, then list (a change made while the list
+// is read is pushed, not lost); the list comes frame by frame and its files are considered as they
+// come; changes pushed before the list wait for it; a lost subscription subscribes and lists again.
+import { mkdir } from 'node:fs/promises'
+import type { EventSink } from '../../../shared/events'
+import { relativePathProblem } from '../../../shared/paths'
+import type { TlsCredentials } from '../net/tls'
+import type { IndexChange } from '../protocol/messages'
+import type { DeviceMirrors } from './device-mirrors'
+import type { Job, ListEntry, PeerRef } from './jobs'
+import type { MirrorFiles } from './mirror-files'
+import type { MirrorRepair } from './mirror-repair'
+import type { MirrorTasks } from './mirror-tasks'
+import { PeerSession, PeerSessionError } from './peer-session'
+import type { PeerState } from './peer-state'
+
+/** The wait before subscribing or listing again after the peer answered but could not serve. */
+export const CONTROL_RETRY_MS = 1000
+
+export interface PeerFeedOptions {
+  tasks: MirrorTasks
+  /** This device's certificate and key, for its connections to peers. */
+  identity: TlsCredentials
+  /** This device's name, sent in HELLO. */
+  name: string
+  onEvent: EventSink
+  devices: Pick<DeviceMirrors, 'has' | 'keep'>
+  files: Pick<MirrorFiles, 'removeStrays' | 'renameLocal'>
+  repairs: Pick<MirrorRepair, 'repair'>
+  /** Where the peer's mirror stands changed (MirrorStats.touch, by device ID). */
+  touch: (id: string) => void
+  /** The peer answered: the workers may connect to it too. */
+  connected: (ref: PeerRef) => void
+  /** The generation a queued or running job was made in; undefined once it is forgotten. */
+  generationOf: (jobId: number) => number | undefined
+  /** Puts a job in the ring (waits while it is full). */
+  produce: (state: PeerState, job: Job) => Promise<void>
+  /** Acts on what reconcile.ts decides for `rel`; `remote`: the peer's files as known. */
+  consider: (state: PeerState, generation: number, rel: string, remote?: Map<string, ListEntry> | null) => Promise<void>
+  checkSynced: (state: PeerState) => void
+  /** Deletions the peer made, through the mass-delete hold. */
+  removeDeleted: (state: PeerState, rels: string[]) => Promise<void>
+}
+
+export class PeerFeed {
+  constructor(private readonly options: PeerFeedOptions) {}
+
+  /** Subscribes first, then lists: a change made while the list is read is pushed, not lost. */
+  async subscribe(state: PeerState, generation: number): Promise<void> {
+    if (!this.options.tasks.live(state, generation)) return
+    let session: PeerSession
+    try {
+      session = await PeerSession.open(state.ref, this.options.identity, this.options.name)
+    } catch (error) {
+      if (error instanceof PeerSessionError && error.code === 'not-announced') {
+        // It answered, and will know us once the registry has told it.
+        state.reach.answered()
+        this.options.tasks.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
+        return
+      }
+      // Said once until it answers again; dialled less and less often meanwhile.
+      const { news, retryInMs } = state.reach.failed()
+      this.options.tasks.retryLater(() => this.subscribe(state, generation), retryInMs, state, generation)
+      if (news) this.options.tasks.report('peer-unreachable', `${(error as Error).message} (tried again, less and less often, until it answers)`, state.ref.key)
+      return
+    }
+    if (!this.options.tasks.live(state, generation)) return session.close()
+    state.reach.answered()
+    try {
+      await mkdir(state.ref.folder, { recursive: true })
+    } catch (error) {
+      session.close()
+      throw error
+    }
+    // Its folder is made: from now on it is this device's, whatever it is called later.
+    if (!this.options.devices.has(state.ref.id)) await this.options.devices.keep(state.ref.id)
+    if (!this.options.tasks.live(state, generation)) return session.close()
+    state.control = session
+    this.options.touch(state.ref.id)
+    this.options.connected(state.ref)
+    session.connection.on('close', () => {
+      if (state.control !== session) return
+      state.control = null
+      this.options.touch(state.ref.id)
+      // Lost the subscription while the peer is still announced: subscribe and list again.
+      this.options.tasks.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
+    })
+    let acknowledged = false
+    session.onUnrequested = (message) => {
+      if (message.type === 'FOLDER_STATE') return this.options.tasks.background(this.folderState(state, generation, message.present), () => `a folder notice of ${state.ref.key}`)
+      if (message.type !== 'INDEX_CHANGED') return
+      if (!acknowledged) {
+        acknowledged = true
+        this.options.tasks.background(this.enqueueList(state, generation), () => `listing ${state.ref.key}`)
+      }
+      if (message.changes.length) this.options.tasks.background(this.applyChanges(state, generation, message.changes), () => `changes of ${state.ref.key}`)
+    }
+    session.connection.send({ type: 'SUBSCRIBE' })
+  }
+
+  /** The peer's shared folder went away, or came back: hold its files meanwhile, then ask again. */
+  private async folderState(state: PeerState, generation: number, present: boolean): Promise<void> {
+    if (!this.options.tasks.live(state, generation) || state.folderAway === !present) return
+    state.folderAway = !present
+    this.options.touch(state.ref.id)
+    if (!present) {
+      // Attempts counted before the notice were the outage's doing, not the files'.
+      state.paths.forgetAll('attempts')
+      this.options.tasks.report('peer-folder-missing', `the shared folder of ${state.ref.key} is gone for now; its files come once it is back`, state.ref.key)
+      return
+    }
+    this.options.onEvent({ type: 'peer-folder-restored', peer: state.ref.key, id: state.idText, name: state.name })
+    const held = state.paths.takeHeld()
+    for (const rel of held) await this.options.consider(state, generation, rel)
+    // Said again once its mirror matches: the app drew the peer as waiting meanwhile.
+    state.synced = false
+    this.options.checkSynced(state)
+  }
+
+  async enqueueList(state: PeerState, generation: number): Promise<void> {
+    if (!this.options.tasks.live(state, generation) || state.listPending) return
+    state.listPending = true
+    state.synced = false
+    this.options.touch(state.ref.id)
+    await this.options.produce(state, { kind: 'list', id: 0, peer: state.ref })
+  }
+
+  /**
+   * One frame's worth of a peer's list. Files that differ from the mirror are queued at once: a
+   * job needs only its own entry. What the list as a whole decides (deletions, strays, pushes made
+   * meanwhile) waits for the last frame, in applyList.
+   */
+  async applyListPart(state: PeerState, job: Job, files: ListEntry[]): Promise<void> {
+    const generation = this.options.generationOf(job.id)
+    if (!state.online || generation !== state.generation) return
+    if (state.incoming?.jobId !== job.id) {
+      state.incoming = { jobId: job.id, files: new Map() }
+      // A fresh list is a fresh chance for versions refused before.
+      state.paths.forgetAll('refused')
+    }
+    const incoming = state.incoming.files
+    const part: string[] = []
+    for (const file of files) {
+      if (!this.acceptable(state, file.path)) continue
+      incoming.set(file.path, file)
+      part.push(file.path)
+    }
+    this.options.touch(state.ref.id)
+    for (const rel of interleaveFolders(part)) {
+      if (!this.options.tasks.live(state, generation) || state.incoming?.files !== incoming) return
+      await this.options.consider(state, generation, rel, incoming)
+    }
+  }
+
+  /** The last frame has come: the list is the peer's truth now. */
+  async applyList(state: PeerState, generation: number, remote: Map<string, ListEntry>): Promise<void> {
+    state.incoming = null
+    state.remote = remote
+    await this.options.removeDeleted(state, [...state.manifest.files.keys()].filter((rel) => !remote.has(rel)))
+    // Whatever changed in the mirror while no guard watched it (the peer away, or the list on
+    // its way) is found now, one lstat per file, and fetched before the peer is called synced.
+    if (!state.guard) await this.options.repairs.repair(state, [''])
+    await this.options.files.removeStrays(state, remote)
+    const early = state.early.splice(0)
+    // Most files were queued as their frames came; this catches what could not be then.
+    for (const rel of interleaveFolders(remote.keys())) {
+      if (!this.options.tasks.live(state, generation)) return
+      await this.options.consider(state, generation, rel)
+    }
+    if (early.length) await this.applyChanges(state, generation, early)
+    // Every file the folder held unrecorded has had its check.
+    state.probeDisk = false
+    this.options.checkSynced(state)
+  }
+
+  private async applyChanges(state: PeerState, generation: number, changes: IndexChange[]): Promise<void> {
+    if (!this.options.tasks.live(state, generation)) return
+    if (!state.remote) {
+      state.early.push(...changes)
+      return
+    }
+    // A re-announcement of what the mirror holds (a folder back) changes nothing: no new peer-synced.
+    const mirror = state.manifest.files
+    const differs = changes.some((c) => (c.op === 'delete' ? mirror.has(c.path) : mirror.get(c.path)?.version !== c.version.toString('hex')))
+    if (differs) state.synced = false
+    const deleted = new Set<string>()
+    const upserts: string[] = []
+    for (const change of changes) {
+      if (!this.acceptable(state, change.path)) continue
+      if (change.op === 'delete') {
+        state.remote.delete(change.path)
+        deleted.add(change.path)
+      } else {
+        // A new announcement is a new chance, even for a version refused before (an honest
+        // peer whose file changed under a transfer looks like a liar once).
+        state.paths.forget(change.path, 'refused')
+        state.paths.forget(change.path, 'attempts')
+        const version = change.version.toString('hex')
+        const was = state.remote.get(change.path)
+        state.remote.set(change.path, { path: change.path, version, size: change.size, ...(change.snapshot ? { snapshot: true } : {}) })
+        // The snapshot the mirror holds turned out to be the file's last version: said as whole now.
+        if (was?.snapshot && !change.snapshot && was.version === version && mirror.get(change.path)?.version === version) {
+          state.synced = false
+          this.options.onEvent({ type: 'file-synced', peer: state.ref.key, path: change.path, bytes: change.size, transferred: 0, version })
+        }
+        deleted.delete(change.path)
+        state.gathering.remove(change.path)
+        upserts.push(change.path)
+      }
+    }
+    this.options.touch(state.ref.id)
+    // A rename arrives as delete + upsert of the same content (the delete maybe in an earlier
+    // batch, still gathered): move the file we have. The deleted paths are looked up by content,
+    // so moving a folder of n files costs n lookups, not n².
+    const deletedByVersion = new Map<string, string[]>()
+    for (const rel of [...deleted, ...state.gathering.gathered()]) {
+      const version = state.manifest.files.get(rel)?.version
+      if (version === undefined || state.paths.isPending(rel)) continue
+      const paths = deletedByVersion.get(version)
+      if (paths) paths.push(rel)
+      else deletedByVersion.set(version, [rel])
+    }
+    for (const rel of upserts) {
+      const want = state.remote.get(rel)
+      if (!want || state.manifest.files.get(rel)?.version === want.version || state.paths.isPending(rel)) continue
+      const from = deletedByVersion.get(want.version)?.pop()
+      if (from && (await this.options.files.renameLocal(state, from, rel))) {
+        deleted.delete(from)
+        state.gathering.remove(from)
+      }
+    }
+    for (const rel of upserts) await this.options.consider(state, generation, rel)
+    state.gathering.add([...deleted].filter((rel) => !state.paths.isPending(rel)))
+    this.options.checkSynced(state)
+  }
+
+  /** A burst of pushed deletions, gathered: those the peer still has deleted are judged as one. */
+  async applyGathered(state: PeerState, paths: string[]): Promise<void> {
+    if (!this.options.tasks.live(state, state.generation) || !state.remote) return
+    const remote = state.remote
+    await this.options.removeDeleted(state, paths.filter((rel) => !remote.has(rel) && !state.paths.isPending(rel)))
+    this.options.checkSynced(state)
+  }
+
+  /**
+   * A peer path we refuse to mirror gets one clear error, and the rest goes on. The path rules
+   * alone decide (a path that passes them cannot leave the folder; `consider` still checks the
+   * joined path before any job): this runs for every entry of a list frame before its first job.
+   */
+  private acceptable(state: PeerState, rel: string): boolean {
+    const problem = relativePathProblem(rel)
+    if (!problem) return true
+    this.options.tasks.report('bad-path', `${state.ref.key} offered ${JSON.stringify(rel.slice(0, 200))}: ${problem}; ignored`)
+    return false
+  }
+}
+
+/**
+ * Orders paths so that consecutive ones are in different folders (one from each folder in turn):
+ * the workers, each owning some folders, then all have work at once.
+ */
+export function interleaveFolders(paths: Iterable<string>): string[] {
+  const byFolder = new Map<string, string[]>()
+  for (const rel of paths) {
+    const folder = rel.slice(0, Math.max(0, rel.lastIndexOf('/')))
+    let list = byFolder.get(folder)
+    if (!list) byFolder.set(folder, (list = []))
+    list.push(rel)
+  }
+  const lists = [...byFolder.values()]
+  const total = lists.reduce((n, l) => n + l.length, 0)
+  const out: string[] = []
+  for (let i = 0; out.length < total; i++) {
+    for (const list of lists) if (i < list.length) out.push(list[i]!)
+  }
+  return out
+}

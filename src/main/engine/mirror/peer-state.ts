@@ -1,0 +1,88 @@
+// What the mirror side remembers of one peer, in one place, and what changes in it when the peer
+// comes and goes: every part of the coordinator reads and writes this record.
+import { endpointKey, type Endpoint } from '../../../shared/endpoint'
+import type { IndexChange } from '../protocol/messages'
+import type { DeletionGatherer } from './deletion-gatherer'
+import type { ListEntry, PeerRef } from './jobs'
+import type { MirrorGuard } from './mirror-guard'
+import type { MirrorManifest } from './mirror-manifest'
+import type { PathRecords } from './path-records'
+import type { PeerSession } from './peer-session'
+import type { Reachability } from './reachability'
+
+export interface PeerState {
+  /** Where it is now (`ref.key` names it in events); its folder and manifest follow the device. */
+  ref: PeerRef
+  endpoint: Endpoint
+  /** Its device ID as people read it, and its name as last announced (for events). */
+  idText: string
+  name: string
+  online: boolean
+  /** Bumped on every join and leave: jobs of an older generation are dropped. */
+  generation: number
+  manifest: MirrorManifest
+  ready: Promise<void>
+  /** The peer's files as it last told us; null until its list arrives. */
+  remote: Map<string, ListEntry> | null
+  listPending: boolean
+  control: PeerSession | null
+  /** Changes pushed before the list arrived, applied after it. */
+  early: IndexChange[]
+  /** The list arriving frame by frame, for the list job `jobId`; it becomes `remote` when complete. */
+  incoming: { jobId: number; files: Map<string, ListEntry> } | null
+  /**
+   * Each path's record beyond the manifest: the version its job brings (queued, running or to be
+   * retried), a version the peer sent wrong (not asked for again), failed attempts, a wait for the
+   * peer's folder.
+   */
+  paths: PathRecords
+  synced: boolean
+  /** The peer said its shared folder is gone for now (FOLDER_STATE): its aborts are not failures. */
+  folderAway: boolean
+  /** Deletions admitted and not yet off the manifest (a batch is removed file by file). */
+  deleting: number
+  /** Pushed deletions waiting to be judged together (see deletion-gatherer.ts). */
+  gathering: DeletionGatherer
+  /** Watches the mirror for changes made by hand, from its first peer-synced on. */
+  guard: MirrorGuard | null
+  /** Whether it answers when dialled, and when to dial again when it does not. */
+  reach: Reachability
+  /**
+   * The mirror folder held files its manifest does not know (an adopted folder of an earlier
+   * version without its record, a lost manifest): until the first list is applied, a file of
+   * the announced size already at a path is checked locally (copied onto itself, hash checked)
+   * before anything is fetched.
+   */
+  probeDisk: boolean
+}
+
+/** The peer is mirrored again, at `endpoint`: a new generation, and its list to come. */
+export function stateOnline(state: PeerState, endpoint: Endpoint): void {
+  // Where it is now: every connection dials this and pins the device announced.
+  state.ref = { ...state.ref, ip: endpoint.ip, port: endpoint.port, key: endpointKey(endpoint) }
+  state.endpoint = endpoint
+  state.online = true
+  state.generation++
+  state.remote = null
+  state.synced = false
+}
+
+/** The peer is not mirrored now (it left, or is paused): what its connection began ends; its mirror and manifest stay. */
+export function stateOffline(state: PeerState): void {
+  state.online = false
+  state.generation++
+  state.control?.close()
+  state.control = null
+  state.paths.forgetAll('pending')
+  state.listPending = false
+  state.early = []
+  state.incoming = null
+  // Whoever comes back says again where its folder stands.
+  state.folderAway = false
+  state.paths.forgetAll('held')
+  state.gathering.dispose()
+  // Watched again once it is whole again; its list, when it is back, is weighed against the disk
+  // first (see PeerFeed.applyList), so what was damaged meanwhile comes before it is called synced.
+  state.guard?.close()
+  state.guard = null
+}
