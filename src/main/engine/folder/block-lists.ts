@@ -37,6 +37,8 @@ export class IndexBlockLists {
 
   /** A file the index just hashed: its list is kept if it is big enough to be worth it. */
   remember(file: IndexedVersion, blockSize: number, hashes: Buffer[]): void {
+    // A file just hashed is the one peers are about to ask for: its list is at hand.
+    if (hashes.length > 1) this.keepRecent(file.version.toString('hex'), { size: file.size, blockSize, hashes: Buffer.concat(hashes) })
     if (hashes.length < STORED_MIN_BLOCKS) return
     this.store.put(file.version, file.size, blockSize, hashes).catch((error: Error) => {
       this.problem(`keeping the block list of ${file.path}: ${error.message}`)
@@ -52,13 +54,17 @@ export class IndexBlockLists {
     const known = this.recent.get(key)
     if (known) return known
     const list = await this.read(file)
-    if (list === 'changed') return list
+    if (list !== 'changed') this.keepRecent(key, list)
+    return list
+  }
+
+  private keepRecent(key: string, list: BlockList): void {
+    this.recent.delete(key)
     this.recent.set(key, list)
     for (const old of this.recent.keys()) {
       if (this.recent.size <= RECENT_LISTS) break
       this.recent.delete(old)
     }
-    return list
   }
 
   private async read(file: IndexedVersion): Promise<BlockList | 'changed'> {

@@ -4,7 +4,8 @@
 // worker's connection. Each block is checked against the list before it is written at its offset
 // into the partial file, which is renamed into place once every block is verified; a cut transfer
 // keeps its partial, so the next try moves only what is missing.
-import { lstatSync } from 'node:fs'
+import { constants, lstatSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { createBlockHasher, type BlockHasher } from '../blocks/block-hash'
 import { blockRange } from '../blocks/block-plan'
 import { PartialFile, removeOtherPartials } from '../blocks/partial-file'
@@ -19,6 +20,8 @@ import { WRITE_FAILED } from './write-failure'
 export const RUN_BYTES = 8 * 1024 * 1024
 /** Runs asked for ahead of the one arriving: the peer answers in order, so this keeps the link busy. */
 export const RUNS_AHEAD = 4
+/** Blocks taken from the old copy at once. */
+const COPIES_AT_ONCE = 4
 /** Bytes received and not yet written at which the socket stops being read. */
 const UNWRITTEN_HIGH_WATER = 16 * 1024 * 1024
 const PROGRESS_EVERY_MS = 100
@@ -112,14 +115,27 @@ function isFileAt(target: string): boolean {
 
 /** Blocks of the old copy that are blocks of the new version, at the same place. */
 async function takeFromCopy(partial: PartialFile, target: string, list: BlockList): Promise<number> {
-  const size = lstatSync(target).size
-  let taken = 0
-  for (const index of partial.missing()) {
-    const { offset, length } = blockRange(list.size, list.blockSize, index)
-    if (offset + length > size) break
-    if (await partial.copyBlockFrom(target, offset, index)) taken++
+  // Opened once, not through a link; a source swapped meanwhile can only offer bytes that hash right.
+  const source = await open(target, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => null)
+  if (!source) return 0
+  try {
+    const { size } = await source.stat()
+    const candidates = partial.missing().filter((index) => {
+      const { offset, length } = blockRange(list.size, list.blockSize, index)
+      return offset + length <= size
+    })
+    let taken = 0
+    // A few at once: one block's read, another's hash and a third's write overlap.
+    const next = async (): Promise<void> => {
+      for (let index = candidates.shift(); index !== undefined; index = candidates.shift()) {
+        if (await partial.copyBlockFrom(source, blockRange(list.size, list.blockSize, index).offset, index)) taken++
+      }
+    }
+    await Promise.all(Array.from({ length: COPIES_AT_ONCE }, next))
+    return taken
+  } finally {
+    await source.close()
   }
-  return taken
 }
 
 /** Contiguous runs of the blocks still missing, each at most RUN_BYTES (one block at least). */
