@@ -209,8 +209,9 @@ export class FileReceiver {
         // beside it as a partial of its version, for the next try to take by blocks; unless the
         // peer lied, in which case it goes.
         const open = sink as FileSink | null
-        if (open) await open.abort()
         const keep = announced !== null && announced.size > SMALL_FILE_BYTES && error instanceof PeerSessionError && error.retry && error.code !== WRITE_FAILED
+        // Kept: every byte received goes to the disk first (its version cannot match, being short).
+        if (open) await (keep ? open.finish().then(() => {}, () => {}) : open.abort())
         if (!keep || !keepAsPartial(temp, job, announced!.version)) rmSync(temp, { force: true })
         throw error
       })
