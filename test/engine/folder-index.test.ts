@@ -768,23 +768,23 @@ describe('FolderIndex', () => {
 
   it('a file replaced by a folder of the same name: the file is deleted at the peers, the folder’s files come', async () => {
     const { root, state } = setup()
-    const { index } = await openIndex(root, state)
+    const { index, log } = await openIndex(root, state)
     const { seen, waitFor } = watchChanges(index)
     rmSync(path.join(root, 'f1.txt'))
     mkdirSync(path.join(root, 'f1.txt'))
     writeFileSync(path.join(root, 'f1.txt', 'inner'), 'inner')
     await waitFor(() => index.get('f1.txt/inner') !== undefined && index.get('f1.txt') === undefined)
-    expect(seen.filter((c) => c.path === 'f1.txt').map((c) => c.op)).toEqual(['delete'])
+    expect(seen.filter((c) => c.path === 'f1.txt').map((c) => c.op), `changes ${JSON.stringify(seen)}; events ${JSON.stringify(log.events)}`).toEqual(['delete'])
   })
 
   it('a folder replaced by a file of the same name: what was below it is deleted, the file comes, and is watched as a file', async () => {
     const { root, state } = setup()
-    const { index } = await openIndex(root, state)
+    const { index, log } = await openIndex(root, state)
     const { seen, waitFor } = watchChanges(index)
     rmSync(path.join(root, 'sub'), { recursive: true })
     writeFileSync(path.join(root, 'sub'), 'a file now')
     await waitFor(() => index.get('sub')?.version.equals(contentVersion('a file now')) === true && index.get('sub/nested.txt') === undefined)
-    expect(seen.filter((c) => c.path === 'sub/nested.txt').map((c) => c.op)).toEqual(['delete'])
+    expect(seen.filter((c) => c.path === 'sub/nested.txt').map((c) => c.op), `changes ${JSON.stringify(seen)}; events ${JSON.stringify(log.events)}`).toEqual(['delete'])
     writeFileSync(path.join(root, 'sub'), 'written again')
     await waitFor(() => index.get('sub')?.version.equals(contentVersion('written again')) === true)
   })
