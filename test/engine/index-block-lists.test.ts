@@ -8,7 +8,8 @@ import { blockCount, fileVersion, versionOf } from '../../src/main/engine/blocks
 import { identityOf } from '../../src/main/engine/folder/folder-identity'
 import { InsideFolder } from '../../src/main/engine/folder/open-inside'
 import { FolderIndex } from '../../src/main/engine/folder/folder-index'
-import { IndexBlockLists, STORED_MIN_BLOCKS, hashAt } from '../../src/main/engine/folder/block-lists'
+import { hashAt } from '../../src/main/engine/blocks/block-store'
+import { IndexBlockLists, STORED_MIN_BLOCKS } from '../../src/main/engine/folder/block-lists'
 import { EventLog } from '../helpers/events'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 

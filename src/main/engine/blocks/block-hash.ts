@@ -98,11 +98,6 @@ export function createBlockHasher(): BlockHasher {
   return loaded.incremental()
 }
 
-/** Whether loadBlockHash() has resolved in this thread. */
-export function blockHashLoaded(): boolean {
-  return loaded !== null
-}
-
 /** For a thread that cannot go on without the hash (neither build loads): fails it visibly. */
 export function crash(error: unknown): void {
   process.nextTick(() => {

@@ -175,6 +175,16 @@ function splitHashes(list: Buffer): Buffer[] {
   return Array.from({ length: list.length / BLOCK_HASH_BYTES }, (_, i) => list.subarray(i * BLOCK_HASH_BYTES, (i + 1) * BLOCK_HASH_BYTES))
 }
 
+/** Block `index`'s hash in a list. */
+export function hashAt(list: BlockList, index: number): Buffer {
+  return list.hashes.subarray(index * BLOCK_HASH_BYTES, (index + 1) * BLOCK_HASH_BYTES)
+}
+
+/** A list's hashes, one per block, in order (views of the list). */
+export function hashesOf(list: BlockList): Buffer[] {
+  return splitHashes(list.hashes)
+}
+
 function encodeHeader(size: number, blockSize: number, count: number): Buffer {
   const header = Buffer.alloc(STORE_HEADER_BYTES)
   STORE_MAGIC.copy(header)

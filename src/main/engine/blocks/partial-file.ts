@@ -21,7 +21,7 @@ import { clearWay } from '../mirror/mirror-way'
 import { PeerSessionError } from '../mirror/peer-session'
 import { BLOCK_HASH_BYTES, blockHash } from './block-hash'
 import { blockCount, blockRange, fileVersion } from './block-plan'
-import type { BlockList } from './block-store'
+import { hashAt, hashesOf, type BlockList } from './block-store'
 
 export const PARTIAL_PREFIX = `${TEMP_PREFIX}part-`
 /** A partial untouched this long is given up: sweepPartials and the strays sweep remove it. */
@@ -53,6 +53,11 @@ function unwritten(pieces: Uint8Array[], done: number): Uint8Array[] {
 export function partialName(rel: string, version: Buffer): string {
   const nameHash = createHash('sha256').update(path.posix.basename(rel)).digest('hex')
   return `${PARTIAL_PREFIX}${version.toString('hex').slice(0, 16)}-${nameHash.slice(0, 8)}`
+}
+
+/** Where the partial of `rel` at `version` lies: beside `target`, its final path. */
+export function partialBeside(target: string, rel: string, version: Buffer): string {
+  return path.join(path.dirname(target), partialName(rel, version))
 }
 
 /**
@@ -113,10 +118,10 @@ export class PartialFile {
     if ('problem' in where) throw new PeerSessionError('bad-path', `${JSON.stringify(rel)}: ${where.problem}`, false)
     this.count = blockCount(list.size, list.blockSize)
     if (list.hashes.length !== this.count * BLOCK_HASH_BYTES) throw new RangeError(`a file of ${list.size} bytes in blocks of ${list.blockSize} has ${this.count} block hashes, not ${list.hashes.length / BLOCK_HASH_BYTES}`)
-    const named = fileVersion(list.size, list.blockSize, this.hashes())
+    const named = fileVersion(list.size, list.blockSize, hashesOf(this.list))
     if (!named.equals(version)) throw new RangeError(`this block list is version ${named.toString('hex')}, not ${version.toString('hex')}`)
     this.target = where.path
-    this.path = path.join(path.dirname(where.path), partialName(rel, version))
+    this.path = partialBeside(where.path, rel, version)
     this.verified = new Uint8Array(Math.ceil(this.count / 8))
   }
 
@@ -203,7 +208,7 @@ export class PartialFile {
     }
     try {
       const bytes = Buffer.allocUnsafe(length)
-      if ((await readFully(from, bytes, offset)) !== length || !blockHash(bytes).equals(this.hashOf(index))) return false
+      if ((await readFully(from, bytes, offset)) !== length || !blockHash(bytes).equals(hashAt(this.list, index))) return false
       await this.writeBlock(index, bytes)
       await this.markVerified(index)
       return true
@@ -263,14 +268,6 @@ export class PartialFile {
   private range(index: number): { offset: number; length: number } {
     if (!Number.isInteger(index) || index < 0 || index >= this.count) throw new RangeError(`${this.rel} has no block ${index} (it has ${this.count})`)
     return blockRange(this.list.size, this.list.blockSize, index)
-  }
-
-  private hashOf(index: number): Buffer {
-    return this.list.hashes.subarray(index * BLOCK_HASH_BYTES, (index + 1) * BLOCK_HASH_BYTES)
-  }
-
-  private hashes(): Buffer[] {
-    return Array.from({ length: this.count }, (_, i) => this.hashOf(i))
   }
 
   private verifiedIndexes(): number[] {
@@ -341,7 +338,7 @@ export class PartialFile {
     for (const index of claimed) {
       const { offset, length } = this.range(index)
       const bytes = buffer.subarray(0, length)
-      if ((await readFully(handle, bytes, offset)) !== length || !blockHash(bytes).equals(this.hashOf(index))) continue
+      if ((await readFully(handle, bytes, offset)) !== length || !blockHash(bytes).equals(hashAt(this.list, index))) continue
       this.verified[index >> 3]! |= 1 << (index & 7)
       this.verifiedBlocks++
     }

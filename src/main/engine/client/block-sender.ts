@@ -5,8 +5,7 @@
 import { closeSync, fstatSync, read } from 'node:fs'
 import { createBlockHasher } from '../blocks/block-hash'
 import { blockCount, blockRange } from '../blocks/block-plan'
-import type { BlockList } from '../blocks/block-store'
-import { hashAt } from '../folder/block-lists'
+import { hashAt, hashesOf, type BlockList } from '../blocks/block-store'
 import type { IndexedFile } from '../folder/folder-index'
 import type { Connection } from '../net/connection'
 import { blockListFrames } from '../protocol/block-list-frames'
@@ -38,7 +37,7 @@ export class BlockSender {
     if (!file) return void connection.send({ type: 'FILE_NOT_FOUND', path: relPath })
     const list = await this.listOf(connection, relPath, file)
     if (!list) return
-    const hashes = Array.from({ length: blockCount(list.size, list.blockSize) }, (_, i) => hashAt(list, i))
+    const hashes = hashesOf(list)
     for (const frame of blockListFrames(relPath, { version: file.version, size: list.size, blockSize: list.blockSize, hashes })) {
       if (connection.isClosed) return
       connection.send(frame)

@@ -145,7 +145,7 @@ export class FolderServer {
     open: (relPath, file) => this.open(relPath, file),
     abort: (connection, relPath, reason) => this.abort(connection, relPath, reason),
     changedWhileRead: (connection, relPath) => this.changedWhileRead(connection, relPath),
-    statsCannotVouch: (relPath, file) => this.options.index.isRacy(relPath) || file.snapshot === true,
+    statsCannotVouch: (relPath, file) => this.statsCannotVouch(relPath, file),
     chunkBytes: () => this.chunkBytes(),
     take: () => this.chunks.take(),
     give: (chunk) => this.chunks.give(chunk),
@@ -318,7 +318,7 @@ export class FolderServer {
       }
       // Hashed as it is read only while its stats cannot vouch for it (see racy-files.ts), or a
       // snapshot's file has grown past it.
-      const hash = this.options.index.isRacy(relPath) || file.snapshot ? new VersionHasher(file.size) : null
+      const hash = this.statsCannotVouch(relPath, file) ? new VersionHasher(file.size) : null
       let sent = 0
       let next: Promise<{ memory: Buffer; chunk: Buffer }> | null = readAt(0)
       while (next && !connection.isClosed) {
@@ -476,6 +476,11 @@ export class FolderServer {
     if (written) this.options.index.recheck(file.path)
     if (hash && !hash.digest().equals(file.version)) return 'rewritten'
     return null
+  }
+
+  /** Whether a file's bytes must be hashed as read: a racy file, a snapshot of one still written. */
+  private statsCannotVouch(relPath: string, file: IndexedFile): boolean {
+    return this.options.index.isRacy(relPath) || file.snapshot === true
   }
 
   private changedWhileRead(connection: Connection, relPath: string): void {

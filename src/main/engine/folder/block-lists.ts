@@ -3,8 +3,6 @@
 // smaller file's list is cheaper to hash again when asked than to keep (a store entry takes a
 // disk block), and so is one whose entry went missing.
 import { closeSync } from 'node:fs'
-import { BLOCK_HASH_BYTES } from '../blocks/block-hash'
-import { blockCount } from '../blocks/block-plan'
 import { BlockStore, type BlockList } from '../blocks/block-store'
 import type { InsideFolder } from './open-inside'
 import { hashFile, hashPrefix } from './hash'
@@ -35,14 +33,17 @@ export class IndexBlockLists {
     this.store = new BlockStore(dir)
   }
 
-  /** A file the index just hashed: its list is kept if it is big enough to be worth it. */
-  remember(file: IndexedVersion, blockSize: number, hashes: Buffer[]): void {
+  /** A file the index just hashed: its list is kept if it is big enough to be worth it; the list. */
+  remember(file: IndexedVersion, blockSize: number, hashes: Buffer[]): BlockList {
+    const list = { size: file.size, blockSize, hashes: hashes.length === 1 ? hashes[0]! : Buffer.concat(hashes) }
     // A file just hashed is the one peers are about to ask for: its list is at hand.
-    if (hashes.length > 1) this.keepRecent(file.version.toString('hex'), { size: file.size, blockSize, hashes: Buffer.concat(hashes) })
-    if (hashes.length < STORED_MIN_BLOCKS) return
-    this.store.put(file.version, file.size, blockSize, hashes).catch((error: Error) => {
-      this.problem(`keeping the block list of ${file.path}: ${error.message}`)
-    })
+    if (hashes.length > 1) this.keepRecent(file.version.toString('hex'), list)
+    if (hashes.length >= STORED_MIN_BLOCKS) {
+      this.store.put(file.version, file.size, blockSize, list.hashes).catch((error: Error) => {
+        this.problem(`keeping the block list of ${file.path}: ${error.message}`)
+      })
+    }
+    return list
   }
 
   /**
@@ -78,8 +79,7 @@ export class IndexBlockLists {
       closeSync(fd)
     }
     if (!hashed || !hashed.version.equals(file.version)) return 'changed'
-    this.remember(file, hashed.blockSize, hashed.hashes)
-    return { size: hashed.size, blockSize: hashed.blockSize, hashes: Buffer.concat(hashed.hashes) }
+    return this.remember(file, hashed.blockSize, hashed.hashes)
   }
 
   /** Removes the lists of versions the index no longer has. */
@@ -89,14 +89,4 @@ export class IndexBlockLists {
       if (error.code !== 'ENOENT') this.problem(`tidying the block lists: ${error.message}`)
     })
   }
-}
-
-/** Block `index`'s hash in a list. */
-export function hashAt(list: BlockList, index: number): Buffer {
-  return list.hashes.subarray(index * BLOCK_HASH_BYTES, (index + 1) * BLOCK_HASH_BYTES)
-}
-
-/** Blocks in a list. */
-export function blocksIn(list: BlockList): number {
-  return blockCount(list.size, list.blockSize)
 }

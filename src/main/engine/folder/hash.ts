@@ -39,7 +39,7 @@ export async function hashFile(fd: number, expectedSize?: number, progress?: (by
     const { hasher, end } = await hashPass(fd, plan, progress)
     // From the last pass on, a file found longer gets the version of its first `plan` bytes; its
     // stats (`after`) tell the caller it changed.
-    if (end === plan || (pass >= PASSES && end > plan)) return { version: hasher.digest(), size: plan, blockSize: hasher.blockSize, hashes: hasher.hashes, after: fstatSync(fd) }
+    if (end === plan || (pass >= PASSES && end > plan)) return hashedFrom(hasher, fd)
     if (pass >= MOST_PASSES) throw Object.assign(new Error('the file kept changing size while it was read'), { code: 'EAGAIN' })
     plan = end
   }
@@ -48,8 +48,12 @@ export async function hashFile(fd: number, expectedSize?: number, progress?: (by
 /** The version of the first `size` bytes of the file open at `fd` (a snapshot of a file grown since); null when it is shorter now. */
 export async function hashPrefix(fd: number, size: number): Promise<HashedFile | null> {
   const { hasher, end } = await hashPass(fd, size)
-  if (end < size) return null
-  return { version: hasher.digest(), size, blockSize: hasher.blockSize, hashes: hasher.hashes, after: fstatSync(fd) }
+  return end < size ? null : hashedFrom(hasher, fd)
+}
+
+/** What a pass that took all its planned bytes found, with the file's stats now. */
+function hashedFrom(hasher: VersionHasher, fd: number): HashedFile {
+  return { version: hasher.digest(), size: hasher.size, blockSize: hasher.blockSize, hashes: hasher.hashes, after: fstatSync(fd) }
 }
 
 /**

@@ -4,7 +4,7 @@
 // worker's connection. Each block is checked against the list before it is written at its offset
 // into the partial file, which is renamed into place once every block is verified; a cut transfer
 // keeps its partial, so the next try moves only what is missing.
-import { constants, lstatSync } from 'node:fs'
+import { constants } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { createBlockHasher, type BlockHasher } from '../blocks/block-hash'
 import { blockRange } from '../blocks/block-plan'
@@ -40,8 +40,6 @@ export interface PullOutcome {
   size: number
   /** Content bytes that came over the wire. */
   transferred: number
-  /** Blocks taken from disk instead. */
-  local: number
 }
 
 /**
@@ -53,15 +51,14 @@ export async function pullByBlocks(job: FileJob, target: string, session: PeerSe
   if ('kind' in list) return list
   await removeOtherPartials(job.peer.folder, job.path, list.version).catch(() => {})
   const partial = openPartial(job, list, writer)
-  let local = 0
   try {
     await partial.open().catch(writeFailed(job))
     // The old copy at the same path: an edit leaves most blocks where they were.
-    if (partial.verifiedCount < partial.blocks && isFileAt(target)) local += await takeFromCopy(partial, target, list).catch(writeFailed(job))
+    if (partial.verifiedCount < partial.blocks) await takeFromCopy(partial, target, list).catch(writeFailed(job))
     hooks.started(list.size, list.version.toString('hex'))
     const transferred = await fetchMissing(job, session, partial, list, hooks)
     const temp = await partial.finish().catch(writeFailed(job))
-    return { temp, version: list.version.toString('hex'), size: list.size, transferred, local }
+    return { temp, version: list.version.toString('hex'), size: list.size, transferred }
   } catch (error) {
     // Whatever was verified stays for the next try; a peer that lied gets its blocks checked again then.
     await partial.abandon().catch(() => {})
@@ -105,34 +102,27 @@ function openPartial(job: FileJob, list: BlockList, writer: MirrorWriter): Parti
   return new PartialFile(job.peer.folder, job.path, list.version, { size: list.size, blockSize: list.blockSize, hashes: Buffer.concat(list.hashes) }, { writer })
 }
 
-function isFileAt(target: string): boolean {
-  try {
-    return lstatSync(target).isFile()
-  } catch {
-    return false
-  }
-}
-
 /** Blocks of the old copy that are blocks of the new version, at the same place. */
-async function takeFromCopy(partial: PartialFile, target: string, list: BlockList): Promise<number> {
+async function takeFromCopy(partial: PartialFile, target: string, list: BlockList): Promise<void> {
   // Opened once, not through a link; a source swapped meanwhile can only offer bytes that hash right.
   const source = await open(target, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => null)
-  if (!source) return 0
+  if (!source) return
   try {
-    const { size } = await source.stat()
+    const stats = await source.stat()
+    // A folder or a pipe standing there holds no block.
+    if (!stats.isFile()) return
+    const { size } = stats
     const candidates = partial.missing().filter((index) => {
       const { offset, length } = blockRange(list.size, list.blockSize, index)
       return offset + length <= size
     })
-    let taken = 0
     // A few at once: one block's read, another's hash and a third's write overlap.
     const next = async (): Promise<void> => {
       for (let index = candidates.shift(); index !== undefined; index = candidates.shift()) {
-        if (await partial.copyBlockFrom(source, blockRange(list.size, list.blockSize, index).offset, index)) taken++
+        await partial.copyBlockFrom(source, blockRange(list.size, list.blockSize, index).offset, index)
       }
     }
     await Promise.all(Array.from({ length: COPIES_AT_ONCE }, next))
-    return taken
   } finally {
     await source.close()
   }

@@ -16,8 +16,7 @@ import { PeerSessionError, type PeerSession } from './peer-session'
 import { WRITE_FAILED } from './write-failure'
 import { VersionHasher } from '../blocks/version-hasher'
 import { pullByBlocks } from './block-puller'
-import path from 'node:path'
-import { partialName } from '../blocks/partial-file'
+import { partialBeside } from '../blocks/partial-file'
 
 const PROGRESS_EVERY_MS = 100
 /** Files up to this size are gathered in memory; larger ones go to the hash writer. */
@@ -225,14 +224,14 @@ export class FileReceiver {
  * with none comes whole, its blocks hashed on the hash writer's thread.
  */
 function holdsBlocks(job: FileJob, target: string): boolean {
-  if (existsSync(path.join(path.dirname(target), partialName(job.path, Buffer.from(job.version, 'hex'))))) return true
+  if (existsSync(partialBeside(target, job.path, Buffer.from(job.version, 'hex')))) return true
   return lstatSync(target, { throwIfNoEntry: false })?.isFile() === true
 }
 
 /** Keeps a cut whole-file transfer as the partial of its version; false if it cannot. */
 function keepAsPartial(temp: string, job: FileJob, version: string): boolean {
   try {
-    renameSync(temp, path.join(path.dirname(temp), partialName(job.path, Buffer.from(version, 'hex'))))
+    renameSync(temp, partialBeside(temp, job.path, Buffer.from(version, 'hex')))
     return true
   } catch {
     return false
