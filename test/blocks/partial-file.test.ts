@@ -9,17 +9,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { loadBlockHash } from '../../src/main/engine/blocks/block-hash'
 import { blockRange, versionOf } from '../../src/main/engine/blocks/block-plan'
 import type { BlockList } from '../../src/main/engine/blocks/block-store'
-import {
-  isPartialTemp,
-  isYoungPartial,
-  PARTIAL_MAX_AGE_MS,
-  PartialFile,
-  partialName,
-  RECORD_EVERY_BYTES,
-  recordBytes,
-  removeOtherPartials,
-  sweepPartials,
-} from '../../src/main/engine/blocks/partial-file'
+import { PartialFile, RECORD_EVERY_BYTES, recordBytes } from '../../src/main/engine/blocks/partial-file'
+import { isPartialTemp, isYoungPartial, PARTIAL_MAX_AGE_MS, partialName, removeOtherPartials, sweepPartials } from '../../src/main/engine/blocks/partial-names'
 import { canMount, mounted, unmountAll } from '../helpers/mount'
 
 const KiB = 1024

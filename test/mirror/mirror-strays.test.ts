@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { partialName } from '../../src/main/engine/blocks/partial-file'
+import { partialName } from '../../src/main/engine/blocks/partial-names'
 import type { ListEntry } from '../../src/main/engine/mirror/jobs'
 import { MirrorFiles } from '../../src/main/engine/mirror/mirror-files'
 import { MirrorManifest } from '../../src/main/engine/mirror/mirror-manifest'

@@ -16,7 +16,7 @@ import { PeerSessionError, type PeerSession } from './peer-session'
 import { WRITE_FAILED } from './write-failure'
 import { VersionHasher } from '../blocks/version-hasher'
 import { pullByBlocks } from './block-puller'
-import { partialBeside } from '../blocks/partial-file'
+import { partialBeside } from '../blocks/partial-names'
 
 const PROGRESS_EVERY_MS = 100
 /** Files up to this size are gathered in memory; larger ones go to the hash writer. */
