@@ -8,6 +8,7 @@ import { appendFileSync, closeSync, mkdirSync, openSync, renameSync, rmSync, sta
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { BIG, cell, cleanUp, interleave, ratio, ROUNDS, SMALL_FILES, tempDir, type Outcome, type ToolRun } from './blocks-common'
+import { streamFloorRows } from './blocks-floor'
 import { floorFresh, oursFresh, rsyncFresh, syncthingFresh, type FreshData, type FreshMode } from './blocks-fresh'
 import { OursRunning, RsyncRunning, SyncthingRunning, type Change, type Running } from './blocks-running'
 import { writeRandom } from './sync'
@@ -132,7 +133,11 @@ export async function benchBlocks(): Promise<{ columns: string[]; rows: string[]
       const src = tempDir('big-src')
       writeRandom(path.join(src, 'big.bin'), BIG)
       const data: FreshData = { src, files: 1, bytes: BIG, file: 'big.bin', dropCopies: true }
-      if (want('fresh')) row(`one ${big} file, fresh receiver`, await interleave('fresh', freshTools(data, 'plain', syncthing)), 'median ≤ 0.5× rsync, no round slower than rsync')
+      if (want('fresh')) {
+        const tools = await interleave('fresh', freshTools(data, 'plain', syncthing))
+        row(`one ${big} file, fresh receiver`, tools, 'median ≤ 0.5× rsync, no round slower than rsync')
+        rows.push(...(await streamFloorRows(path.join(src, 'big.bin'), tools['rsync']!)))
+      }
       if (want('resume')) {
         const tools = await interleave('resume', freshTools(data, 'resume', syncthing))
         row(`a fresh pull of it, the sender killed (SIGKILL) at about half and restarted: from the restart`, tools, '≤ 1 block re-sent of what was verified')
