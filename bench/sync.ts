@@ -90,9 +90,24 @@ interface SyncRun {
   peakRssMb: number
   /** What the sender wrote meanwhile: the receiver's files as they went on the wire, and a little more. */
   sentBytes: number
+  /** CPU seconds the sender spent meanwhile plus all the receiver spent, every thread counted. */
+  cpuSeconds: number
 }
 
 /** Bytes a process has written through system calls (sockets, pipes, files): /proc/PID/io. */
+/** A process's CPU so far (user + system, all its threads), in seconds; NaN once it is gone. */
+function cpuOf(pid: number): number {
+  try {
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+  } catch {
+    return NaN
+  }
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+
 function writtenBytes(pid: number): number {
   try {
     return Number(/^wchar: (\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN)
@@ -195,6 +210,7 @@ export class Pair {
 async function timeReceiver(pair: Pair, name: string): Promise<SyncRun> {
   settleDisk()
   const sent0 = writtenBytes(pair.sender!.child.pid!)
+  const senderCpu0 = cpuOf(pair.sender!.child.pid!)
   const t0 = performance.now()
   const receiver = pair.receiver(name)
   let peak = 0
@@ -202,7 +218,8 @@ async function timeReceiver(pair: Pair, name: string): Promise<SyncRun> {
   try {
     await pair.synced(receiver)
     const seconds = (performance.now() - t0) / 1000
-    return { seconds, peakRssMb: peak, sentBytes: writtenBytes(pair.sender!.child.pid!) - sent0 }
+    const cpuSeconds = cpuOf(pair.sender!.child.pid!) - senderCpu0 + cpuOf(receiver.child.pid!)
+    return { seconds, peakRssMb: peak, sentBytes: writtenBytes(pair.sender!.child.pid!) - sent0, cpuSeconds }
   } finally {
     clearInterval(sampler)
     receiver.child.kill('SIGKILL')
@@ -279,6 +296,9 @@ interface Times {
   /** Bytes each sender wrote per round, with TLS and without. */
   oursSent: number[]
   plainSent: number[]
+  /** CPU seconds of sender and receiver per round, with TLS and without. */
+  oursCpu: number[]
+  plainCpu: number[]
 }
 
 /**
@@ -294,7 +314,7 @@ async function compare(src: string, work: string, manyFiles = false): Promise<Ti
   const receivers = Array.from({ length: ROUNDS }, (_, round) => `receiver${round}`)
   const pair = new Pair(path.join(work, 'tls'))
   const plainPair = new Pair(path.join(work, 'plain'), 'plain')
-  const times: Times = { ours: [], plain: [], rsync: [], cp: [], floor: [], oursSent: [], plainSent: [] }
+  const times: Times = { ours: [], plain: [], rsync: [], cp: [], floor: [], oursSent: [], plainSent: [], oursCpu: [], plainCpu: [] }
   const floor = manyFiles ? await FloorSender.start(src) : null
   try {
     mkdirSync(path.join(work, 'tls'))
@@ -307,11 +327,13 @@ async function compare(src: string, work: string, manyFiles = false): Promise<Ti
           const run = await timeReceiver(pair, `receiver${round}`)
           times.ours.push(run.seconds)
           times.oursSent.push(run.sentBytes)
+          times.oursCpu.push(run.cpuSeconds)
         },
         async () => {
           const run = await timeReceiver(plainPair, `receiver${round}`)
           times.plain.push(run.seconds)
           times.plainSent.push(run.sentBytes)
+          times.plainCpu.push(run.cpuSeconds)
         },
       ]
       const tools = [
@@ -360,7 +382,15 @@ function tlsRows(t: Times, goal: string): string[][] {
   return [
     ['  the same over plain TCP (bench-only build, no TLS)', seconds(t.plain), '—', '—', '—', versus(t.plain, t.rsync), '—'],
     ["  TLS's cost: TLS ÷ plain − 1 (per-round range); sender's bytes written, TLS; plain", `${tlsCost(t.ours, t.plain)}; ${sentMb(t)}`, '—', '—', '—', '—', goal],
+    ['  CPU of sender and receiver meanwhile, TLS; plain (and ÷ the wall time: cores kept busy)', `${cpuText(t.oursCpu, t.ours)}; ${cpuText(t.plainCpu, t.plain)}`, '—', '—', '—', '—', '—'],
   ]
+}
+
+/** "2.31 s (2.20–2.40) · 1.9 cores": CPU seconds per round and what they come to over the wall time. */
+function cpuText(cpu: number[], wall: number[]): string {
+  if (cpu.some((c) => Number.isNaN(c))) return '?'
+  const range = cpu.length > 1 ? ` (${Math.min(...cpu).toFixed(2)}–${Math.max(...cpu).toFixed(2)})` : ''
+  return `${median(cpu).toFixed(2)} s${range} · ${(median(cpu) / median(wall)).toFixed(1)} cores`
 }
 
 const FLOOR = new URL('../../bench/node-floor/', import.meta.url).pathname
