@@ -3,7 +3,7 @@
 // browser's permission granted, one Web Notification each for a write failure that lasts, a peer's
 // mass delete held and the shared folder gone. The page's Notification is wrapped to record what
 // it is asked to show, and still shows it.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -31,6 +31,14 @@ const RECORD_NOTIFICATIONS = `{
     }
   }
 }`
+
+/** `dir` made read-only until the returned function: a read-only bind mount as root (root ignores chmod), else chmod. */
+function readOnlyFolder(dir: string): () => void {
+  const undo = readOnly(dir)
+  if (undo) return undo
+  chmodSync(dir, 0o555)
+  return () => chmodSync(dir, 0o755)
+}
 
 const shownTitles = (page: Page): Promise<string[]> => page.evaluate('window.__shown.map((n) => n.title)') as Promise<string[]>
 
@@ -60,8 +68,7 @@ describe('Notify me in a browser', () => {
 
     /** Makes the mirror read-only until the app says a write failed, then writable until `name` is in it. */
     const failWritesOnce = async (name: string): Promise<string> => {
-      const writable = readOnly(mirror)
-      if (!writable) throw new Error('this test needs root to make a folder read-only (a bind mount)')
+      const writable = readOnlyFolder(mirror)
       const writeFailures = (): Array<{ message: string }> => app.cli.events.filter((e) => e.type === 'error' && e.code === 'write-failed') as Array<{ message: string }>
       const before = writeFailures().length
       writeFileSync(path.join(senderDir, name), `${name}\n`)
