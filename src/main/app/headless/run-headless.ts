@@ -65,7 +65,7 @@ export async function runHeadlessApp(options: HeadlessAppOptions): Promise<Headl
   return {
     url,
     stop: async () => {
-      // Read before the stop: a stopped engine has no server.
+      // Read before the stop: a stopped engine is no longer connected.
       const { role, connected, server } = core.status
       await ui.stop()
       await core.stop()
