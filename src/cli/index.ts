@@ -12,6 +12,7 @@ import { JoinError, SERVER_FILE } from '../main/engine/client/saved-server'
 import { decodeInvite } from '../main/engine/identity/invite'
 import { deviceNameProblem, toDeviceName } from '../main/engine/protocol/codec'
 import { defaultConfigDir, parseUiAddress } from '../main/app/headless/ui-address'
+import type { HeadlessApp } from '../main/app/headless/run-headless'
 import { createPrinter, flushPrinters } from './printer'
 import { registerIdentityCommands } from './identity-commands'
 import { registerHistoryCommands } from './history-commands'
@@ -87,6 +88,10 @@ function stopOnSignals(node: Stoppable, farewell: Farewell, starting: () => Prom
   const onSignal = (): void => {
     if (!quit(0, farewell)) process.exit(0)
   }
+  // The app's settings package (conf, through atomically's when-exit) hooks these signals and raises
+  // them again after its cleanup, which read as a second Ctrl-C: exit at once, no log-off. Its cleanup also runs on exit.
+  process.removeAllListeners('SIGINT')
+  process.removeAllListeners('SIGTERM')
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   return quit
@@ -340,7 +345,11 @@ program
     const json = Boolean(opts.json)
     // Loaded only for this command: the server and client start without the app's packages.
     const { runHeadlessApp } = await import('../main/app/headless/run-headless')
-    const app = await runHeadlessApp({
+    // Set before the start (after the import, whose packages hook signals too): Ctrl-C while the engine starts stops it cleanly.
+    let app: HeadlessApp | null = null
+    let starting: Promise<unknown> = Promise.resolve()
+    stopOnSignals({ stop: async () => app?.stop() }, { line: () => app?.farewell() ?? 'app stopped; bye', json }, () => starting)
+    starting = runHeadlessApp({
       ...opts.ui,
       configDir: path.resolve(opts.config ?? defaultConfigDir()),
       newToken: Boolean(opts.newToken),
@@ -349,8 +358,12 @@ program
       writeLine: (line) => process.stdout.write(`${line}\n`),
       log: (text) => process.stderr.write(text),
       workerScript: TRANSFER_WORKER,
-    }).catch((error) => failToStart(error, 'app'))
-    stopOnSignals(app, { line: () => 'app stopped; bye', json })
+    }).then(
+      (started) => {
+        app = started
+      },
+      (error: unknown) => failToStart(error, 'app'),
+    )
   })
 
 registerIdentityCommands(program)

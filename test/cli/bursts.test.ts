@@ -76,6 +76,11 @@ describe('a burst of 20,000 files', () => {
     expect(lines.filter((l) => l.startsWith('synced ') || l.startsWith('receiving '))).toEqual([])
     // Nothing else was said about it: the summary, the progress lines, the up-to-date line.
     expect(lines.filter((l) => !about(l) && !l.startsWith(upToDateLine(peer)))).toEqual([])
+
+    // A small change after it keeps its own line.
+    writeFileSync(path.join(senderDir, 'after.txt'), 'one more\n')
+    await receiver.cli.until(() => receiver.cli.stdoutLines.some((l) => /^synced .*\bafter\.txt \(9 bytes\)$/.test(l)), 30_000, 'the line of after.txt')
+    expect(receiver.cli.stdoutLines.slice(before + lines.length).filter(about)).toEqual([])
   }, 300_000)
 
   it('with --json, is every file-synced event, one per file, and nothing else on stdout', async () => {

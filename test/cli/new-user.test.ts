@@ -5,6 +5,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { killAll, runCli, runCliOnce, runCliReadable } from '../helpers/cli'
+import { startApp, startHeadlessClientApp } from '../helpers/headless-app'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
 afterEach(() => {
@@ -65,6 +66,24 @@ describe('Ctrl-C', () => {
     expect(client.notJson).toEqual([])
     expect(client.stderr).toBe(`logged off from the server 127.0.0.1:${port}; bye\n`)
   })
+
+  it('the headless app as a registered client says it logged off; one not set up says it stopped', async () => {
+    const server = runCli(['server', '-p', '0', '--host', '127.0.0.1'])
+    const { port } = await server.waitFor('ready')
+    const { app } = await startHeadlessClientApp(port, tempDir())
+    await server.waitFor('peer-joined', {}, 15_000)
+    app.cli.kill('SIGINT')
+    expect(await app.cli.exited).toEqual({ code: 0, signal: null })
+    expect(app.cli.notJson).toEqual([])
+    expect(app.cli.stderr.trim().split('\n').at(-1)).toBe(`app stopped; logged off from the server 127.0.0.1:${port}; bye`)
+    await server.waitFor('peer-left', { reason: 'log-off' }, 5000)
+
+    const idle = await startApp(tempDir())
+    await idle.cli.until(() => idle.cli.stdoutLines.some((line) => line.startsWith('{"type":"status"')), 20_000, 'the app to report its engine')
+    idle.cli.kill('SIGINT')
+    expect(await idle.cli.exited).toEqual({ code: 0, signal: null })
+    expect(idle.cli.stderr.trim().split('\n').at(-1)).toBe('app stopped; bye')
+  }, 60_000)
 
   it('a client that never reached its server says it was not registered', async () => {
     const client = runCliReadable(['client', '-d', tempDir(), '-sp', '1', '-sip', '127.0.0.1', '--host', '127.0.0.1', '-w', '1'])

@@ -1,10 +1,12 @@
 // Where each folder stands, as real CLI clients on 127.0.0.1 report it with --json: the sender's
-// own folder counted with what .syncignore leaves out, the receiver's mirror of it going from
+// own folder counted with what .syncignore leaves out (and said as scanning while it is looked at
+// whole), the receiver's mirror of it going from
 // "N files to come" to "up to date" through a burst of 2,000 files in a few reports, and a large
 // new file shown as preparing at the sender while it is hashed, before the receiver can hear of it.
 import { truncateSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { FOLDER_STATS_EVERY_MS } from '../../src/main/engine/folder/folder-stats'
 import type { FolderStateEvent, MirrorStateEvent, PreparingEvent } from '../../src/shared/events'
 import { configOf, killAll, runCliOnce, type CliProcess } from '../helpers/cli'
 import { startClient, startServer, write } from '../helpers/mirror-clients'
@@ -85,6 +87,23 @@ describe('where each folder stands', () => {
     await receiver.cli.until(() => last(mirrorStates(receiver.cli, key))?.phase === 'up-to-date', 15_000, 'the mirror resumed')
     expect(last(mirrorStates(receiver.cli, key))).toEqual(settled(2040, total - startZero))
   }, 120_000)
+
+  it('the own folder says it is being scanned while it is looked at whole: at start and on ctl rescan', async () => {
+    const serverPort = await startServer()
+    const dir = tempDir('scanned-')
+    for (let i = 0; i < 4000; i++) write(dir, `d${i % 40}/f${i}.txt`, `file ${i}\n`)
+    const client = await startClient(serverPort, dir)
+    const scans = (): boolean[] => folderStates(client.cli).map((e) => e.scanning)
+    // The opening scan: said while it lasts, then the settled count.
+    await client.cli.until(() => last(folderStates(client.cli))?.files === 4000 && last(scans()) === false, 30_000, 'the opening scan settled')
+    expect(scans()).toContain(true)
+    // Reports come at most every FOLDER_STATS_EVERY_MS: one just sent would hold back the next past this short look.
+    await new Promise((r) => setTimeout(r, FOLDER_STATS_EVERY_MS))
+    const before = scans().length
+    expect((await runCliOnce(['ctl', 'rescan', '--config', configOf(dir)])).code).toBe(0)
+    await client.cli.until(() => scans().slice(before).includes(true) && last(scans()) === false, 30_000, 'the rescan said and settled')
+    expect(last(folderStates(client.cli))).toMatchObject({ files: 4000, scanning: false, missing: false })
+  }, 90_000)
 
   it('a large new file is preparing at the sender while it is hashed; the receiver gets it after', async () => {
     const serverPort = await startServer()

@@ -2,6 +2,7 @@
 // whole client, one peer, across a restart), a peer named by device name, ID, short ID, mirror
 // folder or address, rescan now, and the control socket itself, in the client's config folder.
 import { spawn, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import path from 'node:path'
@@ -65,6 +66,44 @@ describe('ctl pause / resume', () => {
     await paused.cli.waitFor('file-synced', { peer: key(sender), path: 'while-paused.txt' }, 15_000)
     await expectMirrored(sender.dir, mirrorOf(paused.dir, sender.port))
   })
+
+  it('pausing the client cuts a transfer under way cleanly; it stays paused across a restart, and resume completes the file', async () => {
+    // The receiver downloads at 256 KiB/s, so the 4 MiB file is still coming when the pause lands.
+    const { serverPort, clients } = await mesh(3, [], ['--limit-rate', '256'])
+    const [sender, paused, witness] = clients as [Client, Client, Client]
+    const big = randomBytes(4 * 1024 * 1024)
+    write(sender.dir, 'big.bin', big)
+    await paused.cli.until(
+      () => paused.cli.events.some((e) => e.type === 'transfer-progress' && e.path === 'big.bin' && e.bytes >= 1024 * 1024),
+      30_000,
+      'a first MiB of big.bin',
+    )
+    expect(await ctlOk(paused, 'pause')).toMatch(/paused the client/)
+    await paused.cli.waitFor('paused')
+    await witness.cli.waitFor('file-synced', { peer: key(sender), path: 'big.bin' }, 30_000)
+    const mirror = mirrorOf(paused.dir, sender.port)
+    expect(existsSync(path.join(mirror, 'big.bin'))).toBe(false)
+    expect(paused.cli.find('file-synced', { path: 'big.bin' })).toBeUndefined()
+
+    // Stopped and started again (without the limit): paused from the start, still without the file.
+    paused.cli.kill('SIGINT')
+    expect((await paused.cli.exited).code).toBe(0)
+    expect(JSON.parse(readFileSync(path.join(`${paused.dir}-mirrors`, '.dropbox-sync', 'paused.json'), 'utf8'))).toEqual({ all: true, peers: [] })
+    const again = await startClient(serverPort, paused.dir)
+    await again.cli.waitFor('paused')
+    expect(again.cli.find('paused')).toEqual({ type: 'paused' })
+    write(sender.dir, 'after-restart.txt', 'made while paused, after the restart\n')
+    await witness.cli.waitFor('file-synced', { peer: key(sender), path: 'after-restart.txt' }, 15_000)
+    expect(existsSync(path.join(mirror, 'big.bin'))).toBe(false)
+    expect(existsSync(path.join(mirror, 'after-restart.txt'))).toBe(false)
+
+    // Resumed: both come, whole, and what the cut transfer had written is not sent again.
+    expect(await ctlOk(again, 'resume')).toMatch(/resumed the client/)
+    const synced = await again.cli.waitFor('file-synced', { peer: key(sender), path: 'big.bin' }, 30_000)
+    await expectMirrored(sender.dir, mirror)
+    expect(readFileSync(path.join(mirror, 'big.bin')).equals(big)).toBe(true)
+    expect(synced.transferred).toBeLessThan(big.length)
+  }, 120_000)
 
   it('pausing one peer (by its device name) holds its mirror only, and stays paused across a restart', async () => {
     const { serverPort, clients } = await mesh(3, ['--name', 'held laptop'])

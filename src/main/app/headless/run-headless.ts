@@ -32,6 +32,8 @@ export interface HeadlessAppOptions {
 export interface HeadlessApp {
   url: string
   stop(): Promise<void>
+  /** The line said once stopped: a client that was registered says it logged off, as the CLI's client does. */
+  farewell(): string
 }
 
 function describeStatus(event: StatusEvent): string {
@@ -59,11 +61,16 @@ export async function runHeadlessApp(options: HeadlessAppOptions): Promise<Headl
   const { url } = await ui.start()
   options.writeLine(options.json ? JSON.stringify({ type: 'ui', url }) : `dropbox-sync app: open ${url}`)
   await core.start()
+  let loggedOffFrom: string | null = null
   return {
     url,
     stop: async () => {
+      // Read before the stop: a stopped engine is no longer connected.
+      const { role, connected, server } = core.status
       await ui.stop()
       await core.stop()
+      loggedOffFrom = role === 'client' && connected ? server : null
     },
+    farewell: () => (loggedOffFrom ? `app stopped; logged off from the server ${loggedOffFrom}; bye` : 'app stopped; bye'),
   }
 }
