@@ -1,6 +1,7 @@
 // The pure core of the local block lookup: which versions a set of wanted hashes points at
 // (blocks/block-sketch.ts), and which wanted blocks the lists of those versions hold
 // (blocks/block-match.ts). Hashes here are made up: only their bytes matter.
+import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { matchBlocks } from '../../src/main/engine/blocks/block-match'
 import { BlockSketch, SAMPLES_PER_LIST, samplesOf } from '../../src/main/engine/blocks/block-sketch'
@@ -30,6 +31,22 @@ describe('samplesOf', () => {
     ['an empty list', list(), 8, []],
   ])('%s', (_, hashes, count, indexes) => {
     expect(samplesOf(hashes, count)).toEqual(indexes.map((i) => i * 32))
+  })
+
+  it('picks what sorting every hash would, for random lists with repeats and equal first bytes', () => {
+    for (let round = 0; round < 20; round++) {
+      const count = 1 + Math.floor(Math.random() * 2000)
+      // Hashes sharing their first 6 bytes often: the tie is settled on the whole hash.
+      const hashes = Array.from({ length: count }, () => {
+        const hash = randomBytes(32)
+        if (Math.random() < 0.3) hash.fill(0, 0, 6)
+        return hash
+      })
+      for (let i = 0; i < count / 10; i++) hashes[Math.floor(Math.random() * count)] = hashes[Math.floor(Math.random() * count)]!
+      const all = Buffer.concat(hashes)
+      const sorted = [...new Set(hashes.map((hash) => hash.toString('hex')))].sort().slice(0, SAMPLES_PER_LIST)
+      expect(samplesOf(all).map((at) => all.toString('hex', at, at + 32))).toEqual(sorted)
+    }
   })
 
   it('refuses a list that is not whole hashes', () => {

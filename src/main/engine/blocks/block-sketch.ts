@@ -30,15 +30,29 @@ export function keyOf(hashes: Buffer, at: number): number {
 /** The positions (in hashes) of the `count` smallest distinct hashes of a list, smallest first. */
 export function samplesOf(hashes: Buffer, count = SAMPLES_PER_LIST): number[] {
   if (hashes.length % BLOCK_HASH_BYTES !== 0) throw new RangeError(`a block list is a multiple of ${BLOCK_HASH_BYTES} bytes, not ${hashes.length}`)
-  const at = (i: number): Buffer => hashes.subarray(i * BLOCK_HASH_BYTES, (i + 1) * BLOCK_HASH_BYTES)
-  const order = Array.from({ length: hashes.length / BLOCK_HASH_BYTES }, (_, i) => i).sort((a, b) => Buffer.compare(at(a), at(b)))
-  const picked: number[] = []
-  for (const i of order) {
-    if (picked.length === count) break
-    if (picked.length > 0 && at(picked.at(-1)!).equals(at(i))) continue
-    picked.push(i)
+  // One pass keeping the smallest few, compared by their first 6 bytes (a number), whole on a tie.
+  const picked: Array<{ at: number; head: number }> = []
+  for (let at = 0; at < hashes.length; at += BLOCK_HASH_BYTES) {
+    const head = hashes.readUIntBE(at, 6)
+    if (picked.length === count && head > picked.at(-1)!.head) continue
+    let place = picked.length
+    let same = false
+    while (place > 0) {
+      const order = compare(hashes, at, head, picked[place - 1]!)
+      if (order === 0) same = true
+      if (order >= 0) break
+      place--
+    }
+    if (same || place === count) continue
+    picked.splice(place, 0, { at, head })
+    if (picked.length > count) picked.pop()
   }
-  return picked.map((i) => i * BLOCK_HASH_BYTES)
+  return picked.map((p) => p.at)
+}
+
+function compare(hashes: Buffer, at: number, head: number, other: { at: number; head: number }): number {
+  if (head !== other.head) return head < other.head ? -1 : 1
+  return hashes.compare(hashes, other.at, other.at + BLOCK_HASH_BYTES, at, at + BLOCK_HASH_BYTES)
 }
 
 export class BlockSketch {
