@@ -216,6 +216,7 @@ describe('the lookup (local-blocks.ts)', () => {
     mirror.manifest.delete('big.bin')
     expect(lookup.find(edited.blockSize, edited.hashes)).toEqual([])
     expect(problems).toEqual([])
+    lookup.stop()
   })
 
   it('at start keeps the lists a manifest on disk or in memory names, learns them, and removes the rest', async () => {
@@ -244,5 +245,13 @@ describe('the lookup (local-blocks.ts)', () => {
     expect(lookup.find(inMemory.blockSize, inMemory.hashes).map((s) => s.rel)).toEqual(['y.bin'])
     // Known, but on no mirror loaded now: nothing to open.
     expect(lookup.find(onDisk.blockSize, onDisk.hashes)).toEqual([])
+
+    // Removed from its mirror: the next tidy drops its list, from memory and disk.
+    mirror.manifest.delete('y.bin')
+    await lookup.tidy()
+    lookup.stop()
+    expect(lookup.size).toBe(1)
+    expect(await store.has(inMemory.version)).toBe(false)
+    expect(await store.has(onDisk.version)).toBe(true)
   })
 })

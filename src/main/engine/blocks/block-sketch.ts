@@ -66,6 +66,11 @@ export class BlockSketch {
     return this.versions.size
   }
 
+  /** Every version known (a copy: remove may be called while going through it). */
+  versionsKnown(): string[] {
+    return [...this.versions.keys()]
+  }
+
   has(version: string): boolean {
     return this.versions.has(version)
   }

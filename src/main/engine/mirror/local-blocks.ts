@@ -20,6 +20,8 @@ import { wayIsReal } from './mirror-way'
 
 /** Versions a worker is told about per ask: the best few carry nearly all the blocks. */
 export const MAX_SOURCES = 8
+/** How often lists no manifest names any more are dropped (memory and disk), besides at start. */
+export const TIDY_EVERY_MS = 6 * 60 * 60 * 1000
 
 const FROM_MIRRORS = 0
 const FROM_FOLDER = 1
@@ -48,6 +50,8 @@ export class LocalBlocks {
   private folder: SharedFolderFiles | null = null
   /** The shared folder's files with lists, by version. */
   private readonly folderPaths = new Map<string, string>()
+  private tidyTimer: NodeJS.Timeout | null = null
+  private tidying: Promise<void> = Promise.resolve()
 
   constructor(private readonly options: LocalBlocksOptions) {
     this.mirrorLists = new BlockStore(path.join(options.stateDir, 'mirror-blocks'))
@@ -58,17 +62,40 @@ export class LocalBlocks {
     return this.sketch.size
   }
 
-  /** Tidies the mirrors' lists (those no manifest names) and learns the rest; in the background. */
+  /** Tidies the mirrors' lists (those no manifest names), learns the rest, and tidies again every TIDY_EVERY_MS. */
   async start(): Promise<void> {
-    const named = await this.versionsOnRecord()
-    await this.mirrorLists.prune((hex) => named.has(hex)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') this.options.problem(`tidying the mirrors' block lists: ${error.message}`)
-    })
+    this.tidyTimer = setInterval(() => void this.tidy().catch(() => {}), TIDY_EVERY_MS)
+    this.tidyTimer.unref()
+    await this.tidy()
     for await (const version of this.mirrorLists.versions()) {
       if (this.sketch.has(version)) continue
       const list = await this.mirrorLists.get(version).catch(() => null)
       if (list) this.sketch.add(version, list.blockSize, list.hashes, FROM_MIRRORS)
     }
+  }
+
+  stop(): void {
+    if (this.tidyTimer) clearInterval(this.tidyTimer)
+    this.tidyTimer = null
+  }
+
+  /**
+   * Drops the lists of versions no manifest (on disk or loaded) names, nor the shared folder holds:
+   * files replaced or removed since. One tidy at a time.
+   */
+  tidy(): Promise<void> {
+    this.tidying = this.tidying.then(async () => {
+      const named = await this.versionsOnRecord()
+      for (const [version, rel] of this.folderPaths) {
+        if (this.folder?.get(rel)?.version.toString('hex') === version) named.add(version)
+        else this.folderPaths.delete(version)
+      }
+      for (const version of this.sketch.versionsKnown()) if (!named.has(version)) this.sketch.remove(version)
+      await this.mirrorLists.prune((hex) => named.has(hex)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') this.options.problem(`tidying the mirrors' block lists: ${error.message}`)
+      })
+    })
+    return this.tidying
   }
 
   /** The shared folder's files become sources too: the lists its index kept are learned, in the background. */

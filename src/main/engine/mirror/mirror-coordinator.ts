@@ -207,6 +207,7 @@ export class MirrorCoordinator {
 
   async stop(): Promise<void> {
     this.tasks.stopped = true
+    this.localBlocks.stop()
     this.stateEvents.cancel()
     this.stats.close()
     this.writes.dispose()
