@@ -14,6 +14,7 @@ import { versionOf } from '../../src/main/engine/blocks/block-plan'
 import { BlockStore } from '../../src/main/engine/blocks/block-store'
 import { PartialFile } from '../../src/main/engine/blocks/partial-file'
 import type { LocalSource } from '../../src/main/engine/mirror/jobs'
+import { worthPullingByBlocks } from '../../src/main/engine/mirror/file-receiver'
 import { LocalBlocks, type SharedFolderFiles } from '../../src/main/engine/mirror/local-blocks'
 import { matchLocal, matchedBytes, takeLocal } from '../../src/main/engine/mirror/local-takes'
 import { MirrorManifest, SAVED_VERSIONS } from '../../src/main/engine/mirror/mirror-manifest'
@@ -156,6 +157,18 @@ describe('taking blocks from local files', () => {
     expect(missing).toEqual([])
     const finished = await partial.finish()
     expect(versionOf((await import('node:fs')).readFileSync(finished)).version.toString('hex')).toBe(wanted.version)
+  })
+})
+
+describe('when a file the mirror holds nothing of goes by blocks', () => {
+  it.each([
+    [0, 100, false],
+    [24, 100, false],
+    [25, 100, true],
+    [100, 100, true],
+    [0, 0, false],
+  ])('%d of %d bytes held locally: %s', (local, size, byBlocks) => {
+    expect(worthPullingByBlocks(local, size)).toBe(byBlocks)
   })
 })
 

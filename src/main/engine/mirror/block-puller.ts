@@ -1,8 +1,7 @@
 // Brings a large file into a mirror block by block (docs/PROTOCOL.md §12.8): the peer's block
 // list first, then every block already on disk is taken from there (a partial left by an earlier
-// try, the old copy at the same path, other local files holding blocks of it: local-takes.ts),
-// and only the rest is asked for, in runs pipelined on the
-// worker's connection. Each block is checked against the list before it is written at its offset
+// try, the old copy at the same path, other local files: local-takes.ts), and only the rest is
+// asked for, in runs pipelined on the worker's connection. Each block is checked against the list before it is written at its offset
 // into the partial file, which is renamed into place once every block is verified; a cut transfer
 // keeps its partial, so the next try moves only what is missing.
 import { constants } from 'node:fs'

@@ -1,7 +1,9 @@
 // Brings one file into a mirror: from bytes already on disk (a rename or copy) or over the
-// peer's connection. Every byte goes to a temp file beside the mirrors, is checked against the
-// announced size and version, and only then renamed into place: a cut transfer or a lying peer
-// leaves nothing at the final path. No fsync per file: a mirror can always be fetched again.
+// peer's connection; a large one by blocks when blocks of it are on disk (its old copy, a
+// partial, other local files holding enough of it), else whole. Every byte goes to a temp file
+// beside the mirrors, is checked against the announced size and version, and only then renamed
+// into place: a cut transfer or a lying peer leaves nothing at the final path. No fsync per
+// file: a mirror can always be fetched again.
 //
 // Small files (most of a typical folder) are gathered in memory and written with synchronous
 // calls: this runs in a worker thread, where a few microseconds of blocking beat a trip through
