@@ -3,7 +3,7 @@
 // pull; only what no local file holds crosses the wire, and a local file changed since it was
 // listed gives nothing wrong.
 import { randomBytes } from 'node:crypto'
-import { closeSync, openSync, utimesSync, writeSync } from 'node:fs'
+import { closeSync, openSync, renameSync, utimesSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../src/shared/events'
@@ -39,7 +39,7 @@ function overwrite(file: string, offset: number, bytes: Buffer): void {
 }
 
 describe('blocks from other local files', () => {
-  it("an edited copy of a file another peer sent moves only the changed block", { timeout: 120_000 }, async () => {
+  it("an edited copy of a file another peer sent moves only the changed block, at a second peer or beside it in the same mirror", { timeout: 120_000 }, async () => {
     const serverPort = await startServer()
     const content = randomBytes(24 * MiB)
     const aDir = tempDir('a-')
@@ -56,6 +56,14 @@ describe('blocks from other local files', () => {
     const b = await startClient(serverPort, bDir)
     expect(await syncedBytes(receiver, 'copies/edited.bin', b)).toBe(BLOCK)
     await expectMirrored(bDir, mirrorOf(receiver.dir, b.port), 30_000)
+
+    // And a copy with another edit beside the first peer's own file: from the same mirror.
+    const again = Buffer.from(content)
+    randomBytes(10).copy(again, 2 * BLOCK + 5)
+    const aside = path.join(tempDir('aside-'), 'again.bin')
+    write(path.dirname(aside), 'again.bin', again)
+    renameSync(aside, path.join(aDir, 'again.bin'))
+    expect(await syncedBytes(receiver, 'again.bin', a)).toBe(BLOCK)
     await expectMirrored(aDir, mirrorOf(receiver.dir, a.port), 30_000)
   })
 
