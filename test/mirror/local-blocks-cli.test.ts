@@ -67,6 +67,29 @@ describe('blocks from other local files', () => {
     await expectMirrored(aDir, mirrorOf(receiver.dir, a.port), 30_000)
   })
 
+  it('after the receiver restarts, the lists of what it mirrored are still looked up', { timeout: 120_000 }, async () => {
+    const serverPort = await startServer()
+    const content = randomBytes(24 * MiB)
+    const aDir = tempDir('a-')
+    write(aDir, 'big.bin', content)
+    const a = await startClient(serverPort, aDir)
+    const receiverDir = tempDir('receiver-')
+    const first = await startClient(serverPort, receiverDir)
+    expect(await syncedBytes(first, 'big.bin', a)).toBe(content.length)
+    first.cli.kill()
+    expect((await first.cli.exited).code).toBe(0)
+
+    const receiver = await startClient(serverPort, receiverDir)
+    await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${a.port}` }, 60_000)
+    const edited = Buffer.from(content)
+    randomBytes(4 * KiB).copy(edited, 20 * MiB)
+    const bDir = tempDir('b-')
+    write(bDir, 'edited.bin', edited)
+    const b = await startClient(serverPort, bDir)
+    expect(await syncedBytes(receiver, 'edited.bin', b)).toBe(BLOCK)
+    await expectMirrored(bDir, mirrorOf(receiverDir, b.port), 30_000)
+  })
+
   it("a peer's big file that the receiver's own shared folder holds moves no content", { timeout: 120_000 }, async () => {
     const serverPort = await startServer()
     const content = randomBytes(24 * MiB)
