@@ -87,7 +87,8 @@ export class LocalBlocks {
     this.tidying = this.tidying.then(async () => {
       const named = await this.versionsOnRecord()
       for (const [version, rel] of this.folderPaths) {
-        if (this.folder?.get(rel)?.version.toString('hex') === version) named.add(version)
+        // Before the folder is attached its files cannot be looked at: kept until they can.
+        if (!this.folder || this.folder.get(rel)?.version.toString('hex') === version) named.add(version)
         else this.folderPaths.delete(version)
       }
       for (const version of this.sketch.versionsKnown()) if (!named.has(version)) this.sketch.remove(version)
