@@ -107,6 +107,14 @@ export class BlockStore {
     return list
   }
 
+  /** The versions the store holds entries for (not checked: get does that), one shard at a time. */
+  async *versions(): AsyncGenerator<string> {
+    for (const shard of await readdir(this.dir).catch(() => [] as string[])) {
+      if (!SHARD.test(shard)) continue
+      for (const name of await readdir(path.join(this.dir, shard)).catch(() => [] as string[])) if (ENTRY.test(name) && name.startsWith(shard)) yield name
+    }
+  }
+
   async has(version: Buffer | string): Promise<boolean> {
     return (await this.get(version)) !== null
   }

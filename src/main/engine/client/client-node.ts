@@ -166,14 +166,21 @@ export class ClientNode {
       const stateDir = path.join(this.mirrorDir, STATE_FOLDER)
       // The index and its watcher work on the real folder: a watched symlink to a folder sees no
       // changes made inside it.
+      const localBlocks = this.mirror.localBlocks
       this.index = new FolderIndex(realish(this.options.dir), path.join(stateDir, 'index.json'), this.emit, {
         rescanEveryMs: this.options.rescanEveryMs,
         snapshotAfterMs: this.options.snapshotAfterMs,
+        // Pulls take blocks from the shared folder's big files too.
+        onKeptList: (file, list) => localBlocks.rememberFolderFile(file.path, file.version.toString('hex'), list.blockSize, list.hashes),
       })
       // Listening before the first scan: a large file found then is shown being hashed.
       this.folderStats = new FolderStats(this.index, this.emit)
       this.preparing = new PreparingFiles(this.index, this.emit)
       await this.index.open()
+      const index = this.index
+      void localBlocks
+        .attachFolder({ root: index.root, listDir: index.blockListsDir, list: () => index.list(), get: (rel) => index.get(rel) })
+        .catch((error: unknown) => this.emit({ type: 'error', code: 'io-error', message: `learning the shared folder's block lists: ${String(error)}` }))
       this.folderStats.changed()
       listening = await this.serveFolder(this.index, identity, path.join(stateDir, LAST_PORT_FILE))
       await mirrorStarted

@@ -26,9 +26,11 @@ export class IndexBlockLists {
   private readonly recent = new Map<string, BlockList>()
 
   constructor(
-    dir: string,
+    readonly dir: string,
     private readonly inside: InsideFolder,
     private readonly problem: (message: string) => void,
+    /** A list kept on disk: told, for other pulls to take blocks of the file (mirror/local-blocks.ts). */
+    private readonly kept?: (file: IndexedVersion, list: BlockList) => void,
   ) {
     this.store = new BlockStore(dir)
   }
@@ -39,9 +41,10 @@ export class IndexBlockLists {
     // A file just hashed is the one peers are about to ask for: its list is at hand.
     if (hashes.length > 1) this.keepRecent(file.version.toString('hex'), list)
     if (hashes.length >= STORED_MIN_BLOCKS) {
-      this.store.put(file.version, file.size, blockSize, list.hashes).catch((error: Error) => {
-        this.problem(`keeping the block list of ${file.path}: ${error.message}`)
-      })
+      this.store.put(file.version, file.size, blockSize, list.hashes).then(
+        () => this.kept?.(file, list),
+        (error: Error) => this.problem(`keeping the block list of ${file.path}: ${error.message}`),
+      )
     }
     return list
   }

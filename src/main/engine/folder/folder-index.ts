@@ -27,7 +27,7 @@ import { UnshareablePaths } from './unshareable-paths'
 import { Breather } from '../util/breather'
 import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
 import { loadBlockHash } from '../blocks/block-hash'
-import { IndexBlockLists } from './block-lists'
+import { IndexBlockLists, type IndexedVersion } from './block-lists'
 import type { BlockList } from '../blocks/block-store'
 
 export type { IndexedFile } from './file-hashing'
@@ -40,6 +40,8 @@ export interface FolderIndexOptions {
   rescanEveryMs?: number
   /** How long a file still growing is waited for before it is announced as a snapshot: SNAPSHOT_AFTER_MS (tests shorten it). */
   snapshotAfterMs?: number
+  /** A file's block list the index keeps on disk (one of STORED_MIN_BLOCKS or more), just hashed. */
+  onKeptList?: (file: IndexedVersion, list: BlockList) => void
 }
 
 /**
@@ -120,8 +122,11 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.ignoreFile = new IgnoreFile(root, onEvent)
     this.unshareable = new UnshareablePaths(root, onEvent)
     this.unmounted = new UnmountedFolders(root, onEvent)
-    this.blockLists = new IndexBlockLists(`${statePath.replace(/\.json$/, '')}-blocks`, this.inside, (message) =>
-      this.onEvent({ type: 'error', code: 'io-error', message }),
+    this.blockLists = new IndexBlockLists(
+      `${statePath.replace(/\.json$/, '')}-blocks`,
+      this.inside,
+      (message) => this.onEvent({ type: 'error', code: 'io-error', message }),
+      options.onKeptList,
     )
     this.hasher = new FileHasher(
       this.inside,
@@ -231,6 +236,11 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     const list = await this.blockLists.listOf(file)
     if (list === 'changed') this.recheck(relPath)
     return list
+  }
+
+  /** Where the index keeps the block lists of its big files, by version (blocks/block-store.ts). */
+  get blockListsDir(): string {
+    return this.blockLists.dir
   }
 
   /** Looks at the whole folder again now: what changed unseen is announced, nothing else. */

@@ -1,7 +1,7 @@
 // Brings a large file into a mirror block by block (docs/PROTOCOL.md §12.8): the peer's block
 // list first, then every block already on disk is taken from there (a partial left by an earlier
-// try, the old copy at the same path), and only the rest is asked for, in runs pipelined on the
-// worker's connection. Each block is checked against the list before it is written at its offset
+// try, the old copy at the same path, other local files: local-takes.ts), and only the rest is
+// asked for, in runs pipelined on the worker's connection. Each block is checked against the list before it is written at its offset
 // into the partial file, which is renamed into place once every block is verified; a cut transfer
 // keeps its partial, so the next try moves only what is missing.
 import { constants } from 'node:fs'
@@ -12,7 +12,8 @@ import { PartialFile } from '../blocks/partial-file'
 import { removeOtherPartials } from '../blocks/partial-names'
 import { BlockListError, BlockListJoin, type BlockList } from '../protocol/block-list-frames'
 import type { Message } from '../protocol/messages'
-import type { FileJob, JobResult } from './jobs'
+import type { FileJob, JobResult, LocalSource } from './jobs'
+import { matchLocal, takeLocal, type LocalMatches } from './local-takes'
 import type { MirrorWriter } from './mirror-path'
 import { PeerSessionError, type PeerSession } from './peer-session'
 import { WRITE_FAILED } from './write-failure'
@@ -32,6 +33,14 @@ export interface PullHooks {
   progress(bytes: number, total: number): void
   /** A frame's bytes written to disk: its memory may serve the next frame. */
   recycle?(chunk: Buffer): void
+  /** Other local files that may hold some of these blocks (count × 32 bytes of hashes). */
+  findLocal?(blockSize: number, hashes: Buffer): Promise<LocalSource[]>
+}
+
+/** What the caller learnt before choosing to pull by blocks: the list, and where local files hold blocks of it. */
+export interface KnownList {
+  list: BlockList
+  matches: LocalMatches
 }
 
 export interface PullOutcome {
@@ -41,14 +50,17 @@ export interface PullOutcome {
   size: number
   /** Content bytes that came over the wire. */
   transferred: number
+  /** The file's block hashes (count × 32 bytes). */
+  hashes: Buffer
+  blockSize: number
 }
 
 /**
  * Pulls `job`'s file into a partial beside `target`; resolves once it is whole and verified (the
  * caller renames it), or with a result that needs no pull (not found). Throws PeerSessionError.
  */
-export async function pullByBlocks(job: FileJob, target: string, session: PeerSession, writer: MirrorWriter, hooks: PullHooks): Promise<PullOutcome | Extract<JobResult, { ok: false }>> {
-  const list = await fetchList(job, session)
+export async function pullByBlocks(job: FileJob, target: string, session: PeerSession, writer: MirrorWriter, hooks: PullHooks, known?: KnownList): Promise<PullOutcome | Extract<JobResult, { ok: false }>> {
+  const list = known?.list ?? (await fetchList(job, session))
   if ('kind' in list) return list
   await removeOtherPartials(job.peer.folder, job.path, list.version).catch(() => {})
   const partial = openPartial(job, list, writer)
@@ -56,10 +68,12 @@ export async function pullByBlocks(job: FileJob, target: string, session: PeerSe
     await partial.open().catch(writeFailed(job))
     // The old copy at the same path: an edit leaves most blocks where they were.
     if (partial.verifiedCount < partial.blocks) await takeFromCopy(partial, target, list).catch(writeFailed(job))
+    // Then other local files: a copy at another path, another mirror, the shared folder.
+    if (partial.verifiedCount < partial.blocks) await takeFromOthers(job, partial, list, hooks, known?.matches).catch(writeFailed(job))
     hooks.started(list.size, list.version.toString('hex'))
     const transferred = await fetchMissing(job, session, partial, list, hooks)
     const temp = await partial.finish().catch(writeFailed(job))
-    return { temp, version: list.version.toString('hex'), size: list.size, transferred }
+    return { temp, version: list.version.toString('hex'), size: list.size, transferred, hashes: partial.list.hashes, blockSize: list.blockSize }
   } catch (error) {
     // Whatever was verified stays for the next try; a peer that lied gets its blocks checked again then.
     await partial.abandon().catch(() => {})
@@ -67,7 +81,7 @@ export async function pullByBlocks(job: FileJob, target: string, session: PeerSe
   }
 }
 
-async function fetchList(job: FileJob, session: PeerSession): Promise<BlockList | Extract<JobResult, { ok: false }>> {
+export async function fetchList(job: FileJob, session: PeerSession): Promise<BlockList | Extract<JobResult, { ok: false }>> {
   const join = new BlockListJoin(job.path)
   let answer: Extract<JobResult, { ok: false }> | 'aborted' | null = null
   let reason = ''
@@ -127,6 +141,18 @@ async function takeFromCopy(partial: PartialFile, target: string, list: BlockLis
   } finally {
     await source.close()
   }
+}
+
+/** Blocks other local files hold, by hash (local-blocks.ts finds them, local-takes.ts takes them). */
+async function takeFromOthers(job: FileJob, partial: PartialFile, list: BlockList, hooks: PullHooks, matches?: LocalMatches): Promise<void> {
+  if (!matches) {
+    if (!job.localBlocks || !hooks.findLocal) return
+    const missing = partial.missing()
+    const sources = await hooks.findLocal(list.blockSize, Buffer.concat(missing.map((index) => list.hashes[index]!)))
+    if (sources.length === 0) return
+    matches = await matchLocal({ size: list.size, blockSize: list.blockSize, hashes: partial.list.hashes }, sources, missing)
+  }
+  await takeLocal(partial, matches)
 }
 
 /** Contiguous runs of the blocks still missing, each at most RUN_BYTES (one block at least). */

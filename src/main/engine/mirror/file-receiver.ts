@@ -1,7 +1,9 @@
 // Brings one file into a mirror: from bytes already on disk (a rename or copy) or over the
-// peer's connection. Every byte goes to a temp file beside the mirrors, is checked against the
-// announced size and version, and only then renamed into place: a cut transfer or a lying peer
-// leaves nothing at the final path. No fsync per file: a mirror can always be fetched again.
+// peer's connection; a large one by blocks when blocks of it are on disk (its old copy, a
+// partial, other local files holding enough of it), else whole. Every byte goes to a temp file
+// beside the mirrors, is checked against the announced size and version, and only then renamed
+// into place: a cut transfer or a lying peer leaves nothing at the final path. No fsync per
+// file: a mirror can always be fetched again.
 //
 // Small files (most of a typical folder) are gathered in memory and written with synchronous
 // calls: this runs in a worker thread, where a few microseconds of blocking beat a trip through
@@ -15,8 +17,12 @@ import { MirrorWriter, pathInMirror } from './mirror-path'
 import { PeerSessionError, type PeerSession } from './peer-session'
 import { WRITE_FAILED } from './write-failure'
 import { VersionHasher } from '../blocks/version-hasher'
-import { pullByBlocks } from './block-puller'
+import { fetchList, pullByBlocks, type KnownList } from './block-puller'
 import { partialBeside } from '../blocks/partial-names'
+import { blockCount, blockSizeFor } from '../blocks/block-plan'
+import { BLOCK_HASH_BYTES } from '../blocks/block-hash'
+import { LOCAL_LIST_MIN_BLOCKS, matchedBytes, matchLocal, NO_MATCHES } from './local-takes'
+import type { LocalSource } from './jobs'
 
 const PROGRESS_EVERY_MS = 100
 /** Files up to this size are gathered in memory; larger ones go to the hash writer. */
@@ -27,6 +33,17 @@ export const REPORTED_FILE_BYTES = 256 * 1024
 export interface ReceiverHooks {
   started(total: number, version: string): void
   progress(bytes: number, total: number): void
+  /** Other local files that may hold some of these blocks (count × 32 bytes of hashes): local-blocks.ts. */
+  findLocal?(blockSize: number, hashes: Buffer): Promise<LocalSource[]>
+}
+
+/**
+ * Whether a file the mirror holds nothing of goes by blocks: when other local files hold at
+ * least a quarter of it. Bytes fetched cost more by blocks than whole (the hash writer's path),
+ * so a few shared blocks are not worth it.
+ */
+export function worthPullingByBlocks(localBytes: number, size: number): boolean {
+  return size > 0 && localBytes * 4 >= size
 }
 
 type Done = Extract<JobResult, { kind: 'file'; ok: true }>
@@ -54,16 +71,34 @@ export class FileReceiver {
       if (!existsSync(job.reuseFrom)) return { kind: 'file', ok: false, outcome: 'source-gone' }
     }
     if (job.size > SMALL_FILE_BYTES && holdsBlocks(job, target)) return this.pull(job, target, await session(), hooks)
+    // Nothing of it here: a big one whose blocks other local files hold still goes by blocks.
+    if (job.localBlocks && hooks.findLocal && blockCount(job.size) >= LOCAL_LIST_MIN_BLOCKS) {
+      const peer = await session()
+      const known = await this.lookLocally(job, peer, hooks.findLocal)
+      if (known && 'kind' in known) return known
+      if (known) return this.pull(job, target, peer, hooks, known)
+      return this.fetch(job, target, peer, hooks)
+    }
     return this.fetch(job, target, await session(), hooks)
   }
 
+  /** The peer's list and where local files hold its blocks, if they hold enough to pull by blocks. */
+  private async lookLocally(job: FileJob, session: PeerSession, findLocal: NonNullable<ReceiverHooks['findLocal']>): Promise<KnownList | Extract<JobResult, { ok: false }> | null> {
+    const list = await fetchList(job, session)
+    if ('kind' in list) return list
+    const hashes = Buffer.concat(list.hashes)
+    const sources = await findLocal(list.blockSize, hashes)
+    const matches = sources.length > 0 ? await matchLocal({ size: list.size, blockSize: list.blockSize, hashes }, sources) : NO_MATCHES
+    return worthPullingByBlocks(matchedBytes(list, matches), list.size) ? { list, matches } : null
+  }
+
   /** A large file, by blocks: what the mirror holds already is not fetched again (block-puller.ts). */
-  private async pull(job: FileJob, target: string, session: PeerSession, hooks: ReceiverHooks): Promise<JobResult> {
+  private async pull(job: FileJob, target: string, session: PeerSession, hooks: ReceiverHooks, known?: KnownList): Promise<JobResult> {
     const pool = this.hashWriter.pool
     const recycle = (chunk: Buffer): void => {
       if (pool.lentFor(chunk)) pool.give(chunk.buffer as ArrayBuffer)
     }
-    const pulled = await pullByBlocks(job, target, session, this.writer, { ...hooks, recycle })
+    const pulled = await pullByBlocks(job, target, session, this.writer, { ...hooks, recycle }, known)
     if ('kind' in pulled) return pulled
     try {
       this.writer.commit(pulled.temp, target, job.keepAs)
@@ -71,7 +106,7 @@ export class FileReceiver {
       rmSync(pulled.temp, { force: true })
       throw new PeerSessionError(WRITE_FAILED, `could not place ${job.path} from ${job.peer.key}: ${(error as Error).message}`, true)
     }
-    return placed('fetched', pulled.version, pulled.size, target, pulled.transferred)
+    return withList(placed('fetched', pulled.version, pulled.size, target, pulled.transferred), pulled.blockSize, pulled.hashes)
   }
 
   private async copyLocal(job: FileJob, target: string): Promise<Done | null> {
@@ -93,7 +128,7 @@ export class FileReceiver {
       await closeStream(out)
       if (hash.bytes !== job.size || hash.digest().toString('hex') !== job.version) return null
       this.writer.commit(temp, target, job.keepAs)
-      return placed('reused', job.version, job.size, target, 0)
+      return withList(placed('reused', job.version, job.size, target, 0), hash.blockSize, hash.hashes)
     } finally {
       out?.destroy()
       await source.close().catch(() => {})
@@ -182,6 +217,7 @@ export class FileReceiver {
         const { version, size } = announced!
         let mtimeMs: number | undefined
         let actual: string
+        let hashes: Buffer | null = null
         if (sink) {
           const written = await sink.finish().catch((error: Error) => {
             throw new PeerSessionError(WRITE_FAILED, `could not write ${job.path} from ${job.peer.key}: ${error.message}`, true)
@@ -189,6 +225,7 @@ export class FileReceiver {
           sink = null
           actual = written.digest
           mtimeMs = written.mtimeMs
+          hashes = written.hashes
         } else {
           actual = hash!.digest().toString('hex')
         }
@@ -201,7 +238,8 @@ export class FileReceiver {
         }
         if (size <= SMALL_FILE_BYTES) mtimeMs = placeSmallFile(this.writer, job, target, temp, chunks)
         else this.writer.commit(temp, target, job.keepAs)
-        return placed('fetched', version, size, target, size, mtimeMs)
+        const done = placed('fetched', version, size, target, size, mtimeMs)
+        return hashes ? withList(done, blockSizeFor(size), hashes) : done
       })
       .catch(async (error: unknown) => {
         // Nothing half-written stays at the final path. What a large file had received stays
@@ -226,6 +264,13 @@ export class FileReceiver {
 function holdsBlocks(job: FileJob, target: string): boolean {
   if (existsSync(partialBeside(target, job.path, Buffer.from(job.version, 'hex')))) return true
   return lstatSync(target, { throwIfNoEntry: false })?.isFile() === true
+}
+
+/** A placed file's result with its block list, when it is big enough for other pulls to look it up. */
+function withList(done: Done, blockSize: number, hashes: Buffer | Buffer[]): Done {
+  const count = Array.isArray(hashes) ? hashes.length : hashes.length / BLOCK_HASH_BYTES
+  if (count < LOCAL_LIST_MIN_BLOCKS) return done
+  return { ...done, list: { blockSize, hashes: Array.isArray(hashes) ? Buffer.concat(hashes) : hashes } }
 }
 
 /** Keeps a cut whole-file transfer as the partial of its version; false if it cannot. */

@@ -42,7 +42,7 @@ type ToThread =
 
 type FromThread =
   | { op: 'written'; id: number; bytes: number; memory: ArrayBuffer }
-  | { op: 'done'; id: number; digest: string; mtimeMs: number }
+  | { op: 'done'; id: number; digest: string; mtimeMs: number; hashes: Uint8Array }
   | { op: 'failed'; id: number; message: string }
 
 /** The thread's side: opens, hashes and writes each file it is sent, in the order sent. */
@@ -108,7 +108,9 @@ export function serveHashWriter(port: MessagePort): void {
             } catch (error) {
               return report(message.id, error)
             }
-            port.postMessage({ op: 'done', id: message.id, digest, mtimeMs } satisfies FromThread)
+            // The block list too: other pulls may take blocks of this file (local-blocks.ts).
+            const hashes = Buffer.concat(entry.hash.hashes)
+            port.postMessage({ op: 'done', id: message.id, digest, mtimeMs, hashes } satisfies FromThread)
           },
           (error: unknown) => report(message.id, error),
         )
@@ -204,13 +206,20 @@ export class HashWriter {
 
 type Post = (message: ToThread, transfer?: ArrayBuffer[]) => void
 
+export interface SinkResult {
+  digest: string
+  mtimeMs: number
+  /** The file's block hashes, count × 32 bytes. */
+  hashes: Buffer
+}
+
 export class FileSink {
   /** Bytes handed to the thread and not yet written. */
   pending = 0
   private failure: string | null = null
   private drained: (() => void) | null = null
-  private settle: { resolve(result: { digest: string; mtimeMs: number }): void; reject(error: Error): void } | null = null
-  private result: { digest: string; mtimeMs: number } | null = null
+  private settle: { resolve(result: SinkResult): void; reject(error: Error): void } | null = null
+  private result: SinkResult | null = null
 
   constructor(
     private readonly id: number,
@@ -258,8 +267,8 @@ export class FileSink {
     this.checkDrained()
   }
 
-  /** Every chunk is written: the version (hex) of all of them, and the file's mtime. */
-  finish(): Promise<{ digest: string; mtimeMs: number }> {
+  /** Every chunk is written: the version (hex) of all of them, the file's mtime and block hashes. */
+  finish(): Promise<SinkResult> {
     return new Promise((resolve, reject) => {
       this.settle = { resolve, reject }
       if (this.failure) return this.settleNow()
@@ -282,7 +291,7 @@ export class FileSink {
       this.pending -= message.bytes
       return this.checkDrained()
     }
-    if (message.op === 'done') this.result = { digest: message.digest, mtimeMs: message.mtimeMs }
+    if (message.op === 'done') this.result = { digest: message.digest, mtimeMs: message.mtimeMs, hashes: Buffer.from(message.hashes.buffer, message.hashes.byteOffset, message.hashes.byteLength) }
     else this.failure ??= message.message
     this.release()
     this.checkDrained()

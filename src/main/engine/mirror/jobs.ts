@@ -35,6 +35,28 @@ export interface FileJob {
    * (the mirror history), or null to keep nothing.
    */
   keepAs?: string | null
+  /**
+   * Other local files with blocks of this file's block size are known (local-blocks.ts): the
+   * worker may ask which of them hold blocks it wants. Absent: none, nothing to ask.
+   */
+  localBlocks?: boolean
+}
+
+/**
+ * A local file that may hold blocks a pull wants (local-blocks.ts): opened by the worker only
+ * inside `root` (proven by the descriptor, never through a link), its list read from `listDir`.
+ */
+export interface LocalSource {
+  version: string
+  size: number
+  /** The shared folder or a mirror folder, and the file's path in it ('/'-separated). */
+  root: string
+  rel: string
+  /** What `root` must be (lstat: a link put in its place is not it). */
+  rootDev: number
+  rootIno: number
+  /** The block store holding its list. */
+  listDir: string
 }
 
 export type Job = ListJob | FileJob
@@ -59,6 +81,8 @@ export type JobResult =
       transferred: number
       /** The placed file's mtime, for the manifest (read in the worker, off the main thread). */
       mtimeMs: number
+      /** Its block list, for a file big enough that other pulls may take blocks of it (local-blocks.ts). */
+      list?: { blockSize: number; hashes: Uint8Array }
     }
   | { kind: 'file'; ok: false; outcome: 'not-found' }
   /** The local file to copy from was moved away meanwhile (the other half of a rename). */
@@ -72,6 +96,8 @@ export type MainToWorker =
   | { kind: 'connect'; peer: PeerRef }
   /** The peer left: drop its connection. */
   | { kind: 'forget'; peer: string }
+  /** The answer to a `find-blocks` of this worker's. */
+  | { kind: 'blocks-found'; ask: number; sources: LocalSource[] }
 
 export interface WorkerInit {
   workerId: number
@@ -88,4 +114,6 @@ export type WorkerToMain =
   | { type: 'list-part'; id: number; files: ListEntry[] }
   | { type: 'started'; id: number; total: number; version: string }
   | { type: 'progress'; id: number; bytes: number; total: number }
+  /** Which local files may hold some of these blocks (count × 32 bytes of hashes)? Answered by `blocks-found`. */
+  | { type: 'find-blocks'; id: number; ask: number; blockSize: number; hashes: Uint8Array }
   | { type: 'done'; id: number; result: JobResult }

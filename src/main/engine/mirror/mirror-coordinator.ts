@@ -32,6 +32,7 @@ import { PeerDeletions } from './peer-deletions'
 import { PAUSE_FILE, PauseState } from './pause-state'
 import { WorkerPool } from './worker-pool'
 import { loadBlockHash } from '../blocks/block-hash'
+import { LocalBlocks } from './local-blocks'
 
 export interface MirrorOptions {
   mirrorRoot: string
@@ -88,6 +89,8 @@ export class MirrorCoordinator {
   /** Each peer's deletions, through its mass-delete hold. */
   private readonly deletions: PeerDeletions
   private readonly pauses: PauseState
+  /** Blocks by hash in every local file with a kept list: pulls take them instead of fetching. */
+  readonly localBlocks: LocalBlocks
   /** Peers the registry announces now, mirrored or not (paused), by endpoint key, with the device ID each connection pins. */
   private readonly announced = new Map<string, { endpoint: Endpoint; id: string; name: string }>()
 
@@ -102,6 +105,11 @@ export class MirrorCoordinator {
       onEvent: options.onEvent,
       problem: (message) => this.tasks.report('io-error', message),
       mirrors: () => this.peers.values(),
+    })
+    this.localBlocks = new LocalBlocks({
+      stateDir: this.stateDir,
+      mirrors: () => this.peers.values(),
+      problem: (message) => this.tasks.report('io-error', message),
     })
     this.devices = new DeviceMirrors({ mirrorRoot: options.mirrorRoot, stateDir: this.stateDir, problem: (message) => this.tasks.report('io-error', message) })
     this.peers = new PeerTable({
@@ -180,11 +188,16 @@ export class MirrorCoordinator {
           return this.jobs.accept(job, state?.online ? state.generation : undefined)
         },
         message: (job, message) => this.results.onWorkerMessage(job, message),
-        done: (job, result) => this.tasks.background(this.results.onDone(job, result), () => `placing ${job.kind === 'file' ? job.path : 'a list'} from ${job.peer.key}`),
+        done: (job, result) => {
+          if (result.kind === 'file' && result.ok && result.list) this.tasks.background(this.localBlocks.placed(result.version, result.size, result.list), () => `keeping the block list of ${job.peer.key}'s file`)
+          this.tasks.background(this.results.onDone(job, result), () => `placing ${job.kind === 'file' ? job.path : 'a list'} from ${job.peer.key}`)
+        },
+        findBlocks: (_job, blockSize, hashes) => Promise.resolve(this.localBlocks.find(blockSize, hashes)),
         changed: () => this.stateEvents.schedule(),
       },
     )
     await this.files.start()
+    this.tasks.background(this.localBlocks.start(), () => "learning the mirrors' block lists")
     // Paused before the last stop: still paused, and said so.
     this.pauses.load()
     if (this.pauses.all) this.options.onEvent({ type: 'paused' })
@@ -194,6 +207,7 @@ export class MirrorCoordinator {
 
   async stop(): Promise<void> {
     this.tasks.stopped = true
+    this.localBlocks.stop()
     this.stateEvents.cancel()
     this.stats.close()
     this.writes.dispose()
@@ -406,6 +420,7 @@ export class MirrorCoordinator {
       reuseFrom: decision.reuse ? (this.files.localCopyOf(want.version, where.path) ?? (decision.probe ? this.files.unrecorded(state, where.path, want.size) : null)) : null,
       // What it replaces goes to the history (the worker links it there before the rename).
       keepAs: have !== null ? this.files.reserveKeep(state) : null,
+      ...(this.localBlocks.knows(want.size) ? { localBlocks: true } : {}),
     }
     await this.jobs.produce(state.generation, job)
   }

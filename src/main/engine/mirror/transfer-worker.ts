@@ -6,7 +6,7 @@ import { BatchReceiver, FILES_PER_BATCH, isBatchable } from './batch-receiver'
 import { FileReceiver } from './file-receiver'
 import { crash, loadBlockHash } from '../blocks/block-hash'
 import { HASH_WRITER_ROLE, HashWriter, serveHashWriter } from './hash-writer'
-import type { FileJob, Job, JobResult, ListJob, MainToWorker, PeerRef, WorkerInit, WorkerToMain } from './jobs'
+import type { FileJob, Job, JobResult, ListJob, LocalSource, MainToWorker, PeerRef, WorkerInit, WorkerToMain } from './jobs'
 import { PeerSession, PeerSessionError } from './peer-session'
 import { TokenBucket } from '../net/token-bucket'
 import { asWriteFailure } from './write-failure'
@@ -72,10 +72,22 @@ function serveTransfers(init: WorkerInit): void {
     return { kind: 'list', ok: true, files }
   }
 
+  /** Asks for local blocks waiting for the main thread's answer, by number. */
+  const asking = new Map<number, (sources: LocalSource[]) => void>()
+  let asks = 0
+  function findLocal(job: FileJob, blockSize: number, hashes: Buffer): Promise<LocalSource[]> {
+    const ask = ++asks
+    return new Promise((resolve) => {
+      asking.set(ask, resolve)
+      post({ type: 'find-blocks', id: job.id, ask, blockSize, hashes }, true)
+    })
+  }
+
   function runFile(job: FileJob): Promise<JobResult> {
     return receiver.receive(job, () => sessionFor(job), {
       started: (total, version) => post({ type: 'started', id: job.id, total, version }),
       progress: (bytes, total) => post({ type: 'progress', id: job.id, bytes, total }),
+      ...(job.localBlocks ? { findLocal: (blockSize: number, hashes: Buffer) => findLocal(job, blockSize, hashes) } : {}),
     })
   }
 
@@ -134,6 +146,11 @@ function serveTransfers(init: WorkerInit): void {
   const handle = (message: MainToWorker): void => {
     if (!Array.isArray(message)) {
       if (message.kind === 'forget') return closeSession(message.peer)
+      if (message.kind === 'blocks-found') {
+        asking.get(message.ask)?.(message.sources)
+        asking.delete(message.ask)
+        return
+      }
       // A failed early connection is no one's error: the first job opens it again and reports.
       return void sessionFor(message).catch(() => {})
     }

@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { WorkerState } from '../../../shared/events'
-import type { FileJob, Job, JobResult, MainToWorker, PeerRef, WorkerInit, WorkerToMain } from './jobs'
+import type { FileJob, Job, JobResult, LocalSource, MainToWorker, PeerRef, WorkerInit, WorkerToMain } from './jobs'
 import type { JobRing } from './job-ring'
 
 export interface PoolHooks {
@@ -12,6 +12,8 @@ export interface PoolHooks {
   message(job: Job, message: WorkerToMain): void
   done(job: Job, result: JobResult): void
   changed(): void
+  /** Local files that may hold some of a pull's blocks (local-blocks.ts); none when absent. */
+  findBlocks?(job: Job, blockSize: number, hashes: Buffer): Promise<LocalSource[]>
 }
 
 interface Slot {
@@ -170,6 +172,11 @@ export class WorkerPool {
     let finished = false
     for (const message of messages) {
       const job = slot.jobs.get(message.id)
+      // Always answered: the worker's pull waits for it.
+      if (message.type === 'find-blocks') {
+        this.answerFind(slot, job, message)
+        continue
+      }
       if (!job) continue
       if (message.type !== 'done') {
         this.hooks.message(job, message)
@@ -180,6 +187,15 @@ export class WorkerPool {
       finished = true
     }
     if (finished) this.dispatch()
+  }
+
+  private answerFind(slot: Slot, job: Job | undefined, ask: Extract<WorkerToMain, { type: 'find-blocks' }>): void {
+    const hashes = Buffer.from(ask.hashes.buffer, ask.hashes.byteOffset, ask.hashes.byteLength)
+    const found = job && this.hooks.findBlocks ? this.hooks.findBlocks(job, ask.blockSize, hashes) : Promise.resolve([])
+    found
+      .catch(() => [])
+      .then((sources) => slot.worker.postMessage({ kind: 'blocks-found', ask: ask.ask, sources } satisfies MainToWorker))
+      .catch(() => {})
   }
 
   private onCrash(slot: Slot, error: Error): void {
