@@ -6,7 +6,7 @@ import { appendFileSync, closeSync, openSync, readdirSync, writeSync } from 'nod
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { versionOf } from '../../src/main/engine/blocks/block-plan'
-import { runsOf } from '../../src/main/engine/mirror/block-puller'
+import { runsOf } from '../../src/main/engine/mirror/run-plan'
 import { killAll } from '../helpers/cli'
 import { FakePeer, type FakePeerOptions } from '../helpers/fake-peer'
 import { expectMirrored, startClient, startServer, write } from '../helpers/mirror-clients'
