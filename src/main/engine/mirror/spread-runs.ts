@@ -62,11 +62,13 @@ export class SpreadRuns {
     if (message.failure && (!spread.failure || (spread.failure.retry && !message.failure.retry))) spread.failure = message.failure
     if (--spread.open > 0) return
     this.spreads.delete(message.owner)
-    void spread.marking.then(() => {
+    // Settled once every mark is made: the record then holds every block a worker verified.
+    const settle = (): void => {
       const { job, failure, markError } = spread
       if (failure) spread.settle({ error: new PeerSessionError(failure.code, failure.reason, failure.retry) })
       else if (markError) spread.settle({ error: asWriteFailure({ peer: job.peer.key, path: job.path }, markError) })
       else spread.settle({ transferred: spread.transferred })
-    })
+    }
+    spread.marking.then(settle, settle)
   }
 }
