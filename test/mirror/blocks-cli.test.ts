@@ -73,7 +73,8 @@ describe('blocks between real clients', () => {
     // 24 MiB: blocks of 128 KiB.
     write(senderDir, 'big.bin', randomBytes(24 * MiB))
     const sender = await startClient(serverPort, senderDir)
-    const receiver = await startClient(serverPort, tempDir('receiver-'))
+    // One worker: the file's own job waits there for its runs, which the same worker takes.
+    const receiver = await startClient(serverPort, tempDir('receiver-'), '-w', '1')
     await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` }, 60_000)
     const mirror = mirrorOf(receiver.dir, sender.port)
 
