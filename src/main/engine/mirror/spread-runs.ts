@@ -18,7 +18,7 @@ interface Spread {
   /** Runs not ended yet. */
   open: number
   transferred: number
-  /** Marks in the partial, in the order they came. */
+  /** Marks in the partial (and the record writes they start), all of them. */
   marking: Promise<void>
   markError: unknown
   failure: Failure | null
@@ -53,7 +53,9 @@ export class SpreadRuns {
       for (const index of message.blocks) {
         // A block index outside the file is no block of it: never marked.
         if (!Number.isInteger(index) || index < 0 || index >= spread.partial.blocks || spread.partial.isVerified(index)) continue
-        spread.marking = spread.marking.then(() => spread.partial.markVerified(index)).catch((error: unknown) => void (spread.markError ??= error))
+        // Marked at once (the bit is set before markVerified's first await; its record writes queue).
+        const marked = spread.partial.markVerified(index).catch((error: unknown) => void (spread.markError ??= error))
+        spread.marking = Promise.all([spread.marking, marked]).then(() => {})
         spread.verified(index)
       }
       return
