@@ -28,6 +28,8 @@ export async function receiveRun(job: RunJob, session: PeerSession, hooks: RunHo
     hashAt: (index: number) => hashes.subarray((index - job.first) * BLOCK_HASH_BYTES, (index - job.first + 1) * BLOCK_HASH_BYTES),
   }
   const handle = await openPartialForBlocks(job.peer.folder, job.path, version).catch((error: unknown) => {
+    // Gone since its owner made it (removed by hand, the folder moved): the file is tried again, not the disk waited for.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new PeerSessionError('partial-gone', `the partial of ${job.path} is gone`, true)
     throw asWriteFailure(target, error)
   })
   try {
