@@ -2,23 +2,25 @@
 // moves only the blocks that changed, a peer that lies about a block gets no byte of it into
 // the mirror, and the block is fetched again once the peer announces the file anew.
 import { randomBytes } from 'node:crypto'
-import { appendFileSync, closeSync, openSync, readdirSync, renameSync, writeFileSync, writeSync } from 'node:fs'
+import { appendFileSync, closeSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { versionOf } from '../../src/main/engine/blocks/block-plan'
 import { runsOf } from '../../src/main/engine/mirror/run-plan'
 import { killAll } from '../helpers/cli'
+import { canMount, mounted, unmountAll } from '../helpers/mount'
 import { freePort } from '../helpers/ports'
 import { FakePeer, type FakePeerOptions } from '../helpers/fake-peer'
 import { expectMirrored, startClient, startServer, write } from '../helpers/mirror-clients'
 import { removeTempDirs, tempDir } from '../helpers/temp'
-import { mirrorOf, sha256, treeOf } from '../helpers/tree'
+import { mirrorOf, peerFolderName, sha256, treeOf } from '../helpers/tree'
 
 const KiB = 1024
 const MiB = 1024 * KiB
 
 afterEach(() => {
   killAll()
+  unmountAll()
   removeTempDirs()
 })
 
@@ -200,6 +202,51 @@ describe('blocks between real clients', () => {
     // own worker keeps for all of them has every block of it.
     const synced = syncedAfter(receiver, 'big.bin', 1)!
     expect(synced.type === 'file-synced' && synced.transferred).toBeLessThanOrEqual(size - received)
+    expect(readdirSync(mirror)).toEqual(['big.bin'])
+  })
+})
+
+/** Fills the disk holding `dir` with one file until it refuses; returns the file. */
+function fillDisk(dir: string): string {
+  const ballast = path.join(dir, 'ballast.bin')
+  const fd = openSync(ballast, 'w')
+  try {
+    for (;;) writeSync(fd, Buffer.alloc(256 * KiB))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error
+  } finally {
+    closeSync(fd)
+  }
+  return ballast
+}
+
+describe.skipIf(!canMount('tmpfs'))('a disk that fills while the workers write a file’s runs', () => {
+  it('one write-failed error, the old copy untouched at its path, and the rest comes once room is made', { timeout: 120_000 }, async () => {
+    const mirrorRoot = mounted('tmpfs', 'size=24m')!
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    const v1 = randomBytes(2 * MiB)
+    write(senderDir, 'big.bin', v1)
+    const sender = await startClient(serverPort, senderDir, '--limit-rate', String(2 * 1024))
+    const receiver = await startClient(serverPort, tempDir('receiver-'), '--mirror', mirrorRoot, '-w', '4')
+    await receiver.cli.waitFor('file-synced', { path: 'big.bin' }, 30_000)
+    const mirror = path.join(mirrorRoot, peerFolderName(sender.port))
+
+    // 8 MiB of new bytes: four runs over four workers, two seconds and more at the sender's pace.
+    const v2 = randomBytes(8 * MiB)
+    replaceWhole(senderDir, 'big.bin', v2)
+    await receiver.cli.until(() => receiver.cli.events.some((e) => e.type === 'transfer-progress' && e.path === 'big.bin' && e.total === v2.length && e.bytes >= MiB), 30_000, 'a first MiB of the new big.bin')
+    const ballast = fillDisk(mirrorRoot)
+    const writeErrors = () => receiver.cli.events.filter((e) => e.type === 'error' && e.code === 'write-failed')
+    await receiver.cli.until(() => writeErrors().length > 0, 30_000, 'a write-failed error')
+    // Nothing of the new version at the final path: the old copy, whole.
+    expect(treeOf(mirror)['big.bin']).toBe(sha256(v1).toString('hex'))
+    expect(receiver.cli.child.exitCode).toBeNull()
+
+    rmSync(ballast)
+    await receiver.cli.until(() => syncedAfter(receiver, 'big.bin', 1) !== undefined, 60_000, 'the new big.bin')
+    await expectMirrored(senderDir, mirror)
+    expect(writeErrors()).toHaveLength(1)
     expect(readdirSync(mirror)).toEqual(['big.bin'])
   })
 })
