@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { loadBlockHash } from '../../src/main/engine/blocks/block-hash'
 import { blockRange, versionOf } from '../../src/main/engine/blocks/block-plan'
 import type { BlockList } from '../../src/main/engine/blocks/block-store'
-import { PartialFile, RECORD_EVERY_BYTES, recordBytes } from '../../src/main/engine/blocks/partial-file'
+import { openPartialForBlocks, PartialFile, RECORD_EVERY_BYTES, recordBytes, writeAt } from '../../src/main/engine/blocks/partial-file'
 import { isPartialTemp, isYoungPartial, PARTIAL_MAX_AGE_MS, partialName, removeOtherPartials, sweepPartials } from '../../src/main/engine/blocks/partial-names'
 import { canMount, mounted, unmountAll } from '../helpers/mount'
 
@@ -335,6 +335,47 @@ describe.skipIf(!canMount('tmpfs'))('a disk that refuses', () => {
     const readOnly = mounted('tmpfs', 'size=1m,ro')!
     const content = contentOf(300 * KiB)
     await expect(new PartialFile(readOnly, 'f', content.version, content.list).open()).rejects.toMatchObject({ code: 'EROFS' })
+  })
+})
+
+describe('written by other threads (a big file spread over the workers)', () => {
+  it('another handle writes verified blocks at their offsets; the owner records them and finishes the file', async () => {
+    const content = contentOf(5 * 128 * KiB + 7)
+    const partial = new PartialFile(folder, 'sub/f', content.version, content.list)
+    await partial.open()
+    // Two writers, as two workers, each through its own descriptor, out of order.
+    const [a, b] = await Promise.all([openPartialForBlocks(folder, 'sub/f', content.version), openPartialForBlocks(folder, 'sub/f', content.version)])
+    for (const [handle, index] of [[b, 4], [a, 0], [b, 5], [a, 2], [b, 1], [a, 3]] as const) {
+      await writeAt(handle!, [blockOf(content, index)], blockRange(content.list.size, content.list.blockSize, index).offset)
+      await partial.markVerified(index)
+    }
+    await Promise.all([a!.close(), b!.close()])
+    expect(readFileSync(await partial.finish()).equals(content.bytes)).toBe(true)
+  })
+
+  it('is never made by them: no partial, no file', async () => {
+    const content = contentOf(300 * KiB)
+    await expect(openPartialForBlocks(folder, 'f', content.version)).rejects.toMatchObject({ code: 'ENOENT' })
+    expect(readdirSync(folder)).toEqual([])
+  })
+
+  it('a link at its name, or on the way, is not written through', async () => {
+    const content = contentOf(300 * KiB)
+    const outside = path.join(root, 'precious')
+    writeFileSync(outside, 'keep me')
+    symlinkSync(outside, path.join(folder, partialName('f', content.version)))
+    await expect(openPartialForBlocks(folder, 'f', content.version)).rejects.toMatchObject({ code: 'ELOOP' })
+    const elsewhere = path.join(root, 'elsewhere')
+    mkdirSync(elsewhere)
+    writeFileSync(path.join(elsewhere, partialName('g', content.version)), '')
+    symlinkSync(elsewhere, path.join(folder, 'sub'))
+    await expect(openPartialForBlocks(folder, 'sub/g', content.version)).rejects.toMatchObject({ code: 'bad-path' })
+    expect(readFileSync(outside, 'utf8')).toBe('keep me')
+  })
+
+  it.each(['../outside', '/etc/passwd', ''])('is not opened for the path %j', async (rel) => {
+    const content = contentOf(300 * KiB)
+    await expect(openPartialForBlocks(folder, rel, content.version)).rejects.toMatchObject({ code: 'bad-path' })
   })
 })
 

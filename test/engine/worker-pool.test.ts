@@ -5,7 +5,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { JobRing } from '../../src/main/engine/mirror/job-ring'
 import type { Job, JobResult } from '../../src/main/engine/mirror/jobs'
-import { BOOTING_AT_ONCE, WorkerPool } from '../../src/main/engine/mirror/worker-pool'
+import { BOOTING_AT_ONCE, JOBS_PER_WORKER, WorkerPool } from '../../src/main/engine/mirror/worker-pool'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
 afterEach(() => removeTempDirs())
@@ -23,6 +23,29 @@ parentPort.on('message', (jobs) => {
 const PEER_ID = '00'.repeat(32)
 /** What every worker is given: this device's certificate and key (unused by the answering script), and its name. */
 const INIT = { certPem: '', keyPem: '', name: 'pool-test' }
+
+/**
+ * A file job spreads (and waits until told its runs ended); run jobs are answered only once the
+ * worker holds a full load of them at once (JOBS_PER_WORKER, passed as workerData.full).
+ */
+const SPREADING_WORKER = `
+import { parentPort, workerData } from 'node:worker_threads'
+let runs = []
+parentPort.on('message', (message) => {
+  if (!Array.isArray(message)) {
+    if (message.kind === 'run-ended') parentPort.postMessage([{ type: 'done', id: message.owner, result: { kind: 'file', ok: false, outcome: 'not-found' } }])
+    return
+  }
+  for (const job of message) {
+    if (job.kind === 'file') parentPort.postMessage([{ type: 'spread', id: job.id, runs: [], version: '', size: 0, blockSize: 0, hashes: new Uint8Array() }])
+    else runs.push(job)
+  }
+  if (runs.length === workerData.full) {
+    parentPort.postMessage(runs.map((job) => ({ type: 'done', id: job.id, result: { kind: 'run', ok: true } })))
+    runs = []
+  }
+})
+`
 
 function listJob(id: number): Job {
   return { kind: 'list', id, peer: { ip: '127.0.0.1', port: 40002, id: PEER_ID, key: '127.0.0.1:40002', folder: '/nonexistent' } }
@@ -92,4 +115,40 @@ describe('WorkerPool', () => {
       await pool.stop()
     }
   })
+
+  it('a file job waiting for its runs takes no room: its one worker still takes a full load of runs, and hears of their end', async () => {
+    const script = path.join(tempDir('pool-'), 'worker.mjs')
+    writeFileSync(script, SPREADING_WORKER)
+    const ring = new JobRing<Job>(JOBS_PER_WORKER)
+    const peer = listJob(0).peer
+    let runsDone = 0
+    let finished: (result: JobResult) => void = () => {}
+    const fileDone = new Promise<JobResult>((resolve) => (finished = resolve))
+    const pool: WorkerPool = new WorkerPool(1, script, { ...INIT, full: JOBS_PER_WORKER } as typeof INIT, ring, {
+      accept: () => true,
+      message: (job, message) => {
+        if (message.type !== 'spread') return
+        void (async () => {
+          for (let i = 0; i < JOBS_PER_WORKER; i++) {
+            await ring.put({ kind: 'run', id: 100 + i, peer, path: 'big.bin', owner: job.id, version: '', size: 0, blockSize: 0, first: i, count: 1, hashes: new Uint8Array() })
+          }
+        })()
+      },
+      done: (job, result) => {
+        if (job.kind === 'file') return finished(result)
+        // Had the waiting file taken a place, one run would have stayed in the ring and none would end.
+        if (++runsDone === JOBS_PER_WORKER) expect(pool.tell(1, { kind: 'run-ended', owner: 1 })).toBe(true)
+      },
+      changed: () => {},
+    })
+    try {
+      await ring.put({ kind: 'file', id: 1, peer, path: 'big.bin', version: '', size: 0, have: null, reuseFrom: null })
+      expect(await fileDone).toEqual({ kind: 'file', ok: false, outcome: 'not-found' })
+      expect(runsDone).toBe(JOBS_PER_WORKER)
+      // The file ended: nobody runs it now.
+      expect(pool.tell(1, { kind: 'run-ended', owner: 1 })).toBe(false)
+    } finally {
+      await pool.stop()
+    }
+  }, 30_000)
 })

@@ -41,7 +41,9 @@ export function contentVersion(data: Buffer | string): Buffer {
 
 export class FakePeer {
   /** Every message received, with the device ID (hex) of its sender's certificate. */
-  readonly requests: Array<{ from: string; message: Message }> = []
+  /** `connection`: which of the connections made to this peer (0, 1, ... in the order they came). */
+  readonly requests: Array<{ from: string; connection: number; message: Message }> = []
+  private connections = 0
   /** The device this fake peer is (made at start). */
   identity: TestIdentity | null = null
   private server: Server | null = null
@@ -137,10 +139,11 @@ export class FakePeer {
     const outbox = new Outbox(socket, this.options.trickle?.everyMs ?? 0, this.timers)
     const send = (m: Message): void => outbox.send(m)
     const from = peerDeviceId(socket)?.toString('hex') ?? ''
+    const connection = this.connections++
     socket.on('data', (chunk: Buffer) => {
       for (const body of decoder.push(chunk)) {
         const message = decodeBody(body)
-        this.requests.push({ from, message })
+        this.requests.push({ from, connection, message })
         switch (message.type) {
           case 'HELLO':
             send({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 0, name: 'fake-peer' })

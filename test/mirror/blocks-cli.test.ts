@@ -2,22 +2,25 @@
 // moves only the blocks that changed, a peer that lies about a block gets no byte of it into
 // the mirror, and the block is fetched again once the peer announces the file anew.
 import { randomBytes } from 'node:crypto'
-import { appendFileSync, closeSync, openSync, readdirSync, writeSync } from 'node:fs'
+import { appendFileSync, closeSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { versionOf } from '../../src/main/engine/blocks/block-plan'
-import { runsOf } from '../../src/main/engine/mirror/block-puller'
+import { runsOf } from '../../src/main/engine/mirror/run-plan'
 import { killAll } from '../helpers/cli'
+import { canMount, mounted, unmountAll } from '../helpers/mount'
+import { freePort } from '../helpers/ports'
 import { FakePeer, type FakePeerOptions } from '../helpers/fake-peer'
 import { expectMirrored, startClient, startServer, write } from '../helpers/mirror-clients'
 import { removeTempDirs, tempDir } from '../helpers/temp'
-import { mirrorOf, sha256, treeOf } from '../helpers/tree'
+import { mirrorOf, peerFolderName, sha256, treeOf } from '../helpers/tree'
 
 const KiB = 1024
 const MiB = 1024 * KiB
 
 afterEach(() => {
   killAll()
+  unmountAll()
   removeTempDirs()
 })
 
@@ -33,7 +36,32 @@ describe('runs of missing blocks', () => {
   ])('%j in blocks of %d: %j', (missing, blockSize, runs) => {
     expect(runsOf(missing, blockSize)).toEqual(runs)
   })
+
+  // Spread over the workers: an even share each, still at most 8 MiB, still contiguous.
+  it.each([
+    [[], 128 * KiB, 4, []],
+    [[0, 1, 2, 3, 4, 5, 6, 7], 128 * KiB, 4, [{ first: 0, count: 2 }, { first: 2, count: 2 }, { first: 4, count: 2 }, { first: 6, count: 2 }]],
+    [[0, 1, 2, 3, 4], 128 * KiB, 2, [{ first: 0, count: 3 }, { first: 3, count: 2 }]],
+    // Fewer blocks than workers: one block a run.
+    [[3, 4], 128 * KiB, 4, [{ first: 3, count: 1 }, { first: 4, count: 1 }]],
+    // A gap still cuts a run short of its share.
+    [[0, 1, 5, 6, 7, 8], 128 * KiB, 2, [{ first: 0, count: 2 }, { first: 5, count: 3 }, { first: 8, count: 1 }]],
+    // The share is larger than 8 MiB: 8 MiB it stays (1 GiB, 1 MiB blocks, 4 workers).
+    [Array.from({ length: 1024 }, (_, i) => i), MiB, 4, Array.from({ length: 128 }, (_, i) => ({ first: i * 8, count: 8 }))],
+    [Array.from({ length: 10 }, (_, i) => i), MiB, 1, [{ first: 0, count: 8 }, { first: 8, count: 2 }]],
+    // Zero workers is taken as one.
+    [[0, 1, 2], 128 * KiB, 0, [{ first: 0, count: 3 }]],
+  ])('%j in blocks of %d over %d workers: %j', (missing, blockSize, workers, runs) => {
+    expect(runsOf(missing, blockSize, workers)).toEqual(runs)
+  })
 })
+
+/** Puts `content` at `rel` whole, as an editor's save does (a file seen half-written is another version). */
+function replaceWhole(dir: string, rel: string, content: Buffer): void {
+  const aside = path.join(tempDir('aside-'), 'new')
+  writeFileSync(aside, content)
+  renameSync(aside, path.join(dir, rel))
+}
 
 /** The file-synced event for `rel` after the first `skip` of them. */
 function syncedAfter(client: Awaited<ReturnType<typeof startClient>>, rel: string, skip: number) {
@@ -47,7 +75,8 @@ describe('blocks between real clients', () => {
     // 24 MiB: blocks of 128 KiB.
     write(senderDir, 'big.bin', randomBytes(24 * MiB))
     const sender = await startClient(serverPort, senderDir)
-    const receiver = await startClient(serverPort, tempDir('receiver-'))
+    // One worker: the file's own job waits there for its runs, which the same worker takes.
+    const receiver = await startClient(serverPort, tempDir('receiver-'), '-w', '1')
     await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` }, 60_000)
     const mirror = mirrorOf(receiver.dir, sender.port)
 
@@ -78,7 +107,8 @@ describe('blocks between real clients', () => {
     const liarPort = await liar.start()
     await liar.register(serverPort)
     try {
-      const receiver = await startClient(serverPort, tempDir('receiver-'))
+      // Four workers: the eight blocks to fetch go as four runs, one on each connection.
+      const receiver = await startClient(serverPort, tempDir('receiver-'), '-w', '4')
       const mirror = mirrorOf(receiver.dir, liarPort)
       await receiver.cli.waitFor('file-synced', { path: 'big.bin' }, 20_000)
       // A new version with blocks 4 to 11 changed; the first time block 10 is asked for, it comes corrupted.
@@ -89,6 +119,9 @@ describe('blocks between real clients', () => {
       options.corruptBlock = { path: 'big.bin', index: 10, times: 1 }
       liar.folderState(true, true)
       await receiver.cli.waitFor('error', { code: 'hash-mismatch' }, 20_000)
+      const runs = liar.requests.filter(({ message: m }) => m.type === 'GET_BLOCKS')
+      expect(runs.map(({ message: m }) => m.type === 'GET_BLOCKS' && [m.first, m.count]).sort()).toEqual([[10, 2], [4, 2], [6, 2], [8, 2]])
+      expect(new Set(runs.map(({ connection }) => connection)).size).toBeGreaterThan(1)
       // The mirror still holds the old version, whole: nothing of the new one reached it. Beside
       // it, the partial of the new one keeps what was verified.
       const held = treeOf(mirror)
@@ -127,8 +160,93 @@ describe('blocks between real clients', () => {
     copyFileSync(path.join(senderDir, 'renamed.bin'), aside)
     renameSync(aside, path.join(senderDir, 'copy.bin'))
     await expectMirrored(senderDir, mirrorOf(receiver.dir, sender.port), 30_000)
-    const moved = receiver.cli.events.slice(before).filter((e) => e.type === 'file-synced')
+    // A file is in place a moment before its worker's word of it reaches the events.
+    const synced = () => receiver.cli.events.slice(before).filter((e) => e.type === 'file-synced')
+    await receiver.cli.until(() => synced().length >= 2, 15_000, 'both files said synced')
+    const moved = synced()
     expect(moved.map((e) => e.type === 'file-synced' && e.path).sort()).toEqual(['copy.bin', 'renamed.bin'])
     expect(moved.every((e) => e.type === 'file-synced' && e.transferred === 0)).toBe(true)
+  })
+
+  it('a big file pulled by blocks goes over every worker; cut midway, the next try fetches only what no worker verified', { timeout: 120_000 }, async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    write(senderDir, 'big.bin', randomBytes(2 * MiB))
+    const senderPort = await freePort()
+    // Sent slowly enough to be cut midway, and a worker state seen several times meanwhile.
+    const slowly = ['-p', String(senderPort), '--limit-rate', String(8 * 1024)]
+    let sender = await startClient(serverPort, senderDir, ...slowly)
+    const receiver = await startClient(serverPort, tempDir('receiver-'), '-w', '4')
+    await receiver.cli.waitFor('file-synced', { path: 'big.bin' }, 30_000)
+    const mirror = mirrorOf(receiver.dir, senderPort)
+
+    // 64 MiB of new content over the old copy: all of it fetched by blocks (128 KiB), in eight runs.
+    const size = 64 * MiB
+    replaceWhole(senderDir, 'big.bin', randomBytes(size))
+    const progressed = () => Math.max(0, ...receiver.cli.events.map((e) => (e.type === 'transfer-progress' && e.path === 'big.bin' ? e.bytes : 0)))
+    await receiver.cli.until(() => progressed() >= size / 2, 60_000, 'half of the new big.bin')
+    // More than one worker held runs of it at once: the file's own job is on one of them, its runs on the others.
+    const spread = Math.max(...receiver.cli.events.map((e) => (e.type === 'workers' ? e.states.filter((s) => s.path === 'big.bin').length : 0)))
+    expect(spread).toBeGreaterThanOrEqual(3)
+    sender.cli.kill('SIGSTOP')
+    sender.cli.kill('SIGKILL')
+    await receiver.cli.waitFor('peer-left', { port: senderPort }, 15_000)
+    await receiver.cli.waitFor('transfer-failed', { path: 'big.bin' }, 15_000)
+    const received = progressed()
+    await receiver.cli.until(() => readdirSync(mirror).some((name) => name.startsWith('.dbs-tmp-part-')), 15_000, 'the partial to stay')
+
+    sender = await startClient(serverPort, senderDir, ...slowly)
+    await receiver.cli.until(() => syncedAfter(receiver, 'big.bin', 1) !== undefined, 60_000, 'the new big.bin')
+    await expectMirrored(senderDir, mirror)
+    // What the workers had verified before the cut is not fetched again: the record the file's
+    // own worker keeps for all of them has every block of it.
+    const synced = syncedAfter(receiver, 'big.bin', 1)!
+    expect(synced.type === 'file-synced' && synced.transferred).toBeLessThanOrEqual(size - received)
+    expect(readdirSync(mirror)).toEqual(['big.bin'])
+  })
+})
+
+/** Fills the disk holding `dir` with one file until it refuses; returns the file. */
+function fillDisk(dir: string): string {
+  const ballast = path.join(dir, 'ballast.bin')
+  const fd = openSync(ballast, 'w')
+  try {
+    for (;;) writeSync(fd, Buffer.alloc(256 * KiB))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error
+  } finally {
+    closeSync(fd)
+  }
+  return ballast
+}
+
+describe.skipIf(!canMount('tmpfs'))('a disk that fills while the workers write a file’s runs', () => {
+  it('one write-failed error, the old copy untouched at its path, and the rest comes once room is made', { timeout: 120_000 }, async () => {
+    const mirrorRoot = mounted('tmpfs', 'size=24m')!
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    const v1 = randomBytes(2 * MiB)
+    write(senderDir, 'big.bin', v1)
+    const sender = await startClient(serverPort, senderDir, '--limit-rate', String(2 * 1024))
+    const receiver = await startClient(serverPort, tempDir('receiver-'), '--mirror', mirrorRoot, '-w', '4')
+    await receiver.cli.waitFor('file-synced', { path: 'big.bin' }, 30_000)
+    const mirror = path.join(mirrorRoot, peerFolderName(sender.port))
+
+    // 8 MiB of new bytes: four runs over four workers, two seconds and more at the sender's pace.
+    const v2 = randomBytes(8 * MiB)
+    replaceWhole(senderDir, 'big.bin', v2)
+    await receiver.cli.until(() => receiver.cli.events.some((e) => e.type === 'transfer-progress' && e.path === 'big.bin' && e.total === v2.length && e.bytes >= MiB), 30_000, 'a first MiB of the new big.bin')
+    const ballast = fillDisk(mirrorRoot)
+    const writeErrors = () => receiver.cli.events.filter((e) => e.type === 'error' && e.code === 'write-failed')
+    await receiver.cli.until(() => writeErrors().length > 0, 30_000, 'a write-failed error')
+    // Nothing of the new version at the final path: the old copy, whole.
+    expect(treeOf(mirror)['big.bin']).toBe(sha256(v1).toString('hex'))
+    expect(receiver.cli.child.exitCode).toBeNull()
+
+    rmSync(ballast)
+    await receiver.cli.until(() => syncedAfter(receiver, 'big.bin', 1) !== undefined, 60_000, 'the new big.bin')
+    await expectMirrored(senderDir, mirror)
+    expect(writeErrors()).toHaveLength(1)
+    expect(readdirSync(mirror)).toEqual(['big.bin'])
   })
 })

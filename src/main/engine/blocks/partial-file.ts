@@ -137,9 +137,7 @@ export class PartialFile {
     const pieces = Array.isArray(bytes) ? bytes : [bytes]
     const total = pieces.reduce((n, piece) => n + piece.length, 0)
     if (total !== length) throw new RangeError(`block ${index} of ${this.rel} is ${length} bytes, not ${total}`)
-    let done = 0
-    // One call for all the pieces; a short write goes on from where it stopped.
-    while (done < length) done += (await handle.writev(unwritten(pieces, done), offset + done)).bytesWritten
+    await writeAt(handle, pieces, offset)
   }
 
   /** Records block `index` as verified; the record reaches the disk every RECORD_EVERY_BYTES. */
@@ -328,6 +326,33 @@ export class PartialFile {
     this.recording = next.catch(() => {})
     return next
   }
+}
+
+/** Writes `pieces` at `offset` in one call; a short write goes on from where it stopped. */
+export async function writeAt(handle: FileHandle, pieces: Uint8Array[], offset: number): Promise<void> {
+  const length = pieces.reduce((n, piece) => n + piece.length, 0)
+  let done = 0
+  while (done < length) done += (await handle.writev(unwritten(pieces, done), offset + done)).bytesWritten
+}
+
+/**
+ * Opens the partial of `rel` at `version` that its owner made, for another thread to write
+ * verified blocks into: never made here, never through a link, proven inside the mirror folder.
+ */
+export async function openPartialForBlocks(folder: string, rel: string, version: Buffer): Promise<FileHandle> {
+  const where = pathInMirror(folder, rel)
+  if ('problem' in where) throw new PeerSessionError('bad-path', `${JSON.stringify(rel)}: ${where.problem}`, false)
+  const partial = partialBeside(where.path, rel, version)
+  const identity = identityOf(statSync(folder))
+  const handle = await open(partial, constants.O_RDWR | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  try {
+    if ((await handle.stat()).isFile() && new InsideFolder(folder, () => identity).proves(handle.fd, path.relative(folder, partial))) return handle
+  } catch (error) {
+    await handle.close()
+    throw error
+  }
+  await handle.close()
+  throw new PeerSessionError('bad-path', `${partial} would not stay inside the mirror ${folder}`, false)
 }
 
 async function readFully(handle: FileHandle, into: Uint8Array, position: number): Promise<number> {

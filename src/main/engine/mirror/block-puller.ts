@@ -1,31 +1,25 @@
 // Brings a large file into a mirror block by block (docs/PROTOCOL.md §12.8): the peer's block
 // list first, then every block already on disk is taken from there (a partial left by an earlier
 // try, the old copy at the same path, other local files: local-takes.ts), and only the rest is
-// asked for, in runs pipelined on the worker's connection. Each block is checked against the list before it is written at its offset
-// into the partial file, which is renamed into place once every block is verified; a cut transfer
-// keeps its partial, so the next try moves only what is missing.
+// asked for, in runs: jobs of their own that any worker takes (spread-runs.ts), or pipelined on
+// this worker's connection. Each block is checked against the list before it is written at its
+// offset into the partial file, which is renamed into place once every block is verified; a cut
+// transfer keeps its partial, so the next try moves only what is missing.
 import { constants } from 'node:fs'
 import { open } from 'node:fs/promises'
-import { createBlockHasher, type BlockHasher } from '../blocks/block-hash'
 import { blockRange } from '../blocks/block-plan'
 import { PartialFile } from '../blocks/partial-file'
 import { removeOtherPartials } from '../blocks/partial-names'
 import { BlockListError, BlockListJoin, type BlockList } from '../protocol/block-list-frames'
-import type { Message } from '../protocol/messages'
 import type { FileJob, JobResult, LocalSource } from './jobs'
 import { matchLocal, takeLocal, type LocalMatches } from './local-takes'
 import type { MirrorWriter } from './mirror-path'
 import { PeerSessionError, type PeerSession } from './peer-session'
-import { WRITE_FAILED } from './write-failure'
+import { asWriteFailure, fetchRuns, type RunTarget } from './run-fetch'
+import { runsOf, type Run } from './run-plan'
 
-/** Bytes asked for in one GET_BLOCKS (at least one block). */
-export const RUN_BYTES = 8 * 1024 * 1024
-/** Runs asked for ahead of the one arriving: the peer answers in order, so this keeps the link busy. */
-export const RUNS_AHEAD = 4
 /** Blocks taken from the old copy at once. */
 const COPIES_AT_ONCE = 4
-/** Bytes received and not yet written at which the socket stops being read. */
-const UNWRITTEN_HIGH_WATER = 16 * 1024 * 1024
 const PROGRESS_EVERY_MS = 100
 
 export interface PullHooks {
@@ -35,6 +29,14 @@ export interface PullHooks {
   recycle?(chunk: Buffer): void
   /** Other local files that may hold some of these blocks (count × 32 bytes of hashes). */
   findLocal?(blockSize: number, hashes: Buffer): Promise<LocalSource[]>
+  /**
+   * Has the runs fetched elsewhere (spread over the workers, spread-runs.ts), each block marked
+   * in `partial` and said to `verified` once written; resolves to the bytes that came. Absent:
+   * they come on this session.
+   */
+  spread?(partial: PartialFile, list: BlockList, runs: Run[], verified: (index: number) => void): Promise<number>
+  /** Workers the runs spread over: how finely they are cut (run-plan.ts). */
+  workers?: number
 }
 
 /** What the caller learnt before choosing to pull by blocks: the list, and where local files hold blocks of it. */
@@ -155,134 +157,45 @@ async function takeFromOthers(job: FileJob, partial: PartialFile, list: BlockLis
   await takeLocal(partial, matches)
 }
 
-/** Contiguous runs of the blocks still missing, each at most RUN_BYTES (one block at least). */
-export function runsOf(missing: number[], blockSize: number): Array<{ first: number; count: number }> {
-  const most = Math.max(1, Math.floor(RUN_BYTES / blockSize))
-  const runs: Array<{ first: number; count: number }> = []
-  for (const index of missing) {
-    const last = runs.at(-1)
-    if (last && last.first + last.count === index && last.count < most) last.count++
-    else runs.push({ first: index, count: 1 })
-  }
-  return runs
-}
-
-async function fetchMissing(job: FileJob, session: PeerSession, partial: PartialFile, list: BlockList, hooks: PullHooks): Promise<number> {
-  const runs = runsOf(partial.missing(), list.blockSize)
-  const socket = session.connection.socket
-  let transferred = 0
-  let unwritten = 0
-  let writing: Promise<void> = Promise.resolve()
-  let writeError: unknown = null
+/** Verified bytes out of the list's, said to `hooks.progress` at most every PROGRESS_EVERY_MS. */
+function progressOf(list: BlockList, partial: PartialFile, hooks: PullHooks): (index: number) => void {
+  let verifiedBytes = 0
+  for (let i = 0; i < partial.blocks; i++) if (partial.isVerified(i)) verifiedBytes += blockRange(list.size, list.blockSize, i).length
   let lastProgress = 0
-  let verifiedBytes = list.size - runs.reduce((n, run) => n + runBytes(list, run.first, run.count), 0)
-
-  const write = (index: number, pieces: Buffer[], length: number): void => {
-    unwritten += length
-    if (unwritten >= UNWRITTEN_HIGH_WATER) socket.pause()
-    writing = writing.then(async () => {
-      if (writeError) return
-      try {
-        await partial.writeBlock(index, pieces)
-        await partial.markVerified(index)
-      } catch (error) {
-        writeError = error
-      } finally {
-        for (const piece of pieces) hooks.recycle?.(piece)
-        unwritten -= length
-        if (unwritten < UNWRITTEN_HIGH_WATER / 2) socket.resume()
-      }
-    })
-  }
-
-  const fetchRun = (first: number, count: number): Promise<void> => {
-    let started = false
-    let index = first
-    let parts: Buffer[] = []
-    let inBlock = 0
-    let hasher: BlockHasher = createBlockHasher()
-    let aborted: string | null = null
-    const onReply = (reply: Message): boolean => {
-      if (!started) {
-        if (reply.type === 'FILE_ABORT' && reply.path === job.path) {
-          aborted = reply.reason
-          return true
-        }
-        if (reply.type !== 'BLOCKS' || reply.path !== job.path || reply.first !== first || reply.count !== count) throw session.unexpected(reply, `BLOCKS ${first}+${count} of ${job.path}`)
-        started = true
-        return false
-      }
-      if (reply.type === 'FILE_ABORT' && reply.path === job.path) {
-        aborted = reply.reason
-        return true
-      }
-      if (reply.type !== 'FILE_DATA') throw session.unexpected(reply, `FILE_DATA of ${job.path}`)
-      const { length } = blockRange(list.size, list.blockSize, index)
-      if (inBlock + reply.data.length > length) throw new PeerSessionError('bad-peer', `${job.peer.key} sent a FILE_DATA across the end of block ${index} of ${job.path}`, false)
-      hasher.update(reply.data)
-      parts.push(reply.data)
-      inBlock += reply.data.length
-      transferred += reply.data.length
-      if (inBlock < length) return false
-      const actual = hasher.digest()
-      const expected = list.hashes[index]!
-      if (!actual.equals(expected)) {
-        throw new PeerSessionError(
-          'hash-mismatch',
-          `${job.peer.key} sent block ${index} of ${job.path} whose hash ${actual.toString('hex').slice(0, 12)}… is not the ${expected.toString('hex').slice(0, 12)}… its list gives`,
-          false,
-        )
-      }
-      write(index, parts, length)
-      verifiedBytes += length
-      const now = Date.now()
-      if (now - lastProgress >= PROGRESS_EVERY_MS && verifiedBytes < list.size) {
-        lastProgress = now
-        hooks.progress(verifiedBytes, list.size)
-      }
-      index++
-      parts = []
-      inBlock = 0
-      hasher = createBlockHasher()
-      return index === first + count
+  return (index) => {
+    verifiedBytes += blockRange(list.size, list.blockSize, index).length
+    const now = Date.now()
+    if (now - lastProgress >= PROGRESS_EVERY_MS && verifiedBytes < list.size) {
+      lastProgress = now
+      hooks.progress(verifiedBytes, list.size)
     }
-    return session.request({ type: 'GET_BLOCKS', path: job.path, version: list.version, first, count }, onReply).then(() => {
-      if (aborted !== null) throw new PeerSessionError('peer-aborted', `${job.peer.key} stopped sending ${job.path}: ${aborted}`, true)
-    })
   }
+}
 
-  try {
-    // Pipelined, RUNS_AHEAD at a time: the peer answers in order, so they finish in order.
-    const inFlight: Array<Promise<void>> = []
-    for (const run of runs) {
-      if (writeError) break
-      if (inFlight.length >= RUNS_AHEAD) await inFlight.shift()
-      const fetched = fetchRun(run.first, run.count)
-      // Awaited in order below; a later run failing meanwhile (the connection closed) is no crash.
-      fetched.catch(() => {})
-      inFlight.push(fetched)
-    }
-    await Promise.all(inFlight)
-  } finally {
-    await writing
-    socket.resume()
-  }
-  if (writeError) throw asWriteFailure(job, writeError)
+/** The missing blocks, in runs: spread over the workers when the hooks can, else on this session. */
+async function fetchMissing(job: FileJob, session: PeerSession, partial: PartialFile, list: BlockList, hooks: PullHooks): Promise<number> {
+  const runs = runsOf(partial.missing(), list.blockSize, hooks.spread ? hooks.workers : 1)
+  if (runs.length === 0) return 0
+  const verified = progressOf(list, partial, hooks)
+  if (hooks.spread) return hooks.spread(partial, list, runs, verified)
+  let transferred = 0
+  const target: RunTarget = { peer: job.peer.key, path: job.path, version: list.version, size: list.size, blockSize: list.blockSize, hashAt: (index) => list.hashes[index]! }
+  await fetchRuns(session, target, runs, {
+    write: async (index, pieces) => {
+      await partial.writeBlock(index, pieces)
+      await partial.markVerified(index)
+    },
+    written: (index, bytes) => {
+      transferred += bytes
+      verified(index)
+    },
+    ...(hooks.recycle ? { recycle: hooks.recycle } : {}),
+  })
   return transferred
-}
-
-function runBytes(list: BlockList, first: number, count: number): number {
-  const end = Math.min(list.size, (first + count) * list.blockSize)
-  return end - first * list.blockSize
-}
-
-function asWriteFailure(job: FileJob, error: unknown): unknown {
-  if (error instanceof PeerSessionError) return error
-  return new PeerSessionError(WRITE_FAILED, `could not write ${job.path} from ${job.peer.key}: ${(error as Error).message}`, true)
 }
 
 function writeFailed(job: FileJob): (error: unknown) => never {
   return (error) => {
-    throw asWriteFailure(job, error)
+    throw asWriteFailure({ peer: job.peer.key, path: job.path }, error)
   }
 }

@@ -17,7 +17,8 @@ import { MirrorWriter, pathInMirror } from './mirror-path'
 import { PeerSessionError, type PeerSession } from './peer-session'
 import { WRITE_FAILED } from './write-failure'
 import { VersionHasher } from '../blocks/version-hasher'
-import { fetchList, pullByBlocks, type KnownList } from './block-puller'
+import { fetchList, pullByBlocks, type KnownList, type PullHooks } from './block-puller'
+import type { SpreadRuns } from './spread-runs'
 import { partialBeside } from '../blocks/partial-names'
 import { blockCount, blockSizeFor } from '../blocks/block-plan'
 import { BLOCK_HASH_BYTES } from '../blocks/block-hash'
@@ -52,7 +53,11 @@ export class FileReceiver {
   /** Shared with the batch receiver: one record of the folders already made and checked. */
   readonly writer = new MirrorWriter()
 
-  constructor(private readonly hashWriter: HashWriter) {}
+  /** `spreading`: a big file's missing runs go to every worker (absent: on this job's connection). */
+  constructor(
+    private readonly hashWriter: HashWriter,
+    private readonly spreading?: { spread: SpreadRuns; workers: number },
+  ) {}
 
   /** Where a peer's path lands; throws unless it is inside that peer's mirror folder. */
   finalPath(job: FileJob): string {
@@ -98,7 +103,11 @@ export class FileReceiver {
     const recycle = (chunk: Buffer): void => {
       if (pool.lentFor(chunk)) pool.give(chunk.buffer as ArrayBuffer)
     }
-    const pulled = await pullByBlocks(job, target, session, this.writer, { ...hooks, recycle }, known)
+    const spreading = this.spreading
+    const spread: Pick<PullHooks, 'spread' | 'workers'> = spreading
+      ? { spread: (partial, list, runs, verified) => spreading.spread.fetch(job, partial, list, runs, verified), workers: spreading.workers }
+      : {}
+    const pulled = await pullByBlocks(job, target, session, this.writer, { ...hooks, recycle, ...spread }, known)
     if ('kind' in pulled) return pulled
     try {
       this.writer.commit(pulled.temp, target, job.keepAs)

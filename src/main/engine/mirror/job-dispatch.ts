@@ -9,6 +9,9 @@ export class JobDispatch {
   private readonly generations = new Map<number, number>()
   private nextJobId = 1
 
+  /** A job left the ring without running: its peer left, or came back, since it was queued. */
+  onDropped: ((job: Job) => void) | null = null
+
   /** `changed`: the ring's fill changed (for the buffer event). */
   constructor(slots: number, private readonly changed: () => void) {
     this.ring = new JobRing<Job>(slots)
@@ -36,7 +39,10 @@ export class JobDispatch {
   /** Whether a job taken from the ring is still wanted; `now`: its peer's generation while it is online. */
   accept(job: Job, now: number | undefined): boolean {
     const current = now !== undefined && this.generations.get(job.id) === now
-    if (!current) this.generations.delete(job.id)
+    if (!current) {
+      this.generations.delete(job.id)
+      this.onDropped?.(job)
+    }
     return current
   }
 
@@ -49,9 +55,19 @@ export class JobDispatch {
 
   /** The peer is not mirrored now: its queued jobs leave the ring, and are forgotten. */
   dropPeer(id: string): void {
+    this.remove((job) => job.peer.id === id).forEach((job) => this.onDropped?.(job))
+  }
+
+  /** Takes the queued jobs `drop` names out of the ring, forgotten; returns them. */
+  remove(drop: (job: Job) => boolean): Job[] {
+    const removed: Job[] = []
     this.ring.retain((job) => {
-      if (job.peer.id === id) this.generations.delete(job.id)
-      return job.peer.id !== id
+      if (!drop(job)) return true
+      this.generations.delete(job.id)
+      removed.push(job)
+      return false
     })
+    if (removed.length > 0) this.changed()
+    return removed
   }
 }

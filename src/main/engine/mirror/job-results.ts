@@ -9,6 +9,7 @@ import type { MirrorFiles } from './mirror-files'
 import type { MirrorTasks } from './mirror-tasks'
 import { CONTROL_RETRY_MS, type PeerFeed } from './peer-feed'
 import type { PeerState } from './peer-state'
+import type { RunJobs } from './run-jobs'
 import { WRITE_FAILED } from './write-failure'
 
 const MAX_ATTEMPTS = 5
@@ -28,6 +29,8 @@ export interface JobResultsOptions {
   /** Acts on what reconcile.ts decides for `rel`. */
   consider: (state: PeerState, generation: number, rel: string) => Promise<void>
   checkSynced: (state: PeerState) => void
+  /** A big file's runs spread over the workers (run-jobs.ts). */
+  runs: Pick<RunJobs, 'spread' | 'verified' | 'ended' | 'ownerEnded'>
 }
 
 export class JobResults {
@@ -39,8 +42,14 @@ export class JobResults {
       if (state) this.options.tasks.background(this.options.feed.applyListPart(state, job, message.files), () => `the list of ${state.ref.key}`)
       return
     }
+    if (job.kind === 'run') {
+      if (message.type === 'verified') this.options.runs.verified(job, message)
+      return
+    }
     if (job.kind !== 'file') return
-    if (message.type === 'started') {
+    if (message.type === 'spread') {
+      this.options.tasks.background(this.options.runs.spread(job, message), () => `the runs of ${job.path} from ${job.peer.key}`)
+    } else if (message.type === 'started') {
       this.options.onEvent({ type: 'transfer-started', peer: job.peer.key, path: job.path, total: message.total })
     } else if (message.type === 'progress') {
       this.options.onEvent({ type: 'transfer-progress', peer: job.peer.key, path: job.path, bytes: message.bytes, total: message.total })
@@ -48,6 +57,11 @@ export class JobResults {
   }
 
   async onDone(job: Job, result: JobResult): Promise<void> {
+    if (job.kind === 'run') {
+      this.options.jobs.finish(job.id)
+      return this.options.runs.ended(job, result)
+    }
+    if (job.kind === 'file') this.options.runs.ownerEnded(job.id)
     this.options.touch(job.peer.id)
     if (job.kind === 'file' && job.keepAs) this.options.files.settleKept(job, result)
     const generation = this.options.jobs.finish(job.id)
@@ -64,7 +78,7 @@ export class JobResults {
         return this.options.feed.applyList(state, state.generation, incoming)
       }
       state.incoming = null
-      if (result.outcome === 'failed') {
+      if (!result.ok && result.outcome === 'failed') {
         this.options.tasks.report(result.code, result.reason)
         if (result.retry) this.options.tasks.retryLater(() => this.options.feed.enqueueList(state, state.generation), CONTROL_RETRY_MS, state, state.generation)
       }

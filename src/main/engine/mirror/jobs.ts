@@ -59,7 +59,36 @@ export interface LocalSource {
   listDir: string
 }
 
-export type Job = ListJob | FileJob
+/**
+ * Blocks first..first+count-1 of a big file that another job (its owner) is pulling: fetched over
+ * the taking worker's own connection, each checked against its hash, written at its offset into
+ * the owner's partial. The owner records them as verified (run-news) and renames the file.
+ */
+export interface RunJob {
+  kind: 'run'
+  id: number
+  peer: PeerRef
+  path: string
+  /** The owner file job's id. */
+  owner: number
+  /** The version whose block list the owner checked (hex), its size and block size. */
+  version: string
+  size: number
+  blockSize: number
+  first: number
+  count: number
+  /** The run's block hashes, 32 bytes each, from that checked list. */
+  hashes: Uint8Array
+}
+
+export type Job = ListJob | FileJob | RunJob
+
+/** A failure said across threads: what PeerSessionError carries. */
+export interface Failure {
+  code: string
+  reason: string
+  retry: boolean
+}
 
 export interface ListEntry {
   path: string
@@ -87,6 +116,8 @@ export type JobResult =
   | { kind: 'file'; ok: false; outcome: 'not-found' }
   /** The local file to copy from was moved away meanwhile (the other half of a rename). */
   | { kind: 'file'; ok: false; outcome: 'source-gone' }
+  /** Every block of the run written (the owner heard of each in `verified` messages before). */
+  | { kind: 'run'; ok: true }
   | { kind: Job['kind']; ok: false; outcome: 'failed'; code: string; reason: string; retry: boolean }
 
 /** What the main thread posts to a worker: jobs to run, or a word about one peer's connection. */
@@ -98,9 +129,15 @@ export type MainToWorker =
   | { kind: 'forget'; peer: string }
   /** The answer to a `find-blocks` of this worker's. */
   | { kind: 'blocks-found'; ask: number; sources: LocalSource[] }
+  /** To the owner of a spread file: blocks another worker wrote, checked, and how many bytes it fetched. */
+  | { kind: 'run-verified'; owner: number; blocks: number[]; bytes: number }
+  /** To the owner of a spread file: one of its runs ended (ok, failed, or dropped before it ran). */
+  | { kind: 'run-ended'; owner: number; failure?: Failure }
 
 export interface WorkerInit {
   workerId: number
+  /** How many transfer workers there are: a big file's runs are cut to spread over them all. */
+  workers?: number
   /** This device's certificate and key (PEM) for its TLS connections, and its name for HELLO. */
   certPem: string
   keyPem: string
@@ -117,3 +154,7 @@ export type WorkerToMain =
   /** Which local files may hold some of these blocks (count × 32 bytes of hashes)? Answered by `blocks-found`. */
   | { type: 'find-blocks'; id: number; ask: number; blockSize: number; hashes: Uint8Array }
   | { type: 'done'; id: number; result: JobResult }
+  /** A file job's missing blocks, as runs for any worker to fetch (RunJob); it waits for them. */
+  | { type: 'spread'; id: number; runs: Array<{ first: number; count: number }>; version: string; size: number; blockSize: number; hashes: Uint8Array }
+  /** A run job's blocks now written and checked; `bytes` of content came over the wire for them. */
+  | { type: 'verified'; id: number; blocks: number[]; bytes: number }

@@ -26,6 +26,7 @@ import { WRITE_FAILED } from './write-failure'
 import { PeerFeed } from './peer-feed'
 import { JobDispatch } from './job-dispatch'
 import { JobResults } from './job-results'
+import { RunJobs } from './run-jobs'
 import type { TlsCredentials } from '../net/tls'
 import type { MassDeleteLimits } from './mass-delete'
 import { PeerDeletions } from './peer-deletions'
@@ -96,6 +97,13 @@ export class MirrorCoordinator {
 
   constructor(private readonly options: MirrorOptions) {
     this.jobs = new JobDispatch(options.bufferSlots, () => this.stateEvents.schedule())
+    const runs = new RunJobs({
+      produce: (generation, job) => this.jobs.produce(generation, job),
+      generationOf: (jobId) => this.jobs.generationOf(jobId),
+      tell: (owner, message) => this.pool?.tell(owner, message) ?? false,
+      remove: (drop) => void this.jobs.remove(drop),
+    })
+    this.jobs.onDropped = (job) => job.kind === 'run' && runs.dropped(job)
     this.tasks = new MirrorTasks(options.onEvent)
     this.stateDir = path.join(options.mirrorRoot, STATE_FOLDER)
     this.files = new MirrorFiles({
@@ -166,6 +174,7 @@ export class MirrorCoordinator {
       peer: (id) => this.peers.get(id),
       consider: (state, generation, rel) => this.consider(state, generation, rel),
       checkSynced: (state) => this.checkSynced(state),
+      runs,
     })
   }
 

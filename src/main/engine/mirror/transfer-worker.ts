@@ -6,8 +6,10 @@ import { BatchReceiver, FILES_PER_BATCH, isBatchable } from './batch-receiver'
 import { FileReceiver } from './file-receiver'
 import { crash, loadBlockHash } from '../blocks/block-hash'
 import { HASH_WRITER_ROLE, HashWriter, serveHashWriter } from './hash-writer'
-import type { FileJob, Job, JobResult, ListJob, LocalSource, MainToWorker, PeerRef, WorkerInit, WorkerToMain } from './jobs'
+import type { FileJob, Job, JobResult, ListJob, LocalSource, MainToWorker, PeerRef, RunJob, WorkerInit, WorkerToMain } from './jobs'
 import { PeerSession, PeerSessionError } from './peer-session'
+import { receiveRun } from './run-receiver'
+import { SpreadRuns } from './spread-runs'
 import { TokenBucket } from '../net/token-bucket'
 import { asWriteFailure } from './write-failure'
 
@@ -19,7 +21,12 @@ function serveTransfers(init: WorkerInit): void {
   // The main thread's download limit, the same memory in every worker: one limit for them all.
   const readRate = init.downloadRate ? TokenBucket.attach(init.downloadRate) : undefined
   const hashWriter = new HashWriter(new URL(import.meta.url))
-  const receiver = new FileReceiver(hashWriter)
+  const recycle = (chunk: Buffer): void => {
+    if (hashWriter.pool.lentFor(chunk)) hashWriter.pool.give(chunk.buffer as ArrayBuffer)
+  }
+  // post is hoisted: spreads only post once jobs run.
+  const spreads = new SpreadRuns((message) => post(message, true))
+  const receiver = new FileReceiver(hashWriter, { spread: spreads, workers: init.workers ?? 1 })
   const batches = new BatchReceiver(receiver)
   /** One session per peer, shared by all of this worker's jobs (their requests are pipelined). */
   const sessions = new Map<string, Promise<PeerSession>>()
@@ -91,6 +98,21 @@ function serveTransfers(init: WorkerInit): void {
     })
   }
 
+  /** Blocks of another job's file into its partial; each block said as soon as it is written. */
+  async function runBlocks(job: RunJob): Promise<JobResult> {
+    return receiveRun(job, await sessionFor(job), {
+      verified: (blocks, bytes) => {
+        // Blocks of one turn travel as one word: each message the owner gets wakes its thread.
+        const last = outbox.at(-1)
+        if (last?.type === 'verified' && last.id === job.id) {
+          last.blocks.push(...blocks)
+          last.bytes += bytes
+        } else post({ type: 'verified', id: job.id, blocks: [...blocks], bytes })
+      },
+      recycle,
+    })
+  }
+
   function failure(error: unknown, job: Job): JobResult {
     const problem = error instanceof PeerSessionError ? error : asWriteFailure(error) ?? new PeerSessionError('io-error', String(error), true)
     // A peer that misbehaved on this session does not get to keep it.
@@ -100,7 +122,7 @@ function serveTransfers(init: WorkerInit): void {
 
   async function run(job: Job): Promise<JobResult> {
     try {
-      return await (job.kind === 'list' ? runList(job) : runFile(job))
+      return await (job.kind === 'list' ? runList(job) : job.kind === 'run' ? runBlocks(job) : runFile(job))
     } catch (error) {
       return failure(error, job)
     }
@@ -151,6 +173,7 @@ function serveTransfers(init: WorkerInit): void {
         asking.delete(message.ask)
         return
       }
+      if (message.kind === 'run-verified' || message.kind === 'run-ended') return spreads.news(message)
       // A failed early connection is no one's error: the first job opens it again and reports.
       return void sessionFor(message).catch(() => {})
     }

@@ -26,6 +26,8 @@ interface Slot {
   online: boolean
   /** Jobs handed to this worker and not finished, oldest first. */
   jobs: Map<number, Job>
+  /** Of those, file jobs waiting for their runs (spread-runs.ts): they hold no room, or a run could wait behind its own file. */
+  waiting: Set<number>
 }
 
 /**
@@ -62,8 +64,8 @@ export class WorkerPool {
   }
 
   private spawn(id: number): Slot {
-    const worker = new Worker(this.script, { workerData: { ...this.init, workerId: id } satisfies WorkerInit })
-    const slot: Slot = { id, worker, online: false, jobs: new Map() }
+    const worker = new Worker(this.script, { workerData: { ...this.init, workerId: id, workers: this.count } satisfies WorkerInit })
+    const slot: Slot = { id, worker, online: false, jobs: new Map(), waiting: new Set() }
     // Booted after the peers were announced (see BOOTING_AT_ONCE): it connects to them at once too.
     for (const message of this.peers.values()) worker.postMessage(message)
     worker.once('online', () => {
@@ -81,7 +83,7 @@ export class WorkerPool {
       const s = this.slots[id]
       const job = s?.jobs.values().next().value as Job | undefined
       return s && job
-        ? { id, busy: true, peer: job.peer.key, ...(job.kind === 'file' ? { path: job.path } : {}), jobs: s.jobs.size }
+        ? { id, busy: true, peer: job.peer.key, ...(job.kind !== 'list' ? { path: job.path } : {}), jobs: s.jobs.size }
         : { id, busy: false, jobs: 0 }
     })
   }
@@ -124,6 +126,13 @@ export class WorkerPool {
     for (const slot of this.slots) slot.worker.postMessage(message)
   }
 
+  /** Posts to the worker running job `id`; false when none is (it ended, or its worker crashed). */
+  tell(id: number, message: MainToWorker): boolean {
+    const slot = this.slots.find((s) => s.jobs.has(id))
+    slot?.worker.postMessage(message)
+    return slot !== undefined
+  }
+
   async stop(): Promise<void> {
     this.stopping = true
     await Promise.all(this.slots.map((s) => s.worker.terminate()))
@@ -145,13 +154,13 @@ export class WorkerPool {
     // threads costs more than copying a few jobs.
     const outgoing = new Map<Slot, Job[]>()
     for (;;) {
-      const leastLoaded = online.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a))
-      if (leastLoaded.jobs.size >= JOBS_PER_WORKER) break
+      const leastLoaded = online.reduce((a, b) => (load(b) < load(a) ? b : a))
+      if (load(leastLoaded) >= JOBS_PER_WORKER) break
       const job = this.ring.take()
       if (!job) break
       if (!this.hooks.accept(job)) continue
       const owner = job.kind === 'file' ? this.slots[folderHash(job) % this.slots.length]! : leastLoaded
-      const slot = owner.online && owner.jobs.size < JOBS_PER_WORKER ? owner : leastLoaded
+      const slot = owner.online && load(owner) < JOBS_PER_WORKER ? owner : leastLoaded
       slot.jobs.set(job.id, job)
       const batch = outgoing.get(slot)
       if (batch) batch.push(job)
@@ -178,11 +187,13 @@ export class WorkerPool {
         continue
       }
       if (!job) continue
+      if (message.type === 'spread') slot.waiting.add(job.id)
       if (message.type !== 'done') {
         this.hooks.message(job, message)
         continue
       }
       slot.jobs.delete(message.id)
+      slot.waiting.delete(message.id)
       this.hooks.done(job, message.result)
       finished = true
     }
@@ -201,6 +212,7 @@ export class WorkerPool {
   private onCrash(slot: Slot, error: Error): void {
     const jobs = [...slot.jobs.values()]
     slot.jobs.clear()
+    slot.waiting.clear()
     for (const job of jobs) {
       this.hooks.done(job, { kind: job.kind, ok: false, outcome: 'failed', code: 'worker-crashed', reason: String(error), retry: true })
     }
@@ -209,6 +221,11 @@ export class WorkerPool {
     this.slots[this.slots.indexOf(slot)] = this.spawn(slot.id)
     this.dispatch()
   }
+}
+
+/** Jobs a worker holds that take room: not files waiting for their runs. */
+function load(slot: Slot): number {
+  return slot.jobs.size - slot.waiting.size
 }
 
 /** A stable number for the peer and folder of a file job. */
