@@ -2,26 +2,16 @@
 // client, and the spec peer joining, pulling from the client and serving it. Real processes,
 // real TLS, 127.0.0.1, port 0, generous deadlines only.
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { inviteFrom, killAllClis, startCli, type Cli } from './cli-procs'
 import { SpecPeer, planOf, type Member } from './spec-peer'
+import { displayId } from './spec-peer/identity'
+import { startWorld, type World } from './world'
 
 const BIG = 24 * 1024 * 1024
-const dirs: string[] = []
-const temp = (prefix: string): string => {
-  const d = mkdtempSync(path.join(tmpdir(), prefix))
-  dirs.push(d)
-  return d
-}
 
-let server: Cli
-let client: Cli
-let clientDir: string
-let clientId: string
-let clientPort: number
+let world: World
 let peer: SpecPeer
 let listAtJoin: Member[]
 
@@ -31,48 +21,32 @@ const mySmall = Buffer.from('small file from the spec peer\n')
 const myBig = randomBytes(BIG + 12345)
 
 beforeAll(async () => {
-  const serverConfig = temp('dbs-interop-server-')
-  server = startCli(['server', '-p', '0', '--host', '127.0.0.1', '--config', serverConfig, '--name', 'registry'])
-  const serverPort = (await server.waitFor('ready', { role: 'server' })).port as number
-
-  clientDir = temp('dbs-interop-shared-')
-  writeFileSync(path.join(clientDir, 'small.txt'), theirSmall)
-  writeFileSync(path.join(clientDir, 'big.bin'), theirBig)
-  const clientConfig = temp('dbs-interop-client-')
-  client = startCli(['client', '-d', clientDir, '-p', '0', '--host', '127.0.0.1', '-w', '2', '--config', clientConfig, '--name', 'real-client', '--join', inviteFrom(serverConfig, serverPort)])
-  const ready = await client.waitFor('ready', { role: 'client' })
-  clientId = ready.id as string
-  clientPort = ready.port as number
-  await client.waitFor('registered')
-
+  world = await startWorld({ 'small.txt': theirSmall, 'big.bin': theirBig })
   peer = await SpecPeer.create('spec-peer')
   peer.folder.setFile('hello.txt', mySmall)
   peer.folder.setFile('nested/big.bin', myBig)
-  listAtJoin = await peer.join(inviteFrom(serverConfig, serverPort))
+  listAtJoin = await peer.join(world.invite())
 }, 120_000)
 
 afterAll(() => {
   peer?.close()
-  killAllClis()
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
-  rmSync(`${clientDir}-mirrors`, { recursive: true, force: true })
+  world?.dispose()
 })
 
 describe('a peer written from PROTOCOL.md alone, against the real CLI', () => {
   it('joins with an invite, registers, lists the real client, and the real client sees it come', async () => {
-    const real = listAtJoin.find((m) => m.endpoint.port === clientPort)
+    const real = listAtJoin.find((m) => m.endpoint.port === world.clientPort)
     expect(real, 'the real client in CLIENT_LIST').toBeDefined()
     expect(real!.endpoint.ip).toBe('127.0.0.1')
     expect(real!.name).toBe('real-client')
     // The device ID in CLIENT_LIST, written as §16.2 says, is the one the client prints.
-    const { displayId } = await import('./spec-peer/identity')
-    expect(displayId(real!.id)).toBe(clientId)
-    const joined = await client.waitFor('peer-joined', { port: peer.folderPort })
+    expect(displayId(real!.id)).toBe(world.clientId)
+    const joined = await world.client.waitFor('peer-joined', { port: peer.folderPort })
     expect(joined).toMatchObject({ ip: '127.0.0.1', id: peer.displayId, name: 'spec-peer' })
   })
 
   it('pulls a small file (GET_FILE and GET_FILES) and a big one by blocks from the real client', async () => {
-    const real = listAtJoin.find((m) => m.endpoint.port === clientPort)!
+    const real = listAtJoin.find((m) => m.endpoint.port === world.clientPort)!
     const puller = await peer.pullFrom(real)
     try {
       // The client hashes its folder after it starts: ask again until both files are listed.
@@ -108,11 +82,11 @@ describe('a peer written from PROTOCOL.md alone, against the real CLI', () => {
 
   it('serves its own folder: the real client mirrors a small and a big file, then an edit by blocks', async () => {
     const at = `127.0.0.1:${peer.folderPort}`
-    const small = await client.waitFor('file-synced', { peer: at, path: 'hello.txt' }, 90_000)
-    const big = await client.waitFor('file-synced', { peer: at, path: 'nested/big.bin' }, 90_000)
+    const small = await world.client.waitFor('file-synced', { peer: at, path: 'hello.txt' }, 90_000)
+    const big = await world.client.waitFor('file-synced', { peer: at, path: 'nested/big.bin' }, 90_000)
     expect(small.version).toBe(planOf(mySmall).version.toString('hex'))
     expect(big.version).toBe(planOf(myBig).version.toString('hex'))
-    const mirrors = `${clientDir}-mirrors`
+    const mirrors = `${world.clientDir}-mirrors`
     const shortId = peer.displayId.slice(0, 7)
     const mine = readdirSync(mirrors).find((d) => d.endsWith(shortId))
     expect(mine, `a mirror folder named after the spec peer in ${readdirSync(mirrors).join(', ')}`).toBeDefined()
@@ -124,7 +98,7 @@ describe('a peer written from PROTOCOL.md alone, against the real CLI', () => {
     randomBytes(4096).copy(edited, 10 * 1024 * 1024)
     peer.folder.setFile('nested/big.bin', edited)
     const version = planOf(edited).version.toString('hex')
-    await client.waitFor('file-synced', { peer: at, path: 'nested/big.bin', version }, 90_000)
+    await world.client.waitFor('file-synced', { peer: at, path: 'nested/big.bin', version }, 90_000)
     expect(readFileSync(path.join(mirrors, mine!, 'nested/big.bin')).equals(edited)).toBe(true)
     expect(peer.folder.requests).toContain('GET_BLOCK_LIST')
     expect(peer.folder.requests).toContain('GET_BLOCKS')
@@ -133,13 +107,8 @@ describe('a peer written from PROTOCOL.md alone, against the real CLI', () => {
 
   it('leaves with LOG_OFF; the real client sees it go as a log-off', async () => {
     await peer.leave()
-    const left = await client.waitFor('peer-left', { port: peer.folderPort })
+    const left = await world.client.waitFor('peer-left', { port: peer.folderPort })
     expect(left).toMatchObject({ reason: 'log-off', id: peer.displayId })
-    expect(client.events.filter((e) => e.type === 'not-json')).toEqual([])
-    if (process.env.SPEC_PEER_DEBUG) {
-      console.log('REQUESTS', peer.folder.requests.join(' '))
-      console.log('EVENTS', client.events.filter((e) => !['buffer', 'workers', 'transfer-progress', 'mirror-state', 'folder-state'].includes(e.type)).map((e) => JSON.stringify(e)).join('\n'))
-      console.log('STDERR', client.stderr)
-    }
+    expect(world.client.events.filter((e) => e.type === 'not-json')).toEqual([])
   })
 })

@@ -17,6 +17,7 @@ const ERR_NOT_A_MEMBER = 17
 interface Served {
   content: Buffer
   plan: BlockPlan
+  snapshot: boolean
 }
 
 interface Conn {
@@ -26,7 +27,7 @@ interface Conn {
 }
 
 function entry(path: string, f: Served): Buffer {
-  return Buffer.concat([str(path), f.plan.version, u64(f.plan.size), u8(0)])
+  return Buffer.concat([str(path), f.plan.version, u64(f.plan.size), u8(f.snapshot ? 1 : 0)])
 }
 
 export class SpecFolderServer {
@@ -38,6 +39,8 @@ export class SpecFolderServer {
   private readonly conns = new Set<Conn>()
   private readonly subscribers = new Set<Conn>()
   private server: tls.Server | null = null
+  /** How this F cuts its replies: any cut the spec allows must do for a peer (§12.3). */
+  readonly cuts = { fileData: FILE_CHUNK_BYTES, hashesPerFrame: HASHES_PER_FRAME }
 
   constructor(
     private readonly me: Identity,
@@ -45,8 +48,8 @@ export class SpecFolderServer {
     private readonly registry: () => RegistryLink | null,
   ) {}
 
-  setFile(path: string, content: Buffer): void {
-    const served = { content, plan: planOf(content) }
+  setFile(path: string, content: Buffer, snapshot = false): void {
+    const served = { content, plan: planOf(content), snapshot }
     this.files.set(path, served)
     for (const s of this.subscribers) void this.enqueue(s, () => s.link.send(frame(T.INDEX_CHANGED, u32(1), u8(1), entry(path, served))))
   }
@@ -140,7 +143,7 @@ export class SpecFolderServer {
         if (!file) return send(frame(T.FILE_NOT_FOUND, str(path)))
         if (held?.equals(file.plan.version)) return send(frame(T.FILE_UP_TO_DATE, str(path)))
         await send(frame(T.FILE_SIZE, str(path), file.plan.version, u64(file.plan.size)))
-        const chunk = file.plan.size <= SMALL_FILE ? SMALL_FILE : FILE_CHUNK_BYTES
+        const chunk = file.plan.size <= SMALL_FILE ? SMALL_FILE : this.cuts.fileData
         for (let at = 0; at < file.content.length; at += chunk) await send(frame(T.FILE_DATA, file.content.subarray(at, at + chunk)))
         return
       }
@@ -181,9 +184,10 @@ export class SpecFolderServer {
         const file = this.files.get(path)
         if (!file) return send(frame(T.FILE_NOT_FOUND, str(path)))
         const { hashes, version, size, blockSize } = file.plan
-        for (let from = 0; ; from += HASHES_PER_FRAME) {
-          const part = hashes.slice(from, from + HASHES_PER_FRAME)
-          const last = from + HASHES_PER_FRAME >= hashes.length
+        const per = this.cuts.hashesPerFrame
+        for (let from = 0; ; from += per) {
+          const part = hashes.slice(from, from + per)
+          const last = from + per >= hashes.length
           await send(frame(T.BLOCK_LIST, str(path), version, u64(size), u32(blockSize), u32(from), u32(part.length), u8(last ? 1 : 0), ...part))
           if (last) return
         }
@@ -204,7 +208,7 @@ export class SpecFolderServer {
         await send(frame(T.BLOCKS, str(path), version, u32(first), u16(count)))
         for (let b = first; b < first + count; b++) {
           const end = Math.min((b + 1) * plan.blockSize, plan.size)
-          for (let at = b * plan.blockSize; at < end; at += FILE_CHUNK_BYTES) await send(frame(T.FILE_DATA, file.content.subarray(at, Math.min(at + FILE_CHUNK_BYTES, end))))
+          for (let at = b * plan.blockSize; at < end; at += this.cuts.fileData) await send(frame(T.FILE_DATA, file.content.subarray(at, Math.min(at + this.cuts.fileData, end))))
         }
         return
       }

@@ -13,9 +13,19 @@ export interface Identity {
   id: Buffer
 }
 
-/** §16.1: ECDSA P-256, ECDSA-SHA256, CN=dropbox-sync, random positive serial, a day back, 20 years. */
-export async function makeIdentity(): Promise<Identity> {
-  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
+const KEY_KINDS = {
+  p256: { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' },
+  p384: { name: 'ECDSA', namedCurve: 'P-384', hash: 'SHA-384' },
+  rsa: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
+  ed25519: { name: 'Ed25519' },
+}
+
+/**
+ * §16.1: ECDSA P-256, ECDSA-SHA256, CN=dropbox-sync, random positive serial, a day back, 20 years.
+ * Other key kinds only to ask the real CLI what it accepts (the spec names none but P-256).
+ */
+export async function makeIdentity(kind: keyof typeof KEY_KINDS = 'p256'): Promise<Identity> {
+  const alg = KEY_KINDS[kind]
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair
   const serial = randomBytes(16)
   serial[0] = (serial[0]! & 0x7f) | 0x01

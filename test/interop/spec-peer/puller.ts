@@ -20,7 +20,7 @@ export interface BlockList {
   hashes: Buffer[]
 }
 
-function describe(f: Frame | null): string {
+export function describe(f: Frame | null): string {
   if (!f) return 'the connection closed'
   if (f.type === T.ERROR) {
     const e = readError(f.payload)
@@ -182,7 +182,51 @@ export class Puller {
     return Buffer.concat(out)
   }
 
+  /** One request as raw bytes; the first frame of its reply (or null: the connection closed). */
+  async ask(bytes: Buffer): Promise<Frame | null> {
+    await this.link.send(bytes)
+    return this.link.next()
+  }
+
+  /** SUBSCRIBE: the empty INDEX_CHANGED (the acknowledgement), then FOLDER_STATE (§12.3, §12.5). */
+  async subscribe(): Promise<boolean> {
+    await this.link.send(frame(T.SUBSCRIBE))
+    const ack = await this.expect(T.INDEX_CHANGED, 'SUBSCRIBE')
+    if (!ack.payload.equals(u32(0))) throw new Error('SUBSCRIBE acknowledged with changes')
+    const state = await this.expect(T.FOLDER_STATE, 'SUBSCRIBE')
+    const r = new Reader(state.payload, 'FOLDER_STATE')
+    const present = r.flag('present')
+    r.end()
+    return present
+  }
+
+  /** The next INDEX_CHANGED push (§12.2): upserts and deletes. */
+  async changes(deadlineMs = 60_000): Promise<Change[]> {
+    const f = await this.link.next(deadlineMs)
+    if (!f || f.type !== T.INDEX_CHANGED) throw new Error(`expected INDEX_CHANGED, got ${describe(f)}`)
+    const r = new Reader(f.payload, 'INDEX_CHANGED')
+    const count = r.u32('count')
+    if (count * 3 > f.payload.length) throw new Error(`bad-frame: INDEX_CHANGED: ${count} changes cannot fit`)
+    const out: Change[] = []
+    for (let i = 0; i < count; i++) {
+      const op = r.u8('op')
+      if (op === 1) {
+        const path = r.str('path')
+        const version = r.bytes(32, 'version')
+        const size = r.u64('size')
+        const flags = r.u8('flags')
+        if (flags & ~1) throw new Error(`bad-frame: INDEX_CHANGED: flags 0x${flags.toString(16)} of "${path}"`)
+        out.push({ op: 'upsert', path, version, size, snapshot: (flags & 1) === 1 })
+      } else if (op === 2) out.push({ op: 'delete', path: r.str('path') })
+      else throw new Error(`bad-frame: INDEX_CHANGED: unknown change ${op}`)
+    }
+    r.end()
+    return out
+  }
+
   close(): void {
     this.link.close()
   }
 }
+
+export type Change = ({ op: 'upsert' } & ListEntry) | { op: 'delete'; path: string }

@@ -107,6 +107,13 @@ export class RegistryLink extends EventEmitter {
     })
   }
 
+  /** One request as raw bytes; its reply (USER_ON / USER_OFF are routed apart, §7). */
+  async ask(bytes: Buffer): Promise<Frame> {
+    const answer = this.reply()
+    await this.link.send(bytes)
+    return answer
+  }
+
   /** §11 step 4: LOG_ON and GET_CLIENTS back to back; LOG_ON_OK, then CLIENT_LIST. */
   async logOn(at: Endpoint): Promise<Member[]> {
     const logOnOk = this.reply()
