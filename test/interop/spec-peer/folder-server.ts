@@ -41,6 +41,12 @@ export class SpecFolderServer {
   private server: tls.Server | null = null
   /** How this F cuts its replies: any cut the spec allows must do for a peer (§12.3). */
   readonly cuts = { fileData: FILE_CHUNK_BYTES, hashesPerFrame: HASHES_PER_FRAME }
+  /**
+   * How this F misbehaves, to see the real peer hold to §12.4 and §12.7: `abortAfter` (path →
+   * bytes) sends FILE_ABORT once that much of a GET_FILE is out; `lie` serves wrong bytes under
+   * the honest version.
+   */
+  readonly faults = { abortAfter: new Map<string, number>(), lie: new Set<string>() }
 
   constructor(
     private readonly me: Identity,
@@ -51,7 +57,32 @@ export class SpecFolderServer {
   setFile(path: string, content: Buffer, snapshot = false): void {
     const served = { content, plan: planOf(content), snapshot }
     this.files.set(path, served)
-    for (const s of this.subscribers) void this.enqueue(s, () => s.link.send(frame(T.INDEX_CHANGED, u32(1), u8(1), entry(path, served))))
+    this.push(1, u8(1), entry(path, served))
+  }
+
+  deleteFile(path: string): void {
+    this.files.delete(path)
+    this.push(1, u8(2), str(path))
+  }
+
+  /** A delete and an upsert in one INDEX_CHANGED: a rename (§12.5). */
+  renameFile(from: string, to: string): void {
+    const served = this.files.get(from)!
+    this.files.delete(from)
+    this.files.set(to, served)
+    this.push(2, u8(2), str(from), u8(1), entry(to, served))
+  }
+
+  private push(count: number, ...changes: Buffer[]): void {
+    for (const s of this.subscribers) void this.enqueue(s, () => s.link.send(frame(T.INDEX_CHANGED, u32(count), ...changes)))
+  }
+
+  /** The bytes this F sends of a file: the file's, or (a fault) one byte wrong. */
+  private bytesOf(path: string, file: Served): Buffer {
+    if (!this.faults.lie.has(path) || file.content.length === 0) return file.content
+    const wrong = Buffer.from(file.content)
+    wrong[wrong.length >> 1]! ^= 0xff
+    return wrong
   }
 
   listen(host = '127.0.0.1'): Promise<number> {
@@ -144,7 +175,15 @@ export class SpecFolderServer {
         if (held?.equals(file.plan.version)) return send(frame(T.FILE_UP_TO_DATE, str(path)))
         await send(frame(T.FILE_SIZE, str(path), file.plan.version, u64(file.plan.size)))
         const chunk = file.plan.size <= SMALL_FILE ? SMALL_FILE : this.cuts.fileData
-        for (let at = 0; at < file.content.length; at += chunk) await send(frame(T.FILE_DATA, file.content.subarray(at, at + chunk)))
+        const bytes = this.bytesOf(path, file)
+        const abortAt = this.faults.abortAfter.get(path)
+        for (let at = 0; at < bytes.length; at += chunk) {
+          if (abortAt !== undefined && at >= abortAt) {
+            this.faults.abortAfter.delete(path)
+            return send(frame(T.FILE_ABORT, str(path), str('a fault of the spec peer')))
+          }
+          await send(frame(T.FILE_DATA, bytes.subarray(at, at + chunk)))
+        }
         return
       }
       case T.GET_FILES: {
@@ -164,7 +203,7 @@ export class SpecFolderServer {
               ? u8(1)
               : file.plan.size > SMALL_FILE
                 ? u8(3)
-                : Buffer.concat([u8(0), file.plan.version, u32(file.plan.size), file.content])
+                : Buffer.concat([u8(0), file.plan.version, u32(file.plan.size), this.bytesOf(a.path, file)])
           records.push(record)
           bytes += record.length
           const last = i === asked.length - 1
@@ -206,9 +245,10 @@ export class SpecFolderServer {
         if (!version.equals(plan.version)) return send(frame(T.FILE_ABORT, str(path), str('the file changed; a new version follows')))
         if (first + count > plan.hashes.length) return send(frame(T.FILE_ABORT, str(path), str('the run goes past the last block')))
         await send(frame(T.BLOCKS, str(path), version, u32(first), u16(count)))
+        const bytes = this.bytesOf(path, file)
         for (let b = first; b < first + count; b++) {
           const end = Math.min((b + 1) * plan.blockSize, plan.size)
-          for (let at = b * plan.blockSize; at < end; at += this.cuts.fileData) await send(frame(T.FILE_DATA, file.content.subarray(at, Math.min(at + this.cuts.fileData, end))))
+          for (let at = b * plan.blockSize; at < end; at += this.cuts.fileData) await send(frame(T.FILE_DATA, bytes.subarray(at, Math.min(at + this.cuts.fileData, end))))
         }
         return
       }

@@ -1,0 +1,92 @@
+// The real client mirroring the spec peer's folder while the spec peer changes it and misbehaves:
+// a rename and a delete (§12.5), an abort midway (§12.4, resumed by blocks as §12.8 says), and a
+// peer that lies about its bytes (§12.7). Real processes, 127.0.0.1, port 0, generous deadlines.
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SpecPeer, planOf } from './spec-peer'
+import { startWorld, type World } from './world'
+
+let world: World
+let peer: SpecPeer
+let at: string
+let mirror: string
+
+const keep = randomBytes(2 * 1024 * 1024)
+
+beforeAll(async () => {
+  world = await startWorld({ 'theirs.txt': Buffer.from('x') })
+  peer = await SpecPeer.create('spec-serving')
+  peer.folder.setFile('keep.bin', keep)
+  await peer.join(world.invite())
+  at = `127.0.0.1:${peer.folderPort}`
+  await world.client.waitFor('file-synced', { peer: at, path: 'keep.bin' }, 90_000)
+  mirror = path.join(`${world.clientDir}-mirrors`, `${peer.name}-${peer.displayId.slice(0, 7)}`)
+}, 120_000)
+
+afterAll(() => {
+  peer?.close()
+  world?.dispose()
+})
+
+const requestsSince = (n: number): string[] => peer.folder.requests.slice(n)
+
+async function until(test: () => boolean, what: string, deadlineMs = 60_000): Promise<void> {
+  const end = Date.now() + deadlineMs
+  while (!test()) {
+    if (Date.now() > end) throw new Error(`not within ${deadlineMs} ms: ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+describe('the real client follows the spec peer', () => {
+  it('a delete and an upsert of the same version in one INDEX_CHANGED is a local move: nothing asked for', async () => {
+    const before = peer.folder.requests.length
+    peer.folder.renameFile('keep.bin', 'moved/keep.bin')
+    await world.client.waitFor('file-synced', { peer: at, path: 'moved/keep.bin' })
+    await until(() => !existsSync(path.join(mirror, 'keep.bin')), 'the old path gone from the mirror')
+    expect(readFileSync(path.join(mirror, 'moved/keep.bin')).equals(keep)).toBe(true)
+    expect(requestsSince(before).filter((r) => r !== 'SUBSCRIBE' && r !== 'GET_FILE_LIST')).toEqual([])
+  })
+
+  it('a delete removes the file from the mirror', async () => {
+    peer.folder.setFile('doomed.txt', Buffer.from('soon gone'))
+    await world.client.waitFor('file-synced', { peer: at, path: 'doomed.txt' })
+    peer.folder.deleteFile('doomed.txt')
+    await world.client.waitFor('file-removed', { peer: at, path: 'doomed.txt' })
+    expect(existsSync(path.join(mirror, 'doomed.txt'))).toBe(false)
+  })
+
+  it('a FILE_ABORT midway: the client tries again and moves only what it lacks, by blocks', async () => {
+    const big = randomBytes(6 * 1024 * 1024)
+    peer.folder.cuts.fileData = 256 * 1024
+    peer.folder.faults.abortAfter.set('cut.bin', 3 * 1024 * 1024)
+    const before = peer.folder.requests.length
+    peer.folder.setFile('cut.bin', big)
+    const synced = await world.client.waitFor('file-synced', { peer: at, path: 'cut.bin' }, 90_000)
+    expect(readFileSync(path.join(mirror, 'cut.bin')).equals(big)).toBe(true)
+    expect(synced.version).toBe(planOf(big).version.toString('hex'))
+    const asked = requestsSince(before)
+    expect(asked).toContain('GET_FILE')
+    expect(asked).toContain('GET_BLOCK_LIST')
+    // The 3 MiB received before the abort were kept: the second try moved less than the whole file.
+    expect(synced.transferred as number).toBeLessThan(big.length)
+  }, 120_000)
+
+  it('a peer that lies about its bytes gets nothing into the mirror, and is asked again once it announces the file anew', async () => {
+    const honest = randomBytes(300_000)
+    peer.folder.faults.lie.add('lie.bin')
+    peer.folder.setFile('lie.bin', honest)
+    const failed = await world.client.waitFor('transfer-failed', { peer: at, path: 'lie.bin' }, 90_000)
+    expect(failed.retrying).toBe(false)
+    expect(existsSync(path.join(mirror, 'lie.bin'))).toBe(false)
+    expect(readdirSync(mirror).filter((n) => n.startsWith('.dbs-tmp-'))).toEqual([])
+
+    peer.folder.faults.lie.delete('lie.bin')
+    peer.folder.setFile('lie.bin', honest)
+    await world.client.waitFor('file-synced', { peer: at, path: 'lie.bin' }, 90_000)
+    expect(readFileSync(path.join(mirror, 'lie.bin')).equals(honest)).toBe(true)
+    expect(peer.folder.unexpected).toEqual([])
+  }, 120_000)
+})
