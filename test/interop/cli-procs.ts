@@ -70,3 +70,8 @@ export function inviteFrom(serverConfig: string, port: number): string {
 export function killAllClis(): void {
   for (const child of running) child.kill('SIGKILL')
 }
+
+/** `dropbox-sync members ACTION [ID] --config DIR`: what the operator runs while the server runs. */
+export function members(serverConfig: string, ...args: string[]): string {
+  return execFileSync(process.execPath, [BIN, 'members', ...args, '--config', serverConfig], { encoding: 'utf8' }).trim()
+}

@@ -12,6 +12,7 @@ import { Link, ROLE_CLIENT, ROLE_SERVER, dial, helloFrame, readError, readHello,
 import { Puller, describe as describeFrame } from './spec-peer/puller'
 import { RegistryLink } from './spec-peer/registry'
 import { Reader, T, blob, endpoint, frame, str, u16, u32, u8 } from './spec-peer/wire'
+import { members } from './cli-procs'
 import { startWorld, type World } from './world'
 
 const content = randomBytes(300_000)
@@ -178,6 +179,34 @@ function mirrorOf(server: SpecPeer): string {
   if (!readdirSync(mirrors).includes(name)) throw new Error(`no mirror folder ${name} in ${readdirSync(mirrors).join(', ')}`)
   return path.join(mirrors, name)
 }
+
+describe('membership through the operator (§6.1, §6.2)', () => {
+  it('a device without an invite is held, accepted by `members accept` on the same connection, then removed by `members remove`', async () => {
+    const who = await SpecPeer.create('spec-asks')
+    const invite = readInvite(world.invite())
+    const address = invite.addresses[0] as { ip: string; port: number }
+    const { link } = await dial(who.me, address.ip, address.port, invite.serverId, who.name, ROLE_SERVER)
+    await link.send(frame(T.JOIN, blob(Buffer.alloc(0))))
+    expect(describeFrame(await link.next())).toBe('JOIN_PENDING')
+    await world.server.waitFor('join-request', { id: who.displayId, name: 'spec-asks' })
+    members(world.serverConfig, 'accept', who.displayId)
+    expect(describeFrame(await link.next())).toBe('JOIN_OK')
+    link.destroy()
+
+    // A member now: it joins with no token, registers, and the real client sees it.
+    const registry = await RegistryLink.join(who.me, who.name, { ...invite, token: Buffer.alloc(0) })
+    await registry.logOn({ ip: '127.0.0.1', port: 9 })
+    await world.client.waitFor('peer-joined', { id: who.displayId })
+    const closed = new Promise<void>((resolve) => registry.link.once('closed', resolve))
+    const refusal = new Promise<string>((resolve) => registry.on('unexpected', resolve))
+    members(world.serverConfig, 'remove', who.displayId)
+    expect(await refusal).toMatch(/ERROR 22 /)
+    await closed
+    const left = await world.client.waitFor('peer-left', { id: who.displayId })
+    expect(left.reason).toBe('removed')
+    await expect(RegistryLink.join(who.me, who.name, { ...invite, token: Buffer.alloc(0) })).rejects.toThrow(/ERROR 22 /)
+  }, 60_000)
+})
 
 describe('the registry, to the end', () => {
   it('LOG_OFF of an endpoint that is not ours: ERROR_IP_PORT_NOT_FOUND_IN_LIST, and the registration stays', async () => {

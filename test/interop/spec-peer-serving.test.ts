@@ -89,4 +89,22 @@ describe('the real client follows the spec peer', () => {
     expect(readFileSync(path.join(mirror, 'lie.bin')).equals(honest)).toBe(true)
     expect(peer.folder.unexpected).toEqual([])
   }, 120_000)
+
+  it('FOLDER_STATE 0: the client waits and keeps its mirror; FOLDER_STATE 1 after every file anew: it comes back', async () => {
+    peer.folder.setPresent(false)
+    await world.client.waitFor('error', { code: 'peer-folder-missing', peer: at })
+    const held = readdirSync(mirror, { recursive: true })
+    // A file announced while it is gone is aborted, not given up on (§12.5): it comes once the folder is back.
+    const late = randomBytes(100_000)
+    const before = peer.folder.requests.length
+    peer.folder.setFile('late.bin', late)
+    await until(() => requestsSince(before).includes('GET_FILE'), 'late.bin asked for (and aborted)')
+    expect(readdirSync(mirror, { recursive: true })).toEqual(held)
+    peer.folder.setPresent(true)
+    await world.client.waitFor('peer-folder-restored', { peer: at })
+    await world.client.waitFor('file-synced', { peer: at, path: 'late.bin' })
+    expect(readFileSync(path.join(mirror, 'late.bin')).equals(late)).toBe(true)
+    expect(existsSync(path.join(mirror, 'moved/keep.bin'))).toBe(true)
+    expect(world.client.find('transfer-failed', { peer: at, path: 'late.bin', retrying: false })).toBeUndefined()
+  }, 120_000)
 })

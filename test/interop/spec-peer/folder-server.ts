@@ -13,6 +13,7 @@ const HASHES_PER_FRAME = 8192
 const ANNOUNCE_WAIT_MS = 3000
 const ERR_UNEXPECTED = 8
 const ERR_NOT_A_MEMBER = 17
+const GONE = 'the shared folder is not there for now'
 
 interface Served {
   content: Buffer
@@ -39,6 +40,8 @@ export class SpecFolderServer {
   private readonly conns = new Set<Conn>()
   private readonly subscribers = new Set<Conn>()
   private server: tls.Server | null = null
+  private present = true
+  private whenBack: Array<() => void> = []
   /** How this F cuts its replies: any cut the spec allows must do for a peer (§12.3). */
   readonly cuts = { fileData: FILE_CHUNK_BYTES, hashesPerFrame: HASHES_PER_FRAME }
   /**
@@ -71,6 +74,17 @@ export class SpecFolderServer {
     this.files.delete(from)
     this.files.set(to, served)
     this.push(2, u8(2), str(from), u8(1), entry(to, served))
+  }
+
+  /** §12.2 FOLDER_STATE: gone for now (aborts, lists held), or back (every file anew, then present 1). */
+  setPresent(present: boolean): void {
+    this.present = present
+    if (present) {
+      const all = [...this.files].map(([p, f]) => Buffer.concat([u8(1), entry(p, f)]))
+      if (all.length) this.push(all.length, ...all)
+      for (const wake of this.whenBack.splice(0)) wake()
+    }
+    for (const s of this.subscribers) void this.enqueue(s, () => s.link.send(frame(T.FOLDER_STATE, u8(present ? 1 : 0))))
   }
 
   private push(count: number, ...changes: Buffer[]): void {
@@ -155,13 +169,14 @@ export class SpecFolderServer {
     switch (f.type) {
       case T.GET_FILE_LIST: {
         new Reader(f.payload, 'GET_FILE_LIST').end()
+        if (!this.present) await new Promise<void>((resolve) => this.whenBack.push(resolve))
         const entries = [...this.files].map(([p, s]) => entry(p, s))
         return send(frame(T.FILE_LIST, u8(1), u32(entries.length), ...entries))
       }
       case T.SUBSCRIBE: {
         new Reader(f.payload, 'SUBSCRIBE').end()
         await send(frame(T.INDEX_CHANGED, u32(0)))
-        await send(frame(T.FOLDER_STATE, u8(1)))
+        await send(frame(T.FOLDER_STATE, u8(this.present ? 1 : 0)))
         this.subscribers.add(conn)
         return
       }
@@ -172,6 +187,7 @@ export class SpecFolderServer {
         r.end()
         const file = this.files.get(path)
         if (!file) return send(frame(T.FILE_NOT_FOUND, str(path)))
+        if (!this.present) return send(frame(T.FILE_ABORT, str(path), str(GONE)))
         if (held?.equals(file.plan.version)) return send(frame(T.FILE_UP_TO_DATE, str(path)))
         await send(frame(T.FILE_SIZE, str(path), file.plan.version, u64(file.plan.size)))
         const chunk = file.plan.size <= SMALL_FILE ? SMALL_FILE : this.cuts.fileData
@@ -196,14 +212,7 @@ export class SpecFolderServer {
         let records: Buffer[] = []
         let bytes = 0
         for (const [i, a] of asked.entries()) {
-          const file = this.files.get(a.path)
-          const record = !file
-            ? u8(2)
-            : a.held?.equals(file.plan.version)
-              ? u8(1)
-              : file.plan.size > SMALL_FILE
-                ? u8(3)
-                : Buffer.concat([u8(0), file.plan.version, u32(file.plan.size), this.bytesOf(a.path, file)])
+          const record = this.record(a.path, a.held)
           records.push(record)
           bytes += record.length
           const last = i === asked.length - 1
@@ -222,6 +231,7 @@ export class SpecFolderServer {
         r.end()
         const file = this.files.get(path)
         if (!file) return send(frame(T.FILE_NOT_FOUND, str(path)))
+        if (!this.present) return send(frame(T.FILE_ABORT, str(path), str(GONE)))
         const { hashes, version, size, blockSize } = file.plan
         const per = this.cuts.hashesPerFrame
         for (let from = 0; ; from += per) {
@@ -241,6 +251,7 @@ export class SpecFolderServer {
         if (count === 0) throw new Error('GET_BLOCKS count 0')
         const file = this.files.get(path)
         if (!file) return send(frame(T.FILE_NOT_FOUND, str(path)))
+        if (!this.present) return send(frame(T.FILE_ABORT, str(path), str(GONE)))
         const { plan } = file
         if (!version.equals(plan.version)) return send(frame(T.FILE_ABORT, str(path), str('the file changed; a new version follows')))
         if (first + count > plan.hashes.length) return send(frame(T.FILE_ABORT, str(path), str('the run goes past the last block')))
@@ -256,6 +267,16 @@ export class SpecFolderServer {
         this.unexpected.push(`a peer sent ${TYPE_NAMES.get(f.type) ?? `0x${f.type.toString(16)}`} on a folder connection`)
         return this.refuse(conn, ERR_UNEXPECTED, `${TYPE_NAMES.get(f.type)} is not a request a client answers`)
     }
+  }
+
+  /** One FILES record (§12.2): content, up-to-date, not-found, too-large or abort. */
+  private record(path: string, held: Buffer | null): Buffer {
+    const file = this.files.get(path)
+    if (!file) return u8(2)
+    if (!this.present) return Buffer.concat([u8(4), str(GONE)])
+    if (held?.equals(file.plan.version)) return u8(1)
+    if (file.plan.size > SMALL_FILE) return u8(3)
+    return Buffer.concat([u8(0), file.plan.version, u32(file.plan.size), this.bytesOf(path, file)])
   }
 
   /** USER_OFF of a device: close its folder connections (§12.1). */
