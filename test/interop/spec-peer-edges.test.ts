@@ -219,8 +219,31 @@ describe('the registry, to the end', () => {
     expect(world.client.find('peer-left', { port: peer.folderPort })).toBeUndefined()
   })
 
+  it("LOG_ON of another device's endpoint: duplicate; a second LOG_ON: already-logged-on; both keep the connection (§10)", async () => {
+    const other = await SpecPeer.create('spec-second')
+    const registry = await RegistryLink.join(other.me, other.name, readInvite(world.invite()))
+    try {
+      const taken = await registry.ask(frame(T.LOG_ON, endpoint({ ip: '127.0.0.1', port: world.clientPort })))
+      expect(taken.type).toBe(T.ERROR)
+      expect(readError(taken.payload).code).toBe(7)
+      expect((await registry.ask(frame(T.GET_CLIENTS))).type).toBe(T.CLIENT_LIST)
+      await registry.logOn({ ip: '127.0.0.1', port: 9 })
+      const twice = await registry.ask(frame(T.LOG_ON, endpoint({ ip: '127.0.0.1', port: 10 })))
+      expect(twice.type).toBe(T.ERROR)
+      expect(readError(twice.payload).code).toBe(12)
+      expect((await registry.ask(frame(T.GET_CLIENTS))).type).toBe(T.CLIENT_LIST)
+      await registry.logOff()
+    } finally {
+      registry.link.destroy()
+    }
+  })
+
   it('the real client stops (SIGINT): USER_OFF reason log-off with its device ID', async () => {
-    const off = new Promise<{ id: Buffer; reason: string }>((resolve) => peer.registry!.once('user-off', resolve))
+    const off = new Promise<{ id: Buffer; reason: string }>((resolve) =>
+      peer.registry!.on('user-off', (m: { id: Buffer; reason: string }) => {
+        if (m.id.equals(real.id)) resolve(m)
+      }),
+    )
     world.client.child.kill('SIGINT')
     const seen = await off
     expect(seen.reason).toBe('log-off')
