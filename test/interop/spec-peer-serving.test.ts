@@ -74,6 +74,23 @@ describe('the real client follows the spec peer', () => {
     expect(synced.transferred as number).toBeLessThan(big.length)
   }, 120_000)
 
+  it('a small file sent by GET_FILE in FILE_DATA of 7 bytes (after a too-large record) is taken', async () => {
+    const tiny = Buffer.from('a small file, cut into pieces of seven bytes')
+    peer.folder.faults.tooLarge.add('tiny.txt')
+    peer.folder.cuts.smallInOne = false
+    peer.folder.cuts.fileData = 7
+    const before = peer.folder.requests.length
+    try {
+      peer.folder.setFile('tiny.txt', tiny)
+      await world.client.waitFor('file-synced', { peer: at, path: 'tiny.txt' })
+      expect(readFileSync(path.join(mirror, 'tiny.txt')).equals(tiny)).toBe(true)
+      expect(requestsSince(before)).toEqual(expect.arrayContaining(['GET_FILES', 'GET_FILE']))
+    } finally {
+      peer.folder.cuts.smallInOne = true
+      peer.folder.cuts.fileData = 256 * 1024
+    }
+  })
+
   it('a peer that lies about its bytes gets nothing into the mirror, and is asked again once it announces the file anew', async () => {
     const honest = randomBytes(300_000)
     peer.folder.faults.lie.add('lie.bin')

@@ -43,13 +43,13 @@ export class SpecFolderServer {
   private present = true
   private whenBack: Array<() => void> = []
   /** How this F cuts its replies: any cut the spec allows must do for a peer (§12.3). */
-  readonly cuts = { fileData: FILE_CHUNK_BYTES, hashesPerFrame: HASHES_PER_FRAME }
+  readonly cuts = { fileData: FILE_CHUNK_BYTES, hashesPerFrame: HASHES_PER_FRAME, smallInOne: true }
   /**
    * How this F misbehaves, to see the real peer hold to §12.4 and §12.7: `abortAfter` (path →
    * bytes) sends FILE_ABORT once that much of a GET_FILE is out; `lie` serves wrong bytes under
-   * the honest version.
+   * the honest version; `tooLarge` answers GET_FILES with too-large whatever the size.
    */
-  readonly faults = { abortAfter: new Map<string, number>(), lie: new Set<string>() }
+  readonly faults = { abortAfter: new Map<string, number>(), lie: new Set<string>(), tooLarge: new Set<string>() }
 
   constructor(
     private readonly me: Identity,
@@ -190,7 +190,7 @@ export class SpecFolderServer {
         if (!this.present) return send(frame(T.FILE_ABORT, str(path), str(GONE)))
         if (held?.equals(file.plan.version)) return send(frame(T.FILE_UP_TO_DATE, str(path)))
         await send(frame(T.FILE_SIZE, str(path), file.plan.version, u64(file.plan.size)))
-        const chunk = file.plan.size <= SMALL_FILE ? SMALL_FILE : this.cuts.fileData
+        const chunk = file.plan.size <= SMALL_FILE && this.cuts.smallInOne ? SMALL_FILE : this.cuts.fileData
         const bytes = this.bytesOf(path, file)
         const abortAt = this.faults.abortAfter.get(path)
         for (let at = 0; at < bytes.length; at += chunk) {
@@ -275,7 +275,7 @@ export class SpecFolderServer {
     if (!file) return u8(2)
     if (!this.present) return Buffer.concat([u8(4), str(GONE)])
     if (held?.equals(file.plan.version)) return u8(1)
-    if (file.plan.size > SMALL_FILE) return u8(3)
+    if (file.plan.size > SMALL_FILE || this.faults.tooLarge.has(path)) return u8(3)
     return Buffer.concat([u8(0), file.plan.version, u32(file.plan.size), this.bytesOf(path, file)])
   }
 
