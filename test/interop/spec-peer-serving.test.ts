@@ -91,6 +91,25 @@ describe('the real client follows the spec peer', () => {
     }
   })
 
+  it('a BLOCK_LIST of another version than asked for (the file changed again) is taken as F\'s current one (§12.8)', async () => {
+    const a = randomBytes(3 * 1024 * 1024)
+    peer.folder.setFile('shift.bin', a)
+    await world.client.waitFor('file-synced', { peer: at, path: 'shift.bin' })
+    const b = Buffer.from(a)
+    randomBytes(100).copy(b, 1_000_000)
+    const c = Buffer.from(b)
+    randomBytes(100).copy(c, 2_000_000)
+    peer.folder.faults.changeUnannounced.set('shift.bin', c)
+    peer.folder.setFile('shift.bin', b)
+    const cVersion = planOf(c).version.toString('hex')
+    const synced = await world.client.waitFor('file-synced', { peer: at, path: 'shift.bin', version: cVersion })
+    expect(readFileSync(path.join(mirror, 'shift.bin')).equals(c)).toBe(true)
+    expect(synced.transferred as number).toBeLessThan(c.length)
+    // F announces every change (§12.5). Until it does, the shipped client asks for the path again and
+    // again (hundreds of GET_BLOCK_LIST a second): a bug, see the branch specpeer-loop-bug.
+    peer.folder.setFile('shift.bin', c)
+  })
+
   it('a peer that lies about its bytes gets nothing into the mirror, and is asked again once it announces the file anew', async () => {
     const honest = randomBytes(300_000)
     peer.folder.faults.lie.add('lie.bin')
@@ -98,7 +117,8 @@ describe('the real client follows the spec peer', () => {
     const failed = await world.client.waitFor('transfer-failed', { peer: at, path: 'lie.bin' }, 90_000)
     expect(failed.retrying).toBe(false)
     expect(existsSync(path.join(mirror, 'lie.bin'))).toBe(false)
-    expect(readdirSync(mirror).filter((n) => n.startsWith('.dbs-tmp-'))).toEqual([])
+    // No temp file of it: a partial is kept only for files of more than 1 MiB (§12.7).
+    expect(readdirSync(mirror).filter((n) => n.startsWith('.dbs-tmp-') && !n.startsWith('.dbs-tmp-part-'))).toEqual([])
 
     peer.folder.faults.lie.delete('lie.bin')
     peer.folder.setFile('lie.bin', honest)
@@ -110,13 +130,14 @@ describe('the real client follows the spec peer', () => {
   it('FOLDER_STATE 0: the client waits and keeps its mirror; FOLDER_STATE 1 after every file anew: it comes back', async () => {
     peer.folder.setPresent(false)
     await world.client.waitFor('error', { code: 'peer-folder-missing', peer: at })
-    const held = readdirSync(mirror, { recursive: true })
+    const content = (): string[] => readdirSync(mirror, { recursive: true, encoding: 'utf8' }).filter((n) => !n.startsWith('.dbs-tmp-'))
+    const held = content()
     // A file announced while it is gone is aborted, not given up on (§12.5): it comes once the folder is back.
     const late = randomBytes(100_000)
     const before = peer.folder.requests.length
     peer.folder.setFile('late.bin', late)
     await until(() => requestsSince(before).includes('GET_FILE'), 'late.bin asked for (and aborted)')
-    expect(readdirSync(mirror, { recursive: true })).toEqual(held)
+    expect(content()).toEqual(held)
     peer.folder.setPresent(true)
     await world.client.waitFor('peer-folder-restored', { peer: at })
     await world.client.waitFor('file-synced', { peer: at, path: 'late.bin' })

@@ -47,9 +47,11 @@ export class SpecFolderServer {
   /**
    * How this F misbehaves, to see the real peer hold to §12.4 and §12.7: `abortAfter` (path →
    * bytes) sends FILE_ABORT once that much of a GET_FILE is out; `lie` serves wrong bytes under
-   * the honest version; `tooLarge` answers GET_FILES with too-large whatever the size.
+   * the honest version; `tooLarge` answers GET_FILES with too-large whatever the size;
+   * `changeUnannounced` (path → content) changes the file, unannounced, just before a GET_FILE or
+   * GET_BLOCK_LIST of it: the reply then names a version F has not announced (§12.3 allows it).
    */
-  readonly faults = { abortAfter: new Map<string, number>(), lie: new Set<string>(), tooLarge: new Set<string>() }
+  readonly faults = { abortAfter: new Map<string, number>(), lie: new Set<string>(), tooLarge: new Set<string>(), changeUnannounced: new Map<string, Buffer>() }
 
   constructor(
     private readonly me: Identity,
@@ -185,6 +187,7 @@ export class SpecFolderServer {
         const path = r.str('path')
         const held = r.flag('has version') ? r.bytes(32, 'version') : null
         r.end()
+        this.changeUnannounced(path)
         const file = this.files.get(path)
         if (!file) return send(frame(T.FILE_NOT_FOUND, str(path)))
         if (!this.present) return send(frame(T.FILE_ABORT, str(path), str(GONE)))
@@ -229,6 +232,7 @@ export class SpecFolderServer {
         const path = r.str('path')
         r.bytes(32, 'version')
         r.end()
+        this.changeUnannounced(path)
         const file = this.files.get(path)
         if (!file) return send(frame(T.FILE_NOT_FOUND, str(path)))
         if (!this.present) return send(frame(T.FILE_ABORT, str(path), str(GONE)))
@@ -267,6 +271,13 @@ export class SpecFolderServer {
         this.unexpected.push(`a peer sent ${TYPE_NAMES.get(f.type) ?? `0x${f.type.toString(16)}`} on a folder connection`)
         return this.refuse(conn, ERR_UNEXPECTED, `${TYPE_NAMES.get(f.type)} is not a request a client answers`)
     }
+  }
+
+  private changeUnannounced(path: string): void {
+    const changed = this.faults.changeUnannounced.get(path)
+    if (!changed) return
+    this.faults.changeUnannounced.delete(path)
+    this.files.set(path, { content: changed, plan: planOf(changed), snapshot: false })
   }
 
   /** One FILES record (§12.2): content, up-to-date, not-found, too-large or abort. */
