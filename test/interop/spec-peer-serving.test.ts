@@ -110,6 +110,29 @@ describe('the real client follows the spec peer', () => {
     peer.folder.setFile('shift.bin', c)
   })
 
+  it('a snapshot, then the same version announced whole: placed once, reported whole, nothing fetched again (§12.2)', async () => {
+    const snap = randomBytes(1000)
+    peer.folder.setFile('snap.bin', snap, true)
+    expect(await world.client.waitFor('file-synced', { peer: at, path: 'snap.bin' })).toMatchObject({ snapshot: true })
+    const before = peer.folder.requests.length
+    peer.folder.setFile('snap.bin', snap)
+    const whole = await world.client.waitFor('file-synced', { peer: at, path: 'snap.bin', transferred: 0 })
+    expect(whole.snapshot).toBeUndefined()
+    expect(requestsSince(before)).toEqual([])
+  })
+
+  it('paths that break §12.6 are each one bad-path error, ignored; the rest of the push carries on, nothing lands outside', async () => {
+    const bad = ['../escape.txt', 'a//b', 'C:x', 'back\\slash', 'ok/./x', '/abs']
+    for (const p of bad) peer.folder.setFile(p, Buffer.from(`bad ${p}`))
+    peer.folder.setFile('good-after.txt', Buffer.from('good'))
+    await world.client.waitFor('file-synced', { peer: at, path: 'good-after.txt' })
+    for (const p of bad) expect(world.client.events.some((e) => e.type === 'error' && e.code === 'bad-path' && String(e.message).includes(JSON.stringify(p))), p).toBe(true)
+    expect(readdirSync(path.dirname(mirror)).filter((n) => !n.startsWith('.'))).toEqual([path.basename(mirror)])
+    expect(existsSync(path.join(mirror, 'a'))).toBe(false)
+    expect(existsSync(path.join(mirror, 'ok'))).toBe(false)
+    for (const p of bad) peer.folder.files.delete(p)
+  })
+
   it('a peer that lies about its bytes gets nothing into the mirror, and is asked again once it announces the file anew', async () => {
     const honest = randomBytes(300_000)
     peer.folder.faults.lie.add('lie.bin')

@@ -48,8 +48,8 @@ export class SpecFolderServer {
    * How this F misbehaves, to see the real peer hold to §12.4 and §12.7: `abortAfter` (path →
    * bytes) sends FILE_ABORT once that much of a GET_FILE is out; `lie` serves wrong bytes under
    * the honest version; `tooLarge` answers GET_FILES with too-large whatever the size;
-   * `changeUnannounced` (path → content) changes the file, unannounced, just before a GET_FILE or
-   * GET_BLOCK_LIST of it: the reply then names a version F has not announced (§12.3 allows it).
+   * `changeUnannounced` (path → content) changes the file, unannounced, just before a GET_FILE,
+   * GET_FILES or GET_BLOCK_LIST of it: the reply then names a version F has not announced (§12.3 allows it).
    */
   readonly faults = { abortAfter: new Map<string, number>(), lie: new Set<string>(), tooLarge: new Set<string>(), changeUnannounced: new Map<string, Buffer>() }
 
@@ -282,6 +282,7 @@ export class SpecFolderServer {
 
   /** One FILES record (§12.2): content, up-to-date, not-found, too-large or abort. */
   private record(path: string, held: Buffer | null): Buffer {
+    this.changeUnannounced(path)
     const file = this.files.get(path)
     if (!file) return u8(2)
     if (!this.present) return Buffer.concat([u8(4), str(GONE)])
