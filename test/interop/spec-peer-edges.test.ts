@@ -260,6 +260,48 @@ async function waitForList(puller: Puller, files: number): Promise<Awaited<Retur
   }
 }
 
+describe('§13.10 against the real server: invalid input and the ERROR it earns, then the close', () => {
+  const hello = helloFrame(ROLE_CLIENT, 0, 'rows')
+  const hex = (h: string): Buffer => Buffer.from(h.replace(/ /g, ''), 'hex')
+  const rows: Array<[string, Buffer, number, string | RegExp]> = [
+    ['length 0', Buffer.concat([hello, hex('00 00 00 00')]), 1, 'frame length 0: a frame holds at least its type byte'],
+    ['length 1 048 577', Buffer.concat([hello, hex('00 10 00 01')]), 2, 'frame length 1048577 exceeds the maximum of 1048576 bytes'],
+    ['type 0x7e', Buffer.concat([hello, hex('00 00 00 01 7e')]), 3, 'unknown message type 0x7e'],
+    ['type 0x20 (IDENTIFY before version 4)', Buffer.concat([hello, hex('00 00 00 01 20')]), 3, 'unknown message type 0x20'],
+    ['PING with a byte', Buffer.concat([hello, hex('00 00 00 02 03 00')]), 1, 'PING: 1 unexpected bytes after the last field'],
+    ['LOG_ON port 0', Buffer.concat([hello, hex('00 00 00 08 10 04 7f 00 00 01 00 00')]), 6, 'LOG_ON: port 0 cannot be reached'],
+    ['LOG_ON 224.0.0.1', Buffer.concat([hello, hex('00 00 00 08 10 04 e0 00 00 01 09 c4')]), 6, 'LOG_ON: 224.0.0.1: multicast and reserved addresses cannot be reached'],
+    ['JOIN token of 5 bytes', Buffer.concat([hello, hex('00 00 00 08 19 00 05 01 02 03 04 05')]), 1, 'JOIN: a token has 0 or 16 bytes, not 5'],
+    ['HELLO with an empty name', hex('00 00 00 0e 01 44 42 53 59 00 05 02 00 00 00 00 00 00'), 1, 'HELLO: a device name has 1 to 64 bytes, not 0'],
+    ['ERROR text not UTF-8', Buffer.concat([hello, hex('00 00 00 06 02 00 07 00 01 ff')]), 1, 'ERROR: text is not valid UTF-8'],
+    ['PING first', hex('00 00 00 01 03'), 8, 'PING before HELLO: every connection starts with HELLO'],
+    ['HELLO version 1', hex('00 00 00 0e 01 44 42 53 59 00 01 02 00 00 00 00 00 01'), 4, 'this node speaks protocol version 5, the peer version 1'],
+    ['GET_CLIENTS before JOIN_OK', Buffer.concat([hello, frame(T.GET_CLIENTS)]), 17, /./],
+  ]
+  it.each(rows)('%s', async (_, bytes, code, text) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: world.serverPort, ...tlsOptions(peer.me) })
+    await new Promise((resolve) => socket.once('secureConnect', resolve))
+    const link = new Link(socket)
+    await link.send(bytes)
+    let f = await link.next()
+    if (f?.type === T.HELLO) f = await link.next()
+    expect(f?.type, describeFrame(f)).toBe(T.ERROR)
+    const error = readError(f!.payload)
+    expect(error.code).toBe(code)
+    if (typeof text === 'string') expect(error.text).toBe(text)
+    expect(await link.next()).toBeNull()
+  })
+
+  it('a PING and a length-0 frame in one write: the PING is answered first, then bad-frame', async () => {
+    const serverId = readInvite(world.invite()).serverId
+    const { link } = await dial(peer.me, '127.0.0.1', world.serverPort, serverId, 'rows', ROLE_SERVER)
+    await link.send(hex('00 00 00 01 03 00 00 00 00'))
+    const f = await link.next()
+    expect(readError(f!.payload).code).toBe(1)
+    expect(link.seen.slice(-2)).toEqual(['PONG', 'ERROR'])
+  })
+})
+
 describe('what the spec leaves open, asked of the real server', () => {
   for (const kind of ['p384', 'rsa', 'ed25519'] as const) {
     it(`a device whose certificate key is ${kind}`, async () => {
@@ -268,6 +310,19 @@ describe('what the spec leaves open, asked of the real server', () => {
       joined.link.destroy()
     })
   }
+
+  it('ALPN dropbox-sync/4 fails the TLS handshake; no ALPN at all: closed before a byte (§1.1)', async () => {
+    const v4 = tls.connect({ host: '127.0.0.1', port: world.serverPort, ...tlsOptions(peer.me), ALPNProtocols: ['dropbox-sync/4'] })
+    await expect(new Promise((resolve, reject) => v4.once('secureConnect', resolve).once('error', reject))).rejects.toThrow(/no application protocol|alert/i)
+    const none = tls.connect({ host: '127.0.0.1', port: world.serverPort, ...tlsOptions(peer.me), ALPNProtocols: [] })
+    const received: Buffer[] = []
+    none.on('data', (d: Buffer) => received.push(d))
+    await new Promise<void>((resolve) => {
+      none.once('close', () => resolve())
+      none.once('secureConnect', () => none.write(helloFrame(ROLE_CLIENT, 0, 'no-alpn')))
+    })
+    expect(received).toEqual([])
+  })
 
   it('an initiator that sends SNI', async () => {
     const invite = readInvite(world.invite())
