@@ -82,6 +82,23 @@ describe('the folder server, request by request (§12.3)', () => {
     raw.destroy()
   })
 
+  it('a request and a broken frame in one write: the reply comes before the ERROR (§1.2); a non-request earns unexpected-message (§7)', async () => {
+    const { link } = await dial(peer.me, real.endpoint.ip, real.endpoint.port, real.id, 'spec-edges', ROLE_CLIENT)
+    await link.send(Buffer.concat([frame(T.GET_FILE_LIST), Buffer.from('00000000', 'hex')]))
+    let f = await link.next()
+    while (f?.type === T.FILE_LIST) f = await link.next()
+    expect(f?.type, describeFrame(f)).toBe(T.ERROR)
+    expect(readError(f!.payload).code).toBe(1)
+    expect(link.seen).toContain('FILE_LIST')
+    expect(await link.next()).toBeNull()
+
+    const second = await dial(peer.me, real.endpoint.ip, real.endpoint.port, real.id, 'spec-edges', ROLE_CLIENT)
+    await second.link.send(frame(T.FILE_LIST, u8(1), u32(0)))
+    const refusal = await second.link.next()
+    expect(readError(refusal!.payload)).toEqual({ code: 8, text: 'FILE_LIST is not a request a client answers' })
+    expect(await second.link.next()).toBeNull()
+  })
+
   it('up to date, not found, an empty file, a wrong version and a run past the end', async () => {
     const puller = await peer.pullFrom(real)
     try {
