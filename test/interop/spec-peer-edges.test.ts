@@ -225,6 +225,25 @@ describe('membership through the operator (§6.1, §6.2)', () => {
   }, 60_000)
 })
 
+describe('heartbeat (§5): silence ends a connection, without an ERROR', () => {
+  it('a peer that never PINGs the folder server, and a registered device that never PINGs the server, are dropped; the client hears timeout', async () => {
+    const folder = await dial(peer.me, real.endpoint.ip, real.endpoint.port, real.id, 'silent', ROLE_CLIENT, false)
+    const quiet = await SpecPeer.create('spec-silent')
+    const invite = readInvite(world.invite())
+    const address = invite.addresses[0] as { ip: string; port: number }
+    const { link, hello } = await dial(quiet.me, address.ip, address.port, invite.serverId, quiet.name, ROLE_SERVER, false)
+    expect(hello.heartbeatMs).toBe(5000)
+    await link.send(frame(T.JOIN, blob(invite.token)))
+    expect(describeFrame(await link.next())).toBe('JOIN_OK')
+    await link.send(frame(T.LOG_ON, endpoint({ ip: '127.0.0.1', port: 11 })))
+    expect(describeFrame(await link.next())).toBe('LOG_ON_OK')
+    // Nothing but the closes may come: no ERROR on either connection.
+    expect(await framesUntilClose(folder.link)).not.toContain('ERROR')
+    expect(await framesUntilClose(link)).not.toContain('ERROR')
+    expect(await world.client.waitFor('peer-left', { id: quiet.displayId })).toMatchObject({ reason: 'timeout' })
+  }, 90_000)
+})
+
 describe('the registry, to the end', () => {
   it('LOG_OFF of an endpoint that is not ours: ERROR_IP_PORT_NOT_FOUND_IN_LIST, and the registration stays', async () => {
     const other = { ip: '127.0.0.1', port: world.clientPort }
@@ -352,3 +371,10 @@ describe('what the spec leaves open, asked of the real server', () => {
     link.destroy()
   })
 })
+
+/** The types of every frame a connection brings until it closes. */
+async function framesUntilClose(link: Link): Promise<string[]> {
+  const types: string[] = []
+  for (let f = await link.next(60_000); f; f = await link.next(60_000)) types.push(describeFrame(f))
+  return types
+}

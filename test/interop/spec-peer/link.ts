@@ -154,7 +154,7 @@ export class PinMismatch extends Error {}
  * secureConnect before any byte, then HELLO and wait for the acceptor's. A close or an ERROR
  * before its HELLO is a refusal (the TLS 1.3 trap).
  */
-export async function dial(me: Identity, host: string, port: number, expectedId: Buffer, name: string, wantRole: number): Promise<{ link: Link; hello: Hello }> {
+export async function dial(me: Identity, host: string, port: number, expectedId: Buffer, name: string, wantRole: number, ping = true): Promise<{ link: Link; hello: Hello }> {
   const socket = tls.connect({ host, port, ...tlsOptions(me) })
   await new Promise<void>((resolve, reject) => {
     socket.once('secureConnect', () => resolve())
@@ -182,6 +182,6 @@ export async function dial(me: Identity, host: string, port: number, expectedId:
   if (first.type !== T.HELLO) throw new Error(`expected HELLO, got ${TYPE_NAMES.get(first.type)}`)
   const hello = readHello(first.payload)
   if (hello.role !== wantRole) throw new Error(`acceptor said role ${hello.role}, wanted ${wantRole}`)
-  link.startPinging(hello.heartbeatMs)
+  if (ping) link.startPinging(hello.heartbeatMs)
   return { link, hello }
 }
