@@ -105,10 +105,18 @@ describe('a peer written from PROTOCOL.md alone, against the real CLI', () => {
     expect(peer.folder.unexpected).toEqual([])
   }, 180_000)
 
-  it('leaves with LOG_OFF; the real client sees it go as a log-off', async () => {
+  it('leaves with LOG_OFF; the real client sees it go as a log-off and closes its folder connections both ways', async () => {
+    const real = listAtJoin.find((m) => m.endpoint.port === world.clientPort)!
+    const puller = await peer.pullFrom(real)
+    expect(peer.folder.connections).toBeGreaterThan(0)
     await peer.leave()
     const left = await world.client.waitFor('peer-left', { port: peer.folderPort })
     expect(left).toMatchObject({ reason: 'log-off', id: peer.displayId })
+    // §12.1: F closes the folder connections of a device the registry announced gone; so does P.
+    expect(await puller.link.next()).toBeNull()
+    const end = Date.now() + 30_000
+    while (peer.folder.connections > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100))
+    expect(peer.folder.connections).toBe(0)
     expect(world.client.events.filter((e) => e.type === 'not-json')).toEqual([])
   })
 })

@@ -291,6 +291,11 @@ export class SpecFolderServer {
     return Buffer.concat([u8(0), file.plan.version, u32(file.plan.size), this.bytesOf(path, file)])
   }
 
+  /** Folder connections open now (admitted or not). */
+  get connections(): number {
+    return this.conns.size
+  }
+
   /** USER_OFF of a device: close its folder connections (§12.1). */
   drop(id: Buffer): void {
     for (const c of this.conns) if (c.link.peerId?.equals(id)) c.link.close()
