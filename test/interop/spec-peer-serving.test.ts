@@ -133,6 +133,36 @@ describe('the real client follows the spec peer', () => {
     for (const p of bad) peer.folder.files.delete(p)
   })
 
+  it('a block list that does not make its version: bad peer, the old copy stays, asked again once announced anew (§12.8)', async () => {
+    const old = randomBytes(2 * 1024 * 1024)
+    peer.folder.setFile('listed.bin', old)
+    await world.client.waitFor('file-synced', { peer: at, path: 'listed.bin' })
+    const edited = Buffer.from(old)
+    randomBytes(10).copy(edited, 1_500_000)
+    peer.folder.faults.badList.add('listed.bin')
+    peer.folder.setFile('listed.bin', edited)
+    const failed = await world.client.waitFor('transfer-failed', { peer: at, path: 'listed.bin' })
+    expect(failed.retrying).toBe(false)
+    expect(readFileSync(path.join(mirror, 'listed.bin')).equals(old)).toBe(true)
+    peer.folder.faults.badList.delete('listed.bin')
+    peer.folder.setFile('listed.bin', edited)
+    await world.client.waitFor('file-synced', { peer: at, path: 'listed.bin', version: planOf(edited).version.toString('hex') })
+    expect(readFileSync(path.join(mirror, 'listed.bin')).equals(edited)).toBe(true)
+  })
+
+  it('a file deleted, then its content announced at another path within 10 s: copied from the kept copy, nothing asked (§12.5)', async () => {
+    const body = randomBytes(200_000)
+    peer.folder.setFile('was-here.bin', body)
+    await world.client.waitFor('file-synced', { peer: at, path: 'was-here.bin' })
+    const before = peer.folder.requests.length
+    peer.folder.deleteFile('was-here.bin')
+    await world.client.waitFor('file-removed', { peer: at, path: 'was-here.bin' })
+    peer.folder.setFile('now-there.bin', body)
+    await world.client.waitFor('file-synced', { peer: at, path: 'now-there.bin' })
+    expect(readFileSync(path.join(mirror, 'now-there.bin')).equals(body)).toBe(true)
+    expect(requestsSince(before)).toEqual([])
+  })
+
   it('a peer that lies about its bytes gets nothing into the mirror, and is asked again once it announces the file anew', async () => {
     const honest = randomBytes(300_000)
     peer.folder.faults.lie.add('lie.bin')

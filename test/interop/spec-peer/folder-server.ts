@@ -49,9 +49,9 @@ export class SpecFolderServer {
    * bytes) sends FILE_ABORT once that much of a GET_FILE is out; `lie` serves wrong bytes under
    * the honest version; `tooLarge` answers GET_FILES with too-large whatever the size;
    * `changeUnannounced` (path → content) changes the file, unannounced, just before a GET_FILE,
-   * GET_FILES or GET_BLOCK_LIST of it: the reply then names a version F has not announced (§12.3 allows it).
+   * GET_FILES or GET_BLOCK_LIST of it; `badList` sends a block list with one hash wrong: the reply then names a version F has not announced (§12.3 allows it).
    */
-  readonly faults = { abortAfter: new Map<string, number>(), lie: new Set<string>(), tooLarge: new Set<string>(), changeUnannounced: new Map<string, Buffer>() }
+  readonly faults = { badList: new Set<string>(), abortAfter: new Map<string, number>(), lie: new Set<string>(), tooLarge: new Set<string>(), changeUnannounced: new Map<string, Buffer>() }
 
   constructor(
     private readonly me: Identity,
@@ -236,7 +236,8 @@ export class SpecFolderServer {
         const file = this.files.get(path)
         if (!file) return send(frame(T.FILE_NOT_FOUND, str(path)))
         if (!this.present) return send(frame(T.FILE_ABORT, str(path), str(GONE)))
-        const { hashes, version, size, blockSize } = file.plan
+        const { version, size, blockSize } = file.plan
+        const hashes = this.faults.badList.has(path) ? file.plan.hashes.map((h, i) => (i === 0 ? Buffer.alloc(32, 7) : h)) : file.plan.hashes
         const per = this.cuts.hashesPerFrame
         for (let from = 0; ; from += per) {
           const part = hashes.slice(from, from + per)
