@@ -49,7 +49,8 @@ export class SpecFolderServer {
    * bytes) sends FILE_ABORT once that much of a GET_FILE is out; `lie` serves wrong bytes under
    * the honest version; `tooLarge` answers GET_FILES with too-large whatever the size;
    * `changeUnannounced` (path → content) changes the file, unannounced, just before a GET_FILE,
-   * GET_FILES or GET_BLOCK_LIST of it; `badList` sends a block list with one hash wrong: the reply then names a version F has not announced (§12.3 allows it).
+   * GET_FILES or GET_BLOCK_LIST of it (the reply then names a version F has not announced, as §12.3
+   * allows); `badList` sends a block list with one hash wrong.
    */
   readonly faults = { badList: new Set<string>(), abortAfter: new Map<string, number>(), lie: new Set<string>(), tooLarge: new Set<string>(), changeUnannounced: new Map<string, Buffer>() }
 
