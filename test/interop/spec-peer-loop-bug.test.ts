@@ -1,7 +1,7 @@
 // KNOWN BUG (fails on purpose; kept off the specpeer branch): the real client as P, given a reply
 // that names a version F has not announced (§12.3 allows it: "F's version now"), places that
 // version and then asks for the path again and again until F announces it: seen here as ~1 800
-// GET_FILE a second (each answered FILE_UP_TO_DATE) and ~130 GET_BLOCK_LIST a second (each
+// GET_FILE (or ~2 500 GET_FILES) a second (each answered up to date) and ~130 GET_BLOCK_LIST a second (each
 // re-hashing the whole mirror copy and reporting file-synced). §12.3 now says P MUST NOT.
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -36,6 +36,15 @@ describe('a reply naming a version F has not announced', () => {
     await world.client.waitFor('file-synced', { peer: at, path: 'g.bin', version: planOf(now).version.toString('hex') })
     await new Promise((r) => setTimeout(r, 2000))
     expect(asked('GET_FILE', since)).toBeLessThan(10)
+  })
+
+  it('GET_FILES: the content record of F\'s version now is placed, and the path is not asked for again and again', async () => {
+    const since = peer.folder.requests.length
+    peer.folder.faults.changeUnannounced.set('s.txt', Buffer.from('now'))
+    peer.folder.setFile('s.txt', Buffer.from('announced'))
+    await world.client.waitFor('file-synced', { peer: at, path: 's.txt', version: planOf(Buffer.from('now')).version.toString('hex') })
+    await new Promise((r) => setTimeout(r, 2000))
+    expect(asked('GET_FILES', since)).toBeLessThan(10)
   })
 
   it('GET_BLOCK_LIST: the list of F\'s version now is used once, not fetched again and again', async () => {
