@@ -1,8 +1,10 @@
-// KNOWN BUG (fails on purpose; kept off the specpeer branch): the real client as P, given a reply
+// KNOWN BUGS (fail on purpose; kept off the specpeer branch). 1. The real client as P, given a reply
 // that names a version F has not announced (§12.3 allows it: "F's version now"), places that
 // version and then asks for the path again and again until F announces it: seen here as ~1 800
 // GET_FILE (or ~2 500 GET_FILES) a second (each answered up to date) and ~130 GET_BLOCK_LIST a second (each
 // re-hashing the whole mirror copy and reporting file-synced). §12.3 now says P MUST NOT.
+// 2. A list naming one path twice makes it ask again and again too; one naming d and d/x makes the
+// mirror flip between the file d and the folder d without end.
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SpecPeer, planOf } from './spec-peer'
@@ -11,6 +13,8 @@ import { startWorld, type World } from './world'
 let world: World
 let peer: SpecPeer
 let at: string
+let twice: SpecPeer
+let nested: SpecPeer
 
 beforeAll(async () => {
   world = await startWorld({ 'theirs.txt': Buffer.from('x') })
@@ -19,7 +23,32 @@ beforeAll(async () => {
   at = `127.0.0.1:${peer.folderPort}`
 }, 120_000)
 
+describe('a list that is no folder (§12.3: one entry per path, no file inside a file)', () => {
+  it('one path listed twice with two versions: not asked for again and again', async () => {
+    twice = await SpecPeer.create('spec-twice')
+    twice.folder.setFile('dup.txt', Buffer.from('first'))
+    twice.folder.faults.listTwice.set('dup.txt', Buffer.from('other'))
+    await twice.join(world.invite())
+    await world.client.waitFor('file-synced', { peer: `127.0.0.1:${twice.folderPort}`, path: 'dup.txt' })
+    await new Promise((r) => setTimeout(r, 2000))
+    expect(twice.folder.requests.filter((r) => r === 'GET_FILES').length).toBeLessThan(10)
+  })
+
+  it('d and d/x in one list: the mirror does not change back and forth', async () => {
+    nested = await SpecPeer.create('spec-nested')
+    nested.folder.setFile('d', Buffer.from('a file'))
+    nested.folder.setFile('d/x', Buffer.from('a file inside the file'))
+    await nested.join(world.invite())
+    const there = `127.0.0.1:${nested.folderPort}`
+    await world.client.waitFor('file-synced', { peer: there })
+    await new Promise((r) => setTimeout(r, 2000))
+    expect(world.client.events.filter((e) => e.type === 'file-synced' && e.peer === there).length).toBeLessThan(4)
+  })
+})
+
 afterAll(() => {
+  twice?.close()
+  nested?.close()
   peer?.close()
   world?.dispose()
 })

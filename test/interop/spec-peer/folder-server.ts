@@ -50,9 +50,10 @@ export class SpecFolderServer {
    * the honest version; `tooLarge` answers GET_FILES with too-large whatever the size;
    * `changeUnannounced` (path → content) changes the file, unannounced, just before a GET_FILE,
    * GET_FILES or GET_BLOCK_LIST of it (the reply then names a version F has not announced, as §12.3
-   * allows); `badList` sends a block list with one hash wrong.
+   * allows); `badList` sends a block list with one hash wrong; `listTwice` (path → content) lists a
+   * path a second time.
    */
-  readonly faults = { badList: new Set<string>(), abortAfter: new Map<string, number>(), lie: new Set<string>(), tooLarge: new Set<string>(), changeUnannounced: new Map<string, Buffer>() }
+  readonly faults = { listTwice: new Map<string, Buffer>(), badList: new Set<string>(), abortAfter: new Map<string, number>(), lie: new Set<string>(), tooLarge: new Set<string>(), changeUnannounced: new Map<string, Buffer>() }
 
   constructor(
     private readonly me: Identity,
@@ -174,6 +175,7 @@ export class SpecFolderServer {
         new Reader(f.payload, 'GET_FILE_LIST').end()
         if (!this.present) await new Promise<void>((resolve) => this.whenBack.push(resolve))
         const entries = [...this.files].map(([p, s]) => entry(p, s))
+        for (const [p, content] of this.faults.listTwice) entries.push(entry(p, { content, plan: planOf(content), snapshot: false }))
         return send(frame(T.FILE_LIST, u8(1), u32(entries.length), ...entries))
       }
       case T.SUBSCRIBE: {
