@@ -105,8 +105,8 @@ describe('the real client follows the spec peer', () => {
     const synced = await world.client.waitFor('file-synced', { peer: at, path: 'shift.bin', version: cVersion })
     expect(readFileSync(path.join(mirror, 'shift.bin')).equals(c)).toBe(true)
     expect(synced.transferred as number).toBeLessThan(c.length)
-    // F announces every change (§12.5). Until it does, the shipped client asks for the path again and
-    // again (hundreds of GET_BLOCK_LIST a second): a bug, see the branch specpeer-loop-bug.
+    // F announces every change (§12.5); until it does, the client does not ask for the path again
+    // (spec-peer-churn.test.ts).
     peer.folder.setFile('shift.bin', c)
   })
 

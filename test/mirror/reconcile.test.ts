@@ -31,6 +31,11 @@ describe('decide', () => {
     { name: 'peer away: nothing is removed either', facts: facts({ live: false, have: 'v1' }), decision: { do: 'nothing', why: 'away', release: false } },
     { name: 'unknown folder content: a new file is checked where it stands first', facts: facts({ want: entry('v1'), probeDisk: true }), decision: fetch(entry('v1'), null, true) },
     { name: 'unknown folder content: a file the manifest knows is not probed', facts: facts({ want: entry('v2'), have: 'v1', probeDisk: true }), decision: fetch(entry('v2'), 'v1', false) },
+    { name: 'outrun: the peer answered this announced version with newer content', facts: facts({ want: entry('v2'), have: 'v3', record: { outrun: 'v2' } }), decision: { do: 'nothing', why: 'outrun', release: true } },
+    { name: 'outrun an older announcement: the new one is fetched', facts: facts({ want: entry('v4'), have: 'v3', record: { outrun: 'v2' } }), decision: fetch(entry('v4'), 'v3') },
+    { name: 'outrun, and the peer now announces what the mirror holds', facts: facts({ want: entry('v3'), have: 'v3', record: { outrun: 'v2' } }), decision: { do: 'nothing', why: 'up-to-date', release: true } },
+    { name: 'inside a file the peer also lists: not mirrored', facts: facts({ want: entry('v1'), insideFile: 'a' }), decision: { do: 'nothing', why: 'inside-file', release: true } },
+    { name: 'inside a listed file, but held already: left as it is', facts: facts({ want: entry('v1'), have: 'v1', insideFile: 'a' }), decision: { do: 'nothing', why: 'up-to-date', release: true } },
     { name: 'empty file: written, never copied nor probed', facts: facts({ want: entry('e', 0), probeDisk: true }), decision: fetch(entry('e', 0), null, false) },
   ])('$name', ({ facts: input, decision }) => {
     expect(decide(input)).toEqual(decision)

@@ -398,14 +398,21 @@ export class MirrorCoordinator {
    * `remote`: the peer's files as known (a list still arriving, for its first frames).
    */
   private async consider(state: PeerState, generation: number, rel: string, remote = state.remote): Promise<void> {
+    const listed = remote?.get(rel)
     const decision = decide({
       live: this.tasks.live(state, generation) && remote !== null,
-      want: remote?.get(rel),
+      want: listed,
       have: state.manifest.files.get(rel)?.version,
       record: state.paths.of(rel),
       probeDisk: state.probeDisk,
+      insideFile: listed && remote ? listedFileAbove(remote, rel) : undefined,
     })
     if (decision.do === 'nothing' || decision.do === 'remove') this.writes.unwanted(state, rel)
+    if (decision.do === 'nothing' && decision.why === 'inside-file' && listed) {
+      // Refused, so said once per announcement: a list no folder can be (PROTOCOL.md §12.3).
+      state.paths.refuse(rel, listed.version)
+      this.tasks.report('bad-path', `${state.ref.key} lists ${rel} inside its file ${listedFileAbove(remote!, rel)}: not mirrored`, state.ref.key)
+    }
     if (decision.release && this.deletions.release(state, rel)) {
       this.options.onEvent({ type: 'mass-delete-cleared', peer: state.ref.key, id: state.idText, name: state.name, confirmed: false })
     }
@@ -463,4 +470,13 @@ export class MirrorCoordinator {
     this.options.onEvent({ type: 'buffer', used: this.jobs.ring.used, capacity: this.jobs.ring.capacity })
     this.options.onEvent({ type: 'workers', busy: this.pool.busy, total: this.pool.size, states: this.pool.states })
   }
+}
+
+/** The nearest folder above `rel` that the peer lists as a file, if any. */
+function listedFileAbove(remote: ReadonlyMap<string, unknown>, rel: string): string | undefined {
+  for (let slash = rel.lastIndexOf('/'); slash > 0; slash = rel.lastIndexOf('/', slash - 1)) {
+    const above = rel.slice(0, slash)
+    if (remote.has(above)) return above
+  }
+  return undefined
 }

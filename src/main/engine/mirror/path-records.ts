@@ -56,6 +56,11 @@ export class PathRecords {
     this.open(rel).refused = version
   }
 
+  /** The peer answered `version` of the path with newer content than it announced (PathRecord.outrun). */
+  outrun(rel: string, version: string): void {
+    this.open(rel).outrun = version
+  }
+
   attempts(rel: string): number {
     return this.records.get(rel)?.attempts ?? 0
   }
@@ -64,8 +69,8 @@ export class PathRecords {
     this.open(rel).attempts = attempts
   }
 
-  /** Forgets a refusal or the attempts counted (a new announcement, a success, a wait). */
-  forget(rel: string, field: 'refused' | 'attempts'): void {
+  /** Forgets a refusal, an outrun announcement or the attempts counted (a new announcement, a success, a wait). */
+  forget(rel: string, field: 'refused' | 'outrun' | 'attempts'): void {
     const record = this.records.get(rel)
     if (record) this.change(rel, record, field)
   }
@@ -80,7 +85,7 @@ export class PathRecords {
   }
 
   /** Forgets one field on every path (a peer that left, a fresh list, a folder away). */
-  forgetAll(field: 'pending' | 'refused' | 'attempts' | 'held'): void {
+  forgetAll(field: 'pending' | 'refused' | 'outrun' | 'attempts' | 'held'): void {
     this.take(field)
   }
 
@@ -104,6 +109,6 @@ export class PathRecords {
   /** Drops one field of the record, and the record once it holds nothing. */
   private change(rel: string, record: FullRecord, field: keyof FullRecord): void {
     delete record[field]
-    if (record.pending === undefined && record.refused === undefined && record.attempts === undefined && record.held === undefined) this.records.delete(rel)
+    if (record.pending === undefined && record.refused === undefined && record.outrun === undefined && record.attempts === undefined && record.held === undefined) this.records.delete(rel)
   }
 }

@@ -135,8 +135,9 @@ export class PeerFeed {
     if (!state.online || generation !== state.generation) return
     if (state.incoming?.jobId !== job.id) {
       state.incoming = { jobId: job.id, files: new Map() }
-      // A fresh list is a fresh chance for versions refused before.
+      // A fresh list is a fresh chance for versions refused or outrun before.
       state.paths.forgetAll('refused')
+      state.paths.forgetAll('outrun')
     }
     const incoming = state.incoming.files
     const part: string[] = []
@@ -194,6 +195,7 @@ export class PeerFeed {
         // A new announcement is a new chance, even for a version refused before (an honest
         // peer whose file changed under a transfer looks like a liar once).
         state.paths.forget(change.path, 'refused')
+        state.paths.forget(change.path, 'outrun')
         state.paths.forget(change.path, 'attempts')
         const version = change.version.toString('hex')
         const was = state.remote.get(change.path)

@@ -9,6 +9,12 @@ export interface PathRecord {
   pending?: string
   /** The version the peer sent wrong (bad hash, bad size, gone): not asked for again. */
   refused?: string
+  /**
+   * The version the peer announced and then answered with newer content (a reply names F's
+   * version now, PROTOCOL.md §12.3): the mirror holds that content; asked for again only once the
+   * peer announces the path anew, or every request would bring the same reply.
+   */
+  outrun?: string
 }
 
 export interface PathFacts {
@@ -21,11 +27,13 @@ export interface PathFacts {
   record: PathRecord
   /** The mirror folder may hold files its manifest does not know (see PeerState.probeDisk). */
   probeDisk: boolean
+  /** A file the peer also lists at a folder above this path: no folder can hold both, so this one is not mirrored. */
+  insideFile?: string | undefined
 }
 
 export type PathAction =
   /** Nothing to do: the peer is away, or the mirror holds what it lists, or it sent this version wrong. */
-  | { do: 'nothing'; why: 'away' | 'not-listed' | 'up-to-date' | 'refused' }
+  | { do: 'nothing'; why: 'away' | 'not-listed' | 'up-to-date' | 'refused' | 'outrun' | 'inside-file' }
   /** A job for the path is under way: its result decides. */
   | { do: 'wait' }
   /** The peer deleted it: removed (or held, when it is part of a mass delete). */
@@ -39,7 +47,7 @@ export type PathAction =
 /** `release`: the peer lists the path, so a held deletion of it is no longer wanted. */
 export type Decision = PathAction & { release: boolean }
 
-export function decide({ live, want, have, record, probeDisk }: PathFacts): Decision {
+export function decide({ live, want, have, record, probeDisk, insideFile }: PathFacts): Decision {
   if (!live) return { do: 'nothing', why: 'away', release: false }
   if (!want) {
     if (have === undefined) return { do: 'nothing', why: 'not-listed', release: false }
@@ -49,6 +57,8 @@ export function decide({ live, want, have, record, probeDisk }: PathFacts): Deci
   if (have === want.version) return { do: 'nothing', why: 'up-to-date', release: true }
   if (record.pending !== undefined) return { do: 'wait', release: true }
   if (record.refused === want.version) return { do: 'nothing', why: 'refused', release: true }
+  if (record.outrun === want.version) return { do: 'nothing', why: 'outrun', release: true }
+  if (insideFile !== undefined) return { do: 'nothing', why: 'inside-file', release: true }
   // An empty file is written, never copied: there is nothing to reuse.
   const content = want.size > 0
   return { do: 'fetch', want, have: have ?? null, recycled: content, reuse: content, probe: content && have === undefined && probeDisk, release: true }

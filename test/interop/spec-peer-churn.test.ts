@@ -1,10 +1,8 @@
-// KNOWN BUGS (fail on purpose; kept off the specpeer branch). 1. The real client as P, given a reply
-// that names a version F has not announced (§12.3 allows it: "F's version now"), places that
-// version and then asks for the path again and again until F announces it: seen here as ~1 800
-// GET_FILE (or ~2 500 GET_FILES) a second (each answered up to date) and ~130 GET_BLOCK_LIST a second (each
-// re-hashing the whole mirror copy and reporting file-synced). §12.3 now says P MUST NOT.
-// 2. A list naming one path twice makes it ask again and again too; one naming d and d/x makes the
-// mirror flip between the file d and the folder d without end.
+// The real client as P against replies and lists that a literal reading of PROTOCOL.md §12.3
+// allows or forbids, none of which may make it churn: a reply naming a version F has not announced
+// yet (placed once, not asked for again until F announces the path anew), a list naming a path
+// twice, and one naming d and d/x (d/x refused with one error, the mirror left still). Each was an
+// endless loop once: ~1 800 GET_FILE a second, or the mirror flipping between the file and the folder.
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SpecPeer, planOf } from './spec-peer'
@@ -43,6 +41,9 @@ describe('a list that is no folder (§12.3: one entry per path, no file inside a
     await world.client.waitFor('file-synced', { peer: there })
     await new Promise((r) => setTimeout(r, 2000))
     expect(world.client.events.filter((e) => e.type === 'file-synced' && e.peer === there).length).toBeLessThan(4)
+    // d/x is the one refused, said once.
+    const said = world.client.events.filter((e) => e.type === 'error' && e.code === 'bad-path' && String(e.message).includes('lists d/x inside its file d'))
+    expect(said).toHaveLength(1)
   })
 })
 
