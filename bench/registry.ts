@@ -31,6 +31,8 @@ const SETTLE_S = Number(process.env['BENCH_SETTLE_S'] ?? 30)
 // This file runs bundled from out/bench/.
 const BIN = new URL('../../bin/dropbox-sync.mjs', import.meta.url).pathname
 const TLS_ACCEPT = new URL('../../bench/node-floor/tls-accept.mjs', import.meta.url).pathname
+/** Reads ('data' events: decrypted TLS records, or a few together) all bench clients got: how finely the server's writes came. */
+let reads = 0
 
 interface BenchClient {
   socket: TLSSocket
@@ -70,6 +72,7 @@ function join(port: number, serverId: Buffer, device: BenchDevice, endpoint: End
     socket.write(Buffer.concat(frames))
   })
   client.socket.on('data', (chunk: Buffer) => {
+    reads++
     for (const body of decoder.push(chunk)) {
       const m = decodeBody(body)
       if (m.type === 'CLIENT_LIST') for (const c of m.clients) client.known.add(portOf(c.endpoint))
@@ -129,6 +132,7 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> 
 
 interface RegistryRound {
   completeMs: number
+  reads: number
   serverCpuMs: number
   clientsCpuMs: number
   fanouts: number[]
@@ -183,6 +187,7 @@ async function registryRound(configDir: string, serverId: Buffer, devices: Bench
 
     const serverCpu0 = cpuMs(server.pid!)
     const benchCpu0 = process.cpuUsage()
+    const reads0 = reads
     const t0 = performance.now()
     const clients = Array.from({ length: N }, (_, i) => join(port, serverId, devices[i]!, { ip: '127.0.0.1', port: 10000 + i }))
     await until(() => clients.every((c) => c.known.size === N - 1), 60_000, 'every list to be complete')
@@ -192,6 +197,7 @@ async function registryRound(configDir: string, serverId: Buffer, devices: Bench
     const benchUsage = process.cpuUsage(benchCpu0)
     const clientsCpuMs = (benchUsage.user + benchUsage.system) / 1000
     const afterJoin = rssMb(server.pid!)
+    const listReads = reads - reads0
     const settleAt = performance.now() + SETTLE_S * 1000
 
     // A newcomer does TLS, HELLO and JOIN first; the clock runs from its LOG_ON to the last USER_ON.
@@ -218,7 +224,7 @@ async function registryRound(configDir: string, serverId: Buffer, devices: Bench
     await new Promise((r) => setTimeout(r, Math.max(0, settleAt - performance.now())))
     const settled = rssMb(server.pid!)
     for (const c of clients) c.socket.destroy()
-    return { completeMs, serverCpuMs, clientsCpuMs, fanouts, joins, idleRss, rss: afterJoin.rss, peak: settled.peak, settledRss: settled.rss }
+    return { completeMs, reads: listReads, serverCpuMs, clientsCpuMs, fanouts, joins, idleRss, rss: afterJoin.rss, peak: settled.peak, settledRss: settled.rss }
   } finally {
     await stop(server, process.env['BENCH_NODE_ARGS'] ? 'SIGINT' : 'SIGKILL')
   }
@@ -258,7 +264,7 @@ export async function benchRegistry(): Promise<Array<[string, string, string]>> 
       const r = rounds.at(-1)!
       const f = floors.at(-1)!
       process.stderr.write(
-        `registry round ${round + 1}: lists ${seconds(r.completeMs)}, CPU server ${seconds(r.serverCpuMs)} clients ${seconds(r.clientsCpuMs)}, RSS ${mb(r.rss)} / ${mb(r.settledRss)} settled / ${mb(r.peak)} peak MB; ` +
+        `registry round ${round + 1}: lists ${seconds(r.completeMs)} (${r.reads} reads), CPU server ${seconds(r.serverCpuMs)} clients ${seconds(r.clientsCpuMs)}, RSS ${mb(r.rss)} / ${mb(r.settledRss)} settled / ${mb(r.peak)} peak MB; ` +
           `floor ${seconds(f.ms)}, CPU server ${seconds(f.serverCpuMs)} clients ${seconds(f.clientsCpuMs)}, RSS ${mb(f.rss)} MB\n`,
       )
     }
@@ -269,6 +275,7 @@ export async function benchRegistry(): Promise<Array<[string, string, string]>> 
       [`${N + FANOUT_ROUNDS} device certificates made before the clock starts`, seconds(makeMs), '—'],
       [`${N} clients (TLS, HELLO, JOIN, LOG_ON, GET_CLIENTS): every list complete (${ROUNDS} rounds)`, spread(rounds.map((r) => r.completeMs), seconds), '< 5 s'],
       ['  CPU meanwhile: the server; the bench\'s clients (one process, same 2 cores)', `${spread(rounds.map((r) => r.serverCpuMs), seconds)}; ${spread(rounds.map((r) => r.clientsCpuMs), seconds)}`, '—'],
+      ['  reads the clients made meanwhile (decrypted TLS records): fewer is larger writes', spread(rounds.map((r) => r.reads), (v) => v.toFixed(0)), '—'],
       [`  bare Node, the same ${N} mutual-TLS handshakes and nothing else: wall`, spread(floors.map((f) => f.ms), seconds), '—'],
       ['  bare Node: CPU of its server; of the same clients', `${spread(floors.map((f) => f.serverCpuMs), seconds)}; ${spread(floors.map((f) => f.clientsCpuMs), seconds)}`, '—'],
       [`one USER_ON reaches all ${N}, from LOG_ON (median of ${fanouts.length}; max)`, `${ms(median(fanouts))}; ${ms(Math.max(...fanouts))}`, '< 200 ms'],
