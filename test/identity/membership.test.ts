@@ -187,6 +187,13 @@ describe('the files', () => {
     ['a device listed twice', 'members.json', `{"version":1,"members":[${Array(2).fill(`{"id":"${'a'.repeat(64)}","name":"a","added":"2030-01-01T00:00:00.000Z","state":"member"}`).join(',')}]}`, /listed twice/],
     ['a later version', 'members.json', '{"version":2,"members":[]}', /version/],
     ['a bad invite list', 'invites.json', '{"version":1,"invites":[{"tokenHash":"00","expires":1,"used":false}]}', /invites\.json is not a valid invite list: invites\.0\.tokenHash/],
+    ['a key it does not know', 'members.json', `{"version":1,"members":[{"id":"${'a'.repeat(64)}","name":"a","added":"2030-01-01T00:00:00.000Z","state":"member","admin":true}]}`, /members\.0: unrecognized key "admin"/],
+    ['a member without a name', 'members.json', `{"version":1,"members":[{"id":"${'a'.repeat(64)}","added":"2030-01-01T00:00:00.000Z","state":"member"}]}`, /members\.0\.name: missing/],
+    ['a name too long', 'members.json', `{"version":1,"members":[{"id":"${'a'.repeat(64)}","name":"${'n'.repeat(65)}","added":"2030-01-01T00:00:00.000Z","state":"member"}]}`, /members\.0\.name: longer than 64/],
+    ['a date that is not one', 'members.json', `{"version":1,"members":[{"id":"${'a'.repeat(64)}","name":"a","added":"yesterday","state":"member"}]}`, /members\.0\.added/],
+    ['members that are not a list', 'members.json', '{"version":1,"members":{}}', /members: expected an array/],
+    ['an expiry before 1970', 'invites.json', `{"version":1,"invites":[{"tokenHash":"${'b'.repeat(64)}","expires":-1,"used":false}]}`, /invites\.0\.expires/],
+    ['a used flag that is not true or false', 'invites.json', `{"version":1,"invites":[{"tokenHash":"${'b'.repeat(64)}","expires":1,"used":"no"}]}`, /invites\.0\.used/],
   ])('a file with %s is one clear error naming it', async (_name, file, content, message) => {
     const dir = tempDir()
     writeFileSync(path.join(dir, file), content)

@@ -2,7 +2,7 @@
 // the ProtocolError code for each kind of malformed body.
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
+import { decodeBody, encodeClientEntry, encodeClientList, encodeMessage } from '../../src/main/engine/protocol/codec'
 import { HELLO_MAGIC, MAX_DEVICE_NAME_BYTES, MAX_FRAME_BYTES, MessageType, PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
 import { ProtocolError } from '../../src/main/engine/protocol/errors'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
@@ -671,5 +671,29 @@ describe('the worked examples of docs/PROTOCOL.md §13', () => {
     const result = feed([Buffer.from(bytes, 'hex')])
     expect(result.messages).toEqual([])
     expect(result.error?.code).toBe(code)
+  })
+})
+
+describe('a CLIENT_LIST from entries encoded once (the registry\'s way)', () => {
+  it('is byte for byte the frame encodeMessage makes, for ASCII, non-ASCII and IPv6 entries alike', () => {
+    const clients: ClientEntry[] = [
+      { endpoint: { ip: '10.0.0.1', port: 1 }, id: Buffer.alloc(32, 1), name: 'laptop' },
+      { endpoint: { ip: '2001:db8::7', port: 65535 }, id: Buffer.alloc(32, 2), name: 'Zoë’s Mac — büro' },
+      { endpoint: { ip: '::ffff:192.168.1.9', port: 9 }, id: Buffer.alloc(32, 3), name: '日本' },
+      { endpoint: { ip: '223.255.255.254', port: 80 }, id: Buffer.alloc(32, 4), name: '~'.repeat(MAX_DEVICE_NAME_BYTES) },
+    ]
+    for (let n = 0; n <= clients.length; n++) {
+      const some = clients.slice(0, n)
+      const frame = encodeClientList(some.map(encodeClientEntry))
+      expect(hex(frame)).toBe(hex(encodeMessage({ type: 'CLIENT_LIST', clients: some })))
+      const decoded = decodeBody(frame.subarray(4))
+      if (decoded.type !== 'CLIENT_LIST') throw new Error(`decoded a ${decoded.type}`)
+      expect(decoded.clients.map((c) => c.name)).toStrictEqual(some.map((c) => c.name))
+    }
+  })
+
+  it('an entry the encoder cannot send is refused when it is encoded', () => {
+    expect(() => encodeClientEntry({ endpoint: { ip: '10.0.0.1', port: 1 }, id: Buffer.alloc(32), name: 'tab\there' })).toThrow(RangeError)
+    expect(() => encodeClientEntry({ endpoint: { ip: '10.0.0.1', port: 0 }, id: Buffer.alloc(32), name: 'n' })).toThrow(RangeError)
   })
 })

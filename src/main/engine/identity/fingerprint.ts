@@ -8,6 +8,7 @@ export function certificateDeviceId(der: Uint8Array): Buffer {
 
 /** The device ID the peer of a finished handshake proved, or null when it showed no certificate. */
 export function peerDeviceId(socket: TLSSocket): Buffer | null {
-  const raw = socket.getPeerCertificate()?.raw
+  // The certificate alone: getPeerCertificate() would also parse and hash it three ways.
+  const raw = socket.getPeerX509Certificate()?.raw
   return raw && raw.length > 0 ? certificateDeviceId(raw) : null
 }

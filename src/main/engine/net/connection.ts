@@ -37,10 +37,15 @@ export const BATCH_WINDOW_MS = 10
  * long with the window's own length here).
  */
 const QUIET_BEFORE_MS = 100
-/** When this process last sent a batched frame (performance.now()), on any connection. */
+/** When this process last began a turn that sent batched frames (performance.now()), on any connection. */
 let lastBatchedAt = -Infinity
 /** Whether this turn of the event loop began sending batched frames after a quiet spell. */
 let quietTurn = false
+/** Whether this turn has been judged yet: once per turn, not once per frame of a fan-out. */
+let turnJudged = false
+/** Connections with batched frames waiting, and the one timer that flushes them all. */
+const waitingBatches = new Set<Connection>()
+let batchTimer: NodeJS.Timeout | null = null
 
 /**
  * How long a batched frame may wait. A burst is the process's, not one connection's: the frames
@@ -49,12 +54,13 @@ let quietTurn = false
  * the window, wait and leave together.
  */
 function batchWait(): number {
-  const now = performance.now()
-  if (!quietTurn && now - lastBatchedAt >= QUIET_BEFORE_MS) {
-    quietTurn = true
-    setImmediate(() => (quietTurn = false))
+  if (!turnJudged) {
+    turnJudged = true
+    setImmediate(() => (turnJudged = false))
+    const now = performance.now()
+    quietTurn = now - lastBatchedAt >= QUIET_BEFORE_MS
+    lastBatchedAt = now
   }
-  lastBatchedAt = now
   return quietTurn ? 0 : BATCH_WINDOW_MS
 }
 
@@ -82,6 +88,8 @@ export interface ConnectionOptions {
   readRate?: TokenBucket
   /** What throttle() takes from (the bytes an owner is about to send). */
   writeRate?: TokenBucket
+  /** The device ID the TLS layer already read from the peer's certificate (else read again here). */
+  peerId?: Buffer
 }
 
 export type CloseReason =
@@ -116,7 +124,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private helloTimer: NodeJS.Timeout | null = null
   private heartbeatTimer: NodeJS.Timeout | null = null
   private closeInfo: CloseInfo | null = null
-  private flushTimer: NodeJS.Timeout | null = null
+  /** Batched frames waiting for flush(), which writes them as one buffer: one write and TLS pass, not one per frame. */
+  private batch: Buffer[] = []
+  private batchBytes = 0
   private coalescing = false
   private readonly maxQueueFrames: number
   /** Frames written whose write has not completed yet. */
@@ -139,8 +149,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    */
   whenAnswered: (() => Promise<unknown>) | null = null
   /** One callback for every frame written: counts it done, with no closure per write. */
-  private readonly written = (): void => {
-    this.unsent--
+  private readonly written = (): void => this.framesWritten(1)
+
+  private framesWritten(count: number): void {
+    this.unsent -= count
     // While we do not read, a peer taking our frames is the sign of life we can see.
     if (this.backlog) this.lastHeard = Date.now()
     if (this.unsent <= PACE_FRAMES && this.roomWaiters.length) this.roomMade()
@@ -154,7 +166,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.maxQueueFrames = options.maxQueueFrames ?? DEFAULT_MAX_QUEUE_FRAMES
     this.remoteIp = safeIp(socket.remoteAddress)
     this.remote = formatEndpoint(this.remoteIp, socket.remotePort ?? 0)
-    this.peerId = 'getPeerCertificate' in socket ? peerDeviceId(socket as TLSSocket) : null
+    this.peerId = options.peerId ?? ('getPeerX509Certificate' in socket ? peerDeviceId(socket as TLSSocket) : null)
     this.decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES, options.allocateBody)
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.onData(chunk))
@@ -192,23 +204,26 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   sendFrame(frame: Buffer, batched = false, following = 0): boolean {
     if (this.closeInfo || this.socket.destroyed) return false
     // `following`: bytes the caller writes right after this frame (FILE_DATA content).
-    const overBytes = this.socket.writableLength + frame.length + following > this.options.maxQueueBytes
+    const overBytes = this.socket.writableLength + this.batchBytes + frame.length + following > this.options.maxQueueBytes
     if (overBytes || this.unsent >= this.maxQueueFrames) {
       const what = overBytes ? `${this.options.maxQueueBytes} bytes` : `${this.maxQueueFrames} frames`
       this.finish({ reason: 'slow-consumer', code: 'slow-consumer', message: `${this.remote} stopped reading: more than ${what} queued` })
       this.socket.destroy()
       return false
     }
-    if (batched) {
-      const wait = batchWait()
-      if (!this.flushTimer) {
-        this.socket.cork()
-        this.flushTimer = setTimeout(() => this.flush(), wait)
-      }
-    }
     this.unsent++
+    if (batched) {
+      this.batch.push(frame)
+      this.batchBytes += frame.length
+      const wait = batchWait()
+      if (!waitingBatches.has(this)) {
+        waitingBatches.add(this)
+        batchTimer ??= setTimeout(Connection.flushBatches, wait)
+      }
+      return true
+    }
+    if (this.batch.length > 0) this.flush()
     this.socket.write(frame, this.written)
-    if (!batched && this.flushTimer) this.flush()
     return true
   }
 
@@ -217,7 +232,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * replies to a burst of pipelined requests (three frames per small file) leave together.
    */
   coalesceUntilIdle(): void {
-    if (this.flushTimer || this.coalescing || this.closeInfo) return
+    if (this.coalescing || this.closeInfo) return
     this.coalescing = true
     this.socket.cork()
     setImmediate(() => {
@@ -226,11 +241,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     })
   }
 
+  /** Every connection's batch, when the window of the first of them ends. */
+  private static flushBatches(): void {
+    batchTimer = null
+    for (const connection of waitingBatches) connection.flush()
+  }
+
   private flush(): void {
-    if (!this.flushTimer) return
-    clearTimeout(this.flushTimer)
-    this.flushTimer = null
-    this.socket.uncork()
+    if (!waitingBatches.delete(this)) return
+    const frames = this.batch
+    const bytes = this.batchBytes
+    this.batch = []
+    this.batchBytes = 0
+    if (frames.length === 1) this.socket.write(frames[0]!, this.written)
+    else this.socket.write(Buffer.concat(frames, bytes), () => this.framesWritten(frames.length))
   }
 
   /**

@@ -265,6 +265,23 @@ function decodeHello(r: Reader): Message {
   return { type: 'HELLO', version, role: role === NodeRole.server ? 'server' : 'client', heartbeatMs, name }
 }
 
+/**
+ * One CLIENT_LIST entry's bytes, for encodeClientList: a registry encodes each client once, not
+ * once for every list it appears in.
+ */
+export function encodeClientEntry(entry: ClientEntry): Buffer {
+  return Buffer.from(new Writer(MessageType.CLIENT_LIST).client(entry).finish().subarray(LENGTH_PREFIX_BYTES + 1))
+}
+
+/** The CLIENT_LIST frame of entries from encodeClientEntry: the bytes encodeMessage makes. */
+export function encodeClientList(entries: readonly Buffer[]): Buffer {
+  let bytes = 0
+  for (const entry of entries) bytes += entry.length
+  const w = new Writer(MessageType.CLIENT_LIST, LENGTH_PREFIX_BYTES + 1 + 4 + bytes).u32(entries.length)
+  for (const entry of entries) w.raw(entry)
+  return w.finish()
+}
+
 /** Decodes one frame body (type byte first). Throws ProtocolError for anything malformed. */
 export function decodeBody(body: Buffer): Message {
   if (body.length === 0) throw new ProtocolError('bad-frame', 'empty frame: a frame holds at least its type byte')

@@ -164,24 +164,30 @@ export class Reader {
   ) {}
 
   take(n: number, field: string): Buffer {
-    if (this.offset + n > this.body.length) {
+    const at = this.skip(n, field)
+    return this.body.subarray(at, at + n)
+  }
+
+  /** Moves past `n` bytes and returns where they start: fields read in place, no slice each. */
+  private skip(n: number, field: string): number {
+    const at = this.offset
+    if (at + n > this.body.length) {
       throw new ProtocolError('bad-frame', `${this.what}: frame ends inside ${field}`)
     }
-    const slice = this.body.subarray(this.offset, this.offset + n)
-    this.offset += n
-    return slice
+    this.offset = at + n
+    return at
   }
 
   u8(field: string): number {
-    return this.take(1, field).readUInt8(0)
+    return this.body[this.skip(1, field)]!
   }
 
   u16(field: string): number {
-    return this.take(2, field).readUInt16BE(0)
+    return this.body.readUInt16BE(this.skip(2, field))
   }
 
   u32(field: string): number {
-    return this.take(4, field).readUInt32BE(0)
+    return this.body.readUInt32BE(this.skip(4, field))
   }
 
   u64(field: string): number {
@@ -227,9 +233,12 @@ export class Reader {
   }
 
   str(field: string): string {
-    const bytes = this.blob(field)
+    const length = this.u16(`${field} length`)
+    const at = this.skip(length, field)
+    // Plain ASCII (most names and paths) is its own UTF-8: read without the strict decoder.
+    if (isAscii(this.body, at, at + length)) return this.body.toString('latin1', at, at + length)
     try {
-      return utf8.decode(bytes)
+      return utf8.decode(this.body.subarray(at, at + length))
     } catch {
       throw new ProtocolError('bad-frame', `${this.what}: ${field} is not valid UTF-8`)
     }
@@ -238,18 +247,29 @@ export class Reader {
   endpoint(field = 'address'): Endpoint {
     const family = this.u8(`${field} family`)
     let ip: string
-    if (family === 4) ip = Array.from(this.take(4, field)).join('.')
-    else if (family === 6) ip = normalizeIp(ipv6FromBytes(this.take(16, field)))
-    else throw new ProtocolError('bad-address', `${this.what}: address family ${family} is neither 4 nor 6`)
+    let unusable: string | null
+    if (family === 4) {
+      // A registry's lists are mostly IPv4 entries: text and checks straight from the bytes.
+      const at = this.skip(4, field)
+      const b = this.body
+      ip = `${b[at]!}.${b[at + 1]!}.${b[at + 2]!}.${b[at + 3]!}`
+      unusable = ipv4BytesUnusable(b, at)
+    } else if (family === 6) {
+      ip = normalizeIp(ipv6FromBytes(this.take(16, field)))
+      unusable = unusableAddressReason(ip)
+    } else throw new ProtocolError('bad-address', `${this.what}: address family ${family} is neither 4 nor 6`)
     const port = this.u16(`${field} port`)
     if (port === 0) throw new ProtocolError('bad-address', `${this.what}: port 0 cannot be reached`)
-    const unusable = unusableAddressReason(ip)
     if (unusable) throw new ProtocolError('bad-address', `${this.what}: ${ip}: ${unusable}`)
     return { ip, port }
   }
 
   deviceId(): Buffer {
-    return Buffer.from(this.take(DEVICE_ID_BYTES, 'device ID'))
+    const at = this.skip(DEVICE_ID_BYTES, 'device ID')
+    // A copy: the ID outlives the frame, which may be a slice of a much larger read.
+    const id = Buffer.allocUnsafe(DEVICE_ID_BYTES)
+    this.body.copy(id, 0, at, at + DEVICE_ID_BYTES)
+    return id
   }
 
   deviceName(field = 'name'): string {
@@ -274,8 +294,30 @@ export class Reader {
  * control characters (it is printed to terminals). A name is for display only, never an identity.
  */
 export function deviceNameProblem(name: string): string | null {
+  if (isPlainName(name)) return null
   const bytes = Buffer.byteLength(name, 'utf8')
   if (bytes < 1 || bytes > MAX_DEVICE_NAME_BYTES) return `a device name has 1 to ${MAX_DEVICE_NAME_BYTES} bytes, not ${bytes}`
   if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return 'a device name holds no control characters'
   return null
+}
+
+/** Printable ASCII of a fitting length: the common name, judged without a pattern or a byte count. */
+function isPlainName(name: string): boolean {
+  if (name.length < 1 || name.length > MAX_DEVICE_NAME_BYTES) return false
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i)
+    if (c < 0x20 || c > 0x7e) return false
+  }
+  return true
+}
+
+function isAscii(bytes: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i]! > 0x7f) return false
+  return true
+}
+
+/** unusableAddressReason for an IPv4 address given as 4 bytes at `at`, with the same words. */
+function ipv4BytesUnusable(b: Buffer, at: number): string | null {
+  if (b[at] === 0 && b[at + 1] === 0 && b[at + 2] === 0 && b[at + 3] === 0) return 'the unspecified address cannot be reached'
+  return b[at]! >= 224 ? 'multicast and reserved addresses cannot be reached' : null
 }

@@ -16,7 +16,7 @@ import { Connection, type CloseInfo } from '../net/connection'
 import { HandshakeLimit } from '../net/handshake-limit'
 import { closeServer, listen } from '../net/listen'
 import { acceptTls } from '../net/tls'
-import { encodeMessage } from '../protocol/codec'
+import { encodeClientEntry, encodeClientList, encodeMessage } from '../protocol/codec'
 import { ProtocolError } from '../protocol/errors'
 import type { ClientEntry, HelloMessage, Message } from '../protocol/messages'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_HANDSHAKES_PER_IP, DEFAULT_MAX_QUEUE_BYTES } from '../defaults'
@@ -58,6 +58,8 @@ interface Peer {
 
 interface Registration {
   entry: ClientEntry
+  /** The entry as CLIENT_LIST carries it, encoded once for every list it goes into. */
+  bytes: Buffer
   peer: Peer
 }
 
@@ -126,6 +128,7 @@ export class RegistryServer {
         helloTimeoutMs,
         maxQueueBytes: this.options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES,
         maxQueueFrames: this.options.maxQueueFrames,
+        peerId: id,
       })
       connection.once('ready', (hello: HelloMessage) => {
         this.handshakes.done(raw)
@@ -161,8 +164,9 @@ export class RegistryServer {
         return this.logOff(peer, message.endpoint)
       case 'GET_CLIENTS': {
         const own = peer.registration
-        const clients = [...this.clients.values()].filter((r) => r !== own).map((r) => r.entry)
-        peer.connection.send({ type: 'CLIENT_LIST', clients })
+        const entries: Buffer[] = []
+        for (const registration of this.clients.values()) if (registration !== own) entries.push(registration.bytes)
+        peer.connection.sendFrame(encodeClientList(entries))
         return
       }
       case 'ERROR':
@@ -270,7 +274,8 @@ export class RegistryServer {
       existing.peer.registration = null
       existing.peer.connection.close()
     }
-    const registration: Registration = { entry: { endpoint, id: peer.id, name: peer.name }, peer }
+    const entry: ClientEntry = { endpoint, id: peer.id, name: peer.name }
+    const registration: Registration = { entry, bytes: encodeClientEntry(entry), peer }
     this.clients.set(key, registration)
     this.byDevice.set(peer.hex, registration)
     peer.registration = registration
@@ -316,7 +321,8 @@ export class RegistryServer {
 
   /** One encoded frame written to every registered client but the one it is about. */
   private broadcast(frame: Buffer, except: Connection): void {
-    for (const registration of [...this.clients.values()]) {
+    // A slow reader cut off meanwhile leaves the map as we go, which a Map's iteration allows.
+    for (const registration of this.clients.values()) {
       if (registration.peer.connection !== except) registration.peer.connection.sendFrame(frame, true)
     }
   }
