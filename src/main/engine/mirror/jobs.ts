@@ -37,7 +37,21 @@ export interface FileJob {
   keepAs?: string | null
 }
 
-export type Job = ListJob | FileJob
+/**
+ * Small files of one peer, fetched with one GET_FILES (batch-rule.ts): the producer gathers them,
+ * so the batch is one ring slot and one unit of work in flight. Each file is answered on its own.
+ */
+export interface BatchJob {
+  kind: 'batch'
+  id: number
+  peer: PeerRef
+  files: FileJob[]
+}
+
+export type Job = ListJob | FileJob | BatchJob
+
+/** A job a worker answers with `done`: a batch is answered file by file. */
+export type AnsweredJob = Exclude<Job, BatchJob>
 
 export interface ListEntry {
   path: string
@@ -63,7 +77,7 @@ export type JobResult =
   | { kind: 'file'; ok: false; outcome: 'not-found' }
   /** The local file to copy from was moved away meanwhile (the other half of a rename). */
   | { kind: 'file'; ok: false; outcome: 'source-gone' }
-  | { kind: Job['kind']; ok: false; outcome: 'failed'; code: string; reason: string; retry: boolean }
+  | { kind: 'list' | 'file'; ok: false; outcome: 'failed'; code: string; reason: string; retry: boolean }
 
 /** What the main thread posts to a worker: jobs to run, or a word about one peer's connection. */
 export type MainToWorker =

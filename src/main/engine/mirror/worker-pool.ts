@@ -1,17 +1,25 @@
-// -w worker threads and the dispatcher that feeds them from the ring: whenever a booted worker
-// has room (JOBS_PER_WORKER) and the ring holds a job, it goes there (see dispatch for which).
+// -w worker threads and the dispatcher that feeds them from the ring. What the workers hold
+// between them is bounded by the ring's capacity (-b): a job leaves the ring only while fewer
+// than -b are out, each worker taking at most its share (see dispatch for which).
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { WorkerState } from '../../../shared/events'
-import type { FileJob, Job, JobResult, MainToWorker, PeerRef, WorkerInit, WorkerToMain } from './jobs'
+import type { AnsweredJob, Job, JobResult, ListJob, MainToWorker, PeerRef, WorkerInit, WorkerToMain } from './jobs'
 import type { JobRing } from './job-ring'
 
 export interface PoolHooks {
   /** The job leaves the ring for a worker; false drops it (its peer left). */
   accept(job: Job): boolean
-  message(job: Job, message: WorkerToMain): void
-  done(job: Job, result: JobResult): void
+  /** About one answered job: a list, a file, or one file of a batch. */
+  message(job: AnsweredJob, message: WorkerToMain): void
+  done(job: AnsweredJob, result: JobResult): void
   changed(): void
+}
+
+/** A job taken from the ring, out at a worker until every job in it is answered. */
+interface Unit {
+  job: Job
+  open: number
 }
 
 interface Slot {
@@ -22,17 +30,17 @@ interface Slot {
    * ~20 ms). A thread still booting gets no jobs, which would wait there.
    */
   online: boolean
-  /** Jobs handed to this worker and not finished, oldest first. */
-  jobs: Map<number, Job>
+  /** Ring jobs handed to this worker and not finished, oldest first. */
+  units: Map<number, Unit>
+  /** What it will answer (a batch's files one by one), by job ID, oldest first. */
+  answers: Map<number, { job: AnsweredJob; unit: Unit }>
 }
 
 /**
- * Jobs one worker holds at once. Its requests to a peer are pipelined on one connection, so
- * small files do not each wait a round trip: 256 keeps eight 32-file batches in flight per
- * worker (at 64, two, and a worker sat idle while its results went round the main thread for
- * more). The ring still bounds what waits for a worker.
+ * The most ring jobs one worker holds, whatever -b: its requests are pipelined on one connection
+ * per peer, and a peer reads at most MAX_WAITING_REQUESTS of them ahead (defaults.ts).
  */
-export const JOBS_PER_WORKER = 256
+export const MAX_JOBS_PER_WORKER = 64
 
 /**
  * Threads that boot at once. Each is a V8 isolate that takes ~40 ms of CPU to start: 128 started
@@ -61,7 +69,7 @@ export class WorkerPool {
 
   private spawn(id: number): Slot {
     const worker = new Worker(this.script, { workerData: { ...this.init, workerId: id } satisfies WorkerInit })
-    const slot: Slot = { id, worker, online: false, jobs: new Map() }
+    const slot: Slot = { id, worker, online: false, units: new Map(), answers: new Map() }
     // Booted after the peers were announced (see BOOTING_AT_ONCE): it connects to them at once too.
     for (const message of this.peers.values()) worker.postMessage(message)
     worker.once('online', () => {
@@ -77,9 +85,9 @@ export class WorkerPool {
   get states(): WorkerState[] {
     return Array.from({ length: this.count }, (_, id) => {
       const s = this.slots[id]
-      const job = s?.jobs.values().next().value as Job | undefined
+      const job = s?.answers.values().next().value?.job
       return s && job
-        ? { id, busy: true, peer: job.peer.key, ...(job.kind === 'file' ? { path: job.path } : {}), jobs: s.jobs.size }
+        ? { id, busy: true, peer: job.peer.key, ...(job.kind === 'file' ? { path: job.path } : {}), jobs: s.units.size }
         : { id, busy: false, jobs: 0 }
     })
   }
@@ -95,7 +103,12 @@ export class WorkerPool {
   }
 
   get busy(): number {
-    return this.slots.filter((s) => s.jobs.size > 0).length
+    return this.slots.filter((s) => s.units.size > 0).length
+  }
+
+  /** Ring jobs out at the workers: never more than the ring's capacity. */
+  get out(): number {
+    return this.slots.reduce((n, s) => n + s.units.size, 0)
   }
 
   get size(): number {
@@ -128,35 +141,46 @@ export class WorkerPool {
   }
 
   /**
-   * Hands queued jobs out until the ring is empty or every booted worker is full. A file goes to
-   * the worker that owns its folder when that one has room: two threads creating files in one
-   * folder queue on the folder's lock in the kernel, and that costs more than it gains. Threads
-   * boot one after another on a busy start (100–130 ms each here): the first peer's list goes to
-   * whichever is up first instead of waiting in a thread still booting.
+   * Hands queued jobs out while fewer than the ring's capacity are out, each worker taking up to
+   * its share of that. A file or batch goes to the worker that owns its folder when that one has
+   * room: two threads creating files in one folder queue on the folder's lock in the kernel, and
+   * that costs more than it gains. Threads boot one after another on a busy start (100–130 ms
+   * each here): the first peer's list goes to whichever is up first instead of waiting in a
+   * thread still booting.
    */
   dispatch(): void {
     this.dispatchScheduled = false
     if (this.stopping) return
     const online = this.slots.filter((s) => s.online)
     if (online.length === 0) return
+    const share = Math.min(MAX_JOBS_PER_WORKER, Math.ceil(this.ring.capacity / this.count))
+    let out = this.out
     // Jobs for one worker travel in one message: every message wakes a thread, and waking
     // threads costs more than copying a few jobs.
     const outgoing = new Map<Slot, Job[]>()
-    for (;;) {
-      const leastLoaded = online.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a))
-      if (leastLoaded.jobs.size >= JOBS_PER_WORKER) break
+    while (out < this.ring.capacity) {
+      const leastLoaded = online.reduce((a, b) => (b.units.size < a.units.size ? b : a))
+      if (leastLoaded.units.size >= share) break
       const job = this.ring.take()
       if (!job) break
       if (!this.hooks.accept(job)) continue
-      const owner = job.kind === 'file' ? this.slots[folderHash(job) % this.slots.length]! : leastLoaded
-      const slot = owner.online && owner.jobs.size < JOBS_PER_WORKER ? owner : leastLoaded
-      slot.jobs.set(job.id, job)
+      const owner = job.kind === 'list' ? leastLoaded : this.slots[folderHash(job) % this.slots.length]!
+      const slot = owner.online && owner.units.size < share ? owner : leastLoaded
+      this.handOut(slot, job)
+      out++
       const batch = outgoing.get(slot)
       if (batch) batch.push(job)
       else outgoing.set(slot, [job])
     }
     for (const [slot, jobs] of outgoing) slot.worker.postMessage(jobs)
     this.hooks.changed()
+  }
+
+  private handOut(slot: Slot, job: Job): void {
+    const answered = job.kind === 'batch' ? job.files : [job]
+    const unit: Unit = { job, open: answered.length }
+    slot.units.set(job.id, unit)
+    for (const each of answered) slot.answers.set(each.id, { job: each, unit })
   }
 
   /** Producers put jobs one by one; handing them out once per turn lets them travel together. */
@@ -169,23 +193,26 @@ export class WorkerPool {
   private onMessages(slot: Slot, messages: WorkerToMain[]): void {
     let finished = false
     for (const message of messages) {
-      const job = slot.jobs.get(message.id)
-      if (!job) continue
+      const answer = slot.answers.get(message.id)
+      if (!answer) continue
       if (message.type !== 'done') {
-        this.hooks.message(job, message)
+        this.hooks.message(answer.job, message)
         continue
       }
-      slot.jobs.delete(message.id)
-      this.hooks.done(job, message.result)
+      slot.answers.delete(message.id)
+      this.hooks.done(answer.job, message.result)
+      if (--answer.unit.open > 0) continue
+      slot.units.delete(answer.unit.job.id)
       finished = true
     }
     if (finished) this.dispatch()
   }
 
   private onCrash(slot: Slot, error: Error): void {
-    const jobs = [...slot.jobs.values()]
-    slot.jobs.clear()
-    for (const job of jobs) {
+    const answers = [...slot.answers.values()]
+    slot.answers.clear()
+    slot.units.clear()
+    for (const { job } of answers) {
       this.hooks.done(job, { kind: job.kind, ok: false, outcome: 'failed', code: 'worker-crashed', reason: String(error), retry: true })
     }
     if (this.stopping) return
@@ -195,10 +222,11 @@ export class WorkerPool {
   }
 }
 
-/** A stable number for the peer and folder of a file job. */
-function folderHash(job: FileJob): number {
-  const slash = job.path.lastIndexOf('/')
-  const key = `${job.peer.key}/${slash < 0 ? '' : job.path.slice(0, slash)}`
+/** A stable number for the peer and folder of a file job (a batch: of its first file). */
+function folderHash(job: Exclude<Job, ListJob>): number {
+  const rel = job.kind === 'batch' ? (job.files[0]?.path ?? '') : job.path
+  const slash = rel.lastIndexOf('/')
+  const key = `${job.peer.key}/${slash < 0 ? '' : rel.slice(0, slash)}`
   let hash = 0
   for (let i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) >>> 0
   return hash
