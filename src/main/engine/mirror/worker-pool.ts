@@ -87,7 +87,7 @@ export class WorkerPool {
       const s = this.slots[id]
       const job = s?.answers.values().next().value?.job
       return s && job
-        ? { id, busy: true, peer: job.peer.key, ...(job.kind === 'file' ? { path: job.path } : {}), jobs: s.units.size }
+        ? { id, busy: true, peer: job.peer.key, ...(job.kind === 'file' ? { path: job.path } : {}), jobs: s.units.size, files: s.answers.size }
         : { id, busy: false, jobs: 0 }
     })
   }
