@@ -162,10 +162,11 @@ export class PeerFeed {
     if (!state.guard) await this.options.repairs.repair(state, [''])
     await this.options.files.removeStrays(state, remote)
     const early = state.early.splice(0)
-    // Most files were queued as their frames came; this catches what could not be then.
+    // Most files were queued as their frames came; this catches what could not be then. A file
+    // whose job is under way is considered again when it ends.
     for (const rel of byFolder(remote.keys())) {
       if (!this.options.tasks.live(state, generation)) return
-      await this.options.consider(state, generation, rel)
+      if (!state.paths.isPending(rel)) await this.options.consider(state, generation, rel)
     }
     if (early.length) await this.applyChanges(state, generation, early)
     // Every file the folder held unrecorded has had its check.
