@@ -183,11 +183,15 @@ export class WorkerPool {
     for (const each of answered) slot.answers.set(each.id, { job: each, unit })
   }
 
-  /** Producers put jobs one by one; handing them out once per turn lets them travel together. */
+  /**
+   * Handed out once the producer's current step is done: jobs put together still travel together,
+   * and a producer going through a long list (it waits only when the ring is full) does not hold
+   * the first batches back until the end of its turn.
+   */
   private scheduleDispatch(): void {
     if (this.dispatchScheduled) return
     this.dispatchScheduled = true
-    setImmediate(() => this.dispatch())
+    queueMicrotask(() => this.dispatch())
   }
 
   private onMessages(slot: Slot, messages: WorkerToMain[]): void {
