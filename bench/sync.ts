@@ -378,7 +378,7 @@ export class FloorSender {
     private readonly child: ChildProcess,
     readonly port: number,
     /** The certificate, key and suites both ends use, when the floor runs over TLS. */
-    private readonly tlsArgs: string[],
+    readonly tlsArgs: string[],
   ) {}
 
   /** `tls`: every connection mutual TLS 1.3 with a self-signed certificate and the product's suites. */
