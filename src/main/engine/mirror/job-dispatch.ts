@@ -2,6 +2,7 @@
 // job whose peer left (or came back) since is dropped when a worker takes it, and its result is
 // not acted on as current. Small files of one peer are gathered into batch jobs here, so one ring
 // slot (and one job out at a worker) is one GET_FILES.
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { FILES_PER_BATCH, isBatchable } from './batch-rule'
 import { JobRing } from './job-ring'
 import type { BatchJob, FileJob, Job } from './jobs'
@@ -52,7 +53,9 @@ export class JobDispatch {
     batch.files.push(job)
     if (batch.files.length < FILES_PER_BATCH) return Promise.resolve()
     this.filling.delete(job.peer.id)
-    return this.enter(batch)
+    // A turn of the event loop per batch: the workers' results are taken in while a long list is
+    // still being turned into jobs (the ring, full only every 64 batches, would hold them back).
+    return this.enter(batch).then(nextTurn)
   }
 
   private async enter(job: Job): Promise<void> {
