@@ -191,14 +191,17 @@ export function syncthingFresh(data: FreshData, mode: FreshMode): ToolRun {
   }
 }
 
-/** The bare-Node floor of sync.ts (node-floor/): a receiver with none of the checks, on the same data. */
-export function floorFresh(data: FreshData): ToolRun {
+/**
+ * The bare-Node floor of sync.ts (node-floor/): a receiver with none of the checks, on the same
+ * data. `tls`: its connections mutual TLS 1.3 as dropbox-sync's are (what TLS alone costs).
+ */
+export function floorFresh(data: FreshData, tls = false): ToolRun {
   const work = tempDir('floor')
   let floor: FloorSender | null = null
   let meter: WireMeter | null = null
   return {
     async setup() {
-      floor = await FloorSender.start(data.src)
+      floor = await FloorSender.start(data.src, tls)
       meter = await WireMeter.start([floor.port])
     },
     async round(round): Promise<Sample> {

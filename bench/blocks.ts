@@ -169,9 +169,10 @@ export async function benchBlocks(): Promise<{ columns: string[]; rows: string[]
       const count = SMALL_FILES.toLocaleString('en')
       if (want('small')) {
         const data: FreshData = { src: tree, files: SMALL_FILES, bytes: SMALL_FILES * 4096, dropCopies: false }
-        const tools = await interleave('small', { ...freshTools(data, 'plain', syncthing), floor: floorFresh(data) })
+        const tools = await interleave('small', { ...freshTools(data, 'plain', syncthing), floor: floorFresh(data), floorTls: floorFresh(data, true) })
         row(`a fresh receiver pulling ${count} files of 4 KiB`, tools, '≤ 1.1× the bare-Node floor')
         rows.push(['  the bare-Node floor (bench/node-floor/), same run', cell(tools['floor']!), '—', '—', ratio(tools['floor']!, tools['rsync']!), `dropbox-sync ÷ floor: ${ratio(tools['ours']!, tools['floor']!)}`])
+        rows.push(['  the same floor over mutual TLS 1.3, same run', cell(tools['floorTls']!), '—', '—', ratio(tools['floorTls']!, tools['rsync']!), `dropbox-sync ÷ TLS floor: ${ratio(tools['ours']!, tools['floorTls']!)}`])
       }
       if (want('cp')) {
         const seed = (name: string): string => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: bundles the benchmarks and prints each one's table.
-// BENCH=registry runs only that one (registry, sync, ui, limit, hashes, store, blocks).
+// BENCH=registry runs only that one (registry, sync, ui, limit, hashes, store, blocks; phases only when named).
 import { build } from 'esbuild'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -16,6 +16,8 @@ const benches = {
   hashes: { file: 'bench/hashes.ts', run: 'benchHashes', title: 'The block hash (issue 20)' },
   store: { file: 'bench/block-store.ts', run: 'benchBlockStore', title: 'Block lists on disk (issue 20)' },
   blocks: { file: 'bench/blocks.ts', run: 'benchBlocks', title: 'Blocks: edits, resume, renames, beside rsync and Syncthing (issue 20)' },
+  // Not in the default run: a profile of one row (where a fresh receiver of small files spends its time).
+  phases: { file: 'bench/small-phases.ts', run: 'benchSmallPhases', title: 'Small files, fresh receiver: where the time goes (issue 20)', only: true },
 }
 const only = process.env.BENCH
 
@@ -32,7 +34,7 @@ function table(title, result) {
 }
 
 for (const [name, bench] of Object.entries(benches)) {
-  if (only && only !== name) continue
+  if ((only && only !== name) || (!only && bench.only)) continue
   await bench.before?.()
   const outfile = path.join(root, 'out/bench', `${name}.mjs`)
   await build({ absWorkingDir: root, entryPoints: [bench.file], outfile, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' })

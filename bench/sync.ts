@@ -11,7 +11,9 @@ import { parseDeviceId } from '../src/shared/device-id'
 import { SERVER_FILE } from '../src/main/engine/client/saved-server'
 import { defaultWorkers } from '../src/main/engine/defaults'
 import { Membership } from '../src/main/engine/identity/membership'
-import { endWithBench, forget } from './at-exit'
+import { atBenchExit, endWithBench, forget } from './at-exit'
+import { makeSelfSigned } from '../src/main/engine/identity/self-signed'
+import { TLS13_SUITES } from '../src/main/engine/net/tls'
 import { tlsFloor, wallTimes } from './tls-floor'
 
 // This file runs bundled from out/bench/.
@@ -405,23 +407,27 @@ export class FloorSender {
   private constructor(
     private readonly child: ChildProcess,
     readonly port: number,
+    /** The certificate, key and suites both ends use, when the floor runs over TLS. */
+    readonly tlsArgs: string[],
   ) {}
 
-  static async start(src: string): Promise<FloorSender> {
-    const child = spawn(process.execPath, [path.join(FLOOR, 'sender.mjs'), src], { stdio: ['ignore', 'pipe', 'inherit'] })
+  /** `tls`: every connection mutual TLS 1.3 with a self-signed certificate and the product's suites. */
+  static async start(src: string, tls = false): Promise<FloorSender> {
+    const tlsArgs = tls ? await floorCertificate() : []
+    const child = spawn(process.execPath, [path.join(FLOOR, 'sender.mjs'), src, ...tlsArgs], { stdio: ['ignore', 'pipe', 'inherit'] })
     endWithBench(child.pid)
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout!.setEncoding('utf8').once('data', (line: string) => resolve(Number(line.trim())))
       child.once('exit', (code) => reject(new Error(`the floor's sender exited with ${code}`)))
     })
-    return new FloorSender(child, port)
+    return new FloorSender(child, port, tlsArgs)
   }
 
   /** Seconds from the floor receiver's spawn to its exit, every file in `dst`. */
   async timeReceiver(dst: string): Promise<number> {
     settleDisk()
     const t0 = performance.now()
-    const child = spawn(process.execPath, [path.join(FLOOR, 'receiver.mjs'), String(this.port), dst, String(defaultWorkers())], { stdio: 'inherit' })
+    const child = spawn(process.execPath, [path.join(FLOOR, 'receiver.mjs'), String(this.port), dst, String(defaultWorkers()), ...this.tlsArgs], { stdio: 'inherit' })
     const code = await new Promise((resolve) => child.once('exit', resolve))
     if (code !== 0) throw new Error(`the floor's receiver exited with ${code}`)
     return (performance.now() - t0) / 1000
@@ -430,6 +436,16 @@ export class FloorSender {
   stop(): void {
     this.child.kill('SIGKILL')
   }
+}
+
+/** A self-signed certificate and key in a temp folder, and the product's TLS 1.3 suites: the floor's TLS arguments. */
+async function floorCertificate(): Promise<string[]> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-floor-tls-'))
+  atBenchExit(() => rmSync(dir, { recursive: true, force: true }))
+  const { certPem, keyPem } = await makeSelfSigned('bench-floor')
+  writeFileSync(path.join(dir, 'cert.pem'), certPem)
+  writeFileSync(path.join(dir, 'key.pem'), keyPem, { mode: 0o600 })
+  return [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem'), TLS13_SUITES]
 }
 
 export function median(values: number[]): number {

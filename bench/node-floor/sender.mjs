@@ -2,13 +2,15 @@
 // before it prints its port, then serves share i of n to each connection that asks "i n\n":
 // every n-th file from the i-th, read from disk on request, as [u32 name bytes][u32 data bytes]
 // [32-byte SHA-256][name][data] records. No checks of any kind.
-// usage: node sender.mjs SRC      prints: PORT
+// With CERT and KEY it listens for mutual TLS 1.3 instead (see receiver.mjs).
+// usage: node sender.mjs SRC [CERT KEY SUITES]      prints: PORT
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import net from 'node:net'
+import tls from 'node:tls'
 import path from 'node:path'
 
-const src = process.argv[2]
+const [src, cert, key, suites] = process.argv.slice(2)
 const files = readdirSync(src, { recursive: true, withFileTypes: true })
   .filter((entry) => entry.isFile())
   .map((entry) => {
@@ -16,7 +18,7 @@ const files = readdirSync(src, { recursive: true, withFileTypes: true })
     return { rel, name: Buffer.from(rel), version: createHash('sha256').update(readFileSync(path.join(src, rel))).digest() }
   })
 
-const server = net.createServer((socket) => {
+const serve = (socket) => {
   socket.once('data', (ask) => {
     const [share, shares] = ask.toString().trim().split(' ').map(Number)
     let parts = []
@@ -34,5 +36,8 @@ const server = net.createServer((socket) => {
     }
     socket.end(Buffer.concat(parts))
   })
-})
+}
+const server = cert
+  ? tls.createServer({ cert: readFileSync(cert), key: readFileSync(key), requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3', ...(suites ? { ciphers: suites } : {}) }, serve)
+  : net.createServer(serve)
 server.listen(0, '127.0.0.1', () => console.log(server.address().port))

@@ -40,7 +40,7 @@ const leaveReason = z.enum(['log-off', 'connection-lost', 'timeout', 'removed'])
 // departure; on other peer events only where the engine knows it.
 const device = { id: z.string().max(100).optional(), name: z.string().max(300).optional() }
 const knownDevice = { id: z.string().max(100), name: z.string().max(300) }
-const workerState = z.object({ id: count, busy: z.boolean(), peer: z.string().optional(), path: z.string().optional(), jobs: count.optional() })
+const workerState = z.object({ id: count, busy: z.boolean(), peer: z.string().optional(), path: z.string().optional(), jobs: count.optional(), files: count.optional() })
 // Where the shared folder and each mirror stand (see FolderStateEvent, MirrorStateEvent, PreparingEvent in events.ts).
 const folderStateFields = { folder: z.string(), files: count, bytes: count, ignored: count, scanning: z.boolean(), missing: z.boolean() }
 const mirrorStateFields = {

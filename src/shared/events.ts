@@ -183,8 +183,10 @@ export interface WorkerState {
   /** The peer and file of the oldest job the worker holds. */
   peer?: string
   path?: string
-  /** How many jobs it holds (requests pipelined on its connections). */
+  /** How many ring jobs it holds (a batch of small files is one; their requests are pipelined on its connections). */
   jobs?: number
+  /** How many files (and lists) those jobs still have to answer: a batch counts each of its files. */
+  files?: number
 }
 
 export interface WorkersEvent {

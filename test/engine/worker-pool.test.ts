@@ -5,7 +5,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { JobRing } from '../../src/main/engine/mirror/job-ring'
 import type { Job, JobResult } from '../../src/main/engine/mirror/jobs'
-import { BOOTING_AT_ONCE, JOBS_PER_WORKER, WorkerPool } from '../../src/main/engine/mirror/worker-pool'
+import { BOOTING_AT_ONCE, MAX_JOBS_PER_WORKER, WorkerPool } from '../../src/main/engine/mirror/worker-pool'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
 afterEach(() => removeTempDirs())
@@ -19,6 +19,27 @@ parentPort.on('message', (jobs) => {
 })
 `
 
+/**
+ * Answers every job a little later, a batch file by file, each with the id of the worker; and
+ * says how many jobs it holds unanswered after each arrival (a 'list-part' message of job 0).
+ */
+const SLOW_WORKER = `
+import { parentPort, workerData } from 'node:worker_threads'
+let holding = 0
+parentPort.on('message', (jobs) => {
+  if (!Array.isArray(jobs)) return
+  for (const job of jobs) {
+    const answered = job.kind === 'batch' ? job.files : [job]
+    holding++
+    answered.forEach((each, i) => setTimeout(() => {
+      if (i === answered.length - 1) holding--
+      parentPort.postMessage([{ type: 'done', id: each.id, result: { kind: 'list', ok: true, files: workerData.workerId } }])
+    }, 5 + 3 * i))
+  }
+  parentPort.postMessage([{ type: 'list-part', id: 0, files: [], holding }])
+})
+`
+
 /** A device ID (hex) for the peer of the jobs: nobody is dialled here. */
 const PEER_ID = '00'.repeat(32)
 /** What every worker is given: this device's certificate and key (unused by the answering script), and its name. */
@@ -26,7 +47,7 @@ const INIT = { certPem: '', keyPem: '', name: 'pool-test' }
 
 /**
  * A file job spreads (and waits until told its runs ended); run jobs are answered only once the
- * worker holds a full load of them at once (JOBS_PER_WORKER, passed as workerData.full).
+ * worker holds a full load of them at once (MAX_JOBS_PER_WORKER with a ring of as many slots, passed as workerData.full).
  */
 const SPREADING_WORKER = `
 import { parentPort, workerData } from 'node:worker_threads'
@@ -51,7 +72,59 @@ function listJob(id: number): Job {
   return { kind: 'list', id, peer: { ip: '127.0.0.1', port: 40002, id: PEER_ID, key: '127.0.0.1:40002', folder: '/nonexistent' } }
 }
 
+function batchJob(id: number, files: number): Job {
+  const peer = listJob(0).peer
+  return { kind: 'batch', id, peer, files: Array.from({ length: files }, (_, i) => ({ kind: 'file', id: id * 100 + i, peer, path: `d${id}/f${i}`, version: '', size: 1, have: null, reuseFrom: null })) }
+}
+
 describe('WorkerPool', () => {
+  for (const { workers, capacity } of [
+    { workers: 2, capacity: 4 },
+    { workers: 1, capacity: 1 },
+    { workers: 2, capacity: 3 },
+    { workers: 1, capacity: 200 },
+  ]) {
+    it(`-w ${workers} -b ${capacity}: never more than the ring's capacity out, a worker at most its share; a batch is out until its last file is answered`, async () => {
+      const script = path.join(tempDir('pool-'), 'worker.mjs')
+      writeFileSync(script, SLOW_WORKER)
+      const ring = new JobRing<Job>(capacity)
+      const share = Math.min(MAX_JOBS_PER_WORKER, Math.ceil(capacity / workers))
+      const jobs = Array.from({ length: 120 }, (_, i) => (i % 3 ? batchJob(i + 1, 1 + (i % 5)) : listJob(i + 1)))
+      const answers = jobs.reduce((n, job) => n + (job.kind === 'batch' ? job.files.length : 1), 0)
+      const answered = new Set<number>()
+      let most = 0
+      let mostHeld = 0
+      let finished: () => void = () => {}
+      const allDone = new Promise<void>((resolve) => (finished = resolve))
+      const pool: WorkerPool = new WorkerPool(workers, script, INIT, ring, {
+        accept: () => true,
+        // What each worker says it holds, counted by the worker itself.
+        message: (_job, message) => void (mostHeld = Math.max(mostHeld, (message as unknown as { holding: number }).holding)),
+        done: (job) => {
+          answered.add(job.id)
+          if (answered.size === answers) finished()
+        },
+        changed: () => {
+          most = Math.max(most, pool.out)
+          for (const state of pool.states) expect(state.jobs ?? 0).toBeLessThanOrEqual(share)
+          expect(pool.states.reduce((n, s) => n + (s.jobs ?? 0), 0)).toBe(pool.out)
+        },
+      })
+      try {
+        for (const job of jobs) await ring.put(job)
+        await allDone
+        expect(most).toBeLessThanOrEqual(capacity)
+        expect(mostHeld).toBeLessThanOrEqual(share)
+        // Work was really out in parallel, up to the bound (one at a time would pass the checks above too).
+        expect(most).toBe(Math.min(capacity, workers * share))
+        expect(pool.out).toBe(0)
+        expect(ring.used).toBe(0)
+      } finally {
+        await pool.stop()
+      }
+    })
+  }
+
   it('gives a thread still booting no jobs, and hands them out once one is up', async () => {
     const script = path.join(tempDir('pool-'), 'worker.mjs')
     writeFileSync(script, ANSWERING_WORKER)
@@ -119,17 +192,17 @@ describe('WorkerPool', () => {
   it('a file job waiting for its runs takes no room: its one worker still takes a full load of runs, and hears of their end', async () => {
     const script = path.join(tempDir('pool-'), 'worker.mjs')
     writeFileSync(script, SPREADING_WORKER)
-    const ring = new JobRing<Job>(JOBS_PER_WORKER)
+    const ring = new JobRing<Job>(MAX_JOBS_PER_WORKER)
     const peer = listJob(0).peer
     let runsDone = 0
     let finished: (result: JobResult) => void = () => {}
     const fileDone = new Promise<JobResult>((resolve) => (finished = resolve))
-    const pool: WorkerPool = new WorkerPool(1, script, { ...INIT, full: JOBS_PER_WORKER } as typeof INIT, ring, {
+    const pool: WorkerPool = new WorkerPool(1, script, { ...INIT, full: MAX_JOBS_PER_WORKER } as typeof INIT, ring, {
       accept: () => true,
       message: (job, message) => {
         if (message.type !== 'spread') return
         void (async () => {
-          for (let i = 0; i < JOBS_PER_WORKER; i++) {
+          for (let i = 0; i < MAX_JOBS_PER_WORKER; i++) {
             await ring.put({ kind: 'run', id: 100 + i, peer, path: 'big.bin', owner: job.id, version: '', size: 0, blockSize: 0, first: i, count: 1, hashes: new Uint8Array() })
           }
         })()
@@ -137,14 +210,14 @@ describe('WorkerPool', () => {
       done: (job, result) => {
         if (job.kind === 'file') return finished(result)
         // Had the waiting file taken a place, one run would have stayed in the ring and none would end.
-        if (++runsDone === JOBS_PER_WORKER) expect(pool.tell(1, { kind: 'run-ended', owner: 1 })).toBe(true)
+        if (++runsDone === MAX_JOBS_PER_WORKER) expect(pool.tell(1, { kind: 'run-ended', owner: 1 })).toBe(true)
       },
       changed: () => {},
     })
     try {
       await ring.put({ kind: 'file', id: 1, peer, path: 'big.bin', version: '', size: 0, have: null, reuseFrom: null })
       expect(await fileDone).toEqual({ kind: 'file', ok: false, outcome: 'not-found' })
-      expect(runsDone).toBe(JOBS_PER_WORKER)
+      expect(runsDone).toBe(MAX_JOBS_PER_WORKER)
       // The file ended: nobody runs it now.
       expect(pool.tell(1, { kind: 'run-ended', owner: 1 })).toBe(false)
     } finally {

@@ -492,7 +492,31 @@ describe('the ring and the workers', () => {
     await expectMirrored(senderDir, mirrorOf(receiver.dir, sender.port))
     const buffers = receiver.cli.events.filter((e) => e.type === 'buffer')
     expect(buffers.every((e) => e.type === 'buffer' && e.capacity === 1 && e.used <= 1)).toBe(true)
-    expect(receiver.cli.events.filter((e) => e.type === 'workers').every((e) => e.type === 'workers' && e.total === 1)).toBe(true)
+    expect(receiver.cli.events.filter((e) => e.type === 'workers').every((e) => e.type === 'workers' && e.total === 1 && e.states.every((s) => (s.jobs ?? 0) <= 1))).toBe(true)
+  })
+
+  it('-w 2 -b 4: the workers never hold more than 4 jobs between them (a batch of small files is one), and the ring never more than 4', async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('many-')
+    for (let i = 0; i < 4000; i++) write(senderDir, `d${i % 40}/small ${i}.txt`, `${i}`.repeat(1 + (i % 50)))
+    // Past the batch limit: each is a job of its own.
+    for (let i = 0; i < 6; i++) write(senderDir, `large/${i}.bin`, randomBytes(200_000))
+    const sender = await startClient(serverPort, senderDir)
+    const receiver = await startClient(serverPort, tempDir('bounded-'), '-w', '2', '-b', '4')
+    expect(await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` }, 60_000)).toMatchObject({ files: 4006 })
+    await expectMirrored(senderDir, mirrorOf(receiver.dir, sender.port))
+    const buffers = receiver.cli.events.flatMap((e) => (e.type === 'buffer' ? [e] : []))
+    expect(buffers.length).toBeGreaterThan(0)
+    for (const e of buffers) expect(e).toMatchObject({ capacity: 4, used: expect.toSatisfy((used: number) => used <= 4) })
+    const out = receiver.cli.events.flatMap((e) => (e.type === 'workers' ? [e.states.map((s) => s.jobs ?? 0)] : []))
+    for (const jobs of out) {
+      expect(jobs).toHaveLength(2)
+      // Each worker's share of the 4 is 2.
+      expect(Math.max(...jobs)).toBeLessThanOrEqual(2)
+      expect(jobs[0]! + jobs[1]!).toBeLessThanOrEqual(4)
+    }
+    // The counts were seen while work was out: the checks above looked at something.
+    expect(out.some((jobs) => jobs[0]! + jobs[1]! > 0)).toBe(true)
   })
 })
 

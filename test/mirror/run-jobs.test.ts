@@ -31,7 +31,7 @@ function setup(slots = 16) {
 
 /** The owner's file job, queued in `generation` and taken by a worker. */
 async function owner(s: ReturnType<typeof setup>, generation: number): Promise<FileJob> {
-  const job: FileJob = { kind: 'file', id: 0, peer, path: 'big.bin', version: 'aa'.repeat(32), size: 5, have: null, reuseFrom: null }
+  const job: FileJob = { kind: 'file', id: 0, peer, path: 'big.bin', version: 'aa'.repeat(32), size: 64 * 1024 * 1024, have: null, reuseFrom: null }
   await s.jobs.produce(generation, job)
   s.taken()
   s.running([job.id])

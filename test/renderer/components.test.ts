@@ -258,12 +258,12 @@ describe('Transfers', () => {
     view.unmount()
   })
 
-  it('counts the small files the workers hold, which have no row of their own', () => {
+  it('counts the small files the workers hold (a batch job counts its files), which have no row of their own', () => {
     const transfers = useTransfersStore()
     let seq = 0
     const ev = (e: Record<string, unknown>, at: number) => ({ ...e, at, seq: ++seq }) as never
     transfers.apply([
-      ev({ type: 'workers', busy: 2, total: 3, states: [{ id: 0, busy: true, peer: '127.0.0.1:4001', path: 'a/1.txt', jobs: 64 }, { id: 1, busy: true, peer: '127.0.0.1:4001', path: 'b/2.txt', jobs: 32 }, { id: 2, busy: false, jobs: 0 }] }, 0),
+      ev({ type: 'workers', busy: 2, total: 3, states: [{ id: 0, busy: true, peer: '127.0.0.1:4001', path: 'a/1.txt', jobs: 2, files: 64 }, { id: 1, busy: true, peer: '127.0.0.1:4001', path: 'b/2.txt', jobs: 1, files: 32 }, { id: 2, busy: false, jobs: 0 }] }, 0),
     ])
     const view = mountView(TransfersView)
     expect(view.find('.summary').text()).toBe('96 files in flight')

@@ -22,7 +22,7 @@ export const DEFAULT_MAX_HANDSHAKES_PER_IP = 1024
 /**
  * A peer's requests to a folder server waiting to be answered (count and bytes) before the
  * server stops reading its connection: TCP holds the rest until some are answered. Above what
- * this client pipelines on one connection (JOBS_PER_WORKER and a list).
+ * this client pipelines on one connection (MAX_JOBS_PER_WORKER jobs and a list).
  */
 export const MAX_WAITING_REQUESTS = 1024
 export const MAX_WAITING_REQUEST_BYTES = 4 * 1024 * 1024

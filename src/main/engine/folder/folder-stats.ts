@@ -11,7 +11,13 @@ export class FolderStats {
   private readonly sampler: Sampler
   /** The last report, to send none that says nothing new. */
   private sent = ''
+  /** A look began since the last report: said as scanning even if it ended before the report (a quick rescan). */
+  private looked = false
   private readonly touch = (): void => this.sampler.schedule()
+  private readonly onLook = (started: boolean): void => {
+    if (started) this.looked = true
+    this.touch()
+  }
 
   constructor(
     private readonly index: FolderIndex,
@@ -19,7 +25,8 @@ export class FolderStats {
     intervalMs = FOLDER_STATS_EVERY_MS,
   ) {
     this.sampler = new Sampler(intervalMs, () => this.report())
-    for (const name of ['changes', 'look', 'missing', 'restored'] as const) index.on(name, this.touch)
+    for (const name of ['changes', 'missing', 'restored'] as const) index.on(name, this.touch)
+    index.on('look', this.onLook)
   }
 
   /** Reports the folder as it is now (soon: see Sampler), e.g. once it is opened. */
@@ -28,7 +35,8 @@ export class FolderStats {
   }
 
   close(): void {
-    for (const name of ['changes', 'look', 'missing', 'restored'] as const) this.index.off(name, this.touch)
+    for (const name of ['changes', 'missing', 'restored'] as const) this.index.off(name, this.touch)
+    this.index.off('look', this.onLook)
     this.sampler.close()
   }
 
@@ -42,9 +50,12 @@ export class FolderStats {
       files: files.length,
       bytes,
       ignored: this.index.ignored,
-      scanning: this.index.scanning,
+      scanning: this.index.scanning || this.looked,
       missing: this.index.missing,
     }
+    // A look already over was said once: the next report settles it.
+    if (this.looked && !this.index.scanning) this.touch()
+    this.looked = false
     const text = JSON.stringify(event)
     if (text === this.sent) return
     this.sent = text

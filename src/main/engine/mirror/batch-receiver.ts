@@ -5,21 +5,12 @@
 // then are renamed into place. One request and a few frames instead of a request, a FILE_SIZE
 // and a FILE_DATA per file is what makes ten thousand small files cheap.
 import { rmSync } from 'node:fs'
-import { BATCH_FILE_BYTES } from '../protocol/constants'
 import type { FileRecord } from '../protocol/messages'
 import { placed, placeSmallFile, type FileReceiver } from './file-receiver'
 import type { FileJob, JobResult } from './jobs'
 import { PeerSessionError, type PeerSession } from './peer-session'
 import { WRITE_FAILED } from './write-failure'
 import { versionOfBytes } from '../blocks/version-hasher'
-
-/** Files one GET_FILES of this client names; several batches are pipelined per connection. */
-export const FILES_PER_BATCH = 32
-
-/** A file job a batch can carry: small by the peer's list, and not copied from local bytes. */
-export function isBatchable(job: FileJob): boolean {
-  return job.reuseFrom === null && job.size <= BATCH_FILE_BYTES
-}
 
 /** What became of one job of a batch; null: the file grew past the batch limit, fetch it alone. */
 export type BatchOutcome = JobResult | null

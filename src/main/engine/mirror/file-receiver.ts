@@ -19,7 +19,7 @@ import { WRITE_FAILED } from './write-failure'
 import { VersionHasher } from '../blocks/version-hasher'
 import { fetchList, pullByBlocks, type KnownList, type PullHooks } from './block-puller'
 import type { SpreadRuns } from './spread-runs'
-import { partialBeside } from '../blocks/partial-names'
+import { partialBeside, removeOtherPartials } from '../blocks/partial-names'
 import { blockCount, blockSizeFor } from '../blocks/block-plan'
 import { BLOCK_HASH_BYTES } from '../blocks/block-hash'
 import { LOCAL_LIST_MIN_BLOCKS, matchedBytes, matchLocal, NO_MATCHES } from './local-takes'
@@ -246,7 +246,11 @@ export class FileReceiver {
           )
         }
         if (size <= SMALL_FILE_BYTES) mtimeMs = placeSmallFile(this.writer, job, target, temp, chunks)
-        else this.writer.commit(temp, target, job.keepAs)
+        else {
+          this.writer.commit(temp, target, job.keepAs)
+          // Partials of versions this one replaced (tries cut as the file kept changing) are of no use now.
+          await removeOtherPartials(job.peer.folder, job.path, Buffer.from(version, 'hex')).catch(() => {})
+        }
         const done = placed('fetched', version, size, target, size, mtimeMs)
         return hashes ? withList(done, blockSizeFor(size), hashes) : done
       })

@@ -3,7 +3,7 @@
 // again with backoff until it has failed MAX_ATTEMPTS times.
 import type { EventSink } from '../../../shared/events'
 import type { JobDispatch } from './job-dispatch'
-import type { FileJob, Job, JobResult, ListEntry, WorkerToMain } from './jobs'
+import type { AnsweredJob, FileJob, JobResult, ListEntry, WorkerToMain } from './jobs'
 import type { LocalWrites } from './local-writes'
 import type { MirrorFiles } from './mirror-files'
 import type { MirrorTasks } from './mirror-tasks'
@@ -36,7 +36,7 @@ export interface JobResultsOptions {
 export class JobResults {
   constructor(private readonly options: JobResultsOptions) {}
 
-  onWorkerMessage(job: Job, message: WorkerToMain): void {
+  onWorkerMessage(job: AnsweredJob, message: WorkerToMain): void {
     if (message.type === 'list-part') {
       const state = this.options.peer(job.peer.id)
       if (state) this.options.tasks.background(this.options.feed.applyListPart(state, job, message.files), () => `the list of ${state.ref.key}`)
@@ -56,7 +56,7 @@ export class JobResults {
     }
   }
 
-  async onDone(job: Job, result: JobResult): Promise<void> {
+  async onDone(job: AnsweredJob, result: JobResult): Promise<void> {
     if (job.kind === 'run') {
       this.options.jobs.finish(job.id)
       return this.options.runs.ended(job, result)

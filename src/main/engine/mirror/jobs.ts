@@ -81,7 +81,6 @@ export interface RunJob {
   hashes: Uint8Array
 }
 
-export type Job = ListJob | FileJob | RunJob
 
 /** A failure said across threads: what PeerSessionError carries. */
 export interface Failure {
@@ -89,6 +88,22 @@ export interface Failure {
   reason: string
   retry: boolean
 }
+
+/**
+ * Small files of one peer, fetched with one GET_FILES (batch-rule.ts): the producer gathers them,
+ * so the batch is one ring slot and one unit of work in flight. Each file is answered on its own.
+ */
+export interface BatchJob {
+  kind: 'batch'
+  id: number
+  peer: PeerRef
+  files: FileJob[]
+}
+
+export type Job = ListJob | FileJob | RunJob | BatchJob
+
+/** A job a worker answers with `done`: a batch is answered file by file. */
+export type AnsweredJob = Exclude<Job, BatchJob>
 
 export interface ListEntry {
   path: string
@@ -118,7 +133,7 @@ export type JobResult =
   | { kind: 'file'; ok: false; outcome: 'source-gone' }
   /** Every block of the run written (the owner heard of each in `verified` messages before). */
   | { kind: 'run'; ok: true }
-  | { kind: Job['kind']; ok: false; outcome: 'failed'; code: string; reason: string; retry: boolean }
+  | { kind: 'list' | 'file' | 'run'; ok: false; outcome: 'failed'; code: string; reason: string; retry: boolean }
 
 /** What the main thread posts to a worker: jobs to run, or a word about one peer's connection. */
 export type MainToWorker =

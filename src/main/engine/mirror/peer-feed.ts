@@ -147,7 +147,7 @@ export class PeerFeed {
       part.push(file.path)
     }
     this.options.touch(state.ref.id)
-    for (const rel of interleaveFolders(part)) {
+    for (const rel of byFolder(part)) {
       if (!this.options.tasks.live(state, generation) || state.incoming?.files !== incoming) return
       await this.options.consider(state, generation, rel, incoming)
     }
@@ -163,10 +163,11 @@ export class PeerFeed {
     if (!state.guard) await this.options.repairs.repair(state, [''])
     await this.options.files.removeStrays(state, remote)
     const early = state.early.splice(0)
-    // Most files were queued as their frames came; this catches what could not be then.
-    for (const rel of interleaveFolders(remote.keys())) {
+    // Most files were queued as their frames came; this catches what could not be then. A file
+    // whose job is under way is considered again when it ends.
+    for (const rel of byFolder(remote.keys())) {
       if (!this.options.tasks.live(state, generation)) return
-      await this.options.consider(state, generation, rel)
+      if (!state.paths.isPending(rel)) await this.options.consider(state, generation, rel)
     }
     if (early.length) await this.applyChanges(state, generation, early)
     // Every file the folder held unrecorded has had its check.
@@ -258,22 +259,17 @@ export class PeerFeed {
 }
 
 /**
- * Orders paths so that consecutive ones are in different folders (one from each folder in turn):
- * the workers, each owning some folders, then all have work at once.
+ * Orders paths folder by folder: the small files of a batch then share a folder, and the batch
+ * goes to the worker that owns it (worker-pool.ts), while the batches of other folders spread
+ * over the other workers.
  */
-export function interleaveFolders(paths: Iterable<string>): string[] {
-  const byFolder = new Map<string, string[]>()
+function byFolder(paths: Iterable<string>): string[] {
+  const folders = new Map<string, string[]>()
   for (const rel of paths) {
     const folder = rel.slice(0, Math.max(0, rel.lastIndexOf('/')))
-    let list = byFolder.get(folder)
-    if (!list) byFolder.set(folder, (list = []))
-    list.push(rel)
+    const list = folders.get(folder)
+    if (list) list.push(rel)
+    else folders.set(folder, [rel])
   }
-  const lists = [...byFolder.values()]
-  const total = lists.reduce((n, l) => n + l.length, 0)
-  const out: string[] = []
-  for (let i = 0; out.length < total; i++) {
-    for (const list of lists) if (i < list.length) out.push(list[i]!)
-  }
-  return out
+  return [...folders.values()].flat()
 }

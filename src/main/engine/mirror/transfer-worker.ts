@@ -2,11 +2,11 @@
 // itself (its own connections to peers, hashing, writing) and reports back. The same script,
 // started with workerData.role = HASH_WRITER_ROLE, is a transfer worker's hash-writer thread.
 import { parentPort, workerData } from 'node:worker_threads'
-import { BatchReceiver, FILES_PER_BATCH, isBatchable } from './batch-receiver'
+import { BatchReceiver } from './batch-receiver'
 import { FileReceiver } from './file-receiver'
 import { crash, loadBlockHash } from '../blocks/block-hash'
 import { HASH_WRITER_ROLE, HashWriter, serveHashWriter } from './hash-writer'
-import type { FileJob, Job, JobResult, ListJob, LocalSource, MainToWorker, PeerRef, RunJob, WorkerInit, WorkerToMain } from './jobs'
+import type { AnsweredJob, FileJob, JobResult, ListJob, LocalSource, MainToWorker, PeerRef, RunJob, WorkerInit, WorkerToMain } from './jobs'
 import { PeerSession, PeerSessionError } from './peer-session'
 import { receiveRun } from './run-receiver'
 import { SpreadRuns } from './spread-runs'
@@ -113,14 +113,14 @@ function serveTransfers(init: WorkerInit): void {
     })
   }
 
-  function failure(error: unknown, job: Job): JobResult {
+  function failure(error: unknown, job: AnsweredJob): JobResult {
     const problem = error instanceof PeerSessionError ? error : asWriteFailure(error) ?? new PeerSessionError('io-error', String(error), true)
     // A peer that misbehaved on this session does not get to keep it.
     if (!problem.retry) closeSession(job.peer.key)
     return { kind: job.kind, ok: false, outcome: 'failed', code: problem.code, reason: problem.message, retry: problem.retry }
   }
 
-  async function run(job: Job): Promise<JobResult> {
+  async function run(job: AnsweredJob): Promise<JobResult> {
     try {
       return await (job.kind === 'list' ? runList(job) : job.kind === 'run' ? runBlocks(job) : runFile(job))
     } catch (error) {
@@ -128,7 +128,7 @@ function serveTransfers(init: WorkerInit): void {
     }
   }
 
-  function start(job: Job): void {
+  function start(job: AnsweredJob): void {
     // run() turns every failure into a result; a throw after that still answers the job.
     run(job).then(
       (result) => post({ type: 'done', id: job.id, result }),
@@ -161,7 +161,7 @@ function serveTransfers(init: WorkerInit): void {
     })
   }
 
-  // Jobs arrive in batches and run concurrently: the pool hands a worker several at once.
+  // Jobs arrive several at a time and run concurrently, their requests pipelined per peer.
   // Receiving verifies with the block hash: messages wait until this thread has it, in order.
   const ready = loadBlockHash()
   parentPort!.on('message', (message: MainToWorker) => ready.then(() => handle(message)).catch(crash))
@@ -177,20 +177,9 @@ function serveTransfers(init: WorkerInit): void {
       // A failed early connection is no one's error: the first job opens it again and reports.
       return void sessionFor(message).catch(() => {})
     }
-    const small = new Map<string, FileJob[]>()
     for (const job of message) {
-      if (job.kind !== 'file' || !isBatchable(job)) {
-        start(job)
-        continue
-      }
-      let batch = small.get(job.peer.key)
-      if (!batch) small.set(job.peer.key, (batch = []))
-      batch.push(job)
-      if (batch.length === FILES_PER_BATCH) {
-        startBatch(batch)
-        small.delete(job.peer.key)
-      }
+      if (job.kind === 'batch') startBatch(job.files)
+      else start(job)
     }
-    for (const batch of small.values()) startBatch(batch)
   }
 }

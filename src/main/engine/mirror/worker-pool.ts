@@ -1,19 +1,27 @@
-// -w worker threads and the dispatcher that feeds them from the ring: whenever a booted worker
-// has room (JOBS_PER_WORKER) and the ring holds a job, it goes there (see dispatch for which).
+// -w worker threads and the dispatcher that feeds them from the ring. What the workers hold
+// between them is bounded by the ring's capacity (-b): a job leaves the ring only while fewer
+// than -b are out, each worker taking at most its share (see dispatch for which).
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { WorkerState } from '../../../shared/events'
-import type { FileJob, Job, JobResult, LocalSource, MainToWorker, PeerRef, WorkerInit, WorkerToMain } from './jobs'
+import type { AnsweredJob, Job, JobResult, ListJob, LocalSource, MainToWorker, PeerRef, RunJob, WorkerInit, WorkerToMain } from './jobs'
 import type { JobRing } from './job-ring'
 
 export interface PoolHooks {
   /** The job leaves the ring for a worker; false drops it (its peer left). */
   accept(job: Job): boolean
-  message(job: Job, message: WorkerToMain): void
-  done(job: Job, result: JobResult): void
+  /** About one answered job: a list, a file, or one file of a batch. */
+  message(job: AnsweredJob, message: WorkerToMain): void
+  done(job: AnsweredJob, result: JobResult): void
   changed(): void
   /** Local files that may hold some of a pull's blocks (local-blocks.ts); none when absent. */
-  findBlocks?(job: Job, blockSize: number, hashes: Buffer): Promise<LocalSource[]>
+  findBlocks?(job: AnsweredJob, blockSize: number, hashes: Buffer): Promise<LocalSource[]>
+}
+
+/** A job taken from the ring, out at a worker until every job in it is answered. */
+interface Unit {
+  job: Job
+  open: number
 }
 
 interface Slot {
@@ -24,19 +32,19 @@ interface Slot {
    * ~20 ms). A thread still booting gets no jobs, which would wait there.
    */
   online: boolean
-  /** Jobs handed to this worker and not finished, oldest first. */
-  jobs: Map<number, Job>
-  /** Of those, file jobs waiting for their runs (spread-runs.ts): they hold no room, or a run could wait behind its own file. */
+  /** Ring jobs handed to this worker and not finished, oldest first. */
+  units: Map<number, Unit>
+  /** What it will answer (a batch's files one by one), by job ID, oldest first. */
+  answers: Map<number, { job: AnsweredJob; unit: Unit }>
+  /** Of its units, file jobs waiting for their runs (spread-runs.ts): they hold no room, or a run could wait behind its own file. */
   waiting: Set<number>
 }
 
 /**
- * Jobs one worker holds at once. Its requests to a peer are pipelined on one connection, so
- * small files do not each wait a round trip: 256 keeps eight 32-file batches in flight per
- * worker (at 64, two, and a worker sat idle while its results went round the main thread for
- * more). The ring still bounds what waits for a worker.
+ * The most ring jobs one worker holds, whatever -b: its requests are pipelined on one connection
+ * per peer, and a peer reads at most MAX_WAITING_REQUESTS of them ahead (defaults.ts).
  */
-export const JOBS_PER_WORKER = 256
+export const MAX_JOBS_PER_WORKER = 64
 
 /**
  * Threads that boot at once. Each is a V8 isolate that takes ~40 ms of CPU to start: 128 started
@@ -65,7 +73,7 @@ export class WorkerPool {
 
   private spawn(id: number): Slot {
     const worker = new Worker(this.script, { workerData: { ...this.init, workerId: id, workers: this.count } satisfies WorkerInit })
-    const slot: Slot = { id, worker, online: false, jobs: new Map(), waiting: new Set() }
+    const slot: Slot = { id, worker, online: false, units: new Map(), answers: new Map(), waiting: new Set() }
     // Booted after the peers were announced (see BOOTING_AT_ONCE): it connects to them at once too.
     for (const message of this.peers.values()) worker.postMessage(message)
     worker.once('online', () => {
@@ -81,9 +89,9 @@ export class WorkerPool {
   get states(): WorkerState[] {
     return Array.from({ length: this.count }, (_, id) => {
       const s = this.slots[id]
-      const job = s?.jobs.values().next().value as Job | undefined
+      const job = s?.answers.values().next().value?.job
       return s && job
-        ? { id, busy: true, peer: job.peer.key, ...(job.kind !== 'list' ? { path: job.path } : {}), jobs: s.jobs.size }
+        ? { id, busy: true, peer: job.peer.key, ...(job.kind !== 'list' ? { path: job.path } : {}), jobs: s.units.size, files: s.answers.size }
         : { id, busy: false, jobs: 0 }
     })
   }
@@ -99,7 +107,12 @@ export class WorkerPool {
   }
 
   get busy(): number {
-    return this.slots.filter((s) => s.jobs.size > 0).length
+    return this.slots.filter((s) => s.units.size > 0).length
+  }
+
+  /** Ring jobs out at the workers: never more than the ring's capacity. */
+  get out(): number {
+    return this.slots.reduce((n, s) => n + load(s), 0)
   }
 
   get size(): number {
@@ -128,7 +141,7 @@ export class WorkerPool {
 
   /** Posts to the worker running job `id`; false when none is (it ended, or its worker crashed). */
   tell(id: number, message: MainToWorker): boolean {
-    const slot = this.slots.find((s) => s.jobs.has(id))
+    const slot = this.slots.find((s) => s.answers.has(id))
     slot?.worker.postMessage(message)
     return slot !== undefined
   }
@@ -139,29 +152,34 @@ export class WorkerPool {
   }
 
   /**
-   * Hands queued jobs out until the ring is empty or every booted worker is full. A file goes to
-   * the worker that owns its folder when that one has room: two threads creating files in one
-   * folder queue on the folder's lock in the kernel, and that costs more than it gains. Threads
-   * boot one after another on a busy start (100–130 ms each here): the first peer's list goes to
-   * whichever is up first instead of waiting in a thread still booting.
+   * Hands queued jobs out while fewer than the ring's capacity are out, each worker taking up to
+   * its share of that. A file or batch goes to the worker that owns its folder when that one has
+   * room: two threads creating files in one folder queue on the folder's lock in the kernel, and
+   * that costs more than it gains. Threads boot one after another on a busy start (100–130 ms
+   * each here): the first peer's list goes to whichever is up first instead of waiting in a
+   * thread still booting.
    */
   dispatch(): void {
     this.dispatchScheduled = false
     if (this.stopping) return
     const online = this.slots.filter((s) => s.online)
     if (online.length === 0) return
+    const share = Math.min(MAX_JOBS_PER_WORKER, Math.ceil(this.ring.capacity / this.count))
+    let out = this.out
     // Jobs for one worker travel in one message: every message wakes a thread, and waking
     // threads costs more than copying a few jobs.
     const outgoing = new Map<Slot, Job[]>()
-    for (;;) {
+    while (out < this.ring.capacity) {
       const leastLoaded = online.reduce((a, b) => (load(b) < load(a) ? b : a))
-      if (load(leastLoaded) >= JOBS_PER_WORKER) break
+      if (load(leastLoaded) >= share) break
       const job = this.ring.take()
       if (!job) break
       if (!this.hooks.accept(job)) continue
-      const owner = job.kind === 'file' ? this.slots[folderHash(job) % this.slots.length]! : leastLoaded
-      const slot = owner.online && load(owner) < JOBS_PER_WORKER ? owner : leastLoaded
-      slot.jobs.set(job.id, job)
+      // A file's runs go wherever there is room: spreading them is their point.
+      const owner = job.kind === 'list' || job.kind === 'run' ? leastLoaded : this.slots[folderHash(job) % this.slots.length]!
+      const slot = owner.online && load(owner) < share ? owner : leastLoaded
+      this.handOut(slot, job)
+      out++
       const batch = outgoing.get(slot)
       if (batch) batch.push(job)
       else outgoing.set(slot, [job])
@@ -170,37 +188,50 @@ export class WorkerPool {
     this.hooks.changed()
   }
 
-  /** Producers put jobs one by one; handing them out once per turn lets them travel together. */
+  private handOut(slot: Slot, job: Job): void {
+    const answered = job.kind === 'batch' ? job.files : [job]
+    const unit: Unit = { job, open: answered.length }
+    slot.units.set(job.id, unit)
+    for (const each of answered) slot.answers.set(each.id, { job: each, unit })
+  }
+
+  /**
+   * Handed out once the producer's current step is done: jobs put together still travel together,
+   * and a producer going through a long list (it waits only when the ring is full) does not hold
+   * the first batches back until the end of its turn.
+   */
   private scheduleDispatch(): void {
     if (this.dispatchScheduled) return
     this.dispatchScheduled = true
-    setImmediate(() => this.dispatch())
+    queueMicrotask(() => this.dispatch())
   }
 
   private onMessages(slot: Slot, messages: WorkerToMain[]): void {
     let finished = false
     for (const message of messages) {
-      const job = slot.jobs.get(message.id)
+      const answer = slot.answers.get(message.id)
       // Always answered: the worker's pull waits for it.
       if (message.type === 'find-blocks') {
-        this.answerFind(slot, job, message)
+        this.answerFind(slot, answer?.job, message)
         continue
       }
-      if (!job) continue
-      if (message.type === 'spread') slot.waiting.add(job.id)
+      if (!answer) continue
+      if (message.type === 'spread') slot.waiting.add(answer.unit.job.id)
       if (message.type !== 'done') {
-        this.hooks.message(job, message)
+        this.hooks.message(answer.job, message)
         continue
       }
-      slot.jobs.delete(message.id)
-      slot.waiting.delete(message.id)
-      this.hooks.done(job, message.result)
+      slot.answers.delete(message.id)
+      this.hooks.done(answer.job, message.result)
+      if (--answer.unit.open > 0) continue
+      slot.units.delete(answer.unit.job.id)
+      slot.waiting.delete(answer.unit.job.id)
       finished = true
     }
     if (finished) this.dispatch()
   }
 
-  private answerFind(slot: Slot, job: Job | undefined, ask: Extract<WorkerToMain, { type: 'find-blocks' }>): void {
+  private answerFind(slot: Slot, job: AnsweredJob | undefined, ask: Extract<WorkerToMain, { type: 'find-blocks' }>): void {
     const hashes = Buffer.from(ask.hashes.buffer, ask.hashes.byteOffset, ask.hashes.byteLength)
     const found = job && this.hooks.findBlocks ? this.hooks.findBlocks(job, ask.blockSize, hashes) : Promise.resolve([])
     found
@@ -210,10 +241,11 @@ export class WorkerPool {
   }
 
   private onCrash(slot: Slot, error: Error): void {
-    const jobs = [...slot.jobs.values()]
-    slot.jobs.clear()
+    const answers = [...slot.answers.values()]
+    slot.answers.clear()
+    slot.units.clear()
     slot.waiting.clear()
-    for (const job of jobs) {
+    for (const { job } of answers) {
       this.hooks.done(job, { kind: job.kind, ok: false, outcome: 'failed', code: 'worker-crashed', reason: String(error), retry: true })
     }
     if (this.stopping) return
@@ -223,15 +255,16 @@ export class WorkerPool {
   }
 }
 
-/** Jobs a worker holds that take room: not files waiting for their runs. */
+/** Units a worker holds that take room: not file jobs waiting for their runs. */
 function load(slot: Slot): number {
-  return slot.jobs.size - slot.waiting.size
+  return slot.units.size - slot.waiting.size
 }
 
-/** A stable number for the peer and folder of a file job. */
-function folderHash(job: FileJob): number {
-  const slash = job.path.lastIndexOf('/')
-  const key = `${job.peer.key}/${slash < 0 ? '' : job.path.slice(0, slash)}`
+/** A stable number for the peer and folder of a file job (a batch: of its first file). */
+function folderHash(job: Exclude<Job, ListJob | RunJob>): number {
+  const rel = job.kind === 'batch' ? (job.files[0]?.path ?? '') : job.path
+  const slash = rel.lastIndexOf('/')
+  const key = `${job.peer.key}/${slash < 0 ? '' : rel.slice(0, slash)}`
   let hash = 0
   for (let i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) >>> 0
   return hash
