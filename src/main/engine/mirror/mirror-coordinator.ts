@@ -2,8 +2,8 @@
 // peer's changes, puts a list job in the ring, turns the list (and every pushed change) into one
 // file job per file that differs, applies deletions and renames itself, and reports progress.
 // It is the only producer of jobs; the workers only consume them (see job-ring.ts).
-// This file keeps the peers (join, leave, pause) and acts on reconcile.ts's decide; each other
-// job is a part wired in the constructor (peer-feed, job-results, peer-deletions, mirror-repair).
+// This file keeps the peers (join, leave, pause); each other job is a part wired in the
+// constructor (path-actions for reconcile.ts's decisions, peer-feed, job-results, peer-deletions, mirror-repair).
 import path from 'node:path'
 import { formatDeviceId } from '../../../shared/device-id'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
@@ -11,16 +11,15 @@ import type { EngineEvent, EventSink } from '../../../shared/events'
 import { UNNAMED_DEVICE } from '../../../shared/paths'
 import { DeviceMirrors } from './device-mirrors'
 import type { KnownPeer } from '../control/peer-match'
+import { knownPeers } from './known-peers'
 import { Throttle } from '../util/throttle'
-import type { FileJob } from './jobs'
 import { MirrorRepair } from './mirror-repair'
 import { MirrorTasks } from './mirror-tasks'
 import { stateOffline, stateOnline, type PeerState } from './peer-state'
 import { PeerTable } from './peer-table'
 import { MirrorStats, toComeList, type MirrorSource, type ToCome } from './mirror-stats'
 import { MirrorFiles } from './mirror-files'
-import { pathInMirror } from './mirror-path'
-import { decide } from './reconcile'
+import { PathActions } from './path-actions'
 import { LocalWrites } from './local-writes'
 import { WRITE_FAILED } from './write-failure'
 import { PeerFeed } from './peer-feed'
@@ -92,6 +91,8 @@ export class MirrorCoordinator {
   private readonly pauses: PauseState
   /** Blocks by hash in every local file with a kept list: pulls take them instead of fetching. */
   readonly localBlocks: LocalBlocks
+  /** What each path's decision comes to: a removal, a restore, a file job. */
+  private readonly actions: PathActions
   /** Peers the registry announces now, mirrored or not (paused), by endpoint key, with the device ID each connection pins. */
   private readonly announced = new Map<string, { endpoint: Endpoint; id: string; name: string }>()
 
@@ -162,6 +163,15 @@ export class MirrorCoordinator {
       report: (message, peer) => this.tasks.report(WRITE_FAILED, message, peer),
       retry: (state, paths) => this.tasks.background(this.retryWrites(state, paths), () => `writing again into the mirror of ${state.ref.key}`),
       toCome: (state) => toComeList(state.manifest.files, state.remote ?? state.incoming?.files ?? null, state.paths.refused, 0).bytes,
+    })
+    this.actions = new PathActions({
+      tasks: this.tasks,
+      onEvent: options.onEvent,
+      writes: this.writes,
+      deletions: this.deletions,
+      files: this.files,
+      localBlocks: this.localBlocks,
+      produce: (state, job) => this.jobs.produce(state.generation, job),
     })
     this.results = new JobResults({
       tasks: this.tasks,
@@ -303,18 +313,7 @@ export class MirrorCoordinator {
    * announced now, mirrored this run, or on record in devices.json.
    */
   knownPeers(): KnownPeer[] {
-    const byId = new Map<string, KnownPeer>()
-    const idText = (id: string): string => formatDeviceId(Buffer.from(id, 'hex'))
-    for (const [id, entry] of this.devices.recorded()) byId.set(id, { id, idText: idText(id), name: entry.name, folder: entry.folder, ...(entry.adopted ? { adopted: entry.adopted } : {}) })
-    for (const state of this.peers.values()) {
-      const known = byId.get(state.ref.id)
-      byId.set(state.ref.id, { ...known, id: state.ref.id, idText: state.idText, name: state.name, folder: path.basename(state.ref.folder), endpoint: state.ref.key })
-    }
-    for (const [key, { id, name }] of this.announced) {
-      const known = byId.get(id)
-      byId.set(id, { ...known, id, idText: known?.idText ?? idText(id), name, endpoint: key })
-    }
-    return [...byId.values()]
+    return knownPeers(this.devices.recorded(), this.peers.values(), this.announced.entries())
   }
 
   /** Every watched mirror is looked at whole, now. */
@@ -392,53 +391,9 @@ export class MirrorCoordinator {
     this.stats.touch(id)
   }
 
-  /**
-   * Acts on what reconcile.ts decides for `rel`: removes it, or queues its job (waiting for a
-   * slot in the ring), unless the recycler gives it back first.
-   * `remote`: the peer's files as known (a list still arriving, for its first frames).
-   */
-  private async consider(state: PeerState, generation: number, rel: string, remote = state.remote): Promise<void> {
-    const listed = remote?.get(rel)
-    const decision = decide({
-      live: this.tasks.live(state, generation) && remote !== null,
-      want: listed,
-      have: state.manifest.files.get(rel)?.version,
-      record: state.paths.of(rel),
-      probeDisk: state.probeDisk,
-      insideFile: listed && remote ? listedFileAbove(remote, rel) : undefined,
-    })
-    if (decision.do === 'nothing' || decision.do === 'remove') this.writes.unwanted(state, rel)
-    if (decision.do === 'nothing' && decision.why === 'inside-file' && listed) {
-      // Refused, so said once per announcement: a list no folder can be (PROTOCOL.md §12.3).
-      state.paths.refuse(rel, listed.version)
-      this.tasks.report('bad-path', `${state.ref.key} lists ${rel} inside its file ${listedFileAbove(remote!, rel)}: not mirrored`, state.ref.key)
-    }
-    if (decision.release && this.deletions.release(state, rel)) {
-      this.options.onEvent({ type: 'mass-delete-cleared', peer: state.ref.key, id: state.idText, name: state.name, confirmed: false })
-    }
-    if (decision.do === 'remove') return this.deletions.remove(state, [rel])
-    if (decision.do !== 'fetch') return
-    const { want, have } = decision
-    const where = pathInMirror(state.ref.folder, rel)
-    if ('problem' in where) return
-    if (decision.recycled && (await this.files.restoreRecycled(state, rel, want, where.path))) return
-    // Not fetched while it would not fit: it waits for room (local-writes.ts).
-    if (!this.writes.admit(state, rel, want.size)) return
-    state.paths.setPending(rel, want.version)
-    const job: FileJob = {
-      kind: 'file',
-      id: 0,
-      peer: state.ref,
-      path: rel,
-      version: want.version,
-      size: want.size,
-      have,
-      reuseFrom: decision.reuse ? (this.files.localCopyOf(want.version, where.path) ?? (decision.probe ? this.files.unrecorded(state, where.path, want.size) : null)) : null,
-      // What it replaces goes to the history (the worker links it there before the rename).
-      keepAs: have !== null ? this.files.reserveKeep(state) : null,
-      ...(this.localBlocks.knows(want.size) ? { localBlocks: true } : {}),
-    }
-    await this.jobs.produce(state.generation, job)
+  /** Acts on what reconcile.ts decides for `rel` (path-actions.ts); `remote`: the peer's files as known. */
+  private consider(state: PeerState, generation: number, rel: string, remote = state.remote): Promise<void> {
+    return this.actions.consider(state, generation, rel, remote)
   }
 
   /** Files that waited for the mirror's disk: considered again. */
@@ -472,11 +427,3 @@ export class MirrorCoordinator {
   }
 }
 
-/** The nearest folder above `rel` that the peer lists as a file, if any. */
-function listedFileAbove(remote: ReadonlyMap<string, unknown>, rel: string): string | undefined {
-  for (let slash = rel.lastIndexOf('/'); slash > 0; slash = rel.lastIndexOf('/', slash - 1)) {
-    const above = rel.slice(0, slash)
-    if (remote.has(above)) return above
-  }
-  return undefined
-}

@@ -1,0 +1,86 @@
+// Acts on what reconcile.ts decides for one path of one peer: removes it (through the peer's
+// mass-delete hold), restores it from the recycler, or queues its file job; and says, once per
+// announcement, when a peer lists a path no folder can hold. The decision itself stays pure.
+import type { EventSink } from '../../../shared/events'
+import type { FileJob } from './jobs'
+import type { LocalBlocks } from './local-blocks'
+import type { LocalWrites } from './local-writes'
+import type { MirrorFiles } from './mirror-files'
+import { pathInMirror } from './mirror-path'
+import type { MirrorTasks } from './mirror-tasks'
+import type { PeerDeletions } from './peer-deletions'
+import type { PeerState } from './peer-state'
+import { decide } from './reconcile'
+
+export interface PathActionsDeps {
+  tasks: MirrorTasks
+  onEvent: EventSink
+  writes: LocalWrites<PeerState>
+  deletions: Pick<PeerDeletions, 'release' | 'remove'>
+  files: Pick<MirrorFiles, 'restoreRecycled' | 'localCopyOf' | 'unrecorded' | 'reserveKeep'>
+  localBlocks: Pick<LocalBlocks, 'knows'>
+  /** Puts the job in the ring in the peer's generation (waits while the ring is full). */
+  produce: (state: PeerState, job: FileJob) => Promise<void>
+}
+
+export class PathActions {
+  constructor(private readonly deps: PathActionsDeps) {}
+
+  /**
+   * Acts on what reconcile.ts decides for `rel`: removes it, or queues its job (waiting for a
+   * slot in the ring), unless the recycler gives it back first.
+   * `remote`: the peer's files as known (a list still arriving, for its first frames).
+   */
+  async consider(state: PeerState, generation: number, rel: string, remote = state.remote): Promise<void> {
+    const listed = remote?.get(rel)
+    const decision = decide({
+      live: this.deps.tasks.live(state, generation) && remote !== null,
+      want: listed,
+      have: state.manifest.files.get(rel)?.version,
+      record: state.paths.of(rel),
+      probeDisk: state.probeDisk,
+      insideFile: listed && remote ? listedFileAbove(remote, rel) : undefined,
+    })
+    if (decision.do === 'nothing' || decision.do === 'remove') this.deps.writes.unwanted(state, rel)
+    if (decision.do === 'nothing' && decision.why === 'inside-file' && listed) {
+      // Refused, so said once per announcement: a list no folder can be (PROTOCOL.md §12.3).
+      state.paths.refuse(rel, listed.version)
+      this.deps.tasks.report('bad-path', `${state.ref.key} lists ${rel} inside its file ${listedFileAbove(remote!, rel)}: not mirrored`, state.ref.key)
+    }
+    if (decision.release && this.deps.deletions.release(state, rel)) {
+      this.deps.onEvent({ type: 'mass-delete-cleared', peer: state.ref.key, id: state.idText, name: state.name, confirmed: false })
+    }
+    if (decision.do === 'remove') return this.deps.deletions.remove(state, [rel])
+    if (decision.do !== 'fetch') return
+    const { want, have } = decision
+    const where = pathInMirror(state.ref.folder, rel)
+    if ('problem' in where) return
+    if (decision.recycled && (await this.deps.files.restoreRecycled(state, rel, want, where.path))) return
+    // Not fetched while it would not fit: it waits for room (local-writes.ts).
+    if (!this.deps.writes.admit(state, rel, want.size)) return
+    state.paths.setPending(rel, want.version)
+    const job: FileJob = {
+      kind: 'file',
+      id: 0,
+      peer: state.ref,
+      path: rel,
+      version: want.version,
+      size: want.size,
+      have,
+      reuseFrom: decision.reuse ? (this.deps.files.localCopyOf(want.version, where.path) ?? (decision.probe ? this.deps.files.unrecorded(state, where.path, want.size) : null)) : null,
+      // What it replaces goes to the history (the worker links it there before the rename).
+      keepAs: have !== null ? this.deps.files.reserveKeep(state) : null,
+      ...(this.deps.localBlocks.knows(want.size) ? { localBlocks: true } : {}),
+    }
+    await this.deps.produce(state, job)
+  }
+}
+
+/** The nearest folder above `rel` that the peer lists as a file, if any. */
+function listedFileAbove(remote: ReadonlyMap<string, unknown>, rel: string): string | undefined {
+  for (let slash = rel.lastIndexOf('/'); slash > 0; slash = rel.lastIndexOf('/', slash - 1)) {
+    const above = rel.slice(0, slash)
+    if (remote.has(above)) return above
+  }
+  return undefined
+}
