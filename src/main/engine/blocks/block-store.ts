@@ -12,6 +12,7 @@ import path from 'node:path'
 import { threadId } from 'node:worker_threads'
 import { BLOCK_HASH_BYTES } from './block-hash'
 import { blockCount, fileVersion } from './block-plan'
+import { readFully } from '../util/read-fully'
 
 export const STORE_MAGIC = Buffer.from('DBSB', 'ascii')
 export const STORE_FORMAT = 1
@@ -236,12 +237,8 @@ async function readEntry(file: string): Promise<Buffer | null> {
     if (promised === null || stats.size !== STORE_HEADER_BYTES + promised.count * BLOCK_HASH_BYTES) return Buffer.alloc(0)
     const data = Buffer.alloc(stats.size)
     header.copy(data)
-    let at = STORE_HEADER_BYTES
-    while (at < data.length) {
-      const { bytesRead: got } = await handle.read(data, at, data.length - at, at)
-      if (got === 0) return Buffer.alloc(0)
-      at += got
-    }
+    const body = data.subarray(STORE_HEADER_BYTES)
+    if ((await readFully(handle, body, STORE_HEADER_BYTES)) < body.length) return Buffer.alloc(0)
     return data
   } finally {
     await handle.close()

@@ -17,6 +17,7 @@ import { identityOf } from '../folder/folder-identity'
 import { InsideFolder } from '../folder/open-inside'
 import { MirrorWriter, pathInMirror } from '../mirror/mirror-path'
 import { clearWay } from '../mirror/mirror-way'
+import { readFully } from '../util/read-fully'
 import { PeerSessionError } from '../mirror/peer-session'
 import { BLOCK_HASH_BYTES, blockHash } from './block-hash'
 import { blockCount, blockRange, fileVersion } from './block-plan'
@@ -353,16 +354,6 @@ export async function openPartialForBlocks(folder: string, rel: string, version:
   }
   await handle.close()
   throw new PeerSessionError('bad-path', `${partial} would not stay inside the mirror ${folder}`, false)
-}
-
-async function readFully(handle: FileHandle, into: Uint8Array, position: number): Promise<number> {
-  let done = 0
-  while (done < into.length) {
-    const { bytesRead } = await handle.read(into, done, into.length - done, position + done)
-    if (bytesRead === 0) break
-    done += bytesRead
-  }
-  return done
 }
 
 function isGone(error: unknown): boolean {

@@ -15,6 +15,7 @@ import type { PartialFile } from '../blocks/partial-file'
 import { blockRange } from '../blocks/block-plan'
 import { STORED_MIN_BLOCKS } from '../folder/block-lists'
 import { InsideFolder } from '../folder/open-inside'
+import { readFully } from '../util/read-fully'
 import type { LocalSource } from './jobs'
 
 /**
@@ -80,8 +81,10 @@ export async function takeLocal(partial: PartialFile, matches: LocalMatches): Pr
           if (partial.isVerified(item.index)) continue
           const { length } = blockRange(partial.list.size, partial.list.blockSize, item.index)
           // The source may have changed since it was listed: only bytes that hash right are taken.
-          const bytes = await readBlock(source, item.offset, length)
-          if (bytes === null || !blockHash(bytes).equals(hashAt(partial.list, item.index))) continue
+          const bytes = Buffer.allocUnsafe(length)
+          // A source that cannot be read, or holds less now, gives no block.
+          const read = await readFully(source, bytes, item.offset).catch(() => 0)
+          if (read < length || !blockHash(bytes).equals(hashAt(partial.list, item.index))) continue
           await partial.writeBlock(item.index, bytes)
           await partial.markVerified(item.index)
           taken++
@@ -93,21 +96,6 @@ export async function takeLocal(partial: PartialFile, matches: LocalMatches): Pr
     }
   }
   return taken
-}
-
-/** `length` bytes at `offset`, or null when the source no longer holds them or cannot be read. */
-async function readBlock(source: FileHandle, offset: number, length: number): Promise<Buffer | null> {
-  const bytes = Buffer.allocUnsafe(length)
-  try {
-    for (let at = 0; at < length; ) {
-      const { bytesRead } = await source.read(bytes, at, length - at, offset + at)
-      if (bytesRead === 0) return null
-      at += bytesRead
-    }
-  } catch {
-    return null
-  }
-  return bytes
 }
 
 /**
