@@ -67,12 +67,15 @@ export function normalizeIp(ip: string): string {
 
 /** Why this address cannot name a reachable node, or null when it can. */
 export function unusableAddressReason(ip: string): string | null {
-  if (ip === '0.0.0.0' || ip === '::') return 'the unspecified address cannot be reached'
-  if (isIPv4(ip)) {
-    const first = Number(ip.split('.')[0])
-    return first >= 224 || ip === '255.255.255.255' ? 'multicast and reserved addresses cannot be reached' : null
-  }
+  if (ip === '::') return 'the unspecified address cannot be reached'
+  if (isIPv4(ip)) return unusableIpv4(ipv4ToBytes(ip), 0)
   // Node compiles its IPv6 pattern on first use, tens of milliseconds: IPv4 peers never pay it.
   if (isIPv6(ip) && ipv6ToBytes(ip)[0] === 0xff) return 'multicast addresses cannot be reached'
   return null
+}
+
+/** unusableAddressReason for the IPv4 address whose four bytes start at `at` (a frame reads them in place). */
+export function unusableIpv4(b: Uint8Array, at: number): string | null {
+  if (b[at] === 0 && b[at + 1] === 0 && b[at + 2] === 0 && b[at + 3] === 0) return 'the unspecified address cannot be reached'
+  return b[at]! >= 224 ? 'multicast and reserved addresses cannot be reached' : null
 }

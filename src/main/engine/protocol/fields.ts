@@ -2,7 +2,7 @@
 // that takes them from a frame body, turning any shortfall or bad value into one `bad-frame`
 // (or `bad-address`) ProtocolError that names the message and the field.
 import type { Endpoint } from '../../../shared/endpoint'
-import { ipv4ToBytes, ipv6FromBytes, ipv6ToBytes, normalizeIp, unusableAddressReason } from './address'
+import { ipv4ToBytes, ipv6FromBytes, ipv6ToBytes, normalizeIp, unusableAddressReason, unusableIpv4 } from './address'
 import { DEVICE_ID_BYTES, FileFlag, LENGTH_PREFIX_BYTES, MAX_DEVICE_NAME_BYTES, MAX_FRAME_BYTES, VERSION_BYTES } from './constants'
 import { ProtocolError } from './errors'
 import type { ClientEntry, FileEntry } from './messages'
@@ -253,7 +253,7 @@ export class Reader {
       const at = this.skip(4, field)
       const b = this.body
       ip = `${b[at]!}.${b[at + 1]!}.${b[at + 2]!}.${b[at + 3]!}`
-      unusable = ipv4BytesUnusable(b, at)
+      unusable = unusableIpv4(b, at)
     } else if (family === 6) {
       ip = normalizeIp(ipv6FromBytes(this.take(16, field)))
       unusable = unusableAddressReason(ip)
@@ -314,10 +314,4 @@ function isPlainName(name: string): boolean {
 function isAscii(bytes: Buffer, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (bytes[i]! > 0x7f) return false
   return true
-}
-
-/** unusableAddressReason for an IPv4 address given as 4 bytes at `at`, with the same words. */
-function ipv4BytesUnusable(b: Buffer, at: number): string | null {
-  if (b[at] === 0 && b[at + 1] === 0 && b[at + 2] === 0 && b[at + 3] === 0) return 'the unspecified address cannot be reached'
-  return b[at]! >= 224 ? 'multicast and reserved addresses cannot be reached' : null
 }
