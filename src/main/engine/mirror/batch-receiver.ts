@@ -9,7 +9,7 @@ import type { FileRecord } from '../protocol/messages'
 import { placed, placeSmallFile, type FileReceiver } from './file-receiver'
 import type { FileJob, JobResult } from './jobs'
 import { PeerSessionError, type PeerSession } from './peer-session'
-import { WRITE_FAILED } from './write-failure'
+import { writeFailureOf } from './write-failure'
 import { versionOfBytes } from '../blocks/version-hasher'
 
 /** What became of one job of a batch; null: the file grew past the batch limit, fetch it alone. */
@@ -51,8 +51,7 @@ export class BatchReceiver {
     try {
       return this.placeRecord(job, record)
     } catch (error) {
-      if (error instanceof PeerSessionError) return failed(error)
-      return failed(new PeerSessionError(WRITE_FAILED, `could not write ${job.path} from ${job.peer.key}: ${(error as Error).message}`, true))
+      return failed(writeFailureOf({ peer: job.peer.key, path: job.path }, error))
     }
   }
 

@@ -15,7 +15,8 @@ import type { FileJob, JobResult, LocalSource } from './jobs'
 import { matchLocal, takeLocal, type LocalMatches } from './local-takes'
 import type { MirrorWriter } from './mirror-path'
 import { PeerSessionError, type PeerSession } from './peer-session'
-import { asWriteFailure, fetchRuns, type RunTarget } from './run-fetch'
+import { fetchRuns, type RunTarget } from './run-fetch'
+import { writeFailureOf } from './write-failure'
 import { runsOf, type Run } from './run-plan'
 
 /** Blocks taken from the old copy at once. */
@@ -196,6 +197,6 @@ async function fetchMissing(job: FileJob, session: PeerSession, partial: Partial
 
 function writeFailed(job: FileJob): (error: unknown) => never {
   return (error) => {
-    throw asWriteFailure({ peer: job.peer.key, path: job.path }, error)
+    throw writeFailureOf({ peer: job.peer.key, path: job.path }, error)
   }
 }

@@ -15,7 +15,7 @@ import type { FileSink, HashWriter } from './hash-writer'
 import type { FileJob, JobResult } from './jobs'
 import { MirrorWriter, pathInMirror } from './mirror-path'
 import { PeerSessionError, type PeerSession } from './peer-session'
-import { WRITE_FAILED } from './write-failure'
+import { couldNotWrite, WRITE_FAILED } from './write-failure'
 import { VersionHasher } from '../blocks/version-hasher'
 import { fetchList, pullByBlocks, type KnownList, type PullHooks } from './block-puller'
 import type { SpreadRuns } from './spread-runs'
@@ -99,15 +99,11 @@ export class FileReceiver {
 
   /** A large file, by blocks: what the mirror holds already is not fetched again (block-puller.ts). */
   private async pull(job: FileJob, target: string, session: PeerSession, hooks: ReceiverHooks, known?: KnownList): Promise<JobResult> {
-    const pool = this.hashWriter.pool
-    const recycle = (chunk: Buffer): void => {
-      if (pool.lentFor(chunk)) pool.give(chunk.buffer as ArrayBuffer)
-    }
     const spreading = this.spreading
     const spread: Pick<PullHooks, 'spread' | 'workers'> = spreading
       ? { spread: (partial, list, runs, verified) => spreading.spread.fetch(job, partial, list, runs, verified), workers: spreading.workers }
       : {}
-    const pulled = await pullByBlocks(job, target, session, this.writer, { ...hooks, recycle, ...spread }, known)
+    const pulled = await pullByBlocks(job, target, session, this.writer, { ...hooks, recycle: this.hashWriter.pool.recycle, ...spread }, known)
     if ('kind' in pulled) return pulled
     try {
       this.writer.commit(pulled.temp, target, job.keepAs)
@@ -197,7 +193,7 @@ export class FileReceiver {
       }
       if (sink) {
         // It could not be written (the disk is full): cut the transfer now, not at its end.
-        if (sink.failed) throw new PeerSessionError(WRITE_FAILED, `could not write ${job.path} from ${job.peer.key}: ${sink.failed}`, true)
+        if (sink.failed) throw couldNotWrite({ peer: job.peer.key, path: job.path }, sink.failed)
         // The hash writer sets the pace: stop reading the socket while it is far behind.
         sink.write(reply.data)
         if (sink.full) {
@@ -229,7 +225,7 @@ export class FileReceiver {
         let hashes: Buffer | null = null
         if (sink) {
           const written = await sink.finish().catch((error: Error) => {
-            throw new PeerSessionError(WRITE_FAILED, `could not write ${job.path} from ${job.peer.key}: ${error.message}`, true)
+            throw couldNotWrite({ peer: job.peer.key, path: job.path }, error.message)
           })
           sink = null
           actual = written.digest

@@ -153,6 +153,11 @@ export class ChunkPool {
     return this.lent.has(chunk.buffer)
   }
 
+  /** A frame's bytes are written: its memory serves the next frame, if this pool lent it. */
+  readonly recycle = (chunk: Uint8Array): void => {
+    if (this.lentFor(chunk)) this.give(chunk.buffer as ArrayBuffer)
+  }
+
   give(memory: ArrayBuffer): void {
     if (this.free.length < POOL_KEEP && memory.byteLength === this.chunkBytes) this.free.push(memory)
   }

@@ -33,19 +33,20 @@ export class PathActions {
    */
   async consider(state: PeerState, generation: number, rel: string, remote = state.remote): Promise<void> {
     const listed = remote?.get(rel)
+    const fileAbove = listed && remote ? listedFileAbove(remote, rel) : undefined
     const decision = decide({
       live: this.deps.tasks.live(state, generation) && remote !== null,
       want: listed,
       have: state.manifest.files.get(rel)?.version,
       record: state.paths.of(rel),
       probeDisk: state.probeDisk,
-      insideFile: listed && remote ? listedFileAbove(remote, rel) : undefined,
+      insideFile: fileAbove,
     })
     if (decision.do === 'nothing' || decision.do === 'remove') this.deps.writes.unwanted(state, rel)
     if (decision.do === 'nothing' && decision.why === 'inside-file' && listed) {
       // Refused, so said once per announcement: a list no folder can be (PROTOCOL.md §12.3).
       state.paths.refuse(rel, listed.version)
-      this.deps.tasks.report('bad-path', `${state.ref.key} lists ${rel} inside its file ${listedFileAbove(remote!, rel)}: not mirrored`, state.ref.key)
+      this.deps.tasks.report('bad-path', `${state.ref.key} lists ${rel} inside its file ${fileAbove}: not mirrored`, state.ref.key)
     }
     if (decision.release && this.deps.deletions.release(state, rel)) {
       this.deps.onEvent({ type: 'mass-delete-cleared', peer: state.ref.key, id: state.idText, name: state.name, confirmed: false })

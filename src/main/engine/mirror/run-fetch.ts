@@ -6,7 +6,7 @@ import { blockRange } from '../blocks/block-plan'
 import type { Message } from '../protocol/messages'
 import type { Run } from './run-plan'
 import { PeerSessionError, type PeerSession } from './peer-session'
-import { WRITE_FAILED } from './write-failure'
+import { writeFailureOf } from './write-failure'
 
 /** Runs asked for ahead of the one arriving on one connection: the peer answers in order. */
 export const RUNS_AHEAD = 4
@@ -113,7 +113,7 @@ export async function fetchRun(session: PeerSession, target: RunTarget, { first,
     // What was verified is written (and said) before the run ends, whichever way it ends.
     await writing
   }
-  if (writeError) throw asWriteFailure(target, writeError)
+  if (writeError) throw writeFailureOf(target, writeError)
   if (aborted !== null) throw new PeerSessionError('peer-aborted', `${peer} stopped sending ${path}: ${aborted}`, true)
 }
 
@@ -129,9 +129,4 @@ export async function fetchRuns(session: PeerSession, target: RunTarget, runs: R
   // The first failure, once every run asked for has ended (each writes what it verified).
   await Promise.all(inFlight)
   if (failure) throw (failure as { error: unknown }).error
-}
-
-export function asWriteFailure(target: { peer: string; path: string }, error: unknown): unknown {
-  if (error instanceof PeerSessionError) return error
-  return new PeerSessionError(WRITE_FAILED, `could not write ${target.path} from ${target.peer}: ${(error as Error).message}`, true)
 }

@@ -6,7 +6,8 @@ import { BLOCK_HASH_BYTES } from '../blocks/block-hash'
 import { blockRange } from '../blocks/block-plan'
 import type { JobResult, RunJob } from './jobs'
 import { PeerSessionError, type PeerSession } from './peer-session'
-import { asWriteFailure, fetchRun } from './run-fetch'
+import { fetchRun } from './run-fetch'
+import { writeFailureOf } from './write-failure'
 
 export interface RunHooks {
   /** Blocks written and checked; `bytes` of them came over the wire. */
@@ -30,7 +31,7 @@ export async function receiveRun(job: RunJob, session: PeerSession, hooks: RunHo
   const handle = await openPartialForBlocks(job.peer.folder, job.path, version).catch((error: unknown) => {
     // Gone since its owner made it (removed by hand, the folder moved): the file is tried again, not the disk waited for.
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new PeerSessionError('partial-gone', `the partial of ${job.path} is gone`, true)
-    throw asWriteFailure(target, error)
+    throw writeFailureOf(target, error)
   })
   try {
     await fetchRun(session, target, job, {

@@ -7,7 +7,7 @@ import type { PartialFile } from '../blocks/partial-file'
 import type { BlockList } from '../protocol/block-list-frames'
 import type { Failure, FileJob, MainToWorker, WorkerToMain } from './jobs'
 import { PeerSessionError } from './peer-session'
-import { asWriteFailure } from './run-fetch'
+import { writeFailureOf } from './write-failure'
 import type { Run } from './run-plan'
 
 interface Spread {
@@ -37,7 +37,7 @@ export class SpreadRuns {
     if (runs.length === 0) return Promise.resolve(0)
     return new Promise<{ transferred: number } | { error: unknown }>((settle) => {
       this.spreads.set(job.id, { job, partial, list, verified, open: runs.length, transferred: 0, marking: Promise.resolve(), markError: null, failure: null, settle })
-      this.post({ type: 'spread', id: job.id, runs, version: list.version.toString('hex'), size: list.size, blockSize: list.blockSize, hashes: Buffer.concat(list.hashes) })
+      this.post({ type: 'spread', id: job.id, runs, version: list.version.toString('hex'), size: list.size, blockSize: list.blockSize, hashes: partial.list.hashes })
     }).then((result) => {
       if ('error' in result) throw result.error
       return result.transferred
@@ -68,7 +68,7 @@ export class SpreadRuns {
     const settle = (): void => {
       const { job, failure, markError } = spread
       if (failure) spread.settle({ error: new PeerSessionError(failure.code, failure.reason, failure.retry) })
-      else if (markError) spread.settle({ error: asWriteFailure({ peer: job.peer.key, path: job.path }, markError) })
+      else if (markError) spread.settle({ error: writeFailureOf({ peer: job.peer.key, path: job.path }, markError) })
       else spread.settle({ transferred: spread.transferred })
     }
     spread.marking.then(settle, settle)

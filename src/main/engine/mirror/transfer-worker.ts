@@ -21,9 +21,6 @@ function serveTransfers(init: WorkerInit): void {
   // The main thread's download limit, the same memory in every worker: one limit for them all.
   const readRate = init.downloadRate ? TokenBucket.attach(init.downloadRate) : undefined
   const hashWriter = new HashWriter(new URL(import.meta.url))
-  const recycle = (chunk: Buffer): void => {
-    if (hashWriter.pool.lentFor(chunk)) hashWriter.pool.give(chunk.buffer as ArrayBuffer)
-  }
   // post is hoisted: spreads only post once jobs run.
   const spreads = new SpreadRuns((message) => post(message, true))
   const receiver = new FileReceiver(hashWriter, { spread: spreads, workers: init.workers ?? 1 })
@@ -109,7 +106,7 @@ function serveTransfers(init: WorkerInit): void {
           last.bytes += bytes
         } else post({ type: 'verified', id: job.id, blocks: [...blocks], bytes })
       },
-      recycle,
+      recycle: hashWriter.pool.recycle,
     })
   }
 

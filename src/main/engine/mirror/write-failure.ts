@@ -15,6 +15,16 @@ export function asWriteFailure(error: unknown): PeerSessionError | null {
   return new PeerSessionError(WRITE_FAILED, `cannot write into the mirror: ${(error as Error).message}`, true)
 }
 
+/** A file that could not be written into the mirror, as the user reads it. */
+export function couldNotWrite(where: { peer: string; path: string }, reason: string): PeerSessionError {
+  return new PeerSessionError(WRITE_FAILED, `could not write ${where.path} from ${where.peer}: ${reason}`, true)
+}
+
+/** `error` from writing `where`'s file, as a write failure, unless it is a peer's failure already. */
+export function writeFailureOf(where: { peer: string; path: string }, error: unknown): PeerSessionError {
+  return error instanceof PeerSessionError ? error : couldNotWrite(where, (error as Error).message)
+}
+
 /** Why the disk refused, as the user has to fix it: each is said once per mirror while it lasts. */
 export type WriteCause = 'read-only' | 'no-permission' | 'full' | 'disk-error' | 'open-files' | 'other'
 
