@@ -1,7 +1,7 @@
 // A file pulled block by block and kept between tries (engine/blocks/partial-file.ts), over real
 // files: it resumes with exactly the blocks whose bytes still hash right, is cut to its size on
 // finish, never lands outside its mirror folder, and is swept once a day old.
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync, writeSync, closeSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -12,6 +12,7 @@ import type { BlockList } from '../../src/main/engine/blocks/block-store'
 import { openPartialForBlocks, PartialFile, RECORD_EVERY_BYTES, recordBytes, writeAt } from '../../src/main/engine/blocks/partial-file'
 import { isPartialTemp, isYoungPartial, PARTIAL_MAX_AGE_MS, partialName, removeOtherPartials, sweepPartials } from '../../src/main/engine/blocks/partial-names'
 import { canMount, mounted, unmountAll } from '../helpers/mount'
+import { overwrite } from '../helpers/tree'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -455,14 +456,6 @@ describe('sweeping', () => {
   })
 })
 
-function overwrite(file: string, offset: number, bytes: Buffer): void {
-  const fd = openSync(file, 'r+')
-  try {
-    writeSync(fd, bytes, 0, bytes.length, offset)
-  } finally {
-    closeSync(fd)
-  }
-}
 
 function flipAt(file: string, offset: number): void {
   const byte = readFileSync(file).subarray(offset, offset + 1)

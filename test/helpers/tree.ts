@@ -1,6 +1,6 @@
 // Folder contents as a comparable value: relative path -> SHA-256 of the bytes.
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync, type Dirent } from 'node:fs'
+import { closeSync, openSync, readdirSync, readFileSync, writeSync, type Dirent } from 'node:fs'
 import path from 'node:path'
 import { deviceFolderName } from '../../src/shared/paths'
 import { deviceOnPort } from './devices-by-port'
@@ -76,4 +76,14 @@ export function mirrorOf(dir: string, port: number, ip = '127.0.0.1'): string {
 export function peerFolderName(port: number, ip = '127.0.0.1'): string {
   const device = deviceOnPort(port)
   return device ? deviceFolderName(device.name, device.id) : `${ip.replace(/:/g, '-')}_${port}`
+}
+
+/** Overwrites `bytes.length` bytes of `file` at `offset`, in place (size and the rest kept). */
+export function overwrite(file: string, offset: number, bytes: Buffer): void {
+  const fd = openSync(file, 'r+')
+  try {
+    writeSync(fd, bytes, 0, bytes.length, offset)
+  } finally {
+    closeSync(fd)
+  }
 }

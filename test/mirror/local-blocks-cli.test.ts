@@ -3,14 +3,14 @@
 // pull; only what no local file holds crosses the wire, and a local file changed since it was
 // listed gives nothing wrong.
 import { randomBytes } from 'node:crypto'
-import { closeSync, openSync, renameSync, utimesSync, writeSync } from 'node:fs'
+import { renameSync, utimesSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../src/shared/events'
 import { killAll } from '../helpers/cli'
 import { expectMirrored, startClient, startServer, write, type Client } from '../helpers/mirror-clients'
 import { removeTempDirs, tempDir } from '../helpers/temp'
-import { mirrorOf } from '../helpers/tree'
+import { mirrorOf, overwrite } from '../helpers/tree'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -28,15 +28,6 @@ async function syncedBytes(client: Client, rel: string, peer: Client): Promise<n
   return event.transferred ?? event.bytes
 }
 
-/** Overwrites `bytes.length` bytes of `file` at `offset`, in place. */
-function overwrite(file: string, offset: number, bytes: Buffer): void {
-  const fd = openSync(file, 'r+')
-  try {
-    writeSync(fd, bytes, 0, bytes.length, offset)
-  } finally {
-    closeSync(fd)
-  }
-}
 
 describe('blocks from other local files', () => {
   it("an edited copy of a file another peer sent moves only the changed block, at a second peer or beside it in the same mirror", { timeout: 120_000 }, async () => {
