@@ -155,9 +155,8 @@ export class WorkerPool {
    * Hands queued jobs out while fewer than the ring's capacity are out, each worker taking up to
    * its share of that. A file or batch goes to the worker that owns its folder when that one has
    * room: two threads creating files in one folder queue on the folder's lock in the kernel, and
-   * that costs more than it gains. Threads boot one after another on a busy start (100–130 ms
-   * each here): the first peer's list goes to whichever is up first instead of waiting in a
-   * thread still booting.
+   * that costs more than it gains. Threads boot one after another on a busy start: the first
+   * peer's list goes to whichever is up first instead of waiting in a thread still booting.
    */
   dispatch(): void {
     this.dispatchScheduled = false
