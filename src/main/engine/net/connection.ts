@@ -15,6 +15,7 @@ import { formatEndpoint } from '../../../shared/endpoint'
 import { DEFAULT_MAX_QUEUE_FRAMES } from '../defaults'
 import { peerDeviceId } from './tls'
 import type { TokenBucket } from './token-bucket'
+import { writeBatches, type BatchedWriter } from './write-batches'
 
 const PONG_FRAME = encodeMessage({ type: 'PONG' })
 
@@ -27,43 +28,6 @@ export const PACE_BYTES = 2 * 1024 * 1024
  * frames are no longer read: a peer that asks without reading the answers stops being heard.
  */
 export const PACE_FRAMES = 1024
-/** Longest a batched frame waits for company before it is written. */
-export const BATCH_WINDOW_MS = 10
-
-/**
- * How long nothing batched must have been sent for the next frames to go at once. Far longer
- * than the window: joins a few milliseconds apart, each fanned out to everyone at once, would
- * otherwise each find the process quiet again (1,000 clients joining in groups took 3.5 times as
- * long with the window's own length here).
- */
-const QUIET_BEFORE_MS = 100
-/** When this process last began a turn that sent batched frames (performance.now()), on any connection. */
-let lastBatchedAt = -Infinity
-/** Whether this turn of the event loop began sending batched frames after a quiet spell. */
-let quietTurn = false
-/** Whether this turn has been judged yet: once per turn, not once per frame of a fan-out. */
-let turnJudged = false
-/** Connections with batched frames waiting, and the one timer that flushes them all. */
-const waitingBatches = new Set<Connection>()
-let batchTimer: NodeJS.Timeout | null = null
-
-/**
- * How long a batched frame may wait. A burst is the process's, not one connection's: the frames
- * of one join go to every client in one turn. The turn that follows a quiet spell sends at once
- * (a lone join reaches everyone within a millisecond); the frames of the turns after it, within
- * the window, wait and leave together.
- */
-function batchWait(): number {
-  if (!turnJudged) {
-    turnJudged = true
-    setImmediate(() => (turnJudged = false))
-    const now = performance.now()
-    quietTurn = now - lastBatchedAt >= QUIET_BEFORE_MS
-    lastBatchedAt = now
-  }
-  return quietTurn ? 0 : BATCH_WINDOW_MS
-}
-
 export interface ConnectionOptions {
   side: 'initiator' | 'acceptor'
   role: PeerRole
@@ -113,7 +77,7 @@ interface ConnectionEvents {
   close: [info: CloseInfo]
 }
 
-export class Connection extends EventEmitter<ConnectionEvents> {
+export class Connection extends EventEmitter<ConnectionEvents> implements BatchedWriter {
   readonly remote: string
   readonly remoteIp: string
   /** The device ID the peer proved with its certificate (32 bytes); null on a socket without TLS. */
@@ -197,9 +161,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /**
    * Sends an already encoded frame (fan-out encodes once for every receiver). A `batched` frame
-   * of a burst (1,000 clients joining) may wait up to BATCH_WINDOW_MS, so that it reaches each
-   * client in a few writes instead of one per frame; one after a quiet spell goes within a
-   * millisecond. An unbatched frame flushes everything before it, in order.
+   * of a burst (1,000 clients joining) may wait up to BATCH_WINDOW_MS (write-batches.ts), so that
+   * it reaches each client in a few writes instead of one per frame; one after a quiet spell goes
+   * within a millisecond. An unbatched frame flushes everything before it, in order.
    */
   sendFrame(frame: Buffer, batched = false, following = 0): boolean {
     if (this.closeInfo || this.socket.destroyed) return false
@@ -215,11 +179,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (batched) {
       this.batch.push(frame)
       this.batchBytes += frame.length
-      const wait = batchWait()
-      if (!waitingBatches.has(this)) {
-        waitingBatches.add(this)
-        batchTimer ??= setTimeout(Connection.flushBatches, wait)
-      }
+      writeBatches.add(this)
       return true
     }
     if (this.batch.length > 0) this.flush()
@@ -241,14 +201,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     })
   }
 
-  /** Every connection's batch, when the window of the first of them ends. */
-  private static flushBatches(): void {
-    batchTimer = null
-    for (const connection of waitingBatches) connection.flush()
-  }
-
-  private flush(): void {
-    if (!waitingBatches.delete(this)) return
+  /** Writes the batched frames now (writeBatches calls it when the window ends). */
+  flush(): void {
+    if (!writeBatches.delete(this)) return
     const frames = this.batch
     const bytes = this.batchBytes
     this.batch = []
