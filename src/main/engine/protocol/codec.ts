@@ -1,11 +1,9 @@
 // Pure encoding and decoding of message bodies (docs/PROTOCOL.md). No sockets here: encode
 // returns a whole frame, decode takes one frame body and either returns a Message or throws
-// exactly one ProtocolError.
+// exactly one ProtocolError. FILES records are files-frame.ts's, block messages block-codec.ts's.
 import type { LeaveReason } from '../../../shared/events'
 import { decodeBlockMessage, encodeBlockMessage } from './block-codec'
 import {
-  BATCH_FILE_BYTES,
-  FILES_FRAME_TARGET_BYTES,
   HELLO_MAGIC,
   LENGTH_PREFIX_BYTES,
   DEVICE_ID_BYTES,
@@ -22,6 +20,7 @@ import {
 } from './constants'
 import { ProtocolError } from './errors'
 import { Reader, Writer } from './fields'
+import { decodeFilesRecord, FilesFrame } from './files-frame'
 import type { ClientEntry, FileEntry, FileRecord, IndexChange, Message, WantedFile } from './messages'
 
 const typeNames = new Map<number, MessageTypeName>(
@@ -31,6 +30,7 @@ const leaveReasons = new Map<number, LeaveReason>(
   Object.entries(LeaveReasonCode).map(([name, code]) => [code, name as LeaveReason]),
 )
 export { deviceNameProblem } from './fields'
+export { FilesFrame } from './files-frame'
 
 /** A name fit for HELLO made from any text (a host name, a user's setting): cleaned and cut. */
 export function toDeviceName(text: string): string {
@@ -56,84 +56,6 @@ export function encodeFileDataHeader(length: number): Buffer {
   header.writeUInt32BE(length + 1, 0)
   header[LENGTH_PREFIX_BYTES] = MessageType.FILE_DATA
   return header
-}
-
-const RECORD_STATUS = { content: 0, 'up-to-date': 1, 'not-found': 2, 'too-large': 3, abort: 4 } as const
-const recordStatuses = new Map<number, FileRecord['status']>(
-  Object.entries(RECORD_STATUS).map(([name, code]) => [code, name as FileRecord['status']]),
-)
-/** Offsets in a FILES frame (length prefix counted) of `last` and of the record count. */
-const FILES_LAST_AT = LENGTH_PREFIX_BYTES + 1
-const FILES_COUNT_AT = FILES_LAST_AT + 1
-
-/**
- * Builds one FILES frame record by record. `content` hands out the record's bytes inside the
- * frame, so a folder server reads a file straight into the frame it sends: no copy.
- */
-export class FilesFrame {
-  private readonly w = new Writer(MessageType.FILES, FILES_FRAME_TARGET_BYTES + BATCH_FILE_BYTES + 64)
-  count = 0
-
-  constructor() {
-    this.w.u8(0).u16(0)
-  }
-
-  /** Bytes written so far: a sender starts a new frame once this reaches FILES_FRAME_TARGET_BYTES. */
-  get bytes(): number {
-    return this.w.mark
-  }
-
-  /** A content record of `size` bytes; fill the returned view. `undo` takes it back (a short read). */
-  content(version: Uint8Array, size: number): { data: Buffer; undo: () => void } {
-    if (!Number.isInteger(size) || size < 0 || size > BATCH_FILE_BYTES) throw new RangeError(`a FILES record carries at most ${BATCH_FILE_BYTES} bytes, not ${size}`)
-    const mark = this.w.mark
-    this.w.u8(RECORD_STATUS.content).version(version).u32(size)
-    const data = this.w.reserve(size)
-    this.count++
-    return {
-      data,
-      undo: () => {
-        this.w.rewind(mark)
-        this.count--
-      },
-    }
-  }
-
-  status(status: 'up-to-date' | 'not-found' | 'too-large'): void {
-    this.w.u8(RECORD_STATUS[status])
-    this.count++
-  }
-
-  abort(reason: string): void {
-    this.w.u8(RECORD_STATUS.abort).str(reason)
-    this.count++
-  }
-
-  record(record: FileRecord): void {
-    if (record.status === 'content') this.content(record.version, record.data.length).data.set(record.data)
-    else if (record.status === 'abort') this.abort(record.reason)
-    else this.status(record.status)
-  }
-
-  finish(last: boolean): Buffer {
-    if (this.count > MAX_BATCH_FILES) throw new RangeError(`a FILES frame holds at most ${MAX_BATCH_FILES} records, not ${this.count}`)
-    this.w.patchU8(FILES_LAST_AT, last ? 1 : 0)
-    this.w.patchU16(FILES_COUNT_AT, this.count)
-    return this.w.finish()
-  }
-}
-
-function decodeRecord(r: Reader, index: number): FileRecord {
-  const code = r.u8(`record ${index} status`)
-  const status = recordStatuses.get(code)
-  if (status === undefined) throw new ProtocolError('bad-frame', `FILES: record ${index} has unknown status ${code}`)
-  if (status === 'abort') return { status, reason: r.str('reason') }
-  if (status !== 'content') return { status }
-  const version = r.version()
-  const size = r.u32('size')
-  if (size > BATCH_FILE_BYTES) throw new ProtocolError('bad-frame', `FILES: record ${index} of ${size} bytes exceeds ${BATCH_FILE_BYTES}`)
-  // A view of the frame: the receiver hashes and writes it before the frame is let go.
-  return { status, version, data: r.take(size, `record ${index} content`) }
 }
 
 /** One whole frame (length prefix included) for a message. */
@@ -389,7 +311,7 @@ export function decodeBody(body: Buffer): Message {
       if (count > MAX_BATCH_FILES) throw new ProtocolError('bad-frame', `FILES: ${count} records, more than ${MAX_BATCH_FILES}`)
       checkCount(name, count, 1, body)
       const records: FileRecord[] = []
-      for (let i = 0; i < count; i++) records.push(decodeRecord(r, i + 1))
+      for (let i = 0; i < count; i++) records.push(decodeFilesRecord(r, i + 1))
       message = { type: name, last, records }
       break
     }
