@@ -189,8 +189,7 @@ export class MirrorCoordinator {
   }
 
   async start(): Promise<void> {
-    await loadBlockHash()
-    // Threads first: they boot in parallel with everything after.
+    // Threads first: they boot in parallel with everything after, the hash's loading included.
     this.pool = new WorkerPool(
       this.options.workers,
       this.options.workerScript,
@@ -215,6 +214,7 @@ export class MirrorCoordinator {
         changed: () => this.stateEvents.schedule(),
       },
     )
+    await loadBlockHash()
     await this.files.start()
     this.tasks.background(this.localBlocks.start(), () => "learning the mirrors' block lists")
     // Paused before the last stop: still paused, and said so.
