@@ -94,8 +94,18 @@ describe('ignore rules', () => {
   it('answers the same for paths asked many times over (its cache is bounded, not wrong)', async () => {
     const rules = await ignoreRules('*.log\n')
     const wrong: number[] = []
-    for (let i = 0; i < 25_000; i++) if (rules.ignores(`d${i % 50}/f${i}.${i % 2 ? 'log' : 'txt'}`, false) !== (i % 2 === 1)) wrong.push(i)
+    // Past the answers it keeps (50,000), twice over, and each path asked again later.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 120_000; i++) if (rules.ignores(`d${i % 50}/f${i}.${i % 2 ? 'log' : 'txt'}`, false) !== (i % 2 === 1)) wrong.push(i)
+    }
     expect(wrong).toEqual([])
+  })
+
+  it('tells a folder from a file of the same name', async () => {
+    const rules = await ignoreRules('build/\n')
+    expect(rules.ignores('build', false)).toBe(false)
+    expect(rules.ignores('build', true)).toBe(true)
+    expect(rules.ignores('build', false)).toBe(false)
   })
 })
 

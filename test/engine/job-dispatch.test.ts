@@ -25,7 +25,7 @@ function drain(dispatch: JobDispatch): string[] {
 
 function describeJob(job: Job): string {
   if (job.kind === 'batch') return `batch:${job.files.length}`
-  return job.kind === 'file' ? `file:${job.path}` : 'list'
+  return job.kind === 'file' ? `file:${job.path}` : 'run'
 }
 
 describe('JobDispatch', () => {
@@ -48,7 +48,7 @@ describe('JobDispatch', () => {
 
   it('waits for a slot only when a batch is full and the ring too', async () => {
     const dispatch = new JobDispatch(1, () => {})
-    await dispatch.produce(1, { kind: 'list', id: 0, peer: a })
+    await dispatch.produce(1, file(a, 'big', BATCH_FILE_BYTES + 1))
     let produced = 0
     const producing = (async () => {
       for (let i = 0; i < FILES_PER_BATCH; i++) {
@@ -57,9 +57,9 @@ describe('JobDispatch', () => {
       }
     })()
     await nextTurn()
-    // The batch filled up and waits for the one slot, which the list holds.
+    // The batch filled up and waits for the one slot, which the big file holds.
     expect(produced).toBe(FILES_PER_BATCH - 1)
-    expect(dispatch.ring.take()?.kind).toBe('list')
+    expect(dispatch.ring.take()?.kind).toBe('file')
     await producing
     expect(drain(dispatch)).toEqual([`batch:${FILES_PER_BATCH}`])
   })

@@ -1,5 +1,5 @@
-// WorkerPool: real worker threads (a small script that answers every list job with the id of
-// the worker that ran it) fed from a real JobRing.
+// WorkerPool: real worker threads (a small script that answers every job with the id of the
+// worker that ran it) fed from a real JobRing.
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -10,18 +10,23 @@ import { removeTempDirs, tempDir } from '../helpers/temp'
 
 afterEach(() => removeTempDirs())
 
-/** Answers each list job with `files` = the worker's id. */
+/** Answers each job with a result whose reason is the worker's id (see ranOn). */
 const ANSWERING_WORKER = `
 import { parentPort, workerData } from 'node:worker_threads'
 parentPort.on('message', (jobs) => {
   if (!Array.isArray(jobs)) return
-  parentPort.postMessage(jobs.map((job) => ({ type: 'done', id: job.id, result: { kind: 'list', ok: true, files: workerData.workerId } })))
+  parentPort.postMessage(jobs.map((job) => ({ type: 'done', id: job.id, result: { kind: 'run', ok: false, outcome: 'failed', code: 'ran-on', reason: String(workerData.workerId), retry: false } })))
 })
 `
 
+/** The worker a job ran on, from its answer. */
+function ranOn(result: JobResult): number {
+  return !result.ok && result.outcome === 'failed' && result.code === 'ran-on' ? Number(result.reason) : -1
+}
+
 /**
  * Answers every job a little later, a batch file by file, each with the id of the worker; and
- * says how many jobs it holds unanswered after each arrival (a 'list-part' message of job 0).
+ * says how many jobs it holds unanswered after each arrival (a 'progress' message of a job it holds).
  */
 const SLOW_WORKER = `
 import { parentPort, workerData } from 'node:worker_threads'
@@ -33,10 +38,11 @@ parentPort.on('message', (jobs) => {
     holding++
     answered.forEach((each, i) => setTimeout(() => {
       if (i === answered.length - 1) holding--
-      parentPort.postMessage([{ type: 'done', id: each.id, result: { kind: 'list', ok: true, files: workerData.workerId } }])
+      parentPort.postMessage([{ type: 'done', id: each.id, result: { kind: 'run', ok: false, outcome: 'failed', code: 'ran-on', reason: String(workerData.workerId), retry: false } }])
     }, 5 + 3 * i))
   }
-  parentPort.postMessage([{ type: 'list-part', id: 0, files: [], holding }])
+  const held = jobs.at(-1)
+  if (held) parentPort.postMessage([{ type: 'progress', id: held.kind === 'batch' ? held.files[0].id : held.id, bytes: holding, total: 0 }])
 })
 `
 
@@ -68,12 +74,15 @@ parentPort.on('message', (message) => {
 })
 `
 
-function listJob(id: number): Job {
-  return { kind: 'list', id, peer: { ip: '127.0.0.1', port: 40002, id: PEER_ID, key: '127.0.0.1:40002', folder: '/nonexistent' } }
+const PEER = { ip: '127.0.0.1', port: 40002, id: PEER_ID, key: '127.0.0.1:40002', folder: '/nonexistent' }
+
+/** A job any worker takes (the least loaded), as a run of another file's blocks is. */
+function runJob(id: number): Job {
+  return { kind: 'run', id, peer: PEER, path: `r${id}`, owner: 0, version: '', size: 1, blockSize: 1, first: 0, count: 1, hashes: new Uint8Array() }
 }
 
 function batchJob(id: number, files: number): Job {
-  const peer = listJob(0).peer
+  const peer = PEER
   return { kind: 'batch', id, peer, files: Array.from({ length: files }, (_, i) => ({ kind: 'file', id: id * 100 + i, peer, path: `d${id}/f${i}`, version: '', size: 1, have: null, reuseFrom: null })) }
 }
 
@@ -89,7 +98,7 @@ describe('WorkerPool', () => {
       writeFileSync(script, SLOW_WORKER)
       const ring = new JobRing<Job>(capacity)
       const share = Math.min(MAX_JOBS_PER_WORKER, Math.ceil(capacity / workers))
-      const jobs = Array.from({ length: 120 }, (_, i) => (i % 3 ? batchJob(i + 1, 1 + (i % 5)) : listJob(i + 1)))
+      const jobs = Array.from({ length: 120 }, (_, i) => (i % 3 ? batchJob(i + 1, 1 + (i % 5)) : runJob(i + 1)))
       const answers = jobs.reduce((n, job) => n + (job.kind === 'batch' ? job.files.length : 1), 0)
       const answered = new Set<number>()
       let most = 0
@@ -99,7 +108,7 @@ describe('WorkerPool', () => {
       const pool: WorkerPool = new WorkerPool(workers, script, INIT, ring, {
         accept: () => true,
         // What each worker says it holds, counted by the worker itself.
-        message: (_job, message) => void (mostHeld = Math.max(mostHeld, (message as unknown as { holding: number }).holding)),
+        message: (_job, message) => void (mostHeld = Math.max(mostHeld, message.type === 'progress' ? message.bytes : 0)),
         done: (job) => {
           answered.add(job.id)
           if (answered.size === answers) finished()
@@ -142,14 +151,14 @@ describe('WorkerPool', () => {
       changed: () => {},
     })
     try {
-      for (let id = 1; id <= 3; id++) await ring.put(listJob(id))
+      for (let id = 1; id <= 3; id++) await ring.put(runJob(id))
       // Both threads were only just started: the jobs wait in the ring, not in a booting thread.
       pool.dispatch()
       expect(pool.busy).toBe(0)
       expect(ring.used).toBe(3)
       await allDone
       expect(done.map((d) => d.job.id).sort()).toEqual([1, 2, 3])
-      for (const { result } of done) expect([0, 1]).toContain(result.kind === 'list' && result.ok ? result.files : -1)
+      for (const { result } of done) expect([0, 1]).toContain(ranOn(result))
       expect(ring.used).toBe(0)
     } finally {
       await pool.stop()
@@ -161,15 +170,15 @@ describe('WorkerPool', () => {
     writeFileSync(script, ANSWERING_WORKER)
     const count = BOOTING_AT_ONCE + 6
     const ring = new JobRing<Job>(64)
-    const ranOn = new Set<number>()
+    const ranOnWorkers = new Set<number>()
     let finished: () => void = () => {}
     const allDone = new Promise<void>((resolve) => (finished = resolve))
     const pool = new WorkerPool(count, script, INIT, ring, {
       accept: () => true,
       message: () => {},
       done: (_job, result) => {
-        ranOn.add(result.kind === 'list' && result.ok ? (result.files as unknown as number) : -1)
-        if (ranOn.size === count) finished()
+        ranOnWorkers.add(ranOn(result))
+        if (ranOnWorkers.size === count) finished()
       },
       changed: () => {},
     })
@@ -181,9 +190,9 @@ describe('WorkerPool', () => {
       expect(pool.started).toBe(count)
       expect(pool.ready).toBe(count)
       // One job each, handed out in one turn: every thread, booted last or first, takes one.
-      for (let id = 1; id <= count; id++) await ring.put(listJob(id))
+      for (let id = 1; id <= count; id++) await ring.put(runJob(id))
       await allDone
-      expect([...ranOn].sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, id) => id))
+      expect([...ranOnWorkers].sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, id) => id))
     } finally {
       await pool.stop()
     }
@@ -193,7 +202,7 @@ describe('WorkerPool', () => {
     const script = path.join(tempDir('pool-'), 'worker.mjs')
     writeFileSync(script, SPREADING_WORKER)
     const ring = new JobRing<Job>(MAX_JOBS_PER_WORKER)
-    const peer = listJob(0).peer
+    const peer = PEER
     let runsDone = 0
     let finished: (result: JobResult) => void = () => {}
     const fileDone = new Promise<JobResult>((resolve) => (finished = resolve))

@@ -2,6 +2,7 @@
 // The native N-API build where the platform has one (prebuilt, no compiler needed; Electron loads
 // it too), else the same function in WebAssembly: slower, the same digest. Only this module knows
 // which library it is, so the hash can be swapped in one place.
+import { createRequire } from 'node:module'
 
 export const BLOCK_HASH_BYTES = 32
 
@@ -20,13 +21,23 @@ let loading: Promise<BlockHashEngine> | null = null
 
 const asBuffer = (data: Uint8Array): Buffer => (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength))
 
-async function native(): Promise<HashFn> {
-  const { blake3 } = await import('@napi-rs/blake-hash')
+type NativeBinding = typeof import('@napi-rs/blake-hash')
+
+/**
+ * Required, not imported: an import() of this CommonJS package goes through Node's ES module
+ * translation, which first lexes its whole loader for its exports, in every thread that hashes.
+ */
+function nativeBinding(): NativeBinding {
+  return createRequire(import.meta.url)('@napi-rs/blake-hash') as NativeBinding
+}
+
+function native(): HashFn {
+  const { blake3 } = nativeBinding()
   return (data) => blake3(asBuffer(data))
 }
 
-async function nativeIncremental(): Promise<() => BlockHasher> {
-  const { Blake3Hasher } = await import('@napi-rs/blake-hash')
+function nativeIncremental(): () => BlockHasher {
+  const { Blake3Hasher } = nativeBinding()
   return () => {
     const hasher = new Blake3Hasher()
     return {
@@ -62,7 +73,7 @@ async function wasm(): Promise<HashFn> {
 
 /** One of the two, as asked: the tests hold them to the same digests. */
 export function hashWith(engine: BlockHashEngine): Promise<HashFn> {
-  return engine === 'native' ? native() : wasm()
+  return engine === 'native' ? Promise.resolve().then(native) : wasm()
 }
 
 /**
@@ -73,7 +84,7 @@ export function loadBlockHash(prefer: BlockHashEngine = process.env['DBS_BLOCK_H
   loading ??= (async () => {
     if (prefer === 'native') {
       try {
-        loaded = { engine: 'native', hash: await native(), incremental: await nativeIncremental() }
+        loaded = { engine: 'native', hash: native(), incremental: nativeIncremental() }
         return 'native'
       } catch {
         // No build for this platform: the WebAssembly one computes the same digest.

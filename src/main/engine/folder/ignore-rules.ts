@@ -42,8 +42,11 @@ export const DEFAULT_IGNORES: readonly string[] = [
   `/${IGNORE_FILE}`,
 ]
 
-/** The `ignore` package caches every path it is asked about: a fresh matcher after this many. */
-const CHECKS_PER_MATCHER = 10_000
+/**
+ * Answers kept per set of rules. The `ignore` package also caches every path it is asked about:
+ * both start afresh once this many paths were asked, so neither grows without bound.
+ */
+const ANSWERS_KEPT = 50_000
 
 type IgnoreFactory = typeof import('ignore')
 
@@ -57,7 +60,12 @@ function loadIgnore(): Promise<IgnoreFactory> {
 
 export class IgnoreRules {
   private matcher: Ignore
-  private checks = 0
+  /**
+   * By path (a folder's with a trailing slash). The index asks about every file as it walks, and
+   * the folder server again for every file a peer asks for; the rules are the same until they
+   * change, which makes new rules (a new IgnoreRules).
+   */
+  private readonly answers = new Map<string, boolean>()
 
   /** `fileText`: the ignore file's text as read, or null where there is none. */
   constructor(
@@ -69,11 +77,16 @@ export class IgnoreRules {
 
   /** Whether `rel` (relative, '/'-separated, never '') is not to be shared. */
   ignores(rel: string, isFolder: boolean): boolean {
-    if (++this.checks > CHECKS_PER_MATCHER) {
-      this.checks = 0
+    const key = isFolder ? `${rel}/` : rel
+    const known = this.answers.get(key)
+    if (known !== undefined) return known
+    if (this.answers.size >= ANSWERS_KEPT) {
+      this.answers.clear()
       this.matcher = this.build()
     }
-    return this.matcher.ignores(isFolder ? `${rel}/` : rel)
+    const answer = this.matcher.ignores(key)
+    this.answers.set(key, answer)
+    return answer
   }
 
   private build(): Ignore {

@@ -1,13 +1,12 @@
-// What the workers say about jobs, acted on: a list's frames and its end, a file placed (into the
-// manifest), refused, waiting for the peer's folder or the mirror's disk, or failed and tried
-// again with backoff until it has failed MAX_ATTEMPTS times.
+// What the workers say about jobs, acted on: a file placed (into the manifest), refused, waiting
+// for the peer's folder or the mirror's disk, or failed and tried again with backoff until it has
+// failed MAX_ATTEMPTS times.
 import type { EventSink } from '../../../shared/events'
 import type { JobDispatch } from './job-dispatch'
-import type { AnsweredJob, FileJob, JobResult, ListEntry, WorkerToMain } from './jobs'
+import type { AnsweredJob, FileJob, JobResult, WorkerToMain } from './jobs'
 import type { LocalWrites } from './local-writes'
 import type { MirrorFiles } from './mirror-files'
 import type { MirrorTasks } from './mirror-tasks'
-import { CONTROL_RETRY_MS, type PeerFeed } from './peer-feed'
 import type { PeerState } from './peer-state'
 import type { RunJobs } from './run-jobs'
 import { WRITE_FAILED } from './write-failure'
@@ -21,7 +20,6 @@ export interface JobResultsOptions {
   jobs: Pick<JobDispatch, 'finish'>
   files: Pick<MirrorFiles, 'settleKept' | 'removeFoldersMadeFor'>
   writes: Pick<LocalWrites<PeerState>, 'ended' | 'refused'>
-  feed: Pick<PeerFeed, 'applyListPart' | 'applyList' | 'enqueueList'>
   /** Where the peer's mirror stands changed (MirrorStats.touch, by device ID). */
   touch: (id: string) => void
   /** The peer remembered by that device ID, online or gone. */
@@ -37,11 +35,6 @@ export class JobResults {
   constructor(private readonly options: JobResultsOptions) {}
 
   onWorkerMessage(job: AnsweredJob, message: WorkerToMain): void {
-    if (message.type === 'list-part') {
-      const state = this.options.peer(job.peer.id)
-      if (state) this.options.tasks.background(this.options.feed.applyListPart(state, job, message.files), () => `the list of ${state.ref.key}`)
-      return
-    }
     if (job.kind === 'run') {
       if (message.type === 'verified') this.options.runs.verified(job, message)
       return
@@ -61,29 +54,14 @@ export class JobResults {
       this.options.jobs.finish(job.id)
       return this.options.runs.ended(job, result)
     }
-    if (job.kind === 'file') this.options.runs.ownerEnded(job.id)
+    this.options.runs.ownerEnded(job.id)
     this.options.touch(job.peer.id)
-    if (job.kind === 'file' && job.keepAs) this.options.files.settleKept(job, result)
+    if (job.keepAs) this.options.files.settleKept(job, result)
     const generation = this.options.jobs.finish(job.id)
-    if (job.kind === 'file') this.options.writes.ended(job.peer, job.path, result.ok)
+    this.options.writes.ended(job.peer, job.path, result.ok)
     const state = this.options.peer(job.peer.id)
     if (!state) return
     const current = state.online && generation === state.generation
-    if (job.kind === 'list') {
-      if (!current) return
-      state.listPending = false
-      if (result.kind === 'list' && result.ok) {
-        // An empty folder's list is one empty frame: it may leave nothing incoming.
-        const incoming = state.incoming?.jobId === job.id ? state.incoming.files : new Map<string, ListEntry>()
-        return this.options.feed.applyList(state, state.generation, incoming)
-      }
-      state.incoming = null
-      if (!result.ok && result.outcome === 'failed') {
-        this.options.tasks.report(result.code, result.reason)
-        if (result.retry) this.options.tasks.retryLater(() => this.options.feed.enqueueList(state, state.generation), CONTROL_RETRY_MS, state, state.generation)
-      }
-      return
-    }
     if (current) state.paths.clearPending(job.path)
     if (result.kind === 'file' && result.ok) {
       state.paths.forget(job.path, 'attempts')

@@ -10,13 +10,6 @@ export interface PeerRef {
   folder: string
 }
 
-/** Fetch a peer's file list. */
-export interface ListJob {
-  kind: 'list'
-  id: number
-  peer: PeerRef
-}
-
 /** Bring one file of a peer into its mirror. */
 export interface FileJob {
   kind: 'file'
@@ -100,7 +93,7 @@ export interface BatchJob {
   files: FileJob[]
 }
 
-export type Job = ListJob | FileJob | RunJob | BatchJob
+export type Job = FileJob | RunJob | BatchJob
 
 /** A job a worker answers with `done`: a batch is answered file by file. */
 export type AnsweredJob = Exclude<Job, BatchJob>
@@ -114,8 +107,6 @@ export interface ListEntry {
 }
 
 export type JobResult =
-  /** The entries came ahead in `list-part` messages; `files` counts them. */
-  | { kind: 'list'; ok: true; files: number }
   | {
       kind: 'file'
       ok: true
@@ -133,7 +124,7 @@ export type JobResult =
   | { kind: 'file'; ok: false; outcome: 'source-gone' }
   /** Every block of the run written (the owner heard of each in `verified` messages before). */
   | { kind: 'run'; ok: true }
-  | { kind: 'list' | 'file' | 'run'; ok: false; outcome: 'failed'; code: string; reason: string; retry: boolean }
+  | { kind: 'file' | 'run'; ok: false; outcome: 'failed'; code: string; reason: string; retry: boolean }
 
 /** What the main thread posts to a worker: jobs to run, or a word about one peer's connection. */
 export type MainToWorker =
@@ -162,8 +153,6 @@ export interface WorkerInit {
 }
 
 export type WorkerToMain =
-  /** A list job's entries, one FILE_LIST frame at a time, ahead of its `done`. */
-  | { type: 'list-part'; id: number; files: ListEntry[] }
   | { type: 'started'; id: number; total: number; version: string }
   | { type: 'progress'; id: number; bytes: number; total: number }
   /** Which local files may hold some of these blocks (count × 32 bytes of hashes)? Answered by `blocks-found`. */

@@ -1,6 +1,6 @@
 // The main thread's side of mirroring. For each peer the registry announces it subscribes to the
-// peer's changes, puts a list job in the ring, turns the list (and every pushed change) into one
-// file job per file that differs, applies deletions and renames itself, and reports progress.
+// peer's changes, lists its files on that connection, turns the list (and every pushed change)
+// into one file job per file that differs, applies deletions and renames itself, and reports progress.
 // It is the only producer of jobs; the workers only consume them (see job-ring.ts).
 // This file keeps the peers (join, leave, pause); each other job is a part wired in the
 // constructor (path-actions for reconcile.ts's decisions, peer-feed, job-results, peer-deletions, mirror-repair).
@@ -150,8 +150,6 @@ export class MirrorCoordinator {
       repairs: this.repairs,
       touch: (id) => this.stats.touch(id),
       connected: (ref) => this.pool?.connect(ref),
-      generationOf: (jobId) => this.jobs.generationOf(jobId),
-      produce: (state, job) => this.jobs.produce(state.generation, job),
       consider: (state, generation, rel, remote) => this.consider(state, generation, rel, remote),
       checkSynced: (state) => this.checkSynced(state),
       removeDeleted: (state, rels) => this.deletions.remove(state, rels),
@@ -179,7 +177,6 @@ export class MirrorCoordinator {
       jobs: this.jobs,
       files: this.files,
       writes: this.writes,
-      feed: this.feed,
       touch: (id) => this.stats.touch(id),
       peer: (id) => this.peers.get(id),
       consider: (state, generation, rel) => this.consider(state, generation, rel),
@@ -189,8 +186,7 @@ export class MirrorCoordinator {
   }
 
   async start(): Promise<void> {
-    await loadBlockHash()
-    // Threads first: they boot in parallel with everything after.
+    // Threads first: they boot in parallel with everything after, the hash's loading included.
     this.pool = new WorkerPool(
       this.options.workers,
       this.options.workerScript,
@@ -215,6 +211,7 @@ export class MirrorCoordinator {
         changed: () => this.stateEvents.schedule(),
       },
     )
+    await loadBlockHash()
     await this.files.start()
     this.tasks.background(this.localBlocks.start(), () => "learning the mirrors' block lists")
     // Paused before the last stop: still paused, and said so.

@@ -1,13 +1,14 @@
-// What a peer tells us, kept up to date: subscribe first, then list (a change made while the list
-// is read is pushed, not lost); the list comes frame by frame and its files are considered as they
-// come; changes pushed before the list wait for it; a lost subscription subscribes and lists again.
+// What a peer tells us, kept up to date: subscribe first, then list on the same connection (a
+// change made while the list is read is pushed, not lost); the list comes frame by frame and its
+// files are considered as they come; changes pushed before the list wait for it; a lost
+// subscription subscribes and lists again.
 import { mkdir } from 'node:fs/promises'
 import type { EventSink } from '../../../shared/events'
 import { relativePathProblem } from '../../../shared/paths'
 import type { TlsCredentials } from '../net/tls'
-import type { IndexChange } from '../protocol/messages'
+import type { FileEntry, IndexChange } from '../protocol/messages'
 import type { DeviceMirrors } from './device-mirrors'
-import type { Job, ListEntry, PeerRef } from './jobs'
+import type { ListEntry, PeerRef } from './jobs'
 import type { MirrorFiles } from './mirror-files'
 import type { MirrorRepair } from './mirror-repair'
 import type { MirrorTasks } from './mirror-tasks'
@@ -31,10 +32,6 @@ export interface PeerFeedOptions {
   touch: (id: string) => void
   /** The peer answered: the workers may connect to it too. */
   connected: (ref: PeerRef) => void
-  /** The generation a queued or running job was made in; undefined once it is forgotten. */
-  generationOf: (jobId: number) => number | undefined
-  /** Puts a job in the ring (waits while it is full). */
-  produce: (state: PeerState, job: Job) => Promise<void>
   /** Acts on what reconcile.ts decides for `rel`; `remote`: the peer's files as known. */
   consider: (state: PeerState, generation: number, rel: string, remote?: Map<string, ListEntry> | null) => Promise<void>
   checkSynced: (state: PeerState) => void
@@ -91,7 +88,7 @@ export class PeerFeed {
       if (message.type !== 'INDEX_CHANGED') return
       if (!acknowledged) {
         acknowledged = true
-        this.options.tasks.background(this.enqueueList(state, generation), () => `listing ${state.ref.key}`)
+        this.options.tasks.background(this.list(state, generation, session), () => `listing ${state.ref.key}`)
       }
       if (message.changes.length) this.options.tasks.background(this.applyChanges(state, generation, message.changes), () => `changes of ${state.ref.key}`)
     }
@@ -117,12 +114,35 @@ export class PeerFeed {
     this.options.checkSynced(state)
   }
 
-  async enqueueList(state: PeerState, generation: number): Promise<void> {
+  /**
+   * Asks for the list on the subscription's own connection, once SUBSCRIBE is acknowledged: no
+   * second connection, and no wait for a worker (booting, connecting) before the first files are
+   * known. A connection lost meanwhile subscribes and lists again (see subscribe).
+   */
+  private async list(state: PeerState, generation: number, session: PeerSession): Promise<void> {
     if (!this.options.tasks.live(state, generation) || state.listPending) return
     state.listPending = true
     state.synced = false
+    const incoming = new Map<string, ListEntry>()
+    state.incoming = { files: incoming }
+    // A fresh list is a fresh chance for versions refused or outrun before.
+    state.paths.forgetAll('refused')
+    state.paths.forgetAll('outrun')
     this.options.touch(state.ref.id)
-    await this.options.produce(state, { kind: 'list', id: 0, peer: state.ref })
+    const current = (): boolean => this.options.tasks.live(state, generation) && state.incoming?.files === incoming
+    try {
+      await session.fetchList((files) => this.options.tasks.background(this.applyListPart(state, generation, incoming, files), () => `the list of ${state.ref.key}`))
+    } catch (error) {
+      if (!current()) return
+      state.listPending = false
+      state.incoming = null
+      // A lost connection is the subscription's to mend; a list out of step is the peer's fault.
+      if (error instanceof PeerSessionError && !error.retry) this.options.tasks.report(error.code, error.message, state.ref.key)
+      return
+    }
+    if (!current()) return
+    state.listPending = false
+    await this.applyList(state, generation, incoming)
   }
 
   /**
@@ -130,20 +150,12 @@ export class PeerFeed {
    * job needs only its own entry. What the list as a whole decides (deletions, strays, pushes made
    * meanwhile) waits for the last frame, in applyList.
    */
-  async applyListPart(state: PeerState, job: Job, files: ListEntry[]): Promise<void> {
-    const generation = this.options.generationOf(job.id)
-    if (!state.online || generation !== state.generation) return
-    if (state.incoming?.jobId !== job.id) {
-      state.incoming = { jobId: job.id, files: new Map() }
-      // A fresh list is a fresh chance for versions refused or outrun before.
-      state.paths.forgetAll('refused')
-      state.paths.forgetAll('outrun')
-    }
-    const incoming = state.incoming.files
+  private async applyListPart(state: PeerState, generation: number, incoming: Map<string, ListEntry>, files: FileEntry[]): Promise<void> {
+    if (!this.options.tasks.live(state, generation) || state.incoming?.files !== incoming) return
     const part: string[] = []
     for (const file of files) {
       if (!this.acceptable(state, file.path)) continue
-      incoming.set(file.path, file)
+      incoming.set(file.path, { path: file.path, version: file.version.toString('hex'), size: file.size, ...(file.snapshot ? { snapshot: true } : {}) })
       part.push(file.path)
     }
     this.options.touch(state.ref.id)
@@ -154,7 +166,7 @@ export class PeerFeed {
   }
 
   /** The last frame has come: the list is the peer's truth now. */
-  async applyList(state: PeerState, generation: number, remote: Map<string, ListEntry>): Promise<void> {
+  private async applyList(state: PeerState, generation: number, remote: Map<string, ListEntry>): Promise<void> {
     state.incoming = null
     state.remote = remote
     await this.options.removeDeleted(state, [...state.manifest.files.keys()].filter((rel) => !remote.has(rel)))

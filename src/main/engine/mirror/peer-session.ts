@@ -2,7 +2,7 @@
 // the registry announced, HELLO, then requests. Requests are pipelined: each is sent at
 // once, and since the server answers in order, replies go to the oldest unanswered request until
 // it has all of its answer. Used by the workers for transfers, and by the main thread to
-// SUBSCRIBE to a peer's changes.
+// SUBSCRIBE to a peer's changes and list its files.
 import type { TLSSocket } from 'node:tls'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import { Connection, type CloseInfo } from '../net/connection'
@@ -33,7 +33,7 @@ interface PendingRequest {
 export class PeerSession {
   private readonly pending: PendingRequest[] = []
   closed: CloseInfo | null = null
-  /** Messages nobody asked for: INDEX_CHANGED and FOLDER_STATE pushes. */
+  /** Messages nobody asked for; once set (a subscription), INDEX_CHANGED and FOLDER_STATE come here even while a request waits. */
   onUnrequested: ((message: Message) => void) | null = null
 
   private constructor(
@@ -141,7 +141,8 @@ export class PeerSession {
 
   private route(message: Message): void {
     const head = this.pending[0]
-    if (!head) {
+    // A subscription's pushes may come while a request on its connection waits for its reply.
+    if (!head || (this.onUnrequested && (message.type === 'INDEX_CHANGED' || message.type === 'FOLDER_STATE'))) {
       this.onUnrequested?.(message)
       return
     }

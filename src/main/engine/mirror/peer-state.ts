@@ -28,8 +28,8 @@ export interface PeerState {
   control: PeerSession | null
   /** Changes pushed before the list arrived, applied after it. */
   early: IndexChange[]
-  /** The list arriving frame by frame, for the list job `jobId`; it becomes `remote` when complete. */
-  incoming: { jobId: number; files: Map<string, ListEntry> } | null
+  /** The list arriving frame by frame on the subscription's connection; it becomes `remote` when complete. */
+  incoming: { files: Map<string, ListEntry> } | null
   /**
    * Each path's record beyond the manifest: the version its job brings (queued, running or to be
    * retried), a version the peer sent wrong (not asked for again), failed attempts, a wait for the

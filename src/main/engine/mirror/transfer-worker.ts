@@ -6,7 +6,7 @@ import { BatchReceiver } from './batch-receiver'
 import { FileReceiver } from './file-receiver'
 import { crash, loadBlockHash } from '../blocks/block-hash'
 import { HASH_WRITER_ROLE, HashWriter, serveHashWriter } from './hash-writer'
-import type { AnsweredJob, FileJob, JobResult, ListJob, LocalSource, MainToWorker, PeerRef, RunJob, WorkerInit, WorkerToMain } from './jobs'
+import type { AnsweredJob, FileJob, JobResult, LocalSource, MainToWorker, PeerRef, RunJob, WorkerInit, WorkerToMain } from './jobs'
 import { PeerSession, PeerSessionError } from './peer-session'
 import { receiveRun } from './run-receiver'
 import { SpreadRuns } from './spread-runs'
@@ -31,7 +31,7 @@ function serveTransfers(init: WorkerInit): void {
   /**
    * Messages of one turn go to the main thread together: one wake-up, not one per file. `now`:
    * this one (and what waits with it) goes at once, for the main thread to start on it while
-   * this thread keeps going (a list's frames decoded back to back took one turn, ~30 ms here).
+   * this thread keeps going.
    */
   let outbox: WorkerToMain[] = []
   let flushScheduled = false
@@ -66,14 +66,6 @@ function serveTransfers(init: WorkerInit): void {
   function closeSession(peer: string): void {
     sessions.get(peer)?.then((s) => s.close(), () => {})
     sessions.delete(peer)
-  }
-
-  async function runList(job: ListJob): Promise<JobResult> {
-    // Each frame's entries go to the main thread at once: it starts on them while the rest arrive.
-    const files = await (await sessionFor(job)).fetchList((part) =>
-      post({ type: 'list-part', id: job.id, files: part.map((f) => ({ path: f.path, version: f.version.toString('hex'), size: f.size, ...(f.snapshot ? { snapshot: true } : {}) })) }, true),
-    )
-    return { kind: 'list', ok: true, files }
   }
 
   /** Asks for local blocks waiting for the main thread's answer, by number. */
@@ -119,7 +111,7 @@ function serveTransfers(init: WorkerInit): void {
 
   async function run(job: AnsweredJob): Promise<JobResult> {
     try {
-      return await (job.kind === 'list' ? runList(job) : job.kind === 'run' ? runBlocks(job) : runFile(job))
+      return await (job.kind === 'run' ? runBlocks(job) : runFile(job))
     } catch (error) {
       return failure(error, job)
     }

@@ -4,13 +4,13 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { WorkerState } from '../../../shared/events'
-import type { AnsweredJob, Job, JobResult, ListJob, LocalSource, MainToWorker, PeerRef, RunJob, WorkerInit, WorkerToMain } from './jobs'
+import type { AnsweredJob, Job, JobResult, LocalSource, MainToWorker, PeerRef, RunJob, WorkerInit, WorkerToMain } from './jobs'
 import type { JobRing } from './job-ring'
 
 export interface PoolHooks {
   /** The job leaves the ring for a worker; false drops it (its peer left). */
   accept(job: Job): boolean
-  /** About one answered job: a list, a file, or one file of a batch. */
+  /** About one answered job: a file, one file of a batch, or a run. */
   message(job: AnsweredJob, message: WorkerToMain): void
   done(job: AnsweredJob, result: JobResult): void
   changed(): void
@@ -91,7 +91,7 @@ export class WorkerPool {
       const s = this.slots[id]
       const job = s?.answers.values().next().value?.job
       return s && job
-        ? { id, busy: true, peer: job.peer.key, ...(job.kind !== 'list' ? { path: job.path } : {}), jobs: s.units.size, files: s.answers.size }
+        ? { id, busy: true, peer: job.peer.key, path: job.path, jobs: s.units.size, files: s.answers.size }
         : { id, busy: false, jobs: 0 }
     })
   }
@@ -156,7 +156,7 @@ export class WorkerPool {
    * its share of that. A file or batch goes to the worker that owns its folder when that one has
    * room: two threads creating files in one folder queue on the folder's lock in the kernel, and
    * that costs more than it gains. Threads boot one after another on a busy start: the first
-   * peer's list goes to whichever is up first instead of waiting in a thread still booting.
+   * jobs go to whichever is up first instead of waiting in a thread still booting.
    */
   dispatch(): void {
     this.dispatchScheduled = false
@@ -175,7 +175,7 @@ export class WorkerPool {
       if (!job) break
       if (!this.hooks.accept(job)) continue
       // A file's runs go wherever there is room: spreading them is their point.
-      const owner = job.kind === 'list' || job.kind === 'run' ? leastLoaded : this.slots[folderHash(job) % this.slots.length]!
+      const owner = job.kind === 'run' ? leastLoaded : this.slots[folderHash(job) % this.slots.length]!
       const slot = owner.online && load(owner) < share ? owner : leastLoaded
       this.handOut(slot, job)
       out++
@@ -260,7 +260,7 @@ function load(slot: Slot): number {
 }
 
 /** A stable number for the peer and folder of a file job (a batch: of its first file). */
-function folderHash(job: Exclude<Job, ListJob | RunJob>): number {
+function folderHash(job: Exclude<Job, RunJob>): number {
   const rel = job.kind === 'batch' ? (job.files[0]?.path ?? '') : job.path
   const slash = rel.lastIndexOf('/')
   const key = `${job.peer.key}/${slash < 0 ? '' : rel.slice(0, slash)}`
