@@ -2,7 +2,8 @@
 // and malformed bodies. The registry messages are in codec.test.ts; the generic checks there
 // (truncation, trailing bytes, type coverage) include these types too.
 import { describe, expect, it } from 'vitest'
-import { decodeBody, encodeMessage, FilesFrame } from '../../src/main/engine/protocol/codec'
+import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
+import { FilesFrame } from '../../src/main/engine/protocol/files-frame'
 import { BATCH_FILE_BYTES, FILE_CHUNK_BYTES, FILES_FRAME_TARGET_BYTES, MAX_BATCH_FILES, MAX_FRAME_BYTES, MessageType, VERSION_BYTES } from '../../src/main/engine/protocol/constants'
 import type { FileEntry, IndexChange } from '../../src/main/engine/protocol/messages'
 import { bodyOf, comparable, encodeOnce, expectProtocolError, str, u16, u32, u64 } from './support'

@@ -13,7 +13,7 @@ import { blockListFrames } from '../protocol/block-list-frames'
 export const NOT_THIS_VERSION = 'that version is not this file’s any more; a new version follows'
 export const NO_SUCH_BLOCKS = 'the file has no such blocks'
 
-/** What the sender needs of the folder server: its lookups, opens, aborts and chunk memory. */
+/** What the sender needs of the shared files (shared-files.ts): lookups, opens, aborts and chunk memory. */
 export interface BlockSenderHost {
   lookup(relPath: string): IndexedFile | undefined
   blockList(relPath: string): Promise<BlockList | 'changed' | null>
@@ -21,7 +21,7 @@ export interface BlockSenderHost {
   open(relPath: string, file: IndexedFile): number | string
   abort(connection: Connection, relPath: string, reason: string): void
   changedWhileRead(connection: Connection, relPath: string): void
-  /** Whether the file's bytes must be hashed as read: a racy file, a snapshot (see folder-server.ts). */
+  /** Whether the file's bytes must be hashed as read: a racy file, a snapshot (see shared-files.ts). */
   statsCannotVouch(relPath: string, file: IndexedFile): boolean
   /** Bytes one FILE_DATA may carry now (smaller under an upload limit). */
   chunkBytes(): number

@@ -30,7 +30,6 @@ const leaveReasons = new Map<number, LeaveReason>(
   Object.entries(LeaveReasonCode).map(([name, code]) => [code, name as LeaveReason]),
 )
 export { deviceNameProblem } from './fields'
-export { FilesFrame } from './files-frame'
 
 /** A name fit for HELLO made from any text (a host name, a user's setting): cleaned and cut. */
 export function toDeviceName(text: string): string {
