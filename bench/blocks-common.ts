@@ -21,6 +21,8 @@ export interface Sample {
   /** Resume rows: the share of the file on the wire when the sender was killed. */
   killedAt?: number
   rssMb?: number
+  /** CPU seconds of the tool's own processes, both sides and every thread, from the change until done (where the bench can read them). */
+  cpu?: number
 }
 
 /** One tool in one row: made ready untimed, then measured once per round. */
@@ -71,7 +73,7 @@ export async function interleave(row: string, tools: Record<string, ToolRun>): P
 
 function describe(s: Sample): string {
   const killed = s.killedAt === undefined ? '' : `, killed at ${Math.round(100 * s.killedAt)}%`
-  return `${s.seconds.toFixed(2)} s, ${wireText(s.wire)}${killed}${s.rssMb ? `, ${s.rssMb.toFixed(0)} MB RSS` : ''}`
+  return `${s.seconds.toFixed(2)} s, ${wireText(s.wire)}${killed}${s.rssMb ? `, ${s.rssMb.toFixed(0)} MB RSS` : ''}${s.cpu === undefined ? '' : `, CPU ${s.cpu.toFixed(2)} s`}`
 }
 
 function wireText(w: WireBytes): string {
@@ -96,7 +98,9 @@ export function cell(outcome: Outcome | string, show: 'time' | 'rss' = 'time'): 
     const rss = outcome.map((s) => s.rssMb ?? 0)
     return `${median(rss).toFixed(0)} MB${range(rss, 0)} · ${median(times).toFixed(2)} s · ${wire}`
   }
-  return `${median(times).toFixed(2)} s${range(times, 2)} · ${wire}${noteText}`
+  const cpus = outcome.flatMap((s) => (s.cpu === undefined ? [] : [s.cpu]))
+  const cpu = cpus.length === outcome.length ? ` · CPU ${median(cpus).toFixed(2)} s${range(cpus, 2)}` : ''
+  return `${median(times).toFixed(2)} s${range(times, 2)} · ${wire}${noteText}${cpu}`
 }
 
 /** Median against median, with the range of the rounds' own ratios. */

@@ -4,11 +4,14 @@
 // change pulled by rsync into its copy synced before (`--delete`, so a rename removes the old
 // name). Syncthing: a running pair, asked to scan right after the change (its watcher, off as in
 // syncthing-pair.sh, would wait 10 s first).
+import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs'
 import path from 'node:path'
+import { endWithBench } from './at-exit'
+import { defaultWorkers } from '../src/main/engine/defaults'
 import { DEADLINE_MS, mirrorOf, tempDir, type Sample } from './blocks-common'
 import { RsyncDaemon } from './rsync-daemon'
-import { Pair, settleDisk, type Proc } from './sync'
+import { cpuOf, floorCertificate, Pair, settleDisk, type Proc } from './sync'
 import { SyncthingNode } from './syncthing-node'
 import { WireMeter } from './wire-meter'
 
@@ -102,14 +105,17 @@ export class OursRunning implements Running {
     settleDisk()
     const from = this.receiver!.events.length
     const mark = await this.meter!.mark()
+    const pids = [this.pair.sender!.child.pid!, this.receiver!.child.pid!]
+    const cpu0 = cpuOf(pids[0]!) + cpuOf(pids[1]!)
     const applied = change.apply(this.src, round)
     await this.arrived(applied, from)
     const seconds = (performance.now() - applied.t0) / 1000
+    const cpu = cpuOf(pids[0]!) + cpuOf(pids[1]!) - cpu0
     const wire = await this.meter!.since(mark)
     const tidyFrom = this.receiver!.events.length
     const tidied = change.tidy?.(this.src, round)
     if (tidied) await this.arrived(tidied, tidyFrom)
-    return { seconds, wire }
+    return { seconds, wire, cpu }
   }
 
   /** Waits for the receiver's events about the paths and checks its copy after each: a version caught mid-write is followed by the next. */
@@ -229,5 +235,87 @@ export class SyncthingRunning implements Running {
     this.meter?.stop()
     await this.sender?.stop()
     await this.receiver?.stop()
+  }
+}
+
+const FLOOR = new URL('../../bench/node-floor/', import.meta.url).pathname
+
+/**
+ * The running floor (bench/node-floor/watch-sender.mjs and watch-receiver.mjs): bare Node that
+ * watches the folder and pushes each new file to a waiting receiver, over a connection per
+ * receiving thread (as many as dropbox-sync's default workers), plain or mutual TLS 1.3. Changes that only add files: it counts the paths the receiver has placed.
+ */
+export class FloorRunning implements Running {
+  private readonly dst = path.join(tempDir('floor-running'), 'dst')
+  private sender: ChildProcess | null = null
+  private receiver: ChildProcess | null = null
+  private meter: WireMeter | null = null
+  private placed = 0
+  private readonly waiters = new Set<() => void>()
+
+  constructor(
+    private readonly src: string,
+    private readonly tls: boolean,
+  ) {}
+
+  async setup(): Promise<void> {
+    const tlsArgs = this.tls ? await floorCertificate() : []
+    const sender = (this.sender = spawn(process.execPath, [path.join(FLOOR, 'watch-sender.mjs'), this.src, ...tlsArgs], { stdio: ['ignore', 'pipe', 'inherit'] }))
+    endWithBench(sender.pid)
+    const port = await new Promise<number>((resolve, reject) => {
+      sender.stdout!.setEncoding('utf8').once('data', (line: string) => resolve(Number(line.trim())))
+      sender.once('exit', (code) => reject(new Error(`the floor's watching sender exited with ${code}`)))
+    })
+    const receiver = (this.receiver = spawn(process.execPath, [path.join(FLOOR, 'watch-receiver.mjs'), String(port), this.dst, String(defaultWorkers()), ...tlsArgs], { stdio: ['ignore', 'pipe', 'inherit'] }))
+    endWithBench(receiver.pid)
+    let pending = ''
+    receiver.stdout!.setEncoding('utf8').on('data', (text: string) => {
+      pending += text
+      const lines = pending.split('\n')
+      pending = lines.pop()!
+      if (lines.length) this.placed = Number(lines.at(-1))
+      for (const wake of this.waiters) wake()
+    })
+    this.meter = await WireMeter.start([port])
+    await this.until(readdirSync(this.src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length)
+  }
+
+  async measure(change: Change, round: number): Promise<Sample> {
+    settleDisk()
+    const mark = await this.meter!.mark()
+    const pids = [this.sender!.pid!, this.receiver!.pid!]
+    const cpu0 = cpuOf(pids[0]!) + cpuOf(pids[1]!)
+    const applied = change.apply(this.src, round)
+    if (applied.removed.length || Array.isArray(applied.synced)) throw new Error('the running floor only times new files')
+    await this.until(applied.files)
+    const seconds = (performance.now() - applied.t0) / 1000
+    const cpu = cpuOf(pids[0]!) + cpuOf(pids[1]!) - cpu0
+    const wire = await this.meter!.since(mark)
+    check(this.src, this.dst, applied)
+    return { seconds, wire, cpu }
+  }
+
+  /** Until the receiver has placed `files` paths. */
+  private async until(files: number): Promise<void> {
+    const deadline = Date.now() + DEADLINE_MS
+    while (this.placed < files) {
+      if (this.receiver!.exitCode !== null) throw new Error(`the floor's receiver exited with ${this.receiver!.exitCode}`)
+      if (Date.now() > deadline) throw new Error(`the floor's receiver placed ${this.placed} of ${files} files within ${DEADLINE_MS} ms`)
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer)
+          this.waiters.delete(wake)
+          resolve()
+        }
+        const timer = setTimeout(wake, 200)
+        this.waiters.add(wake)
+      })
+    }
+  }
+
+  async close(): Promise<void> {
+    this.meter?.stop()
+    this.receiver?.kill('SIGKILL')
+    this.sender?.kill('SIGKILL')
   }
 }

@@ -10,7 +10,7 @@ import path from 'node:path'
 import { BIG, cell, cleanUp, interleave, ratio, ROUNDS, SMALL_FILES, tempDir, type Outcome, type ToolRun } from './blocks-common'
 import { streamFloorRows } from './blocks-floor'
 import { floorFresh, oursFresh, rsyncFresh, syncthingFresh, type FreshData, type FreshMode } from './blocks-fresh'
-import { OursRunning, RsyncRunning, SyncthingRunning, type Change, type Running } from './blocks-running'
+import { FloorRunning, OursRunning, RsyncRunning, SyncthingRunning, type Change, type Running } from './blocks-running'
 import { writeRandom } from './sync'
 import { syncthingInstalled } from './syncthing-node'
 
@@ -71,7 +71,7 @@ function sizeText(bytes: number): string {
 }
 
 /** 10,000 (BENCH_SCALE) files of 4 KiB in 100 folders, as the sync bench makes them. */
-function smallTree(dir: string, files: number): void {
+export function smallTree(dir: string, files: number): void {
   for (let i = 0; i < files; i++) {
     const file = path.join(dir, `dir${String(i % 100).padStart(3, '0')}`, `file${i}.bin`)
     if (i < 100) mkdirSync(path.dirname(file), { recursive: true })
@@ -180,10 +180,21 @@ export async function benchBlocks(): Promise<{ columns: string[]; rows: string[]
           writeFileSync(path.join(dir, 'seed.txt'), 'a folder in sync before the copy')
           return dir
         }
-        const tools: Record<string, Running> = { ours: new OursRunning(seed('ours')), rsync: new RsyncRunning(seed('rsync')) }
+        const tools: Record<string, Running> = {
+          ours: new OursRunning(seed('ours')),
+          rsync: new RsyncRunning(seed('rsync')),
+          floor: new FloorRunning(seed('floor'), false),
+          floorTls: new FloorRunning(seed('floor-tls'), true),
+        }
         if (syncthing) tools['syncthing'] = new SyncthingRunning(seed('syncthing'), 1)
         const [results] = await runningRows(tools, [['cp', copyTree(trees, SMALL_FILES)]])
-        row(`${count} files of 4 KiB copied (cp -r) into the sender's folder: cp returns → all in the copy (rsync: pulling them then)`, results!, '≤ 0.5× rsync')
+        const cpTools = results!
+        row(`${count} files of 4 KiB copied (cp -r) into the sender's folder: cp returns → all in the copy (rsync: pulling them then)`, cpTools, '≤ 0.5× rsync')
+        const floorRow = (label: string, floor: Outcome): void => {
+          rows.push([label, cell(floor), '—', '—', ratio(floor, cpTools['rsync']!), `dropbox-sync ÷ floor: ${ratio(cpTools['ours']!, floor)}`])
+        }
+        floorRow('  the running bare-Node floor (bench/node-floor/watch-*.mjs: watch, hash, push; a connection per receiving thread), same run', cpTools['floor']!)
+        floorRow('  the same floor over mutual TLS 1.3, same run', cpTools['floorTls']!)
       }
     }
 

@@ -18,6 +18,7 @@ const benches = {
   blocks: { file: 'bench/blocks.ts', run: 'benchBlocks', title: 'Blocks: edits, resume, renames, beside rsync and Syncthing (issue 20)' },
   // Not in the default run: a profile of one row (where a fresh receiver of small files spends its time).
   phases: { file: 'bench/small-phases.ts', run: 'benchSmallPhases', title: 'Small files, fresh receiver: where the time goes (issue 20)', only: true },
+  cpphases: { file: 'bench/cp-phases.ts', run: 'benchCpPhases', title: 'Small files copied into a running sender: where the time goes (issue 20)', only: true },
 }
 const only = process.env.BENCH
 

@@ -33,8 +33,11 @@ export interface Proc {
 
 type Transport = 'tls' | 'plain'
 
+/** Node flags for the CLI processes the bench starts from now on (a profile's --cpu-prof). */
+export const cliNodeFlags: string[] = []
+
 function run(args: string[], transport: Transport = 'tls'): Proc {
-  const child = spawn(process.execPath, [transport === 'tls' ? BIN : PLAIN_BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  const child = spawn(process.execPath, [...cliNodeFlags, transport === 'tls' ? BIN : PLAIN_BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] })
   endWithBench(child.pid)
   child.once('exit', () => forget(child.pid))
   const events: Array<Record<string, unknown>> = []
@@ -98,7 +101,7 @@ interface SyncRun {
 
 /** Bytes a process has written through system calls (sockets, pipes, files): /proc/PID/io. */
 /** A process's CPU so far (user + system, all its threads), in seconds; NaN once it is gone. */
-function cpuOf(pid: number): number {
+export function cpuOf(pid: number): number {
   try {
     // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
@@ -439,7 +442,7 @@ export class FloorSender {
 }
 
 /** A self-signed certificate and key in a temp folder, and the product's TLS 1.3 suites: the floor's TLS arguments. */
-async function floorCertificate(): Promise<string[]> {
+export async function floorCertificate(): Promise<string[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-floor-tls-'))
   atBenchExit(() => rmSync(dir, { recursive: true, force: true }))
   const { certPem, keyPem } = await makeSelfSigned('bench-floor')

@@ -611,6 +611,26 @@ describe('FolderIndex', () => {
     expect(index.get('sub/nested.txt')).toBeDefined()
   })
 
+  it('files made while running, each just written, are hashed once and announced once (not again when their clock tick is over)', async () => {
+    const { root, state } = setup()
+    const { index } = await openIndex(root, state)
+    const { seen, waitFor } = watchChanges(index)
+    const hashed = index.hashed
+    const outside = tempDir('outside-')
+    mkdirSync(path.join(root, 'new'))
+    // Whole when they appear (renamed in), so no look can find one half written.
+    for (let i = 0; i < 200; i++) {
+      writeFileSync(path.join(outside, `f${i}`), `new ${i}`)
+      renameSync(path.join(outside, `f${i}`), path.join(root, 'new', `f${i}`))
+    }
+    await waitFor(() => index.size === 11 + 200)
+    // Past any file's tick: a second hash, had it come, would have come by now.
+    await new Promise((r) => setTimeout(r, 500))
+    expect(index.hashed - hashed).toBe(200)
+    expect(seen.filter((c) => c.path.startsWith('new/')).length).toBe(200)
+    expect(index.get('new/f199')?.version).toEqual(contentVersion('new 199'))
+  })
+
   it('a write through a memory mapping, which raises no watch event, is found by the rescan', async () => {
     const { root, state } = setup()
     const log = new EventLog()

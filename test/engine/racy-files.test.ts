@@ -33,4 +33,28 @@ describe('racy files', () => {
     expect(racy.has('a')).toBe(false)
     racy.close()
   })
+
+  it('puts off the hash of a file written within its tick until the tick is over, looks meanwhile included, and only once in a row', async () => {
+    const over: string[] = []
+    const racy = new RacyFiles((path) => over.push(path))
+    const now = Date.now()
+    const fresh = now - 0.5
+    // Written just now: put off; another look before the tick is over is put off too.
+    expect(racy.postpone('a', fresh, now)).toBe(true)
+    expect(racy.postpone('a', fresh, now + 1)).toBe(true)
+    // Written long ago, or stamped in whole seconds (a tick of seconds): hashed at once.
+    expect(racy.postpone('b', now - 60_000.5, now)).toBe(false)
+    expect(racy.postpone('c', Math.floor(now / 1000) * 1000, now)).toBe(false)
+    const deadline = Date.now() + 5000
+    while (over.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    expect(over).toEqual(['a'])
+    // The look once the tick is over hashes, even if the file was written again meanwhile.
+    expect(racy.postpone('a', Date.now() - 0.5)).toBe(false)
+    // A path forgotten (gone) starts afresh.
+    expect(racy.postpone('d', Date.now() - 0.5)).toBe(true)
+    racy.forget('d')
+    expect(racy.has('d')).toBe(false)
+    expect(racy.postpone('d', Date.now() - 60_000.5)).toBe(false)
+    racy.close()
+  })
 })

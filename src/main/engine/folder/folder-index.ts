@@ -18,6 +18,7 @@ import { FolderWatcher } from './folder-watcher'
 import { IGNORE_FILE, IgnoreFile } from './ignore-rules'
 import { InsideFolder } from './open-inside'
 import { PathBatches } from './path-batches'
+import { AnnounceSoon } from './announce-soon'
 import { RacyFiles } from './racy-files'
 import { MAX_SETTLE_MS, SettleGate } from './settle-gate'
 import { RootPresence } from './root-presence'
@@ -33,7 +34,13 @@ import type { BlockList } from '../blocks/block-store'
 export type { IndexedFile } from './file-hashing'
 export { MAX_UNSHAREABLE_REPORTED } from './unshareable-paths'
 
+/** The index is saved once changes have stopped for this long... */
 const SAVE_DELAY_MS = 500
+/**
+ * ...while changes keep coming, at least this often: each save writes the whole index, and a
+ * save every SAVE_DELAY_MS through a burst of new files took the thread that hashes them.
+ */
+const SAVE_AT_LEAST_EVERY_MS = 5000
 
 export interface FolderIndexOptions {
   /** See DEFAULT_RESCAN_EVERY_MS. */
@@ -72,6 +79,9 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   /** Files still growing wait until they hold still (settle-gate.ts). */
   private readonly settling: SettleGate
   private saveTimer: NodeJS.Timeout | null = null
+  /** When the index last changed, and its oldest change not saved yet (see armSave). */
+  private lastChange = 0
+  private firstUnsaved = 0
   private work: Promise<void> = Promise.resolve()
   private readonly unshareable: UnshareablePaths
   private closed = false
@@ -372,6 +382,9 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       if (!paths.includes('')) paths.push('')
     }
     const changes: IndexChange[] = []
+    // New versions go early only where nothing is indexed at, below or above any path of the
+    // batch: then no deletion can come of it (a folder moved in beside where it was is a move).
+    const soon = new AnnounceSoon(!paths.every((rel) => rel !== '' && !this.files.has(rel) && this.files.filesBelow(rel) === 0 && enclosingFolders(rel).every((folder) => !this.files.has(folder))))
     const removed = new Map<string, IndexedFile>()
     const breather = new Breather()
     /** Paths that are no folder now (gone, or a file or a link): nothing indexed below them stays. */
@@ -405,6 +418,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
         for await (const [inner, innerStats] of walkFolder(this.walkRules, path.join(this.root, rel), rel, unread)) {
           found.add(inner)
           await this.update(inner, innerStats, changes, removed)
+          this.announce(soon.take(changes))
         }
         if (rel === '') this.ignoredInLastLook = this.ignoredInThisLook
         walked.add(rel)
@@ -443,6 +457,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       // A file here: an entry for a file where a folder of its path now stands is stale.
       if (isFile) for (const folder of enclosingFolders(rel)) if (this.files.has(folder)) await this.update(folder, null, changes, removed)
       await this.update(rel, isFile ? stats : null, changes, removed)
+      this.announce(soon.take(changes))
       // Seen here: a walk in this batch that missed it (made meanwhile) does not take it for gone.
       if (isFile) found.add(rel)
     }
@@ -507,6 +522,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     // Still growing: its last version stays shared until it holds still.
     const verdict = this.settling.ready(rel, before?.size, stats.size, stats.mtimeMs)
     if (verdict === 'wait') return
+    // Written within the clock's tick (a file cp is making): hashed once, when the tick is over.
+    if (verdict === 'settled' && this.racy.postpone(rel, stats.mtimeMs)) return
     const hashed = await this.hasher.hashOrWhy(rel, stats)
     if (hashed === 'gone') return this.update(rel, null, changes, removed)
     // Looked at again once it can be: its last version stays shared meanwhile.
@@ -532,13 +549,23 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   }
 
   private scheduleSave(): void {
+    this.lastChange = Date.now()
     if (this.saveTimer) return
+    this.firstUnsaved = this.lastChange
+    this.armSave(SAVE_DELAY_MS)
+  }
+
+  /** Saved once changes have stopped for SAVE_DELAY_MS, or SAVE_AT_LEAST_EVERY_MS after the first unsaved one. */
+  private armSave(ms: number): void {
     this.saveTimer = setTimeout(() => {
+      const now = Date.now()
+      const wait = Math.min(this.lastChange + SAVE_DELAY_MS, this.firstUnsaved + SAVE_AT_LEAST_EVERY_MS) - now
+      if (wait > 0) return this.armSave(wait)
       this.saveTimer = null
       this.work = this.work.then(() => this.save()).catch((error) => {
         this.onEvent({ type: 'error', code: 'index-save-failed', message: `saving the index: ${String(error)}` })
       })
-    }, SAVE_DELAY_MS)
+    }, ms)
   }
 
   private async save(): Promise<void> {

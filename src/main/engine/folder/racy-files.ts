@@ -28,6 +28,8 @@ export function isRacy(mtimeMs: number, readFrom: number): boolean {
 
 export class RacyFiles {
   private readonly timers = new Map<string, NodeJS.Timeout>()
+  /** Files whose hash is put off until their tick is over, and those whose wait is over (see postpone). */
+  private readonly postponed = new Map<string, 'waiting' | 'over'>()
 
   /** `tickOver(path)` runs once the tick of its last write has passed: hash it then. */
   constructor(private readonly tickOver: (path: string) => void) {}
@@ -46,6 +48,32 @@ export class RacyFiles {
     this.timers.set(path, timer)
   }
 
+  /**
+   * Whether to put off hashing a file last written at `mtimeMs` until its tick is over (it is
+   * looked at again then): hashed now, it would be racy and hashed once more at that time anyway.
+   * Looks meanwhile wait too; the look when the tick is over hashes whatever it finds, so a file
+   * rewritten again and again is still hashed. Only where the tick is short (a file system with
+   * whole-second mtimes would hold new files for seconds).
+   */
+  postpone(path: string, mtimeMs: number, now = Date.now()): boolean {
+    const state = this.postponed.get(path)
+    // Another look meanwhile (the file's next event): the timer looks again.
+    if (state === 'waiting') return true
+    if (state === 'over' || tickOf(mtimeMs) !== FINE_TICK_MS || !isRacy(mtimeMs, now)) {
+      this.postponed.delete(path)
+      return false
+    }
+    this.postponed.set(path, 'waiting')
+    clearTimeout(this.timers.get(path))
+    const timer = setTimeout(() => {
+      this.postponed.set(path, 'over')
+      this.tickOver(path)
+    }, Math.max(1, mtimeMs + FINE_TICK_MS - now + 1))
+    timer.unref()
+    this.timers.set(path, timer)
+    return true
+  }
+
   has(path: string): boolean {
     return this.timers.has(path)
   }
@@ -54,6 +82,7 @@ export class RacyFiles {
   forget(path: string): void {
     clearTimeout(this.timers.get(path))
     this.timers.delete(path)
+    this.postponed.delete(path)
   }
 
   /** No more hashing: the timers stop, but what is racy stays so (a last save must say so). */

@@ -4,9 +4,10 @@
 // runs, not only after its next start. Our own writes raise events too; they match the manifest
 // and cost two lstats each (one here, to watch new folders; one in the repair, to compare).
 // Temp files of transfers in flight are not looked at.
-import { lstat } from 'node:fs/promises'
+import { lstatSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
+import { Breather } from '../util/breather'
 import { FolderWatcher } from '../folder/folder-watcher'
 import { TEMP_PREFIX } from './mirror-path'
 
@@ -78,9 +79,12 @@ export class MirrorGuard {
     const paths = [...this.dirty]
     this.dirty.clear()
     const unwatched: string[] = []
+    const breather = new Breather()
     // A folder made (by a transfer, or moved in) is watched from now on; one gone drops its watches.
     for (const rel of paths) {
-      const stats = await lstat(path.join(this.folder, rel)).catch(() => null)
+      await breather.breathe()
+      // Synchronous: a trip through the thread pool per path cost more than the look itself.
+      const stats = lstatOrNull(path.join(this.folder, rel))
       if (this.closed) return
       const watched = this.watcher.isWatching(rel)
       // The whole mirror: every folder is looked at too, and watched unless it is.
@@ -89,5 +93,13 @@ export class MirrorGuard {
       if (!watched && this.watcher.isWatching(rel)) unwatched.push(rel)
     }
     this.hooks.suspect(paths, unwatched)
+  }
+}
+
+function lstatOrNull(file: string): Stats | null {
+  try {
+    return lstatSync(file, { throwIfNoEntry: false }) ?? null
+  } catch {
+    return null
   }
 }

@@ -63,9 +63,20 @@ export class MirrorRepair {
       else if (mirrored.has(rel)) suspects.add(rel)
       else if (mirrored.filesBelow(rel) > 0 && !isFolderAt(path.join(state.ref.folder, rel))) whole.add(rel)
     }
-    // One pass for all of them, and only when such a folder holds mirrored files.
-    if (whole.size) for (const file of mirrored.keys()) if (enclosingFolders(file).some((folder) => whole.has(folder))) suspects.add(file)
+    // One pass for all of them, and only when such a folder holds mirrored files that are not
+    // suspects already (a folder our transfers just made is reported with each file placed in it).
+    if (whole.size && !holdsAll(suspects, whole, (folder) => mirrored.filesBelow(folder))) {
+      for (const file of mirrored.keys()) if (enclosingFolders(file).some((folder) => whole.has(folder))) suspects.add(file)
+    }
     const damaged: string[] = []
+    // The way to each folder is looked at once per call: its files are looked at in the same moment.
+    const realWays = new Map<string, boolean>()
+    const wayIsRealOnce = (target: string): boolean => {
+      const parent = path.dirname(target)
+      let real = realWays.get(parent)
+      if (real === undefined) realWays.set(parent, (real = wayIsReal(target, state.ref.folder)))
+      return real
+    }
     for (const rel of suspects) {
       const entry = mirrored.get(rel)
       const where = pathInMirror(state.ref.folder, rel)
@@ -73,7 +84,7 @@ export class MirrorRepair {
       // changed is being removed, moved or replaced by this coordinator right now.
       if (!entry || state.paths.isPending(rel) || state.remote?.get(rel)?.version !== entry.version || 'problem' in where) continue
       // Seen through a link planted on the way, a file is not in the mirror, however it looks.
-      if (!wayIsReal(where.path, state.ref.folder)) {
+      if (!wayIsRealOnce(where.path)) {
         damaged.push(rel)
         continue
       }
@@ -85,4 +96,16 @@ export class MirrorRepair {
     }
     return damaged
   }
+}
+
+/**
+ * Whether `suspects` (mirrored files) hold every mirrored file below the folders of `whole`:
+ * as many of them lie below those folders as the mirror holds there (a folder inside another of
+ * them is counted with the outer one only).
+ */
+function holdsAll(suspects: Set<string>, whole: Set<string>, filesBelow: (folder: string) => number): boolean {
+  let below = 0
+  for (const folder of whole) if (!enclosingFolders(folder).some((outer) => whole.has(outer))) below += filesBelow(folder)
+  for (const rel of suspects) if (enclosingFolders(rel).some((folder) => whole.has(folder))) below--
+  return below === 0
 }
