@@ -9,7 +9,9 @@ import path from 'node:path'
 import type { EventSink } from '../../../shared/events'
 import { relativePathProblem } from '../../../shared/paths'
 import type { IndexChange } from '../protocol/messages'
-import { FileHasher, isNews, sameStats, type FileStats, type IndexedFile } from './file-hashing'
+import { FileHasher, type IndexedFile } from './file-hashing'
+import { FileUpdates } from './file-updates'
+import { IndexSaves } from './index-saves'
 import { enclosingFolders, FileTable, liesBelow } from './file-table'
 import { identityOf, provablySameFolder, sameIdentity, UNKNOWN_FOLDER } from './folder-identity'
 import { holdsAShareableFile, walkFolder, type WalkRules } from './folder-walk'
@@ -19,8 +21,6 @@ import { IGNORE_FILE, IgnoreFile } from './ignore-rules'
 import { InsideFolder } from './open-inside'
 import { PathBatches } from './path-batches'
 import { AnnounceSoon } from './announce-soon'
-import { RacyFiles } from './racy-files'
-import { MAX_SETTLE_MS, SettleGate } from './settle-gate'
 import { RootPresence } from './root-presence'
 import { loadSavedIndex, SAVED_VERSIONS, UNTRUSTED_MTIME, writeSavedIndex, type SavedIndex } from './saved-index'
 import { UnmountedFolders } from './unmounted-folders'
@@ -33,14 +33,6 @@ import type { BlockList } from '../blocks/block-store'
 
 export type { IndexedFile } from './file-hashing'
 export { MAX_UNSHAREABLE_REPORTED } from './unshareable-paths'
-
-/** The index is saved once changes have stopped for this long... */
-const SAVE_DELAY_MS = 500
-/**
- * ...while changes keep coming, at least this often: each save writes the whole index, and a
- * save every SAVE_DELAY_MS through a burst of new files took the thread that hashes them.
- */
-const SAVE_AT_LEAST_EVERY_MS = 5000
 
 export interface FolderIndexOptions {
   /** See DEFAULT_RESCAN_EVERY_MS. */
@@ -72,16 +64,9 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     (paths) => this.settle(paths),
     () => this.rescan(),
   )
-  /** Paths whose content is known to differ from their entry, whatever their stats say. */
-  private readonly distrusted = new Set<string>()
-  /** See racy-files.ts: hashed again once their write's clock tick is over. */
-  private readonly racy = new RacyFiles((rel) => this.distrust(rel))
-  /** Files still growing wait until they hold still (settle-gate.ts). */
-  private readonly settling: SettleGate
-  private saveTimer: NodeJS.Timeout | null = null
-  /** When the index last changed, and its oldest change not saved yet (see armSave). */
-  private lastChange = 0
-  private firstUnsaved = 0
+  /** When a path's entry changes, and to what (file-updates.ts). */
+  private readonly updates: FileUpdates
+  private readonly saves = new IndexSaves(() => this.queueSave())
   private work: Promise<void> = Promise.resolve()
   private readonly unshareable: UnshareablePaths
   private closed = false
@@ -93,7 +78,6 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private rescanTimer: NodeJS.Timeout | null = null
   /** Folders inside the shared one that may be the mount point of a disk no longer mounted. */
   private readonly unmounted: UnmountedFolders
-  private readonly hasher: FileHasher
   /** How the walks of the folder look, and what they tell this index. */
   private readonly walkRules: WalkRules
   /** `.syncignore` and the defaults: what is neither indexed, watched nor served. */
@@ -115,7 +99,6 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   ) {
     super()
     this.closing = new Promise((resolve) => (this.markClosing = resolve))
-    this.settling = new SettleGate((rel) => this.distrust(rel), options.snapshotAfterMs)
     this.presence = new RootPresence(root, onEvent, {
       queue: (job, failed) => (this.work = this.work.then(job).catch(failed)),
       isClosed: () => this.closed,
@@ -138,14 +121,25 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       (message) => this.onEvent({ type: 'error', code: 'io-error', message }),
       options.onKeptList,
     )
-    this.hasher = new FileHasher(
-      this.inside,
-      this.racy,
+    this.updates = new FileUpdates(
       {
-        hashing: (rel, bytes, total) => this.emit('hashing', rel, bytes, total),
-        hashed: (rel) => this.emit('hashed', rel),
+        files: () => this.files,
+        onEvent,
+        lookAgain: (rel) => this.markDirty(rel),
+        unreadable: (rel) => this.unshareable.report(rel, 'it cannot be read now'),
+        touched: () => this.saves.changed(),
       },
-      (file, blockSize, hashes) => this.blockLists.remember(file, blockSize, hashes),
+      (racy) =>
+        new FileHasher(
+          this.inside,
+          racy,
+          {
+            hashing: (rel, bytes, total) => this.emit('hashing', rel, bytes, total),
+            hashed: (rel) => this.emit('hashed', rel),
+          },
+          (file, blockSize, hashes) => this.blockLists.remember(file, blockSize, hashes),
+        ),
+      options.snapshotAfterMs,
     )
     this.walkRules = {
       inside: this.inside,
@@ -157,7 +151,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
 
   /** Files hashed since this index was created: a restart should hash only what changed. */
   get hashed(): number {
-    return this.hasher.hashed
+    return this.updates.hasher.hashed
   }
 
   /**
@@ -290,9 +284,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.ignoredInThisLook = 0
     for await (const [rel, stats] of walkFolder(this.walkRules, this.root, '', unread)) {
       const before = known.get(rel)
-      // A racy entry is hashed again (its re-hash may have been dropped while the folder was away).
-      const file = before && sameStats(before, stats) && !this.racy.has(rel) ? before : await this.hasher.hashOrWhy(rel, stats)
-      if (typeof file !== 'string' && file !== before) this.saySnapshot(before, file)
+      const file = await this.updates.scanned(rel, before, stats)
       if (typeof file !== 'string') next.set(rel, file)
       else if (file === 'unreadable' && before) next.set(rel, before)
     }
@@ -309,19 +301,14 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.batches.close()
     this.presence.stop()
     if (this.rescanTimer) clearInterval(this.rescanTimer)
-    this.racy.close()
-    this.settling.close()
+    this.updates.close()
     this.watcher?.close()
     await this.work
     // Work under way when close() began may have started a watcher, or a racy timer, of its own.
     this.watcher?.close()
-    this.racy.close()
-    this.settling.close()
+    this.updates.close()
     this.watcher = null
-    if (this.saveTimer) {
-      clearTimeout(this.saveTimer)
-      await this.save()
-    }
+    if (this.saves.dispose()) await this.save()
   }
 
   /** Re-checks these paths now (used when a read finds a file other than the index says). */
@@ -335,8 +322,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
    * one tick of the file system's clock, which leaves the mtime as it was).
    */
   distrust(relPath: string): void {
-    this.distrusted.add(relPath)
-    this.markDirty(relPath)
+    this.updates.distrust(relPath)
   }
 
   /**
@@ -344,7 +330,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
    * rewrite of the same size then leaves its stats as indexed, so they prove nothing yet.
    */
   isRacy(relPath: string): boolean {
-    return this.racy.has(relPath)
+    return this.updates.racy.has(relPath)
   }
 
   private async startWatching(): Promise<void> {
@@ -403,7 +389,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
         // Not shared (nor watched): whatever the index held there goes.
         this.watcher?.unwatchTree(rel)
         if (this.files.filesBelow(rel) > 0) gone.add(rel)
-        await this.update(rel, null, changes, removed)
+        await this.updates.update(rel, null, changes, removed)
         continue
       }
       if (stats !== 'absent' && stats.isDirectory()) {
@@ -411,13 +397,13 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
         // made in it meanwhile is then reported), then index what is inside it. The whole folder
         // (a rescan) also watches any folder below that is not watched yet.
         // A file of that name before is gone: its entry would be asked for in vain until a restart.
-        if (this.files.has(rel)) await this.update(rel, null, changes, removed)
+        if (this.files.has(rel)) await this.updates.update(rel, null, changes, removed)
         const otherDevice = new Set<string>()
         await this.watcher?.watchTree(rel, stats, rel === '', otherDevice)
         this.ignoredInThisLook = 0
         for await (const [inner, innerStats] of walkFolder(this.walkRules, path.join(this.root, rel), rel, unread)) {
           found.add(inner)
-          await this.update(inner, innerStats, changes, removed)
+          await this.updates.update(inner, innerStats, changes, removed)
           this.announce(soon.take(changes))
         }
         if (rel === '') this.ignoredInLastLook = this.ignoredInThisLook
@@ -455,15 +441,15 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       if (stats === 'absent') this.unmounted.forget(rel)
       if (stats === 'absent' && !rel.includes('\uFFFD')) this.unshareable.forget(rel)
       // A file here: an entry for a file where a folder of its path now stands is stale.
-      if (isFile) for (const folder of enclosingFolders(rel)) if (this.files.has(folder)) await this.update(folder, null, changes, removed)
-      await this.update(rel, isFile ? stats : null, changes, removed)
+      if (isFile) for (const folder of enclosingFolders(rel)) if (this.files.has(folder)) await this.updates.update(folder, null, changes, removed)
+      await this.updates.update(rel, isFile ? stats : null, changes, removed)
       this.announce(soon.take(changes))
       // Seen here: a walk in this batch that missed it (made meanwhile) does not take it for gone.
       if (isFile) found.add(rel)
     }
     for (const folder of unread) if (this.unmounted.has(folder)) this.unmounted.afterWalk(folder, found, unread)
     // What the index held where a folder went, or below a folder read again and not found there.
-    for await (const rel of pathsGone(this.files, { gone, walked, found, unread })) await this.update(rel, null, changes, removed)
+    for await (const rel of pathsGone(this.files, { gone, walked, found, unread })) await this.updates.update(rel, null, changes, removed)
     // The folder may have gone while these were looked at: then they say nothing yet, and go
     // back in the index, so that the scan when the folder is back weighs them against the disk.
     if (removed.size && !(await this.presence.isThere())) {
@@ -476,7 +462,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private announce(changes: IndexChange[]): void {
     if (changes.length === 0) return
     this.emit('changes', changes)
-    this.scheduleSave()
+    this.saves.changed()
   }
 
   /**
@@ -504,68 +490,10 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.emit('restored')
   }
 
-  /** Brings one path up to date; a file taken out of the index also goes into `removed`. */
-  private async update(rel: string, stats: FileStats | null, changes: IndexChange[], removed?: Map<string, IndexedFile>): Promise<void> {
-    const before = this.files.get(rel)
-    if (!stats || relativePathProblem(rel)) {
-      this.distrusted.delete(rel)
-      this.racy.forget(rel)
-      this.settling.forget(rel)
-      if (before) {
-        this.files.delete(rel)
-        removed?.set(rel, before)
-        changes.push({ op: 'delete', path: rel })
-      }
-      return
-    }
-    if (before && sameStats(before, stats) && !this.distrusted.delete(rel)) return
-    // Still growing: its last version stays shared until it holds still.
-    const verdict = this.settling.ready(rel, before?.size, stats.size, stats.mtimeMs)
-    if (verdict === 'wait') return
-    // Written within the clock's tick (a file cp is making): hashed once, when the tick is over.
-    if (verdict === 'settled' && this.racy.postpone(rel, stats.mtimeMs)) return
-    const hashed = await this.hasher.hashOrWhy(rel, stats)
-    if (hashed === 'gone') return this.update(rel, null, changes, removed)
-    // Looked at again once it can be: its last version stays shared meanwhile.
-    if (hashed === 'unreadable') return this.unshareable.report(rel, 'it cannot be read now')
-    // Waited for long enough and still growing: shared as it is now. Looked at again once it may
-    // have stopped, so that a file that did is announced without the flag.
-    const file = verdict === 'snapshot' ? { ...hashed, snapshot: true } : hashed
-    if (file.snapshot) this.racy.hashAgainIn(rel, MAX_SETTLE_MS)
-    if (!isNews(before, file)) {
-      // Touched, same content: nothing to announce, but its new stats are worth keeping.
-      this.files.set(rel, file)
-      this.scheduleSave()
-      return
-    }
-    this.files.set(rel, file)
-    changes.push({ op: 'upsert', path: rel, version: file.version, size: file.size, snapshot: file.snapshot === true })
-    this.saySnapshot(before, file)
-  }
-
-  /** A file that becomes a snapshot is said once, not again for each later snapshot while it keeps moving. */
-  private saySnapshot(before: IndexedFile | undefined, file: IndexedFile): void {
-    if (file.snapshot && !before?.snapshot) this.onEvent({ type: 'file-snapshot', path: file.path, bytes: file.size, version: file.version.toString('hex') })
-  }
-
-  private scheduleSave(): void {
-    this.lastChange = Date.now()
-    if (this.saveTimer) return
-    this.firstUnsaved = this.lastChange
-    this.armSave(SAVE_DELAY_MS)
-  }
-
-  /** Saved once changes have stopped for SAVE_DELAY_MS, or SAVE_AT_LEAST_EVERY_MS after the first unsaved one. */
-  private armSave(ms: number): void {
-    this.saveTimer = setTimeout(() => {
-      const now = Date.now()
-      const wait = Math.min(this.lastChange + SAVE_DELAY_MS, this.firstUnsaved + SAVE_AT_LEAST_EVERY_MS) - now
-      if (wait > 0) return this.armSave(wait)
-      this.saveTimer = null
-      this.work = this.work.then(() => this.save()).catch((error) => {
-        this.onEvent({ type: 'error', code: 'index-save-failed', message: `saving the index: ${String(error)}` })
-      })
-    }, ms)
+  private queueSave(): void {
+    this.work = this.work.then(() => this.save()).catch((error) => {
+      this.onEvent({ type: 'error', code: 'index-save-failed', message: `saving the index: ${String(error)}` })
+    })
   }
 
   private async save(): Promise<void> {
@@ -574,7 +502,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       root: this.root,
       folder: this.presence.identity,
       // A racy entry (a snapshot too) is stored untrusted: after a restart it is hashed again.
-      files: [...this.files.values()].map((f) => [f.path, f.version.toString('hex'), f.size, this.racy.has(f.path) || f.snapshot ? UNTRUSTED_MTIME : f.mtimeMs, f.ino]),
+      files: [...this.files.values()].map((f) => [f.path, f.version.toString('hex'), f.size, this.updates.racy.has(f.path) || f.snapshot ? UNTRUSTED_MTIME : f.mtimeMs, f.ino]),
     }
     await writeSavedIndex(this.statePath, data)
   }
