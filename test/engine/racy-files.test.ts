@@ -57,4 +57,19 @@ describe('racy files', () => {
     expect(racy.postpone('d', Date.now() - 60_000.5)).toBe(false)
     racy.close()
   })
+
+  it('a file put off and then hashed by another look (a scan) within its tick is not put off for ever', async () => {
+    const over: string[] = []
+    const racy = new RacyFiles((path) => over.push(path))
+    const now = Date.now()
+    expect(racy.postpone('a', now - 0.5, now)).toBe(true)
+    // A look at the whole folder hashes it meanwhile, still within its tick: hashed again after it.
+    racy.note('a', now - 0.5, now)
+    const deadline = Date.now() + 5000
+    while (over.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    expect(over).toEqual(['a'])
+    // The look that follows hashes it: its last write is long over.
+    expect(racy.postpone('a', now - 60_000.5)).toBe(false)
+    racy.close()
+  })
 })

@@ -42,6 +42,8 @@ export class RacyFiles {
 
   /** Racy whatever its stats (a file that never held still while hashed): hashed again in `ms`. */
   hashAgainIn(path: string, ms: number): void {
+    // Hashed meanwhile (by a look at the whole folder): a hash put off is moot, and its timer goes.
+    this.postponed.delete(path)
     clearTimeout(this.timers.get(path))
     const timer = setTimeout(() => this.tickOver(path), Math.max(1, ms))
     timer.unref()
