@@ -4,7 +4,7 @@ import { createServer, type Server, type TLSSocket } from 'node:tls'
 import { decodeBody, encodeMessage } from '../../src/main/engine/protocol/codec'
 import { BATCH_FILE_BYTES, FILE_CHUNK_BYTES, PROTOCOL_VERSION } from '../../src/main/engine/protocol/constants'
 import { FrameDecoder } from '../../src/main/engine/protocol/frame-decoder'
-import type { FileEntry, FileRecord, Message, MessageOf } from '../../src/main/engine/protocol/messages'
+import type { FileEntry, FileRecord, IndexChange, Message, MessageOf } from '../../src/main/engine/protocol/messages'
 import { versionOf } from '../../src/main/engine/blocks/block-plan'
 import { blockListFrames } from '../../src/main/engine/protocol/block-list-frames'
 import { ALPN_PROTOCOL, peerDeviceId } from '../../src/main/engine/net/tls'
@@ -32,6 +32,8 @@ export interface FakePeerOptions {
   filesReply?: (honest: FileRecord[]) => Message[]
   /** Sends block `index` of `path` with one byte flipped, the first `times` times it is asked for (default always). */
   corruptBlock?: { path: string; index: number; times?: number }
+  /** The first GET_FILE_LIST is answered with these pushes, and the connection ends before any list. */
+  firstListLost?: IndexChange[]
 }
 
 /** The version of this content (docs/PROTOCOL.md, blocks). */
@@ -44,6 +46,7 @@ export class FakePeer {
   /** `connection`: which of the connections made to this peer (0, 1, ... in the order they came). */
   readonly requests: Array<{ from: string; connection: number; message: Message }> = []
   private connections = 0
+  private listLost = false
   /** The device this fake peer is (made at start). */
   identity: TestIdentity | null = null
   private server: Server | null = null
@@ -155,6 +158,12 @@ export class FakePeer {
             this.subscribers.add(socket)
             break
           case 'GET_FILE_LIST': {
+            if (this.options.firstListLost && !this.listLost) {
+              this.listLost = true
+              send({ type: 'INDEX_CHANGED', changes: this.options.firstListLost })
+              socket.end()
+              break
+            }
             const entries = this.entries()
             const frames = this.options.listFrames ?? 1
             const per = Math.ceil(entries.length / frames)

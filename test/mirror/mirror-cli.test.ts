@@ -375,6 +375,23 @@ describe('a peer whose shared folder goes away', () => {
     expect(receiver.cli.events.filter((e) => e.type === 'error' && e.code === 'peer-folder-missing')).toHaveLength(1)
   })
 
+  it('changes pushed on a subscription lost before its list are older than the next list, and not applied over it', async () => {
+    const serverPort = await startServer()
+    const files = [
+      { path: 'a.txt', content: Buffer.from('a\n') },
+      { path: 'b.txt', content: Buffer.from('b\n') },
+    ]
+    // a.txt said deleted on the first connection, made again before the list on the next one.
+    const peer = new FakePeer(files, { firstListLost: [{ op: 'delete', path: 'a.txt' }] })
+    fakes.push(peer)
+    const peerPort = await peer.start()
+    await peer.register(serverPort)
+    const receiver = await startClient(serverPort, tempDir('receiver-'))
+    await receiver.cli.waitFor('peer-synced', { files: 2 }, 15_000)
+    expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(mirrored(files))
+    expect(receiver.cli.find('file-removed')).toBeUndefined()
+  })
+
   it('a client started on an empty folder in place of its own (a disk not mounted) empties no mirror', async () => {
     const { serverPort, senderDir, senderPort, receiver } = await mirroredThenStopped((dir, i) => write(dir, `d/f${i}.txt`, `content ${i}\n`))
     renameSync(senderDir, `${senderDir}-disk`)

@@ -125,6 +125,9 @@ export class PeerFeed {
     state.synced = false
     const incoming = new Map<string, ListEntry>()
     state.incoming = { files: incoming }
+    // Pushes kept from a subscription lost before its list came are older than this list: applied
+    // after it, a file deleted and made again would be deleted from the mirror.
+    state.early = []
     // A fresh list is a fresh chance for versions refused or outrun before.
     state.paths.forgetAll('refused')
     state.paths.forgetAll('outrun')
