@@ -34,6 +34,8 @@ export interface FakePeerOptions {
   corruptBlock?: { path: string; index: number; times?: number }
   /** The first GET_FILE_LIST is answered with these pushes, and the connection ends before any list. */
   firstListLost?: IndexChange[]
+  /** Replaces the honest reply to every GET_FILE_LIST with whatever frames this returns. */
+  listReply?: () => Message[]
 }
 
 /** The version of this content (docs/PROTOCOL.md, blocks). */
@@ -43,8 +45,8 @@ export function contentVersion(data: Buffer | string): Buffer {
 
 export class FakePeer {
   /** Every message received, with the device ID (hex) of its sender's certificate. */
-  /** `connection`: which of the connections made to this peer (0, 1, ... in the order they came). */
-  readonly requests: Array<{ from: string; connection: number; message: Message }> = []
+  /** `connection`: which of the connections made to this peer (0, 1, ... in the order they came); `at`: when it came (ms). */
+  readonly requests: Array<{ from: string; connection: number; message: Message; at: number }> = []
   private connections = 0
   private listLost = false
   /** The device this fake peer is (made at start). */
@@ -146,7 +148,7 @@ export class FakePeer {
     socket.on('data', (chunk: Buffer) => {
       for (const body of decoder.push(chunk)) {
         const message = decodeBody(body)
-        this.requests.push({ from, connection, message })
+        this.requests.push({ from, connection, message, at: Date.now() })
         switch (message.type) {
           case 'HELLO':
             send({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 0, name: 'fake-peer' })
@@ -162,6 +164,10 @@ export class FakePeer {
               this.listLost = true
               send({ type: 'INDEX_CHANGED', changes: this.options.firstListLost })
               socket.end()
+              break
+            }
+            if (this.options.listReply) {
+              for (const reply of this.options.listReply()) send(reply)
               break
             }
             const entries = this.entries()

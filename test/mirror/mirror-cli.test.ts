@@ -392,6 +392,24 @@ describe('a peer whose shared folder goes away', () => {
     expect(receiver.cli.find('file-removed')).toBeUndefined()
   })
 
+  it('a peer whose list is out of step every time is reported once, and asked again less and less often', async () => {
+    const serverPort = await startServer()
+    // A FILE_NOT_FOUND where the FILE_LIST belongs: out of step, the peer's fault.
+    const peer = new FakePeer([{ path: 'a.txt', content: Buffer.from('a\n') }], { listReply: () => [{ type: 'FILE_NOT_FOUND', path: 'a.txt' }] })
+    fakes.push(peer)
+    await peer.start()
+    await peer.register(serverPort)
+    const receiver = await startClient(serverPort, tempDir('receiver-'))
+    const lists = (): number => peer.requests.filter((r) => r.message.type === 'GET_FILE_LIST').length
+    await receiver.cli.until(() => lists() >= 3, 20_000, 'the list asked for three times')
+    const badLists = receiver.cli.events.filter((e) => e.type === 'error' && e.code === 'bad-peer')
+    expect(badLists).toHaveLength(1)
+    expect(receiver.cli.find('peer-synced')).toBeUndefined()
+    // Waits of 1 s, then 2 s: the third list comes no sooner than 3 s after the first.
+    const at = peer.requests.filter((r) => r.message.type === 'GET_FILE_LIST').map((r) => r.at)
+    expect(at[2]! - at[0]!).toBeGreaterThanOrEqual(2900)
+  })
+
   it('a client started on an empty folder in place of its own (a disk not mounted) empties no mirror', async () => {
     const { serverPort, senderDir, senderPort, receiver } = await mirroredThenStopped((dir, i) => write(dir, `d/f${i}.txt`, `content ${i}\n`))
     renameSync(senderDir, `${senderDir}-disk`)

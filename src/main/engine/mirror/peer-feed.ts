@@ -79,8 +79,15 @@ export class PeerFeed {
       if (state.control !== session) return
       state.control = null
       this.options.touch(state.ref.id)
-      // Lost the subscription while the peer is still announced: subscribe and list again.
-      this.options.tasks.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
+      // Lost the subscription while the peer is still announced: subscribe and list again. A list
+      // out of step is the peer's fault: said once, and asked for again less and less often.
+      let waitMs = CONTROL_RETRY_MS
+      if (session.outOfStep) {
+        const { news, retryInMs } = state.badLists.failed()
+        waitMs = retryInMs
+        if (news) this.options.tasks.report(session.outOfStep instanceof PeerSessionError ? session.outOfStep.code : 'bad-peer', session.outOfStep.message, state.ref.key)
+      }
+      this.options.tasks.retryLater(() => this.subscribe(state, generation), waitMs, state, generation)
     })
     let acknowledged = false
     session.onUnrequested = (message) => {
@@ -135,16 +142,16 @@ export class PeerFeed {
     const current = (): boolean => this.options.tasks.live(state, generation) && state.incoming?.files === incoming
     try {
       await session.fetchList((files) => this.options.tasks.background(this.applyListPart(state, generation, incoming, files), () => `the list of ${state.ref.key}`))
-    } catch (error) {
+    } catch {
       if (!current()) return
       state.listPending = false
       state.incoming = null
-      // A lost connection is the subscription's to mend; a list out of step is the peer's fault.
-      if (error instanceof PeerSessionError && !error.retry) this.options.tasks.report(error.code, error.message, state.ref.key)
+      // Either way the connection is gone: the subscription's close mends it (and says a lie once).
       return
     }
     if (!current()) return
     state.listPending = false
+    state.badLists.answered()
     await this.applyList(state, generation, incoming)
   }
 

@@ -33,6 +33,8 @@ interface PendingRequest {
 export class PeerSession {
   private readonly pending: PendingRequest[] = []
   closed: CloseInfo | null = null
+  /** The reply that was out of step, once one was: the connection was closed for it. */
+  outOfStep: Error | null = null
   /** Messages nobody asked for; once set (a subscription), INDEX_CHANGED and FOLDER_STATE come here even while a request waits. */
   onUnrequested: ((message: Message) => void) | null = null
 
@@ -152,6 +154,7 @@ export class PeerSession {
     } catch (error) {
       // Once a reply is out of step, every later reply on this connection is suspect.
       this.pending.shift()
+      this.outOfStep = error as Error
       head.reject(error as Error)
       this.connection.close()
       return

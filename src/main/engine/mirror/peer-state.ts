@@ -47,6 +47,8 @@ export interface PeerState {
   guard: MirrorGuard | null
   /** Whether it answers when dialled, and when to dial again when it does not. */
   reach: Reachability
+  /** Lists it sent out of step in a row: said once, and asked for again less and less often. */
+  badLists: Reachability
   /**
    * The mirror folder held files its manifest does not know (an adopted folder of an earlier
    * version without its record, a lost manifest): until the first list is applied, a file of

@@ -78,6 +78,7 @@ export class PeerTable {
       deleting: 0,
       guard: null,
       reach: new Reachability(),
+      badLists: new Reachability(),
       probeDisk: false,
     }
     this.peers.set(id, state)
