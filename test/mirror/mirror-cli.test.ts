@@ -392,6 +392,33 @@ describe('a peer whose shared folder goes away', () => {
     expect(receiver.cli.find('file-removed')).toBeUndefined()
   })
 
+  it('a change pushed before the list is in it already; one pushed right behind its last frame applies to it', async () => {
+    const serverPort = await startServer()
+    const files = [
+      { path: 'a.txt', content: Buffer.from('a, as it is now\n') },
+      { path: 'b.txt', content: Buffer.from('b\n') },
+    ]
+    const peer: FakePeer = new FakePeer(files, {
+      listReply: () => {
+        const [a, b] = peer.entries()
+        return [
+          // Older than the list, which still holds b.txt: not applied over it.
+          { type: 'INDEX_CHANGED', changes: [{ op: 'delete', path: 'b.txt' }] },
+          // The list names an older a.txt; the push right behind it (one read, most likely) the current one.
+          { type: 'FILE_LIST', last: true, files: [{ ...a!, version: contentVersion('a, before\n'), size: 10 }, b!] },
+          { type: 'INDEX_CHANGED', changes: [{ op: 'upsert', ...a! }] },
+        ]
+      },
+    })
+    fakes.push(peer)
+    const peerPort = await peer.start()
+    await peer.register(serverPort)
+    const receiver = await startClient(serverPort, tempDir('receiver-'))
+    await receiver.cli.waitFor('peer-synced', { files: 2 }, 15_000)
+    expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(mirrored(files))
+    expect(receiver.cli.find('file-removed')).toBeUndefined()
+  })
+
   it('a peer whose list is out of step every time is reported once, and asked again less and less often', async () => {
     const serverPort = await startServer()
     // A FILE_NOT_FOUND where the FILE_LIST belongs: out of step, the peer's fault.

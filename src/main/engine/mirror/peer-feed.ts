@@ -1,7 +1,7 @@
 // What a peer tells us, kept up to date: subscribe first, then list on the same connection (a
 // change made while the list is read is pushed, not lost); the list comes frame by frame and its
-// files are considered as they come; changes pushed before the list wait for it; a lost
-// subscription subscribes and lists again.
+// files are considered as they come; changes pushed before its last frame are in it already; a
+// lost subscription subscribes and lists again.
 import { mkdir } from 'node:fs/promises'
 import type { EventSink } from '../../../shared/events'
 import { relativePathProblem } from '../../../shared/paths'
@@ -132,16 +132,18 @@ export class PeerFeed {
     state.synced = false
     const incoming = new Map<string, ListEntry>()
     state.incoming = { files: incoming }
-    // Pushes kept from a subscription lost before its list came are older than this list: applied
-    // after it, a file deleted and made again would be deleted from the mirror.
-    state.early = []
     // A fresh list is a fresh chance for versions refused or outrun before.
     state.paths.forgetAll('refused')
     state.paths.forgetAll('outrun')
     this.options.touch(state.ref.id)
     const current = (): boolean => this.options.tasks.live(state, generation) && state.incoming?.files === incoming
     try {
-      await session.fetchList((files) => this.options.tasks.background(this.applyListPart(state, generation, incoming, files), () => `the list of ${state.ref.key}`))
+      await session.fetchList((files, last) => {
+        this.options.tasks.background(this.applyListPart(state, generation, incoming, files), () => `the list of ${state.ref.key}`)
+        // From its last frame on, the list is the peer's truth: a push behind it (maybe in the same
+        // read) is newer, and applies to it at once, in the order pushes come.
+        if (last && current()) state.remote = incoming
+      })
     } catch {
       if (!current()) return
       state.listPending = false
@@ -157,8 +159,8 @@ export class PeerFeed {
 
   /**
    * One frame's worth of a peer's list. Files that differ from the mirror are queued at once: a
-   * job needs only its own entry. What the list as a whole decides (deletions, strays, pushes made
-   * meanwhile) waits for the last frame, in applyList.
+   * job needs only its own entry. What the list as a whole decides (deletions, strays) waits for
+   * the last frame, in applyList.
    */
   private async applyListPart(state: PeerState, generation: number, incoming: Map<string, ListEntry>, files: FileEntry[]): Promise<void> {
     if (!this.options.tasks.live(state, generation) || state.incoming?.files !== incoming) return
@@ -184,14 +186,12 @@ export class PeerFeed {
     // its way) is found now, one lstat per file, and fetched before the peer is called synced.
     if (!state.guard) await this.options.repairs.repair(state, [''])
     await this.options.files.removeStrays(state, remote)
-    const early = state.early.splice(0)
     // Most files were queued as their frames came; this catches what could not be then. A file
     // whose job is under way is considered again when it ends.
     for (const rel of byFolder(remote.keys())) {
       if (!this.options.tasks.live(state, generation)) return
       if (!state.paths.isPending(rel)) await this.options.consider(state, generation, rel)
     }
-    if (early.length) await this.applyChanges(state, generation, early)
     // Every file the folder held unrecorded has had its check.
     state.probeDisk = false
     this.options.checkSynced(state)
@@ -199,10 +199,9 @@ export class PeerFeed {
 
   private async applyChanges(state: PeerState, generation: number, changes: IndexChange[]): Promise<void> {
     if (!this.options.tasks.live(state, generation)) return
-    if (!state.remote) {
-      state.early.push(...changes)
-      return
-    }
+    // Before the first list is complete: that list, asked for on this connection after the
+    // subscription, holds these changes already (pushes never pass a reply, PROTOCOL §12.5).
+    if (!state.remote) return
     // A re-announcement of what the mirror holds (a folder back) changes nothing: no new peer-synced.
     const mirror = state.manifest.files
     const differs = changes.some((c) => (c.op === 'delete' ? mirror.has(c.path) : mirror.get(c.path)?.version !== c.version.toString('hex')))

@@ -1,7 +1,6 @@
 // What the mirror side remembers of one peer, in one place, and what changes in it when the peer
 // comes and goes: every part of the coordinator reads and writes this record.
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
-import type { IndexChange } from '../protocol/messages'
 import type { DeletionGatherer } from './deletion-gatherer'
 import type { ListEntry, PeerRef } from './jobs'
 import type { MirrorGuard } from './mirror-guard'
@@ -26,8 +25,6 @@ export interface PeerState {
   remote: Map<string, ListEntry> | null
   listPending: boolean
   control: PeerSession | null
-  /** Changes pushed before the list arrived, applied after it. */
-  early: IndexChange[]
   /** The list arriving frame by frame on the subscription's connection; it becomes `remote` when complete. */
   incoming: { files: Map<string, ListEntry> } | null
   /**
@@ -77,7 +74,6 @@ export function stateOffline(state: PeerState): void {
   state.control = null
   state.paths.forgetAll('pending')
   state.listPending = false
-  state.early = []
   state.incoming = null
   // Whoever comes back says again where its folder stands.
   state.folderAway = false

@@ -69,7 +69,6 @@ export class PeerTable {
       remote: null,
       listPending: false,
       control: null,
-      early: [],
       incoming: null,
       paths: new PathRecords(),
       synced: false,
