@@ -10,18 +10,23 @@ const SOON_MS = 25
 export class AnnounceSoon {
   /** `changes` holds no deletion up to here. */
   private checked = 0
-  private since = performance.now()
+  private since: number
 
   /**
    * `held`: the batch may delete something (see FolderIndex.applyDirty), so nothing goes early.
    * Deletions wait for the batch's end, which checks that the folder itself is still there, and
    * a move's two halves must reach peers together or they fetch what they could have moved.
    */
-  constructor(private held: boolean) {}
+  constructor(
+    private held: boolean,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.since = now()
+  }
 
   /** The changes to announce now, taken out of `changes`; none once a deletion is among them. */
   take(changes: IndexChange[]): IndexChange[] {
-    if (this.held || changes.length < SOON_CHANGES || performance.now() - this.since < SOON_MS) return []
+    if (this.held || changes.length < SOON_CHANGES || this.now() - this.since < SOON_MS) return []
     for (; this.checked < changes.length; this.checked++) {
       if (changes[this.checked]!.op === 'delete') {
         this.held = true
@@ -29,7 +34,7 @@ export class AnnounceSoon {
       }
     }
     this.checked = 0
-    this.since = performance.now()
+    this.since = this.now()
     return changes.splice(0)
   }
 }
