@@ -82,17 +82,15 @@ export class PeerFeed {
       // Lost the subscription while the peer is still announced: subscribe and list again.
       this.options.tasks.retryLater(() => this.subscribe(state, generation), CONTROL_RETRY_MS, state, generation)
     })
-    let acknowledged = false
     session.onUnrequested = (message) => {
       if (message.type === 'FOLDER_STATE') return this.options.tasks.background(this.folderState(state, generation, message.present), () => `a folder notice of ${state.ref.key}`)
       if (message.type !== 'INDEX_CHANGED') return
-      if (!acknowledged) {
-        acknowledged = true
-        this.options.tasks.background(this.list(state, generation, session), () => `listing ${state.ref.key}`)
-      }
       if (message.changes.length) this.options.tasks.background(this.applyChanges(state, generation, message.changes), () => `changes of ${state.ref.key}`)
     }
     session.connection.send({ type: 'SUBSCRIBE' })
+    // Asked at once, not after the acknowledgement: the peer answers one connection's requests in
+    // order (PROTOCOL.md §12.4), so the list still starts after the subscription does.
+    this.options.tasks.background(this.list(state, generation, session), () => `listing ${state.ref.key}`)
   }
 
   /** The peer's shared folder went away, or came back: hold its files meanwhile, then ask again. */
@@ -115,7 +113,7 @@ export class PeerFeed {
   }
 
   /**
-   * Asks for the list on the subscription's own connection, once SUBSCRIBE is acknowledged: no
+   * Asks for the list on the subscription's own connection, right behind SUBSCRIBE: no
    * second connection, and no wait for a worker (booting, connecting) before the first files are
    * known. A connection lost meanwhile subscribes and lists again (see subscribe).
    */
