@@ -63,6 +63,8 @@ export class PeerFeed {
     }
     if (!this.options.tasks.live(state, generation)) return session.close()
     state.reach.answered()
+    // The workers' handshakes run while the folder is made and recorded and the list comes.
+    this.options.connected(state.ref)
     try {
       await mkdir(state.ref.folder, { recursive: true })
     } catch (error) {
@@ -74,7 +76,6 @@ export class PeerFeed {
     if (!this.options.tasks.live(state, generation)) return session.close()
     state.control = session
     this.options.touch(state.ref.id)
-    this.options.connected(state.ref)
     session.connection.on('close', () => {
       if (state.control !== session) return
       state.control = null
