@@ -4,6 +4,7 @@
 // about with a trailing slash, so `build/` matches the folder and, through it, all below.
 import { randomBytes } from 'node:crypto'
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import path from 'node:path'
 import type { Ignore } from 'ignore'
 import type { EventSink } from '../../../shared/events'
@@ -50,11 +51,15 @@ const ANSWERS_KEPT = 50_000
 
 type IgnoreFactory = typeof import('ignore')
 
-let factory: Promise<IgnoreFactory> | null = null
+let factory: IgnoreFactory | null = null
 
-/** Loaded on first use: the client command statically loads only commander (a start-up test). */
-function loadIgnore(): Promise<IgnoreFactory> {
-  factory ??= import('ignore').then((m) => m.default)
+/**
+ * Loaded on first use: the client command statically loads only commander (a start-up test).
+ * Required, not imported: import() of this CommonJS package first lexes its whole file for named
+ * exports, on the way to every start's first listen.
+ */
+function loadIgnore(): IgnoreFactory {
+  factory ??= createRequire(import.meta.url)('ignore') as IgnoreFactory
   return factory
 }
 
@@ -98,7 +103,7 @@ export class IgnoreRules {
 
 /** The defaults, and the lines of `fileText` (null: no file) after them. */
 export async function ignoreRules(fileText: string | null): Promise<IgnoreRules> {
-  return new IgnoreRules(await loadIgnore(), fileText)
+  return new IgnoreRules(loadIgnore(), fileText)
 }
 
 /**

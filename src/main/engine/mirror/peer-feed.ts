@@ -63,6 +63,8 @@ export class PeerFeed {
     }
     if (!this.options.tasks.live(state, generation)) return session.close()
     state.reach.answered()
+    // The workers' handshakes run while the folder is made and recorded and the list comes.
+    this.options.connected(state.ref)
     try {
       await mkdir(state.ref.folder, { recursive: true })
     } catch (error) {
@@ -74,7 +76,6 @@ export class PeerFeed {
     if (!this.options.tasks.live(state, generation)) return session.close()
     state.control = session
     this.options.touch(state.ref.id)
-    this.options.connected(state.ref)
     session.connection.on('close', () => {
       if (state.control !== session) return
       state.control = null
@@ -89,17 +90,15 @@ export class PeerFeed {
       }
       this.options.tasks.retryLater(() => this.subscribe(state, generation), waitMs, state, generation)
     })
-    let acknowledged = false
     session.onUnrequested = (message) => {
       if (message.type === 'FOLDER_STATE') return this.options.tasks.background(this.folderState(state, generation, message.present), () => `a folder notice of ${state.ref.key}`)
       if (message.type !== 'INDEX_CHANGED') return
-      if (!acknowledged) {
-        acknowledged = true
-        this.options.tasks.background(this.list(state, generation, session), () => `listing ${state.ref.key}`)
-      }
       if (message.changes.length) this.options.tasks.background(this.applyChanges(state, generation, message.changes), () => `changes of ${state.ref.key}`)
     }
     session.connection.send({ type: 'SUBSCRIBE' })
+    // Asked at once, not after the acknowledgement: the peer answers one connection's requests in
+    // order (PROTOCOL.md §12.4), so the list still starts after the subscription does.
+    this.options.tasks.background(this.list(state, generation, session), () => `listing ${state.ref.key}`)
   }
 
   /** The peer's shared folder went away, or came back: hold its files meanwhile, then ask again. */
@@ -122,7 +121,7 @@ export class PeerFeed {
   }
 
   /**
-   * Asks for the list on the subscription's own connection, once SUBSCRIBE is acknowledged: no
+   * Asks for the list on the subscription's own connection, right behind SUBSCRIBE: no
    * second connection, and no wait for a worker (booting, connecting) before the first files are
    * known. A connection lost meanwhile subscribes and lists again (see subscribe).
    */
