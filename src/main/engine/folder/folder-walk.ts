@@ -7,7 +7,7 @@ import { relativePathProblem } from '../../../shared/paths'
 import { Breather } from '../util/breather'
 import { childPath } from './file-table'
 import type { FileStats } from './file-hashing'
-import { GONE_CODES, lstatOrWhy } from './lstat-or-why'
+import { GONE_CODES } from './lstat-or-why'
 import type { InsideFolder } from './open-inside'
 
 /** What a walk needs to know, and whom it tells what it leaves out. */
@@ -61,7 +61,7 @@ export async function* walkFolder(
         rules.unshareable(rel, problem)
         continue
       }
-      const stats = lstatOrWhy(path.join(dir, entry.name))
+      const stats = rules.inside.lstatListed(rel)
       if (stats === 'unreadable') unread.add(prefix)
       else if (stats !== 'absent' && stats.isFile()) yield [rel, stats]
       // Node reads a name that is not UTF-8 with U+FFFD in it, and then cannot find it.

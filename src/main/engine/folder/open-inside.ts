@@ -1,7 +1,8 @@
 // Paths inside the shared folder, looked at without following a link at any level of the path:
 // O_NOFOLLOW guards the last name only, and a folder on the way swapped for a link to elsewhere
-// would lead every open, stat and hash out of the folder. So what is opened is proven to be
-// `realRoot/rel` afterwards, from the descriptor itself.
+// would lead every open, stat and hash out of the folder. Where the kernel names a descriptor
+// (/proc/self/fd), every look goes from the shared folder's own descriptor down, one name at a
+// time, as openat would; elsewhere what is opened is proven to be `realRoot/rel` afterwards.
 import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readlinkSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs'
 import path from 'node:path'
 import type { FolderIdentity } from './folder-identity'
@@ -9,14 +10,31 @@ import { GONE_CODES, lstatOrWhy } from './lstat-or-why'
 
 /** Where the kernel says what a descriptor really is (Linux); elsewhere the path is resolved again. */
 const HAS_PROC_FD = existsSync('/proc/self/fd')
+/** Non-blocking: a pipe in a file's place cannot hang the thread. */
+const FILE_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW
+const FOLDER_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW
+/** Folders kept open at once within a turn (see `open`): the oldest is closed past this. */
+const FOLDERS_KEPT = 32
 
 /** What an open or a look refused: the path leads through a link. Counts as gone (GONE_CODES). */
 function throughLink(rel: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${rel} is reached through a link`), { code: 'ELOOP' })
 }
 
+/** The folder holding `rel` ('' for the shared folder itself) and the name in it. */
+function split(rel: string): [string, string] {
+  const slash = rel.lastIndexOf('/')
+  return slash < 0 ? ['', rel] : [rel.slice(0, slash), rel.slice(slash + 1)]
+}
+
 export class InsideFolder {
   private realRoot: string | null = null
+  /**
+   * Folders opened in this turn of the event loop, by relative path: descriptors each reached
+   * from the shared folder's proven one by names that are no link. The many files of one folder
+   * are looked at through it, and none needs a proof of its own. Closed once the turn ends.
+   */
+  private readonly folders = new Map<string, number>()
 
   /** `identity`: which folder the root must be, so a root swapped for a link is not resolved into. */
   constructor(
@@ -29,6 +47,10 @@ export class InsideFolder {
    * through a link. Non-blocking: a pipe in the file's place cannot hang the thread.
    */
   openFile(rel: string): number {
+    if (HAS_PROC_FD) {
+      const [folder, name] = split(rel)
+      return openSync(`/proc/self/fd/${this.folder(folder)}/${name}`, FILE_FLAGS)
+    }
     const fd = this.open(rel)
     if (this.proves(fd, rel)) return fd
     closeSync(fd)
@@ -37,7 +59,7 @@ export class InsideFolder {
 
   /** Opens `rel` without following a link as its last name only; see proves. */
   open(rel: string): number {
-    return openSync(path.join(this.root, rel), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW)
+    return openSync(path.join(this.root, rel), FILE_FLAGS)
   }
 
   /** Whether the descriptor is the file at `rel` inside the folder, reached through no link. */
@@ -55,40 +77,95 @@ export class InsideFolder {
    * no folder): a path seen through a link is not in the folder.
    */
   lstat(rel: string): Stats | 'absent' | 'unreadable' {
-    const parent = path.posix.dirname(rel)
-    if (parent === '.') return lstatOrWhy(path.join(this.root, rel))
-    try {
-      return this.inFolder(parent, (here) => lstatOrWhy(path.join(here, path.posix.basename(rel))))
-    } catch {
-      return 'unreadable'
+    if (rel === '') return lstatOrWhy(this.root)
+    const [folder, name] = split(rel)
+    if (!HAS_PROC_FD) {
+      if (folder === '') return lstatOrWhy(path.join(this.root, rel))
+      try {
+        return this.proven(folder, (here) => lstatOrWhy(path.join(here, name)))
+      } catch (error) {
+        return GONE_CODES.has((error as NodeJS.ErrnoException).code ?? '') ? 'absent' : 'unreadable'
+      }
     }
+    let fd: number
+    try {
+      fd = this.folder(folder)
+    } catch (error) {
+      return GONE_CODES.has((error as NodeJS.ErrnoException).code ?? '') ? 'absent' : 'unreadable'
+    }
+    return lstatOrWhy(`/proc/self/fd/${fd}/${name}`)
+  }
+
+  /**
+   * The stats of `rel`, a name readFolder just listed: through that folder where the kernel
+   * offers it, else by its path (the folder was proven as it was read).
+   */
+  lstatListed(rel: string): Stats | 'absent' | 'unreadable' {
+    return HAS_PROC_FD ? this.lstat(rel) : lstatOrWhy(path.join(this.root, rel))
   }
 
   /** What the folder at `rel` holds; throws (ELOOP) when it is reached through a link. */
   readFolder(rel: string): Dirent[] {
+    if (HAS_PROC_FD) return readdirSync(`/proc/self/fd/${this.folder(rel)}`, { withFileTypes: true })
     if (rel === '') return readdirSync(this.root, { withFileTypes: true })
-    const entries = this.inFolder(rel, (here) => readdirSync(here, { withFileTypes: true }))
-    if (entries === 'absent') throw throughLink(rel)
-    return entries
+    return this.proven(rel, (here) => readdirSync(here, { withFileTypes: true }))
   }
 
   /**
-   * Runs `look` on the folder at `rel`, opened and proven inside: `here` names it (through the
-   * descriptor where the kernel offers that, so a link swapped in meanwhile is not followed).
-   * 'absent' when it is gone or reached through a link; other errors opening it are thrown.
+   * The folder at `rel`, open (kept for the rest of this turn): the shared folder's descriptor,
+   * proven to be the folder indexed, then each name below it opened in the one above without
+   * following a link, as openat would. Throws when a name on the way is gone, a link or no
+   * folder (GONE_CODES), or cannot be opened now.
    */
-  private inFolder<T>(rel: string, look: (here: string) => T): T | 'absent' {
+  private folder(rel: string): number {
+    const kept = this.folders.get(rel)
+    if (kept !== undefined) return kept
     let fd: number
-    try {
-      fd = openSync(path.join(this.root, rel), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
-    } catch (error) {
-      if (GONE_CODES.has((error as NodeJS.ErrnoException).code ?? '')) return 'absent'
-      throw error
+    if (rel === '') {
+      fd = openSync(this.root, FOLDER_FLAGS)
+      if (!this.proves(fd, '')) {
+        closeSync(fd)
+        throw throughLink('the shared folder')
+      }
+    } else {
+      const [above, name] = split(rel)
+      fd = openSync(`/proc/self/fd/${this.folder(above)}/${name}`, FOLDER_FLAGS)
     }
+    this.keep(rel, fd)
+    return fd
+  }
+
+  /** Keeps a folder's descriptor until this turn of the event loop ends. */
+  private keep(rel: string, fd: number): void {
+    if (this.folders.size === 0) setImmediate(() => this.closeFolders())
+    if (this.folders.size >= FOLDERS_KEPT) {
+      const [oldest, oldestFd] = this.folders.entries().next().value!
+      this.folders.delete(oldest)
+      closeSync(oldestFd)
+    }
+    this.folders.set(rel, fd)
+  }
+
+  private closeFolders(): void {
+    for (const fd of this.folders.values()) {
+      try {
+        closeSync(fd)
+      } catch {
+        // Nothing else closes these; a failed close leaves nothing to do.
+      }
+    }
+    this.folders.clear()
+  }
+
+  /**
+   * Without /proc: runs `look` on the folder at `rel`, opened and proven inside afterwards.
+   * Throws (ELOOP) when it is reached through a link; other errors opening it are thrown.
+   */
+  private proven<T>(rel: string, look: (here: string) => T): T {
+    const fd = openSync(path.join(this.root, rel), FOLDER_FLAGS)
     try {
-      if (!this.proves(fd, rel)) return 'absent'
-      const here = HAS_PROC_FD ? `/proc/self/fd/${fd}` : path.join(this.root, rel)
-      return look(here)
+      if (!this.proves(fd, rel)) throw throughLink(rel)
+      return look(path.join(this.root, rel))
     } finally {
       closeSync(fd)
     }

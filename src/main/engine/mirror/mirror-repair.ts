@@ -66,7 +66,16 @@ export class MirrorRepair {
     // One pass for all of them, and only when such a folder holds mirrored files that are not
     // suspects already (a folder our transfers just made is reported with each file placed in it).
     if (whole.size && !holdsAll(suspects, whole, (folder) => mirrored.filesBelow(folder))) {
-      for (const file of mirrored.keys()) if (enclosingFolders(file).some((folder) => whole.has(folder))) suspects.add(file)
+      // By prefix: no folder list made per mirrored file.
+      const below = [...whole].map((folder) => `${folder}/`)
+      for (const file of mirrored.keys()) {
+        for (const prefix of below) {
+          if (file.startsWith(prefix)) {
+            suspects.add(file)
+            break
+          }
+        }
+      }
     }
     const damaged: string[] = []
     // The way to each folder is looked at once per call: its files are looked at in the same moment.
