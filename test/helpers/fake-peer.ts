@@ -34,8 +34,8 @@ export interface FakePeerOptions {
   corruptBlock?: { path: string; index: number; times?: number }
   /** The first GET_FILE_LIST is answered with these pushes, and the connection ends before any list. */
   firstListLost?: IndexChange[]
-  /** Replaces the honest reply to every GET_FILE_LIST with whatever frames this returns. */
-  listReply?: () => Message[]
+  /** Replaces the honest reply to every GET_FILE_LIST with whatever frames this returns (given the honest entries). */
+  listReply?: (honest: FileEntry[]) => Message[]
 }
 
 /** The version of this content (docs/PROTOCOL.md, blocks). */
@@ -167,7 +167,7 @@ export class FakePeer {
               break
             }
             if (this.options.listReply) {
-              for (const reply of this.options.listReply()) send(reply)
+              for (const reply of this.options.listReply(this.entries())) send(reply)
               break
             }
             const entries = this.entries()

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { asDevice, BIN, defaultDeviceName, killAll, runCli, runCliOnce } from '../helpers/cli'
-import { contentVersion, FakePeer, type FakeFile } from '../helpers/fake-peer'
+import { contentVersion, FakePeer, type FakeFile, type FakePeerOptions } from '../helpers/fake-peer'
 import { sha256 } from '../helpers/tree'
 import { writeThroughMmap } from '../helpers/mmap'
 import { freePort } from '../helpers/ports'
@@ -336,6 +336,16 @@ describe('a peer whose shared folder goes away', () => {
 
   const mirrored = (files: FakeFile[]) => Object.fromEntries(files.map((f) => [f.path, sha256(f.content).toString('hex')]))
 
+  /** A fake peer sharing `files`, joined to a fresh server, and a receiver started beside it. */
+  async function fakePeerAndReceiver(files: FakeFile[], options: FakePeerOptions): Promise<{ peer: FakePeer; peerPort: number; receiver: Client }> {
+    const serverPort = await startServer()
+    const peer = new FakePeer(files, options)
+    fakes.push(peer)
+    const peerPort = await peer.start()
+    await peer.register(serverPort)
+    return { peer, peerPort, receiver: await startClient(serverPort, tempDir('receiver-')) }
+  }
+
   it('its files wait for the folder, however long, and none is given up on; they come when it is back', async () => {
     const files = Array.from({ length: 40 }, (_, i) => ({ path: `d${i % 4}/f${i}.txt`, content: Buffer.from(`file ${i}\n`) }))
     files.push({ path: 'big.bin', content: randomBytes(200_000) })
@@ -376,57 +386,39 @@ describe('a peer whose shared folder goes away', () => {
   })
 
   it('changes pushed on a subscription lost before its list are older than the next list, and not applied over it', async () => {
-    const serverPort = await startServer()
     const files = [
       { path: 'a.txt', content: Buffer.from('a\n') },
       { path: 'b.txt', content: Buffer.from('b\n') },
     ]
     // a.txt said deleted on the first connection, made again before the list on the next one.
-    const peer = new FakePeer(files, { firstListLost: [{ op: 'delete', path: 'a.txt' }] })
-    fakes.push(peer)
-    const peerPort = await peer.start()
-    await peer.register(serverPort)
-    const receiver = await startClient(serverPort, tempDir('receiver-'))
+    const { peerPort, receiver } = await fakePeerAndReceiver(files, { firstListLost: [{ op: 'delete', path: 'a.txt' }] })
     await receiver.cli.waitFor('peer-synced', { files: 2 }, 15_000)
     expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(mirrored(files))
     expect(receiver.cli.find('file-removed')).toBeUndefined()
   })
 
   it('a change pushed before the list is in it already; one pushed right behind its last frame applies to it', async () => {
-    const serverPort = await startServer()
     const files = [
       { path: 'a.txt', content: Buffer.from('a, as it is now\n') },
       { path: 'b.txt', content: Buffer.from('b\n') },
     ]
-    const peer: FakePeer = new FakePeer(files, {
-      listReply: () => {
-        const [a, b] = peer.entries()
-        return [
-          // Older than the list, which still holds b.txt: not applied over it.
-          { type: 'INDEX_CHANGED', changes: [{ op: 'delete', path: 'b.txt' }] },
-          // The list names an older a.txt; the push right behind it (one read, most likely) the current one.
-          { type: 'FILE_LIST', last: true, files: [{ ...a!, version: contentVersion('a, before\n'), size: 10 }, b!] },
-          { type: 'INDEX_CHANGED', changes: [{ op: 'upsert', ...a! }] },
-        ]
-      },
+    const { peerPort, receiver } = await fakePeerAndReceiver(files, {
+      listReply: ([a, b]) => [
+        // Older than the list, which still holds b.txt: not applied over it.
+        { type: 'INDEX_CHANGED', changes: [{ op: 'delete', path: 'b.txt' }] },
+        // The list names an older a.txt; the push right behind it (one read, most likely) the current one.
+        { type: 'FILE_LIST', last: true, files: [{ ...a!, version: contentVersion('a, before\n'), size: 10 }, b!] },
+        { type: 'INDEX_CHANGED', changes: [{ op: 'upsert', ...a! }] },
+      ],
     })
-    fakes.push(peer)
-    const peerPort = await peer.start()
-    await peer.register(serverPort)
-    const receiver = await startClient(serverPort, tempDir('receiver-'))
     await receiver.cli.waitFor('peer-synced', { files: 2 }, 15_000)
     expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(mirrored(files))
     expect(receiver.cli.find('file-removed')).toBeUndefined()
   })
 
   it('a peer whose list is out of step every time is reported once, and asked again less and less often', async () => {
-    const serverPort = await startServer()
     // A FILE_NOT_FOUND where the FILE_LIST belongs: out of step, the peer's fault.
-    const peer = new FakePeer([{ path: 'a.txt', content: Buffer.from('a\n') }], { listReply: () => [{ type: 'FILE_NOT_FOUND', path: 'a.txt' }] })
-    fakes.push(peer)
-    await peer.start()
-    await peer.register(serverPort)
-    const receiver = await startClient(serverPort, tempDir('receiver-'))
+    const { peer, receiver } = await fakePeerAndReceiver([{ path: 'a.txt', content: Buffer.from('a\n') }], { listReply: () => [{ type: 'FILE_NOT_FOUND', path: 'a.txt' }] })
     const lists = (): number => peer.requests.filter((r) => r.message.type === 'GET_FILE_LIST').length
     await receiver.cli.until(() => lists() >= 3, 20_000, 'the list asked for three times')
     const badLists = receiver.cli.events.filter((e) => e.type === 'error' && e.code === 'bad-peer')
