@@ -13,7 +13,7 @@ import { Puller, describe as describeFrame } from './spec-peer/puller'
 import { RegistryLink } from './spec-peer/registry'
 import { Reader, T, blob, endpoint, frame, str, u16, u32, u8 } from './spec-peer/wire'
 import { members } from './cli-procs'
-import { startWorld, type World } from './world'
+import { joinedPeer, startWorld, type World } from './world'
 
 const content = randomBytes(300_000)
 let world: World
@@ -22,9 +22,9 @@ let real: Member
 
 beforeAll(async () => {
   world = await startWorld({ 'a.bin': content, 'empty': Buffer.alloc(0) })
-  peer = await SpecPeer.create('spec-edges')
-  const list = await peer.join(world.invite())
-  real = list.find((m) => m.endpoint.port === world.clientPort)!
+  const joined = await joinedPeer(world, 'spec-edges')
+  peer = joined.peer
+  real = joined.real
 }, 120_000)
 
 afterAll(() => {

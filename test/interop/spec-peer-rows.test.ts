@@ -9,7 +9,7 @@ import { Link, ROLE_CLIENT, ROLE_SERVER, dial, helloFrame, readError, tlsOptions
 import { describe as describeFrame } from './spec-peer/puller'
 import { RegistryLink } from './spec-peer/registry'
 import { T, blob, frame, str, u16, u32, u8 } from './spec-peer/wire'
-import { startWorld, type World } from './world'
+import { joinedPeer, startWorld, type World } from './world'
 
 let world: World
 let peer: SpecPeer
@@ -17,9 +17,9 @@ let real: Member
 
 beforeAll(async () => {
   world = await startWorld({ 'a.bin': Buffer.from('a') })
-  peer = await SpecPeer.create('spec-rows')
-  const list = await peer.join(world.invite())
-  real = list.find((m) => m.endpoint.port === world.clientPort)!
+  const joined = await joinedPeer(world, 'spec-rows')
+  peer = joined.peer
+  real = joined.real
 }, 120_000)
 
 afterAll(() => {

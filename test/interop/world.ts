@@ -3,6 +3,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { inviteFrom, killAllClis, startCli, type Cli } from './cli-procs'
+import { SpecPeer, type Member } from './spec-peer'
 
 export interface World {
   server: Cli
@@ -52,4 +53,11 @@ export async function startWorld(files: Record<string, Buffer>): Promise<World> 
       rmSync(`${clientDir}-mirrors`, { recursive: true, force: true })
     },
   }
+}
+
+/** A spec peer named `name` joined to the world's server, and the real client as the server listed it. */
+export async function joinedPeer(world: World, name: string): Promise<{ peer: SpecPeer; real: Member }> {
+  const peer = await SpecPeer.create(name)
+  const list = await peer.join(world.invite())
+  return { peer, real: list.find((m) => m.endpoint.port === world.clientPort)! }
 }
