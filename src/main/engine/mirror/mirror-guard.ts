@@ -4,11 +4,11 @@
 // runs, not only after its next start. Our own writes raise events too; they match the manifest
 // and cost two lstats each (one here, to watch new folders; one in the repair, to compare).
 // Temp files of transfers in flight are not looked at.
-import { lstatSync, type Stats } from 'node:fs'
 import path from 'node:path'
 import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
 import { Breather } from '../util/breather'
 import { FolderWatcher } from '../folder/folder-watcher'
+import { isFolderAt } from '../folder/lstat-or-why'
 import { TEMP_PREFIX } from './mirror-path'
 
 /** Events are gathered this long: a folder removed by hand is one look, not one per file. */
@@ -84,22 +84,14 @@ export class MirrorGuard {
     for (const rel of paths) {
       await breather.breathe()
       // Synchronous: a trip through the thread pool per path cost more than the look itself.
-      const stats = lstatOrNull(path.join(this.folder, rel))
+      const isFolder = isFolderAt(path.join(this.folder, rel))
       if (this.closed) return
       const watched = this.watcher.isWatching(rel)
       // The whole mirror: every folder is looked at too, and watched unless it is.
-      if (stats?.isDirectory()) await this.watcher.watchTree(rel, undefined, rel === '')
+      if (isFolder) await this.watcher.watchTree(rel, undefined, rel === '')
       else if (watched) this.watcher.unwatchTree(rel)
       if (!watched && this.watcher.isWatching(rel)) unwatched.push(rel)
     }
     this.hooks.suspect(paths, unwatched)
-  }
-}
-
-function lstatOrNull(file: string): Stats | null {
-  try {
-    return lstatSync(file, { throwIfNoEntry: false }) ?? null
-  } catch {
-    return null
   }
 }
