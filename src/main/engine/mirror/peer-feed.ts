@@ -199,7 +199,7 @@ export class PeerFeed {
   private async applyChanges(state: PeerState, generation: number, changes: IndexChange[]): Promise<void> {
     if (!this.options.tasks.live(state, generation)) return
     // Before the first list is complete: that list, asked for on this connection after the
-    // subscription, holds these changes already (pushes never pass a reply, PROTOCOL §12.5).
+    // subscription, holds these changes already (pushes never pass a reply, PROTOCOL.md §12.4).
     if (!state.remote) return
     // A re-announcement of what the mirror holds (a folder back) changes nothing: no new peer-synced.
     const mirror = state.manifest.files
