@@ -123,13 +123,16 @@ export class PeerSession {
     })
   }
 
-  /** The peer's list, handed to `part` one FILE_LIST frame at a time (`last` on its last). */
-  fetchList(part: (files: FileEntry[], last: boolean) => void): Promise<void> {
-    return this.request({ type: 'GET_FILE_LIST' }, (reply) => {
+  /** The peer's list, handed to `part` one FILE_LIST frame at a time (`last` on its last); resolves with the count. */
+  async fetchList(part: (files: FileEntry[], last: boolean) => void): Promise<number> {
+    let count = 0
+    await this.request({ type: 'GET_FILE_LIST' }, (reply) => {
       if (reply.type !== 'FILE_LIST') throw this.unexpected(reply, 'FILE_LIST')
+      count += reply.files.length
       part(reply.files, reply.last)
       return reply.last
     })
+    return count
   }
 
   /** The error for a reply out of protocol; the session is no longer usable. */
