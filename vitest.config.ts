@@ -6,7 +6,7 @@ export default defineConfig({
   plugins: [vue()],
   test: {
     include: ['test/**/*.test.ts'],
-    setupFiles: ['test/setup/block-hash.ts'],
+    setupFiles: ['test/setup/block-hash.ts', 'test/setup/temp-dirs.ts'],
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 30_000,

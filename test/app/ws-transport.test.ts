@@ -1,7 +1,7 @@
 // The headless transport for real: the UI server with its token, Host and Origin checks, serving
 // files, and the window's own WebSocket Api (src/renderer/src/bridge/ws-api.ts, here on the `ws`
 // package) driving a real AppCore whose engine real peers join.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -28,7 +28,9 @@ function rendererFolder(): string {
   writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>dropbox-sync</title>')
   mkdirSync(path.join(dir, 'assets'))
   writeFileSync(path.join(dir, 'assets', 'app.js'), 'console.log(1)')
-  writeFileSync(path.join(path.dirname(dir), `${path.basename(dir)}-secret.txt`), 'not for the browser')
+  const secret = path.join(path.dirname(dir), `${path.basename(dir)}-secret.txt`)
+  writeFileSync(secret, 'not for the browser')
+  cleanups.push(() => rmSync(secret, { force: true }))
   return dir
 }
 

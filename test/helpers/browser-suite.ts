@@ -1,20 +1,17 @@
 // The frame of a browser test file: the window built and Debian's Chromium launched once, each
 // test's CLI processes, fake peers and temp folders gone after it, and the app opened in a page.
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, expect } from 'vitest'
 import { killAll, runCli, type CliProcess } from './cli'
 import type { FakePeer } from './fake-peer'
 import { buildWindow, launchChromium } from './headless-app'
-import { removeTempDirs } from './temp'
+import { fileTempDir, removeTempDirs } from './temp'
 
 // The README's pictures are refreshed on request (SCREENSHOTS=docs), so a test run leaves the
 // checkout clean; otherwise they go to a temp folder, still taken (a screen that cannot render fails).
 export const SCREENSHOTS =
-  process.env['SCREENSHOTS'] === 'docs' ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : mkdtempSync(path.join(tmpdir(), 'dbs-screens-'))
+  process.env['SCREENSHOTS'] === 'docs' ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : fileTempDir('dbs-screens-')
 
 export interface BrowserSuite {
   /** Chromium, launched before the file's first test. */

@@ -1,14 +1,14 @@
 // Runs the real `dropbox-sync` command as a child process with --json and reads its events.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { hostname, tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
+import { hostname } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { toDeviceName } from '../../src/main/engine/protocol/codec'
 import type { EngineEvent } from '../../src/shared/events'
 import { rememberDevice } from './devices-by-port'
 import { EventLog } from './events'
-import { tempDir } from './temp'
+import { fileTempDir, tempDir } from './temp'
 import { knowServer, storeOf } from './test-identity'
 
 export const BIN = fileURLToPath(new URL('../../bin/dropbox-sync.mjs', import.meta.url))
@@ -70,8 +70,7 @@ export function cliServerConfig(): string {
   if (!sharedServerConfig || !existsSync(sharedServerConfig)) {
     // Not one of tempDir's, which go after every test: made once (a new identity costs a second
     // or more under load, enough to miss a test's wait for `ready`), removed when the file is done.
-    const dir = mkdtempSync(path.join(tmpdir(), 'dbs-cli-server-'))
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    const dir = fileTempDir('dbs-cli-server-')
     execFileSync(process.execPath, [BIN, 'id', '--config', dir], { stdio: 'ignore' })
     sharedServerConfig = dir
   }

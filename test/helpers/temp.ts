@@ -3,12 +3,26 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 
 const made: string[] = []
+const forFile: string[] = []
 
 /** A fresh folder under the system temp dir, removed by `removeTempDirs`. */
 export function tempDir(prefix = 'dbs-'): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix))
   made.push(dir)
   return dir
+}
+
+/** A fresh folder kept for the whole test file: removed after its last test (test/setup/temp-dirs.ts). */
+export function fileTempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix))
+  forFile.push(dir)
+  return dir
+}
+
+/** After a test file: what tempDir made that no hook of the file removed, and fileTempDir's folders. */
+export function removeFileTempDirs(): void {
+  removeTempDirs()
+  for (const dir of forFile.splice(0)) rmSync(dir, { recursive: true, force: true })
 }
 
 /**
