@@ -15,10 +15,15 @@ const BIN = new URL('../../bin/dropbox-sync.mjs', import.meta.url).pathname
 const FLOOR = new URL('../../bench/node-floor/', import.meta.url).pathname
 const PROFILE = process.env['BENCH_PROFILE']
 
-/** CPU seconds (user + system) of a process, or of one thread: /proc/…/stat. */
-function cpuOf(statFile: string): number {
+/** User and system CPU seconds of a process, or of one thread: /proc/…/stat. */
+function timesOf(statFile: string): { user: number; system: number } {
   const fields = readFileSync(statFile, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }
+}
+
+function cpuOf(statFile: string): number {
+  const { user, system } = timesOf(statFile)
+  return user + system
 }
 
 /** Each thread's CPU seconds by its offset from the process ID (+0 is the main thread). */
@@ -42,6 +47,9 @@ function smallTree(dir: string, files: number): void {
 interface Round {
   seconds: number
   cpu: number
+  // Apart, since creating files right after many were deleted costs system time alone (ARCHITECTURE.md).
+  user: number
+  system: number
   senderCpu: number
   line: string
 }
@@ -83,14 +91,15 @@ async function oursRound(pair: Pair, name: string, work: string): Promise<Round>
     })
   })
   const seconds = (performance.now() - t0) / 1000
-  const cpu = cpuOf(`/proc/${child.pid}/stat`)
+  const { user, system } = timesOf(`/proc/${child.pid}/stat`)
+  const cpu = user + system
   const threads = threadsOf(child.pid!)
   const senderCpu = cpuOf(`/proc/${senderPid}/stat`) - sender0
   child.removeAllListeners('exit')
   child.kill('SIGINT')
   await new Promise((resolve) => child.once('exit', resolve))
-  const line = `${seconds.toFixed(2)} s; CPU ${cpu.toFixed(2)} s (${(firstCpu ?? 0).toFixed(2)} s by the first file; threads ${threads}); sender CPU ${senderCpu.toFixed(2)} s; ${marks.join(' → ')}`
-  return { seconds, cpu, senderCpu, line }
+  const line = `${seconds.toFixed(2)} s; CPU ${cpu.toFixed(2)} s, system ${system.toFixed(2)} s (${(firstCpu ?? 0).toFixed(2)} s by the first file; threads ${threads}); sender CPU ${senderCpu.toFixed(2)} s; ${marks.join(' → ')}`
+  return { seconds, cpu, user, system, senderCpu, line }
 }
 
 /** The floor's receiver through /usr/bin/time: its wall and CPU seconds. */
@@ -102,7 +111,7 @@ function floorRound(floor: FloorSender, dst: string): Round {
   if (run.status !== 0) throw new Error(`the floor's receiver failed: ${run.stderr}`)
   const [user, system] = run.stderr.trim().split('\n').at(-1)!.split(' ').map(Number)
   const cpu = user! + system!
-  return { seconds, cpu, senderCpu: NaN, line: `${seconds.toFixed(2)} s; CPU ${cpu.toFixed(2)} s` }
+  return { seconds, cpu, user: user!, system: system!, senderCpu: NaN, line: `${seconds.toFixed(2)} s; CPU ${cpu.toFixed(2)} s, system ${system!.toFixed(2)} s` }
 }
 
 export async function benchSmallPhases(): Promise<{ columns: string[]; rows: string[][] }> {
@@ -136,13 +145,13 @@ export async function benchSmallPhases(): Promise<{ columns: string[]; rows: str
     floorTls.stop()
     cleanUp()
   }
-  const cell = (rounds: Round[], key: 'seconds' | 'cpu' | 'senderCpu'): string => {
+  const cell = (rounds: Round[], key: 'seconds' | 'user' | 'system' | 'senderCpu'): string => {
     const values = rounds.map((r) => r[key]).filter((v) => !Number.isNaN(v))
     return values.length ? `${median(values).toFixed(2)} s (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})` : '—'
   }
-  const row = (label: string, rounds: Round[]): string[] => [label, cell(rounds, 'seconds'), cell(rounds, 'cpu'), cell(rounds, 'senderCpu')]
+  const row = (label: string, rounds: Round[]): string[] => [label, cell(rounds, 'seconds'), cell(rounds, 'user'), cell(rounds, 'system'), cell(rounds, 'senderCpu')]
   return {
-    columns: [`${SMALL_FILES.toLocaleString('en')} × 4 KiB, fresh receiver (${ROUNDS} interleaved rounds; each round's threads and events on stderr)`, 'wall', 'receiver CPU', 'sender CPU'],
+    columns: [`${SMALL_FILES.toLocaleString('en')} × 4 KiB, fresh receiver (${ROUNDS} interleaved rounds; each round's threads and events on stderr)`, 'wall', 'receiver user CPU', 'receiver system CPU', 'sender CPU'],
     rows: [row('dropbox-sync', results['ours']!), row('bare-Node floor', results['floor']!), row('bare-Node floor, mutual TLS 1.3', results['floorTls']!)],
   }
 }
