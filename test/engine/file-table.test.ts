@@ -1,6 +1,7 @@
 // The index's table of files, which counts the files below each folder.
 import { describe, expect, it } from 'vitest'
 import { enclosingFolders, FileTable, liesBelow } from '../../src/main/engine/folder/file-table'
+import { FileTree } from '../../src/main/engine/folder/file-tree'
 
 describe('FileTable', () => {
   it('counts the files below each folder as they come and go', () => {
@@ -37,5 +38,50 @@ describe('FileTable', () => {
     ['top.txt', ['a', 'b'], false],
   ])('%s lies below one of %o: %s', (rel, folders, below) => {
     expect(liesBelow(rel, new Set(folders))).toBe(below)
+  })
+})
+
+describe('FileTree', () => {
+  const below = (tree: FileTree<number>, rel: string) => [...tree.filesUnder(rel)].sort()
+
+  it('lists the files below a folder, at any depth, as they come and go', () => {
+    const tree = new FileTree<number>()
+    for (const rel of ['a/b/c.txt', 'a/b/d.txt', 'a/e.txt', 'top.txt', 'ab/f.txt', 'a/b/g/h/i.txt']) tree.set(rel, 1)
+    tree.set('a/e.txt', 2) // replaced, not added twice
+    expect(below(tree, 'a')).toEqual(['a/b/c.txt', 'a/b/d.txt', 'a/b/g/h/i.txt', 'a/e.txt'])
+    expect(below(tree, 'a/b/g')).toEqual(['a/b/g/h/i.txt'])
+    expect(below(tree, '')).toEqual([...tree.keys()].sort())
+    expect(below(tree, 'top.txt')).toEqual([])
+    expect(below(tree, 'missing')).toEqual([])
+
+    tree.delete('a/b/g/h/i.txt')
+    tree.delete('a/b/missing.txt')
+    expect(below(tree, 'a')).toEqual(['a/b/c.txt', 'a/b/d.txt', 'a/e.txt'])
+    expect(below(tree, 'a/b/g')).toEqual([])
+    tree.delete('a/b/c.txt')
+    tree.delete('a/b/d.txt')
+    expect(below(tree, 'a')).toEqual(['a/e.txt'])
+    expect(tree.filesBelow('a')).toBe(1)
+    // A folder emptied and filled again is listed again.
+    tree.set('a/b/new.txt', 3)
+    expect(below(tree, 'a/b')).toEqual(['a/b/new.txt'])
+    tree.clear()
+    expect([below(tree, ''), below(tree, 'a'), tree.size]).toEqual([[], [], 0])
+  })
+
+  it('agrees with a pass over every path after random changes', () => {
+    const tree = new FileTree<number>()
+    const names = ['a', 'b', 'a/b', 'a/c', 'b/a', 'a/b/c']
+    let seed = 7
+    const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n
+    for (let i = 0; i < 2000; i++) {
+      const rel = `${names[next(names.length)]}/f${next(8)}`
+      if (next(3) === 0) tree.delete(rel)
+      else tree.set(rel, i)
+    }
+    for (const folder of ['', ...names]) {
+      const pass = [...tree.keys()].filter((rel) => folder === '' || rel.startsWith(`${folder}/`)).sort()
+      expect(below(tree, folder), folder).toEqual(pass)
+    }
   })
 })

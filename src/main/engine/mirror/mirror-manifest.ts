@@ -1,7 +1,7 @@
 // What a peer's mirror folder holds, by path: version, size and mtime as written. Saved
 // (atomically, batched) beside the mirrors so a restart knows what is already there; on load,
 // an entry whose file no longer matches on disk is forgotten and fetched again.
-import { FileTable } from '../folder/file-table'
+import { FileTree } from '../folder/file-tree'
 import { lstat, mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { writeFileAtomic } from '../folder/atomic-write'
@@ -35,8 +35,8 @@ export function saveDueIn(now: number, firstUnsaved: number, lastChange: number)
 }
 
 export class MirrorManifest {
-  /** By relative path; counts what lies below each folder (a folder removed by hand: see repair). */
-  readonly files = new FileTable<MirroredFile>()
+  /** By relative path; knows what lies below each folder (a folder removed by hand: see repair). */
+  readonly files = new FileTree<MirroredFile>()
   /** Paths by content, to find bytes already on disk (renames, copies) without a scan. */
   private readonly byVersion = new Map<string, Set<string>>()
   private saveTimer: NodeJS.Timeout | null = null

@@ -1,7 +1,6 @@
 // A mirror that is whole is watched (mirror-guard.ts): a file changed on disk by hand, which the
 // manifest still counts as placed, leaves the manifest and is brought again.
 import path from 'node:path'
-import { enclosingFolders } from '../folder/file-table'
 import { isFolderAt, lstatOrWhy } from '../folder/lstat-or-why'
 import { MirrorGuard } from './mirror-guard'
 import { pathInMirror } from './mirror-path'
@@ -63,20 +62,7 @@ export class MirrorRepair {
       else if (mirrored.has(rel)) suspects.add(rel)
       else if (mirrored.filesBelow(rel) > 0 && !isFolderAt(path.join(state.ref.folder, rel))) whole.add(rel)
     }
-    // One pass for all of them, and only when such a folder holds mirrored files that are not
-    // suspects already (a folder our transfers just made is reported with each file placed in it).
-    if (whole.size && !holdsAll(suspects, whole, (folder) => mirrored.filesBelow(folder))) {
-      // By prefix: no folder list made per mirrored file.
-      const below = [...whole].map((folder) => `${folder}/`)
-      for (const file of mirrored.keys()) {
-        for (const prefix of below) {
-          if (file.startsWith(prefix)) {
-            suspects.add(file)
-            break
-          }
-        }
-      }
-    }
+    for (const folder of whole) for (const file of mirrored.filesUnder(folder)) suspects.add(file)
     const damaged: string[] = []
     // The way to each folder is looked at once per call: its files are looked at in the same moment.
     const realWays = new Map<string, boolean>()
@@ -105,16 +91,4 @@ export class MirrorRepair {
     }
     return damaged
   }
-}
-
-/**
- * Whether `suspects` (mirrored files) hold every mirrored file below the folders of `whole`:
- * as many of them lie below those folders as the mirror holds there (a folder inside another of
- * them is counted with the outer one only).
- */
-function holdsAll(suspects: Set<string>, whole: Set<string>, filesBelow: (folder: string) => number): boolean {
-  let below = 0
-  for (const folder of whole) if (!enclosingFolders(folder).some((outer) => whole.has(outer))) below += filesBelow(folder)
-  for (const rel of suspects) if (enclosingFolders(rel).some((folder) => whole.has(folder))) below--
-  return below === 0
 }
