@@ -26,6 +26,7 @@ function utf8LongerThan(text: string, limit: number): boolean {
 
 /** Why `path` may not be used inside a shared folder or a mirror, or null when it may. */
 export function relativePathProblem(path: string): string | null {
+  if (isPlainPath(path)) return null
   if (path.length === 0) return 'the path is empty'
   if (path.includes('\0')) return 'the path contains a NUL byte'
   if (path.startsWith('/')) return 'the path is absolute'
@@ -38,6 +39,27 @@ export function relativePathProblem(path: string): string | null {
     if (utf8LongerThan(name, MAX_NAME_BYTES)) return `a name in the path is longer than ${MAX_NAME_BYTES} bytes`
   }
   return null
+}
+
+/**
+ * Whether `path` is a usual one that passes every check above, seen in one pass over its
+ * characters: printable ASCII but `\\` and `:`, no empty, `.` or `..` name, no name or path too
+ * long. Any other path gets the checks one by one, which name what is wrong.
+ */
+function isPlainPath(path: string): boolean {
+  // In ASCII a character is a byte.
+  if (path.length === 0 || path.length > MAX_PATH_BYTES) return false
+  let start = 0
+  for (let i = 0; i <= path.length; i++) {
+    const c = i < path.length ? path.charCodeAt(i) : 0x2f
+    if (c === 0x2f) {
+      const length = i - start
+      if (length === 0 || length > MAX_NAME_BYTES) return false
+      if (path.charCodeAt(start) === 0x2e && (length === 1 || (length === 2 && path.charCodeAt(start + 1) === 0x2e))) return false
+      start = i + 1
+    } else if (c < 0x20 || c > 0x7e || c === 0x5c || c === 0x3a) return false
+  }
+  return true
 }
 
 /**

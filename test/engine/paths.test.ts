@@ -20,6 +20,26 @@ describe('relativePathProblem', () => {
     )
   })
 
+  it('takes a path or refuses it exactly as the rule says, whichever way it is checked', () => {
+    // The rule spelled out plainly, to hold the one-pass check for usual paths to it.
+    const encoder = new TextEncoder()
+    const allowed = (p: string): boolean =>
+      p !== '' && !p.includes('\0') && !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.includes('\\') && encoder.encode(p).length <= 4096 &&
+      p.split('/').every((name) => name !== '' && name !== '.' && name !== '..' && encoder.encode(name).length <= 255)
+    const unit = fc.constantFrom('a', 'Z', '.', '/', '\\', ':', '\0', '\n', ' ', '~', '\x7f', 'é', '🎉', 'C')
+    const paths = fc.oneof(
+      fc.array(unit, { maxLength: 12 }).map((units) => units.join('')),
+      fc.tuple(fc.integer({ min: 250, max: 260 }), fc.integer({ min: 0, max: 3 })).map(([n, dirs]) => `${'d/'.repeat(dirs)}${'x'.repeat(n)}`),
+      fc.integer({ min: 2040, max: 2050 }).map((n) => `${'a/'.repeat(n)}b`),
+    )
+    fc.assert(
+      fc.property(paths, (p) => {
+        expect(relativePathProblem(p) === null, JSON.stringify(p)).toBe(allowed(p))
+      }),
+      { numRuns: 5000 },
+    )
+  })
+
   it.each([
     ['a.txt'],
     ['dir/sub/file name, with [brackets] <and> (parens).txt'],
