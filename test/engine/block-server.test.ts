@@ -171,7 +171,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
 function holdThreadPool(): { release(): Promise<void> } {
   const fifo = path.join(tempDir('fifo-'), 'hold')
   execFileSync('mkfifo', [fifo])
-  const opens = Array.from({ length: 8 }, () => open(fifo, 'r'))
+  const opens = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) + 4 }, () => open(fifo, 'r'))
   return {
     async release() {
       const writer = openSync(fifo, 'w')
