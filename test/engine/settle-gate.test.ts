@@ -2,7 +2,7 @@
 // table, a real index watching a file appended to for two seconds, and one watching a file that
 // never stops growing: announced as a snapshot once waited for long enough, then without the flag
 // once it holds still.
-import { appendFileSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { appendFileSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -104,6 +104,35 @@ describe('an index watching a file still being written', () => {
     const second = contentVersion('second version, longer\n')
     for (const deadline = Date.now() + 15_000; !upserts.some((c) => c.version.equals(second)) && Date.now() < deadline; await sleep(50));
     expect(upserts.find((c) => c.version.equals(second)), 'the longer file announced').toMatchObject({ snapshot: false })
+  })
+
+  it('a file that was waiting to settle as the shared folder went is not taken for one growing all along when it grows again, once the folder is back', async () => {
+    const root = tempDir('settle-')
+    const file = path.join(root, 'notes.log')
+    writeFileSync(file, 'first line\n')
+    const events: EngineEvent[] = []
+    const index = new FolderIndex(root, path.join(tempDir('settle-state-'), 'index.json'), (e) => events.push(e), { snapshotAfterMs: 500 })
+    open.push(index)
+    await index.open()
+    const upserts: Upsert[] = []
+    index.on('changes', (changes) => upserts.push(...changes.filter((c): c is Upsert => c.op === 'upsert')))
+    // Grown: it waits to settle; the folder goes before it has.
+    appendFileSync(file, 'second line\n')
+    await sleep(30)
+    renameSync(root, `${root}-away`)
+    const gone = Date.now()
+    while (!events.some((e) => e.type === 'error' && e.code === 'folder-missing') && Date.now() - gone < 10_000) await sleep(20)
+    // Away far longer than the snapshot limit, then back, and indexed afresh.
+    await sleep(1000)
+    renameSync(`${root}-away`, root)
+    while (!events.some((e) => e.type === 'folder-restored') && Date.now() - gone < 20_000) await sleep(20)
+    expect(events.some((e) => e.type === 'folder-restored')).toBe(true)
+    // One more line, once: it waits to settle as any file just grown, and is no snapshot.
+    appendFileSync(file, 'third line\n')
+    const whole = contentVersion(readFileSync(file))
+    for (const deadline = Date.now() + 10_000; !upserts.some((c) => c.version.equals(whole)) && Date.now() < deadline; await sleep(20));
+    expect(upserts.find((c) => c.version.equals(whole))).toMatchObject({ snapshot: false })
+    expect(events.filter((e) => e.type === 'file-snapshot')).toEqual([])
   })
 
   it('announces a file that never stops growing as a snapshot after the limit, and without the flag once it holds still', async () => {
