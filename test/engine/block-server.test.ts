@@ -3,6 +3,8 @@
 // under a version its bytes are not.
 import { randomBytes } from 'node:crypto'
 import { closeSync, openSync, readFileSync, utimesSync, writeFileSync, writeSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { open } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { versionOf } from '../../src/main/engine/blocks/block-plan'
@@ -103,3 +105,79 @@ describe('block serving', () => {
     expect(index.get('db.bin')!.version.equals(versionOf(readFileSync(file)).version)).toBe(true)
   })
 })
+
+describe('block serving while the index hashes a racy file again', () => {
+  it('a block of a version hashed within its tick is checked by its hash, even once the index has moved on meanwhile', async () => {
+    // The setup has to fit in the file's tick (under 2 s): on a machine too busy for that, again.
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await blockOfOldVersionAsIndexMovesOn()
+      if (outcome === 'too-slow') {
+        if (attempt < 3) continue
+        throw new Error('three times the index hashed the file again before it was rewritten')
+      }
+      const { reply, before } = outcome
+      // Either the old bytes, or nothing: never the new bytes under the old version.
+      if (reply) expect(reply.equals(before.subarray(0, reply.length))).toBe(true)
+      return
+    }
+  })
+})
+
+/**
+ * A racy file rewritten within its tick (size, mtime and inode as indexed); as the index hashes
+ * it again, a peer asks for a block of the old version, and the list's read from the index's
+ * store is held until the index has the new version. What the peer got for that block.
+ */
+async function blockOfOldVersionAsIndexMovesOn(): Promise<{ reply: Buffer | null; before: Buffer } | 'too-slow'> {
+  const root = tempDir('shared-')
+  const file = path.join(root, 'big.bin')
+  // 32 MiB: 128 blocks of 256 KiB, a list the index keeps on disk.
+  const [before, after] = [randomBytes(32 * 1024 * KiB), randomBytes(32 * 1024 * KiB)]
+  writeFileSync(file, before)
+  // Whole seconds, ahead of the clock: within the tick of a clock counting in seconds, so racy,
+  // and hashed again once that tick is over.
+  const tick = Math.floor(Date.now() / 1000) + 1
+  utimesSync(file, tick, tick)
+  const { port, index } = await serve(root, new Set(['127.0.0.1:40001']))
+  const peer = await identified(port, ME)
+  const old = versionOf(before)
+  // Lists hashed since push the file's out of the index's memory: it is read from its store.
+  for (let i = 0; i < 40; i++) writeFileSync(path.join(root, `filler-${i}.bin`), randomBytes(128 * KiB + 1))
+  await until(() => Array.from({ length: 40 }, (_, i) => index.get(`filler-${i}.bin`)).every(Boolean), 'the fillers indexed')
+  const hashingAgain = new Promise<void>((resolve) => index.once('hashing', () => resolve()))
+  const fd = openSync(file, 'r+')
+  writeSync(fd, after, 0, after.length, 0)
+  closeSync(fd)
+  utimesSync(file, tick, tick)
+  if (!index.isRacy('big.bin') || !index.get('big.bin')!.version.equals(old.version)) return 'too-slow'
+  await hashingAgain
+  const held = holdThreadPool()
+  peer.send({ type: 'GET_BLOCKS', path: 'big.bin', version: old.version, first: 0, count: 1 })
+  await until(() => !index.get('big.bin')!.version.equals(old.version), 'the new version indexed')
+  await held.release()
+  // The run was taken as of the old version (the request came before the index moved on).
+  expect(await peer.next('BLOCKS')).toMatchObject({ path: 'big.bin', first: 0, count: 1 })
+  const reply = await Promise.race([peer.next('FILE_DATA').then((m) => m.data), peer.next('FILE_ABORT').then(() => null)])
+  return { reply, before }
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (const deadline = Date.now() + 20_000; !check(); await new Promise((r) => setTimeout(r, 10))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+  }
+}
+
+/** Every thread of libuv's pool stuck opening a named pipe for reading, until `release`. */
+function holdThreadPool(): { release(): Promise<void> } {
+  const fifo = path.join(tempDir('fifo-'), 'hold')
+  execFileSync('mkfifo', [fifo])
+  const opens = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) + 4 }, () => open(fifo, 'r'))
+  return {
+    async release() {
+      const writer = openSync(fifo, 'w')
+      const handles = await Promise.all(opens)
+      closeSync(writer)
+      for (const handle of handles) await handle.close()
+    },
+  }
+}

@@ -285,6 +285,26 @@ describe('FolderServer', () => {
     expect(index.get('log.bin')!.size).toBe(old.length + 'more lines\n'.length)
   })
 
+  it('a large file rewritten longer in place while it is streamed: the last chunk is held back and the file aborted, never sent as the old version', async () => {
+    const root = tempDir('shared-')
+    const file = path.join(root, 'doc.bin')
+    const size = 48 * 1024 * 1024
+    const old = randomBytes(size)
+    writeFileSync(file, old)
+    utimesSync(file, 1e9, 1e9)
+    // New bytes from the first one on, and more of them: no truncation, so no read comes back short.
+    const fresh = randomBytes(size + 1024 * 1024)
+    const { peer, sent, aborted, index } = await heldMidFile(root, 'doc.bin', () => {
+      const fd = openSync(file, 'r+')
+      writeSync(fd, fresh, 0, fresh.length, 0)
+      closeSync(fd)
+    })
+    // Sent whole, the bytes would be named the old version while being partly the new file's.
+    if (aborted === null) expect(contentVersion(sent)).toEqual(contentVersion(old))
+    expect(aborted).toContain('changed while being read')
+    await peer.until(() => index.get('doc.bin')!.version.equals(contentVersion(fresh)), 10_000, 'the new version indexed')
+  })
+
   it('a file swapped for a named pipe is turned down at once, without waiting for a writer, and the others are still served', async () => {
     const root = tempDir('shared-')
     writeFileSync(path.join(root, 'pipe.txt'), 'a file for now')

@@ -2,7 +2,7 @@
 // table, a real index watching a file appended to for two seconds, and one watching a file that
 // never stops growing: announced as a snapshot once waited for long enough, then without the flag
 // once it holds still.
-import { appendFileSync, readFileSync } from 'node:fs'
+import { appendFileSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -32,6 +32,20 @@ describe('the settle rule', () => {
     ['shrunk (rewritten shorter): as still as before', still(300, 0), 100, NOW, 0, still(100, 0), false],
   ])('%s', (_, state, size, mtimeMs, waitMs, next, snapshot) => {
     expect(settle(state, size, mtimeMs, NOW)).toEqual({ waitMs, next, snapshot })
+  })
+
+  const HOUR = 3_600_000
+  const ahead = (size: number, grown: number, waitingSince: number, mtimeMs: number, since: number): SettleState => ({ size, grown, waitingSince, ahead: { mtimeMs, since } })
+  it.each<[string, SettleState | undefined, number, number, number, number, SettleState, boolean]>([
+    // Stamped by another machine's clock, or ours set back: the mtime says nothing of when it was written.
+    ['grown, stamped an hour ahead: the base wait, from this look', still(100, 0), 200, NOW + HOUR, NOW, SETTLE_BASE_MS, ahead(200, 1, NOW, NOW + HOUR, NOW), false],
+    ['stamped ahead, as it was at a look the base wait ago: now', ahead(200, 1, NOW - 100, NOW + HOUR, NOW - 100), 200, NOW + HOUR, NOW, 0, still(200, 0), false],
+    ['stamped ahead, written again since the last look: the wait starts again', ahead(200, 1, NOW - 100, NOW + HOUR, NOW - 100), 200, NOW + HOUR + 1, NOW, SETTLE_BASE_MS, ahead(200, 1, NOW - 100, NOW + HOUR + 1, NOW), false],
+    ['stamped ahead and growing for the snapshot time: now, a snapshot', ahead(200, 3, NOW - SNAPSHOT_AFTER_MS, NOW + HOUR, NOW - 10), 300, NOW + HOUR, NOW, 0, still(300, 0), true],
+    // The clock set back behind the first postponed look: the snapshot time counts from now.
+    ['the clock set back an hour while it waits', still(300, 3, NOW + HOUR), 400, NOW - 10, NOW, 8 * SETTLE_BASE_MS - 10, still(400, 4, NOW), false],
+  ])('%s', (_, state, size, mtimeMs, now, waitMs, next, snapshot) => {
+    expect(settle(state, size, mtimeMs, now)).toEqual({ waitMs, next, snapshot })
   })
 
   it('waits at most the limit it is given', () => {
@@ -72,6 +86,53 @@ describe('an index watching a file still being written', () => {
     // The first look, one or two as it began to grow, and the whole: never one per append.
     expect(versions.length).toBeLessThanOrEqual(4)
     expect(versions.every((c) => c.op === 'upsert' && !c.snapshot)).toBe(true)
+  })
+
+  it('announces a file grown with an mtime ahead of the clock (another machine stamped it) once it holds still, not when the clock gets there', async () => {
+    const root = tempDir('settle-')
+    const file = path.join(root, 'from-elsewhere.bin')
+    writeFileSync(file, 'first version\n')
+    const index = new FolderIndex(root, path.join(tempDir('settle-state-'), 'index.json'), () => {})
+    open.push(index)
+    await index.open()
+    const upserts: Upsert[] = []
+    index.on('changes', (changes) => upserts.push(...changes.filter((c): c is Upsert => c.op === 'upsert')))
+    // Longer, stamped an hour ahead, as a copy that keeps another clock's times would be.
+    writeFileSync(file, 'second version, longer\n')
+    const anHourAhead = Date.now() / 1000 + 3600
+    utimesSync(file, anHourAhead, anHourAhead)
+    const second = contentVersion('second version, longer\n')
+    for (const deadline = Date.now() + 15_000; !upserts.some((c) => c.version.equals(second)) && Date.now() < deadline; await sleep(50));
+    expect(upserts.find((c) => c.version.equals(second)), 'the longer file announced').toMatchObject({ snapshot: false })
+  })
+
+  it('a file that was waiting to settle as the shared folder went is not taken for one growing all along when it grows again, once the folder is back', async () => {
+    const root = tempDir('settle-')
+    const file = path.join(root, 'notes.log')
+    writeFileSync(file, 'first line\n')
+    const events: EngineEvent[] = []
+    const index = new FolderIndex(root, path.join(tempDir('settle-state-'), 'index.json'), (e) => events.push(e), { snapshotAfterMs: 500 })
+    open.push(index)
+    await index.open()
+    const upserts: Upsert[] = []
+    index.on('changes', (changes) => upserts.push(...changes.filter((c): c is Upsert => c.op === 'upsert')))
+    // Grown: it waits to settle; the folder goes before it has.
+    appendFileSync(file, 'second line\n')
+    await sleep(30)
+    renameSync(root, `${root}-away`)
+    const gone = Date.now()
+    while (!events.some((e) => e.type === 'error' && e.code === 'folder-missing') && Date.now() - gone < 10_000) await sleep(20)
+    // Away far longer than the snapshot limit, then back, and indexed afresh.
+    await sleep(1000)
+    renameSync(`${root}-away`, root)
+    while (!events.some((e) => e.type === 'folder-restored') && Date.now() - gone < 20_000) await sleep(20)
+    expect(events.some((e) => e.type === 'folder-restored')).toBe(true)
+    // One more line, once: it waits to settle as any file just grown, and is no snapshot.
+    appendFileSync(file, 'third line\n')
+    const whole = contentVersion(readFileSync(file))
+    for (const deadline = Date.now() + 10_000; !upserts.some((c) => c.version.equals(whole)) && Date.now() < deadline; await sleep(20));
+    expect(upserts.find((c) => c.version.equals(whole))).toMatchObject({ snapshot: false })
+    expect(events.filter((e) => e.type === 'file-snapshot')).toEqual([])
   })
 
   it('announces a file that never stops growing as a snapshot after the limit, and without the flag once it holds still', async () => {

@@ -49,6 +49,9 @@ export class BlockSender {
     const file = this.host.lookup(relPath)
     if (!file) return void connection.send({ type: 'FILE_NOT_FOUND', path: relPath })
     if (!version.equals(file.version)) return void connection.send({ type: 'FILE_ABORT', path: relPath, reason: NOT_THIS_VERSION })
+    // Asked of this entry now: once the list is read, the index may hold a newer one, whose stats
+    // (the same, after a rewrite within the tick) would vouch for bytes that are not this version.
+    const hash = this.host.statsCannotVouch(relPath, file)
     const list = await this.listOf(connection, relPath, file)
     if (!list) return
     if (first + count > blockCount(list.size, list.blockSize)) return void connection.send({ type: 'FILE_ABORT', path: relPath, reason: NO_SUCH_BLOCKS })
@@ -56,7 +59,6 @@ export class BlockSender {
     if (typeof opened === 'string') return this.host.abort(connection, relPath, opened)
     try {
       connection.send({ type: 'BLOCKS', path: relPath, version, first, count })
-      const hash = this.host.statsCannotVouch(relPath, file)
       for (let index = first; index < first + count && !connection.isClosed; index++) {
         const sent = await this.sendBlock(connection, opened, file, list, index, hash)
         if (sent === 'short') return this.host.abort(connection, relPath, 'the file shrank while being sent')

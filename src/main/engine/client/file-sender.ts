@@ -70,7 +70,7 @@ export class FileSender {
         next = sent < file.size ? readAt(sent) : null
         hash?.update(chunk)
         // The last chunk waits until what was read is known to be the version named.
-        const problem = next ? null : this.files.readProblem(fd, file, hash)
+        const problem = next ? null : await this.files.readProblem(fd, file, hash)
         if (problem) {
           this.files.give(memory)
           if (problem === 'rewritten') return this.files.changedWhileRead(connection, relPath)

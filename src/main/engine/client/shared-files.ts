@@ -7,6 +7,7 @@ import { relativePathProblem } from '../../../shared/paths'
 import type { BlockList } from '../blocks/block-store'
 import { versionOfBytes, type VersionHasher } from '../blocks/version-hasher'
 import type { FolderIndex, IndexedFile } from '../folder/folder-index'
+import { hashPrefix } from '../folder/hash'
 import type { Connection } from '../net/connection'
 import type { TokenBucket } from '../net/token-bucket'
 import { FILE_CHUNK_BYTES } from '../protocol/constants'
@@ -148,18 +149,21 @@ export class SharedFiles implements BlockSenderHost {
   /**
    * Whether a streamed file's bytes, all read, may not be the indexed version: rewritten in place
    * meanwhile (its mtime moved, its size did not grow), or, for a racy file, not hashing to it.
-   * A file that only grew is sent: its first `size` bytes are most likely the version named (a
-   * log being appended to), and the receiver's hash check settles it. Null: send the last chunk.
+   * A file that grew is most likely appended to (a log), but a rewrite that left it longer looks
+   * the same: unless hashed as read, its first `size` bytes are hashed again, and sent only if
+   * they are still the version named. Null: send the last chunk.
    */
-  readProblem(fd: number, file: IndexedFile, hash: VersionHasher | null): 'shrank' | 'rewritten' | null {
+  async readProblem(fd: number, file: IndexedFile, hash: VersionHasher | null): Promise<'shrank' | 'rewritten' | null> {
     const after = fstatSync(fd)
     if (after.size < file.size) return 'shrank'
     const written = after.mtimeMs !== file.mtimeMs
     // A snapshot's bytes are hashed as read: that hash, not its stats, says what was sent.
     if (written && after.size === file.size && !file.snapshot) return 'rewritten'
     if (written) this.index.recheck(file.path)
-    if (hash && !hash.digest().equals(file.version)) return 'rewritten'
-    return null
+    if (hash) return hash.digest().equals(file.version) ? null : 'rewritten'
+    if (!written) return null
+    const prefix = await hashPrefix(fd, file.size)
+    return prefix?.version.equals(file.version) ? null : 'rewritten'
   }
 
   /** Whether a file's bytes must be hashed as read: a racy file, a snapshot of one still written. */

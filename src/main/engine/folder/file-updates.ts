@@ -53,6 +53,9 @@ export class FileUpdates {
    * is not racy), else hashed now; or why it could not be.
    */
   async scanned(rel: string, before: IndexedFile | undefined, stats: FileStats): Promise<IndexedFile | 'gone' | 'unreadable'> {
+    // Its entry is what the disk holds now: a wait to settle (its look may have been dropped while
+    // the folder was away) would date its growth from before, and call it a snapshot at once.
+    this.settling.forget(rel)
     // A racy entry is hashed again (its re-hash may have been dropped while the folder was away).
     if (before && sameStats(before, stats) && !this.racy.has(rel)) return before
     const file = await this.hasher.hashOrWhy(rel, stats)

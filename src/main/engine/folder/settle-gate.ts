@@ -13,6 +13,8 @@ export interface SettleState {
   grown: number
   /** When its first postponed look was; null while none is. */
   waitingSince: number | null
+  /** Its mtime while that is ahead of the clock, and the first look that found it so (see settle). */
+  ahead?: { mtimeMs: number; since: number }
 }
 
 /**
@@ -31,12 +33,18 @@ export function settle(
   const grown = grew ? state.grown + 1 : (state?.grown ?? 0)
   const hashNow = { size, grown: 0, waitingSince: null }
   if (grown === 0) return { waitMs: 0, next: hashNow, snapshot: false }
-  const waitingSince = state?.waitingSince ?? now
-  const stillFor = now - mtimeMs
+  // A clock set back since the first postponed look would put the snapshot off by as much.
+  const waitingSince = Math.min(state?.waitingSince ?? now, now)
+  // An mtime ahead of the clock (stamped by another machine's, or ours set back) says nothing of
+  // when the file was last written: it has held still since the first look that found it so.
+  const known = state?.ahead
+  const aheadSince = mtimeMs <= now ? null : known && known.mtimeMs === mtimeMs && !grew ? known.since : now
+  const stillFor = now - (aheadSince ?? mtimeMs)
   const needed = Math.min(MAX_SETTLE_MS, SETTLE_BASE_MS * 2 ** (grown - 1))
   if (stillFor >= needed) return { waitMs: 0, next: hashNow, snapshot: false }
   if (now - waitingSince >= snapshotAfterMs) return { waitMs: 0, next: hashNow, snapshot: true }
-  return { waitMs: needed - stillFor, next: { size, grown, waitingSince }, snapshot: false }
+  const next: SettleState = aheadSince === null ? { size, grown, waitingSince } : { size, grown, waitingSince, ahead: { mtimeMs, since: aheadSince } }
+  return { waitMs: needed - stillFor, next, snapshot: false }
 }
 
 /** What a look at a file decides: hash it now (`settled`, or as a `snapshot` of a file that never held still), or `wait`. */
