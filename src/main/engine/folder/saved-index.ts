@@ -5,7 +5,7 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { EventSink } from '../../../shared/events'
 import { relativePathProblem } from '../../../shared/paths'
-import { writeFileAtomic } from './atomic-write'
+import { removeLeftoverTemps, writeFileAtomic } from './atomic-write'
 import { FileTable } from './file-table'
 import type { FolderIdentity } from './folder-identity'
 
@@ -74,6 +74,7 @@ export function readSavedIndex(text: string, root: string): { entries: LoadedEnt
  */
 export async function loadSavedIndex(statePath: string, root: string, onEvent: EventSink): Promise<{ files: FileTable<LoadedEntry>; folder: FolderIdentity | null }> {
   const files = new FileTable<LoadedEntry>()
+  await removeLeftoverTemps(statePath)
   let text: string
   try {
     text = await readFile(statePath, 'utf8')

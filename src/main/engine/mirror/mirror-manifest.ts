@@ -4,7 +4,7 @@
 import { FileTree } from '../folder/file-tree'
 import { lstat, mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { writeFileAtomic } from '../folder/atomic-write'
+import { removeLeftoverTemps, writeFileAtomic } from '../folder/atomic-write'
 
 export interface MirroredFile {
   version: string
@@ -57,6 +57,7 @@ export class MirrorManifest {
 
   async load(): Promise<void> {
     let saved: Record<string, MirroredFile> = {}
+    await removeLeftoverTemps(this.file)
     try {
       const data = JSON.parse(await readFile(this.file, 'utf8')) as Partial<SavedManifest> | null
       // One of SHA-256 versions (before protocol 5) names no version a peer announces now: the
