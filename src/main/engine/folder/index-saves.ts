@@ -11,7 +11,7 @@ const SAVE_AT_LEAST_EVERY_MS = 5000
 
 export class IndexSaves {
   private timer: NodeJS.Timeout | null = null
-  /** When the index last changed, and its oldest change not saved yet. */
+  /** When the index last changed, and its oldest change not saved yet (a monotonic clock: a clock set back must not put saves off). */
   private lastChange = 0
   private firstUnsaved = 0
 
@@ -20,7 +20,7 @@ export class IndexSaves {
 
   /** The index changed: a save is due. */
   changed(): void {
-    this.lastChange = Date.now()
+    this.lastChange = performance.now()
     if (this.timer) return
     this.firstUnsaved = this.lastChange
     this.arm(SAVE_DELAY_MS)
@@ -36,7 +36,7 @@ export class IndexSaves {
 
   private arm(ms: number): void {
     this.timer = setTimeout(() => {
-      const wait = Math.min(this.lastChange + SAVE_DELAY_MS, this.firstUnsaved + SAVE_AT_LEAST_EVERY_MS) - Date.now()
+      const wait = Math.min(this.lastChange + SAVE_DELAY_MS, this.firstUnsaved + SAVE_AT_LEAST_EVERY_MS) - performance.now()
       if (wait > 0) return this.arm(wait)
       this.timer = null
       this.save()

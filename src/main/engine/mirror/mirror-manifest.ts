@@ -121,9 +121,9 @@ export class MirrorManifest {
     await this.saving
   }
 
-  /** Costs one clock read per change; the one timer re-arms itself until a save is due. */
+  /** Costs one clock read per change (monotonic: a clock set back must not put saves off); the one timer re-arms itself until a save is due. */
   private scheduleSave(): void {
-    this.lastChange = Date.now()
+    this.lastChange = performance.now()
     if (this.saveTimer) return
     this.firstUnsaved = this.lastChange
     this.armSave(SAVE_QUIET_MS)
@@ -131,7 +131,7 @@ export class MirrorManifest {
 
   private armSave(ms: number): void {
     this.saveTimer = setTimeout(() => {
-      const wait = saveDueIn(Date.now(), this.firstUnsaved, this.lastChange)
+      const wait = saveDueIn(performance.now(), this.firstUnsaved, this.lastChange)
       if (wait > 0) return this.armSave(wait)
       this.saveTimer = null
       this.saving = this.saving.then(() => this.save()).catch(() => {})
