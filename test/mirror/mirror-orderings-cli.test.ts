@@ -1,0 +1,51 @@
+// Orderings on the receiving side that a long-running mirror meets: a change pushed while an
+// earlier one is still being applied. A real CLI receiver and a hand-written peer that pushes.
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { killAll } from '../helpers/cli'
+import { FakePeer, type FakeFile } from '../helpers/fake-peer'
+import { startClient, startServer, type Client } from '../helpers/mirror-clients'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+import { mirrorOf, sha256, treeOf } from '../helpers/tree'
+
+const fakes: FakePeer[] = []
+afterEach(async () => {
+  killAll()
+  for (const fake of fakes.splice(0)) await fake.stop()
+  removeTempDirs()
+})
+
+const mirrored = (files: FakeFile[]) => Object.fromEntries(files.map((f) => [f.path, sha256(f.content).toString('hex')]))
+
+/** A fake peer sharing `files` (the array it serves from: change it to change the peer), and a receiver mirroring it. */
+async function fakePeerAndReceiver(files: FakeFile[], ...extra: string[]): Promise<{ peer: FakePeer; mirror: string; receiver: Client }> {
+  const serverPort = await startServer()
+  const peer = new FakePeer(files)
+  fakes.push(peer)
+  const peerPort = await peer.start()
+  await peer.register(serverPort)
+  const receiver = await startClient(serverPort, tempDir('receiver-'), ...extra)
+  return { peer, mirror: mirrorOf(receiver.dir, peerPort), receiver }
+}
+
+describe('a change pushed while an earlier one is being applied', () => {
+  it('a file the peer puts back while its deletion is still being applied stays in the mirror', { timeout: 90_000 }, async () => {
+    const doomed = Array.from({ length: 1500 }, (_, i) => ({ path: `gone/f${i}.txt`, content: Buffer.from(`file ${i}\n`) }))
+    const back = { path: 'back.txt', content: Buffer.from('deleted, then put back as it was\n') }
+    const files: FakeFile[] = [...doomed, back]
+    // No mass-delete hold: the deletions are applied, one after another.
+    const { peer, mirror, receiver } = await fakePeerAndReceiver(files, '--max-delete-percent', '100')
+    await receiver.cli.waitFor('peer-synced', { files: doomed.length + 1 }, 60_000)
+
+    // Everything deleted at the peer, back.txt last; then back.txt put back, unchanged, while the
+    // receiver is still removing the others.
+    files.splice(0, files.length, back)
+    peer.push([...doomed, back].map((f) => ({ op: 'delete' as const, path: f.path })))
+    await receiver.cli.until(() => !existsSync(path.join(mirror, 'gone', 'f0.txt')), 15_000, 'the deletions under way')
+    peer.push([{ op: 'upsert', ...peer.entryOf(back) }])
+
+    await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 2, 30_000, 'the mirror synced again with back.txt')
+    expect(treeOf(mirror)).toEqual(mirrored([back]))
+  })
+})
