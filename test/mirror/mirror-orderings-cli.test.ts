@@ -48,4 +48,23 @@ describe('a change pushed while an earlier one is being applied', () => {
     await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 2, 30_000, 'the mirror synced again with back.txt')
     expect(treeOf(mirror)).toEqual(mirrored([back]))
   })
+
+  it('files the peer copies back while their move is still being applied stay at both places', { timeout: 90_000 }, async () => {
+    const moved = Array.from({ length: 1500 }, (_, i) => ({ path: `src/f${i}.txt`, content: Buffer.from(`file ${i}\n`) }))
+    const files: FakeFile[] = [...moved]
+    const { peer, mirror, receiver } = await fakePeerAndReceiver(files)
+    await receiver.cli.waitFor('peer-synced', { files: moved.length }, 60_000)
+
+    // src moved to dst (one batch: its deletions and the same contents at the new paths), then
+    // copied back while the receiver is still moving its files.
+    const copies = moved.map((f) => ({ path: f.path.replace('src/', 'dst/'), content: f.content }))
+    files.splice(0, files.length, ...copies)
+    peer.push([...moved.map((f) => ({ op: 'delete' as const, path: f.path })), ...copies.map((f) => ({ op: 'upsert' as const, ...peer.entryOf(f) }))])
+    await receiver.cli.until(() => existsSync(path.join(mirror, 'dst', 'f0.txt')), 15_000, 'the moves under way')
+    files.push(...moved)
+    peer.push(moved.map((f) => ({ op: 'upsert' as const, ...peer.entryOf(f) })))
+
+    await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 2, 30_000, 'the mirror synced again with both folders')
+    expect(treeOf(mirror)).toEqual(mirrored([...moved, ...copies]))
+  })
 })
