@@ -111,8 +111,23 @@ export class JobResults {
       state.paths.refuse(job.path, job.version)
       await this.options.files.removeFoldersMadeFor(state, job.path)
     }
-    if (!current) return
+    if (!current) {
+      if (result.kind === 'file' && result.ok && result.outcome !== 'up-to-date') await this.placedLate(state, job.path, result.version)
+      return
+    }
     await this.options.consider(state, state.generation, job.path)
+    this.options.checkSynced(state)
+  }
+
+  /**
+   * A job of an earlier generation (the peer left and came back, or was paused and resumed, while
+   * it ran) placed `version` at `rel`: the list since may want another there, or none, and may
+   * have been weighed against the mirror already. Its own job under way, if any, decides instead.
+   */
+  private async placedLate(state: PeerState, rel: string, version: string): Promise<void> {
+    if (!state.online || !state.remote || state.paths.isPending(rel)) return
+    if (state.remote.get(rel)?.version !== version) state.synced = false
+    await this.options.consider(state, state.generation, rel)
     this.options.checkSynced(state)
   }
 
