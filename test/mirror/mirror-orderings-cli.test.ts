@@ -8,6 +8,7 @@ import { FakePeer, type FakeFile } from '../helpers/fake-peer'
 import { startClient, startServer, type Client } from '../helpers/mirror-clients'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 import { mirrorOf, sha256, treeOf } from '../helpers/tree'
+import { writeThroughMmap } from '../helpers/mmap'
 
 const fakes: FakePeer[] = []
 afterEach(async () => {
@@ -66,5 +67,27 @@ describe('a change pushed while an earlier one is being applied', () => {
 
     await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 2, 30_000, 'the mirror synced again with both folders')
     expect(treeOf(mirror)).toEqual(mirrored([...moved, ...copies]))
+  })
+})
+
+describe('a move at the peer that reaches the mirror as a deletion, then a new file', () => {
+  it('does not bring back, under the new name, a mirror file changed on disk since it was placed', { timeout: 60_000 }, async () => {
+    const a = { path: 'a.txt', content: Buffer.from('as the peer wrote it\n') }
+    const files: FakeFile[] = [a]
+    const { peer, mirror, receiver } = await fakePeerAndReceiver(files)
+    await receiver.cli.waitFor('peer-synced', { files: 1 }, 30_000)
+    // Changed in the mirror where no watch sees it (the whole look comes only every 10 minutes).
+    writeThroughMmap(path.join(mirror, 'a.txt'), 'CHANGED')
+
+    // The peer renames a.txt to b.txt; the deletion comes alone and is applied before the new file is announced.
+    const b = { path: 'b.txt', content: a.content }
+    files.splice(0, files.length, b)
+    peer.push([{ op: 'delete', path: 'a.txt' }])
+    await receiver.cli.waitFor('file-removed', { path: 'a.txt' }, 15_000)
+    peer.push([{ op: 'upsert', ...peer.entryOf(b) }])
+
+    await receiver.cli.waitFor('file-synced', { path: 'b.txt' }, 15_000)
+    await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 2, 15_000, 'synced again')
+    expect(treeOf(mirror)).toEqual(mirrored([b]))
   })
 })
