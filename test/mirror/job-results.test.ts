@@ -119,6 +119,17 @@ describe('JobResults: a file placed by a job of an earlier generation', () => {
     expect(s.state.synced).toBe(synced)
   })
 
+  it('newer than the job asked for, marks nothing outrun in the new generation: its list is the news now', async () => {
+    const s = setup()
+    stateOnline(s.state, endpoint)
+    const job = await running(s, 'a.bin', V1)
+    backWithList(s.state, [{ path: 'a.bin', version: V1, size: 2 * MiB }])
+    await s.results.onDone(job, placedAs(V2))
+    expect(s.state.paths.of('a.bin').outrun).toBeUndefined()
+    expect(s.considered).toEqual([{ rel: 'a.bin', generation: s.state.generation }])
+    expect(s.state.synced).toBe(false)
+  })
+
   it('is left to the job the new generation has under way for the path', async () => {
     const s = setup()
     stateOnline(s.state, endpoint)

@@ -67,7 +67,8 @@ export class JobResults {
       state.paths.forget(job.path, 'attempts')
       // The peer answered with content newer than it announced: the mirror holds that now, and
       // asking for the announced version again would bring the same reply until it announces.
-      if (result.version !== job.version) state.paths.outrun(job.path, job.version)
+      // (A list since, of a later generation, is newer than both: nothing is outrun by it.)
+      if (current && result.version !== job.version) state.paths.outrun(job.path, job.version)
       // Whatever the generation, the file is on disk now: the manifest must say so.
       if (result.outcome !== 'up-to-date') {
         state.manifest.set(job.path, result.version, result.size, result.mtimeMs)
