@@ -1,7 +1,7 @@
 // A file pulled block by block and kept between tries (engine/blocks/partial-file.ts), over real
 // files: it resumes with exactly the blocks whose bytes still hash right, is cut to its size on
 // finish, never lands outside its mirror folder, and is swept once a day old.
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -264,6 +264,33 @@ describe('a partial file', () => {
     ['a list one hash short', (c: Content) => new PartialFile(folder, 'f', c.version, { ...c.list, hashes: c.list.hashes.subarray(32) }), /has 3 block hashes, not 2/],
   ])('is not made for %s', (_name, make, message) => {
     expect(() => make(contentOf(300 * KiB))).toThrow(message)
+  })
+})
+
+describe('two tries of one version at once (a peer that left and came back while the first still ran)', () => {
+  it('the one that loses writes no record into the file the other renamed into place, and cannot finish it again', async () => {
+    const content = contentOf(16 * MiB)
+    const first = new PartialFile(folder, 'big', content.version, content.list)
+    const second = new PartialFile(folder, 'big', content.version, content.list)
+    await first.open()
+    await second.open()
+    await put(first, content, range(0, first.blocks))
+    renameSync(await first.finish(), first.target)
+    // The second goes on where it is: enough blocks for its record to be written, then it gives up.
+    await put(second, content, range(0, 40))
+    await second.abandon()
+    expect(statSync(first.target).size).toBe(content.list.size)
+    expect(readFileSync(first.target).equals(content.bytes)).toBe(true)
+
+    const third = new PartialFile(folder, 'big', content.version, content.list)
+    const fourth = new PartialFile(folder, 'big', content.version, content.list)
+    await third.open()
+    await fourth.open()
+    await put(third, content, range(0, third.blocks))
+    await put(fourth, content, range(0, fourth.blocks))
+    renameSync(await third.finish(), third.target)
+    await expect(fourth.finish()).rejects.toThrow('renamed away')
+    expect(readFileSync(third.target).equals(content.bytes)).toBe(true)
   })
 })
 

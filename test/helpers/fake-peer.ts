@@ -77,12 +77,12 @@ export class FakePeer {
   }
 
   entries(): FileEntry[] {
-    return this.files.map((f) => ({
-      path: f.path,
-      version: f.announce?.version ?? contentVersion(f.content),
-      size: f.announce?.size ?? f.content.length,
-      snapshot: false,
-    }))
+    return this.files.map((f) => this.entryOf(f))
+  }
+
+  /** What the list says of one file. */
+  entryOf(f: FakeFile): FileEntry {
+    return { path: f.path, version: f.announce?.version ?? contentVersion(f.content), size: f.announce?.size ?? f.content.length, snapshot: false }
   }
 
   async start(): Promise<number> {
@@ -118,6 +118,11 @@ export class FakePeer {
       if (reannounce) socket.write(encodeMessage({ type: 'INDEX_CHANGED', changes: this.entries().map((e) => ({ op: 'upsert', ...e })) }))
       socket.write(encodeMessage({ type: 'FOLDER_STATE', present }))
     }
+  }
+
+  /** Pushes `changes` to every subscriber (INDEX_CHANGED), as a folder server does when its files change. */
+  push(changes: IndexChange[]): void {
+    for (const socket of this.subscribers) socket.write(encodeMessage({ type: 'INDEX_CHANGED', changes }))
   }
 
   /** Cuts every subscription: the peer subscribes again, as after a lost connection. */
@@ -183,7 +188,7 @@ export class FakePeer {
               const file = this.files.find((f) => f.path === wanted.path)
               if (!file) return { status: 'not-found' }
               if (file.content.length > BATCH_FILE_BYTES) return { status: 'too-large' }
-              const entry = this.entries().find((e) => e.path === file.path)!
+              const entry = this.entryOf(file)
               return { status: 'content', version: entry.version, data: file.content }
             })
             const replies = this.options.filesReply?.(records) ?? [{ type: 'FILES', last: true, records }]
@@ -202,7 +207,7 @@ export class FakePeer {
               send({ type: 'FILE_NOT_FOUND', path: message.path })
               break
             }
-            const entry = this.entries().find((e) => e.path === file.path)!
+            const entry = this.entryOf(file)
             send({ type: 'FILE_SIZE', path: file.path, version: entry.version, size: entry.size })
             outbox.data(pieces(file.content, this.options.trickle?.chunkBytes ?? FILE_CHUNK_BYTES))
             break
@@ -222,7 +227,7 @@ export class FakePeer {
 
   /** A block list (claiming the announced version), or a run of blocks as the content has them. */
   private sendBlocks(file: FakeFile, message: MessageOf<'GET_BLOCK_LIST'> | MessageOf<'GET_BLOCKS'>, send: (m: Message) => void, outbox: Outbox): void {
-    const entry = this.entries().find((e) => e.path === file.path)!
+    const entry = this.entryOf(file)
     const { blockSize, hashes } = versionOf(file.content)
     if (message.type === 'GET_BLOCK_LIST') {
       for (const frame of blockListFrames(file.path, { version: entry.version, size: file.content.length, blockSize, hashes })) send(frame)

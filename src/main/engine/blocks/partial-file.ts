@@ -11,7 +11,7 @@
 // finish drops it with the same truncate that sets the size.
 // It hashes (the list, recorded blocks): loadBlockHash() must have resolved in the calling thread.
 import { constants, statSync } from 'node:fs'
-import { open, rm, type FileHandle } from 'node:fs/promises'
+import { lstat, open, rm, type FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { identityOf } from '../folder/folder-identity'
 import { InsideFolder } from '../folder/open-inside'
@@ -185,6 +185,8 @@ export class PartialFile {
     const handle = this.opened()
     if (this.verifiedBlocks !== this.count) throw new Error(`${this.rel}: ${this.count - this.verifiedBlocks} of ${this.count} blocks are not verified yet`)
     await this.recording
+    // Another try of this version finished first: its file is in place, and this one is not ours to cut or rename.
+    if (!(await this.stillNamed(handle))) throw new PeerSessionError('partial-gone', `the partial of ${this.rel} was renamed away by another try of the same version`, true)
     this.state = 'finished'
     this.handle = null
     try {
@@ -218,6 +220,15 @@ export class PartialFile {
     } finally {
       await rm(this.path, { force: true })
     }
+  }
+
+  /**
+   * Whether the partial's name still leads to the file `handle` has open. Two tries of one version
+   * can be under way at once (a job of a peer that left and came back, still running), and share it.
+   */
+  private async stillNamed(handle: FileHandle): Promise<boolean> {
+    const [open, named] = await Promise.all([handle.stat(), lstat(this.path).catch(() => null)])
+    return named !== null && named.ino === open.ino && named.dev === open.dev
   }
 
   private opened(): FileHandle {
@@ -318,6 +329,8 @@ export class PartialFile {
   private writeRecord(): Promise<void> {
     const next = this.recording.then(async () => {
       const handle = this.opened()
+      // Renamed into place by another try of the same version: a record there would be bytes past the file's end.
+      if (!(await this.stillNamed(handle))) return
       const body = this.recordBody(this.verified)
       const record = Buffer.concat([body, blockHash(body).subarray(0, RECORD_CHECK_BYTES)])
       this.unrecordedBytes = 0

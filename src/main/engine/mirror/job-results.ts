@@ -67,7 +67,8 @@ export class JobResults {
       state.paths.forget(job.path, 'attempts')
       // The peer answered with content newer than it announced: the mirror holds that now, and
       // asking for the announced version again would bring the same reply until it announces.
-      if (result.version !== job.version) state.paths.outrun(job.path, job.version)
+      // (A list since, of a later generation, is newer than both: nothing is outrun by it.)
+      if (current && result.version !== job.version) state.paths.outrun(job.path, job.version)
       // Whatever the generation, the file is on disk now: the manifest must say so.
       if (result.outcome !== 'up-to-date') {
         state.manifest.set(job.path, result.version, result.size, result.mtimeMs)
@@ -111,8 +112,23 @@ export class JobResults {
       state.paths.refuse(job.path, job.version)
       await this.options.files.removeFoldersMadeFor(state, job.path)
     }
-    if (!current) return
+    if (!current) {
+      if (result.kind === 'file' && result.ok && result.outcome !== 'up-to-date') await this.placedLate(state, job.path, result.version)
+      return
+    }
     await this.options.consider(state, state.generation, job.path)
+    this.options.checkSynced(state)
+  }
+
+  /**
+   * A job of an earlier generation (the peer left and came back, or was paused and resumed, while
+   * it ran) placed `version` at `rel`: the list since may want another there, or none, and may
+   * have been weighed against the mirror already. Its own job under way, if any, decides instead.
+   */
+  private async placedLate(state: PeerState, rel: string, version: string): Promise<void> {
+    if (!state.online || !state.remote || state.paths.isPending(rel)) return
+    if (state.remote.get(rel)?.version !== version) state.synced = false
+    await this.options.consider(state, state.generation, rel)
     this.options.checkSynced(state)
   }
 

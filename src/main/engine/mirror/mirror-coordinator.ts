@@ -133,6 +133,7 @@ export class MirrorCoordinator {
       files: this.files,
       who: (id) => this.knownPeers().find((known) => known.id === id),
       checkSynced: (state) => this.checkSynced(state),
+      consider: (state, generation, rel) => this.consider(state, generation, rel),
     })
     this.repairs = new MirrorRepair({
       tasks: this.tasks,

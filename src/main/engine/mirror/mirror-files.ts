@@ -103,7 +103,9 @@ export class MirrorFiles {
     // into the history at once; held 10 s in the recycler too, in case a move follows.
     if (entry && clearWay(where.path, mirror.ref.folder)) {
       const kept = this.history.enabled ? this.history.link(path.basename(mirror.ref.folder), mirror.ref.key, rel, where.path, entry.version, 'deleted') : null
-      if (entry.size > 0) await this.recycler.keep(where.path, entry.version, kept === null ? undefined : `${path.basename(mirror.ref.folder)}/${kept}`)
+      // Only bytes still as placed are that version: a file changed where no watch saw it (a write
+      // through a memory mapping, the peer away) would come back under a move's new name as that version.
+      if (entry.size > 0 && asPlaced(where.path, entry)) await this.recycler.keep(where.path, entry.version, kept === null ? undefined : `${path.basename(mirror.ref.folder)}/${kept}`)
     }
     // A folder standing at the path stays: it may hold what the peer has there now.
     await removeFromMirror(where.path, mirror.ref.folder).catch(() => {})
@@ -206,4 +208,10 @@ export class MirrorFiles {
     const mtimeMs = lstatSync(abs, { throwIfNoEntry: false })?.mtimeMs ?? 0
     return mtimeMs >= this.startedAt || isYoungPartial(name, mtimeMs, Date.now())
   }
+}
+
+/** Whether the file at `file` is as the manifest says it was placed (size and mtime). */
+function asPlaced(file: string, entry: { size: number; mtimeMs: number }): boolean {
+  const stats = lstatOrWhy(file)
+  return typeof stats === 'object' && stats.isFile() && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs
 }

@@ -17,6 +17,8 @@ export interface PeerDeletionsOptions {
   /** The device with that ID (hex) as the user knows it, for the confirm's event. */
   who: (id: string) => KnownPeer | undefined
   checkSynced: (state: PeerState) => void
+  /** Acts on what reconcile.ts decides for `rel` (the coordinator's consider). */
+  consider: (state: PeerState, generation: number, rel: string) => Promise<void>
 }
 
 export class PeerDeletions {
@@ -51,12 +53,24 @@ export class PeerDeletions {
     try {
       for (const rel of rels) {
         if (held?.has(rel)) continue
-        await this.options.files.removeLocal(state, rel)
+        await this.removeUnlisted(state, rel)
         if (applying.delete(rel)) state.deleting--
       }
     } finally {
       state.deleting -= applying.size
     }
+  }
+
+  /**
+   * Removes `rel` unless the peer lists it again or a job for it is under way (whose result then
+   * decides): removals of a burst take turns, and a push may put a file back between them. One
+   * listed again while it was being removed is brought back (out of the recycler). True: removed.
+   */
+  private async removeUnlisted(state: PeerState, rel: string): Promise<boolean> {
+    if (state.remote?.has(rel) || state.paths.isPending(rel)) return false
+    await this.options.files.removeLocal(state, rel)
+    if (state.remote?.has(rel)) await this.options.consider(state, state.generation, rel)
+    return true
   }
 
   /** The peer has `rel` again: it is no longer a held deletion. True when that cleared the hold. */
@@ -77,11 +91,7 @@ export class PeerDeletions {
     this.options.onEvent({ type: 'mass-delete-cleared', ...(who?.endpoint === undefined ? {} : { peer: who.endpoint }), id: who?.idText, name: who?.name, confirmed: true })
     if (!state || !remote) return { ok: true, message: `confirmed; ${peer} is not mirrored now: its ${paths.length} deletions are applied when its list arrives` }
     let applied = 0
-    for (const rel of paths) {
-      if (remote.has(rel) || state.paths.isPending(rel) || !state.manifest.files.has(rel)) continue
-      await this.options.files.removeLocal(state, rel)
-      applied++
-    }
+    for (const rel of paths) if (state.manifest.files.has(rel) && (await this.removeUnlisted(state, rel))) applied++
     this.options.checkSynced(state)
     return { ok: true, message: `applied ${applied} deletions of ${peer}${this.options.files.history.enabled ? '; the files are in the mirror history' : ''}` }
   }

@@ -247,9 +247,12 @@ export class PeerFeed {
       const want = state.remote.get(rel)
       if (!want || state.manifest.files.get(rel)?.version === want.version || state.paths.isPending(rel)) continue
       const from = deletedByVersion.get(want.version)?.pop()
-      if (from && (await this.options.files.renameLocal(state, from, rel))) {
+      // Moves take turns: a push between them may have put `from` back, and then it stays (`rel` is copied from it).
+      if (from && !state.remote?.has(from) && (await this.options.files.renameLocal(state, from, rel))) {
         deleted.delete(from)
         state.gathering.remove(from)
+        // Put back while it was moving: brought again (copied from where it went).
+        if (state.remote?.has(from)) await this.options.consider(state, generation, from)
       }
     }
     for (const rel of upserts) await this.options.consider(state, generation, rel)

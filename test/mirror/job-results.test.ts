@@ -1,0 +1,156 @@
+// JobResults (mirror/job-results.ts): what a worker's answer does to a peer's record, over a real
+// JobDispatch, manifest, path records and mirror files; what the coordinator is asked to
+// consider again is collected.
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { EngineEvent } from '../../src/shared/events'
+import { DeletionGatherer } from '../../src/main/engine/mirror/deletion-gatherer'
+import { JobDispatch } from '../../src/main/engine/mirror/job-dispatch'
+import { JobResults } from '../../src/main/engine/mirror/job-results'
+import type { FileJob, JobResult, ListEntry } from '../../src/main/engine/mirror/jobs'
+import { LocalWrites } from '../../src/main/engine/mirror/local-writes'
+import { MirrorFiles } from '../../src/main/engine/mirror/mirror-files'
+import { MirrorManifest } from '../../src/main/engine/mirror/mirror-manifest'
+import { MirrorTasks } from '../../src/main/engine/mirror/mirror-tasks'
+import { PathRecords } from '../../src/main/engine/mirror/path-records'
+import { stateOffline, stateOnline, type PeerState } from '../../src/main/engine/mirror/peer-state'
+import { Reachability } from '../../src/main/engine/mirror/reachability'
+import { RunJobs } from '../../src/main/engine/mirror/run-jobs'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+
+const endpoint = { ip: '127.0.0.1', port: 40010 }
+const V1 = '11'.repeat(32)
+const V2 = '22'.repeat(32)
+const V3 = '33'.repeat(32)
+const MiB = 1024 * 1024
+
+const manifests: MirrorManifest[] = []
+afterEach(async () => {
+  for (const manifest of manifests.splice(0)) await manifest.flush()
+  removeTempDirs()
+})
+
+function peerState(): PeerState {
+  const folder = tempDir('mirror-')
+  const manifest = new MirrorManifest(folder, path.join(tempDir('state-'), 'manifest.json'))
+  manifests.push(manifest)
+  return {
+    ref: { ...endpoint, id: 'cd'.repeat(32), key: `${endpoint.ip}:${endpoint.port}`, folder },
+    endpoint,
+    idText: 'PEER',
+    name: 'peer',
+    online: false,
+    generation: 0,
+    manifest,
+    ready: Promise.resolve(),
+    remote: null,
+    listPending: false,
+    control: null,
+    incoming: null,
+    paths: new PathRecords(),
+    synced: false,
+    folderAway: false,
+    deleting: 0,
+    gathering: new DeletionGatherer(() => {}),
+    guard: null,
+    reach: new Reachability(),
+    badLists: new Reachability(),
+    probeDisk: false,
+  }
+}
+
+function setup() {
+  const state = peerState()
+  const events: EngineEvent[] = []
+  const considered: Array<{ rel: string; generation: number }> = []
+  const jobs = new JobDispatch(8, () => {})
+  const tasks = new MirrorTasks((event) => events.push(event))
+  const results = new JobResults({
+    tasks,
+    onEvent: (event) => events.push(event),
+    jobs,
+    files: new MirrorFiles({ stateDir: tempDir('dbs-state-'), onEvent: () => {}, problem: () => {}, mirrors: () => [state] }),
+    writes: new LocalWrites<PeerState>({ report: () => {}, retry: () => {}, toCome: () => 0 }),
+    touch: () => {},
+    peer: (id) => (id === state.ref.id ? state : undefined),
+    consider: (_state, generation, rel) => {
+      considered.push({ rel, generation })
+      return Promise.resolve()
+    },
+    checkSynced: () => {},
+    runs: new RunJobs({ produce: () => Promise.resolve(), generationOf: () => undefined, tell: () => false, remove: () => {} }),
+  })
+  return { state, events, considered, jobs, results }
+}
+
+/** A job for `rel` queued in the peer's current generation and taken by a worker. */
+async function running(s: ReturnType<typeof setup>, rel: string, version: string): Promise<FileJob> {
+  const job: FileJob = { kind: 'file', id: 0, peer: s.state.ref, path: rel, version, size: 2 * MiB, have: null, reuseFrom: null }
+  s.state.paths.setPending(rel, version)
+  await s.jobs.produce(s.state.generation, job)
+  const taken = s.jobs.ring.take()!
+  expect(s.jobs.accept(taken, s.state.generation)).toBe(true)
+  return job
+}
+
+const placedAs = (version: string): JobResult => ({ kind: 'file', ok: true, outcome: 'reused', version, size: 2 * MiB, transferred: 0, mtimeMs: 1000 })
+
+/** The peer left (or was paused) and is back, its new list known (`remote`) and its mirror called synced. */
+function backWithList(state: PeerState, remote: ListEntry[]): void {
+  stateOffline(state)
+  stateOnline(state, endpoint)
+  state.remote = new Map(remote.map((entry) => [entry.path, entry]))
+  state.synced = true
+}
+
+describe('JobResults: a file placed by a job of an earlier generation', () => {
+  it.each([
+    { case: 'the peer lists a newer version now', remote: [{ path: 'a.bin', version: V3, size: 2 * MiB }], synced: false },
+    { case: 'the peer deleted it meanwhile', remote: [], synced: false },
+    { case: 'the peer lists what was placed', remote: [{ path: 'a.bin', version: V2, size: 2 * MiB }], synced: true },
+  ])('is on record, and weighed against the list that came since: $case', async ({ remote, synced }) => {
+    const s = setup()
+    stateOnline(s.state, endpoint)
+    const job = await running(s, 'a.bin', V2)
+    backWithList(s.state, remote)
+    await s.results.onDone(job, placedAs(V2))
+    expect(s.state.manifest.files.get('a.bin')?.version).toBe(V2)
+    expect(s.considered).toEqual([{ rel: 'a.bin', generation: s.state.generation }])
+    expect(s.state.synced).toBe(synced)
+  })
+
+  it('newer than the job asked for, marks nothing outrun in the new generation: its list is the news now', async () => {
+    const s = setup()
+    stateOnline(s.state, endpoint)
+    const job = await running(s, 'a.bin', V1)
+    backWithList(s.state, [{ path: 'a.bin', version: V1, size: 2 * MiB }])
+    await s.results.onDone(job, placedAs(V2))
+    expect(s.state.paths.of('a.bin').outrun).toBeUndefined()
+    expect(s.considered).toEqual([{ rel: 'a.bin', generation: s.state.generation }])
+    expect(s.state.synced).toBe(false)
+  })
+
+  it('is left to the job the new generation has under way for the path', async () => {
+    const s = setup()
+    stateOnline(s.state, endpoint)
+    const job = await running(s, 'a.bin', V2)
+    backWithList(s.state, [{ path: 'a.bin', version: V3, size: 2 * MiB }])
+    s.state.paths.setPending('a.bin', V3)
+    await s.results.onDone(job, placedAs(V2))
+    expect(s.state.manifest.files.get('a.bin')?.version).toBe(V2)
+    expect(s.considered).toEqual([])
+  })
+
+  it('waits for the list while the peer is away or its list is still coming', async () => {
+    const s = setup()
+    stateOnline(s.state, endpoint)
+    const first = await running(s, 'a.bin', V2)
+    const second = await running(s, 'b.bin', V1)
+    stateOffline(s.state)
+    await s.results.onDone(first, placedAs(V2))
+    stateOnline(s.state, endpoint)
+    await s.results.onDone(second, placedAs(V1))
+    expect([...s.state.manifest.files.keys()].sort()).toEqual(['a.bin', 'b.bin'])
+    expect(s.considered).toEqual([])
+  })
+})
