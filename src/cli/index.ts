@@ -131,14 +131,15 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 /**
- * A test knob (DEVELOPERS.md), read here and nowhere else: DBS_SNAPSHOT_AFTER_MS shortens how long
- * a file still growing is waited for before peers get it as a snapshot (SNAPSHOT_AFTER_MS).
+ * Test knobs (DEVELOPERS.md), read here and nowhere else: DBS_SNAPSHOT_AFTER_MS shortens how long
+ * a file still growing is waited for before peers get it as a snapshot (SNAPSHOT_AFTER_MS);
+ * DBS_PEER_STALL_MS, how long a peer may leave requests unanswered (DEFAULT_PEER_STALL_MS).
  */
-function snapshotAfterMs(): number | undefined {
-  const raw = process.env['DBS_SNAPSHOT_AFTER_MS']
+function testKnobMs(name: 'DBS_SNAPSHOT_AFTER_MS' | 'DBS_PEER_STALL_MS'): number | undefined {
+  const raw = process.env[name]
   if (raw === undefined || raw === '') return undefined
   const ms = Number(raw)
-  if (!Number.isSafeInteger(ms) || ms < 0) usageError(`DBS_SNAPSHOT_AFTER_MS: expected a whole number of milliseconds, got '${raw}'`)
+  if (!Number.isSafeInteger(ms) || ms < 0) usageError(`${name}: expected a whole number of milliseconds, got '${raw}'`)
   return ms
 }
 
@@ -287,7 +288,8 @@ program
         workers: opts.workers,
         bufferSlots: opts.buffer,
         rescanEveryMs: opts.rescan * 1000,
-        snapshotAfterMs: snapshotAfterMs(),
+        snapshotAfterMs: testKnobMs('DBS_SNAPSHOT_AFTER_MS'),
+        peerStallMs: testKnobMs('DBS_PEER_STALL_MS'),
         keepDays: opts.keepDays,
         massDelete: { percent: opts.maxDeletePercent, minFiles: opts.maxDeleteFiles },
         limitRateKiB: opts.limitRate,

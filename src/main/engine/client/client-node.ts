@@ -53,6 +53,8 @@ export interface ClientNodeOptions {
   rescanEveryMs?: number
   /** How long a file still growing is waited for before peers get it as a snapshot (SNAPSHOT_AFTER_MS; tests shorten it). */
   snapshotAfterMs?: number
+  /** How long a peer may leave requests unanswered before its connection is given up on (DEFAULT_PEER_STALL_MS; tests shorten it). */
+  peerStallMs?: number
   /** The bundled transfer worker's file: each bundler puts it somewhere else, so the host says where. */
   workerScript: string | URL
   onEvent?: EventSink
@@ -157,6 +159,7 @@ export class ClientNode {
       keepDays: this.options.keepDays,
       massDelete: this.options.massDelete,
       downloadRate: this.download.memory,
+      ...(this.options.peerStallMs !== undefined ? { peerStallMs: this.options.peerStallMs } : {}),
       onEvent: this.emit,
     })
     // Worker threads take a while to boot: they do so while the folder is indexed.

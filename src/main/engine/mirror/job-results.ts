@@ -13,6 +13,8 @@ import { WRITE_FAILED } from './write-failure'
 
 const MAX_ATTEMPTS = 5
 const RETRY_FIRST_MS = 200
+/** The same error about the same peer, said again within this long, is not said again. */
+const SAME_ERROR_QUIET_MS = 10_000
 
 export interface JobResultsOptions {
   tasks: MirrorTasks
@@ -32,7 +34,22 @@ export interface JobResultsOptions {
 }
 
 export class JobResults {
+  /** The last error said of each peer's jobs, by peer: a lost connection fails all its jobs with one. */
+  private readonly said = new Map<string, { text: string; at: number }>()
+
   constructor(private readonly options: JobResultsOptions) {}
+
+  /** Says a job's failure as an error once, not once per job that failed of the same cause. */
+  private report(peer: string, code: string, reason: string): void {
+    const text = `${code} ${reason}`
+    const now = Date.now()
+    const last = this.said.get(peer)
+    if (last && last.text === text && now - last.at < SAME_ERROR_QUIET_MS) return
+    // What is past its quiet time is of no more use: the map holds the peers failing now.
+    for (const [key, said] of this.said) if (now - said.at >= SAME_ERROR_QUIET_MS) this.said.delete(key)
+    this.said.set(peer, { text, at: now })
+    this.options.tasks.report(code, reason)
+  }
 
   onWorkerMessage(job: AnsweredJob, message: WorkerToMain): void {
     if (job.kind === 'run') {
@@ -104,7 +121,7 @@ export class JobResults {
       state.paths.setAttempts(job.path, attempts)
       // A peer that aborts because the file changed as it was read sends the new version next:
       // the transfer-failed line says so, and an error only once it keeps happening.
-      if (!again || result.code !== 'peer-aborted') this.options.tasks.report(result.code, result.reason)
+      if (!again || result.code !== 'peer-aborted') this.report(job.peer.key, result.code, result.reason)
       if (again) {
         this.retryFile(state, job, RETRY_FIRST_MS * 2 ** (attempts - 1))
         return

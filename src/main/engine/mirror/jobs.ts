@@ -150,6 +150,8 @@ export interface WorkerInit {
   name: string
   /** The download limit's shared memory (net/token-bucket.ts): every worker takes from it. */
   downloadRate?: SharedArrayBuffer
+  /** How long a peer may leave requests unanswered (DEFAULT_PEER_STALL_MS). */
+  peerStallMs?: number
 }
 
 export type WorkerToMain =

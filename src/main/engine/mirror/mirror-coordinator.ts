@@ -54,6 +54,8 @@ export interface MirrorOptions {
   massDelete?: MassDeleteLimits
   /** The download limit's shared memory (net/token-bucket.ts), handed to every worker thread. */
   downloadRate?: SharedArrayBuffer
+  /** How long a peer may leave requests unanswered (DEFAULT_PEER_STALL_MS). */
+  peerStallMs?: number
 }
 
 /** Where the engine keeps its own files inside the mirror folder (never a peer folder name). */
@@ -145,6 +147,7 @@ export class MirrorCoordinator {
       tasks: this.tasks,
       identity: options.identity,
       name: options.name,
+      ...(options.peerStallMs !== undefined ? { peerStallMs: options.peerStallMs } : {}),
       onEvent: options.onEvent,
       devices: this.devices,
       files: this.files,
@@ -196,6 +199,7 @@ export class MirrorCoordinator {
         keyPem: this.options.identity.keyPem,
         name: this.options.name,
         ...(this.options.downloadRate ? { downloadRate: this.options.downloadRate } : {}),
+        ...(this.options.peerStallMs !== undefined ? { peerStallMs: this.options.peerStallMs } : {}),
       },
       this.jobs.ring,
       {

@@ -24,6 +24,8 @@ export interface PeerFeedOptions {
   identity: TlsCredentials
   /** This device's name, sent in HELLO. */
   name: string
+  /** How long the peer may leave the list unanswered (DEFAULT_PEER_STALL_MS). */
+  peerStallMs?: number
   onEvent: EventSink
   devices: Pick<DeviceMirrors, 'has' | 'keep'>
   files: Pick<MirrorFiles, 'removeStrays' | 'renameLocal'>
@@ -47,7 +49,7 @@ export class PeerFeed {
     if (!this.options.tasks.live(state, generation)) return
     let session: PeerSession
     try {
-      session = await PeerSession.open(state.ref, this.options.identity, this.options.name)
+      session = await PeerSession.open(state.ref, this.options.identity, this.options.name, this.options.peerStallMs === undefined ? {} : { stallMs: this.options.peerStallMs })
     } catch (error) {
       if (error instanceof PeerSessionError && error.code === 'not-announced') {
         // It answered, and will know us once the registry has told it.

@@ -8,7 +8,7 @@ import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import { Connection, type CloseInfo } from '../net/connection'
 import { dialTls, type DialError, type TlsCredentials } from '../net/tls'
 import type { TokenBucket } from '../net/token-bucket'
-import { DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_QUEUE_BYTES } from '../defaults'
+import { DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_QUEUE_BYTES, DEFAULT_PEER_STALL_MS } from '../defaults'
 import { errorCodeName } from '../protocol/errors'
 import type { FileEntry, Message } from '../protocol/messages'
 
@@ -22,6 +22,9 @@ export class PeerSessionError extends Error {
     super(message)
   }
 }
+
+/** Looks per stall time at whether a peer with requests waiting has gone silent. */
+const STALL_LOOKS = 4
 
 interface PendingRequest {
   /** Takes each reply; returns true once the answer is complete. Throws to fail the session. */
@@ -38,16 +41,36 @@ export class PeerSession {
   /** Messages nobody asked for; once set (a subscription), INDEX_CHANGED and FOLDER_STATE come here even while a request waits. */
   onUnrequested: ((message: Message) => void) | null = null
 
+  /** When the peer last answered, or the wait for it last began or was ours (not reading). */
+  private heardAt = Date.now()
+  private readonly stallTimer: NodeJS.Timeout | null
+
   private constructor(
     readonly connection: Connection,
     readonly peer: string,
+    stallMs: number,
   ) {
     connection.on('message', (message) => this.route(message))
+    this.stallTimer = stallMs > 0 ? setInterval(() => this.lookForStall(stallMs), Math.min(stallMs / STALL_LOOKS, 5000)) : null
+    this.stallTimer?.unref()
     connection.on('close', (info) => {
       this.closed = info
+      if (this.stallTimer) clearInterval(this.stallTimer)
       const error = this.lostError(info)
       for (const request of this.pending.splice(0)) request.reject(error)
     })
+  }
+
+  /** Gives the connection up when requests wait and the peer has answered nothing for `stallMs` while we read. */
+  private lookForStall(stallMs: number): void {
+    const now = Date.now()
+    if (this.pending.length === 0 || this.connection.notReading) {
+      this.heardAt = now
+      return
+    }
+    const silentMs = now - this.heardAt
+    if (silentMs < stallMs) return
+    this.connection.abandon('peer-stalled', `answered nothing for ${Math.round(silentMs / 1000)} s while ${this.pending.length} requests waited`)
   }
 
   /**
@@ -61,7 +84,7 @@ export class PeerSession {
     peer: Endpoint & { id: string },
     credentials: TlsCredentials,
     name: string,
-    { allocateBody, readRate }: { allocateBody?: (length: number) => Buffer; readRate?: TokenBucket } = {},
+    { allocateBody, readRate, stallMs = DEFAULT_PEER_STALL_MS }: { allocateBody?: (length: number) => Buffer; readRate?: TokenBucket; stallMs?: number } = {},
   ): Promise<PeerSession> {
     const key = endpointKey(peer)
     let socket: TLSSocket
@@ -83,7 +106,7 @@ export class PeerSession {
       ...(allocateBody ? { allocateBody } : {}),
       ...(readRate ? { readRate } : {}),
     })
-    const session = new PeerSession(connection, key)
+    const session = new PeerSession(connection, key, stallMs)
     return new Promise((resolve, reject) => {
       const onEarlyClose = (info: CloseInfo): void => {
         // TLS 1.3: a peer that refuses us does so after our side thinks it is connected.
@@ -116,6 +139,8 @@ export class PeerSession {
   request(message: Message, onReply: (reply: Message) => boolean): Promise<void> {
     if (this.closed) return Promise.reject(this.lostError(this.closed))
     return new Promise((resolve, reject) => {
+      // A wait begins now: the silence before it was no request's.
+      if (this.pending.length === 0) this.heardAt = Date.now()
       this.pending.push({ onReply, resolve, reject })
       // Requests made in one turn (a batch of jobs) leave in one write.
       this.connection.coalesceUntilIdle()
@@ -148,6 +173,7 @@ export class PeerSession {
       this.onUnrequested?.(message)
       return
     }
+    this.heardAt = Date.now()
     let done: boolean
     try {
       done = head.onReply(message)
@@ -166,6 +192,7 @@ export class PeerSession {
   }
 
   private lostError(info: CloseInfo): PeerSessionError {
+    if (info.code === 'peer-stalled') return new PeerSessionError('peer-stalled', `${this.peer} ${info.message ?? 'stopped answering'}: its connection was given up on, and what it owes is asked again later`, true)
     return new PeerSessionError('connection-lost', `the connection to ${this.peer} ended (${info.message ?? info.reason})`, true)
   }
 }

@@ -57,7 +57,11 @@ function serveTransfers(init: WorkerInit): void {
       if (session?.isOpen) return session
       if (sessions.get(peer.key) !== existing) return sessionFor({ peer })
     }
-    const opening = PeerSession.open(peer, credentials, init.name, { allocateBody: hashWriter.pool.allocate, ...(readRate ? { readRate } : {}) })
+    const opening = PeerSession.open(peer, credentials, init.name, {
+      allocateBody: hashWriter.pool.allocate,
+      ...(readRate ? { readRate } : {}),
+      ...(init.peerStallMs !== undefined ? { stallMs: init.peerStallMs } : {}),
+    })
     sessions.set(peer.key, opening)
     opening.catch(() => sessions.get(peer.key) === opening && sessions.delete(peer.key))
     return opening

@@ -300,6 +300,21 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Batche
     this.endSoon()
   }
 
+  /** Ends the connection for a reason of the owner's (a peer that stopped answering), at once. */
+  abandon(code: string, message: string): void {
+    if (this.closeInfo) return
+    this.finish({ reason: 'timeout', code, message })
+    this.socket.destroy()
+  }
+
+  /**
+   * Whether this side is not reading now: reading held (a read limit, frames waiting for their
+   * turn) or the socket paused by an owner (writing behind it). The peer's silence then says nothing.
+   */
+  get notReading(): boolean {
+    return this.backlog !== null || this.socket.isPaused()
+  }
+
   private endSoon(): void {
     this.socket.end()
     // A peer that never reads must not keep the socket alive.

@@ -1,0 +1,51 @@
+// A peer that stops answering must not stall the mirroring of every other peer: its folder server
+// still takes requests (a hung disk under its folder) but never answers them. A real CLI receiver
+// with one transfer worker, a stalled hand-written peer and a healthy one. The wait before a
+// silent peer is given up on is shortened through DBS_PEER_STALL_MS (DEVELOPERS.md).
+import { afterEach, describe, expect, it } from 'vitest'
+import { killAll } from '../helpers/cli'
+import { FakePeer, type FakeFile } from '../helpers/fake-peer'
+import { startClient, startServer } from '../helpers/mirror-clients'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+import { mirrorOf, sha256, treeOf } from '../helpers/tree'
+
+const fakes: FakePeer[] = []
+afterEach(async () => {
+  killAll()
+  for (const fake of fakes.splice(0)) await fake.stop()
+  removeTempDirs()
+})
+
+const mirrored = (files: FakeFile[]) => Object.fromEntries(files.map((f) => [f.path, sha256(f.content).toString('hex')]))
+
+describe('a peer that stops answering', () => {
+  it("is given up on after a while of silence, and the other peers' files come meanwhile", { timeout: 90_000 }, async () => {
+    const serverPort = await startServer()
+    const stalledFiles = Array.from({ length: 200 }, (_, i) => ({ path: `stuck/f${i}.txt`, content: Buffer.from(`never sent ${i}\n`) }))
+    // Takes every GET_FILES and answers none (nor anything after it on that connection).
+    const stalled = new FakePeer(stalledFiles, { filesReply: () => [] })
+    fakes.push(stalled)
+    await stalled.start()
+    await stalled.register(serverPort)
+
+    process.env['DBS_PEER_STALL_MS'] = '1500'
+    const receiver = await startClient(serverPort, tempDir('receiver-'), '-w', '1', '-b', '4').finally(() => delete process.env['DBS_PEER_STALL_MS'])
+    await receiver.cli.until(() => stalled.requests.some((r) => r.message.type === 'GET_FILES'), 30_000, 'the stalled peer asked for its files')
+
+    const healthyFiles = Array.from({ length: 5 }, (_, i) => ({ path: `ok/f${i}.txt`, content: Buffer.from(`healthy ${i}\n`) }))
+    const healthy = new FakePeer(healthyFiles)
+    fakes.push(healthy)
+    const healthyPort = await healthy.start()
+    await healthy.register(serverPort)
+    await receiver.cli.until(() => Object.keys(treeOf(mirrorOf(receiver.dir, healthyPort))).length === healthyFiles.length, 45_000, "the healthy peer's files")
+    expect(treeOf(mirrorOf(receiver.dir, healthyPort))).toEqual(mirrored(healthyFiles))
+    // Said as an error once per silence, naming the peer, not once per file it owed (each of those
+    // has its transfer-failed line); the receiver keeps running and asks again later.
+    const said = receiver.cli.events.flatMap((e) => (e.type === 'error' && e.code === 'peer-stalled' ? [e.message] : []))
+    const failed = receiver.cli.events.filter((e) => e.type === 'transfer-failed' && e.peer.endsWith(`:${stalled.port}`))
+    expect(said.length).toBeGreaterThan(0)
+    expect(said.length).toBeLessThan(failed.length)
+    expect(said[0]).toContain(`127.0.0.1:${stalled.port}`)
+    expect(said[0]).toContain('answered nothing')
+  })
+})
