@@ -26,7 +26,38 @@ function utf8LongerThan(text: string, limit: number): boolean {
 
 /** Why `path` may not be used inside a shared folder or a mirror, or null when it may. */
 export function relativePathProblem(path: string): string | null {
-  if (isPlainPath(path)) return null
+  return plainRelativePath(path) ? null : pathProblem(path)
+}
+
+const SLASH = 0x2f
+const DOT = 0x2e
+
+/**
+ * One pass over the path that accepts only what every rule of pathProblem accepts (it runs for
+ * each path of every list, on both sides): a path it does not vouch for is judged by those rules.
+ * Names of at most a third of their byte limit in UTF-16 units cannot pass it in UTF-8.
+ */
+function plainRelativePath(path: string): boolean {
+  const length = path.length
+  if (length === 0 || length * 3 > MAX_PATH_BYTES) return false
+  let start = 0
+  for (let i = 0; i <= length; i++) {
+    const unit = i < length ? path.charCodeAt(i) : SLASH
+    if (unit === SLASH) {
+      const name = i - start
+      if (name === 0 || name * 3 > MAX_NAME_BYTES) return false
+      if (path.charCodeAt(start) === DOT && (name === 1 || (name === 2 && path.charCodeAt(start + 1) === DOT))) return false
+      start = i + 1
+    } else if (unit === 0 || unit === 0x5c || (unit === 0x3a && i === 1)) {
+      // NUL, a backslash, or a colon where a drive letter's would be.
+      return false
+    }
+  }
+  return true
+}
+
+/** The full rules, in the order their messages are chosen; exported for the test that holds the fast pass to them. */
+export function pathProblem(path: string): string | null {
   if (path.length === 0) return 'the path is empty'
   if (path.includes('\0')) return 'the path contains a NUL byte'
   if (path.startsWith('/')) return 'the path is absolute'
@@ -39,27 +70,6 @@ export function relativePathProblem(path: string): string | null {
     if (utf8LongerThan(name, MAX_NAME_BYTES)) return `a name in the path is longer than ${MAX_NAME_BYTES} bytes`
   }
   return null
-}
-
-/**
- * Whether `path` is a usual one that passes every check above, seen in one pass over its
- * characters: printable ASCII but `\\` and `:`, no empty, `.` or `..` name, no name or path too
- * long. Any other path gets the checks one by one, which name what is wrong.
- */
-function isPlainPath(path: string): boolean {
-  // In ASCII a character is a byte.
-  if (path.length === 0 || path.length > MAX_PATH_BYTES) return false
-  let start = 0
-  for (let i = 0; i <= path.length; i++) {
-    const c = i < path.length ? path.charCodeAt(i) : 0x2f
-    if (c === 0x2f) {
-      const length = i - start
-      if (length === 0 || length > MAX_NAME_BYTES) return false
-      if (path.charCodeAt(start) === 0x2e && (length === 1 || (length === 2 && path.charCodeAt(start + 1) === 0x2e))) return false
-      start = i + 1
-    } else if (c < 0x20 || c > 0x7e || c === 0x5c || c === 0x3a) return false
-  }
-  return true
 }
 
 /**

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { pathInMirror } from '../../src/main/engine/mirror/mirror-path'
-import { mirrorFolderName, relativePathProblem } from '../../src/shared/paths'
+import { mirrorFolderName, pathProblem, relativePathProblem } from '../../src/shared/paths'
 
 describe('relativePathProblem', () => {
   it('measures names and paths in UTF-8 bytes exactly as an encoder does', () => {
@@ -66,6 +66,21 @@ describe('relativePathProblem', () => {
     [`${'a/'.repeat(2049)}b`, 'longer than 4096'],
   ])('refuses %j (%s)', (p, why) => {
     expect(relativePathProblem(p)).toContain(why)
+  })
+
+  it('answers as the full rules do, whatever the path (its one-pass check vouches only for what they accept)', () => {
+    const name = fc.oneof(
+      fc.constantFrom('', '.', '..', '...', 'C:', 'c:x', ':', 'a:b', '\\', '\0', 'é', '日本', '🎉', 'x'.repeat(85), 'x'.repeat(86), 'é'.repeat(128), 'x'.repeat(256)),
+      fc.string({ maxLength: 8 }),
+      fc.string({ unit: 'binary', maxLength: 4 }),
+    )
+    const paths = fc.oneof(fc.array(name, { maxLength: 6 }).map((parts) => parts.join('/')), fc.constantFrom(`${'ab/'.repeat(1365)}x`, `${'ab/'.repeat(1366)}x`, `${'a/'.repeat(2049)}b`))
+    fc.assert(
+      fc.property(paths, (p) => {
+        expect(relativePathProblem(p)).toBe(pathProblem(p))
+      }),
+      { numRuns: Number(process.env.FC_RUNS ?? 5000) },
+    )
   })
 
   it('never lets an accepted path resolve outside the mirror', () => {

@@ -31,20 +31,32 @@ export function blockRange(size: number, blockSize: number, index: number): { of
 
 /** The header the version hash covers before the blocks' hashes. */
 export function versionHeader(size: number, blockSize: number, count: number): Buffer {
-  const header = Buffer.alloc(VERSION_TAG.length + 16)
-  VERSION_TAG.copy(header)
-  header.writeBigUInt64BE(BigInt(size), VERSION_TAG.length)
-  header.writeUInt32BE(blockSize, VERSION_TAG.length + 8)
-  header.writeUInt32BE(count, VERSION_TAG.length + 12)
-  return header
+  return writeVersionHeader(Buffer.alloc(VERSION_HEADER_BYTES), size, blockSize, count)
+}
+
+const VERSION_HEADER_BYTES = VERSION_TAG.length + 16
+
+/** Writes the header at the start of `into` (a size is below 2^53: two u32 make its u64, no BigInt). */
+function writeVersionHeader(into: Buffer, size: number, blockSize: number, count: number): Buffer {
+  VERSION_TAG.copy(into)
+  into.writeUInt32BE(Math.floor(size / 2 ** 32), VERSION_TAG.length)
+  into.writeUInt32BE(size >>> 0, VERSION_TAG.length + 4)
+  into.writeUInt32BE(blockSize, VERSION_TAG.length + 8)
+  into.writeUInt32BE(count, VERSION_TAG.length + 12)
+  return into
 }
 
 /** The version of a file: hashes are its blocks' hashes in order (none for an empty file). */
 export function fileVersion(size: number, blockSize: number, hashes: readonly Buffer[]): Buffer {
   const count = blockCount(size, blockSize)
   if (hashes.length !== count) throw new RangeError(`a file of ${size} bytes in blocks of ${blockSize} has ${count} blocks, not ${hashes.length}`)
-  for (const hash of hashes) if (hash.length !== BLOCK_HASH_BYTES) throw new RangeError(`a block hash is ${BLOCK_HASH_BYTES} bytes, not ${hash.length}`)
-  return blockHash(Buffer.concat([versionHeader(size, blockSize, count), ...hashes]))
+  // Header and hashes written into one buffer: no array of them spread into a concat per file.
+  const input = writeVersionHeader(Buffer.allocUnsafe(VERSION_HEADER_BYTES + count * BLOCK_HASH_BYTES), size, blockSize, count)
+  hashes.forEach((hash, i) => {
+    if (hash.length !== BLOCK_HASH_BYTES) throw new RangeError(`a block hash is ${BLOCK_HASH_BYTES} bytes, not ${hash.length}`)
+    hash.copy(input, VERSION_HEADER_BYTES + i * BLOCK_HASH_BYTES)
+  })
+  return blockHash(input)
 }
 
 /** Blocks and version of content held in memory (small files, tests, the worked example). */

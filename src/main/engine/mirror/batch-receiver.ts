@@ -69,20 +69,21 @@ export class BatchReceiver {
         return placed('up-to-date', job.have, job.size, target, 0)
       }
       case 'content':
-        return this.placeContent(job, record.version.toString('hex'), record.data)
+        return this.placeContent(job, record.version, record.data)
     }
   }
 
-  private placeContent(job: FileJob, version: string, data: Buffer): JobResult {
+  private placeContent(job: FileJob, named: Buffer, data: Buffer): JobResult {
+    const version = named.toString('hex')
     // One content has one size: the version the list named, with another size, is a lie.
     if (version === job.version && data.length !== job.size) {
       throw new PeerSessionError('size-mismatch', `${job.peer.key} sent ${data.length} bytes for ${job.path}, whose version it had announced with ${job.size}`, false)
     }
-    const actual = versionOfBytes(data).toString('hex')
-    if (actual !== version) {
+    const actual = versionOfBytes(data)
+    if (!actual.equals(named)) {
       throw new PeerSessionError(
         'hash-mismatch',
-        `${job.peer.key} sent bytes for ${job.path} whose version ${actual.slice(0, 12)}… is not the ${version.slice(0, 12)}… it announced`,
+        `${job.peer.key} sent bytes for ${job.path} whose version ${actual.toString('hex').slice(0, 12)}… is not the ${version.slice(0, 12)}… it announced`,
         false,
       )
     }

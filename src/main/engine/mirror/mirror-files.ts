@@ -137,13 +137,13 @@ export class MirrorFiles {
   }
 
   /** Brings a just-deleted file with this content back under its new name: a move, no transfer. */
-  async restoreRecycled(mirror: MirrorPlace, rel: string, want: ListEntry, target: string): Promise<boolean> {
+  restoreRecycled(mirror: MirrorPlace, rel: string, want: ListEntry, target: string): boolean {
     // A move, not a loss: what the history kept of the deletion goes.
     const tag = this.recycler.tagOf(want.version)
     const held = this.recycler.take(want.version)
-    const folderName = path.basename(mirror.ref.folder)
-    if (held && tag?.startsWith(`${folderName}/`)) this.history.drop(folderName, tag.slice(folderName.length + 1))
     if (!held) return false
+    const folderName = path.basename(mirror.ref.folder)
+    if (tag?.startsWith(`${folderName}/`)) this.history.drop(folderName, tag.slice(folderName.length + 1))
     let mtimeMs: number
     try {
       this.placeKeeping(mirror, rel, held, target)

@@ -37,8 +37,11 @@ export function saveDueIn(now: number, firstUnsaved: number, lastChange: number)
 export class MirrorManifest {
   /** By relative path; knows what lies below each folder (a folder removed by hand: see repair). */
   readonly files = new FileTree<MirroredFile>()
-  /** Paths by content, to find bytes already on disk (renames, copies) without a scan. */
-  private readonly byVersion = new Map<string, Set<string>>()
+  /**
+   * Paths by content, to find bytes already on disk (renames, copies) without a scan: one path
+   * as itself, a Set only for content at several paths (most versions are at one).
+   */
+  private readonly byVersion = new Map<string, string | Set<string>>()
   private saveTimer: NodeJS.Timeout | null = null
   private firstUnsaved = 0
   private lastChange = 0
@@ -91,15 +94,18 @@ export class MirrorManifest {
 
   /** A path in this mirror holding this content, other than `except`. */
   pathWith(version: string, except?: string): string | undefined {
-    for (const rel of this.byVersion.get(version) ?? []) if (rel !== except) return rel
+    const paths = this.byVersion.get(version)
+    if (typeof paths === 'string') return paths !== except ? paths : undefined
+    for (const rel of paths ?? []) if (rel !== except) return rel
     return undefined
   }
 
   private remember(rel: string, entry: MirroredFile): void {
     this.files.set(rel, entry)
-    let paths = this.byVersion.get(entry.version)
-    if (!paths) this.byVersion.set(entry.version, (paths = new Set()))
-    paths.add(rel)
+    const paths = this.byVersion.get(entry.version)
+    if (paths === undefined || paths === rel) this.byVersion.set(entry.version, rel)
+    else if (typeof paths === 'string') this.byVersion.set(entry.version, new Set([paths, rel]))
+    else paths.add(rel)
   }
 
   private forget(rel: string): boolean {
@@ -107,8 +113,11 @@ export class MirrorManifest {
     if (!entry) return false
     this.files.delete(rel)
     const paths = this.byVersion.get(entry.version)
-    paths?.delete(rel)
-    if (paths?.size === 0) this.byVersion.delete(entry.version)
+    if (paths === rel) this.byVersion.delete(entry.version)
+    else if (typeof paths === 'object') {
+      paths.delete(rel)
+      if (paths.size === 1) this.byVersion.set(entry.version, paths.values().next().value!)
+    }
     return true
   }
 

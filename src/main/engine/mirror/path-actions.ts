@@ -56,7 +56,7 @@ export class PathActions {
     const { want, have } = decision
     const where = pathInMirror(state.ref.folder, rel)
     if ('problem' in where) return
-    if (decision.recycled && (await this.deps.files.restoreRecycled(state, rel, want, where.path))) return
+    if (decision.recycled && this.deps.files.restoreRecycled(state, rel, want, where.path)) return
     // Not fetched while it would not fit: it waits for room (local-writes.ts).
     if (!this.deps.writes.admit(state, rel, want.size)) return
     state.paths.setPending(rel, want.version)

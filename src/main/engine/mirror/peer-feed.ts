@@ -133,6 +133,8 @@ export class PeerFeed {
     state.synced = false
     const incoming = new Map<string, ListEntry>()
     state.incoming = { files: incoming }
+    // A mirror that held nothing as the list began holds only what this list's jobs placed.
+    const heldBefore = state.manifest.files.size > 0
     // A fresh list is a fresh chance for versions refused or outrun before.
     state.paths.forgetAll('refused')
     state.paths.forgetAll('outrun')
@@ -155,7 +157,7 @@ export class PeerFeed {
     if (!current()) return
     state.listPending = false
     state.badLists.answered()
-    await this.applyList(state, generation, incoming)
+    await this.applyList(state, generation, incoming, heldBefore)
   }
 
   /**
@@ -178,14 +180,19 @@ export class PeerFeed {
     }
   }
 
-  /** The last frame has come: the list is the peer's truth now. */
-  private async applyList(state: PeerState, generation: number, remote: Map<string, ListEntry>): Promise<void> {
+  /**
+   * The last frame has come: the list is the peer's truth now. `heldBefore`: the mirror held
+   * files when the list began.
+   */
+  private async applyList(state: PeerState, generation: number, remote: Map<string, ListEntry>, heldBefore: boolean): Promise<void> {
     state.incoming = null
     state.remote = remote
     await this.options.removeDeleted(state, [...state.manifest.files.keys()].filter((rel) => !remote.has(rel)))
     // Whatever changed in the mirror while no guard watched it (the peer away, or the list on
     // its way) is found now, one lstat per file, and fetched before the peer is called synced.
-    if (!state.guard) await this.options.repairs.repair(state, [''])
+    // A mirror empty when the list began holds only this list's own writes: like those placed
+    // after its last frame, the guard's first look checks them once the peer is synced.
+    if (!state.guard && heldBefore) await this.options.repairs.repair(state, [''])
     await this.options.files.removeStrays(state, remote)
     // Most files were queued as their frames came; this catches what could not be then. A file
     // whose job is under way is considered again when it ends.

@@ -154,6 +154,9 @@ export class Writer {
   }
 }
 
+/** The high u32 of the largest safe integer (2^53 - 1): a u64 above it does not fit a number. */
+const MAX_SAFE_HIGH = 2 ** 21 - 1
+
 /** Reads fields from one frame body; any shortfall or leftover is a `bad-frame` error. */
 export class Reader {
   private offset = 1
@@ -190,14 +193,20 @@ export class Reader {
     return this.body.readUInt32BE(this.skip(4, field))
   }
 
+  /** Read as two u32 (a size in every list entry): no view and no BigInt unless it is too large. */
   u64(field: string): number {
-    const value = this.take(8, field).readBigUInt64BE(0)
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtocolError('bad-frame', `${this.what}: ${field} ${value} is too large`)
-    return Number(value)
+    const at = this.skip(8, field)
+    const high = this.body.readUInt32BE(at)
+    if (high > MAX_SAFE_HIGH) throw new ProtocolError('bad-frame', `${this.what}: ${field} ${this.body.readBigUInt64BE(at)} is too large`)
+    return high * 2 ** 32 + this.body.readUInt32BE(at + 4)
   }
 
+  /** A copy: the frame's memory may be reused (a decoder's pool). */
   version(field = 'version'): Buffer {
-    return Buffer.from(this.take(VERSION_BYTES, field))
+    const at = this.skip(VERSION_BYTES, field)
+    const version = Buffer.allocUnsafe(VERSION_BYTES)
+    this.body.copy(version, 0, at, at + VERSION_BYTES)
+    return version
   }
 
   bool(field: string): boolean {
