@@ -6,18 +6,14 @@
 // cp runs beside the bench's event loop, so the receiver's events are read as they come.
 // BENCH_PROFILE=DIR adds --cpu-prof to the CLI processes (a profile per thread, written at exit).
 import { spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { cleanUp, ROUNDS, SMALL_FILES, tempDir } from './blocks-common'
 import { smallTree } from './blocks'
+import { cpuOf } from './proc-cpu'
 import { cliNodeFlags, median, Pair, settleDisk } from './sync'
 
 const PROFILE = process.env['BENCH_PROFILE']
-
-function cpuOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
 
 interface Round {
   cp: number

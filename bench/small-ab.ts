@@ -8,10 +8,11 @@
 // path has no node_modules above it cannot load their packages. BENCH_AB_FLAGS: Node flags for
 // this tree's receivers only (`--trace-deopt`...), BENCH_AB_OUT: a file their output is added to.
 import { spawn } from 'node:child_process'
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { ROUNDS, SMALL_FILES, tempDir } from './blocks-common'
+import { cpuTimes } from './proc-cpu'
 import { median, Pair, settleDisk } from './sync'
 
 // This file runs bundled from out/bench/.
@@ -20,11 +21,6 @@ const FLAGS = (process.env['BENCH_AB_FLAGS'] ?? '').split(' ').filter(Boolean)
 const OUT = process.env['BENCH_AB_OUT']
 
 /** User and system seconds of a process or a thread (/proc/…/stat fields 14 and 15). */
-function times(statFile: string): { user: number; system: number } {
-  const fields = readFileSync(statFile, 'utf8').split(') ')[1]!.split(' ')
-  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }
-}
-
 interface Round {
   wall: number
   user: number
@@ -40,7 +36,7 @@ function byThread(pid: number): Pick<Round, 'main' | 'workers' | 'rest'> {
   let main = 0
   const others: number[] = []
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const { user } = times(`/proc/${pid}/task/${tid}/stat`)
+    const { user } = cpuTimes(`/proc/${pid}/task/${tid}/stat`)
     if (Number(tid) === pid) main = user
     else others.push(user)
   }
@@ -64,7 +60,7 @@ async function round(pair: Pair, bundle: string, name: string, work: string): Pr
   const flags = ['-d', dst, '--mirror', `${dst}-mirrors`, '-sp', String(pair.serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1', '--config', path.join(work, `${name}-config`), '--name', name, '--json']
   settleDisk()
   const senderPid = pair.sender!.child.pid!
-  const sender0 = times(`/proc/${senderPid}/stat`).user
+  const sender0 = cpuTimes(`/proc/${senderPid}/stat`).user
   const t0 = performance.now()
   const child = spawn(process.execPath, [...(ours ? FLAGS : []), bundle, 'client', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] })
   let pending = ''
@@ -83,9 +79,9 @@ async function round(pair: Pair, bundle: string, name: string, work: string): Pr
     })
   })
   const wall = (performance.now() - t0) / 1000
-  const { user, system } = times(`/proc/${child.pid}/stat`)
+  const { user, system } = cpuTimes(`/proc/${child.pid}/stat`)
   const threads = byThread(child.pid!)
-  const sender = times(`/proc/${senderPid}/stat`).user - sender0
+  const sender = cpuTimes(`/proc/${senderPid}/stat`).user - sender0
   child.removeAllListeners('exit')
   child.kill('SIGINT')
   await new Promise((resolve) => child.once('exit', resolve))

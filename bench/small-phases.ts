@@ -5,24 +5,19 @@
 // floor, plain and over TLS, by CPU seconds. CPU seconds compare on a busy machine; wall time
 // does not. BENCH_PROFILE=DIR adds --cpu-prof to each receiver (profiles per thread in DIR/rN).
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { cleanUp, ROUNDS, SMALL_FILES, tempDir } from './blocks-common'
+import { cpuTimes } from './proc-cpu'
 import { FloorSender, median, Pair, settleDisk } from './sync'
 
 const BIN = new URL('../../bin/dropbox-sync.mjs', import.meta.url).pathname
 const FLOOR = new URL('../../bench/node-floor/', import.meta.url).pathname
 const PROFILE = process.env['BENCH_PROFILE']
 
-/** User and system CPU seconds of a process, or of one thread: /proc/…/stat. */
-function timesOf(statFile: string): { user: number; system: number } {
-  const fields = readFileSync(statFile, 'utf8').split(') ')[1]!.split(' ')
-  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }
-}
-
 function cpuOf(statFile: string): number {
-  const { user, system } = timesOf(statFile)
+  const { user, system } = cpuTimes(statFile)
   return user + system
 }
 
@@ -91,7 +86,7 @@ async function oursRound(pair: Pair, name: string, work: string): Promise<Round>
     })
   })
   const seconds = (performance.now() - t0) / 1000
-  const { user, system } = timesOf(`/proc/${child.pid}/stat`)
+  const { user, system } = cpuTimes(`/proc/${child.pid}/stat`)
   const cpu = user + system
   const threads = threadsOf(child.pid!)
   const senderCpu = cpuOf(`/proc/${senderPid}/stat`) - sender0

@@ -15,6 +15,7 @@ import { atBenchExit, endWithBench, forget } from './at-exit'
 import { makeSelfSigned } from '../src/main/engine/identity/self-signed'
 import { TLS13_SUITES } from '../src/main/engine/net/tls'
 import { tlsFloor, wallTimes } from './tls-floor'
+import { cpuOf } from './proc-cpu'
 
 // This file runs bundled from out/bench/.
 const BIN = new URL('../../bin/dropbox-sync.mjs', import.meta.url).pathname
@@ -100,19 +101,6 @@ interface SyncRun {
 }
 
 /** Bytes a process has written through system calls (sockets, pipes, files): /proc/PID/io. */
-/** A process's CPU so far (user + system, all its threads), in seconds; NaN once it is gone. */
-export function cpuOf(pid: number): number {
-  try {
-    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
-  } catch {
-    return NaN
-  }
-}
-
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
-
 function writtenBytes(pid: number): number {
   try {
     return Number(/^wchar: (\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN)
