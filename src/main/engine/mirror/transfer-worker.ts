@@ -50,12 +50,25 @@ function serveTransfers(init: WorkerInit): void {
     setImmediate(flush)
   }
 
-  async function sessionFor({ peer }: { peer: PeerRef }): Promise<PeerSession> {
+  /**
+   * How often each peer was forgotten (it left), and the count each job arrived under: a job that
+   * arrived before its peer left must not open a connection to it again (it would wait on a peer
+   * that no longer answers it, holding its place).
+   */
+  const forgets = new Map<string, number>()
+  const arrivedUnder = new WeakMap<object, number>()
+
+  async function sessionFor(job: { peer: PeerRef }): Promise<PeerSession> {
+    const { peer } = job
+    const epoch = arrivedUnder.get(job) ?? forgets.get(peer.key) ?? 0
+    const left = (): boolean => (forgets.get(peer.key) ?? 0) !== epoch
+    if (left()) throw new PeerSessionError('connection-lost', `${peer.key} left before this transfer began`, true)
     const existing = sessions.get(peer.key)
     if (existing) {
       const session = await existing.catch(() => null)
+      if (left()) throw new PeerSessionError('connection-lost', `${peer.key} left while this transfer waited for its connection`, true)
       if (session?.isOpen) return session
-      if (sessions.get(peer.key) !== existing) return sessionFor({ peer })
+      if (sessions.get(peer.key) !== existing) return sessionFor(job)
     }
     const opening = PeerSession.open(peer, credentials, init.name, {
       allocateBody: hashWriter.pool.allocate,
@@ -160,7 +173,10 @@ function serveTransfers(init: WorkerInit): void {
   parentPort!.on('message', (message: MainToWorker) => ready.then(() => handle(message)).catch(crash))
   const handle = (message: MainToWorker): void => {
     if (!Array.isArray(message)) {
-      if (message.kind === 'forget') return closeSession(message.peer)
+      if (message.kind === 'forget') {
+        forgets.set(message.peer, (forgets.get(message.peer) ?? 0) + 1)
+        return closeSession(message.peer)
+      }
       if (message.kind === 'blocks-found') {
         asking.get(message.ask)?.(message.sources)
         asking.delete(message.ask)
@@ -171,6 +187,7 @@ function serveTransfers(init: WorkerInit): void {
       return void sessionFor(message).catch(() => {})
     }
     for (const job of message) {
+      for (const one of job.kind === 'batch' ? job.files : [job]) arrivedUnder.set(one, forgets.get(one.peer.key) ?? 0)
       if (job.kind === 'batch') startBatch(job.files)
       else start(job)
     }
