@@ -66,6 +66,43 @@ describe('JobRing', () => {
     expect([ring.take(), ring.take(), ring.take()]).toEqual(['peer-b:1', 'peer-b:2', undefined])
   })
 
+  it('keyed, lets no one key hold every slot: one is left to the others', async () => {
+    const ring = new JobRing<string>(3, (job) => job.split(':')[0]!)
+    expect(ring.keyCap).toBe(2)
+    await ring.put('a:1')
+    await ring.put('a:2')
+    let third = false
+    const waiting = ring.put('a:3').then(() => (third = true))
+    await new Promise((r) => setTimeout(r, 20))
+    // a holds its cap with a slot free: that slot is b's.
+    expect([third, ring.used]).toEqual([false, 2])
+    await ring.put('b:1')
+    expect(ring.used).toBe(3)
+    // Taking b's job does not let a in; taking one of a's does.
+    expect(ring.takeFirst((job) => job.startsWith('b'))).toBe('b:1')
+    await new Promise((r) => setTimeout(r, 20))
+    expect(third).toBe(false)
+    expect(ring.take()).toBe('a:1')
+    await waiting
+    expect([ring.take(), ring.take(), ring.take()]).toEqual(['a:2', 'a:3', undefined])
+  })
+
+  it('takes the oldest job a predicate accepts, the others keeping their order across the wrap', async () => {
+    const ring = new JobRing<number>(4)
+    for (const n of [1, 2, 3]) await ring.put(n)
+    expect(ring.take()).toBe(1)
+    for (const n of [4, 5]) await ring.put(n) // 5 wraps to the first slot
+    expect(ring.takeFirst((n) => n % 2 === 0 && n > 2)).toBe(4)
+    expect(ring.takeFirst((n) => n > 9)).toBeUndefined()
+    expect([ring.take(), ring.take(), ring.take(), ring.used]).toEqual([2, 3, 5, 0])
+  })
+
+  it('a one-slot ring stays usable with a key', async () => {
+    const ring = new JobRing<string>(1, () => 'only')
+    await ring.put('x')
+    expect([ring.keyCap, ring.take()]).toEqual([1, 'x'])
+  })
+
   it('refuses a ring without slots', () => {
     expect(() => new JobRing(0)).toThrow(RangeError)
   })

@@ -41,11 +41,38 @@ describe('a peer that stops answering', () => {
     expect(treeOf(mirrorOf(receiver.dir, healthyPort))).toEqual(mirrored(healthyFiles))
     // Said as an error once per silence, naming the peer, not once per file it owed (each of those
     // has its transfer-failed line); the receiver keeps running and asks again later.
-    const said = receiver.cli.events.flatMap((e) => (e.type === 'error' && e.code === 'peer-stalled' ? [e.message] : []))
+    const stalls = () => receiver.cli.events.flatMap((e) => (e.type === 'error' && e.code === 'peer-stalled' ? [e.message] : []))
+    await receiver.cli.until(() => stalls().length > 0, 30_000, 'the stall said')
+    const said = stalls()
     const failed = receiver.cli.events.filter((e) => e.type === 'transfer-failed' && e.peer.endsWith(`:${stalled.port}`))
     expect(said.length).toBeGreaterThan(0)
     expect(said.length).toBeLessThan(failed.length)
     expect(said[0]).toContain(`127.0.0.1:${stalled.port}`)
     expect(said[0]).toContain('answered nothing')
+  })
+
+  it("holds at most all but one of the -b slots meanwhile: the other peers' files still come", { timeout: 90_000 }, async () => {
+    const serverPort = await startServer()
+    const stalled = new FakePeer(
+      Array.from({ length: 200 }, (_, i) => ({ path: `stuck/f${i}.txt`, content: Buffer.from(`never sent ${i}\n`) })),
+      { filesReply: () => [] },
+    )
+    fakes.push(stalled)
+    await stalled.start()
+    await stalled.register(serverPort)
+    // The default wait before a silent peer is given up on (minutes): not reached in this test.
+    const receiver = await startClient(serverPort, tempDir('receiver-'), '-w', '1', '-b', '4')
+    await receiver.cli.until(() => stalled.requests.filter((r) => r.message.type === 'GET_FILES').length >= 3, 30_000, 'the stalled peer holding its share')
+
+    const healthyFiles = Array.from({ length: 5 }, (_, i) => ({ path: `ok/f${i}.txt`, content: Buffer.from(`healthy ${i}\n`) }))
+    const healthy = new FakePeer(healthyFiles)
+    fakes.push(healthy)
+    const healthyPort = await healthy.start()
+    await healthy.register(serverPort)
+    await receiver.cli.until(() => Object.keys(treeOf(mirrorOf(receiver.dir, healthyPort))).length === healthyFiles.length, 30_000, "the healthy peer's files")
+    expect(treeOf(mirrorOf(receiver.dir, healthyPort))).toEqual(mirrored(healthyFiles))
+    // Came while the stalled peer still held its jobs: not given up on, not gone from the registry.
+    expect(receiver.cli.count('error')).toBe(0)
+    expect(receiver.cli.events.filter((e) => e.type === 'peer-left')).toEqual([])
   })
 })

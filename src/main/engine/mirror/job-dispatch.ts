@@ -20,7 +20,8 @@ export class JobDispatch {
 
   /** `changed`: the ring's fill changed (for the buffer event). */
   constructor(slots: number, private readonly changed: () => void) {
-    this.ring = new JobRing<Job>(slots)
+    // Keyed by peer: one whose jobs are stuck leaves a slot to the others.
+    this.ring = new JobRing<Job>(slots, (job) => job.peer.id)
   }
 
   /** Jobs queued or running whose generation is remembered. */

@@ -119,6 +119,15 @@ export class WorkerPool {
     return this.count
   }
 
+  /** Ring jobs out at the workers, by peer (device ID). */
+  private outByPeer(): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const slot of this.slots) {
+      for (const [id, unit] of slot.units) if (!slot.waiting.has(id)) out.set(unit.job.peer.id, (out.get(unit.job.peer.id) ?? 0) + 1)
+    }
+    return out
+  }
+
   /**
    * Has every worker open its connection to a peer that has just accepted us, while its list is
    * still to come: the handshake is then out of the way when the first files are handed out.
@@ -165,15 +174,19 @@ export class WorkerPool {
     if (online.length === 0) return
     const share = Math.min(MAX_JOBS_PER_WORKER, Math.ceil(this.ring.capacity / this.count))
     let out = this.out
+    // Nor does one peer hold every job out (a keyed ring): one that stopped answering keeps the others going.
+    const outByPeer = this.outByPeer()
+    const roomFor = (job: Job): boolean => (outByPeer.get(job.peer.id) ?? 0) < this.ring.keyCap
     // Jobs for one worker travel in one message: every message wakes a thread, and waking
     // threads costs more than copying a few jobs.
     const outgoing = new Map<Slot, Job[]>()
     while (out < this.ring.capacity) {
       const leastLoaded = online.reduce((a, b) => (load(b) < load(a) ? b : a))
       if (load(leastLoaded) >= share) break
-      const job = this.ring.take()
+      const job = this.ring.takeFirst(roomFor)
       if (!job) break
       if (!this.hooks.accept(job)) continue
+      outByPeer.set(job.peer.id, (outByPeer.get(job.peer.id) ?? 0) + 1)
       // A file's runs go wherever there is room: spreading them is their point.
       const owner = job.kind === 'run' ? leastLoaded : this.slots[folderHash(job) % this.slots.length]!
       const slot = owner.online && load(owner) < share ? owner : leastLoaded
