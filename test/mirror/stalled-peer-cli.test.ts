@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { killAll } from '../helpers/cli'
 import { FakePeer, type FakeFile } from '../helpers/fake-peer'
-import { startClient, startServer } from '../helpers/mirror-clients'
+import { startClient, startServer, type Client } from '../helpers/mirror-clients'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 import { mirrorOf, sha256, treeOf } from '../helpers/tree'
 
@@ -17,6 +17,17 @@ afterEach(async () => {
 })
 
 const mirrored = (files: FakeFile[]) => Object.fromEntries(files.map((f) => [f.path, sha256(f.content).toString('hex')]))
+
+/** A healthy peer with 5 files joins; resolves once the receiver mirrors them all. */
+async function healthyPeerMirrored(serverPort: number, receiver: Client): Promise<void> {
+  const files = Array.from({ length: 5 }, (_, i) => ({ path: `ok/f${i}.txt`, content: Buffer.from(`healthy ${i}\n`) }))
+  const healthy = new FakePeer(files)
+  fakes.push(healthy)
+  const port = await healthy.start()
+  await healthy.register(serverPort)
+  await receiver.cli.until(() => Object.keys(treeOf(mirrorOf(receiver.dir, port))).length === files.length, 30_000, "the healthy peer's files")
+  expect(treeOf(mirrorOf(receiver.dir, port))).toEqual(mirrored(files))
+}
 
 describe('a peer that stops answering', () => {
   it("is given up on after a while of silence, and the other peers' files come meanwhile", { timeout: 90_000 }, async () => {
@@ -32,13 +43,7 @@ describe('a peer that stops answering', () => {
     const receiver = await startClient(serverPort, tempDir('receiver-'), '-w', '1', '-b', '4').finally(() => delete process.env['DBS_PEER_STALL_MS'])
     await receiver.cli.until(() => stalled.requests.some((r) => r.message.type === 'GET_FILES'), 30_000, 'the stalled peer asked for its files')
 
-    const healthyFiles = Array.from({ length: 5 }, (_, i) => ({ path: `ok/f${i}.txt`, content: Buffer.from(`healthy ${i}\n`) }))
-    const healthy = new FakePeer(healthyFiles)
-    fakes.push(healthy)
-    const healthyPort = await healthy.start()
-    await healthy.register(serverPort)
-    await receiver.cli.until(() => Object.keys(treeOf(mirrorOf(receiver.dir, healthyPort))).length === healthyFiles.length, 45_000, "the healthy peer's files")
-    expect(treeOf(mirrorOf(receiver.dir, healthyPort))).toEqual(mirrored(healthyFiles))
+    await healthyPeerMirrored(serverPort, receiver)
     // Said as an error once per silence, naming the peer, not once per file it owed (each of those
     // has its transfer-failed line); the receiver keeps running and asks again later.
     const stalls = () => receiver.cli.events.flatMap((e) => (e.type === 'error' && e.code === 'peer-stalled' ? [e.message] : []))
@@ -64,13 +69,7 @@ describe('a peer that stops answering', () => {
     const receiver = await startClient(serverPort, tempDir('receiver-'), '-w', '1', '-b', '4')
     await receiver.cli.until(() => stalled.requests.filter((r) => r.message.type === 'GET_FILES').length >= 3, 30_000, 'the stalled peer holding its share')
 
-    const healthyFiles = Array.from({ length: 5 }, (_, i) => ({ path: `ok/f${i}.txt`, content: Buffer.from(`healthy ${i}\n`) }))
-    const healthy = new FakePeer(healthyFiles)
-    fakes.push(healthy)
-    const healthyPort = await healthy.start()
-    await healthy.register(serverPort)
-    await receiver.cli.until(() => Object.keys(treeOf(mirrorOf(receiver.dir, healthyPort))).length === healthyFiles.length, 30_000, "the healthy peer's files")
-    expect(treeOf(mirrorOf(receiver.dir, healthyPort))).toEqual(mirrored(healthyFiles))
+    await healthyPeerMirrored(serverPort, receiver)
     // Came while the stalled peer still held its jobs: not given up on, not gone from the registry.
     expect(receiver.cli.count('error')).toBe(0)
     expect(receiver.cli.events.filter((e) => e.type === 'peer-left')).toEqual([])
