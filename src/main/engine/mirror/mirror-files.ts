@@ -11,7 +11,7 @@ import { lstatOrWhy } from '../folder/lstat-or-why'
 import { historyRoot } from './history-index'
 import { HistoryStore } from './history-store'
 import type { FileJob, JobResult, ListEntry, PeerRef } from './jobs'
-import type { MirrorManifest } from './mirror-manifest'
+import { asPlaced, type MirrorManifest } from './mirror-manifest'
 import { MirrorWriter, pathInMirror, removeEmptyParents, removeFromMirror, TEMP_PREFIX } from './mirror-path'
 import { clearWay, wayIsReal } from './mirror-way'
 import { Recycler } from './recycler'
@@ -105,7 +105,7 @@ export class MirrorFiles {
       const kept = this.history.enabled ? this.history.link(path.basename(mirror.ref.folder), mirror.ref.key, rel, where.path, entry.version, 'deleted') : null
       // Only bytes still as placed are that version: a file changed where no watch saw it (a write
       // through a memory mapping, the peer away) would come back under a move's new name as that version.
-      if (entry.size > 0 && asPlaced(where.path, entry)) await this.recycler.keep(where.path, entry.version, kept === null ? undefined : `${path.basename(mirror.ref.folder)}/${kept}`)
+      if (entry.size > 0 && isPlacedFile(where.path, entry)) await this.recycler.keep(where.path, entry.version, kept === null ? undefined : `${path.basename(mirror.ref.folder)}/${kept}`)
     }
     // A folder standing at the path stays: it may hold what the peer has there now.
     await removeFromMirror(where.path, mirror.ref.folder).catch(() => {})
@@ -210,8 +210,8 @@ export class MirrorFiles {
   }
 }
 
-/** Whether the file at `file` is as the manifest says it was placed (size and mtime). */
-function asPlaced(file: string, entry: { size: number; mtimeMs: number }): boolean {
+/** Whether the file at `file` is as the manifest says it was placed. */
+function isPlacedFile(file: string, entry: { size: number; mtimeMs: number }): boolean {
   const stats = lstatOrWhy(file)
-  return typeof stats === 'object' && stats.isFile() && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs
+  return typeof stats === 'object' && asPlaced(stats, entry)
 }

@@ -2,6 +2,7 @@
 // (atomically, batched) beside the mirrors so a restart knows what is already there; on load,
 // an entry whose file no longer matches on disk is forgotten and fetched again.
 import { FileTree } from '../folder/file-tree'
+import type { Stats } from 'node:fs'
 import { lstat, mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { removeLeftoverTemps, writeFileAtomic } from '../folder/atomic-write'
@@ -32,6 +33,11 @@ export const SAVE_AT_LEAST_EVERY_MS = 5000
 /** How long from `now` until a save is due (0: now), given the first and last unsaved change. */
 export function saveDueIn(now: number, firstUnsaved: number, lastChange: number): number {
   return Math.max(0, Math.min(lastChange + SAVE_QUIET_MS, firstUnsaved + SAVE_AT_LEAST_EVERY_MS) - now)
+}
+
+/** Whether a file with these stats is as its entry says it was placed (size and mtime). */
+export function asPlaced(stats: Stats | null | undefined, entry: Pick<MirroredFile, 'size' | 'mtimeMs'>): boolean {
+  return stats?.isFile() === true && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs
 }
 
 export class MirrorManifest {
@@ -72,7 +78,7 @@ export class MirrorManifest {
     }
     for (const [rel, entry] of Object.entries(saved)) {
       const stats = await lstat(path.join(this.folder, ...rel.split('/'))).catch(() => null)
-      if (!(stats?.isFile() && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs)) continue
+      if (!asPlaced(stats, entry)) continue
       this.remember(rel, entry)
       this.changedAt = Math.max(this.changedAt ?? 0, Math.round(entry.mtimeMs))
     }

@@ -3,6 +3,7 @@
 import path from 'node:path'
 import { isFolderAt, lstatOrWhy } from '../folder/lstat-or-why'
 import { MirrorGuard } from './mirror-guard'
+import { asPlaced } from './mirror-manifest'
 import { pathInMirror } from './mirror-path'
 import type { MirrorTasks } from './mirror-tasks'
 import { wayIsReal } from './mirror-way'
@@ -86,7 +87,7 @@ export class MirrorRepair {
       const stats = lstatOrWhy(where.path)
       // Not to be looked at now (no permission, an I/O error): no sign of damage either.
       if (stats === 'unreadable') continue
-      if (stats !== 'absent' && stats.isFile() && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs) continue
+      if (stats !== 'absent' && asPlaced(stats, entry)) continue
       damaged.push(rel)
     }
     return damaged
