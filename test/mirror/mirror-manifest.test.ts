@@ -2,10 +2,14 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { MirrorManifest, SAVE_AT_LEAST_EVERY_MS, SAVE_QUIET_MS, saveDueIn } from '../../src/main/engine/mirror/mirror-manifest'
+import { saveDueIn as dueIn } from '../../src/main/engine/folder/index-saves'
+import { MirrorManifest, SAVE_AT_LEAST_EVERY_MS, SAVE_QUIET_MS } from '../../src/main/engine/mirror/mirror-manifest'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
 afterEach(() => removeTempDirs())
+
+/** When the manifest's save is due: the index's rule with the manifest's times. */
+const saveDueIn = (now: number, first: number, last: number) => dueIn(now, first, last, SAVE_QUIET_MS, SAVE_AT_LEAST_EVERY_MS)
 
 describe('saveDueIn', () => {
   it('waits for changes to stop for SAVE_QUIET_MS', () => {

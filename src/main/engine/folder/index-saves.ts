@@ -1,5 +1,6 @@
-// When the index is written to disk: once changes have stopped for a moment, and at least every
-// few seconds while they keep coming. Each save writes the whole index, so not one per change.
+// When an index is written to disk (the shared folder's, or a mirror's manifest): once changes
+// have stopped for a moment, and at least every few seconds while they keep coming. Each save
+// writes the whole of it, so not one per change.
 
 /** The index is saved once changes have stopped for this long... */
 const SAVE_DELAY_MS = 500
@@ -9,21 +10,30 @@ const SAVE_DELAY_MS = 500
  */
 const SAVE_AT_LEAST_EVERY_MS = 5000
 
+/** How long from `now` until a save is due (0: now), given the first and last unsaved change. */
+export function saveDueIn(now: number, firstUnsaved: number, lastChange: number, quietMs: number, atLeastEveryMs: number): number {
+  return Math.max(0, Math.min(lastChange + quietMs, firstUnsaved + atLeastEveryMs) - now)
+}
+
 export class IndexSaves {
   private timer: NodeJS.Timeout | null = null
   /** When the index last changed, and its oldest change not saved yet (a monotonic clock: a clock set back must not put saves off). */
   private lastChange = 0
   private firstUnsaved = 0
 
-  /** `save`: queues a save of the whole index (in turn with the index's other work). */
-  constructor(private readonly save: () => void) {}
+  /** `save`: queues a save of the whole index (in turn with the owner's other work). */
+  constructor(
+    private readonly save: () => void,
+    private readonly quietMs = SAVE_DELAY_MS,
+    private readonly atLeastEveryMs = SAVE_AT_LEAST_EVERY_MS,
+  ) {}
 
   /** The index changed: a save is due. */
   changed(): void {
     this.lastChange = performance.now()
     if (this.timer) return
     this.firstUnsaved = this.lastChange
-    this.arm(SAVE_DELAY_MS)
+    this.arm(this.quietMs)
   }
 
   /** Stops the timer; true when a save was due (the owner saves once more as it closes). */
@@ -36,7 +46,7 @@ export class IndexSaves {
 
   private arm(ms: number): void {
     this.timer = setTimeout(() => {
-      const wait = Math.min(this.lastChange + SAVE_DELAY_MS, this.firstUnsaved + SAVE_AT_LEAST_EVERY_MS) - performance.now()
+      const wait = saveDueIn(performance.now(), this.firstUnsaved, this.lastChange, this.quietMs, this.atLeastEveryMs)
       if (wait > 0) return this.arm(wait)
       this.timer = null
       this.save()

@@ -6,6 +6,7 @@ import type { Stats } from 'node:fs'
 import { lstat, mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { removeLeftoverTemps, writeFileAtomic } from '../folder/atomic-write'
+import { IndexSaves } from '../folder/index-saves'
 
 export interface MirroredFile {
   version: string
@@ -30,10 +31,6 @@ export const SAVE_QUIET_MS = 1000
  */
 export const SAVE_AT_LEAST_EVERY_MS = 5000
 
-/** How long from `now` until a save is due (0: now), given the first and last unsaved change. */
-export function saveDueIn(now: number, firstUnsaved: number, lastChange: number): number {
-  return Math.max(0, Math.min(lastChange + SAVE_QUIET_MS, firstUnsaved + SAVE_AT_LEAST_EVERY_MS) - now)
-}
 
 /** Whether a file with these stats is as its entry says it was placed (size and mtime). */
 export function asPlaced(stats: Stats | null | undefined, entry: Pick<MirroredFile, 'size' | 'mtimeMs'>): boolean {
@@ -48,10 +45,14 @@ export class MirrorManifest {
    * as itself, a Set only for content at several paths (most versions are at one).
    */
   private readonly byVersion = new Map<string, string | Set<string>>()
-  private saveTimer: NodeJS.Timeout | null = null
-  private firstUnsaved = 0
-  private lastChange = 0
   private saving: Promise<void> = Promise.resolve()
+  private readonly saves = new IndexSaves(
+    () => {
+      this.saving = this.saving.then(() => this.save()).catch(() => {})
+    },
+    SAVE_QUIET_MS,
+    SAVE_AT_LEAST_EVERY_MS,
+  )
   /**
    * When the mirror last changed (ms): a file placed or removed, or, after a load, the newest
    * file placed (a mirror's files get their mtime as they are written). Null: never.
@@ -89,13 +90,13 @@ export class MirrorManifest {
     this.forget(rel)
     this.remember(rel, { version, size, mtimeMs })
     this.changedAt = Date.now()
-    this.scheduleSave()
+    this.saves.changed()
   }
 
   delete(rel: string): void {
     if (!this.forget(rel)) return
     this.changedAt = Date.now()
-    this.scheduleSave()
+    this.saves.changed()
   }
 
   /** A path in this mirror holding this content, other than `except`. */
@@ -128,29 +129,8 @@ export class MirrorManifest {
   }
 
   async flush(): Promise<void> {
-    if (this.saveTimer) {
-      clearTimeout(this.saveTimer)
-      this.saveTimer = null
-      this.saving = this.saving.then(() => this.save())
-    }
+    if (this.saves.dispose()) this.saving = this.saving.then(() => this.save())
     await this.saving
-  }
-
-  /** Costs one clock read per change (monotonic: a clock set back must not put saves off); the one timer re-arms itself until a save is due. */
-  private scheduleSave(): void {
-    this.lastChange = performance.now()
-    if (this.saveTimer) return
-    this.firstUnsaved = this.lastChange
-    this.armSave(SAVE_QUIET_MS)
-  }
-
-  private armSave(ms: number): void {
-    this.saveTimer = setTimeout(() => {
-      const wait = saveDueIn(performance.now(), this.firstUnsaved, this.lastChange)
-      if (wait > 0) return this.armSave(wait)
-      this.saveTimer = null
-      this.saving = this.saving.then(() => this.save()).catch(() => {})
-    }, ms)
   }
 
   private async save(): Promise<void> {
