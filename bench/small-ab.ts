@@ -8,10 +8,11 @@
 // path has no node_modules above it cannot load their packages. BENCH_AB_FLAGS: Node flags for
 // this tree's receivers only (`--trace-deopt`...), BENCH_AB_OUT: a file their output is added to.
 import { spawn } from 'node:child_process'
-import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
-import { randomBytes } from 'node:crypto'
+import { appendFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { ROUNDS, SMALL_FILES, tempDir } from './blocks-common'
+import { smallTree } from './blocks'
+import { freshReceiverFlags } from './small-phases'
 import { cpuTimes } from './proc-cpu'
 import { median, Pair, settleDisk } from './sync'
 
@@ -45,19 +46,11 @@ function byThread(pid: number): Pick<Round, 'main' | 'workers' | 'rest'> {
   return { main, workers, rest: others.slice(2).reduce((a, b) => a + b, 0) }
 }
 
-function smallTree(dir: string, files: number): void {
-  for (let i = 0; i < files; i++) {
-    const file = path.join(dir, `dir${String(i % 100).padStart(3, '0')}`, `file${i}.bin`)
-    if (i < 100) mkdirSync(path.dirname(file), { recursive: true })
-    writeFileSync(file, randomBytes(4096))
-  }
-}
-
 async function round(pair: Pair, bundle: string, name: string, work: string): Promise<Round> {
   const dst = path.join(work, name)
   mkdirSync(dst)
   const ours = bundle === OURS
-  const flags = ['-d', dst, '--mirror', `${dst}-mirrors`, '-sp', String(pair.serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1', '--config', path.join(work, `${name}-config`), '--name', name, '--json']
+  const flags = freshReceiverFlags(pair, dst, work, name)
   settleDisk()
   const senderPid = pair.sender!.child.pid!
   const sender0 = cpuTimes(`/proc/${senderPid}/stat`).user

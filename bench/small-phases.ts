@@ -5,10 +5,10 @@
 // floor, plain and over TLS, by CPU seconds. CPU seconds compare on a busy machine; wall time
 // does not. BENCH_PROFILE=DIR adds --cpu-prof to each receiver (profiles per thread in DIR/rN).
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
-import { randomBytes } from 'node:crypto'
+import { mkdirSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { cleanUp, ROUNDS, SMALL_FILES, tempDir } from './blocks-common'
+import { smallTree } from './blocks'
 import { cpuTimes } from './proc-cpu'
 import { FloorSender, median, Pair, settleDisk } from './sync'
 
@@ -31,12 +31,9 @@ function threadsOf(pid: number): string {
   return out.join(', ')
 }
 
-function smallTree(dir: string, files: number): void {
-  for (let i = 0; i < files; i++) {
-    const file = path.join(dir, `dir${String(i % 100).padStart(3, '0')}`, `file${i}.bin`)
-    if (i < 100) mkdirSync(path.dirname(file), { recursive: true })
-    writeFileSync(file, randomBytes(4096))
-  }
+/** The CLI flags of a fresh receiver named `name`, sharing the empty folder `dst`, beside `pair`'s sender. */
+export function freshReceiverFlags(pair: Pair, dst: string, work: string, name: string): string[] {
+  return ['-d', dst, '--mirror', `${dst}-mirrors`, '-sp', String(pair.serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1', '--config', path.join(work, `${name}-config`), '--name', name, '--json']
 }
 
 interface Round {
@@ -53,7 +50,7 @@ async function oursRound(pair: Pair, name: string, work: string): Promise<Round>
   const dst = path.join(work, name)
   mkdirSync(dst)
   const profile = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(PROFILE, name)] : []
-  const flags = ['-d', dst, '--mirror', `${dst}-mirrors`, '-sp', String(pair.serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1', '--config', path.join(work, `${name}-config`), '--name', name, '--json']
+  const flags = freshReceiverFlags(pair, dst, work, name)
   settleDisk()
   const senderPid = pair.sender!.child.pid!
   const sender0 = cpuOf(`/proc/${senderPid}/stat`)
