@@ -63,8 +63,9 @@ export class PeerSession {
 
   /** Gives the connection up when requests wait and the peer has answered nothing for `stallMs` while we read. */
   private lookForStall(stallMs: number): void {
+    if (this.pending.length === 0) return
     const now = Date.now()
-    if (this.pending.length === 0 || this.connection.notReading) {
+    if (this.connection.notReading) {
       this.heardAt = now
       return
     }

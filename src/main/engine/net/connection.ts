@@ -300,7 +300,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Batche
     this.endSoon()
   }
 
-  /** Ends the connection for a reason of the owner's (a peer that stopped answering), at once. */
+  /** Ends the connection at once, no ERROR sent, for silence: the heartbeat's, or an owner's (a peer that stopped answering). */
   abandon(code: string, message: string): void {
     if (this.closeInfo) return
     this.finish({ reason: 'timeout', code, message })
@@ -479,11 +479,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Batche
     if (interval <= 0) return
     this.heartbeatTimer = setInterval(() => {
       const silentFor = Date.now() - this.lastHeard
-      if (silentFor > interval * HEARTBEAT_MISSES) {
-        this.finish({ reason: 'timeout', code: 'heartbeat-timeout', message: `silent for ${silentFor} ms` })
-        this.socket.destroy()
-        return
-      }
+      if (silentFor > interval * HEARTBEAT_MISSES) return this.abandon('heartbeat-timeout', `silent for ${silentFor} ms`)
       if (this.options.side === 'initiator') this.send({ type: 'PING' })
     }, interval)
     this.heartbeatTimer.unref()
