@@ -6,11 +6,8 @@ import { DEFAULT_RESCAN_SECONDS } from '../../shared/rescan'
 export const DEFAULT_HEARTBEAT_MS = 5000
 /** How long a new connection may take to say HELLO. */
 export const DEFAULT_HELLO_TIMEOUT_MS = 5000
-/**
- * How long a peer may leave our requests unanswered, sending nothing of them while we read,
- * before its connection is given up on and the requests are asked again later: a folder server
- * whose disk hangs would otherwise hold every transfer slot, and every other peer would wait.
- */
+/** How long a peer may leave our requests unanswered while we read before its connection is given
+ * up on and they are asked again later: a folder server whose disk hangs answers PINGs still. */
 export const DEFAULT_PEER_STALL_MS = 120_000
 /** Outgoing bytes a peer may leave unread before it is cut off. */
 export const DEFAULT_MAX_QUEUE_BYTES = 4 * 1024 * 1024

@@ -34,11 +34,8 @@ export async function writeFileAtomic(
 
 const TEMP_MARK = '.tmp-'
 
-/**
- * Removes the temp files writeFileAtomic left beside `file` in processes that died mid-write
- * (killed, power lost): each names its writer's process ID, and one no longer running will not
- * come back for it. A large file saved often (an index) would otherwise leave a copy per crash.
- */
+/** Removes the temp files writeFileAtomic left beside `file` in processes that died mid-write:
+ * each names its writer's process ID, and one no longer running will not come back for it. */
 export async function removeLeftoverTemps(file: string): Promise<void> {
   const prefix = `${path.basename(file)}${TEMP_MARK}`
   const names = await readdir(path.dirname(file)).catch(() => [])

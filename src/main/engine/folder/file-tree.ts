@@ -1,6 +1,5 @@
-// A FileTable that also lists the files below a folder, in time proportional to them rather than
-// to the whole table. For the mirror's manifest: its guard looks at every file below each folder
-// it starts watching, and a pass over all mirrored files per new folder grew with the mirror.
+// A FileTable that also lists the files below a folder in time proportional to them, not to the
+// table: the mirror guard looks at every file below each folder it starts watching.
 import { enclosingFolders, FileTable } from './file-table'
 
 export class FileTree<V> extends FileTable<V> {

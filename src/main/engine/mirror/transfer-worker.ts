@@ -50,11 +50,8 @@ function serveTransfers(init: WorkerInit): void {
     setImmediate(flush)
   }
 
-  /**
-   * How often each peer was forgotten (it left), and the count each job arrived under: a job that
-   * arrived before its peer left must not open a connection to it again (it would wait on a peer
-   * that no longer answers it, holding its place).
-   */
+  // How often each peer was forgotten (it left), and the count each job arrived under: a job from
+  // before its peer left must not reopen a connection to it, and wait there holding its place.
   const forgets = new Map<string, number>()
   const arrivedUnder = new WeakMap<object, number>()
 
