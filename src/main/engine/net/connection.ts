@@ -1,11 +1,12 @@
 // One framed, handshaken connection over a TLS socket whose peer is already proved (net/tls.ts):
-// HELLO exchange with version check, frame decoding, a bounded outgoing queue, and the
-// heartbeat. Owners (the registry server, the client's link to it, the client's own listener)
-// only see whole, valid messages, and know the peer's device ID from the start.
+// HELLO exchange with version check, frame decoding, held reading, the heartbeat, and the
+// bounded outgoing queue (outgoing-frames.ts). Owners (the registry server, the client's link to
+// it, the client's own listener) only see whole, valid messages, and know the peer's device ID
+// from the start.
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import { encodeFileDataHeader, encodeMessage, decodeBody } from '../protocol/codec'
+import { encodeMessage, decodeBody } from '../protocol/codec'
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../protocol/constants'
 import { ErrorCodes, ProtocolError, errorCodeName, type ErrorCodeName } from '../protocol/errors'
 import { FrameDecoder } from '../protocol/frame-decoder'
@@ -15,19 +16,12 @@ import { formatEndpoint } from '../../../shared/endpoint'
 import { DEFAULT_MAX_QUEUE_FRAMES } from '../defaults'
 import { peerDeviceId } from './tls'
 import type { TokenBucket } from './token-bucket'
-import { writeBatches, type BatchedWriter } from './write-batches'
+import { OutgoingFrames } from './outgoing-frames'
 
 const PONG_FRAME = encodeMessage({ type: 'PONG' })
 
 /** How many heartbeat intervals of silence end a connection. */
 export const HEARTBEAT_MISSES = 3
-/** Queued bytes above which a streaming sender waits for the socket to drain. */
-export const PACE_BYTES = 2 * 1024 * 1024
-/**
- * Frames not yet handed to the kernel above which a streaming sender waits, and the peer's own
- * frames are no longer read: a peer that asks without reading the answers stops being heard.
- */
-export const PACE_FRAMES = 1024
 export interface ConnectionOptions {
   side: 'initiator' | 'acceptor'
   role: PeerRole
@@ -77,7 +71,7 @@ interface ConnectionEvents {
   close: [info: CloseInfo]
 }
 
-export class Connection extends EventEmitter<ConnectionEvents> implements BatchedWriter {
+export class Connection extends EventEmitter<ConnectionEvents> {
   readonly remote: string
   readonly remoteIp: string
   /** The device ID the peer proved with its certificate (32 bytes); null on a socket without TLS. */
@@ -88,13 +82,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Batche
   private helloTimer: NodeJS.Timeout | null = null
   private heartbeatTimer: NodeJS.Timeout | null = null
   private closeInfo: CloseInfo | null = null
-  /** Batched frames waiting for flush(), which writes them as one buffer: one write and TLS pass, not one per frame. */
-  private batch: Buffer[] = []
-  private batchBytes = 0
-  private coalescing = false
-  private readonly maxQueueFrames: number
-  /** Frames written whose write has not completed yet. */
-  private unsent = 0
+  /** The writing half: queue bounds, batching, pacing. */
+  private readonly out: OutgoingFrames
   /** Holds owners have on reading (see hold()). */
   private holds = 0
   /** Frames read but not yet handled, while reading is held; null while it is not. */
@@ -102,8 +91,6 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Batche
   private resumeScheduled = false
   /** Ends the pause of reading that readRate asked for. */
   private rateTimer: NodeJS.Timeout | null = null
-  /** Waiting for unsent to fall to PACE_FRAMES: paced() streams, and held reading. */
-  private roomWaiters: Array<() => void> = []
   /** A broken frame arrived; its ERROR waits for the answers to the frames before it. */
   private breaking = false
   /**
@@ -112,26 +99,30 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Batche
    * close wait for it, so the frames before the broken one are answered first (PROTOCOL §1).
    */
   whenAnswered: (() => Promise<unknown>) | null = null
-  /** One callback for every frame written: counts it done, with no closure per write. */
-  private readonly written = (): void => this.framesWritten(1)
-
-  private framesWritten(count: number): void {
-    this.unsent -= count
-    // While we do not read, a peer taking our frames is the sign of life we can see.
-    if (this.backlog) this.lastHeard = Date.now()
-    if (this.unsent <= PACE_FRAMES && this.roomWaiters.length) this.roomMade()
-  }
 
   constructor(
     readonly socket: Socket,
     private readonly options: ConnectionOptions,
   ) {
     super()
-    this.maxQueueFrames = options.maxQueueFrames ?? DEFAULT_MAX_QUEUE_FRAMES
     this.remoteIp = safeIp(socket.remoteAddress)
     this.remote = formatEndpoint(this.remoteIp, socket.remotePort ?? 0)
     this.peerId = options.peerId ?? ('getPeerX509Certificate' in socket ? peerDeviceId(socket as TLSSocket) : null)
     this.decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES, options.allocateBody)
+    this.out = new OutgoingFrames(
+      socket,
+      { maxQueueBytes: options.maxQueueBytes, maxQueueFrames: options.maxQueueFrames ?? DEFAULT_MAX_QUEUE_FRAMES, writeRate: options.writeRate },
+      {
+        tooSlow: (what) => {
+          this.finish({ reason: 'slow-consumer', code: 'slow-consumer', message: `${this.remote} stopped reading: more than ${what} queued` })
+          this.socket.destroy()
+        },
+        // While we do not read, a peer taking our frames is the sign of life we can see.
+        framesTaken: () => {
+          if (this.backlog) this.lastHeard = Date.now()
+        },
+      },
+    )
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.onData(chunk))
     socket.on('error', () => this.finish({ reason: 'closed' }))
@@ -166,25 +157,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Batche
    * within a millisecond. An unbatched frame flushes everything before it, in order.
    */
   sendFrame(frame: Buffer, batched = false, following = 0): boolean {
-    if (this.closeInfo || this.socket.destroyed) return false
-    // `following`: bytes the caller writes right after this frame (FILE_DATA content).
-    const overBytes = this.socket.writableLength + this.batchBytes + frame.length + following > this.options.maxQueueBytes
-    if (overBytes || this.unsent >= this.maxQueueFrames) {
-      const what = overBytes ? `${this.options.maxQueueBytes} bytes` : `${this.maxQueueFrames} frames`
-      this.finish({ reason: 'slow-consumer', code: 'slow-consumer', message: `${this.remote} stopped reading: more than ${what} queued` })
-      this.socket.destroy()
-      return false
-    }
-    this.unsent++
-    if (batched) {
-      this.batch.push(frame)
-      this.batchBytes += frame.length
-      writeBatches.add(this)
-      return true
-    }
-    if (this.batch.length > 0) this.flush()
-    this.socket.write(frame, this.written)
-    return true
+    return this.out.write(frame, batched, following)
   }
 
   /**
@@ -192,24 +165,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Batche
    * replies to a burst of pipelined requests (three frames per small file) leave together.
    */
   coalesceUntilIdle(): void {
-    if (this.coalescing || this.closeInfo) return
-    this.coalescing = true
-    this.socket.cork()
-    setImmediate(() => {
-      this.coalescing = false
-      this.socket.uncork()
-    })
-  }
-
-  /** Writes the batched frames now (writeBatches calls it when the window ends). */
-  flush(): void {
-    if (!writeBatches.delete(this)) return
-    const frames = this.batch
-    const bytes = this.batchBytes
-    this.batch = []
-    this.batchBytes = 0
-    if (frames.length === 1) this.socket.write(frames[0]!, this.written)
-    else this.socket.write(Buffer.concat(frames, bytes), () => this.framesWritten(frames.length))
+    this.out.coalesceUntilIdle()
   }
 
   /**
@@ -217,12 +173,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Batche
    * runs once the socket no longer needs the buffer: written, or never to be.
    */
   sendFileData(data: Buffer, sent?: () => void): boolean {
-    if (!this.sendFrame(encodeFileDataHeader(data.length), false, data.length)) {
-      sent?.()
-      return false
-    }
-    this.socket.write(data, sent)
-    return true
+    return this.out.writeFileData(data, sent)
   }
 
   /**
@@ -230,39 +181,16 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Batche
    * connection is closed. Streams (file content, long lists, many small answers) await this
    * between frames, so they never come near the slow-consumer bounds and never buffer a whole file.
    */
-  async paced(): Promise<void> {
-    while (!this.closeInfo && (this.socket.writableLength > PACE_BYTES || this.unsent > PACE_FRAMES)) {
-      const bytes = this.socket.writableLength > PACE_BYTES
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.socket.off('drain', done)
-          this.off('close', done)
-          resolve()
-        }
-        // 'drain' follows the bytes; frames are counted by their write callbacks.
-        if (bytes) this.socket.on('drain', done)
-        else this.roomWaiters.push(done)
-        this.on('close', done)
-      })
-    }
+  paced(): Promise<void> {
+    return this.out.paced()
   }
 
   /**
    * Takes `bytes` the owner is about to send from writeRate, and resolves once they may go (or
    * the connection is closed): the sender waits before reading more, nothing waits in memory.
    */
-  async throttle(bytes: number): Promise<void> {
-    const waitMs = this.options.writeRate?.take(bytes) ?? 0
-    if (waitMs <= 0 || this.closeInfo) return
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer)
-        this.off('close', done)
-        resolve()
-      }
-      const timer = setTimeout(done, waitMs)
-      this.on('close', done)
-    })
+  throttle(bytes: number): Promise<void> {
+    return this.out.throttle(bytes)
   }
 
   /**
@@ -275,12 +203,6 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Batche
 
   release(): void {
     if (--this.holds === 0) this.scheduleResume()
-  }
-
-  private roomMade(): void {
-    const waiters = this.roomWaiters
-    this.roomWaiters = []
-    for (const wake of waiters) wake()
   }
 
   sendError(code: ErrorCodeName, text: string): void {
@@ -370,7 +292,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Batche
     this.socket.cork()
     try {
       for (let i = 0; i < bodies.length; i++) {
-        if (this.holds > 0 || this.unsent > PACE_FRAMES) return this.holdReading(bodies.slice(i))
+        if (this.holds > 0 || this.out.crowded) return this.holdReading(bodies.slice(i))
         const body = bodies[i]!
         this.onMessage(decodeBody(body), body.length)
         if (this.closeInfo) return
@@ -390,7 +312,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Batche
   private holdReading(rest: Buffer[]): void {
     this.backlog = rest
     this.socket.pause()
-    if (this.holds === 0) this.roomWaiters.push(() => this.scheduleResume())
+    if (this.holds === 0) this.out.whenRoom(() => this.scheduleResume())
   }
 
   /** Reading goes on in a turn of its own, not inside a write callback or an owner's call. */
@@ -405,8 +327,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Batche
 
   private resume(): void {
     if (!this.backlog || this.holds > 0 || this.closeInfo || this.breaking) return
-    if (this.unsent > PACE_FRAMES) {
-      this.roomWaiters.push(() => this.scheduleResume())
+    if (this.out.crowded) {
+      this.out.whenRoom(() => this.scheduleResume())
       return
     }
     const bodies = this.backlog
@@ -492,7 +414,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Batche
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer)
     if (this.rateTimer) clearTimeout(this.rateTimer)
     this.rateTimer = null
-    this.flush()
+    this.out.close()
     this.emit('close', info)
   }
 }
