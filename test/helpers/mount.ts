@@ -1,12 +1,15 @@
 // Real filesystems other than the temp folder's, for the code paths they force: a tmpfs that
-// fills up, a ramfs that refuses O_DIRECT. Needs root and a kernel that lets this process mount
-// (CI runs as root); `mounted` answers null where it cannot.
+// fills up, a ramfs that refuses O_DIRECT, an exFAT disk that folds case and has no hard links.
+// Needs root and a kernel that lets this process mount (CI runs as root); `mounted` answers null
+// where it cannot.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
 const mounts: string[] = []
+/** Loop devices behind exFAT mounts, and their image files. */
+const loops: Array<{ device: string; image: string }> = []
 /** Folders bound read-only onto themselves (see readOnly). */
 const binds: string[] = []
 
@@ -23,9 +26,33 @@ export function mounted(type: 'tmpfs' | 'ramfs', options = ''): string | null {
   return dir
 }
 
+/**
+ * A fresh folder with an exFAT disk of `mib` MiB on it (an image on a loop device, through
+ * exfat-fuse: `apt-get install exfat-fuse exfatprogs`), or null where that cannot be made.
+ */
+export function mountedExfat(mib = 64): string | null {
+  if (process.getuid?.() !== 0) return null
+  const dir = mkdtempSync(path.join(tmpdir(), 'exfat-'))
+  const image = `${dir}.img`
+  const run = (command: string, args: string[]): string | null => {
+    const done = spawnSync(command, args, { encoding: 'utf8' })
+    return done.status === 0 ? done.stdout.trim() : null
+  }
+  const device = run('truncate', ['-s', `${mib}M`, image]) !== null && run('mkfs.exfat', [image]) !== null ? run('losetup', ['-f', '--show', image]) : null
+  if (device && run('mount.exfat-fuse', [device, dir]) !== null) {
+    loops.push({ device, image })
+    mounts.push(dir)
+    return dir
+  }
+  if (device) run('losetup', ['-d', device])
+  rmSync(image, { force: true })
+  rmSync(dir, { recursive: true, force: true })
+  return null
+}
+
 /** Whether `type` can be mounted here at all (for it.skipIf). */
-export function canMount(type: 'tmpfs' | 'ramfs'): boolean {
-  const dir = mounted(type)
+export function canMount(type: 'tmpfs' | 'ramfs' | 'exfat'): boolean {
+  const dir = type === 'exfat' ? mountedExfat(8) : mounted(type)
   if (dir) unmountAll()
   return dir !== null
 }
@@ -62,5 +89,9 @@ export function unmountAll(): void {
     // A process killed a moment ago may still hold files there: detached lazily, it goes once they close.
     if (spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir])
     rmSync(dir, { recursive: true, force: true })
+  }
+  for (const { device, image } of loops.splice(0)) {
+    spawnSync('losetup', ['-d', device])
+    rmSync(image, { force: true })
   }
 }

@@ -2,7 +2,8 @@
 // sync makes match its peer again), checked against its version before it gets its name. The copy
 // is made under a `.part` name, which the built-in ignore list keeps out of a shared folder's index.
 import { createHash, randomBytes } from 'node:crypto'
-import { createWriteStream, linkSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs'
+import { constants, copyFileSync, createWriteStream, linkSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs'
+import { linksRefused } from '../util/hard-links'
 import path from 'node:path'
 import { Transform } from 'node:stream'
 import { open } from 'node:fs/promises'
@@ -101,8 +102,9 @@ function place(temp: string, folder: string, name: string, onExisting: OnExistin
   for (let attempt = 0; attempt <= tries; attempt++) {
     const candidate = attempt === 0 ? target : path.join(folder, restoredName(name, date, attempt))
     try {
-      // A link fails on a name taken, even by a file that appeared meanwhile.
-      linkSync(temp, candidate)
+      // A link fails on a name taken, even by a file that appeared meanwhile; so does an exclusive
+      // copy, where the disk has no hard links.
+      linkOrCopy(temp, candidate)
       return { target: candidate, renamed: attempt > 0 }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
@@ -135,5 +137,14 @@ async function copyHashing(from: string, to: string, kind: 'version' | 'sha256')
     return hash instanceof VersionHasher ? hash.digest().toString('hex') : hash.digest('hex')
   } finally {
     await source.close()
+  }
+}
+
+function linkOrCopy(from: string, to: string): void {
+  try {
+    linkSync(from, to)
+  } catch (error) {
+    if (!linksRefused(error)) throw error
+    copyFileSync(from, to, constants.COPYFILE_EXCL)
   }
 }

@@ -98,6 +98,9 @@ export class MirrorFiles {
   async removeLocal(mirror: MirrorPlace, rel: string): Promise<void> {
     const where = pathInMirror(mirror.ref.folder, rel)
     if ('problem' in where) return
+    // On a disk that folds names, the file there is another spelling's now (placed since): it stays.
+    const holder = mirror.manifest.holderOf(rel)
+    if (holder !== undefined && holder !== rel) return
     const entry = mirror.manifest.files.get(rel)
     // Never through a link planted on the way (it is removed instead: see mirror-way.ts). Linked
     // into the history at once; held 10 s in the recycler too, in case a move follows.
@@ -185,6 +188,14 @@ export class MirrorFiles {
     // The partials a pull of the peer's files as listed would resume, by relative path; made once
     // a partial is found (a hash of each name).
     let resumable: Set<string> | null = null
+    // On a disk that folds names, a file is the peer's under any spelling of a listed name.
+    const fold = mirror.manifest.fold
+    let listedFolds: Set<string> | null = null
+    const listedAs = (rel: string): boolean => {
+      if (!fold) return false
+      listedFolds ??= new Set([...remote.keys()].map(fold))
+      return listedFolds.has(fold(rel)) || mirror.manifest.holderOf(rel) !== undefined
+    }
     const wanted = (rel: string): boolean => {
       resumable ??= new Set([...remote.values()].map((e) => path.posix.join(path.posix.dirname(e.path), partialName(e.path, Buffer.from(e.version, 'hex')))))
       return resumable.has(rel)
@@ -194,7 +205,7 @@ export class MirrorFiles {
         const rel = prefix ? `${prefix}/${entry.name}` : entry.name
         const abs = path.join(dir, entry.name)
         if (entry.isDirectory()) await walk(abs, rel)
-        else if (remote.has(rel) || mirror.manifest.files.has(rel)) continue
+        else if (remote.has(rel) || mirror.manifest.files.has(rel) || listedAs(rel)) continue
         // A temp file of this process belongs to a transfer in flight, and a partial younger than
         // a day to one a later try resumes; only a crash's other temp files are strays.
         else if (isPartialTemp(entry.name) ? wanted(rel) && this.tempInUse(entry.name, abs) : entry.name.startsWith(TEMP_PREFIX) && this.tempInUse(entry.name, abs)) continue

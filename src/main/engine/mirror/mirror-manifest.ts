@@ -7,6 +7,7 @@ import { lstat, mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { removeLeftoverTemps, writeFileAtomic } from '../folder/atomic-write'
 import { IndexSaves } from '../folder/index-saves'
+import type { NameFold } from './name-fold'
 
 export interface MirroredFile {
   version: string
@@ -45,6 +46,8 @@ export class MirrorManifest {
    * as itself, a Set only for content at several paths (most versions are at one).
    */
   private readonly byVersion = new Map<string, string | Set<string>>()
+  /** On a disk that folds names (name-fold.ts): the one path that holds each folded name. */
+  private readonly bySlot: Map<string, string> | null
   private saving: Promise<void> = Promise.resolve()
   private readonly saves = new IndexSaves(
     () => {
@@ -63,7 +66,20 @@ export class MirrorManifest {
     /** The peer's mirror folder. */
     readonly folder: string,
     private readonly file: string,
-  ) {}
+    /** How the disk under the mirror folds names; null where it tells every name apart. */
+    readonly fold: NameFold | null = null,
+  ) {
+    this.bySlot = fold ? new Map() : null
+  }
+
+  /**
+   * The path this mirror holds where `rel` would be on disk: `rel` itself, another spelling of it
+   * on a disk that folds names (the two are one file there), or undefined.
+   */
+  holderOf(rel: string): string | undefined {
+    if (!this.bySlot) return this.files.has(rel) ? rel : undefined
+    return this.bySlot.get(this.fold!(rel))
+  }
 
   async load(): Promise<void> {
     let saved: Record<string, MirroredFile> = {}
@@ -108,6 +124,13 @@ export class MirrorManifest {
   }
 
   private remember(rel: string, entry: MirroredFile): void {
+    if (this.bySlot) {
+      // One file on disk: the spelling placed last is the one there now.
+      const slot = this.fold!(rel)
+      const other = this.bySlot.get(slot)
+      if (other !== undefined && other !== rel) this.forget(other)
+      this.bySlot.set(slot, rel)
+    }
     this.files.set(rel, entry)
     const paths = this.byVersion.get(entry.version)
     if (paths === undefined || paths === rel) this.byVersion.set(entry.version, rel)
@@ -119,6 +142,7 @@ export class MirrorManifest {
     const entry = this.files.get(rel)
     if (!entry) return false
     this.files.delete(rel)
+    if (this.bySlot?.get(this.fold!(rel)) === rel) this.bySlot.delete(this.fold!(rel))
     const paths = this.byVersion.get(entry.version)
     if (paths === rel) this.byVersion.delete(entry.version)
     else if (typeof paths === 'object') {

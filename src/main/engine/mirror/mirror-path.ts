@@ -7,6 +7,7 @@ import { isFolderAt } from '../folder/lstat-or-why'
 import { relativePathProblem } from '../../../shared/paths'
 import { clearWay, wayIsReal } from './mirror-way'
 import { PeerSessionError } from './peer-session'
+import { linksRefused } from '../util/hard-links'
 
 /** The absolute path for `rel` inside `folder`, or a reason it would not stay inside. */
 export function pathInMirror(folder: string, rel: string): { path: string } | { problem: string } {
@@ -83,10 +84,11 @@ export class MirrorWriter {
   /**
    * Renames `source` to `target`. The peer's truth wins inside its mirror: a folder standing
    * where the file goes is removed. `keepAs`: the file it replaces is first hard-linked there
-   * (the mirror history; same file system), and the link removed again if the rename fails.
+   * (the mirror history; same file system; moved there on a disk without hard links), and put
+   * back if the rename fails.
    */
   commit(source: string, target: string, keepAs: string | null = null): void {
-    const kept = keepAs !== null && keepPrevious(target, keepAs)
+    const kept = keepAs !== null ? keepPrevious(target, keepAs) : 'no'
     try {
       renameSync(source, target)
     } catch (error) {
@@ -96,7 +98,8 @@ export class MirrorWriter {
         rmSync(target, { recursive: true, force: true })
         renameSync(source, target)
       } catch (again) {
-        if (kept) rmSync(keepAs, { force: true })
+        if (kept === 'linked') rmSync(keepAs!, { force: true })
+        if (kept === 'moved') renameSync(keepAs!, target)
         throw again
       }
     }
@@ -153,13 +156,20 @@ function makeEachSync(parts: string[], folder: string): void {
  * Nothing there, a folder or a link: nothing to keep. A link that cannot be made (another file
  * system, no room for the entry) keeps nothing either: the new version goes in regardless.
  */
-function keepPrevious(target: string, keepAs: string): boolean {
+function keepPrevious(target: string, keepAs: string): 'linked' | 'moved' | 'no' {
   try {
-    if (!lstatSync(target).isFile()) return false
+    if (!lstatSync(target).isFile()) return 'no'
     linkSync(target, keepAs)
-    return true
+    return 'linked'
+  } catch (error) {
+    if (!linksRefused(error)) return 'no'
+  }
+  // A disk without hard links: moved out of the way instead, so the path is empty for a moment.
+  try {
+    renameSync(target, keepAs)
+    return 'moved'
   } catch {
-    return false
+    return 'no'
   }
 }
 

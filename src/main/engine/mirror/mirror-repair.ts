@@ -59,8 +59,10 @@ export class MirrorRepair {
      */
     const whole = new Set(unwatched.filter((rel) => rel !== '' && mirrored.filesBelow(rel) > 0))
     for (const rel of paths) {
+      // The disk's spelling of a name: on a disk that folds names, the manifest may hold another.
+      const held = rel === '' ? undefined : state.manifest.holderOf(rel)
       if (rel === '') for (const file of mirrored.keys()) suspects.add(file)
-      else if (mirrored.has(rel)) suspects.add(rel)
+      else if (held !== undefined) suspects.add(held)
       else if (mirrored.filesBelow(rel) > 0 && !isFolderAt(path.join(state.ref.folder, rel))) whole.add(rel)
     }
     for (const folder of whole) for (const file of mirrored.filesUnder(folder)) suspects.add(file)

@@ -1,8 +1,10 @@
 // Acts on what reconcile.ts decides for one path of one peer: removes it (through the peer's
 // mass-delete hold), restores it from the recycler, or queues its file job; and says, once per
-// announcement, when a peer lists a path no folder can hold. The decision itself stays pure.
+// announcement, when a peer lists a path no folder can hold, or two this disk cannot tell apart.
+// The decision itself stays pure.
 import type { EventSink } from '../../../shared/events'
 import type { FileJob } from './jobs'
+import { ListedFiles, clashWinner } from './listed-files'
 import type { LocalBlocks } from './local-blocks'
 import type { LocalWrites } from './local-writes'
 import type { MirrorFiles } from './mirror-files'
@@ -34,6 +36,7 @@ export class PathActions {
   async consider(state: PeerState, generation: number, rel: string, remote = state.remote): Promise<void> {
     const listed = remote?.get(rel)
     const fileAbove = listed && remote ? listedFileAbove(remote, rel) : undefined
+    const sameNameAs = listed && remote instanceof ListedFiles ? clashWinner(rel, remote.spellingsOf(rel), state.manifest.holderOf(rel)) : undefined
     const decision = decide({
       live: this.deps.tasks.live(state, generation) && remote !== null,
       want: listed,
@@ -41,12 +44,17 @@ export class PathActions {
       record: state.paths.of(rel),
       probeDisk: state.probeDisk,
       insideFile: fileAbove,
+      sameNameAs,
     })
     if (decision.do === 'nothing' || decision.do === 'remove') this.deps.writes.unwanted(state, rel)
     if (decision.do === 'nothing' && decision.why === 'inside-file' && listed) {
       // Refused, so said once per announcement: a list no folder can be (PROTOCOL.md §12.3).
       state.paths.refuse(rel, listed.version)
       this.deps.tasks.report('bad-path', `${state.ref.key} lists ${rel} inside its file ${fileAbove}: not mirrored`, state.ref.key)
+    }
+    if (decision.do === 'nothing' && decision.why === 'name-clash' && listed) {
+      state.paths.refuse(rel, listed.version)
+      this.deps.tasks.report('name-clash', `${state.ref.key} lists ${rel} and ${sameNameAs}, one file on this disk (it does not tell upper from lower case or Unicode forms apart): ${rel} is not mirrored`, state.ref.key)
     }
     if (decision.release && this.deps.deletions.release(state, rel)) {
       this.deps.onEvent({ type: 'mass-delete-cleared', peer: state.ref.key, id: state.idText, name: state.name, confirmed: false })

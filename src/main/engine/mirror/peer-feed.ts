@@ -9,6 +9,7 @@ import type { TlsCredentials } from '../net/tls'
 import type { FileEntry, IndexChange } from '../protocol/messages'
 import type { DeviceMirrors } from './device-mirrors'
 import type { ListEntry, PeerRef } from './jobs'
+import { ListedFiles } from './listed-files'
 import type { MirrorFiles } from './mirror-files'
 import type { MirrorRepair } from './mirror-repair'
 import type { MirrorTasks } from './mirror-tasks'
@@ -131,7 +132,7 @@ export class PeerFeed {
     if (!this.options.tasks.live(state, generation) || state.listPending) return
     state.listPending = true
     state.synced = false
-    const incoming = new Map<string, ListEntry>()
+    const incoming = new ListedFiles(state.manifest.fold)
     state.incoming = { files: incoming }
     // A mirror that held nothing as the list began holds only what this list's jobs placed.
     const heldBefore = state.manifest.files.size > 0
@@ -219,6 +220,11 @@ export class PeerFeed {
     for (const change of changes) {
       if (!this.acceptable(state, change.path)) continue
       if (change.op === 'delete') {
+        // A spelling this disk could not hold beside the deleted one gets its chance now.
+        for (const other of state.remote instanceof ListedFiles ? state.remote.spellingsOf(change.path) : []) {
+          state.paths.forget(other, 'refused')
+          upserts.push(other)
+        }
         state.remote.delete(change.path)
         deleted.add(change.path)
       } else {

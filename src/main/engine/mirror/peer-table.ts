@@ -6,6 +6,7 @@ import { isFolderAt } from '../folder/lstat-or-why'
 import { DeletionGatherer } from './deletion-gatherer'
 import type { DeviceMirrors } from './device-mirrors'
 import { MirrorManifest } from './mirror-manifest'
+import type { NameFold } from './name-fold'
 import { PathRecords } from './path-records'
 import type { PeerState } from './peer-state'
 import { Reachability } from './reachability'
@@ -18,6 +19,8 @@ export const MAX_GONE_PEERS = 64
 
 export interface PeerTableOptions {
   devices: Pick<DeviceMirrors, 'assign'>
+  /** How the disk under the mirrors folds names (name-fold.ts). */
+  fold: () => NameFold | null
   /** An I/O problem to say (as `io-error`); never thrown. */
   problem: (message: string) => void
   /** A burst of the peer's pushed deletions, gathered (see deletion-gatherer.ts). */
@@ -48,7 +51,7 @@ export class PeerTable {
   /** A device seen for the first time (this run, or since it was forgotten), not online yet. */
   create(endpoint: Endpoint, id: string, name: string): PeerState {
     const { folder, manifestFile, adopt } = this.options.devices.assign(id, name, endpoint)
-    const manifest = new MirrorManifest(folder, manifestFile)
+    const manifest = new MirrorManifest(folder, manifestFile, this.options.fold())
     const key = endpointKey(endpoint)
     const state: PeerState = {
       ref: { ip: endpoint.ip, port: endpoint.port, id, key, folder },

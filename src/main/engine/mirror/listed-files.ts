@@ -1,0 +1,58 @@
+// A peer's files as it lists them, by path; on a disk that folds names (name-fold.ts) it also knows
+// which listed paths are one file there, so the mirror can hold one and say why not the others.
+import type { ListEntry } from './jobs'
+import type { NameFold } from './name-fold'
+
+export class ListedFiles extends Map<string, ListEntry> {
+  /** Listed paths by their fold: one path as itself, a Set only where spellings clash. */
+  private readonly slots: Map<string, string | Set<string>> | null
+
+  constructor(private readonly fold: NameFold | null = null) {
+    super()
+    this.slots = fold ? new Map() : null
+  }
+
+  override set(rel: string, entry: ListEntry): this {
+    if (this.slots && !this.has(rel)) {
+      const slot = this.fold!(rel)
+      const held = this.slots.get(slot)
+      if (held === undefined) this.slots.set(slot, rel)
+      else if (typeof held === 'string') this.slots.set(slot, new Set([held, rel]))
+      else held.add(rel)
+    }
+    return super.set(rel, entry)
+  }
+
+  override delete(rel: string): boolean {
+    if (this.slots && this.has(rel)) {
+      const slot = this.fold!(rel)
+      const held = this.slots.get(slot)
+      if (held === rel) this.slots.delete(slot)
+      else if (typeof held === 'object') {
+        held.delete(rel)
+        if (held.size === 1) this.slots.set(slot, held.values().next().value!)
+      }
+    }
+    return super.delete(rel)
+  }
+
+  /** The other listed paths that are the same file as `rel` on this disk (none where names are told apart). */
+  spellingsOf(rel: string): string[] {
+    const held = this.slots?.get(this.fold!(rel))
+    if (held === undefined) return []
+    if (typeof held === 'string') return held === rel ? [] : [held]
+    return [...held].filter((other) => other !== rel)
+  }
+}
+
+/**
+ * Which of the clashing spellings the mirror holds, when it is not `rel`: the one it holds
+ * already (no churn), else the first in code-unit order (every list decides alike).
+ */
+export function clashWinner(rel: string, spellings: readonly string[], heldNow: string | undefined): string | undefined {
+  if (spellings.length === 0 || heldNow === rel) return undefined
+  if (heldNow !== undefined && spellings.includes(heldNow)) return heldNow
+  let first = rel
+  for (const other of spellings) if (other < first) first = other
+  return first === rel ? undefined : first
+}

@@ -1,0 +1,134 @@
+// A mirror on a disk that folds case and has no hard links (exFAT, as on a USB drive; macOS and
+// Windows fold case too), fed by a peer on a disk that tells every name apart. Real CLI clients,
+// a real exFAT disk on a loop device. What must hold: two names that are one file there never
+// overwrite each other silently (one is mirrored, the other is named in one error); a rename that
+// changes only case loses nothing, also across a restart; history keeps what peers delete or
+// overwrite without hard links.
+import { randomBytes } from 'node:crypto'
+import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { EngineEvent } from '../../src/shared/events'
+import { killAll, runCliOnce } from '../helpers/cli'
+import { startClient, startServer, write, type Client } from '../helpers/mirror-clients'
+import { canMount, mountedExfat, unmountAll } from '../helpers/mount'
+import { removeTempDirs, tempDir } from '../helpers/temp'
+import { peerFolderName, sha256, treeOf } from '../helpers/tree'
+
+afterEach(() => {
+  killAll()
+  unmountAll()
+  removeTempDirs()
+})
+
+const clashes = (receiver: Client): Array<Extract<EngineEvent, { type: 'error' }>> =>
+  receiver.cli.events.filter((e): e is Extract<EngineEvent, { type: 'error' }> => e.type === 'error' && e.code === 'name-clash')
+
+/** The mirror's files as the disk names them, with their content's hash. */
+const onDisk = (mirror: string): Record<string, string> => treeOf(mirror)
+
+const hashOf = (content: string): string => sha256(Buffer.from(content)).toString('hex')
+
+async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !check(); ) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+describe.skipIf(!canMount('exfat'))('a mirror on a disk that folds case (exFAT)', () => {
+  it('README.md and Readme.md: one is mirrored, the other named in one error; when the first goes, the second comes', { timeout: 90_000 }, async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('fold-sender-')
+    write(senderDir, 'README.md', 'upper\n')
+    write(senderDir, 'Readme.md', 'mixed\n')
+    write(senderDir, 'other.txt', 'other\n')
+    const sender = await startClient(serverPort, senderDir)
+    const root = path.join(mountedExfat()!, 'mirrors')
+    const receiver = await startClient(serverPort, tempDir('fold-receiver-'), '--mirror', root)
+    const mirror = path.join(root, peerFolderName(sender.port))
+    const peer = `127.0.0.1:${sender.port}`
+
+    await receiver.cli.until(() => clashes(receiver).length > 0, 20_000, 'a name-clash error')
+    await until('README.md and other.txt in the mirror', () => JSON.stringify(onDisk(mirror)) === JSON.stringify({ 'README.md': hashOf('upper\n'), 'other.txt': hashOf('other\n') }))
+    // Given time to do wrong: the clashing file never overwrites the one mirrored.
+    await new Promise((r) => setTimeout(r, 2000))
+    expect(onDisk(mirror)).toEqual({ 'README.md': hashOf('upper\n'), 'other.txt': hashOf('other\n') })
+    const errors = clashes(receiver)
+    expect(errors, JSON.stringify(errors)).toHaveLength(1)
+    expect(errors[0]!.message).toMatch(/Readme\.md and README\.md.*Readme\.md is not mirrored/)
+    expect(errors[0]!.peer).toBe(peer)
+    // Not called up to date while one of its files is not mirrored.
+    expect(receiver.cli.events.some((e) => e.type === 'peer-synced')).toBe(false)
+
+    rmSync(path.join(senderDir, 'README.md'))
+    await until('Readme.md alone', () => JSON.stringify(onDisk(mirror)) === JSON.stringify({ 'Readme.md': hashOf('mixed\n'), 'other.txt': hashOf('other\n') }))
+    await receiver.cli.waitFor('peer-synced', { peer }, 20_000)
+    expect(readdirSync(mirror).sort()).toEqual(['Readme.md', 'other.txt'])
+  })
+
+  it('a file and a folder renamed in case only: nothing is fetched again or lost, and nothing is lost when the receiver starts again', { timeout: 90_000 }, async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('fold-sender-')
+    write(senderDir, 'case.txt', 'case\n')
+    for (let i = 0; i < 3; i++) write(senderDir, `Dir/f${i}.txt`, `file ${i}\n`)
+    const sender = await startClient(serverPort, senderDir)
+    const root = path.join(mountedExfat()!, 'mirrors')
+    const receiverDir = tempDir('fold-receiver-')
+    const first = await startClient(serverPort, receiverDir, '--mirror', root)
+    const mirror = path.join(root, peerFolderName(sender.port))
+    const peer = `127.0.0.1:${sender.port}`
+    await first.cli.waitFor('peer-synced', { peer }, 20_000)
+
+    renameSync(path.join(senderDir, 'case.txt'), path.join(senderDir, 'CASE.txt'))
+    renameSync(path.join(senderDir, 'Dir'), path.join(senderDir, 'DIR'))
+    await first.cli.waitFor('file-synced', { path: 'CASE.txt' }, 20_000)
+    for (let i = 0; i < 3; i++) await first.cli.waitFor('file-synced', { path: `DIR/f${i}.txt` }, 20_000)
+    const moved = first.cli.events.filter((e) => e.type === 'file-synced' && (e.path === 'CASE.txt' || e.path.startsWith('DIR/')))
+    expect(moved.map((e) => (e as Extract<EngineEvent, { type: 'file-synced' }>).transferred)).toEqual([0, 0, 0, 0])
+    const want = { 'CASE.txt': hashOf('case\n'), ...Object.fromEntries([0, 1, 2].map((i) => [`DIR/f${i}.txt`, hashOf(`file ${i}\n`)])) }
+    const folded = (tree: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(tree).map(([rel, hash]) => [rel.toLowerCase(), hash]))
+    await until('every file under its new name', () => JSON.stringify(folded(onDisk(mirror))) === JSON.stringify(folded(want)))
+    expect(readdirSync(mirror)).toContain('CASE.txt')
+
+    first.cli.kill()
+    expect((await first.cli.exited).code).toBe(0)
+    const again = await startClient(serverPort, receiverDir, '--mirror', root)
+    await again.cli.waitFor('peer-synced', { peer }, 20_000)
+    // The disk still spells the folder as it was made; what matters is that every file is there.
+    expect(folded(onDisk(mirror))).toEqual(folded(want))
+    expect(again.cli.events.filter((e) => e.type === 'file-removed')).toEqual([])
+  })
+
+  it('history keeps what the peer deletes and overwrites, though the disk has no hard links', { timeout: 90_000 }, async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('fold-sender-')
+    const big = randomBytes(3 * 1024 * 1024) // large: through the hash writer
+    write(senderDir, 'gone.bin', big)
+    write(senderDir, 'notes.txt', 'first\n')
+    const sender = await startClient(serverPort, senderDir)
+    const root = path.join(mountedExfat()!, 'mirrors')
+    const receiver = await startClient(serverPort, tempDir('fold-receiver-'), '--mirror', root)
+    await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` }, 20_000)
+
+    rmSync(path.join(senderDir, 'gone.bin'))
+    await receiver.cli.waitFor('file-removed', { path: 'gone.bin' }, 20_000)
+    writeFileSync(path.join(senderDir, 'notes.txt'), 'second\n')
+    await receiver.cli.waitFor('file-synced', { path: 'notes.txt', bytes: 7 }, 20_000)
+    expect(receiver.cli.events.filter((e) => e.type === 'error')).toEqual([])
+
+    let listed: Array<{ path: string; size: number; reason: string }> = []
+    for (const deadline = Date.now() + 10_000; listed.length < 2 && Date.now() < deadline; ) {
+      const result = await runCliOnce(['history', 'list', '--json', '--mirror', root])
+      listed = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { path: string; size: number; reason: string })
+    }
+    expect(listed.map(({ path: p, size, reason }) => ({ p, size, reason })).sort((a, b) => a.p.localeCompare(b.p))).toEqual([
+      { p: 'gone.bin', size: big.length, reason: 'deleted' },
+      { p: 'notes.txt', size: 6, reason: 'overwritten' },
+    ])
+    const out = tempDir('fold-restored-')
+    const restored = await runCliOnce(['history', 'restore', 'gone.bin', '--to', out, '--mirror', root])
+    expect(restored.code, restored.stderr).toBe(0)
+    expect(treeOf(out)).toEqual({ 'gone.bin': sha256(big).toString('hex') })
+  })
+})
