@@ -10,7 +10,7 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../src/shared/events'
 import { killAll, runCliOnce } from '../helpers/cli'
-import { startClient, startServer, write, type Client } from '../helpers/mirror-clients'
+import { expectMirrored, startClient, startServer, write, type Client } from '../helpers/mirror-clients'
 import { canMount, mountedExfat, unmountAll } from '../helpers/mount'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 import { peerFolderName, sha256, treeOf } from '../helpers/tree'
@@ -90,6 +90,7 @@ describe.skipIf(!canMount('exfat'))('a mirror on a disk that folds case (exFAT)'
     const folded = (tree: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(tree).map(([rel, hash]) => [rel.toLowerCase(), hash]))
     await until('every file under its new name', () => JSON.stringify(folded(onDisk(mirror))) === JSON.stringify(folded(want)))
     expect(readdirSync(mirror)).toContain('CASE.txt')
+    expect(first.cli.events.filter((e) => e.type === 'error')).toEqual([])
 
     first.cli.kill()
     expect((await first.cli.exited).code).toBe(0)
@@ -130,5 +131,29 @@ describe.skipIf(!canMount('exfat'))('a mirror on a disk that folds case (exFAT)'
     const restored = await runCliOnce(['history', 'restore', 'gone.bin', '--to', out, '--mirror', root])
     expect(restored.code, restored.stderr).toBe(0)
     expect(treeOf(out)).toEqual({ 'gone.bin': sha256(big).toString('hex') })
+  })
+
+  it('a folder shared from an exFAT disk reaches a mirror on one: new files, edits, a rename and a deletion', { timeout: 90_000 }, async () => {
+    const serverPort = await startServer()
+    const disk = mountedExfat()!
+    const senderDir = path.join(disk, 'shared')
+    write(senderDir, 'a.txt', 'a\n')
+    write(senderDir, 'sub/b.bin', randomBytes(2 * 1024 * 1024))
+    const sender = await startClient(serverPort, senderDir)
+    const root = path.join(disk, 'mirrors')
+    const receiver = await startClient(serverPort, tempDir('fold-receiver-'), '--mirror', root)
+    const mirror = path.join(root, peerFolderName(sender.port))
+    const peer = `127.0.0.1:${sender.port}`
+    await receiver.cli.waitFor('peer-synced', { peer }, 20_000)
+    await expectMirrored(senderDir, mirror)
+
+    write(senderDir, 'a.txt', 'a, edited\n')
+    write(senderDir, 'sub/c.txt', 'c\n')
+    renameSync(path.join(senderDir, 'sub', 'b.bin'), path.join(senderDir, 'b-moved.bin'))
+    rmSync(path.join(senderDir, 'sub', 'c.txt'))
+    write(senderDir, 'd.txt', 'd\n')
+    await expectMirrored(senderDir, mirror, 20_000)
+    expect(receiver.cli.events.filter((e) => e.type === 'error')).toEqual([])
+    expect(sender.cli.events.filter((e) => e.type === 'error')).toEqual([])
   })
 })
