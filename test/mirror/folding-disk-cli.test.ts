@@ -156,4 +156,34 @@ describe.skipIf(!canMount('exfat'))('a mirror on a disk that folds case (exFAT)'
     expect(receiver.cli.events.filter((e) => e.type === 'error')).toEqual([])
     expect(sender.cli.events.filter((e) => e.type === 'error')).toEqual([])
   })
+
+  it('a name the disk refuses (what?.txt) is named in one error and not tried again; renamed at the peer, it comes', { timeout: 90_000 }, async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('fold-sender-')
+    write(senderDir, 'what?.txt', 'question\n')
+    write(senderDir, 'sub|dir/x.txt', 'pipe\n')
+    write(senderDir, 'fine.txt', 'fine\n')
+    const sender = await startClient(serverPort, senderDir)
+    const root = path.join(mountedExfat()!, 'mirrors')
+    const receiver = await startClient(serverPort, tempDir('fold-receiver-'), '--mirror', root)
+    const mirror = path.join(root, peerFolderName(sender.port))
+    const peer = `127.0.0.1:${sender.port}`
+    const refusals = (): Array<Extract<EngineEvent, { type: 'error' }>> =>
+      receiver.cli.events.filter((e): e is Extract<EngineEvent, { type: 'error' }> => e.type === 'error' && e.code === 'name-refused')
+
+    await receiver.cli.until(() => refusals().length >= 2, 20_000, 'two name-refused errors')
+    await until('fine.txt', () => JSON.stringify(onDisk(mirror)) === JSON.stringify({ 'fine.txt': hashOf('fine\n') }))
+    // Long enough for retries (1, 2 and 4 s): none comes, and no write is tried.
+    await new Promise((r) => setTimeout(r, 5000))
+    expect(refusals().map((e) => e.message).sort()).toEqual([
+      `${peer} lists sub|dir/x.txt: this disk refuses | in a name: not mirrored`,
+      `${peer} lists what?.txt: this disk refuses ? in a name: not mirrored`,
+    ])
+    expect(receiver.cli.events.filter((e) => e.type === 'error' && e.code !== 'name-refused')).toEqual([])
+    expect(receiver.cli.events.filter((e) => e.type === 'transfer-failed')).toEqual([])
+
+    renameSync(path.join(senderDir, 'what?.txt'), path.join(senderDir, 'what.txt'))
+    await receiver.cli.waitFor('file-synced', { path: 'what.txt' }, 20_000)
+    expect(onDisk(mirror)).toEqual({ 'fine.txt': hashOf('fine\n'), 'what.txt': hashOf('question\n') })
+  })
 })

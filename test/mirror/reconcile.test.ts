@@ -37,6 +37,8 @@ describe('decide', () => {
     { name: 'inside a file the peer also lists: not mirrored', facts: facts({ want: entry('v1'), insideFile: 'a' }), decision: { do: 'nothing', why: 'inside-file', release: true } },
     { name: 'inside a listed file, but held already: left as it is', facts: facts({ want: entry('v1'), have: 'v1', insideFile: 'a' }), decision: { do: 'nothing', why: 'up-to-date', release: true } },
     { name: 'one file on this disk with another spelling mirrored instead: not mirrored', facts: facts({ want: entry('v1'), sameNameAs: 'README.md' }), decision: { do: 'nothing', why: 'name-clash', release: true } },
+    { name: 'a name this disk refuses: not mirrored', facts: facts({ want: entry('v1'), nameRefused: 'this disk refuses ? in a name' }), decision: { do: 'nothing', why: 'name-refused', release: true } },
+    { name: 'a name this disk refuses, and deleted: nothing held to remove', facts: facts({ nameRefused: 'this disk refuses ? in a name' }), decision: { do: 'nothing', why: 'not-listed', release: false } },
     { name: 'a clashing spelling with a job under way: its result decides', facts: facts({ want: entry('v2'), record: { pending: 'v2' }, sameNameAs: 'README.md' }), decision: { do: 'wait', release: true } },
     { name: 'empty file: written, never copied nor probed', facts: facts({ want: entry('e', 0), probeDisk: true }), decision: fetch(entry('e', 0), null, false) },
   ])('$name', ({ facts: input, decision }) => {

@@ -33,7 +33,7 @@ import { PAUSE_FILE, PauseState } from './pause-state'
 import { WorkerPool } from './worker-pool'
 import { loadBlockHash } from '../blocks/block-hash'
 import { LocalBlocks } from './local-blocks'
-import { foldOfDisk, type NameFold } from './name-fold'
+import { askDisk, type DiskNames } from './disk-names'
 
 export interface MirrorOptions {
   mirrorRoot: string
@@ -85,8 +85,8 @@ export class MirrorCoordinator {
   /** Where each mirror stands (mirror-state events), told which peers changed. */
   private readonly stats: MirrorStats
   private readonly stateDir: string
-  /** How the disk under the mirrors folds names (probed at start); null: it tells every name apart. */
-  private fold: NameFold | null = null
+  /** How the disk under the mirrors treats names (asked at start). */
+  private disk: DiskNames = { fold: null, refused: '' }
   /** Removing, moving and restoring mirror files, with the history and the recycler. */
   private readonly files: MirrorFiles
   /** Pulls against the mirror's own disk: free space first, writes it refuses wait for it. */
@@ -128,7 +128,7 @@ export class MirrorCoordinator {
     this.devices = new DeviceMirrors({ mirrorRoot: options.mirrorRoot, stateDir: this.stateDir, problem: (message) => this.tasks.report('io-error', message) })
     this.peers = new PeerTable({
       devices: this.devices,
-      fold: () => this.fold,
+      fold: () => this.disk.fold,
       problem: (message) => this.tasks.report('io-error', message),
       gathered: (state, paths) => this.tasks.background(this.feed.applyGathered(state, paths), () => `deletions of ${state.ref.key}`),
     })
@@ -177,6 +177,7 @@ export class MirrorCoordinator {
       deletions: this.deletions,
       files: this.files,
       localBlocks: this.localBlocks,
+      refusedCharacters: () => this.disk.refused,
       produce: (state, job) => this.jobs.produce(state.generation, job),
     })
     this.results = new JobResults({
@@ -222,7 +223,7 @@ export class MirrorCoordinator {
     )
     await loadBlockHash()
     await this.files.start()
-    this.fold = foldOfDisk(this.stateDir, (message) => this.tasks.report('io-error', message))
+    this.disk = askDisk(this.stateDir, (message) => this.tasks.report('io-error', message))
     this.tasks.background(this.localBlocks.start(), () => "learning the mirrors' block lists")
     // Paused before the last stop: still paused, and said so.
     this.pauses.load()

@@ -7,7 +7,7 @@ import { lstat, mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { removeLeftoverTemps, writeFileAtomic } from '../folder/atomic-write'
 import { IndexSaves } from '../folder/index-saves'
-import type { NameFold } from './name-fold'
+import type { NameFold } from './disk-names'
 
 export interface MirroredFile {
   version: string
@@ -46,7 +46,7 @@ export class MirrorManifest {
    * as itself, a Set only for content at several paths (most versions are at one).
    */
   private readonly byVersion = new Map<string, string | Set<string>>()
-  /** On a disk that folds names (name-fold.ts): the one path that holds each folded name. */
+  /** On a disk that folds names (disk-names.ts): the one path that holds each folded name. */
   private readonly bySlot: Map<string, string> | null
   private saving: Promise<void> = Promise.resolve()
   private readonly saves = new IndexSaves(

@@ -1,9 +1,11 @@
 // Acts on what reconcile.ts decides for one path of one peer: removes it (through the peer's
 // mass-delete hold), restores it from the recycler, or queues its file job; and says, once per
-// announcement, when a peer lists a path no folder can hold, or two this disk cannot tell apart.
+// announcement, when a peer lists a path no folder can hold, one this disk cannot name, or two it
+// cannot tell apart.
 // The decision itself stays pure.
 import type { EventSink } from '../../../shared/events'
 import type { FileJob } from './jobs'
+import { refusedNameProblem } from './disk-names'
 import { ListedFiles, clashWinner } from './listed-files'
 import type { LocalBlocks } from './local-blocks'
 import type { LocalWrites } from './local-writes'
@@ -21,6 +23,8 @@ export interface PathActionsDeps {
   deletions: Pick<PeerDeletions, 'release' | 'remove'>
   files: Pick<MirrorFiles, 'restoreRecycled' | 'localCopyOf' | 'unrecorded' | 'reserveKeep'>
   localBlocks: Pick<LocalBlocks, 'knows'>
+  /** The characters the disk under the mirrors refuses in a name (disk-names.ts). */
+  refusedCharacters: () => string
   /** Puts the job in the ring in the peer's generation (waits while the ring is full). */
   produce: (state: PeerState, job: FileJob) => Promise<void>
 }
@@ -37,6 +41,7 @@ export class PathActions {
     const listed = remote?.get(rel)
     const fileAbove = listed && remote ? listedFileAbove(remote, rel) : undefined
     const sameNameAs = listed && remote instanceof ListedFiles ? clashWinner(rel, remote.spellingsOf(rel), state.manifest.holderOf(rel)) : undefined
+    const nameRefused = listed ? refusedNameProblem(rel, this.deps.refusedCharacters()) : null
     const decision = decide({
       live: this.deps.tasks.live(state, generation) && remote !== null,
       want: listed,
@@ -45,6 +50,7 @@ export class PathActions {
       probeDisk: state.probeDisk,
       insideFile: fileAbove,
       sameNameAs,
+      nameRefused,
     })
     if (decision.do === 'nothing' || decision.do === 'remove') this.deps.writes.unwanted(state, rel)
     if (decision.do === 'nothing' && decision.why === 'inside-file' && listed) {
@@ -55,6 +61,10 @@ export class PathActions {
     if (decision.do === 'nothing' && decision.why === 'name-clash' && listed) {
       state.paths.refuse(rel, listed.version)
       this.deps.tasks.report('name-clash', `${state.ref.key} lists ${rel} and ${sameNameAs}, one file on this disk (it does not tell upper from lower case or Unicode forms apart): ${rel} is not mirrored`, state.ref.key)
+    }
+    if (decision.do === 'nothing' && decision.why === 'name-refused' && listed) {
+      state.paths.refuse(rel, listed.version)
+      this.deps.tasks.report('name-refused', `${state.ref.key} lists ${rel}: ${nameRefused}: not mirrored`, state.ref.key)
     }
     if (decision.release && this.deps.deletions.release(state, rel)) {
       this.deps.onEvent({ type: 'mass-delete-cleared', peer: state.ref.key, id: state.idText, name: state.name, confirmed: false })

@@ -6,7 +6,7 @@ import { isFolderAt } from '../folder/lstat-or-why'
 import { DeletionGatherer } from './deletion-gatherer'
 import type { DeviceMirrors } from './device-mirrors'
 import { MirrorManifest } from './mirror-manifest'
-import type { NameFold } from './name-fold'
+import type { NameFold } from './disk-names'
 import { PathRecords } from './path-records'
 import type { PeerState } from './peer-state'
 import { Reachability } from './reachability'
@@ -19,7 +19,7 @@ export const MAX_GONE_PEERS = 64
 
 export interface PeerTableOptions {
   devices: Pick<DeviceMirrors, 'assign'>
-  /** How the disk under the mirrors folds names (name-fold.ts). */
+  /** How the disk under the mirrors folds names (disk-names.ts). */
   fold: () => NameFold | null
   /** An I/O problem to say (as `io-error`); never thrown. */
   problem: (message: string) => void

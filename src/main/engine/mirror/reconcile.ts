@@ -31,11 +31,13 @@ export interface PathFacts {
   insideFile?: string | undefined
   /** Another path the peer lists that is this one's file on this disk (it folds names), and is mirrored instead. */
   sameNameAs?: string | undefined
+  /** Why this disk cannot hold the path's name (a character it refuses), if it cannot. */
+  nameRefused?: string | null | undefined
 }
 
 export type PathAction =
   /** Nothing to do: the peer is away, or the mirror holds what it lists, or it sent this version wrong. */
-  | { do: 'nothing'; why: 'away' | 'not-listed' | 'up-to-date' | 'refused' | 'outrun' | 'inside-file' | 'name-clash' }
+  | { do: 'nothing'; why: 'away' | 'not-listed' | 'up-to-date' | 'refused' | 'outrun' | 'inside-file' | 'name-clash' | 'name-refused' }
   /** A job for the path is under way: its result decides. */
   | { do: 'wait' }
   /** The peer deleted it: removed (or held, when it is part of a mass delete). */
@@ -49,7 +51,7 @@ export type PathAction =
 /** `release`: the peer lists the path, so a held deletion of it is no longer wanted. */
 export type Decision = PathAction & { release: boolean }
 
-export function decide({ live, want, have, record, probeDisk, insideFile, sameNameAs }: PathFacts): Decision {
+export function decide({ live, want, have, record, probeDisk, insideFile, sameNameAs, nameRefused }: PathFacts): Decision {
   if (!live) return { do: 'nothing', why: 'away', release: false }
   if (!want) {
     if (have === undefined) return { do: 'nothing', why: 'not-listed', release: false }
@@ -62,6 +64,7 @@ export function decide({ live, want, have, record, probeDisk, insideFile, sameNa
   if (record.outrun === want.version) return { do: 'nothing', why: 'outrun', release: true }
   if (insideFile !== undefined) return { do: 'nothing', why: 'inside-file', release: true }
   if (sameNameAs !== undefined) return { do: 'nothing', why: 'name-clash', release: true }
+  if (nameRefused) return { do: 'nothing', why: 'name-refused', release: true }
   // An empty file is written, never copied: there is nothing to reuse.
   const content = want.size > 0
   return { do: 'fetch', want, have: have ?? null, recycled: content, reuse: content, probe: content && have === undefined && probeDisk, release: true }

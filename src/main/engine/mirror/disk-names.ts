@@ -1,0 +1,96 @@
+// How the disk under the mirrors treats names, asked of the disk itself: whether it tells apart
+// names that differ only in upper/lower case (not on macOS, Windows, exFAT) or in Unicode
+// normalization (not on macOS), where `README.md` and `Readme.md` of a Linux peer are one file;
+// and which characters it refuses in a name (FAT, exFAT and Windows refuse `:*?"<>|`).
+import { randomBytes } from 'node:crypto'
+import { lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+
+/** A path as the disk compares it: two paths with the same fold are one file there. */
+export type NameFold = (rel: string) => string
+
+export interface DiskFolds {
+  case: boolean
+  unicode: boolean
+}
+
+/** The fold of a disk that folds as `folds` says, or null for one that tells every name apart. */
+export function nameFold(folds: DiskFolds): NameFold | null {
+  if (folds.case && folds.unicode) return (rel) => rel.normalize('NFC').toLowerCase()
+  if (folds.case) return (rel) => rel.toLowerCase()
+  if (folds.unicode) return (rel) => rel.normalize('NFC')
+  return null
+}
+
+/**
+ * Asks the disk under `dir` (which must exist) by making a file and looking it up under a name
+ * that differs in case, then one in the other normalization. Anything unclear counts as not folding.
+ */
+export function probeDiskFolds(dir: string): DiskFolds {
+  const stem = `.dbs-fold-${process.pid}-${randomBytes(4).toString('hex')}`
+  return {
+    case: sameFileUnder(path.join(dir, `${stem}-a`), path.join(dir, `${stem}-A`)),
+    unicode: sameFileUnder(path.join(dir, `${stem}-\u00e9`), path.join(dir, `${stem}-e\u0301`)),
+  }
+}
+
+function sameFileUnder(made: string, other: string): boolean {
+  try {
+    writeFileSync(made, '', { flag: 'wx' })
+  } catch {
+    return false
+  }
+  // The name is new and random: found under the other spelling, it can only be the file just made
+  // (inode numbers do not tell, FUSE disks number each lookup anew).
+  try {
+    return lstatSync(other, { throwIfNoEntry: false }) !== undefined
+  } finally {
+    rmSync(made, { force: true })
+  }
+}
+
+/** Characters some disks refuse in a name; each is asked of the disk at start (U+0001 for every control character). */
+export const CHARACTERS_TO_ASK = ':*?"<>|\x01'
+const CONTROLS = Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join('')
+
+/** Which of CHARACTERS_TO_ASK the disk under `dir` refuses in a name (a file with it cannot be made). */
+export function probeRefusedCharacters(dir: string): string {
+  let refused = ''
+  for (const char of CHARACTERS_TO_ASK) {
+    const name = path.join(dir, `.dbs-name-${process.pid}-${randomBytes(4).toString('hex')}-${char}`)
+    try {
+      writeFileSync(name, '', { flag: 'wx' })
+      rmSync(name, { force: true })
+    } catch {
+      refused += char === '\x01' ? CONTROLS : char
+    }
+  }
+  return refused
+}
+
+/** Why a disk refusing `refused` cannot hold `rel`, or null when it can. */
+export function refusedNameProblem(rel: string, refused: string): string | null {
+  if (!refused) return null
+  const found = [...new Set([...rel].filter((char) => refused.includes(char)))]
+  if (found.length === 0) return null
+  const shown = found.map((char) => (char < ' ' ? `U+${char.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}` : char)).join(' ')
+  return `this disk refuses ${shown} in a name`
+}
+
+export interface DiskNames {
+  /** Null where the disk tells every name apart. */
+  fold: NameFold | null
+  /** The characters it refuses in a name ('' for none). */
+  refused: string
+}
+
+/** How the disk under `dir` (made if missing) treats names; as a disk that refuses nothing where it cannot be asked (the problem said). */
+export function askDisk(dir: string, problem: (message: string) => void): DiskNames {
+  try {
+    mkdirSync(dir, { recursive: true })
+  } catch (error) {
+    problem(`asking the disk under ${dir} how it treats names: ${(error as Error).message}`)
+    return { fold: null, refused: '' }
+  }
+  return { fold: nameFold(probeDiskFolds(dir)), refused: probeRefusedCharacters(dir) }
+}
