@@ -17,6 +17,14 @@ describe('notificationFor', () => {
       { title: 'Cannot write to the mirror', body: 'cannot write into the mirror: ENOSPC: no space left on device', tag: 'write-failed' },
     ],
     [
+      { type: 'error', code: 'name-clash', message: '10.0.0.5:4001 lists Readme.md and README.md, one file on this disk', peer: '10.0.0.5:4001' },
+      { title: 'A file this disk cannot hold', body: '10.0.0.5:4001 lists Readme.md and README.md, one file on this disk', tag: 'names:10.0.0.5:4001' },
+    ],
+    [
+      { type: 'error', code: 'name-refused', message: '10.0.0.5:4001 lists what?.txt: this disk refuses ? in a name: not mirrored', peer: '10.0.0.5:4001' },
+      { title: 'A file this disk cannot hold', body: '10.0.0.5:4001 lists what?.txt: this disk refuses ? in a name: not mirrored', tag: 'names:10.0.0.5:4001' },
+    ],
+    [
       { type: 'error', code: 'folder-missing', message: 'the shared folder /home/me/Shared is gone' },
       { title: 'The shared folder is gone', body: 'the shared folder /home/me/Shared is gone', tag: 'folder-missing' },
     ],
