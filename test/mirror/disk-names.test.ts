@@ -30,16 +30,27 @@ describe('nameFold', () => {
 })
 
 describe('refusedNameProblem', () => {
-  const windows = ':*?"<>|' + Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join('')
-  it.each<[string, string, string | null]>([
-    ['what?.txt', '', null],
-    ['what?.txt', windows, 'this disk refuses ? in a name'],
-    ['a/b"c"/d|e.txt', windows, 'this disk refuses " | in a name'],
-    ['tab\there', windows, 'this disk refuses U+0009 in a name'],
-    ['plain/name.txt', windows, null],
-    ['what?.txt', ':', null],
-  ])('%j on a disk refusing %j: %s', (rel, refused, problem) => {
-    expect(refusedNameProblem(rel, refused)).toBe(problem)
+  const windowsChars = ':*?"<>|' + Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join('')
+  it.each<[string, string, boolean, string | null]>([
+    // [path, characters refused, Windows' rules, the problem]
+    ['what?.txt', '', false, null],
+    ['what?.txt', windowsChars, false, 'this disk refuses ? in a name'],
+    ['a/b"c"/d|e.txt', windowsChars, false, 'this disk refuses " | in a name'],
+    ['tab\there', windowsChars, false, 'this disk refuses U+0009 in a name'],
+    ['plain/name.txt', windowsChars, true, null],
+    ['what?.txt', ':', false, null],
+    ['src/aux.c', windowsChars, false, null],
+    ['src/aux.c', windowsChars, true, 'aux.c is a device name on Windows'],
+    ['CON', '', true, 'CON is a device name on Windows'],
+    ['x/com1.tar.gz', '', true, 'com1.tar.gz is a device name on Windows'],
+    ['lpt\u00b9', '', true, 'lpt\u00b9 is a device name on Windows'],
+    ['console.log', '', true, null],
+    ['com10', '', true, null],
+    ['notes./a.txt', '', true, 'Windows drops the dot or space that ends "notes."'],
+    ['a/b ', '', true, 'Windows drops the dot or space that ends "b "'],
+    ['.hidden', '', true, null],
+  ])('%j (refusing %j, Windows %s): %s', (rel, refused, windows, problem) => {
+    expect(refusedNameProblem(rel, { refused, windows })).toBe(problem)
   })
 })
 

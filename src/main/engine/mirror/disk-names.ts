@@ -68,29 +68,46 @@ export function probeRefusedCharacters(dir: string): string {
   return refused
 }
 
-/** Why a disk refusing `refused` cannot hold `rel`, or null when it can. */
-export function refusedNameProblem(rel: string, refused: string): string | null {
-  if (!refused) return null
-  const found = [...new Set([...rel].filter((char) => refused.includes(char)))]
-  if (found.length === 0) return null
-  const shown = found.map((char) => (char < ' ' ? `U+${char.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}` : char)).join(' ')
-  return `this disk refuses ${shown} in a name`
+/** A name Windows takes for a device (`CON`, `nul.txt`, `COM1.log`), whatever follows its first dot. */
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[1-9\u00b9\u00b2\u00b3]|lpt[1-9\u00b9\u00b2\u00b3])(\..*)?$/i
+
+export interface NameRules {
+  /** The characters the disk refuses in a name ('' for none). */
+  refused: string
+  /** Windows' own rules too: device names, and no trailing dot or space (Windows drops them, so `a.` would be `a`). */
+  windows: boolean
 }
 
-export interface DiskNames {
+/** Why a disk with these rules cannot hold `rel`, or null when it can. */
+export function refusedNameProblem(rel: string, rules: NameRules): string | null {
+  if (rules.refused) {
+    const found = [...new Set([...rel].filter((char) => rules.refused.includes(char)))]
+    if (found.length > 0) {
+      const shown = found.map((char) => (char < ' ' ? `U+${char.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}` : char)).join(' ')
+      return `this disk refuses ${shown} in a name`
+    }
+  }
+  if (!rules.windows) return null
+  for (const name of rel.split('/')) {
+    if (WINDOWS_DEVICE.test(name)) return `${name} is a device name on Windows`
+    if (name.endsWith('.') || name.endsWith(' ')) return `Windows drops the dot or space that ends ${JSON.stringify(name)}`
+  }
+  return null
+}
+
+export interface DiskNames extends NameRules {
   /** Null where the disk tells every name apart. */
   fold: NameFold | null
-  /** The characters it refuses in a name ('' for none). */
-  refused: string
 }
 
 /** How the disk under `dir` (made if missing) treats names; as a disk that refuses nothing where it cannot be asked (the problem said). */
 export function askDisk(dir: string, problem: (message: string) => void): DiskNames {
+  const windows = process.platform === 'win32'
   try {
     mkdirSync(dir, { recursive: true })
   } catch (error) {
     problem(`asking the disk under ${dir} how it treats names: ${(error as Error).message}`)
-    return { fold: null, refused: '' }
+    return { fold: null, refused: '', windows }
   }
-  return { fold: nameFold(probeDiskFolds(dir)), refused: probeRefusedCharacters(dir) }
+  return { fold: nameFold(probeDiskFolds(dir)), refused: probeRefusedCharacters(dir), windows }
 }

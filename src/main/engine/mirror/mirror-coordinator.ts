@@ -33,7 +33,7 @@ import { PAUSE_FILE, PauseState } from './pause-state'
 import { WorkerPool } from './worker-pool'
 import { loadBlockHash } from '../blocks/block-hash'
 import { LocalBlocks } from './local-blocks'
-import { askDisk, type DiskNames } from './disk-names'
+import { askDisk, refusedNameProblem, type DiskNames } from './disk-names'
 
 export interface MirrorOptions {
   mirrorRoot: string
@@ -86,7 +86,7 @@ export class MirrorCoordinator {
   private readonly stats: MirrorStats
   private readonly stateDir: string
   /** How the disk under the mirrors treats names (asked at start). */
-  private disk: DiskNames = { fold: null, refused: '' }
+  private disk: DiskNames = { fold: null, refused: '', windows: false }
   /** Removing, moving and restoring mirror files, with the history and the recycler. */
   private readonly files: MirrorFiles
   /** Pulls against the mirror's own disk: free space first, writes it refuses wait for it. */
@@ -177,7 +177,7 @@ export class MirrorCoordinator {
       deletions: this.deletions,
       files: this.files,
       localBlocks: this.localBlocks,
-      refusedCharacters: () => this.disk.refused,
+      nameProblem: (rel) => refusedNameProblem(rel, this.disk),
       produce: (state, job) => this.jobs.produce(state.generation, job),
     })
     this.results = new JobResults({

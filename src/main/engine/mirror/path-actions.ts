@@ -5,7 +5,6 @@
 // The decision itself stays pure.
 import type { EventSink } from '../../../shared/events'
 import type { FileJob } from './jobs'
-import { refusedNameProblem } from './disk-names'
 import { ListedFiles, clashWinner } from './listed-files'
 import type { LocalBlocks } from './local-blocks'
 import type { LocalWrites } from './local-writes'
@@ -23,8 +22,8 @@ export interface PathActionsDeps {
   deletions: Pick<PeerDeletions, 'release' | 'remove'>
   files: Pick<MirrorFiles, 'restoreRecycled' | 'localCopyOf' | 'unrecorded' | 'reserveKeep'>
   localBlocks: Pick<LocalBlocks, 'knows'>
-  /** The characters the disk under the mirrors refuses in a name (disk-names.ts). */
-  refusedCharacters: () => string
+  /** Why the disk under the mirrors cannot hold a name, or null (disk-names.ts). */
+  nameProblem: (rel: string) => string | null
   /** Puts the job in the ring in the peer's generation (waits while the ring is full). */
   produce: (state: PeerState, job: FileJob) => Promise<void>
 }
@@ -41,7 +40,7 @@ export class PathActions {
     const listed = remote?.get(rel)
     const fileAbove = listed && remote ? listedFileAbove(remote, rel) : undefined
     const sameNameAs = listed && remote instanceof ListedFiles ? clashWinner(rel, remote.spellingsOf(rel), state.manifest.holderOf(rel)) : undefined
-    const nameRefused = listed ? refusedNameProblem(rel, this.deps.refusedCharacters()) : null
+    const nameRefused = listed ? this.deps.nameProblem(rel) : null
     const decision = decide({
       live: this.deps.tasks.live(state, generation) && remote !== null,
       want: listed,
