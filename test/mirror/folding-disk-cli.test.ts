@@ -13,7 +13,7 @@ import { killAll, runCliOnce } from '../helpers/cli'
 import { expectMirrored, startClient, startServer, write, type Client } from '../helpers/mirror-clients'
 import { canMount, mountedExfat, unmountAll } from '../helpers/mount'
 import { removeTempDirs, tempDir } from '../helpers/temp'
-import { peerFolderName, sha256, treeOf } from '../helpers/tree'
+import { mirrorOf, peerFolderName, sha256, treeOf } from '../helpers/tree'
 
 afterEach(() => {
   killAll()
@@ -185,5 +185,23 @@ describe.skipIf(!canMount('exfat'))('a mirror on a disk that folds case (exFAT)'
     renameSync(path.join(senderDir, 'what?.txt'), path.join(senderDir, 'what.txt'))
     await receiver.cli.waitFor('file-synced', { path: 'what.txt' }, 20_000)
     expect(onDisk(mirror)).toEqual({ 'fine.txt': hashOf('fine\n'), 'what.txt': hashOf('question\n') })
+  })
+
+  it('a file and a folder renamed in case only, in a folder shared from exFAT, leave one name at the peer, not both', { timeout: 90_000 }, async () => {
+    const serverPort = await startServer()
+    const senderDir = path.join(mountedExfat()!, 'shared')
+    write(senderDir, 'readme.md', 'r\n')
+    write(senderDir, 'Dir/a.txt', 'a\n')
+    const sender = await startClient(serverPort, senderDir, '--mirror', tempDir('fold-sender-mirrors-'))
+    const receiver = await startClient(serverPort, tempDir('fold-receiver-'))
+    const mirror = mirrorOf(receiver.dir, sender.port)
+    await expectMirrored(senderDir, mirror)
+
+    renameSync(path.join(senderDir, 'readme.md'), path.join(senderDir, 'README.md'))
+    renameSync(path.join(senderDir, 'Dir'), path.join(senderDir, 'DIR'))
+    await receiver.cli.waitFor('file-removed', { path: 'readme.md' }, 20_000)
+    await receiver.cli.waitFor('file-removed', { path: 'Dir/a.txt' }, 20_000)
+    await expectMirrored(senderDir, mirror)
+    expect(Object.keys(treeOf(mirror)).sort()).toEqual(['DIR/a.txt', 'README.md'])
   })
 })

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ListedFiles, clashWinner } from '../../src/main/engine/mirror/listed-files'
 import { MirrorManifest } from '../../src/main/engine/mirror/mirror-manifest'
-import { nameFold } from '../../src/main/engine/mirror/disk-names'
+import { nameFold } from '../../src/main/engine/folder/disk-names'
 
 const entry = (rel: string): { path: string; version: string; size: number } => ({ path: rel, version: 'aa'.repeat(32), size: 1 })
 const folds = nameFold({ case: true, unicode: true })!

@@ -19,6 +19,7 @@ import { pathsGone } from './gone-paths'
 import { FolderWatcher } from './folder-watcher'
 import { IGNORE_FILE, IgnoreFile } from './ignore-rules'
 import { InsideFolder } from './open-inside'
+import { foldsNames } from './disk-names'
 import { PathBatches } from './path-batches'
 import { AnnounceSoon } from './announce-soon'
 import { RootPresence } from './root-presence'
@@ -200,6 +201,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     await loadBlockHash()
     const stats = await lstat(this.root)
     this.presence.identity = identityOf(stats)
+    this.inside.foldsNames = foldsNames(this.root, path.dirname(this.statePath), stats.dev)
     await this.ignoreFile.load()
     const { files: saved, folder } = await loadSavedIndex(this.statePath, this.root, this.onEvent)
     if (saved.size > 0 && !(folder && provablySameFolder(folder, stats)) && !(await holdsAShareableFile(this.walkRules, this.root))) {
@@ -382,7 +384,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     const unread = new Set<string>()
     for (const rel of paths) {
       await breather.breathe()
-      const stats = this.inside.lstat(rel)
+      const stats = this.inside.spelledAsOnDisk(rel) ? this.inside.lstat(rel) : 'absent'
       // Not to be looked at now (no permission to look, an I/O error): nothing is known to change.
       if (stats === 'unreadable') continue
       if (rel && stats !== 'absent' && this.ignoreFile.ignores(rel, stats.isDirectory())) {

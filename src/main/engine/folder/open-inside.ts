@@ -35,6 +35,10 @@ export class InsideFolder {
    * are looked at through it, and none needs a proof of its own. Closed once the turn ends.
    */
   private readonly folders = new Map<string, number>()
+  /** On a disk that folds names: the names each folder holds, as the disk spells them, for this turn. */
+  private readonly listings = new Map<string, Set<string> | null>()
+  /** Whether the disk folds names (disk-names.ts): a look then finds a file under any spelling. */
+  foldsNames = false
 
   /** `identity`: which folder the root must be, so a root swapped for a link is not resolved into. */
   constructor(
@@ -102,6 +106,36 @@ export class InsideFolder {
    */
   lstatListed(rel: string): Stats | 'absent' | 'unreadable' {
     return HAS_PROC_FD ? this.lstat(rel) : lstatOrWhy(path.join(this.root, rel))
+  }
+
+  /**
+   * Whether each name of `rel` is spelled as the disk spells it. Where the disk folds names, a look
+   * finds `readme.md` after it was renamed `README.md`: the old spelling is gone all the same.
+   * A folder that cannot be read now proves nothing either way.
+   */
+  spelledAsOnDisk(rel: string): boolean {
+    if (!this.foldsNames || rel === '') return true
+    let folder = ''
+    for (const name of rel.split('/')) {
+      const names = this.namesIn(folder)
+      if (names === null) return true
+      if (!names.has(name)) return false
+      folder = folder === '' ? name : `${folder}/${name}`
+    }
+    return true
+  }
+
+  private namesIn(folder: string): Set<string> | null {
+    let names = this.listings.get(folder)
+    if (names !== undefined) return names
+    try {
+      names = new Set(this.readFolder(folder).map((entry) => entry.name))
+    } catch (error) {
+      names = GONE_CODES.has((error as NodeJS.ErrnoException).code ?? '') ? new Set() : null
+    }
+    if (this.listings.size === 0) setImmediate(() => this.listings.clear())
+    this.listings.set(folder, names)
+    return names
   }
 
   /** What the folder at `rel` holds; throws (ELOOP) when it is reached through a link. */

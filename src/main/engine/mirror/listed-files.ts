@@ -1,7 +1,7 @@
 // A peer's files as it lists them, by path; on a disk that folds names (disk-names.ts) it also knows
 // which listed paths are one file there, so the mirror can hold one and say why not the others.
 import type { ListEntry } from './jobs'
-import type { NameFold } from './disk-names'
+import type { NameFold } from '../folder/disk-names'
 
 export class ListedFiles extends Map<string, ListEntry> {
   /** Listed paths by their fold: one path as itself, a Set only where spellings clash. */

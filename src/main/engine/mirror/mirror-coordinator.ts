@@ -33,7 +33,7 @@ import { PAUSE_FILE, PauseState } from './pause-state'
 import { WorkerPool } from './worker-pool'
 import { loadBlockHash } from '../blocks/block-hash'
 import { LocalBlocks } from './local-blocks'
-import { askDisk, refusedNameProblem, type DiskNames } from './disk-names'
+import { askDisk, refusedNameProblem, type DiskNames } from '../folder/disk-names'
 
 export interface MirrorOptions {
   mirrorRoot: string

@@ -7,7 +7,7 @@ import { lstat, mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { removeLeftoverTemps, writeFileAtomic } from '../folder/atomic-write'
 import { IndexSaves } from '../folder/index-saves'
-import type { NameFold } from './disk-names'
+import type { NameFold } from '../folder/disk-names'
 
 export interface MirroredFile {
   version: string

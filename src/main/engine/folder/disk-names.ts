@@ -111,3 +111,19 @@ export function askDisk(dir: string, problem: (message: string) => void): DiskNa
   }
   return { fold: nameFold(probeDiskFolds(dir)), refused: probeRefusedCharacters(dir), windows }
 }
+
+/**
+ * Whether the disk of the shared folder `root` (device `dev`) folds case or Unicode forms; asked
+ * beside its index (`stateDir`) when that is on the same disk, so no probe file shows in the folder.
+ */
+export function foldsNames(root: string, stateDir: string, dev: number): boolean {
+  let dir = root
+  try {
+    mkdirSync(stateDir, { recursive: true })
+    if (lstatSync(stateDir).dev === dev) dir = stateDir
+  } catch {
+    // Asked in the folder itself, then.
+  }
+  const folds = probeDiskFolds(dir)
+  return folds.case || folds.unicode
+}

@@ -3,7 +3,7 @@
 // one that folds case and refuses characters (exFAT on a loop device).
 import { readdirSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
-import { CHARACTERS_TO_ASK, nameFold, probeDiskFolds, probeRefusedCharacters, refusedNameProblem } from '../../src/main/engine/mirror/disk-names'
+import { CHARACTERS_TO_ASK, nameFold, probeDiskFolds, probeRefusedCharacters, refusedNameProblem } from '../../src/main/engine/folder/disk-names'
 import { canMount, mountedExfat, unmountAll } from '../helpers/mount'
 import { fileTempDir } from '../helpers/temp'
 
