@@ -36,18 +36,21 @@ async function until(what: string, check: () => boolean, timeoutMs = 20_000): Pr
   }
 }
 
+/** A sender sharing `files` from an ext4 temp folder, and a receiver whose mirrors are on a fresh exFAT disk. */
+async function toExfatMirror(files: Record<string, string | Buffer>): Promise<{ serverPort: number; senderDir: string; sender: Client; root: string; receiverDir: string; receiver: Client; mirror: string; peer: string }> {
+  const serverPort = await startServer()
+  const senderDir = tempDir('fold-sender-')
+  for (const [rel, content] of Object.entries(files)) write(senderDir, rel, content)
+  const sender = await startClient(serverPort, senderDir)
+  const root = path.join(mountedExfat()!, 'mirrors')
+  const receiverDir = tempDir('fold-receiver-')
+  const receiver = await startClient(serverPort, receiverDir, '--mirror', root)
+  return { serverPort, senderDir, sender, root, receiverDir, receiver, mirror: path.join(root, peerFolderName(sender.port)), peer: `127.0.0.1:${sender.port}` }
+}
+
 describe.skipIf(!canMount('exfat'))('a mirror on a disk that folds case (exFAT)', () => {
   it('README.md and Readme.md: one is mirrored, the other named in one error; when the first goes, the second comes', { timeout: 90_000 }, async () => {
-    const serverPort = await startServer()
-    const senderDir = tempDir('fold-sender-')
-    write(senderDir, 'README.md', 'upper\n')
-    write(senderDir, 'Readme.md', 'mixed\n')
-    write(senderDir, 'other.txt', 'other\n')
-    const sender = await startClient(serverPort, senderDir)
-    const root = path.join(mountedExfat()!, 'mirrors')
-    const receiver = await startClient(serverPort, tempDir('fold-receiver-'), '--mirror', root)
-    const mirror = path.join(root, peerFolderName(sender.port))
-    const peer = `127.0.0.1:${sender.port}`
+    const { senderDir, receiver, mirror, peer } = await toExfatMirror({ 'README.md': 'upper\n', 'Readme.md': 'mixed\n', 'other.txt': 'other\n' })
 
     await receiver.cli.until(() => clashes(receiver).length > 0, 20_000, 'a name-clash error')
     await until('README.md and other.txt in the mirror', () => JSON.stringify(onDisk(mirror)) === JSON.stringify({ 'README.md': hashOf('upper\n'), 'other.txt': hashOf('other\n') }))
@@ -68,16 +71,8 @@ describe.skipIf(!canMount('exfat'))('a mirror on a disk that folds case (exFAT)'
   })
 
   it('a file and a folder renamed in case only: nothing is fetched again or lost, and nothing is lost when the receiver starts again', { timeout: 90_000 }, async () => {
-    const serverPort = await startServer()
-    const senderDir = tempDir('fold-sender-')
-    write(senderDir, 'case.txt', 'case\n')
-    for (let i = 0; i < 3; i++) write(senderDir, `Dir/f${i}.txt`, `file ${i}\n`)
-    const sender = await startClient(serverPort, senderDir)
-    const root = path.join(mountedExfat()!, 'mirrors')
-    const receiverDir = tempDir('fold-receiver-')
-    const first = await startClient(serverPort, receiverDir, '--mirror', root)
-    const mirror = path.join(root, peerFolderName(sender.port))
-    const peer = `127.0.0.1:${sender.port}`
+    const files = Object.fromEntries([0, 1, 2].map((i) => [`Dir/f${i}.txt`, `file ${i}\n`]))
+    const { serverPort, senderDir, root, receiverDir, receiver: first, mirror, peer } = await toExfatMirror({ 'case.txt': 'case\n', ...files })
     await first.cli.waitFor('peer-synced', { peer }, 20_000)
 
     renameSync(path.join(senderDir, 'case.txt'), path.join(senderDir, 'CASE.txt'))
@@ -102,15 +97,9 @@ describe.skipIf(!canMount('exfat'))('a mirror on a disk that folds case (exFAT)'
   })
 
   it('history keeps what the peer deletes and overwrites, though the disk has no hard links', { timeout: 90_000 }, async () => {
-    const serverPort = await startServer()
-    const senderDir = tempDir('fold-sender-')
     const big = randomBytes(3 * 1024 * 1024) // large: through the hash writer
-    write(senderDir, 'gone.bin', big)
-    write(senderDir, 'notes.txt', 'first\n')
-    const sender = await startClient(serverPort, senderDir)
-    const root = path.join(mountedExfat()!, 'mirrors')
-    const receiver = await startClient(serverPort, tempDir('fold-receiver-'), '--mirror', root)
-    await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` }, 20_000)
+    const { senderDir, root, receiver, peer } = await toExfatMirror({ 'gone.bin': big, 'notes.txt': 'first\n' })
+    await receiver.cli.waitFor('peer-synced', { peer }, 20_000)
 
     rmSync(path.join(senderDir, 'gone.bin'))
     await receiver.cli.waitFor('file-removed', { path: 'gone.bin' }, 20_000)
@@ -158,16 +147,7 @@ describe.skipIf(!canMount('exfat'))('a mirror on a disk that folds case (exFAT)'
   })
 
   it('a name the disk refuses (what?.txt) is named in one error and not tried again; renamed at the peer, it comes', { timeout: 90_000 }, async () => {
-    const serverPort = await startServer()
-    const senderDir = tempDir('fold-sender-')
-    write(senderDir, 'what?.txt', 'question\n')
-    write(senderDir, 'sub|dir/x.txt', 'pipe\n')
-    write(senderDir, 'fine.txt', 'fine\n')
-    const sender = await startClient(serverPort, senderDir)
-    const root = path.join(mountedExfat()!, 'mirrors')
-    const receiver = await startClient(serverPort, tempDir('fold-receiver-'), '--mirror', root)
-    const mirror = path.join(root, peerFolderName(sender.port))
-    const peer = `127.0.0.1:${sender.port}`
+    const { senderDir, receiver, mirror, peer } = await toExfatMirror({ 'what?.txt': 'question\n', 'sub|dir/x.txt': 'pipe\n', 'fine.txt': 'fine\n' })
     const refusals = (): Array<Extract<EngineEvent, { type: 'error' }>> =>
       receiver.cli.events.filter((e): e is Extract<EngineEvent, { type: 'error' }> => e.type === 'error' && e.code === 'name-refused')
 
