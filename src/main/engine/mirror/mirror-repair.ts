@@ -3,7 +3,7 @@
 import path from 'node:path'
 import { isFolderAt, lstatOrWhy } from '../folder/lstat-or-why'
 import { MirrorGuard } from './mirror-guard'
-import { asPlaced } from './mirror-manifest'
+import { asPlaced, type MirrorManifest } from './mirror-manifest'
 import { pathInMirror } from './mirror-path'
 import type { MirrorTasks } from './mirror-tasks'
 import { wayIsReal } from './mirror-way'
@@ -64,6 +64,7 @@ export class MirrorRepair {
       if (rel === '') for (const file of mirrored.keys()) suspects.add(file)
       else if (held !== undefined) suspects.add(held)
       else if (mirrored.filesBelow(rel) > 0 && !isFolderAt(path.join(state.ref.folder, rel))) whole.add(rel)
+      else if (state.manifest.fold && !isFolderAt(path.join(state.ref.folder, rel))) for (const file of filesUnderSpelling(state.manifest, rel)) suspects.add(file)
     }
     for (const folder of whole) for (const file of mirrored.filesUnder(folder)) suspects.add(file)
     const damaged: string[] = []
@@ -94,4 +95,11 @@ export class MirrorRepair {
     }
     return damaged
   }
+}
+
+/** On a disk that folds names, the mirrored files below the folder `rel` however the manifest spells it (a pass over the manifest). */
+function filesUnderSpelling(manifest: MirrorManifest, rel: string): string[] {
+  const fold = manifest.fold!
+  const prefix = `${fold(rel)}/`
+  return [...manifest.files.keys()].filter((file) => fold(file).startsWith(prefix))
 }
