@@ -1,8 +1,7 @@
 // Acts on what reconcile.ts decides for one path of one peer: removes it (through the peer's
 // mass-delete hold), restores it from the recycler, or queues its file job; and says, once per
 // announcement, when a peer lists a path no folder can hold, one this disk cannot name, or two it
-// cannot tell apart.
-// The decision itself stays pure.
+// cannot tell apart. The decision itself stays pure.
 import type { EventSink } from '../../../shared/events'
 import type { FileJob } from './jobs'
 import { ListedFiles, clashWinner } from './listed-files'
@@ -52,18 +51,11 @@ export class PathActions {
       nameRefused,
     })
     if (decision.do === 'nothing' || decision.do === 'remove') this.deps.writes.unwanted(state, rel)
-    if (decision.do === 'nothing' && decision.why === 'inside-file' && listed) {
-      // Refused, so said once per announcement: a list no folder can be (PROTOCOL.md §12.3).
+    const refusal = decision.do === 'nothing' && listed ? refusalOf(decision.why, state.ref.key, rel, { fileAbove, sameNameAs, nameRefused }) : null
+    if (refusal && listed) {
+      // Refused, so said once per announcement (PROTOCOL.md §12.3, §12.7).
       state.paths.refuse(rel, listed.version)
-      this.deps.tasks.report('bad-path', `${state.ref.key} lists ${rel} inside its file ${fileAbove}: not mirrored`, state.ref.key)
-    }
-    if (decision.do === 'nothing' && decision.why === 'name-clash' && listed) {
-      state.paths.refuse(rel, listed.version)
-      this.deps.tasks.report('name-clash', `${state.ref.key} lists ${rel} and ${sameNameAs}, one file on this disk (it does not tell upper from lower case or Unicode forms apart): ${rel} is not mirrored`, state.ref.key)
-    }
-    if (decision.do === 'nothing' && decision.why === 'name-refused' && listed) {
-      state.paths.refuse(rel, listed.version)
-      this.deps.tasks.report('name-refused', `${state.ref.key} lists ${rel}: ${nameRefused}: not mirrored`, state.ref.key)
+      this.deps.tasks.report(refusal.code, refusal.message, state.ref.key)
     }
     if (decision.release && this.deps.deletions.release(state, rel)) {
       this.deps.onEvent({ type: 'mass-delete-cleared', peer: state.ref.key, id: state.idText, name: state.name, confirmed: false })
@@ -92,6 +84,22 @@ export class PathActions {
     }
     await this.deps.produce(state, job)
   }
+}
+
+/** The error a path the mirror will not hold gets, by why: a list no folder can be, or a name this disk cannot hold. */
+function refusalOf(
+  why: string,
+  peer: string,
+  rel: string,
+  facts: { fileAbove: string | undefined; sameNameAs: string | undefined; nameRefused: string | null },
+): { code: string; message: string } | null {
+  if (why === 'inside-file') return { code: 'bad-path', message: `${peer} lists ${rel} inside its file ${facts.fileAbove}: not mirrored` }
+  if (why === 'name-clash') {
+    const message = `${peer} lists ${rel} and ${facts.sameNameAs}, one file on this disk (it does not tell upper from lower case or Unicode forms apart): ${rel} is not mirrored`
+    return { code: 'name-clash', message }
+  }
+  if (why === 'name-refused') return { code: 'name-refused', message: `${peer} lists ${rel}: ${facts.nameRefused}: not mirrored` }
+  return null
 }
 
 /** The nearest folder above `rel` that the peer lists as a file, if any. */
