@@ -7,26 +7,23 @@ import { EventEmitter } from 'node:events'
 import { lstat } from 'node:fs/promises'
 import path from 'node:path'
 import type { EventSink } from '../../../shared/events'
-import { relativePathProblem } from '../../../shared/paths'
 import type { IndexChange } from '../protocol/messages'
 import { FileHasher, type IndexedFile } from './file-hashing'
 import { FileUpdates } from './file-updates'
 import { IndexSaves } from './index-saves'
-import { enclosingFolders, FileTable, liesBelow } from './file-table'
+import { FileTable, liesBelow } from './file-table'
 import { identityOf, provablySameFolder, sameIdentity, UNKNOWN_FOLDER } from './folder-identity'
 import { holdsAShareableFile, walkFolder, type WalkRules } from './folder-walk'
-import { pathsGone } from './gone-paths'
 import { FolderWatcher } from './folder-watcher'
 import { IGNORE_FILE, IgnoreFile } from './ignore-rules'
 import { InsideFolder } from './open-inside'
+import { DirtyBatch } from './dirty-batch'
 import { foldsNames } from './disk-names'
 import { PathBatches } from './path-batches'
-import { AnnounceSoon } from './announce-soon'
 import { RootPresence } from './root-presence'
 import { loadSavedIndex, SAVED_VERSIONS, UNTRUSTED_MTIME, writeSavedIndex, type SavedIndex } from './saved-index'
 import { UnmountedFolders } from './unmounted-folders'
 import { UnshareablePaths } from './unshareable-paths'
-import { Breather } from '../util/breather'
 import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
 import { loadBlockHash } from '../blocks/block-hash'
 import { IndexBlockLists, type IndexedVersion } from './block-lists'
@@ -91,6 +88,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   /** Every look and open inside the folder: none follows a link (the folder server's opens too). */
   readonly inside: InsideFolder
   private readonly blockLists: IndexBlockLists
+  /** Weighs each batch of reported paths against the disk (dirty-batch.ts). */
+  private readonly batch: DirtyBatch
 
   constructor(
     readonly root: string,
@@ -148,6 +147,23 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       ignored: () => this.ignoredInThisLook++,
       unshareable: (rel, problem) => this.unshareable.report(rel, problem),
     }
+    this.batch = new DirtyBatch({
+      root,
+      inside: this.inside,
+      files: () => this.files,
+      watcher: () => this.watcher,
+      ignoreFile: this.ignoreFile,
+      updates: this.updates,
+      unmounted: this.unmounted,
+      unshareable: this.unshareable,
+      walkRules: this.walkRules,
+      presence: this.presence,
+      announce: (changes) => this.announce(changes),
+      walking: (whole) => {
+        if (whole === 'begins') this.ignoredInThisLook = 0
+        else this.ignoredInLastLook = this.ignoredInThisLook
+      },
+    })
   }
 
   /** Files hashed since this index was created: a restart should hash only what changed. */
@@ -369,96 +385,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       this.watcher?.unwatchSkipped()
       if (!paths.includes('')) paths.push('')
     }
-    const changes: IndexChange[] = []
-    // New versions go early only where nothing is indexed at, below or above any path of the
-    // batch: then no deletion can come of it (a folder moved in beside where it was is a move).
-    const soon = new AnnounceSoon(!paths.every((rel) => rel !== '' && !this.files.has(rel) && this.files.filesBelow(rel) === 0 && enclosingFolders(rel).every((folder) => !this.files.has(folder))))
-    const removed = new Map<string, IndexedFile>()
-    const breather = new Breather()
-    /** Paths that are no folder now (gone, or a file or a link): nothing indexed below them stays. */
-    const gone = new Set<string>()
-    /** Folders read again, and the files found in them: what else the index held below them goes. */
-    const walked = new Set<string>()
-    const found = new Set<string>()
-    /** Folders that could not be read, or a file in them looked at: they prove nothing gone. */
-    const unread = new Set<string>()
-    for (const rel of paths) {
-      await breather.breathe()
-      const stats = this.inside.spelledAsOnDisk(rel) ? this.inside.lstat(rel) : 'absent'
-      // Not to be looked at now (no permission to look, an I/O error): nothing is known to change.
-      if (stats === 'unreadable') continue
-      if (rel && stats !== 'absent' && this.ignoreFile.ignores(rel, stats.isDirectory())) {
-        // Not shared (nor watched): whatever the index held there goes.
-        this.watcher?.unwatchTree(rel)
-        if (this.files.filesBelow(rel) > 0) gone.add(rel)
-        await this.updates.update(rel, null, changes, removed)
-        continue
-      }
-      if (stats !== 'absent' && stats.isDirectory()) {
-        // A folder appeared, was renamed in, or another took its place: watch it first (what is
-        // made in it meanwhile is then reported), then index what is inside it. The whole folder
-        // (a rescan) also watches any folder below that is not watched yet.
-        // A file of that name before is gone: its entry would be asked for in vain until a restart.
-        if (this.files.has(rel)) await this.updates.update(rel, null, changes, removed)
-        const otherDevice = new Set<string>()
-        await this.watcher?.watchTree(rel, stats, rel === '', otherDevice)
-        this.ignoredInThisLook = 0
-        for await (const [inner, innerStats] of walkFolder(this.walkRules, path.join(this.root, rel), rel, unread)) {
-          found.add(inner)
-          await this.updates.update(inner, innerStats, changes, removed)
-          this.announce(soon.take(changes))
-        }
-        if (rel === '') this.ignoredInLastLook = this.ignoredInThisLook
-        walked.add(rel)
-        for (const folder of otherDevice) if (this.files.filesBelow(folder) > 0) this.unmounted.hold(folder)
-        this.unmounted.afterWalk(rel, found, unread)
-        continue
-      }
-      // The shared folder itself not a folder: isThere said otherwise a moment ago, and the
-      // next look settles it; taking it as "everything deleted" would empty every mirror.
-      if (!rel) continue
-      const isFile = stats !== 'absent' && stats.isFile()
-      if (isFile) {
-        const problem = relativePathProblem(rel)
-        if (problem) this.unshareable.report(rel, problem)
-      } else if (stats === 'absent' && rel.includes('\uFFFD')) {
-        // Node reads a name that is not UTF-8 with U+FFFD in it, and then cannot find it.
-        this.unshareable.report(rel, 'the name is not valid UTF-8')
-      }
-      // A folder that may have been one (a file now only if it was watched as a folder).
-      if (!isFile || this.watcher?.isWatching(rel)) this.watcher?.unwatchTree(rel)
-      if (this.files.filesBelow(rel) > 0) {
-        // Gone because a disk was unmounted at or above it: held, as UnmountedFolders.afterWalk says.
-        const unmountedAt = this.watcher?.deviceChangedAt(rel) ?? null
-        if (unmountedAt !== null) {
-          if (this.files.filesBelow(unmountedAt) > 0) this.unmounted.hold(unmountedAt)
-          unread.add(unmountedAt)
-        } else {
-          gone.add(rel)
-        }
-      }
-      // An indexed file gone with the disk it was on (a recheck names a file, not its folder):
-      // held with that disk's folder, not deleted.
-      if (stats === 'absent' && this.files.get(rel) && (this.unmounted.holdsPath(rel) || this.watcher?.deviceChangedAt(rel) != null)) continue
-      if (stats === 'absent') this.unmounted.forget(rel)
-      if (stats === 'absent' && !rel.includes('\uFFFD')) this.unshareable.forget(rel)
-      // A file here: an entry for a file where a folder of its path now stands is stale.
-      if (isFile) for (const folder of enclosingFolders(rel)) if (this.files.has(folder)) await this.updates.update(folder, null, changes, removed)
-      await this.updates.update(rel, isFile ? stats : null, changes, removed)
-      this.announce(soon.take(changes))
-      // Seen here: a walk in this batch that missed it (made meanwhile) does not take it for gone.
-      if (isFile) found.add(rel)
-    }
-    for (const folder of unread) if (this.unmounted.has(folder)) this.unmounted.afterWalk(folder, found, unread)
-    // What the index held where a folder went, or below a folder read again and not found there.
-    for await (const rel of pathsGone(this.files, { gone, walked, found, unread })) await this.updates.update(rel, null, changes, removed)
-    // The folder may have gone while these were looked at: then they say nothing yet, and go
-    // back in the index, so that the scan when the folder is back weighs them against the disk.
-    if (removed.size && !(await this.presence.isThere())) {
-      for (const [rel, file] of removed) this.files.set(rel, file)
-      return this.presence.lost()
-    }
-    this.announce(changes)
+    await this.batch.apply(paths)
   }
 
   private announce(changes: IndexChange[]): void {
