@@ -206,6 +206,34 @@ describe('blocks between real clients', () => {
   })
 })
 
+describe('a folder removed by hand while a big file is pulled into it', () => {
+  it('the file still comes from what was verified, nothing fetched twice, and no error', { timeout: 120_000 }, async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    write(senderDir, 'sub/big.bin', randomBytes(200 * KiB))
+    const senderPort = await freePort()
+    // Slow enough for the folder to go while the new version comes.
+    await startClient(serverPort, senderDir, '-p', String(senderPort), '--limit-rate', String(512))
+    const receiver = await startClient(serverPort, tempDir('receiver-'), '-w', '1')
+    await receiver.cli.waitFor('file-synced', { path: 'sub/big.bin' }, 30_000)
+    const mirror = mirrorOf(receiver.dir, senderPort)
+
+    // A new version over the old copy: pulled by blocks into a partial beside it, in sub/.
+    const size = 3 * MiB
+    replaceWhole(senderDir, 'sub/big.bin', randomBytes(size))
+    const progressed = () => Math.max(0, ...receiver.cli.events.map((e) => (e.type === 'transfer-progress' && e.path === 'sub/big.bin' ? e.bytes : 0)))
+    await receiver.cli.until(() => progressed() > 0 && progressed() < size / 2, 60_000, 'the new big.bin under way')
+    rmSync(path.join(mirror, 'sub'), { recursive: true, force: true })
+
+    await receiver.cli.until(() => syncedAfter(receiver, 'sub/big.bin', 1) !== undefined, 60_000, 'the new big.bin')
+    await expectMirrored(senderDir, mirror)
+    const synced = syncedAfter(receiver, 'sub/big.bin', 1)!
+    // Said only when fewer bytes than the file's came over the wire.
+    expect(synced.type === 'file-synced' && (synced.transferred ?? synced.bytes)).toBeLessThanOrEqual(size)
+    expect(receiver.cli.events.filter((e) => e.type === 'transfer-failed' || e.type === 'error')).toEqual([])
+  })
+})
+
 /** Fills the disk holding `dir` with one file until it refuses; returns the file. */
 function fillDisk(dir: string): string {
   const ballast = path.join(dir, 'ballast.bin')
