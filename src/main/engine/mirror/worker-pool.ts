@@ -173,8 +173,9 @@ export class WorkerPool {
 
   /** Tells every worker to drop its connection to a peer that left. */
   forget(peer: string): void {
+    const ref = this.peers.get(peer)?.peer
+    if (ref) this.windows.forget(ref.id)
     this.peers.delete(peer)
-    this.windows.forget(peer)
     this.post({ kind: 'forget', peer })
   }
 
