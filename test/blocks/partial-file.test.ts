@@ -101,6 +101,29 @@ describe('a partial file', () => {
     expect(existsSync(partial.target)).toBe(false)
   })
 
+  it('its folder removed by hand while it was written: finish writes every verified block again at its name, in the folder made again', async () => {
+    const content = contentOf(3 * MiB + 17)
+    const partial = new PartialFile(folder, 'a/b/film.mkv', content.version, content.list)
+    await partial.open()
+    await put(partial, content, range(0, 10))
+    rmSync(path.join(folder, 'a'), { recursive: true })
+    // The rest still comes into the file open here.
+    await put(partial, content, range(10, partial.blocks))
+    expect(await partial.finish()).toBe(partial.path)
+    expect(readFileSync(partial.path).equals(content.bytes)).toBe(true)
+    expect(readdirSync(path.join(folder, 'a', 'b'))).toEqual([path.basename(partial.path)])
+  })
+
+  it("the peer's whole mirror folder removed: finish says so, and makes nothing", async () => {
+    const content = contentOf(1 * MiB)
+    const partial = new PartialFile(folder, 'a/film.mkv', content.version, content.list)
+    await partial.open()
+    await put(partial, content, range(0, partial.blocks))
+    rmSync(folder, { recursive: true })
+    await expect(partial.finish()).rejects.toMatchObject({ code: 'folder-removed', message: `${folder} was removed while a/film.mkv was being written into it` })
+    expect(existsSync(folder)).toBe(false)
+  })
+
   it('refuses to finish while blocks are missing, saying how many', async () => {
     const content = contentOf(1 * MiB)
     const partial = new PartialFile(folder, 'f', content.version, content.list)

@@ -76,6 +76,32 @@ parentPort.on('message', (message) => {
 
 const PEER = { ip: '127.0.0.1', port: 40002, id: PEER_ID, key: '127.0.0.1:40002', folder: '/nonexistent' }
 
+/**
+ * Never answers the jobs of peer `stalled` (a peer that takes requests and answers none); answers
+ * the others only once it holds at least `need` jobs of every one of them at once (or all of a
+ * peer's `totals` have come), so they end only if each healthy peer gets room beside the others.
+ */
+const FAIR_WORKER = `
+import { parentPort, workerData } from 'node:worker_threads'
+const { stalled, need, totals } = workerData
+const held = new Map()
+const came = new Map()
+parentPort.on('message', (jobs) => {
+  if (!Array.isArray(jobs)) return
+  for (const job of jobs) {
+    if (job.peer.id === stalled) continue
+    came.set(job.peer.id, (came.get(job.peer.id) ?? 0) + 1)
+    held.set(job.peer.id, [...(held.get(job.peer.id) ?? []), job])
+  }
+  const ready = Object.keys(totals).every((peer) => (held.get(peer)?.length ?? 0) >= need || came.get(peer) === totals[peer])
+  if (!ready) return
+  parentPort.postMessage([...held.values()].flat().map((job) => ({ type: 'done', id: job.id, result: { kind: 'run', ok: true } })))
+  held.clear()
+})
+`
+
+const peerNamed = (name: string) => ({ ...PEER, id: name.padStart(64, '0'), key: `127.0.0.1:${name}` })
+
 /** A job any worker takes (the least loaded), as a run of another file's blocks is. */
 function runJob(id: number): Job {
   return { kind: 'run', id, peer: PEER, path: `r${id}`, owner: 0, version: '', size: 1, blockSize: 1, first: 0, count: 1, hashes: new Uint8Array() }
@@ -229,6 +255,82 @@ describe('WorkerPool', () => {
       expect(runsDone).toBe(MAX_JOBS_PER_WORKER)
       // The file ended: nobody runs it now.
       expect(pool.tell(1, { kind: 'run-ended', owner: 1 })).toBe(false)
+    } finally {
+      await pool.stop()
+    }
+  }, 30_000)
+
+  // Each row: the ring, the jobs of a stalled peer queued first, then the healthy peers' jobs; they
+  // end only if every healthy peer holds `need` jobs at once beside the stalled one's (one slot
+  // each when -b is all taken, up to the first window when the jobs would all fit).
+  for (const { capacity, need, healthy, perPeer } of [
+    { capacity: 4, need: 1, healthy: ['b', 'c'], perPeer: 10 },
+    { capacity: 16, need: 2, healthy: ['b', 'c'], perPeer: 6 },
+    { capacity: 64, need: 2, healthy: ['b', 'c', 'd'], perPeer: 20 },
+  ]) {
+    it(`-b ${capacity}: a stalled peer holds its first window, and ${healthy.length} healthy peers get ${need} jobs each out beside it`, async () => {
+      const script = path.join(tempDir('pool-'), 'worker.mjs')
+      writeFileSync(script, FAIR_WORKER)
+      const stalled = peerNamed('a')
+      const peers = healthy.map(peerNamed)
+      const totals = Object.fromEntries(peers.map((p) => [p.id, perPeer]))
+      const ring = new JobRing<Job>(capacity, (job) => job.peer.id)
+      const out = new Map<string, number>()
+      const most = new Map<string, number>()
+      let finished = 0
+      let allDone: () => void = () => {}
+      const done = new Promise<void>((resolve) => (allDone = resolve))
+      const pool: WorkerPool = new WorkerPool(1, script, { ...INIT, stalled: stalled.id, need, totals } as typeof INIT, ring, {
+        accept: (job) => {
+          out.set(job.peer.id, (out.get(job.peer.id) ?? 0) + 1)
+          most.set(job.peer.id, Math.max(most.get(job.peer.id) ?? 0, out.get(job.peer.id)!))
+          return true
+        },
+        message: () => {},
+        done: (job) => {
+          out.set(job.peer.id, out.get(job.peer.id)! - 1)
+          if (++finished === peers.length * perPeer) allDone()
+        },
+        changed: () => expect(pool.out).toBeLessThanOrEqual(capacity),
+      })
+      let id = 1
+      const produce = async (peer: typeof PEER, count: number) => {
+        for (let i = 0; i < count; i++) await ring.put({ ...runJob(id++), peer })
+      }
+      try {
+        void produce(stalled, 500)
+        for (let i = 0; i < 400 && (out.get(stalled.id) ?? 0) < 2; i++) await new Promise((r) => setTimeout(r, 25))
+        await Promise.all(peers.map((peer) => produce(peer, perPeer)))
+        await done
+        // The stalled peer never took more than its first window, the others got room beside it.
+        expect(most.get(stalled.id)).toBe(2)
+        for (const peer of peers) expect(most.get(peer.id)).toBeGreaterThanOrEqual(need)
+        expect(out.get(stalled.id)).toBe(2)
+      } finally {
+        await pool.stop()
+      }
+    }, 30_000)
+  }
+
+  it('a lone peer that answers earns all but one slot', async () => {
+    const script = path.join(tempDir('pool-'), 'worker.mjs')
+    writeFileSync(script, FAIR_WORKER)
+    const peer = peerNamed('b')
+    const ring = new JobRing<Job>(16, (job) => job.peer.id)
+    let mostOut = 0
+    let finished = 0
+    let allDone: () => void = () => {}
+    const done = new Promise<void>((resolve) => (allDone = resolve))
+    const pool: WorkerPool = new WorkerPool(1, script, { ...INIT, stalled: '', need: 1, totals: { [peer.id]: 200 } } as typeof INIT, ring, {
+      accept: () => true,
+      message: () => {},
+      done: () => void (++finished === 200 && allDone()),
+      changed: () => void (mostOut = Math.max(mostOut, pool.out)),
+    })
+    try {
+      for (let id = 1; id <= 200; id++) await ring.put({ ...runJob(id), peer })
+      await done
+      expect(mostOut).toBe(15)
     } finally {
       await pool.stop()
     }

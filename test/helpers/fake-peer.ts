@@ -30,6 +30,8 @@ export interface FakePeerOptions {
   listFrames?: number
   /** Replaces the honest FILES reply to a GET_FILES with whatever frames this returns. */
   filesReply?: (honest: FileRecord[]) => Message[]
+  /** Each GET_FILES is answered only once the promise this returns resolves (a connection's replies keep their order). */
+  filesGate?: () => Promise<void>
   /** Sends block `index` of `path` with one byte flipped, the first `times` times it is asked for (default always). */
   corruptBlock?: { path: string; index: number; times?: number }
   /** The first GET_FILE_LIST is answered with these pushes, and the connection ends before any list. */
@@ -150,6 +152,8 @@ export class FakePeer {
     const send = (m: Message): void => outbox.send(m)
     const from = peerDeviceId(socket)?.toString('hex') ?? ''
     const connection = this.connections++
+    // GET_FILES replies waiting for their gate (filesGate), in order.
+    let gated = Promise.resolve()
     socket.on('data', (chunk: Buffer) => {
       for (const body of decoder.push(chunk)) {
         const message = decodeBody(body)
@@ -192,6 +196,11 @@ export class FakePeer {
               return { status: 'content', version: entry.version, data: file.content }
             })
             const replies = this.options.filesReply?.(records) ?? [{ type: 'FILES', last: true, records }]
+            if (this.options.filesGate) {
+              const gate = this.options.filesGate()
+              gated = gated.then(() => gate).then(() => replies.forEach(send))
+              break
+            }
             for (const reply of replies) send(reply)
             // Never answered: replies go in request order, so nothing after it on this connection is either.
             if (replies.length === 0) outbox.hold()

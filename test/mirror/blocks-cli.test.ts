@@ -206,6 +206,60 @@ describe('blocks between real clients', () => {
   })
 })
 
+describe('a folder removed by hand while a big file is pulled into it', () => {
+  it('the file still comes from what was verified, nothing fetched twice, and no error', { timeout: 120_000 }, async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    write(senderDir, 'sub/big.bin', randomBytes(200 * KiB))
+    const senderPort = await freePort()
+    // Slow enough for the folder to go while the new version comes.
+    await startClient(serverPort, senderDir, '-p', String(senderPort), '--limit-rate', String(512))
+    const receiver = await startClient(serverPort, tempDir('receiver-'), '-w', '1')
+    await receiver.cli.waitFor('file-synced', { path: 'sub/big.bin' }, 30_000)
+    const mirror = mirrorOf(receiver.dir, senderPort)
+
+    // A new version over the old copy: pulled by blocks into a partial beside it, in sub/.
+    const size = 3 * MiB
+    replaceWhole(senderDir, 'sub/big.bin', randomBytes(size))
+    const progressed = () => Math.max(0, ...receiver.cli.events.map((e) => (e.type === 'transfer-progress' && e.path === 'sub/big.bin' ? e.bytes : 0)))
+    await receiver.cli.until(() => progressed() > 0, 60_000, 'the new big.bin under way')
+    rmSync(path.join(mirror, 'sub'), { recursive: true, force: true })
+    // Removed while it came, not after: the new version was not in place yet.
+    expect(syncedAfter(receiver, 'sub/big.bin', 1)).toBeUndefined()
+
+    await receiver.cli.until(() => syncedAfter(receiver, 'sub/big.bin', 1) !== undefined, 60_000, 'the new big.bin')
+    await expectMirrored(senderDir, mirror)
+    const synced = syncedAfter(receiver, 'sub/big.bin', 1)!
+    // Said only when fewer bytes than the file's came over the wire.
+    expect(synced.type === 'file-synced' && (synced.transferred ?? synced.bytes)).toBeLessThanOrEqual(size)
+    expect(receiver.cli.events.filter((e) => e.type === 'transfer-failed' || e.type === 'error')).toEqual([])
+  })
+})
+
+describe('a folder removed by hand while a new big file comes into it whole', () => {
+  it('says so, once, not as a disk that refuses writes; the file comes again', { timeout: 120_000 }, async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    write(senderDir, 'sub/small.txt', 'the folder')
+    const senderPort = await freePort()
+    await startClient(serverPort, senderDir, '-p', String(senderPort), '--limit-rate', String(512))
+    const receiver = await startClient(serverPort, tempDir('receiver-'), '-w', '1')
+    await receiver.cli.waitFor('file-synced', { path: 'sub/small.txt' }, 30_000)
+    const mirror = mirrorOf(receiver.dir, senderPort)
+
+    // Nothing of it in the mirror: it comes whole, into a temp file beside its final path.
+    write(senderDir, 'sub/big.bin', randomBytes(3 * MiB))
+    const progressed = () => receiver.cli.events.some((e) => e.type === 'transfer-progress' && e.path === 'sub/big.bin')
+    await receiver.cli.until(progressed, 60_000, 'big.bin under way')
+    rmSync(path.join(mirror, 'sub'), { recursive: true, force: true })
+    await receiver.cli.until(() => syncedAfter(receiver, 'sub/big.bin', 0) !== undefined, 60_000, 'big.bin')
+    await expectMirrored(senderDir, mirror)
+    const said = `the folder of sub/big.bin from 127.0.0.1:${senderPort} was removed while the file was being written into it; it comes again`
+    expect(receiver.cli.events.flatMap((e) => (e.type === 'transfer-failed' && e.path === 'sub/big.bin' ? [e.reason] : []))).toEqual([said])
+    expect(receiver.cli.events.flatMap((e) => (e.type === 'error' ? [[e.code, e.message]] : []))).toEqual([['folder-removed', said]])
+  })
+})
+
 /** Fills the disk holding `dir` with one file until it refuses; returns the file. */
 function fillDisk(dir: string): string {
   const ballast = path.join(dir, 'ballast.bin')

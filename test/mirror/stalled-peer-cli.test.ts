@@ -56,7 +56,7 @@ describe('a peer that stops answering', () => {
     expect(said[0]).toContain('answered nothing')
   })
 
-  it("holds at most all but one of the -b slots meanwhile: the other peers' files still come", { timeout: 90_000 }, async () => {
+  it("holds its first window meanwhile, and two other peers' files come side by side beside it", { timeout: 90_000 }, async () => {
     const serverPort = await startServer()
     const stalled = new FakePeer(
       Array.from({ length: 200 }, (_, i) => ({ path: `stuck/f${i}.txt`, content: Buffer.from(`never sent ${i}\n`) })),
@@ -67,10 +67,36 @@ describe('a peer that stops answering', () => {
     await stalled.register(serverPort)
     // The default wait before a silent peer is given up on (minutes): not reached in this test.
     const receiver = await startClient(serverPort, tempDir('receiver-'), '-w', '1', '-b', '4')
-    await receiver.cli.until(() => stalled.requests.filter((r) => r.message.type === 'GET_FILES').length >= 3, 30_000, 'the stalled peer holding its share')
+    const asked = (peer: FakePeer) => peer.requests.filter((r) => r.message.type === 'GET_FILES').length
+    // A peer that has answered nothing holds its first window: one job per worker, at least two.
+    await receiver.cli.until(() => asked(stalled) >= 2, 30_000, 'the stalled peer holding its share')
 
-    await healthyPeerMirrored(serverPort, receiver)
-    // Came while the stalled peer still held its jobs: not given up on, not gone from the registry.
+    // Each healthy peer answers only once both have been asked for files: they come only if each
+    // has a job out beside the other's while the stalled peer holds its own.
+    let bothAsked: () => void = () => {}
+    const gate = new Promise<void>((resolve) => (bothAsked = resolve))
+    const healthy = ['one', 'two'].map((name) => {
+      const files = Array.from({ length: 40 }, (_, i) => ({ path: `${name}/f${i}.txt`, content: Buffer.from(`${name} ${i}\n`) }))
+      const peer = new FakePeer(files, {
+        filesGate: () => {
+          if (healthy.every((p) => asked(p.peer) > 0)) bothAsked()
+          return gate
+        },
+      })
+      fakes.push(peer)
+      return { peer, files }
+    })
+    for (const { peer } of healthy) {
+      await peer.start()
+      await peer.register(serverPort)
+    }
+    for (const { peer, files } of healthy) {
+      await receiver.cli.until(() => Object.keys(treeOf(mirrorOf(receiver.dir, peer.port))).length === files.length, 30_000, `${peer.port}'s files`)
+      expect(treeOf(mirrorOf(receiver.dir, peer.port))).toEqual(mirrored(files))
+    }
+    // Came while the stalled peer still held its jobs, no more than its first window: not given up
+    // on, not gone from the registry.
+    expect(asked(stalled)).toBe(2)
     expect(receiver.cli.count('error')).toBe(0)
     expect(receiver.cli.events.filter((e) => e.type === 'peer-left')).toEqual([])
   })

@@ -1,6 +1,10 @@
 // Which cause a failed write into a mirror names (mirror/write-failure.ts): the text crossed a thread.
 import { describe, expect, it } from 'vitest'
-import { asWriteFailure, writeCause, WRITE_FAILED } from '../../src/main/engine/mirror/write-failure'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { MirrorWriter } from '../../src/main/engine/mirror/mirror-path'
+import { asWriteFailure, placingFailure, writeCause, WRITE_FAILED } from '../../src/main/engine/mirror/write-failure'
+import { tempDir } from '../helpers/temp'
 
 describe('writeCause', () => {
   it.each([
@@ -23,5 +27,26 @@ describe('writeCause', () => {
     expect(failure?.code).toBe(WRITE_FAILED)
     expect(writeCause(failure!.message)).toBe('read-only')
     expect(asWriteFailure(Object.assign(new Error('ECONNRESET'), { code: 'ECONNRESET' }))).toBeNull()
+  })
+})
+
+describe('placingFailure', () => {
+  it('a rename into a folder removed by hand says so, and is no failure of the disk; any other is one', () => {
+    const mirror = tempDir('placing-')
+    mkdirSync(path.join(mirror, 'sub'))
+    const temp = path.join(mirror, 'sub', '.dbs-tmp-1')
+    writeFileSync(temp, 'x')
+    rmSync(path.join(mirror, 'sub'), { recursive: true })
+    let error: unknown
+    try {
+      new MirrorWriter().commit(temp, path.join(mirror, 'sub', 'big.bin'))
+    } catch (thrown) {
+      error = thrown
+    }
+    const removed = placingFailure({ peer: '127.0.0.1:4000', path: 'sub/big.bin' }, error)
+    expect([removed.code, removed.retry]).toEqual(['folder-removed', true])
+    expect(removed.message).toBe('the folder of sub/big.bin from 127.0.0.1:4000 was removed while the file was being written into it; it comes again')
+    const refused = placingFailure({ peer: '127.0.0.1:4000', path: 'sub/big.bin' }, Object.assign(new Error('EROFS: read-only file system, rename x'), { code: 'EROFS' }))
+    expect([refused.code, writeCause(refused.message)]).toEqual([WRITE_FAILED, 'read-only'])
   })
 })

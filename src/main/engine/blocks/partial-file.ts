@@ -24,6 +24,9 @@ import { blockCount, blockRange, fileVersion } from './block-plan'
 import { hashAt, hashesOf, type BlockList } from './block-store'
 import { partialBeside } from './partial-names'
 
+/** A partial removed by hand while it was written is copied back in pieces of this size. */
+const RESTORE_CHUNK_BYTES = 1024 * 1024
+
 /** The record is written once this many bytes more are verified (and on abandon). */
 export const RECORD_EVERY_BYTES = 4 * 1024 * 1024
 
@@ -182,11 +185,14 @@ export class PartialFile {
    * trailer), closes it and returns its path for the caller to rename into place.
    */
   async finish(): Promise<string> {
-    const handle = this.opened()
+    let handle = this.opened()
     if (this.verifiedBlocks !== this.count) throw new Error(`${this.rel}: ${this.count - this.verifiedBlocks} of ${this.count} blocks are not verified yet`)
     await this.recording
+    const named = await this.named(handle)
     // Another try of this version finished first: its file is in place, and this one is not ours to cut or rename.
-    if (!(await this.stillNamed(handle))) throw new PeerSessionError('partial-gone', `the partial of ${this.rel} was renamed away by another try of the same version`, true)
+    if (named === 'other') throw new PeerSessionError('partial-gone', `the partial of ${this.rel} was renamed away by another try of the same version`, true)
+    // Removed by hand (its folder, or itself): the file still open here holds every verified block.
+    if (named === 'gone') handle = await this.restore(handle)
     this.state = 'finished'
     this.handle = null
     try {
@@ -223,12 +229,42 @@ export class PartialFile {
   }
 
   /**
-   * Whether the partial's name still leads to the file `handle` has open. Two tries of one version
-   * can be under way at once (a job of a peer that left and came back, still running), and share it.
+   * Whether the partial's name still leads to the file `handle` has open ('ours'), to another or
+   * the file is in place ('other'), or to nothing ('gone': removed by hand). Two tries of one
+   * version can be under way at once (a job of a peer that left and came back, still running), and
+   * share it: the first to finish renames it into place.
    */
-  private async stillNamed(handle: FileHandle): Promise<boolean> {
+  private async named(handle: FileHandle): Promise<'ours' | 'other' | 'gone'> {
     const [open, named] = await Promise.all([handle.stat(), lstat(this.path).catch(() => null)])
-    return named !== null && named.ino === open.ino && named.dev === open.dev
+    const same = (other: { ino: number; dev: number } | null | undefined) => other?.ino === open.ino && other.dev === open.dev
+    if (named !== null) return same(named) ? 'ours' : 'other'
+    return same(await lstat(this.target).catch(() => null)) ? 'other' : 'gone'
+  }
+
+  /**
+   * Writes the verified file `old` holds at the partial's name again, its folders made again, and
+   * hands back the new file open. Not when the peer's whole mirror folder was removed: that is the
+   * user's to make again.
+   */
+  private async restore(old: FileHandle): Promise<FileHandle> {
+    if (!statSync(this.folder, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new PeerSessionError('folder-removed', `${this.folder} was removed while ${this.rel} was being written into it`, true)
+    }
+    const fresh = await this.openInside()
+    try {
+      const chunk = Buffer.allocUnsafe(Math.min(this.list.size, RESTORE_CHUNK_BYTES))
+      for (let at = 0; at < this.list.size; at += chunk.length) {
+        const length = Math.min(chunk.length, this.list.size - at)
+        if ((await readFully(old, chunk.subarray(0, length), at)) !== length) throw new Error(`the partial of ${this.rel} ended before its ${this.list.size} bytes`)
+        await fresh.write(chunk, 0, length, at)
+      }
+    } catch (error) {
+      await fresh.close().catch(() => {})
+      throw error
+    }
+    this.handle = fresh
+    await old.close().catch(() => {})
+    return fresh
   }
 
   private opened(): FileHandle {
@@ -330,7 +366,7 @@ export class PartialFile {
     const next = this.recording.then(async () => {
       const handle = this.opened()
       // Renamed into place by another try of the same version: a record there would be bytes past the file's end.
-      if (!(await this.stillNamed(handle))) return
+      if ((await this.named(handle)) !== 'ours') return
       const body = this.recordBody(this.verified)
       const record = Buffer.concat([body, blockHash(body).subarray(0, RECORD_CHECK_BYTES)])
       this.unrecordedBytes = 0

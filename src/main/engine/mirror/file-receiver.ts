@@ -15,7 +15,7 @@ import type { FileSink, HashWriter } from './hash-writer'
 import type { FileJob, JobResult } from './jobs'
 import { MirrorWriter, pathInMirror } from './mirror-path'
 import { PeerSessionError, type PeerSession } from './peer-session'
-import { couldNotWrite, WRITE_FAILED } from './write-failure'
+import { couldNotWrite, placingFailure, WRITE_FAILED } from './write-failure'
 import { VersionHasher } from '../blocks/version-hasher'
 import { fetchList, pullByBlocks, type KnownList, type PullHooks } from './block-puller'
 import type { SpreadRuns } from './spread-runs'
@@ -108,8 +108,10 @@ export class FileReceiver {
     try {
       this.writer.commit(pulled.temp, target, job.keepAs)
     } catch (error) {
-      rmSync(pulled.temp, { force: true })
-      throw new PeerSessionError(WRITE_FAILED, `could not place ${job.path} from ${job.peer.key}: ${(error as Error).message}`, true)
+      const failure = placingFailure({ peer: job.peer.key, path: job.path }, error)
+      // Whole and verified, it is the partial of its version: if it is still there, the next try takes every block of it.
+      if (failure.code === WRITE_FAILED) rmSync(pulled.temp, { force: true })
+      throw failure
     }
     return withList(placed('fetched', pulled.version, pulled.size, target, pulled.transferred), pulled.blockSize, pulled.hashes)
   }
@@ -243,7 +245,11 @@ export class FileReceiver {
         }
         if (size <= SMALL_FILE_BYTES) mtimeMs = placeSmallFile(this.writer, job, target, temp, chunks)
         else {
-          this.writer.commit(temp, target, job.keepAs)
+          try {
+            this.writer.commit(temp, target, job.keepAs)
+          } catch (error) {
+            throw (error as NodeJS.ErrnoException).code === 'ENOENT' ? placingFailure({ peer: job.peer.key, path: job.path }, error) : error
+          }
           // Partials of versions this one replaced (tries cut as the file kept changing) are of no use now.
           await removeOtherPartials(job.peer.folder, job.path, Buffer.from(version, 'hex')).catch(() => {})
         }

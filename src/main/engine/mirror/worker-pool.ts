@@ -6,6 +6,8 @@ import { Worker } from 'node:worker_threads'
 import type { WorkerState } from '../../../shared/events'
 import type { AnsweredJob, Job, JobResult, LocalSource, MainToWorker, PeerRef, RunJob, WorkerInit, WorkerToMain } from './jobs'
 import type { JobRing } from './job-ring'
+import { fairShares, nextPeer, sharedRoom } from './fair-share'
+import { PeerWindows } from './peer-windows'
 
 export interface PoolHooks {
   /** The job leaves the ring for a worker; false drops it (its peer left). */
@@ -22,6 +24,8 @@ export interface PoolHooks {
 interface Unit {
   job: Job
   open: number
+  /** The peer answered one of its jobs (a file came, or it has none): its window grows when the unit ends. */
+  answered: boolean
 }
 
 interface Slot {
@@ -59,6 +63,8 @@ export class WorkerPool {
   private readonly peers = new Map<string, Extract<MainToWorker, { kind: 'connect' }>>()
   private stopping = false
   private dispatchScheduled = false
+  /** What each peer has earned to hold out (a keyed ring): one per worker, at least two, until it answers. */
+  private readonly windows: PeerWindows
 
   constructor(
     private readonly count: number,
@@ -67,8 +73,11 @@ export class WorkerPool {
     private readonly ring: JobRing<Job>,
     private readonly hooks: PoolHooks,
   ) {
+    this.windows = new PeerWindows(Math.max(2, count), sharedRoom(ring.capacity))
     for (let id = 0; id < Math.min(count, BOOTING_AT_ONCE); id++) this.slots.push(this.spawn(id))
     ring.onPut = () => this.scheduleDispatch()
+    // A peer queues no more than it may have out: a stalled one's queued jobs would fill the ring.
+    if (ring.keyed) ring.limitOf = (peer) => this.windows.of(peer, this.holds(peer))
   }
 
   private spawn(id: number): Slot {
@@ -119,13 +128,37 @@ export class WorkerPool {
     return this.count
   }
 
-  /** Ring jobs out at the workers, by peer (device ID). */
+  /** Ring jobs out at the workers, by the ring's key (the peer's device ID). */
   private outByPeer(): Map<string, number> {
     const out = new Map<string, number>()
     for (const slot of this.slots) {
-      for (const [id, unit] of slot.units) if (!slot.waiting.has(id)) out.set(unit.job.peer.id, (out.get(unit.job.peer.id) ?? 0) + 1)
+      for (const [id, unit] of slot.units) {
+        if (slot.waiting.has(id)) continue
+        const key = this.ring.keyOfJob(unit.job)
+        out.set(key, (out.get(key) ?? 0) + 1)
+      }
     }
     return out
+  }
+
+  /** Whether any worker holds a job of `peer`'s. */
+  private holds(peer: string): boolean {
+    for (const slot of this.slots) for (const unit of slot.units.values()) if (this.ring.keyOfJob(unit.job) === peer) return true
+    return false
+  }
+
+  /**
+   * The most jobs each peer may have out now (fair-share.ts): what it wants is what it has queued
+   * and out, bounded by its window. A ring without keys has one queue, which may fill every slot.
+   */
+  private shares(out: ReadonlyMap<string, number>): Map<string, number> {
+    if (!this.ring.keyed) return new Map([['', this.ring.capacity]])
+    const wants = new Map<string, number>()
+    for (const peer of new Set([...this.ring.activeKeys(), ...out.keys()])) {
+      const busy = out.get(peer) ?? 0
+      wants.set(peer, Math.min(this.windows.of(peer, busy > 0), busy + this.ring.queued(peer)))
+    }
+    return fairShares(sharedRoom(this.ring.capacity), wants)
   }
 
   /**
@@ -140,6 +173,8 @@ export class WorkerPool {
 
   /** Tells every worker to drop its connection to a peer that left. */
   forget(peer: string): void {
+    const ref = this.peers.get(peer)?.peer
+    if (ref) this.windows.forget(ref.id)
     this.peers.delete(peer)
     this.post({ kind: 'forget', peer })
   }
@@ -174,19 +209,20 @@ export class WorkerPool {
     if (online.length === 0) return
     const share = Math.min(MAX_JOBS_PER_WORKER, Math.ceil(this.ring.capacity / this.count))
     let out = this.out
-    // Nor does one peer hold every job out (a keyed ring): one that stopped answering keeps the others going.
+    // Each peer up to its fair share, the least busy first: one that stopped answering keeps the others going.
     const outByPeer = this.outByPeer()
-    const roomFor = (job: Job): boolean => (outByPeer.get(job.peer.id) ?? 0) < this.ring.keyCap
+    const shares = this.shares(outByPeer)
     // Jobs for one worker travel in one message: every message wakes a thread, and waking
     // threads costs more than copying a few jobs.
     const outgoing = new Map<Slot, Job[]>()
     while (out < this.ring.capacity) {
       const leastLoaded = online.reduce((a, b) => (load(b) < load(a) ? b : a))
       if (load(leastLoaded) >= share) break
-      const job = this.ring.takeFirst(roomFor)
-      if (!job) break
+      const peer = nextPeer(this.ring.heads(), outByPeer, shares, this.ring.keyed && out >= sharedRoom(this.ring.capacity))
+      const job = peer === undefined ? undefined : this.ring.takeOf(peer)
+      if (peer === undefined || !job) break
       if (!this.hooks.accept(job)) continue
-      outByPeer.set(job.peer.id, (outByPeer.get(job.peer.id) ?? 0) + 1)
+      outByPeer.set(peer, (outByPeer.get(peer) ?? 0) + 1)
       // A file's runs go wherever there is room: spreading them is their point.
       const owner = job.kind === 'run' ? leastLoaded : this.slots[folderHash(job) % this.slots.length]!
       const slot = owner.online && load(owner) < share ? owner : leastLoaded
@@ -202,7 +238,7 @@ export class WorkerPool {
 
   private handOut(slot: Slot, job: Job): void {
     const answered = job.kind === 'batch' ? job.files : [job]
-    const unit: Unit = { job, open: answered.length }
+    const unit: Unit = { job, open: answered.length, answered: false }
     slot.units.set(job.id, unit)
     for (const each of answered) slot.answers.set(each.id, { job: each, unit })
   }
@@ -235,11 +271,14 @@ export class WorkerPool {
       }
       slot.answers.delete(message.id)
       this.hooks.done(answer.job, message.result)
+      if (message.result.ok || message.result.outcome === 'not-found') answer.unit.answered = true
       if (--answer.unit.open > 0) continue
       slot.units.delete(answer.unit.job.id)
       slot.waiting.delete(answer.unit.job.id)
+      if (answer.unit.answered) this.windows.answered(this.ring.keyOfJob(answer.unit.job))
       finished = true
     }
+    if (finished) this.ring.recheck()
     if (finished) this.dispatch()
   }
 

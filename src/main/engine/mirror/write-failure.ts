@@ -20,6 +20,15 @@ export function couldNotWrite(where: { peer: string; path: string }, reason: str
   return new PeerSessionError(WRITE_FAILED, `could not write ${where.path} from ${where.peer}: ${reason}`, true)
 }
 
+/**
+ * A rename into place that failed: ENOENT says the file's folder was removed meanwhile (by hand),
+ * which is no refusing disk; the file is fetched again, its folder made again.
+ */
+export function placingFailure(where: { peer: string; path: string }, error: unknown): PeerSessionError {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return new PeerSessionError(WRITE_FAILED, `could not place ${where.path} from ${where.peer}: ${(error as Error).message}`, true)
+  return new PeerSessionError('folder-removed', `the folder of ${where.path} from ${where.peer} was removed while the file was being written into it; it comes again`, true)
+}
+
 /** `error` from writing `where`'s file, as a write failure, unless it is a peer's failure already. */
 export function writeFailureOf(where: { peer: string; path: string }, error: unknown): PeerSessionError {
   return error instanceof PeerSessionError ? error : couldNotWrite(where, (error as Error).message)
