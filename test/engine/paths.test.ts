@@ -1,3 +1,4 @@
+import path from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { pathInMirror } from '../../src/main/engine/mirror/mirror-path'
@@ -80,6 +81,22 @@ describe('relativePathProblem', () => {
         expect(relativePathProblem(p)).toBe(pathProblem(p))
       }),
       { numRuns: Number(process.env.FC_RUNS ?? 5000) },
+    )
+  })
+
+  it('lands where path.join lands, whatever the folder (its join as it is vouches only for normalized ones)', () => {
+    const segment = fc.oneof(fc.constantFrom('..', '.', '', 'a', '/', '\\', 'é'), fc.string({ maxLength: 6 }))
+    const folder = fc.constantFrom('/m/peer', '/m/peer/', '/m/./peer', '/m/x/../peer', '/', '', '.', '..', 'rel/m', './rel', '/m//peer', '/m/peer.d')
+    fc.assert(
+      fc.property(folder, fc.array(segment, { minLength: 1, maxLength: 5 }), (root, parts) => {
+        const rel = parts.join('/')
+        const joined = path.join(root, ...rel.split('/'))
+        const where = pathInMirror(root, rel)
+        if (relativePathProblem(rel) !== null) expect(where).toEqual({ problem: relativePathProblem(rel) })
+        else if (joined.startsWith(root + path.sep)) expect(where).toEqual({ path: joined })
+        else expect(where).toEqual({ problem: 'it leads outside the mirror' })
+      }),
+      { numRuns: Number(process.env.FC_RUNS ?? 2000) },
     )
   })
 

@@ -12,13 +12,18 @@ export class FileTable<V> extends Map<string, V> {
   }
 
   override set(rel: string, value: V): this {
-    if (!this.has(rel)) this.count(rel, 1)
+    if (!this.has(rel)) this.added(rel, enclosingFolders(rel))
     return super.set(rel, value)
+  }
+
+  /** `rel` is new to the table; `folders`: those it lies in, outermost first (one slicing per path for subclasses too). */
+  protected added(_rel: string, folders: string[]): void {
+    for (const folder of folders) this.counts.set(folder, (this.counts.get(folder) ?? 0) + 1)
   }
 
   override delete(rel: string): boolean {
     const had = super.delete(rel)
-    if (had) this.count(rel, -1)
+    if (had) this.uncount(rel)
     return had
   }
 
@@ -32,9 +37,9 @@ export class FileTable<V> extends Map<string, V> {
     return rel === '' ? this.size : (this.counts.get(rel) ?? 0)
   }
 
-  private count(rel: string, by: number): void {
+  private uncount(rel: string): void {
     for (const folder of enclosingFolders(rel)) {
-      const n = (this.counts.get(folder) ?? 0) + by
+      const n = (this.counts.get(folder) ?? 0) - 1
       if (n > 0) this.counts.set(folder, n)
       else this.counts.delete(folder)
     }

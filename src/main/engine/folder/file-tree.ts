@@ -8,12 +8,11 @@ export class FileTree<V> extends FileTable<V> {
   /** The folders directly in each folder that hold any file below them. */
   private readonly subfolders = new Map<string, Set<string>>()
 
-  override set(rel: string, value: V): this {
-    if (!this.has(rel)) {
-      setIn(this.direct, parentOf(rel), rel)
-      for (const folder of enclosingFolders(rel)) setIn(this.subfolders, parentOf(folder), folder)
-    }
-    return super.set(rel, value)
+  protected override added(rel: string, folders: string[]): void {
+    super.added(rel, folders)
+    // Each folder's parent is the one before it: no path is sliced again.
+    setIn(this.direct, folders.length > 0 ? folders[folders.length - 1]! : '', rel)
+    for (let i = 0; i < folders.length; i++) setIn(this.subfolders, i > 0 ? folders[i - 1]! : '', folders[i]!)
   }
 
   override delete(rel: string): boolean {

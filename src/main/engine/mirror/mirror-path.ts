@@ -13,9 +13,25 @@ import { linksRefused } from '../util/hard-links'
 export function pathInMirror(folder: string, rel: string): { path: string } | { problem: string } {
   const problem = relativePathProblem(rel)
   if (problem) return { problem }
+  // Every path and every job asks this on both threads: what path.join would give, without its split and normalizing.
+  if (joinsAsIs(folder)) return { path: `${folder}/${rel}` }
   const target = path.join(folder, ...rel.split('/'))
   if (!target.startsWith(folder + path.sep)) return { problem: 'it leads outside the mirror' }
   return { path: target }
+}
+
+/** The last folder found to join as it is (each thread asks about one or a few). */
+let plainFolder: string | null = null
+
+/**
+ * Whether an accepted relative path (no empty, `.` or `..` name, no backslash) joins onto
+ * `folder` as `folder/rel`, exactly as path.join would: '/' separates, and `folder` is normalized.
+ */
+function joinsAsIs(folder: string): boolean {
+  if (folder === plainFolder) return true
+  if (path.sep !== '/' || folder === '.' || folder.endsWith('/') || path.normalize(folder) !== folder) return false
+  plainFolder = folder
+  return true
 }
 
 /**
@@ -54,7 +70,8 @@ let tempCounter = 0
  * made and checked are remembered, so a file in a known folder costs one create and one rename.
  */
 export class MirrorWriter {
-  private readonly checked = new Set<string>()
+  /** Folders made and checked, each with the start of its temp files' paths (joined once per folder, not per file). */
+  private readonly checked = new Map<string, string>()
 
   /**
    * Makes sure the folder for `target` exists inside `folder`; returns a temp path beside it.
@@ -63,7 +80,8 @@ export class MirrorWriter {
    */
   prepare(target: string, folder: string, verify = true): string {
     const parent = path.dirname(target)
-    if (!this.checked.has(parent) || (verify && !isFolderAt(parent))) {
+    let temps = this.checked.get(parent)
+    if (temps === undefined || (verify && !isFolderAt(parent))) {
       // Nothing planted in the mirror (a link) may carry the write elsewhere: a link on the way
       // is removed and real folders made in its place.
       if (!wayIsReal(target, folder)) {
@@ -71,9 +89,10 @@ export class MirrorWriter {
         this.makeParentsSync(parent, folder)
         if (!wayIsReal(target, folder)) throw new PeerSessionError('bad-path', `${target} would land outside the mirror ${folder}`, false)
       }
-      this.checked.add(parent)
+      temps = path.join(parent, `${TEMP_PREFIX}${process.pid}-${threadId}-`)
+      this.checked.set(parent, temps)
     }
-    return path.join(parent, `${TEMP_PREFIX}${process.pid}-${threadId}-${++tempCounter}`)
+    return `${temps}${++tempCounter}`
   }
 
   /** Forgets that the folder of `target` was checked: the next prepare makes and checks it again. */
