@@ -57,6 +57,13 @@ async function round(setup: Setup, tree: string, copy: string): Promise<Round> {
   await receiver.waitFor((e) => e['type'] === 'file-synced' && String(e['path']).startsWith(`${copy}/`) && ++synced >= SMALL_FILES, 600_000, from)
   const after = (performance.now() - tCp) / 1000
   const [sender, recv] = [userOf(senderPid) - cpu0[0]!, userOf(receiverPid) - cpu0[1]!]
+  // Anything but the usual lines (errors, retries) is shown: a slow round says why.
+  const unusual = new Map<string, number>()
+  for (const e of receiver.events.slice(from)) {
+    const kind = e['type'] === 'error' ? `error ${String(e['code'])}` : String(e['type'])
+    if (!['file-synced', 'mirror-state', 'buffer', 'workers', 'peer-synced', 'peer-syncing', 'transfer', 'file-syncing'].includes(kind)) unusual.set(kind, (unusual.get(kind) ?? 0) + 1)
+  }
+  if (unusual.size) console.error(`    receiver said: ${[...unusual].map(([kind, n]) => `${kind} ×${n}`).join(', ')}`)
   return { cp: (tCp - t0) / 1000, after, sender, receiver: recv, both: sender + recv }
 }
 
