@@ -61,7 +61,7 @@ async function round(setup: Setup, tree: string, copy: string): Promise<Round> {
   const unusual = new Map<string, number>()
   for (const e of receiver.events.slice(from)) {
     const kind = e['type'] === 'error' ? `error ${String(e['code'])}` : String(e['type'])
-    if (!['file-synced', 'mirror-state', 'buffer', 'workers', 'peer-synced', 'peer-syncing', 'transfer', 'file-syncing'].includes(kind)) unusual.set(kind, (unusual.get(kind) ?? 0) + 1)
+    if (!['file-synced', 'mirror-state', 'buffer', 'workers', 'transfer', 'file-syncing'].includes(kind)) unusual.set(kind, (unusual.get(kind) ?? 0) + 1)
   }
   if (unusual.size) console.error(`    receiver said: ${[...unusual].map(([kind, n]) => `${kind} ×${n}`).join(', ')}`)
   return { cp: (tCp - t0) / 1000, after, sender, receiver: recv, both: sender + recv }
