@@ -33,6 +33,7 @@ export async function benchCpPhases(): Promise<{ columns: string[]; rows: string
   const pair = new Pair(work)
   const rounds: Round[] = []
   if (PROFILE) cliNodeFlags.push('--cpu-prof', `--cpu-prof-dir=${PROFILE}`)
+  cliNodeFlags.push(...(process.env['BENCH_CLI_FLAGS'] ?? '').split(' ').filter(Boolean))
   let receiverPid = 0
   try {
     await pair.start(src, ['receiver'])
@@ -83,7 +84,7 @@ export async function benchCpPhases(): Promise<{ columns: string[]; rows: string
       rounds.push({ cp: cpSeconds, after, senderCpu: [cpu1[0]! - cpu0[0]!, cpu2[0]! - cpu1[0]!], receiverCpu: [cpu1[1]! - cpu0[1]!, cpu2[1]! - cpu1[1]!], line })
     }
   } finally {
-    if (PROFILE) {
+    if (PROFILE || process.env['BENCH_CLI_FLAGS']) {
       // Profiles are written at a graceful exit only.
       for (const proc of pair.procs) proc.child.kill('SIGINT')
       await Promise.all(pair.procs.map((proc) => new Promise((resolve) => (proc.child.exitCode === null ? proc.child.once('exit', resolve) : resolve(null)))))

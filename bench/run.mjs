@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: bundles the benchmarks and prints each one's table.
-// BENCH=registry runs only that one (registry, sync, ui, limit, hashes, store, blocks; phases, cpphases and ab only when named).
+// BENCH=registry runs only that one (registry, sync, ui, limit, hashes, store, blocks; phases, cpphases, ab and cpab only when named).
 import { build } from 'esbuild'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -21,6 +21,8 @@ const benches = {
   cpphases: { file: 'bench/cp-phases.ts', run: 'benchCpPhases', title: 'Small files copied into a running sender: where the time goes (issue 20)', only: true },
   // Two builds of the CLI as fresh receivers, by user CPU (BENCH_AB_BASE names the other one).
   ab: { file: 'bench/small-ab.ts', run: 'benchSmallAb', title: 'Small files, fresh receiver: two builds by user CPU (issue 20)', only: true },
+  // The same for the `cp -r` row: a running sender and receiver per build.
+  cpab: { file: 'bench/cp-ab.ts', run: 'benchCpAb', title: 'Small files copied into a running sender: two builds by user CPU (issue 20)', only: true },
 }
 const only = process.env.BENCH
 

@@ -37,8 +37,8 @@ type Transport = 'tls' | 'plain'
 /** Node flags for the CLI processes the bench starts from now on (a profile's --cpu-prof). */
 export const cliNodeFlags: string[] = []
 
-function run(args: string[], transport: Transport = 'tls'): Proc {
-  const child = spawn(process.execPath, [...cliNodeFlags, transport === 'tls' ? BIN : PLAIN_BIN, ...args, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] })
+function run(args: string[], transport: Transport = 'tls', bin?: string): Proc {
+  const child = spawn(process.execPath, [...cliNodeFlags, bin ?? (transport === 'tls' ? BIN : PLAIN_BIN), ...args, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] })
   endWithBench(child.pid)
   child.once('exit', () => forget(child.pid))
   const events: Array<Record<string, unknown>> = []
@@ -125,9 +125,11 @@ export class Pair {
   private serverConfig = ''
   private serverId: Uint8Array = new Uint8Array()
 
+  /** `bin`: another build's CLI bundle to run (BENCH=cpab), instead of this tree's. */
   constructor(
     readonly work: string,
     readonly transport: Transport = 'tls',
+    readonly bin?: string,
   ) {}
 
   /** The server, the devices named in `receivers` joined, then the sender sharing `src` (if any). */
@@ -193,7 +195,7 @@ export class Pair {
   }
 
   private spawn(args: string[]): Proc {
-    const proc = run(args, this.transport)
+    const proc = run(args, this.transport, this.bin)
     this.procs.push(proc)
     return proc
   }

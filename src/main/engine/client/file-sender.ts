@@ -7,7 +7,7 @@ import type { Connection } from '../net/connection'
 import { FilesFrame } from '../protocol/files-frame'
 import { BATCH_FILE_BYTES, FILES_FRAME_TARGET_BYTES } from '../protocol/constants'
 import type { WantedFile } from '../protocol/messages'
-import { CHANGED_WHILE_READ, holdsVersion, SHRANK_WHILE_READ, type SharedFiles } from './shared-files'
+import { CHANGED_WHILE_READ, SHRANK_WHILE_READ, type SharedFiles } from './shared-files'
 
 /** Files up to this size are read with one synchronous call. */
 const SMALL_READ_BYTES = 64 * 1024
@@ -37,7 +37,7 @@ export class FileSender {
         const chunk = Buffer.allocUnsafe(file.size)
         const bytesRead = file.size ? readSync(fd, chunk, 0, file.size, 0) : 0
         if (bytesRead < file.size) return this.files.abort(connection, relPath, SHRANK_WHILE_READ)
-        if (!holdsVersion(chunk, file)) return this.files.changedWhileRead(connection, relPath)
+        if (!this.files.holdsVersion(chunk, file)) return this.files.changedWhileRead(connection, relPath)
         if (file.size) connection.sendFileData(chunk)
         // Pipelined requests for many small files must not pile up past the queue bound.
         await connection.paced()
@@ -127,7 +127,7 @@ export class FileSender {
         record.undo()
         this.files.index.recheck(relPath)
         frame.abort(SHRANK_WHILE_READ)
-      } else if (!holdsVersion(record.data, file)) {
+      } else if (!this.files.holdsVersion(record.data, file)) {
         record.undo()
         this.files.index.distrust(relPath)
         frame.abort(CHANGED_WHILE_READ)

@@ -5,7 +5,7 @@
 import { closeSync, fstatSync, statSync, type Stats } from 'node:fs'
 import { relativePathProblem } from '../../../shared/paths'
 import type { BlockList } from '../blocks/block-store'
-import { versionOfBytes, type VersionHasher } from '../blocks/version-hasher'
+import type { VersionHasher } from '../blocks/version-hasher'
 import type { FolderIndex, IndexedFile } from '../folder/folder-index'
 import { hashPrefix } from '../folder/hash'
 import type { Connection } from '../net/connection'
@@ -38,10 +38,6 @@ function stillGrowing(stats: Stats, file: IndexedFile): boolean {
   return file.snapshot === true && stats.size >= file.size
 }
 
-export function holdsVersion(data: Buffer, file: IndexedFile): boolean {
-  return versionOfBytes(data).equals(file.version)
-}
-
 /** Chunk buffers kept for reuse once the socket has sent them: a few files' worth in flight. */
 const CHUNKS_KEPT = 8
 
@@ -69,6 +65,11 @@ export class SharedFiles implements BlockSenderHost {
     readonly index: FolderIndex,
     private readonly upload?: TokenBucket,
   ) {}
+
+  /** Whether bytes just read from an indexed file are its version: compared with what the index hashed, or hashed. */
+  holdsVersion(data: Buffer, file: IndexedFile): boolean {
+    return this.index.holdsVersion(file.path, file.version, data)
+  }
 
   blockList(relPath: string): Promise<BlockList | 'changed' | null> {
     return this.index.blockList(relPath)

@@ -6,6 +6,7 @@ import { hashFile } from './hash'
 import { GONE_CODES } from './lstat-or-why'
 import type { InsideFolder } from './open-inside'
 import type { RacyFiles } from './racy-files'
+import type { RecentBytes } from './recent-bytes'
 import { UNTRUSTED_MTIME } from './saved-index'
 
 export interface IndexedFile {
@@ -71,6 +72,8 @@ export class FileHasher {
     private readonly progress: HashProgress,
     /** Told the blocks of every file hashed. */
     private readonly blocks?: (file: IndexedFile, blockSize: number, hashes: Buffer[]) => void,
+    /** Given the bytes of each small file hashed whole. */
+    private readonly recent?: RecentBytes,
   ) {}
 
   /**
@@ -111,7 +114,7 @@ export class FileHasher {
         told = true
         this.progress.hashing(rel, bytes, total)
       }
-      const { version, size, after, blockSize, hashes } = await hashFile(fd, total, progress).finally(() => {
+      const { version, size, after, blockSize, hashes, bytes } = await hashFile(fd, total, progress).finally(() => {
         closeSync(fd)
         if (told) this.progress.hashed(rel)
       })
@@ -121,6 +124,7 @@ export class FileHasher {
         this.racy.note(rel, after.mtimeMs, readFrom)
         const file = { path: rel, version, size, mtimeMs: after.mtimeMs, ino: after.ino }
         this.blocks?.(file, blockSize, hashes)
+        if (bytes) this.recent?.put(rel, version, bytes)
         return file
       }
       if (outcome === 'kept-changing') {

@@ -26,6 +26,8 @@ import { UnmountedFolders } from './unmounted-folders'
 import { UnshareablePaths } from './unshareable-paths'
 import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
 import { loadBlockHash } from '../blocks/block-hash'
+import { versionOfBytes } from '../blocks/version-hasher'
+import { RecentBytes } from './recent-bytes'
 import { IndexBlockLists, type IndexedVersion } from './block-lists'
 import type { BlockList } from '../blocks/block-store'
 
@@ -90,6 +92,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private readonly blockLists: IndexBlockLists
   /** Weighs each batch of reported paths against the disk (dirty-batch.ts). */
   private readonly batch: DirtyBatch
+  /** The bytes of small files just hashed, which the folder server's reads are checked against. */
+  private readonly recent = new RecentBytes()
 
   constructor(
     readonly root: string,
@@ -138,6 +142,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
             hashed: (rel) => this.emit('hashed', rel),
           },
           (file, blockSize, hashes) => this.blockLists.remember(file, blockSize, hashes),
+          this.recent,
         ),
       options.snapshotAfterMs,
     )
@@ -327,6 +332,11 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.updates.close()
     this.watcher = null
     if (this.saves.dispose()) await this.save()
+  }
+
+  /** Whether `data`, read from `relPath` just now, is `version` (recent-bytes.ts: compared, else hashed). */
+  holdsVersion(relPath: string, version: Buffer, data: Buffer): boolean {
+    return this.recent.holds(relPath, version, data, versionOfBytes)
   }
 
   /** Re-checks these paths now (used when a read finds a file other than the index says). */

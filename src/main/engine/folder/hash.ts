@@ -22,6 +22,8 @@ export interface HashedFile {
   hashes: Buffer[]
   /** The opened file's stats once read, for the caller to tell whether it changed meanwhile. */
   after: Stats
+  /** The bytes hashed, when one read took them all (a small file); see recent-bytes.ts. */
+  bytes?: Buffer
 }
 
 /**
@@ -36,10 +38,10 @@ export async function hashFile(fd: number, expectedSize?: number, progress?: (by
   if (!stats.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' })
   let plan = expectedSize ?? stats.size
   for (let pass = 1; ; pass++) {
-    const { hasher, end } = await hashPass(fd, plan, progress)
+    const { hasher, end, whole } = await hashPass(fd, plan, progress)
     // From the last pass on, a file found longer gets the version of its first `plan` bytes; its
     // stats (`after`) tell the caller it changed.
-    if (end === plan || (pass >= PASSES && end > plan)) return hashedFrom(hasher, fd)
+    if (end === plan || (pass >= PASSES && end > plan)) return { ...hashedFrom(hasher, fd), bytes: whole }
     if (pass >= MOST_PASSES) throw Object.assign(new Error('the file kept changing size while it was read'), { code: 'EAGAIN' })
     plan = end
   }
@@ -58,9 +60,9 @@ function hashedFrom(hasher: VersionHasher, fd: number): HashedFile {
 
 /**
  * Hashes the first `plan` bytes; `end`: where the file ended (less than `plan`: it is shorter;
- * more: longer, its size now).
+ * more: longer, its size now); `whole`: the bytes hashed, when the first read took them all.
  */
-async function hashPass(fd: number, plan: number, progress?: (bytes: number) => void): Promise<{ hasher: VersionHasher; end: number }> {
+async function hashPass(fd: number, plan: number, progress?: (bytes: number) => void): Promise<{ hasher: VersionHasher; end: number; whole?: Buffer }> {
   const hasher = new VersionHasher(plan)
   // One byte more than planned: a read that comes back short is the end, with no second read.
   const buffer = Buffer.allocUnsafe(Math.min(READ_BYTES, plan + 1))
@@ -71,8 +73,9 @@ async function hashPass(fd: number, plan: number, progress?: (bytes: number) => 
     const taken = Math.min(bytesRead, plan - at)
     if (taken > 0) hasher.update(buffer.subarray(0, taken))
     at += taken
-    if (bytesRead > taken) return { hasher, end: Math.max(fstatSync(fd).size, plan + 1) }
-    if (bytesRead < want) return { hasher, end: at }
+    const whole = at === taken ? buffer.subarray(0, taken) : undefined
+    if (bytesRead > taken) return { hasher, end: Math.max(fstatSync(fd).size, plan + 1), whole }
+    if (bytesRead < want) return { hasher, end: at, whole }
     // A large file: let the thread serve others between its pieces.
     progress?.(at)
     await nextTurn()

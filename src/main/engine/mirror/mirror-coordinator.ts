@@ -414,12 +414,14 @@ export class MirrorCoordinator {
     this.stats.touch(state.ref.id)
     // A peer whose folder is away has a list that may be stale: it is not synced until it is back.
     if (!state.online || !state.remote || state.listPending || state.paths.anyPending || state.synced || state.folderAway) return
+    // The counts first: files announced and not placed yet (new ones come last in the walk) would
+    // make every call a walk over the whole mirror.
+    if (state.manifest.files.size !== state.remote.size) return
     let bytes = 0
     for (const [rel, want] of state.remote) {
       if (state.manifest.files.get(rel)?.version !== want.version) return
       bytes += want.size
     }
-    if (state.manifest.files.size !== state.remote.size) return
     state.synced = true
     this.options.onEvent({ type: 'peer-synced', peer: state.ref.key, id: state.idText, name: state.name, files: state.remote.size, bytes })
     // Watched only once it is whole: the first sync's own writes are not looked at a second time.

@@ -2,13 +2,14 @@
 // moved away, a folder removed): the coordinator weighs each path it names against the
 // manifest and fetches again what no longer matches, so the mirror stays exact while the client
 // runs, not only after its next start. Our own writes raise events too; they match the manifest
-// and cost two lstats each (one here, to watch new folders; one in the repair, to compare).
+// and cost one lstat each: the one here, which the repair compares with the manifest.
 // Temp files of transfers in flight are not looked at.
+import type { Stats } from 'node:fs'
 import path from 'node:path'
 import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
 import { Breather } from '../util/breather'
 import { FolderWatcher } from '../folder/folder-watcher'
-import { isFolderAt } from '../folder/lstat-or-why'
+import { lstatOrWhy } from '../folder/lstat-or-why'
 import { TEMP_PREFIX } from './mirror-path'
 
 /** Events are gathered this long: a folder removed by hand is one look, not one per file. */
@@ -19,8 +20,10 @@ export interface MirrorGuardHooks {
    * Paths (files or folders, relative; '' is the whole mirror) that may no longer hold what the
    * manifest says. `unwatched` are folders watched only now: anything below them may have changed
    * unseen before (a file deleted in a folder just made), so all of it is to be looked at.
+   * `looked`: what each path that is no folder was found to be as the batch was looked at; a
+   * change since raises an event of its own, so the next batch looks again.
    */
-  suspect(paths: string[], unwatched: string[]): void
+  suspect(paths: string[], unwatched: string[], looked: Map<string, Stats | 'absent' | 'unreadable'>): void
   problem(message: string): void
 }
 
@@ -79,12 +82,15 @@ export class MirrorGuard {
     const paths = [...this.dirty]
     this.dirty.clear()
     const unwatched: string[] = []
+    const looked = new Map<string, Stats | 'absent' | 'unreadable'>()
     const breather = new Breather()
     // A folder made (by a transfer, or moved in) is watched from now on; one gone drops its watches.
     for (const rel of paths) {
       await breather.breathe()
       // Synchronous: a trip through the thread pool per path cost more than the look itself.
-      const isFolder = isFolderAt(path.join(this.folder, rel))
+      const stats = lstatOrWhy(path.join(this.folder, rel))
+      const isFolder = typeof stats === 'object' && stats.isDirectory()
+      if (!isFolder) looked.set(rel, stats)
       if (this.closed) return
       const watched = this.watcher.isWatching(rel)
       // The whole mirror: every folder is looked at too, and watched unless it is.
@@ -92,6 +98,6 @@ export class MirrorGuard {
       else if (watched) this.watcher.unwatchTree(rel)
       if (!watched && this.watcher.isWatching(rel)) unwatched.push(rel)
     }
-    this.hooks.suspect(paths, unwatched)
+    this.hooks.suspect(paths, unwatched, looked)
   }
 }

@@ -1,5 +1,6 @@
 // A mirror that is whole is watched (mirror-guard.ts): a file changed on disk by hand, which the
 // manifest still counts as placed, leaves the manifest and is brought again.
+import type { Stats } from 'node:fs'
 import path from 'node:path'
 import { isFolderAt, lstatOrWhy } from '../folder/lstat-or-why'
 import { MirrorGuard } from './mirror-guard'
@@ -25,7 +26,7 @@ export class MirrorRepair {
   watch(state: PeerState): void {
     const { tasks } = this.options
     const guard = new MirrorGuard(state.ref.folder, {
-      suspect: (paths, unwatched) => tasks.background(this.repair(state, paths, unwatched), () => `repairing the mirror of ${state.ref.key}`),
+      suspect: (paths, unwatched, looked) => tasks.background(this.repair(state, paths, unwatched, looked), () => `repairing the mirror of ${state.ref.key}`),
       problem: (message) => tasks.report('watch-failed', `watching the mirror of ${state.ref.key}: ${message}`, state.ref.key),
     }, { rescanEveryMs: this.options.rescanEveryMs })
     state.guard = guard
@@ -37,10 +38,11 @@ export class MirrorRepair {
    * longer as it was placed (edited, deleted, moved away by hand) leaves the manifest and is
    * brought again, fetched or copied from another that holds its content. What was put in the
    * mirror by hand stays until the peer's next list, which removes strays. Below `unwatched`
-   * folders (watched only now), every mirrored file is looked at.
+   * folders (watched only now), every mirrored file is looked at. `looked`: paths the guard has
+   * just looked at, as it found them (a later change raises an event of its own).
    */
-  async repair(state: PeerState, paths: string[], unwatched: string[] = []): Promise<void> {
-    const damaged = this.damaged(state, paths, unwatched)
+  async repair(state: PeerState, paths: string[], unwatched: string[] = [], looked = new Map<string, Stats | 'absent' | 'unreadable'>()): Promise<void> {
+    const damaged = this.damaged(state, paths, unwatched, looked)
     if (damaged.length === 0) return
     // All out of the manifest first: none is then taken for a good local copy of another.
     for (const rel of damaged) state.manifest.delete(rel)
@@ -50,7 +52,7 @@ export class MirrorRepair {
   }
 
   /** The mirrored files at or below `paths` and `unwatched` that are not as they were placed. */
-  private damaged(state: PeerState, paths: string[], unwatched: string[]): string[] {
+  private damaged(state: PeerState, paths: string[], unwatched: string[], looked: Map<string, Stats | 'absent' | 'unreadable'>): string[] {
     const mirrored = state.manifest.files
     const suspects = new Set<string>()
     /**
@@ -87,7 +89,7 @@ export class MirrorRepair {
         damaged.push(rel)
         continue
       }
-      const stats = lstatOrWhy(where.path)
+      const stats = looked.get(rel) ?? lstatOrWhy(where.path)
       // Not to be looked at now (no permission, an I/O error): no sign of damage either.
       if (stats === 'unreadable') continue
       if (stats !== 'absent' && asPlaced(stats, entry)) continue
