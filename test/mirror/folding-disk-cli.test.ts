@@ -125,6 +125,20 @@ describe.skipIf(!canMount('exfat'))('a mirror on a disk that folds case (exFAT)'
       { p: 'gone.bin', size: big.length, reason: 'deleted' },
       { p: 'notes.txt', size: 6, reason: 'overwritten' },
     ])
+    // README.md replaced at once by Readme.md of other content: one file on this disk, and the
+    // version it held is kept as the peer's deletion of README.md.
+    write(senderDir, 'README.md', 'upper\n')
+    await receiver.cli.waitFor('file-synced', { path: 'README.md' }, 20_000)
+    rmSync(path.join(senderDir, 'README.md'))
+    write(senderDir, 'Readme.md', 'mixed, and longer\n')
+    await receiver.cli.waitFor('file-synced', { path: 'Readme.md' }, 20_000)
+    for (const deadline = Date.now() + 10_000; listed.length < 3 && Date.now() < deadline; ) {
+      const result = await runCliOnce(['history', 'list', '--json', '--mirror', root])
+      listed = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { path: string; size: number; reason: string })
+    }
+    expect(listed.find((e) => e.path === 'README.md')).toMatchObject({ size: 6, reason: 'deleted' })
+    expect(receiver.cli.events.filter((e) => e.type === 'error')).toEqual([])
+
     const out = tempDir('fold-restored-')
     const restored = await runCliOnce(['history', 'restore', 'gone.bin', '--to', out, '--mirror', root])
     expect(restored.code, restored.stderr).toBe(0)

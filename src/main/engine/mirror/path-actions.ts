@@ -63,6 +63,10 @@ export class PathActions {
     if (decision.do === 'remove') return this.deps.deletions.remove(state, [rel])
     if (decision.do !== 'fetch') return
     const { want, have } = decision
+    // On a disk that folds names, another spelling the peer no longer lists holds this path's file:
+    // its deletion goes first (into the history, and the recycler for a move), not overwritten unkept.
+    const displaced = state.manifest.holderOf(rel)
+    if (displaced !== undefined && displaced !== rel && !remote?.has(displaced)) await this.deps.deletions.remove(state, [displaced])
     const where = pathInMirror(state.ref.folder, rel)
     if ('problem' in where) return
     if (decision.recycled && this.deps.files.restoreRecycled(state, rel, want, where.path)) return
