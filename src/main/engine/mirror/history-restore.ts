@@ -2,8 +2,8 @@
 // sync makes match its peer again), checked against its version before it gets its name. The copy
 // is made under a `.part` name, which the built-in ignore list keeps out of a shared folder's index.
 import { createHash, randomBytes } from 'node:crypto'
-import { constants, copyFileSync, createWriteStream, linkSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs'
-import { linksRefused } from '../util/hard-links'
+import { createWriteStream, realpathSync, renameSync, rmSync, statSync } from 'node:fs'
+import { linkOrCopy } from '../util/hard-links'
 import path from 'node:path'
 import { Transform } from 'node:stream'
 import { open } from 'node:fs/promises'
@@ -137,14 +137,5 @@ async function copyHashing(from: string, to: string, kind: 'version' | 'sha256')
     return hash instanceof VersionHasher ? hash.digest().toString('hex') : hash.digest('hex')
   } finally {
     await source.close()
-  }
-}
-
-function linkOrCopy(from: string, to: string): void {
-  try {
-    linkSync(from, to)
-  } catch (error) {
-    if (!linksRefused(error)) throw error
-    copyFileSync(from, to, constants.COPYFILE_EXCL)
   }
 }

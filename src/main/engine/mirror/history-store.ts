@@ -1,11 +1,12 @@
 // Mirror history: what a peer deleted or overwrote in its mirror is kept here for a while, so a
 // mistake (or ransomware) on the other machine can be undone from this one. Versions are moved or
 // hard-linked in (copied only on a disk without hard links): the history lies in the mirror
-// folder's state folder, on the same file system as the mirrors. Owned by the main thread; a transfer worker only links a file to a
-// path reserved here, and the coordinator adopts it once the new version is in place.
+// folder's state folder, on the same file system as the mirrors. Owned by the main thread; a
+// transfer worker only links a file to a path reserved here, and the coordinator adopts it once
+// the new version is in place.
 import { randomBytes } from 'node:crypto'
-import { constants, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, statfsSync } from 'node:fs'
-import { linksRefused } from '../util/hard-links'
+import { lstatSync, mkdirSync, readdirSync, rmSync, statfsSync } from 'node:fs'
+import { linkOrCopy } from '../util/hard-links'
 import path from 'node:path'
 import { writeFileAtomic } from '../folder/atomic-write'
 import {
@@ -107,13 +108,8 @@ export class HistoryStore {
     const kept = this.reserve(peerFolder)
     if (kept === null) return null
     try {
-      try {
-        linkSync(file, kept)
-      } catch (error) {
-        // A disk without hard links: the version is copied in, since the file is about to go.
-        if (!linksRefused(error)) throw error
-        copyFileSync(file, kept, constants.COPYFILE_EXCL)
-      }
+      // On a disk without hard links the version is copied in, since the file is about to go.
+      linkOrCopy(file, kept)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code !== 'ENOENT') this.options.problem(`keeping ${rel} of ${peer} in the history: ${(error as Error).message}`)

@@ -32,7 +32,6 @@ export const SAVE_QUIET_MS = 1000
  */
 export const SAVE_AT_LEAST_EVERY_MS = 5000
 
-
 /** Whether a file with these stats is as its entry says it was placed (size and mtime). */
 export function asPlaced(stats: Stats | null | undefined, entry: Pick<MirroredFile, 'size' | 'mtimeMs'>): boolean {
   return stats?.isFile() === true && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs

@@ -65,8 +65,11 @@ export class MirrorRepair {
       const held = rel === '' ? undefined : state.manifest.holderOf(rel)
       if (rel === '') for (const file of mirrored.keys()) suspects.add(file)
       else if (held !== undefined) suspects.add(held)
-      else if (mirrored.filesBelow(rel) > 0 && !isFolderAt(path.join(state.ref.folder, rel))) whole.add(rel)
-      else if (state.manifest.fold && !isFolderAt(path.join(state.ref.folder, rel))) for (const file of filesUnderSpelling(state.manifest, rel)) suspects.add(file)
+      else if ((mirrored.filesBelow(rel) > 0 || state.manifest.fold) && !isFolderAt(path.join(state.ref.folder, rel))) {
+        if (mirrored.filesBelow(rel) > 0) whole.add(rel)
+        // On a disk that folds names, the folder's files may be spelled otherwise in the manifest.
+        else for (const file of filesUnderSpelling(state.manifest, rel)) suspects.add(file)
+      }
     }
     for (const folder of whole) for (const file of mirrored.filesUnder(folder)) suspects.add(file)
     const damaged: string[] = []
