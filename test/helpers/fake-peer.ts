@@ -11,6 +11,7 @@ import { ALPN_PROTOCOL, peerDeviceId } from '../../src/main/engine/net/tls'
 import { rememberDevice } from './devices-by-port'
 import { RawPeer } from './raw-peer'
 import { newIdentity, type TestIdentity } from './test-identity'
+import { sha256 } from './tree'
 import { versionOfBytes } from '../../src/main/engine/blocks/version-hasher'
 
 type Socket = TLSSocket
@@ -41,6 +42,11 @@ export interface FakePeerOptions {
 }
 
 /** The version of this content (docs/PROTOCOL.md, blocks). */
+/** What a mirror of these files holds, as treeOf reads it: each path with its content's SHA-256. */
+export function mirroredTree(files: FakeFile[]): Record<string, string> {
+  return Object.fromEntries(files.map((f) => [f.path, sha256(f.content).toString('hex')]))
+}
+
 export function contentVersion(data: Buffer | string): Buffer {
   return versionOfBytes(typeof data === 'string' ? Buffer.from(data) : data)
 }

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { asDevice, BIN, defaultDeviceName, killAll, runCli, runCliOnce } from '../helpers/cli'
-import { contentVersion, FakePeer, type FakeFile, type FakePeerOptions } from '../helpers/fake-peer'
+import { contentVersion, FakePeer, mirroredTree, type FakeFile, type FakePeerOptions } from '../helpers/fake-peer'
 import { sha256 } from '../helpers/tree'
 import { writeThroughMmap } from '../helpers/mmap'
 import { freePort } from '../helpers/ports'
@@ -334,7 +334,6 @@ describe('a peer whose shared folder goes away', () => {
     return { peer, peerPort, receiver }
   }
 
-  const mirrored = (files: FakeFile[]) => Object.fromEntries(files.map((f) => [f.path, sha256(f.content).toString('hex')]))
 
   /** A fake peer sharing `files`, joined to a fresh server, and a receiver started beside it. */
   async function fakePeerAndReceiver(files: FakeFile[], options: FakePeerOptions): Promise<{ peer: FakePeer; peerPort: number; receiver: Client }> {
@@ -365,7 +364,7 @@ describe('a peer whose shared folder goes away', () => {
     peer.folderState(true)
     await receiver.cli.waitFor('peer-folder-restored', { peer: `127.0.0.1:${peerPort}` }, 10_000)
     await receiver.cli.waitFor('peer-synced', { files: 41 }, 15_000)
-    expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(mirrored(files))
+    expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(mirroredTree(files))
     expect(receiver.cli.events.filter((e) => e.type === 'error' && e.code === 'peer-folder-missing')).toHaveLength(1)
     // Every file announced again, as the mirror already holds it: nothing to say.
     peer.folderState(true, true)
@@ -381,7 +380,7 @@ describe('a peer whose shared folder goes away', () => {
     peer.away = false
     await receiver.cli.waitFor('peer-folder-restored', { peer: `127.0.0.1:${peerPort}` }, 10_000)
     await receiver.cli.waitFor('peer-synced', { files: 10 }, 15_000)
-    expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(mirrored(files))
+    expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(mirroredTree(files))
     expect(receiver.cli.events.filter((e) => e.type === 'error' && e.code === 'peer-folder-missing')).toHaveLength(1)
   })
 
@@ -393,7 +392,7 @@ describe('a peer whose shared folder goes away', () => {
     // a.txt said deleted on the first connection, made again before the list on the next one.
     const { peerPort, receiver } = await fakePeerAndReceiver(files, { firstListLost: [{ op: 'delete', path: 'a.txt' }] })
     await receiver.cli.waitFor('peer-synced', { files: 2 }, 15_000)
-    expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(mirrored(files))
+    expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(mirroredTree(files))
     expect(receiver.cli.find('file-removed')).toBeUndefined()
   })
 
@@ -412,7 +411,7 @@ describe('a peer whose shared folder goes away', () => {
       ],
     })
     await receiver.cli.waitFor('peer-synced', { files: 2 }, 15_000)
-    expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(mirrored(files))
+    expect(treeOf(mirrorOf(receiver.dir, peerPort))).toEqual(mirroredTree(files))
     expect(receiver.cli.find('file-removed')).toBeUndefined()
   })
 

@@ -4,10 +4,10 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { killAll } from '../helpers/cli'
-import { FakePeer, type FakeFile } from '../helpers/fake-peer'
+import { FakePeer, mirroredTree, type FakeFile } from '../helpers/fake-peer'
 import { startClient, startServer, type Client } from '../helpers/mirror-clients'
 import { removeTempDirs, tempDir } from '../helpers/temp'
-import { mirrorOf, sha256, treeOf } from '../helpers/tree'
+import { mirrorOf, treeOf } from '../helpers/tree'
 import { writeThroughMmap } from '../helpers/mmap'
 
 const fakes: FakePeer[] = []
@@ -17,7 +17,6 @@ afterEach(async () => {
   removeTempDirs()
 })
 
-const mirrored = (files: FakeFile[]) => Object.fromEntries(files.map((f) => [f.path, sha256(f.content).toString('hex')]))
 
 /** A fake peer sharing `files` (the array it serves from: change it to change the peer), and a receiver mirroring it. */
 async function fakePeerAndReceiver(files: FakeFile[], ...extra: string[]): Promise<{ peer: FakePeer; mirror: string; receiver: Client }> {
@@ -47,7 +46,7 @@ describe('a change pushed while an earlier one is being applied', () => {
     peer.push([{ op: 'upsert', ...peer.entryOf(back) }])
 
     await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 2, 30_000, 'the mirror synced again with back.txt')
-    expect(treeOf(mirror)).toEqual(mirrored([back]))
+    expect(treeOf(mirror)).toEqual(mirroredTree([back]))
   })
 
   it('files the peer copies back while their move is still being applied stay at both places', { timeout: 90_000 }, async () => {
@@ -66,7 +65,7 @@ describe('a change pushed while an earlier one is being applied', () => {
     peer.push(moved.map((f) => ({ op: 'upsert' as const, ...peer.entryOf(f) })))
 
     await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 2, 30_000, 'the mirror synced again with both folders')
-    expect(treeOf(mirror)).toEqual(mirrored([...moved, ...copies]))
+    expect(treeOf(mirror)).toEqual(mirroredTree([...moved, ...copies]))
   })
 })
 
@@ -88,6 +87,6 @@ describe('a move at the peer that reaches the mirror as a deletion, then a new f
 
     await receiver.cli.waitFor('file-synced', { path: 'b.txt' }, 15_000)
     await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 2, 15_000, 'synced again')
-    expect(treeOf(mirror)).toEqual(mirrored([b]))
+    expect(treeOf(mirror)).toEqual(mirroredTree([b]))
   })
 })

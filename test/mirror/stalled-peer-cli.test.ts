@@ -4,10 +4,10 @@
 // silent peer is given up on is shortened through DBS_PEER_STALL_MS (DEVELOPERS.md).
 import { afterEach, describe, expect, it } from 'vitest'
 import { killAll } from '../helpers/cli'
-import { FakePeer, type FakeFile } from '../helpers/fake-peer'
+import { FakePeer, mirroredTree } from '../helpers/fake-peer'
 import { startClient, startServer, type Client } from '../helpers/mirror-clients'
 import { removeTempDirs, tempDir } from '../helpers/temp'
-import { mirrorOf, sha256, treeOf } from '../helpers/tree'
+import { mirrorOf, treeOf } from '../helpers/tree'
 
 const fakes: FakePeer[] = []
 afterEach(async () => {
@@ -16,7 +16,6 @@ afterEach(async () => {
   removeTempDirs()
 })
 
-const mirrored = (files: FakeFile[]) => Object.fromEntries(files.map((f) => [f.path, sha256(f.content).toString('hex')]))
 
 /** A healthy peer with 5 files joins; resolves once the receiver mirrors them all. */
 async function healthyPeerMirrored(serverPort: number, receiver: Client): Promise<void> {
@@ -26,7 +25,7 @@ async function healthyPeerMirrored(serverPort: number, receiver: Client): Promis
   const port = await healthy.start()
   await healthy.register(serverPort)
   await receiver.cli.until(() => Object.keys(treeOf(mirrorOf(receiver.dir, port))).length === files.length, 30_000, "the healthy peer's files")
-  expect(treeOf(mirrorOf(receiver.dir, port))).toEqual(mirrored(files))
+  expect(treeOf(mirrorOf(receiver.dir, port))).toEqual(mirroredTree(files))
 }
 
 describe('a peer that stops answering', () => {
@@ -92,7 +91,7 @@ describe('a peer that stops answering', () => {
     }
     for (const { peer, files } of healthy) {
       await receiver.cli.until(() => Object.keys(treeOf(mirrorOf(receiver.dir, peer.port))).length === files.length, 30_000, `${peer.port}'s files`)
-      expect(treeOf(mirrorOf(receiver.dir, peer.port))).toEqual(mirrored(files))
+      expect(treeOf(mirrorOf(receiver.dir, peer.port))).toEqual(mirroredTree(files))
     }
     // Came while the stalled peer still held its jobs, no more than its first window: not given up
     // on, not gone from the registry.
