@@ -12,7 +12,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { ROUNDS, SMALL_FILES, tempDir } from './blocks-common'
 import { smallTree } from './blocks'
-import { freshReceiverFlags } from './small-phases'
+import { freshReceiverFlags, stopReceiver, untilPeerSynced } from './small-phases'
 import { cpuTimes } from './proc-cpu'
 import { median, Pair, settleDisk } from './sync'
 
@@ -56,28 +56,16 @@ async function round(pair: Pair, bundle: string, name: string, work: string): Pr
   const sender0 = cpuTimes(`/proc/${senderPid}/stat`).user
   const t0 = performance.now()
   const child = spawn(process.execPath, [...(ours ? FLAGS : []), bundle, 'client', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] })
-  let pending = ''
   let files = 0
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the receiver exited with ${code}`)))
-    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-      pending += text
-      const lines = pending.split('\n')
-      pending = lines.pop()!
-      if (OUT && ours) appendFileSync(OUT, `${lines.join('\n')}\n`)
-      for (const line of lines) {
-        if (line.includes('"file-synced"')) files++
-        else if (line.includes('"peer-synced"')) resolve()
-      }
-    })
+  await untilPeerSynced(child, (lines) => {
+    if (OUT && ours) appendFileSync(OUT, `${lines.join('\n')}\n`)
+    for (const line of lines) if (line.includes('"file-synced"')) files++
   })
   const wall = (performance.now() - t0) / 1000
   const { user, system } = cpuTimes(`/proc/${child.pid}/stat`)
   const threads = byThread(child.pid!)
   const sender = cpuTimes(`/proc/${senderPid}/stat`).user - sender0
-  child.removeAllListeners('exit')
-  child.kill('SIGINT')
-  await new Promise((resolve) => child.once('exit', resolve))
+  await stopReceiver(child)
   // Flags that print (traces) may split the event lines: the count is checked only without them.
   if (files !== SMALL_FILES && FLAGS.length === 0) throw new Error(`${name}: ${files} file-synced lines of ${SMALL_FILES}`)
   return { wall, user, system, ...threads, sender }

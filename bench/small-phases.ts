@@ -4,7 +4,7 @@
 // its CPU when the first file landed, and the sender's CPU meanwhile; beside it the bare-Node
 // floor, plain and over TLS, by CPU seconds. CPU seconds compare on a busy machine; wall time
 // does not. BENCH_PROFILE=DIR adds --cpu-prof to each receiver (profiles per thread in DIR/rN).
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readdirSync } from 'node:fs'
 import path from 'node:path'
 import { cleanUp, ROUNDS, SMALL_FILES, tempDir } from './blocks-common'
@@ -46,6 +46,28 @@ interface Round {
   line: string
 }
 
+/** Hands a receiver's event lines to `each` as they come; resolves at its `peer-synced`, rejects if it exits first. */
+export function untilPeerSynced(child: ChildProcess, each: (lines: string[]) => void): Promise<void> {
+  let pending = ''
+  return new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the receiver exited with ${code}`)))
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+      pending += text
+      const lines = pending.split('\n')
+      pending = lines.pop()!
+      each(lines)
+      if (lines.some((line) => line.includes('"peer-synced"'))) resolve()
+    })
+  })
+}
+
+/** Stops a receiver the way a user does (Ctrl-C), and waits for it to exit. */
+export async function stopReceiver(child: ChildProcess): Promise<void> {
+  child.removeAllListeners('exit')
+  child.kill('SIGINT')
+  await new Promise((resolve) => child.once('exit', resolve))
+}
+
 async function oursRound(pair: Pair, name: string, work: string): Promise<Round> {
   const dst = path.join(work, name)
   mkdirSync(dst)
@@ -58,38 +80,28 @@ async function oursRound(pair: Pair, name: string, work: string): Promise<Round>
   const child = spawn(process.execPath, [...profile, BIN, 'client', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] })
   const marks: string[] = []
   let firstCpu: number | null = null
-  let pending = ''
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the receiver exited with ${code}`)))
-    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-      pending += text
-      const lines = pending.split('\n')
-      pending = lines.pop()!
-      for (const line of lines) {
-        const event = JSON.parse(line) as Record<string, unknown>
-        const at = `${((performance.now() - t0) / 1000).toFixed(2)} s`
-        const type = String(event['type'])
-        if (type === 'file-synced' && firstCpu === null) {
-          firstCpu = cpuOf(`/proc/${child.pid}/stat`)
-          marks.push(`${at} first file`)
-        } else if (type === 'mirror-state') {
-          const phase = `mirror ${String(event['phase'])}`
-          if (!marks.at(-1)?.endsWith(phase)) marks.push(`${at} ${phase}`)
-        } else if (['ready', 'registered', 'peer-joined', 'peer-synced'].includes(type)) {
-          marks.push(`${at} ${type}`)
-        }
-        if (type === 'peer-synced') resolve()
+  await untilPeerSynced(child, (lines) => {
+    for (const line of lines) {
+      const event = JSON.parse(line) as Record<string, unknown>
+      const at = `${((performance.now() - t0) / 1000).toFixed(2)} s`
+      const type = String(event['type'])
+      if (type === 'file-synced' && firstCpu === null) {
+        firstCpu = cpuOf(`/proc/${child.pid}/stat`)
+        marks.push(`${at} first file`)
+      } else if (type === 'mirror-state') {
+        const phase = `mirror ${String(event['phase'])}`
+        if (!marks.at(-1)?.endsWith(phase)) marks.push(`${at} ${phase}`)
+      } else if (['ready', 'registered', 'peer-joined', 'peer-synced'].includes(type)) {
+        marks.push(`${at} ${type}`)
       }
-    })
+    }
   })
   const seconds = (performance.now() - t0) / 1000
   const { user, system } = cpuTimes(`/proc/${child.pid}/stat`)
   const cpu = user + system
   const threads = threadsOf(child.pid!)
   const senderCpu = cpuOf(`/proc/${senderPid}/stat`) - sender0
-  child.removeAllListeners('exit')
-  child.kill('SIGINT')
-  await new Promise((resolve) => child.once('exit', resolve))
+  await stopReceiver(child)
   const line = `${seconds.toFixed(2)} s; CPU ${cpu.toFixed(2)} s, system ${system.toFixed(2)} s (${(firstCpu ?? 0).toFixed(2)} s by the first file; threads ${threads}); sender CPU ${senderCpu.toFixed(2)} s; ${marks.join(' → ')}`
   return { seconds, cpu, user, system, senderCpu, line }
 }
