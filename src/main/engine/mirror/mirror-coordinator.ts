@@ -414,6 +414,8 @@ export class MirrorCoordinator {
     this.stats.touch(state.ref.id)
     // A peer whose folder is away has a list that may be stale: it is not synced until it is back.
     if (!state.online || !state.remote || state.listPending || state.paths.anyPending || state.synced || state.folderAway) return
+    // Nothing of this peer's in flight: a folder renamed now races none of its writes.
+    this.files.respellFolders(state)
     // The counts first: files announced and not placed yet (new ones come last in the walk) would
     // make every call a walk over the whole mirror.
     if (state.manifest.files.size !== state.remote.size) return

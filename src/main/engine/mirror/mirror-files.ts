@@ -8,6 +8,7 @@ import type { EventSink } from '../../../shared/events'
 import { DEFAULT_KEEP_DAYS } from '../../../shared/keep-days'
 import { isPartialTemp, isYoungPartial, partialName } from '../blocks/partial-names'
 import { lstatOrWhy } from '../folder/lstat-or-why'
+import { respellFolders } from './folder-spellings'
 import { historyRoot } from './history-index'
 import { HistoryStore } from './history-store'
 import type { FileJob, JobResult, ListEntry, PeerRef } from './jobs'
@@ -115,6 +116,15 @@ export class MirrorFiles {
     const had = mirror.manifest.files.has(rel)
     mirror.manifest.delete(rel)
     if (had) this.options.onEvent({ type: 'file-removed', peer: mirror.ref.key, path: rel })
+  }
+
+  /** On a disk that folds names: the folders of files placed since take the spelling their files give (folder-spellings.ts). */
+  respellFolders(mirror: MirrorPlace): void {
+    const fold = mirror.manifest.fold
+    if (!fold) return
+    const folders = mirror.manifest.takeFoldersPlaced()
+    if (folders.size === 0) return
+    for (const problem of respellFolders(mirror.ref.folder, folders, mirror.manifest.files, fold).failed) this.options.problem(problem)
   }
 
   async renameLocal(mirror: MirrorPlace, from: string, to: string): Promise<boolean> {

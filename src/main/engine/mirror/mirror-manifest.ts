@@ -47,6 +47,8 @@ export class MirrorManifest {
   private readonly byVersion = new Map<string, string | Set<string>>()
   /** On a disk that folds names (disk-names.ts): the one path that holds each folded name. */
   private readonly bySlot: Map<string, string> | null
+  /** On such a disk: the folders of files recorded since last asked, whose spelling may differ on disk. */
+  private foldersPlaced = new Set<string>()
   private saving: Promise<void> = Promise.resolve()
   private readonly saves = new IndexSaves(
     () => {
@@ -114,6 +116,13 @@ export class MirrorManifest {
     this.saves.changed()
   }
 
+  /** The folders of the files recorded since the last call (only on a disk that folds names). */
+  takeFoldersPlaced(): Set<string> {
+    const folders = this.foldersPlaced
+    this.foldersPlaced = new Set()
+    return folders
+  }
+
   /** A path in this mirror holding this content, other than `except`. */
   pathWith(version: string, except?: string): string | undefined {
     const paths = this.byVersion.get(version)
@@ -129,6 +138,8 @@ export class MirrorManifest {
       const other = this.bySlot.get(slot)
       if (other !== undefined && other !== rel) this.forget(other)
       this.bySlot.set(slot, rel)
+      const slash = rel.lastIndexOf('/')
+      if (slash !== -1) this.foldersPlaced.add(rel.slice(0, slash))
     }
     this.files.set(rel, entry)
     const paths = this.byVersion.get(entry.version)
