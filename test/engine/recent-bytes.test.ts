@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { loadBlockHash } from '../../src/main/engine/blocks/block-hash'
 import { versionOfBytes } from '../../src/main/engine/blocks/version-hasher'
-import { RecentBytes } from '../../src/main/engine/folder/recent-bytes'
+import { RECENT_SLOT_BYTES, RecentBytes } from '../../src/main/engine/folder/recent-bytes'
 import { BATCH_FILE_BYTES } from '../../src/main/engine/protocol/constants'
 
 /** Own memory: `Buffer.from` of a short one would share an 8 KiB slab. */
@@ -86,5 +86,18 @@ describe('recent bytes', () => {
       }
       expect(recent.bytesHeld).toBeLessThanOrEqual(20_000)
     }
+  })
+
+  it('keeps at most one file per slot of its ring, however small: a stream of empty files does not grow it', () => {
+    const recent = new RecentBytes(64 * 1024)
+    const empty = Buffer.alloc(0)
+    const tiny = own(1)
+    for (let i = 0; i < 20_000; i++) recent.put(`e${i}`, versionOfBytes(i % 2 ? empty : tiny), i % 2 ? empty : tiny)
+    expect(recent.files).toBe((64 * 1024) / RECENT_SLOT_BYTES)
+    // The newest are still kept, and answered without a hash.
+    let hashed = 0
+    expect(recent.holds('e19999', versionOfBytes(empty), empty, (data) => (hashed++, versionOfBytes(data)))).toBe(true)
+    expect(recent.holds('e19998', versionOfBytes(tiny), Buffer.from(tiny), (data) => (hashed++, versionOfBytes(data)))).toBe(true)
+    expect(hashed).toBe(0)
   })
 })

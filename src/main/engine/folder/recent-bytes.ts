@@ -5,6 +5,8 @@ import { BATCH_FILE_BYTES } from '../protocol/constants'
 
 /** The memory the bytes are copied into (a file copied in is usually asked for within moments). */
 export const RECENT_BYTES_KEPT = 8 * 1024 * 1024
+/** The least of the ring an entry takes, however small its file: the entries kept (and their memory) stay bounded for empty files too. */
+export const RECENT_SLOT_BYTES = 512
 
 interface Kept {
   version: Buffer
@@ -29,14 +31,15 @@ export class RecentBytes {
   put(rel: string, version: Buffer, bytes: Uint8Array): void {
     this.forget(rel)
     const length = bytes.length
-    if (length > BATCH_FILE_BYTES || length > this.size) return
-    if (this.head + length > this.size) {
+    const slot = slotOf(length)
+    if (length > BATCH_FILE_BYTES || slot > this.size) return
+    if (this.head + slot > this.size) {
       // What lies between the head and the end is the oldest; the head goes back to the start.
       this.dropOldestWhile((oldest) => oldest.offset >= this.head)
       this.head = 0
     }
-    const [start, end] = [this.head, this.head + length]
-    this.dropOldestWhile((oldest) => oldest.offset < end && oldest.offset + oldest.length > start)
+    const [start, end] = [this.head, this.head + slot]
+    this.dropOldestWhile((oldest) => oldest.offset < end && oldest.offset + slotOf(oldest.length) > start)
     this.ring ??= Buffer.allocUnsafeSlow(this.size)
     this.ring.set(bytes, start)
     this.kept.set(rel, { version, offset: start, length })
@@ -59,6 +62,11 @@ export class RecentBytes {
     return hash(data).equals(version)
   }
 
+  /** Files kept now (for tests). */
+  get files(): number {
+    return this.kept.size
+  }
+
   /** Bytes kept now (for tests). */
   get bytesHeld(): number {
     let bytes = 0
@@ -72,4 +80,8 @@ export class RecentBytes {
       this.kept.delete(rel)
     }
   }
+}
+
+function slotOf(length: number): number {
+  return Math.max(length, RECENT_SLOT_BYTES)
 }
