@@ -1,11 +1,13 @@
 // The mirror history's record, read by the client that keeps it and by `dropbox-sync history`.
 // Beside the mirrors, never in one (MIRROR/.dropbox-sync/history/PEERFOLDER/): one index.json per
-// peer folder (written atomically) and the kept versions under files/, one file each.
+// peer folder (written atomically), what changed since in index.log (a line per change, appended:
+// a save costs what changed, not the whole history), and the kept versions under files/.
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 
 export const HISTORY_FOLDER = 'history'
 export const HISTORY_INDEX = 'index.json'
+export const HISTORY_LOG = 'index.log'
 export const HISTORY_FILES = 'files'
 
 /** One kept version of a mirrored file. */
@@ -50,16 +52,53 @@ function isEntry(value: unknown): value is HistoryEntry {
   )
 }
 
-/** A peer folder's entries; none when there is no index or it cannot be read (entries that do not check out are left out). */
+/** One line of index.log: a version kept, or one gone (expired, capped, or not a loss after all). */
+export type HistoryLogLine = { add: HistoryEntry } | { drop: string }
+
+/**
+ * A peer folder's entries: index.json, then index.log's changes; none when there is no index or it
+ * cannot be read (entries that do not check out are left out). The log is read first: a client
+ * folding it into a new index.json meanwhile leaves either both old or a new index with all of it.
+ */
 export function readHistoryIndex(peerDir: string): HistoryEntry[] {
+  const log = readText(path.join(peerDir, HISTORY_LOG))
   let parsed: unknown
   try {
-    parsed = JSON.parse(readFileSync(path.join(peerDir, HISTORY_INDEX), 'utf8'))
+    parsed = JSON.parse(readText(path.join(peerDir, HISTORY_INDEX)) ?? '')
   } catch {
-    return []
+    parsed = null
   }
   const entries = (parsed as Partial<HistoryIndexFile> | null)?.entries
-  return Array.isArray(entries) ? entries.filter(isEntry) : []
+  return replayHistoryLog(Array.isArray(entries) ? entries.filter(isEntry) : [], log ?? '')
+}
+
+/**
+ * Pure: `entries` with the log's lines applied in order. Each line applies once whatever came
+ * before (an entry already there is not added twice, a drop of one not there does nothing), and a
+ * line that does not parse (the last, torn by a crash mid-append) is left out.
+ */
+export function replayHistoryLog(entries: HistoryEntry[], log: string): HistoryEntry[] {
+  if (log === '') return entries
+  const byId = new Map(entries.map((e) => [e.id, e]))
+  for (const text of log.split('\n')) {
+    let line: Partial<{ add: unknown; drop: unknown }> | null
+    try {
+      line = JSON.parse(text) as typeof line
+    } catch {
+      continue
+    }
+    if (typeof line?.drop === 'string') byId.delete(line.drop)
+    else if (isEntry(line?.add) && !byId.has(line.add.id)) byId.set(line.add.id, line.add)
+  }
+  return [...byId.values()]
+}
+
+function readText(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return null
+  }
 }
 
 /** Every peer folder with a history, by name. */

@@ -5,7 +5,8 @@
 // transfer worker only links a file to a path reserved here, and the coordinator adopts it once
 // the new version is in place.
 import { randomBytes } from 'node:crypto'
-import { lstatSync, mkdirSync, readdirSync, rmSync, statfsSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statfsSync } from 'node:fs'
+import { appendFile } from 'node:fs/promises'
 import { linkOrCopy } from '../util/hard-links'
 import path from 'node:path'
 import { writeFileAtomic } from '../folder/atomic-write'
@@ -13,17 +14,27 @@ import {
   DEFAULT_HISTORY_CAP_PERCENT,
   HISTORY_FILES,
   HISTORY_INDEX,
+  HISTORY_LOG,
   historyPeerFolders,
   readHistoryIndex,
   selectForRemoval,
   type HistoryEntry,
   type HistoryIndexFile,
+  type HistoryLogLine,
 } from './history-index'
 
 /** Expired versions and the cap are enforced at start and this often. */
 const PRUNE_EVERY_MS = 60 * 60 * 1000
 /** An index is saved this long after its last change (and on stop). */
 const SAVE_DELAY_MS = 300
+/** A folder's log is folded into a new index.json once it has more lines than this and than the index has entries. */
+const FOLD_LOG_LINES = 1000
+
+/** What a peer folder's index.log lacks (lines not appended yet), and how many lines it has. */
+interface Journal {
+  lines: string[]
+  logged: number
+}
 
 export interface HistoryOptions {
   /** How long a version is kept; 0: history is off. */
@@ -38,6 +49,9 @@ let counter = 0
 export class HistoryStore {
   private readonly peers = new Map<string, HistoryEntry[]>()
   private readonly dirty = new Set<string>()
+  private readonly journals = new Map<string, Journal>()
+  /** The size of every version kept, all peers: the cap is looked at as versions come only when it is passed. */
+  private bytes = 0
   private saveTimer: NodeJS.Timeout | null = null
   private pruneTimer: NodeJS.Timeout | null = null
   private saving: Promise<void> = Promise.resolve()
@@ -59,6 +73,9 @@ export class HistoryStore {
     for (const folder of historyPeerFolders(this.root)) {
       const entries = readHistoryIndex(path.join(this.root, folder))
       this.peers.set(folder, entries)
+      for (const e of entries) this.bytes += e.size
+      // A log left by the last run (its last line maybe torn) is folded in before anything is appended.
+      if (existsSync(path.join(this.root, folder, HISTORY_LOG))) this.refold(folder)
       this.removeOrphans(folder, entries)
     }
     this.prune()
@@ -96,8 +113,10 @@ export class HistoryStore {
     if (!stats?.isFile()) return
     let entries = this.peers.get(peerFolder)
     if (!entries) this.peers.set(peerFolder, (entries = []))
-    entries.push({ id: path.basename(kept), path: rel, peer, at: Date.now(), size: stats.size, version, reason })
-    this.changed(peerFolder)
+    const entry: HistoryEntry = { id: path.basename(kept), path: rel, peer, at: Date.now(), size: stats.size, version, reason }
+    entries.push(entry)
+    this.bytes += entry.size
+    this.log(peerFolder, { add: entry })
   }
 
   /**
@@ -125,9 +144,10 @@ export class HistoryStore {
     const entries = this.peers.get(peerFolder)
     const at = entries?.findIndex((e) => e.id === id) ?? -1
     if (!entries || at === -1) return
+    this.bytes -= entries[at]!.size
     entries.splice(at, 1)
     rmSync(path.join(this.root, peerFolder, HISTORY_FILES, id), { force: true })
-    this.changed(peerFolder)
+    this.log(peerFolder, { drop: id })
   }
 
   /** A reserved path whose version was not kept after all (the transfer failed). */
@@ -145,9 +165,13 @@ export class HistoryStore {
     for (const [folder, entries] of this.peers) {
       const kept = entries.filter((e) => !remove.has(`${folder}/${e.id}`))
       if (kept.length === entries.length) continue
-      for (const e of entries) if (remove.has(`${folder}/${e.id}`)) rmSync(path.join(this.root, folder, HISTORY_FILES, e.id), { force: true })
+      for (const e of entries) {
+        if (!remove.has(`${folder}/${e.id}`)) continue
+        rmSync(path.join(this.root, folder, HISTORY_FILES, e.id), { force: true })
+        this.bytes -= e.size
+        this.log(folder, { drop: e.id })
+      }
       this.peers.set(folder, kept)
-      this.changed(folder)
     }
   }
 
@@ -158,17 +182,51 @@ export class HistoryStore {
     const folders = [...this.dirty]
     this.dirty.clear()
     this.saving = this.saving.then(async () => {
-      for (const folder of folders) {
-        const file: HistoryIndexFile = { version: 1, entries: this.peers.get(folder) ?? [] }
-        try {
-          mkdirSync(path.join(this.root, folder), { recursive: true })
-          await writeFileAtomic(path.join(this.root, folder, HISTORY_INDEX), `${JSON.stringify(file)}\n`)
-        } catch (error) {
-          this.options.problem(`saving the history of ${folder}: ${(error as Error).message}`)
-        }
-      }
+      for (const folder of folders) await this.save(folder)
     })
     return this.saving
+  }
+
+  /** Appends what changed to the folder's log, or, once the log has grown long, folds it into a new index. */
+  private async save(folder: string): Promise<void> {
+    const journal = this.journalOf(folder)
+    // Taken with the entries as they are now: the new index holds exactly what these lines said.
+    const lines = journal.lines.splice(0)
+    const entries = this.peers.get(folder) ?? []
+    const dir = path.join(this.root, folder)
+    try {
+      mkdirSync(dir, { recursive: true })
+      if (journal.logged + lines.length > Math.max(FOLD_LOG_LINES, entries.length)) {
+        const file: HistoryIndexFile = { version: 1, entries }
+        await writeFileAtomic(path.join(dir, HISTORY_INDEX), `${JSON.stringify(file)}\n`)
+        rmSync(path.join(dir, HISTORY_LOG), { force: true })
+        journal.logged = 0
+      } else if (lines.length > 0) {
+        await appendFile(path.join(dir, HISTORY_LOG), `${lines.join('\n')}\n`)
+        journal.logged += lines.length
+      }
+    } catch (error) {
+      this.options.problem(`saving the history of ${folder}: ${(error as Error).message}`)
+      // What may not be written whole is written in a new index at the next save.
+      this.refold(folder)
+    }
+  }
+
+  private journalOf(folder: string): Journal {
+    let journal = this.journals.get(folder)
+    if (!journal) this.journals.set(folder, (journal = { lines: [], logged: 0 }))
+    return journal
+  }
+
+  private log(folder: string, line: HistoryLogLine): void {
+    this.journalOf(folder).lines.push(JSON.stringify(line))
+    this.changed(folder)
+  }
+
+  /** The folder's next save writes a whole new index. */
+  private refold(folder: string): void {
+    this.journalOf(folder).logged = Infinity
+    this.changed(folder)
   }
 
   private changed(folder: string): void {
@@ -177,7 +235,7 @@ export class HistoryStore {
     this.saveTimer = setTimeout(() => {
       this.saveTimer = null
       // The cap is kept as versions come in, not only once an hour.
-      this.prune()
+      if (this.bytes > this.capBytes) this.prune()
       this.flush().catch(() => {})
     }, SAVE_DELAY_MS)
     this.saveTimer.unref()
@@ -198,8 +256,9 @@ export class HistoryStore {
     const onDisk = new Set(names)
     const present = entries.filter((e) => onDisk.has(e.id))
     if (present.length !== entries.length) {
+      for (const e of entries) if (!onDisk.has(e.id)) this.bytes -= e.size
       this.peers.set(folder, present)
-      this.changed(folder)
+      this.refold(folder)
     }
   }
 }
