@@ -12,19 +12,12 @@ import type { Message } from '../../src/main/engine/protocol/messages'
 import { IncomingFrames } from '../../src/main/engine/net/incoming-frames'
 import { OutgoingFrames } from '../../src/main/engine/net/outgoing-frames'
 import { TokenBucket } from '../../src/main/engine/net/token-bucket'
+import { until } from '../helpers/until'
 
 const cleanups: Array<() => void> = []
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup()
 })
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(5)
-  }
-}
 
 interface Reader {
   incoming: IncomingFrames

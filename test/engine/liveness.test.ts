@@ -3,14 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { beatAction, HEARTBEAT_MISSES, Liveness } from '../../src/main/engine/net/liveness'
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(5)
-  }
-}
+import { until } from '../helpers/until'
 
 describe('beatAction', () => {
   it.each<[number, number, boolean, ReturnType<typeof beatAction>]>([
