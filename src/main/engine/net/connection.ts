@@ -20,8 +20,6 @@ import { OutgoingFrames } from './outgoing-frames'
 import { IncomingFrames } from './incoming-frames'
 import { Liveness } from './liveness'
 
-export { HEARTBEAT_MISSES } from './liveness'
-
 const PONG_FRAME = encodeMessage({ type: 'PONG' })
 
 export interface ConnectionOptions {
