@@ -45,10 +45,7 @@ export class IncomingFrames {
     return this.backlog !== null
   }
 
-  /**
-   * Stops handling the peer's frames, and reading its socket, until release() has been called as
-   * often: TCP holds back what the peer sends meanwhile. Frames already read wait, in order.
-   */
+  /** One more hold on reading (see Connection.hold); it goes on once each is released. */
   hold(): void {
     this.holds++
   }
