@@ -1,14 +1,11 @@
 // A file pulled block by block, kept between tries so a cut transfer resumes (issue 20, resume).
 // It grows in a temp file beside its final path, named for (path, version): a temp name, so the
 // mirror guard never looks at it and it is never mirror content. Which blocks are verified is
-// recorded in a trailer after the file's last byte, written every few MiB and on abandon, never
-// synced: on open each recorded block is hashed again, so a record ahead of the data (a crash)
-// only costs that block. finish() cuts the trailer off and hands the file over for the rename.
-//
-// Trailer at offset `size`: MAGIC · format · version (32) · u32 count · bitmap (count bits, block i
-// is bit i % 8 of byte i / 8) · the first 8 bytes of the block hash of all that. A trailer, not a
-// second file, so the record cannot be separated from its data (swept, renamed by hand) and
-// finish drops it with the same truncate that sets the size.
+// recorded in a trailer after the file's last byte (partial-record.ts), written every few MiB and
+// on abandon, never synced: on open each recorded block is hashed again, so a record ahead of the
+// data (a crash) only costs that block. finish() cuts the trailer off and hands the file over for
+// the rename. A trailer, not a second file, so the record cannot be separated from its data
+// (swept, renamed by hand) and finish drops it with the same truncate that sets the size.
 // It hashes (the list, recorded blocks): loadBlockHash() must have resolved in the calling thread.
 import { constants, statSync } from 'node:fs'
 import { lstat, open, rm, type FileHandle } from 'node:fs/promises'
@@ -18,40 +15,19 @@ import { InsideFolder } from '../folder/open-inside'
 import { MirrorWriter, pathInMirror } from '../mirror/mirror-path'
 import { clearWay } from '../mirror/mirror-way'
 import { readFully } from '../util/read-fully'
+import { writeAt } from '../util/write-fully'
 import { PeerSessionError } from '../mirror/peer-session'
 import { BLOCK_HASH_BYTES, blockHash } from './block-hash'
 import { blockCount, blockRange, fileVersion } from './block-plan'
 import { hashAt, hashesOf, type BlockList } from './block-store'
 import { partialBeside } from './partial-names'
+import { decodeRecord, encodeRecord, recordBytes, VerifiedBlocks } from './partial-record'
 
 /** A partial removed by hand while it was written is copied back in pieces of this size. */
 const RESTORE_CHUNK_BYTES = 1024 * 1024
 
 /** The record is written once this many bytes more are verified (and on abandon). */
 export const RECORD_EVERY_BYTES = 4 * 1024 * 1024
-
-const RECORD_MAGIC = Buffer.from('DBSP', 'ascii')
-const RECORD_FORMAT = 1
-const RECORD_CHECK_BYTES = 8
-const RECORD_HEADER_BYTES = RECORD_MAGIC.length + 1 + BLOCK_HASH_BYTES + 4
-
-/** What is left of `pieces` after their first `done` bytes. */
-function unwritten(pieces: Uint8Array[], done: number): Uint8Array[] {
-  if (done === 0) return pieces
-  const rest: Uint8Array[] = []
-  for (const piece of pieces) {
-    if (done >= piece.length) done -= piece.length
-    else {
-      rest.push(done ? piece.subarray(done) : piece)
-      done = 0
-    }
-  }
-  return rest
-}
-
-export function recordBytes(count: number): number {
-  return RECORD_HEADER_BYTES + Math.ceil(count / 8) + RECORD_CHECK_BYTES
-}
 
 export interface PartialFileOptions {
   /** Shared with other writes into the mirror: its record of folders made and checked. */
@@ -64,8 +40,7 @@ export class PartialFile {
   /** The partial's path (the caller renames it onto `target` after finish). */
   readonly path: string
   private readonly count: number
-  private readonly verified: Uint8Array
-  private verifiedBlocks = 0
+  private readonly verified: VerifiedBlocks
   private handle: FileHandle | null = null
   private state: 'new' | 'open' | 'finished' | 'closed' = 'new'
   private unrecordedBytes = 0
@@ -87,7 +62,7 @@ export class PartialFile {
     if (!named.equals(version)) throw new RangeError(`this block list is version ${named.toString('hex')}, not ${version.toString('hex')}`)
     this.target = where.path
     this.path = partialBeside(where.path, rel, version)
-    this.verified = new Uint8Array(Math.ceil(this.count / 8))
+    this.verified = new VerifiedBlocks(this.count)
   }
 
   /**
@@ -112,7 +87,7 @@ export class PartialFile {
       await handle.close().catch(() => {})
       throw error
     }
-    return this.verifiedIndexes()
+    return this.verified.indexes()
   }
 
   get blocks(): number {
@@ -120,18 +95,16 @@ export class PartialFile {
   }
 
   get verifiedCount(): number {
-    return this.verifiedBlocks
+    return this.verified.size
   }
 
   isVerified(index: number): boolean {
-    return (this.verified[index >> 3]! & (1 << (index & 7))) !== 0
+    return this.verified.has(index)
   }
 
   /** The blocks still to get, in order. */
   missing(): number[] {
-    const out: number[] = []
-    for (let i = 0; i < this.count; i++) if (!this.isVerified(i)) out.push(i)
-    return out
+    return this.verified.missing()
   }
 
   /** Writes block `index` (bytes the caller verified against its hash, whole or in pieces) at its offset. */
@@ -148,9 +121,7 @@ export class PartialFile {
   async markVerified(index: number): Promise<void> {
     this.opened()
     const { length } = this.range(index)
-    if (this.isVerified(index)) return
-    this.verified[index >> 3]! |= 1 << (index & 7)
-    this.verifiedBlocks++
+    if (!this.verified.add(index)) return
     this.unrecordedBytes += length
     if (this.unrecordedBytes >= RECORD_EVERY_BYTES) await this.writeRecord()
   }
@@ -186,7 +157,7 @@ export class PartialFile {
    */
   async finish(): Promise<string> {
     let handle = this.opened()
-    if (this.verifiedBlocks !== this.count) throw new Error(`${this.rel}: ${this.count - this.verifiedBlocks} of ${this.count} blocks are not verified yet`)
+    if (this.verified.size !== this.count) throw new Error(`${this.rel}: ${this.count - this.verified.size} of ${this.count} blocks are not verified yet`)
     await this.recording
     const named = await this.named(handle)
     // Another try of this version finished first: its file is in place, and this one is not ours to cut or rename.
@@ -277,12 +248,6 @@ export class PartialFile {
     return blockRange(this.list.size, this.list.blockSize, index)
   }
 
-  private verifiedIndexes(): number[] {
-    const out: number[] = []
-    for (let i = 0; i < this.count; i++) if (this.isVerified(i)) out.push(i)
-    return out
-  }
-
   /**
    * Opens the partial read-write, made if absent, proven to lie inside the mirror folder. A link,
    * folder or pipe at its name (none of ours) is removed and the open tried once more.
@@ -318,12 +283,7 @@ export class PartialFile {
     if ((await handle.stat()).size !== this.list.size + length) return null
     const record = Buffer.alloc(length)
     if ((await readFully(handle, record, this.list.size)) !== length) return null
-    const body = record.subarray(0, length - RECORD_CHECK_BYTES)
-    if (!blockHash(body).subarray(0, RECORD_CHECK_BYTES).equals(record.subarray(body.length))) return null
-    if (!body.equals(this.recordBody(record.subarray(RECORD_HEADER_BYTES, body.length)))) return null
-    const claimed: number[] = []
-    for (let i = 0; i < this.count; i++) if ((record[RECORD_HEADER_BYTES + (i >> 3)]! & (1 << (i & 7))) !== 0) claimed.push(i)
-    return claimed
+    return decodeRecord(record, this.version, this.count)
   }
 
   /** The blocks lying whole in the file as it is (cut to the version's size first). */
@@ -346,19 +306,8 @@ export class PartialFile {
       const { offset, length } = this.range(index)
       const bytes = buffer.subarray(0, length)
       if ((await readFully(handle, bytes, offset)) !== length || !blockHash(bytes).equals(hashAt(this.list, index))) continue
-      this.verified[index >> 3]! |= 1 << (index & 7)
-      this.verifiedBlocks++
+      this.verified.add(index)
     }
-  }
-
-  /** The record's bytes before its check: what it says for this version with `bitmap`. */
-  private recordBody(bitmap: Uint8Array): Buffer {
-    const header = Buffer.alloc(RECORD_HEADER_BYTES)
-    RECORD_MAGIC.copy(header)
-    header.writeUInt8(RECORD_FORMAT, RECORD_MAGIC.length)
-    this.version.copy(header, RECORD_MAGIC.length + 1)
-    header.writeUInt32BE(this.count, RECORD_MAGIC.length + 1 + BLOCK_HASH_BYTES)
-    return Buffer.concat([header, bitmap])
   }
 
   /** Writes the record as it is now; writes queue, so a later one never lands first. */
@@ -367,8 +316,7 @@ export class PartialFile {
       const handle = this.opened()
       // Renamed into place by another try of the same version: a record there would be bytes past the file's end.
       if ((await this.named(handle)) !== 'ours') return
-      const body = this.recordBody(this.verified)
-      const record = Buffer.concat([body, blockHash(body).subarray(0, RECORD_CHECK_BYTES)])
+      const record = encodeRecord(this.version, this.verified)
       this.unrecordedBytes = 0
       let done = 0
       while (done < record.length) done += (await handle.write(record, done, record.length - done, this.list.size + done)).bytesWritten
@@ -376,13 +324,6 @@ export class PartialFile {
     this.recording = next.catch(() => {})
     return next
   }
-}
-
-/** Writes `pieces` at `offset` in one call; a short write goes on from where it stopped. */
-export async function writeAt(handle: FileHandle, pieces: Uint8Array[], offset: number): Promise<void> {
-  const length = pieces.reduce((n, piece) => n + piece.length, 0)
-  let done = 0
-  while (done < length) done += (await handle.writev(unwritten(pieces, done), offset + done)).bytesWritten
 }
 
 /**

@@ -10,6 +10,21 @@ import type { FileTable } from './file-table'
 import { RacyFiles } from './racy-files'
 import { MAX_SETTLE_MS, SettleGate } from './settle-gate'
 
+/** How an indexed file is announced to peers. */
+export function upsertOf(file: IndexedFile): IndexChange {
+  return { op: 'upsert', path: file.path, version: file.version, size: file.size, snapshot: file.snapshot === true }
+}
+
+/**
+ * What peers hear when the index `before` is replaced by `next` (the folder back): every file,
+ * changed or not, and the deletion of each one gone.
+ */
+export function replacedIndex(before: Map<string, IndexedFile>, next: Map<string, IndexedFile>): IndexChange[] {
+  const changes = [...next.values()].map(upsertOf)
+  for (const rel of before.keys()) if (!next.has(rel)) changes.push({ op: 'delete', path: rel })
+  return changes
+}
+
 export interface FileUpdatesHost {
   /** The index's table of files now (a look at the whole folder replaces it). */
   files(): FileTable<IndexedFile>
@@ -99,7 +114,7 @@ export class FileUpdates {
       return
     }
     files.set(rel, file)
-    changes.push({ op: 'upsert', path: rel, version: file.version, size: file.size, snapshot: file.snapshot === true })
+    changes.push(upsertOf(file))
     this.saySnapshot(before, file)
   }
 

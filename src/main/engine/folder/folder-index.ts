@@ -9,10 +9,11 @@ import path from 'node:path'
 import type { EventSink } from '../../../shared/events'
 import type { IndexChange } from '../protocol/messages'
 import { FileHasher, type IndexedFile } from './file-hashing'
-import { FileUpdates } from './file-updates'
+import { FileUpdates, replacedIndex } from './file-updates'
 import { IndexSaves } from './index-saves'
 import { FileTable, liesBelow } from './file-table'
-import { identityOf, provablySameFolder, sameIdentity, UNKNOWN_FOLDER } from './folder-identity'
+import { identityOf, provablySameFolder, UNKNOWN_FOLDER } from './folder-identity'
+import { FolderLooks } from './folder-looks'
 import { holdsAShareableFile, walkFolder, type WalkRules } from './folder-walk'
 import { FolderWatcher } from './folder-watcher'
 import { IGNORE_FILE, IgnoreFile } from './ignore-rules'
@@ -21,7 +22,7 @@ import { DirtyBatch } from './dirty-batch'
 import { foldsNames } from './disk-names'
 import { PathBatches } from './path-batches'
 import { RootPresence } from './root-presence'
-import { loadSavedIndex, SAVED_VERSIONS, UNTRUSTED_MTIME, writeSavedIndex, type SavedIndex } from './saved-index'
+import { loadSavedIndex, savedIndexOf, worthSavingAfterOpen, writeSavedIndex } from './saved-index'
 import { UnmountedFolders } from './unmounted-folders'
 import { UnshareablePaths } from './unshareable-paths'
 import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
@@ -75,18 +76,14 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private markClosing: () => void = () => {}
   /** Whether the shared folder is there, and which folder it is. */
   private readonly presence: RootPresence
-  private rescanTimer: NodeJS.Timeout | null = null
   /** Folders inside the shared one that may be the mount point of a disk no longer mounted. */
   private readonly unmounted: UnmountedFolders
   /** How the walks of the folder look, and what they tell this index. */
   private readonly walkRules: WalkRules
   /** `.syncignore` and the defaults: what is neither indexed, watched nor served. */
   private readonly ignoreFile: IgnoreFile
-  /** Paths the rules left out in the last look at the whole folder (see `ignored`), and in this one. */
-  private ignoredInLastLook = 0
-  private ignoredInThisLook = 0
-  /** Looks at the whole folder under way (see `scanning`). */
-  private looks = 0
+  /** Looks at the whole folder: under way, what they left out, the periodic rescan. */
+  private readonly looks = new FolderLooks((looking) => this.emit('look', looking))
   /** Every look and open inside the folder: none follows a link (the folder server's opens too). */
   readonly inside: InsideFolder
   private readonly blockLists: IndexBlockLists
@@ -149,7 +146,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.walkRules = {
       inside: this.inside,
       ignores: (rel, isFolder) => this.ignoreFile.ignores(rel, isFolder),
-      ignored: () => this.ignoredInThisLook++,
+      ignored: () => this.looks.ignoredOne(),
       unshareable: (rel, problem) => this.unshareable.report(rel, problem),
     }
     this.batch = new DirtyBatch({
@@ -164,10 +161,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       walkRules: this.walkRules,
       presence: this.presence,
       announce: (changes) => this.announce(changes),
-      walking: (whole) => {
-        if (whole === 'begins') this.ignoredInThisLook = 0
-        else this.ignoredInLastLook = this.ignoredInThisLook
-      },
+      walking: (whole) => (whole === 'begins' ? this.looks.walkBegins() : this.looks.walkDone()),
     })
   }
 
@@ -181,12 +175,12 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
    * rescan, a change of the rules); an ignored folder counts once, as it is not looked into.
    */
   get ignored(): number {
-    return this.ignoredInLastLook
+    return this.looks.ignored
   }
 
   /** Whether a look at the whole folder is under way (at open, a rescan, the rules changed, the folder back). */
   get scanning(): boolean {
-    return this.looks > 0
+    return this.looks.scanning
   }
 
   /** Whether the ignore rules leave `relPath` out (a path a peer names is taken for a file's). */
@@ -244,10 +238,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     // A restart that found nothing changed has nothing to save (about 1 MB per 10,000 files), and
     // an empty folder never indexed nothing worth a fsync (10–30 ms before a fresh client may
     // listen; saved later instead, during its first transfers, it slowed a 1 GiB one).
-    const unchanged =
-      folder !== null && sameIdentity(folder, this.presence.identity) && this.files.size === saved.size && [...this.files.values()].every((f) => saved.get(f.path) === f)
-    const nothingYet = this.files.size === 0 && saved.size === 0
-    if (!unchanged && !nothingYet) await this.save()
+    if (worthSavingAfterOpen(saved, folder, this.files, this.presence.identity)) await this.save()
     this.startPeriodicLooks()
     // Lists of versions gone while the client was not running; in the background.
     this.blockLists.prune(new Set([...this.files.values()].map((f) => f.version.toString('hex')))).catch(() => {})
@@ -277,8 +268,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
 
   /** The folder itself once a second (see RootPresence), and all of it every DEFAULT_RESCAN_EVERY_MS. */
   private startPeriodicLooks(): void {
-    this.rescanTimer = setInterval(() => this.rescan(), this.options.rescanEveryMs ?? DEFAULT_RESCAN_EVERY_MS)
-    this.rescanTimer.unref()
+    this.looks.rescanEvery(this.options.rescanEveryMs ?? DEFAULT_RESCAN_EVERY_MS, () => this.rescan())
     this.presence.startChecking()
   }
 
@@ -288,30 +278,20 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
    * entry in `known`: only a file seen gone is gone.
    */
   private scan(known: Map<string, IndexedFile>): Promise<FileTable<IndexedFile>> {
-    return this.look(() => this.scanAll(known))
-  }
-
-  /** Runs `work`, a look at the whole folder, said with `look` events. */
-  private async look<T>(work: () => Promise<T>): Promise<T> {
-    if (this.looks++ === 0) this.emit('look', true)
-    try {
-      return await work()
-    } finally {
-      if (--this.looks === 0) this.emit('look', false)
-    }
+    return this.looks.run(() => this.scanAll(known))
   }
 
   private async scanAll(known: Map<string, IndexedFile>): Promise<FileTable<IndexedFile>> {
     const next = new FileTable<IndexedFile>()
     const unread = new Set<string>()
-    this.ignoredInThisLook = 0
+    this.looks.walkBegins()
     for await (const [rel, stats] of walkFolder(this.walkRules, this.root, '', unread)) {
       const before = known.get(rel)
       const file = await this.updates.scanned(rel, before, stats)
       if (typeof file !== 'string') next.set(rel, file)
       else if (file === 'unreadable' && before) next.set(rel, before)
     }
-    this.ignoredInLastLook = this.ignoredInThisLook
+    this.looks.walkDone()
     // A held folder (see `unmounted`) still empty keeps its files; holding one again, it counts.
     this.unmounted.afterScan((folder) => next.filesBelow(folder), unread)
     if (unread.size) for (const [rel, file] of known) if (!next.has(rel) && liesBelow(rel, unread)) next.set(rel, file)
@@ -323,7 +303,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.markClosing()
     this.batches.close()
     this.presence.stop()
-    if (this.rescanTimer) clearInterval(this.rescanTimer)
+    this.looks.dispose()
     this.updates.close()
     this.watcher?.close()
     await this.work
@@ -380,7 +360,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private settle(paths: string[]): void {
     // The whole folder (a rescan, or the rules changed) is a look at it, which the app shows.
     const whole = paths.includes('') || paths.includes(IGNORE_FILE)
-    this.work = this.work.then(() => (whole ? this.look(() => this.applyDirty(paths)) : this.applyDirty(paths))).catch((error) => {
+    this.work = this.work.then(() => (whole ? this.looks.run(() => this.applyDirty(paths)) : this.applyDirty(paths))).catch((error) => {
       this.onEvent({ type: 'error', code: 'index-failed', message: `indexing ${this.root}: ${String(error)}` })
     })
   }
@@ -421,8 +401,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     // Every file is announced, changed or not: a peer that asked for one while the folder was
     // away was refused it, and only a new announcement makes it ask again. Peers that already
     // hold a version skip it without a transfer.
-    const changes: IndexChange[] = [...next.values()].map((file) => ({ op: 'upsert', path: file.path, version: file.version, size: file.size, snapshot: file.snapshot === true }))
-    for (const rel of this.files.keys()) if (!next.has(rel)) changes.push({ op: 'delete', path: rel })
+    const changes = replacedIndex(this.files, next)
     this.files = next
     this.onEvent({ type: 'folder-restored', folder: this.root })
     this.announce(changes)
@@ -436,14 +415,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   }
 
   private async save(): Promise<void> {
-    const data: SavedIndex = {
-      versions: SAVED_VERSIONS,
-      root: this.root,
-      folder: this.presence.identity,
-      // A racy entry (a snapshot too) is stored untrusted: after a restart it is hashed again.
-      files: [...this.files.values()].map((f) => [f.path, f.version.toString('hex'), f.size, this.updates.racy.has(f.path) || f.snapshot ? UNTRUSTED_MTIME : f.mtimeMs, f.ino]),
-    }
-    await writeSavedIndex(this.statePath, data)
+    await writeSavedIndex(this.statePath, savedIndexOf(this.root, this.presence.identity, this.files.values(), (rel) => this.updates.racy.has(rel)))
   }
 }
 

@@ -7,7 +7,7 @@ import type { EventSink } from '../../../shared/events'
 import { relativePathProblem } from '../../../shared/paths'
 import { removeLeftoverTemps, writeFileAtomic } from './atomic-write'
 import { FileTable } from './file-table'
-import type { FolderIdentity } from './folder-identity'
+import { sameIdentity, type FolderIdentity } from './folder-identity'
 
 /** What the saved versions are: absent in indexes of SHA-256 versions (before protocol 5). */
 export const SAVED_VERSIONS = 'blocks-5'
@@ -92,6 +92,26 @@ export async function loadSavedIndex(statePath: string, root: string, onEvent: E
   }
   for (const entry of saved.entries) files.set(entry.path, entry)
   return { files, folder: saved.folder }
+}
+
+/**
+ * What is saved of the index `files` of the folder at `root`, which is `folder`. An entry its
+ * stats cannot vouch for (`untrusted`: racy, or a snapshot) is stored so that a restart hashes it again.
+ */
+export function savedIndexOf(root: string, folder: FolderIdentity, files: Iterable<LoadedEntry & { snapshot?: boolean }>, untrusted: (rel: string) => boolean): SavedIndex {
+  const entries: SavedEntry[] = []
+  for (const f of files) entries.push([f.path, f.version.toString('hex'), f.size, untrusted(f.path) || f.snapshot ? UNTRUSTED_MTIME : f.mtimeMs, f.ino])
+  return { versions: SAVED_VERSIONS, root, folder, files: entries }
+}
+
+/**
+ * Whether the opening scan's index is worth a save: not when it is the very index loaded (same
+ * folder, every entry the one loaded, as a scan keeps an unchanged file's), nor when both are empty.
+ */
+export function worthSavingAfterOpen(saved: Map<string, unknown>, savedFolder: FolderIdentity | null, files: Map<string, { path: string }>, folder: FolderIdentity): boolean {
+  const unchanged = savedFolder !== null && sameIdentity(savedFolder, folder) && files.size === saved.size && [...files.values()].every((f) => saved.get(f.path) === f)
+  const nothingYet = files.size === 0 && saved.size === 0
+  return !unchanged && !nothingYet
 }
 
 /** Saves `data` at `statePath`, atomically. */

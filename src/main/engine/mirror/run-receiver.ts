@@ -1,7 +1,8 @@
 // A worker's side of a RunJob (jobs.ts): another job's big file, some of its blocks, fetched over
 // this worker's connection into that job's partial. Each block is checked against the hash of the
 // list the owner verified, written at its offset, then said (`verified`) for the owner to record.
-import { openPartialForBlocks, writeAt } from '../blocks/partial-file'
+import { openPartialForBlocks } from '../blocks/partial-file'
+import { writeAt } from '../util/write-fully'
 import { BLOCK_HASH_BYTES } from '../blocks/block-hash'
 import { blockRange } from '../blocks/block-plan'
 import type { JobResult, RunJob } from './jobs'

@@ -1,8 +1,8 @@
 // One framed, handshaken connection over a TLS socket whose peer is already proved (net/tls.ts):
-// HELLO exchange with version check, frame decoding, held reading, the heartbeat, and the
-// bounded outgoing queue (outgoing-frames.ts). Owners (the registry server, the client's link to
-// it, the client's own listener) only see whole, valid messages, and know the peer's device ID
-// from the start.
+// the HELLO exchange with its version check and admission, and the close. Its halves: reading
+// (incoming-frames.ts), the bounded outgoing queue (outgoing-frames.ts), and the peer's liveness
+// (liveness.ts). Owners (the registry server, the client's link to it, the client's own listener)
+// only see whole, valid messages, and know the peer's device ID from the start.
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
@@ -17,11 +17,11 @@ import { DEFAULT_MAX_QUEUE_FRAMES } from '../defaults'
 import { peerDeviceId } from './tls'
 import type { TokenBucket } from './token-bucket'
 import { OutgoingFrames } from './outgoing-frames'
+import { IncomingFrames } from './incoming-frames'
+import { Liveness } from './liveness'
 
 const PONG_FRAME = encodeMessage({ type: 'PONG' })
 
-/** How many heartbeat intervals of silence end a connection. */
-export const HEARTBEAT_MISSES = 3
 export interface ConnectionOptions {
   side: 'initiator' | 'acceptor'
   role: PeerRole
@@ -77,22 +77,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** The device ID the peer proved with its certificate (32 bytes); null on a socket without TLS. */
   readonly peerId: Buffer | null
   peerHello: HelloMessage | null = null
-  private readonly decoder: FrameDecoder
-  private lastHeard = Date.now()
-  private helloTimer: NodeJS.Timeout | null = null
-  private heartbeatTimer: NodeJS.Timeout | null = null
   private closeInfo: CloseInfo | null = null
   /** The writing half: queue bounds, batching, pacing. */
   private readonly out: OutgoingFrames
-  /** Holds owners have on reading (see hold()). */
-  private holds = 0
-  /** Frames read but not yet handled, while reading is held; null while it is not. */
-  private backlog: Buffer[] | null = null
-  private resumeScheduled = false
-  /** Ends the pause of reading that readRate asked for. */
-  private rateTimer: NodeJS.Timeout | null = null
-  /** A broken frame arrived; its ERROR waits for the answers to the frames before it. */
-  private breaking = false
+  /** The reading half: frames in order, held reading, the read limit. */
+  private readonly incoming: IncomingFrames
+  /** The HELLO deadline, then the heartbeat. */
+  private readonly liveness = new Liveness()
   /**
    * For an owner that answers later than it is handed a message (the folder server's queue):
    * resolves once every message handed out so far is answered. A broken frame's ERROR and the
@@ -108,7 +99,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.remoteIp = safeIp(socket.remoteAddress)
     this.remote = formatEndpoint(this.remoteIp, socket.remotePort ?? 0)
     this.peerId = options.peerId ?? ('getPeerX509Certificate' in socket ? peerDeviceId(socket as TLSSocket) : null)
-    this.decoder = new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES, options.allocateBody)
     this.out = new OutgoingFrames(
       socket,
       { maxQueueBytes: options.maxQueueBytes, maxQueueFrames: options.maxQueueFrames ?? DEFAULT_MAX_QUEUE_FRAMES, writeRate: options.writeRate },
@@ -119,17 +109,30 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         },
         // While we do not read, a peer taking our frames is the sign of life we can see.
         framesTaken: () => {
-          if (this.backlog) this.lastHeard = Date.now()
+          if (this.incoming.held) this.liveness.heard()
         },
       },
     )
+    this.incoming = new IncomingFrames(
+      socket,
+      new FrameDecoder(options.maxFrameBytes ?? MAX_FRAME_BYTES, options.allocateBody),
+      this.out,
+      {
+        frame: (body) => this.onMessage(decodeBody(body), body.length),
+        fail: (error) => this.fail(error),
+        answered: () => this.whenAnswered?.(),
+        heard: () => this.liveness.heard(),
+        closed: () => this.closeInfo !== null,
+      },
+      options.readRate,
+    )
     socket.setNoDelay(true)
-    socket.on('data', (chunk: Buffer) => this.onData(chunk))
+    socket.on('data', (chunk: Buffer) => this.incoming.onData(chunk))
     socket.on('error', () => this.finish({ reason: 'closed' }))
     socket.on('close', () => this.finish({ reason: 'closed' }))
-    this.helloTimer = setTimeout(() => {
+    this.liveness.expectHello(options.helloTimeoutMs, () => {
       this.fail(new ProtocolError('hello-timeout', `no HELLO within ${options.helloTimeoutMs} ms`), 'timeout')
-    }, options.helloTimeoutMs)
+    })
     if (options.side === 'initiator') this.sendHello()
   }
 
@@ -198,11 +201,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * often: TCP holds back what the peer sends meanwhile. Frames already read wait, in order.
    */
   hold(): void {
-    this.holds++
+    this.incoming.hold()
   }
 
   release(): void {
-    if (--this.holds === 0) this.scheduleResume()
+    this.incoming.release()
   }
 
   sendError(code: ErrorCodeName, text: string): void {
@@ -234,7 +237,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * turn) or the socket paused by an owner (writing behind it). The peer's silence then says nothing.
    */
   get notReading(): boolean {
-    return this.backlog !== null || this.socket.isPaused()
+    return this.incoming.held || this.socket.isPaused()
   }
 
   private endSoon(): void {
@@ -251,103 +254,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       heartbeatMs: this.options.side === 'acceptor' ? this.options.heartbeatMs : 0,
       name: this.options.name,
     })
-  }
-
-  private onData(chunk: Buffer): void {
-    if (this.closeInfo || this.breaking) return
-    this.lastHeard = Date.now()
-    let bodies: Buffer[] = []
-    try {
-      bodies = this.decoder.push(chunk)
-    } catch (error) {
-      // The decoder keeps the failure: it is handled after the frames before it.
-      if (!(error instanceof ProtocolError)) throw error
-    }
-    if (!this.backlog) this.handle(bodies)
-    else for (const body of bodies) this.backlog.push(body)
-    if (this.options.readRate) this.takeRead(this.options.readRate, chunk.length)
-  }
-
-  /** Past the read limit, reading stops (TCP holds the rest back) until the bytes are paid for. */
-  private takeRead(rate: TokenBucket, bytes: number): void {
-    const waitMs = rate.take(bytes)
-    if (waitMs <= 0 || this.closeInfo) return
-    // A later take lies further ahead: its pause replaces the one running.
-    if (this.rateTimer) clearTimeout(this.rateTimer)
-    else {
-      this.hold()
-      if (!this.backlog) this.holdReading([])
-    }
-    this.rateTimer = setTimeout(() => {
-      this.rateTimer = null
-      this.release()
-    }, waitMs)
-  }
-
-  /**
-   * Handles frames in order, until reading is held (the rest wait) or the stream's failure. The
-   * answers to one read leave in one write: a flood of tiny requests costs a syscall per read.
-   */
-  private handle(bodies: Buffer[]): void {
-    this.socket.cork()
-    try {
-      for (let i = 0; i < bodies.length; i++) {
-        if (this.holds > 0 || this.out.crowded) return this.holdReading(bodies.slice(i))
-        const body = bodies[i]!
-        this.onMessage(decodeBody(body), body.length)
-        if (this.closeInfo) return
-      }
-      // The last frame is still being judged (a HELLO being admitted, a JOIN): the broken one's
-      // ERROR waits for its answer, and comes from resume() once reading is released.
-      if (this.decoder.failure && this.holds > 0) return this.holdReading([])
-      if (this.decoder.failure) throw this.decoder.failure
-    } catch (error) {
-      if (error instanceof ProtocolError) this.broken(error)
-      else throw error
-    } finally {
-      this.socket.uncork()
-    }
-  }
-
-  private holdReading(rest: Buffer[]): void {
-    this.backlog = rest
-    this.socket.pause()
-    if (this.holds === 0) this.out.whenRoom(() => this.scheduleResume())
-  }
-
-  /** Reading goes on in a turn of its own, not inside a write callback or an owner's call. */
-  private scheduleResume(): void {
-    if (this.resumeScheduled || !this.backlog) return
-    this.resumeScheduled = true
-    setImmediate(() => {
-      this.resumeScheduled = false
-      this.resume()
-    })
-  }
-
-  private resume(): void {
-    if (!this.backlog || this.holds > 0 || this.closeInfo || this.breaking) return
-    if (this.out.crowded) {
-      this.out.whenRoom(() => this.scheduleResume())
-      return
-    }
-    const bodies = this.backlog
-    this.backlog = null
-    this.lastHeard = Date.now()
-    this.socket.resume()
-    this.handle(bodies)
-  }
-
-  /** A frame that breaks the stream: its ERROR follows the answers to the frames before it. */
-  private broken(error: ProtocolError): void {
-    const answered = this.whenAnswered?.()
-    if (!answered) return this.fail(error)
-    this.breaking = true
-    this.socket.pause()
-    answered.then(
-      () => this.fail(error),
-      () => this.fail(error),
-    )
   }
 
   private onMessage(message: Message, bytes: number): void {
@@ -370,8 +276,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (message.type !== 'HELLO') {
       throw new ProtocolError('unexpected-message', `${message.type} before HELLO: every connection starts with HELLO`)
     }
-    if (this.helloTimer) clearTimeout(this.helloTimer)
-    this.helloTimer = null
+    this.liveness.helloHeard()
     const admit = this.options.side === 'acceptor' ? this.options.admit : undefined
     if (!admit) return this.handshaken(message)
     // Judged before our HELLO goes; what the peer sent behind its HELLO waits meanwhile.
@@ -392,28 +297,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private handshaken(hello: HelloMessage): void {
     this.peerHello = hello
     if (this.options.side === 'acceptor') this.sendHello()
-    this.startHeartbeat()
+    const initiator = this.options.side === 'initiator'
+    this.liveness.beat(initiator ? hello.heartbeatMs : this.options.heartbeatMs, {
+      ping: initiator ? () => this.send({ type: 'PING' }) : undefined,
+      silent: (silentFor) => this.abandon('heartbeat-timeout', `silent for ${silentFor} ms`),
+    })
     this.emit('ready', hello)
-  }
-
-  private startHeartbeat(): void {
-    const interval = this.options.side === 'acceptor' ? this.options.heartbeatMs : this.peerHello!.heartbeatMs
-    if (interval <= 0) return
-    this.heartbeatTimer = setInterval(() => {
-      const silentFor = Date.now() - this.lastHeard
-      if (silentFor > interval * HEARTBEAT_MISSES) return this.abandon('heartbeat-timeout', `silent for ${silentFor} ms`)
-      if (this.options.side === 'initiator') this.send({ type: 'PING' })
-    }, interval)
-    this.heartbeatTimer.unref()
   }
 
   private finish(info: CloseInfo): void {
     if (this.closeInfo) return
     this.closeInfo = info
-    if (this.helloTimer) clearTimeout(this.helloTimer)
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer)
-    if (this.rateTimer) clearTimeout(this.rateTimer)
-    this.rateTimer = null
+    this.liveness.dispose()
+    this.incoming.dispose()
     this.out.close()
     this.emit('close', info)
   }
