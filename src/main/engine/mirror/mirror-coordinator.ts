@@ -168,7 +168,7 @@ export class MirrorCoordinator {
     this.writes = new LocalWrites({
       report: (message, peer) => this.tasks.report(WRITE_FAILED, message, peer),
       retry: (state, paths) => this.tasks.background(this.retryWrites(state, paths), () => `writing again into the mirror of ${state.ref.key}`),
-      toCome: (state) => toComeList(state.manifest.files, state.remote ?? state.incoming?.files ?? null, state.paths.refused, 0).bytes,
+      toCome: (state) => state.tally.figures(state.remote ?? state.incoming?.files ?? null, state.remote !== null).needBytes,
     })
     this.actions = new PathActions({
       tasks: this.tasks,
