@@ -35,12 +35,13 @@ export class MirrorManifest implements Observed {
   /** On a disk that folds names (disk-names.ts): the one path that holds each folded name. */
   private readonly bySlot: Map<string, string> | null
   private saving: Promise<void> = Promise.resolve()
+  /** A save failed since the last that worked: flush saves even with nothing new. */
+  private failed = false
   /** Entries changed since the last save, by path (null: removed). */
   private unsaved = new Map<string, MirroredFile | null>()
   private readonly disk: ManifestFile
   private readonly saves = new IndexSaves(
     () => {
-      // A failed save leaves the journal behind: the next one writes the whole manifest.
       this.saving = this.saving.then(() => this.save()).catch(() => {})
     },
     SAVE_QUIET_MS,
@@ -143,17 +144,20 @@ export class MirrorManifest implements Observed {
     return true
   }
 
-  /** Saves what is not saved yet (a save that failed included), and waits for it. */
+  /** Saves what is not saved yet (what a failed save held included), and waits for it. */
   async flush(): Promise<void> {
     this.saves.dispose()
-    const saved = this.saving.then(() => this.save())
+    const saved = this.saving.then(() => (this.unsaved.size > 0 || this.failed ? this.save() : undefined))
     this.saving = saved.catch(() => {})
     await saved
   }
 
-  private save(): Promise<void> {
+  private async save(): Promise<void> {
     const changes = this.unsaved
     this.unsaved = new Map()
-    return this.disk.save(changes, this.files)
+    // A failed save leaves the journal behind it: the next one writes the whole manifest.
+    this.failed = true
+    await this.disk.save(changes, this.files)
+    this.failed = false
   }
 }
