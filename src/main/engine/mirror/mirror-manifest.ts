@@ -56,7 +56,8 @@ export class MirrorManifest implements Observed {
   constructor(
     /** The peer's mirror folder. */
     readonly folder: string,
-    private readonly file: string,
+    /** Where it is saved (its journal beside it: manifest-file.ts). */
+    file: string,
     /** How the disk under the mirror folds names; null where it tells every name apart. */
     readonly fold: NameFold | null = null,
   ) {
