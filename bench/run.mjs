@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: bundles the benchmarks and prints each one's table.
-// BENCH=registry runs only that one (registry, sync, ui, limit, hashes, store, blocks; phases, cpphases, ab and cpab only when named).
+// BENCH=registry runs only that one (registry, sync, ui, limit, hashes, store, blocks; phases, cpphases, ab, cpab and trickle only when named).
 import { build } from 'esbuild'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -23,6 +23,8 @@ const benches = {
   ab: { file: 'bench/small-ab.ts', run: 'benchSmallAb', title: 'Small files, fresh receiver: two builds by user CPU (issue 20)', only: true },
   // The same for the `cp -r` row: a running sender and receiver per build.
   cpab: { file: 'bench/cp-ab.ts', run: 'benchCpAb', title: 'Small files copied into a running sender: two builds by user CPU (issue 20)', only: true },
+  // Single-file changes into a big folder in sync: user CPU per change at two folder sizes (BENCH_AB_BASE: beside another build).
+  trickle: { file: 'bench/trickle.ts', run: 'benchTrickle', title: 'A trickle of changes into a big folder in sync: user CPU per change (issue 20)', only: true },
 }
 const only = process.env.BENCH
 

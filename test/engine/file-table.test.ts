@@ -21,6 +21,28 @@ describe('FileTable', () => {
     expect([table.filesBelow('a'), table.size]).toEqual([0, 0])
   })
 
+  it('keeps the sum of the sizes equal to a recount through sets, replacements, deletions and a clear', () => {
+    for (const Table of [FileTable, FileTree]) {
+      const table = new Table<{ size: number }>()
+      let seed = 7
+      const next = (n: number): number => (seed = (seed * 48271) % 2147483647) % n
+      for (let step = 0; step < 2000; step++) {
+        const rel = `d${next(3)}/f${next(20)}`
+        const roll = next(10)
+        if (roll < 6) table.set(rel, { size: next(1000) })
+        else if (roll < 9) table.delete(rel)
+        else if (next(20) === 0) table.clear()
+        let recount = 0
+        for (const value of table.values()) recount += value.size
+        expect(table.bytes, `step ${step}`).toBe(recount)
+      }
+    }
+    // Values without a size count nothing.
+    const plain = new FileTable<number>()
+    plain.set('a', 5)
+    expect(plain.bytes).toBe(0)
+  })
+
   it('names the folders a path lies in, outermost first', () => {
     expect(enclosingFolders('a/b/c.txt')).toEqual(['a', 'a/b'])
     expect(enclosingFolders('top.txt')).toEqual([])

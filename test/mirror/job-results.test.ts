@@ -8,10 +8,12 @@ import { DeletionGatherer } from '../../src/main/engine/mirror/deletion-gatherer
 import { JobDispatch } from '../../src/main/engine/mirror/job-dispatch'
 import { JobResults } from '../../src/main/engine/mirror/job-results'
 import type { FileJob, JobResult, ListEntry } from '../../src/main/engine/mirror/jobs'
+import { ListedFiles } from '../../src/main/engine/mirror/listed-files'
 import { LocalWrites } from '../../src/main/engine/mirror/local-writes'
 import { MirrorFiles } from '../../src/main/engine/mirror/mirror-files'
 import { MirrorManifest } from '../../src/main/engine/mirror/mirror-manifest'
 import { MirrorTasks } from '../../src/main/engine/mirror/mirror-tasks'
+import { MirrorTally } from '../../src/main/engine/mirror/mirror-tally'
 import { PathRecords } from '../../src/main/engine/mirror/path-records'
 import { stateOffline, stateOnline, type PeerState } from '../../src/main/engine/mirror/peer-state'
 import { Reachability } from '../../src/main/engine/mirror/reachability'
@@ -34,6 +36,7 @@ function peerState(): PeerState {
   const folder = tempDir('mirror-')
   const manifest = new MirrorManifest(folder, path.join(tempDir('state-'), 'manifest.json'))
   manifests.push(manifest)
+  const paths = new PathRecords()
   return {
     ref: { ...endpoint, id: 'cd'.repeat(32), key: `${endpoint.ip}:${endpoint.port}`, folder },
     endpoint,
@@ -47,7 +50,8 @@ function peerState(): PeerState {
     listPending: false,
     control: null,
     incoming: null,
-    paths: new PathRecords(),
+    paths,
+    tally: new MirrorTally(manifest.files, paths.refused, [manifest, paths]),
     synced: false,
     folderAway: false,
     deleting: 0,
@@ -99,7 +103,8 @@ const placedAs = (version: string): JobResult => ({ kind: 'file', ok: true, outc
 function backWithList(state: PeerState, remote: ListEntry[]): void {
   stateOffline(state)
   stateOnline(state, endpoint)
-  state.remote = new Map(remote.map((entry) => [entry.path, entry]))
+  state.remote = new ListedFiles()
+  for (const entry of remote) state.remote.set(entry.path, entry)
   state.synced = true
 }
 

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { saveDueIn as dueIn } from '../../src/main/engine/folder/index-saves'
+import { journalOf, readManifestFile } from '../../src/main/engine/mirror/manifest-file'
 import { MirrorManifest, SAVE_AT_LEAST_EVERY_MS, SAVE_QUIET_MS } from '../../src/main/engine/mirror/mirror-manifest'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
@@ -51,6 +52,36 @@ describe('MirrorManifest', () => {
     await reloaded.load()
     expect([...reloaded.files.keys()]).toEqual(['a.txt'])
     expect(reloaded.pathWith('aa'.repeat(32))).toBe('a.txt')
+  })
+
+  it('saves later changes as a journal, loads them back, and drops from disk what a load forgot', async () => {
+    const folder = tempDir('mirror-')
+    const file = path.join(tempDir('state-'), 'mirrors', 'peer.json')
+    const put = (rel: string, content: string) => {
+      writeFileSync(path.join(folder, rel), content)
+      return statSync(path.join(folder, rel)).mtimeMs
+    }
+    const first = new MirrorManifest(folder, file)
+    first.set('a.txt', 'aa'.repeat(32), 1, put('a.txt', 'a'))
+    first.set('b.txt', 'bb'.repeat(32), 2, put('b.txt', 'bb'))
+    await first.flush()
+    const record = readFileSync(file, 'utf8')
+    first.set('c.txt', 'cc'.repeat(32), 3, put('c.txt', 'ccc'))
+    first.delete('a.txt')
+    await first.flush()
+    // The record stays as it was; the journal beside it holds the two changes.
+    expect(readFileSync(file, 'utf8')).toBe(record)
+    expect(readFileSync(journalOf(file), 'utf8').trim().split('\n')).toHaveLength(3)
+    writeFileSync(path.join(folder, 'b.txt'), 'changed by hand')
+    const second = new MirrorManifest(folder, file)
+    await second.load()
+    expect([...second.files.keys()].sort()).toEqual(['c.txt'])
+    await second.flush()
+    const third = new MirrorManifest(folder, file)
+    await third.load()
+    expect([...third.files.keys()]).toEqual(['c.txt'])
+    // What the load forgot is off the record on disk too.
+    expect((await readManifestFile(file))!.files.has('b.txt')).toBe(false)
   })
 
   it('forgets a manifest of SHA-256 versions (before protocol 5): its files are checked on disk instead', async () => {

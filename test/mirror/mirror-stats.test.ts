@@ -112,10 +112,10 @@ describe('MirrorStats', () => {
       id: 'AAAAAAA-…',
       name: 'bob',
       facts: { online: true, folderAway: false, subscribed: true, listed: true, synced: false },
-      mirrored,
-      remote,
-      complete: true,
-      refused: new Map(),
+      // The figures' definition, recounted at each report (the coordinator keeps them as counters).
+      get figures() {
+        return mirrorFigures(mirrored, remote, true, new Map())
+      },
       lastChange: null,
     }
     return { source, remote, mirrored }

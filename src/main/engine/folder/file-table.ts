@@ -5,6 +5,7 @@
 export class FileTable<V> extends Map<string, V> {
   /** Files below each folder that holds any, by the folder's relative path ('' is not kept). */
   private readonly counts = new Map<string, number>()
+  private total = 0
 
   /** Always empty at first: Map's constructor would `set` entries before `counts` exists. */
   constructor() {
@@ -13,7 +14,14 @@ export class FileTable<V> extends Map<string, V> {
 
   override set(rel: string, value: V): this {
     if (!this.has(rel)) this.added(rel, enclosingFolders(rel))
+    else this.total -= sizeOf(this.get(rel))
+    this.total += sizeOf(value)
     return super.set(rel, value)
+  }
+
+  /** The sum of the files' sizes (values with a `size`), kept as they are set and deleted. */
+  get bytes(): number {
+    return this.total
   }
 
   /** `rel` is new to the table; `folders`: those it lies in, outermost first (one slicing per path for subclasses too). */
@@ -22,14 +30,19 @@ export class FileTable<V> extends Map<string, V> {
   }
 
   override delete(rel: string): boolean {
+    const value = this.get(rel)
     const had = super.delete(rel)
-    if (had) this.uncount(rel)
+    if (had) {
+      this.total -= sizeOf(value)
+      this.uncount(rel)
+    }
     return had
   }
 
   override clear(): void {
     super.clear()
     this.counts.clear()
+    this.total = 0
   }
 
   /** How many files lie below the folder at `rel`, at any depth ('' is the shared folder). */
@@ -44,6 +57,11 @@ export class FileTable<V> extends Map<string, V> {
       else this.counts.delete(folder)
     }
   }
+}
+
+function sizeOf(value: unknown): number {
+  const size = (value as { size?: unknown } | undefined)?.size
+  return typeof size === 'number' ? size : 0
 }
 
 /** The folders `rel` lies in, outermost first ('a/b/c.txt': 'a', 'a/b'). */

@@ -192,6 +192,11 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     return this.files.size
   }
 
+  /** The indexed files' bytes, kept as they change. */
+  get bytes(): number {
+    return this.files.bytes
+  }
+
   get(relPath: string): IndexedFile | undefined {
     return this.files.get(relPath)
   }

@@ -41,14 +41,12 @@ export class FolderStats {
   }
 
   private report(): void {
-    let bytes = 0
-    const files = this.index.list()
-    for (const file of files) bytes += file.size
     const event: FolderStateEvent = {
       type: 'folder-state',
       folder: this.index.root,
-      files: files.length,
-      bytes,
+      // Counted as the index changes: a report costs the same in a folder of any size.
+      files: this.index.size,
+      bytes: this.index.bytes,
       ignored: this.index.ignored,
       scanning: this.index.scanning || this.looked,
       missing: this.index.missing,

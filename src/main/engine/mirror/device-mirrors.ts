@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs'
 import { rename } from 'node:fs/promises'
 import path from 'node:path'
+import { journalOf } from './manifest-file'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import { mirrorFolderName } from '../../../shared/paths'
 import { isFolderAt, lstatOrWhy } from '../folder/lstat-or-why'
@@ -79,7 +80,12 @@ export class DeviceMirrors {
     try {
       // The record first: a crash in between leaves the folder to be adopted again next time.
       const manifest = this.manifestFile(legacy)
-      if (existsSync(manifest) && !existsSync(this.manifestFile(entry.folder))) await rename(manifest, this.manifestFile(entry.folder))
+      const target = this.manifestFile(entry.folder)
+      if (existsSync(manifest) && !existsSync(target)) {
+        // Its journal before it: one moved alone is read only beside the record it names.
+        if (existsSync(journalOf(manifest))) await rename(journalOf(manifest), journalOf(target))
+        await rename(manifest, target)
+      }
       await rename(from, to)
       entry.adopted = legacy
       return true

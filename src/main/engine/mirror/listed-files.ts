@@ -2,8 +2,11 @@
 // which listed paths are one file there, so the mirror can hold one and say why not the others.
 import type { ListEntry } from './jobs'
 import type { NameFold } from '../folder/disk-names'
+import type { Observed, PathObserver } from './mirror-tally'
 
-export class ListedFiles extends Map<string, ListEntry> {
+export class ListedFiles extends Map<string, ListEntry> implements Observed {
+  /** Told of every change, to keep the mirror's figures (mirror-tally.ts). */
+  observer: PathObserver | null = null
   /** Listed paths by their fold: one path as itself, a Set only where spellings clash. */
   private readonly slots: Map<string, string | Set<string>> | null
 
@@ -20,7 +23,10 @@ export class ListedFiles extends Map<string, ListEntry> {
       else if (typeof held === 'string') this.slots.set(slot, new Set([held, rel]))
       else held.add(rel)
     }
-    return super.set(rel, entry)
+    this.observer?.before(rel)
+    super.set(rel, entry)
+    this.observer?.after(rel)
+    return this
   }
 
   override delete(rel: string): boolean {
@@ -33,7 +39,10 @@ export class ListedFiles extends Map<string, ListEntry> {
         if (held.size === 1) this.slots.set(slot, held.values().next().value!)
       }
     }
-    return super.delete(rel)
+    this.observer?.before(rel)
+    const had = super.delete(rel)
+    this.observer?.after(rel)
+    return had
   }
 
   /** The other listed paths that are the same file as `rel` on this disk (none where names are told apart). */

@@ -5,7 +5,7 @@
 // memory only a few hashes of each (blocks/block-sketch.ts). A worker pulling a file asks which
 // local files may hold its missing blocks; it reads their lists and checks every block itself.
 import { lstatSync } from 'node:fs'
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { BLOCK_HASH_BYTES } from '../blocks/block-hash'
 import { BlockSketch } from '../blocks/block-sketch'
@@ -14,7 +14,7 @@ import { blockCount, blockSizeFor } from '../blocks/block-plan'
 import type { LocalSource } from './jobs'
 import { LOCAL_LIST_MIN_BLOCKS } from './local-takes'
 import type { MirrorPlace } from './mirror-files'
-import { SAVED_VERSIONS, type SavedManifest } from './mirror-manifest'
+import { readManifestFile } from './manifest-file'
 import { pathInMirror } from './mirror-path'
 import { wayIsReal } from './mirror-way'
 
@@ -177,13 +177,9 @@ export class LocalBlocks {
     const dir = path.join(this.options.stateDir, 'mirrors')
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       if (!name.endsWith('.json')) continue
-      try {
-        const saved = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as Partial<SavedManifest> | null
-        if (saved?.versions !== SAVED_VERSIONS || typeof saved.files !== 'object' || saved.files === null) continue
-        for (const entry of Object.values(saved.files)) if (typeof entry?.version === 'string') named.add(entry.version)
-      } catch {
-        // A torn manifest names nothing: its mirror's files are checked again when it loads.
-      }
+      // A torn manifest names nothing: its mirror's files are checked again when it loads.
+      const saved = await readManifestFile(path.join(dir, name)).catch(() => null)
+      for (const entry of saved?.files.values() ?? []) named.add(entry.version)
     }
     return named
   }

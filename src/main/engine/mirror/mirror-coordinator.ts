@@ -168,7 +168,7 @@ export class MirrorCoordinator {
     this.writes = new LocalWrites({
       report: (message, peer) => this.tasks.report(WRITE_FAILED, message, peer),
       retry: (state, paths) => this.tasks.background(this.retryWrites(state, paths), () => `writing again into the mirror of ${state.ref.key}`),
-      toCome: (state) => toComeList(state.manifest.files, state.remote ?? state.incoming?.files ?? null, state.paths.refused, 0).bytes,
+      toCome: (state) => state.tally.figures(state.remote ?? state.incoming?.files ?? null, state.remote !== null).needBytes,
     })
     this.actions = new PathActions({
       tasks: this.tasks,
@@ -355,10 +355,7 @@ export class MirrorCoordinator {
       id: state.idText,
       name: state.name,
       facts: { online: state.online, folderAway: state.folderAway, subscribed: state.control !== null, listed, synced: state.synced },
-      mirrored: state.manifest.files,
-      remote: state.remote ?? state.incoming?.files ?? null,
-      complete: state.remote !== null,
-      refused: state.paths.refused,
+      figures: state.tally.figures(state.remote ?? state.incoming?.files ?? null, state.remote !== null),
       lastChange: state.manifest.changedAt,
     }
   }
@@ -416,16 +413,11 @@ export class MirrorCoordinator {
     if (!state.online || !state.remote || state.listPending || state.paths.anyPending || state.synced || state.folderAway) return
     // Nothing of this peer's in flight: a folder renamed now races none of its writes.
     this.files.respellFolders(state)
-    // The counts first: files announced and not placed yet (new ones come last in the walk) would
-    // make every call a walk over the whole mirror.
-    if (state.manifest.files.size !== state.remote.size) return
-    let bytes = 0
-    for (const [rel, want] of state.remote) {
-      if (state.manifest.files.get(rel)?.version !== want.version) return
-      bytes += want.size
-    }
+    // Asked of the kept counters: a walk over the list would make each job's end cost the whole mirror.
+    if (!state.tally.matches(state.remote)) return
+    const { peerBytes } = state.tally.figures(state.remote, true)
     state.synced = true
-    this.options.onEvent({ type: 'peer-synced', peer: state.ref.key, id: state.idText, name: state.name, files: state.remote.size, bytes })
+    this.options.onEvent({ type: 'peer-synced', peer: state.ref.key, id: state.idText, name: state.name, files: state.remote.size, bytes: peerBytes ?? 0 })
     // Watched only once it is whole: the first sync's own writes are not looked at a second time.
     if (!state.guard && !this.tasks.stopped) this.repairs.watch(state)
   }

@@ -1,35 +1,20 @@
 // What a peer's mirror folder holds, by path: version, size and mtime as written. Saved
-// (atomically, batched) beside the mirrors so a restart knows what is already there; on load,
-// an entry whose file no longer matches on disk is forgotten and fetched again.
+// (batched, as a journal of changes: manifest-file.ts) beside the mirrors so a restart knows what
+// is already there; on load, an entry whose file no longer matches on disk is forgotten and fetched again.
 import { FileTree } from '../folder/file-tree'
 import type { Stats } from 'node:fs'
-import { lstat, mkdir, readFile } from 'node:fs/promises'
+import { lstat } from 'node:fs/promises'
 import path from 'node:path'
-import { removeLeftoverTemps, writeFileAtomic } from '../folder/atomic-write'
 import { IndexSaves } from '../folder/index-saves'
 import type { NameFold } from '../folder/disk-names'
+import type { Observed, PathObserver } from './mirror-tally'
+import { ManifestFile, type MirroredFile } from './manifest-file'
 
-export interface MirroredFile {
-  version: string
-  size: number
-  mtimeMs: number
-}
-
-/** What the saved versions are (see saved-index.ts). */
-export const SAVED_VERSIONS = 'blocks-5'
-
-export interface SavedManifest {
-  versions: typeof SAVED_VERSIONS
-  files: Record<string, MirroredFile>
-}
+export { SAVED_VERSIONS, type MirroredFile, type SavedManifest } from './manifest-file'
 
 /** Saved once changes have stopped for this long... */
 export const SAVE_QUIET_MS = 1000
-/**
- * ...or once the oldest unsaved change is this old, while changes keep coming. Each save writes
- * the whole manifest: a save every second through a 100,000-file sync would serialize ~10 MB a
- * second on the thread that hands out the jobs.
- */
+/** ...or once the oldest unsaved change is this old, while changes keep coming. */
 export const SAVE_AT_LEAST_EVERY_MS = 5000
 
 /** Whether a file with these stats is as its entry says it was placed (size and mtime). */
@@ -37,7 +22,9 @@ export function asPlaced(stats: Stats | null | undefined, entry: Pick<MirroredFi
   return stats?.isFile() === true && stats.size === entry.size && stats.mtimeMs === entry.mtimeMs
 }
 
-export class MirrorManifest {
+export class MirrorManifest implements Observed {
+  /** Told of every change to an entry, to keep the mirror's figures (mirror-tally.ts). */
+  observer: PathObserver | null = null
   /** By relative path; knows what lies below each folder (a folder removed by hand: see repair). */
   readonly files = new FileTree<MirroredFile>()
   /**
@@ -50,6 +37,11 @@ export class MirrorManifest {
   /** On such a disk: the folders of files recorded since last asked, whose spelling may differ on disk. */
   private foldersPlaced = new Set<string>()
   private saving: Promise<void> = Promise.resolve()
+  /** A save failed since the last that worked: flush saves even with nothing new. */
+  private failed = false
+  /** Entries changed since the last save, by path (null: removed). */
+  private unsaved = new Map<string, MirroredFile | null>()
+  private readonly disk: ManifestFile
   private readonly saves = new IndexSaves(
     () => {
       this.saving = this.saving.then(() => this.save()).catch(() => {})
@@ -66,11 +58,13 @@ export class MirrorManifest {
   constructor(
     /** The peer's mirror folder. */
     readonly folder: string,
-    private readonly file: string,
+    /** Where it is saved (its journal beside it: manifest-file.ts). */
+    file: string,
     /** How the disk under the mirror folds names; null where it tells every name apart. */
     readonly fold: NameFold | null = null,
   ) {
     this.bySlot = fold ? new Map() : null
+    this.disk = new ManifestFile(file)
   }
 
   /**
@@ -83,23 +77,17 @@ export class MirrorManifest {
   }
 
   async load(): Promise<void> {
-    let saved: Record<string, MirroredFile> = {}
-    await removeLeftoverTemps(this.file)
-    try {
-      const data = JSON.parse(await readFile(this.file, 'utf8')) as Partial<SavedManifest> | null
-      // One of SHA-256 versions (before protocol 5) names no version a peer announces now: the
-      // files are checked on disk as for a lost manifest.
-      if (data?.versions !== SAVED_VERSIONS || typeof data.files !== 'object' || data.files === null) return
-      saved = data.files
-    } catch {
-      return
-    }
-    for (const [rel, entry] of Object.entries(saved)) {
+    const saved = await this.disk.load()
+    for (const [rel, entry] of saved) {
       const stats = await lstat(path.join(this.folder, ...rel.split('/'))).catch(() => null)
       if (!asPlaced(stats, entry)) continue
       this.remember(rel, entry)
       this.changedAt = Math.max(this.changedAt ?? 0, Math.round(entry.mtimeMs))
     }
+    // The saved entries are on disk already; those forgotten leave it with the next save.
+    this.unsaved.clear()
+    for (const rel of saved.keys()) if (!this.files.has(rel)) this.unsaved.set(rel, null)
+    if (this.unsaved.size > 0) this.saves.changed()
   }
 
   /** Records a file just placed in the mirror, with the mtime it got there. */
@@ -132,6 +120,7 @@ export class MirrorManifest {
   }
 
   private remember(rel: string, entry: MirroredFile): void {
+    this.observer?.before(rel)
     if (this.bySlot) {
       // One file on disk: the spelling placed last is the one there now.
       const slot = this.fold!(rel)
@@ -142,16 +131,20 @@ export class MirrorManifest {
       if (slash !== -1) this.foldersPlaced.add(rel.slice(0, slash))
     }
     this.files.set(rel, entry)
+    this.unsaved.set(rel, entry)
     const paths = this.byVersion.get(entry.version)
     if (paths === undefined || paths === rel) this.byVersion.set(entry.version, rel)
     else if (typeof paths === 'string') this.byVersion.set(entry.version, new Set([paths, rel]))
     else paths.add(rel)
+    this.observer?.after(rel)
   }
 
   private forget(rel: string): boolean {
     const entry = this.files.get(rel)
     if (!entry) return false
+    this.observer?.before(rel)
     this.files.delete(rel)
+    this.unsaved.set(rel, null)
     if (this.bySlot?.get(this.fold!(rel)) === rel) this.bySlot.delete(this.fold!(rel))
     const paths = this.byVersion.get(entry.version)
     if (paths === rel) this.byVersion.delete(entry.version)
@@ -159,16 +152,24 @@ export class MirrorManifest {
       paths.delete(rel)
       if (paths.size === 1) this.byVersion.set(entry.version, paths.values().next().value!)
     }
+    this.observer?.after(rel)
     return true
   }
 
+  /** Saves what is not saved yet (what a failed save held included), and waits for it. */
   async flush(): Promise<void> {
-    if (this.saves.dispose()) this.saving = this.saving.then(() => this.save())
-    await this.saving
+    this.saves.dispose()
+    const saved = this.saving.then(() => (this.unsaved.size > 0 || this.failed ? this.save() : undefined))
+    this.saving = saved.catch(() => {})
+    await saved
   }
 
   private async save(): Promise<void> {
-    await mkdir(path.dirname(this.file), { recursive: true })
-    await writeFileAtomic(this.file, JSON.stringify({ versions: SAVED_VERSIONS, files: Object.fromEntries(this.files) } satisfies SavedManifest))
+    const changes = this.unsaved
+    this.unsaved = new Map()
+    // A failed save leaves the journal behind it: the next one writes the whole manifest.
+    this.failed = true
+    await this.disk.save(changes, this.files)
+    this.failed = false
   }
 }

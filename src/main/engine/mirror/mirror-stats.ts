@@ -1,7 +1,7 @@
 // Where each peer's mirror stands, for the app and --json: what it holds, what is still to come,
-// when it last changed. Computed from the coordinator's own records (the peer's list, the
-// manifest) for the peers it was told changed, at most every MIRROR_STATS_EVERY_MS, and once more
-// when they settle: a 20,000-file sync costs a few passes over the lists, not one per file.
+// when it last changed. Reported for the peers it was told changed, at most every
+// MIRROR_STATS_EVERY_MS, and once more when they settle; the figures are kept as counters
+// (mirror-tally.ts), and mirrorFigures is their definition, a recount over the lists.
 import type { EventSink, MirrorPhase, MirrorStateEvent } from '../../../shared/events'
 import { Sampler } from '../util/sampler'
 
@@ -115,11 +115,8 @@ export interface MirrorSource {
   id: string
   name: string
   facts: PhaseFacts
-  mirrored: ReadonlyMap<string, Versioned>
-  /** Its list: the whole one, or (`complete` false) the part in so far, or none yet. */
-  remote: ReadonlyMap<string, Versioned> | null
-  complete: boolean
-  refused: RefusedVersions
+  /** The mirror against its list: the whole one, or the part in so far, or none yet. */
+  figures: MirrorFigures
   lastChange: number | null
 }
 
@@ -166,7 +163,7 @@ export class MirrorStats {
 }
 
 function stateEvent(source: MirrorSource): MirrorStateEvent {
-  const { peerFiles, peerBytes, ...figures } = mirrorFigures(source.mirrored, source.remote, source.complete, source.refused)
+  const { peerFiles, peerBytes, ...figures } = source.figures
   return {
     type: 'mirror-state',
     peer: source.peer,

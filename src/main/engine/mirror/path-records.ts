@@ -2,6 +2,7 @@
 // job under way, a version refused, failed attempts, a wait for the peer's folder). A path with
 // nothing to remember has no record, so the map holds only the paths in some state.
 import type { PathRecord } from './reconcile'
+import type { Observed, PathObserver } from './mirror-tally'
 
 /** What a path may hold beyond the decision's inputs (see PathRecord). */
 interface FullRecord extends PathRecord {
@@ -13,7 +14,9 @@ interface FullRecord extends PathRecord {
 
 const NONE: Readonly<FullRecord> = Object.freeze({})
 
-export class PathRecords {
+export class PathRecords implements Observed {
+  /** Told when a path's refused version changes, to keep the mirror's figures (mirror-tally.ts). */
+  observer: PathObserver | null = null
   private readonly records = new Map<string, FullRecord>()
   private pendingCount = 0
 
@@ -53,7 +56,9 @@ export class PathRecords {
   }
 
   refuse(rel: string, version: string): void {
+    this.observer?.before(rel)
     this.open(rel).refused = version
+    this.observer?.after(rel)
   }
 
   /** The peer answered `version` of the path with newer content than it announced (PathRecord.outrun). */
@@ -108,7 +113,10 @@ export class PathRecords {
 
   /** Drops one field of the record, and the record once it holds nothing. */
   private change(rel: string, record: FullRecord, field: keyof FullRecord): void {
+    const told = field === 'refused' && record.refused !== undefined ? this.observer : null
+    told?.before(rel)
     delete record[field]
     if (record.pending === undefined && record.refused === undefined && record.outrun === undefined && record.attempts === undefined && record.held === undefined) this.records.delete(rel)
+    told?.after(rel)
   }
 }

@@ -8,7 +8,7 @@ import { relativePathProblem } from '../../../shared/paths'
 import type { TlsCredentials } from '../net/tls'
 import type { FileEntry, IndexChange } from '../protocol/messages'
 import type { DeviceMirrors } from './device-mirrors'
-import type { ListEntry, PeerRef } from './jobs'
+import type { PeerRef } from './jobs'
 import { ListedFiles } from './listed-files'
 import type { MirrorFiles } from './mirror-files'
 import type { MirrorRepair } from './mirror-repair'
@@ -36,7 +36,7 @@ export interface PeerFeedOptions {
   /** The peer answered: the workers may connect to it too. */
   connected: (ref: PeerRef) => void
   /** Acts on what reconcile.ts decides for `rel`; `remote`: the peer's files as known. */
-  consider: (state: PeerState, generation: number, rel: string, remote?: Map<string, ListEntry> | null) => Promise<void>
+  consider: (state: PeerState, generation: number, rel: string, remote?: ListedFiles | null) => Promise<void>
   checkSynced: (state: PeerState) => void
   /** Deletions the peer made, through the mass-delete hold. */
   removeDeleted: (state: PeerState, rels: string[]) => Promise<void>
@@ -166,7 +166,7 @@ export class PeerFeed {
    * job needs only its own entry. What the list as a whole decides (deletions, strays) waits for
    * the last frame, in applyList.
    */
-  private async applyListPart(state: PeerState, generation: number, incoming: Map<string, ListEntry>, files: FileEntry[]): Promise<void> {
+  private async applyListPart(state: PeerState, generation: number, incoming: ListedFiles, files: FileEntry[]): Promise<void> {
     if (!this.options.tasks.live(state, generation) || state.incoming?.files !== incoming) return
     const part: string[] = []
     for (const file of files) {
@@ -185,7 +185,7 @@ export class PeerFeed {
    * The last frame has come: the list is the peer's truth now. `heldBefore`: the mirror held
    * files when the list began.
    */
-  private async applyList(state: PeerState, generation: number, remote: Map<string, ListEntry>, heldBefore: boolean): Promise<void> {
+  private async applyList(state: PeerState, generation: number, remote: ListedFiles, heldBefore: boolean): Promise<void> {
     state.incoming = null
     state.remote = remote
     await this.options.removeDeleted(state, [...state.manifest.files.keys()].filter((rel) => !remote.has(rel)))

@@ -2,9 +2,11 @@
 // comes and goes: every part of the coordinator reads and writes this record.
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import type { DeletionGatherer } from './deletion-gatherer'
-import type { ListEntry, PeerRef } from './jobs'
+import type { PeerRef } from './jobs'
 import type { MirrorGuard } from './mirror-guard'
 import type { MirrorManifest } from './mirror-manifest'
+import type { MirrorTally } from './mirror-tally'
+import type { ListedFiles } from './listed-files'
 import type { PathRecords } from './path-records'
 import type { PeerSession } from './peer-session'
 import type { Reachability } from './reachability'
@@ -22,17 +24,19 @@ export interface PeerState {
   manifest: MirrorManifest
   ready: Promise<void>
   /** The peer's files as it last told us; null until its list arrives. */
-  remote: Map<string, ListEntry> | null
+  remote: ListedFiles | null
   listPending: boolean
   control: PeerSession | null
   /** The list arriving frame by frame on the subscription's connection; it becomes `remote` when complete. */
-  incoming: { files: Map<string, ListEntry> } | null
+  incoming: { files: ListedFiles } | null
   /**
    * Each path's record beyond the manifest: the version its job brings (queued, running or to be
    * retried), a version the peer sent wrong (not asked for again), failed attempts, a wait for the
    * peer's folder.
    */
   paths: PathRecords
+  /** The mirror against the peer's list, kept as counters (mirror-state, peer-synced). */
+  tally: MirrorTally
   synced: boolean
   /** The peer said its shared folder is gone for now (FOLDER_STATE): its aborts are not failures. */
   folderAway: boolean

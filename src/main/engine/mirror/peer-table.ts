@@ -8,6 +8,7 @@ import type { DeviceMirrors } from './device-mirrors'
 import { MirrorManifest } from './mirror-manifest'
 import type { NameFold } from '../folder/disk-names'
 import { PathRecords } from './path-records'
+import { MirrorTally } from './mirror-tally'
 import type { PeerState } from './peer-state'
 import { Reachability } from './reachability'
 
@@ -53,6 +54,7 @@ export class PeerTable {
     const { folder, manifestFile, adopt } = this.options.devices.assign(id, name, endpoint)
     const manifest = new MirrorManifest(folder, manifestFile, this.options.fold())
     const key = endpointKey(endpoint)
+    const paths = new PathRecords()
     const state: PeerState = {
       ref: { ip: endpoint.ip, port: endpoint.port, id, key, folder },
       endpoint,
@@ -73,7 +75,8 @@ export class PeerTable {
       listPending: false,
       control: null,
       incoming: null,
-      paths: new PathRecords(),
+      paths,
+      tally: new MirrorTally(manifest.files, paths.refused, [manifest, paths]),
       synced: false,
       folderAway: false,
       gathering: new DeletionGatherer((paths) => this.options.gathered(state, paths)),
