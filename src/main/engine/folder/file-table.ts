@@ -6,6 +6,8 @@ export class FileTable<V> extends Map<string, V> {
   /** Files below each folder that holds any, by the folder's relative path ('' is not kept). */
   private readonly counts = new Map<string, number>()
   private total = 0
+  /** Paths set or deleted since the owner last took them, while it asks for them (a journal of the table). */
+  changed: Set<string> | null = null
 
   /** Always empty at first: Map's constructor would `set` entries before `counts` exists. */
   constructor() {
@@ -16,6 +18,7 @@ export class FileTable<V> extends Map<string, V> {
     if (!this.has(rel)) this.added(rel, enclosingFolders(rel))
     else this.total -= sizeOf(this.get(rel))
     this.total += sizeOf(value)
+    this.changed?.add(rel)
     return super.set(rel, value)
   }
 
@@ -35,11 +38,13 @@ export class FileTable<V> extends Map<string, V> {
     if (had) {
       this.total -= sizeOf(value)
       this.uncount(rel)
+      this.changed?.add(rel)
     }
     return had
   }
 
   override clear(): void {
+    if (this.changed) for (const rel of this.keys()) this.changed.add(rel)
     super.clear()
     this.counts.clear()
     this.total = 0

@@ -22,7 +22,8 @@ import { DirtyBatch } from './dirty-batch'
 import { foldsNames } from './disk-names'
 import { PathBatches } from './path-batches'
 import { RootPresence } from './root-presence'
-import { loadSavedIndex, savedIndexOf, worthSavingAfterOpen, writeSavedIndex } from './saved-index'
+import { IndexOnDisk } from './index-on-disk'
+import { loadSavedIndex, worthSavingAfterOpen } from './saved-index'
 import { UnmountedFolders } from './unmounted-folders'
 import { UnshareablePaths } from './unshareable-paths'
 import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
@@ -68,6 +69,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   /** When a path's entry changes, and to what (file-updates.ts). */
   private readonly updates: FileUpdates
   private readonly saves = new IndexSaves(() => this.queueSave())
+  /** The index as saved between runs (index-on-disk.ts). */
+  private readonly disk: IndexOnDisk
   private work: Promise<void> = Promise.resolve()
   private readonly unshareable: UnshareablePaths
   private closed = false
@@ -113,6 +116,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       missing: () => this.emit('missing'),
     })
     this.inside = new InsideFolder(root, () => this.presence.identity)
+    this.disk = new IndexOnDisk(statePath, root)
     this.ignoreFile = new IgnoreFile(root, onEvent)
     this.unshareable = new UnshareablePaths(root, onEvent)
     this.unmounted = new UnmountedFolders(root, onEvent)
@@ -223,7 +227,9 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.presence.identity = identityOf(stats)
     this.inside.foldsNames = foldsNames(this.root, path.dirname(this.statePath), stats.dev)
     await this.ignoreFile.load()
-    const { files: saved, folder } = await loadSavedIndex(this.statePath, this.root, this.onEvent)
+    await this.disk.removeLeftovers()
+    const { files: saved, folder, journal } = await loadSavedIndex(this.statePath, this.root, this.onEvent)
+    this.disk.loaded(journal)
     if (saved.size > 0 && !(folder && provablySameFolder(folder, stats)) && !(await holdsAShareableFile(this.walkRules, this.root))) {
       // Not the folder shared last time, and no file in it: the mount point of a disk not mounted
       // yet, or a folder made anew in its place. Taking it would delete every file at the peers.
@@ -244,6 +250,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     // an empty folder never indexed nothing worth a fsync (10–30 ms before a fresh client may
     // listen; saved later instead, during its first transfers, it slowed a 1 GiB one).
     if (worthSavingAfterOpen(saved, folder, this.files, this.presence.identity)) await this.save()
+    // What is on disk is this index: the journal goes on from there.
+    else this.disk.follow(this.files, this.presence.identity)
     this.startPeriodicLooks()
     // Lists of versions gone while the client was not running; in the background.
     this.blockLists.prune(new Set([...this.files.values()].map((f) => f.version.toString('hex')))).catch(() => {})
@@ -420,7 +428,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   }
 
   private async save(): Promise<void> {
-    await writeSavedIndex(this.statePath, savedIndexOf(this.root, this.presence.identity, this.files.values(), (rel) => this.updates.racy.has(rel)))
+    await this.disk.save(this.files, this.presence.identity, (rel) => this.updates.racy.has(rel))
   }
 }
 

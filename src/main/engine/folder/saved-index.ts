@@ -1,12 +1,11 @@
 // The index as saved between runs, and the check it passes when read back: a file edited by hand
 // or half written by a failing disk must not become entries that break every list later (a short
 // version buffer did). Checked by hand: zod is the app's, and the client command must not load it.
-import { mkdir, readFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { readFile } from 'node:fs/promises'
 import type { EventSink } from '../../../shared/events'
 import { relativePathProblem } from '../../../shared/paths'
-import { removeLeftoverTemps, writeFileAtomic } from './atomic-write'
 import { FileTable } from './file-table'
+import { applyJournal, readJournal, type JournalRead } from './record-journal'
 import { sameIdentity, type FolderIdentity } from './folder-identity'
 
 /** What the saved versions are: absent in indexes of SHA-256 versions (before protocol 5). */
@@ -18,6 +17,8 @@ export interface SavedIndex {
   /** Which folder was indexed (absent in indexes saved before it was kept). */
   folder?: FolderIdentity
   files: SavedEntry[]
+  /** The journal that follows this record (record-journal.ts); none before journals. */
+  journal?: string
 }
 
 export type SavedEntry = [path: string, version: string, size: number, mtimeMs: number, ino: number]
@@ -41,7 +42,7 @@ export interface LoadedEntry {
  * folder (not wrong, only not ours); 'older-versions' for one of SHA-256 versions (before
  * protocol 5); or what is wrong with it.
  */
-export function readSavedIndex(text: string, root: string): { entries: LoadedEntry[]; folder: FolderIdentity | null } | 'other-folder' | 'older-versions' | { problem: string } {
+export function readSavedIndex(text: string, root: string): { entries: LoadedEntry[]; folder: FolderIdentity | null; journal?: unknown } | 'other-folder' | 'older-versions' | { problem: string } {
   let data: unknown
   try {
     data = JSON.parse(text)
@@ -62,46 +63,61 @@ export function readSavedIndex(text: string, root: string): { entries: LoadedEnt
   for (const [i, entry] of (data.files as unknown[]).entries()) {
     const problem = entryProblem(entry)
     if (problem) return { problem: `entry ${i}: ${problem}` }
-    const [path, version, size, mtimeMs, ino] = entry as SavedEntry
-    entries.push({ path, version: Buffer.from(version, 'hex'), size, mtimeMs, ino })
+    entries.push(loadedEntryOf(entry as SavedEntry))
   }
-  return { entries, folder }
+  return { entries, folder, journal: data.journal }
 }
+
+function loadedEntryOf([path, version, size, mtimeMs, ino]: SavedEntry): LoadedEntry {
+  return { path, version: Buffer.from(version, 'hex'), size, mtimeMs, ino }
+}
+
+/** A journal line's entry: as an entry of the record, for the path it is the line of. */
+const isSavedEntry = (value: unknown): value is SavedEntry => entryProblem(value) === null
 
 /**
  * The index saved at `statePath` for the folder at `root`: its files and which folder it was.
  * None when there is none, or it is of another folder, or it cannot be used (said as an error).
  */
-export async function loadSavedIndex(statePath: string, root: string, onEvent: EventSink): Promise<{ files: FileTable<LoadedEntry>; folder: FolderIdentity | null }> {
+export async function loadSavedIndex(statePath: string, root: string, onEvent: EventSink): Promise<{ files: FileTable<LoadedEntry>; folder: FolderIdentity | null; journal: JournalRead<SavedEntry> | null }> {
   const files = new FileTable<LoadedEntry>()
-  await removeLeftoverTemps(statePath)
   let text: string
   try {
     text = await readFile(statePath, 'utf8')
   } catch {
     // No index yet, or an unreadable one: everything is hashed afresh.
-    return { files, folder: null }
+    return { files, folder: null, journal: null }
   }
   const saved = readSavedIndex(text, root)
   // Another folder's, or versions of an older kind: not wrong, only of no use.
-  if (saved === 'other-folder' || saved === 'older-versions') return { files, folder: null }
+  if (saved === 'other-folder' || saved === 'older-versions') return { files, folder: null, journal: null }
   if ('problem' in saved) {
     // Nothing in it is trusted: a full scan, as on a first start.
     onEvent({ type: 'error', code: 'index-invalid', message: `the saved index ${statePath} is not used: ${saved.problem}; every file is hashed afresh` })
-    return { files, folder: null }
+    return { files, folder: null, journal: null }
   }
   for (const entry of saved.entries) files.set(entry.path, entry)
-  return { files, folder: saved.folder }
+  // Each line checked as an entry of the record is; a line for another path than its entry's is not one.
+  const journal = await readJournal(statePath, saved.journal, SAVED_VERSIONS, isSavedEntry)
+  const cut = journal.changes.findIndex(([rel, entry]) => entry !== null && entry[0] !== rel)
+  if (cut !== -1) journal.changes.length = cut
+  applyJournal(files, journal.changes.map(([rel, entry]) => [rel, entry && loadedEntryOf(entry)] as const))
+  return { files, folder: saved.folder, journal: cut === -1 ? journal : { changes: journal.changes, appendable: false } }
 }
 
 /**
  * What is saved of the index `files` of the folder at `root`, which is `folder`. An entry its
  * stats cannot vouch for (`untrusted`: racy, or a snapshot) is stored so that a restart hashes it again.
  */
-export function savedIndexOf(root: string, folder: FolderIdentity, files: Iterable<LoadedEntry & { snapshot?: boolean }>, untrusted: (rel: string) => boolean): SavedIndex {
+export function savedIndexOf(root: string, folder: FolderIdentity, files: Iterable<LoadedEntry & { snapshot?: boolean }>, untrusted: (rel: string) => boolean, journal?: string): SavedIndex {
   const entries: SavedEntry[] = []
-  for (const f of files) entries.push([f.path, f.version.toString('hex'), f.size, untrusted(f.path) || f.snapshot ? UNTRUSTED_MTIME : f.mtimeMs, f.ino])
-  return { versions: SAVED_VERSIONS, root, folder, files: entries }
+  for (const f of files) entries.push(savedEntryOf(f, untrusted))
+  return { versions: SAVED_VERSIONS, root, folder, files: entries, ...(journal === undefined ? {} : { journal }) }
+}
+
+/** One entry as saved (in the record, or a journal line). */
+export function savedEntryOf(f: LoadedEntry & { snapshot?: boolean }, untrusted: (rel: string) => boolean): SavedEntry {
+  return [f.path, f.version.toString('hex'), f.size, untrusted(f.path) || f.snapshot ? UNTRUSTED_MTIME : f.mtimeMs, f.ino]
 }
 
 /**
@@ -112,12 +128,6 @@ export function worthSavingAfterOpen(saved: Map<string, unknown>, savedFolder: F
   const unchanged = savedFolder !== null && sameIdentity(savedFolder, folder) && files.size === saved.size && [...files.values()].every((f) => saved.get(f.path) === f)
   const nothingYet = files.size === 0 && saved.size === 0
   return !unchanged && !nothingYet
-}
-
-/** Saves `data` at `statePath`, atomically. */
-export async function writeSavedIndex(statePath: string, data: SavedIndex): Promise<void> {
-  await mkdir(dirname(statePath), { recursive: true })
-  await writeFileAtomic(statePath, JSON.stringify(data))
 }
 
 function entryProblem(entry: unknown): string | null {
