@@ -8,6 +8,7 @@ import type { LocalWrites } from './local-writes'
 import type { MirrorFiles } from './mirror-files'
 import type { MirrorTasks } from './mirror-tasks'
 import type { PeerState } from './peer-state'
+import { REQUEST_DROPPED } from './peer-session'
 import type { RunJobs } from './run-jobs'
 import { WRITE_FAILED } from './write-failure'
 
@@ -111,6 +112,11 @@ export class JobResults {
       // The mirror's disk refused (full, read-only): not a try of the file's; it waits for the
       // disk, for as long as that lasts (local-writes.ts).
       if (this.options.writes.refused(state, job.path, result.reason)) this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
+      return
+    } else if (!result.ok && result.outcome === 'failed' && result.code === REQUEST_DROPPED) {
+      // Cut with a connection closed for another file's failure, which is said with that file:
+      // asked for again, with no line, error or try of its own.
+      if (current) this.retryFile(state, job, RETRY_FIRST_MS)
       return
     } else if (!result.ok && result.outcome === 'failed') {
       const attempts = state.paths.attempts(job.path) + 1
