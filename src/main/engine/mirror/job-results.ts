@@ -125,9 +125,10 @@ export class JobResults {
       this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: again })
       if (!current) return
       state.paths.setAttempts(job.path, attempts)
-      // A peer that aborts because the file changed as it was read sends the new version next:
-      // the transfer-failed line says so, and an error only once it keeps happening.
-      if (!again || result.code !== 'peer-aborted') this.report(job.peer.key, result.code, result.reason)
+      // A peer that aborts because the file changed as it was read sends the new version next; a
+      // lost connection is said by peer-left when the peer went: the transfer-failed line says so,
+      // and an error only once it keeps happening.
+      if (!again || (result.code !== 'peer-aborted' && result.code !== 'connection-lost')) this.report(job.peer.key, result.code, result.reason)
       if (again) {
         this.retryFile(state, job, RETRY_FIRST_MS * 2 ** (attempts - 1))
         return
