@@ -2,7 +2,7 @@
 // moves only the blocks that changed, a peer that lies about a block gets no byte of it into
 // the mirror, and the block is fetched again once the peer announces the file anew.
 import { randomBytes } from 'node:crypto'
-import { appendFileSync, closeSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { appendFileSync, closeSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { versionOf } from '../../src/main/engine/blocks/block-plan'
@@ -301,6 +301,36 @@ describe.skipIf(!canMount('tmpfs'))('a disk that fills while the workers write a
     await receiver.cli.until(() => syncedAfter(receiver, 'big.bin', 1) !== undefined, 60_000, 'the new big.bin')
     await expectMirrored(senderDir, mirror)
     expect(writeErrors()).toHaveLength(1)
+    expect(readdirSync(mirror)).toEqual(['big.bin'])
+  })
+})
+
+describe('a receiver killed while a new big file comes whole', () => {
+  it('keeps what reached its disk as a partial; started again, it fetches only the rest', { timeout: 120_000 }, async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    const size = 32 * MiB
+    write(senderDir, 'big.bin', randomBytes(size))
+    const sender = await startClient(serverPort, senderDir)
+    const receiverDir = tempDir('receiver-')
+    // Received slowly enough to be killed midway; the mirror holds nothing of it, so it comes whole.
+    const receiver = await startClient(serverPort, receiverDir, '--limit-rate', String(4 * 1024))
+    const progressed = () => Math.max(0, ...receiver.cli.events.map((e) => (e.type === 'transfer-progress' && e.path === 'big.bin' ? e.bytes : 0)))
+    await receiver.cli.until(() => progressed() >= size / 2, 60_000, 'half of big.bin')
+    receiver.cli.kill('SIGKILL')
+    await receiver.cli.exited
+    const mirror = mirrorOf(receiverDir, sender.port)
+    const partials = readdirSync(mirror).filter((name) => name.startsWith('.dbs-tmp-part-'))
+    expect(partials).toHaveLength(1)
+    const kept = statSync(path.join(mirror, partials[0]!)).size
+    expect(kept).toBeGreaterThan(0)
+
+    const again = await startClient(serverPort, receiverDir)
+    await again.cli.waitFor('file-synced', { path: 'big.bin' }, 60_000)
+    await expectMirrored(senderDir, mirror)
+    // What reached the disk before the kill is not fetched again (a block cut by the kill is).
+    const synced = syncedAfter(again, 'big.bin', 0)!
+    expect(synced.type === 'file-synced' && synced.transferred).toBeLessThanOrEqual(size - kept + 128 * KiB)
     expect(readdirSync(mirror)).toEqual(['big.bin'])
   })
 })

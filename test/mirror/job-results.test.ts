@@ -159,3 +159,30 @@ describe('JobResults: a file placed by a job of an earlier generation', () => {
     expect(s.considered).toEqual([])
   })
 })
+
+const failedWith = (code: string, reason: string): JobResult => ({ kind: 'file', ok: false, outcome: 'failed', code, reason, retry: true })
+
+describe('JobResults: what a failure says', () => {
+  it('a lost connection is said by its transfer-failed line (and the peer-left that follows), not also as an error; an error once it keeps failing', async () => {
+    const s = setup()
+    stateOnline(s.state, endpoint)
+    const said = (): string[] => s.events.map((e) => (e.type === 'transfer-failed' ? `failed retrying=${e.retrying}` : e.type === 'error' ? `error ${e.code}` : e.type))
+    await s.results.onDone(await running(s, 'a.bin', V1), failedWith('connection-lost', 'the connection to 127.0.0.1:40010 ended (closed)'))
+    expect(said()).toEqual(['failed retrying=true'])
+    // Tried again and lost again, until the last try: then it is an error, once.
+    for (let attempt = 2; attempt <= 5; attempt++) {
+      s.state.paths.clearPending('a.bin')
+      await s.results.onDone(await running(s, 'a.bin', V1), failedWith('connection-lost', 'the connection to 127.0.0.1:40010 ended (closed)'))
+    }
+    expect(said()).toEqual(['failed retrying=true', 'failed retrying=true', 'failed retrying=true', 'failed retrying=true', 'failed retrying=false', 'error connection-lost'])
+  })
+
+  it('a request cut with a connection closed for another file says nothing of its own, and is asked for again', async () => {
+    const s = setup()
+    stateOnline(s.state, endpoint)
+    await s.results.onDone(await running(s, 'b.bin', V1), failedWith('request-dropped', 'cut when the connection to 127.0.0.1:40010 was closed for another file'))
+    expect(s.events).toEqual([])
+    expect(s.state.paths.isPending('b.bin')).toBe(true)
+    expect(s.state.paths.attempts('b.bin')).toBe(0)
+  })
+})

@@ -31,6 +31,16 @@ describe('LocalRetry', () => {
     expect(retry.size).toBe(3)
   })
 
+  it('a lone waiting file tried again and refused for the same cause is no news: the error is said once', () => {
+    expect(retry.wait('only', 'full')).toEqual({ news: true, first: true })
+    for (let round = 1; round <= 4; round++) {
+      vi.advanceTimersByTime(retryDelay(round))
+      expect(retry.wait('only', 'full')).toEqual({ news: false, first: false })
+    }
+    // Another cause for it is news, as it would be for any file.
+    expect(retry.wait('only', 'read-only')).toEqual({ news: true, first: true })
+  })
+
   it('tries a few each round, one second doubling to a minute, the ones tried last at the back', () => {
     for (let i = 0; i < 10; i++) retry.wait(`f${i}`, 'read-only')
     const rounds: number[] = []

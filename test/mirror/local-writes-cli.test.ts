@@ -87,6 +87,34 @@ describe.skipIf(!canMakeReadOnly())('a mirror folder made read-only', () => {
   }, 150_000)
 })
 
+describe.skipIf(!canMakeReadOnly())('a read-only mirror refusing big files asked for on one connection', () => {
+  it('says the disk once: the other files cut with that connection are no error of their own, nor a second line each', async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    write(senderDir, 'a.txt', 'first\n')
+    const sender = await startClient(serverPort, senderDir)
+    // One worker: the big files' requests go out together on its one connection to the peer.
+    const receiver = await startClient(serverPort, tempDir('receiver-'), '-w', '1')
+    const peer = `127.0.0.1:${sender.port}`
+    const mirror = mirrorOf(receiver.dir, sender.port)
+    await receiver.cli.waitFor('peer-synced', { peer }, 15_000)
+
+    const writable = readOnly(mirror)!
+    for (let i = 0; i < 4; i++) write(senderDir, `big-${i}.bin`, randomBytes(3 * 1024 * 1024))
+    await receiver.cli.until(() => writeErrors(receiver).length > 0, 15_000, 'a write-failed error')
+    // Long enough for three rounds of retries (1, 2 and 4 s after the first failure).
+    await sleep(8000)
+    const errors = receiver.cli.events.filter((e) => e.type === 'error')
+    expect(errors.map((e) => e.type === 'error' && e.code)).toEqual(['write-failed'])
+    const failures = failuresByPath(receiver, /./)
+    for (const [rel, count] of failures) expect({ rel, count }).toEqual({ rel, count: 1 })
+
+    writable()
+    await expectMirrored(senderDir, mirror, 90_000)
+    expect(receiver.cli.events.filter((e) => e.type === 'error')).toHaveLength(1)
+  }, 150_000)
+})
+
 describe.skipIf(!canMount('tmpfs'))('a mirror disk too small for what the peer shares', () => {
   it('one clear error with the figures, nothing half-written, no temp file, and it catches up once room is made, with no change at the sender', async () => {
     const mirrorRoot = mounted('tmpfs', 'size=4m')!

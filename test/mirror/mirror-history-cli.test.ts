@@ -41,6 +41,30 @@ async function pair(files: Record<string, string | Buffer>, ...extra: string[]):
 }
 
 describe('mirror history', () => {
+  it('a file the peer replaced with a folder of the same name, and back, is kept as deleted each way, with no error', async () => {
+    const { senderDir, sender, receiver, mirror } = await pair({ swap: 'a file\n', 'stays.txt': 'stays\n' })
+    rmSync(path.join(senderDir, 'swap'))
+    write(senderDir, 'swap/in.txt', 'now a folder\n')
+    await receiver.cli.waitFor('file-synced', { path: 'swap/in.txt' }, 15_000)
+    await receiver.cli.waitFor('file-removed', { path: 'swap' }, 15_000)
+    await expectMirrored(senderDir, mirror)
+    let listed: Listed[] = []
+    for (const deadline = Date.now() + 10_000; listed.length < 1 && Date.now() < deadline; ) listed = await historyList('-d', receiver.dir)
+    expect(listed.map(({ path: p, peer: who, size, reason }) => ({ p, who, size, reason }))).toEqual([{ p: 'swap', who: `127.0.0.1:${sender.port}`, size: 7, reason: 'deleted' }])
+
+    rmSync(path.join(senderDir, 'swap'), { recursive: true })
+    write(senderDir, 'swap', 'a file again\n')
+    await receiver.cli.waitFor('file-synced', { path: 'swap', bytes: 13 }, 15_000)
+    await receiver.cli.waitFor('file-removed', { path: 'swap/in.txt' }, 15_000)
+    await expectMirrored(senderDir, mirror)
+    for (const deadline = Date.now() + 10_000; listed.length < 2 && Date.now() < deadline; ) listed = await historyList('-d', receiver.dir)
+    expect(listed.map(({ path: p, size, reason }) => ({ p, size, reason }))).toEqual([
+      { p: 'swap', size: 7, reason: 'deleted' },
+      { p: 'swap/in.txt', size: 13, reason: 'deleted' },
+    ])
+    expect(receiver.cli.events.filter((e) => e.type === 'error')).toEqual([])
+  })
+
   it('a file the peer deleted, and one it overwrote, restore with identical bytes; a mirror folder is refused', async () => {
     const deleted = randomBytes(3 * 1024 * 1024) // large: through the hash writer
     const first = randomBytes(5000) // small: through a batch

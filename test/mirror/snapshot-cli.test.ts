@@ -2,7 +2,7 @@
 // the receiver's file-synced says it got one, and once the file holds still it arrives whole
 // without the flag. The sender's wait is shortened through DBS_SNAPSHOT_AFTER_MS (DEVELOPERS.md).
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { describe as describeLine } from '../../src/cli/printer'
@@ -67,5 +67,30 @@ describe('a file still being written, between real clients', () => {
     expect(synced().at(-1)?.snapshot).toBeUndefined()
     await expectMirrored(senderDir, mirror)
     expect(existsSync(path.join(mirror, 'big.log'))).toBe(true)
+  })
+})
+
+describe('a big file new to the index that grows while it is first hashed', () => {
+  it('waits until it holds still, as any file seen growing: no snapshot, no partial version at the peer', { timeout: 90_000 }, async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    // Left out while it grows big, then shared (a download resumed, a copy under way): its first
+    // hash, and each after it, overlaps an append. It grows for seconds, not the 30 s of a snapshot.
+    write(senderDir, '.syncignore', 'big.log\n')
+    const sender = await startClient(serverPort, senderDir)
+    const receiver = await startClient(serverPort, tempDir('receiver-'))
+    await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` }, 60_000)
+    const file = path.join(senderDir, 'big.log')
+    appender = startAppender(file, 256 * KiB, 5)
+    await receiver.cli.until(() => existsSync(file) && statSync(file).size >= 48 * 1024 * KiB, 30_000, 'big.log at 48 MiB')
+    write(senderDir, '.syncignore', '# nothing left out\n')
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    await appender.stop()
+    const whole = contentVersion(readFileSync(file)).toString('hex')
+    const synced = () => receiver.cli.events.filter((e): e is FileSyncedEvent => e.type === 'file-synced' && e.path === 'big.log')
+    await receiver.cli.until(() => synced().some((e) => e.version === whole), 60_000, 'big.log whole')
+    expect(sender.cli.events.filter((e) => e.type === 'file-snapshot')).toEqual([])
+    expect(synced().map((e) => e.version)).toEqual([whole])
+    expect(readFileSync(path.join(mirrorOf(receiver.dir, sender.port), 'big.log')).equals(readFileSync(file))).toBe(true)
   })
 })

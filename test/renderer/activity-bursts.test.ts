@@ -68,6 +68,13 @@ describe('the Activity store with bursts', () => {
     expect(activity.matching.map((e) => e.category)).toEqual(['transfers', 'transfers', 'transfers'])
   })
 
+  it('says how much of a file came over the wire when the rest was on disk already (an edit, a resumed transfer)', () => {
+    const activity = useActivityStore()
+    activity.apply([ev({ type: 'file-synced', peer: BOB, path: 'big.bin', bytes: 50_331_648, transferred: 28_442_624, version: 'ab' }), upToDate(1)])
+    vi.advanceTimersByTime(S)
+    expect(activity.matching.map((e) => e.text)[1]).toBe(`big.bin from ${BOB} is in the mirror (50 MB, 28 MB over the wire)`)
+  })
+
   it('folds 20,000 files into one entry that grows while they come, named as the peer is known', () => {
     const activity = useActivityStore()
     activity.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4001, id: 'X', name: 'bob' })])

@@ -71,7 +71,7 @@ export function describeEvent(event: AppEvent, nameOf: (peer: string) => string 
     case 'transfer-failed':
       return `${event.path} from ${peer(event.peer)} failed: ${event.reason}${event.retrying ? ' (trying again)' : ''}`
     case 'file-synced':
-      return `${event.path} from ${peer(event.peer)} is in the mirror (${formatBytes(event.bytes)})${event.snapshot ? ' (a snapshot: still being written at the peer)' : ''}`
+      return `${event.path} from ${peer(event.peer)} is in the mirror (${formatBytes(event.bytes)}${event.transferred !== undefined ? `, ${formatBytes(event.transferred)} over the wire` : ''})${event.snapshot ? ' (a snapshot: still being written at the peer)' : ''}`
     case 'file-removed':
       return `${event.path} from ${peer(event.peer)} was removed from the mirror`
     case 'peer-synced':

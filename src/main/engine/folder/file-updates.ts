@@ -103,6 +103,9 @@ export class FileUpdates {
     if (hashed === 'gone') return this.update(rel, null, changes, removed)
     // Looked at again once it can be: its last version stays shared meanwhile.
     if (hashed === 'unreadable') return this.host.unreadable(rel)
+    // Grown while hashed (a file new to the index, met mid-write): it is a file seen growing, and
+    // waits to hold still like one; only the settle limit makes a snapshot of it.
+    if (hashed.snapshot && verdict === 'settled' && hashed.size > stats.size && this.settling.ready(rel, stats.size, hashed.size, Date.now()) === 'wait') return
     // Waited for long enough and still growing: shared as it is now. Looked at again once it may
     // have stopped, so that a file that did is announced without the flag.
     const file = verdict === 'snapshot' ? { ...hashed, snapshot: true } : hashed

@@ -10,7 +10,7 @@
 // the thread pool for each of open, write, close and rename. Larger files are hashed and written
 // by a helper thread (hash-writer.ts) while this one keeps reading the socket.
 import { open } from 'node:fs/promises'
-import { closeSync, constants, createWriteStream, existsSync, fstatSync, lstatSync, openSync, renameSync, rmSync, writeSync, type WriteStream } from 'node:fs'
+import { closeSync, constants, createWriteStream, existsSync, fstatSync, lstatSync, openSync, rmSync, writeSync, type WriteStream } from 'node:fs'
 import type { FileSink, HashWriter } from './hash-writer'
 import type { FileJob, JobResult } from './jobs'
 import { MirrorWriter, pathInMirror } from './mirror-path'
@@ -177,8 +177,10 @@ export class FileReceiver {
         announced = { version: reply.version.toString('hex'), size: reply.size }
         hash = new VersionHasher(reply.size)
         if (reply.size > SMALL_FILE_BYTES) {
-          // Streamed to disk: make sure of the folder now (the list may have called it small).
-          temp = this.writer.prepare(target, job.peer.folder)
+          // Streamed to disk (its folder made sure of now: the list may have called it small), under
+          // its version's partial name: if this process is killed, the next try resumes from it.
+          this.writer.prepare(target, job.peer.folder)
+          temp = partialBeside(target, job.path, reply.version)
           sink = this.hashWriter.open(temp, reply.size)
         }
         if (reply.size >= REPORTED_FILE_BYTES) hooks.started(reply.size, announced.version)
@@ -258,13 +260,13 @@ export class FileReceiver {
       })
       .catch(async (error: unknown) => {
         // Nothing half-written stays at the final path. What a large file had received stays
-        // beside it as a partial of its version, for the next try to take by blocks; unless the
-        // peer lied, in which case it goes.
+        // beside it (it was written as the partial of its version), for the next try to take by
+        // blocks; unless the peer lied, in which case it goes.
         const open = sink as FileSink | null
         const keep = announced !== null && announced.size > SMALL_FILE_BYTES && error instanceof PeerSessionError && error.retry && error.code !== WRITE_FAILED
         // Kept: every byte received goes to the disk first (its version cannot match, being short).
         if (open) await (keep ? open.finish().then(() => {}, () => {}) : open.abort())
-        if (!keep || !keepAsPartial(temp, job, announced!.version)) rmSync(temp, { force: true })
+        if (!keep) rmSync(temp, { force: true })
         throw error
       })
       .finally(() => socket.resume())
@@ -286,16 +288,6 @@ function withList(done: Done, blockSize: number, hashes: Buffer | Buffer[]): Don
   const count = Array.isArray(hashes) ? hashes.length : hashes.length / BLOCK_HASH_BYTES
   if (count < LOCAL_LIST_MIN_BLOCKS) return done
   return { ...done, list: { blockSize, hashes: Array.isArray(hashes) ? Buffer.concat(hashes) : hashes } }
-}
-
-/** Keeps a cut whole-file transfer as the partial of its version; false if it cannot. */
-function keepAsPartial(temp: string, job: FileJob, version: string): boolean {
-  try {
-    renameSync(temp, partialBeside(temp, job.path, Buffer.from(version, 'hex')))
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** A file now in place at `target`: its result, with its mtime read unless the caller has it. */

@@ -8,6 +8,7 @@ import type { LocalWrites } from './local-writes'
 import type { MirrorFiles } from './mirror-files'
 import type { MirrorTasks } from './mirror-tasks'
 import type { PeerState } from './peer-state'
+import { REQUEST_DROPPED } from './peer-session'
 import type { RunJobs } from './run-jobs'
 import { WRITE_FAILED } from './write-failure'
 
@@ -112,6 +113,11 @@ export class JobResults {
       // disk, for as long as that lasts (local-writes.ts).
       if (this.options.writes.refused(state, job.path, result.reason)) this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: true })
       return
+    } else if (!result.ok && result.outcome === 'failed' && result.code === REQUEST_DROPPED) {
+      // Cut with a connection closed for another file's failure, which is said with that file:
+      // asked for again, with no line, error or try of its own.
+      if (current) this.retryFile(state, job, RETRY_FIRST_MS)
+      return
     } else if (!result.ok && result.outcome === 'failed') {
       const attempts = state.paths.attempts(job.path) + 1
       const again = current && result.retry && attempts < MAX_ATTEMPTS
@@ -119,9 +125,10 @@ export class JobResults {
       this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: again })
       if (!current) return
       state.paths.setAttempts(job.path, attempts)
-      // A peer that aborts because the file changed as it was read sends the new version next:
-      // the transfer-failed line says so, and an error only once it keeps happening.
-      if (!again || result.code !== 'peer-aborted') this.report(job.peer.key, result.code, result.reason)
+      // A peer that aborts because the file changed as it was read sends the new version next; a
+      // lost connection is said by peer-left when the peer went: the transfer-failed line says so,
+      // and an error only once it keeps happening.
+      if (!again || (result.code !== 'peer-aborted' && result.code !== 'connection-lost')) this.report(job.peer.key, result.code, result.reason)
       if (again) {
         this.retryFile(state, job, RETRY_FIRST_MS * 2 ** (attempts - 1))
         return

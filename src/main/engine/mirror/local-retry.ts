@@ -49,8 +49,9 @@ export class LocalRetry {
   wait(rel: string, cause: WriteCause): { news: boolean; first: boolean } {
     if (this.disposed) return { news: false, first: false }
     const before = this.waiting.get(rel)
-    if (before) this.remove(rel, before)
+    // Judged before it leaves its place: a lone file refused again for the same cause is no news.
     const news = !this.perCause.get(cause)
+    if (before) this.remove(rel, before)
     // At the back: the next rounds try the others first.
     this.waiting.set(rel, { cause, out: false })
     this.perCause.set(cause, (this.perCause.get(cause) ?? 0) + 1)

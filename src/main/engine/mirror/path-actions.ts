@@ -37,7 +37,7 @@ export class PathActions {
    */
   async consider(state: PeerState, generation: number, rel: string, remote = state.remote): Promise<void> {
     const listed = remote?.get(rel)
-    const fileAbove = listed && remote ? listedFileAbove(remote, rel) : undefined
+    const fileAbove = listed && remote ? fileStandingAbove(remote, rel) : undefined
     const sameNameAs = listed && remote instanceof ListedFiles ? clashWinner(rel, remote.spellingsOf(rel), state.manifest.holderOf(rel)) : undefined
     const nameRefused = listed ? this.deps.nameProblem(rel) : null
     const decision = decide({
@@ -67,6 +67,15 @@ export class PathActions {
     // its deletion goes first (into the history, and the recycler for a move), not overwritten unkept.
     const displaced = state.manifest.holderOf(rel)
     if (displaced !== undefined && displaced !== rel && !remote?.has(displaced)) await this.deps.deletions.remove(state, [displaced])
+    // A mirrored file stands where the peer now has a folder (replaced by one of the same name): its
+    // deletion goes first, into the history, or the worker making the folder would unlink it unkept.
+    const fileInTheWay = fileStandingAbove(state.manifest.files, rel)
+    if (fileInTheWay !== undefined && !remote?.has(fileInTheWay)) await this.deps.deletions.remove(state, [fileInTheWay])
+    // And a mirrored folder where the peer now has a file: what it holds that the peer no longer lists.
+    if (state.manifest.files.filesBelow(rel) > 0) {
+      const inTheWay = [...state.manifest.files.filesUnder(rel)].filter((below) => !remote?.has(below))
+      if (inTheWay.length > 0) await this.deps.deletions.remove(state, inTheWay)
+    }
     const where = pathInMirror(state.ref.folder, rel)
     if ('problem' in where) return
     if (decision.recycled && this.deps.files.restoreRecycled(state, rel, want, where.path)) return
@@ -106,11 +115,12 @@ function refusalOf(
   return null
 }
 
-/** The nearest folder above `rel` that the peer lists as a file, if any. */
-function listedFileAbove(remote: ReadonlyMap<string, unknown>, rel: string): string | undefined {
+/** The nearest folder above `rel` that `remote` (the peer's list, or the mirror's files) holds as a file, if any. */
+function fileStandingAbove(remote: ReadonlyMap<string, unknown>, rel: string): string | undefined {
   for (let slash = rel.lastIndexOf('/'); slash > 0; slash = rel.lastIndexOf('/', slash - 1)) {
     const above = rel.slice(0, slash)
     if (remote.has(above)) return above
   }
   return undefined
 }
+

@@ -23,6 +23,9 @@ export class PeerSessionError extends Error {
   }
 }
 
+/** A request cut only because its connection was closed for another's failure: no failure of its own. */
+export const REQUEST_DROPPED = 'request-dropped'
+
 /** Looks per stall time at whether a peer with requests waiting has gone silent. */
 const STALL_LOOKS = 4
 
@@ -193,6 +196,11 @@ export class PeerSession {
   }
 
   private lostError(info: CloseInfo): PeerSessionError {
+    // Closed by us for another request's failure (our disk refused its bytes, the peer lied):
+    // that failure is said with its own request; this one was merely cut with the connection.
+    if (this.outOfStep && info.reason === 'local') {
+      return new PeerSessionError(REQUEST_DROPPED, `cut when the connection to ${this.peer} was closed for another file (${this.outOfStep.message})`, true)
+    }
     if (info.code === 'peer-stalled') return new PeerSessionError('peer-stalled', `${this.peer} ${info.message ?? 'stopped answering'}: its connection was given up on, and what it owes is asked again later`, true)
     return new PeerSessionError('connection-lost', `the connection to ${this.peer} ended (${info.message ?? info.reason})`, true)
   }
