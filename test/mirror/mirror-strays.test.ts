@@ -12,7 +12,7 @@ import { removeTempDirs, tempDir } from '../helpers/temp'
 afterEach(() => removeTempDirs())
 
 describe('the strays sweep', () => {
-  it('keeps listed files, temp files of this run and partials of listed versions younger than a day; removes the rest', async () => {
+  it('keeps listed files, temp files of this run (named by this process, whatever their time) and partials of listed versions younger than a day; removes the rest', async () => {
     const state = tempDir('state-')
     const folder = tempDir('mirror-')
     const files = new MirrorFiles({ stateDir: state, onEvent: () => {}, problem: () => {}, mirrors: () => [] })
@@ -27,6 +27,9 @@ describe('the strays sweep', () => {
       ['by-hand.txt', 1, false],
       ['.dbs-tmp-999-0-1', 1, false],
       ['.dbs-tmp-999-0-2', null, true],
+      // This process's own, with a time before its start: a disk that keeps whole seconds (exFAT,
+      // FAT) dates a temp file made in the first second that way, while a transfer writes it.
+      [`.dbs-tmp-${process.pid}-1-3`, 0.0005, true],
       [partialName('film.mkv', version), 1, true],
       [`sub/${partialName('song.flac', version)}`, 23, true],
       [`old/${partialName('song.flac', version)}`, 25, false],

@@ -226,6 +226,9 @@ export class MirrorFiles {
   }
 
   private tempInUse(name: string, abs: string): boolean {
+    // Named by this process (mirror-path.ts): a transfer may be writing it. Its time cannot tell,
+    // where the disk keeps whole seconds (exFAT, FAT) and dates one made just now before the start.
+    if (name.startsWith(`${TEMP_PREFIX}${process.pid}-`)) return true
     const mtimeMs = lstatSync(abs, { throwIfNoEntry: false })?.mtimeMs ?? 0
     return mtimeMs >= this.startedAt || isYoungPartial(name, mtimeMs, Date.now())
   }
