@@ -4,6 +4,7 @@ import { formatEndpoint } from '../../shared/endpoint'
 import { LEAVE_REASON_TEXT } from '../../shared/events'
 import { isProblem } from '../../shared/live/activity'
 import { formatBytes } from './format'
+import { peerLabel } from './peer-label'
 
 export type ActivityCategory = 'peers' | 'members' | 'transfers' | 'problems' | 'engine'
 
@@ -120,7 +121,7 @@ function onePeer(event: { peer?: string; id?: string }): boolean {
 
 /** A peer by name with its address beside it, once the engine knows its name. */
 function who(event: { name?: string }, address: string): string {
-  return event.name ? `${event.name} (${address})` : address
+  return peerLabel(event.name, address)
 }
 
 function named(name: string): string {
