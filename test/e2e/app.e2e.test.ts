@@ -134,7 +134,8 @@ describe('the app in a browser', () => {
     const slowKey = await slow.register(server.port)
     await expectPeerShown(page, slowKey)
     await page.getByRole('tab', { name: 'Transfers' }).click()
-    const progress = page.getByRole('progressbar', { name: `photos/big picture.jpg from ${slowKey}` })
+    // Named as the peer list names it: the device's name, its address beside it.
+    const progress = page.getByRole('progressbar', { name: `photos/big picture.jpg from ${slow.identity!.name} (${slowKey})` })
     await progress.waitFor({ timeout: 10_000 })
     await expect.poll(async () => Number(await progress.getAttribute('value', { timeout: 250 }).catch(() => 0)), { timeout: 5000 }).toBeGreaterThan(0)
     await expect.poll(() => textOf(page.locator('.transfer-meta').first()), { timeout: 5000 }).toMatch(/B\/s.*left/)
