@@ -30,7 +30,7 @@ export function describe(event: EngineEvent, nameOf: (peer: string) => string | 
     case 'transfer-progress':
       return `  ${peer(event.peer)} ${shown(event.path)}: ${event.bytes}/${event.total} bytes`
     case 'transfer-failed':
-      return `transfer failed: ${peer(event.peer)} ${shown(event.path)}: ${shown(event.reason)}${event.retrying ? ' (trying again)' : ''}`
+      return `transfer failed: ${peer(event.peer)} ${shown(event.path)}: ${shown(event.reason)}${event.retrying ? ' (trying again)' : event.waitsForPeer ? ' (it comes once the peer is back)' : ''}`
     case 'file-synced':
       return `synced ${peer(event.peer)} ${shown(event.path)} (${event.bytes} bytes${event.transferred !== undefined ? `, ${event.transferred} over the wire` : ''})${event.snapshot ? ' (a snapshot: still being written at the peer)' : ''}`
     case 'file-removed':

@@ -143,6 +143,8 @@ export interface TransferFailedEvent {
   reason: string
   /** True when the file will be asked for again shortly (a cut connection, a file that changed as it was read). */
   retrying?: boolean
+  /** True when the peer has left: the file comes (a partial of it resumes) once the peer is back. */
+  waitsForPeer?: boolean
 }
 
 export interface FileSyncedEvent {

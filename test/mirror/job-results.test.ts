@@ -19,6 +19,7 @@ import { stateOffline, stateOnline, type PeerState } from '../../src/main/engine
 import { Reachability } from '../../src/main/engine/mirror/reachability'
 import { RunJobs } from '../../src/main/engine/mirror/run-jobs'
 import { removeTempDirs, tempDir } from '../helpers/temp'
+import { describe as describeLine } from '../../src/cli/printer'
 
 const endpoint = { ip: '127.0.0.1', port: 40010 }
 const V1 = '11'.repeat(32)
@@ -175,6 +176,17 @@ describe('JobResults: what a failure says', () => {
       await s.results.onDone(await running(s, 'a.bin', V1), failedWith('connection-lost', 'the connection to 127.0.0.1:40010 ended (closed)'))
     }
     expect(said()).toEqual(['failed retrying=true', 'failed retrying=true', 'failed retrying=true', 'failed retrying=true', 'failed retrying=false', 'error connection-lost'])
+  })
+
+  it('a transfer cut because its peer left says the file comes once the peer is back, not that it is tried again', async () => {
+    const s = setup()
+    stateOnline(s.state, endpoint)
+    const job = await running(s, 'a.bin', V1)
+    stateOffline(s.state)
+    await s.results.onDone(job, failedWith('connection-lost', 'the connection to 127.0.0.1:40010 ended (closed)'))
+    expect(s.events).toEqual([{ type: 'transfer-failed', peer: s.state.ref.key, path: 'a.bin', reason: 'the connection to 127.0.0.1:40010 ended (closed)', retrying: false, waitsForPeer: true }])
+    // In words on the terminal (the Activity screen's: test/renderer/activity-bursts.test.ts).
+    expect(describeLine(s.events[0]!)).toMatch(/^transfer failed: .* a\.bin: the connection to 127\.0\.0\.1:40010 ended \(closed\) \(it comes once the peer is back\)$/)
   })
 
   it('a request cut with a connection closed for another file says nothing of its own, and is asked for again', async () => {

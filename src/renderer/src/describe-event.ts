@@ -70,7 +70,7 @@ export function describeEvent(event: AppEvent, nameOf: (peer: string) => string 
     case 'transfer-progress':
       return `${event.path} from ${peer(event.peer)}: ${formatBytes(event.bytes)} of ${formatBytes(event.total)}`
     case 'transfer-failed':
-      return `${event.path} from ${peer(event.peer)} failed: ${event.reason}${event.retrying ? ' (trying again)' : ''}`
+      return `${event.path} from ${peer(event.peer)} failed: ${event.reason}${event.retrying ? ' (trying again)' : event.waitsForPeer ? ' (it comes once the peer is back)' : ''}`
     case 'file-synced':
       return `${event.path} from ${peer(event.peer)} is in the mirror (${formatBytes(event.bytes)}${event.transferred !== undefined ? `, ${formatBytes(event.transferred)} over the wire` : ''})${event.snapshot ? ' (a snapshot: still being written at the peer)' : ''}`
     case 'file-removed':

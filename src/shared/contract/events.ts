@@ -17,7 +17,7 @@ export const engineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('peer-folder-restored'), peer: z.string(), ...device }),
   z.object({ type: z.literal('transfer-started'), peer: z.string(), path: z.string(), total: count }),
   z.object({ type: z.literal('transfer-progress'), peer: z.string(), path: z.string(), bytes: count, total: count }),
-  z.object({ type: z.literal('transfer-failed'), peer: z.string(), path: z.string(), reason: z.string(), retrying: z.boolean().optional() }),
+  z.object({ type: z.literal('transfer-failed'), peer: z.string(), path: z.string(), reason: z.string(), retrying: z.boolean().optional(), waitsForPeer: z.boolean().optional() }),
   z.object({ type: z.literal('file-synced'), peer: z.string(), path: z.string(), bytes: count, transferred: count.optional(), version: z.string(), snapshot: z.boolean().optional() }),
   z.object({ type: z.literal('file-removed'), peer: z.string(), path: z.string() }),
   z.object({ type: z.literal('peer-synced'), peer: z.string(), files: count, bytes: count, ...device }),

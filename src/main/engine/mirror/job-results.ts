@@ -121,8 +121,8 @@ export class JobResults {
     } else if (!result.ok && result.outcome === 'failed') {
       const attempts = state.paths.attempts(job.path) + 1
       const again = current && result.retry && attempts < MAX_ATTEMPTS
-      // Shown even when the peer has just left: the user saw the transfer start.
-      this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: again })
+      // Shown even when the peer has just left (the user saw the transfer start), saying it comes once the peer is back.
+      this.options.onEvent({ type: 'transfer-failed', peer: job.peer.key, path: job.path, reason: result.reason, retrying: again, ...(state.online ? {} : { waitsForPeer: true }) })
       if (!current) return
       state.paths.setAttempts(job.path, attempts)
       // A peer that aborts because the file changed as it was read sends the new version next; a
