@@ -28,15 +28,18 @@ describe('saveDueIn', () => {
   })
 })
 
+/** Writes `content` at `rel` in `folder`, and gives the mtime it got (what the manifest records). */
+const putIn = (folder: string) => (rel: string, content: string): number => {
+  writeFileSync(path.join(folder, rel), content)
+  return statSync(path.join(folder, rel)).mtimeMs
+}
+
 describe('MirrorManifest', () => {
   it('flushes what was set and deleted; a fresh load keeps only entries that still match the disk', async () => {
     const folder = tempDir('mirror-')
     const file = path.join(tempDir('state-'), 'mirrors', 'peer.json')
     mkdirSync(path.join(folder, 'dir'))
-    const put = (rel: string, content: string) => {
-      writeFileSync(path.join(folder, rel), content)
-      return statSync(path.join(folder, rel)).mtimeMs
-    }
+    const put = putIn(folder)
     const manifest = new MirrorManifest(folder, file)
     manifest.set('a.txt', 'aa'.repeat(32), 1, put('a.txt', 'a'))
     manifest.set('dir/b.txt', 'bb'.repeat(32), 2, put('dir/b.txt', 'bb'))
@@ -57,10 +60,7 @@ describe('MirrorManifest', () => {
   it('saves later changes as a journal, loads them back, and drops from disk what a load forgot', async () => {
     const folder = tempDir('mirror-')
     const file = path.join(tempDir('state-'), 'mirrors', 'peer.json')
-    const put = (rel: string, content: string) => {
-      writeFileSync(path.join(folder, rel), content)
-      return statSync(path.join(folder, rel)).mtimeMs
-    }
+    const put = putIn(folder)
     const first = new MirrorManifest(folder, file)
     first.set('a.txt', 'aa'.repeat(32), 1, put('a.txt', 'a'))
     first.set('b.txt', 'bb'.repeat(32), 2, put('b.txt', 'bb'))
