@@ -2,11 +2,12 @@
 // the paths changed since. What a save writes after a change, and what a load gives back, also
 // after a journal cut by a kill and a line that names one path for another's entry.
 import { randomBytes } from 'node:crypto'
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { IndexedFile } from '../../src/main/engine/folder/file-hashing'
 import { FileTable } from '../../src/main/engine/folder/file-table'
+import { FolderIndex } from '../../src/main/engine/folder/folder-index'
 import type { FolderIdentity } from '../../src/main/engine/folder/folder-identity'
 import { IndexOnDisk } from '../../src/main/engine/folder/index-on-disk'
 import { journalOf } from '../../src/main/engine/folder/record-journal'
@@ -94,5 +95,42 @@ describe('the index on disk', () => {
     const read = await loadSavedIndex(statePath, '/root', () => {})
     expect([...read.files.keys()].sort()).toEqual([...files.keys(), 'x.txt'].sort())
     expect(read.journal?.appendable).toBe(false)
+  })
+
+  it('a running index appends its changes after a start that found nothing changed; what it saved loads back without a close (as after a kill)', async () => {
+    const root = tempDir('index-root-')
+    for (let i = 0; i < 20; i++) writeFileSync(path.join(root, `f${i}.txt`), `file ${i}`)
+    // Past their write's clock tick: a file hashed within it is saved untrusted and hashed again later.
+    await new Promise((r) => setTimeout(r, 1100))
+    const statePath = path.join(tempDir('index-state-'), 'index.json')
+    const first = new FolderIndex(root, statePath, () => {})
+    await first.open()
+    await first.close()
+    const record = readFileSync(statePath, 'utf8')
+
+    const second = new FolderIndex(root, statePath, () => {})
+    try {
+      await second.open()
+      const journalLines = (): number => (existsSync(journalOf(statePath)) ? readFileSync(journalOf(statePath), 'utf8').trim().split('\n').length : 0)
+      const before = journalLines()
+      writeFileSync(path.join(root, 'f3.txt'), 'changed, and longer than before')
+      writeFileSync(path.join(root, 'new.txt'), 'new')
+      // Saved once changes stop for a moment: a line per path changed (one more for a file looked
+      // at again once its write's tick is over), the record as it was.
+      const { files } = await (async () => {
+        for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+          const read = await loadSavedIndex(statePath, root, () => {})
+          if (read.files.get('f3.txt')?.size === 'changed, and longer than before'.length && read.files.has('new.txt')) return read
+        }
+        throw new Error('the changes were not saved')
+      })()
+      expect(journalLines()).toBeGreaterThanOrEqual(before + 2)
+      expect(readFileSync(statePath, 'utf8')).toBe(record)
+      expect(files.size).toBe(21)
+      expect(files.get('f3.txt')).toMatchObject({ size: 'changed, and longer than before'.length })
+      expect(files.get('new.txt')).toMatchObject({ size: 3 })
+    } finally {
+      await second.close()
+    }
   })
 })
