@@ -1,12 +1,12 @@
 // When an index is written to disk (the shared folder's, or a mirror's manifest): once changes
-// have stopped for a moment, and at least every few seconds while they keep coming. Each save
-// writes the whole of it, so not one per change.
+// have stopped for a moment, and at least every few seconds while they keep coming. A save
+// appends what changed (record-journal.ts) and now and then writes the whole: batched all the same.
 
 /** The index is saved once changes have stopped for this long... */
 const SAVE_DELAY_MS = 500
 /**
- * ...while changes keep coming, at least this often: each save writes the whole index, and a
- * save every SAVE_DELAY_MS through a burst of new files took the thread that hashes them.
+ * ...while changes keep coming, at least this often: a save every SAVE_DELAY_MS through a burst
+ * of new files took the thread that hashes them (when each wrote the whole index).
  */
 const SAVE_AT_LEAST_EVERY_MS = 5000
 
