@@ -39,8 +39,6 @@ export class MirrorManifest implements Observed {
   private saving: Promise<void> = Promise.resolve()
   /** A save failed since the last that worked: flush saves even with nothing new. */
   private failed = false
-  /** Entries changed since the last save, by path (null: removed). */
-  private unsaved = new Map<string, MirroredFile | null>()
   private readonly disk: ManifestFile
   private readonly saves = new IndexSaves(
     () => {
@@ -65,6 +63,8 @@ export class MirrorManifest implements Observed {
   ) {
     this.bySlot = fold ? new Map() : null
     this.disk = new ManifestFile(file)
+    // The paths set or deleted since the last save: what the next one appends.
+    this.files.changed = new Set()
   }
 
   /**
@@ -85,9 +85,10 @@ export class MirrorManifest implements Observed {
       this.changedAt = Math.max(this.changedAt ?? 0, Math.round(entry.mtimeMs))
     }
     // The saved entries are on disk already; those forgotten leave it with the next save.
-    this.unsaved.clear()
-    for (const rel of saved.keys()) if (!this.files.has(rel)) this.unsaved.set(rel, null)
-    if (this.unsaved.size > 0) this.saves.changed()
+    const changed = this.files.changed!
+    changed.clear()
+    for (const rel of saved.keys()) if (!this.files.has(rel)) changed.add(rel)
+    if (changed.size > 0) this.saves.changed()
   }
 
   /** Records a file just placed in the mirror, with the mtime it got there. */
@@ -131,7 +132,6 @@ export class MirrorManifest implements Observed {
       if (slash !== -1) this.foldersPlaced.add(rel.slice(0, slash))
     }
     this.files.set(rel, entry)
-    this.unsaved.set(rel, entry)
     const paths = this.byVersion.get(entry.version)
     if (paths === undefined || paths === rel) this.byVersion.set(entry.version, rel)
     else if (typeof paths === 'string') this.byVersion.set(entry.version, new Set([paths, rel]))
@@ -144,7 +144,6 @@ export class MirrorManifest implements Observed {
     if (!entry) return false
     this.observer?.before(rel)
     this.files.delete(rel)
-    this.unsaved.set(rel, null)
     if (this.bySlot?.get(this.fold!(rel)) === rel) this.bySlot.delete(this.fold!(rel))
     const paths = this.byVersion.get(entry.version)
     if (paths === rel) this.byVersion.delete(entry.version)
@@ -159,14 +158,15 @@ export class MirrorManifest implements Observed {
   /** Saves what is not saved yet (what a failed save held included), and waits for it. */
   async flush(): Promise<void> {
     this.saves.dispose()
-    const saved = this.saving.then(() => (this.unsaved.size > 0 || this.failed ? this.save() : undefined))
+    const saved = this.saving.then(() => (this.files.changed!.size > 0 || this.failed ? this.save() : undefined))
     this.saving = saved.catch(() => {})
     await saved
   }
 
   private async save(): Promise<void> {
-    const changes = this.unsaved
-    this.unsaved = new Map()
+    const changes = new Map<string, MirroredFile | null>()
+    for (const rel of this.files.changed!) changes.set(rel, this.files.get(rel) ?? null)
+    this.files.changed!.clear()
     // A failed save leaves the journal behind it: the next one writes the whole manifest.
     this.failed = true
     await this.disk.save(changes, this.files)

@@ -123,4 +123,3 @@ function fileStandingAbove(remote: ReadonlyMap<string, unknown>, rel: string): s
   }
   return undefined
 }
-
