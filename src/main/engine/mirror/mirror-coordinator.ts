@@ -15,7 +15,7 @@ import { knownPeers } from './known-peers'
 import { Throttle } from '../util/throttle'
 import { MirrorRepair } from './mirror-repair'
 import { MirrorTasks } from './mirror-tasks'
-import { stateOffline, stateOnline, type PeerState } from './peer-state'
+import { figuresOf, listSoFar, stateOffline, stateOnline, type PeerState } from './peer-state'
 import { PeerTable } from './peer-table'
 import { MirrorStats, toComeList, type MirrorSource, type ToCome } from './mirror-stats'
 import { MirrorFiles } from './mirror-files'
@@ -168,7 +168,7 @@ export class MirrorCoordinator {
     this.writes = new LocalWrites({
       report: (message, peer) => this.tasks.report(WRITE_FAILED, message, peer),
       retry: (state, paths) => this.tasks.background(this.retryWrites(state, paths), () => `writing again into the mirror of ${state.ref.key}`),
-      toCome: (state) => state.tally.figures(state.remote ?? state.incoming?.files ?? null, state.remote !== null).needBytes,
+      toCome: (state) => figuresOf(state).needBytes,
     })
     this.actions = new PathActions({
       tasks: this.tasks,
@@ -342,7 +342,7 @@ export class MirrorCoordinator {
     const id = this.atEndpoint.get(peer) ?? this.announced.get(peer)?.id
     const state = id === undefined ? undefined : this.peers.get(id)
     if (!state) return null
-    return { ...toComeList(state.manifest.files, state.remote ?? state.incoming?.files ?? null, state.paths.refused, limit), complete: state.remote !== null && !state.listPending }
+    return { ...toComeList(state.manifest.files, listSoFar(state), state.paths.refused, limit), complete: state.remote !== null && !state.listPending }
   }
 
   /** A peer as MirrorStats reads it; null once it has left (a paused one is still announced). */
@@ -355,7 +355,7 @@ export class MirrorCoordinator {
       id: state.idText,
       name: state.name,
       facts: { online: state.online, folderAway: state.folderAway, subscribed: state.control !== null, listed, synced: state.synced },
-      figures: state.tally.figures(state.remote ?? state.incoming?.files ?? null, state.remote !== null),
+      figures: figuresOf(state),
       lastChange: state.manifest.changedAt,
     }
   }

@@ -7,6 +7,7 @@ import type { MirrorGuard } from './mirror-guard'
 import type { MirrorManifest } from './mirror-manifest'
 import type { MirrorTally } from './mirror-tally'
 import type { ListedFiles } from './listed-files'
+import type { MirrorFigures } from './mirror-stats'
 import type { PathRecords } from './path-records'
 import type { PeerSession } from './peer-session'
 import type { Reachability } from './reachability'
@@ -57,6 +58,16 @@ export interface PeerState {
    * before anything is fetched.
    */
   probeDisk: boolean
+}
+
+/** The peer's list as far as it is known: the whole one, or the part in so far, or none yet. */
+export function listSoFar(state: PeerState): ListedFiles | null {
+  return state.remote ?? state.incoming?.files ?? null
+}
+
+/** The mirror against that list, from the kept counters. */
+export function figuresOf(state: PeerState): MirrorFigures {
+  return state.tally.figures(listSoFar(state), state.remote !== null)
 }
 
 /** The peer is mirrored again, at `endpoint`: a new generation, and its list to come. */
