@@ -1,7 +1,5 @@
-// The shared folder's index on disk, between runs: a whole record now and then, and a journal of
-// the paths changed since (record-journal.ts), so a save after one change in a big folder writes
-// one line, not the whole index. The journal follows one table and one folder: another table (a
-// folder indexed anew) or another folder is written whole.
+// The shared folder's index between runs, as a record and a journal of the paths changed since
+// (record-journal.ts); another table (a folder indexed anew) or another folder is written whole.
 import type { FileTable } from './file-table'
 import type { FolderIdentity } from './folder-identity'
 import { RecordJournal, type JournalRead } from './record-journal'

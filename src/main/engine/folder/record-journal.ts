@@ -1,9 +1,5 @@
-// A table saved as a whole record now and then, and a journal of the changes since, a line per
-// path, appended: a save costs what changed, not the whole table. The record is written again
-// once the journal is as long as the table. The journal's first line names the record it follows
-// (the record names it too), so a kill -9 at any point leaves either the old record with its
-// journal or the new one whose journal is missing or empty. Used by the shared folder's index and
-// by each mirror's manifest.
+// A table saved as a whole record now and then, with a journal of the changes since, a line per
+// path: a save costs what changed. The journal's first line names its record, so a kill leaves one whole pair.
 import { randomUUID } from 'node:crypto'
 import { appendFile, mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'

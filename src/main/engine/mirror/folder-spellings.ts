@@ -1,6 +1,5 @@
-// On a disk that folds names, a folder keeps the spelling it was made with: the peer's `Dir`
-// renamed `DIR` moves each file into the disk's `Dir`. Once no file the mirror holds is spelled
-// with the disk's spelling, the folder takes the one its files give it.
+// On a disk that folds names a folder keeps the spelling it was made with; once no file the
+// mirror holds uses that spelling, the folder takes the one its files give it.
 import { lstatSync, readdirSync, renameSync } from 'node:fs'
 import path from 'node:path'
 import type { NameFold } from '../folder/disk-names'
