@@ -97,8 +97,12 @@ export class FileUpdates {
     // Still growing: its last version stays shared until it holds still.
     const verdict = this.settling.ready(rel, before?.size, stats.size, stats.mtimeMs)
     if (verdict === 'wait') return
-    // Written within the clock's tick (a file cp is making): hashed once, when the tick is over.
-    if (verdict === 'settled' && this.racy.postpone(rel, stats.mtimeMs)) return
+    // Written within the clock's tick (a file cp is making): hashed once, when the tick is over,
+    // unless it grew meanwhile: then it is being written, and waits to hold still like any file.
+    if (verdict === 'settled' && this.racy.postpone(rel, stats.mtimeMs)) {
+      if (!before) this.settling.sawNew(rel, stats.size)
+      return
+    }
     const hashed = await this.hasher.hashOrWhy(rel, stats)
     if (hashed === 'gone') return this.update(rel, null, changes, removed)
     // Looked at again once it can be: its last version stays shared meanwhile.

@@ -87,6 +87,14 @@ export class SettleGate {
     return 'wait'
   }
 
+  /**
+   * A file new to the index, looked at moments after it was written and put off until its clock
+   * tick is over (racy-files.ts): its size now, so the look after knows whether it grew meanwhile.
+   */
+  sawNew(path: string, size: number): void {
+    if (!this.states.has(path)) this.states.set(path, { size, grown: 0, waitingSince: null })
+  }
+
   forget(path: string): void {
     clearTimeout(this.timers.get(path))
     this.timers.delete(path)
