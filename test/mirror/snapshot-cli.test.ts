@@ -94,3 +94,26 @@ describe('a big file new to the index that grows while it is first hashed', () =
     expect(readFileSync(path.join(mirrorOf(receiver.dir, sender.port), 'big.log')).equals(readFileSync(file))).toBe(true)
   })
 })
+
+describe('a new file written from its first byte on (a download, a recording)', () => {
+  it('reaches the peer once, whole, without the flag: its first bytes are not announced, nor fetched in vain', { timeout: 90_000 }, async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('sender-')
+    write(senderDir, 'seed.txt', 'in sync before the download begins\n')
+    const sender = await startClient(serverPort, senderDir)
+    const receiver = await startClient(serverPort, tempDir('receiver-'))
+    await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` }, 60_000)
+    const file = path.join(senderDir, 'download.bin')
+    appender = startAppender(file, 64 * KiB, 5)
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    await appender.stop()
+    const whole = contentVersion(readFileSync(file)).toString('hex')
+    const synced = () => receiver.cli.events.filter((e): e is FileSyncedEvent => e.type === 'file-synced' && e.path === 'download.bin')
+    await receiver.cli.until(() => synced().some((e) => e.version === whole), 60_000, 'download.bin whole')
+    expect(synced().map((e) => e.version)).toEqual([whole])
+    // Its first bytes were announced once, and each fetch of them refused as changed since.
+    expect(receiver.cli.events.filter((e) => e.type === 'transfer-failed' && e.path === 'download.bin')).toEqual([])
+    expect(synced()[0]?.snapshot).toBeUndefined()
+    expect(sender.cli.events.filter((e) => e.type === 'file-snapshot')).toEqual([])
+  })
+})
