@@ -88,13 +88,19 @@ describe('an index watching a file still being written', () => {
     removeTempDirs()
   })
 
-  it('announces it a few times at most, not once per look, and last as it ended', async () => {
+  /** An index of a new folder, open, and the upserts it announces of `rel`. */
+  async function watching(rel: string): Promise<{ root: string; upserts: Upsert[] }> {
     const root = tempDir('settle-')
     const index = new FolderIndex(root, path.join(tempDir('settle-state-'), 'index.json'), () => {})
     open.push(index)
     await index.open()
-    const seen: IndexChange[] = []
-    index.on('changes', (changes) => seen.push(...changes))
+    const upserts: Upsert[] = []
+    index.on('changes', (changes) => upserts.push(...changes.filter((c): c is Upsert => c.op === 'upsert' && c.path === rel)))
+    return { root, upserts }
+  }
+
+  it('announces it a few times at most, not once per look, and last as it ended', async () => {
+    const { root, upserts: versions } = await watching('recording.bin')
     const file = path.join(root, 'recording.bin')
     // Fifty appends over about two seconds: each one a look of the index's own.
     for (let i = 0; i < 50; i++) {
@@ -102,26 +108,17 @@ describe('an index watching a file still being written', () => {
       await sleep(40)
     }
     const whole = contentVersion(readFileSync(file))
-    for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(50)) {
-      const last = seen.filter((c) => c.op === 'upsert' && c.path === 'recording.bin').at(-1)
-      if (last?.op === 'upsert' && last.version.equals(whole)) break
-    }
-    const versions = seen.filter((c) => c.op === 'upsert' && c.path === 'recording.bin')
+    for (const deadline = Date.now() + 15_000; !versions.at(-1)?.version.equals(whole) && Date.now() < deadline; await sleep(50));
     expect(versions.at(-1)).toMatchObject({ size: 50 * 64 * 1024 })
-    expect((versions.at(-1) as Extract<IndexChange, { op: 'upsert' }>).version.equals(whole)).toBe(true)
+    expect(versions.at(-1)!.version.equals(whole)).toBe(true)
     // Met from its first bytes: only the whole (a second only where this process stalled longer
     // than a wait, which a busy machine may do); never one per append, nor its first bytes alone.
     expect(versions.length).toBeLessThanOrEqual(2)
-    expect(versions.every((c) => c.op === 'upsert' && !c.snapshot)).toBe(true)
+    expect(versions.every((c) => !c.snapshot)).toBe(true)
   })
 
   it('announces a file written from its first byte on, every 10 ms for a second, once: whole', async () => {
-    const root = tempDir('settle-')
-    const index = new FolderIndex(root, path.join(tempDir('settle-state-'), 'index.json'), () => {})
-    open.push(index)
-    await index.open()
-    const upserts: Upsert[] = []
-    index.on('changes', (changes) => upserts.push(...changes.filter((c): c is Upsert => c.op === 'upsert' && c.path === 'download.bin')))
+    const { root, upserts } = await watching('download.bin')
     // The appends and the index's looks share this event loop: a stall delays both, in due order.
     const file = path.join(root, 'download.bin')
     for (let i = 0; i < 100; i++) {

@@ -17,6 +17,22 @@ import { mirrorOf } from '../helpers/tree'
 const KiB = 1024
 let appender: Appender | null = null
 
+/** A sender sharing `senderDir` (as `prepare` leaves it) and a receiver that has synced it. */
+async function syncedPair(prepare: (senderDir: string) => void) {
+  const serverPort = await startServer()
+  const senderDir = tempDir('sender-')
+  prepare(senderDir)
+  const sender = await startClient(serverPort, senderDir)
+  const receiver = await startClient(serverPort, tempDir('receiver-'))
+  await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` }, 60_000)
+  return { senderDir, sender, receiver }
+}
+
+/** The receiver's file-synced events for `rel`, so far. */
+function syncedOf(receiver: { cli: { events: unknown[] } }, rel: string): FileSyncedEvent[] {
+  return (receiver.cli.events as FileSyncedEvent[]).filter((e) => e.type === 'file-synced' && e.path === rel)
+}
+
 afterEach(async () => {
   await appender?.stop()
   appender = null
@@ -72,14 +88,9 @@ describe('a file still being written, between real clients', () => {
 
 describe('a big file new to the index that grows while it is first hashed', () => {
   it('waits until it holds still, as any file seen growing: no snapshot, no partial version at the peer', { timeout: 90_000 }, async () => {
-    const serverPort = await startServer()
-    const senderDir = tempDir('sender-')
     // Left out while it grows big, then shared (a download resumed, a copy under way): its first
     // hash, and each after it, overlaps an append. It grows for seconds, not the 30 s of a snapshot.
-    write(senderDir, '.syncignore', 'big.log\n')
-    const sender = await startClient(serverPort, senderDir)
-    const receiver = await startClient(serverPort, tempDir('receiver-'))
-    await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` }, 60_000)
+    const { senderDir, sender, receiver } = await syncedPair((dir) => write(dir, '.syncignore', 'big.log\n'))
     const file = path.join(senderDir, 'big.log')
     appender = startAppender(file, 256 * KiB, 5)
     await receiver.cli.until(() => existsSync(file) && statSync(file).size >= 48 * 1024 * KiB, 30_000, 'big.log at 48 MiB')
@@ -87,7 +98,7 @@ describe('a big file new to the index that grows while it is first hashed', () =
     await new Promise((resolve) => setTimeout(resolve, 2500))
     await appender.stop()
     const whole = contentVersion(readFileSync(file)).toString('hex')
-    const synced = () => receiver.cli.events.filter((e): e is FileSyncedEvent => e.type === 'file-synced' && e.path === 'big.log')
+    const synced = () => syncedOf(receiver, 'big.log')
     await receiver.cli.until(() => synced().some((e) => e.version === whole), 60_000, 'big.log whole')
     expect(sender.cli.events.filter((e) => e.type === 'file-snapshot')).toEqual([])
     expect(synced().map((e) => e.version)).toEqual([whole])
@@ -97,18 +108,13 @@ describe('a big file new to the index that grows while it is first hashed', () =
 
 describe('a new file written from its first byte on (a download, a recording)', () => {
   it('reaches the peer once, whole, without the flag: its first bytes are not announced, nor fetched in vain', { timeout: 90_000 }, async () => {
-    const serverPort = await startServer()
-    const senderDir = tempDir('sender-')
-    write(senderDir, 'seed.txt', 'in sync before the download begins\n')
-    const sender = await startClient(serverPort, senderDir)
-    const receiver = await startClient(serverPort, tempDir('receiver-'))
-    await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` }, 60_000)
+    const { senderDir, sender, receiver } = await syncedPair((dir) => write(dir, 'seed.txt', 'in sync before the download begins\n'))
     const file = path.join(senderDir, 'download.bin')
     appender = startAppender(file, 64 * KiB, 5)
     await new Promise((resolve) => setTimeout(resolve, 2000))
     await appender.stop()
     const whole = contentVersion(readFileSync(file)).toString('hex')
-    const synced = () => receiver.cli.events.filter((e): e is FileSyncedEvent => e.type === 'file-synced' && e.path === 'download.bin')
+    const synced = () => syncedOf(receiver, 'download.bin')
     await receiver.cli.until(() => synced().some((e) => e.version === whole), 60_000, 'download.bin whole')
     expect(synced().map((e) => e.version)).toEqual([whole])
     // Its first bytes were announced once, and each fetch of them refused as changed since.
