@@ -63,11 +63,12 @@ describe('the defaults as one test of names', () => {
 
   it('answers as the package does for other name patterns it translates, the root-anchored among them', () => {
     const patternSets = [
-      ['*.log', '/todo.txt', '?x', 'a?c', '[Ab]c', '\\#x', '\\!y', 'a.b', '/*.tmp', 'x*y*z', '*'],
+      ['*.log', '/todo.txt', '?x', 'a?c', '[Ab]c', '\\#x', '\\!y', 'a.b', '/*.tmp', 'x*y*z', '*~', '*.a$'],
+      ['*'],
       ['/only-root'],
       [],
     ]
-    const names = ['x.log', '.log', 'log', 'todo.txt', 'ax', 'x', 'abc', 'a/c', 'Ac', 'bc', 'cc', '#x', '!y', 'a.b', 'axb', 'q.tmp', 'xyz', 'x-y-z', 'xz', 'only-root', 'y']
+    const names = ['x.log', '.log', 'log', 'todo.txt', 'ax', 'x', 'abc', 'a/c', 'Ac', 'bc', 'cc', '#x', '!y', 'a.b', 'axb', 'q.tmp', 'xyz', 'x-y-z', 'xz', 'only-root', 'y', 'x~', 'x.log~', 'x.a$', 'x.a', '.a$']
     for (const patterns of patternSets) {
       const fast = namePatternsTest(patterns)!
       const said = packageSays(patterns)

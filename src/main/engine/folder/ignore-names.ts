@@ -52,13 +52,18 @@ export function nameGlobSource(glob: string): string | null {
 export function namePatternsTest(patterns: readonly string[]): ((rel: string) => boolean) | null {
   const anywhere: string[] = []
   const atRoot: string[] = []
+  /** Names ending in one of these (`*.swp`): one scan of the name for all of them, not one each. */
+  const endings: string[] = []
   for (const pattern of patterns) {
     if (pattern.startsWith('!') || pattern.startsWith('#')) return null
     const rooted = pattern.startsWith('/')
-    const source = nameGlobSource(rooted ? pattern.slice(1) : pattern)
+    const glob = rooted ? pattern.slice(1) : pattern
+    const source = nameGlobSource(glob)
     if (source === null) return null
-    ;(rooted ? atRoot : anywhere).push(source)
+    if (!rooted && /^\*[^*?[\\]+$/.test(glob)) endings.push(source.slice('[^/]*'.length))
+    else (rooted ? atRoot : anywhere).push(source)
   }
+  if (endings.length) anywhere.push(`[^/]*(?:${endings.join('|')})`)
   // Sticky: each matches a whole name from where it is set to start, or not at all.
   const sticky = (sources: string[]): RegExp | null => (sources.length ? new RegExp(`(?:${sources.join('|')})(?:/|$)`, 'y') : null)
   const [rootName, anyName] = [sticky(atRoot), sticky(anywhere)]
