@@ -24,6 +24,7 @@ export function sameIdentity(then: FileIdentity, now: FileIdentity): boolean {
 }
 
 interface Kept {
+  rel: string
   version: Buffer
   offset: number
   length: number
@@ -37,8 +38,15 @@ interface Kept {
  * alive for a while, would outlive the young generation and cost the collector more than a hash.
  */
 export class RecentBytes {
-  /** By path, oldest first: the order they lie in the ring, from the write head on. */
+  /** By path. */
   private readonly kept = new Map<string, Kept>()
+  /**
+   * Every entry put, oldest first from `first` on: the order they lie in the ring, from the write
+   * head on. Those forgotten since (no longer `kept`'s) are passed over. Not the Map's own order:
+   * each look at its oldest entry would walk over every entry deleted before it.
+   */
+  private order: Kept[] = []
+  private first = 0
   private ring: Buffer | null = null
   private head = 0
   /** Times bytesOf handed bytes out (for tests). */
@@ -65,7 +73,9 @@ export class RecentBytes {
     this.ring ??= Buffer.allocUnsafeSlow(this.size)
     this.ring.set(bytes, start)
     const identity = { dev: stats.dev, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs }
-    this.kept.set(rel, { version, offset: start, length, identity })
+    const entry = { rel, version, offset: start, length, identity }
+    this.kept.set(rel, entry)
+    this.order.push(entry)
     this.head = end
   }
 
@@ -111,9 +121,16 @@ export class RecentBytes {
   }
 
   private dropOldestWhile(drop: (oldest: Kept) => boolean): void {
-    for (const [rel, entry] of this.kept) {
-      if (!drop(entry)) return
-      this.kept.delete(rel)
+    for (; this.first < this.order.length; this.first++) {
+      const oldest = this.order[this.first]!
+      if (this.kept.get(oldest.rel) !== oldest) continue
+      if (!drop(oldest)) break
+      this.kept.delete(oldest.rel)
+    }
+    // The entries passed go, once they are most of the list.
+    if (this.first > 1024 && this.first * 2 > this.order.length) {
+      this.order = this.order.slice(this.first)
+      this.first = 0
     }
   }
 }
