@@ -1,6 +1,6 @@
 // The folder server's answers to GET_FILE (one file, streamed in chunks) and GET_FILES (many
 // small files packed into FILES frames), read through SharedFiles so no byte goes out under a
-// version it is not.
+// version it is not; a small file hashed a moment ago and unchanged since goes from the bytes hashed.
 import { closeSync, read, readSync } from 'node:fs'
 import { VersionHasher } from '../blocks/version-hasher'
 import type { Connection } from '../net/connection'
@@ -27,6 +27,14 @@ export class FileSender {
     }
     // A small file is paid for before it is read; a large one chunk by chunk, below.
     if (file.size <= SMALL_READ_BYTES) await connection.throttle(file.size)
+    const kept = file.size <= BATCH_FILE_BYTES ? this.files.keptBytes(file) : null
+    if (kept) {
+      connection.send({ type: 'FILE_SIZE', path: relPath, version: file.version, size: file.size })
+      // A copy: the ring is written over while the socket may still hold this.
+      if (file.size) connection.sendFileData(Buffer.from(kept))
+      await connection.paced()
+      return
+    }
     const opened = this.files.open(relPath, file)
     if (typeof opened === 'string') return this.files.abort(connection, relPath, opened)
     const fd = opened
@@ -115,6 +123,8 @@ export class FileSender {
     if (!file) return frame.status('not-found')
     if (have && have.equals(file.version)) return frame.status('up-to-date')
     if (file.size > BATCH_FILE_BYTES) return frame.status('too-large')
+    const kept = this.files.keptBytes(file)
+    if (kept) return frame.content(file.version, kept.length).data.set(kept)
     const opened = this.files.open(relPath, file)
     if (typeof opened === 'string') {
       this.files.index.recheck(relPath)

@@ -71,6 +71,16 @@ export class SharedFiles implements BlockSenderHost {
     return this.index.holdsVersion(file.path, file.version, data)
   }
 
+  /**
+   * The bytes of a small file the index hashed a moment ago, while a look at its path finds the
+   * very stats it had then: sent without opening it again. A racy file is read and checked (its
+   * stats cannot vouch for it yet), as is any other.
+   */
+  keptBytes(file: IndexedFile): Buffer | null {
+    if (this.index.missing || this.index.isRacy(file.path)) return null
+    return this.index.keptBytes(file.path, file.version)
+  }
+
   blockList(relPath: string): Promise<BlockList | 'changed' | null> {
     return this.index.blockList(relPath)
   }

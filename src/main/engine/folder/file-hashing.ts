@@ -124,7 +124,7 @@ export class FileHasher {
         this.racy.note(rel, after.mtimeMs, readFrom)
         const file = { path: rel, version, size, mtimeMs: after.mtimeMs, ino: after.ino }
         this.blocks?.(file, blockSize, hashes)
-        if (bytes) this.recent?.put(rel, version, bytes)
+        if (bytes) this.recent?.put(rel, version, bytes, after)
         return file
       }
       if (outcome === 'kept-changing') {

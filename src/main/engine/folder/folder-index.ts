@@ -92,7 +92,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private readonly blockLists: IndexBlockLists
   /** Weighs each batch of reported paths against the disk (dirty-batch.ts). */
   private readonly batch: DirtyBatch
-  /** The bytes of small files just hashed, which the folder server's reads are checked against. */
+  /** The bytes of small files just hashed: sent while their files' stats are as hashed, else checked against. */
   private readonly recent = new RecentBytes()
 
   constructor(
@@ -325,6 +325,22 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.updates.close()
     this.watcher = null
     if (this.saves.dispose()) await this.save()
+  }
+
+  /**
+   * The bytes of `version` hashed at `relPath` a moment ago, if a look at the path now (through no
+   * link, as every look) finds the file's stats as they were then (recent-bytes.ts); else null.
+   */
+  keptBytes(relPath: string, version: Buffer): Buffer | null {
+    return this.recent.bytesOf(relPath, version, () => {
+      const now = this.inside.lstat(relPath)
+      return typeof now === 'string' || !now.isFile() ? null : now
+    })
+  }
+
+  /** Kept bytes handed out by keptBytes since the index was made (for tests). */
+  get keptBytesHandedOut(): number {
+    return this.recent.handedOut
   }
 
   /** Whether `data`, read from `relPath` just now, is `version` (recent-bytes.ts: compared, else hashed). */

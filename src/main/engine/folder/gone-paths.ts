@@ -23,7 +23,9 @@ export interface Looked {
 export async function* pathsGone(files: FileTable<unknown>, { gone, walked, found, unread }: Looked): AsyncGenerator<string> {
   const foundBelow = (folder: string): number => {
     let n = 0
-    for (const rel of found) if ((folder === '' || rel.startsWith(`${folder}/`)) && files.has(rel)) n++
+    // One prefix per folder, not one per file found: a burst's batch finds thousands.
+    const prefix = `${folder}/`
+    for (const rel of found) if ((folder === '' || rel.startsWith(prefix)) && files.has(rel)) n++
     return n
   }
   const stale = [...walked].filter((folder) => files.filesBelow(folder) > foundBelow(folder))

@@ -1,7 +1,8 @@
 // What the shared folder does not share: `.syncignore` at its root, in gitignore syntax (parsed by
 // the `ignore` package), after a built-in list of editor, system and download litter, so a `!`
 // line in the file overrides a default. Paths are relative, '/'-separated; folders are asked
-// about with a trailing slash, so `build/` matches the folder and, through it, all below.
+// about with a trailing slash, so `build/` matches the folder and, through it, all below. Where
+// there is no file, the defaults alone are one test of a path's names (ignore-names.ts).
 import { randomBytes } from 'node:crypto'
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -9,6 +10,7 @@ import path from 'node:path'
 import type { Ignore } from 'ignore'
 import type { EventSink } from '../../../shared/events'
 import { writeFileAtomic } from './atomic-write'
+import { namePatternsTest } from './ignore-names'
 
 export const IGNORE_FILE = '.syncignore'
 
@@ -63,8 +65,16 @@ function loadIgnore(): IgnoreFactory {
   return factory
 }
 
+/** The defaults alone, as one test of a path's names; undefined until first asked for. */
+let defaultsAlone: ((rel: string) => boolean) | null | undefined
+
 export class IgnoreRules {
-  private matcher: Ignore
+  private matcher: Ignore | null = null
+  /**
+   * Where the defaults alone are the rules (no file) and each is a name: asked instead of the
+   * package, with no answer kept. Null: the package answers.
+   */
+  private readonly names: ((rel: string) => boolean) | null
   /**
    * By path (a folder's with a trailing slash). The index asks about every file as it walks, and
    * the folder server again for every file a peer asks for; the rules are the same until they
@@ -72,23 +82,30 @@ export class IgnoreRules {
    */
   private readonly answers = new Map<string, boolean>()
 
-  /** `fileText`: the ignore file's text as read, or null where there is none. */
+  /**
+   * `fileText`: the ignore file's text as read, or null where there is none. `make`: the package,
+   * loaded only where it answers.
+   */
   constructor(
-    private readonly make: IgnoreFactory,
+    private readonly make: () => IgnoreFactory,
     readonly fileText: string | null,
   ) {
-    this.matcher = this.build()
+    if (fileText === null && defaultsAlone === undefined) defaultsAlone = namePatternsTest(DEFAULT_IGNORES)
+    this.names = fileText === null ? (defaultsAlone ?? null) : null
+    if (!this.names) this.matcher = this.build()
   }
 
   /** Whether `rel` (relative, '/'-separated, never '') is not to be shared. */
   ignores(rel: string, isFolder: boolean): boolean {
+    if (this.names) return this.names(rel)
     const key = isFolder ? `${rel}/` : rel
     const known = this.answers.get(key)
     if (known !== undefined) return known
     if (this.answers.size >= ANSWERS_KEPT) {
       this.answers.clear()
-      this.matcher = this.build()
+      this.matcher = null
     }
+    this.matcher ??= this.build()
     const answer = this.matcher.ignores(key)
     this.answers.set(key, answer)
     return answer
@@ -96,14 +113,14 @@ export class IgnoreRules {
 
   private build(): Ignore {
     // Case counts, as for git on Linux; paths are ours, never absolute.
-    const matcher = this.make({ ignoreCase: false, allowRelativePaths: true }).add(DEFAULT_IGNORES)
+    const matcher = this.make()({ ignoreCase: false, allowRelativePaths: true }).add(DEFAULT_IGNORES)
     return this.fileText === null ? matcher : matcher.add(this.fileText)
   }
 }
 
 /** The defaults, and the lines of `fileText` (null: no file) after them. */
 export async function ignoreRules(fileText: string | null): Promise<IgnoreRules> {
-  return new IgnoreRules(loadIgnore(), fileText)
+  return new IgnoreRules(loadIgnore, fileText)
 }
 
 /**

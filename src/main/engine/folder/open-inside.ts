@@ -8,8 +8,22 @@ import path from 'node:path'
 import type { FolderIdentity } from './folder-identity'
 import { GONE_CODES, lstatOrWhy } from './lstat-or-why'
 
-/** Where the kernel says what a descriptor really is (Linux); elsewhere the path is resolved again. */
-const HAS_PROC_FD = existsSync('/proc/self/fd')
+/**
+ * Where the kernel says what a descriptor really is (Linux); elsewhere the path is resolved again.
+ * By this process's id where /proc names it so (a /proc of another pid namespace would not): the
+ * kernel then skips resolving the `self` link on every look.
+ */
+const FD_DIR = fdFolder()
+const HAS_PROC_FD = FD_DIR !== null
+
+function fdFolder(): string | null {
+  if (!existsSync('/proc/self/fd')) return null
+  try {
+    return readlinkSync('/proc/self') === String(process.pid) ? `/proc/${process.pid}/fd` : '/proc/self/fd'
+  } catch {
+    return '/proc/self/fd'
+  }
+}
 /** Non-blocking: a pipe in a file's place cannot hang the thread. */
 const FILE_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW
 const FOLDER_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW
@@ -53,7 +67,7 @@ export class InsideFolder {
   openFile(rel: string): number {
     if (HAS_PROC_FD) {
       const [folder, name] = split(rel)
-      return openSync(`/proc/self/fd/${this.folder(folder)}/${name}`, FILE_FLAGS)
+      return openSync(`${FD_DIR}/${this.folder(folder)}/${name}`, FILE_FLAGS)
     }
     const fd = this.open(rel)
     if (this.proves(fd, rel)) return fd
@@ -97,7 +111,7 @@ export class InsideFolder {
     } catch (error) {
       return GONE_CODES.has((error as NodeJS.ErrnoException).code ?? '') ? 'absent' : 'unreadable'
     }
-    return lstatOrWhy(`/proc/self/fd/${fd}/${name}`)
+    return lstatOrWhy(`${FD_DIR}/${fd}/${name}`)
   }
 
   /**
@@ -140,7 +154,7 @@ export class InsideFolder {
 
   /** What the folder at `rel` holds; throws (ELOOP) when it is reached through a link. */
   readFolder(rel: string): Dirent[] {
-    if (HAS_PROC_FD) return readdirSync(`/proc/self/fd/${this.folder(rel)}`, { withFileTypes: true })
+    if (HAS_PROC_FD) return readdirSync(`${FD_DIR}/${this.folder(rel)}`, { withFileTypes: true })
     if (rel === '') return readdirSync(this.root, { withFileTypes: true })
     return this.proven(rel, (here) => readdirSync(here, { withFileTypes: true }))
   }
@@ -163,7 +177,7 @@ export class InsideFolder {
       }
     } else {
       const [above, name] = split(rel)
-      fd = openSync(`/proc/self/fd/${this.folder(above)}/${name}`, FOLDER_FLAGS)
+      fd = openSync(`${FD_DIR}/${this.folder(above)}/${name}`, FOLDER_FLAGS)
     }
     this.keep(rel, fd)
     return fd
@@ -214,7 +228,7 @@ export class InsideFolder {
   /** The descriptor's real path, or null when it cannot be told. */
   private whereIs(fd: number, rel: string): string | null {
     try {
-      if (HAS_PROC_FD) return readlinkSync(`/proc/self/fd/${fd}`)
+      if (HAS_PROC_FD) return readlinkSync(`${FD_DIR}/${fd}`)
       // No /proc: the path resolved now, and the same file there as the one opened.
       const real = realpathSync.native(path.join(this.root, rel))
       const [opened, there] = [fstatSync(fd), statSync(real)]
