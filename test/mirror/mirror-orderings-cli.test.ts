@@ -9,6 +9,7 @@ import { startClient, startServer, type Client } from '../helpers/mirror-clients
 import { removeTempDirs, tempDir } from '../helpers/temp'
 import { mirrorOf, treeOf } from '../helpers/tree'
 import { writeThroughMmap } from '../helpers/mmap'
+import { runCliOnce } from '../helpers/cli'
 
 const fakes: FakePeer[] = []
 afterEach(async () => {
@@ -88,5 +89,34 @@ describe('a move at the peer that reaches the mirror as a deletion, then a new f
     await receiver.cli.waitFor('file-synced', { path: 'b.txt' }, 15_000)
     await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 2, 15_000, 'synced again')
     expect(treeOf(mirror)).toEqual(mirroredTree([b]))
+  })
+})
+
+describe('a move at the peer that reaches the mirror as a new file, then a deletion', () => {
+  it('leaves no version in the mirror history: the bytes are in the mirror under the new name', { timeout: 60_000 }, async () => {
+    const moved = Array.from({ length: 20 }, (_, i) => ({ path: `old/f${i}.txt`, content: Buffer.from(`file ${i}\n`) }))
+    const lone = { path: 'lone.txt', content: Buffer.from('deleted for good\n') }
+    const files: FakeFile[] = [...moved, lone]
+    const { peer, mirror, receiver } = await fakePeerAndReceiver(files)
+    await receiver.cli.waitFor('peer-synced', { files: files.length }, 30_000)
+
+    // The folder renamed: its files under the new name are announced (and copied locally) first,
+    // and the old names' deletions come in a later batch, with a real deletion last.
+    const renamed = moved.map((f) => ({ path: f.path.replace('old/', 'new/'), content: f.content }))
+    files.splice(0, files.length, ...moved, lone, ...renamed)
+    peer.push(renamed.map((f) => ({ op: 'upsert' as const, ...peer.entryOf(f) })))
+    await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 2, 15_000, 'the new names mirrored')
+    files.splice(0, files.length, ...renamed)
+    peer.push([...moved, lone].map((f) => ({ op: 'delete' as const, path: f.path })))
+    await receiver.cli.waitFor('file-removed', { path: lone.path }, 15_000)
+    expect(treeOf(mirror)).toEqual(mirroredTree(renamed))
+
+    // Only the real deletion is kept; the history is written a moment after its last change.
+    let listed: string[] = []
+    for (const deadline = Date.now() + 10_000; listed.length === 0 && Date.now() < deadline; ) {
+      const result = await runCliOnce(['history', 'list', '--json', '-d', receiver.dir])
+      listed = result.stdout.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { path: string }).path)
+    }
+    expect(listed).toEqual([lone.path])
   })
 })

@@ -15,7 +15,7 @@ import type { FileJob, JobResult, ListEntry, PeerRef } from './jobs'
 import { asPlaced, type MirrorManifest } from './mirror-manifest'
 import { MirrorWriter, pathInMirror, removeEmptyParents, removeFromMirror, TEMP_PREFIX } from './mirror-path'
 import { clearWay, wayIsReal } from './mirror-way'
-import { Recycler } from './recycler'
+import { KEEP_MS, Recycler } from './recycler'
 
 /** One peer's mirror: where it is, and what its manifest says it holds. */
 export interface MirrorPlace {
@@ -106,7 +106,7 @@ export class MirrorFiles {
     // Never through a link planted on the way (it is removed instead: see mirror-way.ts). Linked
     // into the history at once; held 10 s in the recycler too, in case a move follows.
     if (entry && clearWay(where.path, mirror.ref.folder)) {
-      const kept = this.history.enabled ? this.history.link(path.basename(mirror.ref.folder), mirror.ref.key, rel, where.path, entry.version, 'deleted') : null
+      const kept = this.history.enabled && !placedElsewhereJustNow(mirror.manifest, rel, entry.version) ? this.history.link(path.basename(mirror.ref.folder), mirror.ref.key, rel, where.path, entry.version, 'deleted') : null
       // Only bytes still as placed are that version: a file changed where no watch saw it (a write
       // through a memory mapping, the peer away) would come back under a move's new name as that version.
       if (entry.size > 0 && isPlacedFile(where.path, entry)) await this.recycler.keep(where.path, entry.version, kept === null ? undefined : `${path.basename(mirror.ref.folder)}/${kept}`)
@@ -232,6 +232,16 @@ export class MirrorFiles {
     const mtimeMs = lstatSync(abs, { throwIfNoEntry: false })?.mtimeMs ?? 0
     return mtimeMs >= this.startedAt || isYoungPartial(name, mtimeMs, Date.now())
   }
+}
+
+/**
+ * A move whose new name reached the mirror first (copied from the old one) and whose deletion
+ * follows: the bytes stay in the mirror, so the deletion is no loss for the history to keep.
+ */
+function placedElsewhereJustNow(manifest: MirrorManifest, rel: string, version: string): boolean {
+  const since = Date.now() - KEEP_MS
+  for (const other of manifest.pathsWith(version)) if (other !== rel && (manifest.files.get(other)?.mtimeMs ?? 0) >= since) return true
+  return false
 }
 
 /** Whether the file at `file` is as the manifest says it was placed. */
