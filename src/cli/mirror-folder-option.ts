@@ -3,7 +3,6 @@
 import type { Command } from 'commander'
 import path from 'node:path'
 import { defaultMirrorDir } from '../main/engine/client/client-node'
-import { peerKey } from '../main/engine/control/control-protocol'
 import { folderPath } from './options'
 
 export interface MirrorFolderOptions {
@@ -22,13 +21,6 @@ export function mirrorFolder(opts: MirrorFolderOptions): string {
   if (opts.mirror) return path.resolve(opts.mirror)
   if (opts.dir) return defaultMirrorDir(opts.dir)
   usage("name the client with --mirror <dir> (its mirror folder) or -d <dir> (the folder it shares)")
-}
-
-/** A peer as `ip:port` (or its mirror folder's name), or a usage error. */
-export function peerOption(value: string): string {
-  const key = peerKey(value)
-  if (key === null) usage(`${JSON.stringify(value)} is not a peer: give its address as IP:PORT, as the events name it`)
-  return key
 }
 
 export function usage(message: string): never {

@@ -98,6 +98,13 @@ describe('mirror history', () => {
     result = await restore('notes/overwritten.txt', '--peer', peer)
     expect(result.code).toBe(0)
     expect(readFileSync(path.join(out, 'overwritten.txt')).equals(first)).toBe(true)
+    // --peer names the device as ctl does, by mirror folder or device ID as well as by address.
+    for (const who of [peerFolderName(sender.port), sender.id.slice(0, 7)]) {
+      expect((await historyList('-d', receiver.dir, '--peer', who)).map((e) => e.path).sort()).toEqual(['docs/deleted.bin', 'notes/overwritten.txt'])
+    }
+    const unknown = await runCliOnce(['history', 'list', '-d', receiver.dir, '--peer', 'nobody'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(new RegExp(`^error: no peer matches "nobody" .*mirror ${peerFolderName(sender.port)}, at ${peer}\\)\n$`))
 
     // Never over an existing file unless --force.
     writeFileSync(path.join(out, 'overwritten.txt'), 'mine\n')
