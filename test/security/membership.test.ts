@@ -163,6 +163,8 @@ describe('approval and removal from the command line while the server runs', () 
     // The removed device stops (exit 1) rather than retrying.
     expect((await asker.proc.exited).code).toBe(1)
     expect(asker.proc.count('server-lost')).toBe(0)
+    // The operator's own act is said as member-removed and peer-left, not as an error on the server.
+    expect(server.proc.events.filter((e) => e.type === 'error')).toEqual([])
 
     // Its reconnects are refused: the CLI again (saved membership) and the device by hand.
     const back = await startClient({ serverPort: server.port, config: asker.config, dir: asker.dir, name: 'asker' })
@@ -193,6 +195,7 @@ describe('approval and removal from the command line while the server runs', () 
     expect(error.message).toMatch(/refused/)
     expect((await asker.proc.exited).code).toBe(1)
     expect(asker.proc.find('registered')).toBeUndefined()
+    expect(server.proc.events.filter((e) => e.type === 'error')).toEqual([])
     expect(existsSync(path.join(asker.config, 'server.json'))).toBe(false)
     expect((await Membership.open(server.config)).list().map((m) => m.state)).toEqual(['refused'])
   })
