@@ -182,6 +182,11 @@ describe('approval and removal from the command line while the server runs', () 
     expect(refusedFolder.messages.map((m) => m.type)).toEqual(['ERROR'])
     // Announced once, when it was accepted; never again.
     expect(peer.proc.events.filter((e) => e.type === 'peer-joined' && e.id === asker.id)).toHaveLength(1)
+
+    // A new invite brings it back, though its config folder still holds the membership it lost.
+    const invited = await startClient({ serverPort: server.port, config: asker.config, dir: asker.dir, name: 'asker', extra: ['--join', invite(server)] })
+    await invited.proc.waitFor('registered', {}, 15_000)
+    await server.proc.waitFor('member-added', { id: asker.id })
   })
 
   it('members refuse ends a waiting device with exit 1; it saves nothing', async () => {
