@@ -291,7 +291,7 @@ export class PeerFeed {
   private acceptable(state: PeerState, rel: string): boolean {
     const problem = relativePathProblem(rel)
     if (!problem) return true
-    this.options.tasks.report('bad-path', `${state.ref.key} offered ${JSON.stringify(rel.slice(0, 200))}: ${problem}; ignored`)
+    this.options.tasks.report('bad-path', `${namedPeer(state)} offered ${JSON.stringify(rel.slice(0, 200))}: ${problem}; ignored`)
     return false
   }
 }
