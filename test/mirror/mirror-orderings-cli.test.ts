@@ -120,3 +120,30 @@ describe('a move at the peer that reaches the mirror as a new file, then a delet
     expect(listed).toEqual([lone.path])
   })
 })
+
+describe('two files or folders swapping names at the peer', () => {
+  it('leave no version in the mirror history: each content is in the mirror under the other name', { timeout: 60_000 }, async () => {
+    const a = Array.from({ length: 10 }, (_, i) => ({ path: `A/f${i}.txt`, content: Buffer.from(`in A ${i}\n`) }))
+    const b = Array.from({ length: 10 }, (_, i) => ({ path: `B/f${i}.txt`, content: Buffer.from(`in B ${i}\n`) }))
+    const lone = { path: 'lone.txt', content: Buffer.from('edited for good\n') }
+    const files: FakeFile[] = [...a, ...b, lone]
+    const { peer, mirror, receiver } = await fakePeerAndReceiver(files)
+    await receiver.cli.waitFor('peer-synced', { files: files.length }, 30_000)
+
+    // A and B swapped (each path now holds what the other held), then a real edit last.
+    const swapped = [...a.map((f, i) => ({ path: f.path, content: b[i]!.content })), ...b.map((f, i) => ({ path: f.path, content: a[i]!.content }))]
+    const edited = { path: lone.path, content: Buffer.from('the new version\n') }
+    files.splice(0, files.length, ...swapped, edited)
+    peer.push([...swapped, edited].map((f) => ({ op: 'upsert' as const, ...peer.entryOf(f) })))
+    await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 2, 15_000, 'the swap mirrored')
+    expect(treeOf(mirror)).toEqual(mirroredTree(files))
+
+    // Only the real edit's old version is kept.
+    let listed: string[] = []
+    for (const deadline = Date.now() + 10_000; !listed.includes(lone.path) && Date.now() < deadline; ) {
+      const result = await runCliOnce(['history', 'list', '--json', '-d', receiver.dir])
+      listed = result.stdout.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { path: string }).path)
+    }
+    expect(listed).toEqual([lone.path])
+  })
+})

@@ -75,18 +75,27 @@ export class MirrorFiles {
     if (!('problem' in where)) await removeEmptyParents(where.path, mirror.ref.folder)
   }
 
-  /** A file job that was to keep the version it replaces: kept in the history if it was replaced. */
-  settleKept(job: FileJob, result: JobResult): void {
+  /**
+   * A file job that was to keep the version it replaces: kept in the history if it was replaced,
+   * unless `manifest` (the mirror's) placed that version at another path just now (a swap of names).
+   */
+  settleKept(job: FileJob, result: JobResult, manifest?: MirrorManifest): void {
     const replaced = result.kind === 'file' && result.ok && result.outcome !== 'up-to-date'
-    if (replaced && job.have) this.history.adopt(path.basename(job.peer.folder), job.peer.key, job.path, job.keepAs!, job.have, 'overwritten')
-    else this.history.discard(job.keepAs!)
+    if (replaced && job.have && !(manifest && placedElsewhereJustNow(manifest, job.path, job.have))) {
+      this.history.adopt(path.basename(job.peer.folder), job.peer.key, job.path, job.keepAs!, job.have, 'overwritten')
+    } else this.history.discard(job.keepAs!)
+  }
+
+  /** A version just placed in the mirror: what the history kept of it moments ago (a move's old name, gone first) was no loss. */
+  placed(mirror: MirrorPlace, version: string): void {
+    if (this.history.enabled) this.history.dropRecent(path.basename(mirror.ref.folder), version, Date.now() - KEEP_MS)
   }
 
   /** Moves `source` onto `target` (`rel` in the mirror), keeping the version it replaces. */
   private placeKeeping(mirror: MirrorPlace, rel: string, source: string, target: string): void {
     const old = mirror.manifest.files.get(rel)
     const folderName = path.basename(mirror.ref.folder)
-    const keepAs = old ? this.history.reserve(folderName) : null
+    const keepAs = old && !placedElsewhereJustNow(mirror.manifest, rel, old.version) ? this.history.reserve(folderName) : null
     try {
       this.writer.place(source, target, mirror.ref.folder, keepAs)
     } catch (error) {
