@@ -59,6 +59,19 @@ describe('invites', () => {
     expect((await first.proc.exited).code).toBe(0)
     const again = await startClient({ serverPort: server.port, config: first.config, dir: first.dir, name: 'first' })
     await again.proc.waitFor('registered')
+    again.proc.kill('SIGINT')
+    await again.proc.exited
+    // Nor does its own invite, given again while still valid (the app keeps it in its settings).
+    const withIt = await startClient({ serverPort: server.port, config: first.config, dir: first.dir, name: 'first', extra: ['--join', code] })
+    await withIt.proc.waitFor('registered')
+
+    // Removed, it is told so when it comes back with that invite, not that the invite was used.
+    expect((await runCliOnce(['members', 'remove', first.id, '--config', server.config])).code).toBe(0)
+    expect((await withIt.proc.exited).code).toBe(1)
+    const back = await startClient({ serverPort: server.port, config: first.config, dir: first.dir, name: 'first', extra: ['--join', code] })
+    expect(await back.proc.waitFor('removed')).toBeTruthy()
+    expect((await back.proc.exited).code).toBe(1)
+    expect(back.proc.find('error', { code: 'invite-used' })).toBeUndefined()
   })
 
   it('an expired invite, an unknown one and a one-character typo are refused with one line and exit 2; nothing is saved', async () => {

@@ -192,6 +192,9 @@ export class RegistryServer {
         const result = await membership.redeemInvite(token, peer.id, peer.name)
         if (connection.isClosed) return
         if (result === 'ok') return this.admit(peer)
+        // Its own invite, given again after the operator removed or refused it: that is the news.
+        if (result === 'used' && record?.state === 'removed') return connection.fail(removedError())
+        if (result === 'used' && record?.state === 'refused') return connection.fail(refusedError())
         const why = { used: 'this invite was used already', expired: 'this invite has expired', unknown: 'this server made no such invite' }[result]
         return connection.fail(new ProtocolError(`invite-${result}`, `${why}; ask the server's operator for a new one`))
       }
