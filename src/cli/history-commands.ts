@@ -16,7 +16,7 @@ function when(at: number): string {
 /** `--at`: a time Date.parse reads; given to the second (no fraction), the whole second counts. */
 function parseAt(value: string): number {
   const ms = Date.parse(value)
-  if (Number.isNaN(ms)) fail(`--at ${JSON.stringify(value)} is not a time; give one as history list prints it, e.g. "2026-12-02 14:03:11"`)
+  if (Number.isNaN(ms)) usage(`--at ${JSON.stringify(value)} is not a time; give one as history list prints it, e.g. "2026-12-02 14:03:11"`)
   return /\.\d+/.test(value) ? ms : ms + 999
 }
 
