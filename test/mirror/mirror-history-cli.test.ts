@@ -131,6 +131,14 @@ describe('mirror history', () => {
     expect(result.stderr).toMatch(/no version of notes\/overwritten.txt was kept at or before 2020-01-01 00:00:00/)
   })
 
+  it('a mirror folder that is not there is said in one line (exit 2), not listed as an empty history', async () => {
+    const missing = path.join(tempDir('hist-none-'), 'shared')
+    const result = await runCliOnce(['history', 'list', '-d', missing])
+    expect(result).toMatchObject({ code: 2, stdout: '' })
+    expect(result.stderr).toMatch(new RegExp(`^error: no mirror folder at ${missing}-mirrors .*--mirror\\)\n$`))
+    expect((await runCliOnce(['history', 'restore', 'a.txt', '--to', tempDir('hist-to-'), '--mirror', `${missing}-mirrors`])).code).toBe(2)
+  })
+
   it('--keep-days 0 keeps nothing', async () => {
     const { senderDir, receiver } = await pair({ 'a.txt': 'a\n', 'b.txt': 'b\n' }, '--keep-days', '0')
     rmSync(path.join(senderDir, 'a.txt'))
