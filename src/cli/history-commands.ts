@@ -1,10 +1,10 @@
 // `dropbox-sync history list|restore`: what a client's mirror history keeps (what peers deleted
 // or overwrote), read straight from its files; the client need not be running.
 import type { Command } from 'commander'
-import { keptVersions } from '../main/engine/mirror/history-reader'
+import { historyPeer, keptVersions } from '../main/engine/mirror/history-reader'
 import { restoreFolder, RestoreError, restoreVersion } from '../main/engine/mirror/history-restore'
 import { existingDirectory } from './options'
-import { fail, mirrorFolder, peerOption, withMirrorFolder, type MirrorFolderOptions } from './mirror-folder-option'
+import { fail, mirrorFolder, usage, withMirrorFolder, type MirrorFolderOptions } from './mirror-folder-option'
 
 /** Local time to the second, as `--at` takes it back. */
 function when(at: number): string {
@@ -16,8 +16,16 @@ function when(at: number): string {
 /** `--at`: a time Date.parse reads; given to the second (no fraction), the whole second counts. */
 function parseAt(value: string): number {
   const ms = Date.parse(value)
-  if (Number.isNaN(ms)) fail(`--at ${JSON.stringify(value)} is not a time; give one as history list prints it, e.g. "2026-12-02 14:03:11"`)
+  if (Number.isNaN(ms)) usage(`--at ${JSON.stringify(value)} is not a time; give one as history list prints it, e.g. "2026-12-02 14:03:11"`)
   return /\.\d+/.test(value) ? ms : ms + 999
+}
+
+/** `--peer`: whose versions (a mirror folder, or an address), or a usage error (one line, exit 2) saying which peers there are. */
+function peerFilter(mirror: string, peer: string | undefined): { folder?: string; peer?: string } {
+  if (peer === undefined) return {}
+  const found = historyPeer(mirror, peer)
+  if ('error' in found) usage(found.error)
+  return 'folder' in found ? { folder: found.folder } : { peer: found.address }
 }
 
 export function registerHistoryCommands(program: Command): void {
@@ -26,11 +34,11 @@ export function registerHistoryCommands(program: Command): void {
     .description("what peers deleted or overwrote in this client's mirrors, kept for --keep-days: list it, restore a version")
 
   withMirrorFolder(history.command('list').description('list the kept versions: when, size, peer, why, path (oldest first)'))
-    .option('--peer <ip:port>', 'only this peer\'s', peerOption)
+    .option('--peer <peer>', "only this peer's: its device name, device ID, mirror folder or IP:PORT")
     .option('--json', 'one JSON object per version, one per line')
     .action((opts: MirrorFolderOptions & { peer?: string; json?: boolean }) => {
       const mirror = mirrorFolder(opts)
-      const versions = keptVersions(mirror, { peer: opts.peer })
+      const versions = keptVersions(mirror, peerFilter(mirror, opts.peer))
       if (opts.json) {
         for (const v of versions) {
           process.stdout.write(`${JSON.stringify({ path: v.path, peer: v.peer, at: new Date(v.at).toISOString(), size: v.size, ...(v.version ? { version: v.version } : { sha256: v.sha256 }), reason: v.reason })}\n`)
@@ -51,7 +59,7 @@ export function registerHistoryCommands(program: Command): void {
       .argument('<path>', 'the file as history list shows it'),
   )
     .requiredOption('--to <dir>', 'the folder to restore into (it must exist, outside the mirror folder)', existingDirectory)
-    .option('--peer <ip:port>', "the peer whose file it was (needed when several peers' histories hold the path)", peerOption)
+    .option('--peer <peer>', "the peer whose file it was, as list's --peer takes it (needed when several peers' histories hold the path)")
     .option('--at <time>', 'the newest version kept at or before this time (default: the newest)')
     .option('--force', 'replace a file of that name in the folder')
     .action(async (rel: string, opts: MirrorFolderOptions & { to: string; peer?: string; at?: string; force?: boolean }) => {
@@ -62,9 +70,9 @@ export function registerHistoryCommands(program: Command): void {
       } catch (error) {
         fail((error as Error).message)
       }
-      const candidates = keptVersions(mirror, { peer: opts.peer }).filter((v) => v.path === rel)
+      const candidates = keptVersions(mirror, peerFilter(mirror, opts.peer)).filter((v) => v.path === rel)
       if (candidates.length === 0) fail(`no version of ${rel} is kept in the history of ${mirror}${opts.peer ? ` for ${opts.peer}` : ''}; see dropbox-sync history list`)
-      const peers = [...new Set(candidates.map((v) => v.peer))]
+      const peers = [...new Set(candidates.map((v) => v.folder))]
       if (peers.length > 1) fail(`${rel} is kept for several peers (${peers.join(', ')}); name one with --peer`)
       const limit = opts.at === undefined ? Infinity : parseAt(opts.at)
       const version = candidates.filter((v) => v.at <= limit).at(-1)

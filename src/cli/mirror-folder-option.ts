@@ -1,9 +1,9 @@
 // `--mirror DIR` or `-d DIR` (the shared folder, whose mirrors are beside it): which client's
 // mirror folder `history` is about.
 import type { Command } from 'commander'
+import { statSync } from 'node:fs'
 import path from 'node:path'
 import { defaultMirrorDir } from '../main/engine/client/client-node'
-import { peerKey } from '../main/engine/control/control-protocol'
 import { folderPath } from './options'
 
 export interface MirrorFolderOptions {
@@ -17,18 +17,14 @@ export function withMirrorFolder(command: Command): Command {
     .option('-d, --dir <dir>', 'the folder the client shares: its mirrors are beside it (DIR-mirrors) unless --mirror says otherwise', folderPath)
 }
 
-/** The mirror folder named, or a usage error (one line, exit 2). */
+/** The mirror folder named, or a usage error (one line, exit 2): a mistyped folder is said, not read as an empty history. */
 export function mirrorFolder(opts: MirrorFolderOptions): string {
-  if (opts.mirror) return path.resolve(opts.mirror)
-  if (opts.dir) return defaultMirrorDir(opts.dir)
-  usage("name the client with --mirror <dir> (its mirror folder) or -d <dir> (the folder it shares)")
-}
-
-/** A peer as `ip:port` (or its mirror folder's name), or a usage error. */
-export function peerOption(value: string): string {
-  const key = peerKey(value)
-  if (key === null) usage(`${JSON.stringify(value)} is not a peer: give its address as IP:PORT, as the events name it`)
-  return key
+  if (!opts.mirror && !opts.dir) usage("name the client with --mirror <dir> (its mirror folder) or -d <dir> (the folder it shares)")
+  const mirror = opts.mirror ? path.resolve(opts.mirror) : defaultMirrorDir(opts.dir!)
+  if (!statSync(mirror, { throwIfNoEntry: false })?.isDirectory()) {
+    usage(`no mirror folder at ${mirror}${opts.mirror ? '' : ` (the mirrors of ${path.resolve(opts.dir!)} are beside it unless its client was given --mirror: name that folder with --mirror)`}`)
+  }
+  return mirror
 }
 
 export function usage(message: string): never {

@@ -70,11 +70,11 @@ describe('folder walk', () => {
     expect((await walk(root, [], 'd')).files).toEqual(['d/b.txt', 'd/e/c.txt'])
   })
 
-  it.runIf(process.getuid?.() !== 0)('a folder that cannot be read is unread: it proves nothing gone', async () => {
+  it.runIf(process.getuid?.() !== 0)('a folder that cannot be read is unread, and said: it proves nothing gone', async () => {
     const root = make(['a.txt', 'locked/b.txt'])
     chmodSync(path.join(root, 'locked'), 0o000)
     try {
-      expect(await walk(root)).toMatchObject({ files: ['a.txt'], unread: ['locked'] })
+      expect(await walk(root)).toMatchObject({ files: ['a.txt'], unread: ['locked'], unshareable: ['locked'] })
     } finally {
       chmodSync(path.join(root, 'locked'), 0o755)
     }

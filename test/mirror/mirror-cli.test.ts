@@ -359,7 +359,10 @@ describe('a peer whose shared folder goes away', () => {
     await new Promise((r) => setTimeout(r, 500))
     expect(peer.requests.length).toBe(asked)
 
-    expect(receiver.cli.find('error', { code: 'peer-folder-missing' })?.peer).toBe(`127.0.0.1:${peerPort}`)
+    const missing = receiver.cli.find('error', { code: 'peer-folder-missing' })
+    expect(missing?.peer).toBe(`127.0.0.1:${peerPort}`)
+    // Named as the other lines about a peer name it.
+    expect(missing?.message).toMatch(new RegExp(`^the shared folder of \\S+ \\(127\\.0\\.0\\.1:${peerPort}\\) is gone for now`))
     peer.away = false
     peer.folderState(true)
     await receiver.cli.waitFor('peer-folder-restored', { peer: `127.0.0.1:${peerPort}` }, 10_000)

@@ -98,6 +98,13 @@ describe('mirror history', () => {
     result = await restore('notes/overwritten.txt', '--peer', peer)
     expect(result.code).toBe(0)
     expect(readFileSync(path.join(out, 'overwritten.txt')).equals(first)).toBe(true)
+    // --peer names the device as ctl does, by mirror folder or device ID as well as by address.
+    for (const who of [peerFolderName(sender.port), sender.id.slice(0, 7)]) {
+      expect((await historyList('-d', receiver.dir, '--peer', who)).map((e) => e.path).sort()).toEqual(['docs/deleted.bin', 'notes/overwritten.txt'])
+    }
+    const unknown = await runCliOnce(['history', 'list', '-d', receiver.dir, '--peer', 'nobody'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(new RegExp(`^error: no peer matches "nobody" .*mirror ${peerFolderName(sender.port)}, at ${peer}\\)\n$`))
 
     // Never over an existing file unless --force.
     writeFileSync(path.join(out, 'overwritten.txt'), 'mine\n')
@@ -115,6 +122,21 @@ describe('mirror history', () => {
     expect(existsSync(path.join(mirror, 'deleted.bin'))).toBe(false)
     // Nothing of the kind.
     expect((await restore('no/such.txt')).code).toBe(1)
+    // --at: a value that is no time is a bad value (exit 2); a time before every version, nothing to restore (exit 1).
+    result = await restore('notes/overwritten.txt', '--at', 'yesterday')
+    expect(result).toMatchObject({ code: 2, stdout: '' })
+    expect(result.stderr).toMatch(/^error: --at "yesterday" is not a time; .*\n$/)
+    result = await restore('notes/overwritten.txt', '--at', '2020-01-01 00:00:00', '--force')
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/no version of notes\/overwritten.txt was kept at or before 2020-01-01 00:00:00/)
+  })
+
+  it('a mirror folder that is not there is said in one line (exit 2), not listed as an empty history', async () => {
+    const missing = path.join(tempDir('hist-none-'), 'shared')
+    const result = await runCliOnce(['history', 'list', '-d', missing])
+    expect(result).toMatchObject({ code: 2, stdout: '' })
+    expect(result.stderr).toMatch(new RegExp(`^error: no mirror folder at ${missing}-mirrors .*--mirror\\)\n$`))
+    expect((await runCliOnce(['history', 'restore', 'a.txt', '--to', tempDir('hist-to-'), '--mirror', `${missing}-mirrors`])).code).toBe(2)
   })
 
   it('--keep-days 0 keeps nothing', async () => {

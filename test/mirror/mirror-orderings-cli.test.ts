@@ -5,10 +5,13 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { killAll } from '../helpers/cli'
 import { FakePeer, mirroredTree, type FakeFile } from '../helpers/fake-peer'
+import type { IndexChange } from '../../src/main/engine/protocol/messages'
+import { KEEP_MS } from '../../src/main/engine/mirror/recycler'
 import { startClient, startServer, type Client } from '../helpers/mirror-clients'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 import { mirrorOf, treeOf } from '../helpers/tree'
 import { writeThroughMmap } from '../helpers/mmap'
+import { runCliOnce } from '../helpers/cli'
 
 const fakes: FakePeer[] = []
 afterEach(async () => {
@@ -88,5 +91,99 @@ describe('a move at the peer that reaches the mirror as a deletion, then a new f
     await receiver.cli.waitFor('file-synced', { path: 'b.txt' }, 15_000)
     await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 2, 15_000, 'synced again')
     expect(treeOf(mirror)).toEqual(mirroredTree([b]))
+  })
+})
+
+describe('a move at the peer that reaches the mirror as a new file, then a deletion', () => {
+  it('leaves no version in the mirror history: the bytes are in the mirror under the new name', { timeout: 60_000 }, async () => {
+    const moved = Array.from({ length: 20 }, (_, i) => ({ path: `old/f${i}.txt`, content: Buffer.from(`file ${i}\n`) }))
+    const lone = { path: 'lone.txt', content: Buffer.from('deleted for good\n') }
+    const files: FakeFile[] = [...moved, lone]
+    const { peer, mirror, receiver } = await fakePeerAndReceiver(files)
+    await receiver.cli.waitFor('peer-synced', { files: files.length }, 30_000)
+
+    // The folder renamed: its files under the new name are announced (and copied locally) first,
+    // and the old names' deletions come in a later batch, with a real deletion last.
+    const renamed = moved.map((f) => ({ path: f.path.replace('old/', 'new/'), content: f.content }))
+    files.splice(0, files.length, ...moved, lone, ...renamed)
+    peer.push(renamed.map((f) => ({ op: 'upsert' as const, ...peer.entryOf(f) })))
+    await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 2, 15_000, 'the new names mirrored')
+    files.splice(0, files.length, ...renamed)
+    peer.push([...moved, lone].map((f) => ({ op: 'delete' as const, path: f.path })))
+    await receiver.cli.waitFor('file-removed', { path: lone.path }, 15_000)
+    expect(treeOf(mirror)).toEqual(mirroredTree(renamed))
+
+    // Only the real deletion is kept; the history is written a moment after its last change.
+    let listed: string[] = []
+    for (const deadline = Date.now() + 10_000; listed.length === 0 && Date.now() < deadline; ) {
+      const result = await runCliOnce(['history', 'list', '--json', '-d', receiver.dir])
+      listed = result.stdout.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { path: string }).path)
+    }
+    expect(listed).toEqual([lone.path])
+  })
+})
+
+describe('two files or folders swapping names at the peer', () => {
+  it('leave no version in the mirror history: each content is in the mirror under the other name', { timeout: 60_000 }, async () => {
+    const a = Array.from({ length: 10 }, (_, i) => ({ path: `A/f${i}.txt`, content: Buffer.from(`in A ${i}\n`) }))
+    const b = Array.from({ length: 10 }, (_, i) => ({ path: `B/f${i}.txt`, content: Buffer.from(`in B ${i}\n`) }))
+    const lone = { path: 'lone.txt', content: Buffer.from('edited for good\n') }
+    const files: FakeFile[] = [...a, ...b, lone]
+    const { peer, mirror, receiver } = await fakePeerAndReceiver(files)
+    await receiver.cli.waitFor('peer-synced', { files: files.length }, 30_000)
+
+    // A and B swapped (each path now holds what the other held), then a real edit last.
+    const swapped = [...a.map((f, i) => ({ path: f.path, content: b[i]!.content })), ...b.map((f, i) => ({ path: f.path, content: a[i]!.content }))]
+    const edited = { path: lone.path, content: Buffer.from('the new version\n') }
+    files.splice(0, files.length, ...swapped, edited)
+    peer.push([...swapped, edited].map((f) => ({ op: 'upsert' as const, ...peer.entryOf(f) })))
+    await receiver.cli.until(() => receiver.cli.count('peer-synced') >= 2, 15_000, 'the swap mirrored')
+    expect(treeOf(mirror)).toEqual(mirroredTree(files))
+
+    // Only the real edit's old version is kept.
+    let listed: string[] = []
+    for (const deadline = Date.now() + 10_000; !listed.includes(lone.path) && Date.now() < deadline; ) {
+      const result = await runCliOnce(['history', 'list', '--json', '-d', receiver.dir])
+      listed = result.stdout.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { path: string }).path)
+    }
+    expect(listed).toEqual([lone.path])
+  })
+})
+
+describe('a folder moved twice in a row at the peer', () => {
+  it('leaves no version in the mirror history, though the second move takes its files back from the recycler', { timeout: 60_000 }, async () => {
+    const at = (folder: string): FakeFile[] => Array.from({ length: 10 }, (_, i) => ({ path: `${folder}/f${i}.txt`, content: Buffer.from(`file ${i}\n`) }))
+    const lone = { path: 'lone.txt', content: Buffer.from('deleted for good\n') }
+    const files: FakeFile[] = [...at('a'), lone]
+    const { peer, mirror, receiver } = await fakePeerAndReceiver(files)
+    await receiver.cli.waitFor('peer-synced', { files: files.length }, 30_000)
+    // Placed longer ago than the recycler's window: their mtimes no longer say "just placed".
+    await new Promise((resolve) => setTimeout(resolve, KEEP_MS + 1000))
+    const upserts = (list: FakeFile[]): IndexChange[] => list.map((f) => ({ op: 'upsert' as const, ...peer.entryOf(f) }))
+    const deletes = (list: FakeFile[]): IndexChange[] => list.map((f) => ({ op: 'delete' as const, path: f.path }))
+
+    // a → b, new names first: b's files are copied, a's deleted files wait in the recycler.
+    files.splice(0, files.length, ...at('a'), ...at('b'), lone)
+    peer.push(upserts(at('b')))
+    const placedIn = (folder: string): number => receiver.cli.events.filter((e) => e.type === 'file-synced' && e.path.startsWith(`${folder}/`)).length
+    await receiver.cli.until(() => placedIn('b') >= 10, 15_000, 'b mirrored')
+    files.splice(0, files.length, ...at('b'), lone)
+    peer.push(deletes(at('a')))
+    await receiver.cli.waitFor('file-removed', { path: 'a/f9.txt' }, 15_000)
+    // b → c the same way: c's files come out of the recycler (as a's, placed long ago), then b's go.
+    files.splice(0, files.length, ...at('b'), ...at('c'), lone)
+    peer.push(upserts(at('c')))
+    await receiver.cli.until(() => placedIn('c') >= 10, 15_000, 'c mirrored')
+    files.splice(0, files.length, ...at('c'))
+    peer.push([...deletes(at('b')), ...deletes([lone])])
+    await receiver.cli.waitFor('file-removed', { path: lone.path }, 15_000)
+    expect(treeOf(mirror)).toEqual(mirroredTree(at('c')))
+
+    let listed: string[] = []
+    for (const deadline = Date.now() + 10_000; !listed.includes(lone.path) && Date.now() < deadline; ) {
+      const result = await runCliOnce(['history', 'list', '--json', '-d', receiver.dir])
+      listed = result.stdout.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { path: string }).path)
+    }
+    expect(listed).toEqual([lone.path])
   })
 })

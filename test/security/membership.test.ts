@@ -59,6 +59,19 @@ describe('invites', () => {
     expect((await first.proc.exited).code).toBe(0)
     const again = await startClient({ serverPort: server.port, config: first.config, dir: first.dir, name: 'first' })
     await again.proc.waitFor('registered')
+    again.proc.kill('SIGINT')
+    await again.proc.exited
+    // Nor does its own invite, given again while still valid (the app keeps it in its settings).
+    const withIt = await startClient({ serverPort: server.port, config: first.config, dir: first.dir, name: 'first', extra: ['--join', code] })
+    await withIt.proc.waitFor('registered')
+
+    // Removed, it is told so when it comes back with that invite, not that the invite was used.
+    expect((await runCliOnce(['members', 'remove', first.id, '--config', server.config])).code).toBe(0)
+    expect((await withIt.proc.exited).code).toBe(1)
+    const back = await startClient({ serverPort: server.port, config: first.config, dir: first.dir, name: 'first', extra: ['--join', code] })
+    expect(await back.proc.waitFor('removed')).toBeTruthy()
+    expect((await back.proc.exited).code).toBe(1)
+    expect(back.proc.find('error', { code: 'invite-used' })).toBeUndefined()
   })
 
   it('an expired invite, an unknown one and a one-character typo are refused with one line and exit 2; nothing is saved', async () => {
@@ -163,6 +176,8 @@ describe('approval and removal from the command line while the server runs', () 
     // The removed device stops (exit 1) rather than retrying.
     expect((await asker.proc.exited).code).toBe(1)
     expect(asker.proc.count('server-lost')).toBe(0)
+    // The operator's own act is said as member-removed and peer-left, not as an error on the server.
+    expect(server.proc.events.filter((e) => e.type === 'error')).toEqual([])
 
     // Its reconnects are refused: the CLI again (saved membership) and the device by hand.
     const back = await startClient({ serverPort: server.port, config: asker.config, dir: asker.dir, name: 'asker' })
@@ -180,6 +195,11 @@ describe('approval and removal from the command line while the server runs', () 
     expect(refusedFolder.messages.map((m) => m.type)).toEqual(['ERROR'])
     // Announced once, when it was accepted; never again.
     expect(peer.proc.events.filter((e) => e.type === 'peer-joined' && e.id === asker.id)).toHaveLength(1)
+
+    // A new invite brings it back, though its config folder still holds the membership it lost.
+    const invited = await startClient({ serverPort: server.port, config: asker.config, dir: asker.dir, name: 'asker', extra: ['--join', invite(server)] })
+    await invited.proc.waitFor('registered', {}, 15_000)
+    await server.proc.waitFor('member-added', { id: asker.id })
   })
 
   it('members refuse ends a waiting device with exit 1; it saves nothing', async () => {
@@ -193,6 +213,7 @@ describe('approval and removal from the command line while the server runs', () 
     expect(error.message).toMatch(/refused/)
     expect((await asker.proc.exited).code).toBe(1)
     expect(asker.proc.find('registered')).toBeUndefined()
+    expect(server.proc.events.filter((e) => e.type === 'error')).toEqual([])
     expect(existsSync(path.join(asker.config, 'server.json'))).toBe(false)
     expect((await Membership.open(server.config)).list().map((m) => m.state)).toEqual(['refused'])
   })

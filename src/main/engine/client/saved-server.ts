@@ -79,13 +79,14 @@ export function planJoin(params: { configDir: string; join?: string; serverId?: 
   let serverId: Buffer
   let token: Uint8Array | undefined
   let fromInvite: InviteAddress[] = []
-  // Joined with this invite before (the app keeps it in its settings): the saved membership
-  // suffices, however long ago it expired.
+  // An invite of the saved server that has expired since (the app keeps the one it joined with in
+  // its settings): the saved membership suffices. One still valid goes with JOIN: a member is let
+  // in whatever it carries, and a device removed since comes back with a new one.
   const joinedWith = params.join === undefined ? null : decodeInvite(params.join, 0)
-  if (params.join !== undefined && saved && joinedWith?.ok && saved.id.equals(Buffer.from(joinedWith.invite.serverId))) {
+  const decoded = params.join === undefined ? null : decodeInvite(params.join, Math.floor((params.now ?? new Date()).getTime() / 1000))
+  if (decoded && !decoded.ok && saved && joinedWith?.ok && saved.id.equals(Buffer.from(joinedWith.invite.serverId))) {
     serverId = saved.id
-  } else if (params.join !== undefined) {
-    const decoded = decodeInvite(params.join, Math.floor((params.now ?? new Date()).getTime() / 1000))
+  } else if (decoded) {
     if (!decoded.ok) throw new JoinError(decoded.message)
     serverId = Buffer.from(decoded.invite.serverId)
     token = decoded.invite.token

@@ -40,9 +40,12 @@ export async function* walkFolder(
     entries = rules.inside.readFolder(prefix)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? ''
-    // Gone meanwhile, or (a name that is not UTF-8 comes back with U+FFFD) never to be found.
-    if (!GONE_CODES.has(code)) unread.add(prefix)
-    else if (prefix.includes('\uFFFD')) rules.unshareable(prefix, 'the name is not valid UTF-8')
+    // Gone meanwhile, or (a name that is not UTF-8 comes back with U+FFFD) never to be found. One
+    // not readable now (its permissions) is said, or what it holds would just not reach peers.
+    if (!GONE_CODES.has(code)) {
+      unread.add(prefix)
+      if (prefix !== '') rules.unshareable(prefix, `the folder cannot be read now (${code || String(error)})`)
+    } else if (prefix.includes('\uFFFD')) rules.unshareable(prefix, 'the name is not valid UTF-8')
     return
   }
   for (const entry of entries) {

@@ -26,12 +26,12 @@ export class UnshareablePaths {
       this.onEvent({
         type: 'error',
         code: 'unshareable-paths-not-reported',
-        message: `more than ${MAX_UNSHAREABLE_REPORTED} paths in ${this.root} cannot be shared; the others are not reported one by one (such as ${JSON.stringify(rel)}: ${problem})`,
+        message: `more than ${MAX_UNSHAREABLE_REPORTED} paths in ${this.root} cannot be shared; the others are not reported one by one (such as ${JSON.stringify(shownPath(rel))}: ${problem})`,
       })
       return
     }
     this.reported.add(rel)
-    this.onEvent({ type: 'error', code: 'unshareable-path', message: `not shared: ${JSON.stringify(rel)}: ${problem}` })
+    this.onEvent({ type: 'error', code: 'unshareable-path', message: `not shared: ${JSON.stringify(shownPath(rel))}: ${problem}` })
   }
 
   /** A path gone: it, and what was below it, is reported again should it come back unshareable. */
@@ -40,4 +40,16 @@ export class UnshareablePaths {
     this.reported.delete(rel)
     for (const reported of this.reported) if (reported.startsWith(`${rel}/`)) this.reported.delete(reported)
   }
+}
+
+/** Past this many characters, a path is shown by its start and its end: an error stays one readable line. */
+export const SHOWN_PATH_CHARS = 300
+
+/** Pure: `rel` whole, or its first and last characters around "…" when longer than SHOWN_PATH_CHARS. */
+export function shownPath(rel: string): string {
+  if (rel.length <= SHOWN_PATH_CHARS) return rel
+  const chars = [...rel]
+  if (chars.length <= SHOWN_PATH_CHARS) return rel
+  const head = Math.ceil((SHOWN_PATH_CHARS - 1) / 2)
+  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (SHOWN_PATH_CHARS - 1 - head)).join('')}`
 }

@@ -2,6 +2,10 @@
 // screen alike: the client need not be running (each index is written atomically).
 import { readdirSync } from 'node:fs'
 import path from 'node:path'
+import { formatDeviceId } from '../../../shared/device-id'
+import { peerKey } from '../control/control-protocol'
+import { matchPeer, type KnownPeer } from '../control/peer-match'
+import { DEVICES_FILE, DeviceFolders } from './device-folders'
 import { historyFile, historyPeerFolders, historyRoot, readHistoryIndex, type HistoryEntry } from './history-index'
 import { STATE_FOLDER } from './mirror-coordinator'
 
@@ -28,6 +32,30 @@ export function keptVersions(mirrorRoot: string, only: { peer?: string; folder?:
     }
   }
   return all.sort((a, b) => a.at - b.at)
+}
+
+/**
+ * Whose history `text` names, as `ctl` takes a PEER (peer-match.ts): the device's name, ID or
+ * mirror folder (from devices.json, so the client need not run) give its mirror folder; an
+ * address (IP:PORT) gives the versions deleted from there, none as yet included.
+ */
+export function historyPeer(mirrorRoot: string, text: string): { folder: string } | { address: string } | { error: string } {
+  const address = peerKey(text)
+  if (address !== null) return { address }
+  const root = historyRootOf(mirrorRoot)
+  const devices = new DeviceFolders(path.join(mirrorRoot, STATE_FOLDER, DEVICES_FILE))
+  devices.load()
+  const peers = new Map<string, KnownPeer>()
+  for (const [id, device] of devices.recorded()) {
+    peers.set(device.folder, { id, idText: formatDeviceId(Buffer.from(id, 'hex')), name: device.name, folder: device.folder, ...(device.adopted ? { adopted: device.adopted } : {}) })
+  }
+  for (const folder of historyPeerFolders(root)) {
+    const newest = readHistoryIndex(path.join(root, folder)).at(-1)
+    const known = peers.get(folder) ?? { id: `folder:${folder}`, idText: 'unknown', name: '', folder }
+    peers.set(folder, { ...known, ...(newest ? { endpoint: newest.peer } : {}) })
+  }
+  const match = matchPeer(text, [...peers.values()])
+  return 'peer' in match ? { folder: match.peer.folder! } : { error: match.error.replace('this client knows', 'this mirror folder knows') }
 }
 
 /** One kept version by its mirror folder and id; undefined when there is none (any more). */

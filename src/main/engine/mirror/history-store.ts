@@ -150,6 +150,15 @@ export class HistoryStore {
     this.log(peerFolder, { drop: id })
   }
 
+  /** Entries of this version kept at or after `since` (ms): not a loss after all, the mirror holds it again. */
+  dropRecent(peerFolder: string, version: string, since: number): void {
+    const entries = this.peers.get(peerFolder)
+    if (!entries) return
+    const ids: string[] = []
+    for (let i = entries.length - 1; i >= 0 && entries[i]!.at >= since; i--) if (entries[i]!.version === version) ids.push(entries[i]!.id)
+    for (const id of ids) this.drop(peerFolder, id)
+  }
+
   /** A reserved path whose version was not kept after all (the transfer failed). */
   discard(kept: string): void {
     rmSync(kept, { force: true })

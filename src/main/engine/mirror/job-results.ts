@@ -21,7 +21,7 @@ export interface JobResultsOptions {
   tasks: MirrorTasks
   onEvent: EventSink
   jobs: Pick<JobDispatch, 'finish'>
-  files: Pick<MirrorFiles, 'settleKept' | 'removeFoldersMadeFor'>
+  files: Pick<MirrorFiles, 'settleKept' | 'placed' | 'removeFoldersMadeFor'>
   writes: Pick<LocalWrites<PeerState>, 'ended' | 'refused'>
   /** Where the peer's mirror stands changed (MirrorStats.touch, by device ID). */
   touch: (id: string) => void
@@ -74,10 +74,10 @@ export class JobResults {
     }
     this.options.runs.ownerEnded(job.id)
     this.options.touch(job.peer.id)
-    if (job.keepAs) this.options.files.settleKept(job, result)
+    const state = this.options.peer(job.peer.id)
+    if (job.keepAs) this.options.files.settleKept(job, result, state?.manifest)
     const generation = this.options.jobs.finish(job.id)
     this.options.writes.ended(job.peer, job.path, result.ok)
-    const state = this.options.peer(job.peer.id)
     if (!state) return
     const current = state.online && generation === state.generation
     if (current) state.paths.clearPending(job.path)
@@ -90,6 +90,7 @@ export class JobResults {
       // Whatever the generation, the file is on disk now: the manifest must say so.
       if (result.outcome !== 'up-to-date') {
         state.manifest.set(job.path, result.version, result.size, result.mtimeMs)
+        this.options.files.placed(state, result.version)
         // The peer was still writing the file when it announced this version.
         const announced = state.remote?.get(job.path) ?? state.incoming?.files.get(job.path)
         const snapshot = announced?.version === result.version && announced.snapshot === true

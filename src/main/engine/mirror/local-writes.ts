@@ -6,6 +6,7 @@ import { formatBytes } from '../../../shared/format-bytes'
 import { FreeSpace, type DiskReading } from './free-space'
 import type { PeerRef } from './jobs'
 import { LocalRetry } from './local-retry'
+import { namedPeer } from './peer-state'
 import { writeCause, type WriteCause } from './write-failure'
 
 /** A peer's mirror as these messages name it. */
@@ -53,7 +54,7 @@ export class LocalWrites<M extends WritingMirror> {
     if (this.retryOf(mirror).wait(rel, 'full').news) {
       const need = Math.max(fit.need, this.options.toCome(mirror))
       this.options.report(
-        `not enough free space in ${mirror.ref.folder}: ${formatBytes(need)} needed, ${formatBytes(fit.free)} free. The files from ${who(mirror)} wait, and come by themselves once there is room (free some space on its disk)`,
+        `not enough free space in ${mirror.ref.folder}: ${formatBytes(need)} needed, ${formatBytes(fit.free)} free. The files from ${namedPeer(mirror)} wait, and come by themselves once there is room (free some space on its disk)`,
         mirror.ref.key,
       )
     }
@@ -72,7 +73,7 @@ export class LocalWrites<M extends WritingMirror> {
     const { news, first } = this.retryOf(mirror).wait(rel, cause)
     if (news) {
       const { problem, until } = CAUSE_TEXT[cause]
-      this.options.report(`cannot write into ${mirror.ref.folder}: ${problem}. The files from ${who(mirror)} wait, and come by themselves once ${until} (${reason})`, mirror.ref.key)
+      this.options.report(`cannot write into ${mirror.ref.folder}: ${problem}. The files from ${namedPeer(mirror)} wait, and come by themselves once ${until} (${reason})`, mirror.ref.key)
     }
     return first
   }
@@ -104,8 +105,4 @@ export class LocalWrites<M extends WritingMirror> {
     if (!retry) this.retries.set(mirror.ref.id, (retry = new LocalRetry((paths) => this.options.retry(mirror, paths), this.options.delay)))
     return retry
   }
-}
-
-function who(mirror: WritingMirror): string {
-  return mirror.name ? `${mirror.name} (${mirror.ref.key})` : mirror.ref.key
 }

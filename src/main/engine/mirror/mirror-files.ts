@@ -15,7 +15,8 @@ import type { FileJob, JobResult, ListEntry, PeerRef } from './jobs'
 import { asPlaced, type MirrorManifest } from './mirror-manifest'
 import { MirrorWriter, pathInMirror, removeEmptyParents, removeFromMirror, TEMP_PREFIX } from './mirror-path'
 import { clearWay, wayIsReal } from './mirror-way'
-import { Recycler } from './recycler'
+import { RecentPlacements } from './recent-placements'
+import { KEEP_MS, Recycler } from './recycler'
 
 /** One peer's mirror: where it is, and what its manifest says it holds. */
 export interface MirrorPlace {
@@ -39,6 +40,8 @@ export class MirrorFiles {
   readonly history: HistoryStore
   private readonly recycler: Recycler
   private readonly writer = new MirrorWriter()
+  /** Versions placed in the recycler's window: the other half of a move (see movedJustNow). */
+  private readonly placements = new RecentPlacements(KEEP_MS)
   private readonly startedAt = Date.now()
 
   constructor(private readonly options: MirrorFilesOptions) {
@@ -75,18 +78,39 @@ export class MirrorFiles {
     if (!('problem' in where)) await removeEmptyParents(where.path, mirror.ref.folder)
   }
 
-  /** A file job that was to keep the version it replaces: kept in the history if it was replaced. */
-  settleKept(job: FileJob, result: JobResult): void {
+  /**
+   * A file job that was to keep the version it replaces: kept in the history if it was replaced,
+   * unless `manifest` (the mirror's) placed that version at another path just now (a swap of names).
+   */
+  settleKept(job: FileJob, result: JobResult, manifest?: MirrorManifest): void {
     const replaced = result.kind === 'file' && result.ok && result.outcome !== 'up-to-date'
-    if (replaced && job.have) this.history.adopt(path.basename(job.peer.folder), job.peer.key, job.path, job.keepAs!, job.have, 'overwritten')
-    else this.history.discard(job.keepAs!)
+    if (replaced && job.have && !(manifest && this.movedJustNow(path.basename(job.peer.folder), manifest, job.path, job.have))) {
+      this.history.adopt(path.basename(job.peer.folder), job.peer.key, job.path, job.keepAs!, job.have, 'overwritten')
+    } else this.history.discard(job.keepAs!)
+  }
+
+  /** A version just placed in the mirror: what the history kept of it moments ago (a move's old name, gone first) was no loss. */
+  placed(mirror: MirrorPlace, version: string): void {
+    const folderName = path.basename(mirror.ref.folder)
+    this.placements.record(folderName, version)
+    if (this.history.enabled) this.history.dropRecent(folderName, version, Date.now() - KEEP_MS)
+  }
+
+  /**
+   * A move whose new name reached the mirror first (and whose old name goes now), or two names
+   * swapped: the mirror placed this version at another path moments ago, so its bytes stay.
+   */
+  private movedJustNow(folderName: string, manifest: MirrorManifest, rel: string, version: string): boolean {
+    if (!this.placements.recent(folderName, version)) return false
+    for (const other of manifest.pathsWith(version)) if (other !== rel) return true
+    return false
   }
 
   /** Moves `source` onto `target` (`rel` in the mirror), keeping the version it replaces. */
   private placeKeeping(mirror: MirrorPlace, rel: string, source: string, target: string): void {
     const old = mirror.manifest.files.get(rel)
     const folderName = path.basename(mirror.ref.folder)
-    const keepAs = old ? this.history.reserve(folderName) : null
+    const keepAs = old && !this.movedJustNow(folderName, mirror.manifest, rel, old.version) ? this.history.reserve(folderName) : null
     try {
       this.writer.place(source, target, mirror.ref.folder, keepAs)
     } catch (error) {
@@ -106,7 +130,7 @@ export class MirrorFiles {
     // Never through a link planted on the way (it is removed instead: see mirror-way.ts). Linked
     // into the history at once; held 10 s in the recycler too, in case a move follows.
     if (entry && clearWay(where.path, mirror.ref.folder)) {
-      const kept = this.history.enabled ? this.history.link(path.basename(mirror.ref.folder), mirror.ref.key, rel, where.path, entry.version, 'deleted') : null
+      const kept = this.history.enabled && !this.movedJustNow(path.basename(mirror.ref.folder), mirror.manifest, rel, entry.version) ? this.history.link(path.basename(mirror.ref.folder), mirror.ref.key, rel, where.path, entry.version, 'deleted') : null
       // Only bytes still as placed are that version: a file changed where no watch saw it (a write
       // through a memory mapping, the peer away) would come back under a move's new name as that version.
       if (entry.size > 0 && isPlacedFile(where.path, entry)) await this.recycler.keep(where.path, entry.version, kept === null ? undefined : `${path.basename(mirror.ref.folder)}/${kept}`)
@@ -144,6 +168,7 @@ export class MirrorFiles {
     await removeEmptyParents(source.path, mirror.ref.folder)
     mirror.manifest.delete(from)
     mirror.manifest.set(to, entry.version, entry.size, entry.mtimeMs)
+    this.placements.record(path.basename(mirror.ref.folder), entry.version)
     this.options.onEvent({ type: 'file-removed', peer: mirror.ref.key, path: from })
     this.options.onEvent({ type: 'file-synced', peer: mirror.ref.key, path: to, bytes: entry.size, transferred: 0, version: entry.version })
     return true
@@ -165,6 +190,7 @@ export class MirrorFiles {
       return false
     }
     mirror.manifest.set(rel, want.version, want.size, mtimeMs)
+    this.placements.record(folderName, want.version)
     this.options.onEvent({ type: 'file-synced', peer: mirror.ref.key, path: rel, bytes: want.size, transferred: 0, version: want.version, ...(want.snapshot ? { snapshot: true } : {}) })
     return true
   }

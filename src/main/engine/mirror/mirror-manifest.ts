@@ -120,6 +120,12 @@ export class MirrorManifest implements Observed {
     return undefined
   }
 
+  /** Every path in this mirror holding this content. */
+  pathsWith(version: string): Iterable<string> {
+    const paths = this.byVersion.get(version)
+    return paths === undefined ? [] : typeof paths === 'string' ? [paths] : paths
+  }
+
   private remember(rel: string, entry: MirroredFile): void {
     this.observer?.before(rel)
     if (this.bySlot) {

@@ -8,7 +8,7 @@ import { asPlaced, type MirrorManifest } from './mirror-manifest'
 import { pathInMirror } from './mirror-path'
 import type { MirrorTasks } from './mirror-tasks'
 import { wayIsReal } from './mirror-way'
-import type { PeerState } from './peer-state'
+import { namedPeer, type PeerState } from './peer-state'
 
 export interface MirrorRepairOptions {
   tasks: MirrorTasks
@@ -27,7 +27,7 @@ export class MirrorRepair {
     const { tasks } = this.options
     const guard = new MirrorGuard(state.ref.folder, {
       suspect: (paths, unwatched, looked) => tasks.background(this.repair(state, paths, unwatched, looked), () => `repairing the mirror of ${state.ref.key}`),
-      problem: (message) => tasks.report('watch-failed', `watching the mirror of ${state.ref.key}: ${message}`, state.ref.key),
+      problem: (message) => tasks.report('watch-failed', `watching the mirror of ${namedPeer(state)}: ${message}`, state.ref.key),
     }, { rescanEveryMs: this.options.rescanEveryMs })
     state.guard = guard
     tasks.background(guard.start(), () => `watching the mirror of ${state.ref.key}`)

@@ -11,7 +11,7 @@ import type { MirrorFiles } from './mirror-files'
 import { pathInMirror } from './mirror-path'
 import type { MirrorTasks } from './mirror-tasks'
 import type { PeerDeletions } from './peer-deletions'
-import type { PeerState } from './peer-state'
+import { namedPeer, type PeerState } from './peer-state'
 import { decide } from './reconcile'
 
 export interface PathActionsDeps {
@@ -51,7 +51,7 @@ export class PathActions {
       nameRefused,
     })
     if (decision.do === 'nothing' || decision.do === 'remove') this.deps.writes.unwanted(state, rel)
-    const refusal = decision.do === 'nothing' && listed ? refusalOf(decision.why, state.ref.key, rel, { fileAbove, sameNameAs, nameRefused }) : null
+    const refusal = decision.do === 'nothing' && listed ? refusalOf(decision.why, namedPeer(state), rel, { fileAbove, sameNameAs, nameRefused }) : null
     if (refusal && listed) {
       // Refused, so said once per announcement (PROTOCOL.md §12.3, §12.7).
       state.paths.refuse(rel, listed.version)

@@ -6,7 +6,7 @@ import type { KnownPeer } from '../control/peer-match'
 import { DEFAULT_MASS_DELETE, MassDeleteHold, type MassDeleteLimits } from './mass-delete'
 import type { MirrorFiles } from './mirror-files'
 import type { MirrorTasks } from './mirror-tasks'
-import type { PeerState } from './peer-state'
+import { namedPeer, type PeerState } from './peer-state'
 
 export interface PeerDeletionsOptions {
   tasks: MirrorTasks
@@ -43,7 +43,7 @@ export class PeerDeletions {
       const folder = path.basename(state.ref.folder)
       this.options.tasks.report(
         'mass-delete',
-        `${state.name || state.ref.key} (${state.ref.key}) deleted ${files} of its ${total} files at once: its mirror keeps them, and its other changes go on, until you confirm with: dropbox-sync ctl confirm ${folder}`,
+        `${namedPeer(state)} deleted ${files} of its ${total} files at once: its mirror keeps them, and its other changes go on, until you confirm with: dropbox-sync ctl confirm ${folder}`,
         state.ref.key,
       )
     }

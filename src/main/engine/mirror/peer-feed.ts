@@ -14,7 +14,7 @@ import type { MirrorFiles } from './mirror-files'
 import type { MirrorRepair } from './mirror-repair'
 import type { MirrorTasks } from './mirror-tasks'
 import { PeerSession, PeerSessionError } from './peer-session'
-import type { PeerState } from './peer-state'
+import { namedPeer, type PeerState } from './peer-state'
 
 /** The wait before subscribing or listing again after the peer answered but could not serve. */
 export const CONTROL_RETRY_MS = 1000
@@ -112,7 +112,7 @@ export class PeerFeed {
     if (!present) {
       // Attempts counted before the notice were the outage's doing, not the files'.
       state.paths.forgetAll('attempts')
-      this.options.tasks.report('peer-folder-missing', `the shared folder of ${state.ref.key} is gone for now; its files come once it is back`, state.ref.key)
+      this.options.tasks.report('peer-folder-missing', `the shared folder of ${namedPeer(state)} is gone for now; its files come once it is back`, state.ref.key)
       return
     }
     this.options.onEvent({ type: 'peer-folder-restored', peer: state.ref.key, id: state.idText, name: state.name })
@@ -291,7 +291,7 @@ export class PeerFeed {
   private acceptable(state: PeerState, rel: string): boolean {
     const problem = relativePathProblem(rel)
     if (!problem) return true
-    this.options.tasks.report('bad-path', `${state.ref.key} offered ${JSON.stringify(rel.slice(0, 200))}: ${problem}; ignored`)
+    this.options.tasks.report('bad-path', `${namedPeer(state)} offered ${JSON.stringify(rel.slice(0, 200))}: ${problem}; ignored`)
     return false
   }
 }

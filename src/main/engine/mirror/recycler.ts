@@ -4,7 +4,8 @@
 import { lstat, mkdir, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 
-const KEEP_MS = 10_000
+/** How long a deleted file waits for a move to claim it: also how long a move's new name counts as one (mirror-files.ts). */
+export const KEEP_MS = 10_000
 
 export class Recycler {
   private readonly kept = new Map<string, { file: string; timer: NodeJS.Timeout; tag?: string }>()

@@ -192,6 +192,9 @@ export class RegistryServer {
         const result = await membership.redeemInvite(token, peer.id, peer.name)
         if (connection.isClosed) return
         if (result === 'ok') return this.admit(peer)
+        // Its own invite, given again after the operator removed or refused it: that is the news.
+        if (result === 'used' && record?.state === 'removed') return connection.fail(removedError())
+        if (result === 'used' && record?.state === 'refused') return connection.fail(refusedError())
         const why = { used: 'this invite was used already', expired: 'this invite has expired', unknown: 'this server made no such invite' }[result]
         return connection.fail(new ProtocolError(`invite-${result}`, `${why}; ask the server's operator for a new one`))
       }
@@ -239,10 +242,11 @@ export class RegistryServer {
         this.emit({ type: 'member-removed', id: idText, name: change.name })
         for (const peer of this.peersOf(change.id)) {
           if (peer.registration) this.remove(peer.registration, 'removed')
-          peer.connection.fail(removedError())
+          // The operator's act, said as member-removed: the device is told why, the server prints no error.
+          peer.connection.fail(removedError(), 'local')
         }
       } else if (change.after === 'refused' || change.after === null) {
-        for (const peer of this.peersOf(change.id)) if (peer.state === 'pending') peer.connection.fail(refusedError())
+        for (const peer of this.peersOf(change.id)) if (peer.state === 'pending') peer.connection.fail(refusedError(), 'local')
       }
     }
   }
@@ -302,7 +306,7 @@ export class RegistryServer {
     this.peers.delete(connection)
     if (peer?.state === 'pending') this.pendingCount--
     const registration = peer?.registration
-    if (info.code && info.reason !== 'remote-error') {
+    if (info.code && info.reason !== 'remote-error' && info.reason !== 'local') {
       // Named as the others know it when it had logged on; its connection's own port says little.
       const who = registration ? `client ${endpointKey(registration.entry.endpoint)}` : connection.remote
       this.emit({ type: 'error', code: info.code, message: `${who}: ${info.message ?? info.reason}` })
