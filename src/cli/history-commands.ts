@@ -33,7 +33,7 @@ export function registerHistoryCommands(program: Command): void {
     .command('history')
     .description("what peers deleted or overwrote in this client's mirrors, kept for --keep-days: list it, restore a version")
 
-  withMirrorFolder(history.command('list').description('list the kept versions: when, size, peer, why, path (oldest first)'))
+  withMirrorFolder(history.command('list').description("list the kept versions: when, size, the peer's mirror folder, why, path (oldest first)"))
     .option('--peer <peer>', "only this peer's: its device name, device ID, mirror folder or IP:PORT")
     .option('--json', 'one JSON object per version, one per line')
     .action((opts: MirrorFolderOptions & { peer?: string; json?: boolean }) => {
@@ -41,7 +41,7 @@ export function registerHistoryCommands(program: Command): void {
       const versions = keptVersions(mirror, peerFilter(mirror, opts.peer))
       if (opts.json) {
         for (const v of versions) {
-          process.stdout.write(`${JSON.stringify({ path: v.path, peer: v.peer, at: new Date(v.at).toISOString(), size: v.size, ...(v.version ? { version: v.version } : { sha256: v.sha256 }), reason: v.reason })}\n`)
+          process.stdout.write(`${JSON.stringify({ path: v.path, peer: v.peer, folder: v.folder, at: new Date(v.at).toISOString(), size: v.size, ...(v.version ? { version: v.version } : { sha256: v.sha256 }), reason: v.reason })}\n`)
         }
         return
       }
@@ -49,7 +49,8 @@ export function registerHistoryCommands(program: Command): void {
         process.stdout.write(`nothing is kept in the history of ${mirror}${opts.peer ? ` for ${opts.peer}` : ''}\n`)
         return
       }
-      for (const v of versions) process.stdout.write(`${when(v.at)}  ${String(v.size).padStart(12)}  ${v.peer}  ${v.reason.padEnd(11)}  ${v.path}\n`)
+      // The peer by its mirror folder (the device), which outlives the address it had then.
+      for (const v of versions) process.stdout.write(`${when(v.at)}  ${String(v.size).padStart(12)}  ${v.folder}  ${v.reason.padEnd(11)}  ${v.path}\n`)
     })
 
   withMirrorFolder(
@@ -82,6 +83,6 @@ export function registerHistoryCommands(program: Command): void {
         fail(error instanceof RestoreError ? error.message : `restoring ${rel}: ${error.message}`)
       })
       const target = restored.target
-      process.stdout.write(`restored ${rel} from ${version.peer} (${version.size} bytes, ${version.reason} ${when(version.at)}) to ${target}\n`)
+      process.stdout.write(`restored ${rel} from ${version.folder} (${version.size} bytes, ${version.reason} ${when(version.at)}) to ${target}\n`)
     })
 }

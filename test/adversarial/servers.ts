@@ -35,7 +35,7 @@ export function directoryOf(announced: Array<{ id: Buffer }>): PeerDirectory {
   const online = new Set(announced.map((d) => d.id.toString('hex')))
   const lookup = (id: string): string | null => (online.has(id) ? `${ANNOUNCED.ip}:${ANNOUNCED.port}` : null)
   // In-process an unknown device is refused at once; a CLI client waits its real ANNOUNCE_WAIT_MS.
-  return { lookup, waitFor: async (id) => lookup(id) }
+  return { lookup, waitFor: async (id) => lookup(id), listed: () => true }
 }
 
 export interface StartedFolderServer {

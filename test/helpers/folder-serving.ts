@@ -55,6 +55,7 @@ export async function serve(
     index,
     peers: {
       lookup: (id) => directory.get(id) ?? null,
+      listed: () => true,
       waitFor: (id, ms) =>
         new Promise((resolve) => {
           const answer = (): void => {

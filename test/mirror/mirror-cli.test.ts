@@ -685,6 +685,25 @@ describe('hostile and unknown peers', () => {
   })
 })
 
+describe('refusals while the server is away', () => {
+  it('a member calling while the client has no list from the server is refused, with no unknown-peer error', async () => {
+    const server = await startServerDevice()
+    const client = await startClient(server.port, tempDir('away-'))
+    const member = await newIdentity('calling-member')
+    await makeMember(server.configDir, member)
+    server.cli.kill('SIGINT')
+    await client.cli.waitFor('server-lost', {}, 15_000)
+
+    const caller = await RawPeer.connect(client.port, { identity: member })
+    caller.send({ type: 'HELLO', version: PROTOCOL_VERSION, role: 'client', heartbeatMs: 0, name: member.name })
+    caller.send({ type: 'GET_FILE_LIST' })
+    expect(errorCodeName((await caller.next('ERROR', 10_000)).code)).toBe('not-a-member')
+    await caller.waitClosed()
+    expect(caller.messages).toEqual([])
+    expect(client.cli.find('error', { code: 'unknown-peer' })).toBeUndefined()
+  })
+})
+
 describe('IPv6', () => {
   it('mirrors between clients on ::1, into a folder name without colons', async () => {
     const server = runCli(['server', '-p', '0', '--host', '::1'])

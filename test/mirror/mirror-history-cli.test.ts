@@ -17,6 +17,7 @@ afterEach(() => {
 interface Listed {
   path: string
   peer: string
+  folder: string
   at: string
   size: number
   version: string
@@ -102,6 +103,12 @@ describe('mirror history', () => {
     for (const who of [peerFolderName(sender.port), sender.id.slice(0, 7)]) {
       expect((await historyList('-d', receiver.dir, '--peer', who)).map((e) => e.path).sort()).toEqual(['docs/deleted.bin', 'notes/overwritten.txt'])
     }
+    // A line names the peer by its mirror folder, which outlives its address; --json gives both.
+    const text = await runCliOnce(['history', 'list', '-d', receiver.dir])
+    expect(text.stdout.trim().split('\n').map((line) => line.split(/\s+/).slice(3))).toEqual(
+      expect.arrayContaining([[peerFolderName(sender.port), 'deleted', 'docs/deleted.bin']]),
+    )
+    expect((await historyList('-d', receiver.dir)).map((e) => e.folder)).toEqual([peerFolderName(sender.port), peerFolderName(sender.port)])
     const unknown = await runCliOnce(['history', 'list', '-d', receiver.dir, '--peer', 'nobody'])
     expect(unknown.code).toBe(2)
     expect(unknown.stderr).toMatch(new RegExp(`^error: no peer matches "nobody" .*mirror ${peerFolderName(sender.port)}, at ${peer}\\)\n$`))

@@ -348,6 +348,7 @@ export class ClientNode {
   /** The registry's view of who may read our folder, by device ID (hex). */
   private readonly directory: PeerDirectory = {
     lookup: (id) => this.link?.lookup(id) ?? null,
+    listed: () => (this.link?.registered ?? null) !== null,
     waitFor: (id, ms) =>
       new Promise((resolve) => {
         const waiters = this.peerWaiters.get(id) ?? []

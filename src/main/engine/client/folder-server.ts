@@ -29,6 +29,8 @@ export interface PeerDirectory {
   lookup(id: string): string | null
   /** Waits up to `ms` for the server to announce the device (its USER_ON may trail its call). */
   waitFor(id: string, ms: number): Promise<string | null>
+  /** Whether the server's list is in (registered now): until then nobody is announced, so a refusal says nothing. */
+  listed(): boolean
 }
 
 export interface FolderServerOptions {
@@ -163,11 +165,15 @@ export class FolderServer {
     const key = peers.lookup(hex) ?? (await peers.waitFor(hex, ANNOUNCE_WAIT_MS))
     if (key === null) {
       const idText = formatDeviceId(id)
-      this.options.onEvent({
-        type: 'error',
-        code: 'unknown-peer',
-        message: `refused ${session.connection.remote}, device ${idText}: not a client the server announced`,
-      })
+      // Before the server's list (it is down, or not reached yet), peers of the last run call back
+      // as usual: refused, and admitted once the server announces them; that is no error.
+      if (peers.listed()) {
+        this.options.onEvent({
+          type: 'error',
+          code: 'unknown-peer',
+          message: `refused ${session.connection.remote}, device ${idText}: not a client the server announced`,
+        })
+      }
       return new ProtocolError('not-a-member', `device ${idText} is not a client the server announced as online`)
     }
     session.peer = key
