@@ -10,6 +10,7 @@ import { DEFAULT_RESCAN_SECONDS, MAX_RESCAN_SECONDS } from '../shared/rescan'
 import { portProblem } from '../main/engine/net/listen'
 import { JoinError, SERVER_FILE } from '../main/engine/client/saved-server'
 import { decodeInvite } from '../main/engine/identity/invite'
+import { readSavedName, saveName } from '../main/engine/identity/device-name-file'
 import { deviceNameProblem, toDeviceName } from '../main/engine/protocol/codec'
 import { defaultConfigDir, parseUiAddress } from '../main/app/headless/ui-address'
 import type { HeadlessApp } from '../main/app/headless/run-headless'
@@ -156,9 +157,12 @@ function deviceName(value: string): string {
   return value
 }
 
-/** The name a device goes by when none is given: this machine's host name. */
-function defaultName(): string {
-  return toDeviceName(hostname())
+/** `--name`, kept for the next start; else the name the last start kept; else this machine's host name. */
+async function nameOf(opts: { name?: string; config?: string }): Promise<string> {
+  const configDir = configDirOf(opts)
+  if (opts.name === undefined) return readSavedName(configDir) ?? toDeviceName(hostname())
+  await saveName(configDir, opts.name)
+  return opts.name
 }
 
 const program = new Command()
@@ -200,7 +204,7 @@ program
       port: opts.port,
       host: opts.host,
       configDir: configDirOf(opts),
-      name: opts.name ?? defaultName(),
+      name: await nameOf(opts),
       heartbeatMs: opts.heartbeat,
       helloTimeoutMs: opts.helloTimeout,
       onEvent: createPrinter(Boolean(opts.json)),
@@ -281,7 +285,7 @@ program
         serverHost: opts.serverIp,
         serverPort: opts.serverPort,
         configDir: configDirOf(opts),
-        name: opts.name ?? defaultName(),
+        name: await nameOf(opts),
         ...(opts.join !== undefined ? { join: opts.join } : {}),
         ...(opts.serverId !== undefined ? { serverId: opts.serverId } : {}),
         advertiseHost: opts.advertise,

@@ -58,14 +58,16 @@ describe('mirrors follow devices', () => {
     expect(devices.devices[bob.idHex]?.folder).toBe(folder)
     expect(eventsAbout(alice, 'file-synced', firstKey)).toHaveLength(4)
 
-    // (b) The same device (same config folder, same shared folder) comes back from 127.0.0.2.
+    // (b) The same device (same config folder, same shared folder) comes back from 127.0.0.2,
+    // started without --name: it keeps the name its config folder saved, not the host name.
     await stop(bob)
     await alice.cli.waitFor('peer-left', { port: bob.port, ip: '127.0.0.1' }, 10_000)
     let mark = alice.cli.events.length
-    bob = await startClient(serverPort, bobDir, '--config', bobConfig, '--name', "Bob's laptop", '--host', '127.0.0.2')
+    bob = await startClient(serverPort, bobDir, '--config', bobConfig, '--host', '127.0.0.2')
     const movedKey = `127.0.0.2:${bob.port}`
     expect(movedKey).not.toBe(firstKey)
     await alice.cli.waitFor('peer-synced', { peer: movedKey, files: 4 }, 20_000)
+    expect(alice.cli.find('peer-synced', { peer: movedKey })).toMatchObject({ id: bob.id, name: "Bob's laptop" })
     expect(eventsAbout(alice, 'file-synced', movedKey, mark)).toHaveLength(0)
     expect(alice.cli.events.slice(mark).filter((e) => e.type === 'file-synced' || e.type === 'transfer-started')).toHaveLength(0)
     expect(readdirSync(mirrorsOf(alice)).sort()).toEqual(['.dropbox-sync', folder])
