@@ -48,7 +48,7 @@ export function describe(event: EngineEvent, nameOf: (peer: string) => string | 
     case 'member-removed':
       return `member removed: ${named(event.name)} (${event.id})`
     case 'removed':
-      return `removed from the server's members: ${shown(event.message)}`
+      return `removed: ${shown(event.message)}`
     case 'paused':
       return aboutPeer(event) ? `paused: the mirror of ${who(event, event.peer ?? event.id ?? '')} is not updated until resumed` : 'paused: no transfers start until resumed; this folder is still served'
     case 'resumed':

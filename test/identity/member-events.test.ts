@@ -11,7 +11,8 @@ describe('the printer', () => {
     )
     expect(describeEvent({ type: 'member-added', id, name: 'bob desktop' })).toBe(`member added: bob desktop (${id})`)
     expect(describeEvent({ type: 'member-removed', id, name: '' })).toBe(`member removed: (no name) (${id})`)
-    expect(describeEvent({ type: 'removed', message: 'this device was removed by the server' })).toBe("removed from the server's members: this device was removed by the server")
+    // The server's own words follow, once: they say what was removed (it said so twice before).
+    expect(describeEvent({ type: 'removed', message: "127.0.0.1:4000 says: this device was removed from the server's members" })).toBe("removed: 127.0.0.1:4000 says: this device was removed from the server's members")
     expect(describeEvent({ type: 'member-added', id, name: 'evil\nline' })).toBe(`member added: evil\\nline (${id})`)
   })
 

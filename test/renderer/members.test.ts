@@ -192,7 +192,7 @@ describe('Activity lines for devices', () => {
     expect(describeEvent(at({ type: 'join-request', id: 'AAAQEAY-X', name: 'bob', address: '192.168.1.31:50000' }))).toBe('bob (AAAQEAY-X) asks to join from 192.168.1.31:50000; answer it under Members')
     expect(describeEvent(at({ type: 'member-added', id: 'AAAQEAY-X', name: 'bob' }))).toBe('bob (AAAQEAY-X) is now a member')
     expect(describeEvent(at({ type: 'member-removed', id: 'AAAQEAY-X', name: '' }))).toBe('(no name) (AAAQEAY-X) was removed from the members')
-    expect(describeEvent(at({ type: 'removed', message: 'the server removed this device' }))).toBe("This device was removed from the server's members: the server removed this device")
+    expect(describeEvent(at({ type: 'removed', message: "127.0.0.1:4000 says: this device was removed from the server's members" }))).toBe("Removed: 127.0.0.1:4000 says: this device was removed from the server's members")
     expect(categoryOf(at({ type: 'join-request', id: 'x', name: 'bob', address: 'a' }))).toBe('members')
     expect(categoryOf(at({ type: 'removed', message: 'gone' }))).toBe('problems')
     expect(describeEvent(at({ type: 'peer-joined', ip: '127.0.0.1', port: 4001, name: 'bob', id: 'X' }))).toBe('bob (127.0.0.1:4001) joined')

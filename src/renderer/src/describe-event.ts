@@ -88,7 +88,7 @@ export function describeEvent(event: AppEvent, nameOf: (peer: string) => string 
     case 'member-removed':
       return `${named(event.name)} (${event.id}) was removed from the members`
     case 'removed':
-      return `This device was removed from the server's members: ${event.message}`
+      return `Removed: ${event.message}`
     case 'paused':
       return onePeer(event) ? `Paused mirroring ${who(event, event.peer ?? event.id ?? '')}` : 'Paused: no transfers start until resumed'
     case 'resumed':

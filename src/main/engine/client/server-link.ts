@@ -273,7 +273,7 @@ export class ServerLink {
   private onError(connection: Connection, code: string, text: string, joined: boolean): void {
     if (code === 'removed') {
       this.stopped = true
-      this.options.onEvent({ type: 'removed', message: `the server ${this.server} removed this device: ${text}` })
+      this.options.onEvent({ type: 'removed', message: `${this.server} says: ${text}` })
       connection.close()
       return
     }
