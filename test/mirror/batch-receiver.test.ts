@@ -2,13 +2,11 @@
 // batches land byte for byte; lies and out-of-step replies are caught, one file at a time where
 // the frames stay in step, and nothing unverified reaches a final path or is left as a temp file.
 import { randomBytes } from 'node:crypto'
-import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, watch } from 'node:fs'
-import { threadId } from 'node:worker_threads'
+import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BatchReceiver, type BatchOutcome } from '../../src/main/engine/mirror/batch-receiver'
-import { FileReceiver, placeSmallFile } from '../../src/main/engine/mirror/file-receiver'
-import { MirrorWriter } from '../../src/main/engine/mirror/mirror-path'
+import { FileReceiver } from '../../src/main/engine/mirror/file-receiver'
 import { HashWriter } from '../../src/main/engine/mirror/hash-writer'
 import type { FileJob } from '../../src/main/engine/mirror/jobs'
 import { PeerSession } from '../../src/main/engine/mirror/peer-session'
@@ -141,47 +139,5 @@ describe('BatchReceiver', () => {
     expect(outcomes.get('y.txt')).toMatchObject({ ok: true })
     expect(outcomes.get('z.txt')).toMatchObject({ ok: false, code: 'bad-peer' })
     expect(filesIn(folder)).toEqual(['x.txt', 'y.txt'])
-  })
-
-  it('writes its temp files where no watch of the target folders sees them, and leaves no temp folder behind', async () => {
-    const files: FakeFile[] = Array.from({ length: 5 }, (_, i): FakeFile => ({ path: `deep/f${i}.txt`, content: Buffer.from(`file ${i}`) }))
-    files.push({ path: 'top.txt', content: Buffer.from('top') })
-    const { folder, outcomes, receive } = await connect(files)
-    mkdirSync(path.join(folder, 'deep'))
-    const named: string[] = []
-    const watcher = watch(path.join(folder, 'deep'), (_event, name) => named.push(String(name)))
-    cleanup.push(() => watcher.close())
-    expect(await receive()).toEqual({ lied: false })
-    for (const file of files) expect(outcomes.get(file.path)).toMatchObject({ ok: true, outcome: 'fetched' })
-    // Events come in order: once every final name was seen, a temp file's would have been too.
-    for (let i = 0; i < 500 && !files.slice(0, 5).every((f) => named.includes(path.basename(f.path))); i++) await new Promise((r) => setTimeout(r, 10))
-    expect(new Set(named)).toEqual(new Set(files.slice(0, 5).map((f) => path.basename(f.path))))
-    expect(readdirSync(folder).sort()).toEqual(['deep', 'top.txt'])
-  })
-
-  it('a link planted at its temp folder\'s name is never written through: the files go beside their targets', async () => {
-    const outside = tempDir('outside-')
-    const { folder, outcomes, receive } = await connect([{ path: 'a.txt', content: Buffer.from('alpha') }])
-    symlinkSync(outside, path.join(folder, `.dbs-tmp-${process.pid}-${threadId}`))
-    expect(await receive()).toEqual({ lied: false })
-    expect(outcomes.get('a.txt')).toMatchObject({ ok: true, outcome: 'fetched' })
-    expect(readFileSync(path.join(folder, 'a.txt'), 'utf8')).toBe('alpha')
-    expect(readdirSync(outside)).toEqual([])
-    expect(lstatSync(path.join(folder, `.dbs-tmp-${process.pid}-${threadId}`)).isSymbolicLink()).toBe(true)
-  })
-})
-
-describe('placeSmallFile', () => {
-  it('a temp file written apart whose target folder went meanwhile is placed all the same, and no temp file stays', () => {
-    const folder = tempDir('mirror-')
-    const writer = new MirrorWriter()
-    const target = path.join(folder, 'sub', 'a.txt')
-    writer.prepare(target, folder, false)
-    const temp = writer.tempApart(folder)!
-    rmSync(path.join(folder, 'sub'), { recursive: true })
-    const job: FileJob = { kind: 'file', id: 1, peer: { ip: '127.0.0.1', port: 1, id: 'ab', key: '127.0.0.1:1', folder }, path: 'sub/a.txt', version: 'v', size: 5, have: null, reuseFrom: null }
-    placeSmallFile(writer, job, target, temp, [Buffer.from('alpha')])
-    expect(readFileSync(target, 'utf8')).toBe('alpha')
-    expect(filesIn(folder)).toEqual(['sub/a.txt'])
   })
 })

@@ -58,36 +58,3 @@ describe('the strays sweep', () => {
     expect(existsSync(path.join(folder, 'old'))).toBe(false)
   })
 })
-
-describe('temp folders (MirrorWriter.tempApart)', () => {
-  it('an empty one a crash left goes; this process’s own, one made during this run and a listed folder of that name stay', async () => {
-    const state = tempDir('state-')
-    const folder = tempDir('mirror-')
-    const files = new MirrorFiles({ stateDir: state, onEvent: () => {}, problem: () => {}, mirrors: () => [] })
-    const manifest = new MirrorManifest(folder, path.join(state, 'manifest.json'))
-    const mirror = { ref: { ip: '127.0.0.1', port: 1, id: 'ab', key: '127.0.0.1:1', folder }, manifest }
-    const hourAgo = new Date(Date.now() - 60 * 60 * 1000)
-    // [folder, made an hour ago, a listed file in it, stays]
-    const cases: Array<[string, boolean, string | null, boolean]> = [
-      ['.dbs-tmp-999-1', true, null, false],
-      ['.dbs-tmp-998-2', false, null, true],
-      [`.dbs-tmp-${process.pid}-3`, true, null, true],
-      ['.dbs-tmp-997-4', true, 'kept.txt', true],
-      ['.dbs-tmp-notes', true, null, true],
-    ]
-    const remote = new Map<string, ListEntry>()
-    for (const [name, old, listed] of cases) {
-      const abs = path.join(folder, name)
-      mkdirSync(abs)
-      if (listed) {
-        writeFileSync(path.join(abs, listed), 'x')
-        remote.set(`${name}/${listed}`, { path: `${name}/${listed}`, version: 'v', size: 1 })
-      }
-      // Made during this run: dated after its start (the disk's clock may lag Date.now() by a tick).
-      const when = old ? hourAgo : new Date(Date.now() + 1000)
-      utimesSync(abs, when, when)
-    }
-    await files.removeStrays(mirror, remote)
-    expect(cases.map(([name]) => [name, existsSync(path.join(folder, name))])).toEqual(cases.map(([name, , , stays]) => [name, stays]))
-  })
-})

@@ -1,8 +1,8 @@
 // Brings many small files of one peer into its mirror with one GET_FILES: the peer answers with
 // FILES frames whose records carry whole files, in request order. Each record is checked and
 // placed as its frame arrives, with the same rules as a single transfer (file-receiver.ts): the
-// bytes must hash to the record's version, go to a temp file (in this thread's temp folder of
-// the mirror: see MirrorWriter.tempApart), and only then are renamed into place. One request and a few frames instead of a request, a FILE_SIZE
+// bytes must hash to the record's version, go to a temp file beside the final path, and only
+// then are renamed into place. One request and a few frames instead of a request, a FILE_SIZE
 // and a FILE_DATA per file is what makes ten thousand small files cheap.
 import { rmSync } from 'node:fs'
 import type { FileRecord } from '../protocol/messages'
@@ -25,22 +25,9 @@ export class BatchReceiver {
    * or the reply is out of step; the jobs settled by then stay settled.
    */
   async receive(jobs: FileJob[], session: PeerSession, settled: (job: FileJob, outcome: BatchOutcome) => void): Promise<{ lied: boolean }> {
+    let placed = 0
     let lied = false
     const files = jobs.map((job) => ({ path: job.path, version: job.have ? Buffer.from(job.have, 'hex') : null }))
-    try {
-      await this.request(jobs, session, files, (job, outcome) => {
-        if (outcome && !outcome.ok && outcome.outcome === 'failed' && !outcome.retry) lied = true
-        settled(job, outcome)
-      })
-    } finally {
-      // The temp folder goes with the batch: between batches the mirror holds only its files.
-      if (jobs.length > 0) this.receiver.writer.dropTempFolder(jobs[0]!.peer.folder)
-    }
-    return { lied }
-  }
-
-  private async request(jobs: FileJob[], session: PeerSession, files: Array<{ path: string; version: Buffer | null }>, settled: (job: FileJob, outcome: BatchOutcome) => void): Promise<void> {
-    let placed = 0
     await session.request({ type: 'GET_FILES', files }, (reply) => {
       if (reply.type !== 'FILES') throw session.unexpected(reply, 'FILES')
       if (placed + reply.records.length > jobs.length) {
@@ -48,13 +35,16 @@ export class BatchReceiver {
       }
       for (const record of reply.records) {
         const job = jobs[placed++]!
-        settled(job, this.place(job, record))
+        const outcome = this.place(job, record)
+        if (outcome && !outcome.ok && outcome.outcome === 'failed' && !outcome.retry) lied = true
+        settled(job, outcome)
       }
       if (reply.last && placed < jobs.length) {
         throw new PeerSessionError('bad-peer', `${session.peer} answered only ${placed} of ${jobs.length} files`, false)
       }
       return reply.last
     })
+    return { lied }
   }
 
   private place(job: FileJob, record: FileRecord): BatchOutcome {
@@ -99,9 +89,7 @@ export class BatchReceiver {
     }
     const target = this.receiver.finalPath(job)
     const writer = this.receiver.writer
-    // The target's folder is made (prepare); the temp file goes where no watch sees it, if it can.
-    const beside = writer.prepare(target, job.peer.folder, false)
-    const temp = writer.tempApart(job.peer.folder) ?? beside
+    const temp = writer.prepare(target, job.peer.folder, false)
     try {
       const mtimeMs = placeSmallFile(writer, job, target, temp, [data])
       return placed('fetched', version, data.length, target, data.length, mtimeMs)

@@ -298,32 +298,30 @@ export function placed(outcome: Done['outcome'], version: string, size: number, 
 /**
  * Writes a small, already verified file to `temp` and renames it onto `target`; returns its
  * mtime. Its folder was made earlier and may have been removed since (the peer deleted what was
- * in it), or `temp`'s own folder (tempApart) may be gone or on another disk than `target` (one
- * mounted inside the mirror): then it is written again, once, beside `target`. On failure the
- * caller removes `temp`; a second temp file made here is removed here.
+ * in it): then it is made again, once. On failure the caller removes `temp`; a second temp file
+ * made here is removed here.
  */
 export function placeSmallFile(writer: MirrorWriter, job: FileJob, target: string, temp: string, chunks: Buffer[]): number {
   let mtimeMs: number
   try {
     mtimeMs = writeSmall(temp, chunks)
-    writer.commit(temp, target, job.keepAs)
-    return mtimeMs
   } catch (error) {
+    // Its folder was removed since it was made, or a file stands on the way now: make it again.
     const code = (error as NodeJS.ErrnoException).code
-    if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EXDEV') throw error
-    rmSync(temp, { force: true })
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error
+    writer.forget(target)
+    const again = writer.prepare(target, job.peer.folder)
+    try {
+      mtimeMs = writeSmall(again, chunks)
+      writer.commit(again, target, job.keepAs)
+      return mtimeMs
+    } catch (retryError) {
+      rmSync(again, { force: true })
+      throw retryError
+    }
   }
-  writer.forget(target)
-  writer.dropTempFolder(job.peer.folder)
-  const again = writer.prepare(target, job.peer.folder)
-  try {
-    mtimeMs = writeSmall(again, chunks)
-    writer.commit(again, target, job.keepAs)
-    return mtimeMs
-  } catch (retryError) {
-    rmSync(again, { force: true })
-    throw retryError
-  }
+  writer.commit(temp, target, job.keepAs)
+  return mtimeMs
 }
 
 /** Writes a small file in one go; returns its mtime (kept by the rename that publishes it). */

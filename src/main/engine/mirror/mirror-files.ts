@@ -2,7 +2,7 @@
 // moving, restoring from the recycler, finding local copies. Every write keeps the version it
 // replaces in the mirror history, and never goes through a link planted on the way.
 import { lstatSync } from 'node:fs'
-import { readdir, rmdir } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { EventSink } from '../../../shared/events'
 import { DEFAULT_KEEP_DAYS } from '../../../shared/keep-days'
@@ -13,7 +13,7 @@ import { historyRoot } from './history-index'
 import { HistoryStore } from './history-store'
 import type { FileJob, JobResult, ListEntry, PeerRef } from './jobs'
 import { asPlaced, type MirrorManifest } from './mirror-manifest'
-import { isTempFolderName, MirrorWriter, pathInMirror, removeEmptyParents, removeFromMirror, TEMP_PREFIX } from './mirror-path'
+import { MirrorWriter, pathInMirror, removeEmptyParents, removeFromMirror, TEMP_PREFIX } from './mirror-path'
 import { clearWay, wayIsReal } from './mirror-way'
 import { Recycler } from './recycler'
 
@@ -214,12 +214,8 @@ export class MirrorFiles {
       for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
         const rel = prefix ? `${prefix}/${entry.name}` : entry.name
         const abs = path.join(dir, entry.name)
-        if (entry.isDirectory()) {
-          // A temp folder a crash left (MirrorWriter.tempApart) goes once the walk has emptied it.
-          const leftover = !prefix && isTempFolderName(entry.name) && !this.tempInUse(entry.name, abs)
-          await walk(abs, rel)
-          if (leftover) await rmdir(abs).catch(() => {})
-        } else if (remote.has(rel) || mirror.manifest.files.has(rel) || listedAs(rel)) continue
+        if (entry.isDirectory()) await walk(abs, rel)
+        else if (remote.has(rel) || mirror.manifest.files.has(rel) || listedAs(rel)) continue
         // A temp file of this process belongs to a transfer in flight, and a partial younger than
         // a day to one a later try resumes; only a crash's other temp files are strays.
         else if (isPartialTemp(entry.name) ? wanted(rel) && this.tempInUse(entry.name, abs) : entry.name.startsWith(TEMP_PREFIX) && this.tempInUse(entry.name, abs)) continue

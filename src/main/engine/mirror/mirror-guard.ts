@@ -3,7 +3,7 @@
 // manifest and fetches again what no longer matches, so the mirror stays exact while the client
 // runs, not only after its next start. Our own writes raise events too; they match the manifest
 // and cost one lstat each: the one here, which the repair compares with the manifest.
-// Temp files of transfers in flight are not looked at, nor temp folders watched.
+// Temp files of transfers in flight are not looked at.
 import type { Stats } from 'node:fs'
 import path from 'node:path'
 import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
@@ -47,13 +47,7 @@ export class MirrorGuard {
     private readonly hooks: MirrorGuardHooks,
     private readonly options: MirrorGuardOptions = {},
   ) {
-    // Temp folders (MirrorWriter.tempApart) are never watched: their files' events would only be dropped.
-    this.watcher = new FolderWatcher(folder, { changed: (rel) => this.changed(rel), problem: hooks.problem, skip: isTemp })
-  }
-
-  /** Folders watched now (for tests and diagnostics). */
-  get folders(): number {
-    return this.watcher.folders
+    this.watcher = new FolderWatcher(folder, { changed: (rel) => this.changed(rel), problem: hooks.problem })
   }
 
   /** Watches the mirror, then has all of it looked at once: what changed while it was not watched. */
@@ -78,7 +72,7 @@ export class MirrorGuard {
   }
 
   private changed(rel: string): void {
-    if (this.closed || isTemp(rel)) return
+    if (this.closed || path.posix.basename(rel).startsWith(TEMP_PREFIX)) return
     this.dirty.add(rel)
     this.timer ??= setTimeout(() => void this.settle().catch((error) => this.hooks.problem(String(error))), SETTLE_MS)
   }
@@ -106,8 +100,4 @@ export class MirrorGuard {
     }
     this.hooks.suspect(paths, unwatched, looked)
   }
-}
-
-function isTemp(rel: string): boolean {
-  return path.posix.basename(rel).startsWith(TEMP_PREFIX)
 }

@@ -1,5 +1,5 @@
 // Where a peer's relative path lands inside its mirror folder, or why it may not.
-import { linkSync, lstatSync, mkdirSync, renameSync, rmdirSync, rmSync, unlinkSync } from 'node:fs'
+import { linkSync, lstatSync, mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs'
 import { threadId } from 'node:worker_threads'
 import { rm, rmdir } from 'node:fs/promises'
 import path from 'node:path'
@@ -68,15 +68,10 @@ let tempCounter = 0
  * beside their final path (same folder: the rename that publishes them is cheap, and workers do
  * not queue on one temp folder or on the file system's cross-folder rename lock). Folders it has
  * made and checked are remembered, so a file in a known folder costs one create and one rename.
- * A batch of small files writes its temp files into a folder of this thread's own at the top of
- * the mirror instead (tempApart), which the mirror guard does not watch: the temp files' own
- * events (create, modify, moved away) then reach no watch, only the final name's.
  */
 export class MirrorWriter {
   /** Folders made and checked, each with the start of its temp files' paths (joined once per folder, not per file). */
   private readonly checked = new Map<string, string>()
-  /** This thread's temp folder in each mirror folder, as the start of its files' paths; null: it could not be made. */
-  private readonly apart = new Map<string, string | null>()
 
   /**
    * Makes sure the folder for `target` exists inside `folder`; returns a temp path beside it.
@@ -98,29 +93,6 @@ export class MirrorWriter {
       this.checked.set(parent, temps)
     }
     return `${temps}${++tempCounter}`
-  }
-
-  /**
-   * A temp path for a small file of the mirror `folder` in this thread's temp folder at its top,
-   * made now unless it is there; null when no real folder can be had there (a link or a file
-   * stands at its name, the disk refuses): then the temp file goes beside its target (prepare).
-   */
-  tempApart(folder: string): string | null {
-    let start = this.apart.get(folder)
-    if (start === undefined) this.apart.set(folder, (start = makeTempFolder(folder)))
-    return start === null ? null : `${start}${++tempCounter}`
-  }
-
-  /** Removes this thread's temp folder of `folder` unless something is in it (a batch ended, or it failed). */
-  dropTempFolder(folder: string): void {
-    const start = this.apart.get(folder)
-    this.apart.delete(folder)
-    if (!start) return
-    try {
-      rmdirSync(path.dirname(start))
-    } catch {
-      // Not empty (another file is in it: a stray for the next list) or gone: nothing to do.
-    }
   }
 
   /** Forgets that the folder of `target` was checked: the next prepare makes and checks it again. */
@@ -222,24 +194,3 @@ function keepPrevious(target: string, keepAs: string): 'linked' | 'moved' | 'no'
 
 /** Temp files in a mirror start with this; any left by a crash are removed with other strays. */
 export const TEMP_PREFIX = '.dbs-tmp-'
-
-/** Whether a name at the top of a mirror is a temp folder's (`.dbs-tmp-<pid>-<thread>`). */
-export function isTempFolderName(name: string): boolean {
-  return /^\.dbs-tmp-\d+-\d+$/.test(name)
-}
-
-/**
- * Makes this thread's temp folder at the top of the mirror `folder` (`.dbs-tmp-<pid>-<thread>`);
- * returns the start of its files' paths, or null unless a real folder is there now.
- */
-function makeTempFolder(folder: string): string | null {
-  const name = `${TEMP_PREFIX}${process.pid}-${threadId}`
-  const dir = path.join(folder, name)
-  try {
-    mkdirSync(dir)
-  } catch (error) {
-    // One left there (this thread's, a moment ago) is taken; a link or a file at its name never.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !isFolderAt(dir)) return null
-  }
-  return `${dir}${path.sep}${name}-`
-}
