@@ -21,6 +21,9 @@ interface Round {
   sender: number
   receiver: number
   both: number
+  /** The receiver's system CPU, and its main thread's user + system CPU (beside the user CPU compared). */
+  recvSys: number
+  recvMain: number
 }
 
 interface Setup {
@@ -43,12 +46,17 @@ async function setUp(work: string, name: string, bin: string): Promise<Setup> {
 }
 
 const userOf = (pid: number): number => cpuTimes(`/proc/${pid}/stat`).user
+const systemOf = (pid: number): number => cpuTimes(`/proc/${pid}/stat`).system
+const mainThreadOf = (pid: number): number => {
+  const { user, system } = cpuTimes(`/proc/${pid}/task/${pid}/stat`)
+  return user + system
+}
 
 async function round(setup: Setup, tree: string, copy: string): Promise<Round> {
   const { pair, src, receiver } = setup
   const [senderPid, receiverPid] = [pair.sender!.child.pid!, receiver.child.pid!]
   const from = receiver.events.length
-  const cpu0 = [userOf(senderPid), userOf(receiverPid)]
+  const cpu0 = [userOf(senderPid), userOf(receiverPid), systemOf(receiverPid), mainThreadOf(receiverPid)]
   const t0 = performance.now()
   const cp = spawn('cp', ['-r', tree, path.join(src, copy)], { stdio: 'ignore' })
   await new Promise((resolve) => cp.once('exit', resolve))
@@ -64,7 +72,8 @@ async function round(setup: Setup, tree: string, copy: string): Promise<Round> {
     if (!['file-synced', 'mirror-state', 'buffer', 'workers', 'transfer', 'file-syncing'].includes(kind)) unusual.set(kind, (unusual.get(kind) ?? 0) + 1)
   }
   if (unusual.size) console.error(`    receiver said: ${[...unusual].map(([kind, n]) => `${kind} ×${n}`).join(', ')}`)
-  return { cp: (tCp - t0) / 1000, after, sender, receiver: recv, both: sender + recv }
+  const [recvSys, recvMain] = [systemOf(receiverPid) - cpu0[2]!, mainThreadOf(receiverPid) - cpu0[3]!]
+  return { cp: (tCp - t0) / 1000, after, sender, receiver: recv, both: sender + recv, recvSys, recvMain }
 }
 
 export async function benchCpAb(): Promise<{ columns: string[]; rows: string[][] }> {
@@ -96,7 +105,7 @@ export async function benchCpAb(): Promise<{ columns: string[]; rows: string[][]
     for (const setup of Object.values(setups)) setup.pair.stop()
     cleanUp()
   }
-  const keys: Array<keyof Round> = ['cp', 'after', 'sender', 'receiver', 'both']
+  const keys: Array<keyof Round> = ['cp', 'after', 'sender', 'receiver', 'both', 'recvSys', 'recvMain']
   const cell = (rounds: Round[], key: keyof Round): string => {
     const values = rounds.map((x) => x[key])
     return `${median(values).toFixed(2)} s (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`
@@ -104,8 +113,8 @@ export async function benchCpAb(): Promise<{ columns: string[]; rows: string[][]
   const lower = (key: keyof Round): number => results.ours.filter((ours, i) => ours[key] < results.base[i]![key]).length
   return {
     columns: [
-      `${SMALL_FILES.toLocaleString('en')} × 4 KiB cp -r into a running sender, ${ROUNDS} interleaved pairs (this tree lower: user CPU of both in ${lower('both')}, sender ${lower('sender')}, receiver ${lower('receiver')}, time after cp ${lower('after')})`,
-      'cp', 'after cp returns', 'sender user CPU', 'receiver user CPU', 'both',
+      `${SMALL_FILES.toLocaleString('en')} × 4 KiB cp -r into a running sender, ${ROUNDS} interleaved pairs (this tree lower: user CPU of both in ${lower('both')}, sender ${lower('sender')}, receiver ${lower('receiver')}, time after cp ${lower('after')}, receiver system CPU ${lower('recvSys')}, its main thread ${lower('recvMain')})`,
+      'cp', 'after cp returns', 'sender user CPU', 'receiver user CPU', 'both', 'receiver system CPU', 'receiver main thread (user + system)',
     ],
     rows: (['base', 'ours'] as const).map((which) => [which === 'base' ? `base (${base})` : 'this tree', ...keys.map((key) => cell(results[which], key))]),
   }
