@@ -2,12 +2,12 @@
 // server has let it in (JOIN_OK). It holds the server's device ID, which every later connection
 // pins, and the addresses it was reached at. Without it, a client needs an invite (`--join`) or
 // the server's ID (`--server-id`, to ask the operator to accept it).
-import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { formatDeviceId, parseDeviceId } from '../../../shared/device-id'
 import { writeFileAtomic } from '../folder/atomic-write'
 import { checkInviteAddress, type InviteAddress } from '../identity/invite-address'
 import { decodeInvite } from '../identity/invite'
+import { readTextIfThere } from '../util/read-text-file'
 
 export const SERVER_FILE = 'server.json'
 
@@ -20,13 +20,8 @@ export interface SavedServer {
 /** The saved membership, null when there is none; a damaged file is an Error naming it. */
 export function readSavedServer(configDir: string): SavedServer | null {
   const file = path.join(configDir, SERVER_FILE)
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw new Error(`cannot read ${file}: ${(error as Error).message}`)
-  }
+  const text = readTextIfThere(file)
+  if (text === null) return null
   const damaged = new Error(`${file} is damaged; delete it and join the server again (--join INVITE or --server-id ID)`)
   let data: { version?: unknown; serverId?: unknown; addresses?: unknown }
   try {

@@ -1,23 +1,19 @@
 // The name this device last went by from the terminal (`--name`), kept in its config folder as
 // `name.txt`, so a restart without `--name` keeps the name peers, `ctl` and `history` know it by
 // instead of falling back to the host name. The desktop app keeps its own in its settings.
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { writeFileAtomic } from '../folder/atomic-write'
 import { deviceNameProblem } from '../protocol/codec'
+import { readTextIfThere } from '../util/read-text-file'
 
 export const NAME_FILE = 'name.txt'
 
 /** The saved name; null where none is saved. A file that holds no valid name is an Error naming it. */
 export function readSavedName(configDir: string): string | null {
   const file = path.join(configDir, NAME_FILE)
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw new Error(`cannot read ${file}: ${(error as Error).message}`)
-  }
+  const text = readTextIfThere(file)
+  if (text === null) return null
   const name = text.replace(/\r?\n$/, '')
   const problem = deviceNameProblem(name)
   if (problem) throw new Error(`${file} holds no valid device name (${problem}); delete it or start with --name NAME`)
