@@ -3,6 +3,7 @@
 // those stats, and otherwise checks the bytes it reads from the disk against them instead of
 // hashing them again. Equal bytes are that version; other bytes are hashed.
 import { BATCH_FILE_BYTES } from '../protocol/constants'
+import { sameStats, type FileStats } from './file-hashing'
 
 /** The memory the bytes are copied into (a file copied in is usually asked for within moments). */
 export const RECENT_BYTES_KEPT = 8 * 1024 * 1024
@@ -10,17 +11,14 @@ export const RECENT_BYTES_KEPT = 8 * 1024 * 1024
 export const RECENT_SLOT_BYTES = 512
 
 /** What a file's stats say of it: the same stats, and it is taken for the same file, unwritten since. */
-export interface FileIdentity {
+export interface FileIdentity extends FileStats {
   dev: number
-  ino: number
-  size: number
-  mtimeMs: number
   ctimeMs: number
 }
 
-/** Whether `now` are the stats `then` were: no write, no rename, no change of mode since (each moves ctime). */
-export function sameIdentity(then: FileIdentity, now: FileIdentity): boolean {
-  return now.ino === then.ino && now.size === then.size && now.mtimeMs === then.mtimeMs && now.ctimeMs === then.ctimeMs && now.dev === then.dev
+/** The index's own test of stats, and no rename or change of mode since either (each moves ctime). */
+function unchangedSince(then: FileIdentity, now: FileIdentity): boolean {
+  return sameStats(then, now) && now.ctimeMs === then.ctimeMs && now.dev === then.dev
 }
 
 interface Kept {
@@ -91,7 +89,7 @@ export class RecentBytes {
     const entry = this.kept.get(rel)
     if (!entry || !this.ring || !entry.version.equals(version)) return null
     const now = look()
-    if (!now || !sameIdentity(entry.identity, now)) return null
+    if (!now || !unchangedSince(entry.identity, now)) return null
     this.handedOut++
     return this.ring.subarray(entry.offset, entry.offset + entry.length)
   }
