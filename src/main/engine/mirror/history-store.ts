@@ -143,20 +143,24 @@ export class HistoryStore {
   drop(peerFolder: string, id: string): void {
     const entries = this.peers.get(peerFolder)
     const at = entries?.findIndex((e) => e.id === id) ?? -1
-    if (!entries || at === -1) return
-    this.bytes -= entries[at]!.size
-    entries.splice(at, 1)
-    rmSync(path.join(this.root, peerFolder, HISTORY_FILES, id), { force: true })
-    this.log(peerFolder, { drop: id })
+    if (entries && at !== -1) this.dropAt(peerFolder, entries, at)
   }
 
-  /** Entries of this version kept at or after `since` (ms): not a loss after all, the mirror holds it again. */
+  /**
+   * Entries of this version kept at or after `since` (ms): not a loss after all, the mirror holds
+   * it again. Asked at every file placed: it looks at the newest entries only, and drops by place.
+   */
   dropRecent(peerFolder: string, version: string, since: number): void {
     const entries = this.peers.get(peerFolder)
     if (!entries) return
-    const ids: string[] = []
-    for (let i = entries.length - 1; i >= 0 && entries[i]!.at >= since; i--) if (entries[i]!.version === version) ids.push(entries[i]!.id)
-    for (const id of ids) this.drop(peerFolder, id)
+    for (let i = entries.length - 1; i >= 0 && entries[i]!.at >= since; i--) if (entries[i]!.version === version) this.dropAt(peerFolder, entries, i)
+  }
+
+  private dropAt(peerFolder: string, entries: HistoryEntry[], at: number): void {
+    const [entry] = entries.splice(at, 1)
+    this.bytes -= entry!.size
+    rmSync(path.join(this.root, peerFolder, HISTORY_FILES, entry!.id), { force: true })
+    this.log(peerFolder, { drop: entry!.id })
   }
 
   /** A reserved path whose version was not kept after all (the transfer failed). */
