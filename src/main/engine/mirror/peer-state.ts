@@ -60,12 +60,12 @@ export interface PeerState {
   probeDisk: boolean
 }
 
-/** The peer's list as far as it is known: the whole one, or the part in so far, or none yet. */
 /** The peer as a line names it: `bob (10.0.0.5:4001)`, or its address alone while it has no name. */
 export function namedPeer(peer: { readonly name: string; readonly ref: Pick<PeerRef, 'key'> }): string {
   return peer.name ? `${peer.name} (${peer.ref.key})` : peer.ref.key
 }
 
+/** The peer's list as far as it is known: the whole one, or the part in so far, or none yet. */
 export function listSoFar(state: PeerState): ListedFiles | null {
   return state.remote ?? state.incoming?.files ?? null
 }
