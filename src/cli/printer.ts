@@ -2,6 +2,7 @@
 // stdout and nothing else there. Diagnostics always go to stderr.
 import { formatEndpoint } from '../shared/endpoint'
 import type { EngineEvent, EventSink } from '../shared/events'
+import { peerLabel } from '../shared/peer-label'
 import { BurstPrinter } from './burst-printer'
 
 /** `nameOf`: a device's name by the address file events call it by (they carry no name). */
@@ -82,7 +83,7 @@ function aboutPeer(event: { peer?: string; id?: string }): boolean {
 
 /** A peer by name with its address beside it, once the engine knows its name. */
 function who(event: { name?: string }, address: string): string {
-  return event.name ? `${shown(event.name)} (${address})` : address
+  return peerLabel(event.name && shown(event.name), address)
 }
 
 function named(name: string): string {

@@ -4,7 +4,7 @@ import { formatEndpoint } from '../../shared/endpoint'
 import { LEAVE_REASON_TEXT } from '../../shared/events'
 import { isProblem } from '../../shared/live/activity'
 import { formatBytes } from './format'
-import { peerLabel } from './peer-label'
+import { peerLabel } from '../../shared/peer-label'
 
 export type ActivityCategory = 'peers' | 'members' | 'transfers' | 'problems' | 'engine'
 

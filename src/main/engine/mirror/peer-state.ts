@@ -1,6 +1,7 @@
 // What the mirror side remembers of one peer, in one place, and what changes in it when the peer
 // comes and goes: every part of the coordinator reads and writes this record.
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
+import { peerLabel } from '../../../shared/peer-label'
 import type { DeletionGatherer } from './deletion-gatherer'
 import type { PeerRef } from './jobs'
 import type { MirrorGuard } from './mirror-guard'
@@ -62,7 +63,7 @@ export interface PeerState {
 
 /** The peer as a line names it: `bob (10.0.0.5:4001)`, or its address alone while it has no name. */
 export function namedPeer(peer: { readonly name: string; readonly ref: Pick<PeerRef, 'key'> }): string {
-  return peer.name ? `${peer.name} (${peer.ref.key})` : peer.ref.key
+  return peerLabel(peer.name, peer.ref.key)
 }
 
 /** The peer's list as far as it is known: the whole one, or the part in so far, or none yet. */
