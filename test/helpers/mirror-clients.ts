@@ -6,7 +6,8 @@ import { expect } from 'vitest'
 import { parseDeviceId } from '../../src/shared/device-id'
 import { cliServerConfig, runCli, type CliProcess } from './cli'
 import { knowServer } from './test-identity'
-import { foldersFor, foldersOf, treeOf } from './tree'
+import { tempDir } from './temp'
+import { foldersFor, foldersOf, mirrorOf, treeOf } from './tree'
 
 export interface Client {
   cli: CliProcess
@@ -53,6 +54,25 @@ export async function startClient(serverPort: number, dir: string, ...extra: str
 }
 
 /** Waits until `mirror` holds exactly the files of `source`, and no folder none of them needs. */
+/**
+ * A server, a sender sharing a new folder as `prepare` leaves it, and a receiver (started with
+ * `receiverArgs`) that has synced it within `withinMs`; `mirror` is the sender's mirror there.
+ */
+export async function syncedPair(
+  prepare: (senderDir: string) => void,
+  withinMs: number,
+  ...receiverArgs: string[]
+): Promise<{ senderDir: string; sender: Client; receiver: Client; peer: string; mirror: string }> {
+  const serverPort = await startServer()
+  const senderDir = tempDir('sender-')
+  prepare(senderDir)
+  const sender = await startClient(serverPort, senderDir)
+  const receiver = await startClient(serverPort, tempDir('receiver-'), ...receiverArgs)
+  const peer = `127.0.0.1:${sender.port}`
+  await receiver.cli.waitFor('peer-synced', { peer }, withinMs)
+  return { senderDir, sender, receiver, peer, mirror: mirrorOf(receiver.dir, sender.port) }
+}
+
 export async function expectMirrored(source: string, mirror: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {

@@ -1,12 +1,12 @@
 // The mirror history's index as a log: each save appends what changed (index.log) and only a long
 // log is folded into a new index.json. Pure replay rules first, then the engine's store on real files.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { HISTORY_INDEX, HISTORY_LOG, readHistoryIndex, replayHistoryLog, type HistoryEntry } from '../../src/main/engine/mirror/history-index'
-import { historyRootOf } from '../../src/main/engine/mirror/history-reader'
 import { HistoryStore } from '../../src/main/engine/mirror/history-store'
-import { removeTempDirs, tempDir } from '../helpers/temp'
+import { historyStoreOn, PEER_FOLDER } from '../helpers/history-store'
+import { removeTempDirs } from '../helpers/temp'
 
 afterEach(() => removeTempDirs())
 
@@ -30,41 +30,30 @@ describe('replayHistoryLog', () => {
 })
 
 describe('the history store', () => {
-  /** A store on a fresh mirror root, and a way to keep a new version of `name` in it. */
-  async function storeWith(): Promise<{ store: HistoryStore; dir: string; root: string; keep: (name: string) => Promise<string>; problems: string[] }> {
-    const mirrorRoot = tempDir('log-mirrors-')
-    const folder = 'bob-AAAAAAA'
-    mkdirSync(path.join(mirrorRoot, folder))
-    const root = historyRootOf(mirrorRoot)
-    const problems: string[] = []
-    const store = new HistoryStore(root, { keepMs: 86_400_000, capBytes: 1e12, problem: (m) => problems.push(m) })
-    await store.start()
-    const keep = async (name: string): Promise<string> => {
-      const file = path.join(mirrorRoot, folder, name)
-      writeFileSync(file, name)
-      return store.link(folder, '127.0.0.1:4001', name, file, '00'.repeat(32), 'deleted')!
-    }
-    return { store, dir: path.join(root, folder), root, keep, problems }
+  /** The store with no cap to speak of; each version kept must be. */
+  async function storeWith() {
+    const on = await historyStoreOn(1e12)
+    return { ...on, keep: (name: string): string => on.keep(name)! }
   }
 
   it('a save appends what changed; the index is written again only once the log outgrows what it holds', async () => {
     const { store, dir, keep, problems } = await storeWith()
     const ids: string[] = []
-    for (let i = 0; i < 1200; i++) ids.push(await keep(`f${i}.txt`))
+    for (let i = 0; i < 1200; i++) ids.push(keep(`f${i}.txt`))
     await store.flush()
     const logLines = (): number => readFileSync(path.join(dir, HISTORY_LOG), 'utf8').trim().split('\n').length
     // Every line says a version kept: the log is the record so far.
     expect(logLines()).toBe(1200)
     expect(readHistoryIndex(dir)).toHaveLength(1200)
     // 1,000 of them not a loss after all: 2,200 lines for 200 versions, folded into a new index.
-    for (const id of ids.slice(0, 1000)) store.drop('bob-AAAAAAA', id)
+    for (const id of ids.slice(0, 1000)) store.drop(PEER_FOLDER, id)
     await store.flush()
     expect(existsSync(path.join(dir, HISTORY_LOG))).toBe(false)
     expect(readHistoryIndex(dir).map((e) => e.id)).toEqual(ids.slice(1000))
     const index = readFileSync(path.join(dir, HISTORY_INDEX), 'utf8')
 
-    const one = await keep('one-more.txt')
-    store.drop('bob-AAAAAAA', ids[1000]!)
+    const one = keep('one-more.txt')
+    store.drop(PEER_FOLDER, ids[1000]!)
     await store.flush()
     // Two changes: two lines appended, the index untouched.
     expect(readFileSync(path.join(dir, HISTORY_INDEX), 'utf8')).toBe(index)
@@ -76,7 +65,7 @@ describe('the history store', () => {
 
   it('after a crash mid-append, the next start keeps every whole line and folds the log into a new index', async () => {
     const { store, dir, root, keep } = await storeWith()
-    const ids = [await keep('a.txt'), await keep('b.txt')]
+    const ids = [keep('a.txt'), keep('b.txt')]
     await store.flush()
     // The process dies as it appends a third line: no stop, a torn last line.
     appendFileSync(path.join(dir, HISTORY_LOG), '{"add":{"id":"torn","pa')
@@ -89,7 +78,7 @@ describe('the history store', () => {
     expect(existsSync(path.join(dir, HISTORY_LOG))).toBe(false)
     const third = await (async () => {
       writeFileSync(path.join(path.dirname(root), '..', 'c.txt'), 'c')
-      return again.link('bob-AAAAAAA', '127.0.0.1:4001', 'c.txt', path.join(path.dirname(root), '..', 'c.txt'), '00'.repeat(32), 'deleted')
+      return again.link(PEER_FOLDER, '127.0.0.1:4001', 'c.txt', path.join(path.dirname(root), '..', 'c.txt'), '00'.repeat(32), 'deleted')
     })()
     await again.stop()
     expect(readHistoryIndex(dir).map((e) => e.id).sort()).toEqual([...ids, third!].sort())

@@ -9,10 +9,10 @@ import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../src/shared/events'
 import { killAll } from '../helpers/cli'
-import { expectMirrored, startClient, startServer, write, type Client } from '../helpers/mirror-clients'
+import { expectMirrored, startClient, startServer, syncedPair, write, type Client } from '../helpers/mirror-clients'
 import { canMakeReadOnly, canMount, mounted, readOnly, unmountAll } from '../helpers/mount'
 import { removeTempDirs, tempDir } from '../helpers/temp'
-import { mirrorOf, peerFolderName, treeOf } from '../helpers/tree'
+import { peerFolderName, treeOf } from '../helpers/tree'
 
 afterEach(() => {
   killAll()
@@ -46,14 +46,7 @@ function failuresByPath(receiver: Client, reason: RegExp): Map<string, number> {
 
 describe.skipIf(!canMakeReadOnly())('a mirror folder made read-only', () => {
   it('one error naming the folder, each file said once however often it is tried, and all of it comes once writable, with no change at the sender', async () => {
-    const serverPort = await startServer()
-    const senderDir = tempDir('sender-')
-    write(senderDir, 'a.txt', 'first\n')
-    const sender = await startClient(serverPort, senderDir)
-    const receiver = await startClient(serverPort, tempDir('receiver-'))
-    const peer = `127.0.0.1:${sender.port}`
-    const mirror = mirrorOf(receiver.dir, sender.port)
-    await receiver.cli.waitFor('peer-synced', { peer }, 15_000)
+    const { senderDir, receiver, peer, mirror } = await syncedPair((dir) => write(dir, 'a.txt', 'first\n'), 15_000)
     const before = treeOf(mirror)
 
     // Root ignores chmod 0555: a read-only bind mount of the peer's folder is what refuses here.
@@ -89,15 +82,8 @@ describe.skipIf(!canMakeReadOnly())('a mirror folder made read-only', () => {
 
 describe.skipIf(!canMakeReadOnly())('a read-only mirror refusing big files asked for on one connection', () => {
   it('says the disk once: the other files cut with that connection are no error of their own, nor a second line each', async () => {
-    const serverPort = await startServer()
-    const senderDir = tempDir('sender-')
-    write(senderDir, 'a.txt', 'first\n')
-    const sender = await startClient(serverPort, senderDir)
     // One worker: the big files' requests go out together on its one connection to the peer.
-    const receiver = await startClient(serverPort, tempDir('receiver-'), '-w', '1')
-    const peer = `127.0.0.1:${sender.port}`
-    const mirror = mirrorOf(receiver.dir, sender.port)
-    await receiver.cli.waitFor('peer-synced', { peer }, 15_000)
+    const { senderDir, receiver, mirror } = await syncedPair((dir) => write(dir, 'a.txt', 'first\n'), 15_000, '-w', '1')
 
     const writable = readOnly(mirror)!
     for (let i = 0; i < 4; i++) write(senderDir, `big-${i}.bin`, randomBytes(3 * 1024 * 1024))

@@ -10,23 +10,12 @@ import type { FileSyncedEvent } from '../../src/shared/events'
 import { startAppender, type Appender } from '../helpers/appender'
 import { killAll } from '../helpers/cli'
 import { contentVersion } from '../helpers/fake-peer'
-import { expectMirrored, startClient, startServer, write } from '../helpers/mirror-clients'
+import { expectMirrored, startClient, startServer, syncedPair, write } from '../helpers/mirror-clients'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 import { mirrorOf } from '../helpers/tree'
 
 const KiB = 1024
 let appender: Appender | null = null
-
-/** A sender sharing `senderDir` (as `prepare` leaves it) and a receiver that has synced it. */
-async function syncedPair(prepare: (senderDir: string) => void) {
-  const serverPort = await startServer()
-  const senderDir = tempDir('sender-')
-  prepare(senderDir)
-  const sender = await startClient(serverPort, senderDir)
-  const receiver = await startClient(serverPort, tempDir('receiver-'))
-  await receiver.cli.waitFor('peer-synced', { peer: `127.0.0.1:${sender.port}` }, 60_000)
-  return { senderDir, sender, receiver }
-}
 
 /** The receiver's file-synced events for `rel`, so far. */
 function syncedOf(receiver: { cli: { events: unknown[] } }, rel: string): FileSyncedEvent[] {
@@ -90,7 +79,7 @@ describe('a big file new to the index that grows while it is first hashed', () =
   it('waits until it holds still, as any file seen growing: no snapshot, no partial version at the peer', { timeout: 90_000 }, async () => {
     // Left out while it grows big, then shared (a download resumed, a copy under way): its first
     // hash, and each after it, overlaps an append. It grows for seconds, not the 30 s of a snapshot.
-    const { senderDir, sender, receiver } = await syncedPair((dir) => write(dir, '.syncignore', 'big.log\n'))
+    const { senderDir, sender, receiver } = await syncedPair((dir) => write(dir, '.syncignore', 'big.log\n'), 60_000)
     const file = path.join(senderDir, 'big.log')
     appender = startAppender(file, 256 * KiB, 5)
     await receiver.cli.until(() => existsSync(file) && statSync(file).size >= 48 * 1024 * KiB, 30_000, 'big.log at 48 MiB')
@@ -108,7 +97,7 @@ describe('a big file new to the index that grows while it is first hashed', () =
 
 describe('a new file written from its first byte on (a download, a recording)', () => {
   it('reaches the peer once, whole, without the flag: its first bytes are not announced, nor fetched in vain', { timeout: 90_000 }, async () => {
-    const { senderDir, sender, receiver } = await syncedPair((dir) => write(dir, 'seed.txt', 'in sync before the download begins\n'))
+    const { senderDir, sender, receiver } = await syncedPair((dir) => write(dir, 'seed.txt', 'in sync before the download begins\n'), 60_000)
     const file = path.join(senderDir, 'download.bin')
     appender = startAppender(file, 64 * KiB, 5)
     await new Promise((resolve) => setTimeout(resolve, 2000))
