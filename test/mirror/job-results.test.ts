@@ -4,7 +4,6 @@
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../src/shared/events'
-import { DeletionGatherer } from '../../src/main/engine/mirror/deletion-gatherer'
 import { JobDispatch } from '../../src/main/engine/mirror/job-dispatch'
 import { JobResults } from '../../src/main/engine/mirror/job-results'
 import type { FileJob, JobResult, ListEntry } from '../../src/main/engine/mirror/jobs'
@@ -13,10 +12,7 @@ import { LocalWrites } from '../../src/main/engine/mirror/local-writes'
 import { MirrorFiles } from '../../src/main/engine/mirror/mirror-files'
 import { MirrorManifest } from '../../src/main/engine/mirror/mirror-manifest'
 import { MirrorTasks } from '../../src/main/engine/mirror/mirror-tasks'
-import { MirrorTally } from '../../src/main/engine/mirror/mirror-tally'
-import { PathRecords } from '../../src/main/engine/mirror/path-records'
-import { stateOffline, stateOnline, type PeerState } from '../../src/main/engine/mirror/peer-state'
-import { Reachability } from '../../src/main/engine/mirror/reachability'
+import { newPeerState, stateOffline, stateOnline, type PeerState } from '../../src/main/engine/mirror/peer-state'
 import { RunJobs } from '../../src/main/engine/mirror/run-jobs'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 import { describe as describeLine } from '../../src/cli/printer'
@@ -37,31 +33,15 @@ function peerState(): PeerState {
   const folder = tempDir('mirror-')
   const manifest = new MirrorManifest(folder, path.join(tempDir('state-'), 'manifest.json'))
   manifests.push(manifest)
-  const paths = new PathRecords()
-  return {
+  return newPeerState({
     ref: { ...endpoint, id: 'cd'.repeat(32), key: `${endpoint.ip}:${endpoint.port}`, folder },
     endpoint,
     idText: 'PEER',
     name: 'peer',
-    online: false,
-    generation: 0,
     manifest,
-    ready: Promise.resolve(),
-    remote: null,
-    listPending: false,
-    control: null,
-    incoming: null,
-    paths,
-    tally: new MirrorTally(manifest.files, paths.refused, [manifest, paths]),
-    synced: false,
-    folderAway: false,
-    deleting: 0,
-    gathering: new DeletionGatherer(() => {}),
-    guard: null,
-    reach: new Reachability(),
-    badLists: new Reachability(),
-    probeDisk: false,
-  }
+    ready: () => Promise.resolve(),
+    gathered: () => {},
+  })
 }
 
 function setup() {

@@ -2,16 +2,16 @@
 // comes and goes: every part of the coordinator reads and writes this record.
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import { peerLabel } from '../../../shared/peer-label'
-import type { DeletionGatherer } from './deletion-gatherer'
+import { DeletionGatherer } from './deletion-gatherer'
 import type { PeerRef } from './jobs'
 import type { MirrorGuard } from './mirror-guard'
 import type { MirrorManifest } from './mirror-manifest'
-import type { MirrorTally } from './mirror-tally'
+import { MirrorTally } from './mirror-tally'
 import type { ListedFiles } from './listed-files'
 import type { MirrorFigures } from './mirror-stats'
-import type { PathRecords } from './path-records'
+import { PathRecords } from './path-records'
 import type { PeerSession } from './peer-session'
-import type { Reachability } from './reachability'
+import { Reachability } from './reachability'
 
 export interface PeerState {
   /** Where it is now (`ref.key` names it in events); its folder and manifest follow the device. */
@@ -59,6 +59,50 @@ export interface PeerState {
    * before anything is fetched.
    */
   probeDisk: boolean
+}
+
+/** What makes a peer's record: who it is, its manifest, and what it waits on before use. */
+export interface PeerBirth {
+  ref: PeerRef
+  endpoint: Endpoint
+  idText: string
+  name: string
+  manifest: MirrorManifest
+  ready: (state: PeerState) => Promise<void>
+  /** Pushed deletions gathered for judging (see deletion-gatherer.ts). */
+  gathered: (state: PeerState, paths: string[]) => void
+}
+
+/** A peer's record as first made: offline, nothing listed, nothing under way. */
+export function newPeerState(birth: PeerBirth): PeerState {
+  const { manifest } = birth
+  const paths = new PathRecords()
+  const state: PeerState = {
+    ref: birth.ref,
+    endpoint: birth.endpoint,
+    idText: birth.idText,
+    name: birth.name,
+    online: false,
+    generation: 0,
+    manifest,
+    ready: Promise.resolve(),
+    remote: null,
+    listPending: false,
+    control: null,
+    incoming: null,
+    paths,
+    tally: new MirrorTally(manifest.files, paths.refused, [manifest, paths]),
+    synced: false,
+    folderAway: false,
+    deleting: 0,
+    gathering: new DeletionGatherer((gathered) => birth.gathered(state, gathered)),
+    guard: null,
+    reach: new Reachability(),
+    badLists: new Reachability(),
+    probeDisk: false,
+  }
+  state.ready = birth.ready(state)
+  return state
 }
 
 /** The peer as a line names it: `bob (10.0.0.5:4001)`, or its address alone while it has no name. */

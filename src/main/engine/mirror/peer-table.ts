@@ -3,14 +3,10 @@
 import { formatDeviceId } from '../../../shared/device-id'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import { isFolderAt } from '../folder/lstat-or-why'
-import { DeletionGatherer } from './deletion-gatherer'
 import type { DeviceMirrors } from './device-mirrors'
 import { MirrorManifest } from './mirror-manifest'
 import type { NameFold } from '../folder/disk-names'
-import { PathRecords } from './path-records'
-import { MirrorTally } from './mirror-tally'
-import type { PeerState } from './peer-state'
-import { Reachability } from './reachability'
+import { newPeerState, type PeerState } from './peer-state'
 
 /**
  * Peers that left and are remembered (their manifest in memory, their refusals): the oldest to
@@ -54,38 +50,23 @@ export class PeerTable {
     const { folder, manifestFile, adopt } = this.options.devices.assign(id, name, endpoint)
     const manifest = new MirrorManifest(folder, manifestFile, this.options.fold())
     const key = endpointKey(endpoint)
-    const paths = new PathRecords()
-    const state: PeerState = {
+    const state = newPeerState({
       ref: { ip: endpoint.ip, port: endpoint.port, id, key, folder },
       endpoint,
       idText: formatDeviceId(Buffer.from(id, 'hex')),
       name,
-      online: false,
-      generation: 0,
       manifest,
       // The folder itself is made once the peer answers (see PeerFeed.subscribe): a registration
       // nobody answers for leaves nothing on disk.
-      ready: (this.saving.get(id) ?? Promise.resolve())
-        .then(adopt)
-        .then(() => manifest.load())
-        .then(() => {
-          state.probeDisk = manifest.files.size === 0 && isFolderAt(folder)
-        }),
-      remote: null,
-      listPending: false,
-      control: null,
-      incoming: null,
-      paths,
-      tally: new MirrorTally(manifest.files, paths.refused, [manifest, paths]),
-      synced: false,
-      folderAway: false,
-      gathering: new DeletionGatherer((paths) => this.options.gathered(state, paths)),
-      deleting: 0,
-      guard: null,
-      reach: new Reachability(),
-      badLists: new Reachability(),
-      probeDisk: false,
-    }
+      ready: (made) =>
+        (this.saving.get(id) ?? Promise.resolve())
+          .then(adopt)
+          .then(() => manifest.load())
+          .then(() => {
+            made.probeDisk = manifest.files.size === 0 && isFolderAt(folder)
+          }),
+      gathered: this.options.gathered,
+    })
     this.peers.set(id, state)
     return state
   }
