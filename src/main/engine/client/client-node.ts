@@ -182,7 +182,7 @@ export class ClientNode {
       await this.index.open()
       const index = this.index
       void localBlocks
-        .attachFolder({ root: index.root, listDir: index.blockListsDir, list: () => index.list(), get: (rel) => index.get(rel) })
+        .attachFolder({ root: index.root, listDir: index.served.blockLists.dir, list: () => index.list(), get: (rel) => index.get(rel) })
         .catch((error: unknown) => this.emit({ type: 'error', code: 'io-error', message: `learning the shared folder's block lists: ${String(error)}` }))
       this.folderStats.changed()
       listening = await this.serveFolder(this.index, identity, path.join(stateDir, LAST_PORT_FILE))
