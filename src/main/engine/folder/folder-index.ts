@@ -11,14 +11,15 @@ import type { IndexChange } from '../protocol/messages'
 import { FileHasher, type IndexedFile } from './file-hashing'
 import { FileUpdates, replacedIndex } from './file-updates'
 import { IndexSaves } from './index-saves'
-import { FileTable, liesBelow } from './file-table'
+import { FileTable } from './file-table'
 import { identityOf, provablySameFolder, UNKNOWN_FOLDER } from './folder-identity'
 import { FolderLooks } from './folder-looks'
-import { holdsAShareableFile, walkFolder, type WalkRules } from './folder-walk'
+import { holdsAShareableFile, type WalkRules } from './folder-walk'
 import { FolderWatcher } from './folder-watcher'
 import { IGNORE_FILE, IgnoreFile } from './ignore-rules'
 import { InsideFolder } from './open-inside'
 import { DirtyBatch } from './dirty-batch'
+import { FolderScan } from './folder-scan'
 import { foldsNames } from './disk-names'
 import { PathBatches } from './path-batches'
 import { RootPresence } from './root-presence'
@@ -92,6 +93,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   readonly served: ServedVersions
   /** Weighs each batch of reported paths against the disk (dirty-batch.ts). */
   private readonly batch: DirtyBatch
+  /** Builds the table anew from a look at the whole folder (folder-scan.ts). */
+  private readonly scanner: FolderScan
 
   constructor(
     readonly root: string,
@@ -157,6 +160,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       ignored: () => this.looks.ignoredOne(),
       unshareable: (rel, problem) => this.unshareable.report(rel, problem),
     }
+    this.scanner = new FolderScan({ root, walkRules: this.walkRules, updates: this.updates, unmounted: this.unmounted, looks: this.looks })
     this.batch = new DirtyBatch({
       root,
       inside: this.inside,
@@ -247,7 +251,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     // the watcher's re-checks queue behind the scan.
     await this.startWatching()
     this.work = this.work.then(async () => {
-      this.files = await this.scan(saved)
+      this.files = await this.scanner.scan(saved)
     })
     await this.work
     // A restart that found nothing changed has nothing to save (about 1 MB per 10,000 files), and
@@ -270,32 +274,6 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private startPeriodicLooks(): void {
     this.looks.rescanEvery(this.options.rescanEveryMs ?? DEFAULT_RESCAN_EVERY_MS, () => this.rescan())
     this.presence.startChecking()
-  }
-
-  /**
-   * Every shareable file in the folder; a file whose stats match `known` keeps its hash. What
-   * could not be looked at (a folder not readable now, a file that could not be read) keeps its
-   * entry in `known`: only a file seen gone is gone.
-   */
-  private scan(known: Map<string, IndexedFile>): Promise<FileTable<IndexedFile>> {
-    return this.looks.run(() => this.scanAll(known))
-  }
-
-  private async scanAll(known: Map<string, IndexedFile>): Promise<FileTable<IndexedFile>> {
-    const next = new FileTable<IndexedFile>()
-    const unread = new Set<string>()
-    this.looks.walkBegins()
-    for await (const [rel, stats] of walkFolder(this.walkRules, this.root, '', unread)) {
-      const before = known.get(rel)
-      const file = await this.updates.scanned(rel, before, stats)
-      if (typeof file !== 'string') next.set(rel, file)
-      else if (file === 'unreadable' && before) next.set(rel, before)
-    }
-    this.looks.walkDone()
-    // A held folder (see `unmounted`) still empty keeps its files; holding one again, it counts.
-    this.unmounted.afterScan((folder) => next.filesBelow(folder), unread)
-    if (unread.size) for (const [rel, file] of known) if (!next.has(rel) && liesBelow(rel, unread)) next.set(rel, file)
-    return next
   }
 
   async close(): Promise<void> {
@@ -365,7 +343,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private async reindex(): Promise<() => void> {
     await this.ignoreFile.load()
     await this.startWatching()
-    const next = await this.scan(this.files)
+    const next = await this.scanner.scan(this.files)
     return () => this.takeBack(next)
   }
 
