@@ -209,7 +209,7 @@ describe('FolderServer', () => {
     writeFileSync(file, before)
     utimesSync(file, tick, tick)
     const { port, index } = await serve(root, new Set(['127.0.0.1:40001']))
-    expect(index.isRacy('racy.bin')).toBe(true)
+    expect(index.served.isRacy('racy.bin')).toBe(true)
     writeFileSync(file, after)
     utimesSync(file, tick, tick)
     const peer = await identified(port, { ip: '127.0.0.1', port: 40001 })

@@ -49,14 +49,14 @@ describe('the index’s block lists', () => {
     expect(storedEntries(state)).toEqual([index.get('big.bin')!.version.toString('hex')])
 
     for (const [name, content] of [['big.bin', big], ['small.bin', small], ['tiny.txt', Buffer.from('tiny')]] as const) {
-      const list = await index.blockList(name)
+      const list = await index.served.blockList(name)
       if (!list || list === 'changed') throw new Error(`no list for ${name}`)
       const count = blockCount(list.size, list.blockSize)
       expect(list.size).toBe(content.length)
       const hashes = Array.from({ length: count }, (_, i) => hashAt(list, i))
       expect(fileVersion(list.size, list.blockSize, hashes).equals(index.get(name)!.version)).toBe(true)
     }
-    expect(await index.blockList('no-such-file')).toBeNull()
+    expect(await index.served.blockList('no-such-file')).toBeNull()
     expect(log.count('error')).toBe(0)
   })
 
@@ -89,7 +89,7 @@ describe('the index’s block lists', () => {
     const before = index.get('small.bin')!.version
     writeFileSync(path.join(root, 'small.bin'), randomBytes(300 * KiB))
     // The list of the version indexed (at hand since it was hashed), or 'changed': never the new bytes'.
-    const list = await index.blockList('small.bin')
+    const list = await index.served.blockList('small.bin')
     expect(list === 'changed' || (list !== null && list.size === 300 * KiB)).toBe(true)
     for (const deadline = Date.now() + 10_000; index.get('small.bin')!.version.equals(before) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20))
     expect(index.get('small.bin')!.version.equals(before)).toBe(false)

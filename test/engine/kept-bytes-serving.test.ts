@@ -31,7 +31,7 @@ describe('small files sent from the bytes hashed', () => {
     const { port, index } = await serve(root, new Set([`${ME.ip}:${ME.port}`]))
     const peer = await identified(port, ME)
     // Hashed again once the tick of their writes is over (a racy file is read: the last test).
-    await peer.until(() => ['a.bin', 'b.txt', 'empty'].every((rel) => !index.isRacy(rel)), 5000, 'no file racy')
+    await peer.until(() => ['a.bin', 'b.txt', 'empty'].every((rel) => !index.served.isRacy(rel)), 5000, 'no file racy')
     peer.send({ type: 'GET_FILES', files: ['a.bin', 'b.txt', 'empty'].map((rel) => ({ path: rel, version: null })) })
     expect((await peer.next('FILES')).records).toEqual([
       { status: 'content', version: contentVersion(a), data: a },
@@ -42,7 +42,7 @@ describe('small files sent from the bytes hashed', () => {
     expect(await peer.next('FILE_SIZE')).toMatchObject({ path: 'a.bin', size: 4096, version: contentVersion(a) })
     expect((await peer.next('FILE_DATA')).data).toEqual(a)
     // None of the four was opened to be sent.
-    expect(index.keptBytesHandedOut).toBe(4)
+    expect(index.served.keptBytesHandedOut).toBe(4)
   })
 
   it('a file rewritten in place with the same size after it was hashed reaches the peer as its new version, never as the old bytes', async () => {
@@ -52,9 +52,9 @@ describe('small files sent from the bytes hashed', () => {
     writeFileSync(file, old)
     const { port, index } = await serve(root, new Set([`${ME.ip}:${ME.port}`]))
     const peer = await identified(port, ME)
-    await peer.until(() => !index.isRacy('a.bin'), 5000, 'the file hashed past its tick')
+    await peer.until(() => !index.served.isRacy('a.bin'), 5000, 'the file hashed past its tick')
     expect(await batchOf(peer, 'a.bin')).toEqual({ status: 'content', version: contentVersion(old), data: old })
-    expect(index.keptBytesHandedOut).toBe(1)
+    expect(index.served.keptBytesHandedOut).toBe(1)
     // The same inode, the same size; written again until the clock that stamps ctime has moved on
     // (a rewrite within the tick of the hash is the racy files' to catch, racy-files.ts).
     const hashed = statSync(file, { bigint: true })
@@ -85,9 +85,9 @@ describe('small files sent from the bytes hashed', () => {
     writeFileSync(file, 'racy bytes')
     utimesSync(file, tick, tick)
     const { port, index } = await serve(root, new Set([`${ME.ip}:${ME.port}`]))
-    expect(index.isRacy('racy.txt')).toBe(true)
+    expect(index.served.isRacy('racy.txt')).toBe(true)
     const peer = await identified(port, ME)
     expect(await batchOf(peer, 'racy.txt')).toEqual({ status: 'content', version: contentVersion('racy bytes'), data: Buffer.from('racy bytes') })
-    expect(index.keptBytesHandedOut).toBe(0)
+    expect(index.served.keptBytesHandedOut).toBe(0)
   })
 })

@@ -37,11 +37,11 @@ describe('MirrorCoordinator bounds', () => {
     const device = (): string => randomBytes(32).toString('hex')
     for (let i = 0; i < MAX_GONE_PEERS + 100; i++) {
       const peer = { ip: '127.0.0.1', port: 20_000 + i }
-      mirror.peerJoined(peer, device())
-      mirror.peerLeft(peer)
+      mirror.presence.joined(peer, device())
+      mirror.presence.left(peer)
     }
     const online = { ip: '127.0.0.1', port: 19_999 }
-    mirror.peerJoined(online, device())
+    mirror.presence.joined(online, device())
     expect(mirror.peerCount).toBe(MAX_GONE_PEERS + 1)
     expect(readdirSync(root)).toEqual(['.dropbox-sync'])
   })
@@ -57,10 +57,10 @@ describe('MirrorCoordinator bounds', () => {
     const { mirror, log } = await coordinator(8)
     await mirror.start()
     const endpoint = { ip: '127.0.0.1', port: peer.port }
-    mirror.peerJoined(endpoint, peer.id)
+    mirror.presence.joined(endpoint, peer.id)
     // A peer that has answered nothing queues no more than its first window (two, with one worker).
     await log.waitFor('buffer', { used: 2 }, 15_000)
-    mirror.peerLeft(endpoint)
+    mirror.presence.left(endpoint)
     await log.until(() => mirror.jobsTracked === 0, 15_000, `no job remembered (${mirror.jobsTracked} are)`)
   })
 })

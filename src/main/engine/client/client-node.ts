@@ -182,7 +182,7 @@ export class ClientNode {
       await this.index.open()
       const index = this.index
       void localBlocks
-        .attachFolder({ root: index.root, listDir: index.blockListsDir, list: () => index.list(), get: (rel) => index.get(rel) })
+        .attachFolder({ root: index.root, listDir: index.served.blockLists.dir, list: () => index.list(), get: (rel) => index.get(rel) })
         .catch((error: unknown) => this.emit({ type: 'error', code: 'io-error', message: `learning the shared folder's block lists: ${String(error)}` }))
       this.folderStats.changed()
       listening = await this.serveFolder(this.index, identity, path.join(stateDir, LAST_PORT_FILE))
@@ -277,9 +277,9 @@ export class ClientNode {
     const what = peer === undefined ? 'the client' : `the mirror of ${describePeer(peer)}`
     switch (request.command) {
       case 'pause':
-        return { ok: true, message: (await mirror.pause(peer?.id)) ? `paused ${what}` : `${what} was paused already` }
+        return { ok: true, message: (await mirror.presence.pause(peer?.id)) ? `paused ${what}` : `${what} was paused already` }
       case 'resume':
-        if (await mirror.resume(peer?.id)) return { ok: true, message: `resumed ${what}${peer !== undefined && mirror.isPaused() ? ' (the client as a whole is still paused)' : ''}` }
+        if (await mirror.presence.resume(peer?.id)) return { ok: true, message: `resumed ${what}${peer !== undefined && mirror.presence.isPaused() ? ' (the client as a whole is still paused)' : ''}` }
         return { ok: true, message: `${what} was not paused` }
       case 'rescan':
         this.index?.rescan()
@@ -372,11 +372,11 @@ export class ClientNode {
     if (change === 'joined') {
       for (const wake of this.peerWaiters.get(peer.id) ?? []) wake()
       this.peerWaiters.delete(peer.id)
-      this.mirror?.peerJoined(peer.endpoint, peer.id, peer.name)
+      this.mirror?.presence.joined(peer.endpoint, peer.id, peer.name)
     } else {
       // Left, timed out or removed: it may no longer read our folder, and we stop mirroring it.
       this.folderServer?.peerLeft(peer.id)
-      this.mirror?.peerLeft(peer.endpoint, peer.id)
+      this.mirror?.presence.left(peer.endpoint, peer.id)
     }
   }
 }

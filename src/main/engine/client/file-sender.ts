@@ -127,7 +127,7 @@ export class FileSender {
     if (kept) return frame.content(file.version, kept.length).data.set(kept)
     const opened = this.files.open(relPath, file)
     if (typeof opened === 'string') {
-      this.files.index.recheck(relPath)
+      this.files.index.served.recheck(relPath)
       return frame.abort(opened)
     }
     try {
@@ -135,11 +135,11 @@ export class FileSender {
       const bytesRead = file.size ? readSync(opened, record.data, 0, file.size, 0) : 0
       if (bytesRead < file.size) {
         record.undo()
-        this.files.index.recheck(relPath)
+        this.files.index.served.recheck(relPath)
         frame.abort(SHRANK_WHILE_READ)
       } else if (!this.files.holdsVersion(record.data, file)) {
         record.undo()
-        this.files.index.distrust(relPath)
+        this.files.index.served.distrust(relPath)
         frame.abort(CHANGED_WHILE_READ)
       }
     } finally {

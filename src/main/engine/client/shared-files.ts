@@ -68,7 +68,7 @@ export class SharedFiles implements BlockSenderHost {
 
   /** Whether bytes just read from an indexed file are its version: compared with what the index hashed, or hashed. */
   holdsVersion(data: Buffer, file: IndexedFile): boolean {
-    return this.index.holdsVersion(file.path, file.version, data)
+    return this.index.served.holdsVersion(file.path, file.version, data)
   }
 
   /**
@@ -77,12 +77,12 @@ export class SharedFiles implements BlockSenderHost {
    * stats cannot vouch for it yet), as is any other.
    */
   keptBytes(file: IndexedFile): Buffer | null {
-    if (this.index.missing || this.index.isRacy(file.path)) return null
-    return this.index.keptBytes(file.path, file.version)
+    if (this.index.missing || this.index.served.isRacy(file.path)) return null
+    return this.index.served.keptBytes(file.path, file.version)
   }
 
   blockList(relPath: string): Promise<BlockList | 'changed' | null> {
-    return this.index.blockList(relPath)
+    return this.index.served.blockList(relPath)
   }
 
   take(): Buffer {
@@ -170,7 +170,7 @@ export class SharedFiles implements BlockSenderHost {
     const written = after.mtimeMs !== file.mtimeMs
     // A snapshot's bytes are hashed as read: that hash, not its stats, says what was sent.
     if (written && after.size === file.size && !file.snapshot) return 'rewritten'
-    if (written) this.index.recheck(file.path)
+    if (written) this.index.served.recheck(file.path)
     if (hash) return hash.digest().equals(file.version) ? null : 'rewritten'
     if (!written) return null
     const prefix = await hashPrefix(fd, file.size)
@@ -179,16 +179,16 @@ export class SharedFiles implements BlockSenderHost {
 
   /** Whether a file's bytes must be hashed as read: a racy file, a snapshot of one still written. */
   statsCannotVouch(relPath: string, file: IndexedFile): boolean {
-    return this.index.isRacy(relPath) || file.snapshot === true
+    return this.index.served.isRacy(relPath) || file.snapshot === true
   }
 
   changedWhileRead(connection: Connection, relPath: string): void {
-    this.index.distrust(relPath)
+    this.index.served.distrust(relPath)
     connection.send({ type: 'FILE_ABORT', path: relPath, reason: CHANGED_WHILE_READ })
   }
 
   abort(connection: Connection, relPath: string, reason: string): void {
-    this.index.recheck(relPath)
+    this.index.served.recheck(relPath)
     connection.send({ type: 'FILE_ABORT', path: relPath, reason })
   }
 }

@@ -11,14 +11,15 @@ import type { IndexChange } from '../protocol/messages'
 import { FileHasher, type IndexedFile } from './file-hashing'
 import { FileUpdates, replacedIndex } from './file-updates'
 import { IndexSaves } from './index-saves'
-import { FileTable, liesBelow } from './file-table'
+import { FileTable } from './file-table'
 import { identityOf, provablySameFolder, UNKNOWN_FOLDER } from './folder-identity'
 import { FolderLooks } from './folder-looks'
-import { holdsAShareableFile, walkFolder, type WalkRules } from './folder-walk'
+import { holdsAShareableFile, type WalkRules } from './folder-walk'
 import { FolderWatcher } from './folder-watcher'
 import { IGNORE_FILE, IgnoreFile } from './ignore-rules'
 import { InsideFolder } from './open-inside'
 import { DirtyBatch } from './dirty-batch'
+import { FolderScan } from './folder-scan'
 import { foldsNames } from './disk-names'
 import { PathBatches } from './path-batches'
 import { RootPresence } from './root-presence'
@@ -28,10 +29,9 @@ import { UnmountedFolders } from './unmounted-folders'
 import { UnshareablePaths } from './unshareable-paths'
 import { DEFAULT_RESCAN_EVERY_MS } from '../defaults'
 import { loadBlockHash } from '../blocks/block-hash'
-import { versionOfBytes } from '../blocks/version-hasher'
-import { RecentBytes } from './recent-bytes'
-import { IndexBlockLists, type IndexedVersion } from './block-lists'
+import type { IndexedVersion } from './block-lists'
 import type { BlockList } from '../blocks/block-store'
+import { ServedVersions } from './served-versions'
 
 export type { IndexedFile } from './file-hashing'
 export { MAX_UNSHAREABLE_REPORTED } from './unshareable-paths'
@@ -89,11 +89,12 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private readonly looks = new FolderLooks((looking) => this.emit('look', looking))
   /** Every look and open inside the folder: none follows a link (the folder server's opens too). */
   readonly inside: InsideFolder
-  private readonly blockLists: IndexBlockLists
+  /** What the folder server asks of the index, and tells it back (served-versions.ts). */
+  readonly served: ServedVersions
   /** Weighs each batch of reported paths against the disk (dirty-batch.ts). */
   private readonly batch: DirtyBatch
-  /** The bytes of small files just hashed: sent while their files' stats are as hashed, else checked against. */
-  private readonly recent = new RecentBytes()
+  /** Builds the table anew from a look at the whole folder (folder-scan.ts). */
+  private readonly scanner: FolderScan
 
   constructor(
     readonly root: string,
@@ -120,10 +121,16 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.ignoreFile = new IgnoreFile(root, onEvent)
     this.unshareable = new UnshareablePaths(root, onEvent)
     this.unmounted = new UnmountedFolders(root, onEvent)
-    this.blockLists = new IndexBlockLists(
+    this.served = new ServedVersions(
+      {
+        inside: this.inside,
+        file: (rel) => this.files.get(rel),
+        racy: (rel) => this.updates.racy.has(rel),
+        distrust: (rel) => this.updates.distrust(rel),
+        lookAgain: (rel) => this.markDirty(rel),
+        problem: (message) => this.onEvent({ type: 'error', code: 'io-error', message }),
+      },
       `${statePath.replace(/\.json$/, '')}-blocks`,
-      this.inside,
-      (message) => this.onEvent({ type: 'error', code: 'io-error', message }),
       options.onKeptList,
     )
     this.updates = new FileUpdates(
@@ -142,8 +149,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
             hashing: (rel, bytes, total) => this.emit('hashing', rel, bytes, total),
             hashed: (rel) => this.emit('hashed', rel),
           },
-          (file, blockSize, hashes) => this.blockLists.remember(file, blockSize, hashes),
-          this.recent,
+          (file, blockSize, hashes) => this.served.blockLists.remember(file, blockSize, hashes),
+          this.served.recent,
         ),
       options.snapshotAfterMs,
     )
@@ -153,6 +160,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
       ignored: () => this.looks.ignoredOne(),
       unshareable: (rel, problem) => this.unshareable.report(rel, problem),
     }
+    this.scanner = new FolderScan({ root, walkRules: this.walkRules, updates: this.updates, unmounted: this.unmounted, looks: this.looks })
     this.batch = new DirtyBatch({
       root,
       inside: this.inside,
@@ -243,7 +251,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     // the watcher's re-checks queue behind the scan.
     await this.startWatching()
     this.work = this.work.then(async () => {
-      this.files = await this.scan(saved)
+      this.files = await this.scanner.scan(saved)
     })
     await this.work
     // A restart that found nothing changed has nothing to save (about 1 MB per 10,000 files), and
@@ -254,24 +262,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     else this.disk.follow(this.files, this.presence.identity)
     this.startPeriodicLooks()
     // Lists of versions gone while the client was not running; in the background.
-    this.blockLists.prune(new Set([...this.files.values()].map((f) => f.version.toString('hex')))).catch(() => {})
-  }
-
-  /**
-   * The block list of the indexed file at `relPath` (see block-lists.ts); null when none is
-   * indexed there; 'changed' when the file is no longer its indexed version (it is looked at again).
-   */
-  async blockList(relPath: string): Promise<BlockList | 'changed' | null> {
-    const file = this.files.get(relPath)
-    if (!file) return null
-    const list = await this.blockLists.listOf(file)
-    if (list === 'changed') this.recheck(relPath)
-    return list
-  }
-
-  /** Where the index keeps the block lists of its big files, by version (blocks/block-store.ts). */
-  get blockListsDir(): string {
-    return this.blockLists.dir
+    this.served.blockLists.prune(new Set([...this.files.values()].map((f) => f.version.toString('hex')))).catch(() => {})
   }
 
   /** Looks at the whole folder again now: what changed unseen is announced, nothing else. */
@@ -283,32 +274,6 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private startPeriodicLooks(): void {
     this.looks.rescanEvery(this.options.rescanEveryMs ?? DEFAULT_RESCAN_EVERY_MS, () => this.rescan())
     this.presence.startChecking()
-  }
-
-  /**
-   * Every shareable file in the folder; a file whose stats match `known` keeps its hash. What
-   * could not be looked at (a folder not readable now, a file that could not be read) keeps its
-   * entry in `known`: only a file seen gone is gone.
-   */
-  private scan(known: Map<string, IndexedFile>): Promise<FileTable<IndexedFile>> {
-    return this.looks.run(() => this.scanAll(known))
-  }
-
-  private async scanAll(known: Map<string, IndexedFile>): Promise<FileTable<IndexedFile>> {
-    const next = new FileTable<IndexedFile>()
-    const unread = new Set<string>()
-    this.looks.walkBegins()
-    for await (const [rel, stats] of walkFolder(this.walkRules, this.root, '', unread)) {
-      const before = known.get(rel)
-      const file = await this.updates.scanned(rel, before, stats)
-      if (typeof file !== 'string') next.set(rel, file)
-      else if (file === 'unreadable' && before) next.set(rel, before)
-    }
-    this.looks.walkDone()
-    // A held folder (see `unmounted`) still empty keeps its files; holding one again, it counts.
-    this.unmounted.afterScan((folder) => next.filesBelow(folder), unread)
-    if (unread.size) for (const [rel, file] of known) if (!next.has(rel) && liesBelow(rel, unread)) next.set(rel, file)
-    return next
   }
 
   async close(): Promise<void> {
@@ -325,49 +290,6 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.updates.close()
     this.watcher = null
     if (this.saves.dispose()) await this.save()
-  }
-
-  /**
-   * The bytes of `version` hashed at `relPath` a moment ago, if a look at the path now (through no
-   * link, as every look) finds the file's stats as they were then (recent-bytes.ts); else null.
-   */
-  keptBytes(relPath: string, version: Buffer): Buffer | null {
-    return this.recent.bytesOf(relPath, version, () => {
-      const now = this.inside.lstat(relPath)
-      return typeof now === 'string' || !now.isFile() ? null : now
-    })
-  }
-
-  /** Kept bytes handed out by keptBytes since the index was made (for tests). */
-  get keptBytesHandedOut(): number {
-    return this.recent.handedOut
-  }
-
-  /** Whether `data`, read from `relPath` just now, is `version` (recent-bytes.ts: compared, else hashed). */
-  holdsVersion(relPath: string, version: Buffer, data: Buffer): boolean {
-    return this.recent.holds(relPath, version, data, versionOfBytes)
-  }
-
-  /** Re-checks these paths now (used when a read finds a file other than the index says). */
-  recheck(relPath: string): void {
-    this.markDirty(relPath)
-  }
-
-  /**
-   * Hashes `relPath` again even if its size, mtime and inode are as indexed: the server read
-   * other bytes than the indexed version (rewritten between its check and its read, or within
-   * one tick of the file system's clock, which leaves the mtime as it was).
-   */
-  distrust(relPath: string): void {
-    this.updates.distrust(relPath)
-  }
-
-  /**
-   * Whether `relPath` was hashed within the clock tick of its last write (racy-files.ts): a
-   * rewrite of the same size then leaves its stats as indexed, so they prove nothing yet.
-   */
-  isRacy(relPath: string): boolean {
-    return this.updates.racy.has(relPath)
   }
 
   private async startWatching(): Promise<void> {
@@ -421,7 +343,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
   private async reindex(): Promise<() => void> {
     await this.ignoreFile.load()
     await this.startWatching()
-    const next = await this.scan(this.files)
+    const next = await this.scanner.scan(this.files)
     return () => this.takeBack(next)
   }
 

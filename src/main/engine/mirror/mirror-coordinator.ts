@@ -2,20 +2,18 @@
 // peer's changes, lists its files on that connection, turns the list (and every pushed change)
 // into one file job per file that differs, applies deletions and renames itself, and reports progress.
 // It is the only producer of jobs; the workers only consume them (see job-ring.ts).
-// This file keeps the peers (join, leave, pause); each other job is a part wired in the
-// constructor (path-actions for reconcile.ts's decisions, peer-feed, job-results, peer-deletions, mirror-repair).
+// This file starts and stops each peer's mirroring and asks when it is synced; each other job is
+// a part wired in the constructor (peer-presence for joins, leaves and pauses, path-actions for
+// reconcile.ts's decisions, peer-feed, job-results, peer-deletions, mirror-repair).
 import path from 'node:path'
-import { formatDeviceId } from '../../../shared/device-id'
-import { endpointKey, type Endpoint } from '../../../shared/endpoint'
-import type { EngineEvent, EventSink } from '../../../shared/events'
-import { UNNAMED_DEVICE } from '../../../shared/paths'
+import type { EventSink } from '../../../shared/events'
 import { DeviceMirrors } from './device-mirrors'
 import type { KnownPeer } from '../control/peer-match'
 import { knownPeers } from './known-peers'
 import { Throttle } from '../util/throttle'
 import { MirrorRepair } from './mirror-repair'
 import { MirrorTasks } from './mirror-tasks'
-import { figuresOf, listSoFar, stateOffline, stateOnline, type PeerState } from './peer-state'
+import { figuresOf, listSoFar, type PeerState } from './peer-state'
 import { PeerTable } from './peer-table'
 import { MirrorStats, toComeList, type MirrorSource, type ToCome } from './mirror-stats'
 import { MirrorFiles } from './mirror-files'
@@ -29,7 +27,8 @@ import { RunJobs } from './run-jobs'
 import type { TlsCredentials } from '../net/tls'
 import type { MassDeleteLimits } from './mass-delete'
 import { PeerDeletions } from './peer-deletions'
-import { PAUSE_FILE, PauseState } from './pause-state'
+import { PAUSE_FILE } from './pause-state'
+import { PeerPresence } from './peer-presence'
 import { WorkerPool } from './worker-pool'
 import { loadBlockHash } from '../blocks/block-hash'
 import { LocalBlocks } from './local-blocks'
@@ -70,8 +69,6 @@ export class MirrorCoordinator {
   private pool: WorkerPool | null = null
   /** Every peer remembered, by device ID (hex). */
   private readonly peers: PeerTable
-  /** Online peers' device IDs by `ip:port`. */
-  private readonly atEndpoint = new Map<string, string>()
   /** Each device's mirror folder and manifest file. */
   private readonly devices: DeviceMirrors
   private readonly tasks: MirrorTasks
@@ -93,13 +90,12 @@ export class MirrorCoordinator {
   private readonly writes: LocalWrites<PeerState>
   /** Each peer's deletions, through its mass-delete hold. */
   private readonly deletions: PeerDeletions
-  private readonly pauses: PauseState
   /** Blocks by hash in every local file with a kept list: pulls take them instead of fetching. */
   readonly localBlocks: LocalBlocks
   /** What each path's decision comes to: a removal, a restore, a file job. */
   private readonly actions: PathActions
-  /** Peers the registry announces now, mirrored or not (paused), by endpoint key, with the device ID each connection pins. */
-  private readonly announced = new Map<string, { endpoint: Endpoint; id: string; name: string }>()
+  /** Which announced devices are mirrored now: joins, leaves, pauses (peer-presence.ts). */
+  readonly presence: PeerPresence
 
   constructor(private readonly options: MirrorOptions) {
     this.jobs = new JobDispatch(options.bufferSlots, () => this.stateEvents.schedule())
@@ -162,7 +158,15 @@ export class MirrorCoordinator {
       checkSynced: (state) => this.checkSynced(state),
       removeDeleted: (state, rels) => this.deletions.remove(state, rels),
     })
-    this.pauses = new PauseState(path.join(this.stateDir, PAUSE_FILE))
+    this.presence = new PeerPresence({
+      tasks: this.tasks,
+      onEvent: options.onEvent,
+      peers: this.peers,
+      pauseFile: path.join(this.stateDir, PAUSE_FILE),
+      who: (id) => this.knownPeers().find((known) => known.id === id),
+      attached: (state) => this.attached(state),
+      detached: (state) => this.detached(state),
+    })
     this.stateEvents = new Throttle(STATE_EVENTS_EVERY_MS, () => this.emitState())
     this.stats = new MirrorStats((id) => this.statsSource(id), options.onEvent)
     this.writes = new LocalWrites({
@@ -225,10 +229,7 @@ export class MirrorCoordinator {
     await this.files.start()
     this.disk = askDisk(this.stateDir, (message) => this.tasks.report('io-error', message))
     this.tasks.background(this.localBlocks.start(), () => "learning the mirrors' block lists")
-    // Paused before the last stop: still paused, and said so.
-    this.pauses.load()
-    if (this.pauses.all) this.options.onEvent({ type: 'paused' })
-    for (const id of this.pauses.peers) this.options.onEvent(this.pauseEvent('paused', id))
+    this.presence.loadPauses()
     this.emitState()
   }
 
@@ -258,70 +259,14 @@ export class MirrorCoordinator {
     return this.jobs.tracked
   }
 
-  /**
-   * `id`: the device ID (hex) the registry announced at that endpoint; every connection pins it.
-   * The peer is known by it: one that comes back from another address or port keeps its mirror
-   * folder and manifest, and only what changed moves.
-   */
-  peerJoined(endpoint: Endpoint, id: string, name = UNNAMED_DEVICE): void {
-    if (this.tasks.stopped) return
-    const key = endpointKey(endpoint)
-    this.announced.set(key, { endpoint, id, name })
-    if (this.pauses.claim(key, id)) {
-      this.tasks.background(this.pauses.save(), () => 'saving the paused state')
-      this.options.onEvent(this.pauseEvent('paused', id))
-    }
-    if (!this.pauses.isPaused(id)) this.attach(endpoint, id, name)
-  }
-
-  /** `id`: the device that left (default: the one online at `endpoint`). */
-  peerLeft(endpoint: Endpoint, id = this.atEndpoint.get(endpointKey(endpoint))): void {
-    const key = endpointKey(endpoint)
-    if (this.announced.get(key)?.id === id) this.announced.delete(key)
-    this.detach(endpoint, id)
-  }
-
-  // --- pause, resume, rescan, confirm (the control socket's commands) ----------------------
-
-  /** Pauses the whole client (no device) or one device's mirror (ID, hex); false if it already was. */
-  async pause(id?: string): Promise<boolean> {
-    if (!this.pauses.pause(id)) return false
-    await this.pauses.save().catch((error: unknown) => this.tasks.report('io-error', `saving the paused state: ${String(error)}`))
-    this.options.onEvent(this.pauseEvent('paused', id))
-    // Its jobs leave the ring and its connections close: a transfer under way is cut, its temp
-    // file removed, and fetched again after the resume. Serving our own folder goes on.
-    for (const { endpoint, id: each } of [...this.announced.values()]) if (this.pauses.isPaused(each)) this.detach(endpoint, each)
-    return true
-  }
-
-  /** Resumes what pause paused; false if it was not paused. */
-  async resume(id?: string): Promise<boolean> {
-    if (!this.pauses.resume(id)) return false
-    await this.pauses.save().catch((error: unknown) => this.tasks.report('io-error', `saving the paused state: ${String(error)}`))
-    this.options.onEvent(this.pauseEvent('resumed', id))
-    // Subscribed and listed again: what changed meanwhile comes now.
-    for (const { endpoint, id: each, name } of [...this.announced.values()]) if (!this.pauses.isPaused(each)) this.attach(endpoint, each, name)
-    return true
-  }
-
-  /** Whether the whole client (no device) or that device (ID, hex) is paused by itself. */
-  isPaused(id?: string): boolean {
-    return id === undefined ? this.pauses.all : this.pauses.peers.has(id)
-  }
-
-  /** `paused` / `resumed` about the client, or about a device: its ID, name and (when known) address. */
-  private pauseEvent(type: 'paused' | 'resumed', id?: string): EngineEvent {
-    if (id === undefined) return { type }
-    const { idText, name, endpoint } = this.knownPeers().find((peer) => peer.id === id) ?? { idText: formatDeviceId(Buffer.from(id, 'hex')), name: '' }
-    return { type, ...(endpoint === undefined ? {} : { peer: endpoint }), id: idText, name }
-  }
+  // --- the control socket's commands (pause and resume are the presence's) --------------------
 
   /**
    * Every device this client knows, for finding the one a person names (see peer-match.ts):
    * announced now, mirrored this run, or on record in devices.json.
    */
   knownPeers(): KnownPeer[] {
-    return knownPeers(this.devices.recorded(), this.peers.values(), this.announced.entries())
+    return knownPeers(this.devices.recorded(), this.peers.values(), this.presence.entries())
   }
 
   /** Every watched mirror is looked at whole, now. */
@@ -339,7 +284,7 @@ export class MirrorCoordinator {
    * count of all; `complete` is false while its list is still on its way. Null: no such peer here.
    */
   toCome(peer: string, limit: number): (ToCome & { complete: boolean }) | null {
-    const id = this.atEndpoint.get(peer) ?? this.announced.get(peer)?.id
+    const id = this.presence.deviceAt(peer)
     const state = id === undefined ? undefined : this.peers.get(id)
     if (!state) return null
     return { ...toComeList(state.manifest.files, listSoFar(state), state.paths.refused, limit), complete: state.remote !== null && !state.listPending }
@@ -348,7 +293,7 @@ export class MirrorCoordinator {
   /** A peer as MirrorStats reads it; null once it has left (a paused one is still announced). */
   private statsSource(id: string): MirrorSource | null {
     const state = this.peers.get(id)
-    if (!state || (!state.online && this.announced.get(state.ref.key)?.id !== id)) return null
+    if (!state || (!state.online && !this.presence.isAnnounced(state.ref.key, id))) return null
     const listed = state.remote !== null && !state.listPending
     return {
       peer: state.ref.key,
@@ -360,40 +305,20 @@ export class MirrorCoordinator {
     }
   }
 
-  /** Starts mirroring an announced device at `endpoint` (a join, or a resume). */
-  private attach(endpoint: Endpoint, id: string, name: string): void {
-    const key = endpointKey(endpoint)
-    // Another device at this address: the one we knew there is gone.
-    const before = this.atEndpoint.get(key)
-    if (before !== undefined && before !== id) this.detach(endpoint, before)
-    let state = this.peers.get(id)
-    // The same device announced at a new address while still online at the old one: it moved.
-    if (state?.online && state.ref.key !== key) {
-      if (this.announced.get(state.ref.key)?.id === id) this.announced.delete(state.ref.key)
-      this.detach(state.endpoint, id)
-    }
-    if (!state) state = this.peers.create(endpoint, id, name)
-    state.name = name
-    if (state.online) return
-    stateOnline(state, endpoint)
-    this.atEndpoint.set(key, id)
-    this.stats.touch(id)
-    this.tasks.background(state.ready.then(() => this.feed.subscribe(state, state.generation)), () => `subscribing to ${key}`)
+  /** A device online now (peer-presence.ts): subscribed to, and its list fetched. */
+  private attached(state: PeerState): void {
+    this.stats.touch(state.ref.id)
+    this.tasks.background(state.ready.then(() => this.feed.subscribe(state, state.generation)), () => `subscribing to ${state.ref.key}`)
   }
 
-  /** Stops mirroring a device (it left, or is paused); its mirror stays as it is. */
-  private detach(endpoint: Endpoint, id = this.atEndpoint.get(endpointKey(endpoint))): void {
-    if (id === undefined) return
-    const state = this.peers.get(id)
-    if (!state?.online) return
-    if (this.atEndpoint.get(state.ref.key) === id) this.atEndpoint.delete(state.ref.key)
-    stateOffline(state)
+  /** A device offline now (it left, or is paused): its jobs and workers' connections go. */
+  private detached(state: PeerState): void {
     this.writes.forget(state)
-    this.jobs.dropPeer(id)
+    this.jobs.dropPeer(state.ref.id)
     this.pool?.forget(state.ref.key)
     this.peers.left(state)
     this.stateEvents.schedule()
-    this.stats.touch(id)
+    this.stats.touch(state.ref.id)
   }
 
   /** Acts on what reconcile.ts decides for `rel` (path-actions.ts); `remote`: the peer's files as known. */
