@@ -1,5 +1,5 @@
 // The shared folder's index under `.syncignore`, over real files and a real watcher: what is
-// ignored is neither indexed nor watched, edits take effect, a bad file is said once.
+// ignored is neither indexed nor watched, edits take effect, a bad file or a skipped line is said once.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -139,4 +139,31 @@ describe('FolderIndex and .syncignore', () => {
     expect(paths(index)).toEqual(SETUP_FILES)
   })
 
+  it('a skipped line in a file written by hand is said once, naming it; the other lines apply; fixed, it is forgotten', async () => {
+    const { root, state } = setup()
+    const file = path.join(root, '.syncignore')
+    writeFileSync(path.join(root, 'x.log'), 'log')
+    writeFileSync(file, '*.log\n!\n')
+    const { index, log } = await openIndex(root, state)
+    expect(log.events).toEqual([{ type: 'error', code: 'ignore-lines-skipped', message: expect.stringContaining(`${file}: line 2 ("!") is a "!" with no pattern after it`) }])
+    expect(index.get('x.log')).toBeUndefined()
+    const { waitFor } = watchChanges(index)
+
+    // Another skipped line while running: said, once however often the file is looked at.
+    writeFileSync(path.join(root, 'x.tmp'), 'tmp')
+    writeFileSync(file, '*.log\n!\n*.tmp\nfoo\\\n')
+    await log.until(() => log.count('error') === 2)
+    expect(log.events[1]).toMatchObject({ code: 'ignore-lines-skipped', message: expect.stringMatching(/line 2 .*; line 4 \("foo\\\\"\) ends in a backslash/) })
+    await waitFor(() => index.get('x.tmp') === undefined)
+    index.rescan()
+    await settled(index, root, waitFor)
+    expect(log.count('error')).toBe(2)
+
+    // Fixed: nothing said; broken the same way again: said again.
+    writeFileSync(file, '*.log\n')
+    await waitFor(() => index.get('x.tmp') !== undefined)
+    writeFileSync(file, '*.log\n!\n')
+    await log.until(() => log.count('error') === 3)
+    expect(log.events[2]).toEqual(log.events[0])
+  })
 })

@@ -8,7 +8,6 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import type { Ignore } from 'ignore'
-import type { EventSink } from '../../../shared/events'
 import { writeFileAtomic } from './atomic-write'
 import { namePatternsTest } from './ignore-names'
 
@@ -123,11 +122,14 @@ export async function ignoreRules(fileText: string | null): Promise<IgnoreRules>
   return new IgnoreRules(loadIgnore, fileText)
 }
 
+/** What a look at the ignore file found: its text, 'absent', or what is wrong with it. */
+export type IgnoreRead = { text: string } | 'absent' | { problem: string }
+
 /**
  * The ignore file at the folder's root: its text, 'absent', or what is wrong with it. A link is
  * not followed (no link is, anywhere in the folder); a byte order mark is dropped.
  */
-export function readIgnoreFile(root: string): { text: string } | 'absent' | { problem: string } {
+export function readIgnoreFile(root: string): IgnoreRead {
   let fd: number
   try {
     fd = openSync(path.join(root, IGNORE_FILE), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
@@ -171,43 +173,4 @@ export function readIgnoreFile(root: string): { text: string } | 'absent' | { pr
 export function writeIgnoreFile(root: string, text: string): Promise<void> {
   const temp = path.join(root, `${IGNORE_FILE}.${process.pid}-${randomBytes(4).toString('hex')}.part`)
   return writeFileAtomic(path.join(root, IGNORE_FILE), text, 0o666, temp)
-}
-
-/**
- * The rules in force for one shared folder. A bad file (unreadable, not UTF-8, too large) leaves
- * the rules as they were, so a typo never shares or unshares everything; said once per problem.
- */
-export class IgnoreFile {
-  private current: IgnoreRules | null = null
-  private problemSaid: string | null = null
-
-  constructor(
-    readonly root: string,
-    private readonly onEvent: EventSink,
-  ) {}
-
-  /** Reads the file again; true when the rules in force changed (or were set for the first time). */
-  async load(): Promise<boolean> {
-    const read = readIgnoreFile(this.root)
-    if (typeof read === 'object' && 'problem' in read) {
-      const first = this.current === null
-      this.current ??= await ignoreRules(null)
-      if (this.problemSaid !== read.problem) {
-        this.problemSaid = read.problem
-        const kept = this.current.fileText === null ? 'the built-in defaults stay in force' : 'the previous rules stay in force'
-        this.onEvent({ type: 'error', code: 'ignore-file-invalid', message: `${path.join(this.root, IGNORE_FILE)} is not used: ${read.problem}; ${kept}` })
-      }
-      return first
-    }
-    this.problemSaid = null
-    const text = read === 'absent' ? null : read.text
-    if (this.current && this.current.fileText === text) return false
-    this.current = await ignoreRules(text)
-    return true
-  }
-
-  /** Whether `rel` is not shared; nothing is ignored before the first load (nothing is indexed then). */
-  ignores(rel: string, isFolder: boolean): boolean {
-    return this.current?.ignores(rel, isFolder) ?? false
-  }
 }
