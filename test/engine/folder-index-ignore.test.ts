@@ -1,7 +1,9 @@
 // The shared folder's index under `.syncignore`, over real files and a real watcher: what is
-// ignored is neither indexed nor watched, edits take effect, a bad file or a skipped line is said once.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+// ignored is neither indexed nor watched, edits take effect, a bad file or a skipped line is said
+// once, and a file written while the client runs is judged once it holds still.
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { FolderIndex } from '../../src/main/engine/folder/folder-index'
 import type { FolderWatcher } from '../../src/main/engine/folder/folder-watcher'
@@ -12,6 +14,19 @@ afterEach(async () => {
   await closeIndexes()
   removeTempDirs()
 })
+
+/** Writes `chunks` to `file` in turn, as a program that is not atomic does, a pause after each. */
+async function writeSlowly(file: string, chunks: Buffer[]): Promise<void> {
+  const fd = openSync(file, 'w')
+  try {
+    for (const chunk of chunks) {
+      writeSync(fd, chunk)
+      await sleep(20)
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
 
 describe('FolderIndex and .syncignore', () => {
   const paths = (index: FolderIndex): string[] => index.list().map((f) => f.path).sort()
@@ -165,5 +180,41 @@ describe('FolderIndex and .syncignore', () => {
     writeFileSync(file, '*.log\n!\n')
     await log.until(() => log.count('error') === 3)
     expect(log.events[2]).toEqual(log.events[0])
+  })
+
+  it('a 2 MiB .syncignore written in pieces while running is one error, for the file as it ends', async () => {
+    const { root, state } = setup()
+    const file = path.join(root, '.syncignore')
+    writeFileSync(path.join(root, 'x.log'), 'log')
+    writeFileSync(file, '*.log\n')
+    const { index, log } = await openIndex(root, state)
+    const { waitFor } = watchChanges(index)
+    // Every piece so far starts with the rules in force, so a look in mid-write never shares x.log.
+    const chunks = Array.from({ length: 32 }, (_, i) => Buffer.from(i === 0 ? `*.log\n${'#'.repeat(64 * 1024 - 6)}` : '#'.repeat(64 * 1024)))
+    await writeSlowly(file, chunks)
+    await log.until(() => log.count('error') > 0)
+    index.rescan()
+    await settled(index, root, waitFor)
+    expect(log.events).toEqual([
+      { type: 'error', code: 'ignore-file-invalid', message: `${file} is not used: it is larger than 1 MiB (${2 * 1024 * 1024} bytes); the previous rules stay in force` },
+    ])
+    expect(index.get('x.log')).toBeUndefined()
+  })
+
+  it('a valid .syncignore written in pieces, each cut where the part would be wrong, ends with its rules and no error', async () => {
+    const { root, state } = setup()
+    const file = path.join(root, '.syncignore')
+    for (const name of ['x.tmp', 'keep-é.tmp', 'space name']) writeFileSync(path.join(root, name), name)
+    const { index, log } = await openIndex(root, state)
+    const { waitFor } = watchChanges(index)
+    const full = Buffer.from('*.tmp\n!keep-é.tmp\nspace\\ name\n')
+    // Cut after the "!", inside the "é", after the backslash.
+    const cuts = [0, full.indexOf('!') + 1, full.indexOf('é') + 1, full.indexOf('\\') + 1, full.length]
+    await writeSlowly(file, cuts.slice(1).map((end, i) => full.subarray(cuts[i], end)))
+    await waitFor(() => index.get('x.tmp') === undefined && index.get('space name') === undefined)
+    index.rescan()
+    await settled(index, root, waitFor)
+    expect(index.get('keep-é.tmp')).toBeDefined()
+    expect(log.events).toEqual([])
   })
 })

@@ -3,7 +3,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { IGNORE_FILE, ignoreRules, MAX_IGNORE_FILE_BYTES, readIgnoreFile } from '../../src/main/engine/folder/ignore-rules'
+import { IGNORE_FILE, ignoreRules, lookAtIgnoreFile, MAX_IGNORE_FILE_BYTES, readIgnoreFile } from '../../src/main/engine/folder/ignore-rules'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
 afterEach(() => removeTempDirs())
@@ -130,5 +130,23 @@ describe('reading .syncignore', () => {
     if (want === null) expect(got).toBe('absent')
     else if (typeof want === 'string') expect(got).toEqual({ text: want })
     else expect(got).toMatchObject({ problem: expect.stringMatching(want) })
+  })
+})
+
+describe('the stamp of a look at .syncignore', () => {
+  it('is the same while the file is, and changes with a write, a replacement or its removal', () => {
+    const root = tempDir('ignore-')
+    const file = path.join(root, IGNORE_FILE)
+    expect(lookAtIgnoreFile(root).stamp).toBe('absent')
+    writeFileSync(file, '*.log\n')
+    const first = lookAtIgnoreFile(root).stamp
+    expect(first).not.toBeNull()
+    expect(lookAtIgnoreFile(root).stamp).toBe(first)
+    writeFileSync(file, '*.log\nbuild/\n')
+    const second = lookAtIgnoreFile(root).stamp
+    expect(second).not.toBe(first)
+    writeFileSync(file, Buffer.alloc(MAX_IGNORE_FILE_BYTES + 1, 'a'))
+    expect(lookAtIgnoreFile(root)).toMatchObject({ read: { problem: expect.stringMatching(/larger/) }, stamp: expect.any(String) })
+    expect(lookAtIgnoreFile(root).stamp).not.toBe(second)
   })
 })

@@ -40,7 +40,10 @@ export { MAX_UNSHAREABLE_REPORTED } from './unshareable-paths'
 export interface FolderIndexOptions {
   /** See DEFAULT_RESCAN_EVERY_MS. */
   rescanEveryMs?: number
-  /** How long a file still growing is waited for before it is announced as a snapshot: SNAPSHOT_AFTER_MS (tests shorten it). */
+  /**
+   * How long a file still growing is waited for before it is announced as a snapshot, and a
+   * `.syncignore` still changing before it is taken as it is: SNAPSHOT_AFTER_MS (tests shorten it).
+   */
   snapshotAfterMs?: number
   /** A file's block list the index keeps on disk (one of STORED_MIN_BLOCKS or more), just hashed. */
   onKeptList?: (file: IndexedVersion, list: BlockList) => void
@@ -118,7 +121,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     })
     this.inside = new InsideFolder(root, () => this.presence.identity)
     this.disk = new IndexOnDisk(statePath, root)
-    this.ignoreFile = new IgnoreFile(root, onEvent)
+    this.ignoreFile = new IgnoreFile(root, onEvent, () => this.markDirty(IGNORE_FILE), options.snapshotAfterMs)
     this.unshareable = new UnshareablePaths(root, onEvent)
     this.unmounted = new UnmountedFolders(root, onEvent)
     this.blockLists = new IndexBlockLists(
@@ -318,6 +321,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.batches.close()
     this.presence.stop()
     this.looks.dispose()
+    this.ignoreFile.dispose()
     this.updates.close()
     this.watcher?.close()
     await this.work
@@ -401,7 +405,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     // deletions to pass on: peers would empty their mirrors of it.
     if (!(await this.presence.isThere())) return this.presence.lost()
     // The rules changed: the whole folder is looked at again under them (and a rescan re-reads them).
-    if ((paths.includes(IGNORE_FILE) || paths.includes('')) && (await this.ignoreFile.load())) {
+    // A file still being written is waited for (ignore-file.ts), and then reported here again.
+    if ((paths.includes(IGNORE_FILE) || paths.includes('')) && (await this.ignoreFile.changed())) {
       this.watcher?.unwatchSkipped()
       if (!paths.includes('')) paths.push('')
     }
