@@ -1,7 +1,7 @@
 // What the app may save as a shared folder's `.syncignore`, judged without I/O: by the form as the
-// user types and by main before it writes. The `ignore` package skips some lines without a word
-// (a `!` with no pattern, a pattern ending in a lone backslash); they are named here instead, so a
-// pattern never silently does nothing.
+// user types and by main before it writes; the engine names the same lines in a file written by
+// hand. The `ignore` package skips some lines without a word (a `!` with no pattern, a pattern
+// ending in a lone backslash); they are named here instead, so a pattern never silently does nothing.
 
 /** Larger is refused: a `.syncignore` is a list of patterns, and the page's frames are 1 MiB. */
 export const MAX_IGNORE_EDIT_BYTES = 256 * 1024
@@ -51,16 +51,24 @@ function kib(bytes: number): string {
   return `${Math.ceil(bytes / 1024)} KiB`
 }
 
+/**
+ * The skipped lines among `problems`, in one message starting in lower case (null: none).
+ * `besides`: what the reader should know before the advice (the engine says the rest is in force).
+ */
+export function skippedLinesMessage(problems: readonly IgnoreLineProblem[], besides = ''): string | null {
+  if (problems.length === 0) return null
+  const named = problems.slice(0, LISTED).map((p) => `line ${p.line} (${JSON.stringify(p.text)}) ${p.why}`).join('; ')
+  const more = problems.length > LISTED ? `; and ${problems.length - LISTED} more` : ''
+  const these = problems.length === 1 ? ['such a line, so it ignores nothing', 'Fix it or take it out.'] : ['such lines, so they ignore nothing', 'Fix them or take them out.']
+  return `${named}${more}: the ignore rules skip ${these[0]}${besides}. ${these[1]}`
+}
+
 /** Why `text` cannot be saved as the ignore file, in one message; null when it can. */
 export function ignoreTextProblem(text: string): string | null {
   const bytes = new TextEncoder().encode(text).length
   if (bytes > MAX_IGNORE_EDIT_BYTES) {
     return `The patterns take ${kib(bytes)}; at most ${kib(MAX_IGNORE_EDIT_BYTES)} can be saved. A folder pattern such as build/ covers everything below it.`
   }
-  const problems = ignoreLineProblems(text)
-  if (problems.length === 0) return null
-  const named = problems.slice(0, LISTED).map((p) => `line ${p.line} (${JSON.stringify(p.text)}) ${p.why}`).join('; ')
-  const more = problems.length > LISTED ? `; and ${problems.length - LISTED} more` : ''
-  const these = problems.length === 1 ? 'such a line, so it ignores nothing. Fix it or take it out.' : 'such lines, so they ignore nothing. Fix them or take them out.'
-  return `${named.charAt(0).toUpperCase()}${named.slice(1)}${more}: the ignore rules skip ${these}`
+  const message = skippedLinesMessage(ignoreLineProblems(text))
+  return message && `${message.charAt(0).toUpperCase()}${message.slice(1)}`
 }

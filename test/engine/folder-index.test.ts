@@ -6,26 +6,16 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FolderIndex, MAX_UNSHAREABLE_REPORTED } from '../../src/main/engine/folder/folder-index'
-import type { FolderWatcher } from '../../src/main/engine/folder/folder-watcher'
 import type { IndexChange } from '../../src/main/engine/protocol/messages'
 import { contentVersion } from '../helpers/fake-peer'
 import { EventLog } from '../helpers/events'
 import { writeThroughMmap } from '../helpers/mmap'
 import { canMount } from '../helpers/mount'
 import { removeTempDirs, tempDir } from '../helpers/temp'
-
-const open: FolderIndex[] = []
-
-async function openIndex(root: string, state: string): Promise<{ index: FolderIndex; log: EventLog }> {
-  const log = new EventLog()
-  const index = new FolderIndex(root, state, log.sink)
-  await index.open()
-  open.push(index)
-  return { index, log }
-}
+import { aged, closeIndexes, open, openIndex, setup, watchChanges } from '../helpers/folder-index'
 
 afterEach(async () => {
-  for (const index of open.splice(0)) await index.close()
+  await closeIndexes()
   removeTempDirs()
 })
 
@@ -48,39 +38,8 @@ async function indexedThenClosed(): Promise<{ root: string; state: string }> {
   return { root, state }
 }
 
-/**
- * Files written a while ago: a file hashed within the clock tick of its last write is hashed once
- * more (racy-files.ts), which tests that count hashes must not run into.
- */
-function aged(...files: string[]): void {
-  const longAgo = (Date.now() - 60_000) / 1000
-  for (const file of files) utimesSync(file, longAgo, longAgo)
-}
 
-function setup(): { root: string; state: string } {
-  const root = tempDir('index-')
-  for (let i = 0; i < 10; i++) writeFileSync(path.join(root, `f${i}.txt`), `content ${i}`)
-  mkdirSync(path.join(root, 'sub'))
-  writeFileSync(path.join(root, 'sub', 'nested.txt'), 'nested')
-  aged(...Array.from({ length: 10 }, (_, i) => path.join(root, `f${i}.txt`)), path.join(root, 'sub', 'nested.txt'))
-  return { root, state: path.join(tempDir('state-'), 'index.json') }
-}
 
-/** Collects an index's pushed changes; `waitFor` polls (bounded) until they satisfy a check. */
-function watchChanges(index: FolderIndex): { seen: IndexChange[]; waitFor(check: () => boolean): Promise<void> } {
-  const seen: IndexChange[] = []
-  index.on('changes', (changes) => seen.push(...changes))
-  return {
-    seen,
-    async waitFor(check) {
-      const deadline = Date.now() + 5000
-      while (!check()) {
-        if (Date.now() > deadline) throw new Error(`changes so far: ${JSON.stringify(seen)}`)
-        await new Promise((r) => setTimeout(r, 20))
-      }
-    },
-  }
-}
 
 /**
  * A shared folder (from setup) with a tmpfs mounted on its folder `name`, for `run`; unmounted
@@ -907,132 +866,5 @@ describe('FolderIndex', () => {
     const again = (await openIndex(root, state)).index
     expect(again.size).toBe(201)
     expect(again.hashed).toBe(0)
-  })
-})
-
-describe('FolderIndex and .syncignore', () => {
-  const paths = (index: FolderIndex): string[] => index.list().map((f) => f.path).sort()
-  const SETUP_FILES = ['f0.txt', 'f1.txt', 'f2.txt', 'f3.txt', 'f4.txt', 'f5.txt', 'f6.txt', 'f7.txt', 'f8.txt', 'f9.txt', 'sub/nested.txt']
-  /** Whether the index watches the folder at `rel` (the watcher is its own; tests look in). */
-  const watches = (index: FolderIndex, rel: string): boolean => (index as unknown as { watcher: FolderWatcher }).watcher.isWatching(rel)
-  /** Everything the watcher had to say before this is through: a file made now and seen. */
-  async function settled(index: FolderIndex, root: string, waitFor: (check: () => boolean) => Promise<void>): Promise<void> {
-    const marker = `marker-${Math.random().toString(36).slice(2)}.txt`
-    writeFileSync(path.join(root, marker), marker)
-    await waitFor(() => index.get(marker) !== undefined)
-    rmSync(path.join(root, marker))
-    await waitFor(() => index.get(marker) === undefined)
-  }
-
-  it('ignored files are neither indexed nor announced, at start or made while running; they are counted', async () => {
-    const { root, state } = setup()
-    writeFileSync(path.join(root, '.syncignore'), '*.log\nbuild/\n')
-    writeFileSync(path.join(root, 'x.log'), 'log')
-    mkdirSync(path.join(root, 'build'))
-    writeFileSync(path.join(root, 'build', 'out.bin'), 'out')
-    writeFileSync(path.join(root, 'sub', '.DS_Store'), 'junk')
-    const { index, log } = await openIndex(root, state)
-    expect(paths(index)).toEqual(SETUP_FILES)
-    // .syncignore, x.log, build (a folder counts once: it is not looked into) and sub/.DS_Store.
-    expect(index.ignored).toBe(4)
-    const { seen, waitFor } = watchChanges(index)
-    writeFileSync(path.join(root, 'y.log'), 'log')
-    writeFileSync(path.join(root, 'build', 'more.bin'), 'more')
-    writeFileSync(path.join(root, 'sub', '.notes.txt.swp'), 'swap')
-    mkdirSync(path.join(root, 'sub', 'build'))
-    writeFileSync(path.join(root, 'sub', 'build', 'deep.bin'), 'deep')
-    writeFileSync(path.join(root, 'f0.txt'), 'edited')
-    await waitFor(() => seen.some((c) => c.path === 'f0.txt'))
-    index.rescan()
-    await settled(index, root, waitFor)
-    expect(seen.map((c) => c.path).filter((p) => !p.startsWith('marker-'))).toEqual(['f0.txt'])
-    expect(paths(index)).toEqual(SETUP_FILES)
-    // And y.log, sub/.notes.txt.swp, sub/build.
-    expect(index.ignored).toBe(7)
-    expect(log.count('error')).toBe(0)
-  })
-
-  it('editing .syncignore takes effect at once: newly ignored files are deleted, unignored ones announced', async () => {
-    const { root, state } = setup()
-    writeFileSync(path.join(root, 'x.log'), 'log')
-    writeFileSync(path.join(root, 'notes.swp'), 'swap')
-    const { index, log } = await openIndex(root, state)
-    expect(index.get('x.log')).toBeDefined()
-    expect(index.get('notes.swp')).toBeUndefined()
-    const { seen, waitFor } = watchChanges(index)
-    const has = (op: string, rel: string): boolean => seen.some((c) => c.op === op && c.path === rel)
-
-    writeFileSync(path.join(root, '.syncignore'), '*.log\nsub/\n')
-    await waitFor(() => has('delete', 'x.log') && has('delete', 'sub/nested.txt'))
-    expect(paths(index)).toEqual(SETUP_FILES.filter((p) => !p.startsWith('sub/')))
-    expect(index.ignored).toBe(4)
-    // An ignored folder is not watched: what is made in it costs nothing and says nothing.
-    expect(watches(index, 'sub')).toBe(false)
-    writeFileSync(path.join(root, 'sub', 'new.txt'), 'new')
-
-    seen.length = 0
-    writeFileSync(path.join(root, '.syncignore'), '*.log\n!*.swp\n')
-    await waitFor(() => has('upsert', 'sub/nested.txt') && has('upsert', 'sub/new.txt') && has('upsert', 'notes.swp'))
-    expect(watches(index, 'sub')).toBe(true)
-    expect(index.get('x.log')).toBeUndefined()
-    // Watched again: a file made there now comes.
-    writeFileSync(path.join(root, 'sub', 'later.txt'), 'later')
-    await waitFor(() => has('upsert', 'sub/later.txt'))
-
-    seen.length = 0
-    rmSync(path.join(root, '.syncignore'))
-    await waitFor(() => has('upsert', 'x.log') && has('delete', 'notes.swp'))
-    expect(seen.filter((c) => c.path !== 'x.log' && c.path !== 'notes.swp')).toEqual([])
-    expect(log.count('error')).toBe(0)
-  })
-
-  it('an ignored folder is not walked or watched: names inside it that could not be shared raise nothing', async () => {
-    const { root, state } = setup()
-    writeFileSync(path.join(root, '.syncignore'), 'build/\n')
-    mkdirSync(path.join(root, 'build', 'deeper'), { recursive: true })
-    writeFileSync(Buffer.concat([Buffer.from(`${root}/build/bad-`), Buffer.from([0xff]), Buffer.from('.txt')]), 'x')
-    mkdirSync(Buffer.concat([Buffer.from(`${root}/build/deeper/bad-`), Buffer.from([0xfe])]))
-    writeFileSync(path.join(root, 'build', 'back\\slash.txt'), 'x')
-    const { index, log } = await openIndex(root, state)
-    expect(watches(index, 'build')).toBe(false)
-    expect(watches(index, 'build/deeper')).toBe(false)
-    const { waitFor } = watchChanges(index)
-    // One made while running, deeper down, likewise.
-    mkdirSync(path.join(root, 'sub', 'build'))
-    writeFileSync(path.join(root, 'sub', 'build', 'back\\slash.txt'), 'x')
-    index.rescan()
-    await settled(index, root, waitFor)
-    expect(watches(index, 'sub/build')).toBe(false)
-    expect(log.events).toEqual([])
-    expect(paths(index)).toEqual(SETUP_FILES)
-  })
-
-  it('a bad .syncignore keeps the rules in force, with one error; fixed, it takes effect', async () => {
-    const { root, state } = setup()
-    const file = path.join(root, '.syncignore')
-    writeFileSync(path.join(root, 'x.log'), 'log')
-    writeFileSync(path.join(root, '.DS_Store'), 'junk')
-    // Bad from the start: the defaults, and one error naming the file.
-    writeFileSync(file, Buffer.from([0x2a, 0x2e, 0x6c, 0x6f, 0x67, 0xff, 0x0a]))
-    const { index, log } = await openIndex(root, state)
-    expect(log.events).toEqual([{ type: 'error', code: 'ignore-file-invalid', message: expect.stringMatching(/\.syncignore.*not valid UTF-8/) }])
-    expect(index.get('x.log')).toBeDefined()
-    expect(index.get('.DS_Store')).toBeUndefined()
-    const { seen, waitFor } = watchChanges(index)
-
-    writeFileSync(file, '*.log\n')
-    await waitFor(() => seen.some((c) => c.op === 'delete' && c.path === 'x.log'))
-
-    // Too large: the rules of the last good file stay, said once however often it is looked at.
-    seen.length = 0
-    writeFileSync(file, `${'#'.repeat(1024 * 1024)}\n`)
-    await log.until(() => log.count('error') === 2)
-    expect(log.events[1]).toMatchObject({ code: 'ignore-file-invalid', message: expect.stringContaining(file) })
-    index.rescan()
-    await settled(index, root, waitFor)
-    expect(log.count('error')).toBe(2)
-    expect(seen.filter((c) => !c.path.startsWith('marker-'))).toEqual([])
-    expect(index.get('x.log')).toBeUndefined()
-    expect(paths(index)).toEqual(SETUP_FILES)
   })
 })

@@ -3,8 +3,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { IGNORE_FILE, IgnoreFile, ignoreRules, MAX_IGNORE_FILE_BYTES, readIgnoreFile } from '../../src/main/engine/folder/ignore-rules'
-import { EventLog } from '../helpers/events'
+import { IGNORE_FILE, ignoreRules, lookAtIgnoreFile, MAX_IGNORE_FILE_BYTES, readIgnoreFile } from '../../src/main/engine/folder/ignore-rules'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
 afterEach(() => removeTempDirs())
@@ -134,41 +133,20 @@ describe('reading .syncignore', () => {
   })
 })
 
-describe('IgnoreFile', () => {
-  it('a bad file keeps the rules in force, said once per problem; fixed, the new rules apply', async () => {
+describe('the stamp of a look at .syncignore', () => {
+  it('is the same while the file is, and changes with a write, a replacement or its removal', () => {
     const root = tempDir('ignore-')
     const file = path.join(root, IGNORE_FILE)
-    const log = new EventLog()
-    const rules = new IgnoreFile(root, log.sink)
-    // Bad from the start: the defaults are in force.
-    writeFileSync(file, Buffer.from([0xff, 0x0a]))
-    expect(await rules.load()).toBe(true)
-    expect(rules.ignores('x.log', false)).toBe(false)
-    expect(rules.ignores('x.swp', false)).toBe(true)
-    expect(log.events).toEqual([{ type: 'error', code: 'ignore-file-invalid', message: expect.stringContaining(file) }])
-    expect(await rules.load()).toBe(false)
-    expect(log.count('error')).toBe(1)
-
+    expect(lookAtIgnoreFile(root).stamp).toBe('absent')
     writeFileSync(file, '*.log\n')
-    expect(await rules.load()).toBe(true)
-    expect(rules.ignores('x.log', false)).toBe(true)
-    expect(await rules.load()).toBe(false)
-
-    // Bad again: the file's last good rules stay, never "everything" or "nothing".
-    writeFileSync(file, Buffer.alloc(MAX_IGNORE_FILE_BYTES + 10, '*'))
-    expect(await rules.load()).toBe(false)
-    expect(rules.ignores('x.log', false)).toBe(true)
-    expect(rules.ignores('x.txt', false)).toBe(false)
-    expect(log.count('error')).toBe(2)
-    expect(log.events[1]).toMatchObject({ code: 'ignore-file-invalid', message: expect.stringMatching(/larger than 1 MiB.*previous rules/) })
-    expect(await rules.load()).toBe(false)
-    expect(log.count('error')).toBe(2)
-
-    // Deleted: the defaults alone.
-    const { rmSync } = await import('node:fs')
-    rmSync(file)
-    expect(await rules.load()).toBe(true)
-    expect(rules.ignores('x.log', false)).toBe(false)
-    expect(rules.ignores('x.swp', false)).toBe(true)
+    const first = lookAtIgnoreFile(root).stamp
+    expect(first).not.toBeNull()
+    expect(lookAtIgnoreFile(root).stamp).toBe(first)
+    writeFileSync(file, '*.log\nbuild/\n')
+    const second = lookAtIgnoreFile(root).stamp
+    expect(second).not.toBe(first)
+    writeFileSync(file, Buffer.alloc(MAX_IGNORE_FILE_BYTES + 1, 'a'))
+    expect(lookAtIgnoreFile(root)).toMatchObject({ read: { problem: expect.stringMatching(/larger/) }, stamp: expect.any(String) })
+    expect(lookAtIgnoreFile(root).stamp).not.toBe(second)
   })
 })

@@ -16,7 +16,8 @@ import { identityOf, provablySameFolder, UNKNOWN_FOLDER } from './folder-identit
 import { FolderLooks } from './folder-looks'
 import { holdsAShareableFile, type WalkRules } from './folder-walk'
 import { FolderWatcher } from './folder-watcher'
-import { IGNORE_FILE, IgnoreFile } from './ignore-rules'
+import { IgnoreFile } from './ignore-file'
+import { IGNORE_FILE } from './ignore-rules'
 import { InsideFolder } from './open-inside'
 import { DirtyBatch } from './dirty-batch'
 import { FolderScan } from './folder-scan'
@@ -39,7 +40,10 @@ export { MAX_UNSHAREABLE_REPORTED } from './unshareable-paths'
 export interface FolderIndexOptions {
   /** See DEFAULT_RESCAN_EVERY_MS. */
   rescanEveryMs?: number
-  /** How long a file still growing is waited for before it is announced as a snapshot: SNAPSHOT_AFTER_MS (tests shorten it). */
+  /**
+   * How long a file still growing is waited for before it is announced as a snapshot, and a
+   * `.syncignore` still changing before it is taken as it is: SNAPSHOT_AFTER_MS (tests shorten it).
+   */
   snapshotAfterMs?: number
   /** A file's block list the index keeps on disk (one of STORED_MIN_BLOCKS or more), just hashed. */
   onKeptList?: (file: IndexedVersion, list: BlockList) => void
@@ -118,7 +122,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     })
     this.inside = new InsideFolder(root, () => this.presence.identity)
     this.disk = new IndexOnDisk(statePath, root)
-    this.ignoreFile = new IgnoreFile(root, onEvent)
+    this.ignoreFile = new IgnoreFile(root, onEvent, () => this.markDirty(IGNORE_FILE), options.snapshotAfterMs)
     this.unshareable = new UnshareablePaths(root, onEvent)
     this.unmounted = new UnmountedFolders(root, onEvent)
     this.served = new ServedVersions(
@@ -282,6 +286,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.batches.close()
     this.presence.stop()
     this.looks.dispose()
+    this.ignoreFile.dispose()
     this.updates.close()
     this.watcher?.close()
     await this.work
@@ -322,7 +327,8 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     // deletions to pass on: peers would empty their mirrors of it.
     if (!(await this.presence.isThere())) return this.presence.lost()
     // The rules changed: the whole folder is looked at again under them (and a rescan re-reads them).
-    if ((paths.includes(IGNORE_FILE) || paths.includes('')) && (await this.ignoreFile.load())) {
+    // A file still being written is waited for (ignore-file.ts), and then reported here again.
+    if ((paths.includes(IGNORE_FILE) || paths.includes('')) && (await this.ignoreFile.changed())) {
       this.watcher?.unwatchSkipped()
       if (!paths.includes('')) paths.push('')
     }

@@ -4,11 +4,10 @@
 // about with a trailing slash, so `build/` matches the folder and, through it, all below. Where
 // there is no file, the defaults alone are one test of a path's names (ignore-names.ts).
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import type { Ignore } from 'ignore'
-import type { EventSink } from '../../../shared/events'
 import { writeFileAtomic } from './atomic-write'
 import { namePatternsTest } from './ignore-names'
 
@@ -123,44 +122,77 @@ export async function ignoreRules(fileText: string | null): Promise<IgnoreRules>
   return new IgnoreRules(loadIgnore, fileText)
 }
 
+/** What a look at the ignore file found: its text, 'absent', or what is wrong with it. */
+export type IgnoreRead = { text: string } | 'absent' | { problem: string }
+
 /**
  * The ignore file at the folder's root: its text, 'absent', or what is wrong with it. A link is
  * not followed (no link is, anywhere in the folder); a byte order mark is dropped.
  */
-export function readIgnoreFile(root: string): { text: string } | 'absent' | { problem: string } {
+export function readIgnoreFile(root: string): IgnoreRead {
+  return lookAtIgnoreFile(root).read
+}
+
+/** A file's identity, size and mtime, which a write changes. */
+function stampOf(stats: Stats): string {
+  return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`
+}
+
+/**
+ * readIgnoreFile, and the file's stamp (see stampOf): null where it changed while it was read, so
+ * that two looks with the same stamp found the file as it was; 'absent' where there is none.
+ */
+export function lookAtIgnoreFile(root: string): { read: IgnoreRead; stamp: string | null } {
+  const file = path.join(root, IGNORE_FILE)
   let fd: number
   try {
-    fd = openSync(path.join(root, IGNORE_FILE), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException
-    if (code === 'ENOENT' || code === 'ENOTDIR') return 'absent'
-    if (code === 'ELOOP') return { problem: 'it is a link, and links are not followed' }
-    return { problem: `it cannot be read: ${message}` }
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { read: 'absent', stamp: 'absent' }
+    const stamp = `${code}:${lstatStamp(file)}`
+    if (code === 'ELOOP') return { read: { problem: 'it is a link, and links are not followed' }, stamp }
+    return { read: { problem: `it cannot be read: ${message}` }, stamp }
   }
   try {
     const stats = fstatSync(fd)
-    if (!stats.isFile()) return { problem: 'it is not a regular file' }
-    if (stats.size > MAX_IGNORE_FILE_BYTES) return { problem: `it is larger than 1 MiB (${stats.size} bytes)` }
-    // Read to its end, not to the size just seen: a file that grew meanwhile is caught too.
-    const chunks: Buffer[] = []
-    let length = 0
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.max(stats.size + 1, 4096))
-      const n = readSync(fd, chunk, 0, chunk.length, null)
-      if (n === 0) break
-      chunks.push(chunk.subarray(0, n))
-      length += n
-      if (length > MAX_IGNORE_FILE_BYTES) return { problem: 'it is larger than 1 MiB' }
-    }
-    try {
-      return { text: new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks, length)) }
-    } catch {
-      return { problem: 'it is not valid UTF-8' }
-    }
+    const before = stampOf(stats)
+    const read = readOpened(fd, stats)
+    const after = stampOf(fstatSync(fd))
+    return { read, stamp: before === after ? before : null }
   } catch (error) {
-    return { problem: `it cannot be read: ${(error as Error).message}` }
+    return { read: { problem: `it cannot be read: ${(error as Error).message}` }, stamp: null }
   } finally {
     closeSync(fd)
+  }
+}
+
+function lstatStamp(file: string): string {
+  try {
+    return stampOf(lstatSync(file))
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? 'unknown'
+  }
+}
+
+function readOpened(fd: number, stats: Stats): IgnoreRead {
+  if (!stats.isFile()) return { problem: 'it is not a regular file' }
+  if (stats.size > MAX_IGNORE_FILE_BYTES) return { problem: `it is larger than 1 MiB (${stats.size} bytes)` }
+  // Read to its end, not to the size just seen: a file that grew meanwhile is caught too.
+  const chunks: Buffer[] = []
+  let length = 0
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(Math.max(stats.size + 1, 4096))
+    const n = readSync(fd, chunk, 0, chunk.length, null)
+    if (n === 0) break
+    chunks.push(chunk.subarray(0, n))
+    length += n
+    if (length > MAX_IGNORE_FILE_BYTES) return { problem: 'it is larger than 1 MiB' }
+  }
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks, length)) }
+  } catch {
+    return { problem: 'it is not valid UTF-8' }
   }
 }
 
@@ -171,43 +203,4 @@ export function readIgnoreFile(root: string): { text: string } | 'absent' | { pr
 export function writeIgnoreFile(root: string, text: string): Promise<void> {
   const temp = path.join(root, `${IGNORE_FILE}.${process.pid}-${randomBytes(4).toString('hex')}.part`)
   return writeFileAtomic(path.join(root, IGNORE_FILE), text, 0o666, temp)
-}
-
-/**
- * The rules in force for one shared folder. A bad file (unreadable, not UTF-8, too large) leaves
- * the rules as they were, so a typo never shares or unshares everything; said once per problem.
- */
-export class IgnoreFile {
-  private current: IgnoreRules | null = null
-  private problemSaid: string | null = null
-
-  constructor(
-    readonly root: string,
-    private readonly onEvent: EventSink,
-  ) {}
-
-  /** Reads the file again; true when the rules in force changed (or were set for the first time). */
-  async load(): Promise<boolean> {
-    const read = readIgnoreFile(this.root)
-    if (typeof read === 'object' && 'problem' in read) {
-      const first = this.current === null
-      this.current ??= await ignoreRules(null)
-      if (this.problemSaid !== read.problem) {
-        this.problemSaid = read.problem
-        const kept = this.current.fileText === null ? 'the built-in defaults stay in force' : 'the previous rules stay in force'
-        this.onEvent({ type: 'error', code: 'ignore-file-invalid', message: `${path.join(this.root, IGNORE_FILE)} is not used: ${read.problem}; ${kept}` })
-      }
-      return first
-    }
-    this.problemSaid = null
-    const text = read === 'absent' ? null : read.text
-    if (this.current && this.current.fileText === text) return false
-    this.current = await ignoreRules(text)
-    return true
-  }
-
-  /** Whether `rel` is not shared; nothing is ignored before the first load (nothing is indexed then). */
-  ignores(rel: string, isFolder: boolean): boolean {
-    return this.current?.ignores(rel, isFolder) ?? false
-  }
 }
