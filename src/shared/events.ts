@@ -105,6 +105,8 @@ export interface ErrorEvent {
   message: string
   /** The peer it is about, as `ip:port`, when it is about one that stays (`peer-folder-missing`). */
   peer?: string
+  /** The registry server as the client names it, when it is about the link to it. */
+  server?: string
 }
 
 /** The shared folder is back after a `folder-missing` error (or a new one stands at its path). */

@@ -243,6 +243,24 @@ describe('the bridge', () => {
     expect(core.status).toMatchObject({ state: 'running', connected: false, message: `Cannot use the server 127.0.0.1:${serverPort}: that address answers HTTP, not dropbox-sync` })
   })
 
+  it('as a client not connected yet: a problem with its own folder (a skipped .syncignore line) does not take the place of why', async () => {
+    const web = createHttpServer((_req, res) => res.end('a web page\n'))
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => new Promise<void>((resolve) => web.close(() => resolve())))
+    const serverPort = (web.address() as { port: number }).port
+    const { core, log } = makeCore()
+    track(core)
+    const folder = tempDir('bridge-ignore-')
+    const invite = await inviteTo((await serverConfig()).configDir, serverPort)
+    expect((await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', serverPort, folder, invite })).ok).toBe(true)
+    await log.waitFor(isType('error', (e) => e.type === 'error' && e.code === 'server-speaks-http'), 'the HTTP answer')
+    const why = `Cannot use the server 127.0.0.1:${serverPort}: that address answers HTTP, not dropbox-sync`
+    expect(core.status.message).toBe(why)
+    writeFileSync(path.join(folder, '.syncignore'), 'build/\n!\n')
+    await log.waitFor(isType('error', (e) => e.type === 'error' && e.code === 'ignore-lines-skipped'), 'the skipped line', 10_000)
+    expect(core.status).toMatchObject({ connected: false, message: why })
+  })
+
   it('starts the next time from the saved settings (a server on its port)', async () => {
     const port = await freePort()
     const first = makeCore()

@@ -233,7 +233,8 @@ export class Supervisor {
         if (event.code === 'folder-missing') {
           this.notes.folder = capitalized(event.message)
           this.setStatus({ ...this.current, message: this.noted() })
-        } else if (event.code === 'server-unreachable' || (this.current.role === 'client' && !this.current.connected)) {
+        } else if (event.server !== undefined && (event.code === 'server-unreachable' || !this.current.connected)) {
+          // Only the server link's own errors say why a client is not connected (not a bad .syncignore line).
           this.notes.link = capitalized(event.message)
           this.setStatus({ ...this.current, connected: false, message: this.noted() })
         }

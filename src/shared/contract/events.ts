@@ -12,7 +12,7 @@ export const engineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('peer-joined'), ip: z.string(), port: count, ...knownDevice }),
   z.object({ type: z.literal('peer-left'), ip: z.string(), port: count, reason: leaveReason, ...knownDevice }),
   z.object({ type: z.literal('server-lost'), server: z.string() }),
-  z.object({ type: z.literal('error'), code: z.string(), message: z.string(), peer: z.string().optional() }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string(), peer: z.string().optional(), server: z.string().optional() }),
   z.object({ type: z.literal('folder-restored'), folder: z.string() }),
   z.object({ type: z.literal('peer-folder-restored'), peer: z.string(), ...device }),
   z.object({ type: z.literal('transfer-started'), peer: z.string(), path: z.string(), total: count }),

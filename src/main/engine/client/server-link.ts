@@ -176,7 +176,7 @@ export class ServerLink {
 
   /** Reported once; the next address is tried, and this one again only slowly. */
   private wrongAddress(code: string, message: string): void {
-    if (!this.wrongReported) this.options.onEvent({ type: 'error', code, message })
+    if (!this.wrongReported) this.options.onEvent({ type: 'error', code, message, server: this.server })
     this.wrongReported = true
     this.outageReported = true
     this.nextAddress()
@@ -189,6 +189,7 @@ export class ServerLink {
         type: 'error',
         code: 'server-unreachable',
         message: `cannot reach the server ${this.server} (${why}); retrying every ${RECONNECT_CAP_MS / 1000} s at most`,
+        server: this.server,
       })
     }
     this.outageReported = true
@@ -234,6 +235,7 @@ export class ServerLink {
             type: 'error',
             code: 'join-pending',
             message: `the server ${this.server} holds this device (ID ${id}) until its operator accepts it: dropbox-sync members accept ${id}`,
+            server: this.server,
           })
         }
         this.pendingReported = true
@@ -277,7 +279,7 @@ export class ServerLink {
       connection.close()
       return
     }
-    this.options.onEvent({ type: 'error', code, message: `server ${this.server}: ${text}` })
+    this.options.onEvent({ type: 'error', code, message: `server ${this.server}: ${text}`, server: this.server })
     if (FINAL_REFUSALS.has(code)) {
       this.stopped = true
       connection.close()
@@ -322,6 +324,7 @@ export class ServerLink {
           type: 'error',
           code: 'unexpected-message',
           message: `server ${this.server} sent ${message.type}, which a client does not expect`,
+          server: this.server,
         })
     }
   }
