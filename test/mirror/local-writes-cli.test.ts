@@ -4,11 +4,11 @@
 // path, no temp file left, and once the cause is gone the mirror catches up by itself, with no
 // change at the sender.
 import { randomBytes } from 'node:crypto'
-import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { EngineEvent } from '../../src/shared/events'
-import { killAll } from '../helpers/cli'
+import { killAll, runCliOnce } from '../helpers/cli'
 import { expectMirrored, startClient, startServer, syncedPair, write, type Client } from '../helpers/mirror-clients'
 import { canMakeReadOnly, canMount, mounted, readOnly, unmountAll } from '../helpers/mount'
 import { removeTempDirs, tempDir } from '../helpers/temp'
@@ -77,6 +77,37 @@ describe.skipIf(!canMakeReadOnly())('a mirror folder made read-only', () => {
     await receiver.cli.waitFor('peer-synced', { peer, files: 14 }, 30_000)
     expect(writeErrors(receiver)).toHaveLength(1)
     expect(tempFiles(mirror)).toEqual([])
+  }, 150_000)
+})
+
+describe.skipIf(!canMakeReadOnly())('a file the peer deletes while its mirror folder is read-only', () => {
+  it('is not said removed while it stands, nor kept in the history, the mirror is not up to date, and it goes once writable', async () => {
+    const { senderDir, receiver, peer, mirror } = await syncedPair((dir) => {
+      write(dir, 'keep.txt', 'keep\n')
+      write(dir, 'sub/gone.txt', 'gone\n')
+    }, 15_000)
+    const syncedBefore = receiver.cli.events.filter((e) => e.type === 'peer-synced').length
+
+    const writable = readOnly(mirror)!
+    rmSync(path.join(senderDir, 'sub/gone.txt'))
+    await receiver.cli.until(() => writeErrors(receiver).length > 0, 15_000, 'a write-failed error')
+    // Long enough for three rounds of retries (1, 2 and 4 s after the first refusal).
+    await sleep(8000)
+    expect(receiver.cli.find('file-removed', { path: 'sub/gone.txt' })).toBeUndefined()
+    expect(existsSync(path.join(mirror, 'sub/gone.txt'))).toBe(true)
+    expect(receiver.cli.events.filter((e) => e.type === 'peer-synced')).toHaveLength(syncedBefore)
+    const errors = writeErrors(receiver)
+    expect(errors, JSON.stringify(errors)).toHaveLength(1)
+    expect(errors[0]!.message).toContain(mirror)
+    expect(errors[0]!.message).toMatch(/read-only.*could not remove sub\/gone\.txt/)
+    const mirrors = path.dirname(mirror)
+    expect((await runCliOnce(['history', 'list', '--mirror', mirrors])).stdout).not.toContain('gone.txt')
+
+    writable()
+    await expectMirrored(senderDir, mirror, 90_000)
+    await receiver.cli.waitFor('file-removed', { path: 'sub/gone.txt' }, 15_000)
+    await receiver.cli.waitFor('peer-synced', { peer, files: 1 }, 30_000)
+    expect(writeErrors(receiver)).toHaveLength(1)
   }, 150_000)
 })
 
