@@ -1,7 +1,7 @@
 // `dropbox-sync id`, `invite` and `members` as real processes on real config folders; the server
 // side of each is played by the engine's Membership on the same folder, as a running server would.
 import { randomBytes } from 'node:crypto'
-import { statSync, writeFileSync } from 'node:fs'
+import { existsSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { decodeInvite } from '../../src/main/engine/identity/invite'
@@ -146,6 +146,16 @@ describe('dropbox-sync members', () => {
     const { dir, server, bob } = await serverWithRequests()
     await server.accept(bob)
     expectUsageError(await runCliOnce(['members', ...args(formatDeviceId(bob)), '--config', dir]), message)
+  })
+
+  it.each([
+    ['list', () => ['list']],
+    ['accept', () => ['accept', formatDeviceId(randomBytes(32))]],
+    ['remove', () => ['remove', formatDeviceId(randomBytes(32))]],
+  ])('%s with a config folder that does not exist (a typo): one line naming it, exit 2, and no folder made', async (_name, args) => {
+    const dir = path.join(tempDir(), 'server-confg')
+    expectUsageError(await runCliOnce(['members', ...args(), '--config', dir]), new RegExp(`no config folder at ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`))
+    expect(existsSync(dir)).toBe(false)
   })
 
   it('a damaged member file is one line naming it, exit 1', async () => {
