@@ -172,3 +172,21 @@ describe('dropbox-sync members', () => {
     expect(parseDeviceId(id).bytes).toHaveLength(32)
   })
 })
+
+describe('a command that takes a command (members, history) given none', () => {
+  it.each([
+    [['members'], /members needs a command: list, accept ID, refuse ID or remove ID/],
+    [['members', '--config', 'server-config'], /members needs a command: list, accept ID, refuse ID or remove ID/],
+    [['history', '-d', 'alice'], /history needs a command: list or restore PATH/],
+    [['history', '--mirror', 'alice-mirrors', 'list'], /history needs a command: list or restore PATH/],
+  ])('%j: one line saying which commands it takes, exit 2', async (args, message) => {
+    expectUsageError(await runCliOnce(args), message)
+  })
+
+  it('help is still help', async () => {
+    const result = await runCliOnce(['members', '--help'])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('accept')
+  })
+})
+
