@@ -1,6 +1,7 @@
 // The commands about this device and who may join it: `id`, `invite` and `members`. The engine's
 // identity code (and zod, which the member files need) loads only when one of them runs.
 import { type Command, InvalidArgumentError } from 'commander'
+import { statSync } from 'node:fs'
 import path from 'node:path'
 import { defaultConfigDir } from '../main/app/headless/ui-address'
 import { formatDeviceId, parseDeviceId, shortDeviceId } from '../shared/device-id'
@@ -61,7 +62,7 @@ export function registerIdentityCommands(program: Command): void {
   const members = program.command('members').description('list the devices that joined or asked to, and accept, refuse or remove them')
   withConfig(members.command('list').description('one line per device: ID, state, name, since when')).action((opts: ConfigOption) =>
     run(async () => {
-      const membership = await openMembership(configDir(opts))
+      const membership = await openMembership(membersDir(opts))
       for (const m of membership.list()) {
         const from = m.address ? `  from ${m.address}` : ''
         process.stdout.write(`${formatDeviceId(Buffer.from(m.id, 'hex'))}  ${m.state}  ${m.name || '(no name)'}  since ${m.added}${from}\n`)
@@ -99,7 +100,7 @@ function memberAction(text: string, opts: ConfigOption, change: (membership: Mem
   return run(async () => {
     const parsed = parseDeviceId(text)
     if (parsed.error !== undefined) throw new UsageError(parsed.error)
-    const dir = configDir(opts)
+    const dir = membersDir(opts)
     const membership = await openMembership(dir)
     const before = membership.get(parsed.bytes)
     const done = await change(membership, parsed.bytes)
@@ -110,6 +111,19 @@ function memberAction(text: string, opts: ConfigOption, change: (membership: Mem
 
 function configDir(opts: ConfigOption): string {
   return path.resolve(opts.config ?? defaultConfigDir())
+}
+
+/** The server's config folder for `members`, which reads and changes what is there and makes no folder: a typo is said, not taken for a server with no members. */
+function membersDir(opts: ConfigOption): string {
+  const dir = configDir(opts)
+  let stats
+  try {
+    stats = statSync(dir)
+  } catch {
+    throw new UsageError(`no config folder at ${dir}; name the server's with --config DIR`)
+  }
+  if (!stats.isDirectory()) throw new UsageError(`${dir} is not a folder; name the server's config folder with --config DIR`)
+  return dir
 }
 
 async function loadIdentity(dir: string) {

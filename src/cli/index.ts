@@ -17,6 +17,7 @@ import type { HeadlessApp } from '../main/app/headless/run-headless'
 import { createPrinter, flushPrinters } from './printer'
 import { registerIdentityCommands } from './identity-commands'
 import { registerHistoryCommands } from './history-commands'
+import { missingGroupCommand } from './command-groups'
 import { registerCtlCommand } from './ctl-command'
 import { DEFAULT_KEEP_DAYS, MAX_KEEP_DAYS } from '../shared/keep-days'
 import { DEFAULT_MASS_DELETE } from '../main/engine/mirror/mass-delete'
@@ -375,6 +376,12 @@ program
 registerIdentityCommands(program)
 registerHistoryCommands(program)
 registerCtlCommand(program)
+
+const noGroupCommand = missingGroupCommand(process.argv.slice(2))
+if (noGroupCommand !== null) {
+  process.stderr.write(`error: ${noGroupCommand}\n`)
+  process.exit(2)
+}
 
 try {
   await program.parseAsync(expandLegacyFlags(process.argv.slice(2)), { from: 'user' })

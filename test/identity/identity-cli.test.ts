@@ -1,7 +1,7 @@
 // `dropbox-sync id`, `invite` and `members` as real processes on real config folders; the server
 // side of each is played by the engine's Membership on the same folder, as a running server would.
 import { randomBytes } from 'node:crypto'
-import { statSync, writeFileSync } from 'node:fs'
+import { existsSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { decodeInvite } from '../../src/main/engine/identity/invite'
@@ -148,6 +148,16 @@ describe('dropbox-sync members', () => {
     expectUsageError(await runCliOnce(['members', ...args(formatDeviceId(bob)), '--config', dir]), message)
   })
 
+  it.each([
+    ['list', () => ['list']],
+    ['accept', () => ['accept', formatDeviceId(randomBytes(32))]],
+    ['remove', () => ['remove', formatDeviceId(randomBytes(32))]],
+  ])('%s with a config folder that does not exist (a typo): one line naming it, exit 2, and no folder made', async (_name, args) => {
+    const dir = path.join(tempDir(), 'server-confg')
+    expectUsageError(await runCliOnce(['members', ...args(), '--config', dir]), new RegExp(`no config folder at ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`))
+    expect(existsSync(dir)).toBe(false)
+  })
+
   it('a damaged member file is one line naming it, exit 1', async () => {
     const dir = tempDir()
     writeFileSync(path.join(dir, 'members.json'), '{"version":1,"members":[{}]}')
@@ -162,3 +172,21 @@ describe('dropbox-sync members', () => {
     expect(parseDeviceId(id).bytes).toHaveLength(32)
   })
 })
+
+describe('a command that takes a command (members, history) given none', () => {
+  it.each([
+    [['members'], /members needs a command: list, accept ID, refuse ID or remove ID/],
+    [['members', '--config', 'server-config'], /members needs a command: list, accept ID, refuse ID or remove ID/],
+    [['history', '-d', 'alice'], /history needs a command: list or restore PATH/],
+    [['history', '--mirror', 'alice-mirrors', 'list'], /history needs a command: list or restore PATH/],
+  ])('%j: one line saying which commands it takes, exit 2', async (args, message) => {
+    expectUsageError(await runCliOnce(args), message)
+  })
+
+  it('help is still help', async () => {
+    const result = await runCliOnce(['members', '--help'])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('accept')
+  })
+})
+

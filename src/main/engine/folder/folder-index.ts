@@ -365,10 +365,18 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.emit('restored')
   }
 
+  /** A save that fails is said once until one works again, and tried again with no change needed (index-saves.ts). */
   private queueSave(): void {
-    this.work = this.work.then(() => this.save()).catch((error) => {
-      this.onEvent({ type: 'error', code: 'index-save-failed', message: `saving the index: ${String(error)}` })
-    })
+    this.work = this.work
+      .then(() => this.save())
+      .then(
+        () => this.saves.saved(),
+        (error: unknown) => {
+          if (this.closed || !this.saves.failed()) return
+          const message = `cannot save the index of ${this.root} in ${this.statePath}: ${error instanceof Error ? error.message : String(error)}. Sharing goes on; it is saved once the disk takes it`
+          this.onEvent({ type: 'error', code: 'index-save-failed', message })
+        },
+      )
   }
 
   private async save(): Promise<void> {

@@ -9,6 +9,9 @@ const SAVE_DELAY_MS = 500
  * of new files took the thread that hashes them (when each wrote the whole index).
  */
 const SAVE_AT_LEAST_EVERY_MS = 5000
+/** A save that failed (a full or read-only disk) is tried again after this, doubling to a minute. */
+const FAILED_RETRY_MS = 1000
+const FAILED_RETRY_MAX_MS = 60_000
 
 /** How long from `now` until a save is due (0: now), given the first and last unsaved change. */
 export function saveDueIn(now: number, firstUnsaved: number, lastChange: number, quietMs: number, atLeastEveryMs: number): number {
@@ -20,6 +23,8 @@ export class IndexSaves {
   /** When the index last changed, and its oldest change not saved yet (a monotonic clock: a clock set back must not put saves off). */
   private lastChange = 0
   private firstUnsaved = 0
+  /** Saves failed in a row since the last that worked. */
+  private failures = 0
 
   /** `save`: queues a save of the whole index (in turn with the owner's other work). */
   constructor(
@@ -34,6 +39,21 @@ export class IndexSaves {
     if (this.timer) return
     this.firstUnsaved = this.lastChange
     this.arm(this.quietMs)
+  }
+
+  /**
+   * A save failed: it is tried again after a while, with no change needed. True for the first
+   * failure since a save worked (the one worth saying).
+   */
+  failed(): boolean {
+    this.failures++
+    if (!this.timer) this.arm(Math.min(FAILED_RETRY_MAX_MS, FAILED_RETRY_MS * 2 ** (this.failures - 1)))
+    return this.failures === 1
+  }
+
+  /** A save worked: a later failure is news again. */
+  saved(): void {
+    this.failures = 0
   }
 
   /** Stops the timer; true when a save was due (the owner saves once more as it closes). */

@@ -78,6 +78,11 @@ export class LocalWrites<M extends WritingMirror> {
     return first
   }
 
+  /** `rel`, deleted at the peer, is gone from the mirror: the disk takes changes again. */
+  removed(mirror: M, rel: string): void {
+    this.retries.get(mirror.ref.id)?.settled(rel, true)
+  }
+
   /** `rel` is not to be pulled any more (up to date, deleted at the peer): it waits no longer. */
   unwanted(mirror: M, rel: string): void {
     this.retries.get(mirror.ref.id)?.settled(rel, false)

@@ -136,6 +136,8 @@ export class MirrorCoordinator {
       who: (id) => this.knownPeers().find((known) => known.id === id),
       checkSynced: (state) => this.checkSynced(state),
       consider: (state, generation, rel) => this.consider(state, generation, rel),
+      refused: (state, rel, reason) => void this.writes.refused(state, rel, reason),
+      settled: (state, rel, removed) => (removed ? this.writes.removed(state, rel) : this.writes.unwanted(state, rel)),
     })
     this.repairs = new MirrorRepair({
       tasks: this.tasks,

@@ -1,8 +1,8 @@
 // What the coordinator does to the files of a mirror itself, not through a worker: removing,
 // moving, restoring from the recycler, finding local copies. Every write keeps the version it
 // replaces in the mirror history, and never goes through a link planted on the way.
-import { lstatSync } from 'node:fs'
-import { readdir } from 'node:fs/promises'
+import { constants, lstatSync } from 'node:fs'
+import { access, readdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { EventSink } from '../../../shared/events'
 import { DEFAULT_KEEP_DAYS } from '../../../shared/keep-days'
@@ -120,26 +120,43 @@ export class MirrorFiles {
     if (keepAs) this.history.adopt(folderName, mirror.ref.key, rel, keepAs, old!.version, 'overwritten')
   }
 
-  async removeLocal(mirror: MirrorPlace, rel: string): Promise<void> {
+  /**
+   * Removes the peer's deleted `rel` from its mirror. Null once it is gone (or nothing was to go);
+   * else why the disk refused: the file stays, in the manifest too, to be removed again later.
+   */
+  async removeLocal(mirror: MirrorPlace, rel: string): Promise<string | null> {
     const where = pathInMirror(mirror.ref.folder, rel)
-    if ('problem' in where) return
+    if ('problem' in where) return null
     // On a disk that folds names, the file there is another spelling's now (placed since): it stays.
     const holder = mirror.manifest.holderOf(rel)
-    if (holder !== undefined && holder !== rel) return
+    if (holder !== undefined && holder !== rel) return null
     const entry = mirror.manifest.files.get(rel)
+    // A folder the disk will not change (read-only, not this user's): nothing is kept or moved.
+    const refused = entry ? await folderRefuses(path.dirname(where.path)) : null
+    if (refused) return `could not remove ${rel} of ${mirror.ref.key}: ${refused}`
+    let kept: string | null = null
     // Never through a link planted on the way (it is removed instead: see mirror-way.ts). Linked
     // into the history at once; held 10 s in the recycler too, in case a move follows.
     if (entry && clearWay(where.path, mirror.ref.folder)) {
-      const kept = this.history.enabled && !this.movedJustNow(path.basename(mirror.ref.folder), mirror.manifest, rel, entry.version) ? this.history.link(path.basename(mirror.ref.folder), mirror.ref.key, rel, where.path, entry.version, 'deleted') : null
+      kept = this.history.enabled && !this.movedJustNow(path.basename(mirror.ref.folder), mirror.manifest, rel, entry.version) ? this.history.link(path.basename(mirror.ref.folder), mirror.ref.key, rel, where.path, entry.version, 'deleted') : null
       // Only bytes still as placed are that version: a file changed where no watch saw it (a write
       // through a memory mapping, the peer away) would come back under a move's new name as that version.
       if (entry.size > 0 && isPlacedFile(where.path, entry)) await this.recycler.keep(where.path, entry.version, kept === null ? undefined : `${path.basename(mirror.ref.folder)}/${kept}`)
     }
-    // A folder standing at the path stays: it may hold what the peer has there now.
-    await removeFromMirror(where.path, mirror.ref.folder).catch(() => {})
+    try {
+      await removeFromMirror(where.path, mirror.ref.folder)
+    } catch (error) {
+      // A folder standing at the path stays: it may hold what the peer has there now.
+      if (!isFolderError(error)) {
+        // Not deleted after all: the history does not keep it as a loss.
+        if (kept !== null) this.history.drop(path.basename(mirror.ref.folder), kept)
+        return `could not remove ${rel} of ${mirror.ref.key}: ${(error as Error).message}`
+      }
+    }
     const had = mirror.manifest.files.has(rel)
     mirror.manifest.delete(rel)
     if (had) this.options.onEvent({ type: 'file-removed', peer: mirror.ref.key, path: rel })
+    return null
   }
 
   /** On a disk that folds names: the folders of files placed since take the spelling their files give (folder-spellings.ts). */
@@ -264,4 +281,21 @@ export class MirrorFiles {
 function isPlacedFile(file: string, entry: { size: number; mtimeMs: number }): boolean {
   const stats = lstatOrWhy(file)
   return typeof stats === 'object' && asPlaced(stats, entry)
+}
+
+/** Why the disk will not let a file in `dir` be removed (read-only, no permission), or null. */
+async function folderRefuses(dir: string): Promise<string | null> {
+  try {
+    await access(dir, constants.W_OK)
+    return null
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return code === 'EROFS' || code === 'EACCES' || code === 'EPERM' ? (error as Error).message : null
+  }
+}
+
+/** rm without `recursive` meets a folder at the path. */
+function isFolderError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code
+  return code === 'ERR_FS_EISDIR' || code === 'EISDIR' || code === 'ENOTDIR'
 }

@@ -87,14 +87,15 @@ export class MirrorRepair {
       // Only files the mirror is meant to hold as they are: one the peer no longer lists or has
       // changed is being removed, moved or replaced by this coordinator right now.
       if (!entry || state.paths.isPending(rel) || state.remote?.get(rel)?.version !== entry.version || 'problem' in where) continue
+      const stats = looked.get(rel) ?? lstatOrWhy(where.path)
+      // Not to be looked at now (no permission, an I/O error): no sign of damage either, nor is
+      // the way to it, which cannot be followed then.
+      if (stats === 'unreadable') continue
       // Seen through a link planted on the way, a file is not in the mirror, however it looks.
       if (!wayIsRealOnce(where.path)) {
         damaged.push(rel)
         continue
       }
-      const stats = looked.get(rel) ?? lstatOrWhy(where.path)
-      // Not to be looked at now (no permission, an I/O error): no sign of damage either.
-      if (stats === 'unreadable') continue
       if (stats !== 'absent' && asPlaced(stats, entry)) continue
       damaged.push(rel)
     }

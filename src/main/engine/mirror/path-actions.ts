@@ -50,7 +50,8 @@ export class PathActions {
       sameNameAs,
       nameRefused,
     })
-    if (decision.do === 'nothing' || decision.do === 'remove') this.deps.writes.unwanted(state, rel)
+    // A removal settles its own wait (peer-deletions.ts): the disk may refuse it too.
+    if (decision.do === 'nothing') this.deps.writes.unwanted(state, rel)
     const refusal = decision.do === 'nothing' && listed ? refusalOf(decision.why, namedPeer(state), rel, { fileAbove, sameNameAs, nameRefused }) : null
     if (refusal && listed) {
       // Refused, so said once per announcement (PROTOCOL.md §12.3, §12.7).

@@ -19,11 +19,17 @@ export interface PeerDeletionsOptions {
   checkSynced: (state: PeerState) => void
   /** Acts on what reconcile.ts decides for `rel` (the coordinator's consider). */
   consider: (state: PeerState, generation: number, rel: string) => Promise<void>
+  /** The disk refused to remove `rel` (`reason`): it waits for the disk, as a refused write does (local-writes.ts). */
+  refused: (state: PeerState, rel: string, reason: string) => void
+  /** `rel` is gone from the mirror, or no longer to go now (held): it waits for the disk no more. */
+  settled: (state: PeerState, rel: string, removed: boolean) => void
 }
 
 export class PeerDeletions {
   /** Each peer's recent deletions and those held, by device ID; kept while it is away. */
   private readonly holds = new Map<string, MassDeleteHold>()
+  /** Deletions admitted that the disk refused, by device ID: tried again, they are not counted twice. */
+  private readonly refusedByDisk = new Map<string, Set<string>>()
 
   constructor(private readonly options: PeerDeletionsOptions) {}
 
@@ -32,7 +38,8 @@ export class PeerDeletions {
    * is held until the user confirms it.
    */
   async remove(state: PeerState, rels: string[]): Promise<void> {
-    const mirrored = rels.filter((rel) => state.manifest.files.has(rel))
+    const refused = this.refusedByDisk.get(state.ref.id)
+    const mirrored = rels.filter((rel) => state.manifest.files.has(rel) && !refused?.has(rel))
     let hold = this.holds.get(state.ref.id)
     if (!hold) this.holds.set(state.ref.id, (hold = new MassDeleteHold(this.options.limits ?? DEFAULT_MASS_DELETE)))
     // Batches come concurrently: one still being removed must count as deleted, not as still there.
@@ -52,7 +59,10 @@ export class PeerDeletions {
     state.deleting += applying.size
     try {
       for (const rel of rels) {
-        if (held?.has(rel)) continue
+        if (held?.has(rel)) {
+          this.options.settled(state, rel, false)
+          continue
+        }
         await this.removeUnlisted(state, rel)
         if (applying.delete(rel)) state.deleting--
       }
@@ -68,13 +78,23 @@ export class PeerDeletions {
    */
   private async removeUnlisted(state: PeerState, rel: string): Promise<boolean> {
     if (state.remote?.has(rel) || state.paths.isPending(rel)) return false
-    await this.options.files.removeLocal(state, rel)
+    const refusal = await this.options.files.removeLocal(state, rel)
+    let refused = this.refusedByDisk.get(state.ref.id)
+    if (refusal !== null) {
+      if (!refused) this.refusedByDisk.set(state.ref.id, (refused = new Set()))
+      refused.add(rel)
+      this.options.refused(state, rel, refusal)
+      return false
+    }
+    if (refused?.delete(rel) && refused.size === 0) this.refusedByDisk.delete(state.ref.id)
+    this.options.settled(state, rel, true)
     if (state.remote?.has(rel)) await this.options.consider(state, state.generation, rel)
     return true
   }
 
   /** The peer has `rel` again: it is no longer a held deletion. True when that cleared the hold. */
   release(state: PeerState, rel: string): boolean {
+    this.refusedByDisk.get(state.ref.id)?.delete(rel)
     return this.holds.get(state.ref.id)?.release(rel) ?? false
   }
 
