@@ -1,11 +1,12 @@
 // The record of what a mirror holds: when it is saved, and what survives a restart.
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { saveDueIn as dueIn } from '../../src/main/engine/folder/index-saves'
 import { journalOf, readManifestFile } from '../../src/main/engine/mirror/manifest-file'
 import { MirrorManifest, SAVE_AT_LEAST_EVERY_MS, SAVE_QUIET_MS } from '../../src/main/engine/mirror/mirror-manifest'
 import { removeTempDirs, tempDir } from '../helpers/temp'
+import { until } from '../helpers/until'
 
 afterEach(() => removeTempDirs())
 
@@ -82,6 +83,31 @@ describe('MirrorManifest', () => {
     expect([...third.files.keys()]).toEqual(['c.txt'])
     // What the load forgot is off the record on disk too.
     expect((await readManifestFile(file))!.files.has('b.txt')).toBe(false)
+  })
+
+  it('says a save the disk refuses once, naming the file, and saves by itself once the disk takes it', async () => {
+    const folder = tempDir('mirror-')
+    const state = tempDir('state-')
+    // A file where the manifest's folder should be: every save fails (ENOTDIR), even as root.
+    writeFileSync(path.join(state, 'mirrors'), 'in the way')
+    const file = path.join(state, 'mirrors', 'peer.json')
+    const problems: string[] = []
+    const manifest = new MirrorManifest(folder, file, null, (message) => problems.push(message))
+    const put = putIn(folder)
+    manifest.set('a.txt', '11'.repeat(32), 1, put('a.txt', 'a'))
+    await until(() => problems.length > 0, 'the failed save said', 15_000)
+    manifest.set('b.txt', '22'.repeat(32), 1, put('b.txt', 'b'))
+    // The next try (the change's save, then the retry) fails too, and is not said again.
+    await new Promise((resolve) => setTimeout(resolve, SAVE_QUIET_MS + 1500))
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toContain(`cannot save the record of the mirror ${folder} in ${file}`)
+    rmSync(path.join(state, 'mirrors'))
+    mkdirSync(path.join(state, 'mirrors'))
+    // No change since: the retry saves what is waiting.
+    await until(() => statSync(file, { throwIfNoEntry: false }) !== undefined, 'the manifest saved', 20_000)
+    expect([...(await readManifestFile(file))!.files.keys()].sort()).toEqual(['a.txt', 'b.txt'])
+    expect(problems).toHaveLength(1)
+    await manifest.flush()
   })
 
   it('forgets a manifest of SHA-256 versions (before protocol 5): its files are checked on disk instead', async () => {

@@ -40,13 +40,25 @@ export class MirrorManifest implements Observed {
   /** A save failed since the last that worked: flush saves even with nothing new. */
   private failed = false
   private readonly disk: ManifestFile
+  /** A save the disk refuses is said once until one works again, and tried again with no change needed (index-saves.ts). */
   private readonly saves = new IndexSaves(
     () => {
-      this.saving = this.saving.then(() => this.save()).catch(() => {})
+      this.saving = this.saving
+        .then(() => this.save())
+        .then(
+          () => this.saves.saved(),
+          (error: unknown) => {
+            if (this.flushed || !this.saves.failed()) return
+            const why = error instanceof Error ? error.message : String(error)
+            this.problem(`cannot save the record of the mirror ${this.folder} in ${this.disk.file}: ${why}. Mirroring goes on; it is saved once the disk takes it`)
+          },
+        )
     },
     SAVE_QUIET_MS,
     SAVE_AT_LEAST_EVERY_MS,
   )
+  /** Flushed for good (the peer forgotten, the client stopping): a failed save is not tried again. */
+  private flushed = false
   /**
    * When the mirror last changed (ms): a file placed or removed, or, after a load, the newest
    * file placed (a mirror's files get their mtime as they are written). Null: never.
@@ -60,6 +72,8 @@ export class MirrorManifest implements Observed {
     file: string,
     /** How the disk under the mirror folds names; null where it tells every name apart. */
     readonly fold: NameFold | null = null,
+    /** A save that failed, to say (as `io-error`); never thrown. */
+    private readonly problem: (message: string) => void = () => {},
   ) {
     this.bySlot = fold ? new Map() : null
     this.disk = new ManifestFile(file)
@@ -163,6 +177,7 @@ export class MirrorManifest implements Observed {
 
   /** Saves what is not saved yet (what a failed save held included), and waits for it. */
   async flush(): Promise<void> {
+    this.flushed = true
     this.saves.dispose()
     const saved = this.saving.then(() => (this.files.changed!.size > 0 || this.failed ? this.save() : undefined))
     this.saving = saved.catch(() => {})

@@ -48,7 +48,7 @@ export class PeerTable {
   /** A device seen for the first time (this run, or since it was forgotten), not online yet. */
   create(endpoint: Endpoint, id: string, name: string): PeerState {
     const { folder, manifestFile, adopt } = this.options.devices.assign(id, name, endpoint)
-    const manifest = new MirrorManifest(folder, manifestFile, this.options.fold())
+    const manifest = new MirrorManifest(folder, manifestFile, this.options.fold(), this.options.problem)
     const key = endpointKey(endpoint)
     const state = newPeerState({
       ref: { ip: endpoint.ip, port: endpoint.port, id, key, folder },
