@@ -1,5 +1,5 @@
 // Where a peer's relative path lands inside its mirror folder, or why it may not.
-import { linkSync, lstatSync, mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs'
+import { constants, copyFileSync, linkSync, lstatSync, mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs'
 import { threadId } from 'node:worker_threads'
 import { rm, rmdir } from 'node:fs/promises'
 import path from 'node:path'
@@ -7,7 +7,7 @@ import { isFolderAt } from '../folder/lstat-or-why'
 import { relativePathProblem } from '../../../shared/paths'
 import { clearWay, wayIsReal } from './mirror-way'
 import { PeerSessionError } from './peer-session'
-import { linksRefused } from '../util/hard-links'
+import { linksRefused, otherFileSystem } from '../util/hard-links'
 
 /** The absolute path for `rel` inside `folder`, or a reason it would not stay inside. */
 export function pathInMirror(folder: string, rel: string): { path: string } | { problem: string } {
@@ -102,8 +102,8 @@ export class MirrorWriter {
 
   /**
    * Renames `source` to `target`. The peer's truth wins inside its mirror: a folder standing
-   * where the file goes is removed. `keepAs`: the file it replaces is first hard-linked there
-   * (the mirror history; same file system; moved there on a disk without hard links), and put
+   * where the file goes is removed. `keepAs`: the file it replaces is first hard-linked there (the
+   * mirror history; copied from another file system, moved on a disk without hard links), and put
    * back if the rename fails.
    */
   commit(source: string, target: string, keepAs: string | null = null): void {
@@ -171,9 +171,10 @@ function makeEachSync(parts: string[], folder: string): void {
 }
 
 /**
- * Hard-links the regular file at `target` to `keepAs` (a path the mirror history reserved).
- * Nothing there, a folder or a link: nothing to keep. A link that cannot be made (another file
- * system, no room for the entry) keeps nothing either: the new version goes in regardless.
+ * Hard-links the regular file at `target` to `keepAs` (a path the mirror history reserved), or
+ * copies it there from another file system (a disk mounted inside the mirror). Nothing there, a
+ * folder or a link: nothing to keep. A link or copy that cannot be made (no room for the entry)
+ * keeps nothing: the new version goes in regardless.
  */
 function keepPrevious(target: string, keepAs: string): 'linked' | 'moved' | 'no' {
   try {
@@ -181,6 +182,7 @@ function keepPrevious(target: string, keepAs: string): 'linked' | 'moved' | 'no'
     linkSync(target, keepAs)
     return 'linked'
   } catch (error) {
+    if (otherFileSystem(error)) return copyPrevious(target, keepAs)
     if (!linksRefused(error)) return 'no'
   }
   // A disk without hard links: moved out of the way instead, so the path is empty for a moment.
@@ -188,6 +190,17 @@ function keepPrevious(target: string, keepAs: string): 'linked' | 'moved' | 'no'
     renameSync(target, keepAs)
     return 'moved'
   } catch {
+    return 'no'
+  }
+}
+
+/** The file stays where it is; a copy of it is kept. */
+function copyPrevious(target: string, keepAs: string): 'linked' | 'no' {
+  try {
+    copyFileSync(target, keepAs, constants.COPYFILE_EXCL)
+    return 'linked'
+  } catch {
+    rmSync(keepAs, { force: true })
     return 'no'
   }
 }

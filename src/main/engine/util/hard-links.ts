@@ -9,12 +9,20 @@ export function linksRefused(error: unknown): boolean {
   return NO_LINKS.has((error as NodeJS.ErrnoException)?.code ?? '')
 }
 
-/** Links `from` at the new name `to`, or copies it there where the disk has no hard links; either fails if `to` exists. */
+/** Whether link() failed because the two paths are on different file systems (a disk mounted inside a mirror). */
+export function otherFileSystem(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException)?.code === 'EXDEV'
+}
+
+/**
+ * Links `from` at the new name `to`, or copies it there where no link can be made (a disk without
+ * hard links, another file system); either fails if `to` exists.
+ */
 export function linkOrCopy(from: string, to: string): void {
   try {
     linkSync(from, to)
   } catch (error) {
-    if (!linksRefused(error)) throw error
+    if (!linksRefused(error) && !otherFileSystem(error)) throw error
     copyFileSync(from, to, constants.COPYFILE_EXCL)
   }
 }
