@@ -138,6 +138,21 @@ describe('the transfers store', () => {
     expect(transfers.totals).toEqual([{ peer, files: 1, bytes: 1_000_000, failed: 1, active: 0 }])
   })
 
+  it('a pause ends the rows it cut (the paused peer\'s, or every one), without counting a failure', () => {
+    const transfers = useTransfersStore()
+    const bob = '127.0.0.1:4001'
+    const carol = '127.0.0.1:4002'
+    transfers.apply([ev({ type: 'transfer-started', peer: bob, path: 'a.bin', total: 10 }), ev({ type: 'transfer-started', peer: carol, path: 'b.bin', total: 10 })])
+    // A device paused while it is not announced names no address: nothing of the others' ends.
+    transfers.apply([ev({ type: 'paused', id: 'AAAAAAA', name: 'dave' })])
+    expect(transfers.active.map((t) => t.path)).toEqual(['a.bin', 'b.bin'])
+    transfers.apply([ev({ type: 'paused', peer: bob, id: 'BBBBBBB', name: 'bob' })])
+    expect(transfers.active.map((t) => t.path)).toEqual(['b.bin'])
+    transfers.apply([ev({ type: 'paused' })])
+    expect(transfers.active).toEqual([])
+    expect(transfers.totals.map((t) => [t.peer, t.active, t.failed])).toEqual([[bob, 0, 0], [carol, 0, 0]])
+  })
+
   it('keeps the latest ring buffer and worker reports', () => {
     const transfers = useTransfersStore()
     transfers.apply([

@@ -27,6 +27,8 @@ export interface JobResultsOptions {
   touch: (id: string) => void
   /** The peer remembered by that device ID, online or gone. */
   peer: (id: string) => PeerState | undefined
+  /** Whether that device's mirror is paused, by itself or with the whole client. */
+  paused: (id: string) => boolean
   /** Acts on what reconcile.ts decides for `rel`. */
   consider: (state: PeerState, generation: number, rel: string) => Promise<void>
   checkSynced: (state: PeerState) => void
@@ -118,6 +120,9 @@ export class JobResults {
       // Cut with a connection closed for another file's failure, which is said with that file:
       // asked for again, with no line, error or try of its own.
       if (current) this.retryFile(state, job, RETRY_FIRST_MS)
+      return
+    } else if (!result.ok && result.outcome === 'failed' && !state.online && this.options.paused(job.peer.id)) {
+      // Cut by a pause the user asked for: no failure to say; the file comes at the resume.
       return
     } else if (!result.ok && result.outcome === 'failed') {
       const attempts = state.paths.attempts(job.path) + 1

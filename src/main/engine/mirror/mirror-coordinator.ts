@@ -188,6 +188,7 @@ export class MirrorCoordinator {
       writes: this.writes,
       touch: (id) => this.stats.touch(id),
       peer: (id) => this.peers.get(id),
+      paused: (id) => this.pauses.isPaused(id),
       consider: (state, generation, rel) => this.consider(state, generation, rel),
       checkSynced: (state) => this.checkSynced(state),
       runs,
