@@ -20,7 +20,7 @@ const SAME_ERROR_QUIET_MS = 10_000
 export interface JobResultsOptions {
   tasks: MirrorTasks
   onEvent: EventSink
-  jobs: Pick<JobDispatch, 'finish'>
+  jobs: Pick<JobDispatch, 'finish' | 'generationOf'>
   files: Pick<MirrorFiles, 'settleKept' | 'placed' | 'removeFoldersMadeFor'>
   writes: Pick<LocalWrites<PeerState>, 'ended' | 'refused'>
   /** Where the peer's mirror stands changed (MirrorStats.touch, by device ID). */
@@ -60,6 +60,12 @@ export class JobResults {
       return
     }
     if (job.kind !== 'file') return
+    if (message.type === 'started' || message.type === 'progress') {
+      // A job of a peer no longer mirrored (paused, gone, or back since) is not news: its row
+      // would come back after the pause or leave that ended it, and stay.
+      const state = this.options.peer(job.peer.id)
+      if (!state?.online || this.options.jobs.generationOf(job.id) !== state.generation) return
+    }
     if (message.type === 'spread') {
       this.options.tasks.background(this.options.runs.spread(job, message), () => `the runs of ${job.path} from ${job.peer.key}`)
     } else if (message.type === 'started') {
