@@ -43,6 +43,19 @@ describe('the peers store', () => {
     expect(peers.peers.map((p) => p.key)).toEqual(['127.0.0.1:4001'])
   })
 
+  it('a paused peer (or every one, the client paused) is neither syncing nor synced until resumed: nothing follows it', () => {
+    const peers = usePeersStore()
+    peers.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4001 }), ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4002 })])
+    peers.apply([ev({ type: 'transfer-started', peer: '127.0.0.1:4001', path: 'a', total: 10 }), ev({ type: 'peer-synced', peer: '127.0.0.1:4002', files: 1, bytes: 1 })])
+    peers.apply([ev({ type: 'paused', peer: '127.0.0.1:4001', id: 'AAAAAAA', name: 'bob' })])
+    expect(peers.peers.map((p) => p.state)).toEqual(['online', 'synced'])
+    peers.apply([ev({ type: 'paused' })])
+    expect(peers.peers.map((p) => p.state)).toEqual(['online', 'online'])
+    // Resumed, the peer's list is read again and it says when it is up to date.
+    peers.apply([ev({ type: 'resumed' }), ev({ type: 'peer-synced', peer: '127.0.0.1:4002', files: 1, bytes: 1 })])
+    expect(peers.peers.map((p) => p.state)).toEqual(['online', 'synced'])
+  })
+
   it('knows each peer as the device the registry announced at its address', () => {
     const peers = usePeersStore()
     peers.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4001, id: 'AAAAAAA-BBBBBBB', name: 'bob laptop' })])
