@@ -57,7 +57,7 @@ function kib(bytes: number): string {
  */
 export function skippedLinesMessage(problems: readonly IgnoreLineProblem[], besides = ''): string | null {
   if (problems.length === 0) return null
-  const named = problems.slice(0, LISTED).map((p) => `line ${p.line} (${JSON.stringify(p.text)}) ${p.why}`).join('; ')
+  const named = problems.slice(0, LISTED).map((p) => `line ${p.line} ("${p.text}") ${p.why}`).join('; ')
   const more = problems.length > LISTED ? `; and ${problems.length - LISTED} more` : ''
   const these = problems.length === 1 ? ['such a line, so it ignores nothing', 'Fix it or take it out.'] : ['such lines, so they ignore nothing', 'Fix them or take them out.']
   return `${named}${more}: the ignore rules skip ${these[0]}${besides}. ${these[1]}`

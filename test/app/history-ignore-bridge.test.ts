@@ -158,7 +158,7 @@ describe('the ignore channels', () => {
     const skipped = await save('*.tmp\n!\nfoo\\\n')
     expect(skipped).toEqual({
       ok: false,
-      message: 'Line 2 ("!") is a "!" with no pattern after it; line 3 ("foo\\\\") ends in a backslash that escapes nothing: the ignore rules skip such lines, so they ignore nothing. Fix them or take them out.',
+      message: 'Line 2 ("!") is a "!" with no pattern after it; line 3 ("foo\\") ends in a backslash that escapes nothing: the ignore rules skip such lines, so they ignore nothing. Fix them or take them out.',
     })
     expect(await save('é'.repeat(200 * 1024))).toMatchObject({ ok: false, message: expect.stringMatching(/^The patterns take 400 KiB; at most 256 KiB/) })
     const tooLong = await core.handle(REQUEST.saveIgnorePatterns, { text: 'a'.repeat(256 * 1024 + 1) }).catch((e: unknown) => e)

@@ -99,10 +99,24 @@ describe('the headless UI server', () => {
     expect(page.body).toContain('<title>dropbox-sync</title>')
     expect(page.headers['content-security-policy']).toContain("default-src 'self'")
     const cookie = String(page.headers['set-cookie']).split(';')[0]!
-    expect(cookie).toBe(`dbs_token=${ui.token}`)
+    expect(cookie).toBe(`dbs_token_${port}=${ui.token}`)
     const script = await get(port, '/assets/app.js', { cookie })
     expect(script).toMatchObject({ status: 200, body: 'console.log(1)' })
     expect(script.headers['content-type']).toMatch(/javascript/)
+  })
+
+  it('two apps on one machine keep a cookie each: a browser keeps cookies by host, not by port', async () => {
+    const first = await startUi()
+    const second = await startUi()
+    const cookieOf = async (app: { port: number; ui: UiServer }) => String((await get(app.port, `/?token=${app.ui.token}`)).headers['set-cookie']).split(';')[0]!
+    const firstCookie = await cookieOf(first)
+    const secondCookie = await cookieOf(second)
+    expect(firstCookie.split('=')[0]).not.toBe(secondCookie.split('=')[0])
+    // The jar for 127.0.0.1 holds both and sends both to either port: each app finds its own.
+    const both = `${secondCookie}; ${firstCookie}`
+    expect((await get(first.port, '/assets/app.js', { cookie: both })).status).toBe(200)
+    expect((await get(second.port, '/assets/app.js', { cookie: both })).status).toBe(200)
+    expect((await get(first.port, '/assets/app.js', { cookie: secondCookie })).status).toBe(401)
   })
 
   it('answers /favicon.ico with the app icon, token or not (a favicon is no secret); nothing else without it', async () => {

@@ -150,6 +150,12 @@ describe('the app in a browser', () => {
     await expect
       .poll(() => textOf(page.getByRole('table', { name: 'Totals per peer' }).getByRole('row', { name: new RegExp(slowKey.replace(/\./g, '\\.')) })), { timeout: 20_000 })
       .toMatch(/1.5 MB/)
+    // Readable at 700 px too: the totals stay inside their card, not under the Engine panel beside it.
+    await page.setViewportSize({ width: 700, height: 900 })
+    const overflow = await page.getByRole('table', { name: 'Totals per peer' }).evaluate((table) => table.getBoundingClientRect().right - table.closest('.card')!.getBoundingClientRect().right)
+    expect(overflow).toBeLessThanOrEqual(0)
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true)
+    await page.setViewportSize({ width: 1280, height: 800 })
 
     // A peer whose shared folder goes away is drawn as waiting for it, and synced once it is back.
     await page.getByRole('tab', { name: 'Peers' }).click()

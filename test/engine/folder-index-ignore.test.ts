@@ -168,7 +168,7 @@ describe('FolderIndex and .syncignore', () => {
     writeFileSync(path.join(root, 'x.tmp'), 'tmp')
     writeFileSync(file, '*.log\n!\n*.tmp\nfoo\\\n')
     await log.until(() => log.count('error') === 2)
-    expect(log.events[1]).toMatchObject({ code: 'ignore-lines-skipped', message: expect.stringMatching(/line 2 .*; line 4 \("foo\\\\"\) ends in a backslash/) })
+    expect(log.events[1]).toMatchObject({ code: 'ignore-lines-skipped', message: expect.stringMatching(/line 2 .*; line 4 \("foo\\"\) ends in a backslash/) })
     await waitFor(() => index.get('x.tmp') === undefined)
     index.rescan()
     await settled(index, root, waitFor)

@@ -117,7 +117,7 @@ describe('IgnoreFile', () => {
     writeFileSync(file, 'build/\n!\n*.log\nfoo\\\n')
     await rules.load()
     expect(log.count('error')).toBe(2)
-    expect(log.events[1]).toMatchObject({ message: expect.stringMatching(/line 2 \("!"\) .*; line 4 \("foo\\\\"\) ends in a backslash that escapes nothing: the ignore rules skip such lines, so they ignore nothing/) })
+    expect(log.events[1]).toMatchObject({ message: expect.stringMatching(/line 2 \("!"\) .*; line 4 \("foo\\"\) ends in a backslash that escapes nothing: the ignore rules skip such lines, so they ignore nothing/) })
 
     // Fixed: nothing to say, and forgotten: the same line back is said again.
     writeFileSync(file, 'build/\n*.log\n')

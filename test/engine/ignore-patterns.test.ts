@@ -52,10 +52,10 @@ describe('the one message a save gets', () => {
     expect(ignoreTextProblem('build/\n*.log\n!keep.log\n# note\n')).toBeNull()
   })
 
-  it('names each skipped line with its number and text', () => {
+  it('names each skipped line with its number and its text as typed (a backslash is not doubled)', () => {
     expect(ignoreTextProblem('ok\n!\n')).toBe('Line 2 ("!") is a "!" with no pattern after it: the ignore rules skip such a line, so it ignores nothing. Fix it or take it out.')
     expect(ignoreTextProblem('a\\\n!\n')).toBe(
-      'Line 1 ("a\\\\") ends in a backslash that escapes nothing; line 2 ("!") is a "!" with no pattern after it: the ignore rules skip such lines, so they ignore nothing. Fix them or take them out.',
+      'Line 1 ("a\\") ends in a backslash that escapes nothing; line 2 ("!") is a "!" with no pattern after it: the ignore rules skip such lines, so they ignore nothing. Fix them or take them out.',
     )
   })
 

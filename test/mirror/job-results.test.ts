@@ -44,7 +44,7 @@ function peerState(): PeerState {
   })
 }
 
-function setup() {
+function setup(paused = new Set<string>()) {
   const state = peerState()
   const events: EngineEvent[] = []
   const considered: Array<{ rel: string; generation: number }> = []
@@ -58,6 +58,7 @@ function setup() {
     writes: new LocalWrites<PeerState>({ report: () => {}, retry: () => {}, toCome: () => 0 }),
     touch: () => {},
     peer: (id) => (id === state.ref.id ? state : undefined),
+    paused: (id) => paused.has(id),
     consider: (_state, generation, rel) => {
       considered.push({ rel, generation })
       return Promise.resolve()
@@ -167,6 +168,31 @@ describe('JobResults: what a failure says', () => {
     expect(s.events).toEqual([{ type: 'transfer-failed', peer: s.state.ref.key, path: 'a.bin', reason: 'the connection to 127.0.0.1:40010 ended (closed)', retrying: false, waitsForPeer: true }])
     // In words on the terminal (the Activity screen's: test/renderer/activity-bursts.test.ts).
     expect(describeLine(s.events[0]!)).toMatch(/^transfer failed: .* a\.bin: the connection to 127\.0\.0\.1:40010 ended \(closed\) \(it comes once the peer is back\)$/)
+  })
+
+  it("a worker's word on a transfer whose peer is no longer mirrored (paused, or gone) is not passed on: its row would come back and stay", async () => {
+    const s = setup()
+    stateOnline(s.state, endpoint)
+    const job = await running(s, 'a.bin', V1)
+    s.results.onWorkerMessage(job, { type: 'progress', id: job.id, bytes: MiB, total: 2 * MiB })
+    expect(s.events.map((e) => e.type)).toEqual(['transfer-progress'])
+    stateOffline(s.state)
+    s.results.onWorkerMessage(job, { type: 'progress', id: job.id, bytes: MiB + 1, total: 2 * MiB })
+    // Back (resumed) before the old job ended: the old job is of an earlier generation.
+    stateOnline(s.state, endpoint)
+    s.results.onWorkerMessage(job, { type: 'started', id: job.id, total: 2 * MiB, version: V1 })
+    expect(s.events.map((e) => e.type)).toEqual(['transfer-progress'])
+  })
+
+  it('a transfer cut because the user paused its peer (or the client) is no failure: nothing is said, it comes at the resume', async () => {
+    const paused = new Set<string>()
+    const s = setup(paused)
+    stateOnline(s.state, endpoint)
+    const job = await running(s, 'a.bin', V1)
+    paused.add(s.state.ref.id)
+    stateOffline(s.state)
+    await s.results.onDone(job, failedWith('connection-lost', 'the connection to 127.0.0.1:40010 ended (local)'))
+    expect(s.events).toEqual([])
   })
 
   it('a request cut with a connection closed for another file says nothing of its own, and is asked for again', async () => {

@@ -84,6 +84,10 @@ describe('ctl pause / resume', () => {
     const mirror = mirrorOf(paused.dir, sender.port)
     expect(existsSync(path.join(mirror, 'big.bin'))).toBe(false)
     expect(paused.cli.find('file-synced', { path: 'big.bin' })).toBeUndefined()
+    // Cut by the pause the user asked for: no failure said, and no word of it after the pause.
+    expect(paused.cli.find('transfer-failed', { path: 'big.bin' })).toBeUndefined()
+    const pausedAt = paused.cli.events.findIndex((e) => e.type === 'paused')
+    expect(paused.cli.events.slice(pausedAt).filter((e) => e.type === 'transfer-progress')).toEqual([])
 
     // Stopped and started again (without the limit): paused from the start, still without the file.
     paused.cli.kill('SIGINT')

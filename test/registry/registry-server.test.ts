@@ -269,6 +269,9 @@ describe('membership', () => {
     back.send({ type: 'JOIN', token: Buffer.alloc(0) })
     expect((await back.next('ERROR')).code).toBe(ErrorCodes.removed)
     await back.waitClosed()
+    // The server's own line says what it did, in its words: "this device was removed" is the device's.
+    const line = await log.waitFor('error', { code: 'removed' })
+    expect(line.message).toMatch(new RegExp(`: turned away bob \\(${b.identity.idText}\\): it was removed from this server's members$`))
     expect(await caughtUp(a)).toEqual([])
   })
 })

@@ -124,6 +124,20 @@ describe('the Activity store with bursts', () => {
     activity.load(recent, Date.now())
     expect(activity.matching.map((e) => e.text)).toEqual(['The mirror of 127.0.0.1:4001 is up to date: 300 files, 720 KB', '300 files from 127.0.0.1:4001 in under 0.01 s (720 KB)'])
   })
+
+  it("replays main's recent events in the order they happened: a file that came minutes ago stays below what came after", () => {
+    const activity = useActivityStore()
+    const recent = [synced('early.txt', 5), upToDate(1)]
+    vi.advanceTimersByTime(60_000)
+    recent.push(ev({ type: 'transfer-started', peer: BOB, path: 'later.bin', total: 9000 }))
+    vi.advanceTimersByTime(60_000)
+    activity.load(recent, Date.now())
+    expect(activity.matching.map((e) => e.text)).toEqual([
+      `Receiving later.bin from ${BOB} (9.0 KB)`,
+      'The mirror of 127.0.0.1:4001 is up to date: 1 file, 2.4 KB',
+      `early.txt from ${BOB} is in the mirror (5 B)`,
+    ])
+  })
 })
 
 describe('the Activity screen', () => {

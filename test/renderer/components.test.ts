@@ -192,6 +192,16 @@ describe('Peers', () => {
     empty.unmount()
   })
 
+  it("ends the engine's reason as a sentence before its own advice", () => {
+    const message = "127.0.0.1:4100 says: this device was removed from the server's members; it may come back only with a new invite or if the operator accepts it again"
+    useEngineStore().load({ ...RUNNING_SERVER, role: 'client', server: '127.0.0.1:4100', message })
+    const empty = mountView(PeersEmpty)
+    expect(empty.text()).toContain(`${message}. Check Server address`)
+    useEngineStore().load({ ...RUNNING_SERVER, role: 'client', server: '127.0.0.1:4100', message: 'Lost the server 127.0.0.1:4100; reconnecting…' })
+    expect(mountView(PeersEmpty).text()).toContain('reconnecting… Check Server address')
+    empty.unmount()
+  })
+
   it('lists each peer by its device name with its ip:port beside it (the address alone until the name is known), state and last change', () => {
     const at = new Date(2026, 0, 2, 13, 4, 5).getTime()
     const list = mountView(PeerList, {

@@ -131,3 +131,17 @@ describe('a held mass delete', () => {
     app.unmount()
   })
 })
+
+describe('not connected to the server', () => {
+  it('a client the server shut out (removed, refused: it stops asking) has Try again in the status line, which starts the engine again', async () => {
+    const message = "10.0.0.9:4000 says: this device was removed from the server's members; it may come back only with a new invite or if the operator accepts it again"
+    api.snapshot = { ...api.snapshot, status: { ...CLIENT, connected: false, self: null, message } }
+    const restart = vi.spyOn(api, 'restartEngine')
+    const app = await openApp()
+    expect(status(app).text()).toContain(message)
+    await button(app, 'Try again').trigger('click')
+    await flushPromises()
+    expect(restart).toHaveBeenCalledTimes(1)
+    app.unmount()
+  })
+})

@@ -91,6 +91,14 @@ describe('the Peers screen', () => {
     folders.apply([ev({ type: 'folder-state', ...OWN })])
     await flushPromises()
     expect(view.get('[data-testid="own-state"]').text()).toBe('Watching for changes')
+    // Gone, it shares nothing: no counts of what it held beside "Folder gone".
+    folders.apply([ev({ type: 'folder-state', ...OWN, missing: true })])
+    await flushPromises()
+    expect(view.get('[data-testid="own-state"]').text()).toBe('Folder gone')
+    expect(view.find('[data-testid="own-files"]').exists()).toBe(false)
+    expect(view.find('[data-testid="own-ignored"]').exists()).toBe(false)
+    folders.apply([ev({ type: 'folder-state', ...OWN })])
+    await flushPromises()
 
     const rows = view.findAll('tbody tr')
     expect(view.findAll('thead th').map((th) => th.text())).toEqual(['Peer', 'State', 'Last change', 'Mirror'])

@@ -109,6 +109,24 @@ describe('Settings: Join with invite', () => {
     expect(field.disabled).toBe(true)
     view.unmount()
   })
+
+  it('says why an invite cannot be used once, also after Save refuses it', async () => {
+    const message = 'This invite is mistyped (a character is wrong, missing or extra): copy it again'
+    api.invites.set('dbs1-garbage', { ok: false, problem: 'mistyped', message })
+    api.answer = () => ({ ok: false, errors: { invite: message } })
+    api.state = { ...api.state, settings: { ...DEFAULT_SETTINGS, serverAddress: '127.0.0.1', folder: '/home/you/Shared' } }
+    await useSettingsStore().load()
+    const view = mountView(SettingsView)
+    const field = byLabel(view, 'Join with invite')
+    field.value = 'dbs1-garbage'
+    field.dispatchEvent(new Event('input'))
+    await flushPromises()
+    await view.find('form').trigger('submit')
+    await flushPromises()
+    expect(field.getAttribute('aria-invalid')).toBe('true')
+    expect(view.text().split(message).length - 1).toBe(1)
+    view.unmount()
+  })
 })
 
 describe('Members', () => {

@@ -43,6 +43,19 @@ describe('the peers store', () => {
     expect(peers.peers.map((p) => p.key)).toEqual(['127.0.0.1:4001'])
   })
 
+  it('a paused peer (or every one, the client paused) is neither syncing nor synced until resumed: nothing follows it', () => {
+    const peers = usePeersStore()
+    peers.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4001 }), ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4002 })])
+    peers.apply([ev({ type: 'transfer-started', peer: '127.0.0.1:4001', path: 'a', total: 10 }), ev({ type: 'peer-synced', peer: '127.0.0.1:4002', files: 1, bytes: 1 })])
+    peers.apply([ev({ type: 'paused', peer: '127.0.0.1:4001', id: 'AAAAAAA', name: 'bob' })])
+    expect(peers.peers.map((p) => p.state)).toEqual(['online', 'synced'])
+    peers.apply([ev({ type: 'paused' })])
+    expect(peers.peers.map((p) => p.state)).toEqual(['online', 'online'])
+    // Resumed, the peer's list is read again and it says when it is up to date.
+    peers.apply([ev({ type: 'resumed' }), ev({ type: 'peer-synced', peer: '127.0.0.1:4002', files: 1, bytes: 1 })])
+    expect(peers.peers.map((p) => p.state)).toEqual(['online', 'synced'])
+  })
+
   it('knows each peer as the device the registry announced at its address', () => {
     const peers = usePeersStore()
     peers.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4001, id: 'AAAAAAA-BBBBBBB', name: 'bob laptop' })])
@@ -136,6 +149,21 @@ describe('the transfers store', () => {
     transfers.apply([ev({ type: 'transfer-started', peer, path: 'cut.bin', total: 5 }), ev({ type: 'transfer-failed', peer, path: 'cut.bin', reason: 'connection lost', retrying: true })])
     expect(transfers.active).toEqual([])
     expect(transfers.totals).toEqual([{ peer, files: 1, bytes: 1_000_000, failed: 1, active: 0 }])
+  })
+
+  it('a pause ends the rows it cut (the paused peer\'s, or every one), without counting a failure', () => {
+    const transfers = useTransfersStore()
+    const bob = '127.0.0.1:4001'
+    const carol = '127.0.0.1:4002'
+    transfers.apply([ev({ type: 'transfer-started', peer: bob, path: 'a.bin', total: 10 }), ev({ type: 'transfer-started', peer: carol, path: 'b.bin', total: 10 })])
+    // A device paused while it is not announced names no address: nothing of the others' ends.
+    transfers.apply([ev({ type: 'paused', id: 'AAAAAAA', name: 'dave' })])
+    expect(transfers.active.map((t) => t.path)).toEqual(['a.bin', 'b.bin'])
+    transfers.apply([ev({ type: 'paused', peer: bob, id: 'BBBBBBB', name: 'bob' })])
+    expect(transfers.active.map((t) => t.path)).toEqual(['b.bin'])
+    transfers.apply([ev({ type: 'paused' })])
+    expect(transfers.active).toEqual([])
+    expect(transfers.totals.map((t) => [t.peer, t.active, t.failed])).toEqual([[bob, 0, 0], [carol, 0, 0]])
   })
 
   it('keeps the latest ring buffer and worker reports', () => {

@@ -42,6 +42,17 @@ export function applyPeerEvent(table: PeerTable, event: AppEvent): boolean {
       return event.code === 'peer-folder-missing' && event.peer !== undefined && setState(table, event.peer, 'waiting', event.at)
     case 'peer-folder-restored':
       return setState(table, event.peer, 'syncing', event.at)
+    case 'paused': {
+      // Nothing follows a paused peer (the client's pause: every one): neither syncing nor synced
+      // can be told until the resume reads its list again. One not announced names no address.
+      if (event.id !== undefined && event.peer === undefined) return false
+      let changed = false
+      for (const [key, peer] of table) {
+        if (event.peer !== undefined && key !== event.peer) continue
+        if (peer.state === 'syncing' || peer.state === 'synced') changed = setState(table, key, 'online', event.at) || changed
+      }
+      return changed
+    }
     default:
       return false
   }

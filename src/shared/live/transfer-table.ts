@@ -75,19 +75,14 @@ export function applyTransferEvent(table: TransferTable, event: AppEvent): boole
       if (!event.retrying) totals.failed++
       return true
     }
-    case 'peer-left': {
+    case 'peer-left':
       // A peer that left sends nothing more: its files in flight are over.
-      const peer = formatEndpoint(event.ip, event.port)
-      let changed = false
-      for (const [key, transfer] of table.active) {
-        if (transfer.peer !== peer) continue
-        table.active.delete(key)
-        changed = true
-      }
-      const totals = table.totals.get(peer)
-      if (totals && totals.active) totals.active = 0
-      return changed
-    }
+      return endActive(table, formatEndpoint(event.ip, event.port))
+    case 'paused':
+      // A pause cuts what it holds without a failure said (it comes at the resume): the client's
+      // pause every row, a device's its own, and one not announced (no address) none.
+      if (event.id !== undefined) return event.peer !== undefined && endActive(table, event.peer)
+      return endActive(table, null)
     case 'buffer':
       table.buffer = { used: event.used, capacity: event.capacity }
       return true
@@ -97,6 +92,18 @@ export function applyTransferEvent(table: TransferTable, event: AppEvent): boole
     default:
       return false
   }
+}
+
+/** Ends the rows in flight of `peer` (every peer's: null); true if any was there. */
+function endActive(table: TransferTable, peer: string | null): boolean {
+  let changed = false
+  for (const [key, transfer] of table.active) {
+    if (peer !== null && transfer.peer !== peer) continue
+    table.active.delete(key)
+    changed = true
+  }
+  for (const totals of table.totals.values()) if (peer === null || totals.peer === peer) totals.active = 0
+  return changed
 }
 
 /** Seconds until the transfer is done at its current rate, or null when it cannot be told. */

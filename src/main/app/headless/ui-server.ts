@@ -15,7 +15,8 @@ import { BridgeError, type BridgeDispatch } from '../bridge'
 import { reachableAddresses } from '../network-addresses'
 import type { BatchSink } from '../event-forwarder'
 
-const COOKIE = 'dbs_token'
+/** The cookie's name carries the port: a browser keeps one jar for 127.0.0.1 whatever the port, so two apps would overwrite each other's. */
+const cookieName = (port: number): string => `dbs_token_${port}`
 /** A window that leaves this much unread is too slow to follow the events: it is closed. */
 const MAX_UNSENT_BYTES = 16 * 1024 * 1024
 
@@ -62,6 +63,7 @@ export class UiServer {
   private readonly sockets = new Set<WebSocket>()
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_FRAME_BYTES })
   private allowedHosts = new Set<string>()
+  private cookie = cookieName(0)
 
   constructor(private readonly options: UiServerOptions) {
     this.token = options.token ?? randomBytes(24).toString('base64url')
@@ -80,6 +82,7 @@ export class UiServer {
     })
     this.server = server
     const port = (server.address() as { port: number }).port
+    this.cookie = cookieName(port)
     // The names a browser may use for this server: loopback, plus the machine's addresses when it
     // listens on all of them. Anything else in Host is another site's name rebound to us.
     const names = host === '0.0.0.0' || host === '::' ? ['127.0.0.1', '::1', ...reachableAddresses()] : [host, '127.0.0.1', '::1']
@@ -105,7 +108,7 @@ export class UiServer {
     if (query) return { token: query, fromQuery: true }
     for (const part of (req.headers.cookie ?? '').split(';')) {
       const [name, ...value] = part.trim().split('=')
-      if (name === COOKIE) return { token: value.join('='), fromQuery: false }
+      if (name === this.cookie) return { token: value.join('='), fromQuery: false }
     }
     return { token: null, fromQuery: false }
   }
@@ -143,7 +146,7 @@ export class UiServer {
     }
     const headers: Record<string, string> = { 'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' }
     // The page's own scripts and the socket carry no token in their URLs: the cookie does.
-    if (auth.fromQuery) headers['Set-Cookie'] = `${COOKIE}=${this.token}; HttpOnly; SameSite=Strict; Path=/`
+    if (auth.fromQuery) headers['Set-Cookie'] = `${this.cookie}=${this.token}; HttpOnly; SameSite=Strict; Path=/`
     this.sendFile(req, res, file, headers)
   }
 

@@ -20,13 +20,15 @@ const SAME_ERROR_QUIET_MS = 10_000
 export interface JobResultsOptions {
   tasks: MirrorTasks
   onEvent: EventSink
-  jobs: Pick<JobDispatch, 'finish'>
+  jobs: Pick<JobDispatch, 'finish' | 'generationOf'>
   files: Pick<MirrorFiles, 'settleKept' | 'placed' | 'removeFoldersMadeFor'>
   writes: Pick<LocalWrites<PeerState>, 'ended' | 'refused'>
   /** Where the peer's mirror stands changed (MirrorStats.touch, by device ID). */
   touch: (id: string) => void
   /** The peer remembered by that device ID, online or gone. */
   peer: (id: string) => PeerState | undefined
+  /** Whether that device's mirror is paused, by itself or with the whole client. */
+  paused: (id: string) => boolean
   /** Acts on what reconcile.ts decides for `rel`. */
   consider: (state: PeerState, generation: number, rel: string) => Promise<void>
   checkSynced: (state: PeerState) => void
@@ -58,6 +60,12 @@ export class JobResults {
       return
     }
     if (job.kind !== 'file') return
+    if (message.type === 'started' || message.type === 'progress') {
+      // A job of a peer no longer mirrored (paused, gone, or back since) is not news: its row
+      // would come back after the pause or leave that ended it, and stay.
+      const state = this.options.peer(job.peer.id)
+      if (!state?.online || this.options.jobs.generationOf(job.id) !== state.generation) return
+    }
     if (message.type === 'spread') {
       this.options.tasks.background(this.options.runs.spread(job, message), () => `the runs of ${job.path} from ${job.peer.key}`)
     } else if (message.type === 'started') {
@@ -118,6 +126,9 @@ export class JobResults {
       // Cut with a connection closed for another file's failure, which is said with that file:
       // asked for again, with no line, error or try of its own.
       if (current) this.retryFile(state, job, RETRY_FIRST_MS)
+      return
+    } else if (!result.ok && result.outcome === 'failed' && !state.online && this.options.paused(job.peer.id)) {
+      // Cut by a pause the user asked for: no failure to say; the file comes at the resume.
       return
     } else if (!result.ok && result.outcome === 'failed') {
       const attempts = state.paths.attempts(job.path) + 1

@@ -309,7 +309,10 @@ export class RegistryServer {
     if (info.code && info.reason !== 'remote-error' && info.reason !== 'local') {
       // Named as the others know it when it had logged on; its connection's own port says little.
       const who = registration ? `client ${endpointKey(registration.entry.endpoint)}` : connection.remote
-      this.emit({ type: 'error', code: info.code, message: `${who}: ${info.message ?? info.reason}` })
+      // The server's own verdict is said in its words: the device's message speaks of "this device".
+      const verdict = TURNED_AWAY[info.code]
+      const text = peer && verdict ? `turned away ${peer.name} (${peer.idText}): ${verdict}` : (info.message ?? info.reason)
+      this.emit({ type: 'error', code: info.code, message: `${who}: ${text}` })
     }
     if (registration) this.remove(registration, info.reason === 'timeout' ? 'timeout' : 'connection-lost')
   }
@@ -330,6 +333,12 @@ export class RegistryServer {
       if (registration.peer.connection !== except) registration.peer.connection.sendFrame(frame, true)
     }
   }
+}
+
+/** Why the server turned a device away, as its own log says it. */
+const TURNED_AWAY: Record<string, string> = {
+  removed: "it was removed from this server's members",
+  refused: "the operator refused its request to join",
 }
 
 function removedError(): ProtocolError {

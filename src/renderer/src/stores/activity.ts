@@ -126,7 +126,12 @@ export const useActivityStore = defineStore('activity', () => {
     bursts = new BurstSummarizer<AppEvent>(ACTIVITY_BURSTS)
     going.clear()
     history = []
-    for (const event of recent) take(bursts.push(event, event.at))
+    // Each event at its own time, as the live feed would have had it: a burst ends where it ended,
+    // not after every later event.
+    for (const event of recent) {
+      take(bursts.tick(event.at))
+      take(bursts.push(event, event.at))
+    }
     // Bursts that were over before the window opened end now.
     take(bursts.tick(now()))
     publish()
