@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { MirrorWriter } from '../../src/main/engine/mirror/mirror-path'
-import { asWriteFailure, placingFailure, writeCause, WRITE_FAILED } from '../../src/main/engine/mirror/write-failure'
+import { asWriteFailure, couldNotWrite, placingFailure, writeCause, WRITE_FAILED } from '../../src/main/engine/mirror/write-failure'
 import { tempDir } from '../helpers/temp'
 
 describe('writeCause', () => {
@@ -48,5 +48,19 @@ describe('placingFailure', () => {
     expect(removed.message).toBe('the folder of sub/big.bin from 127.0.0.1:4000 was removed while the file was being written into it; it comes again')
     const refused = placingFailure({ peer: '127.0.0.1:4000', path: 'sub/big.bin' }, Object.assign(new Error('EROFS: read-only file system, rename x'), { code: 'EROFS' }))
     expect([refused.code, writeCause(refused.message)]).toEqual([WRITE_FAILED, 'read-only'])
+  })
+})
+
+describe('couldNotWrite', () => {
+  const where = { peer: '127.0.0.1:4000', path: 'sub/big.bin' }
+  it.each([
+    // A temp file opened (here by the hash writer's thread, its error as text) in a folder removed by hand.
+    ["ENOENT: no such file or directory, open '/m/sub/.dbs-tmp-part-8c70-2ef3'", 'folder-removed'],
+    ['ENOSPC: no space left on device, write', WRITE_FAILED],
+    ['EROFS: read-only file system, open x', WRITE_FAILED],
+    ['the writer stopped', WRITE_FAILED],
+  ])('%s → %s', (reason, code) => {
+    const failure = couldNotWrite(where, reason)
+    expect([failure.code, failure.retry]).toEqual([code, true])
   })
 })

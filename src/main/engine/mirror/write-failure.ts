@@ -15,17 +15,26 @@ export function asWriteFailure(error: unknown): PeerSessionError | null {
   return new PeerSessionError(WRITE_FAILED, `cannot write into the mirror: ${(error as Error).message}`, true)
 }
 
-/** A file that could not be written into the mirror, as the user reads it. */
+/**
+ * A file that could not be written into the mirror, as the user reads it. ENOENT (its reason may
+ * have crossed a thread as text) says the file's folder was removed meanwhile: see folderRemoved.
+ */
 export function couldNotWrite(where: { peer: string; path: string }, reason: string): PeerSessionError {
+  if (/\bENOENT: /.test(reason)) return folderRemoved(where)
   return new PeerSessionError(WRITE_FAILED, `could not write ${where.path} from ${where.peer}: ${reason}`, true)
 }
 
-/**
- * A rename into place that failed: ENOENT says the file's folder was removed meanwhile (by hand),
- * which is no refusing disk; the file is fetched again, its folder made again.
- */
+/** A rename into place that failed (ENOENT: see folderRemoved). */
 export function placingFailure(where: { peer: string; path: string }, error: unknown): PeerSessionError {
   if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return new PeerSessionError(WRITE_FAILED, `could not place ${where.path} from ${where.peer}: ${(error as Error).message}`, true)
+  return folderRemoved(where)
+}
+
+/**
+ * The file's folder was removed (by hand) while the file was written into it or put in place:
+ * no refusing disk to wait for; the file is fetched again, its folder made again.
+ */
+function folderRemoved(where: { peer: string; path: string }): PeerSessionError {
   return new PeerSessionError('folder-removed', `the folder of ${where.path} from ${where.peer} was removed while the file was being written into it; it comes again`, true)
 }
 
