@@ -267,6 +267,24 @@ describe('members', () => {
     expect(about('member-removed')).toEqual([expect.objectContaining({ type: 'member-removed', name: 'held laptop' })])
   })
 
+  it('a client app the server removes says it was turned away (not to check the address) until it is let in again', async () => {
+    const { core: server } = started()
+    const port = await freePort()
+    await asServer(server, port)
+    const made = await ask(server, REQUEST.createInvite)
+    if (!made.ok) throw new Error(made.message)
+    const invite = made.invite
+    const { core: client, log } = started()
+    const folder = tempDir('turned-away-')
+    expect((await ask(client, REQUEST.saveSettings, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', serverPort: port, folder, invite })).ok).toBe(true)
+    await log.waitFor((e) => e.type === 'registered', 'registered')
+    expect(client.status.turnedAway).toBe(false)
+    const { id } = (await ask(server, REQUEST.listMembers)).members.find((m: MemberView) => m.state === 'member')!
+    expect((await ask(server, REQUEST.removeMember, { id })).result).toBe('removed')
+    await log.waitFor((e) => e.type === 'status' && e.status.turnedAway === true, 'turned away in the status')
+    expect(client.status).toMatchObject({ connected: false, turnedAway: true, message: expect.stringContaining("removed from the server's members") })
+  })
+
   it('says when members.json is damaged, and lists it again once it is fixed', async () => {
     const { core, log, configDir } = started()
     const other = await Membership.open(configDir)

@@ -202,6 +202,15 @@ describe('Peers', () => {
     empty.unmount()
   })
 
+  it('when the server turned this device away, says what can change that, not to check the address', () => {
+    const message = "127.0.0.1:4100 says: this device was removed from the server's members; it may come back only with a new invite or if the operator accepts it again"
+    useEngineStore().load({ ...RUNNING_SERVER, role: 'client', server: '127.0.0.1:4100', message, turnedAway: true })
+    const empty = mountView(PeersEmpty)
+    expect(empty.text()).toContain(`The server 127.0.0.1:4100 turned this device away. ${message}. Once its operator accepts it again, press Try again`)
+    expect(empty.text()).not.toContain('Check Server address')
+    empty.unmount()
+  })
+
   it('lists each peer by its device name with its ip:port beside it (the address alone until the name is known), state and last change', () => {
     const at = new Date(2026, 0, 2, 13, 4, 5).getTime()
     const list = mountView(PeerList, {

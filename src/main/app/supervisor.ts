@@ -13,6 +13,7 @@ import { RegistryServer } from '../engine/registry/registry-server'
 import type { ControlReplyView, ControlRequestView, EngineStatus, StatusEvent, ToComeReply } from '../../shared/contract'
 import { formatEndpoint } from '../../shared/endpoint'
 import type { EngineEvent } from '../../shared/events'
+import { FINAL_REFUSALS } from '../../shared/join-refusals'
 import { checkSettings, DEFAULT_SETTINGS, type Settings } from '../../shared/settings'
 import { folderProblems, mirrorFolderOf } from './folder-checks'
 import { toDeviceName } from '../engine/protocol/codec'
@@ -223,7 +224,7 @@ export class Supervisor {
     switch (event.type) {
       case 'registered':
         this.notes.link = null
-        this.setStatus({ ...this.current, connected: true, self: formatEndpoint(event.ip, event.port), message: this.noted() })
+        this.setStatus({ ...this.current, connected: true, turnedAway: false, self: formatEndpoint(event.ip, event.port), message: this.noted() })
         return
       case 'server-lost':
         this.notes.link = `Lost the server ${event.server}; reconnecting…`
@@ -236,7 +237,7 @@ export class Supervisor {
         } else if (event.server !== undefined && (event.code === 'server-unreachable' || !this.current.connected)) {
           // Only the server link's own errors say why a client is not connected (not a bad .syncignore line).
           this.notes.link = capitalized(event.message)
-          this.setStatus({ ...this.current, connected: false, message: this.noted() })
+          this.setStatus({ ...this.current, connected: false, turnedAway: FINAL_REFUSALS.has(event.code), message: this.noted() })
         }
         return
       case 'folder-restored':
@@ -245,7 +246,7 @@ export class Supervisor {
         return
       case 'removed':
         this.notes.link = capitalized(event.message)
-        this.setStatus({ ...this.current, connected: false, message: this.noted() })
+        this.setStatus({ ...this.current, connected: false, turnedAway: true, message: this.noted() })
         return
       default:
         return

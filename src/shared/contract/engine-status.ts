@@ -18,6 +18,11 @@ export const engineStatusSchema = z.object({
   server: endpointText.nullable(),
   /** Client: whether it is registered with the server right now. */
   connected: z.boolean(),
+  /**
+   * Client: the server turned this device away (removed, refused, an invite it will not take): it
+   * asks no more until Try again, after the operator accepts it again, or a new invite.
+   */
+  turnedAway: z.boolean().optional(),
   /** This machine's non-loopback addresses: what other machines should enter. */
   addresses: z.array(z.string()),
 })

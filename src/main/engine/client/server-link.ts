@@ -8,6 +8,7 @@
 import { formatDeviceId } from '../../../shared/device-id'
 import { endpointKey, formatEndpoint, type Endpoint } from '../../../shared/endpoint'
 import type { EventSink, LeaveReason } from '../../../shared/events'
+import { FINAL_REFUSALS } from '../../../shared/join-refusals'
 import { Connection } from '../net/connection'
 import { answersHttp } from '../net/http-probe'
 import { dialTls, DialError, type TlsCredentials } from '../net/tls'
@@ -25,8 +26,6 @@ import {
 /** A wrong address (a web server, another device) is not an outage: knock rarely. */
 const WRONG_ADDRESS_RETRY_MS = 30_000
 
-/** Refusals after which trying again cannot help: the link stops. */
-const FINAL_REFUSALS = new Set(['removed', 'refused', 'invite-used', 'invite-expired', 'invite-unknown'])
 
 export interface ServerAddress {
   host: string
