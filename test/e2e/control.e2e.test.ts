@@ -22,12 +22,16 @@ interface Peer {
   dir: string
   key: string
   port: number
+  /** As its row names it: its device name, its address beside it. */
+  label: string
 }
 
 async function startPeer(serverPort: number, dir: string): Promise<Peer> {
   const cli = runCli(['client', '-d', dir, '-p', '0', '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1', '-w', '2'])
   const registered = await cli.waitFor('registered', {}, 15_000)
-  return { cli, dir, key: `${registered.ip}:${registered.port}`, port: registered.port }
+  const { name } = await cli.waitFor('ready')
+  const key = `${registered.ip}:${registered.port}`
+  return { cli, dir, key, port: registered.port, label: `${String(name)} (${key})` }
 }
 
 function fileSyncs(cli: CliProcess, peer: string, rel: string): number {
@@ -73,21 +77,21 @@ describe('controlling the client from the app', () => {
     await expect.poll(() => status.textContent()).not.toContain('paused')
 
     // One peer, from its row: the other peer's files keep coming.
-    await row(sender.key).getByRole('button', { name: `Pause mirroring ${sender.key}` }).click()
+    await row(sender.key).getByRole('button', { name: `Pause mirroring ${sender.label}` }).click()
     await expect.poll(() => row(sender.key).locator('.peer-paused').textContent()).toBe('paused')
     writeFileSync(path.join(senderDir, 'peer-paused.txt'), 'made while its mirror is paused\n')
     writeFileSync(path.join(witnessDir, 'from-witness.txt'), 'still mirrored\n')
     await app.cli.waitFor('file-synced', { peer: witness.key, path: 'from-witness.txt' }, 15_000)
     await witness.cli.waitFor('file-synced', { peer: sender.key, path: 'peer-paused.txt' }, 15_000)
     expect(existsSync(path.join(senderMirror, 'peer-paused.txt'))).toBe(false)
-    await row(sender.key).getByRole('button', { name: `Resume mirroring ${sender.key}` }).click()
+    await row(sender.key).getByRole('button', { name: `Resume mirroring ${sender.label}` }).click()
     await app.cli.waitFor('file-synced', { peer: sender.key, path: 'peer-paused.txt' }, 15_000)
     await expect.poll(() => row(sender.key).locator('.peer-paused').count()).toBe(0)
 
     // Open folder: a browser cannot open one on the engine's machine, so the path is shown, with Copy.
-    await row(sender.key).getByRole('button', { name: `Open the mirror of ${sender.key}` }).click()
+    await row(sender.key).getByRole('button', { name: `Open the mirror of ${sender.label}` }).click()
     await expect.poll(() => row(sender.key).locator('.folder-path').textContent()).toBe(senderMirror)
-    await row(sender.key).getByRole('button', { name: `Copy the path of the mirror of ${sender.key}` }).waitFor()
+    await row(sender.key).getByRole('button', { name: `Copy the path of the mirror of ${sender.label}` }).waitFor()
     await page.getByRole('button', { name: 'Open the shared folder' }).click()
     await expect.poll(() => page.locator('.client-controls .folder-path').textContent()).toBe(folder)
 

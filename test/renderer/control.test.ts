@@ -11,7 +11,8 @@ import { buttonNamed as button, freshWindow, mountView } from '../helpers/window
 
 const CLIENT: EngineStatus = { ...RUNNING_SERVER, role: 'client', self: '10.0.0.1:4100', server: '10.0.0.9:4000', connected: true }
 const BOB: PeerView = { key: '10.0.0.2:4001', ip: '10.0.0.2', port: 4001, state: 'synced', since: 0 }
-const ANN: PeerView = { key: '10.0.0.3:4001', ip: '10.0.0.3', port: 4001, state: 'synced', since: 0 }
+// Named: its buttons are named as its row shows it (BOB's name is not known yet).
+const ANN: PeerView = { key: '10.0.0.3:4001', ip: '10.0.0.3', port: 4001, state: 'synced', since: 0, name: 'ann' }
 const BOB_ID = 'BOBBBBB-BBBBBBB-BBBBBBB-BBBBBBB-BBBBBBB-BBBBBBB-BBBBBBB-BBBBBBB'
 
 let api: TestApi
@@ -26,7 +27,7 @@ async function openApp(): Promise<VueWrapper> {
   return app
 }
 
-const row = (app: VueWrapper, peer: PeerView) => app.findAll('tbody tr').find((r) => r.find('th').text() === peer.key)!
+const row = (app: VueWrapper, peer: PeerView) => app.findAll('tbody tr').find((r) => r.find('th').text().includes(peer.key))!
 const status = (app: VueWrapper) => app.find('[role="status"].status')
 
 describe('pausing', () => {
@@ -103,7 +104,7 @@ describe('Rescan now and Open folder', () => {
     button(app, `Copy the path of the mirror of ${BOB.key}`)
 
     api.openAnswer = { ok: true, path: '/home/you/Shared-mirrors/ann-ANNNNNN', opened: true }
-    await button(app, `Open the mirror of ${ANN.key}`).trigger('click')
+    await button(app, `Open the mirror of ann (${ANN.key})`).trigger('click')
     await flushPromises()
     expect(row(app, ANN).find('.folder-answer').exists()).toBe(false)
 
