@@ -6,6 +6,7 @@ import { flushPromises, type VueWrapper } from '@vue/test-utils'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import IgnoreEditor from '../../src/renderer/src/components/IgnoreEditor.vue'
 import { HISTORY_PAGE_SIZE, HISTORY_REFRESH_MS, useHistoryStore } from '../../src/renderer/src/stores/history'
+import { usePeersStore } from '../../src/renderer/src/stores/peers'
 import { useSettingsStore } from '../../src/renderer/src/stores/settings'
 import HistoryView from '../../src/renderer/src/views/HistoryView.vue'
 import { localDate } from '../../src/shared/restored-name'
@@ -93,11 +94,14 @@ describe('History', () => {
 
   it('restores into a folder browsed on the engine’s machine, and says where it went', async () => {
     withHistory(versions(2))
+    // The peer at that address is known by name: the panel names it as its row does.
     const view = mountView(HistoryView)
+    usePeersStore().load([{ key: '127.0.0.1:4001', ip: '127.0.0.1', port: 4001, state: 'synced', since: 0, name: 'bob' }])
     await flushPromises()
     button(view, `Restore docs/file 2.txt (${new Date(AT).toLocaleString()})`).click()
     await flushPromises()
     expect(view.text()).toMatch(/removed again by the next sync/)
+    expect(view.find('.restore-panel').text()).toContain('deleted by bob (127.0.0.1:4001) on')
     expect(view.text()).toContain('/home/you/Shared-mirrors')
     // The name its copy would take beside a file of its name: this version's own.
     expect(view.find('.restore-panel').text()).toContain(`file 2 (restored ${localDate(new Date())}).txt`)
