@@ -215,4 +215,10 @@ describe('Activity lines for devices', () => {
     expect(categoryOf(at({ type: 'removed', message: 'gone' }))).toBe('problems')
     expect(describeEvent(at({ type: 'peer-joined', ip: '127.0.0.1', port: 4001, name: 'bob', id: 'X' }))).toBe('bob (127.0.0.1:4001) joined')
   })
+
+  it('a machine not set up yet is no client: its role is only the form’s default', () => {
+    const status = { role: 'client', message: 'Open Settings, choose this machine’s role (Server or Client), fill in what it needs and Save.', listening: null, self: null, server: null, connected: false, addresses: [] }
+    expect(describeEvent(at({ type: 'status', status: { ...status, state: 'unconfigured' } }))).toBe(`Not set up: ${status.message}`)
+    expect(describeEvent(at({ type: 'status', status: { ...status, state: 'failed', message: 'Cannot start the client: port 4000 is already in use' } }))).toBe('Client failed: Cannot start the client: port 4000 is already in use')
+  })
 })

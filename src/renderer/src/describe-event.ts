@@ -47,6 +47,8 @@ export function describeEvent(event: AppEvent, nameOf: (peer: string) => string 
   switch (event.type) {
     case 'status': {
       const { role, state, message } = event.status
+      // Not set up, a machine has no role yet: the one in its settings is only the form's default.
+      if (state === 'unconfigured') return `Not set up${message ? `: ${message}` : ''}`
       return `${role === 'server' ? 'Server' : 'Client'} ${state}${message ? `: ${message}` : ''}`
     }
     case 'ready':
