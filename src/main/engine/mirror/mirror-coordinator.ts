@@ -194,7 +194,7 @@ export class MirrorCoordinator {
       writes: this.writes,
       touch: (id) => this.stats.touch(id),
       peer: (id) => this.peers.get(id),
-      paused: (id) => this.presence.isPaused(id),
+      paused: (id) => this.presence.mirrorPaused(id),
       consider: (state, generation, rel) => this.consider(state, generation, rel),
       checkSynced: (state) => this.checkSynced(state),
       runs,

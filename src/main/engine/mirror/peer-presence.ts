@@ -100,6 +100,11 @@ export class PeerPresence {
     return id === undefined ? this.pauses.all : this.pauses.peers.has(id)
   }
 
+  /** Whether that device's mirror (ID, hex) is paused now, by itself or with the whole client. */
+  mirrorPaused(id: string): boolean {
+    return this.pauses.isPaused(id)
+  }
+
   /** The peers announced now, by endpoint key. */
   entries(): IterableIterator<[string, AnnouncedPeer]> {
     return this.announced.entries()
