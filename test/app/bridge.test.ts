@@ -39,6 +39,14 @@ async function snapshot(core: AppCore): Promise<Snapshot> {
   return contract[REQUEST.getSnapshot].reply.parse(await core.handle(REQUEST.getSnapshot, undefined))
 }
 
+/** A web server on 127.0.0.1, stopped after the test: an address that answers HTTP. */
+async function webServerPort(): Promise<number> {
+  const web = createHttpServer((_req, res) => res.end('a web page\n'))
+  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve))
+  cleanups.push(() => new Promise<void>((resolve) => web.close(() => resolve())))
+  return (web.address() as { port: number }).port
+}
+
 const isType = (type: string, extra: (e: AppEvent) => boolean = () => true) => (e: AppEvent) => e.type === type && extra(e)
 
 describe('the bridge', () => {
@@ -230,10 +238,7 @@ describe('the bridge', () => {
   })
 
   it('as a client whose server address answers HTTP: the status says so, not a frame length', async () => {
-    const web = createHttpServer((_req, res) => res.end('a web page\n'))
-    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve))
-    cleanups.push(() => new Promise<void>((resolve) => web.close(() => resolve())))
-    const serverPort = (web.address() as { port: number }).port
+    const serverPort = await webServerPort()
     const { core, log } = makeCore()
     track(core)
     // An invite from a server that is not there: the address in the settings is the web server's.
@@ -244,10 +249,7 @@ describe('the bridge', () => {
   })
 
   it('as a client not connected yet: a problem with its own folder (a skipped .syncignore line) does not take the place of why', async () => {
-    const web = createHttpServer((_req, res) => res.end('a web page\n'))
-    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve))
-    cleanups.push(() => new Promise<void>((resolve) => web.close(() => resolve())))
-    const serverPort = (web.address() as { port: number }).port
+    const serverPort = await webServerPort()
     const { core, log } = makeCore()
     track(core)
     const folder = tempDir('bridge-ignore-')

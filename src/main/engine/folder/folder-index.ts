@@ -367,16 +367,11 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
 
   /** A save that fails is said once until one works again, and tried again with no change needed (index-saves.ts). */
   private queueSave(): void {
-    this.work = this.work
-      .then(() => this.save())
-      .then(
-        () => this.saves.saved(),
-        (error: unknown) => {
-          if (this.closed || !this.saves.failed()) return
-          const message = `cannot save the index of ${this.root} in ${this.statePath}: ${error instanceof Error ? error.message : String(error)}. Sharing goes on; it is saved once the disk takes it`
-          this.onEvent({ type: 'error', code: 'index-save-failed', message })
-        },
-      )
+    this.work = this.saves.settle(
+      this.work.then(() => this.save()),
+      (why) => this.onEvent({ type: 'error', code: 'index-save-failed', message: `cannot save the index of ${this.root} in ${this.statePath}: ${why}. Sharing goes on; it is saved once the disk takes it` }),
+      () => this.closed,
+    )
   }
 
   private async save(): Promise<void> {

@@ -56,6 +56,20 @@ export class IndexSaves {
     this.failures = 0
   }
 
+  /**
+   * Waits for a save: one that works makes a later failure news again; one that fails is tried
+   * again by itself, and `say` is told its reason when it is the first failure since one worked
+   * (unless `closed` says the owner is done).
+   */
+  settle(saving: Promise<void>, say: (why: string) => void, closed: () => boolean): Promise<void> {
+    return saving.then(
+      () => this.saved(),
+      (error: unknown) => {
+        if (!closed() && this.failed()) say(error instanceof Error ? error.message : String(error))
+      },
+    )
+  }
+
   /** Stops the timer; true when a save was due (the owner saves once more as it closes). */
   dispose(): boolean {
     if (!this.timer) return false

@@ -43,16 +43,11 @@ export class MirrorManifest implements Observed {
   /** A save the disk refuses is said once until one works again, and tried again with no change needed (index-saves.ts). */
   private readonly saves = new IndexSaves(
     () => {
-      this.saving = this.saving
-        .then(() => this.save())
-        .then(
-          () => this.saves.saved(),
-          (error: unknown) => {
-            if (this.flushed || !this.saves.failed()) return
-            const why = error instanceof Error ? error.message : String(error)
-            this.problem(`cannot save the record of the mirror ${this.folder} in ${this.disk.file}: ${why}. Mirroring goes on; it is saved once the disk takes it`)
-          },
-        )
+      this.saving = this.saves.settle(
+        this.saving.then(() => this.save()),
+        (why) => this.problem(`cannot save the record of the mirror ${this.folder} in ${this.disk.file}: ${why}. Mirroring goes on; it is saved once the disk takes it`),
+        () => this.flushed,
+      )
     },
     SAVE_QUIET_MS,
     SAVE_AT_LEAST_EVERY_MS,
