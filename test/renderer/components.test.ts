@@ -277,7 +277,7 @@ describe('Transfers', () => {
     view.unmount()
   })
 
-  it('names the peer of each transfer and each total as the peer list does: its device name, the address beside it', () => {
+  it('names the peer of each transfer, each total and each worker as the peer list does: its device name, the address beside it', async () => {
     let seq = 0
     const ev = (e: Record<string, unknown>, at: number) => ({ ...e, at, seq: ++seq }) as never
     usePeersStore().apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4001, id: 'AAAAAAA-AAAAAAA', name: 'alice-laptop' }, 0)])
@@ -286,10 +286,15 @@ describe('Transfers', () => {
       ev({ type: 'transfer-started', peer: '127.0.0.1:4002', path: 'song.flac', total: 1_000_000 }, 0),
       ev({ type: 'file-synced', peer: '127.0.0.1:4001', path: 'a.txt', bytes: 10, version: '00' }, 0),
     ])
+    useTransfersStore().apply([ev({ type: 'workers', busy: 1, total: 1, states: [{ id: 0, busy: true, peer: '127.0.0.1:4001', path: 'film.mkv' }] }, 0)])
     const view = mountView(TransfersView)
     expect(view.findAll('.transfer-peer').map((e) => e.text()).sort()).toEqual(['127.0.0.1:4002', 'alice-laptop (127.0.0.1:4001)'])
     expect(view.findAll('progress').map((e) => e.attributes('aria-label')).sort()).toEqual(['film.mkv from alice-laptop (127.0.0.1:4001)', 'song.flac from 127.0.0.1:4002'])
     expect(view.find('[aria-label="Totals per peer"]').text()).toContain('alice-laptop (127.0.0.1:4001)')
+    // Open (the panel remembers whether it was).
+    const engine = view.find('button[aria-controls="engine-body"]')
+    if (engine.attributes('aria-expanded') !== 'true') await engine.trigger('click')
+    expect(view.find('.workers li').text().replace(/\s+/g, ' ')).toBe('Worker 1 busy: film.mkv from alice-laptop (127.0.0.1:4001)')
     view.unmount()
   })
 
