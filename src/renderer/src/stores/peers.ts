@@ -30,6 +30,8 @@ export const usePeersStore = defineStore('peers', () => {
   })
   /** Peers that are here (not on their way out). */
   const present = computed(() => peers.value.length - counts.value.offline)
+  /** Device names by address: every screen names a peer as the peer list does (peer-label.ts). */
+  const names = computed(() => new Map(peers.value.filter((p) => p.name).map((p) => [p.key, p.name!])))
 
   function publish(): void {
     const due = pruneOffline(table, Date.now())
@@ -73,5 +75,5 @@ export const usePeersStore = defineStore('peers', () => {
     publish()
   }
 
-  return { peers, counts, present, load, apply, markAllOffline }
+  return { peers, counts, present, names, load, apply, markAllOffline }
 })
