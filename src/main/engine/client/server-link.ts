@@ -26,7 +26,6 @@ import {
 /** A wrong address (a web server, another device) is not an outage: knock rarely. */
 const WRONG_ADDRESS_RETRY_MS = 30_000
 
-
 export interface ServerAddress {
   host: string
   port: number
@@ -173,9 +172,14 @@ export class ServerLink {
     }, () => this.outage(error.message))
   }
 
+  /** An error about the link to the server: it carries `server`, as the app's status line asks. */
+  private linkError(code: string, message: string): void {
+    this.options.onEvent({ type: 'error', code, message, server: this.server })
+  }
+
   /** Reported once; the next address is tried, and this one again only slowly. */
   private wrongAddress(code: string, message: string): void {
-    if (!this.wrongReported) this.options.onEvent({ type: 'error', code, message, server: this.server })
+    if (!this.wrongReported) this.linkError(code, message)
     this.wrongReported = true
     this.outageReported = true
     this.nextAddress()
@@ -184,12 +188,7 @@ export class ServerLink {
 
   private outage(why: string): void {
     if (!this.outageReported) {
-      this.options.onEvent({
-        type: 'error',
-        code: 'server-unreachable',
-        message: `cannot reach the server ${this.server} (${why}); retrying every ${RECONNECT_CAP_MS / 1000} s at most`,
-        server: this.server,
-      })
+      this.linkError('server-unreachable', `cannot reach the server ${this.server} (${why}); retrying every ${RECONNECT_CAP_MS / 1000} s at most`)
     }
     this.outageReported = true
     this.nextAddress()
@@ -230,12 +229,7 @@ export class ServerLink {
       if (message.type === 'JOIN_PENDING') {
         if (!this.pendingReported) {
           const id = this.options.identity.idText
-          this.options.onEvent({
-            type: 'error',
-            code: 'join-pending',
-            message: `the server ${this.server} holds this device (ID ${id}) until its operator accepts it: dropbox-sync members accept ${id}`,
-            server: this.server,
-          })
+          this.linkError('join-pending', `the server ${this.server} holds this device (ID ${id}) until its operator accepts it: dropbox-sync members accept ${id}`)
         }
         this.pendingReported = true
         return
@@ -278,7 +272,7 @@ export class ServerLink {
       connection.close()
       return
     }
-    this.options.onEvent({ type: 'error', code, message: `server ${this.server}: ${text}`, server: this.server })
+    this.linkError(code, `server ${this.server}: ${text}`)
     if (FINAL_REFUSALS.has(code)) {
       this.stopped = true
       connection.close()
@@ -319,12 +313,7 @@ export class ServerLink {
         this.logOffDone?.()
         return
       default:
-        this.options.onEvent({
-          type: 'error',
-          code: 'unexpected-message',
-          message: `server ${this.server} sent ${message.type}, which a client does not expect`,
-          server: this.server,
-        })
+        this.linkError('unexpected-message', `server ${this.server} sent ${message.type}, which a client does not expect`)
     }
   }
 
