@@ -2,7 +2,7 @@
 // identity made there, invites made and read back, the member store on disk changed through the
 // bridge, and a second Membership on the same folder (as `dropbox-sync members` is) heard live.
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BridgeError } from '../../src/main/app/bridge'
@@ -108,6 +108,8 @@ describe('invites', () => {
       serverShortId: shortDeviceId(identity.id),
       addresses: ['192.168.1.20:4000', '[fd00::20]:4000'],
       expires: expect.any(Number),
+      member: false,
+      usedAt: null,
     })
     const i = invite.length - 10
     const typo = invite.slice(0, i) + (invite[i] === 'a' ? 'b' : 'a') + invite.slice(i + 1)
@@ -139,6 +141,38 @@ describe('invites', () => {
     expect(await ask(core, REQUEST.saveSettings, { ...client, invite: stale })).toEqual({ ok: false, errors: { invite: expect.stringMatching(/expired/) } })
     expect(store.get().invite).toBe(soon)
     await core.stop()
+  }, 15_000)
+})
+
+describe('the invite a client joined with', () => {
+  it('reads as used, by this device and when, once the server let it in; another of that server as not needed', async () => {
+    const server = started()
+    const port = await freePort()
+    await asServer(server.core, port)
+    const made = await ask(server.core, REQUEST.createInvite)
+    if (!made.ok) throw new Error(made.message)
+    const { core, log, configDir } = started()
+    const pending = { ok: true, member: false, usedAt: null }
+    expect(await ask(core, REQUEST.decodeInvite, { text: made.invite })).toMatchObject(pending)
+
+    const before = Date.now()
+    const client: Settings = { ...DEFAULT_SETTINGS, role: 'client', port: 0, serverAddress: '127.0.0.1', serverPort: port, folder: tempDir('joined-share-'), workers: 1, bufferSlots: 2, invite: made.invite }
+    expect((await ask(core, REQUEST.saveSettings, client)).ok).toBe(true)
+    await log.waitFor((e) => e.type === 'registered', 'the client registered')
+    // server.json is written after JOIN_OK, beside the registration.
+    for (let i = 0; i < 100 && !existsSync(path.join(configDir, 'server.json')); i++) await new Promise((r) => setTimeout(r, 50))
+    const used = await ask(core, REQUEST.decodeInvite, { text: made.invite })
+    expect(used).toMatchObject({ ok: true, member: true, usedAt: expect.any(Number) })
+    if (!used.ok || used.usedAt === null) throw new Error('not used')
+    expect(used.usedAt).toBeGreaterThanOrEqual(before)
+    expect(used.usedAt).toBeLessThanOrEqual(Date.now())
+
+    // The server's next invite is still good for another device; this one needs none.
+    const next = await ask(server.core, REQUEST.createInvite)
+    if (!next.ok) throw new Error(next.message)
+    expect(await ask(core, REQUEST.decodeInvite, { text: next.invite })).toMatchObject({ ok: true, member: true, usedAt: null })
+    // Read from a config folder of its own, the same invite is a pending one.
+    expect(await ask(server.core, REQUEST.decodeInvite, { text: made.invite })).toMatchObject(pending)
   }, 15_000)
 })
 

@@ -117,6 +117,8 @@ describe('the app in a browser', () => {
     await app.cli.waitFor('registered', {}, 10_000)
     const appId = (await app.cli.waitFor('ready', { role: 'client' })).id!
     expect(await server.cli.waitFor('member-added', { id: appId })).toMatchObject({ type: 'member-added' })
+    // Settings no longer offers the invite as a pending one: it says this device used it.
+    await expect.poll(() => textOf(page.locator('#invite-details'))).toContain('by this device to join this server')
     // The whole form, from the role to Save: it is taller than the window.
     await screenshot(page, 'settings', true)
 

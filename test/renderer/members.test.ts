@@ -7,12 +7,13 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import App from '../../src/renderer/src/App.vue'
 import { describeEvent, categoryOf } from '../../src/renderer/src/describe-event'
 import { useMembersStore } from '../../src/renderer/src/stores/members'
+import { useEngineStore } from '../../src/renderer/src/stores/engine'
 import { useSettingsStore } from '../../src/renderer/src/stores/settings'
 import MembersView from '../../src/renderer/src/views/MembersView.vue'
 import SettingsView from '../../src/renderer/src/views/SettingsView.vue'
 import type { AppEvent, MemberView } from '../../src/shared/contract'
 import { DEFAULT_SETTINGS } from '../../src/shared/settings'
-import type { TestApi } from '../helpers/window-api'
+import { RUNNING_SERVER, type TestApi } from '../helpers/window-api'
 import { buttonNamed, byLabel, freshWindow, mountView } from '../helpers/window-view'
 
 let api: TestApi
@@ -82,7 +83,7 @@ describe('Settings: Join with invite', () => {
   const INVITE = 'dbs1-aaaqeayeaudaocajbifqydiob4ibceqtcqkrmfyydenbwha5dyp2bincuoskljvhvcu2vk5mvwxk622leoaacbgavaarid5ahpfppbq'
 
   it('shows the server, its short ID and the expiry of a pasted invite, or the exact refusal', async () => {
-    api.invites.set(INVITE, { ok: true, serverId: 'AAAQEAY-EAUDAO5-CAJBIFQ-YDIOB4X-IBCEQTC-QKRMFYM-YDENBWH-A5DYPQS', serverShortId: 'AAAQEAY', addresses: ['192.168.1.20:4000'], expires: Date.UTC(2027, 0, 16, 8) })
+    api.invites.set(INVITE, { ok: true, serverId: 'AAAQEAY-EAUDAO5-CAJBIFQ-YDIOB4X-IBCEQTC-QKRMFYM-YDENBWH-A5DYPQS', serverShortId: 'AAAQEAY', addresses: ['192.168.1.20:4000'], expires: Date.UTC(2027, 0, 16, 8), member: false, usedAt: null })
     api.invites.set(`${INVITE.slice(0, -1)}a`, { ok: false, problem: 'mistyped', message: 'This invite is mistyped (a character is wrong, missing or extra): copy it again' })
     api.invites.set('dbs1-old', { ok: false, problem: 'expired', message: 'This invite expired 2020-01-01T00:00:00.000Z; ask for a new one' })
     await useSettingsStore().load()
@@ -108,6 +109,34 @@ describe('Settings: Join with invite', () => {
     await view.find('input[value="server"]').setValue(true)
     expect(field.disabled).toBe(true)
     view.unmount()
+  })
+
+  it("says the invite was used, by this device and when, once main says it joined with it; asked again when the client registers", async () => {
+    const view = { ok: true as const, serverId: 'AAAQEAY-EAUDAO5-CAJBIFQ-YDIOB4X-IBCEQTC-QKRMFYM-YDENBWH-A5DYPQS', serverShortId: 'AAAQEAY', addresses: ['192.168.1.20:4000'], expires: Date.UTC(2027, 0, 16, 8) }
+    api.invites.set(INVITE, { ...view, member: false, usedAt: null })
+    api.state = { ...api.state, settings: { ...DEFAULT_SETTINGS, serverAddress: '192.168.1.20', folder: '/home/you/Shared', invite: INVITE } }
+    await useSettingsStore().load()
+    useEngineStore().load({ ...RUNNING_SERVER, role: 'client', connected: false })
+    const wrapper = mountView(SettingsView)
+    await flushPromises()
+    const details = () => document.getElementById('invite-details')!.textContent ?? ''
+    expect(details()).toContain('Valid until')
+
+    const joined = Date.UTC(2027, 0, 15, 9, 30)
+    api.invites.set(INVITE, { ...view, member: true, usedAt: joined })
+    useEngineStore().load({ ...RUNNING_SERVER, role: 'client', connected: true })
+    await flushPromises()
+    expect(details()).toContain(`Usedby this device to join this server, ${new Date(joined).toLocaleString()}`)
+    expect(details()).not.toContain('Valid until')
+    expect(details()).toContain('AAAQEAY')
+
+    // A member of that server already (accepted without this invite): it is not needed.
+    api.invites.set(INVITE, { ...view, member: true, usedAt: null })
+    useEngineStore().load({ ...RUNNING_SERVER, role: 'client', connected: false })
+    await flushPromises()
+    expect(details()).toContain('Not neededthis device is a member of this server already')
+    expect(details()).not.toContain('Valid until')
+    wrapper.unmount()
   })
 
   it('says why an invite cannot be used once, also after Save refuses it', async () => {

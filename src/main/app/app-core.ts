@@ -5,6 +5,7 @@ import { TO_COME_SHOWN, type AppEvent, type ControlReplyView, type ControlReques
 import { shortDeviceId } from '../../shared/device-id'
 import type { EngineEvent } from '../../shared/events'
 import { checkSettings, type FieldErrors, type Settings } from '../../shared/settings'
+import { readSavedServer, type SavedServer } from '../engine/client/saved-server'
 import { createBridge, type BridgeDispatch } from './bridge'
 import { EventForwarder, type BatchSink } from './event-forwarder'
 import { listFolders } from './folder-browser'
@@ -96,7 +97,7 @@ export class AppCore {
       'snapshot:get': async () => this.snapshot(),
       'engine:restart': async () => this.supervisor.restart(),
       'device:get': async () => this.deviceInfo(),
-      'invite:decode': async ({ text }) => inviteView(text),
+      'invite:decode': async ({ text }) => inviteView(text, new Date(), this.savedServer()),
       'members:list': async () => this.members.list(),
       'members:invite': async () =>
         makeServerInvite({
@@ -187,9 +188,18 @@ export class AppCore {
    */
   private inviteProblems(settings: Settings): FieldErrors {
     if (settings.role !== 'client' || !settings.invite) return {}
-    const view = inviteView(settings.invite)
+    const view = inviteView(settings.invite, new Date(), this.savedServer())
     if (view.ok || (view.problem === 'expired' && settings.invite === this.options.store.get().invite)) return {}
     return { invite: view.message }
+  }
+
+  /** The server this device joined (`server.json`); a damaged file is the engine's to report. */
+  private savedServer(): SavedServer | null {
+    try {
+      return readSavedServer(this.options.store.configDir)
+    } catch {
+      return null
+    }
   }
 
   private settingsState(): SettingsState {

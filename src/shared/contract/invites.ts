@@ -21,6 +21,10 @@ export const decodedInviteSchema = z.discriminatedUnion('ok', [
     addresses: z.array(z.string()),
     /** When it stops working (ms since the epoch). */
     expires: z.number(),
+    /** This device is a member of that server already (its saved membership): the invite is not needed. */
+    member: z.boolean(),
+    /** When this device joined that server with this very invite (ms since the epoch), which used it; null otherwise. */
+    usedAt: z.number().nullable(),
   }),
   z.object({ ok: z.literal(false), problem: inviteProblemSchema, message: z.string() }),
 ])

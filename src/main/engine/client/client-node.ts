@@ -11,6 +11,7 @@ import { FolderIndex } from '../folder/folder-index'
 import { FolderStats } from '../folder/folder-stats'
 import { PreparingFiles } from '../folder/preparing-files'
 import { loadOrCreateIdentity, type DeviceIdentity } from '../identity/device-identity'
+import { inviteTokenHash } from '../identity/invite'
 import { portProblem } from '../net/listen'
 import { TokenBucket } from '../net/token-bucket'
 import { isLimitRate, LIMIT_RATE_RULE, limitRateBytes } from '../../../shared/limit-rate'
@@ -199,6 +200,7 @@ export class ClientNode {
     if (this.options.control !== false) await this.listenForControl()
     this.emit({ type: 'ready', role: 'client', host, port, id: identity.idText, name: this.options.name })
     let saved = plan.saved
+    let joinedWith = plan.joinedWith
     this.link = new ServerLink({
       addresses: plan.addresses,
       serverId: plan.serverId,
@@ -213,9 +215,11 @@ export class ClientNode {
       onJoined: (address) => {
         // Remembered once the server has let us in: from then on the saved membership suffices.
         if (saved && address === plan.addresses[0]) return
+        // A device let in for the first time with a token used that invite; a member is let in whatever it carries.
+        if (!saved && plan.token) joinedWith = { tokenHash: inviteTokenHash(plan.token), at: new Date().toISOString() }
         saved = true
         const addresses = [address, ...plan.addresses.filter((a) => a !== address)]
-        saveServer(this.options.configDir, { id: plan.serverId, addresses }).catch((error: unknown) =>
+        saveServer(this.options.configDir, { id: plan.serverId, addresses, ...(joinedWith ? { joinedWith } : {}) }).catch((error: unknown) =>
           this.emit({ type: 'error', code: 'io-error', message: `cannot save the membership in ${this.options.configDir}: ${(error as Error).message}` }),
         )
       },

@@ -1,6 +1,6 @@
 // Which server this device is a member of: `server.json` in the config folder, written once the
 // server has let it in (JOIN_OK). It holds the server's device ID, which every later connection
-// pins, and the addresses it was reached at. Without it, a client needs an invite (`--join`) or
+// pins, the addresses it was reached at, and the invite it joined with. Without it, a client needs an invite (`--join`) or
 // the server's ID (`--server-id`, to ask the operator to accept it).
 import path from 'node:path'
 import { formatDeviceId, parseDeviceId } from '../../../shared/device-id'
@@ -15,6 +15,15 @@ export interface SavedServer {
   /** The server's device ID (32 bytes). */
   id: Buffer
   addresses: InviteAddress[]
+  /** The invite this device joined with, so Settings can say it was used; absent when it joined otherwise. */
+  joinedWith?: JoinedWith
+}
+
+export interface JoinedWith {
+  /** The invite token's SHA-256, hex (`inviteTokenHash`). */
+  tokenHash: string
+  /** When the server let this device in with it (ISO 8601). */
+  at: string
 }
 
 /** The saved membership, null when there is none; a damaged file is an Error naming it. */
@@ -23,7 +32,7 @@ export function readSavedServer(configDir: string): SavedServer | null {
   const text = readTextIfThere(file)
   if (text === null) return null
   const damaged = new Error(`${file} is damaged; delete it and join the server again (--join INVITE or --server-id ID)`)
-  let data: { version?: unknown; serverId?: unknown; addresses?: unknown }
+  let data: { version?: unknown; serverId?: unknown; addresses?: unknown; joinedWith?: unknown }
   try {
     data = JSON.parse(text) as typeof data
   } catch {
@@ -37,12 +46,22 @@ export function readSavedServer(configDir: string): SavedServer | null {
     if (typeof address === 'string') throw damaged
     addresses.push(address)
   }
-  return { id: Buffer.from(parsed.bytes), addresses }
+  const joinedWith = readJoinedWith(data.joinedWith)
+  return { id: Buffer.from(parsed.bytes), addresses, ...(joinedWith ? { joinedWith } : {}) }
+}
+
+/** Only shown in Settings: one that does not read is left out rather than stopping the client. */
+function readJoinedWith(raw: unknown): JoinedWith | null {
+  const record = raw as { tokenHash?: unknown; at?: unknown } | undefined
+  if (typeof record?.tokenHash !== 'string' || !/^[0-9a-f]{64}$/.test(record.tokenHash)) return null
+  if (typeof record.at !== 'string' || Number.isNaN(Date.parse(record.at))) return null
+  return { tokenHash: record.tokenHash, at: record.at }
 }
 
 /** Written whole (temp file, fsync, rename), owner-only. */
 export async function saveServer(configDir: string, server: SavedServer): Promise<void> {
-  const text = `${JSON.stringify({ version: 1, serverId: formatDeviceId(server.id), addresses: server.addresses }, null, 2)}\n`
+  const { id, addresses, joinedWith } = server
+  const text = `${JSON.stringify({ version: 1, serverId: formatDeviceId(id), addresses, ...(joinedWith ? { joinedWith } : {}) }, null, 2)}\n`
   await writeFileAtomic(path.join(configDir, SERVER_FILE), text, 0o600)
 }
 
@@ -53,6 +72,8 @@ export interface JoinPlan {
   token?: Uint8Array
   /** True when the server has let this device in before (server.json). */
   saved: boolean
+  /** The invite it joined with then, kept when server.json is written again. */
+  joinedWith?: JoinedWith
 }
 
 /** Bad input for joining: the CLI turns it into one line and exit 2. */
@@ -100,7 +121,9 @@ export function planJoin(params: { configDir: string; join?: string; serverId?: 
   const fromSaved = saved?.id.equals(serverId) ? saved.addresses : []
   const addresses = dedupe([...given, ...fromInvite, ...fromSaved])
   if (addresses.length === 0) throw new JoinError('where is the server? give --server-ip and --server-port')
-  return { serverId, addresses, ...(token ? { token } : {}), saved: Boolean(saved?.id.equals(serverId)) }
+  const same = Boolean(saved?.id.equals(serverId))
+  const record = same ? saved?.joinedWith : undefined
+  return { serverId, addresses, ...(token ? { token } : {}), saved: same, ...(record ? { joinedWith: record } : {}) }
 }
 
 function dedupe(addresses: InviteAddress[]): InviteAddress[] {

@@ -28,6 +28,11 @@ export interface Invite {
 export type InviteProblem = 'not-an-invite' | 'newer-version' | 'mistyped' | 'expired'
 export type DecodedInvite = { ok: true; invite: Invite } | { ok: false; problem: InviteProblem; message: string }
 
+/** What is kept of a token (the server's `invites.json`, a client's `server.json`): its SHA-256, hex. */
+export function inviteTokenHash(token: Uint8Array): string {
+  return createHash('sha256').update(token).digest('hex')
+}
+
 export function encodeInvite(invite: Invite): string {
   const { addresses, serverId, token, expires } = invite
   if (serverId.length !== DEVICE_ID_BYTES) throw new RangeError(`the server ID must be ${DEVICE_ID_BYTES} bytes`)

@@ -2,13 +2,13 @@
 // by another process (the CLI's `members` and `invite` while the server runs) at once: each one
 // stats the two files, and re-reads only a file that was replaced. Writes re-read, change and
 // replace the files under a lock, so two processes never undo each other's changes.
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { watch, type FSWatcher } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { writeFileAtomic } from '../folder/atomic-write'
 import { withFileLock } from './file-lock'
-import { encodeInvite, TOKEN_BYTES } from './invite'
+import { encodeInvite, inviteTokenHash, TOKEN_BYTES } from './invite'
 import type { InviteAddress } from './invite-address'
 import {
   fileSignature,
@@ -92,7 +92,7 @@ export class Membership {
     const expires = seconds(now) + Math.round((params.validHours ?? 24) * 3600)
     const text = encodeInvite({ addresses: params.addresses, serverId: params.serverId, token, expires })
     await this.change(({ invites }) => {
-      invites.invites.push({ tokenHash: tokenHash(token), expires, used: false })
+      invites.invites.push({ tokenHash: inviteTokenHash(token), expires, used: false })
       return { invites }
     }, now)
     return text
@@ -105,7 +105,7 @@ export class Membership {
   async redeemInvite(token: Uint8Array, deviceId: Uint8Array, name: string, now = new Date()): Promise<RedeemResult> {
     const id = hex(deviceId)
     return this.change(({ members, invites }) => {
-      const invite = invites.invites.find((record) => record.tokenHash === tokenHash(token))
+      const invite = invites.invites.find((record) => record.tokenHash === inviteTokenHash(token))
       if (!invite) return { result: 'unknown' }
       if (seconds(now) >= invite.expires) return { result: 'expired' }
       const state = members.members.find((member) => member.id === id)?.state
@@ -279,10 +279,6 @@ function cleanName(name: string): string {
 
 function hex(id: Uint8Array): string {
   return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex')
-}
-
-function tokenHash(token: Uint8Array): string {
-  return createHash('sha256').update(token).digest('hex')
 }
 
 function seconds(date: Date): number {

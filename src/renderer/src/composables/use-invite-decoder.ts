@@ -4,13 +4,14 @@ import { ref, watch, type Ref } from 'vue'
 import type { DecodedInviteView } from '../../../shared/contract'
 import { api } from '../bridge/api'
 
-export function useInviteDecoder(text: Ref<string>) {
+/** `again`: read the same text again when it changes (main's answer depends on the membership too). */
+export function useInviteDecoder(text: Ref<string>, again: () => unknown = () => null) {
   const decoded = ref<DecodedInviteView | null>(null)
   let asked = 0
 
   watch(
-    text,
-    async (value) => {
+    [text, again],
+    async ([value]) => {
       const ticket = ++asked
       if (!value.trim()) {
         decoded.value = null
