@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { hostname } from 'node:os'
 import path from 'node:path'
 import { ClientNode, defaultMirrorDir } from '../main/engine/client/client-node'
-import { folderPairProblem } from '../main/engine/client/folder-pair'
+import { folderPairProblem, sharedFolderProblem } from '../main/engine/client/folder-pair'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, defaultWorkers } from '../main/engine/defaults'
 import { DEFAULT_RESCAN_SECONDS, MAX_RESCAN_SECONDS } from '../shared/rescan'
 import { portProblem } from '../main/engine/net/listen'
@@ -269,6 +269,8 @@ program
         const invite = decodeInvite(opts.join, Math.floor(Date.now() / 1000))
         if (!invite.ok) usageError(`--join: ${invite.message}`)
       }
+      const unshareable = sharedFolderProblem(opts.dir)
+      if (unshareable) usageError(`option '-d, --dir <dir>' argument '${opts.dir}' is invalid. ${unshareable}.`)
       const mirrorDir = path.resolve(opts.mirror ?? defaultMirrorDir(opts.dir))
       const problem = folderPairProblem(opts.dir, mirrorDir)
       if (problem) {

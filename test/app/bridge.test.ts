@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BridgeError } from '../../src/main/app/bridge'
@@ -96,6 +97,9 @@ describe('the bridge', () => {
     const folder = tempDir('bridge-share-')
     const nested = await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', folder, mirrorFolder: path.join(folder, 'mirrors') })
     expect(nested).toEqual({ ok: false, errors: { mirrorFolder: expect.stringContaining('outside the shared folder') } })
+    // The temp folder itself is never shared (its churn never stops); refused before anything starts.
+    const temp = await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', folder: tmpdir() })
+    expect(temp).toEqual({ ok: false, errors: { folder: expect.stringContaining("is the system's temp folder: everything in it would be shared") } })
     expect(store.get()).toEqual(machineDefaults())
   })
 

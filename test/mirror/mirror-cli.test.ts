@@ -1,9 +1,9 @@
 // Mirroring as a user runs it: a real server and real clients (CLI processes) on 127.0.0.1,
 // real folders, byte-for-byte comparisons.
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, type Dirent, renameSync, rmSync, symlinkSync, writeFileSync, openSync, writeSync, closeSync, utimesSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, type Dirent, renameSync, rmSync, symlinkSync, writeFileSync, openSync, writeSync, closeSync, utimesSync, realpathSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { asDevice, BIN, defaultDeviceName, killAll, runCli, runCliOnce } from '../helpers/cli'
@@ -741,18 +741,24 @@ describe('folders', () => {
     expect(stderr).toContain('inside the shared folder')
   })
 
-  it('sees through symlinks, and refuses an empty folder name, a mirror on a file, and sharing /', async () => {
+  it('sees through symlinks, and refuses an empty folder name, a mirror on a file or inside an old mirror, and sharing / or the temp folder', async () => {
     const base = tempDir('folders-')
     mkdirSync(path.join(base, 'real'))
     symlinkSync('real', path.join(base, 'link'))
     writeFileSync(path.join(base, 'file'), '')
+    const old = path.join(base, 'old-mirrors')
+    mkdirSync(path.join(old, '.dropbox-sync'), { recursive: true })
+    mkdirSync(path.join(old, 'alice-AAAQEAY'))
     const refusals: Array<[string[], string]> = [
       [['-d', path.join(base, 'link'), '--mirror', path.join(base, 'real', 'm')], 'inside the shared folder'],
       [['-d', ''], 'the folder is empty'],
       [['-d', base, '--mirror', ''], 'the folder is empty'],
       [['-d', path.join(base, 'real'), '--mirror', path.join(base, 'file')], 'is a file, not a folder'],
       [['-d', path.join(base, 'real'), '--mirror', path.join(base, 'file', 'sub')], `cannot be made: ${path.join(base, 'file')} is a file`],
-      [['-d', '/'], 'inside the shared folder /'],
+      [['-d', '/'], "option '-d, --dir <dir>' argument '/' is invalid. the shared folder / is the root folder: everything in it would be shared"],
+      // The temp folder itself, never one inside it (every test shares one of those).
+      [['-d', tmpdir()], `option '-d, --dir <dir>' argument '${tmpdir()}' is invalid. the shared folder ${realpathSync(tmpdir())} is the system's temp folder`],
+      [['-d', path.join(base, 'real'), '--mirror', path.join(old, 'alice-AAAQEAY', 'new')], `is inside ${old}, another mirror folder (it holds .dropbox-sync); mirrors cannot nest`],
     ]
     for (const [args, why] of refusals) {
       const { code, stderr } = await runCliOnce(['client', ...args, '-sp', '1', '-sip', '127.0.0.1'])

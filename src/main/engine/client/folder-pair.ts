@@ -1,8 +1,11 @@
 // The shared folder and the mirror folder, checked as the disk has them: symlinks resolved, and a
 // mirror folder yet to be made judged by where it would be made. Mirrors are never served, so
-// neither folder may be, contain, or lie inside the other, however the paths are spelled.
-import { realpathSync, statSync } from 'node:fs'
+// neither folder may be, contain, or lie inside the other, however the paths are spelled. The one
+// place the CLI, the engine and the app's Settings take these rules from.
+import { existsSync, realpathSync, statSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
+import { STATE_FOLDER } from '../mirror/mirror-coordinator'
 
 /**
  * The nearest of `p` and its ancestors that exists, whether it is a folder, and the names below
@@ -39,8 +42,32 @@ function within(inner: string, outer: string): boolean {
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel))
 }
 
+/**
+ * Why this folder cannot be shared, or null: the root folder or the system's temp folder itself
+ * (folders inside the temp folder are fine).
+ */
+export function sharedFolderProblem(dir: string): string | null {
+  const shared = realish(dir)
+  const why = 'everything in it would be shared, and its churn never stops; share a folder inside it'
+  if (shared === path.parse(shared).root) return `the shared folder ${shared} is the root folder: ${why}`
+  if (shared === realish(os.tmpdir())) return `the shared folder ${shared} is the system's temp folder: ${why}`
+  return null
+}
+
+/** The mirror folder `p` lies inside (not `p` itself): its nearest ancestor holding `.dropbox-sync`, or null. */
+export function enclosingMirror(p: string): string | null {
+  let current = realish(p)
+  for (let parent = path.dirname(current); parent !== current; parent = path.dirname(current)) {
+    current = parent
+    if (existsSync(path.join(current, STATE_FOLDER))) return current
+  }
+  return null
+}
+
 /** Why this pair of folders cannot work, or null. */
 export function folderPairProblem(dir: string, mirrorDir: string): string | null {
+  const unshareable = sharedFolderProblem(dir)
+  if (unshareable) return unshareable
   const blocker = nearestExisting(mirrorDir)
   if (!blocker.isFolder) {
     return blocker.path === path.resolve(mirrorDir)
@@ -52,5 +79,11 @@ export function folderPairProblem(dir: string, mirrorDir: string): string | null
   if (shared === mirrors) return 'the mirror folder cannot be the shared folder'
   if (within(mirrors, shared)) return `the mirror folder ${mirrors} is inside the shared folder ${shared}; mirrors are never shared`
   if (within(shared, mirrors)) return `the shared folder ${shared} is inside the mirror folder ${mirrors}`
-  return null
+  return nestedMirrorProblem(mirrorDir)
+}
+
+/** A mirror folder inside another one (its root or a peer's folder in it), which syncs over what lies in it. */
+export function nestedMirrorProblem(mirrorDir: string): string | null {
+  const outer = enclosingMirror(mirrorDir)
+  return outer && `the mirror folder ${realish(mirrorDir)} is inside ${outer}, another mirror folder (it holds ${STATE_FOLDER}); mirrors cannot nest, choose one outside it`
 }
