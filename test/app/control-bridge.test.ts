@@ -116,7 +116,7 @@ describe('the bridge: control', () => {
     const { core } = makeCore()
     cleanups.push(() => core.stop())
     await core.start()
-    expect(await control(core, { command: 'pause' })).toEqual({ ok: false, error: 'The client is not running (unconfigured).' })
+    expect(await control(core, { command: 'pause' })).toEqual({ ok: false, error: 'This machine is not set up yet: choose its role in Settings, fill in what it needs and Save.' })
     expect(await openFolder(core, null)).toEqual({ ok: false, error: 'This machine shares no folder: choose the Client role and a Folder in Settings.' })
     expect(await core.handle(REQUEST.saveSettings, { ...DEFAULT_SETTINGS, role: 'server', port: 0 })).toMatchObject({ ok: true })
     expect(await control(core, { command: 'rescan' })).toEqual({ ok: false, error: "This machine is the server: pausing, rescanning and mirrors are a client's." })

@@ -85,6 +85,15 @@ describe('Ctrl-C', () => {
     expect(idle.cli.stderr.trim().split('\n').at(-1)).toBe('app stopped; bye')
   }, 60_000)
 
+  it("the headless app not set up says so in the terminal in the words of the window's Activity", async () => {
+    const app = runCliReadable(['app', '--ui', '127.0.0.1:0', '--config', tempDir()])
+    const said = () => app.stdoutLines.find((line) => line.startsWith('app: '))
+    await app.until(() => said() !== undefined, 20_000, 'the app to report its engine')
+    expect(said()).toBe("app: Not set up: Open Settings, choose this machine's role (Server or Client), fill in what it needs and Save.")
+    app.kill('SIGINT')
+    expect(await app.exited).toEqual({ code: 0, signal: null })
+  }, 30_000)
+
   it('a client that never reached its server says it was not registered', async () => {
     const client = runCliReadable(['client', '-d', tempDir(), '-sp', '1', '-sip', '127.0.0.1', '--host', '127.0.0.1', '-w', '1'])
     await client.until(() => client.stderr.includes('server-unreachable'), 5000, 'the unreachable server')

@@ -126,6 +126,7 @@ export class Supervisor {
   private runningClient(): { engine: ClientNode } | { error: string } {
     const engine = this.engine
     if (this.current.role === 'server') return { error: 'This machine is the server: pausing, rescanning and mirrors are a client\'s.' }
+    if (this.current.state === 'unconfigured') return { error: 'This machine is not set up yet: choose its role in Settings, fill in what it needs and Save.' }
     if (!(engine instanceof ClientNode) || this.current.state !== 'running') return { error: `The client is not running (${this.current.state}).` }
     return { engine }
   }

@@ -5,6 +5,7 @@ import { LEAVE_REASON_TEXT } from '../../shared/events'
 import { isProblem } from '../../shared/live/activity'
 import { formatBytes } from './format'
 import { peerLabel } from '../../shared/peer-label'
+import { statusWords } from '../../shared/status-words'
 
 export type ActivityCategory = 'peers' | 'members' | 'transfers' | 'problems' | 'engine'
 
@@ -45,12 +46,8 @@ export function describeEvent(event: AppEvent, nameOf: (peer: string) => string 
   /** The peer an event is about, by name with its address beside it when the name is known. */
   const peer = (address: string): string => who({ name: ('name' in event ? event.name : undefined) ?? nameOf(address) }, address)
   switch (event.type) {
-    case 'status': {
-      const { role, state, message } = event.status
-      // Not set up, a machine has no role yet: the one in its settings is only the form's default.
-      if (state === 'unconfigured') return `Not set up${message ? `: ${message}` : ''}`
-      return `${role === 'server' ? 'Server' : 'Client'} ${state}${message ? `: ${message}` : ''}`
-    }
+    case 'status':
+      return statusWords(event.status)
     case 'ready':
       return `${event.role === 'server' ? 'Server' : 'Client'} listening on ${formatEndpoint(event.host, event.port)}`
     case 'registered':

@@ -4,6 +4,7 @@
 import path from 'node:path'
 import type { StatusEvent } from '../../../shared/contract'
 import type { EngineEvent } from '../../../shared/events'
+import { statusWords } from '../../../shared/status-words'
 import { AppCore } from '../app-core'
 import { openSettingsStore } from '../settings-store'
 import { ensureRendererBuild, projectRoot } from './renderer-build'
@@ -36,9 +37,9 @@ export interface HeadlessApp {
   farewell(): string
 }
 
+/** The terminal says what the window's Activity says. */
 function describeStatus(event: StatusEvent): string {
-  const { state, role, message } = event.status
-  return `app: ${role} ${state}${message ? `: ${message}` : ''}`
+  return `app: ${statusWords(event.status)}`
 }
 
 export async function runHeadlessApp(options: HeadlessAppOptions): Promise<HeadlessApp> {
