@@ -66,10 +66,10 @@ export function registerHistoryCommands(program: Command): void {
     .action(async (rel: string, opts: MirrorFolderOptions & { to: string; peer?: string; at?: string; force?: boolean }) => {
       const mirror = mirrorFolder(opts)
       try {
-        // Said first: whatever PATH is, that folder is the wrong place.
+        // Said first: whatever PATH is, that folder is the wrong place. A bad --to, as one that does not exist is.
         restoreFolder(opts.to, mirror)
       } catch (error) {
-        fail((error as Error).message)
+        usage(`--to: ${(error as Error).message}`)
       }
       const candidates = keptVersions(mirror, peerFilter(mirror, opts.peer)).filter((v) => v.path === rel)
       if (candidates.length === 0) fail(`no version of ${rel} is kept in the history of ${mirror}${opts.peer ? ` for ${opts.peer}` : ''}; see dropbox-sync history list`)

@@ -122,10 +122,10 @@ describe('mirror history', () => {
     expect((await restore('notes/overwritten.txt', '--force')).code).toBe(0)
     expect(readFileSync(path.join(out, 'overwritten.txt')).equals(first)).toBe(true)
 
-    // Into the mirror: the next sync would undo it, and the user is told so.
+    // Into the mirror: the next sync would undo it, and the user is told so; a bad --to, as any bad value.
     result = await runCliOnce(['history', 'restore', 'docs/deleted.bin', '--to', mirror, '-d', receiver.dir])
-    expect(result.code).toBe(1)
-    expect(result.stderr).toMatch(/inside the mirror folder .* next sync/)
+    expect(result).toMatchObject({ code: 2, stdout: '' })
+    expect(result.stderr).toMatch(/^error: --to: not restoring into .*: it is inside the mirror folder .* next sync .*\n$/)
     expect(existsSync(path.join(mirror, 'deleted.bin'))).toBe(false)
     // Nothing of the kind.
     expect((await restore('no/such.txt')).code).toBe(1)
