@@ -60,8 +60,8 @@ describe('this device', () => {
 })
 
 describe('invites', () => {
-  it('makes one that decodes to this server: its ID, its addresses and port, valid for a day', async () => {
-    const { core, configDir } = started()
+  it('makes one that decodes to this server: its ID, its addresses and port, valid for a day; the list says who used it', async () => {
+    const { core, configDir, log } = started()
     const port = await freePort()
     await asServer(core, port)
     const made = await ask(core, REQUEST.createInvite)
@@ -80,6 +80,11 @@ describe('invites', () => {
     const device = randomBytes(32)
     expect(await membership.redeemInvite(decoded.invite.token, device, 'laptop')).toBe('ok')
     expect(await membership.redeemInvite(decoded.invite.token, randomBytes(32), 'another')).toBe('used')
+    // The Members screen hears who used it (redeemed by another process, as the engine or the CLI does).
+    const used = { key: made.key, shortId: shortDeviceId(device), name: 'laptop' }
+    await log.waitFor((e) => e.type === 'members' && e.state.usedInvites.some((u) => u.key === made.key), 'the list with the invite used')
+    expect((await ask(core, REQUEST.listMembers)).usedInvites).toEqual([used])
+    membership.close()
   })
 
   it("listening on every interface, names this machine's addresses then loopback, with the port it listens on", async () => {

@@ -68,8 +68,8 @@ export class TestApi implements Api {
   device: DeviceInfo = { id: 'AAAQEAY-EAUDAO5-CAJBIFQ-YDIOB4X-IBCEQTC-QKRMFYM-YDENBWH-A5DYPQS', shortId: 'AAAQEAY', problem: null }
   /** What decodeInvite answers for a text; by default: not an invite. */
   invites = new Map<string, DecodedInviteView>()
-  members: MembersState = { revision: 0, members: [], problem: null }
-  inviteAnswer: CreatedInvite = { ok: true, invite: 'dbs1-test', expires: Date.UTC(2030, 0, 1), addresses: ['192.168.1.20:4000', '127.0.0.1:4000'] }
+  members: MembersState = { revision: 0, members: [], usedInvites: [], problem: null }
+  inviteAnswer: CreatedInvite = { ok: true, invite: 'dbs1-test', expires: Date.UTC(2030, 0, 1), addresses: ['192.168.1.20:4000', '127.0.0.1:4000'], key: 'f'.repeat(64) }
   /** Member actions asked for, as `action id`. */
   readonly actions: string[] = []
   /** What getIgnorePatterns answers; saveIgnorePatterns records the text and answers with it in place. */

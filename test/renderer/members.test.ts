@@ -182,6 +182,14 @@ describe('Members', () => {
     button(view, 'Copy the invite')
     expect(view.text()).toContain(new Date(Date.UTC(2030, 0, 1)).toLocaleString())
     expect(view.text()).toContain('192.168.1.20:4000, 127.0.0.1:4000')
+    // Once main's list says a device used it, it is no longer offered as valid.
+    api.emit({ type: 'members', state: { revision: 1, members: [member({})], usedInvites: [{ key: 'e'.repeat(64), shortId: 'EEEEEEE', name: 'erin' }], problem: null } })
+    await flushPromises()
+    expect(view.find('#invite-valid').text()).toContain('Valid once, until')
+    api.emit({ type: 'members', state: { revision: 2, members: [member({})], usedInvites: [{ key: 'f'.repeat(64), shortId: 'AAAAAAA', name: 'alice laptop' }], problem: null } })
+    await flushPromises()
+    expect(view.find('#invite-valid').text()).toMatch(/^Used by alice laptop \(AAAAAAA\): it lets no other device in\. Make another for the next device\.$/)
+    expect(view.text()).not.toContain('Valid once')
     api.inviteAnswer = { ok: false, message: 'Invites are made by the server: choose Server in Settings and Save first.' }
     button(view, 'Invite a device').click()
     await flushPromises()
@@ -192,7 +200,7 @@ describe('Members', () => {
   it('lists each device with its state; Accept and Refuse a request, Remove a member, through window.api', async () => {
     const bob = member({ id: 'b'.repeat(64), shortId: 'BBBBBBB', name: 'bob desktop', state: 'pending', address: '192.168.1.31:50000' })
     const carol = member({ id: 'c'.repeat(64), shortId: 'CCCCCCC', name: 'carol phone', state: 'pending' })
-    api.members = { revision: 1, members: [member({}), bob, carol], problem: null }
+    api.members = { revision: 1, members: [member({}), bob, carol], usedInvites: [], problem: null }
     const view = mountView(MembersView)
     await flushPromises()
     const rows = view.findAll('tbody tr').map((r) => r.text())
@@ -221,11 +229,11 @@ describe('Members', () => {
     const view = mountView(MembersView)
     await flushPromises()
     expect(api.subscribers).toBe(before + 1)
-    api.emit({ type: 'members', state: { revision: 5, members: [member({ state: 'pending', name: 'dave' })], problem: null } })
+    api.emit({ type: 'members', state: { revision: 5, members: [member({ state: 'pending', name: 'dave' })], usedInvites: [], problem: null } })
     await flushPromises()
     expect(view.find('tbody').text()).toContain('dave')
     // An older list (a reply overtaken by an event) does not undo a newer one.
-    api.emit({ type: 'members', state: { revision: 4, members: [], problem: null } })
+    api.emit({ type: 'members', state: { revision: 4, members: [], usedInvites: [], problem: null } })
     await flushPromises()
     expect(useMembersStore().members.map((m) => m.name)).toEqual(['dave'])
     view.unmount()

@@ -62,7 +62,20 @@ export class MembersService {
 
   state(): MembersState {
     const members = this.membership?.list() ?? []
-    return { revision: this.revision, members: members.map(toView), problem: this.problem }
+    return { revision: this.revision, members: members.map(toView), usedInvites: this.usedInvites(members), problem: this.problem }
+  }
+
+  /** Redeeming writes invites.json before members.json, so the member's change finds its invite used. */
+  private usedInvites(members: MemberRecord[]): MembersState['usedInvites'] {
+    let used: Array<{ tokenHash: string; usedBy: string }>
+    try {
+      used = this.membership?.usedInvites() ?? []
+    } catch {
+      // A damaged invites.json is the server's to report when a device presents an invite.
+      return []
+    }
+    const names = new Map(members.map((member) => [member.id, member.name]))
+    return used.map(({ tokenHash, usedBy }) => ({ key: tokenHash, shortId: shortDeviceId(bytes(usedBy)), name: names.get(usedBy) ?? '' }))
   }
 
   /** The open store; a failed open is tried again at the next call (the file may be fixed by then). */

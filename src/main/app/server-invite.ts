@@ -5,7 +5,7 @@ import type { Settings } from '../../shared/settings'
 import type { DeviceIdentity } from '../engine/identity/device-identity'
 import type { InviteAddress } from '../engine/identity/invite-address'
 import { formatInviteAddress } from '../engine/identity/invite-address'
-import { MAX_INVITE_ADDRESSES } from '../engine/identity/invite'
+import { decodeInvite, inviteTokenHash, MAX_INVITE_ADDRESSES } from '../engine/identity/invite'
 import { localAddresses, machineAddresses } from '../engine/identity/local-addresses'
 import { inviteView } from './invite-view'
 import type { MembersService } from './members-service'
@@ -37,7 +37,9 @@ export async function makeServerInvite(input: ServerInviteInput): Promise<Create
   const invite = await input.members.createInvite({ addresses, serverId: identity.id, now })
   const view = inviteView(invite, now)
   if (!view.ok) throw new Error(`the invite just made does not read back: ${view.message}`)
-  return { ok: true, invite, expires: view.expires, addresses: addresses.map(formatInviteAddress) }
+  const decoded = decodeInvite(invite, 0)
+  if (!decoded.ok) throw new Error(`the invite just made does not read back: ${decoded.message}`)
+  return { ok: true, invite, expires: view.expires, addresses: addresses.map(formatInviteAddress), key: inviteTokenHash(decoded.invite.token) }
 }
 
 /** Listening on one address, that is the one to dial; otherwise every address of this machine. */

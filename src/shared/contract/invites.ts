@@ -31,7 +31,14 @@ export const decodedInviteSchema = z.discriminatedUnion('ok', [
 export type DecodedInviteView = z.infer<typeof decodedInviteSchema>
 
 export const createdInviteSchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), invite: z.string(), expires: z.number(), addresses: z.array(z.string()) }),
+  z.object({
+    ok: z.literal(true),
+    invite: z.string(),
+    expires: z.number(),
+    addresses: z.array(z.string()),
+    /** What the member list calls it once a device has used it (`usedInvites`): its token's SHA-256. */
+    key: z.string(),
+  }),
   /** Why no invite could be made (not a server, no port yet, a damaged identity), in words for the user. */
   z.object({ ok: z.literal(false), message: z.string() }),
 ])

@@ -23,6 +23,8 @@ export const membersStateSchema = z.object({
   /** Grows with every change main sees: a window keeps the newest state it got. */
   revision: count,
   members: z.array(memberViewSchema),
+  /** Invites used and not yet expired: `key` as the created invite has it, and the device that used it. */
+  usedInvites: z.array(z.object({ key: z.string(), shortId: z.string(), name: z.string() })),
   /** Why the list cannot be read (a damaged members.json), in words for the user. */
   problem: z.string().nullable(),
 })

@@ -118,6 +118,16 @@ export class Membership {
     }, now)
   }
 
+  /**
+   * Invites used and not yet expired, by token hash and the device that used it: the ones a window
+   * could still show as valid. Read from the file each time (it is small); a damaged one throws.
+   */
+  usedInvites(now = new Date()): Array<{ tokenHash: string; usedBy: string }> {
+    return readInvites(this.dir).invites.flatMap((invite) =>
+      invite.used && invite.usedBy !== undefined && invite.expires > seconds(now) ? [{ tokenHash: invite.tokenHash, usedBy: invite.usedBy }] : [],
+    )
+  }
+
   async add(deviceId: Uint8Array, name: string, now = new Date()): Promise<'added' | 'already-member'> {
     const id = hex(deviceId)
     return this.change(({ members }) => {
