@@ -141,6 +141,7 @@ export class MirrorCoordinator {
     })
     this.repairs = new MirrorRepair({
       tasks: this.tasks,
+      history: this.files.history,
       rescanEveryMs: options.rescanEveryMs,
       consider: (state, generation, rel) => this.consider(state, generation, rel),
       checkSynced: (state) => this.checkSynced(state),

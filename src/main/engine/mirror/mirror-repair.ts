@@ -3,6 +3,8 @@
 import type { Stats } from 'node:fs'
 import path from 'node:path'
 import { isFolderAt, lstatOrWhy } from '../folder/lstat-or-why'
+import { linkHandEdit, settleHandEdit } from './hand-edits'
+import type { HistoryStore } from './history-store'
 import { MirrorGuard } from './mirror-guard'
 import { asPlaced, type MirrorManifest } from './mirror-manifest'
 import { pathInMirror } from './mirror-path'
@@ -12,6 +14,8 @@ import { namedPeer, type PeerState } from './peer-state'
 
 export interface MirrorRepairOptions {
   tasks: MirrorTasks
+  /** Where a file edited by hand is kept before it is put back. */
+  history: HistoryStore
   /** How often each watched mirror is looked at whole (see MirrorGuard). */
   rescanEveryMs?: number
   /** Acts on what reconcile.ts decides for `rel` (the coordinator's consider). */
@@ -42,17 +46,55 @@ export class MirrorRepair {
    * just looked at, as it found them (a later change raises an event of its own).
    */
   async repair(state: PeerState, paths: string[], unwatched: string[] = [], looked = new Map<string, Stats | 'absent' | 'unreadable'>()): Promise<void> {
-    const damaged = this.damaged(state, paths, unwatched, looked)
-    if (damaged.length === 0) return
+    const found = this.damaged(state, paths, unwatched, looked)
+    if (found.length === 0) return
+    const damaged = found.map((d) => d.rel)
+    // Edited bytes are the user's: linked aside before anything is fetched over them.
+    const edits: { rel: string; kept: string | null; version: string }[] = []
+    for (const { rel, edited } of found) {
+      if (edited) edits.push({ rel, kept: linkHandEdit(this.options.history, state.ref.folder, edited), version: state.manifest.files.get(rel)!.version })
+    }
     // All out of the manifest first: none is then taken for a good local copy of another.
     for (const rel of damaged) state.manifest.delete(rel)
     state.synced = false
     for (const rel of damaged) await this.options.consider(state, state.generation, rel)
     this.options.checkSynced(state)
+    await this.tellEdits(state, edits)
+  }
+
+  /** One line for the files edited by hand in one look: they are put back, and where what was written went. */
+  private async tellEdits(state: PeerState, edits: { rel: string; kept: string | null; version: string }[]): Promise<void> {
+    const { history, tasks } = this.options
+    const changed: string[] = []
+    let notKept = 0
+    for (const edit of edits) {
+      if (edit.kept === null) {
+        changed.push(edit.rel)
+        notKept++
+        continue
+      }
+      const outcome = await settleHandEdit(history, state.ref.folder, state.ref.key, edit.rel, edit.kept, edit.version)
+      if (outcome === 'same-bytes') continue
+      changed.push(edit.rel)
+      if (outcome === 'not-kept') notKept++
+    }
+    if (changed.length === 0) return
+    const root = path.dirname(state.ref.folder)
+    const what = changed.length === 1 ? `${changed[0]} in the mirror of ${namedPeer(state)} was changed here` : `${changed.length} files in the mirror of ${namedPeer(state)} were changed here (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''})`
+    const back = `a mirror holds its peer's files as the peer has them, so ${changed.length === 1 ? 'it is' : 'they are'} put back`
+    const where =
+      notKept === 0
+        ? changed.length === 1
+          ? `what was written here is kept in the mirror history (dropbox-sync history restore ${changed[0]} --to FOLDER --mirror ${root})`
+          : `what was written here is kept in the mirror history (dropbox-sync history list --mirror ${root})`
+        : history.enabled
+          ? `what was written here could not be kept in the mirror history`
+          : `the mirror history is off (--keep-days 0), so what was written here is not kept`
+    tasks.report('mirror-edited', `${what}: ${back}; ${where}. To change a peer's file, copy it into your own folder.`, state.ref.key)
   }
 
   /** The mirrored files at or below `paths` and `unwatched` that are not as they were placed. */
-  private damaged(state: PeerState, paths: string[], unwatched: string[], looked: Map<string, Stats | 'absent' | 'unreadable'>): string[] {
+  private damaged(state: PeerState, paths: string[], unwatched: string[], looked: Map<string, Stats | 'absent' | 'unreadable'>): { rel: string; edited: string | null }[] {
     const mirrored = state.manifest.files
     const suspects = new Set<string>()
     /**
@@ -72,7 +114,8 @@ export class MirrorRepair {
       }
     }
     for (const folder of whole) for (const file of mirrored.filesUnder(folder)) suspects.add(file)
-    const damaged: string[] = []
+    // `edited`: the file's path when a regular file stands there with other bytes, or times, than placed.
+    const damaged: { rel: string; edited: string | null }[] = []
     // The way to each folder is looked at once per call: its files are looked at in the same moment.
     const realWays = new Map<string, boolean>()
     const wayIsRealOnce = (target: string): boolean => {
@@ -93,11 +136,11 @@ export class MirrorRepair {
       if (stats === 'unreadable') continue
       // Seen through a link planted on the way, a file is not in the mirror, however it looks.
       if (!wayIsRealOnce(where.path)) {
-        damaged.push(rel)
+        damaged.push({ rel, edited: null })
         continue
       }
       if (stats !== 'absent' && asPlaced(stats, entry)) continue
-      damaged.push(rel)
+      damaged.push({ rel, edited: stats !== 'absent' && stats.isFile() ? where.path : null })
     }
     return damaged
   }
