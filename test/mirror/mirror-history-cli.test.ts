@@ -131,9 +131,11 @@ describe('mirror history', () => {
     // Nothing of the kind.
     expect((await restore('no/such.txt')).code).toBe(1)
     // --at: a value that is no time is a bad value (exit 2); a time before every version, nothing to restore (exit 1).
-    result = await restore('notes/overwritten.txt', '--at', 'yesterday')
-    expect(result).toMatchObject({ code: 2, stdout: '' })
-    expect(result.stderr).toMatch(/^error: --at "yesterday" is not a time; .*\n$/)
+    for (const rel of ['notes/overwritten.txt', 'no/such.txt']) {
+      result = await restore(rel, '--at', 'yesterday')
+      expect(result).toMatchObject({ code: 2, stdout: '' })
+      expect(result.stderr).toMatch(/^error: --at "yesterday" is not a time; .*\n$/)
+    }
     result = await restore('notes/overwritten.txt', '--at', '2020-01-01 00:00:00', '--force')
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/no version of notes\/overwritten.txt was kept at or before 2020-01-01 00:00:00/)
