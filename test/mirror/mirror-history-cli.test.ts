@@ -143,8 +143,14 @@ describe('mirror history', () => {
 
   it('a mirror file edited by hand is put back as the peer has it, said in one line, and what was written is kept and restores; a file only touched is no edit', async () => {
     const big = randomBytes(3 * 1024 * 1024)
-    const { senderDir, sender, receiver, mirror } = await pair({ 'notes.txt': 'as the peer has it\n', 'touched.txt': 'same bytes\n', 'big.bin': big, 'a.txt': 'a\n', 'b.txt': 'b\n' })
+    const serverPort = await startServer()
+    const senderDir = tempDir('hist-sender-')
+    for (const [rel, content] of Object.entries({ 'notes.txt': 'as the peer has it\n', 'touched.txt': 'same bytes\n', 'big.bin': big, 'a.txt': 'a\n', 'b.txt': 'b\n' })) write(senderDir, rel, content)
+    const sender = await startClient(serverPort, senderDir)
+    const receiver = await startClient(serverPort, tempDir('hist-receiver-'))
     const peer = `127.0.0.1:${sender.port}`
+    await receiver.cli.waitFor('peer-synced', { peer }, 15_000)
+    const mirror = mirrorOf(receiver.dir, sender.port)
     const before = receiver.cli.events.length
 
     // Only its time changes: the same bytes, nothing to keep or to say.
@@ -175,19 +181,44 @@ describe('mirror history', () => {
     expect(told.type === 'error' && told.message).toMatch(/^3 files in the mirror of .* were changed here \((a\.txt|b\.txt|big\.bin)(, (a\.txt|b\.txt|big\.bin)){2}\): .*they are put back; .*history list --mirror /)
     await expectMirrored(senderDir, mirror)
 
+    // Edited while the client was stopped: kept as it starts, said once the peer's list is in.
+    receiver.cli.kill('SIGINT')
+    await receiver.cli.exited
+    writeFileSync(path.join(mirror, 'notes.txt'), 'written while it was stopped\n')
+    const again = await startClient(serverPort, receiver.dir)
+    const found = await again.cli.waitFor('error', { code: 'mirror-edited' }, 15_000)
+    expect(found.message).toMatch(/^notes\.txt in the mirror of .* was changed here: .*kept in the mirror history/)
+    await expectMirrored(senderDir, mirror)
+    await again.cli.waitFor('peer-synced', { peer }, 15_000)
+    expect(again.cli.events.filter((e) => e.type === 'error')).toEqual([found])
+
     let listed: Listed[] = []
-    for (const deadline = Date.now() + 10_000; listed.length < 4 && Date.now() < deadline; ) listed = await historyList('-d', receiver.dir)
+    for (const deadline = Date.now() + 10_000; listed.length < 5 && Date.now() < deadline; ) listed = await historyList('-d', receiver.dir)
     expect(listed.map(({ path: p, peer: who, reason }) => ({ p, who, reason })).sort((x, y) => x.p.localeCompare(y.p))).toEqual(
-      ['a.txt', 'b.txt', 'big.bin', 'notes.txt'].map((p) => ({ p, who: peer, reason: 'overwritten' })),
+      ['a.txt', 'b.txt', 'big.bin', 'notes.txt', 'notes.txt'].map((p) => ({ p, who: peer, reason: 'overwritten' })),
     )
     const out = tempDir('hand-edits-')
     for (const rel of ['notes.txt', 'big.bin']) expect(await runCliOnce(['history', 'restore', rel, '--to', out, '-d', receiver.dir])).toMatchObject({ code: 0 })
+    expect(readFileSync(path.join(out, 'notes.txt'), 'utf8')).toBe('written while it was stopped\n')
+    const older = listed.filter((v) => v.path === 'notes.txt')[0]!
+    expect(await runCliOnce(['history', 'restore', 'notes.txt', '--to', out, '-d', receiver.dir, '--at', older.at, '--force'])).toMatchObject({ code: 0 })
     expect(readFileSync(path.join(out, 'notes.txt'), 'utf8')).toBe('written here, by hand\n')
     const bigEdited = Buffer.from(big)
     bigEdited.write('X', 0)
     expect(readFileSync(path.join(out, 'big.bin')).equals(bigEdited)).toBe(true)
     // The peer's folder was never touched.
     expect(readFileSync(path.join(senderDir, 'notes.txt'), 'utf8')).toBe('as the peer has it\n')
+
+    // The peer's own newer version found there (placed just before a crash lost its record): no edit, nothing kept.
+    again.cli.kill('SIGINT')
+    await again.cli.exited
+    writeFileSync(path.join(senderDir, 'touched.txt'), 'the peer changed it\n')
+    writeFileSync(path.join(mirror, 'touched.txt'), 'the peer changed it\n')
+    const third = await startClient(serverPort, receiver.dir)
+    await third.cli.waitFor('peer-synced', { peer }, 15_000)
+    await expectMirrored(senderDir, mirror)
+    expect(third.cli.events.filter((e) => e.type === 'error')).toEqual([])
+    expect((await historyList('-d', receiver.dir)).length).toBe(5)
   })
 
   it('a mirror folder that is not there is said in one line (exit 2), not listed as an empty history', async () => {

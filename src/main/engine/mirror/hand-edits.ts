@@ -28,10 +28,10 @@ export function linkHandEdit(history: HistoryStore, folder: string, file: string
   }
 }
 
-/** Records a linked edit under the version of its own bytes, or lets it go when they are `placedVersion`. */
-export async function settleHandEdit(history: HistoryStore, folder: string, peer: string, rel: string, kept: string, placedVersion: string): Promise<KeptEdit> {
+/** Records a linked edit under the version of its own bytes, or lets it go when they are the peer's (`peers`). */
+export async function settleHandEdit(history: HistoryStore, folder: string, peer: string, rel: string, kept: string, peers: (version: string) => boolean): Promise<KeptEdit> {
   const version = await versionOf(kept).catch(() => null)
-  if (version === null || version === placedVersion) {
+  if (version === null || peers(version)) {
     history.discard(kept)
     return version === null ? 'not-kept' : 'same-bytes'
   }

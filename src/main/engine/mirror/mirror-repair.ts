@@ -23,8 +23,44 @@ export interface MirrorRepairOptions {
   checkSynced: (state: PeerState) => void
 }
 
+/** A mirror file changed by hand, linked into the history (`kept`, null if it could not be) before it is put back. */
+interface HandEdit {
+  rel: string
+  kept: string | null
+  /** The version placed there. */
+  version: string
+}
+
 export class MirrorRepair {
+  /** Files found changed as the client started, kept until the peer's list tells an edit from its own newer version. */
+  private readonly changedWhileStopped = new WeakMap<PeerState, HandEdit[]>()
+
   constructor(private readonly options: MirrorRepairOptions) {}
+
+  /**
+   * The record just loaded found files changed on disk since they were placed: linked aside now,
+   * before the peer's list has them fetched over, and told of once the list is in (listArrived).
+   */
+  keepChangedWhileStopped(state: PeerState): void {
+    const found = state.manifest.changedWhileStopped
+    state.manifest.changedWhileStopped = new Map()
+    const edits = this.changedWhileStopped.get(state) ?? []
+    for (const [rel, version] of found) {
+      const where = pathInMirror(state.ref.folder, rel)
+      if ('problem' in where || !wayIsReal(where.path, state.ref.folder)) continue
+      edits.push({ rel, kept: linkHandEdit(this.options.history, state.ref.folder, where.path), version })
+    }
+    if (edits.length > 0) this.changedWhileStopped.set(state, edits)
+  }
+
+  /** The peer's whole list is in: what changed while the client was stopped is weighed against it and told. */
+  listArrived(state: PeerState): void {
+    const edits = this.changedWhileStopped.get(state)
+    if (!edits) return
+    this.changedWhileStopped.delete(state)
+    // Bytes the peer lists now are its own version, placed just before a crash lost the record of it.
+    this.options.tasks.background(this.tellEdits(state, edits, (edit, version) => state.remote?.get(edit.rel)?.version === version), () => `keeping what changed in the mirror of ${state.ref.key}`)
+  }
 
   /** Watches the peer's mirror from now on (until the peer leaves: see the coordinator's detach). */
   watch(state: PeerState): void {
@@ -50,7 +86,7 @@ export class MirrorRepair {
     if (found.length === 0) return
     const damaged = found.map((d) => d.rel)
     // Edited bytes are the user's: linked aside before anything is fetched over them.
-    const edits: { rel: string; kept: string | null; version: string }[] = []
+    const edits: HandEdit[] = []
     for (const { rel, edited } of found) {
       if (edited) edits.push({ rel, kept: linkHandEdit(this.options.history, state.ref.folder, edited), version: state.manifest.files.get(rel)!.version })
     }
@@ -63,7 +99,7 @@ export class MirrorRepair {
   }
 
   /** One line for the files edited by hand in one look: they are put back, and where what was written went. */
-  private async tellEdits(state: PeerState, edits: { rel: string; kept: string | null; version: string }[]): Promise<void> {
+  private async tellEdits(state: PeerState, edits: HandEdit[], alsoPeers: (edit: HandEdit, version: string) => boolean = () => false): Promise<void> {
     const { history, tasks } = this.options
     const changed: string[] = []
     let notKept = 0
@@ -73,7 +109,7 @@ export class MirrorRepair {
         notKept++
         continue
       }
-      const outcome = await settleHandEdit(history, state.ref.folder, state.ref.key, edit.rel, edit.kept, edit.version)
+      const outcome = await settleHandEdit(history, state.ref.folder, state.ref.key, edit.rel, edit.kept, (version) => version === edit.version || alsoPeers(edit, version))
       if (outcome === 'same-bytes') continue
       changed.push(edit.rel)
       if (outcome === 'not-kept') notKept++
