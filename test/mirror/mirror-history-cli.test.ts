@@ -221,6 +221,37 @@ describe('mirror history', () => {
     expect((await historyList('-d', receiver.dir)).length).toBe(5)
   })
 
+  it("a file put in a mirror by hand is kept in the history as the peer's next list removes it, and said; a copy of a peer's file goes unsaid", async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('hist-sender-')
+    write(senderDir, 'a.txt', 'the peer has it\n')
+    const sender = await startClient(serverPort, senderDir)
+    const receiver = await startClient(serverPort, tempDir('hist-receiver-'))
+    const peer = `127.0.0.1:${sender.port}`
+    await receiver.cli.waitFor('peer-synced', { peer }, 15_000)
+    const mirror = mirrorOf(receiver.dir, sender.port)
+    writeFileSync(path.join(mirror, 'mine.txt'), 'my own notes\n')
+    writeFileSync(path.join(mirror, 'copy of a.txt'), 'the peer has it\n')
+    receiver.cli.kill('SIGINT')
+    await receiver.cli.exited
+
+    const again = await startClient(serverPort, receiver.dir)
+    const told = await again.cli.waitFor('error', { code: 'mirror-edited' }, 15_000)
+    expect(told.message).toBe(
+      `mine.txt, put in the mirror of ${told.message.split('mirror of ')[1]!.split(' by hand')[0]} by hand, is removed: a mirror holds only its peer's files; ` +
+        `what was written here is kept in the mirror history (dropbox-sync history restore mine.txt --to FOLDER --mirror ${path.dirname(mirror)}). Put your own files in your own folder.`,
+    )
+    await expectMirrored(senderDir, mirror)
+    await again.cli.waitFor('peer-synced', { peer }, 15_000)
+    expect(again.cli.events.filter((e) => e.type === 'error')).toEqual([told])
+    let listed: Listed[] = []
+    for (const deadline = Date.now() + 10_000; listed.length < 1 && Date.now() < deadline; ) listed = await historyList('-d', receiver.dir)
+    expect(listed.map(({ path: p, peer: who, reason }) => ({ p, who, reason }))).toEqual([{ p: 'mine.txt', who: peer, reason: 'deleted' }])
+    const out = tempDir('strays-')
+    expect(await runCliOnce(['history', 'restore', 'mine.txt', '--to', out, '-d', receiver.dir])).toMatchObject({ code: 0 })
+    expect(readFileSync(path.join(out, 'mine.txt'), 'utf8')).toBe('my own notes\n')
+  })
+
   it('a mirror folder that is not there is said in one line (exit 2), not listed as an empty history', async () => {
     const missing = path.join(tempDir('hist-none-'), 'shared')
     const result = await runCliOnce(['history', 'list', '-d', missing])

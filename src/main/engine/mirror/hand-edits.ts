@@ -1,6 +1,7 @@
-// A file in a mirror edited by hand is put back as the peer has it (mirror-repair.ts); what was
-// written there is the user's work, so it is linked into the history first, under the version of
-// its own bytes (a restore checks them), and the user is told where it went.
+// A file in a mirror edited by hand is put back as the peer has it, and one put there by hand is
+// removed (mirror-repair.ts, mirror-files.ts); what was written there is the user's work, so it is
+// linked into the history first, under the version of its own bytes (a restore checks them), and
+// the user is told where it went.
 import { rmSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import path from 'node:path'
@@ -29,13 +30,21 @@ export function linkHandEdit(history: HistoryStore, folder: string, file: string
 }
 
 /** Records a linked edit under the version of its own bytes, or lets it go when they are the peer's (`peers`). */
-export async function settleHandEdit(history: HistoryStore, folder: string, peer: string, rel: string, kept: string, peers: (version: string) => boolean): Promise<KeptEdit> {
+export async function settleHandEdit(
+  history: HistoryStore,
+  folder: string,
+  peer: string,
+  rel: string,
+  kept: string,
+  peers: (version: string) => boolean,
+  reason: 'overwritten' | 'deleted' = 'overwritten',
+): Promise<KeptEdit> {
   const version = await versionOf(kept).catch(() => null)
   if (version === null || peers(version)) {
     history.discard(kept)
     return version === null ? 'not-kept' : 'same-bytes'
   }
-  history.adopt(path.basename(folder), peer, rel, kept, version, 'overwritten')
+  history.adopt(path.basename(folder), peer, rel, kept, version, reason)
   return 'kept'
 }
 

@@ -98,6 +98,45 @@ export class MirrorRepair {
     await this.tellEdits(state, edits)
   }
 
+  /**
+   * Files put in the mirror by hand, removed by the peer's list (mirror-files.ts's removeStrays):
+   * kept unless their bytes are a version the peer lists (a copy of its file: nothing lost).
+   */
+  straysRemoved(state: PeerState, strays: { rel: string; kept: string | null }[]): void {
+    if (strays.length === 0) return
+    this.options.tasks.background(this.tellStrays(state, strays), () => `keeping what was put in the mirror of ${state.ref.key}`)
+  }
+
+  private async tellStrays(state: PeerState, strays: { rel: string; kept: string | null }[]): Promise<void> {
+    const { history, tasks } = this.options
+    const listed = new Set([...(state.remote?.values() ?? [])].map((entry) => entry.version))
+    const removed: string[] = []
+    let notKept = 0
+    for (const stray of strays) {
+      const outcome = stray.kept === null ? 'not-kept' : await settleHandEdit(history, state.ref.folder, state.ref.key, stray.rel, stray.kept, (version) => listed.has(version), 'deleted')
+      if (outcome === 'same-bytes') continue
+      removed.push(stray.rel)
+      if (outcome === 'not-kept') notKept++
+    }
+    if (removed.length === 0) return
+    const what =
+      removed.length === 1
+        ? `${removed[0]}, put in the mirror of ${namedPeer(state)} by hand, is removed`
+        : `${removed.length} files put in the mirror of ${namedPeer(state)} by hand are removed (${removed.slice(0, 3).join(', ')}${removed.length > 3 ? ', …' : ''})`
+    tasks.report('mirror-edited', `${what}: a mirror holds only its peer's files; ${this.whereKept(state, removed, notKept)}. Put your own files in your own folder.`, state.ref.key)
+  }
+
+  /** Where what was written in a mirror went, for the line that says it. */
+  private whereKept(state: PeerState, rels: string[], notKept: number): string {
+    const root = path.dirname(state.ref.folder)
+    if (notKept === 0) {
+      return rels.length === 1
+        ? `what was written here is kept in the mirror history (dropbox-sync history restore ${rels[0]} --to FOLDER --mirror ${root})`
+        : `what was written here is kept in the mirror history (dropbox-sync history list --mirror ${root})`
+    }
+    return this.options.history.enabled ? 'what was written here could not be kept in the mirror history' : 'the mirror history is off (--keep-days 0), so what was written here is not kept'
+  }
+
   /** One line for the files edited by hand in one look: they are put back, and where what was written went. */
   private async tellEdits(state: PeerState, edits: HandEdit[], alsoPeers: (edit: HandEdit, version: string) => boolean = () => false): Promise<void> {
     const { history, tasks } = this.options
@@ -115,18 +154,9 @@ export class MirrorRepair {
       if (outcome === 'not-kept') notKept++
     }
     if (changed.length === 0) return
-    const root = path.dirname(state.ref.folder)
     const what = changed.length === 1 ? `${changed[0]} in the mirror of ${namedPeer(state)} was changed here` : `${changed.length} files in the mirror of ${namedPeer(state)} were changed here (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''})`
     const back = `a mirror holds its peer's files as the peer has them, so ${changed.length === 1 ? 'it is' : 'they are'} put back`
-    const where =
-      notKept === 0
-        ? changed.length === 1
-          ? `what was written here is kept in the mirror history (dropbox-sync history restore ${changed[0]} --to FOLDER --mirror ${root})`
-          : `what was written here is kept in the mirror history (dropbox-sync history list --mirror ${root})`
-        : history.enabled
-          ? `what was written here could not be kept in the mirror history`
-          : `the mirror history is off (--keep-days 0), so what was written here is not kept`
-    tasks.report('mirror-edited', `${what}: ${back}; ${where}. To change a peer's file, copy it into your own folder.`, state.ref.key)
+    tasks.report('mirror-edited', `${what}: ${back}; ${this.whereKept(state, changed, notKept)}. To change a peer's file, copy it into your own folder.`, state.ref.key)
   }
 
   /** The mirrored files at or below `paths` and `unwatched` that are not as they were placed. */
