@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { hostname } from 'node:os'
 import path from 'node:path'
 import { ClientNode, defaultMirrorDir } from '../main/engine/client/client-node'
-import { folderPairProblem } from '../main/engine/client/folder-pair'
+import { configFolderProblem, folderPairProblem } from '../main/engine/client/folder-pair'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, defaultWorkers } from '../main/engine/defaults'
 import { DEFAULT_RESCAN_SECONDS, MAX_RESCAN_SECONDS } from '../shared/rescan'
 import { portProblem } from '../main/engine/net/listen'
@@ -274,6 +274,10 @@ program
       const problem = folderPairProblem(opts.dir, mirrorDir)
       if (problem) {
         usageError(opts.mirror ? `option '--mirror <dir>' argument '${opts.mirror}' is invalid. ${problem}.` : `${problem}; choose another with --mirror <dir>.`)
+      }
+      const configProblem = configFolderProblem(configDirOf(opts), opts.dir, mirrorDir)
+      if (configProblem) {
+        usageError(opts.config ? `option '--config <dir>' argument '${opts.config}' is invalid. ${configProblem}.` : `${configProblem}; choose another with --config <dir>.`)
       }
       const print = createPrinter(Boolean(opts.json))
       // Whom it is registered with when it stops: the farewell says whether it logged off.

@@ -1,6 +1,6 @@
 // What a new user meets first, with real `dropbox-sync` processes: --version, every missing flag
 // named at once, a goodbye line on Ctrl-C (exit 0), and a server address that answers HTTP.
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -63,6 +63,32 @@ describe('--config naming a file', () => {
     const config = path.join(file, 'dbs')
     const { code, stderr } = await runCliOnce(['client', '-d', tempDir(), '-sp', '4000', '-sip', '127.0.0.1', '--config', config])
     expect({ code, stderr }).toEqual({ code: 2, stderr: `error: option '--config <dir>' argument '${config}' is invalid. ${config} cannot be a folder: a file stands on its path.\n` })
+  })
+})
+
+describe('--config inside the shared folder or the mirror folder', () => {
+  it('is refused in one line naming --config, exit 2, before a key is made there: the key would reach every peer', async () => {
+    const shared = tempDir()
+    const config = path.join(shared, 'dbs-config')
+    const { code, stdout, stderr } = await runCliOnce(['client', '-d', shared, '-sp', '4000', '-sip', '127.0.0.1', '--config', config])
+    expect({ code, stdout, stderr }).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: option '--config <dir>' argument '${config}' is invalid. the config folder ${config} is inside the shared folder ${shared}: its private key would reach every peer.\n`,
+    })
+    expect(existsSync(config)).toBe(false)
+  })
+
+  it('inside the mirror folder: refused the same way', async () => {
+    const shared = tempDir()
+    const mirror = tempDir()
+    const config = path.join(mirror, 'dbs-config')
+    const { code, stderr } = await runCliOnce(['client', '-d', shared, '--mirror', mirror, '-sp', '4000', '-sip', '127.0.0.1', '--config', config])
+    expect({ code, stderr }).toEqual({
+      code: 2,
+      stderr: `error: option '--config <dir>' argument '${config}' is invalid. the config folder ${config} is inside the mirror folder ${mirror}, which syncs change.\n`,
+    })
+    expect(existsSync(config)).toBe(false)
   })
 })
 
