@@ -7,6 +7,7 @@ import path from 'node:path'
 import { defaultConfigDir } from '../main/app/headless/ui-address'
 import { CONTROL_COMMANDS, controlSocketPath, type ControlReply, type ControlRequest } from '../main/engine/control/control-protocol'
 import { fail, usage } from './mirror-folder-option'
+import { configFolder } from './options'
 
 /** How long the client has to answer. */
 const REPLY_TIMEOUT_MS = 15_000
@@ -17,7 +18,7 @@ export function registerCtlCommand(program: Command): void {
     .description("control a running client: pause or resume it (or one peer's mirror), rescan now, confirm a held mass delete")
     .addArgument(new Argument('<command>', 'what to do').choices(CONTROL_COMMANDS))
     .argument('[peer]', "for pause, resume and confirm: the peer's device name, device ID (or its first group), mirror folder or IP:PORT")
-    .option('--config <dir>', "the client's config folder, as given to its --config (default: the desktop app's settings folder)")
+    .option('--config <dir>', "the client's config folder, as given to its --config (default: the desktop app's settings folder)", configFolder)
     .action(async (command: ControlRequest['command'], peer: string | undefined, opts: { config?: string }) => {
       const configDir = path.resolve(opts.config ?? defaultConfigDir())
       if (command === 'confirm' && peer === undefined) usage('confirm needs the peer whose deletions to apply: dropbox-sync ctl confirm PEER')

@@ -64,6 +64,8 @@ export function registerHistoryCommands(program: Command): void {
     .option('--at <time>', 'the newest version kept at or before this time (default: the newest)')
     .option('--force', 'replace a file of that name in the folder')
     .action(async (rel: string, opts: MirrorFolderOptions & { to: string; peer?: string; at?: string; force?: boolean }) => {
+      // A bad value is said as such, whatever the history holds.
+      const limit = opts.at === undefined ? Infinity : parseAt(opts.at)
       const mirror = mirrorFolder(opts)
       try {
         // Said first: whatever PATH is, that folder is the wrong place. A bad --to, as one that does not exist is.
@@ -75,7 +77,6 @@ export function registerHistoryCommands(program: Command): void {
       if (candidates.length === 0) fail(`no version of ${rel} is kept in the history of ${mirror}${opts.peer ? ` for ${opts.peer}` : ''}; see dropbox-sync history list`)
       const peers = [...new Set(candidates.map((v) => v.folder))]
       if (peers.length > 1) fail(`${rel} is kept for several peers (${peers.join(', ')}); name one with --peer`)
-      const limit = opts.at === undefined ? Infinity : parseAt(opts.at)
       const version = candidates.filter((v) => v.at <= limit).at(-1)
       if (!version) fail(`no version of ${rel} was kept at or before ${opts.at}; the first was kept ${when(candidates[0]!.at)}`)
       const restored = await restoreVersion(version, mirror, opts.to, opts.force ? 'replace' : 'refuse').catch((error: Error) => {

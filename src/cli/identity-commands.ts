@@ -7,7 +7,7 @@ import { defaultConfigDir } from '../main/app/headless/ui-address'
 import { formatDeviceId, parseDeviceId, shortDeviceId } from '../shared/device-id'
 import { formatInviteAddress, parseInviteAddress, type InviteAddress } from '../main/engine/identity/invite-address'
 import { localAddresses, savedServerPort } from './invite-addresses'
-import { integerIn } from './options'
+import { configFolder, integerIn } from './options'
 
 const CONFIG_FLAGS = '--config <dir>'
 const CONFIG_HELP = "the folder of this device's identity and members (default: the desktop app's settings folder)"
@@ -25,7 +25,7 @@ export function registerIdentityCommands(program: Command): void {
 
   const withConfig = (command: Command): Command => {
     if (version) command.version(version, '-V, --version', 'print the version of dropbox-sync')
-    return command.option(CONFIG_FLAGS, CONFIG_HELP)
+    return command.option(CONFIG_FLAGS, CONFIG_HELP, configFolder)
   }
 
   withConfig(program.command('id').description("print this device's ID (made at first use)")).action((opts: ConfigOption) =>

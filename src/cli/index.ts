@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { hostname } from 'node:os'
 import path from 'node:path'
 import { ClientNode, defaultMirrorDir } from '../main/engine/client/client-node'
-import { folderPairProblem, sharedFolderProblem } from '../main/engine/client/folder-pair'
+import { configFolderProblem, folderPairProblem, sharedFolderProblem } from '../main/engine/client/folder-pair'
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_HELLO_TIMEOUT_MS, defaultWorkers } from '../main/engine/defaults'
 import { DEFAULT_RESCAN_SECONDS, MAX_RESCAN_SECONDS } from '../shared/rescan'
 import { portProblem } from '../main/engine/net/listen'
@@ -25,6 +25,7 @@ import { checkRequiredOptions, requiredOption } from './required-options'
 import { packageVersion } from './version'
 import {
   bindAddress,
+  configFolder,
   existingDirectory,
   folderPath,
   expandLegacyFlags,
@@ -186,7 +187,7 @@ program
   .addOption(requiredOption('-p, --port <port>', 'port to listen on (0 picks a free one)').argParser(listenPort))
   .option('--host <addr>', 'address to listen on (default: every interface, IPv6 and IPv4)', bindAddress)
   .option('--json', 'print events as one JSON object per line')
-  .option('--config <dir>', CONFIG_HELP)
+  .option('--config <dir>', CONFIG_HELP, configFolder)
   .option('--name <name>', "this device's name, shown to the clients (default: the host name)", deviceName)
   .addOption(
     new Option('--heartbeat <ms>', 'how often clients must ping; 3 missed pings drop a client')
@@ -224,7 +225,7 @@ program
   .option('-b, --buffer <n>', 'slots in the circular job buffer', integerIn(1, 65536, 'the number of buffer slots'), 64)
   .addOption(requiredOption('--server-port <port>', 'the registry server port (optional with --join or once joined)', knowsServer).argParser(remotePort))
   .addOption(requiredOption('--server-ip <host>', 'the registry server address (optional with --join or once joined)', knowsServer).argParser(hostName))
-  .option('--config <dir>', CONFIG_HELP)
+  .option('--config <dir>', CONFIG_HELP, configFolder)
   .option('--name <name>', "this device's name, shown to the others (default: the host name)", deviceName)
   .option('--join <invite>', 'join the server with this invite (made by dropbox-sync invite on the server); once is enough')
   .option('--server-id <id>', "the server's device ID: ask its operator to accept this device (without an invite)")
@@ -275,6 +276,10 @@ program
       const problem = folderPairProblem(opts.dir, mirrorDir)
       if (problem) {
         usageError(opts.mirror ? `option '--mirror <dir>' argument '${opts.mirror}' is invalid. ${problem}.` : `${problem}; choose another with --mirror <dir>.`)
+      }
+      const configProblem = configFolderProblem(configDirOf(opts), opts.dir, mirrorDir)
+      if (configProblem) {
+        usageError(opts.config ? `option '--config <dir>' argument '${opts.config}' is invalid. ${configProblem}.` : `${configProblem}; choose another with --config <dir>.`)
       }
       const print = createPrinter(Boolean(opts.json))
       // Whom it is registered with when it stops: the farewell says whether it logged off.
@@ -347,7 +352,7 @@ program
       return address
     }),
   )
-  .option('--config <dir>', "the settings folder (default: the desktop app's)")
+  .option('--config <dir>', "the settings folder (default: the desktop app's)", configFolder)
   .option('--new-token', 'make a new token for the address (kept in the settings folder); the old one stops working')
   .option('--json', 'print the URL and the events as one JSON object per line')
   .action(async (opts: { ui: { host: string; port: number }; config?: string; newToken?: boolean; json?: boolean }) => {

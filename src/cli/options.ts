@@ -47,6 +47,20 @@ export function folderPath(value: string): string {
   return path.resolve(value)
 }
 
+/** --config: a folder that may not exist yet (it is made on first use), but never a file. */
+export function configFolder(value: string): string {
+  const dir = folderPath(value)
+  let stats
+  try {
+    stats = statSync(dir, { throwIfNoEntry: false })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') throw new InvalidArgumentError(`${dir} cannot be a folder: a file stands on its path.`)
+    throw new InvalidArgumentError(`cannot use ${dir}: ${(error as Error).message}.`)
+  }
+  if (stats && !stats.isDirectory()) throw new InvalidArgumentError(`${dir} is a file, not a folder.`)
+  return dir
+}
+
 export function hostName(value: string): string {
   const host = value.trim()
   if (!host || /[\s/]/.test(host)) throw new InvalidArgumentError('expected a host name or an IP address.')

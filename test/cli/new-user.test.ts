@@ -1,6 +1,7 @@
 // What a new user meets first, with real `dropbox-sync` processes: --version, every missing flag
 // named at once, a goodbye line on Ctrl-C (exit 0), and a server address that answers HTTP.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -35,6 +36,59 @@ describe('missing flags', () => {
   ])('%j: every one named in one line, exit code 2', async (args, line) => {
     const { code, stdout, stderr } = await runCliOnce(args)
     expect({ code, stdout, stderr }).toEqual({ code: 2, stdout: '', stderr: `${line}\n` })
+  })
+})
+
+describe('--config naming a file', () => {
+  const commands: [string, (config: string) => string[]][] = [
+    ['server', (config) => ['server', '-p', '0', '--config', config]],
+    ['client', (config) => ['client', '-d', tempDir(), '-sp', '4000', '-sip', '127.0.0.1', '--config', config]],
+    ['app', (config) => ['app', '--ui', '0', '--config', config]],
+    ['id', (config) => ['id', '--config', config]],
+    ['invite', (config) => ['invite', '--address', '127.0.0.1:4000', '--config', config]],
+    ['members list', (config) => ['members', 'list', '--config', config]],
+    ['ctl pause', (config) => ['ctl', 'pause', '--config', config]],
+  ]
+  it.each(commands)('%s: one line naming --config, exit 2, the file untouched', async (_name, args) => {
+    const file = path.join(tempDir(), 'settings.txt')
+    writeFileSync(file, 'not a folder\n')
+    const { code, stdout, stderr } = await runCliOnce(args(file))
+    expect({ code, stdout, stderr }).toEqual({ code: 2, stdout: '', stderr: `error: option '--config <dir>' argument '${file}' is invalid. ${file} is a file, not a folder.\n` })
+    expect(readFileSync(file, 'utf8')).toBe('not a folder\n')
+  })
+
+  it('a path under a file: one line naming --config, exit 2', async () => {
+    const file = path.join(tempDir(), 'settings.txt')
+    writeFileSync(file, '')
+    const config = path.join(file, 'dbs')
+    const { code, stderr } = await runCliOnce(['client', '-d', tempDir(), '-sp', '4000', '-sip', '127.0.0.1', '--config', config])
+    expect({ code, stderr }).toEqual({ code: 2, stderr: `error: option '--config <dir>' argument '${config}' is invalid. ${config} cannot be a folder: a file stands on its path.\n` })
+  })
+})
+
+describe('--config inside the shared folder or the mirror folder', () => {
+  it('is refused in one line naming --config, exit 2, before a key is made there: the key would reach every peer', async () => {
+    const shared = tempDir()
+    const config = path.join(shared, 'dbs-config')
+    const { code, stdout, stderr } = await runCliOnce(['client', '-d', shared, '-sp', '4000', '-sip', '127.0.0.1', '--config', config])
+    expect({ code, stdout, stderr }).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: option '--config <dir>' argument '${config}' is invalid. the config folder ${config} is inside the shared folder ${shared}: its private key would reach every peer.\n`,
+    })
+    expect(existsSync(config)).toBe(false)
+  })
+
+  it('inside the mirror folder: refused the same way', async () => {
+    const shared = tempDir()
+    const mirror = tempDir()
+    const config = path.join(mirror, 'dbs-config')
+    const { code, stderr } = await runCliOnce(['client', '-d', shared, '--mirror', mirror, '-sp', '4000', '-sip', '127.0.0.1', '--config', config])
+    expect({ code, stderr }).toEqual({
+      code: 2,
+      stderr: `error: option '--config <dir>' argument '${config}' is invalid. the config folder ${config} is inside the mirror folder ${mirror}, which syncs change.\n`,
+    })
+    expect(existsSync(config)).toBe(false)
   })
 })
 

@@ -103,6 +103,8 @@ describe('server and clients as processes', () => {
     // b was never reported as gone to a: the server went away, not b.
     expect(a.client.find('peer-left', { port: b.port })).toBeUndefined()
     await second.server.until(() => second.server.count('peer-joined') === 3, 5000)
+    // The members it finds at start are no news: only the late one, let in by its invite, is added.
+    expect(second.server.events.filter((e) => e.type === 'member-added').map((e) => (e as { id: string }).id)).toEqual([lateReady.id])
   })
 
   it('a server port that is another client, or not dropbox-sync at all, is named as such', async () => {

@@ -1,11 +1,12 @@
 // The mirror history and the mass-delete hold, as a user meets them: real clients (CLI
 // processes), real files, `dropbox-sync history` and `dropbox-sync ctl confirm`.
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { configOf, killAll, runCliOnce } from '../helpers/cli'
 import { expectMirrored, startClient, startServer, write, type Client } from '../helpers/mirror-clients'
+import { writeThroughMmap } from '../helpers/mmap'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 import { mirrorOf, peerFolderName, treeOf } from '../helpers/tree'
 
@@ -130,12 +131,125 @@ describe('mirror history', () => {
     // Nothing of the kind.
     expect((await restore('no/such.txt')).code).toBe(1)
     // --at: a value that is no time is a bad value (exit 2); a time before every version, nothing to restore (exit 1).
-    result = await restore('notes/overwritten.txt', '--at', 'yesterday')
-    expect(result).toMatchObject({ code: 2, stdout: '' })
-    expect(result.stderr).toMatch(/^error: --at "yesterday" is not a time; .*\n$/)
+    for (const rel of ['notes/overwritten.txt', 'no/such.txt']) {
+      result = await restore(rel, '--at', 'yesterday')
+      expect(result).toMatchObject({ code: 2, stdout: '' })
+      expect(result.stderr).toMatch(/^error: --at "yesterday" is not a time; .*\n$/)
+    }
     result = await restore('notes/overwritten.txt', '--at', '2020-01-01 00:00:00', '--force')
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/no version of notes\/overwritten.txt was kept at or before 2020-01-01 00:00:00/)
+  })
+
+  it('a mirror file edited by hand is put back as the peer has it, said in one line, and what was written is kept and restores; a file only touched is no edit', async () => {
+    const big = randomBytes(3 * 1024 * 1024)
+    const serverPort = await startServer()
+    const senderDir = tempDir('hist-sender-')
+    for (const [rel, content] of Object.entries({ 'notes.txt': 'as the peer has it\n', 'touched.txt': 'same bytes\n', 'big.bin': big, 'a.txt': 'a\n', 'b.txt': 'b\n' })) write(senderDir, rel, content)
+    const sender = await startClient(serverPort, senderDir)
+    const receiver = await startClient(serverPort, tempDir('hist-receiver-'))
+    const peer = `127.0.0.1:${sender.port}`
+    await receiver.cli.waitFor('peer-synced', { peer }, 15_000)
+    const mirror = mirrorOf(receiver.dir, sender.port)
+    const before = receiver.cli.events.length
+
+    // Only its time changes: the same bytes, nothing to keep or to say.
+    const now = new Date()
+    utimesSync(path.join(mirror, 'touched.txt'), now, now)
+    await receiver.cli.until(() => receiver.cli.events.slice(before).some((e) => e.type === 'file-synced' && e.path === 'touched.txt'), 15_000, 'touched.txt looked at again')
+    writeFileSync(path.join(mirror, 'notes.txt'), 'written here, by hand\n')
+    const edited = await receiver.cli.waitFor('error', { code: 'mirror-edited' }, 15_000)
+    expect(edited).toEqual({
+      type: 'error',
+      code: 'mirror-edited',
+      peer,
+      message: expect.stringMatching(
+        new RegExp(`^notes\\.txt in the mirror of .+ \\(${peer}\\) was changed here: .* put back; what was written here is kept in the mirror history \\(dropbox-sync history restore notes\\.txt --to FOLDER --mirror ${path.dirname(mirror)}\\)\\.`),
+      ),
+    })
+    await receiver.cli.until(() => receiver.cli.events.slice(before).some((e) => e.type === 'file-synced' && e.path === 'notes.txt'), 15_000, 'notes.txt put back')
+    await expectMirrored(senderDir, mirror)
+
+    expect(receiver.cli.events.filter((e) => e.type === 'error')).toEqual([edited])
+
+    // Several found in one look (written through a memory mapping, which no watch sees; then a rescan): one line counting them.
+    for (const rel of ['a.txt', 'b.txt', 'big.bin']) writeThroughMmap(path.join(mirror, rel), 'X')
+    expect((await runCliOnce(['ctl', 'rescan', '--config', configOf(receiver.dir)])).code).toBe(0)
+    await receiver.cli.until(() => receiver.cli.events.filter((e) => e.type === 'error').length === 2, 15_000, 'a second mirror-edited')
+    const told = receiver.cli.events.filter((e) => e.type === 'error')[1]!
+    expect(told).toMatchObject({ code: 'mirror-edited', peer })
+    expect(told.type === 'error' && told.message).toMatch(/^3 files in the mirror of .* were changed here \((a\.txt|b\.txt|big\.bin)(, (a\.txt|b\.txt|big\.bin)){2}\): .*they are put back; .*history list --mirror /)
+    await expectMirrored(senderDir, mirror)
+
+    // Edited while the client was stopped: kept as it starts, said once the peer's list is in.
+    receiver.cli.kill('SIGINT')
+    await receiver.cli.exited
+    writeFileSync(path.join(mirror, 'notes.txt'), 'written while it was stopped\n')
+    const again = await startClient(serverPort, receiver.dir)
+    const found = await again.cli.waitFor('error', { code: 'mirror-edited' }, 15_000)
+    expect(found.message).toMatch(/^notes\.txt in the mirror of .* was changed here: .*kept in the mirror history/)
+    await expectMirrored(senderDir, mirror)
+    await again.cli.waitFor('peer-synced', { peer }, 15_000)
+    expect(again.cli.events.filter((e) => e.type === 'error')).toEqual([found])
+
+    let listed: Listed[] = []
+    for (const deadline = Date.now() + 10_000; listed.length < 5 && Date.now() < deadline; ) listed = await historyList('-d', receiver.dir)
+    expect(listed.map(({ path: p, peer: who, reason }) => ({ p, who, reason })).sort((x, y) => x.p.localeCompare(y.p))).toEqual(
+      ['a.txt', 'b.txt', 'big.bin', 'notes.txt', 'notes.txt'].map((p) => ({ p, who: peer, reason: 'overwritten' })),
+    )
+    const out = tempDir('hand-edits-')
+    for (const rel of ['notes.txt', 'big.bin']) expect(await runCliOnce(['history', 'restore', rel, '--to', out, '-d', receiver.dir])).toMatchObject({ code: 0 })
+    expect(readFileSync(path.join(out, 'notes.txt'), 'utf8')).toBe('written while it was stopped\n')
+    const older = listed.filter((v) => v.path === 'notes.txt')[0]!
+    expect(await runCliOnce(['history', 'restore', 'notes.txt', '--to', out, '-d', receiver.dir, '--at', older.at, '--force'])).toMatchObject({ code: 0 })
+    expect(readFileSync(path.join(out, 'notes.txt'), 'utf8')).toBe('written here, by hand\n')
+    const bigEdited = Buffer.from(big)
+    bigEdited.write('X', 0)
+    expect(readFileSync(path.join(out, 'big.bin')).equals(bigEdited)).toBe(true)
+    // The peer's folder was never touched.
+    expect(readFileSync(path.join(senderDir, 'notes.txt'), 'utf8')).toBe('as the peer has it\n')
+
+    // The peer's own newer version found there (placed just before a crash lost its record): no edit, nothing kept.
+    again.cli.kill('SIGINT')
+    await again.cli.exited
+    writeFileSync(path.join(senderDir, 'touched.txt'), 'the peer changed it\n')
+    writeFileSync(path.join(mirror, 'touched.txt'), 'the peer changed it\n')
+    const third = await startClient(serverPort, receiver.dir)
+    await third.cli.waitFor('peer-synced', { peer }, 15_000)
+    await expectMirrored(senderDir, mirror)
+    expect(third.cli.events.filter((e) => e.type === 'error')).toEqual([])
+    expect((await historyList('-d', receiver.dir)).length).toBe(5)
+  })
+
+  it("a file put in a mirror by hand is kept in the history as the peer's next list removes it, and said; a copy of a peer's file goes unsaid", async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('hist-sender-')
+    write(senderDir, 'a.txt', 'the peer has it\n')
+    const sender = await startClient(serverPort, senderDir)
+    const receiver = await startClient(serverPort, tempDir('hist-receiver-'))
+    const peer = `127.0.0.1:${sender.port}`
+    await receiver.cli.waitFor('peer-synced', { peer }, 15_000)
+    const mirror = mirrorOf(receiver.dir, sender.port)
+    writeFileSync(path.join(mirror, 'mine.txt'), 'my own notes\n')
+    writeFileSync(path.join(mirror, 'copy of a.txt'), 'the peer has it\n')
+    receiver.cli.kill('SIGINT')
+    await receiver.cli.exited
+
+    const again = await startClient(serverPort, receiver.dir)
+    const told = await again.cli.waitFor('error', { code: 'mirror-edited' }, 15_000)
+    expect(told.message).toBe(
+      `mine.txt, put in the mirror of ${told.message.split('mirror of ')[1]!.split(' by hand')[0]} by hand, is removed: a mirror holds only its peer's files; ` +
+        `what was written here is kept in the mirror history (dropbox-sync history restore mine.txt --to FOLDER --mirror ${path.dirname(mirror)}). Put your own files in your own folder.`,
+    )
+    await expectMirrored(senderDir, mirror)
+    await again.cli.waitFor('peer-synced', { peer }, 15_000)
+    expect(again.cli.events.filter((e) => e.type === 'error')).toEqual([told])
+    let listed: Listed[] = []
+    for (const deadline = Date.now() + 10_000; listed.length < 1 && Date.now() < deadline; ) listed = await historyList('-d', receiver.dir)
+    expect(listed.map(({ path: p, peer: who, reason }) => ({ p, who, reason }))).toEqual([{ p: 'mine.txt', who: peer, reason: 'deleted' }])
+    const out = tempDir('strays-')
+    expect(await runCliOnce(['history', 'restore', 'mine.txt', '--to', out, '-d', receiver.dir])).toMatchObject({ code: 0 })
+    expect(readFileSync(path.join(out, 'mine.txt'), 'utf8')).toBe('my own notes\n')
   })
 
   it('a mirror folder that is not there is said in one line (exit 2), not listed as an empty history', async () => {

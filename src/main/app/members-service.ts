@@ -88,13 +88,9 @@ export class MembersService {
   }
 
   private async openStore(): Promise<Membership> {
-    let loaded = false
     try {
       const membership = await Membership.open(this.configDir, {
-        // The first read lists every record as new: that is the starting state, not news.
-        onChange: (changes) => {
-          if (loaded) this.changed(changes)
-        },
+        onChange: (changes) => this.changed(changes),
         // Told from inside a lookup: the list is read again once that lookup is over.
         onProblem: (message) => {
           this.problem = message
@@ -106,7 +102,6 @@ export class MembersService {
           queueMicrotask(() => this.publish())
         },
       })
-      loaded = true
       if (this.closed) return membership
       this.membership = membership
       membership.watch()

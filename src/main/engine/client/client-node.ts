@@ -21,7 +21,7 @@ import { controlSocketPath, type ControlReply, type ControlRequest } from '../co
 import { ControlServer } from '../control/control-server'
 import { describePeer, matchPeer, type KnownPeer } from '../control/peer-match'
 import { FolderServer, type PeerDirectory } from './folder-server'
-import { folderPairProblem, realish } from './folder-pair'
+import { configFolderProblem, folderPairProblem, realish } from './folder-pair'
 import { MirrorLock } from './mirror-lock'
 import { planJoin, saveServer, type JoinPlan } from './saved-server'
 import { ServerLink, type PeerEntry } from './server-link'
@@ -109,7 +109,7 @@ export class ClientNode {
     this.emit = options.onEvent ?? (() => {})
     this.mirrorDir = path.resolve(options.mirrorDir ?? defaultMirrorDir(options.dir))
     this.lock = new MirrorLock(path.join(this.mirrorDir, STATE_FOLDER, 'lock'))
-    const problem = folderPairProblem(options.dir, this.mirrorDir)
+    const problem = folderPairProblem(options.dir, this.mirrorDir) ?? configFolderProblem(options.configDir, options.dir, this.mirrorDir)
     if (problem) throw new Error(problem)
     const rate = limitRateBytes(checkedLimit(options.limitRateKiB ?? 0))
     this.upload = TokenBucket.create(rate)

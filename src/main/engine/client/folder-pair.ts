@@ -87,3 +87,17 @@ export function nestedMirrorProblem(mirrorDir: string): string | null {
   const outer = enclosingMirror(mirrorDir)
   return outer && `the mirror folder ${realish(mirrorDir)} is inside ${outer}, another mirror folder (it holds ${STATE_FOLDER}); mirrors cannot nest, choose one outside it`
 }
+
+/**
+ * Why this config folder cannot go with this pair, or null: inside the shared folder its private
+ * key would reach every peer (which could then be this device); inside the mirror folder a sync
+ * could remove it.
+ */
+export function configFolderProblem(configDir: string, dir: string, mirrorDir: string): string | null {
+  const config = realish(configDir)
+  const shared = realish(dir)
+  const mirrors = realish(mirrorDir)
+  if (within(config, shared)) return `the config folder ${config} is inside the shared folder ${shared}: its private key would reach every peer`
+  if (within(config, mirrors)) return `the config folder ${config} is inside the mirror folder ${mirrors}, which syncs change`
+  return null
+}

@@ -43,7 +43,7 @@ export interface MemberChange {
 }
 
 export interface MembershipOptions {
-  /** Called with every change seen, made here or by another process. */
+  /** Called with every change seen after opening, made here or by another process. */
   onChange?: (changes: MemberChange[]) => void
   /** A file damaged while running: lookups keep what was last read; told once per damage. */
   onProblem?: (message: string) => void
@@ -65,7 +65,8 @@ export class Membership {
   /** Reads the files (absent ones are empty); a bad file is a MembershipFileError naming it. */
   static async open(configDir: string, options: MembershipOptions = {}): Promise<Membership> {
     const membership = new Membership(path.resolve(configDir), options)
-    membership.load()
+    // What the files hold at opening is where the store starts, not a change: no onChange for it.
+    membership.load(false)
     readInvites(membership.dir)
     return membership
   }
@@ -219,7 +220,7 @@ export class Membership {
 
   private badSignature: string | null = null
 
-  private load(): void {
+  private load(announce = true): void {
     const file = path.join(this.dir, MEMBERS_FILE)
     const signature = fileSignature(file)
     const next = new Map(readMembers(this.dir).members.map((member) => [member.id, member]))
@@ -228,7 +229,7 @@ export class Membership {
     this.members = next
     this.signature = signature
     this.badSignature = null
-    if (changes.length > 0) this.options.onChange?.(changes)
+    if (announce && changes.length > 0) this.options.onChange?.(changes)
     if (recovered) this.options.onRecovered?.()
   }
 

@@ -127,6 +127,7 @@ export class MirrorCoordinator {
       fold: () => this.disk.fold,
       problem: (message) => this.tasks.report('io-error', message),
       gathered: (state, paths) => this.tasks.background(this.feed.applyGathered(state, paths), () => `deletions of ${state.ref.key}`),
+      loaded: (state) => this.repairs.keepChangedWhileStopped(state),
     })
     this.deletions = new PeerDeletions({
       tasks: this.tasks,
@@ -141,6 +142,7 @@ export class MirrorCoordinator {
     })
     this.repairs = new MirrorRepair({
       tasks: this.tasks,
+      history: this.files.history,
       rescanEveryMs: options.rescanEveryMs,
       consider: (state, generation, rel) => this.consider(state, generation, rel),
       checkSynced: (state) => this.checkSynced(state),

@@ -9,6 +9,7 @@ import { DEFAULT_KEEP_DAYS } from '../../../shared/keep-days'
 import { isPartialTemp, isYoungPartial, partialName } from '../blocks/partial-names'
 import { lstatOrWhy } from '../folder/lstat-or-why'
 import { respellFolders } from './folder-spellings'
+import { linkHandEdit } from './hand-edits'
 import { historyRoot } from './history-index'
 import { HistoryStore } from './history-store'
 import type { FileJob, JobResult, ListEntry, PeerRef } from './jobs'
@@ -235,9 +236,11 @@ export class MirrorFiles {
   /**
    * Files in the mirror folder that neither the peer lists nor we wrote go: temp files a crash
    * left behind (TEMP_PREFIX; a partial kept to resume goes once a day old), or anything else
-   * put there by hand.
+   * put there by hand. Those put there by hand are linked into the history first: the paths and
+   * kept copies are returned, for the repair to weigh and tell (MirrorRepair.straysRemoved).
    */
-  async removeStrays(mirror: MirrorPlace, remote: ReadonlyMap<string, ListEntry>): Promise<void> {
+  async removeStrays(mirror: MirrorPlace, remote: ReadonlyMap<string, ListEntry>): Promise<{ rel: string; kept: string | null }[]> {
+    const byHand: { rel: string; kept: string | null }[] = []
     // The partials a pull of the peer's files as listed would resume, by relative path; made once
     // a partial is found (a hash of each name).
     let resumable: Set<string> | null = null
@@ -262,10 +265,15 @@ export class MirrorFiles {
         // A temp file of this process belongs to a transfer in flight, and a partial younger than
         // a day to one a later try resumes; only a crash's other temp files are strays.
         else if (isPartialTemp(entry.name) ? wanted(rel) && this.tempInUse(entry.name, abs) : entry.name.startsWith(TEMP_PREFIX) && this.tempInUse(entry.name, abs)) continue
-        else await removeFromMirror(abs, mirror.ref.folder)
+        else {
+          const kept = entry.isFile() && !entry.name.startsWith(TEMP_PREFIX) ? linkHandEdit(this.history, mirror.ref.folder, abs) : undefined
+          await removeFromMirror(abs, mirror.ref.folder)
+          if (kept !== undefined) byHand.push({ rel, kept })
+        }
       }
     }
     await walk(mirror.ref.folder, '')
+    return byHand
   }
 
   private tempInUse(name: string, abs: string): boolean {

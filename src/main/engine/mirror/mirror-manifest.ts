@@ -59,6 +59,11 @@ export class MirrorManifest implements Observed {
    * file placed (a mirror's files get their mtime as they are written). Null: never.
    */
   changedAt: number | null = null
+  /**
+   * Files the saved record placed that load() found changed on disk (edited while no client ran,
+   * or a version placed just before a crash), by path, with the version recorded: taken by the repair.
+   */
+  changedWhileStopped = new Map<string, string>()
 
   constructor(
     /** The peer's mirror folder. */
@@ -89,7 +94,10 @@ export class MirrorManifest implements Observed {
     const saved = await this.disk.load()
     for (const [rel, entry] of saved) {
       const stats = await lstat(path.join(this.folder, ...rel.split('/'))).catch(() => null)
-      if (!asPlaced(stats, entry)) continue
+      if (!asPlaced(stats, entry)) {
+        if (stats?.isFile()) this.changedWhileStopped.set(rel, entry.version)
+        continue
+      }
       this.remember(rel, entry)
       this.changedAt = Math.max(this.changedAt ?? 0, Math.round(entry.mtimeMs))
     }

@@ -3,6 +3,8 @@
 import type { Stats } from 'node:fs'
 import path from 'node:path'
 import { isFolderAt, lstatOrWhy } from '../folder/lstat-or-why'
+import { linkHandEdit, settleHandEdit } from './hand-edits'
+import type { HistoryStore } from './history-store'
 import { MirrorGuard } from './mirror-guard'
 import { asPlaced, type MirrorManifest } from './mirror-manifest'
 import { pathInMirror } from './mirror-path'
@@ -12,6 +14,8 @@ import { namedPeer, type PeerState } from './peer-state'
 
 export interface MirrorRepairOptions {
   tasks: MirrorTasks
+  /** Where a file edited by hand is kept before it is put back. */
+  history: HistoryStore
   /** How often each watched mirror is looked at whole (see MirrorGuard). */
   rescanEveryMs?: number
   /** Acts on what reconcile.ts decides for `rel` (the coordinator's consider). */
@@ -19,8 +23,44 @@ export interface MirrorRepairOptions {
   checkSynced: (state: PeerState) => void
 }
 
+/** A mirror file changed by hand, linked into the history (`kept`, null if it could not be) before it is put back. */
+interface HandEdit {
+  rel: string
+  kept: string | null
+  /** The version placed there. */
+  version: string
+}
+
 export class MirrorRepair {
+  /** Files found changed as the client started, kept until the peer's list tells an edit from its own newer version. */
+  private readonly changedWhileStopped = new WeakMap<PeerState, HandEdit[]>()
+
   constructor(private readonly options: MirrorRepairOptions) {}
+
+  /**
+   * The record just loaded found files changed on disk since they were placed: linked aside now,
+   * before the peer's list has them fetched over, and told of once the list is in (listArrived).
+   */
+  keepChangedWhileStopped(state: PeerState): void {
+    const found = state.manifest.changedWhileStopped
+    state.manifest.changedWhileStopped = new Map()
+    const edits = this.changedWhileStopped.get(state) ?? []
+    for (const [rel, version] of found) {
+      const where = pathInMirror(state.ref.folder, rel)
+      if ('problem' in where || !wayIsReal(where.path, state.ref.folder)) continue
+      edits.push({ rel, kept: linkHandEdit(this.options.history, state.ref.folder, where.path), version })
+    }
+    if (edits.length > 0) this.changedWhileStopped.set(state, edits)
+  }
+
+  /** The peer's whole list is in: what changed while the client was stopped is weighed against it and told. */
+  listArrived(state: PeerState): void {
+    const edits = this.changedWhileStopped.get(state)
+    if (!edits) return
+    this.changedWhileStopped.delete(state)
+    // Bytes the peer lists now are its own version, placed just before a crash lost the record of it.
+    this.options.tasks.background(this.tellEdits(state, edits, (edit, version) => state.remote?.get(edit.rel)?.version === version), () => `keeping what changed in the mirror of ${state.ref.key}`)
+  }
 
   /** Watches the peer's mirror from now on (until the peer leaves: see the coordinator's detach). */
   watch(state: PeerState): void {
@@ -42,17 +82,85 @@ export class MirrorRepair {
    * just looked at, as it found them (a later change raises an event of its own).
    */
   async repair(state: PeerState, paths: string[], unwatched: string[] = [], looked = new Map<string, Stats | 'absent' | 'unreadable'>()): Promise<void> {
-    const damaged = this.damaged(state, paths, unwatched, looked)
-    if (damaged.length === 0) return
+    const found = this.damaged(state, paths, unwatched, looked)
+    if (found.length === 0) return
+    const damaged = found.map((d) => d.rel)
+    // Edited bytes are the user's: linked aside before anything is fetched over them.
+    const edits: HandEdit[] = []
+    for (const { rel, edited } of found) {
+      if (edited) edits.push({ rel, kept: linkHandEdit(this.options.history, state.ref.folder, edited), version: state.manifest.files.get(rel)!.version })
+    }
     // All out of the manifest first: none is then taken for a good local copy of another.
     for (const rel of damaged) state.manifest.delete(rel)
     state.synced = false
     for (const rel of damaged) await this.options.consider(state, state.generation, rel)
     this.options.checkSynced(state)
+    await this.tellEdits(state, edits)
+  }
+
+  /**
+   * Files put in the mirror by hand, removed by the peer's list (mirror-files.ts's removeStrays):
+   * kept unless their bytes are a version the peer lists (a copy of its file: nothing lost).
+   */
+  straysRemoved(state: PeerState, strays: { rel: string; kept: string | null }[]): void {
+    if (strays.length === 0) return
+    this.options.tasks.background(this.tellStrays(state, strays), () => `keeping what was put in the mirror of ${state.ref.key}`)
+  }
+
+  private async tellStrays(state: PeerState, strays: { rel: string; kept: string | null }[]): Promise<void> {
+    const { history, tasks } = this.options
+    const listed = new Set([...(state.remote?.values() ?? [])].map((entry) => entry.version))
+    const removed: string[] = []
+    let notKept = 0
+    for (const stray of strays) {
+      const outcome = stray.kept === null ? 'not-kept' : await settleHandEdit(history, state.ref.folder, state.ref.key, stray.rel, stray.kept, (version) => listed.has(version), 'deleted')
+      if (outcome === 'same-bytes') continue
+      removed.push(stray.rel)
+      if (outcome === 'not-kept') notKept++
+    }
+    if (removed.length === 0) return
+    const what =
+      removed.length === 1
+        ? `${removed[0]}, put in the mirror of ${namedPeer(state)} by hand, is removed`
+        : `${removed.length} files put in the mirror of ${namedPeer(state)} by hand are removed (${removed.slice(0, 3).join(', ')}${removed.length > 3 ? ', …' : ''})`
+    tasks.report('mirror-edited', `${what}: a mirror holds only its peer's files; ${this.whereKept(state, removed, notKept)}. Put your own files in your own folder.`, state.ref.key)
+  }
+
+  /** Where what was written in a mirror went, for the line that says it. */
+  private whereKept(state: PeerState, rels: string[], notKept: number): string {
+    const root = path.dirname(state.ref.folder)
+    if (notKept === 0) {
+      return rels.length === 1
+        ? `what was written here is kept in the mirror history (dropbox-sync history restore ${rels[0]} --to FOLDER --mirror ${root})`
+        : `what was written here is kept in the mirror history (dropbox-sync history list --mirror ${root})`
+    }
+    return this.options.history.enabled ? 'what was written here could not be kept in the mirror history' : 'the mirror history is off (--keep-days 0), so what was written here is not kept'
+  }
+
+  /** One line for the files edited by hand in one look: they are put back, and where what was written went. */
+  private async tellEdits(state: PeerState, edits: HandEdit[], alsoPeers: (edit: HandEdit, version: string) => boolean = () => false): Promise<void> {
+    const { history, tasks } = this.options
+    const changed: string[] = []
+    let notKept = 0
+    for (const edit of edits) {
+      if (edit.kept === null) {
+        changed.push(edit.rel)
+        notKept++
+        continue
+      }
+      const outcome = await settleHandEdit(history, state.ref.folder, state.ref.key, edit.rel, edit.kept, (version) => version === edit.version || alsoPeers(edit, version))
+      if (outcome === 'same-bytes') continue
+      changed.push(edit.rel)
+      if (outcome === 'not-kept') notKept++
+    }
+    if (changed.length === 0) return
+    const what = changed.length === 1 ? `${changed[0]} in the mirror of ${namedPeer(state)} was changed here` : `${changed.length} files in the mirror of ${namedPeer(state)} were changed here (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''})`
+    const back = `a mirror holds its peer's files as the peer has them, so ${changed.length === 1 ? 'it is' : 'they are'} put back`
+    tasks.report('mirror-edited', `${what}: ${back}; ${this.whereKept(state, changed, notKept)}. To change a peer's file, copy it into your own folder.`, state.ref.key)
   }
 
   /** The mirrored files at or below `paths` and `unwatched` that are not as they were placed. */
-  private damaged(state: PeerState, paths: string[], unwatched: string[], looked: Map<string, Stats | 'absent' | 'unreadable'>): string[] {
+  private damaged(state: PeerState, paths: string[], unwatched: string[], looked: Map<string, Stats | 'absent' | 'unreadable'>): { rel: string; edited: string | null }[] {
     const mirrored = state.manifest.files
     const suspects = new Set<string>()
     /**
@@ -72,7 +180,8 @@ export class MirrorRepair {
       }
     }
     for (const folder of whole) for (const file of mirrored.filesUnder(folder)) suspects.add(file)
-    const damaged: string[] = []
+    // `edited`: the file's path when a regular file stands there with other bytes, or times, than placed.
+    const damaged: { rel: string; edited: string | null }[] = []
     // The way to each folder is looked at once per call: its files are looked at in the same moment.
     const realWays = new Map<string, boolean>()
     const wayIsRealOnce = (target: string): boolean => {
@@ -93,11 +202,11 @@ export class MirrorRepair {
       if (stats === 'unreadable') continue
       // Seen through a link planted on the way, a file is not in the mirror, however it looks.
       if (!wayIsRealOnce(where.path)) {
-        damaged.push(rel)
+        damaged.push({ rel, edited: null })
         continue
       }
       if (stats !== 'absent' && asPlaced(stats, entry)) continue
-      damaged.push(rel)
+      damaged.push({ rel, edited: stats !== 'absent' && stats.isFile() ? where.path : null })
     }
     return damaged
   }

@@ -30,7 +30,7 @@ export interface PeerFeedOptions {
   onEvent: EventSink
   devices: Pick<DeviceMirrors, 'has' | 'keep'>
   files: Pick<MirrorFiles, 'removeStrays' | 'renameLocal'>
-  repairs: Pick<MirrorRepair, 'repair'>
+  repairs: Pick<MirrorRepair, 'repair' | 'listArrived' | 'straysRemoved'>
   /** Where the peer's mirror stands changed (MirrorStats.touch, by device ID). */
   touch: (id: string) => void
   /** The peer answered: the workers may connect to it too. */
@@ -194,7 +194,8 @@ export class PeerFeed {
     // A mirror empty when the list began holds only this list's own writes: like those placed
     // after its last frame, the guard's first look checks them once the peer is synced.
     if (!state.guard && heldBefore) await this.options.repairs.repair(state, [''])
-    await this.options.files.removeStrays(state, remote)
+    this.options.repairs.listArrived(state)
+    this.options.repairs.straysRemoved(state, await this.options.files.removeStrays(state, remote))
     // Most files were queued as their frames came; this catches what could not be then. A file
     // whose job is under way is considered again when it ends.
     for (const rel of byFolder(remote.keys())) {

@@ -22,6 +22,8 @@ export interface PeerTableOptions {
   problem: (message: string) => void
   /** A burst of the peer's pushed deletions, gathered (see deletion-gatherer.ts). */
   gathered: (state: PeerState, paths: string[]) => void
+  /** The mirror's record is loaded, before anything of the peer's is asked for. */
+  loaded?: (state: PeerState) => void
 }
 
 export class PeerTable {
@@ -64,6 +66,7 @@ export class PeerTable {
           .then(() => manifest.load())
           .then(() => {
             made.probeDisk = manifest.files.size === 0 && isFolderAt(folder)
+            this.options.loaded?.(made)
           }),
       gathered: this.options.gathered,
     })
