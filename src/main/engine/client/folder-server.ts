@@ -6,7 +6,7 @@
 import type { Server, Socket } from 'node:net'
 import { formatDeviceId } from '../../../shared/device-id'
 import type { EventSink } from '../../../shared/events'
-import { Connection } from '../net/connection'
+import { Connection, whyClosed } from '../net/connection'
 import { HandshakeLimit } from '../net/handshake-limit'
 import { closeServer, listen } from '../net/listen'
 import { acceptTls, type TlsCredentials } from '../net/tls'
@@ -149,7 +149,7 @@ export class FolderServer {
       connection.on('close', (info) => {
         this.sessions.delete(session)
         if (info.code && info.reason !== 'remote-error' && info.code !== 'not-a-member') {
-          this.options.onEvent({ type: 'error', code: info.code, message: `${session.peer ?? connection.remote}: ${info.message ?? info.reason}` })
+          this.options.onEvent({ type: 'error', code: info.code, message: `${session.peer ?? connection.remote}: ${whyClosed(info)}` })
         }
       })
     })

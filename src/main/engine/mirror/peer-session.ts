@@ -5,7 +5,7 @@
 // SUBSCRIBE to a peer's changes and list its files.
 import type { TLSSocket } from 'node:tls'
 import { endpointKey, type Endpoint } from '../../../shared/endpoint'
-import { Connection, type CloseInfo } from '../net/connection'
+import { Connection, whyClosed, type CloseInfo } from '../net/connection'
 import { dialTls, type DialError, type TlsCredentials } from '../net/tls'
 import type { TokenBucket } from '../net/token-bucket'
 import { DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_MAX_QUEUE_BYTES, DEFAULT_PEER_STALL_MS } from '../defaults'
@@ -118,7 +118,7 @@ export class PeerSession {
           reject(new PeerSessionError('not-announced', `${key} does not know this device as announced yet`, true))
           return
         }
-        reject(new PeerSessionError(info.code ?? 'peer-unreachable', `cannot open ${key}: ${info.message ?? info.reason}`, true))
+        reject(new PeerSessionError(info.code ?? 'peer-unreachable', `cannot open ${key}: ${whyClosed(info)}`, true))
       }
       connection.once('close', onEarlyClose)
       connection.once('ready', () => {
@@ -202,6 +202,6 @@ export class PeerSession {
       return new PeerSessionError(REQUEST_DROPPED, `cut when the connection to ${this.peer} was closed for another file (${this.outOfStep.message})`, true)
     }
     if (info.code === 'peer-stalled') return new PeerSessionError('peer-stalled', `${this.peer} ${info.message ?? 'stopped answering'}: its connection was given up on, and what it owes is asked again later`, true)
-    return new PeerSessionError('connection-lost', `the connection to ${this.peer} ended (${info.message ?? info.reason})`, true)
+    return new PeerSessionError('connection-lost', `the connection to ${this.peer} ended (${whyClosed(info)})`, true)
   }
 }

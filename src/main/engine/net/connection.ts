@@ -64,6 +64,20 @@ export interface CloseInfo {
   message?: string
 }
 
+const CLOSE_WORDS: Record<CloseReason, string> = {
+  closed: 'the other side closed it',
+  local: 'closed on this side',
+  'protocol-error': 'the other side sent something invalid',
+  'remote-error': 'the other side refused it',
+  timeout: 'it went silent',
+  'slow-consumer': 'the other side stopped reading',
+}
+
+/** Why a connection ended, in words for people: its own message, else what its reason means. */
+export function whyClosed(info: CloseInfo): string {
+  return info.message ?? CLOSE_WORDS[info.reason]
+}
+
 interface ConnectionEvents {
   ready: [hello: HelloMessage]
   /** `bytes`: the size of the frame's body, for owners that bound what waits for an answer. */

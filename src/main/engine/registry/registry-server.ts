@@ -12,7 +12,7 @@ import { endpointKey, type Endpoint } from '../../../shared/endpoint'
 import type { EventSink, LeaveReason } from '../../../shared/events'
 import { loadOrCreateIdentity, type DeviceIdentity } from '../identity/device-identity'
 import { Membership, type MemberChange } from '../identity/membership'
-import { Connection, type CloseInfo } from '../net/connection'
+import { Connection, whyClosed, type CloseInfo } from '../net/connection'
 import { HandshakeLimit } from '../net/handshake-limit'
 import { closeServer, listen } from '../net/listen'
 import { acceptTls } from '../net/tls'
@@ -311,7 +311,7 @@ export class RegistryServer {
       const who = registration ? `client ${endpointKey(registration.entry.endpoint)}` : connection.remote
       // The server's own verdict is said in its words: the device's message speaks of "this device".
       const verdict = TURNED_AWAY[info.code]
-      const text = peer && verdict ? `turned away ${peer.name} (${peer.idText}): ${verdict}` : (info.message ?? info.reason)
+      const text = peer && verdict ? `turned away ${peer.name} (${peer.idText}): ${verdict}` : whyClosed(info)
       this.emit({ type: 'error', code: info.code, message: `${who}: ${text}` })
     }
     if (registration) this.remove(registration, info.reason === 'timeout' ? 'timeout' : 'connection-lost')
