@@ -238,7 +238,7 @@ describe('mirror history', () => {
     const again = await startClient(serverPort, receiver.dir)
     const told = await again.cli.waitFor('error', { code: 'mirror-edited' }, 15_000)
     expect(told.message).toBe(
-      `mine.txt, put in the mirror of ${told.message.split('mirror of ')[1]!.split(' by hand')[0]} by hand, is removed: a mirror holds only its peer's files; ` +
+      `mine.txt in the mirror of ${told.message.split('mirror of ')[1]!.split(', a file')[0]}, a file the peer does not have (put there by hand, or left from before), is removed: a mirror holds only its peer's files; ` +
         `what was written here is kept in the mirror history (dropbox-sync history restore mine.txt --to FOLDER --mirror ${path.dirname(mirror)}). Put your own files in your own folder.`,
     )
     await expectMirrored(senderDir, mirror)

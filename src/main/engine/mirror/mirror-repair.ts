@@ -121,8 +121,8 @@ export class MirrorRepair {
     if (removed.length === 0) return
     const what =
       removed.length === 1
-        ? `${removed[0]}, put in the mirror of ${namedPeer(state)} by hand, is removed`
-        : `${removed.length} files put in the mirror of ${namedPeer(state)} by hand are removed (${removed.slice(0, 3).join(', ')}${removed.length > 3 ? ', …' : ''})`
+        ? `${removed[0]} in the mirror of ${namedPeer(state)}, a file the peer does not have (put there by hand, or left from before), is removed`
+        : `${removed.length} files in the mirror of ${namedPeer(state)} that the peer does not have (put there by hand, or left from before) are removed (${removed.slice(0, 3).join(', ')}${removed.length > 3 ? ', …' : ''})`
     tasks.report('mirror-edited', `${what}: a mirror holds only its peer's files; ${this.whereKept(state, removed, notKept)}. Put your own files in your own folder.`, state.ref.key)
   }
 
