@@ -54,6 +54,21 @@ describe('the window', () => {
     expect(app.find('[role="tabpanel"]').attributes('aria-labelledby')).toBe('tab-peers')
     app.unmount()
   })
+
+  it('moves the keyboard focus with the selection, also onto a tab the settings added after the window opened (History)', async () => {
+    const app = mountView(App)
+    await flushPromises()
+    const visited: string[] = []
+    ;(document.getElementById('tab-peers') as HTMLElement).focus()
+    for (let i = 0; i < 5; i++) {
+      await app.get(`#${document.activeElement!.id}`).trigger('keydown', { key: 'ArrowRight' })
+      const selected = app.get('[role="tab"][aria-selected="true"]')
+      expect(document.activeElement).toBe(selected.element)
+      visited.push(selected.text())
+    }
+    expect(visited).toEqual(['Transfers', 'Activity', 'History', 'Settings', 'Peers'])
+    app.unmount()
+  })
 })
 
 describe('Settings', () => {
