@@ -189,13 +189,22 @@ async function useSettingsLoaded(): Promise<void> {
 }
 
 describe('Peers', () => {
-  it('when alone as the server, tells the user the address and port the others should enter', () => {
+  it('when alone as the server, says a client joins with an invite made under Members, and the address it holds', () => {
     useEngineStore().load(RUNNING_SERVER)
     const empty = mountView(PeersEmpty)
-    expect(empty.text()).toContain('choose Client in Settings')
-    expect(empty.text()).toContain('192.168.1.20')
-    expect(empty.text()).toContain('4000')
+    // Every word apart from the next: an address once ran into its label ("Server address192.168.1.20").
+    const text = empty.text().replace(/\s+/g, ' ')
+    expect(text).toContain('Each joins with an invite: under Members, press Invite a device, one for each machine.')
+    expect(text).toContain('choose Client in Settings, paste the invite under Join with invite, pick its Folder and Save.')
+    expect(text).toContain("The invite holds this server's address (192.168.1.20, port 4000).")
     empty.unmount()
+  })
+
+  it('registered as a client with no other client yet, says the others join with an invite too', () => {
+    useEngineStore().load({ ...RUNNING_SERVER, role: 'client', server: '10.0.0.9:4000', self: '10.0.0.1:4100', connected: true })
+    const text = mountView(PeersEmpty).text().replace(/\s+/g, ' ')
+    expect(text).toContain('Registered with the server 10.0.0.9:4000 as 10.0.0.1:4100.')
+    expect(text).toContain('each with an invite its operator makes (Members, Invite a device), pasted under Join with invite in its Settings.')
   })
 
   it('when the client cannot reach its server, says so and points at Settings', () => {
