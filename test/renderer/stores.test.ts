@@ -220,7 +220,7 @@ describe('the settings store', () => {
       workers: 'Workers must be a whole number from 1 to 256.',
       rescanSeconds: 'The rescan interval must be a whole number from 1 to 86400.',
       limitRateKiB: 'The bandwidth limit must be a whole number of KiB/s from 0 (no limit) to 10000000.',
-      serverAddress: "Enter the server's IP address or host name.",
+      serverAddress: "Enter the server's IP address or host name, or paste an invite under Join with invite (it holds it).",
       folder: 'Give the full path of the folder, e.g. /home/you/Shared.',
     })
     // Editing a field takes its stale message away; the others stay.
