@@ -87,6 +87,16 @@ describe('the peers store', () => {
     expect(peers.peers[0]!.state).toBe('syncing')
   })
 
+  it('a peer whose files fail to arrive (its mirror\'s disk read-only) is syncing, not synced, until it is synced again', () => {
+    const peers = usePeersStore()
+    const peer = '127.0.0.1:4001'
+    peers.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4001 }), ev({ type: 'peer-synced', peer, files: 1, bytes: 4 })])
+    peers.apply([ev({ type: 'transfer-failed', peer, path: 'new.txt', reason: 'could not write new.txt: EROFS', retrying: true })])
+    expect(peers.peers[0]!.state).toBe('syncing')
+    peers.apply([ev({ type: 'file-synced', peer, path: 'new.txt', bytes: 4, version: 'ab' }), ev({ type: 'peer-synced', peer, files: 2, bytes: 8 })])
+    expect(peers.peers[0]!.state).toBe('synced')
+  })
+
   it('a peer whose shared folder is gone waits, whatever arrives meanwhile, until the folder is back', () => {
     const peers = usePeersStore()
     const peer = '127.0.0.1:4001'
