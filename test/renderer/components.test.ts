@@ -336,6 +336,32 @@ describe('Transfers', () => {
     view.unmount()
   })
 
+  it('counts per peer what is in flight, rows and batches, so the column adds up to the heading; counts read with separators', () => {
+    const transfers = useTransfersStore()
+    let seq = 0
+    const ev = (e: Record<string, unknown>, at: number) => ({ ...e, at, seq: ++seq }) as never
+    const synced = Array.from({ length: 1200 }, (_, i) => ev({ type: 'file-synced', peer: '127.0.0.1:4001', path: `s/${i}`, bytes: 1000, version: '00' }, 0))
+    transfers.apply([
+      ...synced,
+      ev({ type: 'transfer-started', peer: '127.0.0.1:4001', path: 'big.iso', total: 150_000_000 }, 0),
+      ev({ type: 'workers', busy: 3, total: 3, states: [
+        { id: 0, busy: true, peer: '127.0.0.1:4001', path: 'big.iso', jobs: 1, files: 1 },
+        { id: 1, busy: true, peer: '127.0.0.1:4001', path: 'a/1.txt', jobs: 1, files: 20 },
+        { id: 2, busy: true, peer: '127.0.0.1:4002', path: 'b/1.txt', jobs: 1, files: 32 },
+      ] }, 0),
+    ])
+    const view = mountView(TransfersView)
+    expect(view.find('.summary').text()).toBe('53 files in flight')
+    const rows = view.findAll('[aria-label="Totals per peer"] tbody tr').map((tr) => tr.findAll('th, td').map((c) => c.text()))
+    // The second peer's first files are still on their way: it has a row already.
+    expect(rows).toEqual([
+      ['127.0.0.1:4001', (1200).toLocaleString(), '1.2 MB', '21', '0'],
+      ['127.0.0.1:4002', '0', '0 B', '32', '0'],
+    ])
+    expect(rows.reduce((n, row) => n + Number(row[3]), 0)).toBe(53)
+    view.unmount()
+  })
+
   it('draws one segment per slot, and groups slots past 128', () => {
     const small = mountView(RingBuffer, { used: 3, capacity: 8 })
     expect(small.findAll('path.slot')).toHaveLength(8)
