@@ -116,6 +116,8 @@ describe('History', () => {
     expect(api.restores).toEqual([{ folder: 'bob-HIJKLMN', id: 'v0002', to: '/home/you' }])
     expect(view.find('[role="status"].ok').text()).toBe('Restored docs/file 2.txt to /home/you/file 2.txt.')
     expect(view.find('.restore-panel').exists()).toBe(false)
+    // The keyboard is back where it was, on that version's Restore… button (not lost to the page).
+    expect(document.activeElement).toBe(button(view, `Restore docs/file 2.txt (${new Date(AT).toLocaleString()})`))
     view.unmount()
   })
 
