@@ -84,8 +84,11 @@ describe('where each folder stands, in the browser', () => {
     await page.keyboard.press('Escape')
     await dialog.waitFor({ state: 'hidden', timeout: 5000 })
 
-    // Still readable at 700 px: no cell of the list is wider than its box, nor the page.
-    await expectPeersListFits(page, [1280, 860, 700], 3 * 4)
+    // Still readable at 700 px, and at 500 (Last change gives way, names and addresses wrap): no
+    // cell of the list is wider than its box, nor the page.
+    await expectPeersListFits(page, [1280, 860, 700, 500], 3 * 4)
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'peers-500.png') })
+    await page.setViewportSize({ width: 1280, height: 900 })
 
     // A window opened now starts from the same numbers, before any new event.
     const later = await context.newPage()
