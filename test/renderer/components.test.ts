@@ -84,6 +84,18 @@ describe('Settings', () => {
     view.unmount()
   })
 
+  it('asks a new client for its invite before the server address, which the invite holds, and before the folder', async () => {
+    await useSettingsLoaded()
+    const view = mountView(SettingsView)
+    const labels = view.findAll('label').map((l) => l.text().trim())
+    const at = (label: string) => labels.indexOf(label)
+    expect(at('Join with invite')).toBeGreaterThan(-1)
+    expect(at('Join with invite')).toBeLessThan(at('Server address'))
+    expect(at('Server address')).toBeLessThan(at('Folder'))
+    expect(view.find('#serverAddress-hint').text()).toContain('May stay empty with an invite above')
+    view.unmount()
+  })
+
   it('names the radios Server and Client alone, with their hints as descriptions', async () => {
     await useSettingsLoaded()
     const view = mountView(SettingsView)
