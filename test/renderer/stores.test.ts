@@ -196,9 +196,13 @@ describe('the activity store', () => {
       ev({ type: 'error', code: 'server-unreachable', message: 'cannot reach the server' }),
       ev({ type: 'peer-joined', ip: '127.0.0.1', port: 2 }),
     ])
-    expect(activity.matching.map((e) => e.text)).toEqual(['127.0.0.1:2 joined', 'Error server-unreachable: cannot reach the server', '127.0.0.1:1 joined'])
+    // A problem reads as the engine's sentence, its code after it (the filter finds either).
+    expect(activity.matching.map((e) => e.text)).toEqual(['127.0.0.1:2 joined', 'Cannot reach the server. (server-unreachable)', '127.0.0.1:1 joined'])
     activity.category = 'problems'
-    expect(activity.matching.map((e) => e.text)).toEqual(['Error server-unreachable: cannot reach the server'])
+    expect(activity.matching.map((e) => e.text)).toEqual(['Cannot reach the server. (server-unreachable)'])
+    activity.query = 'server-unreachable'
+    expect(activity.matching).toHaveLength(1)
+    activity.query = ''
     activity.category = 'all'
     activity.query = ':1 '
     expect(activity.matching.map((e) => e.text)).toEqual(['127.0.0.1:1 joined'])
