@@ -149,8 +149,10 @@ function clientProblems(raw: Partial<Record<SettingsField, unknown>>): FieldErro
   const address = text(raw.serverAddress)
   const folder = text(raw.folder)
   const mirror = text(raw.mirrorFolder)
-  if (!address) errors.serverAddress = "Enter the server's IP address or host name."
-  else if (/[\s/]/.test(address)) errors.serverAddress = 'An address has no spaces or slashes, e.g. 192.168.1.20.'
+  // An invite holds the server's addresses: the field is needed only without one.
+  if (!address) {
+    if (!text(raw.invite)) errors.serverAddress = "Enter the server's IP address or host name, or paste an invite under Join with invite (it holds it)."
+  } else if (/[\s/]/.test(address)) errors.serverAddress = 'An address has no spaces or slashes, e.g. 192.168.1.20.'
   else if (HOST_WITH_PORT.test(address)) errors.serverAddress = 'Give only the address here, and the port under Server port.'
   if (!folder) errors.folder = 'Choose the folder to share.'
   else if (!isAbsolutePath(folder)) errors.folder = 'Give the full path of the folder, e.g. /home/you/Shared.'

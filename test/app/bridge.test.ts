@@ -89,7 +89,7 @@ describe('the bridge', () => {
       errors: {
         port: 'The port must be a whole number from 0 to 65535.',
         workers: 'Workers must be a whole number from 1 to 256.',
-        serverAddress: "Enter the server's IP address or host name.",
+        serverAddress: "Enter the server's IP address or host name, or paste an invite under Join with invite (it holds it).",
       },
     })
     const missing = await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '127.0.0.1', folder: '/no/such/folder' })
@@ -153,6 +153,25 @@ describe('the bridge', () => {
     await core.stop()
     const left = await peerEvents.waitFor('peer-left')
     expect(left.reason).toBe('log-off')
+  })
+
+  it('as a client: an invite alone is enough, Server address empty and Server port left at its default; the status names the server it holds', async () => {
+    const registry = await startRegistry(cleanups)
+    const { core, log } = makeCore()
+    track(core)
+    const invite = await inviteTo(registry.configDir, registry.port)
+    const reply = await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '', folder: tempDir('bridge-invite-only-'), invite })
+    expect(reply).toMatchObject({ ok: true })
+    expect(DEFAULT_SETTINGS.serverPort).not.toBe(registry.port)
+    await log.waitFor(isType('registered'), 'registered through the invite’s address')
+    const statuses = log.events.filter((e): e is Extract<AppEvent, { type: 'status' }> => e.type === 'status').map((e) => e.status.server)
+    expect(new Set(statuses)).toEqual(new Set([`127.0.0.1:${registry.port}`]))
+    expect((await snapshot(core)).status).toMatchObject({ state: 'running', connected: true, server: `127.0.0.1:${registry.port}` })
+    // Without an invite the field is still needed, and says the invite would do.
+    expect(await save(core, { ...DEFAULT_SETTINGS, role: 'client', serverAddress: '', folder: tempDir('bridge-no-invite-') })).toEqual({
+      ok: false,
+      errors: { serverAddress: "Enter the server's IP address or host name, or paste an invite under Join with invite (it holds it)." },
+    })
   })
 
   it('as a client: keeps the bandwidth limit, refuses a bad one by field, and takes a new one live, without reconnecting', async () => {

@@ -104,12 +104,15 @@ describe('controlling the client from the app', () => {
     rmSync(path.join(senderDir, 'bulk'), { recursive: true })
     const confirm = page.getByRole('button', { name: new RegExp(`^Confirm the deletions of .*\\(${sender.key.replace(/\./g, '\\.')}\\)$`) })
     await confirm.waitFor({ timeout: 15_000 })
-    await expect.poll(() => page.getByRole('list', { name: 'Deletions held' }).textContent()).toMatch(new RegExp(`deleted ${BULK} of its ${BULK + 3} files at once`))
+    // Counts read with the page's own thousands separators.
+    const count = (n: number) => page.evaluate(`new Intl.NumberFormat().format(${n})`) as Promise<string>
+    const [bulk, total] = [await count(BULK), await count(BULK + 3)]
+    await expect.poll(() => page.getByRole('list', { name: 'Deletions held' }).textContent()).toContain(`deleted ${bulk} of its ${total} files at once`)
     // The whole burst is held, however many batches it came in: the mirror still has every file.
     const held = [...app.cli.events].reverse().find((e) => e.type === 'mass-delete')
     expect(held).toMatchObject({ peer: sender.key, files: BULK, held: BULK, total: BULK + 3 })
     expect(readdirSync(path.join(senderMirror, 'bulk'))).toHaveLength(BULK)
-    await expect.poll(() => row(sender.key).textContent()).toContain(`${BULK} deletions held`)
+    await expect.poll(() => row(sender.key).textContent()).toContain(`${bulk} deletions held`)
     await page.screenshot({ path: path.join(SCREENSHOTS, 'control.png') })
     await confirm.click()
     await expectMirrored(senderDir, senderMirror, 15_000)

@@ -74,8 +74,11 @@ describe('where each folder stands, in the browser', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'peers-mirrors.png') })
 
     // The list of what is still to come, by path, with sizes; Escape closes it.
-    await mirrorCell(page, slowKey).getByRole('button', { name: `List what is still to come from ${slowKey}` }).click()
-    const dialog = page.getByRole('dialog', { name: `Still to come from ${slowKey}` })
+    // Both name the peer as its row does: its name, the address beside it (the address alone until the name is known).
+    const named = (words: string) => new RegExp(`^${words} (.+ \\()?${slowKey.replace(/[.[\]]/g, '\\$&')}\\)?$`)
+    const list = mirrorCell(page, slowKey).getByRole('button', { name: named('List what is still to come from') })
+    await list.click()
+    const dialog = page.getByRole('dialog', { name: named('Still to come from') })
     await dialog.waitFor({ timeout: 5000 })
     const rows = dialog.getByRole('table', { name: 'Files still to come' }).locator('tbody tr')
     await expect.poll(() => rows.allTextContents()).toEqual(['docs/x.txt3 B', 'docs/y.txt4 B', 'photos/a.jpg1.5 MB'])
@@ -83,9 +86,14 @@ describe('where each folder stands, in the browser', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'peers-to-come.png') })
     await page.keyboard.press('Escape')
     await dialog.waitFor({ state: 'hidden', timeout: 5000 })
+    // The focus is back on the List button that opened it.
+    expect(await list.evaluate((button) => button === button.ownerDocument.activeElement)).toBe(true)
 
-    // Still readable at 700 px: no cell of the list is wider than its box, nor the page.
-    await expectPeersListFits(page, [1280, 860, 700], 3 * 4)
+    // Still readable at 700 px, and at 500 (Last change gives way, names and addresses wrap): no
+    // cell of the list is wider than its box, nor the page.
+    await expectPeersListFits(page, [1280, 860, 700, 500], 3 * 4)
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'peers-500.png') })
+    await page.setViewportSize({ width: 1280, height: 900 })
 
     // A window opened now starts from the same numbers, before any new event.
     const later = await context.newPage()

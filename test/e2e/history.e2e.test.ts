@@ -103,6 +103,17 @@ describe('History and ignore patterns in a browser', () => {
     await expect.poll(() => textOf(page.locator('.history-view [role="status"].ok'))).toBe(`Restored docs/report.bin to ${path.join(target, 'report.bin')}.`)
     expect(readFileSync(path.join(target, 'report.bin')).equals(report)).toBe(true)
     expect(readdirSync(target)).toEqual(['report.bin'])
+    // The keyboard is back on that version's Restore… button.
+    expect(await page.evaluate("document.activeElement?.getAttribute('aria-label')")).toMatch(/^Restore docs\/report\.bin \(/)
+
+    // In a 500 px window the path keeps a line of its own, why, when and the size under it: the
+    // columns beside it left the path a few pixels, one letter a line.
+    await page.setViewportSize({ width: 500, height: 900 })
+    const pathCell = page.locator('th.history-path').filter({ hasText: 'docs/report.bin' })
+    expect(await pathCell.locator('.mono').evaluate((span) => span.getClientRects().length)).toBe(1)
+    await expect.poll(() => textOf(pathCell.locator('.history-meta'))).toMatch(/^deleted · .+ · 250 KB$/)
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true)
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'history-500.png') })
     expect(problems).toEqual([])
     await context.close()
   }, 120_000)

@@ -79,13 +79,13 @@ describe('Notify me in a browser', () => {
       return failed.message
     }
 
-    // Off by default: a write failure reaches the page (Activity shows it) and nothing is notified.
+    // Off by default: a write failure reaches the page (Activity shows it, as a sentence) and nothing is notified.
     await page.getByRole('tab', { name: 'Settings' }).click()
     const notify = page.getByRole('switch', { name: 'Notify me' })
     expect(await notify.isChecked()).toBe(false)
     const quietFailure = await failWritesOnce('while-off.txt')
     await page.getByRole('tab', { name: 'Activity' }).click()
-    await expect.poll(() => textOf(page.getByRole('list', { name: 'Events, newest first' })), { timeout: 10_000 }).toContain(quietFailure.slice(0, 40))
+    await expect.poll(() => textOf(page.getByRole('list', { name: 'Events, newest first' })), { timeout: 10_000 }).toContain(`${quietFailure.charAt(0).toUpperCase()}${quietFailure.slice(1, 40)}`)
     expect(await shownTitles(page)).toEqual([])
 
     // Switched on: the browser has granted permission, so the page says nothing against it.

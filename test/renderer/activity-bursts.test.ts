@@ -141,6 +141,18 @@ describe('the Activity store with bursts', () => {
 })
 
 describe('the Activity screen', () => {
+  it('counts its events in words that agree with the number: 1 event, 2 events', async () => {
+    const view = mount(ActivityView, { global: { plugins: [pinia] }, attachTo: document.body })
+    const activity = useActivityStore()
+    activity.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4001 })])
+    await nextTick()
+    expect(view.get('.summary').text()).toBe('1 event')
+    activity.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4002 })])
+    await nextTick()
+    expect(view.get('.summary').text()).toBe('2 events')
+    view.unmount()
+  })
+
   it('opens a burst to show its files, the first few hundred and how many more', async () => {
     const view = mount(ActivityView, { global: { plugins: [pinia] }, attachTo: document.body })
     const activity = useActivityStore()

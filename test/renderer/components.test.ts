@@ -54,6 +54,21 @@ describe('the window', () => {
     expect(app.find('[role="tabpanel"]').attributes('aria-labelledby')).toBe('tab-peers')
     app.unmount()
   })
+
+  it('moves the keyboard focus with the selection, also onto a tab the settings added after the window opened (History)', async () => {
+    const app = mountView(App)
+    await flushPromises()
+    const visited: string[] = []
+    ;(document.getElementById('tab-peers') as HTMLElement).focus()
+    for (let i = 0; i < 5; i++) {
+      await app.get(`#${document.activeElement!.id}`).trigger('keydown', { key: 'ArrowRight' })
+      const selected = app.get('[role="tab"][aria-selected="true"]')
+      expect(document.activeElement).toBe(selected.element)
+      visited.push(selected.text())
+    }
+    expect(visited).toEqual(['Transfers', 'Activity', 'History', 'Settings', 'Peers'])
+    app.unmount()
+  })
 })
 
 describe('Settings', () => {
@@ -66,6 +81,18 @@ describe('Settings', () => {
     for (const label of labels) expect(byLabel(view, label).disabled).toBe(false)
     await radios[0]!.setValue(true)
     expect(labels.filter((label) => byLabel(view, label).disabled)).toEqual(labels.slice(2))
+    view.unmount()
+  })
+
+  it('asks a new client for its invite before the server address, which the invite holds, and before the folder', async () => {
+    await useSettingsLoaded()
+    const view = mountView(SettingsView)
+    const labels = view.findAll('label').map((l) => l.text().trim())
+    const at = (label: string) => labels.indexOf(label)
+    expect(at('Join with invite')).toBeGreaterThan(-1)
+    expect(at('Join with invite')).toBeLessThan(at('Server address'))
+    expect(at('Server address')).toBeLessThan(at('Folder'))
+    expect(view.find('#serverAddress-hint').text()).toContain('May stay empty with an invite above')
     view.unmount()
   })
 
@@ -174,13 +201,22 @@ async function useSettingsLoaded(): Promise<void> {
 }
 
 describe('Peers', () => {
-  it('when alone as the server, tells the user the address and port the others should enter', () => {
+  it('when alone as the server, says a client joins with an invite made under Members, and the address it holds', () => {
     useEngineStore().load(RUNNING_SERVER)
     const empty = mountView(PeersEmpty)
-    expect(empty.text()).toContain('choose Client in Settings')
-    expect(empty.text()).toContain('192.168.1.20')
-    expect(empty.text()).toContain('4000')
+    // Every word apart from the next: an address once ran into its label ("Server address192.168.1.20").
+    const text = empty.text().replace(/\s+/g, ' ')
+    expect(text).toContain('Each joins with an invite: under Members, press Invite a device, one for each machine.')
+    expect(text).toContain('choose Client in Settings, paste the invite under Join with invite, pick its Folder and Save.')
+    expect(text).toContain("The invite holds this server's address (192.168.1.20, port 4000).")
     empty.unmount()
+  })
+
+  it('registered as a client with no other client yet, says the others join with an invite too', () => {
+    useEngineStore().load({ ...RUNNING_SERVER, role: 'client', server: '10.0.0.9:4000', self: '10.0.0.1:4100', connected: true })
+    const text = mountView(PeersEmpty).text().replace(/\s+/g, ' ')
+    expect(text).toContain('Registered with the server 10.0.0.9:4000 as 10.0.0.1:4100.')
+    expect(text).toContain('each with an invite its operator makes (Members, Invite a device), pasted under Join with invite in its Settings.')
   })
 
   it('when the client cannot reach its server, says so and points at Settings', () => {
@@ -309,6 +345,32 @@ describe('Transfers', () => {
     expect(view.find('.summary').text()).toBe('96 files in flight')
     expect(view.find('[data-testid="batched"]').text()).toContain('96 small files on the way in batches')
     expect(view.text()).not.toContain('Nothing is being copied')
+    view.unmount()
+  })
+
+  it('counts per peer what is in flight, rows and batches, so the column adds up to the heading; counts read with separators', () => {
+    const transfers = useTransfersStore()
+    let seq = 0
+    const ev = (e: Record<string, unknown>, at: number) => ({ ...e, at, seq: ++seq }) as never
+    const synced = Array.from({ length: 1200 }, (_, i) => ev({ type: 'file-synced', peer: '127.0.0.1:4001', path: `s/${i}`, bytes: 1000, version: '00' }, 0))
+    transfers.apply([
+      ...synced,
+      ev({ type: 'transfer-started', peer: '127.0.0.1:4001', path: 'big.iso', total: 150_000_000 }, 0),
+      ev({ type: 'workers', busy: 3, total: 3, states: [
+        { id: 0, busy: true, peer: '127.0.0.1:4001', path: 'big.iso', jobs: 1, files: 1 },
+        { id: 1, busy: true, peer: '127.0.0.1:4001', path: 'a/1.txt', jobs: 1, files: 20 },
+        { id: 2, busy: true, peer: '127.0.0.1:4002', path: 'b/1.txt', jobs: 1, files: 32 },
+      ] }, 0),
+    ])
+    const view = mountView(TransfersView)
+    expect(view.find('.summary').text()).toBe('53 files in flight')
+    const rows = view.findAll('[aria-label="Totals per peer"] tbody tr').map((tr) => tr.findAll('th, td').map((c) => c.text()))
+    // The second peer's first files are still on their way: it has a row already.
+    expect(rows).toEqual([
+      ['127.0.0.1:4001', (1200).toLocaleString(), '1.2 MB', '21', '0'],
+      ['127.0.0.1:4002', '0', '0 B', '32', '0'],
+    ])
+    expect(rows.reduce((n, row) => n + Number(row[3]), 0)).toBe(53)
     view.unmount()
   })
 

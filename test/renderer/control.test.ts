@@ -121,7 +121,7 @@ describe('a held mass delete', () => {
     api.snapshot = { ...api.snapshot, control: { paused: false, pausedPeers: [], held: [{ id: BOB_ID, name: 'bob', peer: BOB.key, files: 1200, held: 300, total: 2000 }] } }
     const app = await openApp()
     const held = app.find('[aria-label="Deletions held"]')
-    expect(held.text()).toContain(`bob (${BOB.key}) deleted 1200 of its 2000 files at once.`)
+    expect(held.text()).toContain(`bob (${BOB.key}) deleted ${(1200).toLocaleString()} of its ${(2000).toLocaleString()} files at once.`)
     expect(held.text()).toContain('Its mirror keeps the last 300 until you confirm (the first 900 went before the limit was reached, into the mirror history)')
     expect(row(app, BOB).text()).toContain('300 deletions held')
     await button(app, `Confirm the deletions of bob (${BOB.key})`).trigger('click')
@@ -129,6 +129,14 @@ describe('a held mass delete', () => {
     expect(api.controls).toEqual([{ command: 'confirm', peer: BOB_ID }])
     api.emit({ type: 'mass-delete-cleared', peer: BOB.key, id: BOB_ID, name: 'bob', confirmed: true })
     await vi.waitFor(() => expect(app.find('[aria-label="Deletions held"]').exists()).toBe(false))
+    app.unmount()
+  })
+
+  it('counts one deletion in the singular and thousands with separators', async () => {
+    api.snapshot = { ...api.snapshot, control: { paused: false, pausedPeers: [], held: [{ id: BOB_ID, name: 'bob', peer: BOB.key, files: 1, held: 1, total: 1200 }] } }
+    const app = await openApp()
+    expect(app.find('[aria-label="Deletions held"]').text()).toContain(`bob (${BOB.key}) deleted 1 of its ${(1200).toLocaleString()} files at once.`)
+    expect(row(app, BOB).text()).toContain('1 deletion held')
     app.unmount()
   })
 })

@@ -133,6 +133,55 @@ describe('the Peers screen', () => {
     view.unmount()
   })
 
+  it('names the peer in the List button and the dialog as its row does; the dialog keeps Tab inside and gives the focus back when shut', async () => {
+    useEngineStore().load(CLIENT)
+    usePeersStore().load([{ key: '127.0.0.1:4001', ip: '127.0.0.1', port: 4001, state: 'syncing', since: 0, name: 'alice' }])
+    useFoldersStore().apply([ev({ type: 'mirror-state', ...mirror('127.0.0.1:4001') })])
+    api.toCome.set('127.0.0.1:4001', { ok: true, peer: '127.0.0.1:4001', files: [], total: 3, bytes: 3_000_000, complete: false })
+    const view = mountView(PeersView)
+    const list = view.get('button[aria-label="List what is still to come from alice (127.0.0.1:4001)"]')
+    ;(list.element as HTMLElement).focus()
+    await list.trigger('click')
+    await flushPromises()
+    const dialog = view.get('[role="dialog"]')
+    expect(dialog.get('h3').text()).toBe('Still to come from alice (127.0.0.1:4001)')
+    const [refresh, close] = dialog.findAll('button')
+    expect(document.activeElement).toBe(close!.element)
+    await close!.trigger('keydown', { key: 'Tab' })
+    expect(document.activeElement).toBe(refresh!.element)
+    await refresh!.trigger('keydown', { key: 'Tab', shiftKey: true })
+    expect(document.activeElement).toBe(close!.element)
+    await dialog.trigger('keydown', { key: 'Escape' })
+    await flushPromises()
+    expect(view.find('[role="dialog"]').exists()).toBe(false)
+    expect(document.activeElement).toBe(list.element)
+    view.unmount()
+  })
+
+  it('says above the list that a mirror cannot be written, until every file still to come is in', async () => {
+    useEngineStore().load(CLIENT)
+    usePeersStore().load([{ key: '127.0.0.1:4001', ip: '127.0.0.1', port: 4001, state: 'syncing', since: 0, name: 'alice' }])
+    const folders = useFoldersStore()
+    const message =
+      "cannot write into /home/me/Shared-mirrors/alice-AAAAAAA: its disk is read-only. The files from alice (127.0.0.1:4001) wait, and come by themselves once it is writable again (could not write new1.txt from 127.0.0.1:4001: EROFS: read-only file system, open '/home/me/Shared-mirrors/alice-AAAAAAA/.dbs-tmp-1')"
+    folders.apply([ev({ type: 'mirror-state', ...mirror('127.0.0.1:4001') }), ev({ type: 'error', code: 'write-failed', message, peer: '127.0.0.1:4001' })])
+    const view = mountView(PeersView)
+    const notice = () => view.find('[aria-label="Mirrors that cannot be written"]')
+    expect(notice().text()).toBe(`The mirror of alice (127.0.0.1:4001) cannot be written. C${message.slice(1)}`)
+    // Said once by the engine: it stays while the files wait, whatever else the mirror reports.
+    folders.apply([ev({ type: 'mirror-state', ...mirror('127.0.0.1:4001', { needFiles: 2 }) })])
+    await flushPromises()
+    expect(notice().exists()).toBe(true)
+    folders.apply([ev({ type: 'mirror-state', ...mirror('127.0.0.1:4001', { phase: 'up-to-date', needFiles: 0, needBytes: 0 }) })])
+    await flushPromises()
+    expect(notice().exists()).toBe(false)
+    // Another code, or no mirror of that peer: nothing to say here.
+    folders.apply([ev({ type: 'error', code: 'hash-mismatch', message: 'lied', peer: '127.0.0.1:4001' }), ev({ type: 'error', code: 'write-failed', message, peer: '127.0.0.1:9' })])
+    await flushPromises()
+    expect(notice().exists()).toBe(false)
+    view.unmount()
+  })
+
   it('a server has no own folder and no Mirror column', () => {
     useEngineStore().load(RUNNING_SERVER)
     peersWith('127.0.0.1:4001')

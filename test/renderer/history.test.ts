@@ -5,6 +5,7 @@
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import IgnoreEditor from '../../src/renderer/src/components/IgnoreEditor.vue'
+import { formatWhen } from '../../src/renderer/src/format'
 import { HISTORY_PAGE_SIZE, HISTORY_REFRESH_MS, useHistoryStore } from '../../src/renderer/src/stores/history'
 import { usePeersStore } from '../../src/renderer/src/stores/peers'
 import { useSettingsStore } from '../../src/renderer/src/stores/settings'
@@ -39,7 +40,7 @@ function withHistory(entries: HistoryEntryView[], keepDays = 30): void {
   api.history.set('bob-HIJKLMN', entries)
 }
 
-const rowPaths = (view: VueWrapper) => view.findAll('tbody th').map((th) => th.text())
+const rowPaths = (view: VueWrapper) => view.findAll('tbody th .mono').map((path) => path.text())
 
 describe('History', () => {
   it('opens on the mirror that keeps something, newest first, a page at a time', async () => {
@@ -98,7 +99,7 @@ describe('History', () => {
     const view = mountView(HistoryView)
     usePeersStore().load([{ key: '127.0.0.1:4001', ip: '127.0.0.1', port: 4001, state: 'synced', since: 0, name: 'bob' }])
     await flushPromises()
-    button(view, `Restore docs/file 2.txt (${new Date(AT).toLocaleString()})`).click()
+    button(view, `Restore docs/file 2.txt (${formatWhen(AT)})`).click()
     await flushPromises()
     expect(view.text()).toMatch(/removed again by the next sync/)
     expect(view.find('.restore-panel').text()).toContain('deleted by bob (127.0.0.1:4001) on')
@@ -116,6 +117,8 @@ describe('History', () => {
     expect(api.restores).toEqual([{ folder: 'bob-HIJKLMN', id: 'v0002', to: '/home/you' }])
     expect(view.find('[role="status"].ok').text()).toBe('Restored docs/file 2.txt to /home/you/file 2.txt.')
     expect(view.find('.restore-panel').exists()).toBe(false)
+    // The keyboard is back where it was, on that version's Restore… button (not lost to the page).
+    expect(document.activeElement).toBe(button(view, `Restore docs/file 2.txt (${formatWhen(AT)})`))
     view.unmount()
   })
 
@@ -127,7 +130,7 @@ describe('History', () => {
     api.restoreAnswer = { ok: false, message: 'Not restoring into /home/you/Shared-mirrors/bob-HIJKLMN: it is inside the mirror folder.' }
     const view = mountView(HistoryView)
     await flushPromises()
-    button(view, `Restore docs/file 1.txt (${new Date(AT).toLocaleString()})`).click()
+    button(view, `Restore docs/file 1.txt (${formatWhen(AT)})`).click()
     await flushPromises()
     button(view, 'Choose the folder to restore into').click()
     await flushPromises()

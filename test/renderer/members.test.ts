@@ -5,6 +5,7 @@
 import { flushPromises, type VueWrapper } from '@vue/test-utils'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import App from '../../src/renderer/src/App.vue'
+import { usePeersStore } from '../../src/renderer/src/stores/peers'
 import { describeEvent, categoryOf } from '../../src/renderer/src/describe-event'
 import { useMembersStore } from '../../src/renderer/src/stores/members'
 import { useEngineStore } from '../../src/renderer/src/stores/engine'
@@ -221,6 +222,20 @@ describe('Members', () => {
     await flushPromises()
     expect(api.actions).toEqual([`accept ${'b'.repeat(64)}`, `refuse ${'c'.repeat(64)}`, `remove ${'a'.repeat(64)}`])
     expect(view.findAll('tbody tr').map((r) => r.find('.member-state').text())).toEqual(['removed', 'member', 'refused'])
+    view.unmount()
+  })
+
+  it('shows a member online under a new name (renamed in its Settings) by that name, with the one it joined with beside it', async () => {
+    const bob = member({ id: 'b'.repeat(64), deviceId: 'BBBBBBB-BBBBBBB', shortId: 'BBBBBBB', name: 'bob' })
+    api.members = { revision: 1, members: [member({}), bob], problem: null }
+    usePeersStore().load([
+      { key: '10.0.0.2:4001', ip: '10.0.0.2', port: 4001, state: 'online', since: 0, id: 'BBBBBBB-BBBBBBB', name: 'bobby the builder' },
+      { key: '10.0.0.3:4001', ip: '10.0.0.3', port: 4001, state: 'online', since: 0, id: 'AAAAAAA-AAAAAAA', name: 'alice laptop' },
+    ])
+    const view = mountView(MembersView)
+    await flushPromises()
+    expect(view.findAll('tbody th').map((th) => th.text().replace(/\s+/g, ' '))).toEqual(['alice laptop', 'bobby the builder (joined as bob)'])
+    expect(view.findAll('button').map((b) => b.attributes('aria-label')).filter(Boolean)).toEqual(['Remove alice laptop', 'Remove bobby the builder'])
     view.unmount()
   })
 

@@ -87,6 +87,16 @@ describe('the peers store', () => {
     expect(peers.peers[0]!.state).toBe('syncing')
   })
 
+  it('a peer whose files fail to arrive (its mirror\'s disk read-only) is syncing, not synced, until it is synced again', () => {
+    const peers = usePeersStore()
+    const peer = '127.0.0.1:4001'
+    peers.apply([ev({ type: 'peer-joined', ip: '127.0.0.1', port: 4001 }), ev({ type: 'peer-synced', peer, files: 1, bytes: 4 })])
+    peers.apply([ev({ type: 'transfer-failed', peer, path: 'new.txt', reason: 'could not write new.txt: EROFS', retrying: true })])
+    expect(peers.peers[0]!.state).toBe('syncing')
+    peers.apply([ev({ type: 'file-synced', peer, path: 'new.txt', bytes: 4, version: 'ab' }), ev({ type: 'peer-synced', peer, files: 2, bytes: 8 })])
+    expect(peers.peers[0]!.state).toBe('synced')
+  })
+
   it('a peer whose shared folder is gone waits, whatever arrives meanwhile, until the folder is back', () => {
     const peers = usePeersStore()
     const peer = '127.0.0.1:4001'
@@ -186,9 +196,13 @@ describe('the activity store', () => {
       ev({ type: 'error', code: 'server-unreachable', message: 'cannot reach the server' }),
       ev({ type: 'peer-joined', ip: '127.0.0.1', port: 2 }),
     ])
-    expect(activity.matching.map((e) => e.text)).toEqual(['127.0.0.1:2 joined', 'Error server-unreachable: cannot reach the server', '127.0.0.1:1 joined'])
+    // A problem reads as the engine's sentence, its code after it (the filter finds either).
+    expect(activity.matching.map((e) => e.text)).toEqual(['127.0.0.1:2 joined', 'Cannot reach the server. (server-unreachable)', '127.0.0.1:1 joined'])
     activity.category = 'problems'
-    expect(activity.matching.map((e) => e.text)).toEqual(['Error server-unreachable: cannot reach the server'])
+    expect(activity.matching.map((e) => e.text)).toEqual(['Cannot reach the server. (server-unreachable)'])
+    activity.query = 'server-unreachable'
+    expect(activity.matching).toHaveLength(1)
+    activity.query = ''
     activity.category = 'all'
     activity.query = ':1 '
     expect(activity.matching.map((e) => e.text)).toEqual(['127.0.0.1:1 joined'])
@@ -220,7 +234,7 @@ describe('the settings store', () => {
       workers: 'Workers must be a whole number from 1 to 256.',
       rescanSeconds: 'The rescan interval must be a whole number from 1 to 86400.',
       limitRateKiB: 'The bandwidth limit must be a whole number of KiB/s from 0 (no limit) to 10000000.',
-      serverAddress: "Enter the server's IP address or host name.",
+      serverAddress: "Enter the server's IP address or host name, or paste an invite under Join with invite (it holds it).",
       folder: 'Give the full path of the folder, e.g. /home/you/Shared.',
     })
     // Editing a field takes its stale message away; the others stay.

@@ -8,6 +8,8 @@ import path from 'node:path'
 import { ClientNode } from '../engine/client/client-node'
 import { JoinError } from '../engine/client/saved-server'
 import { loadOrCreateIdentity, type DeviceIdentity } from '../engine/identity/device-identity'
+import { decodeInvite } from '../engine/identity/invite'
+import { formatInviteAddress } from '../engine/identity/invite-address'
 import { portProblem } from '../engine/net/listen'
 import { RegistryServer } from '../engine/registry/registry-server'
 import type { ControlReplyView, ControlRequestView, EngineStatus, StatusEvent, ToComeReply } from '../../shared/contract'
@@ -196,8 +198,8 @@ export class Supervisor {
       mirrorDir,
       port: settings.port,
       host: this.listenHost(settings),
-      serverHost: settings.serverAddress,
-      serverPort: settings.serverPort,
+      // Without a Server address, the invite's (or the saved membership's) addresses are used.
+      ...(settings.serverAddress ? { serverHost: settings.serverAddress, serverPort: settings.serverPort } : {}),
       workers: settings.workers,
       bufferSlots: settings.bufferSlots,
       rescanEveryMs: settings.rescanSeconds * 1000,
@@ -225,7 +227,8 @@ export class Supervisor {
     switch (event.type) {
       case 'registered':
         this.notes.link = null
-        this.setStatus({ ...this.current, connected: true, turnedAway: false, self: formatEndpoint(event.ip, event.port), message: this.noted() })
+        // The address that answered, of those the settings and the invite name.
+        this.setStatus({ ...this.current, connected: true, turnedAway: false, server: event.server, self: formatEndpoint(event.ip, event.port), message: this.noted() })
         return
       case 'server-lost':
         this.notes.link = `Lost the server ${event.server}; reconnecting…`
@@ -261,7 +264,7 @@ export class Supervisor {
 
   private blankStatus(role: Settings['role'], state: EngineStatus['state'], message: string | null): EngineStatus {
     const settings = this.settings
-    const server = role === 'client' && settings?.serverAddress ? formatEndpoint(settings.serverAddress, settings.serverPort) : null
+    const server = role === 'client' && settings ? serverOf(settings) : null
     // Listening on one address, that is the one other machines can use.
     const only = settings?.listenAddress && !['0.0.0.0', '::'].includes(settings.listenAddress) ? settings.listenAddress : null
     const addresses = only ? [only] : (this.options.addresses ?? reachableAddresses)()
@@ -272,6 +275,14 @@ export class Supervisor {
     this.current = status
     this.options.onEvent({ type: 'status', status })
   }
+}
+
+/** The server a client asks first: its Server address, else the first address its invite holds. */
+function serverOf(settings: Settings): string | null {
+  if (settings.serverAddress) return formatEndpoint(settings.serverAddress, settings.serverPort)
+  const invite = settings.invite ? decodeInvite(settings.invite, 0) : null
+  const first = invite?.ok ? invite.invite.addresses[0] : undefined
+  return first ? formatInviteAddress(first) : null
 }
 
 /** Engine messages start in lower case (they follow a code in the log); the banner shows sentences. */

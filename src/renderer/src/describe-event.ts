@@ -59,7 +59,8 @@ export function describeEvent(event: AppEvent, nameOf: (peer: string) => string 
     case 'server-lost':
       return `Lost the server ${event.server}; reconnecting`
     case 'error':
-      return `Error ${event.code}: ${event.message}`
+      // The engine's sentence first, as the user reads it; its code after, to search for.
+      return `${sentence(event.message)} (${event.code})`
     case 'folder-restored':
       return `The shared folder ${event.folder} is back; sharing it again`
     case 'peer-folder-restored':
@@ -121,6 +122,12 @@ function onePeer(event: { peer?: string; id?: string }): boolean {
 /** A peer by name with its address beside it, once the engine knows its name. */
 function who(event: { name?: string }, address: string): string {
   return peerLabel(event.name, address)
+}
+
+/** An engine message (lower case, it follows a code in the log) as a sentence of its own. */
+function sentence(message: string): string {
+  const text = message.charAt(0).toUpperCase() + message.slice(1)
+  return /[.!?…]$/.test(text) ? text : `${text}.`
 }
 
 function named(name: string): string {

@@ -39,7 +39,11 @@ export type PeerTotals = z.infer<typeof peerTotalsSchema>
 
 export const folderStateViewSchema = z.object(folderStateFields)
 export type FolderStateView = z.infer<typeof folderStateViewSchema>
-export const mirrorStateViewSchema = z.object(mirrorStateFields)
+export const mirrorStateViewSchema = z.object({
+  ...mirrorStateFields,
+  /** Why the mirror's disk refuses the files still to come (a `write-failed` error), until they are all in. */
+  writeProblem: z.string().optional(),
+})
 export type MirrorStateView = z.infer<typeof mirrorStateViewSchema>
 
 /** The shared folder (null until a client reports it), every announced peer's mirror, and large files being hashed. */

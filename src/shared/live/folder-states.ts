@@ -33,7 +33,15 @@ export function applyFolderStateEvent(table: FolderStateTable, event: AppEvent):
     }
     case 'mirror-state': {
       const { type: _type, at: _at, seq: _seq, ...mirror } = event
-      table.mirrors.set(mirror.peer, mirror)
+      // A write problem lasts while files wait for the disk: until the mirror is up to date.
+      const problem = mirror.phase === 'up-to-date' ? undefined : table.mirrors.get(mirror.peer)?.writeProblem
+      table.mirrors.set(mirror.peer, problem === undefined ? mirror : { ...mirror, writeProblem: problem })
+      return true
+    }
+    case 'error': {
+      const known = event.code === 'write-failed' && event.peer !== undefined ? table.mirrors.get(event.peer) : undefined
+      if (!known) return false
+      table.mirrors.set(known.peer, { ...known, writeProblem: event.message })
       return true
     }
     case 'peer-left':

@@ -30,11 +30,13 @@ export function applyPeerEvent(table: PeerTable, event: AppEvent): boolean {
       table.set(key, { ...known, state: 'offline', since: event.at, reason: event.reason })
       return true
     }
-    // Small files get no transfer-started (they travel in batches): any file is news of a sync.
+    // Small files get no transfer-started (they travel in batches): any file is news of a sync, and
+    // so is one that failed (a mirror whose disk refuses writes is not synced while it waits).
     // A file already on its way when the peer's folder went does not end the wait for the rest.
     case 'transfer-started':
     case 'file-synced':
     case 'file-removed':
+    case 'transfer-failed':
       return table.get(event.peer)?.state !== 'waiting' && setState(table, event.peer, 'syncing', event.at)
     case 'peer-synced':
       return setState(table, event.peer, 'synced', event.at)
