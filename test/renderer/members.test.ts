@@ -227,7 +227,7 @@ describe('Members', () => {
 
   it('shows a member online under a new name (renamed in its Settings) by that name, with the one it joined with beside it', async () => {
     const bob = member({ id: 'b'.repeat(64), deviceId: 'BBBBBBB-BBBBBBB', shortId: 'BBBBBBB', name: 'bob' })
-    api.members = { revision: 1, members: [member({}), bob], problem: null }
+    api.members = { revision: 1, members: [member({}), bob], usedInvites: [], problem: null }
     usePeersStore().load([
       { key: '10.0.0.2:4001', ip: '10.0.0.2', port: 4001, state: 'online', since: 0, id: 'BBBBBBB-BBBBBBB', name: 'bobby the builder' },
       { key: '10.0.0.3:4001', ip: '10.0.0.3', port: 4001, state: 'online', since: 0, id: 'AAAAAAA-AAAAAAA', name: 'alice laptop' },
