@@ -29,6 +29,7 @@ const NAMES = [
   'desktop.ini', 'Desktop.ini', 'desktop.INI', 'desktopxini', '.Trash-1000', '.Trash-', '.Trash', '.Trashes', '.Trashes2', 'Trash-1000',
   // Downloads under way.
   'big.iso.part', '.part', 'part', 'big.iso.partial', 'big.crdownload', '.crdownload', 'crdownload', 'a.part.txt',
+  '.dbs-tmp-1-0-2', '.dbs-tmp-', '.dbs-tmp', 'dbs-tmp-1', '.dbs-tmpx', 'a.dbs-tmp-1',
   // The ignore file and names like it.
   IGNORE_FILE, `${IGNORE_FILE}.bak`, 'syncignore', `${IGNORE_FILE}.123-ab.part`,
   // Characters a regular expression or a glob treats specially.

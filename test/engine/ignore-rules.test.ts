@@ -3,7 +3,8 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { IGNORE_FILE, ignoreRules, lookAtIgnoreFile, MAX_IGNORE_FILE_BYTES, readIgnoreFile } from '../../src/main/engine/folder/ignore-rules'
+import { DEFAULT_IGNORES, IGNORE_FILE, ignoreRules, lookAtIgnoreFile, MAX_IGNORE_FILE_BYTES, readIgnoreFile } from '../../src/main/engine/folder/ignore-rules'
+import { TEMP_PREFIX } from '../../src/main/engine/mirror/mirror-path'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
 afterEach(() => removeTempDirs())
@@ -29,12 +30,15 @@ const TABLE: Row[] = [
   [null, '.Trash-1000/files/x.txt', false, true],
   [null, 'big.iso.part', false, true],
   [null, 'big.iso.crdownload', false, true],
+  [null, 'photos/.dbs-tmp-4242-0-7', false, true],
+  [null, '.dbs-tmp-part-ab12', false, true],
   [null, IGNORE_FILE, false, true],
   // Only the defaults' own names: similar ones are shared.
   [null, 'swp', false, false],
   [null, 'notes.swf', false, false],
   [null, '49130', false, false],
   [null, 'part', false, false],
+  [null, 'dbs-tmp-1', false, false],
   [null, 'a/.syncignore', false, false],
   // `!` overrides a default, since the file's lines come after the defaults.
   ['!*.swp\n', 'a/.notes.txt.swp', false, false],
@@ -98,6 +102,10 @@ describe('ignore rules', () => {
       for (let i = 0; i < 120_000; i++) if (rules.ignores(`d${i % 50}/f${i}.${i % 2 ? 'log' : 'txt'}`, false) !== (i % 2 === 1)) wrong.push(i)
     }
     expect(wrong).toEqual([])
+  })
+
+  it("leaves out the receiver's own temp and partial files by their prefix, whatever it is", () => {
+    expect(DEFAULT_IGNORES).toContain(`${TEMP_PREFIX}*`)
   })
 
   it('tells a folder from a file of the same name', async () => {

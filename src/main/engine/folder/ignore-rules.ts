@@ -38,9 +38,11 @@ export const DEFAULT_IGNORES: readonly string[] = [
   '[Dd]esktop.ini',
   '.Trash-*',
   '.Trashes',
-  // Downloads under way (Firefox, Chrome).
+  // Downloads under way (Firefox, Chrome, and dropbox-sync's own temp and partial files, TEMP_PREFIX:
+  // a mirror copied into a shared folder mid-transfer must not spread them into peers' temp names).
   '*.part',
   '*.crdownload',
+  '.dbs-tmp-*',
   `/${IGNORE_FILE}`,
 ]
 
