@@ -1,5 +1,7 @@
 // Turns engine events into output: readable lines, or with --json one JSON object per line on
 // stdout and nothing else there. Diagnostics always go to stderr.
+import path from 'node:path'
+import { IGNORE_FILE } from '../main/engine/folder/ignore-rules'
 import { formatEndpoint } from '../shared/endpoint'
 import type { EngineEvent, EventSink } from '../shared/events'
 import { peerLabel } from '../shared/peer-label'
@@ -71,6 +73,13 @@ export function describe(event: EngineEvent, nameOf: (peer: string) => string | 
   }
 }
 
+const IGNORE_PROBLEMS = new Set(['ignore-file-invalid', 'ignore-lines-skipped'])
+
+/** The `.syncignore` problem an error said is gone (the file fixed, or removed). */
+export function ignoreFixedLine(folder: string): string {
+  return `${shown(path.join(folder, IGNORE_FILE))}: every line applies again`
+}
+
 /** What a held mass delete keeps: all of it, or the part after the limit was reached. */
 function keptOf(event: { files: number; held?: number }): string {
   return event.held === undefined || event.held === event.files ? 'them' : `the last ${event.held} (the first went before the limit was reached, into the history)`
@@ -138,11 +147,19 @@ export function createPrinter(json: boolean): EventSink {
   const out = new LineBuffer(process.stdout)
   const err = new LineBuffer(process.stderr)
   const quiet = new ReadableFilter()
+  // The error said the problem; the folder-state that drops it is said as a line of its own.
+  let ignoreProblem: string | null = null
   // File lines name the device as the events before them did; the burst printer has learnt it.
   let bursts: BurstPrinter | null = null
   const nameOf = (peer: string): string | undefined => bursts?.nameOf(peer)
   const print = (event: EngineEvent): void => {
     if (json) return out.push(JSON.stringify(event))
+    // The error may come and go between two folder-states: it counts as the problem standing.
+    if (event.type === 'error' && IGNORE_PROBLEMS.has(event.code)) ignoreProblem = event.message
+    if (event.type === 'folder-state') {
+      if (ignoreProblem !== null && event.ignoreProblem === null) out.push(ignoreFixedLine(event.folder))
+      ignoreProblem = event.ignoreProblem
+    }
     if (DRAWING_ONLY.has(event.type) || !quiet.shows(event)) return
     if (event.type === 'error' || event.type === 'removed') err.push(describe(event, nameOf))
     else out.push(describe(event, nameOf))

@@ -242,8 +242,9 @@ export interface ResumedEvent extends DeviceFields {
 /**
  * This machine's shared folder as the index holds it: the files it shares and their bytes, how
  * many paths `.syncignore` (and the built-in list) left out in the last look at the whole folder,
- * whether such a look is under way, and whether the folder is gone for now. Sent when any of it
- * changes, at most twice a second, and once more when things settle.
+ * whether such a look is under way, whether the folder is gone for now, and the `.syncignore`
+ * problem standing. Sent when any of it changes, at most twice a second, and once more when
+ * things settle.
  */
 export interface FolderStateEvent {
   type: 'folder-state'
@@ -253,6 +254,8 @@ export interface FolderStateEvent {
   ignored: number
   scanning: boolean
   missing: boolean
+  /** What is wrong with `.syncignore` now, as the ignore-file-invalid or ignore-lines-skipped error said it; null once fixed (or removed). */
+  ignoreProblem: string | null
 }
 
 /**

@@ -27,7 +27,7 @@ describe('coalesce', () => {
   it('keeps the last folder state, the last preparing list, and the last state of each mirror', () => {
     const mirror = (peer: string, needFiles: number) =>
       stamp({ type: 'mirror-state', peer, phase: 'syncing', files: 0, bytes: 0, needFiles, needBytes: 0, removeFiles: 0, failedFiles: 0, lastChange: null })
-    const folder = (files: number) => stamp({ type: 'folder-state', folder: '/f', files, bytes: 0, ignored: 0, scanning: false, missing: false })
+    const folder = (files: number) => stamp({ type: 'folder-state', folder: '/f', files, bytes: 0, ignored: 0, scanning: false, missing: false, ignoreProblem: null })
     const preparing = (files: unknown[]) => stamp({ type: 'preparing', files })
     const a1 = mirror('127.0.0.1:1', 5)
     const b1 = mirror('127.0.0.1:2', 7)

@@ -55,7 +55,7 @@ describe('the shared folder as the app shows it', () => {
     expect(looks).toEqual([true, false])
     expect(index.scanning).toBe(false)
     // x.log, .DS_Store (the built-in list), node_modules (a folder counts once) and .syncignore itself.
-    const settled = { type: 'folder-state', folder: root, files: 2, bytes: 11, ignored: 4, scanning: false, missing: false }
+    const settled = { type: 'folder-state', folder: root, files: 2, bytes: 11, ignored: 4, scanning: false, missing: false, ignoreProblem: null }
     await log.until(() => JSON.stringify(last(folderStates(log))) === JSON.stringify(settled), 5000, 'the settled folder state')
 
     // Rules that share the logs again: a look at the whole folder, and the counts after it.

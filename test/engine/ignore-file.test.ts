@@ -129,6 +129,37 @@ describe('IgnoreFile', () => {
     expect(log.events[2]).toEqual(log.events[0])
   })
 
+  it('the problem standing is the one last said, null once the file is fixed or removed; each change told once', async () => {
+    const root = tempDir('ignore-')
+    const file = path.join(root, IGNORE_FILE)
+    const { log, rules } = watched(root)
+    let told = 0
+    rules.onProblem = () => told++
+    const said = (): string => {
+      const last = log.events.at(-1)
+      return last?.type === 'error' ? last.message : ''
+    }
+    /** [what, the file (null: removed), load or changed, the problem after, changes told so far] */
+    const steps: Array<[string, string | Buffer | null, 'load' | 'changed', () => string | null, number]> = [
+      ['a good file', '*.log\n', 'load', () => null, 0],
+      ['a skipped line', '*.log\n!\n', 'load', said, 1],
+      ['the same again', '*.log\n!\n', 'load', said, 1],
+      ['fixed', '*.log\n', 'load', () => null, 2],
+      ['not UTF-8', Buffer.from([0xff, 0x0a]), 'load', said, 3],
+      ['readable again, as in force (no new rules)', '*.log\n', 'changed', () => null, 4],
+      ['a skipped line again', '*.log\n!\n', 'load', said, 5],
+      ['removed', null, 'load', () => null, 6],
+    ]
+    for (const [what, content, how, problem, count] of steps) {
+      if (content === null) rmSync(file)
+      else writeFileSync(file, content)
+      await (how === 'load' ? rules.load() : rules.changed())
+      expect({ what, problem: rules.problem, told }).toEqual({ what, problem: problem(), told: count })
+    }
+    expect(rules.problem).toBeNull()
+    expect(log.events.map((e) => e.type === 'error' && e.code)).toEqual(['ignore-lines-skipped', 'ignore-file-invalid', 'ignore-lines-skipped'])
+  })
+
   it('a file still being written is taken once it holds still: a valid one with no word said', async () => {
     const root = tempDir('ignore-')
     const file = path.join(root, IGNORE_FILE)

@@ -2,7 +2,7 @@
 // machine's folder, and a peer's mirror syncing with three files (3.0 MB) still to come.
 import type { MirrorStateView } from '../../src/shared/contract'
 
-export const OWN = { folder: '/home/me/Shared', files: 1234, bytes: 5_600_000, ignored: 12, scanning: false, missing: false }
+export const OWN = { folder: '/home/me/Shared', files: 1234, bytes: 5_600_000, ignored: 12, scanning: false, missing: false, ignoreProblem: null }
 
 export const mirror = (peer: string, fields: Partial<MirrorStateView> = {}): MirrorStateView => ({
   peer,

@@ -39,7 +39,7 @@ describe('where each folder stands', () => {
     write(senderDir, 'Thumbs.db', 'junk')
     const sender = await startClient(serverPort, senderDir)
     // a.tmp, b.tmp, build/ (a folder counts once), Thumbs.db (the built-in list) and .syncignore itself.
-    const own = { type: 'folder-state', folder: senderDir, files: 50, bytes, ignored: 5, scanning: false, missing: false }
+    const own = { type: 'folder-state', folder: senderDir, files: 50, bytes, ignored: 5, scanning: false, missing: false, ignoreProblem: null }
     await sender.cli.until(() => JSON.stringify(last(folderStates(sender.cli))) === JSON.stringify(own), 15_000, 'the sender’s folder settled')
 
     const receiver = await startClient(serverPort, tempDir('receiver-'))

@@ -1,7 +1,7 @@
 // The mirror history and the mass-delete hold, as a user meets them: real clients (CLI
 // processes), real files, `dropbox-sync history` and `dropbox-sync ctl confirm`.
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { configOf, killAll, runCliOnce } from '../helpers/cli'
@@ -250,6 +250,52 @@ describe('mirror history', () => {
     const out = tempDir('strays-')
     expect(await runCliOnce(['history', 'restore', 'mine.txt', '--to', out, '-d', receiver.dir])).toMatchObject({ code: 0 })
     expect(readFileSync(path.join(out, 'mine.txt'), 'utf8')).toBe('my own notes\n')
+  })
+
+  it('--keep-days 0: a mirror file only touched, or a copy of a peer file put there, goes unsaid, running or stopped; a real edit is said as not kept', async () => {
+    const serverPort = await startServer()
+    const senderDir = tempDir('hist-sender-')
+    for (const [rel, content] of Object.entries({ 'touched.txt': 'same bytes\n', 'notes.txt': 'as the peer has it\n' })) write(senderDir, rel, content)
+    const sender = await startClient(serverPort, senderDir)
+    const receiver = await startClient(serverPort, tempDir('hist-receiver-'), '--keep-days', '0')
+    const peer = `127.0.0.1:${sender.port}`
+    await receiver.cli.waitFor('peer-synced', { peer }, 15_000)
+    const mirror = mirrorOf(receiver.dir, sender.port)
+    const notKept = /put back; the mirror history is off \(--keep-days 0\), so what was written here is not kept\./
+    const before = receiver.cli.events.length
+    const now = new Date()
+    utimesSync(path.join(mirror, 'touched.txt'), now, now)
+    await receiver.cli.until(() => receiver.cli.events.slice(before).some((e) => e.type === 'file-synced' && e.path === 'touched.txt'), 15_000, 'touched.txt looked at again')
+    writeFileSync(path.join(mirror, 'notes.txt'), 'written here, by hand\n')
+    const edited = await receiver.cli.waitFor('error', { code: 'mirror-edited' }, 15_000)
+    expect(edited.message).toMatch(new RegExp(`^notes\\.txt in the mirror of .* was changed here: .*${notKept.source}`))
+    await expectMirrored(senderDir, mirror)
+    expect(receiver.cli.events.filter((e) => e.type === 'error')).toEqual([edited])
+
+    // Touched while the client was stopped, and a copy of a peer's file put there: nothing to say.
+    receiver.cli.kill('SIGINT')
+    await receiver.cli.exited
+    const later = new Date(Date.now() + 60_000)
+    utimesSync(path.join(mirror, 'touched.txt'), later, later)
+    writeFileSync(path.join(mirror, 'copy of notes.txt'), 'as the peer has it\n')
+    const again = await startClient(serverPort, receiver.dir, '--keep-days', '0')
+    await again.cli.waitFor('peer-synced', { peer }, 15_000)
+    await expectMirrored(senderDir, mirror)
+    expect(again.cli.events.filter((e) => e.type === 'error')).toEqual([])
+
+    // Edited while it was stopped: said, and not kept.
+    again.cli.kill('SIGINT')
+    await again.cli.exited
+    writeFileSync(path.join(mirror, 'touched.txt'), 'written while it was stopped\n')
+    const third = await startClient(serverPort, receiver.dir, '--keep-days', '0')
+    const found = await third.cli.waitFor('error', { code: 'mirror-edited' }, 15_000)
+    expect(found.message).toMatch(new RegExp(`^touched\\.txt in the mirror of .* was changed here: .*${notKept.source}`))
+    await third.cli.waitFor('peer-synced', { peer }, 15_000)
+    await expectMirrored(senderDir, mirror)
+    expect(third.cli.events.filter((e) => e.type === 'error')).toEqual([found])
+    expect(await historyList('-d', receiver.dir)).toEqual([])
+    // What was linked aside to be weighed is gone once weighed.
+    expect(readdirSync(path.join(path.dirname(mirror), '.dropbox-sync', 'hand-edits'))).toEqual([])
   })
 
   it('a mirror folder that is not there is said in one line (exit 2), not listed as an empty history', async () => {

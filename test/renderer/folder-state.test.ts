@@ -62,6 +62,22 @@ describe('the Peers screen', () => {
     usePeersStore().load(keys.map((key) => ({ key, ip: key.split(':')[0]!, port: Number(key.split(':')[1]), state: 'syncing' as const, since: 0 })))
   }
 
+  it("shows what is wrong with this machine's .syncignore until a folder-state says it is fixed", async () => {
+    useEngineStore().load(CLIENT)
+    const folders = useFoldersStore()
+    const skipped = '/home/me/Shared/.syncignore: line 2 ("!") is a "!" with no pattern after it: the ignore rules skip such a line, so it ignores nothing; the file\'s other lines are in force. Fix it or take it out.'
+    folders.apply([ev({ type: 'folder-state', ...OWN, ignoreProblem: skipped })])
+    const view = mountView(PeersView)
+    expect(view.get('[data-testid="own-ignore-problem"]').text()).toBe(`.syncignore is not all in force. ${skipped} Edit it in Settings → Ignore patterns (or in the file itself); this goes once it is fixed.`)
+    // Another problem in its place; then fixed (or removed): gone.
+    folders.apply([ev({ type: 'folder-state', ...OWN, ignoreProblem: '/home/me/Shared/.syncignore is not used: it is not valid UTF-8; the previous rules stay in force' })])
+    await flushPromises()
+    expect(view.get('[data-testid="own-ignore-problem"]').text()).toContain('not valid UTF-8; the previous rules stay in force. Edit it')
+    folders.apply([ev({ type: 'folder-state', ...OWN })])
+    await flushPromises()
+    expect(view.find('[data-testid="own-ignore-problem"]').exists()).toBe(false)
+  })
+
   it("shows this machine's folder, each mirror's state, and lists what is still to come from a peer", async () => {
     useEngineStore().load(CLIENT)
     peersWith('127.0.0.1:4001', '127.0.0.1:4002')

@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import IgnoreEditor from '../../src/renderer/src/components/IgnoreEditor.vue'
 import { formatWhen } from '../../src/renderer/src/format'
 import { HISTORY_PAGE_SIZE, HISTORY_REFRESH_MS, useHistoryStore } from '../../src/renderer/src/stores/history'
+import { useFoldersStore } from '../../src/renderer/src/stores/folders'
 import { usePeersStore } from '../../src/renderer/src/stores/peers'
 import { useSettingsStore } from '../../src/renderer/src/stores/settings'
 import HistoryView from '../../src/renderer/src/views/HistoryView.vue'
@@ -184,6 +185,28 @@ describe('the ignore editor', () => {
     button(view, 'Save patterns').click()
     await flushPromises()
     expect(view.find('#ignore-problem').text()).toBe('Could not write /home/you/Shared/.syncignore: EACCES')
+    view.unmount()
+  })
+
+  it('reads the file again when the engine says its problem changed (fixed elsewhere), unless edited here', async () => {
+    api.ignore = { ok: true, file: '/home/you/Shared/.syncignore', text: null, problem: '.syncignore is not used: it is not valid UTF-8. Saving here replaces it.', defaults: [] }
+    const folders = useFoldersStore()
+    const own = { type: 'folder-state', folder: '/home/you/Shared', files: 1, bytes: 1, ignored: 0, scanning: false, missing: false }
+    folders.apply([{ ...own, ignoreProblem: '/home/you/Shared/.syncignore is not used: it is not valid UTF-8; the built-in defaults stay in force', at: 1, seq: 1 } as AppEvent])
+    const view = mountView(IgnoreEditor)
+    await flushPromises()
+    expect(view.find('[role="alert"]').text()).toContain('not valid UTF-8')
+    api.ignore = { ok: true, file: '/home/you/Shared/.syncignore', text: 'build/\n', problem: null, defaults: [] }
+    folders.apply([{ ...own, ignoreProblem: null, at: 2, seq: 2 } as AppEvent])
+    await flushPromises()
+    expect(view.find('[role="alert"]').exists()).toBe(false)
+    expect((byLabel(view, 'Patterns in .syncignore') as unknown as HTMLTextAreaElement).value).toBe('build/\n')
+    // What is typed here is not replaced.
+    await view.find('#ignore-text').setValue('build/\n*.log\n')
+    api.ignore = { ok: true, file: '/home/you/Shared/.syncignore', text: 'other/\n!\n', problem: null, defaults: [] }
+    folders.apply([{ ...own, ignoreProblem: '/home/you/Shared/.syncignore: line 2 ("!") …', at: 3, seq: 3 } as AppEvent])
+    await flushPromises()
+    expect((byLabel(view, 'Patterns in .syncignore') as unknown as HTMLTextAreaElement).value).toBe('build/\n*.log\n')
     view.unmount()
   })
 

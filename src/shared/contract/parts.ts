@@ -12,7 +12,7 @@ export const device = { id: z.string().max(100).optional(), name: z.string().max
 export const knownDevice = { id: z.string().max(100), name: z.string().max(300) }
 export const workerState = z.object({ id: count, busy: z.boolean(), peer: z.string().optional(), path: z.string().optional(), jobs: count.optional(), files: count.optional() })
 // Where the shared folder and each mirror stand (see FolderStateEvent, MirrorStateEvent, PreparingEvent in shared/events.ts).
-export const folderStateFields = { folder: z.string(), files: count, bytes: count, ignored: count, scanning: z.boolean(), missing: z.boolean() }
+export const folderStateFields = { folder: z.string(), files: count, bytes: count, ignored: count, scanning: z.boolean(), missing: z.boolean(), ignoreProblem: z.string().nullable() }
 export const mirrorStateFields = {
   peer: z.string(),
   phase: z.enum(['connecting', 'listing', 'syncing', 'up-to-date', 'waiting', 'paused']),

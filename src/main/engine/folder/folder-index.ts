@@ -58,6 +58,8 @@ export type FolderIndexEvents = {
   missing: []
   restored: []
   look: [boolean]
+  /** The `.syncignore` problem standing (ignoreProblem) changed. */
+  ignore: []
   hashing: [string, number, number]
   hashed: [string]
 }
@@ -123,6 +125,7 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     this.inside = new InsideFolder(root, () => this.presence.identity)
     this.disk = new IndexOnDisk(statePath, root)
     this.ignoreFile = new IgnoreFile(root, onEvent, () => this.markDirty(IGNORE_FILE), options.snapshotAfterMs)
+    this.ignoreFile.onProblem = () => this.emit('ignore')
     this.unshareable = new UnshareablePaths(root, onEvent)
     this.unmounted = new UnmountedFolders(root, onEvent)
     this.served = new ServedVersions(
@@ -219,6 +222,11 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
 
   list(): IndexedFile[] {
     return [...this.files.values()]
+  }
+
+  /** What is wrong with `.syncignore` now (as said in ignore-file-invalid or ignore-lines-skipped), or null. */
+  get ignoreProblem(): string | null {
+    return this.ignoreFile.problem
   }
 
   /** True while the shared folder is gone (see RootPresence.lost): its files cannot be read. */

@@ -1,6 +1,7 @@
 // This machine's shared folder as the app shows it (folder-state events): files and bytes
-// shared, paths the ignore rules leave out, whether a look at the whole folder is under way, and
-// whether the folder is gone. Fed by the index's own events, at most every FOLDER_STATS_EVERY_MS.
+// shared, paths the ignore rules leave out, whether a look at the whole folder is under way,
+// whether the folder is gone, and what is wrong with its `.syncignore`. Fed by the index's own
+// events, at most every FOLDER_STATS_EVERY_MS.
 import type { EventSink, FolderStateEvent } from '../../../shared/events'
 import { Sampler } from '../util/sampler'
 import type { FolderIndex } from './folder-index'
@@ -25,7 +26,7 @@ export class FolderStats {
     intervalMs = FOLDER_STATS_EVERY_MS,
   ) {
     this.sampler = new Sampler(intervalMs, () => this.report())
-    for (const name of ['changes', 'missing', 'restored'] as const) index.on(name, this.touch)
+    for (const name of ['changes', 'missing', 'restored', 'ignore'] as const) index.on(name, this.touch)
     index.on('look', this.onLook)
   }
 
@@ -35,7 +36,7 @@ export class FolderStats {
   }
 
   close(): void {
-    for (const name of ['changes', 'missing', 'restored'] as const) this.index.off(name, this.touch)
+    for (const name of ['changes', 'missing', 'restored', 'ignore'] as const) this.index.off(name, this.touch)
     this.index.off('look', this.onLook)
     this.sampler.close()
   }
@@ -50,6 +51,7 @@ export class FolderStats {
       ignored: this.index.ignored,
       scanning: this.index.scanning || this.looked,
       missing: this.index.missing,
+      ignoreProblem: this.index.ignoreProblem,
     }
     // A look already over was said once: the next report settles it.
     if (this.looked && !this.index.scanning) this.touch()

@@ -55,13 +55,20 @@ function isProblem(read: IgnoreRead): read is { problem: string } {
 /**
  * A bad file (unreadable, not UTF-8, too large) leaves the rules as they were, so a typo never
  * shares or unshares everything; lines the rules skip leave the rest in force. Each is said once
- * per distinct problem, and forgotten once fixed.
+ * per distinct problem, and forgotten once fixed; `problem` is the one standing now (folder-state
+ * carries it, so a screen can clear it once fixed).
  */
 export class IgnoreFile {
   private current: IgnoreRules | null = null
   /** What was said about the file (`ignore-file-invalid`) and about its lines (`ignore-lines-skipped`). */
   private fileProblemSaid: string | null = null
+  /** The whole message said for fileProblemSaid. */
+  private fileMessage: string | null = null
   private linesSaid: string | null = null
+  /** The problem as last told to onProblem. */
+  private problemTold: string | null = null
+  /** Called when `problem` changes (set by the owner: the index, for its folder-state). */
+  onProblem: () => void = () => {}
   private wait: IgnoreWait | null = null
   /** Owned: cleared by dispose. */
   private timer: NodeJS.Timeout | null = null
@@ -97,7 +104,7 @@ export class IgnoreFile {
     if (!this.differs(read, this.current)) {
       // As in force: a wait for another version of it is over.
       this.stopWaiting()
-      if (!isProblem(read)) this.fileProblemSaid = null
+      if (!isProblem(read)) this.fileFine()
       return false
     }
     const verdict = ignoreFileVerdict(this.wait, stamp, now, this.limitMs)
@@ -107,6 +114,11 @@ export class IgnoreFile {
     }
     this.stopWaiting()
     return this.take(read)
+  }
+
+  /** What is wrong with the file now, as it was said (`ignore-file-invalid` first, then `ignore-lines-skipped`), or null. */
+  get problem(): string | null {
+    return this.fileMessage ?? (this.linesSaid === null ? null : `${path.join(this.root, IGNORE_FILE)}: ${this.linesSaid}`)
   }
 
   /** Whether `rel` is not shared; nothing is ignored before the first load (nothing is indexed then). */
@@ -134,11 +146,13 @@ export class IgnoreFile {
       if (this.fileProblemSaid !== read.problem) {
         this.fileProblemSaid = read.problem
         const kept = this.current.fileText === null ? 'the built-in defaults stay in force' : 'the previous rules stay in force'
-        this.onEvent({ type: 'error', code: 'ignore-file-invalid', message: `${file} is not used: ${read.problem}; ${kept}` })
+        this.fileMessage = `${file} is not used: ${read.problem}; ${kept}`
+        this.onEvent({ type: 'error', code: 'ignore-file-invalid', message: this.fileMessage })
+        this.tellProblem()
       }
       return first
     }
-    this.fileProblemSaid = null
+    this.fileFine()
     const text = read === 'absent' ? null : read.text
     if (this.current && this.current.fileText === text) return false
     this.current = await ignoreRules(text)
@@ -146,7 +160,22 @@ export class IgnoreFile {
     const lines = text === null ? null : skippedLinesMessage(ignoreLineProblems(text), "; the file's other lines are in force")
     if (lines !== null && lines !== this.linesSaid) this.onEvent({ type: 'error', code: 'ignore-lines-skipped', message: `${file}: ${lines}` })
     this.linesSaid = lines
+    this.tellProblem()
     return true
+  }
+
+  /** The file can be read again: what was said about it no longer stands. */
+  private fileFine(): void {
+    this.fileProblemSaid = null
+    this.fileMessage = null
+    this.tellProblem()
+  }
+
+  private tellProblem(): void {
+    const now = this.problem
+    if (now === this.problemTold) return
+    this.problemTold = now
+    this.onProblem()
   }
 
   private waitFor(wait: IgnoreWait, inMs: number): void {

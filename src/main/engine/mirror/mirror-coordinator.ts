@@ -142,7 +142,7 @@ export class MirrorCoordinator {
     })
     this.repairs = new MirrorRepair({
       tasks: this.tasks,
-      history: this.files.history,
+      handEdits: this.files.handEdits,
       rescanEveryMs: options.rescanEveryMs,
       consider: (state, generation, rel) => this.consider(state, generation, rel),
       checkSynced: (state) => this.checkSynced(state),

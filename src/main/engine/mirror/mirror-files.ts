@@ -9,7 +9,7 @@ import { DEFAULT_KEEP_DAYS } from '../../../shared/keep-days'
 import { isPartialTemp, isYoungPartial, partialName } from '../blocks/partial-names'
 import { lstatOrWhy } from '../folder/lstat-or-why'
 import { respellFolders } from './folder-spellings'
-import { linkHandEdit } from './hand-edits'
+import { HandEdits } from './hand-edits'
 import { historyRoot } from './history-index'
 import { HistoryStore } from './history-store'
 import type { FileJob, JobResult, ListEntry, PeerRef } from './jobs'
@@ -39,6 +39,7 @@ export interface MirrorFilesOptions {
 
 export class MirrorFiles {
   readonly history: HistoryStore
+  readonly handEdits: HandEdits
   private readonly recycler: Recycler
   private readonly writer = new MirrorWriter()
   /** Versions placed in the recycler's window: the other half of a move (see movedJustNow). */
@@ -51,11 +52,13 @@ export class MirrorFiles {
       capBytes: options.historyCapBytes,
       problem: options.problem,
     })
+    this.handEdits = new HandEdits(this.history, path.join(options.stateDir, 'hand-edits'))
     this.recycler = new Recycler(path.join(options.stateDir, 'recently-deleted'), options.problem)
   }
 
   async start(): Promise<void> {
     await this.recycler.start()
+    await this.handEdits.start().catch((error: unknown) => this.options.problem(`emptying ${path.join(this.options.stateDir, 'hand-edits')}: ${String(error)}`))
     await this.history.start().catch((error: unknown) => this.options.problem(`opening the mirror history: ${String(error)}`))
   }
 
@@ -266,7 +269,7 @@ export class MirrorFiles {
         // a day to one a later try resumes; only a crash's other temp files are strays.
         else if (isPartialTemp(entry.name) ? wanted(rel) && this.tempInUse(entry.name, abs) : entry.name.startsWith(TEMP_PREFIX) && this.tempInUse(entry.name, abs)) continue
         else {
-          const kept = entry.isFile() && !entry.name.startsWith(TEMP_PREFIX) ? linkHandEdit(this.history, mirror.ref.folder, abs) : undefined
+          const kept = entry.isFile() && !entry.name.startsWith(TEMP_PREFIX) ? this.handEdits.link(mirror.ref.folder, abs) : undefined
           await removeFromMirror(abs, mirror.ref.folder)
           if (kept !== undefined) byHand.push({ rel, kept })
         }

@@ -3,8 +3,7 @@
 import type { Stats } from 'node:fs'
 import path from 'node:path'
 import { isFolderAt, lstatOrWhy } from '../folder/lstat-or-why'
-import { linkHandEdit, settleHandEdit } from './hand-edits'
-import type { HistoryStore } from './history-store'
+import type { HandEdits } from './hand-edits'
 import { MirrorGuard } from './mirror-guard'
 import { asPlaced, type MirrorManifest } from './mirror-manifest'
 import { pathInMirror } from './mirror-path'
@@ -14,8 +13,8 @@ import { namedPeer, type PeerState } from './peer-state'
 
 export interface MirrorRepairOptions {
   tasks: MirrorTasks
-  /** Where a file edited by hand is kept before it is put back. */
-  history: HistoryStore
+  /** Where a file edited by hand is kept (or weighed, history off) before it is put back. */
+  handEdits: HandEdits
   /** How often each watched mirror is looked at whole (see MirrorGuard). */
   rescanEveryMs?: number
   /** Acts on what reconcile.ts decides for `rel` (the coordinator's consider). */
@@ -23,7 +22,7 @@ export interface MirrorRepairOptions {
   checkSynced: (state: PeerState) => void
 }
 
-/** A mirror file changed by hand, linked into the history (`kept`, null if it could not be) before it is put back. */
+/** A mirror file changed by hand, linked into the history or aside (`kept`, null if it could not be) before it is put back. */
 interface HandEdit {
   rel: string
   kept: string | null
@@ -48,7 +47,7 @@ export class MirrorRepair {
     for (const [rel, version] of found) {
       const where = pathInMirror(state.ref.folder, rel)
       if ('problem' in where || !wayIsReal(where.path, state.ref.folder)) continue
-      edits.push({ rel, kept: linkHandEdit(this.options.history, state.ref.folder, where.path), version })
+      edits.push({ rel, kept: this.options.handEdits.link(state.ref.folder, where.path), version })
     }
     if (edits.length > 0) this.changedWhileStopped.set(state, edits)
   }
@@ -88,7 +87,7 @@ export class MirrorRepair {
     // Edited bytes are the user's: linked aside before anything is fetched over them.
     const edits: HandEdit[] = []
     for (const { rel, edited } of found) {
-      if (edited) edits.push({ rel, kept: linkHandEdit(this.options.history, state.ref.folder, edited), version: state.manifest.files.get(rel)!.version })
+      if (edited) edits.push({ rel, kept: this.options.handEdits.link(state.ref.folder, edited), version: state.manifest.files.get(rel)!.version })
     }
     // All out of the manifest first: none is then taken for a good local copy of another.
     for (const rel of damaged) state.manifest.delete(rel)
@@ -108,12 +107,12 @@ export class MirrorRepair {
   }
 
   private async tellStrays(state: PeerState, strays: { rel: string; kept: string | null }[]): Promise<void> {
-    const { history, tasks } = this.options
+    const { handEdits, tasks } = this.options
     const listed = new Set([...(state.remote?.values() ?? [])].map((entry) => entry.version))
     const removed: string[] = []
     let notKept = 0
     for (const stray of strays) {
-      const outcome = stray.kept === null ? 'not-kept' : await settleHandEdit(history, state.ref.folder, state.ref.key, stray.rel, stray.kept, (version) => listed.has(version), 'deleted')
+      const outcome = stray.kept === null ? 'not-kept' : await handEdits.settle(state.ref.folder, state.ref.key, stray.rel, stray.kept, (version) => listed.has(version), 'deleted')
       if (outcome === 'same-bytes') continue
       removed.push(stray.rel)
       if (outcome === 'not-kept') notKept++
@@ -134,12 +133,12 @@ export class MirrorRepair {
         ? `what was written here is kept in the mirror history (dropbox-sync history restore ${rels[0]} --to FOLDER --mirror ${root})`
         : `what was written here is kept in the mirror history (dropbox-sync history list --mirror ${root})`
     }
-    return this.options.history.enabled ? 'what was written here could not be kept in the mirror history' : 'the mirror history is off (--keep-days 0), so what was written here is not kept'
+    return this.options.handEdits.history.enabled ? 'what was written here could not be kept in the mirror history' : 'the mirror history is off (--keep-days 0), so what was written here is not kept'
   }
 
   /** One line for the files edited by hand in one look: they are put back, and where what was written went. */
   private async tellEdits(state: PeerState, edits: HandEdit[], alsoPeers: (edit: HandEdit, version: string) => boolean = () => false): Promise<void> {
-    const { history, tasks } = this.options
+    const { handEdits, tasks } = this.options
     const changed: string[] = []
     let notKept = 0
     for (const edit of edits) {
@@ -148,7 +147,7 @@ export class MirrorRepair {
         notKept++
         continue
       }
-      const outcome = await settleHandEdit(history, state.ref.folder, state.ref.key, edit.rel, edit.kept, (version) => version === edit.version || alsoPeers(edit, version))
+      const outcome = await handEdits.settle(state.ref.folder, state.ref.key, edit.rel, edit.kept, (version) => version === edit.version || alsoPeers(edit, version))
       if (outcome === 'same-bytes') continue
       changed.push(edit.rel)
       if (outcome === 'not-kept') notKept++
