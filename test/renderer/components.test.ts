@@ -281,7 +281,9 @@ describe('Peers', () => {
 })
 
 describe('the graph', () => {
-  it('puts this machine in the middle and each peer around it, labelled by name (else ip:port) and coloured by state', () => {
+  it('puts this machine in the middle and each peer around it, labelled by name (else ip:port) and coloured by state', async () => {
+    api.state = { ...api.state, settings: { ...DEFAULT_SETTINGS, name: 'alice desktop' } }
+    await useSettingsLoaded()
     useEngineStore().load({ ...RUNNING_SERVER, role: 'client', self: '127.0.0.1:5000', connected: true })
     const graph = mountView(PeerGraph, {
       peers: [
@@ -290,7 +292,10 @@ describe('the graph', () => {
       ],
     })
     const nodes = graph.findAll('g.node')
-    expect(nodes.map((n) => n.find('text').text())).toEqual(['bob laptop', '127.0.0.1:4002', 'this machine (127.0.0.1:5000)'])
+    // This machine by its device name as the peers are, where it is under it.
+    expect(nodes.map((n) => n.find('text').text())).toEqual(['bob laptop', '127.0.0.1:4002', 'alice desktop'])
+    expect(nodes[2]!.findAll('text').map((t) => t.text())).toEqual(['alice desktop', 'this machine, 127.0.0.1:5000'])
+    expect(nodes[2]!.find('title').text()).toBe('alice desktop: this machine, 127.0.0.1:5000')
     expect(nodes[2]!.attributes('transform')).toBeUndefined()
     expect(nodes[0]!.find('circle').attributes('fill')).toBe(PEER_COLORS.syncing)
     expect(nodes[1]!.find('circle').attributes('fill')).toBe(PEER_COLORS.offline)
