@@ -16,6 +16,7 @@ import { inviteFor, killAll } from '../helpers/cli'
 import { expectMirrorHolds, startClient, startServer, write } from '../helpers/mirror-clients'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 import { peerFolderName } from '../helpers/tree'
+import { deviceOnPort } from '../helpers/devices-by-port'
 
 const cores: AppCore[] = []
 afterEach(async () => {
@@ -72,7 +73,7 @@ describe('the History channels', () => {
       ok: true,
       mirrorRoot,
       keepDays: 30,
-      mirrors: [{ folder: peerDirName, peer: peerKey, versions: 1, bytes: report.length, newest: entry.at }],
+      mirrors: [{ folder: peerDirName, peer: peerKey, versions: 1, bytes: report.length, newest: entry.at, device: deviceOnPort(Number(peerKey.split(':')[1])) }],
     })
     expect(await ask(core, REQUEST.listHistory, { folder: peerDirName, filter: 'nothing like it', before: null, limit: 50 })).toMatchObject({ ok: true, total: 0, entries: [] })
 

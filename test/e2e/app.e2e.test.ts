@@ -74,7 +74,7 @@ async function expectPeerGone(page: Page, key: string): Promise<void> {
   await graphNodeOf(page, key, 'offline').first().waitFor({ state: 'visible', timeout: WITHIN })
 }
 
-async function fillSettings(page: Page, values: Partial<Record<'Port' | 'Server address' | 'Server port' | 'Folder' | 'Workers' | 'Buffer slots', string>>): Promise<void> {
+async function fillSettings(page: Page, values: Partial<Record<'Port' | 'Server address' | 'Server port' | 'Folder' | 'Workers' | 'Buffer slots' | 'Bandwidth limit (KiB/s)', string>>): Promise<void> {
   for (const [label, value] of Object.entries(values)) await page.getByLabel(label, { exact: true }).fill(value)
 }
 
@@ -103,6 +103,9 @@ describe('the app in a browser', () => {
 
     const folder = tempDir('e2e-mine-')
     await fillSettings(page, { Port: '0', 'Server address': '127.0.0.1', 'Server port': String(server.port), Workers: '2', 'Buffer slots': '4' })
+    // A limit far above what the test moves: set in KiB/s, said as Transfers will show it.
+    await fillSettings(page, { 'Bandwidth limit (KiB/s)': '20480' })
+    await expect.poll(async () => (await textOf(page.locator('#limitRateKiB-shown')))?.trim()).toBe('That is 21 MB/s as Transfers shows speeds.')
     // The page cannot open a folder dialog on the engine's machine: its own browser lists the folders there.
     await fillSettings(page, { Folder: path.dirname(folder) })
     await page.getByRole('button', { name: 'Browse for Folder' }).click()
@@ -115,7 +118,8 @@ describe('the app in a browser', () => {
     await page.getByLabel('Join with invite', { exact: true }).fill(inviteFor('127.0.0.1', server.port))
     await saveSettings(page)
     await app.cli.waitFor('registered', {}, 10_000)
-    const appId = (await app.cli.waitFor('ready', { role: 'client' })).id!
+    const ready = await app.cli.waitFor('ready', { role: 'client' })
+    const appId = ready.id!
     expect(await server.cli.waitFor('member-added', { id: appId })).toMatchObject({ type: 'member-added' })
     // Settings no longer offers the invite as a pending one: it says this device used it.
     await expect.poll(() => textOf(page.locator('#invite-details'))).toContain('by this device to join this server')
@@ -124,6 +128,9 @@ describe('the app in a browser', () => {
 
     await page.getByRole('tab', { name: 'Peers' }).click()
     await expectPeerShown(page, alice.key)
+    // This machine is named on the graph as the peers are: by its device name, where it is under it.
+    const self = page.getByTestId('peer-graph').locator('g.node-self text')
+    await expect.poll(() => self.allTextContents()).toEqual([ready.name, expect.stringMatching(/^this machine, 127\.0\.0\.1:\d+$/)])
     const bob = await startClient(server.port)
     await expectPeerShown(page, bob.key)
 
@@ -141,6 +148,8 @@ describe('the app in a browser', () => {
     await progress.waitFor({ timeout: 10_000 })
     await expect.poll(async () => Number(await progress.getAttribute('value', { timeout: 250 }).catch(() => 0)), { timeout: 5000 }).toBeGreaterThan(0)
     await expect.poll(() => textOf(page.locator('.transfer-meta').first()), { timeout: 5000 }).toMatch(/B\/s.*left/)
+    // The limit beside the count, in the units of the speeds.
+    expect(await textOf(page.getByTestId('limit-rate'))).toBe('Bandwidth limit: 21 MB/s each way, over all peers (Settings)')
     // The ring and the workers are behind the Engine toggle, closed until opened.
     const engine = page.getByRole('button', { name: 'Engine' })
     expect(await engine.getAttribute('aria-expanded')).toBe('false')

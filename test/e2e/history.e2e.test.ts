@@ -29,6 +29,7 @@ describe('History and ignore patterns in a browser', () => {
     write(peerDir, 'other.txt', 'stays\n')
     const peer = runCli(['client', '-d', peerDir, '-p', '0', '-sp', String(serverPort), '-sip', '127.0.0.1', '--host', '127.0.0.1', '-w', '2', '-b', '8'])
     const peerKey = `127.0.0.1:${(await peer.waitFor('registered', {}, 15_000)).port}`
+    const peerName = (await peer.waitFor('ready', {})).name
 
     const mine = tempDir('e2e-hist-mine-')
     write(mine, 'keep.txt', 'kept\n')
@@ -77,6 +78,10 @@ describe('History and ignore patterns in a browser', () => {
       }, { timeout: 10_000 })
       .toBe(1)
     await expect.poll(() => textOf(row)).toMatch(/deleted.*250 KB/)
+    // The mirror is picked by its peer, named as elsewhere; its folder (NAME-SHORTID) is said under it.
+    const mirrorName = path.basename(await onlyMirror(`${mine}-mirrors`))
+    await expect.poll(() => textOf(page.getByRole('combobox', { name: /^Mirror/ }).locator('option:checked')).then((text) => text?.trim())).toBe(`${peerName} (${peerKey}): 1 kept, 250 KB`)
+    expect((await textOf(page.locator('.history-folder')))?.trim()).toBe(`Its mirror folder: ${mirrorName} in ${mine}-mirrors`)
 
     // Into the mirror: the screen says why not, before and after.
     const restoreButton = page.getByRole('button', { name: /^Restore docs\/report\.bin \(/ })

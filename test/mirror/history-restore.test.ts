@@ -10,6 +10,10 @@ import { historyPage, keptVersion, keptVersions, mirrorHistories, historyRootOf 
 import { RestoreError, restoreVersion } from '../../src/main/engine/mirror/history-restore'
 import { localDate, restoredName } from '../../src/shared/restored-name'
 import { HistoryStore } from '../../src/main/engine/mirror/history-store'
+import { DEVICES_FILE, DeviceFolders } from '../../src/main/engine/mirror/device-folders'
+import { STATE_FOLDER } from '../../src/main/engine/mirror/mirror-coordinator'
+import { formatDeviceId } from '../../src/shared/device-id'
+import { deviceFolderName } from '../../src/shared/paths'
 import { removeTempDirs, tempDir } from '../helpers/temp'
 
 afterEach(() => removeTempDirs())
@@ -134,11 +138,25 @@ describe('mirrorHistories', () => {
     const { mirrorRoot } = await historyWith('alice-ABCDEFG', { 'a.txt': Buffer.alloc(10), 'b/c.txt': Buffer.alloc(5) })
     mkdirSync(path.join(mirrorRoot, 'bob-HIJKLMN'))
     expect(mirrorHistories(mirrorRoot)).toEqual([
-      { folder: 'alice-ABCDEFG', peer: '127.0.0.1:4001', versions: 2, bytes: 15, newest: expect.any(Number) },
-      { folder: 'bob-HIJKLMN', peer: null, versions: 0, bytes: 0, newest: null },
+      { folder: 'alice-ABCDEFG', peer: '127.0.0.1:4001', versions: 2, bytes: 15, newest: expect.any(Number), device: null },
+      { folder: 'bob-HIJKLMN', peer: null, versions: 0, bytes: 0, newest: null, device: null },
     ])
     expect(keptVersion(mirrorRoot, '..', 'x')).toBeUndefined()
     expect(keptVersion(mirrorRoot, 'bob-HIJKLMN', 'x')).toBeUndefined()
     expect(mirrorHistories(path.join(mirrorRoot, 'none'))).toEqual([])
+  })
+
+  it('names the device whose mirror each folder is, as the record of the mirror root (devices.json) has it', async () => {
+    const hex = 'ab'.repeat(32)
+    const folder = deviceFolderName('alice laptop', formatDeviceId(Buffer.from(hex, 'hex')))
+    const { mirrorRoot } = await historyWith(folder, { 'a.txt': Buffer.alloc(3) })
+    const devices = new DeviceFolders(path.join(mirrorRoot, STATE_FOLDER, DEVICES_FILE))
+    devices.assign(hex, 'alice laptop')
+    await devices.keep(hex)
+    mkdirSync(path.join(mirrorRoot, '127.0.0.1_4002'))
+    expect(mirrorHistories(mirrorRoot).map((m) => [m.folder, m.device])).toEqual([
+      ['127.0.0.1_4002', null],
+      [folder, { id: formatDeviceId(Buffer.from(hex, 'hex')), name: 'alice laptop' }],
+    ])
   })
 })

@@ -84,6 +84,20 @@ describe('Settings', () => {
     view.unmount()
   })
 
+  it('says under the Bandwidth limit what it reads as on Transfers, as the value is typed', async () => {
+    await useSettingsLoaded()
+    const view = mountView(SettingsView)
+    const field = byLabel(view, 'Bandwidth limit (KiB/s)')
+    expect(view.find('#limitRateKiB-shown').exists()).toBe(false)
+    for (const [typed, shown] of [['20480', 'That is 21 MB/s as Transfers shows speeds.'], ['1024', 'That is 1.0 MB/s as Transfers shows speeds.'], ['0', null], ['fast', null], ['-5', null]] as const) {
+      await view.find('#limitRateKiB').setValue(typed)
+      const line = view.find('#limitRateKiB-shown')
+      expect(line.exists() ? line.text() : null).toBe(shown)
+      expect(textOf(field.getAttribute('aria-describedby') ?? '')).toContain(shown ?? 'The most this machine sends')
+    }
+    view.unmount()
+  })
+
   it('asks a new client for its invite before the server address, which the invite holds, and before the folder', async () => {
     await useSettingsLoaded()
     const view = mountView(SettingsView)
@@ -267,7 +281,9 @@ describe('Peers', () => {
 })
 
 describe('the graph', () => {
-  it('puts this machine in the middle and each peer around it, labelled by name (else ip:port) and coloured by state', () => {
+  it('puts this machine in the middle and each peer around it, labelled by name (else ip:port) and coloured by state', async () => {
+    api.state = { ...api.state, settings: { ...DEFAULT_SETTINGS, name: 'alice desktop' } }
+    await useSettingsLoaded()
     useEngineStore().load({ ...RUNNING_SERVER, role: 'client', self: '127.0.0.1:5000', connected: true })
     const graph = mountView(PeerGraph, {
       peers: [
@@ -276,7 +292,10 @@ describe('the graph', () => {
       ],
     })
     const nodes = graph.findAll('g.node')
-    expect(nodes.map((n) => n.find('text').text())).toEqual(['bob laptop', '127.0.0.1:4002', 'this machine (127.0.0.1:5000)'])
+    // This machine by its device name as the peers are, where it is under it.
+    expect(nodes.map((n) => n.find('text').text())).toEqual(['bob laptop', '127.0.0.1:4002', 'alice desktop'])
+    expect(nodes[2]!.findAll('text').map((t) => t.text())).toEqual(['alice desktop', 'this machine, 127.0.0.1:5000'])
+    expect(nodes[2]!.find('title').text()).toBe('alice desktop: this machine, 127.0.0.1:5000')
     expect(nodes[2]!.attributes('transform')).toBeUndefined()
     expect(nodes[0]!.find('circle').attributes('fill')).toBe(PEER_COLORS.syncing)
     expect(nodes[1]!.find('circle').attributes('fill')).toBe(PEER_COLORS.offline)
@@ -311,6 +330,25 @@ describe('Transfers', () => {
       'Worker 2 idle',
     ])
     view.unmount()
+  })
+
+  it("shows a client's bandwidth limit beside the speeds, in their units (Settings takes KiB/s), and nothing without one", async () => {
+    api.state = { ...api.state, settings: { ...DEFAULT_SETTINGS, limitRateKiB: 20480 } }
+    await useSettingsLoaded()
+    const transfers = useTransfersStore()
+    transfers.apply([
+      { type: 'transfer-started', peer: '127.0.0.1:4001', path: 'big.iso', total: 1e9, at: 0, seq: 1 } as never,
+      { type: 'transfer-progress', peer: '127.0.0.1:4001', path: 'big.iso', bytes: 20_971_520, total: 1e9, at: 1000, seq: 2 } as never,
+    ])
+    const view = mountView(TransfersView)
+    expect(view.find('.transfer-meta').text()).toContain('21 MB/s')
+    expect(view.find('[data-testid="limit-rate"]').text()).toBe('Bandwidth limit: 21 MB/s each way, over all peers (Settings)')
+    view.unmount()
+    api.state = { ...api.state, settings: { ...DEFAULT_SETTINGS, limitRateKiB: 0 } }
+    await useSettingsLoaded()
+    const unlimited = mountView(TransfersView)
+    expect(unlimited.find('[data-testid="limit-rate"]').exists()).toBe(false)
+    unlimited.unmount()
   })
 
   it('names the peer of each transfer, each total and each worker as the peer list does: its device name, the address beside it', async () => {

@@ -1,7 +1,7 @@
 // How durations read on the Transfers screen: never a part that reads 60, and each unit rounded
 // as shown.
 import { describe, expect, it } from 'vitest'
-import { formatDuration } from '../../src/renderer/src/format'
+import { formatDuration, formatLimitRate, formatRate } from '../../src/renderer/src/format'
 
 describe('formatDuration', () => {
   const cases: Array<[number | null, string]> = [
@@ -23,4 +23,20 @@ describe('formatDuration', () => {
     [90_000, '25 h 0 min'],
   ]
   it.each(cases)('%j s → %s', (seconds, words) => expect(formatDuration(seconds)).toBe(words))
+})
+
+// Settings takes the limit in KiB/s; Transfers shows speeds in MB/s (powers of 1000). The limit is
+// said in the speeds' units, so a client held at it reads the same number in both places.
+describe('formatLimitRate', () => {
+  const cases: Array<[number, string | null]> = [
+    [0, null],
+    [1, '1.0 KB/s'],
+    [1000, '1.0 MB/s'],
+    [1024, '1.0 MB/s'],
+    [20480, '21 MB/s'],
+    [102_400, '105 MB/s'],
+    [10_000_000, '10 GB/s'],
+  ]
+  it.each(cases)('%j KiB/s → %s', (kib, words) => expect(formatLimitRate(kib)).toBe(words))
+  it('reads as a transfer held at the limit does', () => expect(formatLimitRate(20480)).toBe(formatRate(20480 * 1024)))
 })

@@ -28,14 +28,17 @@ const AT = Date.UTC(2026, 11, 6, 12)
 const versions = (n: number): HistoryEntryView[] =>
   Array.from({ length: n }, (_, i) => ({ id: `v${String(n - i).padStart(4, '0')}`, path: `docs/file ${n - i}.txt`, peer: '127.0.0.1:4001', at: AT - i * 60_000, size: 1000 + i, reason: 'deleted' as const }))
 
+const ALICE_ID = 'ABCDEFG-ABCDEFG-ABCDEFG-ABCDEFG-ABCDEFG-ABCDEFG-ABCDEFG-ABCDEFG'
+const BOB_ID = 'HIJKLMN-HIJKLMN-HIJKLMN-HIJKLMN-HIJKLMN-HIJKLMN-HIJKLMN-HIJKLMN'
+
 function withHistory(entries: HistoryEntryView[], keepDays = 30): void {
   api.historyMirrors = {
     ok: true,
     mirrorRoot: '/home/you/Shared-mirrors',
     keepDays,
     mirrors: [
-      { folder: 'alice-ABCDEFG', peer: null, versions: 0, bytes: 0, newest: null },
-      { folder: 'bob-HIJKLMN', peer: '127.0.0.1:4001', versions: entries.length, bytes: 5000, newest: entries[0]?.at ?? null },
+      { folder: 'alice-ABCDEFG', peer: null, versions: 0, bytes: 0, newest: null, device: { id: ALICE_ID, name: 'alice laptop' } },
+      { folder: 'bob-HIJKLMN', peer: '127.0.0.1:4001', versions: entries.length, bytes: 5000, newest: entries[0]?.at ?? null, device: { id: BOB_ID, name: 'bob' } },
     ],
   }
   api.history.set('bob-HIJKLMN', entries)
@@ -46,11 +49,15 @@ const rowPaths = (view: VueWrapper) => view.findAll('tbody th .mono').map((path)
 describe('History', () => {
   it('opens on the mirror that keeps something, newest first, a page at a time', async () => {
     withHistory(versions(HISTORY_PAGE_SIZE + 5))
+    // bob is here, renamed since its folder was named; alice is away.
+    usePeersStore().apply([{ type: 'peer-joined', ip: '127.0.0.1', port: 4001, id: BOB_ID, name: 'bob desktop', at: 0, seq: 1 } as AppEvent])
     const view = mountView(HistoryView)
     await flushPromises()
     expect((view.find('select').element as HTMLSelectElement).value).toBe('bob-HIJKLMN')
-    expect(view.find('select').text()).toContain('alice-ABCDEFG (0 kept)')
-    expect(view.find('table').attributes('aria-label')).toBe('History of bob-HIJKLMN')
+    // Each mirror by its peer as the other screens name it, not by its folder's name.
+    expect(view.findAll('option').map((o) => o.text())).toEqual(['alice laptop: 0 kept', `bob desktop (127.0.0.1:4001): ${HISTORY_PAGE_SIZE + 5} kept, 5.0 KB`])
+    expect(view.find('.history-folder').text()).toBe('Its mirror folder: bob-HIJKLMN in /home/you/Shared-mirrors')
+    expect(view.find('table').attributes('aria-label')).toBe('History of bob desktop (127.0.0.1:4001)')
     expect(rowPaths(view)).toHaveLength(HISTORY_PAGE_SIZE)
     expect(rowPaths(view)[0]).toBe(`docs/file ${HISTORY_PAGE_SIZE + 5}.txt`)
     expect(view.text()).toContain(`${HISTORY_PAGE_SIZE} of ${HISTORY_PAGE_SIZE + 5} shown`)
@@ -65,7 +72,8 @@ describe('History', () => {
     await view.find('select').setValue('alice-ABCDEFG')
     await flushPromises()
     expect(view.find('table').exists()).toBe(false)
-    expect(view.text()).toContain('Nothing of alice-ABCDEFG is kept')
+    expect(view.text()).toContain('Nothing of the mirror of alice laptop is kept')
+    expect(view.find('.history-folder').text()).toBe('Its mirror folder: alice-ABCDEFG in /home/you/Shared-mirrors')
     view.unmount()
   })
 

@@ -1,11 +1,17 @@
 // How numbers, times and sizes read on screen.
 
 import { formatBytes } from '../../shared/format-bytes'
+import { limitRateBytes } from '../../shared/limit-rate'
 
 export { formatBytes }
 
 export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(Math.round(bytesPerSecond))}/s`
+}
+
+/** The bandwidth limit (set in KiB/s) in the units Transfers shows speeds in; null for none. */
+export function formatLimitRate(kib: number): string | null {
+  return kib > 0 ? formatRate(limitRateBytes(kib)) : null
 }
 
 /** Rounded to the unit shown before it is split, so no part reads 60 ("1 min 60 s"). */

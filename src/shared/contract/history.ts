@@ -19,6 +19,8 @@ export const historyMirrorSchema = z.object({
   bytes: count,
   /** When the newest kept version left the mirror (ms); null when nothing is kept. */
   newest: z.number().nullable(),
+  /** Whose mirror it is, as the mirror root's record (devices.json) names the device; null when none is on record (e.g. an `IP_PORT` folder). */
+  device: z.object({ id: z.string(), name: z.string() }).nullable(),
 })
 export type HistoryMirror = z.infer<typeof historyMirrorSchema>
 

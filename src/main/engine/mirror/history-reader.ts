@@ -72,6 +72,15 @@ export interface MirrorHistory {
   bytes: number
   /** When the newest kept version left the mirror; null when nothing is kept. */
   newest: number | null
+  /** The device whose mirror it is (devices.json: its ID as people read it, its name when the folder was named); null when none is on record. */
+  device: { id: string; name: string } | null
+}
+
+/** The devices on record in devices.json, by their mirror folder's name. */
+function devicesByFolder(mirrorRoot: string): Map<string, { id: string; name: string }> {
+  const devices = new DeviceFolders(path.join(mirrorRoot, STATE_FOLDER, DEVICES_FILE))
+  devices.load()
+  return new Map(devices.recorded().map(([id, device]) => [device.folder, { id: formatDeviceId(Buffer.from(id, 'hex')), name: device.name }]))
 }
 
 /** Every peer mirror under the root, and each history folder whose mirror is gone, by name. */
@@ -90,10 +99,12 @@ export function mirrorHistories(mirrorRoot: string): MirrorHistory[] {
     list.push(version)
     byFolder.set(version.folder, list)
   }
+  const devices = devicesByFolder(mirrorRoot)
   return [...names].sort().map((folder) => {
     const versions = byFolder.get(folder) ?? []
     const newest = versions.at(-1)
-    return { folder, peer: newest?.peer ?? null, versions: versions.length, bytes: versions.reduce((sum, v) => sum + v.size, 0), newest: newest?.at ?? null }
+    const device = devices.get(folder) ?? null
+    return { folder, peer: newest?.peer ?? null, versions: versions.length, bytes: versions.reduce((sum, v) => sum + v.size, 0), newest: newest?.at ?? null, device }
   })
 }
 
