@@ -5,9 +5,10 @@ import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { FolderIndex } from '../../src/main/engine/folder/folder-index'
+import { FolderIndex } from '../../src/main/engine/folder/folder-index'
 import type { FolderWatcher } from '../../src/main/engine/folder/folder-watcher'
-import { closeIndexes, openIndex, setup, watchChanges } from '../helpers/folder-index'
+import { closeIndexes, open, openIndex, setup, watchChanges } from '../helpers/folder-index'
+import { EventLog } from '../helpers/events'
 import { removeTempDirs } from '../helpers/temp'
 
 afterEach(async () => {
@@ -216,5 +217,21 @@ describe('FolderIndex and .syncignore', () => {
     await settled(index, root, waitFor)
     expect(index.get('keep-é.tmp')).toBeDefined()
     expect(log.events).toEqual([])
+  })
+
+  it('a .syncignore changed between its first read and the watch taking over is still taken, with no event to say so', async () => {
+    const { root, state } = setup()
+    const file = path.join(root, '.syncignore')
+    writeFileSync(file, '*.txt\n!\n')
+    // The first read's error comes while the index opens, before it watches: the fix lands in between.
+    const log = new EventLog()
+    const index = new FolderIndex(root, state, (event) => {
+      log.sink(event)
+      if (event.type === 'error' && event.code === 'ignore-lines-skipped') writeFileSync(file, 'f0.txt\n')
+    })
+    open.push(index)
+    await index.open()
+    await log.until(() => index.ignoreProblem === null && paths(index).length === SETUP_FILES.length - 1, 10_000, 'the fixed rules in force')
+    expect(paths(index)).toEqual(SETUP_FILES.filter((rel) => rel !== 'f0.txt'))
   })
 })

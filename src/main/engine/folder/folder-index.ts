@@ -262,6 +262,9 @@ export class FolderIndex extends EventEmitter<FolderIndexEvents> {
     // Watching starts first: a file made during the scan is then seen by one or the other, and
     // the watcher's re-checks queue behind the scan.
     await this.startWatching()
+    // `.syncignore` changed since it was read above, before any watch could say so: the scan
+    // below goes by the rules as they are now (one still being written is waited for as usual).
+    if (await this.ignoreFile.changed()) this.watcher?.unwatchSkipped()
     this.work = this.work.then(async () => {
       this.files = await this.scanner.scan(saved)
     })
