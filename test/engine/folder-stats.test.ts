@@ -18,12 +18,12 @@ afterEach(async () => {
 })
 
 /** An index with both reporters listening from before it opens, as the client sets them up. */
-async function watched(root: string): Promise<{ index: FolderIndex; log: EventLog; looks: boolean[] }> {
+async function watched(root: string, statsEveryMs = 20): Promise<{ index: FolderIndex; log: EventLog; looks: boolean[] }> {
   const log = new EventLog()
   const index = new FolderIndex(root, path.join(tempDir('state-'), 'index.json'), log.sink)
   const looks: boolean[] = []
   index.on('look', (start) => looks.push(start))
-  const stats = new FolderStats(index, log.sink, 20)
+  const stats = new FolderStats(index, log.sink, statsEveryMs)
   const preparing = new PreparingFiles(index, log.sink, 20)
   closers.push(
     () => index.close(),
@@ -101,5 +101,20 @@ describe('the shared folder as the app shows it', () => {
     // It started before the hash was done: the first report is of a file partly hashed.
     expect(during[0]!.files[0]!.bytes).toBeLessThan(size)
     expect(reports.flatMap((r) => r.files.map((f) => f.path))).not.toContain('small.txt')
+  })
+
+  it('says a .syncignore problem fixed before its next report, then that it is gone: a screen can clear it only once it has seen it', async () => {
+    const root = tempDir('share-')
+    const file = path.join(root, '.syncignore')
+    writeFileSync(file, '*.log\n')
+    // Reports 3 s apart: the problem comes and goes between two of them.
+    const { index, log } = await watched(root, 3000)
+    await log.until(() => folderStates(log).length === 1, 5000, 'the first folder state')
+    writeFileSync(file, '*.log\n!\n')
+    const skipped = await log.waitFor('error', { code: 'ignore-lines-skipped' }, 5000)
+    writeFileSync(file, '*.log\n')
+    await log.until(() => index.ignoreProblem === null, 5000, 'the problem fixed')
+    await log.until(() => folderStates(log).length === 3, 10_000, 'two more folder states')
+    expect(folderStates(log).map((e) => e.ignoreProblem)).toEqual([null, skipped.message, null])
   })
 })

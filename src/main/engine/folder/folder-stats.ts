@@ -14,7 +14,13 @@ export class FolderStats {
   private sent = ''
   /** A look began since the last report: said as scanning even if it ended before the report (a quick rescan). */
   private looked = false
+  /** A `.syncignore` problem that stood since the last report: said even if fixed before it (the next report settles it). */
+  private problemSeen: string | null = null
   private readonly touch = (): void => this.sampler.schedule()
+  private readonly onIgnore = (): void => {
+    this.problemSeen = this.index.ignoreProblem ?? this.problemSeen
+    this.touch()
+  }
   private readonly onLook = (started: boolean): void => {
     if (started) this.looked = true
     this.touch()
@@ -26,7 +32,8 @@ export class FolderStats {
     intervalMs = FOLDER_STATS_EVERY_MS,
   ) {
     this.sampler = new Sampler(intervalMs, () => this.report())
-    for (const name of ['changes', 'missing', 'restored', 'ignore'] as const) index.on(name, this.touch)
+    for (const name of ['changes', 'missing', 'restored'] as const) index.on(name, this.touch)
+    index.on('ignore', this.onIgnore)
     index.on('look', this.onLook)
   }
 
@@ -36,7 +43,8 @@ export class FolderStats {
   }
 
   close(): void {
-    for (const name of ['changes', 'missing', 'restored', 'ignore'] as const) this.index.off(name, this.touch)
+    for (const name of ['changes', 'missing', 'restored'] as const) this.index.off(name, this.touch)
+    this.index.off('ignore', this.onIgnore)
     this.index.off('look', this.onLook)
     this.sampler.close()
   }
@@ -51,11 +59,12 @@ export class FolderStats {
       ignored: this.index.ignored,
       scanning: this.index.scanning || this.looked,
       missing: this.index.missing,
-      ignoreProblem: this.index.ignoreProblem,
+      ignoreProblem: this.index.ignoreProblem ?? this.problemSeen,
     }
-    // A look already over was said once: the next report settles it.
-    if (this.looked && !this.index.scanning) this.touch()
+    // A look already over, or a problem already fixed, was said once: the next report settles it.
+    if ((this.looked && !this.index.scanning) || (this.problemSeen !== null && this.index.ignoreProblem === null)) this.touch()
     this.looked = false
+    this.problemSeen = null
     const text = JSON.stringify(event)
     if (text === this.sent) return
     this.sent = text
