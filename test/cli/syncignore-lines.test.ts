@@ -42,7 +42,7 @@ describe('.syncignore on the terminal', () => {
     expect(about('ignore-lines-skipped')).toHaveLength(1)
   })
 
-  it('fixed, then broken and removed: each fix is one stdout line, and --json carries the problem in folder-state until then', async () => {
+  it('fixed, then broken and removed: each fix is one stdout line, and --json carries the problem in folder-state until then', { timeout: 90_000 }, async () => {
     const serverPort = await startServer()
     const dir = tempDir('shared-')
     const file = path.join(dir, '.syncignore')

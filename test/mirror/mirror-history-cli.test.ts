@@ -42,6 +42,19 @@ async function pair(files: Record<string, string | Buffer>, ...extra: string[]):
   return { senderDir, sender, receiver, mirror: mirrorOf(receiver.dir, sender.port) }
 }
 
+/**
+ * Touches touched.txt in the mirror (its time only: the same bytes, nothing to keep or to say),
+ * waits until it is looked at again, then writes notes.txt there by hand; the mirror-edited error.
+ */
+async function touchThenEdit(receiver: Client, mirror: string): Promise<Extract<Client['cli']['events'][number], { type: 'error' }>> {
+  const before = receiver.cli.events.length
+  const now = new Date()
+  utimesSync(path.join(mirror, 'touched.txt'), now, now)
+  await receiver.cli.until(() => receiver.cli.events.slice(before).some((e) => e.type === 'file-synced' && e.path === 'touched.txt'), 15_000, 'touched.txt looked at again')
+  writeFileSync(path.join(mirror, 'notes.txt'), 'written here, by hand\n')
+  return receiver.cli.waitFor('error', { code: 'mirror-edited' }, 15_000)
+}
+
 describe('mirror history', () => {
   it('a file the peer replaced with a folder of the same name, and back, is kept as deleted each way, with no error', async () => {
     const { senderDir, sender, receiver, mirror } = await pair({ swap: 'a file\n', 'stays.txt': 'stays\n' })
@@ -152,13 +165,7 @@ describe('mirror history', () => {
     await receiver.cli.waitFor('peer-synced', { peer }, 15_000)
     const mirror = mirrorOf(receiver.dir, sender.port)
     const before = receiver.cli.events.length
-
-    // Only its time changes: the same bytes, nothing to keep or to say.
-    const now = new Date()
-    utimesSync(path.join(mirror, 'touched.txt'), now, now)
-    await receiver.cli.until(() => receiver.cli.events.slice(before).some((e) => e.type === 'file-synced' && e.path === 'touched.txt'), 15_000, 'touched.txt looked at again')
-    writeFileSync(path.join(mirror, 'notes.txt'), 'written here, by hand\n')
-    const edited = await receiver.cli.waitFor('error', { code: 'mirror-edited' }, 15_000)
+    const edited = await touchThenEdit(receiver, mirror)
     expect(edited).toEqual({
       type: 'error',
       code: 'mirror-edited',
@@ -262,12 +269,7 @@ describe('mirror history', () => {
     await receiver.cli.waitFor('peer-synced', { peer }, 15_000)
     const mirror = mirrorOf(receiver.dir, sender.port)
     const notKept = /put back; the mirror history is off \(--keep-days 0\), so what was written here is not kept\./
-    const before = receiver.cli.events.length
-    const now = new Date()
-    utimesSync(path.join(mirror, 'touched.txt'), now, now)
-    await receiver.cli.until(() => receiver.cli.events.slice(before).some((e) => e.type === 'file-synced' && e.path === 'touched.txt'), 15_000, 'touched.txt looked at again')
-    writeFileSync(path.join(mirror, 'notes.txt'), 'written here, by hand\n')
-    const edited = await receiver.cli.waitFor('error', { code: 'mirror-edited' }, 15_000)
+    const edited = await touchThenEdit(receiver, mirror)
     expect(edited.message).toMatch(new RegExp(`^notes\\.txt in the mirror of .* was changed here: .*${notKept.source}`))
     await expectMirrored(senderDir, mirror)
     expect(receiver.cli.events.filter((e) => e.type === 'error')).toEqual([edited])
