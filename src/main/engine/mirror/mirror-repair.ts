@@ -107,22 +107,14 @@ export class MirrorRepair {
   }
 
   private async tellStrays(state: PeerState, strays: { rel: string; kept: string | null }[]): Promise<void> {
-    const { handEdits, tasks } = this.options
     const listed = new Set([...(state.remote?.values() ?? [])].map((entry) => entry.version))
-    const removed: string[] = []
-    let notKept = 0
-    for (const stray of strays) {
-      const outcome = stray.kept === null ? 'not-kept' : await handEdits.settle(state.ref.folder, state.ref.key, stray.rel, stray.kept, (version) => listed.has(version), 'deleted')
-      if (outcome === 'same-bytes') continue
-      removed.push(stray.rel)
-      if (outcome === 'not-kept') notKept++
-    }
-    if (removed.length === 0) return
+    const { told, notKept } = await this.weigh(state, strays, (_stray, version) => listed.has(version), 'deleted')
+    if (told.length === 0) return
     const what =
-      removed.length === 1
-        ? `${removed[0]} in the mirror of ${namedPeer(state)}, a file the peer does not have (put there by hand, or left from before), is removed`
-        : `${removed.length} files in the mirror of ${namedPeer(state)} that the peer does not have (put there by hand, or left from before) are removed (${removed.slice(0, 3).join(', ')}${removed.length > 3 ? ', …' : ''})`
-    tasks.report('mirror-edited', `${what}: a mirror holds only its peer's files; ${this.whereKept(state, removed, notKept)}. Put your own files in your own folder.`, state.ref.key)
+      told.length === 1
+        ? `${told[0]} in the mirror of ${namedPeer(state)}, a file the peer does not have (put there by hand, or left from before), is removed`
+        : `${told.length} files in the mirror of ${namedPeer(state)} that the peer does not have (put there by hand, or left from before) are removed (${firstFew(told)})`
+    this.options.tasks.report('mirror-edited', `${what}: a mirror holds only its peer's files; ${this.whereKept(state, told, notKept)}. Put your own files in your own folder.`, state.ref.key)
   }
 
   /** Where what was written in a mirror went, for the line that says it. */
@@ -138,24 +130,32 @@ export class MirrorRepair {
 
   /** One line for the files edited by hand in one look: they are put back, and where what was written went. */
   private async tellEdits(state: PeerState, edits: HandEdit[], alsoPeers: (edit: HandEdit, version: string) => boolean = () => false): Promise<void> {
-    const { handEdits, tasks } = this.options
-    const changed: string[] = []
+    const { told, notKept } = await this.weigh(state, edits, (edit, version) => version === edit.version || alsoPeers(edit, version))
+    if (told.length === 0) return
+    const what = told.length === 1 ? `${told[0]} in the mirror of ${namedPeer(state)} was changed here` : `${told.length} files in the mirror of ${namedPeer(state)} were changed here (${firstFew(told)})`
+    const back = `a mirror holds its peer's files as the peer has them, so ${told.length === 1 ? 'it is' : 'they are'} put back`
+    this.options.tasks.report('mirror-edited', `${what}: ${back}; ${this.whereKept(state, told, notKept)}. To change a peer's file, copy it into your own folder.`, state.ref.key)
+  }
+
+  /**
+   * Weighs each file linked aside (`kept`; null: it could not be) in turn: the paths to tell of, all
+   * but those whose bytes are the peer's (`peers`), and how many of them could not be kept.
+   */
+  private async weigh<T extends { rel: string; kept: string | null }>(
+    state: PeerState,
+    items: T[],
+    peers: (item: T, version: string) => boolean,
+    reason?: 'overwritten' | 'deleted',
+  ): Promise<{ told: string[]; notKept: number }> {
+    const told: string[] = []
     let notKept = 0
-    for (const edit of edits) {
-      if (edit.kept === null) {
-        changed.push(edit.rel)
-        notKept++
-        continue
-      }
-      const outcome = await handEdits.settle(state.ref.folder, state.ref.key, edit.rel, edit.kept, (version) => version === edit.version || alsoPeers(edit, version))
+    for (const item of items) {
+      const outcome = item.kept === null ? 'not-kept' : await this.options.handEdits.settle(state.ref.folder, state.ref.key, item.rel, item.kept, (version) => peers(item, version), reason)
       if (outcome === 'same-bytes') continue
-      changed.push(edit.rel)
+      told.push(item.rel)
       if (outcome === 'not-kept') notKept++
     }
-    if (changed.length === 0) return
-    const what = changed.length === 1 ? `${changed[0]} in the mirror of ${namedPeer(state)} was changed here` : `${changed.length} files in the mirror of ${namedPeer(state)} were changed here (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''})`
-    const back = `a mirror holds its peer's files as the peer has them, so ${changed.length === 1 ? 'it is' : 'they are'} put back`
-    tasks.report('mirror-edited', `${what}: ${back}; ${this.whereKept(state, changed, notKept)}. To change a peer's file, copy it into your own folder.`, state.ref.key)
+    return { told, notKept }
   }
 
   /** The mirrored files at or below `paths` and `unwatched` that are not as they were placed. */
@@ -216,4 +216,9 @@ function filesUnderSpelling(manifest: MirrorManifest, rel: string): string[] {
   const fold = manifest.fold!
   const prefix = `${fold(rel)}/`
   return [...manifest.files.keys()].filter((file) => fold(file).startsWith(prefix))
+}
+
+/** The first three paths, and an ellipsis if there are more. */
+function firstFew(paths: string[]): string {
+  return `${paths.slice(0, 3).join(', ')}${paths.length > 3 ? ', …' : ''}`
 }
