@@ -2,6 +2,7 @@
 // user types and by main before it writes; the engine names the same lines in a file written by
 // hand. The `ignore` package skips some lines without a word (a `!` with no pattern, a pattern
 // ending in a lone backslash); they are named here instead, so a pattern never silently does nothing.
+import { capitalized } from './capitalized'
 
 /** Larger is refused: a `.syncignore` is a list of patterns, and the page's frames are 1 MiB. */
 export const MAX_IGNORE_EDIT_BYTES = 256 * 1024
@@ -70,5 +71,5 @@ export function ignoreTextProblem(text: string): string | null {
     return `The patterns take ${kib(bytes)}; at most ${kib(MAX_IGNORE_EDIT_BYTES)} can be saved. A folder pattern such as build/ covers everything below it.`
   }
   const message = skippedLinesMessage(ignoreLineProblems(text))
-  return message && `${message.charAt(0).toUpperCase()}${message.slice(1)}`
+  return message && capitalized(message)
 }

@@ -3,6 +3,7 @@
 // inside another mirror, symlinks resolved (the rules of engine/client/folder-pair.ts, as sentences).
 import { statSync } from 'node:fs'
 import path from 'node:path'
+import { capitalized } from '../../shared/capitalized'
 import { overlaps, type FieldErrors, type Settings } from '../../shared/settings'
 import { defaultMirrorDir } from '../engine/client/client-node'
 import { nestedMirrorProblem, realish, sharedFolderProblem } from '../engine/client/folder-pair'
@@ -48,5 +49,5 @@ export function folderProblems(settings: Settings): FieldErrors {
 
 /** The engine's problems follow an `error:` in the terminal; the form shows sentences. */
 function sentence(problem: string): string {
-  return `${problem.charAt(0).toUpperCase()}${problem.slice(1)}.`
+  return `${capitalized(problem)}.`
 }

@@ -3,6 +3,7 @@
 // restore into a folder the user picked that never replaces a file there: a taken name gets a
 // free one, `name (restored DATE).ext`.
 import path from 'node:path'
+import { capitalized } from '../../shared/capitalized'
 import type { HistoryListRequest, HistoryMirrors, HistoryPage, HistoryRestoreReply } from '../../shared/contract'
 import type { Settings } from '../../shared/settings'
 import { historyPage, keptVersion, keptVersions, mirrorHistories } from '../engine/mirror/history-reader'
@@ -59,5 +60,5 @@ export class HistoryService {
 
 /** The engine's messages follow a code in a log, in lower case; the window shows sentences. */
 function sentence(message: string): string {
-  return `${message.charAt(0).toUpperCase()}${message.slice(1)}.`
+  return `${capitalized(message)}.`
 }

@@ -2,6 +2,7 @@
 // reader's exact refusal; once this device has joined that server, that the invite did its work.
 // Decoding needs SHA-256, so it runs here and not in the window.
 import type { DecodedInviteView } from '../../shared/contract'
+import { capitalized } from '../../shared/capitalized'
 import { formatDeviceId, shortDeviceId } from '../../shared/device-id'
 import type { SavedServer } from '../engine/client/saved-server'
 import { decodeInvite, inviteTokenHash, type Invite } from '../engine/identity/invite'
@@ -33,9 +34,4 @@ function validView(invite: Invite, saved: SavedServer | null): DecodedInviteView
 
 function isMemberOf(invite: Invite, saved: SavedServer | null): boolean {
   return saved?.id.equals(invite.serverId) === true
-}
-
-/** The reader's messages follow an `error:` in the terminal; the form shows sentences. */
-function capitalized(message: string): string {
-  return message.charAt(0).toUpperCase() + message.slice(1)
 }

@@ -16,6 +16,7 @@ import type { ControlReplyView, ControlRequestView, EngineStatus, StatusEvent, T
 import { formatEndpoint } from '../../shared/endpoint'
 import type { EngineEvent } from '../../shared/events'
 import { FINAL_REFUSALS } from '../../shared/join-refusals'
+import { capitalized } from '../../shared/capitalized'
 import { checkSettings, DEFAULT_SETTINGS, type Settings } from '../../shared/settings'
 import { folderProblems, mirrorFolderOf } from './folder-checks'
 import { toDeviceName } from '../engine/protocol/codec'
@@ -283,11 +284,6 @@ function serverOf(settings: Settings): string | null {
   const invite = settings.invite ? decodeInvite(settings.invite, 0) : null
   const first = invite?.ok ? invite.invite.addresses[0] : undefined
   return first ? formatInviteAddress(first) : null
-}
-
-/** Engine messages start in lower case (they follow a code in the log); the banner shows sentences. */
-function capitalized(message: string): string {
-  return message.charAt(0).toUpperCase() + message.slice(1)
 }
 
 /**

@@ -1,5 +1,6 @@
 // One line per event for the Activity screen, and the category its filter uses.
 import type { AppEvent } from '../../shared/contract'
+import { capitalized } from '../../shared/capitalized'
 import { formatEndpoint } from '../../shared/endpoint'
 import { LEAVE_REASON_TEXT } from '../../shared/events'
 import { isProblem } from '../../shared/live/activity'
@@ -126,7 +127,7 @@ function who(event: { name?: string }, address: string): string {
 
 /** An engine message (lower case, it follows a code in the log) as a sentence of its own. */
 function sentence(message: string): string {
-  const text = message.charAt(0).toUpperCase() + message.slice(1)
+  const text = capitalized(message)
   return /[.!?…]$/.test(text) ? text : `${text}.`
 }
 

@@ -3,6 +3,7 @@
 // Confirm and Open folder. Each button's answer is kept by what it was about, to show beside it.
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
+import { capitalized } from '../../../shared/capitalized'
 import type { AppEvent, ControlRequestView, ControlView, OpenFolderReply } from '../../../shared/contract'
 import { applyControlEvent, createControlView } from '../../../shared/live/control-state'
 import { api } from '../bridge/api'
@@ -68,8 +69,3 @@ export const useControlStore = defineStore('control', () => {
 
   return { view, busy, answers, folders, load, apply, send, openFolder, closeFolder }
 })
-
-/** The engine's answers start in lower case (they are lines in a terminal); the window shows sentences. */
-function capitalized(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1)
-}
