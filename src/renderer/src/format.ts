@@ -42,9 +42,14 @@ export function formatWhen(at: number, now = Date.now()): string {
 
 const counter = new Intl.NumberFormat()
 
+/** A number with the reader's thousands separators. */
+export function formatNumber(n: number): string {
+  return counter.format(n)
+}
+
 /** A count with the reader's thousands separators, and the noun in the singular or plural. */
 export function formatCount(n: number, one: string, many: string): string {
-  return `${counter.format(n)} ${n === 1 ? one : many}`
+  return `${formatNumber(n)} ${n === 1 ? one : many}`
 }
 
 export function percent(part: number, whole: number): number {
